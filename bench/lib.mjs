@@ -1,0 +1,73 @@
+// Shared configuration and helpers for the benchmark harness.
+import { performance } from "node:perf_hooks";
+
+function intEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number.parseInt(raw, 10);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export const config = {
+  runs: intEnv("BENCH_RUNS", 3),
+  jobs: intEnv("BENCH_JOBS", 20000),
+  bulkBatch: 1000,
+  latencyJobs: intEnv("BENCH_LATENCY_JOBS", 500),
+  latencyWarmup: 20,
+  latencyGapMinMs: 5,
+  latencyGapMaxMs: 10,
+  scenarioTimeoutMs: intEnv("BENCH_TIMEOUT_MS", 120000),
+  pgUrl: process.env.BENCH_PG_URL || "postgres://postgres@127.0.0.1:5432/test",
+  redis: {
+    host: process.env.BENCH_REDIS_HOST || "127.0.0.1",
+    port: intEnv("BENCH_REDIS_PORT", 6379),
+  },
+  // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
+  systems: process.env.BENCH_SYSTEMS
+    ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim())
+    : null,
+};
+
+export const now = () => performance.now();
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+export const wallMs = () => performance.timeOrigin + performance.now();
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class TimeoutError extends Error {}
+
+/** Rejects with TimeoutError if `promise` has not settled after `ms`. */
+export function withTimeout(promise, ms, label) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(`${label} timed out after ${Math.round(ms / 1000)} s`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+export function errorMessage(err) {
+  if (err instanceof Error) return err.message.split("\n")[0];
+  return String(err);
+}

@@ -1,0 +1,67 @@
+/**
+ * Errors as data. Every error Overseer raises carries a stable code from this registry; the
+ * HTTP layer maps the code to its status, the CLI prints `code: message`, and
+ * `docs/errors.md` documents each code (a test keeps them in step).
+ */
+
+export const ERROR_CODES = {
+  INVALID_ARGUMENT: { status: 400, summary: "An option or argument is missing or malformed." },
+  INVALID_TASK_NAME: { status: 400, summary: "A task name is empty or uses characters outside [A-Za-z0-9._:-]." },
+  INVALID_PAYLOAD: { status: 400, summary: "A payload cannot be stored as JSON." },
+  INVALID_STATE_FILTER: { status: 400, summary: "A state filter names no job state." },
+  INVALID_CONFIG: { status: 400, summary: "A configuration value is malformed." },
+  UNKNOWN_EVENT_KIND: { status: 400, summary: "An event kind was appended that no one registered." },
+  JOB_NOT_FOUND: { status: 404, summary: "No job has this id." },
+  INVALID_TRANSITION: { status: 409, summary: "The job's current state does not allow this operation." },
+  CONCURRENCY_LIMIT_REACHED: {
+    status: 409,
+    summary: "The concurrency key is full and its task rejects new jobs instead of queueing them.",
+  },
+  LEASE_LOST: { status: 409, summary: "The worker no longer holds the job's lease; its result was not recorded." },
+  DATABASE_UNAVAILABLE: { status: 503, summary: "The database cannot be opened or reached." },
+  SCHEMA_TOO_NEW: { status: 503, summary: "The database was migrated by a newer Overseer than this one." },
+  SHUTTING_DOWN: { status: 503, summary: "The worker or store is shutting down and takes no new work." },
+  TASK_NOT_FOUND: { status: 404, summary: "No handler is defined for this task in this process." },
+  TASKS_DIR_INVALID: { status: 400, summary: "A tasks folder or one of its modules cannot be loaded." },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class OverseerError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = "OverseerError";
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isOverseerError(err: unknown, code?: ErrorCode): err is OverseerError {
+  return err instanceof OverseerError && (code === undefined || err.code === code);
+}
+
+/**
+ * Thrown by a handler to say that trying again cannot help (bad input, a refused card):
+ * the job goes straight to `dead`. Any error with `retryable === false` is treated the same.
+ */
+export class PermanentError extends Error {
+  readonly retryable = false;
+  readonly code: string;
+
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "PermanentError";
+    this.code = options.code ?? "PERMANENT_ERROR";
+  }
+}

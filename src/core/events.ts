@@ -1,0 +1,60 @@
+/**
+ * Event kinds. The log is append-only with a global sequence number; a kind is checked when it
+ * is appended so a typo never lands in the log. Later capabilities add their kinds with
+ * `defineEventKind` (runs, approvals, alerts...).
+ */
+import { OverseerError } from "./errors.js";
+
+const BUILT_IN = [
+  "job.enqueued",
+  "job.started",
+  "job.progress",
+  "job.log",
+  "job.succeeded",
+  "job.failed",
+  "job.retry_scheduled",
+  "job.dead",
+  "job.cancel_requested",
+  "job.cancelled",
+  "job.lost",
+  "job.released",
+  "job.throttled",
+  "job.retried",
+  "job.discarded",
+  "queue.paused",
+  "queue.resumed",
+  "worker.started",
+  "worker.stopped",
+  "worker.lost",
+  "worker.loop_failed",
+] as const;
+
+export type BuiltInEventKind = (typeof BUILT_IN)[number];
+
+const KIND_PATTERN = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$/;
+const kinds = new Set<string>(BUILT_IN);
+
+export function defineEventKind(kind: string): void {
+  if (!KIND_PATTERN.test(kind)) {
+    throw new OverseerError("INVALID_ARGUMENT", `event kind must look like "area.name" in lower case, got "${kind}"`, {
+      field: "kind",
+    });
+  }
+  kinds.add(kind);
+}
+
+export function assertEventKind(kind: string): void {
+  if (!kinds.has(kind)) {
+    throw new OverseerError(
+      "UNKNOWN_EVENT_KIND",
+      `unknown event kind "${kind}"; register it with defineEventKind first`,
+      {
+        kind,
+      },
+    );
+  }
+}
+
+export function isEventKind(kind: string): boolean {
+  return kinds.has(kind);
+}

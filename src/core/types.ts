@@ -1,0 +1,142 @@
+/**
+ * The domain model of Overseer. These words are used everywhere, with no synonyms:
+ *
+ * - **task**: a named kind of work with one handler (`send-sms`). Defined with `defineTask`.
+ * - **job**: one request to run a task with a payload. Jobs are durable: once `enqueue`
+ *   returns, the job is committed and survives any crash.
+ * - **queue**: a named lane jobs wait in (`default` unless told). Workers choose queues;
+ *   a paused queue is not claimed from.
+ * - **attempt**: one execution of a job by a worker. Every attempt is recorded with its
+ *   outcome and error. Attempts released at shutdown do not count against `maxAttempts`.
+ * - **lease**: the right to run a job, held by one worker until an expiry and identified by a
+ *   fencing token. Heartbeats extend it; only the holder of the current token may finish the job.
+ * - **worker**: a process-level loop that claims jobs and runs their handlers, registered in the
+ *   store with heartbeats so that others can tell when it is gone (`lost`).
+ * - **event**: an append-only record of something that happened, with a global sequence number.
+ *
+ * Timestamps cross the API as ISO-8601 UTC strings; ids are time-sortable ULIDs.
+ */
+
+export type JobState = "scheduled" | "queued" | "running" | "succeeded" | "dead" | "cancelled";
+
+export const JOB_STATES: readonly JobState[] = ["scheduled", "queued", "running", "succeeded", "dead", "cancelled"];
+
+/** States a job never leaves on its own: only a person (retry, discard) moves it on. */
+export const FINISHED_STATES: readonly JobState[] = ["succeeded", "dead", "cancelled"];
+
+export type BackoffPolicy =
+  | { type: "exponential"; baseMs: number; capMs: number; jitter: number }
+  | { type: "fixed"; delayMs: number; jitter: number };
+
+/** The error kept for every failed attempt. `retryable: false` sends the job straight to `dead`. */
+export interface JobError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  stack?: string;
+}
+
+export interface ConcurrencyRule {
+  /** Jobs sharing a key share the limit, e.g. `business:42`. */
+  key: string;
+  /** At most this many jobs with the key run at once. */
+  limit: number;
+  /** `wait` (default): the rest wait their turn. `reject`: enqueue fails once the key is full. */
+  onLimit: "wait" | "reject";
+}
+
+export interface RateLimitRule {
+  /** Jobs sharing a key share the window; defaults to the task name. */
+  key: string;
+  /** At most this many jobs start per window... */
+  limit: number;
+  /** ...of this many milliseconds (fixed windows aligned to the epoch). */
+  periodMs: number;
+}
+
+export interface Job {
+  id: string;
+  task: string;
+  queue: string;
+  state: JobState;
+  payload: unknown;
+  result: unknown;
+  priority: number;
+  /** When the job becomes (or became) eligible to run. */
+  runAt: string;
+  /** Counted attempts since the job was enqueued or last retried by hand. */
+  attempts: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  idempotencyKey: string | null;
+  concurrency: ConcurrencyRule | null;
+  rateLimit: RateLimitRule | null;
+  progress: unknown;
+  lastError: JobError | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  cancelRequested: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Bumped on every write; later issues use it for optimistic concurrency. */
+  version: number;
+}
+
+export type AttemptOutcome = "running" | "succeeded" | "failed" | "lost" | "released" | "cancelled";
+
+export interface Attempt {
+  jobId: string;
+  /** 1, 2, 3... over the whole life of the job (released attempts included). */
+  number: number;
+  workerId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  outcome: AttemptOutcome;
+  error: JobError | null;
+}
+
+/** A job handed to a worker: the job plus the lease that lets it finish the job. */
+export interface ClaimedJob {
+  job: Job;
+  lease: Lease;
+}
+
+export interface Lease {
+  jobId: string;
+  workerId: string;
+  /** Fencing token: grows with every claim of the job; a stale token cannot finish the job. */
+  token: number;
+  expiresAt: string;
+}
+
+export type WorkerStatus = "active" | "stopping" | "stopped" | "lost";
+
+export interface WorkerRecord {
+  id: string;
+  name: string;
+  host: string;
+  pid: number;
+  queues: string[] | null;
+  tasks: string[];
+  concurrency: number;
+  status: WorkerStatus;
+  startedAt: string;
+  heartbeatAt: string;
+  stoppedAt: string | null;
+}
+
+export interface QueueRecord {
+  name: string;
+  paused: boolean;
+  counts: Record<JobState, number>;
+}
+
+export interface OverseerEvent {
+  seq: number;
+  at: string;
+  kind: string;
+  jobId: string | null;
+  workerId: string | null;
+  data: Record<string, unknown>;
+}

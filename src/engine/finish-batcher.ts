@@ -1,0 +1,81 @@
+/**
+ * Records attempt outcomes in batches: everything that finished in one turn of the event loop
+ * is committed in one transaction. A result not yet committed when the process dies is not
+ * lost work: the job's lease expires and it runs again (at-least-once, never concurrently).
+ */
+import type { Logger } from "../core/logger.js";
+import type { AttemptResult, Store } from "../store/store.js";
+
+interface Pending {
+  result: AttemptResult;
+  resolve: (applied: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_TRIES = 5;
+
+export class FinishBatcher {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves with whether the lease was still held (the outcome was recorded). */
+  add(result: AttemptResult): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ result, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  /** Waits until everything added so far is recorded. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing) {
+      await (this.flushing ?? this.flush());
+    }
+  }
+
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.flushBatches().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushBatches(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const applied = await this.withRetries(batch.map((p) => p.result));
+        for (const [i, p] of batch.entries()) p.resolve(applied[i] ?? false);
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+
+  private async withRetries(results: AttemptResult[]): Promise<boolean[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.finish(results);
+      } catch (err) {
+        if (attempt >= MAX_TRIES) throw err;
+        const delay = 50 * 2 ** attempt;
+        this.logger.warn({ err, attempt, delay, results: results.length }, "recording outcomes failed; retrying");
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * A worker claims ready jobs for the tasks it has handlers for and runs them, up to its
+ * concurrency, each under a lease that a heartbeat keeps extending. Invariants:
+ * - a job's result is recorded only with the lease it was claimed under (fencing token);
+ * - a worker that loses a lease aborts that handler and records nothing for it;
+ * - stopping never loses a job: unfinished handlers are aborted and their jobs handed back
+ *   uncounted, or, if the process dies first, their leases expire and others take over.
+ */
+import { hostname } from "node:os";
+import { OverseerError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { serializePayload } from "../core/job-options.js";
+import type { Logger } from "../core/logger.js";
+import { decideAfterFailure, toJobError } from "../core/retry-policy.js";
+import type { AbortReason, JobContext, TaskDefinition } from "../core/task.js";
+import type { ClaimedJob, JobError, Lease } from "../core/types.js";
+import type { AttemptResult, Store } from "../store/store.js";
+import { FinishBatcher } from "./finish-batcher.js";
+import { SupervisedLoop } from "./supervised-loop.js";
+
+export interface WorkerOptions {
+  /** Jobs run at once. Default 10. */
+  concurrency?: number;
+  /** Queues to claim from; all queues if omitted. */
+  queues?: readonly string[] | null;
+  /** Lease length. Default 30 s. A job whose worker stops heartbeating runs again after this. */
+  leaseMs?: number;
+  /** How often leases are extended. Default a third of the lease, at most 5 s. */
+  heartbeatMs?: number;
+  /** Safety-net poll when no wakeup arrives. Default 1 s. */
+  pollMs?: number;
+  /** How often this worker looks for expired leases and lost workers. Default 1 s. */
+  maintenanceMs?: number;
+  /** A worker that has not heartbeated for this long is marked lost. Default max(2 x lease, 30 s). */
+  workerStaleMs?: number;
+  /** On stop, how long running jobs may finish before they are aborted. Default 10 s. */
+  shutdownTimeoutMs?: number;
+  /** After aborting, how long handlers get to settle before their jobs are handed back regardless. Default 1 s. */
+  abortGraceMs?: number;
+  name?: string;
+}
+
+interface Running {
+  claimed: ClaimedJob;
+  lease: Lease;
+  controller: AbortController;
+  /** Settles when the handler has settled and its result is recorded (or dropped). */
+  done: Promise<void>;
+  /** Set once its outcome has been decided elsewhere (handed back at shutdown). */
+  detached: boolean;
+}
+
+export interface WorkerStats {
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  leasesLost: number;
+  loopFailures: number;
+}
+
+export class Worker {
+  readonly id: string;
+  readonly name: string;
+  readonly stats: WorkerStats = { claimed: 0, succeeded: 0, failed: 0, leasesLost: 0, loopFailures: 0 };
+  private readonly concurrency: number;
+  private readonly queues: readonly string[] | null;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly maintenanceMs: number;
+  private readonly workerStaleMs: number;
+  private readonly shutdownTimeoutMs: number;
+  private readonly abortGraceMs: number;
+  private readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  private readonly taskNames: string[];
+  private readonly running = new Map<string, Running>();
+  private readonly finisher: FinishBatcher;
+  private readonly claimLoop: SupervisedLoop;
+  private readonly heartbeatLoop: SupervisedLoop;
+  private readonly maintenanceLoop: SupervisedLoop;
+  private unsubscribe: (() => void) | null = null;
+  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    tasks: Iterable<TaskDefinition>,
+    options: WorkerOptions = {},
+    private readonly logger: Logger,
+  ) {
+    this.id = newId();
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.concurrency = positive(options.concurrency ?? 10, "concurrency");
+    this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
+    this.leaseMs = positive(options.leaseMs ?? 30_000, "leaseMs");
+    this.heartbeatMs = positive(options.heartbeatMs ?? Math.min(5_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
+    this.pollMs = positive(options.pollMs ?? 1_000, "pollMs");
+    this.maintenanceMs = positive(options.maintenanceMs ?? 1_000, "maintenanceMs");
+    this.workerStaleMs = positive(options.workerStaleMs ?? Math.max(2 * this.leaseMs, 30_000), "workerStaleMs");
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    this.abortGraceMs = options.abortGraceMs ?? 1_000;
+    if (this.heartbeatMs >= this.leaseMs) {
+      throw new OverseerError("INVALID_ARGUMENT", "heartbeatMs must be shorter than leaseMs", { field: "heartbeatMs" });
+    }
+    const map = new Map<string, TaskDefinition>();
+    for (const t of tasks) map.set(t.name, t);
+    this.tasks = map;
+    this.taskNames = [...map.keys()];
+    const reportFailure = (loop: string) => (err: unknown) => {
+      this.stats.loopFailures++;
+      this.reportLoopFailure(loop, err);
+    };
+    this.finisher = new FinishBatcher(store, logger);
+    this.claimLoop = new SupervisedLoop({
+      name: "claim",
+      body: () => this.claimPass(),
+      logger,
+      onFailure: reportFailure("claim"),
+    });
+    this.heartbeatLoop = new SupervisedLoop({
+      name: "heartbeat",
+      body: () => this.heartbeatPass(),
+      logger,
+      onFailure: reportFailure("heartbeat"),
+    });
+    this.maintenanceLoop = new SupervisedLoop({
+      name: "maintenance",
+      body: () => this.maintenancePass(),
+      logger,
+      onFailure: reportFailure("maintenance"),
+    });
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  get isRunning(): boolean {
+    return this.state === "running";
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new OverseerError("INVALID_ARGUMENT", "a worker can be started only once");
+    this.state = "running";
+    await this.store.registerWorker({
+      id: this.id,
+      name: this.name,
+      host: hostname(),
+      pid: process.pid,
+      queues: this.queues,
+      tasks: this.taskNames,
+      concurrency: this.concurrency,
+    });
+    this.unsubscribe = this.store.onChange(() => this.claimLoop.poke());
+    this.claimLoop.start();
+    this.heartbeatLoop.start();
+    this.maintenanceLoop.start();
+    this.logger.info(
+      { workerId: this.id, tasks: this.taskNames, queues: this.queues ?? "all", concurrency: this.concurrency },
+      "worker started",
+    );
+  }
+
+  /** Aborts one running job's handler now (a cancel made in this process). */
+  abortJob(jobId: string, reason: AbortReason): boolean {
+    const r = this.running.get(jobId);
+    if (!r) return false;
+    r.controller.abort(reason);
+    return true;
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running jobs finish for up to `shutdownTimeoutMs`,
+   * then abort them and hand their jobs back without counting the attempt.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.timeoutMs ?? this.shutdownTimeoutMs);
+    return this.stopping;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    if (this.state === "new") {
+      this.state = "stopped";
+      return;
+    }
+    this.state = "stopping";
+    this.unsubscribe?.();
+    await this.claimLoop.stop();
+    await this.safely("mark worker stopping", () => this.store.setWorkerStatus(this.id, "stopping"));
+    if (this.running.size > 0) {
+      this.logger.info({ workerId: this.id, running: this.running.size, timeoutMs }, "waiting for running jobs");
+      await waitAll(
+        [...this.running.values()].map((r) => r.done),
+        timeoutMs,
+      );
+    }
+    if (this.running.size > 0) {
+      this.logger.warn(
+        { workerId: this.id, running: this.running.size },
+        "aborting jobs still running at the deadline",
+      );
+      for (const r of this.running.values()) r.controller.abort("shutdown" satisfies AbortReason);
+      await waitAll(
+        [...this.running.values()].map((r) => r.done),
+        this.abortGraceMs,
+      );
+      // Handlers that ignore their signal: hand the jobs back anyway. Their late results are fenced out.
+      const stuck = [...this.running.values()];
+      for (const r of stuck) r.detached = true;
+      if (stuck.length > 0) {
+        await this.safely("hand back stuck jobs", () =>
+          this.store.finish(stuck.map((r) => ({ lease: r.lease, outcome: "released" }) as AttemptResult)),
+        );
+      }
+    }
+    await this.finisher.drain();
+    await this.heartbeatLoop.stop();
+    await this.maintenanceLoop.stop();
+    await this.safely("mark worker stopped", () => this.store.setWorkerStatus(this.id, "stopped"));
+    this.state = "stopped";
+    this.logger.info({ workerId: this.id, stats: this.stats }, "worker stopped");
+  }
+
+  // -- loops --------------------------------------------------------------------------------
+
+  private async claimPass(): Promise<number> {
+    if (this.state !== "running") return this.pollMs;
+    const free = this.concurrency - this.running.size;
+    if (free <= 0) return this.pollMs; // a finishing job pokes us
+    const claimed = await this.store.claim({
+      workerId: this.id,
+      limit: free,
+      tasks: this.taskNames,
+      queues: this.queues,
+      leaseMs: this.leaseMs,
+    });
+    for (const c of claimed) this.execute(c);
+    if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
+    if (claimed.length > 0) return 0; // maybe more became ready meanwhile
+    const next = await this.store.nextScheduledAt();
+    if (next === null) return this.pollMs;
+    const until = next - (await this.store.now());
+    return Math.max(1, Math.min(this.pollMs, until));
+  }
+
+  private async heartbeatPass(): Promise<number> {
+    const leases = [...this.running.values()].filter((r) => !r.detached).map((r) => r.lease);
+    const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
+    for (const lease of result.extended) {
+      const r = this.running.get(lease.jobId);
+      if (r && r.lease.token === lease.token) r.lease = lease;
+    }
+    for (const jobId of result.lost) {
+      const r = this.running.get(jobId);
+      if (!r) continue;
+      this.stats.leasesLost++;
+      this.logger.warn(
+        { workerId: this.id, jobId },
+        "lease lost; aborting the handler, its result will not be recorded",
+      );
+      r.detached = true;
+      r.controller.abort("lease_lost" satisfies AbortReason);
+    }
+    for (const jobId of result.cancelRequested) this.abortJob(jobId, "cancelled");
+    return this.heartbeatMs;
+  }
+
+  private async maintenancePass(): Promise<number> {
+    const recovered = await this.store.recoverExpiredLeases();
+    for (const job of recovered) {
+      this.logger.warn({ jobId: job.id, task: job.task, state: job.state }, "recovered a job whose lease expired");
+    }
+    const lost = await this.store.markLostWorkers(this.workerStaleMs);
+    for (const id of lost) this.logger.warn({ lostWorkerId: id }, "marked a worker lost: no heartbeat");
+    // Spread passes so that many workers do not scan in lockstep.
+    return Math.round(this.maintenanceMs * (0.75 + Math.random() * 0.5));
+  }
+
+  // -- running one job ----------------------------------------------------------------------
+
+  private execute(claimed: ClaimedJob): void {
+    this.stats.claimed++;
+    const controller = new AbortController();
+    const entry: Running = { claimed, lease: claimed.lease, controller, done: Promise.resolve(), detached: false };
+    this.running.set(claimed.job.id, entry);
+    entry.done = this.runHandler(entry).then(
+      () => this.settle(entry),
+      (err: unknown) => {
+        this.logger.error({ err, jobId: claimed.job.id }, "recording a job's outcome failed; its lease will expire");
+        this.settle(entry);
+      },
+    );
+  }
+
+  private settle(entry: Running): void {
+    this.running.delete(entry.claimed.job.id);
+    this.claimLoop.poke();
+  }
+
+  private async runHandler(entry: Running): Promise<void> {
+    const { job } = entry.claimed;
+    const task = this.tasks.get(job.task) as TaskDefinition;
+    const pending: Promise<unknown>[] = [];
+    const ctx: JobContext = {
+      job,
+      attempt: job.attempts,
+      signal: entry.controller.signal,
+      log: (message, data) => {
+        const p = this.store
+          .appendEvents([{ kind: "job.log", jobId: job.id, workerId: this.id, data: { message, ...(data ?? {}) } }])
+          .then(() => undefined);
+        pending.push(p);
+        return p;
+      },
+      progress: (value) => {
+        const p = this.store.recordProgress(entry.lease, serializePayload(value)).then(() => undefined);
+        pending.push(p);
+        return p;
+      },
+    };
+    let result: AttemptResult | null;
+    try {
+      const value = await task.handler(job.payload, ctx);
+      result = this.successResult(entry, value);
+    } catch (thrown) {
+      result = this.failureResult(entry, thrown);
+    }
+    await Promise.allSettled(pending);
+    if (result === null || entry.detached) return;
+    const applied = await this.finisher.add(result);
+    if (!applied) {
+      this.stats.leasesLost++;
+      this.logger.warn({ workerId: this.id, jobId: job.id }, "lease lost before the result was recorded");
+    } else if (result.outcome === "succeeded") this.stats.succeeded++;
+    else if (result.outcome !== "released") this.stats.failed++;
+  }
+
+  private successResult(entry: Running, value: unknown): AttemptResult {
+    try {
+      return { lease: entry.lease, outcome: "succeeded", resultJson: serializePayload(value ?? null) };
+    } catch (err) {
+      const error: JobError = {
+        code: "INVALID_RESULT",
+        message: `the handler's return value cannot be stored as JSON: ${(err as Error).message}`,
+        retryable: false,
+      };
+      return { lease: entry.lease, outcome: "dead", error, reason: "permanent_error" };
+    }
+  }
+
+  private failureResult(entry: Running, thrown: unknown): AttemptResult | null {
+    const error = toJobError(thrown);
+    const signal = entry.controller.signal;
+    if (signal.aborted) {
+      const reason = signal.reason as AbortReason;
+      if (reason === "lease_lost") return null;
+      if (reason === "shutdown") return { lease: entry.lease, outcome: "released" };
+      if (reason === "cancelled") return { lease: entry.lease, outcome: "cancelled", error };
+    }
+    const { job } = entry.claimed;
+    const decision = decideAfterFailure({
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      backoff: job.backoff,
+      error,
+      random: Math.random(),
+    });
+    return decision.kind === "retry"
+      ? { lease: entry.lease, outcome: "retry", error, delayMs: decision.delayMs }
+      : { lease: entry.lease, outcome: "dead", error, reason: decision.reason };
+  }
+
+  // -- reporting ----------------------------------------------------------------------------
+
+  private reportLoopFailure(loop: string, err: unknown): void {
+    const error = toJobError(err);
+    this.store
+      .appendEvents([
+        {
+          kind: "worker.loop_failed",
+          workerId: this.id,
+          data: { loop, code: error.code, message: error.message, failures: this.stats.loopFailures },
+        },
+      ])
+      .catch((appendErr: unknown) =>
+        this.logger.error({ err: appendErr, loop }, "could not record a loop failure in the event log"),
+      );
+  }
+
+  private async safely(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.logger.error({ err, workerId: this.id }, `${what} failed`);
+    }
+  }
+}
+
+function positive(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new OverseerError("INVALID_ARGUMENT", `${field} must be a positive integer, got ${value}`, { field });
+  }
+  return value;
+}
+
+async function waitAll(promises: Promise<void>[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,23 @@
+/** Overseer's public API. Anything not exported here is internal and may change. */
+
+export { ERROR_CODES, type ErrorCode, isOverseerError, OverseerError, PermanentError } from "./core/errors.js";
+export { defineEventKind } from "./core/events.js";
+export type { BackoffOption, EnqueueOptions, PriorityName, TaskDefaults } from "./core/job-options.js";
+export { PRIORITY_NAMES } from "./core/job-options.js";
+export type { Logger } from "./core/logger.js";
+export { type AbortReason, defineTask, type JobContext, type TaskDefinition, type TaskHandler } from "./core/task.js";
+export type {
+  Attempt,
+  AttemptOutcome,
+  BackoffPolicy,
+  Job,
+  JobError,
+  JobState,
+  Lease,
+  OverseerEvent,
+  QueueRecord,
+  WorkerRecord,
+} from "./core/types.js";
+export type { Worker, WorkerOptions } from "./engine/worker.js";
+export { createOverseer, type EnqueueItem, Overseer, type OverseerOptions } from "./sdk/overseer.js";
+export type { JobFilter, RetentionPolicy, Store, StoreCapabilities } from "./store/store.js";

@@ -1,0 +1,179 @@
+/**
+ * The SDK: one object to define tasks, enqueue jobs, run workers and operate on jobs.
+ *
+ *   const overseer = await createOverseer({ database: "./data/app.db" });
+ *   overseer.defineTask("send-email", async (payload, ctx) => { ... }, { maxAttempts: 5 });
+ *   await overseer.enqueue("send-email", { to: "a@example.com" }, { priority: "high" });
+ *   await overseer.worker({ concurrency: 10 }).start();
+ */
+import { OverseerError } from "../core/errors.js";
+import { buildNewJob, type EnqueueOptions, type TaskDefaults, validateName } from "../core/job-options.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
+import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
+import { Worker, type WorkerOptions } from "../engine/worker.js";
+import { type OpenStoreOptions, openStore } from "../store/open-store.js";
+import type { CancelResult, EnqueueResult, EventQuery, JobFilter, Store } from "../store/store.js";
+
+export interface OverseerOptions extends OpenStoreOptions {
+  /** A SQLite file path; `./data/overseer.db` if omitted. */
+  database?: string;
+  /** Use this store instead of opening one (tests, custom backends). */
+  store?: Store;
+  tasks?: readonly TaskDefinition[];
+  logger?: Logger;
+}
+
+export interface EnqueueItem {
+  task: string;
+  payload?: unknown;
+  options?: EnqueueOptions;
+}
+
+export class Overseer {
+  private readonly tasks = new Map<string, TaskDefinition>();
+  private readonly workers = new Set<Worker>();
+  private closed = false;
+
+  constructor(
+    readonly store: Store,
+    readonly logger: Logger = silentLogger,
+  ) {}
+
+  /** Defines a task in this process and returns it. */
+  defineTask<P = any, R = unknown>(
+    name: string,
+    handler: TaskHandler<P, R>,
+    defaults?: TaskDefaults,
+  ): TaskDefinition<P, R> {
+    const task = defineTask(name, handler, defaults);
+    this.register(task);
+    return task;
+  }
+
+  register(...tasks: TaskDefinition[]): this {
+    for (const t of tasks) {
+      if (this.tasks.has(t.name) && this.tasks.get(t.name) !== t) {
+        throw new OverseerError("INVALID_ARGUMENT", `task "${t.name}" is already defined`, { task: t.name });
+      }
+      this.tasks.set(t.name, t);
+    }
+    return this;
+  }
+
+  get taskNames(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  /** Commits the job and returns it. With an idempotency key that is still held, returns the existing job. */
+  async enqueue(task: string, payload?: unknown, options?: EnqueueOptions): Promise<Job> {
+    return (await this.enqueueWithResult(task, payload, options)).job;
+  }
+
+  /** Like `enqueue`, and says whether a new job was created. */
+  async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
+    return this.store.enqueue(buildNewJob(task, payload, options, this.tasks.get(task)?.defaults));
+  }
+
+  /** Validates every item first, then commits all of them in one transaction (or none). */
+  async enqueueMany(items: readonly EnqueueItem[]): Promise<Job[]> {
+    if (!Array.isArray(items)) {
+      throw new OverseerError("INVALID_ARGUMENT", "enqueueMany takes an array of { task, payload, options }");
+    }
+    const jobs = items.map((item, i) => {
+      if (item === null || typeof item !== "object") {
+        throw new OverseerError("INVALID_ARGUMENT", `item ${i} must be an object with a task`, { index: i });
+      }
+      try {
+        return buildNewJob(item.task, item.payload, item.options, this.tasks.get(item.task)?.defaults);
+      } catch (err) {
+        if (err instanceof OverseerError) {
+          throw new OverseerError(err.code, `item ${i}: ${err.message}`, { ...err.details, index: i });
+        }
+        throw err;
+      }
+    });
+    return (await this.store.enqueueMany(jobs)).map((r) => r.job);
+  }
+
+  /** A worker for the tasks defined so far. Call `start()` on it; `stop()` drains it. */
+  worker(options: WorkerOptions & { tasks?: readonly TaskDefinition[] } = {}): Worker {
+    const tasks = options.tasks ?? [...this.tasks.values()];
+    if (tasks.length === 0) {
+      throw new OverseerError("TASK_NOT_FOUND", "a worker needs at least one task; define tasks first");
+    }
+    const worker = new Worker(this.store, tasks, options, this.logger);
+    this.workers.add(worker);
+    return worker;
+  }
+
+  getJob(id: string): Promise<Job | null> {
+    return this.store.getJob(id);
+  }
+
+  listJobs(filter?: JobFilter): Promise<Job[]> {
+    return this.store.listJobs(filter);
+  }
+
+  listAttempts(jobId: string): Promise<Attempt[]> {
+    return this.store.listAttempts(jobId);
+  }
+
+  countJobs(): Promise<Record<JobState, number>> {
+    return this.store.countJobs();
+  }
+
+  /** Cancels a waiting job at once; a running one is aborted through its handler's signal. */
+  async cancel(id: string): Promise<CancelResult> {
+    const result = await this.store.cancelJob(id);
+    if (result.effect === "requested") for (const w of this.workers) w.abortJob(id, "cancelled");
+    return result;
+  }
+
+  retry(id: string): Promise<Job> {
+    return this.store.retryJob(id);
+  }
+
+  retryDead(filter: { queue?: string; task?: string; limit?: number } = {}): Promise<number> {
+    return this.store.retryDeadJobs(filter);
+  }
+
+  discard(id: string): Promise<void> {
+    return this.store.discardJob(id);
+  }
+
+  pauseQueue(name: string): Promise<QueueRecord> {
+    return this.store.setQueuePaused(validateName(name, "queue"), true);
+  }
+
+  resumeQueue(name: string): Promise<QueueRecord> {
+    return this.store.setQueuePaused(validateName(name, "queue"), false);
+  }
+
+  listQueues(): Promise<QueueRecord[]> {
+    return this.store.listQueues();
+  }
+
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.store.listWorkers();
+  }
+
+  readEvents(query?: EventQuery): Promise<OverseerEvent[]> {
+    return this.store.readEvents(query);
+  }
+
+  /** Stops this process's workers gracefully, then closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.workers].map((w) => w.stop()));
+    await this.store.close();
+  }
+}
+
+export async function createOverseer(options: OverseerOptions = {}): Promise<Overseer> {
+  const store = options.store ?? (await openStore(options.database, options));
+  const overseer = new Overseer(store, options.logger);
+  if (options.tasks) overseer.register(...options.tasks);
+  return overseer;
+}

@@ -1,0 +1,35 @@
+/** Chooses a backend from a database string: a file path (or nothing) is SQLite. */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { OverseerError } from "../core/errors.js";
+import { SqliteStore } from "./sqlite/sqlite-store.js";
+import type { Store } from "./store.js";
+
+export const DEFAULT_DATABASE = "./data/overseer.db";
+
+export interface OpenStoreOptions {
+  durability?: "normal" | "full";
+  clock?: () => number;
+  onWarning?: (message: string, err: Error) => void;
+}
+
+export async function openStore(database: string | undefined, options: OpenStoreOptions = {}): Promise<Store> {
+  const target = database === undefined || database === "" ? DEFAULT_DATABASE : database;
+  if (/^postgres(ql)?:\/\//i.test(target)) {
+    throw new OverseerError("DATABASE_UNAVAILABLE", "the PostgreSQL backend is not available in this version", {
+      database: "postgres",
+    });
+  }
+  if (options.durability !== undefined && options.durability !== "normal" && options.durability !== "full") {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `durability must be normal or full, got ${String(options.durability)}`,
+      {
+        field: "durability",
+      },
+    );
+  }
+  // Only the default location is created for the user; a path they chose must already have its folder.
+  if (target === DEFAULT_DATABASE) mkdirSync(dirname(target), { recursive: true });
+  return SqliteStore.open({ path: target, ...options });
+}

@@ -1,0 +1,157 @@
+/** Row shapes of the SQLite schema and their mapping to domain records. */
+import type {
+  Attempt,
+  AttemptOutcome,
+  BackoffPolicy,
+  Job,
+  JobError,
+  JobState,
+  OverseerEvent,
+  WorkerRecord,
+  WorkerStatus,
+} from "../../core/types.js";
+
+export interface JobRow {
+  id: string;
+  task: string;
+  queue: string;
+  state: JobState;
+  payload: string;
+  result: string | null;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  backoff: string;
+  idempotency_key: string | null;
+  idempotency_ttl_ms: number;
+  idempotency_expires_at: number | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  concurrency_on_limit: string | null;
+  rate_key: string | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
+  progress: string | null;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_token: number;
+  lease_expires_at: number | null;
+  cancel_requested: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  version: number;
+}
+
+export interface AttemptRow {
+  job_id: string;
+  number: number;
+  worker_id: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: AttemptOutcome;
+  error: string | null;
+}
+
+export interface EventRow {
+  seq: number;
+  at: number;
+  kind: string;
+  job_id: string | null;
+  worker_id: string | null;
+  data: string;
+}
+
+export interface WorkerRow {
+  id: string;
+  name: string;
+  host: string;
+  pid: number;
+  queues: string | null;
+  tasks: string;
+  concurrency: number;
+  status: WorkerStatus;
+  started_at: number;
+  heartbeat_at: number;
+  stopped_at: number | null;
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+const jsonOrNull = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export function toJob(r: JobRow): Job {
+  return {
+    id: r.id,
+    task: r.task,
+    queue: r.queue,
+    state: r.state,
+    payload: JSON.parse(r.payload),
+    result: jsonOrNull(r.result),
+    priority: r.priority,
+    runAt: iso(r.run_at),
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    backoff: JSON.parse(r.backoff) as BackoffPolicy,
+    idempotencyKey: r.idempotency_key,
+    concurrency:
+      r.concurrency_key === null
+        ? null
+        : {
+            key: r.concurrency_key,
+            limit: r.concurrency_limit ?? 1,
+            onLimit: r.concurrency_on_limit === "reject" ? "reject" : "wait",
+          },
+    rateLimit:
+      r.rate_key === null ? null : { key: r.rate_key, limit: r.rate_limit ?? 1, periodMs: r.rate_period_ms ?? 1 },
+    progress: jsonOrNull(r.progress),
+    lastError: jsonOrNull(r.last_error) as JobError | null,
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: isoOrNull(r.lease_expires_at),
+    cancelRequested: r.cancel_requested === 1,
+    createdAt: iso(r.created_at),
+    startedAt: isoOrNull(r.started_at),
+    finishedAt: isoOrNull(r.finished_at),
+    version: r.version,
+  };
+}
+
+export function toAttempt(r: AttemptRow): Attempt {
+  return {
+    jobId: r.job_id,
+    number: r.number,
+    workerId: r.worker_id,
+    startedAt: iso(r.started_at),
+    finishedAt: isoOrNull(r.finished_at),
+    outcome: r.outcome,
+    error: jsonOrNull(r.error) as JobError | null,
+  };
+}
+
+export function toEvent(r: EventRow): OverseerEvent {
+  return {
+    seq: r.seq,
+    at: iso(r.at),
+    kind: r.kind,
+    jobId: r.job_id,
+    workerId: r.worker_id,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
+
+export function toWorker(r: WorkerRow): WorkerRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    host: r.host,
+    pid: r.pid,
+    queues: r.queues === null ? null : (JSON.parse(r.queues) as string[]),
+    tasks: JSON.parse(r.tasks) as string[],
+    concurrency: r.concurrency,
+    status: r.status,
+    startedAt: iso(r.started_at),
+    heartbeatAt: iso(r.heartbeat_at),
+    stoppedAt: isoOrNull(r.stopped_at),
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * Every SQL statement the SQLite store runs, one named constant each, parameters listed.
+ * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
+ */
+import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+
+/**
+ * The guard for the states a transition may start from. A single state is written `state = 'x'`
+ * so that SQLite can prove the partial indexes (`WHERE state = 'x'`) apply.
+ */
+function from(name: TransitionName): string {
+  const states: readonly string[] = TRANSITIONS[name].from;
+  return states.length === 1 ? `state = '${states[0]}'` : `state IN (${states.map((s) => `'${s}'`).join(",")})`;
+}
+function to(name: TransitionName): string {
+  return `'${TRANSITIONS[name].to}'`;
+}
+
+const FINISHED = "state IN ('succeeded','dead','cancelled')";
+const UNFINISHED = "state IN ('scheduled','queued','running')";
+
+// -- producing --------------------------------------------------------------------------
+
+/** Named parameters: the job's columns. */
+export const INSERT_JOB = `
+INSERT INTO jobs (id, task, queue, state, payload, priority, run_at, max_attempts, backoff,
+  idempotency_key, idempotency_ttl_ms, concurrency_key, concurrency_limit, concurrency_on_limit,
+  rate_key, rate_limit, rate_period_ms, created_at)
+VALUES (@id, @task, @queue, @state, @payload, @priority, @run_at, @max_attempts, @backoff,
+  @idempotency_key, @idempotency_ttl_ms, @concurrency_key, @concurrency_limit, @concurrency_on_limit,
+  @rate_key, @rate_limit, @rate_period_ms, @created_at)`;
+
+/** ?1 task, ?2 idempotency key, ?3 now: the job that still owns the key, if any. */
+export const FIND_BY_IDEMPOTENCY_KEY = `
+SELECT * FROM jobs
+WHERE task = ?1 AND idempotency_key = ?2
+  AND (${UNFINISHED} OR idempotency_expires_at > ?3)
+ORDER BY id DESC LIMIT 1`;
+
+/** ?1 concurrency key: unfinished jobs holding or waiting for the key. */
+export const COUNT_UNFINISHED_BY_CONCURRENCY_KEY = `
+SELECT count(*) AS n FROM jobs WHERE concurrency_key = ?1 AND ${UNFINISHED}`;
+
+/** ?1 concurrency key: jobs holding the key right now. */
+export const COUNT_RUNNING_BY_CONCURRENCY_KEY = `
+SELECT count(*) AS n FROM jobs WHERE concurrency_key = ?1 AND state = 'running'`;
+
+// -- claiming ---------------------------------------------------------------------------
+
+/** ?1 now, ?2 limit: scheduled jobs whose time has come become queued. */
+export const PROMOTE_DUE = `
+UPDATE jobs SET state = ${to("promote")}, version = version + 1
+WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_scheduled WHERE ${from("promote")} AND run_at <= ?1 ORDER BY run_at LIMIT ?2)`;
+
+/** ?1 tasks (JSON array), ?2 now: is anything worth taking the write lock for? */
+export const ANY_READY = `
+SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_ready WHERE state = 'queued' AND task IN (SELECT value FROM json_each(?1)))
+    OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled' AND run_at <= ?2) AS ready`;
+
+/**
+ * ?1 tasks (JSON array), ?2 queues (JSON array or NULL for all), ?3 limit.
+ * Ready jobs in claim order, skipping paused queues and saturated concurrency keys.
+ */
+export const SELECT_CLAIMABLE = `
+SELECT * FROM jobs INDEXED BY jobs_ready
+WHERE ${from("claim")}
+  AND task IN (SELECT value FROM json_each(?1))
+  AND (?2 IS NULL OR queue IN (SELECT value FROM json_each(?2)))
+  AND queue NOT IN (SELECT name FROM queues WHERE paused = 1)
+  AND (concurrency_key IS NULL
+       OR (SELECT count(*) FROM jobs r WHERE r.concurrency_key = jobs.concurrency_key AND r.state = 'running')
+          < concurrency_limit)
+ORDER BY priority, run_at, id
+LIMIT ?3`;
+
+/** ?1 worker id, ?2 lease expiry, ?3 now, ?4 job id. Returns the new fencing token and attempt count. */
+export const CLAIM_JOB = `
+UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = ?1,
+  lease_token = lease_token + 1, lease_expires_at = ?2, started_at = ?3, cancel_requested = 0,
+  version = version + 1
+WHERE id = ?4 AND ${from("claim")}
+RETURNING lease_token, attempts, version`;
+
+/** ?1 run at (start of the next window), ?2 job id. */
+export const THROTTLE_JOB = `
+UPDATE jobs SET state = ${to("throttle")}, run_at = ?1, version = version + 1
+WHERE id = ?2 AND ${from("throttle")}`;
+
+/** ?1 key. */
+export const GET_RATE_WINDOW = "SELECT window_start, count FROM rate_windows WHERE key = ?1";
+
+/** ?1 key, ?2 window start, ?3 count. */
+export const PUT_RATE_WINDOW = `
+INSERT INTO rate_windows (key, window_start, count) VALUES (?1, ?2, ?3)
+ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, count = excluded.count`;
+
+/** ?1 job id, ?2 attempt number, ?3 worker id, ?4 started at. */
+export const INSERT_ATTEMPT = `
+INSERT INTO attempts (job_id, number, worker_id, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')`;
+
+/** ?1 finished at, ?2 outcome, ?3 error JSON, ?4 job id, ?5 attempt number. */
+export const FINISH_ATTEMPT = `
+UPDATE attempts SET finished_at = ?1, outcome = ?2, error = ?3 WHERE job_id = ?4 AND number = ?5`;
+
+/** Earliest scheduled run time. */
+export const NEXT_SCHEDULED = "SELECT min(run_at) AS at FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled'";
+
+// -- leases -----------------------------------------------------------------------------
+
+/** ?1 new expiry, ?2 job id, ?3 token. */
+export const EXTEND_LEASE = `
+UPDATE jobs SET lease_expires_at = ?1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'
+RETURNING cancel_requested`;
+
+/** ?1 progress JSON, ?2 job id, ?3 token. */
+export const SET_PROGRESS = `
+UPDATE jobs SET progress = ?1, version = version + 1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'`;
+
+/** ?1 now, ?2 limit: running jobs whose lease has expired. */
+export const SELECT_EXPIRED_LEASES = `
+SELECT * FROM jobs INDEXED BY jobs_leases WHERE state = 'running' AND lease_expires_at < ?1
+ORDER BY lease_expires_at LIMIT ?2`;
+
+// -- finishing (all guarded by job id + fencing token) -----------------------------------
+
+/** ?1 result JSON, ?2 now, ?3 job id, ?4 token. */
+export const SUCCEED_JOB = `
+UPDATE jobs SET state = ${to("succeed")}, result = ?1, finished_at = ?2, lease_owner = NULL, lease_expires_at = NULL,
+  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?2 + idempotency_ttl_ms END,
+  version = version + 1
+WHERE id = ?3 AND lease_token = ?4 AND ${from("succeed")}
+RETURNING started_at, attempts`;
+
+/** ?1 run at, ?2 error JSON, ?3 job id, ?4 token. */
+export const SCHEDULE_RETRY = `
+UPDATE jobs SET state = ${to("scheduleRetry")}, run_at = ?1, last_error = ?2, lease_owner = NULL,
+  lease_expires_at = NULL, version = version + 1
+WHERE id = ?3 AND lease_token = ?4 AND ${from("scheduleRetry")}
+RETURNING attempts`;
+
+/** ?1 now, ?2 error JSON, ?3 job id, ?4 token. */
+export const KILL_JOB = `
+UPDATE jobs SET state = ${to("die")}, finished_at = ?1, last_error = ?2, lease_owner = NULL, lease_expires_at = NULL,
+  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?1 + idempotency_ttl_ms END,
+  version = version + 1
+WHERE id = ?3 AND lease_token = ?4 AND ${from("die")}
+RETURNING attempts`;
+
+/** ?1 now, ?2 error JSON or NULL, ?3 job id, ?4 token. */
+export const CANCEL_RUNNING_JOB = `
+UPDATE jobs SET state = ${to("cancelRunning")}, finished_at = ?1, last_error = coalesce(?2, last_error),
+  lease_owner = NULL, lease_expires_at = NULL,
+  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?1 + idempotency_ttl_ms END,
+  version = version + 1
+WHERE id = ?3 AND lease_token = ?4 AND ${from("cancelRunning")}
+RETURNING attempts`;
+
+/** ?1 job id, ?2 token. The attempt is handed back uncounted; the job keeps its place in line. */
+export const RELEASE_JOB = `
+UPDATE jobs SET state = ${to("release")}, attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+  version = version + 1
+WHERE id = ?1 AND lease_token = ?2 AND ${from("release")}
+RETURNING attempts`;
+
+/** ?1 job id, ?2 token, ?3 error JSON. The attempt counts: a job that keeps killing its worker must end. */
+export const RECOVER_LOST_JOB = `
+UPDATE jobs SET state = ${to("recoverLost")}, lease_owner = NULL, lease_expires_at = NULL, last_error = ?3,
+  version = version + 1
+WHERE id = ?1 AND lease_token = ?2 AND ${from("recoverLost")}`;
+
+// -- operating ----------------------------------------------------------------------------
+
+export const GET_JOB = "SELECT * FROM jobs WHERE id = ?1";
+
+/** ?1 now, ?2 job id. */
+export const CANCEL_WAITING_JOB = `
+UPDATE jobs SET state = ${to("cancel")}, finished_at = ?1,
+  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?1 + idempotency_ttl_ms END,
+  version = version + 1
+WHERE id = ?2 AND ${from("cancel")}`;
+
+/** ?1 job id. */
+export const REQUEST_CANCEL = `
+UPDATE jobs SET cancel_requested = 1, version = version + 1 WHERE id = ?1 AND state = 'running'`;
+
+/** ?1 now, ?2 job id. A fresh set of attempts; history stays in the attempts table. */
+export const RETRY_JOB = `
+UPDATE jobs SET state = ${to("retry")}, attempts = 0, run_at = ?1, finished_at = NULL, result = NULL,
+  cancel_requested = 0, idempotency_expires_at = NULL, version = version + 1
+WHERE id = ?2 AND ${from("retry")}`;
+
+/** ?1 queue or NULL, ?2 task or NULL, ?3 limit. */
+export const SELECT_DEAD_IDS = `
+SELECT id FROM jobs WHERE state = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR task = ?2)
+ORDER BY id LIMIT ?3`;
+
+/** ?1 job id. */
+export const DELETE_FINISHED_JOB = `DELETE FROM jobs WHERE id = ?1 AND ${FINISHED}`;
+export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = ?1";
+export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = ?1 ORDER BY number";
+
+export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
+export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
+
+/** ?1 name, ?2 paused (0/1), ?3 now. */
+export const SET_QUEUE_PAUSED = `
+INSERT INTO queues (name, paused, updated_at) VALUES (?1, ?2, ?3)
+ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`;
+export const LIST_QUEUE_FLAGS = "SELECT name, paused FROM queues";
+
+// -- workers ------------------------------------------------------------------------------
+
+export const UPSERT_WORKER = `
+INSERT INTO workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at)
+VALUES (@id, @name, @host, @pid, @queues, @tasks, @concurrency, 'active', @now, @now)
+ON CONFLICT (id) DO UPDATE SET status = 'active', heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`;
+
+/** ?1 now, ?2 worker id. A worker marked lost that heartbeats again is alive after all. */
+export const WORKER_HEARTBEAT = `
+UPDATE workers SET heartbeat_at = ?1, status = CASE WHEN status = 'lost' THEN 'active' ELSE status END WHERE id = ?2`;
+
+/** ?1 status, ?2 now, ?3 worker id. */
+export const SET_WORKER_STATUS = `
+UPDATE workers SET status = ?1, stopped_at = CASE WHEN ?1 = 'stopped' THEN ?2 ELSE stopped_at END WHERE id = ?3`;
+
+/** ?1 cutoff. */
+export const MARK_LOST_WORKERS = `
+UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND heartbeat_at < ?1 RETURNING id`;
+
+export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
+
+/** ?1 cutoff. */
+export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < ?1";
+
+// -- events -------------------------------------------------------------------------------
+
+/** ?1 at, ?2 kind, ?3 job id, ?4 worker id, ?5 data JSON. */
+export const INSERT_EVENT = "INSERT INTO events (at, kind, job_id, worker_id, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/** ?1 after seq, ?2 limit. */
+export const READ_EVENTS = "SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+/** ?1 job id, ?2 after seq, ?3 limit. */
+export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+/** AUTOINCREMENT keeps the high-water mark even after every event is pruned. */
+export const LAST_EVENT_SEQ = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq";
+
+// -- retention ----------------------------------------------------------------------------
+
+/** ?1 state, ?2 cutoff (finished before), ?3 keep newest N (or -1 for no count rule), ?4 limit. */
+export const SELECT_PRUNABLE_JOBS = `
+SELECT * FROM jobs WHERE state = ?1 AND (
+  finished_at < ?2
+  OR (?3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = ?1 ORDER BY finished_at DESC, id DESC LIMIT ?3))
+) ORDER BY finished_at LIMIT ?4`;
+
+/** ?1 cutoff (at before), ?2 highest seq to drop by count (or -1), ?3 limit. */
+export const SELECT_PRUNABLE_EVENTS = `
+SELECT * FROM events WHERE at < ?1 OR seq <= ?2 ORDER BY seq LIMIT ?3`;
+export const DELETE_EVENT = "DELETE FROM events WHERE seq = ?1";

@@ -1,0 +1,198 @@
+/**
+ * The one storage interface. The engine, SDK and CLI talk to the datastore only through these
+ * domain verbs; no driver, connection or transaction type crosses this boundary, so a new
+ * backend implements this file and passes the conformance suite without changes above it.
+ *
+ * Invariants every backend keeps:
+ * - a method that returns has committed; nothing is half-written when it throws;
+ * - every job state change goes through a transition in `core/job-state.ts` and appends its
+ *   events in the same transaction;
+ * - a lease is only ever extended or finished by its holder (job id + fencing token);
+ * - times come from the store's clock (the database's, where it has one), never the caller's.
+ */
+
+import type { NewJob } from "../core/job-options.js";
+import type { DeadReason } from "../core/retry-policy.js";
+import type {
+  Attempt,
+  ClaimedJob,
+  Job,
+  JobError,
+  JobState,
+  Lease,
+  OverseerEvent,
+  QueueRecord,
+  WorkerRecord,
+} from "../core/types.js";
+
+/** What a backend can do, so callers choose strategies by capability, never by backend name. */
+export interface StoreCapabilities {
+  /** One writer at a time (SQLite): batch writes rather than parallelise them. Default false. */
+  singleWriter: boolean;
+  /** `onChange` reports writes made by other processes too (WAL watch, LISTEN/NOTIFY). Default false: poll. */
+  crossProcessWakeups: boolean;
+  /** Claims can skip rows locked by other claimers (`FOR UPDATE SKIP LOCKED`). Default false. */
+  skipLocked: boolean;
+}
+
+export interface EnqueueResult {
+  job: Job;
+  /** False when an idempotency key matched an existing job, which is returned instead. */
+  created: boolean;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  /** Claim at most this many jobs. */
+  limit: number;
+  /** Only jobs of these tasks (the handlers this worker has). */
+  tasks: readonly string[];
+  /** Only these queues; null for every queue. */
+  queues: readonly string[] | null;
+  leaseMs: number;
+}
+
+export type AttemptResult =
+  | { lease: Lease; outcome: "succeeded"; resultJson: string }
+  | { lease: Lease; outcome: "retry"; error: JobError; delayMs: number }
+  | { lease: Lease; outcome: "dead"; error: JobError; reason: DeadReason }
+  | { lease: Lease; outcome: "cancelled"; error: JobError | null }
+  /** Shutdown hands the job back; the attempt does not count. */
+  | { lease: Lease; outcome: "released" };
+
+export interface HeartbeatResult {
+  /** Leases extended, with their new expiry. */
+  extended: Lease[];
+  /** Jobs whose lease this worker no longer holds: their handlers must stop. */
+  lost: string[];
+  /** Jobs a person asked to cancel: abort their handlers. */
+  cancelRequested: string[];
+}
+
+export interface JobFilter {
+  states?: readonly JobState[];
+  queue?: string;
+  task?: string;
+  /** Newest first; pass the last id of a page to get the next. */
+  beforeId?: string;
+  limit?: number;
+}
+
+export interface CancelResult {
+  job: Job;
+  /** `cancelled` at once, or `requested` for a running job (its handler is aborted). */
+  effect: "cancelled" | "requested";
+}
+
+export interface NewEvent {
+  kind: string;
+  jobId?: string | null;
+  workerId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  /** Events with a sequence number greater than this. */
+  afterSeq?: number;
+  jobId?: string;
+  limit?: number;
+}
+
+export interface WorkerRegistration {
+  id: string;
+  name: string;
+  host: string;
+  pid: number;
+  queues: readonly string[] | null;
+  tasks: readonly string[];
+  concurrency: number;
+}
+
+export interface RetentionRule {
+  /** Delete finished jobs older than this (by finish time). */
+  maxAgeMs?: number;
+  /** Keep at most this many, newest first. */
+  maxCount?: number;
+}
+
+export interface RetentionPolicy {
+  jobs: Partial<Record<"succeeded" | "dead" | "cancelled", RetentionRule>>;
+  events?: RetentionRule;
+}
+
+export interface PruneBatch {
+  jobs: Array<{ job: Job; attempts: Attempt[] }>;
+  events: OverseerEvent[];
+}
+
+export interface PruneResult {
+  jobs: Record<"succeeded" | "dead" | "cancelled", number>;
+  events: number;
+}
+
+export interface PruneOptions {
+  dryRun?: boolean;
+  /** Called with each batch before it is deleted; if it throws, the batch is kept. */
+  archive?: (batch: PruneBatch) => void | Promise<void>;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+
+  /** Brings the schema up to date. Safe to call from several processes at once. */
+  migrate(): Promise<{ applied: string[] }>;
+  /** The store's clock, in epoch milliseconds. */
+  now(): Promise<number>;
+  close(): Promise<void>;
+  /**
+   * Calls `listener` soon after jobs may have become ready (an enqueue, a retry, a resume).
+   * With `crossProcessWakeups` this includes other processes' writes. Returns an unsubscribe.
+   */
+  onChange(listener: () => void): () => void;
+
+  // Producing
+  enqueue(job: NewJob): Promise<EnqueueResult>;
+  /** All or nothing, in one transaction. */
+  enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+
+  // Working
+  /** Due jobs by priority, then run time, then id; respects paused queues, concurrency keys and rate limits. */
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+  heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult>;
+  /** Records attempt outcomes in one transaction; returns, per result, whether its lease was still held. */
+  finish(results: readonly AttemptResult[]): Promise<boolean[]>;
+  /** Stores a running job's progress and appends `job.progress`. False if the lease is lost. */
+  recordProgress(lease: Lease, progressJson: string): Promise<boolean>;
+  /** Earliest run time (epoch ms) of a scheduled job, or null. Lets idle workers sleep until then. */
+  nextScheduledAt(): Promise<number | null>;
+  /** Jobs whose lease expired go back to run again (or die if out of attempts); the attempt is recorded as lost. */
+  recoverExpiredLeases(limit?: number): Promise<Job[]>;
+
+  // Workers
+  registerWorker(worker: WorkerRegistration): Promise<void>;
+  setWorkerStatus(workerId: string, status: "stopping" | "stopped"): Promise<void>;
+  /** Marks workers that have not heartbeated within `staleMs` as lost; returns their ids. */
+  markLostWorkers(staleMs: number): Promise<string[]>;
+  listWorkers(): Promise<WorkerRecord[]>;
+
+  // Operating
+  getJob(id: string): Promise<Job | null>;
+  listJobs(filter?: JobFilter): Promise<Job[]>;
+  listAttempts(jobId: string): Promise<Attempt[]>;
+  countJobs(): Promise<Record<JobState, number>>;
+  cancelJob(id: string): Promise<CancelResult>;
+  retryJob(id: string): Promise<Job>;
+  /** Retries dead jobs matching the filter (state is implied); returns how many. */
+  retryDeadJobs(filter: { queue?: string; task?: string; limit?: number }): Promise<number>;
+  discardJob(id: string): Promise<void>;
+  setQueuePaused(name: string, paused: boolean): Promise<QueueRecord>;
+  listQueues(): Promise<QueueRecord[]>;
+
+  // Events
+  appendEvents(events: readonly NewEvent[]): Promise<number[]>;
+  readEvents(query?: EventQuery): Promise<OverseerEvent[]>;
+  lastEventSeq(): Promise<number>;
+
+  // Retention
+  prune(policy: RetentionPolicy, options?: PruneOptions): Promise<PruneResult>;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "examples/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 30_000,
+    // Crash and multi-process tests spawn real processes; two cores cannot
+    // run many of those at once without turning timing into noise.
+    maxWorkers: 2,
+  },
+});
