@@ -1,0 +1,106 @@
+/** `overseer enqueue TASK`: one job, or with --ndjson one job per line of standard input, in one transaction. */
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import { OverseerError } from "../../core/errors.js";
+import type { EnqueueOptions } from "../../core/job-options.js";
+import type { Job } from "../../core/types.js";
+import { action, globals, parseIntOption, printJson, printLine, withOverseer } from "../context.js";
+
+interface EnqueueFlags {
+  payload?: string;
+  priority?: string;
+  delay?: string;
+  runAt?: string;
+  key?: string;
+  queue?: string;
+  maxAttempts?: string;
+  ndjson?: boolean;
+}
+
+export function registerEnqueue(program: Command): void {
+  program
+    .command("enqueue")
+    .description("enqueue a job (or, with --ndjson, one job per line of standard input)")
+    .argument("<task>", "task name")
+    .option("--payload <json>", "payload as JSON", "null")
+    .option("--priority <p>", "integer (lower runs first) or high, default, low")
+    .option("--delay <duration>", "start after this long, e.g. 30s, 5m")
+    .option("--run-at <time>", "start at this ISO-8601 time")
+    .option("--key <key>", "idempotency key")
+    .option("--queue <name>", "queue", undefined)
+    .option("--max-attempts <n>", "attempts before the job is dead")
+    .option("--ndjson", "read one JSON payload per line from standard input and enqueue them all in one transaction")
+    .action(
+      action(async (task: string, flags: EnqueueFlags, command: Command) => {
+        const options = enqueueOptions(flags);
+        const g = globals(command);
+        if (flags.ndjson) {
+          if (flags.key !== undefined) {
+            throw new OverseerError(
+              "INVALID_ARGUMENT",
+              "--key cannot be combined with --ndjson (one key for many jobs)",
+              {
+                field: "key",
+              },
+            );
+          }
+          const payloads = await readNdjson();
+          const jobs = await withOverseer(g, (o) =>
+            o.enqueueMany(payloads.map((payload) => ({ task, payload, options }))),
+          );
+          if (g.json) printJson(jobs);
+          else
+            printLine(`enqueued ${jobs.length} job(s)${jobs.length ? `: ${jobs[0]?.id} .. ${jobs.at(-1)?.id}` : ""}`);
+          return;
+        }
+        const payload = parseJson(flags.payload ?? "null", "--payload");
+        const result = await withOverseer(g, (o) => o.enqueueWithResult(task, payload, options));
+        if (g.json) printJson(result.job);
+        else printLine(`${result.created ? "enqueued" : "exists (idempotency key)"} ${describeJob(result.job)}`);
+      }),
+    );
+}
+
+function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
+  const options: EnqueueOptions = {};
+  if (flags.queue !== undefined) options.queue = flags.queue;
+  if (flags.priority !== undefined) {
+    options.priority = /^-?\d+$/.test(flags.priority) ? Number(flags.priority) : (flags.priority as "high");
+  }
+  if (flags.delay !== undefined) {
+    if (flags.delay.trim().startsWith("-")) {
+      throw new OverseerError("INVALID_ARGUMENT", `--delay must not be negative; got "${flags.delay}"`, {
+        field: "delay",
+      });
+    }
+    options.delay = flags.delay;
+  }
+  if (flags.runAt !== undefined) options.runAt = flags.runAt;
+  if (flags.key !== undefined) options.idempotencyKey = flags.key;
+  if (flags.maxAttempts !== undefined)
+    options.maxAttempts = parseIntOption(flags.maxAttempts, "--max-attempts", 1, 1000);
+  return options;
+}
+
+export function describeJob(job: Job): string {
+  return `${job.id} ${job.task} [${job.state}] queue=${job.queue} priority=${job.priority} runAt=${job.runAt}`;
+}
+
+function parseJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new OverseerError("INVALID_PAYLOAD", `${field} is not valid JSON: ${(err as Error).message}`, { field });
+  }
+}
+
+async function readNdjson(): Promise<unknown[]> {
+  const payloads: unknown[] = [];
+  let line = 0;
+  for await (const text of createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })) {
+    line++;
+    if (text.trim() === "") continue;
+    payloads.push(parseJson(text, `standard input line ${line}`));
+  }
+  return payloads;
+}

@@ -1,0 +1,149 @@
+/** `overseer jobs list|show|retry|retry-dead|cancel|discard`. */
+import type { Command } from "commander";
+import { OverseerError } from "../../core/errors.js";
+import { validateName } from "../../core/job-options.js";
+import { JOB_STATES, type Job, type JobState } from "../../core/types.js";
+import {
+  action,
+  globals,
+  parseIntOption,
+  parseList,
+  printJson,
+  printLine,
+  printTable,
+  withOverseer,
+} from "../context.js";
+import { describeJob } from "./enqueue.js";
+
+export function registerJobs(program: Command): void {
+  const jobs = program.command("jobs").description("list and operate on jobs");
+
+  jobs
+    .command("list")
+    .description("list jobs, newest first")
+    .option("--state <states>", `comma-separated: ${JOB_STATES.join(", ")}`)
+    .option("--queue <name>", "only this queue")
+    .option("--task <name>", "only this task")
+    .option("--limit <n>", "at most this many (1-1000)", "50")
+    .option("--before <id>", "jobs older than this id (the next page)")
+    .action(
+      action(
+        async (flags: { state?: string; queue?: string; task?: string; limit: string; before?: string }, command) => {
+          const states = parseStates(flags.state);
+          const limit = parseIntOption(flags.limit, "--limit", 1, 1000);
+          if (flags.queue !== undefined) validateName(flags.queue, "queue");
+          if (flags.task !== undefined) validateName(flags.task, "task");
+          const g = globals(command);
+          const list = await withOverseer(g, (o) =>
+            o.listJobs({ states, queue: flags.queue, task: flags.task, limit, beforeId: flags.before }),
+          );
+          if (g.json) return printJson(list);
+          if (list.length === 0) return printLine("no jobs");
+          printTable(
+            ["ID", "TASK", "QUEUE", "STATE", "ATTEMPTS", "PRIORITY", "CREATED"],
+            list.map((j) => [
+              j.id,
+              j.task,
+              j.queue,
+              j.state,
+              `${j.attempts}/${j.maxAttempts}`,
+              String(j.priority),
+              j.createdAt,
+            ]),
+          );
+        },
+      ),
+    );
+
+  jobs
+    .command("show")
+    .description("show one job with its attempts and events")
+    .argument("<id>")
+    .action(
+      action(async (id: string, _flags, command: Command) => {
+        const g = globals(command);
+        const detail = await withOverseer(g, async (o) => {
+          const job = await o.getJob(id);
+          if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+          return { job, attempts: await o.listAttempts(id), events: await o.readEvents({ jobId: id, limit: 200 }) };
+        });
+        if (g.json) return printJson(detail);
+        const { job, attempts, events } = detail;
+        printLine(describeJob(job));
+        printLine(
+          `  attempts ${job.attempts}/${job.maxAttempts}  created ${job.createdAt}  finished ${job.finishedAt ?? "-"}`,
+        );
+        printLine(`  payload  ${JSON.stringify(job.payload)}`);
+        if (job.result !== null) printLine(`  result   ${JSON.stringify(job.result)}`);
+        if (job.progress !== null) printLine(`  progress ${JSON.stringify(job.progress)}`);
+        if (job.lastError) printLine(`  error    ${job.lastError.code}: ${job.lastError.message}`);
+        for (const a of attempts) {
+          const error = a.error ? `  ${a.error.code}: ${a.error.message}` : "";
+          printLine(`  attempt ${a.number} ${a.outcome} on ${a.workerId} at ${a.startedAt}${error}`);
+        }
+        for (const e of events) printLine(`  #${e.seq} ${e.at} ${e.kind} ${JSON.stringify(e.data)}`);
+      }),
+    );
+
+  const single = (
+    name: string,
+    description: string,
+    run: (o: import("../../sdk/overseer.js").Overseer, id: string) => Promise<Job | string>,
+  ) =>
+    jobs
+      .command(name)
+      .description(description)
+      .argument("<id>")
+      .action(
+        action(async (id: string, _flags, command: Command) => {
+          const g = globals(command);
+          const out = await withOverseer(g, (o) => run(o, id));
+          if (g.json) printJson(typeof out === "string" ? { id, result: out } : out);
+          else printLine(typeof out === "string" ? out : describeJob(out));
+        }),
+      );
+
+  single("retry", "run a dead or cancelled job again with a fresh set of attempts", (o, id) => o.retry(id));
+  single("cancel", "cancel a job: at once if waiting, through its signal if running", async (o, id) => {
+    const { job, effect } = await o.cancel(id);
+    return effect === "cancelled" ? job : `cancel requested for running job ${job.id}; its handler is being aborted`;
+  });
+  single("discard", "delete a finished job", async (o, id) => {
+    await o.discard(id);
+    return `discarded ${id}`;
+  });
+
+  jobs
+    .command("retry-dead")
+    .description("retry every dead job matching the filter")
+    .option("--queue <name>", "only this queue")
+    .option("--task <name>", "only this task")
+    .option("--limit <n>", "at most this many")
+    .action(
+      action(async (flags: { queue?: string; task?: string; limit?: string }, command: Command) => {
+        const limit = flags.limit === undefined ? undefined : parseIntOption(flags.limit, "--limit");
+        const g = globals(command);
+        const n = await withOverseer(g, (o) => o.retryDead({ queue: flags.queue, task: flags.task, limit }));
+        if (g.json) printJson({ retried: n });
+        else printLine(`retried ${n} dead job(s)`);
+      }),
+    );
+}
+
+export function parseStates(value: string | undefined): JobState[] | undefined {
+  const list = parseList(value);
+  if (list === undefined) return undefined;
+  for (const s of list) {
+    if (!(JOB_STATES as readonly string[]).includes(s)) {
+      throw new OverseerError(
+        "INVALID_STATE_FILTER",
+        `unknown state "${s}"; expected one of ${JOB_STATES.join(", ")}`,
+        {
+          field: "state",
+          value: s,
+        },
+      );
+    }
+  }
+  return list as JobState[];
+}

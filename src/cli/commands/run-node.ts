@@ -1,0 +1,107 @@
+/**
+ * `overseer start` and `overseer worker`: run a worker (and, for start, retention, the live
+ * summary and optionally the demo) until SIGTERM/SIGINT, then shut down gracefully: stop
+ * claiming, let running jobs finish up to the deadline, abort and hand back the rest.
+ * A second signal exits at once; nothing is lost, leases simply expire.
+ */
+import { parseDuration } from "../../core/duration.js";
+import { OverseerError } from "../../core/errors.js";
+import type { TaskDefinition } from "../../core/task.js";
+import { demoTasks, startDemoProducer } from "../../demo/demo-tasks.js";
+import { EventMirror } from "../../engine/event-mirror.js";
+import { DEFAULT_RETENTION, pruneWithArchive } from "../../engine/retention.js";
+import { SupervisedLoop } from "../../engine/supervised-loop.js";
+import { databaseOf, type GlobalOptions, makeLogger, openOverseer, parseIntOption, parseList } from "../context.js";
+import { loadTasksDir } from "../load-tasks.js";
+import { startSummary } from "../summary.js";
+
+export interface NodeOptions {
+  tasks?: string;
+  demo?: boolean;
+  concurrency?: string;
+  queues?: string;
+  lease?: string;
+  shutdownTimeout?: string;
+  eventsNdjson?: string;
+  summary?: boolean;
+  retention?: boolean;
+}
+
+export async function runNode(mode: "start" | "worker", options: NodeOptions, global: GlobalOptions): Promise<void> {
+  const logger = makeLogger(global.logLevel, mode === "start" ? "warn" : "info");
+  const tasks: TaskDefinition[] = [];
+  if (options.tasks !== undefined) tasks.push(...(await loadTasksDir(options.tasks)));
+  if (options.demo) tasks.push(...demoTasks);
+  if (tasks.length === 0) {
+    throw new OverseerError(
+      "TASK_NOT_FOUND",
+      mode === "start"
+        ? "no tasks to run: pass --tasks DIR (a folder of task modules) or --demo"
+        : "no tasks to run: pass --tasks DIR (a folder of task modules)",
+    );
+  }
+  const concurrency =
+    options.concurrency === undefined ? 10 : parseIntOption(options.concurrency, "--concurrency", 1, 10_000);
+  const leaseMs = options.lease === undefined ? undefined : parseDuration(options.lease, "--lease");
+  const shutdownTimeoutMs =
+    options.shutdownTimeout === undefined ? 10_000 : parseDuration(options.shutdownTimeout, "--shutdown-timeout");
+
+  const overseer = await openOverseer(global, logger);
+  overseer.register(...tasks);
+  const worker = overseer.worker({
+    concurrency,
+    queues: parseList(options.queues) ?? null,
+    leaseMs,
+    shutdownTimeoutMs,
+  });
+  const reportError = (what: string) => (err: unknown) => logger.error({ err }, `${what} failed`);
+
+  const stops: Array<() => void | Promise<void>> = [];
+  await worker.start();
+  const mirror =
+    options.eventsNdjson === undefined ? null : new EventMirror(overseer.store, options.eventsNdjson, logger);
+  mirror?.start();
+  if (mode === "start" && options.retention !== false) {
+    const retention = new SupervisedLoop({
+      name: "retention",
+      logger,
+      body: async () => {
+        const result = await pruneWithArchive(overseer.store, DEFAULT_RETENTION);
+        logger.info({ result }, "retention pass");
+        return 3_600_000;
+      },
+    });
+    retention.start();
+    stops.push(() => retention.stop());
+  }
+  if (options.demo) stops.push(startDemoProducer(overseer, reportError("demo producer")));
+  if (mode === "start" && options.summary !== false) stops.push(startSummary(overseer, reportError("summary")));
+
+  process.stdout.write(
+    `overseer ${mode}: database ${databaseOf(global)}, tasks ${tasks.map((t) => t.name).join(", ")}, ` +
+      `concurrency ${concurrency}, worker ${worker.id}. Ctrl-C to stop.\n`,
+  );
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        process.stderr.write(
+          "overseer: second signal, exiting now; running jobs will be retried after their leases expire\n",
+        );
+        process.exit(130);
+      }
+      process.stdout.write(`overseer: ${signal} received, draining (up to ${shutdownTimeoutMs} ms)...\n`);
+      resolve();
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  for (const stop of stops) await stop();
+  await worker.stop();
+  // After the worker, so the file also holds the events of the shutdown itself.
+  await mirror?.stop();
+  await overseer.close();
+  process.stdout.write(`overseer: stopped cleanly (${JSON.stringify(worker.stats)})\n`);
+}

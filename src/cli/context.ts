@@ -1,0 +1,130 @@
+/**
+ * What every command shares: the global options, opening Overseer, printing results (plain or
+ * `--json`), and turning errors into one clear line on stderr with a non-zero exit code.
+ * No stack trace reaches the user for bad input.
+ */
+import type { Command } from "commander";
+import pino from "pino";
+import { OverseerError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { createOverseer, type Overseer } from "../sdk/overseer.js";
+import { DEFAULT_DATABASE } from "../store/open-store.js";
+
+export interface GlobalOptions {
+  database?: string;
+  json?: boolean;
+  durability?: string;
+  logLevel?: string;
+}
+
+/** Exit codes: 2 for bad input (fix the command), 1 for anything else that went wrong. */
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_FAILURE = 1;
+
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+export function databaseOf(options: GlobalOptions): string {
+  return options.database ?? process.env.OVERSEER_DATABASE ?? DEFAULT_DATABASE;
+}
+
+export function makeLogger(level: string | undefined, fallback: string): Logger {
+  const chosen = level ?? process.env.OVERSEER_LOG_LEVEL ?? fallback;
+  const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+  if (!levels.includes(chosen)) {
+    throw new OverseerError("INVALID_ARGUMENT", `--log-level must be one of ${levels.join(", ")}; got "${chosen}"`, {
+      field: "log-level",
+    });
+  }
+  return pino({ level: chosen, base: { pid: process.pid } }, pino.destination(2));
+}
+
+export async function openOverseer(options: GlobalOptions, logger?: Logger): Promise<Overseer> {
+  const durability = options.durability;
+  if (durability !== undefined && durability !== "normal" && durability !== "full") {
+    throw new OverseerError("INVALID_ARGUMENT", `--durability must be normal or full; got "${durability}"`, {
+      field: "durability",
+    });
+  }
+  return createOverseer({
+    database: databaseOf(options),
+    durability,
+    logger,
+    onWarning: (message, err) => logger?.warn({ err }, message),
+  });
+}
+
+/** Opens Overseer, runs `fn`, and always closes it. */
+export async function withOverseer<T>(options: GlobalOptions, fn: (overseer: Overseer) => Promise<T>): Promise<T> {
+  const overseer = await openOverseer(options);
+  try {
+    return await fn(overseer);
+  } finally {
+    await overseer.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** A plain table: columns padded to their widest cell. */
+export function printTable(headers: string[], rows: string[][]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  printLine(line(headers));
+  for (const r of rows) printLine(line(r));
+}
+
+export function fail(err: unknown): never {
+  if (err instanceof OverseerError) {
+    process.stderr.write(`overseer: ${err.code}: ${err.message}\n`);
+    process.exit(err.status < 500 && err.status !== 404 && err.status !== 409 ? EXIT_BAD_INPUT : EXIT_FAILURE);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`overseer: unexpected error: ${message}\n`);
+  if (process.env.OVERSEER_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+  process.exit(EXIT_FAILURE);
+}
+
+/** Wraps a command action so that every error becomes one line and an exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+export function parseIntOption(value: string, name: string, min = 1, max = 1_000_000): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `${name} must be a whole number from ${min} to ${max}; got "${value}"`,
+      {
+        field: name,
+      },
+    );
+  }
+  return n;
+}
+
+export function parseList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}

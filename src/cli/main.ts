@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/** The `overseer` command. One file per command group under commands/. */
+import { Command, CommanderError } from "commander";
+import { registerEnqueue } from "./commands/enqueue.js";
+import { registerEvents } from "./commands/events.js";
+import { registerJobs } from "./commands/jobs.js";
+import { registerMaintenance } from "./commands/maintenance.js";
+import { registerQueues } from "./commands/queues.js";
+import { type NodeOptions, runNode } from "./commands/run-node.js";
+import { action, EXIT_BAD_INPUT, globals } from "./context.js";
+
+const program = new Command("overseer")
+  .description("Durable jobs, agent runs and human approvals: one process and one SQLite file to start.")
+  .option("--database <path>", "SQLite database file (env OVERSEER_DATABASE; default ./data/overseer.db)")
+  .option("--json", "machine-readable output")
+  .option("--durability <mode>", "normal (survives process crashes) or full (also power loss)")
+  .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
+  .showHelpAfterError()
+  .exitOverride();
+
+const nodeOptions = (command: Command) =>
+  command
+    .option("--tasks <dir>", "folder of task modules (each default-exports a handler; the file name is the task name)")
+    .option("--concurrency <n>", "jobs run at once", "10")
+    .option("--queues <names>", "comma-separated queues to work (default: all)")
+    .option("--lease <duration>", "lease length, e.g. 30s")
+    .option("--shutdown-timeout <duration>", "on SIGTERM, how long running jobs may finish", "10s")
+    .option("--events-ndjson <file>", "mirror the event log to this append-only NDJSON file");
+
+nodeOptions(program.command("start").description("run Overseer in one process: worker, retention and a live summary"))
+  .option("--demo", "add demo tasks and a demo producer")
+  .option("--no-summary", "do not print the one-line-per-second summary")
+  .option("--no-retention", "do not prune old jobs and events hourly")
+  .action(action(async (flags: NodeOptions, command: Command) => runNode("start", flags, globals(command))));
+
+nodeOptions(program.command("worker").description("run a worker for the tasks in --tasks")).action(
+  action(async (flags: NodeOptions, command: Command) => runNode("worker", flags, globals(command))),
+);
+
+registerEnqueue(program);
+registerJobs(program);
+registerQueues(program);
+registerEvents(program);
+registerMaintenance(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message; help and version are not errors.
+    process.exit(err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : EXIT_BAD_INPUT);
+  }
+  throw err;
+}
