@@ -204,12 +204,15 @@ export class Worker {
         [...this.running.values()].map((r) => r.done),
         this.abortGraceMs,
       );
-      // Handlers that ignore their signal: hand the jobs back anyway. Their late results are fenced out.
+      // Handlers that ignore their signal keep their lease: handing the job back now would let
+      // another worker start it while this handler still runs. Without heartbeats the lease
+      // expires, and the job runs again elsewhere with this attempt recorded as lost.
       const stuck = [...this.running.values()];
       for (const r of stuck) r.detached = true;
       if (stuck.length > 0) {
-        await this.safely("hand back stuck jobs", () =>
-          this.store.finish(stuck.map((r) => ({ lease: r.lease, outcome: "released" }) as AttemptResult)),
+        this.logger.warn(
+          { workerId: this.id, jobs: stuck.map((r) => r.claimed.job.id) },
+          "handlers ignored their abort signal; their jobs run again once their leases expire",
         );
       }
     }
@@ -245,6 +248,7 @@ export class Worker {
 
   private async heartbeatPass(): Promise<number> {
     const leases = [...this.running.values()].filter((r) => !r.detached).map((r) => r.lease);
+    const sent = new Map(leases.map((l) => [l.jobId, l.token]));
     const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
     for (const lease of result.extended) {
       const r = this.running.get(lease.jobId);
@@ -252,14 +256,8 @@ export class Worker {
     }
     for (const jobId of result.lost) {
       const r = this.running.get(jobId);
-      if (!r) continue;
-      this.stats.leasesLost++;
-      this.logger.warn(
-        { workerId: this.id, jobId },
-        "lease lost; aborting the handler, its result will not be recorded",
-      );
-      r.detached = true;
-      r.controller.abort("lease_lost" satisfies AbortReason);
+      // Only the execution whose lease we sent: this worker may hold a newer lease on the job by now.
+      if (r && !r.detached && r.lease.token === sent.get(jobId)) this.loseLease(r);
     }
     for (const jobId of result.cancelRequested) this.abortJob(jobId, "cancelled");
     return this.heartbeatMs;
@@ -282,6 +280,10 @@ export class Worker {
     this.stats.claimed++;
     const controller = new AbortController();
     const entry: Running = { claimed, lease: claimed.lease, controller, done: Promise.resolve(), detached: false };
+    const previous = this.running.get(claimed.job.id);
+    // Claimed again while an earlier execution here still runs: that one's lease expired and was
+    // recovered (a stalled heartbeat), so it is lost, even if no heartbeat has said so yet.
+    if (previous && !previous.detached) this.loseLease(previous);
     this.running.set(claimed.job.id, entry);
     entry.done = this.runHandler(entry).then(
       () => this.settle(entry),
@@ -293,7 +295,8 @@ export class Worker {
   }
 
   private settle(entry: Running): void {
-    this.running.delete(entry.claimed.job.id);
+    // A lost execution settling late must not remove a newer execution of the same job.
+    if (this.running.get(entry.claimed.job.id) === entry) this.running.delete(entry.claimed.job.id);
     this.claimLoop.poke();
   }
 
@@ -301,22 +304,27 @@ export class Worker {
     const { job } = entry.claimed;
     const task = this.tasks.get(job.task) as TaskDefinition;
     const pending: Promise<unknown>[] = [];
+    // The write starts synchronously (so calls are recorded in call order), but a failure, even a
+    // value that cannot be serialised, always arrives as a rejection, never as a throw at the call.
+    // Handlers often fire and forget these, so a failure is also logged here: left unhandled,
+    // a rejected promise would take the whole worker process down.
+    const track = (what: string, write: () => Promise<unknown>): Promise<void> => {
+      const p = new Promise<unknown>((resolve) => resolve(write())).then(() => undefined);
+      p.catch((err: unknown) => this.logger.warn({ err, jobId: job.id, workerId: this.id }, `ctx.${what} failed`));
+      pending.push(p);
+      return p;
+    };
     const ctx: JobContext = {
       job,
       attempt: job.attempts,
       signal: entry.controller.signal,
-      log: (message, data) => {
-        const p = this.store
-          .appendEvents([{ kind: "job.log", jobId: job.id, workerId: this.id, data: { message, ...(data ?? {}) } }])
-          .then(() => undefined);
-        pending.push(p);
-        return p;
-      },
-      progress: (value) => {
-        const p = this.store.recordProgress(entry.lease, serializePayload(value)).then(() => undefined);
-        pending.push(p);
-        return p;
-      },
+      log: (message, data) =>
+        track("log", () =>
+          this.store.appendEvents([
+            { kind: "job.log", jobId: job.id, workerId: this.id, data: { message, ...(data ?? {}) } },
+          ]),
+        ),
+      progress: (value) => track("progress", () => this.store.recordProgress(entry.lease, serializePayload(value))),
     };
     let result: AttemptResult | null;
     try {
@@ -368,6 +376,17 @@ export class Worker {
     return decision.kind === "retry"
       ? { lease: entry.lease, outcome: "retry", error, delayMs: decision.delayMs }
       : { lease: entry.lease, outcome: "dead", error, reason: decision.reason };
+  }
+
+  /** Stops an execution whose lease is gone; whatever it returns is not recorded. */
+  private loseLease(entry: Running): void {
+    this.stats.leasesLost++;
+    this.logger.warn(
+      { workerId: this.id, jobId: entry.claimed.job.id },
+      "lease lost; aborting the handler, its result will not be recorded",
+    );
+    entry.detached = true;
+    entry.controller.abort("lease_lost" satisfies AbortReason);
   }
 
   // -- reporting ----------------------------------------------------------------------------

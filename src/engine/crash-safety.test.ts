@@ -1,0 +1,285 @@
+/**
+ * Crash safety with real processes: workers and a producer run as child processes on one SQLite
+ * file and are killed (SIGKILL) or stopped (SIGTERM) mid-work. The product's promise under test:
+ * a job `enqueue` returned is committed; a crash loses no job and never runs one twice at the
+ * same time; a graceful stop leaves nothing `running`.
+ *
+ * The fixtures import the built package, so `dist/` must be fresh (`npm test` builds it first).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Overseer } from "../sdk/overseer.js";
+import { killAllFixtures, startFixture } from "../test-support/child-processes.js";
+import { tempDatabase } from "../test-support/temp-database.js";
+import { sleep, waitFor } from "../test-support/wait.js";
+
+const DIST_INDEX = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+if (!existsSync(DIST_INDEX)) {
+  throw new Error(
+    `the crash-safety tests run worker processes from the built package, but ${DIST_INDEX} does not exist: ` +
+      "run `npm run build` first (`npm test` does it in pretest)",
+  );
+}
+
+afterEach(async () => {
+  await killAllFixtures();
+});
+
+interface LogLine {
+  what: "start" | "end" | "abort";
+  jobId: string;
+  at: number;
+}
+
+/** The `start|end|abort <jobId> <ms>` lines a worker fixture appended (a missing file is an empty log). */
+function readLog(path: string): LogLine[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [what, jobId, at] = line.split(" ");
+      return { what: what as LogLine["what"], jobId: jobId as string, at: Number(at) };
+    });
+}
+
+function count(log: LogLine[], what: LogLine["what"]): number {
+  return log.filter((l) => l.what === what).length;
+}
+
+interface Execution {
+  process: string;
+  jobId: string;
+  start: number;
+  end: number;
+  finished: boolean;
+}
+
+/**
+ * Pairs each `start` with the next `end` or `abort` of the same job in the same log. An execution
+ * that never ended ran until `diedAt`. Two starts of one job without an end between them are
+ * already an overlap inside one process and are reported as such.
+ */
+function executions(process: string, log: LogLine[], diedAt: number): { runs: Execution[]; problems: string[] } {
+  const open = new Map<string, number>();
+  const runs: Execution[] = [];
+  const problems: string[] = [];
+  for (const line of log) {
+    if (line.what === "start") {
+      if (open.has(line.jobId)) problems.push(`${process} started job ${line.jobId} again while running it`);
+      open.set(line.jobId, line.at);
+    } else {
+      const start = open.get(line.jobId);
+      if (start === undefined) {
+        problems.push(`${process} logged ${line.what} for job ${line.jobId} without a start`);
+        continue;
+      }
+      open.delete(line.jobId);
+      runs.push({ process, jobId: line.jobId, start, end: line.at, finished: line.what === "end" });
+    }
+  }
+  for (const [jobId, start] of open) runs.push({ process, jobId, start, end: diedAt, finished: false });
+  return { runs, problems };
+}
+
+/** Every pair of executions of the same job whose time spans overlap. */
+function overlaps(runs: Execution[]): string[] {
+  const byJob = new Map<string, Execution[]>();
+  for (const run of runs) byJob.set(run.jobId, [...(byJob.get(run.jobId) ?? []), run]);
+  const problems: string[] = [];
+  for (const [jobId, list] of byJob) {
+    list.sort((x, y) => x.start - y.start);
+    for (let i = 1; i < list.length; i++) {
+      const before = list[i - 1] as Execution;
+      const after = list[i] as Execution;
+      if (after.start < before.end) {
+        problems.push(
+          `job ${jobId}: ${after.process} started at ${after.start} while ${before.process} ran it until ${before.end}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+async function workerStatus(overseer: Overseer, workerId: string): Promise<string | undefined> {
+  return (await overseer.listWorkers()).find((w) => w.id === workerId)?.status;
+}
+
+describe("crash safety", () => {
+  it("a worker killed mid-work loses no job, and no job runs twice at the same time", { timeout: 60_000 }, async () => {
+    const db = tempDatabase("overseer-crash-");
+    const overseer = await db.open();
+    const workerOptions = { concurrency: 20, leaseMs: 1_500, heartbeatMs: 300, maintenanceMs: 100, pollMs: 200 };
+    const logA = join(db.dir, "worker-a.log");
+    const logB = join(db.dir, "worker-b.log");
+    const fixture = (log: string) => ({ database: db.path, log, minMs: 20, maxMs: 100, worker: workerOptions });
+    // Both workers run from the start and compete for the jobs, so B could take over any job of
+    // A's at the wrong moment if leases did not hold; then A dies with jobs in hand.
+    const a = startFixture("worker-process.mjs", fixture(logA));
+    const b = startFixture("worker-process.mjs", fixture(logB));
+    const aId = (await a.waitForLine("ready ")).slice("ready ".length);
+    const bId = (await b.waitForLine("ready ")).slice("ready ".length);
+    const jobs = await overseer.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ task: "work", payload: { i } })));
+
+    await waitFor("worker A to finish 40 jobs", () => count(readLog(logA), "end") >= 40, {
+      timeoutMs: 20_000,
+      intervalMs: 2,
+    });
+    a.kill("SIGKILL");
+    const death = await a.exited;
+    expect(death.signal).toBe("SIGKILL");
+
+    await waitFor("all 200 jobs to succeed", async () => (await overseer.countJobs()).succeeded === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    const counts = await overseer.countJobs();
+    expect(counts).toEqual({ scheduled: 0, queued: 0, running: 0, succeeded: 200, dead: 0, cancelled: 0 });
+
+    const fromA = executions("A", readLog(logA), death.at);
+    const fromB = executions("B", readLog(logB), Date.now());
+    expect([...fromA.problems, ...fromB.problems]).toEqual([]);
+    expect(overlaps([...fromA.runs, ...fromB.runs])).toEqual([]);
+    expect(fromB.runs.every((r) => r.finished)).toBe(true);
+
+    // The jobs A had in hand when it died: their attempt is recorded as lost and B ran them again.
+    const interrupted = fromA.runs.filter((r) => !r.finished).map((r) => r.jobId);
+    expect(interrupted.length).toBeGreaterThan(0);
+    for (const job of jobs) {
+      const attempts = await overseer.listAttempts(job.id);
+      const succeeded = attempts.filter((x) => x.outcome === "succeeded");
+      expect(succeeded, `job ${job.id} succeeded exactly once`).toHaveLength(1);
+      for (const other of attempts.filter((x) => x.outcome !== "succeeded")) {
+        expect(other, `job ${job.id}: every other attempt is one A lost`).toMatchObject({
+          outcome: "lost",
+          workerId: aId,
+          error: { code: "LEASE_EXPIRED" },
+        });
+      }
+      const succeededEvents = (await overseer.readEvents({ jobId: job.id })).filter((e) => e.kind === "job.succeeded");
+      expect(succeededEvents).toHaveLength(1);
+    }
+    for (const jobId of interrupted) {
+      const attempts = await overseer.listAttempts(jobId);
+      expect(attempts.map((x) => [x.workerId, x.outcome])).toEqual([
+        [aId, "lost"],
+        [bId, "succeeded"],
+      ]);
+    }
+    expect(await workerStatus(overseer, bId)).toBe("active");
+  });
+
+  it("every job id a producer printed before it was killed is in the store", { timeout: 30_000 }, async () => {
+    const db = tempDatabase("overseer-crash-");
+    const producer = startFixture("producer-process.mjs", { database: db.path, task: "work" });
+    await producer.waitForLine("ready");
+    await waitFor("the first enqueued ids", () => producer.lines.length > 1);
+    await sleep(300);
+    producer.kill("SIGKILL");
+    expect((await producer.exited).signal).toBe("SIGKILL");
+
+    const ids = producer.lines.slice(1);
+    expect(ids.length).toBeGreaterThan(20);
+    const overseer = await db.open();
+    const missing: string[] = [];
+    for (const [i, id] of ids.entries()) {
+      const job = await overseer.getJob(id);
+      if (job === null) missing.push(id);
+      else expect(job.payload).toEqual({ i });
+    }
+    expect(missing).toEqual([]);
+    // At most one job was committed whose id the kill kept from being printed.
+    const stored = (await overseer.countJobs()).queued;
+    expect(stored - ids.length).toBeGreaterThanOrEqual(0);
+    expect(stored - ids.length).toBeLessThanOrEqual(1);
+  });
+
+  it("SIGTERM drains: running jobs finish, nothing is left running, the worker is stopped", {
+    timeout: 30_000,
+  }, async () => {
+    const db = tempDatabase("overseer-crash-");
+    const overseer = await db.open();
+    const log = join(db.dir, "worker.log");
+    const jobs = await overseer.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ task: "work", payload: { i } })));
+    const worker = startFixture("worker-process.mjs", {
+      database: db.path,
+      log,
+      minMs: 200,
+      maxMs: 200,
+      worker: { concurrency: 5, leaseMs: 1_500, heartbeatMs: 300, maintenanceMs: 100, shutdownTimeoutMs: 5_000 },
+    });
+    const workerId = (await worker.waitForLine("ready ")).slice("ready ".length);
+    await waitFor("a second round of jobs to start", () => count(readLog(log), "start") >= 8, { timeoutMs: 10_000 });
+    const termAt = Date.now();
+    worker.kill("SIGTERM");
+    const exit = await worker.exited;
+    expect(exit, worker.stderr()).toMatchObject({ code: 0, signal: null });
+    expect(exit.at - termAt).toBeLessThan(3_000);
+
+    const lines = readLog(log);
+    const inFlight = executions(
+      "worker",
+      lines.filter((l) => l.at <= termAt),
+      termAt,
+    ).runs.filter((r) => !r.finished);
+    expect(inFlight.length).toBeGreaterThan(0);
+    expect(count(lines, "abort")).toBe(0);
+    const ended = new Set(lines.filter((l) => l.what === "end").map((l) => l.jobId));
+    expect(ended.size).toBe(count(lines, "start"));
+    for (const run of inFlight) expect(ended.has(run.jobId)).toBe(true);
+
+    const counts = await overseer.countJobs();
+    expect(counts.running).toBe(0);
+    expect(counts.succeeded).toBe(ended.size);
+    expect(counts.queued).toBe(jobs.length - ended.size);
+    for (const job of jobs) {
+      const stored = await overseer.getJob(job.id);
+      if (ended.has(job.id)) {
+        expect(stored).toMatchObject({ state: "succeeded", attempts: 1 });
+      } else {
+        expect(stored).toMatchObject({ state: "queued", attempts: 0 });
+        expect(await overseer.listAttempts(job.id)).toEqual([]);
+      }
+    }
+    expect(await workerStatus(overseer, workerId)).toBe("stopped");
+  });
+
+  it("SIGTERM past the deadline hands running jobs back uncounted and exits", { timeout: 30_000 }, async () => {
+    const db = tempDatabase("overseer-crash-");
+    const overseer = await db.open();
+    const log = join(db.dir, "worker.log");
+    const jobs = await overseer.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ task: "work", payload: { i } })));
+    const worker = startFixture("worker-process.mjs", {
+      database: db.path,
+      log,
+      minMs: 10_000,
+      maxMs: 10_000,
+      worker: { concurrency: 5, leaseMs: 1_500, heartbeatMs: 300, maintenanceMs: 100, shutdownTimeoutMs: 100 },
+    });
+    const workerId = (await worker.waitForLine("ready ")).slice("ready ".length);
+    await waitFor("five jobs to start", () => count(readLog(log), "start") === 5, { timeoutMs: 10_000 });
+    const termAt = Date.now();
+    worker.kill("SIGTERM");
+    const exit = await worker.exited;
+    expect(exit, worker.stderr()).toMatchObject({ code: 0, signal: null });
+    expect(exit.at - termAt).toBeLessThan(3_000);
+
+    const lines = readLog(log);
+    const aborted = lines.filter((l) => l.what === "abort").map((l) => l.jobId);
+    expect(aborted).toHaveLength(5);
+    expect(count(lines, "end")).toBe(0);
+    expect(await overseer.countJobs()).toMatchObject({ running: 0, succeeded: 0, queued: jobs.length });
+    for (const jobId of aborted) {
+      expect(await overseer.getJob(jobId)).toMatchObject({ state: "queued", attempts: 0, leaseOwner: null });
+      expect((await overseer.listAttempts(jobId)).map((x) => [x.workerId, x.outcome])).toEqual([
+        [workerId, "released"],
+      ]);
+      const kinds = (await overseer.readEvents({ jobId })).map((e) => e.kind);
+      expect(kinds).toContain("job.released");
+    }
+    expect(await workerStatus(overseer, workerId)).toBe("stopped");
+  });
+});

@@ -1,0 +1,792 @@
+/**
+ * The worker against real SQLite files, in one process: claim order, concurrency keys, delays,
+ * idempotency, retries and backoff, cancellation, graceful stop and lease loss. Crashes of
+ * whole processes are proven in crash-safety.test.ts.
+ */
+import { describe, expect, it, onTestFinished } from "vitest";
+import { PermanentError } from "../core/errors.js";
+import type { AbortReason, JobContext } from "../core/task.js";
+import type { Attempt } from "../core/types.js";
+import { createOverseer, type Overseer } from "../sdk/overseer.js";
+import { openStore } from "../store/open-store.js";
+import { withFaults } from "../test-support/faulty-store.js";
+import { tempDatabase } from "../test-support/temp-database.js";
+import { deferred, sleep, untilAborted, waitFor } from "../test-support/wait.js";
+import type { WorkerOptions } from "./worker.js";
+
+/** Short leases and fast loops so that recovery happens in a test's time. */
+const FAST: WorkerOptions = {
+  leaseMs: 1_000,
+  heartbeatMs: 200,
+  maintenanceMs: 100,
+  pollMs: 100,
+  shutdownTimeoutMs: 1_000,
+  abortGraceMs: 200,
+};
+
+async function jobState(overseer: Overseer, id: string): Promise<string | undefined> {
+  return (await overseer.getJob(id))?.state;
+}
+
+async function waitForState(overseer: Overseer, id: string, state: string, timeoutMs = 5_000): Promise<void> {
+  await waitFor(`job ${id} to be ${state}`, async () => (await jobState(overseer, id)) === state, { timeoutMs });
+}
+
+async function eventKinds(overseer: Overseer, jobId: string): Promise<string[]> {
+  return (await overseer.readEvents({ jobId })).map((e) => e.kind);
+}
+
+describe("claim order", () => {
+  it("runs every ready high-priority job before any low one, FIFO within a priority", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const started: string[] = [];
+    overseer.defineTask("work", async (payload: { name: string }) => {
+      started.push(payload.name);
+      // A high job that becomes ready while a low one runs still goes ahead of the other lows.
+      if (payload.name === "low-0") await overseer.enqueue("work", { name: "high-late" }, { priority: "high" });
+      await sleep(5);
+    });
+    for (let i = 0; i < 5; i++) await overseer.enqueue("work", { name: `low-${i}` }, { priority: "low" });
+    for (let i = 0; i < 5; i++) await overseer.enqueue("work", { name: `high-${i}` }, { priority: "high" });
+    const worker = overseer.worker({ ...FAST, concurrency: 1 });
+    await worker.start();
+
+    await waitFor("all eleven jobs to start", () => started.length === 11);
+    expect(started).toEqual([
+      "high-0",
+      "high-1",
+      "high-2",
+      "high-3",
+      "high-4",
+      "low-0",
+      "high-late",
+      "low-1",
+      "low-2",
+      "low-3",
+      "low-4",
+    ]);
+  });
+
+  it("leaves jobs of a task no worker handles queued and visible while the others run", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    overseer.defineTask("known", async () => "ok");
+    const orphan = await overseer.enqueue("unknown-task", { x: 1 });
+    const known = await overseer.enqueue("known");
+    const worker = overseer.worker(FAST);
+    await worker.start();
+
+    await waitForState(overseer, known.id, "succeeded");
+    await sleep(150); // a few more claim passes
+    const stillWaiting = await overseer.listJobs({ states: ["queued"] });
+    expect(stillWaiting.map((j) => j.id)).toEqual([orphan.id]);
+    expect(stillWaiting[0]?.attempts).toBe(0);
+    expect(await overseer.listAttempts(orphan.id)).toEqual([]);
+  });
+});
+
+describe("concurrency keys", () => {
+  it("never runs more jobs of a key than its limit, while another key runs alongside", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const running = new Map<string, number>();
+    const maxRunning = new Map<string, number>();
+    let total = 0;
+    let maxTotal = 0;
+    overseer.defineTask("call", async (payload: { key: string }) => {
+      const n = (running.get(payload.key) ?? 0) + 1;
+      running.set(payload.key, n);
+      maxRunning.set(payload.key, Math.max(maxRunning.get(payload.key) ?? 0, n));
+      total++;
+      maxTotal = Math.max(maxTotal, total);
+      await sleep(50);
+      running.set(payload.key, (running.get(payload.key) ?? 1) - 1);
+      total--;
+    });
+    const jobs = await overseer.enqueueMany([
+      ...Array.from({ length: 10 }, () => ({
+        task: "call",
+        payload: { key: "biz-1" },
+        options: { concurrency: { key: "biz-1", limit: 3 } },
+      })),
+      ...Array.from({ length: 6 }, () => ({
+        task: "call",
+        payload: { key: "biz-2" },
+        options: { concurrency: { key: "biz-2", limit: 3 } },
+      })),
+    ]);
+    const worker = overseer.worker({ ...FAST, concurrency: 10 });
+    await worker.start();
+
+    await waitFor("all sixteen jobs to succeed", async () => (await overseer.countJobs()).succeeded === jobs.length);
+    expect(maxRunning.get("biz-1")).toBe(3);
+    expect(maxRunning.get("biz-2")).toBe(3);
+    // biz-2 was not held back by biz-1 being full: both keys ran at once.
+    expect(maxTotal).toBeGreaterThan(3);
+  });
+});
+
+describe("scheduling", () => {
+  it("starts a delayed job no earlier than its delay, and on time; a past runAt starts at once", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const startedAt = new Map<string, number>();
+    overseer.defineTask("work", async (payload: { name: string }) => {
+      startedAt.set(payload.name, Date.now());
+    });
+    const t0 = Date.now();
+    const delayed = await overseer.enqueue("work", { name: "delayed" }, { delay: 300 });
+    const past = await overseer.enqueue("work", { name: "past" }, { runAt: new Date(t0 - 60_000) });
+    expect(delayed.state).toBe("scheduled");
+    expect(past.state).toBe("queued");
+    // A long poll: starting on time proves the worker sleeps until the next run time, not a poll tick.
+    const worker = overseer.worker({ ...FAST, pollMs: 2_000 });
+    const tStart = Date.now();
+    await worker.start();
+
+    await waitFor("both jobs to start", () => startedAt.size === 2, { timeoutMs: 3_000 });
+    expect((startedAt.get("past") as number) - tStart).toBeLessThan(250);
+    const delay = (startedAt.get("delayed") as number) - t0;
+    expect(delay).toBeGreaterThanOrEqual(300);
+    expect(delay).toBeLessThan(300 + 500);
+  });
+
+  it("an idempotency key returns the same job and runs its handler once", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let runs = 0;
+    overseer.defineTask("charge", async () => {
+      runs++;
+      return "charged";
+    });
+    const first = await overseer.enqueueWithResult("charge", { amount: 5 }, { idempotencyKey: "order-1" });
+    const second = await overseer.enqueueWithResult("charge", { amount: 5 }, { idempotencyKey: "order-1" });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.job.id).toBe(first.job.id);
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, first.job.id, "succeeded");
+
+    // Still within the key's time to live after it finished: the same job, not a second charge.
+    const third = await overseer.enqueueWithResult("charge", { amount: 5 }, { idempotencyKey: "order-1" });
+    expect(third).toMatchObject({ created: false, job: { id: first.job.id, state: "succeeded" } });
+    await sleep(150);
+    expect(runs).toBe(1);
+    expect((await overseer.countJobs()).succeeded).toBe(1);
+  });
+});
+
+describe("retries and backoff", () => {
+  /** A handler that fails `failures` times with a coded error, then returns "ok"; records when each attempt started. */
+  function flaky(failures: number): {
+    starts: number[];
+    handler: (payload: unknown, ctx: JobContext) => Promise<string>;
+  } {
+    const starts: number[] = [];
+    return {
+      starts,
+      handler: async (_payload, ctx) => {
+        starts.push(Date.now());
+        if (ctx.attempt <= failures) {
+          throw Object.assign(new Error(`boom ${ctx.attempt}`), { code: "FLAKY" });
+        }
+        return "ok";
+      },
+    };
+  }
+
+  function gaps(starts: number[]): number[] {
+    return starts.slice(1).map((t, i) => t - (starts[i] as number));
+  }
+
+  it("waits the fixed delay between attempts and records each failed attempt's error", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const { starts, handler } = flaky(2);
+    overseer.defineTask("flaky", handler);
+    const job = await overseer.enqueue("flaky", null, { maxAttempts: 5, backoff: { type: "fixed", delay: 200 } });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "succeeded");
+
+    expect(starts).toHaveLength(3);
+    for (const gap of gaps(starts)) {
+      expect(gap).toBeGreaterThanOrEqual(200);
+      expect(gap).toBeLessThan(200 + 500);
+    }
+    const attempts = await overseer.listAttempts(job.id);
+    expect(attempts.map((a) => [a.number, a.outcome])).toEqual([
+      [1, "failed"],
+      [2, "failed"],
+      [3, "succeeded"],
+    ]);
+    for (const [i, attempt] of attempts.slice(0, 2).entries()) {
+      expect(attempt.error).toEqual({
+        code: "FLAKY",
+        message: `boom ${i + 1}`,
+        retryable: true,
+        stack: expect.stringContaining(`boom ${i + 1}`),
+      });
+      expect(attempt.finishedAt).not.toBeNull();
+    }
+    expect(attempts[2]?.error).toBeNull();
+    const finished = await overseer.getJob(job.id);
+    expect(finished).toMatchObject({ state: "succeeded", attempts: 3, result: "ok" });
+  });
+
+  it("doubles an exponential delay after each failure (no jitter)", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const { starts, handler } = flaky(3);
+    overseer.defineTask("flaky", handler);
+    const job = await overseer.enqueue("flaky", null, {
+      maxAttempts: 5,
+      backoff: { type: "exponential", base: 100, jitter: 0 },
+    });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "succeeded");
+
+    const observed = gaps(starts);
+    expect(observed).toHaveLength(3);
+    for (const [i, expected] of [100, 200, 400].entries()) {
+      expect(observed[i]).toBeGreaterThanOrEqual(expected);
+      expect(observed[i]).toBeLessThan(expected + 400);
+    }
+    const retryEvents = (await overseer.readEvents({ jobId: job.id })).filter((e) => e.kind === "job.retry_scheduled");
+    expect(retryEvents.map((e) => e.data.delayMs)).toEqual([100, 200, 400]);
+  });
+
+  it("a PermanentError sends the job to dead after one attempt", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let calls = 0;
+    overseer.defineTask("charge", async () => {
+      calls++;
+      throw new PermanentError("card refused", { code: "CARD_REFUSED" });
+    });
+    const job = await overseer.enqueue("charge", null, { maxAttempts: 5 });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "dead");
+
+    expect(calls).toBe(1);
+    const dead = await overseer.getJob(job.id);
+    expect(dead).toMatchObject({ attempts: 1, lastError: { code: "CARD_REFUSED", retryable: false } });
+    const events = await overseer.readEvents({ jobId: job.id });
+    expect(events.find((e) => e.kind === "job.dead")?.data).toMatchObject({ reason: "permanent_error", attempt: 1 });
+  });
+
+  it("a plain error retries until maxAttempts, then the job is dead", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let calls = 0;
+    overseer.defineTask("always-fails", async () => {
+      calls++;
+      throw new Error(`nope ${calls}`);
+    });
+    const job = await overseer.enqueue("always-fails", null, {
+      maxAttempts: 2,
+      backoff: { type: "fixed", delay: 10 },
+    });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "dead");
+
+    expect(calls).toBe(2);
+    expect(await overseer.getJob(job.id)).toMatchObject({
+      attempts: 2,
+      lastError: { code: "Error", message: "nope 2", retryable: true },
+    });
+    const events = await overseer.readEvents({ jobId: job.id });
+    expect(events.filter((e) => e.kind === "job.dead").map((e) => e.data)).toEqual([
+      { attempt: 2, reason: "max_attempts_exceeded" },
+    ]);
+    expect((await overseer.listAttempts(job.id)).map((a) => a.outcome)).toEqual(["failed", "failed"]);
+  });
+});
+
+describe("what handlers throw, return and report", () => {
+  it.each([
+    ["a string", "plain string", "plain string"],
+    ["an object", { reason: "quota" }, '{"reason":"quota"}'],
+    ["undefined", undefined, "undefined"],
+  ])("a handler that throws %s fails with NON_ERROR_THROWN", async (_what, thrown, message) => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    overseer.defineTask("weird", async () => {
+      throw thrown;
+    });
+    const job = await overseer.enqueue("weird", null, { maxAttempts: 1 });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "dead");
+
+    const [attempt] = await overseer.listAttempts(job.id);
+    expect(attempt?.error).toEqual({ code: "NON_ERROR_THROWN", message, retryable: true });
+  });
+
+  it.each([
+    ["a BigInt", () => 10n],
+    ["a function", () => () => 1],
+    [
+      "a cycle",
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      },
+    ],
+  ])("a handler that returns %s is dead with INVALID_RESULT, without retries", async (_what, make) => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let calls = 0;
+    overseer.defineTask("bad-result", async () => {
+      calls++;
+      return make();
+    });
+    const job = await overseer.enqueue("bad-result", null, { maxAttempts: 3 });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "dead");
+
+    expect(calls).toBe(1);
+    expect(await overseer.getJob(job.id)).toMatchObject({
+      attempts: 1,
+      result: null,
+      lastError: { code: "INVALID_RESULT", retryable: false },
+    });
+  });
+
+  it("records progress and log lines as events, in order, before the outcome", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    overseer.defineTask("report", async (payload: { n: number }, ctx) => {
+      expect(ctx.attempt).toBe(1);
+      expect(ctx.job.payload).toEqual(payload);
+      await ctx.progress({ step: 1 });
+      await ctx.log("halfway", { n: payload.n });
+      await ctx.progress({ step: 2 });
+      // Not awaited: still recorded before the job's outcome.
+      void ctx.log("fire and forget");
+      return "done";
+    });
+    const job = await overseer.enqueue("report", { n: 7 });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "succeeded");
+
+    const events = await overseer.readEvents({ jobId: job.id });
+    expect(events.map((e) => e.kind)).toEqual([
+      "job.enqueued",
+      "job.started",
+      "job.progress",
+      "job.log",
+      "job.progress",
+      "job.log",
+      "job.succeeded",
+    ]);
+    expect(events[2]?.data).toEqual({ progress: { step: 1 } });
+    expect(events[3]?.data).toEqual({ message: "halfway", n: 7 });
+    expect(events[5]?.data).toEqual({ message: "fire and forget" });
+    expect(events[3]?.workerId).toBe(worker.id);
+    expect(await overseer.getJob(job.id)).toMatchObject({ progress: { step: 2 }, result: "done" });
+  });
+
+  it("progress with a value JSON cannot hold rejects the promise, it does not throw synchronously", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    overseer.defineTask("report", async (_payload, ctx) => {
+      // A caller that chains .catch() must see the failure there, not as a throw that fails the attempt.
+      const failure = await ctx.progress(10n).then(
+        () => null,
+        (err: unknown) => (err as { code?: string }).code,
+      );
+      return { failure };
+    });
+    const job = await overseer.enqueue("report");
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitFor("the job to finish", async () => {
+      const state = await jobState(overseer, job.id);
+      return state === "succeeded" || state === "dead" || state === "scheduled";
+    });
+    expect(await overseer.getJob(job.id)).toMatchObject({
+      state: "succeeded",
+      result: { failure: "INVALID_PAYLOAD" },
+    });
+  });
+
+  it("a fire-and-forget log that fails is logged, not left as an unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    onTestFinished(() => {
+      process.off("unhandledRejection", listener);
+    });
+    const warnings: string[] = [];
+    const noop = (): void => undefined;
+    const db = tempDatabase();
+    const overseer = await db.open({
+      logger: { debug: noop, info: noop, error: noop, warn: (_obj, msg) => warnings.push(msg ?? "") },
+    });
+    overseer.defineTask("chatty", async (_payload, ctx) => {
+      void ctx.log("cannot be stored", { big: 10n });
+      await sleep(20);
+      return "ok";
+    });
+    const job = await overseer.enqueue("chatty");
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "succeeded");
+    await sleep(20);
+
+    expect(unhandled).toEqual([]);
+    expect(warnings).toContain("ctx.log failed");
+  });
+});
+
+describe("cancellation", () => {
+  it("a cancelled waiting job never runs", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const ran: string[] = [];
+    overseer.defineTask("work", async (payload: { name: string }) => {
+      ran.push(payload.name);
+    });
+    // High priority and due first: had the cancel not held, these would run before the bystander.
+    const queued = await overseer.enqueue("work", { name: "queued" }, { priority: "high" });
+    const scheduled = await overseer.enqueue("work", { name: "scheduled" }, { priority: "high", delay: 50 });
+    const bystander = await overseer.enqueue("work", { name: "bystander" }, { priority: "low", delay: 100 });
+    expect((await overseer.cancel(queued.id)).effect).toBe("cancelled");
+    expect((await overseer.cancel(scheduled.id)).effect).toBe("cancelled");
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, bystander.id, "succeeded");
+
+    expect(ran).toEqual(["bystander"]);
+    for (const id of [queued.id, scheduled.id]) {
+      expect(await overseer.getJob(id)).toMatchObject({ state: "cancelled", attempts: 0 });
+      expect(await overseer.listAttempts(id)).toEqual([]);
+    }
+  });
+
+  it("cancelling a running job aborts its handler with reason 'cancelled' at once, in the same process", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const started = deferred();
+    let reason: unknown = null;
+    overseer.defineTask("long", async (_payload, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason;
+      });
+      started.resolve();
+      await untilAborted(ctx.signal);
+    });
+    const job = await overseer.enqueue("long");
+    // Slow heartbeats: a prompt cancel cannot have come through them.
+    const worker = overseer.worker({ ...FAST, leaseMs: 5_000, heartbeatMs: 2_000 });
+    await worker.start();
+    await started.promise;
+
+    const t0 = Date.now();
+    expect((await overseer.cancel(job.id)).effect).toBe("requested");
+    await waitForState(overseer, job.id, "cancelled", 1_000);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(reason).toBe("cancelled" satisfies AbortReason);
+    expect((await overseer.listAttempts(job.id)).map((a) => a.outcome)).toEqual(["cancelled"]);
+    const kinds = await eventKinds(overseer, job.id);
+    expect(kinds.slice(-2)).toEqual(["job.cancel_requested", "job.cancelled"]);
+  });
+
+  it("a cancel made by another Overseer on the same file reaches the handler through the heartbeat", async () => {
+    const db = tempDatabase();
+    const workerSide = await db.open();
+    const operatorSide = await db.open();
+    const started = deferred();
+    let reason: unknown = null;
+    workerSide.defineTask("long", async (_payload, ctx) => {
+      started.resolve();
+      try {
+        await untilAborted(ctx.signal);
+      } finally {
+        reason = ctx.signal.reason;
+      }
+    });
+    const job = await operatorSide.enqueue("long");
+    const worker = workerSide.worker(FAST);
+    await worker.start();
+    await started.promise;
+
+    expect((await operatorSide.cancel(job.id)).effect).toBe("requested");
+    await waitForState(operatorSide, job.id, "cancelled", 3_000);
+    expect(reason).toBe("cancelled");
+    expect(await operatorSide.getJob(job.id)).toMatchObject({ attempts: 1, leaseOwner: null });
+  });
+});
+
+describe("graceful stop", () => {
+  it("lets short jobs finish, hands long ones back uncounted, and a later worker runs them as attempt 1", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const longStarted = deferred();
+    const shortStarted = deferred();
+    const longAttempts: number[] = [];
+    let longReason: unknown = null;
+    let handBack = true;
+    overseer.defineTask("long", async (_payload, ctx) => {
+      longAttempts.push(ctx.attempt);
+      if (!handBack) return "finally";
+      longStarted.resolve();
+      try {
+        await untilAborted(ctx.signal);
+      } finally {
+        longReason = ctx.signal.reason;
+      }
+    });
+    overseer.defineTask("short", async () => {
+      shortStarted.resolve();
+      await sleep(100);
+      return "done";
+    });
+    const long = await overseer.enqueue("long");
+    const short = await overseer.enqueue("short");
+    const worker = overseer.worker({ ...FAST, concurrency: 2 });
+    await worker.start();
+    await Promise.all([longStarted.promise, shortStarted.promise]);
+
+    const t0 = Date.now();
+    await worker.stop({ timeoutMs: 300 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(299);
+    expect(worker.isRunning).toBe(false);
+
+    expect(await overseer.getJob(short.id)).toMatchObject({ state: "succeeded", result: "done" });
+    expect(longReason).toBe("shutdown");
+    expect(await overseer.getJob(long.id)).toMatchObject({ state: "queued", attempts: 0, leaseOwner: null });
+    expect((await overseer.listAttempts(long.id)).map((a) => a.outcome)).toEqual(["released"]);
+    expect(await eventKinds(overseer, long.id)).toContain("job.released");
+    const [record] = (await overseer.listWorkers()).filter((w) => w.id === worker.id);
+    expect(record?.status).toBe("stopped");
+
+    handBack = false;
+    const next = overseer.worker(FAST);
+    await next.start();
+    await waitForState(overseer, long.id, "succeeded");
+    expect(longAttempts).toEqual([1, 1]);
+    expect(await overseer.getJob(long.id)).toMatchObject({ attempts: 1, result: "finally" });
+    expect((await overseer.listAttempts(long.id)).map((a) => [a.number, a.outcome])).toEqual([
+      [1, "released"],
+      [2, "succeeded"],
+    ]);
+  });
+
+  it("leaves a job whose handler ignores its signal leased until expiry, so no second run overlaps it", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const started = deferred();
+    const finished = deferred();
+    overseer.defineTask("stubborn", async () => {
+      started.resolve();
+      await sleep(500);
+      finished.resolve();
+      return "too late";
+    });
+    const job = await overseer.enqueue("stubborn");
+    const worker = overseer.worker({ ...FAST, abortGraceMs: 100 });
+    await worker.start();
+    await started.promise;
+
+    const t0 = Date.now();
+    await worker.stop({ timeoutMs: 100 });
+    expect(Date.now() - t0).toBeLessThan(450);
+    // Still leased to the stopped worker: nobody else may start it while the handler runs.
+    expect(await overseer.getJob(job.id)).toMatchObject({ state: "running", attempts: 1 });
+
+    await finished.promise;
+    await sleep(50);
+    expect(await overseer.getJob(job.id)).toMatchObject({ state: "running", result: null });
+
+    // Once the lease expires another worker runs it; the stubborn attempt is recorded as lost.
+    const other = await db.open();
+    other.defineTask("stubborn", async () => "on time");
+    await other.worker(FAST).start();
+    await waitForState(other, job.id, "succeeded");
+    expect((await other.listAttempts(job.id)).map((a) => a.outcome)).toEqual(["lost", "succeeded"]);
+  });
+});
+
+describe("recovery", () => {
+  it("runs again a job whose worker vanished once its lease expires; out of attempts, the job is dead", async () => {
+    const db = tempDatabase();
+    const store = await openStore(db.path);
+    const overseer = db.track(await createOverseer({ store }));
+    const ran: string[] = [];
+    overseer.defineTask("work", async (payload: { name: string }) => {
+      ran.push(payload.name);
+    });
+    const again = await overseer.enqueue("work", { name: "again" }, { maxAttempts: 3 });
+    const last = await overseer.enqueue("work", { name: "last" }, { maxAttempts: 1 });
+    // A worker that claims both jobs and then is never heard from again.
+    await store.registerWorker({
+      id: "ghost",
+      name: "ghost",
+      host: "nowhere",
+      pid: 1,
+      queues: null,
+      tasks: ["work"],
+      concurrency: 2,
+    });
+    const claimed = await store.claim({ workerId: "ghost", limit: 2, tasks: ["work"], queues: null, leaseMs: 300 });
+    expect(claimed).toHaveLength(2);
+    const t0 = Date.now();
+    const worker = overseer.worker({ ...FAST, workerStaleMs: 300 });
+    await worker.start();
+
+    await waitForState(overseer, again.id, "succeeded");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(ran).toEqual(["again"]);
+    expect((await overseer.listAttempts(again.id)).map((a) => [a.workerId, a.outcome])).toEqual([
+      ["ghost", "lost"],
+      [worker.id, "succeeded"],
+    ]);
+    expect(await overseer.getJob(last.id)).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: { code: "LEASE_EXPIRED" },
+    });
+    const dead = (await overseer.readEvents({ jobId: last.id })).find((e) => e.kind === "job.dead");
+    expect(dead?.data).toMatchObject({ reason: "lease_expired" });
+    await waitFor("the silent worker to be marked lost", async () => {
+      const ghost = (await overseer.listWorkers()).find((w) => w.id === "ghost");
+      return ghost?.status === "lost";
+    });
+  });
+});
+
+describe("lease loss", () => {
+  it("the store fences out a lease that expired and was recovered", async () => {
+    const db = tempDatabase();
+    const store = await openStore(db.path);
+    const overseer = db.track(await createOverseer({ store }));
+    const job = await overseer.enqueue("work");
+    const [claimed] = await store.claim({ workerId: "w-stale", limit: 1, tasks: ["work"], queues: null, leaseMs: 50 });
+    expect(claimed?.job.id).toBe(job.id);
+    await sleep(80);
+    expect((await store.recoverExpiredLeases()).map((j) => j.id)).toEqual([job.id]);
+
+    const lease = claimed!.lease;
+    expect(await store.finish([{ lease, outcome: "succeeded", resultJson: '"stale"' }])).toEqual([false]);
+    expect(await store.recordProgress(lease, "1")).toBe(false);
+    expect((await store.heartbeat("w-stale", [lease], 1_000)).lost).toEqual([job.id]);
+    expect(await store.getJob(job.id)).toMatchObject({ state: "queued", result: null, attempts: 1 });
+    const [attempt] = await store.listAttempts(job.id);
+    expect(attempt).toMatchObject({ outcome: "lost", workerId: "w-stale", error: { code: "LEASE_EXPIRED" } });
+  });
+
+  // Worker A's heartbeats fail (a locked database), so its lease expires and worker B runs the
+  // job. Either A hears at its next heartbeat that the lease is gone, or its handler finishes
+  // first and the store refuses the result: in both cases A records nothing.
+  it.each([
+    ["the next heartbeat aborts A's handler", "heartbeat"],
+    ["A's result is refused when it finishes first", "finish"],
+  ] as const)("a worker that lost its lease cannot complete the job: %s", async (_title, path) => {
+    const db = tempDatabase();
+    const { store, faults } = withFaults(await openStore(db.path));
+    const a = db.track(await createOverseer({ store }));
+    const b = await db.open();
+    const aStarted = deferred();
+    const aRelease = deferred<string>();
+    let aReason: unknown = null;
+    a.defineTask("job", async (_payload, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        aReason = ctx.signal.reason;
+      });
+      aStarted.resolve();
+      return aRelease.promise; // ignores its signal: only the fencing token can stop its result
+    });
+    b.defineTask("job", async () => "from B");
+    const job = await a.enqueue("job");
+    const workerA = a.worker({ ...FAST, concurrency: 1 });
+    await workerA.start();
+    await aStarted.promise;
+    faults.failing.add("heartbeat");
+    const workerB = b.worker(FAST);
+    await workerB.start();
+
+    await waitForState(b, job.id, "succeeded", 8_000);
+    if (path === "heartbeat") {
+      faults.failing.delete("heartbeat");
+      await waitFor("A's handler to be aborted", () => aReason === "lease_lost", { timeoutMs: 5_000 });
+      aRelease.resolve("from A");
+    } else {
+      aRelease.resolve("from A");
+      await waitFor("A to notice its lease is gone", () => workerA.stats.leasesLost === 1);
+      faults.failing.delete("heartbeat");
+    }
+    await workerA.stop();
+
+    expect(workerA.stats).toMatchObject({ succeeded: 0, leasesLost: 1 });
+    expect(await b.getJob(job.id)).toMatchObject({ state: "succeeded", result: "from B", attempts: 2 });
+    const attempts: Attempt[] = await b.listAttempts(job.id);
+    expect(attempts.map((x) => [x.workerId, x.outcome])).toEqual([
+      [workerA.id, "lost"],
+      [workerB.id, "succeeded"],
+    ]);
+    // The failing heartbeat loop reported itself instead of dying quietly.
+    expect(faults.refused.get("heartbeat")).toBeGreaterThan(0);
+    const loopFailures = (await b.readEvents()).filter((e) => e.kind === "worker.loop_failed");
+    expect(loopFailures.length).toBeGreaterThan(0);
+    expect(loopFailures[0]).toMatchObject({ workerId: workerA.id, data: { loop: "heartbeat" } });
+  });
+  // A's heartbeat stalls (a long lock wait) past its lease; A's own maintenance recovers the job
+  // and, having a free slot, A claims it again while the first execution still runs. The stalled
+  // heartbeat then reports the old lease lost. Only the old execution may be stopped by that.
+  it("a worker that claims again a job whose lease it lost keeps the two executions apart", async () => {
+    const db = tempDatabase();
+    const { store, faults } = withFaults(await openStore(db.path));
+    const overseer = db.track(await createOverseer({ store }));
+    const firstStarted = deferred();
+    const secondStarted = deferred();
+    const releaseFirst = deferred<void>();
+    const releaseSecond = deferred<void>();
+    const reasons: unknown[] = [];
+    let executions = 0;
+    overseer.defineTask("job", async (_payload, ctx) => {
+      const n = ++executions;
+      ctx.signal.addEventListener("abort", () => {
+        reasons[n - 1] = ctx.signal.reason;
+      });
+      if (n === 1) {
+        firstStarted.resolve();
+        await releaseFirst.promise; // ignores its signal
+        return "first";
+      }
+      if (n === 2) {
+        secondStarted.resolve();
+        await Promise.race([releaseSecond.promise, untilAborted(ctx.signal)]);
+        return "second";
+      }
+      return "third";
+    });
+    const job = await overseer.enqueue("job");
+    const worker = overseer.worker({ ...FAST, concurrency: 2 });
+    await worker.start();
+    await firstStarted.promise;
+    const unstall = faults.stall("heartbeat");
+    await secondStarted.promise; // after the first lease expired and was recovered
+    unstall();
+    releaseFirst.resolve();
+    await sleep(FAST.leaseMs! + 500); // the second lease must be kept alive by heartbeats meanwhile
+    expect(await overseer.getJob(job.id)).toMatchObject({ state: "running", attempts: 2 });
+    releaseSecond.resolve();
+    await waitForState(overseer, job.id, "succeeded");
+
+    expect(executions).toBe(2);
+    expect(reasons).toEqual(["lease_lost"]);
+    expect(worker.stats).toMatchObject({ succeeded: 1, leasesLost: 1 });
+    expect(await overseer.getJob(job.id)).toMatchObject({ result: "second", attempts: 2 });
+    expect((await overseer.listAttempts(job.id)).map((a) => a.outcome)).toEqual(["lost", "succeeded"]);
+  });
+});

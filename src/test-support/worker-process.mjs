@@ -1,0 +1,43 @@
+/**
+ * A worker in a process of its own, for the crash-safety tests. Configured by one JSON argument:
+ * { database, log, task, minMs, maxMs, worker: WorkerOptions }. Each execution appends
+ * `start|end|abort <jobId> <epoch ms>` to `log` with appendFileSync, so a line written is in the
+ * file even if the process is SIGKILLed right after. Prints `ready <workerId>` once it works.
+ * SIGTERM stops the worker gracefully, closes the store and exits 0 (1 if stopping failed).
+ */
+import { appendFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createOverseer } from "../../dist/index.js";
+
+const config = JSON.parse(process.argv[2] ?? "{}");
+const overseer = await createOverseer({ database: config.database });
+const log = (what, jobId) => appendFileSync(config.log, `${what} ${jobId} ${Date.now()}\n`);
+
+overseer.defineTask(config.task ?? "work", async (_payload, ctx) => {
+  log("start", ctx.job.id);
+  const ms = config.minMs + Math.floor(Math.random() * (config.maxMs - config.minMs + 1));
+  try {
+    await sleep(ms, undefined, { signal: ctx.signal });
+  } catch (err) {
+    log("abort", ctx.job.id);
+    throw err;
+  }
+  log("end", ctx.job.id);
+  return { pid: process.pid };
+});
+
+const worker = overseer.worker(config.worker ?? {});
+process.once("SIGTERM", () => {
+  worker
+    .stop()
+    .then(() => overseer.close())
+    .then(
+      () => process.exit(0),
+      (err) => {
+        console.error("stopping failed:", err);
+        process.exit(1);
+      },
+    );
+});
+await worker.start();
+process.stdout.write(`ready ${worker.id}\n`);
