@@ -1,0 +1,319 @@
+// The `overseer` command as a user runs it: the built binary in real processes on temp databases.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+
+const BIN = resolve(import.meta.dirname, "../../dist/cli/main.js");
+let dir = "";
+let children: ChildProcess[] = [];
+
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm test does)");
+});
+
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  children = [];
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  dir = mkdtempSync(join(tmpdir(), "overseer-cli-"));
+  return dir;
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function overseer(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    children.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+async function jobsIn(
+  db: string,
+): Promise<Array<{ id: string; task: string; state: string; attempts: number; queue: string }>> {
+  const r = await overseer(["--database", db, "jobs", "list", "--json", "--limit", "1000"]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe("enqueue and jobs", () => {
+  it("enqueues a job and lists it as JSON with id, task, state, attempts and queue", async () => {
+    const db = join(tempDir(), "o.db");
+    const e = await overseer([
+      "--database",
+      db,
+      "enqueue",
+      "send-sms",
+      "--payload",
+      '{"to":"+1"}',
+      "--priority",
+      "high",
+      "--queue",
+      "sms",
+      "--json",
+    ]);
+    expect(e.code).toBe(0);
+    const job = JSON.parse(e.stdout);
+    expect(job).toMatchObject({
+      task: "send-sms",
+      state: "queued",
+      queue: "sms",
+      priority: -10,
+      payload: { to: "+1" },
+    });
+    const list = await jobsIn(db);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: job.id, task: "send-sms", state: "queued", attempts: 0, queue: "sms" });
+  });
+
+  it("returns the existing job for a repeated idempotency key", async () => {
+    const db = join(tempDir(), "o.db");
+    const a = JSON.parse((await overseer(["--database", db, "enqueue", "t", "--key", "k1", "--json"])).stdout);
+    const b = await overseer(["--database", db, "enqueue", "t", "--key", "k1"]);
+    expect(b.stdout).toContain(`exists (idempotency key) ${a.id}`);
+    expect(await jobsIn(db)).toHaveLength(1);
+  });
+
+  it("bulk-enqueues one payload per line of standard input", async () => {
+    const db = join(tempDir(), "o.db");
+    const r = await overseer(["--database", db, "enqueue", "report", "--ndjson", "--json"], {
+      input: '{"n":1}\n{"n":2}\n\n{"n":3}\n',
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((j: { payload: unknown }) => j.payload)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(await jobsIn(db)).toHaveLength(3);
+  });
+
+  it("shows, cancels, retries and discards a job", async () => {
+    const db = join(tempDir(), "o.db");
+    const job = JSON.parse((await overseer(["--database", db, "enqueue", "t", "--delay", "1h", "--json"])).stdout);
+    expect(job.state).toBe("scheduled");
+    const cancel = await overseer(["--database", db, "jobs", "cancel", job.id, "--json"]);
+    expect(JSON.parse(cancel.stdout).state).toBe("cancelled");
+    const again = await overseer(["--database", db, "jobs", "cancel", job.id]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("INVALID_TRANSITION");
+    const retry = await overseer(["--database", db, "jobs", "retry", job.id, "--json"]);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ state: "queued", attempts: 0 });
+    const show = await overseer(["--database", db, "jobs", "show", job.id, "--json"]);
+    expect(JSON.parse(show.stdout).events.map((e: { kind: string }) => e.kind)).toEqual([
+      "job.enqueued",
+      "job.cancelled",
+      "job.retried",
+    ]);
+    await overseer(["--database", db, "jobs", "cancel", job.id]);
+    expect((await overseer(["--database", db, "jobs", "discard", job.id])).code).toBe(0);
+    expect(await jobsIn(db)).toHaveLength(0);
+    const missing = await overseer(["--database", db, "jobs", "show", job.id]);
+    expect(missing.stderr).toContain("JOB_NOT_FOUND");
+  });
+});
+
+describe("bad input gives one clear line, a non-zero exit and writes nothing", () => {
+  const cases: Array<[string, string[], string]> = [
+    ["an empty task name", ["enqueue", ""], "INVALID_TASK_NAME"],
+    ["a malformed task name", ["enqueue", "no spaces allowed"], "INVALID_TASK_NAME"],
+    ["a payload that is not JSON", ["enqueue", "t", "--payload", "{oops"], "INVALID_PAYLOAD"],
+    ["a negative delay", ["enqueue", "t", "--delay", "-5s"], "INVALID_ARGUMENT"],
+    ["a malformed delay", ["enqueue", "t", "--delay", "soon"], "INVALID_ARGUMENT"],
+    ["an unknown priority", ["enqueue", "t", "--priority", "urgent"], "INVALID_ARGUMENT"],
+    ["an unknown state filter", ["jobs", "list", "--state", "queued,finished"], "INVALID_STATE_FILTER"],
+    ["a limit out of range", ["jobs", "list", "--limit", "0"], "INVALID_ARGUMENT"],
+  ];
+  for (const [what, args, code] of cases) {
+    it(what, async () => {
+      const db = join(tempDir(), "o.db");
+      const r = await overseer(["--database", db, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^overseer: ${code}: .+\\n$`));
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await jobsIn(db)).toHaveLength(0);
+    });
+  }
+
+  it("a malformed line in --ndjson input enqueues none of the lines", async () => {
+    const db = join(tempDir(), "o.db");
+    const r = await overseer(["--database", db, "enqueue", "t", "--ndjson"], { input: '{"n":1}\nnot json\n{"n":3}\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("standard input line 2");
+    expect(await jobsIn(db)).toHaveLength(0);
+  });
+
+  it("a database path that cannot be opened creates nothing", async () => {
+    const base = tempDir();
+    const db = join(base, "missing-folder", "o.db");
+    const r = await overseer(["--database", db, "enqueue", "t"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^overseer: DATABASE_UNAVAILABLE: cannot open database .*folder does not exist\n$/);
+    expect(existsSync(join(base, "missing-folder"))).toBe(false);
+  });
+
+  it("a directory as the database path is refused", async () => {
+    const base = tempDir();
+    const r = await overseer(["--database", base, "jobs", "list"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("DATABASE_UNAVAILABLE");
+  });
+
+  it("an unknown command or option is refused with usage", async () => {
+    tempDir();
+    const r = await overseer(["jobs", "frobnicate"]);
+    expect(r.code).toBe(2);
+    const o = await overseer(["enqueue", "t", "--bogus"]);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it("a tasks folder with a module that exports no handler is refused", async () => {
+    const base = tempDir();
+    mkdirSync(join(base, "tasks"));
+    writeFileSync(join(base, "tasks", "broken.mjs"), "export const x = 1;\n");
+    const r = await overseer(["--database", join(base, "o.db"), "worker", "--tasks", join(base, "tasks")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('TASKS_DIR_INVALID: task module "broken.mjs" must default-export a handler function');
+  });
+});
+
+describe("worker, queues, events and prune", () => {
+  it("a worker runs a tasks folder, mirrors events to NDJSON and drains on SIGTERM", async () => {
+    const base = tempDir();
+    const db = join(base, "o.db");
+    mkdirSync(join(base, "tasks"));
+    writeFileSync(
+      join(base, "tasks", "double.mjs"),
+      "export default async (payload, ctx) => { await ctx.log('doubling'); return payload.n * 2; };\n",
+    );
+    await overseer(["--database", db, "enqueue", "double", "--ndjson"], { input: '{"n":1}\n{"n":2}\n{"n":3}\n' });
+    const ndjson = join(base, "events.ndjson");
+    const worker = spawn(
+      process.execPath,
+      [
+        BIN,
+        "--database",
+        db,
+        "worker",
+        "--tasks",
+        join(base, "tasks"),
+        "--events-ndjson",
+        ndjson,
+        "--log-level",
+        "silent",
+      ],
+      { cwd: base, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    children.push(worker);
+    let out = "";
+    worker.stdout?.on("data", (d) => (out += d));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const jobs = await jobsIn(db);
+      if (jobs.every((j) => j.state === "succeeded")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const done = await jobsIn(db);
+    expect(done.map((j) => j.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    const exited = new Promise<number | null>((r) => worker.on("close", r));
+    worker.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(out).toContain("stopped cleanly");
+
+    const lines = readFileSync(ndjson, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const seqs = lines.map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    const kinds = lines.map((e: { kind: string }) => e.kind);
+    expect(kinds.filter((k: string) => k === "job.succeeded")).toHaveLength(3);
+    expect(kinds.filter((k: string) => k === "job.log")).toHaveLength(3);
+    expect(kinds.at(-1)).toBe("worker.stopped");
+
+    const workers = JSON.parse((await overseer(["--database", db, "workers", "--json"])).stdout);
+    expect(workers[0]).toMatchObject({ status: "stopped", tasks: ["double"] });
+  });
+
+  it("pauses and resumes a queue", async () => {
+    const db = join(tempDir(), "o.db");
+    await overseer(["--database", db, "enqueue", "t", "--queue", "calls"]);
+    const paused = JSON.parse((await overseer(["--database", db, "queues", "pause", "calls", "--json"])).stdout);
+    expect(paused).toMatchObject({ name: "calls", paused: true, counts: { queued: 1 } });
+    const list = JSON.parse((await overseer(["--database", db, "queues", "list", "--json"])).stdout);
+    expect(list).toEqual([expect.objectContaining({ name: "calls", paused: true })]);
+    const resumed = JSON.parse((await overseer(["--database", db, "queues", "resume", "calls", "--json"])).stdout);
+    expect(resumed.paused).toBe(false);
+  });
+
+  it("prints events as NDJSON and follows new ones", async () => {
+    const db = join(tempDir(), "o.db");
+    await overseer(["--database", db, "enqueue", "t"]);
+    const r = await overseer(["--database", db, "events", "--ndjson"]);
+    expect(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).kind),
+    ).toEqual(["job.enqueued"]);
+
+    const follower = spawn(
+      process.execPath,
+      [BIN, "--database", db, "events", "--follow", "--since", "1", "--ndjson"],
+      {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    children.push(follower);
+    let out = "";
+    follower.stdout?.on("data", (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 300));
+    await overseer(["--database", db, "enqueue", "later"]);
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('"job.enqueued"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(JSON.parse(out.trim().split("\n")[0] as string)).toMatchObject({ seq: 2, kind: "job.enqueued" });
+    const exited = new Promise<number | null>((r) => follower.on("close", r));
+    follower.kill("SIGINT");
+    expect(await exited).toBe(0);
+  });
+
+  it("prunes finished jobs into an NDJSON archive, and a dry run deletes nothing", async () => {
+    const base = tempDir();
+    const db = join(base, "o.db");
+    const job = JSON.parse((await overseer(["--database", db, "enqueue", "t", "--json"])).stdout);
+    await overseer(["--database", db, "jobs", "cancel", job.id]);
+    const dry = JSON.parse(
+      (await overseer(["--database", db, "prune", "--cancelled", "0s", "--dry-run", "--json"])).stdout,
+    );
+    expect(dry).toMatchObject({ dryRun: true, jobs: { cancelled: 1 } });
+    expect(await jobsIn(db)).toHaveLength(1);
+    const archive = join(base, "archive.ndjson");
+    const real = await overseer(["--database", db, "prune", "--cancelled", "0s", "--archive", archive]);
+    expect(real.stdout).toContain("deleted 0 succeeded, 0 dead, 1 cancelled job(s)");
+    expect(await jobsIn(db)).toHaveLength(0);
+    const lines = readFileSync(archive, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: "job", job: { id: job.id, state: "cancelled" } });
+  });
+});
