@@ -85,7 +85,8 @@ export function validateName(value: unknown, field: string): string {
 }
 
 export function parsePriority(value: unknown, field = "priority"): number {
-  if (typeof value === "string" && value in PRIORITY_NAMES) return PRIORITY_NAMES[value as PriorityName];
+  // hasOwn, not `in`: "toString" or "constructor" must not resolve to Object.prototype's members.
+  if (typeof value === "string" && Object.hasOwn(PRIORITY_NAMES, value)) return PRIORITY_NAMES[value as PriorityName];
   if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) <= MAX_PRIORITY) return value;
   throw new OverseerError(
     "INVALID_ARGUMENT",

@@ -62,7 +62,16 @@ export function toJobError(thrown: unknown): JobError {
     message = typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown));
   } catch {
     // Something unserialisable (a cycle, a BigInt): its string form is all we can keep.
-    message = String(thrown);
+    message = stringOf(thrown);
   }
   return { code: "NON_ERROR_THROWN", message, retryable: true };
+}
+
+/** String() throws for objects without a prototype; the failure path must not throw itself. */
+function stringOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `unprintable ${typeof value} thrown`;
+  }
 }

@@ -6,7 +6,8 @@
  * Invariants every backend keeps:
  * - a method that returns has committed; nothing is half-written when it throws;
  * - every job state change goes through a transition in `core/job-state.ts` and appends its
- *   events in the same transaction;
+ *   events in the same transaction, except the time-driven promotion of a due `scheduled` job to
+ *   `queued` (its `job.started` follows, and the event that scheduled it gave the time);
  * - a lease is only ever extended or finished by its holder (job id + fencing token);
  * - times come from the store's clock (the database's, where it has one), never the caller's.
  */

@@ -68,8 +68,8 @@ export interface SqliteStoreOptions {
   onWarning?: (message: string, err: Error) => void;
 }
 
-/** Claims look this far past the limit, so saturated concurrency keys in the batch do not starve it. */
-const CLAIM_OVERFETCH = 4;
+/** Claims read this many rows past the limit, so a few saturated concurrency keys do not empty a batch. */
+const CLAIM_OVERFETCH = 16;
 const PROMOTE_BATCH = 1_000;
 const PRUNE_BATCH = 500;
 
@@ -80,6 +80,7 @@ export class SqliteStore implements Store {
   private readonly watcher: ChangeWatcher;
   private readonly statements = new Map<string, Statement>();
   private closed = false;
+  private lastClaimFoundWork = false;
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
@@ -253,17 +254,20 @@ export class SqliteStore implements Store {
   async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
     if (req.limit <= 0 || req.tasks.length === 0) return [];
     const tasksJson = JSON.stringify(req.tasks);
-    // A read first: idle workers never take the write lock just to find nothing.
-    const { ready } = this.stmt(sql.ANY_READY).get(tasksJson, this.clock()) as { ready: number };
-    if (!ready) return [];
+    // A read first, so idle workers never take the write lock just to find nothing. While
+    // claims keep finding work (a backlog draining) the check would only cost time.
+    if (!this.lastClaimFoundWork) {
+      const { ready } = this.stmt(sql.ANY_READY).get(tasksJson, this.clock()) as { ready: number };
+      if (!ready) return [];
+    }
     const queuesJson = req.queues === null ? null : JSON.stringify(req.queues);
-    return this.write(() => {
+    const claimed = this.write(() => {
       const now = this.clock();
       this.stmt(sql.PROMOTE_DUE).run(now, PROMOTE_BATCH);
       const candidates = this.stmt(sql.SELECT_CLAIMABLE).all(
         tasksJson,
         queuesJson,
-        req.limit * CLAIM_OVERFETCH,
+        req.limit + CLAIM_OVERFETCH,
       ) as JobRow[];
       const claimed: ClaimedJob[] = [];
       const expiresAt = now + req.leaseMs;
@@ -295,6 +299,8 @@ export class SqliteStore implements Store {
       }
       return claimed;
     });
+    this.lastClaimFoundWork = claimed.length > 0;
+    return claimed;
   }
 
   private countRunning(key: string): number {
@@ -439,17 +445,27 @@ export class SqliteStore implements Store {
           retryable: true,
         };
         const errorJson = JSON.stringify(error);
-        const outOfAttempts = row.attempts >= row.max_attempts;
-        const changed = outOfAttempts
-          ? this.stmt(sql.KILL_JOB).run(now, errorJson, row.id, row.lease_token).changes
-          : this.stmt(sql.RECOVER_LOST_JOB).run(row.id, row.lease_token, errorJson).changes;
+        // A cancel request outlives the worker that should have honoured it: running the job
+        // again would ignore it (a new claim clears the flag), so the store cancels it instead.
+        const next: JobState =
+          row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+        const changed =
+          next === "cancelled"
+            ? this.stmt(sql.CANCEL_RUNNING_JOB).run(now, errorJson, row.id, row.lease_token).changes
+            : next === "dead"
+              ? this.stmt(sql.KILL_JOB).run(now, errorJson, row.id, row.lease_token).changes
+              : this.stmt(sql.RECOVER_LOST_JOB).run(row.id, row.lease_token, errorJson).changes;
         if (changed !== 1) continue;
         this.stmt(sql.FINISH_ATTEMPT).run(now, "lost", errorJson, row.id, row.lease_token);
         this.event(now, "job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
-        if (outOfAttempts) {
+        if (next === "dead") {
           this.event(now, "job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });
         }
-        out.push(toJob({ ...row, state: outOfAttempts ? "dead" : "queued", lease_owner: null, last_error: errorJson }));
+        if (next === "cancelled") {
+          this.event(now, "job.cancelled", row.id, null, { attempt: row.attempts, while: "running" });
+        }
+        // Read back rather than patch the row: finish time, lease expiry and version all changed.
+        out.push(this.jobAfterWrite(row.id));
       }
       return out;
     });
@@ -699,8 +715,10 @@ export class SqliteStore implements Store {
         result.jobs[state] += this.write(() => {
           let n = 0;
           for (const r of rows) {
-            if (this.stmt(sql.DELETE_FINISHED_JOB).run(r.id).changes === 1) n++;
+            // The job may have been retried while the archive ran: then it stays, history and all.
+            if (this.stmt(sql.DELETE_FINISHED_JOB).run(r.id).changes !== 1) continue;
             this.stmt(sql.DELETE_ATTEMPTS).run(r.id);
+            n++;
           }
           return n;
         });

@@ -1,0 +1,237 @@
+import { describe, expect, it } from "vitest";
+import { PermanentError } from "./errors.js";
+import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, decideAfterFailure, toJobError } from "./retry-policy.js";
+import type { BackoffPolicy, JobError } from "./types.js";
+
+/** The largest double below 1: what `Math.random()` can return at most. */
+const ALMOST_ONE = 1 - Number.EPSILON / 2;
+
+const exp = (baseMs: number, capMs: number, jitter = 0): BackoffPolicy => ({
+  type: "exponential",
+  baseMs,
+  capMs,
+  jitter,
+});
+const fixed = (delayMs: number, jitter = 0): BackoffPolicy => ({ type: "fixed", delayMs, jitter });
+
+describe("backoffDelay", () => {
+  it.each([
+    [1, 100],
+    [2, 200],
+    [3, 400],
+    [4, 800],
+    [5, 1_600],
+    [10, 51_200],
+  ])("exponential without jitter: attempt %i waits %i ms", (attempt, expected) => {
+    expect(backoffDelay(exp(100, 1_000_000), attempt, 0)).toBe(expected);
+  });
+
+  it("treats attempt 0 or below like the first attempt", () => {
+    expect(backoffDelay(exp(100, 10_000), 0, 0)).toBe(100);
+    expect(backoffDelay(exp(100, 10_000), -3, 0)).toBe(100);
+  });
+
+  it.each([5, 6, 20, 60, 1_000, 1e9])("caps exponential growth (attempt %i)", (attempt) => {
+    expect(backoffDelay(exp(100, 1_000), attempt, 0)).toBe(1_000);
+  });
+
+  it("stays finite and capped for absurd attempt numbers", () => {
+    const d = backoffDelay(exp(1_000, 3_600_000), Number.MAX_SAFE_INTEGER, 0);
+    expect(d).toBe(3_600_000);
+  });
+
+  it("grows monotonically until the cap", () => {
+    let previous = 0;
+    for (let attempt = 1; attempt <= 40; attempt++) {
+      const d = backoffDelay(DEFAULT_BACKOFF, attempt, 0);
+      expect(d).toBeGreaterThanOrEqual(previous);
+      expect(d).toBeLessThanOrEqual(DEFAULT_BACKOFF.capMs);
+      previous = d;
+    }
+    expect(previous).toBe(DEFAULT_BACKOFF.capMs);
+  });
+
+  describe("jitter", () => {
+    it("with random = 0 gives the full delay", () => {
+      expect(backoffDelay(exp(1_000, 60_000, 0.5), 3, 0)).toBe(4_000);
+      expect(backoffDelay(fixed(2_000, 0.5), 7, 0)).toBe(2_000);
+    });
+
+    it("with random -> 1 approaches delay * (1 - jitter) without going under", () => {
+      expect(backoffDelay(exp(1_000, 60_000, 0.5), 3, ALMOST_ONE)).toBe(2_000);
+      expect(backoffDelay(fixed(2_000, 0.25), 1, ALMOST_ONE)).toBe(1_500);
+    });
+
+    it("never exceeds the cap, whatever random is", () => {
+      for (const random of [0, 0.1, 0.5, 0.9, ALMOST_ONE]) {
+        const d = backoffDelay(exp(1_000, 5_000, 0.3), 30, random);
+        expect(d).toBeLessThanOrEqual(5_000);
+        expect(d).toBeGreaterThanOrEqual(3_500);
+      }
+    });
+
+    it("spreads uniformly between the bounds", () => {
+      expect(backoffDelay(exp(1_000, 60_000, 0.2), 1, 0.5)).toBe(900);
+      expect(backoffDelay(fixed(10_000, 1), 1, 0.25)).toBe(7_500);
+    });
+
+    it("with jitter = 1 may go down to zero but not below", () => {
+      expect(backoffDelay(fixed(1_000, 1), 1, ALMOST_ONE)).toBe(0);
+    });
+
+    it("with jitter = 0 ignores random", () => {
+      expect(backoffDelay(exp(100, 10_000, 0), 2, ALMOST_ONE)).toBe(200);
+    });
+
+    it("returns whole milliseconds", () => {
+      expect(Number.isInteger(backoffDelay(exp(333, 10_000, 0.37), 3, 0.4242))).toBe(true);
+    });
+  });
+
+  it.each([1, 2, 10, 100])("fixed waits the same for attempt %i", (attempt) => {
+    expect(backoffDelay(fixed(5_000), attempt, 0)).toBe(5_000);
+  });
+});
+
+describe("decideAfterFailure", () => {
+  const retryable: JobError = { code: "E", message: "boom", retryable: true };
+  const permanent: JobError = { code: "P", message: "no", retryable: false };
+
+  it("retries with the backoff delay of the attempt that failed", () => {
+    expect(
+      decideAfterFailure({ attempts: 3, maxAttempts: 5, backoff: exp(100, 10_000), error: retryable, random: 0 }),
+    ).toEqual({ kind: "retry", delayMs: 400 });
+  });
+
+  it("passes random through to the jitter", () => {
+    expect(
+      decideAfterFailure({ attempts: 1, maxAttempts: 5, backoff: fixed(1_000, 0.5), error: retryable, random: 0.5 }),
+    ).toEqual({ kind: "retry", delayMs: 750 });
+  });
+
+  it.each([
+    [1, 1],
+    [5, 5],
+    [6, 5],
+  ])("sends the job to dead after attempt %i of %i", (attempts, maxAttempts) => {
+    expect(
+      decideAfterFailure({ attempts, maxAttempts, backoff: DEFAULT_BACKOFF, error: retryable, random: 0 }),
+    ).toEqual({ kind: "dead", reason: "max_attempts_exceeded" });
+  });
+
+  it("retries while attempts remain", () => {
+    expect(
+      decideAfterFailure({ attempts: 4, maxAttempts: 5, backoff: DEFAULT_BACKOFF, error: retryable, random: 0 }).kind,
+    ).toBe("retry");
+  });
+
+  it("sends a permanent error straight to dead, even with attempts left", () => {
+    expect(
+      decideAfterFailure({ attempts: 1, maxAttempts: 100, backoff: DEFAULT_BACKOFF, error: permanent, random: 0 }),
+    ).toEqual({ kind: "dead", reason: "permanent_error" });
+  });
+
+  it("names the permanent error as the reason when attempts are also exhausted", () => {
+    expect(
+      decideAfterFailure({ attempts: 5, maxAttempts: 5, backoff: DEFAULT_BACKOFF, error: permanent, random: 0 }),
+    ).toEqual({ kind: "dead", reason: "permanent_error" });
+  });
+});
+
+describe("defaults", () => {
+  it("are sane", () => {
+    expect(DEFAULT_MAX_ATTEMPTS).toBeGreaterThanOrEqual(1);
+    expect(DEFAULT_BACKOFF.capMs).toBeGreaterThanOrEqual(DEFAULT_BACKOFF.baseMs);
+    expect(DEFAULT_BACKOFF.jitter).toBeGreaterThanOrEqual(0);
+    expect(DEFAULT_BACKOFF.jitter).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("toJobError", () => {
+  it("keeps an Error's name, message and stack, retryable", () => {
+    const err = new TypeError("bad thing");
+    const out = toJobError(err);
+    expect(out).toEqual({ code: "TypeError", message: "bad thing", retryable: true, stack: err.stack });
+  });
+
+  it("prefers a string code on the error", () => {
+    const err = Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
+    expect(toJobError(err).code).toBe("ECONNREFUSED");
+  });
+
+  it.each([42, "", null])("falls back to the name when code is %s", (code) => {
+    const err = Object.assign(new RangeError("x"), { code });
+    expect(toJobError(err).code).toBe("RangeError");
+  });
+
+  it("uses the error's string form when the message is empty", () => {
+    expect(toJobError(new Error("")).message).toBe("Error");
+  });
+
+  it("leaves stack out when there is none", () => {
+    const err = new Error("no stack");
+    err.stack = undefined;
+    expect(toJobError(err)).not.toHaveProperty("stack");
+  });
+
+  it("marks a PermanentError as not retryable, with its code", () => {
+    expect(toJobError(new PermanentError("card refused", { code: "CARD_REFUSED" }))).toMatchObject({
+      code: "CARD_REFUSED",
+      message: "card refused",
+      retryable: false,
+    });
+    expect(toJobError(new PermanentError("bad input")).code).toBe("PERMANENT_ERROR");
+  });
+
+  it("marks any Error with retryable: false as not retryable", () => {
+    const err = Object.assign(new Error("nope"), { retryable: false });
+    expect(toJobError(err).retryable).toBe(false);
+  });
+
+  it.each([true, undefined, 0, "false"])("treats retryable: %s as retryable", (retryable) => {
+    const err = Object.assign(new Error("maybe"), { retryable });
+    expect(toJobError(err).retryable).toBe(true);
+  });
+
+  it("keeps a thrown string as the message", () => {
+    expect(toJobError("plain string")).toEqual({ code: "NON_ERROR_THROWN", message: "plain string", retryable: true });
+  });
+
+  it("serialises a thrown object", () => {
+    expect(toJobError({ reason: "quota", left: 0 })).toEqual({
+      code: "NON_ERROR_THROWN",
+      message: '{"reason":"quota","left":0}',
+      retryable: true,
+    });
+  });
+
+  it("does not trust retryable: false on something that is not an Error", () => {
+    expect(toJobError({ retryable: false }).retryable).toBe(true);
+  });
+
+  it.each([
+    ["undefined", undefined, "undefined"],
+    ["null", null, "null"],
+    ["a number", 7, "7"],
+    ["a BigInt", 10n, "10"],
+    ["a symbol", Symbol("s"), "Symbol(s)"],
+  ])("describes %s", (_label, thrown, message) => {
+    expect(toJobError(thrown)).toEqual({ code: "NON_ERROR_THROWN", message, retryable: true });
+  });
+
+  it("survives a cyclic object", () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(toJobError(cyclic)).toEqual({ code: "NON_ERROR_THROWN", message: "[object Object]", retryable: true });
+  });
+
+  it("survives a cyclic object that has no string form either", () => {
+    const cyclic: Record<string, unknown> = Object.create(null);
+    cyclic.self = cyclic;
+    expect(toJobError(cyclic)).toEqual({
+      code: "NON_ERROR_THROWN",
+      message: "unprintable object thrown",
+      retryable: true,
+    });
+  });
+});

@@ -1,0 +1,1434 @@
+/**
+ * The behaviour every Store backend must have, as one vitest suite each backend's test file
+ * calls with a way to open a fresh store. Only the `Store` interface and `buildNewJob` are
+ * used, so the suite says nothing about tables or SQL. Time is a manual clock handed to the
+ * backend, so leases, delays, windows and TTLs are tested exactly, without sleeping.
+ * Each test opens its own store and cleans it up; a skip must name the test and give a reason.
+ */
+import { describe, expect, it } from "vitest";
+import { type ErrorCode, OverseerError } from "../core/errors.js";
+import { defineEventKind } from "../core/events.js";
+import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults } from "../core/job-options.js";
+import type { ClaimedJob, Job, JobError, JobState, Lease } from "../core/types.js";
+import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "./store.js";
+
+export interface StoreConformanceOptions {
+  /** Shown as the suite's name, e.g. `sqlite`. */
+  name: string;
+  /** Opens a fresh, migrated, empty store that reads time from `clock`; `cleanup` closes and removes it. */
+  open: (opts: { clock: () => number }) => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+  /** Test name → why this backend cannot pass it. Every name must exist; every reason must be given. */
+  skip?: Record<string, string>;
+}
+
+/** A start time aligned to every second, minute and hour, so rate windows start at T0. */
+const T0 = Date.UTC(2030, 0, 1);
+const LEASE_MS = 30_000;
+const TASKS = ["t", "a", "b"] as const;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+interface ManualClock {
+  now: number;
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+interface Ctx {
+  store: Store;
+  clock: ManualClock;
+  /** A validated job for task `t` (or `extra.task`), as the SDK would build it. */
+  newJob(options?: EnqueueOptions, extra?: { task?: string; payload?: unknown; defaults?: TaskDefaults }): NewJob;
+  /** Enqueues `newJob(...)` and returns the committed job. */
+  add(options?: EnqueueOptions, extra?: { task?: string; payload?: unknown; defaults?: TaskDefaults }): Promise<Job>;
+  claim(request?: Partial<ClaimRequest>): Promise<ClaimedJob[]>;
+  /** Claims with limit 1 and expects exactly one job. */
+  claimOne(request?: Partial<ClaimRequest>): Promise<ClaimedJob>;
+  finishOne(result: AttemptResult): Promise<boolean>;
+  succeed(lease: Lease, result?: unknown): Promise<void>;
+  /** Enqueues, claims and fails a job for good. Nothing else may be ready when it is called. */
+  addDead(options?: EnqueueOptions, extra?: { task?: string }): Promise<Job>;
+  /** Enqueues, claims and succeeds a job. Nothing else may be ready when it is called. */
+  addSucceeded(options?: EnqueueOptions, extra?: { task?: string }): Promise<Job>;
+  /** Kinds of the job's events, in order. */
+  kinds(jobId: string): Promise<string[]>;
+  job(id: string): Promise<Job>;
+}
+
+const RETRYABLE: JobError = { code: "E_TIMEOUT", message: "timed out", retryable: true };
+const PERMANENT: JobError = { code: "E_REFUSED", message: "card refused", retryable: false };
+
+/** Awaits `fn()` and expects it to fail with an OverseerError of `code`. */
+async function rejectsWith(fn: () => Promise<unknown>, code: ErrorCode): Promise<OverseerError> {
+  let thrown: unknown;
+  try {
+    await fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown, `expected an OverseerError ${code}`).toBeInstanceOf(OverseerError);
+  expect((thrown as OverseerError).code).toBe(code);
+  return thrown as OverseerError;
+}
+
+function manualClock(start: number): ManualClock {
+  const clock: ManualClock = {
+    now: start,
+    advance(ms) {
+      clock.now += ms;
+    },
+    set(ms) {
+      clock.now = ms;
+    },
+  };
+  return clock;
+}
+
+function makeCtx(store: Store, clock: ManualClock): Ctx {
+  const ctx: Ctx = {
+    store,
+    clock,
+    newJob: (options = {}, extra = {}) =>
+      buildNewJob(extra.task ?? "t", "payload" in extra ? extra.payload : {}, options, extra.defaults),
+    add: async (options, extra) => (await store.enqueue(ctx.newJob(options, extra))).job,
+    claim: (request = {}) =>
+      store.claim({ workerId: "w1", limit: 10, tasks: TASKS, queues: null, leaseMs: LEASE_MS, ...request }),
+    claimOne: async (request = {}) => {
+      const claimed = await ctx.claim({ ...request, limit: 1 });
+      expect(claimed, "expected to claim one job").toHaveLength(1);
+      return claimed[0] as ClaimedJob;
+    },
+    finishOne: async (result) => (await store.finish([result]))[0] as boolean,
+    succeed: async (lease, result = null) => {
+      expect(await ctx.finishOne({ lease, outcome: "succeeded", resultJson: JSON.stringify(result) })).toBe(true);
+    },
+    addDead: async (options, extra) => {
+      const job = await ctx.add(options, extra);
+      const { lease } = await ctx.claimOne({ tasks: [job.task], queues: [job.queue] });
+      expect(lease.jobId).toBe(job.id);
+      expect(await ctx.finishOne({ lease, outcome: "dead", error: PERMANENT, reason: "permanent_error" })).toBe(true);
+      return ctx.job(job.id);
+    },
+    addSucceeded: async (options, extra) => {
+      const job = await ctx.add(options, extra);
+      const { lease } = await ctx.claimOne({ tasks: [job.task], queues: [job.queue] });
+      expect(lease.jobId).toBe(job.id);
+      await ctx.succeed(lease);
+      return ctx.job(job.id);
+    },
+    kinds: async (jobId) => (await store.readEvents({ jobId })).map((e) => e.kind),
+    job: async (id) => {
+      const job = await store.getJob(id);
+      expect(job, `job ${id} should exist`).not.toBeNull();
+      return job as Job;
+    },
+  };
+  return ctx;
+}
+
+export function runStoreConformance(options: StoreConformanceOptions): void {
+  const skip = options.skip ?? {};
+  for (const [name, reason] of Object.entries(skip)) {
+    if (typeof reason !== "string" || reason.trim() === "") {
+      throw new Error(`store conformance (${options.name}): skipping "${name}" needs a reason`);
+    }
+  }
+  const registered = new Set<string>();
+
+  /** One conformance test: a fresh store and clock, cleaned up whatever happens. */
+  function test(title: string, body: (ctx: Ctx) => Promise<void>): void {
+    if (registered.has(title)) throw new Error(`store conformance: two tests are named "${title}"`);
+    registered.add(title);
+    const reason = skip[title];
+    if (reason !== undefined) {
+      it.skip(`${title} — skipped: ${reason}`, () => undefined);
+      return;
+    }
+    it(title, async () => {
+      const clock = manualClock(T0);
+      const { store, cleanup } = await options.open({ clock: () => clock.now });
+      try {
+        await body(makeCtx(store, clock));
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+
+  describe(`Store conformance: ${options.name}`, () => {
+    describe("basics", () => {
+      test("now() reads the injected clock", async ({ store, clock }) => {
+        expect(await store.now()).toBe(T0);
+        clock.advance(1_234);
+        expect(await store.now()).toBe(T0 + 1_234);
+      });
+
+      test("migrate on a migrated store applies nothing", async ({ store }) => {
+        expect(await store.migrate()).toEqual({ applied: [] });
+      });
+
+      test("capabilities are all declared", async ({ store }) => {
+        for (const flag of ["singleWriter", "crossProcessWakeups", "skipLocked"] as const) {
+          expect(typeof store.capabilities[flag]).toBe("boolean");
+        }
+      });
+
+      test("a closed store refuses writes with SHUTTING_DOWN, and closing twice is harmless", async (ctx) => {
+        await ctx.store.close();
+        await ctx.store.close();
+        await rejectsWith(() => ctx.store.enqueue(ctx.newJob()), "SHUTTING_DOWN");
+      });
+
+      test("onChange is called after an enqueue, until unsubscribed", async (ctx) => {
+        let calls = 0;
+        let unsubscribe = (): void => undefined;
+        const woke = new Promise<void>((resolve) => {
+          unsubscribe = ctx.store.onChange(() => {
+            calls++;
+            resolve();
+          });
+        });
+        await ctx.add();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("onChange was not called within 2 s of an enqueue")), 2_000);
+        });
+        try {
+          await Promise.race([woke, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+        expect(calls).toBeGreaterThanOrEqual(1);
+        unsubscribe();
+      });
+    });
+
+    describe("enqueue", () => {
+      test("enqueue returns the committed job, queued", async (ctx) => {
+        const input = ctx.newJob(
+          { priority: "high", maxAttempts: 3, queue: "sms" },
+          { task: "t", payload: { to: "+15550100", n: [1, 2] } },
+        );
+        const result = await ctx.store.enqueue(input);
+        expect(result.created).toBe(true);
+        expect(result.job).toMatchObject({
+          id: input.id,
+          task: "t",
+          queue: "sms",
+          state: "queued",
+          payload: { to: "+15550100", n: [1, 2] },
+          result: null,
+          priority: -10,
+          runAt: iso(T0),
+          attempts: 0,
+          maxAttempts: 3,
+          backoff: input.backoff,
+          idempotencyKey: null,
+          concurrency: null,
+          rateLimit: null,
+          progress: null,
+          lastError: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          cancelRequested: false,
+          createdAt: iso(T0),
+          startedAt: null,
+          finishedAt: null,
+        });
+        expect(await ctx.store.getJob(input.id)).toEqual(result.job);
+        expect(await ctx.kinds(input.id)).toEqual(["job.enqueued"]);
+      });
+
+      test("enqueue keeps the concurrency and rate limit rules on the job", async (ctx) => {
+        const job = await ctx.add({
+          concurrency: { key: "biz:1", limit: 2, onLimit: "wait" },
+          rateLimit: { key: "api", limit: 5, period: "1m" },
+          idempotencyKey: "k-1",
+        });
+        expect(job.concurrency).toEqual({ key: "biz:1", limit: 2, onLimit: "wait" });
+        expect(job.rateLimit).toEqual({ key: "api", limit: 5, periodMs: 60_000 });
+        expect(job.idempotencyKey).toBe("k-1");
+        expect(await ctx.store.getJob(job.id)).toEqual(job);
+      });
+
+      test("enqueue with a delay schedules the job by the store's clock", async (ctx) => {
+        ctx.clock.advance(1_000);
+        const job = await ctx.add({ delay: "5s" });
+        expect(job.state).toBe("scheduled");
+        expect(job.runAt).toBe(iso(T0 + 6_000));
+        expect(await ctx.store.getJob(job.id)).toEqual(job);
+      });
+
+      test("enqueue with runAt in the future schedules; now or in the past queues", async (ctx) => {
+        const future = await ctx.add({ runAt: T0 + 60_000 });
+        const now = await ctx.add({ runAt: new Date(T0) });
+        const past = await ctx.add({ runAt: iso(T0 - 1_000) });
+        expect(future).toMatchObject({ state: "scheduled", runAt: iso(T0 + 60_000) });
+        expect(now).toMatchObject({ state: "queued", runAt: iso(T0) });
+        expect(past).toMatchObject({ state: "queued", runAt: iso(T0 - 1_000) });
+        expect((await ctx.store.getJob(future.id))?.state).toBe("scheduled");
+      });
+
+      test("enqueueMany returns every job, in order, committed", async (ctx) => {
+        const inputs = [
+          ctx.newJob({}, { payload: 1 }),
+          ctx.newJob({ delay: "1m" }, { payload: 2 }),
+          ctx.newJob({ queue: "q2" }, { task: "a", payload: 3 }),
+        ];
+        const results = await ctx.store.enqueueMany(inputs);
+        expect(results.map((r) => r.job.id)).toEqual(inputs.map((i) => i.id));
+        expect(results.map((r) => r.created)).toEqual([true, true, true]);
+        expect(results.map((r) => r.job.state)).toEqual(["queued", "scheduled", "queued"]);
+        expect(results.map((r) => r.job.payload)).toEqual([1, 2, 3]);
+        for (const r of results) expect(await ctx.store.getJob(r.job.id)).toEqual(r.job);
+        expect(await ctx.store.enqueueMany([])).toEqual([]);
+      });
+
+      test("enqueueMany is all or nothing", async (ctx) => {
+        const reject: EnqueueOptions = { concurrency: { key: "k", limit: 1, onLimit: "reject" } };
+        const batch = [ctx.newJob({}, { payload: "first" }), ctx.newJob(reject), ctx.newJob(reject), ctx.newJob()];
+        await rejectsWith(() => ctx.store.enqueueMany(batch), "CONCURRENCY_LIMIT_REACHED");
+        for (const job of batch) expect(await ctx.store.getJob(job.id)).toBeNull();
+        expect(Object.values(await ctx.store.countJobs()).reduce((a, b) => a + b, 0)).toBe(0);
+        expect(await ctx.store.readEvents()).toEqual([]);
+        // The rolled-back job did not take the key either.
+        expect((await ctx.store.enqueue(ctx.newJob(reject))).created).toBe(true);
+      });
+    });
+
+    describe("idempotency", () => {
+      test("an idempotency key returns the existing job while it is unfinished", async (ctx) => {
+        const first = await ctx.store.enqueue(ctx.newJob({ idempotencyKey: "order-1" }, { payload: "a" }));
+        const again = await ctx.store.enqueue(ctx.newJob({ idempotencyKey: "order-1" }, { payload: "b" }));
+        expect(first.created).toBe(true);
+        expect(again.created).toBe(false);
+        expect(again.job).toEqual(first.job);
+
+        await ctx.claimOne();
+        const whileRunning = await ctx.store.enqueue(ctx.newJob({ idempotencyKey: "order-1" }));
+        expect(whileRunning.created).toBe(false);
+        expect(whileRunning.job).toMatchObject({ id: first.job.id, state: "running", payload: "a" });
+
+        expect((await ctx.store.listJobs()).map((j) => j.id)).toEqual([first.job.id]);
+        expect((await ctx.store.readEvents()).filter((e) => e.kind === "job.enqueued")).toHaveLength(1);
+      });
+
+      test("an idempotency key holds within its TTL after the job finishes, then a new job is made", async (ctx) => {
+        const options: EnqueueOptions = { idempotencyKey: "once", idempotencyTtl: "1m" };
+        const first = await ctx.add(options);
+        const { lease } = await ctx.claimOne();
+        ctx.clock.advance(1_000);
+        await ctx.succeed(lease);
+
+        ctx.clock.set(T0 + 60_000);
+        const within = await ctx.store.enqueue(ctx.newJob(options));
+        expect(within.created).toBe(false);
+        expect(within.job).toMatchObject({ id: first.id, state: "succeeded" });
+
+        ctx.clock.set(T0 + 1_000 + 60_001);
+        const after = await ctx.store.enqueue(ctx.newJob(options));
+        expect(after.created).toBe(true);
+        expect(after.job.id).not.toBe(first.id);
+        expect(after.job.state).toBe("queued");
+        expect(await ctx.store.countJobs()).toMatchObject({ succeeded: 1, queued: 1 });
+      });
+
+      test("an idempotency key holds within its TTL after a cancel", async (ctx) => {
+        const options: EnqueueOptions = { idempotencyKey: "once", idempotencyTtl: "10s" };
+        const first = await ctx.add(options);
+        await ctx.store.cancelJob(first.id);
+        ctx.clock.advance(9_000);
+        expect((await ctx.store.enqueue(ctx.newJob(options))).job.id).toBe(first.id);
+        ctx.clock.advance(2_000);
+        expect((await ctx.store.enqueue(ctx.newJob(options))).created).toBe(true);
+      });
+
+      test("idempotency keys are scoped to their task", async (ctx) => {
+        const a = await ctx.store.enqueue(ctx.newJob({ idempotencyKey: "same" }, { task: "a" }));
+        const b = await ctx.store.enqueue(ctx.newJob({ idempotencyKey: "same" }, { task: "b" }));
+        expect(a.created).toBe(true);
+        expect(b.created).toBe(true);
+        expect(b.job.id).not.toBe(a.job.id);
+      });
+
+      test("a repeated idempotency key within one enqueueMany returns the first job", async (ctx) => {
+        const results = await ctx.store.enqueueMany([
+          ctx.newJob({ idempotencyKey: "dup" }),
+          ctx.newJob({ idempotencyKey: "dup" }),
+        ]);
+        expect(results.map((r) => r.created)).toEqual([true, false]);
+        expect(results[1]?.job.id).toBe(results[0]?.job.id);
+        expect((await ctx.store.countJobs()).queued).toBe(1);
+      });
+
+      test("an idempotent repeat is not rejected by a full concurrency key", async (ctx) => {
+        const options: EnqueueOptions = {
+          idempotencyKey: "x",
+          concurrency: { key: "k", limit: 1, onLimit: "reject" },
+        };
+        const first = await ctx.add(options);
+        const again = await ctx.store.enqueue(ctx.newJob(options));
+        expect(again.created).toBe(false);
+        expect(again.job.id).toBe(first.id);
+      });
+    });
+
+    describe("concurrency keys", () => {
+      test("wait: claim never runs more than the limit with one key, even in one batch", async (ctx) => {
+        const rule: EnqueueOptions = { concurrency: { key: "biz:1", limit: 2 } };
+        const keyed: Job[] = [];
+        for (let i = 0; i < 5; i++) keyed.push(await ctx.add(rule));
+        const free = await ctx.add();
+        const other = await ctx.add({ concurrency: { key: "biz:2", limit: 1 } });
+
+        const claimed = await ctx.claim({ limit: 10 });
+        const ids = claimed.map((c) => c.job.id);
+        expect(ids.filter((id) => keyed.some((k) => k.id === id))).toEqual([keyed[0]?.id, keyed[1]?.id]);
+        expect(ids).toContain(free.id);
+        expect(ids).toContain(other.id);
+        expect(ids).toHaveLength(4);
+        expect(await ctx.claim({ workerId: "w2", limit: 10 })).toEqual([]);
+        expect(await ctx.store.countJobs()).toMatchObject({ running: 4, queued: 3 });
+
+        const first = claimed.find((c) => c.job.id === keyed[0]?.id) as ClaimedJob;
+        await ctx.succeed(first.lease);
+        const next = await ctx.claim({ limit: 10 });
+        expect(next.map((c) => c.job.id)).toEqual([keyed[2]?.id]);
+      });
+
+      test("wait: enqueue never refuses a job over the limit", async (ctx) => {
+        for (let i = 0; i < 3; i++) await ctx.add({ concurrency: { key: "k", limit: 1 } });
+        expect((await ctx.store.countJobs()).queued).toBe(3);
+      });
+
+      test("reject: enqueue over the limit fails with CONCURRENCY_LIMIT_REACHED and writes nothing", async (ctx) => {
+        const rule: EnqueueOptions = { concurrency: { key: "k", limit: 2, onLimit: "reject" } };
+        await ctx.add(rule);
+        // Scheduled and queued jobs hold a place under the key too, not only running ones.
+        await ctx.add({ ...rule, delay: "1h" });
+        await ctx.claimOne();
+        const eventsBefore = await ctx.store.readEvents();
+
+        const rejected = ctx.newJob(rule);
+        const err = await rejectsWith(() => ctx.store.enqueue(rejected), "CONCURRENCY_LIMIT_REACHED");
+        expect(err.details.key).toBe("k");
+        expect(await ctx.store.getJob(rejected.id)).toBeNull();
+        expect(await ctx.store.readEvents()).toEqual(eventsBefore);
+        expect(await ctx.store.countJobs()).toMatchObject({ running: 1, scheduled: 1, queued: 0 });
+
+        const otherKey: EnqueueOptions = { concurrency: { key: "other", limit: 2, onLimit: "reject" } };
+        expect((await ctx.store.enqueue(ctx.newJob(otherKey))).created).toBe(true);
+      });
+
+      test("reject: a finished job frees its place under the key", async (ctx) => {
+        const rule: EnqueueOptions = { concurrency: { key: "k", limit: 1, onLimit: "reject" } };
+        await ctx.add(rule);
+        await rejectsWith(() => ctx.store.enqueue(ctx.newJob(rule)), "CONCURRENCY_LIMIT_REACHED");
+        const { lease } = await ctx.claimOne();
+        await ctx.succeed(lease);
+        expect((await ctx.store.enqueue(ctx.newJob(rule))).created).toBe(true);
+      });
+    });
+
+    describe("rate limits", () => {
+      test("over the limit a job waits, scheduled for the next window with job.throttled", async (ctx) => {
+        const rule: EnqueueOptions = { rateLimit: { limit: 2, period: "1s" } };
+        const jobs = [await ctx.add(rule), await ctx.add(rule), await ctx.add(rule)];
+        const unlimited = await ctx.add();
+        ctx.clock.set(T0 + 100);
+
+        const claimed = await ctx.claim({ limit: 10 });
+        expect(claimed.map((c) => c.job.id).sort()).toEqual([jobs[0]?.id, jobs[1]?.id, unlimited.id].sort());
+        const third = await ctx.job(jobs[2]?.id as string);
+        expect(third).toMatchObject({ state: "scheduled", runAt: iso(T0 + 1_000), attempts: 0 });
+        expect((await ctx.kinds(third.id)).at(-1)).toBe("job.throttled");
+
+        ctx.clock.set(T0 + 999);
+        expect(await ctx.claim()).toEqual([]);
+        ctx.clock.set(T0 + 1_000);
+        expect((await ctx.claim()).map((c) => c.job.id)).toEqual([third.id]);
+      });
+
+      test("a rate limit key is shared across tasks", async (ctx) => {
+        const rule: EnqueueOptions = { rateLimit: { key: "api", limit: 1, period: "1m" } };
+        const a = await ctx.add(rule, { task: "a" });
+        const b = await ctx.add(rule, { task: "b" });
+        expect((await ctx.claim()).map((c) => c.job.id)).toEqual([a.id]);
+        expect((await ctx.job(b.id)).state).toBe("scheduled");
+        ctx.clock.set(T0 + 60_000);
+        expect((await ctx.claim()).map((c) => c.job.id)).toEqual([b.id]);
+      });
+
+      test("a rate limit window is counted across claims", async (ctx) => {
+        const rule: EnqueueOptions = { rateLimit: { limit: 1, period: "1h" } };
+        await ctx.add(rule);
+        expect(await ctx.claim()).toHaveLength(1);
+        const second = await ctx.add(rule);
+        ctx.clock.advance(60_000);
+        expect(await ctx.claim()).toEqual([]);
+        expect(await ctx.job(second.id)).toMatchObject({ state: "scheduled", runAt: iso(T0 + 3_600_000) });
+      });
+    });
+
+    describe("claim", () => {
+      test("claim takes the job under a lease and records the attempt", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 3 });
+        ctx.clock.advance(500);
+        const [claimed, ...rest] = await ctx.claim({ workerId: "w-1", leaseMs: 30_000 });
+        expect(rest).toEqual([]);
+        const c = claimed as ClaimedJob;
+        expect(c.job).toMatchObject({
+          id: job.id,
+          state: "running",
+          attempts: 1,
+          leaseOwner: "w-1",
+          leaseExpiresAt: iso(T0 + 30_500),
+          startedAt: iso(T0 + 500),
+          cancelRequested: false,
+        });
+        expect(c.lease).toMatchObject({ jobId: job.id, workerId: "w-1", expiresAt: iso(T0 + 30_500) });
+        expect(typeof c.lease.token).toBe("number");
+        expect(await ctx.store.getJob(job.id)).toEqual(c.job);
+        expect(await ctx.store.listAttempts(job.id)).toEqual([
+          {
+            jobId: job.id,
+            number: 1,
+            workerId: "w-1",
+            startedAt: iso(T0 + 500),
+            finishedAt: null,
+            outcome: "running",
+            error: null,
+          },
+        ]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started"]);
+        const started = (await ctx.store.readEvents({ jobId: job.id }))[1];
+        expect(started?.workerId).toBe("w-1");
+      });
+
+      test("claim takes at most the limit, and never the same job twice", async (ctx) => {
+        for (let i = 0; i < 5; i++) await ctx.add();
+        const first = await ctx.claim({ limit: 2 });
+        const second = await ctx.claim({ workerId: "w2", limit: 10 });
+        expect(first).toHaveLength(2);
+        expect(second).toHaveLength(3);
+        const ids = [...first, ...second].map((c) => c.job.id);
+        expect(new Set(ids).size).toBe(5);
+        expect(await ctx.claim({ limit: 10 })).toEqual([]);
+        expect(await ctx.claim({ limit: 0 })).toEqual([]);
+      });
+
+      test("claim order is priority, then run time, then id", async (ctx) => {
+        const low = await ctx.add({ priority: "low" });
+        const d1 = await ctx.add();
+        const later = await ctx.add({ delay: "1s" });
+        const d2 = await ctx.add();
+        const mid = await ctx.add({ priority: 5 });
+        const d3 = await ctx.add();
+        const early = await ctx.add({ runAt: T0 - 5_000 });
+        const high = await ctx.add({ priority: "high" });
+        ctx.clock.advance(2_000);
+
+        const order: string[] = [];
+        for (let i = 0; i < 8; i++) order.push((await ctx.claimOne()).job.id);
+        expect(order).toEqual([high.id, early.id, d1.id, d2.id, d3.id, later.id, mid.id, low.id]);
+      });
+
+      test("no low-priority job is claimed while a ready high-priority one waits", async (ctx) => {
+        for (let i = 0; i < 5; i++) await ctx.add({ priority: "low" });
+        const high = await ctx.add({ priority: "high" });
+        const dueHigh = await ctx.add({ priority: "high", delay: "1s" });
+        expect((await ctx.claimOne()).job.id).toBe(high.id);
+        ctx.clock.advance(1_000);
+        // Due but still scheduled until a claim promotes it: it must still beat the queued low ones.
+        expect((await ctx.claimOne()).job.id).toBe(dueHigh.id);
+      });
+
+      test("claim takes only the listed tasks", async (ctx) => {
+        const a = await ctx.add({}, { task: "a" });
+        const b = await ctx.add({}, { task: "b" });
+        expect((await ctx.claim({ tasks: ["a"] })).map((c) => c.job.id)).toEqual([a.id]);
+        expect(await ctx.claim({ tasks: ["a"] })).toEqual([]);
+        expect(await ctx.claim({ tasks: [] })).toEqual([]);
+        expect(await ctx.claim({ tasks: ["unknown"] })).toEqual([]);
+        expect((await ctx.claim({ tasks: ["b", "unknown"] })).map((c) => c.job.id)).toEqual([b.id]);
+      });
+
+      test("claim takes only the listed queues, or all for null", async (ctx) => {
+        const q1 = await ctx.add({ queue: "q1" });
+        const q2 = await ctx.add({ queue: "q2" });
+        const d = await ctx.add();
+        expect((await ctx.claim({ queues: ["q1"] })).map((c) => c.job.id)).toEqual([q1.id]);
+        expect(await ctx.claim({ queues: [] })).toEqual([]);
+        expect((await ctx.claim({ queues: ["nope", "q2"] })).map((c) => c.job.id)).toEqual([q2.id]);
+        expect((await ctx.claim({ queues: null })).map((c) => c.job.id)).toEqual([d.id]);
+      });
+
+      test("paused queues are not claimed; resuming makes them claimable", async (ctx) => {
+        const mail = await ctx.add({ queue: "mail" });
+        const sms = await ctx.add({ queue: "sms" });
+        const paused = await ctx.store.setQueuePaused("mail", true);
+        expect(paused).toMatchObject({ name: "mail", paused: true });
+        expect(paused.counts.queued).toBe(1);
+
+        expect((await ctx.claim()).map((c) => c.job.id)).toEqual([sms.id]);
+        expect(await ctx.claim()).toEqual([]);
+        expect(await ctx.claim({ queues: ["mail"] })).toEqual([]);
+
+        expect(await ctx.store.setQueuePaused("mail", false)).toMatchObject({ name: "mail", paused: false });
+        expect((await ctx.claim()).map((c) => c.job.id)).toEqual([mail.id]);
+        const kinds = (await ctx.store.readEvents()).map((e) => e.kind);
+        expect(kinds.filter((k) => k.startsWith("queue."))).toEqual(["queue.paused", "queue.resumed"]);
+      });
+
+      test("delayed jobs are not claimed before their time, and are after", async (ctx) => {
+        expect(await ctx.store.nextScheduledAt()).toBeNull();
+        const job = await ctx.add({ delay: "10s" });
+        await ctx.add({ delay: "20s" });
+        expect(await ctx.store.nextScheduledAt()).toBe(T0 + 10_000);
+        ctx.clock.set(T0 + 9_999);
+        expect(await ctx.claim()).toEqual([]);
+        expect((await ctx.job(job.id)).state).toBe("scheduled");
+        ctx.clock.set(T0 + 10_000);
+        expect((await ctx.claim()).map((c) => c.job.id)).toEqual([job.id]);
+        expect(await ctx.store.nextScheduledAt()).toBe(T0 + 20_000);
+      });
+    });
+
+    describe("leases and finishing", () => {
+      test("finish succeeded records the result and ends the lease", async (ctx) => {
+        const job = await ctx.add();
+        const { lease } = await ctx.claimOne();
+        ctx.clock.advance(250);
+        expect(await ctx.store.finish([{ lease, outcome: "succeeded", resultJson: '{"sent":true}' }])).toEqual([true]);
+        expect(await ctx.job(job.id)).toMatchObject({
+          state: "succeeded",
+          result: { sent: true },
+          attempts: 1,
+          finishedAt: iso(T0 + 250),
+          leaseOwner: null,
+          leaseExpiresAt: null,
+        });
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([
+          { number: 1, outcome: "succeeded", finishedAt: iso(T0 + 250), error: null },
+        ]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.succeeded"]);
+        // A second finish with the same lease does nothing.
+        expect(await ctx.finishOne({ lease, outcome: "succeeded", resultJson: "1" })).toBe(false);
+        expect((await ctx.job(job.id)).result).toEqual({ sent: true });
+        expect(await ctx.kinds(job.id)).toHaveLength(3);
+      });
+
+      test("finish with a stale lease token returns false and changes nothing", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 3 });
+        const stale = (await ctx.claimOne({ workerId: "w1", leaseMs: 1_000 })).lease;
+        ctx.clock.advance(1_001);
+        expect(await ctx.store.recoverExpiredLeases()).toHaveLength(1);
+        const current = (await ctx.claimOne({ workerId: "w2" })).lease;
+        expect(current.token).not.toBe(stale.token);
+
+        const before = await ctx.job(job.id);
+        const eventsBefore = await ctx.store.readEvents();
+        const attemptsBefore = await ctx.store.listAttempts(job.id);
+        const forged: Lease = { ...current, token: current.token + 1 };
+        for (const lease of [stale, forged]) {
+          expect(
+            await ctx.store.finish([
+              { lease, outcome: "succeeded", resultJson: "1" },
+              { lease, outcome: "retry", error: RETRYABLE, delayMs: 0 },
+              { lease, outcome: "dead", error: PERMANENT, reason: "permanent_error" },
+              { lease, outcome: "cancelled", error: null },
+              { lease, outcome: "released" },
+            ]),
+          ).toEqual([false, false, false, false, false]);
+          expect(await ctx.store.recordProgress(lease, "50")).toBe(false);
+        }
+        expect(await ctx.job(job.id)).toEqual(before);
+        expect(await ctx.store.readEvents()).toEqual(eventsBefore);
+        expect(await ctx.store.listAttempts(job.id)).toEqual(attemptsBefore);
+
+        const mixed = await ctx.store.finish([
+          { lease: stale, outcome: "succeeded", resultJson: '"stale"' },
+          { lease: current, outcome: "succeeded", resultJson: '"current"' },
+        ]);
+        expect(mixed).toEqual([false, true]);
+        expect(await ctx.job(job.id)).toMatchObject({ state: "succeeded", result: "current" });
+      });
+
+      test("heartbeat extends a held lease", async (ctx) => {
+        const job = await ctx.add();
+        const { lease } = await ctx.claimOne({ leaseMs: 10_000 });
+        ctx.clock.set(T0 + 8_000);
+        const beat = await ctx.store.heartbeat("w1", [lease], 10_000);
+        expect(beat).toEqual({ extended: [{ ...lease, expiresAt: iso(T0 + 18_000) }], lost: [], cancelRequested: [] });
+        expect((await ctx.job(job.id)).leaseExpiresAt).toBe(iso(T0 + 18_000));
+
+        ctx.clock.set(T0 + 15_000);
+        expect(await ctx.store.recoverExpiredLeases()).toEqual([]);
+        expect((await ctx.job(job.id)).state).toBe("running");
+        ctx.clock.set(T0 + 18_001);
+        expect((await ctx.store.recoverExpiredLeases()).map((j) => j.id)).toEqual([job.id]);
+      });
+
+      test("heartbeat reports leases that were lost", async (ctx) => {
+        const lostJob = await ctx.add();
+        const lost = (await ctx.claimOne({ leaseMs: 1_000 })).lease;
+        ctx.clock.advance(1_001);
+        await ctx.store.recoverExpiredLeases();
+        await ctx.add();
+        const held = await ctx.claim({ limit: 10, leaseMs: 10_000 });
+        expect(held).toHaveLength(2); // the recovered job and the new one
+        const heldLeases = held.map((c) => c.lease);
+        const finished = heldLeases.find((l) => l.jobId !== lostJob.id) as Lease;
+        const retaken = heldLeases.find((l) => l.jobId === lostJob.id) as Lease;
+        await ctx.succeed(finished);
+
+        const beat = await ctx.store.heartbeat("w1", [lost, finished, retaken], 10_000);
+        expect(beat.lost.sort()).toEqual([lostJob.id, finished.jobId].sort());
+        expect(beat.extended.map((l) => l.token)).toEqual([retaken.token]);
+        expect(beat.cancelRequested).toEqual([]);
+      });
+
+      test("heartbeat reports cancel requests", async (ctx) => {
+        const job = await ctx.add();
+        const { lease } = await ctx.claimOne();
+        expect((await ctx.store.cancelJob(job.id)).effect).toBe("requested");
+        const beat = await ctx.store.heartbeat("w1", [lease], LEASE_MS);
+        expect(beat.cancelRequested).toEqual([job.id]);
+        expect(beat.extended).toHaveLength(1);
+        expect(beat.lost).toEqual([]);
+      });
+
+      test("recordProgress stores progress and appends job.progress", async (ctx) => {
+        const job = await ctx.add();
+        const { lease } = await ctx.claimOne();
+        expect(await ctx.store.recordProgress(lease, JSON.stringify({ done: 3, of: 10 }))).toBe(true);
+        expect((await ctx.job(job.id)).progress).toEqual({ done: 3, of: 10 });
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.progress"]);
+      });
+
+      test("recoverExpiredLeases requeues a job whose lease expired, recording the attempt as lost", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 3 });
+        await ctx.claimOne({ workerId: "w1", leaseMs: 1_000 });
+        ctx.clock.set(T0 + 999);
+        expect(await ctx.store.recoverExpiredLeases()).toEqual([]);
+        ctx.clock.set(T0 + 1_001);
+        const recovered = await ctx.store.recoverExpiredLeases();
+        expect(recovered.map((j) => [j.id, j.state])).toEqual([[job.id, "queued"]]);
+        const after = await ctx.job(job.id);
+        expect(after).toMatchObject({ state: "queued", attempts: 1, leaseOwner: null, leaseExpiresAt: null });
+        expect(after.lastError).not.toBeNull();
+        expect(after.lastError?.retryable).toBe(true);
+        expect(recovered[0]).toEqual(after);
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([
+          { number: 1, outcome: "lost", finishedAt: iso(T0 + 1_001) },
+        ]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.lost"]);
+        const lostEvent = (await ctx.store.readEvents({ jobId: job.id })).at(-1);
+        expect(lostEvent?.workerId).toBe("w1");
+
+        const again = await ctx.claimOne({ workerId: "w2" });
+        expect(again.job.attempts).toBe(2);
+        expect((await ctx.store.listAttempts(job.id)).map((a) => a.number)).toEqual([1, 2]);
+      });
+
+      test("recoverExpiredLeases kills a job that is out of attempts", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 1 });
+        await ctx.claimOne({ leaseMs: 1_000 });
+        ctx.clock.advance(1_001);
+        const recovered = await ctx.store.recoverExpiredLeases();
+        expect(recovered.map((j) => j.state)).toEqual(["dead"]);
+        const after = await ctx.job(job.id);
+        expect(after).toMatchObject({ state: "dead", finishedAt: iso(T0 + 1_001), leaseOwner: null });
+        expect(after.lastError).not.toBeNull();
+        expect(recovered[0]).toEqual(after);
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([{ outcome: "lost" }]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.lost", "job.dead"]);
+        expect(await ctx.claim()).toEqual([]);
+      });
+
+      test("recoverExpiredLeases cancels a lost job whose cancel was requested", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 3 });
+        await ctx.claimOne({ leaseMs: 1_000 });
+        await ctx.store.cancelJob(job.id);
+        ctx.clock.advance(1_001);
+        expect((await ctx.store.recoverExpiredLeases()).map((j) => j.state)).toEqual(["cancelled"]);
+        expect(await ctx.job(job.id)).toMatchObject({ state: "cancelled", finishedAt: iso(T0 + 1_001) });
+        expect(await ctx.claim()).toEqual([]);
+        expect((await ctx.kinds(job.id)).slice(-2)).toEqual(["job.lost", "job.cancelled"]);
+      });
+
+      test("recoverExpiredLeases takes at most its limit", async (ctx) => {
+        for (let i = 0; i < 3; i++) await ctx.add();
+        await ctx.claim({ leaseMs: 1_000 });
+        ctx.clock.advance(1_001);
+        expect(await ctx.store.recoverExpiredLeases(2)).toHaveLength(2);
+        expect(await ctx.store.recoverExpiredLeases(2)).toHaveLength(1);
+        expect(await ctx.store.recoverExpiredLeases(2)).toHaveLength(0);
+      });
+
+      test("release hands the job back without counting the attempt", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 1 });
+        const behind = await ctx.add({ maxAttempts: 1 });
+        const { lease } = await ctx.claimOne();
+        expect(lease.jobId).toBe(job.id);
+        expect(await ctx.finishOne({ lease, outcome: "released" })).toBe(true);
+        expect(await ctx.job(job.id)).toMatchObject({ state: "queued", attempts: 0, leaseOwner: null });
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([{ number: 1, outcome: "released" }]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.released"]);
+
+        // It keeps its place in line, and its one attempt is still to come.
+        const again = await ctx.claimOne();
+        expect(again.job.id).toBe(job.id);
+        expect(again.job.attempts).toBe(1);
+        expect((await ctx.store.listAttempts(job.id)).map((a) => a.number)).toEqual([1, 2]);
+        expect((await ctx.job(behind.id)).state).toBe("queued");
+      });
+
+      test("retry schedules the job after the backoff delay", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 3 });
+        const { lease } = await ctx.claimOne();
+        ctx.clock.advance(100);
+        expect(await ctx.finishOne({ lease, outcome: "retry", error: RETRYABLE, delayMs: 5_000 })).toBe(true);
+        expect(await ctx.job(job.id)).toMatchObject({
+          state: "scheduled",
+          runAt: iso(T0 + 5_100),
+          attempts: 1,
+          lastError: RETRYABLE,
+          leaseOwner: null,
+          finishedAt: null,
+        });
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([{ outcome: "failed", error: RETRYABLE }]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.failed", "job.retry_scheduled"]);
+        expect(await ctx.store.nextScheduledAt()).toBe(T0 + 5_100);
+
+        ctx.clock.set(T0 + 5_099);
+        expect(await ctx.claim()).toEqual([]);
+        ctx.clock.set(T0 + 5_100);
+        expect((await ctx.claimOne()).job).toMatchObject({ id: job.id, attempts: 2 });
+      });
+
+      test("dead ends the job with its error", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 5 });
+        const { lease } = await ctx.claimOne();
+        ctx.clock.advance(10);
+        expect(await ctx.finishOne({ lease, outcome: "dead", error: PERMANENT, reason: "permanent_error" })).toBe(true);
+        expect(await ctx.job(job.id)).toMatchObject({
+          state: "dead",
+          lastError: PERMANENT,
+          finishedAt: iso(T0 + 10),
+          leaseOwner: null,
+        });
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([{ outcome: "failed", error: PERMANENT }]);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.failed", "job.dead"]);
+        expect(await ctx.claim()).toEqual([]);
+      });
+
+      test("a running job's handler can end it as cancelled", async (ctx) => {
+        const job = await ctx.add();
+        const { lease } = await ctx.claimOne();
+        await ctx.store.cancelJob(job.id);
+        expect(await ctx.finishOne({ lease, outcome: "cancelled", error: null })).toBe(true);
+        expect(await ctx.job(job.id)).toMatchObject({ state: "cancelled", finishedAt: iso(T0), leaseOwner: null });
+        expect(await ctx.store.listAttempts(job.id)).toMatchObject([{ outcome: "cancelled" }]);
+        expect(await ctx.kinds(job.id)).toEqual([
+          "job.enqueued",
+          "job.started",
+          "job.cancel_requested",
+          "job.cancelled",
+        ]);
+      });
+    });
+
+    describe("operating on jobs", () => {
+      test("cancel of a waiting job takes effect at once", async (ctx) => {
+        const queued = await ctx.add();
+        const scheduled = await ctx.add({ delay: "1h" });
+        for (const job of [queued, scheduled]) {
+          const result = await ctx.store.cancelJob(job.id);
+          expect(result.effect).toBe("cancelled");
+          expect(result.job).toMatchObject({ id: job.id, state: "cancelled", finishedAt: iso(T0) });
+          expect(await ctx.store.getJob(job.id)).toEqual(result.job);
+          expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.cancelled"]);
+        }
+        ctx.clock.advance(2 * 3_600_000);
+        expect(await ctx.claim()).toEqual([]);
+        expect(await ctx.store.nextScheduledAt()).toBeNull();
+      });
+
+      test("cancel of a running job is a request", async (ctx) => {
+        const job = await ctx.add();
+        await ctx.claimOne();
+        const result = await ctx.store.cancelJob(job.id);
+        expect(result.effect).toBe("requested");
+        expect(result.job).toMatchObject({ id: job.id, state: "running", cancelRequested: true });
+        expect(await ctx.store.getJob(job.id)).toEqual(result.job);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started", "job.cancel_requested"]);
+      });
+
+      test("cancel of a finished job fails with INVALID_TRANSITION", async (ctx) => {
+        const succeeded = await ctx.addSucceeded();
+        const dead = await ctx.addDead();
+        const cancelled = await ctx.add();
+        await ctx.store.cancelJob(cancelled.id);
+        for (const id of [succeeded.id, dead.id, cancelled.id]) {
+          const before = await ctx.job(id);
+          await rejectsWith(() => ctx.store.cancelJob(id), "INVALID_TRANSITION");
+          expect(await ctx.job(id)).toEqual(before);
+        }
+      });
+
+      test("retry of a dead or cancelled job queues it with fresh attempts", async (ctx) => {
+        const dead = await ctx.addDead({ maxAttempts: 1 });
+        const retried = await ctx.store.retryJob(dead.id);
+        expect(retried).toMatchObject({ id: dead.id, state: "queued", attempts: 0, finishedAt: null });
+        expect(await ctx.store.getJob(dead.id)).toEqual(retried);
+        expect((await ctx.kinds(dead.id)).at(-1)).toBe("job.retried");
+        const again = await ctx.claimOne();
+        expect(again.job).toMatchObject({ id: dead.id, attempts: 1 });
+        expect(await ctx.store.listAttempts(dead.id)).toHaveLength(2);
+        await ctx.succeed(again.lease);
+
+        const cancelled = await ctx.add({ delay: "1h" });
+        await ctx.store.cancelJob(cancelled.id);
+        expect((await ctx.store.retryJob(cancelled.id)).state).toBe("queued");
+        expect((await ctx.claimOne()).job.id).toBe(cancelled.id);
+      });
+
+      test("retry of a succeeded or unfinished job fails with INVALID_TRANSITION", async (ctx) => {
+        const succeeded = await ctx.addSucceeded();
+        const scheduled = await ctx.add({ delay: "1h" });
+        const running = await ctx.add();
+        await ctx.claimOne();
+        const queued = await ctx.add();
+        for (const id of [succeeded.id, scheduled.id, running.id, queued.id]) {
+          const before = await ctx.job(id);
+          const err = await rejectsWith(() => ctx.store.retryJob(id), "INVALID_TRANSITION");
+          expect(err.details.state).toBe(before.state);
+          expect(await ctx.job(id)).toEqual(before);
+        }
+      });
+
+      test("retryDeadJobs retries the dead jobs that match the filter", async (ctx) => {
+        const made: Array<[string, string]> = [
+          ["a", "q1"],
+          ["a", "q2"],
+          ["b", "q1"],
+          ["b", "q1"],
+          ["b", "q2"],
+          ["b", "q2"],
+        ];
+        const dead: Job[] = [];
+        for (const [task, queue] of made) dead.push(await ctx.addDead({ queue }, { task }));
+        const untouched = await ctx.addSucceeded({ queue: "q1" }, { task: "b" });
+
+        const stateOf = async () => Promise.all(dead.map(async (j) => (await ctx.job(j.id)).state));
+        expect(await ctx.store.retryDeadJobs({ queue: "q1", task: "b" })).toBe(2);
+        expect(await stateOf()).toEqual(["dead", "dead", "queued", "queued", "dead", "dead"]);
+        expect(await ctx.store.retryDeadJobs({ task: "a" })).toBe(2);
+        expect(await stateOf()).toEqual(["queued", "queued", "queued", "queued", "dead", "dead"]);
+        expect(await ctx.store.retryDeadJobs({ limit: 1 })).toBe(1);
+        expect(await ctx.store.retryDeadJobs({})).toBe(1);
+        expect(await ctx.store.retryDeadJobs({})).toBe(0);
+        expect((await ctx.job(untouched.id)).state).toBe("succeeded");
+        expect((await ctx.kinds(dead[0]?.id as string)).at(-1)).toBe("job.retried");
+        expect(await ctx.store.countJobs()).toMatchObject({ dead: 0, queued: 6, succeeded: 1 });
+      });
+
+      test("discard deletes a finished job and its attempts", async (ctx) => {
+        const succeeded = await ctx.addSucceeded();
+        const dead = await ctx.addDead();
+        const cancelled = await ctx.add();
+        await ctx.store.cancelJob(cancelled.id);
+        for (const id of [succeeded.id, dead.id, cancelled.id]) {
+          await ctx.store.discardJob(id);
+          expect(await ctx.store.getJob(id)).toBeNull();
+          expect(await ctx.store.listAttempts(id)).toEqual([]);
+          expect((await ctx.kinds(id)).at(-1)).toBe("job.discarded");
+        }
+      });
+
+      test("discard of an unfinished job fails with INVALID_TRANSITION", async (ctx) => {
+        const running = await ctx.add();
+        await ctx.claimOne();
+        const queued = await ctx.add();
+        const scheduled = await ctx.add({ delay: "1m" });
+        for (const id of [running.id, queued.id, scheduled.id]) {
+          const before = await ctx.job(id);
+          const attempts = await ctx.store.listAttempts(id);
+          await rejectsWith(() => ctx.store.discardJob(id), "INVALID_TRANSITION");
+          expect(await ctx.job(id)).toEqual(before);
+          expect(await ctx.store.listAttempts(id)).toEqual(attempts);
+        }
+      });
+
+      test("unknown job ids give JOB_NOT_FOUND, or nothing for reads", async (ctx) => {
+        const unknown = "01ZZZZZZZZZZZZZZZZZZZZZZZZ";
+        await rejectsWith(() => ctx.store.cancelJob(unknown), "JOB_NOT_FOUND");
+        await rejectsWith(() => ctx.store.retryJob(unknown), "JOB_NOT_FOUND");
+        await rejectsWith(() => ctx.store.discardJob(unknown), "JOB_NOT_FOUND");
+        expect(await ctx.store.getJob(unknown)).toBeNull();
+        expect(await ctx.store.listAttempts(unknown)).toEqual([]);
+        expect(await ctx.store.readEvents({ jobId: unknown })).toEqual([]);
+        expect(await ctx.store.readEvents()).toEqual([]);
+      });
+    });
+
+    describe("events", () => {
+      test("a job's transitions append their events in order with increasing seq", async (ctx) => {
+        const job = await ctx.add({ maxAttempts: 2 });
+        const first = await ctx.claimOne({ workerId: "w1" });
+        ctx.clock.advance(10);
+        await ctx.finishOne({ lease: first.lease, outcome: "retry", error: RETRYABLE, delayMs: 1_000 });
+        ctx.clock.advance(1_000);
+        const second = await ctx.claimOne({ workerId: "w2" });
+        ctx.clock.advance(10);
+        await ctx.succeed(second.lease, { ok: true });
+
+        const events = await ctx.store.readEvents({ jobId: job.id });
+        expect(events.map((e) => e.kind)).toEqual([
+          "job.enqueued",
+          "job.started",
+          "job.failed",
+          "job.retry_scheduled",
+          "job.started",
+          "job.succeeded",
+        ]);
+        for (let i = 1; i < events.length; i++) {
+          expect((events[i] as { seq: number }).seq).toBeGreaterThan((events[i - 1] as { seq: number }).seq);
+        }
+        expect(events.every((e) => e.jobId === job.id)).toBe(true);
+        expect(events.map((e) => e.at)).toEqual([
+          iso(T0),
+          iso(T0),
+          iso(T0 + 10),
+          iso(T0 + 10),
+          iso(T0 + 1_010),
+          iso(T0 + 1_020),
+        ]);
+        expect(events[1]?.workerId).toBe("w1");
+        expect(events[4]?.workerId).toBe("w2");
+        expect(await ctx.store.readEvents()).toEqual(events);
+        expect(await ctx.store.lastEventSeq()).toBe(events.at(-1)?.seq);
+      });
+
+      test("readEvents filters by afterSeq, jobId and limit", async (ctx) => {
+        const a = await ctx.add();
+        const b = await ctx.add();
+        await ctx.store.cancelJob(a.id);
+        await ctx.store.cancelJob(b.id);
+        const all = await ctx.store.readEvents();
+        expect(all.map((e) => [e.kind, e.jobId])).toEqual([
+          ["job.enqueued", a.id],
+          ["job.enqueued", b.id],
+          ["job.cancelled", a.id],
+          ["job.cancelled", b.id],
+        ]);
+        const seq = (i: number) => (all[i] as { seq: number }).seq;
+        expect(await ctx.store.readEvents({ afterSeq: seq(1) })).toEqual(all.slice(2));
+        expect(await ctx.store.readEvents({ afterSeq: seq(3) })).toEqual([]);
+        expect(await ctx.store.readEvents({ limit: 1 })).toEqual(all.slice(0, 1));
+        expect(await ctx.store.readEvents({ afterSeq: seq(0), limit: 2 })).toEqual(all.slice(1, 3));
+        expect(await ctx.store.readEvents({ jobId: a.id })).toEqual([all[0], all[2]]);
+        expect(await ctx.store.readEvents({ jobId: b.id, afterSeq: seq(1) })).toEqual([all[3]]);
+      });
+
+      test("appendEvents writes registered kinds and returns their seqs", async (ctx) => {
+        defineEventKind("conformance.checked");
+        const job = await ctx.add();
+        const last = await ctx.store.lastEventSeq();
+        ctx.clock.advance(5);
+        const seqs = await ctx.store.appendEvents([
+          { kind: "conformance.checked", data: { n: 1 } },
+          { kind: "job.log", jobId: job.id, workerId: "w1", data: { message: "hello" } },
+        ]);
+        expect(seqs).toHaveLength(2);
+        expect(seqs[0]).toBeGreaterThan(last);
+        expect(seqs[1]).toBeGreaterThan(seqs[0] as number);
+        expect(await ctx.store.lastEventSeq()).toBe(seqs[1]);
+        expect(await ctx.store.readEvents({ afterSeq: last })).toEqual([
+          { seq: seqs[0], at: iso(T0 + 5), kind: "conformance.checked", jobId: null, workerId: null, data: { n: 1 } },
+          {
+            seq: seqs[1],
+            at: iso(T0 + 5),
+            kind: "job.log",
+            jobId: job.id,
+            workerId: "w1",
+            data: { message: "hello" },
+          },
+        ]);
+      });
+
+      test("appendEvents rejects an unknown kind with UNKNOWN_EVENT_KIND and writes nothing", async (ctx) => {
+        await ctx.add();
+        const before = await ctx.store.readEvents();
+        await rejectsWith(
+          () => ctx.store.appendEvents([{ kind: "job.log", data: { message: "kept?" } }, { kind: "job.oops" }]),
+          "UNKNOWN_EVENT_KIND",
+        );
+        expect(await ctx.store.readEvents()).toEqual(before);
+      });
+
+      test("lastEventSeq survives pruning every event", async (ctx) => {
+        expect(await ctx.store.lastEventSeq()).toBe(0);
+        await ctx.store.appendEvents([{ kind: "job.log" }, { kind: "job.log" }, { kind: "job.log" }]);
+        const last = await ctx.store.lastEventSeq();
+        expect(last).toBeGreaterThan(0);
+        const result = await ctx.store.prune({ jobs: {}, events: { maxCount: 0 } });
+        expect(result.events).toBe(3);
+        expect(await ctx.store.readEvents()).toEqual([]);
+        expect(await ctx.store.lastEventSeq()).toBe(last);
+        const [next] = await ctx.store.appendEvents([{ kind: "job.log" }]);
+        expect(next).toBeGreaterThan(last);
+      });
+    });
+
+    describe("workers", () => {
+      const registration = (id: string, extra: Partial<WorkerRegistration> = {}): WorkerRegistration => ({
+        id,
+        name: `worker ${id}`,
+        host: "host-1",
+        pid: 4242,
+        queues: ["q1", "q2"],
+        tasks: ["a", "b"],
+        concurrency: 4,
+        ...extra,
+      });
+
+      test("registerWorker records an active worker and appends worker.started", async (ctx) => {
+        await ctx.store.registerWorker(registration("w-1"));
+        await ctx.store.registerWorker(registration("w-2", { queues: null }));
+        const workers = await ctx.store.listWorkers();
+        expect(workers.find((w) => w.id === "w-1")).toEqual({
+          id: "w-1",
+          name: "worker w-1",
+          host: "host-1",
+          pid: 4242,
+          queues: ["q1", "q2"],
+          tasks: ["a", "b"],
+          concurrency: 4,
+          status: "active",
+          startedAt: iso(T0),
+          heartbeatAt: iso(T0),
+          stoppedAt: null,
+        });
+        expect(workers.find((w) => w.id === "w-2")?.queues).toBeNull();
+        const started = (await ctx.store.readEvents()).filter((e) => e.kind === "worker.started");
+        expect(started.map((e) => e.workerId)).toEqual(["w-1", "w-2"]);
+      });
+
+      test("markLostWorkers marks workers that stopped heartbeating", async (ctx) => {
+        await ctx.store.registerWorker(registration("w-1"));
+        await ctx.store.registerWorker(registration("w-2"));
+        ctx.clock.advance(20_000);
+        await ctx.store.heartbeat("w-1", [], LEASE_MS);
+        expect(await ctx.store.markLostWorkers(30_000)).toEqual([]);
+        ctx.clock.advance(15_000);
+        expect(await ctx.store.markLostWorkers(30_000)).toEqual(["w-2"]);
+        const workers = await ctx.store.listWorkers();
+        expect(workers.find((w) => w.id === "w-1")).toMatchObject({ status: "active", heartbeatAt: iso(T0 + 20_000) });
+        expect(workers.find((w) => w.id === "w-2")?.status).toBe("lost");
+        expect((await ctx.store.readEvents()).filter((e) => e.kind === "worker.lost").map((e) => e.workerId)).toEqual([
+          "w-2",
+        ]);
+        expect(await ctx.store.markLostWorkers(30_000)).toEqual([]);
+      });
+
+      test("a lost worker that heartbeats again is active", async (ctx) => {
+        await ctx.store.registerWorker(registration("w-1"));
+        ctx.clock.advance(60_000);
+        expect(await ctx.store.markLostWorkers(30_000)).toEqual(["w-1"]);
+        await ctx.store.heartbeat("w-1", [], LEASE_MS);
+        expect((await ctx.store.listWorkers())[0]).toMatchObject({ status: "active", heartbeatAt: iso(T0 + 60_000) });
+      });
+
+      test("setWorkerStatus records stopping and stopped; stopped workers are never lost", async (ctx) => {
+        await ctx.store.registerWorker(registration("w-1"));
+        await ctx.store.setWorkerStatus("w-1", "stopping");
+        expect((await ctx.store.listWorkers())[0]).toMatchObject({ status: "stopping", stoppedAt: null });
+        ctx.clock.advance(1_000);
+        await ctx.store.setWorkerStatus("w-1", "stopped");
+        expect((await ctx.store.listWorkers())[0]).toMatchObject({ status: "stopped", stoppedAt: iso(T0 + 1_000) });
+        expect((await ctx.store.readEvents()).map((e) => e.kind)).toContain("worker.stopped");
+        ctx.clock.advance(3_600_000);
+        expect(await ctx.store.markLostWorkers(1_000)).toEqual([]);
+
+        await ctx.store.registerWorker(registration("w-1"));
+        expect((await ctx.store.listWorkers())[0]).toMatchObject({ status: "active", stoppedAt: null });
+      });
+    });
+
+    describe("retention", () => {
+      test("prune deletes finished jobs older than maxAgeMs, with their attempts", async (ctx) => {
+        const old = await ctx.addSucceeded();
+        ctx.clock.set(T0 + 3_600_000);
+        const recent = await ctx.addSucceeded();
+        const waiting = await ctx.add();
+        ctx.clock.set(T0 + 2 * 3_600_000);
+        const result = await ctx.store.prune({ jobs: { succeeded: { maxAgeMs: 90 * 60_000 } } });
+        expect(result).toEqual({ jobs: { succeeded: 1, dead: 0, cancelled: 0 }, events: 0 });
+        expect(await ctx.store.getJob(old.id)).toBeNull();
+        expect(await ctx.store.listAttempts(old.id)).toEqual([]);
+        expect((await ctx.job(recent.id)).state).toBe("succeeded");
+        expect(await ctx.store.listAttempts(recent.id)).toHaveLength(1);
+        expect((await ctx.job(waiting.id)).state).toBe("queued");
+      });
+
+      test("prune keeps the newest maxCount jobs per state", async (ctx) => {
+        const succeeded: Job[] = [];
+        for (let i = 0; i < 3; i++) {
+          succeeded.push(await ctx.addSucceeded());
+          ctx.clock.advance(1_000);
+        }
+        const dead = [await ctx.addDead(), await ctx.addDead()];
+        const cancelled = await ctx.add();
+        await ctx.store.cancelJob(cancelled.id);
+        const running = await ctx.add();
+        await ctx.claimOne();
+        const queued = await ctx.add();
+
+        const result = await ctx.store.prune({
+          jobs: { succeeded: { maxCount: 1 }, dead: { maxCount: 5 }, cancelled: { maxCount: 0 } },
+        });
+        expect(result.jobs).toEqual({ succeeded: 2, dead: 0, cancelled: 1 });
+        expect(await ctx.store.getJob(succeeded[0]?.id as string)).toBeNull();
+        expect(await ctx.store.getJob(succeeded[1]?.id as string)).toBeNull();
+        expect((await ctx.job(succeeded[2]?.id as string)).state).toBe("succeeded");
+        for (const job of [...dead, running, queued]) expect(await ctx.store.getJob(job.id)).not.toBeNull();
+        expect(await ctx.store.getJob(cancelled.id)).toBeNull();
+      });
+
+      test("prune only touches the states its policy names", async (ctx) => {
+        await ctx.addSucceeded();
+        await ctx.addDead();
+        const result = await ctx.store.prune({ jobs: { dead: { maxCount: 0 } } });
+        expect(result.jobs).toEqual({ succeeded: 0, dead: 1, cancelled: 0 });
+        expect(await ctx.store.countJobs()).toMatchObject({ succeeded: 1, dead: 0 });
+      });
+
+      test("prune deletes events older than maxAgeMs", async (ctx) => {
+        await ctx.store.appendEvents([{ kind: "job.log", data: { n: 1 } }]);
+        ctx.clock.advance(3_600_000);
+        await ctx.store.appendEvents([{ kind: "job.log", data: { n: 2 } }]);
+        const result = await ctx.store.prune({ jobs: {}, events: { maxAgeMs: 30 * 60_000 } });
+        expect(result.events).toBe(1);
+        expect((await ctx.store.readEvents()).map((e) => e.data)).toEqual([{ n: 2 }]);
+      });
+
+      test("prune keeps the newest maxCount events", async (ctx) => {
+        for (let n = 1; n <= 5; n++) await ctx.store.appendEvents([{ kind: "job.log", data: { n } }]);
+        const result = await ctx.store.prune({ jobs: {}, events: { maxCount: 2 } });
+        expect(result.events).toBe(3);
+        expect((await ctx.store.readEvents()).map((e) => e.data)).toEqual([{ n: 4 }, { n: 5 }]);
+      });
+
+      test("a dry run counts what prune would delete and deletes nothing", async (ctx) => {
+        const jobs = [await ctx.addSucceeded(), await ctx.addSucceeded(), await ctx.addDead()];
+        const eventsBefore = await ctx.store.readEvents();
+        let archived = 0;
+        const result = await ctx.store.prune(
+          { jobs: { succeeded: { maxCount: 0 }, dead: { maxAgeMs: 0 } }, events: { maxCount: 0 } },
+          {
+            dryRun: true,
+            archive: () => {
+              archived++;
+            },
+          },
+        );
+        ctx.clock.advance(1);
+        expect(result.jobs).toEqual({ succeeded: 2, dead: 0, cancelled: 0 });
+        expect(result.events).toBe(eventsBefore.length);
+        expect(archived).toBe(0);
+        for (const job of jobs) expect(await ctx.store.getJob(job.id)).toEqual(job);
+        expect(await ctx.store.readEvents()).toEqual(eventsBefore);
+      });
+
+      test("archive receives jobs with their attempts, and events, before they are deleted", async (ctx) => {
+        const retried = await ctx.add({ maxAttempts: 3 });
+        const first = await ctx.claimOne();
+        await ctx.finishOne({ lease: first.lease, outcome: "retry", error: RETRYABLE, delayMs: 0 });
+        await ctx.succeed((await ctx.claimOne()).lease);
+        const dead = await ctx.addDead();
+        const eventsBefore = await ctx.store.readEvents();
+
+        const batches: PruneBatch[] = [];
+        const presentAtArchive: boolean[] = [];
+        const result = await ctx.store.prune(
+          { jobs: { succeeded: { maxCount: 0 }, dead: { maxCount: 0 } }, events: { maxCount: 0 } },
+          {
+            archive: async (batch) => {
+              batches.push(batch);
+              for (const { job } of batch.jobs) presentAtArchive.push((await ctx.store.getJob(job.id)) !== null);
+              for (const event of batch.events) {
+                const [stored] = await ctx.store.readEvents({ afterSeq: event.seq - 1, limit: 1 });
+                presentAtArchive.push(stored?.seq === event.seq);
+              }
+            },
+          },
+        );
+        expect(result.jobs).toEqual({ succeeded: 1, dead: 1, cancelled: 0 });
+        expect(presentAtArchive.every(Boolean)).toBe(true);
+
+        const archivedJobs = batches.flatMap((b) => b.jobs);
+        expect(archivedJobs.map((j) => j.job.id).sort()).toEqual([retried.id, dead.id].sort());
+        const archivedRetried = archivedJobs.find((j) => j.job.id === retried.id);
+        expect(archivedRetried?.job.state).toBe("succeeded");
+        expect(archivedRetried?.attempts.map((a) => a.outcome)).toEqual(["failed", "succeeded"]);
+        expect(archivedJobs.find((j) => j.job.id === dead.id)?.attempts.map((a) => a.outcome)).toEqual(["failed"]);
+
+        const archivedEvents = batches.flatMap((b) => b.events);
+        expect(archivedEvents).toEqual(eventsBefore);
+        expect(result.events).toBe(eventsBefore.length);
+        expect(await ctx.store.readEvents()).toEqual([]);
+      });
+
+      test("a failing archive keeps its batch", async (ctx) => {
+        const job = await ctx.addSucceeded();
+        // Whether prune then rejects or carries on is the backend's choice; losing the batch is not.
+        let result: PruneResult | undefined;
+        try {
+          result = await ctx.store.prune(
+            { jobs: { succeeded: { maxCount: 0 } } },
+            {
+              archive: () => {
+                throw new Error("archive bucket is down");
+              },
+            },
+          );
+        } catch (err) {
+          expect((err as Error).message).toContain("archive bucket is down");
+        }
+        if (result !== undefined) expect(result.jobs.succeeded).toBe(0);
+        expect(await ctx.job(job.id)).toEqual(job);
+        expect(await ctx.store.listAttempts(job.id)).toHaveLength(1);
+      });
+
+      test("prune keeps a job that was retried while its batch was archived", async (ctx) => {
+        const dead = await ctx.addDead();
+        const result = await ctx.store.prune(
+          { jobs: { dead: { maxCount: 0 } } },
+          {
+            archive: async (batch) => {
+              for (const { job } of batch.jobs) await ctx.store.retryJob(job.id);
+            },
+          },
+        );
+        expect(result.jobs.dead).toBe(0);
+        expect((await ctx.job(dead.id)).state).toBe("queued");
+        expect(await ctx.store.listAttempts(dead.id)).toHaveLength(1);
+      });
+    });
+
+    describe("listing", () => {
+      /** One job in each state, across two queues and two tasks. Returns them by state. */
+      async function oneOfEach(ctx: Ctx): Promise<Record<JobState, Job>> {
+        const succeeded = await ctx.addSucceeded({ queue: "q2" }, { task: "b" });
+        const dead = await ctx.addDead({ queue: "q2" }, { task: "a" });
+        const running = await ctx.add({ queue: "q1" }, { task: "a" });
+        await ctx.claimOne();
+        const cancelled = await ctx.add({ queue: "q1" }, { task: "b" });
+        await ctx.store.cancelJob(cancelled.id);
+        const scheduled = await ctx.add({ queue: "q1", delay: "1h" }, { task: "a" });
+        const queued = await ctx.add({ queue: "q2" }, { task: "b" });
+        return { succeeded, dead, running, cancelled, scheduled, queued };
+      }
+
+      test("countJobs counts every state, zeros included", async (ctx) => {
+        expect(await ctx.store.countJobs()).toEqual({
+          scheduled: 0,
+          queued: 0,
+          running: 0,
+          succeeded: 0,
+          dead: 0,
+          cancelled: 0,
+        });
+        await oneOfEach(ctx);
+        await ctx.add();
+        expect(await ctx.store.countJobs()).toEqual({
+          scheduled: 1,
+          queued: 2,
+          running: 1,
+          succeeded: 1,
+          dead: 1,
+          cancelled: 1,
+        });
+      });
+
+      test("listJobs filters by states, queue and task, newest first", async (ctx) => {
+        const jobs = await oneOfEach(ctx);
+        const ids = (list: Job[]) => list.map((j) => j.id);
+        const all = await ctx.store.listJobs();
+        expect(ids(all)).toEqual(
+          [jobs.succeeded, jobs.dead, jobs.running, jobs.cancelled, jobs.scheduled, jobs.queued]
+            .map((j) => j.id)
+            .reverse(),
+        );
+        expect(ids(await ctx.store.listJobs({ states: ["queued", "scheduled"] }))).toEqual([
+          jobs.queued.id,
+          jobs.scheduled.id,
+        ]);
+        expect(ids(await ctx.store.listJobs({ queue: "q1" }))).toEqual([
+          jobs.scheduled.id,
+          jobs.cancelled.id,
+          jobs.running.id,
+        ]);
+        expect(ids(await ctx.store.listJobs({ task: "b" }))).toEqual([
+          jobs.queued.id,
+          jobs.cancelled.id,
+          jobs.succeeded.id,
+        ]);
+        expect(ids(await ctx.store.listJobs({ task: "a", queue: "q2", states: ["dead"] }))).toEqual([jobs.dead.id]);
+        expect(await ctx.store.listJobs({ queue: "nope" })).toEqual([]);
+        expect(await ctx.store.listJobs({ states: [] })).toHaveLength(6);
+      });
+
+      test("listJobs pages with beforeId", async (ctx) => {
+        const created: string[] = [];
+        for (let i = 0; i < 7; i++) created.push((await ctx.add({}, { task: i % 2 === 0 ? "a" : "b" })).id);
+        const newestFirst = [...created].reverse();
+        const pages: string[][] = [];
+        let beforeId: string | undefined;
+        // Bounded, so a backend that ignores beforeId fails instead of paging forever.
+        for (let guard = 0; guard < 10; guard++) {
+          const page = await ctx.store.listJobs({ limit: 3, ...(beforeId === undefined ? {} : { beforeId }) });
+          if (page.length === 0) break;
+          pages.push(page.map((j) => j.id));
+          beforeId = page.at(-1)?.id;
+        }
+        expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+        expect(pages.flat()).toEqual(newestFirst);
+
+        const firstA = await ctx.store.listJobs({ task: "a", limit: 2 });
+        const nextA = await ctx.store.listJobs({ task: "a", limit: 2, beforeId: firstA.at(-1)?.id as string });
+        expect([...firstA, ...nextA].map((j) => j.id)).toEqual(newestFirst.filter((_, i) => i % 2 === 0));
+      });
+
+      test("listQueues gives counts per queue and whether it is paused", async (ctx) => {
+        await oneOfEach(ctx);
+        await ctx.store.setQueuePaused("empty", true);
+        const queues = await ctx.store.listQueues();
+        const byName = Object.fromEntries(queues.map((q) => [q.name, q]));
+        expect(Object.keys(byName).sort()).toEqual(["empty", "q1", "q2"]);
+        expect(byName.q1).toEqual({
+          name: "q1",
+          paused: false,
+          counts: { scheduled: 1, queued: 0, running: 1, succeeded: 0, dead: 0, cancelled: 1 },
+        });
+        expect(byName.q2).toEqual({
+          name: "q2",
+          paused: false,
+          counts: { scheduled: 0, queued: 1, running: 0, succeeded: 1, dead: 1, cancelled: 0 },
+        });
+        expect(byName.empty).toEqual({
+          name: "empty",
+          paused: true,
+          counts: { scheduled: 0, queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 },
+        });
+        expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true });
+      });
+    });
+
+    it("skips only tests that exist", () => {
+      const unknown = Object.keys(skip).filter((name) => !registered.has(name));
+      expect(unknown, "skip names tests the suite does not have").toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,189 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ErrorCode, OverseerError } from "../../core/errors.js";
+import { buildNewJob } from "../../core/job-options.js";
+import { runStoreConformance } from "../conformance.js";
+import { MIGRATIONS } from "./migrations/index.js";
+import { SqliteStore } from "./sqlite-store.js";
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "overseer-sqlite-"));
+}
+
+runStoreConformance({
+  name: "sqlite",
+  open: async ({ clock }) => {
+    const dir = tempDir();
+    const store = await SqliteStore.open({ path: path.join(dir, "overseer.db"), clock });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+describe("SqliteStore (SQLite only)", () => {
+  const dirs: string[] = [];
+  const stores: SqliteStore[] = [];
+  const dir = () => {
+    const d = tempDir();
+    dirs.push(d);
+    return d;
+  };
+  const open = async (options: Parameters<typeof SqliteStore.open>[0]) => {
+    const store = await SqliteStore.open(options);
+    stores.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  async function openFails(options: Parameters<typeof SqliteStore.open>[0], code: ErrorCode): Promise<OverseerError> {
+    let thrown: unknown;
+    try {
+      stores.push(await SqliteStore.open(options));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(OverseerError);
+    expect((thrown as OverseerError).code).toBe(code);
+    return thrown as OverseerError;
+  }
+
+  describe("open", () => {
+    it("fails with DATABASE_UNAVAILABLE when the folder does not exist, and creates nothing", async () => {
+      const root = dir();
+      const file = path.join(root, "missing", "overseer.db");
+      const err = await openFails({ path: file }, "DATABASE_UNAVAILABLE");
+      expect(err.message).toContain("folder does not exist");
+      expect(err.details.path).toBe(file);
+      expect(fs.existsSync(path.join(root, "missing"))).toBe(false);
+      expect(fs.readdirSync(root)).toEqual([]);
+    });
+
+    it("fails with DATABASE_UNAVAILABLE when the path is a directory", async () => {
+      const root = dir();
+      await openFails({ path: root }, "DATABASE_UNAVAILABLE");
+      expect(fs.readdirSync(root)).toEqual([]);
+    });
+
+    it("fails with DATABASE_UNAVAILABLE on a file that is not a database, leaving it unchanged", async () => {
+      const root = dir();
+      const file = path.join(root, "notes.txt");
+      const content = Buffer.from("these are my notes, not a database\n".repeat(200));
+      fs.writeFileSync(file, content);
+      await openFails({ path: file }, "DATABASE_UNAVAILABLE");
+      expect(fs.readFileSync(file).equals(content)).toBe(true);
+      expect(fs.readdirSync(root)).toEqual(["notes.txt"]);
+    });
+
+    it.each(["", "   ", ":memory:"])("fails with DATABASE_UNAVAILABLE for the path %j", async (p) => {
+      await openFails({ path: p }, "DATABASE_UNAVAILABLE");
+    });
+
+    it("fails with SCHEMA_TOO_NEW when the database was migrated by a newer Overseer, touching nothing", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const ahead = (MIGRATIONS.at(-1)?.version ?? 0) + 1;
+      const raw = new Database(file);
+      raw.pragma(`user_version = ${ahead}`);
+      raw.close();
+
+      await openFails({ path: file }, "SCHEMA_TOO_NEW");
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma("user_version", { simple: true })).toBe(ahead);
+        expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([]);
+      } finally {
+        check.close();
+      }
+    });
+
+    it('opens with durability: "full"', async () => {
+      const store = await open({ path: path.join(dir(), "overseer.db"), durability: "full" });
+      const { job } = await store.enqueue(buildNewJob("t", { n: 1 }, undefined, undefined));
+      expect((await store.getJob(job.id))?.payload).toEqual({ n: 1 });
+    });
+  });
+
+  describe("migrations", () => {
+    it("migrates a new file to the latest version, and a second migrate is a no-op", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const store = await open({ path: file });
+      expect(await store.migrate()).toEqual({ applied: [] });
+      expect(await store.migrate()).toEqual({ applied: [] });
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma("user_version", { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
+      } finally {
+        check.close();
+      }
+    });
+
+    it("reopening a migrated file keeps its data", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const first = await SqliteStore.open({ path: file });
+      const { job } = await first.enqueue(buildNewJob("t", "kept", undefined, undefined));
+      await first.close();
+      const second = await open({ path: file });
+      expect(await second.migrate()).toEqual({ applied: [] });
+      expect((await second.getJob(job.id))?.payload).toBe("kept");
+    });
+  });
+
+  describe("two connections to one file", () => {
+    it("see each other's writes", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const a = await open({ path: file });
+      const b = await open({ path: file });
+
+      const { job } = await a.enqueue(buildNewJob("t", { from: "a" }, undefined, undefined));
+      expect(await b.getJob(job.id)).toEqual(job);
+
+      const [claimed] = await b.claim({ workerId: "wb", limit: 5, tasks: ["t"], queues: null, leaseMs: 30_000 });
+      expect(claimed?.job.id).toBe(job.id);
+      expect(await a.claim({ workerId: "wa", limit: 5, tasks: ["t"], queues: null, leaseMs: 30_000 })).toEqual([]);
+      expect((await a.getJob(job.id))?.state).toBe("running");
+
+      await b.finish([{ lease: claimed!.lease, outcome: "succeeded", resultJson: '"done"' }]);
+      expect(await a.getJob(job.id)).toMatchObject({ state: "succeeded", result: "done" });
+      expect((await a.readEvents({ jobId: job.id })).map((e) => e.kind)).toEqual([
+        "job.enqueued",
+        "job.started",
+        "job.succeeded",
+      ]);
+      expect(await a.lastEventSeq()).toBe(await b.lastEventSeq());
+    });
+
+    it("wake each other: onChange hears the other connection's enqueue", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const a = await open({ path: file });
+      const b = await open({ path: file });
+      expect(b.capabilities.crossProcessWakeups).toBe(true);
+      let unsubscribe = (): void => undefined;
+      const woke = new Promise<void>((resolve) => {
+        unsubscribe = b.onChange(resolve);
+      });
+      await a.enqueue(buildNewJob("t", null, undefined, undefined));
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          woke,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error("no wakeup within 5 s")), 5_000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        unsubscribe();
+      }
+    });
+  });
+});
