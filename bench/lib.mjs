@@ -26,9 +26,7 @@ export const config = {
     port: intEnv("BENCH_REDIS_PORT", 6379),
   },
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
-  systems: process.env.BENCH_SYSTEMS
-    ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim())
-    : null,
+  systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
 };
 
 export const now = () => performance.now();
@@ -44,10 +42,7 @@ export class TimeoutError extends Error {}
 export function withTimeout(promise, ms, label) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError(`${label} timed out after ${Math.round(ms / 1000)} s`)),
-      ms,
-    );
+    timer = setTimeout(() => reject(new TimeoutError(`${label} timed out after ${Math.round(ms / 1000)} s`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -10,7 +10,9 @@ const mb = (kb) => (kb / 1024).toFixed(0);
 function ratio(a, b) {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return "n/a";
   const r = a / b;
-  return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
+  if (r >= 10) return `${r.toFixed(1)}x`;
+  if (r >= 0.1) return `${r.toFixed(2)}x`;
+  return `${r.toPrecision(2)}x (1/${Math.round(1 / r)})`;
 }
 
 function metric(summary, systemId, scenarioId, key) {
@@ -64,8 +66,8 @@ export function renderMarkdown(results, scenarios) {
     `| Memory | ${meta.memoryGiB.toFixed(1)} GiB |`,
     `| OS | ${meta.platform} |`,
     `| Node.js | ${meta.node} |`,
-    `| Redis | ${meta.redis} (local, 127.0.0.1:${config.redis.port}) |`,
-    `| PostgreSQL | ${meta.postgres} (local, default server settings) |`,
+    `| Redis | ${meta.redis} (local, 127.0.0.1:${config.redis.port}; ${meta.redisDurability ?? "settings unknown"}) |`,
+    `| PostgreSQL | ${meta.postgres} (local, untuned; ${meta.postgresDurability ?? "settings unknown"}) |`,
     `| Date | ${meta.date} (bench took ${Math.round(meta.durationSec / 60)} min) |`,
     "",
   );
@@ -94,9 +96,21 @@ export function renderMarkdown(results, scenarios) {
 
   // Throughput tables.
   const throughput = [
-    ["enqueue-one", "1. Enqueue one at a time", "N sequential awaited enqueues of a small payload (`{ i }`) from one process."],
-    ["enqueue-bulk", "2. Bulk enqueue", `N jobs in batches of ${int(config.bulkBatch)} through each system's bulk API, awaited one batch after another.`],
-    ["drain-c10", "3a. Drain at concurrency 10", "N pre-enqueued no-op jobs; a worker in a child process; time from worker start (connections included) until the library records all N as completed."],
+    [
+      "enqueue-one",
+      "1. Enqueue one at a time",
+      "N sequential awaited enqueues of a small payload (`{ i }`) from one process.",
+    ],
+    [
+      "enqueue-bulk",
+      "2. Bulk enqueue",
+      `N jobs in batches of ${int(config.bulkBatch)} through each system's bulk API, awaited one batch after another.`,
+    ],
+    [
+      "drain-c10",
+      "3a. Drain at concurrency 10",
+      "N pre-enqueued no-op jobs; a worker in a child process; time from worker start (connections included) until the library records all N as completed.",
+    ],
     ["drain-c50", "3b. Drain at concurrency 50", "Same as 3a at concurrency 50."],
   ];
   for (const [scenarioId, heading, what] of throughput) {
@@ -111,7 +125,9 @@ export function renderMarkdown(results, scenarios) {
     );
     for (const s of shown) {
       const c = cell(summary, s.id, scenarioId, "jobsPerSec", int);
-      const start = drain ? ` ${cell(summary, s.id, scenarioId, "startMs", (v) => `${int(v)} ms`).median.replace(/^failed.*/, "")} |` : "";
+      const start = drain
+        ? ` ${cell(summary, s.id, scenarioId, "startMs", (v) => `${int(v)} ms`).median.replace(/^failed.*/, "")} |`
+        : "";
       const r1 = s.kind === "peer" ? ratioCell(summary, PRIMARY, s.id, scenarioId, "jobsPerSec") : "—";
       const r2 = s.kind === "peer" ? ratioCell(summary, EXTRA, s.id, scenarioId, "jobsPerSec") : "—";
       push(`| ${label(s)} | ${c.median} | ${c.range} |${start} ${r1} |${hasExtra ? ` ${r2} |` : ""}`);
@@ -189,9 +205,10 @@ export function renderMarkdown(results, scenarios) {
     "",
     "- Everything shares 2 cores: the client-server peers also pay for Redis/PostgreSQL on the same machine, which",
     "  is how they are usually run next to an app in development but not how they are deployed at scale.",
-    "- Default server configurations (PostgreSQL `synchronous_commit` on, Redis without AOF fsync), no tuning of",
-    "  Redis or PostgreSQL. Durability differs: Redis by default does not fsync each write, PostgreSQL does,",
-    "  and Overseer's default durability is reported next to `durability: \"full\"`.",
+    "- Redis and PostgreSQL run as installed, untuned (their durability settings are in the Machine table).",
+    "  Durability differs: Redis without `appendfsync always` does not fsync each write; PostgreSQL with",
+    "  `synchronous_commit` on fsyncs the WAL at each commit; Overseer's default (SQLite WAL, `synchronous=NORMAL`)",
+    '  survives process crashes but not power loss, so `durability: "full"` (fsync per commit) is shown too.',
     "- Retention differs: BullMQ (`removeOnComplete`) and graphile-worker delete completed jobs, pg-boss and",
     "  Overseer keep them.",
     "- No-op handlers: these figures measure queue overhead, not job work.",

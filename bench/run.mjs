@@ -4,16 +4,7 @@ import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import {
-  config,
-  errorMessage,
-  median,
-  now,
-  percentile,
-  sleep,
-  wallMs,
-  withTimeout,
-} from "./lib.mjs";
+import { config, errorMessage, median, now, percentile, sleep, wallMs, withTimeout } from "./lib.mjs";
 import { renderMarkdown } from "./report.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
 
@@ -30,7 +21,9 @@ function killAllChildren() {
   for (const child of children) {
     try {
       child.kill("SIGKILL");
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
   children.clear();
 }
@@ -118,8 +111,8 @@ function payloads(count, offset = 0) {
   return list;
 }
 
-async function preEnqueue(system, ctx, total) {
-  for (let start = 0; start < total; start += config.bulkBatch) {
+async function preEnqueue(system, ctx, total, state) {
+  for (let start = 0; start < total && !state.aborted; start += config.bulkBatch) {
     await system.enqueueBulk(ctx, payloads(Math.min(config.bulkBatch, total - start), start));
   }
 }
@@ -130,7 +123,7 @@ const drainScenario = (concurrency) => ({
   async run(system, state, systemId) {
     const jobs = config.jobs;
     state.ctx = await system.setup();
-    await preEnqueue(system, state.ctx, jobs);
+    await preEnqueue(system, state.ctx, jobs, state);
     globalThis.gc?.();
     const child = forkWorker(systemId, {
       mode: "drain",
@@ -172,7 +165,7 @@ const SCENARIOS = [
       state.ctx = await system.setup();
       globalThis.gc?.();
       const t0 = now();
-      for (let i = 0; i < jobs; i++) await system.enqueueOne(state.ctx, { i });
+      for (let i = 0; i < jobs && !state.aborted; i++) await system.enqueueOne(state.ctx, { i });
       const elapsedMs = now() - t0;
       return { jobsPerSec: (jobs / elapsedMs) * 1000, elapsedMs };
     },
@@ -190,7 +183,10 @@ const SCENARIOS = [
       }
       globalThis.gc?.();
       const t0 = now();
-      for (const batch of batches) await system.enqueueBulk(state.ctx, batch);
+      for (const batch of batches) {
+        if (state.aborted) break;
+        await system.enqueueBulk(state.ctx, batch);
+      }
       const elapsedMs = now() - t0;
       return { jobsPerSec: (jobs / elapsedMs) * 1000, elapsedMs };
     },
@@ -216,11 +212,10 @@ const SCENARIOS = [
       });
       await child.waitFor("ready");
       await sleep(1000); // let the worker settle into its idle state
-      for (let i = 0; i < total; i++) {
+      for (let i = 0; i < total && !state.aborted; i++) {
         const t0 = wallMs();
         await system.enqueueOne(state.ctx, { i, t0 });
-        const gap =
-          config.latencyGapMinMs + Math.random() * (config.latencyGapMaxMs - config.latencyGapMinMs);
+        const gap = config.latencyGapMinMs + Math.random() * (config.latencyGapMaxMs - config.latencyGapMinMs);
         await sleep(gap);
       }
       const waitStart = now();
@@ -257,7 +252,7 @@ const fmtMs = (ms) => `${Math.round(ms)} ms`;
 const fmtMB = (kb) => `${(kb / 1024).toFixed(0)} MB`;
 
 async function runScenario(system, systemId, scenario) {
-  const state = { ctx: null, children: [] };
+  const state = { ctx: null, children: [], aborted: false };
   const t0 = now();
   try {
     const metrics = await withTimeout(
@@ -267,6 +262,7 @@ async function runScenario(system, systemId, scenario) {
     );
     return { ok: true, metrics, wallMs: now() - t0 };
   } catch (err) {
+    state.aborted = true; // stops any loop of the timed-out scenario still running
     return { ok: false, error: errorMessage(err), wallMs: now() - t0 };
   } finally {
     for (const child of state.children) child.kill();
@@ -288,14 +284,25 @@ async function serviceVersions() {
     await withTimeout(redis.connect(), 5000, "redis connect");
     const info = await redis.info("server");
     versions.redis = /redis_version:(\S+)/.exec(info)?.[1] ?? "unknown";
+    const [, appendonly] = await redis.config("GET", "appendonly");
+    const [, appendfsync] = await redis.config("GET", "appendfsync");
+    const [, save] = await redis.config("GET", "save");
+    versions.redisDurability =
+      `appendonly ${appendonly}${appendonly === "yes" ? `, appendfsync ${appendfsync}` : ""}, ` + `RDB save "${save}"`;
     redis.disconnect();
   } catch (err) {
     versions.redis = `unreachable (${errorMessage(err)})`;
   }
   try {
     const { withClient } = await import("./systems/pg-util.mjs");
-    versions.postgres = await withTimeout(
-      withClient(async (c) => (await c.query("SHOW server_version")).rows[0].server_version),
+    await withTimeout(
+      withClient(async (c) => {
+        const show = async (name) => (await c.query(`SHOW ${name}`)).rows[0][name];
+        versions.postgres = await show("server_version");
+        versions.postgresDurability =
+          `synchronous_commit ${await show("synchronous_commit")}, fsync ${await show("fsync")}, ` +
+          `shared_buffers ${await show("shared_buffers")}`;
+      }),
       5000,
       "postgres connect",
     );

@@ -7,8 +7,7 @@ import { dropSchema, openClient } from "./pg-util.mjs";
 
 const SCHEMA = "bench_graphile";
 const COMPLETE_BATCH_DELAY = Number(process.env.BENCH_GRAPHILE_BATCH_DELAY || 10);
-const localQueueSize = (concurrency) =>
-  Number(process.env.BENCH_GRAPHILE_LOCAL_QUEUE || Math.max(100, concurrency * 2));
+const LOCAL_QUEUE_SIZE = Number(process.env.BENCH_GRAPHILE_LOCAL_QUEUE || 500);
 
 const quietLogger = new Logger(() => (level, message) => {
   if (level === "error") console.error(`[graphile-worker] ${message}`);
@@ -25,7 +24,7 @@ export default {
   version,
   settings: [
     "`run()` with `concurrency` = scenario concurrency, `taskList` (no task directory), `maxPoolSize` = max(10, C + 2) as its docs advise",
-    `\`preset.worker.localQueue: { size: max(100, 2 × C) }\` (batched fetching), \`completeJobBatchDelay: ${COMPLETE_BATCH_DELAY}\`, \`failJobBatchDelay: ${COMPLETE_BATCH_DELAY}\` (batched completion)`,
+    `\`preset.worker.localQueue: { size: ${LOCAL_QUEUE_SIZE} }\` (batched fetching; 500 beat 20 and 100 here), \`completeJobBatchDelay: ${COMPLETE_BATCH_DELAY}\`, \`failJobBatchDelay: ${COMPLETE_BATCH_DELAY}\` (batched completion)`,
     "LISTEN/NOTIFY for new jobs (default), `pollInterval` default; one-at-a-time enqueue `WorkerUtils.addJob`, bulk `WorkerUtils.addJobs(array)`",
     "completed = job row deleted (graphile-worker deletes completed jobs)",
   ],
@@ -70,7 +69,7 @@ export default {
       taskList: { noop: async (payload) => handler(payload) },
       preset: {
         worker: {
-          localQueue: { size: localQueueSize(concurrency) },
+          localQueue: { size: LOCAL_QUEUE_SIZE },
           completeJobBatchDelay: COMPLETE_BATCH_DELAY,
           failJobBatchDelay: COMPLETE_BATCH_DELAY,
         },
@@ -78,9 +77,7 @@ export default {
     });
     return {
       async isDrained() {
-        const { rows } = await client.query(
-          `SELECT count(*)::int AS c FROM "${SCHEMA}"._private_jobs`,
-        );
+        const { rows } = await client.query(`SELECT count(*)::int AS c FROM "${SCHEMA}"._private_jobs`);
         return rows[0].c === 0;
       },
       async stop() {

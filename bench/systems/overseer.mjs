@@ -43,7 +43,7 @@ export function overseerSystem(variant = {}) {
     storage: "SQLite",
     version,
     settings: [
-      `\`createOverseer({ database: <fresh temp file>${durability ? `, durability: "${durability}"` : ""} })\` (${durability ? "" : "default durability; "}a fresh SQLite file per scenario)`,
+      `\`createOverseer({ database: <fresh temp file>${durability ? `, durability: "${durability}"` : ""} })\` (${durability ? "" : "default durability, i.e. SQLite WAL with `synchronous=NORMAL`; "}a fresh SQLite file per scenario)`,
       "`overseer.worker({ concurrency })`; one-at-a-time enqueue `enqueue`, bulk `enqueueMany(array)`",
       "completed = `countJobs().succeeded` reaches N (Overseer keeps succeeded jobs)",
     ],
@@ -52,7 +52,9 @@ export function overseerSystem(variant = {}) {
       await sdk();
       const dir = mkdtempSync(join(tmpdir(), "overseer-bench-"));
       const database = join(dir, "bench.db");
-      const overseer = await open(database, durability, async () => {});
+      const overseer = await open(database, durability, async () => {
+        // producer side: this process never runs jobs
+      });
       return { overseer, dir, database };
     },
 
