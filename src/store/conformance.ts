@@ -395,6 +395,24 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(next.map((c) => c.job.id)).toEqual([keyed[2]?.id]);
       });
 
+      test("wait: jobs of a full key ahead in line do not starve a free job behind them", async (ctx) => {
+        const keyed: Job[] = [];
+        for (let i = 0; i < 12; i++) keyed.push(await ctx.add({ concurrency: { key: "busy", limit: 1 } }));
+        const free = await ctx.add();
+        // A small batch: its first reads hold only the busy key's jobs, so the claim must look further.
+        const claimed = await ctx.claim({ limit: 2 });
+        expect(claimed.map((c) => c.job.id)).toEqual([keyed[0]?.id, free.id]);
+      });
+
+      test("wait: looking past a full key never claims more than the limit", async (ctx) => {
+        for (let i = 0; i < 5; i++) await ctx.add({ concurrency: { key: "busy", limit: 1 } });
+        const free: Job[] = [];
+        for (let i = 0; i < 5; i++) free.push(await ctx.add());
+        const claimed = await ctx.claim({ limit: 3 });
+        expect(claimed).toHaveLength(3);
+        expect(claimed.slice(1).map((c) => c.job.id)).toEqual([free[0]?.id, free[1]?.id]);
+      });
+
       test("wait: enqueue never refuses a job over the limit", async (ctx) => {
         for (let i = 0; i < 3; i++) await ctx.add({ concurrency: { key: "k", limit: 1 } });
         expect((await ctx.store.countJobs()).queued).toBe(3);

@@ -44,6 +44,79 @@ export interface JobRow {
   version: number;
 }
 
+/** The jobs table's columns, in the order raw (array) reads of hot queries return them. */
+export const JOB_COLUMNS = [
+  "id",
+  "task",
+  "queue",
+  "state",
+  "payload",
+  "result",
+  "priority",
+  "run_at",
+  "attempts",
+  "max_attempts",
+  "backoff",
+  "idempotency_key",
+  "idempotency_ttl_ms",
+  "idempotency_expires_at",
+  "concurrency_key",
+  "concurrency_limit",
+  "concurrency_on_limit",
+  "rate_key",
+  "rate_limit",
+  "rate_period_ms",
+  "progress",
+  "last_error",
+  "lease_owner",
+  "lease_token",
+  "lease_expires_at",
+  "cancel_requested",
+  "created_at",
+  "started_at",
+  "finished_at",
+  "version",
+] as const satisfies ReadonlyArray<keyof JobRow>;
+
+/**
+ * A row read as an array (in JOB_COLUMNS order) as a JobRow. Building the object here, with one
+ * fixed shape, costs about half of what the driver's per-row objects cost on the claim path.
+ */
+export function jobRowFromArray(v: readonly unknown[]): JobRow {
+  return {
+    id: v[0] as string,
+    task: v[1] as string,
+    queue: v[2] as string,
+    state: v[3] as JobState,
+    payload: v[4] as string,
+    result: v[5] as string | null,
+    priority: v[6] as number,
+    run_at: v[7] as number,
+    attempts: v[8] as number,
+    max_attempts: v[9] as number,
+    backoff: v[10] as string,
+    idempotency_key: v[11] as string | null,
+    idempotency_ttl_ms: v[12] as number,
+    idempotency_expires_at: v[13] as number | null,
+    concurrency_key: v[14] as string | null,
+    concurrency_limit: v[15] as number | null,
+    concurrency_on_limit: v[16] as string | null,
+    rate_key: v[17] as string | null,
+    rate_limit: v[18] as number | null,
+    rate_period_ms: v[19] as number | null,
+    progress: v[20] as string | null,
+    last_error: v[21] as string | null,
+    lease_owner: v[22] as string | null,
+    lease_token: v[23] as number,
+    lease_expires_at: v[24] as number | null,
+    cancel_requested: v[25] as number,
+    created_at: v[26] as number,
+    started_at: v[27] as number | null,
+    finished_at: v[28] as number | null,
+    version: v[29] as number,
+  };
+}
+
 export interface AttemptRow {
   job_id: string;
   number: number;
@@ -78,6 +151,17 @@ export interface WorkerRow {
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Most jobs share a handful of backoff policies: parse each distinct one once. */
+const backoffs = new Map<string, BackoffPolicy>();
+function parseBackoff(text: string): BackoffPolicy {
+  let policy = backoffs.get(text);
+  if (!policy) {
+    policy = Object.freeze(JSON.parse(text)) as BackoffPolicy;
+    if (backoffs.size < 1_000) backoffs.set(text, policy);
+  }
+  return policy;
+}
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 const jsonOrNull = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
@@ -93,7 +177,7 @@ export function toJob(r: JobRow): Job {
     runAt: iso(r.run_at),
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
-    backoff: JSON.parse(r.backoff) as BackoffPolicy,
+    backoff: parseBackoff(r.backoff),
     idempotencyKey: r.idempotency_key,
     concurrency:
       r.concurrency_key === null

@@ -47,6 +47,7 @@ import {
   type EventRow,
   iso,
   type JobRow,
+  jobRowFromArray,
   toAttempt,
   toEvent,
   toJob,
@@ -68,8 +69,8 @@ export interface SqliteStoreOptions {
   onWarning?: (message: string, err: Error) => void;
 }
 
-/** Claims read this many rows past the limit, so a few saturated concurrency keys do not empty a batch. */
-const CLAIM_OVERFETCH = 16;
+/** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */
+const CLAIM_PAGES = 8;
 const PROMOTE_BATCH = 1_000;
 const PRUNE_BATCH = 500;
 
@@ -106,6 +107,9 @@ export class SqliteStore implements Store {
       throw new OverseerError("DATABASE_UNAVAILABLE", `cannot open database "${path}": ${reason(err)}`, { path });
     }
     try {
+      // Small pages: every commit writes each page it touched to the WAL, so for small rows the
+      // page size, not the row, sets the bytes written per enqueue. Only takes effect on a new file.
+      db.pragma("page_size = 1024");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
       db.pragma("foreign_keys = OFF");
@@ -263,38 +267,63 @@ export class SqliteStore implements Store {
     const queuesJson = req.queues === null ? null : JSON.stringify(req.queues);
     const claimed = this.write(() => {
       const now = this.clock();
-      this.stmt(sql.PROMOTE_DUE).run(now, PROMOTE_BATCH);
-      const candidates = this.stmt(sql.SELECT_CLAIMABLE).all(
-        tasksJson,
-        queuesJson,
-        req.limit + CLAIM_OVERFETCH,
-      ) as JobRow[];
-      const claimed: ClaimedJob[] = [];
-      const expiresAt = now + req.leaseMs;
-      for (const row of candidates) {
-        if (claimed.length >= req.limit) break;
-        // Counted again per row: jobs this batch already claimed are running inside this transaction.
-        if (row.concurrency_key !== null && this.countRunning(row.concurrency_key) >= (row.concurrency_limit ?? 1)) {
-          continue;
+      if ((this.stmt(sql.ANY_DUE).get(now) as { due: number }).due) this.stmt(sql.PROMOTE_DUE).run(now, PROMOTE_BATCH);
+      // Decide in claim order which candidates to take, then claim them all with one statement
+      // per table: the cost of a batch hardly depends on its size. Candidates are read a page at
+      // a time; another page is read only when keys or rate limits turned some away.
+      const chosen: JobRow[] = [];
+      const takenPerKey = new Map<string, number>();
+      let after: [number, number, string] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, ""];
+      for (let page = 0; page < CLAIM_PAGES && chosen.length < req.limit; page++) {
+        // The first page is exactly what is wanted (the common case: nothing is turned away); later
+        // pages are wide, since whatever turned jobs away is likely to turn away their neighbours.
+        const want = page === 0 ? req.limit : Math.max(32, 2 * (req.limit - chosen.length));
+        const rows = (
+          this.stmt(sql.SELECT_CLAIMABLE, { raw: true }).all(tasksJson, queuesJson, want, ...after) as unknown[][]
+        ).map(jobRowFromArray);
+        for (const row of rows) {
+          if (chosen.length >= req.limit) break;
+          const key = row.concurrency_key;
+          const taken = key === null ? 0 : (takenPerKey.get(key) ?? 0);
+          if (key !== null && this.countRunning(key) + taken >= (row.concurrency_limit ?? 1)) continue;
+          if (row.rate_key !== null && !this.takeRateSlot(row, now)) continue;
+          if (key !== null) takenPerKey.set(key, taken + 1);
+          chosen.push(row);
         }
-        if (row.rate_key !== null && !this.takeRateSlot(row, now)) continue;
-        const updated = this.stmt(sql.CLAIM_JOB).get(req.workerId, expiresAt, now, row.id) as
-          | { lease_token: number; attempts: number; version: number }
-          | undefined;
-        if (!updated) continue;
-        this.stmt(sql.INSERT_ATTEMPT).run(row.id, updated.lease_token, req.workerId, now);
-        this.event(now, "job.started", row.id, req.workerId, { attempt: updated.attempts, task: row.task });
+        const last = rows.at(-1);
+        if (rows.length < want || !last) break;
+        after = [last.priority, last.run_at, last.id];
+      }
+      if (chosen.length === 0) return [];
+      const ids = JSON.stringify(chosen.map((r) => r.id));
+      const expiresAt = now + req.leaseMs;
+      const updated = new Map(
+        (
+          this.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids) as Array<{
+            id: string;
+            lease_token: number;
+            attempts: number;
+            version: number;
+          }>
+        ).map((u) => [u.id, u]),
+      );
+      this.stmt(sql.INSERT_CLAIMED_ATTEMPTS).run(req.workerId, now, ids);
+      this.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, ids);
+      const claimed: ClaimedJob[] = [];
+      for (const row of chosen) {
+        const u = updated.get(row.id);
+        if (!u) continue; // cannot happen inside this transaction; kept as a guard
         row.state = "running";
-        row.attempts = updated.attempts;
+        row.attempts = u.attempts;
         row.lease_owner = req.workerId;
-        row.lease_token = updated.lease_token;
+        row.lease_token = u.lease_token;
         row.lease_expires_at = expiresAt;
         row.started_at = now;
         row.cancel_requested = 0;
-        row.version = updated.version;
+        row.version = u.version;
         claimed.push({
           job: toJob(row),
-          lease: { jobId: row.id, workerId: req.workerId, token: updated.lease_token, expiresAt: iso(expiresAt) },
+          lease: { jobId: row.id, workerId: req.workerId, token: u.lease_token, expiresAt: iso(expiresAt) },
         });
       }
       return claimed;
@@ -364,8 +393,13 @@ export class SqliteStore implements Store {
     let requeued = false;
     const applied = this.write(() => {
       const now = this.clock();
+      const succeeded = this.succeedMany(
+        results.filter((r) => r.outcome === "succeeded"),
+        now,
+      );
       return results.map((r) => {
-        const ok = this.finishOne(r, now);
+        if (r.outcome === "succeeded") return succeeded.has(`${r.lease.jobId}:${r.lease.token}`);
+        const ok = this.finishOne(r as Exclude<AttemptResult, { outcome: "succeeded" }>, now);
         if (ok && (r.outcome === "released" || r.outcome === "retry")) requeued = true;
         return ok;
       });
@@ -374,20 +408,33 @@ export class SqliteStore implements Store {
     return applied;
   }
 
-  private finishOne(r: AttemptResult, now: number): boolean {
+  /** Records successful attempts with one statement per table. Returns "jobId:token" of those whose lease held. */
+  private succeedMany(results: readonly AttemptResult[], now: number): Set<string> {
+    if (results.length === 0) return new Set();
+    const input = results.map((r) => [r.lease.jobId, r.lease.token, (r as { resultJson: string }).resultJson]);
+    const rows = this.stmt(sql.SUCCEED_JOBS).all(now, JSON.stringify(input)) as Array<{
+      id: string;
+      lease_token: number;
+      started_at: number;
+      attempts: number;
+    }>;
+    if (rows.length === 0) return new Set();
+    const workerOf = new Map(results.map((r) => [r.lease.jobId, r.lease.workerId]));
+    this.stmt(sql.FINISH_ATTEMPTS).run(now, "succeeded", JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
+    const events = rows.map((r) => [
+      r.id,
+      workerOf.get(r.id) ?? null,
+      { attempt: r.attempts, durationMs: now - r.started_at },
+    ]);
+    this.stmt(sql.INSERT_EVENTS).run(now, "job.succeeded", JSON.stringify(events));
+    return new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  }
+
+  private finishOne(r: Exclude<AttemptResult, { outcome: "succeeded" }>, now: number): boolean {
     const { jobId, token, workerId } = r.lease;
     const attemptDone = (outcome: string, error: JobError | null) =>
       this.stmt(sql.FINISH_ATTEMPT).run(now, outcome, error === null ? null : JSON.stringify(error), jobId, token);
     switch (r.outcome) {
-      case "succeeded": {
-        const row = this.stmt(sql.SUCCEED_JOB).get(r.resultJson, now, jobId, token) as
-          | { started_at: number; attempts: number }
-          | undefined;
-        if (!row) return false;
-        attemptDone("succeeded", null);
-        this.event(now, "job.succeeded", jobId, workerId, { attempt: row.attempts, durationMs: now - row.started_at });
-        return true;
-      }
       case "retry": {
         const runAt = now + r.delayMs;
         const row = this.stmt(sql.SCHEDULE_RETRY).get(runAt, JSON.stringify(r.error), jobId, token) as
@@ -725,26 +772,19 @@ export class SqliteStore implements Store {
       }
     }
     if (policy.events) {
-      const cutoff = policy.events.maxAgeMs === undefined ? Number.NEGATIVE_INFINITY : now - policy.events.maxAgeMs;
-      const last = await this.lastEventSeq();
-      const upTo = policy.events.maxCount === undefined ? -1 : last - policy.events.maxCount;
-      for (;;) {
-        const rows = this.stmt(sql.SELECT_PRUNABLE_EVENTS).all(
-          cutoff,
-          upTo,
-          options.dryRun ? Number.MAX_SAFE_INTEGER : PRUNE_BATCH * 4,
-        ) as EventRow[];
-        if (rows.length === 0) break;
-        if (options.dryRun) {
-          result.events += rows.length;
-          break;
+      const byAge = policy.events.maxAgeMs === undefined ? 0 : this.lastEventSeqBefore(now - policy.events.maxAgeMs);
+      const byCount = policy.events.maxCount === undefined ? 0 : (await this.lastEventSeq()) - policy.events.maxCount;
+      const upTo = Math.max(byAge, byCount);
+      if (options.dryRun) {
+        result.events = (this.stmt(sql.COUNT_EVENTS_UP_TO).get(upTo) as { n: number }).n;
+      } else {
+        for (;;) {
+          const rows = this.stmt(sql.SELECT_EVENTS_UP_TO).all(upTo, PRUNE_BATCH * 4) as EventRow[];
+          if (rows.length === 0) break;
+          await options.archive?.({ jobs: [], events: rows.map(toEvent) });
+          const last = rows.at(-1)?.seq ?? 0;
+          result.events += this.write(() => this.stmt(sql.DELETE_EVENTS_UP_TO).run(last).changes);
         }
-        await options.archive?.({ jobs: [], events: rows.map(toEvent) });
-        result.events += this.write(() => {
-          let n = 0;
-          for (const r of rows) n += this.stmt(sql.DELETE_EVENT).run(r.seq).changes;
-          return n;
-        });
       }
     }
     if (!options.dryRun) {
@@ -752,6 +792,30 @@ export class SqliteStore implements Store {
       this.write(() => this.stmt(sql.DELETE_OLD_WORKERS).run(workerCutoff));
     }
     return result;
+  }
+
+  /**
+   * The last event older than `cutoff`, by binary search over sequence numbers: events are
+   * appended with the clock read inside the write lock, so `at` never decreases along `seq`,
+   * and no index on `at` has to be kept up to date on every append.
+   */
+  private lastEventSeqBefore(cutoff: number): number {
+    let lo = 0;
+    let hi = (this.stmt(sql.LAST_EVENT_SEQ).get() as { seq: number }).seq;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.stmt(sql.FIRST_EVENT_FROM).get(mid) as { seq: number; at: number } | undefined;
+      if (!row || row.seq > hi) {
+        hi = mid - 1;
+      } else if (row.at < cutoff) {
+        found = row.seq;
+        lo = row.seq + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
   }
 
   // -- plumbing -----------------------------------------------------------------------------
@@ -772,11 +836,12 @@ export class SqliteStore implements Store {
     }
   }
 
-  private stmt(text: string): Statement {
-    let s = this.statements.get(text);
+  private stmt(text: string, options: { raw?: boolean } = {}): Statement {
+    const key = options.raw ? `raw:${text}` : text;
+    let s = this.statements.get(key);
     if (!s) {
-      s = prepare(this.db, text);
-      this.statements.set(text, s);
+      s = prepare(this.db, text, options.raw ?? false);
+      this.statements.set(key, s);
     }
     return s;
   }
@@ -804,20 +869,18 @@ interface Statement {
 }
 
 /**
- * Statements are written with numbered parameters (?1, ?2) so one value can be used twice.
- * better-sqlite3 binds those by name only, so they become @p1, @p2 and positional arguments
- * are passed as an object. Statements with their own @names are used as they are.
+ * Statements are written with numbered parameters (?1, ?2) so that one value can be used twice
+ * and each statement's comment can name them. better-sqlite3 binds `?NNN` only by name, so they
+ * are rewritten to plain `?` and the arguments reordered to match, which keeps binding
+ * positional (the fastest kind). Statements with their own @names are used as they are.
  */
-function prepare(db: Database.Database, text: string): Statement {
-  if (!/\?\d/.test(text)) return db.prepare(text);
-  const stmt = db.prepare(text.replace(/\?(\d+)/g, "@p$1"));
-  const count = Math.max(...[...text.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
-  const names = Array.from({ length: count }, (_, i) => `p${i + 1}`);
-  const bind = (args: unknown[]) => {
-    const params: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) params[names[i] as string] = args[i];
-    return params;
-  };
+function prepare(db: Database.Database, text: string, raw: boolean): Statement {
+  const numbers = [...text.matchAll(/\?(\d+)/g)].map((m) => Number(m[1]) - 1);
+  const stmt = db.prepare(numbers.length === 0 ? text : text.replace(/\?\d+/g, "?"));
+  if (raw) stmt.raw(true);
+  if (numbers.length === 0) return stmt;
+  if (numbers.every((n, i) => n === i)) return stmt;
+  const bind = (args: unknown[]) => numbers.map((n) => args[n]);
   return {
     run: (...args) => stmt.run(bind(args)),
     get: (...args) => stmt.get(bind(args)),

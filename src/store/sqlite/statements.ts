@@ -3,6 +3,7 @@
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { JOB_COLUMNS } from "./rows.js";
 
 /**
  * The guard for the states a transition may start from. A single state is written `state = 'x'`
@@ -52,18 +53,24 @@ export const PROMOTE_DUE = `
 UPDATE jobs SET state = ${to("promote")}, version = version + 1
 WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_scheduled WHERE ${from("promote")} AND run_at <= ?1 ORDER BY run_at LIMIT ?2)`;
 
+/** ?1 now: is a scheduled job due? (Cheaper than an UPDATE that finds nothing.) */
+export const ANY_DUE = `
+SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled' AND run_at <= ?1) AS due`;
+
 /** ?1 tasks (JSON array), ?2 now: is anything worth taking the write lock for? */
 export const ANY_READY = `
 SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_ready WHERE state = 'queued' AND task IN (SELECT value FROM json_each(?1)))
     OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled' AND run_at <= ?2) AS ready`;
 
 /**
- * ?1 tasks (JSON array), ?2 queues (JSON array or NULL for all), ?3 limit.
- * Ready jobs in claim order, skipping paused queues and saturated concurrency keys.
+ * ?1 tasks (JSON array), ?2 queues (JSON array or NULL for all), ?3 limit, ?4-?6 the claim-order
+ * key (priority, run_at, id) to start after, for the next page. Ready jobs in claim order, in
+ * JOB_COLUMNS order, skipping paused queues and saturated concurrency keys.
  */
 export const SELECT_CLAIMABLE = `
-SELECT * FROM jobs INDEXED BY jobs_ready
+SELECT ${JOB_COLUMNS.join(", ")} FROM jobs INDEXED BY jobs_ready
 WHERE ${from("claim")}
+  AND (priority, run_at, id) > (?4, ?5, ?6)
   AND task IN (SELECT value FROM json_each(?1))
   AND (?2 IS NULL OR queue IN (SELECT value FROM json_each(?2)))
   AND queue NOT IN (SELECT name FROM queues WHERE paused = 1)
@@ -73,13 +80,25 @@ WHERE ${from("claim")}
 ORDER BY priority, run_at, id
 LIMIT ?3`;
 
-/** ?1 worker id, ?2 lease expiry, ?3 now, ?4 job id. Returns the new fencing token and attempt count. */
-export const CLAIM_JOB = `
+/** ?1 worker id, ?2 lease expiry, ?3 now, ?4 job ids (JSON array). Returns each job's new fencing token. */
+export const CLAIM_JOBS = `
 UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = ?1,
   lease_token = lease_token + 1, lease_expires_at = ?2, started_at = ?3, cancel_requested = 0,
   version = version + 1
-WHERE id = ?4 AND ${from("claim")}
-RETURNING lease_token, attempts, version`;
+WHERE id IN (SELECT value FROM json_each(?4)) AND ${from("claim")}
+RETURNING id, lease_token, attempts, version`;
+
+/** ?1 worker id, ?2 now, ?3 ids of the jobs just claimed (JSON array). */
+export const INSERT_CLAIMED_ATTEMPTS = `
+INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
+SELECT id, lease_token, ?1, ?2, 'running' FROM jobs WHERE id IN (SELECT value FROM json_each(?3))`;
+
+/** ?1 now, ?2 worker id, ?3 ids of the jobs just claimed (JSON array), in claim order. */
+export const INSERT_STARTED_EVENTS = `
+INSERT INTO events (at, kind, job_id, worker_id, data)
+SELECT ?1, 'job.started', id, ?2, json_object('attempt', attempts, 'task', task)
+FROM jobs WHERE id IN (SELECT value FROM json_each(?3))
+ORDER BY priority, run_at, id`;
 
 /** ?1 run at (start of the next window), ?2 job id. */
 export const THROTTLE_JOB = `
@@ -93,10 +112,6 @@ export const GET_RATE_WINDOW = "SELECT window_start, count FROM rate_windows WHE
 export const PUT_RATE_WINDOW = `
 INSERT INTO rate_windows (key, window_start, count) VALUES (?1, ?2, ?3)
 ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, count = excluded.count`;
-
-/** ?1 job id, ?2 attempt number, ?3 worker id, ?4 started at. */
-export const INSERT_ATTEMPT = `
-INSERT INTO attempts (job_id, number, worker_id, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')`;
 
 /** ?1 finished at, ?2 outcome, ?3 error JSON, ?4 job id, ?5 attempt number. */
 export const FINISH_ATTEMPT = `
@@ -123,13 +138,30 @@ ORDER BY lease_expires_at LIMIT ?2`;
 
 // -- finishing (all guarded by job id + fencing token) -----------------------------------
 
-/** ?1 result JSON, ?2 now, ?3 job id, ?4 token. */
-export const SUCCEED_JOB = `
-UPDATE jobs SET state = ${to("succeed")}, result = ?1, finished_at = ?2, lease_owner = NULL, lease_expires_at = NULL,
-  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?2 + idempotency_ttl_ms END,
+/**
+ * ?1 now, ?2 results: a JSON array of [job id, token, result JSON]. The jobs whose lease still
+ * matched are returned; the rest are left alone.
+ */
+export const SUCCEED_JOBS = `
+UPDATE jobs SET state = ${to("succeed")}, result = r.value ->> '$[2]', finished_at = ?1, lease_owner = NULL,
+  lease_expires_at = NULL,
+  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?1 + idempotency_ttl_ms END,
   version = version + 1
-WHERE id = ?3 AND lease_token = ?4 AND ${from("succeed")}
-RETURNING started_at, attempts`;
+FROM json_each(?2) AS r
+WHERE jobs.id = r.value ->> '$[0]' AND +jobs.lease_token = r.value ->> '$[1]'
+  AND +jobs.state = '${TRANSITIONS.succeed.from[0]}' -- unary +: look jobs up by id, not by state
+RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts`;
+
+/** ?1 finished at, ?2 outcome, ?3 attempts: a JSON array of [job id, number]. */
+export const FINISH_ATTEMPTS = `
+UPDATE attempts SET finished_at = ?1, outcome = ?2, error = NULL
+FROM json_each(?3) AS r
+WHERE attempts.job_id = r.value ->> '$[0]' AND attempts.number = r.value ->> '$[1]'`;
+
+/** ?1 at, ?2 kind, ?3 events: a JSON array of [job id, worker id, data object]. */
+export const INSERT_EVENTS = `
+INSERT INTO events (at, kind, job_id, worker_id, data)
+SELECT ?1, ?2, value ->> '$[0]', value ->> '$[1]', value -> '$[2]' FROM json_each(?3) ORDER BY key`;
 
 /** ?1 run at, ?2 error JSON, ?3 job id, ?4 token. */
 export const SCHEDULE_RETRY = `
@@ -253,7 +285,11 @@ SELECT * FROM jobs WHERE state = ?1 AND (
   OR (?3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = ?1 ORDER BY finished_at DESC, id DESC LIMIT ?3))
 ) ORDER BY finished_at LIMIT ?4`;
 
-/** ?1 cutoff (at before), ?2 highest seq to drop by count (or -1), ?3 limit. */
-export const SELECT_PRUNABLE_EVENTS = `
-SELECT * FROM events WHERE at < ?1 OR seq <= ?2 ORDER BY seq LIMIT ?3`;
-export const DELETE_EVENT = "DELETE FROM events WHERE seq = ?1";
+/** ?1 seq: the first event at or after it (retention's binary search by time). */
+export const FIRST_EVENT_FROM = "SELECT seq, at FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1";
+/** ?1 highest seq to delete, ?2 limit. */
+export const SELECT_EVENTS_UP_TO = "SELECT * FROM events WHERE seq <= ?1 ORDER BY seq LIMIT ?2";
+/** ?1 highest seq to delete. */
+export const COUNT_EVENTS_UP_TO = "SELECT count(*) AS n FROM events WHERE seq <= ?1";
+/** ?1 highest seq to delete. */
+export const DELETE_EVENTS_UP_TO = "DELETE FROM events WHERE seq <= ?1";

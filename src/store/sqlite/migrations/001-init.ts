@@ -64,7 +64,6 @@ CREATE TABLE events (
   data TEXT NOT NULL
 );
 CREATE INDEX events_job ON events (job_id, seq) WHERE job_id IS NOT NULL;
-CREATE INDEX events_at ON events (at);
 
 CREATE TABLE workers (
   id TEXT PRIMARY KEY,
