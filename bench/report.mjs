@@ -65,7 +65,7 @@ export function renderMarkdown(results, scenarios) {
     `| CPU | ${meta.cpuModel}, ${meta.cores} cores, shared by the producer, the worker child process and Redis/PostgreSQL |`,
     `| Memory | ${meta.memoryGiB.toFixed(1)} GiB |`,
     `| OS | ${meta.platform} |`,
-    `| Node.js | ${meta.node} |`,
+    `| Node.js | ${meta.node}; every system's worker child runs with \`${(meta.workerExecArgv ?? []).join(" ") || "no flags"}\` (the flags the \`overseer\` launcher uses) |`,
     `| Redis | ${meta.redis} (local, 127.0.0.1:${config.redis.port}; ${meta.redisDurability ?? "settings unknown"}) |`,
     `| PostgreSQL | ${meta.postgres} (local, untuned; ${meta.postgresDurability ?? "settings unknown"}) |`,
     `| Date | ${meta.date} (bench took ${Math.round(meta.durationSec / 60)} min) |`,

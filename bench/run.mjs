@@ -9,6 +9,7 @@ import { renderMarkdown } from "./report.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
 
 const CHILD = fileURLToPath(new URL("./worker-child.mjs", import.meta.url));
+export const WORKER_EXEC_ARGV = ["--max-semi-space-size=4"];
 const ROOT = new URL("../", import.meta.url);
 const children = new Set();
 
@@ -44,6 +45,9 @@ process.on("unhandledRejection", (err) => log(`  (unhandled rejection: ${errorMe
 function forkWorker(systemId, options) {
   const proc = fork(CHILD, [systemId, JSON.stringify(options)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // Every system's worker gets the V8 setting the `overseer` launcher uses (a young generation
+    // of at most 4 MB per semi-space), so memory is compared like for like.
+    execArgv: WORKER_EXEC_ARGV,
   });
   children.add(proc);
   const buffered = [];
@@ -395,6 +399,7 @@ async function main() {
 
   const cpus = os.cpus();
   const meta = {
+    workerExecArgv: WORKER_EXEC_ARGV,
     date: started.toISOString(),
     durationSec: Math.round((Date.now() - started.getTime()) / 1000),
     node: process.version,

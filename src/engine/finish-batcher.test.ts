@@ -21,7 +21,7 @@ describe("FinishBatcher", () => {
       calls.push(results.map((r) => r.lease.jobId));
       return results.map((r) => r.lease.jobId !== "stale");
     });
-    const batcher = new FinishBatcher(store, silentLogger);
+    const batcher = new FinishBatcher((results) => store.finish(results), silentLogger);
     const answers = await Promise.all([
       batcher.add(result("a")),
       batcher.add(result("stale")),
@@ -38,7 +38,7 @@ describe("FinishBatcher", () => {
       if (calls <= 2) throw new Error("database is locked");
       return results.map(() => true);
     });
-    const batcher = new FinishBatcher(store, silentLogger);
+    const batcher = new FinishBatcher((results) => store.finish(results), silentLogger);
     await expect(batcher.add(result("a"))).resolves.toBe(true);
     expect(calls).toBe(3);
   });
@@ -49,7 +49,7 @@ describe("FinishBatcher", () => {
       calls++;
       throw new Error("disk full");
     });
-    const batcher = new FinishBatcher(store, silentLogger);
+    const batcher = new FinishBatcher((results) => store.finish(results), silentLogger);
     const outcomes = await Promise.allSettled([batcher.add(result("a")), batcher.add(result("b"))]);
     expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
     expect(calls).toBe(5);
@@ -63,7 +63,7 @@ describe("FinishBatcher", () => {
       recorded.push(...results.map((r) => r.lease.jobId));
       return results.map(() => true);
     });
-    const batcher = new FinishBatcher(store, silentLogger);
+    const batcher = new FinishBatcher((results) => store.finish(results), silentLogger);
     void batcher.add(result("a"));
     await new Promise((r) => setImmediate(r)); // the first write is now in progress
     void batcher.add(result("b"));

@@ -4,7 +4,10 @@
  * lost work: the job's lease expires and it runs again (at-least-once, never concurrently).
  */
 import type { Logger } from "../core/logger.js";
-import type { AttemptResult, Store } from "../store/store.js";
+import type { AttemptResult } from "../store/store.js";
+
+/** Records a batch of outcomes; resolves, per result, whether its lease was still held. */
+export type FlushResults = (results: AttemptResult[]) => Promise<boolean[]>;
 
 interface Pending {
   result: AttemptResult;
@@ -20,7 +23,7 @@ export class FinishBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly record: FlushResults,
     private readonly logger: Logger,
   ) {}
 
@@ -69,7 +72,7 @@ export class FinishBatcher {
   private async withRetries(results: AttemptResult[]): Promise<boolean[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.finish(results);
+        return await this.record(results);
       } catch (err) {
         if (attempt >= MAX_TRIES) throw err;
         const delay = 50 * 2 ** attempt;

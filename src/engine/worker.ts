@@ -110,7 +110,7 @@ export class Worker {
       this.stats.loopFailures++;
       this.reportLoopFailure(loop, err);
     };
-    this.finisher = new FinishBatcher(store, logger);
+    this.finisher = new FinishBatcher((results) => this.recordAndRefill(results), logger);
     this.claimLoop = new SupervisedLoop({
       name: "claim",
       body: () => this.claimPass(),
@@ -272,6 +272,25 @@ export class Worker {
     for (const id of lost) this.logger.warn({ lostWorkerId: id }, "marked a worker lost: no heartbeat");
     // Spread passes so that many workers do not scan in lockstep.
     return Math.round(this.maintenanceMs * (0.75 + Math.random() * 0.5));
+  }
+
+  /**
+   * Records finished attempts and, while the worker is running, claims jobs for the slots they
+   * free in the same transaction: a busy worker commits once per batch instead of twice.
+   */
+  private async recordAndRefill(results: AttemptResult[]): Promise<boolean[]> {
+    // The finishing jobs still count in `running` until their results are recorded.
+    const free = this.state === "running" ? this.concurrency - this.running.size + results.length : 0;
+    if (free <= 0) return this.store.finish(results);
+    const { applied, claimed } = await this.store.finishAndClaim(results, {
+      workerId: this.id,
+      limit: free,
+      tasks: this.taskNames,
+      queues: this.queues,
+      leaseMs: this.leaseMs,
+    });
+    for (const c of claimed) this.execute(c);
+    return applied;
   }
 
   // -- running one job ----------------------------------------------------------------------

@@ -162,6 +162,14 @@ export interface Store {
   heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult>;
   /** Records attempt outcomes in one transaction; returns, per result, whether its lease was still held. */
   finish(results: readonly AttemptResult[]): Promise<boolean[]>;
+  /**
+   * A worker's steady-state step: `finish(results)` then `claim(request)` in one transaction,
+   * so a busy worker commits once per batch instead of twice.
+   */
+  finishAndClaim(
+    results: readonly AttemptResult[],
+    request: ClaimRequest,
+  ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }>;
   /** Stores a running job's progress and appends `job.progress`. False if the lease is lost. */
   recordProgress(lease: Lease, progressJson: string): Promise<boolean>;
   /** Earliest run time (epoch ms) of a scheduled job, or null. Lets idle workers sleep until then. */

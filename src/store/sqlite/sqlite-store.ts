@@ -69,6 +69,10 @@ export interface SqliteStoreOptions {
   onWarning?: (message: string, err: Error) => void;
 }
 
+const FALLBACK_AUTOCHECKPOINT_FRAMES = 20_000;
+/** How soon after a write the background checkpoint runs. */
+const CHECKPOINT_DELAY_MS = 250;
+
 /** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */
 const CLAIM_PAGES = 8;
 const PROMOTE_BATCH = 1_000;
@@ -82,11 +86,14 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Statement>();
   private closed = false;
   private lastClaimFoundWork = false;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private readonly warn: (message: string, err: Error) => void;
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
     this.clock = options.clock ?? Date.now;
     const warn = options.onWarning ?? ((): void => undefined);
+    this.warn = warn;
     this.watcher = new ChangeWatcher(options.path, (err) => warn("database change watch failed; polling only", err));
   }
 
@@ -109,10 +116,18 @@ export class SqliteStore implements Store {
     try {
       // Small pages: every commit writes each page it touched to the WAL, so for small rows the
       // page size, not the row, sets the bytes written per enqueue. Only takes effect on a new file.
-      db.pragma("page_size = 1024");
+      db.pragma("page_size = 2048");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
       db.pragma("foreign_keys = OFF");
+      // SQLite's own default page cache (2 MiB); the driver's build raises it to 16 MiB, which
+      // here only made workers bigger and, by cache locality, slower.
+      db.pragma("cache_size = -2000");
+      // Checkpoints copy the WAL into the database file and fsync it. Left to SQLite, they run
+      // inside whichever commit crosses 1,000 frames, adding milliseconds to that enqueue or
+      // claim. A timer runs them instead (see checkpointSoon); this high threshold only
+      // bounds the WAL when a process writes in a burst that never lets timers run.
+      db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_FRAMES}`);
       const store = new SqliteStore(db, options);
       await store.migrate();
       return store;
@@ -153,6 +168,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.watcher.stop();
     this.db.close();
   }
@@ -256,78 +272,104 @@ export class SqliteStore implements Store {
   // -- claiming -----------------------------------------------------------------------------
 
   async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
-    if (req.limit <= 0 || req.tasks.length === 0) return [];
-    const tasksJson = JSON.stringify(req.tasks);
+    if (!canMatch(req)) return [];
     // A read first, so idle workers never take the write lock just to find nothing. While
     // claims keep finding work (a backlog draining) the check would only cost time.
     if (!this.lastClaimFoundWork) {
-      const { ready } = this.stmt(sql.ANY_READY).get(tasksJson, this.clock()) as { ready: number };
+      const { ready } = this.stmt(sql.ANY_READY).get(JSON.stringify(req.tasks), this.clock()) as { ready: number };
       if (!ready) return [];
     }
-    const queuesJson = req.queues === null ? null : JSON.stringify(req.queues);
-    const claimed = this.write(() => {
+    return this.write(() => this.claimInTransaction(req, this.clock()));
+  }
+
+  async finishAndClaim(
+    results: readonly AttemptResult[],
+    req: ClaimRequest,
+  ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }> {
+    let requeued = false;
+    const out = this.write(() => {
       const now = this.clock();
-      if ((this.stmt(sql.ANY_DUE).get(now) as { due: number }).due) this.stmt(sql.PROMOTE_DUE).run(now, PROMOTE_BATCH);
-      // Decide in claim order which candidates to take, then claim them all with one statement
-      // per table: the cost of a batch hardly depends on its size. Candidates are read a page at
-      // a time; another page is read only when keys or rate limits turned some away.
-      const chosen: JobRow[] = [];
-      const takenPerKey = new Map<string, number>();
-      let after: [number, number, string] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, ""];
-      for (let page = 0; page < CLAIM_PAGES && chosen.length < req.limit; page++) {
-        // The first page is exactly what is wanted (the common case: nothing is turned away); later
-        // pages are wide, since whatever turned jobs away is likely to turn away their neighbours.
-        const want = page === 0 ? req.limit : Math.max(32, 2 * (req.limit - chosen.length));
-        const rows = (
-          this.stmt(sql.SELECT_CLAIMABLE, { raw: true }).all(tasksJson, queuesJson, want, ...after) as unknown[][]
-        ).map(jobRowFromArray);
-        for (const row of rows) {
-          if (chosen.length >= req.limit) break;
-          const key = row.concurrency_key;
-          const taken = key === null ? 0 : (takenPerKey.get(key) ?? 0);
-          if (key !== null && this.countRunning(key) + taken >= (row.concurrency_limit ?? 1)) continue;
-          if (row.rate_key !== null && !this.takeRateSlot(row, now)) continue;
-          if (key !== null) takenPerKey.set(key, taken + 1);
-          chosen.push(row);
-        }
-        const last = rows.at(-1);
-        if (rows.length < want || !last) break;
-        after = [last.priority, last.run_at, last.id];
-      }
-      if (chosen.length === 0) return [];
-      const ids = JSON.stringify(chosen.map((r) => r.id));
-      const expiresAt = now + req.leaseMs;
-      const updated = new Map(
-        (
-          this.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids) as Array<{
-            id: string;
-            lease_token: number;
-            attempts: number;
-            version: number;
-          }>
-        ).map((u) => [u.id, u]),
-      );
-      this.stmt(sql.INSERT_CLAIMED_ATTEMPTS).run(req.workerId, now, ids);
-      this.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, ids);
-      const claimed: ClaimedJob[] = [];
-      for (const row of chosen) {
-        const u = updated.get(row.id);
-        if (!u) continue; // cannot happen inside this transaction; kept as a guard
-        row.state = "running";
-        row.attempts = u.attempts;
-        row.lease_owner = req.workerId;
-        row.lease_token = u.lease_token;
-        row.lease_expires_at = expiresAt;
-        row.started_at = now;
-        row.cancel_requested = 0;
-        row.version = u.version;
-        claimed.push({
-          job: toJob(row),
-          lease: { jobId: row.id, workerId: req.workerId, token: u.lease_token, expiresAt: iso(expiresAt) },
-        });
-      }
-      return claimed;
+      const finished = this.finishInTransaction(results, now);
+      requeued = finished.requeued;
+      const claimed = canMatch(req) ? this.claimInTransaction(req, now) : [];
+      return { applied: finished.applied, claimed };
     });
+    if (requeued) this.watcher.notify();
+    return out;
+  }
+
+  private claimInTransaction(req: ClaimRequest, now: number): ClaimedJob[] {
+    const paused = this.stmt(sql.PAUSED_QUEUES, { raw: true }).all() as string[][];
+    const select = this.stmt(
+      sql.selectClaimable(
+        req.tasks,
+        req.queues,
+        paused.map((p) => p[0] as string),
+      ),
+      {
+        raw: true,
+      },
+    );
+    if ((this.stmt(sql.ANY_DUE).get(now) as { due: number }).due) this.stmt(sql.PROMOTE_DUE).run(now, PROMOTE_BATCH);
+    // Decide in claim order which candidates to take, then claim them all with one statement
+    // per table: the cost of a batch hardly depends on its size. Candidates are read a page at
+    // a time; another page is read only when keys or rate limits turned some away.
+    const chosen: JobRow[] = [];
+    const takenPerKey = new Map<string, number>();
+    let after: [number, number, string] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, ""];
+    for (let page = 0; page < CLAIM_PAGES && chosen.length < req.limit; page++) {
+      // The first page is exactly what is wanted (the common case: nothing is turned away); later
+      // pages are wide, since whatever turned jobs away is likely to turn away their neighbours.
+      const want = page === 0 ? req.limit : Math.max(32, 2 * (req.limit - chosen.length));
+      const rows = (select.all(want, ...after) as unknown[][]).map(jobRowFromArray);
+      for (const row of rows) {
+        if (chosen.length >= req.limit) break;
+        const key = row.concurrency_key;
+        const taken = key === null ? 0 : (takenPerKey.get(key) ?? 0);
+        if (key !== null && this.countRunning(key) + taken >= (row.concurrency_limit ?? 1)) continue;
+        if (row.rate_key !== null && !this.takeRateSlot(row, now)) continue;
+        if (key !== null) takenPerKey.set(key, taken + 1);
+        chosen.push(row);
+      }
+      const last = rows.at(-1);
+      if (rows.length < want || !last) break;
+      after = [last.priority, last.run_at, last.id];
+    }
+    if (chosen.length === 0) {
+      this.lastClaimFoundWork = false;
+      return [];
+    }
+    const ids = JSON.stringify(chosen.map((r) => r.id));
+    const expiresAt = now + req.leaseMs;
+    const updated = new Map(
+      (
+        this.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids) as Array<{
+          id: string;
+          lease_token: number;
+          attempts: number;
+          version: number;
+        }>
+      ).map((u) => [u.id, u]),
+    );
+    this.stmt(sql.INSERT_CLAIMED_ATTEMPTS).run(req.workerId, now, ids);
+    this.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, ids);
+    const claimed: ClaimedJob[] = [];
+    for (const row of chosen) {
+      const u = updated.get(row.id);
+      if (!u) continue; // cannot happen inside this transaction; kept as a guard
+      row.state = "running";
+      row.attempts = u.attempts;
+      row.lease_owner = req.workerId;
+      row.lease_token = u.lease_token;
+      row.lease_expires_at = expiresAt;
+      row.started_at = now;
+      row.cancel_requested = 0;
+      row.version = u.version;
+      claimed.push({
+        job: toJob(row),
+        lease: { jobId: row.id, workerId: req.workerId, token: u.lease_token, expiresAt: iso(expiresAt) },
+      });
+    }
     this.lastClaimFoundWork = claimed.length > 0;
     return claimed;
   }
@@ -390,22 +432,27 @@ export class SqliteStore implements Store {
 
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
     if (results.length === 0) return [];
-    let requeued = false;
-    const applied = this.write(() => {
-      const now = this.clock();
-      const succeeded = this.succeedMany(
-        results.filter((r) => r.outcome === "succeeded"),
-        now,
-      );
-      return results.map((r) => {
-        if (r.outcome === "succeeded") return succeeded.has(`${r.lease.jobId}:${r.lease.token}`);
-        const ok = this.finishOne(r as Exclude<AttemptResult, { outcome: "succeeded" }>, now);
-        if (ok && (r.outcome === "released" || r.outcome === "retry")) requeued = true;
-        return ok;
-      });
-    });
+    const { applied, requeued } = this.write(() => this.finishInTransaction(results, this.clock()));
     if (requeued) this.watcher.notify();
     return applied;
+  }
+
+  private finishInTransaction(
+    results: readonly AttemptResult[],
+    now: number,
+  ): { applied: boolean[]; requeued: boolean } {
+    let requeued = false;
+    const succeeded = this.succeedMany(
+      results.filter((r) => r.outcome === "succeeded"),
+      now,
+    );
+    const applied = results.map((r) => {
+      if (r.outcome === "succeeded") return succeeded.has(`${r.lease.jobId}:${r.lease.token}`);
+      const ok = this.finishOne(r, now);
+      if (ok && (r.outcome === "released" || r.outcome === "retry")) requeued = true;
+      return ok;
+    });
+    return { applied, requeued };
   }
 
   /** Records successful attempts with one statement per table. Returns "jobId:token" of those whose lease held. */
@@ -828,12 +875,31 @@ export class SqliteStore implements Store {
     try {
       const result = fn();
       this.stmt("COMMIT").run();
+      this.checkpointSoon();
       return result;
     } catch (err) {
       // SQLite may already have rolled back (e.g. on SQLITE_FULL); only roll back what is still open.
       if (this.db.inTransaction) this.stmt("ROLLBACK").run();
       throw err;
     }
+  }
+
+  /**
+   * A passive checkpoint shortly after writes, outside any enqueue or claim: it never blocks
+   * other readers or writers, and skips frames that a reader still needs.
+   */
+  private checkpointSoon(): void {
+    if (this.checkpointTimer) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = null;
+      if (this.closed) return;
+      try {
+        this.db.pragma("wal_checkpoint(PASSIVE)");
+      } catch (err) {
+        this.warn("WAL checkpoint failed; SQLite will retry at its own threshold", err as Error);
+      }
+    }, CHECKPOINT_DELAY_MS);
+    this.checkpointTimer.unref();
   }
 
   private stmt(text: string, options: { raw?: boolean } = {}): Statement {
@@ -886,6 +952,11 @@ function prepare(db: Database.Database, text: string, raw: boolean): Statement {
     get: (...args) => stmt.get(bind(args)),
     all: (...args) => stmt.all(bind(args)),
   };
+}
+
+/** Whether a claim could return anything at all (an empty task or queue list matches no job). */
+function canMatch(req: ClaimRequest): boolean {
+  return req.limit > 0 && req.tasks.length > 0 && (req.queues === null || req.queues.length > 0);
 }
 
 function emptyCounts(): Record<JobState, number> {
