@@ -147,6 +147,7 @@ describe("bad input gives one clear line, a non-zero exit and writes nothing", (
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^overseer: ${code}: .+\\n$`));
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(existsSync(db)).toBe(false); // not even the database file
       expect(await jobsIn(db)).toHaveLength(0);
     });
   }

@@ -2,7 +2,7 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { OverseerError } from "../../core/errors.js";
-import type { EnqueueOptions } from "../../core/job-options.js";
+import { buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
 import type { Job } from "../../core/types.js";
 import { action, globals, parseIntOption, printJson, printLine, withOverseer } from "../context.js";
 
@@ -45,6 +45,7 @@ export function registerEnqueue(program: Command): void {
             );
           }
           const payloads = await readNdjson();
+          for (const payload of payloads) buildNewJob(task, payload, options, undefined);
           const jobs = await withOverseer(g, (o) =>
             o.enqueueMany(payloads.map((payload) => ({ task, payload, options }))),
           );
@@ -54,6 +55,8 @@ export function registerEnqueue(program: Command): void {
           return;
         }
         const payload = parseJson(flags.payload ?? "null", "--payload");
+        // Validate before opening: bad input must not even create the database file.
+        buildNewJob(task, payload, options, undefined);
         const result = await withOverseer(g, (o) => o.enqueueWithResult(task, payload, options));
         if (g.json) printJson(result.job);
         else printLine(`${result.created ? "enqueued" : "exists (idempotency key)"} ${describeJob(result.job)}`);
