@@ -9,7 +9,7 @@ import { renderMarkdown } from "./report.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
 
 const CHILD = fileURLToPath(new URL("./worker-child.mjs", import.meta.url));
-export const WORKER_EXEC_ARGV = ["--max-semi-space-size=4"];
+export const WORKER_EXEC_ARGV = ["--max-semi-space-size=2"];
 const ROOT = new URL("../", import.meta.url);
 const children = new Set();
 
@@ -46,7 +46,7 @@ function forkWorker(systemId, options) {
   const proc = fork(CHILD, [systemId, JSON.stringify(options)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     // Every system's worker gets the V8 setting the `overseer` launcher uses (a young generation
-    // of at most 4 MB per semi-space), so memory is compared like for like.
+    // of at most 2 MB per semi-space), so memory is compared like for like.
     execArgv: WORKER_EXEC_ARGV,
   });
   children.add(proc);

@@ -56,6 +56,23 @@ async function jobsIn(
   return JSON.parse(r.stdout);
 }
 
+describe("the launcher", () => {
+  it("runs as an executable through its shebang, as npx and npm's bin links run it", async () => {
+    tempDir();
+    const out = await new Promise<Result>((resolvePromise, reject) => {
+      const child = spawn(BIN, ["--help"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+    });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("Usage: overseer");
+  });
+});
+
 describe("enqueue and jobs", () => {
   it("enqueues a job and lists it as JSON with id, task, state, attempts and queue", async () => {
     const db = join(tempDir(), "o.db");

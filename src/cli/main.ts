@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=2
 /** The `overseer` command. One file per command group under commands/. */
 import { Command, CommanderError } from "commander";
 import { registerEnqueue } from "./commands/enqueue.js";

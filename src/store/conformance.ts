@@ -1085,14 +1085,16 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.store.readEvents()).toEqual(before);
       });
 
-      test("lastEventSeq survives pruning every event", async (ctx) => {
+      test("pruning keeps the newest event, so sequence numbers are never reused", async (ctx) => {
         expect(await ctx.store.lastEventSeq()).toBe(0);
         await ctx.store.appendEvents([{ kind: "job.log" }, { kind: "job.log" }, { kind: "job.log" }]);
         const last = await ctx.store.lastEventSeq();
         expect(last).toBeGreaterThan(0);
+        const dry = await ctx.store.prune({ jobs: {}, events: { maxCount: 0 } }, { dryRun: true });
+        expect(dry.events).toBe(2);
         const result = await ctx.store.prune({ jobs: {}, events: { maxCount: 0 } });
-        expect(result.events).toBe(3);
-        expect(await ctx.store.readEvents()).toEqual([]);
+        expect(result.events).toBe(2);
+        expect((await ctx.store.readEvents()).map((e) => e.seq)).toEqual([last]);
         expect(await ctx.store.lastEventSeq()).toBe(last);
         const [next] = await ctx.store.appendEvents([{ kind: "job.log" }]);
         expect(next).toBeGreaterThan(last);
@@ -1253,7 +1255,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         );
         ctx.clock.advance(1);
         expect(result.jobs).toEqual({ succeeded: 2, dead: 0, cancelled: 0 });
-        expect(result.events).toBe(eventsBefore.length);
+        expect(result.events).toBe(eventsBefore.length - 1); // the newest event is always kept
         expect(archived).toBe(0);
         for (const job of jobs) expect(await ctx.store.getJob(job.id)).toEqual(job);
         expect(await ctx.store.readEvents()).toEqual(eventsBefore);
@@ -1292,10 +1294,11 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(archivedRetried?.attempts.map((a) => a.outcome)).toEqual(["failed", "succeeded"]);
         expect(archivedJobs.find((j) => j.job.id === dead.id)?.attempts.map((a) => a.outcome)).toEqual(["failed"]);
 
+        // Every event but the newest, which retention always keeps (sequence numbers are never reused).
         const archivedEvents = batches.flatMap((b) => b.events);
-        expect(archivedEvents).toEqual(eventsBefore);
-        expect(result.events).toBe(eventsBefore.length);
-        expect(await ctx.store.readEvents()).toEqual([]);
+        expect(archivedEvents).toEqual(eventsBefore.slice(0, -1));
+        expect(result.events).toBe(eventsBefore.length - 1);
+        expect(await ctx.store.readEvents()).toEqual(eventsBefore.slice(-1));
       });
 
       test("a failing archive keeps its batch", async (ctx) => {

@@ -215,29 +215,30 @@ export class SqliteStore implements Store {
     }
     const runAt = job.runAtMs ?? now + job.delayMs;
     const state: JobState = runAt > now ? "scheduled" : "queued";
-    const backoffJson = JSON.stringify(job.backoff);
-    this.stmt(sql.INSERT_JOB).run({
-      id: job.id,
-      task: job.task,
-      queue: job.queue,
+    this.stmt(sql.INSERT_JOB).run(
+      job.id,
+      job.task,
+      job.queue,
       state,
-      payload: job.payloadJson,
-      priority: job.priority,
-      run_at: runAt,
-      max_attempts: job.maxAttempts,
-      backoff: backoffJson,
-      idempotency_key: job.idempotencyKey,
-      idempotency_ttl_ms: job.idempotencyTtlMs,
-      concurrency_key: c?.key ?? null,
-      concurrency_limit: c?.limit ?? null,
-      concurrency_on_limit: c?.onLimit ?? null,
-      rate_key: job.rateLimit?.key ?? null,
-      rate_limit: job.rateLimit?.limit ?? null,
-      rate_period_ms: job.rateLimit?.periodMs ?? null,
-      created_at: now,
-    });
+      job.payloadJson,
+      job.priority,
+      runAt,
+      job.maxAttempts,
+      backoffJson(job.backoff),
+      job.idempotencyKey,
+      job.idempotencyTtlMs,
+      c?.key ?? null,
+      c?.limit ?? null,
+      c?.onLimit ?? null,
+      job.rateLimit?.key ?? null,
+      job.rateLimit?.limit ?? null,
+      job.rateLimit?.periodMs ?? null,
+      now,
+    );
     const data: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
-    if (state === "scheduled") data.runAt = iso(runAt);
+    const createdAt = iso(now);
+    const runAtIso = runAt === now ? createdAt : iso(runAt);
+    if (state === "scheduled") data.runAt = runAtIso;
     this.event(now, "job.enqueued", job.id, null, data);
     return {
       created: true,
@@ -249,7 +250,7 @@ export class SqliteStore implements Store {
         payload: JSON.parse(job.payloadJson),
         result: null,
         priority: job.priority,
-        runAt: iso(runAt),
+        runAt: runAtIso,
         attempts: 0,
         maxAttempts: job.maxAttempts,
         backoff: job.backoff,
@@ -261,7 +262,7 @@ export class SqliteStore implements Store {
         leaseOwner: null,
         leaseExpiresAt: null,
         cancelRequested: false,
-        createdAt: iso(now),
+        createdAt,
         startedAt: null,
         finishedAt: null,
         version: 1,
@@ -821,7 +822,8 @@ export class SqliteStore implements Store {
     if (policy.events) {
       const byAge = policy.events.maxAgeMs === undefined ? 0 : this.lastEventSeqBefore(now - policy.events.maxAgeMs);
       const byCount = policy.events.maxCount === undefined ? 0 : (await this.lastEventSeq()) - policy.events.maxCount;
-      const upTo = Math.max(byAge, byCount);
+      // Never the newest event: its sequence number is what keeps the next ones from reusing older ones.
+      const upTo = Math.min(Math.max(byAge, byCount), (await this.lastEventSeq()) - 1);
       if (options.dryRun) {
         result.events = (this.stmt(sql.COUNT_EVENTS_UP_TO).get(upTo) as { n: number }).n;
       } else {
@@ -957,6 +959,17 @@ function prepare(db: Database.Database, text: string, raw: boolean): Statement {
 /** Whether a claim could return anything at all (an empty task or queue list matches no job). */
 function canMatch(req: ClaimRequest): boolean {
   return req.limit > 0 && req.tasks.length > 0 && (req.queues === null || req.queues.length > 0);
+}
+
+/** Most jobs share a few backoff policies (often the default object itself): serialise each once. */
+const backoffTexts = new WeakMap<object, string>();
+function backoffJson(policy: object): string {
+  let text = backoffTexts.get(policy);
+  if (text === undefined) {
+    text = JSON.stringify(policy);
+    backoffTexts.set(policy, text);
+  }
+  return text;
 }
 
 function emptyCounts(): Record<JobState, number> {

@@ -22,14 +22,17 @@ const UNFINISHED = "state IN ('scheduled','queued','running')";
 
 // -- producing --------------------------------------------------------------------------
 
-/** Named parameters: the job's columns. */
+/**
+ * ?1 id, ?2 task, ?3 queue, ?4 state, ?5 payload, ?6 priority, ?7 run_at, ?8 max_attempts,
+ * ?9 backoff, ?10 idempotency_key, ?11 idempotency_ttl_ms, ?12 concurrency_key,
+ * ?13 concurrency_limit, ?14 concurrency_on_limit, ?15 rate_key, ?16 rate_limit,
+ * ?17 rate_period_ms, ?18 created_at.
+ */
 export const INSERT_JOB = `
 INSERT INTO jobs (id, task, queue, state, payload, priority, run_at, max_attempts, backoff,
   idempotency_key, idempotency_ttl_ms, concurrency_key, concurrency_limit, concurrency_on_limit,
   rate_key, rate_limit, rate_period_ms, created_at)
-VALUES (@id, @task, @queue, @state, @payload, @priority, @run_at, @max_attempts, @backoff,
-  @idempotency_key, @idempotency_ttl_ms, @concurrency_key, @concurrency_limit, @concurrency_on_limit,
-  @rate_key, @rate_limit, @rate_period_ms, @created_at)`;
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`;
 
 /** ?1 task, ?2 idempotency key, ?3 now: the job that still owns the key, if any. */
 export const FIND_BY_IDEMPOTENCY_KEY = `
@@ -286,8 +289,11 @@ export const INSERT_EVENT = "INSERT INTO events (at, kind, job_id, worker_id, da
 export const READ_EVENTS = "SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 /** ?1 job id, ?2 after seq, ?3 limit. */
 export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
-/** AUTOINCREMENT keeps the high-water mark even after every event is pruned. */
-export const LAST_EVENT_SEQ = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq";
+/**
+ * The newest sequence number. Sequence numbers are never reused because retention never deletes
+ * the newest event (AUTOINCREMENT would guarantee the same by writing one more page per commit).
+ */
+export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
 
 // -- retention ----------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ CREATE TABLE attempts (
 ) WITHOUT ROWID;
 
 CREATE TABLE events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY, -- never reused: retention always keeps the newest event
   at INTEGER NOT NULL,
   kind TEXT NOT NULL,
   job_id TEXT,
