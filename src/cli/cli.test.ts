@@ -30,9 +30,14 @@ interface Result {
   stderr: string;
 }
 
-function overseer(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+/** Runs the built CLI; `direct` runs the file itself (through its shebang) instead of `node file`. */
+function overseer(
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; direct?: boolean } = {},
+): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [command, argv] = options.direct ? [BIN, args] : [process.execPath, [BIN, ...args]];
+    const child = spawn(command, argv, {
       cwd: dir,
       env: { ...process.env, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
@@ -59,15 +64,7 @@ async function jobsIn(
 describe("the launcher", () => {
   it("runs as an executable through its shebang, as npx and npm's bin links run it", async () => {
     tempDir();
-    const out = await new Promise<Result>((resolvePromise, reject) => {
-      const child = spawn(BIN, ["--help"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-    });
+    const out = await overseer(["--help"], { direct: true });
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("Usage: overseer");
   });

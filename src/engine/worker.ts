@@ -14,7 +14,7 @@ import type { Logger } from "../core/logger.js";
 import { decideAfterFailure, toJobError } from "../core/retry-policy.js";
 import type { AbortReason, JobContext, TaskDefinition } from "../core/task.js";
 import type { ClaimedJob, JobError, Lease } from "../core/types.js";
-import type { AttemptResult, Store } from "../store/store.js";
+import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
 import { FinishBatcher } from "./finish-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 
@@ -230,13 +230,7 @@ export class Worker {
     if (this.state !== "running") return this.pollMs;
     const free = this.concurrency - this.running.size;
     if (free <= 0) return this.pollMs; // a finishing job pokes us
-    const claimed = await this.store.claim({
-      workerId: this.id,
-      limit: free,
-      tasks: this.taskNames,
-      queues: this.queues,
-      leaseMs: this.leaseMs,
-    });
+    const claimed = await this.store.claim(this.claimRequest(free));
     for (const c of claimed) this.execute(c);
     if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
     if (claimed.length > 0) return 0; // maybe more became ready meanwhile
@@ -282,15 +276,13 @@ export class Worker {
     // The finishing jobs still count in `running` until their results are recorded.
     const free = this.state === "running" ? this.concurrency - this.running.size + results.length : 0;
     if (free <= 0) return this.store.finish(results);
-    const { applied, claimed } = await this.store.finishAndClaim(results, {
-      workerId: this.id,
-      limit: free,
-      tasks: this.taskNames,
-      queues: this.queues,
-      leaseMs: this.leaseMs,
-    });
+    const { applied, claimed } = await this.store.finishAndClaim(results, this.claimRequest(free));
     for (const c of claimed) this.execute(c);
     return applied;
+  }
+
+  private claimRequest(limit: number): ClaimRequest {
+    return { workerId: this.id, limit, tasks: this.taskNames, queues: this.queues, leaseMs: this.leaseMs };
   }
 
   // -- running one job ----------------------------------------------------------------------
