@@ -21,9 +21,12 @@ for (const [path, meta] of Object.entries(packages)) {
     const os = parts.find((p) => OS.includes(p));
     const cpu = parts.find((p) => CPU.includes(p));
     if (!os || !cpu) continue; // not a platform package: leave it to npm
-    const entry = { version, cpu: [cpu], os: [os], optional: true };
-    if (parts.includes("musl")) entry.libc = ["musl"];
+    // Keys in the order npm writes them, so that a later `npm install` leaves the file as it is.
+    const entry = { version, cpu: [cpu] };
     if (meta.dev) entry.dev = true;
+    if (parts.includes("musl")) entry.libc = ["musl"];
+    entry.optional = true;
+    entry.os = [os];
     packages[key] = entry;
     added++;
   }
