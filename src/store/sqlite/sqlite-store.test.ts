@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -8,6 +10,8 @@ import { buildNewJob } from "../../core/job-options.js";
 import { runStoreConformance } from "../conformance.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
+
+const require = createRequire(import.meta.url);
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "overseer-sqlite-"));
@@ -44,6 +48,52 @@ describe("SqliteStore (SQLite only)", () => {
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  /**
+   * Another process takes the write lock, says so on stdout, holds it for `holdMs`, then commits.
+   * (Waiting for a lock blocks this thread, so the holder must be another process.)
+   */
+  async function holdWriteLock(file: string, holdMs: number): Promise<{ released: Promise<void> }> {
+    const script = `
+      const Database = require(${JSON.stringify(require.resolve("better-sqlite3"))});
+      const db = new Database(${JSON.stringify(file)});
+      db.exec("BEGIN IMMEDIATE");
+      process.stdout.write("locked\\n");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${holdMs});
+      db.exec("COMMIT");
+      db.close();`;
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    // Wrapped: an async function returning the bare promise would make the caller wait for it.
+    return { released: exited };
+  }
+
+  it("waits for a write lock held by another process, then writes", async () => {
+    const file = path.join(dir(), "o.db");
+    const store = await open({ path: file });
+    const { released } = await holdWriteLock(file, 150);
+    const started = performance.now();
+    const { job } = await store.enqueue(buildNewJob("t", {}, {}, {}));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+    expect(await store.getJob(job.id)).toMatchObject({ state: "queued" });
+    await released;
+  });
+
+  it("gives up with DATABASE_UNAVAILABLE when the lock is held longer than the busy timeout", async () => {
+    const file = path.join(dir(), "o.db");
+    const store = await open({ path: file, busyTimeoutMs: 50 });
+    const { released } = await holdWriteLock(file, 1_000);
+    const err = await store.enqueue(buildNewJob("t", {}, {}, {})).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OverseerError);
+    expect((err as OverseerError).code).toBe("DATABASE_UNAVAILABLE");
+    expect((err as OverseerError).message).toContain("locked by another process for more than 50 ms");
+    await released;
+    expect(await store.countJobs()).toMatchObject({ queued: 0 });
   });
 
   async function openFails(options: Parameters<typeof SqliteStore.open>[0], code: ErrorCode): Promise<OverseerError> {
