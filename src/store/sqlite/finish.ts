@@ -1,0 +1,149 @@
+/**
+ * Recording attempt outcomes for the SQLite store, each guarded by job id and fencing token, so
+ * a worker that lost its lease changes nothing. Runs inside the caller's write transaction.
+ */
+import type { Job, JobError, JobState } from "../../core/types.js";
+import type { AttemptResult } from "../store.js";
+import type { SqliteConnection } from "./connection.js";
+import { iso, type JobRow, toJob } from "./rows.js";
+import * as sql from "./statements.js";
+
+/** Records outcomes; returns, per result, whether its lease still held, and whether any job went back to wait. */
+export function finishInTransaction(
+  conn: SqliteConnection,
+  results: readonly AttemptResult[],
+  now: number,
+): { applied: boolean[]; requeued: boolean } {
+  let requeued = false;
+  const succeeded = succeedMany(
+    conn,
+    results.filter((r) => r.outcome === "succeeded"),
+    now,
+  );
+  const applied = results.map((r) => {
+    if (r.outcome === "succeeded") return succeeded.has(`${r.lease.jobId}:${r.lease.token}`);
+    const ok = finishOne(conn, r, now);
+    if (ok && (r.outcome === "released" || r.outcome === "retry")) requeued = true;
+    return ok;
+  });
+  return { applied, requeued };
+}
+
+/** Records successful attempts with one statement per table. Returns "jobId:token" of those whose lease held. */
+function succeedMany(conn: SqliteConnection, results: readonly AttemptResult[], now: number): Set<string> {
+  if (results.length === 0) return new Set();
+  const input = results.map((r) => [r.lease.jobId, r.lease.token, (r as { resultJson: string }).resultJson]);
+  const rows = conn.stmt(sql.SUCCEED_JOBS).all(now, JSON.stringify(input)) as Array<{
+    id: string;
+    lease_token: number;
+    started_at: number;
+    attempts: number;
+  }>;
+  if (rows.length === 0) return new Set();
+  const workerOf = new Map(results.map((r) => [r.lease.jobId, r.lease.workerId]));
+  conn.stmt(sql.FINISH_ATTEMPTS).run(now, "succeeded", JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
+  const events = rows.map((r) => [
+    r.id,
+    workerOf.get(r.id) ?? null,
+    { attempt: r.attempts, durationMs: now - r.started_at },
+  ]);
+  conn.stmt(sql.INSERT_EVENTS).run(now, "job.succeeded", JSON.stringify(events));
+  return new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+}
+
+function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: "succeeded" }>, now: number): boolean {
+  const { jobId, token, workerId } = r.lease;
+  const attemptDone = (outcome: string, error: JobError | null) =>
+    conn.stmt(sql.FINISH_ATTEMPT).run(now, outcome, error === null ? null : JSON.stringify(error), jobId, token);
+  switch (r.outcome) {
+    case "retry": {
+      const runAt = now + r.delayMs;
+      const row = conn.stmt(sql.SCHEDULE_RETRY).get(runAt, JSON.stringify(r.error), jobId, token) as
+        | { attempts: number }
+        | undefined;
+      if (!row) return false;
+      attemptDone("failed", r.error);
+      conn.event(now, "job.failed", jobId, workerId, { attempt: row.attempts, error: brief(r.error) });
+      conn.event(now, "job.retry_scheduled", jobId, workerId, {
+        attempt: row.attempts,
+        delayMs: r.delayMs,
+        runAt: iso(runAt),
+      });
+      return true;
+    }
+    case "dead": {
+      const row = conn.stmt(sql.KILL_JOB).get(now, JSON.stringify(r.error), jobId, token) as
+        | { attempts: number }
+        | undefined;
+      if (!row) return false;
+      attemptDone("failed", r.error);
+      conn.event(now, "job.failed", jobId, workerId, { attempt: row.attempts, error: brief(r.error) });
+      conn.event(now, "job.dead", jobId, workerId, { attempt: row.attempts, reason: r.reason });
+      return true;
+    }
+    case "cancelled": {
+      const errorJson = r.error === null ? null : JSON.stringify(r.error);
+      const row = conn.stmt(sql.CANCEL_RUNNING_JOB).get(now, errorJson, jobId, token) as
+        | { attempts: number }
+        | undefined;
+      if (!row) return false;
+      attemptDone("cancelled", r.error);
+      conn.event(now, "job.cancelled", jobId, workerId, { attempt: row.attempts, while: "running" });
+      return true;
+    }
+    case "released": {
+      const row = conn.stmt(sql.RELEASE_JOB).get(jobId, token) as { attempts: number } | undefined;
+      if (!row) return false;
+      attemptDone("released", null);
+      conn.event(now, "job.released", jobId, workerId, { reason: "shutdown" });
+      return true;
+    }
+  }
+}
+
+/**
+ * Jobs whose lease expired (their worker is gone) run again, or die if that was their last
+ * attempt, or are cancelled if a cancel was requested; the attempt is recorded as lost.
+ */
+export function recoverExpiredInTransaction(conn: SqliteConnection, limit: number, now: number): Job[] {
+  const rows = conn.stmt(sql.SELECT_EXPIRED_LEASES).all(now, limit) as JobRow[];
+  const out: Job[] = [];
+  for (const row of rows) {
+    const error: JobError = {
+      code: "LEASE_EXPIRED",
+      message: `worker ${row.lease_owner} stopped renewing its lease (expired ${iso(row.lease_expires_at ?? now)})`,
+      retryable: true,
+    };
+    const errorJson = JSON.stringify(error);
+    // A cancel request outlives the worker that should have honoured it: running the job
+    // again would ignore it (a new claim clears the flag), so the store cancels it instead.
+    const next: JobState =
+      row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+    const changed =
+      next === "cancelled"
+        ? conn.stmt(sql.CANCEL_RUNNING_JOB).run(now, errorJson, row.id, row.lease_token).changes
+        : next === "dead"
+          ? conn.stmt(sql.KILL_JOB).run(now, errorJson, row.id, row.lease_token).changes
+          : conn.stmt(sql.RECOVER_LOST_JOB).run(row.id, row.lease_token, errorJson).changes;
+    if (changed !== 1) continue;
+    conn.stmt(sql.FINISH_ATTEMPT).run(now, "lost", errorJson, row.id, row.lease_token);
+    conn.event(now, "job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
+    if (next === "dead") {
+      conn.event(now, "job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });
+    }
+    if (next === "cancelled") {
+      conn.event(now, "job.cancelled", row.id, null, { attempt: row.attempts, while: "running" });
+    }
+    // Read back rather than patch the row: finish time, lease expiry and version all changed.
+    out.push(jobAfterWrite(conn, row.id));
+  }
+  return out;
+}
+
+function brief(error: JobError): Omit<JobError, "stack"> {
+  return { code: error.code, message: error.message, retryable: error.retryable };
+}
+
+function jobAfterWrite(conn: SqliteConnection, id: string): Job {
+  return toJob(conn.stmt(sql.GET_JOB).get(id) as JobRow);
+}
