@@ -295,6 +295,7 @@ export class SqliteStore implements Store {
   }
 
   async recoverExpiredLeases(limit = 500): Promise<Job[]> {
+    if (!(this.conn.stmt(sql.ANY_EXPIRED_LEASE).get(this.conn.clock()) as { expired: number }).expired) return [];
     const recovered = this.conn.write(() => recoverExpiredInTransaction(this.conn, limit, this.conn.clock()));
     if (recovered.length > 0) this.watcher.notify();
     return recovered;
@@ -335,6 +336,8 @@ export class SqliteStore implements Store {
   }
 
   async markLostWorkers(staleMs: number): Promise<string[]> {
+    const cutoff = this.conn.clock() - staleMs;
+    if (!(this.conn.stmt(sql.ANY_STALE_WORKER).get(cutoff) as { stale: number }).stale) return [];
     return this.conn.write(() => {
       const now = this.conn.clock();
       const rows = this.conn.stmt(sql.MARK_LOST_WORKERS).all(now - staleMs) as Array<{ id: string }>;

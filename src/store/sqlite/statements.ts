@@ -147,6 +147,10 @@ RETURNING cancel_requested`;
 export const SET_PROGRESS = `
 UPDATE jobs SET progress = ?1, version = version + 1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'`;
 
+/** ?1 now: has any lease expired? (A read, so idle workers' maintenance takes no write lock.) */
+export const ANY_EXPIRED_LEASE = `
+SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_leases WHERE state = 'running' AND lease_expires_at < ?1) AS expired`;
+
 /** ?1 now, ?2 limit: running jobs whose lease has expired. */
 export const SELECT_EXPIRED_LEASES = `
 SELECT * FROM jobs INDEXED BY jobs_leases WHERE state = 'running' AND lease_expires_at < ?1
@@ -270,6 +274,10 @@ UPDATE workers SET heartbeat_at = ?1, status = CASE WHEN status = 'lost' THEN 'a
 /** ?1 status, ?2 now, ?3 worker id. */
 export const SET_WORKER_STATUS = `
 UPDATE workers SET status = ?1, stopped_at = CASE WHEN ?1 = 'stopped' THEN ?2 ELSE stopped_at END WHERE id = ?3`;
+
+/** ?1 cutoff: has any worker stopped heartbeating? */
+export const ANY_STALE_WORKER = `
+SELECT EXISTS (SELECT 1 FROM workers WHERE status IN ('active', 'stopping') AND heartbeat_at < ?1) AS stale`;
 
 /** ?1 cutoff. */
 export const MARK_LOST_WORKERS = `
