@@ -24,8 +24,11 @@ export class EventMirror {
   }
 
   start(): void {
-    this.lastSeq = lastSeqInFile(this.path);
+    const { lastSeq, endsMidLine } = readTail(this.path);
+    this.lastSeq = lastSeq;
     this.fd = openSync(this.path, "a");
+    // A writer died mid-line: end that line, so the first new event does not run into it.
+    if (endsMidLine) writeSync(this.fd, "\n");
     this.unsubscribe = this.store.onChange(() => this.loop.poke());
     this.loop.start();
   }
@@ -52,28 +55,27 @@ export class EventMirror {
   }
 }
 
-/** Reads the `seq` of the file's last complete line (only the file's tail is read). */
-function lastSeqInFile(path: string): number {
-  if (!existsSync(path)) return 0;
+/** The `seq` of the file's last complete event, and whether the file ends mid-line (only its tail is read). */
+function readTail(path: string): { lastSeq: number; endsMidLine: boolean } {
+  if (!existsSync(path)) return { lastSeq: 0, endsMidLine: false };
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
     const length = Math.min(size, 64 * 1024);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer
-      .toString("utf8")
-      .split("\n")
-      .filter((l) => l.trim() !== "");
+    const text = buffer.toString("utf8");
+    const endsMidLine = text.length > 0 && !text.endsWith("\n");
+    const lines = text.split("\n").filter((l) => l.trim() !== "");
     for (let i = lines.length - 1; i >= 0; i--) {
       try {
         const seq = (JSON.parse(lines[i] as string) as { seq?: unknown }).seq;
-        if (typeof seq === "number") return seq;
+        if (typeof seq === "number") return { lastSeq: seq, endsMidLine };
       } catch {
         // A torn last line (the process died mid-write): look at the one before it.
       }
     }
-    return 0;
+    return { lastSeq: 0, endsMidLine };
   } finally {
     closeSync(fd);
   }
