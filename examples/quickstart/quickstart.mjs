@@ -1,6 +1,6 @@
 import { createOverseer } from "overseer";
 
-const overseer = await createOverseer({ database: process.env.OVERSEER_DATABASE ?? "./data/quickstart.db" });
+const overseer = await createOverseer({ database: "./quickstart.db" });
 overseer.defineTask("send-email", async (payload, ctx) => {
   await ctx.progress({ sending: payload.to });
   return { delivered: payload.to, attempt: ctx.attempt };

@@ -1,6 +1,6 @@
 // The README's example, run as a user would run it: a real process on a fresh database.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -12,10 +12,12 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 it("runs the README example and prints the job's result", async () => {
   dir = mkdtempSync(join(tmpdir(), "overseer-quickstart-"));
+  // Exactly as the README says to run it, from a folder with nothing prepared in it.
   const { stdout } = await run(process.execPath, [join(import.meta.dirname, "quickstart.mjs")], {
-    env: { ...process.env, OVERSEER_DATABASE: join(dir, "q.db") },
+    cwd: dir,
     timeout: 30_000,
   });
   expect(stdout).toContain("delivered: 'ada@example.com'");
   expect(stdout).toContain("attempt: 1");
+  expect(existsSync(join(dir, "quickstart.db"))).toBe(true);
 });
