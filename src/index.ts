@@ -1,10 +1,12 @@
 /** Overseer's public API. Anything not exported here is internal and may change. */
 
+export { loadConfig, type OverseerConfig, parseConfig, type ScheduleConfig } from "./config/config.js";
 export { ERROR_CODES, type ErrorCode, isOverseerError, OverseerError, PermanentError } from "./core/errors.js";
 export { defineEventKind } from "./core/events.js";
 export type { BackoffOption, EnqueueOptions, PriorityName, TaskDefaults } from "./core/job-options.js";
 export { PRIORITY_NAMES } from "./core/job-options.js";
 export type { Logger } from "./core/logger.js";
+export { dueTicks, nextTick } from "./core/schedule.js";
 export { type AbortReason, defineTask, type JobContext, type TaskDefinition, type TaskHandler } from "./core/task.js";
 export type {
   Attempt,
@@ -16,8 +18,17 @@ export type {
   Lease,
   OverseerEvent,
   QueueRecord,
+  ScheduleDefinition,
+  ScheduleRecord,
   WorkerRecord,
 } from "./core/types.js";
+export type { Scheduler, SchedulerOptions } from "./engine/scheduler.js";
 export type { Worker, WorkerOptions } from "./engine/worker.js";
-export { createOverseer, type EnqueueItem, Overseer, type OverseerOptions } from "./sdk/overseer.js";
+export {
+  createOverseer,
+  type EnqueueItem,
+  Overseer,
+  type OverseerOptions,
+  type SchedulerSetup,
+} from "./sdk/overseer.js";
 export type { JobFilter, RetentionPolicy, Store, StoreCapabilities } from "./store/store.js";

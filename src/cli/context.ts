@@ -12,6 +12,8 @@ import { DEFAULT_DATABASE } from "../store/open-store.js";
 
 export interface GlobalOptions {
   database?: string;
+  /** A config file (.json, .yaml or .yml) with schedules. */
+  config?: string;
   json?: boolean;
   durability?: string;
   logLevel?: string;

@@ -7,11 +7,13 @@ import { registerJobs } from "./commands/jobs.js";
 import { registerMaintenance } from "./commands/maintenance.js";
 import { registerQueues } from "./commands/queues.js";
 import { type NodeOptions, runNode } from "./commands/run-node.js";
+import { registerSchedules } from "./commands/schedules.js";
 import { action, EXIT_BAD_INPUT, globals } from "./context.js";
 
 const program = new Command("overseer")
   .description("Durable jobs, agent runs and human approvals: one process and one SQLite file to start.")
   .option("--database <path>", "SQLite database file (env OVERSEER_DATABASE; default ./data/overseer.db)")
+  .option("--config <file>", "config file with schedules (.json, .yaml or .yml)")
   .option("--json", "machine-readable output")
   .option("--durability <mode>", "normal (survives process crashes) or full (also power loss)")
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
@@ -25,7 +27,8 @@ const nodeOptions = (command: Command) =>
     .option("--queues <names>", "comma-separated queues to work (default: all)")
     .option("--lease <duration>", "lease length, e.g. 30s")
     .option("--shutdown-timeout <duration>", "on SIGTERM, how long running jobs may finish", "10s")
-    .option("--events-ndjson <file>", "mirror the event log to this append-only NDJSON file");
+    .option("--events-ndjson <file>", "mirror the event log to this append-only NDJSON file")
+    .option("--no-scheduler", "do not fire the schedules of --config in this process");
 
 nodeOptions(program.command("start").description("run Overseer in one process: worker, retention and a live summary"))
   .option("--demo", "add demo tasks and a demo producer")
@@ -40,6 +43,7 @@ nodeOptions(program.command("worker").description("run a worker for the tasks in
 registerEnqueue(program);
 registerJobs(program);
 registerQueues(program);
+registerSchedules(program);
 registerEvents(program);
 registerMaintenance(program);
 

@@ -21,6 +21,11 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: { status: 503, summary: "The worker or store is shutting down and takes no new work." },
   TASK_NOT_FOUND: { status: 404, summary: "No handler is defined for this task in this process." },
   TASKS_DIR_INVALID: { status: 400, summary: "A tasks folder or one of its modules cannot be loaded." },
+  INVALID_CONFIG: {
+    status: 400,
+    summary: "A config file is missing, unreadable or malformed, or a schedule in it is invalid.",
+  },
+  SCHEDULE_NOT_FOUND: { status: 404, summary: "No schedule has this name." },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -27,6 +27,14 @@ const BUILT_IN = [
   "worker.stopped",
   "worker.lost",
   "worker.loop_failed",
+  "schedule.added",
+  "schedule.updated",
+  "schedule.removed",
+  "schedule.enabled",
+  "schedule.disabled",
+  "schedule.fired",
+  "schedule.triggered",
+  "schedule.fire_failed",
 ] as const;
 
 export type BuiltInEventKind = (typeof BUILT_IN)[number];

@@ -13,6 +13,11 @@
  * - **worker**: a process-level loop that claims jobs and runs their handlers, registered in the
  *   store with heartbeats so that others can tell when it is gone (`lost`).
  * - **event**: an append-only record of something that happened, with a global sequence number.
+ * - **schedule**: a named recurring task: a cron pattern in a time zone, and the task and payload
+ *   of the job to enqueue each time it fires. Defined in a config file or through the SDK.
+ * - **tick**: one instant a schedule's pattern names (epoch ms). Each tick enqueues at most one
+ *   job, however many schedulers run.
+ * - **scheduler**: a background loop that fires due ticks; any number may run on one database.
  *
  * Timestamps cross the API as ISO-8601 UTC strings; ids are time-sortable ULIDs.
  */
@@ -139,4 +144,45 @@ export interface OverseerEvent {
   jobId: string | null;
   workerId: string | null;
   data: Record<string, unknown>;
+}
+
+/** A schedule as a config file defines it, validated; what `syncSchedules` stores. */
+export interface ScheduleDefinition {
+  name: string;
+  /** Five fields, or six with a leading seconds field. */
+  cron: string;
+  /** IANA time zone the pattern is read in. */
+  timezone: string;
+  task: string;
+  payloadJson: string;
+  /** Null: the task's default queue. */
+  queue: string | null;
+  /** Null: the task's default priority. */
+  priority: number | null;
+  /** Missed ticks to fire besides the latest one after a pause; 0 skips them. */
+  catchUp: number;
+  /** The flag a new schedule starts with, and the one applied when this value changes in the config. */
+  enabled: boolean;
+}
+
+export interface ScheduleRecord {
+  name: string;
+  cron: string;
+  timezone: string;
+  task: string;
+  payload: unknown;
+  queue: string | null;
+  priority: number | null;
+  catchUp: number;
+  enabled: boolean;
+  /** The last sync did not include it: it no longer fires, and comes back afresh if re-added. */
+  removed: boolean;
+  /** The last tick fired (ISO), or null. */
+  lastTickAt: string | null;
+  /** The next tick it would fire, or null when disabled, removed, or the pattern never fires again. */
+  nextRunAt: string | null;
+  /** Ticks before this (registration, re-adding or re-enabling) are never fired. */
+  activeSince: string;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -5,15 +5,27 @@
  *   overseer.defineTask("send-email", async (payload, ctx) => { ... }, { maxAttempts: 5 });
  *   await overseer.enqueue("send-email", { to: "a@example.com" }, { priority: "high" });
  *   await overseer.worker({ concurrency: 10 }).start();
+ *   await overseer.scheduler({ schedules: { nightly: { cron: "0 2 * * *", task: "cleanup" } } }).start();
  */
+import { parseSchedules, type ScheduleConfig } from "../config/config.js";
 import { OverseerError } from "../core/errors.js";
 import { buildNewJob, type EnqueueOptions, type TaskDefaults, validateName } from "../core/job-options.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
-import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
+import type {
+  Attempt,
+  Job,
+  JobState,
+  OverseerEvent,
+  QueueRecord,
+  ScheduleDefinition,
+  ScheduleRecord,
+  WorkerRecord,
+} from "../core/types.js";
+import { Scheduler, type SchedulerOptions } from "../engine/scheduler.js";
 import { Worker, type WorkerOptions } from "../engine/worker.js";
 import { type OpenStoreOptions, openStore } from "../store/open-store.js";
-import type { CancelResult, EnqueueResult, EventQuery, JobFilter, Store } from "../store/store.js";
+import type { CancelResult, EnqueueResult, EventQuery, JobFilter, Store, SyncSchedulesResult } from "../store/store.js";
 
 export interface OverseerOptions extends OpenStoreOptions {
   /** A SQLite file path; `./data/overseer.db` if omitted. */
@@ -30,9 +42,18 @@ export interface EnqueueItem {
   options?: EnqueueOptions;
 }
 
+export interface SchedulerSetup extends Omit<SchedulerOptions, "schedules" | "defaultsFor"> {
+  /**
+   * Schedules by name, as in a config file's `schedules` (validated the same way), or already
+   * validated definitions (from `loadConfig`). Omit to fire only what the database already holds.
+   */
+  schedules?: Record<string, ScheduleConfig> | readonly ScheduleDefinition[];
+}
+
 export class Overseer {
   private readonly tasks = new Map<string, TaskDefinition>();
   private readonly workers = new Set<Worker>();
+  private readonly schedulers = new Set<Scheduler>();
   private closed = false;
 
   constructor(
@@ -107,6 +128,51 @@ export class Overseer {
     return worker;
   }
 
+  /**
+   * A scheduler: `start()` registers the schedules in the store (see `Store.syncSchedules`) and
+   * fires their ticks; `stop()` stops it. Run one in as many processes as you like: each tick
+   * enqueues exactly one job. Throws INVALID_CONFIG for an invalid schedule.
+   */
+  scheduler(setup: SchedulerSetup = {}): Scheduler {
+    const scheduler = new Scheduler(this.store, this.logger, {
+      ...setup,
+      schedules: setup.schedules === undefined ? undefined : toDefinitions(setup.schedules),
+      defaultsFor: (task) => this.tasks.get(task)?.defaults,
+    });
+    this.schedulers.add(scheduler);
+    return scheduler;
+  }
+
+  /** Registers schedules without running a scheduler (what `schedules` commands do with `--config`). */
+  syncSchedules(
+    schedules: Record<string, ScheduleConfig> | readonly ScheduleDefinition[],
+  ): Promise<SyncSchedulesResult> {
+    return this.store.syncSchedules(toDefinitions(schedules));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.store.listSchedules();
+  }
+
+  enableSchedule(name: string): Promise<ScheduleRecord> {
+    return this.store.setScheduleEnabled(name, true);
+  }
+
+  disableSchedule(name: string): Promise<ScheduleRecord> {
+    return this.store.setScheduleEnabled(name, false);
+  }
+
+  /** Enqueues one job for the schedule now, outside its ticks (disabled schedules too). */
+  async runSchedule(name: string): Promise<Job> {
+    const s = (await this.store.listSchedules()).find((x) => x.name === name);
+    if (!s) throw new OverseerError("SCHEDULE_NOT_FOUND", `no schedule named "${name}"`, { name });
+    const options = {
+      ...(s.queue === null ? {} : { queue: s.queue }),
+      ...(s.priority === null ? {} : { priority: s.priority }),
+    };
+    return this.store.runScheduleNow(name, buildNewJob(s.task, s.payload, options, this.tasks.get(s.task)?.defaults));
+  }
+
   getJob(id: string): Promise<Job | null> {
     return this.store.getJob(id);
   }
@@ -166,6 +232,7 @@ export class Overseer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.schedulers].map((s) => s.stop()));
     await Promise.all([...this.workers].map((w) => w.stop()));
     await this.store.close();
   }
@@ -176,4 +243,10 @@ export async function createOverseer(options: OverseerOptions = {}): Promise<Ove
   const overseer = new Overseer(store, options.logger);
   if (options.tasks) overseer.register(...options.tasks);
   return overseer;
+}
+
+function toDefinitions(
+  schedules: Record<string, ScheduleConfig> | readonly ScheduleDefinition[],
+): readonly ScheduleDefinition[] {
+  return Array.isArray(schedules) ? schedules : parseSchedules(schedules);
 }

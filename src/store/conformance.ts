@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { type ErrorCode, OverseerError } from "../core/errors.js";
 import { defineEventKind } from "../core/events.js";
 import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults } from "../core/job-options.js";
-import type { ClaimedJob, Job, JobError, JobState, Lease } from "../core/types.js";
+import type { ClaimedJob, Job, JobError, JobState, Lease, ScheduleDefinition } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "./store.js";
 
 export interface StoreConformanceOptions {
@@ -1444,6 +1444,165 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           counts: { scheduled: 0, queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 },
         });
         expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true });
+      });
+    });
+
+    describe("schedules", () => {
+      const def = (name: string, extra: Partial<ScheduleDefinition> = {}): ScheduleDefinition => ({
+        name,
+        cron: "* * * * *",
+        timezone: "UTC",
+        task: "t",
+        payloadJson: '{"n":1}',
+        queue: null,
+        priority: null,
+        catchUp: 0,
+        enabled: true,
+        ...extra,
+      });
+      const MINUTE = 60_000;
+      const byName = async (store: Store) => Object.fromEntries((await store.listSchedules()).map((s) => [s.name, s]));
+      const fire = (ctx: Ctx, name: string, tick: number) =>
+        ctx.store.fireScheduleTick(name, tick, ctx.newJob({ runAt: tick }, { payload: { tick } }));
+
+      test("syncSchedules adds, updates, keeps unchanged ones and marks missing ones removed", async (ctx) => {
+        expect(await ctx.store.syncSchedules([def("a"), def("b")])).toEqual({
+          added: ["a", "b"],
+          updated: [],
+          removed: [],
+        });
+        expect(await ctx.store.syncSchedules([def("a"), def("b")])).toEqual({ added: [], updated: [], removed: [] });
+        expect(await ctx.store.syncSchedules([def("a", { cron: "*/5 * * * *" })])).toEqual({
+          added: [],
+          updated: ["a"],
+          removed: ["b"],
+        });
+        const s = await byName(ctx.store);
+        expect(s.a).toMatchObject({
+          name: "a",
+          cron: "*/5 * * * *",
+          task: "t",
+          payload: { n: 1 },
+          enabled: true,
+          removed: false,
+        });
+        expect(s.a?.activeSince).toBe(iso(T0));
+        expect(s.b).toMatchObject({ removed: true, nextRunAt: null });
+        const kinds = (await ctx.store.readEvents()).map((e) => e.kind);
+        expect(kinds).toEqual(["schedule.added", "schedule.added", "schedule.updated", "schedule.removed"]);
+      });
+
+      test("listSchedules gives the next run after now, and the last tick", async (ctx) => {
+        await ctx.store.syncSchedules([def("m"), def("q", { queue: "reports", priority: -10, catchUp: 3 })]);
+        ctx.clock.advance(30_000);
+        const [m, q] = await ctx.store.listSchedules();
+        expect(m).toMatchObject({ name: "m", lastTickAt: null, nextRunAt: iso(T0 + MINUTE), enabled: true });
+        expect(q).toMatchObject({ name: "q", queue: "reports", priority: -10, catchUp: 3, timezone: "UTC" });
+        ctx.clock.advance(MINUTE);
+        expect((await fire(ctx, "m", T0 + MINUTE)).fired).toBe(true);
+        expect((await byName(ctx.store)).m).toMatchObject({
+          lastTickAt: iso(T0 + MINUTE),
+          nextRunAt: iso(T0 + 2 * MINUTE),
+        });
+      });
+
+      test("fireScheduleTick enqueues one job per tick, however often it is called", async (ctx) => {
+        await ctx.store.syncSchedules([def("m")]);
+        ctx.clock.advance(MINUTE);
+        const first = await fire(ctx, "m", T0 + MINUTE);
+        expect(first.fired).toBe(true);
+        expect(first.job).toMatchObject({
+          task: "t",
+          state: "queued",
+          payload: { tick: T0 + MINUTE },
+          runAt: iso(T0 + MINUTE),
+        });
+        for (let i = 0; i < 3; i++) expect(await fire(ctx, "m", T0 + MINUTE)).toEqual({ fired: false, job: null });
+        expect(await ctx.store.listJobs()).toHaveLength(1);
+        const events = await ctx.store.readEvents({ jobId: first.job?.id as string });
+        expect(events.map((e) => e.kind)).toEqual(["job.enqueued", "schedule.fired"]);
+        expect(events[1]?.data).toEqual({ schedule: "m", tick: iso(T0 + MINUTE) });
+      });
+
+      test("fireScheduleTick refuses ticks not after the last one fired, or before the schedule was active", async (ctx) => {
+        ctx.clock.advance(10 * MINUTE);
+        await ctx.store.syncSchedules([def("m")]);
+        expect((await fire(ctx, "m", T0 + 9 * MINUTE)).fired).toBe(false);
+        ctx.clock.advance(5 * MINUTE);
+        expect((await fire(ctx, "m", T0 + 14 * MINUTE)).fired).toBe(true);
+        expect((await fire(ctx, "m", T0 + 12 * MINUTE)).fired).toBe(false);
+        expect((await fire(ctx, "m", T0 + 15 * MINUTE)).fired).toBe(true);
+        expect(await ctx.store.listJobs()).toHaveLength(2);
+      });
+
+      test("disabled and removed schedules do not fire; unknown ones are SCHEDULE_NOT_FOUND", async (ctx) => {
+        await ctx.store.syncSchedules([def("on"), def("off"), def("gone")]);
+        await ctx.store.setScheduleEnabled("off", false);
+        await ctx.store.syncSchedules([def("on"), def("off")]);
+        ctx.clock.advance(MINUTE);
+        expect((await fire(ctx, "off", T0 + MINUTE)).fired).toBe(false);
+        expect((await fire(ctx, "gone", T0 + MINUTE)).fired).toBe(false);
+        expect((await fire(ctx, "on", T0 + MINUTE)).fired).toBe(true);
+        await rejectsWith(() => fire(ctx, "nope", T0 + MINUTE), "SCHEDULE_NOT_FOUND");
+        await rejectsWith(() => ctx.store.setScheduleEnabled("nope", true), "SCHEDULE_NOT_FOUND");
+        expect(await ctx.store.listJobs()).toHaveLength(1);
+      });
+
+      test("setScheduleEnabled survives a re-sync; enabling again owes no tick missed while disabled", async (ctx) => {
+        await ctx.store.syncSchedules([def("m")]);
+        const off = await ctx.store.setScheduleEnabled("m", false);
+        expect(off).toMatchObject({ enabled: false, nextRunAt: null });
+        expect(await ctx.store.syncSchedules([def("m")])).toEqual({ added: [], updated: [], removed: [] });
+        expect((await byName(ctx.store)).m?.enabled).toBe(false);
+        ctx.clock.advance(10 * MINUTE + 1_000);
+        const on = await ctx.store.setScheduleEnabled("m", true);
+        expect(on).toMatchObject({ enabled: true, activeSince: iso(T0 + 10 * MINUTE + 1_000) });
+        expect((await fire(ctx, "m", T0 + 10 * MINUTE)).fired).toBe(false);
+        // Setting the flag it already has changes nothing and records nothing.
+        const before = await ctx.store.lastEventSeq();
+        await ctx.store.setScheduleEnabled("m", true);
+        expect(await ctx.store.lastEventSeq()).toBe(before);
+        const kinds = (await ctx.store.readEvents()).map((e) => e.kind);
+        expect(kinds).toEqual(["schedule.added", "schedule.disabled", "schedule.enabled"]);
+      });
+
+      test("a change of enabled in the config overrides the stored flag; an unchanged one does not", async (ctx) => {
+        await ctx.store.syncSchedules([def("m", { enabled: true })]);
+        await ctx.store.setScheduleEnabled("m", false);
+        await ctx.store.syncSchedules([def("m", { enabled: true })]);
+        expect((await byName(ctx.store)).m?.enabled).toBe(false);
+        expect(await ctx.store.syncSchedules([def("m", { enabled: false })])).toMatchObject({ updated: ["m"] });
+        expect((await byName(ctx.store)).m?.enabled).toBe(false);
+        await ctx.store.syncSchedules([def("m", { enabled: true })]);
+        expect((await byName(ctx.store)).m?.enabled).toBe(true);
+      });
+
+      test("a removed schedule that comes back keeps its last tick and starts afresh from now", async (ctx) => {
+        await ctx.store.syncSchedules([def("m")]);
+        ctx.clock.advance(MINUTE);
+        expect((await fire(ctx, "m", T0 + MINUTE)).fired).toBe(true);
+        await ctx.store.syncSchedules([]);
+        ctx.clock.advance(60 * MINUTE + 5_000);
+        expect(await ctx.store.syncSchedules([def("m")])).toEqual({ added: ["m"], updated: [], removed: [] });
+        const m = (await byName(ctx.store)).m;
+        expect(m).toMatchObject({
+          removed: false,
+          lastTickAt: iso(T0 + MINUTE),
+          activeSince: iso(T0 + 61 * MINUTE + 5_000),
+        });
+        expect((await fire(ctx, "m", T0 + 61 * MINUTE)).fired).toBe(false);
+        expect((await fire(ctx, "m", T0 + 62 * MINUTE)).fired).toBe(true);
+      });
+
+      test("runScheduleNow enqueues outside the tick sequence, for disabled schedules too", async (ctx) => {
+        await ctx.store.syncSchedules([def("m")]);
+        await ctx.store.setScheduleEnabled("m", false);
+        const job = await ctx.store.runScheduleNow("m", ctx.newJob({}, { payload: { n: 1 } }));
+        expect(job).toMatchObject({ task: "t", state: "queued", payload: { n: 1 } });
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "schedule.triggered"]);
+        expect((await byName(ctx.store)).m?.lastTickAt).toBeNull();
+        await rejectsWith(() => ctx.store.runScheduleNow("nope", ctx.newJob()), "SCHEDULE_NOT_FOUND");
+        expect(await ctx.store.listJobs()).toHaveLength(1);
       });
     });
 

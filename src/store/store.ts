@@ -23,6 +23,8 @@ import type {
   Lease,
   OverseerEvent,
   QueueRecord,
+  ScheduleDefinition,
+  ScheduleRecord,
   WorkerRecord,
 } from "../core/types.js";
 
@@ -137,6 +139,21 @@ export interface PruneOptions {
   archive?: (batch: PruneBatch) => void | Promise<void>;
 }
 
+export interface SyncSchedulesResult {
+  /** Names new to the store, or back after having been removed. */
+  added: string[];
+  /** Names whose definition (or configured enabled flag) changed. */
+  updated: string[];
+  /** Names the definitions no longer include: marked removed, kept for their history. */
+  removed: string[];
+}
+
+export interface FireTickResult {
+  /** True when this call enqueued the tick's job; false if it was already fired or is not owed. */
+  fired: boolean;
+  job: Job | null;
+}
+
 export interface Store {
   readonly capabilities: StoreCapabilities;
 
@@ -201,6 +218,35 @@ export interface Store {
   appendEvents(events: readonly NewEvent[]): Promise<number[]>;
   readEvents(query?: EventQuery): Promise<OverseerEvent[]>;
   lastEventSeq(): Promise<number>;
+
+  // Schedules
+  /**
+   * Makes the stored schedules match `defs` (a config file's): new names are added (active from
+   * now, so no earlier tick is owed), changed ones updated, and names missing from `defs` are
+   * marked removed: they stop firing but keep their row, so their last tick and enabled flag
+   * survive a restart with an older config; re-adding one starts it afresh from now.
+   * Each schedule's enabled flag and last tick are kept; the config's `enabled` is applied only
+   * when a schedule is added or when that value in the config changes, so `disable` from the
+   * CLI survives restarts. Idempotent: several processes may sync the same config at once.
+   */
+  syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult>;
+  /** Every stored schedule by name, removed ones included, with `lastTickAt` and `nextRunAt` (store's now). */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /**
+   * Enables or disables a schedule; SCHEDULE_NOT_FOUND for an unknown name. Enabling makes it
+   * active from now: ticks missed while it was disabled are not owed, whatever its catchUp.
+   */
+  setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord>;
+  /**
+   * Enqueues `job` for the schedule's tick `tickMs`, exactly once across all processes: the
+   * tick is recorded in the same transaction as the job, and a tick already recorded (or not
+   * after the last tick fired, or before the schedule became active, or of a disabled or
+   * removed schedule) enqueues nothing and returns `fired: false`. SCHEDULE_NOT_FOUND for an
+   * unknown name. Appends `schedule.fired`.
+   */
+  fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult>;
+  /** Enqueues `job` for the schedule now, outside its tick sequence (`schedules run`); appends `schedule.triggered`. */
+  runScheduleNow(name: string, job: NewJob): Promise<Job>;
 
   // Retention
   prune(policy: RetentionPolicy, options?: PruneOptions): Promise<PruneResult>;

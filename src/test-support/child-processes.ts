@@ -45,8 +45,10 @@ export function startFixture(file: string, config: object): Fixture {
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
   });
+  // "close", not "exit": it comes after stdout has been read to the end, so no line the child
+  // printed can arrive after the test has counted them (under load, "exit" can come first).
   const exited = new Promise<Exit>((resolve) => {
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       live.delete(child);
       resolve({ code, signal, at: Date.now() });
       for (const listener of listeners) listener();

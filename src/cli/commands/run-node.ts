@@ -4,6 +4,7 @@
  * claiming, let running jobs finish up to the deadline, abort and hand back the rest.
  * A second signal exits at once; nothing is lost, leases simply expire.
  */
+import { loadConfig } from "../../config/config.js";
 import { parseDuration } from "../../core/duration.js";
 import { OverseerError } from "../../core/errors.js";
 import type { TaskDefinition } from "../../core/task.js";
@@ -25,6 +26,7 @@ export interface NodeOptions {
   eventsNdjson?: string;
   summary?: boolean;
   retention?: boolean;
+  scheduler?: boolean;
 }
 
 export async function runNode(mode: "start" | "worker", options: NodeOptions, global: GlobalOptions): Promise<void> {
@@ -46,6 +48,9 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
   const shutdownTimeoutMs =
     options.shutdownTimeout === undefined ? 10_000 : parseDuration(options.shutdownTimeout, "--shutdown-timeout");
 
+  // Before the database is opened: a bad config writes nothing.
+  const schedules = global.config === undefined ? [] : loadConfig(global.config).schedules;
+
   const overseer = await openOverseer(global, logger);
   overseer.register(...tasks);
   const worker = overseer.worker({
@@ -58,6 +63,14 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
 
   const stops: Array<() => void | Promise<void>> = [];
   await worker.start();
+  const scheduler = schedules.length > 0 && options.scheduler !== false ? overseer.scheduler({ schedules }) : null;
+  if (scheduler) {
+    await scheduler.start();
+    stops.push(() => scheduler.stop());
+  } else if (global.config !== undefined && options.scheduler !== false) {
+    // A config without schedules still says which schedules exist: none. Mark the rest removed.
+    await overseer.syncSchedules([]);
+  }
   const mirror =
     options.eventsNdjson === undefined ? null : new EventMirror(overseer.store, options.eventsNdjson, logger);
   mirror?.start();
@@ -79,7 +92,9 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
 
   process.stdout.write(
     `overseer ${mode}: database ${databaseOf(global)}, tasks ${tasks.map((t) => t.name).join(", ")}, ` +
-      `concurrency ${concurrency}, worker ${worker.id}. Ctrl-C to stop.\n`,
+      `concurrency ${concurrency}, worker ${worker.id}` +
+      (scheduler ? `, schedules ${schedules.map((s) => s.name).join(", ")}` : "") +
+      ". Ctrl-C to stop.\n",
   );
 
   await new Promise<void>((resolve) => {

@@ -18,6 +18,8 @@ import {
   type Lease,
   type OverseerEvent,
   type QueueRecord,
+  type ScheduleDefinition,
+  type ScheduleRecord,
   type WorkerRecord,
 } from "../../core/types.js";
 import type {
@@ -26,6 +28,7 @@ import type {
   ClaimRequest,
   EnqueueResult,
   EventQuery,
+  FireTickResult,
   HeartbeatResult,
   JobFilter,
   NewEvent,
@@ -34,6 +37,7 @@ import type {
   RetentionPolicy,
   Store,
   StoreCapabilities,
+  SyncSchedulesResult,
   WorkerRegistration,
 } from "../store.js";
 import { ChangeWatcher } from "./change-watcher.js";
@@ -53,6 +57,13 @@ import {
   toWorker,
   type WorkerRow,
 } from "./rows.js";
+import {
+  fireTickInTransaction,
+  listSchedulesNow,
+  runNowInTransaction,
+  setScheduleEnabledInTransaction,
+  syncSchedulesInTransaction,
+} from "./schedules.js";
 import * as sql from "./statements.js";
 
 export type SqliteStoreOptions = ConnectionOptions;
@@ -510,6 +521,36 @@ export class SqliteStore implements Store {
 
   async lastEventSeq(): Promise<number> {
     return (this.conn.stmt(sql.LAST_EVENT_SEQ).get() as { seq: number }).seq;
+  }
+
+  // -- schedules ----------------------------------------------------------------------------
+
+  async syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {
+    return this.conn.write(() => syncSchedulesInTransaction(this.conn, defs, this.conn.clock()));
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return listSchedulesNow(this.conn, this.conn.clock());
+  }
+
+  async setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
+    return this.conn.write(() => setScheduleEnabledInTransaction(this.conn, name, enabled, this.conn.clock()));
+  }
+
+  async fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult> {
+    const result = this.conn.write(() =>
+      fireTickInTransaction(this.conn, (j, now) => this.insertJob(j, now), name, tickMs, job, this.conn.clock()),
+    );
+    if (result.fired) this.watcher.notify();
+    return result;
+  }
+
+  async runScheduleNow(name: string, job: NewJob): Promise<Job> {
+    const enqueued = this.conn.write(() =>
+      runNowInTransaction(this.conn, (j, now) => this.insertJob(j, now), name, job, this.conn.clock()),
+    );
+    this.watcher.notify();
+    return enqueued;
   }
 
   // -- retention ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /** Numbered migrations for the SQLite backend, applied in order, each in its own transaction. */
 import { sql as init } from "./001-init.js";
+import { sql as schedules } from "./002-schedules.js";
 
 export interface Migration {
   version: number;
@@ -7,4 +8,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "001-init", sql: init }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "001-init", sql: init },
+  { version: 2, name: "002-schedules", sql: schedules },
+];

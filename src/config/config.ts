@@ -1,0 +1,176 @@
+/**
+ * The config file (`--config overseer.config.json` or `.yaml`/`.yml`), validated at the boundary
+ * with zod. Every problem becomes one INVALID_CONFIG line naming the file and the field, and
+ * unknown keys are errors at every level, so a typo never passes silently. Nothing is written
+ * anywhere until a config has passed.
+ */
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { OverseerError } from "../core/errors.js";
+import { describe, parsePriority, serializePayload } from "../core/job-options.js";
+import { isTimeZone, nextTick, parseCron } from "../core/schedule.js";
+import type { ScheduleDefinition } from "../core/types.js";
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const NAME_RULE = "1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
+const MAX_CATCH_UP = 1_000;
+
+const name = z.string().regex(NAME_PATTERN, { error: `must be ${NAME_RULE}` });
+
+const scheduleSchema = z
+  .strictObject({
+    cron: z.string(),
+    task: name,
+    payload: z.unknown().optional(),
+    timezone: z.string().default("UTC"),
+    catchUp: z
+      .int({ error: "must be a whole number" })
+      .min(0, { error: `must be from 0 to ${MAX_CATCH_UP}` })
+      .max(MAX_CATCH_UP, { error: `must be from 0 to ${MAX_CATCH_UP}` })
+      .default(0),
+    queue: name.optional(),
+    priority: z.union([z.int(), z.string()]).optional(),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((s, ctx) => {
+    if (!isTimeZone(s.timezone)) {
+      ctx.addIssue({ code: "custom", path: ["timezone"], message: `unknown time zone ${describe(s.timezone)}` });
+      return;
+    }
+    try {
+      parseCron(s.cron, s.timezone);
+    } catch (err) {
+      const reason = (err as Error).message.replace(/^CronPattern: /, "");
+      ctx.addIssue({ code: "custom", path: ["cron"], message: `invalid cron pattern ${describe(s.cron)}: ${reason}` });
+      return;
+    }
+    // Epoch 0 as the reference: a pattern with no tick after 1970 never fires at all.
+    if (nextTick(s.cron, s.timezone, 0) === null) {
+      ctx.addIssue({ code: "custom", path: ["cron"], message: `cron pattern ${describe(s.cron)} never fires` });
+    }
+    if (s.priority !== undefined) {
+      try {
+        parsePriority(s.priority);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", path: ["priority"], message: (err as Error).message.replace(/^priority /, "") });
+      }
+    }
+    if (s.payload !== undefined) {
+      try {
+        serializePayload(s.payload);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", path: ["payload"], message: (err as Error).message });
+      }
+    }
+  });
+
+const schedulesSchema = z.record(z.string(), scheduleSchema).superRefine((record, ctx) => {
+  for (const key of Object.keys(record)) {
+    if (!NAME_PATTERN.test(key)) {
+      ctx.addIssue({ code: "custom", path: [key], message: `schedule names must be ${NAME_RULE}` });
+    }
+  }
+});
+
+const configSchema = z.strictObject({ schedules: schedulesSchema.default({}) });
+
+/** What a schedule looks like in a config file or in `overseer.scheduler({ schedules })`. */
+export type ScheduleConfig = z.input<typeof scheduleSchema>;
+
+export interface OverseerConfig {
+  schedules: ScheduleDefinition[];
+}
+
+/** Reads and validates a config file. Throws INVALID_CONFIG naming the file (and field). */
+export function loadConfig(path: string): OverseerConfig {
+  const ext = extname(path).toLowerCase();
+  if (ext !== ".json" && ext !== ".yaml" && ext !== ".yml") {
+    throw invalid(path, `config files must end in .json, .yaml or .yml; got ${describe(ext || path)}`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw invalid(path, code === "ENOENT" ? "file not found" : `cannot read the file: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = ext === ".json" ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+  } catch (err) {
+    const message = (err as Error).message.split("\n")[0] ?? "";
+    throw invalid(path, `not valid ${ext === ".json" ? "JSON" : "YAML"}: ${message}`);
+  }
+  // An empty YAML file is null: treat it as an empty config rather than a type error.
+  return parseConfig(data ?? {}, path);
+}
+
+/** Validates an already-parsed config; `source` names it in errors (a file, or `schedules`). */
+export function parseConfig(data: unknown, source: string): OverseerConfig {
+  const result = configSchema.safeParse(data, { reportInput: true });
+  if (!result.success) throw invalid(source, describeIssue(result.error.issues));
+  return { schedules: toDefinitions(result.data.schedules) };
+}
+
+/** Validates schedules given in code, as the SDK takes them. */
+export function parseSchedules(schedules: unknown, source = "scheduler({ schedules })"): ScheduleDefinition[] {
+  const result = schedulesSchema.safeParse(schedules, { reportInput: true });
+  if (!result.success) throw invalid(source, describeIssue(result.error.issues, "schedules"));
+  return toDefinitions(result.data);
+}
+
+function toDefinitions(record: z.output<typeof schedulesSchema>): ScheduleDefinition[] {
+  return Object.entries(record).map(([scheduleName, s]) => ({
+    name: scheduleName,
+    cron: s.cron,
+    timezone: s.timezone,
+    task: s.task,
+    payloadJson: serializePayload(s.payload ?? {}),
+    queue: s.queue ?? null,
+    priority: s.priority === undefined ? null : parsePriority(s.priority),
+    catchUp: s.catchUp,
+    enabled: s.enabled,
+  }));
+}
+
+function invalid(source: string, message: string): OverseerError {
+  return new OverseerError("INVALID_CONFIG", `${source}: ${message}`, { source });
+}
+
+/** The first issue as `field.path: what is wrong`, with a count of the rest. */
+function describeIssue(issues: readonly z.core.$ZodIssue[], prefix?: string): string {
+  const issue = issues[0];
+  if (issue === undefined) return "invalid config";
+  const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
+  let field = path.join(".");
+  let message: string;
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    field = [...path, key].join(".");
+    message = `unknown field${path.length === 0 ? "; the config file has only schedules" : ""}`;
+  } else if (issue.code === "invalid_type") {
+    message =
+      issue.input === undefined
+        ? `is required (${issue.expected})`
+        : `must be ${article(issue.expected)}; got ${kind(issue.input)}`;
+  } else {
+    message = issue.message;
+  }
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+  return `${field === "" ? "(top level)" : field}: ${message}${more}`;
+}
+
+function article(expected: string): string {
+  if (expected === "record" || expected === "object") return "an object";
+  if (expected === "int") return "a whole number";
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function kind(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return describe(value);
+}
