@@ -1,57 +1,13 @@
 // The `overseer` command as a user runs it: the built binary in real processes on temp databases.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BIN, cliSandbox } from "../test-support/cli.js";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/main.js");
-let dir = "";
-let children: ChildProcess[] = [];
-
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm test does)");
-});
-
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  children = [];
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  dir = mkdtempSync(join(tmpdir(), "overseer-cli-"));
-  return dir;
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; `direct` runs the file itself (through its shebang) instead of `node file`. */
-function overseer(
-  args: string[],
-  options: { input?: string; env?: Record<string, string>; direct?: boolean } = {},
-): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const [command, argv] = options.direct ? [BIN, args] : [process.execPath, [BIN, ...args]];
-    const child = spawn(command, argv, {
-      cwd: dir,
-      env: { ...process.env, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.push(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
+const cli = cliSandbox("overseer-cli-");
+const tempDir = cli.tempDir;
+const overseer = cli.run;
 
 async function jobsIn(
   db: string,
@@ -236,7 +192,7 @@ describe("worker, queues, events and prune", () => {
       ],
       { cwd: base, stdio: ["ignore", "pipe", "pipe"] },
     );
-    children.push(worker);
+    cli.track(worker);
     let out = "";
     worker.stdout?.on("data", (d) => (out += d));
     const deadline = Date.now() + 15_000;
@@ -294,11 +250,11 @@ describe("worker, queues, events and prune", () => {
       process.execPath,
       [BIN, "--database", db, "events", "--follow", "--since", "1", "--ndjson"],
       {
-        cwd: dir,
+        cwd: cli.dir,
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    children.push(follower);
+    cli.track(follower);
     let out = "";
     follower.stdout?.on("data", (d) => (out += d));
     await new Promise((r) => setTimeout(r, 300));

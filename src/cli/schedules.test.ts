@@ -1,52 +1,12 @@
-// Recurring tasks from the command line: the built binary in real processes on temp databases.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cliSandbox } from "../test-support/cli.js";
 
-const BIN = resolve(import.meta.dirname, "../../dist/cli/main.js");
-let dir = "";
-let children: ChildProcess[] = [];
-
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm test does)");
-});
-
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  children = [];
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  dir = mkdtempSync(join(tmpdir(), "overseer-schedules-"));
-  return dir;
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return child;
-}
-
-function overseer(args: string[]): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = start(args);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d) => (stdout += d));
-    child.stderr?.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+const cli = cliSandbox("overseer-schedules-");
+const tempDir = cli.tempDir;
+const start = (args: string[]) => cli.start(args);
+const overseer = (args: string[]) => cli.run(args);
 
 async function json<T>(args: string[]): Promise<T> {
   const r = await overseer([...args, "--json"]);
