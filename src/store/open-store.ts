@@ -1,13 +1,15 @@
-/** Chooses a backend from a database string: a file path (or nothing) is SQLite. */
+/** Chooses a backend from a database string: a `postgres://` URL is PostgreSQL; a file path (or nothing) is SQLite. */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { OverseerError } from "../core/errors.js";
+import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
 export const DEFAULT_DATABASE = "./data/overseer.db";
 
 export interface OpenStoreOptions {
+  /** SQLite only; PostgreSQL's durability is the server's (`synchronous_commit`), so it is ignored there. */
   durability?: "normal" | "full";
   clock?: () => number;
   onWarning?: (message: string, err: Error) => void;
@@ -15,11 +17,6 @@ export interface OpenStoreOptions {
 
 export async function openStore(database: string | undefined, options: OpenStoreOptions = {}): Promise<Store> {
   const target = database === undefined || database === "" ? DEFAULT_DATABASE : database;
-  if (/^postgres(ql)?:\/\//i.test(target)) {
-    throw new OverseerError("DATABASE_UNAVAILABLE", "the PostgreSQL backend is not available in this version", {
-      database: "postgres",
-    });
-  }
   if (options.durability !== undefined && options.durability !== "normal" && options.durability !== "full") {
     throw new OverseerError(
       "INVALID_ARGUMENT",
@@ -28,6 +25,13 @@ export async function openStore(database: string | undefined, options: OpenStore
         field: "durability",
       },
     );
+  }
+  if (/^postgres(ql)?:\/\//i.test(target)) {
+    return PostgresStore.open({
+      url: target,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
   }
   // Only the default location is created for the user; a path they chose must already have its folder.
   if (target === DEFAULT_DATABASE) mkdirSync(dirname(target), { recursive: true });

@@ -1,0 +1,329 @@
+/**
+ * A pool of PostgreSQL connections and what every part of the PostgreSQL store needs from it:
+ * transactions that read the store's clock once, buffer their events and append them last, and
+ * send the wakeup notification; reads outside transactions; errors mapped to OverseerErrors.
+ * Invariants: every write goes through `write`, so it commits whole or leaves nothing behind;
+ * event sequence numbers are assigned in commit order (see `flushEvents`).
+ */
+import pg from "pg";
+import { OverseerError } from "../../core/errors.js";
+import * as sql from "./statements.js";
+
+export interface PgConnectionOptions {
+  /** `postgres://user:password@host:port/database`. */
+  url: string;
+  /** Tables live in this schema (set as the connections' search_path); it must exist. Default: the server's search_path. */
+  schema?: string;
+  /** The store's clock; tests inject one. Default: the database's clock, read once per transaction. */
+  clock?: () => number;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** How long to wait for a connection to open. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Where background problems (a lost LISTEN connection, an idle client's error) are reported. */
+  onWarning?: (message: string, err: Error) => void;
+}
+
+/** What a transaction body can do. Times are the transaction's one `now`. */
+export interface Tx {
+  readonly now: number;
+  rows<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  one<T>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** Runs a statement and returns how many rows it changed. */
+  run(text: string, params?: readonly unknown[]): Promise<number>;
+  /** Buffers an event; it is appended with the others when the transaction ends (or on `flushEvents`). */
+  event(kind: string, jobId: string | null, workerId: string | null, data: object): void;
+  /** Appends the buffered events now and returns every sequence number this transaction got, in order. */
+  flushEvents(): Promise<number[]>;
+  /** Wake `onChange` listeners in every process once this transaction commits. */
+  notify(): void;
+  /** Takes a transaction-level advisory lock (class, key), waiting for it. Each pair is taken once. */
+  lock(lockClass: number, key: string): Promise<void>;
+}
+
+/** Advisory lock classes (the first of the two int4 keys), so our locks never collide with each other's keys. */
+export const LOCK = {
+  migrate: 0x4f56_0001,
+  events: 0x4f56_0002,
+  concurrencyKey: 0x4f56_0003,
+  idempotencyKey: 0x4f56_0004,
+  schedules: 0x4f56_0005,
+} as const;
+
+export const CHANGES_CHANNEL = "overseer_changes";
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Deadlocks (two claims taking concurrency-key locks in opposite orders) are retried this often. */
+const MAX_TRIES = 5;
+const INT8_OID = 20;
+
+/**
+ * BIGINT (epoch ms, counts, seq) comes back as a JS number, as in SQLite. Set per pool rather
+ * than globally in `pg.types`, so other users of `pg` in the same process are unaffected.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID && format !== "binary"
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+};
+
+export class PgConnection {
+  readonly clock: (() => number) | null;
+  readonly warn: (message: string, err: Error) => void;
+  readonly target: string;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly options: PgConnectionOptions,
+  ) {
+    this.clock = options.clock ?? null;
+    this.warn = options.onWarning ?? ((): void => undefined);
+    this.target = maskUrl(options.url);
+  }
+
+  /** Opens the pool and checks that the database answers. Fails with DATABASE_UNAVAILABLE if it cannot. */
+  static async open(options: PgConnectionOptions): Promise<PgConnection> {
+    const pool = new pg.Pool(clientConfig(options, options.poolSize ?? 10));
+    const conn = new PgConnection(pool, options);
+    // An idle client's connection dropping must not crash the process: the next query reconnects.
+    pool.on("error", (err) => conn.warn("an idle PostgreSQL connection failed", err));
+    try {
+      const client = await pool.connect();
+      client.release();
+    } catch (err) {
+      await pool.end().catch((endErr: Error) => conn.warn("closing the pool after a failed connect failed", endErr));
+      throw conn.unavailable(err);
+    }
+    return conn;
+  }
+
+  /** A new client outside the pool (for LISTEN), not yet connected. */
+  newClient(): pg.Client {
+    return new pg.Client(clientConfig(this.options, 1));
+  }
+
+  /** The store's clock outside a transaction. */
+  async now(): Promise<number> {
+    if (this.clock) return this.clock();
+    const row = await this.one<{ now: number }>(sql.DB_NOW);
+    return row?.now ?? Date.now();
+  }
+
+  /** A read outside any transaction. */
+  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    this.assertOpen();
+    try {
+      return (await this.pool.query(text, params as unknown[])).rows as T[];
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  async one<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.rows<T>(text, params))[0];
+  }
+
+  /**
+   * Runs `fn` in a READ COMMITTED transaction and commits, retrying it whole on a deadlock.
+   * The clock is read once, in the same round trip as BEGIN; buffered events are appended last.
+   */
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeOnce(fn);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if ((code === "40P01" || code === "40001") && attempt < MAX_TRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.mapError(err);
+    }
+    let open = false;
+    let broken: Error | undefined;
+    try {
+      let now: number;
+      if (this.clock) {
+        await client.query("BEGIN");
+        now = this.clock();
+      } else {
+        const results = (await client.query(`BEGIN; ${sql.DB_NOW}`)) as unknown as pg.QueryResult[];
+        const row = results[1]?.rows[0] as { now: number } | undefined;
+        if (!row) throw new Error("the database did not return its clock");
+        now = row.now;
+      }
+      open = true;
+      const tx = new Transaction(client, now);
+      const result = await fn(tx);
+      await tx.flushEvents();
+      // One round trip for the wakeup and the commit; NOTIFY is delivered only if it commits.
+      await client.query(tx.notifies ? `${sql.NOTIFY_CHANGES}; COMMIT` : "COMMIT");
+      open = false;
+      return result;
+    } catch (err) {
+      if (isConnectionError(err)) {
+        // Hand the client back as broken, so the pool discards it instead of reusing it.
+        broken = err as Error;
+      } else if (open) {
+        await client.query("ROLLBACK").catch((rollbackErr: Error) => {
+          broken = rollbackErr;
+        });
+      }
+      throw this.mapError(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new OverseerError("SHUTTING_DOWN", "the store is closed");
+  }
+
+  /** The connection cannot be made or was lost: DATABASE_UNAVAILABLE naming the target, password masked. */
+  unavailable(err: unknown): OverseerError {
+    return new OverseerError("DATABASE_UNAVAILABLE", `cannot connect to ${this.target}: ${reason(err)}`, {
+      database: this.target,
+    });
+  }
+
+  private mapError(err: unknown): unknown {
+    if (err instanceof OverseerError) return err;
+    if (isConnectionError(err)) return this.unavailable(err);
+    return err;
+  }
+}
+
+class Transaction implements Tx {
+  notifies = false;
+  private readonly pending: Array<[string, string | null, string | null, string]> = [];
+  private readonly seqs: number[] = [];
+  private readonly locked = new Set<string>();
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    readonly now: number,
+  ) {}
+
+  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.client.query(text, params as unknown[])).rows as T[];
+  }
+
+  async one<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.rows<T>(text, params))[0];
+  }
+
+  async run(text: string, params: readonly unknown[] = []): Promise<number> {
+    return (await this.client.query(text, params as unknown[])).rowCount ?? 0;
+  }
+
+  event(kind: string, jobId: string | null, workerId: string | null, data: object): void {
+    this.pending.push([kind, jobId, workerId, JSON.stringify(data)]);
+  }
+
+  /**
+   * Appends the buffered events under a transaction-level lock held until commit. Sequence
+   * numbers come from an identity column, which hands them out at insert, not at commit: without
+   * the lock, a transaction could take N, another N+1 and commit first, and a reader tailing by
+   * `afterSeq` would pass N before it became visible and never see it. Under the lock, event
+   * writers commit in seq order. The lock is taken as late as possible (the last statement before
+   * COMMIT), so what it serialises is only this insert and the commit itself.
+   */
+  async flushEvents(): Promise<number[]> {
+    if (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      if (!this.locked.has("events")) {
+        await this.client.query(sql.LOCK_EVENTS, [LOCK.events]);
+        this.locked.add("events");
+      }
+      const rows = await this.rows<{ seq: number }>(sql.INSERT_EVENTS, [
+        this.now,
+        batch.map((e) => e[0]),
+        batch.map((e) => e[1]),
+        batch.map((e) => e[2]),
+        batch.map((e) => e[3]),
+      ]);
+      // Identity values are taken in the order the rows are inserted, which ORDER BY fixes.
+      this.seqs.push(...rows.map((r) => r.seq).sort((a, b) => a - b));
+    }
+    return [...this.seqs];
+  }
+
+  notify(): void {
+    this.notifies = true;
+  }
+
+  async lock(lockClass: number, key: string): Promise<void> {
+    const id = `${lockClass}:${key}`;
+    if (this.locked.has(id)) return;
+    await this.client.query(sql.LOCK_KEY, [lockClass, key]);
+    this.locked.add(id);
+  }
+}
+
+function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig {
+  return {
+    connectionString: options.url,
+    max,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    types,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)}` }),
+  };
+}
+
+/** A schema name as a quoted identifier (it is passed in a startup option, not a bound parameter). */
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The URL without its password (and without query options), fit to print. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username === "" ? "" : `${u.username}${u.password === "" ? "" : ":***"}@`;
+    return `${u.protocol}//${user}${u.host}${u.pathname}`;
+  } catch {
+    // Not a URL we can parse: show only its scheme, since the rest may hold a password.
+    return `${url.split("://")[0] ?? "postgres"}://…`;
+  }
+}
+
+/** No SQLSTATE (a socket or timeout error) or class 08 (connection exception), 57P01-03 (shutdown), 28 (auth), 3D000 (no such database). */
+function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string") return /connect|terminated|timeout|closed/i.test(err.message);
+  return (
+    code.startsWith("08") ||
+    code.startsWith("28") ||
+    code === "57P01" ||
+    code === "57P02" ||
+    code === "57P03" ||
+    code === "3D000" ||
+    /^E[A-Z]+$/.test(code)
+  );
+}
+
+function reason(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return reason(err.errors[0]);
+  const message = err instanceof Error ? err.message : String(err);
+  return message === "" ? String((err as { code?: unknown })?.code ?? "unknown error") : message;
+}

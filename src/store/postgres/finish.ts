@@ -1,0 +1,147 @@
+/**
+ * Recording attempt outcomes for the PostgreSQL store, each guarded by job id and fencing token,
+ * so a worker that lost its lease changes nothing. Runs inside the caller's transaction; a job
+ * that goes back to wait (retry, release, recovery) asks the transaction to notify listeners.
+ */
+import type { Job, JobError, JobState } from "../../core/types.js";
+import { iso, type JobRow, toJob } from "../sqlite/rows.js";
+import type { AttemptResult } from "../store.js";
+import type { Tx } from "./connection.js";
+import * as sql from "./statements.js";
+
+/** Records outcomes; returns, per result, whether its lease still held. */
+export async function finishInTransaction(tx: Tx, results: readonly AttemptResult[]): Promise<boolean[]> {
+  const succeeded = await succeedMany(
+    tx,
+    results.filter((r) => r.outcome === "succeeded"),
+  );
+  const applied: boolean[] = [];
+  for (const r of results) {
+    if (r.outcome === "succeeded") {
+      applied.push(succeeded.has(`${r.lease.jobId}:${r.lease.token}`));
+      continue;
+    }
+    const ok = await finishOne(tx, r);
+    // A retry waits for its backoff; a later claim's promotion picks it up, and the wakeup
+    // lets idle workers recompute when that is.
+    if (ok && (r.outcome === "released" || r.outcome === "retry")) tx.notify();
+    applied.push(ok);
+  }
+  return applied;
+}
+
+/** Records successful attempts with one statement per table. Returns "jobId:token" of those whose lease held. */
+async function succeedMany(tx: Tx, results: readonly AttemptResult[]): Promise<Set<string>> {
+  if (results.length === 0) return new Set();
+  const rows = await tx.rows<{ id: string; lease_token: number; started_at: number; attempts: number }>(
+    sql.SUCCEED_JOBS,
+    [
+      tx.now,
+      results.map((r) => r.lease.jobId),
+      results.map((r) => r.lease.token),
+      results.map((r) => (r as { resultJson: string }).resultJson),
+    ],
+  );
+  if (rows.length === 0) return new Set();
+  // Events in the order the results were given, as SQLite's json_each order gives them.
+  const held = new Map(rows.map((r) => [`${r.id}:${r.lease_token}`, r]));
+  await tx.run(sql.FINISH_ATTEMPTS, [tx.now, "succeeded", rows.map((r) => r.id), rows.map((r) => r.lease_token)]);
+  for (const result of results) {
+    const r = held.get(`${result.lease.jobId}:${result.lease.token}`);
+    if (!r) continue;
+    tx.event("job.succeeded", r.id, result.lease.workerId, { attempt: r.attempts, durationMs: tx.now - r.started_at });
+  }
+  return new Set(held.keys());
+}
+
+async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded" }>): Promise<boolean> {
+  const { jobId, token, workerId } = r.lease;
+  const now = tx.now;
+  const attemptDone = (outcome: string, error: JobError | null) =>
+    tx.run(sql.FINISH_ATTEMPT, [now, outcome, error === null ? null : JSON.stringify(error), jobId, token]);
+  switch (r.outcome) {
+    case "retry": {
+      const runAt = now + r.delayMs;
+      const row = await tx.one<{ attempts: number }>(sql.SCHEDULE_RETRY, [
+        runAt,
+        JSON.stringify(r.error),
+        jobId,
+        token,
+      ]);
+      if (!row) return false;
+      await attemptDone("failed", r.error);
+      tx.event("job.failed", jobId, workerId, { attempt: row.attempts, error: brief(r.error) });
+      tx.event("job.retry_scheduled", jobId, workerId, {
+        attempt: row.attempts,
+        delayMs: r.delayMs,
+        runAt: iso(runAt),
+      });
+      return true;
+    }
+    case "dead": {
+      const row = await tx.one<{ attempts: number }>(sql.KILL_JOB, [now, JSON.stringify(r.error), jobId, token]);
+      if (!row) return false;
+      await attemptDone("failed", r.error);
+      tx.event("job.failed", jobId, workerId, { attempt: row.attempts, error: brief(r.error) });
+      tx.event("job.dead", jobId, workerId, { attempt: row.attempts, reason: r.reason });
+      return true;
+    }
+    case "cancelled": {
+      const errorJson = r.error === null ? null : JSON.stringify(r.error);
+      const row = await tx.one<{ attempts: number }>(sql.CANCEL_RUNNING_JOB, [now, errorJson, jobId, token]);
+      if (!row) return false;
+      await attemptDone("cancelled", r.error);
+      tx.event("job.cancelled", jobId, workerId, { attempt: row.attempts, while: "running" });
+      return true;
+    }
+    case "released": {
+      const row = await tx.one<{ attempts: number }>(sql.RELEASE_JOB, [jobId, token]);
+      if (!row) return false;
+      await attemptDone("released", null);
+      tx.event("job.released", jobId, workerId, { reason: "shutdown" });
+      return true;
+    }
+  }
+}
+
+/**
+ * Jobs whose lease expired (their worker is gone) run again, or die if that was their last
+ * attempt, or are cancelled if a cancel was requested; the attempt is recorded as lost.
+ */
+export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promise<Job[]> {
+  const now = tx.now;
+  const rows = await tx.rows<JobRow>(sql.SELECT_EXPIRED_LEASES, [now, limit]);
+  const out: Job[] = [];
+  for (const row of rows) {
+    const error: JobError = {
+      code: "LEASE_EXPIRED",
+      message: `worker ${row.lease_owner} stopped renewing its lease (expired ${iso(row.lease_expires_at ?? now)})`,
+      retryable: true,
+    };
+    const errorJson = JSON.stringify(error);
+    // A cancel request outlives the worker that should have honoured it: running the job
+    // again would ignore it (a new claim clears the flag), so the store cancels it instead.
+    const next: JobState =
+      row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+    const changed =
+      next === "cancelled"
+        ? await tx.run(sql.CANCEL_RUNNING_JOB, [now, errorJson, row.id, row.lease_token])
+        : next === "dead"
+          ? await tx.run(sql.KILL_JOB, [now, errorJson, row.id, row.lease_token])
+          : await tx.run(sql.RECOVER_LOST_JOB, [row.id, row.lease_token, errorJson]);
+    if (changed !== 1) continue;
+    await tx.run(sql.FINISH_ATTEMPT, [now, "lost", errorJson, row.id, row.lease_token]);
+    tx.event("job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
+    if (next === "dead") tx.event("job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });
+    if (next === "cancelled") tx.event("job.cancelled", row.id, null, { attempt: row.attempts, while: "running" });
+    if (next === "queued") tx.notify();
+    // Read back rather than patch the row: finish time, lease expiry and version all changed.
+    const after = await tx.one<JobRow>(sql.GET_JOB, [row.id]);
+    if (after) out.push(toJob(after));
+  }
+  return out;
+}
+
+function brief(error: JobError): Omit<JobError, "stack"> {
+  return { code: error.code, message: error.message, retryable: error.retryable };
+}

@@ -1,0 +1,192 @@
+/**
+ * The PostgreSQL store against a real server (OVERSEER_TEST_PG_URL, default a local trust-auth
+ * `test` database). Each test gets its own schema, dropped when the test passed and kept (its
+ * name printed) when it failed, so a failure can be inspected with psql.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { OverseerError } from "../../core/errors.js";
+import { buildNewJob } from "../../core/job-options.js";
+import type { ClaimedJob } from "../../core/types.js";
+import { runStoreConformance } from "../conformance.js";
+import { openStore } from "../open-store.js";
+import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
+
+const URL = process.env.OVERSEER_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const admin = new pg.Pool({ connectionString: URL, max: 2 });
+
+afterAll(async () => {
+  await admin.end();
+});
+
+/**
+ * A fresh schema for the current test, dropped after it if it passed. Must be called inside a
+ * test: the drop is registered with `onTestFinished`, which knows the test's outcome.
+ */
+async function testSchema(): Promise<string> {
+  const schema = `overseer_t_${randomBytes(6).toString("hex")}`;
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  onTestFinished(async ({ task }) => {
+    if (task.result?.state === "fail") {
+      console.error(`kept schema ${schema} of the failed test "${task.name}" for inspection`);
+      return;
+    }
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+  });
+  return schema;
+}
+
+async function openIn(schema: string, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  return PostgresStore.open({ url: URL, schema, poolSize: 4, ...options });
+}
+
+runStoreConformance({
+  name: "postgres",
+  open: async ({ clock }) => {
+    const store = await openIn(await testSchema(), { clock });
+    return { store, cleanup: () => store.close() };
+  },
+});
+
+describe("PostgresStore (PostgreSQL only)", () => {
+  it("two stores claiming at once never take the same job", async () => {
+    const schema = await testSchema();
+    const a = await openIn(schema);
+    const b = await openIn(schema);
+    try {
+      const jobs = Array.from({ length: 200 }, () => buildNewJob("t", {}, {}, undefined));
+      await a.enqueueMany(jobs);
+      const claimAll = async (store: PostgresStore, workerId: string): Promise<ClaimedJob[]> => {
+        const mine: ClaimedJob[] = [];
+        for (;;) {
+          const batch = await store.claim({ workerId, limit: 7, tasks: ["t"], queues: null, leaseMs: 60_000 });
+          if (batch.length === 0) return mine;
+          mine.push(...batch);
+        }
+      };
+      const [fromA, fromB, fromA2, fromB2] = await Promise.all([
+        claimAll(a, "wa"),
+        claimAll(b, "wb"),
+        claimAll(a, "wa2"),
+        claimAll(b, "wb2"),
+      ]);
+      const ids = [...fromA, ...fromB, ...fromA2, ...fromB2].map((c) => c.job.id);
+      expect(ids).toHaveLength(200);
+      expect(new Set(ids).size).toBe(200);
+      expect((await a.countJobs()).running).toBe(200);
+      // Every claim's events are there once, in an order a tailing reader can follow.
+      const events = await a.readEvents({ limit: 10_000 });
+      expect(events.filter((e) => e.kind === "job.started")).toHaveLength(200);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("concurrent claimers never run more than a concurrency key's limit", async () => {
+    const schema = await testSchema();
+    const stores = await Promise.all([openIn(schema), openIn(schema), openIn(schema)]);
+    try {
+      await stores[0]?.enqueueMany(
+        Array.from({ length: 30 }, () => buildNewJob("t", {}, { concurrency: { key: "k", limit: 2 } }, undefined)),
+      );
+      const claimed = await Promise.all(
+        stores.flatMap((s, i) =>
+          [0, 1].map((j) => s.claim({ workerId: `w${i}${j}`, limit: 5, tasks: ["t"], queues: null, leaseMs: 60_000 })),
+        ),
+      );
+      expect(claimed.flat()).toHaveLength(2);
+    } finally {
+      for (const s of stores) await s.close();
+    }
+  });
+
+  it("a reader tailing events by afterSeq during concurrent writes misses none", async () => {
+    const schema = await testSchema();
+    const writers = await Promise.all([openIn(schema), openIn(schema), openIn(schema)]);
+    const reader = await openIn(schema);
+    try {
+      let writing = true;
+      const write = async (store: PostgresStore): Promise<void> => {
+        for (let i = 0; i < 40; i++) await store.enqueue(buildNewJob("t", {}, {}, undefined));
+      };
+      const done = Promise.all(writers.map(write)).finally(() => {
+        writing = false;
+      });
+      // Seqs are handed out at insert, not commit: without ordering, a tailing reader could
+      // pass a seq whose transaction had not committed yet, and never see it.
+      const seen: number[] = [];
+      let after = 0;
+      while (writing) {
+        for (const e of await reader.readEvents({ afterSeq: after })) {
+          seen.push(e.seq);
+          after = e.seq;
+        }
+      }
+      await done;
+      for (const e of await reader.readEvents({ afterSeq: after, limit: 10_000 })) seen.push(e.seq);
+      const all = (await reader.readEvents({ limit: 10_000 })).map((e) => e.seq);
+      expect(all).toHaveLength(120);
+      expect(seen).toEqual(all);
+    } finally {
+      for (const s of [...writers, reader]) await s.close();
+    }
+  });
+
+  it("an unreachable server gives DATABASE_UNAVAILABLE with the password masked", async () => {
+    let thrown: unknown;
+    try {
+      await openStore("postgres://alice:s3cret-pw@127.0.0.1:1/overseer");
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(OverseerError);
+    const err = thrown as OverseerError;
+    expect(err.code).toBe("DATABASE_UNAVAILABLE");
+    expect(err.message).toMatch(/^cannot connect to postgres:\/\/alice:\*\*\*@127\.0\.0\.1:1\/overseer: /);
+    expect(JSON.stringify(err.toJSON())).not.toContain("s3cret-pw");
+  });
+
+  it("migrations run once when two stores open at once, and a newer schema is refused", async () => {
+    const schema = await testSchema();
+    const [a, b] = await Promise.all([openIn(schema), openIn(schema)]);
+    try {
+      const { rows } = await admin.query(`SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`);
+      expect(rows).toEqual([
+        { version: 1, name: "001-init" },
+        { version: 2, name: "002-schedules" },
+      ]);
+      expect(await a.migrate()).toEqual({ applied: [] });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    await admin.query(`INSERT INTO ${schema}.schema_migrations VALUES (99, '099-future', 0)`);
+    await expect(openIn(schema)).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
+  });
+
+  it("onChange hears another store's enqueue, and times come from the database clock", async () => {
+    const schema = await testSchema();
+    const a = await openIn(schema);
+    const b = await openIn(schema);
+    try {
+      const heard = new Promise<void>((resolve) => {
+        const unsubscribe = a.onChange(() => {
+          unsubscribe();
+          resolve();
+        });
+      });
+      // Let the LISTEN connection open before the other store writes.
+      await new Promise((r) => setTimeout(r, 200));
+      const before = Date.now();
+      const { job } = await b.enqueue(buildNewJob("t", {}, {}, undefined));
+      await heard;
+      const created = Date.parse(job.createdAt);
+      expect(Math.abs(created - before)).toBeLessThan(5_000);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

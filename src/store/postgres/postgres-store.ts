@@ -1,0 +1,583 @@
+/**
+ * The shared backend: PostgreSQL, for several nodes working one set of queues. Every write is
+ * one READ COMMITTED transaction (a method that returns has committed); claims lock their rows
+ * with SKIP LOCKED, so claimers on any number of nodes never wait for or take each other's jobs.
+ * Times come from the database's clock, read once per transaction, unless a clock is injected.
+ * Wakeups reach every node through LISTEN/NOTIFY.
+ */
+import { OverseerError } from "../../core/errors.js";
+import { assertEventKind } from "../../core/events.js";
+import type { NewJob } from "../../core/job-options.js";
+import { TRANSITIONS } from "../../core/job-state.js";
+import {
+  type Attempt,
+  type ClaimedJob,
+  JOB_STATES,
+  type Job,
+  type JobState,
+  type Lease,
+  type OverseerEvent,
+  type QueueRecord,
+  type ScheduleDefinition,
+  type ScheduleRecord,
+  type WorkerRecord,
+} from "../../core/types.js";
+import {
+  type AttemptRow,
+  type EventRow,
+  iso,
+  type JobRow,
+  toAttempt,
+  toEvent,
+  toJob,
+  toWorker,
+  type WorkerRow,
+} from "../sqlite/rows.js";
+import type {
+  AttemptResult,
+  CancelResult,
+  ClaimRequest,
+  EnqueueResult,
+  EventQuery,
+  FireTickResult,
+  HeartbeatResult,
+  JobFilter,
+  NewEvent,
+  PruneOptions,
+  PruneResult,
+  RetentionPolicy,
+  Store,
+  StoreCapabilities,
+  SyncSchedulesResult,
+  WorkerRegistration,
+} from "../store.js";
+import { ChangeListener } from "./change-listener.js";
+import { canMatch, claimInTransaction } from "./claim.js";
+import { LOCK, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
+import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
+import { MIGRATIONS } from "./migrations/index.js";
+import { prune } from "./prune.js";
+import {
+  fireTickInTransaction,
+  listSchedulesNow,
+  runNowInTransaction,
+  setScheduleEnabledInTransaction,
+  syncSchedulesInTransaction,
+} from "./schedules.js";
+import * as sql from "./statements.js";
+
+export type PostgresStoreOptions = PgConnectionOptions;
+
+export class PostgresStore implements Store {
+  readonly capabilities: StoreCapabilities = { singleWriter: false, crossProcessWakeups: true, skipLocked: true };
+  private readonly changes: ChangeListener;
+
+  private constructor(private readonly conn: PgConnection) {
+    this.changes = new ChangeListener(conn);
+  }
+
+  /** Connects and migrates. Fails with DATABASE_UNAVAILABLE (password masked) if the database cannot be reached. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const conn = await PgConnection.open(options);
+    const store = new PostgresStore(conn);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await conn.close();
+      if (err instanceof OverseerError) throw err;
+      throw new OverseerError("DATABASE_UNAVAILABLE", `cannot use ${conn.target}: ${(err as Error).message}`, {
+        database: conn.target,
+      });
+    }
+    return store;
+  }
+
+  /**
+   * One transaction under an advisory lock on this schema: a second node starting at the same
+   * moment waits, then finds the work done. DDL is transactional here, so a failed migration
+   * leaves the schema as it was.
+   */
+  async migrate(): Promise<{ applied: string[] }> {
+    return this.conn.write(async (tx) => {
+      await tx.run(sql.LOCK_MIGRATIONS, [LOCK.migrate]);
+      await tx.run(sql.CREATE_MIGRATIONS_TABLE);
+      const current = (await tx.one<{ version: number }>(sql.CURRENT_VERSION))?.version ?? 0;
+      const latest = MIGRATIONS.at(-1)?.version ?? 0;
+      if (current > latest) {
+        throw new OverseerError(
+          "SCHEMA_TOO_NEW",
+          `database schema is at version ${current}, but this Overseer knows only up to ${latest}; upgrade Overseer`,
+        );
+      }
+      const applied: string[] = [];
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        await tx.run(m.sql);
+        await tx.run(sql.RECORD_MIGRATION, [m.version, m.name, tx.now]);
+        applied.push(m.name);
+      }
+      return { applied };
+    });
+  }
+
+  async now(): Promise<number> {
+    return this.conn.now();
+  }
+
+  async close(): Promise<void> {
+    if (this.conn.isClosed) return;
+    await this.changes.stop();
+    await this.conn.close();
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  /** A write whose commit may have made jobs ready: wakes this process's listeners at once (others by NOTIFY). */
+  private async writeAndWake<T>(fn: (tx: Tx) => Promise<T>, wake: (result: T) => boolean): Promise<T> {
+    const result = await this.conn.write(async (tx) => {
+      const out = await fn(tx);
+      if (wake(out)) tx.notify();
+      return out;
+    });
+    if (wake(result)) this.changes.notify();
+    return result;
+  }
+
+  // -- producing ----------------------------------------------------------------------------
+
+  async enqueue(job: NewJob): Promise<EnqueueResult> {
+    return this.writeAndWake(
+      (tx) => this.insertJob(tx, job),
+      (r) => r.created,
+    );
+  }
+
+  async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length === 0) return [];
+    return this.writeAndWake(
+      async (tx) => {
+        const results: EnqueueResult[] = [];
+        for (const job of jobs) results.push(await this.insertJob(tx, job));
+        return results;
+      },
+      (r) => r.some((x) => x.created),
+    );
+  }
+
+  private async insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
+    const now = tx.now;
+    if (job.idempotencyKey !== null) {
+      // Two nodes enqueueing the same key at once: the second waits, then finds the first's job.
+      await tx.lock(LOCK.idempotencyKey, `${job.task}\n${job.idempotencyKey}`);
+      const existing = await tx.one<JobRow>(sql.FIND_BY_IDEMPOTENCY_KEY, [job.task, job.idempotencyKey, now]);
+      if (existing) return { job: toJob(existing), created: false };
+    }
+    const c = job.concurrency;
+    if (c !== null && c.onLimit === "reject") {
+      // The same lock claims take for this key, so concurrent enqueues cannot both squeeze in.
+      await tx.lock(LOCK.concurrencyKey, c.key);
+      const n = (await tx.one<{ n: number }>(sql.COUNT_UNFINISHED_BY_CONCURRENCY_KEY, [c.key]))?.n ?? 0;
+      if (n >= c.limit) {
+        throw new OverseerError(
+          "CONCURRENCY_LIMIT_REACHED",
+          `concurrency key "${c.key}" already has ${n} unfinished job(s), its limit is ${c.limit}; task "${job.task}" rejects jobs over the limit`,
+          { key: c.key, limit: c.limit, task: job.task },
+        );
+      }
+    }
+    const runAt = job.runAtMs ?? now + job.delayMs;
+    const state: JobState = runAt > now ? "scheduled" : "queued";
+    await tx.run(sql.INSERT_JOB, [
+      job.id,
+      job.task,
+      job.queue,
+      state,
+      job.payloadJson,
+      job.priority,
+      runAt,
+      job.maxAttempts,
+      JSON.stringify(job.backoff),
+      job.idempotencyKey,
+      job.idempotencyTtlMs,
+      c?.key ?? null,
+      c?.limit ?? null,
+      c?.onLimit ?? null,
+      job.rateLimit?.key ?? null,
+      job.rateLimit?.limit ?? null,
+      job.rateLimit?.periodMs ?? null,
+      now,
+    ]);
+    const data: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
+    const createdAt = iso(now);
+    const runAtIso = runAt === now ? createdAt : iso(runAt);
+    if (state === "scheduled") data.runAt = runAtIso;
+    tx.event("job.enqueued", job.id, null, data);
+    return {
+      created: true,
+      job: {
+        id: job.id,
+        task: job.task,
+        queue: job.queue,
+        state,
+        payload: JSON.parse(job.payloadJson),
+        result: null,
+        priority: job.priority,
+        runAt: runAtIso,
+        attempts: 0,
+        maxAttempts: job.maxAttempts,
+        backoff: job.backoff,
+        idempotencyKey: job.idempotencyKey,
+        concurrency: c,
+        rateLimit: job.rateLimit,
+        progress: null,
+        lastError: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        cancelRequested: false,
+        createdAt,
+        startedAt: null,
+        finishedAt: null,
+        version: 1,
+      },
+    };
+  }
+
+  // -- claiming -----------------------------------------------------------------------------
+
+  async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
+    if (!canMatch(req)) return [];
+    this.conn.assertOpen();
+    // A read first, so idle workers polling many nodes open no transactions and lock nothing.
+    const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
+    if (!ready?.ready) return [];
+    return this.conn.write((tx) => claimInTransaction(tx, req));
+  }
+
+  async finishAndClaim(
+    results: readonly AttemptResult[],
+    req: ClaimRequest,
+  ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }> {
+    let requeued = false;
+    const out = await this.conn.write(async (tx) => {
+      const applied = await finishInTransaction(tx, results);
+      requeued = results.some((r, i) => applied[i] && (r.outcome === "retry" || r.outcome === "released"));
+      const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
+      return { applied, claimed };
+    });
+    if (requeued) this.changes.notify();
+    return out;
+  }
+
+  async nextScheduledAt(): Promise<number | null> {
+    return (await this.conn.one<{ at: number | null }>(sql.NEXT_SCHEDULED))?.at ?? null;
+  }
+
+  async heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult> {
+    return this.conn.write(async (tx) => {
+      const result: HeartbeatResult = { extended: [], lost: [], cancelRequested: [] };
+      const expiresAt = tx.now + leaseMs;
+      const held = new Map(
+        (
+          await tx.rows<{ id: string; lease_token: number; cancel_requested: number }>(sql.EXTEND_LEASES, [
+            expiresAt,
+            leases.map((l) => l.jobId),
+            leases.map((l) => l.token),
+          ])
+        ).map((r) => [`${r.id}:${r.lease_token}`, r.cancel_requested]),
+      );
+      for (const lease of leases) {
+        const cancel = held.get(`${lease.jobId}:${lease.token}`);
+        if (cancel === undefined) {
+          result.lost.push(lease.jobId);
+          continue;
+        }
+        result.extended.push({ ...lease, expiresAt: iso(expiresAt) });
+        if (cancel === 1) result.cancelRequested.push(lease.jobId);
+      }
+      await tx.run(sql.WORKER_HEARTBEAT, [tx.now, workerId]);
+      return result;
+    });
+  }
+
+  async recordProgress(lease: Lease, progressJson: string): Promise<boolean> {
+    return this.conn.write(async (tx) => {
+      const changed = (await tx.run(sql.SET_PROGRESS, [progressJson, lease.jobId, lease.token])) === 1;
+      if (changed) tx.event("job.progress", lease.jobId, lease.workerId, { progress: JSON.parse(progressJson) });
+      return changed;
+    });
+  }
+
+  async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
+    if (results.length === 0) return [];
+    const applied = await this.conn.write((tx) => finishInTransaction(tx, results));
+    if (results.some((r, i) => applied[i] && (r.outcome === "retry" || r.outcome === "released"))) {
+      this.changes.notify();
+    }
+    return applied;
+  }
+
+  async recoverExpiredLeases(limit = 500): Promise<Job[]> {
+    const now = this.conn.clock?.() ?? null;
+    if (!(await this.conn.one<{ expired: boolean }>(sql.ANY_EXPIRED_LEASE, [now]))?.expired) return [];
+    return this.writeAndWake(
+      (tx) => recoverExpiredInTransaction(tx, limit),
+      (jobs) => jobs.some((j) => j.state === "queued"),
+    );
+  }
+
+  // -- workers ------------------------------------------------------------------------------
+
+  async registerWorker(w: WorkerRegistration): Promise<void> {
+    await this.conn.write(async (tx) => {
+      await tx.run(sql.UPSERT_WORKER, [
+        w.id,
+        w.name,
+        w.host,
+        w.pid,
+        w.queues === null ? null : JSON.stringify(w.queues),
+        JSON.stringify(w.tasks),
+        w.concurrency,
+        tx.now,
+      ]);
+      tx.event("worker.started", null, w.id, {
+        name: w.name,
+        host: w.host,
+        pid: w.pid,
+        queues: w.queues,
+        tasks: w.tasks,
+        concurrency: w.concurrency,
+      });
+    });
+  }
+
+  async setWorkerStatus(workerId: string, status: "stopping" | "stopped"): Promise<void> {
+    await this.conn.write(async (tx) => {
+      await tx.run(sql.SET_WORKER_STATUS, [status, tx.now, workerId]);
+      if (status === "stopped") tx.event("worker.stopped", null, workerId, {});
+    });
+  }
+
+  async markLostWorkers(staleMs: number): Promise<string[]> {
+    const cutoff = (await this.conn.now()) - staleMs;
+    if (!(await this.conn.one<{ stale: boolean }>(sql.ANY_STALE_WORKER, [cutoff]))?.stale) return [];
+    return this.conn.write(async (tx) => {
+      const rows = await tx.rows<{ id: string }>(sql.MARK_LOST_WORKERS, [tx.now - staleMs]);
+      for (const { id } of rows) tx.event("worker.lost", null, id, { staleMs });
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return (await this.conn.rows<WorkerRow>(sql.LIST_WORKERS)).map(toWorker);
+  }
+
+  // -- operating ----------------------------------------------------------------------------
+
+  async getJob(id: string): Promise<Job | null> {
+    const row = await this.conn.one<JobRow>(sql.GET_JOB, [id]);
+    return row ? toJob(row) : null;
+  }
+
+  async listJobs(filter: JobFilter = {}): Promise<Job[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.states && filter.states.length > 0) where.push(`state = ANY(${param(filter.states)}::text[])`);
+    if (filter.queue !== undefined) where.push(`queue = ${param(filter.queue)}`);
+    if (filter.task !== undefined) where.push(`task = ${param(filter.task)}`);
+    if (filter.beforeId !== undefined) where.push(`id < ${param(filter.beforeId)}`);
+    const limit = param(filter.limit ?? 50);
+    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${limit}`;
+    return (await this.conn.rows<JobRow>(text, params)).map(toJob);
+  }
+
+  async listAttempts(jobId: string): Promise<Attempt[]> {
+    return (await this.conn.rows<AttemptRow>(sql.LIST_ATTEMPTS, [jobId])).map(toAttempt);
+  }
+
+  async countJobs(): Promise<Record<JobState, number>> {
+    const counts = emptyCounts();
+    for (const r of await this.conn.rows<{ state: JobState; n: number }>(sql.COUNT_BY_STATE)) counts[r.state] = r.n;
+    return counts;
+  }
+
+  async cancelJob(id: string): Promise<CancelResult> {
+    return this.conn.write(async (tx) => {
+      const row = await this.requireJob(tx, id);
+      if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
+        await tx.run(sql.CANCEL_WAITING_JOB, [tx.now, id]);
+        tx.event("job.cancelled", id, null, { while: row.state });
+        return { job: await this.jobAfterWrite(tx, id), effect: "cancelled" };
+      }
+      if (row.state === "running") {
+        await tx.run(sql.REQUEST_CANCEL, [id]);
+        tx.event("job.cancel_requested", id, row.lease_owner, {});
+        return { job: await this.jobAfterWrite(tx, id), effect: "requested" };
+      }
+      throw invalidTransition(row, "cancelled", "scheduled, queued or running");
+    });
+  }
+
+  async retryJob(id: string): Promise<Job> {
+    return this.writeAndWake(
+      async (tx) => {
+        const row = await this.requireJob(tx, id);
+        if ((await tx.run(sql.RETRY_JOB, [tx.now, id])) !== 1) {
+          throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
+        }
+        tx.event("job.retried", id, null, { from: row.state });
+        return this.jobAfterWrite(tx, id);
+      },
+      () => true,
+    );
+  }
+
+  async retryDeadJobs(filter: { queue?: string; task?: string; limit?: number }): Promise<number> {
+    return this.writeAndWake(
+      async (tx) => {
+        const ids = await tx.rows<{ id: string }>(sql.SELECT_DEAD_IDS, [
+          filter.queue ?? null,
+          filter.task ?? null,
+          filter.limit ?? 1_000_000,
+        ]);
+        let n = 0;
+        for (const { id } of ids) {
+          if ((await tx.run(sql.RETRY_JOB, [tx.now, id])) !== 1) continue;
+          tx.event("job.retried", id, null, { from: "dead", bulk: true });
+          n++;
+        }
+        return n;
+      },
+      (n) => n > 0,
+    );
+  }
+
+  async discardJob(id: string): Promise<void> {
+    await this.conn.write(async (tx) => {
+      const row = await this.requireJob(tx, id);
+      if ((await tx.run(sql.DELETE_FINISHED_JOB, [id])) !== 1) {
+        throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
+      }
+      await tx.run(sql.DELETE_ATTEMPTS, [id]);
+      tx.event("job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
+    });
+  }
+
+  async setQueuePaused(name: string, paused: boolean): Promise<QueueRecord> {
+    await this.writeAndWake(
+      async (tx) => {
+        await tx.run(sql.SET_QUEUE_PAUSED, [name, paused ? 1 : 0, tx.now]);
+        tx.event(paused ? "queue.paused" : "queue.resumed", null, null, { queue: name });
+      },
+      () => !paused,
+    );
+    const queue = (await this.listQueues()).find((q) => q.name === name);
+    return queue ?? { name, paused, counts: emptyCounts() };
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    const queues = new Map<string, QueueRecord>();
+    const get = (name: string) => {
+      let q = queues.get(name);
+      if (!q) {
+        q = { name, paused: false, counts: emptyCounts() };
+        queues.set(name, q);
+      }
+      return q;
+    };
+    for (const r of await this.conn.rows<{ name: string; paused: number }>(sql.LIST_QUEUE_FLAGS)) {
+      get(r.name).paused = r.paused === 1;
+    }
+    for (const r of await this.conn.rows<{ queue: string; state: JobState; n: number }>(sql.COUNT_BY_QUEUE_STATE)) {
+      get(r.queue).counts[r.state] = r.n;
+    }
+    return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // -- events -------------------------------------------------------------------------------
+
+  async appendEvents(events: readonly NewEvent[]): Promise<number[]> {
+    for (const e of events) assertEventKind(e.kind);
+    return this.conn.write(async (tx) => {
+      for (const e of events) tx.event(e.kind, e.jobId ?? null, e.workerId ?? null, e.data ?? {});
+      return tx.flushEvents();
+    });
+  }
+
+  async readEvents(query: EventQuery = {}): Promise<OverseerEvent[]> {
+    const after = query.afterSeq ?? 0;
+    const limit = query.limit ?? 1_000;
+    const rows =
+      query.jobId === undefined
+        ? await this.conn.rows<EventRow>(sql.READ_EVENTS, [after, limit])
+        : await this.conn.rows<EventRow>(sql.READ_JOB_EVENTS, [query.jobId, after, limit]);
+    return rows.map(toEvent);
+  }
+
+  async lastEventSeq(): Promise<number> {
+    return (await this.conn.one<{ seq: number }>(sql.LAST_EVENT_SEQ))?.seq ?? 0;
+  }
+
+  // -- schedules ----------------------------------------------------------------------------
+
+  async syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {
+    return this.conn.write((tx) => syncSchedulesInTransaction(tx, defs));
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return listSchedulesNow(this.conn);
+  }
+
+  async setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
+    return this.conn.write((tx) => setScheduleEnabledInTransaction(tx, name, enabled));
+  }
+
+  async fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult> {
+    return this.writeAndWake(
+      (tx) => fireTickInTransaction(tx, (t, j) => this.insertJob(t, j), name, tickMs, job),
+      (r) => r.fired,
+    );
+  }
+
+  async runScheduleNow(name: string, job: NewJob): Promise<Job> {
+    return this.writeAndWake(
+      (tx) => runNowInTransaction(tx, (t, j) => this.insertJob(t, j), name, job),
+      () => true,
+    );
+  }
+
+  // -- retention ----------------------------------------------------------------------------
+
+  async prune(policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
+    return prune(this.conn, policy, options);
+  }
+
+  // -- plumbing -----------------------------------------------------------------------------
+
+  /** The job's row, locked until commit, or JOB_NOT_FOUND. */
+  private async requireJob(tx: Tx, id: string): Promise<JobRow> {
+    const row = await tx.one<JobRow>(sql.GET_JOB_FOR_UPDATE, [id]);
+    if (!row) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    return row;
+  }
+
+  private async jobAfterWrite(tx: Tx, id: string): Promise<Job> {
+    return toJob(await this.requireJob(tx, id));
+  }
+}
+
+function emptyCounts(): Record<JobState, number> {
+  return Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+}
+
+function invalidTransition(row: JobRow, verb: string, allowed: string): OverseerError {
+  return new OverseerError("INVALID_TRANSITION", `job ${row.id} is ${row.state}; only ${allowed} jobs can be ${verb}`, {
+    id: row.id,
+    state: row.state,
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Retention for the PostgreSQL store: finished jobs by age and count per state, and events, each
+ * batch handed to the archive callback before it is deleted. The newest event is always kept,
+ * so sequence numbers are never reused (an identity would not reuse them anyway; the rule is
+ * kept so both backends prune the same events).
+ */
+import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../sqlite/rows.js";
+import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy } from "../store.js";
+import type { PgConnection } from "./connection.js";
+import * as sql from "./statements.js";
+
+const PRUNE_BATCH = 500;
+
+/** Deletes (or, in a dry run, counts) what the policy says is old enough, archiving each batch first. */
+export async function prune(
+  conn: PgConnection,
+  policy: RetentionPolicy,
+  options: PruneOptions = {},
+): Promise<PruneResult> {
+  const result: PruneResult = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0 };
+  const now = await conn.now();
+  for (const state of ["succeeded", "dead", "cancelled"] as const) {
+    const rule = policy.jobs[state];
+    if (!rule) continue;
+    const cutoff = rule.maxAgeMs === undefined ? null : now - rule.maxAgeMs;
+    const keep = rule.maxCount ?? -1;
+    let seen = "";
+    for (;;) {
+      // A dry run cannot delete, so it reads everything in one query instead of paging.
+      const rows = await conn.rows<JobRow>(sql.SELECT_PRUNABLE_JOBS, [
+        state,
+        cutoff,
+        keep,
+        options.dryRun ? null : PRUNE_BATCH,
+      ]);
+      if (rows.length === 0 || rows[0]?.id === seen) break;
+      if (options.dryRun) {
+        result.jobs[state] += rows.length;
+        break;
+      }
+      seen = rows[0]?.id ?? "";
+      const batch: PruneBatch = { jobs: [], events: [] };
+      for (const r of rows) {
+        const attempts = await conn.rows<AttemptRow>(sql.LIST_ATTEMPTS, [r.id]);
+        batch.jobs.push({ job: toJob(r), attempts: attempts.map(toAttempt) });
+      }
+      await options.archive?.(batch);
+      result.jobs[state] += await conn.write(async (tx) => {
+        let n = 0;
+        for (const r of rows) {
+          // The job may have been retried while the archive ran: then it stays, history and all.
+          if ((await tx.run(sql.DELETE_FINISHED_JOB, [r.id])) !== 1) continue;
+          await tx.run(sql.DELETE_ATTEMPTS, [r.id]);
+          n++;
+        }
+        return n;
+      });
+    }
+  }
+  if (policy.events) {
+    const last = await lastEventSeq(conn);
+    const byAge =
+      policy.events.maxAgeMs === undefined
+        ? 0
+        : ((await conn.one<{ seq: number }>(sql.LAST_EVENT_BEFORE, [now - policy.events.maxAgeMs]))?.seq ?? 0);
+    const byCount = policy.events.maxCount === undefined ? 0 : last - policy.events.maxCount;
+    // Never the newest event: its sequence number is what keeps the next ones from reusing older ones.
+    const upTo = Math.min(Math.max(byAge, byCount), last - 1);
+    if (options.dryRun) {
+      result.events = (await conn.one<{ n: number }>(sql.COUNT_EVENTS_UP_TO, [upTo]))?.n ?? 0;
+    } else {
+      for (;;) {
+        const rows = await conn.rows<EventRow>(sql.SELECT_EVENTS_UP_TO, [upTo, PRUNE_BATCH * 4]);
+        if (rows.length === 0) break;
+        await options.archive?.({ jobs: [], events: rows.map(toEvent) });
+        const lastInBatch = rows.at(-1)?.seq ?? 0;
+        result.events += await conn.write((tx) => tx.run(sql.DELETE_EVENTS_UP_TO, [lastInBatch]));
+      }
+    }
+  }
+  if (!options.dryRun) {
+    const workerCutoff = now - (policy.events?.maxAgeMs ?? 7 * 86_400_000);
+    await conn.write((tx) => tx.run(sql.DELETE_OLD_WORKERS, [workerCutoff]));
+  }
+  return result;
+}
+
+async function lastEventSeq(conn: PgConnection): Promise<number> {
+  return (await conn.one<{ seq: number }>(sql.LAST_EVENT_SEQ))?.seq ?? 0;
+}

@@ -1,0 +1,373 @@
+/**
+ * Every SQL statement the PostgreSQL store runs, one named constant each, parameters listed.
+ * State guards are compiled from `core/job-state.ts`, as in the SQLite store, so the state
+ * machine lives in one place. Lists are bound as arrays (`= ANY($n)`, `unnest`), never spliced in.
+ */
+import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+
+/** The guard for the states a transition may start from (a single state as `=`, so partial indexes apply). */
+function from(name: TransitionName): string {
+  const states: readonly string[] = TRANSITIONS[name].from;
+  return states.length === 1 ? `state = '${states[0]}'` : `state IN (${states.map((s) => `'${s}'`).join(",")})`;
+}
+function to(name: TransitionName): string {
+  return `'${TRANSITIONS[name].to}'`;
+}
+
+const FINISHED = "state IN ('succeeded','dead','cancelled')";
+const UNFINISHED = "state IN ('scheduled','queued','running')";
+const IDEMPOTENCY_EXPIRY = "CASE WHEN idempotency_key IS NULL THEN NULL ELSE $1 + idempotency_ttl_ms END";
+
+// -- plumbing -----------------------------------------------------------------------------
+
+/** The database clock in epoch ms: clock_timestamp, not now(), which is frozen at transaction start. */
+export const DB_NOW = "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now";
+export const NOTIFY_CHANGES = "SELECT pg_notify('overseer_changes', '')";
+export const LISTEN_CHANGES = "LISTEN overseer_changes";
+/** $1 lock class: one event appender per schema at a time (see Transaction.flushEvents). */
+export const LOCK_EVENTS = "SELECT pg_advisory_xact_lock($1::int4, hashtext(current_schema()))";
+/** $1 lock class, $2 key (hashed to the second int4). */
+export const LOCK_KEY = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))";
+
+/** $1 at, $2 kinds, $3 job ids, $4 worker ids, $5 data JSON texts: appended in array order. */
+export const INSERT_EVENTS = `
+INSERT INTO events (at, kind, job_id, worker_id, data)
+SELECT $1, e.kind, e.job_id, e.worker_id, e.data
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(kind, job_id, worker_id, data, n)
+ORDER BY e.n
+RETURNING seq`;
+
+// -- migrations ---------------------------------------------------------------------------
+
+export const CREATE_MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+/** $1 lock class: one migrator per schema at a time, across every process. */
+export const LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock($1::int4, hashtext(current_schema()))";
+export const CURRENT_VERSION = "SELECT coalesce(max(version), 0) AS version FROM schema_migrations";
+/** $1 version, $2 name, $3 now. */
+export const RECORD_MIGRATION = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+
+// -- producing ----------------------------------------------------------------------------
+
+/**
+ * $1 id, $2 task, $3 queue, $4 state, $5 payload, $6 priority, $7 run_at, $8 max_attempts,
+ * $9 backoff, $10 idempotency_key, $11 idempotency_ttl_ms, $12 concurrency_key,
+ * $13 concurrency_limit, $14 concurrency_on_limit, $15 rate_key, $16 rate_limit,
+ * $17 rate_period_ms, $18 created_at.
+ */
+export const INSERT_JOB = `
+INSERT INTO jobs (id, task, queue, state, payload, priority, run_at, max_attempts, backoff,
+  idempotency_key, idempotency_ttl_ms, concurrency_key, concurrency_limit, concurrency_on_limit,
+  rate_key, rate_limit, rate_period_ms, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`;
+
+/** $1 task, $2 idempotency key, $3 now: the job that still owns the key, if any. */
+export const FIND_BY_IDEMPOTENCY_KEY = `
+SELECT * FROM jobs
+WHERE task = $1 AND idempotency_key = $2 AND (${UNFINISHED} OR idempotency_expires_at > $3)
+ORDER BY id DESC LIMIT 1`;
+
+/** $1 concurrency key: unfinished jobs holding or waiting for the key. */
+export const COUNT_UNFINISHED_BY_CONCURRENCY_KEY = `
+SELECT count(*) AS n FROM jobs WHERE concurrency_key = $1 AND ${UNFINISHED}`;
+
+/** $1 concurrency key: jobs holding the key right now. */
+export const COUNT_RUNNING_BY_CONCURRENCY_KEY = `
+SELECT count(*) AS n FROM jobs WHERE concurrency_key = $1 AND state = 'running'`;
+
+// -- claiming -----------------------------------------------------------------------------
+
+/**
+ * $1 now, $2 limit: due scheduled jobs become queued. Rows another transaction holds are
+ * skipped rather than waited for: that transaction is promoting or changing them already.
+ */
+export const PROMOTE_DUE = `
+UPDATE jobs SET state = ${to("promote")}, version = version + 1
+WHERE id IN (SELECT id FROM jobs WHERE ${from("promote")} AND run_at <= $1 ORDER BY run_at LIMIT $2
+             FOR UPDATE SKIP LOCKED)`;
+
+/** $1 tasks, $2 now or NULL for the database's: is anything worth opening a transaction for? */
+export const ANY_READY = `
+SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND task = ANY($1::text[]))
+    OR EXISTS (SELECT 1 FROM jobs WHERE state = 'scheduled'
+               AND run_at <= coalesce($2::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint)) AS ready`;
+
+/**
+ * Ready jobs in claim order, locked for this claim and skipping those another claim holds, for
+ * these tasks ($5) and queues ($6, or NULL for all), skipping paused queues and keys that look
+ * saturated (rechecked under the key's lock by the caller). $1 limit, $2-$4 the claim-order key
+ * (priority, run_at, id) to start after, for the next page.
+ */
+export const SELECT_CLAIMABLE = `
+SELECT * FROM jobs
+WHERE ${from("claim")}
+  AND (priority, run_at, id) > ($2::int, $3::bigint, $4::text)
+  AND task = ANY($5::text[])
+  AND ($6::text[] IS NULL OR queue = ANY($6::text[]))
+  AND queue NOT IN (SELECT name FROM queues WHERE paused = 1)
+  AND (concurrency_key IS NULL
+       OR (SELECT count(*) FROM jobs r WHERE r.concurrency_key = jobs.concurrency_key AND r.state = 'running')
+          < concurrency_limit)
+ORDER BY priority, run_at, id
+LIMIT $1
+FOR UPDATE SKIP LOCKED`;
+
+/** $1 worker id, $2 lease expiry, $3 now, $4 job ids. Returns each job's new fencing token. */
+export const CLAIM_JOBS = `
+UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = $1,
+  lease_token = lease_token + 1, lease_expires_at = $2, started_at = $3, cancel_requested = 0,
+  version = version + 1
+WHERE id = ANY($4::text[]) AND ${from("claim")}
+RETURNING id, lease_token, attempts, version`;
+
+/** $1 worker id, $2 now, $3 ids of the jobs just claimed. */
+export const INSERT_CLAIMED_ATTEMPTS = `
+INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
+SELECT id, lease_token, $1, $2, 'running' FROM jobs WHERE id = ANY($3::text[])`;
+
+/** $1 run at (start of the next window), $2 job id. */
+export const THROTTLE_JOB = `
+UPDATE jobs SET state = ${to("throttle")}, run_at = $1, version = version + 1
+WHERE id = $2 AND ${from("throttle")}`;
+
+/**
+ * $1 key, $2 window start, $3 limit. Takes one slot of the key's window in one statement (the
+ * upsert locks the window's row, so concurrent claims count one after the other). No row back
+ * means the window is spent.
+ */
+export const TAKE_RATE_SLOT = `
+INSERT INTO rate_windows AS w (key, window_start, count) VALUES ($1, $2, 1)
+ON CONFLICT (key) DO UPDATE
+  SET window_start = excluded.window_start,
+      count = CASE WHEN w.window_start = excluded.window_start THEN w.count + 1 ELSE 1 END
+  WHERE w.window_start <> excluded.window_start OR w.count < $3
+RETURNING count`;
+
+/** Earliest scheduled run time. */
+export const NEXT_SCHEDULED = "SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'";
+
+// -- leases -------------------------------------------------------------------------------
+
+/** $1 new expiry, $2 job ids, $3 tokens. Returns the leases still held. */
+export const EXTEND_LEASES = `
+UPDATE jobs SET lease_expires_at = $1
+FROM unnest($2::text[], $3::int[]) AS l(id, token)
+WHERE jobs.id = l.id AND jobs.lease_token = l.token AND jobs.state = 'running'
+RETURNING jobs.id, jobs.lease_token, jobs.cancel_requested`;
+
+/** $1 progress JSON, $2 job id, $3 token. */
+export const SET_PROGRESS = `
+UPDATE jobs SET progress = $1, version = version + 1 WHERE id = $2 AND lease_token = $3 AND state = 'running'`;
+
+/** $1 now or NULL for the database's: has any lease expired? (A read, so idle maintenance opens no transaction.) */
+export const ANY_EXPIRED_LEASE = `
+SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'running'
+               AND lease_expires_at < coalesce($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint)) AS expired`;
+
+/** $1 now, $2 limit: running jobs whose lease has expired, locked (skipping any another recoverer holds). */
+export const SELECT_EXPIRED_LEASES = `
+SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < $1
+ORDER BY lease_expires_at LIMIT $2
+FOR UPDATE SKIP LOCKED`;
+
+// -- finishing (all guarded by job id + fencing token) ------------------------------------
+
+/** $1 now, $2 job ids, $3 tokens, $4 result JSON texts. Returns the jobs whose lease still matched. */
+export const SUCCEED_JOBS = `
+UPDATE jobs SET state = ${to("succeed")}, result = r.result, finished_at = $1, lease_owner = NULL,
+  lease_expires_at = NULL, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY}, version = version + 1
+FROM unnest($2::text[], $3::int[], $4::text[]) AS r(id, token, result)
+WHERE jobs.id = r.id AND jobs.lease_token = r.token AND jobs.${from("succeed")}
+RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts`;
+
+/** $1 finished at, $2 outcome, $3 job ids, $4 attempt numbers. */
+export const FINISH_ATTEMPTS = `
+UPDATE attempts SET finished_at = $1, outcome = $2, error = NULL
+FROM unnest($3::text[], $4::int[]) AS r(job_id, number)
+WHERE attempts.job_id = r.job_id AND attempts.number = r.number`;
+
+/** $1 finished at, $2 outcome, $3 error JSON, $4 job id, $5 attempt number. */
+export const FINISH_ATTEMPT = `
+UPDATE attempts SET finished_at = $1, outcome = $2, error = $3 WHERE job_id = $4 AND number = $5`;
+
+/** $1 run at, $2 error JSON, $3 job id, $4 token. */
+export const SCHEDULE_RETRY = `
+UPDATE jobs SET state = ${to("scheduleRetry")}, run_at = $1, last_error = $2, lease_owner = NULL,
+  lease_expires_at = NULL, version = version + 1
+WHERE id = $3 AND lease_token = $4 AND ${from("scheduleRetry")}
+RETURNING attempts`;
+
+/** $1 now, $2 error JSON, $3 job id, $4 token. */
+export const KILL_JOB = `
+UPDATE jobs SET state = ${to("die")}, finished_at = $1, last_error = $2, lease_owner = NULL, lease_expires_at = NULL,
+  idempotency_expires_at = ${IDEMPOTENCY_EXPIRY}, version = version + 1
+WHERE id = $3 AND lease_token = $4 AND ${from("die")}
+RETURNING attempts`;
+
+/** $1 now, $2 error JSON or NULL, $3 job id, $4 token. */
+export const CANCEL_RUNNING_JOB = `
+UPDATE jobs SET state = ${to("cancelRunning")}, finished_at = $1, last_error = coalesce($2, last_error),
+  lease_owner = NULL, lease_expires_at = NULL, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY},
+  version = version + 1
+WHERE id = $3 AND lease_token = $4 AND ${from("cancelRunning")}
+RETURNING attempts`;
+
+/** $1 job id, $2 token. The attempt is handed back uncounted; the job keeps its place in line. */
+export const RELEASE_JOB = `
+UPDATE jobs SET state = ${to("release")}, attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+  version = version + 1
+WHERE id = $1 AND lease_token = $2 AND ${from("release")}
+RETURNING attempts`;
+
+/** $1 job id, $2 token, $3 error JSON. The attempt counts: a job that keeps killing its worker must end. */
+export const RECOVER_LOST_JOB = `
+UPDATE jobs SET state = ${to("recoverLost")}, lease_owner = NULL, lease_expires_at = NULL, last_error = $3,
+  version = version + 1
+WHERE id = $1 AND lease_token = $2 AND ${from("recoverLost")}`;
+
+// -- operating ----------------------------------------------------------------------------
+
+/** $1 job id. */
+export const GET_JOB = "SELECT * FROM jobs WHERE id = $1";
+/** $1 job id: read before a change, held until commit so the change sees what was read. */
+export const GET_JOB_FOR_UPDATE = "SELECT * FROM jobs WHERE id = $1 FOR UPDATE";
+
+/** $1 now, $2 job id. */
+export const CANCEL_WAITING_JOB = `
+UPDATE jobs SET state = ${to("cancel")}, finished_at = $1, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY},
+  version = version + 1
+WHERE id = $2 AND ${from("cancel")}`;
+
+/** $1 job id. */
+export const REQUEST_CANCEL = `
+UPDATE jobs SET cancel_requested = 1, version = version + 1 WHERE id = $1 AND state = 'running'`;
+
+/** $1 now, $2 job id. A fresh set of attempts; history stays in the attempts table. */
+export const RETRY_JOB = `
+UPDATE jobs SET state = ${to("retry")}, attempts = 0, run_at = $1, finished_at = NULL, result = NULL,
+  cancel_requested = 0, idempotency_expires_at = NULL, version = version + 1
+WHERE id = $2 AND ${from("retry")}`;
+
+/** $1 queue or NULL, $2 task or NULL, $3 limit. */
+export const SELECT_DEAD_IDS = `
+SELECT id FROM jobs WHERE state = 'dead' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR task = $2)
+ORDER BY id LIMIT $3`;
+
+/** $1 job id. */
+export const DELETE_FINISHED_JOB = `DELETE FROM jobs WHERE id = $1 AND ${FINISHED}`;
+/** $1 job id. */
+export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = $1";
+/** $1 job id. */
+export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY number";
+
+export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
+export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
+
+/** $1 name, $2 paused (0/1), $3 now. */
+export const SET_QUEUE_PAUSED = `
+INSERT INTO queues (name, paused, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`;
+export const LIST_QUEUE_FLAGS = "SELECT name, paused FROM queues";
+
+// -- workers ------------------------------------------------------------------------------
+
+/** $1 id, $2 name, $3 host, $4 pid, $5 queues JSON, $6 tasks JSON, $7 concurrency, $8 now. */
+export const UPSERT_WORKER = `
+INSERT INTO workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8)
+ON CONFLICT (id) DO UPDATE SET status = 'active', heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`;
+
+/** $1 now, $2 worker id. A worker marked lost that heartbeats again is alive after all. */
+export const WORKER_HEARTBEAT = `
+UPDATE workers SET heartbeat_at = $1, status = CASE WHEN status = 'lost' THEN 'active' ELSE status END WHERE id = $2`;
+
+/** $1 status, $2 now, $3 worker id. */
+export const SET_WORKER_STATUS = `
+UPDATE workers SET status = $1, stopped_at = CASE WHEN $1 = 'stopped' THEN $2 ELSE stopped_at END WHERE id = $3`;
+
+/** $1 cutoff: has any worker stopped heartbeating? */
+export const ANY_STALE_WORKER = `
+SELECT EXISTS (SELECT 1 FROM workers WHERE status IN ('active', 'stopping') AND heartbeat_at < $1) AS stale`;
+
+/** $1 cutoff. */
+export const MARK_LOST_WORKERS = `
+UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND heartbeat_at < $1 RETURNING id`;
+
+export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
+
+/** $1 cutoff. */
+export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < $1";
+
+// -- events -------------------------------------------------------------------------------
+
+/** $1 after seq, $2 limit. */
+export const READ_EVENTS = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+/** $1 job id, $2 after seq, $3 limit. */
+export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+/** The newest sequence number (never reused: retention keeps the newest event). */
+export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
+
+// -- retention ----------------------------------------------------------------------------
+
+/** $1 state, $2 cutoff (finished before) or NULL, $3 keep newest N (or -1 for no count rule), $4 limit. */
+export const SELECT_PRUNABLE_JOBS = `
+SELECT * FROM jobs WHERE state = $1 AND (
+  finished_at < $2::bigint
+  OR ($3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = $1 ORDER BY finished_at DESC, id DESC LIMIT $3))
+) ORDER BY finished_at LIMIT $4`;
+
+/** $1 cutoff: the newest event older than it. */
+export const LAST_EVENT_BEFORE = "SELECT coalesce(max(seq), 0) AS seq FROM events WHERE at < $1";
+/** $1 highest seq to delete, $2 limit. */
+export const SELECT_EVENTS_UP_TO = "SELECT * FROM events WHERE seq <= $1 ORDER BY seq LIMIT $2";
+/** $1 highest seq to delete. */
+export const COUNT_EVENTS_UP_TO = "SELECT count(*) AS n FROM events WHERE seq <= $1";
+/** $1 highest seq to delete. */
+export const DELETE_EVENTS_UP_TO = "DELETE FROM events WHERE seq <= $1";
+
+// -- schedules ----------------------------------------------------------------------------
+
+export const LIST_SCHEDULES = "SELECT * FROM schedules ORDER BY name";
+/** $1 name, locked for the change that follows. */
+export const GET_SCHEDULE_FOR_UPDATE = "SELECT * FROM schedules WHERE name = $1 FOR UPDATE";
+
+/**
+ * $1 name, $2 cron, $3 timezone, $4 task, $5 payload, $6 queue, $7 priority, $8 catch_up,
+ * $9 enabled (also the config's value), $10 now (active since, created, updated).
+ */
+export const INSERT_SCHEDULE = `
+INSERT INTO schedules (name, cron, timezone, task, payload, queue, priority, catch_up, enabled,
+  config_enabled, active_since, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10, $10)`;
+
+/**
+ * A changed or returning definition. $1 name, $2 cron, $3 timezone, $4 task, $5 payload,
+ * $6 queue, $7 priority, $8 catch_up, $9 enabled, $10 config_enabled, $11 active_since, $12 now.
+ */
+export const UPDATE_SCHEDULE = `
+UPDATE schedules SET cron = $2, timezone = $3, task = $4, payload = $5, queue = $6, priority = $7,
+  catch_up = $8, enabled = $9, config_enabled = $10, removed_at = NULL, active_since = $11, updated_at = $12
+WHERE name = $1`;
+
+/** $1 now, $2 name. */
+export const MARK_SCHEDULE_REMOVED = "UPDATE schedules SET removed_at = $1, updated_at = $1 WHERE name = $2";
+
+/** $1 enabled, $2 active_since, $3 now, $4 name. */
+export const SET_SCHEDULE_ENABLED = `
+UPDATE schedules SET enabled = $1, active_since = $2, updated_at = $3 WHERE name = $4`;
+
+/** $1 schedule, $2 tick, $3 job id, $4 now. Changes nothing (0 rows) if the tick already fired. */
+export const INSERT_SCHEDULE_TICK = `
+INSERT INTO schedule_ticks (schedule, tick, job_id, fired_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (schedule, tick) DO NOTHING`;
+
+/** $1 tick, $2 name: record the last tick fired, never moving it back. */
+export const RECORD_SCHEDULE_TICK = `
+UPDATE schedules SET last_tick_at = $1 WHERE name = $2 AND (last_tick_at IS NULL OR last_tick_at < $1)`;
+
+/** $1 schedule, $2 cutoff: tick rows older than the cutoff are no longer needed. */
+export const PRUNE_SCHEDULE_TICKS = "DELETE FROM schedule_ticks WHERE schedule = $1 AND tick < $2";
