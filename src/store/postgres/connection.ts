@@ -150,6 +150,13 @@ export class PgConnection {
     }
     let open = false;
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's: if the server ends the connection
+    // mid-transaction, the client emits "error", which unheard would end the process. The same
+    // error also rejects the pending query, so here it only marks the client as broken.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on("error", onError);
     try {
       let now: number;
       if (this.clock) {
@@ -180,6 +187,7 @@ export class PgConnection {
       }
       throw this.mapError(err);
     } finally {
+      client.removeListener("error", onError);
       client.release(broken);
     }
   }
