@@ -31,4 +31,12 @@ export {
   type OverseerOptions,
   type SchedulerSetup,
 } from "./sdk/overseer.js";
-export type { JobFilter, RetentionPolicy, Store, StoreCapabilities } from "./store/store.js";
+export type {
+  JobFilter,
+  PgTransactionHandle,
+  RetentionPolicy,
+  SqliteTransactionHandle,
+  Store,
+  StoreCapabilities,
+  TransactionHandle,
+} from "./store/store.js";

@@ -25,7 +25,17 @@ import type {
 import { Scheduler, type SchedulerOptions } from "../engine/scheduler.js";
 import { Worker, type WorkerOptions } from "../engine/worker.js";
 import { type OpenStoreOptions, openStore } from "../store/open-store.js";
-import type { CancelResult, EnqueueResult, EventQuery, JobFilter, Store, SyncSchedulesResult } from "../store/store.js";
+import type {
+  CancelResult,
+  EnqueueResult,
+  EventQuery,
+  JobFilter,
+  PgTransactionHandle,
+  SqliteTransactionHandle,
+  Store,
+  SyncSchedulesResult,
+  TransactionHandle,
+} from "../store/store.js";
 
 export interface OverseerOptions extends OpenStoreOptions {
   /** A SQLite file path; `./data/overseer.db` if omitted. */
@@ -94,6 +104,38 @@ export class Overseer {
   /** Like `enqueue`, and says whether a new job was created. */
   async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
     return this.store.enqueue(buildNewJob(task, payload, options, this.tasks.get(task)?.defaults));
+  }
+
+  /**
+   * Enqueues inside your own database transaction, so the job exists if and only if it commits.
+   * SQLite: pass your better-sqlite3 `Database` on the same file, inside `db.transaction(...)`;
+   * this returns the job at once. PostgreSQL: pass the `pg` client on which you ran `BEGIN`
+   * and await it; call it last before `COMMIT`, as it holds Overseer's event lock until then.
+   * Same options and rules as `enqueue`; INVALID_ARGUMENT outside a transaction.
+   */
+  enqueueWithin(db: SqliteTransactionHandle, task: string, payload?: unknown, options?: EnqueueOptions): Job;
+  enqueueWithin(client: PgTransactionHandle, task: string, payload?: unknown, options?: EnqueueOptions): Promise<Job>;
+  enqueueWithin(
+    handle: TransactionHandle,
+    task: string,
+    payload?: unknown,
+    options?: EnqueueOptions,
+  ): Job | Promise<Job> {
+    // A client with query() is awaited: report its errors as a rejection, never a throw.
+    const async = typeof (handle as Partial<PgTransactionHandle> | null)?.query === "function";
+    try {
+      if (!this.store.enqueueWithin) {
+        throw new OverseerError("INVALID_ARGUMENT", "this store cannot enqueue within your transaction");
+      }
+      const result = this.store.enqueueWithin(
+        handle,
+        buildNewJob(task, payload, options, this.tasks.get(task)?.defaults),
+      );
+      return result instanceof Promise ? result.then((r) => r.job) : result.job;
+    } catch (err) {
+      if (async) return Promise.reject(err);
+      throw err;
+    }
   }
 
   /** Validates every item first, then commits all of them in one transaction (or none). */

@@ -2,6 +2,8 @@
  * The one storage interface. The engine, SDK and CLI talk to the datastore only through these
  * domain verbs; no driver, connection or transaction type crosses this boundary, so a new
  * backend implements this file and passes the conformance suite without changes above it.
+ * The one door the other way is `enqueueWithin`, which takes the user's own connection, typed
+ * structurally below so that no driver's types are imported here either.
  *
  * Invariants every backend keeps:
  * - a method that returns has committed; nothing is half-written when it throws;
@@ -43,6 +45,27 @@ export interface EnqueueResult {
   /** False when an idempotency key matched an existing job, which is returned instead. */
   created: boolean;
 }
+
+/**
+ * A user's own SQLite connection to the store's file, inside their write transaction: a
+ * better-sqlite3 `Database` fits. Used synchronously, as better-sqlite3 transactions are.
+ */
+export interface SqliteTransactionHandle {
+  readonly inTransaction: boolean;
+  prepare(text: string): {
+    run(...args: unknown[]): unknown;
+    get(...args: unknown[]): unknown;
+    all(...args: unknown[]): unknown[];
+    raw(raw: boolean): unknown;
+  };
+}
+
+/** A user's own PostgreSQL client on which they ran `BEGIN`: a `pg` `Client` or `PoolClient` fits. */
+export interface PgTransactionHandle {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+export type TransactionHandle = SqliteTransactionHandle | PgTransactionHandle;
 
 export interface ClaimRequest {
   workerId: string;
@@ -172,6 +195,15 @@ export interface Store {
   enqueue(job: NewJob): Promise<EnqueueResult>;
   /** All or nothing, in one transaction. */
   enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+  /**
+   * Inserts the job (and its `job.enqueued` event) with the caller's own connection, inside the
+   * transaction they have open, so the job exists if and only if that transaction commits.
+   * Same rules as `enqueue`; nothing is committed here. A backend accepts one kind of handle
+   * and answers INVALID_ARGUMENT for another kind, or when no transaction is open. SQLite
+   * returns synchronously, as its transactions are; PostgreSQL returns a promise. Optional:
+   * a backend without it cannot enqueue in a user's transaction.
+   */
+  enqueueWithin?(handle: TransactionHandle, job: NewJob): EnqueueResult | Promise<EnqueueResult>;
 
   // Working
   /** Due jobs by priority, then run time, then id; respects paused queues, concurrency keys and rate limits. */

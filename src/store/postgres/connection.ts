@@ -220,14 +220,19 @@ export class PgConnection {
   }
 }
 
-class Transaction implements Tx {
+/** What a transaction needs from a client: a pool's client, or a user's own (see foreign-transaction.ts). */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+}
+
+export class Transaction implements Tx {
   notifies = false;
   private readonly pending: Array<[string, string | null, string | null, string]> = [];
   private readonly seqs: number[] = [];
   private readonly locked = new Set<string>();
 
   constructor(
-    private readonly client: pg.PoolClient,
+    private readonly client: Queryable,
     readonly now: number,
   ) {}
 
@@ -298,7 +303,7 @@ function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig 
 }
 
 /** A schema name as a quoted identifier (it is passed in a startup option, not a bound parameter). */
-function quoteIdent(name: string): string {
+export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 

@@ -25,7 +25,7 @@ export interface ConnectionOptions {
 
 /** The subset of a prepared statement the store uses, with positional arguments. */
 export interface Statement {
-  run(...args: unknown[]): Database.RunResult;
+  run(...args: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...args: unknown[]): unknown;
   all(...args: unknown[]): unknown[];
 }
@@ -149,6 +149,10 @@ export class SqliteConnection {
     return Number(this.stmt(sql.INSERT_EVENT).run(at, kind, jobId, workerId, JSON.stringify(data)).lastInsertRowid);
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -175,13 +179,18 @@ export class SqliteConnection {
   }
 }
 
+/** The little of a connection `prepare` uses; a better-sqlite3 `Database` fits. */
+export interface Preparer {
+  prepare(text: string): Statement & { raw(raw: boolean): unknown };
+}
+
 /**
  * Statements are written with numbered parameters (?1, ?2) so that one value can be used twice
  * and each statement's comment can name them. better-sqlite3 binds `?NNN` only by name, so they
  * are rewritten to plain `?` and the arguments reordered to match, which keeps binding
  * positional (the fastest kind).
  */
-function prepare(db: Database.Database, text: string, raw: boolean): Statement {
+export function prepare(db: Preparer, text: string, raw = false): Statement {
   const numbers = [...text.matchAll(/\?(\d+)/g)].map((m) => Number(m[1]) - 1);
   const stmt = db.prepare(numbers.length === 0 ? text : text.replace(/\?\d+/g, "?"));
   if (raw) stmt.raw(true);

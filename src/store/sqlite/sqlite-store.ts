@@ -38,12 +38,15 @@ import type {
   Store,
   StoreCapabilities,
   SyncSchedulesResult,
+  TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction } from "./claim.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
+import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
+import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import {
@@ -74,6 +77,8 @@ export class SqliteStore implements Store {
   private readonly watcher: ChangeWatcher;
   /** While claims keep finding work (a backlog draining), the readiness check would only cost time. */
   private lastClaimFoundWork = false;
+  /** The database file, as SQLite names it; read when first needed. */
+  private file: string | undefined;
 
   private constructor(conn: SqliteConnection, options: SqliteStoreOptions) {
     this.conn = conn;
@@ -155,81 +160,18 @@ export class SqliteStore implements Store {
     return results;
   }
 
+  /**
+   * Synchronous, as better-sqlite3 transactions are. Nothing wakes this process's workers here:
+   * the user's commit reaches every process, this one included, through the WAL watch.
+   */
+  enqueueWithin(handle: TransactionHandle, job: NewJob): EnqueueResult {
+    if (this.conn.isClosed) throw new OverseerError("SHUTTING_DOWN", "the store is closed");
+    this.file ??= (this.conn.stmt(MAIN_FILE).get() as { file: string }).file;
+    return insertJob(foreignWriter(handle, this.file), job, this.conn.clock());
+  }
+
   private insertJob(job: NewJob, now: number): EnqueueResult {
-    if (job.idempotencyKey !== null) {
-      const existing = this.conn.stmt(sql.FIND_BY_IDEMPOTENCY_KEY).get(job.task, job.idempotencyKey, now) as
-        | JobRow
-        | undefined;
-      if (existing) return { job: toJob(existing), created: false };
-    }
-    const c = job.concurrency;
-    if (c !== null && c.onLimit === "reject") {
-      const { n } = this.conn.stmt(sql.COUNT_UNFINISHED_BY_CONCURRENCY_KEY).get(c.key) as { n: number };
-      if (n >= c.limit) {
-        throw new OverseerError(
-          "CONCURRENCY_LIMIT_REACHED",
-          `concurrency key "${c.key}" already has ${n} unfinished job(s), its limit is ${c.limit}; task "${job.task}" rejects jobs over the limit`,
-          { key: c.key, limit: c.limit, task: job.task },
-        );
-      }
-    }
-    const runAt = job.runAtMs ?? now + job.delayMs;
-    const state: JobState = runAt > now ? "scheduled" : "queued";
-    this.conn
-      .stmt(sql.INSERT_JOB)
-      .run(
-        job.id,
-        job.task,
-        job.queue,
-        state,
-        job.payloadJson,
-        job.priority,
-        runAt,
-        job.maxAttempts,
-        backoffJson(job.backoff),
-        job.idempotencyKey,
-        job.idempotencyTtlMs,
-        c?.key ?? null,
-        c?.limit ?? null,
-        c?.onLimit ?? null,
-        job.rateLimit?.key ?? null,
-        job.rateLimit?.limit ?? null,
-        job.rateLimit?.periodMs ?? null,
-        now,
-      );
-    const data: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
-    const createdAt = iso(now);
-    const runAtIso = runAt === now ? createdAt : iso(runAt);
-    if (state === "scheduled") data.runAt = runAtIso;
-    this.conn.event(now, "job.enqueued", job.id, null, data);
-    return {
-      created: true,
-      job: {
-        id: job.id,
-        task: job.task,
-        queue: job.queue,
-        state,
-        payload: JSON.parse(job.payloadJson),
-        result: null,
-        priority: job.priority,
-        runAt: runAtIso,
-        attempts: 0,
-        maxAttempts: job.maxAttempts,
-        backoff: job.backoff,
-        idempotencyKey: job.idempotencyKey,
-        concurrency: c,
-        rateLimit: job.rateLimit,
-        progress: null,
-        lastError: null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        cancelRequested: false,
-        createdAt,
-        startedAt: null,
-        finishedAt: null,
-        version: 1,
-      },
-    };
+    return insertJob(this.conn, job, now);
   }
 
   // -- claiming -----------------------------------------------------------------------------
@@ -575,17 +517,6 @@ export class SqliteStore implements Store {
   private jobAfterWrite(id: string): Job {
     return toJob(this.requireJob(id));
   }
-}
-
-/** Most jobs share a few backoff policies (often the default object itself): serialise each once. */
-const backoffTexts = new WeakMap<object, string>();
-function backoffJson(policy: object): string {
-  let text = backoffTexts.get(policy);
-  if (text === undefined) {
-    text = JSON.stringify(policy);
-    backoffTexts.set(policy, text);
-  }
-  return text;
 }
 
 function emptyCounts(): Record<JobState, number> {
