@@ -396,6 +396,15 @@ async function main() {
     }
   }
   killAllChildren();
+  // Last safety net: adapters that own server-side state (Overseer's PostgreSQL schema) drop it.
+  for (const sys of systems) {
+    if (!sys.adapter?.cleanup) continue;
+    try {
+      await withTimeout(sys.adapter.cleanup(), 30000, `${sys.id} cleanup`);
+    } catch (err) {
+      log(`  (${sys.id} cleanup: ${errorMessage(err)})`);
+    }
+  }
 
   const cpus = os.cpus();
   const meta = {

@@ -7,6 +7,11 @@ export const SYSTEMS = [
     kind: "overseer-extra",
     load: async () => (await import("./overseer.mjs")).overseerSystem({ durability: "full" }),
   },
+  {
+    id: "overseer-pg",
+    kind: "overseer-pg",
+    load: async () => (await import("./overseer.mjs")).overseerPgSystem(),
+  },
   { id: "bullmq", kind: "peer", load: async () => (await import("./bullmq.mjs")).default },
   { id: "pgboss", kind: "peer", load: async () => (await import("./pgboss.mjs")).default },
   { id: "graphile", kind: "peer", load: async () => (await import("./graphile.mjs")).default },

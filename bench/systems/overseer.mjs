@@ -1,7 +1,8 @@
-// Overseer adapter (SQLite). Loads the built SDK from dist/index.js.
+// Overseer adapters (SQLite, and PostgreSQL from a postgres:// URL). Load the built SDK from dist/index.js.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { config } from "../lib.mjs";
 
 const DIST = new URL("../../dist/index.js", import.meta.url);
 let sdkPromise = null;
@@ -98,3 +99,92 @@ export function overseerSystem(variant = {}) {
 }
 
 export default overseerSystem();
+
+const PG_SCHEMA = "bench_overseer";
+
+/**
+ * The bench PostgreSQL URL with `options=-c search_path=<schema>`: node-postgres passes URL query
+ * parameters through as connection settings, so every connection Overseer opens (pool and LISTEN
+ * client, in the parent and in the worker child) lands in the schema without any other option.
+ */
+export function pgUrlForSchema(schema, base = config.pgUrl) {
+  const url = new URL(base);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return url.toString();
+}
+
+/** Overseer on PostgreSQL: `createOverseer({ database: "postgres://…" })`, a fresh schema per scenario. */
+export function overseerPgSystem() {
+  const database = pgUrlForSchema(PG_SCHEMA);
+  return {
+    label: "Overseer (PostgreSQL)",
+    storage: "PostgreSQL",
+    version,
+    settings: [
+      `\`createOverseer({ database: "postgres://…/test?options=-c search_path=${PG_SCHEMA}" })\` (the PostgreSQL backend, chosen by the \`postgres://\` URL; a fresh schema \`${PG_SCHEMA}\` per scenario, created before and dropped after; durability is the server's \`synchronous_commit\`)`,
+      "pool of 10 connections (default) plus one LISTEN connection per process; `overseer.worker({ concurrency })`; one-at-a-time enqueue `enqueue`, bulk `enqueueMany(array)`",
+      "completed = `countJobs().succeeded` reaches N (Overseer keeps succeeded jobs)",
+    ],
+
+    async setup() {
+      await sdk();
+      const { withClient } = await import("./pg-util.mjs");
+      const fresh = () =>
+        withClient((c) => c.query(`DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE; CREATE SCHEMA "${PG_SCHEMA}"`));
+      await fresh();
+      try {
+        const overseer = await open(database, null, async () => {
+          // producer side: this process never runs jobs
+        });
+        return { overseer, database };
+      } catch (err) {
+        await dropPgSchema();
+        throw err;
+      }
+    },
+
+    workerArgs(ctx) {
+      return { database: ctx.database };
+    },
+
+    async enqueueOne(ctx, payload) {
+      await ctx.overseer.enqueue("noop", payload);
+    },
+
+    async enqueueBulk(ctx, payloads) {
+      await ctx.overseer.enqueueMany(payloads.map((payload) => ({ task: "noop", payload })));
+    },
+
+    async teardown(ctx) {
+      try {
+        await ctx?.overseer?.close();
+      } finally {
+        await dropPgSchema();
+      }
+    },
+
+    async startWorker({ concurrency, handler, args }) {
+      const overseer = await open(args.database, null, async (payload) => handler(payload));
+      const worker = overseer.worker({ concurrency });
+      await worker.start();
+      return {
+        async isDrained(n) {
+          const counts = await overseer.countJobs();
+          return counts.succeeded >= n;
+        },
+        async stop() {
+          await worker.stop();
+          await overseer.close();
+        },
+      };
+    },
+
+    /** Run once at the end of the bench: no schema may be left behind, whatever happened. */
+    cleanup: dropPgSchema,
+  };
+}
+
+async function dropPgSchema() {
+  const { dropSchema } = await import("./pg-util.mjs");
+  await dropSchema(PG_SCHEMA);
+}
