@@ -1,6 +1,7 @@
 /** Overseer's public API. Anything not exported here is internal and may change. */
 
-export { loadConfig, type OverseerConfig, parseConfig, type ScheduleConfig } from "./config/config.js";
+// Config files (loadConfig, parseConfig) are at "overseer/config": their validators are loaded only by those who use them.
+export type { OverseerConfig, ScheduleConfig } from "./config/config.js";
 export { ERROR_CODES, type ErrorCode, isOverseerError, OverseerError, PermanentError } from "./core/errors.js";
 export { defineEventKind } from "./core/events.js";
 export type { BackoffOption, EnqueueOptions, PriorityName, TaskDefaults } from "./core/job-options.js";

@@ -130,3 +130,11 @@ export function parseList(value: string | undefined): string[] | undefined {
     .map((s) => s.trim())
     .filter((s) => s !== "");
 }
+
+/**
+ * Reads and validates a config file. Its validators (zod, yaml) are loaded only when a command is
+ * given `--config`, so that a plain worker process stays small.
+ */
+export async function loadConfig(path: string): Promise<import("../config/config.js").OverseerConfig> {
+  return (await import("../config/config.js")).loadConfig(path);
+}

@@ -14,8 +14,11 @@ import type { Store } from "../store/store.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 
 export interface SchedulerOptions {
-  /** The schedules to register (synced into the store on start). Omit to fire what the store already holds. */
-  schedules?: readonly ScheduleDefinition[];
+  /**
+   * The schedules to register (synced into the store on start), or a function producing them
+   * (called by `start`, which rejects if it does). Omit to fire what the store already holds.
+   */
+  schedules?: readonly ScheduleDefinition[] | (() => Promise<readonly ScheduleDefinition[]>);
   /** Task defaults (queue, priority, retries) for the jobs of a task, when this process knows the task. */
   defaultsFor?: (task: string) => TaskDefaults | undefined;
   /** Longest sleep between passes. Default 1 s. */
@@ -58,8 +61,10 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    if (this.options.schedules) {
-      const synced = await this.store.syncSchedules(this.options.schedules);
+    const given = this.options.schedules;
+    if (given) {
+      const schedules = typeof given === "function" ? await given() : given;
+      const synced = await this.store.syncSchedules(schedules);
       this.logger.info({ ...synced }, "schedules synced");
     }
     this.loop.start();

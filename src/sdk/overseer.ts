@@ -7,7 +7,7 @@
  *   await overseer.worker({ concurrency: 10 }).start();
  *   await overseer.scheduler({ schedules: { nightly: { cron: "0 2 * * *", task: "cleanup" } } }).start();
  */
-import { parseSchedules, type ScheduleConfig } from "../config/config.js";
+import type { ScheduleConfig } from "../config/config.js";
 import { OverseerError } from "../core/errors.js";
 import { buildNewJob, type EnqueueOptions, type TaskDefaults, validateName } from "../core/job-options.js";
 import { type Logger, silentLogger } from "../core/logger.js";
@@ -173,12 +173,13 @@ export class Overseer {
   /**
    * A scheduler: `start()` registers the schedules in the store (see `Store.syncSchedules`) and
    * fires their ticks; `stop()` stops it. Run one in as many processes as you like: each tick
-   * enqueues exactly one job. Throws INVALID_CONFIG for an invalid schedule.
+   * enqueues exactly one job. `start()` rejects with INVALID_CONFIG for an invalid schedule.
    */
   scheduler(setup: SchedulerSetup = {}): Scheduler {
+    const { schedules } = setup;
     const scheduler = new Scheduler(this.store, this.logger, {
       ...setup,
-      schedules: setup.schedules === undefined ? undefined : toDefinitions(setup.schedules),
+      schedules: schedules === undefined ? undefined : () => toDefinitions(schedules),
       defaultsFor: (task) => this.tasks.get(task)?.defaults,
     });
     this.schedulers.add(scheduler);
@@ -186,10 +187,10 @@ export class Overseer {
   }
 
   /** Registers schedules without running a scheduler (what `schedules` commands do with `--config`). */
-  syncSchedules(
+  async syncSchedules(
     schedules: Record<string, ScheduleConfig> | readonly ScheduleDefinition[],
   ): Promise<SyncSchedulesResult> {
-    return this.store.syncSchedules(toDefinitions(schedules));
+    return this.store.syncSchedules(await toDefinitions(schedules));
   }
 
   listSchedules(): Promise<ScheduleRecord[]> {
@@ -287,8 +288,11 @@ export async function createOverseer(options: OverseerOptions = {}): Promise<Ove
   return overseer;
 }
 
-function toDefinitions(
+/** Validates schedules written as config. The validator (zod) is loaded only when someone needs it. */
+async function toDefinitions(
   schedules: Record<string, ScheduleConfig> | readonly ScheduleDefinition[],
-): readonly ScheduleDefinition[] {
-  return Array.isArray(schedules) ? schedules : parseSchedules(schedules);
+): Promise<readonly ScheduleDefinition[]> {
+  if (Array.isArray(schedules)) return schedules;
+  const { parseSchedules } = await import("../config/config.js");
+  return parseSchedules(schedules as Record<string, ScheduleConfig>);
 }

@@ -2,8 +2,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { OverseerError } from "../core/errors.js";
-import { PostgresStore } from "./postgres/postgres-store.js";
-import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
 export const DEFAULT_DATABASE = "./data/overseer.db";
@@ -26,7 +24,9 @@ export async function openStore(database: string | undefined, options: OpenStore
       },
     );
   }
+  // Each backend (and its driver) is loaded only when asked for: a SQLite worker never loads pg.
   if (/^postgres(ql)?:\/\//i.test(target)) {
+    const { PostgresStore } = await import("./postgres/postgres-store.js");
     return PostgresStore.open({
       url: target,
       ...(options.clock ? { clock: options.clock } : {}),
@@ -35,5 +35,6 @@ export async function openStore(database: string | undefined, options: OpenStore
   }
   // Only the default location is created for the user; a path they chose must already have its folder.
   if (target === DEFAULT_DATABASE) mkdirSync(dirname(target), { recursive: true });
+  const { SqliteStore } = await import("./sqlite/sqlite-store.js");
   return SqliteStore.open({ path: target, ...options });
 }

@@ -4,7 +4,6 @@
  * claiming, let running jobs finish up to the deadline, abort and hand back the rest.
  * A second signal exits at once; nothing is lost, leases simply expire.
  */
-import { loadConfig } from "../../config/config.js";
 import { parseDuration } from "../../core/duration.js";
 import { OverseerError } from "../../core/errors.js";
 import type { TaskDefinition } from "../../core/task.js";
@@ -12,7 +11,15 @@ import { demoTasks, startDemoProducer } from "../../demo/demo-tasks.js";
 import { EventMirror } from "../../engine/event-mirror.js";
 import { DEFAULT_RETENTION, pruneWithArchive } from "../../engine/retention.js";
 import { SupervisedLoop } from "../../engine/supervised-loop.js";
-import { databaseOf, type GlobalOptions, makeLogger, openOverseer, parseIntOption, parseList } from "../context.js";
+import {
+  databaseOf,
+  type GlobalOptions,
+  loadConfig,
+  makeLogger,
+  openOverseer,
+  parseIntOption,
+  parseList,
+} from "../context.js";
 import { loadTasksDir } from "../load-tasks.js";
 import { startSummary } from "../summary.js";
 
@@ -49,7 +56,7 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
     options.shutdownTimeout === undefined ? 10_000 : parseDuration(options.shutdownTimeout, "--shutdown-timeout");
 
   // Before the database is opened: a bad config writes nothing.
-  const schedules = global.config === undefined ? [] : loadConfig(global.config).schedules;
+  const schedules = global.config === undefined ? [] : (await loadConfig(global.config)).schedules;
 
   const overseer = await openOverseer(global, logger);
   overseer.register(...tasks);

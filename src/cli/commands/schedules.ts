@@ -4,15 +4,23 @@
  * config stops the command before anything is written.
  */
 import type { Command } from "commander";
-import { loadConfig } from "../../config/config.js";
 import { validateName } from "../../core/job-options.js";
 import type { ScheduleRecord } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
-import { action, type GlobalOptions, globals, printJson, printLine, printTable, withOverseer } from "../context.js";
+import {
+  action,
+  type GlobalOptions,
+  globals,
+  loadConfig,
+  printJson,
+  printLine,
+  printTable,
+  withOverseer,
+} from "../context.js";
 
 /** Loads the config (if any) before the database is opened, then syncs it once it is. */
 async function withSchedules<T>(g: GlobalOptions, fn: (overseer: Overseer) => Promise<T>): Promise<T> {
-  const config = g.config === undefined ? null : loadConfig(g.config);
+  const config = g.config === undefined ? null : await loadConfig(g.config);
   return withOverseer(g, async (o) => {
     if (config) await o.syncSchedules(config.schedules);
     return fn(o);
