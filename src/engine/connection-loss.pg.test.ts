@@ -3,43 +3,23 @@
  * worker's store mid-work. The worker must not crash or stop for good: its loops report the
  * failure and retry with backoff, the pool reconnects, and every job still succeeds exactly once.
  */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, expect, it, onTestFinished } from "vitest";
+import { expect, it, onTestFinished } from "vitest";
 import { isOverseerError } from "../core/errors.js";
 import type { Job } from "../core/types.js";
 import { createOverseer } from "../sdk/overseer.js";
 import { PostgresStore } from "../store/postgres/postgres-store.js";
+import { pgSchemas } from "../test-support/pg-schema.js";
 import { waitFor } from "../test-support/wait.js";
 
-const URL = process.env.OVERSEER_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const admin = new pg.Pool({ connectionString: URL, max: 2 });
-
-afterAll(async () => {
-  await admin.end();
-});
-
-async function testSchema(): Promise<string> {
-  const schema = `overseer_t_${randomBytes(6).toString("hex")}`;
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  onTestFinished(async ({ task }) => {
-    if (task.result?.state === "fail") {
-      console.error(`kept schema ${schema} of the failed test "${task.name}" for inspection`);
-      return;
-    }
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-  });
-  return schema;
-}
+const newSchema = pgSchemas();
 
 it("a worker whose connections are all terminated recovers and finishes every job once", {
   timeout: 30_000,
 }, async () => {
-  const schema = await testSchema();
+  const { schema, url, query } = await newSchema();
   // Named in the URL, so that only this store's connections are terminated, not other tests'.
   const name = `overseer-loss-${schema}`;
-  const separator = URL.includes("?") ? "&" : "?";
-  const store = await PostgresStore.open({ url: `${URL}${separator}application_name=${name}`, schema, poolSize: 4 });
+  const store = await PostgresStore.open({ url: `${url}&application_name=${name}`, poolSize: 4 });
   const overseer = await createOverseer({ store });
   onTestFinished(() => overseer.close());
   const runs = new Map<string, number>();
@@ -53,11 +33,10 @@ it("a worker whose connections are all terminated recovers and finishes every jo
   await waitFor("some jobs to finish", async () => (await overseer.countJobs()).succeeded >= 10);
 
   // The server ends every connection this store holds, as a failover or a network cut would.
-  const killed = await admin.query(
-    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-    [name],
-  );
-  expect(killed.rowCount).toBeGreaterThan(0);
+  const killed = await query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [
+    name,
+  ]);
+  expect(killed.length).toBeGreaterThan(0);
   // A producer's call that meets a cut connection fails clearly and has written nothing; retried, it goes through.
   let refused = 0;
   let after: Job[] = [];
