@@ -7,7 +7,7 @@
  * the first committed, so together they never exceed the limit. Runs inside the caller's transaction.
  */
 import type { ClaimedJob } from "../../core/types.js";
-import { iso, type JobRow, toJob } from "../sqlite/rows.js";
+import { iso, type JobRow, toJob } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import { LOCK, type Tx } from "./connection.js";
 import * as sql from "./statements.js";

@@ -4,7 +4,7 @@
  * that goes back to wait (retry, release, recovery) asks the transaction to notify listeners.
  */
 import type { Job, JobError, JobState } from "../../core/types.js";
-import { iso, type JobRow, toJob } from "../sqlite/rows.js";
+import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { Tx } from "./connection.js";
 import * as sql from "./statements.js";

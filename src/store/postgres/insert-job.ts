@@ -6,7 +6,7 @@
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { JobState } from "../../core/types.js";
-import { iso, type JobRow, toJob } from "../sqlite/rows.js";
+import { iso, type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
 import { LOCK, type Tx } from "./connection.js";
 import * as sql from "./statements.js";

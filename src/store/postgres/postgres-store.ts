@@ -32,7 +32,7 @@ import {
   toJob,
   toWorker,
   type WorkerRow,
-} from "../sqlite/rows.js";
+} from "../rows.js";
 import type {
   AttemptResult,
   CancelResult,

@@ -4,7 +4,7 @@
  * so sequence numbers are never reused (an identity would not reuse them anyway; the rule is
  * kept so both backends prune the same events).
  */
-import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../sqlite/rows.js";
+import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy } from "../store.js";
 import type { PgConnection } from "./connection.js";
 import * as sql from "./statements.js";

@@ -8,7 +8,7 @@
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { Job, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
-import { iso, type ScheduleRow, toSchedule } from "../sqlite/rows.js";
+import { iso, type ScheduleRow, toSchedule } from "../rows.js";
 import type { EnqueueResult, FireTickResult, SyncSchedulesResult } from "../store.js";
 import { LOCK, type PgConnection, type Tx } from "./connection.js";
 import * as sql from "./statements.js";

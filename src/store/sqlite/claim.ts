@@ -4,9 +4,9 @@
  * one statement per table. Runs inside the caller's write transaction.
  */
 import type { ClaimedJob } from "../../core/types.js";
+import { iso, type JobRow, jobRowFromArray, toJob } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
-import { iso, type JobRow, jobRowFromArray, toJob } from "./rows.js";
 import * as sql from "./statements.js";
 
 /** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */

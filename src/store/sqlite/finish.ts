@@ -3,9 +3,9 @@
  * a worker that lost its lease changes nothing. Runs inside the caller's write transaction.
  */
 import type { Job, JobError, JobState } from "../../core/types.js";
+import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
-import { iso, type JobRow, toJob } from "./rows.js";
 import * as sql from "./statements.js";
 
 /** Records outcomes; returns, per result, whether its lease still held, and whether any job went back to wait. */

@@ -6,9 +6,9 @@
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { JobState } from "../../core/types.js";
+import { iso, type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
 import type { Statement } from "./connection.js";
-import { iso, type JobRow, toJob } from "./rows.js";
 import * as sql from "./statements.js";
 
 /** What inserting needs from a connection: `SqliteConnection`, or a user's own (see foreign-transaction.ts). */

@@ -3,9 +3,10 @@
  * batch handed to the archive callback before it is deleted. The newest event is always kept,
  * so sequence numbers are never reused.
  */
+
+import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
-import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "./rows.js";
 import * as sql from "./statements.js";
 
 const PRUNE_BATCH = 500;

@@ -6,9 +6,9 @@
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { Job, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
+import { iso, type ScheduleRow, toSchedule } from "../rows.js";
 import type { EnqueueResult, FireTickResult, SyncSchedulesResult } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
-import { iso, type ScheduleRow, toSchedule } from "./rows.js";
 import * as sql from "./statements.js";
 
 type InsertJob = (job: NewJob, now: number) => EnqueueResult;

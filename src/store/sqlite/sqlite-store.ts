@@ -22,6 +22,17 @@ import {
   type ScheduleRecord,
   type WorkerRecord,
 } from "../../core/types.js";
+import {
+  type AttemptRow,
+  type EventRow,
+  iso,
+  type JobRow,
+  toAttempt,
+  toEvent,
+  toJob,
+  toWorker,
+  type WorkerRow,
+} from "../rows.js";
 import type {
   AttemptResult,
   CancelResult,
@@ -49,17 +60,6 @@ import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
 import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
-import {
-  type AttemptRow,
-  type EventRow,
-  iso,
-  type JobRow,
-  toAttempt,
-  toEvent,
-  toJob,
-  toWorker,
-  type WorkerRow,
-} from "./rows.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,

@@ -3,7 +3,7 @@
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
-import { JOB_COLUMNS } from "./rows.js";
+import { JOB_COLUMNS } from "../rows.js";
 
 /**
  * The guard for the states a transition may start from. A single state is written `state = 'x'`

@@ -1,5 +1,5 @@
-/** Row shapes of the SQLite schema and their mapping to domain records. */
-import { nextTick } from "../../core/schedule.js";
+/** Row shapes shared by both backends (same tables and columns) and their mapping to domain records. */
+import { nextTick } from "../core/schedule.js";
 import type {
   Attempt,
   AttemptOutcome,
@@ -11,7 +11,7 @@ import type {
   ScheduleRecord,
   WorkerRecord,
   WorkerStatus,
-} from "../../core/types.js";
+} from "../core/types.js";
 
 export interface JobRow {
   id: string;
