@@ -9,6 +9,7 @@ import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { Job, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
 import { iso, type ScheduleRow, toSchedule } from "../rows.js";
+import { changedFields } from "../schedule-fields.js";
 import type { EnqueueResult, FireTickResult, SyncSchedulesResult } from "../store.js";
 import { LOCK, type PgConnection, type Tx } from "./connection.js";
 import * as sql from "./statements.js";
@@ -88,19 +89,6 @@ export async function syncSchedulesInTransaction(
     result.removed.push(row.name);
   }
   return result;
-}
-
-function changedFields(row: ScheduleRow, d: ScheduleDefinition): string[] {
-  const pairs: Array<[string, unknown, unknown]> = [
-    ["cron", row.cron, d.cron],
-    ["timezone", row.timezone, d.timezone],
-    ["task", row.task, d.task],
-    ["payload", row.payload, d.payloadJson],
-    ["queue", row.queue, d.queue],
-    ["priority", row.priority, d.priority],
-    ["catchUp", row.catch_up, d.catchUp],
-  ];
-  return pairs.filter(([, a, b]) => a !== b).map(([field]) => field);
 }
 
 export async function listSchedulesNow(conn: PgConnection): Promise<ScheduleRecord[]> {

@@ -1,0 +1,102 @@
+/**
+ * What inserting a new job means, apart from the SQL that does it: its first state and run time,
+ * the insert's parameters (in `INSERT_JOB` order, the same in both backends), its `job.enqueued`
+ * event, the `Job` the caller gets back, and the refusal when a rejecting concurrency key is full.
+ * Each backend's insert-job.ts runs its own statements around these.
+ */
+import { OverseerError } from "../core/errors.js";
+import type { NewJob } from "../core/job-options.js";
+import type { ConcurrencyRule, Job, JobState } from "../core/types.js";
+import { iso } from "./rows.js";
+
+export interface Placement {
+  state: JobState;
+  runAt: number;
+}
+
+/** Queued now, or scheduled for later: the store's `now` decides. */
+export function placeNewJob(job: NewJob, now: number): Placement {
+  const runAt = job.runAtMs ?? now + job.delayMs;
+  return { runAt, state: runAt > now ? "scheduled" : "queued" };
+}
+
+/** The refusal of `onLimit: "reject"` when `unfinished` jobs already hold the key. */
+export function concurrencyLimitReached(job: NewJob, rule: ConcurrencyRule, unfinished: number): OverseerError {
+  return new OverseerError(
+    "CONCURRENCY_LIMIT_REACHED",
+    `concurrency key "${rule.key}" already has ${unfinished} unfinished job(s), its limit is ${rule.limit}; task "${job.task}" rejects jobs over the limit`,
+    { key: rule.key, limit: rule.limit, task: job.task },
+  );
+}
+
+/** The parameters of INSERT_JOB (?1-?18). */
+export function insertJobParams(job: NewJob, { state, runAt }: Placement, now: number): unknown[] {
+  const c = job.concurrency;
+  return [
+    job.id,
+    job.task,
+    job.queue,
+    state,
+    job.payloadJson,
+    job.priority,
+    runAt,
+    job.maxAttempts,
+    backoffJson(job.backoff),
+    job.idempotencyKey,
+    job.idempotencyTtlMs,
+    c?.key ?? null,
+    c?.limit ?? null,
+    c?.onLimit ?? null,
+    job.rateLimit?.key ?? null,
+    job.rateLimit?.limit ?? null,
+    job.rateLimit?.periodMs ?? null,
+    now,
+  ];
+}
+
+/** The inserted job, as `enqueue` returns it, and the data of its `job.enqueued` event. */
+export function enqueuedJob(job: NewJob, { state, runAt }: Placement, now: number): { job: Job; eventData: object } {
+  const createdAt = iso(now);
+  const runAtIso = runAt === now ? createdAt : iso(runAt);
+  const eventData: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
+  if (state === "scheduled") eventData.runAt = runAtIso;
+  return {
+    eventData,
+    job: {
+      id: job.id,
+      task: job.task,
+      queue: job.queue,
+      state,
+      payload: JSON.parse(job.payloadJson),
+      result: null,
+      priority: job.priority,
+      runAt: runAtIso,
+      attempts: 0,
+      maxAttempts: job.maxAttempts,
+      backoff: job.backoff,
+      idempotencyKey: job.idempotencyKey,
+      concurrency: job.concurrency,
+      rateLimit: job.rateLimit,
+      progress: null,
+      lastError: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      cancelRequested: false,
+      createdAt,
+      startedAt: null,
+      finishedAt: null,
+      version: 1,
+    },
+  };
+}
+
+/** Most jobs share a few backoff policies (often the default object itself): serialise each once. */
+const backoffTexts = new WeakMap<object, string>();
+function backoffJson(policy: object): string {
+  let text = backoffTexts.get(policy);
+  if (text === undefined) {
+    text = JSON.stringify(policy);
+    backoffTexts.set(policy, text);
+  }
+  return text;
+}
