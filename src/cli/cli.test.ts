@@ -155,6 +155,14 @@ describe("bad input gives one clear line, a non-zero exit and writes nothing", (
     expect(o.stderr).toContain("unknown option '--bogus'");
   });
 
+  it("a worker with no tasks to run is told to pass --tasks", async () => {
+    const base = tempDir();
+    const r = await overseer(["--database", join(base, "o.db"), "worker"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("overseer: INVALID_ARGUMENT: no tasks to run: pass --tasks DIR (a folder of task modules)\n");
+    expect(existsSync(join(base, "o.db"))).toBe(false);
+  });
+
   it("a tasks folder with a module that exports no handler is refused", async () => {
     const base = tempDir();
     mkdirSync(join(base, "tasks"));

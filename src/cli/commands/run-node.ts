@@ -43,7 +43,7 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
   if (options.demo) tasks.push(...demoTasks);
   if (tasks.length === 0) {
     throw new OverseerError(
-      "TASK_NOT_FOUND",
+      "INVALID_ARGUMENT",
       mode === "start"
         ? "no tasks to run: pass --tasks DIR (a folder of task modules) or --demo"
         : "no tasks to run: pass --tasks DIR (a folder of task modules)",
