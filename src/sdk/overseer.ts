@@ -9,7 +9,7 @@
  */
 import type { ScheduleConfig } from "../config/config.js";
 import { OverseerError } from "../core/errors.js";
-import { buildNewJob, type EnqueueOptions, type TaskDefaults, validateName } from "../core/job-options.js";
+import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults, validateName } from "../core/job-options.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
 import type {
@@ -103,7 +103,7 @@ export class Overseer {
 
   /** Like `enqueue`, and says whether a new job was created. */
   async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
-    return this.store.enqueue(buildNewJob(task, payload, options, this.tasks.get(task)?.defaults));
+    return this.store.enqueue(this.newJob(task, payload, options));
   }
 
   /**
@@ -127,10 +127,7 @@ export class Overseer {
       if (!this.store.enqueueWithin) {
         throw new OverseerError("INVALID_ARGUMENT", "this store cannot enqueue within your transaction");
       }
-      const result = this.store.enqueueWithin(
-        handle,
-        buildNewJob(task, payload, options, this.tasks.get(task)?.defaults),
-      );
+      const result = this.store.enqueueWithin(handle, this.newJob(task, payload, options));
       return result instanceof Promise ? result.then((r) => r.job) : result.job;
     } catch (err) {
       if (async) return Promise.reject(err);
@@ -148,7 +145,7 @@ export class Overseer {
         throw new OverseerError("INVALID_ARGUMENT", `item ${i} must be an object with a task`, { index: i });
       }
       try {
-        return buildNewJob(item.task, item.payload, item.options, this.tasks.get(item.task)?.defaults);
+        return this.newJob(item.task, item.payload, item.options);
       } catch (err) {
         if (err instanceof OverseerError) {
           throw new OverseerError(err.code, `item ${i}: ${err.message}`, { ...err.details, index: i });
@@ -157,6 +154,11 @@ export class Overseer {
       }
     });
     return (await this.store.enqueueMany(jobs)).map((r) => r.job);
+  }
+
+  /** A validated job, with the defaults of its task if this process defined it. */
+  private newJob(task: string, payload: unknown, options: EnqueueOptions | undefined): NewJob {
+    return buildNewJob(task, payload, options, this.tasks.get(task)?.defaults);
   }
 
   /** A worker for the tasks defined so far. Call `start()` on it; `stop()` drains it. */
@@ -213,7 +215,7 @@ export class Overseer {
       ...(s.queue === null ? {} : { queue: s.queue }),
       ...(s.priority === null ? {} : { priority: s.priority }),
     };
-    return this.store.runScheduleNow(name, buildNewJob(s.task, s.payload, options, this.tasks.get(s.task)?.defaults));
+    return this.store.runScheduleNow(name, this.newJob(s.task, s.payload, options));
   }
 
   getJob(id: string): Promise<Job | null> {

@@ -74,6 +74,8 @@ export type PostgresStoreOptions = PgConnectionOptions;
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities = { singleWriter: false, crossProcessWakeups: true, skipLocked: true };
   private readonly changes: ChangeListener;
+  /** While claims keep finding work (a backlog draining), the readiness read would only cost a round trip. */
+  private lastClaimFoundWork = false;
 
   private constructor(private readonly conn: PgConnection) {
     this.changes = new ChangeListener(conn);
@@ -185,9 +187,14 @@ export class PostgresStore implements Store {
     if (!canMatch(req)) return [];
     this.conn.assertOpen();
     // A read first, so idle workers polling many nodes open no transactions and lock nothing.
-    const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
-    if (!ready?.ready) return [];
-    return this.conn.write((tx) => claimInTransaction(tx, req));
+    // While claims keep finding work (a backlog draining) it would only cost a round trip.
+    if (!this.lastClaimFoundWork) {
+      const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
+      if (!ready?.ready) return [];
+    }
+    const claimed = await this.conn.write((tx) => claimInTransaction(tx, req));
+    this.lastClaimFoundWork = claimed.length > 0;
+    return claimed;
   }
 
   async finishAndClaim(
@@ -197,10 +204,11 @@ export class PostgresStore implements Store {
     let requeued = false;
     const out = await this.conn.write(async (tx) => {
       const applied = await finishInTransaction(tx, results);
-      requeued = results.some((r, i) => applied[i] && (r.outcome === "retry" || r.outcome === "released"));
+      requeued = anyRequeued(results, applied);
       const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
       return { applied, claimed };
     });
+    this.lastClaimFoundWork = out.claimed.length > 0;
     if (requeued) this.changes.notify();
     return out;
   }
@@ -247,9 +255,7 @@ export class PostgresStore implements Store {
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
     if (results.length === 0) return [];
     const applied = await this.conn.write((tx) => finishInTransaction(tx, results));
-    if (results.some((r, i) => applied[i] && (r.outcome === "retry" || r.outcome === "released"))) {
-      this.changes.notify();
-    }
+    if (anyRequeued(results, applied)) this.changes.notify();
     return applied;
   }
 
@@ -515,4 +521,9 @@ function invalidTransition(row: JobRow, verb: string, allowed: string): Overseer
     id: row.id,
     state: row.state,
   });
+}
+
+/** Whether a recorded outcome sent a job back to wait (a retry, or a release at shutdown), so workers should look again. */
+function anyRequeued(results: readonly AttemptResult[], applied: readonly boolean[]): boolean {
+  return results.some((r, i) => applied[i] && (r.outcome === "retry" || r.outcome === "released"));
 }
