@@ -37,6 +37,21 @@ async function open(database, durability, handler) {
 }
 
 /** @param {{ durability?: "normal" | "full" }} variant */
+/** What both Overseer systems do the same way on the producer side, whatever their database. */
+const producer = {
+  workerArgs(ctx) {
+    return { database: ctx.database };
+  },
+
+  async enqueueOne(ctx, payload) {
+    await ctx.overseer.enqueue("noop", payload);
+  },
+
+  async enqueueBulk(ctx, payloads) {
+    await ctx.overseer.enqueueMany(payloads.map((payload) => ({ task: "noop", payload })));
+  },
+};
+
 export function overseerSystem(variant = {}) {
   const durability = variant.durability ?? null;
   return {
@@ -59,17 +74,7 @@ export function overseerSystem(variant = {}) {
       return { overseer, dir, database };
     },
 
-    workerArgs(ctx) {
-      return { database: ctx.database };
-    },
-
-    async enqueueOne(ctx, payload) {
-      await ctx.overseer.enqueue("noop", payload);
-    },
-
-    async enqueueBulk(ctx, payloads) {
-      await ctx.overseer.enqueueMany(payloads.map((payload) => ({ task: "noop", payload })));
-    },
+    ...producer,
 
     async teardown(ctx) {
       if (!ctx) return;
@@ -143,17 +148,7 @@ export function overseerPgSystem() {
       }
     },
 
-    workerArgs(ctx) {
-      return { database: ctx.database };
-    },
-
-    async enqueueOne(ctx, payload) {
-      await ctx.overseer.enqueue("noop", payload);
-    },
-
-    async enqueueBulk(ctx, payloads) {
-      await ctx.overseer.enqueueMany(payloads.map((payload) => ({ task: "noop", payload })));
-    },
+    ...producer,
 
     async teardown(ctx) {
       try {
