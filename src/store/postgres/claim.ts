@@ -7,7 +7,8 @@
  * the first committed, so together they never exceed the limit. Runs inside the caller's transaction.
  */
 import type { ClaimedJob } from "../../core/types.js";
-import { iso, type JobRow, toJob } from "../rows.js";
+import { claimedJob } from "../leases.js";
+import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import { LOCK, type Tx } from "./connection.js";
 import * as sql from "./statements.js";
@@ -75,19 +76,8 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   for (const row of chosen) {
     const u = updated.get(row.id);
     if (!u) continue; // cannot happen: the row is locked by this transaction; kept as a guard
-    row.state = "running";
-    row.attempts = u.attempts;
-    row.lease_owner = req.workerId;
-    row.lease_token = u.lease_token;
-    row.lease_expires_at = expiresAt;
-    row.started_at = now;
-    row.cancel_requested = 0;
-    row.version = u.version;
     tx.event("job.started", row.id, req.workerId, { attempt: u.attempts, task: row.task });
-    claimed.push({
-      job: toJob(row),
-      lease: { jobId: row.id, workerId: req.workerId, token: u.lease_token, expiresAt: iso(expiresAt) },
-    });
+    claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
 }

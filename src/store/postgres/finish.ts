@@ -3,7 +3,8 @@
  * so a worker that lost its lease changes nothing. Runs inside the caller's transaction; a job
  * that goes back to wait (retry, release, recovery) asks the transaction to notify listeners.
  */
-import type { Job, JobError, JobState } from "../../core/types.js";
+import type { Job, JobError } from "../../core/types.js";
+import { afterExpiredLease } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { Tx } from "./connection.js";
@@ -113,16 +114,7 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
   const rows = await tx.rows<JobRow>(sql.SELECT_EXPIRED_LEASES, [now, limit]);
   const out: Job[] = [];
   for (const row of rows) {
-    const error: JobError = {
-      code: "LEASE_EXPIRED",
-      message: `worker ${row.lease_owner} stopped renewing its lease (expired ${iso(row.lease_expires_at ?? now)})`,
-      retryable: true,
-    };
-    const errorJson = JSON.stringify(error);
-    // A cancel request outlives the worker that should have honoured it: running the job
-    // again would ignore it (a new claim clears the flag), so the store cancels it instead.
-    const next: JobState =
-      row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+    const { next, errorJson } = afterExpiredLease(row, now);
     const changed =
       next === "cancelled"
         ? await tx.run(sql.CANCEL_RUNNING_JOB, [now, errorJson, row.id, row.lease_token])

@@ -4,7 +4,8 @@
  * one statement per table. Runs inside the caller's write transaction.
  */
 import type { ClaimedJob } from "../../core/types.js";
-import { iso, type JobRow, jobRowFromArray, toJob } from "../rows.js";
+import { claimedJob } from "../leases.js";
+import { iso, type JobRow, jobRowFromArray } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
 import * as sql from "./statements.js";
@@ -68,18 +69,7 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
   for (const row of chosen) {
     const u = updated.get(row.id);
     if (!u) continue; // cannot happen inside this transaction; kept as a guard
-    row.state = "running";
-    row.attempts = u.attempts;
-    row.lease_owner = req.workerId;
-    row.lease_token = u.lease_token;
-    row.lease_expires_at = expiresAt;
-    row.started_at = now;
-    row.cancel_requested = 0;
-    row.version = u.version;
-    claimed.push({
-      job: toJob(row),
-      lease: { jobId: row.id, workerId: req.workerId, token: u.lease_token, expiresAt: iso(expiresAt) },
-    });
+    claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
 }

@@ -2,7 +2,8 @@
  * Recording attempt outcomes for the SQLite store, each guarded by job id and fencing token, so
  * a worker that lost its lease changes nothing. Runs inside the caller's write transaction.
  */
-import type { Job, JobError, JobState } from "../../core/types.js";
+import type { Job, JobError } from "../../core/types.js";
+import { afterExpiredLease } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
@@ -109,16 +110,7 @@ export function recoverExpiredInTransaction(conn: SqliteConnection, limit: numbe
   const rows = conn.stmt(sql.SELECT_EXPIRED_LEASES).all(now, limit) as JobRow[];
   const out: Job[] = [];
   for (const row of rows) {
-    const error: JobError = {
-      code: "LEASE_EXPIRED",
-      message: `worker ${row.lease_owner} stopped renewing its lease (expired ${iso(row.lease_expires_at ?? now)})`,
-      retryable: true,
-    };
-    const errorJson = JSON.stringify(error);
-    // A cancel request outlives the worker that should have honoured it: running the job
-    // again would ignore it (a new claim clears the flag), so the store cancels it instead.
-    const next: JobState =
-      row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+    const { next, errorJson } = afterExpiredLease(row, now);
     const changed =
       next === "cancelled"
         ? conn.stmt(sql.CANCEL_RUNNING_JOB).run(now, errorJson, row.id, row.lease_token).changes

@@ -1,0 +1,45 @@
+/**
+ * The two ends of a lease that both backends record the same way: a claimed row becoming the
+ * job and lease its worker gets, and an expired lease deciding what becomes of its job.
+ */
+import type { ClaimedJob, JobError, JobState } from "../core/types.js";
+import { iso, type JobRow, toJob } from "./rows.js";
+
+/** What the claiming UPDATE returned for one job. */
+export interface ClaimUpdate {
+  lease_token: number;
+  attempts: number;
+  version: number;
+}
+
+/** The claimed job as its worker sees it: the row read before the claim, updated as the claim left it. */
+export function claimedJob(row: JobRow, u: ClaimUpdate, workerId: string, now: number, expiresAt: number): ClaimedJob {
+  row.state = "running";
+  row.attempts = u.attempts;
+  row.lease_owner = workerId;
+  row.lease_token = u.lease_token;
+  row.lease_expires_at = expiresAt;
+  row.started_at = now;
+  row.cancel_requested = 0;
+  row.version = u.version;
+  return {
+    job: toJob(row),
+    lease: { jobId: row.id, workerId, token: u.lease_token, expiresAt: iso(expiresAt) },
+  };
+}
+
+/**
+ * What becomes of a job whose lease expired: it runs again, or is dead if that was its last
+ * attempt. A cancel request outlives the worker that should have honoured it: running the job
+ * again would ignore it (a new claim clears the flag), so the job is cancelled instead.
+ */
+export function afterExpiredLease(row: JobRow, now: number): { next: JobState; errorJson: string } {
+  const error: JobError = {
+    code: "LEASE_EXPIRED",
+    message: `worker ${row.lease_owner} stopped renewing its lease (expired ${iso(row.lease_expires_at ?? now)})`,
+    retryable: true,
+  };
+  const next: JobState =
+    row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+  return { next, errorJson: JSON.stringify(error) };
+}
