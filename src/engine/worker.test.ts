@@ -527,6 +527,73 @@ describe("cancellation", () => {
   });
 });
 
+describe("prefetch", () => {
+  it("holds claimed jobs beyond its slots: never more handlers than concurrency, every job once, in claim order", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    overseer.defineTask("work", async (payload: { i: number }) => {
+      started.push(payload.i);
+      running++;
+      most = Math.max(most, running);
+      await sleep(2);
+      running--;
+    });
+    await overseer.enqueueMany(Array.from({ length: 40 }, (_, i) => ({ task: "work", payload: { i } })));
+    const worker = overseer.worker({ ...FAST, concurrency: 2, prefetch: 5 });
+    await worker.start();
+    onTestFinished(() => worker.stop());
+
+    // The first claim takes slots plus prefetch: two start, five wait, leased, in this worker.
+    await waitFor("the first claim", () => started.length > 0);
+    await waitFor("all forty jobs to succeed", async () => (await overseer.countJobs()).succeeded === 40);
+    expect(most).toBe(2);
+    expect(started).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(worker.stats).toMatchObject({ claimed: 40, succeeded: 40, failed: 0, leasesLost: 0 });
+  });
+
+  it("hands held jobs back uncounted at stop, and a cancel of a held job cancels it without running it", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const first = deferred();
+    const ran: number[] = [];
+    overseer.defineTask("block", async (payload: { i: number }, ctx) => {
+      ran.push(payload.i);
+      first.resolve();
+      await untilAborted(ctx.signal);
+    });
+    const jobs = await overseer.enqueueMany(Array.from({ length: 4 }, (_, i) => ({ task: "block", payload: { i } })));
+    const worker = overseer.worker({ ...FAST, concurrency: 1, prefetch: 3 });
+    await worker.start();
+    await first.promise;
+    const [running, held1, held2, held3] = jobs.map((j) => j.id) as [string, string, string, string];
+    // All four are claimed: one runs, three are held, and all four are leased by this worker.
+    await waitFor("all four claimed", async () => (await overseer.countJobs()).running === 4);
+
+    // Requested (the store sees a running job), then settled by the worker without running it.
+    expect((await overseer.cancel(held1)).effect).toBe("requested");
+    await waitForState(overseer, held1, "cancelled");
+
+    await worker.stop({ timeoutMs: 100 });
+    expect(ran).toEqual([0]);
+    for (const id of [running, held2, held3]) {
+      expect(await overseer.getJob(id)).toMatchObject({ state: "queued", attempts: 0, leaseOwner: null });
+    }
+    expect((await overseer.listAttempts(held2)).map((a) => a.outcome)).toEqual(["released"]);
+    expect((await overseer.listAttempts(held1)).map((a) => a.outcome)).toEqual(["cancelled"]);
+  });
+
+  it("rejects a negative or fractional prefetch", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    overseer.defineTask("work", async () => undefined);
+    expect(() => overseer.worker({ prefetch: -1 })).toThrow(/prefetch must be a non-negative integer/);
+    expect(() => overseer.worker({ prefetch: 1.5 })).toThrow(/prefetch must be a non-negative integer/);
+  });
+});
+
 describe("graceful stop", () => {
   it("lets short jobs finish, hands long ones back uncounted, and a later worker runs them as attempt 1", async () => {
     const db = tempDatabase();

@@ -21,6 +21,13 @@ import { SupervisedLoop } from "./supervised-loop.js";
 export interface WorkerOptions {
   /** Jobs run at once. Default 10. */
   concurrency?: number;
+  /**
+   * Jobs claimed ahead of free slots and held here, leased, until a slot frees. Default 0.
+   * Many short jobs then cost one claim per batch instead of one per freed slot, which matters
+   * on PostgreSQL, where a claim is a few network round trips. A held job counts as running (and
+   * is heartbeated) from its claim, and no other worker can take it meanwhile.
+   */
+  prefetch?: number;
   /** Queues to claim from; all queues if omitted. */
   queues?: readonly string[] | null;
   /** Lease length. Default 30 s. A job whose worker stops heartbeating runs again after this. */
@@ -63,6 +70,13 @@ export class Worker {
   readonly name: string;
   readonly stats: WorkerStats = { claimed: 0, succeeded: 0, failed: 0, leasesLost: 0, loopFailures: 0 };
   private readonly concurrency: number;
+  private readonly prefetch: number;
+  /** Claimed with prefetch, waiting for a free slot, oldest first. */
+  private readonly held: Array<{ claimed: ClaimedJob; lease: Lease }> = [];
+  /** Handlers running now. A slot frees when its handler returns, before its outcome is recorded. */
+  private active = 0;
+  /** Slots asked for by claims still in flight, so that two claims at once never over-fill. */
+  private reserved = 0;
   private readonly queues: readonly string[] | null;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -91,6 +105,12 @@ export class Worker {
     this.id = newId();
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.concurrency = positive(options.concurrency ?? 10, "concurrency");
+    this.prefetch = options.prefetch ?? 0;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) {
+      throw new OverseerError("INVALID_ARGUMENT", `prefetch must be a non-negative integer, got ${this.prefetch}`, {
+        field: "prefetch",
+      });
+    }
     this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
     this.leaseMs = positive(options.leaseMs ?? 30_000, "leaseMs");
     this.heartbeatMs = positive(options.heartbeatMs ?? Math.min(5_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
@@ -131,8 +151,9 @@ export class Worker {
     });
   }
 
+  /** Handlers running now. */
   get activeJobs(): number {
-    return this.running.size;
+    return this.active;
   }
 
   get isRunning(): boolean {
@@ -163,6 +184,13 @@ export class Worker {
 
   /** Aborts one running job's handler now (a cancel made in this process). */
   abortJob(jobId: string, reason: AbortReason): boolean {
+    const i = this.held.findIndex((h) => h.claimed.job.id === jobId);
+    if (i >= 0) {
+      // Not started yet: nothing to abort, only the outcome to record.
+      const [h] = this.held.splice(i, 1);
+      if (h && reason === "cancelled") void this.recordUnstarted(h.lease, "cancelled");
+      return true;
+    }
     const r = this.running.get(jobId);
     if (!r) return false;
     r.controller.abort(reason);
@@ -186,6 +214,8 @@ export class Worker {
     this.state = "stopping";
     this.unsubscribe?.();
     await this.claimLoop.stop();
+    // Held jobs never started: back to the queue at once, uncounted.
+    await Promise.all(this.held.splice(0).map((h) => this.recordUnstarted(h.lease, "released")));
     await this.safely("mark worker stopping", () => this.store.setWorkerStatus(this.id, "stopping"));
     if (this.running.size > 0) {
       this.logger.info({ workerId: this.id, running: this.running.size, timeoutMs }, "waiting for running jobs");
@@ -228,10 +258,10 @@ export class Worker {
 
   private async claimPass(): Promise<number> {
     if (this.state !== "running") return this.pollMs;
-    const free = this.concurrency - this.running.size;
+    const free = this.room();
     if (free <= 0) return this.pollMs; // a finishing job pokes us
-    const claimed = await this.store.claim(this.claimRequest(free));
-    for (const c of claimed) this.execute(c);
+    const claimed = await this.reserving(free, () => this.store.claim(this.claimRequest(free)));
+    for (const c of claimed) this.accept(c);
     if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
     if (claimed.length > 0) return 0; // maybe more became ready meanwhile
     const next = await this.store.nextScheduledAt();
@@ -241,14 +271,25 @@ export class Worker {
   }
 
   private async heartbeatPass(): Promise<number> {
-    const leases = [...this.running.values()].filter((r) => !r.detached).map((r) => r.lease);
+    const leases = [
+      ...[...this.running.values()].filter((r) => !r.detached).map((r) => r.lease),
+      ...this.held.map((h) => h.lease),
+    ];
     const sent = new Map(leases.map((l) => [l.jobId, l.token]));
     const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
     for (const lease of result.extended) {
       const r = this.running.get(lease.jobId);
       if (r && r.lease.token === lease.token) r.lease = lease;
+      const h = this.held.find((x) => x.claimed.job.id === lease.jobId && x.lease.token === lease.token);
+      if (h) h.lease = lease;
     }
     for (const jobId of result.lost) {
+      const i = this.held.findIndex((h) => h.claimed.job.id === jobId && h.lease.token === sent.get(jobId));
+      if (i >= 0) {
+        this.held.splice(i, 1);
+        this.stats.leasesLost++;
+        continue;
+      }
       const r = this.running.get(jobId);
       // Only the execution whose lease we sent: this worker may hold a newer lease on the job by now.
       if (r && !r.detached && r.lease.token === sent.get(jobId)) this.loseLease(r);
@@ -273,12 +314,53 @@ export class Worker {
    * free in the same transaction: a busy worker commits once per batch instead of twice.
    */
   private async recordAndRefill(results: AttemptResult[]): Promise<boolean[]> {
-    // The finishing jobs still count in `running` until their results are recorded.
-    const free = this.state === "running" ? this.concurrency - this.running.size + results.length : 0;
+    const free = this.state === "running" ? this.room() : 0;
     if (free <= 0) return this.store.finish(results);
-    const { applied, claimed } = await this.store.finishAndClaim(results, this.claimRequest(free));
-    for (const c of claimed) this.execute(c);
+    const { applied, claimed } = await this.reserving(free, () =>
+      this.store.finishAndClaim(results, this.claimRequest(free)),
+    );
+    for (const c of claimed) this.accept(c);
     return applied;
+  }
+
+  /** How many more jobs this worker may claim: free slots plus room to hold prefetched ones. */
+  private room(): number {
+    return this.concurrency + this.prefetch - this.active - this.held.length - this.reserved;
+  }
+
+  private async reserving<T>(slots: number, claim: () => Promise<T>): Promise<T> {
+    this.reserved += slots;
+    try {
+      return await claim();
+    } finally {
+      this.reserved -= slots;
+    }
+  }
+
+  /** A claimed job runs now if a slot is free, or waits, held, for one. */
+  private accept(claimed: ClaimedJob): void {
+    this.stats.claimed++;
+    if (this.active < this.concurrency) this.execute(claimed);
+    else this.held.push({ claimed, lease: claimed.lease });
+  }
+
+  /** Held jobs take the slots that are free. */
+  private startHeld(): void {
+    while (this.active < this.concurrency && this.state === "running") {
+      const next = this.held.shift();
+      if (!next) return;
+      this.execute({ job: next.claimed.job, lease: next.lease });
+    }
+  }
+
+  /** The outcome of a held job that never started (released at shutdown, or cancelled). */
+  private async recordUnstarted(lease: Lease, outcome: "released" | "cancelled"): Promise<void> {
+    const result: AttemptResult = outcome === "released" ? { lease, outcome } : { lease, outcome, error: null };
+    try {
+      await this.finisher.add(result);
+    } catch (err) {
+      this.logger.error({ err, jobId: lease.jobId }, "recording a held job's outcome failed; its lease will expire");
+    }
   }
 
   private claimRequest(limit: number): ClaimRequest {
@@ -288,7 +370,6 @@ export class Worker {
   // -- running one job ----------------------------------------------------------------------
 
   private execute(claimed: ClaimedJob): void {
-    this.stats.claimed++;
     const controller = new AbortController();
     const entry: Running = { claimed, lease: claimed.lease, controller, done: Promise.resolve(), detached: false };
     const previous = this.running.get(claimed.job.id);
@@ -296,6 +377,7 @@ export class Worker {
     // recovered (a stalled heartbeat), so it is lost, even if no heartbeat has said so yet.
     if (previous && !previous.detached) this.loseLease(previous);
     this.running.set(claimed.job.id, entry);
+    this.active++;
     entry.done = this.runHandler(entry).then(
       () => this.settle(entry),
       (err: unknown) => {
@@ -339,12 +421,19 @@ export class Worker {
     };
     let result: AttemptResult | null;
     try {
-      const value = await task.handler(job.payload, ctx);
-      result = this.successResult(entry, value);
-    } catch (thrown) {
-      result = this.failureResult(entry, thrown);
+      try {
+        const value = await task.handler(job.payload, ctx);
+        result = this.successResult(entry, value);
+      } catch (thrown) {
+        result = this.failureResult(entry, thrown);
+      }
+      await Promise.allSettled(pending);
+    } finally {
+      // The slot is free once the handler is done; the outcome is recorded in the next batch,
+      // so a held job can start (and finish) before this one's transaction commits.
+      this.active--;
+      this.startHeld();
     }
-    await Promise.allSettled(pending);
     if (result === null || entry.detached) return;
     const applied = await this.finisher.add(result);
     if (!applied) {

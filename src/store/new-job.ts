@@ -1,6 +1,6 @@
 /**
  * What inserting a new job means, apart from the SQL that does it: its first state and run time,
- * the insert's parameters (in `INSERT_JOB` order, the same in both backends), its `job.enqueued`
+ * the insert's values (in the same column order in both backends), its `job.enqueued`
  * event, the `Job` the caller gets back, and the refusal when a rejecting concurrency key is full.
  * Each backend's insert-job.ts runs its own statements around these.
  */
@@ -29,8 +29,8 @@ export function concurrencyLimitReached(job: NewJob, rule: ConcurrencyRule, unfi
   );
 }
 
-/** The parameters of INSERT_JOB (?1-?18). */
-export function insertJobParams(job: NewJob, { state, runAt }: Placement, now: number): unknown[] {
+/** A new job's column values: SQLite's INSERT_JOB parameters (?1-?18), PostgreSQL's NEW_JOB_COLUMNS. */
+export function insertJobParams(job: NewJob, { state, runAt }: Placement, now: number): Array<string | number | null> {
   const c = job.concurrency;
   return [
     job.id,

@@ -15,52 +15,90 @@ import * as sql from "./statements.js";
 
 /** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */
 const CLAIM_PAGES = 8;
-const PROMOTE_BATCH = 1_000;
 
 /** Whether a claim could return anything at all (an empty task or queue list matches no job). */
 export function canMatch(req: ClaimRequest): boolean {
   return req.limit > 0 && req.tasks.length > 0 && (req.queues === null || req.queues.length > 0);
 }
 
-/** Claims up to `req.limit` jobs under new leases for `req.workerId`, in claim order. */
+/** Opens a claim's transaction (`PgConnection.write`'s `opening`): due scheduled jobs become ready first. */
+export const openClaim = sql.promoteDueReturningNow;
+
+type FirstPageRow = JobRow & { n: number; claimed: boolean };
+
+/**
+ * Claims up to `req.limit` jobs under new leases for `req.workerId`, in claim order. The first
+ * page is claimed by one statement up to its first job with a concurrency key or rate limit;
+ * from there on each candidate is checked here, under its key's lock, and claimed at the end.
+ */
 export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<ClaimedJob[]> {
   const now = tx.now;
-  await tx.run(sql.PROMOTE_DUE, [now, PROMOTE_BATCH]);
+  const expiresAt = now + req.leaseMs;
+  const claimed: ClaimedJob[] = [];
   const chosen: JobRow[] = [];
   const takenPerKey = new Map<string, number>();
   const runningPerKey = new Map<string, number>();
-  let after: [number, number, string] = [-2_147_483_648, Number.MIN_SAFE_INTEGER, ""];
-  for (let page = 0; page < CLAIM_PAGES && chosen.length < req.limit; page++) {
-    // The first page is exactly what is wanted (the common case); later pages are wide, since
-    // whatever turned jobs away is likely to turn away their neighbours. Rows read but not
-    // taken stay locked until commit, which only makes other claimers skip them briefly.
-    const want = page === 0 ? req.limit : Math.max(32, 2 * (req.limit - chosen.length));
-    const rows = await tx.rows<JobRow>(sql.SELECT_CLAIMABLE, [want, ...after, req.tasks, req.queues]);
-    for (const row of rows) {
-      if (chosen.length >= req.limit) break;
-      const key = row.concurrency_key;
-      if (key !== null) {
-        let running = runningPerKey.get(key);
-        if (running === undefined) {
-          // Lock first, count after, in separate statements: a statement's snapshot is taken
-          // when it starts, so the count must start after the lock is granted.
-          await tx.lock(LOCK.concurrencyKey, key);
-          running = (await tx.one<{ n: number }>(sql.COUNT_RUNNING_BY_CONCURRENCY_KEY, [key]))?.n ?? 0;
-          runningPerKey.set(key, running);
-        }
-        if (running + (takenPerKey.get(key) ?? 0) >= (row.concurrency_limit ?? 1)) continue;
+  const consider = async (row: JobRow): Promise<void> => {
+    const key = row.concurrency_key;
+    if (key !== null) {
+      let running = runningPerKey.get(key);
+      if (running === undefined) {
+        // Lock first, count after, in separate statements: a statement's snapshot is taken
+        // when it starts, so the count must start after the lock is granted.
+        await tx.lock(LOCK.concurrencyKey, key);
+        running = (await tx.one<{ n: number }>(sql.COUNT_RUNNING_BY_CONCURRENCY_KEY, [key]))?.n ?? 0;
+        runningPerKey.set(key, running);
       }
-      if (row.rate_key !== null && !(await takeRateSlot(tx, row))) continue;
-      if (key !== null) takenPerKey.set(key, (takenPerKey.get(key) ?? 0) + 1);
-      chosen.push(row);
+      if (running + (takenPerKey.get(key) ?? 0) >= (row.concurrency_limit ?? 1)) return;
     }
-    const last = rows.at(-1);
-    if (rows.length < want || !last) break;
-    after = [last.priority, last.run_at, last.id];
+    if (row.rate_key !== null && !(await takeRateSlot(tx, row))) return;
+    if (key !== null) takenPerKey.set(key, (takenPerKey.get(key) ?? 0) + 1);
+    chosen.push(row);
+  };
+
+  const first = await tx.rows<FirstPageRow>(sql.CLAIM_FIRST_PAGE, [
+    req.limit,
+    ...START,
+    req.tasks,
+    req.queues,
+    req.workerId,
+    expiresAt,
+    now,
+  ]);
+  first.sort((a, b) => a.n - b.n);
+  for (const row of first) {
+    if (row.claimed) {
+      tx.event("job.started", row.id, req.workerId, { attempt: row.attempts, task: row.task });
+      claimed.push(claimedJob(row, row, req.workerId, now, expiresAt));
+    } else if (claimed.length + chosen.length < req.limit) {
+      await consider(row);
+    }
   }
-  if (chosen.length === 0) return [];
+  // Later pages only when the first one did not fill the claim and was full itself. They are
+  // wide, since whatever turned jobs away is likely to turn away their neighbours. Rows read but
+  // not taken stay locked until commit, which only makes other claimers skip them briefly.
+  let last: JobRow | undefined = first.at(-1);
+  let full = first.length === req.limit;
+  for (let page = 1; page < CLAIM_PAGES && full && last && claimed.length + chosen.length < req.limit; page++) {
+    const want = Math.max(32, 2 * (req.limit - claimed.length - chosen.length));
+    const rows = await tx.rows<JobRow>(sql.SELECT_CLAIMABLE, [
+      want,
+      last.priority,
+      last.run_at,
+      last.id,
+      req.tasks,
+      req.queues,
+    ]);
+    for (const row of rows) {
+      if (claimed.length + chosen.length >= req.limit) break;
+      await consider(row);
+    }
+    last = rows.at(-1);
+    full = rows.length === want;
+  }
+  if (chosen.length === 0) return claimed;
+
   const ids = chosen.map((r) => r.id);
-  const expiresAt = now + req.leaseMs;
   const updated = new Map(
     (
       await tx.rows<{ id: string; lease_token: number; attempts: number; version: number }>(sql.CLAIM_JOBS, [
@@ -72,7 +110,6 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
     ).map((u) => [u.id, u]),
   );
   await tx.run(sql.INSERT_CLAIMED_ATTEMPTS, [req.workerId, now, ids]);
-  const claimed: ClaimedJob[] = [];
   for (const row of chosen) {
     const u = updated.get(row.id);
     if (!u) continue; // cannot happen: the row is locked by this transaction; kept as a guard
@@ -81,6 +118,9 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   }
   return claimed;
 }
+
+/** The claim-order key before every job. */
+const START = [-2_147_483_648, Number.MIN_SAFE_INTEGER, ""] as const;
 
 /** Fixed windows aligned to the epoch. Over the limit, the job waits for the next window. */
 async function takeRateSlot(tx: Tx, row: JobRow): Promise<boolean> {

@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import { OverseerError } from "../../core/errors.js";
+import { insertValues, type Literal, literal } from "./literals.js";
 import * as sql from "./statements.js";
 
 export interface PgConnectionOptions {
@@ -31,6 +32,8 @@ export interface Tx {
   one<T>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
   /** Runs a statement and returns how many rows it changed. */
   run(text: string, params?: readonly unknown[]): Promise<number>;
+  /** Inserts a row (values as literals, in column order) before the next statement, or at commit. */
+  insertLater(table: string, columns: readonly string[], row: Literal[]): void;
   /** Buffers an event; it is appended with the others when the transaction ends (or on `flushEvents`). */
   event(kind: string, jobId: string | null, workerId: string | null, data: object): void;
   /** Appends the buffered events now and returns every sequence number this transaction got, in order. */
@@ -126,12 +129,14 @@ export class PgConnection {
 
   /**
    * Runs `fn` in a READ COMMITTED transaction and commits, retrying it whole on a deadlock.
-   * The clock is read once, in the same round trip as BEGIN; buffered events are appended last.
+   * The clock is read once, in the same round trip as BEGIN, by `opening` if given: a statement
+   * (or statements, the last of which) returns the column `now` (the SQL of the clock is passed in) and may do more, such as
+   * promoting due jobs before a claim. Deferred rows, events and COMMIT share the last round trip.
    */
-  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.writeOnce(fn);
+        return await this.writeOnce(fn, opening);
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if ((code === "40P01" || code === "40001") && attempt < MAX_TRIES) continue;
@@ -140,7 +145,7 @@ export class PgConnection {
     }
   }
 
-  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -158,22 +163,14 @@ export class PgConnection {
     };
     client.on("error", onError);
     try {
-      let now: number;
-      if (this.clock) {
-        await client.query("BEGIN");
-        now = this.clock();
-      } else {
-        const results = (await client.query(`BEGIN; ${sql.DB_NOW}`)) as unknown as pg.QueryResult[];
-        const row = results[1]?.rows[0] as { now: number } | undefined;
-        if (!row) throw new Error("the database did not return its clock");
-        now = row.now;
-      }
-      open = true;
-      const tx = new Transaction(client, now);
+      open = true; // from here on, a failure rolls back (ROLLBACK outside a transaction only warns)
+      const nowSql = this.clock ? literal(this.clock()) : sql.DB_CLOCK;
+      const results = (await client.query(`BEGIN; ${(opening ?? selectNow)(nowSql)}`)) as unknown as pg.QueryResult[];
+      const row = results.at(-1)?.rows[0] as { now: number } | undefined;
+      if (!row) throw new Error("the database did not return its clock");
+      const tx = new Transaction(client, Number(row.now), true);
       const result = await fn(tx);
-      await tx.flushEvents();
-      // One round trip for the wakeup and the commit; NOTIFY is delivered only if it commits.
-      await client.query(tx.notifies ? `${sql.NOTIFY_CHANGES}; COMMIT` : "COMMIT");
+      await tx.commit();
       open = false;
       return result;
     } catch (err) {
@@ -227,16 +224,25 @@ export interface Queryable {
 
 export class Transaction implements Tx {
   notifies = false;
-  private readonly pending: Array<[string, string | null, string | null, string]> = [];
+  /** Events not yet appended: at, kind, job id, worker id, data JSON. */
+  private readonly pending: Literal[][] = [];
+  /** Rows whose insert waits for the next statement or the end (see `insertLater`), grouped by table and columns. */
+  private readonly deferred = new Map<string, { table: string; columns: readonly string[]; rows: Literal[][] }>();
   private readonly seqs: number[] = [];
   private readonly locked = new Set<string>();
 
+  /**
+   * @param scripts whether the client runs several statements in one query (a pool client does;
+   *   a user's client in `enqueueWithin` is sent one statement at a time, whatever it is).
+   */
   constructor(
     private readonly client: Queryable,
     readonly now: number,
+    private readonly scripts: boolean,
   ) {}
 
   async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    await this.insertDeferred();
     return (await this.client.query(text, params as unknown[])).rows as T[];
   }
 
@@ -245,38 +251,29 @@ export class Transaction implements Tx {
   }
 
   async run(text: string, params: readonly unknown[] = []): Promise<number> {
+    await this.insertDeferred();
     return (await this.client.query(text, params as unknown[])).rowCount ?? 0;
   }
 
-  event(kind: string, jobId: string | null, workerId: string | null, data: object): void {
-    this.pending.push([kind, jobId, workerId, JSON.stringify(data)]);
+  /**
+   * Inserts a row before the transaction's next statement, or with its last round trip if none
+   * follows. Rows for the same table and columns go in one multi-row INSERT, and every read in
+   * the transaction still sees them, since it runs after they are inserted.
+   */
+  insertLater(table: string, columns: readonly string[], row: Literal[]): void {
+    const key = `${table}(${columns.join(",")})`;
+    const group = this.deferred.get(key);
+    if (group) group.rows.push(row);
+    else this.deferred.set(key, { table, columns, rows: [row] });
   }
 
-  /**
-   * Appends the buffered events under a transaction-level lock held until commit. Sequence
-   * numbers come from an identity column, which hands them out at insert, not at commit: without
-   * the lock, a transaction could take N, another N+1 and commit first, and a reader tailing by
-   * `afterSeq` would pass N before it became visible and never see it. Under the lock, event
-   * writers commit in seq order. The lock is taken as late as possible (the last statement before
-   * COMMIT), so what it serialises is only this insert and the commit itself.
-   */
+  event(kind: string, jobId: string | null, workerId: string | null, data: object): void {
+    this.pending.push([this.now, kind, jobId, workerId, JSON.stringify(data)]);
+  }
+
+  /** Appends the buffered events now and returns every sequence number this transaction got, in order. */
   async flushEvents(): Promise<number[]> {
-    if (this.pending.length > 0) {
-      const batch = this.pending.splice(0);
-      if (!this.locked.has("events")) {
-        await this.client.query(sql.LOCK_EVENTS, [LOCK.events]);
-        this.locked.add("events");
-      }
-      const rows = await this.rows<{ seq: number }>(sql.INSERT_EVENTS, [
-        this.now,
-        batch.map((e) => e[0]),
-        batch.map((e) => e[1]),
-        batch.map((e) => e[2]),
-        batch.map((e) => e[3]),
-      ]);
-      // Identity values are taken in the order the rows are inserted, which ORDER BY fixes.
-      this.seqs.push(...rows.map((r) => r.seq).sort((a, b) => a - b));
-    }
+    await this.runClosing([]);
     return [...this.seqs];
   }
 
@@ -284,12 +281,75 @@ export class Transaction implements Tx {
     this.notifies = true;
   }
 
+  /** Ends the transaction: deferred rows, events, the wakeup and COMMIT, in one round trip. */
+  async commit(): Promise<void> {
+    await this.runClosing(this.notifies ? [sql.NOTIFY_CHANGES, "COMMIT"] : ["COMMIT"]);
+  }
+
   async lock(lockClass: number, key: string): Promise<void> {
     const id = `${lockClass}:${key}`;
     if (this.locked.has(id)) return;
-    await this.client.query(sql.LOCK_KEY, [lockClass, key]);
+    await this.run(sql.LOCK_KEY, [lockClass, key]);
     this.locked.add(id);
   }
+
+  private async insertDeferred(): Promise<void> {
+    if (this.deferred.size > 0) await this.runScript(this.takeDeferred());
+  }
+
+  private takeDeferred(): string[] {
+    const statements = [...this.deferred.values()].map((g) => insertValues(g.table, g.columns, g.rows));
+    this.deferred.clear();
+    return statements;
+  }
+
+  /**
+   * Deferred rows, then the buffered events under a transaction-level lock held until commit,
+   * then `after`. Sequence numbers come from an identity column, which hands them out at insert,
+   * not at commit: without the lock, a transaction could take N, another N+1 and commit first,
+   * and a reader tailing by `afterSeq` would pass N before it became visible and never see it.
+   * Under the lock, event writers commit in seq order. The lock is taken in the transaction's
+   * last round trip, so what it serialises is only this insert and the commit itself.
+   */
+  private async runClosing(after: string[]): Promise<void> {
+    const statements = this.takeDeferred();
+    let eventsAt = -1;
+    if (this.pending.length > 0) {
+      if (!this.locked.has("events")) {
+        statements.push(LOCK_EVENTS);
+        this.locked.add("events");
+      }
+      eventsAt = statements.length;
+      // A multi-row VALUES list is inserted in list order, so identity values follow it.
+      statements.push(`${insertValues("events", EVENT_COLUMNS, this.pending.splice(0))} RETURNING seq`);
+    }
+    statements.push(...after);
+    if (statements.length === 0) return;
+    const results = await this.runScript(statements);
+    if (eventsAt >= 0) {
+      const rows = (results[eventsAt]?.rows ?? []) as Array<{ seq: number }>;
+      this.seqs.push(...rows.map((r) => Number(r.seq)).sort((a, b) => a - b));
+    }
+  }
+
+  /** Runs literal statements in order: in one round trip where the client allows it. */
+  private async runScript(statements: readonly string[]): Promise<Array<{ rows: unknown[] }>> {
+    if (this.scripts) {
+      const result = await this.client.query(statements.join(";\n"));
+      return Array.isArray(result) ? result : [result];
+    }
+    const results: Array<{ rows: unknown[] }> = [];
+    for (const statement of statements) results.push(await this.client.query(statement));
+    return results;
+  }
+}
+
+const EVENT_COLUMNS = ["at", "kind", "job_id", "worker_id", "data"] as const;
+/** One event appender per schema at a time (see `Transaction.runClosing`). */
+const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(current_schema()))`;
+
+function selectNow(nowSql: string): string {
+  return `SELECT ${nowSql} AS now`;
 }
 
 function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig {

@@ -31,7 +31,7 @@ export async function finishInTransaction(tx: Tx, results: readonly AttemptResul
   return applied;
 }
 
-/** Records successful attempts with one statement per table. Returns "jobId:token" of those whose lease held. */
+/** Records successful attempts, jobs and attempts, in one statement. Returns "jobId:token" of those whose lease held. */
 async function succeedMany(tx: Tx, results: readonly AttemptResult[]): Promise<Set<string>> {
   if (results.length === 0) return new Set();
   const rows = await tx.rows<{ id: string; lease_token: number; started_at: number; attempts: number }>(
@@ -46,7 +46,6 @@ async function succeedMany(tx: Tx, results: readonly AttemptResult[]): Promise<S
   if (rows.length === 0) return new Set();
   // Events in the order the results were given, as SQLite's json_each order gives them.
   const held = new Map(rows.map((r) => [`${r.id}:${r.lease_token}`, r]));
-  await tx.run(sql.FINISH_ATTEMPTS, [tx.now, "succeeded", rows.map((r) => r.id), rows.map((r) => r.lease_token)]);
   for (const result of results) {
     const r = held.get(`${result.lease.jobId}:${result.lease.token}`);
     if (!r) continue;

@@ -57,7 +57,7 @@ async function insertUnderSavepoint(conn: PgConnection, client: Queryable, job: 
     await client.query(SET_SEARCH_PATH, [quoteIdent(schema)]);
   }
   const now = conn.clock ? conn.clock() : ((await client.query(sql.DB_NOW)).rows[0] as { now: number | string }).now;
-  const tx = new Transaction(client, Number(now));
+  const tx = new Transaction(client, Number(now), false);
   const result = await insertJob(tx, job);
   await tx.flushEvents();
   // Delivered to every LISTENing node only if the user's transaction commits.

@@ -26,7 +26,8 @@ export async function insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
     if (n >= c.limit) throw concurrencyLimitReached(job, c, n);
   }
   const placement = placeNewJob(job, now);
-  await tx.run(sql.INSERT_JOB, insertJobParams(job, placement, now));
+  // Inserted with the next statement or at commit, many jobs in one INSERT (enqueueMany).
+  tx.insertLater("jobs", sql.NEW_JOB_COLUMNS, insertJobParams(job, placement, now));
   const { job: inserted, eventData } = enqueuedJob(job, placement, now);
   tx.event("job.enqueued", job.id, null, eventData);
   return { job: inserted, created: true };

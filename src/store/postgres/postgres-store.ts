@@ -53,7 +53,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { ChangeListener } from "./change-listener.js";
-import { canMatch, claimInTransaction } from "./claim.js";
+import { canMatch, claimInTransaction, openClaim } from "./claim.js";
 import { LOCK, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
@@ -192,7 +192,7 @@ export class PostgresStore implements Store {
       const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
       if (!ready?.ready) return [];
     }
-    const claimed = await this.conn.write((tx) => claimInTransaction(tx, req));
+    const claimed = await this.conn.write((tx) => claimInTransaction(tx, req), openClaim);
     this.lastClaimFoundWork = claimed.length > 0;
     return claimed;
   }
@@ -207,7 +207,7 @@ export class PostgresStore implements Store {
       requeued = anyRequeued(results, applied);
       const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
       return { applied, claimed };
-    });
+    }, openClaim);
     this.lastClaimFoundWork = out.claimed.length > 0;
     if (requeued) this.changes.notify();
     return out;
