@@ -106,6 +106,8 @@ export function overseerSystem(variant = {}) {
 export default overseerSystem();
 
 const PG_SCHEMA = "bench_overseer";
+/** Jobs a PostgreSQL worker claims ahead of its free slots (`BENCH_OVERSEER_PREFETCH`). */
+const PG_PREFETCH = Number(process.env.BENCH_OVERSEER_PREFETCH || 500);
 
 /**
  * The bench PostgreSQL URL with `options=-c search_path=<schema>`: node-postgres passes URL query
@@ -127,7 +129,7 @@ export function overseerPgSystem() {
     version,
     settings: [
       `\`createOverseer({ database: "postgres://…/test?options=-c search_path=${PG_SCHEMA}" })\` (the PostgreSQL backend, chosen by the \`postgres://\` URL; a fresh schema \`${PG_SCHEMA}\` per scenario, created before and dropped after; durability is the server's \`synchronous_commit\`)`,
-      "pool of 10 connections (default) plus one LISTEN connection per process; `overseer.worker({ concurrency })`; one-at-a-time enqueue `enqueue`, bulk `enqueueMany(array)`",
+      `pool of 10 connections (default) plus one LISTEN connection per process; \`overseer.worker({ concurrency, prefetch: ${PG_PREFETCH} })\` (prefetch holds claimed jobs until a slot frees, as graphile-worker's local queue of ${PG_PREFETCH} does); one-at-a-time enqueue \`enqueue\`, bulk \`enqueueMany(array)\``,
       "completed = `countJobs().succeeded` reaches N (Overseer keeps succeeded jobs)",
     ],
 
@@ -160,7 +162,7 @@ export function overseerPgSystem() {
 
     async startWorker({ concurrency, handler, args }) {
       const overseer = await open(args.database, null, async (payload) => handler(payload));
-      const worker = overseer.worker({ concurrency });
+      const worker = overseer.worker({ concurrency, prefetch: PG_PREFETCH });
       await worker.start();
       return {
         async isDrained(n) {

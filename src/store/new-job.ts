@@ -30,7 +30,11 @@ export function concurrencyLimitReached(job: NewJob, rule: ConcurrencyRule, unfi
 }
 
 /** A new job's column values: SQLite's INSERT_JOB parameters (?1-?18), PostgreSQL's NEW_JOB_COLUMNS. */
-export function insertJobParams(job: NewJob, { state, runAt }: Placement, now: number): Array<string | number | null> {
+export function insertJobParams<Time = number>(
+  job: NewJob,
+  { state, runAt }: { state: JobState; runAt: Time },
+  now: Time,
+): Array<string | number | null | Time> {
   const c = job.concurrency;
   return [
     job.id,
@@ -54,14 +58,20 @@ export function insertJobParams(job: NewJob, { state, runAt }: Placement, now: n
   ];
 }
 
+/** The data of a new job's `job.enqueued` event. A queued job's does not depend on the time. */
+export function enqueuedEventData(job: NewJob, { state, runAt }: Placement): object {
+  const eventData: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
+  if (state === "scheduled") eventData.runAt = iso(runAt);
+  return eventData;
+}
+
 /** The inserted job, as `enqueue` returns it, and the data of its `job.enqueued` event. */
-export function enqueuedJob(job: NewJob, { state, runAt }: Placement, now: number): { job: Job; eventData: object } {
+export function enqueuedJob(job: NewJob, placement: Placement, now: number): { job: Job; eventData: object } {
+  const { state, runAt } = placement;
   const createdAt = iso(now);
   const runAtIso = runAt === now ? createdAt : iso(runAt);
-  const eventData: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
-  if (state === "scheduled") eventData.runAt = runAtIso;
   return {
-    eventData,
+    eventData: enqueuedEventData(job, placement),
     job: {
       id: job.id,
       task: job.task,

@@ -134,9 +134,13 @@ export class PgConnection {
    * promoting due jobs before a claim. Deferred rows, events and COMMIT share the last round trip.
    */
   async write<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string): Promise<T> {
+    return this.retryingDeadlocks(() => this.writeOnce(fn, opening));
+  }
+
+  private async retryingDeadlocks<T>(once: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.writeOnce(fn, opening);
+        return await once();
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if ((code === "40P01" || code === "40001") && attempt < MAX_TRIES) continue;
@@ -145,7 +149,43 @@ export class PgConnection {
     }
   }
 
+  /**
+   * Runs `build`'s statements as one transaction in one round trip (BEGIN, them, COMMIT), for
+   * writes that need nothing read first. `nowSql` is the clock as SQL, the same value wherever
+   * it appears: the transaction's start time, or the injected clock. Retried whole on a deadlock.
+   * Returns each statement's result, in order.
+   */
+  async script(build: (nowSql: string) => string[]): Promise<pg.QueryResult[]> {
+    return this.retryingDeadlocks(() =>
+      this.withClient(async (client) => {
+        const nowSql = this.clock ? literal(this.clock()) : sql.TX_CLOCK;
+        const results = (await client.query(
+          ["BEGIN", ...build(nowSql), "COMMIT"].join(";\n"),
+        )) as unknown as pg.QueryResult[];
+        return results.slice(1, -1);
+      }),
+    );
+  }
+
   private async writeOnce<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string): Promise<T> {
+    return this.withClient(async (client) => {
+      const nowSql = this.clock ? literal(this.clock()) : sql.DB_CLOCK;
+      const results = (await client.query(`BEGIN; ${(opening ?? selectNow)(nowSql)}`)) as unknown as pg.QueryResult[];
+      const row = results.at(-1)?.rows[0] as { now: number } | undefined;
+      if (!row) throw new Error("the database did not return its clock");
+      const tx = new Transaction(client, Number(row.now), true);
+      const result = await fn(tx);
+      await tx.commit();
+      return result;
+    });
+  }
+
+  /**
+   * A pool client for one transaction that `fn` begins and commits. If `fn` fails, the
+   * transaction is rolled back (ROLLBACK outside a transaction only warns), and a client whose
+   * connection failed is discarded rather than reused.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -153,7 +193,6 @@ export class PgConnection {
     } catch (err) {
       throw this.mapError(err);
     }
-    let open = false;
     let broken: Error | undefined;
     // A checked-out client has no listener of the pool's: if the server ends the connection
     // mid-transaction, the client emits "error", which unheard would end the process. The same
@@ -163,21 +202,11 @@ export class PgConnection {
     };
     client.on("error", onError);
     try {
-      open = true; // from here on, a failure rolls back (ROLLBACK outside a transaction only warns)
-      const nowSql = this.clock ? literal(this.clock()) : sql.DB_CLOCK;
-      const results = (await client.query(`BEGIN; ${(opening ?? selectNow)(nowSql)}`)) as unknown as pg.QueryResult[];
-      const row = results.at(-1)?.rows[0] as { now: number } | undefined;
-      if (!row) throw new Error("the database did not return its clock");
-      const tx = new Transaction(client, Number(row.now), true);
-      const result = await fn(tx);
-      await tx.commit();
-      open = false;
-      return result;
+      return await fn(client);
     } catch (err) {
       if (isConnectionError(err)) {
-        // Hand the client back as broken, so the pool discards it instead of reusing it.
         broken = err as Error;
-      } else if (open) {
+      } else {
         await client.query("ROLLBACK").catch((rollbackErr: Error) => {
           broken = rollbackErr;
         });
@@ -315,13 +344,10 @@ export class Transaction implements Tx {
     const statements = this.takeDeferred();
     let eventsAt = -1;
     if (this.pending.length > 0) {
-      if (!this.locked.has("events")) {
-        statements.push(LOCK_EVENTS);
-        this.locked.add("events");
-      }
-      eventsAt = statements.length;
-      // A multi-row VALUES list is inserted in list order, so identity values follow it.
-      statements.push(`${insertValues("events", EVENT_COLUMNS, this.pending.splice(0))} RETURNING seq`);
+      const append = appendEvents(this.pending.splice(0), !this.locked.has("events"));
+      this.locked.add("events");
+      statements.push(...append);
+      eventsAt = statements.length - 1;
     }
     statements.push(...after);
     if (statements.length === 0) return;
@@ -347,6 +373,16 @@ export class Transaction implements Tx {
 const EVENT_COLUMNS = ["at", "kind", "job_id", "worker_id", "data"] as const;
 /** One event appender per schema at a time (see `Transaction.runClosing`). */
 const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(current_schema()))`;
+
+/**
+ * The statements that append events (rows of at, kind, job id, worker id, data JSON), the last
+ * returning their sequence numbers: the events lock first unless this transaction holds it.
+ * A multi-row VALUES list is inserted in list order, so identity values follow it.
+ */
+export function appendEvents(rows: readonly (readonly Literal[])[], lock = true): string[] {
+  const insert = `${insertValues("events", EVENT_COLUMNS, rows)} RETURNING seq`;
+  return lock ? [LOCK_EVENTS, insert] : [insert];
+}
 
 function selectNow(nowSql: string): string {
   return `SELECT ${nowSql} AS now`;

@@ -1,13 +1,15 @@
 /**
  * Inserting one job and its `job.enqueued` event, shared by the store's own transactions and by
  * `enqueueWithin` on a user's client, so both apply the same idempotency-key and
- * concurrency-reject rules (under the same advisory locks) with the same statements.
+ * concurrency-reject rules (under the same advisory locks) with the same statements. Jobs that
+ * need none of those, and start now, are inserted by one script in one round trip.
  */
 import type { NewJob } from "../../core/job-options.js";
-import { concurrencyLimitReached, enqueuedJob, insertJobParams, placeNewJob } from "../new-job.js";
+import { concurrencyLimitReached, enqueuedEventData, enqueuedJob, insertJobParams, placeNewJob } from "../new-job.js";
 import { type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
-import { LOCK, type Tx } from "./connection.js";
+import { appendEvents, LOCK, type Tx } from "./connection.js";
+import { insertValues, type Literal } from "./literals.js";
 import * as sql from "./statements.js";
 
 export async function insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
@@ -31,4 +33,41 @@ export async function insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
   const { job: inserted, eventData } = enqueuedJob(job, placement, now);
   tx.event("job.enqueued", job.id, null, eventData);
   return { job: inserted, created: true };
+}
+
+/**
+ * Whether a job can be inserted without reading anything first: no idempotency key to look up,
+ * no rejecting concurrency key to count, and it starts now, so its state (queued) and event do
+ * not depend on the clock; its times are the clock's SQL, filled in by the database.
+ */
+export function insertsAtOnce(job: NewJob): boolean {
+  return (
+    job.idempotencyKey === null && job.concurrency?.onLimit !== "reject" && job.runAtMs === null && job.delayMs === 0
+  );
+}
+
+/**
+ * The statements of a script (see `PgConnection.script`) that insert such jobs, their events and
+ * the wakeup. The first returns `created_at`, the transaction's now.
+ */
+export function insertAtOnceScript(jobs: readonly NewJob[], nowSql: string): string[] {
+  const now: Literal = { sql: nowSql };
+  const rows = jobs.map((job) => insertJobParams<Literal>(job, { state: "queued", runAt: now }, now));
+  const events = jobs.map((job) => [
+    now,
+    "job.enqueued",
+    job.id,
+    null,
+    JSON.stringify(enqueuedEventData(job, { state: "queued", runAt: 0 })),
+  ]);
+  return [
+    `${insertValues("jobs", sql.NEW_JOB_COLUMNS, rows)} RETURNING created_at`,
+    ...appendEvents(events),
+    sql.NOTIFY_CHANGES,
+  ];
+}
+
+/** What `enqueue` returns for jobs inserted by `insertAtOnceScript`, given the `now` it returned. */
+export function insertedAtOnce(jobs: readonly NewJob[], now: number): EnqueueResult[] {
+  return jobs.map((job) => ({ job: enqueuedJob(job, { state: "queued", runAt: now }, now).job, created: true }));
 }

@@ -2,14 +2,21 @@
  * SQL literals, for the statements a transaction sends together in one round trip at its end.
  * node-postgres sends bound parameters one statement at a time (the extended protocol), so a
  * script of several statements (insert, lock, insert, notify, commit) must carry its values as
- * literals in the simple protocol. Only integers and strings (escaped by the driver) get in.
+ * literals in the simple protocol. Only integers, strings (escaped by the driver) and the
+ * store's own expressions get in.
  */
 import pg from "pg";
 
-export type Literal = string | number | null;
+/** SQL written by the store itself (such as the clock's expression), put in as it is. */
+export interface SqlExpression {
+  readonly sql: string;
+}
+
+export type Literal = string | number | null | SqlExpression;
 
 export function literal(value: Literal): string {
   if (value === null) return "NULL";
+  if (typeof value === "object") return value.sql;
   if (typeof value === "number") {
     // Every number we store is an integer (epoch ms, counts, priorities); anything else is a bug.
     if (!Number.isSafeInteger(value)) throw new Error(`not an integer SQL literal: ${value}`);

@@ -57,7 +57,7 @@ import { canMatch, claimInTransaction, openClaim } from "./claim.js";
 import { LOCK, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
-import { insertJob } from "./insert-job.js";
+import { insertAtOnceScript, insertedAtOnce, insertJob, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import {
@@ -74,8 +74,11 @@ export type PostgresStoreOptions = PgConnectionOptions;
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities = { singleWriter: false, crossProcessWakeups: true, skipLocked: true };
   private readonly changes: ChangeListener;
-  /** While claims keep finding work (a backlog draining), the readiness read would only cost a round trip. */
-  private lastClaimFoundWork = false;
+  /**
+   * Whether the next claim may skip its readiness read: while claims keep finding work (a
+   * backlog draining), or just after a wakeup (new work is likely), it would only cost a round trip.
+   */
+  private workLikely = false;
 
   private constructor(private readonly conn: PgConnection) {
     this.changes = new ChangeListener(conn);
@@ -136,7 +139,10 @@ export class PostgresStore implements Store {
   }
 
   onChange(listener: () => void): () => void {
-    return this.changes.subscribe(listener);
+    return this.changes.subscribe(() => {
+      this.workLikely = true;
+      listener();
+    });
   }
 
   /** A write whose commit may have made jobs ready: wakes this process's listeners at once (others by NOTIFY). */
@@ -153,6 +159,7 @@ export class PostgresStore implements Store {
   // -- producing ----------------------------------------------------------------------------
 
   async enqueue(job: NewJob): Promise<EnqueueResult> {
+    if (insertsAtOnce(job)) return (await this.insertAtOnce([job]))[0] as EnqueueResult;
     return this.writeAndWake(
       (tx) => this.insertJob(tx, job),
       (r) => r.created,
@@ -161,6 +168,7 @@ export class PostgresStore implements Store {
 
   async enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    if (jobs.every(insertsAtOnce)) return this.insertAtOnce(jobs);
     return this.writeAndWake(
       async (tx) => {
         const results: EnqueueResult[] = [];
@@ -177,6 +185,15 @@ export class PostgresStore implements Store {
     return enqueueWithin(this.conn, handle, job);
   }
 
+  /** Jobs that need nothing read first (see `insertsAtOnce`), in one round trip. */
+  private async insertAtOnce(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    const [inserted] = await this.conn.script((nowSql) => insertAtOnceScript(jobs, nowSql));
+    const now = (inserted?.rows[0] as { created_at: number } | undefined)?.created_at;
+    if (now === undefined) throw new Error("the insert returned no rows");
+    this.changes.notify();
+    return insertedAtOnce(jobs, Number(now));
+  }
+
   private insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
     return insertJob(tx, job);
   }
@@ -187,13 +204,12 @@ export class PostgresStore implements Store {
     if (!canMatch(req)) return [];
     this.conn.assertOpen();
     // A read first, so idle workers polling many nodes open no transactions and lock nothing.
-    // While claims keep finding work (a backlog draining) it would only cost a round trip.
-    if (!this.lastClaimFoundWork) {
+    if (!this.workLikely) {
       const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
       if (!ready?.ready) return [];
     }
     const claimed = await this.conn.write((tx) => claimInTransaction(tx, req), openClaim);
-    this.lastClaimFoundWork = claimed.length > 0;
+    this.workLikely = claimed.length > 0;
     return claimed;
   }
 
@@ -208,7 +224,7 @@ export class PostgresStore implements Store {
       const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
       return { applied, claimed };
     }, openClaim);
-    this.lastClaimFoundWork = out.claimed.length > 0;
+    this.workLikely = out.claimed.length > 0;
     if (requeued) this.changes.notify();
     return out;
   }

@@ -23,6 +23,8 @@ const IDEMPOTENCY_EXPIRY = "CASE WHEN idempotency_key IS NULL THEN NULL ELSE $1 
 /** The database clock in epoch ms: clock_timestamp, not now(), which is frozen at transaction start. */
 export const DB_CLOCK = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 export const DB_NOW = `SELECT ${DB_CLOCK} AS now`;
+/** The database clock at the start of the transaction: one value however often it is used in it. */
+export const TX_CLOCK = "(extract(epoch from now()) * 1000)::bigint";
 export const NOTIFY_CHANGES = "SELECT pg_notify('overseer_changes', '')";
 export const LISTEN_CHANGES = "LISTEN overseer_changes";
 /** $1 lock class, $2 key (hashed to the second int4). */
