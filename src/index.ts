@@ -21,6 +21,8 @@ export type {
   QueueRecord,
   ScheduleDefinition,
   ScheduleRecord,
+  TokenRecord,
+  TokenScope,
   WorkerRecord,
 } from "./core/types.js";
 export type { Scheduler, SchedulerOptions } from "./engine/scheduler.js";
@@ -31,6 +33,7 @@ export {
   Overseer,
   type OverseerOptions,
   type SchedulerSetup,
+  type VersionCheck,
 } from "./sdk/overseer.js";
 export type {
   JobFilter,

@@ -39,7 +39,9 @@ export function makeLogger(level: string | undefined, fallback: string): Logger 
       field: "log-level",
     });
   }
-  return pino({ level: chosen, base: { pid: process.pid } }, pino.destination(2));
+  // The HTTP server logs no requests; should a header ever reach a log line anyway, its token is censored.
+  const redact = { paths: ["authorization", "*.authorization", "*.headers.authorization"], censor: "[redacted]" };
+  return pino({ level: chosen, base: { pid: process.pid }, redact }, pino.destination(2));
 }
 
 export async function openOverseer(options: GlobalOptions, logger?: Logger): Promise<Overseer> {

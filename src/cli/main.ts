@@ -8,6 +8,7 @@ import { registerMaintenance } from "./commands/maintenance.js";
 import { registerQueues } from "./commands/queues.js";
 import { type NodeOptions, runNode } from "./commands/run-node.js";
 import { registerSchedules } from "./commands/schedules.js";
+import { registerTokens } from "./commands/tokens.js";
 import { action, EXIT_BAD_INPUT, globals } from "./context.js";
 
 const program = new Command("overseer")
@@ -24,13 +25,20 @@ const nodeOptions = (command: Command) =>
   command
     .option("--tasks <dir>", "folder of task modules (each default-exports a handler; the file name is the task name)")
     .option("--concurrency <n>", "jobs run at once", "10")
+    .option("--prefetch <n>", "jobs claimed ahead of free slots and held until one frees", "0")
     .option("--queues <names>", "comma-separated queues to work (default: all)")
     .option("--lease <duration>", "lease length, e.g. 30s")
     .option("--shutdown-timeout <duration>", "on SIGTERM, how long running jobs may finish", "10s")
     .option("--events-ndjson <file>", "mirror the event log to this append-only NDJSON file")
     .option("--no-scheduler", "do not fire the schedules of --config in this process");
 
-nodeOptions(program.command("start").description("run Overseer in one process: worker, retention and a live summary"))
+nodeOptions(
+  program.command("start").description("run Overseer in one process: worker, HTTP API, retention and a live summary"),
+)
+  .option("--host <host>", "address the HTTP API listens on", "127.0.0.1")
+  .option("--port <port>", "port of the HTTP API (0 picks a free one)", "7070")
+  .option("--cors-origin <origins>", "comma-separated origins browsers may call the API from (default: none)")
+  .option("--no-http", "do not serve the HTTP API")
   .option("--demo", "add demo tasks and a demo producer")
   .option("--no-summary", "do not print the one-line-per-second summary")
   .option("--no-retention", "do not prune old jobs and events hourly")
@@ -44,6 +52,7 @@ registerEnqueue(program);
 registerJobs(program);
 registerQueues(program);
 registerSchedules(program);
+registerTokens(program);
 registerEvents(program);
 registerMaintenance(program);
 

@@ -26,6 +26,18 @@ export const ERROR_CODES = {
     summary: "A config file is missing, unreadable or malformed, or a schedule in it is invalid.",
   },
   SCHEDULE_NOT_FOUND: { status: 404, summary: "No schedule has this name." },
+  VERSION_CONFLICT: {
+    status: 409,
+    summary: "The record changed since the version the write was based on; nothing was changed.",
+  },
+  UNAUTHENTICATED: { status: 401, summary: "The request carries no bearer token, or one that is unknown or revoked." },
+  FORBIDDEN: { status: 403, summary: "The token's scope does not allow this operation." },
+  ROUTE_NOT_FOUND: { status: 404, summary: "No HTTP route has this method and path." },
+  REQUEST_TOO_LARGE: { status: 413, summary: "The request body is larger than the server accepts." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: "The request body is not JSON." },
+  TOKEN_NOT_FOUND: { status: 404, summary: "No active token has this name." },
+  TOKEN_NAME_TAKEN: { status: 409, summary: "An active token already has this name." },
+  INTERNAL_ERROR: { status: 500, summary: "The server failed in a way it did not expect; its log has the details." },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

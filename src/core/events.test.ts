@@ -25,6 +25,8 @@ const BUILT_IN = [
   "worker.stopped",
   "worker.lost",
   "worker.loop_failed",
+  "token.created",
+  "token.revoked",
 ];
 
 /** The registry is process-wide: each test defines kinds under its own prefix. */

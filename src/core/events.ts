@@ -35,6 +35,8 @@ const BUILT_IN = [
   "schedule.fired",
   "schedule.triggered",
   "schedule.fire_failed",
+  "token.created",
+  "token.revoked",
 ] as const;
 
 export type BuiltInEventKind = (typeof BUILT_IN)[number];

@@ -18,6 +18,7 @@
  * - **tick**: one instant a schedule's pattern names (epoch ms). Each tick enqueues at most one
  *   job, however many schedulers run.
  * - **scheduler**: a background loop that fires due ticks; any number may run on one database.
+ * - **token**: a bearer secret for the HTTP API with one scope; only its SHA-256 hash is stored.
  *
  * Timestamps cross the API as ISO-8601 UTC strings; ids are time-sortable ULIDs.
  */
@@ -135,6 +136,27 @@ export interface QueueRecord {
   name: string;
   paused: boolean;
   counts: Record<JobState, number>;
+  /** Bumped by every pause or resume; 0 for a queue that was never paused or resumed. */
+  version: number;
+}
+
+/**
+ * What a token may do. `viewer` reads, `operator` also steers work (enqueue, retry, cancel,
+ * pause, resume), `admin` may do everything, `metrics` only reads `/metrics`.
+ */
+export type TokenScope = "admin" | "operator" | "viewer" | "metrics";
+
+export const TOKEN_SCOPES: readonly TokenScope[] = ["admin", "operator", "viewer", "metrics"];
+
+/** A stored token: never the secret itself, only its hash. */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  scope: TokenScope;
+  /** SHA-256 of the secret, hex. */
+  hash: string;
+  createdAt: string;
+  revokedAt: string | null;
 }
 
 export interface OverseerEvent {

@@ -52,6 +52,11 @@ export interface EnqueueItem {
   options?: EnqueueOptions;
 }
 
+/** Optimistic concurrency for a write: the `version` the caller read. */
+export interface VersionCheck {
+  expectedVersion?: number;
+}
+
 export interface SchedulerSetup extends Omit<SchedulerOptions, "schedules" | "defaultsFor"> {
   /**
    * Schedules by name, as in a config file's `schedules` (validated the same way), or already
@@ -137,6 +142,11 @@ export class Overseer {
 
   /** Validates every item first, then commits all of them in one transaction (or none). */
   async enqueueMany(items: readonly EnqueueItem[]): Promise<Job[]> {
+    return (await this.enqueueManyWithResults(items)).map((r) => r.job);
+  }
+
+  /** Like `enqueueMany`, and says for each item whether a new job was created. */
+  async enqueueManyWithResults(items: readonly EnqueueItem[]): Promise<EnqueueResult[]> {
     if (!Array.isArray(items)) {
       throw new OverseerError("INVALID_ARGUMENT", "enqueueMany takes an array of { task, payload, options }");
     }
@@ -153,7 +163,7 @@ export class Overseer {
         throw err;
       }
     });
-    return (await this.store.enqueueMany(jobs)).map((r) => r.job);
+    return this.store.enqueueMany(jobs);
   }
 
   /** A validated job, with the defaults of its task if this process defined it. */
@@ -234,31 +244,35 @@ export class Overseer {
     return this.store.countJobs();
   }
 
-  /** Cancels a waiting job at once; a running one is aborted through its handler's signal. */
-  async cancel(id: string): Promise<CancelResult> {
-    const result = await this.store.cancelJob(id);
+  /**
+   * Cancels a waiting job at once; a running one is aborted through its handler's signal.
+   * With `expectedVersion`, this and the other operating verbs below fail with VERSION_CONFLICT,
+   * changing nothing, if the job (or queue) is no longer at that version.
+   */
+  async cancel(id: string, options: VersionCheck = {}): Promise<CancelResult> {
+    const result = await this.store.cancelJob(id, options.expectedVersion);
     if (result.effect === "requested") for (const w of this.workers) w.abortJob(id, "cancelled");
     return result;
   }
 
-  retry(id: string): Promise<Job> {
-    return this.store.retryJob(id);
+  retry(id: string, options: VersionCheck = {}): Promise<Job> {
+    return this.store.retryJob(id, options.expectedVersion);
   }
 
   retryDead(filter: { queue?: string; task?: string; limit?: number } = {}): Promise<number> {
     return this.store.retryDeadJobs(filter);
   }
 
-  discard(id: string): Promise<void> {
-    return this.store.discardJob(id);
+  discard(id: string, options: VersionCheck = {}): Promise<void> {
+    return this.store.discardJob(id, options.expectedVersion);
   }
 
-  pauseQueue(name: string): Promise<QueueRecord> {
-    return this.store.setQueuePaused(validateName(name, "queue"), true);
+  pauseQueue(name: string, options: VersionCheck = {}): Promise<QueueRecord> {
+    return this.store.setQueuePaused(validateName(name, "queue"), true, options.expectedVersion);
   }
 
-  resumeQueue(name: string): Promise<QueueRecord> {
-    return this.store.setQueuePaused(validateName(name, "queue"), false);
+  resumeQueue(name: string, options: VersionCheck = {}): Promise<QueueRecord> {
+    return this.store.setQueuePaused(validateName(name, "queue"), false, options.expectedVersion);
   }
 
   listQueues(): Promise<QueueRecord[]> {

@@ -1422,6 +1422,44 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect([...firstA, ...nextA].map((j) => j.id)).toEqual(newestFirst.filter((_, i) => i % 2 === 0));
       });
 
+      test("listJobs finds text in ids and idempotency keys, literally", async (ctx) => {
+        const keyed = await ctx.add({ idempotencyKey: "order-42_%" });
+        const other = await ctx.add({ idempotencyKey: "order-7" });
+        const plain = await ctx.add();
+        const ids = async (search: string) => (await ctx.store.listJobs({ search })).map((j) => j.id);
+        expect(await ids("order-42")).toEqual([keyed.id]);
+        expect(await ids("order-")).toEqual([other.id, keyed.id]);
+        // Wildcards of LIKE match only themselves.
+        expect(await ids("_%")).toEqual([keyed.id]);
+        expect(await ids("%")).toEqual([keyed.id]);
+        expect(await ids(plain.id)).toEqual([plain.id]);
+        expect(await ids("nothing-like-it")).toEqual([]);
+      });
+
+      test("listJobs filters by created and finished time ranges", async (ctx) => {
+        const early = await ctx.addSucceeded();
+        ctx.clock.advance(60_000);
+        const late = await ctx.addSucceeded();
+        ctx.clock.advance(60_000);
+        const waiting = await ctx.add();
+        const ids = async (filter: Parameters<Store["listJobs"]>[0]) =>
+          (await ctx.store.listJobs(filter)).map((j) => j.id);
+        expect(await ids({ createdAfter: T0 + 60_000 })).toEqual([waiting.id, late.id]);
+        expect(await ids({ createdBefore: T0 + 60_000 })).toEqual([early.id]);
+        expect(await ids({ createdAfter: T0, createdBefore: T0 + 120_000 })).toEqual([late.id, early.id]);
+        expect(await ids({ finishedAfter: T0 + 1 })).toEqual([late.id]);
+        expect(await ids({ finishedBefore: T0 + 60_000 })).toEqual([early.id]);
+        expect(await ids({ finishedAfter: T0 + 200_000 })).toEqual([]);
+      });
+
+      test("listJobs lists oldest first when asked", async (ctx) => {
+        const a = await ctx.add();
+        const b = await ctx.add();
+        const c = await ctx.add();
+        expect((await ctx.store.listJobs({ oldestFirst: true })).map((j) => j.id)).toEqual([a.id, b.id, c.id]);
+        expect((await ctx.store.listJobs({ oldestFirst: true, limit: 1 })).map((j) => j.id)).toEqual([a.id]);
+      });
+
       test("listQueues gives counts per queue and whether it is paused", async (ctx) => {
         await oneOfEach(ctx);
         await ctx.store.setQueuePaused("empty", true);
@@ -1432,18 +1470,21 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           name: "q1",
           paused: false,
           counts: { scheduled: 1, queued: 0, running: 1, succeeded: 0, dead: 0, cancelled: 1 },
+          version: 0,
         });
         expect(byName.q2).toEqual({
           name: "q2",
           paused: false,
           counts: { scheduled: 0, queued: 1, running: 0, succeeded: 1, dead: 1, cancelled: 0 },
+          version: 0,
         });
         expect(byName.empty).toEqual({
           name: "empty",
           paused: true,
           counts: { scheduled: 0, queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 },
+          version: 1,
         });
-        expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true });
+        expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true, version: 1 });
       });
     });
 
@@ -1603,6 +1644,138 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await byName(ctx.store)).m?.lastTickAt).toBeNull();
         await rejectsWith(() => ctx.store.runScheduleNow("nope", ctx.newJob()), "SCHEDULE_NOT_FOUND");
         expect(await ctx.store.listJobs()).toHaveLength(1);
+      });
+    });
+
+    describe("versions (optimistic concurrency)", () => {
+      test("cancel, retry and discard with a stale version change nothing; with the current one they apply", async (ctx) => {
+        const job = await ctx.add();
+        const stale = job.version;
+        await ctx.store.cancelJob(job.id, stale);
+        const cancelled = await ctx.job(job.id);
+        expect(cancelled.version).toBeGreaterThan(stale);
+
+        const conflict = await rejectsWith(() => ctx.store.retryJob(job.id, stale), "VERSION_CONFLICT");
+        expect(conflict.details).toMatchObject({ id: job.id, expectedVersion: stale, version: cancelled.version });
+        await rejectsWith(() => ctx.store.discardJob(job.id, stale), "VERSION_CONFLICT");
+        expect(await ctx.job(job.id)).toEqual(cancelled);
+        expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.cancelled"]);
+
+        const retried = await ctx.store.retryJob(job.id, cancelled.version);
+        expect(retried).toMatchObject({ state: "queued", version: cancelled.version + 1 });
+        await rejectsWith(() => ctx.store.cancelJob(job.id, cancelled.version), "VERSION_CONFLICT");
+        expect((await ctx.job(job.id)).state).toBe("queued");
+        await ctx.store.cancelJob(job.id, retried.version);
+        await ctx.store.discardJob(job.id, retried.version + 1);
+        expect(await ctx.store.getJob(job.id)).toBeNull();
+      });
+
+      test("a cancel request on a running job checks the version too", async (ctx) => {
+        await ctx.add();
+        const { job } = await ctx.claimOne();
+        await rejectsWith(() => ctx.store.cancelJob(job.id, job.version - 1), "VERSION_CONFLICT");
+        expect((await ctx.job(job.id)).cancelRequested).toBe(false);
+        expect((await ctx.store.cancelJob(job.id, job.version)).effect).toBe("requested");
+      });
+
+      test("version checks come after existence: an unknown job is JOB_NOT_FOUND", async (ctx) => {
+        await rejectsWith(() => ctx.store.cancelJob("01NOSUCHJOB0000000000000000", 1), "JOB_NOT_FOUND");
+      });
+
+      test("queues start at version 0; pause and resume bump it and check it", async (ctx) => {
+        await ctx.add({ queue: "mail" });
+        expect((await ctx.store.listQueues()).find((q) => q.name === "mail")?.version).toBe(0);
+        await rejectsWith(() => ctx.store.setQueuePaused("mail", true, 1), "VERSION_CONFLICT");
+        expect((await ctx.store.listQueues()).find((q) => q.name === "mail")).toMatchObject({
+          paused: false,
+          version: 0,
+        });
+
+        expect(await ctx.store.setQueuePaused("mail", true, 0)).toMatchObject({ paused: true, version: 1 });
+        await rejectsWith(() => ctx.store.setQueuePaused("mail", false, 0), "VERSION_CONFLICT");
+        expect((await ctx.store.listQueues()).find((q) => q.name === "mail")).toMatchObject({
+          paused: true,
+          version: 1,
+        });
+        expect(await ctx.store.setQueuePaused("mail", false, 1)).toMatchObject({ paused: false, version: 2 });
+        // Without a version, a write always applies.
+        expect(await ctx.store.setQueuePaused("mail", true)).toMatchObject({ paused: true, version: 3 });
+        const events = (await ctx.store.readEvents()).filter((e) => e.kind.startsWith("queue."));
+        expect(events.map((e) => e.kind)).toEqual(["queue.paused", "queue.resumed", "queue.paused"]);
+      });
+
+      test("of two writes based on the same version, exactly one applies", async (ctx) => {
+        const job = await ctx.addDead();
+        const outcomes = await Promise.allSettled([
+          ctx.store.retryJob(job.id, job.version),
+          ctx.store.retryJob(job.id, job.version),
+        ]);
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        const failed = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+        expect((failed.reason as OverseerError).code).toBe("VERSION_CONFLICT");
+
+        const paused = await Promise.allSettled([
+          ctx.store.setQueuePaused("fresh", true, 0),
+          ctx.store.setQueuePaused("fresh", false, 0),
+        ]);
+        expect(paused.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        expect((await ctx.store.listQueues()).find((q) => q.name === "fresh")?.version).toBe(1);
+      });
+    });
+
+    describe("tokens", () => {
+      const hash = (c: string) => c.repeat(64);
+
+      test("createToken stores a token that findTokenByHash finds by its hash", async (ctx) => {
+        const token = await ctx.store.createToken({ id: "tok1", name: "ci", scope: "operator", hash: hash("a") });
+        expect(token).toEqual({
+          id: "tok1",
+          name: "ci",
+          scope: "operator",
+          hash: hash("a"),
+          createdAt: iso(T0),
+          revokedAt: null,
+        });
+        expect(await ctx.store.findTokenByHash(hash("a"))).toEqual(token);
+        expect(await ctx.store.findTokenByHash(hash("b"))).toBeNull();
+        expect((await ctx.store.readEvents()).map((e) => [e.kind, e.data])).toEqual([
+          ["token.created", { name: "ci", scope: "operator", id: "tok1" }],
+        ]);
+      });
+
+      test("an active name is unique; a revoked one can be reused", async (ctx) => {
+        await ctx.store.createToken({ id: "tok1", name: "ci", scope: "viewer", hash: hash("a") });
+        await rejectsWith(
+          () => ctx.store.createToken({ id: "tok2", name: "ci", scope: "admin", hash: hash("b") }),
+          "TOKEN_NAME_TAKEN",
+        );
+        expect(await ctx.store.findTokenByHash(hash("b"))).toBeNull();
+        ctx.clock.advance(1_000);
+        const revoked = await ctx.store.revokeToken("ci");
+        expect(revoked).toMatchObject({ id: "tok1", revokedAt: iso(T0 + 1_000) });
+        expect(await ctx.store.findTokenByHash(hash("a"))).toBeNull();
+        await ctx.store.createToken({ id: "tok3", name: "ci", scope: "admin", hash: hash("c") });
+        expect((await ctx.store.listTokens()).map((t) => [t.id, t.revokedAt === null])).toEqual([
+          ["tok1", false],
+          ["tok3", true],
+        ]);
+      });
+
+      test("revokeToken of an unknown or already revoked name is TOKEN_NOT_FOUND", async (ctx) => {
+        await rejectsWith(() => ctx.store.revokeToken("nobody"), "TOKEN_NOT_FOUND");
+        await ctx.store.createToken({ id: "tok1", name: "ci", scope: "viewer", hash: hash("a") });
+        await ctx.store.revokeToken("ci");
+        await rejectsWith(() => ctx.store.revokeToken("ci"), "TOKEN_NOT_FOUND");
+        expect((await ctx.store.readEvents()).map((e) => e.kind)).toEqual(["token.created", "token.revoked"]);
+      });
+
+      test("two creates of one name at once: exactly one succeeds", async (ctx) => {
+        const outcomes = await Promise.allSettled([
+          ctx.store.createToken({ id: "tok1", name: "first", scope: "admin", hash: hash("a") }),
+          ctx.store.createToken({ id: "tok2", name: "first", scope: "admin", hash: hash("b") }),
+        ]);
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        expect(await ctx.store.listTokens()).toHaveLength(1);
       });
     });
 

@@ -11,7 +11,9 @@
  *   events in the same transaction, except the time-driven promotion of a due `scheduled` job to
  *   `queued` (its `job.started` follows, and the event that scheduled it gave the time);
  * - a lease is only ever extended or finished by its holder (job id + fencing token);
- * - times come from the store's clock (the database's, where it has one), never the caller's.
+ * - times come from the store's clock (the database's, where it has one), never the caller's;
+ * - a write given an `expectedVersion` checks it in its own transaction, and on a mismatch
+ *   throws VERSION_CONFLICT having changed nothing.
  */
 
 import type { NewJob } from "../core/job-options.js";
@@ -27,6 +29,8 @@ import type {
   QueueRecord,
   ScheduleDefinition,
   ScheduleRecord,
+  TokenRecord,
+  TokenScope,
   WorkerRecord,
 } from "../core/types.js";
 
@@ -99,9 +103,26 @@ export interface JobFilter {
   states?: readonly JobState[];
   queue?: string;
   task?: string;
+  /** Jobs whose id or idempotency key contains this text. */
+  search?: string;
+  /** Creation and finish time ranges, epoch ms: `after` inclusive, `before` exclusive. */
+  createdAfter?: number;
+  createdBefore?: number;
+  finishedAfter?: number;
+  finishedBefore?: number;
   /** Newest first; pass the last id of a page to get the next. */
   beforeId?: string;
+  /** Oldest first instead (and `beforeId` is ignored). */
+  oldestFirst?: boolean;
   limit?: number;
+}
+
+export interface NewToken {
+  id: string;
+  name: string;
+  scope: TokenScope;
+  /** SHA-256 of the secret, hex: the secret itself never reaches the store. */
+  hash: string;
 }
 
 export interface CancelResult {
@@ -238,13 +259,28 @@ export interface Store {
   listJobs(filter?: JobFilter): Promise<Job[]>;
   listAttempts(jobId: string): Promise<Attempt[]>;
   countJobs(): Promise<Record<JobState, number>>;
-  cancelJob(id: string): Promise<CancelResult>;
-  retryJob(id: string): Promise<Job>;
+  /**
+   * The verbs below that take `expectedVersion` refuse with VERSION_CONFLICT, changing nothing,
+   * when the record's `version` is not that number (the check runs in the write's transaction).
+   */
+  cancelJob(id: string, expectedVersion?: number): Promise<CancelResult>;
+  retryJob(id: string, expectedVersion?: number): Promise<Job>;
   /** Retries dead jobs matching the filter (state is implied); returns how many. */
   retryDeadJobs(filter: { queue?: string; task?: string; limit?: number }): Promise<number>;
-  discardJob(id: string): Promise<void>;
-  setQueuePaused(name: string, paused: boolean): Promise<QueueRecord>;
+  discardJob(id: string, expectedVersion?: number): Promise<void>;
+  /** A queue nobody paused or resumed yet has version 0. */
+  setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord>;
   listQueues(): Promise<QueueRecord[]>;
+
+  // Tokens (HTTP API authentication)
+  /** TOKEN_NAME_TAKEN when an active token has the name. */
+  createToken(token: NewToken): Promise<TokenRecord>;
+  /** The active (not revoked) token with this hash, or null. */
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  /** Every token, revoked ones included, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Revokes the active token of this name and returns it; TOKEN_NOT_FOUND if there is none. */
+  revokeToken(name: string): Promise<TokenRecord>;
 
   // Events
   appendEvents(events: readonly NewEvent[]): Promise<number[]>;

@@ -21,12 +21,14 @@ import {
   parseList,
 } from "../context.js";
 import { loadTasksDir } from "../load-tasks.js";
+import { type HttpFlags, parseHttpFlags, type ServingHttp, serveHttp } from "../serve-http.js";
 import { startSummary } from "../summary.js";
 
-export interface NodeOptions {
+export interface NodeOptions extends HttpFlags {
   tasks?: string;
   demo?: boolean;
   concurrency?: string;
+  prefetch?: string;
   queues?: string;
   lease?: string;
   shutdownTimeout?: string;
@@ -51,24 +53,37 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
   }
   const concurrency =
     options.concurrency === undefined ? 10 : parseIntOption(options.concurrency, "--concurrency", 1, 10_000);
+  const prefetch = options.prefetch === undefined ? 0 : parseIntOption(options.prefetch, "--prefetch", 0, 100_000);
   const leaseMs = options.lease === undefined ? undefined : parseDuration(options.lease, "--lease");
   const shutdownTimeoutMs =
     options.shutdownTimeout === undefined ? 10_000 : parseDuration(options.shutdownTimeout, "--shutdown-timeout");
+
+  const http = mode === "start" ? parseHttpFlags(options) : null;
 
   // Before the database is opened: a bad config writes nothing.
   const schedules = global.config === undefined ? [] : (await loadConfig(global.config)).schedules;
 
   const overseer = await openOverseer(global, logger);
   overseer.register(...tasks);
+  // Before any work starts: a port in use stops the process with nothing begun.
+  let server: ServingHttp | null = null;
+  try {
+    if (http) server = await serveHttp(overseer, http, logger);
+  } catch (err) {
+    await overseer.close();
+    throw err;
+  }
   const worker = overseer.worker({
     concurrency,
+    prefetch,
     queues: parseList(options.queues) ?? null,
     leaseMs,
     shutdownTimeoutMs,
   });
   const reportError = (what: string) => (err: unknown) => logger.error({ err }, `${what} failed`);
 
-  const stops: Array<() => void | Promise<void>> = [];
+  // The API closes first, so no request arrives while the worker drains.
+  const stops: Array<() => void | Promise<void>> = server ? [() => server.close()] : [];
   await worker.start();
   const scheduler = schedules.length > 0 && options.scheduler !== false ? overseer.scheduler({ schedules }) : null;
   if (scheduler) {
@@ -97,14 +112,8 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
   if (options.demo) stops.push(startDemoProducer(overseer, reportError("demo producer")));
   if (mode === "start" && options.summary !== false) stops.push(startSummary(overseer, reportError("summary")));
 
-  process.stdout.write(
-    `overseer ${mode}: database ${databaseOf(global)}, tasks ${tasks.map((t) => t.name).join(", ")}, ` +
-      `concurrency ${concurrency}, worker ${worker.id}` +
-      (scheduler ? `, schedules ${schedules.map((s) => s.name).join(", ")}` : "") +
-      ". Ctrl-C to stop.\n",
-  );
-
-  await new Promise<void>((resolve) => {
+  // Listen for signals before saying we are ready: whoever reads that line may signal at once.
+  const stopRequested = new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
@@ -120,6 +129,13 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  process.stdout.write(
+    `overseer ${mode}: database ${databaseOf(global)}, tasks ${tasks.map((t) => t.name).join(", ")}, ` +
+      `concurrency ${concurrency}, worker ${worker.id}` +
+      (scheduler ? `, schedules ${schedules.map((s) => s.name).join(", ")}` : "") +
+      ". Ctrl-C to stop.\n",
+  );
+  await stopRequested;
   for (const stop of stops) await stop();
   await worker.stop();
   // After the worker, so the file also holds the events of the shutdown itself.

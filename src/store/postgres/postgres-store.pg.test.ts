@@ -156,6 +156,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
       expect(rows).toEqual([
         { version: 1, name: "001-init" },
         { version: 2, name: "002-schedules" },
+        { version: 3, name: "003-tokens" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

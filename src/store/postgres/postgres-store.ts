@@ -20,6 +20,7 @@ import {
   type QueueRecord,
   type ScheduleDefinition,
   type ScheduleRecord,
+  type TokenRecord,
   type WorkerRecord,
 } from "../../core/types.js";
 import {
@@ -43,6 +44,7 @@ import type {
   HeartbeatResult,
   JobFilter,
   NewEvent,
+  NewToken,
   PruneOptions,
   PruneResult,
   RetentionPolicy,
@@ -52,6 +54,7 @@ import type {
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
+import { checkVersion } from "../versions.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim } from "./claim.js";
 import { LOCK, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
@@ -60,6 +63,7 @@ import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
+import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,
@@ -68,6 +72,7 @@ import {
   syncSchedulesInTransaction,
 } from "./schedules.js";
 import * as sql from "./statements.js";
+import * as tokens from "./tokens.js";
 
 export type PostgresStoreOptions = PgConnectionOptions;
 
@@ -347,9 +352,19 @@ export class PostgresStore implements Store {
     if (filter.states && filter.states.length > 0) where.push(`state = ANY(${param(filter.states)}::text[])`);
     if (filter.queue !== undefined) where.push(`queue = ${param(filter.queue)}`);
     if (filter.task !== undefined) where.push(`task = ${param(filter.task)}`);
-    if (filter.beforeId !== undefined) where.push(`id < ${param(filter.beforeId)}`);
+    if (filter.search !== undefined) {
+      // strpos, not LIKE: the text is matched literally, with no wildcards to escape.
+      const text = param(filter.search);
+      where.push(`(strpos(id, ${text}) > 0 OR strpos(coalesce(idempotency_key, ''), ${text}) > 0)`);
+    }
+    if (filter.createdAfter !== undefined) where.push(`created_at >= ${param(filter.createdAfter)}`);
+    if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
+    if (filter.finishedAfter !== undefined) where.push(`finished_at >= ${param(filter.finishedAfter)}`);
+    if (filter.finishedBefore !== undefined) where.push(`finished_at < ${param(filter.finishedBefore)}`);
+    if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
     const limit = param(filter.limit ?? 50);
-    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${limit}`;
+    const order = filter.oldestFirst ? "ASC" : "DESC";
+    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ${limit}`;
     return (await this.conn.rows<JobRow>(text, params)).map(toJob);
   }
 
@@ -363,9 +378,10 @@ export class PostgresStore implements Store {
     return counts;
   }
 
-  async cancelJob(id: string): Promise<CancelResult> {
+  async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
     return this.conn.write(async (tx) => {
       const row = await this.requireJob(tx, id);
+      checkVersion("job", id, row.version, expectedVersion);
       if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
         await tx.run(sql.CANCEL_WAITING_JOB, [tx.now, id]);
         tx.event("job.cancelled", id, null, { while: row.state });
@@ -380,10 +396,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  async retryJob(id: string): Promise<Job> {
+  async retryJob(id: string, expectedVersion?: number): Promise<Job> {
     return this.writeAndWake(
       async (tx) => {
         const row = await this.requireJob(tx, id);
+        checkVersion("job", id, row.version, expectedVersion);
         if ((await tx.run(sql.RETRY_JOB, [tx.now, id])) !== 1) {
           throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
         }
@@ -414,9 +431,10 @@ export class PostgresStore implements Store {
     );
   }
 
-  async discardJob(id: string): Promise<void> {
+  async discardJob(id: string, expectedVersion?: number): Promise<void> {
     await this.conn.write(async (tx) => {
       const row = await this.requireJob(tx, id);
+      checkVersion("job", id, row.version, expectedVersion);
       if ((await tx.run(sql.DELETE_FINISHED_JOB, [id])) !== 1) {
         throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
       }
@@ -425,16 +443,17 @@ export class PostgresStore implements Store {
     });
   }
 
-  async setQueuePaused(name: string, paused: boolean): Promise<QueueRecord> {
+  async setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord> {
     await this.writeAndWake(
       async (tx) => {
-        await tx.run(sql.SET_QUEUE_PAUSED, [name, paused ? 1 : 0, tx.now]);
+        checkVersion("queue", name, await queueVersion(tx, name), expectedVersion);
+        await writeQueuePaused(tx, name, paused, expectedVersion);
         tx.event(paused ? "queue.paused" : "queue.resumed", null, null, { queue: name });
       },
       () => !paused,
     );
     const queue = (await this.listQueues()).find((q) => q.name === name);
-    return queue ?? { name, paused, counts: emptyCounts() };
+    return queue ?? { name, paused, counts: emptyCounts(), version: 1 };
   }
 
   async listQueues(): Promise<QueueRecord[]> {
@@ -442,18 +461,38 @@ export class PostgresStore implements Store {
     const get = (name: string) => {
       let q = queues.get(name);
       if (!q) {
-        q = { name, paused: false, counts: emptyCounts() };
+        q = { name, paused: false, counts: emptyCounts(), version: 0 };
         queues.set(name, q);
       }
       return q;
     };
-    for (const r of await this.conn.rows<{ name: string; paused: number }>(sql.LIST_QUEUE_FLAGS)) {
-      get(r.name).paused = r.paused === 1;
+    for (const r of await listQueueFlags(this.conn)) {
+      const q = get(r.name);
+      q.paused = r.paused === 1;
+      q.version = r.version;
     }
     for (const r of await this.conn.rows<{ queue: string; state: JobState; n: number }>(sql.COUNT_BY_QUEUE_STATE)) {
       get(r.queue).counts[r.state] = r.n;
     }
     return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // -- tokens -------------------------------------------------------------------------------
+
+  createToken(token: NewToken): Promise<TokenRecord> {
+    return tokens.createToken(this.conn, token);
+  }
+
+  findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    return tokens.findTokenByHash(this.conn, hash);
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return tokens.listTokens(this.conn);
+  }
+
+  revokeToken(name: string): Promise<TokenRecord> {
+    return tokens.revokeToken(this.conn, name);
   }
 
   // -- events -------------------------------------------------------------------------------

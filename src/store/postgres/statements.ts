@@ -1,7 +1,9 @@
 /**
- * Every SQL statement the PostgreSQL store runs, one named constant each, parameters listed.
- * State guards are compiled from `core/job-state.ts`, as in the SQLite store, so the state
- * machine lives in one place. Lists are bound as arrays (`= ANY($n)`, `unnest`), never spliced in.
+ * The SQL statements of the PostgreSQL store, one named constant each, parameters listed (the
+ * queue flags and tokens keep theirs in queues.ts and tokens.ts). State guards are compiled from
+ * `core/job-state.ts`, as in the SQLite store, so the state machine lives in one place. Lists are
+ * bound as arrays (`= ANY($n)`, `unnest`); the literal scripts a transaction ends with are built
+ * by literals.ts, which lets only integers, escaped strings and the store's own SQL in.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
 
@@ -323,12 +325,6 @@ export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY 
 
 export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
 export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
-
-/** $1 name, $2 paused (0/1), $3 now. */
-export const SET_QUEUE_PAUSED = `
-INSERT INTO queues (name, paused, updated_at) VALUES ($1, $2, $3)
-ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`;
-export const LIST_QUEUE_FLAGS = "SELECT name, paused FROM queues";
 
 // -- workers ------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import {
   type QueueRecord,
   type ScheduleDefinition,
   type ScheduleRecord,
+  type TokenRecord,
   type WorkerRecord,
 } from "../../core/types.js";
 import {
@@ -43,6 +44,7 @@ import type {
   HeartbeatResult,
   JobFilter,
   NewEvent,
+  NewToken,
   PruneOptions,
   PruneResult,
   RetentionPolicy,
@@ -52,6 +54,7 @@ import type {
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
+import { checkVersion } from "../versions.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction } from "./claim.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
@@ -60,6 +63,7 @@ import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
 import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
+import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,
@@ -68,6 +72,7 @@ import {
   syncSchedulesInTransaction,
 } from "./schedules.js";
 import * as sql from "./statements.js";
+import * as tokens from "./tokens.js";
 
 export type SqliteStoreOptions = ConnectionOptions;
 
@@ -325,12 +330,29 @@ export class SqliteStore implements Store {
       where.push("task = ?");
       params.push(filter.task);
     }
-    if (filter.beforeId !== undefined) {
+    if (filter.search !== undefined) {
+      // instr, not LIKE: the text is matched literally, with no wildcards to escape.
+      where.push("(instr(id, ?) > 0 OR instr(coalesce(idempotency_key, ''), ?) > 0)");
+      params.push(filter.search, filter.search);
+    }
+    const ranges = [
+      ["created_at >= ?", filter.createdAfter],
+      ["created_at < ?", filter.createdBefore],
+      ["finished_at >= ?", filter.finishedAfter],
+      ["finished_at < ?", filter.finishedBefore],
+    ] as const;
+    for (const [condition, value] of ranges) {
+      if (value === undefined) continue;
+      where.push(condition);
+      params.push(value);
+    }
+    if (filter.beforeId !== undefined && !filter.oldestFirst) {
       where.push("id < ?");
       params.push(filter.beforeId);
     }
     params.push(filter.limit ?? 50);
-    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const order = filter.oldestFirst ? "ASC" : "DESC";
+    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ?`;
     return (this.conn.stmt(text).all(...params) as JobRow[]).map(toJob);
   }
 
@@ -345,10 +367,11 @@ export class SqliteStore implements Store {
     return counts;
   }
 
-  async cancelJob(id: string): Promise<CancelResult> {
+  async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
     return this.conn.write(() => {
       const now = this.conn.clock();
       const row = this.requireJob(id);
+      checkVersion("job", id, row.version, expectedVersion);
       if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
         this.conn.stmt(sql.CANCEL_WAITING_JOB).run(now, id);
         this.conn.event(now, "job.cancelled", id, null, { while: row.state });
@@ -363,10 +386,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async retryJob(id: string): Promise<Job> {
+  async retryJob(id: string, expectedVersion?: number): Promise<Job> {
     const job = this.conn.write(() => {
       const now = this.conn.clock();
       const row = this.requireJob(id);
+      checkVersion("job", id, row.version, expectedVersion);
       if (this.conn.stmt(sql.RETRY_JOB).run(now, id).changes !== 1) {
         throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
       }
@@ -395,10 +419,11 @@ export class SqliteStore implements Store {
     return count;
   }
 
-  async discardJob(id: string): Promise<void> {
+  async discardJob(id: string, expectedVersion?: number): Promise<void> {
     this.conn.write(() => {
       const now = this.conn.clock();
       const row = this.requireJob(id);
+      checkVersion("job", id, row.version, expectedVersion);
       if (this.conn.stmt(sql.DELETE_FINISHED_JOB).run(id).changes !== 1) {
         throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
       }
@@ -407,15 +432,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async setQueuePaused(name: string, paused: boolean): Promise<QueueRecord> {
+  async setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord> {
     this.conn.write(() => {
       const now = this.conn.clock();
-      this.conn.stmt(sql.SET_QUEUE_PAUSED).run(name, paused ? 1 : 0, now);
+      checkVersion("queue", name, queueVersion(this.conn, name), expectedVersion);
+      writeQueuePaused(this.conn, name, paused, now);
       this.conn.event(now, paused ? "queue.paused" : "queue.resumed", null, null, { queue: name });
     });
     if (!paused) this.watcher.notify();
     const queue = (await this.listQueues()).find((q) => q.name === name);
-    return queue ?? { name, paused, counts: emptyCounts() };
+    return queue ?? { name, paused, counts: emptyCounts(), version: 1 };
   }
 
   async listQueues(): Promise<QueueRecord[]> {
@@ -423,13 +449,15 @@ export class SqliteStore implements Store {
     const get = (name: string) => {
       let q = queues.get(name);
       if (!q) {
-        q = { name, paused: false, counts: emptyCounts() };
+        q = { name, paused: false, counts: emptyCounts(), version: 0 };
         queues.set(name, q);
       }
       return q;
     };
-    for (const r of this.conn.stmt(sql.LIST_QUEUE_FLAGS).all() as Array<{ name: string; paused: number }>) {
-      get(r.name).paused = r.paused === 1;
+    for (const r of listQueueFlags(this.conn)) {
+      const q = get(r.name);
+      q.paused = r.paused === 1;
+      q.version = r.version;
     }
     for (const r of this.conn.stmt(sql.COUNT_BY_QUEUE_STATE).all() as Array<{
       queue: string;
@@ -439,6 +467,24 @@ export class SqliteStore implements Store {
       get(r.queue).counts[r.state] = r.n;
     }
     return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // -- tokens -------------------------------------------------------------------------------
+
+  async createToken(token: NewToken): Promise<TokenRecord> {
+    return tokens.createToken(this.conn, token);
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    return tokens.findTokenByHash(this.conn, hash);
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return tokens.listTokens(this.conn);
+  }
+
+  async revokeToken(name: string): Promise<TokenRecord> {
+    return tokens.revokeToken(this.conn, name);
   }
 
   // -- events -------------------------------------------------------------------------------

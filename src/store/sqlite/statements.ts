@@ -1,5 +1,6 @@
 /**
- * Every SQL statement the SQLite store runs, one named constant each, parameters listed.
+ * The SQL statements of the SQLite store, one named constant each, parameters listed (the queue
+ * flags and tokens keep theirs in queues.ts and tokens.ts).
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
@@ -253,12 +254,6 @@ export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = ?1 ORDER BY 
 
 export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
 export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
-
-/** ?1 name, ?2 paused (0/1), ?3 now. */
-export const SET_QUEUE_PAUSED = `
-INSERT INTO queues (name, paused, updated_at) VALUES (?1, ?2, ?3)
-ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`;
-export const LIST_QUEUE_FLAGS = "SELECT name, paused FROM queues";
 
 // -- workers ------------------------------------------------------------------------------
 

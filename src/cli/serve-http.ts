@@ -1,0 +1,75 @@
+/**
+ * The HTTP API of `overseer start`: its options, checked before the database is opened, and
+ * starting it: seed OVERSEER_ADMIN_TOKEN, make the first admin token on a database that never
+ * had one (printed once, with the URL), then listen. The server module (Fastify) is loaded only
+ * here, so that `overseer worker` stays small.
+ */
+import { OverseerError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { parseIntOption, parseList } from "./context.js";
+
+export interface HttpFlags {
+  http?: boolean;
+  host?: string;
+  port?: string;
+  corsOrigin?: string;
+}
+
+export interface HttpSettings {
+  host: string;
+  port: number;
+  corsOrigins: string[];
+}
+
+/** Null when `--no-http`. INVALID_ARGUMENT naming the flag for a bad value. */
+export function parseHttpFlags(flags: HttpFlags): HttpSettings | null {
+  if (flags.http === false) return null;
+  const host = flags.host ?? "127.0.0.1";
+  if (host.trim() === "") throw new OverseerError("INVALID_ARGUMENT", "--host must not be empty", { field: "host" });
+  const port = flags.port === undefined ? 7070 : parseIntOption(flags.port, "--port", 0, 65_535);
+  const corsOrigins = parseList(flags.corsOrigin) ?? [];
+  for (const origin of corsOrigins) {
+    if (!isOrigin(origin)) {
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `--cors-origin takes origins such as https://dashboard.example.com (scheme, host, optional port; no path); got "${origin}"`,
+        { field: "cors-origin" },
+      );
+    }
+  }
+  return { host, port, corsOrigins };
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false; // not a URL at all: the caller reports it
+  }
+}
+
+export interface ServingHttp {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serveHttp(overseer: Overseer, settings: HttpSettings, logger: Logger): Promise<ServingHttp> {
+  const { createFirstAdminToken, seedAdminToken } = await import("../auth/tokens.js");
+  const { startHttpServer } = await import("../http/server.js");
+  const envToken = process.env.OVERSEER_ADMIN_TOKEN;
+  if (envToken !== undefined && envToken !== "") await seedAdminToken(overseer.store, envToken);
+  const first = await createFirstAdminToken(overseer.store);
+  const server = await startHttpServer({ overseer, logger, ...settings });
+  // One write, so whoever reads the URL line has the token line with it.
+  let banner = `overseer start: HTTP API on ${server.url}/api/v1 (health: ${server.url}/healthz)\n`;
+  if (first) {
+    banner +=
+      "overseer start: this database had no API token, so one was made; it is shown only this once:\n" +
+      `  admin token "${first.token.name}": ${first.secret}\n` +
+      `  try: curl -H "Authorization: Bearer ${first.secret}" ${server.url}/api/v1/stats\n`;
+  }
+  process.stdout.write(banner);
+  return server;
+}

@@ -1,0 +1,125 @@
+/**
+ * Every route × every kind of caller gets exactly the status its scope says: 401 without a
+ * valid token, 403 with a token whose scope does not reach, 2xx otherwise. The route list comes
+ * from the server itself, so a route added without a row here fails this test.
+ */
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createToken } from "../auth/tokens.js";
+import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { testApi } from "../test-support/http.js";
+import type { RouteScope } from "./auth.js";
+
+interface Call {
+  path: string;
+  body?: unknown;
+}
+
+/** Per route: who may call it, and how to make a request that succeeds (fresh fixtures each time). */
+const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise<Call> }> = {
+  "GET /healthz": { scope: "public", call: async () => ({ path: "/healthz" }) },
+  "GET /readyz": { scope: "public", call: async () => ({ path: "/readyz" }) },
+  "GET /api/v1/openapi.json": { scope: "viewer", call: async () => ({ path: "/api/v1/openapi.json" }) },
+  "POST /api/v1/jobs": { scope: "operator", call: async () => ({ path: "/api/v1/jobs", body: { task: "t" } }) },
+  "GET /api/v1/jobs": { scope: "viewer", call: async () => ({ path: "/api/v1/jobs?state=queued&limit=5" }) },
+  "GET /api/v1/jobs/:id": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}` }),
+  },
+  "POST /api/v1/jobs/:id/retry": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await cancelled(o)).id}/retry` }),
+  },
+  "POST /api/v1/jobs/:id/cancel": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}/cancel` }),
+  },
+  "POST /api/v1/jobs/:id/discard": {
+    scope: "admin",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await cancelled(o)).id}/discard` }),
+  },
+  "POST /api/v1/jobs/retry": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/jobs/retry", body: { limit: 1 } }),
+  },
+  "POST /api/v1/jobs/cancel": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/jobs/cancel", body: { queue: "none", limit: 1 } }),
+  },
+  "POST /api/v1/jobs/discard": {
+    scope: "admin",
+    call: async () => ({ path: "/api/v1/jobs/discard", body: { queue: "none", limit: 1 } }),
+  },
+  "GET /api/v1/queues": { scope: "viewer", call: async () => ({ path: "/api/v1/queues" }) },
+  "POST /api/v1/queues/:name/pause": { scope: "operator", call: async () => ({ path: "/api/v1/queues/mail/pause" }) },
+  "POST /api/v1/queues/:name/resume": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/queues/mail/resume" }),
+  },
+  "GET /api/v1/workers": { scope: "viewer", call: async () => ({ path: "/api/v1/workers" }) },
+  "GET /api/v1/stats": { scope: "viewer", call: async () => ({ path: "/api/v1/stats" }) },
+};
+
+async function cancelled(o: Overseer) {
+  const job = await o.enqueue("t");
+  await o.cancel(job.id);
+  return job;
+}
+
+type Caller = "no token" | "malformed token" | "unknown token" | "revoked token" | TokenScope;
+const CALLERS: Caller[] = ["no token", "malformed token", "unknown token", "revoked token", ...TOKEN_SCOPES];
+
+function expected(scope: RouteScope, caller: Caller): "2xx" | 401 | 403 {
+  if (scope === "public") return "2xx";
+  if (!(TOKEN_SCOPES as readonly string[]).includes(caller)) return 401;
+  const held = caller as TokenScope;
+  const allowed = held === "admin" || held === scope || (held === "operator" && scope === "viewer");
+  return allowed ? "2xx" : 403;
+}
+
+describe("the auth matrix", () => {
+  it("covers every route the server has, and only those", async () => {
+    const api = await testApi();
+    const routes = api.server.routes.map((r) => `${r.method} ${r.url}`).sort();
+    expect(routes).toEqual(Object.keys(MATRIX).sort());
+    for (const r of api.server.routes)
+      expect(r.scope, `${r.method} ${r.url} declares its scope`).toBe(MATRIX[`${r.method} ${r.url}`]?.scope);
+  });
+
+  it("every route × every caller gets exactly the expected status", async () => {
+    const api = await testApi();
+    const revoked = (await createToken(api.overseer.store, "gone", "admin")).secret;
+    await api.overseer.store.revokeToken("gone");
+    const secretOf: Record<Caller, string | undefined> = {
+      "no token": undefined,
+      "malformed token": "not a token",
+      "unknown token": `ovs_${randomBytes(32).toString("base64url")}`,
+      "revoked token": revoked,
+      ...api.tokens,
+    };
+    const results: string[] = [];
+    const wanted: string[] = [];
+    for (const route of api.server.routes) {
+      const key = `${route.method} ${route.url}`;
+      const entry = MATRIX[key];
+      if (!entry) throw new Error(`no matrix entry for ${key}`);
+      for (const caller of CALLERS) {
+        const call = await entry.call(api.overseer);
+        const headers: Record<string, string> = {};
+        const secret = secretOf[caller];
+        if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
+        const res = await api.request(route.method, call.path, { headers, body: call.body });
+        const got = res.status >= 200 && res.status < 300 ? "2xx" : res.status;
+        results.push(`${key} as ${caller}: ${got}`);
+        wanted.push(`${key} as ${caller}: ${expected(entry.scope, caller)}`);
+        if (got === 401) {
+          expect(res.body.error.code).toBe("UNAUTHENTICATED");
+          expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+        }
+        if (got === 403) expect(res.body.error.code).toBe("FORBIDDEN");
+      }
+    }
+    expect(results).toEqual(wanted);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The job filter shared by `GET /jobs` (query string) and the bulk operations (JSON body):
+ * its schema, and its translation to the store's JobFilter with times as epoch ms.
+ */
+import { OverseerError } from "../core/errors.js";
+import { JOB_STATES, type JobState } from "../core/types.js";
+import type { JobFilter } from "../store/store.js";
+
+const time = (description: string) => ({ type: "string", format: "date-time", description }) as const;
+
+/** The filter fields, for a querystring or a body schema. */
+export const jobFilterProperties = {
+  queue: { type: "string", minLength: 1, maxLength: 128 },
+  task: { type: "string", minLength: 1, maxLength: 128 },
+  q: { type: "string", minLength: 1, maxLength: 200, description: "Text the job id or idempotency key contains." },
+  createdAfter: time("Created at or after this time (ISO-8601)."),
+  createdBefore: time("Created before this time."),
+  finishedAfter: time("Finished at or after this time."),
+  finishedBefore: time("Finished before this time."),
+} as const;
+
+export interface JobFilterInput {
+  state?: string | string[];
+  queue?: string;
+  task?: string;
+  q?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  finishedAfter?: string;
+  finishedBefore?: string;
+}
+
+/** Comma-separated (`queued,running`) or a list; INVALID_STATE_FILTER for a state that does not exist. */
+export function parseStates(value: string | string[] | undefined): JobState[] | undefined {
+  if (value === undefined) return undefined;
+  const names = (Array.isArray(value) ? value : value.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+  for (const name of names) {
+    if (!(JOB_STATES as readonly string[]).includes(name)) {
+      throw new OverseerError("INVALID_STATE_FILTER", `state "${name}" does not exist; use ${JOB_STATES.join(", ")}`, {
+        field: "state",
+        state: name,
+      });
+    }
+  }
+  return names.length > 0 ? (names as JobState[]) : undefined;
+}
+
+export function toJobFilter(input: JobFilterInput): JobFilter {
+  const filter: JobFilter = {};
+  const states = parseStates(input.state);
+  if (states) filter.states = states;
+  if (input.queue !== undefined) filter.queue = input.queue;
+  if (input.task !== undefined) filter.task = input.task;
+  if (input.q !== undefined) filter.search = input.q;
+  for (const field of ["createdAfter", "createdBefore", "finishedAfter", "finishedBefore"] as const) {
+    const value = input[field];
+    if (value !== undefined) filter[field] = parseTime(value, field);
+  }
+  return filter;
+}
+
+function parseTime(value: string, field: string): number {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    throw new OverseerError("INVALID_ARGUMENT", `${field} must be an ISO-8601 time; got "${value}"`, { field });
+  }
+  return ms;
+}

@@ -1,0 +1,277 @@
+/** /api/v1/jobs over real HTTP: enqueue, list and page, read, operate with versions, bulk. */
+import { describe, expect, it } from "vitest";
+import { testApi } from "../test-support/http.js";
+
+describe("POST /api/v1/jobs", () => {
+  it("enqueues one job with the SDK's options: 201 with the job; the same idempotency key again: 200 with it", async () => {
+    const api = await testApi();
+    const token = api.tokens.operator;
+    const body = {
+      task: "send-email",
+      payload: { to: "ada@example.com" },
+      options: { priority: "high", idempotencyKey: "welcome-ada" },
+    };
+    const first = await api.request("POST", "/api/v1/jobs", { token, body });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      task: "send-email",
+      state: "queued",
+      priority: -10,
+      payload: { to: "ada@example.com" },
+      version: 1,
+    });
+    const again = await api.request("POST", "/api/v1/jobs", { token, body });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await api.overseer.countJobs()).toMatchObject({ queued: 1 });
+  });
+
+  it("enqueues an array in one transaction: all or nothing", async () => {
+    const api = await testApi();
+    const token = api.tokens.operator;
+    const ok = await api.request("POST", "/api/v1/jobs", {
+      token,
+      body: [{ task: "a" }, { task: "b", options: { delay: "1h" } }],
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.map((j: { task: string; state: string }) => [j.task, j.state])).toEqual([
+      ["a", "queued"],
+      ["b", "scheduled"],
+    ]);
+    const bad = await api.request("POST", "/api/v1/jobs", {
+      token,
+      body: [{ task: "c" }, { task: "d", options: { priority: "urgent" } }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: "INVALID_ARGUMENT", details: { index: 1 } });
+    expect(bad.body.error.message).toMatch(/^item 1: priority/);
+    expect((await api.overseer.listJobs()).map((j) => j.task).sort()).toEqual(["a", "b"]);
+  });
+
+  it.each([
+    ["an unknown field", { task: "t", nope: 1 }, 'body: unknown field "nope"'],
+    ["an unknown option", { task: "t", options: { retries: 3 } }, 'body.options: unknown field "retries"'],
+    ["a missing task", { payload: {} }, "body.task: is required"],
+    ["a task of the wrong type", { task: 42 }, "body.task: must be string"],
+    ["a bad task name", { task: "no spaces" }, "task must be 1-128 characters"],
+    [
+      "a bad item in an array",
+      [{ task: "t" }, { task: "t", options: { queue: 7 } }],
+      "body.1.options.queue: must be string",
+    ],
+  ])("refuses %s with 400 naming the field", async (_, body, message) => {
+    const api = await testApi();
+    const res = await api.request("POST", "/api/v1/jobs", { token: api.tokens.operator, body });
+    expect(res.status).toBe(400);
+    expect(["INVALID_ARGUMENT", "INVALID_TASK_NAME"]).toContain(res.body.error.code);
+    expect(res.body.error.message).toContain(message);
+    expect(await api.overseer.listJobs()).toEqual([]);
+  });
+
+  it("refuses malformed JSON with 400 and the envelope", async () => {
+    const api = await testApi();
+    const res = await api.request("POST", "/api/v1/jobs", { token: api.tokens.operator, raw: '{"task": "t",' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: "the request body is not valid JSON, or holds a __proto__ or constructor.prototype key (refused)",
+      },
+    });
+    const poisoned = await api.request("POST", "/api/v1/jobs", {
+      token: api.tokens.operator,
+      raw: '{"task": "t", "payload": {"__proto__": {"admin": true}}}',
+    });
+    expect(poisoned.status).toBe(400);
+    expect(await api.overseer.listJobs()).toEqual([]);
+  });
+});
+
+describe("GET /api/v1/jobs", () => {
+  it("filters by state, queue, task and text, newest first", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    const a = await o.enqueue("send", {}, { queue: "mail", idempotencyKey: "order-17" });
+    const b = await o.enqueue("send", {}, { queue: "sms" });
+    const c = await o.enqueue("report", {}, { queue: "mail" });
+    await o.cancel(b.id);
+    const ids = async (query: string) => {
+      const res = await api.request("GET", `/api/v1/jobs${query}`, { token: api.tokens.viewer });
+      expect(res.status).toBe(200);
+      return res.body.items.map((j: { id: string }) => j.id);
+    };
+    expect(await ids("")).toEqual([c.id, b.id, a.id]);
+    expect(await ids("?state=queued")).toEqual([c.id, a.id]);
+    expect(await ids("?state=cancelled,queued&queue=sms")).toEqual([b.id]);
+    expect(await ids("?task=send")).toEqual([b.id, a.id]);
+    expect(await ids("?q=order-1")).toEqual([a.id]);
+    expect(await ids(`?q=${c.id}`)).toEqual([c.id]);
+    expect(await ids(`?createdAfter=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
+    expect(await ids(`?finishedAfter=2000-01-01T00:00:00Z`)).toEqual([b.id]);
+    const bad = await api.request("GET", "/api/v1/jobs?state=failed", { token: api.tokens.viewer });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: "INVALID_STATE_FILTER", details: { field: "state" } });
+    const unknown = await api.request("GET", "/api/v1/jobs?sort=asc", { token: api.tokens.viewer });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toBe('querystring: unknown field "sort"');
+  });
+
+  it("pages with an opaque cursor until nextCursor is null", async () => {
+    const api = await testApi();
+    const created: string[] = [];
+    for (let i = 0; i < 7; i++) created.push((await api.overseer.enqueue("t")).id);
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const query: string = `?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const res = await api.request("GET", `/api/v1/jobs${query}`, { token: api.tokens.viewer });
+      pages.push(res.body.items.map((j: { id: string }) => j.id));
+      cursor = res.body.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual(created.reverse());
+    for (const bad of ["nope", "e30", "eyJiIjoxfQ"]) {
+      const res = await api.request("GET", `/api/v1/jobs?cursor=${bad}`, { token: api.tokens.viewer });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual({ field: "cursor" });
+    }
+    for (const limit of ["0", "501", "ten"]) {
+      const res = await api.request("GET", `/api/v1/jobs?limit=${limit}`, { token: api.tokens.viewer });
+      expect(res.status).toBe(400);
+    }
+  });
+});
+
+describe("GET /api/v1/jobs/:id", () => {
+  it("gives the job with its attempts, errors, progress and events, and its version as ETag", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    o.defineTask(
+      "flaky",
+      async (_payload, ctx) => {
+        await ctx.progress({ step: ctx.attempt });
+        if (ctx.attempt === 1) throw new Error("first try fails");
+        return { ok: true };
+      },
+      { backoff: { type: "fixed", delay: 0 } },
+    );
+    const job = await o.enqueue("flaky");
+    const worker = o.worker({ concurrency: 1 });
+    await worker.start();
+    for (let i = 0; i < 500 && (await o.getJob(job.id))?.state !== "succeeded"; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await worker.stop();
+    const res = await api.request("GET", `/api/v1/jobs/${job.id}`, { token: api.tokens.viewer });
+    expect(res.status).toBe(200);
+    expect(res.body.job).toMatchObject({ id: job.id, state: "succeeded", result: { ok: true }, progress: { step: 2 } });
+    expect(res.headers.get("etag")).toBe(`"${res.body.job.version}"`);
+    expect(res.body.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["failed", "succeeded"]);
+    expect(res.body.attempts[0].error).toMatchObject({ message: "first try fails", retryable: true });
+    // The handler's stack stays in the database: none goes on the wire.
+    expect((await o.listAttempts(job.id))[0]?.error?.stack).toContain("first try fails");
+    expect(res.body.attempts[0].error).not.toHaveProperty("stack");
+    expect(res.text).not.toMatch(/\n\s+at /);
+    const kinds = res.body.events.map((e: { kind: string }) => e.kind);
+    expect(kinds[0]).toBe("job.enqueued");
+    expect(kinds).toContain("job.progress");
+    expect(kinds.at(-1)).toBe("job.succeeded");
+  });
+
+  it("answers 404 JOB_NOT_FOUND for an unknown id and 400 for an absurd one", async () => {
+    const api = await testApi();
+    const missing = await api.request("GET", "/api/v1/jobs/01NOSUCHJOB0000000000000000", { token: api.tokens.viewer });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({ code: "JOB_NOT_FOUND", details: { id: "01NOSUCHJOB0000000000000000" } });
+    const long = await api.request("GET", `/api/v1/jobs/${"x".repeat(65)}`, { token: api.tokens.viewer });
+    expect(long.status).toBe(400);
+    expect(long.body.error.message).toBe("params.id: must NOT have more than 64 characters");
+  });
+});
+
+describe("retry, cancel and discard", () => {
+  it("a stale If-Match or version gets 409 VERSION_CONFLICT and changes nothing; the current one applies", async () => {
+    const api = await testApi();
+    const token = api.tokens.admin;
+    const job = await api.overseer.enqueue("t");
+    const read = await api.request("GET", `/api/v1/jobs/${job.id}`, { token });
+    const tag = read.headers.get("etag") as string;
+
+    const cancel = await api.request("POST", `/api/v1/jobs/${job.id}/cancel`, { token, headers: { "if-match": tag } });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toMatchObject({ effect: "cancelled", job: { state: "cancelled" } });
+
+    const stale = await api.request("POST", `/api/v1/jobs/${job.id}/retry`, { token, headers: { "if-match": tag } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error).toMatchObject({ code: "VERSION_CONFLICT", details: { expectedVersion: job.version } });
+    const staleBody = await api.request("POST", `/api/v1/jobs/${job.id}/discard`, {
+      token,
+      body: { version: job.version },
+    });
+    expect(staleBody.status).toBe(409);
+    expect((await api.overseer.getJob(job.id))?.state).toBe("cancelled");
+
+    const version = cancel.body.job.version;
+    const retried = await api.request("POST", `/api/v1/jobs/${job.id}/retry`, { token, body: { version } });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ state: "queued", version: version + 1 });
+    const wrong = await api.request("POST", `/api/v1/jobs/${job.id}/cancel`, { token, headers: { "if-match": "v2" } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.details).toEqual({ field: "If-Match" });
+    const disagree = await api.request("POST", `/api/v1/jobs/${job.id}/cancel`, {
+      token,
+      headers: { "if-match": `"${version + 1}"` },
+      body: { version },
+    });
+    expect(disagree.status).toBe(400);
+    const anyVersion = await api.request("POST", `/api/v1/jobs/${job.id}/cancel`, {
+      token,
+      headers: { "if-match": "*" },
+    });
+    expect(anyVersion.status).toBe(200);
+    const discarded = await api.request("POST", `/api/v1/jobs/${job.id}/discard`, { token });
+    expect(discarded.body).toEqual({ id: job.id, discarded: true });
+    expect(await api.overseer.getJob(job.id)).toBeNull();
+  });
+
+  it("a transition the state does not allow is 409 INVALID_TRANSITION", async () => {
+    const api = await testApi();
+    const job = await api.overseer.enqueue("t");
+    const res = await api.request("POST", `/api/v1/jobs/${job.id}/retry`, { token: api.tokens.operator });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: "INVALID_TRANSITION", details: { state: "queued" } });
+  });
+});
+
+describe("bulk operations", () => {
+  it("apply to the jobs a filter matches, up to the limit, and count what they did", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    const mail = [];
+    for (let i = 0; i < 5; i++) mail.push(await o.enqueue("send", {}, { queue: "mail" }));
+    const other = await o.enqueue("send", {}, { queue: "sms" });
+    const token = api.tokens.admin;
+
+    const cancelled = await api.request("POST", "/api/v1/jobs/cancel", { token, body: { queue: "mail", limit: 3 } });
+    expect(cancelled.body).toEqual({ matched: 3, changed: 3, skipped: [] });
+    expect((await o.countJobs()).cancelled).toBe(3);
+
+    const retried = await api.request("POST", "/api/v1/jobs/retry", { token, body: { queue: "mail" } });
+    expect(retried.body).toEqual({ matched: 3, changed: 3, skipped: [] });
+
+    await api.request("POST", "/api/v1/jobs/cancel", { token, body: { task: "send" } });
+    const discarded = await api.request("POST", "/api/v1/jobs/discard", {
+      token,
+      body: { state: ["cancelled"], queue: "sms" },
+    });
+    expect(discarded.body).toEqual({ matched: 1, changed: 1, skipped: [] });
+    expect(await o.getJob(other.id)).toBeNull();
+    expect((await o.listJobs()).length).toBe(5);
+
+    const outside = await api.request("POST", "/api/v1/jobs/retry", { token, body: { state: ["queued"] } });
+    expect(outside.status).toBe(400);
+    expect(outside.body.error.message).toBe("retry applies only to dead, cancelled jobs; not queued");
+    const tooMany = await api.request("POST", "/api/v1/jobs/cancel", { token, body: { limit: 1001 } });
+    expect(tooMany.status).toBe(400);
+  });
+});

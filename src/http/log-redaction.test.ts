@@ -1,0 +1,76 @@
+/**
+ * Tokens never reach a log: the server runs with a logger at the most verbose level writing to
+ * memory, takes requests with good, bad, revoked and malformed tokens (some failing inside the
+ * store, so errors are logged), and no secret appears in anything logged.
+ */
+import { Writable } from "node:stream";
+import pino from "pino";
+import { expect, it } from "vitest";
+import { createToken, generateSecret } from "../auth/tokens.js";
+import { withFaults } from "../test-support/faulty-store.js";
+import { testApi } from "../test-support/http.js";
+import { tempDatabase } from "../test-support/temp-database.js";
+import { startHttpServer } from "./server.js";
+
+function memoryLogger() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: "trace" }, stream), text: () => lines.join("") };
+}
+
+it("no token, good or bad, appears in the server's log output", async () => {
+  const log = memoryLogger();
+  const api = await testApi({ logger: log.logger });
+  const revoked = await createToken(api.overseer.store, "gone", "admin");
+  await api.overseer.store.revokeToken("gone");
+  const unknown = generateSecret();
+  const secrets = [...Object.values(api.tokens), revoked.secret, unknown];
+  for (const secret of secrets) {
+    for (const [method, path] of [
+      ["GET", "/api/v1/jobs"],
+      ["POST", "/api/v1/jobs/01NOSUCHJOB0000000000000000/retry"],
+      ["POST", "/api/v1/queues/mail/pause"],
+      ["GET", "/api/v1/nope"],
+    ] as const) {
+      await api.request(method, path, { headers: { authorization: `Bearer ${secret}` } });
+      await api.request(method, path, { headers: { authorization: `Basic ${secret}` } });
+      if (method === "POST") {
+        await api.request(method, path, {
+          headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+          raw: "{bad",
+        });
+      }
+    }
+  }
+  expect(secrets).toHaveLength(6);
+  for (const secret of secrets) expect(log.text()).not.toContain(secret);
+});
+
+it("an unexpected failure is logged (by route, without the token) and answered with a bare 500", async () => {
+  const log = memoryLogger();
+  const db = tempDatabase("overseer-http-");
+  const real = await db.open();
+  const { store, faults } = withFaults(real.store);
+  const { createOverseer } = await import("../sdk/overseer.js");
+  const overseer = await createOverseer({ store });
+  const { secret } = await createToken(store, "ops", "admin");
+  const server = await startHttpServer({ overseer, port: 0, logger: log.logger });
+  try {
+    faults.failing.add("listQueues");
+    const res = await fetch(`${server.url}/api/v1/queues`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({
+      error: { code: "INTERNAL_ERROR", message: "internal error; the server log has the details" },
+    });
+    expect(log.text()).toContain("simulated fault: listQueues failed");
+    expect(log.text()).toContain('"route":"/api/v1/queues"');
+    expect(log.text()).not.toContain(secret);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,160 @@
+/** Queues, workers, stats, health, the OpenAPI document and CORS, over real HTTP. */
+import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../core/errors.js";
+import { testApi } from "../test-support/http.js";
+import { deferred, waitFor } from "../test-support/wait.js";
+import { percentiles, windowStats } from "./stats.js";
+
+describe("queues", () => {
+  it("lists depth by state, the oldest waiting age and paused; pause and resume check the version", async () => {
+    const api = await testApi();
+    await api.overseer.enqueue("t", {}, { queue: "mail" });
+    await api.overseer.enqueue("t", {}, { queue: "mail", delay: "1h" });
+    const token = api.tokens.operator;
+    const list = await api.request("GET", "/api/v1/queues", { token });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    const mail = list.body.items[0];
+    expect(mail).toMatchObject({ name: "mail", paused: false, version: 0, counts: { queued: 1, scheduled: 1 } });
+    expect(mail.oldestWaitingAgeMs).toBeGreaterThanOrEqual(0);
+
+    const paused = await api.request("POST", "/api/v1/queues/mail/pause", { token, headers: { "if-match": '"0"' } });
+    expect(paused.body).toMatchObject({ name: "mail", paused: true, version: 1 });
+    const stale = await api.request("POST", "/api/v1/queues/mail/resume", { token, body: { version: 0 } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe("VERSION_CONFLICT");
+    expect((await api.overseer.listQueues())[0]?.paused).toBe(true);
+    const resumed = await api.request("POST", "/api/v1/queues/mail/resume", { token, body: { version: 1 } });
+    expect(resumed.body).toMatchObject({ paused: false, version: 2 });
+    const bad = await api.request("POST", "/api/v1/queues/bad%20name/pause", { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual({ field: "queue" });
+  });
+});
+
+describe("workers and stats", () => {
+  it("shows a worker's heartbeat age and running jobs, and stats over the last minutes", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    const held = deferred();
+    o.defineTask("hold", async () => held.promise);
+    o.defineTask("quick", async () => "done");
+    const worker = o.worker({ concurrency: 2 });
+    await worker.start();
+    const quick = await o.enqueue("quick");
+    const hold = await o.enqueue("hold");
+    await waitFor("the quick job to succeed", async () => (await o.getJob(quick.id))?.state === "succeeded");
+    await waitFor("the held job to run", async () => (await o.getJob(hold.id))?.state === "running");
+
+    const workers = await api.request("GET", "/api/v1/workers", { token: api.tokens.viewer });
+    expect(workers.status).toBe(200);
+    expect(workers.body.items).toHaveLength(1);
+    expect(workers.body.items[0]).toMatchObject({ id: worker.id, status: "active", runningJobs: [hold.id] });
+    expect(workers.body.items[0].heartbeatAgeMs).toBeGreaterThanOrEqual(0);
+
+    const stats = await api.request("GET", "/api/v1/stats?minutes=10", { token: api.tokens.viewer });
+    expect(stats.status).toBe(200);
+    expect(stats.body.counts).toMatchObject({ running: 1, succeeded: 1 });
+    expect(stats.body.queues.default).toMatchObject({ running: 1, succeeded: 1 });
+    expect(stats.body.window).toMatchObject({
+      minutes: 10,
+      finished: { succeeded: 1, dead: 0, cancelled: 0 },
+      throughputPerMinute: { succeeded: 0.1 },
+      waitMs: { count: 1 },
+      runMs: { count: 1 },
+      truncated: false,
+    });
+    expect((await api.request("GET", "/api/v1/stats?minutes=61", { token: api.tokens.viewer })).status).toBe(400);
+    held.resolve();
+    await worker.stop();
+  });
+
+  it("computes percentiles by nearest rank, and throughput per minute", () => {
+    expect(percentiles([])).toEqual({ count: 0, p50: null, p95: null, p99: null, max: null });
+    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentiles(hundred)).toEqual({ count: 100, p50: 50, p95: 95, p99: 99, max: 100 });
+    const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
+    const job = { runAt: at(0), startedAt: at(2), finishedAt: at(5) } as const;
+    const stats = windowStats(
+      [
+        { ...job, state: "succeeded" },
+        { ...job, state: "dead" },
+        { ...job, state: "cancelled", startedAt: null },
+      ] as never,
+      2,
+      false,
+    );
+    expect(stats.finished).toEqual({ succeeded: 1, dead: 1, cancelled: 1 });
+    expect(stats.throughputPerMinute).toEqual({ succeeded: 0.5, dead: 0.5, cancelled: 0.5 });
+    expect(stats.waitMs).toMatchObject({ count: 2, p50: 2_000 });
+    expect(stats.runMs).toMatchObject({ count: 2, p99: 3_000 });
+  });
+});
+
+describe("health", () => {
+  it("/healthz and /readyz need no token; /readyz fails with 503 and the envelope when the store does not answer", async () => {
+    const api = await testApi();
+    expect((await api.request("GET", "/healthz")).body).toEqual({ status: "ok" });
+    expect((await api.request("GET", "/readyz")).body).toEqual({ status: "ready" });
+    await api.overseer.store.close();
+    const down = await api.request("GET", "/readyz");
+    expect(down.status).toBe(503);
+    expect(down.body.error.code).toBe("DATABASE_UNAVAILABLE");
+    expect((await api.request("GET", "/healthz")).status).toBe(200);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("is OpenAPI 3.1, generated from the routes' schemas, with the envelope and bearer auth", async () => {
+    const api = await testApi();
+    const res = await api.request("GET", "/api/v1/openapi.json", { token: api.tokens.viewer });
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
+    const paths = Object.keys(doc.paths);
+    const routes = api.server.routes.filter((r) => r.url !== "/api/v1/openapi.json");
+    for (const r of routes) {
+      const path = r.url.replace(/:(\w+)/g, "{$1}");
+      expect(paths, `${r.method} ${r.url} is documented`).toContain(path);
+      expect(doc.paths[path][r.method.toLowerCase()]).toBeDefined();
+    }
+    expect(doc.paths["/api/v1/jobs/{id}/discard"].post.description).toContain("scope admin");
+    expect(doc.paths["/healthz"].get.security).toEqual([]);
+    expect(doc.components.schemas.Job.properties.version.type).toBe("integer");
+    expect(doc.components.schemas.ErrorEnvelope.properties.error.properties.code.enum).toEqual(
+      Object.keys(ERROR_CODES),
+    );
+    expect(doc.paths["/api/v1/jobs"].get.responses["400"]).toBeDefined();
+  });
+});
+
+describe("CORS", () => {
+  it("is off by default: no CORS headers, whatever the origin", async () => {
+    const api = await testApi();
+    const res = await api.request("GET", "/api/v1/queues", {
+      token: api.tokens.viewer,
+      headers: { origin: "https://evil.example" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await api.request("OPTIONS", "/api/v1/queues", {
+      headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("allows only the listed origins when configured", async () => {
+    const api = await testApi({ corsOrigins: ["https://dash.example"] });
+    const allowed = await api.request("OPTIONS", "/api/v1/queues", {
+      headers: { origin: "https://dash.example", "access-control-request-method": "GET" },
+    });
+    expect(allowed.status).toBeLessThan(300);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://dash.example");
+    const other = await api.request("GET", "/api/v1/queues", {
+      token: api.tokens.viewer,
+      headers: { origin: "https://evil.example" },
+    });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * /healthz (the process answers) and /readyz (the store answers too). Open to all, so load
+ * balancers and supervisors need no token; they say nothing about the jobs.
+ */
+import type { FastifyInstance } from "fastify";
+import { OverseerError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Store } from "../../store/store.js";
+import { errorResponses } from "../schemas.js";
+
+const status = (value: string) => ({
+  type: "object",
+  required: ["status"],
+  properties: { status: { type: "string", enum: [value] } },
+});
+
+export function healthRoutes(store: Store, logger: Logger) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get(
+      "/healthz",
+      {
+        config: { scope: "public" },
+        schema: { tags: ["health"], summary: "The process is alive", security: [], response: { 200: status("ok") } },
+      },
+      async () => ({ status: "ok" }),
+    );
+    app.get(
+      "/readyz",
+      {
+        config: { scope: "public" },
+        schema: {
+          tags: ["health"],
+          summary: "The process and its database answer",
+          security: [],
+          response: { 200: status("ready"), ...errorResponses(503) },
+        },
+      },
+      async () => {
+        try {
+          // A real query: SQLite's clock is the process's, so now() alone would prove nothing.
+          await store.lastEventSeq();
+        } catch (err) {
+          logger.warn({ err }, "readiness check: the database does not answer");
+          throw err instanceof OverseerError
+            ? err
+            : new OverseerError("DATABASE_UNAVAILABLE", "the database does not answer; the server log has the details");
+        }
+        return { status: "ready" };
+      },
+    );
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * /api/v1/jobs: enqueue (one or many), list with filters and cursor paging, read one with its
+ * attempts and events, and operate on one or, through a filter, on many. Writes on one job
+ * honour `If-Match` / `version` (409 VERSION_CONFLICT when stale).
+ */
+import type { FastifyInstance } from "fastify";
+import { isOverseerError, OverseerError } from "../../core/errors.js";
+import { FINISHED_STATES, type Job, type JobState, type OverseerEvent } from "../../core/types.js";
+import type { EnqueueItem, Overseer } from "../../sdk/overseer.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import { type JobFilterInput, jobFilterProperties, parseStates, toJobFilter } from "../job-filter.js";
+import { errorResponses, jobIdParams, ref, versionBody } from "../schemas.js";
+import { emptyBodyIsObject, etag, expectedVersion } from "../versions.js";
+
+/** How many of a job's latest events its detail shows, and how far back it looks for them. */
+const RECENT_EVENTS = 100;
+const MAX_EVENTS_SCANNED = 10_000;
+
+const durationLike = { type: ["string", "integer"], description: "Milliseconds, or a duration such as 30s, 5m." };
+
+const enqueueOptions = {
+  type: "object",
+  additionalProperties: false,
+  description: "The SDK's enqueue options; see docs/concepts.md.",
+  properties: {
+    queue: { type: "string" },
+    priority: { type: ["integer", "string"], description: "Lower runs first; or high, default, low." },
+    runAt: { type: ["string", "integer"], description: "ISO-8601 time or epoch ms." },
+    delay: durationLike,
+    maxAttempts: { type: "integer" },
+    backoff: { type: "object" },
+    idempotencyKey: { type: "string", maxLength: 512 },
+    idempotencyTtl: durationLike,
+    concurrencyKey: { type: "string", maxLength: 512 },
+    concurrency: { type: "object" },
+    rateLimit: { type: "object" },
+  },
+} as const;
+
+const enqueueItem = {
+  type: "object",
+  required: ["task"],
+  additionalProperties: false,
+  properties: { task: { type: "string" }, payload: {}, options: enqueueOptions },
+} as const;
+
+const listQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    state: { type: "string", description: "Comma-separated states, e.g. queued,running." },
+    ...jobFilterProperties,
+    limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
+    cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
+  },
+} as const;
+
+const bulkBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    state: {
+      type: "array",
+      items: { type: "string" },
+      maxItems: 6,
+      description: "States to match; default: every state the operation applies to.",
+    },
+    ...jobFilterProperties,
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100, description: "At most this many jobs." },
+  },
+} as const;
+
+const bulkResult = {
+  type: "object",
+  required: ["matched", "changed", "skipped"],
+  properties: {
+    matched: { type: "integer", description: "Jobs the filter matched (at most limit)." },
+    changed: { type: "integer" },
+    skipped: {
+      type: "array",
+      description: "Jobs that changed state or version while the operation ran, left as they were.",
+      items: { type: "object", properties: { id: { type: "string" }, code: { type: "string" } } },
+    },
+  },
+} as const;
+
+/** The states each bulk operation applies to, as in core/job-state.ts. */
+const BULK = {
+  retry: { states: ["dead", "cancelled"], scope: "operator" },
+  cancel: { states: ["scheduled", "queued", "running"], scope: "operator" },
+  discard: { states: [...FINISHED_STATES], scope: "admin" },
+} as const satisfies Record<string, { states: readonly JobState[]; scope: "operator" | "admin" }>;
+
+type BulkName = keyof typeof BULK;
+
+export function jobRoutes(overseer: Overseer) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post(
+      "/jobs",
+      {
+        config: { scope: "operator" },
+        schema: {
+          tags: ["jobs"],
+          summary: "Enqueue one job, or an array of jobs in one transaction",
+          description: "201 when created; 200 when an idempotency key returned the existing job(s).",
+          body: { anyOf: [enqueueItem, { type: "array", minItems: 1, maxItems: 1000, items: enqueueItem }] },
+          response: {
+            200: { anyOf: [ref("Job"), { type: "array", items: ref("Job") }] },
+            201: { anyOf: [ref("Job"), { type: "array", items: ref("Job") }] },
+            ...errorResponses(400, 401, 403, 404, 409),
+          },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as EnqueueItem | EnqueueItem[];
+        if (Array.isArray(body)) {
+          const results = await overseer.enqueueManyWithResults(body);
+          return reply.code(results.some((r) => r.created) ? 201 : 200).send(results.map((r) => r.job));
+        }
+        const result = await overseer.enqueueWithResult(body.task, body.payload, body.options);
+        return reply.code(result.created ? 201 : 200).send(result.job);
+      },
+    );
+
+    app.get(
+      "/jobs",
+      {
+        config: { scope: "viewer" },
+        schema: {
+          tags: ["jobs"],
+          summary: "List jobs, newest first, one page at a time",
+          querystring: listQuery,
+          response: {
+            200: {
+              type: "object",
+              required: ["items", "nextCursor"],
+              properties: {
+                items: { type: "array", items: ref("Job") },
+                nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page." },
+              },
+            },
+            ...errorResponses(400, 401, 403),
+          },
+        },
+      },
+      async (request) => {
+        const query = request.query as JobFilterInput & { limit?: string; cursor?: string };
+        const limit = query.limit === undefined ? 50 : Number(query.limit);
+        if (limit < 1 || limit > 500) {
+          throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 500; got ${query.limit}`, {
+            field: "limit",
+          });
+        }
+        const filter = toJobFilter(query);
+        if (query.cursor !== undefined) filter.beforeId = decodeCursor(query.cursor);
+        // One more than asked says whether there is a next page.
+        const jobs = await overseer.listJobs({ ...filter, limit: limit + 1 });
+        const items = jobs.slice(0, limit);
+        const last = items.at(-1);
+        return { items, nextCursor: jobs.length > limit && last ? encodeCursor(last.id) : null };
+      },
+    );
+
+    app.get(
+      "/jobs/:id",
+      {
+        config: { scope: "viewer" },
+        schema: {
+          tags: ["jobs"],
+          summary: "A job with its attempts (and their errors), progress and latest events",
+          params: jobIdParams,
+          response: {
+            200: {
+              type: "object",
+              required: ["job", "attempts", "events"],
+              properties: {
+                job: ref("Job"),
+                attempts: { type: "array", items: ref("Attempt") },
+                events: { type: "array", items: ref("Event"), description: `Its latest ${RECENT_EVENTS} events.` },
+              },
+            },
+            ...errorResponses(400, 401, 403, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const job = await requireJob(overseer, id);
+        const [attempts, events] = await Promise.all([overseer.listAttempts(id), recentEvents(overseer, id)]);
+        reply.header("etag", etag(job.version));
+        return { job, attempts, events };
+      },
+    );
+
+    const action = (name: "retry" | "cancel" | "discard", scope: "operator" | "admin", summary: string) => {
+      app.post(
+        `/jobs/:id/${name}`,
+        {
+          config: { scope },
+          preValidation: emptyBodyIsObject,
+          schema: {
+            tags: ["jobs"],
+            summary,
+            description:
+              "Send the version you read in If-Match (or as version in the body) to act only if the job has not changed.",
+            params: jobIdParams,
+            body: versionBody,
+            response: { 200: actionResponses[name], ...errorResponses(400, 401, 403, 404, 409) },
+          },
+        },
+        async (request) => {
+          const { id } = request.params as { id: string };
+          const version = expectedVersion(request);
+          if (name === "retry") return overseer.retry(id, { expectedVersion: version });
+          if (name === "cancel") return overseer.cancel(id, { expectedVersion: version });
+          await overseer.discard(id, { expectedVersion: version });
+          return { id, discarded: true };
+        },
+      );
+    };
+    action("retry", "operator", "Retry a dead or cancelled job with a fresh set of attempts");
+    action("cancel", "operator", "Cancel a waiting job, or ask a running one to stop");
+    action("discard", "admin", "Delete a finished job and its attempts (its events stay)");
+
+    for (const name of Object.keys(BULK) as BulkName[]) {
+      app.post(
+        `/jobs/${name}`,
+        {
+          config: { scope: BULK[name].scope },
+          preValidation: emptyBodyIsObject,
+          schema: {
+            tags: ["jobs"],
+            summary: `${name[0]?.toUpperCase()}${name.slice(1)} the jobs a filter matches, up to limit`,
+            description: `Applies to ${BULK[name].states.join(", ")} jobs. Each job is changed in its own transaction; jobs that changed meanwhile are skipped.`,
+            body: bulkBody,
+            response: { 200: bulkResult, ...errorResponses(400, 401, 403) },
+          },
+        },
+        async (request) => runBulk(overseer, name, request.body as JobFilterInput & { limit: number }),
+      );
+    }
+  };
+}
+
+const actionResponses = {
+  retry: ref("Job"),
+  cancel: {
+    type: "object",
+    required: ["job", "effect"],
+    properties: {
+      job: ref("Job"),
+      effect: {
+        type: "string",
+        enum: ["cancelled", "requested"],
+        description: "cancelled at once, or requested from the running handler.",
+      },
+    },
+  },
+  discard: {
+    type: "object",
+    required: ["id", "discarded"],
+    properties: { id: { type: "string" }, discarded: { type: "boolean" } },
+  },
+} as const;
+
+async function requireJob(overseer: Overseer, id: string): Promise<Job> {
+  const job = await overseer.getJob(id);
+  if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+  return job;
+}
+
+async function recentEvents(overseer: Overseer, jobId: string): Promise<OverseerEvent[]> {
+  let recent: OverseerEvent[] = [];
+  let afterSeq = 0;
+  for (let scanned = 0; scanned < MAX_EVENTS_SCANNED; ) {
+    const page = await overseer.readEvents({ jobId, afterSeq, limit: 1_000 });
+    recent = [...recent, ...page].slice(-RECENT_EVENTS);
+    scanned += page.length;
+    const last = page.at(-1);
+    if (!last || page.length < 1_000) break;
+    afterSeq = last.seq;
+  }
+  return recent;
+}
+
+async function runBulk(
+  overseer: Overseer,
+  name: BulkName,
+  body: JobFilterInput & { limit: number },
+): Promise<{ matched: number; changed: number; skipped: Array<{ id: string; code: string }> }> {
+  const applies: readonly JobState[] = BULK[name].states;
+  const asked = parseStates(body.state);
+  const outside = asked?.filter((s) => !applies.includes(s)) ?? [];
+  if (outside.length > 0) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `${name} applies only to ${applies.join(", ")} jobs; not ${outside.join(", ")}`,
+      {
+        field: "state",
+      },
+    );
+  }
+  const jobs = await overseer.listJobs({ ...toJobFilter(body), states: asked ?? applies, limit: body.limit });
+  let changed = 0;
+  const skipped: Array<{ id: string; code: string }> = [];
+  for (const job of jobs) {
+    // The version matched now: a job someone changed since it was listed is left alone.
+    const check = { expectedVersion: job.version };
+    try {
+      if (name === "retry") await overseer.retry(job.id, check);
+      else if (name === "cancel") await overseer.cancel(job.id, check);
+      else await overseer.discard(job.id, check);
+      changed++;
+    } catch (err) {
+      if (!isOverseerError(err) || !["INVALID_TRANSITION", "JOB_NOT_FOUND", "VERSION_CONFLICT"].includes(err.code)) {
+        throw err;
+      }
+      skipped.push({ id: job.id, code: err.code });
+    }
+  }
+  return { matched: jobs.length, changed, skipped };
+}

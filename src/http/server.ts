@@ -1,0 +1,153 @@
+/**
+ * The HTTP API: Fastify with REST under /api/v1, the OpenAPI document generated from the
+ * routes' schemas, bearer-token auth by route scope, and the error envelope for every failure.
+ *
+ * Secure by default: it binds 127.0.0.1 unless told otherwise, CORS is off unless origins are
+ * listed, and Fastify's own request logging is off, so no request line (and no Authorization
+ * header) ever reaches a log; only unexpected failures are logged, by route pattern.
+ */
+import cors from "@fastify/cors";
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import { OverseerError } from "../core/errors.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { authHook } from "./auth.js";
+import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
+import { healthRoutes } from "./routes/health.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { operatingRoutes } from "./routes/operating.js";
+import { SHARED_SCHEMAS } from "./schemas.js";
+
+export const API_PREFIX = "/api/v1";
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 7070;
+/** Enough for a batch of 1,000 jobs with modest payloads; a larger body is refused with 413. */
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  overseer: Overseer;
+  logger?: Logger;
+  /** Origins allowed to call the API from a browser; none (CORS off) unless listed. */
+  corsOrigins?: readonly string[];
+  bodyLimit?: number;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  scope: string | undefined;
+}
+
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  /** Every route the server registered, as it registered them (tests build their matrices from it). */
+  readonly routes: readonly RouteInfo[];
+}
+
+export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { overseer } = options;
+  const logger = options.logger ?? silentLogger;
+  const app = Fastify({
+    // No Fastify logger at all: no request lines, so no Authorization header, can be logged.
+    logger: false,
+    exposeHeadRoutes: false,
+    bodyLimit: options.bodyLimit ?? BODY_LIMIT,
+    clientErrorHandler,
+    // A URL that cannot be decoded (`%ZZ`) is bad input like any other.
+    frameworkErrors: (err, _request, reply) =>
+      sendError(reply, new OverseerError("INVALID_ARGUMENT", `the URL is malformed: ${err.message}`)),
+    ajv: {
+      // Reject what a client got wrong instead of guessing: no type coercion (so "5" is not a
+      // number), and unknown fields are errors rather than silently dropped.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true },
+    },
+  });
+  const routes: RouteInfo[] = [];
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routes.push({ method, url: route.url, scope: route.config?.scope });
+  });
+
+  // JSON only: a text body is refused with 415 rather than handed to the routes as a string.
+  app.removeContentTypeParser("text/plain");
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.setErrorHandler(errorHandler(logger));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new OverseerError("ROUTE_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)}`, {
+        method: request.method,
+      }),
+    ),
+  );
+  app.addHook("onRequest", authHook(overseer.store));
+
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["Authorization", "Content-Type", "If-Match"],
+      exposedHeaders: ["ETag"],
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Overseer HTTP API",
+        version: "1",
+        description: "Durable jobs: enqueue, watch and steer them. Errors are {error: {code, message, details}}.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+    transform: ({ schema, url, route }) => {
+      const scope = route.config?.scope;
+      const note = scope === undefined || scope === "public" ? "" : `Needs a token with scope ${scope} (or admin).`;
+      const description = [schema?.description, note].filter(Boolean).join(" ");
+      return { url, schema: { ...schema, ...(description ? { description } : {}) } };
+    },
+  });
+
+  await app.register(healthRoutes(overseer.store, logger));
+  await app.register(
+    async (api) => {
+      api.get("/openapi.json", { config: { scope: "viewer" }, schema: { hide: true } }, async () => app.swagger());
+      await api.register(jobRoutes(overseer));
+      await api.register(operatingRoutes(overseer));
+    },
+    { prefix: API_PREFIX },
+  );
+  await app.ready();
+  return { app, routes };
+}
+
+export interface StartedHttpServer extends HttpServer {
+  /** The URL it listens on, e.g. http://127.0.0.1:7070 (the real port when asked for port 0). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(
+  options: HttpServerOptions & { host?: string; port?: number },
+): Promise<StartedHttpServer> {
+  const server = await buildHttpServer(options);
+  const host = options.host ?? DEFAULT_HOST;
+  try {
+    await server.app.listen({ host, port: options.port ?? DEFAULT_PORT });
+  } catch (err) {
+    await server.app.close();
+    const code = (err as { code?: string }).code;
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `cannot listen on ${host}:${options.port ?? DEFAULT_PORT}: ${code === "EADDRINUSE" ? "the port is in use" : (err as Error).message}`,
+      { field: "port" },
+    );
+  }
+  const address = server.app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : (options.port ?? DEFAULT_PORT);
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return { ...server, url: `http://${shownHost}:${port}`, close: () => server.app.close() };
+}

@@ -1,0 +1,61 @@
+/**
+ * Throughput and latency over a recent window, computed from the jobs that finished in it.
+ * Pure: takes the finished jobs and the window, returns numbers. Wait time is from a job's run
+ * time (when it became due) to the start of its last attempt; run time is from that start to
+ * its finish.
+ */
+import type { Job } from "../core/types.js";
+
+export interface Percentiles {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface WindowStats {
+  minutes: number;
+  finished: { succeeded: number; dead: number; cancelled: number };
+  /** Finished jobs per minute over the window, by outcome. */
+  throughputPerMinute: { succeeded: number; dead: number; cancelled: number };
+  waitMs: Percentiles;
+  runMs: Percentiles;
+  /** True when more jobs finished than were read: the counts are then lower bounds. */
+  truncated: boolean;
+}
+
+export function windowStats(jobs: readonly Job[], minutes: number, truncated: boolean): WindowStats {
+  const finished = { succeeded: 0, dead: 0, cancelled: 0 };
+  const waits: number[] = [];
+  const runs: number[] = [];
+  for (const job of jobs) {
+    if (job.state === "succeeded" || job.state === "dead" || job.state === "cancelled") finished[job.state]++;
+    if (job.startedAt === null) continue;
+    const started = Date.parse(job.startedAt);
+    waits.push(Math.max(0, started - Date.parse(job.runAt)));
+    if (job.finishedAt !== null && job.state !== "cancelled")
+      runs.push(Math.max(0, Date.parse(job.finishedAt) - started));
+  }
+  const perMinute = (n: number) => Math.round((n / minutes) * 100) / 100;
+  return {
+    minutes,
+    finished,
+    throughputPerMinute: {
+      succeeded: perMinute(finished.succeeded),
+      dead: perMinute(finished.dead),
+      cancelled: perMinute(finished.cancelled),
+    },
+    waitMs: percentiles(waits),
+    runMs: percentiles(runs),
+    truncated,
+  };
+}
+
+/** Nearest-rank percentiles. */
+export function percentiles(values: readonly number[]): Percentiles {
+  if (values.length === 0) return { count: 0, p50: null, p95: null, p99: null, max: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+  return { count: sorted.length, p50: rank(50), p95: rank(95), p99: rank(99), max: sorted.at(-1) ?? null };
+}
