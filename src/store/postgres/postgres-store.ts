@@ -57,10 +57,10 @@ import type {
 import { checkVersion } from "../versions.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim } from "./claim.js";
-import { LOCK, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
+import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
-import { insertAtOnceScript, insertedAtOnce, insertJob, insertsAtOnce } from "./insert-job.js";
+import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
@@ -190,8 +190,14 @@ export class PostgresStore implements Store {
     return enqueueWithin(this.conn, handle, job);
   }
 
-  /** Jobs that need nothing read first (see `insertsAtOnce`), in one round trip. */
+  /** Jobs that need nothing read first (see `insertsAtOnce`): a few in one round trip. */
   private async insertAtOnce(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length > MANY_ROWS) {
+      return this.writeAndWake(
+        (tx) => insertManyAtOnce(tx, jobs),
+        () => true,
+      );
+    }
     const [inserted] = await this.conn.script((nowSql) => insertAtOnceScript(jobs, nowSql));
     const now = (inserted?.rows[0] as { created_at: number } | undefined)?.created_at;
     if (now === undefined) throw new Error("the insert returned no rows");

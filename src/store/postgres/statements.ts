@@ -32,6 +32,17 @@ export const LISTEN_CHANGES = "LISTEN overseer_changes";
 /** $1 lock class, $2 key (hashed to the second int4). */
 export const LOCK_KEY = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))";
 
+/**
+ * Many events at once (the events lock already held): $1 at, $2 kinds, $3 job ids, $4 worker
+ * ids, $5 data JSON texts, appended in array order, which ORDER BY fixes for the identity values.
+ */
+export const INSERT_EVENTS = `
+INSERT INTO events (at, kind, job_id, worker_id, data)
+SELECT $1, e.kind, e.job_id, e.worker_id, e.data
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(kind, job_id, worker_id, data, n)
+ORDER BY e.n
+RETURNING seq`;
+
 // -- migrations ---------------------------------------------------------------------------
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -69,6 +80,16 @@ export const NEW_JOB_COLUMNS = [
   "rate_period_ms",
   "created_at",
 ] as const;
+
+/**
+ * Many new jobs at once, one array per column of NEW_JOB_COLUMNS, in that order ($1-$18): for
+ * large batches, bound arrays cost the server far less than parsing a VALUES list of literals.
+ */
+export const INSERT_JOBS = `
+INSERT INTO jobs (${NEW_JOB_COLUMNS.join(", ")})
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+  $8::int[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::int[], $14::text[], $15::text[],
+  $16::int[], $17::bigint[], $18::bigint[])`;
 
 /** $1 task, $2 idempotency key, $3 now: the job that still owns the key, if any. */
 export const FIND_BY_IDEMPOTENCY_KEY = `
