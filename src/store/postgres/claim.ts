@@ -11,6 +11,7 @@ import { claimedJob } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import { LOCK, type Tx } from "./connection.js";
+import { literal, textArray } from "./literals.js";
 import * as sql from "./statements.js";
 
 /** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */
@@ -21,15 +22,36 @@ export function canMatch(req: ClaimRequest): boolean {
   return req.limit > 0 && req.tasks.length > 0 && (req.queues === null || req.queues.length > 0);
 }
 
-/** Opens a claim's transaction (`PgConnection.write`'s `opening`): due scheduled jobs become ready first. */
-export const openClaim = sql.promoteDueReturningNow;
+/**
+ * Opens a claim's transaction (`PgConnection.write`'s `opening`), in the round trip of BEGIN:
+ * the planner settings claims need, due scheduled jobs made ready, and the first page claimed.
+ * `claimInTransaction` goes on from that page, the opening's last result.
+ */
+export function openClaim(req: ClaimRequest): (nowSql: string) => string[] {
+  return (nowSql) => [
+    ...sql.CLAIM_PLANNING,
+    sql.promoteDue(nowSql),
+    sql.claimFirstPage({
+      limit: literal(req.limit),
+      afterPriority: literal(START[0]),
+      afterRunAt: literal(START[1]),
+      afterId: literal(START[2]),
+      tasks: textArray(req.tasks),
+      queues: req.queues === null ? "NULL" : textArray(req.queues),
+      worker: literal(req.workerId),
+      expiresAt: `(${nowSql} + ${literal(req.leaseMs)})`,
+      now: nowSql,
+    }),
+  ];
+}
 
 type FirstPageRow = JobRow & { n: number; claimed: boolean };
 
 /**
- * Claims up to `req.limit` jobs under new leases for `req.workerId`, in claim order. The first
- * page is claimed by one statement up to its first job with a concurrency key or rate limit;
- * from there on each candidate is checked here, under its key's lock, and claimed at the end.
+ * Claims up to `req.limit` jobs under new leases for `req.workerId`, in claim order, in a
+ * transaction opened by `openClaim(req)`. Its first page was claimed there up to the first job
+ * with a concurrency key or rate limit; from that job on, each candidate is checked here, under
+ * its key's lock, and claimed at the end.
  */
 export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<ClaimedJob[]> {
   const now = tx.now;
@@ -56,15 +78,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
     chosen.push(row);
   };
 
-  const first = await tx.rows<FirstPageRow>(sql.CLAIM_FIRST_PAGE, [
-    req.limit,
-    ...START,
-    req.tasks,
-    req.queues,
-    req.workerId,
-    expiresAt,
-    now,
-  ]);
+  const first = (tx.opened.at(-1)?.rows ?? []) as FirstPageRow[];
   first.sort((a, b) => a.n - b.n);
   for (const row of first) {
     if (row.claimed) {

@@ -32,6 +32,8 @@ export interface Tx {
   one<T>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
   /** Runs a statement and returns how many rows it changed. */
   run(text: string, params?: readonly unknown[]): Promise<number>;
+  /** The results of the statements that opened the transaction with BEGIN (see `PgConnection.write`). */
+  readonly opened: ReadonlyArray<{ rows: unknown[] }>;
   /** Inserts a row (values as literals, in column order) before the next statement, or at commit. */
   insertLater(table: string, columns: readonly string[], row: Literal[]): void;
   /** Buffers an event; it is appended with the others when the transaction ends (or on `flushEvents`). */
@@ -129,11 +131,12 @@ export class PgConnection {
 
   /**
    * Runs `fn` in a READ COMMITTED transaction and commits, retrying it whole on a deadlock.
-   * The clock is read once, in the same round trip as BEGIN, by `opening` if given: a statement
-   * (or statements, the last of which) returns the column `now` (the SQL of the clock is passed in) and may do more, such as
-   * promoting due jobs before a claim. Deferred rows, events and COMMIT share the last round trip.
+   * The clock is read once, in the same round trip as BEGIN, and so are the `opening` statements
+   * if given (built with the SQL of the clock; their results are `tx.opened`), such as a claim's
+   * promotion of due jobs and its first page. Deferred rows, events and COMMIT share the last
+   * round trip.
    */
-  async write<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string): Promise<T> {
+  async write<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string[]): Promise<T> {
     return this.retryingDeadlocks(() => this.writeOnce(fn, opening));
   }
 
@@ -167,13 +170,16 @@ export class PgConnection {
     );
   }
 
-  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string): Promise<T> {
+  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string[]): Promise<T> {
     return this.withClient(async (client) => {
-      const nowSql = this.clock ? literal(this.clock()) : sql.DB_CLOCK;
-      const results = (await client.query(`BEGIN; ${(opening ?? selectNow)(nowSql)}`)) as unknown as pg.QueryResult[];
-      const row = results.at(-1)?.rows[0] as { now: number } | undefined;
+      // The transaction's start time: BEGIN is in the same round trip, so this is the moment the
+      // statements below run, and it is one value wherever the opening statements use it.
+      const nowSql = this.clock ? literal(this.clock()) : sql.TX_CLOCK;
+      const statements = ["BEGIN", `SELECT ${nowSql} AS now`, ...(opening?.(nowSql) ?? [])];
+      const results = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult[];
+      const row = results[1]?.rows[0] as { now: number } | undefined;
       if (!row) throw new Error("the database did not return its clock");
-      const tx = new Transaction(client, Number(row.now), true);
+      const tx = new Transaction(client, Number(row.now), true, results.slice(2));
       const result = await fn(tx);
       await tx.commit();
       return result;
@@ -268,6 +274,7 @@ export class Transaction implements Tx {
     private readonly client: Queryable,
     readonly now: number,
     private readonly scripts: boolean,
+    readonly opened: ReadonlyArray<{ rows: unknown[] }> = [],
   ) {}
 
   async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -403,10 +410,6 @@ const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(curre
 export function appendEvents(rows: readonly (readonly Literal[])[], lock = true): string[] {
   const insert = `${insertValues("events", EVENT_COLUMNS, rows)} RETURNING seq`;
   return lock ? [LOCK_EVENTS, insert] : [insert];
-}
-
-function selectNow(nowSql: string): string {
-  return `SELECT ${nowSql} AS now`;
 }
 
 function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig {

@@ -30,3 +30,8 @@ export function insertValues(table: string, columns: readonly string[], rows: re
   const values = rows.map((row) => `(${row.map(literal).join(",")})`).join(",\n");
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES\n${values}`;
 }
+
+/** A text[] literal. */
+export function textArray(values: readonly string[]): string {
+  return `ARRAY[${values.map(literal).join(",")}]::text[]`;
+}

@@ -219,7 +219,7 @@ export class PostgresStore implements Store {
       const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
       if (!ready?.ready) return [];
     }
-    const claimed = await this.conn.write((tx) => claimInTransaction(tx, req), openClaim);
+    const claimed = await this.conn.write((tx) => claimInTransaction(tx, req), openClaim(req));
     this.workLikely = claimed.length > 0;
     return claimed;
   }
@@ -229,12 +229,15 @@ export class PostgresStore implements Store {
     req: ClaimRequest,
   ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }> {
     let requeued = false;
-    const out = await this.conn.write(async (tx) => {
-      const applied = await finishInTransaction(tx, results);
-      requeued = anyRequeued(results, applied);
-      const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
-      return { applied, claimed };
-    }, openClaim);
+    const out = await this.conn.write(
+      async (tx) => {
+        const applied = await finishInTransaction(tx, results);
+        requeued = anyRequeued(results, applied);
+        const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
+        return { applied, claimed };
+      },
+      canMatch(req) ? openClaim(req) : undefined,
+    );
     this.workLikely = out.claimed.length > 0;
     if (requeued) this.changes.notify();
     return out;

@@ -108,10 +108,6 @@ SELECT count(*) AS n FROM jobs WHERE concurrency_key = $1 AND state = 'running'`
 // -- claiming -----------------------------------------------------------------------------
 
 /**
- * Opens a claim's transaction: reads the clock (`nowSql`) once and makes due scheduled jobs
- * queued, in the same round trip as BEGIN. Rows another transaction holds are skipped rather
- * than waited for: that transaction is promoting or changing them already.
- *
  * Claims must walk the ready index in claim order and stop at their limit. Right after a bulk
  * enqueue the table's statistics are stale (autovacuum has not analysed it yet), and the
  * planner, believing a handful of rows match, reads and sorts every ready job instead: 6 ms
@@ -120,14 +116,21 @@ SELECT count(*) AS n FROM jobs WHERE concurrency_key = $1 AND state = 'running'`
  * penalty those settings add to a plan's cost would otherwise cross the JIT threshold and spend
  * seconds compiling a query that runs in microseconds.
  */
-export function promoteDueReturningNow(nowSql: string): string {
-  return `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off;
-WITH t AS MATERIALIZED (SELECT ${nowSql} AS now),
-promoted AS (
-  UPDATE jobs SET state = ${to("promote")}, version = version + 1
-  WHERE id IN (SELECT id FROM jobs, t WHERE ${from("promote")} AND run_at <= t.now ORDER BY run_at LIMIT 1000
-               FOR UPDATE SKIP LOCKED))
-SELECT now FROM t`;
+export const CLAIM_PLANNING = [
+  "SET LOCAL enable_sort = off",
+  "SET LOCAL enable_bitmapscan = off",
+  "SET LOCAL jit = off",
+] as const;
+
+/**
+ * Due scheduled jobs become queued, at `nowSql`. Rows another transaction holds are skipped
+ * rather than waited for: that transaction is promoting or changing them already.
+ */
+export function promoteDue(nowSql: string): string {
+  return `
+UPDATE jobs SET state = ${to("promote")}, version = version + 1
+WHERE id IN (SELECT id FROM jobs WHERE ${from("promote")} AND run_at <= ${nowSql} ORDER BY run_at LIMIT 1000
+             FOR UPDATE SKIP LOCKED)`;
 }
 
 /** $1 tasks, $2 now or NULL for the database's: is anything worth opening a transaction for? */
@@ -136,61 +139,84 @@ SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND task = ANY($1::text
     OR EXISTS (SELECT 1 FROM jobs WHERE state = 'scheduled'
                AND run_at <= coalesce($2::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint)) AS ready`;
 
+/** What a page of claim candidates is chosen by, each as SQL: a bound parameter or a literal. */
+export interface ClaimableParams {
+  limit: string;
+  /** The claim-order key (priority, run_at, id) to start after: the last row of the previous page. */
+  afterPriority: string;
+  afterRunAt: string;
+  afterId: string;
+  /** text[] of tasks. */
+  tasks: string;
+  /** text[] of queues, or NULL for all. */
+  queues: string;
+}
+
 /**
- * Ready jobs in claim order for these tasks ($5) and queues ($6, or NULL for all), after the
- * claim-order key $2-$4 (priority, run_at, id; the next page starts after the last row read),
- * skipping paused queues and keys that look saturated (rechecked under the key's lock by the
- * caller), locked for this claim and skipping those another claim holds. $1 limit.
+ * Ready jobs in claim order for these tasks and queues, after the claim-order key, skipping
+ * paused queues and keys that look saturated (rechecked under the key's lock by the caller),
+ * locked for this claim and skipping those another claim holds.
  */
-const CLAIMABLE = `
+function claimable(p: ClaimableParams): string {
+  return `
 SELECT * FROM jobs
 WHERE ${from("claim")}
-  AND (priority, run_at, id) > ($2::int, $3::bigint, $4::text)
-  AND task = ANY($5::text[])
-  AND ($6::text[] IS NULL OR queue = ANY($6::text[]))
+  AND (priority, run_at, id) > ((${p.afterPriority})::int, (${p.afterRunAt})::bigint, (${p.afterId})::text)
+  AND task = ANY((${p.tasks})::text[])
+  AND ((${p.queues})::text[] IS NULL OR queue = ANY((${p.queues})::text[]))
   AND queue NOT IN (SELECT name FROM queues WHERE paused = 1)
   AND (concurrency_key IS NULL
        OR (SELECT count(*) FROM jobs r WHERE r.concurrency_key = jobs.concurrency_key AND r.state = 'running')
           < concurrency_limit)
 ORDER BY priority, run_at, id
-LIMIT $1
+LIMIT ${p.limit}
 FOR UPDATE SKIP LOCKED`;
+}
 
-/** $1-$6 as CLAIMABLE: the candidates of a later page, for the caller to check and claim. */
-export const SELECT_CLAIMABLE = CLAIMABLE;
+/** $1 limit, $2-$4 the claim-order key to start after, $5 tasks, $6 queues or NULL: a later page's candidates. */
+export const SELECT_CLAIMABLE = claimable({
+  limit: "$1",
+  afterPriority: "$2",
+  afterRunAt: "$3",
+  afterId: "$4",
+  tasks: "$5",
+  queues: "$6",
+});
 
 /**
- * A claim's first page in one statement: $1-$6 as CLAIMABLE, $7 worker id, $8 lease expiry,
- * $9 now. Candidates are claimed in order up to the first one with a concurrency key or rate
+ * A claim's first page in one statement, for `worker` with leases until `expiresAt`, at `now`
+ * (all SQL). Candidates are claimed in order up to the first one with a concurrency key or rate
  * limit, which needs the caller's checks under locks. Every candidate comes back with its place
  * `n` in claim order: those claimed as the claim left them (`claimed` true), the rest (still
  * locked) as read, for the caller to go on with. No join matches the two halves up: with the
- * planner's row estimates off (see promoteDueReturningNow) it would be a nested loop, quadratic
- * in the batch.
+ * planner's row estimates off (see CLAIM_PLANNING) it would be a nested loop, quadratic in the
+ * batch.
  */
-export const CLAIM_FIRST_PAGE = `
-WITH candidates AS MATERIALIZED (${CLAIMABLE}),
+export function claimFirstPage(p: ClaimableParams & { worker: string; expiresAt: string; now: string }): string {
+  return `
+WITH candidates AS MATERIALIZED (${claimable(p)}),
 numbered AS (
   SELECT c.*, row_number() OVER (ORDER BY c.priority, c.run_at, c.id) AS n FROM candidates c
 ),
 cut AS (
-  SELECT coalesce(min(n), $1 + 1) AS n FROM numbered WHERE concurrency_key IS NOT NULL OR rate_key IS NOT NULL
+  SELECT coalesce(min(n), ${p.limit} + 1) AS n FROM numbered WHERE concurrency_key IS NOT NULL OR rate_key IS NOT NULL
 ),
 claimed AS (
-  UPDATE jobs SET state = ${to("claim")}, attempts = jobs.attempts + 1, lease_owner = $7,
-    lease_token = jobs.lease_token + 1, lease_expires_at = $8, started_at = $9, cancel_requested = 0,
-    version = jobs.version + 1
+  UPDATE jobs SET state = ${to("claim")}, attempts = jobs.attempts + 1, lease_owner = ${p.worker},
+    lease_token = jobs.lease_token + 1, lease_expires_at = ${p.expiresAt}, started_at = ${p.now},
+    cancel_requested = 0, version = jobs.version + 1
   FROM numbered, cut
   WHERE jobs.id = numbered.id AND numbered.n < cut.n
   RETURNING jobs.*, numbered.n
 ),
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
-  SELECT id, lease_token, $7, $9, 'running' FROM claimed
+  SELECT id, lease_token, ${p.worker}, ${p.now}, 'running' FROM claimed
 )
 SELECT *, true AS claimed FROM claimed
 UNION ALL
 SELECT numbered.*, false FROM numbered, cut WHERE numbered.n >= cut.n`;
+}
 
 /** $1 worker id, $2 lease expiry, $3 now, $4 job ids. Returns each job's new fencing token. */
 export const CLAIM_JOBS = `
