@@ -29,7 +29,29 @@ export function concurrencyLimitReached(job: NewJob, rule: ConcurrencyRule, unfi
   );
 }
 
-/** A new job's column values: SQLite's INSERT_JOB parameters (?1-?18), PostgreSQL's NEW_JOB_COLUMNS. */
+/** The columns of a new job, in the order of `insertJobParams`, in both backends. */
+export const NEW_JOB_COLUMNS = [
+  "id",
+  "task",
+  "queue",
+  "state",
+  "payload",
+  "priority",
+  "run_at",
+  "max_attempts",
+  "backoff",
+  "idempotency_key",
+  "idempotency_ttl_ms",
+  "concurrency_key",
+  "concurrency_limit",
+  "concurrency_on_limit",
+  "rate_key",
+  "rate_limit",
+  "rate_period_ms",
+  "created_at",
+] as const;
+
+/** A new job's column values, in NEW_JOB_COLUMNS order. */
 export function insertJobParams<Time = number>(
   job: NewJob,
   { state, runAt }: { state: JobState; runAt: Time },

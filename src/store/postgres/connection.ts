@@ -134,7 +134,7 @@ export class PgConnection {
    * The clock is read once, in the same round trip as BEGIN, and so are the `opening` statements
    * if given (built with the SQL of the clock; their results are `tx.opened`), such as a claim's
    * promotion of due jobs and its first page. Deferred rows, events and COMMIT share the last
-   * round trip.
+   * round trip (three for large batches of events, see `Transaction.runClosing`).
    */
   async write<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string[]): Promise<T> {
     return this.retryingDeadlocks(() => this.writeOnce(fn, opening));
@@ -363,8 +363,8 @@ export class Transaction implements Tx {
           batch.map((e) => e[3]),
           batch.map((e) => e[4]),
         ])
-      ).rows as Array<{ seq: number }>;
-      this.seqs.push(...rows.map((r) => Number(r.seq)).sort((a, b) => a - b));
+      ).rows;
+      this.recordSeqs(rows);
       if (after.length > 0) await this.runScript(after);
       return;
     }
@@ -378,10 +378,11 @@ export class Transaction implements Tx {
     statements.push(...after);
     if (statements.length === 0) return;
     const results = await this.runScript(statements);
-    if (eventsAt >= 0) {
-      const rows = (results[eventsAt]?.rows ?? []) as Array<{ seq: number }>;
-      this.seqs.push(...rows.map((r) => Number(r.seq)).sort((a, b) => a - b));
-    }
+    if (eventsAt >= 0) this.recordSeqs(results[eventsAt]?.rows ?? []);
+  }
+
+  private recordSeqs(rows: unknown[]): void {
+    this.seqs.push(...(rows as Array<{ seq: number }>).map((r) => Number(r.seq)).sort((a, b) => a - b));
   }
 
   /** Runs literal statements in order: in one round trip where the client allows it. */

@@ -5,7 +5,14 @@
  * need none of those, and start now, are inserted by one script in one round trip.
  */
 import type { NewJob } from "../../core/job-options.js";
-import { concurrencyLimitReached, enqueuedEventData, enqueuedJob, insertJobParams, placeNewJob } from "../new-job.js";
+import {
+  concurrencyLimitReached,
+  enqueuedEventData,
+  enqueuedJob,
+  insertJobParams,
+  NEW_JOB_COLUMNS,
+  placeNewJob,
+} from "../new-job.js";
 import { type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
 import { appendEvents, LOCK, type Tx } from "./connection.js";
@@ -29,7 +36,7 @@ export async function insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
   }
   const placement = placeNewJob(job, now);
   // Inserted with the next statement or at commit, many jobs in one INSERT (enqueueMany).
-  tx.insertLater("jobs", sql.NEW_JOB_COLUMNS, insertJobParams(job, placement, now));
+  tx.insertLater("jobs", NEW_JOB_COLUMNS, insertJobParams(job, placement, now));
   const { job: inserted, eventData } = enqueuedJob(job, placement, now);
   tx.event("job.enqueued", job.id, null, eventData);
   return { job: inserted, created: true };
@@ -51,7 +58,7 @@ export function insertsAtOnce(job: NewJob): boolean {
  * events. For a few, `insertAtOnceScript` saves the round trips instead.
  */
 export async function insertManyAtOnce(tx: Tx, jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-  const columns: unknown[][] = sql.NEW_JOB_COLUMNS.map(() => []);
+  const columns: unknown[][] = NEW_JOB_COLUMNS.map(() => []);
   for (const job of jobs) {
     const values = insertJobParams(job, { state: "queued", runAt: tx.now }, tx.now);
     for (const [i, value] of values.entries()) columns[i]?.push(value);
@@ -76,7 +83,7 @@ export function insertAtOnceScript(jobs: readonly NewJob[], nowSql: string): str
     JSON.stringify(enqueuedEventData(job, { state: "queued", runAt: 0 })),
   ]);
   return [
-    `${insertValues("jobs", sql.NEW_JOB_COLUMNS, rows)} RETURNING created_at`,
+    `${insertValues("jobs", NEW_JOB_COLUMNS, rows)} RETURNING created_at`,
     ...appendEvents(events),
     sql.NOTIFY_CHANGES,
   ];

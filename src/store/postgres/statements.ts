@@ -6,6 +6,7 @@
  * by literals.ts, which lets only integers, escaped strings and the store's own SQL in.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 /** The guard for the states a transition may start from (a single state as `=`, so partial indexes apply). */
 function from(name: TransitionName): string {
@@ -58,28 +59,6 @@ export const CURRENT_VERSION = "SELECT coalesce(max(version), 0) AS version FROM
 export const RECORD_MIGRATION = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
 // -- producing ----------------------------------------------------------------------------
-
-/** The columns of a new job, in the order of `insertJobParams` (store/new-job.ts). */
-export const NEW_JOB_COLUMNS = [
-  "id",
-  "task",
-  "queue",
-  "state",
-  "payload",
-  "priority",
-  "run_at",
-  "max_attempts",
-  "backoff",
-  "idempotency_key",
-  "idempotency_ttl_ms",
-  "concurrency_key",
-  "concurrency_limit",
-  "concurrency_on_limit",
-  "rate_key",
-  "rate_limit",
-  "rate_period_ms",
-  "created_at",
-] as const;
 
 /**
  * Many new jobs at once, one array per column of NEW_JOB_COLUMNS, in that order ($1-$18): for

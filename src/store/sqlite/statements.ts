@@ -4,6 +4,7 @@
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { NEW_JOB_COLUMNS } from "../new-job.js";
 import { JOB_COLUMNS } from "../rows.js";
 
 /**
@@ -23,17 +24,10 @@ const UNFINISHED = "state IN ('scheduled','queued','running')";
 
 // -- producing --------------------------------------------------------------------------
 
-/**
- * ?1 id, ?2 task, ?3 queue, ?4 state, ?5 payload, ?6 priority, ?7 run_at, ?8 max_attempts,
- * ?9 backoff, ?10 idempotency_key, ?11 idempotency_ttl_ms, ?12 concurrency_key,
- * ?13 concurrency_limit, ?14 concurrency_on_limit, ?15 rate_key, ?16 rate_limit,
- * ?17 rate_period_ms, ?18 created_at.
- */
+/** ?1-?18: a new job's values, from `insertJobParams`, in NEW_JOB_COLUMNS order. */
 export const INSERT_JOB = `
-INSERT INTO jobs (id, task, queue, state, payload, priority, run_at, max_attempts, backoff,
-  idempotency_key, idempotency_ttl_ms, concurrency_key, concurrency_limit, concurrency_on_limit,
-  rate_key, rate_limit, rate_period_ms, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`;
+INSERT INTO jobs (${NEW_JOB_COLUMNS.join(", ")})
+VALUES (${NEW_JOB_COLUMNS.map((_, i) => `?${i + 1}`).join(", ")})`;
 
 /** ?1 task, ?2 idempotency key, ?3 now: the job that still owns the key, if any. */
 export const FIND_BY_IDEMPOTENCY_KEY = `
