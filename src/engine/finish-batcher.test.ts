@@ -71,4 +71,30 @@ describe("FinishBatcher", () => {
     (release as unknown as () => void)();
     expect(await drained).toEqual(["a", "b"]);
   });
+
+  it("is busy from an add until the last batch is recorded, then calls onIdle once", async () => {
+    let release: (() => void) | null = null;
+    let idle = 0;
+    const batcher = new FinishBatcher(
+      async (results) => {
+        if (release === null) await new Promise<void>((r) => (release = r));
+        return results.map(() => true);
+      },
+      silentLogger,
+      () => {
+        idle++;
+        expect(batcher.busy).toBe(false);
+      },
+    );
+    expect(batcher.busy).toBe(false);
+    const first = batcher.add(result("a"));
+    expect(batcher.busy).toBe(true); // scheduled, not yet written
+    await new Promise((r) => setImmediate(r)); // the first write is now in progress
+    const second = batcher.add(result("b")); // waits behind it, in a second batch
+    (release as unknown as () => void)();
+    await Promise.all([first, second]);
+    await batcher.drain();
+    expect(batcher.busy).toBe(false);
+    expect(idle).toBe(1);
+  });
 });

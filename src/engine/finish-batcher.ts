@@ -22,9 +22,11 @@ export class FinishBatcher {
   private flushing: Promise<void> | null = null;
   private scheduled = false;
 
+  /** @param onIdle called each time the last batch is recorded and nothing more waits. */
   constructor(
     private readonly record: FlushResults,
     private readonly logger: Logger,
+    private readonly onIdle: () => void = () => undefined,
   ) {}
 
   /** Resolves with whether the lease was still held (the outcome was recorded). */
@@ -35,10 +37,16 @@ export class FinishBatcher {
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;
-          void this.flush();
+          // A batch in flight may have taken these already.
+          if (this.queue.length > 0) void this.flush();
         });
       }
     });
+  }
+
+  /** Whether outcomes are waiting or being recorded (a batch in flight will be followed by the rest). */
+  get busy(): boolean {
+    return this.queue.length > 0 || this.flushing !== null;
   }
 
   /** Waits until everything added so far is recorded. */
@@ -52,6 +60,7 @@ export class FinishBatcher {
     if (this.flushing) return this.flushing;
     this.flushing = this.flushBatches().finally(() => {
       this.flushing = null;
+      if (!this.busy) this.onIdle();
     });
     return this.flushing;
   }

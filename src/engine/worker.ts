@@ -130,7 +130,13 @@ export class Worker {
       this.stats.loopFailures++;
       this.reportLoopFailure(loop, err);
     };
-    this.finisher = new FinishBatcher((results) => this.recordAndRefill(results), logger);
+    // Each batch of outcomes claims for the slots that are free by then, so a claim pass is
+    // needed only once no batch is pending (or when a claim had no room).
+    this.finisher = new FinishBatcher(
+      (results) => this.recordAndRefill(results),
+      logger,
+      () => this.claimLoop.poke(),
+    );
     this.claimLoop = new SupervisedLoop({
       name: "claim",
       body: () => this.claimPass(),
@@ -390,7 +396,9 @@ export class Worker {
   private settle(entry: Running): void {
     // A lost execution settling late must not remove a newer execution of the same job.
     if (this.running.get(entry.claimed.job.id) === entry) this.running.delete(entry.claimed.job.id);
-    this.claimLoop.poke();
+    // While outcomes are still being recorded, that batch claims for the free slots; a pass of
+    // its own would be one more transaction for nothing. The batcher pokes when it goes idle.
+    if (!this.finisher.busy) this.claimLoop.poke();
   }
 
   private async runHandler(entry: Running): Promise<void> {
