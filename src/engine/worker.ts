@@ -71,8 +71,8 @@ export class Worker {
   readonly stats: WorkerStats = { claimed: 0, succeeded: 0, failed: 0, leasesLost: 0, loopFailures: 0 };
   private readonly concurrency: number;
   private readonly prefetch: number;
-  /** Claimed with prefetch, waiting for a free slot, oldest first. */
-  private readonly held: Array<{ claimed: ClaimedJob; lease: Lease }> = [];
+  /** Claimed with prefetch, waiting for a free slot, by job id, oldest first. */
+  private readonly held = new Map<string, { claimed: ClaimedJob; lease: Lease }>();
   /** Handlers running now. A slot frees when its handler returns, before its outcome is recorded. */
   private active = 0;
   /** Slots asked for by claims still in flight, so that two claims at once never over-fill. */
@@ -190,11 +190,11 @@ export class Worker {
 
   /** Aborts one running job's handler now (a cancel made in this process). */
   abortJob(jobId: string, reason: AbortReason): boolean {
-    const i = this.held.findIndex((h) => h.claimed.job.id === jobId);
-    if (i >= 0) {
+    const h = this.held.get(jobId);
+    if (h) {
       // Not started yet: nothing to abort, only the outcome to record.
-      const [h] = this.held.splice(i, 1);
-      if (h && reason === "cancelled") void this.recordUnstarted(h.lease, "cancelled");
+      this.held.delete(jobId);
+      void this.recordUnstarted(h.lease, reason === "cancelled" ? "cancelled" : "released");
       return true;
     }
     const r = this.running.get(jobId);
@@ -221,7 +221,9 @@ export class Worker {
     this.unsubscribe?.();
     await this.claimLoop.stop();
     // Held jobs never started: back to the queue at once, uncounted.
-    await Promise.all(this.held.splice(0).map((h) => this.recordUnstarted(h.lease, "released")));
+    const held = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(held.map((h) => this.recordUnstarted(h.lease, "released")));
     await this.safely("mark worker stopping", () => this.store.setWorkerStatus(this.id, "stopping"));
     if (this.running.size > 0) {
       this.logger.info({ workerId: this.id, running: this.running.size, timeoutMs }, "waiting for running jobs");
@@ -279,20 +281,20 @@ export class Worker {
   private async heartbeatPass(): Promise<number> {
     const leases = [
       ...[...this.running.values()].filter((r) => !r.detached).map((r) => r.lease),
-      ...this.held.map((h) => h.lease),
+      ...[...this.held.values()].map((h) => h.lease),
     ];
     const sent = new Map(leases.map((l) => [l.jobId, l.token]));
     const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
     for (const lease of result.extended) {
       const r = this.running.get(lease.jobId);
       if (r && r.lease.token === lease.token) r.lease = lease;
-      const h = this.held.find((x) => x.claimed.job.id === lease.jobId && x.lease.token === lease.token);
-      if (h) h.lease = lease;
+      const h = this.held.get(lease.jobId);
+      if (h && h.lease.token === lease.token) h.lease = lease;
     }
     for (const jobId of result.lost) {
-      const i = this.held.findIndex((h) => h.claimed.job.id === jobId && h.lease.token === sent.get(jobId));
-      if (i >= 0) {
-        this.held.splice(i, 1);
+      const h = this.held.get(jobId);
+      if (h && h.lease.token === sent.get(jobId)) {
+        this.held.delete(jobId);
         this.stats.leasesLost++;
         continue;
       }
@@ -331,7 +333,7 @@ export class Worker {
 
   /** How many more jobs this worker may claim: free slots plus room to hold prefetched ones. */
   private room(): number {
-    return this.concurrency + this.prefetch - this.active - this.held.length - this.reserved;
+    return this.concurrency + this.prefetch - this.active - this.held.size - this.reserved;
   }
 
   private async reserving<T>(slots: number, claim: () => Promise<T>): Promise<T> {
@@ -347,14 +349,14 @@ export class Worker {
   private accept(claimed: ClaimedJob): void {
     this.stats.claimed++;
     if (this.active < this.concurrency) this.execute(claimed);
-    else this.held.push({ claimed, lease: claimed.lease });
+    else this.held.set(claimed.job.id, { claimed, lease: claimed.lease });
   }
 
   /** Held jobs take the slots that are free. */
   private startHeld(): void {
-    while (this.active < this.concurrency && this.state === "running") {
-      const next = this.held.shift();
-      if (!next) return;
+    for (const [jobId, next] of this.held) {
+      if (this.active >= this.concurrency || this.state !== "running") return;
+      this.held.delete(jobId);
       this.execute({ job: next.claimed.job, lease: next.lease });
     }
   }
