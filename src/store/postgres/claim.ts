@@ -10,7 +10,7 @@ import type { ClaimedJob } from "../../core/types.js";
 import { claimedJob } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
-import { LOCK, type Tx } from "./connection.js";
+import { LOCK, type Opening, type Tx } from "./connection.js";
 import { literal, textArray } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -27,22 +27,22 @@ export function canMatch(req: ClaimRequest): boolean {
  * the planner settings claims need, due scheduled jobs made ready, and the first page claimed.
  * `claimInTransaction` goes on from that page, the opening's last result.
  */
-export function openClaim(req: ClaimRequest): (nowSql: string) => string[] {
-  return (nowSql) => [
-    ...sql.CLAIM_PLANNING,
-    sql.promoteDue(nowSql),
-    sql.claimFirstPage({
-      limit: literal(req.limit),
-      afterPriority: literal(START[0]),
-      afterRunAt: literal(START[1]),
-      afterId: literal(START[2]),
-      tasks: textArray(req.tasks),
-      queues: req.queues === null ? "NULL" : textArray(req.queues),
-      worker: literal(req.workerId),
-      expiresAt: `(${nowSql} + ${literal(req.leaseMs)})`,
-      now: nowSql,
-    }),
-  ];
+export function openClaim(req: ClaimRequest): Opening {
+  const args = [
+    literal(req.limit),
+    ...START.map(literal),
+    textArray(req.tasks),
+    req.queues === null ? "NULL" : textArray(req.queues),
+    literal(req.workerId),
+  ].join(", ");
+  return {
+    prepared: [sql.PREPARE_CLAIM_FIRST_PAGE],
+    statements: (nowSql) => [
+      ...sql.CLAIM_PLANNING,
+      sql.promoteDue(nowSql),
+      `EXECUTE ${sql.PREPARE_CLAIM_FIRST_PAGE.name}(${args}, ${nowSql} + ${literal(req.leaseMs)}, ${nowSql})`,
+    ],
+  };
 }
 
 type FirstPageRow = JobRow & { n: number; claimed: boolean };

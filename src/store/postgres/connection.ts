@@ -56,6 +56,40 @@ export const LOCK = {
 } as const;
 
 export const CHANGES_CHANNEL = "overseer_changes";
+
+/** A statement prepared once per connection (SQL PREPARE), so the server plans it once, not per use. */
+export interface PreparedStatement {
+  name: string;
+  /** `PREPARE name (types) AS ...`. */
+  sql: string;
+}
+
+/** What opens a transaction in the round trip of its BEGIN (see `PgConnection.write`). */
+export interface Opening {
+  /** Prepared statements the opening EXECUTEs; prepared first on a connection that lacks them. */
+  prepared?: readonly PreparedStatement[];
+  /** The statements after BEGIN and the clock read, built with the SQL of the clock. */
+  statements: (nowSql: string) => string[];
+}
+
+/** The prepared statements each pooled connection has (a connection is one server session). */
+const preparedOnClient = new WeakMap<pg.PoolClient, Set<string>>();
+
+/**
+ * The statements that prepare what `wanted` needs on this client, to send before its BEGIN:
+ * none if it has them all. A script that failed part-way may have prepared some of them, so
+ * preparing starts from scratch (DEALLOCATE ALL: the store's connections prepare nothing else)
+ * and `prepared` records the new set only once the script has gone through.
+ */
+function preparing(client: pg.PoolClient, wanted: readonly PreparedStatement[]): string[] {
+  const have = preparedOnClient.get(client);
+  if (wanted.every((p) => have?.has(p.name))) return [];
+  return ["DEALLOCATE ALL", ...wanted.map((p) => p.sql)];
+}
+
+function prepared(client: pg.PoolClient, wanted: readonly PreparedStatement[], prepare: readonly string[]): void {
+  if (prepare.length > 0) preparedOnClient.set(client, new Set(wanted.map((p) => p.name)));
+}
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Deadlocks (two claims taking concurrency-key locks in opposite orders) are retried this often. */
 const MAX_TRIES = 5;
@@ -136,7 +170,7 @@ export class PgConnection {
    * promotion of due jobs and its first page. Deferred rows, events and COMMIT share the last
    * round trip (three for large batches of events, see `Transaction.runClosing`).
    */
-  async write<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string[]): Promise<T> {
+  async write<T>(fn: (tx: Tx) => Promise<T>, opening?: Opening): Promise<T> {
     return this.retryingDeadlocks(() => this.writeOnce(fn, opening));
   }
 
@@ -170,16 +204,18 @@ export class PgConnection {
     );
   }
 
-  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>, opening?: (nowSql: string) => string[]): Promise<T> {
+  private async writeOnce<T>(fn: (tx: Tx) => Promise<T>, opening?: Opening): Promise<T> {
     return this.withClient(async (client) => {
       // The transaction's start time: BEGIN is in the same round trip, so this is the moment the
       // statements below run, and it is one value wherever the opening statements use it.
       const nowSql = this.clock ? literal(this.clock()) : sql.TX_CLOCK;
-      const statements = ["BEGIN", `SELECT ${nowSql} AS now`, ...(opening?.(nowSql) ?? [])];
+      const prepare = preparing(client, opening?.prepared ?? []);
+      const statements = [...prepare, "BEGIN", `SELECT ${nowSql} AS now`, ...(opening?.statements(nowSql) ?? [])];
       const results = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult[];
-      const row = results[1]?.rows[0] as { now: number } | undefined;
+      prepared(client, opening?.prepared ?? [], prepare);
+      const row = results[prepare.length + 1]?.rows[0] as { now: number } | undefined;
       if (!row) throw new Error("the database did not return its clock");
-      const tx = new Transaction(client, Number(row.now), true, results.slice(2));
+      const tx = new Transaction(client, Number(row.now), true, results.slice(prepare.length + 2));
       const result = await fn(tx);
       await tx.commit();
       return result;

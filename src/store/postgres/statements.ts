@@ -163,6 +163,29 @@ export const SELECT_CLAIMABLE = claimable({
 });
 
 /**
+ * A claim's first page (see claimFirstPage), prepared once per connection: planning this
+ * statement costs more than running it (0.5 ms against 0.15 ms with a few jobs waiting).
+ * EXECUTE it with limit, the claim-order key to start after (priority, run_at, id), tasks,
+ * queues or NULL, worker id, lease expiry and now.
+ */
+export const PREPARE_CLAIM_FIRST_PAGE = {
+  name: "overseer_claim_first_page",
+  sql: `PREPARE overseer_claim_first_page (int, int, bigint, text, text[], text[], text, bigint, bigint) AS ${claimFirstPage(
+    {
+      limit: "$1",
+      afterPriority: "$2",
+      afterRunAt: "$3",
+      afterId: "$4",
+      tasks: "$5",
+      queues: "$6",
+      worker: "$7",
+      expiresAt: "$8",
+      now: "$9",
+    },
+  )}`,
+} as const;
+
+/**
  * A claim's first page in one statement, for `worker` with leases until `expiresAt`, at `now`
  * (all SQL). Candidates are claimed in order up to the first one with a concurrency key or rate
  * limit, which needs the caller's checks under locks. Every candidate comes back with its place
