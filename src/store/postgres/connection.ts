@@ -72,6 +72,8 @@ export interface Opening {
   statements: (nowSql: string) => string[];
 }
 
+const UNKNOWN_PREPARED_STATEMENT = "26000";
+
 /** The prepared statements each pooled connection has (a connection is one server session). */
 const preparedOnClient = new WeakMap<pg.PoolClient, Set<string>>();
 
@@ -180,7 +182,8 @@ export class PgConnection {
         return await once();
       } catch (err) {
         const code = (err as { code?: unknown }).code;
-        if ((code === "40P01" || code === "40001") && attempt < MAX_TRIES) continue;
+        const retry = code === "40P01" || code === "40001" || code === UNKNOWN_PREPARED_STATEMENT;
+        if (retry && attempt < MAX_TRIES) continue;
         throw err;
       }
     }
@@ -211,7 +214,15 @@ export class PgConnection {
       const nowSql = this.clock ? literal(this.clock()) : sql.TX_CLOCK;
       const prepare = preparing(client, opening?.prepared ?? []);
       const statements = [...prepare, "BEGIN", `SELECT ${nowSql} AS now`, ...(opening?.statements(nowSql) ?? [])];
-      const results = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult[];
+      let results: pg.QueryResult[];
+      try {
+        results = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult[];
+      } catch (err) {
+        // The session lost what it had prepared (a pooler moved us to another one): forget it,
+        // so the retry prepares again.
+        if ((err as { code?: unknown }).code === UNKNOWN_PREPARED_STATEMENT) preparedOnClient.delete(client);
+        throw err;
+      }
       prepared(client, opening?.prepared ?? [], prepare);
       const row = results[prepare.length + 1]?.rows[0] as { now: number } | undefined;
       if (!row) throw new Error("the database did not return its clock");
