@@ -25,6 +25,11 @@ export const config = {
     host: process.env.BENCH_REDIS_HOST || "127.0.0.1",
     port: intEnv("BENCH_REDIS_PORT", 6379),
   },
+  // The event-stream load check: "1" (default) runs it after the systems, "0" skips it, "only"
+  // runs it alone (no system is run, and BENCHMARKS.md is left alone unless BENCH_REPORT names a file).
+  sseLoad: process.env.BENCH_SSE_LOAD || "1",
+  sseClients: intEnv("BENCH_SSE_CLIENTS", 500),
+  sseJobs: intEnv("BENCH_SSE_JOBS", 10000),
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
   systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
 };

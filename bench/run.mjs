@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { config, errorMessage, median, now, percentile, sleep, wallMs, withTimeout } from "./lib.mjs";
-import { renderMarkdown } from "./report.mjs";
+import { renderMarkdown, renderSseLoad } from "./report.mjs";
+import { runSseLoad } from "./sse-load.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
 
 const CHILD = fileURLToPath(new URL("./worker-child.mjs", import.meta.url));
@@ -349,7 +350,8 @@ function summarize(records, systems) {
 
 async function main() {
   const started = new Date();
-  const selected = SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
+  const onlySse = config.sseLoad === "only";
+  const selected = onlySse ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
   log(
     `Overseer benchmark: ${config.runs} run(s), ${config.jobs} jobs per throughput scenario, ` +
       `${config.latencyJobs} latency jobs, systems: ${selected.map((s) => s.id).join(", ")}`,
@@ -372,8 +374,8 @@ async function main() {
     systems.push(info);
   }
 
-  const services = await serviceVersions();
-  log(`Redis ${services.redis}, PostgreSQL ${services.postgres}`);
+  const services = onlySse ? {} : await serviceVersions();
+  if (!onlySse) log(`Redis ${services.redis}, PostgreSQL ${services.postgres}`);
 
   const records = [];
   for (let run = 1; run <= config.runs; run++) {
@@ -406,6 +408,21 @@ async function main() {
     }
   }
 
+  let sseLoad = null;
+  if (config.sseLoad !== "0") {
+    log(`event streams: ${config.sseClients} SSE clients, ${config.sseJobs} jobs...`);
+    try {
+      sseLoad = { ok: true, ...(await runSseLoad()) };
+      log(
+        `event streams: ${sseLoad.clientsComplete}/${sseLoad.clients} clients got all ${sseLoad.events} events in order; ` +
+          `lag p50 ${sseLoad.lagP50?.toFixed(1)} ms, p99 ${sseLoad.lagP99?.toFixed(1)} ms; server RSS ${sseLoad.serverPeakRssMb} MB`,
+      );
+    } catch (err) {
+      sseLoad = { ok: false, error: errorMessage(err) };
+      log(`event streams: FAILED: ${sseLoad.error}`);
+    }
+  }
+
   const cpus = os.cpus();
   const meta = {
     workerExecArgv: WORKER_EXEC_ARGV,
@@ -420,10 +437,19 @@ async function main() {
   };
   const publicSystems = systems.map(({ adapter, ...rest }) => rest);
   const summary = summarize(records, publicSystems);
-  const results = { meta, config, systems: publicSystems, records, summary };
+  const results = { meta, config, systems: publicSystems, records, summary, sseLoad };
 
   const resultsDir = new URL("./results/", import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
+  if (onlySse) {
+    // Alone, the check must not replace the full report: its own JSON, and markdown only on request.
+    writeFileSync(new URL("sse-load.json", resultsDir), `${JSON.stringify({ meta, sseLoad }, null, 2)}\n`);
+    const markdown = renderSseLoad(sseLoad, meta);
+    if (process.env.BENCH_REPORT) writeFileSync(process.env.BENCH_REPORT, markdown);
+    process.stdout.write(`\n${markdown}`);
+    log(`wrote bench/results/sse-load.json (${meta.durationSec} s)`);
+    return;
+  }
   writeFileSync(new URL("latest.json", resultsDir), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(new URL("BENCHMARKS.md", ROOT), renderMarkdown(results, SCENARIOS));
   log(`wrote BENCHMARKS.md and bench/results/latest.json (${meta.durationSec} s)`);

@@ -17,6 +17,9 @@ export interface GlobalOptions {
   json?: boolean;
   durability?: string;
   logLevel?: string;
+  /** A server to talk to instead of the database (jobs, queues, workers, events). */
+  url?: string;
+  token?: string;
 }
 
 /** Exit codes: 2 for bad input (fix the command), 1 for anything else that went wrong. */

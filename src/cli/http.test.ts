@@ -140,8 +140,14 @@ describe("overseer start serves the HTTP API", () => {
       return ((await res.json()) as { job: { state: string } }).job.state === "succeeded";
     });
     expect((await fetch(`${url}/api/v1/jobs`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${url}/metrics`, { headers: auth })).status).toBe(200);
 
+    // An open event stream does not hold up a graceful stop.
+    const stream = await fetch(`${url}/api/v1/events?since=0`, { headers: auth });
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(await node.stop()).toBe(0);
+    expect(await stream.text()).toContain(`"jobId":"${job.id}"`);
     // Printed once, on stdout, for the person starting it; never in the log (stderr, at trace level).
     expect(node.stdout().split(secret as string)).toHaveLength(3); // the token line and the curl hint
     expect(node.stderr()).not.toContain(secret);
@@ -159,10 +165,14 @@ describe("overseer start serves the HTTP API", () => {
     const base = cli.tempDir();
     const db = join(base, "o.db");
     const secret = generateSecret();
-    const { node, url } = await startServer(db, base, { OVERSEER_ADMIN_TOKEN: secret });
+    const { node, url } = await startServer(db, base, { OVERSEER_ADMIN_TOKEN: secret }, ["--metrics-public"]);
     expect(node.stdout()).not.toContain("admin token");
     const res = await fetch(`${url}/api/v1/queues`, { headers: { authorization: `Bearer ${secret}` } });
     expect(res.status).toBe(200);
+    // --metrics-public: a scraper needs no token.
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("overseer_jobs_enqueued_total");
     expect(await node.stop()).toBe(0);
     expect(node.stdout()).not.toContain(secret);
     expect(node.stderr()).not.toContain(secret);

@@ -18,6 +18,11 @@ const program = new Command("overseer")
   .option("--json", "machine-readable output")
   .option("--durability <mode>", "normal (survives process crashes) or full (also power loss)")
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
+  .option(
+    "--url <url>",
+    "talk to this server's HTTP API instead of the database (env OVERSEER_URL): jobs, queues, workers, events",
+  )
+  .option("--token <token>", "API token for --url (env OVERSEER_TOKEN, which keeps it out of the process list)")
   .showHelpAfterError()
   .exitOverride();
 
@@ -38,6 +43,7 @@ nodeOptions(
   .option("--host <host>", "address the HTTP API listens on", "127.0.0.1")
   .option("--port <port>", "port of the HTTP API (0 picks a free one)", "7070")
   .option("--cors-origin <origins>", "comma-separated origins browsers may call the API from (default: none)")
+  .option("--metrics-public", "serve /metrics without a token (for a scraper on a trusted network)")
   .option("--no-http", "do not serve the HTTP API")
   .option("--demo", "add demo tasks and a demo producer")
   .option("--no-summary", "do not print the one-line-per-second summary")

@@ -14,12 +14,14 @@ export interface HttpFlags {
   host?: string;
   port?: string;
   corsOrigin?: string;
+  metricsPublic?: boolean;
 }
 
 export interface HttpSettings {
   host: string;
   port: number;
   corsOrigins: string[];
+  metricsPublic: boolean;
 }
 
 /** Null when `--no-http`. INVALID_ARGUMENT naming the flag for a bad value. */
@@ -38,7 +40,7 @@ export function parseHttpFlags(flags: HttpFlags): HttpSettings | null {
       );
     }
   }
-  return { host, port, corsOrigins };
+  return { host, port, corsOrigins, metricsPublic: flags.metricsPublic === true };
 }
 
 function isOrigin(value: string): boolean {

@@ -35,6 +35,11 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: { status: 404, summary: "No HTTP route has this method and path." },
   REQUEST_TOO_LARGE: { status: 413, summary: "The request body is larger than the server accepts." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: "The request body is not JSON." },
+  EVENTS_TRIMMED: {
+    status: 410,
+    summary: "The event stream was asked to resume from a position retention has already deleted.",
+  },
+  SERVER_UNREACHABLE: { status: 503, summary: "The CLI cannot reach the Overseer server at --url." },
   TOKEN_NOT_FOUND: { status: 404, summary: "No active token has this name." },
   TOKEN_NAME_TAKEN: { status: 409, summary: "An active token already has this name." },
   INTERNAL_ERROR: { status: 500, summary: "The server failed in a way it did not expect; its log has the details." },

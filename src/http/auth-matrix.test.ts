@@ -14,6 +14,8 @@ import type { RouteScope } from "./auth.js";
 interface Call {
   path: string;
   body?: unknown;
+  /** A WebSocket upgrade rather than a plain request. */
+  websocket?: boolean;
 }
 
 /** Per route: who may call it, and how to make a request that succeeds (fresh fixtures each time). */
@@ -59,7 +61,40 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   },
   "GET /api/v1/workers": { scope: "viewer", call: async () => ({ path: "/api/v1/workers" }) },
   "GET /api/v1/stats": { scope: "viewer", call: async () => ({ path: "/api/v1/stats" }) },
+  "GET /metrics": { scope: "metrics", call: async () => ({ path: "/metrics" }) },
+  // Live streams: the status and headers are the answer (the test client stops reading there).
+  "GET /api/v1/events": { scope: "viewer", call: async () => ({ path: "/api/v1/events" }) },
+  "GET /api/v1/jobs/:id/events": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}/events` }),
+  },
+  "POST /api/v1/stream-tokens": { scope: "viewer", call: async () => ({ path: "/api/v1/stream-tokens" }) },
+  "GET /api/v1/ws": { scope: "viewer", call: async () => ({ path: "/api/v1/ws", websocket: true }) },
 };
+
+/** Opens a WebSocket and reports the handshake's status as a response: 101 counts as 2xx. */
+async function upgrade(url: string, headers: Record<string, string>) {
+  const { WebSocket } = await import("ws");
+  return new Promise<{ status: number; body: any; headers: Headers }>((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, "ws"), { headers });
+    ws.on("open", () => {
+      ws.close();
+      resolve({ status: 200, body: null, headers: new Headers() });
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => {
+        text += c.toString();
+      });
+      res.on("end", () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h.set(k, v);
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: h });
+      });
+    });
+    ws.on("error", reject);
+  });
+}
 
 async function cancelled(o: Overseer) {
   const job = await o.enqueue("t");
@@ -109,7 +144,9 @@ describe("the auth matrix", () => {
         const headers: Record<string, string> = {};
         const secret = secretOf[caller];
         if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
-        const res = await api.request(route.method, call.path, { headers, body: call.body });
+        const res = call.websocket
+          ? await upgrade(api.url + call.path, headers)
+          : await api.request(route.method, call.path, { headers, body: call.body });
         const got = res.status >= 200 && res.status < 300 ? "2xx" : res.status;
         results.push(`${key} as ${caller}: ${got}`);
         wanted.push(`${key} as ${caller}: ${expected(entry.scope, caller)}`);

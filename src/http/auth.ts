@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { scopeAllows } from "../auth/scopes.js";
+import { STREAM_TOKEN_PREFIX, verifyStreamToken } from "../auth/stream-tokens.js";
 import { authenticate } from "../auth/tokens.js";
 import { OverseerError } from "../core/errors.js";
 import type { TokenRecord, TokenScope } from "../core/types.js";
@@ -17,6 +18,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Who may call the route; see http/auth.ts. */
     scope?: RouteScope;
+    /** The route is an event stream: it also takes a stream token as `?access_token=`. */
+    streamTokens?: boolean;
   }
   interface FastifyRequest {
     /** The token that authenticated the request, once `onRequest` has run. */
@@ -36,6 +39,10 @@ export function authHook(store: Store) {
     const scope = request.routeOptions.config.scope;
     if (scope === "public") return;
     const header = request.headers.authorization;
+    const accessToken = (request.query as { access_token?: unknown } | undefined)?.access_token;
+    if (request.routeOptions.config.streamTokens === true && typeof accessToken === "string" && !header) {
+      return streamTokenAuth(store, accessToken, request, scope);
+    }
     if (header === undefined || header === "") {
       throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
     }
@@ -44,13 +51,38 @@ export function authHook(store: Store) {
     if (!token) {
       throw new OverseerError("UNAUTHENTICATED", "the bearer token is malformed, unknown or revoked");
     }
-    request.token = token;
-    if (scope === undefined || !scopeAllows(token.scope, scope)) {
-      throw new OverseerError(
-        "FORBIDDEN",
-        `token "${token.name}" has scope ${token.scope}; this needs ${scope ?? "a scope this route does not declare"}`,
-        { scope: token.scope, required: scope ?? null },
-      );
-    }
+    authorize(request, token, scope);
   };
+}
+
+function authorize(request: FastifyRequest, token: TokenRecord, scope: TokenScope | undefined): void {
+  request.token = token;
+  if (scope === undefined || !scopeAllows(token.scope, scope)) {
+    throw new OverseerError(
+      "FORBIDDEN",
+      `token "${token.name}" has scope ${token.scope}; this needs ${scope ?? "a scope this route does not declare"}`,
+      { scope: token.scope, required: scope ?? null },
+    );
+  }
+}
+
+/**
+ * `?access_token=` takes only short-lived stream tokens: a long-lived token in a URL would end
+ * up in browser history and proxy logs, so it is refused there even when valid.
+ */
+async function streamTokenAuth(
+  store: Store,
+  value: string,
+  request: FastifyRequest,
+  scope: TokenScope | undefined,
+): Promise<void> {
+  if (!value.startsWith(STREAM_TOKEN_PREFIX)) {
+    throw new OverseerError(
+      "UNAUTHENTICATED",
+      "access_token takes only a stream token (POST /api/v1/stream-tokens); send API tokens as Authorization: Bearer",
+    );
+  }
+  const token = await verifyStreamToken(store, value, Date.now());
+  if (!token) throw new OverseerError("UNAUTHENTICATED", "the stream token is malformed, expired or revoked");
+  authorize(request, token, scope);
 }

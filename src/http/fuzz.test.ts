@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../core/errors.js";
 import { type ApiResponse, testApi } from "../test-support/http.js";
+import { waitFor } from "../test-support/wait.js";
 
 const RUNS_PER_ROUTE = 40;
 
@@ -118,6 +119,9 @@ const query = fc.dictionary(
     "createdAfter",
     "finishedBefore",
     "minutes",
+    "since",
+    "access_token",
+    "ttlSeconds",
     "bogus",
   ),
   nastyString,
@@ -161,6 +165,11 @@ describe("fuzzing every route", () => {
             const search = new URLSearchParams(q).toString();
             const path = pathFor(param) + (search ? `?${search}` : "");
             const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+            // The event routes answer a JSON page to JSON readers, else a live stream (only its status is read).
+            if (route.url.endsWith("/events")) {
+              headers.accept = param.length % 2 === 0 ? "application/json" : "*/*";
+              if (headers["if-match"] !== undefined) headers["last-event-id"] = headers["if-match"];
+            }
             if (match !== undefined && /^[\x20-\x7e]*$/.test(match) && match.length < 4_000)
               headers["if-match"] = match;
             const withBody = route.method !== "GET";
@@ -177,6 +186,60 @@ describe("fuzzing every route", () => {
     }
     const health = await api.request("GET", "/healthz");
     expect(health.status).toBe(200);
+  });
+
+  it("answers any WebSocket message with the envelope's error or a subscription, and keeps the socket", async () => {
+    const api = await testApi();
+    const job = await api.overseer.enqueue("t");
+    const { WebSocket } = await import("ws");
+    const ws = new WebSocket(`${api.url.replace(/^http/, "ws")}/api/v1/ws`, {
+      headers: { authorization: `Bearer ${api.tokens.admin}` },
+    });
+    const received: Array<{ type: string; id?: unknown; error?: { code: string } }> = [];
+    ws.on("message", (data) => received.push(JSON.parse(String(data))));
+    let closed = false;
+    ws.on("close", () => {
+      closed = true;
+    });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const message = fc.oneof(
+      rawText,
+      jsonValue.map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            type: fc.oneof(fc.constantFrom("subscribe", "unsubscribe"), nastyString),
+            id: fc.oneof(nastyString, jsonValue),
+            jobId: fc.oneof(fc.constant(job.id), nastyString, jsonValue),
+            since: fc.oneof(fc.integer({ min: -5, max: 1e6 }), fc.double(), nastyString),
+            bogus: jsonValue,
+          },
+          { requiredKeys: ["type"] },
+        )
+        .map((m) => JSON.stringify(m)),
+    );
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 200 }), (messages) => {
+        for (const m of messages) ws.send(m);
+      }),
+      { numRuns: 5, seed: 4242 },
+    );
+    ws.send(JSON.stringify({ type: "subscribe", id: "final-check" }));
+    await waitFor(
+      "the last subscription",
+      () => received.some((m) => m.type === "subscribed" && m.id === "final-check"),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    expect(closed).toBe(false);
+    for (const m of received) {
+      expect(["subscribed", "event", "end", "error"]).toContain(m.type);
+      if (m.type === "error") expect(Object.keys(ERROR_CODES)).toContain(m.error?.code);
+      expect(m.error?.code).not.toBe("INTERNAL_ERROR");
+    }
+    ws.close();
+    expect((await api.request("GET", "/healthz")).status).toBe(200);
   });
 
   it("answers a body over the limit, a non-JSON content type and oversized headers with the envelope", async () => {

@@ -3,25 +3,13 @@
  * memory, takes requests with good, bad, revoked and malformed tokens (some failing inside the
  * store, so errors are logged), and no secret appears in anything logged.
  */
-import { Writable } from "node:stream";
-import pino from "pino";
 import { expect, it } from "vitest";
+import { mintStreamToken } from "../auth/stream-tokens.js";
 import { createToken, generateSecret } from "../auth/tokens.js";
 import { withFaults } from "../test-support/faulty-store.js";
-import { testApi } from "../test-support/http.js";
+import { memoryLogger, testApi } from "../test-support/http.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { startHttpServer } from "./server.js";
-
-function memoryLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: "trace" }, stream), text: () => lines.join("") };
-}
 
 it("no token, good or bad, appears in the server's log output", async () => {
   const log = memoryLogger();
@@ -48,6 +36,30 @@ it("no token, good or bad, appears in the server's log output", async () => {
     }
   }
   expect(secrets).toHaveLength(6);
+  for (const secret of secrets) expect(log.text()).not.toContain(secret);
+});
+
+it("no stream token, valid, expired or misplaced, appears in the log, nor any token sent in a URL", async () => {
+  const log = memoryLogger();
+  const api = await testApi({ logger: log.logger });
+  const stream = (await api.request("POST", "/api/v1/stream-tokens", { token: api.tokens.viewer })).body
+    .token as string;
+  const viewer = (await api.overseer.store.listTokens()).find((t) => t.name === "test-viewer");
+  if (!viewer) throw new Error("no viewer token");
+  const expired = mintStreamToken(viewer, Date.now() - 120_000);
+  const secrets = [stream, expired, ...Object.values(api.tokens)];
+  for (const secret of secrets) {
+    for (const path of [
+      `/api/v1/events?access_token=${secret}`,
+      `/api/v1/jobs/01NOSUCHJOB0000000000000000/events?access_token=${secret}`,
+      `/api/v1/jobs?access_token=${secret}`,
+      `/api/v1/nope?access_token=${secret}`,
+      `/api/v1/events?since=x&access_token=${secret}`,
+      `/api/v1/ws?access_token=${secret}`,
+    ]) {
+      await api.request("GET", path);
+    }
+  }
   for (const secret of secrets) expect(log.text()).not.toContain(secret);
 });
 

@@ -12,9 +12,9 @@ import { waitFor } from "../test-support/wait.js";
 const run = promisify(execFile);
 const cli = cliSandbox("overseer-readme-");
 
-function readmeCurlBlock(): string {
+function readmeCurlBlock(heading = "\n## HTTP API\n"): string {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const section = readme.slice(readme.indexOf("\n## HTTP API\n"));
+  const section = readme.slice(readme.indexOf(heading));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   if (!block?.includes("curl")) throw new Error("README.md: no sh block with curl under ## HTTP API");
   return block;
@@ -43,4 +43,23 @@ it("the README's HTTP API examples work as written", async () => {
   expect(listed).toMatchObject({ items: expect.any(Array) });
   expect(listed).toHaveProperty("nextCursor");
   expect(retried).toMatchObject({ matched: expect.any(Number), changed: expect.any(Number), skipped: [] });
+
+  // Streams and metrics, with the token of the first block. `curl | head` ends curl with a
+  // broken pipe, as it does in an interactive shell: no pipefail here.
+  const tokenLine = script.split("\n").find((l) => l.startsWith("TOKEN=")) ?? "";
+  const streams = [
+    tokenLine.replace("--name readme", "--name readme-streams"),
+    readmeCurlBlock("\n### Live events and metrics\n"),
+  ]
+    .join("\n")
+    .replaceAll("npx overseer", `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)
+    .replaceAll("http://127.0.0.1:7070", url);
+  const live = await run("bash", ["-eu", "-c", streams], { cwd: dir, timeout: 30_000 });
+  const lines = live.stdout.split("\n");
+  expect(lines[0]).toBe("retry: 2000");
+  expect(lines[2]).toBe("id: 1");
+  expect(JSON.parse(lines[3]?.replace(/^data: /, "") ?? "")).toMatchObject({ seq: 1 });
+  expect(lines).toContain("retry: 2000");
+  expect(lines.filter((l) => l === "id: 1")).toHaveLength(2);
+  expect(live.stdout).toMatch(/^overseer_jobs\{queue="[^"]+",state="queued"\} \d+$/m);
 });

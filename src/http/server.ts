@@ -8,15 +8,23 @@
  */
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
+import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import { OverseerError } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { authHook } from "./auth.js";
 import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
+import { EventHub } from "./events/event-hub.js";
+import { StreamClients } from "./events/stream-clients.js";
+import { ServerMetrics } from "./metrics.js";
+import { eventRoutes, type StreamSettings } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { operatingRoutes } from "./routes/operating.js";
+import { streamTokenRoutes } from "./routes/stream-tokens.js";
+import { websocketRoutes } from "./routes/websocket.js";
 import { SHARED_SCHEMAS } from "./schemas.js";
 
 export const API_PREFIX = "/api/v1";
@@ -31,6 +39,16 @@ export interface HttpServerOptions {
   /** Origins allowed to call the API from a browser; none (CORS off) unless listed. */
   corsOrigins?: readonly string[];
   bodyLimit?: number;
+  /** Serve /metrics without a token (`--metrics-public`). Default false: a metrics or admin token. */
+  metricsPublic?: boolean;
+  /** A `:keepalive` comment (WebSocket: a ping) this often on quiet event streams. Default 15 s. */
+  streamKeepaliveMs?: number;
+  /** Reconnect delay suggested to SSE clients. Default 2 s. */
+  streamRetryMs?: number;
+  /** Bytes an event-stream client may leave unread before it is disconnected. Default 1 MiB. */
+  streamBufferBytes?: number;
+  /** How often the event reader looks for events nothing woke it for. Default 250 ms. */
+  eventPollMs?: number;
 }
 
 export interface RouteInfo {
@@ -41,6 +59,9 @@ export interface RouteInfo {
 
 export interface HttpServer {
   readonly app: FastifyInstance;
+  /** The process's one event-log reader behind every stream. */
+  readonly events: EventHub;
+  readonly metrics: ServerMetrics;
   /** Every route the server registered, as it registered them (tests build their matrices from it). */
   readonly routes: readonly RouteInfo[];
 }
@@ -81,13 +102,45 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       }),
     ),
   );
+  // Before the auth hook: its own onRequest hook marks upgrade requests, so that a refused
+  // handshake's socket is closed after the answer rather than left open (holding close()).
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   app.addHook("onRequest", authHook(overseer.store));
+
+  const events = new EventHub({ store: overseer.store, logger, pollMs: options.eventPollMs });
+  const clients = new StreamClients();
+  const metrics = new ServerMetrics(overseer.store, clients, logger);
+  events.subscribe(metrics.onEvents);
+  // Open streams would hold close() forever: end them first, then stop the reader.
+  app.addHook("preClose", async () => clients.closeAll());
+  app.addHook("onClose", async () => events.close());
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.httpRequests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      status: String(reply.statusCode),
+    });
+  });
+  const settings: StreamSettings = {
+    keepaliveMs: options.streamKeepaliveMs ?? 15_000,
+    retryMs: options.streamRetryMs ?? 2_000,
+    maxBufferedBytes: options.streamBufferBytes ?? 1024 * 1024,
+  };
+  const streams = {
+    overseer,
+    logger,
+    hub: events,
+    clients,
+    settings,
+    countRequest: (route: string, status: number) =>
+      metrics.httpRequests.inc({ method: "GET", route, status: String(status) }),
+  };
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],
       methods: ["GET", "POST"],
-      allowedHeaders: ["Authorization", "Content-Type", "If-Match"],
+      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
       exposedHeaders: ["ETag"],
     });
   }
@@ -112,16 +165,23 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   await app.register(healthRoutes(overseer.store, logger));
+  await app.register(metricsRoutes(metrics, options.metricsPublic === true));
   await app.register(
     async (api) => {
       api.get("/openapi.json", { config: { scope: "viewer" }, schema: { hide: true } }, async () => app.swagger());
       await api.register(jobRoutes(overseer));
       await api.register(operatingRoutes(overseer));
+      await api.register(eventRoutes(streams));
+      await api.register(streamTokenRoutes());
+      await api.register(websocketRoutes(streams));
     },
     { prefix: API_PREFIX },
   );
   await app.ready();
-  return { app, routes };
+  // Last, so that a server that failed to build leaves no reader running; before listening, so
+  // that the first client already has a cursor to start from.
+  await events.start();
+  return { app, routes, events, metrics };
 }
 
 export interface StartedHttpServer extends HttpServer {

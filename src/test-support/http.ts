@@ -3,11 +3,13 @@
  * for tests that talk to it as clients do: real HTTP through `fetch`. Stopped, and the file
  * removed, when the test ends.
  */
-import { onTestFinished } from "vitest";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { expect, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
 import type { Logger } from "../core/logger.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
-import { type StartedHttpServer, startHttpServer } from "../http/server.js";
+import { type HttpServerOptions, type StartedHttpServer, startHttpServer } from "../http/server.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { tempDatabase } from "./temp-database.js";
 
@@ -35,17 +37,42 @@ export interface TestApi {
   /** A secret per scope. */
   readonly tokens: Record<TokenScope, string>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
+  /** Everything the server logged so far (at trace level) when the test gave no logger. */
+  logText(): string;
+}
+
+/** A pino logger at the most verbose level, writing to memory. */
+export function memoryLogger(): { logger: Logger; text: () => string } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: "trace" }, stream), text: () => lines.join("") };
 }
 
 /** Call inside a test. */
-export async function testApi(options: { logger?: Logger; corsOrigins?: string[] } = {}): Promise<TestApi> {
+export async function testApi(
+  options: { logger?: Logger; corsOrigins?: string[] } & Partial<Omit<HttpServerOptions, "overseer">> = {},
+): Promise<TestApi> {
+  // Unless the test brings its own, the server logs to memory, and when the test ends no
+  // token may be found in what it logged: every HTTP test doubles as a check on the logs.
+  const memory = options.logger ? null : memoryLogger();
+  const logger = options.logger ?? memory?.logger;
   const db = tempDatabase("overseer-http-");
-  const overseer = await db.open({ logger: options.logger });
+  const overseer = await db.open({ logger });
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of TOKEN_SCOPES) tokens[scope] = (await createToken(overseer.store, `test-${scope}`, scope)).secret;
-  const server = await startHttpServer({ overseer, port: 0, logger: options.logger, corsOrigins: options.corsOrigins });
+  const server = await startHttpServer({ ...options, logger, overseer, port: 0 });
   // Registered after the database's cleanup, so it runs first: the server stops before the store closes.
-  onTestFinished(() => server.close());
+  onTestFinished(async () => {
+    await server.close();
+    const logged = memory?.text() ?? "";
+    for (const secret of Object.values(tokens))
+      expect(logged, "a token reached the server's log").not.toContain(secret);
+  });
   const request = async (method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
@@ -56,6 +83,11 @@ export async function testApi(options: { logger?: Logger; corsOrigins?: string[]
       headers["content-type"] = "application/json";
     }
     const res = await fetch(server.url + path, { method, headers, body });
+    if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
+      // A live stream never ends: the status and headers are the answer; stop reading.
+      await res.body?.cancel();
+      return { status: res.status, headers: res.headers, body: "", text: "" };
+    }
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -65,5 +97,5 @@ export async function testApi(options: { logger?: Logger; corsOrigins?: string[]
     }
     return { status: res.status, headers: res.headers, body: parsed, text };
   };
-  return { server, overseer, url: server.url, tokens, request };
+  return { server, overseer, url: server.url, tokens, request, logText: () => memory?.text() ?? "" };
 }

@@ -1,7 +1,11 @@
-/** `overseer events [--follow] [--ndjson]`: the event log, and a live tail of it. */
+/**
+ * `overseer events [--follow] [--ndjson]`: the event log, and a live tail of it, from the
+ * database or, with `--url`, from a server (its SSE stream, resumed after a dropped connection).
+ */
 import type { Command } from "commander";
 import type { OverseerEvent } from "../../core/types.js";
-import { action, globals, openOverseer, parseIntOption, printJson, printLine } from "../context.js";
+import { openBackend } from "../backend.js";
+import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
 
 interface EventFlags {
   since?: string;
@@ -24,7 +28,9 @@ export function registerEvents(program: Command): void {
       action(async (flags: EventFlags, command: Command) => {
         const g = globals(command);
         const limit = parseIntOption(flags.limit, "--limit", 1, 100_000);
-        const overseer = await openOverseer(g);
+        const since =
+          flags.since === undefined ? undefined : parseIntOption(flags.since, "--since", 0, Number.MAX_SAFE_INTEGER);
+        const backend = await openBackend(g);
         const print = (e: OverseerEvent) => {
           if (flags.ndjson) printLine(JSON.stringify(e));
           else
@@ -33,52 +39,21 @@ export function registerEvents(program: Command): void {
             );
         };
         try {
-          let after =
-            flags.since !== undefined
-              ? parseIntOption(flags.since, "--since", 0, Number.MAX_SAFE_INTEGER)
-              : Math.max(0, (await overseer.store.lastEventSeq()) - limit);
-          const first = await overseer.readEvents({ afterSeq: after, jobId: flags.job, limit });
+          let after = since ?? Math.max(0, (await backend.lastEventSeq()) - limit);
+          const first = await backend.readEvents({ afterSeq: after, jobId: flags.job, limit });
           if (g.json && !flags.follow && !flags.ndjson) return printJson(first);
           for (const e of first) print(e);
           after = first.at(-1)?.seq ?? after;
           if (!flags.follow) return;
-          await follow(overseer, after, flags.job, print);
+          // Until SIGINT/SIGTERM.
+          const stop = new AbortController();
+          const abort = () => stop.abort();
+          process.once("SIGINT", abort);
+          process.once("SIGTERM", abort);
+          await backend.follow(after, flags.job, print, stop.signal);
         } finally {
-          await overseer.close();
+          await backend.close();
         }
       }),
     );
-}
-
-/** Tails the log until SIGINT/SIGTERM: woken by store changes, with a slow poll as a safety net. */
-async function follow(
-  overseer: Awaited<ReturnType<typeof openOverseer>>,
-  after: number,
-  jobId: string | undefined,
-  print: (e: OverseerEvent) => void,
-): Promise<void> {
-  let stopped = false;
-  let wake: (() => void) | null = null;
-  const stop = () => {
-    stopped = true;
-    wake?.();
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  const unsubscribe = overseer.store.onChange(() => wake?.());
-  try {
-    while (!stopped) {
-      const events = await overseer.readEvents({ afterSeq: after, jobId, limit: 1_000 });
-      for (const e of events) print(e);
-      after = events.at(-1)?.seq ?? after;
-      if (events.length === 1_000) continue;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 500);
-      });
-      wake = null;
-    }
-  } finally {
-    unsubscribe();
-  }
 }

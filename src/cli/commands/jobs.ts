@@ -3,16 +3,8 @@ import type { Command } from "commander";
 import { OverseerError } from "../../core/errors.js";
 import { validateName } from "../../core/job-options.js";
 import { JOB_STATES, type Job, type JobState } from "../../core/types.js";
-import {
-  action,
-  globals,
-  parseIntOption,
-  parseList,
-  printJson,
-  printLine,
-  printTable,
-  withOverseer,
-} from "../context.js";
+import { type Backend, withBackend } from "../backend.js";
+import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 import { describeJob } from "./enqueue.js";
 
 export function registerJobs(program: Command): void {
@@ -34,8 +26,8 @@ export function registerJobs(program: Command): void {
           if (flags.queue !== undefined) validateName(flags.queue, "queue");
           if (flags.task !== undefined) validateName(flags.task, "task");
           const g = globals(command);
-          const list = await withOverseer(g, (o) =>
-            o.listJobs({ states, queue: flags.queue, task: flags.task, limit, beforeId: flags.before }),
+          const list = await withBackend(g, (b) =>
+            b.listJobs({ states, queue: flags.queue, task: flags.task, limit, beforeId: flags.before }),
           );
           if (g.json) return printJson(list);
           if (list.length === 0) return printLine("no jobs");
@@ -62,11 +54,7 @@ export function registerJobs(program: Command): void {
     .action(
       action(async (id: string, _flags, command: Command) => {
         const g = globals(command);
-        const detail = await withOverseer(g, async (o) => {
-          const job = await o.getJob(id);
-          if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
-          return { job, attempts: await o.listAttempts(id), events: await o.readEvents({ jobId: id, limit: 200 }) };
-        });
+        const detail = await withBackend(g, (b) => b.jobDetail(id));
         if (g.json) return printJson(detail);
         const { job, attempts, events } = detail;
         printLine(describeJob(job));
@@ -85,11 +73,7 @@ export function registerJobs(program: Command): void {
       }),
     );
 
-  const single = (
-    name: string,
-    description: string,
-    run: (o: import("../../sdk/overseer.js").Overseer, id: string) => Promise<Job | string>,
-  ) =>
+  const single = (name: string, description: string, run: (b: Backend, id: string) => Promise<Job | string>) =>
     jobs
       .command(name)
       .description(description)
@@ -97,7 +81,7 @@ export function registerJobs(program: Command): void {
       .action(
         action(async (id: string, _flags, command: Command) => {
           const g = globals(command);
-          const out = await withOverseer(g, (o) => run(o, id));
+          const out = await withBackend(g, (b) => run(b, id));
           if (g.json) printJson(typeof out === "string" ? { id, result: out } : out);
           else printLine(typeof out === "string" ? out : describeJob(out));
         }),
@@ -123,7 +107,7 @@ export function registerJobs(program: Command): void {
       action(async (flags: { queue?: string; task?: string; limit?: string }, command: Command) => {
         const limit = flags.limit === undefined ? undefined : parseIntOption(flags.limit, "--limit");
         const g = globals(command);
-        const n = await withOverseer(g, (o) => o.retryDead({ queue: flags.queue, task: flags.task, limit }));
+        const n = await withBackend(g, (b) => b.retryDead({ queue: flags.queue, task: flags.task, limit }));
         if (g.json) printJson({ retried: n });
         else printLine(`retried ${n} dead job(s)`);
       }),

@@ -1,6 +1,7 @@
 /** `overseer queues list|pause|resume` and `overseer workers`. */
 import type { Command } from "commander";
-import { action, globals, printJson, printLine, printTable, withOverseer } from "../context.js";
+import { withBackend } from "../backend.js";
+import { action, globals, printJson, printLine, printTable } from "../context.js";
 
 export function registerQueues(program: Command): void {
   const queues = program.command("queues").description("list, pause and resume queues");
@@ -10,7 +11,7 @@ export function registerQueues(program: Command): void {
     .action(
       action(async (_flags, command: Command) => {
         const g = globals(command);
-        const list = await withOverseer(g, (o) => o.listQueues());
+        const list = await withBackend(g, (b) => b.listQueues());
         if (g.json) return printJson(list);
         if (list.length === 0) return printLine("no queues yet");
         printTable(
@@ -33,7 +34,7 @@ export function registerQueues(program: Command): void {
       .action(
         action(async (name: string, _flags, command: Command) => {
           const g = globals(command);
-          const q = await withOverseer(g, (o) => (verb === "pause" ? o.pauseQueue(name) : o.resumeQueue(name)));
+          const q = await withBackend(g, (b) => b.setQueuePaused(name, verb === "pause"));
           if (g.json) printJson(q);
           else printLine(`queue ${q.name} ${q.paused ? "paused" : "resumed"}`);
         }),
@@ -46,7 +47,7 @@ export function registerQueues(program: Command): void {
     .action(
       action(async (_flags, command: Command) => {
         const g = globals(command);
-        const list = await withOverseer(g, (o) => o.listWorkers());
+        const list = await withBackend(g, (b) => b.listWorkers());
         if (g.json) return printJson(list);
         if (list.length === 0) return printLine("no workers have registered");
         printTable(

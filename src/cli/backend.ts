@@ -1,0 +1,250 @@
+/**
+ * What `overseer jobs|queues|workers|events` do, behind one interface with two ends: the local
+ * database (`--database`), or a server's HTTP API (`--url` and `--token`, or OVERSEER_URL and
+ * OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
+ * gives records the shape the local one does (extra fields the API adds are dropped).
+ */
+import { OverseerError } from "../core/errors.js";
+import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
+import { encodeCursor } from "../http/cursor.js";
+import { attemptSchema, eventSchema, jobSchema, queueSchema, workerSchema } from "../http/schemas.js";
+import type { Overseer } from "../sdk/overseer.js";
+import type { CancelResult } from "../store/store.js";
+import { ApiClient } from "./api-client.js";
+import { type GlobalOptions, openOverseer } from "./context.js";
+
+export interface JobListQuery {
+  states?: JobState[];
+  queue?: string;
+  task?: string;
+  limit: number;
+  beforeId?: string;
+}
+
+export interface JobDetail {
+  job: Job;
+  attempts: Attempt[];
+  events: OverseerEvent[];
+}
+
+export interface Backend {
+  listJobs(query: JobListQuery): Promise<Job[]>;
+  jobDetail(id: string): Promise<JobDetail>;
+  retry(id: string): Promise<Job>;
+  cancel(id: string): Promise<CancelResult>;
+  discard(id: string): Promise<void>;
+  /** Retries dead jobs matching the filter; how many. */
+  retryDead(filter: { queue?: string; task?: string; limit?: number }): Promise<number>;
+  listQueues(): Promise<QueueRecord[]>;
+  setQueuePaused(name: string, paused: boolean): Promise<QueueRecord>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  lastEventSeq(): Promise<number>;
+  readEvents(query: { afterSeq: number; jobId?: string; limit: number }): Promise<OverseerEvent[]>;
+  /** Prints events after `after` as they come, until `signal` aborts (or a job's stream ends). */
+  follow(
+    after: number,
+    jobId: string | undefined,
+    print: (e: OverseerEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The server to talk to, if the command was given one. */
+export function remoteOf(options: GlobalOptions): { url: string; token: string | undefined } | null {
+  const url = options.url ?? process.env.OVERSEER_URL;
+  if (url === undefined || url === "") return null;
+  return { url, token: options.token ?? process.env.OVERSEER_TOKEN };
+}
+
+export async function openBackend(options: GlobalOptions): Promise<Backend> {
+  const remote = remoteOf(options);
+  if (remote) return new RemoteBackend(new ApiClient(remote.url, remote.token));
+  return new LocalBackend(await openOverseer(options));
+}
+
+/** Opens the backend the options name, runs `fn`, and always closes it. */
+export async function withBackend<T>(options: GlobalOptions, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(options);
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+class LocalBackend implements Backend {
+  constructor(private readonly o: Overseer) {}
+
+  listJobs(q: JobListQuery) {
+    return this.o.listJobs({ states: q.states, queue: q.queue, task: q.task, limit: q.limit, beforeId: q.beforeId });
+  }
+  async jobDetail(id: string) {
+    const job = await this.o.getJob(id);
+    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    return { job, attempts: await this.o.listAttempts(id), events: await this.o.readEvents({ jobId: id, limit: 200 }) };
+  }
+  retry(id: string) {
+    return this.o.retry(id);
+  }
+  cancel(id: string) {
+    return this.o.cancel(id);
+  }
+  discard(id: string) {
+    return this.o.discard(id);
+  }
+  retryDead(filter: { queue?: string; task?: string; limit?: number }) {
+    return this.o.retryDead(filter);
+  }
+  listQueues() {
+    return this.o.listQueues();
+  }
+  setQueuePaused(name: string, paused: boolean) {
+    return paused ? this.o.pauseQueue(name) : this.o.resumeQueue(name);
+  }
+  listWorkers() {
+    return this.o.listWorkers();
+  }
+  lastEventSeq() {
+    return this.o.store.lastEventSeq();
+  }
+  readEvents(query: { afterSeq: number; jobId?: string; limit: number }) {
+    return this.o.readEvents(query);
+  }
+  /** Tails the log: woken by store changes, with a slow poll as a safety net. */
+  async follow(after: number, jobId: string | undefined, print: (e: OverseerEvent) => void, signal: AbortSignal) {
+    let wake: (() => void) | null = null;
+    const onAbort = () => wake?.();
+    signal.addEventListener("abort", onAbort);
+    const unsubscribe = this.o.store.onChange(() => wake?.());
+    try {
+      while (!signal.aborted) {
+        const events = await this.o.readEvents({ afterSeq: after, jobId, limit: 1_000 });
+        for (const e of events) print(e);
+        after = events.at(-1)?.seq ?? after;
+        if (events.length === 1_000) continue;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 500);
+        });
+        wake = null;
+      }
+    } finally {
+      unsubscribe();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+  close() {
+    return this.o.close();
+  }
+}
+
+/**
+ * The API's serialiser writes required fields first; the records get back the field order the
+ * store gives them (the schemas list fields in that order), so `--json` prints byte for byte
+ * what the local mode prints.
+ */
+function inOrder<T>(schema: { properties: object }, record: T): T {
+  const value = record as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) if (key in value) out[key] = value[key];
+  for (const key of Object.keys(value)) if (!(key in out)) out[key] = value[key];
+  return out as T;
+}
+const job = (j: Job) => inOrder(jobSchema, j);
+
+/** The HTTP API allows at most this many per page or bulk call; larger asks take several. */
+const PAGE = 500;
+const BULK = 1_000;
+
+class RemoteBackend implements Backend {
+  constructor(private readonly api: ApiClient) {}
+
+  async listJobs(q: JobListQuery): Promise<Job[]> {
+    const jobs: Job[] = [];
+    let cursor = q.beforeId === undefined ? undefined : encodeCursor(q.beforeId);
+    while (jobs.length < q.limit) {
+      const params = new URLSearchParams({ limit: String(Math.min(PAGE, q.limit - jobs.length)) });
+      if (q.states) params.set("state", q.states.join(","));
+      if (q.queue !== undefined) params.set("queue", q.queue);
+      if (q.task !== undefined) params.set("task", q.task);
+      if (cursor !== undefined) params.set("cursor", cursor);
+      const page = await this.api.request<{ items: Job[]; nextCursor: string | null }>("GET", `/api/v1/jobs?${params}`);
+      jobs.push(...page.items.map(job));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    return jobs;
+  }
+  async jobDetail(id: string) {
+    const detail = await this.api.request<JobDetail>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`);
+    return {
+      job: job(detail.job),
+      attempts: detail.attempts.map((a) => inOrder(attemptSchema, a)),
+      events: detail.events.map((e) => inOrder(eventSchema, e)),
+    };
+  }
+  async retry(id: string) {
+    return job(await this.api.request<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/retry`));
+  }
+  async cancel(id: string) {
+    const result = await this.api.request<CancelResult>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/cancel`);
+    return { job: job(result.job), effect: result.effect };
+  }
+  async discard(id: string) {
+    await this.api.request("POST", `/api/v1/jobs/${encodeURIComponent(id)}/discard`);
+  }
+  async retryDead(filter: { queue?: string; task?: string; limit?: number }) {
+    let retried = 0;
+    for (;;) {
+      const limit = Math.min(BULK, (filter.limit ?? Number.POSITIVE_INFINITY) - retried);
+      if (limit <= 0) return retried;
+      const body = { state: ["dead"], queue: filter.queue, task: filter.task, limit };
+      const result = await this.api.request<{ matched: number; changed: number }>("POST", "/api/v1/jobs/retry", body);
+      retried += result.changed;
+      if (result.matched < limit || result.changed === 0) return retried;
+    }
+  }
+  async listQueues() {
+    const { items } = await this.api.request<{ items: Array<QueueRecord & { oldestWaitingAgeMs?: unknown }> }>(
+      "GET",
+      "/api/v1/queues",
+    );
+    return items.map(({ oldestWaitingAgeMs: _, ...queue }) => inOrder(queueSchema, queue));
+  }
+  async setQueuePaused(name: string, paused: boolean) {
+    const path = `/api/v1/queues/${encodeURIComponent(name)}/${paused ? "pause" : "resume"}`;
+    return inOrder(queueSchema, await this.api.request<QueueRecord>("POST", path));
+  }
+  async listWorkers() {
+    const { items } = await this.api.request<{
+      items: Array<WorkerRecord & { heartbeatAgeMs?: unknown; runningJobs?: unknown }>;
+    }>("GET", "/api/v1/workers");
+    return items.map(({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }) => inOrder(workerSchema, worker));
+  }
+  async lastEventSeq() {
+    return (await this.api.request<{ lastSeq: number }>("GET", "/api/v1/events?limit=1")).lastSeq;
+  }
+  async readEvents(query: { afterSeq: number; jobId?: string; limit: number }) {
+    const events: OverseerEvent[] = [];
+    let after = query.afterSeq;
+    const path =
+      query.jobId === undefined ? "/api/v1/events" : `/api/v1/jobs/${encodeURIComponent(query.jobId)}/events`;
+    while (events.length < query.limit) {
+      const limit = Math.min(BULK, query.limit - events.length);
+      const page = await this.api.request<{ items: OverseerEvent[] }>("GET", `${path}?since=${after}&limit=${limit}`);
+      events.push(...page.items.map((e) => inOrder(eventSchema, e)));
+      const last = page.items.at(-1);
+      if (!last || page.items.length < limit) break;
+      after = last.seq;
+    }
+    return events;
+  }
+  follow(after: number, jobId: string | undefined, print: (e: OverseerEvent) => void, signal: AbortSignal) {
+    const path = jobId === undefined ? "/api/v1/events" : `/api/v1/jobs/${encodeURIComponent(jobId)}/events`;
+    return this.api.follow(path, after, (e) => print(inOrder(eventSchema, e)), signal);
+  }
+  async close() {
+    // Nothing to release: each request is its own fetch.
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * One client's view of the event log, whatever the transport (SSE or WebSocket): what it missed
+ * since its cursor, then live events from the shared reader, with no gap and no duplicate
+ * across the switch, optionally only one job's events, ending after a finished job's terminal
+ * event.
+ *
+ * How the switch stays exact: the feed subscribes to the hub first and queues what the hub
+ * delivers; the hub's cursor at that moment (S0) splits the log in two. Events up to S0 are read
+ * from the store (replay), events after S0 come from the queue; each event goes out only if its
+ * seq is above the last one sent. A client that cannot keep up (its transport's buffer, or the
+ * queue while it replays, grows past the limit) is cut off and resumes from its cursor.
+ */
+import { OverseerError } from "../../core/errors.js";
+import { FINISHED_STATES, type OverseerEvent } from "../../core/types.js";
+import type { Store } from "../../store/store.js";
+import type { EventHub, HubEvent } from "./event-hub.js";
+
+/** Kinds after which a job's stream ends: it reached a finished state. */
+export const TERMINAL_KINDS: ReadonlySet<string> = new Set(["job.succeeded", "job.dead", "job.cancelled"]);
+
+const REPLAY_PAGE = 500;
+/** Live events queued while the replay runs; a client whose replay takes longer is cut off. */
+const MAX_QUEUED = 50_000;
+
+/** Where a feed writes. `buffered` is what the transport holds unsent, in bytes. */
+export interface FeedSink {
+  /** Events in seq order; `whole` is true when they are the hub's entire batch (transports may share its encoding). */
+  send(events: readonly HubEvent[], whole: boolean): void;
+  buffered(): number;
+  /** Resolves once the transport's buffer has drained (or the client went away). */
+  drained(): Promise<void>;
+  /** The job's stream is complete. */
+  end(): void;
+  /** The client fell too far behind: drop it; it resumes from its last event id. */
+  overflow(): void;
+}
+
+export interface FeedRequest {
+  /** Resume after this seq; null: live from now (all events) or from the start (one job). */
+  since: number | null;
+  jobId?: string;
+}
+
+export interface FeedLimits {
+  /** Bytes a client may leave unread before it is cut off. */
+  maxBufferedBytes: number;
+}
+
+/**
+ * Checks a stream request before anything is sent, so that its failure can still be a status
+ * code: JOB_NOT_FOUND for an unknown job, EVENTS_TRIMMED when the cursor is older than what
+ * retention kept. Returns the seq to resume after.
+ */
+export async function resolveStart(
+  store: Store,
+  hub: EventHub,
+  request: FeedRequest,
+): Promise<{ since: number; finished: boolean }> {
+  let finished = false;
+  if (request.jobId !== undefined) {
+    const job = await store.getJob(request.jobId);
+    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${request.jobId}"`, { id: request.jobId });
+    finished = (FINISHED_STATES as readonly string[]).includes(job.state);
+  }
+  if (request.since === null) {
+    // A job's stream starts with its whole (retained) history; the log's, with what happens next.
+    return { since: request.jobId === undefined ? hub.cursor : 0, finished };
+  }
+  const since = request.since;
+  const [oldest] = await store.readEvents({ afterSeq: 0, limit: 1 });
+  // Seqs are never reused, so a cursor below the oldest kept event's predecessor lost events.
+  if (oldest && since < oldest.seq - 1) {
+    throw new OverseerError(
+      "EVENTS_TRIMMED",
+      `events after ${since} have been deleted by retention; the oldest kept is ${oldest.seq}. Reload, then stream from now`,
+      { since, oldestSeq: oldest.seq },
+    );
+  }
+  return { since, finished };
+}
+
+export class EventFeed {
+  private lastSent: number;
+  private replaying = true;
+  private queued: HubEvent[] = [];
+  private closed = false;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly hub: EventHub,
+    private readonly sink: FeedSink,
+    private readonly limits: FeedLimits,
+    private readonly jobId: string | undefined,
+    since: number,
+  ) {
+    this.lastSent = since;
+  }
+
+  /** The seq of the last event sent: the client's resume point. */
+  get cursor(): number {
+    return this.lastSent;
+  }
+
+  /** Replays what the client missed, then follows live. `finishedAtStart`: the job had finished. */
+  async run(finishedAtStart: boolean): Promise<void> {
+    this.unsubscribe = this.hub.subscribe((batch) => this.onLive(batch));
+    const split = this.hub.cursor;
+    await this.replay(split);
+    if (this.closed) return;
+    this.replaying = false;
+    const queued = this.queued;
+    this.queued = [];
+    const upToEnd: HubEvent[] = [];
+    for (const e of queued) {
+      upToEnd.push(e);
+      if (this.jobId !== undefined && TERMINAL_KINDS.has(e.event.kind)) break;
+    }
+    if (!this.sendAll(upToEnd, true)) return;
+    // A finished job whose terminal event came before the cursor: nothing more will follow.
+    if (finishedAtStart && this.jobId !== undefined) this.finish();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.queued = [];
+  }
+
+  private async replay(upTo: number): Promise<void> {
+    while (!this.closed && this.lastSent < upTo) {
+      const page = await this.store.readEvents({ afterSeq: this.lastSent, jobId: this.jobId, limit: REPLAY_PAGE });
+      const upToSplit: HubEvent[] = [];
+      for (const event of page) {
+        if (event.seq > upTo) break;
+        upToSplit.push({ event, json: JSON.stringify(event) });
+      }
+      // History may hold a terminal event the job has since left (dead, then retried): the
+      // replay does not end there; whether the job is finished is known from its state.
+      if (!this.sendAll(upToSplit, false)) return;
+      if (upToSplit.length < page.length || page.length < REPLAY_PAGE) return;
+      // Replay at the client's pace: wait for its buffer to drain rather than cut it off.
+      if (this.sink.buffered() > this.limits.maxBufferedBytes / 2) await this.sink.drained();
+    }
+  }
+
+  private onLive(batch: readonly HubEvent[]): void {
+    if (this.closed) return;
+    if (this.replaying) {
+      for (const e of batch) if (this.matches(e.event)) this.queued.push(e);
+      if (this.queued.length > MAX_QUEUED) this.cutOff();
+      return;
+    }
+    // Judged before writing: a client still holding more than the limit unread since the last
+    // batch is not keeping up. So a client holds at most the limit plus one batch (the hub reads
+    // at most 1,000 events at a time), and one burst alone never cuts off a client that reads.
+    if (this.sink.buffered() > this.limits.maxBufferedBytes) {
+      this.cutOff();
+      return;
+    }
+    // The common case, a live stream of everything: the whole batch in one write.
+    const first = batch[0];
+    if (this.jobId === undefined && first && first.event.seq > this.lastSent) {
+      this.sink.send(batch, true);
+      this.lastSent = batch[batch.length - 1]?.event.seq ?? this.lastSent;
+      return;
+    }
+    const out: HubEvent[] = [];
+    for (const e of batch) {
+      if (!this.matches(e.event) || e.event.seq <= this.lastSent) continue;
+      out.push(e);
+      if (this.jobId !== undefined && TERMINAL_KINDS.has(e.event.kind)) break;
+    }
+    this.sendAll(out, true);
+  }
+
+  /** Sends events not yet sent, in one write; with `endAtTerminal`, ends a job's feed at its terminal event. */
+  private sendAll(events: readonly HubEvent[], endAtTerminal: boolean): boolean {
+    if (this.closed) return false;
+    const fresh = events.filter((e) => e.event.seq > this.lastSent);
+    if (fresh.length === 0) return true;
+    this.sink.send(fresh, false);
+    const last = fresh[fresh.length - 1] as HubEvent;
+    this.lastSent = last.event.seq;
+    if (endAtTerminal && this.jobId !== undefined && TERMINAL_KINDS.has(last.event.kind)) {
+      this.finish();
+      return false;
+    }
+    return true;
+  }
+
+  private matches(event: OverseerEvent): boolean {
+    return this.jobId === undefined || event.jobId === this.jobId;
+  }
+
+  private finish(): void {
+    this.close();
+    this.sink.end();
+  }
+
+  private cutOff(): void {
+    this.close();
+    this.sink.overflow();
+  }
+}

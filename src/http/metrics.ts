@@ -1,0 +1,286 @@
+/**
+ * Prometheus metrics for /metrics, in a registry of this server's own (two servers in one
+ * process, as in tests, do not collide).
+ *
+ * Where the numbers come from, so that they are right however many processes share the store:
+ * - gauges (depth by queue and state, oldest waiting age, workers) are read from the store at
+ *   scrape time;
+ * - job counters and histograms are counted from the event log as the server's one event reader
+ *   sees it, which includes every process's work. They start at zero when the server starts
+ *   (Prometheus's `rate()` and `increase()` handle restarts), and every server on the same
+ *   store counts the same events: sum them with `max by` rather than `sum` across servers.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Logger } from "../core/logger.js";
+import type { OverseerEvent } from "../core/types.js";
+import type { Store } from "../store/store.js";
+import type { HubEvent } from "./events/event-hub.js";
+import type { StreamClients } from "./events/stream-clients.js";
+
+/** Jobs whose task and queue are remembered between their events; older ones are looked up. */
+const MAX_TRACKED_JOBS = 100_000;
+const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+const FINISHED: Record<string, string> = {
+  "job.succeeded": "succeeded",
+  "job.dead": "dead",
+  "job.cancelled": "cancelled",
+};
+
+interface Tracked {
+  task: string;
+  queue: string;
+  /** When it became due (enqueue time or its runAt), epoch ms; null once started. */
+  dueAt: number | null;
+  startedAt: number | null;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  private readonly jobs = new Map<string, Tracked>();
+  private chain: Promise<void> = Promise.resolve();
+
+  private readonly enqueued: Counter<"task" | "queue">;
+  private readonly finished: Counter<"task" | "queue" | "outcome">;
+  private readonly retries: Counter<"task" | "queue">;
+  private readonly deadLetters: Counter<"task" | "queue">;
+  private readonly leasesLost: Counter<"task" | "queue">;
+  private readonly waitTime: Histogram<"task" | "queue">;
+  private readonly runTime: Histogram<"task" | "queue" | "outcome">;
+  private readonly depth: Gauge<"queue" | "state">;
+  private readonly oldestWaiting: Gauge<"queue">;
+  private readonly paused: Gauge<"queue">;
+  private readonly workers: Gauge<"status">;
+  private readonly streamClients: Gauge<"transport">;
+  private readonly lastSeq: Gauge;
+  readonly httpRequests: Counter<"method" | "route" | "status">;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clients: StreamClients,
+    private readonly logger: Logger,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const jobLabels = ["task", "queue"] as const;
+    this.enqueued = new Counter({
+      name: "overseer_jobs_enqueued_total",
+      help: "Jobs enqueued, by task and queue (from the event log).",
+      labelNames: jobLabels,
+      registers,
+    });
+    this.finished = new Counter({
+      name: "overseer_jobs_finished_total",
+      help: "Jobs that reached a finished state, by task, queue and outcome (succeeded, dead, cancelled).",
+      labelNames: [...jobLabels, "outcome"],
+      registers,
+    });
+    this.retries = new Counter({
+      name: "overseer_job_retries_total",
+      help: "Failed attempts scheduled to run again.",
+      labelNames: jobLabels,
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: "overseer_jobs_dead_lettered_total",
+      help: "Jobs that went dead (attempts exhausted, a permanent error, or a lost lease on the last attempt).",
+      labelNames: jobLabels,
+      registers,
+    });
+    this.leasesLost = new Counter({
+      name: "overseer_leases_lost_total",
+      help: "Attempts whose worker stopped heartbeating; the job was recovered.",
+      labelNames: jobLabels,
+      registers,
+    });
+    this.waitTime = new Histogram({
+      name: "overseer_job_wait_seconds",
+      help: "From when a job was due to when an attempt started.",
+      labelNames: jobLabels,
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.runTime = new Histogram({
+      name: "overseer_job_run_seconds",
+      help: "From an attempt's start to its end, by how it ended (succeeded, failed, cancelled).",
+      labelNames: [...jobLabels, "outcome"],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.depth = new Gauge({
+      name: "overseer_jobs",
+      help: "Jobs in the store by queue and state, at scrape time.",
+      labelNames: ["queue", "state"],
+      registers,
+    });
+    this.oldestWaiting = new Gauge({
+      name: "overseer_queue_oldest_waiting_seconds",
+      help: "How long the oldest queued job of each queue has been due; 0 when none is queued.",
+      labelNames: ["queue"],
+      registers,
+    });
+    this.paused = new Gauge({
+      name: "overseer_queue_paused",
+      help: "1 when the queue is paused.",
+      labelNames: ["queue"],
+      registers,
+    });
+    this.workers = new Gauge({
+      name: "overseer_workers",
+      help: "Registered workers by status (active is alive and heartbeating).",
+      labelNames: ["status"],
+      registers,
+    });
+    this.streamClients = new Gauge({
+      name: "overseer_event_stream_clients",
+      help: "Clients connected to the event streams of this server, by transport.",
+      labelNames: ["transport"],
+      registers,
+    });
+    this.lastSeq = new Gauge({
+      name: "overseer_event_log_last_seq",
+      help: "The newest event's sequence number.",
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: "overseer_http_requests_total",
+      help: "HTTP requests answered, by method, route pattern and status.",
+      labelNames: ["method", "route", "status"],
+      registers,
+    });
+  }
+
+  /** The event reader's listener: counts in order, looking up jobs it has not seen enqueued. */
+  onEvents = (batch: readonly HubEvent[]): void => {
+    this.chain = this.chain
+      .then(() => this.count(batch))
+      .catch((err: unknown) => this.logger.warn({ err }, "metrics: counting events failed; counters may be low"));
+  };
+
+  /** Resolves once every batch handed over so far is counted (tests). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Reads the gauges from the store, then renders everything. */
+  async render(): Promise<string> {
+    await this.refreshGauges();
+    return this.registry.metrics();
+  }
+
+  private async count(batch: readonly HubEvent[]): Promise<void> {
+    for (const { event } of batch) {
+      if (event.jobId === null || !event.kind.startsWith("job.")) continue;
+      const at = Date.parse(event.at);
+      if (event.kind === "job.enqueued") {
+        const task = String(event.data.task ?? "unknown");
+        const queue = String(event.data.queue ?? "unknown");
+        const runAt = typeof event.data.runAt === "string" ? Date.parse(event.data.runAt) : at;
+        this.track(event.jobId, { task, queue, dueAt: runAt, startedAt: null });
+        this.enqueued.inc({ task, queue });
+        continue;
+      }
+      const job = await this.lookup(event);
+      if (!job) continue;
+      const labels = { task: job.task, queue: job.queue };
+      switch (event.kind) {
+        case "job.started":
+          if (job.dueAt !== null) this.waitTime.observe(labels, Math.max(0, at - job.dueAt) / 1000);
+          job.dueAt = null;
+          job.startedAt = at;
+          break;
+        case "job.failed":
+          this.observeRun(job, at, "failed");
+          break;
+        case "job.retry_scheduled":
+          this.retries.inc(labels);
+          job.dueAt = typeof event.data.runAt === "string" ? Date.parse(event.data.runAt) : null;
+          break;
+        case "job.retried":
+          job.dueAt = at;
+          break;
+        case "job.lost":
+          this.leasesLost.inc(labels);
+          job.startedAt = null;
+          break;
+        case "job.dead":
+          this.deadLetters.inc(labels);
+          this.finish(event, job, at);
+          break;
+        case "job.succeeded":
+        case "job.cancelled":
+          this.finish(event, job, at);
+          break;
+      }
+    }
+  }
+
+  private finish(event: OverseerEvent, job: Tracked, at: number): void {
+    const outcome = FINISHED[event.kind] ?? "unknown";
+    if (outcome !== "dead") this.observeRun(job, at, outcome);
+    this.finished.inc({ task: job.task, queue: job.queue, outcome });
+    // A finished job may still be retried; it is looked up again then.
+    if (event.jobId) this.jobs.delete(event.jobId);
+  }
+
+  private observeRun(job: Tracked, at: number, outcome: string): void {
+    if (job.startedAt === null) return;
+    this.runTime.observe({ task: job.task, queue: job.queue, outcome }, Math.max(0, at - job.startedAt) / 1000);
+    job.startedAt = null;
+  }
+
+  private track(jobId: string, job: Tracked): void {
+    if (this.jobs.size >= MAX_TRACKED_JOBS) {
+      const oldest = this.jobs.keys().next().value;
+      if (oldest !== undefined) this.jobs.delete(oldest);
+    }
+    this.jobs.set(jobId, job);
+  }
+
+  /** A job enqueued before this server started (or forgotten): its task and queue from the store. */
+  private async lookup(event: OverseerEvent): Promise<Tracked | null> {
+    const id = event.jobId as string;
+    const known = this.jobs.get(id);
+    if (known) return known;
+    const job = await this.store.getJob(id);
+    // Discarded since: it is counted under "unknown" rather than not at all.
+    const tracked: Tracked = {
+      task: job?.task ?? "unknown",
+      queue: job?.queue ?? "unknown",
+      dueAt: null,
+      startedAt: job?.startedAt ? Date.parse(job.startedAt) : null,
+    };
+    this.track(id, tracked);
+    return tracked;
+  }
+
+  private async refreshGauges(): Promise<void> {
+    const [queues, workers, now, last] = await Promise.all([
+      this.store.listQueues(),
+      this.store.listWorkers(),
+      this.store.now(),
+      this.store.lastEventSeq(),
+    ]);
+    this.depth.reset();
+    this.oldestWaiting.reset();
+    this.paused.reset();
+    for (const q of queues) {
+      for (const [state, n] of Object.entries(q.counts)) this.depth.set({ queue: q.name, state }, n);
+      this.paused.set({ queue: q.name }, q.paused ? 1 : 0);
+      let age = 0;
+      if (q.counts.queued > 0) {
+        // Ids are time-ordered: the oldest queued job by creation, as GET /queues reads it.
+        const [oldest] = await this.store.listJobs({ queue: q.name, states: ["queued"], oldestFirst: true, limit: 1 });
+        if (oldest) age = Math.max(0, now - Date.parse(oldest.runAt)) / 1000;
+      }
+      this.oldestWaiting.set({ queue: q.name }, age);
+    }
+    this.workers.reset();
+    for (const status of ["active", "stopping", "stopped", "lost"]) {
+      this.workers.set({ status }, workers.filter((w) => w.status === status).length);
+    }
+    this.streamClients.set({ transport: "sse" }, this.clients.count("sse"));
+    this.streamClients.set({ transport: "websocket" }, this.clients.count("websocket"));
+    this.lastSeq.set(last);
+  }
+}

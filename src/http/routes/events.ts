@@ -1,0 +1,255 @@
+/**
+ * GET /api/v1/events and /api/v1/jobs/:id/events: the event log as Server-Sent Events (or, for
+ * a client that asks for JSON, one page of it). Each SSE message carries the event's seq as its
+ * `id`, so a reconnecting EventSource sends `Last-Event-ID` and gets exactly what it missed.
+ * These routes also take a stream token as `?access_token=` (see auth/stream-tokens.ts).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { OverseerError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Overseer } from "../../sdk/overseer.js";
+import { EventFeed, type FeedSink, resolveStart } from "../events/event-feed.js";
+import type { EventHub, HubEvent } from "../events/event-hub.js";
+import type { StreamClients } from "../events/stream-clients.js";
+import { errorResponses, jobIdParams, ref } from "../schemas.js";
+
+export interface StreamSettings {
+  /** A `:keepalive` comment this often on a quiet stream, so proxies keep it open. */
+  keepaliveMs: number;
+  /** The reconnect delay suggested to clients (`retry:`). */
+  retryMs: number;
+  /** Bytes a client may leave unread before it is disconnected. */
+  maxBufferedBytes: number;
+}
+
+export interface StreamDeps {
+  overseer: Overseer;
+  logger: Logger;
+  hub: EventHub;
+  clients: StreamClients;
+  settings: StreamSettings;
+  /** Counts a request Fastify's hooks do not see (a stream takes its response over). */
+  countRequest(route: string, status: number): void;
+}
+
+const SEQ = "^[0-9]{1,15}$";
+
+const streamQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    since: { type: "string", pattern: SEQ, description: "Resume after this seq (as Last-Event-ID does)." },
+    limit: { type: "string", pattern: "^[0-9]{1,4}$", description: "JSON pages only: 1-1,000 events; default 100." },
+    access_token: { type: "string", maxLength: 256, description: "A stream token, for clients without headers." },
+  },
+} as const;
+
+const page = {
+  type: "object",
+  required: ["items", "lastSeq", "oldestSeq"],
+  properties: {
+    items: { type: "array", items: ref("Event") },
+    lastSeq: { type: "integer", description: "The newest seq in the log." },
+    oldestSeq: { type: ["integer", "null"], description: "The oldest seq retention kept; null if none." },
+  },
+} as const;
+
+const STREAM_DESCRIPTION =
+  "Server-Sent Events: `id:` is the event's seq, `data:` the event as JSON. Resume with Last-Event-ID or ?since=; " +
+  "410 EVENTS_TRIMMED if that position was deleted by retention. Send Accept: application/json for one page instead " +
+  "({items, lastSeq, oldestSeq}; ?since= and ?limit=).";
+
+export function eventRoutes(deps: StreamDeps) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get(
+      "/events",
+      {
+        config: { scope: "viewer", streamTokens: true },
+        schema: {
+          tags: ["events"],
+          summary: "Every event: live from now, or from a cursor",
+          description: STREAM_DESCRIPTION,
+          querystring: streamQuery,
+          response: { 200: page, ...errorResponses(400, 401, 403, 410) },
+        },
+      },
+      (request, reply) => serve(deps, request, reply, undefined),
+    );
+    app.get(
+      "/jobs/:id/events",
+      {
+        config: { scope: "viewer", streamTokens: true },
+        schema: {
+          tags: ["events"],
+          summary: "One job's events: its history, then live; ends after its terminal event",
+          description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the job succeeds, dies or is cancelled; 204 when it had finished and nothing is after the cursor.`,
+          params: jobIdParams,
+          querystring: streamQuery,
+          response: { 200: page, ...errorResponses(400, 401, 403, 404, 410) },
+        },
+      },
+      (request, reply) => serve(deps, request, reply, (request.params as { id: string }).id),
+    );
+  };
+}
+
+/** The client's cursor: `Last-Event-ID` (what EventSource sends) wins over `?since=`. */
+function cursorOf(request: FastifyRequest): number | null {
+  const header = request.headers["last-event-id"];
+  if (typeof header === "string" && header !== "") {
+    if (!new RegExp(SEQ).test(header)) {
+      throw new OverseerError("INVALID_ARGUMENT", "Last-Event-ID must be an event seq (digits)", {
+        field: "headers.last-event-id",
+      });
+    }
+    return Number(header);
+  }
+  const since = (request.query as { since?: string }).since;
+  return since === undefined ? null : Number(since);
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? "";
+  return accept.includes("application/json") && !accept.includes("text/event-stream");
+}
+
+async function serve(
+  deps: StreamDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  jobId: string | undefined,
+): Promise<unknown> {
+  const since = cursorOf(request);
+  if (wantsJson(request)) return jsonPage(deps, request, jobId, since);
+  const start = await resolveStart(deps.overseer.store, deps.hub, { since, jobId });
+  if (start.finished && jobId !== undefined) {
+    const [next] = await deps.overseer.readEvents({ jobId, afterSeq: start.since, limit: 1 });
+    // 204 tells an EventSource to stop reconnecting: the job is done and the client has it all.
+    if (!next) return reply.code(204).send();
+  }
+  openStream(deps, reply, jobId, start.since, start.finished);
+  return reply;
+}
+
+async function jsonPage(deps: StreamDeps, request: FastifyRequest, jobId: string | undefined, since: number | null) {
+  const { limit: rawLimit } = request.query as { limit?: string };
+  const limit = rawLimit === undefined ? 100 : Number(rawLimit);
+  if (limit < 1 || limit > 1000) {
+    throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 1000; got ${rawLimit}`, { field: "limit" });
+  }
+  // No 404 for an unknown job here: a discarded job's events are kept and still readable.
+  const store = deps.overseer.store;
+  const [lastSeq, [oldest]] = await Promise.all([store.lastEventSeq(), store.readEvents({ afterSeq: 0, limit: 1 })]);
+  let items: unknown[];
+  if (since !== null) items = await store.readEvents({ afterSeq: since, jobId, limit });
+  else if (jobId === undefined) items = await store.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
+  else items = await latestOfJob(deps.overseer, jobId, limit);
+  return { items, lastSeq, oldestSeq: oldest?.seq ?? null };
+}
+
+async function latestOfJob(overseer: Overseer, jobId: string, limit: number) {
+  let latest: Awaited<ReturnType<Overseer["readEvents"]>> = [];
+  let after = 0;
+  for (;;) {
+    const events = await overseer.readEvents({ jobId, afterSeq: after, limit: 1_000 });
+    latest = [...latest, ...events].slice(-limit);
+    const last = events.at(-1);
+    if (!last || events.length < 1_000) return latest;
+    after = last.seq;
+  }
+}
+
+function encode(events: readonly HubEvent[]): string {
+  let text = "";
+  for (const e of events) text += `id: ${e.event.seq}\ndata: ${e.json}\n\n`;
+  return text;
+}
+
+/** A hub batch's frames, encoded once however many clients receive the whole batch. */
+const encoded = new WeakMap<readonly HubEvent[], string>();
+function sseFrames(batch: readonly HubEvent[]): string {
+  let text = encoded.get(batch);
+  if (text === undefined) {
+    text = encode(batch);
+    encoded.set(batch, text);
+  }
+  return text;
+}
+
+/** Takes the response over from Fastify and streams until the client leaves or the feed ends. */
+function openStream(
+  deps: StreamDeps,
+  reply: FastifyReply,
+  jobId: string | undefined,
+  since: number,
+  finished: boolean,
+): void {
+  const { settings } = deps;
+  reply.hijack();
+  deps.countRequest(reply.request.routeOptions.url ?? "unmatched", 200);
+  const raw = reply.raw;
+  // Events are small writes that must leave at once, not wait for the previous one's ACK (Nagle).
+  raw.socket?.setNoDelay(true);
+  raw.writeHead(200, {
+    // Headers set by hooks (CORS) before the takeover.
+    ...(reply.getHeaders() as Record<string, string>),
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  raw.write(`retry: ${settings.retryMs}\n\n`);
+
+  let gone = false;
+  const sink: FeedSink = {
+    send: (events, whole) => {
+      if (!raw.writableEnded) raw.write(whole ? sseFrames(events) : encode(events));
+    },
+    buffered: () => raw.writableLength,
+    drained: () =>
+      new Promise((resolve) => {
+        if (gone || raw.writableLength === 0) return resolve();
+        const done = () => {
+          raw.off("drain", done);
+          raw.off("close", done);
+          resolve();
+        };
+        raw.on("drain", done);
+        raw.on("close", done);
+      }),
+    end: () => {
+      clearInterval(keepalive);
+      raw.end(`event: end\ndata: ${JSON.stringify({ reason: "finished", lastEventId: feed.cursor })}\n\n`);
+    },
+    // Nothing more can be written to a client that is not reading: drop the connection.
+    overflow: () => raw.destroy(),
+  };
+  const feed = new EventFeed(
+    deps.overseer.store,
+    deps.hub,
+    sink,
+    { maxBufferedBytes: settings.maxBufferedBytes },
+    jobId,
+    since,
+  );
+  const keepalive = setInterval(() => {
+    if (!raw.writableEnded && raw.writableLength < settings.maxBufferedBytes) raw.write(":keepalive\n\n");
+  }, settings.keepaliveMs);
+  keepalive.unref();
+  const unregister = deps.clients.add("sse", () => {
+    feed.close();
+    raw.end();
+  });
+  raw.on("close", () => {
+    gone = true;
+    clearInterval(keepalive);
+    feed.close();
+    unregister();
+  });
+  feed.run(finished).catch((err: unknown) => {
+    // The store failed mid-replay: the client reconnects with its cursor and tries again.
+    deps.logger.warn({ err }, "event stream: replaying the event log failed; the client was disconnected");
+    feed.close();
+    raw.destroy();
+  });
+}

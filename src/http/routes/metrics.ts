@@ -1,0 +1,28 @@
+/**
+ * GET /metrics: Prometheus text. Needs a `metrics` (or admin) token unless the server was
+ * started with `metricsPublic` (`overseer start --metrics-public`), for scrapers on a trusted network.
+ */
+import type { FastifyInstance } from "fastify";
+import type { ServerMetrics } from "../metrics.js";
+import { errorResponses } from "../schemas.js";
+
+export function metricsRoutes(metrics: ServerMetrics, isPublic: boolean) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get(
+      "/metrics",
+      {
+        config: { scope: isPublic ? "public" : "metrics" },
+        schema: {
+          tags: ["metrics"],
+          summary: "Prometheus metrics: jobs, queues, workers, event-stream clients, HTTP, process",
+          ...(isPublic ? { security: [] } : {}),
+          response: { 200: { type: "string" }, ...errorResponses(401, 403) },
+        },
+      },
+      async (_request, reply) => {
+        const text = await metrics.render();
+        return reply.type(metrics.contentType).send(text);
+      },
+    );
+  };
+}
