@@ -118,107 +118,65 @@ SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND task = ANY($1::text
     OR EXISTS (SELECT 1 FROM jobs WHERE state = 'scheduled'
                AND run_at <= coalesce($2::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint)) AS ready`;
 
-/** What a page of claim candidates is chosen by, each as SQL: a bound parameter or a literal. */
-export interface ClaimableParams {
-  limit: string;
-  /** The claim-order key (priority, run_at, id) to start after: the last row of the previous page. */
-  afterPriority: string;
-  afterRunAt: string;
-  afterId: string;
-  /** text[] of tasks. */
-  tasks: string;
-  /** text[] of queues, or NULL for all. */
-  queues: string;
-}
-
 /**
- * Ready jobs in claim order for these tasks and queues, after the claim-order key, skipping
- * paused queues and keys that look saturated (rechecked under the key's lock by the caller),
- * locked for this claim and skipping those another claim holds.
+ * Ready jobs in claim order for these tasks ($5) and queues ($6, or NULL for all), after the
+ * claim-order key $2-$4 (priority, run_at, id; a later page starts after the last row read),
+ * skipping paused queues and keys that look saturated (rechecked under the key's lock by the
+ * caller), locked for this claim and skipping those another claim holds. $1 limit.
  */
-function claimable(p: ClaimableParams): string {
-  return `
+export const SELECT_CLAIMABLE = `
 SELECT * FROM jobs
 WHERE ${from("claim")}
-  AND (priority, run_at, id) > ((${p.afterPriority})::int, (${p.afterRunAt})::bigint, (${p.afterId})::text)
-  AND task = ANY((${p.tasks})::text[])
-  AND ((${p.queues})::text[] IS NULL OR queue = ANY((${p.queues})::text[]))
+  AND (priority, run_at, id) > ($2::int, $3::bigint, $4::text)
+  AND task = ANY($5::text[])
+  AND ($6::text[] IS NULL OR queue = ANY($6::text[]))
   AND queue NOT IN (SELECT name FROM queues WHERE paused = 1)
   AND (concurrency_key IS NULL
        OR (SELECT count(*) FROM jobs r WHERE r.concurrency_key = jobs.concurrency_key AND r.state = 'running')
           < concurrency_limit)
 ORDER BY priority, run_at, id
-LIMIT ${p.limit}
+LIMIT $1
 FOR UPDATE SKIP LOCKED`;
-}
-
-/** $1 limit, $2-$4 the claim-order key to start after, $5 tasks, $6 queues or NULL: a later page's candidates. */
-export const SELECT_CLAIMABLE = claimable({
-  limit: "$1",
-  afterPriority: "$2",
-  afterRunAt: "$3",
-  afterId: "$4",
-  tasks: "$5",
-  queues: "$6",
-});
 
 /**
- * A claim's first page (see claimFirstPage), prepared once per connection: planning this
- * statement costs more than running it (0.5 ms against 0.15 ms with a few jobs waiting).
- * EXECUTE it with limit, the claim-order key to start after (priority, run_at, id), tasks,
- * queues or NULL, worker id, lease expiry and now.
+ * A claim's first page in one statement: $1-$6 as SELECT_CLAIMABLE, $7 worker id, $8 lease
+ * expiry, $9 now. Candidates are claimed in order up to the first one with a concurrency key or
+ * rate limit, which needs the caller's checks under locks. Every candidate comes back with its
+ * place `n` in claim order: those claimed as the claim left them (`claimed` true), the rest
+ * (still locked) as read, for the caller to go on with. No join matches the two halves up: with
+ * the planner's row estimates off (see CLAIM_PLANNING) it would be a nested loop, quadratic in
+ * the batch.
+ *
+ * Prepared once per connection (see PgConnection's `Opening`): planning this statement costs
+ * more than running it (0.5 ms against 0.15 ms with a few jobs waiting).
  */
 export const PREPARE_CLAIM_FIRST_PAGE = {
   name: "overseer_claim_first_page",
-  sql: `PREPARE overseer_claim_first_page (int, int, bigint, text, text[], text[], text, bigint, bigint) AS ${claimFirstPage(
-    {
-      limit: "$1",
-      afterPriority: "$2",
-      afterRunAt: "$3",
-      afterId: "$4",
-      tasks: "$5",
-      queues: "$6",
-      worker: "$7",
-      expiresAt: "$8",
-      now: "$9",
-    },
-  )}`,
-} as const;
-
-/**
- * A claim's first page in one statement, for `worker` with leases until `expiresAt`, at `now`
- * (all SQL). Candidates are claimed in order up to the first one with a concurrency key or rate
- * limit, which needs the caller's checks under locks. Every candidate comes back with its place
- * `n` in claim order: those claimed as the claim left them (`claimed` true), the rest (still
- * locked) as read, for the caller to go on with. No join matches the two halves up: with the
- * planner's row estimates off (see CLAIM_PLANNING) it would be a nested loop, quadratic in the
- * batch.
- */
-export function claimFirstPage(p: ClaimableParams & { worker: string; expiresAt: string; now: string }): string {
-  return `
-WITH candidates AS MATERIALIZED (${claimable(p)}),
+  sql: `
+PREPARE overseer_claim_first_page (int, int, bigint, text, text[], text[], text, bigint, bigint) AS
+WITH candidates AS MATERIALIZED (${SELECT_CLAIMABLE}),
 numbered AS (
   SELECT c.*, row_number() OVER (ORDER BY c.priority, c.run_at, c.id) AS n FROM candidates c
 ),
 cut AS (
-  SELECT coalesce(min(n), ${p.limit} + 1) AS n FROM numbered WHERE concurrency_key IS NOT NULL OR rate_key IS NOT NULL
+  SELECT coalesce(min(n), $1 + 1) AS n FROM numbered WHERE concurrency_key IS NOT NULL OR rate_key IS NOT NULL
 ),
 claimed AS (
-  UPDATE jobs SET state = ${to("claim")}, attempts = jobs.attempts + 1, lease_owner = ${p.worker},
-    lease_token = jobs.lease_token + 1, lease_expires_at = ${p.expiresAt}, started_at = ${p.now},
-    cancel_requested = 0, version = jobs.version + 1
+  UPDATE jobs SET state = ${to("claim")}, attempts = jobs.attempts + 1, lease_owner = $7,
+    lease_token = jobs.lease_token + 1, lease_expires_at = $8, started_at = $9, cancel_requested = 0,
+    version = jobs.version + 1
   FROM numbered, cut
   WHERE jobs.id = numbered.id AND numbered.n < cut.n
   RETURNING jobs.*, numbered.n
 ),
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
-  SELECT id, lease_token, ${p.worker}, ${p.now}, 'running' FROM claimed
+  SELECT id, lease_token, $7, $9, 'running' FROM claimed
 )
 SELECT *, true AS claimed FROM claimed
 UNION ALL
-SELECT numbered.*, false FROM numbered, cut WHERE numbered.n >= cut.n`;
-}
+SELECT numbered.*, false FROM numbered, cut WHERE numbered.n >= cut.n`,
+} as const;
 
 /** $1 worker id, $2 lease expiry, $3 now, $4 job ids. Returns each job's new fencing token. */
 export const CLAIM_JOBS = `
