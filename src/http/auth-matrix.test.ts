@@ -70,6 +70,9 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   },
   "POST /api/v1/stream-tokens": { scope: "viewer", call: async () => ({ path: "/api/v1/stream-tokens" }) },
   "GET /api/v1/ws": { scope: "viewer", call: async () => ({ path: "/api/v1/ws", websocket: true }) },
+  "GET /api/v1/whoami": { scope: "viewer", call: async () => ({ path: "/api/v1/whoami" }) },
+  // The dashboard's files and client routes: public, as the app holds no data without a token.
+  "GET /*": { scope: "public", call: async () => ({ path: "/jobs?state=dead" }) },
 };
 
 /** Opens a WebSocket and reports the handshake's status as a response: 101 counts as 2xx. */

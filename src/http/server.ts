@@ -14,6 +14,7 @@ import { OverseerError } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { authHook } from "./auth.js";
+import { dashboardRoutes } from "./dashboard.js";
 import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
 import { EventHub } from "./events/event-hub.js";
 import { StreamClients } from "./events/stream-clients.js";
@@ -25,6 +26,7 @@ import { metricsRoutes } from "./routes/metrics.js";
 import { operatingRoutes } from "./routes/operating.js";
 import { streamTokenRoutes } from "./routes/stream-tokens.js";
 import { websocketRoutes } from "./routes/websocket.js";
+import { whoamiRoutes } from "./routes/whoami.js";
 import { SHARED_SCHEMAS } from "./schemas.js";
 
 export const API_PREFIX = "/api/v1";
@@ -174,9 +176,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(eventRoutes(streams));
       await api.register(streamTokenRoutes());
       await api.register(websocketRoutes(streams));
+      await api.register(whoamiRoutes());
     },
     { prefix: API_PREFIX },
   );
+  await app.register(dashboardRoutes());
   await app.ready();
   // Last, so that a server that failed to build leaves no reader running; before listening, so
   // that the first client already has a cursor to start from.

@@ -1,0 +1,116 @@
+/**
+ * The shell: sign-in gate, navigation, and the routing table. A later page (runs, approvals,
+ * alerts) is one row in ROUTES and one entry in the navigation.
+ */
+import { type ReactNode, useEffect, useState } from "react";
+import { api, onSignedOut, setApiToken } from "./api/client";
+import { eventStream, type StreamStatus } from "./api/event-stream";
+import type { Whoami } from "./api/types";
+import { JobDetailPage } from "./pages/job-detail";
+import { JobsPage } from "./pages/jobs";
+import { OverviewPage } from "./pages/overview";
+import { QueuesPage } from "./pages/queues";
+import { SignInPage } from "./pages/sign-in";
+import { WorkersPage } from "./pages/workers";
+import { Link, matchPath, useLocation } from "./router";
+import { signOut, storedToken } from "./session";
+
+interface Route {
+  path: string;
+  title: string;
+  /** Shown in the navigation bar. */
+  nav?: boolean;
+  render: (params: Record<string, string>, who: Whoami) => ReactNode;
+}
+
+const ROUTES: Route[] = [
+  { path: "/", title: "Overview", nav: true, render: () => <OverviewPage /> },
+  { path: "/jobs", title: "Jobs", nav: true, render: (_p, who) => <JobsPage who={who} /> },
+  { path: "/jobs/:id", title: "Job", render: (p, who) => <JobDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
+  { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
+  { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
+];
+
+export function App() {
+  const { path } = useLocation();
+  const [who, setWho] = useState<Whoami | null>(null);
+  const [checking, setChecking] = useState(storedToken() !== null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [status, setStatus] = useState<StreamStatus>("connecting");
+
+  useEffect(() => {
+    onSignedOut(() => {
+      signOut();
+      setWho(null);
+      setNotice("The server no longer accepts this token (revoked?). Sign in again.");
+    });
+    const token = storedToken();
+    if (!token) return;
+    setApiToken(token);
+    api<Whoami>("/whoami").then(
+      (w) => {
+        setWho(w);
+        setChecking(false);
+      },
+      () => setChecking(false),
+    );
+  }, []);
+  useEffect(() => eventStream.onStatus(setStatus), []);
+
+  const matched = ROUTES.map((r) => ({ route: r, params: matchPath(r.path, path) })).find((m) => m.params !== null);
+  useEffect(() => {
+    document.title = `${matched?.route.title ?? "Not found"} · Overseer`;
+  }, [matched?.route.title]);
+
+  if (checking) return <p className="muted">Checking the token…</p>;
+  if (!who) return <SignInPage onSignedIn={setWho} notice={notice} />;
+
+  return (
+    <div className="shell">
+      <header className="top">
+        <strong className="brand">Overseer</strong>
+        <nav aria-label="main">
+          {ROUTES.filter((r) => r.nav).map((r) => (
+            <Link
+              key={r.path}
+              href={r.path}
+              aria-current={
+                matched?.route.path === r.path || (r.path === "/jobs" && path.startsWith("/jobs/")) ? "page" : undefined
+              }
+            >
+              {r.title}
+            </Link>
+          ))}
+        </nav>
+        <span className={`stream stream-${status}`} title="the live event stream">
+          {status === "live" ? "● live" : status}
+        </span>
+        <span className="who">
+          {who.name} ({who.scope})
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            signOut();
+            setWho(null);
+            setNotice(null);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main className="content">
+        {matched?.params ? (
+          matched.route.render(matched.params, who)
+        ) : (
+          <>
+            <h1>Not found</h1>
+            <p>
+              No page at <code>{path}</code>. <Link href="/">Go to the overview.</Link>
+            </p>
+          </>
+        )}
+      </main>
+    </div>
+  );
+}

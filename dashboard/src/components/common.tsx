@@ -1,0 +1,112 @@
+/** Small shared pieces: state badges, JSON blocks, errors, and action buttons that explain themselves. */
+import { type ReactNode, useState } from "react";
+import { ApiError } from "../api/client";
+
+export function StateBadge({ state }: { state: string }) {
+  return <span className={`badge state-${state}`}>{state}</span>;
+}
+
+export function JsonView({ value, label }: { value: unknown; label: string }) {
+  const text = value === undefined ? "undefined" : JSON.stringify(value, null, 2);
+  return (
+    <figure className="json" aria-label={label}>
+      <figcaption>
+        {label}{" "}
+        <button type="button" className="small" onClick={() => void navigator.clipboard?.writeText(text)}>
+          Copy
+        </button>
+      </figcaption>
+      <pre>{text}</pre>
+    </figure>
+  );
+}
+
+export function ErrorNote({ error }: { error: string | null }) {
+  return error ? (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+export function Loading({ what }: { what: string }) {
+  return <p className="muted">Loading {what}…</p>;
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  return (
+    <section className="panel">
+      <header className="panel-head">
+        <h2>{title}</h2>
+        {actions}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+export interface Outcome {
+  ok: boolean;
+  text: string;
+}
+
+/** What the server said, success or not, as one line. */
+export function describeOutcome(err: unknown): Outcome {
+  return { ok: false, text: err instanceof ApiError ? err.describe() : String(err) };
+}
+
+/**
+ * A button for a write: disabled with its reason shown when the token may not do it; shows
+ * the server's answer (including 409s) next to it after a click.
+ */
+export function ActionButton({
+  label,
+  denied,
+  run,
+  onDone,
+}: {
+  label: string;
+  denied: string | null;
+  run: () => Promise<string>;
+  onDone?: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const click = async () => {
+    setBusy(true);
+    try {
+      setOutcome({ ok: true, text: await run() });
+    } catch (err) {
+      setOutcome(describeOutcome(err));
+    } finally {
+      setBusy(false);
+      onDone?.();
+    }
+  };
+  return (
+    <span className="action">
+      <button type="button" disabled={busy || denied !== null} title={denied ?? undefined} onClick={click}>
+        {label}
+      </button>
+      {denied && <span className="muted small-text">{denied}</span>}
+      {outcome && (
+        <output className={outcome.ok ? "ok" : "error"} aria-label={`${label} result`}>
+          {outcome.text}
+        </output>
+      )}
+    </span>
+  );
+}
+
+export function ago(iso: string | null): string {
+  if (!iso) return "—";
+  return duration(Date.now() - Date.parse(iso));
+}
+
+export function duration(ms: number | null): string {
+  if (ms === null) return "—";
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}

@@ -1,0 +1,85 @@
+/** The shared table: columns as data, an optional checkbox column for selecting rows. */
+import type { ReactNode } from "react";
+
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+  className?: string;
+}
+
+export interface DataTableProps<T> {
+  label: string;
+  rows: readonly T[];
+  columns: readonly Column<T>[];
+  rowKey: (row: T) => string;
+  empty?: string;
+  /** With these, each row gets a checkbox. */
+  selected?: ReadonlySet<string>;
+  onSelect?: (keys: Set<string>) => void;
+}
+
+export function DataTable<T>({ label, rows, columns, rowKey, empty, selected, onSelect }: DataTableProps<T>) {
+  const selectable = selected !== undefined && onSelect !== undefined;
+  const allSelected = selectable && rows.length > 0 && rows.every((r) => selected.has(rowKey(r)));
+  const toggle = (key: string) => {
+    if (!selectable) return;
+    const next = new Set(selected);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
+    onSelect(next);
+  };
+  return (
+    <table className="data-table" aria-label={label}>
+      <thead>
+        <tr>
+          {selectable && (
+            <th className="select">
+              <input
+                type="checkbox"
+                aria-label="select all rows"
+                checked={allSelected}
+                onChange={() => onSelect(allSelected ? new Set() : new Set(rows.map(rowKey)))}
+              />
+            </th>
+          )}
+          {columns.map((c) => (
+            <th key={c.header} className={c.className}>
+              {c.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && (
+          <tr>
+            <td colSpan={columns.length + (selectable ? 1 : 0)} className="empty">
+              {empty ?? "Nothing here."}
+            </td>
+          </tr>
+        )}
+        {rows.map((row) => {
+          const key = rowKey(row);
+          return (
+            <tr key={key} data-key={key}>
+              {selectable && (
+                <td className="select">
+                  <input
+                    type="checkbox"
+                    aria-label={`select ${key}`}
+                    checked={selected.has(key)}
+                    onChange={() => toggle(key)}
+                  />
+                </td>
+              )}
+              {columns.map((c) => (
+                <td key={c.header} className={c.className}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,159 @@
+import { type FormEvent, useEffect, useState } from "react";
+import { ApiError, api, query } from "../api/client";
+import { JOB_STATES, type Job, type Page, type Whoami } from "../api/types";
+import { ago, ErrorNote, Loading, StateBadge } from "../components/common";
+import { type Column, DataTable } from "../components/data-table";
+import { useLive } from "../hooks";
+import { Link, navigate, useLocation } from "../router";
+import { type Action, deniedReason } from "../session";
+
+const FILTERS = ["state", "queue", "task", "q"] as const;
+type Filters = Record<(typeof FILTERS)[number], string>;
+
+const columns: Column<Job>[] = [
+  {
+    header: "Job",
+    cell: (j) => (
+      <Link href={`/jobs/${j.id}`} className="id" title={j.id}>
+        {j.id}
+      </Link>
+    ),
+  },
+  { header: "Task", cell: (j) => j.task },
+  { header: "Queue", cell: (j) => j.queue },
+  { header: "State", cell: (j) => <StateBadge state={j.state} /> },
+  { header: "Attempts", className: "num", cell: (j) => `${j.attempts}/${j.maxAttempts}` },
+  { header: "Last error", cell: (j) => (j.lastError ? <span className="clip">{j.lastError.message}</span> : "") },
+  { header: "Created", className: "num", cell: (j) => `${ago(j.createdAt)} ago` },
+];
+
+export function JobsPage({ who }: { who: Whoami }) {
+  const { search } = useLocation();
+  const filters: Filters = { state: "", queue: "", task: "", q: "" };
+  for (const f of FILTERS) filters[f] = search.get(f) ?? "";
+  const cursor = search.get("cursor") ?? "";
+  const key = query({ ...filters, cursor });
+  const { data, error, reload } = useLive<Page<Job>>(
+    key,
+    (signal) => api<Page<Job>>(`/jobs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
+    (e) => e.kind.startsWith("job."),
+    500,
+  );
+  const [draft, setDraft] = useState<Filters>(filters);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkResult, setBulkResult] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the URL is the source of truth for the form
+  useEffect(() => {
+    setDraft(filters);
+    setSelected(new Set());
+  }, [key]);
+
+  const apply = (event?: FormEvent, next: Filters = draft) => {
+    event?.preventDefault();
+    navigate(`/jobs${query(next)}`);
+  };
+
+  const bulk = async (action: Action) => {
+    const ids = [...selected];
+    let changed = 0;
+    const refused: string[] = [];
+    for (const id of ids) {
+      try {
+        await api(`/jobs/${id}/${action}`, { method: "POST" });
+        changed++;
+      } catch (err) {
+        refused.push(`${id.slice(-8)}: ${err instanceof ApiError ? err.describe() : String(err)}`);
+      }
+    }
+    setBulkResult(
+      `${action}: ${changed} of ${ids.length} changed${refused.length ? `; refused ${refused.join("; ")}` : ""}`,
+    );
+    setSelected(new Set());
+    reload();
+  };
+
+  return (
+    <>
+      <h1>Jobs</h1>
+      <form className="filters" onSubmit={apply} aria-label="filters">
+        <label>
+          State
+          <select
+            value={draft.state}
+            onChange={(e) => {
+              const next = { ...draft, state: e.target.value };
+              setDraft(next);
+              apply(undefined, next);
+            }}
+          >
+            <option value="">any</option>
+            {JOB_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        {(["queue", "task", "q"] as const).map((f) => (
+          <label key={f}>
+            {f === "q" ? "Text" : f[0]?.toUpperCase() + f.slice(1)}
+            <input
+              value={draft[f]}
+              placeholder={f === "q" ? "id or idempotency key" : ""}
+              onChange={(e) => setDraft({ ...draft, [f]: e.target.value })}
+            />
+          </label>
+        ))}
+        <button type="submit">Filter</button>
+        <button type="button" onClick={() => navigate("/jobs")}>
+          Clear
+        </button>
+      </form>
+      <div className="toolbar">
+        {(["retry", "cancel"] as const).map((action) => {
+          const denied = deniedReason(who, action);
+          return (
+            <button
+              key={action}
+              type="button"
+              disabled={selected.size === 0 || denied !== null}
+              title={denied ?? undefined}
+              onClick={() => void bulk(action)}
+            >
+              {action === "retry" ? "Retry" : "Cancel"} selected ({selected.size})
+            </button>
+          );
+        })}
+        {deniedReason(who, "retry") && <span className="muted">Retry and cancel {deniedReason(who, "retry")}</span>}
+        {bulkResult && <output aria-label="bulk result">{bulkResult}</output>}
+      </div>
+      <ErrorNote error={error} />
+      {!data && !error && <Loading what="jobs" />}
+      {data && (
+        <>
+          <DataTable
+            label="jobs"
+            rows={data.items}
+            columns={columns}
+            rowKey={(j) => j.id}
+            selected={selected}
+            onSelect={setSelected}
+            empty="No jobs match these filters."
+          />
+          <nav className="pager" aria-label="pages">
+            <button type="button" disabled={!cursor} onClick={() => navigate(`/jobs${query(filters)}`)}>
+              Newest
+            </button>
+            <button
+              type="button"
+              disabled={!data.nextCursor}
+              onClick={() => navigate(`/jobs${query({ ...filters, cursor: data.nextCursor })}`)}
+            >
+              Next page
+            </button>
+          </nav>
+        </>
+      )}
+    </>
+  );
+}

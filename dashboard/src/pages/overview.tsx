@@ -1,0 +1,99 @@
+import { api, query } from "../api/client";
+import { JOB_STATES, type Queue, type Stats, type Worker } from "../api/types";
+import { duration, ErrorNote, Loading, Section } from "../components/common";
+import { type Column, DataTable } from "../components/data-table";
+import { useLive } from "../hooks";
+import { Link } from "../router";
+
+interface OverviewData {
+  stats: Stats;
+  queues: Queue[];
+  workers: Worker[];
+}
+
+async function loadOverview(signal: AbortSignal): Promise<OverviewData> {
+  const [stats, queues, workers] = await Promise.all([
+    api<Stats>("/stats?minutes=60", { signal }),
+    api<{ items: Queue[] }>("/queues", { signal }),
+    api<{ items: Worker[] }>("/workers", { signal }),
+  ]);
+  return { stats, queues: queues.items, workers: workers.items };
+}
+
+const queueColumns: Column<Queue>[] = [
+  { header: "Queue", cell: (q) => <Link href={`/jobs${query({ queue: q.name })}`}>{q.name}</Link> },
+  ...JOB_STATES.map((s) => ({ header: s, className: "num", cell: (q: Queue) => q.counts[s] ?? 0 })),
+  { header: "Oldest waiting", className: "num", cell: (q) => duration(q.oldestWaitingAgeMs) },
+  { header: "Paused", cell: (q) => (q.paused ? "paused" : "") },
+];
+
+const ms = (value: number | null) => (value === null ? "—" : `${value} ms`);
+
+export function OverviewPage() {
+  const { data, error } = useLive(
+    "overview",
+    loadOverview,
+    (e) => e.kind.startsWith("job.") || e.kind.startsWith("worker.") || e.kind.startsWith("queue."),
+    500,
+  );
+  const alive = data?.workers.filter((w) => w.status === "active").length ?? 0;
+  const lost = data?.workers.filter((w) => w.status === "lost").length ?? 0;
+  const paused = data?.queues.filter((q) => q.paused).map((q) => q.name) ?? [];
+  const dead = data?.stats.counts.dead ?? 0;
+  return (
+    <>
+      <h1>Overview</h1>
+      <ErrorNote error={error} />
+      {!data && !error && <Loading what="counts" />}
+      {data && (
+        <>
+          {(dead > 0 || lost > 0 || paused.length > 0) && (
+            <ul className="callouts" aria-label="needs attention">
+              {dead > 0 && (
+                <li>
+                  <Link href="/jobs?state=dead">{dead} dead jobs</Link>
+                </li>
+              )}
+              {lost > 0 && <li>{lost} workers lost</li>}
+              {paused.length > 0 && <li>paused: {paused.join(", ")}</li>}
+            </ul>
+          )}
+          <ul className="counts" aria-label="jobs by state">
+            {JOB_STATES.map((s) => (
+              <li key={s} className={`count state-${s}`}>
+                <Link href={`/jobs?state=${s}`} className="count-link">
+                  <span className="count-value" data-testid={`count-${s}`}>
+                    {data.stats.counts[s] ?? 0}
+                  </span>
+                  <span className="count-label">{s}</span>
+                </Link>
+              </li>
+            ))}
+            <li className="count">
+              <Link href="/workers" className="count-link">
+                <span className="count-value" data-testid="workers-alive">
+                  {alive}
+                </span>
+                <span className="count-label">workers alive</span>
+              </Link>
+            </li>
+          </ul>
+          <p className="muted">
+            Last hour: {data.stats.window.finished.succeeded} succeeded, {data.stats.window.finished.dead} dead (
+            {data.stats.window.throughputPerMinute.succeeded.toFixed(1)} jobs/min); wait p95{" "}
+            {ms(data.stats.window.waitMs.p95)}, run p95 {ms(data.stats.window.runMs.p95)}.
+          </p>
+          <Section title="Queues">
+            <DataTable
+              label="queues"
+              rows={data.queues}
+              columns={queueColumns}
+              rowKey={(q) => q.name}
+              empty="No queues yet."
+            />
+          </Section>
+        </>
+      )}
+    </>
+  );
+}

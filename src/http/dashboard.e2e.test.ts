@@ -1,0 +1,319 @@
+/**
+ * The dashboard end to end: Debian's Chromium, driven by playwright-core, against a real
+ * `overseer start` (the built binary, a temp SQLite file, a free port) working real tasks.
+ * Without Chromium this fails, saying how to install it: it never skips. Screenshots of each
+ * page go to test-output/screenshots (git-ignored); docs/screenshots holds copies for the README.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BIN } from "../test-support/cli.js";
+import { waitFor } from "../test-support/wait.js";
+
+const CHROMIUM = process.env.OVERSEER_CHROMIUM ?? "/usr/bin/chromium";
+const SHOTS = resolve(import.meta.dirname, "../../test-output/screenshots");
+/** The answers these tests provoke on purpose; Chromium logs each as a console error. */
+const EXPECTED_HTTP_ERRORS = /Failed to load resource: the server responded with a status of (401|409)/;
+
+let dir = "";
+let server: ChildProcess | null = null;
+let browser: Browser | null = null;
+let page: Page;
+let url = "";
+let admin = "";
+let viewer = "";
+const consoleErrors: string[] = [];
+
+async function request(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${admin}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const enqueue = (task: string, payload: unknown, options: object = {}) =>
+  request("POST", "/api/v1/jobs", { task, payload, options });
+
+async function jobState(id: string): Promise<string> {
+  return (await request("GET", `/api/v1/jobs/${id}`)).job.state;
+}
+
+async function text(selector: string): Promise<string> {
+  return (await page.locator(selector).first().textContent({ timeout: 10_000 })) ?? "";
+}
+
+/** Polls the page until `read` gives what `ok` wants; the last value in the failure. */
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: still ${JSON.stringify(last)}`);
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function signIn(token: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.locator("#token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Set when Chromium is missing: every test then fails with it (a failed beforeAll would only skip them). */
+let missingChromium: Error | null = null;
+
+beforeEach(() => {
+  if (missingChromium) throw missingChromium;
+});
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    missingChromium = new Error(
+      `Chromium is not installed at ${CHROMIUM}: the dashboard's end-to-end tests need it. ` +
+        "Install it with `apt-get update && apt-get install -y chromium` (.ci/run does), or set OVERSEER_CHROMIUM.",
+    );
+    return;
+  }
+  if (!existsSync(BIN)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm test does)");
+  mkdirSync(SHOTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), "overseer-dashboard-e2e-"));
+  mkdirSync(join(dir, "tasks"));
+  // Fails (and with one attempt goes dead) until its gate file exists; then succeeds.
+  writeFileSync(
+    join(dir, "tasks", "gated.mjs"),
+    `import { existsSync } from "node:fs";
+export default async function (payload) {
+  if (!existsSync(payload.gate)) throw new Error("the gate is closed");
+  return { passed: payload.gate };
+}
+export const defaults = { maxAttempts: 1 };
+`,
+  );
+  writeFileSync(
+    join(dir, "tasks", "slow.mjs"),
+    `export default async function (payload, ctx) {
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, payload.ms);
+    ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("aborted")); });
+  });
+  return { slept: payload.ms };
+}
+`,
+  );
+  const db = join(dir, "e2e.db");
+  const child = spawn(
+    process.execPath,
+    [BIN, "--database", db, "start", "--tasks", join(dir, "tasks"), "--port", "0", "--no-summary", "--no-retention"],
+    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  server = child;
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  await waitFor(
+    "overseer start to print its URL and token",
+    () => /admin token "admin": (\S+)/.test(out) && /HTTP API on (\S+)\/api\/v1/.test(out),
+    { timeoutMs: 15_000 },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; it printed:\n${out}`);
+  });
+  url = /HTTP API on (\S+)\/api\/v1/.exec(out)?.[1] ?? "";
+  admin = /admin token "admin": (\S+)/.exec(out)?.[1] ?? "";
+  const made = await promisify(execFile)(process.execPath, [
+    BIN,
+    "--database",
+    db,
+    "tokens",
+    "create",
+    "--scope",
+    "viewer",
+    "--name",
+    "watcher",
+  ]);
+  viewer = made.stdout.trim();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (message) => {
+    if (message.type() === "error" && !EXPECTED_HTTP_ERRORS.test(message.text())) consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (err) => consoleErrors.push(`uncaught: ${err.message}`));
+}, 60_000);
+
+afterEach(() => {
+  expect(consoleErrors, "the browser's console stayed free of errors").toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server?.once("close", r));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the dashboard in Chromium", () => {
+  it("refuses a wrong token plainly, then signs in with the admin token", async () => {
+    await signIn("ovs_not-a-real-token");
+    expect(await text("[role=alert]")).toContain("not accepted");
+    await shot("sign-in");
+    await page.locator("#token").fill(admin);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    expect(await text(".who")).toBe("admin (admin)");
+  });
+
+  it("counts jobs on the overview live as they finish", async () => {
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    const before = Number(await text("[data-testid=count-succeeded]"));
+    await page.locator(".stream-live").waitFor();
+    for (let i = 0; i < 5; i++) await enqueue("slow", { ms: 200 + i * 100 });
+    await eventually(
+      async () => Number(await text("[data-testid=count-succeeded]")),
+      (n) => n === before + 5,
+      "succeeded count on the overview",
+    );
+    expect(Number(await text("[data-testid=workers-alive]"))).toBeGreaterThanOrEqual(1);
+    await shot("overview");
+  });
+
+  it("filters the jobs table through the URL, shows new jobs without a reload, and opens a job", async () => {
+    const dead = await enqueue("gated", { gate: join(dir, "gate-1") }, { queue: "billing" });
+    await waitFor("the gated job to go dead", async () => (await jobState(dead.id)) === "dead", { timeoutMs: 10_000 });
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    await page.getByLabel("State").selectOption("dead");
+    await page.waitForURL(/\/jobs\?state=dead$/);
+    await page.getByLabel("Task").fill("gated");
+    await page.getByLabel("Task").press("Enter");
+    await page.waitForURL(/\/jobs\?state=dead&task=gated$/);
+    await page.locator(`tr[data-key="${dead.id}"]`).waitFor();
+    const states = await page.locator("table[aria-label=jobs] tbody .badge").allTextContents();
+    expect(states).toEqual(["dead"]);
+
+    // A new job that matches the filters shows up by itself.
+    const second = await enqueue("gated", { gate: join(dir, "gate-2") }, { queue: "billing" });
+    await page.locator(`tr[data-key="${second.id}"]`).waitFor({ timeout: 15_000 });
+    await shot("jobs");
+
+    // A shared link restores the filters.
+    await page.goto(`${url}/jobs?state=dead&task=gated`);
+    expect(await page.getByLabel("Task").inputValue()).toBe("gated");
+    await page.getByRole("link", { name: dead.id }).click();
+    await page.waitForURL(new RegExp(`/jobs/${dead.id}$`));
+    expect(await text("table[aria-label=attempts] tbody")).toContain("the gate is closed");
+    expect(await text("figure[aria-label=Payload] pre")).toContain("gate-1");
+  });
+
+  it("retries a dead job and watches it succeed; a second retry shows the server's 409", async () => {
+    writeFileSync(join(dir, "gate-1"), "open");
+    await page.getByRole("button", { name: "Retry" }).click();
+    expect(await text("output[aria-label='Retry result']")).toMatch(/retried: now (queued|running|succeeded)/);
+    await page.locator(".facts .badge", { hasText: "succeeded" }).waitFor({ timeout: 15_000 });
+    expect(await text("figure[aria-label=Result] pre")).toContain("passed");
+    await shot("job-detail");
+    await page.getByRole("button", { name: "Retry" }).click();
+    await eventually(
+      () => text("output[aria-label='Retry result']"),
+      (t) => t.startsWith("409 "),
+      "the second retry's answer",
+    );
+  });
+
+  it("cancels a running job from its page", async () => {
+    const running = await enqueue("slow", { ms: 60_000 });
+    await waitFor("the slow job to start", async () => (await jobState(running.id)) === "running", {
+      timeoutMs: 10_000,
+    });
+    await page.goto(`${url}/jobs/${running.id}`);
+    await page.locator(".facts .badge", { hasText: "running" }).waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    expect(await text("output[aria-label='Cancel result']")).toMatch(/^(requested|cancelled): now/);
+    await waitFor("the job to be cancelled", async () => (await jobState(running.id)) === "cancelled", {
+      timeoutMs: 10_000,
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(await request("GET", `/api/v1/jobs/${running.id}`))}`);
+    });
+    await page.locator(".facts .badge", { hasText: "cancelled" }).waitFor({ timeout: 15_000 });
+  });
+
+  it("retries many selected dead jobs at once", async () => {
+    const jobs = [
+      await enqueue("gated", { gate: join(dir, "gate-bulk") }, { queue: "bulk" }),
+      await enqueue("gated", { gate: join(dir, "gate-bulk") }, { queue: "bulk" }),
+    ];
+    for (const job of jobs)
+      await waitFor("the bulk jobs to go dead", async () => (await jobState(job.id)) === "dead", { timeoutMs: 10_000 });
+    writeFileSync(join(dir, "gate-bulk"), "open");
+    await page.goto(`${url}/jobs?state=dead&queue=bulk`);
+    await page.locator(`tr[data-key="${jobs[1]?.id}"]`).waitFor();
+    await page.getByLabel("select all rows").check();
+    await page.getByRole("button", { name: "Retry selected (2)" }).click();
+    expect(await text("output[aria-label='bulk result']")).toBe("retry: 2 of 2 changed");
+    for (const job of jobs)
+      await waitFor("the retried jobs to succeed", async () => (await jobState(job.id)) === "succeeded", {
+        timeoutMs: 10_000,
+      });
+    await page.getByText("No jobs match these filters.").waitFor();
+  });
+
+  it("pauses and resumes a queue", async () => {
+    await page.getByRole("link", { name: "Queues", exact: true }).click();
+    await page.getByRole("button", { name: "Pause billing" }).click();
+    await page.getByRole("button", { name: "Resume billing" }).waitFor();
+    expect(await text("table[aria-label=queues] tr[data-key=billing]")).toContain("paused");
+    await shot("queues");
+    await page.getByRole("button", { name: "Resume billing" }).click();
+    await page.getByRole("button", { name: "Pause billing" }).waitFor();
+    await page.getByRole("link", { name: "Workers" }).click();
+    await page.locator("table[aria-label=workers] .worker-active").first().waitFor();
+    await shot("workers");
+  });
+
+  it("a viewer token sees everything but may not retry, with the reason shown", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.locator("#token").fill(viewer);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    // Signing in keeps the page the operator was on.
+    await page.getByRole("heading", { name: "Workers" }).waitFor();
+    expect(await text(".who")).toBe("watcher (viewer)");
+    const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
+    await page.goto(`${url}/jobs/${dead.id}`);
+    const retry = page.getByRole("button", { name: "Retry" });
+    await retry.waitFor();
+    expect(await retry.isDisabled()).toBe(true);
+    expect(await text("[role=toolbar]")).toContain('needs an operator token; "watcher" is viewer');
+    await page.goto(`${url}/jobs?state=dead`);
+    expect(await page.getByRole("button", { name: /Retry selected/ }).isDisabled()).toBe(true);
+  });
+});
