@@ -6,10 +6,12 @@ import { type ReactNode, useEffect, useState } from "react";
 import { api, onSignedOut, setApiToken } from "./api/client";
 import { eventStream, type StreamStatus } from "./api/event-stream";
 import type { Whoami } from "./api/types";
+import { EventsPage } from "./pages/events";
 import { JobDetailPage } from "./pages/job-detail";
 import { JobsPage } from "./pages/jobs";
 import { OverviewPage } from "./pages/overview";
 import { QueuesPage } from "./pages/queues";
+import { SchedulesPage } from "./pages/schedules";
 import { SignInPage } from "./pages/sign-in";
 import { WorkersPage } from "./pages/workers";
 import { Link, matchPath, useLocation } from "./router";
@@ -29,6 +31,8 @@ const ROUTES: Route[] = [
   { path: "/jobs/:id", title: "Job", render: (p, who) => <JobDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
+  { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },
+  { path: "/events", title: "Events", nav: true, render: () => <EventsPage /> },
 ];
 
 export function App() {

@@ -8,9 +8,15 @@ import type { Scope, Whoami } from "./api/types";
 
 const KEY = "overseer.token";
 
-export type Action = "retry" | "cancel" | "pause" | "discard";
+export type Action = "retry" | "cancel" | "pause" | "discard" | "schedule";
 
-const NEEDS: Record<Action, Scope> = { retry: "operator", cancel: "operator", pause: "operator", discard: "admin" };
+const NEEDS: Record<Action, Scope> = {
+  retry: "operator",
+  cancel: "operator",
+  pause: "operator",
+  discard: "admin",
+  schedule: "operator",
+};
 
 /** Why the token may not do `action`, or null when it may. */
 export function deniedReason(who: Whoami | null, action: Action): string | null {

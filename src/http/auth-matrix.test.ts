@@ -59,6 +59,19 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "operator",
     call: async () => ({ path: "/api/v1/queues/mail/resume" }),
   },
+  "GET /api/v1/schedules": { scope: "viewer", call: async () => ({ path: "/api/v1/schedules" }) },
+  "POST /api/v1/schedules/:name/enable": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/schedules/${await schedule(o)}/enable` }),
+  },
+  "POST /api/v1/schedules/:name/disable": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/schedules/${await schedule(o)}/disable` }),
+  },
+  "POST /api/v1/schedules/:name/run": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/schedules/${await schedule(o)}/run` }),
+  },
   "GET /api/v1/workers": { scope: "viewer", call: async () => ({ path: "/api/v1/workers" }) },
   "GET /api/v1/stats": { scope: "viewer", call: async () => ({ path: "/api/v1/stats" }) },
   "GET /metrics": { scope: "metrics", call: async () => ({ path: "/metrics" }) },
@@ -97,6 +110,11 @@ async function upgrade(url: string, headers: Record<string, string>) {
     });
     ws.on("error", reject);
   });
+}
+
+async function schedule(o: Overseer) {
+  await o.syncSchedules({ nightly: { cron: "0 2 * * *", task: "t" } });
+  return "nightly";
 }
 
 async function cancelled(o: Overseer) {

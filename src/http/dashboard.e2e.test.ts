@@ -116,10 +116,28 @@ export const defaults = { maxAttempts: 1 };
 }
 `,
   );
+  // A schedule that never fires during the test (02:00 on 1 January), so only "run now" enqueues.
+  writeFileSync(
+    join(dir, "overseer.config.json"),
+    JSON.stringify({ schedules: { "nightly-report": { cron: "0 2 1 1 *", task: "slow", payload: { ms: 50 } } } }),
+  );
   const db = join(dir, "e2e.db");
   const child = spawn(
     process.execPath,
-    [BIN, "--database", db, "start", "--tasks", join(dir, "tasks"), "--port", "0", "--no-summary", "--no-retention"],
+    [
+      BIN,
+      "--database",
+      db,
+      "--config",
+      join(dir, "overseer.config.json"),
+      "start",
+      "--tasks",
+      join(dir, "tasks"),
+      "--port",
+      "0",
+      "--no-summary",
+      "--no-retention",
+    ],
     { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
   );
   server = child;
@@ -287,6 +305,80 @@ describe("the dashboard in Chromium", () => {
     await page.getByText("No jobs match these filters.").waitFor();
   });
 
+  it("lists a schedule with its cron and next run; run now enqueues a job; disable and enable it", async () => {
+    await page.getByRole("link", { name: "Schedules", exact: true }).click();
+    await page.getByRole("heading", { name: "Schedules" }).waitFor();
+    const row = "table[aria-label=schedules] tr[data-key=nightly-report]";
+    await page.locator(row).waitFor();
+    const shown = await text(row);
+    expect(shown).toContain("0 2 1 1 *");
+    expect(shown).toContain("enabled");
+    expect(shown).toMatch(/in \d+(d|h)/);
+    await page.getByRole("button", { name: "Run nightly-report now" }).click();
+    const said = await eventually(
+      () => text("output[aria-label='Run nightly-report now result']"),
+      (t) => t.startsWith("enqueued "),
+      "run now's answer",
+    );
+    const id = said.replace("enqueued ", "").trim();
+    const { job } = await request("GET", `/api/v1/jobs/${id}`);
+    expect(job.task).toBe("slow");
+    expect(job.payload).toEqual({ ms: 50 });
+    await waitFor("the scheduled job to succeed", async () => (await jobState(id)) === "succeeded", {
+      timeoutMs: 10_000,
+    });
+    await page.getByRole("button", { name: "Disable nightly-report" }).click();
+    await page.getByRole("button", { name: "Enable nightly-report" }).waitFor();
+    expect(await text(row)).toContain("disabled");
+    await shot("schedules");
+    await page.getByRole("button", { name: "Enable nightly-report" }).click();
+    await page.getByRole("button", { name: "Disable nightly-report" }).waitFor();
+    const [schedule] = (await request("GET", "/api/v1/schedules")).items;
+    expect(schedule).toMatchObject({ name: "nightly-report", enabled: true });
+  });
+
+  it("tails events live, filtered by kind prefix and job id, without the page moving", async () => {
+    await page.getByRole("link", { name: "Events", exact: true }).click();
+    await page.getByRole("heading", { name: "Events" }).waitFor();
+    await page.getByLabel("Kind starts with").fill("job.");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/\/events\?kind=job\.$/);
+    await page.locator(".stream-live").waitFor();
+    const box = await page.locator(".event-tail").boundingBox();
+    const live = await enqueue("slow", { ms: 100 });
+    await page.locator("table[aria-label=events] tbody tr", { hasText: live.id }).first().waitFor({ timeout: 15_000 });
+    await page
+      .locator("table[aria-label=events] tbody tr", { hasText: "job.succeeded" })
+      .filter({ hasText: live.id })
+      .waitFor({ timeout: 15_000 });
+    const kinds = await page.locator("table[aria-label=events] tbody tr td:nth-child(3)").allTextContents();
+    expect(kinds.length).toBeGreaterThan(0);
+    for (const k of kinds) expect(k.startsWith("job.")).toBe(true);
+    expect(await page.locator(".event-tail").boundingBox(), "the tail's box keeps its size").toEqual(box);
+
+    await page.getByLabel("Job id").fill(live.id);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(new RegExp(`/events\\?kind=job\\.&job=${live.id}$`));
+    const rows = await page.locator("table[aria-label=events] tbody tr").allTextContents();
+    expect(rows.length).toBeGreaterThanOrEqual(3); // enqueued, started, succeeded
+    for (const r of rows) expect(r).toContain(live.id);
+    await shot("events");
+    await page.getByRole("button", { name: "Clear" }).click();
+    await page.waitForURL(/\/events$/);
+  });
+
+  it("draws throughput and run time over the last hour on the overview", async () => {
+    await page.getByRole("link", { name: "Overview", exact: true }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    const throughput = page.locator("figure[aria-label='Throughput per minute']");
+    await throughput.locator("svg rect.series-ok").first().waitFor();
+    expect(await throughput.locator("figcaption").textContent()).toMatch(/\d+ in the last 60 minutes/);
+    const runTime = page.locator("figure[aria-label='Run time per minute']");
+    await runTime.locator("svg circle").first().waitFor();
+    expect(await runTime.locator("svg path").first().getAttribute("d")).toMatch(/^M/);
+    await shot("overview-charts");
+  });
+
   it("pauses and resumes a queue", async () => {
     await page.getByRole("link", { name: "Queues", exact: true }).click();
     await page.getByRole("button", { name: "Pause billing" }).click();
@@ -315,5 +407,13 @@ describe("the dashboard in Chromium", () => {
     expect(await text("[role=toolbar]")).toContain('needs an operator token; "watcher" is viewer');
     await page.goto(`${url}/jobs?state=dead`);
     expect(await page.getByRole("button", { name: /Retry selected/ }).isDisabled()).toBe(true);
+    await page.goto(`${url}/schedules`);
+    const runNow = page.getByRole("button", { name: "Run nightly-report now" });
+    await runNow.waitFor();
+    expect(await runNow.isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Disable nightly-report" }).isDisabled()).toBe(true);
+    expect(await text("table[aria-label=schedules] tr[data-key=nightly-report]")).toContain(
+      'needs an operator token; "watcher" is viewer',
+    );
   });
 });

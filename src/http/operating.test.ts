@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../core/errors.js";
 import { testApi } from "../test-support/http.js";
 import { deferred, waitFor } from "../test-support/wait.js";
-import { percentiles, windowStats } from "./stats.js";
+import { minuteBuckets, percentiles, windowStats } from "./stats.js";
 
 describe("queues", () => {
   it("lists depth by state, the oldest waiting age and paused; pause and resume check the version", async () => {
@@ -64,6 +64,18 @@ describe("workers and stats", () => {
       runMs: { count: 1 },
       truncated: false,
     });
+    const buckets = stats.body.window.perMinute;
+    expect(buckets).toHaveLength(10);
+    expect(buckets.at(-1)).toMatchObject({ succeeded: 1, dead: 0, cancelled: 0 });
+    expect(buckets.at(-1).runMsP95).toBeGreaterThanOrEqual(0);
+    expect(buckets[0]).toEqual({
+      start: expect.any(String),
+      succeeded: 0,
+      dead: 0,
+      cancelled: 0,
+      runMsP50: null,
+      runMsP95: null,
+    });
     expect((await api.request("GET", "/api/v1/stats?minutes=61", { token: api.tokens.viewer })).status).toBe(400);
     held.resolve();
     await worker.stop();
@@ -88,6 +100,35 @@ describe("workers and stats", () => {
     expect(stats.throughputPerMinute).toEqual({ succeeded: 0.5, dead: 0.5, cancelled: 0.5 });
     expect(stats.waitMs).toMatchObject({ count: 2, p50: 2_000 });
     expect(stats.runMs).toMatchObject({ count: 2, p99: 3_000 });
+  });
+
+  it("cuts the window into whole minutes, oldest first, empty ones included", () => {
+    const now = Date.UTC(2030, 0, 1, 12, 5, 30);
+    const at = (m: number, s: number) => new Date(Date.UTC(2030, 0, 1, 12, m, s)).toISOString();
+    const finished = (state: string, m: number, s: number, runS: number) => ({
+      state,
+      startedAt: at(m, s - runS),
+      finishedAt: at(m, s),
+    });
+    const buckets = minuteBuckets(
+      [
+        finished("succeeded", 5, 10, 1),
+        finished("succeeded", 5, 20, 3),
+        finished("dead", 3, 59, 2),
+        { state: "cancelled", startedAt: null, finishedAt: at(4, 0) },
+        finished("succeeded", 1, 0, 1), // before the first bucket (12:03)
+      ] as never,
+      3,
+      now,
+    );
+    expect(buckets.map((b) => b.start)).toEqual([at(3, 0), at(4, 0), at(5, 0)]);
+    expect(buckets.map((b) => [b.succeeded, b.dead, b.cancelled])).toEqual([
+      [0, 1, 0],
+      [0, 0, 1],
+      [2, 0, 0],
+    ]);
+    expect(buckets[2]).toMatchObject({ runMsP50: 1_000, runMsP95: 3_000 });
+    expect(buckets[1]).toMatchObject({ runMsP50: null, runMsP95: null });
   });
 });
 

@@ -142,7 +142,41 @@ export const workerSchema = {
   },
 } as const;
 
-export const SHARED_SCHEMAS = [errorEnvelopeSchema, jobSchema, attemptSchema, eventSchema, queueSchema, workerSchema];
+export const scheduleSchema = {
+  $id: "Schedule",
+  type: "object",
+  required: ["name", "cron", "timezone", "task", "enabled", "removed", "lastTickAt", "nextRunAt"],
+  properties: {
+    name: string,
+    cron: { type: "string", description: "Five or six cron fields, read in `timezone`." },
+    timezone: { type: "string", description: "An IANA time zone, e.g. Europe/Berlin; UTC unless configured." },
+    task: string,
+    queue: nullableString,
+    priority: { type: ["integer", "null"] },
+    enabled: { type: "boolean" },
+    removed: {
+      type: "boolean",
+      description: "The last config sync did not include it: it no longer fires, and comes back afresh if re-added.",
+    },
+    lastTickAt: { ...nullableTime, description: "The last tick that fired, or null." },
+    nextRunAt: {
+      ...nullableTime,
+      description: "The next tick it would fire; null when disabled, removed, or the pattern never fires again.",
+    },
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  },
+} as const;
+
+export const SHARED_SCHEMAS = [
+  errorEnvelopeSchema,
+  jobSchema,
+  attemptSchema,
+  eventSchema,
+  queueSchema,
+  workerSchema,
+  scheduleSchema,
+];
 
 export const ref = (id: string) => ({ $ref: `${id}#` });
 

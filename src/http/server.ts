@@ -24,6 +24,7 @@ import { healthRoutes } from "./routes/health.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { operatingRoutes } from "./routes/operating.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { streamTokenRoutes } from "./routes/stream-tokens.js";
 import { websocketRoutes } from "./routes/websocket.js";
 import { whoamiRoutes } from "./routes/whoami.js";
@@ -173,6 +174,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       api.get("/openapi.json", { config: { scope: "viewer" }, schema: { hide: true } }, async () => app.swagger());
       await api.register(jobRoutes(overseer));
       await api.register(operatingRoutes(overseer));
+      await api.register(scheduleRoutes(overseer));
       await api.register(eventRoutes(streams));
       await api.register(streamTokenRoutes());
       await api.register(websocketRoutes(streams));

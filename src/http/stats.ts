@@ -59,3 +59,47 @@ export function percentiles(values: readonly number[]): Percentiles {
   const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
   return { count: sorted.length, p50: rank(50), p95: rank(95), p99: rank(99), max: sorted.at(-1) ?? null };
 }
+
+/** One minute of the window: the jobs that finished in it, by outcome, and their run times. */
+export interface MinuteBucket {
+  /** The minute's start (ISO, on a whole minute). */
+  start: string;
+  succeeded: number;
+  dead: number;
+  cancelled: number;
+  /** Run time (started to finished) of the succeeded and dead jobs that finished in the minute; null when none did. */
+  runMsP50: number | null;
+  runMsP95: number | null;
+}
+
+/**
+ * The window cut into whole minutes, oldest first, ending with the minute that holds `now`
+ * (so it is still filling). Always `minutes` buckets, empty ones included, so a chart's x axis
+ * does not depend on the traffic. Jobs finished before the first bucket are left out.
+ */
+export function minuteBuckets(jobs: readonly Job[], minutes: number, now: number): MinuteBucket[] {
+  const last = Math.floor(now / 60_000) * 60_000;
+  const first = last - (minutes - 1) * 60_000;
+  const counts = Array.from({ length: minutes }, () => ({ succeeded: 0, dead: 0, cancelled: 0, runs: [] as number[] }));
+  for (const job of jobs) {
+    if (job.finishedAt === null) continue;
+    if (job.state !== "succeeded" && job.state !== "dead" && job.state !== "cancelled") continue;
+    const finished = Date.parse(job.finishedAt);
+    const bucket = counts[Math.floor((finished - first) / 60_000)];
+    if (finished < first || bucket === undefined) continue;
+    bucket[job.state]++;
+    if (job.startedAt !== null && job.state !== "cancelled")
+      bucket.runs.push(Math.max(0, finished - Date.parse(job.startedAt)));
+  }
+  return counts.map((c, i) => {
+    const runs = percentiles(c.runs);
+    return {
+      start: new Date(first + i * 60_000).toISOString(),
+      succeeded: c.succeeded,
+      dead: c.dead,
+      cancelled: c.cancelled,
+      runMsP50: runs.p50,
+      runMsP95: runs.p95,
+    };
+  });
+}

@@ -88,7 +88,31 @@ export interface Stats {
     throughputPerMinute: ByOutcome;
     waitMs: Percentiles;
     runMs: Percentiles;
+    /** The window in whole minutes, oldest first; the last one is still filling. */
+    perMinute: MinuteBucket[];
   };
+}
+
+export interface MinuteBucket {
+  start: string;
+  succeeded: number;
+  dead: number;
+  cancelled: number;
+  runMsP50: number | null;
+  runMsP95: number | null;
+}
+
+export interface Schedule {
+  name: string;
+  cron: string;
+  timezone: string;
+  task: string;
+  queue: string | null;
+  priority: number | null;
+  enabled: boolean;
+  removed: boolean;
+  lastTickAt: string | null;
+  nextRunAt: string | null;
 }
 
 export interface Page<T> {

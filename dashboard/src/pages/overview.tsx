@@ -2,6 +2,7 @@ import { api, query } from "../api/client";
 import { JOB_STATES, type Queue, type Stats, type Worker } from "../api/types";
 import { duration, ErrorNote, Loading, Section } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { MinuteChart } from "../components/minute-chart";
 import { useLive } from "../hooks";
 import { Link } from "../router";
 
@@ -83,6 +84,29 @@ export function OverviewPage() {
             {data.stats.window.throughputPerMinute.succeeded.toFixed(1)} jobs/min); wait p95{" "}
             {ms(data.stats.window.waitMs.p95)}, run p95 {ms(data.stats.window.runMs.p95)}.
           </p>
+          <div className="charts">
+            <MinuteChart
+              label="Throughput per minute"
+              kind="bars"
+              unit="jobs"
+              buckets={data.stats.window.perMinute}
+              series={[
+                { name: "succeeded", className: "series-ok", value: (b) => b.succeeded },
+                { name: "dead", className: "series-bad", value: (b) => b.dead },
+                { name: "cancelled", className: "series-muted", value: (b) => b.cancelled },
+              ]}
+            />
+            <MinuteChart
+              label="Run time per minute"
+              kind="lines"
+              unit="ms"
+              buckets={data.stats.window.perMinute}
+              series={[
+                { name: "p50", className: "series-p50", value: (b) => b.runMsP50 },
+                { name: "p95", className: "series-p95", value: (b) => b.runMsP95 },
+              ]}
+            />
+          </div>
           <Section title="Queues">
             <DataTable
               label="queues"

@@ -7,7 +7,7 @@ import { OverseerError } from "../../core/errors.js";
 import { FINISHED_STATES, JOB_STATES } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import { errorResponses, ref, versionBody } from "../schemas.js";
-import { windowStats } from "../stats.js";
+import { minuteBuckets, windowStats } from "../stats.js";
 import { emptyBodyIsObject, expectedVersion } from "../versions.js";
 
 /** At most this many running jobs are read to tell which worker holds which. */
@@ -168,6 +168,23 @@ export function operatingRoutes(overseer: Overseer) {
                     waitMs: percentiles,
                     runMs: percentiles,
                     truncated: { type: "boolean" },
+                    perMinute: {
+                      type: "array",
+                      description:
+                        "The window in whole minutes, oldest first, the last one still filling: jobs finished by outcome and their run time p50/p95 (ms).",
+                      items: {
+                        type: "object",
+                        required: ["start", "succeeded", "dead", "cancelled", "runMsP50", "runMsP95"],
+                        properties: {
+                          start: { type: "string", format: "date-time" },
+                          succeeded: { type: "integer" },
+                          dead: { type: "integer" },
+                          cancelled: { type: "integer" },
+                          runMsP50: { type: ["integer", "null"] },
+                          runMsP95: { type: ["integer", "null"] },
+                        },
+                      },
+                    },
                   },
                 },
               },
@@ -193,10 +210,11 @@ export function operatingRoutes(overseer: Overseer) {
           limit: MAX_FINISHED_READ + 1,
         });
         const truncated = finished.length > MAX_FINISHED_READ;
+        const read = finished.slice(0, MAX_FINISHED_READ);
         return {
           counts,
           queues: Object.fromEntries(queues.map((q) => [q.name, q.counts])),
-          window: windowStats(finished.slice(0, MAX_FINISHED_READ), minutes, truncated),
+          window: { ...windowStats(read, minutes, truncated), perMinute: minuteBuckets(read, minutes, now) },
         };
       },
     );
