@@ -15,13 +15,24 @@ const integer = { type: "integer" } as const;
 const anyJson = {} as const;
 
 /**
- * A handler's error as the API shows it. Its stack stays in the database (`overseer jobs show
- * --json` prints it): stacks name files and internals, and no stack goes on the wire.
+ * A handler's error as job listings show it: code, message, retryable. The stack it recorded is
+ * shown only with each attempt (below), where an operator debugging the job looks for it.
  */
 const jobError = {
   type: ["object", "null"],
   required: ["code", "message", "retryable"],
   properties: { code: string, message: string, retryable: { type: "boolean" } },
+} as const;
+
+/**
+ * An attempt's error, with the stack the handler's error had, if any. That stack is the job's
+ * own record of the user's code failing, kept like its payload and result; the API's own
+ * failures never carry a stack (see errors.ts).
+ */
+const attemptError = {
+  type: ["object", "null"],
+  required: ["code", "message", "retryable"],
+  properties: { code: string, message: string, retryable: { type: "boolean" }, stack: string },
 } as const;
 
 const countsByState = {
@@ -87,7 +98,7 @@ export const attemptSchema = {
     startedAt: isoTime,
     finishedAt: nullableTime,
     outcome: { type: "string", enum: ["running", "succeeded", "failed", "lost", "released", "cancelled"] },
-    error: jobError,
+    error: attemptError,
   },
 } as const;
 
