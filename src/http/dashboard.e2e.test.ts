@@ -69,6 +69,32 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
+/** The page's width and the window's, to tell whether the page scrolls sideways (the test has no DOM types). */
+async function widths(): Promise<{ scrollWidth: number; innerWidth: number }> {
+  return page.evaluate("({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })");
+}
+
+type Focused = { tag: string; text: string; href: string; outline: string };
+const FOCUSED = `(() => {
+  const a = document.activeElement;
+  return {
+    tag: a ? a.tagName.toLowerCase() : "",
+    text: a && a.textContent ? a.textContent.trim() : "",
+    href: (a && a.getAttribute("href")) || "",
+    outline: a ? getComputedStyle(a).outlineStyle : "none",
+  };
+})()`;
+
+/** Presses Tab until the focused element passes `test` (at most `max` times). */
+async function tabTo(test: (el: Focused) => boolean, max = 80): Promise<Focused> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const el: Focused = await page.evaluate(FOCUSED);
+    if (test(el)) return el;
+  }
+  throw new Error(`Tab never reached the element wanted within ${max} presses`);
+}
+
 async function signIn(token: string): Promise<void> {
   await page.goto(`${url}/`);
   await page.locator("#token").fill(token);
@@ -113,6 +139,24 @@ export const defaults = { maxAttempts: 1 };
     ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("aborted")); });
   });
   return { slept: payload.ms };
+}
+`,
+  );
+  // Reports half-way progress once its first gate exists, finishes once its second does.
+  writeFileSync(
+    join(dir, "tasks", "steps.mjs"),
+    `import { existsSync } from "node:fs";
+const until = async (path, signal) => {
+  while (!existsSync(path)) {
+    if (signal.aborted) throw new Error("aborted");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+export default async function (payload, ctx) {
+  await until(payload.half, ctx.signal);
+  await ctx.progress(0.5);
+  await until(payload.done, ctx.signal);
+  return { done: true };
 }
 `,
   );
@@ -392,7 +436,148 @@ describe("the dashboard in Chromium", () => {
     await shot("workers");
   });
 
+  it("sorts jobs oldest first and pages forward and back, all kept in the URL", async () => {
+    const made: Array<{ id: string }> = await request(
+      "POST",
+      "/api/v1/jobs",
+      Array.from({ length: 30 }, (_, i) => ({
+        task: "slow",
+        payload: { ms: i },
+        options: { queue: "paging", delay: "1h" },
+      })),
+    );
+    const ids = made.map((j) => j.id);
+    const firstRowId = () => page.locator("table[aria-label=jobs] tbody tr").first().getAttribute("data-key");
+    await page.goto(`${url}/jobs?queue=paging`);
+    await eventually(firstRowId, (id) => id === ids[29], "the newest job on top");
+    await page.getByLabel("Sort").selectOption("asc");
+    await page.waitForURL(/\/jobs\?queue=paging&order=asc$/);
+    await eventually(firstRowId, (id) => id === ids[0], "the oldest job on top");
+    expect(await page.getByRole("button", { name: "Previous page" }).isDisabled()).toBe(true);
+
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.waitForURL(/order=asc&cursor=[^&]+&prev=-$/);
+    await eventually(firstRowId, (id) => id === ids[25], "the second page's first job");
+    const second = await page
+      .locator("table[aria-label=jobs] tbody tr")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")));
+    expect(second).toEqual(ids.slice(25));
+    expect(await text("[data-testid=page-number]")).toBe("page 2");
+    expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
+
+    // A shared link to page 2 keeps its way back.
+    await page.goto(page.url());
+    await eventually(firstRowId, (id) => id === ids[25], "page 2 after a reload");
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.waitForURL(/\/jobs\?queue=paging&order=asc$/);
+    await eventually(firstRowId, (id) => id === ids[0], "back on the first page");
+    expect(await text("[data-testid=page-number]")).toBe("page 1");
+    await request("POST", "/api/v1/jobs/cancel", { queue: "paging" });
+  });
+
+  it("discards many selected finished jobs as an admin", async () => {
+    const jobs = [
+      await enqueue("slow", { ms: 10 }, { queue: "trash" }),
+      await enqueue("slow", { ms: 10 }, { queue: "trash" }),
+    ];
+    for (const job of jobs)
+      await waitFor("the jobs to succeed", async () => (await jobState(job.id)) === "succeeded", { timeoutMs: 10_000 });
+    await page.goto(`${url}/jobs?queue=trash`);
+    await page.locator(`tr[data-key="${jobs[1]?.id}"]`).waitFor();
+    await page.locator(`tr[data-key="${jobs[0]?.id}"]`).waitFor();
+    await page.getByLabel("select all rows").check();
+    await page.getByRole("button", { name: "Discard selected (2)" }).click();
+    expect(await text("output[aria-label='bulk result']")).toBe("discard: 2 of 2 changed");
+    await page.getByText("No jobs match these filters.").waitFor();
+    for (const job of jobs) {
+      const res = await fetch(`${url}/api/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${admin}` } });
+      expect(res.status).toBe(404);
+    }
+  });
+
+  it("shows a job's timeline and progress, and its events arriving live without the page moving", async () => {
+    const half = join(dir, "steps-half");
+    const done = join(dir, "steps-done");
+    const job = await enqueue("steps", { half, done });
+    await waitFor("the steps job to start", async () => (await jobState(job.id)) === "running", { timeoutMs: 10_000 });
+    await page.goto(`${url}/jobs/${job.id}`);
+    await page.locator(".facts .badge", { hasText: "running" }).waitFor();
+    await page.locator(".stream-live").waitFor();
+    const timeline = page.locator("ol[aria-label=timeline]");
+    const kinds = async () => Promise.all((await timeline.locator("li").all()).map((l) => l.getAttribute("data-kind")));
+    expect(await kinds()).toEqual(["job.enqueued", "job.started"]);
+    expect(await text("[data-testid=progress]")).toContain("none reported");
+    const boxes = async () => ({
+      timeline: await page.locator(".timeline-box").boundingBox(),
+      tail: await page.locator(".job-tail").boundingBox(),
+    });
+    const before = await boxes();
+
+    writeFileSync(half, "go");
+    await page.locator("table[aria-label=events] tbody tr", { hasText: "job.progress" }).waitFor({ timeout: 15_000 });
+    await eventually(
+      () => text("[data-testid=progress]"),
+      (t) => t.includes("50%"),
+      "the progress shown",
+    );
+    writeFileSync(done, "go");
+    await timeline.locator("li[data-kind='job.succeeded']").waitFor({ timeout: 15_000 });
+    const last = await text("ol[aria-label=timeline] li:last-child");
+    expect(last).toMatch(/succeeded.*\+[\d.]+ (ms|s).* in all/);
+    expect(await text("table[aria-label=events] tbody tr")).toContain("job.succeeded");
+    expect(await boxes(), "the timeline and the tail keep their boxes").toEqual(before);
+    await eventually(
+      () => text("table[aria-label=attempts] tbody"),
+      (t) => t.includes("succeeded"),
+      "the attempt's outcome",
+    );
+    await shot("job-timeline");
+  });
+
+  it("fits every page on a phone-sized screen without sideways page scroll", async () => {
+    const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const pages = [
+        ["/", "Overview", "overview"],
+        ["/jobs", "Jobs", "jobs"],
+        [`/jobs/${dead.id}`, "Job", "job-detail"],
+        ["/queues", "Queues", "queues"],
+        ["/workers", "Workers", "workers"],
+        ["/schedules", "Schedules", "schedules"],
+        ["/events", "Events", "events"],
+      ] as const;
+      for (const [path, heading, name] of pages) {
+        await page.goto(`${url}${path}`);
+        await page.getByRole("heading", { name: heading }).first().waitFor();
+        await page.locator("main .muted", { hasText: /^Loading/ }).waitFor({ state: "detached" });
+        const size = await widths();
+        expect(size.scrollWidth, `${path} at 390 px wide`).toBeLessThanOrEqual(size.innerWidth);
+        await page.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  it("works from the keyboard alone: Tab to Jobs, Enter, Tab to a job, Enter opens it", async () => {
+    await page.goto(`${url}/`);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    const jobsLink = await tabTo((el) => el.tag === "a" && el.text === "Jobs");
+    expect(jobsLink.outline, "the focused link shows its focus").not.toBe("none");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/jobs$/);
+    await page.locator("table[aria-label=jobs] tbody tr a").first().waitFor();
+    const jobLink = await tabTo((el) => el.tag === "a" && /^\/jobs\/[0-9A-Z]+$/.test(el.href));
+    await page.keyboard.press("Enter");
+    await page.waitForURL(new RegExp(`${jobLink.href}$`));
+    await page.locator("h1 code", { hasText: jobLink.href.slice("/jobs/".length) }).waitFor();
+    await page.locator(".facts").waitFor();
+  });
+
   it("a viewer token sees everything but may not retry, with the reason shown", async () => {
+    await page.getByRole("link", { name: "Workers", exact: true }).click();
+    await page.getByRole("heading", { name: "Workers" }).waitFor();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.locator("#token").fill(viewer);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -407,6 +592,8 @@ describe("the dashboard in Chromium", () => {
     expect(await text("[role=toolbar]")).toContain('needs an operator token; "watcher" is viewer');
     await page.goto(`${url}/jobs?state=dead`);
     expect(await page.getByRole("button", { name: /Retry selected/ }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: /Discard selected/ }).isDisabled()).toBe(true);
+    expect(await text(".toolbar")).toContain('Discard needs an admin token; "watcher" is viewer');
     await page.goto(`${url}/schedules`);
     const runNow = page.getByRole("button", { name: "Run nightly-report now" });
     await runNow.waitFor();

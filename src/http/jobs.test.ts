@@ -141,6 +141,29 @@ describe("GET /api/v1/jobs", () => {
       expect(res.status).toBe(400);
     }
   });
+
+  it("pages oldest first with order=asc, also across jobs created in the same millisecond", async () => {
+    const api = await testApi();
+    const created = (await api.overseer.enqueueMany(Array.from({ length: 8 }, () => ({ task: "t" })))).map((j) => j.id);
+    const more = await api.overseer.enqueue("u");
+    created.push(more.id);
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const query: string = `?order=asc&limit=4${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const res = await api.request("GET", `/api/v1/jobs${query}`, { token: api.tokens.viewer });
+      expect(res.status).toBe(200);
+      pages.push(res.body.items.map((j: { id: string }) => j.id));
+      cursor = res.body.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(pages.map((p) => p.length)).toEqual([4, 4, 1]);
+    expect(pages.flat()).toEqual(created);
+    const filtered = await api.request("GET", "/api/v1/jobs?order=asc&task=u", { token: api.tokens.viewer });
+    expect(filtered.body.items.map((j: { id: string }) => j.id)).toEqual([more.id]);
+    const bad = await api.request("GET", "/api/v1/jobs?order=up", { token: api.tokens.viewer });
+    expect(bad.status).toBe(400);
+  });
 });
 
 describe("GET /api/v1/jobs/:id", () => {

@@ -1458,6 +1458,12 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const c = await ctx.add();
         expect((await ctx.store.listJobs({ oldestFirst: true })).map((j) => j.id)).toEqual([a.id, b.id, c.id]);
         expect((await ctx.store.listJobs({ oldestFirst: true, limit: 1 })).map((j) => j.id)).toEqual([a.id]);
+        // afterId pages on, oldest first; beforeId is for the newest-first order only.
+        expect((await ctx.store.listJobs({ oldestFirst: true, afterId: a.id, limit: 1 })).map((j) => j.id)).toEqual([
+          b.id,
+        ]);
+        expect((await ctx.store.listJobs({ oldestFirst: true, afterId: b.id })).map((j) => j.id)).toEqual([c.id]);
+        expect((await ctx.store.listJobs({ afterId: b.id })).map((j) => j.id)).toEqual([c.id, b.id, a.id]);
       });
 
       test("listQueues gives counts per queue and whether it is paused", async (ctx) => {

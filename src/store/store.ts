@@ -112,8 +112,10 @@ export interface JobFilter {
   finishedBefore?: number;
   /** Newest first; pass the last id of a page to get the next. */
   beforeId?: string;
-  /** Oldest first instead (and `beforeId` is ignored). */
+  /** Oldest first instead: `afterId` (not `beforeId`) then pages on. */
   oldestFirst?: boolean;
+  /** With `oldestFirst`: pass the last id of a page to get the next. */
+  afterId?: string;
   limit?: number;
 }
 

@@ -36,7 +36,8 @@ export interface Attempt {
   startedAt: string;
   finishedAt: string | null;
   outcome: string;
-  error: JobError | null;
+  /** With the stack its handler's error had, if any (job detail only). */
+  error: (JobError & { stack?: string }) | null;
 }
 
 export interface OverseerEvent {

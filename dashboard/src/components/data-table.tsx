@@ -13,12 +13,23 @@ export interface DataTableProps<T> {
   columns: readonly Column<T>[];
   rowKey: (row: T) => string;
   empty?: string;
+  /** Extra classes for the table, e.g. fixed-height rows. */
+  className?: string;
   /** With these, each row gets a checkbox. */
   selected?: ReadonlySet<string>;
   onSelect?: (keys: Set<string>) => void;
 }
 
-export function DataTable<T>({ label, rows, columns, rowKey, empty, selected, onSelect }: DataTableProps<T>) {
+export function DataTable<T>({
+  label,
+  rows,
+  columns,
+  rowKey,
+  empty,
+  className,
+  selected,
+  onSelect,
+}: DataTableProps<T>) {
   const selectable = selected !== undefined && onSelect !== undefined;
   const allSelected = selectable && rows.length > 0 && rows.every((r) => selected.has(rowKey(r)));
   const toggle = (key: string) => {
@@ -29,57 +40,59 @@ export function DataTable<T>({ label, rows, columns, rowKey, empty, selected, on
     onSelect(next);
   };
   return (
-    <table className="data-table" aria-label={label}>
-      <thead>
-        <tr>
-          {selectable && (
-            <th className="select">
-              <input
-                type="checkbox"
-                aria-label="select all rows"
-                checked={allSelected}
-                onChange={() => onSelect(allSelected ? new Set() : new Set(rows.map(rowKey)))}
-              />
-            </th>
-          )}
-          {columns.map((c) => (
-            <th key={c.header} className={c.className}>
-              {c.header}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.length === 0 && (
+    <div className="table-scroll">
+      <table className={className ? `data-table ${className}` : "data-table"} aria-label={label}>
+        <thead>
           <tr>
-            <td colSpan={columns.length + (selectable ? 1 : 0)} className="empty">
-              {empty ?? "Nothing here."}
-            </td>
+            {selectable && (
+              <th className="select">
+                <input
+                  type="checkbox"
+                  aria-label="select all rows"
+                  checked={allSelected}
+                  onChange={() => onSelect(allSelected ? new Set() : new Set(rows.map(rowKey)))}
+                />
+              </th>
+            )}
+            {columns.map((c) => (
+              <th key={c.header} className={c.className}>
+                {c.header}
+              </th>
+            ))}
           </tr>
-        )}
-        {rows.map((row) => {
-          const key = rowKey(row);
-          return (
-            <tr key={key} data-key={key}>
-              {selectable && (
-                <td className="select">
-                  <input
-                    type="checkbox"
-                    aria-label={`select ${key}`}
-                    checked={selected.has(key)}
-                    onChange={() => toggle(key)}
-                  />
-                </td>
-              )}
-              {columns.map((c) => (
-                <td key={c.header} className={c.className}>
-                  {c.cell(row)}
-                </td>
-              ))}
+        </thead>
+        <tbody>
+          {rows.length === 0 && (
+            <tr>
+              <td colSpan={columns.length + (selectable ? 1 : 0)} className="empty">
+                {empty ?? "Nothing here."}
+              </td>
             </tr>
-          );
-        })}
-      </tbody>
-    </table>
+          )}
+          {rows.map((row) => {
+            const key = rowKey(row);
+            return (
+              <tr key={key} data-key={key}>
+                {selectable && (
+                  <td className="select">
+                    <input
+                      type="checkbox"
+                      aria-label={`select ${key}`}
+                      checked={selected.has(key)}
+                      onChange={() => toggle(key)}
+                    />
+                  </td>
+                )}
+                {columns.map((c) => (
+                  <td key={c.header} className={c.className}>
+                    {c.cell(row)}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

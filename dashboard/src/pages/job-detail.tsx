@@ -1,4 +1,11 @@
+/**
+ * A job: its facts, payload and result, every attempt with its error, a timeline of its life
+ * from its events, its latest progress, and a live tail of its events. The tail and the
+ * timeline sit in fixed-height boxes, so arriving events never move the page.
+ */
+import { useEffect, useMemo, useState } from "react";
 import { api } from "../api/client";
+import { eventStream } from "../api/event-stream";
 import type { Attempt, Job, OverseerEvent, Whoami } from "../api/types";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
@@ -12,24 +19,125 @@ interface JobDetail {
   events: OverseerEvent[];
 }
 
+/** Events held for the tail: the detail's latest 100 plus what arrives live. */
+const KEEP = 300;
+
+/** The steps of a job's life the timeline shows; progress and log lines stay in the tail. */
+const LIFECYCLE = new Set([
+  "job.enqueued",
+  "job.started",
+  "job.failed",
+  "job.retry_scheduled",
+  "job.throttled",
+  "job.released",
+  "job.lost",
+  "job.cancel_requested",
+  "job.retried",
+  "job.succeeded",
+  "job.dead",
+  "job.cancelled",
+]);
+
+/** "1.2 s", "340 ms", "3m 4s": a step's length, finer than `duration` for short jobs. */
+export function span(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** Unions two seq-sorted lists, no seq twice, oldest first, the newest KEEP. */
+function mergeEvents(a: readonly OverseerEvent[], b: readonly OverseerEvent[]): OverseerEvent[] {
+  const bySeq = new Map<number, OverseerEvent>();
+  for (const e of a) bySeq.set(e.seq, e);
+  for (const e of b) bySeq.set(e.seq, e);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-KEEP);
+}
+
+const time = (iso: string) => iso.replace("T", " ").replace("Z", "");
+
 const attemptColumns: Column<Attempt>[] = [
   { header: "#", className: "num", cell: (a) => a.number },
   { header: "Outcome", cell: (a) => <StateBadge state={a.outcome} /> },
-  { header: "Started", cell: (a) => a.startedAt },
-  { header: "Finished", cell: (a) => a.finishedAt ?? "—" },
+  { header: "Started", cell: (a) => time(a.startedAt) },
+  { header: "Finished", cell: (a) => (a.finishedAt ? time(a.finishedAt) : "—") },
+  {
+    header: "Took",
+    className: "num",
+    cell: (a) => (a.finishedAt ? span(Date.parse(a.finishedAt) - Date.parse(a.startedAt)) : "running"),
+  },
   { header: "Worker", cell: (a) => <code>{a.workerId.slice(-8)}</code> },
   {
     header: "Error",
-    cell: (a) => (a.error ? `${a.error.code}: ${a.error.message}${a.error.retryable ? "" : " (not retryable)"}` : ""),
+    cell: (a) =>
+      a.error ? (
+        <>
+          {`${a.error.code}: ${a.error.message}${a.error.retryable ? "" : " (not retryable)"}`}
+          {a.error.stack && (
+            <details className="stack">
+              <summary>stack</summary>
+              <pre>{a.error.stack}</pre>
+            </details>
+          )}
+        </>
+      ) : (
+        ""
+      ),
   },
 ];
 
 const eventColumns: Column<OverseerEvent>[] = [
-  { header: "Seq", className: "num", cell: (e) => e.seq },
-  { header: "At", cell: (e) => e.at },
-  { header: "Kind", cell: (e) => e.kind },
-  { header: "Data", cell: (e) => <code className="clip">{e.data === undefined ? "" : JSON.stringify(e.data)}</code> },
+  { header: "Seq", className: "num seq", cell: (e) => e.seq },
+  { header: "At", className: "at", cell: (e) => e.at.slice(11, 23) },
+  { header: "Kind", className: "kind", cell: (e) => e.kind },
+  { header: "Data", cell: (e) => (e.data === undefined ? "" : JSON.stringify(e.data)) },
 ];
+
+function Timeline({ events }: { events: readonly OverseerEvent[] }) {
+  const steps = events.filter((e) => LIFECYCLE.has(e.kind));
+  const first = steps[0];
+  return (
+    <div className="timeline-box">
+      {steps.length === 0 ? (
+        <p className="muted">No lifecycle events retained for this job.</p>
+      ) : (
+        <ol className="timeline" aria-label="timeline">
+          {steps.map((e, i) => {
+            const before = steps[i - 1];
+            const kind = e.kind.slice(4);
+            return (
+              <li key={e.seq} className={`step step-${kind}`} data-kind={e.kind}>
+                <span className="step-kind">{kind.replace("_", " ")}</span>
+                <time dateTime={e.at}>{time(e.at)}</time>
+                <span className="muted">
+                  {before ? `+${span(Date.parse(e.at) - Date.parse(before.at))}` : "start"}
+                  {before && first && i === steps.length - 1
+                    ? ` · ${span(Date.parse(e.at) - Date.parse(first.at))} in all`
+                    : ""}
+                </span>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+/** A number shows as a bar (0-1 as a fraction, else as percent); anything else as JSON. */
+function ProgressView({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <span className="muted">none reported</span>;
+  if (typeof value === "number" && Number.isFinite(value)) {
+    const percent = value <= 1 ? value * 100 : Math.min(100, value);
+    return (
+      <span className="progress-line">
+        <progress max={100} value={percent} aria-label="progress" /> {Math.round(percent)}%
+      </span>
+    );
+  }
+  return <code className="clip">{JSON.stringify(value)}</code>;
+}
 
 export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
   const { data, error, reload } = useLive<JobDetail>(
@@ -39,6 +147,21 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
     200,
   );
   const job = data?.job;
+  // The live tail: this job's events from the shared stream, merged with what the detail read.
+  const [live, setLive] = useState<OverseerEvent[]>([]);
+  useEffect(
+    () =>
+      eventStream.subscribe((batch) => {
+        const mine = batch.filter((e) => e.jobId === id);
+        if (mine.length > 0) setLive((held) => mergeEvents(held, mine));
+      }),
+    [id],
+  );
+  const events = useMemo(() => mergeEvents(data?.events ?? [], live), [data?.events, live]);
+  const latestProgress = useMemo(() => {
+    const last = events.findLast((e) => e.kind === "job.progress");
+    return last ? (last.data as { progress?: unknown } | undefined)?.progress : job?.progress;
+  }, [events, job?.progress]);
   const write = (verb: "retry" | "cancel" | "discard") => async () => {
     if (!job) return "";
     const answer = await api<any>(`/jobs/${job.id}/${verb}`, { method: "POST", ifMatch: job.version });
@@ -83,6 +206,10 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <dd>{job.runAt}</dd>
             <dt>Finished</dt>
             <dd>{job.finishedAt ?? "—"}</dd>
+            <dt>Progress</dt>
+            <dd data-testid="progress">
+              <ProgressView value={latestProgress} />
+            </dd>
             <dt>Version</dt>
             <dd>{job.version}</dd>
           </dl>
@@ -97,16 +224,19 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
               />
             ))}
           </div>
-          {job.lastError && job.state !== "succeeded" && (
-            <p className="error">
-              Last error: {job.lastError.code}: {job.lastError.message}
-            </p>
-          )}
+          {/* Always one line high, so an error arriving live does not push the page down. */}
+          <p className="error last-error">
+            {job.lastError && job.state !== "succeeded"
+              ? `Last error: ${job.lastError.code}: ${job.lastError.message}`
+              : ""}
+          </p>
           <div className="two-col">
             <JsonView label="Payload" value={job.payload} />
             <JsonView label="Result" value={job.result} />
           </div>
-          {job.progress !== null && job.progress !== undefined && <JsonView label="Progress" value={job.progress} />}
+          <Section title="Timeline">
+            <Timeline events={events} />
+          </Section>
           <Section title="Attempts">
             <DataTable
               label="attempts"
@@ -116,13 +246,16 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
               empty="No attempts yet."
             />
           </Section>
-          <Section title="Events">
-            <DataTable
-              label="events"
-              rows={[...data.events].reverse()}
-              columns={eventColumns}
-              rowKey={(e) => String(e.seq)}
-            />
+          <Section title="Events, live">
+            <div className="event-tail job-tail">
+              <DataTable
+                label="events"
+                className="event-table"
+                rows={[...events].reverse()}
+                columns={eventColumns}
+                rowKey={(e) => String(e.seq)}
+              />
+            </div>
           </Section>
         </>
       )}

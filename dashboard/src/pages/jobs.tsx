@@ -7,8 +7,17 @@ import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { type Action, deniedReason } from "../session";
 
-const FILTERS = ["state", "queue", "task", "q"] as const;
+/** What the URL holds besides the page position; `order` is "asc" or empty (newest first). */
+const FILTERS = ["state", "queue", "task", "q", "order"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
+
+/**
+ * The cursor API only goes forward, so the URL keeps the cursors of the pages before this one
+ * (`prev`, oldest last) and "Previous page" pops one. FIRST stands for the first page's
+ * (absent) cursor; cursors are base64url, so neither "~" nor "-" alone can be one.
+ */
+const FIRST = "-";
+const SEP = "~";
 
 const columns: Column<Job>[] = [
   {
@@ -29,9 +38,11 @@ const columns: Column<Job>[] = [
 
 export function JobsPage({ who }: { who: Whoami }) {
   const { search } = useLocation();
-  const filters: Filters = { state: "", queue: "", task: "", q: "" };
+  const filters: Filters = { state: "", queue: "", task: "", q: "", order: "" };
   for (const f of FILTERS) filters[f] = search.get(f) ?? "";
+  if (filters.order !== "asc") filters.order = "";
   const cursor = search.get("cursor") ?? "";
+  const prev = (search.get("prev") ?? "").split(SEP).filter((c) => c !== "");
   const key = query({ ...filters, cursor });
   const { data, error, reload } = useLive<Page<Job>>(
     key,
@@ -51,6 +62,13 @@ export function JobsPage({ who }: { who: Whoami }) {
   const apply = (event?: FormEvent, next: Filters = draft) => {
     event?.preventDefault();
     navigate(`/jobs${query(next)}`);
+  };
+
+  const goTo = (nextCursor: string, stack: string[]) =>
+    navigate(`/jobs${query({ ...filters, cursor: nextCursor, prev: stack.join(SEP) })}`);
+  const previous = () => {
+    const back = prev.at(-1);
+    if (back !== undefined) goTo(back === FIRST ? "" : back, prev.slice(0, -1));
   };
 
   const bulk = async (action: Action) => {
@@ -104,13 +122,27 @@ export function JobsPage({ who }: { who: Whoami }) {
             />
           </label>
         ))}
+        <label>
+          Sort
+          <select
+            value={draft.order}
+            onChange={(e) => {
+              const next = { ...draft, order: e.target.value };
+              setDraft(next);
+              apply(undefined, next);
+            }}
+          >
+            <option value="">newest first</option>
+            <option value="asc">oldest first</option>
+          </select>
+        </label>
         <button type="submit">Filter</button>
         <button type="button" onClick={() => navigate("/jobs")}>
           Clear
         </button>
       </form>
       <div className="toolbar">
-        {(["retry", "cancel"] as const).map((action) => {
+        {(["retry", "cancel", "discard"] as const).map((action) => {
           const denied = deniedReason(who, action);
           return (
             <button
@@ -120,11 +152,12 @@ export function JobsPage({ who }: { who: Whoami }) {
               title={denied ?? undefined}
               onClick={() => void bulk(action)}
             >
-              {action === "retry" ? "Retry" : "Cancel"} selected ({selected.size})
+              {action[0]?.toUpperCase() + action.slice(1)} selected ({selected.size})
             </button>
           );
         })}
         {deniedReason(who, "retry") && <span className="muted">Retry and cancel {deniedReason(who, "retry")}</span>}
+        {deniedReason(who, "discard") && <span className="muted">Discard {deniedReason(who, "discard")}</span>}
         {bulkResult && <output aria-label="bulk result">{bulkResult}</output>}
       </div>
       <ErrorNote error={error} />
@@ -142,12 +175,18 @@ export function JobsPage({ who }: { who: Whoami }) {
           />
           <nav className="pager" aria-label="pages">
             <button type="button" disabled={!cursor} onClick={() => navigate(`/jobs${query(filters)}`)}>
-              Newest
+              {filters.order === "asc" ? "Oldest" : "Newest"}
             </button>
+            <button type="button" disabled={prev.length === 0} onClick={previous}>
+              Previous page
+            </button>
+            <span className="muted" data-testid="page-number">
+              page {prev.length + 1}
+            </span>
             <button
               type="button"
               disabled={!data.nextCursor}
-              onClick={() => navigate(`/jobs${query({ ...filters, cursor: data.nextCursor })}`)}
+              onClick={() => data.nextCursor && goTo(data.nextCursor, [...prev, cursor || FIRST])}
             >
               Next page
             </button>

@@ -52,6 +52,7 @@ const listQuery = {
     ...jobFilterProperties,
     limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
     cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
+    order: { type: "string", enum: ["desc", "asc"], description: "desc (newest first, the default) or asc." },
   },
 } as const;
 
@@ -128,7 +129,7 @@ export function jobRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
-          summary: "List jobs, newest first, one page at a time",
+          summary: "List jobs, newest (or with order=asc oldest) first, one page at a time",
           querystring: listQuery,
           response: {
             200: {
@@ -144,7 +145,7 @@ export function jobRoutes(overseer: Overseer) {
         },
       },
       async (request) => {
-        const query = request.query as JobFilterInput & { limit?: string; cursor?: string };
+        const query = request.query as JobFilterInput & { limit?: string; cursor?: string; order?: "asc" | "desc" };
         const limit = query.limit === undefined ? 50 : Number(query.limit);
         if (limit < 1 || limit > 500) {
           throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 500; got ${query.limit}`, {
@@ -152,7 +153,11 @@ export function jobRoutes(overseer: Overseer) {
           });
         }
         const filter = toJobFilter(query);
-        if (query.cursor !== undefined) filter.beforeId = decodeCursor(query.cursor);
+        const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+        if (query.order === "asc") {
+          filter.oldestFirst = true;
+          if (after !== undefined) filter.afterId = after;
+        } else if (after !== undefined) filter.beforeId = after;
         // One more than asked says whether there is a next page.
         const jobs = await overseer.listJobs({ ...filter, limit: limit + 1 });
         const items = jobs.slice(0, limit);

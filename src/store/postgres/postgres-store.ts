@@ -371,6 +371,7 @@ export class PostgresStore implements Store {
     if (filter.finishedAfter !== undefined) where.push(`finished_at >= ${param(filter.finishedAfter)}`);
     if (filter.finishedBefore !== undefined) where.push(`finished_at < ${param(filter.finishedBefore)}`);
     if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
+    if (filter.afterId !== undefined && filter.oldestFirst) where.push(`id > ${param(filter.afterId)}`);
     const limit = param(filter.limit ?? 50);
     const order = filter.oldestFirst ? "ASC" : "DESC";
     const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ${limit}`;

@@ -350,6 +350,10 @@ export class SqliteStore implements Store {
       where.push("id < ?");
       params.push(filter.beforeId);
     }
+    if (filter.afterId !== undefined && filter.oldestFirst) {
+      where.push("id > ?");
+      params.push(filter.afterId);
+    }
     params.push(filter.limit ?? 50);
     const order = filter.oldestFirst ? "ASC" : "DESC";
     const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ?`;
