@@ -30,6 +30,13 @@ export const config = {
   sseLoad: process.env.BENCH_SSE_LOAD || "1",
   sseClients: intEnv("BENCH_SSE_CLIENTS", 500),
   sseJobs: intEnv("BENCH_SSE_JOBS", 10000),
+  // The dashboard under load: "1" (default) runs it after the event-stream check, "0" skips it,
+  // "only" runs it alone (and rewrites only its own section of BENCHMARKS.md).
+  dashboard: process.env.BENCH_DASHBOARD || "1",
+  dashboardJobs: intEnv("BENCH_DASHBOARD_JOBS", 100000),
+  dashboardReps: intEnv("BENCH_DASHBOARD_REPS", 100),
+  dashboardSeconds: intEnv("BENCH_DASHBOARD_SECONDS", 20),
+  dashboardJobsPerSec: intEnv("BENCH_DASHBOARD_RATE", 33),
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
   systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
 };

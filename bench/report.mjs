@@ -284,6 +284,7 @@ export function renderMarkdown(results, scenarios) {
     "",
   );
   if (results.sseLoad) push(renderSseLoad(results.sseLoad, meta));
+  if (results.dashboard) push(renderDashboardLoad(results.dashboard, meta));
   return lines.join("\n");
 }
 
@@ -317,6 +318,81 @@ export function renderSseLoad(sse, meta) {
     "Reconnects count clients cut off for falling more than 1 MiB behind; they resumed from their last event id.",
     "",
     `Measured ${meta?.date?.slice(0, 10) ?? ""} on ${meta?.cores ?? "?"} cores. Event times have millisecond resolution.`,
+    "",
+  );
+  return lines.join("\n");
+}
+
+export const DASHBOARD_HEADING = "## Dashboard under load";
+
+/** The dashboard scenario's section (also rewritten alone by `BENCH_DASHBOARD=only`). */
+export function renderDashboardLoad(d, meta) {
+  const ms = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : `${v.toFixed(1)} ms`);
+  const lines = [
+    DASHBOARD_HEADING,
+    "",
+    "A real `overseer start` (the built binary, HTTP API on loopback, its worker running a no-op `tick` task) on a",
+    "SQLite file seeded with the jobs below; the dashboard in Debian's Chromium (headless, driven by playwright-core).",
+    "",
+  ];
+  if (!d.ok) {
+    lines.push(`**Failed:** ${d.error}`, "");
+    return lines.join("\n");
+  }
+  const states = Object.entries(d.states)
+    .sort((a, b) => b[1] - a[1])
+    .map(([s, n]) => `${n.toLocaleString("en-US")} ${s}`)
+    .join(", ");
+  lines.push(
+    `**Store:** ${d.jobs.toLocaleString("en-US")} jobs (${states}) in 5 queues and 6 tasks, created over the last 24 hours;`,
+    `seeded in ${d.seedSec.toFixed(1)} s (the SDK's \`enqueueMany\`, then states and times set in one UPDATE).`,
+    "",
+    `### Server time of the Jobs page's first load (budget ${d.budgetMs} ms)`,
+    "",
+    `Each request ${d.reps} times in a row over HTTP on loopback after 5 warm-up requests, one at a time; the time`,
+    "is the round trip to the last byte of the body, so it includes the server's whole work (auth, query,",
+    "serialization). The Overview asks for the 60-minute stats; the Jobs page for the list and its filters.",
+    "",
+    "| request | rows | p50 | p95 | max | max under 300 ms |",
+    "| --- | ---: | ---: | ---: | ---: | :---: |",
+  );
+  for (const r of d.requests) {
+    lines.push(
+      `| ${r.name}: \`${r.path.replace(/cursor=[^&]+/, "cursor=…")}\` | ${r.items ?? "—"} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.max)} | ${r.underBudget ? "yes" : "**no**"} |`,
+    );
+  }
+  lines.push(
+    "",
+    "### The browser while about 100 events per second arrive",
+    "",
+    "For each page, a fresh tab signs in, loads the page, waits until its event stream is live and 2 s more, then a",
+    `producer enqueues about ${d.browser.pages[0]?.jobsPerSecSent.toFixed(0) ?? "?"} \`tick\` jobs per second over HTTP (every 100 ms a batch) for the`,
+    "measured window; each job makes 3 events (enqueued, started, succeeded). Measured in the page: long tasks",
+    "(PerformanceObserver `longtask`, tasks over 50 ms), the gaps between requestAnimationFrame callbacks, and the",
+    "events the page's stream delivered (counted by a wrapper around `fetch` that tees the stream's body; per",
+    "second over the producer's run, and in total, with the last second, against the 3 events each job makes).",
+    "The window runs from the producer's start to 1 s after it stopped.",
+    `Chromium ${d.browser.version}, viewport 1280x800.`,
+    "",
+    "| page | window | jobs enqueued | events received/s | events received / made | long tasks | long tasks' total | longest task | frame gap p50 | frame gap p95 | frame gap max |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const p of d.browser.pages) {
+    lines.push(
+      `| \`${p.page}\` | ${p.seconds.toFixed(1)} s | ${p.jobsSent} | ${p.eventsPerSec.toFixed(1)} | ` +
+        `${p.eventsReceived} / ${p.eventsExpected} | ${p.longTasks} | ` +
+        `${Math.round(p.longTaskMs)} ms | ${Math.round(p.longestTaskMs)} ms | ${ms(p.frameGapP50)} | ${ms(p.frameGapP95)} | ${ms(p.frameGapMax)} |`,
+    );
+  }
+  const errors = d.browser.pages.flatMap((p) => p.pageErrors.map((e) => `${p.page}: ${e}`));
+  lines.push(
+    "",
+    errors.length ? `Uncaught errors in the page: ${errors.join("; ")}.` : "No uncaught errors in the page.",
+    "A frame gap of about 16.7 ms is 60 frames per second; headless Chromium draws without a GPU (`--disable-gpu`).",
+    `Measured ${meta?.date?.slice(0, 10) ?? ""} on ${meta?.cores ?? "?"} cores, the server, the browser and the bench sharing them` +
+      (d.loadAverage
+        ? ` (1-minute load average ${d.loadAverage.start.toFixed(1)} at the start, ${d.loadAverage.end.toFixed(1)} at the end).`
+        : "."),
     "",
   );
   return lines.join("\n");

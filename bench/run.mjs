@@ -1,11 +1,12 @@
 // Benchmark orchestrator: runs every scenario for every system BENCH_RUNS times,
 // then writes BENCHMARKS.md (medians, min–max, ratios) and bench/results/latest.json.
 import { fork } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { runDashboardLoad } from "./dashboard-load.mjs";
 import { config, errorMessage, median, now, percentile, sleep, wallMs, withTimeout } from "./lib.mjs";
-import { renderMarkdown, renderSseLoad } from "./report.mjs";
+import { DASHBOARD_HEADING, renderDashboardLoad, renderMarkdown, renderSseLoad } from "./report.mjs";
 import { runSseLoad } from "./sse-load.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
 
@@ -351,7 +352,9 @@ function summarize(records, systems) {
 async function main() {
   const started = new Date();
   const onlySse = config.sseLoad === "only";
-  const selected = onlySse ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
+  const onlyDashboard = config.dashboard === "only";
+  const selected =
+    onlySse || onlyDashboard ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
   log(
     `Overseer benchmark: ${config.runs} run(s), ${config.jobs} jobs per throughput scenario, ` +
       `${config.latencyJobs} latency jobs, systems: ${selected.map((s) => s.id).join(", ")}`,
@@ -374,8 +377,8 @@ async function main() {
     systems.push(info);
   }
 
-  const services = onlySse ? {} : await serviceVersions();
-  if (!onlySse) log(`Redis ${services.redis}, PostgreSQL ${services.postgres}`);
+  const services = onlySse || onlyDashboard ? {} : await serviceVersions();
+  if (!onlySse && !onlyDashboard) log(`Redis ${services.redis}, PostgreSQL ${services.postgres}`);
 
   const records = [];
   for (let run = 1; run <= config.runs; run++) {
@@ -409,7 +412,7 @@ async function main() {
   }
 
   let sseLoad = null;
-  if (config.sseLoad !== "0") {
+  if (config.sseLoad !== "0" && !(onlyDashboard && !onlySse)) {
     log(`event streams: ${config.sseClients} SSE clients, ${config.sseJobs} jobs...`);
     try {
       sseLoad = { ok: true, ...(await runSseLoad()) };
@@ -420,6 +423,19 @@ async function main() {
     } catch (err) {
       sseLoad = { ok: false, error: errorMessage(err) };
       log(`event streams: FAILED: ${sseLoad.error}`);
+    }
+  }
+
+  let dashboard = null;
+  if (config.dashboard !== "0" && !(onlySse && !onlyDashboard)) {
+    log(
+      `dashboard under load: ${config.dashboardJobs} jobs, then Chromium for ${config.dashboardSeconds} s per page...`,
+    );
+    try {
+      dashboard = { ok: true, ...(await runDashboardLoad(log)) };
+    } catch (err) {
+      dashboard = { ok: false, error: errorMessage(err) };
+      log(`dashboard under load: FAILED: ${dashboard.error}`);
     }
   }
 
@@ -437,10 +453,20 @@ async function main() {
   };
   const publicSystems = systems.map(({ adapter, ...rest }) => rest);
   const summary = summarize(records, publicSystems);
-  const results = { meta, config, systems: publicSystems, records, summary, sseLoad };
+  const results = { meta, config, systems: publicSystems, records, summary, sseLoad, dashboard };
 
   const resultsDir = new URL("./results/", import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
+  if (onlyDashboard) {
+    // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
+    writeFileSync(new URL("dashboard.json", resultsDir), `${JSON.stringify({ meta, dashboard }, null, 2)}\n`);
+    const section = renderDashboardLoad(dashboard, meta);
+    const file = new URL("BENCHMARKS.md", ROOT);
+    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", DASHBOARD_HEADING, section));
+    process.stdout.write(`\n${section}`);
+    log(`wrote its section of BENCHMARKS.md and bench/results/dashboard.json (${meta.durationSec} s)`);
+    if (!onlySse) return;
+  }
   if (onlySse) {
     // Alone, the check must not replace the full report: its own JSON, and markdown only on request.
     writeFileSync(new URL("sse-load.json", resultsDir), `${JSON.stringify({ meta, sseLoad }, null, 2)}\n`);
@@ -453,6 +479,18 @@ async function main() {
   writeFileSync(new URL("latest.json", resultsDir), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(new URL("BENCHMARKS.md", ROOT), renderMarkdown(results, SCENARIOS));
   log(`wrote BENCHMARKS.md and bench/results/latest.json (${meta.durationSec} s)`);
+}
+
+/**
+ * `text` with the section under `heading` (down to the next "## " heading) replaced by `section`,
+ * or `section` appended when there is none; every other byte stays as it was.
+ */
+function replaceSection(text, heading, section) {
+  let start = text.startsWith(`${heading}\n`) ? 0 : text.indexOf(`\n${heading}\n`);
+  if (start === -1) return text === "" ? section : `${text.replace(/\n*$/, "\n")}\n${section}`;
+  if (start > 0 || text[0] === "\n") start += 1;
+  const next = text.indexOf("\n## ", start + heading.length);
+  return next === -1 ? text.slice(0, start) + section : `${text.slice(0, start)}${section}\n${text.slice(next + 1)}`;
 }
 
 main()

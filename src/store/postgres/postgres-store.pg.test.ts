@@ -157,6 +157,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 1, name: "001-init" },
         { version: 2, name: "002-schedules" },
         { version: 3, name: "003-tokens" },
+        { version: 4, name: "004-finished-index" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -2,6 +2,7 @@
 import { sql as init } from "./001-init.js";
 import { sql as schedules } from "./002-schedules.js";
 import { sql as tokens } from "./003-tokens.js";
+import { sql as finishedIndex } from "./004-finished-index.js";
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001-init", sql: init },
   { version: 2, name: "002-schedules", sql: schedules },
   { version: 3, name: "003-tokens", sql: tokens },
+  { version: 4, name: "004-finished-index", sql: finishedIndex },
 ];
