@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   UNKNOWN_EVENT_KIND: { status: 400, summary: "An event kind was appended that no one registered." },
   JOB_NOT_FOUND: { status: 404, summary: "No job has this id." },
   INVALID_TRANSITION: { status: 409, summary: "The job's current state does not allow this operation." },
+  RUN_INVALID_TRANSITION: {
+    status: 409,
+    summary: "The run's current state does not allow this control action (pause, resume or cancel).",
+  },
   CONCURRENCY_LIMIT_REACHED: {
     status: 409,
     summary: "The concurrency key is full and its task rejects new jobs instead of queueing them.",
