@@ -9,7 +9,7 @@ import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { Job, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
 import { iso, type ScheduleRow, toSchedule } from "../rows.js";
-import { changedFields } from "../schedule-fields.js";
+import { planScheduleSync } from "../schedule-sync.js";
 import type { EnqueueResult, FireTickResult, SyncSchedulesResult } from "../store.js";
 import { LOCK, type PgConnection, type Tx } from "./connection.js";
 import * as sql from "./statements.js";
@@ -23,73 +23,20 @@ export async function syncSchedulesInTransaction(
   tx: Tx,
   defs: readonly ScheduleDefinition[],
 ): Promise<SyncSchedulesResult> {
-  const now = tx.now;
   await tx.lock(LOCK.schedules, "sync");
-  const result: SyncSchedulesResult = { added: [], updated: [], removed: [] };
-  const existing = new Map((await tx.rows<ScheduleRow>(sql.LIST_SCHEDULES)).map((r) => [r.name, r]));
-  const seen = new Set<string>();
-  for (const d of defs) {
-    if (seen.has(d.name)) {
-      throw new OverseerError("INVALID_ARGUMENT", `schedule "${d.name}" is defined twice`, { field: d.name });
-    }
-    seen.add(d.name);
-    const row = existing.get(d.name);
-    if (!row) {
-      await tx.run(sql.INSERT_SCHEDULE, [
-        d.name,
-        d.cron,
-        d.timezone,
-        d.task,
-        d.payloadJson,
-        d.queue,
-        d.priority,
-        d.catchUp,
-        d.enabled ? 1 : 0,
-        now,
-      ]);
-      tx.event("schedule.added", null, null, { schedule: d.name, cron: d.cron, task: d.task });
-      result.added.push(d.name);
-      continue;
-    }
-    const returning = row.removed_at !== null;
-    const configEnabled = d.enabled ? 1 : 0;
-    // The config's enabled value wins only when it changed there; otherwise the stored flag (set
-    // by `schedules enable/disable`) is kept.
-    const enabled = row.config_enabled === configEnabled ? row.enabled : configEnabled;
-    const changed = changedFields(row, d);
-    if (!returning && changed.length === 0 && row.config_enabled === configEnabled) continue;
-    const reactivated = returning || (row.enabled === 0 && enabled === 1);
-    await tx.run(sql.UPDATE_SCHEDULE, [
-      d.name,
-      d.cron,
-      d.timezone,
-      d.task,
-      d.payloadJson,
-      d.queue,
-      d.priority,
-      d.catchUp,
-      enabled,
-      configEnabled,
-      reactivated ? now : row.active_since,
-      now,
-    ]);
-    if (returning) {
-      tx.event("schedule.added", null, null, { schedule: d.name, cron: d.cron, task: d.task, returning: true });
-      result.added.push(d.name);
-    } else {
-      if (row.config_enabled !== configEnabled) changed.push("enabled");
-      tx.event("schedule.updated", null, null, { schedule: d.name, changed });
-      result.updated.push(d.name);
-    }
-  }
-  for (const row of existing.values()) {
-    if (seen.has(row.name) || row.removed_at !== null) continue;
-    await tx.run(sql.MARK_SCHEDULE_REMOVED, [now, row.name]);
-    tx.event("schedule.removed", null, null, { schedule: row.name });
-    result.removed.push(row.name);
+  const { steps, result } = planScheduleSync(await tx.rows<ScheduleRow>(sql.LIST_SCHEDULES), defs, tx.now);
+  for (const step of steps) {
+    await tx.run(SYNC_STATEMENTS[step.statement], step.params);
+    tx.event(step.event.kind, null, null, step.event.data);
   }
   return result;
 }
+
+const SYNC_STATEMENTS = {
+  insert: sql.INSERT_SCHEDULE,
+  update: sql.UPDATE_SCHEDULE,
+  remove: sql.MARK_SCHEDULE_REMOVED,
+} as const;
 
 export async function listSchedulesNow(conn: PgConnection): Promise<ScheduleRecord[]> {
   const now = await conn.now();

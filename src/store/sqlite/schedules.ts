@@ -7,7 +7,7 @@ import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { Job, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
 import { iso, type ScheduleRow, toSchedule } from "../rows.js";
-import { changedFields } from "../schedule-fields.js";
+import { planScheduleSync } from "../schedule-sync.js";
 import type { EnqueueResult, FireTickResult, SyncSchedulesResult } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
 import * as sql from "./statements.js";
@@ -22,64 +22,19 @@ export function syncSchedulesInTransaction(
   defs: readonly ScheduleDefinition[],
   now: number,
 ): SyncSchedulesResult {
-  const result: SyncSchedulesResult = { added: [], updated: [], removed: [] };
-  const existing = new Map((conn.stmt(sql.LIST_SCHEDULES).all() as ScheduleRow[]).map((r) => [r.name, r]));
-  const seen = new Set<string>();
-  for (const d of defs) {
-    if (seen.has(d.name)) {
-      throw new OverseerError("INVALID_ARGUMENT", `schedule "${d.name}" is defined twice`, { field: d.name });
-    }
-    seen.add(d.name);
-    const row = existing.get(d.name);
-    if (!row) {
-      conn
-        .stmt(sql.INSERT_SCHEDULE)
-        .run(d.name, d.cron, d.timezone, d.task, d.payloadJson, d.queue, d.priority, d.catchUp, d.enabled ? 1 : 0, now);
-      conn.event(now, "schedule.added", null, null, { schedule: d.name, cron: d.cron, task: d.task });
-      result.added.push(d.name);
-      continue;
-    }
-    const returning = row.removed_at !== null;
-    const configEnabled = d.enabled ? 1 : 0;
-    // The config's enabled value wins only when it changed there; otherwise the stored flag (set
-    // by `schedules enable/disable`) is kept.
-    const enabled = row.config_enabled === configEnabled ? row.enabled : configEnabled;
-    const changed = changedFields(row, d);
-    if (!returning && changed.length === 0 && row.config_enabled === configEnabled) continue;
-    const reactivated = returning || (row.enabled === 0 && enabled === 1);
-    conn
-      .stmt(sql.UPDATE_SCHEDULE)
-      .run(
-        d.name,
-        d.cron,
-        d.timezone,
-        d.task,
-        d.payloadJson,
-        d.queue,
-        d.priority,
-        d.catchUp,
-        enabled,
-        configEnabled,
-        reactivated ? now : row.active_since,
-        now,
-      );
-    if (returning) {
-      conn.event(now, "schedule.added", null, null, { schedule: d.name, cron: d.cron, task: d.task, returning: true });
-      result.added.push(d.name);
-    } else {
-      if (row.config_enabled !== configEnabled) changed.push("enabled");
-      conn.event(now, "schedule.updated", null, null, { schedule: d.name, changed });
-      result.updated.push(d.name);
-    }
-  }
-  for (const row of existing.values()) {
-    if (seen.has(row.name) || row.removed_at !== null) continue;
-    conn.stmt(sql.MARK_SCHEDULE_REMOVED).run(now, row.name);
-    conn.event(now, "schedule.removed", null, null, { schedule: row.name });
-    result.removed.push(row.name);
+  const { steps, result } = planScheduleSync(conn.stmt(sql.LIST_SCHEDULES).all() as ScheduleRow[], defs, now);
+  for (const step of steps) {
+    conn.stmt(SYNC_STATEMENTS[step.statement]).run(...step.params);
+    conn.event(now, step.event.kind, null, null, step.event.data);
   }
   return result;
 }
+
+const SYNC_STATEMENTS = {
+  insert: sql.INSERT_SCHEDULE,
+  update: sql.UPDATE_SCHEDULE,
+  remove: sql.MARK_SCHEDULE_REMOVED,
+} as const;
 
 export function listSchedulesNow(conn: SqliteConnection, now: number): ScheduleRecord[] {
   return (conn.stmt(sql.LIST_SCHEDULES).all() as ScheduleRow[]).map((r) => toSchedule(r, now));
