@@ -6,6 +6,7 @@
  * Wakeups are an optimisation: workers keep a slow poll as a safety net.
  */
 import type pg from "pg";
+import { Wakeups } from "../wakeups.js";
 import type { PgConnection } from "./connection.js";
 import * as sql from "./statements.js";
 
@@ -15,29 +16,22 @@ export class ChangeListener {
   private client: pg.Client | null = null;
   private connecting: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private pending = false;
   private stopped = false;
-  private readonly listeners = new Set<() => void>();
+  private readonly wakeups = new Wakeups();
 
   constructor(private readonly conn: PgConnection) {}
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
+    this.wakeups.add(listener);
     this.ensureListening();
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) void this.disconnect();
+      if (this.wakeups.remove(listener)) void this.disconnect();
     };
   }
 
   /** Wakes listeners now, for writes made by this process (no need to wait for the round trip). */
   notify(): void {
-    if (this.pending || this.listeners.size === 0) return;
-    this.pending = true;
-    setImmediate(() => {
-      this.pending = false;
-      for (const listener of this.listeners) listener();
-    });
+    this.wakeups.notify();
   }
 
   async stop(): Promise<void> {
@@ -57,7 +51,7 @@ export class ChangeListener {
     const fail = (err: Error): void => {
       if (this.client === client) this.client = null;
       client.end().catch((endErr: Error) => this.conn.warn("closing a failed LISTEN connection failed", endErr));
-      if (this.stopped || this.listeners.size === 0) return;
+      if (this.stopped || this.wakeups.empty) return;
       this.conn.warn("the PostgreSQL LISTEN connection failed; reconnecting (workers poll meanwhile)", err);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
@@ -74,7 +68,7 @@ export class ChangeListener {
       fail(err as Error);
       return;
     }
-    if (this.stopped || this.listeners.size === 0) {
+    if (this.stopped || this.wakeups.empty) {
       await client.end();
       return;
     }

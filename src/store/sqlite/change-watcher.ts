@@ -8,11 +8,11 @@
  */
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
+import { Wakeups } from "../wakeups.js";
 
 export class ChangeWatcher {
   private watcher: FSWatcher | null = null;
-  private pending = false;
-  private readonly listeners = new Set<() => void>();
+  private readonly wakeups = new Wakeups();
   private readonly walName: string;
 
   constructor(
@@ -23,22 +23,16 @@ export class ChangeWatcher {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
+    this.wakeups.add(listener);
     this.ensureWatching();
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stop();
+      if (this.wakeups.remove(listener)) this.stop();
     };
   }
 
   /** Wakes listeners now, for writes made by this process (no need to wait for the watch). */
   notify(): void {
-    if (this.pending || this.listeners.size === 0) return;
-    this.pending = true;
-    setImmediate(() => {
-      this.pending = false;
-      for (const listener of this.listeners) listener();
-    });
+    this.wakeups.notify();
   }
 
   stop(): void {
