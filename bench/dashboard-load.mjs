@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { config, now, percentile, sleep, withTimeout } from "./lib.mjs";
 
 const BIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
-const CHROMIUM = process.env.OVERSEER_CHROMIUM ?? "/usr/bin/chromium";
+
 const BUDGET_MS = 300;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -388,20 +388,8 @@ export async function runDashboardLoad(log) {
       `dashboard: timed ${requests.length} requests x ${config.dashboardReps} in ${((now() - t0) / 1000).toFixed(1)} s`,
     );
 
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    const { launchChromium } = await import("../src/test-support/chromium.mjs");
+    browser = await launchChromium();
     const pages = [];
     for (const [path, heading] of [
       ["/events", "Events"],

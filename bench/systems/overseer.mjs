@@ -36,6 +36,23 @@ async function open(database, durability, handler) {
   return createOverseer(options);
 }
 
+/** A worker child's Overseer: done when `countJobs().succeeded` reaches N (Overseer keeps succeeded jobs). */
+async function startWorker(database, durability, handler, workerOptions) {
+  const overseer = await open(database, durability, async (payload) => handler(payload));
+  const worker = overseer.worker(workerOptions);
+  await worker.start();
+  return {
+    async isDrained(n) {
+      const counts = await overseer.countJobs();
+      return counts.succeeded >= n;
+    },
+    async stop() {
+      await worker.stop();
+      await overseer.close();
+    },
+  };
+}
+
 /** @param {{ durability?: "normal" | "full" }} variant */
 /** What both Overseer systems do the same way on the producer side, whatever their database. */
 const producer = {
@@ -85,20 +102,8 @@ export function overseerSystem(variant = {}) {
       }
     },
 
-    async startWorker({ concurrency, handler, args }) {
-      const overseer = await open(args.database, durability, async (payload) => handler(payload));
-      const worker = overseer.worker({ concurrency });
-      await worker.start();
-      return {
-        async isDrained(n) {
-          const counts = await overseer.countJobs();
-          return counts.succeeded >= n;
-        },
-        async stop() {
-          await worker.stop();
-          await overseer.close();
-        },
-      };
+    startWorker({ concurrency, handler, args }) {
+      return startWorker(args.database, durability, handler, { concurrency });
     },
   };
 }
@@ -160,20 +165,8 @@ export function overseerPgSystem() {
       }
     },
 
-    async startWorker({ concurrency, handler, args }) {
-      const overseer = await open(args.database, null, async (payload) => handler(payload));
-      const worker = overseer.worker({ concurrency, prefetch: PG_PREFETCH });
-      await worker.start();
-      return {
-        async isDrained(n) {
-          const counts = await overseer.countJobs();
-          return counts.succeeded >= n;
-        },
-        async stop() {
-          await worker.stop();
-          await overseer.close();
-        },
-      };
+    startWorker({ concurrency, handler, args }) {
+      return startWorker(args.database, null, handler, { concurrency, prefetch: PG_PREFETCH });
     },
 
     /** Run once at the end of the bench: no schema may be left behind, whatever happened. */

@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CHROMIUM_PATH, launchChromium } from "../test-support/chromium.mjs";
 import { BIN } from "../test-support/cli.js";
 import { waitFor } from "../test-support/wait.js";
 
-const CHROMIUM = process.env.OVERSEER_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = resolve(import.meta.dirname, "../../test-output/screenshots");
 /** The answers these tests provoke on purpose; Chromium logs each as a console error. */
 const EXPECTED_HTTP_ERRORS = /Failed to load resource: the server responded with a status of (401|409)/;
@@ -109,9 +109,9 @@ beforeEach(() => {
 });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
+  if (!existsSync(CHROMIUM_PATH)) {
     missingChromium = new Error(
-      `Chromium is not installed at ${CHROMIUM}: the dashboard's end-to-end tests need it. ` +
+      `Chromium is not installed at ${CHROMIUM_PATH}: the dashboard's end-to-end tests need it. ` +
         "Install it with `apt-get update && apt-get install -y chromium` (.ci/run does), or set OVERSEER_CHROMIUM.",
     );
     return;
@@ -209,19 +209,7 @@ export default async function (payload, ctx) {
     "watcher",
   ]);
   viewer = made.stdout.trim();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on("console", (message) => {
     if (message.type() === "error" && !EXPECTED_HTTP_ERRORS.test(message.text())) consoleErrors.push(message.text());
