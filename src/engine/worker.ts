@@ -266,7 +266,6 @@ export class Worker {
 
   private async claimPass(): Promise<number> {
     if (this.state !== "running") return this.pollMs;
-    this.startHeld(); // handlers finishing start held jobs; this only covers a slot freed otherwise
     const free = this.room();
     if (free <= 0) return this.pollMs; // a finishing job pokes us
     const claimed = await this.reserving(free, () => this.store.claim(this.claimRequest(free)));
