@@ -6,11 +6,16 @@ import { type ReactNode, useEffect, useState } from "react";
 import { api, onSignedOut, setApiToken } from "./api/client";
 import { eventStream, type StreamStatus } from "./api/event-stream";
 import type { Whoami } from "./api/types";
+import { AlertDetailPage, AlertsPage } from "./pages/alerts";
+import { ApprovalDetailPage, ApprovalsPage } from "./pages/approvals";
 import { EventsPage } from "./pages/events";
 import { JobDetailPage } from "./pages/job-detail";
 import { JobsPage } from "./pages/jobs";
 import { OverviewPage } from "./pages/overview";
 import { QueuesPage } from "./pages/queues";
+import { RunDetailPage } from "./pages/run-detail";
+import { RunTurnOutputPage } from "./pages/run-turn-output";
+import { RunsPage } from "./pages/runs";
 import { SchedulesPage } from "./pages/schedules";
 import { SignInPage } from "./pages/sign-in";
 import { WorkersPage } from "./pages/workers";
@@ -29,6 +34,21 @@ const ROUTES: Route[] = [
   { path: "/", title: "Overview", nav: true, render: () => <OverviewPage /> },
   { path: "/jobs", title: "Jobs", nav: true, render: (_p, who) => <JobsPage who={who} /> },
   { path: "/jobs/:id", title: "Job", render: (p, who) => <JobDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
+  { path: "/runs", title: "Runs", nav: true, render: () => <RunsPage /> },
+  { path: "/runs/:id", title: "Run", render: (p, who) => <RunDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
+  {
+    path: "/runs/:id/output/:turn",
+    title: "Turn output",
+    render: (p) => <RunTurnOutputPage key={`${p.id}/${p.turn}`} id={p.id ?? ""} turn={p.turn ?? ""} />,
+  },
+  { path: "/approvals", title: "Approvals", nav: true, render: (_p, who) => <ApprovalsPage who={who} /> },
+  {
+    path: "/approvals/:id",
+    title: "Approval",
+    render: (p, who) => <ApprovalDetailPage key={p.id} id={p.id ?? ""} who={who} />,
+  },
+  { path: "/alerts", title: "Alerts", nav: true, render: (_p, who) => <AlertsPage who={who} /> },
+  { path: "/alerts/:id", title: "Alert", render: (p, who) => <AlertDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
   { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },
@@ -79,7 +99,7 @@ export function App() {
               key={r.path}
               href={r.path}
               aria-current={
-                matched?.route.path === r.path || (r.path === "/jobs" && path.startsWith("/jobs/")) ? "page" : undefined
+                matched?.route.path === r.path || (r.path !== "/" && path.startsWith(`${r.path}/`)) ? "page" : undefined
               }
             >
               {r.title}

@@ -8,7 +8,7 @@ import type { Scope, Whoami } from "./api/types";
 
 const KEY = "overseer.token";
 
-export type Action = "retry" | "cancel" | "pause" | "discard" | "schedule";
+export type Action = "retry" | "cancel" | "pause" | "discard" | "schedule" | "controlRun" | "decide" | "alert";
 
 const NEEDS: Record<Action, Scope> = {
   retry: "operator",
@@ -16,6 +16,12 @@ const NEEDS: Record<Action, Scope> = {
   pause: "operator",
   discard: "admin",
   schedule: "operator",
+  /** Pause, resume or cancel a run. (Starting one needs admin; the form lets the server say so.) */
+  controlRun: "operator",
+  /** Approve or deny a request. (Whether this token is among its approvers, the server says.) */
+  decide: "operator",
+  /** Acknowledge, escalate or close an alert. */
+  alert: "operator",
 };
 
 /** Why the token may not do `action`, or null when it may. */

@@ -7,6 +7,8 @@
 import { ERROR_CODES, type ErrorCode, OverseerError } from "../core/errors.js";
 import type { OverseerEvent } from "../core/types.js";
 
+/** The most items the API returns per page of a listing. */
+const PAGE_LIMIT = 500;
 /** How long to wait before reconnecting a dropped stream. */
 const RECONNECT_MS = 1_000;
 
@@ -49,6 +51,35 @@ export class ApiClient {
     const text = await res.text();
     if (!res.ok) throw toError(res.status, text);
     return (text === "" ? null : JSON.parse(text)) as T;
+  }
+
+  /**
+   * Up to `limit` items of a paged listing (`{items, nextCursor}`), a page of at most 500 at a
+   * time, starting at `cursor` (an opaque cursor of the API) when given.
+   */
+  async collect<T>(path: string, params: URLSearchParams, limit: number, cursor?: string): Promise<T[]> {
+    const items: T[] = [];
+    let next = cursor;
+    while (items.length < limit) {
+      const query = new URLSearchParams(params);
+      query.set("limit", String(Math.min(PAGE_LIMIT, limit - items.length)));
+      if (next !== undefined) query.set("cursor", next);
+      const page = await this.request<{ items: T[]; nextCursor: string | null }>("GET", `${path}?${query}`);
+      items.push(...page.items);
+      if (page.nextCursor === null) break;
+      next = page.nextCursor;
+    }
+    return items;
+  }
+
+  /** A GET whose answer is bytes (a run's output), with an optional `Range` header. */
+  async bytes(path: string, range?: string): Promise<{ status: number; data: Buffer; size: number | null }> {
+    const headers: Record<string, string> = { ...this.auth(), ...(range === undefined ? {} : { range }) };
+    const res = await this.fetch(path, { method: "GET", headers });
+    const data = Buffer.from(await res.arrayBuffer());
+    if (!res.ok) throw toError(res.status, data.toString("utf8"));
+    const size = res.headers.get("x-output-size");
+    return { status: res.status, data, size: size === null ? null : Number(size) };
   }
 
   /**

@@ -153,28 +153,19 @@ function inOrder<T>(schema: { properties: object }, record: T): T {
 }
 const job = (j: Job) => inOrder(jobSchema, j);
 
-/** The HTTP API allows at most this many per page or bulk call; larger asks take several. */
-const PAGE = 500;
+/** The HTTP API allows at most this many per bulk call; larger asks take several. */
 const BULK = 1_000;
 
 class RemoteBackend implements Backend {
   constructor(private readonly api: ApiClient) {}
 
   async listJobs(q: JobListQuery): Promise<Job[]> {
-    const jobs: Job[] = [];
-    let cursor = q.beforeId === undefined ? undefined : encodeCursor(q.beforeId);
-    while (jobs.length < q.limit) {
-      const params = new URLSearchParams({ limit: String(Math.min(PAGE, q.limit - jobs.length)) });
-      if (q.states) params.set("state", q.states.join(","));
-      if (q.queue !== undefined) params.set("queue", q.queue);
-      if (q.task !== undefined) params.set("task", q.task);
-      if (cursor !== undefined) params.set("cursor", cursor);
-      const page = await this.api.request<{ items: Job[]; nextCursor: string | null }>("GET", `/api/v1/jobs?${params}`);
-      jobs.push(...page.items.map(job));
-      if (page.nextCursor === null) break;
-      cursor = page.nextCursor;
-    }
-    return jobs;
+    const params = new URLSearchParams();
+    if (q.states) params.set("state", q.states.join(","));
+    if (q.queue !== undefined) params.set("queue", q.queue);
+    if (q.task !== undefined) params.set("task", q.task);
+    const cursor = q.beforeId === undefined ? undefined : encodeCursor(q.beforeId);
+    return (await this.api.collect<Job>("/api/v1/jobs", params, q.limit, cursor)).map(job);
   }
   async jobDetail(id: string) {
     const detail = await this.api.request<JobDetail>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`);

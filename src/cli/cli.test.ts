@@ -159,7 +159,9 @@ describe("bad input gives one clear line, a non-zero exit and writes nothing", (
     const base = tempDir();
     const r = await overseer(["--database", join(base, "o.db"), "worker"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("overseer: INVALID_ARGUMENT: no tasks to run: pass --tasks DIR (a folder of task modules)\n");
+    expect(r.stderr).toBe(
+      "overseer: INVALID_ARGUMENT: no tasks to run: pass --tasks DIR (a folder of task modules), or --runs with a --config with run profiles\n",
+    );
     expect(existsSync(join(base, "o.db"))).toBe(false);
   });
 
@@ -229,7 +231,9 @@ describe("worker, queues, events and prune", () => {
     expect(kinds.at(-1)).toBe("worker.stopped");
 
     const workers = JSON.parse((await overseer(["--database", db, "workers", "--json"])).stdout);
-    expect(workers[0]).toMatchObject({ status: "stopped", tasks: ["double"] });
+    expect(workers[0]).toMatchObject({ status: "stopped" });
+    // Every Overseer defines the built-in re-queue task, so a schedule can run it (docs/alerts.md).
+    expect([...workers[0].tasks].sort()).toEqual(["double", "overseer.requeue-dead"]);
   });
 
   it("pauses and resumes a queue", async () => {

@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import pino from "pino";
+import type { OverseerConfig } from "../config/config.js";
 import { OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { createOverseer, type Overseer } from "../sdk/overseer.js";
@@ -47,7 +48,12 @@ export function makeLogger(level: string | undefined, fallback: string): Logger 
   return pino({ level: chosen, base: { pid: process.pid }, redact }, pino.destination(2));
 }
 
-export async function openOverseer(options: GlobalOptions, logger?: Logger): Promise<Overseer> {
+/** Opens Overseer on the database the options name, with the run profiles, gates, approvals and alerts of a loaded config. */
+export async function openOverseer(
+  options: GlobalOptions,
+  logger?: Logger,
+  config?: Pick<OverseerConfig, "runs" | "gates"> & Partial<Pick<OverseerConfig, "approvals" | "alerts">>,
+): Promise<Overseer> {
   const durability = options.durability;
   if (durability !== undefined && durability !== "normal" && durability !== "full") {
     throw new OverseerError("INVALID_ARGUMENT", `--durability must be normal or full; got "${durability}"`, {
@@ -58,6 +64,10 @@ export async function openOverseer(options: GlobalOptions, logger?: Logger): Pro
     database: databaseOf(options),
     durability,
     logger,
+    runs: config?.runs,
+    gates: config?.gates,
+    approvals: config?.approvals,
+    alerts: config?.alerts,
     onWarning: (message, err) => logger?.warn({ err }, message),
   });
 }

@@ -1,12 +1,17 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 /** The `overseer` command. One file per command group under commands/. */
 import { Command, CommanderError } from "commander";
+import { registerAlerts } from "./commands/alerts.js";
+import { registerApprovals } from "./commands/approvals.js";
+import { registerClaims } from "./commands/claims.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerEvents } from "./commands/events.js";
 import { registerJobs } from "./commands/jobs.js";
 import { registerMaintenance } from "./commands/maintenance.js";
 import { registerQueues } from "./commands/queues.js";
+import { registerRequeue } from "./commands/requeue.js";
 import { type NodeOptions, runNode } from "./commands/run-node.js";
+import { registerRuns } from "./commands/runs.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerTokens } from "./commands/tokens.js";
 import { action, EXIT_BAD_INPUT, globals } from "./context.js";
@@ -48,16 +53,22 @@ nodeOptions(
   .option("--demo", "add demo tasks and a demo producer")
   .option("--no-summary", "do not print the one-line-per-second summary")
   .option("--no-retention", "do not prune old jobs and events hourly")
+  .option("--no-runs", "do not supervise runs in this process")
   .action(action(async (flags: NodeOptions, command: Command) => runNode("start", flags, globals(command))));
 
-nodeOptions(program.command("worker").description("run a worker for the tasks in --tasks")).action(
-  action(async (flags: NodeOptions, command: Command) => runNode("worker", flags, globals(command))),
-);
+nodeOptions(program.command("worker").description("run a worker for the tasks in --tasks"))
+  .option("--runs", "also supervise runs (the profiles come from --config)")
+  .action(action(async (flags: NodeOptions, command: Command) => runNode("worker", flags, globals(command))));
 
 registerEnqueue(program);
 registerJobs(program);
 registerQueues(program);
+registerRequeue(program);
 registerSchedules(program);
+registerRuns(program);
+registerClaims(program);
+registerApprovals(program);
+registerAlerts(program);
 registerTokens(program);
 registerEvents(program);
 registerMaintenance(program);

@@ -37,7 +37,7 @@ describe("loadConfig", () => {
       "overseer.config.json",
       JSON.stringify({ schedules: { "nightly-cleanup": nightly, tick: { cron: "* * * * * *", task: "t" } } }),
     );
-    expect(loadConfig(path)).toEqual({
+    expect(loadConfig(path)).toMatchObject({
       schedules: [
         {
           name: "nightly-cleanup",
@@ -74,8 +74,8 @@ describe("loadConfig", () => {
   });
 
   it("takes an empty YAML file or an empty object as no schedules", () => {
-    expect(loadConfig(file("empty.yaml", ""))).toEqual({ schedules: [] });
-    expect(loadConfig(file("empty.json", "{}"))).toEqual({ schedules: [] });
+    expect(loadConfig(file("empty.yaml", ""))).toMatchObject({ schedules: [], runs: { profiles: {} } });
+    expect(loadConfig(file("empty.json", "{}"))).toMatchObject({ schedules: [], runs: { profiles: {} } });
   });
 
   const bad: Array<[string, string, string, string]> = [
@@ -107,7 +107,7 @@ describe("loadConfig", () => {
       "unknown top-level field",
       "c.json",
       JSON.stringify({ schedule: {} }),
-      "c.json: schedule: unknown field; the config file has only schedules",
+      "c.json: schedule: unknown field; the config file has only schedules, runs, gates, approvals and alerts",
     ],
     [
       "unknown schedule field",
@@ -186,7 +186,7 @@ describe("loadConfig", () => {
 describe("parseConfig and parseSchedules", () => {
   it("name the given source", () => {
     expect(messageOf(() => parseConfig({ extra: 1 }, "inline"))).toBe(
-      "inline: extra: unknown field; the config file has only schedules",
+      "inline: extra: unknown field; the config file has only schedules, runs, gates, approvals and alerts",
     );
     expect(messageOf(() => parseSchedules({ n: { cron: "bogus", task: "t" } }))).toMatch(
       /^scheduler\(\{ schedules \}\): schedules\.n\.cron: invalid cron pattern "bogus"/,

@@ -5,13 +5,18 @@
  * anywhere until a config has passed.
  */
 import { readFileSync } from "node:fs";
-import { extname } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { OverseerError } from "../core/errors.js";
+import type { GatePolicy } from "../core/gate-policy.js";
 import { describe, parsePriority, serializePayload } from "../core/job-options.js";
 import { isTimeZone, nextTick, parseCron } from "../core/schedule.js";
 import type { ScheduleDefinition } from "../core/types.js";
+import { type AlertsConfig, alertsConfigSchema, toAlertsConfig } from "./alerts.js";
+import { type ApprovalsConfig, approvalsConfigSchema, toApprovalsConfig } from "./approvals.js";
+import { gatesConfigSchema, toGatePolicy } from "./gates.js";
+import { type RunsConfig, runsConfigSchema, toRunsConfig } from "./run-profiles.js";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const NAME_RULE = "1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
@@ -74,13 +79,26 @@ const schedulesSchema = z.record(z.string(), scheduleSchema).superRefine((record
   }
 });
 
-const configSchema = z.strictObject({ schedules: schedulesSchema.default({}) });
+const configSchema = z.strictObject({
+  schedules: schedulesSchema.default({}),
+  runs: runsConfigSchema.default(runsConfigSchema.parse({})),
+  gates: gatesConfigSchema.default({ rules: [] }),
+  approvals: approvalsConfigSchema.default(approvalsConfigSchema.parse({})),
+  alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
+});
 
 /** What a schedule looks like in a config file or in `overseer.scheduler({ schedules })`. */
 export type ScheduleConfig = z.input<typeof scheduleSchema>;
 
 export interface OverseerConfig {
   schedules: ScheduleDefinition[];
+  runs: RunsConfig;
+  /** When risky work needs a person; the built-in default policy when the file has no `gates`. */
+  gates: GatePolicy;
+  /** Who may decide approvals (groups), and the default request timeout. */
+  approvals: ApprovalsConfig;
+  /** Channels, escalation policies, heartbeat monitors and alert rules: see docs/alerts.md. */
+  alerts: AlertsConfig;
 }
 
 /** Reads and validates a config file. Throws INVALID_CONFIG naming the file (and field). */
@@ -104,14 +122,23 @@ export function loadConfig(path: string): OverseerConfig {
     throw invalid(path, `not valid ${ext === ".json" ? "JSON" : "YAML"}: ${message}`);
   }
   // An empty YAML file is null: treat it as an empty config rather than a type error.
-  return parseConfig(data ?? {}, path);
+  return parseConfig(data ?? {}, path, dirname(resolve(path)));
 }
 
-/** Validates an already-parsed config; `source` names it in errors (a file, or `schedules`). */
-export function parseConfig(data: unknown, source: string): OverseerConfig {
+/**
+ * Validates an already-parsed config; `source` names it in errors (a file, or `schedules`).
+ * Relative run profile folders are resolved against `baseDir` (the config file's folder).
+ */
+export function parseConfig(data: unknown, source: string, baseDir = process.cwd()): OverseerConfig {
   const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw invalid(source, describeIssue(result.error.issues));
-  return { schedules: toDefinitions(result.data.schedules) };
+  return {
+    schedules: toDefinitions(result.data.schedules),
+    runs: toRunsConfig(result.data.runs, baseDir),
+    gates: toGatePolicy(result.data.gates),
+    approvals: toApprovalsConfig(result.data.approvals),
+    alerts: toAlertsConfig(result.data.alerts),
+  };
 }
 
 /** Validates schedules given in code, as the SDK takes them. */
@@ -149,7 +176,7 @@ function describeIssue(issues: readonly z.core.$ZodIssue[], prefix?: string): st
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
     field = [...path, key].join(".");
-    message = `unknown field${path.length === 0 ? "; the config file has only schedules" : ""}`;
+    message = `unknown field${path.length === 0 ? "; the config file has only schedules, runs, gates, approvals and alerts" : ""}`;
   } else if (issue.code === "invalid_type") {
     message =
       issue.input === undefined

@@ -16,6 +16,38 @@ export const ERROR_CODES = {
     status: 409,
     summary: "The run's current state does not allow this control action (pause, resume or cancel).",
   },
+  RUN_NOT_FOUND: { status: 404, summary: "No run has this id." },
+  RUN_PROFILE_NOT_FOUND: { status: 400, summary: "No run profile of this name is in the config file." },
+  INVALID_RUN_PARAMS: { status: 400, summary: "A run's params do not fit its profile's params schema." },
+  AD_HOC_RUNS_DISABLED: {
+    status: 403,
+    summary: "A run asked for a command of its own, and the config does not allow ad-hoc commands.",
+  },
+  RUN_TURN_NOT_FOUND: { status: 404, summary: "The run has no turn with this number (yet)." },
+  RANGE_NOT_SATISFIABLE: { status: 416, summary: "The byte range asked for starts beyond the end of the output." },
+  APPROVAL_NOT_FOUND: { status: 404, summary: "No approval request has this id." },
+  APPROVAL_SETTLED: {
+    status: 409,
+    summary: "The approval request was already settled (approved, denied, timed out or cancelled).",
+  },
+  APPROVAL_FORBIDDEN: {
+    status: 403,
+    summary: "The caller may not decide this approval: not among its approvers, or the one who asked.",
+  },
+  APPROVAL_ALREADY_DECIDED: {
+    status: 409,
+    summary: "The caller already approved this request; its quorum needs different approvers.",
+  },
+  ALERT_NOT_FOUND: { status: 404, summary: "No alert (or alert notification) has this id." },
+  ALERT_INVALID_TRANSITION: {
+    status: 409,
+    summary: "The alert's status does not allow this action (acknowledge, escalate or close).",
+  },
+  HEARTBEAT_NOT_FOUND: { status: 404, summary: "No heartbeat monitor has this name in the config." },
+  BUSY: {
+    status: 429,
+    summary: "Another control action on the same job, run or approval is in progress; retry after Retry-After.",
+  },
   CONCURRENCY_LIMIT_REACHED: {
     status: 409,
     summary: "The concurrency key is full and its task rejects new jobs instead of queueing them.",
@@ -46,6 +78,12 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: { status: 503, summary: "The CLI cannot reach the Overseer server at --url." },
   TOKEN_NOT_FOUND: { status: 404, summary: "No active token has this name." },
   TOKEN_NAME_TAKEN: { status: 409, summary: "An active token already has this name." },
+  CLAIM_HELD: { status: 409, summary: "Someone else holds the claim and it has not expired; details name the holder." },
+  CLAIM_NOT_HELD: {
+    status: 409,
+    summary: "The claim is not held by this owner (someone else holds it, or it expired or was released).",
+  },
+  CLAIM_NOT_FOUND: { status: 404, summary: "No one holds a claim on this key." },
   INTERNAL_ERROR: { status: 500, summary: "The server failed in a way it did not expect; its log has the details." },
 } as const;
 

@@ -19,6 +19,10 @@ const BUILT_IN = [
   "job.throttled",
   "job.retried",
   "job.discarded",
+  "job.parked",
+  "job.signalled",
+  "job.requeued",
+  "signal.received",
   "queue.paused",
   "queue.resumed",
   "worker.started",
@@ -27,6 +31,12 @@ const BUILT_IN = [
   "worker.loop_failed",
   "token.created",
   "token.revoked",
+  "run.queued",
+  "run.started",
+  "run.output",
+  "run.completed",
+  "claim.taken",
+  "claim.released",
 ];
 
 /** The registry is process-wide: each test defines kinds under its own prefix. */
@@ -41,7 +51,7 @@ describe("built-in event kinds", () => {
 });
 
 describe("assertEventKind", () => {
-  it.each(["job.enqueue", "JOB.ENQUEUED", "job.enqueued ", "", "job", "run.started", "toString", "__proto__"])(
+  it.each(["job.enqueue", "JOB.ENQUEUED", "job.enqueued ", "", "job", "run.begun", "toString", "__proto__"])(
     "rejects %j with UNKNOWN_EVENT_KIND",
     (kind) => {
       let err: unknown;

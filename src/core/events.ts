@@ -3,7 +3,9 @@
  * is appended so a typo never lands in the log. Later capabilities add their kinds with
  * `defineEventKind` (runs, approvals, alerts...).
  */
+import { CLAIM_EVENT_KINDS } from "./claim.js";
 import { OverseerError } from "./errors.js";
+import { RUN_EVENT_KINDS } from "./run.js";
 
 const BUILT_IN = [
   "job.enqueued",
@@ -21,6 +23,26 @@ const BUILT_IN = [
   "job.throttled",
   "job.retried",
   "job.discarded",
+  "job.parked",
+  "job.signalled",
+  /** The re-queue policy put a dead job back (`data.reason`, `data.requeue`, `data.by`); counted per job. */
+  "job.requeued",
+  "signal.received",
+  "gate.notified",
+  "approval.requested",
+  "approval.decided",
+  "approval.settled",
+  "approval.cancelled",
+  /** A Telegram user not listed as an approver pressed Approve or Deny: `data.userId`, `data.approvalId`. */
+  "approval.refused",
+  "alert.raised",
+  "alert.bumped",
+  "alert.acknowledged",
+  "alert.closed",
+  "alert.escalated",
+  "alert.retriggered",
+  /** A Telegram user not listed as an approver pressed Acknowledge: `data.userId`, `data.alertId`. */
+  "alert.refused",
   "queue.paused",
   "queue.resumed",
   "worker.started",
@@ -35,6 +57,8 @@ const BUILT_IN = [
   "schedule.fired",
   "schedule.triggered",
   "schedule.fire_failed",
+  /** Ticks passed with no scheduler running and were skipped (beyond `catchUp`): `data.schedule`, `data.missed`, `data.first`, `data.last`. */
+  "schedule.missed",
   "token.created",
   "token.revoked",
 ] as const;
@@ -42,7 +66,7 @@ const BUILT_IN = [
 export type BuiltInEventKind = (typeof BUILT_IN)[number];
 
 const KIND_PATTERN = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$/;
-const kinds = new Set<string>(BUILT_IN);
+const kinds = new Set<string>([...BUILT_IN, ...RUN_EVENT_KINDS, ...CLAIM_EVENT_KINDS]);
 
 export function defineEventKind(kind: string): void {
   if (!KIND_PATTERN.test(kind)) {

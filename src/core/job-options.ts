@@ -7,7 +7,7 @@
 import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
 import { newId } from "./ids.js";
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS } from "./retry-policy.js";
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type RetryOptions } from "./retry-policy.js";
 import type { BackoffPolicy, ConcurrencyRule, RateLimitRule } from "./types.js";
 
 export const PRIORITY_NAMES = { high: -10, default: 0, low: 10 } as const;
@@ -53,6 +53,12 @@ export interface TaskDefaults {
   concurrency?: { limit: number; onLimit?: "wait" | "reject" };
   /** At most `limit` jobs of this task (or of `key`) start per `period`. */
   rateLimit?: { key?: string; limit: number; period: Duration };
+  /**
+   * Which failures retry: `enabled`, error codes and types that are permanent or transient, and
+   * the class of everything else (see docs/policies.md). Not stored on the job: the worker
+   * applies the task's current policy when an attempt fails.
+   */
+  retry?: RetryOptions;
 }
 
 /** A validated job, ready for a store to insert. */

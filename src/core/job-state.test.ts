@@ -1,5 +1,5 @@
 /**
- * The state machine, checked exhaustively: there are only 6 states and 11 transitions, so every
+ * The state machine, checked exhaustively: there are only 7 states and 14 transitions, so every
  * (from, to) pair and every (transition, state) pair is listed rather than sampled.
  */
 import { describe, expect, it } from "vitest";
@@ -17,6 +17,9 @@ const EXPECTED_EDGES: ReadonlyArray<readonly [JobState, JobState]> = [
   ["running", "queued"],
   ["scheduled", "cancelled"],
   ["queued", "cancelled"],
+  ["running", "awaiting_approval"],
+  ["awaiting_approval", "queued"],
+  ["awaiting_approval", "cancelled"],
   ["running", "cancelled"],
   ["dead", "queued"],
   ["cancelled", "queued"],
@@ -31,7 +34,10 @@ const EXPECTED_FROM: Record<TransitionName, readonly JobState[]> = {
   die: ["running"],
   recoverLost: ["running"],
   release: ["running"],
-  cancel: ["scheduled", "queued"],
+  park: ["running"],
+  awaitApproval: ["running"],
+  approvalSettled: ["awaiting_approval"],
+  cancel: ["scheduled", "queued", "awaiting_approval"],
   cancelRunning: ["running"],
   retry: ["dead", "cancelled"],
 };

@@ -21,8 +21,20 @@ export const TRANSITIONS = {
   recoverLost: { from: ["running"], to: "queued" },
   /** Graceful shutdown hands the job back without counting the attempt. */
   release: { from: ["running"], to: "queued" },
-  /** Cancel a job that has not started: takes effect at once. */
-  cancel: { from: ["scheduled", "queued"], to: "cancelled" },
+  /**
+   * A durable handler's sleep or signal wait ends its execution: the job waits, leaseless, until
+   * its `run_at` (or a signal's delivery, which promotes it). The attempt does not count.
+   */
+  park: { from: ["running"], to: "scheduled" },
+  /**
+   * `ctx.requestApproval` ends the execution: the job waits, leaseless, for its approval request
+   * to be settled. The attempt does not count.
+   */
+  awaitApproval: { from: ["running"], to: "awaiting_approval" },
+  /** A decision (or the watchdog's timeout) settled the request: the job runs again to read it. */
+  approvalSettled: { from: ["awaiting_approval"], to: "queued" },
+  /** Cancel a job that is not running: takes effect at once (a waiting job's approval request is cancelled with it). */
+  cancel: { from: ["scheduled", "queued", "awaiting_approval"], to: "cancelled" },
   /** A running job whose handler stopped after a cancel request. */
   cancelRunning: { from: ["running"], to: "cancelled" },
   /** A person retries a finished job that did not succeed. */

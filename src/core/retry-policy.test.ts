@@ -1,6 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { PermanentError } from "./errors.js";
-import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, decideAfterFailure, toJobError } from "./retry-policy.js";
+import {
+  backoffDelay,
+  classifyError,
+  DEFAULT_BACKOFF,
+  DEFAULT_CLASSIFICATION,
+  DEFAULT_MAX_ATTEMPTS,
+  decideAfterFailure,
+  type ErrorClassification,
+  parseRetryOptions,
+  RETRY_REASONS,
+  type RetryDecision,
+  type RetryPolicy,
+  type RetryReason,
+  resolveRetryPolicy,
+  shouldRetry,
+  toJobError,
+} from "./retry-policy.js";
 import type { BackoffPolicy, JobError } from "./types.js";
 
 /** The largest double below 1: what `Math.random()` can return at most. */
@@ -233,5 +249,264 @@ describe("toJobError", () => {
       message: "unprintable object thrown",
       retryable: true,
     });
+  });
+});
+
+describe("shouldRetry", () => {
+  const policy = (over: Partial<RetryPolicy> = {}, classification: Partial<ErrorClassification> = {}): RetryPolicy => ({
+    enabled: true,
+    maxAttempts: 3,
+    backoff: fixed(30_000),
+    ...over,
+    classification: { ...DEFAULT_CLASSIFICATION, ...classification },
+  });
+  const err = (code: string, retryable = true, type?: string): JobError => ({
+    code,
+    message: "m",
+    retryable,
+    ...(type === undefined ? {} : { type }),
+  });
+
+  // attempt, error, policy, expected decision
+  const table: Array<[string, number, JobError, RetryPolicy, RetryDecision]> = [
+    [
+      "a transient error with attempts left",
+      1,
+      err("E"),
+      policy(),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    ["the attempt before the last", 2, err("E"), policy(), { retry: true, reason: "auto_retry", delayMs: 30_000 }],
+    ["the last attempt", 3, err("E"), policy(), { retry: false, reason: "max_attempts_exceeded" }],
+    ["beyond the last attempt", 9, err("E"), policy(), { retry: false, reason: "max_attempts_exceeded" }],
+    ["maxAttempts 1", 1, err("E"), policy({ maxAttempts: 1 }), { retry: false, reason: "max_attempts_exceeded" }],
+    ["retryable: false", 1, err("E", false), policy(), { retry: false, reason: "permanent_error" }],
+    ["retryable: false on the last attempt", 3, err("E", false), policy(), { retry: false, reason: "permanent_error" }],
+    [
+      "retryable: false with retries disabled",
+      1,
+      err("E", false),
+      policy({ enabled: false }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    ["retries disabled", 1, err("E"), policy({ enabled: false }), { retry: false, reason: "retry_disabled" }],
+    [
+      "retries disabled on the last attempt",
+      3,
+      err("E"),
+      policy({ enabled: false }),
+      { retry: false, reason: "retry_disabled" },
+    ],
+    [
+      "a permanent code",
+      1,
+      err("CARD_DECLINED"),
+      policy({}, { permanentCodes: ["CARD_DECLINED"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "a permanent code glob",
+      1,
+      err("HTTP_404"),
+      policy({}, { permanentCodes: ["HTTP_4*"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "a code outside the glob",
+      1,
+      err("HTTP_503"),
+      policy({}, { permanentCodes: ["HTTP_4*"] }),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "a permanent type",
+      1,
+      err("E_VALID", true, "ValidationError"),
+      policy({}, { permanentTypes: ["ValidationError"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "a permanent type, matched on the code when there is no type",
+      1,
+      err("ValidationError"),
+      policy({}, { permanentTypes: ["ValidationError"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "a transient code under defaultClass permanent",
+      1,
+      err("ETIMEDOUT"),
+      policy({}, { defaultClass: "permanent", transientCodes: ["ETIMEDOUT"] }),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "an unlisted code under defaultClass permanent",
+      1,
+      err("EOTHER"),
+      policy({}, { defaultClass: "permanent", transientCodes: ["ETIMEDOUT"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "a transient type under defaultClass permanent",
+      1,
+      err("X", true, "NetworkError"),
+      policy({}, { defaultClass: "permanent", transientTypes: ["Network*"] }),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "a transient code carving out of a permanent type",
+      1,
+      err("HTTP_503", true, "HttpError"),
+      policy({}, { permanentTypes: ["HttpError"], transientCodes: ["HTTP_503"] }),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "a permanent type without the carve-out",
+      1,
+      err("HTTP_400", true, "HttpError"),
+      policy({}, { permanentTypes: ["HttpError"], transientCodes: ["HTTP_503"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "retryable: false despite a transient code",
+      1,
+      err("ETIMEDOUT", false),
+      policy({}, { transientCodes: ["ETIMEDOUT"] }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "a transient code with attempts used up",
+      3,
+      err("ETIMEDOUT"),
+      policy({}, { transientCodes: ["ETIMEDOUT"] }),
+      { retry: false, reason: "max_attempts_exceeded" },
+    ],
+    [
+      "a transient code with retries disabled",
+      1,
+      err("ETIMEDOUT"),
+      policy({ enabled: false }, { transientCodes: ["ETIMEDOUT"] }),
+      { retry: false, reason: "retry_disabled" },
+    ],
+  ];
+
+  it.each(table)("%s", (_, attempt, error, p, expected) => {
+    expect(shouldRetry(attempt, error, p)).toEqual(expected);
+  });
+
+  it("covers every reason it can return (lease_expired is the stores' own)", () => {
+    const seen = new Set<RetryReason>(table.map(([, a, e, p]) => shouldRetry(a, e, p).reason));
+    expect([...seen].sort()).toEqual(RETRY_REASONS.filter((r) => r !== "lease_expired").sort());
+  });
+
+  it("uses the backoff of the attempt that failed, with random for the jitter", () => {
+    const p = policy({ maxAttempts: 10, backoff: exp(100, 10_000, 0.5) });
+    expect(shouldRetry(3, err("E"), p)).toEqual({ retry: true, reason: "auto_retry", delayMs: 400 });
+    expect(shouldRetry(3, err("E"), p, 0.5)).toEqual({ retry: true, reason: "auto_retry", delayMs: 300 });
+  });
+
+  it("decides exactly as decideAfterFailure did with the default classification", () => {
+    for (const attempts of [1, 2, 5, 6])
+      for (const retryable of [true, false]) {
+        const error = err("E", retryable);
+        const input = { attempts, maxAttempts: 5, backoff: DEFAULT_BACKOFF, error, random: 0.3 };
+        const d = shouldRetry(attempts, error, resolveRetryPolicy(input, undefined), 0.3);
+        expect(decideAfterFailure(input)).toEqual(
+          d.retry ? { kind: "retry", delayMs: d.delayMs } : { kind: "dead", reason: d.reason },
+        );
+      }
+  });
+});
+
+describe("classifyError", () => {
+  const c = (over: Partial<ErrorClassification>): ErrorClassification => ({ ...DEFAULT_CLASSIFICATION, ...over });
+  it.each([
+    [{ code: "E", retryable: false }, c({ transientCodes: ["E"] }), "permanent", "retryable:false"],
+    [
+      { code: "E", retryable: true },
+      c({ permanentCodes: ["E"], transientTypes: ["E"] }),
+      "permanent",
+      "permanentCodes",
+    ],
+    [
+      { code: "E", retryable: true },
+      c({ transientCodes: ["E"], permanentTypes: ["E"] }),
+      "transient",
+      "transientCodes",
+    ],
+    [{ code: "E", retryable: true, type: "T" }, c({ permanentTypes: ["T"] }), "permanent", "permanentTypes"],
+    [
+      { code: "E", retryable: true, type: "T" },
+      c({ defaultClass: "permanent", transientTypes: ["T"] }),
+      "transient",
+      "transientTypes",
+    ],
+    [{ code: "E", retryable: true, type: "T" }, c({ permanentTypes: ["E"] }), "transient", "defaultClass"],
+    [{ code: "E", retryable: true }, c({}), "transient", "defaultClass"],
+    [{ code: "E", retryable: true }, c({ defaultClass: "permanent" }), "permanent", "defaultClass"],
+  ] as const)("%o under %o is %s by %s", (error, classification, errorClass, rule) => {
+    expect(classifyError(error, classification)).toEqual({ errorClass, rule });
+  });
+});
+
+describe("resolveRetryPolicy", () => {
+  it("takes the budget and backoff from the job and the classification from the task", () => {
+    const job = { maxAttempts: 7, backoff: fixed(5) };
+    expect(resolveRetryPolicy(job, undefined)).toEqual({
+      enabled: true,
+      maxAttempts: 7,
+      backoff: fixed(5),
+      classification: DEFAULT_CLASSIFICATION,
+    });
+    expect(resolveRetryPolicy(job, { enabled: false, permanentCodes: ["P"], defaultClass: "permanent" })).toEqual({
+      enabled: false,
+      maxAttempts: 7,
+      backoff: fixed(5),
+      classification: { ...DEFAULT_CLASSIFICATION, permanentCodes: ["P"], defaultClass: "permanent" },
+    });
+  });
+});
+
+describe("parseRetryOptions", () => {
+  it("accepts every field", () => {
+    const options = {
+      enabled: false,
+      permanentCodes: ["A"],
+      transientCodes: ["B*"],
+      permanentTypes: ["C"],
+      transientTypes: ["D"],
+      defaultClass: "permanent",
+    };
+    expect(parseRetryOptions(options)).toEqual(options);
+    expect(parseRetryOptions({})).toEqual({});
+  });
+
+  it.each([
+    [null, "retry must be an object"],
+    [[], "retry must be an object"],
+    [{ retries: 3 }, "unknown field retry.retries"],
+    [{ enabled: "yes" }, "retry.enabled must be true or false"],
+    [{ permanentCodes: "A" }, "retry.permanentCodes must be a list"],
+    [{ transientTypes: [""] }, "retry.transientTypes must be a list"],
+    [{ permanentCodes: ["A"], transientCodes: ["A"] }, '"A" is in both permanentCodes and transientCodes'],
+    [{ permanentTypes: ["T"], transientTypes: ["T"] }, '"T" is in both permanentTypes and transientTypes'],
+    [{ defaultClass: "retry" }, "retry.defaultClass must be transient or permanent"],
+  ])("refuses %o: %s", (value, message) => {
+    expect(() => parseRetryOptions(value)).toThrow(message);
+  });
+});
+
+describe("toJobError type", () => {
+  it("keeps the class name as type when the error has its own code", () => {
+    class CardError extends Error {
+      override name = "CardError";
+      code = "CARD_DECLINED";
+    }
+    expect(toJobError(new CardError("no"))).toMatchObject({ code: "CARD_DECLINED", type: "CardError" });
+  });
+
+  it("leaves type out when the code already is the name, or the class is plain Error", () => {
+    expect(toJobError(new TypeError("x"))).not.toHaveProperty("type");
+    expect(toJobError(Object.assign(new Error("x"), { code: "E_X" }))).not.toHaveProperty("type");
   });
 });

@@ -1,10 +1,15 @@
 /**
  * A task: a name, a handler, and defaults for the jobs it runs. The handler gets the payload
  * and a context; a thrown error retries per the backoff, a `PermanentError` (or any error with
- * `retryable: false`) sends the job straight to `dead`.
+ * `retryable: false`) sends the job straight to `dead`, and the task's `retry` option can name
+ * more permanent (or transient) codes and types: see docs/policies.md.
  */
+import type { ApprovalOutcome, ApprovalRequest, OnTimeout } from "./approval.js";
+import type { Duration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import type { GateOutcome, Risk } from "./gate-policy.js";
 import { type TaskDefaults, validateName } from "./job-options.js";
+import { parseRetryOptions } from "./retry-policy.js";
 import type { Job } from "./types.js";
 
 export interface JobContext {
@@ -18,6 +23,59 @@ export interface JobContext {
   log(message: string, data?: Record<string, unknown>): Promise<void>;
   /** Stores progress on the job (any JSON value) and appends `job.progress`. */
   progress(value: unknown): Promise<void>;
+  /**
+   * Runs `fn` once for this job: its result is stored under `name`, and every later execution
+   * (a retry, a crash, a sleep or a wait) gets the stored result without calling `fn`.
+   */
+  step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /** Parks the job (state `scheduled`) for this long instead of holding a worker slot; the attempt is not used up. */
+  sleep(duration: Duration): Promise<void>;
+  /** Parks the job until this time. */
+  sleepUntil(at: Date | string | number): Promise<void>;
+  /**
+   * Waits for a signal (`POST /api/v1/signals`, `overseer.signal`) named `name` whose payload has
+   * the fields of `match`, parking the job meanwhile; its payload, or null after `timeout`. A
+   * signal sent before the job got here is kept and matched.
+   */
+  waitForEvent<T = unknown>(
+    name: string,
+    options: { match?: Record<string, unknown>; timeout: Duration },
+  ): Promise<T | null>;
+  /**
+   * Asks a person: the request is stored, then the job parks in `awaiting_approval` (its worker
+   * slot is free) until someone decides or the timeout applies `onTimeout`; then the handler
+   * runs again and this returns the decision. See docs/approvals.md.
+   */
+  requestApproval(request: ApprovalRequest): Promise<ApprovalOutcome>;
+  /**
+   * Consults the config's gate policy for `action` at this risk and environment: `auto` goes on,
+   * `notify` goes on and appends `gate.notified`, `approve` asks a person (as requestApproval).
+   */
+  gate(action: string, options: GateOptions): Promise<GateResult>;
+}
+
+export interface GateOptions {
+  risk: Risk;
+  environment: string;
+  /** For the approval request, when one is needed. */
+  title?: string;
+  details?: unknown;
+  approvers?: readonly string[];
+  quorum?: number;
+  timeout?: Duration;
+  onTimeout?: OnTimeout;
+  requestedBy?: string;
+}
+
+export interface GateResult {
+  /** What the policy said. */
+  action: GateOutcome;
+  /** Which rule said it (or the default). */
+  reason: string;
+  /** Whether to go on: true for auto and notify; the decision for approve. */
+  approved: boolean;
+  /** The decision, when a person was asked. */
+  approval: ApprovalOutcome | null;
 }
 
 export type TaskHandler<P = any, R = unknown> = (payload: P, ctx: JobContext) => R | Promise<R>;
@@ -29,7 +87,7 @@ export interface TaskDefinition<P = any, R = unknown> {
 }
 
 /** Why a handler's signal was aborted. */
-export type AbortReason = "cancelled" | "shutdown" | "lease_lost";
+export type AbortReason = "cancelled" | "shutdown" | "lease_lost" | "parked";
 
 export function defineTask<P = any, R = unknown>(
   name: string,
@@ -43,5 +101,14 @@ export function defineTask<P = any, R = unknown>(
   if (defaults === null || typeof defaults !== "object") {
     throw new OverseerError("INVALID_ARGUMENT", `defaults of task "${name}" must be an object`, { field: "defaults" });
   }
-  return Object.freeze({ name, handler, defaults: { ...defaults } });
+  const copy: TaskDefaults = { ...defaults };
+  if (defaults.retry !== undefined) {
+    try {
+      copy.retry = parseRetryOptions(defaults.retry);
+    } catch (err) {
+      if (!(err instanceof OverseerError)) throw err;
+      throw new OverseerError(err.code, `task "${name}": ${err.message}`, { ...err.details, task: name });
+    }
+  }
+  return Object.freeze({ name, handler, defaults: copy });
 }

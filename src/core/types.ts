@@ -7,7 +7,8 @@
  * - **queue**: a named lane jobs wait in (`default` unless told). Workers choose queues;
  *   a paused queue is not claimed from.
  * - **attempt**: one execution of a job by a worker. Every attempt is recorded with its
- *   outcome and error. Attempts released at shutdown do not count against `maxAttempts`.
+ *   outcome and error. Attempts released at shutdown, or parked by a durable handler's sleep or
+ *   wait, do not count against `maxAttempts`.
  * - **lease**: the right to run a job, held by one worker until an expiry and identified by a
  *   fencing token. Heartbeats extend it; only the holder of the current token may finish the job.
  * - **worker**: a process-level loop that claims jobs and runs their handlers, registered in the
@@ -23,9 +24,18 @@
  * Timestamps cross the API as ISO-8601 UTC strings; ids are time-sortable ULIDs.
  */
 
-export type JobState = "scheduled" | "queued" | "running" | "succeeded" | "dead" | "cancelled";
+/** `awaiting_approval`: parked, leaseless, until a person (or the watchdog) settles its approval request. */
+export type JobState = "scheduled" | "queued" | "running" | "awaiting_approval" | "succeeded" | "dead" | "cancelled";
 
-export const JOB_STATES: readonly JobState[] = ["scheduled", "queued", "running", "succeeded", "dead", "cancelled"];
+export const JOB_STATES: readonly JobState[] = [
+  "scheduled",
+  "queued",
+  "running",
+  "awaiting_approval",
+  "succeeded",
+  "dead",
+  "cancelled",
+];
 
 /** States a job never leaves on its own: only a person (retry, discard) moves it on. */
 export const FINISHED_STATES: readonly JobState[] = ["succeeded", "dead", "cancelled"];
@@ -39,6 +49,8 @@ export interface JobError {
   code: string;
   message: string;
   retryable: boolean;
+  /** The thrown error's class name (`TimeoutError`), when it differs from `code`. Retry policies match on it. */
+  type?: string;
   stack?: string;
 }
 
@@ -89,7 +101,8 @@ export interface Job {
   version: number;
 }
 
-export type AttemptOutcome = "running" | "succeeded" | "failed" | "lost" | "released" | "cancelled";
+/** `parked`: a durable handler's sleep or wait ended the execution; like `released`, it does not count. */
+export type AttemptOutcome = "running" | "succeeded" | "failed" | "lost" | "released" | "cancelled" | "parked";
 
 export interface Attempt {
   jobId: string;
@@ -164,6 +177,7 @@ export interface OverseerEvent {
   at: string;
   kind: string;
   jobId: string | null;
+  runId: string | null;
   workerId: string | null;
   data: Record<string, unknown>;
 }

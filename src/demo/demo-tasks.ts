@@ -1,7 +1,7 @@
 /**
  * The demo behind `npm start`: a few tasks that behave like real ones (slow, flaky, limited)
  * and a producer that keeps enqueueing, so a new user sees retries, priorities, concurrency
- * limits, delays and dead jobs happen within a minute.
+ * limits, delays, dead jobs and approval requests happen within a minute.
  */
 import { PermanentError } from "../core/errors.js";
 import { defineTask, type TaskDefinition } from "../core/task.js";
@@ -56,6 +56,18 @@ export const demoTasks: TaskDefinition[] = [
     },
     { concurrency: { limit: 2 }, maxAttempts: 3, backoff: { type: "fixed", delay: "2s" } },
   ),
+  defineTask("refund-order", async (payload: { order: string; amount: number }, ctx) => {
+    // Looked up once, whatever happens after: the step's result is kept for later executions.
+    const customer = await ctx.step("look-up", () => ({ tier: payload.amount > 300 ? "gold" : "standard" }));
+    const decision = await ctx.requestApproval({
+      title: `Refund ${payload.amount} EUR on order ${payload.order}`,
+      details: { order: payload.order, amount: payload.amount, customer },
+      risk: payload.amount > 300 ? "high" : "medium",
+      timeout: "10m",
+      onTimeout: "deny",
+    });
+    return { refunded: decision.approved ? payload.amount : 0, decidedBy: decision.decidedBy };
+  }),
 ];
 
 /** Enqueues a few jobs per second until stopped. */
@@ -73,6 +85,8 @@ export function startDemoProducer(overseer: Overseer, onError: (err: unknown) =>
         { concurrencyKey: business, priority: n % 9 === 0 ? "high" : "default" },
       );
     }
+    // One refund every 30 s waits in the dashboard's Approvals inbox (denied after 10 minutes).
+    if (n % 120 === 1) await overseer.enqueue("refund-order", { order: `o-${n}`, amount: between(20, 600) });
     if (n % 10 === 0) {
       await overseer.enqueueMany(
         Array.from({ length: 5 }, (_, i) => ({

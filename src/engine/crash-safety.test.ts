@@ -61,7 +61,15 @@ describe("crash safety", () => {
       intervalMs: 50,
     });
     const counts = await overseer.countJobs();
-    expect(counts).toEqual({ scheduled: 0, queued: 0, running: 0, succeeded: 200, dead: 0, cancelled: 0 });
+    expect(counts).toEqual({
+      scheduled: 0,
+      queued: 0,
+      running: 0,
+      awaiting_approval: 0,
+      succeeded: 200,
+      dead: 0,
+      cancelled: 0,
+    });
 
     const fromA = executions("A", readLog(logA), death.at);
     const fromB = executions("B", readLog(logB), Date.now());

@@ -60,6 +60,7 @@ describe("worker processes on one PostgreSQL schema", () => {
       scheduled: 0,
       queued: 0,
       running: 0,
+      awaiting_approval: 0,
       succeeded: 10_000,
       dead: 0,
       cancelled: 0,

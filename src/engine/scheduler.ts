@@ -98,6 +98,7 @@ export class Scheduler {
         nowMs: now,
         catchUp: s.catchUp,
       });
+      let first = true;
       for (const tick of ticks) {
         const options = {
           runAt: tick,
@@ -107,6 +108,9 @@ export class Scheduler {
         const job = buildNewJob(s.task, s.payload, options, this.options.defaultsFor?.(s.task));
         const { fired } = await this.store.fireScheduleTick(s.name, tick, job);
         if (fired) this.stats.fired++;
+        // Only the scheduler that fired the first due tick reports the ticks skipped before it: once.
+        if (fired && first) await this.reportMissed(s, tick);
+        first = false;
       }
       this.failing.delete(s.name);
     } catch (err) {
@@ -117,6 +121,26 @@ export class Scheduler {
         this.report(s.name, err);
       }
     }
+  }
+
+  /** Appends `schedule.missed` when owed ticks before `firstFired` were skipped (a down time longer than catchUp). */
+  private async reportMissed(s: ScheduleRecord, firstFired: number): Promise<void> {
+    const floor = Math.max(s.lastTickAt === null ? 0 : Date.parse(s.lastTickAt) + 1, Date.parse(s.activeSince));
+    const missed: number[] = [];
+    let t = nextTick(s.cron, s.timezone, floor - 1);
+    while (t !== null && t < firstFired && missed.length < 10_000) {
+      missed.push(t);
+      t = nextTick(s.cron, s.timezone, t);
+    }
+    if (missed.length === 0) return;
+    const data = {
+      schedule: s.name,
+      missed: missed.length,
+      first: new Date(missed[0] as number).toISOString(),
+      last: new Date(missed.at(-1) as number).toISOString(),
+    };
+    this.logger.warn(data, "a schedule missed ticks");
+    await this.store.appendEvents([{ kind: "schedule.missed", data }]);
   }
 
   /** `schedule` is null when the loop itself failed (listing schedules, reading the clock). */

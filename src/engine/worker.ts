@@ -8,13 +8,15 @@
  */
 import { hostname } from "node:os";
 import { OverseerError } from "../core/errors.js";
+import { DEFAULT_GATE_POLICY, type GatePolicy } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
 import { serializePayload } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
-import { decideAfterFailure, toJobError } from "../core/retry-policy.js";
+import { resolveRetryPolicy, shouldRetry, toJobError } from "../core/retry-policy.js";
 import type { AbortReason, JobContext, TaskDefinition } from "../core/task.js";
 import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
+import { durableContext } from "./durable-context.js";
 import { FinishBatcher } from "./finish-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 
@@ -45,6 +47,15 @@ export interface WorkerOptions {
   /** After aborting, how long handlers get to settle before their jobs are handed back regardless. Default 1 s. */
   abortGraceMs?: number;
   name?: string;
+  /** The gate policy `ctx.gate` consults. Default: the built-in one (docs/policies.md). */
+  gates?: GatePolicy;
+  /** An approval request's timeout when its handler gives none. Default 24 h. */
+  approvalTimeoutMs?: number;
+  /**
+   * More work for each maintenance pass (the escalation dispatcher and alert rules, see
+   * alerts/delivery.ts); like the rest of the pass it should read first and write only when due.
+   */
+  onMaintenance?: () => Promise<void>;
 }
 
 interface Running {
@@ -55,6 +66,8 @@ interface Running {
   done: Promise<void>;
   /** Set once its outcome has been decided elsewhere (handed back at shutdown). */
   detached: boolean;
+  /** The handler parked the job (a sleep or a wait): the park was its outcome. */
+  parked: boolean;
 }
 
 export interface WorkerStats {
@@ -82,6 +95,8 @@ export class Worker {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly maintenanceMs: number;
+  private readonly gates: GatePolicy;
+  private readonly approvalTimeoutMs: number;
   private readonly workerStaleMs: number;
   private readonly shutdownTimeoutMs: number;
   private readonly abortGraceMs: number;
@@ -92,6 +107,7 @@ export class Worker {
   private readonly claimLoop: SupervisedLoop;
   private readonly heartbeatLoop: SupervisedLoop;
   private readonly maintenanceLoop: SupervisedLoop;
+  private readonly onMaintenance: (() => Promise<void>) | null;
   private unsubscribe: (() => void) | null = null;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | null = null;
@@ -116,9 +132,12 @@ export class Worker {
     this.heartbeatMs = positive(options.heartbeatMs ?? Math.min(5_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
     this.pollMs = positive(options.pollMs ?? 1_000, "pollMs");
     this.maintenanceMs = positive(options.maintenanceMs ?? 1_000, "maintenanceMs");
+    this.gates = options.gates ?? DEFAULT_GATE_POLICY;
+    this.approvalTimeoutMs = positive(options.approvalTimeoutMs ?? 24 * 3_600_000, "approvalTimeoutMs");
     this.workerStaleMs = positive(options.workerStaleMs ?? Math.max(2 * this.leaseMs, 30_000), "workerStaleMs");
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     this.abortGraceMs = options.abortGraceMs ?? 1_000;
+    this.onMaintenance = options.onMaintenance ?? null;
     if (this.heartbeatMs >= this.leaseMs) {
       throw new OverseerError("INVALID_ARGUMENT", "heartbeatMs must be shorter than leaseMs", { field: "heartbeatMs" });
     }
@@ -313,6 +332,26 @@ export class Worker {
     }
     const lost = await this.store.markLostWorkers(this.workerStaleMs);
     for (const id of lost) this.logger.warn({ lostWorkerId: id }, "marked a worker lost: no heartbeat");
+    // The approval watchdog: a read first, so that most passes write nothing. Every worker runs
+    // it; the store settles each request exactly once.
+    const due = await this.store.nextApprovalExpiry();
+    if (due !== null && due <= Date.now()) {
+      for (const a of await this.store.expireApprovals()) {
+        this.logger.info({ approvalId: a.id, jobId: a.jobId, outcome: a.outcome }, "an approval request timed out");
+      }
+    }
+    // The heartbeat watchdog, the same way: a read, and a write only when a heartbeat is overdue;
+    // the store turns each one late (and raises its alert) exactly once.
+    const quiet = await this.store.nextHeartbeatDue();
+    if (quiet !== null && quiet <= Date.now()) {
+      for (const late of await this.store.checkHeartbeats()) {
+        this.logger.warn(
+          { heartbeat: late.heartbeat.name, alertId: late.raised.alert.id, lastPingAt: late.heartbeat.lastPingAt },
+          "a heartbeat is late: raised an alert",
+        );
+      }
+    }
+    if (this.onMaintenance) await this.onMaintenance();
     // Spread passes so that many workers do not scan in lockstep.
     return Math.round(this.maintenanceMs * (0.75 + Math.random() * 0.5));
   }
@@ -379,7 +418,14 @@ export class Worker {
 
   private execute(claimed: ClaimedJob): void {
     const controller = new AbortController();
-    const entry: Running = { claimed, lease: claimed.lease, controller, done: Promise.resolve(), detached: false };
+    const entry: Running = {
+      claimed,
+      lease: claimed.lease,
+      controller,
+      done: Promise.resolve(),
+      detached: false,
+      parked: false,
+    };
     const previous = this.running.get(claimed.job.id);
     // Claimed again while an earlier execution here still runs: that one's lease expired and was
     // recovered (a stalled heartbeat), so it is lost, even if no heartbeat has said so yet.
@@ -428,6 +474,16 @@ export class Worker {
           ]),
         ),
       progress: (value) => track("progress", () => this.store.recordProgress(entry.lease, serializePayload(value))),
+      ...durableContext(
+        this.store,
+        job.id,
+        () => entry.lease,
+        () => {
+          entry.parked = true;
+          entry.controller.abort("parked" satisfies AbortReason);
+        },
+        { task: job.task, gates: this.gates, approvalTimeoutMs: this.approvalTimeoutMs },
+      ),
     };
     let result: AttemptResult | null;
     try {
@@ -435,9 +491,11 @@ export class Worker {
         const value = await task.handler(job.payload, ctx);
         result = this.successResult(entry, value);
       } catch (thrown) {
-        result = this.failureResult(entry, thrown);
+        result = this.failureResult(entry, task, thrown);
       }
       await Promise.allSettled(pending);
+      // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
+      if (entry.parked) result = null;
     } finally {
       // The slot is free once the handler is done; the outcome is recorded in the next batch,
       // so a held job can start (and finish) before this one's transaction commits.
@@ -466,7 +524,7 @@ export class Worker {
     }
   }
 
-  private failureResult(entry: Running, thrown: unknown): AttemptResult | null {
+  private failureResult(entry: Running, task: TaskDefinition, thrown: unknown): AttemptResult | null {
     const error = toJobError(thrown);
     const signal = entry.controller.signal;
     if (signal.aborted) {
@@ -476,14 +534,10 @@ export class Worker {
       if (reason === "cancelled") return { lease: entry.lease, outcome: "cancelled", error };
     }
     const { job } = entry.claimed;
-    const decision = decideAfterFailure({
-      attempts: job.attempts,
-      maxAttempts: job.maxAttempts,
-      backoff: job.backoff,
-      error,
-      random: Math.random(),
-    });
-    return decision.kind === "retry"
+    // The stored job brings the attempt budget and backoff; the task in this process brings the
+    // classification (which errors are permanent), so changing it needs no migration.
+    const decision = shouldRetry(job.attempts, error, resolveRetryPolicy(job, task.defaults.retry), Math.random());
+    return decision.retry
       ? { lease: entry.lease, outcome: "retry", error, delayMs: decision.delayMs }
       : { lease: entry.lease, outcome: "dead", error, reason: decision.reason };
   }

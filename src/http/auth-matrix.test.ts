@@ -6,8 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createToken } from "../auth/tokens.js";
+import { parseConfig } from "../config/config.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
+import { pendingApproval } from "../test-support/approvals.js";
 import { testApi } from "../test-support/http.js";
 import type { RouteScope } from "./auth.js";
 
@@ -29,6 +31,10 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}` }),
   },
+  "GET /api/v1/jobs/:id/retry-preview": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}/retry-preview` }),
+  },
   "POST /api/v1/jobs/:id/retry": {
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/jobs/${(await cancelled(o)).id}/retry` }),
@@ -40,6 +46,10 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "POST /api/v1/jobs/:id/discard": {
     scope: "admin",
     call: async (o) => ({ path: `/api/v1/jobs/${(await cancelled(o)).id}/discard` }),
+  },
+  "POST /api/v1/jobs/requeue-dead": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/jobs/requeue-dead", body: { dryRun: true } }),
   },
   "POST /api/v1/jobs/retry": {
     scope: "operator",
@@ -84,6 +94,86 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "POST /api/v1/stream-tokens": { scope: "viewer", call: async () => ({ path: "/api/v1/stream-tokens" }) },
   "GET /api/v1/ws": { scope: "viewer", call: async () => ({ path: "/api/v1/ws", websocket: true }) },
   "GET /api/v1/whoami": { scope: "viewer", call: async () => ({ path: "/api/v1/whoami" }) },
+  "POST /api/v1/signals": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/signals", body: { name: "payment.settled", payload: { orderId: "o-1" } } }),
+  },
+  "GET /api/v1/runs/profiles": { scope: "viewer", call: async () => ({ path: "/api/v1/runs/profiles" }) },
+  "POST /api/v1/runs": { scope: "admin", call: async () => ({ path: "/api/v1/runs", body: { profile: "echo" } }) },
+  "GET /api/v1/runs": { scope: "viewer", call: async () => ({ path: "/api/v1/runs?state=queued" }) },
+  "GET /api/v1/runs/:id": { scope: "viewer", call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}` }) },
+  "GET /api/v1/runs/:id/status": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/status` }),
+  },
+  "POST /api/v1/runs/:id/control": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/control`, body: { action: "cancel" } }),
+  },
+  "GET /api/v1/runs/:id/output": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/runs/${await runWithOutput(o)}/output?turn=1` }),
+  },
+  "GET /api/v1/runs/:id/events": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/events` }),
+  },
+  "POST /api/v1/claims/:key": {
+    scope: "operator",
+    call: async () => ({ path: `/api/v1/claims/${freshKey()}`, body: { owner: "matrix", ttl: "30s" } }),
+  },
+  "POST /api/v1/claims/:key/refresh": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/claims/${await heldClaim(o)}/refresh`, body: { owner: "matrix", ttl: "1m" } }),
+  },
+  "POST /api/v1/claims/:key/release": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/claims/${await heldClaim(o)}/release`, body: { owner: "matrix" } }),
+  },
+  "GET /api/v1/claims": { scope: "viewer", call: async () => ({ path: "/api/v1/claims" }) },
+  "GET /api/v1/claims/:key": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/claims/${await heldClaim(o)}` }),
+  },
+  "GET /api/v1/approvals": { scope: "viewer", call: async () => ({ path: "/api/v1/approvals?state=pending" }) },
+  "GET /api/v1/approvals/:id": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/approvals/${(await pendingApproval(o)).id}` }),
+  },
+  "POST /api/v1/approvals/:id/decision": {
+    scope: "operator",
+    call: async (o) => ({
+      path: `/api/v1/approvals/${(await pendingApproval(o)).id}/decision`,
+      body: { decision: "deny", reason: "auth matrix" },
+    }),
+  },
+  "GET /api/v1/alerts": { scope: "viewer", call: async () => ({ path: "/api/v1/alerts?status=open" }) },
+  "POST /api/v1/alerts": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/alerts", body: { summary: "auth matrix" } }),
+  },
+  "GET /api/v1/alerts/policies": { scope: "viewer", call: async () => ({ path: "/api/v1/alerts/policies" }) },
+  "GET /api/v1/alerts/:id": { scope: "viewer", call: async (o) => ({ path: `/api/v1/alerts/${await openAlert(o)}` }) },
+  "POST /api/v1/alerts/:id/ack": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/alerts/${await openAlert(o)}/ack` }),
+  },
+  "POST /api/v1/alerts/:id/escalate": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/alerts/${await openAlert(o)}/escalate` }),
+  },
+  "POST /api/v1/alerts/:id/close": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/alerts/${await openAlert(o)}/close`, body: { reason: "auth matrix" } }),
+  },
+  "GET /api/v1/heartbeats": { scope: "viewer", call: async () => ({ path: "/api/v1/heartbeats" }) },
+  "POST /api/v1/heartbeats/:name": {
+    scope: "operator",
+    call: async (o) => {
+      await o.syncHeartbeats([{ name: "matrix", intervalMs: 3_600_000, policy: null }]);
+      return { path: "/api/v1/heartbeats/matrix" };
+    },
+  },
   // The dashboard's files and client routes: public, as the app holds no data without a token.
   "GET /*": { scope: "public", call: async () => ({ path: "/jobs?state=dead" }) },
 };
@@ -117,11 +207,54 @@ async function schedule(o: Overseer) {
   return "nightly";
 }
 
+async function queuedRun(o: Overseer): Promise<string> {
+  return (await o.startRun({ profile: "echo" })).id;
+}
+
+/** A run whose first turn stored some output, written through the store as a supervisor would. */
+async function runWithOutput(o: Overseer): Promise<string> {
+  const id = await queuedRun(o);
+  // Oldest first: runs other rows started may come before it.
+  let claimed = await o.store.claimRun("matrix", 60_000);
+  while (claimed !== null && claimed.run.id !== id) claimed = await o.store.claimRun("matrix", 60_000);
+  if (claimed === null) throw new Error("expected to claim the run just started");
+  await o.store.updateRun(claimed.lease, {
+    currentTurn: 1,
+    turnStarted: { turn: 1, pid: null, host: "test" },
+    output: { turn: 1, offset: 0, data: Buffer.from("hello\n") },
+  });
+  return id;
+}
+
+let claimKeys = 0;
+function freshKey(): string {
+  claimKeys++;
+  return `matrix-${claimKeys}`;
+}
+
+/** A key freshly taken by owner "matrix". */
+async function heldClaim(o: Overseer): Promise<string> {
+  const key = freshKey();
+  await o.takeClaim(key, "matrix", "30s");
+  return key;
+}
+
+/** A fresh triggered manual alert's id. */
+async function openAlert(o: Overseer): Promise<string> {
+  return (await o.raiseAlert({ summary: "auth matrix" })).alert.id;
+}
+
 async function cancelled(o: Overseer) {
   const job = await o.enqueue("t");
   await o.cancel(job.id);
   return job;
 }
+
+/** One run profile, for the runs routes; no supervisor runs here, so runs stay queued. */
+const ECHO_PROFILE = parseConfig(
+  { runs: { profiles: { echo: { command: "node", args: ["-e", "1"], completion: { exitCode: 0 } } } } },
+  "auth matrix",
+).runs;
 
 type Caller = "no token" | "malformed token" | "unknown token" | "revoked token" | TokenScope;
 const CALLERS: Caller[] = ["no token", "malformed token", "unknown token", "revoked token", ...TOKEN_SCOPES];
@@ -144,7 +277,7 @@ describe("the auth matrix", () => {
   });
 
   it("every route × every caller gets exactly the expected status", async () => {
-    const api = await testApi();
+    const api = await testApi({ runs: ECHO_PROFILE });
     const revoked = (await createToken(api.overseer.store, "gone", "admin")).secret;
     await api.overseer.store.revokeToken("gone");
     const secretOf: Record<Caller, string | undefined> = {

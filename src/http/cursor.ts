@@ -1,5 +1,5 @@
 /**
- * Page cursors for job listings: opaque to clients (base64url of a small JSON object), so the
+ * Paging for listings (jobs, runs). Cursors are opaque to clients (base64url of a small JSON object), so the
  * paging key can change without breaking them. Today it is the last id of the page: ids are
  * time-sortable, and "newest first" is "id descending".
  */
@@ -25,4 +25,23 @@ function badCursor(): OverseerError {
   return new OverseerError("INVALID_ARGUMENT", "cursor is not one this API returned; pass nextCursor as it came", {
     field: "cursor",
   });
+}
+
+/** A listing's `limit` query parameter: 1-500, default 50. */
+export function pageLimit(raw: string | undefined): number {
+  const limit = raw === undefined ? 50 : Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 500; got ${raw}`, { field: "limit" });
+  }
+  return limit;
+}
+
+/** A page from rows read with `limit + 1`: the one extra row says whether there is a next page. */
+export function pageOf<T extends { id: string }>(
+  rows: readonly T[],
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }

@@ -4,69 +4,86 @@
  * Without Chromium this fails, saying how to install it: it never skips. Screenshots of each
  * page go to test-output/screenshots (git-ignored); docs/screenshots holds copies for the README.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CHROMIUM_PATH, launchChromium } from "../test-support/chromium.mjs";
-import { BIN } from "../test-support/cli.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { dashboardHarness, SHOTS } from "../test-support/dashboard-harness.js";
 import { waitFor } from "../test-support/wait.js";
 
-const SHOTS = resolve(import.meta.dirname, "../../test-output/screenshots");
-/** The answers these tests provoke on purpose; Chromium logs each as a console error. */
-const EXPECTED_HTTP_ERRORS = /Failed to load resource: the server responded with a status of (401|409)/;
-
+const e2e = dashboardHarness({
+  prefix: "overseer-dashboard-e2e-",
+  prepare(dir) {
+    mkdirSync(join(dir, "tasks"));
+    // Fails (and with one attempt goes dead) until its gate file exists; then succeeds.
+    writeFileSync(
+      join(dir, "tasks", "gated.mjs"),
+      `import { existsSync } from "node:fs";
+export default async function (payload) {
+  if (!existsSync(payload.gate)) throw new Error("the gate is closed");
+  return { passed: payload.gate };
+}
+export const defaults = { maxAttempts: 1 };
+`,
+    );
+    writeFileSync(
+      join(dir, "tasks", "slow.mjs"),
+      `export default async function (payload, ctx) {
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, payload.ms);
+    ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("aborted")); });
+  });
+  return { slept: payload.ms };
+}
+`,
+    );
+    // Reports half-way progress once its first gate exists, finishes once its second does.
+    writeFileSync(
+      join(dir, "tasks", "steps.mjs"),
+      `import { existsSync } from "node:fs";
+const until = async (path, signal) => {
+  while (!existsSync(path)) {
+    if (signal.aborted) throw new Error("aborted");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+export default async function (payload, ctx) {
+  await until(payload.half, ctx.signal);
+  await ctx.progress(0.5);
+  await until(payload.done, ctx.signal);
+  return { done: true };
+}
+`,
+    );
+    // A schedule that never fires during the test (02:00 on 1 January), so only "run now" enqueues.
+    writeFileSync(
+      join(dir, "overseer.config.json"),
+      JSON.stringify({ schedules: { "nightly-report": { cron: "0 2 1 1 *", task: "slow", payload: { ms: 50 } } } }),
+    );
+  },
+  globalArgs: (dir) => ["--config", join(dir, "overseer.config.json")],
+  startArgs: (dir) => ["--tasks", join(dir, "tasks")],
+  // The answers these tests provoke on purpose; Chromium logs each as a console error.
+  expectedHttpStatuses: [401, 409],
+  viewport: { width: 1280, height: 800 },
+});
+const { request, text, eventually, shot, signIn } = e2e;
 let dir = "";
-let server: ChildProcess | null = null;
-let browser: Browser | null = null;
 let page: Page;
 let url = "";
 let admin = "";
 let viewer = "";
-const consoleErrors: string[] = [];
 
-async function request(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${admin}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+// The harness's folder, page, address and tokens under plain names, once its beforeAll has made them.
+beforeAll(() => {
+  ({ dir, page, url, admin, viewer } = e2e);
+});
 
 const enqueue = (task: string, payload: unknown, options: object = {}) =>
   request("POST", "/api/v1/jobs", { task, payload, options });
 
 async function jobState(id: string): Promise<string> {
   return (await request("GET", `/api/v1/jobs/${id}`)).job.state;
-}
-
-async function text(selector: string): Promise<string> {
-  return (await page.locator(selector).first().textContent({ timeout: 10_000 })) ?? "";
-}
-
-/** Polls the page until `read` gives what `ok` wants; the last value in the failure. */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: still ${JSON.stringify(last)}`);
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 /** The page's width and the window's, to tell whether the page scrolls sideways (the test has no DOM types). */
@@ -95,146 +112,9 @@ async function tabTo(test: (el: Focused) => boolean, max = 80): Promise<Focused>
   throw new Error(`Tab never reached the element wanted within ${max} presses`);
 }
 
-async function signIn(token: string): Promise<void> {
-  await page.goto(`${url}/`);
-  await page.locator("#token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-/** Set when Chromium is missing: every test then fails with it (a failed beforeAll would only skip them). */
-let missingChromium: Error | null = null;
-
-beforeEach(() => {
-  if (missingChromium) throw missingChromium;
-});
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) {
-    missingChromium = new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}: the dashboard's end-to-end tests need it. ` +
-        "Install it with `apt-get update && apt-get install -y chromium` (.ci/run does), or set OVERSEER_CHROMIUM.",
-    );
-    return;
-  }
-  if (!existsSync(BIN)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm test does)");
-  mkdirSync(SHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), "overseer-dashboard-e2e-"));
-  mkdirSync(join(dir, "tasks"));
-  // Fails (and with one attempt goes dead) until its gate file exists; then succeeds.
-  writeFileSync(
-    join(dir, "tasks", "gated.mjs"),
-    `import { existsSync } from "node:fs";
-export default async function (payload) {
-  if (!existsSync(payload.gate)) throw new Error("the gate is closed");
-  return { passed: payload.gate };
-}
-export const defaults = { maxAttempts: 1 };
-`,
-  );
-  writeFileSync(
-    join(dir, "tasks", "slow.mjs"),
-    `export default async function (payload, ctx) {
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, payload.ms);
-    ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("aborted")); });
-  });
-  return { slept: payload.ms };
-}
-`,
-  );
-  // Reports half-way progress once its first gate exists, finishes once its second does.
-  writeFileSync(
-    join(dir, "tasks", "steps.mjs"),
-    `import { existsSync } from "node:fs";
-const until = async (path, signal) => {
-  while (!existsSync(path)) {
-    if (signal.aborted) throw new Error("aborted");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-export default async function (payload, ctx) {
-  await until(payload.half, ctx.signal);
-  await ctx.progress(0.5);
-  await until(payload.done, ctx.signal);
-  return { done: true };
-}
-`,
-  );
-  // A schedule that never fires during the test (02:00 on 1 January), so only "run now" enqueues.
-  writeFileSync(
-    join(dir, "overseer.config.json"),
-    JSON.stringify({ schedules: { "nightly-report": { cron: "0 2 1 1 *", task: "slow", payload: { ms: 50 } } } }),
-  );
-  const db = join(dir, "e2e.db");
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      "--database",
-      db,
-      "--config",
-      join(dir, "overseer.config.json"),
-      "start",
-      "--tasks",
-      join(dir, "tasks"),
-      "--port",
-      "0",
-      "--no-summary",
-      "--no-retention",
-    ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  server = child;
-  let out = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (out += d));
-  await waitFor(
-    "overseer start to print its URL and token",
-    () => /admin token "admin": (\S+)/.test(out) && /HTTP API on (\S+)\/api\/v1/.test(out),
-    { timeoutMs: 15_000 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; it printed:\n${out}`);
-  });
-  url = /HTTP API on (\S+)\/api\/v1/.exec(out)?.[1] ?? "";
-  admin = /admin token "admin": (\S+)/.exec(out)?.[1] ?? "";
-  const made = await promisify(execFile)(process.execPath, [
-    BIN,
-    "--database",
-    db,
-    "tokens",
-    "create",
-    "--scope",
-    "viewer",
-    "--name",
-    "watcher",
-  ]);
-  viewer = made.stdout.trim();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on("console", (message) => {
-    if (message.type() === "error" && !EXPECTED_HTTP_ERRORS.test(message.text())) consoleErrors.push(message.text());
-  });
-  page.on("pageerror", (err) => consoleErrors.push(`uncaught: ${err.message}`));
-}, 60_000);
-
-afterEach(() => {
-  expect(consoleErrors, "the browser's console stayed free of errors").toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.once("close", r));
-    server.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 describe("the dashboard in Chromium", () => {
   it("refuses a wrong token plainly, then signs in with the admin token", async () => {
-    await signIn("ovs_not-a-real-token");
+    await signIn("ovs_not-a-real-token", { expectFailure: true });
     expect(await text("[role=alert]")).toContain("not accepted");
     await shot("sign-in");
     await page.locator("#token").fill(admin);

@@ -60,6 +60,8 @@ export function envelope(code: ErrorCode, message: string, details?: Record<stri
 
 export function sendError(reply: FastifyReply, err: OverseerError): FastifyReply {
   if (err.code === "UNAUTHENTICATED") reply.header("www-authenticate", 'Bearer realm="overseer"');
+  // 429 says when to come back (see busy.ts).
+  if (err.code === "BUSY") reply.header("retry-after", String(err.details.retryAfter ?? 1));
   return reply
     .code(err.status)
     .type("application/json")

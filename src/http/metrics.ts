@@ -53,6 +53,10 @@ export class ServerMetrics {
   private readonly workers: Gauge<"status">;
   private readonly streamClients: Gauge<"transport">;
   private readonly lastSeq: Gauge;
+  private readonly runs: Gauge<"state">;
+  private readonly runTurns: Counter<"outcome">;
+  private readonly runTokens: Counter<"direction">;
+  private readonly runsFinished: Counter<"outcome">;
   readonly httpRequests: Counter<"method" | "route" | "status">;
 
   constructor(
@@ -142,6 +146,30 @@ export class ServerMetrics {
       help: "The newest event's sequence number.",
       registers,
     });
+    this.runs = new Gauge({
+      name: "overseer_runs",
+      help: "Runs in the store by state, at scrape time.",
+      labelNames: ["state"],
+      registers,
+    });
+    this.runTurns = new Counter({
+      name: "overseer_run_turns_total",
+      help: "Run turns that ended, by outcome (exited, timed_out, cancelled, interrupted, lost, spawn_failed).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.runTokens = new Counter({
+      name: "overseer_run_tokens_total",
+      help: "Tokens runs reported (token_usage telemetry), by direction (input, output).",
+      labelNames: ["direction"],
+      registers,
+    });
+    this.runsFinished = new Counter({
+      name: "overseer_runs_finished_total",
+      help: "Runs that finished, by outcome (completed, failed, cancelled).",
+      labelNames: ["outcome"],
+      registers,
+    });
     this.httpRequests = new Counter({
       name: "overseer_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status.",
@@ -170,6 +198,10 @@ export class ServerMetrics {
 
   private async count(batch: readonly HubEvent[]): Promise<void> {
     for (const { event } of batch) {
+      if (event.runId !== null) {
+        this.countRunEvent(event);
+        continue;
+      }
       if (event.jobId === null || !event.kind.startsWith("job.")) continue;
       const at = Date.parse(event.at);
       if (event.kind === "job.enqueued") {
@@ -254,13 +286,35 @@ export class ServerMetrics {
     return tracked;
   }
 
+  private countRunEvent(event: OverseerEvent): void {
+    switch (event.kind) {
+      case "run.turn_finished":
+      case "run.turn_lost":
+        this.runTurns.inc({
+          outcome: event.kind === "run.turn_lost" ? "lost" : String(event.data.outcome ?? "unknown"),
+        });
+        break;
+      case "run.token_usage":
+        this.runTokens.inc({ direction: "input" }, Number(event.data.input) || 0);
+        this.runTokens.inc({ direction: "output" }, Number(event.data.output) || 0);
+        break;
+      case "run.completed":
+      case "run.failed":
+      case "run.cancelled":
+        this.runsFinished.inc({ outcome: event.kind.slice("run.".length) });
+        break;
+    }
+  }
+
   private async refreshGauges(): Promise<void> {
-    const [queues, workers, now, last] = await Promise.all([
+    const [queues, workers, now, last, runs] = await Promise.all([
       this.store.listQueues(),
       this.store.listWorkers(),
       this.store.now(),
       this.store.lastEventSeq(),
+      this.store.countRuns(),
     ]);
+    for (const [state, n] of Object.entries(runs)) this.runs.set({ state }, n);
     this.depth.reset();
     this.oldestWaiting.reset();
     this.paused.reset();

@@ -14,17 +14,25 @@ import { OverseerError } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { authHook } from "./auth.js";
+import { BusyGuard } from "./busy.js";
 import { dashboardRoutes } from "./dashboard.js";
 import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
 import { EventHub } from "./events/event-hub.js";
 import { StreamClients } from "./events/stream-clients.js";
 import { ServerMetrics } from "./metrics.js";
+import { alertRoutes } from "./routes/alerts.js";
+import { approvalRoutes } from "./routes/approvals.js";
+import { claimRoutes } from "./routes/claims.js";
 import { eventRoutes, type StreamSettings } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { heartbeatRoutes } from "./routes/heartbeats.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { operatingRoutes } from "./routes/operating.js";
+import { requeueRoutes } from "./routes/requeue.js";
+import { runRoutes } from "./routes/runs.js";
 import { scheduleRoutes } from "./routes/schedules.js";
+import { signalRoutes } from "./routes/signals.js";
 import { streamTokenRoutes } from "./routes/stream-tokens.js";
 import { websocketRoutes } from "./routes/websocket.js";
 import { whoamiRoutes } from "./routes/whoami.js";
@@ -77,6 +85,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     logger: false,
     exposeHeadRoutes: false,
     bodyLimit: options.bodyLimit ?? BODY_LIMIT,
+    // Claim keys run to 200 characters, 600 once ':' is percent-encoded (the default is 100).
+    routerOptions: { maxParamLength: 640 },
     clientErrorHandler,
     // A URL that cannot be decoded (`%ZZ`) is bad input like any other.
     frameworkErrors: (err, _request, reply) =>
@@ -169,12 +179,21 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
 
   await app.register(healthRoutes(overseer.store, logger));
   await app.register(metricsRoutes(metrics, options.metricsPublic === true));
+  // One per server: a second control action on the same job, run or approval gets 429 BUSY.
+  const busy = new BusyGuard();
   await app.register(
     async (api) => {
       api.get("/openapi.json", { config: { scope: "viewer" }, schema: { hide: true } }, async () => app.swagger());
-      await api.register(jobRoutes(overseer));
+      await api.register(jobRoutes(overseer, busy));
       await api.register(operatingRoutes(overseer));
       await api.register(scheduleRoutes(overseer));
+      await api.register(runRoutes(overseer, busy));
+      await api.register(approvalRoutes(overseer, busy));
+      await api.register(alertRoutes(overseer, busy));
+      await api.register(heartbeatRoutes(overseer));
+      await api.register(requeueRoutes(overseer));
+      await api.register(signalRoutes(overseer));
+      await api.register(claimRoutes(overseer));
       await api.register(eventRoutes(streams));
       await api.register(streamTokenRoutes());
       await api.register(websocketRoutes(streams));

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from "vitest";
 import { WebSocket } from "ws";
+import { parseConfig } from "../config/config.js";
 import { testApi } from "../test-support/http.js";
 import { waitFor } from "../test-support/wait.js";
 
@@ -75,6 +76,34 @@ describe("event streams over WebSocket", () => {
     expect(end).toEqual({ type: "end", id: "job", lastEventId: seqsOf(client, "job").at(-1) });
     // The live subscription saw the run too (not the enqueue, which came before it).
     await waitFor("live events", () => seqsOf(client, "live").length >= 2);
+  });
+
+  it("a run subscription carries the run's events and ends when the run finishes", async () => {
+    const runs = parseConfig(
+      {
+        runs: {
+          profiles: {
+            once: { command: process.execPath, args: ["-e", "console.log('hi')"], completion: { exitCode: 0 } },
+          },
+        },
+      },
+      "test",
+    ).runs;
+    const api = await testApi({ runs });
+    const run = await api.overseer.startRun({ profile: "once" });
+    const client = await connect(`${api.url}/api/v1/ws`, { authorization: `Bearer ${api.tokens.viewer}` });
+    client.send({ type: "subscribe", id: "run", runId: run.id });
+    await waitFor("subscribed", () => client.messages.some((m) => m.type === "subscribed"));
+    api.overseer.runSupervisor({ pollMs: 50 }).start();
+    await waitFor("the end", () => client.messages.some((m) => m.type === "end"), { timeoutMs: 10_000 });
+    const events = client.messages.filter((m) => m.type === "event").map((m) => m.event);
+    expect(events.every((e) => e.runId === run.id && e.jobId === null)).toBe(true);
+    const kinds = events.map((e) => e.kind);
+    expect(kinds[0]).toBe("run.queued");
+    expect(kinds).toContain("run.output");
+    expect(kinds.at(-1)).toBe("run.completed");
+    client.send({ type: "subscribe", id: "both", runId: run.id, jobId: "x" });
+    await waitFor("the refusal", () => client.messages.some((m) => m.type === "error" && m.id === "both"));
   });
 
   it("answers trimmed positions and bad messages with the error envelope, and keeps the socket", async () => {

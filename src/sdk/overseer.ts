@@ -7,10 +7,42 @@
  *   await overseer.worker({ concurrency: 10 }).start();
  *   await overseer.scheduler({ schedules: { nightly: { cron: "0 2 * * *", task: "cleanup" } } }).start();
  */
+import { AlertDelivery } from "../alerts/delivery.js";
+import { AlertSources } from "../alerts/sources.js";
+import type { AlertsConfig } from "../config/alerts.js";
+import type { ApprovalsConfig } from "../config/approvals.js";
+import { resolveAlertChannels } from "../config/channel-secrets.js";
 import type { ScheduleConfig } from "../config/config.js";
+import { DEFAULT_APPROVALS, EMPTY_ALERTS } from "../config/defaults.js";
+import type { RunsConfig } from "../config/run-profiles.js";
+import type { Alert, AlertNotification, EscalationPolicy } from "../core/alert.js";
+import { type Approval, type Decider, type DecisionChannel, identitiesOf } from "../core/approval.js";
+import { type Claim, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
+import type { SignalRecord } from "../core/durable.js";
+import type { Duration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
-import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults, validateName } from "../core/job-options.js";
+import {
+  DEFAULT_GATE_POLICY,
+  type GateDecision,
+  type GatePolicy,
+  type GateRequest,
+  shouldGate,
+} from "../core/gate-policy.js";
+import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
+import { newId } from "../core/ids.js";
+import {
+  buildNewJob,
+  type EnqueueOptions,
+  type NewJob,
+  serializePayload,
+  type TaskDefaults,
+  validateName,
+} from "../core/job-options.js";
 import { type Logger, silentLogger } from "../core/logger.js";
+import { resolveRetryPolicy } from "../core/retry-policy.js";
+import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
+import type { Run, RunFilter, RunTurn } from "../core/run.js";
+import type { RunControlAction } from "../core/run-state.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
 import type {
   Attempt,
@@ -20,22 +52,31 @@ import type {
   QueueRecord,
   ScheduleDefinition,
   ScheduleRecord,
+  TokenScope,
   WorkerRecord,
 } from "../core/types.js";
+import { RunSupervisor, type RunSupervisorOptions } from "../engine/runs/run-supervisor.js";
 import { Scheduler, type SchedulerOptions } from "../engine/scheduler.js";
 import { Worker, type WorkerOptions } from "../engine/worker.js";
 import { type OpenStoreOptions, openStore } from "../store/open-store.js";
 import type {
+  AlertEscalation,
+  AlertFilter,
+  ApprovalFilter,
   CancelResult,
   EnqueueResult,
   EventQuery,
   JobFilter,
   PgTransactionHandle,
+  PingHeartbeatResult,
+  RaiseAlertResult,
   SqliteTransactionHandle,
   Store,
+  SyncHeartbeatsResult,
   SyncSchedulesResult,
   TransactionHandle,
 } from "../store/store.js";
+import { type RequeueDeadInput, type RequeueDeadResult, requeueDead, requeueDeadTask } from "./requeue-dead.js";
 
 export interface OverseerOptions extends OpenStoreOptions {
   /** A SQLite file path; `./data/overseer.db` if omitted. */
@@ -44,7 +85,20 @@ export interface OverseerOptions extends OpenStoreOptions {
   store?: Store;
   tasks?: readonly TaskDefinition[];
   logger?: Logger;
+  /** Run profiles and supervisor settings (a config file's `runs`, from `loadConfig`). */
+  runs?: RunsConfig;
+  /** The gate policy (a config file's `gates`, from `loadConfig`); the built-in default if omitted. */
+  gates?: GatePolicy;
+  /** Approval groups and the default timeout (a config file's `approvals`); none if omitted. */
+  approvals?: ApprovalsConfig;
+  /** Channels, escalation policies, heartbeats and alert rules (a config file's `alerts`); none if omitted. */
+  alerts?: AlertsConfig;
 }
+
+/** What to run: a profile from the config with its params, or (if allowed) a command of its own. */
+export type StartRunRequest =
+  | { profile: string; params?: Record<string, unknown> }
+  | ({ profile?: undefined; command: string } & Record<string, unknown>);
 
 export interface EnqueueItem {
   task: string;
@@ -69,12 +123,45 @@ export class Overseer {
   private readonly tasks = new Map<string, TaskDefinition>();
   private readonly workers = new Set<Worker>();
   private readonly schedulers = new Set<Scheduler>();
+  private readonly supervisors = new Set<RunSupervisor>();
   private closed = false;
+  private delivery: AlertDelivery | null = null;
+  private sources: AlertSources | null = null;
 
   constructor(
     readonly store: Store,
     readonly logger: Logger = silentLogger,
+    /** What `startRun` may start; none until a config's `runs` is given. */
+    readonly runs: RunsConfig | null = null,
+    /** When risky work needs a person: see `checkGate` and docs/policies.md. */
+    readonly gates: GatePolicy = DEFAULT_GATE_POLICY,
+    /** Who belongs to which approval group, and the default request timeout: see docs/approvals.md. */
+    readonly approvals: ApprovalsConfig = DEFAULT_APPROVALS,
+    /** Channels, escalation policies, heartbeats and alert rules: see docs/alerts.md. */
+    readonly alerts: AlertsConfig = EMPTY_ALERTS,
   ) {}
+
+  /** Group name → members, from the config's `approvals.groups`. */
+  get approvalGroups(): Record<string, string[]> {
+    return this.approvals.groups;
+  }
+
+  /** What the gate policy says for this action: `auto`, `notify` or `approve`, and the rule that said it. */
+  checkGate(request: GateRequest): GateDecision {
+    return shouldGate(this.gates, request);
+  }
+
+  /**
+   * What the retry policy says about a job now: the decision for its last failure and what a
+   * manual retry would do. Uses the task's retry policy if this process defines the task, else
+   * the default one (and says which). JOB_NOT_FOUND if there is no such job.
+   */
+  async retryPreview(id: string): Promise<RetryPreview> {
+    const job = await this.store.getJob(id);
+    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    const task = this.tasks.get(job.task);
+    return previewRetry(job, resolveRetryPolicy(job, task?.defaults.retry), task ? "task" : "default");
+  }
 
   /** Defines a task in this process and returns it. */
   defineTask<P = any, R = unknown>(
@@ -173,11 +260,35 @@ export class Overseer {
 
   /** A worker for the tasks defined so far. Call `start()` on it; `stop()` drains it. */
   worker(options: WorkerOptions & { tasks?: readonly TaskDefinition[] } = {}): Worker {
-    const tasks = options.tasks ?? [...this.tasks.values()];
-    if (tasks.length === 0) {
+    const delivery = this.alertDelivery();
+    const sources = this.alertSources();
+    // With channels configured, every worker sends notifications and runs the escalation dispatcher;
+    // with rules, every worker applies them (see alerts/sources.ts).
+    const own = [...(options.tasks ?? this.tasks.values())];
+    if (own.length === 0 && !delivery) {
       throw new OverseerError("TASK_NOT_FOUND", "a worker needs at least one task; define tasks first");
     }
-    const worker = new Worker(this.store, tasks, options, this.logger);
+    // Built-in tasks every worker also runs: the re-queue policy (so a config `schedules` entry
+    // can run it on a cron) and, with channels configured, the notification sends.
+    const tasks = [...own, requeueDeadTask(this.store), ...(delivery ? [delivery.task] : [])];
+    const worker = new Worker(
+      this.store,
+      tasks,
+      {
+        gates: this.gates,
+        approvalTimeoutMs: this.approvals.defaultTimeoutMs,
+        ...(delivery || sources
+          ? {
+              onMaintenance: async () => {
+                await delivery?.dispatch();
+                await sources?.pass();
+              },
+            }
+          : {}),
+        ...options,
+      },
+      this.logger,
+    );
     this.workers.add(worker);
     return worker;
   }
@@ -263,6 +374,15 @@ export class Overseer {
     return this.store.retryDeadJobs(filter);
   }
 
+  /**
+   * The re-queue policy (docs/alerts.md): dead jobs that died within `maxAge` and were re-queued
+   * fewer than `maxRequeues` times are queued again, at most `max`, each with a `job.requeued`
+   * event giving the reason. `dryRun` decides and reports, changing nothing.
+   */
+  requeueDead(options: RequeueDeadInput = {}): Promise<RequeueDeadResult> {
+    return requeueDead(this.store, options);
+  }
+
   discard(id: string, options: VersionCheck = {}): Promise<void> {
     return this.store.discardJob(id, options.expectedVersion);
   }
@@ -287,19 +407,284 @@ export class Overseer {
     return this.store.readEvents(query);
   }
 
+  // Signals (see docs/concepts.md, "Durable handlers")
+
+  /**
+   * Sends a signal to jobs waiting in `ctx.waitForEvent(name)`: the oldest whose `match` fits
+   * the payload (and, with `jobId`, only that job) wakes at once; if none waits yet, the
+   * signal is kept for the first wait that matches it.
+   */
+  async signal(
+    name: string,
+    payload: unknown = null,
+    options: { jobId?: string } = {},
+  ): Promise<{ signal: SignalRecord; deliveredTo: string | null }> {
+    if (typeof name !== "string" || name.length < 1 || name.length > 200) {
+      throw new OverseerError("INVALID_ARGUMENT", "a signal's name must be 1-200 characters", { field: "name" });
+    }
+    return this.store.postSignal({
+      id: newId(),
+      name,
+      payloadJson: serializePayload(payload),
+      jobId: options.jobId ?? null,
+    });
+  }
+
+  // Claims (see core/claim.ts and docs/claims.md)
+
+  /**
+   * Takes the claim on `key` for `owner` for `ttl` (`"30s"`, `"5m"` or ms; 1 s to 24 h), or
+   * refreshes it if `owner` holds it already. CLAIM_HELD (details: the holder) if someone else does.
+   */
+  takeClaim(key: string, owner: string, ttl: Duration): Promise<TakeClaimResult> {
+    return this.store.takeClaim(key, owner, parseClaimTtl(ttl));
+  }
+
+  /** Extends the holder's claim to now + `ttl`; CLAIM_NOT_HELD if `owner` does not hold it now. */
+  refreshClaim(key: string, owner: string, ttl: Duration): Promise<Claim> {
+    return this.store.refreshClaim(key, owner, parseClaimTtl(ttl));
+  }
+
+  /** Frees the key at once; CLAIM_NOT_HELD if `owner` does not hold it now. */
+  releaseClaim(key: string, owner: string): Promise<Claim> {
+    return this.store.releaseClaim(key, owner);
+  }
+
+  getClaim(key: string): Promise<Claim | null> {
+    return this.store.getClaim(key);
+  }
+
+  /** The claims held now, by key. */
+  listClaims(): Promise<Claim[]> {
+    return this.store.listClaims();
+  }
+
+  // Approvals (see core/approval.ts and docs/approvals.md)
+
+  /**
+   * Who a token (or a local user) is when deciding: its name, the `group:<g>` of every
+   * configured group that lists the name, and whether it may operate at all (an operator or
+   * admin token; the CLI's local user).
+   */
+  deciderFor(name: string, mayOperate: boolean): Decider {
+    return { name, identities: identitiesOf(name, this.approvalGroups), mayOperate };
+  }
+
+  /**
+   * One person's decision on a pending request, as a token (`{name, scope}`: see `deciderFor`)
+   * or an explicit Decider; the store decides whether they may (see `Store.decideApproval`):
+   * APPROVAL_NOT_FOUND, APPROVAL_FORBIDDEN, APPROVAL_SETTLED, APPROVAL_ALREADY_DECIDED,
+   * VERSION_CONFLICT with `expectedVersion`.
+   */
+  decideApproval(
+    id: string,
+    decision: { decision: "approve" | "deny"; reason?: string | null; channel?: DecisionChannel },
+    who: Decider | { name: string; scope: TokenScope },
+    options: VersionCheck = {},
+  ): Promise<Approval> {
+    const decider = "scope" in who ? this.deciderFor(who.name, who.scope === "operator" || who.scope === "admin") : who;
+    return this.store.decideApproval(
+      id,
+      { decision: decision.decision, reason: decision.reason ?? null, channel: decision.channel ?? "api" },
+      decider,
+      options.expectedVersion,
+    );
+  }
+
+  getApproval(id: string): Promise<Approval | null> {
+    return this.store.getApproval(id);
+  }
+
+  /** Pending first (oldest first), then settled ones newest first. */
+  listApprovals(filter?: ApprovalFilter): Promise<Approval[]> {
+    return this.store.listApprovals(filter);
+  }
+
+  // Alerts and heartbeats (see core/alert.ts, core/heartbeat.ts and docs/alerts.md)
+
+  /** Open alerts first, then closed ones, each newest first. */
+  listAlerts(filter?: AlertFilter): Promise<Alert[]> {
+    return this.store.listAlerts(filter);
+  }
+
+  getAlert(id: string): Promise<Alert | null> {
+    return this.store.getAlert(id);
+  }
+
+  /** The alert's escalation timeline: who was notified when, through which channel. */
+  listAlertNotifications(id: string): Promise<AlertNotification[]> {
+    return this.store.listAlertNotifications(id);
+  }
+
+  /**
+   * Raises a `manual` alert (a person or a script saying "look at this"). A second raise with the
+   * dedup key of an open alert bumps it. `policy` is a policy or the name of one in the config's
+   * `alerts.policies` (INVALID_ARGUMENT for an unknown name); omitted, nobody is paged: the alert
+   * is shown and can be acknowledged and closed.
+   */
+  async raiseAlert(input: {
+    summary: string;
+    details?: unknown;
+    dedupKey?: string | null;
+    policy?: EscalationPolicy | string | null;
+  }): Promise<RaiseAlertResult> {
+    const policy = typeof input.policy === "string" ? this.alertPolicy(input.policy) : (input.policy ?? null);
+    const raised = await this.store.raiseAlert({
+      id: newId(),
+      source: "manual",
+      summary: input.summary,
+      details: input.details ?? null,
+      dedupKey: input.dedupKey ?? null,
+      policy,
+    });
+    // The first step's sends at once; should this fail, a worker's sweep enqueues them.
+    await this.alertDelivery()?.enqueue(raised.alert, raised.notifications);
+    return raised;
+  }
+
+  /**
+   * Sending alerts (see alerts/delivery.ts): built on first use when the config has channels, its
+   * secrets read from the environment then (INVALID_CONFIG naming a missing variable); null without channels.
+   */
+  alertDelivery(): AlertDelivery | null {
+    if (this.delivery === null && this.alerts.channels.length > 0) {
+      this.delivery = new AlertDelivery({
+        store: this.store,
+        logger: this.logger,
+        channels: resolveAlertChannels(this.alerts.channels),
+      });
+    }
+    return this.delivery;
+  }
+
+  /** The config's alert rules, applied in the workers' maintenance passes; null with no rules and no channels. */
+  alertSources(): AlertSources | null {
+    if (this.sources === null && (this.alerts.rules.length > 0 || this.alerts.channels.length > 0)) {
+      this.sources = new AlertSources({
+        store: this.store,
+        rules: this.alerts.rules,
+        delivery: this.alertDelivery(),
+        logger: this.logger,
+      });
+    }
+    return this.sources;
+  }
+
+  /** A policy of the config's `alerts.policies` by name; INVALID_ARGUMENT naming the known ones. */
+  alertPolicy(name: string): EscalationPolicy {
+    const policy = Object.hasOwn(this.alerts.policies, name) ? this.alerts.policies[name] : undefined;
+    if (policy === undefined) {
+      const known = Object.keys(this.alerts.policies).sort();
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `no escalation policy "${name}" (${known.length === 0 ? "the config has no alerts.policies" : `configured: ${known.join(", ")}`})`,
+        { field: "policy" },
+      );
+    }
+    return policy;
+  }
+
+  /** Stops escalation. ALERT_NOT_FOUND, ALERT_INVALID_TRANSITION, VERSION_CONFLICT. */
+  acknowledgeAlert(id: string, by: string, options: VersionCheck = {}): Promise<Alert> {
+    return this.store.acknowledgeAlert(id, by, options.expectedVersion);
+  }
+
+  /** Notifies the next step now. ALERT_NOT_FOUND, ALERT_INVALID_TRANSITION (closed), VERSION_CONFLICT. */
+  escalateAlert(id: string, by: string, options: VersionCheck = {}): Promise<AlertEscalation> {
+    return this.store.escalateAlertNow(id, by, options.expectedVersion);
+  }
+
+  /** Final. ALERT_NOT_FOUND, ALERT_INVALID_TRANSITION (closed already), VERSION_CONFLICT. */
+  closeAlert(id: string, by: string, options: VersionCheck & { reason?: string | null } = {}): Promise<Alert> {
+    return this.store.closeAlert(id, by, options.reason ?? null, options.expectedVersion);
+  }
+
+  /** Makes the stored heartbeat monitors match a config's (policies resolved by the caller). */
+  syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
+    return this.store.syncHeartbeats(defs);
+  }
+
+  /** A ping: the heartbeat is ok again, and a late one's alert is closed. HEARTBEAT_NOT_FOUND. */
+  pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
+    return this.store.pingHeartbeat(name);
+  }
+
+  listHeartbeats(): Promise<Heartbeat[]> {
+    return this.store.listHeartbeats();
+  }
+
+  // Runs
+
+  /**
+   * Validates the request against the config's run profiles and commits a queued run; a
+   * supervisor (`runSupervisor()`, or `overseer start`) picks it up. RUN_PROFILE_NOT_FOUND,
+   * INVALID_RUN_PARAMS, AD_HOC_RUNS_DISABLED; nothing is stored when it throws.
+   */
+  async startRun(request: StartRunRequest, options: { createdBy?: string | null } = {}): Promise<Run> {
+    const { resolveRunRequest } = await import("../config/run-profiles.js");
+    const id = newId();
+    const { profile, params, spec } = resolveRunRequest(this.runs, request, id);
+    return this.store.createRun({ id, profile, params, spec, createdBy: options.createdBy ?? null });
+  }
+
+  getRun(id: string): Promise<Run | null> {
+    return this.store.getRun(id);
+  }
+
+  listRuns(filter?: RunFilter): Promise<Run[]> {
+    return this.store.listRuns(filter);
+  }
+
+  listRunTurns(runId: string): Promise<RunTurn[]> {
+    return this.store.listRunTurns(runId);
+  }
+
+  /** Pause (at the end of the turn, or `immediate`), resume or cancel; RUN_INVALID_TRANSITION with the state when refused. */
+  async controlRun(
+    id: string,
+    action: RunControlAction,
+    options: { immediate?: boolean; by?: string | null } & VersionCheck = {},
+  ): Promise<Run> {
+    const { run } = await this.store.controlRun(id, { action, ...options });
+    return run;
+  }
+
+  /** A supervisor for the runs in the store: `start()` it; `stop()` interrupts its turns and hands the runs back. */
+  runSupervisor(options: Omit<RunSupervisorOptions, "store" | "logger"> = {}): RunSupervisor {
+    const supervisor = new RunSupervisor({
+      store: this.store,
+      logger: this.logger,
+      concurrency: this.runs?.concurrency,
+      leaseMs: this.runs?.leaseMs,
+      ...options,
+    });
+    this.supervisors.add(supervisor);
+    return supervisor;
+  }
+
   /** Stops this process's workers gracefully, then closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.schedulers].map((s) => s.stop()));
+    await Promise.all([...this.supervisors].map((s) => s.stop()));
     await Promise.all([...this.workers].map((w) => w.stop()));
+    await this.sources?.release();
+    await this.delivery?.close();
     await this.store.close();
   }
 }
 
 export async function createOverseer(options: OverseerOptions = {}): Promise<Overseer> {
   const store = options.store ?? (await openStore(options.database, options));
-  const overseer = new Overseer(store, options.logger);
+  const overseer = new Overseer(
+    store,
+    options.logger,
+    options.runs ?? null,
+    options.gates,
+    options.approvals,
+    options.alerts,
+  );
   if (options.tasks) overseer.register(...options.tasks);
   return overseer;
 }

@@ -10,6 +10,12 @@ import { type ErrorCode, OverseerError } from "../core/errors.js";
 import { defineEventKind } from "../core/events.js";
 import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults } from "../core/job-options.js";
 import type { ClaimedJob, Job, JobError, JobState, Lease, ScheduleDefinition } from "../core/types.js";
+import { runAlertConformance } from "./conformance-alerts.js";
+import { runApprovalConformance } from "./conformance-approvals.js";
+import { runClaimConformance } from "./conformance-claims.js";
+import { runDurableConformance } from "./conformance-durable.js";
+import { runHeartbeatConformance } from "./conformance-heartbeats.js";
+import { runRunConformance } from "./conformance-runs.js";
 import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "./store.js";
 
 export interface StoreConformanceOptions {
@@ -33,7 +39,7 @@ interface ManualClock {
   set(ms: number): void;
 }
 
-interface Ctx {
+export interface Ctx {
   store: Store;
   clock: ManualClock;
   /** A validated job for task `t` (or `extra.task`), as the SDK would build it. */
@@ -58,7 +64,7 @@ const RETRYABLE: JobError = { code: "E_TIMEOUT", message: "timed out", retryable
 const PERMANENT: JobError = { code: "E_REFUSED", message: "card refused", retryable: false };
 
 /** Awaits `fn()` and expects it to fail with an OverseerError of `code`. */
-async function rejectsWith(fn: () => Promise<unknown>, code: ErrorCode): Promise<OverseerError> {
+export async function rejectsWith(fn: () => Promise<unknown>, code: ErrorCode): Promise<OverseerError> {
   let thrown: unknown;
   try {
     await fn();
@@ -1063,12 +1069,21 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(seqs[1]).toBeGreaterThan(seqs[0] as number);
         expect(await ctx.store.lastEventSeq()).toBe(seqs[1]);
         expect(await ctx.store.readEvents({ afterSeq: last })).toEqual([
-          { seq: seqs[0], at: iso(T0 + 5), kind: "conformance.checked", jobId: null, workerId: null, data: { n: 1 } },
+          {
+            seq: seqs[0],
+            at: iso(T0 + 5),
+            kind: "conformance.checked",
+            jobId: null,
+            runId: null,
+            workerId: null,
+            data: { n: 1 },
+          },
           {
             seq: seqs[1],
             at: iso(T0 + 5),
             kind: "job.log",
             jobId: job.id,
+            runId: null,
             workerId: "w1",
             data: { message: "hello" },
           },
@@ -1348,8 +1363,21 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const cancelled = await ctx.add({ queue: "q1" }, { task: "b" });
         await ctx.store.cancelJob(cancelled.id);
         const scheduled = await ctx.add({ queue: "q1", delay: "1h" }, { task: "a" });
+        const waiting = await ctx.add({ queue: "q1" }, { task: "a" });
+        const { lease } = await ctx.claimOne({ tasks: ["a"], queues: ["q1"] });
+        expect(lease.jobId).toBe(waiting.id);
+        const request = { step: "approval#1", title: "ok?", details: null, risk: "low" as const, approvers: [] };
+        await ctx.store.requestApproval(lease, {
+          ...request,
+          id: `ap-${waiting.id}`,
+          quorum: 1,
+          requestedBy: null,
+          onTimeout: "deny",
+          timeoutMs: 60_000,
+        });
+        const awaiting_approval = await ctx.job(waiting.id);
         const queued = await ctx.add({ queue: "q2" }, { task: "b" });
-        return { succeeded, dead, running, cancelled, scheduled, queued };
+        return { succeeded, dead, running, cancelled, scheduled, awaiting_approval, queued };
       }
 
       test("countJobs counts every state, zeros included", async (ctx) => {
@@ -1357,6 +1385,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           scheduled: 0,
           queued: 0,
           running: 0,
+          awaiting_approval: 0,
           succeeded: 0,
           dead: 0,
           cancelled: 0,
@@ -1367,6 +1396,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           scheduled: 1,
           queued: 2,
           running: 1,
+          awaiting_approval: 1,
           succeeded: 1,
           dead: 1,
           cancelled: 1,
@@ -1378,7 +1408,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const ids = (list: Job[]) => list.map((j) => j.id);
         const all = await ctx.store.listJobs();
         expect(ids(all)).toEqual(
-          [jobs.succeeded, jobs.dead, jobs.running, jobs.cancelled, jobs.scheduled, jobs.queued]
+          [jobs.succeeded, jobs.dead, jobs.running, jobs.cancelled, jobs.scheduled, jobs.awaiting_approval, jobs.queued]
             .map((j) => j.id)
             .reverse(),
         );
@@ -1387,6 +1417,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           jobs.scheduled.id,
         ]);
         expect(ids(await ctx.store.listJobs({ queue: "q1" }))).toEqual([
+          jobs.awaiting_approval.id,
           jobs.scheduled.id,
           jobs.cancelled.id,
           jobs.running.id,
@@ -1398,7 +1429,8 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
         expect(ids(await ctx.store.listJobs({ task: "a", queue: "q2", states: ["dead"] }))).toEqual([jobs.dead.id]);
         expect(await ctx.store.listJobs({ queue: "nope" })).toEqual([]);
-        expect(await ctx.store.listJobs({ states: [] })).toHaveLength(6);
+        expect(await ctx.store.listJobs({ states: [] })).toHaveLength(7);
+        expect(ids(await ctx.store.listJobs({ states: ["awaiting_approval"] }))).toEqual([jobs.awaiting_approval.id]);
       });
 
       test("listJobs pages with beforeId", async (ctx) => {
@@ -1475,19 +1507,19 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(byName.q1).toEqual({
           name: "q1",
           paused: false,
-          counts: { scheduled: 1, queued: 0, running: 1, succeeded: 0, dead: 0, cancelled: 1 },
+          counts: { scheduled: 1, queued: 0, running: 1, awaiting_approval: 1, succeeded: 0, dead: 0, cancelled: 1 },
           version: 0,
         });
         expect(byName.q2).toEqual({
           name: "q2",
           paused: false,
-          counts: { scheduled: 0, queued: 1, running: 0, succeeded: 1, dead: 1, cancelled: 0 },
+          counts: { scheduled: 0, queued: 1, running: 0, awaiting_approval: 0, succeeded: 1, dead: 1, cancelled: 0 },
           version: 0,
         });
         expect(byName.empty).toEqual({
           name: "empty",
           paused: true,
-          counts: { scheduled: 0, queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 },
+          counts: { scheduled: 0, queued: 0, running: 0, awaiting_approval: 0, succeeded: 0, dead: 0, cancelled: 0 },
           version: 1,
         });
         expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true, version: 1 });
@@ -1784,6 +1816,13 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.store.listTokens()).toHaveLength(1);
       });
     });
+
+    runRunConformance(test);
+    runClaimConformance(test);
+    runDurableConformance(test);
+    runApprovalConformance(test);
+    runAlertConformance(test);
+    runHeartbeatConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));

@@ -134,6 +134,8 @@ export interface EventRow {
   at: number;
   kind: string;
   job_id: string | null;
+  /** Set on events about a run (migration 005). */
+  run_id: string | null;
   worker_id: string | null;
   data: string;
 }
@@ -221,6 +223,7 @@ export function toEvent(r: EventRow): OverseerEvent {
     at: iso(r.at),
     kind: r.kind,
     jobId: r.job_id,
+    runId: r.run_id,
     workerId: r.worker_id,
     data: JSON.parse(r.data) as Record<string, unknown>,
   };

@@ -16,8 +16,24 @@
  *   throws VERSION_CONFLICT having changed nothing.
  */
 
+import type { Alert, AlertNotification, AlertSource, AlertStatus, NewAlert, StepNotice } from "../core/alert.js";
+import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } from "../core/approval.js";
+import type { Claim, TakeClaimResult } from "../core/claim.js";
+import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
+import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob } from "../core/job-options.js";
 import type { DeadReason } from "../core/retry-policy.js";
+import type {
+  ClaimedRun,
+  NewRun,
+  Run,
+  RunControlRequest,
+  RunFilter,
+  RunLease,
+  RunTurn,
+  RunUpdate,
+} from "../core/run.js";
+import type { RunState, RunTransitionName } from "../core/run-state.js";
 import type {
   Attempt,
   ClaimedJob,
@@ -119,6 +135,61 @@ export interface JobFilter {
   limit?: number;
 }
 
+export interface ApprovalFilter {
+  states?: readonly ApprovalState[];
+  jobId?: string;
+  /** Paging: requests listed after this id in the order above. */
+  afterId?: string;
+  limit?: number;
+}
+
+export interface AlertFilter {
+  statuses?: readonly AlertStatus[];
+  source?: AlertSource;
+  /** Paging: alerts listed after this id in the order of `listAlerts`. */
+  afterId?: string;
+  limit?: number;
+}
+
+export interface RaiseAlertResult {
+  alert: Alert;
+  /** False when an open alert had the dedup key: it was bumped (count + 1) and nobody is paged. */
+  created: boolean;
+  /** The first step's notifications when it is due at once (delay 0), recorded as planned; else empty. */
+  notifications: AlertNotification[];
+}
+
+/** A step an escalation applied: who to notify now, recorded as planned notifications. */
+export interface AlertEscalation {
+  alert: Alert;
+  /** The step notified (null: nothing to notify, e.g. a re-trigger whose first step has a delay). */
+  notice: StepNotice | null;
+  notifications: AlertNotification[];
+  /** True when this was an acknowledged alert's ack timeout (`alert.retriggered`). */
+  retriggered: boolean;
+}
+
+export interface SyncHeartbeatsResult {
+  /** Names new to the store (their first ping is owed an interval from now). */
+  added: string[];
+  /** Names whose interval or policy changed. */
+  updated: string[];
+  /** Names the definitions no longer include: deleted, and a late one's open alert closed. */
+  removed: string[];
+}
+
+export interface PingHeartbeatResult {
+  heartbeat: Heartbeat;
+  /** The alert this ping closed (the heartbeat was late), or null. */
+  closedAlert: Alert | null;
+}
+
+/** A heartbeat `checkHeartbeats` found late, and the alert raised (or bumped) for it. */
+export interface LateHeartbeat {
+  heartbeat: Heartbeat;
+  raised: RaiseAlertResult;
+}
+
 export interface NewToken {
   id: string;
   name: string;
@@ -136,6 +207,7 @@ export interface CancelResult {
 export interface NewEvent {
   kind: string;
   jobId?: string | null;
+  runId?: string | null;
   workerId?: string | null;
   data?: Record<string, unknown>;
 }
@@ -144,6 +216,7 @@ export interface EventQuery {
   /** Events with a sequence number greater than this. */
   afterSeq?: number;
   jobId?: string;
+  runId?: string;
   limit?: number;
 }
 
@@ -317,6 +390,223 @@ export interface Store {
   fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult>;
   /** Enqueues `job` for the schedule now, outside its tick sequence (`schedules run`); appends `schedule.triggered`. */
   runScheduleNow(name: string, job: NewJob): Promise<Job>;
+
+  // Approvals (see core/approval.ts): a job asks a person and waits in `awaiting_approval`
+  /**
+   * `ctx.requestApproval` as step `request.step` of the job this lease runs. If the step is
+   * stored (the request was settled), returns it. Else, if this step's request exists and is
+   * pending, the job parks again; else the request is stored and the job parks: all in one
+   * transaction, the request first, then the job to `awaiting_approval` (transition
+   * `awaitApproval`), the lease released, the attempt recorded as `parked` and given back
+   * (max attempts + 1). Appends `approval.requested`. Null when the lease is no longer held.
+   */
+  requestApproval(
+    lease: Lease,
+    request: NewApproval,
+  ): Promise<{ kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null>;
+  /**
+   * One person's decision, applied with `decide` (core/approval.ts) inside the transaction:
+   * APPROVAL_NOT_FOUND; APPROVAL_SETTLED / APPROVAL_ALREADY_DECIDED (409) and
+   * APPROVAL_FORBIDDEN (403) with `details.state`; VERSION_CONFLICT on an `expectedVersion`
+   * mismatch. Appends `approval.decided`; when it settles the request, the outcome is stored as
+   * the job's step, the job goes `awaiting_approval → queued` (`approvalSettled`) and
+   * `approval.settled` is appended, in the same transaction; listeners are woken.
+   */
+  decideApproval(
+    id: string,
+    decision: { decision: "approve" | "deny"; reason: string | null; channel: DecisionChannel },
+    decider: Decider,
+    expectedVersion?: number,
+  ): Promise<Approval>;
+  /**
+   * The watchdog: settles pending requests whose time is up with `timeOut` (core/approval.ts),
+   * each exactly once however many processes call this at the same moment, as `decideApproval`
+   * settles them. Returns the requests it settled.
+   */
+  expireApprovals(limit?: number): Promise<Approval[]>;
+  /** Epoch ms of the earliest pending request's expiry, or null: lets the watchdog sleep until then. */
+  nextApprovalExpiry(): Promise<number | null>;
+  getApproval(id: string): Promise<Approval | null>;
+  /**
+   * Pending first (oldest first), then settled ones newest first, each by (created at, id);
+   * filters by state and job; `limit` defaults to 50. Paging is by keyset: pass the last id of a
+   * page as `afterId` and the next page starts after that request's current place. An unknown
+   * `afterId` gives an empty page; a request settled between two pages moves from the pending
+   * part to the settled part, so a listing across that moment may repeat or skip it.
+   */
+  listApprovals(filter?: ApprovalFilter): Promise<Approval[]>;
+
+  // Alerts (see core/alert.ts): raised once per open dedup key, escalated up their policy's steps
+  /**
+   * Raises an alert: if an open alert (triggered or acknowledged) has `alert.dedupKey`, it is
+   * bumped instead (count + 1, the new details, `alert.bumped`) and nobody is paged; else the
+   * alert is stored triggered (`alert.raised`) with its policy as given, and if the first step
+   * is due at once its notifications are recorded as planned (`alert.escalated`). However many
+   * processes raise one key at the same moment, one alert is created and the rest bump it.
+   * INVALID_ARGUMENT for a bad source, summary, key or details.
+   */
+  raiseAlert(alert: NewAlert): Promise<RaiseAlertResult>;
+  getAlert(id: string): Promise<Alert | null>;
+  /**
+   * Open alerts first, then closed ones, each newest first by (created at, id); filters by status
+   * and source; `limit` defaults to 50. Keyset paging by `afterId`, as `listApprovals` (an alert
+   * closed between two pages moves to the closed part).
+   */
+  listAlerts(filter?: AlertFilter): Promise<Alert[]>;
+  /**
+   * Stops escalation; with the policy's ack timeout the alert re-triggers if not closed by then.
+   * ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION (details.status) unless triggered; VERSION_CONFLICT
+   * on an `expectedVersion` mismatch. Appends `alert.acknowledged`.
+   */
+  acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert>;
+  /** Final. ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION when closed already; VERSION_CONFLICT. Appends `alert.closed`. */
+  closeAlert(id: string, by: string, reason?: string | null, expectedVersion?: number): Promise<Alert>;
+  /**
+   * Notifies the next step now, whatever its delay (the last step again when none is left), and
+   * triggers an acknowledged alert again. ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION when closed.
+   * Appends `alert.escalated` with `by`. VERSION_CONFLICT on an `expectedVersion` mismatch.
+   */
+  escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation>;
+  /**
+   * The escalation watchdog: applies what is due at the store's now on up to `limit` open
+   * alerts (default 100), soonest first: a triggered alert's next step, or an acknowledged
+   * alert's ack timeout (re-triggered, escalating from the first step). Each due step is applied
+   * exactly once however many processes call this at the same moment, and its notifications are
+   * recorded as planned in the same transaction.
+   */
+  claimDueEscalations(limit?: number): Promise<AlertEscalation[]>;
+  /** A planned notification's outcome. ALERT_NOT_FOUND (details.notificationId) for an unknown id. */
+  recordNotification(id: number, status: "sent" | "failed", error?: string | null): Promise<AlertNotification>;
+  /** Epoch ms when the earliest open alert's next step or ack timeout is due, or null: the watchdog's sleep. */
+  nextEscalationAt(): Promise<number | null>;
+  /** The alert's escalation timeline, oldest first. */
+  listAlertNotifications(alertId: string): Promise<AlertNotification[]>;
+
+  // Heartbeats (see core/heartbeat.ts): outside jobs ping by name; one quiet past its interval raises an alert
+  /**
+   * Makes the stored heartbeats match `defs` (a config file's, policies resolved): new names are
+   * added, owed their first ping an interval from now; a changed interval or policy is updated
+   * (the due time recomputed from the last ping, or the first sync); names missing from `defs`
+   * are deleted, closing a late one's open alert. INVALID_ARGUMENT for a bad name or interval.
+   * Idempotent: several processes may sync the same config at once.
+   */
+  syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult>;
+  /**
+   * A ping: the heartbeat is ok and owed its next ping an interval from now. A late one's alert
+   * is closed (by "heartbeat", as `closeAlert`; one a person closed already is left as it is) in
+   * the same transaction. HEARTBEAT_NOT_FOUND for an unknown name.
+   */
+  pingHeartbeat(name: string): Promise<PingHeartbeatResult>;
+  /**
+   * The heartbeat watchdog: each ok heartbeat whose due time has come (at the store's now, exactly
+   * at it) turns late and raises an alert (source `heartbeat`, dedup key `heartbeat:<name>`, its
+   * policy), exactly once however many processes call this at the same moment. Up to `limit`
+   * (default 100), soonest due first.
+   */
+  checkHeartbeats(limit?: number): Promise<LateHeartbeat[]>;
+  /** Epoch ms when the earliest ok heartbeat turns late, or null: a read, so the watchdog writes only when due. */
+  nextHeartbeatDue(): Promise<number | null>;
+  /** Every heartbeat, by name. */
+  listHeartbeats(): Promise<Heartbeat[]>;
+
+  // Durable handlers (see core/durable.ts): steps, sleeps and signal waits of a running job
+  /** The job's stored steps, oldest first. */
+  listJobSteps(jobId: string): Promise<StepRecord[]>;
+  /**
+   * Stores a step's result for the job this lease runs. The first write of a name wins: a
+   * second one returns the stored record unchanged. Null when the lease is no longer held.
+   */
+  recordStep(lease: Lease, step: { name: string; kind: StepKind; resultJson: string }): Promise<StepRecord | null>;
+  /**
+   * A sleep: stores step `step` with its end time (`until`, or now + `delayMs` on the store's
+   * clock) unless it is stored already, then parks the job until then if that is still ahead:
+   * state `scheduled` at `until`, the lease released, the attempt recorded as `parked` and
+   * given back (max attempts + 1), `job.parked` appended. `parked: false` when the time has come.
+   * Null when the lease is no longer held.
+   */
+  sleepJob(
+    lease: Lease,
+    sleep: { step: string; delayMs?: number; until?: number },
+  ): Promise<{ parked: boolean; until: string } | null>;
+  /**
+   * A wait for a signal, as step `step`. In order: a wait of this step whose deadline passed
+   * stores the step as null (timed out); one still ahead parks the job again until its deadline;
+   * else the oldest unconsumed signal named `name` (for this job or for any) whose payload
+   * matches `match` is consumed and stored as the step; else the wait is stored and the job
+   * parks until now + `timeoutMs` (as `sleepJob` parks). Null when the lease is no longer held.
+   */
+  waitForSignal(
+    lease: Lease,
+    wait: { step: string; name: string; match: Record<string, unknown> | null; timeoutMs: number },
+  ): Promise<{ kind: "done"; step: StepRecord } | { kind: "parked"; until: string } | null>;
+  /**
+   * Stores a signal and, in the same transaction, delivers it to the oldest parked job waiting
+   * for it (its name, its `jobId` if given, and the wait's `match`): the wait's step gets the
+   * payload and the job is queued at once (`job.signalled`). A signal nobody waits for is kept
+   * unconsumed and matched by the first wait that asks for it. Appends `signal.received`.
+   */
+  postSignal(signal: NewSignal): Promise<{ signal: SignalRecord; deliveredTo: string | null }>;
+
+  // Runs (see core/run.ts and core/run-state.ts)
+  /** Stores a queued run and appends `run.queued`. */
+  createRun(run: NewRun): Promise<Run>;
+  getRun(id: string): Promise<Run | null>;
+  /** Newest first. */
+  listRuns(filter?: RunFilter): Promise<Run[]>;
+  countRuns(): Promise<Record<RunState, number>>;
+  /**
+   * A person's pause, resume or cancel, decided by `controlAction` on the state read inside the
+   * transaction. RUN_NOT_FOUND; RUN_INVALID_TRANSITION (details.state) when the state does not
+   * allow it; VERSION_CONFLICT on an `expectedVersion` mismatch. Appends the transition's event
+   * with `by`, and wakes `onChange` listeners (the run's supervisor acts on it).
+   */
+  controlRun(id: string, request: RunControlRequest): Promise<{ run: Run; transition: RunTransitionName }>;
+  /**
+   * Takes the lease of one run for `workerId`, oldest first: a queued run (transition `start`),
+   * or an unfinished started run whose lease expired or was released (a takeover: its turn
+   * still `running`, if any, is closed as `lost` with `run.turn_lost`, and `run.taken_over` is
+   * appended). Null when there is none.
+   */
+  claimRun(workerId: string, leaseMs: number): Promise<ClaimedRun | null>;
+  /** Extends the lease; returns the run as it is now, or null if the lease is no longer held. */
+  heartbeatRun(lease: RunLease, leaseMs: number): Promise<Run | null>;
+  /**
+   * Applies a supervisor's write in one transaction (see RunUpdate). Null, having written
+   * nothing, when the lease is no longer held. RUN_INVALID_TRANSITION, having written nothing,
+   * when `transition` is not legal from the run's current state (a person's control came first).
+   */
+  updateRun(lease: RunLease, update: RunUpdate): Promise<Run | null>;
+  /** Gives the lease up (shutdown): the run keeps its state and any node may claim it at once. Appends `run.released`. */
+  releaseRun(lease: RunLease): Promise<void>;
+  listRunTurns(runId: string): Promise<RunTurn[]>;
+  /**
+   * Bytes [start, end) of a turn's stored output (end clamped to its size) and its size.
+   * Null when the run has no such turn.
+   */
+  readRunOutput(
+    runId: string,
+    turn: number,
+    start: number,
+    end?: number,
+  ): Promise<{ data: Buffer; size: number } | null>;
+
+  // Claims (see core/claim.ts): named leases with a TTL, at most one holder per key at any moment
+  /**
+   * Takes the claim on `key` for `owner` for `ttlMs` (1 s to 24 h): a free key (never taken,
+   * released, or expired: a takeover) gets a new holder and a larger fencing token, appending
+   * `claim.taken`; the holder's own retake refreshes it (`acquired: false`, no event).
+   * CLAIM_HELD (details key, owner, expiresAt) when another owner holds it; INVALID_ARGUMENT for a
+   * bad key, owner or TTL.
+   */
+  takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult>;
+  /** Extends the holder's claim to now + `ttlMs`, same token, no event. CLAIM_NOT_HELD (details: the holder, if any) otherwise. */
+  refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim>;
+  /** Frees the key at once and appends `claim.released`; returns the claim as it was. CLAIM_NOT_HELD unless `owner` holds it. */
+  releaseClaim(key: string, owner: string): Promise<Claim>;
+  /** The claim on `key` if someone holds it now; null if it is free. */
+  getClaim(key: string): Promise<Claim | null>;
+  /** The claims held now, by key. */
+  listClaims(): Promise<Claim[]>;
 
   // Retention
   prune(policy: RetentionPolicy, options?: PruneOptions): Promise<PruneResult>;

@@ -5,11 +5,16 @@
  */
 import { OverseerError } from "../core/errors.js";
 
-export function checkVersion(record: "job" | "queue", id: string, actual: number, expected: number | undefined): void {
+export function checkVersion(
+  record: "job" | "queue" | "run" | "approval" | "alert",
+  id: string,
+  actual: number,
+  expected: number | undefined,
+): void {
   if (expected === undefined || expected === actual) return;
   throw new OverseerError(
     "VERSION_CONFLICT",
     `${record} ${id} is at version ${actual}, not ${expected}: it changed since you read it; read it again and decide`,
-    { [record === "job" ? "id" : "name"]: id, expectedVersion: expected, version: actual },
+    { [record === "queue" ? "name" : "id"]: id, expectedVersion: expected, version: actual },
   );
 }

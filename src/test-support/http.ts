@@ -7,6 +7,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { expect, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
+import type { RunsConfig } from "../config/run-profiles.js";
 import type { Logger } from "../core/logger.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
 import { type HttpServerOptions, type StartedHttpServer, startHttpServer } from "../http/server.js";
@@ -55,14 +56,16 @@ export function memoryLogger(): { logger: Logger; text: () => string } {
 
 /** Call inside a test. */
 export async function testApi(
-  options: { logger?: Logger; corsOrigins?: string[] } & Partial<Omit<HttpServerOptions, "overseer">> = {},
+  options: { logger?: Logger; corsOrigins?: string[]; runs?: RunsConfig } & Partial<
+    Omit<HttpServerOptions, "overseer">
+  > = {},
 ): Promise<TestApi> {
   // Unless the test brings its own, the server logs to memory, and when the test ends no
   // token may be found in what it logged: every HTTP test doubles as a check on the logs.
   const memory = options.logger ? null : memoryLogger();
   const logger = options.logger ?? memory?.logger;
   const db = tempDatabase("overseer-http-");
-  const overseer = await db.open({ logger });
+  const overseer = await db.open({ logger, runs: options.runs });
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of TOKEN_SCOPES) tokens[scope] = (await createToken(overseer.store, `test-${scope}`, scope)).secret;
   const server = await startHttpServer({ ...options, logger, overseer, port: 0 });

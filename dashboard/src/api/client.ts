@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The envelope's `details` (e.g. `field` for a refused param), when the server sent some. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -41,7 +43,33 @@ export interface RequestOptions {
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  const text = await (await send(path, options, "application/json")).text();
+  try {
+    return (text ? JSON.parse(text) : null) as T;
+  } catch {
+    return null as T; // a success without JSON (none of the API's answers): nothing to read
+  }
+}
+
+export interface TextOptions {
+  signal?: AbortSignal;
+  /** Bytes `from` to `to`, both included (an HTTP Range). */
+  range?: { from: number; to: number };
+}
+
+/** A plain-text resource, such as a run turn's stored output, or a byte range of it. */
+export async function apiText(path: string, options: TextOptions = {}): Promise<string> {
+  const headers = options.range ? { range: `bytes=${options.range.from}-${options.range.to}` } : undefined;
+  return (await send(path, { signal: options.signal }, "text/plain", headers)).text();
+}
+
+async function send(
+  path: string,
+  options: RequestOptions,
+  accept: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { accept, ...extraHeaders };
   const bearer = options.token ?? token;
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
@@ -58,6 +86,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if ((err as Error).name === "AbortError") throw err;
     throw new ApiError(0, "NETWORK", `the server did not answer (${(err as Error).message})`);
   }
+  if (response.ok) return response;
   const text = await response.text();
   let body: any = null;
   try {
@@ -65,12 +94,14 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   } catch {
     body = null; // not JSON: reported below from the status alone
   }
-  if (!response.ok) {
-    const error = body?.error;
-    if (response.status === 401 && options.token === undefined) onUnauthenticated?.();
-    throw new ApiError(response.status, error?.code ?? "HTTP_ERROR", error?.message ?? response.statusText);
-  }
-  return body as T;
+  const error = body?.error;
+  if (response.status === 401 && options.token === undefined) onUnauthenticated?.();
+  throw new ApiError(
+    response.status,
+    error?.code ?? "HTTP_ERROR",
+    error?.message ?? response.statusText,
+    error?.details,
+  );
 }
 
 export function isAbort(err: unknown): boolean {

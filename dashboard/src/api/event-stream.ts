@@ -1,24 +1,32 @@
 /**
- * The one event-stream client every page shares: a single `GET /api/v1/events` read with
- * fetch (so the token travels in the Authorization header, never in a URL), parsed as SSE and
- * fanned out to subscribers. It connects while anyone listens, and on a dropped connection
- * reconnects after 2 s from the last seq it saw, so no event is lost or repeated.
+ * Event streams read with fetch (so the token travels in the Authorization header, never in a
+ * URL), parsed as SSE and fanned out to subscribers. A stream connects while anyone listens, and
+ * on a dropped connection reconnects after 2 s from the last seq it saw, so no event is lost or
+ * repeated. `eventStream` is the one `GET /api/v1/events` every page shares; a run page opens
+ * `runEventStream(id)`, which replays the run's history first and ends after its last event.
  */
 import { apiToken } from "./client";
 import type { OverseerEvent } from "./types";
 
 export type EventListener = (events: OverseerEvent[]) => void;
-export type StreamStatus = "connecting" | "live" | "reconnecting";
+/** `ended`: a finite stream (one run's) said it has nothing more to send. */
+export type StreamStatus = "connecting" | "live" | "reconnecting" | "ended";
 
 const RECONNECT_MS = 2000;
 
-class EventStream {
+export class EventStream {
   private readonly listeners = new Set<EventListener>();
   private readonly statusListeners = new Set<(s: StreamStatus) => void>();
   private controller: AbortController | null = null;
   private lastSeq: number | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   status: StreamStatus = "connecting";
+
+  /** `path` under /api/v1; `finite` streams end with an `end` message (or 204) and stay ended. */
+  constructor(
+    private readonly path: string,
+    private readonly finite = false,
+  ) {}
 
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
@@ -55,11 +63,15 @@ class EventStream {
 
   private open(): void {
     const token = apiToken();
-    if (!token || this.controller) return;
+    if (!token || this.controller || this.status === "ended") return;
     const controller = new AbortController();
     this.controller = controller;
     this.read(token, controller.signal).then(
-      () => this.retry(controller),
+      (ended) => {
+        if (!ended) return this.retry(controller);
+        if (this.controller === controller) this.controller = null;
+        this.setStatus("ended");
+      },
       (err: Error) => {
         if (err.name !== "AbortError") this.retry(controller);
       },
@@ -76,29 +88,38 @@ class EventStream {
     }, RECONNECT_MS);
   }
 
-  private async read(token: string, signal: AbortSignal): Promise<void> {
+  /** Reads one connection to its end; true when the stream said it is finished. */
+  private async read(token: string, signal: AbortSignal): Promise<boolean> {
     const since = this.lastSeq === null ? "" : `?since=${this.lastSeq}`;
-    const response = await fetch(`/api/v1/events${since}`, {
+    const response = await fetch(`/api/v1${this.path}${since}`, {
       headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
       signal,
     });
     if (response.status === 410) this.lastSeq = null; // trimmed: pages reload from REST and go on from now
-    if (!response.ok || !response.body) return;
+    // 204: a finished stream with nothing after the cursor.
+    if (response.status === 204 && this.finite) return true;
+    if (!response.ok || !response.body) return false;
     this.setStatus("live");
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) return false;
       buffer += value;
       const batch: OverseerEvent[] = [];
+      let ended = false;
       let end = buffer.indexOf("\n\n");
       while (end !== -1) {
         const message = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         end = buffer.indexOf("\n\n");
-        const data = message
-          .split("\n")
+        const lines = message.split("\n");
+        // `event: end` closes a finite stream; its data is not an event.
+        if (lines.some((line) => line.startsWith("event:") && line.slice(6).trim() === "end")) {
+          ended = true;
+          continue;
+        }
+        const data = lines
           .filter((line) => line.startsWith("data:"))
           .map((line) => line.slice(5).trimStart())
           .join("\n");
@@ -108,8 +129,17 @@ class EventStream {
         batch.push(event);
       }
       if (batch.length > 0) for (const l of this.listeners) l(batch);
+      if (ended && this.finite) {
+        await reader.cancel();
+        return true;
+      }
     }
   }
 }
 
-export const eventStream = new EventStream();
+export const eventStream = new EventStream("/events");
+
+/** One run's events: its history, then live, ending after it completes, fails or is cancelled. */
+export function runEventStream(runId: string): EventStream {
+  return new EventStream(`/runs/${encodeURIComponent(runId)}/events`, true);
+}

@@ -56,17 +56,20 @@ export function describeOutcome(err: unknown): Outcome {
 }
 
 /**
- * A button for a write: disabled with its reason shown when the token may not do it; shows
+ * A button for a write: disabled with its reason shown when the token may not do it; disabled
+ * with the reason as its tooltip when `unavailable` (not possible in the current state); shows
  * the server's answer (including 409s) next to it after a click.
  */
 export function ActionButton({
   label,
   denied,
+  unavailable = null,
   run,
   onDone,
 }: {
   label: string;
   denied: string | null;
+  unavailable?: string | null;
   run: () => Promise<string>;
   onDone?: () => void;
 }) {
@@ -85,7 +88,12 @@ export function ActionButton({
   };
   return (
     <span className="action">
-      <button type="button" disabled={busy || denied !== null} title={denied ?? undefined} onClick={click}>
+      <button
+        type="button"
+        disabled={busy || denied !== null || unavailable !== null}
+        title={denied ?? unavailable ?? undefined}
+        onClick={click}
+      >
         {label}
       </button>
       {denied && <span className="muted small-text">{denied}</span>}
@@ -109,4 +117,16 @@ export function duration(ms: number | null): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** "512 B", "12.3 KB", "4.5 MB": a size for a person (1 KB = 1024 bytes). */
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** 1234567 → "1,234,567", the same in every locale so tests and screenshots agree. */
+export function count(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }

@@ -4,19 +4,52 @@
  * timeline sit in fixed-height boxes, so arriving events never move the page.
  */
 import { useEffect, useMemo, useState } from "react";
-import { api } from "../api/client";
+import { api, isAbort } from "../api/client";
 import { eventStream } from "../api/event-stream";
-import type { Attempt, Job, OverseerEvent, Whoami } from "../api/types";
+import type { Attempt, Job, OverseerEvent, RetryPreview, Whoami } from "../api/types";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
 import { Link, navigate } from "../router";
 import { deniedReason } from "../session";
+import { PendingApprovalLink } from "./approvals";
 
 interface JobDetail {
   job: Job;
   attempts: Attempt[];
   events: OverseerEvent[];
+  /** null if the server could not give one; the page works without it. */
+  preview: RetryPreview | null;
+}
+
+/**
+ * One short line next to the Retry button: what happens next without anyone, and what Retry
+ * would do. "Will retry automatically in 30 s (auto_retry)", "Dead: max_attempts_exceeded —
+ * Retry starts a fresh set of 3 attempts", "Running: nothing to preview".
+ */
+export function retryPreviewText(p: RetryPreview, nowMs: number): string {
+  const d = p.decision;
+  if (d === null) {
+    if (p.state === "running") return "Running: nothing to preview.";
+    return p.manualRetry.allowed ? `${capital(p.state)} — ${retryClause(p)}` : capital(p.summary);
+  }
+  if (d.retry) {
+    const at = p.retryAt === null ? null : Date.parse(p.retryAt) - nowMs;
+    const when = at === null ? `in ${span(d.delayMs ?? 0)}` : at > 0 ? `in ${span(at)}` : "now";
+    return `Will retry automatically ${when} (${d.reason}), attempt ${p.attempts + 1} of ${p.maxAttempts}.`;
+  }
+  const policy = p.policy === "default" ? " (default policy)" : "";
+  return p.manualRetry.allowed
+    ? `${capital(p.state)}: ${d.reason}${policy} — ${retryClause(p)}`
+    : `${capital(p.summary)}${policy}.`;
+}
+
+function retryClause(p: RetryPreview): string {
+  return `Retry starts a fresh set of ${p.maxAttempts} attempt${p.maxAttempts === 1 ? "" : "s"}.`;
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Events held for the tail: the detail's latest 100 plus what arrives live. */
@@ -26,6 +59,8 @@ const KEEP = 300;
 const LIFECYCLE = new Set([
   "job.enqueued",
   "job.started",
+  "job.parked",
+  "job.signalled",
   "job.failed",
   "job.retry_scheduled",
   "job.throttled",
@@ -142,7 +177,19 @@ function ProgressView({ value }: { value: unknown }) {
 export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
   const { data, error, reload } = useLive<JobDetail>(
     id,
-    (signal) => api<JobDetail>(`/jobs/${encodeURIComponent(id)}`, { signal }),
+    async (signal) => {
+      const path = `/jobs/${encodeURIComponent(id)}`;
+      // Fetched with the job, so the line next to Retry always matches the state shown above it.
+      const [detail, preview] = await Promise.all([
+        api<Omit<JobDetail, "preview">>(path, { signal }),
+        api<RetryPreview>(`${path}/retry-preview`, { signal }).catch((err: unknown) => {
+          if (isAbort(err)) throw err;
+          console.warn("retry preview unavailable", err);
+          return null;
+        }),
+      ]);
+      return { ...detail, preview };
+    },
     (e) => e.jobId === id,
     200,
   );
@@ -213,6 +260,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <dt>Version</dt>
             <dd>{job.version}</dd>
           </dl>
+          {job.state === "awaiting_approval" && <PendingApprovalLink jobId={job.id} />}
           <div className="toolbar" role="toolbar" aria-label="job actions">
             {(["retry", "cancel", "discard"] as const).map((verb) => (
               <ActionButton
@@ -223,6 +271,11 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
                 onDone={reload}
               />
             ))}
+            {data.preview && (
+              <span className="retry-preview" data-testid="retry-preview" title={data.preview.summary}>
+                {retryPreviewText(data.preview, Date.now())}
+              </span>
+            )}
           </div>
           {/* Always one line high, so an error arriving live does not push the page down. */}
           <p className="error last-error">

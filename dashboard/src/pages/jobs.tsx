@@ -3,6 +3,7 @@ import { ApiError, api, query } from "../api/client";
 import { JOB_STATES, type Job, type Page, type Whoami } from "../api/types";
 import { ago, ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { Pager, pagePosition } from "../components/pager";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { type Action, deniedReason } from "../session";
@@ -10,14 +11,6 @@ import { type Action, deniedReason } from "../session";
 /** What the URL holds besides the page position; `order` is "asc" or empty (newest first). */
 const FILTERS = ["state", "queue", "task", "q", "order"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
-
-/**
- * The cursor API only goes forward, so the URL keeps the cursors of the pages before this one
- * (`prev`, oldest last) and "Previous page" pops one. FIRST stands for the first page's
- * (absent) cursor; cursors are base64url, so neither "~" nor "-" alone can be one.
- */
-const FIRST = "-";
-const SEP = "~";
 
 const columns: Column<Job>[] = [
   {
@@ -41,8 +34,7 @@ export function JobsPage({ who }: { who: Whoami }) {
   const filters: Filters = { state: "", queue: "", task: "", q: "", order: "" };
   for (const f of FILTERS) filters[f] = search.get(f) ?? "";
   if (filters.order !== "asc") filters.order = "";
-  const cursor = search.get("cursor") ?? "";
-  const prev = (search.get("prev") ?? "").split(SEP).filter((c) => c !== "");
+  const { cursor } = pagePosition(search);
   const key = query({ ...filters, cursor });
   const { data, error, reload } = useLive<Page<Job>>(
     key,
@@ -62,13 +54,6 @@ export function JobsPage({ who }: { who: Whoami }) {
   const apply = (event?: FormEvent, next: Filters = draft) => {
     event?.preventDefault();
     navigate(`/jobs${query(next)}`);
-  };
-
-  const goTo = (nextCursor: string, stack: string[]) =>
-    navigate(`/jobs${query({ ...filters, cursor: nextCursor, prev: stack.join(SEP) })}`);
-  const previous = () => {
-    const back = prev.at(-1);
-    if (back !== undefined) goTo(back === FIRST ? "" : back, prev.slice(0, -1));
   };
 
   const bulk = async (action: Action) => {
@@ -173,24 +158,13 @@ export function JobsPage({ who }: { who: Whoami }) {
             onSelect={setSelected}
             empty="No jobs match these filters."
           />
-          <nav className="pager" aria-label="pages">
-            <button type="button" disabled={!cursor} onClick={() => navigate(`/jobs${query(filters)}`)}>
-              {filters.order === "asc" ? "Oldest" : "Newest"}
-            </button>
-            <button type="button" disabled={prev.length === 0} onClick={previous}>
-              Previous page
-            </button>
-            <span className="muted" data-testid="page-number">
-              page {prev.length + 1}
-            </span>
-            <button
-              type="button"
-              disabled={!data.nextCursor}
-              onClick={() => data.nextCursor && goTo(data.nextCursor, [...prev, cursor || FIRST])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager
+            path="/jobs"
+            filters={filters}
+            search={search}
+            nextCursor={data.nextCursor}
+            firstLabel={filters.order === "asc" ? "Oldest" : "Newest"}
+          />
         </>
       )}
     </>

@@ -15,12 +15,12 @@ export function registerQueues(program: Command): void {
         if (g.json) return printJson(list);
         if (list.length === 0) return printLine("no queues yet");
         printTable(
-          ["QUEUE", "PAUSED", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED"],
+          ["QUEUE", "PAUSED", "SCHEDULED", "QUEUED", "RUNNING", "AWAITING APPROVAL", "SUCCEEDED", "DEAD", "CANCELLED"],
           list.map((q) => [
             q.name,
             q.paused ? "yes" : "no",
-            ...(["scheduled", "queued", "running", "succeeded", "dead", "cancelled"] as const).map((s) =>
-              String(q.counts[s]),
+            ...(["scheduled", "queued", "running", "awaiting_approval", "succeeded", "dead", "cancelled"] as const).map(
+              (s) => String(q.counts[s]),
             ),
           ]),
         );

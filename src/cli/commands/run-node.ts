@@ -4,6 +4,7 @@
  * claiming, let running jobs finish up to the deadline, abort and hand back the rest.
  * A second signal exits at once; nothing is lost, leases simply expire.
  */
+import { startTelegramDecisions } from "../../alerts/telegram-decisions.js";
 import { parseDuration } from "../../core/duration.js";
 import { OverseerError } from "../../core/errors.js";
 import type { TaskDefinition } from "../../core/task.js";
@@ -36,19 +37,32 @@ export interface NodeOptions extends HttpFlags {
   summary?: boolean;
   retention?: boolean;
   scheduler?: boolean;
+  /** Supervise runs: on by default for start (`--no-runs`), off for worker (`--runs`). */
+  runs?: boolean;
 }
 
 export async function runNode(mode: "start" | "worker", options: NodeOptions, global: GlobalOptions): Promise<void> {
   const logger = makeLogger(global.logLevel, mode === "start" ? "warn" : "info");
+  // Before the database is opened: a bad config writes nothing.
+  const config = global.config === undefined ? null : await loadConfig(global.config);
+  // The channels' secrets come from the environment: a missing one stops the node here, naming
+  // the file, before anything is opened or served.
+  if (config !== null && global.config !== undefined && config.alerts.channels.length > 0) {
+    const { resolveAlertChannels } = await import("../../config/channel-secrets.js");
+    resolveAlertChannels(config.alerts.channels, process.env, global.config);
+  }
+  const superviseRuns = options.runs ?? mode === "start";
   const tasks: TaskDefinition[] = [];
   if (options.tasks !== undefined) tasks.push(...(await loadTasksDir(options.tasks)));
   if (options.demo) tasks.push(...demoTasks);
-  if (tasks.length === 0) {
+  // A node may run only runs: a config with run profiles is work enough.
+  const hasProfiles = config !== null && Object.keys(config.runs.profiles).length > 0;
+  if (tasks.length === 0 && !(superviseRuns && hasProfiles)) {
     throw new OverseerError(
       "INVALID_ARGUMENT",
       mode === "start"
-        ? "no tasks to run: pass --tasks DIR (a folder of task modules) or --demo"
-        : "no tasks to run: pass --tasks DIR (a folder of task modules)",
+        ? "no tasks to run: pass --tasks DIR (a folder of task modules) or --demo, or a --config with run profiles"
+        : "no tasks to run: pass --tasks DIR (a folder of task modules), or --runs with a --config with run profiles",
     );
   }
   const concurrency =
@@ -60,10 +74,9 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
 
   const http = mode === "start" ? parseHttpFlags(options) : null;
 
-  // Before the database is opened: a bad config writes nothing.
-  const schedules = global.config === undefined ? [] : (await loadConfig(global.config)).schedules;
+  const schedules = config?.schedules ?? [];
 
-  const overseer = await openOverseer(global, logger);
+  const overseer = await openOverseer(global, logger, config ?? undefined);
   overseer.register(...tasks);
   // Before any work starts: a port in use stops the process with nothing begun.
   let server: ServingHttp | null = null;
@@ -73,18 +86,28 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
     await overseer.close();
     throw err;
   }
-  const worker = overseer.worker({
-    concurrency,
-    prefetch,
-    queues: parseList(options.queues) ?? null,
-    leaseMs,
-    shutdownTimeoutMs,
-  });
+  const worker =
+    tasks.length === 0
+      ? null
+      : overseer.worker({
+          concurrency,
+          prefetch,
+          queues: parseList(options.queues) ?? null,
+          leaseMs,
+          shutdownTimeoutMs,
+        });
   const reportError = (what: string) => (err: unknown) => logger.error({ err }, `${what} failed`);
 
   // The API closes first, so no request arrives while the worker drains.
   const stops: Array<() => void | Promise<void>> = server ? [() => server.close()] : [];
-  await worker.start();
+  await worker?.start();
+  // Stopped right after the API: turns are interrupted (SIGTERM, SIGKILL after their grace)
+  // and the runs handed back, resumable by any node.
+  const supervisor = superviseRuns ? overseer.runSupervisor() : null;
+  if (supervisor) {
+    supervisor.start();
+    stops.push(() => supervisor.stop());
+  }
   const scheduler = schedules.length > 0 && options.scheduler !== false ? overseer.scheduler({ schedules }) : null;
   if (scheduler) {
     await scheduler.start();
@@ -93,6 +116,11 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
     // A config without schedules still says which schedules exist: none. Mark the rest removed.
     await overseer.syncSchedules([]);
   }
+  // A config says which heartbeat monitors exist (policies already resolved by name); the rest are removed.
+  if (config !== null) await overseer.syncHeartbeats(config.alerts.heartbeats);
+  // Approve / Deny / Acknowledge pressed in Telegram: one poller per bot, in the node that serves (start).
+  const decisions = mode === "start" ? startTelegramDecisions(overseer, { logger }) : null;
+  if (decisions) stops.push(() => decisions.stop());
   const mirror =
     options.eventsNdjson === undefined ? null : new EventMirror(overseer.store, options.eventsNdjson, logger);
   mirror?.start();
@@ -129,17 +157,17 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  process.stdout.write(
-    `overseer ${mode}: database ${databaseOf(global)}, tasks ${tasks.map((t) => t.name).join(", ")}, ` +
-      `concurrency ${concurrency}, worker ${worker.id}` +
-      (scheduler ? `, schedules ${schedules.map((s) => s.name).join(", ")}` : "") +
-      ". Ctrl-C to stop.\n",
-  );
+  const parts = [`database ${databaseOf(global)}`];
+  if (worker)
+    parts.push(`tasks ${tasks.map((t) => t.name).join(", ")}`, `concurrency ${concurrency}`, `worker ${worker.id}`);
+  if (scheduler) parts.push(`schedules ${schedules.map((s) => s.name).join(", ")}`);
+  if (supervisor) parts.push(`runs (${Object.keys(config?.runs.profiles ?? {}).length} profiles)`);
+  process.stdout.write(`overseer ${mode}: ${parts.join(", ")}. Ctrl-C to stop.\n`);
   await stopRequested;
   for (const stop of stops) await stop();
-  await worker.stop();
+  await worker?.stop();
   // After the worker, so the file also holds the events of the shutdown itself.
   await mirror?.stop();
   await overseer.close();
-  process.stdout.write(`overseer: stopped cleanly (${JSON.stringify(worker.stats)})\n`);
+  process.stdout.write(`overseer: stopped cleanly (${JSON.stringify(worker?.stats ?? {})})\n`);
 }

@@ -11,12 +11,27 @@
  * queue while it replays, grows past the limit) is cut off and resumes from its cursor.
  */
 import { OverseerError } from "../../core/errors.js";
+import { RUN_TERMINAL_EVENTS } from "../../core/run.js";
+import { isFinishedRunState } from "../../core/run-state.js";
 import { FINISHED_STATES, type OverseerEvent } from "../../core/types.js";
 import type { Store } from "../../store/store.js";
 import type { EventHub, HubEvent } from "./event-hub.js";
 
 /** Kinds after which a job's stream ends: it reached a finished state. */
 export const TERMINAL_KINDS: ReadonlySet<string> = new Set(["job.succeeded", "job.dead", "job.cancelled"]);
+
+/** One job's or one run's events; a feed without a subject follows the whole log. */
+export type EventSubject = { jobId: string; runId?: undefined } | { runId: string; jobId?: undefined };
+
+function isOfSubject(event: OverseerEvent, subject: EventSubject): boolean {
+  return subject.jobId !== undefined ? event.jobId === subject.jobId : event.runId === subject.runId;
+}
+
+/** Whether `event` ends the subject's stream (its job or run finished). */
+function endsSubject(event: OverseerEvent, subject: EventSubject | undefined): boolean {
+  if (subject === undefined) return false;
+  return (subject.jobId !== undefined ? TERMINAL_KINDS : RUN_TERMINAL_EVENTS).has(event.kind);
+}
 
 const REPLAY_PAGE = 500;
 /** Live events queued while the replay runs; a client whose replay takes longer is cut off. */
@@ -36,9 +51,9 @@ export interface FeedSink {
 }
 
 export interface FeedRequest {
-  /** Resume after this seq; null: live from now (all events) or from the start (one job). */
+  /** Resume after this seq; null: live from now (all events) or from the start (one job or run). */
   since: number | null;
-  jobId?: string;
+  subject?: EventSubject;
 }
 
 export interface FeedLimits {
@@ -48,7 +63,7 @@ export interface FeedLimits {
 
 /**
  * Checks a stream request before anything is sent, so that its failure can still be a status
- * code: JOB_NOT_FOUND for an unknown job, EVENTS_TRIMMED when the cursor is older than what
+ * code: JOB_NOT_FOUND or RUN_NOT_FOUND for an unknown subject, EVENTS_TRIMMED when the cursor is older than what
  * retention kept. Returns the seq to resume after.
  */
 export async function resolveStart(
@@ -57,14 +72,19 @@ export async function resolveStart(
   request: FeedRequest,
 ): Promise<{ since: number; finished: boolean }> {
   let finished = false;
-  if (request.jobId !== undefined) {
-    const job = await store.getJob(request.jobId);
-    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${request.jobId}"`, { id: request.jobId });
+  const { subject } = request;
+  if (subject?.jobId !== undefined) {
+    const job = await store.getJob(subject.jobId);
+    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${subject.jobId}"`, { id: subject.jobId });
     finished = (FINISHED_STATES as readonly string[]).includes(job.state);
+  } else if (subject?.runId !== undefined) {
+    const run = await store.getRun(subject.runId);
+    if (!run) throw new OverseerError("RUN_NOT_FOUND", `no run with id "${subject.runId}"`, { id: subject.runId });
+    finished = isFinishedRunState(run.state);
   }
   if (request.since === null) {
-    // A job's stream starts with its whole (retained) history; the log's, with what happens next.
-    return { since: request.jobId === undefined ? hub.cursor : 0, finished };
+    // A subject's stream starts with its whole (retained) history; the log's, with what happens next.
+    return { since: subject === undefined ? hub.cursor : 0, finished };
   }
   const since = request.since;
   const [oldest] = await store.readEvents({ afterSeq: 0, limit: 1 });
@@ -91,7 +111,7 @@ export class EventFeed {
     private readonly hub: EventHub,
     private readonly sink: FeedSink,
     private readonly limits: FeedLimits,
-    private readonly jobId: string | undefined,
+    private readonly subject: EventSubject | undefined,
     since: number,
   ) {
     this.lastSent = since;
@@ -102,7 +122,7 @@ export class EventFeed {
     return this.lastSent;
   }
 
-  /** Replays what the client missed, then follows live. `finishedAtStart`: the job had finished. */
+  /** Replays what the client missed, then follows live. `finishedAtStart`: the subject had finished. */
   async run(finishedAtStart: boolean): Promise<void> {
     this.unsubscribe = this.hub.subscribe((batch) => this.onLive(batch));
     const split = this.hub.cursor;
@@ -114,11 +134,11 @@ export class EventFeed {
     const upToEnd: HubEvent[] = [];
     for (const e of queued) {
       upToEnd.push(e);
-      if (this.jobId !== undefined && TERMINAL_KINDS.has(e.event.kind)) break;
+      if (endsSubject(e.event, this.subject)) break;
     }
     if (!this.sendAll(upToEnd, true)) return;
-    // A finished job whose terminal event came before the cursor: nothing more will follow.
-    if (finishedAtStart && this.jobId !== undefined) this.finish();
+    // A finished subject whose terminal event came before the cursor: nothing more will follow.
+    if (finishedAtStart && this.subject !== undefined) this.finish();
   }
 
   close(): void {
@@ -131,7 +151,7 @@ export class EventFeed {
 
   private async replay(upTo: number): Promise<void> {
     while (!this.closed && this.lastSent < upTo) {
-      const page = await this.store.readEvents({ afterSeq: this.lastSent, jobId: this.jobId, limit: REPLAY_PAGE });
+      const page = await this.store.readEvents({ afterSeq: this.lastSent, ...this.subject, limit: REPLAY_PAGE });
       const upToSplit: HubEvent[] = [];
       for (const event of page) {
         if (event.seq > upTo) break;
@@ -162,7 +182,7 @@ export class EventFeed {
     }
     // The common case, a live stream of everything: the whole batch in one write.
     const first = batch[0];
-    if (this.jobId === undefined && first && first.event.seq > this.lastSent) {
+    if (this.subject === undefined && first && first.event.seq > this.lastSent) {
       this.sink.send(batch, true);
       this.lastSent = batch[batch.length - 1]?.event.seq ?? this.lastSent;
       return;
@@ -171,12 +191,12 @@ export class EventFeed {
     for (const e of batch) {
       if (!this.matches(e.event) || e.event.seq <= this.lastSent) continue;
       out.push(e);
-      if (this.jobId !== undefined && TERMINAL_KINDS.has(e.event.kind)) break;
+      if (endsSubject(e.event, this.subject)) break;
     }
     this.sendAll(out, true);
   }
 
-  /** Sends events not yet sent, in one write; with `endAtTerminal`, ends a job's feed at its terminal event. */
+  /** Sends events not yet sent, in one write; with `endAtTerminal`, ends a subject's feed at its terminal event. */
   private sendAll(events: readonly HubEvent[], endAtTerminal: boolean): boolean {
     if (this.closed) return false;
     const fresh = events.filter((e) => e.event.seq > this.lastSent);
@@ -184,7 +204,7 @@ export class EventFeed {
     this.sink.send(fresh, false);
     const last = fresh[fresh.length - 1] as HubEvent;
     this.lastSent = last.event.seq;
-    if (endAtTerminal && this.jobId !== undefined && TERMINAL_KINDS.has(last.event.kind)) {
+    if (endAtTerminal && endsSubject(last.event, this.subject)) {
       this.finish();
       return false;
     }
@@ -192,7 +212,7 @@ export class EventFeed {
   }
 
   private matches(event: OverseerEvent): boolean {
-    return this.jobId === undefined || event.jobId === this.jobId;
+    return this.subject === undefined || isOfSubject(event, this.subject);
   }
 
   private finish(): void {

@@ -1,5 +1,5 @@
 /**
- * GET /api/v1/events and /api/v1/jobs/:id/events: the event log as Server-Sent Events (or, for
+ * GET /api/v1/events, /api/v1/jobs/:id/events and /api/v1/runs/:id/events: the event log as Server-Sent Events (or, for
  * a client that asks for JSON, one page of it). Each SSE message carries the event's seq as its
  * `id`, so a reconnecting EventSource sends `Last-Event-ID` and gets exactly what it missed.
  * These routes also take a stream token as `?access_token=` (see auth/stream-tokens.ts).
@@ -8,10 +8,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OverseerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Overseer } from "../../sdk/overseer.js";
-import { EventFeed, type FeedSink, resolveStart } from "../events/event-feed.js";
+import { EventFeed, type EventSubject, type FeedSink, resolveStart } from "../events/event-feed.js";
 import type { EventHub, HubEvent } from "../events/event-hub.js";
 import type { StreamClients } from "../events/stream-clients.js";
-import { errorResponses, jobIdParams, ref } from "../schemas.js";
+import { errorResponses, jobIdParams, ref, runIdParams } from "../schemas.js";
 
 export interface StreamSettings {
   /** A `:keepalive` comment this often on a quiet stream, so proxies keep it open. */
@@ -88,7 +88,22 @@ export function eventRoutes(deps: StreamDeps) {
           response: { 200: page, ...errorResponses(400, 401, 403, 404, 410) },
         },
       },
-      (request, reply) => serve(deps, request, reply, (request.params as { id: string }).id),
+      (request, reply) => serve(deps, request, reply, { jobId: (request.params as { id: string }).id }),
+    );
+    app.get(
+      "/runs/:id/events",
+      {
+        config: { scope: "viewer", streamTokens: true },
+        schema: {
+          tags: ["runs"],
+          summary: "One run's events (output, telemetry, turns, state changes): its history, then live",
+          description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the run completes, fails or is cancelled; 204 when it had finished and nothing is after the cursor.`,
+          params: runIdParams,
+          querystring: streamQuery,
+          response: { 200: page, ...errorResponses(400, 401, 403, 404, 410) },
+        },
+      },
+      (request, reply) => serve(deps, request, reply, { runId: (request.params as { id: string }).id }),
     );
   };
 }
@@ -117,41 +132,46 @@ async function serve(
   deps: StreamDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  jobId: string | undefined,
+  subject: EventSubject | undefined,
 ): Promise<unknown> {
   const since = cursorOf(request);
-  if (wantsJson(request)) return jsonPage(deps, request, jobId, since);
-  const start = await resolveStart(deps.overseer.store, deps.hub, { since, jobId });
-  if (start.finished && jobId !== undefined) {
-    const [next] = await deps.overseer.readEvents({ jobId, afterSeq: start.since, limit: 1 });
-    // 204 tells an EventSource to stop reconnecting: the job is done and the client has it all.
+  if (wantsJson(request)) return jsonPage(deps, request, subject, since);
+  const start = await resolveStart(deps.overseer.store, deps.hub, { since, subject });
+  if (start.finished && subject !== undefined) {
+    const [next] = await deps.overseer.readEvents({ ...subject, afterSeq: start.since, limit: 1 });
+    // 204 tells an EventSource to stop reconnecting: the subject is done and the client has it all.
     if (!next) return reply.code(204).send();
   }
-  openStream(deps, reply, jobId, start.since, start.finished);
+  openStream(deps, reply, subject, start.since, start.finished);
   return reply;
 }
 
-async function jsonPage(deps: StreamDeps, request: FastifyRequest, jobId: string | undefined, since: number | null) {
+async function jsonPage(
+  deps: StreamDeps,
+  request: FastifyRequest,
+  subject: EventSubject | undefined,
+  since: number | null,
+) {
   const { limit: rawLimit } = request.query as { limit?: string };
   const limit = rawLimit === undefined ? 100 : Number(rawLimit);
   if (limit < 1 || limit > 1000) {
     throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 1000; got ${rawLimit}`, { field: "limit" });
   }
-  // No 404 for an unknown job here: a discarded job's events are kept and still readable.
+  // No 404 for an unknown subject here: a discarded job's events are kept and still readable.
   const store = deps.overseer.store;
   const [lastSeq, [oldest]] = await Promise.all([store.lastEventSeq(), store.readEvents({ afterSeq: 0, limit: 1 })]);
   let items: unknown[];
-  if (since !== null) items = await store.readEvents({ afterSeq: since, jobId, limit });
-  else if (jobId === undefined) items = await store.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
-  else items = await latestOfJob(deps.overseer, jobId, limit);
+  if (since !== null) items = await store.readEvents({ afterSeq: since, ...subject, limit });
+  else if (subject === undefined) items = await store.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
+  else items = await latestOf(deps.overseer, subject, limit);
   return { items, lastSeq, oldestSeq: oldest?.seq ?? null };
 }
 
-async function latestOfJob(overseer: Overseer, jobId: string, limit: number) {
+async function latestOf(overseer: Overseer, subject: EventSubject, limit: number) {
   let latest: Awaited<ReturnType<Overseer["readEvents"]>> = [];
   let after = 0;
   for (;;) {
-    const events = await overseer.readEvents({ jobId, afterSeq: after, limit: 1_000 });
+    const events = await overseer.readEvents({ ...subject, afterSeq: after, limit: 1_000 });
     latest = [...latest, ...events].slice(-limit);
     const last = events.at(-1);
     if (!last || events.length < 1_000) return latest;
@@ -180,7 +200,7 @@ function sseFrames(batch: readonly HubEvent[]): string {
 function openStream(
   deps: StreamDeps,
   reply: FastifyReply,
-  jobId: string | undefined,
+  subject: EventSubject | undefined,
   since: number,
   finished: boolean,
 ): void {
@@ -229,7 +249,7 @@ function openStream(
     deps.hub,
     sink,
     { maxBufferedBytes: settings.maxBufferedBytes },
-    jobId,
+    subject,
     since,
   );
   const keepalive = setInterval(() => {

@@ -7,9 +7,10 @@ import type { FastifyInstance } from "fastify";
 import { isOverseerError, OverseerError } from "../../core/errors.js";
 import { FINISHED_STATES, type Job, type JobState, type OverseerEvent } from "../../core/types.js";
 import type { EnqueueItem, Overseer } from "../../sdk/overseer.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { BusyGuard } from "../busy.js";
+import { decodeCursor, pageLimit, pageOf } from "../cursor.js";
 import { type JobFilterInput, jobFilterProperties, parseStates, toJobFilter } from "../job-filter.js";
-import { errorResponses, jobIdParams, ref, versionBody } from "../schemas.js";
+import { errorResponses, jobIdParams, pageSchema, ref, versionBody } from "../schemas.js";
 import { emptyBodyIsObject, etag, expectedVersion } from "../versions.js";
 
 /** How many of a job's latest events its detail shows, and how far back it looks for them. */
@@ -88,13 +89,14 @@ const bulkResult = {
 /** The states each bulk operation applies to, as in core/job-state.ts. */
 const BULK = {
   retry: { states: ["dead", "cancelled"], scope: "operator" },
-  cancel: { states: ["scheduled", "queued", "running"], scope: "operator" },
+  cancel: { states: ["scheduled", "queued", "awaiting_approval", "running"], scope: "operator" },
   discard: { states: [...FINISHED_STATES], scope: "admin" },
 } as const satisfies Record<string, { states: readonly JobState[]; scope: "operator" | "admin" }>;
 
 type BulkName = keyof typeof BULK;
 
-export function jobRoutes(overseer: Overseer) {
+/** `busy`: the server's one guard, shared with the runs and approvals routes (see busy.ts). */
+export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard()) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post(
       "/jobs",
@@ -132,26 +134,14 @@ export function jobRoutes(overseer: Overseer) {
           summary: "List jobs, newest (or with order=asc oldest) first, one page at a time",
           querystring: listQuery,
           response: {
-            200: {
-              type: "object",
-              required: ["items", "nextCursor"],
-              properties: {
-                items: { type: "array", items: ref("Job") },
-                nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page." },
-              },
-            },
+            200: pageSchema("Job"),
             ...errorResponses(400, 401, 403),
           },
         },
       },
       async (request) => {
         const query = request.query as JobFilterInput & { limit?: string; cursor?: string; order?: "asc" | "desc" };
-        const limit = query.limit === undefined ? 50 : Number(query.limit);
-        if (limit < 1 || limit > 500) {
-          throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 500; got ${query.limit}`, {
-            field: "limit",
-          });
-        }
+        const limit = pageLimit(query.limit);
         const filter = toJobFilter(query);
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
         if (query.order === "asc") {
@@ -159,10 +149,7 @@ export function jobRoutes(overseer: Overseer) {
           if (after !== undefined) filter.afterId = after;
         } else if (after !== undefined) filter.beforeId = after;
         // One more than asked says whether there is a next page.
-        const jobs = await overseer.listJobs({ ...filter, limit: limit + 1 });
-        const items = jobs.slice(0, limit);
-        const last = items.at(-1);
-        return { items, nextCursor: jobs.length > limit && last ? encodeCursor(last.id) : null };
+        return pageOf(await overseer.listJobs({ ...filter, limit: limit + 1 }), limit);
       },
     );
 
@@ -197,6 +184,22 @@ export function jobRoutes(overseer: Overseer) {
       },
     );
 
+    app.get(
+      "/jobs/:id/retry-preview",
+      {
+        config: { scope: "viewer" },
+        schema: {
+          tags: ["jobs"],
+          summary: "What the retry policy says about the job now, and what a Retry click would do",
+          description:
+            "The decision its last failure gets under the current policy (the task's if this server defines the task, else the default; see policy) and whether a manual retry is allowed. Changes nothing.",
+          params: jobIdParams,
+          response: { 200: retryPreviewResponse, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => overseer.retryPreview((request.params as { id: string }).id),
+    );
+
     const action = (name: "retry" | "cancel" | "discard", scope: "operator" | "admin", summary: string) => {
       app.post(
         `/jobs/:id/${name}`,
@@ -210,16 +213,18 @@ export function jobRoutes(overseer: Overseer) {
               "Send the version you read in If-Match (or as version in the body) to act only if the job has not changed.",
             params: jobIdParams,
             body: versionBody,
-            response: { 200: actionResponses[name], ...errorResponses(400, 401, 403, 404, 409) },
+            response: { 200: actionResponses[name], ...errorResponses(400, 401, 403, 404, 409, 429) },
           },
         },
         async (request) => {
           const { id } = request.params as { id: string };
           const version = expectedVersion(request);
-          if (name === "retry") return overseer.retry(id, { expectedVersion: version });
-          if (name === "cancel") return overseer.cancel(id, { expectedVersion: version });
-          await overseer.discard(id, { expectedVersion: version });
-          return { id, discarded: true };
+          return busy.run([`job:${id}`], async () => {
+            if (name === "retry") return overseer.retry(id, { expectedVersion: version });
+            if (name === "cancel") return overseer.cancel(id, { expectedVersion: version });
+            await overseer.discard(id, { expectedVersion: version });
+            return { id, discarded: true };
+          });
         },
       );
     };
@@ -241,7 +246,7 @@ export function jobRoutes(overseer: Overseer) {
             response: { 200: bulkResult, ...errorResponses(400, 401, 403) },
           },
         },
-        async (request) => runBulk(overseer, name, request.body as JobFilterInput & { limit: number }),
+        async (request) => runBulk(overseer, busy, name, request.body as JobFilterInput & { limit: number }),
       );
     }
   };
@@ -268,6 +273,45 @@ const actionResponses = {
   },
 } as const;
 
+const retryPreviewResponse = {
+  type: "object",
+  required: ["job", "state", "attempts", "maxAttempts", "policy", "decision", "manualRetry", "summary"],
+  properties: {
+    job: { type: "string" },
+    state: { type: "string" },
+    attempts: { type: "integer" },
+    maxAttempts: { type: "integer" },
+    policy: { type: "string", enum: ["task", "default"], description: "Whose retry policy decided." },
+    classification: {
+      type: ["object", "null"],
+      properties: { errorClass: { type: "string", enum: ["transient", "permanent"] }, rule: { type: "string" } },
+    },
+    decision: {
+      type: ["object", "null"],
+      description: "null when there is no failure to decide on (running, succeeded, cancelled, not failed yet).",
+      properties: {
+        retry: { type: "boolean" },
+        reason: {
+          type: "string",
+          enum: ["auto_retry", "permanent_error", "retry_disabled", "max_attempts_exceeded", "lease_expired"],
+        },
+        delayMs: { type: "integer", description: "The backoff before the retry, without jitter." },
+      },
+    },
+    retryAt: { type: ["string", "null"], description: "When the scheduled retry starts, for auto_retry." },
+    manualRetry: {
+      type: "object",
+      required: ["allowed", "reason", "message"],
+      properties: {
+        allowed: { type: "boolean" },
+        reason: { type: "string", enum: ["fresh_attempts", "not_finished", "succeeded"] },
+        message: { type: "string" },
+      },
+    },
+    summary: { type: "string" },
+  },
+} as const;
+
 async function requireJob(overseer: Overseer, id: string): Promise<Job> {
   const job = await overseer.getJob(id);
   if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
@@ -290,6 +334,7 @@ async function recentEvents(overseer: Overseer, jobId: string): Promise<Overseer
 
 async function runBulk(
   overseer: Overseer,
+  busy: BusyGuard,
   name: BulkName,
   body: JobFilterInput & { limit: number },
 ): Promise<{ matched: number; changed: number; skipped: Array<{ id: string; code: string }> }> {
@@ -312,12 +357,18 @@ async function runBulk(
     // The version matched now: a job someone changed since it was listed is left alone.
     const check = { expectedVersion: job.version };
     try {
-      if (name === "retry") await overseer.retry(job.id, check);
-      else if (name === "cancel") await overseer.cancel(job.id, check);
-      else await overseer.discard(job.id, check);
+      // A job someone is acting on right now is skipped (BUSY), as one that changed is.
+      await busy.run([`job:${job.id}`], async () => {
+        if (name === "retry") await overseer.retry(job.id, check);
+        else if (name === "cancel") await overseer.cancel(job.id, check);
+        else await overseer.discard(job.id, check);
+      });
       changed++;
     } catch (err) {
-      if (!isOverseerError(err) || !["INVALID_TRANSITION", "JOB_NOT_FOUND", "VERSION_CONFLICT"].includes(err.code)) {
+      if (
+        !isOverseerError(err) ||
+        !["INVALID_TRANSITION", "JOB_NOT_FOUND", "VERSION_CONFLICT", "BUSY"].includes(err.code)
+      ) {
         throw err;
       }
       skipped.push({ id: job.id, code: err.code });

@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/ws: the event streams over one WebSocket. The client sends JSON messages
- *   {"type": "subscribe", "id": "a", "jobId"?: "...", "since"?: 42}   and   {"type": "unsubscribe", "id": "a"}
+ *   {"type": "subscribe", "id": "a", "jobId"?: "...", "runId"?: "...", "since"?: 42}   and   {"type": "unsubscribe", "id": "a"}
  * and receives, per subscription id,
  *   {"type": "subscribed", "id", "since"}, {"type": "event", "id", "event"}, {"type": "end", "id", "lastEventId"}
  * and {"type": "error", "id", "error": {code, message, details?}} (the HTTP error envelope's inside,
@@ -11,7 +11,7 @@ import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import { OverseerError } from "../../core/errors.js";
 import { toOverseerError } from "../errors.js";
-import { EventFeed, type FeedSink, resolveStart } from "../events/event-feed.js";
+import { EventFeed, type EventSubject, type FeedSink, resolveStart } from "../events/event-feed.js";
 import type { StreamDeps } from "./events.js";
 
 /** Close code for a client that fell too far behind (4000-4999 are the application's). */
@@ -23,6 +23,7 @@ interface Subscribe {
   type: "subscribe";
   id: string;
   jobId?: string;
+  runId?: string;
   since?: number;
 }
 
@@ -116,7 +117,7 @@ function serveSocket(deps: StreamDeps, socket: WebSocket): void {
     const { id } = request;
     const start = await resolveStart(deps.overseer.store, deps.hub, {
       since: request.since ?? null,
-      jobId: request.jobId,
+      subject: subjectOf(request),
     });
     // Closed or unsubscribed while it started.
     if (socket.readyState !== socket.OPEN || !feeds.has(id)) return;
@@ -141,7 +142,7 @@ function serveSocket(deps: StreamDeps, socket: WebSocket): void {
       deps.hub,
       sink,
       { maxBufferedBytes: deps.settings.maxBufferedBytes },
-      request.jobId,
+      subjectOf(request),
       start.since,
     );
     feeds.set(id, feed);
@@ -165,17 +166,35 @@ function parseMessage(message: unknown): Subscribe | { type: "unsubscribe"; id: 
     throw new OverseerError("INVALID_ARGUMENT", "type must be subscribe or unsubscribe", { field: "type" });
   }
   for (const key of Object.keys(m)) {
-    if (!["type", "id", "jobId", "since"].includes(key)) {
+    if (!["type", "id", "jobId", "runId", "since"].includes(key)) {
       throw new OverseerError("INVALID_ARGUMENT", `unknown field "${key}"`, { field: key });
     }
   }
   if (m.jobId !== undefined && (typeof m.jobId !== "string" || m.jobId.length < 1 || m.jobId.length > 64)) {
     throw new OverseerError("INVALID_ARGUMENT", "jobId must be a job id", { field: "jobId" });
   }
+  if (m.runId !== undefined && (typeof m.runId !== "string" || m.runId.length < 1 || m.runId.length > 64)) {
+    throw new OverseerError("INVALID_ARGUMENT", "runId must be a run id", { field: "runId" });
+  }
+  if (m.jobId !== undefined && m.runId !== undefined) {
+    throw new OverseerError("INVALID_ARGUMENT", "subscribe to a jobId or a runId, not both", { field: "runId" });
+  }
   if (m.since !== undefined && !(Number.isSafeInteger(m.since) && (m.since as number) >= 0)) {
     throw new OverseerError("INVALID_ARGUMENT", "since must be an event seq (a whole number)", { field: "since" });
   }
-  return { type: "subscribe", id: m.id, jobId: m.jobId as string | undefined, since: m.since as number | undefined };
+  return {
+    type: "subscribe",
+    id: m.id,
+    jobId: m.jobId as string | undefined,
+    runId: m.runId as string | undefined,
+    since: m.since as number | undefined,
+  };
+}
+
+function subjectOf(request: Subscribe): EventSubject | undefined {
+  if (request.jobId !== undefined) return { jobId: request.jobId };
+  if (request.runId !== undefined) return { runId: request.runId };
+  return undefined;
 }
 
 function waitForDrain(socket: WebSocket): Promise<void> {

@@ -37,7 +37,7 @@ export interface Tx {
   /** Inserts a row (values as literals, in column order) before the next statement, or at commit. */
   insertLater(table: string, columns: readonly string[], row: Literal[]): void;
   /** Buffers an event; it is appended with the others when the transaction ends (or on `flushEvents`). */
-  event(kind: string, jobId: string | null, workerId: string | null, data: object): void;
+  event(kind: string, jobId: string | null, workerId: string | null, data: object, runId?: string | null): void;
   /** Appends the buffered events now and returns every sequence number this transaction got, in order. */
   flushEvents(): Promise<number[]>;
   /** Wake `onChange` listeners in every process once this transaction commits. */
@@ -53,6 +53,10 @@ export const LOCK = {
   concurrencyKey: 0x4f56_0003,
   idempotencyKey: 0x4f56_0004,
   schedules: 0x4f56_0005,
+  claims: 0x4f56_0006,
+  signals: 0x4f56_0007,
+  alerts: 0x4f56_0008,
+  heartbeats: 0x4f56_0009,
 } as const;
 
 export const CHANGES_CHANNEL = "overseer_changes";
@@ -306,7 +310,7 @@ export interface Queryable {
 
 export class Transaction implements Tx {
   notifies = false;
-  /** Events not yet appended: at, kind, job id, worker id, data JSON. */
+  /** Events not yet appended: at, kind, job id, worker id, data JSON, run id (EVENT_COLUMNS). */
   private readonly pending: Literal[][] = [];
   /** Rows whose insert waits for the next statement or the end (see `insertLater`), grouped by table and columns. */
   private readonly deferred = new Map<string, { table: string; columns: readonly string[]; rows: Literal[][] }>();
@@ -350,8 +354,8 @@ export class Transaction implements Tx {
     else this.deferred.set(key, { table, columns, rows: [row] });
   }
 
-  event(kind: string, jobId: string | null, workerId: string | null, data: object): void {
-    this.pending.push([this.now, kind, jobId, workerId, JSON.stringify(data)]);
+  event(kind: string, jobId: string | null, workerId: string | null, data: object, runId: string | null = null): void {
+    this.pending.push([this.now, kind, jobId, workerId, JSON.stringify(data), runId]);
   }
 
   /** Appends the buffered events now and returns every sequence number this transaction got, in order. */
@@ -409,6 +413,7 @@ export class Transaction implements Tx {
           batch.map((e) => e[2]),
           batch.map((e) => e[3]),
           batch.map((e) => e[4]),
+          batch.map((e) => e[5]),
         ])
       ).rows;
       this.recordSeqs(rows);
@@ -444,14 +449,14 @@ export class Transaction implements Tx {
   }
 }
 
-const EVENT_COLUMNS = ["at", "kind", "job_id", "worker_id", "data"] as const;
+const EVENT_COLUMNS = ["at", "kind", "job_id", "worker_id", "data", "run_id"] as const;
 /** Above this many rows, an insert binds arrays instead of sending literals (see INSERT_JOBS). */
 export const MANY_ROWS = 16;
 /** One event appender per schema at a time (see `Transaction.runClosing`). */
 const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(current_schema()))`;
 
 /**
- * The statements that append events (rows of at, kind, job id, worker id, data JSON), the last
+ * The statements that append events (rows of at, kind, job id, worker id, data JSON, run id), the last
  * returning their sequence numbers: the events lock first unless this transaction holds it.
  * A multi-row VALUES list is inserted in list order, so identity values follow it.
  */

@@ -81,6 +81,7 @@ export function insertAtOnceScript(jobs: readonly NewJob[], nowSql: string): str
     job.id,
     null,
     JSON.stringify(enqueuedEventData(job, { state: "queued", runAt: 0 })),
+    null,
   ]);
   return [
     `${insertValues("jobs", NEW_JOB_COLUMNS, rows)} RETURNING created_at`,

@@ -158,6 +158,12 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 2, name: "002-schedules" },
         { version: 3, name: "003-tokens" },
         { version: 4, name: "004-finished-index" },
+        { version: 5, name: "005-runs" },
+        { version: 6, name: "006-claims" },
+        { version: 7, name: "007-durable" },
+        { version: 8, name: "008-approvals" },
+        { version: 9, name: "009-alerts" },
+        { version: 10, name: "010-heartbeats" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {
@@ -186,6 +192,52 @@ describe("PostgresStore (PostgreSQL only)", () => {
       await heard;
       const created = Date.parse(job.createdAt);
       expect(Math.abs(created - before)).toBeLessThan(5_000);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("runs: two stores claiming at once never take the same run, and a control on one wakes the other", async () => {
+    const schema = await testSchema();
+    const a = await openIn(schema);
+    const b = await openIn(schema);
+    try {
+      const spec = {
+        command: "true",
+        args: [],
+        cwd: "/tmp",
+        env: [],
+        maxTurns: 1,
+        turnTimeoutMs: 1_000,
+        graceMs: 100,
+        completion: { exitCode: 0 },
+        onTurnFailure: "fail" as const,
+      };
+      const ids = Array.from({ length: 20 }, (_, i) => `01RUN${String(i).padStart(4, "0")}`);
+      for (const id of ids) await a.createRun({ id, profile: null, params: {}, spec, createdBy: null });
+      const claimAll = async (store: PostgresStore, workerId: string): Promise<string[]> => {
+        const got: string[] = [];
+        for (;;) {
+          const claimed = await store.claimRun(workerId, 30_000);
+          if (!claimed) return got;
+          got.push(claimed.run.id);
+        }
+      };
+      const [fromA, fromB, fromA2] = await Promise.all([claimAll(a, "a1"), claimAll(b, "b1"), claimAll(a, "a2")]);
+      const all = [...(fromA ?? []), ...(fromB ?? []), ...(fromA2 ?? [])];
+      expect(all.sort()).toEqual(ids);
+
+      const heard = new Promise<void>((resolve) => {
+        const unsubscribe = a.onChange(() => {
+          unsubscribe();
+          resolve();
+        });
+      });
+      // Let the LISTEN connection open before the other store writes.
+      await new Promise((r) => setTimeout(r, 200));
+      await b.controlRun(ids[0] as string, { action: "cancel", by: "alice" });
+      await heard;
     } finally {
       await a.close();
       await b.close();

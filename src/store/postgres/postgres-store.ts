@@ -5,10 +5,26 @@
  * Times come from the database's clock, read once per transaction, unless a clock is injected.
  * Wakeups reach every node through LISTEN/NOTIFY.
  */
+import type { Alert, AlertNotification, NewAlert } from "../../core/alert.js";
+import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
+import type { Claim, TakeClaimResult } from "../../core/claim.js";
+import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
 import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
+import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
 import { TRANSITIONS } from "../../core/job-state.js";
+import type {
+  ClaimedRun,
+  NewRun,
+  Run,
+  RunControlRequest,
+  RunFilter,
+  RunLease,
+  RunTurn,
+  RunUpdate,
+} from "../../core/run.js";
+import type { RunState, RunTransitionName } from "../../core/run-state.js";
 import {
   type Attempt,
   type ClaimedJob,
@@ -35,6 +51,9 @@ import {
   type WorkerRow,
 } from "../rows.js";
 import type {
+  AlertEscalation,
+  AlertFilter,
+  ApprovalFilter,
   AttemptResult,
   CancelResult,
   ClaimRequest,
@@ -43,27 +62,37 @@ import type {
   FireTickResult,
   HeartbeatResult,
   JobFilter,
+  LateHeartbeat,
   NewEvent,
   NewToken,
+  PingHeartbeatResult,
   PruneOptions,
   PruneResult,
+  RaiseAlertResult,
   RetentionPolicy,
   Store,
   StoreCapabilities,
+  SyncHeartbeatsResult,
   SyncSchedulesResult,
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
 import { checkVersion } from "../versions.js";
+import * as alerts from "./alerts.js";
+import * as approvals from "./approvals.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim } from "./claim.js";
+import * as claims from "./claims.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
+import * as durable from "./durable.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
+import * as heartbeats from "./heartbeats.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
+import * as runs from "./runs.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,
@@ -395,6 +424,7 @@ export class PostgresStore implements Store {
       if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
         await tx.run(sql.CANCEL_WAITING_JOB, [tx.now, id]);
         tx.event("job.cancelled", id, null, { while: row.state });
+        if (row.state === "awaiting_approval") await approvals.cancelJobApprovals(tx, id);
         return { job: await this.jobAfterWrite(tx, id), effect: "cancelled" };
       }
       if (row.state === "running") {
@@ -402,7 +432,7 @@ export class PostgresStore implements Store {
         tx.event("job.cancel_requested", id, row.lease_owner, {});
         return { job: await this.jobAfterWrite(tx, id), effect: "requested" };
       }
-      throw invalidTransition(row, "cancelled", "scheduled, queued or running");
+      throw invalidTransition(row, "cancelled", "scheduled, queued, awaiting_approval or running");
     });
   }
 
@@ -449,6 +479,7 @@ export class PostgresStore implements Store {
         throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
       }
       await tx.run(sql.DELETE_ATTEMPTS, [id]);
+      await durable.deleteJobDurables(tx, id);
       tx.event("job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
     });
   }
@@ -510,7 +541,7 @@ export class PostgresStore implements Store {
   async appendEvents(events: readonly NewEvent[]): Promise<number[]> {
     for (const e of events) assertEventKind(e.kind);
     return this.conn.write(async (tx) => {
-      for (const e of events) tx.event(e.kind, e.jobId ?? null, e.workerId ?? null, e.data ?? {});
+      for (const e of events) tx.event(e.kind, e.jobId ?? null, e.workerId ?? null, e.data ?? {}, e.runId ?? null);
       return tx.flushEvents();
     });
   }
@@ -519,9 +550,11 @@ export class PostgresStore implements Store {
     const after = query.afterSeq ?? 0;
     const limit = query.limit ?? 1_000;
     const rows =
-      query.jobId === undefined
-        ? await this.conn.rows<EventRow>(sql.READ_EVENTS, [after, limit])
-        : await this.conn.rows<EventRow>(sql.READ_JOB_EVENTS, [query.jobId, after, limit]);
+      query.runId !== undefined
+        ? await this.conn.rows<EventRow>(sql.READ_RUN_EVENTS, [query.runId, after, limit, query.jobId ?? null])
+        : query.jobId !== undefined
+          ? await this.conn.rows<EventRow>(sql.READ_JOB_EVENTS, [query.jobId, after, limit])
+          : await this.conn.rows<EventRow>(sql.READ_EVENTS, [after, limit]);
     return rows.map(toEvent);
   }
 
@@ -555,6 +588,240 @@ export class PostgresStore implements Store {
       (tx) => runNowInTransaction(tx, (t, j) => this.insertJob(t, j), name, job),
       () => true,
     );
+  }
+
+  // -- durable handlers ---------------------------------------------------------------------
+
+  listJobSteps(jobId: string): Promise<StepRecord[]> {
+    return durable.listJobSteps(this.conn, jobId);
+  }
+
+  recordStep(lease: Lease, step: { name: string; kind: StepKind; resultJson: string }): Promise<StepRecord | null> {
+    return this.conn.write((tx) => durable.recordStep(tx, lease, step));
+  }
+
+  /** A park wakes idle workers on every node, so they recompute when the next scheduled job is due. */
+  sleepJob(
+    lease: Lease,
+    sleep: { step: string; delayMs?: number; until?: number },
+  ): Promise<{ parked: boolean; until: string } | null> {
+    return this.writeAndWake(
+      (tx) => durable.sleepJob(tx, lease, sleep),
+      (r) => r?.parked === true,
+    );
+  }
+
+  waitForSignal(
+    lease: Lease,
+    wait: { step: string; name: string; match: Record<string, unknown> | null; timeoutMs: number },
+  ): Promise<{ kind: "done"; step: StepRecord } | { kind: "parked"; until: string } | null> {
+    return this.writeAndWake(
+      (tx) => durable.waitForSignal(tx, lease, wait),
+      (r) => r?.kind === "parked",
+    );
+  }
+
+  /** Wakes workers on every node when a parked job was queued, so one claims it at once. */
+  postSignal(signal: NewSignal): Promise<{ signal: SignalRecord; deliveredTo: string | null }> {
+    return this.writeAndWake(
+      (tx) => durable.postSignal(tx, signal),
+      (r) => r.deliveredTo !== null,
+    );
+  }
+
+  // -- approvals ----------------------------------------------------------------------------
+
+  requestApproval(
+    lease: Lease,
+    request: NewApproval,
+  ): Promise<{ kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null> {
+    return this.conn.write((tx) => approvals.requestApproval(tx, lease, request));
+  }
+
+  /** Wakes workers on every node when the decision queued the job, so one claims it at once. */
+  async decideApproval(
+    id: string,
+    decision: { decision: "approve" | "deny"; reason: string | null; channel: DecisionChannel },
+    decider: Decider,
+    expectedVersion?: number,
+  ): Promise<Approval> {
+    const { approval } = await this.writeAndWake(
+      (tx) => approvals.decideApproval(tx, id, decision, decider, expectedVersion),
+      (r) => r.queued,
+    );
+    return approval;
+  }
+
+  async expireApprovals(limit = 100): Promise<Approval[]> {
+    if (!(await approvals.anyExpired(this.conn))) return [];
+    const { settled } = await this.writeAndWake(
+      (tx) => approvals.expireApprovals(tx, limit),
+      (r) => r.queued,
+    );
+    return settled;
+  }
+
+  nextApprovalExpiry(): Promise<number | null> {
+    return approvals.nextApprovalExpiry(this.conn);
+  }
+
+  getApproval(id: string): Promise<Approval | null> {
+    return approvals.getApproval(this.conn, id);
+  }
+
+  listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
+    return approvals.listApprovals(this.conn, filter);
+  }
+
+  // -- runs ---------------------------------------------------------------------------------
+
+  /** Wakes supervisors on every node (NOTIFY), so one claims the run at once. */
+  createRun(run: NewRun): Promise<Run> {
+    return this.writeAndWake(
+      (tx) => runs.createRun(tx, run),
+      () => true,
+    );
+  }
+
+  getRun(id: string): Promise<Run | null> {
+    return runs.getRun(this.conn, id);
+  }
+
+  listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    return runs.listRuns(this.conn, filter);
+  }
+
+  countRuns(): Promise<Record<RunState, number>> {
+    return runs.countRuns(this.conn);
+  }
+
+  /** Wakes every node: the run's supervisor may be on another one. */
+  controlRun(id: string, request: RunControlRequest): Promise<{ run: Run; transition: RunTransitionName }> {
+    return this.writeAndWake(
+      (tx) => runs.controlRun(tx, id, request),
+      () => true,
+    );
+  }
+
+  claimRun(workerId: string, leaseMs: number): Promise<ClaimedRun | null> {
+    return this.conn.write((tx) => runs.claimRun(tx, workerId, leaseMs));
+  }
+
+  heartbeatRun(lease: RunLease, leaseMs: number): Promise<Run | null> {
+    return this.conn.write((tx) => runs.heartbeatRun(tx, lease, leaseMs));
+  }
+
+  updateRun(lease: RunLease, update: RunUpdate): Promise<Run | null> {
+    return this.conn.write((tx) => runs.updateRun(tx, lease, update));
+  }
+
+  /** Wakes every node, so another supervisor may claim the run at once. */
+  async releaseRun(lease: RunLease): Promise<void> {
+    await this.writeAndWake(
+      (tx) => runs.releaseRun(tx, lease),
+      (released) => released,
+    );
+  }
+
+  listRunTurns(runId: string): Promise<RunTurn[]> {
+    return runs.listRunTurns(this.conn, runId);
+  }
+
+  readRunOutput(
+    runId: string,
+    turn: number,
+    start: number,
+    end?: number,
+  ): Promise<{ data: Buffer; size: number } | null> {
+    return runs.readRunOutput(this.conn, runId, turn, start, end);
+  }
+
+  // -- claims -------------------------------------------------------------------------------
+
+  async takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult> {
+    return this.conn.write((tx) => claims.takeClaim(tx, key, owner, ttlMs));
+  }
+
+  async refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim> {
+    return this.conn.write((tx) => claims.refreshClaim(tx, key, owner, ttlMs));
+  }
+
+  async releaseClaim(key: string, owner: string): Promise<Claim> {
+    return this.conn.write((tx) => claims.releaseClaim(tx, key, owner));
+  }
+
+  async getClaim(key: string): Promise<Claim | null> {
+    return claims.getClaim(this.conn, key);
+  }
+
+  async listClaims(): Promise<Claim[]> {
+    return claims.listClaims(this.conn);
+  }
+
+  // -- alerts -------------------------------------------------------------------------------
+
+  raiseAlert(alert: NewAlert): Promise<RaiseAlertResult> {
+    return this.conn.write((tx) => alerts.raiseAlert(tx, alert));
+  }
+
+  getAlert(id: string): Promise<Alert | null> {
+    return alerts.getAlert(this.conn, id);
+  }
+
+  listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
+    return alerts.listAlerts(this.conn, filter);
+  }
+
+  acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
+    return this.conn.write((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
+  }
+
+  closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {
+    return this.conn.write((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
+  }
+
+  escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation> {
+    return this.conn.write((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
+  }
+
+  async claimDueEscalations(limit = 100): Promise<AlertEscalation[]> {
+    if (!(await alerts.anyDue(this.conn))) return [];
+    return this.conn.write((tx) => alerts.claimDueEscalations(tx, limit));
+  }
+
+  recordNotification(id: number, status: "sent" | "failed", error?: string | null): Promise<AlertNotification> {
+    return this.conn.write((tx) => alerts.recordNotification(tx, id, status, error));
+  }
+
+  nextEscalationAt(): Promise<number | null> {
+    return alerts.nextEscalationAt(this.conn);
+  }
+
+  listAlertNotifications(alertId: string): Promise<AlertNotification[]> {
+    return alerts.listAlertNotifications(this.conn, alertId);
+  }
+
+  // -- heartbeats ---------------------------------------------------------------------------
+
+  syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
+    return this.conn.write((tx) => heartbeats.syncHeartbeats(tx, defs));
+  }
+
+  pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
+    return this.conn.write((tx) => heartbeats.pingHeartbeat(tx, name));
+  }
+
+  async checkHeartbeats(limit = 100): Promise<LateHeartbeat[]> {
+    if (!(await heartbeats.anyDue(this.conn))) return [];
+    return this.conn.write((tx) => heartbeats.checkHeartbeats(tx, limit));
+  }
+
+  nextHeartbeatDue(): Promise<number | null> {
+    return heartbeats.nextHeartbeatDue(this.conn);
+  }
+
+  listHeartbeats(): Promise<Heartbeat[]> {
+    return heartbeats.listHeartbeats(this.conn);
   }
 
   // -- retention ----------------------------------------------------------------------------

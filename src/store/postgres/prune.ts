@@ -7,6 +7,7 @@
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy } from "../store.js";
 import type { PgConnection } from "./connection.js";
+import { deleteJobDurables } from "./durable.js";
 import * as sql from "./statements.js";
 
 const PRUNE_BATCH = 500;
@@ -51,6 +52,7 @@ export async function prune(
           // The job may have been retried while the archive ran: then it stays, history and all.
           if ((await tx.run(sql.DELETE_FINISHED_JOB, [r.id])) !== 1) continue;
           await tx.run(sql.DELETE_ATTEMPTS, [r.id]);
+          await deleteJobDurables(tx, r.id);
           n++;
         }
         return n;

@@ -18,7 +18,7 @@ function to(name: TransitionName): string {
 }
 
 const FINISHED = "state IN ('succeeded','dead','cancelled')";
-const UNFINISHED = "state IN ('scheduled','queued','running')";
+const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
 const IDEMPOTENCY_EXPIRY = "CASE WHEN idempotency_key IS NULL THEN NULL ELSE $1 + idempotency_ttl_ms END";
 
 // -- plumbing -----------------------------------------------------------------------------
@@ -35,12 +35,14 @@ export const LOCK_KEY = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))";
 
 /**
  * Many events at once (the events lock already held): $1 at, $2 kinds, $3 job ids, $4 worker
- * ids, $5 data JSON texts, appended in array order, which ORDER BY fixes for the identity values.
+ * ids, $5 data JSON texts, $6 run ids, appended in array order, which ORDER BY fixes for the
+ * identity values.
  */
 export const INSERT_EVENTS = `
-INSERT INTO events (at, kind, job_id, worker_id, data)
-SELECT $1, e.kind, e.job_id, e.worker_id, e.data
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(kind, job_id, worker_id, data, n)
+INSERT INTO events (at, kind, job_id, worker_id, data, run_id)
+SELECT $1, e.kind, e.job_id, e.worker_id, e.data, e.run_id
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+  WITH ORDINALITY AS e(kind, job_id, worker_id, data, run_id, n)
 ORDER BY e.n
 RETURNING seq`;
 
@@ -368,6 +370,9 @@ export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped
 export const READ_EVENTS = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
 /** $1 job id, $2 after seq, $3 limit. */
 export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+/** $1 run id, $2 after seq, $3 limit, $4 job id or NULL. */
+export const READ_RUN_EVENTS = `
+SELECT * FROM events WHERE run_id = $1 AND seq > $2 AND ($4::text IS NULL OR job_id = $4) ORDER BY seq LIMIT $3`;
 /** The newest sequence number (never reused: retention keeps the newest event). */
 export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
 

@@ -145,8 +145,16 @@ export class SqliteConnection {
   }
 
   /** Appends one event; call inside `write`, with the transaction's `now`. */
-  event(at: number, kind: string, jobId: string | null, workerId: string | null, data: object): number {
-    return Number(this.stmt(sql.INSERT_EVENT).run(at, kind, jobId, workerId, JSON.stringify(data)).lastInsertRowid);
+  event(
+    at: number,
+    kind: string,
+    jobId: string | null,
+    workerId: string | null,
+    data: object,
+    runId: string | null = null,
+  ): number {
+    const result = this.stmt(sql.INSERT_EVENT).run(at, kind, jobId, workerId, JSON.stringify(data), runId);
+    return Number(result.lastInsertRowid);
   }
 
   get isClosed(): boolean {

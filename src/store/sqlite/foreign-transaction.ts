@@ -64,7 +64,9 @@ class ForeignWriter implements JobWriter {
   }
 
   event(at: number, kind: string, jobId: string | null, workerId: string | null, data: object): number {
-    return Number(this.stmt(sql.INSERT_EVENT).run(at, kind, jobId, workerId, JSON.stringify(data)).lastInsertRowid);
+    return Number(
+      this.stmt(sql.INSERT_EVENT).run(at, kind, jobId, workerId, JSON.stringify(data), null).lastInsertRowid,
+    );
   }
 }
 

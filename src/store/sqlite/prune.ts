@@ -7,6 +7,7 @@
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
+import { deleteJobDurables } from "./durable.js";
 import * as sql from "./statements.js";
 
 const PRUNE_BATCH = 500;
@@ -50,6 +51,7 @@ export async function prune(
           // The job may have been retried while the archive ran: then it stays, history and all.
           if (conn.stmt(sql.DELETE_FINISHED_JOB).run(r.id).changes !== 1) continue;
           conn.stmt(sql.DELETE_ATTEMPTS).run(r.id);
+          deleteJobDurables(conn, r.id);
           n++;
         }
         return n;

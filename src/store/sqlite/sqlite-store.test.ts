@@ -177,6 +177,40 @@ describe("SqliteStore (SQLite only)", () => {
       }
     });
 
+    it("005 upgrades a file of version 4: its events keep their rows and read with runId null", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const old = new Database(file);
+      try {
+        for (const m of MIGRATIONS.filter((m) => m.version <= 4)) old.exec(m.sql);
+        old.pragma("user_version = 4");
+        old
+          .prepare("INSERT INTO events (at, kind, job_id, worker_id, data) VALUES (1, 'job.log', 'j1', NULL, '{}')")
+          .run();
+      } finally {
+        old.close();
+      }
+      const store = await open({ path: file });
+      expect((await store.readEvents()).map((e) => [e.kind, e.jobId, e.runId])).toEqual([["job.log", "j1", null]]);
+      const created = await store.createRun({
+        id: "r1",
+        profile: null,
+        params: {},
+        spec: {
+          command: "true",
+          args: [],
+          cwd: "/tmp",
+          env: [],
+          maxTurns: 1,
+          turnTimeoutMs: 1_000,
+          graceMs: 100,
+          completion: { exitCode: 0 },
+          onTurnFailure: "fail",
+        },
+        createdBy: null,
+      });
+      expect((await store.readEvents({ runId: created.id })).map((e) => e.kind)).toEqual(["run.queued"]);
+    });
+
     it("reopening a migrated file keeps its data", async () => {
       const file = path.join(dir(), "overseer.db");
       const first = await SqliteStore.open({ path: file });

@@ -5,10 +5,26 @@
  * With `synchronous=NORMAL` (the default) a committed write survives any process crash;
  * `durability: "full"` also survives power loss, at the cost of an fsync per commit.
  */
+import type { Alert, AlertNotification, NewAlert } from "../../core/alert.js";
+import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
+import type { Claim, TakeClaimResult } from "../../core/claim.js";
+import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
 import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
+import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
 import { TRANSITIONS } from "../../core/job-state.js";
+import type {
+  ClaimedRun,
+  NewRun,
+  Run,
+  RunControlRequest,
+  RunFilter,
+  RunLease,
+  RunTurn,
+  RunUpdate,
+} from "../../core/run.js";
+import type { RunState, RunTransitionName } from "../../core/run-state.js";
 import {
   type Attempt,
   type ClaimedJob,
@@ -35,6 +51,9 @@ import {
   type WorkerRow,
 } from "../rows.js";
 import type {
+  AlertEscalation,
+  AlertFilter,
+  ApprovalFilter,
   AttemptResult,
   CancelResult,
   ClaimRequest,
@@ -43,27 +62,37 @@ import type {
   FireTickResult,
   HeartbeatResult,
   JobFilter,
+  LateHeartbeat,
   NewEvent,
   NewToken,
+  PingHeartbeatResult,
   PruneOptions,
   PruneResult,
+  RaiseAlertResult,
   RetentionPolicy,
   Store,
   StoreCapabilities,
+  SyncHeartbeatsResult,
   SyncSchedulesResult,
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
 import { checkVersion } from "../versions.js";
+import * as alerts from "./alerts.js";
+import * as approvals from "./approvals.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction } from "./claim.js";
+import * as claims from "./claims.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
+import * as durable from "./durable.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
+import * as heartbeats from "./heartbeats.js";
 import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
+import * as runs from "./runs.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,
@@ -379,6 +408,7 @@ export class SqliteStore implements Store {
       if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
         this.conn.stmt(sql.CANCEL_WAITING_JOB).run(now, id);
         this.conn.event(now, "job.cancelled", id, null, { while: row.state });
+        if (row.state === "awaiting_approval") approvals.cancelJobApprovals(this.conn, id, now);
         return { job: this.jobAfterWrite(id), effect: "cancelled" };
       }
       if (row.state === "running") {
@@ -386,7 +416,7 @@ export class SqliteStore implements Store {
         this.conn.event(now, "job.cancel_requested", id, row.lease_owner, {});
         return { job: this.jobAfterWrite(id), effect: "requested" };
       }
-      throw invalidTransition(row, "cancelled", "scheduled, queued or running");
+      throw invalidTransition(row, "cancelled", "scheduled, queued, awaiting_approval or running");
     });
   }
 
@@ -432,6 +462,7 @@ export class SqliteStore implements Store {
         throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
       }
       this.conn.stmt(sql.DELETE_ATTEMPTS).run(id);
+      durable.deleteJobDurables(this.conn, id);
       this.conn.event(now, "job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
     });
   }
@@ -497,7 +528,9 @@ export class SqliteStore implements Store {
     for (const e of events) assertEventKind(e.kind);
     return this.conn.write(() => {
       const now = this.conn.clock();
-      return events.map((e) => this.conn.event(now, e.kind, e.jobId ?? null, e.workerId ?? null, e.data ?? {}));
+      return events.map((e) =>
+        this.conn.event(now, e.kind, e.jobId ?? null, e.workerId ?? null, e.data ?? {}, e.runId ?? null),
+      );
     });
   }
 
@@ -505,9 +538,11 @@ export class SqliteStore implements Store {
     const after = query.afterSeq ?? 0;
     const limit = query.limit ?? 1_000;
     const rows =
-      query.jobId === undefined
-        ? this.conn.stmt(sql.READ_EVENTS).all(after, limit)
-        : this.conn.stmt(sql.READ_JOB_EVENTS).all(query.jobId, after, limit);
+      query.runId !== undefined
+        ? this.conn.stmt(sql.READ_RUN_EVENTS).all(query.runId, after, limit, query.jobId ?? null)
+        : query.jobId !== undefined
+          ? this.conn.stmt(sql.READ_JOB_EVENTS).all(query.jobId, after, limit)
+          : this.conn.stmt(sql.READ_EVENTS).all(after, limit);
     return (rows as EventRow[]).map(toEvent);
   }
 
@@ -543,6 +578,225 @@ export class SqliteStore implements Store {
     );
     this.watcher.notify();
     return enqueued;
+  }
+
+  // -- durable handlers ---------------------------------------------------------------------
+
+  async listJobSteps(jobId: string): Promise<StepRecord[]> {
+    return durable.listJobSteps(this.conn, jobId);
+  }
+
+  async recordStep(
+    lease: Lease,
+    step: { name: string; kind: StepKind; resultJson: string },
+  ): Promise<StepRecord | null> {
+    return durable.recordStep(this.conn, lease, step);
+  }
+
+  async sleepJob(
+    lease: Lease,
+    sleep: { step: string; delayMs?: number; until?: number },
+  ): Promise<{ parked: boolean; until: string } | null> {
+    const slept = durable.sleepJob(this.conn, lease, sleep);
+    // Idle workers recompute when the next scheduled job is due, as after a retry.
+    if (slept?.parked) this.watcher.notify();
+    return slept;
+  }
+
+  async waitForSignal(
+    lease: Lease,
+    wait: { step: string; name: string; match: Record<string, unknown> | null; timeoutMs: number },
+  ): Promise<{ kind: "done"; step: StepRecord } | { kind: "parked"; until: string } | null> {
+    const waited = durable.waitForSignal(this.conn, lease, wait);
+    if (waited?.kind === "parked") this.watcher.notify();
+    return waited;
+  }
+
+  /** Wakes workers (every process, through the WAL watch) when a parked job was queued. */
+  async postSignal(signal: NewSignal): Promise<{ signal: SignalRecord; deliveredTo: string | null }> {
+    const posted = durable.postSignal(this.conn, signal);
+    if (posted.deliveredTo !== null) this.watcher.notify();
+    return posted;
+  }
+
+  // -- approvals ----------------------------------------------------------------------------
+
+  async requestApproval(
+    lease: Lease,
+    request: NewApproval,
+  ): Promise<{ kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null> {
+    return approvals.requestApproval(this.conn, lease, request);
+  }
+
+  /** Wakes workers (every process, through the WAL watch) when the decision queued the job. */
+  async decideApproval(
+    id: string,
+    decision: { decision: "approve" | "deny"; reason: string | null; channel: DecisionChannel },
+    decider: Decider,
+    expectedVersion?: number,
+  ): Promise<Approval> {
+    const { approval, queued } = approvals.decideApproval(this.conn, id, decision, decider, expectedVersion);
+    if (queued) this.watcher.notify();
+    return approval;
+  }
+
+  async expireApprovals(limit = 100): Promise<Approval[]> {
+    const { settled, queued } = approvals.expireApprovals(this.conn, limit);
+    if (queued) this.watcher.notify();
+    return settled;
+  }
+
+  async nextApprovalExpiry(): Promise<number | null> {
+    return approvals.nextApprovalExpiry(this.conn);
+  }
+
+  async getApproval(id: string): Promise<Approval | null> {
+    return approvals.getApproval(this.conn, id);
+  }
+
+  async listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
+    return approvals.listApprovals(this.conn, filter);
+  }
+
+  // -- runs ---------------------------------------------------------------------------------
+
+  async createRun(run: NewRun): Promise<Run> {
+    const created = runs.createRun(this.conn, run);
+    this.watcher.notify();
+    return created;
+  }
+
+  async getRun(id: string): Promise<Run | null> {
+    return runs.getRun(this.conn, id);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    return runs.listRuns(this.conn, filter);
+  }
+
+  async countRuns(): Promise<Record<RunState, number>> {
+    return runs.countRuns(this.conn);
+  }
+
+  async controlRun(id: string, request: RunControlRequest): Promise<{ run: Run; transition: RunTransitionName }> {
+    const result = runs.controlRun(this.conn, id, request);
+    this.watcher.notify();
+    return result;
+  }
+
+  async claimRun(workerId: string, leaseMs: number): Promise<ClaimedRun | null> {
+    return runs.claimRun(this.conn, workerId, leaseMs);
+  }
+
+  async heartbeatRun(lease: RunLease, leaseMs: number): Promise<Run | null> {
+    return runs.heartbeatRun(this.conn, lease, leaseMs);
+  }
+
+  async updateRun(lease: RunLease, update: RunUpdate): Promise<Run | null> {
+    return runs.updateRun(this.conn, lease, update);
+  }
+
+  async releaseRun(lease: RunLease): Promise<void> {
+    if (runs.releaseRun(this.conn, lease)) this.watcher.notify();
+  }
+
+  async listRunTurns(runId: string): Promise<RunTurn[]> {
+    return runs.listRunTurns(this.conn, runId);
+  }
+
+  async readRunOutput(
+    runId: string,
+    turn: number,
+    start: number,
+    end?: number,
+  ): Promise<{ data: Buffer; size: number } | null> {
+    return runs.readRunOutput(this.conn, runId, turn, start, end);
+  }
+
+  // -- claims -------------------------------------------------------------------------------
+
+  async takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult> {
+    return claims.takeClaim(this.conn, key, owner, ttlMs);
+  }
+
+  async refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim> {
+    return claims.refreshClaim(this.conn, key, owner, ttlMs);
+  }
+
+  async releaseClaim(key: string, owner: string): Promise<Claim> {
+    return claims.releaseClaim(this.conn, key, owner);
+  }
+
+  async getClaim(key: string): Promise<Claim | null> {
+    return claims.getClaim(this.conn, key);
+  }
+
+  async listClaims(): Promise<Claim[]> {
+    return claims.listClaims(this.conn);
+  }
+
+  // -- alerts -------------------------------------------------------------------------------
+
+  async raiseAlert(alert: NewAlert): Promise<RaiseAlertResult> {
+    return alerts.raiseAlert(this.conn, alert);
+  }
+
+  async getAlert(id: string): Promise<Alert | null> {
+    return alerts.getAlert(this.conn, id);
+  }
+
+  async listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
+    return alerts.listAlerts(this.conn, filter);
+  }
+
+  async acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
+    return alerts.acknowledgeAlert(this.conn, id, by, expectedVersion);
+  }
+
+  async closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {
+    return alerts.closeAlert(this.conn, id, by, reason, expectedVersion);
+  }
+
+  async escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation> {
+    return alerts.escalateAlertNow(this.conn, id, by, expectedVersion);
+  }
+
+  async claimDueEscalations(limit = 100): Promise<AlertEscalation[]> {
+    return alerts.claimDueEscalations(this.conn, limit);
+  }
+
+  async recordNotification(id: number, status: "sent" | "failed", error?: string | null): Promise<AlertNotification> {
+    return alerts.recordNotification(this.conn, id, status, error);
+  }
+
+  async nextEscalationAt(): Promise<number | null> {
+    return alerts.nextEscalationAt(this.conn);
+  }
+
+  async listAlertNotifications(alertId: string): Promise<AlertNotification[]> {
+    return alerts.listAlertNotifications(this.conn, alertId);
+  }
+
+  // -- heartbeats ---------------------------------------------------------------------------
+
+  async syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
+    return heartbeats.syncHeartbeats(this.conn, defs);
+  }
+
+  async pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
+    return heartbeats.pingHeartbeat(this.conn, name);
+  }
+
+  async checkHeartbeats(limit = 100): Promise<LateHeartbeat[]> {
+    return heartbeats.checkHeartbeats(this.conn, limit);
+  }
+
+  async nextHeartbeatDue(): Promise<number | null> {
+    return heartbeats.nextHeartbeatDue(this.conn);
+  }
+
+  async listHeartbeats(): Promise<Heartbeat[]> {
+    return heartbeats.listHeartbeats(this.conn);
   }
 
   // -- retention ----------------------------------------------------------------------------

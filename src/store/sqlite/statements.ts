@@ -20,7 +20,7 @@ function to(name: TransitionName): string {
 }
 
 const FINISHED = "state IN ('succeeded','dead','cancelled')";
-const UNFINISHED = "state IN ('scheduled','queued','running')";
+const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
 
 // -- producing --------------------------------------------------------------------------
 
@@ -279,13 +279,17 @@ export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped
 
 // -- events -------------------------------------------------------------------------------
 
-/** ?1 at, ?2 kind, ?3 job id, ?4 worker id, ?5 data JSON. */
-export const INSERT_EVENT = "INSERT INTO events (at, kind, job_id, worker_id, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+/** ?1 at, ?2 kind, ?3 job id, ?4 worker id, ?5 data JSON, ?6 run id. */
+export const INSERT_EVENT =
+  "INSERT INTO events (at, kind, job_id, worker_id, data, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /** ?1 after seq, ?2 limit. */
 export const READ_EVENTS = "SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 /** ?1 job id, ?2 after seq, ?3 limit. */
 export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+/** ?1 run id, ?2 after seq, ?3 limit, ?4 job id or NULL. */
+export const READ_RUN_EVENTS = `
+SELECT * FROM events WHERE run_id = ?1 AND seq > ?2 AND (?4 IS NULL OR job_id = ?4) ORDER BY seq LIMIT ?3`;
 /**
  * The newest sequence number. Sequence numbers are never reused because retention never deletes
  * the newest event (AUTOINCREMENT would guarantee the same by writing one more page per commit).

@@ -3,6 +3,12 @@ import { sql as init } from "./001-init.js";
 import { sql as schedules } from "./002-schedules.js";
 import { sql as tokens } from "./003-tokens.js";
 import { sql as finishedIndex } from "./004-finished-index.js";
+import { sql as runs } from "./005-runs.js";
+import { sql as claims } from "./006-claims.js";
+import { sql as durable } from "./007-durable.js";
+import { sql as approvals } from "./008-approvals.js";
+import { sql as alerts } from "./009-alerts.js";
+import { sql as heartbeats } from "./010-heartbeats.js";
 
 export interface Migration {
   version: number;
@@ -15,4 +21,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "002-schedules", sql: schedules },
   { version: 3, name: "003-tokens", sql: tokens },
   { version: 4, name: "004-finished-index", sql: finishedIndex },
+  { version: 5, name: "005-runs", sql: runs },
+  { version: 6, name: "006-claims", sql: claims },
+  { version: 7, name: "007-durable", sql: durable },
+  { version: 8, name: "008-approvals", sql: approvals },
+  { version: 9, name: "009-alerts", sql: alerts },
+  { version: 10, name: "010-heartbeats", sql: heartbeats },
 ];

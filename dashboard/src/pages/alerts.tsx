@@ -1,0 +1,420 @@
+/**
+ * Alerts: what needs a person, open ones first and grouped by source, each with its status,
+ * count of raises, age and policy; acknowledge, escalate now and close (with a reason), enabled
+ * only where the status allows; one alert's page shows its escalation timeline (who was
+ * notified when, through which channel, and whether it went out). Heartbeat monitors are listed
+ * under the alerts, and the escalation policies the server knows have a view of their own.
+ * Kept fresh from the shared stream's `alert.*` events; the server's refusals are shown as given.
+ */
+import { useState } from "react";
+import { ApiError, api, query } from "../api/client";
+import {
+  ALERT_SOURCES,
+  type Alert,
+  type AlertDetail,
+  type AlertNotification,
+  type AlertSource,
+  type EscalationPolicy,
+  type Heartbeat,
+  type Page,
+  type Whoami,
+} from "../api/types";
+import { ago, duration, ErrorNote, Loading, Section, StateBadge } from "../components/common";
+import { type Column, DataTable } from "../components/data-table";
+import { useLive } from "../hooks";
+import { Link, navigate, useLocation } from "../router";
+import { deniedReason } from "../session";
+import { DetailsView } from "./approvals";
+
+const isAlertEvent = (kind: string) => kind.startsWith("alert.") || kind.startsWith("heartbeat.");
+
+type AlertVerb = "ack" | "escalate" | "close";
+
+/** Why the status does not allow `verb`, or null when it does (the server has the last word). */
+export function unavailable(a: Alert, verb: AlertVerb): string | null {
+  if (a.status === "closed") return "the alert is closed";
+  if (verb === "ack" && a.status === "acknowledged") return `acknowledged already by ${a.acknowledgedBy ?? "someone"}`;
+  return null;
+}
+
+/** What the server's refusal means for the person who clicked. */
+function refusalText(err: unknown): string {
+  if (!(err instanceof ApiError)) return String(err);
+  const hint: Record<string, string> = {
+    ALERT_INVALID_TRANSITION: `Its status no longer allows this (now ${String(err.details.status ?? "changed")}).`,
+    ALERT_NOT_FOUND: "There is no such alert any more.",
+    VERSION_CONFLICT: "It changed since this page read it; look again.",
+    BUSY: "Someone else's action on it is being applied right now; try again in a moment.",
+    FORBIDDEN: "This token may not act on alerts.",
+  };
+  return hint[err.code] ? `${hint[err.code]} (${err.describe()})` : err.describe();
+}
+
+const LABEL: Record<AlertVerb, string> = { ack: "Acknowledge", escalate: "Escalate now", close: "Close" };
+
+/** The three buttons and the close reason; the answer is shown next to them. */
+function AlertActions({ alert: a, who, onDone }: { alert: Alert; who: Whoami; onDone: () => void }) {
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const denied = deniedReason(who, "alert");
+  const send = async (verb: AlertVerb) => {
+    setBusy(true);
+    try {
+      const body = verb === "close" && reason.trim() ? { reason: reason.trim() } : {};
+      const answer = await api<{ alert: Alert; notifications?: AlertNotification[] }>(
+        `/alerts/${encodeURIComponent(a.id)}/${verb}`,
+        { method: "POST", ifMatch: a.version, body },
+      );
+      const notified = answer.notifications?.map((n) => n.target) ?? [];
+      setReason("");
+      setResult({
+        ok: true,
+        text:
+          verb === "escalate"
+            ? notified.length > 0
+              ? `escalated: ${notified.join(", ")} notified`
+              : "escalated (no policy: nobody to notify)"
+            : answer.alert.status,
+      });
+    } catch (err) {
+      setResult({ ok: false, text: refusalText(err) });
+    } finally {
+      setBusy(false);
+      onDone();
+    }
+  };
+  const button = (verb: AlertVerb) => {
+    const why = denied ?? unavailable(a, verb);
+    return (
+      <button
+        type="button"
+        className={`alert-${verb}`}
+        disabled={busy || why !== null}
+        title={why ?? undefined}
+        onClick={() => void send(verb)}
+      >
+        {LABEL[verb]}
+      </button>
+    );
+  };
+  return (
+    <form className="decision alert-actions" aria-label={`act on ${a.summary}`} onSubmit={(e) => e.preventDefault()}>
+      {button("ack")}
+      {button("escalate")}
+      <label className="decision-reason">
+        Reason
+        <input
+          value={reason}
+          maxLength={2000}
+          placeholder="why it is closed (kept on the alert)"
+          disabled={denied !== null || a.status === "closed"}
+          onChange={(e) => setReason(e.target.value)}
+        />
+      </label>
+      {button("close")}
+      {denied && <span className="muted small-text blocked">{denied}</span>}
+      {result && (
+        <output className={result.ok ? "ok" : "error"} aria-label="action result">
+          {result.text}
+        </output>
+      )}
+    </form>
+  );
+}
+
+function PolicyName({ policy }: { policy: EscalationPolicy | null }) {
+  return policy ? (
+    <span title={stepsText(policy)}>{policy.name}</span>
+  ) : (
+    <span className="muted">none (nobody paged)</span>
+  );
+}
+
+function stepsText(p: EscalationPolicy): string {
+  return p.steps.map((s, i) => `${i + 1}: after ${duration(s.delayMs)} → ${s.notify.join(", ")}`).join("; ");
+}
+
+/** One alert: what, where from, how often, how old, who has it; and the actions. */
+export function AlertCard({ alert: a, who, onDone }: { alert: Alert; who: Whoami; onDone: () => void }) {
+  return (
+    <article className={`approval-card alert-card alert-${a.status}`} data-alert={a.id} aria-label={a.summary}>
+      <header className="approval-head">
+        <StateBadge state={a.status} />
+        <h2>
+          <Link href={`/alerts/${a.id}`}>{a.summary}</Link>
+        </h2>
+        <span className="badge">{a.source}</span>
+      </header>
+      <p className="approval-meta">
+        <span>
+          raised <time dateTime={a.createdAt}>{ago(a.createdAt)} ago</time>
+        </span>
+        <span data-testid="count" title="raises of the same dedup key while open">
+          ×{a.count}
+        </span>
+        <span>
+          policy <PolicyName policy={a.policy} />
+        </span>
+        {a.status === "triggered" && a.nextEscalationAt && (
+          <span>
+            next step{" "}
+            {new Date(a.nextEscalationAt) > new Date()
+              ? `in ${duration(Date.parse(a.nextEscalationAt) - Date.now())}`
+              : "now"}
+          </span>
+        )}
+        {a.acknowledgedBy && (
+          <span>
+            acknowledged by <strong>{a.acknowledgedBy}</strong> {ago(a.acknowledgedAt)} ago
+          </span>
+        )}
+        {a.closedBy && (
+          <span data-testid="closed">
+            closed by <strong>{a.closedBy}</strong> {ago(a.closedAt)} ago{a.closeReason ? `: ${a.closeReason}` : ""}
+          </span>
+        )}
+      </p>
+      <AlertActions alert={a} who={who} onDone={onDone} />
+    </article>
+  );
+}
+
+const closedColumns: Column<Alert>[] = [
+  {
+    header: "Alert",
+    cell: (a) => (
+      <Link href={`/alerts/${a.id}`} title={a.id}>
+        {a.summary}
+      </Link>
+    ),
+  },
+  { header: "Source", cell: (a) => a.source },
+  { header: "Count", className: "num", cell: (a) => String(a.count) },
+  { header: "Closed by", cell: (a) => a.closedBy ?? "—" },
+  {
+    header: "When",
+    className: "num",
+    cell: (a) => (a.closedAt ? <time dateTime={a.closedAt}>{ago(a.closedAt)} ago</time> : "—"),
+  },
+  { header: "Why", cell: (a) => <span className="clip">{a.closeReason ?? ""}</span> },
+];
+
+const heartbeatColumns: Column<Heartbeat>[] = [
+  { header: "Heartbeat", cell: (h) => <code>{h.name}</code> },
+  { header: "State", cell: (h) => <StateBadge state={h.state} /> },
+  { header: "Interval", className: "num", cell: (h) => duration(h.intervalMs) },
+  { header: "Last ping", className: "num", cell: (h) => (h.lastPingAt ? `${ago(h.lastPingAt)} ago` : "never") },
+  {
+    header: "Due",
+    className: "num",
+    cell: (h) =>
+      Date.parse(h.dueAt) > Date.now() ? `in ${duration(Date.parse(h.dueAt) - Date.now())}` : `${ago(h.dueAt)} ago`,
+  },
+  { header: "Policy", cell: (h) => h.policyName ?? "—" },
+  { header: "Alert", cell: (h) => (h.alertId ? <Link href={`/alerts/${h.alertId}`}>open alert</Link> : "—") },
+];
+
+export function AlertsPage({ who }: { who: Whoami }) {
+  const { search } = useLocation();
+  const view = search.get("view") === "policies" ? "policies" : "alerts";
+  const wanted = search.get("source") ?? "";
+  const source = (ALERT_SOURCES as readonly string[]).includes(wanted) ? (wanted as AlertSource) : undefined;
+  const open = useLive<Page<Alert>>(
+    `open:${source ?? ""}`,
+    (signal) => api<Page<Alert>>(`/alerts${query({ status: "open", source, limit: 200 })}`, { signal }),
+    (e) => isAlertEvent(e.kind),
+    300,
+  );
+  const closed = useLive<Page<Alert>>(
+    `closed:${source ?? ""}`,
+    (signal) => api<Page<Alert>>(`/alerts${query({ status: "closed", source, limit: 50 })}`, { signal }),
+    (e) => isAlertEvent(e.kind),
+    300,
+  );
+  const heartbeats = useLive<{ items: Heartbeat[] }>(
+    "heartbeats",
+    (signal) => api<{ items: Heartbeat[] }>("/heartbeats", { signal }),
+    (e) => isAlertEvent(e.kind),
+    500,
+  );
+  const reload = () => {
+    open.reload();
+    closed.reload();
+  };
+  const groups = new Map<AlertSource, Alert[]>();
+  for (const a of open.data?.items ?? []) groups.set(a.source, [...(groups.get(a.source) ?? []), a]);
+  const count = open.data?.items.length;
+  return (
+    <>
+      <h1>Alerts</h1>
+      <nav className="tabs" aria-label="alert views">
+        <Link href="/alerts" className="tab" aria-current={view === "alerts" ? "page" : undefined}>
+          Open{count === undefined ? "" : ` (${count})`}
+        </Link>
+        <Link href="/alerts?view=policies" className="tab" aria-current={view === "policies" ? "page" : undefined}>
+          Escalation policies
+        </Link>
+      </nav>
+      {view === "policies" ? (
+        <PoliciesView />
+      ) : (
+        <>
+          <form className="filters" aria-label="filters" onSubmit={(e) => e.preventDefault()}>
+            <label>
+              Source
+              <select value={source ?? ""} onChange={(e) => navigate(`/alerts${query({ source: e.target.value })}`)}>
+                <option value="">any</option>
+                {ALERT_SOURCES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </form>
+          <ErrorNote error={open.error} />
+          {!open.data && !open.error && <Loading what="open alerts" />}
+          {open.data?.items.length === 0 && <p className="muted">No open alerts{source ? ` from ${source}` : ""}.</p>}
+          {[...groups].map(([s, alerts]) => (
+            <section key={s} className="approval-list alert-group" aria-label={`open alerts from ${s}`}>
+              <h2 className="group-head">
+                {s} <span className="muted">({alerts.length})</span>
+              </h2>
+              {alerts.map((a) => (
+                <AlertCard key={a.id} alert={a} who={who} onDone={reload} />
+              ))}
+            </section>
+          ))}
+          <Section title="Heartbeats">
+            <ErrorNote error={heartbeats.error} />
+            {heartbeats.data && (
+              <DataTable
+                label="heartbeats"
+                rows={heartbeats.data.items}
+                columns={heartbeatColumns}
+                rowKey={(h) => h.name}
+                empty="No heartbeat monitors (the config's alerts.heartbeats)."
+              />
+            )}
+          </Section>
+          <Section title="Closed">
+            <ErrorNote error={closed.error} />
+            {closed.data && (
+              <DataTable
+                label="closed alerts"
+                rows={closed.data.items}
+                columns={closedColumns}
+                rowKey={(a) => a.id}
+                empty="No alert has been closed yet."
+              />
+            )}
+          </Section>
+        </>
+      )}
+    </>
+  );
+}
+
+/** The escalation policies the server knows (the config's alerts.policies). */
+function PoliciesView() {
+  const { data, error } = useLive<{ policies: EscalationPolicy[] }>(
+    "policies",
+    (signal) => api<{ policies: EscalationPolicy[] }>("/alerts/policies", { signal }),
+    () => false,
+  );
+  return (
+    <>
+      <ErrorNote error={error} />
+      {!data && !error && <Loading what="the policies" />}
+      {data?.policies.length === 0 && (
+        <p className="muted">
+          No escalation policies: add them to the config file's <code>alerts.policies</code>.
+        </p>
+      )}
+      {data?.policies.map((p) => (
+        <section key={p.name} className="panel policy" aria-label={`policy ${p.name}`}>
+          <header className="panel-head">
+            <h2>{p.name}</h2>
+          </header>
+          <ol className="policy-steps">
+            {p.steps.map((s, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: steps are the policy's, in order
+              <li key={i}>
+                {i === 0 && s.delayMs === 0 ? "at once" : `after ${duration(s.delayMs)}`} → {s.notify.join(", ")}
+              </li>
+            ))}
+          </ol>
+          <p className="muted">
+            {p.repeat === 0
+              ? "once through"
+              : `repeats ${p.repeat} time${p.repeat === 1 ? "" : "s"}, ${duration(p.repeatDelayMs)} apart`}
+            {" · "}
+            {p.ackTimeoutMs === null
+              ? "no acknowledgement timeout"
+              : `re-triggered if acknowledged and not closed within ${duration(p.ackTimeoutMs)}`}
+          </p>
+        </section>
+      ))}
+    </>
+  );
+}
+
+const timelineColumns: Column<AlertNotification>[] = [
+  {
+    header: "When",
+    className: "num",
+    cell: (n) => (
+      <time dateTime={n.at} title={n.at}>
+        {ago(n.at)} ago
+      </time>
+    ),
+  },
+  { header: "Step", className: "num", cell: (n) => `${n.step + 1}${n.round > 0 ? ` (round ${n.round + 1})` : ""}` },
+  { header: "Notified", cell: (n) => <code>{n.target}</code> },
+  { header: "Status", cell: (n) => <StateBadge state={`notify-${n.status}`} /> },
+  { header: "Error", cell: (n) => (n.error ? <span className="error-text">{n.error}</span> : "") },
+];
+
+/** One alert on its own page, with its escalation timeline. */
+export function AlertDetailPage({ id, who }: { id: string; who: Whoami }) {
+  const { data, error, reload } = useLive<AlertDetail>(
+    id,
+    (signal) => api<AlertDetail>(`/alerts/${encodeURIComponent(id)}`, { signal }),
+    (e) => isAlertEvent(e.kind),
+    200,
+  );
+  return (
+    <>
+      <p>
+        <Link href="/alerts">← Alerts</Link>
+      </p>
+      <ErrorNote error={error} />
+      {!data && !error && <Loading what="the alert" />}
+      {data && (
+        <>
+          <AlertCard alert={data.alert} who={who} onDone={reload} />
+          <Section title="Escalation timeline">
+            <DataTable
+              label="escalation timeline"
+              rows={data.notifications}
+              columns={timelineColumns}
+              rowKey={(n) => String(n.id)}
+              empty={data.alert.policy ? "Nobody has been notified yet." : "No policy: nobody is notified."}
+            />
+          </Section>
+          <Section title="Details">
+            <div className="approval-details">
+              <DetailsView value={data.alert.details ?? null} />
+            </div>
+            {data.alert.dedupKey && (
+              <p className="muted">
+                Dedup key <code>{data.alert.dedupKey}</code>
+              </p>
+            )}
+          </Section>
+        </>
+      )}
+    </>
+  );
+}

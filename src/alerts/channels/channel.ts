@@ -1,0 +1,88 @@
+/**
+ * What every notification channel shares: the `Notification` it is handed (an alert, an
+ * approval request, or a bundle of several) and the `Channel` interface. A channel only
+ * delivers; deciding who is notified when (escalation), how often (rate limits and bundling,
+ * see bundler.ts) and retrying (Overseer's own queue) all happen outside it. A failed `send`
+ * always rejects with a `ChannelDeliveryError` that says whether trying again can help.
+ */
+
+/** The actions a person can take from a notification; each becomes a button where the channel has them. */
+export const NOTIFICATION_ACTIONS = ["approve", "deny", "ack"] as const;
+export type NotificationAction = (typeof NOTIFICATION_ACTIONS)[number];
+
+export interface NotificationLink {
+  label: string;
+  url: string;
+}
+
+export interface Notification {
+  /** `bundle` stands for several alerts and approvals sent as one message (see bundler.ts). */
+  kind: "alert" | "approval" | "bundle";
+  /** The alert's or approval's id; for a bundle, a key derived from what it holds. */
+  id: string;
+  /** One line: what a person reads first (the alert's summary, the approval's question). */
+  title: string;
+  /** More lines of plain text. */
+  details?: string;
+  links?: NotificationLink[];
+  /** Buttons wanted: `approve`/`deny` for an approval, `ack` for an alert. Channels without buttons ignore them. */
+  actions?: NotificationAction[];
+  /** When it was raised, ISO-8601 UTC. */
+  at: string;
+  /** Only on a bundle: how many notifications it stands for and their ids. */
+  bundle?: { total: number; ids: string[] };
+}
+
+export type ChannelType = "webhook" | "telegram" | "email" | "console";
+
+export interface Channel {
+  /** The channel's name in the config file (`ops-hook`). */
+  readonly name: string;
+  readonly type: ChannelType;
+  /** Delivers one message; rejects with a `ChannelDeliveryError`. */
+  send(notification: Notification): Promise<void>;
+  /** Releases connections (SMTP pools); optional. */
+  close?(): Promise<void>;
+}
+
+/**
+ * A delivery that failed. `retryable` follows the usual convention (see core/retry-policy.ts):
+ * `false` means the queue should dead-letter at once instead of retrying (a 4xx from a webhook,
+ * a refused recipient), `true` that a later attempt may succeed (5xx, network, timeout, 429).
+ */
+export class ChannelDeliveryError extends Error {
+  readonly retryable: boolean;
+  readonly code: string;
+  /** The HTTP status or SMTP reply code, when there was one. */
+  readonly status: number | undefined;
+  /** What the far side asked for (Retry-After, Telegram's retry_after), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; code: string; status?: number; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ChannelDeliveryError";
+    this.retryable = options.retryable;
+    this.code = options.code;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** 5xx, 408 (request timeout) and 429 (too many requests) may pass later; other 4xx will not. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** The message as plain text lines: title, details, links. Shared by the text channels. */
+export function renderText(n: Notification): string {
+  const lines = [n.title];
+  if (n.details) lines.push("", n.details);
+  if (n.links && n.links.length > 0) {
+    lines.push("");
+    for (const link of n.links) lines.push(`${link.label}: ${link.url}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,86 @@
+/**
+ * E-mail channel over SMTP (nodemailer): one plain-text message per notification to the
+ * configured recipients. SMTP's own reply codes say what may pass later: 4xx (mailbox busy,
+ * greylisted) and connection trouble are retryable; 5xx (no such user, relay refused) and bad
+ * credentials are not. One connection per message: alerts are rare, pools would sit idle.
+ */
+import type { Transporter } from "nodemailer";
+import { type Channel, ChannelDeliveryError, type Notification, renderText } from "./channel.js";
+
+export interface EmailTarget {
+  /** `smtp://host:port` (STARTTLS when offered) or `smtps://host:port` (TLS from the start). */
+  smtp: string;
+  from: string;
+  to: string[];
+  user?: string;
+  password?: string;
+  /** Refuse to send unless the server upgrades to TLS (STARTTLS). */
+  requireTls?: boolean;
+  subjectPrefix?: string;
+  /** Bound on connecting, the greeting, and each socket wait; 10 s by default. */
+  timeoutMs?: number;
+}
+
+/** Errors that a second attempt cannot fix. */
+const PERMANENT_CODES = new Set(["EAUTH", "EENVELOPE", "EMESSAGE", "EMAXLIMIT"]);
+
+export function createEmailChannel(name: string, target: EmailTarget): Channel {
+  const url = new URL(target.smtp);
+  const secure = url.protocol === "smtps:";
+  const timeout = target.timeoutMs ?? 10_000;
+  // nodemailer is loaded with the first message: a process that never e-mails never loads it.
+  let transport: Transporter | null = null;
+  const open = async (): Promise<Transporter> => {
+    transport ??= (await import("nodemailer")).default.createTransport({
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port === "" ? (secure ? 465 : 587) : Number(url.port),
+      secure,
+      requireTLS: target.requireTls ?? false,
+      ...(target.user === undefined ? {} : { auth: { user: target.user, pass: target.password ?? "" } }),
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    });
+    return transport;
+  };
+  const prefix = target.subjectPrefix ?? "[Overseer]";
+  return {
+    name,
+    type: "email",
+    async send(notification) {
+      try {
+        await (await open()).sendMail({
+          from: target.from,
+          to: target.to,
+          subject: subjectOf(prefix, notification),
+          text: renderText(notification),
+          headers: { "X-Overseer-Notification-Id": notification.id },
+        });
+      } catch (err) {
+        throw toDeliveryError(err, `${url.hostname}:${url.port}`);
+      }
+    },
+    async close() {
+      transport?.close();
+    },
+  };
+}
+
+function subjectOf(prefix: string, n: Notification): string {
+  // A header line: no line breaks, and short enough to read in a list.
+  const title = n.title.replace(/[\r\n]+/g, " ").slice(0, 180);
+  return prefix === "" ? title : `${prefix} ${title}`;
+}
+
+function toDeliveryError(err: unknown, where: string): ChannelDeliveryError {
+  const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
+  const status = typeof e.responseCode === "number" ? e.responseCode : undefined;
+  const retryable = status !== undefined ? status < 500 : !PERMANENT_CODES.has(e.code ?? "");
+  const reply = e.response ?? e.message ?? String(err);
+  return new ChannelDeliveryError(`email via ${where}: ${reply}`, {
+    retryable,
+    code: status !== undefined ? `SMTP_${status}` : (e.code ?? "SMTP_ERROR"),
+    ...(status === undefined ? {} : { status }),
+    cause: err,
+  });
+}

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { parseAlertChannels, resolveAlertChannels } from "../../config/alert-channels.js";
+import { type FakeTelegram, startFakeTelegram } from "../../test-support/fake-telegram.js";
+import { type SmtpSink, startSmtpSink } from "../../test-support/smtp-sink.js";
+import type { Channel, Notification } from "./channel.js";
+import { createChannels } from "./factory.js";
+import type { TelegramChannel } from "./telegram.js";
+import { SIGNATURE_HEADER, verifyWebhook } from "./webhook.js";
+
+let fake: FakeTelegram | undefined;
+let smtp: SmtpSink | undefined;
+let channels: Map<string, Channel> | undefined;
+afterEach(async () => {
+  await Promise.all([...(channels?.values() ?? [])].map((c) => c.close?.()));
+  await fake?.close();
+  await smtp?.close();
+});
+
+const approval: Notification = {
+  kind: "approval",
+  id: "01JAPPROVAL0000000000000001",
+  title: "Approve: rotate the database password?",
+  actions: ["approve", "deny"],
+  at: "2026-11-21T12:00:00.000Z",
+};
+
+describe("createChannels", () => {
+  it("builds each type from config and delivers through all four", async () => {
+    fake = await startFakeTelegram();
+    smtp = await startSmtpSink();
+    const hooks: Array<{ body: string; header: string }> = [];
+    const logged: Array<{ obj: object; msg?: string }> = [];
+    const log = (obj: object, msg?: string) => logged.push({ obj, ...(msg === undefined ? {} : { msg }) });
+    const sentTo: string[] = [];
+    const config = parseAlertChannels({
+      "ops-hook": { type: "webhook", url: "http://127.0.0.1:9/hook", secret: "env:HOOK_SECRET" },
+      "ops-tg": { type: "telegram", chatId: "-100", botToken: "env:TG_TOKEN", approvers: [1], apiBaseUrl: fake.url },
+      mail: { type: "email", smtp: smtp.url, from: "overseer@example.test", to: ["ops@example.test"] },
+      log: { type: "console" },
+    });
+    const resolved = resolveAlertChannels(config, { HOOK_SECRET: "s3cret", TG_TOKEN: fake.token });
+    const realFetch = fetch;
+    channels = createChannels(resolved, {
+      logger: { debug: log, info: log, warn: log, error: log },
+      now: () => 1_790_000_000_000,
+      // The webhook goes to a stand-in receiver; Telegram's calls go through to the fake Bot API.
+      fetch: async (url, init) => {
+        if (url.startsWith("http://127.0.0.1:9/")) {
+          hooks.push({ body: String(init.body), header: (init.headers as Record<string, string>)[SIGNATURE_HEADER]! });
+          return new Response(null, { status: 204 });
+        }
+        return realFetch(url, init);
+      },
+      onTelegramSent: (channel, n, m) => sentTo.push(`${channel}:${n.id}:${m.message_id}`),
+    });
+    expect([...channels.keys()]).toEqual(["ops-hook", "ops-tg", "mail", "log"]);
+    expect([...channels.values()].map((c) => c.type)).toEqual(["webhook", "telegram", "email", "console"]);
+
+    for (const channel of channels.values()) await channel.send(approval);
+
+    expect(verifyWebhook("s3cret", hooks[0]!.body, hooks[0]!.header, { now: 1_790_000_000_000 }).ok).toBe(true);
+    expect(fake.sent[0]?.keyboard.flat().map((b) => b.callback_data)).toEqual([
+      `approve:${approval.id}`,
+      `deny:${approval.id}`,
+    ]);
+    expect(sentTo).toEqual([`ops-tg:${approval.id}:1`]);
+    expect((channels.get("ops-tg") as TelegramChannel).chatId).toBe("-100");
+    expect(smtp.mail[0]?.raw).toContain("Approve: rotate the database password?");
+    expect(logged).toEqual([
+      {
+        obj: {
+          channel: "log",
+          kind: "approval",
+          id: approval.id,
+          title: approval.title,
+          actions: ["approve", "deny"],
+          at: approval.at,
+        },
+        msg: "notification: Approve: rotate the database password?",
+      },
+    ]);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * Builds channels from the resolved `alerts.channels` config (secrets already read from the
+ * environment; see config/alert-channels.ts). The one place that knows every channel type.
+ */
+import type { ResolvedChannelConfig } from "../../config/alert-channels.js";
+import type { Logger } from "../../core/logger.js";
+import type { Channel, Notification } from "./channel.js";
+import { createConsoleChannel } from "./console.js";
+import { createEmailChannel } from "./email.js";
+import { createTelegramChannel, type SentTelegramMessage, TelegramClient } from "./telegram.js";
+import { createWebhookChannel, type FetchLike } from "./webhook.js";
+
+export interface ChannelDeps {
+  /** Where the console channel writes. */
+  logger: Logger;
+  /** For webhook and Telegram calls (tests inject one; the global fetch otherwise). */
+  fetch?: FetchLike;
+  /** Milliseconds since the epoch, for webhook signatures. */
+  now?: () => number;
+  /** Told of every Telegram message sent, so its buttons can be removed once settled. */
+  onTelegramSent?: (channel: string, n: Notification, message: SentTelegramMessage) => void;
+}
+
+export function createChannel(config: ResolvedChannelConfig, deps: ChannelDeps): Channel {
+  switch (config.type) {
+    case "webhook":
+      return createWebhookChannel(
+        config.name,
+        { url: config.url, secret: config.secretValue },
+        {
+          timeoutMs: config.timeout,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          ...(deps.now ? { now: deps.now } : {}),
+        },
+      );
+    case "telegram": {
+      const client = new TelegramClient({
+        botToken: config.botTokenValue,
+        apiBaseUrl: config.apiBaseUrl,
+        timeoutMs: config.timeout,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      });
+      const onSent = deps.onTelegramSent;
+      return createTelegramChannel(config.name, {
+        client,
+        chatId: config.chatId,
+        ...(onSent ? { onSent: (n: Notification, m: SentTelegramMessage) => onSent(config.name, n, m) } : {}),
+      });
+    }
+    case "email":
+      return createEmailChannel(config.name, {
+        smtp: config.smtp,
+        from: config.from,
+        to: config.to,
+        requireTls: config.requireTls,
+        subjectPrefix: config.subjectPrefix,
+        timeoutMs: config.timeout,
+        ...(config.user === undefined ? {} : { user: config.user }),
+        ...(config.passwordValue === undefined ? {} : { password: config.passwordValue }),
+      });
+    case "console":
+      return createConsoleChannel(config.name, deps.logger);
+  }
+}
+
+/** Every configured channel by name. */
+export function createChannels(configs: readonly ResolvedChannelConfig[], deps: ChannelDeps): Map<string, Channel> {
+  return new Map(configs.map((c) => [c.name, createChannel(c, deps)]));
+}

@@ -1,0 +1,263 @@
+/**
+ * Alert delivery through Overseer's own queue. Escalation records who is to be notified as
+ * `planned` notifications (in the store's transaction); this module turns each into one job of
+ * the built-in task `overseer.notify` per (notification, channel), so a failed send retries with
+ * backoff and, after its last attempt, dead-letters visibly (the notification is marked failed).
+ * Invariant: every planned notification gets exactly one live job: enqueues carry the idempotency
+ * key `notify:<notification id>`, and a sweep re-enqueues planned notifications left without a
+ * job by a crash between the escalation's commit and the enqueue.
+ */
+import type { ResolvedChannelConfig } from "../config/alert-channels.js";
+import type { Alert, AlertNotification } from "../core/alert.js";
+import { PermanentError } from "../core/errors.js";
+import { buildNewJob } from "../core/job-options.js";
+import type { Logger } from "../core/logger.js";
+import { defineTask, type TaskDefinition } from "../core/task.js";
+import type { Store } from "../store/store.js";
+import { Bundler } from "./channels/bundler.js";
+import { type Channel, ChannelDeliveryError, type Notification } from "./channels/channel.js";
+import { type ChannelDeps, createChannel } from "./channels/factory.js";
+
+/** The built-in task that sends one notification through one channel. */
+export const NOTIFY_TASK = "overseer.notify";
+/** Attempts of a send before it dead-letters (with the task's exponential backoff). */
+export const NOTIFY_MAX_ATTEMPTS = 6;
+
+export interface NotifyPayload {
+  notificationId: number;
+  channel: string;
+  notification: Notification;
+}
+
+/** What a person reads, and the buttons they get: Approve / Deny for a pending approval, Acknowledge otherwise. */
+export function notificationFor(alert: Alert): Notification {
+  const approvalId = approvalIdOf(alert);
+  const details = alert.details === null || alert.details === undefined ? undefined : describeDetails(alert.details);
+  return {
+    kind: approvalId === null ? "alert" : "approval",
+    id: approvalId ?? alert.id,
+    title: alert.summary,
+    ...(details === undefined ? {} : { details }),
+    actions: approvalId === null ? ["ack"] : ["approve", "deny"],
+    at: alert.createdAt,
+  };
+}
+
+function approvalIdOf(alert: Alert): string | null {
+  if (alert.source !== "approval") return null;
+  const id = (alert.details as { approvalId?: unknown } | null)?.approvalId;
+  return typeof id === "string" ? id : null;
+}
+
+function describeDetails(details: unknown): string {
+  const text = typeof details === "string" ? details : JSON.stringify(details, null, 1);
+  return text.length > 1_500 ? `${text.slice(0, 1_499)}…` : text;
+}
+
+export interface AlertDeliveryOptions {
+  store: Store;
+  logger: Logger;
+  /** Secrets already read from the environment. */
+  channels: readonly ResolvedChannelConfig[];
+  deps?: Omit<ChannelDeps, "logger">;
+  /** How often the sweep for planned notifications without a job runs. Default 15 s. */
+  sweepMs?: number;
+}
+
+/**
+ * One per process: the channels (with their rate limits and bundling), the `overseer.notify`
+ * task, and the escalation dispatcher each worker's maintenance pass calls.
+ */
+export class AlertDelivery {
+  readonly task: TaskDefinition<NotifyPayload>;
+  readonly channels = new Map<string, Channel>();
+  private readonly outboxes = new Map<string, Outbox>();
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly sweepMs: number;
+  private lastSweep = 0;
+  private readonly deps: ChannelDeps;
+  /** The first Telegram channel's bot writes to people named `telegram:<user id>` in a policy. */
+  private readonly bot: Extract<ResolvedChannelConfig, { type: "telegram" }> | undefined;
+
+  constructor(options: AlertDeliveryOptions) {
+    this.store = options.store;
+    this.logger = options.logger;
+    this.sweepMs = options.sweepMs ?? 15_000;
+    this.deps = { logger: options.logger, ...options.deps };
+    for (const config of options.channels) this.open(config.name, config);
+    this.bot = options.channels.find((c) => c.type === "telegram") as
+      | Extract<ResolvedChannelConfig, { type: "telegram" }>
+      | undefined;
+    this.task = defineTask<NotifyPayload>(NOTIFY_TASK, (payload, ctx) => this.send(payload, ctx), {
+      maxAttempts: NOTIFY_MAX_ATTEMPTS,
+    });
+  }
+
+  /**
+   * The escalation dispatcher, for a maintenance pass: a read first, a write only when a step is
+   * due; then one send job per (notification, channel). Every so often, the sweep.
+   */
+  async dispatch(now = Date.now()): Promise<void> {
+    const due = await this.store.nextEscalationAt();
+    if (due !== null && due <= now) {
+      for (const escalation of await this.store.claimDueEscalations()) {
+        await this.enqueue(escalation.alert, escalation.notifications);
+      }
+    }
+    if (now - this.lastSweep >= this.sweepMs) {
+      this.lastSweep = now;
+      await this.sweep();
+    }
+  }
+
+  /** Enqueues the send jobs of notifications just recorded as planned (idempotent per notification). */
+  async enqueue(alert: Alert, notifications: readonly AlertNotification[]): Promise<void> {
+    const planned = notifications.filter((n) => n.status === "planned");
+    if (planned.length === 0) return;
+    const notification = notificationFor(alert);
+    const jobs = [];
+    for (const n of planned) {
+      if (this.outboxFor(n.target) === undefined) {
+        // A person with no way to reach them (person:<name>, or telegram:<id> without a Telegram
+        // channel), or a channel removed from the config: nobody to send through.
+        await this.store.recordNotification(n.id, "failed", `no configured channel reaches "${n.target}"`);
+        continue;
+      }
+      const payload: NotifyPayload = { notificationId: n.id, channel: n.target, notification };
+      jobs.push(buildNewJob(NOTIFY_TASK, payload, { idempotencyKey: `notify:${n.id}` }, this.task.defaults));
+    }
+    if (jobs.length > 0) await this.store.enqueueMany(jobs);
+  }
+
+  /** Re-enqueues planned notifications of open alerts (a crash may have left some without a job). */
+  async sweep(): Promise<void> {
+    const open = await this.store.listAlerts({ statuses: ["triggered", "acknowledged"], limit: 200 });
+    for (const alert of open) {
+      const notifications = await this.store.listAlertNotifications(alert.id);
+      await this.enqueue(alert, notifications);
+    }
+  }
+
+  private async send(payload: NotifyPayload, ctx: { attempt: number; job: { maxAttempts: number } }): Promise<void> {
+    const outbox = this.outboxFor(payload.channel);
+    if (outbox === undefined) {
+      await this.store.recordNotification(
+        payload.notificationId,
+        "failed",
+        `no configured channel "${payload.channel}"`,
+      );
+      throw new PermanentError(`no configured channel "${payload.channel}"`, { code: "CHANNEL_NOT_FOUND" });
+    }
+    try {
+      await outbox.deliver(payload.notification);
+    } catch (err) {
+      const permanent = err instanceof ChannelDeliveryError && !err.retryable;
+      const message = (err as Error).message ?? String(err);
+      // The last attempt: the job goes dead now, and the timeline says so.
+      if (permanent || ctx.attempt >= ctx.job.maxAttempts) {
+        await this.store.recordNotification(payload.notificationId, "failed", message.slice(0, 500));
+      }
+      if (permanent) throw new PermanentError(message, { code: (err as ChannelDeliveryError).code, cause: err });
+      throw err;
+    }
+    await this.store.recordNotification(payload.notificationId, "sent");
+  }
+
+  private open(name: string, config: ResolvedChannelConfig): Outbox {
+    const channel = createChannel(config, this.deps);
+    const outbox = new Outbox(channel, new Bundler(config.limits));
+    this.channels.set(name, channel);
+    this.outboxes.set(name, outbox);
+    return outbox;
+  }
+
+  /** A configured channel, or for `telegram:<user id>` a direct chat through the Telegram bot. */
+  private outboxFor(target: string): Outbox | undefined {
+    const existing = this.outboxes.get(target);
+    if (existing !== undefined) return existing;
+    const userId = /^telegram:(\d{1,20})$/.exec(target)?.[1];
+    if (userId === undefined || this.bot === undefined) return undefined;
+    return this.open(target, { ...this.bot, name: target, chatId: userId });
+  }
+
+  async close(): Promise<void> {
+    for (const outbox of this.outboxes.values()) outbox.stop();
+    for (const channel of this.channels.values()) {
+      try {
+        await channel.close?.();
+      } catch (err) {
+        this.logger.warn({ err, channel: channel.name }, "closing a notification channel failed");
+      }
+    }
+  }
+}
+
+/**
+ * One channel's rate limit and bundling, in the sending process: `deliver` settles once a
+ * message holding the notification went out (alone, or in a bundle when the window closes),
+ * or rejects with that message's failure so the job retries.
+ */
+class Outbox {
+  private readonly waiters = new Map<string, Array<{ resolve(): void; reject(err: unknown): void }>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly bundler: Bundler,
+  ) {}
+
+  deliver(n: Notification): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => {
+      const list = this.waiters.get(n.id) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(n.id, list);
+    });
+    void this.sendAll(this.bundler.offer(n, Date.now()));
+    return settled;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const list of this.waiters.values()) {
+      for (const w of list)
+        w.reject(new ChannelDeliveryError("stopped before sending", { retryable: true, code: "STOPPED" }));
+    }
+    this.waiters.clear();
+  }
+
+  private async sendAll(messages: Notification[]): Promise<void> {
+    for (const m of messages) {
+      const ids = m.bundle?.ids ?? [m.id];
+      let failure: unknown = null;
+      try {
+        await this.channel.send(m);
+      } catch (err) {
+        failure = err;
+      }
+      for (const id of ids) {
+        const list = this.waiters.get(id) ?? [];
+        this.waiters.delete(id);
+        for (const w of list) failure === null ? w.resolve() : w.reject(failure);
+      }
+    }
+    this.arm();
+  }
+
+  /** Wakes when the bundling window closes, to send what it held. */
+  private arm(): void {
+    const at = this.bundler.nextWakeAt();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (at === null) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.sendAll(this.bundler.tick(Date.now()));
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../config/config.js";
+import { pendingApproval } from "../test-support/approvals.js";
+import { tempDatabase } from "../test-support/temp-database.js";
+import { sleep } from "../test-support/wait.js";
+
+const policies = {
+  page: {
+    steps: [
+      { delay: "0s", notify: ["person:ana"] },
+      { delay: "1h", notify: ["person:bo"] },
+    ],
+  },
+};
+
+async function setup(rules: unknown[]) {
+  const { alerts } = parseConfig({ alerts: { policies, rules } }, "test");
+  const overseer = await tempDatabase().open({ alerts });
+  const sources = overseer.alertSources();
+  if (sources === null) throw new Error("expected alert sources");
+  await sources.pass(); // the cursor starts here
+  return { overseer, sources };
+}
+
+describe("alert sources", () => {
+  it("a pending approval raises an alert with the rule's policy; deciding it closes the alert", async () => {
+    const { overseer, sources } = await setup([{ when: "approval.pending", policy: "page" }]);
+    const approval = await pendingApproval(overseer);
+    await sources.pass();
+    const [alert] = await overseer.listAlerts();
+    expect(alert).toMatchObject({
+      source: "approval",
+      status: "triggered",
+      dedupKey: `approval:${approval.id}`,
+      policy: { name: "page" },
+      details: { approvalId: approval.id, jobId: approval.jobId },
+    });
+    await overseer.decideApproval(approval.id, { decision: "approve" }, { name: "ana", scope: "operator" });
+    await sources.pass();
+    expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "ana" });
+  });
+
+  it("onTimeout escalate: the request stays pending and its alert escalates at the timeout, once", async () => {
+    const { overseer, sources } = await setup([{ when: "approval.pending", policy: "page" }]);
+    const approval = await pendingApproval(overseer, { onTimeout: "escalate", timeout: "1s" });
+    await sources.pass();
+    const [alert] = await overseer.listAlerts();
+    expect(alert?.escalation).toMatchObject({ step: 0 });
+    await sleep(1_100);
+    expect(await overseer.store.expireApprovals()).toEqual([]);
+    await sources.pass();
+    await sources.pass();
+    expect((await overseer.getApproval(approval.id))?.state).toBe("pending");
+    const escalated = await overseer.getAlert(alert?.id ?? "");
+    expect(escalated?.escalation).toMatchObject({ step: 1 });
+    const timeline = await overseer.listAlertNotifications(alert?.id ?? "");
+    expect(timeline.map((n) => n.target)).toEqual(["person:ana", "person:bo"]);
+  });
+
+  it("job.dead per queue and task, with a dedup key: a second death bumps the alert", async () => {
+    const { overseer, sources } = await setup([{ when: "job.dead", queue: "payments", policy: "page" }]);
+    for (const queue of ["payments", "payments", "other"]) {
+      const job = await overseer.enqueue("charge", {}, { queue, maxAttempts: 1 });
+      const [claimed] = await overseer.store.claim({
+        workerId: "w",
+        limit: 1,
+        tasks: ["charge"],
+        queues: [queue],
+        leaseMs: 60_000,
+      });
+      expect(claimed?.job.id).toBe(job.id);
+      await overseer.store.finish([
+        {
+          lease: claimed?.lease as never,
+          outcome: "dead",
+          error: { message: "card refused", code: "X", type: "Error", retryable: false } as never,
+          reason: "permanent" as never,
+        },
+      ]);
+    }
+    await sources.pass();
+    const alerts = await overseer.listAlerts();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ source: "job.dead", dedupKey: "job.dead:payments:charge", count: 2 });
+  });
+
+  it("several nodes on one store: only the one holding the sources claim applies the rules", async () => {
+    const { alerts } = parseConfig({ alerts: { policies, rules: [{ when: "worker.lost", policy: "page" }] } }, "test");
+    const db = tempDatabase();
+    const nodes = [await db.open({ alerts }), await db.open({ alerts }), await db.open({ alerts })];
+    const sources = nodes.map((n) => n.alertSources());
+    for (const s of sources) await s?.pass(); // the first to pass leads; the others wait
+    await nodes[0]?.store.appendEvents([{ kind: "worker.lost", workerId: "w-1", data: {} }]);
+    for (const s of sources) await s?.pass();
+    const [alert, ...more] = (await nodes[1]?.listAlerts()) ?? [];
+    expect(more).toEqual([]);
+    expect(alert).toMatchObject({ source: "worker.lost", count: 1 });
+    // The leader closes: the next node to pass takes over and applies what comes after.
+    await nodes[0]?.close();
+    await sources[1]?.pass();
+    await nodes[1]?.store.appendEvents([{ kind: "worker.lost", workerId: "w-2", data: {} }]);
+    for (const s of sources.slice(1)) await s?.pass();
+    expect((await nodes[1]?.listAlerts())?.map((a) => a.count).sort()).toEqual([1, 1]);
+  });
+
+  it("worker.lost and schedule.missed events raise their alerts", async () => {
+    const { overseer, sources } = await setup([
+      { when: "worker.lost", policy: "page" },
+      { when: "schedule.missed", schedule: "nightly", policy: "page" },
+    ]);
+    await overseer.store.appendEvents([
+      { kind: "worker.lost", workerId: "w-1", data: { staleMs: 30_000 } },
+      { kind: "schedule.missed", data: { schedule: "nightly", missed: 3 } },
+      { kind: "schedule.missed", data: { schedule: "hourly", missed: 1 } },
+    ]);
+    await sources.pass();
+    const alerts = await overseer.listAlerts();
+    expect(alerts.map((a) => a.dedupKey).sort()).toEqual(["schedule.missed:nightly", "worker.lost:w-1"]);
+  });
+
+  it("queue depth over the threshold raises; back under closes", async () => {
+    const { overseer, sources } = await setup([{ when: "queue.depth", queue: "calls", above: 2, policy: "page" }]);
+    for (let i = 0; i < 3; i++) await overseer.enqueue("call", { i }, { queue: "calls" });
+    await sources.pass(Date.now() + 10_000);
+    const [alert] = await overseer.listAlerts();
+    expect(alert).toMatchObject({ source: "queue.depth", dedupKey: "queue.depth:calls", status: "triggered" });
+    await sources.pass(Date.now() + 20_000); // still over: no second alert, no bump
+    expect((await overseer.getAlert(alert?.id ?? ""))?.count).toBe(1);
+    const [job] = await overseer.listJobs({ queue: "calls" });
+    await overseer.cancel(job?.id ?? "");
+    await sources.pass(Date.now() + 30_000);
+    expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "overseer" });
+  });
+
+  it("queue age over the threshold raises", async () => {
+    const { overseer, sources } = await setup([{ when: "queue.age", queue: "calls", above: "1m", policy: "page" }]);
+    await overseer.enqueue("call", {}, { queue: "calls" });
+    await sources.pass(Date.now() + 10_000);
+    expect(await overseer.listAlerts()).toEqual([]);
+    await sources.pass(Date.now() + 120_000);
+    expect((await overseer.listAlerts())[0]).toMatchObject({ source: "queue.age", dedupKey: "queue.age:calls" });
+  });
+});

@@ -1,0 +1,334 @@
+/**
+ * Where alerts come from: the config's `alerts.rules`, applied in each worker's maintenance pass.
+ * Most sources are events (a job dead-lettered, a worker lost, a schedule that missed ticks, an
+ * approval requested or settled), read from the event log after a cursor: one indexed read per
+ * pass. Queue depth and age are checked every few seconds, and only for queues a rule names.
+ * One node at a time applies them: the one holding the claim `overseer.alert-sources` (see
+ * core/claim.ts), refreshed every pass and released on close, so a dead job raises one alert
+ * (or one bump) however many nodes run. A node that takes the claim over starts reading from
+ * the newest event: events in the gap between a leader's last pass and the takeover (at most the
+ * claim's TTL, when a leader dies without closing) raise nothing; dedup keys make re-reads safe.
+ * Heartbeats raise in the store (`checkHeartbeats`) with their own policy; their notifications,
+ * like every alert's, are enqueued when `alert.raised` is read here.
+ */
+import { hostname } from "node:os";
+import type { AlertRule } from "../config/alerts.js";
+import type { Alert, AlertSource, EscalationPolicy } from "../core/alert.js";
+import type { Approval } from "../core/approval.js";
+import { isOverseerError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { Logger } from "../core/logger.js";
+import type { OverseerEvent } from "../core/types.js";
+import type { Store } from "../store/store.js";
+import { type AlertDelivery, NOTIFY_TASK } from "./delivery.js";
+
+type Rule<K extends AlertRule["when"]> = Extract<AlertRule, { when: K }>;
+
+export interface AlertSourcesOptions {
+  store: Store;
+  rules: readonly AlertRule[];
+  /** Null when no channels are configured: alerts are raised and shown, nobody is paged. */
+  delivery: AlertDelivery | null;
+  logger: Logger;
+  /** How often queue depth and age are checked. Default 5 s. */
+  queueCheckMs?: number;
+}
+
+const OPEN = ["triggered", "acknowledged"] as const;
+/** The claim that says which node applies the rules. */
+export const SOURCES_CLAIM = "overseer.alert-sources";
+const SOURCES_CLAIM_TTL_MS = 15_000;
+
+export class AlertSources {
+  private readonly store: Store;
+  private readonly rules: readonly AlertRule[];
+  private readonly delivery: AlertDelivery | null;
+  private readonly logger: Logger;
+  private readonly queueCheckMs: number;
+  private cursor: number | null = null;
+  private lastQueueCheck = 0;
+  /** Several workers of one process share this: one pass at a time. */
+  private busy = false;
+  /** When this process last took or refreshed the sources claim (epoch ms), or null. */
+  private heldSince: number | null = null;
+  /** Who this process is when it takes the sources claim. */
+  private readonly owner = `sources:${hostname()}:${process.pid}:${newId().slice(-8)}`;
+  /** Pending `onTimeout: escalate` requests this process watches: approval id → expiry (epoch ms). */
+  private readonly timeouts = new Map<string, number>();
+
+  constructor(options: AlertSourcesOptions) {
+    this.store = options.store;
+    this.rules = options.rules;
+    this.delivery = options.delivery;
+    this.logger = options.logger;
+    this.queueCheckMs = options.queueCheckMs ?? 5_000;
+  }
+
+  private rule<K extends AlertRule["when"]>(when: K, matches: (r: Rule<K>) => boolean = () => true): Rule<K> | null {
+    for (const r of this.rules) if (r.when === when && matches(r as Rule<K>)) return r as Rule<K>;
+    return null;
+  }
+
+  /** One pass: new events, approval timeouts, and (every few seconds) queue thresholds. */
+  async pass(now = Date.now()): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.passOnce(now);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Gives the claim up (on close), so another node takes over at once. */
+  async release(): Promise<void> {
+    if (this.cursor === null) return;
+    this.cursor = null;
+    this.heldSince = null;
+    await this.store.releaseClaim(SOURCES_CLAIM, this.owner).catch(() => undefined);
+  }
+
+  /**
+   * Takes or refreshes the sources claim; false while another node holds it. A held claim is
+   * refreshed once a third of its TTL has passed, not on every pass: a write every few seconds.
+   */
+  private async lead(): Promise<boolean> {
+    const now = Date.now();
+    if (this.heldSince !== null && now - this.heldSince < SOURCES_CLAIM_TTL_MS / 3) return true;
+    try {
+      await this.store.takeClaim(SOURCES_CLAIM, this.owner, SOURCES_CLAIM_TTL_MS);
+      this.heldSince = now;
+      return true;
+    } catch (err) {
+      this.heldSince = null;
+      if (isOverseerError(err, "CLAIM_HELD")) return false;
+      throw err;
+    }
+  }
+
+  private async passOnce(now: number): Promise<void> {
+    if (!(await this.lead())) {
+      // Not this node's turn; should it lead later, it starts afresh from the newest event.
+      this.cursor = null;
+      return;
+    }
+    if (this.cursor === null) {
+      this.cursor = await this.store.lastEventSeq();
+      await this.adoptPendingApprovals();
+    }
+    for (;;) {
+      const events = await this.store.readEvents({ afterSeq: this.cursor, limit: 500 });
+      for (const event of events) {
+        await this.onEvent(event);
+        this.cursor = event.seq;
+      }
+      if (events.length < 500) break;
+    }
+    await this.escalateTimedOutApprovals(now);
+    if (now - this.lastQueueCheck >= this.queueCheckMs) {
+      this.lastQueueCheck = now;
+      await this.checkQueues(now);
+    }
+  }
+
+  private async onEvent(e: OverseerEvent): Promise<void> {
+    const data = e.data;
+    switch (e.kind) {
+      case "alert.raised":
+      case "alert.escalated":
+      case "alert.retriggered":
+        // Alerts raised elsewhere (heartbeats, the API, another node): their planned sends, once each.
+        if (this.delivery && typeof data.alertId === "string") await this.deliver(data.alertId);
+        return;
+      case "approval.requested": {
+        if (typeof data.approvalId !== "string") return;
+        const approval = await this.store.getApproval(data.approvalId);
+        if (approval?.state === "pending") await this.approvalRequested(approval);
+        return;
+      }
+      case "approval.settled":
+      case "approval.cancelled": {
+        if (typeof data.approvalId !== "string") return;
+        this.timeouts.delete(data.approvalId);
+        if (this.rule("approval.pending") === null) return;
+        const by = typeof data.decidedBy === "string" ? data.decidedBy : "overseer";
+        const how = e.kind === "approval.cancelled" ? "cancelled" : String(data.state ?? "settled");
+        await this.closeOpen("approval", `approval:${data.approvalId}`, by, `approval ${how}`);
+        return;
+      }
+      case "job.dead": {
+        if (e.jobId === null || this.rule("job.dead") === null) return;
+        const job = await this.store.getJob(e.jobId);
+        if (job === null) return;
+        // A dead send is not paged about through the channels that failed it, unless a rule names the task.
+        const rule = this.rule(
+          "job.dead",
+          (r) =>
+            (r.queue === undefined || r.queue === job.queue) &&
+            (r.task === undefined ? job.task !== NOTIFY_TASK : r.task === job.task),
+        );
+        if (rule === null) return;
+        await this.raise("job.dead", `job.dead:${job.queue}:${job.task}`, rule.policy, {
+          summary: `Jobs dead-lettered: task ${job.task} in queue ${job.queue}`,
+          details: { jobId: job.id, task: job.task, queue: job.queue, reason: data.reason ?? null },
+        });
+        return;
+      }
+      case "worker.lost": {
+        const rule = this.rule("worker.lost");
+        if (rule === null || e.workerId === null) return;
+        await this.raise("worker.lost", `worker.lost:${e.workerId}`, rule.policy, {
+          summary: `Worker lost: ${e.workerId} stopped heartbeating`,
+          details: { workerId: e.workerId, staleMs: data.staleMs ?? null },
+        });
+        return;
+      }
+      case "schedule.missed": {
+        const name = String(data.schedule ?? "");
+        const rule = this.rule("schedule.missed", (r) => r.schedule === undefined || r.schedule === name);
+        if (rule === null) return;
+        await this.raise("schedule.missed", `schedule.missed:${name}`, rule.policy, {
+          summary: `Schedule ${name} missed ${String(data.missed)} tick(s)`,
+          details: data,
+        });
+        return;
+      }
+    }
+  }
+
+  /** Requests pending from before this process started: raised (or bumped) once, and their timeouts watched. */
+  private async adoptPendingApprovals(): Promise<void> {
+    if (this.rule("approval.pending") === null) return;
+    for (const approval of await this.store.listApprovals({ states: ["pending"], limit: 200 })) {
+      await this.approvalRequested(approval);
+    }
+  }
+
+  private async approvalRequested(approval: Approval): Promise<void> {
+    const rule = this.rule("approval.pending");
+    if (rule === null) return;
+    await this.raise("approval", `approval:${approval.id}`, rule.policy, {
+      summary: `Approval needed: ${approval.title}`,
+      details: {
+        approvalId: approval.id,
+        jobId: approval.jobId,
+        risk: approval.risk,
+        approvers: approval.approvers,
+        expiresAt: approval.expiresAt,
+        onTimeout: approval.onTimeout,
+      },
+    });
+    if (approval.onTimeout === "escalate") this.timeouts.set(approval.id, Date.parse(approval.expiresAt));
+  }
+
+  /**
+   * `onTimeout: escalate`: at its expiry the request stays pending and its alert escalates to the
+   * next step, once: the escalation is guarded by the alert's version, so of several nodes one wins.
+   */
+  private async escalateTimedOutApprovals(now: number): Promise<void> {
+    for (const [approvalId, expiresAt] of this.timeouts) {
+      if (expiresAt > now) continue;
+      this.timeouts.delete(approvalId);
+      const alert = await this.findOpen("approval", `approval:${approvalId}`);
+      // Touched since the timeout (another node escalated it, or a person acknowledged it): leave it.
+      if (alert === null || Date.parse(alert.updatedAt) >= expiresAt) continue;
+      try {
+        const escalation = await this.store.escalateAlertNow(alert.id, "approval-timeout", alert.version);
+        this.logger.warn({ approvalId, alertId: alert.id }, "an approval timed out: escalated its alert");
+        await this.delivery?.enqueue(escalation.alert, escalation.notifications);
+      } catch (err) {
+        if (isOverseerError(err) && (err.code === "VERSION_CONFLICT" || err.code === "ALERT_INVALID_TRANSITION")) {
+          continue; // another node escalated it, or it was closed meanwhile
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Queue depth (jobs queued) and age (the oldest queued job's wait) against the rules that name a queue. */
+  private async checkQueues(now: number): Promise<void> {
+    const depthRules = this.rules.filter((r): r is Rule<"queue.depth"> => r.when === "queue.depth");
+    const ageRules = this.rules.filter((r): r is Rule<"queue.age"> => r.when === "queue.age");
+    if (depthRules.length === 0 && ageRules.length === 0) return;
+    if (depthRules.length > 0) {
+      const queues = new Map((await this.store.listQueues()).map((q) => [q.name, q.counts.queued]));
+      for (const rule of depthRules) {
+        const depth = queues.get(rule.queue) ?? 0;
+        await this.threshold("queue.depth", rule.queue, depth > rule.above, rule.policy, {
+          summary: `Queue ${rule.queue} has ${depth} jobs waiting (more than ${rule.above})`,
+          details: { queue: rule.queue, depth, above: rule.above },
+        });
+      }
+    }
+    for (const rule of ageRules) {
+      const [oldest] = await this.store.listJobs({
+        queue: rule.queue,
+        states: ["queued"],
+        oldestFirst: true,
+        limit: 1,
+      });
+      const age = oldest === undefined ? 0 : now - Date.parse(oldest.runAt);
+      await this.threshold("queue.age", rule.queue, age > rule.above, rule.policy, {
+        summary: `Queue ${rule.queue}: the oldest job has waited ${Math.round(age / 1000)} s (more than ${Math.round(rule.above / 1000)} s)`,
+        details: { queue: rule.queue, oldestJobId: oldest?.id ?? null, ageMs: age, aboveMs: rule.above },
+      });
+    }
+  }
+
+  /** Over the threshold: raised (a repeat bumps it). Back under: its open alert is closed. */
+  private async threshold(
+    source: "queue.depth" | "queue.age",
+    queue: string,
+    over: boolean,
+    policy: EscalationPolicy,
+    alert: { summary: string; details: unknown },
+  ): Promise<void> {
+    const key = `${source}:${queue}`;
+    if (over) {
+      const open = await this.findOpen(source, key);
+      if (open === null) await this.raise(source, key, policy, alert);
+      return;
+    }
+    await this.closeOpen(source, key, "overseer", "back under the threshold");
+  }
+
+  private async raise(
+    source: AlertSource,
+    dedupKey: string,
+    policy: EscalationPolicy,
+    alert: { summary: string; details: unknown },
+  ): Promise<void> {
+    const raised = await this.store.raiseAlert({
+      id: newId(),
+      source,
+      summary: alert.summary.slice(0, 300),
+      details: alert.details,
+      dedupKey,
+      policy,
+    });
+    if (raised.created) this.logger.warn({ alertId: raised.alert.id, source, dedupKey }, "raised an alert");
+    await this.delivery?.enqueue(raised.alert, raised.notifications);
+  }
+
+  private async deliver(alertId: string): Promise<void> {
+    const alert = await this.store.getAlert(alertId);
+    if (alert === null || alert.status === "closed") return;
+    await this.delivery?.enqueue(alert, await this.store.listAlertNotifications(alertId));
+  }
+
+  private async findOpen(source: AlertSource, dedupKey: string): Promise<Alert | null> {
+    const open = await this.store.listAlerts({ statuses: OPEN, source, limit: 200 });
+    return open.find((a) => a.dedupKey === dedupKey) ?? null;
+  }
+
+  private async closeOpen(source: AlertSource, dedupKey: string, by: string, reason: string): Promise<void> {
+    const alert = await this.findOpen(source, dedupKey);
+    if (alert === null) return;
+    try {
+      await this.store.closeAlert(alert.id, by, reason);
+    } catch (err) {
+      // Closed meanwhile by a person or another node: what this wanted.
+      if (!(isOverseerError(err) && err.code === "ALERT_INVALID_TRANSITION")) throw err;
+    }
+  }
+}

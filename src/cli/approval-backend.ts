@@ -1,0 +1,121 @@
+/**
+ * What `overseer approvals ...` does, from the local database or through a server's HTTP API
+ * (`--url`), behind one interface, as `claim-backend.ts` does for claims. Either way the store
+ * decides who may decide. Locally the decider is the local user (`--as NAME`, else `$USER`),
+ * with the groups the config file (`--config`) lists them in; remotely it is the token, and the
+ * server says who that is.
+ */
+import type { Approval, ApprovalState } from "../core/approval.js";
+import { OverseerError } from "../core/errors.js";
+import type { JobState } from "../core/types.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { ApiClient } from "./api-client.js";
+import { remoteOf } from "./backend.js";
+import { type GlobalOptions, loadConfig, openOverseer } from "./context.js";
+
+export interface ApprovalDetail {
+  approval: Approval;
+  /** The job that asked; null if it was discarded since. */
+  job: { id: string; state: JobState; task: string } | null;
+}
+
+export interface ApprovalListQuery {
+  states?: ApprovalState[];
+  jobId?: string;
+  limit: number;
+}
+
+export interface ApprovalBackend {
+  list(query: ApprovalListQuery): Promise<Approval[]>;
+  detail(id: string): Promise<ApprovalDetail>;
+  decide(id: string, decision: "approve" | "deny", reason: string | null): Promise<Approval>;
+  close(): Promise<void>;
+}
+
+export async function withApprovalBackend<T>(
+  options: GlobalOptions & { as?: string },
+  fn: (backend: ApprovalBackend) => Promise<T>,
+): Promise<T> {
+  const remote = remoteOf(options);
+  if (remote && options.as !== undefined) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      "--as names the local user; with --url the server decides who you are from the token",
+      { field: "as" },
+    );
+  }
+  let backend: ApprovalBackend;
+  if (remote) backend = new RemoteApprovals(new ApiClient(remote.url, remote.token));
+  else {
+    const config = options.config === undefined ? undefined : await loadConfig(options.config);
+    backend = new LocalApprovals(await openOverseer(options, undefined, config), options.as);
+  }
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** `--as NAME`, else `$USER`: who decides in local mode. */
+export function localUser(as: string | undefined): string {
+  const name = (as ?? process.env.USER ?? process.env.LOGNAME ?? "").trim();
+  if (name === "" || name.length > 128 || /[\s\p{Cc}]/u.test(name)) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      as === undefined
+        ? "cannot tell who you are: $USER is not set; name yourself with --as NAME"
+        : "--as must be 1-128 characters without spaces or control characters",
+      { field: "as" },
+    );
+  }
+  return name;
+}
+
+class LocalApprovals implements ApprovalBackend {
+  constructor(
+    private readonly o: Overseer,
+    /** `--as`; only deciding needs to know who you are. */
+    private readonly as: string | undefined,
+  ) {}
+
+  list(query: ApprovalListQuery) {
+    return this.o.listApprovals(query);
+  }
+  async detail(id: string) {
+    const approval = await this.o.getApproval(id);
+    if (!approval) throw new OverseerError("APPROVAL_NOT_FOUND", `no approval request with id "${id}"`, { id });
+    const job = await this.o.getJob(approval.jobId);
+    return { approval, job: job && { id: job.id, state: job.state, task: job.task } };
+  }
+  decide(id: string, decision: "approve" | "deny", reason: string | null) {
+    // Whoever can open the database can operate: the local user decides as themselves.
+    const decider = this.o.deciderFor(localUser(this.as), true);
+    return this.o.decideApproval(id, { decision, reason, channel: "cli" }, decider);
+  }
+  close() {
+    return this.o.close();
+  }
+}
+
+class RemoteApprovals implements ApprovalBackend {
+  constructor(private readonly api: ApiClient) {}
+
+  async list(query: ApprovalListQuery) {
+    const params = new URLSearchParams();
+    if (query.states) params.set("state", query.states.join(","));
+    if (query.jobId !== undefined) params.set("jobId", query.jobId);
+    return this.api.collect<Approval>("/api/v1/approvals", params, query.limit);
+  }
+  detail(id: string) {
+    return this.api.request<ApprovalDetail>("GET", `/api/v1/approvals/${encodeURIComponent(id)}`);
+  }
+  async decide(id: string, decision: "approve" | "deny", reason: string | null) {
+    const body = { decision, channel: "cli", ...(reason === null ? {} : { reason }) };
+    const path = `/api/v1/approvals/${encodeURIComponent(id)}/decision`;
+    return (await this.api.request<{ approval: Approval }>("POST", path, body)).approval;
+  }
+  async close() {
+    // Nothing to release: each request is its own fetch.
+  }
+}

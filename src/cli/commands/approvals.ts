@@ -1,0 +1,165 @@
+/** `overseer approvals list|show|approve|deny`: the requests jobs made, and deciding them (docs/approvals.md). */
+import type { Command } from "commander";
+import { APPROVAL_STATES, type Approval, type ApprovalState } from "../../core/approval.js";
+import { OverseerError } from "../../core/errors.js";
+import { type ApprovalDetail, withApprovalBackend } from "../approval-backend.js";
+import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
+
+const MAX_REASON = 2_000;
+
+export function registerApprovals(program: Command): void {
+  const approvals = program
+    .command("approvals")
+    .description("list the approval requests jobs made, and approve or deny them");
+
+  approvals
+    .command("list")
+    .description("list requests: pending first (oldest first), then settled ones (newest first)")
+    .option("--state <states>", `comma-separated: ${APPROVAL_STATES.join(", ")}, or settled`)
+    .option("--job <id>", "only the requests of this job")
+    .option("--limit <n>", "at most this many (1-1000)", "50")
+    .action(
+      action(async (flags: { state?: string; job?: string; limit: string }, command: Command) => {
+        const g = globals(command);
+        const states = parseStates(flags.state);
+        const limit = parseIntOption(flags.limit, "--limit", 1, 1000);
+        const list = await withApprovalBackend(g, (b) => b.list({ states, jobId: flags.job, limit }));
+        if (g.json) return printJson(list);
+        if (list.length === 0)
+          return printLine(flags.state || flags.job ? "no requests match" : "no approval requests");
+        const now = Date.now();
+        printTable(
+          ["ID", "STATE", "RISK", "APPROVALS", "WHEN", "JOB", "TITLE"],
+          list.map((a) => [a.id, a.state, a.risk, votes(a), when(a, now), a.jobId, clip(a.title, 60)]),
+        );
+      }),
+    );
+
+  approvals
+    .command("show")
+    .description("show one request: what it asks, who may decide, and every decision")
+    .argument("<id>")
+    .action(
+      action(async (id: string, _flags, command: Command) => {
+        const g = globals(command);
+        const detail = await withApprovalBackend(g, (b) => b.detail(id));
+        if (g.json) return printJson(detail);
+        for (const line of describe(detail, Date.now())) printLine(line);
+      }),
+    );
+
+  for (const verb of ["approve", "deny"] as const) {
+    approvals
+      .command(verb)
+      .description(
+        verb === "approve"
+          ? "approve a pending request (with a quorum, one of the approvals it needs)"
+          : "deny a pending request: one denial settles it",
+      )
+      .argument("<id>")
+      .option("--reason <text>", "why, for the audit trail and the job")
+      .option("--as <name>", "local mode: decide as this name (default $USER); with --url the token decides")
+      .action(
+        action(async (id: string, flags: { reason?: string; as?: string }, command: Command) => {
+          const g = globals(command);
+          const reason = parseReason(flags.reason);
+          const approval = await withApprovalBackend({ ...g, as: flags.as }, (b) =>
+            b.decide(id, verb === "approve" ? "approve" : "deny", reason),
+          );
+          if (g.json) return printJson(approval);
+          printLine(decided(approval, verb));
+        }),
+      );
+  }
+}
+
+function parseStates(text: string | undefined): ApprovalState[] | undefined {
+  const names = parseList(text);
+  if (names === undefined) return undefined;
+  const states = new Set<ApprovalState>();
+  for (const s of names) {
+    if (s === "settled") {
+      for (const x of APPROVAL_STATES) if (x !== "pending") states.add(x);
+    } else if ((APPROVAL_STATES as readonly string[]).includes(s)) {
+      states.add(s as ApprovalState);
+    } else {
+      throw new OverseerError(
+        "INVALID_STATE_FILTER",
+        `--state: unknown approval state "${s}"; the states are ${APPROVAL_STATES.join(", ")} (or settled)`,
+        { field: "state" },
+      );
+    }
+  }
+  return [...states];
+}
+
+function parseReason(reason: string | undefined): string | null {
+  if (reason === undefined || reason.trim() === "") return null;
+  if (reason.length > MAX_REASON) {
+    throw new OverseerError("INVALID_ARGUMENT", `--reason must be at most ${MAX_REASON} characters`, {
+      field: "reason",
+    });
+  }
+  return reason.trim();
+}
+
+/** "1/2": approvals so far of the quorum. */
+function votes(a: Approval): string {
+  const approvers = new Set(
+    a.decisions.filter((d) => d.decision === "approve" && d.by !== "watchdog").map((d) => d.by),
+  );
+  return `${approvers.size}/${a.quorum}`;
+}
+
+/** Pending: how long until the timeout; settled: when. */
+function when(a: Approval, now: number): string {
+  if (a.state === "pending") return `${span(Date.parse(a.expiresAt) - now)} left`;
+  return a.settledAt ?? "";
+}
+
+function describe({ approval: a, job }: ApprovalDetail, now: number): string[] {
+  const lines = [`approval ${a.id}: ${a.state} (risk ${a.risk}): ${a.title}`];
+  lines.push(`  job        ${job ? `${job.id} (${job.task}, ${job.state})` : `${a.jobId} (discarded)`}`);
+  lines.push(`  asked      ${a.createdAt}${a.requestedBy ? ` by ${a.requestedBy}` : ""}`);
+  const who = a.approvers.length === 0 ? "any operator" : a.approvers.join(", ");
+  lines.push(`  approvers  ${who}; ${votes(a)} approvals${a.requestedBy ? `; ${a.requestedBy} may not decide` : ""}`);
+  const left = a.state === "pending" ? ` (${span(Date.parse(a.expiresAt) - now)} left)` : "";
+  lines.push(`  expires    ${a.expiresAt}${left}; then ${a.onTimeout}`);
+  const details = a.details === null || a.details === undefined ? "none" : JSON.stringify(a.details, null, 2);
+  lines.push(`  details    ${details.split("\n").join("\n             ")}`);
+  if (a.decisions.length === 0) lines.push("  decisions  none yet");
+  else {
+    lines.push("  decisions");
+    for (const d of a.decisions) {
+      lines.push(`    ${d.at}  ${d.decision} by ${d.by} via ${d.channel}${d.reason ? `: ${d.reason}` : ""}`);
+    }
+  }
+  if (a.outcome) {
+    const o = a.outcome;
+    lines.push(
+      `  outcome    ${o.approved ? "approved" : "denied"}${o.timedOut ? " (timed out)" : ""} by ${o.decidedBy} via ${o.channel}` +
+        `${o.reason ? `: ${o.reason}` : ""}`,
+    );
+  }
+  return lines;
+}
+
+function decided(a: Approval, verb: "approve" | "deny"): string {
+  if (a.state === "pending") {
+    return `recorded your approval of ${a.id}: ${votes(a)} approvals; it stays pending until the quorum is reached`;
+  }
+  const past = verb === "approve" ? "approved" : "denied";
+  return `${past} ${a.id} (${clip(a.title, 60)}); job ${a.jobId} continues`;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}

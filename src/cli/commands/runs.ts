@@ -1,0 +1,206 @@
+/** `overseer runs start|list|show|pause|resume|cancel|logs`. */
+import type { Command } from "commander";
+import { OverseerError } from "../../core/errors.js";
+import type { Run } from "../../core/run.js";
+import { isFinishedRunState, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
+import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
+import { type RunBackend, withRunBackend } from "../run-backend.js";
+
+export function registerRuns(program: Command): void {
+  const runs = program
+    .command("runs")
+    .description("start, watch and steer agent runs (profiles come from the config's runs section)");
+
+  runs
+    .command("start")
+    .description("start a run of a profile; a supervisor (overseer start) picks it up")
+    .argument("<profile>", "a profile of the config file's runs.profiles")
+    .option("-p, --param <name=value...>", "a string param; repeat for more")
+    .option("--params <json>", "params as one JSON object (for numbers and booleans)")
+    .action(
+      action(async (profile: string, flags: { param?: string[]; params?: string }, command: Command) => {
+        const g = globals(command);
+        const params = parseParams(flags.params, flags.param ?? []);
+        const run = await withRunBackend(g, (b) => b.start({ profile, params }));
+        if (g.json) return printJson(run);
+        printLine(`started run ${run.id} (${run.profile}); it is ${run.state}`);
+      }),
+    );
+
+  runs
+    .command("list")
+    .description("list runs, newest first")
+    .option("--state <states>", `comma-separated: ${RUN_STATES.join(", ")}`)
+    .option("--profile <name>", "only this profile")
+    .option("--limit <n>", "at most this many (1-1000)", "50")
+    .action(
+      action(async (flags: { state?: string; profile?: string; limit: string }, command: Command) => {
+        const g = globals(command);
+        const states = parseRunStates(flags.state);
+        const limit = parseIntOption(flags.limit, "--limit", 1, 1000);
+        const list = await withRunBackend(g, (b) => b.list({ states, profile: flags.profile, limit }));
+        if (g.json) return printJson(list);
+        if (list.length === 0) return printLine("no runs");
+        printTable(
+          ["ID", "PROFILE", "STATE", "TURN", "TOKENS", "CREATED"],
+          list.map((r) => [
+            r.id,
+            r.profile ?? "(ad hoc)",
+            r.state,
+            `${r.currentTurn}/${r.spec.maxTurns}`,
+            String(r.stats.tokens.input + r.stats.tokens.output),
+            r.createdAt,
+          ]),
+        );
+      }),
+    );
+
+  runs
+    .command("show")
+    .description("show one run with its turns")
+    .argument("<id>")
+    .action(
+      action(async (id: string, _flags, command: Command) => {
+        const g = globals(command);
+        const detail = await withRunBackend(g, (b) => b.detail(id));
+        if (g.json) return printJson(detail);
+        const { run, turns } = detail;
+        printLine(describeRun(run));
+        printLine(`  command  ${[run.spec.command, ...run.spec.args].join(" ")}  (in ${run.spec.cwd})`);
+        printLine(`  params   ${JSON.stringify(run.params)}`);
+        const { tokens, files, tests } = run.stats;
+        printLine(
+          `  tokens   ${tokens.input} in, ${tokens.output} out  files ${files.read} read, ${files.written} written, ` +
+            `${files.deleted} deleted  tests ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`,
+        );
+        if (run.completion.detected !== null) {
+          printLine(`  complete ${run.completion.detected} in turn ${run.completion.turn}: ${run.completion.line}`);
+        }
+        if (run.error)
+          printLine(`  error    ${run.error.code}: ${run.error.message} (retryable: ${run.error.retryable})`);
+        for (const t of turns) {
+          const exit = t.signal ?? (t.exitCode === null ? "" : `exit ${t.exitCode}`);
+          printLine(`  turn ${t.turn} ${t.outcome} ${exit} ${t.outputBytes} bytes, started ${t.startedAt}`.trimEnd());
+        }
+      }),
+    );
+
+  const control = (name: RunControlAction, description: string) => {
+    const command = runs.command(name).description(description).argument("<id>");
+    if (name === "pause") command.option("--now", "freeze the turn's processes now (SIGSTOP) instead of at turn end");
+    command.action(
+      action(async (id: string, flags: { now?: boolean }, cmd: Command) => {
+        const g = globals(cmd);
+        const run = await withRunBackend(g, (b) => b.control(id, name, flags.now === true));
+        if (g.json) return printJson(run);
+        printLine(describeRun(run));
+      }),
+    );
+  };
+  control("pause", "pause a run when its current turn ends (or now, with --now)");
+  control("resume", "resume a paused run, or withdraw a pending pause");
+  control("cancel", "cancel a run: SIGTERM to its turn, SIGKILL after the grace period");
+
+  runs
+    .command("logs")
+    .description("print a run's stored output, turn by turn (telemetry lines excluded)")
+    .argument("<id>")
+    .option("--turn <n>", "only this turn")
+    .option("-f, --follow", "keep printing new output until the run finishes")
+    .action(
+      action(async (id: string, flags: { turn?: string; follow?: boolean }, command: Command) => {
+        const g = globals(command);
+        const only = flags.turn === undefined ? undefined : parseIntOption(flags.turn, "--turn", 1, 1_000_000_000);
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.once("SIGINT", stop);
+        try {
+          await withRunBackend(g, (b) => printLogs(b, id, only, flags.follow === true, controller.signal));
+        } finally {
+          process.off("SIGINT", stop);
+        }
+      }),
+    );
+}
+
+export function describeRun(run: Run): string {
+  return `run ${run.id} ${run.profile ?? "(ad hoc)"} ${run.state}, turn ${run.currentTurn}/${run.spec.maxTurns}, version ${run.version}`;
+}
+
+/**
+ * Prints each turn's output exactly as stored, reading by byte offset so nothing is skipped or
+ * repeated; with `follow`, polls for more until the run has finished and its last turn is read.
+ */
+async function printLogs(
+  backend: RunBackend,
+  id: string,
+  only: number | undefined,
+  follow: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  let turn = only ?? 1;
+  let offset = 0;
+  for (;;) {
+    const { run } = await backend.detail(id);
+    const chunk = await backend.output(id, turn, offset);
+    if (chunk === null && only !== undefined && !follow) {
+      throw new OverseerError("RUN_TURN_NOT_FOUND", `run ${id} has no turn ${turn}`, { id, turn });
+    }
+    if (chunk !== null && chunk.data.length > 0) {
+      process.stdout.write(chunk.data);
+      offset += chunk.data.length;
+      continue;
+    }
+    // This turn is read to its current end: move on if a later turn exists, else wait or stop.
+    const later = only === undefined && turn < run.currentTurn;
+    if (later) {
+      turn++;
+      offset = 0;
+      continue;
+    }
+    if (!follow || isFinishedRunState(run.state) || signal.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function parseParams(json: string | undefined, pairs: string[]): Record<string, unknown> {
+  let params: Record<string, unknown> = {};
+  if (json !== undefined) {
+    try {
+      params = JSON.parse(json) as Record<string, unknown>;
+    } catch (err) {
+      throw new OverseerError("INVALID_ARGUMENT", `--params is not valid JSON: ${(err as Error).message}`, {
+        field: "params",
+      });
+    }
+    if (params === null || typeof params !== "object" || Array.isArray(params)) {
+      throw new OverseerError("INVALID_ARGUMENT", "--params must be a JSON object", { field: "params" });
+    }
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) {
+      throw new OverseerError("INVALID_ARGUMENT", `--param must be name=value; got "${pair}"`, { field: "param" });
+    }
+    params[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return params;
+}
+
+function parseRunStates(value: string | undefined): RunState[] | undefined {
+  const list = parseList(value);
+  if (list === undefined) return undefined;
+  for (const s of list) {
+    if (!(RUN_STATES as readonly string[]).includes(s)) {
+      throw new OverseerError(
+        "INVALID_STATE_FILTER",
+        `unknown run state "${s}"; expected one of ${RUN_STATES.join(", ")}`,
+        {
+          field: "state",
+          value: s,
+        },
+      );
+    }
+  }
+  return list as RunState[];
+}

@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { isOverseerError } from "../core/errors.js";
+import { parseAlertChannels, resolveAlertChannels } from "./alert-channels.js";
+
+const sample = {
+  "ops-hook": { type: "webhook", url: "https://hooks.example.com/overseer", secret: "env:HOOK_SECRET" },
+  "ops-tg": { type: "telegram", chatId: "-1001234", botToken: "env:TG_TOKEN", approvers: [12345] },
+  mail: { type: "email", smtp: "smtp://127.0.0.1:2525", from: "overseer@example.com", to: ["ops@example.com"] },
+  log: { type: "console" },
+};
+
+function errorOf(data: unknown): string {
+  try {
+    parseAlertChannels(data, "overseer.config.json");
+  } catch (err) {
+    expect(isOverseerError(err, "INVALID_CONFIG")).toBe(true);
+    return (err as Error).message;
+  }
+  throw new Error("expected INVALID_CONFIG");
+}
+
+describe("parseAlertChannels", () => {
+  it("parses the sketch from the issue with defaults filled in", () => {
+    const channels = parseAlertChannels(sample);
+    expect(channels.map((c) => [c.name, c.type])).toEqual([
+      ["ops-hook", "webhook"],
+      ["ops-tg", "telegram"],
+      ["mail", "email"],
+      ["log", "console"],
+    ]);
+    expect(channels[0]).toMatchObject({
+      url: "https://hooks.example.com/overseer",
+      secret: "env:HOOK_SECRET",
+      timeout: 10_000,
+      rateLimit: { max: 20, per: 60_000 },
+      bundle: { window: 15_000, list: 5 },
+      limits: { maxMessages: 20, rateWindowMs: 60_000, bundleWindowMs: 15_000, listed: 5 },
+    });
+    expect(channels[1]).toMatchObject({ apiBaseUrl: "https://api.telegram.org", approvers: [12345] });
+    expect(channels[2]).toMatchObject({ requireTls: false, subjectPrefix: "[Overseer]" });
+  });
+
+  it("reads per-channel rate limits, bundling and durations", () => {
+    const [c] = parseAlertChannels({
+      log: { type: "console", rateLimit: { max: 5, per: "10m" }, bundle: { window: "0s", list: 0 } },
+    });
+    expect(c?.limits).toEqual({ maxMessages: 5, rateWindowMs: 600_000, bundleWindowMs: 0, listed: 0 });
+  });
+
+  it("accepts an empty section and a telegram apiBaseUrl for a local Bot API", () => {
+    expect(parseAlertChannels(undefined)).toEqual([]);
+    const [tg] = parseAlertChannels({
+      t: { type: "telegram", chatId: 42, botToken: "env:T", apiBaseUrl: "http://127.0.0.1:8081" },
+    });
+    expect(tg).toMatchObject({ chatId: 42, apiBaseUrl: "http://127.0.0.1:8081", approvers: [] });
+  });
+
+  it.each([
+    [
+      "a literal webhook secret",
+      { h: { type: "webhook", url: "https://x.test", secret: "hunter2" } },
+      'alerts.channels.h.secret: must be a reference to an environment variable such as "env:HOOK_SECRET"; secrets are never written in the config file',
+    ],
+    [
+      "a literal bot token",
+      { t: { type: "telegram", chatId: "1", botToken: "123:ABC" } },
+      "alerts.channels.t.botToken: must be a reference to an environment variable",
+    ],
+    [
+      "a malformed env reference",
+      { h: { type: "webhook", url: "https://x.test", secret: "env:1BAD" } },
+      "alerts.channels.h.secret: must name an environment variable as env:NAME",
+    ],
+    [
+      "a password in the SMTP URL",
+      { m: { type: "email", smtp: "smtp://u:pw@mail.test", from: "a@b.c", to: ["a@b.c"] } },
+      "alerts.channels.m.smtp: must not carry a user or password",
+    ],
+    [
+      "a literal SMTP password",
+      { m: { type: "email", smtp: "smtp://mail.test", from: "a@b.c", to: ["a@b.c"], user: "u", password: "pw" } },
+      "alerts.channels.m.password: must be a reference to an environment variable",
+    ],
+    [
+      "a password without a user",
+      { m: { type: "email", smtp: "smtp://mail.test", from: "a@b.c", to: ["a@b.c"], password: "env:PW" } },
+      "alerts.channels.m.user: is required when a password is given",
+    ],
+    [
+      "an unknown type",
+      { x: { type: "pager" } },
+      "alerts.channels.x.type: must be one of webhook, telegram, email, console",
+    ],
+    ["a missing type", { x: {} }, "alerts.channels.x.type: must be one of webhook, telegram, email, console"],
+    ["an unknown field", { log: { type: "console", colour: "red" } }, "alerts.channels.log.colour: unknown field"],
+    [
+      "a non-http webhook url",
+      { h: { type: "webhook", url: "ftp://x.test", secret: "env:S" } },
+      "alerts.channels.h.url: must start with http:// or https://",
+    ],
+    [
+      "a webhook url that is not a URL",
+      { h: { type: "webhook", url: "nope", secret: "env:S" } },
+      "alerts.channels.h.url: must be a URL",
+    ],
+    [
+      "a missing webhook secret",
+      { h: { type: "webhook", url: "https://x.test" } },
+      "alerts.channels.h.secret: is required",
+    ],
+    [
+      "a non-integer approver",
+      { t: { type: "telegram", chatId: "1", botToken: "env:T", approvers: ["alice"] } },
+      "alerts.channels.t.approvers.0: must be a Telegram user id",
+    ],
+    ["a bad chat id", { t: { type: "telegram", chatId: "my chat", botToken: "env:T" } }, "alerts.channels.t.chatId"],
+    [
+      "no e-mail recipients",
+      { m: { type: "email", smtp: "smtp://mail.test", from: "a@b.c", to: [] } },
+      "alerts.channels.m.to: must list at least one address",
+    ],
+    [
+      "a zero rate limit",
+      { log: { type: "console", rateLimit: { max: 0, per: "1m" } } },
+      "alerts.channels.log.rateLimit.max: must be at least 1",
+    ],
+    [
+      "a bad duration",
+      { log: { type: "console", bundle: { window: "soon" } } },
+      "alerts.channels.log.bundle.window: must be a duration",
+    ],
+    ["a bad channel name", { "bad name": { type: "console" } }, "alerts.channels.bad name: channel names must be"],
+  ])("refuses %s with a clear INVALID_CONFIG", (_label, data, expected) => {
+    const message = errorOf(data);
+    expect(message.startsWith("overseer.config.json: ")).toBe(true);
+    expect(message).toContain(expected);
+  });
+
+  it("never echoes a literal secret in its message", () => {
+    expect(errorOf({ h: { type: "webhook", url: "https://x.test", secret: "hunter2-very-secret" } })).not.toContain(
+      "hunter2",
+    );
+  });
+});
+
+describe("resolveAlertChannels", () => {
+  it("reads secrets from the environment", () => {
+    const resolved = resolveAlertChannels(parseAlertChannels(sample), { HOOK_SECRET: "s1", TG_TOKEN: "123:abc" });
+    expect(resolved[0]).toMatchObject({ type: "webhook", secretValue: "s1" });
+    expect(resolved[1]).toMatchObject({ type: "telegram", botTokenValue: "123:abc" });
+  });
+
+  it("names a missing or empty variable", () => {
+    const channels = parseAlertChannels(sample);
+    expect(() => resolveAlertChannels(channels, { TG_TOKEN: "x" }, "overseer.config.json")).toThrow(
+      "overseer.config.json: alerts.channels.ops-hook.secret: environment variable HOOK_SECRET is not set (referenced as env:HOOK_SECRET)",
+    );
+    expect(() => resolveAlertChannels(channels, { HOOK_SECRET: "x", TG_TOKEN: "" })).toThrow(
+      /alerts\.channels\.ops-tg\.botToken: environment variable TG_TOKEN is not set/,
+    );
+  });
+
+  it("reads an SMTP password only when one is referenced", () => {
+    const channels = parseAlertChannels({
+      m: { type: "email", smtp: "smtp://mail.test", from: "a@b.c", to: ["a@b.c"], user: "u", password: "env:PW" },
+    });
+    expect(resolveAlertChannels(channels, { PW: "pw" })[0]).toMatchObject({ passwordValue: "pw" });
+    expect(() => resolveAlertChannels(channels, {})).toThrow(/environment variable PW is not set/);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * The `alerts.channels` section of the config file: named notification channels (webhook,
+ * Telegram, e-mail, console), each with its rate limit and bundling. Secrets are never
+ * written in the file: they are `env:NAME` references, checked for shape when the file is
+ * parsed and read from the environment only by `resolveAlertChannels`, which names the
+ * missing variable. Not yet part of config.ts: it joins `alerts.policies` there next.
+ */
+import { z } from "zod";
+import { type BundlerSettings, DEFAULT_BUNDLER_SETTINGS } from "../alerts/channels/bundler.js";
+import { formatDuration, parseDuration } from "../core/duration.js";
+import { OverseerError } from "../core/errors.js";
+import { ENV_REF } from "./channel-secrets.js";
+
+export { resolveAlertChannels } from "./channel-secrets.js";
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** `env:NAME`; a literal is refused so that no secret sits in a config file. */
+const secretRef = z.string().superRefine((value, ctx) => {
+  if (ENV_REF.test(value)) return;
+  ctx.addIssue({
+    code: "custom",
+    message: value.startsWith("env:")
+      ? `must name an environment variable as env:NAME (letters, digits and _), got ${JSON.stringify(value)}`
+      : 'must be a reference to an environment variable such as "env:HOOK_SECRET"; secrets are never written in the config file',
+  });
+});
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value, "duration");
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a duration such as 500ms, 30s, 5m or 2h, got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+    });
+
+/** An http(s) URL with no user:password in it (that would be a secret in the file). */
+const httpUrl = (schemes: readonly string[]) =>
+  z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a URL (${schemes.join(" or ")}), got ${JSON.stringify(value)}`,
+      });
+      return;
+    }
+    if (!schemes.includes(url.protocol.slice(0, -1))) {
+      ctx.addIssue({ code: "custom", message: `must start with ${schemes.map((s) => `${s}://`).join(" or ")}` });
+    } else if (url.username !== "" || url.password !== "") {
+      ctx.addIssue({
+        code: "custom",
+        message: "must not carry a user or password; give them as separate fields (password as env:NAME)",
+      });
+    }
+  });
+
+const rateLimitSchema = z
+  .strictObject({
+    max: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }),
+    per: duration("1m").refine((ms) => ms > 0, { error: "must be longer than 0" }),
+  })
+  .default({ max: DEFAULT_BUNDLER_SETTINGS.maxMessages, per: DEFAULT_BUNDLER_SETTINGS.rateWindowMs });
+
+const bundleSchema = z
+  .strictObject({
+    /** 0 sends every notification on its own (still rate-limited). */
+    window: duration(formatDuration(DEFAULT_BUNDLER_SETTINGS.bundleWindowMs)),
+    list: z.int({ error: "must be a whole number" }).min(0).max(50, { error: "must be at most 50" }).default(5),
+  })
+  .default({ window: DEFAULT_BUNDLER_SETTINGS.bundleWindowMs, list: DEFAULT_BUNDLER_SETTINGS.listed });
+
+const common = { rateLimit: rateLimitSchema, bundle: bundleSchema };
+
+const webhookSchema = z.strictObject({
+  type: z.literal("webhook"),
+  url: httpUrl(["http", "https"]),
+  secret: secretRef,
+  timeout: duration("10s"),
+  ...common,
+});
+
+const telegramSchema = z.strictObject({
+  type: z.literal("telegram"),
+  /** A chat id (negative for groups) or `@channelname`. */
+  chatId: z.union([
+    z.int(),
+    z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,32})$/, { error: "must be a chat id or @channelname" }),
+  ]),
+  botToken: secretRef,
+  /** Telegram user ids allowed to press Approve / Deny / Acknowledge; none by default. */
+  approvers: z.array(z.int({ error: "must be a Telegram user id (a whole number)" })).default([]),
+  apiBaseUrl: httpUrl(["http", "https"]).default("https://api.telegram.org"),
+  timeout: duration("10s"),
+  ...common,
+});
+
+const emailSchema = z.strictObject({
+  type: z.literal("email"),
+  smtp: httpUrl(["smtp", "smtps"]),
+  from: z.string().min(3, { error: "must be an e-mail address" }),
+  to: z.array(z.string().regex(/^[^\s@]+@[^\s@]+$/, { error: "must be an e-mail address" })).min(1, {
+    error: "must list at least one address",
+  }),
+  user: z.string().min(1).optional(),
+  password: secretRef.optional(),
+  requireTls: z.boolean().default(false),
+  subjectPrefix: z.string().max(40).default("[Overseer]"),
+  timeout: duration("10s"),
+  ...common,
+});
+
+const consoleSchema = z.strictObject({ type: z.literal("console"), ...common });
+
+const CHANNEL_TYPES = ["webhook", "telegram", "email", "console"] as const;
+
+const channelSchema = z.discriminatedUnion("type", [webhookSchema, telegramSchema, emailSchema, consoleSchema], {
+  error: (issue) =>
+    issue.code === "invalid_union" && issue.note === "No matching discriminator"
+      ? `must be one of ${CHANNEL_TYPES.join(", ")}`
+      : undefined,
+});
+
+export const alertChannelsSchema = z.record(z.string(), channelSchema).superRefine((record, ctx) => {
+  for (const key of Object.keys(record)) {
+    if (!NAME_PATTERN.test(key)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: "channel names must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+      });
+    }
+  }
+  for (const [key, channel] of Object.entries(record)) {
+    if (channel.type === "email" && channel.password !== undefined && channel.user === undefined) {
+      ctx.addIssue({ code: "custom", path: [key, "user"], message: "is required when a password is given" });
+    }
+  }
+});
+
+export type AlertChannelsInput = z.input<typeof alertChannelsSchema>;
+type Parsed = z.output<typeof alertChannelsSchema>;
+type ParsedChannel = Parsed[string];
+
+/** A channel as parsed: secrets still `env:NAME` references. */
+export type ChannelConfig = ParsedChannel & { name: string; limits: BundlerSettings };
+
+/** Secrets read from the environment: what the channel factory takes. */
+export type ResolvedChannelConfig =
+  | (Extract<ChannelConfig, { type: "webhook" }> & { secretValue: string })
+  | (Extract<ChannelConfig, { type: "telegram" }> & { botTokenValue: string })
+  | (Extract<ChannelConfig, { type: "email" }> & { passwordValue?: string })
+  | Extract<ChannelConfig, { type: "console" }>;
+
+/**
+ * Validates `alerts.channels`. Throws INVALID_CONFIG naming the field
+ * (`alerts.channels.ops-hook.secret: ...`).
+ */
+export function parseAlertChannels(data: unknown, source = "config"): ChannelConfig[] {
+  const result = alertChannelsSchema.safeParse(data ?? {}, { reportInput: true });
+  if (!result.success) throw invalid(source, describeIssue(result.error.issues));
+  return Object.entries(result.data).map(([name, c]) => ({
+    ...c,
+    name,
+    limits: {
+      maxMessages: c.rateLimit.max,
+      rateWindowMs: c.rateLimit.per,
+      bundleWindowMs: c.bundle.window,
+      listed: c.bundle.list,
+    },
+  }));
+}
+
+function invalid(source: string, message: string): OverseerError {
+  return new OverseerError("INVALID_CONFIG", `${source}: ${message}`, { source });
+}
+
+function describeIssue(issues: readonly z.core.$ZodIssue[]): string {
+  const issue = issues[0];
+  if (issue === undefined) return "invalid alerts.channels";
+  const path = ["alerts", "channels", ...issue.path.map(String)];
+  let field = path.join(".");
+  let message: string;
+  if (issue.code === "unrecognized_keys") {
+    field = [...path, issue.keys[0] ?? ""].join(".");
+    message = "unknown field";
+  } else if (issue.code === "invalid_type") {
+    // A message the schema wrote itself is kept; zod's own ("Invalid input: ...") is reworded.
+    message =
+      issue.input === undefined
+        ? `is required (${issue.expected})`
+        : issue.message.startsWith("Invalid input")
+          ? `must be ${issue.expected === "int" ? "a whole number" : issue.expected}`
+          : issue.message;
+  } else if (issue.code === "invalid_value" && path.at(-1) === "type") {
+    message = `must be one of ${CHANNEL_TYPES.join(", ")}`;
+  } else {
+    message = issue.message;
+  }
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+  return `${field}: ${message}${more}`;
+}

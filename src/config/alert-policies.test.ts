@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
+
+const parse = (input: unknown) => toEscalationPolicies(alertPoliciesSchema.parse(input));
+const issues = (input: unknown): string[] => {
+  const result = alertPoliciesSchema.safeParse(input);
+  return result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+};
+
+const EXAMPLE = {
+  default: {
+    steps: [
+      { delay: "0m", notify: ["ops-tg"] },
+      { delay: "5m", notify: ["ops-hook"] },
+    ],
+    repeat: 2,
+    ackTimeout: "30m",
+  },
+};
+
+describe("alerts.policies", () => {
+  it("parses the documented example", () => {
+    expect(parse(EXAMPLE)).toEqual({
+      default: {
+        name: "default",
+        steps: [
+          { delayMs: 0, notify: ["ops-tg"] },
+          { delayMs: 300_000, notify: ["ops-hook"] },
+        ],
+        repeat: 2,
+        repeatDelayMs: 300_000,
+        ackTimeoutMs: 1_800_000,
+      },
+    });
+  });
+
+  it("defaults: repeat 0, no ack timeout; an explicit repeatDelay wins", () => {
+    expect(parse({ p: { steps: [{ delay: 0, notify: ["a"] }] } }).p).toMatchObject({ repeat: 0, ackTimeoutMs: null });
+    expect(
+      parse({ p: { steps: [{ delay: "1m", notify: ["a"] }], repeat: 1, repeatDelay: "15m" } }).p?.repeatDelayMs,
+    ).toBe(900_000);
+    expect(parse(undefined)).toEqual({});
+  });
+
+  it.each([
+    [{ p: { steps: [] } }, "p.steps: must list at least one step"],
+    [{ p: { steps: [{ delay: "soon", notify: ["a"] }] } }, "p.steps.0.delay: must be a duration"],
+    [{ p: { steps: [{ delay: "8d", notify: ["a"] }] } }, "p.steps.0.delay: must be at most 7 days"],
+    [{ p: { steps: [{ delay: "0m", notify: [] }] } }, "p.steps.0.notify: must name at least one"],
+    [{ p: { steps: [{ delay: "0m", notify: ["bad name"] }] } }, "p.steps.0.notify.0: must be a channel name"],
+    [{ p: { steps: [{ delay: "0m", notify: ["a"] }], repeat: -1 } }, "p.repeat: must be a whole number"],
+    [{ p: { steps: [{ delay: "0m", notify: ["a"] }], repeat: 1.5 } }, "p.repeat: must be a whole number"],
+    [{ p: { steps: [{ delay: "0m", notify: ["a"] }], repeat: 2 } }, "p.repeatDelay: repeat needs a pause"],
+    [{ p: { steps: [{ delay: "0m", notify: ["a"] }], ackTimeout: 0 } }, "p.ackTimeout: must be more than 0"],
+    [{ p: { steps: [{ delay: "0m", notify: ["a"] }], extra: 1 } }, "p: Unrecognized key"],
+    [{ "bad name": { steps: [{ delay: "0m", notify: ["a"] }] } }, "policy names are"],
+  ])("refuses %j, naming the field", (input, expected) => {
+    expect(issues(input).join("\n")).toContain(expected);
+  });
+});
+
+describe("checkPolicyTargets", () => {
+  it("accepts targets that name channels, and people by prefix", () => {
+    const policies = parse({ p: { steps: [{ delay: 0, notify: ["ops-tg", "telegram:12345", "person:ana"] }] } });
+    expect(checkPolicyTargets(policies, ["ops-tg", "ops-hook"])).toEqual([]);
+  });
+
+  it("names each unknown target with its path and the configured channels", () => {
+    const problems = checkPolicyTargets(parse(EXAMPLE), new Set(["ops-tg", "mail"]));
+    expect(problems).toEqual([
+      {
+        path: "policies.default.steps.1.notify.0",
+        message:
+          '"ops-hook" names no channel (configured channels: mail, ops-tg); people are written telegram:<id> or person:<name>',
+      },
+    ]);
+    expect(checkPolicyTargets(parse(EXAMPLE), [])[0]?.message).toContain("no channels are configured");
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The `policies` part of the config file's `alerts` section: named escalation policies (see
+ * core/alert.ts and docs/alerts.md). Validated with zod when the config loads; `notify` targets
+ * are checked against the configured channel names with `checkPolicyTargets`, since the channels
+ * are parsed elsewhere. Delays are durations (`"0m"`, `"5m"`, or milliseconds).
+ */
+import { z } from "zod";
+import type { EscalationPolicy } from "../core/alert.js";
+import { parseDuration } from "../core/duration.js";
+
+const MAX_DELAY_MS = 7 * 86_400_000;
+
+const duration = (field: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    let ms: number;
+    try {
+      ms = parseDuration(value, field);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message.replace(new RegExp(`^${field} `), "") });
+      return z.NEVER;
+    }
+    if (ms > MAX_DELAY_MS) {
+      ctx.addIssue({ code: "custom", message: "must be at most 7 days" });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A channel name, or a person (`telegram:<id>`, a token name). */
+const target = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+  error: "must be a channel name or a person (letters, digits, '.', '_', ':' and '-')",
+});
+
+const stepSchema = z.strictObject({
+  delay: duration("delay"),
+  notify: z.array(target).min(1, { error: "must name at least one channel or person" }),
+});
+
+const policySchema = z
+  .strictObject({
+    steps: z
+      .array(stepSchema)
+      .min(1, { error: "must list at least one step" })
+      .max(20, { error: "must list at most 20 steps" }),
+    /** Times to loop back to the first step after the last. */
+    repeat: z
+      .number({ error: "must be a whole number from 0 to 10" })
+      .int({ error: "must be a whole number from 0 to 10" })
+      .min(0, { error: "must be a whole number from 0 to 10" })
+      .max(10, { error: "must be a whole number from 0 to 10" })
+      .default(0),
+    /** Gap before a repeated round's first step; default: the longest step delay. */
+    repeatDelay: duration("repeatDelay").optional(),
+    /** An acknowledged alert that is not closed within this is triggered again. */
+    ackTimeout: duration("ackTimeout").optional(),
+  })
+  .superRefine((policy, ctx) => {
+    const gap = policy.repeatDelay ?? Math.max(...policy.steps.map((s) => s.delay));
+    if (policy.repeat > 0 && gap === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["repeatDelay"],
+        message:
+          "repeat needs a pause between rounds: give repeatDelay, or a step a delay, so a round never pages twice at once",
+      });
+    }
+    if (policy.ackTimeout === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ackTimeout"],
+        message: "must be more than 0 (leave it out for no timeout)",
+      });
+    }
+  });
+
+const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** `alerts.policies`: policy name → policy. Names are checked after (zod reports a bad record key without its message). */
+export const alertPoliciesSchema = z
+  .record(z.string(), policySchema)
+  .superRefine((policies, ctx) => {
+    for (const name of Object.keys(policies)) {
+      if (!POLICY_NAME.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "policy names are 1-64 letters, digits, '.', '_' and '-', starting with a letter or digit",
+        });
+      }
+    }
+  })
+  .default({});
+
+export type AlertPoliciesInput = z.input<typeof alertPoliciesSchema>;
+
+/** The parsed policies, by name, as the store keeps them with each alert. */
+export function toEscalationPolicies(parsed: z.output<typeof alertPoliciesSchema>): Record<string, EscalationPolicy> {
+  return Object.fromEntries(
+    Object.entries(parsed).map(([name, p]) => [
+      name,
+      {
+        name,
+        steps: p.steps.map((s) => ({ delayMs: s.delay, notify: [...s.notify] })),
+        repeat: p.repeat,
+        repeatDelayMs: p.repeatDelay ?? Math.max(...p.steps.map((s) => s.delay)),
+        ackTimeoutMs: p.ackTimeout ?? null,
+      },
+    ]),
+  );
+}
+
+/**
+ * The problems with `notify` targets that name no configured channel, each with its path
+ * (`policies.<name>.steps.<i>.notify.<j>`). A person is written with a prefix (`telegram:<id>`,
+ * `person:<name>`) and is not checked here. Empty when every target is known.
+ */
+export function checkPolicyTargets(
+  policies: Record<string, EscalationPolicy>,
+  channelNames: ReadonlySet<string> | readonly string[],
+): Array<{ path: string; message: string }> {
+  const known = new Set(channelNames);
+  const problems: Array<{ path: string; message: string }> = [];
+  for (const [name, policy] of Object.entries(policies)) {
+    policy.steps.forEach((step, i) => {
+      step.notify.forEach((t, j) => {
+        if (t.includes(":") || known.has(t)) return;
+        const list =
+          known.size === 0 ? "no channels are configured" : `configured channels: ${[...known].sort().join(", ")}`;
+        problems.push({
+          path: `policies.${name}.steps.${i}.notify.${j}`,
+          message: `"${t}" names no channel (${list}); people are written telegram:<id> or person:<name>`,
+        });
+      });
+    });
+  }
+  return problems;
+}

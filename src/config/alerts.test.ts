@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "./config.js";
+
+const channels = {
+  "ops-hook": { type: "webhook", url: "https://hooks.example.com/x", secret: "env:HOOK_SECRET" },
+  "ops-tg": { type: "telegram", chatId: "-100123", botToken: "env:TG_TOKEN", approvers: [12345] },
+};
+const policies = {
+  default: {
+    steps: [
+      { delay: "0m", notify: ["ops-tg"] },
+      { delay: "5m", notify: ["ops-hook"] },
+    ],
+    repeat: 2,
+  },
+};
+
+function parse(alerts: unknown) {
+  return parseConfig({ alerts }, "c.json");
+}
+
+function problem(alerts: unknown): string {
+  try {
+    parse(alerts);
+  } catch (err) {
+    expect(err).toMatchObject({ code: "INVALID_CONFIG" });
+    return (err as Error).message;
+  }
+  throw new Error("expected INVALID_CONFIG");
+}
+
+describe("config: alerts", () => {
+  it("is empty when the file has no alerts section", () => {
+    expect(parseConfig({}, "c.json").alerts).toEqual({ channels: [], policies: {}, heartbeats: [], rules: [] });
+  });
+
+  it("parses the issue's example: channels, policies, heartbeats and rules with policies resolved", () => {
+    const { alerts } = parse({
+      channels,
+      policies,
+      heartbeats: { "nightly-backup": { interval: "26h", policy: "default" }, quiet: { interval: "1m" } },
+      rules: [
+        { when: "job.dead", queue: "payments", policy: "default" },
+        { when: "worker.lost", policy: "default" },
+        { when: "queue.depth", queue: "calls", above: 100, policy: "default" },
+        { when: "queue.age", queue: "calls", above: "10m", policy: "default" },
+        { when: "schedule.missed", policy: "default" },
+        { when: "approval.pending", policy: "default" },
+      ],
+    });
+    expect(alerts.channels.map((c) => c.name)).toEqual(["ops-hook", "ops-tg"]);
+    expect(alerts.policies.default).toMatchObject({ name: "default", repeat: 2, repeatDelayMs: 300_000 });
+    expect(alerts.heartbeats).toEqual([
+      { name: "nightly-backup", intervalMs: 26 * 3_600_000, policy: alerts.policies.default },
+      { name: "quiet", intervalMs: 60_000, policy: null },
+    ]);
+    expect(alerts.rules).toHaveLength(6);
+    expect(alerts.rules[0]).toMatchObject({ when: "job.dead", queue: "payments", policy: { name: "default" } });
+    expect(alerts.rules[3]).toMatchObject({ when: "queue.age", above: 600_000 });
+  });
+
+  it("names the field of every problem", () => {
+    expect(problem({ channels, policies: { p: { steps: [{ delay: "0s", notify: ["nope"] }] } } })).toMatch(
+      /^c\.json: alerts\.policies\.p\.steps\.0\.notify\.0: "nope" names no channel \(configured channels: ops-hook, ops-tg\)/,
+    );
+    expect(problem({ channels, policies, rules: [{ when: "worker.lost", policy: "pager" }] })).toBe(
+      'c.json: alerts.rules.0.policy: names no policy "pager" (configured policies: default)',
+    );
+    expect(problem({ heartbeats: { backup: { interval: "1h", policy: "default" } } })).toBe(
+      'c.json: alerts.heartbeats.backup.policy: names no policy "default" (no policies are configured)',
+    );
+    expect(problem({ policies, rules: [{ when: "job.died", policy: "default" }] })).toMatch(
+      /^c\.json: alerts\.rules\.0\.when: must be one of job\.dead, worker\.lost, queue\.depth, queue\.age, schedule\.missed, approval\.pending/,
+    );
+    expect(problem({ policies, rules: [{ when: "queue.depth", above: 5, policy: "default" }] })).toMatch(
+      /^c\.json: alerts\.rules\.0\.queue: is required/,
+    );
+    expect(problem({ policies, rules: [{ when: "queue.age", queue: "q", above: "soon", policy: "default" }] })).toMatch(
+      /^c\.json: alerts\.rules\.0\.above: must be a duration/,
+    );
+    expect(problem({ policies, rules: [{ when: "worker.lost", policy: "default", queue: "q" }] })).toMatch(
+      /^c\.json: alerts\.rules\.0\.queue: unknown field/,
+    );
+    expect(problem({ heartbeats: { backup: { interval: "10ms" } } })).toBe(
+      "c.json: alerts.heartbeats.backup.interval: must be from 1s to 366 days",
+    );
+    expect(problem({ channels: { h: { type: "webhook", url: "https://x.example", secret: "s3cret" } } })).toMatch(
+      /^c\.json: alerts\.channels\.h\.secret: must be a reference to an environment variable/,
+    );
+    expect(problem({ pager: {} })).toBe("c.json: alerts.pager: unknown field");
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The config file's `alerts` section: `channels` (alert-channels.ts), `policies`
+ * (alert-policies.ts), `heartbeats` and `rules` (which sources raise alerts, with which policy).
+ * Names are checked across the parts here: a policy may notify only configured channels (or
+ * people), and a heartbeat or rule may name only a configured policy.
+ */
+import { z } from "zod";
+import type { EscalationPolicy } from "../core/alert.js";
+import { parseDuration } from "../core/duration.js";
+import type { HeartbeatDefinition } from "../core/heartbeat.js";
+import { alertChannelsSchema, type ChannelConfig } from "./alert-channels.js";
+import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const name = z.string().regex(NAME, { error: "must be 1-128 letters, digits, '.', '_', ':' or '-'" });
+const policyName = z.string().min(1, { error: "must name a policy" });
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value, "duration");
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a duration such as 30s, 5m or 26h, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+});
+
+const heartbeatSchema = z.strictObject({
+  interval: duration.refine((ms) => ms >= 1_000 && ms <= 366 * 86_400_000, {
+    error: "must be from 1s to 366 days",
+  }),
+  /** Who is paged when it is late; omitted: the alert is raised and shown, nobody is paged. */
+  policy: policyName.optional(),
+});
+
+const ruleSchema = z.discriminatedUnion(
+  "when",
+  [
+    z.strictObject({ when: z.literal("job.dead"), queue: name.optional(), task: name.optional(), policy: policyName }),
+    z.strictObject({ when: z.literal("worker.lost"), policy: policyName }),
+    z.strictObject({
+      when: z.literal("queue.depth"),
+      queue: name,
+      above: z.int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" }),
+      policy: policyName,
+    }),
+    z.strictObject({
+      when: z.literal("queue.age"),
+      queue: name,
+      above: duration.refine((ms) => ms > 0, { error: "must be longer than 0" }),
+      policy: policyName,
+    }),
+    z.strictObject({ when: z.literal("schedule.missed"), schedule: name.optional(), policy: policyName }),
+    z.strictObject({ when: z.literal("approval.pending"), policy: policyName }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union" && issue.note === "No matching discriminator"
+        ? `must be one of ${RULE_KINDS.join(", ")}`
+        : undefined,
+  },
+);
+
+export const RULE_KINDS = [
+  "job.dead",
+  "worker.lost",
+  "queue.depth",
+  "queue.age",
+  "schedule.missed",
+  "approval.pending",
+] as const;
+
+export const alertsConfigSchema = z
+  .strictObject({
+    channels: alertChannelsSchema.default({}),
+    policies: alertPoliciesSchema,
+    heartbeats: z.record(z.string(), heartbeatSchema).default({}),
+    rules: z.array(ruleSchema).default([]),
+  })
+  .superRefine((alerts, ctx) => {
+    const policies = toEscalationPolicies(alerts.policies);
+    for (const problem of checkPolicyTargets(policies, Object.keys(alerts.channels))) {
+      ctx.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });
+    }
+    const known = Object.keys(policies);
+    const unknown = (p: string) =>
+      `names no policy "${p}" (${known.length === 0 ? "no policies are configured" : `configured policies: ${known.sort().join(", ")}`})`;
+    for (const [hb, def] of Object.entries(alerts.heartbeats)) {
+      if (!/^[A-Za-z0-9._:-]{1,100}$/.test(hb)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["heartbeats", hb],
+          message: "heartbeat names are 1-100 of [A-Za-z0-9._:-]",
+        });
+      }
+      if (def.policy !== undefined && !Object.hasOwn(policies, def.policy)) {
+        ctx.addIssue({ code: "custom", path: ["heartbeats", hb, "policy"], message: unknown(def.policy) });
+      }
+    }
+    alerts.rules.forEach((rule, i) => {
+      if (!Object.hasOwn(policies, rule.policy)) {
+        ctx.addIssue({ code: "custom", path: ["rules", i, "policy"], message: unknown(rule.policy) });
+      }
+    });
+  });
+
+export type AlertsConfigInput = z.input<typeof alertsConfigSchema>;
+type ParsedRule = z.output<typeof ruleSchema>;
+
+/** A rule as the engine reads it: the policy resolved. */
+export type AlertRule = ParsedRule extends infer R
+  ? R extends ParsedRule
+    ? Omit<R, "policy"> & { policy: EscalationPolicy }
+    : never
+  : never;
+
+export interface AlertsConfig {
+  /** As parsed: secrets are still `env:NAME` references (see `resolveAlertChannels`). */
+  channels: ChannelConfig[];
+  policies: Record<string, EscalationPolicy>;
+  /** Policies resolved by name, ready for `syncHeartbeats`. */
+  heartbeats: HeartbeatDefinition[];
+  rules: AlertRule[];
+}
+
+export { EMPTY_ALERTS } from "./defaults.js";
+
+export function toAlertsConfig(parsed: z.output<typeof alertsConfigSchema>): AlertsConfig {
+  const policies = toEscalationPolicies(parsed.policies);
+  const resolve = (p: string) => policies[p] as EscalationPolicy;
+  return {
+    channels: Object.entries(parsed.channels).map(([channelName, c]) => ({
+      ...c,
+      name: channelName,
+      limits: {
+        maxMessages: c.rateLimit.max,
+        rateWindowMs: c.rateLimit.per,
+        bundleWindowMs: c.bundle.window,
+        listed: c.bundle.list,
+      },
+    })),
+    policies,
+    heartbeats: Object.entries(parsed.heartbeats).map(([hb, def]) => ({
+      name: hb,
+      intervalMs: def.interval,
+      policy: def.policy === undefined ? null : resolve(def.policy),
+    })),
+    rules: parsed.rules.map((rule) => ({ ...rule, policy: resolve(rule.policy) })),
+  };
+}
+
+/** The first rule of a kind that matches, or null. */
+export function ruleFor<K extends AlertRule["when"]>(
+  rules: readonly AlertRule[],
+  when: K,
+  matches: (rule: Extract<AlertRule, { when: K }>) => boolean = () => true,
+): Extract<AlertRule, { when: K }> | null {
+  for (const rule of rules) {
+    if (rule.when === when && matches(rule as Extract<AlertRule, { when: K }>)) {
+      return rule as Extract<AlertRule, { when: K }>;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,45 @@
+/**
+ * The `approvals` section of the config file: named groups of people who may decide approval
+ * requests (`approvers: ["group:ops"]` in `ctx.requestApproval`), and the timeout a request gets
+ * when its handler gives none. Members are token names or `telegram:<user id>`.
+ */
+import { z } from "zod";
+import { parseDuration } from "../core/duration.js";
+
+const member = z.string().regex(/^(telegram:\d{1,20}|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/, {
+  error: "must be a token name or telegram:<user id>",
+});
+
+export const approvalsConfigSchema = z.strictObject({
+  groups: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: "group names are letters, digits, '.', '_' and '-'" }),
+      z.array(member).min(1, { error: "must list at least one member" }),
+    )
+    .default({}),
+  defaultTimeout: z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value, "defaultTimeout");
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^defaultTimeout /, "") });
+        return z.NEVER;
+      }
+    })
+    .default(24 * 3_600_000),
+});
+
+export interface ApprovalsConfig {
+  /** Group name → members (token names, `telegram:<id>`). */
+  groups: Record<string, string[]>;
+  defaultTimeoutMs: number;
+}
+
+export { DEFAULT_APPROVALS } from "./defaults.js";
+
+export function toApprovalsConfig(parsed: z.output<typeof approvalsConfigSchema>): ApprovalsConfig {
+  return { groups: parsed.groups, defaultTimeoutMs: parsed.defaultTimeout };
+}

@@ -1,0 +1,10 @@
+/**
+ * What an Overseer uses when no config file says otherwise. Kept apart from the config's zod
+ * schemas so that the SDK can default to them without loading a validator (see src/index.ts).
+ */
+import type { AlertsConfig } from "./alerts.js";
+import type { ApprovalsConfig } from "./approvals.js";
+
+export const EMPTY_ALERTS: AlertsConfig = Object.freeze({ channels: [], policies: {}, heartbeats: [], rules: [] });
+
+export const DEFAULT_APPROVALS: ApprovalsConfig = Object.freeze({ groups: {}, defaultTimeoutMs: 24 * 3_600_000 });

@@ -1,0 +1,195 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type ErrorCode, OverseerError } from "../core/errors.js";
+import { parseConfig } from "./config.js";
+import { type RunsConfig, resolveRunRequest } from "./run-profiles.js";
+
+const BASE = "/srv/agents";
+
+function runsOf(runs: unknown): RunsConfig {
+  return parseConfig({ runs }, "test.json", BASE).runs;
+}
+
+function configError(runs: unknown): string {
+  try {
+    runsOf(runs);
+  } catch (err) {
+    expect(err).toBeInstanceOf(OverseerError);
+    expect((err as OverseerError).code).toBe("INVALID_CONFIG");
+    return (err as OverseerError).message;
+  }
+  throw new Error("expected INVALID_CONFIG");
+}
+
+function refused(fn: () => unknown, code: ErrorCode): OverseerError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(OverseerError);
+    expect((err as OverseerError).code).toBe(code);
+    return err as OverseerError;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+const fixBug = {
+  command: "node",
+  args: ["agent.mjs", "{{goal}}", "--run", "{{runId}}"],
+  cwd: "./work/{{repo}}",
+  params: {
+    goal: { type: "string", maxLength: 200 },
+    repo: { type: "string", pattern: "^[a-z-]+$", default: "main-repo" },
+    effort: { type: "integer", minimum: 1, maximum: 5, required: false },
+    mode: { type: "string", enum: ["fast", "careful"], default: "careful" },
+  },
+  maxTurns: 30,
+  turnTimeout: "10m",
+  grace: "5s",
+  completion: { stopFile: ".stop", pattern: "ALL TASKS DONE" },
+};
+
+describe("run profiles in the config file", () => {
+  it("fills in defaults and converts durations", () => {
+    const runs = runsOf({ profiles: { "fix-bug": fixBug, tiny: { command: "true", completion: { exitCode: 0 } } } });
+    expect(runs).toMatchObject({ allowAdHoc: false, concurrency: 4, leaseMs: 30_000, baseDir: BASE });
+    expect(runs.profiles["fix-bug"]).toMatchObject({ maxTurns: 30, turnTimeout: 600_000, grace: 5_000 });
+    expect(runs.profiles.tiny).toMatchObject({
+      args: [],
+      env: ["PATH", "HOME", "LANG"],
+      maxTurns: 10,
+      turnTimeout: 600_000,
+      grace: 5_000,
+      onTurnFailure: "fail",
+    });
+  });
+
+  it("has no profiles and refuses ad-hoc commands when the section is absent", () => {
+    expect(parseConfig({}, "empty.json", BASE).runs).toMatchObject({ allowAdHoc: false, profiles: {} });
+  });
+
+  it.each([
+    [{ profiles: { p: { command: "x" } } }, "runs.profiles.p.completion: is required (object)"],
+    [
+      { profiles: { p: { command: "x", completion: {} } } },
+      "runs.profiles.p.completion: needs at least one of stopFile, pattern or exitCode",
+    ],
+    [
+      { profiles: { p: { command: "x", completion: { pattern: "(" } } } },
+      "runs.profiles.p.completion.pattern: is not a valid regular expression",
+    ],
+    [
+      { profiles: { p: { command: "x", completion: { stopFile: "../x" } } } },
+      "runs.profiles.p.completion.stopFile: must be a path inside the working directory",
+    ],
+    [
+      { profiles: { p: { command: "x", args: ["{{nope}}"], completion: { exitCode: 0 } } } },
+      "runs.profiles.p.args.0: uses {{nope}}, which is not a param of the profile",
+    ],
+    [
+      { profiles: { p: { command: "x", turnTimeout: "soon", completion: { exitCode: 0 } } } },
+      "runs.profiles.p.turnTimeout: must be a duration",
+    ],
+    [{ profiles: { p: { command: "x", maxTurns: 0, completion: { exitCode: 0 } } } }, "runs.profiles.p.maxTurns"],
+    [
+      { profiles: { p: { command: "x", shell: true, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.shell: unknown field",
+    ],
+    [
+      {
+        profiles: {
+          p: { command: "x", params: { n: { type: "integer", default: "3" } }, completion: { exitCode: 0 } },
+        },
+      },
+      "runs.profiles.p.params.n.default: must be a number",
+    ],
+    [
+      { profiles: { p: { command: "x", env: ["A B"], completion: { exitCode: 0 } } } },
+      "runs.profiles.p.env.0: must be an environment variable name",
+    ],
+    [{ allowAdhoc: true }, "runs.allowAdhoc: unknown field"],
+  ])("refuses %j", (runs, message) => {
+    expect(configError(runs)).toContain(`test.json: ${message}`);
+  });
+});
+
+describe("resolveRunRequest", () => {
+  const runs = runsOf({ profiles: { "fix-bug": fixBug } });
+
+  it("checks params, applies defaults and renders args and cwd without a shell", () => {
+    const { profile, params, spec } = resolveRunRequest(
+      runs,
+      { profile: "fix-bug", params: { goal: "fix it; rm -rf /" } },
+      "R1",
+    );
+    expect(profile).toBe("fix-bug");
+    expect(params).toEqual({ goal: "fix it; rm -rf /", repo: "main-repo", mode: "careful" });
+    expect(spec).toEqual({
+      command: "node",
+      args: ["agent.mjs", "fix it; rm -rf /", "--run", "R1"],
+      cwd: join(BASE, "work/main-repo"),
+      env: ["PATH", "HOME", "LANG"],
+      maxTurns: 30,
+      turnTimeoutMs: 600_000,
+      graceMs: 5_000,
+      completion: { stopFile: ".stop", pattern: "ALL TASKS DONE" },
+      onTurnFailure: "fail",
+    });
+  });
+
+  it("names the unknown profile and the ones that exist", () => {
+    const err = refused(() => resolveRunRequest(runs, { profile: "deploy" }, "R"), "RUN_PROFILE_NOT_FOUND");
+    expect(err.message).toBe('no run profile "deploy"; the profiles are fix-bug');
+    expect(err.details).toEqual({ profile: "deploy", profiles: ["fix-bug"] });
+    expect(refused(() => resolveRunRequest(null, { profile: "x" }, "R"), "RUN_PROFILE_NOT_FOUND").message).toContain(
+      "the config file defines none",
+    );
+  });
+
+  it.each([
+    [{}, "params.goal is required (string)"],
+    [{ goal: 42 }, "params.goal must be a string; got 42"],
+    [{ goal: "x".repeat(201) }, "params.goal must be at most 200 characters long"],
+    [{ goal: "g", repo: "Bad Repo" }, "params.repo must match the pattern ^[a-z-]+$"],
+    [{ goal: "g", effort: 2.5 }, "params.effort must be a whole number; got 2.5"],
+    [{ goal: "g", effort: 9 }, "params.effort must be at most 5"],
+    [{ goal: "g", mode: "yolo" }, 'params.mode must be one of "fast", "careful"'],
+    [{ goal: "g", extra: 1 }, "params.extra is not a param of this profile; it takes goal, repo, effort, mode"],
+  ])("refuses params %j", (params, message) => {
+    const err = refused(() => resolveRunRequest(runs, { profile: "fix-bug", params }, "R"), "INVALID_RUN_PARAMS");
+    expect(err.message).toBe(message);
+  });
+
+  it("refuses params that are not an object, and fields beside profile and params", () => {
+    expect(
+      refused(() => resolveRunRequest(runs, { profile: "fix-bug", params: [] }, "R"), "INVALID_RUN_PARAMS").message,
+    ).toBe("params must be an object; got an array");
+    refused(
+      () => resolveRunRequest(runs, { profile: "fix-bug", params: { goal: "g" }, command: "sh" }, "R"),
+      "INVALID_ARGUMENT",
+    );
+    refused(() => resolveRunRequest(runs, "fix-bug", "R"), "INVALID_ARGUMENT");
+    refused(() => resolveRunRequest(runs, {}, "R"), "INVALID_ARGUMENT");
+  });
+
+  it("refuses ad-hoc commands unless the config allows them", () => {
+    refused(
+      () => resolveRunRequest(runs, { command: "sh", args: ["-c", "id"], completion: { exitCode: 0 } }, "R"),
+      "AD_HOC_RUNS_DISABLED",
+    );
+    const open = runsOf({ allowAdHoc: true });
+    const { profile, spec } = resolveRunRequest(
+      open,
+      { command: "sh", args: ["-c", "id"], completion: { exitCode: 0 } },
+      "R",
+    );
+    expect(profile).toBeNull();
+    expect(spec).toMatchObject({ command: "sh", args: ["-c", "id"], cwd: BASE, maxTurns: 10 });
+    expect(
+      refused(
+        () => resolveRunRequest(open, { command: "sh", completion: { exitCode: 0 }, shell: true }, "R"),
+        "INVALID_ARGUMENT",
+      ).message,
+    ).toContain("shell");
+    refused(() => resolveRunRequest(open, { command: "sh" }, "R"), "INVALID_ARGUMENT");
+  });
+});

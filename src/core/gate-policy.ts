@@ -1,0 +1,95 @@
+/**
+ * When risky work must stop and ask a person: a declarative, ordered list of rules over
+ * (task or action, risk, environment), first match wins, else a default by risk. Pure: the
+ * policy comes from the config file's `gates` section; `ctx.gate` (with approvals) consults it.
+ *
+ * The default is graded by risk (low → auto, medium → notify, high and critical → approve):
+ * what a careful operator expects when no rule speaks, and never silent for risky work.
+ * A risk level the policy does not know counts as critical, so a typo fails safe.
+ */
+import { matchesAny } from "./glob.js";
+
+export type Risk = "low" | "medium" | "high" | "critical";
+export const RISKS: readonly Risk[] = ["low", "medium", "high", "critical"];
+
+/** `auto`: go ahead; `notify`: go ahead and tell people; `approve`: wait for a person's approval. */
+export type GateOutcome = "auto" | "notify" | "approve";
+export const GATE_OUTCOMES: readonly GateOutcome[] = ["auto", "notify", "approve"];
+
+/** One rule. Every condition given must hold; a rule with none matches everything. Lists match any entry; `*` globs. */
+export interface GateRule {
+  /** Shown in the decision's reason; else the rule's 1-based position. */
+  name?: string;
+  /** Task names (`deploy-*`). A request without a task never matches a rule with one. */
+  task?: readonly string[];
+  /** Action names (`deploy.*`, `db.drop`). */
+  action?: readonly string[];
+  /** Exactly these risk levels. */
+  risk?: readonly Risk[];
+  /** This risk level or above. */
+  riskAtLeast?: Risk;
+  /** Environments (`production`, `prod-*`). */
+  environment?: readonly string[];
+  outcome: GateOutcome;
+}
+
+export interface GatePolicy {
+  rules: readonly GateRule[];
+  /** The outcome by risk level when no rule matches. */
+  default: Readonly<Record<Risk, GateOutcome>>;
+}
+
+export interface GateRequest {
+  action: string;
+  task?: string | null;
+  risk: Risk;
+  environment: string;
+}
+
+export interface GateDecision {
+  action: GateOutcome;
+  /** `rule:<name>` (or `rule:<position>`) for the rule that matched; `default:<risk>` otherwise. */
+  reason: string;
+  /** 1-based position of the matching rule, or null for the default. */
+  rule: number | null;
+}
+
+export const DEFAULT_GATE_OUTCOMES: Readonly<Record<Risk, GateOutcome>> = Object.freeze({
+  low: "auto",
+  medium: "notify",
+  high: "approve",
+  critical: "approve",
+});
+
+export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({ rules: [], default: DEFAULT_GATE_OUTCOMES });
+
+/** 0 for low ... 3 for critical; anything unknown ranks as critical. */
+export function riskRank(risk: string): number {
+  const i = (RISKS as readonly string[]).indexOf(risk);
+  return i === -1 ? RISKS.length - 1 : i;
+}
+
+function knownRisk(risk: string): Risk {
+  return RISKS[riskRank(risk)] as Risk;
+}
+
+export function ruleMatches(rule: GateRule, request: GateRequest): boolean {
+  if (rule.task !== undefined && (request.task == null || !matchesAny(rule.task, request.task))) return false;
+  if (rule.action !== undefined && !matchesAny(rule.action, request.action)) return false;
+  const risk = knownRisk(request.risk);
+  if (rule.risk !== undefined && !rule.risk.includes(risk)) return false;
+  if (rule.riskAtLeast !== undefined && riskRank(risk) < riskRank(rule.riskAtLeast)) return false;
+  if (rule.environment !== undefined && !matchesAny(rule.environment, request.environment)) return false;
+  return true;
+}
+
+export function shouldGate(policy: GatePolicy, request: GateRequest): GateDecision {
+  for (let i = 0; i < policy.rules.length; i++) {
+    const rule = policy.rules[i] as GateRule;
+    if (ruleMatches(rule, request)) {
+      return { action: rule.outcome, reason: `rule:${rule.name ?? i + 1}`, rule: i + 1 };
+    }
+  }
+  const risk = knownRisk(request.risk);
+  return { action: policy.default[risk], reason: `default:${risk}`, rule: null };
+}

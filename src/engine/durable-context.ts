@@ -1,0 +1,184 @@
+/**
+ * The durable part of a handler's context: `ctx.step`, `ctx.sleep`, `ctx.sleepUntil` and
+ * `ctx.waitForEvent` (see core/durable.ts). One per execution. The job's stored steps are read
+ * on the first call only, so handlers that use none of this pay nothing.
+ *
+ * Sleeps and waits are named by call order within the execution (`sleep#1`, `sleep#2`,
+ * `wait:<event>#1`), which is stable as long as the handler makes the same calls in the same
+ * order each time it runs: the rule every durable-execution system asks of its handlers.
+ */
+
+import { type ApprovalOutcome, type ApprovalRequest, buildNewApproval } from "../core/approval.js";
+import { JobParked, type StepRecord } from "../core/durable.js";
+import { type Duration, parseDuration } from "../core/duration.js";
+import { OverseerError } from "../core/errors.js";
+import { type GatePolicy, shouldGate } from "../core/gate-policy.js";
+import { newId } from "../core/ids.js";
+import { serializePayload } from "../core/job-options.js";
+import type { GateOptions, GateResult, JobContext } from "../core/task.js";
+import type { Lease } from "../core/types.js";
+import type { Store } from "../store/store.js";
+
+/** The durable methods of a handler's context. */
+export type DurableContext = Pick<
+  JobContext,
+  "step" | "sleep" | "sleepUntil" | "waitForEvent" | "requestApproval" | "gate"
+>;
+
+type DurableStore = Pick<
+  Store,
+  "listJobSteps" | "recordStep" | "sleepJob" | "waitForSignal" | "requestApproval" | "appendEvents"
+>;
+
+export interface DurableSettings {
+  /** The job's task, for the gate policy. */
+  task: string;
+  gates: GatePolicy;
+  /** A request's timeout when the handler gives none. */
+  approvalTimeoutMs: number;
+}
+
+const MAX_STEP_NAME = 200;
+
+export function durableContext(
+  store: DurableStore,
+  jobId: string,
+  lease: () => Lease,
+  /** Called when the job parks: the worker stops treating this execution as running. */
+  onPark: (until: string) => void,
+  settings: DurableSettings,
+): DurableContext {
+  let steps: Promise<Map<string, StepRecord>> | null = null;
+  const stored = () => {
+    steps ??= store.listJobSteps(jobId).then((list) => new Map(list.map((s) => [s.name, s])));
+    return steps;
+  };
+  const counters = new Map<string, number>();
+  const next = (prefix: string) => {
+    const n = (counters.get(prefix) ?? 0) + 1;
+    counters.set(prefix, n);
+    return `${prefix}#${n}`;
+  };
+  const remember = async (record: StepRecord) => (await stored()).set(record.name, record);
+  const leaseLost = () =>
+    new OverseerError("SHUTTING_DOWN", "the job's lease was lost; this execution's result will not be recorded", {
+      jobId,
+    });
+  const park = (until: string): never => {
+    onPark(until);
+    throw new JobParked(until);
+  };
+
+  const sleepFor = async (target: { delayMs?: number; until?: number }) => {
+    const name = next("sleep");
+    const done = (await stored()).get(name);
+    const at = done ? Date.parse(JSON.parse(done.resultJson) as string) : null;
+    const result = await store.sleepJob(lease(), at === null ? { step: name, ...target } : { step: name, until: at });
+    if (result === null) throw leaseLost();
+    if (result.parked) park(result.until);
+  };
+
+  const requestApproval = async (request: ApprovalRequest): Promise<ApprovalOutcome> => {
+    const step = next("approval");
+    const done = (await stored()).get(step);
+    if (done) return JSON.parse(done.resultJson) as ApprovalOutcome;
+    const approval = buildNewApproval(request, { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs });
+    const result = await store.requestApproval(lease(), approval);
+    if (result === null) throw leaseLost();
+    if (result.kind === "parked") return park(result.approval.expiresAt);
+    await remember(result.step);
+    return JSON.parse(result.step.resultJson) as ApprovalOutcome;
+  };
+
+  return {
+    requestApproval,
+
+    async gate(action: string, options: GateOptions): Promise<GateResult> {
+      const decision = shouldGate(settings.gates, {
+        action,
+        task: settings.task,
+        risk: options?.risk,
+        environment: options?.environment,
+      });
+      if (decision.action === "auto")
+        return { action: "auto", reason: decision.reason, approved: true, approval: null };
+      if (decision.action === "notify") {
+        // Announced once per job: a step keeps the handler's later executions from repeating it.
+        const name = next(`gate:${action}`);
+        if (!(await stored()).has(name)) {
+          const data = { action, risk: options.risk, environment: options.environment, reason: decision.reason };
+          await store.appendEvents([{ kind: "gate.notified", jobId, data }]);
+          const record = await store.recordStep(lease(), { name, kind: "step", resultJson: "true" });
+          if (record === null) throw leaseLost();
+          await remember(record);
+        }
+        return { action: "notify", reason: decision.reason, approved: true, approval: null };
+      }
+      const { risk, environment, title, details, ...rest } = options;
+      const approval = await requestApproval({
+        ...rest,
+        title: title ?? `${action} (${environment}, ${risk} risk)`,
+        details: details ?? { action, environment, risk, rule: decision.reason },
+        risk,
+      });
+      return { action: "approve", reason: decision.reason, approved: approval.approved, approval };
+    },
+
+    async step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+      if (typeof name !== "string" || name === "" || name.length > MAX_STEP_NAME || name.includes("#")) {
+        throw new OverseerError(
+          "INVALID_ARGUMENT",
+          `a step name must be 1-${MAX_STEP_NAME} characters without '#'; got ${JSON.stringify(name)}`,
+          { field: "name" },
+        );
+      }
+      const done = (await stored()).get(name);
+      if (done) return JSON.parse(done.resultJson) as T;
+      const value = await fn();
+      const record = await store.recordStep(lease(), {
+        name,
+        kind: "step",
+        resultJson: serializePayload(value === undefined ? null : value),
+      });
+      if (record === null) throw leaseLost();
+      await remember(record);
+      return JSON.parse(record.resultJson) as T;
+    },
+
+    sleep(duration: Duration): Promise<void> {
+      return sleepFor({ delayMs: parseDuration(duration, "sleep duration") });
+    },
+
+    sleepUntil(at: Date | string | number): Promise<void> {
+      const ms = at instanceof Date ? at.getTime() : typeof at === "string" ? Date.parse(at) : at;
+      if (!Number.isFinite(ms)) {
+        throw new OverseerError("INVALID_ARGUMENT", `sleepUntil needs a date; got ${JSON.stringify(at)}`, {
+          field: "at",
+        });
+      }
+      return sleepFor({ until: ms });
+    },
+
+    async waitForEvent<T>(
+      name: string,
+      options: { match?: Record<string, unknown>; timeout: Duration },
+    ): Promise<T | null> {
+      if (typeof name !== "string" || name === "" || name.length > MAX_STEP_NAME) {
+        throw new OverseerError("INVALID_ARGUMENT", `an event name must be 1-${MAX_STEP_NAME} characters`, {
+          field: "name",
+        });
+      }
+      const timeoutMs = parseDuration(options?.timeout, "waitForEvent timeout");
+      const match = options.match ?? null;
+      if (match !== null) serializePayload(match); // refuses what cannot be stored, before anything is
+      const step = next(`wait:${name}`);
+      const done = (await stored()).get(step);
+      if (done) return JSON.parse(done.resultJson) as T | null;
+      const result = await store.waitForSignal(lease(), { step, name, match, timeoutMs });
+      if (result === null) throw leaseLost();
+      if (result.kind === "parked") return park(result.until);
+      await remember(result.step);
+      return JSON.parse(result.step.resultJson) as T | null;
+    },
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * Drives one run under its lease, turn after turn, until it finishes, is handed back, or the
+ * lease is lost. Every write goes through `store.updateRun`, fenced by the lease, and every state
+ * change is a transition of `core/run-state.ts`; what to do when a turn ends is
+ * `core/run-turn-decision.ts`. A person's control action (from any node) reaches the driver as
+ * a changed run state, through `refresh()` on store changes or the heartbeat:
+ * - `cancelling`: the turn's process group gets SIGTERM, then SIGKILL after the grace period;
+ * - `paused` while a turn runs (an immediate pause): the group is frozen (SIGSTOP) until
+ *   `running` again (SIGCONT);
+ * - `pausing`: the turn runs to its end, then the run is paused.
+ * A run paused between turns holds no process: the driver hands it back, freeing its slot, and
+ * whichever supervisor sees it resumed (or cancelled) takes it again.
+ */
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { isOverseerError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { OutputRateWindow } from "../../core/output-coalescer.js";
+import type { ClaimedRun, Run, RunLease, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
+import { applyTelemetry } from "../../core/run-stats.js";
+import { decideAfterTurn } from "../../core/run-turn-decision.js";
+import type { Store } from "../../store/store.js";
+import { groupMembers, signalGroup } from "./process-group.js";
+import { startTurn, type TurnHandle, type TurnResult } from "./turn-process.js";
+
+export interface RunDriverOptions {
+  store: Store;
+  logger: Logger;
+  claimed: ClaimedRun;
+  leaseMs: number;
+  host: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export class RunDriver {
+  private run: Run;
+  private readonly lease: RunLease;
+  private stats: RunStats;
+  private turn: TurnHandle | null = null;
+  private frozen = false;
+  private shuttingDown = false;
+  private leaseLost = false;
+  private refreshing: Promise<void> | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private driving: Promise<void> | null = null;
+  /** One output budget for all the run's turns on this node. */
+  private readonly rate = new OutputRateWindow();
+
+  constructor(private readonly options: RunDriverOptions) {
+    this.run = options.claimed.run;
+    this.lease = options.claimed.lease;
+    this.stats = options.claimed.run.stats;
+  }
+
+  drive(): Promise<void> {
+    this.driving ??= this.loop().catch((err: unknown) => {
+      this.options.logger.error({ err, runId: this.run.id }, "run driver failed; the run is left to its lease");
+    });
+    return this.driving;
+  }
+
+  /** Re-reads the run and acts on a changed state (a control action). Cheap to call often. */
+  refresh(): void {
+    this.refreshing ??= this.options.store
+      .getRun(this.run.id)
+      .then((run) => {
+        if (run !== null && run.workerId === this.lease.workerId) this.observe(run);
+      })
+      .catch((err: unknown) => this.options.logger.warn({ err, runId: this.run.id }, "reading the run failed"))
+      .finally(() => {
+        this.refreshing = null;
+      });
+  }
+
+  /** Shutdown: interrupts the turn (SIGTERM, SIGKILL after grace) and hands the run back. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await this.turn?.stop("shutdown");
+    await this.driving;
+  }
+
+  private async loop(): Promise<void> {
+    this.killLeftovers();
+    const every = Math.max(100, Math.min(2_000, Math.floor(this.options.leaseMs / 3)));
+    this.heartbeat = setInterval(() => void this.beat(), every);
+    try {
+      while (!this.shuttingDown && !this.leaseLost) {
+        const { state } = this.run;
+        if (state === "completed" || state === "failed" || state === "cancelled" || state === "queued") return;
+        if (state === "cancelling")
+          await this.apply({ transition: "cancelled", transitionData: { turn: this.run.currentTurn } });
+        else if (state === "pausing") await this.apply({ transition: "pausedAtTurnEnd" });
+        else if (state === "paused") break;
+        else await this.runTurn();
+      }
+      if (!this.leaseLost) await this.options.store.releaseRun(this.lease);
+    } finally {
+      if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    }
+  }
+
+  /** A node taking over a run kills what is left of the lost turn's process group on this host. */
+  private killLeftovers(): void {
+    const lost = this.options.claimed.takeover?.lostTurn;
+    if (!lost || lost.pid === null || lost.host !== this.options.host) return;
+    if (groupMembers(lost.pid).length === 0) return;
+    signalGroup(lost.pid, "SIGKILL");
+    this.options.logger.warn(
+      { runId: this.run.id, pid: lost.pid, turn: lost.turn },
+      "killed the processes of a lost turn",
+    );
+  }
+
+  private async runTurn(): Promise<void> {
+    const { spec } = this.run;
+    const number = this.run.currentTurn + 1;
+    if (number > spec.maxTurns) {
+      const message = `the run used all ${spec.maxTurns} turns without meeting its completion rule`;
+      await this.apply({ transition: "fail", error: { code: "RUN_MAX_TURNS", message, retryable: false } });
+      return;
+    }
+    const stopFile = spec.completion.stopFile === undefined ? null : join(spec.cwd, spec.completion.stopFile);
+    const stopBefore = await mtimeOf(stopFile);
+    const startedAt = Date.now();
+    let started: Promise<boolean> = Promise.resolve(true);
+    const handle = startTurn({
+      spec,
+      runId: this.run.id,
+      turn: number,
+      rate: this.rate,
+      sourceEnv: this.options.env,
+      logger: this.options.logger,
+      sink: {
+        write: async ({ offset, output, events, telemetry }) => {
+          if (!(await started)) return;
+          for (const t of telemetry) this.stats = applyTelemetry(this.stats, t);
+          this.stats = { ...this.stats, outputBytes: this.stats.outputBytes + output.length };
+          const update: RunUpdate = { events, stats: this.stats };
+          if (output.length > 0) update.output = { turn: number, offset, data: output };
+          await this.apply(update);
+        },
+      },
+    });
+    this.turn = handle;
+    this.stats = { ...this.stats, turns: this.stats.turns + 1 };
+    started = this.apply({
+      currentTurn: number,
+      pid: handle.pid,
+      turnStarted: { turn: number, pid: handle.pid, host: this.options.host },
+      events: [{ kind: "run.turn_started", data: { turn: number, pid: handle.pid } }],
+    });
+    await started;
+    this.observe(this.run);
+    const result = await handle.done;
+    this.turn = null;
+    this.frozen = false;
+    if (this.leaseLost) return;
+    const stopAfter = await mtimeOf(stopFile);
+    const appeared = stopAfter !== null && stopAfter !== stopBefore ? (spec.completion.stopFile ?? null) : null;
+    await this.finishTurn(number, result, appeared, Date.now() - startedAt);
+  }
+
+  private async finishTurn(
+    turn: number,
+    result: TurnResult,
+    stopFile: string | null,
+    durationMs: number,
+  ): Promise<void> {
+    const outcome = outcomeOf(result);
+    const closing: RunUpdate = {
+      pid: null,
+      stats: this.stats,
+      turnFinished: { turn, outcome, exitCode: result.exitCode, signal: result.signal },
+      events: [
+        {
+          kind: "run.turn_finished",
+          data: {
+            turn,
+            outcome,
+            exitCode: result.exitCode,
+            signal: result.signal,
+            outputBytes: result.outputBytes,
+            durationMs,
+          },
+        },
+      ],
+    };
+    if (outcome === "interrupted") {
+      await this.apply(closing);
+      return;
+    }
+    const decision = decideAfterTurn(
+      this.run.state,
+      {
+        turn,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        spawnError: result.spawnError,
+        timedOut: result.timedOut,
+        patternLine: result.patternLine,
+        stopFile,
+      },
+      this.run.spec,
+    );
+    if (decision.transition === null) {
+      await this.apply(closing);
+      return;
+    }
+    const update: RunUpdate = { ...closing, transition: decision.transition };
+    if (decision.transition === "complete") {
+      update.completion = decision.completion;
+      update.transitionData = { ...decision.completion };
+    } else if (decision.transition === "fail") {
+      update.error = decision.error;
+      update.transitionData = { ...decision.error };
+    } else {
+      update.transitionData = { turn };
+    }
+    // A control action may have landed since the state was read: record the turn without the
+    // transition, and let the loop decide again from the state as it is now.
+    if (!(await this.apply(update))) await this.apply(closing);
+  }
+
+  /** One fenced write. False when the transition is no longer legal (the run was re-read) or the lease is lost. */
+  private async apply(update: RunUpdate): Promise<boolean> {
+    if (this.leaseLost) return false;
+    try {
+      const run = await this.options.store.updateRun(this.lease, update);
+      if (run === null) {
+        this.loseLease();
+        return false;
+      }
+      this.run = run;
+      return true;
+    } catch (err) {
+      if (!isOverseerError(err, "RUN_INVALID_TRANSITION")) throw err;
+      const run = await this.options.store.getRun(this.run.id);
+      if (run !== null) this.run = run;
+      return false;
+    }
+  }
+
+  private async beat(): Promise<void> {
+    if (this.leaseLost) return;
+    try {
+      const run = await this.options.store.heartbeatRun(this.lease, this.options.leaseMs);
+      if (run === null) this.loseLease();
+      else this.observe(run);
+    } catch (err) {
+      this.options.logger.warn({ err, runId: this.run.id }, "run heartbeat failed; retrying");
+    }
+  }
+
+  /** Acts on the run's state as read from the store. */
+  private observe(run: Run): void {
+    if (run.version < this.run.version) return;
+    this.run = run;
+    const turn = this.turn;
+    if (turn !== null) {
+      if (run.state === "cancelling") void turn.stop("cancel");
+      else if (run.state === "paused" && !this.frozen) {
+        turn.freeze();
+        this.frozen = true;
+      } else if ((run.state === "running" || run.state === "pausing") && this.frozen) {
+        turn.thaw();
+        this.frozen = false;
+      }
+    }
+  }
+
+  /** Another supervisor holds the run now: stop the turn and write nothing more. */
+  private loseLease(): void {
+    if (this.leaseLost) return;
+    this.leaseLost = true;
+    this.options.logger.warn({ runId: this.run.id }, "lost the run's lease; stopping its turn");
+    void this.turn?.stop("shutdown");
+  }
+}
+
+function outcomeOf(result: TurnResult): Exclude<RunTurnOutcome, "running"> {
+  if (result.spawnError !== null) return "spawn_failed";
+  // The store failed mid-turn and the turn was stopped: like a shutdown, the run can go on.
+  if (result.sinkError !== null) return "interrupted";
+  if (result.stoppedBy === "cancel") return "cancelled";
+  if (result.stoppedBy === "shutdown") return "interrupted";
+  if (result.timedOut) return "timed_out";
+  return "exited";
+}
+
+async function mtimeOf(path: string | null): Promise<number | null> {
+  if (path === null) return null;
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return null;
+  }
+}

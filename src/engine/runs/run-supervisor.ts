@@ -1,0 +1,99 @@
+/**
+ * Supervises runs: claims them from the store (a queued run, or one whose supervisor vanished)
+ * up to `concurrency` at a time, and drives each with a `RunDriver` under the run's lease. The
+ * claim loop wakes on store changes (a new run, a control action, on any node) and polls as a
+ * fallback. `stop()` interrupts the turns cleanly (SIGTERM, SIGKILL after the grace period) and
+ * hands the runs back with their state intact, so another node, or this one after a restart,
+ * continues each at its next turn.
+ */
+import { hostname } from "node:os";
+import { newId } from "../../core/ids.js";
+import type { Logger } from "../../core/logger.js";
+import type { Store } from "../../store/store.js";
+import { SupervisedLoop } from "../supervised-loop.js";
+import { RunDriver } from "./run-driver.js";
+
+/** How long a burst of store changes is gathered before the runs are looked at. */
+const CHANGE_GATHER_MS = 50;
+
+export interface RunSupervisorOptions {
+  store: Store;
+  logger: Logger;
+  /** Runs driven at once by this supervisor. Default 4. */
+  concurrency?: number;
+  /** How long the run stays this supervisor's without a heartbeat. Default 30 s. */
+  leaseMs?: number;
+  /** How often to look for runs when no change was announced. Default 1 s. */
+  pollMs?: number;
+  /** The environment the profiles' `env` allowlists pick from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  id?: string;
+}
+
+export class RunSupervisor {
+  readonly id: string;
+  private readonly drivers = new Map<string, RunDriver>();
+  private readonly loop: SupervisedLoop;
+  private unsubscribe: (() => void) | null = null;
+  private changed: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+
+  constructor(private readonly options: RunSupervisorOptions) {
+    this.id = options.id ?? `runs:${hostname()}:${process.pid}:${newId().slice(-6)}`;
+    this.concurrency = options.concurrency ?? 4;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollMs = options.pollMs ?? 1_000;
+    this.loop = new SupervisedLoop({ name: "run-claim", logger: options.logger, body: () => this.claimPass() });
+  }
+
+  /** Runs this supervisor drives now. */
+  get active(): number {
+    return this.drivers.size;
+  }
+
+  start(): void {
+    // Store changes are mostly jobs; gather a burst of them into one look at the runs.
+    this.unsubscribe = this.options.store.onChange(() => {
+      this.changed ??= setTimeout(() => {
+        this.changed = null;
+        this.loop.poke();
+        for (const driver of this.drivers.values()) driver.refresh();
+      }, CHANGE_GATHER_MS);
+    });
+    this.loop.start();
+  }
+
+  /** Stops claiming, interrupts every turn and hands the runs back (their state is kept). */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.unsubscribe?.();
+    if (this.changed !== null) clearTimeout(this.changed);
+    await this.loop.stop();
+    await Promise.all([...this.drivers.values()].map((d) => d.shutdown()));
+  }
+
+  private async claimPass(): Promise<number> {
+    while (!this.stopping && this.drivers.size < this.concurrency) {
+      const claimed = await this.options.store.claimRun(this.id, this.leaseMs);
+      if (claimed === null) break;
+      const driver = new RunDriver({
+        store: this.options.store,
+        logger: this.options.logger,
+        claimed,
+        leaseMs: this.leaseMs,
+        host: hostname(),
+        env: this.options.env ?? process.env,
+      });
+      this.drivers.set(claimed.run.id, driver);
+      void driver.drive().finally(() => {
+        this.drivers.delete(claimed.run.id);
+        this.loop.poke();
+      });
+    }
+    return this.pollMs;
+  }
+}

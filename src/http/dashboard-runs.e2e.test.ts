@@ -1,0 +1,333 @@
+/**
+ * The dashboard's runs pages end to end: Debian's Chromium, driven by playwright-core, against a
+ * real `overseer start` (the built binary, a temp SQLite file, a free port) whose config has one
+ * run profile: `src/test-support/run-agent.mjs`, a pretend agent that prints lines and telemetry
+ * each ~1.5 s turn and stops when asked to. The node supervises the runs itself. Without
+ * Chromium this fails, saying how to install it: it never skips. Screenshots go to
+ * test-output/screenshots (git-ignored), named runs-*.png and phone-run*.png.
+ */
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { controlAction, RUN_STATES } from "../core/run-state.js";
+import { dashboardHarness, SHOTS } from "../test-support/dashboard-harness.js";
+import { waitFor } from "../test-support/wait.js";
+
+const AGENT = resolve(import.meta.dirname, "../test-support/run-agent.mjs");
+/** The dashboard's copy of the control rules, loaded by path so tsc leaves the browser code alone. */
+const DASHBOARD_RUN_CONTROL = resolve(import.meta.dirname, "../../dashboard/src/run-control.ts");
+/** The first line a turn of the agent prints, for the goal the test gives it. */
+const GOAL = "tidy the docs";
+const firstLine = (turn: number) => `agent turn ${turn}: working on ${GOAL}`;
+/** Each line of the agent's burst: "burst line 000001 xxx…\n". */
+const BURST_LINE_BYTES = "burst line 000001 ".length + 40 + 1;
+
+const e2e = dashboardHarness({
+  prefix: "overseer-dashboard-runs-e2e-",
+  prepare(dir) {
+    writeFileSync(
+      join(dir, "overseer.config.json"),
+      JSON.stringify({
+        runs: {
+          profiles: {
+            agent: {
+              description: "A pretend agent that works in 1.5 s turns",
+              command: process.execPath,
+              args: [AGENT, "--goal", "{{goal}}", "--stop-after", "{{stopAfter}}", "--burst-kb", "{{burstKb}}"],
+              // Relative to the config file's folder: one working folder per run.
+              cwd: "work/{{runId}}",
+              params: {
+                goal: { type: "string", description: "what the agent works on", minLength: 3 },
+                stopAfter: { type: "integer", description: "turns before it stops (0: never)", default: 0, minimum: 0 },
+                burstKb: { type: "integer", description: "KiB printed at once in turn 1", default: 0, minimum: 0 },
+              },
+              maxTurns: 50,
+              turnTimeout: "30s",
+              grace: "2s",
+              completion: { stopFile: ".stop" },
+            },
+          },
+        },
+      }),
+    );
+  },
+  globalArgs: (dir) => ["--config", join(dir, "overseer.config.json")],
+  // The answers these tests provoke on purpose (bad params, a viewer starting a run, a stale page's pause);
+  // Chromium logs each.
+  expectedHttpStatuses: [400, 403, 409],
+  viewport: { width: 1280, height: 900 },
+  fullPageShots: true,
+});
+const { request, text, eventually, shot, signIn } = e2e;
+let page: Page;
+let url = "";
+let admin = "";
+let viewer = "";
+let runId = "";
+
+// The harness's page, address and tokens under plain names, once its beforeAll has made them.
+beforeAll(() => {
+  ({ page, url, admin, viewer } = e2e);
+});
+
+const runOf = async (id: string) => (await request("GET", `/api/v1/runs/${id}`)).run;
+
+const outputBox = () => page.locator("[role=log][aria-label='live output']");
+/** The output box's scroll position (`any`: the test has no DOM types). */
+const scroll = (): Promise<{ top: number; max: number }> =>
+  outputBox().evaluate((el: any) => ({ top: el.scrollTop, max: el.scrollHeight - el.clientHeight }));
+
+describe("the runs pages in Chromium", () => {
+  it("offers the same control buttons in every state as the server's rules allow", async () => {
+    const dashboard = (await import(pathToFileURL(DASHBOARD_RUN_CONTROL).href)) as {
+      controlRefusal(state: string, control: string): string | null;
+    };
+    for (const state of RUN_STATES) {
+      for (const [control, action, immediate] of [
+        ["pause", "pause", false],
+        ["pauseNow", "pause", true],
+        ["resume", "resume", false],
+        ["cancel", "cancel", false],
+      ] as const) {
+        const rule = controlAction(state, action, { immediate });
+        const refusal = dashboard.controlRefusal(state, control);
+        expect(refusal, `${control} in ${state}`).toBe(rule.ok ? null : rule.message);
+      }
+    }
+  });
+
+  it("starts a run from the form, showing the server's refusal of a bad param next to its field", async () => {
+    await signIn(admin);
+    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    await page.getByRole("heading", { name: "Runs" }).waitFor();
+    expect(await page.locator("#run-profile").inputValue()).toBe("agent");
+    expect(await page.locator("#param-stopAfter").inputValue()).toBe("0");
+    expect(await page.getByText("No runs yet: start one above.").count()).toBe(1);
+
+    await page.locator("#param-goal").fill("ab");
+    await page.getByRole("button", { name: "Start run" }).click();
+    expect(await text("output[aria-label='start result']")).toMatch(/^400 INVALID_RUN_PARAMS: params\.goal /);
+    expect(await text("[data-testid=problem-goal]")).toContain("at least 3 characters");
+    expect(await page.locator("#param-goal").getAttribute("aria-invalid")).toBe("true");
+    await shot("runs-start-refused");
+
+    await page.locator("#param-goal").fill(GOAL);
+    await page.locator("#param-burstKb").fill("300");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await page.waitForURL(/\/runs\/[0-9A-Za-z]+$/);
+    runId = page.url().split("/").at(-1) ?? "";
+    await page.locator("h1 code", { hasText: runId }).waitFor();
+    expect(await runOf(runId)).toMatchObject({ profile: "agent", params: { goal: GOAL, stopAfter: 0, burstKb: 300 } });
+  });
+
+  it("shows the output live, reads skipped bytes back by range, searches, and follows only at the bottom", async () => {
+    await page.locator("[data-testid=run-state] .badge", { hasText: "running" }).waitFor({ timeout: 15_000 });
+    await outputBox()
+      .locator(".out-line", { hasText: firstLine(1) })
+      .waitFor({ timeout: 15_000 });
+    await outputBox().locator(".out-turn[data-turn='1']").waitFor();
+
+    // The burst came faster than the stream's budget: the stream skipped bytes, the page offers them.
+    const gap = outputBox().locator(".out-gap").first();
+    await gap.waitFor({ timeout: 15_000 });
+    const label = (await gap.textContent()) ?? "";
+    expect(label).toMatch(/^[\d,]+ bytes skipped — load$/);
+    const from = Number(await gap.getAttribute("data-from"));
+    const to = Number(await gap.getAttribute("data-to"));
+    // A whole burst line inside the skipped bytes: nowhere on the page until they are loaded.
+    const before = Buffer.byteLength(`${firstLine(1)}\n`);
+    const inside = Math.ceil((from - before) / BURST_LINE_BYTES) + 1;
+    expect(before + inside * BURST_LINE_BYTES, "a whole line fits in the gap").toBeLessThanOrEqual(to);
+    const wanted = `burst line ${String(inside).padStart(6, "0")}`;
+    const search = page.getByLabel("Search output");
+    await search.fill(wanted);
+    await page.getByText("No line matches.").waitFor();
+    await search.fill("");
+    await gap.getByRole("button").click();
+    await search.fill(wanted);
+    await outputBox().locator(".out-line mark", { hasText: wanted }).waitFor();
+    expect(await text("[data-testid=output-count]")).toMatch(/^1 of [\d,]+ lines match$/);
+    await shot("runs-output-search");
+    await search.fill("");
+
+    // At the bottom it follows; scrolled up it stays put while turns go on (new lines are drawn
+    // below the reader, out of sight); "Jump to latest" follows again.
+    await outputBox()
+      .locator(".out-line", { hasText: firstLine(2) })
+      .waitFor({ timeout: 15_000 });
+    await eventually(scroll, (s) => s.max > 0 && s.max - s.top < 8, "the box following the output");
+    expect(await text("[data-testid=follow-state]")).toBe("following");
+    await outputBox().evaluate((el: any) => {
+      el.scrollTop = 0;
+    });
+    await page.getByRole("button", { name: "↓ Jump to latest" }).waitFor();
+    await page.locator("[data-testid=run-turn]", { hasText: /^3 of 50$/ }).waitFor({ timeout: 15_000 });
+    expect((await scroll()).top, "the box stays where the reader scrolled").toBe(0);
+    await page.getByRole("button", { name: "↓ Jump to latest" }).click();
+    await outputBox()
+      .locator(".out-line", { hasText: firstLine(3) })
+      .waitFor({ timeout: 15_000 });
+    await eventually(scroll, (s) => s.max - s.top < 8, "the box back at the bottom");
+    expect(await text("[data-testid=follow-state]")).toBe("following");
+  });
+
+  it("pauses at the end of the turn, resumes into a later turn, pauses now, and cancels", async () => {
+    const pause = page.getByRole("button", { name: "Pause", exact: true });
+    const resume = page.getByRole("button", { name: "Resume" });
+    expect(await resume.isDisabled(), "resume is not offered while running").toBe(true);
+    await pause.click();
+    expect(await text("output[aria-label='Pause result']")).toMatch(/^pause: now (pausing|paused)$/);
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^paused$/ }).waitFor({ timeout: 15_000 });
+    expect(await pause.isDisabled(), "pause is not offered while paused").toBe(true);
+    expect(await resume.isDisabled()).toBe(false);
+    const pausedAt = (await runOf(runId)).currentTurn as number;
+    expect(await text("[data-testid=run-turn]")).toBe(`${pausedAt} of 50`);
+    await shot("runs-paused");
+    // Paused means no turn runs: the next turn's first line does not come.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(
+      await outputBox()
+        .locator(".out-line", { hasText: firstLine(pausedAt + 1) })
+        .count(),
+    ).toBe(0);
+
+    await resume.click();
+    expect(await text("output[aria-label='Resume result']")).toBe("resume: now running");
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^running$/ }).waitFor();
+    await outputBox()
+      .locator(".out-line", { hasText: firstLine(pausedAt + 1) })
+      .waitFor({ timeout: 30_000 });
+
+    await page.getByRole("button", { name: "Pause now" }).click();
+    expect(await text("output[aria-label='Pause now result']")).toBe("pause now: now paused");
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^paused$/ }).waitFor();
+    await resume.click();
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^running$/ }).waitFor();
+
+    await page.getByRole("button", { name: "Cancel" }).click();
+    expect(await text("output[aria-label='Cancel result']")).toMatch(/^cancel: now (cancelling|cancelled)$/);
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^cancelled$/ }).waitFor({ timeout: 30_000 });
+    await page.locator("[data-testid=run-stream]", { hasText: "stream ended" }).waitFor({ timeout: 30_000 });
+    for (const name of ["Pause", "Pause now", "Resume", "Cancel"])
+      expect(await page.getByRole("button", { name, exact: true }).isDisabled(), `${name} after the end`).toBe(true);
+    expect(await text("[data-testid=run-ending]")).toContain("cancelled");
+  });
+
+  it("shows files, tests, tokens per turn and the turns, with each turn's full output a click away", async () => {
+    const run = await runOf(runId);
+    const turns = run.currentTurn as number;
+    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(await text("[data-testid=run-tokens]")).toContain(`${run.stats.tokens.input + run.stats.tokens.output}`);
+    const files = await page.locator("table[aria-label='files touched'] tbody").textContent();
+    expect(files).toContain("notes/turn-1.md");
+    expect(files).toContain("written");
+    expect(files).toContain("README.md");
+    const tests = page.locator("table[aria-label='test results'] tbody tr");
+    expect(await tests.count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator("table[aria-label='test results'] tbody").textContent()).toContain("failed");
+    const chart = page.locator("figure[aria-label='Tokens per turn']");
+    expect(await chart.locator("rect.series-in").count()).toBeGreaterThanOrEqual(3);
+    expect(await chart.locator("figcaption").textContent()).toMatch(/[\d,]+ tokens over \d+ turns/);
+    const turnRows = page.locator("table[aria-label=turns] tbody tr");
+    expect(await turnRows.count()).toBe(turns);
+    expect(await turnRows.first().textContent()).toContain("cancelled");
+    await shot("runs-detail");
+
+    await page.locator("table[aria-label=turns] tr[data-key='1'] a").click();
+    await page.waitForURL(new RegExp(`/runs/${runId}/output/1$`));
+    const output = await text("[data-testid=turn-output]");
+    expect(output.startsWith(`${firstLine(1)}\nburst line 000001 `)).toBe(true);
+    expect(output).not.toContain("overseer_event");
+    await shot("runs-turn-output");
+  });
+
+  it("lists the run, filtered by state through the URL", async () => {
+    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    const row = page.locator(`table[aria-label=runs] tr[data-key="${runId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain("cancelled");
+    await page.getByLabel("State").selectOption("running");
+    await page.waitForURL(/\/runs\?state=running$/);
+    await page.getByText("No runs match these filters.").waitFor();
+    await page.getByLabel("State").selectOption("finished");
+    await page.waitForURL(/\/runs\?state=completed%2Cfailed%2Ccancelled$/);
+    await row.waitFor();
+    await shot("runs");
+  });
+
+  it("fits the runs pages on a phone-sized screen without sideways page scroll", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const pages = [
+        ["/runs", "Runs", "runs"],
+        [`/runs/${runId}`, "Run", "run-detail"],
+        [`/runs/${runId}/output/2`, "Turn 2 output", "run-turn-output"],
+      ] as const;
+      for (const [path, heading, name] of pages) {
+        await page.goto(`${url}${path}`);
+        await page.getByRole("heading", { name: heading }).first().waitFor();
+        await page
+          .locator("main .muted", { hasText: /^Loading/ })
+          .first()
+          .waitFor({ state: "detached" });
+        const size: { scrollWidth: number; innerWidth: number } = await page.evaluate(
+          "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })",
+        );
+        expect(size.scrollWidth, `${path} at 390 px wide`).toBeLessThanOrEqual(size.innerWidth);
+        await page.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it("shows the server's 409 when the page is behind the run", async () => {
+    const { run } = await request("POST", "/api/v1/runs", { profile: "agent", params: { goal: GOAL } });
+    await waitFor("the third run to start", async () => (await runOf(run.id)).state === "running", {
+      timeoutMs: 10_000,
+    });
+    await page.goto(`${url}/runs/${run.id}`);
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^running$/ }).waitFor();
+    // Hold the page at "running" while the run is cancelled behind its back.
+    const stale = JSON.stringify(await request("GET", `/api/v1/runs/${run.id}`));
+    const detail = `${url}/api/v1/runs/${run.id}`;
+    await page.route(detail, (route) => route.fulfill({ status: 200, contentType: "application/json", body: stale }));
+    await request("POST", `/api/v1/runs/${run.id}/control`, { action: "cancel" });
+    await waitFor("the third run to be cancelled", async () => (await runOf(run.id)).state === "cancelled", {
+      timeoutMs: 10_000,
+    });
+    await page.getByRole("button", { name: "Pause", exact: true }).click();
+    expect(await text("output[aria-label='Pause result']")).toMatch(
+      /^409 RUN_INVALID_TRANSITION: cannot pause the run: it has already finished \(cancelled\)/,
+    );
+    await page.unroute(detail);
+    await page.reload();
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^cancelled$/ }).waitFor();
+  });
+
+  it("a viewer sees runs but the server refuses its start, and the controls say why they are off", async () => {
+    // A second run, stopping by itself after two turns, for the viewer to look at.
+    const { run } = await request("POST", "/api/v1/runs", { profile: "agent", params: { goal: GOAL, stopAfter: 2 } });
+    await waitFor("the second run to complete", async () => (await runOf(run.id)).state === "completed", {
+      timeoutMs: 20_000,
+    });
+    await signIn(viewer);
+    await page.locator(".who", { hasText: "watcher (viewer)" }).waitFor();
+    await page.goto(`${url}/runs`);
+    await page.locator("#param-goal").fill(GOAL);
+    await page.getByRole("button", { name: "Start run" }).click();
+    expect(await text("output[aria-label='start result']")).toMatch(/^403 /);
+
+    await page.goto(`${url}/runs/${run.id}`);
+    await page.locator("[data-testid=run-state] .badge", { hasText: "completed" }).waitFor();
+    expect(await text("[data-testid=run-ending]")).toMatch(/Completed by stop file: .*\.stop.* \(turn 2\)/);
+    expect(await page.getByRole("button", { name: "Cancel" }).isDisabled()).toBe(true);
+    expect(await text("[role=toolbar]")).toContain('needs an operator token; "watcher" is viewer');
+    await outputBox()
+      .locator(".out-line", { hasText: firstLine(2) })
+      .waitFor();
+    await shot("runs-completed-viewer");
+  });
+});

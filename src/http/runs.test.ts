@@ -1,0 +1,263 @@
+/**
+ * /api/v1/runs over real HTTP: starting from profiles, bad input, control actions and their
+ * refusals, reading output by byte range, and a run's event stream, with a real supervisor
+ * running real subprocesses.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../config/config.js";
+import { testApi } from "../test-support/http.js";
+import { openSse } from "../test-support/sse-client.js";
+import { waitFor } from "../test-support/wait.js";
+
+const FIXTURES = resolve(import.meta.dirname, "../engine/runs/fixtures");
+
+let work = "";
+afterEach(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+  work = "";
+});
+
+async function api(options: { supervise?: boolean; allowAdHoc?: boolean } = {}) {
+  work = mkdtempSync(join(tmpdir(), "overseer-http-runs-"));
+  const runs = parseConfig(
+    {
+      runs: {
+        allowAdHoc: options.allowAdHoc ?? false,
+        profiles: {
+          agent: {
+            description: "A pretend agent",
+            command: process.execPath,
+            args: [join(FIXTURES, "agent.mjs"), "{{turns}}", ".stop"],
+            params: { turns: { type: "integer", minimum: 1, maximum: 9, default: 2 } },
+            completion: { stopFile: ".stop" },
+          },
+          slow: {
+            command: process.execPath,
+            args: [join(FIXTURES, "slow-turn.mjs"), "400"],
+            completion: { pattern: "never printed" },
+            maxTurns: 100,
+          },
+        },
+      },
+    },
+    "test",
+    work,
+  ).runs;
+  const test = await testApi({ runs });
+  if (options.supervise) test.overseer.runSupervisor({ pollMs: 100 }).start();
+  return test;
+}
+
+describe("/api/v1/runs", () => {
+  it("starts a run from a profile with 202, runs it, and shows it, its status, turns and output", async () => {
+    const t = await api({ supervise: true });
+    const profiles = await t.request("GET", "/api/v1/runs/profiles", { token: t.tokens.viewer });
+    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual(["agent", "slow"]);
+    expect(profiles.body.profiles[0]).toMatchObject({
+      description: "A pretend agent",
+      params: { turns: { type: "integer" } },
+    });
+
+    const started = await t.request("POST", "/api/v1/runs", {
+      token: t.tokens.admin,
+      body: { profile: "agent", params: { turns: 2 } },
+    });
+    expect(started.status).toBe(202);
+    const { run } = started.body;
+    expect(run).toMatchObject({ profile: "agent", state: "queued", createdBy: "test-admin", params: { turns: 2 } });
+    expect(started.headers.get("location")).toBe(`/api/v1/runs/${run.id}`);
+
+    const done = await waitFor(
+      "the run to complete",
+      async () => {
+        const r = await t.request("GET", `/api/v1/runs/${run.id}/status`, { token: t.tokens.viewer });
+        return r.body.state === "completed" ? r : null;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(done.body).toMatchObject({
+      id: run.id,
+      currentTurn: 2,
+      maxTurns: 10,
+      pid: null,
+      stats: { turns: 2, tokens: { input: 200, output: 40 } },
+      completion: { detected: "stop_file", line: ".stop", turn: 2 },
+      error: null,
+    });
+    expect(done.headers.get("etag")).toBe(`"${done.body.version}"`);
+
+    const detail = await t.request("GET", `/api/v1/runs/${run.id}`, { token: t.tokens.viewer });
+    expect(detail.body.turns.map((x: { outcome: string }) => x.outcome)).toEqual(["exited", "exited"]);
+    expect(detail.body.run.spec).toMatchObject({
+      command: process.execPath,
+      args: [join(FIXTURES, "agent.mjs"), "2", ".stop"],
+    });
+
+    const whole = await t.request("GET", `/api/v1/runs/${run.id}/output?turn=1`, { token: t.tokens.viewer });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(whole.text.startsWith("turn 1 of 10 starting\n")).toBe(true);
+    const size = Number(whole.headers.get("x-output-size"));
+    expect(size).toBe(Buffer.byteLength(whole.text));
+
+    const part = await t.request("GET", `/api/v1/runs/${run.id}/output?turn=1`, {
+      token: t.tokens.viewer,
+      headers: { range: "bytes=5-9" },
+    });
+    expect(part.status).toBe(206);
+    expect(part.text).toBe("1 of ");
+    expect(part.headers.get("content-range")).toBe(`bytes 5-9/${size}`);
+    const tail = await t.request("GET", `/api/v1/runs/${run.id}/output?turn=1`, {
+      token: t.tokens.viewer,
+      headers: { range: "bytes=-9" },
+    });
+    expect(tail.text).toBe(whole.text.slice(-9));
+    const beyond = await t.request("GET", `/api/v1/runs/${run.id}/output?turn=1`, {
+      token: t.tokens.viewer,
+      headers: { range: `bytes=${size}-` },
+    });
+    expect(beyond.status).toBe(416);
+    expect(beyond.body.error).toMatchObject({ code: "RANGE_NOT_SATISFIABLE", details: { size } });
+    const noTurn = await t.request("GET", `/api/v1/runs/${run.id}/output?turn=3`, { token: t.tokens.viewer });
+    expect(noTurn.body.error.code).toBe("RUN_TURN_NOT_FOUND");
+    const badRange = await t.request("GET", `/api/v1/runs/${run.id}/output?turn=1`, {
+      token: t.tokens.viewer,
+      headers: { range: "lines=1-2" },
+    });
+    expect(badRange.status).toBe(400);
+
+    // The run's stream: its whole history, ending at run.completed.
+    const sse = await openSse(`${t.url}/api/v1/runs/${run.id}/events`, { authorization: `Bearer ${t.tokens.viewer}` });
+    await sse.closed;
+    const kinds = sse.messages.filter((m) => m.event !== "end").map((m) => JSON.parse(m.data).kind);
+    expect(kinds[0]).toBe("run.queued");
+    expect(kinds.at(-1)).toBe("run.completed");
+    expect(sse.messages.at(-1)?.event).toBe("end");
+  });
+
+  it("refuses an unknown profile, bad params and ad-hoc commands, storing nothing", async () => {
+    const t = await api();
+    const post = (body: unknown) => t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body });
+    const unknown = await post({ profile: "deploy" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toEqual({
+      code: "RUN_PROFILE_NOT_FOUND",
+      message: 'no run profile "deploy"; the profiles are agent, slow',
+      details: { profile: "deploy", profiles: ["agent", "slow"] },
+    });
+    const params = await post({ profile: "agent", params: { turns: 12 } });
+    expect(params.status).toBe(400);
+    expect(params.body.error).toMatchObject({ code: "INVALID_RUN_PARAMS", message: "params.turns must be at most 9" });
+    expect((await post({ profile: "agent", params: { turns: "2" } })).body.error.message).toBe(
+      'params.turns must be a number; got "2"',
+    );
+    expect((await post({ profile: "agent", params: "turns=2" })).status).toBe(400);
+    const adHoc = await post({ command: "sh", args: ["-c", "id"], completion: { exitCode: 0 } });
+    expect(adHoc.status).toBe(403);
+    expect(adHoc.body.error.code).toBe("AD_HOC_RUNS_DISABLED");
+    expect((await post({})).body.error.code).toBe("INVALID_ARGUMENT");
+    const operator = await t.request("POST", "/api/v1/runs", { token: t.tokens.operator, body: { profile: "agent" } });
+    expect(operator.status).toBe(403);
+    expect((await t.overseer.listRuns()).length).toBe(0);
+  });
+
+  it("takes ad-hoc commands only when the config allows them", async () => {
+    const t = await api({ allowAdHoc: true });
+    const res = await t.request("POST", "/api/v1/runs", {
+      token: t.tokens.admin,
+      body: { command: process.execPath, args: ["-e", "1"], completion: { exitCode: 0 }, maxTurns: 1 },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.run).toMatchObject({ profile: null, spec: { args: ["-e", "1"], maxTurns: 1 } });
+  });
+
+  it("answers a control action the state does not allow with 409 and the state", async () => {
+    const t = await api();
+    const { run } = (await t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body: { profile: "slow" } }))
+      .body;
+    const control = (body: unknown, headers: Record<string, string> = {}) =>
+      t.request("POST", `/api/v1/runs/${run.id}/control`, { token: t.tokens.operator, body, headers });
+
+    const pause = await control({ action: "pause" });
+    expect(pause.status).toBe(409);
+    expect(pause.body.error).toEqual({
+      code: "RUN_INVALID_TRANSITION",
+      message: "cannot pause the run: it has not started yet; cancel it instead",
+      details: { state: "queued", action: "pause" },
+    });
+    expect((await control({ action: "resume", immediate: true })).status).toBe(400);
+    expect((await control({ action: "stop" })).status).toBe(400);
+    expect((await control({ action: "cancel" }, { "if-match": `"${run.version + 5}"` })).body.error.code).toBe(
+      "VERSION_CONFLICT",
+    );
+
+    const cancelled = await control({ action: "cancel" }, { "if-match": `"${run.version}"` });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.run).toMatchObject({ state: "cancelled" });
+    const again = await control({ action: "cancel" });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({
+      code: "RUN_INVALID_TRANSITION",
+      message: "cannot cancel the run: it has already finished (cancelled); start a new run instead",
+      details: { state: "cancelled", action: "cancel" },
+    });
+
+    const missing = await t.request("POST", "/api/v1/runs/01NOPE/control", {
+      token: t.tokens.operator,
+      body: { action: "cancel" },
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("RUN_NOT_FOUND");
+    expect((await t.request("GET", "/api/v1/runs/01NOPE", { token: t.tokens.viewer })).status).toBe(404);
+    expect((await t.request("GET", "/api/v1/runs/01NOPE/events", { token: t.tokens.viewer })).status).toBe(404);
+  });
+
+  it("lists runs newest first with state filters and cursor paging", async () => {
+    const t = await api();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await t.overseer.startRun({ profile: "slow" })).id);
+    await t.overseer.controlRun(ids[1] as string, "cancel");
+    const first = await t.request("GET", "/api/v1/runs?limit=2", { token: t.tokens.viewer });
+    expect(first.body.items.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[1]]);
+    const next = await t.request("GET", `/api/v1/runs?limit=2&cursor=${first.body.nextCursor}`, {
+      token: t.tokens.viewer,
+    });
+    expect(next.body).toMatchObject({ items: [{ id: ids[0] }], nextCursor: null });
+    const queued = await t.request("GET", "/api/v1/runs?state=queued", { token: t.tokens.viewer });
+    expect(queued.body.items.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[0]]);
+    const bad = await t.request("GET", "/api/v1/runs?state=sleeping", { token: t.tokens.viewer });
+    expect(bad.body.error.code).toBe("INVALID_STATE_FILTER");
+  });
+
+  it("pauses, resumes and cancels a live run, and the metrics count its turns and tokens", async () => {
+    const t = await api({ supervise: true });
+    const { run } = (await t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body: { profile: "slow" } }))
+      .body;
+    const control = (action: string) =>
+      t.request("POST", `/api/v1/runs/${run.id}/control`, { token: t.tokens.operator, body: { action } });
+    const state = async () => (await t.overseer.getRun(run.id))?.state;
+    await waitFor("the run to start a turn", async () => (await t.overseer.getRun(run.id))?.pid);
+    expect((await control("pause")).body.run.state).toBe("pausing");
+    await waitFor("the pause", async () => (await state()) === "paused", { timeoutMs: 10_000 });
+    expect((await control("resume")).body.run.state).toBe("running");
+    await waitFor("the next turn", async () => ((await t.overseer.getRun(run.id))?.currentTurn ?? 0) >= 2, {
+      timeoutMs: 10_000,
+    });
+    expect((await control("cancel")).body.run.state).toBe("cancelling");
+    await waitFor("the cancel", async () => (await state()) === "cancelled", { timeoutMs: 10_000 });
+
+    // Counted from the event log as the server's reader delivers it: wait for the last event.
+    const metrics = await waitFor("the metrics to count the cancel", async () => {
+      const text = (await t.request("GET", "/metrics", { token: t.tokens.metrics })).text;
+      return text.includes('overseer_runs_finished_total{outcome="cancelled"} 1') ? text : null;
+    });
+    expect(metrics).toContain('overseer_runs{state="cancelled"} 1');
+    expect(metrics).toMatch(/overseer_run_turns_total\{outcome="exited"\} [1-9]/);
+    expect(metrics).toContain('overseer_run_turns_total{outcome="cancelled"} 1');
+    expect(metrics).toMatch(/overseer_run_tokens_total\{direction="input"\} [1-9]\d/);
+    expect(metrics).toContain('overseer_runs_finished_total{outcome="cancelled"} 1');
+  });
+});
