@@ -3,6 +3,7 @@ import { parseConfig } from "../config/config.js";
 import type { EscalationPolicy } from "../core/alert.js";
 import { newId } from "../core/ids.js";
 import { startFakeTelegram } from "../test-support/fake-telegram.js";
+import { startSmtpSink } from "../test-support/smtp-sink.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { waitFor } from "../test-support/wait.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../test-support/webhook-receiver.js";
@@ -122,8 +123,9 @@ describe("alert delivery through the queue", () => {
 });
 
 describe("alert delivery to people", () => {
-  it("a policy step naming telegram:<user id> writes to that user through the Telegram bot", async () => {
+  it("writes to telegram:<user id> and to each contact of a person, each a notification of its own", async () => {
     const telegram = await startFakeTelegram({ maxPollSeconds: 1 });
+    const smtp = await startSmtpSink();
     process.env.DELIVERY_TG_TOKEN = telegram.token;
     try {
       const { alerts } = parseConfig(
@@ -131,29 +133,42 @@ describe("alert delivery to people", () => {
           alerts: {
             channels: {
               tg: { type: "telegram", chatId: 42, botToken: "env:DELIVERY_TG_TOKEN", apiBaseUrl: telegram.url },
+              mail: { type: "email", smtp: smtp.url, from: "overseer@example.test", to: ["ops@example.test"] },
             },
+            people: { ana: { telegram: 888, email: "ana@example.test" }, bo: { email: "bo@example.test" } },
             policies: { oncall: { steps: [{ delay: "0s", notify: ["telegram:777", "person:ana"] }] } },
           },
         },
         "test",
       );
+      expect(alerts.policies.oncall?.steps[0]?.notify).toEqual([
+        "telegram:777",
+        "person:ana:telegram",
+        "person:ana:email",
+      ]);
       const overseer = await tempDatabase().open({ alerts });
       await overseer.worker({ maintenanceMs: 50, pollMs: 50 }).start();
       const { alert } = await overseer.raiseAlert({ summary: "db-1 is down", policy: "oncall" });
-      await waitFor("the direct message", () => telegram.sent.some((m) => String(m.chatId) === "777"));
-      expect(telegram.sent.find((m) => String(m.chatId) === "777")?.text).toContain("db-1 is down");
-      const timeline = await waitFor("both notifications settled", async () => {
+      const timeline = await waitFor("every notification settled", async () => {
         const list = await overseer.listAlertNotifications(alert.id);
-        return list.every((n) => n.status !== "planned") ? list : null;
+        return list.length === 3 && list.every((n) => n.status !== "planned") ? list : null;
       });
       expect(timeline.map((n) => [n.target, n.status])).toEqual([
         ["telegram:777", "sent"],
-        ["person:ana", "failed"],
+        ["person:ana:telegram", "sent"],
+        ["person:ana:email", "sent"],
       ]);
-      expect(timeline[1]?.error).toBe('no configured channel reaches "person:ana"');
+      for (const chat of ["777", "888"]) {
+        expect(telegram.sent.find((m) => String(m.chatId) === chat)?.text).toContain("db-1 is down");
+      }
+      // Not the channel's own chat, nor its own recipients: only the people named.
+      expect(telegram.sent.some((m) => String(m.chatId) === "42")).toBe(false);
+      expect(smtp.mail.map((m) => m.to)).toEqual([["ana@example.test"]]);
+      expect(smtp.mail[0]?.raw).toContain("db-1 is down");
     } finally {
       delete process.env.DELIVERY_TG_TOKEN;
       await telegram.close();
+      await smtp.close();
     }
   });
 });

@@ -8,6 +8,7 @@
  * job by a crash between the escalation's commit and the enqueue.
  */
 import type { ResolvedChannelConfig } from "../config/alert-channels.js";
+import { type PersonContacts, parsePersonTarget } from "../config/alert-people.js";
 import type { Alert, AlertNotification } from "../core/alert.js";
 import { PermanentError } from "../core/errors.js";
 import { buildNewJob } from "../core/job-options.js";
@@ -59,6 +60,8 @@ export interface AlertDeliveryOptions {
   logger: Logger;
   /** Secrets already read from the environment. */
   channels: readonly ResolvedChannelConfig[];
+  /** How to reach the people policies page as `person:<name>:<method>` (config `alerts.people`). */
+  people?: Readonly<Record<string, PersonContacts>>;
   deps?: Omit<ChannelDeps, "logger">;
   /** How often the sweep for planned notifications without a job runs. Default 15 s. */
   sweepMs?: number;
@@ -77,8 +80,11 @@ export class AlertDelivery {
   private readonly sweepMs: number;
   private lastSweep = 0;
   private readonly deps: ChannelDeps;
-  /** The first Telegram channel's bot writes to people named `telegram:<user id>` in a policy. */
+  /** The first Telegram channel's bot writes to people (`telegram:<user id>`, a person's Telegram contact). */
   private readonly bot: Extract<ResolvedChannelConfig, { type: "telegram" }> | undefined;
+  /** The first e-mail channel's SMTP server writes to a person's e-mail contact. */
+  private readonly mailer: Extract<ResolvedChannelConfig, { type: "email" }> | undefined;
+  private readonly people: Readonly<Record<string, PersonContacts>>;
 
   constructor(options: AlertDeliveryOptions) {
     this.store = options.store;
@@ -89,6 +95,10 @@ export class AlertDelivery {
     this.bot = options.channels.find((c) => c.type === "telegram") as
       | Extract<ResolvedChannelConfig, { type: "telegram" }>
       | undefined;
+    this.mailer = options.channels.find((c) => c.type === "email") as
+      | Extract<ResolvedChannelConfig, { type: "email" }>
+      | undefined;
+    this.people = options.people ?? {};
     this.task = defineTask<NotifyPayload>(NOTIFY_TASK, (payload, ctx) => this.send(payload, ctx), {
       maxAttempts: NOTIFY_MAX_ATTEMPTS,
     });
@@ -119,8 +129,8 @@ export class AlertDelivery {
     const jobs = [];
     for (const n of planned) {
       if (this.outboxFor(n.target) === undefined) {
-        // A person with no way to reach them (person:<name>, or telegram:<id> without a Telegram
-        // channel), or a channel removed from the config: nobody to send through.
+        // A person with no way to reach them (not in alerts.people, or telegram:<id> without a
+        // Telegram channel), or a channel removed from the config: nobody to send through.
         await this.store.recordNotification(n.id, "failed", `no configured channel reaches "${n.target}"`);
         continue;
       }
@@ -172,13 +182,27 @@ export class AlertDelivery {
     return outbox;
   }
 
-  /** A configured channel, or for `telegram:<user id>` a direct chat through the Telegram bot. */
+  /**
+   * A configured channel; for `telegram:<user id>` a direct chat through the Telegram bot; for a
+   * person's contact (`person:<name>:telegram|email`) the bot or the SMTP server, addressed to them.
+   * Undefined when nothing configured reaches the target.
+   */
   private outboxFor(target: string): Outbox | undefined {
     const existing = this.outboxes.get(target);
     if (existing !== undefined) return existing;
     const userId = /^telegram:(\d{1,20})$/.exec(target)?.[1];
-    if (userId === undefined || this.bot === undefined) return undefined;
-    return this.open(target, { ...this.bot, name: target, chatId: userId });
+    if (userId !== undefined) {
+      return this.bot === undefined ? undefined : this.open(target, { ...this.bot, name: target, chatId: userId });
+    }
+    const named = parsePersonTarget(target);
+    const contacts = named === null ? undefined : this.people[named.person];
+    if (named?.method === "telegram" && contacts?.telegram !== undefined && this.bot !== undefined) {
+      return this.open(target, { ...this.bot, name: target, chatId: String(contacts.telegram) });
+    }
+    if (named?.method === "email" && contacts?.email !== undefined && this.mailer !== undefined) {
+      return this.open(target, { ...this.mailer, name: target, to: [contacts.email] });
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -7,8 +7,8 @@ import { sleep } from "../test-support/wait.js";
 const policies = {
   page: {
     steps: [
-      { delay: "0s", notify: ["person:ana"] },
-      { delay: "1h", notify: ["person:bo"] },
+      { delay: "0s", notify: ["telegram:101"] },
+      { delay: "1h", notify: ["telegram:102"] },
     ],
   },
 };
@@ -54,7 +54,7 @@ describe("alert sources", () => {
     const escalated = await overseer.getAlert(alert?.id ?? "");
     expect(escalated?.escalation).toMatchObject({ step: 1 });
     const timeline = await overseer.listAlertNotifications(alert?.id ?? "");
-    expect(timeline.map((n) => n.target)).toEqual(["person:ana", "person:bo"]);
+    expect(timeline.map((n) => n.target)).toEqual(["telegram:101", "telegram:102"]);
   });
 
   it("job.dead per queue and task, with a dedup key: a second death bumps the alert", async () => {

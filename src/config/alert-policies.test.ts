@@ -60,9 +60,34 @@ describe("alerts.policies", () => {
 });
 
 describe("checkPolicyTargets", () => {
-  it("accepts targets that name channels, and people by prefix", () => {
-    const policies = parse({ p: { steps: [{ delay: 0, notify: ["ops-tg", "telegram:12345", "person:ana"] }] } });
-    expect(checkPolicyTargets(policies, ["ops-tg", "ops-hook"])).toEqual([]);
+  it("accepts targets that name channels, Telegram users and configured people", () => {
+    const policies = parse({
+      p: { steps: [{ delay: 0, notify: ["ops-tg", "telegram:12345", "person:ana", "person:bo:email"] }] },
+    });
+    const people = { ana: { telegram: 7 }, bo: { email: "bo@example.test" } };
+    expect(checkPolicyTargets(policies, ["ops-tg", "ops-hook"], people)).toEqual([]);
+  });
+
+  it.each([
+    ["person:cy", "names no person (configured people: ana, bo)"],
+    ["person:ana:email", "ana has no email contact"],
+    ["person:ana:pager", "neither a channel nor a person"],
+    ["telegram:ana", "neither a channel nor a person"],
+    ["slack:ops", "neither a channel nor a person"],
+  ])("refuses %s: %s", (target, expected) => {
+    const policies = parse({ p: { steps: [{ delay: 0, notify: [target] }] } });
+    const people = { ana: { telegram: 7 }, bo: { email: "bo@example.test" } };
+    const problems = checkPolicyTargets(policies, ["ops-tg"], people);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.path).toBe("policies.p.steps.0.notify.0");
+    expect(problems[0]?.message).toContain(expected);
+  });
+
+  it("says when no people are configured", () => {
+    const policies = parse({ p: { steps: [{ delay: 0, notify: ["person:ana"] }] } });
+    expect(checkPolicyTargets(policies, [])[0]?.message).toBe(
+      '"person:ana" names no person (no people are configured)',
+    );
   });
 
   it("names each unknown target with its path and the configured channels", () => {
@@ -71,7 +96,7 @@ describe("checkPolicyTargets", () => {
       {
         path: "policies.default.steps.1.notify.0",
         message:
-          '"ops-hook" names no channel (configured channels: mail, ops-tg); people are written telegram:<id> or person:<name>',
+          '"ops-hook" names no channel (configured channels: mail, ops-tg); people are written person:<name> or telegram:<user id>',
       },
     ]);
     expect(checkPolicyTargets(parse(EXAMPLE), [])[0]?.message).toContain("no channels are configured");

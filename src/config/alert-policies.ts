@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
 import { parseDuration } from "../core/duration.js";
+import { type PersonContacts, parsePersonTarget } from "./alert-people.js";
 
 const MAX_DELAY_MS = 7 * 86_400_000;
 
@@ -26,7 +27,7 @@ const duration = (field: string) =>
     return ms;
   });
 
-/** A channel name, or a person (`telegram:<id>`, a token name). */
+/** A channel name, or a person (`person:<name>`, `telegram:<user id>`). */
 const target = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
   error: "must be a channel name or a person (letters, digits, '.', '_', ':' and '-')",
 });
@@ -110,26 +111,43 @@ export function toEscalationPolicies(parsed: z.output<typeof alertPoliciesSchema
 }
 
 /**
- * The problems with `notify` targets that name no configured channel, each with its path
- * (`policies.<name>.steps.<i>.notify.<j>`). A person is written with a prefix (`telegram:<id>`,
- * `person:<name>`) and is not checked here. Empty when every target is known.
+ * The problems with `notify` targets, each with its path (`policies.<name>.steps.<i>.notify.<j>`):
+ * a name that is no configured channel, `person:<name>` naming nobody in `alerts.people` (or
+ * `person:<name>:<method>` a contact they lack), or a prefix that is neither `telegram:<user id>`
+ * nor `person:`. Empty when every target is known.
  */
 export function checkPolicyTargets(
   policies: Record<string, EscalationPolicy>,
   channelNames: ReadonlySet<string> | readonly string[],
+  people: Readonly<Record<string, PersonContacts>> = {},
 ): Array<{ path: string; message: string }> {
   const known = new Set(channelNames);
+  const listOf = (names: Iterable<string>, kind: string) => {
+    const sorted = [...names].sort();
+    return sorted.length === 0 ? `no ${kind} are configured` : `configured ${kind}: ${sorted.join(", ")}`;
+  };
+  const problemOf = (t: string): string | null => {
+    if (known.has(t) || /^telegram:\d{1,20}$/.test(t)) return null;
+    const named = parsePersonTarget(t);
+    if (named !== null) {
+      const contacts = Object.hasOwn(people, named.person) ? people[named.person] : undefined;
+      if (contacts === undefined) return `"${t}" names no person (${listOf(Object.keys(people), "people")})`;
+      if (named.method !== null && contacts[named.method] === undefined) {
+        return `"${t}": ${named.person} has no ${named.method} contact`;
+      }
+      return null;
+    }
+    if (t.includes(":")) {
+      return `"${t}" is neither a channel nor a person; people are written person:<name> or telegram:<user id>`;
+    }
+    return `"${t}" names no channel (${listOf(known, "channels")}); people are written person:<name> or telegram:<user id>`;
+  };
   const problems: Array<{ path: string; message: string }> = [];
   for (const [name, policy] of Object.entries(policies)) {
     policy.steps.forEach((step, i) => {
       step.notify.forEach((t, j) => {
-        if (t.includes(":") || known.has(t)) return;
-        const list =
-          known.size === 0 ? "no channels are configured" : `configured channels: ${[...known].sort().join(", ")}`;
-        problems.push({
-          path: `policies.${name}.steps.${i}.notify.${j}`,
-          message: `"${t}" names no channel (${list}); people are written telegram:<id> or person:<name>`,
-        });
+        const message = problemOf(t);
+        if (message !== null) problems.push({ path: `policies.${name}.steps.${i}.notify.${j}`, message });
       });
     });
   }

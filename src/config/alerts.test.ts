@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "./config.js";
 
@@ -31,7 +32,13 @@ function problem(alerts: unknown): string {
 
 describe("config: alerts", () => {
   it("is empty when the file has no alerts section", () => {
-    expect(parseConfig({}, "c.json").alerts).toEqual({ channels: [], policies: {}, heartbeats: [], rules: [] });
+    expect(parseConfig({}, "c.json").alerts).toEqual({
+      channels: [],
+      policies: {},
+      people: {},
+      heartbeats: [],
+      rules: [],
+    });
   });
 
   it("parses the issue's example: channels, policies, heartbeats and rules with policies resolved", () => {
@@ -88,5 +95,32 @@ describe("config: alerts", () => {
       /^c\.json: alerts\.channels\.h\.secret: must be a reference to an environment variable/,
     );
     expect(problem({ pager: {} })).toBe("c.json: alerts.pager: unknown field");
+    expect(problem({ channels, people: { ana: { email: "ana@example.test" } } })).toBe(
+      'c.json: alerts.people.ana.email: needs a channel of type "email" in alerts.channels to send through',
+    );
+    expect(problem({ channels, policies: { p: { steps: [{ delay: "0s", notify: ["person:ana"] }] } } })).toBe(
+      'c.json: alerts.policies.p.steps.0.notify.0: "person:ana" names no person (no people are configured)',
+    );
+  });
+
+  it("pages a person through each of their contacts", () => {
+    const { alerts } = parse({
+      channels,
+      people: { ana: { telegram: 12345 } },
+      policies: { p: { steps: [{ delay: "0s", notify: ["ops-hook", "person:ana"] }] } },
+    });
+    expect(alerts.people).toEqual({ ana: { telegram: 12345 } });
+    expect(alerts.policies.p?.steps[0]?.notify).toEqual(["ops-hook", "person:ana:telegram"]);
+  });
+
+  it("parses the people example in docs/alerts.md as documented", () => {
+    const doc = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
+    const block = /### People[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (block === undefined) throw new Error("no JSON example under ### People in docs/alerts.md");
+    const { alerts } = parseConfig(JSON.parse(block), "docs/alerts.md");
+    expect(alerts.policies.default?.steps.map((s) => s.notify)).toEqual([
+      ["person:ana:telegram", "person:ana:email"],
+      ["person:bo:email", "ops-tg"],
+    ]);
   });
 });

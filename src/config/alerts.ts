@@ -1,6 +1,6 @@
 /**
  * The config file's `alerts` section: `channels` (alert-channels.ts), `policies`
- * (alert-policies.ts), `heartbeats` and `rules` (which sources raise alerts, with which policy).
+ * (alert-policies.ts), `people` (alert-people.ts), `heartbeats` and `rules` (which sources raise alerts, with which policy).
  * Names are checked across the parts here: a policy may notify only configured channels (or
  * people), and a heartbeat or rule may name only a configured policy.
  */
@@ -9,6 +9,7 @@ import type { EscalationPolicy } from "../core/alert.js";
 import { parseDuration } from "../core/duration.js";
 import type { HeartbeatDefinition } from "../core/heartbeat.js";
 import { alertChannelsSchema, type ChannelConfig } from "./alert-channels.js";
+import { alertPeopleSchema, checkPeopleReachable, expandPeople, type PersonContacts } from "./alert-people.js";
 import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -76,12 +77,17 @@ export const alertsConfigSchema = z
   .strictObject({
     channels: alertChannelsSchema.default({}),
     policies: alertPoliciesSchema,
+    people: alertPeopleSchema,
     heartbeats: z.record(z.string(), heartbeatSchema).default({}),
     rules: z.array(ruleSchema).default([]),
   })
   .superRefine((alerts, ctx) => {
     const policies = toEscalationPolicies(alerts.policies);
-    for (const problem of checkPolicyTargets(policies, Object.keys(alerts.channels))) {
+    const channelTypes = new Set(Object.values(alerts.channels).map((c) => c.type));
+    for (const problem of [
+      ...checkPolicyTargets(policies, Object.keys(alerts.channels), alerts.people),
+      ...checkPeopleReachable(alerts.people, channelTypes),
+    ]) {
       ctx.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });
     }
     const known = Object.keys(policies);
@@ -119,7 +125,10 @@ export type AlertRule = ParsedRule extends infer R
 export interface AlertsConfig {
   /** As parsed: secrets are still `env:NAME` references (see `resolveAlertChannels`). */
   channels: ChannelConfig[];
+  /** With each `person:<name>` target replaced by that person's contacts (alert-people.ts). */
   policies: Record<string, EscalationPolicy>;
+  /** How to reach each person a policy may page. */
+  people: Record<string, PersonContacts>;
   /** Policies resolved by name, ready for `syncHeartbeats`. */
   heartbeats: HeartbeatDefinition[];
   rules: AlertRule[];
@@ -128,7 +137,7 @@ export interface AlertsConfig {
 export { EMPTY_ALERTS } from "./defaults.js";
 
 export function toAlertsConfig(parsed: z.output<typeof alertsConfigSchema>): AlertsConfig {
-  const policies = toEscalationPolicies(parsed.policies);
+  const policies = expandPeople(toEscalationPolicies(parsed.policies), parsed.people);
   const resolve = (p: string) => policies[p] as EscalationPolicy;
   return {
     channels: Object.entries(parsed.channels).map(([channelName, c]) => ({
@@ -142,6 +151,7 @@ export function toAlertsConfig(parsed: z.output<typeof alertsConfigSchema>): Ale
       },
     })),
     policies,
+    people: parsed.people,
     heartbeats: Object.entries(parsed.heartbeats).map(([hb, def]) => ({
       name: hb,
       intervalMs: def.interval,

@@ -5,6 +5,12 @@
 import type { AlertsConfig } from "./alerts.js";
 import type { ApprovalsConfig } from "./approvals.js";
 
-export const EMPTY_ALERTS: AlertsConfig = Object.freeze({ channels: [], policies: {}, heartbeats: [], rules: [] });
+export const EMPTY_ALERTS: AlertsConfig = Object.freeze({
+  channels: [],
+  policies: {},
+  people: {},
+  heartbeats: [],
+  rules: [],
+});
 
 export const DEFAULT_APPROVALS: ApprovalsConfig = Object.freeze({ groups: {}, defaultTimeoutMs: 24 * 3_600_000 });

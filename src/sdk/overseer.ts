@@ -552,6 +552,7 @@ export class Overseer {
         store: this.store,
         logger: this.logger,
         channels: resolveAlertChannels(this.alerts.channels),
+        people: this.alerts.people,
       });
     }
     return this.delivery;

@@ -1,0 +1,111 @@
+/**
+ * The `people` part of the config file's `alerts` section: who a policy may page by name, and
+ * how to reach them (GoAlert's contact methods). A person has a Telegram user id, written to by
+ * the first Telegram channel's bot, and/or an e-mail address, written to through the first e-mail
+ * channel's SMTP server. A policy step naming `person:<name>` pages each of their contacts as a
+ * notification of its own (`person:<name>:telegram`, `person:<name>:email`), so each retries,
+ * fails and shows on the escalation timeline by itself.
+ */
+import { z } from "zod";
+import type { EscalationPolicy } from "../core/alert.js";
+
+export const CONTACT_METHODS = ["telegram", "email"] as const;
+export type ContactMethod = (typeof CONTACT_METHODS)[number];
+
+/** How to reach one person; at least one method. */
+export interface PersonContacts {
+  /** A Telegram user id (they must have started a chat with the bot). */
+  telegram?: number;
+  email?: string;
+}
+
+const PERSON_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const personSchema = z
+  .strictObject({
+    telegram: z
+      .int({ error: "must be a Telegram user id (a whole number)" })
+      .min(1, { error: "must be a Telegram user id (a whole number)" })
+      .optional(),
+    email: z
+      .string()
+      .regex(/^[^\s@]+@[^\s@]+$/, { error: "must be an e-mail address" })
+      .optional(),
+  })
+  .refine((p) => p.telegram !== undefined || p.email !== undefined, {
+    error: "must give at least one way to reach them: telegram or email",
+  });
+
+/** `alerts.people`: person name → contacts. */
+export const alertPeopleSchema = z
+  .record(z.string(), personSchema)
+  .superRefine((people, ctx) => {
+    for (const name of Object.keys(people)) {
+      if (!PERSON_NAME.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "person names are 1-64 letters, digits, '.', '_' and '-', starting with a letter or digit",
+        });
+      }
+    }
+  })
+  .default({});
+
+/** A notify target naming a person: `person:<name>`, or one contact of theirs, `person:<name>:<method>`. */
+export function parsePersonTarget(target: string): { person: string; method: ContactMethod | null } | null {
+  const m = /^person:([^:]+)(?::([^:]+))?$/.exec(target);
+  if (m === null) return null;
+  const method = m[2] ?? null;
+  if (method !== null && !(CONTACT_METHODS as readonly string[]).includes(method)) return null;
+  return { person: m[1] as string, method: method as ContactMethod | null };
+}
+
+/** The targets `person:<name>` stands for: one per contact method they have, in a fixed order. */
+export function contactTargets(name: string, contacts: PersonContacts): string[] {
+  return CONTACT_METHODS.filter((method) => contacts[method] !== undefined).map((method) => `person:${name}:${method}`);
+}
+
+/**
+ * The policies with each `person:<name>` target replaced by that person's contact targets (a
+ * target already listed in the step is not repeated). Names that are not people are left as they
+ * are; `checkPolicyTargets` reports them.
+ */
+export function expandPeople(
+  policies: Record<string, EscalationPolicy>,
+  people: Readonly<Record<string, PersonContacts>>,
+): Record<string, EscalationPolicy> {
+  const expand = (target: string): string[] => {
+    const named = parsePersonTarget(target);
+    if (named === null || named.method !== null || !Object.hasOwn(people, named.person)) return [target];
+    return contactTargets(named.person, people[named.person] as PersonContacts);
+  };
+  return Object.fromEntries(
+    Object.entries(policies).map(([name, policy]) => [
+      name,
+      { ...policy, steps: policy.steps.map((s) => ({ ...s, notify: [...new Set(s.notify.flatMap(expand))] })) },
+    ]),
+  );
+}
+
+/**
+ * Each contact that no configured channel can carry (a Telegram id without a Telegram channel,
+ * an address without an e-mail channel), with its path (`people.<name>.<method>`).
+ */
+export function checkPeopleReachable(
+  people: Readonly<Record<string, PersonContacts>>,
+  channelTypes: ReadonlySet<string>,
+): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  for (const [name, contacts] of Object.entries(people)) {
+    for (const method of CONTACT_METHODS) {
+      if (contacts[method] !== undefined && !channelTypes.has(method)) {
+        problems.push({
+          path: `people.${name}.${method}`,
+          message: `needs a channel of type "${method}" in alerts.channels to send through`,
+        });
+      }
+    }
+  }
+  return problems;
+}
