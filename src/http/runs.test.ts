@@ -164,6 +164,38 @@ describe("/api/v1/runs", () => {
     expect((await t.overseer.listRuns()).length).toBe(0);
   });
 
+  it("streams a turn larger than one store read, whole and by a range across reads", async () => {
+    const t = await api({ supervise: true, allowAdHoc: true });
+    // 2.5 MiB of numbered lines: a misplaced or repeated 1 MiB read shows in the comparison.
+    const script =
+      "let s='';for(let i=0;s.length<2.5*1048576;i++)s+='line '+String(i).padStart(7,'0')+'\\n';process.stdout.write(s)";
+    const expected = (() => {
+      let out = "";
+      for (let i = 0; out.length < 2.5 * 1048576; i++) out += `line ${String(i).padStart(7, "0")}\n`;
+      return out;
+    })();
+    const started = await t.request("POST", "/api/v1/runs", {
+      token: t.tokens.admin,
+      body: { command: process.execPath, args: ["-e", script], completion: { exitCode: 0 }, maxTurns: 1 },
+    });
+    const id = started.body.run.id as string;
+    await waitFor("the run to complete", async () => (await t.overseer.getRun(id))?.state === "completed", {
+      timeoutMs: 15_000,
+    });
+    const whole = await t.request("GET", `/api/v1/runs/${id}/output?turn=1`, { token: t.tokens.viewer });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("content-length")).toBe(String(expected.length));
+    expect(whole.text === expected).toBe(true);
+    const from = (1 << 20) - 7;
+    const part = await t.request("GET", `/api/v1/runs/${id}/output?turn=1`, {
+      token: t.tokens.viewer,
+      headers: { range: `bytes=${from}-${from + (1 << 20) + 99}` },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("content-range")).toBe(`bytes ${from}-${from + (1 << 20) + 99}/${expected.length}`);
+    expect(part.text === expected.slice(from, from + (1 << 20) + 100)).toBe(true);
+  });
+
   it("takes ad-hoc commands only when the config allows them", async () => {
     const t = await api({ allowAdHoc: true });
     const res = await t.request("POST", "/api/v1/runs", {

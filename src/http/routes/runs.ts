@@ -3,6 +3,7 @@
  * the server), list and read them, steer them (pause, resume, cancel) and read a turn's stored
  * output by byte range. A run's live events are at /runs/:id/events (routes/events.ts).
  */
+import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
 import { RUN_CONTROL_ACTIONS, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
@@ -260,22 +261,23 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         const { id } = request.params as { id: string };
         const turn = Number((request.query as { turn: string }).turn);
         const range = parseRange(request.headers.range);
-        const whole = await overseer.store.readRunOutput(id, turn, 0, 0);
-        if (whole === null) {
+        const head = await overseer.store.readRunOutput(id, turn, 0, 0);
+        if (head === null) {
           await requireRun(overseer, id);
           throw new OverseerError("RUN_TURN_NOT_FOUND", `run ${id} has no turn ${turn}`, { id, turn });
         }
-        const size = whole.size;
+        const size = head.size;
         reply.header("content-type", "text/plain; charset=utf-8");
         reply.header("accept-ranges", "bytes");
         reply.header("x-output-size", String(size));
-        if (range === null) {
-          const all = await overseer.store.readRunOutput(id, turn, 0);
-          return reply.send(all?.data ?? Buffer.alloc(0));
+        // No range, or the last N bytes of nothing: the whole output.
+        if (range === null || (range.suffix && size === 0)) {
+          reply.header("content-length", String(size));
+          return reply.send(outputStream(overseer, id, turn, 0, size));
         }
         const start = range.suffix ? Math.max(0, size - range.length) : range.start;
         const end = range.suffix ? size : Math.min(size, range.end === null ? size : range.end + 1);
-        if (start >= size && !(range.suffix && size === 0)) {
+        if (start >= size) {
           reply.header("content-range", `bytes */${size}`);
           throw new OverseerError(
             "RANGE_NOT_SATISFIABLE",
@@ -285,13 +287,34 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
             },
           );
         }
-        const part = await overseer.store.readRunOutput(id, turn, start, end);
-        const data = part?.data ?? Buffer.alloc(0);
-        reply.code(206).header("content-range", `bytes ${start}-${start + data.length - 1}/${size}`);
-        return reply.send(data);
+        reply.code(206).header("content-range", `bytes ${start}-${end - 1}/${size}`);
+        reply.header("content-length", String(end - start));
+        return reply.send(outputStream(overseer, id, turn, start, end));
       },
     );
   };
+}
+
+/** How much of a turn's output one read takes from the store while streaming it. */
+const OUTPUT_READ_BYTES = 1 << 20;
+
+/**
+ * Bytes [start, end) of a turn's stored output as a stream, read from the store 1 MiB at a time
+ * as the client takes them, so a turn of many megabytes is never held in memory whole. `end` is
+ * the size when the request came: output a running turn adds meanwhile is not sent.
+ */
+function outputStream(overseer: Overseer, id: string, turn: number, start: number, end: number): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let at = start; at < end; ) {
+        const part = await overseer.store.readRunOutput(id, turn, at, Math.min(end, at + OUTPUT_READ_BYTES));
+        if (part === null || part.data.length === 0) return;
+        yield part.data;
+        at += part.data.length;
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 async function requireRun(overseer: Overseer, id: string) {
