@@ -3,11 +3,26 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { newId } from "../core/ids.js";
+import type { RunSpec } from "../core/run.js";
+import { createOverseer } from "../sdk/overseer.js";
 import { BIN, cliSandbox } from "../test-support/cli.js";
 
 const cli = cliSandbox("overseer-cli-");
 const tempDir = cli.tempDir;
 const overseer = cli.run;
+
+const RUN_SPEC: RunSpec = {
+  command: "agent",
+  args: [],
+  cwd: "/tmp",
+  env: [],
+  maxTurns: 1,
+  turnTimeoutMs: 60_000,
+  graceMs: 1_000,
+  completion: { exitCode: 0 },
+  onTurnFailure: "fail",
+};
 
 async function jobsIn(
   db: string,
@@ -279,24 +294,66 @@ describe("worker, queues, events and prune", () => {
     expect(await exited).toBe(0);
   });
 
-  it("prunes finished jobs into an NDJSON archive, and a dry run deletes nothing", async () => {
+  it("prunes finished jobs, runs and closed alerts into an NDJSON archive, and a dry run deletes nothing", async () => {
     const base = tempDir();
     const db = join(base, "o.db");
     const job = JSON.parse((await overseer(["--database", db, "enqueue", "t", "--json"])).stdout);
     await overseer(["--database", db, "jobs", "cancel", job.id]);
+    // A cancelled run and a closed alert to prune, and a queued run and an open alert that stay.
+    const sdk = await createOverseer({ database: db });
+    const runSpec = { id: newId(), profile: null, params: {}, createdBy: null, spec: RUN_SPEC };
+    const run = await sdk.store.createRun(runSpec);
+    await sdk.store.controlRun(run.id, { action: "cancel" });
+    const queuedRun = await sdk.store.createRun({ ...runSpec, id: newId() });
+    const closed = (await sdk.raiseAlert({ summary: "disk full", dedupKey: "disk" })).alert;
+    await sdk.store.closeAlert(closed.id, "ana");
+    const open = (await sdk.raiseAlert({ summary: "disk full again", dedupKey: "disk" })).alert;
+    await sdk.close();
+
     const dry = JSON.parse(
-      (await overseer(["--database", db, "prune", "--cancelled", "0s", "--dry-run", "--json"])).stdout,
+      (
+        await overseer([
+          ...["--database", db, "prune", "--cancelled", "0s", "--max-runs", "0", "--alerts", "0s"],
+          ...["--dry-run", "--json"],
+        ])
+      ).stdout,
     );
-    expect(dry).toMatchObject({ dryRun: true, jobs: { cancelled: 1 } });
+    expect(dry).toMatchObject({ dryRun: true, jobs: { cancelled: 1 }, runs: 1, alerts: 1 });
     expect(await jobsIn(db)).toHaveLength(1);
+    const untouched = await overseer(["--database", db, "prune", "--dry-run"]);
+    expect(untouched.stdout).toBe(
+      "would delete 0 succeeded, 0 dead, 0 cancelled job(s), 0 finished run(s), 0 closed alert(s) and 0 event(s)\n",
+    );
+    const bad = await overseer(["--database", db, "prune", "--max-alerts", "lots"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("--max-alerts");
+
     const archive = join(base, "archive.ndjson");
-    const real = await overseer(["--database", db, "prune", "--cancelled", "0s", "--archive", archive]);
-    expect(real.stdout).toContain("deleted 0 succeeded, 0 dead, 1 cancelled job(s)");
+    const real = await overseer([
+      ...["--database", db, "prune", "--cancelled", "0s", "--runs", "0s", "--max-alerts", "0"],
+      ...["--archive", archive],
+    ]);
+    expect(real.stdout).toBe(
+      `deleted 0 succeeded, 0 dead, 1 cancelled job(s), 1 finished run(s), 1 closed alert(s) and 0 event(s); archived to ${archive}\n`,
+    );
     expect(await jobsIn(db)).toHaveLength(0);
     const lines = readFileSync(archive, "utf8")
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ type: "job", job: { id: job.id, state: "cancelled" } });
+    expect(lines).toMatchObject([
+      { type: "job", job: { id: job.id, state: "cancelled" } },
+      { type: "run", run: { id: run.id, state: "cancelled" }, turns: [] },
+      { type: "alert", alert: { id: closed.id, status: "closed" }, notifications: [] },
+    ]);
+    const after = await createOverseer({ database: db });
+    try {
+      expect(await after.store.getRun(run.id)).toBeNull();
+      expect((await after.store.getRun(queuedRun.id))?.state).toBe("queued");
+      expect(await after.store.getAlert(closed.id)).toBeNull();
+      expect((await after.store.getAlert(open.id))?.status).toBe("triggered");
+    } finally {
+      await after.close();
+    }
   });
 });

@@ -52,7 +52,7 @@ nodeOptions(
   .option("--no-http", "do not serve the HTTP API")
   .option("--demo", "add demo tasks and a demo producer")
   .option("--no-summary", "do not print the one-line-per-second summary")
-  .option("--no-retention", "do not prune old jobs and events hourly")
+  .option("--no-retention", "do not prune old jobs, runs, alerts and events hourly")
   .option("--no-runs", "do not supervise runs in this process")
   .action(action(async (flags: NodeOptions, command: Command) => runNode("start", flags, globals(command))));
 

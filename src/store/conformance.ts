@@ -15,6 +15,7 @@ import { runApprovalConformance } from "./conformance-approvals.js";
 import { runClaimConformance } from "./conformance-claims.js";
 import { runDurableConformance } from "./conformance-durable.js";
 import { runHeartbeatConformance } from "./conformance-heartbeats.js";
+import { runRetentionConformance } from "./conformance-retention.js";
 import { runRunConformance } from "./conformance-runs.js";
 import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "./store.js";
 
@@ -1199,7 +1200,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const waiting = await ctx.add();
         ctx.clock.set(T0 + 2 * 3_600_000);
         const result = await ctx.store.prune({ jobs: { succeeded: { maxAgeMs: 90 * 60_000 } } });
-        expect(result).toEqual({ jobs: { succeeded: 1, dead: 0, cancelled: 0 }, events: 0 });
+        expect(result).toEqual({ jobs: { succeeded: 1, dead: 0, cancelled: 0 }, events: 0, runs: 0, alerts: 0 });
         expect(await ctx.store.getJob(old.id)).toBeNull();
         expect(await ctx.store.listAttempts(old.id)).toEqual([]);
         expect((await ctx.job(recent.id)).state).toBe("succeeded");
@@ -1823,6 +1824,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runApprovalConformance(test);
     runAlertConformance(test);
     runHeartbeatConformance(test);
+    runRetentionConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));

@@ -231,25 +231,36 @@ export interface WorkerRegistration {
 }
 
 export interface RetentionRule {
-  /** Delete finished jobs older than this (by finish time). */
+  /** Delete what finished longer ago than this: jobs and runs by finish time, alerts by close time, events by time. */
   maxAgeMs?: number;
   /** Keep at most this many, newest first. */
   maxCount?: number;
 }
 
+/** A rule left out deletes nothing of its kind. Unfinished jobs and runs and open alerts are never deleted. */
 export interface RetentionPolicy {
   jobs: Partial<Record<"succeeded" | "dead" | "cancelled", RetentionRule>>;
   events?: RetentionRule;
+  /** Finished runs (completed, failed, cancelled) as one set, with their turns and stored output. */
+  runs?: RetentionRule;
+  /** Closed alerts, with their notifications; triggered and acknowledged ones are kept. */
+  alerts?: RetentionRule;
 }
 
+/** One batch about to be deleted; each call fills one kind and leaves the others empty. */
 export interface PruneBatch {
   jobs: Array<{ job: Job; attempts: Attempt[] }>;
   events: OverseerEvent[];
+  /** Runs with their turns; the turns' stored output is deleted without being handed over. */
+  runs: Array<{ run: Run; turns: RunTurn[] }>;
+  alerts: Array<{ alert: Alert; notifications: AlertNotification[] }>;
 }
 
 export interface PruneResult {
   jobs: Record<"succeeded" | "dead" | "cancelled", number>;
   events: number;
+  runs: number;
+  alerts: number;
 }
 
 export interface PruneOptions {

@@ -12,10 +12,14 @@ interface PruneFlags {
   dead?: string;
   cancelled?: string;
   events?: string;
+  runs?: string;
+  alerts?: string;
   maxSucceeded?: string;
   maxDead?: string;
   maxCancelled?: string;
   maxEvents?: string;
+  maxRuns?: string;
+  maxAlerts?: string;
 }
 
 export function registerMaintenance(program: Command): void {
@@ -34,17 +38,23 @@ export function registerMaintenance(program: Command): void {
 
   program
     .command("prune")
-    .description("delete old finished jobs and events, optionally archiving them to NDJSON first")
+    .description(
+      "delete old finished jobs, finished runs, closed alerts and events, optionally archiving them to NDJSON first",
+    )
     .option("--archive <file>", "append what is deleted to this NDJSON file first")
     .option("--dry-run", "only count what would be deleted")
     .option("--succeeded <age>", "keep succeeded jobs this long", "7d")
     .option("--dead <age>", "keep dead jobs this long", "30d")
     .option("--cancelled <age>", "keep cancelled jobs this long", "7d")
     .option("--events <age>", "keep events this long", "30d")
+    .option("--runs <age>", "keep finished runs (with their turns and output) this long", "30d")
+    .option("--alerts <age>", "keep closed alerts (with their notifications) this long", "90d")
     .option("--max-succeeded <n>", "keep at most this many succeeded jobs")
     .option("--max-dead <n>", "keep at most this many dead jobs")
     .option("--max-cancelled <n>", "keep at most this many cancelled jobs")
     .option("--max-events <n>", "keep at most this many events")
+    .option("--max-runs <n>", "keep at most this many finished runs")
+    .option("--max-alerts <n>", "keep at most this many closed alerts")
     .action(
       action(async (flags: PruneFlags, command: Command) => {
         const rule = (age: string | undefined, max: string | undefined, name: string, fallback?: RetentionRule) => {
@@ -61,6 +71,8 @@ export function registerMaintenance(program: Command): void {
             cancelled: rule(flags.cancelled, flags.maxCancelled, "cancelled", DEFAULT_RETENTION.jobs.cancelled),
           },
           events: rule(flags.events, flags.maxEvents, "events", DEFAULT_RETENTION.events),
+          runs: rule(flags.runs, flags.maxRuns, "runs", DEFAULT_RETENTION.runs),
+          alerts: rule(flags.alerts, flags.maxAlerts, "alerts", DEFAULT_RETENTION.alerts),
         };
         const g = globals(command);
         const result = await withOverseer(g, (o) =>
@@ -69,8 +81,9 @@ export function registerMaintenance(program: Command): void {
         if (g.json) return printJson({ dryRun: flags.dryRun ?? false, ...result });
         const verb = flags.dryRun ? "would delete" : "deleted";
         printLine(
-          `${verb} ${result.jobs.succeeded} succeeded, ${result.jobs.dead} dead, ${result.jobs.cancelled} cancelled job(s) ` +
-            `and ${result.events} event(s)${flags.archive && !flags.dryRun ? `; archived to ${flags.archive}` : ""}`,
+          `${verb} ${result.jobs.succeeded} succeeded, ${result.jobs.dead} dead, ${result.jobs.cancelled} cancelled job(s), ` +
+            `${result.runs} finished run(s), ${result.alerts} closed alert(s) and ${result.events} event(s)` +
+            `${flags.archive && !flags.dryRun ? `; archived to ${flags.archive}` : ""}`,
         );
       }),
     );

@@ -164,6 +164,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 8, name: "008-approvals" },
         { version: 9, name: "009-alerts" },
         { version: 10, name: "010-heartbeats" },
+        { version: 11, name: "011-retention-indexes" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -6,6 +6,7 @@
  * by literals.ts, which lets only integers, escaped strings and the store's own SQL in.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { FINISHED_RUN_STATES } from "../../core/run-state.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 /** The guard for the states a transition may start from (a single state as `=`, so partial indexes apply). */
@@ -384,6 +385,43 @@ SELECT * FROM jobs WHERE state = $1 AND (
   finished_at < $2::bigint
   OR ($3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = $1 ORDER BY finished_at DESC, id DESC LIMIT $3))
 ) ORDER BY finished_at LIMIT $4`;
+
+/** Finished runs, as migration 011's partial index `runs_finished` is written. */
+const FINISHED_RUN = `state IN (${FINISHED_RUN_STATES.map((s) => `'${s}'`).join(",")})`;
+
+/**
+ * $1 cutoff (finished before) or NULL, $2 keep newest N (or -1 for no count rule), $3 and $4 the
+ * last (finished_at, id) of the previous page (or -1 and ''), $5 limit. Paged by key, so a run
+ * kept because it changed while its batch was archived is not read again.
+ */
+export const SELECT_PRUNABLE_RUNS = `
+SELECT * FROM runs WHERE ${FINISHED_RUN} AND (
+  finished_at < $1::bigint
+  OR ($2 >= 0 AND id NOT IN (SELECT id FROM runs WHERE ${FINISHED_RUN} ORDER BY finished_at DESC, id DESC LIMIT $2))
+) AND (finished_at, id) > ($3::bigint, $4::text)
+ORDER BY finished_at, id LIMIT $5`;
+/** $1 run id. */
+export const LIST_RUN_TURNS = "SELECT * FROM run_turns WHERE run_id = $1 ORDER BY turn";
+/** $1 run id, $2 the version archived: a run that changed since stays. */
+export const DELETE_FINISHED_RUN = `DELETE FROM runs WHERE id = $1 AND version = $2 AND ${FINISHED_RUN}`;
+/** $1 run id. */
+export const DELETE_RUN_TURNS = "DELETE FROM run_turns WHERE run_id = $1";
+/** $1 run id. */
+export const DELETE_RUN_OUTPUT = "DELETE FROM run_output WHERE run_id = $1";
+
+/** As SELECT_PRUNABLE_RUNS, for closed alerts by close time (index `alerts_closed`). */
+export const SELECT_PRUNABLE_ALERTS = `
+SELECT * FROM alerts WHERE status = 'closed' AND (
+  closed_at < $1::bigint
+  OR ($2 >= 0 AND id NOT IN (SELECT id FROM alerts WHERE status = 'closed' ORDER BY closed_at DESC, id DESC LIMIT $2))
+) AND (closed_at, id) > ($3::bigint, $4::text)
+ORDER BY closed_at, id LIMIT $5`;
+/** $1 alert id. */
+export const LIST_ALERT_NOTIFICATIONS_OF = "SELECT * FROM alert_notifications WHERE alert_id = $1 ORDER BY id";
+/** $1 alert id, $2 the version archived. */
+export const DELETE_CLOSED_ALERT = "DELETE FROM alerts WHERE id = $1 AND version = $2 AND status = 'closed'";
+/** $1 alert id. */
+export const DELETE_ALERT_NOTIFICATIONS = "DELETE FROM alert_notifications WHERE alert_id = $1";
 
 /** $1 cutoff: the newest event older than it. */
 export const LAST_EVENT_BEFORE = "SELECT coalesce(max(seq), 0) AS seq FROM events WHERE at < $1";

@@ -1,11 +1,14 @@
 /**
- * Retention for the SQLite store: finished jobs by age and count per state, and events, each
- * batch handed to the archive callback before it is deleted. The newest event is always kept,
- * so sequence numbers are never reused.
+ * Retention for the SQLite store: finished jobs by age and count per state, finished runs (with
+ * their turns and output), closed alerts (with their notifications) and events, each batch handed
+ * to the archive callback before it is deleted. A row that changed while its batch was archived
+ * stays. The newest event is always kept, so sequence numbers are never reused.
  */
 
+import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alert-rows.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
-import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy } from "../store.js";
+import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../run-rows.js";
+import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy, RetentionRule } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
 import { deleteJobDurables } from "./durable.js";
 import * as sql from "./statements.js";
@@ -18,7 +21,7 @@ export async function prune(
   policy: RetentionPolicy,
   options: PruneOptions = {},
 ): Promise<PruneResult> {
-  const result: PruneResult = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0 };
+  const result: PruneResult = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0, runs: 0, alerts: 0 };
   const now = conn.clock();
   for (const state of ["succeeded", "dead", "cancelled"] as const) {
     const rule = policy.jobs[state];
@@ -38,11 +41,11 @@ export async function prune(
       }
       seen = rows[0]?.id ?? "";
       const batch: PruneBatch = {
+        ...emptyBatch(),
         jobs: rows.map((r) => ({
           job: toJob(r),
           attempts: (conn.stmt(sql.LIST_ATTEMPTS).all(r.id) as AttemptRow[]).map(toAttempt),
         })),
-        events: [],
       };
       await options.archive?.(batch);
       result.jobs[state] += conn.write(() => {
@@ -58,6 +61,45 @@ export async function prune(
       });
     }
   }
+  if (policy.runs) {
+    result.runs = await pruneKeyed<RunRow>(conn, policy.runs, now, options, {
+      select: sql.SELECT_PRUNABLE_RUNS,
+      at: (r) => r.finished_at ?? 0,
+      archive: (rows) => ({
+        ...emptyBatch(),
+        runs: rows.map((r) => ({
+          run: toRun(r),
+          turns: (conn.stmt(sql.LIST_RUN_TURNS).all(r.id) as RunTurnRow[]).map(toRunTurn),
+        })),
+      }),
+      remove: (r) => {
+        if (conn.stmt(sql.DELETE_FINISHED_RUN).run(r.id, r.version).changes !== 1) return false;
+        conn.stmt(sql.DELETE_RUN_TURNS).run(r.id);
+        conn.stmt(sql.DELETE_RUN_OUTPUT).run(r.id);
+        return true;
+      },
+    });
+  }
+  if (policy.alerts) {
+    result.alerts = await pruneKeyed<AlertRow>(conn, policy.alerts, now, options, {
+      select: sql.SELECT_PRUNABLE_ALERTS,
+      at: (r) => r.closed_at ?? 0,
+      archive: (rows) => ({
+        ...emptyBatch(),
+        alerts: rows.map((r) => ({
+          alert: toAlert(r),
+          notifications: (conn.stmt(sql.LIST_ALERT_NOTIFICATIONS_OF).all(r.id) as NotificationRow[]).map(
+            toNotification,
+          ),
+        })),
+      }),
+      remove: (r) => {
+        if (conn.stmt(sql.DELETE_CLOSED_ALERT).run(r.id, r.version).changes !== 1) return false;
+        conn.stmt(sql.DELETE_ALERT_NOTIFICATIONS).run(r.id);
+        return true;
+      },
+    });
+  }
   if (policy.events) {
     const byAge = policy.events.maxAgeMs === undefined ? 0 : lastEventSeqBefore(conn, now - policy.events.maxAgeMs);
     const byCount = policy.events.maxCount === undefined ? 0 : lastEventSeq(conn) - policy.events.maxCount;
@@ -69,7 +111,7 @@ export async function prune(
       for (;;) {
         const rows = conn.stmt(sql.SELECT_EVENTS_UP_TO).all(upTo, PRUNE_BATCH * 4) as EventRow[];
         if (rows.length === 0) break;
-        await options.archive?.({ jobs: [], events: rows.map(toEvent) });
+        await options.archive?.({ ...emptyBatch(), events: rows.map(toEvent) });
         const last = rows.at(-1)?.seq ?? 0;
         result.events += conn.write(() => conn.stmt(sql.DELETE_EVENTS_UP_TO).run(last).changes);
       }
@@ -80,6 +122,42 @@ export async function prune(
     conn.write(() => conn.stmt(sql.DELETE_OLD_WORKERS).run(workerCutoff));
   }
   return result;
+}
+
+function emptyBatch(): PruneBatch {
+  return { jobs: [], events: [], runs: [], alerts: [] };
+}
+
+/**
+ * Runs and alerts: the rows `select` finds old enough (by `at`, then id), a batch at a time,
+ * archived and then deleted by `remove`, which returns false for a row that changed meanwhile.
+ * Paged by (at, id), so a kept row is not read again and a dry run pages the same way.
+ */
+async function pruneKeyed<R extends { id: string; version: number }>(
+  conn: SqliteConnection,
+  rule: RetentionRule,
+  now: number,
+  options: PruneOptions,
+  kind: { select: string; at: (row: R) => number; archive: (rows: R[]) => PruneBatch; remove: (row: R) => boolean },
+): Promise<number> {
+  const cutoff = rule.maxAgeMs === undefined ? Number.NEGATIVE_INFINITY : now - rule.maxAgeMs;
+  const keep = rule.maxCount ?? -1;
+  let after: [number, string] = [-1, ""];
+  let n = 0;
+  for (;;) {
+    const rows = conn.stmt(kind.select).all(cutoff, keep, ...after, PRUNE_BATCH) as R[];
+    const last = rows.at(-1);
+    if (last === undefined) break;
+    after = [kind.at(last), last.id];
+    if (options.dryRun) {
+      n += rows.length;
+      continue;
+    }
+    // The batch (turns and notifications included) is read only for an archive to take.
+    if (options.archive) await options.archive(kind.archive(rows));
+    n += conn.write(() => rows.filter((r) => kind.remove(r)).length);
+  }
+  return n;
 }
 
 /**

@@ -4,6 +4,7 @@
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { FINISHED_RUN_STATES } from "../../core/run-state.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 import { JOB_COLUMNS } from "../rows.js";
 
@@ -304,6 +305,48 @@ SELECT * FROM jobs WHERE state = ?1 AND (
   finished_at < ?2
   OR (?3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = ?1 ORDER BY finished_at DESC, id DESC LIMIT ?3))
 ) ORDER BY finished_at LIMIT ?4`;
+
+/**
+ * Finished runs, written as migration 011's partial index `runs_finished` is, so that SQLite can
+ * prove the index applies (it compares the two expressions, not their meaning).
+ */
+const FINISHED_RUN = `state IN (${FINISHED_RUN_STATES.map((s) => `'${s}'`).join(",")})`;
+
+/**
+ * ?1 cutoff (finished before), ?2 keep newest N (or -1 for no count rule), ?3 and ?4 the last
+ * (finished_at, id) of the previous page (or -1 and ''), ?5 limit. Paged by key, so a run kept
+ * because it changed while its batch was archived is not read again.
+ */
+export const SELECT_PRUNABLE_RUNS = `
+SELECT * FROM runs INDEXED BY runs_finished WHERE ${FINISHED_RUN} AND (
+  finished_at < ?1
+  OR (?2 >= 0 AND id NOT IN (
+    SELECT id FROM runs INDEXED BY runs_finished WHERE ${FINISHED_RUN} ORDER BY finished_at DESC, id DESC LIMIT ?2))
+) AND (finished_at, id) > (?3, ?4)
+ORDER BY finished_at, id LIMIT ?5`;
+/** ?1 run id. */
+export const LIST_RUN_TURNS = "SELECT * FROM run_turns WHERE run_id = ?1 ORDER BY turn";
+/** ?1 run id, ?2 the version archived: a run that changed since stays. */
+export const DELETE_FINISHED_RUN = `DELETE FROM runs WHERE id = ?1 AND version = ?2 AND ${FINISHED_RUN}`;
+/** ?1 run id. */
+export const DELETE_RUN_TURNS = "DELETE FROM run_turns WHERE run_id = ?1";
+/** ?1 run id. */
+export const DELETE_RUN_OUTPUT = "DELETE FROM run_output WHERE run_id = ?1";
+
+/** As SELECT_PRUNABLE_RUNS, for closed alerts by close time (index `alerts_closed`). */
+export const SELECT_PRUNABLE_ALERTS = `
+SELECT * FROM alerts INDEXED BY alerts_closed WHERE status = 'closed' AND (
+  closed_at < ?1
+  OR (?2 >= 0 AND id NOT IN (
+    SELECT id FROM alerts INDEXED BY alerts_closed WHERE status = 'closed' ORDER BY closed_at DESC, id DESC LIMIT ?2))
+) AND (closed_at, id) > (?3, ?4)
+ORDER BY closed_at, id LIMIT ?5`;
+/** ?1 alert id. */
+export const LIST_ALERT_NOTIFICATIONS_OF = "SELECT * FROM alert_notifications WHERE alert_id = ?1 ORDER BY id";
+/** ?1 alert id, ?2 the version archived. */
+export const DELETE_CLOSED_ALERT = "DELETE FROM alerts WHERE id = ?1 AND version = ?2 AND status = 'closed'";
+/** ?1 alert id. */
+export const DELETE_ALERT_NOTIFICATIONS = "DELETE FROM alert_notifications WHERE alert_id = ?1";
 
 /** ?1 seq: the first event at or after it (retention's binary search by time). */
 export const FIRST_EVENT_FROM = "SELECT seq, at FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1";

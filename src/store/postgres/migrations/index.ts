@@ -12,6 +12,7 @@ import { sql as durable } from "./007-durable.js";
 import { sql as approvals } from "./008-approvals.js";
 import { sql as alerts } from "./009-alerts.js";
 import { sql as heartbeats } from "./010-heartbeats.js";
+import { sql as retentionIndexes } from "./011-retention-indexes.js";
 
 export interface Migration {
   version: number;
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "008-approvals", sql: approvals },
   { version: 9, name: "009-alerts", sql: alerts },
   { version: 10, name: "010-heartbeats", sql: heartbeats },
+  { version: 11, name: "011-retention-indexes", sql: retentionIndexes },
 ];
