@@ -529,3 +529,14 @@ describe("describe", () => {
     expect(text).toBe(`"${"y".repeat(57)}..."`);
   });
 });
+
+describe("buildNewJob: who enqueued it", () => {
+  it("is nobody unless told, else the name given", () => {
+    expect(build().enqueuedBy).toBeNull();
+    expect(build({ enqueuedBy: "ci-bot" }).enqueuedBy).toBe("ci-bot");
+  });
+
+  it.each<unknown>(["", "x".repeat(513), 42, {}])("rejects %s", (enqueuedBy) => {
+    expectError(() => build({ enqueuedBy }), "INVALID_ARGUMENT", "enqueuedBy");
+  });
+});

@@ -40,6 +40,11 @@ export interface EnqueueOptions {
   concurrencyKey?: string;
   concurrency?: { key: string; limit: number; onLimit?: "wait" | "reject" };
   rateLimit?: { key?: string; limit: number; period: Duration };
+  /**
+   * Who enqueued the job (the HTTP API sets the calling token's name). An approval the job
+   * requests names them as its requester, so they cannot approve it themselves.
+   */
+  enqueuedBy?: string;
 }
 
 /** Defaults a task gives its jobs; every field may be overridden per enqueue. */
@@ -77,6 +82,7 @@ export interface NewJob {
   idempotencyTtlMs: number;
   concurrency: ConcurrencyRule | null;
   rateLimit: RateLimitRule | null;
+  enqueuedBy: string | null;
 }
 
 export function validateName(value: unknown, field: string): string {
@@ -224,6 +230,7 @@ const OPTION_KEYS = new Set([
   "concurrencyKey",
   "concurrency",
   "rateLimit",
+  "enqueuedBy",
 ]);
 
 /** Validates one enqueue call and merges it over the task's defaults. Throws OverseerError; never returns half a job. */
@@ -323,6 +330,7 @@ export function buildNewJob(
           : DEFAULT_IDEMPOTENCY_TTL_MS,
     concurrency,
     rateLimit,
+    enqueuedBy: optionalKey(o.enqueuedBy, "enqueuedBy"),
   };
 }
 

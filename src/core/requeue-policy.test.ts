@@ -21,6 +21,7 @@ function dead(id: string, diedHoursAgo: number, over: Partial<Job> = {}): Job {
     idempotencyKey: null,
     concurrency: null,
     rateLimit: null,
+    enqueuedBy: null,
     progress: null,
     lastError: { code: "ETIMEDOUT", message: "slow", retryable: true },
     leaseOwner: null,

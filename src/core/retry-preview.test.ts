@@ -21,6 +21,7 @@ function job(over: Partial<Job>): Job {
     idempotencyKey: null,
     concurrency: null,
     rateLimit: null,
+    enqueuedBy: null,
     progress: null,
     lastError: null,
     leaseOwner: null,

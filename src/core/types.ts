@@ -89,6 +89,8 @@ export interface Job {
   idempotencyKey: string | null;
   concurrency: ConcurrencyRule | null;
   rateLimit: RateLimitRule | null;
+  /** Who enqueued it (an API token's name), if anyone said; they may not approve its requests. */
+  enqueuedBy: string | null;
   progress: unknown;
   lastError: JobError | null;
   leaseOwner: string | null;

@@ -36,6 +36,8 @@ export interface DurableSettings {
   gates: GatePolicy;
   /** A request's timeout when the handler gives none. */
   approvalTimeoutMs: number;
+  /** Who enqueued the job: a request's requester when the handler names none. */
+  enqueuedBy: string | null;
 }
 
 const MAX_STEP_NAME = 200;
@@ -82,7 +84,11 @@ export function durableContext(
     const step = next("approval");
     const done = (await stored()).get(step);
     if (done) return JSON.parse(done.resultJson) as ApprovalOutcome;
-    const approval = buildNewApproval(request, { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs });
+    const requestedBy = request.requestedBy ?? settings.enqueuedBy ?? undefined;
+    const approval = buildNewApproval(
+      { ...request, requestedBy },
+      { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs },
+    );
     const result = await store.requestApproval(lease(), approval);
     if (result === null) throw leaseLost();
     if (result.kind === "parked") return park(result.approval.expiresAt);

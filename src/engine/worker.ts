@@ -482,7 +482,7 @@ export class Worker {
           entry.parked = true;
           entry.controller.abort("parked" satisfies AbortReason);
         },
-        { task: job.task, gates: this.gates, approvalTimeoutMs: this.approvalTimeoutMs },
+        { task: job.task, gates: this.gates, approvalTimeoutMs: this.approvalTimeoutMs, enqueuedBy: job.enqueuedBy },
       ),
     };
     let result: AttemptResult | null;

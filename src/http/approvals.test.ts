@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { pendingApproval } from "../test-support/approvals.js";
 import { testApi } from "../test-support/http.js";
+import { waitFor } from "../test-support/wait.js";
 
 const decide = (id: string) => `/api/v1/approvals/${id}/decision`;
 
@@ -66,6 +67,52 @@ describe("approvals over HTTP", () => {
     const late = await api.request("POST", decide(newer.id), { token: api.tokens.admin, body: { decision: "deny" } });
     expect(late.status).toBe(409);
     expect(late.body.error).toMatchObject({ code: "APPROVAL_SETTLED", details: { state: "approved" } });
+  });
+
+  it("a job enqueued through the API asks in its token's name: that token may not approve, another may", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    o.defineTask(
+      "deploy",
+      async (_payload, ctx) => (await ctx.requestApproval({ title: "Deploy web", timeout: "10m" })).approved,
+    );
+    const posted = await api.request("POST", "/api/v1/jobs", { token: api.tokens.operator, body: { task: "deploy" } });
+    expect(posted.body.enqueuedBy).toBe("test-operator");
+    // The caller cannot name someone else: the field is the server's to fill.
+    const spoofed = await api.request("POST", "/api/v1/jobs", {
+      token: api.tokens.operator,
+      body: { task: "deploy", options: { enqueuedBy: "someone-else" } },
+    });
+    expect(spoofed.status).toBe(400);
+    const worker = o.worker({ concurrency: 1, pollMs: 20 });
+    await worker.start();
+    try {
+      const [asked] = await waitFor("the request", async () => {
+        const items = (
+          await api.request("GET", `/api/v1/approvals?jobId=${posted.body.id}`, { token: api.tokens.viewer })
+        ).body.items;
+        return items.length === 1 ? items : null;
+      });
+      expect(asked.requestedBy).toBe("test-operator");
+      const own = await api.request("POST", decide(asked.id), {
+        token: api.tokens.operator,
+        body: { decision: "approve" },
+      });
+      expect(own.status).toBe(403);
+      expect(own.body.error.message).toContain("asked for this approval");
+      const other = await api.request("POST", decide(asked.id), {
+        token: api.tokens.admin,
+        body: { decision: "approve" },
+      });
+      expect(other.status).toBe(200);
+      const done = await waitFor("the job to finish", async () => {
+        const job = await o.getJob(posted.body.id);
+        return job?.state === "succeeded" ? job : null;
+      });
+      expect(done.result).toBe(true);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it("only the listed approvers decide, never the requester; quorum 2 needs two different people", async () => {

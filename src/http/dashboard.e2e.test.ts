@@ -163,6 +163,8 @@ describe("the dashboard in Chromium", () => {
     await page.waitForURL(new RegExp(`/jobs/${dead.id}$`));
     expect(await text("table[aria-label=attempts] tbody")).toContain("the gate is closed");
     expect(await text("figure[aria-label=Payload] pre")).toContain("gate-1");
+    // Enqueued through the API with the admin token: the job says by whom.
+    expect(await text(".facts")).toContain("by admin");
   });
 
   it("retries a dead job and watches it succeed; a second retry shows the server's 409", async () => {

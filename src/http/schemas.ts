@@ -80,6 +80,11 @@ export const jobSchema = {
       type: ["object", "null"],
       properties: { key: string, limit: integer, periodMs: integer },
     },
+    enqueuedBy: {
+      ...nullableString,
+      description:
+        "The API token that enqueued it (or the SDK caller's enqueuedBy); it may not approve the job's requests.",
+    },
     progress: anyJson,
     lastError: jobError,
     leaseOwner: nullableString,

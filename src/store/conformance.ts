@@ -257,6 +257,25 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.store.getJob(job.id)).toEqual(job);
       });
 
+      test("every way in keeps who enqueued the job, and a claim hands it on", async (ctx) => {
+        const one = await ctx.add({ enqueuedBy: "ci-bot", idempotencyKey: "k" });
+        const none = await ctx.add();
+        // A few jobs, and more than a batch bound as literals (PostgreSQL binds arrays then).
+        const few = await ctx.store.enqueueMany([ctx.newJob({ enqueuedBy: "ana" }), ctx.newJob()]);
+        const many = await ctx.store.enqueueMany(
+          Array.from({ length: 40 }, (_, i) => ctx.newJob({ enqueuedBy: `user-${i}` })),
+        );
+        expect(one.enqueuedBy).toBe("ci-bot");
+        expect(none.enqueuedBy).toBeNull();
+        expect(few.map((r) => r.job.enqueuedBy)).toEqual(["ana", null]);
+        expect(many.map((r) => r.job.enqueuedBy)).toEqual(Array.from({ length: 40 }, (_, i) => `user-${i}`));
+        for (const r of [...few, ...many]) expect(await ctx.store.getJob(r.job.id)).toEqual(r.job);
+        expect(await ctx.store.getJob(one.id)).toEqual(one);
+        const claimed = await ctx.claim({ limit: 100 });
+        expect(claimed.find((c) => c.job.id === one.id)?.job.enqueuedBy).toBe("ci-bot");
+        expect(claimed.find((c) => c.job.id === many[39]?.job.id)?.job.enqueuedBy).toBe("user-39");
+      });
+
       test("enqueue with a delay schedules the job by the store's clock", async (ctx) => {
         ctx.clock.advance(1_000);
         const job = await ctx.add({ delay: "5s" });

@@ -48,6 +48,7 @@ export const NEW_JOB_COLUMNS = [
   "rate_key",
   "rate_limit",
   "rate_period_ms",
+  "enqueued_by",
   "created_at",
 ] as const;
 
@@ -76,6 +77,7 @@ export function insertJobParams<Time = number>(
     job.rateLimit?.key ?? null,
     job.rateLimit?.limit ?? null,
     job.rateLimit?.periodMs ?? null,
+    job.enqueuedBy,
     now,
   ];
 }
@@ -109,6 +111,7 @@ export function enqueuedJob(job: NewJob, placement: Placement, now: number): { j
       idempotencyKey: job.idempotencyKey,
       concurrency: job.concurrency,
       rateLimit: job.rateLimit,
+      enqueuedBy: job.enqueuedBy,
       progress: null,
       lastError: null,
       leaseOwner: null,

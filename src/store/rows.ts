@@ -34,6 +34,7 @@ export interface JobRow {
   rate_key: string | null;
   rate_limit: number | null;
   rate_period_ms: number | null;
+  enqueued_by: string | null;
   progress: string | null;
   last_error: string | null;
   lease_owner: string | null;
@@ -78,6 +79,7 @@ export const JOB_COLUMNS = [
   "started_at",
   "finished_at",
   "version",
+  "enqueued_by",
 ] as const satisfies ReadonlyArray<keyof JobRow>;
 
 /**
@@ -116,6 +118,7 @@ export function jobRowFromArray(v: readonly unknown[]): JobRow {
     started_at: v[27] as number | null,
     finished_at: v[28] as number | null,
     version: v[29] as number,
+    enqueued_by: v[30] as string | null,
   };
 }
 
@@ -193,6 +196,7 @@ export function toJob(r: JobRow): Job {
           },
     rateLimit:
       r.rate_key === null ? null : { key: r.rate_key, limit: r.rate_limit ?? 1, periodMs: r.rate_period_ms ?? 1 },
+    enqueuedBy: r.enqueued_by,
     progress: jsonOrNull(r.progress),
     lastError: jsonOrNull(r.last_error) as JobError | null,
     leaseOwner: r.lease_owner,

@@ -53,6 +53,8 @@ export interface Job {
   attempts: number;
   maxAttempts: number;
   idempotencyKey: string | null;
+  /** The API token that enqueued it, if any; it may not approve the job's requests. */
+  enqueuedBy: string | null;
   progress: unknown;
   lastError: JobError | null;
   cancelRequested: boolean;

@@ -248,7 +248,10 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <dt>Priority</dt>
             <dd>{job.priority}</dd>
             <dt>Created</dt>
-            <dd>{job.createdAt}</dd>
+            <dd>
+              {job.createdAt}
+              {job.enqueuedBy ? ` by ${job.enqueuedBy}` : ""}
+            </dd>
             <dt>Run at</dt>
             <dd>{job.runAt}</dd>
             <dt>Finished</dt>

@@ -116,11 +116,17 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       },
       async (request, reply) => {
         const body = request.body as EnqueueItem | EnqueueItem[];
+        // Recorded on each job: an approval it requests names this token as the requester.
+        const by = (item: EnqueueItem): EnqueueItem => ({
+          ...item,
+          options: { ...item.options, enqueuedBy: request.token?.name },
+        });
         if (Array.isArray(body)) {
-          const results = await overseer.enqueueManyWithResults(body);
+          const results = await overseer.enqueueManyWithResults(body.map(by));
           return reply.code(results.some((r) => r.created) ? 201 : 200).send(results.map((r) => r.job));
         }
-        const result = await overseer.enqueueWithResult(body.task, body.payload, body.options);
+        const item = by(body);
+        const result = await overseer.enqueueWithResult(item.task, item.payload, item.options);
         return reply.code(result.created ? 201 : 200).send(result.job);
       },
     );

@@ -165,6 +165,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 9, name: "009-alerts" },
         { version: 10, name: "010-heartbeats" },
         { version: 11, name: "011-retention-indexes" },
+        { version: 12, name: "012-enqueued-by" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -64,14 +64,14 @@ export const RECORD_MIGRATION = "INSERT INTO schema_migrations (version, name, a
 // -- producing ----------------------------------------------------------------------------
 
 /**
- * Many new jobs at once, one array per column of NEW_JOB_COLUMNS, in that order ($1-$18): for
+ * Many new jobs at once, one array per column of NEW_JOB_COLUMNS, in that order ($1-$19): for
  * large batches, bound arrays cost the server far less than parsing a VALUES list of literals.
  */
 export const INSERT_JOBS = `
 INSERT INTO jobs (${NEW_JOB_COLUMNS.join(", ")})
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
   $8::int[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::int[], $14::text[], $15::text[],
-  $16::int[], $17::bigint[], $18::bigint[])`;
+  $16::int[], $17::bigint[], $18::text[], $19::bigint[])`;
 
 /** $1 task, $2 idempotency key, $3 now: the job that still owns the key, if any. */
 export const FIND_BY_IDEMPOTENCY_KEY = `

@@ -13,6 +13,7 @@ import { sql as approvals } from "./008-approvals.js";
 import { sql as alerts } from "./009-alerts.js";
 import { sql as heartbeats } from "./010-heartbeats.js";
 import { sql as retentionIndexes } from "./011-retention-indexes.js";
+import { sql as enqueuedBy } from "./012-enqueued-by.js";
 
 export interface Migration {
   version: number;
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: "009-alerts", sql: alerts },
   { version: 10, name: "010-heartbeats", sql: heartbeats },
   { version: 11, name: "011-retention-indexes", sql: retentionIndexes },
+  { version: 12, name: "012-enqueued-by", sql: enqueuedBy },
 ];
