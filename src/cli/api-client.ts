@@ -41,6 +41,14 @@ export class ApiClient {
   }
 
   async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    return (await this.exchange<T>(method, path, body)).body;
+  }
+
+  /**
+   * `request`, with the success status too, for answers whose status carries meaning (an
+   * enqueue answers 201 when it created the job, 200 when an idempotency key found it).
+   */
+  async exchange<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: "application/json", ...this.auth() };
     if (body !== undefined) headers["content-type"] = "application/json";
     const res = await this.fetch(path, {
@@ -50,7 +58,7 @@ export class ApiClient {
     });
     const text = await res.text();
     if (!res.ok) throw toError(res.status, text);
-    return (text === "" ? null : JSON.parse(text)) as T;
+    return { status: res.status, body: (text === "" ? null : JSON.parse(text)) as T };
   }
 
   /**

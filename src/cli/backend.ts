@@ -1,15 +1,16 @@
 /**
- * What `overseer jobs|queues|workers|events` do, behind one interface with two ends: the local
+ * What `overseer enqueue|jobs|queues|workers|events` do, behind one interface with two ends: the local
  * database (`--database`), or a server's HTTP API (`--url` and `--token`, or OVERSEER_URL and
  * OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
  * gives records the shape the local one does (extra fields the API adds are dropped).
  */
 import { OverseerError } from "../core/errors.js";
+import type { EnqueueOptions } from "../core/job-options.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
 import { encodeCursor } from "../http/cursor.js";
 import { attemptSchema, eventSchema, jobSchema, queueSchema, workerSchema } from "../http/schemas.js";
-import type { Overseer } from "../sdk/overseer.js";
-import type { CancelResult } from "../store/store.js";
+import type { EnqueueItem, Overseer } from "../sdk/overseer.js";
+import type { CancelResult, EnqueueResult } from "../store/store.js";
 import { ApiClient } from "./api-client.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
 
@@ -21,6 +22,12 @@ export interface JobListQuery {
   beforeId?: string;
 }
 
+/** Whose events: one job's, one run's, or (neither) the whole log's. */
+export interface EventSubject {
+  jobId?: string;
+  runId?: string;
+}
+
 export interface JobDetail {
   job: Job;
   attempts: Attempt[];
@@ -28,6 +35,10 @@ export interface JobDetail {
 }
 
 export interface Backend {
+  /** One job; `created` is false when its idempotency key found an existing job, returned instead. */
+  enqueue(task: string, payload: unknown, options: EnqueueOptions): Promise<EnqueueResult>;
+  /** Many jobs in one transaction. */
+  enqueueMany(items: EnqueueItem[]): Promise<Job[]>;
   listJobs(query: JobListQuery): Promise<Job[]>;
   jobDetail(id: string): Promise<JobDetail>;
   retry(id: string): Promise<Job>;
@@ -39,14 +50,9 @@ export interface Backend {
   setQueuePaused(name: string, paused: boolean): Promise<QueueRecord>;
   listWorkers(): Promise<WorkerRecord[]>;
   lastEventSeq(): Promise<number>;
-  readEvents(query: { afterSeq: number; jobId?: string; limit: number }): Promise<OverseerEvent[]>;
-  /** Prints events after `after` as they come, until `signal` aborts (or a job's stream ends). */
-  follow(
-    after: number,
-    jobId: string | undefined,
-    print: (e: OverseerEvent) => void,
-    signal: AbortSignal,
-  ): Promise<void>;
+  readEvents(query: EventSubject & { afterSeq: number; limit: number }): Promise<OverseerEvent[]>;
+  /** Prints events after `after` as they come, until `signal` aborts (or a job's or run's stream ends). */
+  follow(after: number, subject: EventSubject, print: (e: OverseerEvent) => void, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,6 +82,12 @@ export async function withBackend<T>(options: GlobalOptions, fn: (backend: Backe
 class LocalBackend implements Backend {
   constructor(private readonly o: Overseer) {}
 
+  enqueue(task: string, payload: unknown, options: EnqueueOptions) {
+    return this.o.enqueueWithResult(task, payload, options);
+  }
+  enqueueMany(items: EnqueueItem[]) {
+    return this.o.enqueueMany(items);
+  }
   listJobs(q: JobListQuery) {
     return this.o.listJobs({ states: q.states, queue: q.queue, task: q.task, limit: q.limit, beforeId: q.beforeId });
   }
@@ -108,18 +120,18 @@ class LocalBackend implements Backend {
   lastEventSeq() {
     return this.o.store.lastEventSeq();
   }
-  readEvents(query: { afterSeq: number; jobId?: string; limit: number }) {
+  readEvents(query: EventSubject & { afterSeq: number; limit: number }) {
     return this.o.readEvents(query);
   }
   /** Tails the log: woken by store changes, with a slow poll as a safety net. */
-  async follow(after: number, jobId: string | undefined, print: (e: OverseerEvent) => void, signal: AbortSignal) {
+  async follow(after: number, subject: EventSubject, print: (e: OverseerEvent) => void, signal: AbortSignal) {
     let wake: (() => void) | null = null;
     const onAbort = () => wake?.();
     signal.addEventListener("abort", onAbort);
     const unsubscribe = this.o.store.onChange(() => wake?.());
     try {
       while (!signal.aborted) {
-        const events = await this.o.readEvents({ afterSeq: after, jobId, limit: 1_000 });
+        const events = await this.o.readEvents({ ...subject, afterSeq: after, limit: 1_000 });
         for (const e of events) print(e);
         after = events.at(-1)?.seq ?? after;
         if (events.length === 1_000) continue;
@@ -154,11 +166,28 @@ function inOrder<T>(schema: { properties: object }, record: T): T {
 const job = (j: Job) => inOrder(jobSchema, j);
 
 /** The HTTP API allows at most this many per bulk call; larger asks take several. */
-const BULK = 1_000;
+export const BULK = 1_000;
+
+/** The event log's path for a subject: the whole log, a job's or a run's (which end when it finishes). */
+function eventsPath(subject: EventSubject): string {
+  if (subject.jobId !== undefined) return `/api/v1/jobs/${encodeURIComponent(subject.jobId)}/events`;
+  if (subject.runId !== undefined) return `/api/v1/runs/${encodeURIComponent(subject.runId)}/events`;
+  return "/api/v1/events";
+}
 
 class RemoteBackend implements Backend {
   constructor(private readonly api: ApiClient) {}
 
+  async enqueue(task: string, payload: unknown, options: EnqueueOptions) {
+    const { status, body } = await this.api.exchange<Job>("POST", "/api/v1/jobs", { task, payload, options });
+    // 201: created; 200: the idempotency key matched an existing job, which is the answer.
+    return { job: job(body), created: status === 201 };
+  }
+  async enqueueMany(items: EnqueueItem[]) {
+    // One request is one transaction; the caller keeps a batch within BULK.
+    if (items.length === 0) return [];
+    return (await this.api.request<Job[]>("POST", "/api/v1/jobs", items)).map(job);
+  }
   async listJobs(q: JobListQuery): Promise<Job[]> {
     const params = new URLSearchParams();
     if (q.states) params.set("state", q.states.join(","));
@@ -216,11 +245,10 @@ class RemoteBackend implements Backend {
   async lastEventSeq() {
     return (await this.api.request<{ lastSeq: number }>("GET", "/api/v1/events?limit=1")).lastSeq;
   }
-  async readEvents(query: { afterSeq: number; jobId?: string; limit: number }) {
+  async readEvents(query: EventSubject & { afterSeq: number; limit: number }) {
     const events: OverseerEvent[] = [];
     let after = query.afterSeq;
-    const path =
-      query.jobId === undefined ? "/api/v1/events" : `/api/v1/jobs/${encodeURIComponent(query.jobId)}/events`;
+    const path = eventsPath(query);
     while (events.length < query.limit) {
       const limit = Math.min(BULK, query.limit - events.length);
       const page = await this.api.request<{ items: OverseerEvent[] }>("GET", `${path}?since=${after}&limit=${limit}`);
@@ -231,9 +259,8 @@ class RemoteBackend implements Backend {
     }
     return events;
   }
-  follow(after: number, jobId: string | undefined, print: (e: OverseerEvent) => void, signal: AbortSignal) {
-    const path = jobId === undefined ? "/api/v1/events" : `/api/v1/jobs/${encodeURIComponent(jobId)}/events`;
-    return this.api.follow(path, after, (e) => print(inOrder(eventSchema, e)), signal);
+  follow(after: number, subject: EventSubject, print: (e: OverseerEvent) => void, signal: AbortSignal) {
+    return this.api.follow(eventsPath(subject), after, (e) => print(inOrder(eventSchema, e)), signal);
   }
   async close() {
     // Nothing to release: each request is its own fetch.

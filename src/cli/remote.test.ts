@@ -1,26 +1,40 @@
 /**
- * `overseer jobs|queues|workers|events` with `--url` and `--token`, through the built binary
+ * `overseer enqueue|jobs|queues|workers|events` with `--url` and `--token`, through the built binary
  * against a real server on loopback: the same output and exit codes as on the database itself,
  * server errors as one `CODE: message` line, and `events --follow` over the SSE stream.
  */
+import { join, resolve } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
+import { parseConfig } from "../config/config.js";
 import { startHttpServer } from "../http/server.js";
-import { cliSandbox } from "../test-support/cli.js";
+import { cliSandbox, type RunOptions } from "../test-support/cli.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { waitFor } from "../test-support/wait.js";
 
 const cli = cliSandbox("overseer-remote-cli-");
+const FIXTURES = resolve(import.meta.dirname, "../engine/runs/fixtures");
 
-async function setup() {
+/** A run profile, `agent`, whose pretend agent completes at turn 2. */
+function agentProfile(baseDir: string) {
+  const agent = {
+    command: process.execPath,
+    args: [join(FIXTURES, "agent.mjs"), "2", ".stop"],
+    completion: { stopFile: ".stop" },
+  };
+  return parseConfig({ runs: { profiles: { agent } } }, "test", baseDir).runs;
+}
+
+async function setup(options: { runs?: boolean } = {}) {
   const db = tempDatabase("overseer-remote-");
-  const overseer = await db.open();
+  const overseer = await db.open(options.runs ? { runs: agentProfile(db.dir) } : {});
   const admin = (await createToken(overseer.store, "cli-admin", "admin")).secret;
   const viewer = (await createToken(overseer.store, "cli-viewer", "viewer")).secret;
   const server = await startHttpServer({ overseer, port: 0 });
   onTestFinished(() => server.close());
   const local = (args: string[]) => cli.run(["--database", db.path, ...args]);
-  const remote = (args: string[], token = admin) => cli.run(["--url", server.url, "--token", token, ...args]);
+  const remote = (args: string[], token = admin, options: RunOptions = {}) =>
+    cli.run(["--url", server.url, "--token", token, ...args], options);
   return { overseer, server, admin, viewer, local, remote, db };
 }
 
@@ -115,5 +129,143 @@ describe("the CLI over HTTP (--url)", () => {
       .map((l) => JSON.parse(l).seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it("enqueues through the server as the local mode does, idempotency key and --ndjson included", async () => {
+    const s = await setup();
+    const one = await s.remote([
+      "enqueue",
+      "send-sms",
+      "--payload",
+      '{"to":"+1"}',
+      "--priority",
+      "high",
+      "--queue",
+      "sms",
+    ]);
+    expect(one).toMatchObject({ code: 0, stderr: "" });
+    const [, id] = one.stdout.match(/^enqueued (\S+) send-sms \[queued\] queue=sms priority=-?\d+ runAt=\S+\n$/) ?? [];
+    expect(id).toBeDefined();
+    expect(await s.overseer.getJob(id as string)).toMatchObject({ task: "send-sms", payload: { to: "+1" } });
+
+    // --json: the job, field for field (and in order) as the local mode prints it.
+    const created = await s.remote(["--json", "enqueue", "t", "--key", "k1", "--delay", "1h", "--max-attempts", "3"]);
+    expect(created).toMatchObject({ code: 0, stderr: "" });
+    const job = JSON.parse(created.stdout);
+    expect(job).toMatchObject({ task: "t", state: "scheduled", maxAttempts: 3, idempotencyKey: "k1" });
+    const local = JSON.parse((await s.local(["--json", "enqueue", "t", "--key", "k-local"])).stdout);
+    expect(Object.keys(job)).toEqual(Object.keys(local));
+    expect(created.stdout).toBe(`${JSON.stringify(await s.overseer.getJob(job.id), null, 2)}\n`);
+
+    // The same key again finds the job, and says so as the local mode does.
+    const again = await s.remote(["enqueue", "t", "--key", "k1"]);
+    expect(again).toMatchObject({ code: 0, stderr: "" });
+    expect(again.stdout).toMatch(new RegExp(`^exists \\(idempotency key\\) ${job.id} t \\[scheduled\\]`));
+    expect(again.stdout).toBe((await s.local(["enqueue", "t", "--key", "k1"])).stdout);
+    expect(JSON.parse((await s.remote(["--json", "enqueue", "t", "--key", "k1"])).stdout).id).toBe(job.id);
+
+    // --ndjson: one request, one transaction.
+    const many = await s.remote(["--json", "enqueue", "report", "--ndjson", "--queue", "reports"], s.admin, {
+      input: '{"n":1}\n\n{"n":2}\n{"n":3}\n',
+    });
+    expect(many).toMatchObject({ code: 0, stderr: "" });
+    const jobs = JSON.parse(many.stdout) as Array<{ id: string; payload: unknown; queue: string }>;
+    expect(jobs.map((j) => j.payload)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(new Set(jobs.map((j) => j.queue))).toEqual(new Set(["reports"]));
+    const text = await s.remote(["enqueue", "report", "--ndjson"], s.admin, { input: '{"n":4}\n{"n":5}\n' });
+    expect(text.stdout).toMatch(/^enqueued 2 job\(s\): \S+ \.\. \S+\n$/);
+    expect(await s.remote(["enqueue", "report", "--ndjson"], s.admin)).toMatchObject({
+      code: 0,
+      stdout: "enqueued 0 job(s)\n",
+    });
+    expect((await s.overseer.listJobs({ limit: 100 })).length).toBe(8);
+  });
+
+  it("refuses bad enqueue input before any request, and prints the server's refusal as one line", async () => {
+    const s = await setup();
+    // Nothing listens on port 1: a command that reached the network would say SERVER_UNREACHABLE.
+    const nowhere = (args: string[], input?: string) =>
+      cli.run(["--url", "http://127.0.0.1:1", "--token", s.admin, ...args], { input });
+    for (const [args, code, input] of [
+      [["enqueue", "t", "--payload", "{oops"], "INVALID_PAYLOAD"],
+      [["enqueue", "no spaces allowed"], "INVALID_TASK_NAME"],
+      [["enqueue", "t", "--delay", "-5s"], "INVALID_ARGUMENT"],
+      [["enqueue", "t", "--priority", "urgent"], "INVALID_ARGUMENT"],
+      [["enqueue", "t", "--max-attempts", "0"], "INVALID_ARGUMENT"],
+      [["enqueue", "t", "--ndjson", "--key", "k"], "INVALID_ARGUMENT", '{"n":1}\n'],
+      [["enqueue", "t", "--ndjson"], "INVALID_PAYLOAD", '{"n":1}\nnot json\n'],
+      [["enqueue", "t", "--ndjson"], "INVALID_ARGUMENT", '{"n":1}\n'.repeat(1_001)],
+    ] as Array<[string[], string, string?]>) {
+      const r = await nowhere(args, input);
+      expect(r, args.join(" ")).toMatchObject({ code: 2, stdout: "" });
+      expect(r.stderr, args.join(" ")).toMatch(new RegExp(`^overseer: ${code}: .+\\n$`));
+    }
+    const tooMany = await nowhere(["enqueue", "t", "--ndjson"], '{"n":1}\n'.repeat(1_001));
+    expect(tooMany.stderr).toMatch(/at most 1000 jobs .*standard input has 1001/);
+    // The same line as the local mode gives.
+    const bad = ["enqueue", "t", "--payload", "{oops"];
+    expect((await nowhere(bad)).stderr).toBe((await s.local(bad)).stderr);
+
+    const forbidden = await s.remote(["enqueue", "t"], s.viewer);
+    expect(forbidden).toMatchObject({ code: 2, stdout: "" });
+    expect(forbidden.stderr).toBe('overseer: FORBIDDEN: token "cli-viewer" has scope viewer; this needs operator\n');
+    const forbiddenBatch = await s.remote(["enqueue", "t", "--ndjson"], s.viewer, { input: '{"n":1}\n' });
+    expect(forbiddenBatch).toMatchObject({ code: 2, stdout: "" });
+    expect(forbiddenBatch.stderr).toMatch(/^overseer: FORBIDDEN: /);
+    expect(await s.overseer.listJobs({ limit: 10 })).toEqual([]);
+  });
+
+  it("prints and follows one run's events with --run, as the local mode does", async () => {
+    const s = await setup({ runs: true });
+    await s.overseer.enqueue("t");
+    const run = await s.overseer.startRun({ profile: "agent" });
+    const other = await s.overseer.startRun({ profile: "agent" });
+    const follow = ["events", "--run", run.id, "--since", "0", "--follow", "--ndjson"];
+    const localChild = cli.start(["--database", s.db.path, ...follow]);
+    const remoteChild = cli.start(["--url", s.server.url, "--token", s.viewer, ...follow]);
+    const outputs = [localChild, remoteChild].map((child) => {
+      const o = { out: "", exited: new Promise<number | null>((r) => child.on("close", r)) };
+      child.stdout?.on("data", (d) => (o.out += d));
+      return o;
+    });
+    const [localOut, remoteOut] = outputs as [(typeof outputs)[0], (typeof outputs)[0]];
+    for (const o of outputs) await waitFor("run.queued", () => o.out.includes('"run.queued"'), { timeoutMs: 15_000 });
+    s.overseer.runSupervisor({ pollMs: 100 }).start();
+    // Through the server the stream ends with the run; locally it keeps waiting until interrupted.
+    expect(await remoteOut.exited).toBe(0);
+    await waitFor("run.completed", () => localOut.out.includes('"run.completed"'), { timeoutMs: 15_000 });
+    await waitFor("the other run", async () => (await s.overseer.getRun(other.id))?.state === "completed", {
+      timeoutMs: 15_000,
+    });
+    localChild.kill("SIGTERM");
+    expect(await localOut.exited).toBe(0);
+    const parse = (out: string) =>
+      out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { seq: number; kind: string; runId: string | null });
+    const [local, remote] = [parse(localOut.out), parse(remoteOut.out)];
+    expect(remote).toEqual(local);
+    expect(new Set(remote.map((e) => e.runId))).toEqual(new Set([run.id]));
+    expect(remote[0]?.kind).toBe("run.queued");
+    expect(remote.at(-1)?.kind).toBe("run.completed");
+
+    for (const args of [
+      ["--json", "events", "--run", run.id, "--since", "0", "--limit", "1000"],
+      ["events", "--run", run.id, "--limit", "3"],
+      ["events", "--run", other.id, "--ndjson", "--limit", "1000"],
+      ["events", "--run", "01NOSUCHRUN000000000000000"],
+    ]) {
+      const [l, r] = await Promise.all([s.local(args), s.remote(args, s.viewer)]);
+      expect(r, args.join(" ")).toEqual(l);
+      expect(r.code, args.join(" ")).toBe(0);
+    }
+    const json = JSON.parse((await s.remote(["--json", "events", "--run", run.id, "--since", "0"])).stdout);
+    expect(json.map((e: { seq: number }) => e.seq)).toEqual(local.map((e) => e.seq));
+    const both = ["events", "--run", run.id, "--job", "01NOSUCHJOB000000000000000"];
+    const [l, r] = await Promise.all([s.local(both), s.remote(both)]);
+    expect(r).toEqual(l);
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(r.stderr).toBe("overseer: INVALID_ARGUMENT: --job and --run cannot be combined; give one of them\n");
   });
 });

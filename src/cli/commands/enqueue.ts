@@ -1,10 +1,15 @@
-/** `overseer enqueue TASK`: one job, or with --ndjson one job per line of standard input, in one transaction. */
+/**
+ * `overseer enqueue TASK`: one job, or with --ndjson one job per line of standard input, in one
+ * transaction; into the database or, with `--url`, through the server's `POST /api/v1/jobs`.
+ * Input is validated before the database is opened or the server is called.
+ */
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { OverseerError } from "../../core/errors.js";
 import { buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
 import type { Job } from "../../core/types.js";
-import { action, globals, parseIntOption, printJson, printLine, withOverseer } from "../context.js";
+import { BULK, remoteOf, withBackend } from "../backend.js";
+import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
 
 interface EnqueueFlags {
   payload?: string;
@@ -46,8 +51,17 @@ export function registerEnqueue(program: Command): void {
           }
           const payloads = await readNdjson();
           for (const payload of payloads) buildNewJob(task, payload, options, undefined);
-          const jobs = await withOverseer(g, (o) =>
-            o.enqueueMany(payloads.map((payload) => ({ task, payload, options }))),
+          if (payloads.length > BULK && remoteOf(g)) {
+            // The API takes at most BULK jobs per request, and one request is one transaction:
+            // splitting the input silently would break the all-or-nothing promise.
+            throw new OverseerError(
+              "INVALID_ARGUMENT",
+              `--ndjson with --url enqueues at most ${BULK} jobs (one request, one transaction, the API's limit); standard input has ${payloads.length}: split it into batches of ${BULK}`,
+              { field: "ndjson", max: BULK, count: payloads.length },
+            );
+          }
+          const jobs = await withBackend(g, (b) =>
+            b.enqueueMany(payloads.map((payload) => ({ task, payload, options }))),
           );
           if (g.json) printJson(jobs);
           else
@@ -55,9 +69,9 @@ export function registerEnqueue(program: Command): void {
           return;
         }
         const payload = parseJson(flags.payload ?? "null", "--payload");
-        // Validate before opening: bad input must not even create the database file.
+        // Validate before opening: bad input must not even create the database file, nor reach a server.
         buildNewJob(task, payload, options, undefined);
-        const result = await withOverseer(g, (o) => o.enqueueWithResult(task, payload, options));
+        const result = await withBackend(g, (b) => b.enqueue(task, payload, options));
         if (g.json) printJson(result.job);
         else printLine(`${result.created ? "enqueued" : "exists (idempotency key)"} ${describeJob(result.job)}`);
       }),
