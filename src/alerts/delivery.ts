@@ -8,11 +8,11 @@
  * job by a crash between the escalation's commit and the enqueue.
  */
 import type { ResolvedChannelConfig } from "../config/alert-channels.js";
-import { type PersonContacts, parsePersonTarget } from "../config/alert-people.js";
 import type { Alert, AlertNotification } from "../core/alert.js";
 import { PermanentError } from "../core/errors.js";
 import { buildNewJob } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
+import { type PersonContacts, parsePersonTarget } from "../core/people.js";
 import { defineTask, type TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
 import { Bundler } from "./channels/bundler.js";

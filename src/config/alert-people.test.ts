@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EscalationPolicy } from "../core/alert.js";
-import {
-  alertPeopleSchema,
-  checkPeopleReachable,
-  contactTargets,
-  expandPeople,
-  parsePersonTarget,
-} from "./alert-people.js";
+import { contactTargets, parsePersonTarget } from "../core/people.js";
+import { alertPeopleSchema, checkPeopleReachable, expandPeople } from "./alert-people.js";
 
 const issues = (input: unknown): string[] => {
   const result = alertPeopleSchema.safeParse(input);

@@ -8,16 +8,7 @@
  */
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
-
-export const CONTACT_METHODS = ["telegram", "email"] as const;
-export type ContactMethod = (typeof CONTACT_METHODS)[number];
-
-/** How to reach one person; at least one method. */
-export interface PersonContacts {
-  /** A Telegram user id (they must have started a chat with the bot). */
-  telegram?: number;
-  email?: string;
-}
+import { CONTACT_METHODS, contactTargets, type PersonContacts, parsePersonTarget } from "../core/people.js";
 
 const PERSON_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -51,20 +42,6 @@ export const alertPeopleSchema = z
     }
   })
   .default({});
-
-/** A notify target naming a person: `person:<name>`, or one contact of theirs, `person:<name>:<method>`. */
-export function parsePersonTarget(target: string): { person: string; method: ContactMethod | null } | null {
-  const m = /^person:([^:]+)(?::([^:]+))?$/.exec(target);
-  if (m === null) return null;
-  const method = m[2] ?? null;
-  if (method !== null && !(CONTACT_METHODS as readonly string[]).includes(method)) return null;
-  return { person: m[1] as string, method: method as ContactMethod | null };
-}
-
-/** The targets `person:<name>` stands for: one per contact method they have, in a fixed order. */
-export function contactTargets(name: string, contacts: PersonContacts): string[] {
-  return CONTACT_METHODS.filter((method) => contacts[method] !== undefined).map((method) => `person:${name}:${method}`);
-}
 
 /**
  * The policies with each `person:<name>` target replaced by that person's contact targets (a

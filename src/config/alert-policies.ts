@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
 import { parseDuration } from "../core/duration.js";
-import { type PersonContacts, parsePersonTarget } from "./alert-people.js";
+import { type PersonContacts, parsePersonTarget } from "../core/people.js";
 
 const MAX_DELAY_MS = 7 * 86_400_000;
 

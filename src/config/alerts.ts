@@ -8,8 +8,9 @@ import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
 import { parseDuration } from "../core/duration.js";
 import type { HeartbeatDefinition } from "../core/heartbeat.js";
+import type { PersonContacts } from "../core/people.js";
 import { alertChannelsSchema, type ChannelConfig } from "./alert-channels.js";
-import { alertPeopleSchema, checkPeopleReachable, expandPeople, type PersonContacts } from "./alert-people.js";
+import { alertPeopleSchema, checkPeopleReachable, expandPeople } from "./alert-people.js";
 import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

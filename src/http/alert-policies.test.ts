@@ -13,7 +13,7 @@ const CONFIG = parseConfig(
         default: {
           steps: [
             { delay: "0m", notify: ["ops-hook"] },
-            { delay: "5m", notify: ["person:ana"] },
+            { delay: "5m", notify: ["telegram:12345"] },
           ],
           repeat: 1,
           ackTimeout: "30m",
@@ -47,7 +47,7 @@ describe("GET /api/v1/alerts/policies", () => {
         name: "default",
         steps: [
           { delayMs: 0, notify: ["ops-hook"] },
-          { delayMs: 300_000, notify: ["person:ana"] },
+          { delayMs: 300_000, notify: ["telegram:12345"] },
         ],
         repeat: 1,
         repeatDelayMs: 300_000,

@@ -57,23 +57,22 @@ const { request, text, eventually, shot, signIn } = e2e;
 let page: Page;
 let dir = "";
 let intern = "";
+/** An operator token that enqueues the deploys: their requester, so it may not decide them itself. */
+let ci = "";
 let web = { job: "", approval: "" };
 let db = { job: "", approval: "" };
 
 beforeAll(async () => {
   ({ page, dir } = e2e);
-  const made = await promisify(execFile)(process.execPath, [
-    BIN,
-    "--database",
-    join(dir, "e2e.db"),
-    "tokens",
-    "create",
-    "--scope",
-    "operator",
-    "--name",
-    "intern",
-  ]);
-  intern = made.stdout.trim();
+  const operator = async (name: string) =>
+    (
+      await promisify(execFile)(process.execPath, [
+        ...[BIN, "--database", join(dir, "e2e.db")],
+        ...["tokens", "create", "--scope", "operator", "--name", name],
+      ])
+    ).stdout.trim();
+  intern = await operator("intern");
+  ci = await operator("ci");
 });
 
 async function openInbox(): Promise<void> {
@@ -85,7 +84,7 @@ const card = (title: string) => page.locator("article.approval-card", { hasText:
 
 /** Enqueues a deploy and waits for its job to park on its request; its ids. */
 async function deploy(service: string): Promise<{ job: string; approval: string }> {
-  const job = (await request("POST", "/api/v1/jobs", { task: "deploy", payload: { service } })).id as string;
+  const job = (await request("POST", "/api/v1/jobs", { task: "deploy", payload: { service } }, ci)).id as string;
   const items = await eventually(
     async () => (await request("GET", `/api/v1/approvals?jobId=${job}`)).items as Array<{ id: string }>,
     (list) => list.length === 1,
@@ -117,6 +116,8 @@ describe("the approvals inbox in Chromium", () => {
     expect(await first.locator("[data-testid=time-left]").textContent()).toMatch(/^(9m \d+s|10m 0s) left, then deny$/);
     expect(await first.locator("[data-testid=quorum]").textContent()).toContain("0 of 1 approval");
     expect(await first.locator(".approval-meta").nth(1).textContent()).toContain("Approvers: group:ops");
+    // The token that enqueued the deploy is its requester.
+    expect(await first.textContent()).toContain("by ci for job");
     // Details: an object as a definition list, a command and a diff as code, a list as a list.
     expect(await first.locator("dl.details dt").allTextContents()).toEqual(["service", "command", "change", "steps"]);
     expect(await first.locator("pre.code code").first().textContent()).toBe("kubectl rollout restart deployment/web");

@@ -46,8 +46,8 @@ export interface DashboardHarness {
   readonly viewer: string;
   /** The one browser page all the tests share. */
   readonly page: Page;
-  /** Calls the API with the admin token; throws on a status other than 2xx. */
-  request(method: string, path: string, body?: unknown): Promise<any>;
+  /** Calls the API with the admin token (or `token`); throws on a status other than 2xx. */
+  request(method: string, path: string, body?: unknown, token?: string): Promise<any>;
   /** The text of the first element `selector` matches, waiting for it. */
   text(selector: string): Promise<string>;
   /** Polls until `read` gives what `ok` wants; the last value in the failure. */
@@ -173,11 +173,11 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
     get page() {
       return page;
     },
-    async request(method, path, body) {
+    async request(method, path, body, token = admin) {
       const res = await fetch(url + path, {
         method,
         headers: {
-          authorization: `Bearer ${admin}`,
+          authorization: `Bearer ${token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
