@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config/config.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { pendingApproval } from "../test-support/approvals.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { sleep } from "../test-support/wait.js";
+import { SOURCES_CURSOR } from "./sources.js";
 
 const policies = {
   page: {
@@ -101,6 +103,27 @@ describe("alert sources", () => {
     await nodes[1]?.store.appendEvents([{ kind: "worker.lost", workerId: "w-2", data: {} }]);
     for (const s of sources.slice(1)) await s?.pass();
     expect((await nodes[1]?.listAlerts())?.map((a) => a.count).sort()).toEqual([1, 1]);
+  });
+
+  it("a node taking over from a leader that died goes on from the leader's position: nothing in the gap is lost", async () => {
+    const { alerts } = parseConfig({ alerts: { policies, rules: [{ when: "worker.lost", policy: "page" }] } }, "test");
+    const db = tempDatabase();
+    let offset = 0;
+    const clock = () => Date.now() + offset;
+    const open = async () => db.open({ alerts, store: await SqliteStore.open({ path: db.path, clock }) });
+    const [leader, follower] = [await open(), await open()];
+    await leader.alertSources()?.pass();
+    const [lost] = await leader.store.appendEvents([{ kind: "worker.lost", workerId: "w-1", data: {} }]);
+    await leader.alertSources()?.pass();
+    expect(await leader.store.getCursor(SOURCES_CURSOR)).toBe(lost);
+    // The leader dies without a word (no close): an event lands in the gap while its claim lasts.
+    await follower.store.appendEvents([{ kind: "worker.lost", workerId: "w-2", data: {} }]);
+    await follower.alertSources()?.pass();
+    expect((await follower.listAlerts()).map((a) => a.dedupKey)).toEqual(["worker.lost:w-1"]);
+    offset += 16_000; // past the claim's TTL
+    await follower.alertSources()?.pass();
+    expect((await follower.listAlerts()).map((a) => a.dedupKey).sort()).toEqual(["worker.lost:w-1", "worker.lost:w-2"]);
+    expect((await follower.listAlerts()).map((a) => a.count)).toEqual([1, 1]);
   });
 
   it("worker.lost and schedule.missed events raise their alerts", async () => {

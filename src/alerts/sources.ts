@@ -5,9 +5,11 @@
  * pass. Queue depth and age are checked every few seconds, and only for queues a rule names.
  * One node at a time applies them: the one holding the claim `overseer.alert-sources` (see
  * core/claim.ts), refreshed every pass and released on close, so a dead job raises one alert
- * (or one bump) however many nodes run. A node that takes the claim over starts reading from
- * the newest event: events in the gap between a leader's last pass and the takeover (at most the
- * claim's TTL, when a leader dies without closing) raise nothing; dedup keys make re-reads safe.
+ * (or one bump) however many nodes run. The leader saves its position in the event log (the
+ * store's cursor `overseer.alert-sources`) after each pass that moved it, so a node that takes
+ * the claim over, even after a leader died without closing, goes on from there: events in the
+ * gap are read, not skipped. A stale leader's late save can only move the position back, and
+ * dedup keys make re-reads safe.
  * Heartbeats raise in the store (`checkHeartbeats`) with their own policy; their notifications,
  * like every alert's, are enqueued when `alert.raised` is read here.
  */
@@ -38,6 +40,8 @@ const OPEN = ["triggered", "acknowledged"] as const;
 /** The claim that says which node applies the rules. */
 export const SOURCES_CLAIM = "overseer.alert-sources";
 const SOURCES_CLAIM_TTL_MS = 15_000;
+/** The store's cursor that keeps the leader's position in the event log across leaders. */
+export const SOURCES_CURSOR = "overseer.alert-sources";
 
 export class AlertSources {
   private readonly store: Store;
@@ -83,7 +87,9 @@ export class AlertSources {
   /** Gives the claim up (on close), so another node takes over at once. */
   async release(): Promise<void> {
     if (this.cursor === null) return;
+    const at = this.cursor;
     this.cursor = null;
+    await this.store.saveCursor(SOURCES_CURSOR, at).catch(() => undefined);
     this.heldSince = null;
     await this.store.releaseClaim(SOURCES_CLAIM, this.owner).catch(() => undefined);
   }
@@ -108,14 +114,16 @@ export class AlertSources {
 
   private async passOnce(now: number): Promise<void> {
     if (!(await this.lead())) {
-      // Not this node's turn; should it lead later, it starts afresh from the newest event.
+      // Not this node's turn; should it lead later, it goes on from the saved position.
       this.cursor = null;
       return;
     }
     if (this.cursor === null) {
-      this.cursor = await this.store.lastEventSeq();
+      // The last leader's position; the newest event on a store no leader has read yet.
+      this.cursor = (await this.store.getCursor(SOURCES_CURSOR)) ?? (await this.store.lastEventSeq());
       await this.adoptPendingApprovals();
     }
+    const from = this.cursor;
     for (;;) {
       const events = await this.store.readEvents({ afterSeq: this.cursor, limit: 500 });
       for (const event of events) {
@@ -124,6 +132,7 @@ export class AlertSources {
       }
       if (events.length < 500) break;
     }
+    if (this.cursor !== from) await this.store.saveCursor(SOURCES_CURSOR, this.cursor);
     await this.escalateTimedOutApprovals(now);
     if (now - this.lastQueueCheck >= this.queueCheckMs) {
       this.lastQueueCheck = now;

@@ -1017,6 +1017,18 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
 
     describe("events", () => {
+      test("a cursor is null until saved, then the last position saved under its name", async ({ store }) => {
+        expect(await store.getCursor("reader")).toBeNull();
+        await store.saveCursor("reader", 41);
+        await store.saveCursor("other", 7);
+        await store.saveCursor("reader", 42);
+        expect(await store.getCursor("reader")).toBe(42);
+        expect(await store.getCursor("other")).toBe(7);
+        // A position past 2^31: sequence numbers of a long-lived log.
+        await store.saveCursor("reader", 2 ** 40);
+        expect(await store.getCursor("reader")).toBe(2 ** 40);
+      });
+
       test("a job's transitions append their events in order with increasing seq", async (ctx) => {
         const job = await ctx.add({ maxAttempts: 2 });
         const first = await ctx.claimOne({ workerId: "w1" });

@@ -372,6 +372,10 @@ export interface Store {
   appendEvents(events: readonly NewEvent[]): Promise<number[]>;
   readEvents(query?: EventQuery): Promise<OverseerEvent[]>;
   lastEventSeq(): Promise<number>;
+  /** The position saved under `name` (a reader of the event log that outlives its process), or null. */
+  getCursor(name: string): Promise<number | null>;
+  /** Saves `seq` as the position of `name`, replacing what was saved. */
+  saveCursor(name: string, seq: number): Promise<void>;
 
   // Schedules
   /**

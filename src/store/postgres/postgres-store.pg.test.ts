@@ -166,6 +166,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 10, name: "010-heartbeats" },
         { version: 11, name: "011-retention-indexes" },
         { version: 12, name: "012-enqueued-by" },
+        { version: 13, name: "013-cursors" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

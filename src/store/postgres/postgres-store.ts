@@ -562,6 +562,15 @@ export class PostgresStore implements Store {
     return (await this.conn.one<{ seq: number }>(sql.LAST_EVENT_SEQ))?.seq ?? 0;
   }
 
+  async getCursor(name: string): Promise<number | null> {
+    const row = await this.conn.one<{ seq: string | number }>(sql.GET_CURSOR, [name]);
+    return row === undefined ? null : Number(row.seq);
+  }
+
+  async saveCursor(name: string, seq: number): Promise<void> {
+    await this.conn.write((tx) => tx.run(sql.SAVE_CURSOR, [name, seq, tx.now]));
+  }
+
   // -- schedules ----------------------------------------------------------------------------
 
   async syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {

@@ -376,6 +376,12 @@ export const READ_RUN_EVENTS = `
 SELECT * FROM events WHERE run_id = $1 AND seq > $2 AND ($4::text IS NULL OR job_id = $4) ORDER BY seq LIMIT $3`;
 /** The newest sequence number (never reused: retention keeps the newest event). */
 export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
+/** $1 name. */
+export const GET_CURSOR = "SELECT seq FROM cursors WHERE name = $1";
+/** $1 name, $2 seq, $3 now. */
+export const SAVE_CURSOR = `
+INSERT INTO cursors (name, seq, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`;
 
 // -- retention ----------------------------------------------------------------------------
 

@@ -550,6 +550,14 @@ export class SqliteStore implements Store {
     return (this.conn.stmt(sql.LAST_EVENT_SEQ).get() as { seq: number }).seq;
   }
 
+  async getCursor(name: string): Promise<number | null> {
+    return (this.conn.stmt(sql.GET_CURSOR).get(name) as { seq: number } | undefined)?.seq ?? null;
+  }
+
+  async saveCursor(name: string, seq: number): Promise<void> {
+    this.conn.write(() => this.conn.stmt(sql.SAVE_CURSOR).run(name, seq, this.conn.clock()));
+  }
+
   // -- schedules ----------------------------------------------------------------------------
 
   async syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {

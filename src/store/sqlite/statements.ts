@@ -296,6 +296,12 @@ SELECT * FROM events WHERE run_id = ?1 AND seq > ?2 AND (?4 IS NULL OR job_id = 
  * the newest event (AUTOINCREMENT would guarantee the same by writing one more page per commit).
  */
 export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
+/** ?1 name. */
+export const GET_CURSOR = "SELECT seq FROM cursors WHERE name = ?1";
+/** ?1 name, ?2 seq, ?3 now. */
+export const SAVE_CURSOR = `
+INSERT INTO cursors (name, seq, updated_at) VALUES (?1, ?2, ?3)
+ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`;
 
 // -- retention ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import { sql as alerts } from "./009-alerts.js";
 import { sql as heartbeats } from "./010-heartbeats.js";
 import { sql as retentionIndexes } from "./011-retention-indexes.js";
 import { sql as enqueuedBy } from "./012-enqueued-by.js";
+import { sql as cursors } from "./013-cursors.js";
 
 export interface Migration {
   version: number;
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: "010-heartbeats", sql: heartbeats },
   { version: 11, name: "011-retention-indexes", sql: retentionIndexes },
   { version: 12, name: "012-enqueued-by", sql: enqueuedBy },
+  { version: 13, name: "013-cursors", sql: cursors },
 ];
