@@ -153,8 +153,9 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "alerts",
         "alert_notifications",
         "sqlite_sequence",
-        // 010's.
+        // 010's, and 013's.
         "heartbeats",
+        "cursors",
       ].sort(),
     );
 
