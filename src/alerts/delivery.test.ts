@@ -40,7 +40,7 @@ async function setup(policy: unknown = { steps: [{ delay: "0s", notify: ["hook"]
   );
   const db = tempDatabase();
   const overseer = await db.open({ alerts });
-  return { overseer, receiver, policy: alerts.policies.p as EscalationPolicy };
+  return { db, alerts, overseer, receiver, policy: alerts.policies.p as EscalationPolicy };
 }
 
 describe("alert delivery through the queue", () => {
@@ -71,7 +71,7 @@ describe("alert delivery through the queue", () => {
   });
 
   it("a crash between the escalation's commit and the enqueue: the sweep enqueues the planned notification once", async () => {
-    const { overseer, receiver, policy } = await setup();
+    const { db, alerts, overseer, receiver, policy } = await setup();
     // Raised straight in the store: the step is recorded as planned and no job exists (the crash).
     const { alert, notifications } = await overseer.store.raiseAlert({
       id: newId(),
@@ -85,6 +85,8 @@ describe("alert delivery through the queue", () => {
     const delivery = overseer.alertDelivery();
     await delivery?.sweep();
     await delivery?.sweep(); // idempotent: still one job
+    // Another node's sweep finds the notification still planned: its enqueue is a no-op too.
+    await (await db.open({ alerts })).alertDelivery()?.sweep();
     expect(await overseer.listJobs({ task: NOTIFY_TASK })).toHaveLength(1);
     await overseer.worker({ maintenanceMs: 50, pollMs: 50 }).start();
     await waitFor("the delivery", async () => (await overseer.listAlertNotifications(alert.id))[0]?.status === "sent");

@@ -23,6 +23,10 @@ import { type ChannelDeps, createChannel } from "./channels/factory.js";
 export const NOTIFY_TASK = "overseer.notify";
 /** Attempts of a send before it dead-letters (with the task's exponential backoff). */
 export const NOTIFY_MAX_ATTEMPTS = 6;
+/** Planned notifications one sweep looks at. */
+const SWEEP_LIMIT = 500;
+/** Notification ids this process remembers having enqueued; forgotten all at once past this. */
+const MAX_REMEMBERED = 10_000;
 
 export interface NotifyPayload {
   notificationId: number;
@@ -79,6 +83,8 @@ export class AlertDelivery {
   private readonly logger: Logger;
   private readonly sweepMs: number;
   private lastSweep = 0;
+  /** Notifications this process has enqueued the send jobs of (see `enqueue`). */
+  private readonly enqueued = new Set<number>();
   private readonly deps: ChannelDeps;
   /** The first Telegram channel's bot writes to people (`telegram:<user id>`, a person's Telegram contact). */
   private readonly bot: Extract<ResolvedChannelConfig, { type: "telegram" }> | undefined;
@@ -121,9 +127,13 @@ export class AlertDelivery {
     }
   }
 
-  /** Enqueues the send jobs of notifications just recorded as planned (idempotent per notification). */
+  /**
+   * Enqueues the send jobs of notifications just recorded as planned (idempotent per notification).
+   * Ones this process enqueued already are skipped without a write: the raise, the `alert.raised`
+   * event that follows it and the sweep all hand the same notifications here.
+   */
   async enqueue(alert: Alert, notifications: readonly AlertNotification[]): Promise<void> {
-    const planned = notifications.filter((n) => n.status === "planned");
+    const planned = notifications.filter((n) => n.status === "planned" && !this.enqueued.has(n.id));
     if (planned.length === 0) return;
     const notification = notificationFor(alert);
     const jobs = [];
@@ -138,14 +148,23 @@ export class AlertDelivery {
       jobs.push(buildNewJob(NOTIFY_TASK, payload, { idempotencyKey: `notify:${n.id}` }, this.task.defaults));
     }
     if (jobs.length > 0) await this.store.enqueueMany(jobs);
+    if (this.enqueued.size + planned.length > MAX_REMEMBERED) this.enqueued.clear();
+    for (const n of planned) this.enqueued.add(n.id);
   }
 
-  /** Re-enqueues planned notifications of open alerts (a crash may have left some without a job). */
+  /**
+   * Re-enqueues planned notifications of open alerts (a crash may have left some without a job):
+   * one indexed read, and a read of each alert that has such notifications.
+   */
   async sweep(): Promise<void> {
-    const open = await this.store.listAlerts({ statuses: ["triggered", "acknowledged"], limit: 200 });
-    for (const alert of open) {
-      const notifications = await this.store.listAlertNotifications(alert.id);
-      await this.enqueue(alert, notifications);
+    const byAlert = new Map<string, AlertNotification[]>();
+    for (const n of await this.store.listPlannedNotifications(SWEEP_LIMIT)) {
+      if (this.enqueued.has(n.id)) continue;
+      byAlert.set(n.alertId, [...(byAlert.get(n.alertId) ?? []), n]);
+    }
+    for (const [alertId, notifications] of byAlert) {
+      const alert = await this.store.getAlert(alertId);
+      if (alert !== null) await this.enqueue(alert, notifications);
     }
   }
 

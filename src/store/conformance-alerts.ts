@@ -391,6 +391,19 @@ export function runAlertConformance(test: ConformanceTest): void {
       ]);
     });
 
+    test("listPlannedNotifications: planned ones of open alerts only, oldest first, up to the limit", async (ctx) => {
+      const first = await ctx.store.raiseAlert(newAlert({ dedupKey: "a" }));
+      const second = await ctx.store.raiseAlert(newAlert({ dedupKey: "b" }));
+      const closed = await ctx.store.raiseAlert(newAlert({ dedupKey: "c" }));
+      const sent = await ctx.store.raiseAlert(newAlert({ dedupKey: "d" }));
+      await ctx.store.closeAlert(closed.alert.id, "ana");
+      await ctx.store.recordNotification(sent.notifications[0]?.id as number, "sent");
+      const planned = await ctx.store.listPlannedNotifications(10);
+      expect(planned.map((n) => n.alertId)).toEqual([first.alert.id, second.alert.id]);
+      expect(planned[0]).toEqual(first.notifications[0]);
+      expect((await ctx.store.listPlannedNotifications(1)).map((n) => n.alertId)).toEqual([first.alert.id]);
+    });
+
     test("concurrent watchdog calls apply each due step exactly once", async (ctx) => {
       const t0 = ctx.clock.now;
       const ids: string[] = [];

@@ -496,6 +496,8 @@ export interface Store {
   nextEscalationAt(): Promise<number | null>;
   /** The alert's escalation timeline, oldest first. */
   listAlertNotifications(alertId: string): Promise<AlertNotification[]>;
+  /** Up to `limit` planned (not yet sent or failed) notifications of open alerts, oldest first. */
+  listPlannedNotifications(limit: number): Promise<AlertNotification[]>;
 
   // Heartbeats (see core/heartbeat.ts): outside jobs ping by name; one quiet past its interval raises an alert
   /**

@@ -74,6 +74,10 @@ UPDATE alert_notifications SET status = $1, error = $2, updated_at = $3 WHERE id
 
 /** $1 alert id. */
 const LIST_NOTIFICATIONS = "SELECT * FROM alert_notifications WHERE alert_id = $1 ORDER BY id";
+/** $1 limit: planned notifications of open alerts, oldest first (index alert_notifications_planned). */
+const LIST_PLANNED = `
+SELECT n.* FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id
+WHERE n.status = 'planned' AND a.is_open = 1 ORDER BY n.id LIMIT $1`;
 
 /** $1 now, $2 limit: open alerts with something due, soonest first, locked; those held elsewhere are skipped. */
 const DUE = `
@@ -191,6 +195,10 @@ export async function nextEscalationAt(conn: PgConnection): Promise<number | nul
 
 export async function listAlertNotifications(conn: PgConnection, alertId: string): Promise<AlertNotification[]> {
   return (await conn.rows<NotificationRow>(LIST_NOTIFICATIONS, [alertId])).map(toNotification);
+}
+
+export async function listPlannedNotifications(conn: PgConnection, limit: number): Promise<AlertNotification[]> {
+  return (await conn.rows<NotificationRow>(LIST_PLANNED, [limit])).map(toNotification);
 }
 
 /** Locks and reads the alert, applies `decide` and writes it; refusals and version conflicts throw, writing nothing. */

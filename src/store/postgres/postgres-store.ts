@@ -810,6 +810,10 @@ export class PostgresStore implements Store {
     return alerts.listAlertNotifications(this.conn, alertId);
   }
 
+  listPlannedNotifications(limit: number): Promise<AlertNotification[]> {
+    return alerts.listPlannedNotifications(this.conn, limit);
+  }
+
   // -- heartbeats ---------------------------------------------------------------------------
 
   syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {

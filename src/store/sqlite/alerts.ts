@@ -72,6 +72,10 @@ const UPDATE_NOTIFICATION = "UPDATE alert_notifications SET status = ?1, error =
 
 /** ?1 alert id. */
 const LIST_NOTIFICATIONS = "SELECT * FROM alert_notifications WHERE alert_id = ?1 ORDER BY id";
+/** ?1 limit: planned notifications of open alerts, oldest first (index alert_notifications_planned). */
+const LIST_PLANNED = `
+SELECT n.* FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id
+WHERE n.status = 'planned' AND a.is_open = 1 ORDER BY n.id LIMIT ?1`;
 
 /** ?1 now, ?2 limit: open alerts with something due, soonest first. */
 const DUE = `
@@ -218,6 +222,10 @@ export function nextEscalationAt(conn: SqliteConnection): number | null {
 
 export function listAlertNotifications(conn: SqliteConnection, alertId: string): AlertNotification[] {
   return (conn.stmt(LIST_NOTIFICATIONS).all(alertId) as NotificationRow[]).map(toNotification);
+}
+
+export function listPlannedNotifications(conn: SqliteConnection, limit: number): AlertNotification[] {
+  return (conn.stmt(LIST_PLANNED).all(limit) as NotificationRow[]).map(toNotification);
 }
 
 /** Reads the alert, applies `decide`, writes it (version-guarded) and calls `after` for its events, in one transaction. */

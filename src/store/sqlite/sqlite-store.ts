@@ -785,6 +785,10 @@ export class SqliteStore implements Store {
     return alerts.listAlertNotifications(this.conn, alertId);
   }
 
+  async listPlannedNotifications(limit: number): Promise<AlertNotification[]> {
+    return alerts.listPlannedNotifications(this.conn, limit);
+  }
+
   // -- heartbeats ---------------------------------------------------------------------------
 
   async syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
