@@ -47,7 +47,7 @@ export function registerEvents(program: Command): void {
           if (flags.ndjson) printLine(JSON.stringify(e));
           else
             printLine(
-              `#${e.seq}  ${e.at}  ${e.kind.padEnd(20)}  ${e.jobId ?? e.workerId ?? ""}  ${JSON.stringify(e.data)}`,
+              `#${e.seq}  ${e.at}  ${e.kind.padEnd(20)}  ${e.jobId ?? e.runId ?? e.workerId ?? ""}  ${JSON.stringify(e.data)}`,
             );
         };
         try {
