@@ -25,7 +25,7 @@ const program = new Command("overseer")
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
   .option(
     "--url <url>",
-    "talk to this server's HTTP API instead of the database (env OVERSEER_URL): jobs, queues, workers, events",
+    "talk to this server's HTTP API instead of the database (env OVERSEER_URL); tokens, schedules, prune, migrate, start and worker always use the database",
   )
   .option("--token <token>", "API token for --url (env OVERSEER_TOKEN, which keeps it out of the process list)")
   .showHelpAfterError()
