@@ -18,7 +18,7 @@ export interface GlobalOptions {
   json?: boolean;
   durability?: string;
   logLevel?: string;
-  /** A server to talk to instead of the database (jobs, queues, workers, events). */
+  /** A server to talk to instead of the database (every command but tokens, schedules, prune, migrate, start and worker). */
   url?: string;
   token?: string;
 }
