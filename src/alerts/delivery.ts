@@ -6,9 +6,11 @@
  * Invariant: every planned notification gets exactly one live job: enqueues carry the idempotency
  * key `notify:<notification id>`, and a sweep re-enqueues planned notifications left without a
  * job by a crash between the escalation's commit and the enqueue.
+ * A sent Telegram message with buttons is recorded with its receipt; once its alert (or the
+ * approval behind it) is settled, `settleCopies` edits every such copy (see settled-copies.ts).
  */
 import type { ResolvedChannelConfig } from "../config/alert-channels.js";
-import type { Alert, AlertNotification } from "../core/alert.js";
+import type { Alert, AlertNotification, NotificationReceipt } from "../core/alert.js";
 import { PermanentError } from "../core/errors.js";
 import { buildNewJob } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
@@ -18,6 +20,8 @@ import type { Store } from "../store/store.js";
 import { Bundler } from "./channels/bundler.js";
 import { type Channel, ChannelDeliveryError, type Notification } from "./channels/channel.js";
 import { type ChannelDeps, createChannel } from "./channels/factory.js";
+import { isMessageNotModified, type TelegramChannel } from "./channels/telegram.js";
+import { settledLine, settledText } from "./settled-copies.js";
 
 /** The built-in task that sends one notification through one channel. */
 export const NOTIFY_TASK = "overseer.notify";
@@ -27,6 +31,8 @@ export const NOTIFY_MAX_ATTEMPTS = 6;
 const SWEEP_LIMIT = 500;
 /** Notification ids this process remembers having enqueued; forgotten all at once past this. */
 const MAX_REMEMBERED = 10_000;
+/** How long closing waits for queued copy edits before dropping the rest. */
+const COPY_DRAIN_MS = 5_000;
 
 export interface NotifyPayload {
   notificationId: number;
@@ -48,7 +54,8 @@ export function notificationFor(alert: Alert): Notification {
   };
 }
 
-function approvalIdOf(alert: Alert): string | null {
+/** The approval an approval alert asks about; null for any other alert. */
+export function approvalIdOf(alert: Alert): string | null {
   if (alert.source !== "approval") return null;
   const id = (alert.details as { approvalId?: unknown } | null)?.approvalId;
   return typeof id === "string" ? id : null;
@@ -91,6 +98,13 @@ export class AlertDelivery {
   /** The first e-mail channel's SMTP server writes to a person's e-mail contact. */
   private readonly mailer: Extract<ResolvedChannelConfig, { type: "email" }> | undefined;
   private readonly people: Readonly<Record<string, PersonContacts>>;
+  /** Copy edits run one after another, off the caller's path (a maintenance pass never waits on Telegram). */
+  private copyEdits: Promise<void> = Promise.resolve();
+  /** Closing: no new copy edits are queued. Closed: queued ones not yet started are dropped. */
+  private closing = false;
+  private closed = false;
+  /** Settled copies edited, and edits that failed (message too old or deleted, Telegram down), since start. */
+  readonly copies = { edited: 0, failed: 0 };
 
   constructor(options: AlertDeliveryOptions) {
     this.store = options.store;
@@ -178,8 +192,9 @@ export class AlertDelivery {
       );
       throw new PermanentError(`no configured channel "${payload.channel}"`, { code: "CHANNEL_NOT_FOUND" });
     }
+    let receipt: NotificationReceipt | undefined;
     try {
-      await outbox.deliver(payload.notification);
+      receipt = await outbox.deliver(payload.notification);
     } catch (err) {
       const permanent = err instanceof ChannelDeliveryError && !err.retryable;
       const message = (err as Error).message ?? String(err);
@@ -190,7 +205,73 @@ export class AlertDelivery {
       if (permanent) throw new PermanentError(message, { code: (err as ChannelDeliveryError).code, cause: err });
       throw err;
     }
-    await this.store.recordNotification(payload.notificationId, "sent");
+    const sent = await this.store.recordNotification(payload.notificationId, "sent", null, receipt ?? null);
+    // Settled while this was being sent: the sources pass may have edited the copies before this
+    // receipt was recorded, so this copy is checked once more (an edit that changes nothing is fine).
+    if (receipt !== undefined) this.settleCopies(sent.alertId, sent.id);
+  }
+
+  /**
+   * Brings the Telegram copies of an alert in line with where it stands: once it is acknowledged
+   * or closed (an approval alert: once its approval is settled), every message sent for it with
+   * buttons loses them and says what happened and by whom, whichever path settled it. Queued and
+   * run in order off the caller's path; reads the alert when its turn comes, so a later state wins.
+   * Failures are logged and counted (`copies.failed`), never thrown. `onlyId`: one notification's copy.
+   */
+  settleCopies(alertId: string, onlyId?: number): void {
+    if (this.closing) return;
+    this.copyEdits = this.copyEdits.then(() =>
+      this.editCopies(alertId, onlyId).catch((err: unknown) => {
+        this.copies.failed++;
+        this.logger.warn({ err, alertId }, "updating the Telegram copies of a settled alert failed");
+      }),
+    );
+  }
+
+  /** Resolves once the copy edits queued so far have run (tests, and close). */
+  copiesSettled(): Promise<void> {
+    return this.copyEdits;
+  }
+
+  private async editCopies(alertId: string, onlyId: number | undefined): Promise<void> {
+    if (this.closed) return;
+    const alert = await this.store.getAlert(alertId);
+    if (alert === null) return;
+    const approvalId = approvalIdOf(alert);
+    // The Approve / Deny buttons follow the approval: while it is pending they stay, whatever the alert's status.
+    const approval = approvalId === null ? null : await this.store.getApproval(approvalId);
+    if (approvalId !== null && approval === null) return;
+    const line = settledLine(alert, approval);
+    if (line === null) return;
+    const text = settledText(notificationFor(alert), line);
+    for (const n of await this.store.listAlertNotifications(alertId)) {
+      if (n.receipt === null || (onlyId !== undefined && n.id !== onlyId) || this.closed) continue;
+      const { chatId, messageId } = n.receipt;
+      const channel = this.telegramFor(n.target);
+      if (channel === undefined) {
+        this.copies.failed++;
+        this.logger.warn({ alertId, target: n.target, messageId }, "no Telegram bot reaches a settled copy any more");
+        continue;
+      }
+      try {
+        await channel.client.editMessageText(chatId, messageId, text);
+        this.copies.edited++;
+      } catch (err) {
+        if (isMessageNotModified(err)) continue; // already says so: another pass or node was first
+        this.copies.failed++;
+        this.logger.warn(
+          { err, alertId, target: n.target, chatId, messageId },
+          "editing a settled alert's Telegram copy failed",
+        );
+      }
+    }
+  }
+
+  /** The Telegram channel (or direct chat through the first Telegram bot) a notification went through. */
+  private telegramFor(target: string): TelegramChannel | undefined {
+    if (this.outboxFor(target) === undefined) return undefined;
+    const channel = this.channels.get(target);
+    return channel?.type === "telegram" ? (channel as TelegramChannel) : undefined;
   }
 
   private open(name: string, config: ResolvedChannelConfig): Outbox {
@@ -225,6 +306,17 @@ export class AlertDelivery {
   }
 
   async close(): Promise<void> {
+    // Queued copy edits get a few seconds; the rest are dropped (the one under way finishes, within
+    // its request timeout): a copy left with its buttons answers a press "Already settled".
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, COPY_DRAIN_MS);
+    });
+    await Promise.race([this.copyEdits, drained]);
+    clearTimeout(timer);
+    this.closed = true;
+    await this.copyEdits;
     for (const outbox of this.outboxes.values()) outbox.stop();
     for (const channel of this.channels.values()) {
       try {
@@ -242,7 +334,10 @@ export class AlertDelivery {
  * or rejects with that message's failure so the job retries.
  */
 class Outbox {
-  private readonly waiters = new Map<string, Array<{ resolve(): void; reject(err: unknown): void }>>();
+  private readonly waiters = new Map<
+    string,
+    Array<{ resolve(receipt: NotificationReceipt | undefined): void; reject(err: unknown): void }>
+  >();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -250,8 +345,9 @@ class Outbox {
     private readonly bundler: Bundler,
   ) {}
 
-  deliver(n: Notification): Promise<void> {
-    const settled = new Promise<void>((resolve, reject) => {
+  /** Resolves with the sent message's receipt (a Telegram message with buttons), else undefined. */
+  deliver(n: Notification): Promise<NotificationReceipt | undefined> {
+    const settled = new Promise<NotificationReceipt | undefined>((resolve, reject) => {
       const list = this.waiters.get(n.id) ?? [];
       list.push({ resolve, reject });
       this.waiters.set(n.id, list);
@@ -274,15 +370,18 @@ class Outbox {
     for (const m of messages) {
       const ids = m.bundle?.ids ?? [m.id];
       let failure: unknown = null;
+      let receipt: NotificationReceipt | undefined;
       try {
-        await this.channel.send(m);
+        receipt = await this.channel.send(m);
       } catch (err) {
         failure = err;
       }
+      // A bundle has no buttons, so no receipt; a message sent as itself is every waiter's copy.
+      const copy = m.bundle === undefined ? receipt : undefined;
       for (const id of ids) {
         const list = this.waiters.get(id) ?? [];
         this.waiters.delete(id);
-        for (const w of list) failure === null ? w.resolve() : w.reject(failure);
+        for (const w of list) failure === null ? w.resolve(copy) : w.reject(failure);
       }
     }
     this.arm();

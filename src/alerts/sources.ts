@@ -11,7 +11,9 @@
  * gap are read, not skipped. A stale leader's late save can only move the position back, and
  * dedup keys make re-reads safe.
  * Heartbeats raise in the store (`checkHeartbeats`) with their own policy; their notifications,
- * like every alert's, are enqueued when `alert.raised` is read here.
+ * like every alert's, are enqueued when `alert.raised` is read here. Acknowledgements, closes and
+ * settled approvals are seen here once, whichever path made them, so this is also where their
+ * Telegram copies are told to lose their buttons (delivery.settleCopies).
  */
 import { hostname } from "node:os";
 import type { AlertRule } from "../config/alerts.js";
@@ -149,6 +151,11 @@ export class AlertSources {
         // Alerts raised elsewhere (heartbeats, the API, another node): their planned sends, once each.
         if (this.delivery && typeof data.alertId === "string") await this.deliver(data.alertId);
         return;
+      case "alert.acknowledged":
+      case "alert.closed":
+        // Every Telegram copy says so, and loses its buttons (an approval alert's follow its approval).
+        if (this.delivery && typeof data.alertId === "string") this.delivery.settleCopies(data.alertId);
+        return;
       case "approval.requested": {
         if (typeof data.approvalId !== "string") return;
         const approval = await this.store.getApproval(data.approvalId);
@@ -162,7 +169,17 @@ export class AlertSources {
         if (this.rule("approval.pending") === null) return;
         const by = typeof data.decidedBy === "string" ? data.decidedBy : "overseer";
         const how = e.kind === "approval.cancelled" ? "cancelled" : String(data.state ?? "settled");
-        await this.closeOpen("approval", `approval:${data.approvalId}`, by, `approval ${how}`);
+        const key = `approval:${data.approvalId}`;
+        // Closing it appends `alert.closed`, which settles its copies (above).
+        const closedNow = await this.closeOpen("approval", key, by, `approval ${how}`);
+        if (this.delivery && closedNow === null) {
+          // No open alert: one a person closed while the request was pending kept its Approve /
+          // Deny, settled now.
+          const closedBefore = await this.store.listAlerts({ statuses: ["closed"], source: "approval", limit: 200 });
+          for (const alert of closedBefore) {
+            if (alert.dedupKey === key && alert.id !== closedNow) this.delivery.settleCopies(alert.id);
+          }
+        }
         return;
       }
       case "job.dead": {
@@ -330,14 +347,17 @@ export class AlertSources {
     return open.find((a) => a.dedupKey === dedupKey) ?? null;
   }
 
-  private async closeOpen(source: AlertSource, dedupKey: string, by: string, reason: string): Promise<void> {
+  /** Closes the open alert of the key, if any; the id of the alert this closed, or null. */
+  private async closeOpen(source: AlertSource, dedupKey: string, by: string, reason: string): Promise<string | null> {
     const alert = await this.findOpen(source, dedupKey);
-    if (alert === null) return;
+    if (alert === null) return null;
     try {
       await this.store.closeAlert(alert.id, by, reason);
+      return alert.id;
     } catch (err) {
       // Closed meanwhile by a person or another node: what this wanted.
       if (!(isOverseerError(err) && err.code === "ALERT_INVALID_TRANSITION")) throw err;
+      return null;
     }
   }
 }

@@ -126,7 +126,18 @@ export interface AlertNotification {
   at: string;
   status: NotificationStatus;
   error: string | null;
+  /**
+   * Where a sent message with buttons went, so its copies can be updated once the alert or its
+   * approval is settled (see alerts/settled-copies.ts); null for other messages and channels.
+   */
+  receipt: NotificationReceipt | null;
   updatedAt: string;
+}
+
+/** A sent Telegram message: the chat and the message id the Bot API gave it. */
+export interface NotificationReceipt {
+  chatId: string | number;
+  messageId: number;
 }
 
 /** A step to notify now. */

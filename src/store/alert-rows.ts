@@ -11,6 +11,7 @@ import type {
   AlertSource,
   AlertStatus,
   EscalationPolicy,
+  NotificationReceipt,
   NotificationStatus,
   StepNotice,
 } from "../core/alert.js";
@@ -83,6 +84,8 @@ export interface NotificationRow {
   at: number;
   status: NotificationStatus;
   error: string | null;
+  /** JSON NotificationReceipt (migration 014), or null. */
+  receipt: string | null;
   updated_at: number;
 }
 
@@ -163,6 +166,8 @@ export function toNotification(row: NotificationRow): AlertNotification {
     at: iso(row.at),
     status: row.status,
     error: row.error,
+    receipt:
+      row.receipt === null || row.receipt === undefined ? null : (JSON.parse(row.receipt) as NotificationReceipt),
     updatedAt: iso(row.updated_at),
   };
 }
@@ -180,15 +185,27 @@ export function notificationNotFound(id: number): OverseerError {
   return new OverseerError("ALERT_NOT_FOUND", `no alert notification with id ${id}`, { notificationId: id });
 }
 
-/** A notification's outcome: `sent` or `failed` (with its error, at most 2 KB kept). */
+/**
+ * A notification's outcome: `sent` (with the sent message's receipt, if any, as JSON) or `failed`
+ * (with its error, at most 2 KB kept; never a receipt). Returns [status, error, receipt].
+ */
 export function notificationOutcome(
   status: NotificationStatus,
   error: string | null | undefined,
-): [string, string | null] {
+  receipt?: NotificationReceipt | null,
+): [string, string | null, string | null] {
   if (status === "planned") {
     throw new OverseerError("INVALID_ARGUMENT", "a notification's outcome is sent or failed", { field: "status" });
   }
-  return [status, status === "failed" ? (error ?? "failed").slice(0, 2_048) : null];
+  if (status === "failed") return [status, (error ?? "failed").slice(0, 2_048), null];
+  if (receipt === null || receipt === undefined) return [status, null, null];
+  const { chatId, messageId } = receipt;
+  if (!(typeof chatId === "number" || typeof chatId === "string") || !Number.isSafeInteger(messageId)) {
+    throw new OverseerError("INVALID_ARGUMENT", "a receipt is { chatId: string | number, messageId: integer }", {
+      field: "receipt",
+    });
+  }
+  return [status, null, JSON.stringify({ chatId, messageId })];
 }
 
 // -- events -------------------------------------------------------------------------------

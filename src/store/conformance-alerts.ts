@@ -106,6 +106,7 @@ export function runAlertConformance(test: ConformanceTest): void {
           at: iso(t0),
           status: "planned",
           error: null,
+          receipt: null,
           updatedAt: iso(t0),
         },
       ]);
@@ -388,6 +389,37 @@ export function runAlertConformance(test: ConformanceTest): void {
         "sent",
         "failed",
         "planned",
+      ]);
+    });
+
+    test("recordNotification keeps a sent message's receipt; planned and failed ones have none", async (ctx) => {
+      const t0 = ctx.clock.now;
+      const { alert, notifications } = await ctx.store.raiseAlert(newAlert());
+      expect(notifications[0]?.receipt).toBeNull();
+      const group = await ctx.store.recordNotification(notifications[0]?.id as number, "sent", null, {
+        chatId: "-1001234567890",
+        messageId: 41,
+      });
+      expect(group.receipt).toEqual({ chatId: "-1001234567890", messageId: 41 });
+      ctx.clock.set(t0 + 5 * MIN);
+      const [step] = await ctx.store.claimDueEscalations();
+      const [hook, ana] = step?.notifications ?? [];
+      expect(hook?.receipt).toBeNull();
+      // A receipt on a failure is not kept: nothing was delivered.
+      const failed = await ctx.store.recordNotification(hook?.id as number, "failed", "HTTP 502", {
+        chatId: 1,
+        messageId: 2,
+      });
+      expect(failed).toMatchObject({ status: "failed", receipt: null });
+      await ctx.store.recordNotification(ana?.id as number, "sent", undefined, { chatId: 12345, messageId: 7 });
+      await rejectsWith(
+        () => ctx.store.recordNotification(ana?.id as number, "sent", null, { chatId: 1, messageId: 1.5 }),
+        "INVALID_ARGUMENT",
+      );
+      expect((await ctx.store.listAlertNotifications(alert.id)).map((n) => [n.target, n.status, n.receipt])).toEqual([
+        ["ops-tg", "sent", { chatId: "-1001234567890", messageId: 41 }],
+        ["ops-hook", "failed", null],
+        ["ana", "sent", { chatId: 12345, messageId: 7 }],
       ]);
     });
 

@@ -16,7 +16,15 @@
  *   throws VERSION_CONFLICT having changed nothing.
  */
 
-import type { Alert, AlertNotification, AlertSource, AlertStatus, NewAlert, StepNotice } from "../core/alert.js";
+import type {
+  Alert,
+  AlertNotification,
+  AlertSource,
+  AlertStatus,
+  NewAlert,
+  NotificationReceipt,
+  StepNotice,
+} from "../core/alert.js";
 import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } from "../core/approval.js";
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
@@ -490,8 +498,17 @@ export interface Store {
    * recorded as planned in the same transaction.
    */
   claimDueEscalations(limit?: number): Promise<AlertEscalation[]>;
-  /** A planned notification's outcome. ALERT_NOT_FOUND (details.notificationId) for an unknown id. */
-  recordNotification(id: number, status: "sent" | "failed", error?: string | null): Promise<AlertNotification>;
+  /**
+   * A planned notification's outcome; a sent one may carry the sent message's `receipt` (a
+   * Telegram message with buttons), kept so its copies can be updated once the alert is settled.
+   * ALERT_NOT_FOUND (details.notificationId) for an unknown id.
+   */
+  recordNotification(
+    id: number,
+    status: "sent" | "failed",
+    error?: string | null,
+    receipt?: NotificationReceipt | null,
+  ): Promise<AlertNotification>;
   /** Epoch ms when the earliest open alert's next step or ack timeout is due, or null: the watchdog's sleep. */
   nextEscalationAt(): Promise<number | null>;
   /** The alert's escalation timeline, oldest first. */

@@ -1,9 +1,11 @@
 /**
  * A fake Telegram Bot API on loopback (port 0) for tests: enough of `sendMessage`,
- * `getUpdates` (long polling with offsets), `answerCallbackQuery` and
- * `editMessageReplyMarkup` to drive the Telegram channel as the real API would. It records
- * every call, lets a test press a button (a `callback_query` update served to the next
- * getUpdates), and can be told to fail the next call of a method.
+ * `getUpdates` (long polling with offsets), `answerCallbackQuery`, `editMessageReplyMarkup`
+ * and `editMessageText` to drive the Telegram channel as the real API would. It records
+ * every call, keeps each message as it stands after edits (`current`), refuses edits as
+ * Telegram does (a message it does not have; an edit that changes nothing: "message is not
+ * modified"), lets a test press a button (a `callback_query` update served to the next
+ * getUpdates), and can be told to fail the next call of a method or to forget a message.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,7 +37,19 @@ export interface FakeTelegram {
   readonly calls: FakeCall[];
   readonly sent: SentMessage[];
   readonly answers: Array<{ callbackQueryId: string; text?: string; showAlert?: boolean }>;
+  /** Applied editMessageReplyMarkup calls (refused ones are only in `calls`). */
   readonly markupEdits: Array<{ chatId: string | number; messageId: number; keyboard: FakeInlineButton[][] }>;
+  /** Applied editMessageText calls (refused ones are only in `calls`). */
+  readonly textEdits: Array<{
+    chatId: string | number;
+    messageId: number;
+    text: string;
+    keyboard: FakeInlineButton[][];
+  }>;
+  /** A sent message as it stands now, after every applied edit; undefined if never sent or forgotten. */
+  current(messageId: number): SentMessage | undefined;
+  /** Telegram no longer has this message (deleted, or too old to edit): edits of it are refused. */
+  forget(messageId: number): void;
   /** Queues a button press by `fromId` on a sent message; returns the callback query id. */
   press(options: { fromId: number; data: string; messageId?: number; username?: string }): string;
   /** Queues any raw update (a text message, say); the update_id is filled in. */
@@ -56,6 +70,9 @@ export async function startFakeTelegram(
   const sent: SentMessage[] = [];
   const answers: FakeTelegram["answers"] = [];
   const markupEdits: FakeTelegram["markupEdits"] = [];
+  const textEdits: FakeTelegram["textEdits"] = [];
+  /** Messages as they stand now, by id (ids are unique across chats here). */
+  const messages = new Map<number, SentMessage>();
   const pollOffsets: number[] = [];
   const updates: Array<Record<string, unknown> & { update_id: number }> = [];
   const failures = new Map<string, { errorCode: number; description: string; retryAfter?: number }>();
@@ -101,6 +118,7 @@ export async function startFakeTelegram(
         }
         const message = { messageId: nextMessageId++, chatId: params.chat_id, text: params.text, keyboard };
         sent.push(message);
+        messages.set(message.messageId, { ...message });
         reply(res, 200, {
           ok: true,
           result: { message_id: message.messageId, chat: { id: params.chat_id }, date: 0, text: params.text },
@@ -112,13 +130,40 @@ export async function startFakeTelegram(
         reply(res, 200, { ok: true, result: true });
         return;
       case "editMessageReplyMarkup":
-        markupEdits.push({
-          chatId: params.chat_id,
-          messageId: params.message_id,
-          keyboard: params.reply_markup?.inline_keyboard ?? [],
+      case "editMessageText": {
+        const message = messages.get(Number(params.message_id));
+        if (message === undefined || String(message.chatId) !== String(params.chat_id)) {
+          reply(res, 400, { ok: false, error_code: 400, description: "Bad Request: message to edit not found" });
+          return;
+        }
+        const keyboard: FakeInlineButton[][] = params.reply_markup?.inline_keyboard ?? [];
+        const text = method === "editMessageText" ? params.text : message.text;
+        if (typeof text !== "string" || text === "") {
+          reply(res, 400, { ok: false, error_code: 400, description: "Bad Request: message text is empty" });
+          return;
+        }
+        if (text === message.text && JSON.stringify(keyboard) === JSON.stringify(message.keyboard)) {
+          reply(res, 400, {
+            ok: false,
+            error_code: 400,
+            description:
+              "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+          });
+          return;
+        }
+        message.text = text;
+        message.keyboard = keyboard;
+        if (method === "editMessageText") {
+          textEdits.push({ chatId: params.chat_id, messageId: message.messageId, text, keyboard });
+        } else {
+          markupEdits.push({ chatId: params.chat_id, messageId: message.messageId, keyboard });
+        }
+        reply(res, 200, {
+          ok: true,
+          result: { message_id: message.messageId, chat: { id: message.chatId }, date: 0, text },
         });
-        reply(res, 200, { ok: true, result: true });
         return;
+      }
       case "getUpdates": {
         const offset = Number(params.offset ?? 0);
         pollOffsets.push(offset);
@@ -184,7 +229,15 @@ export async function startFakeTelegram(
     sent,
     answers,
     markupEdits,
+    textEdits,
     pollOffsets,
+    current(messageId) {
+      const message = messages.get(messageId);
+      return message === undefined ? undefined : { ...message, keyboard: message.keyboard.map((row) => [...row]) };
+    },
+    forget(messageId) {
+      messages.delete(messageId);
+    },
     press({ fromId, data, messageId, username }) {
       const message = messageId === undefined ? sent.at(-1) : sent.find((m) => m.messageId === messageId);
       const id = `cbq-${nextQueryId++}`;

@@ -5,6 +5,7 @@
  * see bundler.ts) and retrying (Overseer's own queue) all happen outside it. A failed `send`
  * always rejects with a `ChannelDeliveryError` that says whether trying again can help.
  */
+import type { NotificationReceipt } from "../../core/alert.js";
 
 /** The actions a person can take from a notification; each becomes a button where the channel has them. */
 export const NOTIFICATION_ACTIONS = ["approve", "deny", "ack"] as const;
@@ -39,8 +40,11 @@ export interface Channel {
   /** The channel's name in the config file (`ops-hook`). */
   readonly name: string;
   readonly type: ChannelType;
-  /** Delivers one message; rejects with a `ChannelDeliveryError`. */
-  send(notification: Notification): Promise<void>;
+  /**
+   * Delivers one message; rejects with a `ChannelDeliveryError`. Resolves with a receipt (where
+   * the message went) when the message can be changed later: a Telegram message with buttons.
+   */
+  send(notification: Notification): Promise<NotificationReceipt | undefined>;
   /** Releases connections (SMTP pools); optional. */
   close?(): Promise<void>;
 }

@@ -59,6 +59,7 @@ export function createEmailChannel(name: string, target: EmailTarget): Channel {
       } catch (err) {
         throw toDeliveryError(err, `${url.hostname}:${url.port}`);
       }
+      return undefined; // a sent e-mail cannot be changed: no receipt
     },
     async close() {
       transport?.close();

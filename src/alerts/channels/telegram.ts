@@ -109,6 +109,26 @@ export class TelegramClient {
     });
   }
 
+  /**
+   * Replaces a message's text and buttons (none: removed), as a settled request's copies get.
+   * Telegram refuses an edit that changes nothing ("message is not modified", see
+   * `isMessageNotModified`) and one of a message it no longer has (400).
+   */
+  async editMessageText(
+    chatId: string | number,
+    messageId: number,
+    text: string,
+    options: { buttons?: InlineButton[] | InlineButton[][] } = {},
+  ): Promise<unknown> {
+    return this.call("editMessageText", {
+      chat_id: chatId,
+      message_id: messageId,
+      text: truncate(text),
+      link_preview_options: { is_disabled: true },
+      reply_markup: { inline_keyboard: toKeyboard(options.buttons) },
+    });
+  }
+
   getUpdates(
     options: { offset?: number; timeoutSeconds?: number; limit?: number; signal?: AbortSignal } = {},
   ): Promise<Update[]> {
@@ -177,6 +197,14 @@ export class TelegramClient {
   #redact(text: string): string {
     return this.#token === "" ? text : text.split(this.#token).join("<token>");
   }
+}
+
+/**
+ * Telegram's answer to an edit that would leave the message as it is: what the edit wanted is
+ * already there (another node or the press handler got there first), so it is not a failure.
+ */
+export function isMessageNotModified(err: unknown): boolean {
+  return err instanceof ChannelDeliveryError && err.status === 400 && /message is not modified/i.test(err.message);
 }
 
 function truncate(text: string): string {
@@ -260,10 +288,11 @@ export function createTelegramChannel(name: string, options: TelegramChannelOpti
     client: options.client,
     chatId: options.chatId,
     async send(notification) {
-      const message = await options.client.sendMessage(options.chatId, renderText(notification), {
-        buttons: actionButtons(notification),
-      });
+      const buttons = actionButtons(notification);
+      const message = await options.client.sendMessage(options.chatId, renderText(notification), { buttons });
       options.onSent?.(notification, message);
+      // Where a message with buttons went, so it can lose them once settled (see settled-copies.ts).
+      return buttons.length === 0 ? undefined : { chatId: message.chat.id, messageId: message.message_id };
     },
   };
 }
@@ -365,6 +394,8 @@ export function startTelegramPoller(options: TelegramPollerOptions): TelegramPol
     await answer(outcome?.answer ?? "Done");
     if (outcome?.removeButtons && press.message) {
       await client.editMessageReplyMarkup(press.message.chatId, press.message.messageId).catch((err: unknown) => {
+        // The settled text (settled-copies.ts) may have replaced the buttons already: nothing to do.
+        if (isMessageNotModified(err)) return;
         report(err, "telegram: removing buttons failed", { messageId: press.message?.messageId });
       });
     }

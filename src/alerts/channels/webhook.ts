@@ -207,6 +207,7 @@ export function createWebhookChannel(
     async send(notification) {
       const payload: WebhookPayload = { version: 1, channel: name, notification };
       await sendWebhook(target, payload, { ...options, notificationId: notification.id });
+      return undefined; // a delivered POST cannot be changed: no receipt
     },
   };
 }

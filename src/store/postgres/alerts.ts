@@ -19,6 +19,7 @@ import {
   dueAction,
   escalateNow,
   type NewAlert,
+  type NotificationReceipt,
   raise,
   type StepNotice,
 } from "../../core/alert.js";
@@ -68,9 +69,9 @@ const INSERT_NOTIFICATION = `
 INSERT INTO alert_notifications (alert_id, step, round, target, at, status, error, updated_at)
 VALUES ($1, $2, $3, $4, $5, 'planned', NULL, $5) RETURNING *`;
 
-/** $1 status, $2 error, $3 now, $4 id. */
+/** $1 status, $2 error, $3 now, $4 id, $5 receipt (JSON) or NULL. */
 const UPDATE_NOTIFICATION = `
-UPDATE alert_notifications SET status = $1, error = $2, updated_at = $3 WHERE id = $4 RETURNING *`;
+UPDATE alert_notifications SET status = $1, error = $2, updated_at = $3, receipt = $5 WHERE id = $4 RETURNING *`;
 
 /** $1 alert id. */
 const LIST_NOTIFICATIONS = "SELECT * FROM alert_notifications WHERE alert_id = $1 ORDER BY id";
@@ -182,9 +183,10 @@ export async function recordNotification(
   id: number,
   status: "sent" | "failed",
   error: string | null | undefined,
+  receipt?: NotificationReceipt | null,
 ): Promise<AlertNotification> {
-  const [state, message] = notificationOutcome(status, error);
-  const row = await tx.one<NotificationRow>(UPDATE_NOTIFICATION, [state, message, tx.now, id]);
+  const [state, message, receiptJson] = notificationOutcome(status, error, receipt);
+  const row = await tx.one<NotificationRow>(UPDATE_NOTIFICATION, [state, message, tx.now, id, receiptJson]);
   if (!row) throw notificationNotFound(id);
   return toNotification(row);
 }

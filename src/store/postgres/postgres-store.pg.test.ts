@@ -167,6 +167,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 11, name: "011-retention-indexes" },
         { version: 12, name: "012-enqueued-by" },
         { version: 13, name: "013-cursors" },
+        { version: 14, name: "014-notification-receipts" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

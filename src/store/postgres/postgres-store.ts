@@ -5,7 +5,7 @@
  * Times come from the database's clock, read once per transaction, unless a clock is injected.
  * Wakeups reach every node through LISTEN/NOTIFY.
  */
-import type { Alert, AlertNotification, NewAlert } from "../../core/alert.js";
+import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "../../core/alert.js";
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import type { Claim, TakeClaimResult } from "../../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
@@ -798,8 +798,13 @@ export class PostgresStore implements Store {
     return this.conn.write((tx) => alerts.claimDueEscalations(tx, limit));
   }
 
-  recordNotification(id: number, status: "sent" | "failed", error?: string | null): Promise<AlertNotification> {
-    return this.conn.write((tx) => alerts.recordNotification(tx, id, status, error));
+  recordNotification(
+    id: number,
+    status: "sent" | "failed",
+    error?: string | null,
+    receipt?: NotificationReceipt | null,
+  ): Promise<AlertNotification> {
+    return this.conn.write((tx) => alerts.recordNotification(tx, id, status, error, receipt));
   }
 
   nextEscalationAt(): Promise<number | null> {

@@ -18,6 +18,7 @@ import {
   dueAction,
   escalateNow,
   type NewAlert,
+  type NotificationReceipt,
   raise,
   type StepNotice,
 } from "../../core/alert.js";
@@ -67,8 +68,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, 'planned', NULL, ?5) RETURNING *`;
 /** ?1 id. */
 const GET_NOTIFICATION = "SELECT * FROM alert_notifications WHERE id = ?1";
 
-/** ?1 status, ?2 error, ?3 now, ?4 id. */
-const UPDATE_NOTIFICATION = "UPDATE alert_notifications SET status = ?1, error = ?2, updated_at = ?3 WHERE id = ?4";
+/** ?1 status, ?2 error, ?3 now, ?4 id, ?5 receipt (JSON) or NULL. */
+const UPDATE_NOTIFICATION =
+  "UPDATE alert_notifications SET status = ?1, error = ?2, updated_at = ?3, receipt = ?5 WHERE id = ?4";
 
 /** ?1 alert id. */
 const LIST_NOTIFICATIONS = "SELECT * FROM alert_notifications WHERE alert_id = ?1 ORDER BY id";
@@ -207,11 +209,13 @@ export function recordNotification(
   id: number,
   status: "sent" | "failed",
   error: string | null | undefined,
+  receipt?: NotificationReceipt | null,
 ): AlertNotification {
-  const [state, message] = notificationOutcome(status, error);
+  const [state, message, receiptJson] = notificationOutcome(status, error, receipt);
   return conn.write(() => {
     const now = conn.clock();
-    if (conn.stmt(UPDATE_NOTIFICATION).run(state, message, now, id).changes !== 1) throw notificationNotFound(id);
+    const changes = conn.stmt(UPDATE_NOTIFICATION).run(state, message, now, id, receiptJson).changes;
+    if (changes !== 1) throw notificationNotFound(id);
     return toNotification(conn.stmt(GET_NOTIFICATION).get(id) as NotificationRow);
   });
 }

@@ -5,7 +5,7 @@
  * With `synchronous=NORMAL` (the default) a committed write survives any process crash;
  * `durability: "full"` also survives power loss, at the cost of an fsync per commit.
  */
-import type { Alert, AlertNotification, NewAlert } from "../../core/alert.js";
+import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "../../core/alert.js";
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import type { Claim, TakeClaimResult } from "../../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
@@ -773,8 +773,13 @@ export class SqliteStore implements Store {
     return alerts.claimDueEscalations(this.conn, limit);
   }
 
-  async recordNotification(id: number, status: "sent" | "failed", error?: string | null): Promise<AlertNotification> {
-    return alerts.recordNotification(this.conn, id, status, error);
+  async recordNotification(
+    id: number,
+    status: "sent" | "failed",
+    error?: string | null,
+    receipt?: NotificationReceipt | null,
+  ): Promise<AlertNotification> {
+    return alerts.recordNotification(this.conn, id, status, error, receipt);
   }
 
   async nextEscalationAt(): Promise<number | null> {

@@ -15,6 +15,7 @@ import { sql as heartbeats } from "./010-heartbeats.js";
 import { sql as retentionIndexes } from "./011-retention-indexes.js";
 import { sql as enqueuedBy } from "./012-enqueued-by.js";
 import { sql as cursors } from "./013-cursors.js";
+import { sql as notificationReceipts } from "./014-notification-receipts.js";
 
 export interface Migration {
   version: number;
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: "011-retention-indexes", sql: retentionIndexes },
   { version: 12, name: "012-enqueued-by", sql: enqueuedBy },
   { version: 13, name: "013-cursors", sql: cursors },
+  { version: 14, name: "014-notification-receipts", sql: notificationReceipts },
 ];
