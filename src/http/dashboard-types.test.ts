@@ -111,7 +111,10 @@ function compare(node: ts.TypeNode, schemaIn: Schema, path: string, problems: st
     if (schema.items !== undefined) compare(only.elementType, schema.items, `${path}[]`, problems);
     return;
   }
-  if (ts.isTypeLiteralNode(only)) return compareMembers(only.members, schema, path, problems);
+  if (ts.isTypeLiteralNode(only)) {
+    compareMembers(only.members, schema, path, problems);
+    return;
+  }
   if (ts.isTypeReferenceNode(only) && ts.isIdentifier(only.typeName)) {
     const named = interfaces.get(only.typeName.text);
     if (named !== undefined) compareMembers(named.members, schema, path, problems);
