@@ -1,6 +1,7 @@
 // The `overseer` command as a user runs it: the built binary in real processes on temp databases.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { newId } from "../core/ids.js";
@@ -15,7 +16,7 @@ const overseer = cli.run;
 const RUN_SPEC: RunSpec = {
   command: "agent",
   args: [],
-  cwd: "/tmp",
+  cwd: tmpdir(),
   env: [],
   maxTurns: 1,
   turnTimeoutMs: 60_000,
