@@ -10,6 +10,7 @@ import { type BundlerSettings, DEFAULT_BUNDLER_SETTINGS } from "../alerts/channe
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import { ENV_REF } from "./channel-secrets.js";
+import { durationField } from "./duration-field.js";
 
 export { resolveAlertChannels } from "./channel-secrets.js";
 
@@ -26,21 +27,8 @@ const secretRef = z.string().superRefine((value, ctx) => {
   });
 });
 
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value, "duration");
-      } catch {
-        ctx.addIssue({
-          code: "custom",
-          message: `must be a duration such as 500ms, 30s, 5m or 2h, got ${JSON.stringify(value)}`,
-        });
-        return z.NEVER;
-      }
-    });
+/** A duration field with a default, written as the docs write it (`"10s"`). */
+const duration = (fallback: string) => durationField.default(parseDuration(fallback, "default"));
 
 /** An http(s) URL with no user:password in it (that would be a secret in the file). */
 const httpUrl = (schemes: readonly string[]) =>

@@ -6,26 +6,13 @@
  */
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
-import { parseDuration } from "../core/duration.js";
 import { type PersonContacts, parsePersonTarget } from "../core/people.js";
+import { durationField } from "./duration-field.js";
 
 const MAX_DELAY_MS = 7 * 86_400_000;
 
-const duration = (field: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    let ms: number;
-    try {
-      ms = parseDuration(value, field);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message.replace(new RegExp(`^${field} `), "") });
-      return z.NEVER;
-    }
-    if (ms > MAX_DELAY_MS) {
-      ctx.addIssue({ code: "custom", message: "must be at most 7 days" });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** A step's delay, a repeat's pause or an ack timeout: at most 7 days. */
+const duration = durationField.refine((ms) => ms <= MAX_DELAY_MS, { error: "must be at most 7 days" });
 
 /** A channel name, or a person (`person:<name>`, `telegram:<user id>`). */
 const target = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
@@ -33,7 +20,7 @@ const target = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
 });
 
 const stepSchema = z.strictObject({
-  delay: duration("delay"),
+  delay: duration,
   notify: z.array(target).min(1, { error: "must name at least one channel or person" }),
 });
 
@@ -51,9 +38,9 @@ const policySchema = z
       .max(10, { error: "must be a whole number from 0 to 10" })
       .default(0),
     /** Gap before a repeated round's first step; default: the longest step delay. */
-    repeatDelay: duration("repeatDelay").optional(),
+    repeatDelay: duration.optional(),
     /** An acknowledged alert that is not closed within this is triggered again. */
-    ackTimeout: duration("ackTimeout").optional(),
+    ackTimeout: duration.optional(),
   })
   .superRefine((policy, ctx) => {
     const gap = policy.repeatDelay ?? Math.max(...policy.steps.map((s) => s.delay));

@@ -6,28 +6,16 @@
  */
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
-import { parseDuration } from "../core/duration.js";
 import type { HeartbeatDefinition } from "../core/heartbeat.js";
 import type { PersonContacts } from "../core/people.js";
 import { alertChannelsSchema, type ChannelConfig } from "./alert-channels.js";
 import { alertPeopleSchema, checkPeopleReachable, expandPeople } from "./alert-people.js";
 import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
+import { durationField as duration } from "./duration-field.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const name = z.string().regex(NAME, { error: "must be 1-128 letters, digits, '.', '_', ':' or '-'" });
 const policyName = z.string().min(1, { error: "must name a policy" });
-
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value, "duration");
-  } catch {
-    ctx.addIssue({
-      code: "custom",
-      message: `must be a duration such as 30s, 5m or 26h, got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-});
 
 const heartbeatSchema = z.strictObject({
   interval: duration.refine((ms) => ms >= 1_000 && ms <= 366 * 86_400_000, {

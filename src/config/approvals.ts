@@ -4,7 +4,7 @@
  * when its handler gives none. Members are token names or `telegram:<user id>`.
  */
 import { z } from "zod";
-import { parseDuration } from "../core/duration.js";
+import { durationField } from "./duration-field.js";
 
 const member = z.string().regex(/^(telegram:\d{1,20}|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/, {
   error: "must be a token name or telegram:<user id>",
@@ -19,17 +19,7 @@ export const approvalsConfigSchema = z.strictObject({
       z.array(member).min(1, { error: "must list at least one member" }),
     )
     .default({}),
-  defaultTimeout: z
-    .union([z.string(), z.number()])
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value, "defaultTimeout");
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^defaultTimeout /, "") });
-        return z.NEVER;
-      }
-    })
-    .default(24 * 3_600_000),
+  defaultTimeout: durationField.default(24 * 3_600_000),
 });
 
 export interface ApprovalsConfig {

@@ -11,10 +11,10 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import { describe } from "../core/job-options.js";
 import type { RunCompletionRule, RunSpec } from "../core/run.js";
+import { durationField as duration } from "./duration-field.js";
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -23,18 +23,6 @@ const BUILT_IN_PLACEHOLDERS = new Set(["runId"]);
 const DEFAULT_ENV = ["PATH", "HOME", "LANG"];
 const MAX_TURNS = 100_000;
 const MAX_STRING_PARAM = 64 * 1024;
-
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value, "duration");
-  } catch {
-    ctx.addIssue({
-      code: "custom",
-      message: `must be a duration such as 500ms, 30s, 5m or 2h; got ${describe(value)}`,
-    });
-    return z.NEVER;
-  }
-});
 
 const paramSchema = z
   .strictObject({
