@@ -17,6 +17,7 @@ import {
   escalationAfterTrigger,
   type NewAlert,
   nextEscalation,
+  parseAlertStatuses,
   positionAfter,
   raise,
 } from "./alert.js";
@@ -302,5 +303,22 @@ describe("checkNewAlert", () => {
 
   it("accepts a good one", () => {
     expect(() => checkNewAlert(NEW)).not.toThrow();
+  });
+});
+
+describe("parseAlertStatuses", () => {
+  it.each([
+    ["triggered", ["triggered"]],
+    ["acknowledged, closed", ["acknowledged", "closed"]],
+    ["open", ["triggered", "acknowledged"]],
+    ["open,triggered,", ["triggered", "acknowledged"]],
+    ["", []],
+  ])("reads %j", (text, expected) => {
+    expect(parseAlertStatuses(text)).toEqual(expected);
+  });
+
+  it("names an unknown status, after the label when given", () => {
+    expect(() => parseAlertStatuses("open,resolved")).toThrow(/^unknown alert status "resolved"/);
+    expect(() => parseAlertStatuses("resolved", "--status")).toThrow(/^--status: unknown alert status "resolved"/);
   });
 });

@@ -26,6 +26,28 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
 export const OPEN_ALERT_STATUSES: readonly AlertStatus[] = ["triggered", "acknowledged"];
 
 /**
+ * A status filter as people write it: `triggered`, `acknowledged,closed`, or `open` (triggered and
+ * acknowledged). INVALID_STATE_FILTER names an unknown status, after `label` when given (`--status`).
+ */
+export function parseAlertStatuses(text: string, label?: string): AlertStatus[] {
+  const statuses = new Set<AlertStatus>();
+  for (const raw of text.split(",")) {
+    const s = raw.trim();
+    if (s === "") continue;
+    if (s === "open") for (const open of OPEN_ALERT_STATUSES) statuses.add(open);
+    else if ((ALERT_STATUSES as readonly string[]).includes(s)) statuses.add(s as AlertStatus);
+    else {
+      throw new OverseerError(
+        "INVALID_STATE_FILTER",
+        `${label === undefined ? "" : `${label}: `}unknown alert status "${s}"; the statuses are ${ALERT_STATUSES.join(", ")} (or open)`,
+        { field: "status" },
+      );
+    }
+  }
+  return [...statuses];
+}
+
+/**
  * Every status change is one of these named transitions, with the statuses it may start from,
  * as for runs (core/run-state.ts). `trigger` creates the alert, so it starts from nothing.
  */

@@ -3,10 +3,10 @@
  * need a person, acting on them, and pinging a heartbeat monitor (docs/alerts.md).
  */
 import type { Command } from "commander";
-import { ALERT_SOURCES, ALERT_STATUSES, type AlertSource, type AlertStatus } from "../../core/alert.js";
+import { ALERT_SOURCES, ALERT_STATUSES, type AlertSource, parseAlertStatuses } from "../../core/alert.js";
 import { OverseerError } from "../../core/errors.js";
 import { type AlertAction, type AlertDetail, withAlertBackend } from "../alert-backend.js";
-import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
+import { action, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
 
 const MAX_REASON = 2_000;
 
@@ -24,7 +24,7 @@ export function registerAlerts(program: Command): void {
     .action(
       action(async (flags: { status?: string; source?: string; limit: string }, command: Command) => {
         const g = globals(command);
-        const statuses = parseStatuses(flags.status);
+        const statuses = flags.status === undefined ? undefined : parseAlertStatuses(flags.status, "--status");
         const source = parseSource(flags.source);
         const limit = parseIntOption(flags.limit, "--limit", 1, 1000);
         const list = await withAlertBackend(g, (b) => b.list({ statuses, source, limit }));
@@ -90,26 +90,6 @@ export function registerAlerts(program: Command): void {
         if (closedAlert) printLine(`closed alert ${closedAlert.id} (it was late)`);
       }),
     );
-}
-
-function parseStatuses(text: string | undefined): AlertStatus[] | undefined {
-  const names = parseList(text);
-  if (names === undefined) return undefined;
-  const statuses = new Set<AlertStatus>();
-  for (const s of names) {
-    if (s === "open") {
-      statuses.add("triggered");
-      statuses.add("acknowledged");
-    } else if ((ALERT_STATUSES as readonly string[]).includes(s)) statuses.add(s as AlertStatus);
-    else {
-      throw new OverseerError(
-        "INVALID_STATE_FILTER",
-        `--status: unknown alert status "${s}"; the statuses are ${ALERT_STATUSES.join(", ")} (or open)`,
-        { field: "status" },
-      );
-    }
-  }
-  return [...statuses];
 }
 
 function parseSource(text: string | undefined): AlertSource | undefined {

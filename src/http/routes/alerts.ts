@@ -5,7 +5,7 @@
  * hold the alert in the busy guard (busy.ts), so a double click gets 429 instead of a 409.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ALERT_SOURCES, ALERT_STATUSES, type AlertSource, type AlertStatus } from "../../core/alert.js";
+import { ALERT_SOURCES, ALERT_STATUSES, type AlertSource, parseAlertStatuses } from "../../core/alert.js";
 import { OverseerError } from "../../core/errors.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
@@ -310,25 +310,4 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
       },
     );
   };
-}
-
-/** `triggered`, `acknowledged,closed`, or `open` (triggered and acknowledged). */
-export function parseAlertStatuses(text: string): AlertStatus[] {
-  const statuses = new Set<AlertStatus>();
-  for (const raw of text.split(",")) {
-    const s = raw.trim();
-    if (s === "") continue;
-    if (s === "open") {
-      statuses.add("triggered");
-      statuses.add("acknowledged");
-    } else if ((ALERT_STATUSES as readonly string[]).includes(s)) statuses.add(s as AlertStatus);
-    else {
-      throw new OverseerError(
-        "INVALID_STATE_FILTER",
-        `unknown alert status "${s}"; the statuses are ${ALERT_STATUSES.join(", ")} (or open)`,
-        { field: "status" },
-      );
-    }
-  }
-  return [...statuses];
 }
