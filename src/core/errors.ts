@@ -8,6 +8,10 @@ export const ERROR_CODES = {
   INVALID_ARGUMENT: { status: 400, summary: "An option or argument is missing or malformed." },
   INVALID_TASK_NAME: { status: 400, summary: "A task name is empty or uses characters outside [A-Za-z0-9._:-]." },
   INVALID_PAYLOAD: { status: 400, summary: "A payload cannot be stored as JSON." },
+  INVALID_CHARACTER: {
+    status: 400,
+    summary: "A string holds a NUL character (U+0000), which no backend stores; details name where.",
+  },
   INVALID_STATE_FILTER: { status: 400, summary: "A state filter names no job state." },
   UNKNOWN_EVENT_KIND: { status: 400, summary: "An event kind was appended that no one registered." },
   JOB_NOT_FOUND: { status: 404, summary: "No job has this id." },

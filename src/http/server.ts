@@ -20,6 +20,7 @@ import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
 import { EventHub } from "./events/event-hub.js";
 import { StreamClients } from "./events/stream-clients.js";
 import { ServerMetrics } from "./metrics.js";
+import { nulInBodyHook, nulInUrlHook } from "./nul-guard.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { claimRoutes } from "./routes/claims.js";
@@ -118,7 +119,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   // Before the auth hook: its own onRequest hook marks upgrade requests, so that a refused
   // handshake's socket is closed after the answer rather than left open (holding close()).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // NULs are refused at the boundary, so both backends answer them alike (see nul-guard.ts).
+  app.addHook("onRequest", nulInUrlHook);
   app.addHook("onRequest", authHook(overseer.store));
+  app.addHook("preValidation", nulInBodyHook);
 
   const events = new EventHub({ store: overseer.store, logger, pollMs: options.eventPollMs });
   const clients = new StreamClients();

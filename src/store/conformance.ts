@@ -10,7 +10,7 @@ import { type ErrorCode, OverseerError } from "../core/errors.js";
 import { defineEventKind } from "../core/events.js";
 import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults } from "../core/job-options.js";
 import type { ClaimedJob, Job, JobError, JobState, Lease, ScheduleDefinition } from "../core/types.js";
-import { runAlertConformance } from "./conformance-alerts.js";
+import { newAlert, runAlertConformance } from "./conformance-alerts.js";
 import { runApprovalConformance } from "./conformance-approvals.js";
 import { runClaimConformance } from "./conformance-claims.js";
 import { runDurableConformance } from "./conformance-durable.js";
@@ -1846,6 +1846,28 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
         expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
         expect(await ctx.store.listTokens()).toHaveLength(1);
+      });
+    });
+
+    describe("NUL characters", () => {
+      test("text holding a NUL is refused with INVALID_CHARACTER, in reads and writes, storing nothing", async (ctx) => {
+        const job = await ctx.add({ queue: "q" });
+        for (const read of [
+          () => ctx.store.getJob("a\u0000b"),
+          () => ctx.store.listJobs({ search: "x\u0000" }),
+          () => ctx.store.listJobs({ queue: "\u0000" }),
+          () => ctx.store.getClaim("k\u0000"),
+        ]) {
+          const err = await rejectsWith(read, "INVALID_CHARACTER");
+          expect(err.details).toEqual({ character: "U+0000" });
+        }
+        const alert = newAlert({ summary: "disk\u0000full", dedupKey: "nul" });
+        await rejectsWith(() => ctx.store.raiseAlert(alert), "INVALID_CHARACTER");
+        expect(await ctx.store.listAlerts()).toEqual([]);
+        // The payload is JSON, where a NUL is the escape \u0000: stored and read back whole.
+        const withNul = await ctx.add({}, { payload: { text: "a\u0000b" } });
+        expect((await ctx.store.getJob(withNul.id))?.payload).toEqual({ text: "a\u0000b" });
+        expect((await ctx.store.getJob(job.id))?.state).toBe("queued");
       });
     });
 

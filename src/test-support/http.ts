@@ -11,7 +11,7 @@ import type { RunsConfig } from "../config/run-profiles.js";
 import type { Logger } from "../core/logger.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
 import { type HttpServerOptions, type StartedHttpServer, startHttpServer } from "../http/server.js";
-import type { Overseer } from "../sdk/overseer.js";
+import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
 import { tempDatabase } from "./temp-database.js";
 
 export interface ApiResponse {
@@ -42,6 +42,8 @@ export interface TestApi {
   logText(): string;
 }
 
+type OverseerOptionsForTest = Omit<OverseerOptions, "database">;
+
 /** A pino logger at the most verbose level, writing to memory. */
 export function memoryLogger(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
@@ -56,16 +58,20 @@ export function memoryLogger(): { logger: Logger; text: () => string } {
 
 /** Call inside a test. */
 export async function testApi(
-  options: { logger?: Logger; corsOrigins?: string[]; runs?: RunsConfig } & Partial<
-    Omit<HttpServerOptions, "overseer">
-  > = {},
+  options: {
+    logger?: Logger;
+    corsOrigins?: string[];
+    runs?: RunsConfig;
+    /** Opens the Overseer the server serves (a PostgreSQL schema's); default a fresh SQLite file. */
+    open?: (options: OverseerOptionsForTest) => Promise<Overseer>;
+  } & Partial<Omit<HttpServerOptions, "overseer">> = {},
 ): Promise<TestApi> {
   // Unless the test brings its own, the server logs to memory, and when the test ends no
   // token may be found in what it logged: every HTTP test doubles as a check on the logs.
   const memory = options.logger ? null : memoryLogger();
   const logger = options.logger ?? memory?.logger;
-  const db = tempDatabase("overseer-http-");
-  const overseer = await db.open({ logger, runs: options.runs });
+  const open = options.open ?? ((o: OverseerOptionsForTest) => tempDatabase("overseer-http-").open(o));
+  const overseer = await open({ logger, runs: options.runs });
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of TOKEN_SCOPES) tokens[scope] = (await createToken(overseer.store, `test-${scope}`, scope)).secret;
   const server = await startHttpServer({ ...options, logger, overseer, port: 0 });

@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import { OverseerError } from "../../core/errors.js";
+import { nulInStore } from "../../core/nul.js";
 import { insertValues, type Literal, literal } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -299,6 +300,7 @@ export class PgConnection {
   private mapError(err: unknown): unknown {
     if (err instanceof OverseerError) return err;
     if (isConnectionError(err)) return this.unavailable(err);
+    if (isNulError(err)) return nulInStore();
     return err;
   }
 }
@@ -490,6 +492,15 @@ export function maskUrl(url: string): string {
     // Not a URL we can parse: show only its scheme, since the rest may hold a password.
     return `${url.split("://")[0] ?? "postgres"}://…`;
   }
+}
+
+/**
+ * PostgreSQL's refusals of a NUL: in text, "invalid byte sequence for encoding UTF8: 0x00"
+ * (22021), and in jsonb, "unsupported Unicode escape sequence" (22P05).
+ */
+export function isNulError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "22021" || code === "22P05";
 }
 
 /** No SQLSTATE (a socket or timeout error) or class 08 (connection exception), 57P01-03 (shutdown), 28 (auth), 3D000 (no such database). */

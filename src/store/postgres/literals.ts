@@ -6,6 +6,7 @@
  * store's own expressions get in.
  */
 import pg from "pg";
+import { hasNul, nulInStore } from "../../core/nul.js";
 
 /** SQL written by the store itself (such as the clock's expression), put in as it is. */
 export interface SqlExpression {
@@ -22,6 +23,9 @@ export function literal(value: Literal): string {
     if (!Number.isSafeInteger(value)) throw new Error(`not an integer SQL literal: ${value}`);
     return String(value);
   }
+  // The simple protocol sends a script as a C string: a NUL would cut it short, so it is refused
+  // here with the same error PostgreSQL gives a bound parameter holding one (see connection.ts).
+  if (hasNul(value)) throw nulInStore();
   return pg.escapeLiteral(value);
 }
 

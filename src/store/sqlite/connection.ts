@@ -8,6 +8,7 @@
 import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { OverseerError } from "../../core/errors.js";
+import { hasNul, nulInStore } from "../../core/nul.js";
 import * as sql from "./statements.js";
 
 export interface ConnectionOptions {
@@ -244,10 +245,19 @@ function waitingForLocks(stmt: Statement, timeoutMs: number): Statement {
     }
   };
   return {
-    run: (...args) => retry(() => stmt.run(...args)),
-    get: (...args) => retry(() => stmt.get(...args)),
-    all: (...args) => retry(() => stmt.all(...args)),
+    run: (...args) => retry(() => stmt.run(...refusingNul(args))),
+    get: (...args) => retry(() => stmt.get(...refusingNul(args))),
+    all: (...args) => retry(() => stmt.all(...refusingNul(args))),
   };
+}
+
+/**
+ * SQLite would store a NUL in text, PostgreSQL refuses it: refused here too, with the same
+ * error, so that a string the store accepts on one backend it accepts on the other.
+ */
+function refusingNul(args: unknown[]): unknown[] {
+  for (const arg of args) if (typeof arg === "string" && hasNul(arg)) throw nulInStore();
+  return args;
 }
 
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
