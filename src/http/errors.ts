@@ -1,5 +1,6 @@
 /**
- * The error envelope: every failure on the wire is `{"error": {"code", "message", "details"?}}`
+ * The error envelope: every failure on the wire is `{"error": {"code", "message", "details"}}`
+ * (`details` an object even when empty, so a client can read `details.field` without checking)
  * with the status of its code in ERROR_CODES (the one table of code to status). Fastify's own
  * errors (schema validation, malformed JSON, oversized bodies, unknown routes) are mapped to
  * codes here, so bad input is a 4xx naming the field, never a 500. An unexpected error is a 500
@@ -11,7 +12,7 @@ import { ERROR_CODES, type ErrorCode, OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 
 export interface ErrorEnvelope {
-  error: { code: string; message: string; details?: Record<string, unknown> };
+  error: { code: string; message: string; details: Record<string, unknown> };
 }
 
 /** The JSON schema of the envelope, for route responses and the OpenAPI document. */
@@ -22,7 +23,7 @@ export const errorEnvelopeSchema = {
   properties: {
     error: {
       type: "object",
-      required: ["code", "message"],
+      required: ["code", "message", "details"],
       properties: {
         code: { type: "string", enum: Object.keys(ERROR_CODES) },
         message: { type: "string" },
@@ -54,8 +55,8 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
   },
 };
 
-export function envelope(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorEnvelope {
-  return { error: details && Object.keys(details).length > 0 ? { code, message, details } : { code, message } };
+export function envelope(code: ErrorCode, message: string, details: Record<string, unknown> = {}): ErrorEnvelope {
+  return { error: { code, message, details } };
 }
 
 export function sendError(reply: FastifyReply, err: OverseerError): FastifyReply {

@@ -76,6 +76,7 @@ describe("POST /api/v1/jobs", () => {
       error: {
         code: "INVALID_ARGUMENT",
         message: "the request body is not valid JSON, or holds a __proto__ or constructor.prototype key (refused)",
+        details: {},
       },
     });
     const poisoned = await api.request("POST", "/api/v1/jobs", {

@@ -77,7 +77,7 @@ it("an unexpected failure is logged (by route, without the token) and answered w
     const res = await fetch(`${server.url}/api/v1/queues`, { headers: { authorization: `Bearer ${secret}` } });
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({
-      error: { code: "INTERNAL_ERROR", message: "internal error; the server log has the details" },
+      error: { code: "INTERNAL_ERROR", message: "internal error; the server log has the details", details: {} },
     });
     expect(log.text()).toContain("simulated fault: listQueues failed");
     expect(log.text()).toContain('"route":"/api/v1/queues"');

@@ -3,7 +3,7 @@
  *   {"type": "subscribe", "id": "a", "jobId"?: "...", "runId"?: "...", "since"?: 42}   and   {"type": "unsubscribe", "id": "a"}
  * and receives, per subscription id,
  *   {"type": "subscribed", "id", "since"}, {"type": "event", "id", "event"}, {"type": "end", "id", "lastEventId"}
- * and {"type": "error", "id", "error": {code, message, details?}} (the HTTP error envelope's inside,
+ * and {"type": "error", "id", "error": {code, message, details}} (the HTTP error envelope's inside,
  * e.g. EVENTS_TRIMMED). Same feed, cursor and limits as SSE; a client that falls too far behind
  * is closed with code 4008 and resumes with `since` = the last seq it got.
  */
