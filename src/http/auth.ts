@@ -27,7 +27,8 @@ declare module "fastify" {
   }
 }
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+// RFC 7235: the scheme is case-insensitive ("bearer", "BEARER") and one or more spaces follow it.
+const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
 export function authHook(store: Store) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
