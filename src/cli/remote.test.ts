@@ -254,12 +254,15 @@ describe("the CLI over HTTP (--url)", () => {
       ["--json", "events", "--run", run.id, "--since", "0", "--limit", "1000"],
       ["events", "--run", run.id, "--limit", "3"],
       ["events", "--run", other.id, "--ndjson", "--limit", "1000"],
-      ["events", "--run", "01NOSUCHRUN000000000000000"],
     ]) {
       const [l, r] = await Promise.all([s.local(args), s.remote(args, s.viewer)]);
       expect(r, args.join(" ")).toEqual(l);
       expect(r.code, args.join(" ")).toBe(0);
     }
+    // The server answers 404 for a run that never existed, as its stream does.
+    const unknown = await s.remote(["events", "--run", "01NOSUCHRUN000000000000000"], s.viewer);
+    expect(unknown).toMatchObject({ code: 1, stdout: "" });
+    expect(unknown.stderr).toBe('overseer: RUN_NOT_FOUND: no run with id "01NOSUCHRUN000000000000000"\n');
     const json = JSON.parse((await s.remote(["--json", "events", "--run", run.id, "--since", "0"])).stdout);
     expect(json.map((e: { seq: number }) => e.seq)).toEqual(local.map((e) => e.seq));
     const both = ["events", "--run", run.id, "--job", "01NOSUCHJOB000000000000000"];

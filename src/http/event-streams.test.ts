@@ -137,6 +137,34 @@ describe("SSE event streams", () => {
     expect(missing.body.error.code).toBe("JOB_NOT_FOUND");
   });
 
+  it("an unknown job or run is 404 as a JSON page as it is as a stream; a discarded job's events stay readable", async () => {
+    const api = await testApi();
+    const token = api.tokens.viewer;
+    for (const [path, code] of [
+      ["/api/v1/jobs/01NOSUCHJOB000000000000000/events", "JOB_NOT_FOUND"],
+      ["/api/v1/runs/01NOSUCHRUN000000000000000/events", "RUN_NOT_FOUND"],
+    ] as const) {
+      for (const accept of ["application/json", "text/event-stream"]) {
+        const res = await api.request("GET", path, { token, headers: { accept } });
+        expect(res.status, `${path} as ${accept}`).toBe(404);
+        expect(res.body.error.code, `${path} as ${accept}`).toBe(code);
+      }
+    }
+    const job = await api.overseer.enqueue("t");
+    await api.overseer.cancel(job.id);
+    await api.overseer.discard(job.id);
+    const page = await api.request("GET", `/api/v1/jobs/${job.id}/events`, {
+      token,
+      headers: { accept: "application/json" },
+    });
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((e: { kind: string }) => e.kind)).toEqual([
+      "job.enqueued",
+      "job.cancelled",
+      "job.discarded",
+    ]);
+  });
+
   it("a job that died and was retried streams on past its old terminal event until it finishes again", async () => {
     const api = await testApi();
     const { PermanentError } = await import("../core/errors.js");
