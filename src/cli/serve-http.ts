@@ -4,6 +4,7 @@
  * had one (printed once, with the URL), then listen. The server module (Fastify) is loaded only
  * here, so that `overseer worker` stays small.
  */
+import { parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
@@ -15,6 +16,9 @@ export interface HttpFlags {
   port?: string;
   corsOrigin?: string;
   metricsPublic?: boolean;
+  requestTimeout?: string;
+  keepAliveTimeout?: string;
+  maxConnections?: string;
 }
 
 export interface HttpSettings {
@@ -22,6 +26,10 @@ export interface HttpSettings {
   port: number;
   corsOrigins: string[];
   metricsPublic: boolean;
+  /** Unset: the server's defaults (see http/server.ts). */
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxConnections?: number;
 }
 
 /** Null when `--no-http`. INVALID_ARGUMENT naming the flag for a bad value. */
@@ -40,7 +48,31 @@ export function parseHttpFlags(flags: HttpFlags): HttpSettings | null {
       );
     }
   }
-  return { host, port, corsOrigins, metricsPublic: flags.metricsPublic === true };
+  return {
+    host,
+    port,
+    corsOrigins,
+    metricsPublic: flags.metricsPublic === true,
+    ...(flags.requestTimeout === undefined
+      ? {}
+      : { requestTimeoutMs: positiveDuration(flags.requestTimeout, "--request-timeout") }),
+    ...(flags.keepAliveTimeout === undefined
+      ? {}
+      : { keepAliveTimeoutMs: positiveDuration(flags.keepAliveTimeout, "--keep-alive-timeout") }),
+    ...(flags.maxConnections === undefined
+      ? {}
+      : { maxConnections: parseIntOption(flags.maxConnections, "--max-connections", 1, 1_000_000) }),
+  };
+}
+
+/** A duration of at least 1 ms: 0 would mean "no timeout" to Node, which is what these flags exist to prevent. */
+function positiveDuration(value: string, flag: string): number {
+  const ms = parseDuration(value, flag);
+  if (ms < 1)
+    throw new OverseerError("INVALID_ARGUMENT", `${flag} must be at least 1ms; got "${value}"`, {
+      field: flag,
+    });
+  return ms;
 }
 
 function isOrigin(value: string): boolean {

@@ -73,6 +73,10 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, summary: "The request carries no bearer token, or one that is unknown or revoked." },
   FORBIDDEN: { status: 403, summary: "The token's scope does not allow this operation." },
   ROUTE_NOT_FOUND: { status: 404, summary: "No HTTP route has this method and path." },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    summary: "The client took longer than the server's request timeout to send a request's headers and body.",
+  },
   REQUEST_TOO_LARGE: { status: 413, summary: "The request body is larger than the server accepts." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: "The request body is not JSON." },
   EVENTS_TRIMMED: {

@@ -71,20 +71,37 @@ export function sendError(reply: FastifyReply, err: OverseerError): FastifyReply
 
 /**
  * A request Node's HTTP parser refused before Fastify saw it (headers too large, a malformed
- * request line): answered with the envelope on the raw socket, then closed.
+ * request line), or one that took longer than the request timeout to arrive: answered with the
+ * envelope on the raw socket, then closed.
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) return;
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const error = tooLarge
-    ? new OverseerError("REQUEST_TOO_LARGE", "the request line or headers are too large")
-    : new OverseerError("INVALID_ARGUMENT", "the request is not valid HTTP");
+  // An answer already under way cannot be followed by another on the same socket.
+  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const error = clientError(err.code);
   const body = JSON.stringify(envelope(error.code, error.message));
   socket.end(
-    `HTTP/1.1 ${error.status} ${tooLarge ? "Content Too Large" : "Bad Request"}\r\n` +
+    `HTTP/1.1 ${error.status} ${REASONS[error.status] ?? "Bad Request"}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `Connection: close\r\n\r\n${body}`,
   );
+}
+
+const REASONS: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large" };
+
+function clientError(code: string | undefined): OverseerError {
+  if (code === "HPE_HEADER_OVERFLOW")
+    return new OverseerError("REQUEST_TOO_LARGE", "the request line or headers are too large");
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return new OverseerError(
+      "REQUEST_TIMEOUT",
+      "the request's headers and body took longer than the server waits for them",
+    );
+  }
+  return new OverseerError("INVALID_ARGUMENT", "the request is not valid HTTP");
 }
 
 /** Turns anything thrown while handling a request into an OverseerError safe to show the client. */

@@ -44,6 +44,19 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 7070;
 /** Enough for a batch of 1,000 jobs with modest payloads; a larger body is refused with 413. */
 const BODY_LIMIT = 4 * 1024 * 1024;
+/**
+ * How long a client has to send a whole request, headers and body: a 4 MiB body at 150 KB/s.
+ * A slower one is answered 408 and closed, so trickling connections cannot pile up. Only the
+ * request counts: an event stream's response may last for hours.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * How long an idle keep-alive connection stays open: longer than the 60 s idle timeout of
+ * common load balancers and proxies, so that they close first and never reuse a closed one.
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** Open connections (event streams included) beyond which new ones are closed at once. */
+export const DEFAULT_MAX_CONNECTIONS = 1_024;
 
 export interface HttpServerOptions {
   overseer: Overseer;
@@ -61,6 +74,12 @@ export interface HttpServerOptions {
   streamBufferBytes?: number;
   /** How often the event reader looks for events nothing woke it for. Default 250 ms. */
   eventPollMs?: number;
+  /** Time to receive a request's headers and body before answering 408. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Time an idle keep-alive connection stays open. Default 72 s. */
+  keepAliveTimeoutMs?: number;
+  /** Open connections allowed; more are closed as they arrive. Default 1,024. */
+  maxConnections?: number;
 }
 
 export interface RouteInfo {
@@ -81,7 +100,16 @@ export interface HttpServer {
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { overseer } = options;
   const logger = options.logger ?? silentLogger;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      // Headers are part of the request: the same bound. Node checks for expired requests every
+      // connectionsCheckingInterval (30 s by default, longer than the timeout itself).
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeout / 4))),
+    },
     // No Fastify logger at all: no request lines, so no Authorization header, can be logged.
     logger: false,
     exposeHeadRoutes: false,
@@ -223,6 +251,8 @@ export async function startHttpServer(
   options: HttpServerOptions & { host?: string; port?: number },
 ): Promise<StartedHttpServer> {
   const server = await buildHttpServer(options);
+  // Node closes connections over the cap as they are accepted, before any byte is read.
+  server.app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const host = options.host ?? DEFAULT_HOST;
   try {
     await server.app.listen({ host, port: options.port ?? DEFAULT_PORT });
