@@ -10,6 +10,7 @@ import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CODES, type ErrorCode, OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { RAW_SECURITY_HEADERS } from "./security-headers.js";
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details: Record<string, unknown> };
@@ -86,7 +87,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.end(
     `HTTP/1.1 ${error.status} ${REASONS[error.status] ?? "Bad Request"}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
+      `${RAW_SECURITY_HEADERS}Connection: close\r\n\r\n${body}`,
   );
 }
 

@@ -38,6 +38,7 @@ import { streamTokenRoutes } from "./routes/stream-tokens.js";
 import { websocketRoutes } from "./routes/websocket.js";
 import { whoamiRoutes } from "./routes/whoami.js";
 import { SHARED_SCHEMAS } from "./schemas.js";
+import { FALLBACK_SECURITY_HEADERS, securityHeaders } from "./security-headers.js";
 
 export const API_PREFIX = "/api/v1";
 export const DEFAULT_HOST = "127.0.0.1";
@@ -117,9 +118,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
     // Claim keys run to 200 characters, 600 once ':' is percent-encoded (the default is 100).
     routerOptions: { maxParamLength: 640 },
     clientErrorHandler,
-    // A URL that cannot be decoded (`%ZZ`) is bad input like any other.
+    // A URL that cannot be decoded (`%ZZ`) is bad input like any other. It is answered before
+    // any hook runs, so the security headers are set here.
     frameworkErrors: (err, _request, reply) =>
-      sendError(reply, new OverseerError("INVALID_ARGUMENT", `the URL is malformed: ${err.message}`)),
+      sendError(
+        reply.headers(FALLBACK_SECURITY_HEADERS),
+        new OverseerError("INVALID_ARGUMENT", `the URL is malformed: ${err.message}`),
+      ),
     ajv: {
       // Reject what a client got wrong instead of guessing: no type coercion (so "5" is not a
       // number), and unknown fields are errors rather than silently dropped.
@@ -144,6 +149,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       }),
     ),
   );
+  // First, so that every answer carries them, refusals by the hooks below included.
+  await app.register(...securityHeaders);
   // Before the auth hook: its own onRequest hook marks upgrade requests, so that a refused
   // handshake's socket is closed after the answer rather than left open (holding close()).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });

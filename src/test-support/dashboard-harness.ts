@@ -2,7 +2,8 @@
  * The dashboard's end-to-end harness: Debian's Chromium, driven by playwright-core, against a real
  * `overseer start` (the built binary, a temp SQLite file, a free port). Call `dashboardHarness()`
  * at the top of a test file: it starts the server and the browser before the tests, fails each
- * test whose page logged an unexpected console error, and stops both and removes the folder after.
+ * test whose page logged an unexpected console error or broke the server's Content-Security-Policy
+ * (and each whose pages were served without one), and stops both and removes the folder after.
  * Without Chromium every test fails, saying how to install it: it never skips.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -73,6 +74,10 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
   let admin = "";
   let viewer = "";
   const consoleErrors: string[] = [];
+  /** What the page did that the server's Content-Security-Policy refused, as the browser reported it. */
+  const cspViolations: string[] = [];
+  /** The Content-Security-Policy of each document the page loaded during the test. */
+  const documentPolicies: Array<string | undefined> = [];
   /** Set when Chromium is missing: every test then fails with it (a failed beforeAll would only skip them). */
   let missingChromium: Error | null = null;
 
@@ -140,10 +145,24 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
       if (message.type() === "error" && !expectedHttpErrors.test(message.text())) consoleErrors.push(message.text());
     });
     page.on("pageerror", (err) => consoleErrors.push(`uncaught: ${err.message}`));
+    page.on("response", (response) => {
+      if (response.request().resourceType() === "document")
+        documentPolicies.push(response.headers()["content-security-policy"]);
+    });
+    await page.exposeFunction("__overseerCspViolation", (text: string) => cspViolations.push(text));
+    // In the page, before its own scripts: every refusal is reported back here.
+    await page.addInitScript({
+      content: `document.addEventListener("securitypolicyviolation", (e) =>
+        window.__overseerCspViolation(e.violatedDirective + " refused " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber));`,
+    });
   }, 60_000);
 
   afterEach(() => {
+    // First: a refusal also shows in the console, and this message says more.
+    expect(cspViolations, "the page broke no rule of the Content-Security-Policy").toEqual([]);
     expect(consoleErrors, "the browser's console stayed free of errors").toEqual([]);
+    for (const policy of documentPolicies.splice(0))
+      expect(policy, "every page was served with the Content-Security-Policy").toContain("script-src 'self'");
   });
 
   afterAll(async () => {
