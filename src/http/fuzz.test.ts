@@ -135,7 +135,7 @@ function expectEnvelopeOrSuccess(res: ApiResponse, what: string): void {
   expect(res.text, `${what}: no stack trace`).not.toMatch(/\n\s+at |\.ts:\d+|\.js:\d+/);
   if (res.status >= 400) {
     expect(res.body, `${what}: the envelope`).toMatchObject({
-      error: { code: expect.any(String), message: expect.any(String) },
+      error: { code: expect.any(String), message: expect.any(String), details: expect.any(Object) },
     });
     expect(Object.keys(ERROR_CODES)).toContain(res.body.error.code);
     expect(Object.keys(res.body)).toEqual(["error"]);
