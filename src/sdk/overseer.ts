@@ -553,6 +553,7 @@ export class Overseer {
         logger: this.logger,
         channels: resolveAlertChannels(this.alerts.channels),
         people: this.alerts.people,
+        dashboardUrl: this.alerts.dashboardUrl,
       });
     }
     return this.delivery;
