@@ -33,6 +33,7 @@ function problem(alerts: unknown): string {
 describe("config: alerts", () => {
   it("is empty when the file has no alerts section", () => {
     expect(parseConfig({}, "c.json").alerts).toEqual({
+      dashboardUrl: "http://127.0.0.1:7070",
       channels: [],
       policies: {},
       people: {},
@@ -100,6 +101,25 @@ describe("config: alerts", () => {
     );
     expect(problem({ channels, policies: { p: { steps: [{ delay: "0s", notify: ["person:ana"] }] } } })).toBe(
       'c.json: alerts.policies.p.steps.0.notify.0: "person:ana" names no person (no people are configured)',
+    );
+  });
+
+  it("takes the dashboard's public URL for links, with a path prefix and without a trailing slash", () => {
+    expect(parse({}).alerts.dashboardUrl).toBe("http://127.0.0.1:7070");
+    expect(parse({ dashboardUrl: "https://ops.example.com/overseer/" }).alerts.dashboardUrl).toBe(
+      "https://ops.example.com/overseer",
+    );
+    expect(problem({ dashboardUrl: "ops.example.com" })).toBe(
+      'c.json: alerts.dashboardUrl: must be a URL (http or https), got "ops.example.com"',
+    );
+    expect(problem({ dashboardUrl: "ftp://ops.example.com" })).toBe(
+      "c.json: alerts.dashboardUrl: must start with http:// or https://",
+    );
+    expect(problem({ dashboardUrl: "https://ops.example.com/?tab=alerts" })).toBe(
+      "c.json: alerts.dashboardUrl: must be a base URL without a query string or fragment",
+    );
+    expect(problem({ dashboardUrl: "https://u:p@ops.example.com" })).toContain(
+      "c.json: alerts.dashboardUrl: must not carry a user or password",
     );
   });
 
