@@ -5,10 +5,10 @@
  * people), and a heartbeat or rule may name only a configured policy.
  */
 import { z } from "zod";
+import { DEFAULT_DASHBOARD_URL } from "../alerts/links.js";
 import type { EscalationPolicy } from "../core/alert.js";
 import type { HeartbeatDefinition } from "../core/heartbeat.js";
 import type { PersonContacts } from "../core/people.js";
-import { DEFAULT_DASHBOARD_URL } from "../alerts/links.js";
 import { alertChannelsSchema, type ChannelConfig, httpUrl } from "./alert-channels.js";
 import { alertPeopleSchema, checkPeopleReachable, expandPeople } from "./alert-people.js";
 import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";

@@ -1,3 +1,4 @@
+import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAlertChannels, resolveAlertChannels } from "../../config/alert-channels.js";
 import { type FakeTelegram, startFakeTelegram } from "../../test-support/fake-telegram.js";
@@ -5,7 +6,6 @@ import { type SmtpSink, startSmtpSink } from "../../test-support/smtp-sink.js";
 import type { Channel, Notification } from "./channel.js";
 import { createChannels } from "./factory.js";
 import type { TelegramChannel } from "./telegram.js";
-import { Webhook } from "standardwebhooks";
 import { SIGNATURE_HEADER, verifyWebhook } from "./webhook.js";
 
 let fake: FakeTelegram | undefined;
