@@ -143,4 +143,11 @@ describe("config: alerts", () => {
       ["person:bo:email", "ops-tg"],
     ]);
   });
+
+  it("parses the dashboardUrl example in docs/alerts.md as documented", () => {
+    const doc = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
+    const block = /### Links to the dashboard[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (block === undefined) throw new Error("no JSON example under ### Links to the dashboard in docs/alerts.md");
+    expect(parseConfig(JSON.parse(block), "docs/alerts.md").alerts.dashboardUrl).toBe("https://overseer.example.com");
+  });
 });
