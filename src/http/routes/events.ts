@@ -67,6 +67,7 @@ export function eventRoutes(deps: StreamDeps) {
         config: { scope: "viewer", streamTokens: true },
         schema: {
           tags: ["events"],
+          operationId: "getEvents",
           summary: "Every event: live from now, or from a cursor",
           description: STREAM_DESCRIPTION,
           querystring: streamQuery,
@@ -81,6 +82,7 @@ export function eventRoutes(deps: StreamDeps) {
         config: { scope: "viewer", streamTokens: true },
         schema: {
           tags: ["events"],
+          operationId: "getJobEvents",
           summary: "One job's events: its history, then live; ends after its terminal event",
           description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the job succeeds, dies or is cancelled; 204 when it had finished and nothing is after the cursor.`,
           params: jobIdParams,
@@ -96,6 +98,7 @@ export function eventRoutes(deps: StreamDeps) {
         config: { scope: "viewer", streamTokens: true },
         schema: {
           tags: ["runs"],
+          operationId: "getRunEvents",
           summary: "One run's events (output, telemetry, turns, state changes): its history, then live",
           description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the run completes, fails or is cancelled; 204 when it had finished and nothing is after the cursor.`,
           params: runIdParams,

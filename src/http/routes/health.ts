@@ -20,7 +20,13 @@ export function healthRoutes(store: Store, logger: Logger) {
       "/healthz",
       {
         config: { scope: "public" },
-        schema: { tags: ["health"], summary: "The process is alive", security: [], response: { 200: status("ok") } },
+        schema: {
+          tags: ["health"],
+          operationId: "checkHealth",
+          summary: "The process is alive",
+          security: [],
+          response: { 200: status("ok") },
+        },
       },
       async () => ({ status: "ok" }),
     );
@@ -30,6 +36,7 @@ export function healthRoutes(store: Store, logger: Logger) {
         config: { scope: "public" },
         schema: {
           tags: ["health"],
+          operationId: "checkReadiness",
           summary: "The process and its database answer",
           security: [],
           response: { 200: status("ready"), ...errorResponses(503) },
