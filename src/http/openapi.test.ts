@@ -69,12 +69,18 @@ describe("the OpenAPI document's operations", () => {
     expect([...declared.keys()].sort()).toEqual([...used].sort());
   });
 
-  it("declare the output's 200 and 206 as text", async () => {
+  it("declare the answers that are not JSON with their media types", async () => {
     const { doc } = await servedDocument();
     const output = doc.paths["/api/v1/runs/{id}/output"]?.get;
     expect(Object.keys(output?.responses["200"]?.content ?? {})).toEqual(["text/plain"]);
     expect(Object.keys(output?.responses["206"]?.content ?? {})).toEqual(["text/plain"]);
     expect(Object.keys(doc.paths["/metrics"]?.get?.responses["200"]?.content ?? {})).toEqual(["text/plain"]);
+    for (const path of ["/api/v1/events", "/api/v1/jobs/{id}/events", "/api/v1/runs/{id}/events"]) {
+      const content = doc.paths[path]?.get?.responses["200"]?.content ?? {};
+      expect(Object.keys(content).sort(), path).toEqual(["application/json", "text/event-stream"]);
+    }
+    expect(doc.paths["/api/v1/jobs/{id}/events"]?.get?.responses["204"]).toBeDefined();
+    expect(Object.keys(doc.paths["/api/v1/ws"]?.get?.responses ?? {})).toContain("101");
   });
 
   it("declare 413 and 415 wherever a body is read, and the server answers them there", async () => {
