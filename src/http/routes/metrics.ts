@@ -16,6 +16,7 @@ export function metricsRoutes(metrics: ServerMetrics, isPublic: boolean) {
           tags: ["metrics"],
           operationId: "getMetrics",
           summary: "Prometheus metrics: jobs, queues, workers, event-stream clients, HTTP, process",
+          description: "Every family, with its type and labels, is listed in docs/http-api.md#metrics.",
           ...(isPublic ? { security: [] } : {}),
           response: {
             200: {

@@ -40,7 +40,7 @@ const queueParams = {
   type: "object",
   required: ["name"],
   additionalProperties: false,
-  properties: { name: { type: "string", minLength: 1, maxLength: 128 } },
+  properties: { name: { type: "string", minLength: 1, maxLength: 128, description: "The queue's name." } },
 } as const;
 
 export function operatingRoutes(overseer: Overseer) {

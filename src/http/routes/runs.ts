@@ -18,7 +18,7 @@ const listQuery = {
   additionalProperties: false,
   properties: {
     state: { type: "string", description: "Comma-separated states, e.g. running,paused." },
-    profile: { type: "string", maxLength: 128 },
+    profile: { type: "string", maxLength: 128, description: "Only runs of this profile." },
     limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
     cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
   },

@@ -13,7 +13,7 @@ const scheduleParams = {
   type: "object",
   required: ["name"],
   additionalProperties: false,
-  properties: { name: { type: "string", minLength: 1, maxLength: 200 } },
+  properties: { name: { type: "string", minLength: 1, maxLength: 200, description: "The schedule's name." } },
 } as const;
 
 const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;

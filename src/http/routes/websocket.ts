@@ -41,7 +41,13 @@ export function websocketRoutes(deps: StreamDeps) {
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { access_token: { type: "string", maxLength: 256 } },
+          properties: {
+            access_token: {
+              type: "string",
+              maxLength: 256,
+              description: "A stream token, for clients without headers.",
+            },
+          },
         },
         response: {
           101: { description: "Switching Protocols: the connection is a WebSocket from here on.", type: "null" },
