@@ -20,6 +20,7 @@ import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
 import { EventHub } from "./events/event-hub.js";
 import { StreamClients } from "./events/stream-clients.js";
 import { ServerMetrics } from "./metrics.js";
+import { swaggerOptions } from "./openapi.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { claimRoutes } from "./routes/claims.js";
@@ -157,25 +158,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       exposedHeaders: ["ETag"],
     });
   }
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Overseer HTTP API",
-        version: "1",
-        description: "Durable jobs: enqueue, watch and steer them. Errors are {error: {code, message, details}}.",
-      },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: [{ bearer: [] }],
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
-    transform: ({ schema, url, route }) => {
-      const scope = route.config?.scope;
-      const note = scope === undefined || scope === "public" ? "" : `Needs a token with scope ${scope} (or admin).`;
-      const description = [schema?.description, note].filter(Boolean).join(" ");
-      return { url, schema: { ...schema, ...(description ? { description } : {}) } };
-    },
-  });
+  await app.register(swagger, swaggerOptions());
 
   await app.register(healthRoutes(overseer.store, logger));
   await app.register(metricsRoutes(metrics, options.metricsPublic === true));

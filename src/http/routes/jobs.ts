@@ -104,6 +104,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "operator" },
         schema: {
           tags: ["jobs"],
+          operationId: "enqueueJobs",
           summary: "Enqueue one job, or an array of jobs in one transaction",
           description: "201 when created; 200 when an idempotency key returned the existing job(s).",
           body: { anyOf: [enqueueItem, { type: "array", minItems: 1, maxItems: 1000, items: enqueueItem }] },
@@ -137,6 +138,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
+          operationId: "listJobs",
           summary: "List jobs, newest (or with order=asc oldest) first, one page at a time",
           querystring: listQuery,
           response: {
@@ -165,6 +167,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
+          operationId: "getJob",
           summary: "A job with its attempts (and their errors), progress and latest events",
           params: jobIdParams,
           response: {
@@ -196,6 +199,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
+          operationId: "previewJobRetry",
           summary: "What the retry policy says about the job now, and what a Retry click would do",
           description:
             "The decision its last failure gets under the current policy (the task's if this server defines the task, else the default; see policy) and whether a manual retry is allowed. Changes nothing.",
@@ -214,6 +218,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           preValidation: emptyBodyIsObject,
           schema: {
             tags: ["jobs"],
+            operationId: `${name}Job`,
             summary,
             description:
               "Send the version you read in If-Match (or as version in the body) to act only if the job has not changed.",
@@ -246,6 +251,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           preValidation: emptyBodyIsObject,
           schema: {
             tags: ["jobs"],
+            operationId: `${name}Jobs`,
             summary: `${name[0]?.toUpperCase()}${name.slice(1)} the jobs a filter matches, up to limit`,
             description: `Applies to ${BULK[name].states.join(", ")} jobs. Each job is changed in its own transaction; jobs that changed meanwhile are skipped.`,
             body: bulkBody,

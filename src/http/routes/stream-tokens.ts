@@ -18,6 +18,7 @@ export function streamTokenRoutes() {
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["events"],
+          operationId: "createStreamToken",
           summary: "A short-lived token for the event streams (?access_token=), for EventSource and browsers",
           body: {
             type: "object",
