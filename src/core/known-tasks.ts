@@ -22,8 +22,14 @@ export interface EnqueueWarning {
 /** How many known names a warning lists, closest to the unknown one first. */
 const LISTED = 5;
 
+/** Overseer's own tasks (every worker runs them), left out of a warning's list as noise. */
+const BUILT_IN = "overseer.";
+
 export function taskNotRegistered(task: string, known: Iterable<string>): EnqueueWarning {
-  const names = closestFirst(task, known);
+  const names = closestFirst(
+    task,
+    [...known].filter((n) => !n.startsWith(BUILT_IN)),
+  );
   const listed = names.slice(0, LISTED).join(", ");
   const more = names.length > LISTED ? `, and ${names.length - LISTED} more` : "";
   const tail = names.length === 0 ? "no worker has registered any task yet" : `known tasks: ${listed}${more}`;
