@@ -167,7 +167,11 @@ function inOrder<T>(schema: { properties: object }, record: T): T {
   for (const key of Object.keys(value)) if (!(key in out)) out[key] = value[key];
   return out as T;
 }
-const job = (j: Job) => inOrder(jobSchema, j);
+/** A job from the API as the store keeps it: `taskRegistered` is the API's, and the local mode has none. */
+const job = (j: Job) => {
+  const { taskRegistered: _, ...record } = inOrder(jobSchema, j);
+  return record;
+};
 
 /** The job without the fields an enqueue adds (`taskRegistered`, `warnings`), so it prints as the store keeps it. */
 function stored(outcome: EnqueueOutcome): EnqueueOutcome {
