@@ -90,6 +90,50 @@ describe("enqueue and jobs", () => {
     expect(await jobsIn(db)).toHaveLength(3);
   });
 
+  it("warns on stderr, once per task, when no worker has registered the task, and still enqueues (exit 0)", async () => {
+    const db = join(tempDir(), "o.db");
+    // A worker for send-email and report has run on this database, and stopped.
+    const producer = await createOverseer({ database: db });
+    try {
+      producer.defineTask("send-email", async () => null);
+      producer.defineTask("report", async () => null);
+      const worker = producer.worker();
+      await worker.start();
+      await worker.stop();
+    } finally {
+      await producer.close();
+    }
+    const typo = await overseer(["--database", db, "enqueue", "sned-email", "--payload", '{"to":"a@example.com"}']);
+    expect(typo.code).toBe(0);
+    expect(typo.stdout).toMatch(/^enqueued \S+ sned-email \[queued\]/);
+    expect(typo.stderr).toBe(
+      "warning TASK_NOT_REGISTERED: no worker has registered task 'sned-email'; known tasks: send-email, report\n",
+    );
+    // --json prints the job as the store keeps it; the warning stays on stderr.
+    const json = await overseer(["--database", db, "--json", "enqueue", "sned-email"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).not.toHaveProperty("taskRegistered");
+    expect(json.stderr).toMatch(/^warning TASK_NOT_REGISTERED: no worker has registered task 'sned-email'; /);
+
+    const bulk = await overseer(["--database", db, "enqueue", "reprot", "--ndjson"], { input: '{"n":1}\n{"n":2}\n' });
+    expect(bulk).toMatchObject({ code: 0, stderr: expect.stringMatching(/^warning TASK_NOT_REGISTERED: [^\n]+\n$/) });
+    expect(bulk.stderr).toContain("task 'reprot'; known tasks: report, send-email");
+
+    expect(await overseer(["--database", db, "enqueue", "send-email"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await overseer(["--database", db, "enqueue", "report", "--ndjson"], { input: "1\n" })).toMatchObject({
+      code: 0,
+      stderr: "",
+    });
+    expect((await jobsIn(db)).map((j) => j.task).sort()).toEqual([
+      "report",
+      "reprot",
+      "reprot",
+      "send-email",
+      "sned-email",
+      "sned-email",
+    ]);
+  });
+
   it("shows, cancels, retries and discards a job", async () => {
     const db = join(tempDir(), "o.db");
     const job = JSON.parse((await overseer(["--database", db, "enqueue", "t", "--delay", "1h", "--json"])).stdout);
