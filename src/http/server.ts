@@ -60,6 +60,8 @@ export interface HttpServerOptions {
   streamBufferBytes?: number;
   /** How often the event reader looks for events nothing woke it for. Default 250 ms. */
   eventPollMs?: number;
+  /** How long a stream token lives when its request does not say (`ttlSeconds`). Default 60 s, at most 10 min. */
+  streamTokenTtlMs?: number;
 }
 
 export interface RouteInfo {
@@ -80,6 +82,8 @@ export interface HttpServer {
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { overseer } = options;
   const logger = options.logger ?? silentLogger;
+  // First, so that a bad option is refused before anything is built.
+  const streamTokens = streamTokenRoutes(options.streamTokenTtlMs);
   const app = Fastify({
     // No Fastify logger at all: no request lines, so no Authorization header, can be logged.
     logger: false,
@@ -195,7 +199,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(signalRoutes(overseer));
       await api.register(claimRoutes(overseer));
       await api.register(eventRoutes(streams));
-      await api.register(streamTokenRoutes());
+      await api.register(streamTokens);
       await api.register(websocketRoutes(streams));
       await api.register(whoamiRoutes());
     },
