@@ -122,6 +122,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   // Before the auth hook: its own onRequest hook marks upgrade requests, so that a refused
   // handshake's socket is closed after the answer rather than left open (holding close()).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Before the auth hook too: a refusal (401, 403) must carry the CORS headers, or a page on an
+  // allowed origin cannot read it, and cannot tell "sign in again" from "the server is down".
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
+      exposedHeaders: ["ETag"],
+    });
+  }
   app.addHook("onRequest", authHook(overseer.store));
 
   const events = new EventHub({ store: overseer.store, logger, pollMs: options.eventPollMs });
@@ -153,14 +163,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       metrics.httpRequests.inc({ method: "GET", route, status: String(status) }),
   };
 
-  if (options.corsOrigins && options.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: [...options.corsOrigins],
-      methods: ["GET", "POST"],
-      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
-      exposedHeaders: ["ETag"],
-    });
-  }
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
