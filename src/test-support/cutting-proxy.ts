@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on loopback in front of a real server, for tests of clients that must survive a
  * dropped connection: `cut()` destroys every connection through it (as a restarted load
- * balancer or a lost network would), `refuse(true)` answers new ones 503 until told otherwise.
+ * balancer or a lost network would), `refuse(true)` answers new ones 503 until told otherwise,
+ * and `hold(true)` keeps new ones waiting (a slow network) until `hold(false)` lets them through.
  * It also reads what passes: the request lines clients sent, and the SSE `id:` fields the
  * server delivered, in order, so a test can check that every event arrived exactly once.
  */
@@ -19,6 +20,8 @@ export interface CuttingProxy {
   cut(): void;
   /** While true, each new connection is answered 503 and closed. */
   refuse(on: boolean): void;
+  /** While true, new connections wait; set false, they go through, what they sent included. */
+  hold(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -35,9 +38,19 @@ export async function cuttingProxy(target: string): Promise<CuttingProxy> {
 
   /** Every socket accepted, refused ones too: close() must not wait on any of them. */
   const accepted = new Set<Socket>();
+  let holding = false;
+  const held: Socket[] = [];
   const server = createServer((client) => {
     accepted.add(client);
     client.on("close", () => accepted.delete(client));
+    // A client that gives up on a held or refused connection resets it: that is its business.
+    client.on("error", () => client.destroy());
+    // No "data" listener yet: what it sends stays buffered in the socket until it is let through.
+    if (holding) held.push(client);
+    else pass(client);
+  });
+  const pass = (client: Socket) => {
+    if (client.destroyed) return;
     if (refusing) {
       client.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
       return;
@@ -67,7 +80,7 @@ export async function cuttingProxy(target: string): Promise<CuttingProxy> {
       socket.on("error", drop);
       socket.on("close", drop);
     }
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("the proxy has no port");
@@ -82,6 +95,10 @@ export async function cuttingProxy(target: string): Promise<CuttingProxy> {
     },
     refuse(on) {
       refusing = on;
+    },
+    hold(on) {
+      holding = on;
+      if (!on) for (const client of held.splice(0)) pass(client);
     },
     close() {
       proxy.cut();
