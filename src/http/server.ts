@@ -61,6 +61,8 @@ export interface HttpServerOptions {
   streamBufferBytes?: number;
   /** How often the event reader looks for events nothing woke it for. Default 250 ms. */
   eventPollMs?: number;
+  /** How long a stream token lives when its request does not say (`ttlSeconds`). Default 60 s, at most 10 min. */
+  streamTokenTtlMs?: number;
 }
 
 export interface RouteInfo {
@@ -81,6 +83,8 @@ export interface HttpServer {
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { overseer } = options;
   const logger = options.logger ?? silentLogger;
+  // First, so that a bad option is refused before anything is built.
+  const streamTokens = streamTokenRoutes(options.streamTokenTtlMs);
   const app = Fastify({
     // No Fastify logger at all: no request lines, so no Authorization header, can be logged.
     logger: false,
@@ -119,6 +123,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   // Before the auth hook: its own onRequest hook marks upgrade requests, so that a refused
   // handshake's socket is closed after the answer rather than left open (holding close()).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Before the auth hook too: a refusal (401, 403) must carry the CORS headers, or a page on an
+  // allowed origin cannot read it, and cannot tell "sign in again" from "the server is down".
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
+      exposedHeaders: ["ETag"],
+    });
+  }
   app.addHook("onRequest", authHook(overseer.store));
 
   const events = new EventHub({ store: overseer.store, logger, pollMs: options.eventPollMs });
@@ -150,14 +164,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       metrics.httpRequests.inc({ method: "GET", route, status: String(status) }),
   };
 
-  if (options.corsOrigins && options.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: [...options.corsOrigins],
-      methods: ["GET", "POST"],
-      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
-      exposedHeaders: ["ETag"],
-    });
-  }
   await app.register(swagger, swaggerOptions());
 
   await app.register(healthRoutes(overseer.store, logger));
@@ -178,7 +184,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(signalRoutes(overseer));
       await api.register(claimRoutes(overseer));
       await api.register(eventRoutes(streams));
-      await api.register(streamTokenRoutes());
+      await api.register(streamTokens);
       await api.register(websocketRoutes(streams));
       await api.register(whoamiRoutes());
     },
