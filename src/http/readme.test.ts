@@ -34,6 +34,20 @@ function collect(child: ChildProcess): () => string {
 }
 
 describe("the README", () => {
+  it("says before anything else what npm test needs and how to get it", () => {
+    const opening = README.slice(0, README.indexOf("\n## "));
+    for (const needed of [
+      "PostgreSQL at 127.0.0.1:5432",
+      "named `test`",
+      "trust auth",
+      "apt-get install -y postgresql chromium",
+      "pg_ctlcluster",
+      "createdb -h 127.0.0.1 -U postgres test",
+    ]) {
+      expect(opening).toContain(needed);
+    }
+  });
+
   it("the server the HTTP API section names serves its examples and the agent runs section's", async () => {
     const dir = cli.tempDir();
     // The command the section tells the reader to run, with the demo's config copied into this
