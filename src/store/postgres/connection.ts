@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import { OverseerError } from "../../core/errors.js";
+import { maskUrl } from "../database-url.js";
 import { insertValues, type Literal, literal } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -478,18 +479,6 @@ function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig 
 /** A schema name as a quoted identifier (it is passed in a startup option, not a bound parameter). */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** The URL without its password (and without query options), fit to print. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const user = u.username === "" ? "" : `${u.username}${u.password === "" ? "" : ":***"}@`;
-    return `${u.protocol}//${user}${u.host}${u.pathname}`;
-  } catch {
-    // Not a URL we can parse: show only its scheme, since the rest may hold a password.
-    return `${url.split("://")[0] ?? "postgres"}://…`;
-  }
 }
 
 /** No SQLSTATE (a socket or timeout error) or class 08 (connection exception), 57P01-03 (shutdown), 28 (auth), 3D000 (no such database). */
