@@ -19,6 +19,7 @@ export { defineEventKind } from "./core/events.js";
 export type { GateDecision, GatePolicy, GateRequest } from "./core/gate-policy.js";
 export type { BackoffOption, EnqueueOptions, PriorityName, TaskDefaults } from "./core/job-options.js";
 export { PRIORITY_NAMES } from "./core/job-options.js";
+export type { EnqueueWarning, TaskRecord } from "./core/known-tasks.js";
 export type { Logger } from "./core/logger.js";
 export type { RetryDecision, RetryPolicy } from "./core/retry-policy.js";
 export type { Run, RunCompletion, RunError, RunSpec, RunStats, RunTurn } from "./core/run.js";
@@ -55,6 +56,7 @@ export type { Worker, WorkerOptions } from "./engine/worker.js";
 export {
   createOverseer,
   type EnqueueItem,
+  type EnqueueOutcome,
   Overseer,
   type OverseerOptions,
   type SchedulerSetup,
@@ -62,6 +64,7 @@ export {
   type VersionCheck,
 } from "./sdk/overseer.js";
 export type {
+  EnqueueResult,
   JobFilter,
   PgTransactionHandle,
   RetentionPolicy,

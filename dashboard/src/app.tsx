@@ -106,9 +106,7 @@ export function App() {
             </Link>
           ))}
         </nav>
-        <span className={`stream stream-${status}`} title="the live event stream">
-          {status === "live" ? "● live" : status}
-        </span>
+        <StreamIndicator status={status} />
         <span className="who">
           {who.name} ({who.scope})
         </span>
@@ -136,5 +134,26 @@ export function App() {
         )}
       </main>
     </div>
+  );
+}
+
+/** The shared event stream's state in the top bar; a lost stream offers to try again at once. */
+function StreamIndicator({ status }: { status: StreamStatus }) {
+  const text: Record<StreamStatus, string> = {
+    connecting: "connecting…",
+    live: "● live",
+    reconnecting: "reconnecting…",
+    lost: "stream lost",
+    ended: "ended",
+  };
+  return (
+    <span className={`stream stream-${status}`} title="the live event stream" role="status" data-testid="stream-status">
+      {text[status]}
+      {status === "lost" && (
+        <button type="button" className="small stream-retry" onClick={() => eventStream.retryNow()}>
+          Retry
+        </button>
+      )}
+    </span>
   );
 }

@@ -59,6 +59,9 @@ export function useLive<T>(
     };
   }, [throttleMs]);
 
+  // Events were lost to retention while the stream was down: what was loaded may be stale.
+  useEffect(() => eventStream.onGap(() => setTick((t) => t + 1)), []);
+
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, reload };
 }

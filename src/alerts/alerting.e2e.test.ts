@@ -4,12 +4,18 @@
  * webhook receiver (verifying every signature) is notified → an unlisted user's press is refused
  * and audited → a listed user presses Approve → the job continues, the alert closes, the buttons
  * go, and escalation stops.
+ * Then, on SQLite and PostgreSQL: an alert escalating through steps and a repeat reaches a webhook
+ * receiver (verifying with the standardwebhooks library) and an SMTP sink with one id per
+ * notification, the same id on a retried delivery, and links to the configured dashboard.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/config.js";
 import type { ApprovalOutcome } from "../core/approval.js";
 import { defineTask } from "../core/task.js";
+import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
 import { type FakeTelegram, startFakeTelegram } from "../test-support/fake-telegram.js";
+import { pgSchemas } from "../test-support/pg-schema.js";
+import { type SmtpSink, startSmtpSink } from "../test-support/smtp-sink.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { sleep, waitFor } from "../test-support/wait.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../test-support/webhook-receiver.js";
@@ -22,12 +28,14 @@ const HOOK_SECRET = "e2e-hook-secret";
 let telegram: FakeTelegram | null = null;
 let receiver: WebhookReceiver | null = null;
 let decisions: TelegramDecisions | null = null;
+let sink: SmtpSink | null = null;
 
 afterEach(async () => {
   await decisions?.stop();
   await telegram?.close();
   await receiver?.close();
-  decisions = telegram = receiver = null;
+  await sink?.close();
+  decisions = telegram = receiver = sink = null;
   delete process.env.E2E_TG_TOKEN;
   delete process.env.E2E_HOOK_SECRET;
 });
@@ -92,6 +100,9 @@ describe("alerting end to end", () => {
     const id = approval?.id as string;
     expect(message.chatId).toBe("-100200300");
     expect(message.text).toContain("Deploy api to production");
+    // Links to the dashboard (its default address: the config names none), the approval first.
+    expect(message.text).toContain(`Approval: http://127.0.0.1:7070/approvals/${id}`);
+    expect(message.text).toContain(`Job: http://127.0.0.1:7070/jobs/${job.id}`);
     expect(message.keyboard.flat().map((b) => b.callback_data)).toEqual([`approve:${id}`, `deny:${id}`]);
     expect(hook.accepted).toHaveLength(0);
 
@@ -99,11 +110,27 @@ describe("alerting end to end", () => {
     await waitFor("the webhook delivery", () => hook.accepted.length === 1, { timeoutMs: 10_000 });
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_500);
     expect(hook.rejected).toEqual([]);
+    const [alertOfApproval] = await overseer.listAlerts({ source: "approval" });
+    const alertId = alertOfApproval?.id as string;
     expect(hook.accepted[0]).toMatchObject({
       version: 1,
       channel: "hook",
-      notification: { kind: "approval", id, title: "Approval needed: Deploy api to production" },
+      notification: {
+        kind: "approval",
+        alertId,
+        approvalId: id,
+        jobId: job.id,
+        title: "Approval needed: Deploy api to production",
+        links: [
+          { label: "Approval", url: `http://127.0.0.1:7070/approvals/${id}` },
+          { label: "Alert", url: `http://127.0.0.1:7070/alerts/${alertId}` },
+          { label: "Job", url: `http://127.0.0.1:7070/jobs/${job.id}` },
+        ],
+      },
     });
+    // The webhook's notification is not the Telegram one: each has an id of its own.
+    expect(hook.accepted[0]?.notification.id).toMatch(new RegExp(`^${alertId}-\\d+$`));
+    expect(hook.deliveries.map((d) => d.id)).toEqual([hook.accepted[0]?.notification.id]);
 
     // Someone not listed presses Approve: refused, audited, nothing decided.
     telegram.press({ fromId: STRANGER, data: `approve:${id}`, messageId: message.messageId });
@@ -143,4 +170,147 @@ describe("alerting end to end", () => {
       ["hook", "sent"],
     ]);
   }, 40_000);
+});
+
+const pgSchema = pgSchemas();
+type Open = (options?: Omit<OverseerOptions, "database">) => Promise<Overseer>;
+const BACKENDS: Array<[string, () => Promise<Open>]> = [
+  [
+    "sqlite",
+    async () => {
+      const db = tempDatabase("overseer-alerting-");
+      return (options) => db.open(options);
+    },
+  ],
+  [
+    "postgres",
+    async () => {
+      const schema = await pgSchema();
+      return (options) => schema.open(options);
+    },
+  ],
+];
+
+/** A Standard Webhooks secret: `whsec_` and 32 bytes in base64. */
+const WHSEC = `whsec_${Buffer.alloc(32, 42).toString("base64")}`;
+
+describe.each(BACKENDS)("notification ids and links (%s)", (_name, backend) => {
+  it("every step and round is a notification of its own; a retried delivery keeps its id", async () => {
+    receiver = await startWebhookReceiver(WHSEC);
+    sink = await startSmtpSink();
+    process.env.E2E_HOOK_SECRET = WHSEC;
+    const { alerts } = parseConfig(
+      {
+        alerts: {
+          dashboardUrl: "https://ops.example.com/overseer/",
+          channels: {
+            hook: {
+              type: "webhook",
+              url: receiver.url,
+              secret: "env:E2E_HOOK_SECRET",
+              timeout: "2s",
+              bundle: { window: "0s" },
+            },
+            mail: {
+              type: "email",
+              smtp: sink.url,
+              from: "overseer@example.test",
+              to: ["ops@example.test"],
+              timeout: "2s",
+              bundle: { window: "0s" },
+            },
+          },
+          policies: {
+            twice: {
+              steps: [
+                { delay: "0s", notify: ["hook", "mail"] },
+                { delay: "1s", notify: ["hook"] },
+              ],
+              repeat: 1,
+              repeatDelay: "1s",
+            },
+          },
+        },
+      },
+      "e2e",
+    );
+    const open = await backend();
+    const overseer = await open({ alerts });
+    overseer.defineTask("noop", async () => null);
+    const hook = receiver;
+    const smtp = sink;
+    // The first delivery through each channel fails once (503, SMTP 451) and is retried.
+    hook.failNext = 1;
+    smtp.failNext = 1;
+    await overseer.worker({ maintenanceMs: 50, pollMs: 50 }).start();
+
+    const { alert } = await overseer.raiseAlert({
+      summary: "Disk full on db-1",
+      dedupKey: "disk:db-1",
+      policy: "twice",
+    });
+    // Round 1: hook + mail, then hook; round 2: the same. Nobody acknowledges.
+    const timeline = await waitFor(
+      "six notifications sent",
+      async () => {
+        const all = await overseer.listAlertNotifications(alert.id);
+        return all.length === 6 && all.every((n) => n.status === "sent") ? all : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const idOf = (n: { id: number }) => `${alert.id}-${n.id}`;
+    const hookNotes = timeline.filter((n) => n.target === "hook");
+    const mailNotes = timeline.filter((n) => n.target === "mail");
+    expect(hookNotes.map((n) => [n.step, n.round])).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(mailNotes.map((n) => [n.step, n.round])).toEqual([
+      [0, 0],
+      [0, 1],
+    ]);
+
+    // Webhook: every delivery verified by the library; four notifications, four ids, one retried.
+    expect(hook.rejected).toEqual([]);
+    // (The retry may come after the next step's delivery: both wait about a second.)
+    expect(hook.deliveries.map((d) => d.status).sort()).toEqual([200, 200, 200, 200, 503]);
+    const failed = hook.deliveries[0] as (typeof hook.deliveries)[0];
+    expect(failed.status).toBe(503);
+    expect(failed.id).toBe(idOf(hookNotes[0] as { id: number }));
+    const retried = hook.deliveries.filter((d) => d.id === failed.id);
+    expect(retried.map((d) => d.status)).toEqual([503, 200]);
+    expect(retried[1]?.payload).toEqual(failed.payload);
+    const accepted = hook.deliveries.filter((d) => d.status === 200);
+    expect(accepted.map((d) => d.id).sort()).toEqual(hookNotes.map(idOf).sort());
+    expect(new Set(accepted.map((d) => d.id)).size).toBe(4);
+    for (const d of accepted) {
+      const note = hookNotes.find((n) => idOf(n) === d.id) as (typeof hookNotes)[0];
+      expect(d.alertId).toBe(alert.id);
+      expect(d.payload.notification).toEqual({
+        kind: "alert",
+        id: idOf(note),
+        alertId: alert.id,
+        title: "Disk full on db-1",
+        links: [{ label: "Alert", url: `https://ops.example.com/overseer/alerts/${alert.id}` }],
+        actions: ["ack"],
+        at: note.at,
+        raisedAt: alert.createdAt,
+      });
+    }
+
+    // E-mail: one Message-ID per notification, the same on the retried message.
+    const messageId = (raw: string) => /^Message-ID: (.*?)\r?$/im.exec(raw)?.[1];
+    expect(smtp.refused).toHaveLength(1);
+    expect(smtp.mail).toHaveLength(2);
+    expect(smtp.mail.map((m) => messageId(m.raw)).sort()).toEqual(
+      mailNotes.map((n) => `<${idOf(n)}@example.test>`).sort(),
+    );
+    expect(messageId(smtp.refused[0]?.raw ?? "")).toBe(`<${idOf(mailNotes[0] as { id: number })}@example.test>`);
+    for (const m of smtp.mail) {
+      expect(m.raw).toMatch(new RegExp(`^X-Overseer-Alert-Id: ${alert.id}\r?$`, "im"));
+      expect(m.raw).toContain(`Alert: https://ops.example.com/overseer/alerts/${alert.id}`);
+    }
+  }, 60_000);
 });

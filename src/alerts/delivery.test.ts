@@ -50,8 +50,20 @@ describe("alert delivery through the queue", () => {
     await worker.start();
     const { alert } = await overseer.raiseAlert({ summary: "disk full", dedupKey: "disk", policy: "p" });
     await waitFor("the delivery", async () => receiver.accepted.length === 1);
-    expect(receiver.accepted[0]?.notification).toMatchObject({ kind: "alert", id: alert.id, title: "disk full" });
     await waitFor("the delivery", async () => (await overseer.listAlertNotifications(alert.id))[0]?.status === "sent");
+    const [sent] = await overseer.listAlertNotifications(alert.id);
+    // Its own id and time (the step's), the alert's id, and the alert's page on the default dashboard URL.
+    expect(receiver.accepted[0]?.notification).toEqual({
+      kind: "alert",
+      id: `${alert.id}-${sent?.id}`,
+      alertId: alert.id,
+      title: "disk full",
+      links: [{ label: "Alert", url: `http://127.0.0.1:7070/alerts/${alert.id}` }],
+      actions: ["ack"],
+      at: sent?.at,
+      raisedAt: alert.createdAt,
+    });
+    expect(receiver.deliveries.map((d) => [d.id, d.alertId])).toEqual([[`${alert.id}-${sent?.id}`, alert.id]]);
     const jobs = await overseer.listJobs({ task: NOTIFY_TASK });
     expect(jobs).toHaveLength(1);
     expect(jobs[0]?.idempotencyKey).toMatch(/^notify:\d+$/);

@@ -21,6 +21,7 @@ import { Bundler } from "./channels/bundler.js";
 import { type Channel, ChannelDeliveryError, type Notification } from "./channels/channel.js";
 import { type ChannelDeps, createChannel } from "./channels/factory.js";
 import { isMessageNotModified, type TelegramChannel } from "./channels/telegram.js";
+import { DEFAULT_DASHBOARD_URL, dashboardLinks } from "./links.js";
 import { settledLine, settledText } from "./settled-copies.js";
 
 /** The built-in task that sends one notification through one channel. */
@@ -40,18 +41,45 @@ export interface NotifyPayload {
   notification: Notification;
 }
 
-/** What a person reads, and the buttons they get: Approve / Deny for a pending approval, Acknowledge otherwise. */
-export function notificationFor(alert: Alert): Notification {
+/**
+ * One notification of an alert, as every channel gets it: what a person reads, the buttons they
+ * get (Approve / Deny for a pending approval, Acknowledge otherwise), links to the dashboard, and
+ * the ids a receiver needs: this notification's own (see `notificationIdOf`) and the alert's.
+ */
+export function notificationFor(
+  alert: Alert,
+  sent: Pick<AlertNotification, "id" | "at">,
+  dashboardUrl = DEFAULT_DASHBOARD_URL,
+): Notification {
   const approvalId = approvalIdOf(alert);
+  const jobId = jobIdOf(alert);
   const details = alert.details === null || alert.details === undefined ? undefined : describeDetails(alert.details);
   return {
     kind: approvalId === null ? "alert" : "approval",
-    id: approvalId ?? alert.id,
+    id: notificationIdOf(alert.id, sent.id),
+    alertId: alert.id,
+    ...(approvalId === null ? {} : { approvalId }),
+    ...(jobId === null ? {} : { jobId }),
     title: alert.summary,
     ...(details === undefined ? {} : { details }),
+    links: dashboardLinks(dashboardUrl, {
+      alertId: alert.id,
+      ...(approvalId === null ? {} : { approvalId }),
+      ...(jobId === null ? {} : { jobId }),
+    }),
     actions: approvalId === null ? ["ack"] : ["approve", "deny"],
-    at: alert.createdAt,
+    at: sent.at,
+    raisedAt: alert.createdAt,
   };
+}
+
+/**
+ * A notification's id as receivers see it: the alert's id and the stored notification's number,
+ * `<alert id>-<n>`. Unique per step, round and target (a re-triggered alert's steps get new
+ * numbers), the same on every retry, and unique across databases (alert ids are ULIDs).
+ */
+export function notificationIdOf(alertId: string, notificationId: number): string {
+  return `${alertId}-${notificationId}`;
 }
 
 /** The approval an approval alert asks about; null for any other alert. */
@@ -59,6 +87,12 @@ export function approvalIdOf(alert: Alert): string | null {
   if (alert.source !== "approval") return null;
   const id = (alert.details as { approvalId?: unknown } | null)?.approvalId;
   return typeof id === "string" ? id : null;
+}
+
+/** The job an alert is about: a dead job, the job waiting for an approval; null for any other alert. */
+export function jobIdOf(alert: Alert): string | null {
+  const id = (alert.details as { jobId?: unknown } | null)?.jobId;
+  return typeof id === "string" && id !== "" ? id : null;
 }
 
 function describeDetails(details: unknown): string {
@@ -76,6 +110,8 @@ export interface AlertDeliveryOptions {
   deps?: Omit<ChannelDeps, "logger">;
   /** How often the sweep for planned notifications without a job runs. Default 15 s. */
   sweepMs?: number;
+  /** The dashboard's public base URL, for the links in notifications (config `alerts.dashboardUrl`). */
+  dashboardUrl?: string;
 }
 
 /**
@@ -89,6 +125,7 @@ export class AlertDelivery {
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly sweepMs: number;
+  private readonly dashboardUrl: string;
   private lastSweep = 0;
   /** Notifications this process has enqueued the send jobs of (see `enqueue`). */
   private readonly enqueued = new Set<number>();
@@ -110,6 +147,7 @@ export class AlertDelivery {
     this.store = options.store;
     this.logger = options.logger;
     this.sweepMs = options.sweepMs ?? 15_000;
+    this.dashboardUrl = options.dashboardUrl ?? DEFAULT_DASHBOARD_URL;
     this.deps = { logger: options.logger, ...options.deps };
     for (const config of options.channels) this.open(config.name, config);
     this.bot = options.channels.find((c) => c.type === "telegram") as
@@ -149,7 +187,6 @@ export class AlertDelivery {
   async enqueue(alert: Alert, notifications: readonly AlertNotification[]): Promise<void> {
     const planned = notifications.filter((n) => n.status === "planned" && !this.enqueued.has(n.id));
     if (planned.length === 0) return;
-    const notification = notificationFor(alert);
     const jobs = [];
     for (const n of planned) {
       if (this.outboxFor(n.target) === undefined) {
@@ -158,7 +195,11 @@ export class AlertDelivery {
         await this.store.recordNotification(n.id, "failed", `no configured channel reaches "${n.target}"`);
         continue;
       }
-      const payload: NotifyPayload = { notificationId: n.id, channel: n.target, notification };
+      const payload: NotifyPayload = {
+        notificationId: n.id,
+        channel: n.target,
+        notification: notificationFor(alert, n, this.dashboardUrl),
+      };
       jobs.push(buildNewJob(NOTIFY_TASK, payload, { idempotencyKey: `notify:${n.id}` }, this.task.defaults));
     }
     if (jobs.length > 0) await this.store.enqueueMany(jobs);
@@ -243,9 +284,9 @@ export class AlertDelivery {
     if (approvalId !== null && approval === null) return;
     const line = settledLine(alert, approval);
     if (line === null) return;
-    const text = settledText(notificationFor(alert), line);
     for (const n of await this.store.listAlertNotifications(alertId)) {
       if (n.receipt === null || (onlyId !== undefined && n.id !== onlyId) || this.closed) continue;
+      const text = settledText(notificationFor(alert, n, this.dashboardUrl), line);
       const { chatId, messageId } = n.receipt;
       const channel = this.telegramFor(n.target);
       if (channel === undefined) {

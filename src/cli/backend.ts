@@ -6,11 +6,12 @@
  */
 import { OverseerError } from "../core/errors.js";
 import type { EnqueueOptions } from "../core/job-options.js";
+import type { EnqueueWarning } from "../core/known-tasks.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
 import { encodeCursor } from "../http/cursor.js";
 import { attemptSchema, eventSchema, jobSchema, queueSchema, workerSchema } from "../http/schemas.js";
-import type { EnqueueItem, Overseer } from "../sdk/overseer.js";
-import type { CancelResult, EnqueueResult } from "../store/store.js";
+import type { EnqueueItem, EnqueueOutcome, Overseer } from "../sdk/overseer.js";
+import type { CancelResult } from "../store/store.js";
 import { ApiClient } from "./api-client.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
 
@@ -35,10 +36,13 @@ export interface JobDetail {
 }
 
 export interface Backend {
-  /** One job; `created` is false when its idempotency key found an existing job, returned instead. */
-  enqueue(task: string, payload: unknown, options: EnqueueOptions): Promise<EnqueueResult>;
-  /** Many jobs in one transaction. */
-  enqueueMany(items: EnqueueItem[]): Promise<Job[]>;
+  /**
+   * One job; `created` is false when its idempotency key found an existing job, returned instead.
+   * The job as the store keeps it (no `taskRegistered`), its warnings beside it.
+   */
+  enqueue(task: string, payload: unknown, options: EnqueueOptions): Promise<EnqueueOutcome>;
+  /** Many jobs in one transaction, each with its warnings. */
+  enqueueMany(items: EnqueueItem[]): Promise<EnqueueOutcome[]>;
   listJobs(query: JobListQuery): Promise<Job[]>;
   jobDetail(id: string): Promise<JobDetail>;
   retry(id: string): Promise<Job>;
@@ -82,11 +86,11 @@ export async function withBackend<T>(options: GlobalOptions, fn: (backend: Backe
 class LocalBackend implements Backend {
   constructor(private readonly o: Overseer) {}
 
-  enqueue(task: string, payload: unknown, options: EnqueueOptions) {
-    return this.o.enqueueWithResult(task, payload, options);
+  async enqueue(task: string, payload: unknown, options: EnqueueOptions) {
+    return stored(await this.o.enqueueWithResult(task, payload, options));
   }
-  enqueueMany(items: EnqueueItem[]) {
-    return this.o.enqueueMany(items);
+  async enqueueMany(items: EnqueueItem[]) {
+    return (await this.o.enqueueManyWithResults(items)).map(stored);
   }
   listJobs(q: JobListQuery) {
     return this.o.listJobs({ states: q.states, queue: q.queue, task: q.task, limit: q.limit, beforeId: q.beforeId });
@@ -163,7 +167,21 @@ function inOrder<T>(schema: { properties: object }, record: T): T {
   for (const key of Object.keys(value)) if (!(key in out)) out[key] = value[key];
   return out as T;
 }
-const job = (j: Job) => inOrder(jobSchema, j);
+/** A job from the API as the store keeps it: `taskRegistered` is the API's, and the local mode has none. */
+const job = (j: Job) => {
+  const { taskRegistered: _, ...record } = inOrder(jobSchema, j);
+  return record;
+};
+
+/** The job without the fields an enqueue adds (`taskRegistered`, `warnings`), so it prints as the store keeps it. */
+function stored(outcome: EnqueueOutcome): EnqueueOutcome {
+  const { taskRegistered: _, warnings: __, ...record } = outcome.job as Job & { warnings?: unknown };
+  return { ...outcome, job: record };
+}
+
+type EnqueuedJob = Job & { warnings: EnqueueWarning[] };
+const enqueued = (body: EnqueuedJob, created: boolean): EnqueueOutcome =>
+  stored({ job: job(body), created, warnings: body.warnings ?? [] });
 
 /** The HTTP API allows at most this many per bulk call; larger asks take several. */
 export const BULK = 1_000;
@@ -179,14 +197,16 @@ class RemoteBackend implements Backend {
   constructor(private readonly api: ApiClient) {}
 
   async enqueue(task: string, payload: unknown, options: EnqueueOptions) {
-    const { status, body } = await this.api.exchange<Job>("POST", "/api/v1/jobs", { task, payload, options });
+    const { status, body } = await this.api.exchange<EnqueuedJob>("POST", "/api/v1/jobs", { task, payload, options });
     // 201: created; 200: the idempotency key matched an existing job, which is the answer.
-    return { job: job(body), created: status === 201 };
+    return enqueued(body, status === 201);
   }
   async enqueueMany(items: EnqueueItem[]) {
     // One request is one transaction; the caller keeps a batch within BULK.
     if (items.length === 0) return [];
-    return (await this.api.request<Job[]>("POST", "/api/v1/jobs", items)).map(job);
+    const { status, body } = await this.api.exchange<EnqueuedJob[]>("POST", "/api/v1/jobs", items);
+    // 201 when any was created; which ones, the API does not say.
+    return body.map((j) => enqueued(j, status === 201));
   }
   async listJobs(q: JobListQuery): Promise<Job[]> {
     const params = new URLSearchParams();

@@ -90,6 +90,50 @@ describe("enqueue and jobs", () => {
     expect(await jobsIn(db)).toHaveLength(3);
   });
 
+  it("warns on stderr, once per task, when no worker has registered the task, and still enqueues (exit 0)", async () => {
+    const db = join(tempDir(), "o.db");
+    // A worker for send-email and report has run on this database, and stopped.
+    const producer = await createOverseer({ database: db });
+    try {
+      producer.defineTask("send-email", async () => null);
+      producer.defineTask("report", async () => null);
+      const worker = producer.worker();
+      await worker.start();
+      await worker.stop();
+    } finally {
+      await producer.close();
+    }
+    const typo = await overseer(["--database", db, "enqueue", "sned-email", "--payload", '{"to":"a@example.com"}']);
+    expect(typo.code).toBe(0);
+    expect(typo.stdout).toMatch(/^enqueued \S+ sned-email \[queued\]/);
+    expect(typo.stderr).toBe(
+      "warning TASK_NOT_REGISTERED: no worker has registered task 'sned-email'; known tasks: send-email, report\n",
+    );
+    // --json prints the job as the store keeps it; the warning stays on stderr.
+    const json = await overseer(["--database", db, "--json", "enqueue", "sned-email"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).not.toHaveProperty("taskRegistered");
+    expect(json.stderr).toMatch(/^warning TASK_NOT_REGISTERED: no worker has registered task 'sned-email'; /);
+
+    const bulk = await overseer(["--database", db, "enqueue", "reprot", "--ndjson"], { input: '{"n":1}\n{"n":2}\n' });
+    expect(bulk).toMatchObject({ code: 0, stderr: expect.stringMatching(/^warning TASK_NOT_REGISTERED: [^\n]+\n$/) });
+    expect(bulk.stderr).toContain("task 'reprot'; known tasks: report, send-email");
+
+    expect(await overseer(["--database", db, "enqueue", "send-email"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await overseer(["--database", db, "enqueue", "report", "--ndjson"], { input: "1\n" })).toMatchObject({
+      code: 0,
+      stderr: "",
+    });
+    expect((await jobsIn(db)).map((j) => j.task).sort()).toEqual([
+      "report",
+      "reprot",
+      "reprot",
+      "send-email",
+      "sned-email",
+      "sned-email",
+    ]);
+  });
+
   it("shows, cancels, retries and discards a job", async () => {
     const db = join(tempDir(), "o.db");
     const job = JSON.parse((await overseer(["--database", db, "enqueue", "t", "--delay", "1h", "--json"])).stdout);
@@ -134,7 +178,6 @@ describe("bad input gives one clear line, a non-zero exit and writes nothing", (
       expect(r.stderr).toMatch(new RegExp(`^overseer: ${code}: .+\\n$`));
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(existsSync(db)).toBe(false); // not even the database file
-      expect(await jobsIn(db)).toHaveLength(0);
     });
   }
 
@@ -143,15 +186,17 @@ describe("bad input gives one clear line, a non-zero exit and writes nothing", (
     const r = await overseer(["--database", db, "enqueue", "t", "--ndjson"], { input: '{"n":1}\nnot json\n{"n":3}\n' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("standard input line 2");
-    expect(await jobsIn(db)).toHaveLength(0);
+    expect(existsSync(db)).toBe(false);
   });
 
-  it("a database path that cannot be opened creates nothing", async () => {
+  it("a database path in a missing folder is bad input and creates nothing", async () => {
     const base = tempDir();
     const db = join(base, "missing-folder", "o.db");
     const r = await overseer(["--database", db, "enqueue", "t"]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^overseer: DATABASE_UNAVAILABLE: cannot open database .*folder does not exist\n$/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^overseer: INVALID_ARGUMENT: the folder of database ".*" does not exist; create it first/,
+    );
     expect(existsSync(join(base, "missing-folder"))).toBe(false);
   });
 

@@ -10,6 +10,8 @@ import { OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { createOverseer, type Overseer } from "../sdk/overseer.js";
 import { DEFAULT_DATABASE } from "../store/open-store.js";
+import { checkDatabaseLocation } from "./database-location.js";
+import { chooseLogFormat, textDestination } from "./log-format.js";
 
 export interface GlobalOptions {
   database?: string;
@@ -18,9 +20,16 @@ export interface GlobalOptions {
   json?: boolean;
   durability?: string;
   logLevel?: string;
+  /** `text` (one readable line per record) or `json`; default text when stderr is a terminal. */
+  logFormat?: string;
   /** A server to talk to instead of the database (every command but tokens, schedules, prune, migrate, start and worker). */
   url?: string;
   token?: string;
+  /**
+   * Not a flag: set by main.ts for the command being run. False for commands that only work on
+   * an existing database, which then refuse to create one.
+   */
+  createsDatabase?: boolean;
 }
 
 /** Exit codes: 2 for bad input (fix the command), 1 for anything else that went wrong. */
@@ -35,7 +44,7 @@ export function databaseOf(options: GlobalOptions): string {
   return options.database ?? process.env.OVERSEER_DATABASE ?? DEFAULT_DATABASE;
 }
 
-export function makeLogger(level: string | undefined, fallback: string): Logger {
+export function makeLogger(level: string | undefined, fallback: string, format?: string): Logger {
   const chosen = level ?? process.env.OVERSEER_LOG_LEVEL ?? fallback;
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
   if (!levels.includes(chosen)) {
@@ -45,7 +54,10 @@ export function makeLogger(level: string | undefined, fallback: string): Logger 
   }
   // The HTTP server logs no requests; should a header ever reach a log line anyway, its token is censored.
   const redact = { paths: ["authorization", "*.authorization", "*.headers.authorization"], censor: "[redacted]" };
-  return pino({ level: chosen, base: { pid: process.pid }, redact }, pino.destination(2));
+  const options = { level: chosen, base: { pid: process.pid }, redact };
+  return chooseLogFormat(format, process.stderr.isTTY) === "text"
+    ? pino(options, textDestination(process.stderr))
+    : pino(options, pino.destination(2));
 }
 
 /** Opens Overseer on the database the options name, with the run profiles, gates, approvals and alerts of a loaded config. */
@@ -60,8 +72,10 @@ export async function openOverseer(
       field: "durability",
     });
   }
+  const database = databaseOf(options);
+  checkDatabaseLocation(database, options.createsDatabase !== false);
   return createOverseer({
-    database: databaseOf(options),
+    database,
     durability,
     logger,
     runs: config?.runs,

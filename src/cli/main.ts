@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 /** The `overseer` command. One file per command group under commands/. */
-import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { type Command, CommanderError } from "commander";
 import { registerAlerts } from "./commands/alerts.js";
 import { registerApprovals } from "./commands/approvals.js";
 import { registerClaims } from "./commands/claims.js";
@@ -15,21 +16,41 @@ import { registerRuns } from "./commands/runs.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerTokens } from "./commands/tokens.js";
 import { action, EXIT_BAD_INPUT, globals } from "./context.js";
+import { createsDatabase } from "./database-location.js";
+import { commandPath, OverseerCommand } from "./unknown-command.js";
 
-const program = new Command("overseer")
+// `overseer ... | head -1`: the reader went away, which is no error of ours; end quietly.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  process.stderr.write(`overseer: cannot write to standard output: ${err.message}\n`);
+  process.exit(1);
+});
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+const program = new OverseerCommand("overseer")
   .description("Durable jobs, agent runs and human approvals: one process and one SQLite file to start.")
   .option("--database <path>", "SQLite database file (env OVERSEER_DATABASE; default ./data/overseer.db)")
   .option("--config <file>", "config file with schedules (.json, .yaml or .yml)")
   .option("--json", "machine-readable output")
   .option("--durability <mode>", "normal (survives process crashes) or full (also power loss)")
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
+  .option("--log-format <format>", "text (readable lines) or json; default text when the log (stderr) is a terminal")
   .option(
     "--url <url>",
     "talk to this server's HTTP API instead of the database (env OVERSEER_URL); tokens, schedules, prune, migrate, start and worker always use the database",
   )
   .option("--token <token>", "API token for --url (env OVERSEER_TOKEN, which keeps it out of the process list)")
+  .version(version, "-V, --version", "print the version")
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // Told to each command's own code through its options: whether it may create the database.
+  .hook("preAction", (_program, actionCommand) => {
+    const { config } = globals(actionCommand);
+    program.setOptionValue("createsDatabase", createsDatabase(commandPath(actionCommand), config !== undefined));
+  });
 
 const nodeOptions = (command: Command) =>
   command
@@ -43,7 +64,11 @@ const nodeOptions = (command: Command) =>
     .option("--no-scheduler", "do not fire the schedules of --config in this process");
 
 nodeOptions(
-  program.command("start").description("run Overseer in one process: worker, HTTP API, retention and a live summary"),
+  program
+    .command("start")
+    .description(
+      "run Overseer in one process: worker, HTTP API and dashboard, retention, and a status line in a terminal",
+    ),
 )
   .option("--host <host>", "address the HTTP API listens on", "127.0.0.1")
   .option("--port <port>", "port of the HTTP API (0 picks a free one)", "7070")
@@ -54,7 +79,7 @@ nodeOptions(
   .option("--max-connections <n>", "open HTTP connections allowed, event streams included (default 1024)")
   .option("--no-http", "do not serve the HTTP API")
   .option("--demo", "add demo tasks and a demo producer")
-  .option("--no-summary", "do not print the one-line-per-second summary")
+  .option("--no-summary", "no status line (there is one only when stdout is a terminal)")
   .option("--no-retention", "do not prune old jobs, runs, alerts and events hourly")
   .option("--no-runs", "do not supervise runs in this process")
   .action(action(async (flags: NodeOptions, command: Command) => runNode("start", flags, globals(command))));

@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
 import { parseConfig } from "../config/config.js";
 import { startHttpServer } from "../http/server.js";
+import type { Overseer } from "../sdk/overseer.js";
 import { cliSandbox, type RunOptions } from "../test-support/cli.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { waitFor } from "../test-support/wait.js";
@@ -36,6 +37,11 @@ async function setup(options: { runs?: boolean } = {}) {
   const remote = (args: string[], token = admin, options: RunOptions = {}) =>
     cli.run(["--url", server.url, "--token", token, ...args], options);
   return { overseer, server, admin, viewer, local, remote, db };
+}
+
+/** A worker in another process registering these tasks on the server's database. */
+async function registerWorker(overseer: Overseer, tasks: string[]): Promise<void> {
+  await overseer.store.registerWorker({ id: "w-1", name: "w", host: "h", pid: 1, queues: null, tasks, concurrency: 1 });
 }
 
 describe("the CLI over HTTP (--url)", () => {
@@ -133,6 +139,7 @@ describe("the CLI over HTTP (--url)", () => {
 
   it("enqueues through the server as the local mode does, idempotency key and --ndjson included", async () => {
     const s = await setup();
+    await registerWorker(s.overseer, ["send-sms", "t", "report"]);
     const one = await s.remote([
       "enqueue",
       "send-sms",
@@ -179,6 +186,32 @@ describe("the CLI over HTTP (--url)", () => {
       stdout: "enqueued 0 job(s)\n",
     });
     expect((await s.overseer.listJobs({ limit: 100 })).length).toBe(8);
+  });
+
+  it("prints the server's TASK_NOT_REGISTERED warning on stderr, as the local mode does, and exits 0", async () => {
+    const s = await setup();
+    await registerWorker(s.overseer, ["send-email", "report"]);
+    const args = ["enqueue", "sned-email", "--payload", '{"to":"a@example.com"}'];
+    const remote = await s.remote(args);
+    expect(remote.code).toBe(0);
+    expect(remote.stdout).toMatch(/^enqueued \S+ sned-email \[queued\]/);
+    expect(remote.stderr).toBe(
+      "warning TASK_NOT_REGISTERED: no worker has registered task 'sned-email'; known tasks: send-email, report\n",
+    );
+    expect((await s.local(args)).stderr).toBe(remote.stderr);
+
+    // --json: the job as the local mode prints it, without the fields the API adds.
+    const json = await s.remote(["--json", ...args]);
+    expect(json.stderr).toBe(remote.stderr);
+    const job = JSON.parse(json.stdout);
+    expect(json.stdout).toBe(`${JSON.stringify(await s.overseer.getJob(job.id), null, 2)}\n`);
+
+    const bulk = await s.remote(["enqueue", "reprot", "--ndjson"], s.admin, { input: '{"n":1}\n{"n":2}\n' });
+    expect(bulk).toMatchObject({ code: 0, stdout: expect.stringMatching(/^enqueued 2 job\(s\)/) });
+    expect(bulk.stderr).toBe(
+      "warning TASK_NOT_REGISTERED: no worker has registered task 'reprot'; known tasks: report, send-email\n",
+    );
+    expect(await s.remote(["enqueue", "send-email"])).toMatchObject({ code: 0, stderr: "" });
   });
 
   it("refuses bad enqueue input before any request, and prints the server's refusal as one line", async () => {

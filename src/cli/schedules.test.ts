@@ -76,6 +76,7 @@ describe("overseer schedules", () => {
 
   it("an unknown schedule exits 1 with SCHEDULE_NOT_FOUND; a malformed name exits 2", async () => {
     const db = join(tempDir(), "o.db");
+    expect((await overseer(["--database", db, "migrate"])).code).toBe(0);
     const missing = await overseer(["--database", db, "schedules", "enable", "nope"]);
     expect(missing).toMatchObject({ code: 1, stdout: "" });
     expect(missing.stderr).toBe('overseer: SCHEDULE_NOT_FOUND: no schedule named "nope"\n');
@@ -149,7 +150,7 @@ describe("two scheduler processes on one database", () => {
     const config = join(base, "overseer.config.yaml");
     writeFileSync(config, "schedules:\n  every-second:\n    cron: '* * * * * *'\n    task: tick\n    catchUp: 5\n");
     // The database exists before either process starts, so both race only for ticks.
-    expect((await overseer(["--database", db, "queues", "list"])).code).toBe(0);
+    expect((await overseer(["--database", db, "migrate"])).code).toBe(0);
 
     const args = [
       "--database",

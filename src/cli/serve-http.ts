@@ -89,21 +89,46 @@ export interface ServingHttp {
   close(): Promise<void>;
 }
 
-export async function serveHttp(overseer: Overseer, settings: HttpSettings, logger: Logger): Promise<ServingHttp> {
+/**
+ * What `start` prints once it listens: the dashboard and API URLs, then either the one-time
+ * admin token of a new database, the token the environment gave, or how to make one.
+ * `tokensCommand` is the `overseer tokens create` command that reaches this database.
+ */
+export function httpBanner(
+  url: string,
+  token: { first: { name: string; secret: string } | null; fromEnv: boolean },
+  tokensCommand: string,
+): string {
+  let banner =
+    `overseer start: dashboard on ${url}/\n` + `overseer start: HTTP API on ${url}/api/v1 (health: ${url}/healthz)\n`;
+  if (token.first) {
+    banner +=
+      "overseer start: this database had no API token, so one was made; it is shown only this once:\n" +
+      `  admin token "${token.first.name}": ${token.first.secret}\n` +
+      `  try: curl -H "Authorization: Bearer ${token.first.secret}" ${url}/api/v1/stats\n`;
+  } else if (token.fromEnv) {
+    banner += "overseer start: sign in with the token in OVERSEER_ADMIN_TOKEN\n";
+  } else {
+    banner += `overseer start: this database has API tokens already; to make one for yourself: ${tokensCommand}\n`;
+  }
+  return banner;
+}
+
+export async function serveHttp(
+  overseer: Overseer,
+  settings: HttpSettings,
+  logger: Logger,
+  tokensCommand: string,
+): Promise<ServingHttp> {
   const { createFirstAdminToken, seedAdminToken } = await import("../auth/tokens.js");
   const { startHttpServer } = await import("../http/server.js");
   const envToken = process.env.OVERSEER_ADMIN_TOKEN;
-  if (envToken !== undefined && envToken !== "") await seedAdminToken(overseer.store, envToken);
-  const first = await createFirstAdminToken(overseer.store);
+  const fromEnv = envToken !== undefined && envToken !== "";
+  if (fromEnv) await seedAdminToken(overseer.store, envToken);
+  const created = await createFirstAdminToken(overseer.store);
   const server = await startHttpServer({ overseer, logger, ...settings });
   // One write, so whoever reads the URL line has the token line with it.
-  let banner = `overseer start: HTTP API on ${server.url}/api/v1 (health: ${server.url}/healthz)\n`;
-  if (first) {
-    banner +=
-      "overseer start: this database had no API token, so one was made; it is shown only this once:\n" +
-      `  admin token "${first.token.name}": ${first.secret}\n` +
-      `  try: curl -H "Authorization: Bearer ${first.secret}" ${server.url}/api/v1/stats\n`;
-  }
-  process.stdout.write(banner);
+  const first = created ? { name: created.token.name, secret: created.secret } : null;
+  process.stdout.write(httpBanner(server.url, { first, fromEnv }, tokensCommand));
   return server;
 }

@@ -31,6 +31,7 @@ describe("parseAlertChannels", () => {
     expect(channels[0]).toMatchObject({
       url: "https://hooks.example.com/overseer",
       secret: "env:HOOK_SECRET",
+      signature: "standard",
       timeout: 10_000,
       rateLimit: { max: 20, per: 60_000 },
       bundle: { window: 15_000, list: 5 },
@@ -130,6 +131,11 @@ describe("parseAlertChannels", () => {
       "alerts.channels.log.bundle.window: must be a duration",
     ],
     ["a bad channel name", { "bad name": { type: "console" } }, "alerts.channels.bad name: channel names must be"],
+    [
+      "an unknown signature scheme",
+      { h: { type: "webhook", url: "https://x.test", secret: "env:S", signature: "stripe" } },
+      'alerts.channels.h.signature: must be "standard" (Standard Webhooks) or "legacy" (Overseer-Signature); got "stripe"',
+    ],
   ])("refuses %s with a clear INVALID_CONFIG", (_label, data, expected) => {
     const message = errorOf(data);
     expect(message.startsWith("overseer.config.json: ")).toBe(true);
@@ -158,6 +164,39 @@ describe("resolveAlertChannels", () => {
     expect(() => resolveAlertChannels(channels, { HOOK_SECRET: "x", TG_TOKEN: "" })).toThrow(
       /alerts\.channels\.ops-tg\.botToken: environment variable TG_TOKEN is not set/,
     );
+  });
+
+  it("takes the legacy signature scheme when asked", () => {
+    const [h] = parseAlertChannels({
+      h: { type: "webhook", url: "https://x.test", secret: "env:S", signature: "legacy" },
+    });
+    expect(h).toMatchObject({ signature: "legacy" });
+  });
+
+  it("refuses a whsec_ secret that is not Standard Webhooks' base64 of 24 to 64 bytes, naming the variable, not the value", () => {
+    const standard = parseAlertChannels({ h: { type: "webhook", url: "https://x.test", secret: "env:S" } });
+    const good = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
+    expect(resolveAlertChannels(standard, { S: good })[0]).toMatchObject({ secretValue: good });
+    expect(resolveAlertChannels(standard, { S: "any raw secret" })[0]).toMatchObject({ secretValue: "any raw secret" });
+    const short = `whsec_${Buffer.alloc(8, 9).toString("base64")}`;
+    const error = (() => {
+      try {
+        resolveAlertChannels(standard, { S: short }, "overseer.config.json");
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error("expected INVALID_CONFIG");
+    })();
+    expect(isOverseerError(error, "INVALID_CONFIG")).toBe(true);
+    expect(error.message).toBe(
+      "overseer.config.json: alerts.channels.h.secret: a whsec_ secret must hold 24 to 64 bytes (Standard Webhooks); this one holds 8 (read from env:S)",
+    );
+    expect(error.message).not.toContain(short.slice(6));
+    // The legacy scheme keys its HMAC with the whole string, whatever it looks like.
+    const legacy = parseAlertChannels({
+      h: { type: "webhook", url: "https://x.test", secret: "env:S", signature: "legacy" },
+    });
+    expect(resolveAlertChannels(legacy, { S: short })[0]).toMatchObject({ secretValue: short });
   });
 
   it("reads an SMTP password only when one is referenced", () => {

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { type BundlerSettings, DEFAULT_BUNDLER_SETTINGS } from "../alerts/channels/bundler.js";
+import { SIGNATURE_SCHEMES } from "../alerts/channels/webhook.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import { ENV_REF } from "./channel-secrets.js";
@@ -31,7 +32,7 @@ const secretRef = z.string().superRefine((value, ctx) => {
 const duration = (fallback: string) => durationField.default(parseDuration(fallback, "default"));
 
 /** An http(s) URL with no user:password in it (that would be a secret in the file). */
-const httpUrl = (schemes: readonly string[]) =>
+export const httpUrl = (schemes: readonly string[]) =>
   z.string().superRefine((value, ctx) => {
     let url: URL;
     try {
@@ -74,6 +75,13 @@ const webhookSchema = z.strictObject({
   type: z.literal("webhook"),
   url: httpUrl(["http", "https"]),
   secret: secretRef,
+  /** How deliveries are signed: Standard Webhooks, or the Stripe-like scheme Overseer had first. */
+  signature: z
+    .enum(SIGNATURE_SCHEMES, {
+      error: (issue) =>
+        `must be "standard" (Standard Webhooks) or "legacy" (Overseer-Signature); got ${JSON.stringify(issue.input)}`,
+    })
+    .default("standard"),
   timeout: duration("10s"),
   ...common,
 });

@@ -33,6 +33,7 @@ function problem(alerts: unknown): string {
 describe("config: alerts", () => {
   it("is empty when the file has no alerts section", () => {
     expect(parseConfig({}, "c.json").alerts).toEqual({
+      dashboardUrl: "http://127.0.0.1:7070",
       channels: [],
       policies: {},
       people: {},
@@ -103,6 +104,25 @@ describe("config: alerts", () => {
     );
   });
 
+  it("takes the dashboard's public URL for links, with a path prefix and without a trailing slash", () => {
+    expect(parse({}).alerts.dashboardUrl).toBe("http://127.0.0.1:7070");
+    expect(parse({ dashboardUrl: "https://ops.example.com/overseer/" }).alerts.dashboardUrl).toBe(
+      "https://ops.example.com/overseer",
+    );
+    expect(problem({ dashboardUrl: "ops.example.com" })).toBe(
+      'c.json: alerts.dashboardUrl: must be a URL (http or https), got "ops.example.com"',
+    );
+    expect(problem({ dashboardUrl: "ftp://ops.example.com" })).toBe(
+      "c.json: alerts.dashboardUrl: must start with http:// or https://",
+    );
+    expect(problem({ dashboardUrl: "https://ops.example.com/?tab=alerts" })).toBe(
+      "c.json: alerts.dashboardUrl: must be a base URL without a query string or fragment",
+    );
+    expect(problem({ dashboardUrl: "https://u:p@ops.example.com" })).toContain(
+      "c.json: alerts.dashboardUrl: must not carry a user or password",
+    );
+  });
+
   it("pages a person through each of their contacts", () => {
     const { alerts } = parse({
       channels,
@@ -122,5 +142,12 @@ describe("config: alerts", () => {
       ["person:ana:telegram", "person:ana:email"],
       ["person:bo:email", "ops-tg"],
     ]);
+  });
+
+  it("parses the dashboardUrl example in docs/alerts.md as documented", () => {
+    const doc = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
+    const block = /### Links to the dashboard[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (block === undefined) throw new Error("no JSON example under ### Links to the dashboard in docs/alerts.md");
+    expect(parseConfig(JSON.parse(block), "docs/alerts.md").alerts.dashboardUrl).toBe("https://overseer.example.com");
   });
 });

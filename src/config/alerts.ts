@@ -5,10 +5,11 @@
  * people), and a heartbeat or rule may name only a configured policy.
  */
 import { z } from "zod";
+import { DEFAULT_DASHBOARD_URL } from "../alerts/links.js";
 import type { EscalationPolicy } from "../core/alert.js";
 import type { HeartbeatDefinition } from "../core/heartbeat.js";
 import type { PersonContacts } from "../core/people.js";
-import { alertChannelsSchema, type ChannelConfig } from "./alert-channels.js";
+import { alertChannelsSchema, type ChannelConfig, httpUrl } from "./alert-channels.js";
 import { alertPeopleSchema, checkPeopleReachable, expandPeople } from "./alert-people.js";
 import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
 import { durationField as duration } from "./duration-field.js";
@@ -62,8 +63,25 @@ export const RULE_KINDS = [
   "approval.pending",
 ] as const;
 
+/**
+ * The dashboard's public base URL, for links in notifications: where people open it, which may
+ * differ from where the server listens (a reverse proxy, a public host name). A path prefix is kept.
+ */
+const dashboardUrl = httpUrl(["http", "https"])
+  .superRefine((value, ctx) => {
+    // A value that is no URL at all was reported by httpUrl already.
+    if (!URL.canParse(value)) return;
+    const url = new URL(value);
+    if (url.search !== "" || url.hash !== "") {
+      ctx.addIssue({ code: "custom", message: "must be a base URL without a query string or fragment" });
+    }
+  })
+  .transform((value) => value.replace(/\/+$/, ""))
+  .default(DEFAULT_DASHBOARD_URL);
+
 export const alertsConfigSchema = z
   .strictObject({
+    dashboardUrl,
     channels: alertChannelsSchema.default({}),
     policies: alertPoliciesSchema,
     people: alertPeopleSchema,
@@ -112,6 +130,8 @@ export type AlertRule = ParsedRule extends infer R
   : never;
 
 export interface AlertsConfig {
+  /** The dashboard's public base URL (no trailing slash), for links in notifications. */
+  dashboardUrl: string;
   /** As parsed: secrets are still `env:NAME` references (see `resolveAlertChannels`). */
   channels: ChannelConfig[];
   /** With each `person:<name>` target replaced by that person's contacts (alert-people.ts). */
@@ -129,6 +149,7 @@ export function toAlertsConfig(parsed: z.output<typeof alertsConfigSchema>): Ale
   const policies = expandPeople(toEscalationPolicies(parsed.policies), parsed.people);
   const resolve = (p: string) => policies[p] as EscalationPolicy;
   return {
+    dashboardUrl: parsed.dashboardUrl,
     channels: Object.entries(parsed.channels).map(([channelName, c]) => ({
       ...c,
       name: channelName,

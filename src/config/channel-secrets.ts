@@ -3,6 +3,7 @@
  * references only, so no secret is ever written in a config file. Kept apart from the channels'
  * zod schema (config/alert-channels.ts) so that an Overseer can resolve them without loading it.
  */
+import { standardSecretProblem } from "../alerts/channels/webhook.js";
 import { OverseerError } from "../core/errors.js";
 import type { ChannelConfig, ResolvedChannelConfig } from "./alert-channels.js";
 
@@ -25,7 +26,12 @@ export function resolveAlertChannels(
   };
   return channels.map((c): ResolvedChannelConfig => {
     const at = `alerts.channels.${c.name}`;
-    if (c.type === "webhook") return { ...c, secretValue: read(c.secret, `${at}.secret`) };
+    if (c.type === "webhook") {
+      const secretValue = read(c.secret, `${at}.secret`);
+      const problem = c.signature === "standard" ? standardSecretProblem(secretValue) : null;
+      if (problem !== null) throw invalid(source, `${at}.secret: ${problem} (read from ${c.secret})`);
+      return { ...c, secretValue };
+    }
     if (c.type === "telegram") return { ...c, botTokenValue: read(c.botToken, `${at}.botToken`) };
     if (c.type === "email" && c.password !== undefined) {
       return { ...c, passwordValue: read(c.password, `${at}.password`) };

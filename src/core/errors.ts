@@ -6,6 +6,7 @@
 
 export const ERROR_CODES = {
   INVALID_ARGUMENT: { status: 400, summary: "An option or argument is missing or malformed." },
+  UNKNOWN_COMMAND: { status: 400, summary: "The CLI was given a command it does not have." },
   INVALID_TASK_NAME: { status: 400, summary: "A task name is empty or uses characters outside [A-Za-z0-9._:-]." },
   INVALID_PAYLOAD: { status: 400, summary: "A payload cannot be stored as JSON." },
   INVALID_CHARACTER: {
@@ -57,6 +58,10 @@ export const ERROR_CODES = {
     summary: "The concurrency key is full and its task rejects new jobs instead of queueing them.",
   },
   DATABASE_UNAVAILABLE: { status: 503, summary: "The database cannot be opened or reached." },
+  DATABASE_NOT_FOUND: {
+    status: 400,
+    summary: "A CLI command that only works on an existing database found no SQLite file at the path.",
+  },
   SCHEMA_TOO_NEW: { status: 503, summary: "The database was migrated by a newer Overseer than this one." },
   SHUTTING_DOWN: { status: 503, summary: "The worker or store is shutting down and takes no new work." },
   TASK_NOT_FOUND: { status: 404, summary: "No handler is defined for this task in this process." },

@@ -101,6 +101,12 @@ export interface Job {
   finishedAt: string | null;
   /** Bumped on every write; later issues use it for optimistic concurrency. */
   version: number;
+  /**
+   * Not stored: whether a worker has ever registered this task on this database (or the process
+   * that answered defines it). The SDK's enqueue sets it to false on a job nothing can run yet
+   * and leaves it out otherwise; the HTTP API's job records always carry it.
+   */
+  taskRegistered?: boolean;
 }
 
 /** `parked`: a durable handler's sleep or wait ended the execution; like `released`, it does not count. */

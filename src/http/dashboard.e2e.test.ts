@@ -445,6 +445,37 @@ describe("the dashboard in Chromium", () => {
     await page.locator(".facts").waitFor();
   });
 
+  it("says on a job's page and in the jobs list when no worker has registered the job's task", async () => {
+    // sned-email: a typo no worker registers. slow: this server's worker registered it; delayed,
+    // its job waits too, so the only difference between the two is the registration.
+    const typo = await enqueue("sned-email", { to: "ada@example.com" });
+    expect(typo.warnings.map((w: { code: string }) => w.code)).toEqual(["TASK_NOT_REGISTERED"]);
+    const known = await enqueue("slow", { ms: 10 }, { delay: "1h" });
+    expect(known.warnings).toEqual([]);
+    const callout = "No worker has registered task sned-email — this job will wait until one does.";
+
+    await page.goto(`${url}/jobs/${typo.id}`);
+    expect(await text("[data-testid=task-unregistered]")).toBe(callout);
+    await shot("job-unregistered-task");
+    await page.goto(`${url}/jobs/${known.id}`);
+    await page.locator(".facts", { hasText: "slow" }).waitFor();
+    expect(await page.locator("[data-testid=task-unregistered]").count()).toBe(0);
+
+    await page.goto(`${url}/jobs?state=queued`);
+    const typoRow = page.locator(`tr[data-key="${typo.id}"]`);
+    expect(await typoRow.locator("[data-testid=task-unregistered]").getAttribute("title")).toBe(callout);
+    expect(await text("[data-testid=unregistered-tasks]")).toBe(
+      "No worker has registered task sned-email — its jobs will wait until one does.",
+    );
+    await page.goto(`${url}/jobs?state=scheduled&task=slow`);
+    await page.locator(`tr[data-key="${known.id}"]`).waitFor();
+    expect(await page.locator("[data-testid=task-unregistered]").count()).toBe(0);
+    expect(await page.locator("[data-testid=unregistered-tasks]").count()).toBe(0);
+
+    // Leave nothing waiting for the tests after this one.
+    for (const job of [typo, known]) await request("POST", `/api/v1/jobs/${job.id}/cancel`);
+  });
+
   it("a viewer token sees everything but may not retry, with the reason shown", async () => {
     await page.getByRole("link", { name: "Workers", exact: true }).click();
     await page.getByRole("heading", { name: "Workers" }).waitFor();

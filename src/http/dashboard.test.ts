@@ -21,13 +21,15 @@ async function appWith(dir: string | null) {
   return app;
 }
 
+/** A built dashboard in `<temp>/dist`, with a file next to it (`<temp>/overseer-dashboard-secret.txt`) that no URL may reach. */
 function fakeBuild(): string {
-  const dir = mkdtempSync(join(tmpdir(), "overseer-dashboard-"));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, "assets"));
+  const parent = mkdtempSync(join(tmpdir(), "overseer-dashboard-"));
+  onTestFinished(() => rmSync(parent, { recursive: true, force: true }));
+  const dir = join(parent, "dist");
+  mkdirSync(join(dir, "assets"), { recursive: true });
   writeFileSync(join(dir, "index.html"), "<!doctype html><div id=root></div>");
   writeFileSync(join(dir, "assets", "index-abc.js"), "console.log(1)");
-  writeFileSync(join(tmpdir(), "overseer-dashboard-secret.txt"), "secret");
+  writeFileSync(join(parent, "overseer-dashboard-secret.txt"), "secret");
   return dir;
 }
 

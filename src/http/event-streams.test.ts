@@ -283,4 +283,37 @@ describe("stream tokens", () => {
     });
     expect(tooLong.status).toBe(400);
   });
+
+  it("are checked when a stream opens, not after: an open stream outlives its token, and a fresh one resumes exactly", async () => {
+    // The server's default life, shortened: the token expires while its stream is open.
+    const api = await testApi({ streamTokenTtlMs: 300 });
+    const minted = await api.request("POST", "/api/v1/stream-tokens", { token: api.tokens.viewer });
+    expect(Date.parse(minted.body.expiresAt) - Date.now()).toBeLessThanOrEqual(300);
+    await api.overseer.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ task: "t", payload: { i } })));
+    const stream = await openSse(`${api.url}/api/v1/events?since=0&access_token=${minted.body.token}`);
+    expect(stream.status).toBe(200);
+    await stream.untilMessages(5);
+    await waitFor(
+      "the stream token to expire",
+      async () => {
+        const res = await api.request("GET", `/api/v1/events?access_token=${minted.body.token}`);
+        return res.status === 401;
+      },
+      { intervalMs: 50 },
+    );
+    // Still open after its token expired: these arrive on it.
+    await api.overseer.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ task: "t", payload: { i: 5 + i } })));
+    await stream.untilMessages(10);
+    stream.close();
+    const lastSeen = stream.seqs().at(-1);
+    // Missed while disconnected; a fresh token and ?since= bring exactly these, none twice.
+    await api.overseer.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ task: "t", payload: { i: 10 + i } })));
+    const fresh = await api.request("POST", "/api/v1/stream-tokens", { token: api.tokens.viewer });
+    const resumed = await openSse(`${api.url}/api/v1/events?since=${lastSeen}&access_token=${fresh.body.token}`);
+    expect(resumed.status).toBe(200);
+    await resumed.untilMessages(5);
+    expect([...stream.seqs(), ...resumed.seqs()]).toEqual(await allSeqs(api));
+    // Out of range for a server option: refused when the server is built.
+    await expect(testApi({ streamTokenTtlMs: 3_600_000 })).rejects.toThrow(/streamTokenTtlMs must be/);
+  });
 });

@@ -10,8 +10,8 @@ const time = (description: string) => ({ type: "string", format: "date-time", de
 
 /** The filter fields, for a querystring or a body schema. */
 export const jobFilterProperties = {
-  queue: { type: "string", minLength: 1, maxLength: 128 },
-  task: { type: "string", minLength: 1, maxLength: 128 },
+  queue: { type: "string", minLength: 1, maxLength: 128, description: "Only jobs of this queue." },
+  task: { type: "string", minLength: 1, maxLength: 128, description: "Only jobs of this task." },
   q: { type: "string", minLength: 1, maxLength: 200, description: "Text the job id or idempotency key contains." },
   createdAfter: time("Created at or after this time (ISO-8601)."),
   createdBefore: time("Created before this time."),

@@ -26,6 +26,69 @@ describe("POST /api/v1/jobs", () => {
     expect(await api.overseer.countJobs()).toMatchObject({ queued: 1 });
   });
 
+  it("warns TASK_NOT_REGISTERED for a task no worker has registered, enqueues it anyway, and job reads say so", async () => {
+    const api = await testApi();
+    const token = api.tokens.operator;
+    const early = await api.request("POST", "/api/v1/jobs", { token, body: { task: "send-email" } });
+    expect(early.status).toBe(201);
+    expect(early.body).toMatchObject({ task: "send-email", state: "queued", taskRegistered: false });
+    expect(early.body.warnings).toEqual([
+      {
+        code: "TASK_NOT_REGISTERED",
+        message: "no worker has registered task 'send-email'; no worker has registered any task yet",
+        task: "send-email",
+      },
+    ]);
+
+    // A worker in another process registers send-email on the same database.
+    await api.overseer.store.registerWorker({
+      id: "w-1",
+      name: "mailer",
+      host: "h",
+      pid: 1,
+      queues: null,
+      tasks: ["send-email", "report"],
+      concurrency: 1,
+    });
+    const typo = await api.request("POST", "/api/v1/jobs", { token, body: { task: "sned-email" } });
+    expect(typo.status).toBe(201);
+    expect(typo.body).toMatchObject({ task: "sned-email", taskRegistered: false });
+    expect(typo.body.warnings).toEqual([
+      {
+        code: "TASK_NOT_REGISTERED",
+        message: "no worker has registered task 'sned-email'; known tasks: send-email, report",
+        task: "sned-email",
+      },
+    ]);
+    const ok = await api.request("POST", "/api/v1/jobs", { token, body: { task: "send-email" } });
+    expect(ok.body).toMatchObject({ task: "send-email", taskRegistered: true, warnings: [] });
+
+    const bulk = await api.request("POST", "/api/v1/jobs", { token, body: [{ task: "report" }, { task: "reprot" }] });
+    expect(bulk.status).toBe(201);
+    expect(
+      bulk.body.map((j: { task: string; taskRegistered: boolean; warnings: Array<{ code: string }> }) => [
+        j.task,
+        j.taskRegistered,
+        j.warnings.map((w) => w.code),
+      ]),
+    ).toEqual([
+      ["report", true, []],
+      ["reprot", false, ["TASK_NOT_REGISTERED"]],
+    ]);
+
+    // Reads: the detail and the listing carry taskRegistered (the first job's task is known now).
+    const detail = async (id: string) => (await api.request("GET", `/api/v1/jobs/${id}`, { token })).body.job;
+    expect(await detail(typo.body.id)).toMatchObject({ taskRegistered: false });
+    expect(await detail(early.body.id)).toMatchObject({ taskRegistered: true });
+    expect((await detail(ok.body.id)).warnings).toBeUndefined();
+    const list = await api.request("GET", "/api/v1/jobs", { token });
+    expect(
+      Object.fromEntries(
+        list.body.items.map((j: { task: string; taskRegistered: boolean }) => [j.task, j.taskRegistered]),
+      ),
+    ).toEqual({ "send-email": true, "sned-email": false, report: true, reprot: false });
+  });
+
   it("enqueues an array in one transaction: all or nothing", async () => {
     const api = await testApi();
     const token = api.tokens.operator;

@@ -66,6 +66,12 @@ export class ServerMetrics {
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // prom-client adds a total to each of its by-type gauges (nodejs_active_handles_total and the
+    // like) as a gauge named *_total, a suffix Prometheus keeps for counters: `promtool check
+    // metrics` refuses it. The by-type families stay; sum() over them is the same number.
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (metric instanceof Gauge && metric.name.endsWith("_total")) this.registry.removeSingleMetric(metric.name);
+    }
     const jobLabels = ["task", "queue"] as const;
     this.enqueued = new Counter({
       name: "overseer_jobs_enqueued_total",

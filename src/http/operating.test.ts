@@ -199,4 +199,18 @@ describe("CORS", () => {
     });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
+
+  it("puts its headers on refusals too, so a page on an allowed origin can read why (401, 403)", async () => {
+    const api = await testApi({ corsOrigins: ["https://dash.example"] });
+    const origin = { origin: "https://dash.example" };
+    const unauthenticated = await api.request("POST", "/api/v1/stream-tokens", { headers: origin });
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get("access-control-allow-origin")).toBe("https://dash.example");
+    const expired = await api.request("GET", "/api/v1/events?access_token=ovss_x.1.y", { headers: origin });
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get("access-control-allow-origin")).toBe("https://dash.example");
+    const forbidden = await api.request("GET", "/api/v1/queues", { token: api.tokens.metrics, headers: origin });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get("access-control-allow-origin")).toBe("https://dash.example");
+  });
 });

@@ -94,6 +94,38 @@ export const jobSchema = {
     startedAt: nullableTime,
     finishedAt: nullableTime,
     version: { type: "integer", description: "Bumped on every write; send it back in If-Match to write safely." },
+    taskRegistered: {
+      type: "boolean",
+      description:
+        "False when no worker has ever registered the job's task on this database (nor does this server define it): the job waits until one does. Given on enqueue, listings and a job's detail.",
+    },
+  },
+} as const;
+
+/** Something worth telling whoever enqueued a job, which was enqueued all the same. */
+const enqueueWarning = {
+  type: "object",
+  required: ["code", "message", "task"],
+  properties: {
+    code: { type: "string", enum: ["TASK_NOT_REGISTERED"] },
+    message: string,
+    task: string,
+  },
+} as const;
+
+/** What `POST /jobs` answers for each job: the job, and its warnings (none: an empty array). */
+export const enqueuedJobSchema = {
+  $id: "EnqueuedJob",
+  type: "object",
+  required: [...jobSchema.required, "taskRegistered", "warnings"],
+  properties: {
+    ...jobSchema.properties,
+    warnings: {
+      type: "array",
+      items: enqueueWarning,
+      description:
+        "TASK_NOT_REGISTERED: no worker has ever registered this task here, so the job waits until one does (a typo in the name, or a worker never started).",
+    },
   },
 } as const;
 
@@ -510,6 +542,7 @@ export const SHARED_SCHEMAS = [
   runTurnSchema,
   errorEnvelopeSchema,
   jobSchema,
+  enqueuedJobSchema,
   attemptSchema,
   eventSchema,
   queueSchema,

@@ -21,6 +21,7 @@ import { EventHub } from "./events/event-hub.js";
 import { StreamClients } from "./events/stream-clients.js";
 import { ServerMetrics } from "./metrics.js";
 import { nulInBodyHook, nulInUrlHook } from "./nul-guard.js";
+import { swaggerOptions } from "./openapi.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { claimRoutes } from "./routes/claims.js";
@@ -81,6 +82,8 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs?: number;
   /** Open connections allowed; more are closed as they arrive. Default 1,024. */
   maxConnections?: number;
+  /** How long a stream token lives when its request does not say (`ttlSeconds`). Default 60 s, at most 10 min. */
+  streamTokenTtlMs?: number;
 }
 
 export interface RouteInfo {
@@ -101,6 +104,8 @@ export interface HttpServer {
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { overseer } = options;
   const logger = options.logger ?? silentLogger;
+  // First, so that a bad option is refused before anything is built.
+  const streamTokens = streamTokenRoutes(options.streamTokenTtlMs);
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     requestTimeout,
@@ -154,6 +159,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   // Before the auth hook: its own onRequest hook marks upgrade requests, so that a refused
   // handshake's socket is closed after the answer rather than left open (holding close()).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Before the auth hook too: a refusal (401, 403) must carry the CORS headers, or a page on an
+  // allowed origin cannot read it, and cannot tell "sign in again" from "the server is down".
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
+      exposedHeaders: ["ETag"],
+    });
+  }
   // NULs are refused at the boundary, so both backends answer them alike (see nul-guard.ts).
   app.addHook("onRequest", nulInUrlHook);
   app.addHook("onRequest", authHook(overseer.store));
@@ -188,33 +203,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       metrics.httpRequests.inc({ method: "GET", route, status: String(status) }),
   };
 
-  if (options.corsOrigins && options.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: [...options.corsOrigins],
-      methods: ["GET", "POST"],
-      allowedHeaders: ["Authorization", "Content-Type", "If-Match", "Last-Event-ID"],
-      exposedHeaders: ["ETag"],
-    });
-  }
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Overseer HTTP API",
-        version: "1",
-        description: "Durable jobs: enqueue, watch and steer them. Errors are {error: {code, message, details}}.",
-      },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: [{ bearer: [] }],
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
-    transform: ({ schema, url, route }) => {
-      const scope = route.config?.scope;
-      const note = scope === undefined || scope === "public" ? "" : `Needs a token with scope ${scope} (or admin).`;
-      const description = [schema?.description, note].filter(Boolean).join(" ");
-      return { url, schema: { ...schema, ...(description ? { description } : {}) } };
-    },
-  });
+  await app.register(swagger, swaggerOptions());
 
   await app.register(healthRoutes(overseer.store, logger));
   await app.register(metricsRoutes(metrics, options.metricsPublic === true));
@@ -234,7 +223,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(signalRoutes(overseer));
       await api.register(claimRoutes(overseer));
       await api.register(eventRoutes(streams));
-      await api.register(streamTokenRoutes());
+      await api.register(streamTokens);
       await api.register(websocketRoutes(streams));
       await api.register(whoamiRoutes());
     },

@@ -120,6 +120,65 @@ describe("tasks and workers", () => {
   });
 });
 
+describe("enqueueing a task no worker has registered", () => {
+  it("warns and marks the job, still enqueues it, and reads the registry only for names not known yet", async () => {
+    const db = tempDatabase();
+    const producer = await db.open();
+    // Another process's worker registers send-email and report on the same file.
+    const workerSide = await db.open();
+    workerSide.defineTask("send-email", async () => null);
+    workerSide.defineTask("report", async () => null);
+    const worker = workerSide.worker(FAST);
+    await worker.start();
+    await worker.stop();
+
+    const typo = await producer.enqueueWithResult("sned-email", { to: "a@example.com" });
+    expect(typo.created).toBe(true);
+    expect(typo.job).toMatchObject({ task: "sned-email", state: "queued", taskRegistered: false });
+    expect(typo.warnings).toEqual([
+      {
+        code: "TASK_NOT_REGISTERED",
+        task: "sned-email",
+        message: "no worker has registered task 'sned-email'; known tasks: send-email, report",
+      },
+    ]);
+    expect(await producer.getJob(typo.job.id)).toMatchObject({ state: "queued" });
+    expect((await producer.enqueue("sned-email")).taskRegistered).toBe(false);
+
+    // A known task: no warning, no mark; once it was read, enqueues of it read nothing.
+    const reads = producer.knownTasks.reads;
+    const ok = await producer.enqueueWithResult("send-email");
+    expect(ok.warnings).toEqual([]);
+    expect(ok.job).not.toHaveProperty("taskRegistered");
+    const afterFirst = producer.knownTasks.reads;
+    expect(afterFirst).toBe(reads);
+    for (let i = 0; i < 20; i++) await producer.enqueue("send-email");
+    await producer.enqueueMany([{ task: "report" }, { task: "send-email" }]);
+    expect(producer.knownTasks.reads).toBe(afterFirst);
+
+    // Bulk: each unknown item is warned about; one read for the lot.
+    const many = await producer.enqueueManyWithResults([{ task: "report" }, { task: "nope" }, { task: "nope" }]);
+    expect(many.map((r) => r.warnings.map((w) => w.task))).toEqual([[], ["nope"], ["nope"]]);
+    expect(many.map((r) => r.job.taskRegistered)).toEqual([undefined, false, false]);
+    expect(producer.knownTasks.reads).toBe(afterFirst + 1);
+  });
+
+  it("counts a task this process defined, and one a worker registers later, as known", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    expect((await overseer.enqueueWithResult("later")).warnings[0]?.message).toBe(
+      "no worker has registered task 'later'; no worker has registered any task yet",
+    );
+    overseer.defineTask("here", async () => null);
+    expect((await overseer.enqueueWithResult("here")).warnings).toEqual([]);
+
+    const other = await db.open();
+    other.defineTask("later", async () => null);
+    await other.worker(FAST).start();
+    expect((await overseer.enqueueWithResult("later")).warnings).toEqual([]);
+  });
+});
+
 describe("operating on jobs", () => {
   it("retry brings a dead job back with a fresh count of attempts", async () => {
     const db = tempDatabase();

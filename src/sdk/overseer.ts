@@ -38,6 +38,7 @@ import {
   type TaskDefaults,
   validateName,
 } from "../core/job-options.js";
+import { type EnqueueWarning, taskNotRegistered } from "../core/known-tasks.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
@@ -76,6 +77,7 @@ import type {
   SyncSchedulesResult,
   TransactionHandle,
 } from "../store/store.js";
+import { KnownTasks } from "./known-tasks.js";
 import { type RequeueDeadInput, type RequeueDeadResult, requeueDead, requeueDeadTask } from "./requeue-dead.js";
 
 export interface OverseerOptions extends OpenStoreOptions {
@@ -119,12 +121,19 @@ export interface SchedulerSetup extends Omit<SchedulerOptions, "schedules" | "de
   schedules?: Record<string, ScheduleConfig> | readonly ScheduleDefinition[];
 }
 
+/** What enqueue returns: the store's result, and anything worth telling the caller. */
+export interface EnqueueOutcome extends EnqueueResult {
+  warnings: EnqueueWarning[];
+}
+
 export class Overseer {
   private readonly tasks = new Map<string, TaskDefinition>();
   private readonly workers = new Set<Worker>();
   private readonly schedulers = new Set<Scheduler>();
   private readonly supervisors = new Set<RunSupervisor>();
   private closed = false;
+  /** Task names known to this database or defined here: enqueue warns about the rest. */
+  readonly knownTasks: KnownTasks;
   private delivery: AlertDelivery | null = null;
   private sources: AlertSources | null = null;
 
@@ -139,7 +148,9 @@ export class Overseer {
     readonly approvals: ApprovalsConfig = DEFAULT_APPROVALS,
     /** Channels, escalation policies, heartbeats and alert rules: see docs/alerts.md. */
     readonly alerts: AlertsConfig = EMPTY_ALERTS,
-  ) {}
+  ) {
+    this.knownTasks = new KnownTasks(store, (name) => this.tasks.has(name));
+  }
 
   /** Group name → members, from the config's `approvals.groups`. */
   get approvalGroups(): Record<string, string[]> {
@@ -193,9 +204,14 @@ export class Overseer {
     return (await this.enqueueWithResult(task, payload, options)).job;
   }
 
-  /** Like `enqueue`, and says whether a new job was created. */
-  async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
-    return this.store.enqueue(this.newJob(task, payload, options));
+  /**
+   * Like `enqueue`, and says whether a new job was created, and warns (TASK_NOT_REGISTERED) when
+   * no worker has ever registered the task on this database and this process has not defined it:
+   * the job waits until such a worker starts. The job is then marked `taskRegistered: false`.
+   */
+  async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueOutcome> {
+    const [result] = await this.warned([await this.store.enqueue(this.newJob(task, payload, options))]);
+    return result as EnqueueOutcome;
   }
 
   /**
@@ -232,8 +248,8 @@ export class Overseer {
     return (await this.enqueueManyWithResults(items)).map((r) => r.job);
   }
 
-  /** Like `enqueueMany`, and says for each item whether a new job was created. */
-  async enqueueManyWithResults(items: readonly EnqueueItem[]): Promise<EnqueueResult[]> {
+  /** Like `enqueueMany`, and says for each item whether a new job was created, with warnings as `enqueueWithResult`. */
+  async enqueueManyWithResults(items: readonly EnqueueItem[]): Promise<EnqueueOutcome[]> {
     if (!Array.isArray(items)) {
       throw new OverseerError("INVALID_ARGUMENT", "enqueueMany takes an array of { task, payload, options }");
     }
@@ -250,7 +266,26 @@ export class Overseer {
         throw err;
       }
     });
-    return this.store.enqueueMany(jobs);
+    return this.warned(await this.store.enqueueMany(jobs));
+  }
+
+  /**
+   * Which of these tasks no worker has ever registered on this database (and this process has
+   * not defined). Answered from memory for known names; reads the store only for the others.
+   */
+  unregisteredTasks(tasks: Iterable<string>): Promise<string[]> {
+    return this.knownTasks.unknown(tasks);
+  }
+
+  /** The results with a warning, and the job marked, where the task is not known. */
+  private async warned(results: readonly EnqueueResult[]): Promise<EnqueueOutcome[]> {
+    const unknown = new Set(await this.unregisteredTasks(results.map((r) => r.job.task)));
+    const known = unknown.size === 0 ? [] : this.knownTasks.names(this.tasks.keys());
+    return results.map((r) =>
+      unknown.has(r.job.task)
+        ? { ...r, job: { ...r.job, taskRegistered: false }, warnings: [taskNotRegistered(r.job.task, known)] }
+        : { ...r, warnings: [] },
+    );
   }
 
   /** A validated job, with the defaults of its task if this process defined it. */
@@ -553,6 +588,7 @@ export class Overseer {
         logger: this.logger,
         channels: resolveAlertChannels(this.alerts.channels),
         people: this.alerts.people,
+        dashboardUrl: this.alerts.dashboardUrl,
       });
     }
     return this.delivery;

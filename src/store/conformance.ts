@@ -1221,6 +1221,30 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         await ctx.store.registerWorker(registration("w-1"));
         expect((await ctx.store.listWorkers())[0]).toMatchObject({ status: "active", stoppedAt: null });
       });
+
+      test("registerWorker remembers its tasks for good: first and last seen, kept when workers are pruned", async (ctx) => {
+        expect(await ctx.store.listTasks()).toEqual([]);
+        await ctx.store.registerWorker(registration("w-1", { tasks: ["send-email", "b", "send-email"] }));
+        ctx.clock.advance(5_000);
+        await ctx.store.registerWorker(registration("w-2", { tasks: ["send-email", "a"] }));
+        expect(await ctx.store.listTasks()).toEqual([
+          { name: "a", firstSeenAt: iso(T0 + 5_000), lastSeenAt: iso(T0 + 5_000) },
+          { name: "b", firstSeenAt: iso(T0), lastSeenAt: iso(T0) },
+          { name: "send-email", firstSeenAt: iso(T0), lastSeenAt: iso(T0 + 5_000) },
+        ]);
+        // Heartbeats and stops write no task rows; pruning the stopped workers leaves the names.
+        await ctx.store.heartbeat("w-1", [], LEASE_MS);
+        await ctx.store.setWorkerStatus("w-1", "stopped");
+        await ctx.store.setWorkerStatus("w-2", "stopped");
+        ctx.clock.advance(30 * 86_400_000);
+        await ctx.store.prune({ jobs: {}, events: { maxAgeMs: 86_400_000 } });
+        expect(await ctx.store.listWorkers()).toEqual([]);
+        expect((await ctx.store.listTasks()).map((t) => [t.name, t.lastSeenAt])).toEqual([
+          ["a", iso(T0 + 5_000)],
+          ["b", iso(T0)],
+          ["send-email", iso(T0 + 5_000)],
+        ]);
+      });
     });
 
     describe("retention", () => {

@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { OverseerError } from "../core/errors.js";
+import { isPostgresUrl } from "./database-url.js";
 import type { Store } from "./store.js";
 
 export const DEFAULT_DATABASE = "./data/overseer.db";
@@ -25,7 +26,7 @@ export async function openStore(database: string | undefined, options: OpenStore
     );
   }
   // Each backend (and its driver) is loaded only when asked for: a SQLite worker never loads pg.
-  if (/^postgres(ql)?:\/\//i.test(target)) {
+  if (isPostgresUrl(target)) {
     const { PostgresStore } = await import("./postgres/postgres-store.js");
     return PostgresStore.open({
       url: target,

@@ -30,6 +30,7 @@ import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob } from "../core/job-options.js";
+import type { TaskRecord } from "../core/known-tasks.js";
 import type { DeadReason } from "../core/retry-policy.js";
 import type {
   ClaimedRun,
@@ -347,6 +348,11 @@ export interface Store {
   /** Marks workers that have not heartbeated within `staleMs` as lost; returns their ids. */
   markLostWorkers(staleMs: number): Promise<string[]>;
   listWorkers(): Promise<WorkerRecord[]>;
+  /**
+   * Every task name a worker has ever registered here (`registerWorker` records its tasks in the
+   * same transaction, first and last time seen), by name. Kept when worker rows are pruned.
+   */
+  listTasks(): Promise<TaskRecord[]>;
 
   // Operating
   getJob(id: string): Promise<Job | null>;

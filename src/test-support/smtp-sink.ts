@@ -1,7 +1,8 @@
 /**
  * An SMTP sink on loopback (port 0) for tests, built on `smtp-server`: it accepts mail
  * without TLS (STARTTLS hidden, so no certificate is needed) and records each message with
- * its envelope. Options pass through, so a test can require auth or refuse recipients.
+ * its envelope. Options pass through, so a test can require auth or refuse recipients;
+ * `failNext` refuses the next messages with 451, so a test can watch a retry.
  */
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
@@ -19,11 +20,17 @@ export interface SmtpSink {
   /** `smtp://127.0.0.1:<port>` */
   readonly url: string;
   readonly mail: SunkMail[];
+  /** Messages received and then refused with 451 (see `failNext`). */
+  readonly refused: SunkMail[];
+  /** Refuse this many of the next messages with 451 (try again later), after reading them. */
+  failNext: number;
   close(): Promise<void>;
 }
 
 export async function startSmtpSink(options: Partial<SMTPServerOptions> = {}): Promise<SmtpSink> {
   const mail: SunkMail[] = [];
+  const refused: SunkMail[] = [];
+  const sink = { failNext: 0 };
   const server = new SMTPServer({
     authOptional: true,
     hideSTARTTLS: true,
@@ -33,12 +40,19 @@ export async function startSmtpSink(options: Partial<SMTPServerOptions> = {}): P
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
-        mail.push({
+        const received: SunkMail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString("utf8"),
           ...(session.user === undefined ? {} : { user: String(session.user) }),
-        });
+        };
+        if (sink.failNext > 0) {
+          sink.failNext--;
+          refused.push(received);
+          callback(Object.assign(new Error("Try again later"), { responseCode: 451 }));
+          return;
+        }
+        mail.push(received);
         callback();
       });
     },
@@ -50,12 +64,13 @@ export async function startSmtpSink(options: Partial<SMTPServerOptions> = {}): P
   });
   const { port } = server.server.address() as AddressInfo;
   let closed: Promise<void> | null = null;
-  return {
+  return Object.assign(sink, {
     url: `smtp://127.0.0.1:${port}`,
     mail,
+    refused,
     close() {
       closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
       return closed;
     },
-  };
+  });
 }

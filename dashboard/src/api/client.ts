@@ -32,6 +32,10 @@ export function apiToken(): string | null {
 export function onSignedOut(handler: () => void): void {
   onUnauthenticated = handler;
 }
+/** For readers that call fetch themselves (the event streams): the session's token was answered 401. */
+export function reportUnauthenticated(): void {
+  onUnauthenticated?.();
+}
 
 export interface RequestOptions {
   method?: "GET" | "POST";

@@ -62,6 +62,8 @@ export interface Job {
   startedAt: string | null;
   finishedAt: string | null;
   version: number;
+  /** False when no worker has ever registered the task on this database: a waiting job waits until one does. */
+  taskRegistered?: boolean;
 }
 
 export interface Attempt {

@@ -41,17 +41,22 @@ export function EventsPage() {
   useEffect(() => {
     if (paused) return;
     const controller = new AbortController();
-    // The latest page first, so the page is not empty until something happens.
-    api<{ items: OverseerEvent[] }>(`/events${query({ limit: 200 })}`, { signal: controller.signal }).then(
-      (page) => setEvents((held) => merge(held, page.items)),
-      (err: unknown) => {
-        if (!isAbort(err)) setError(err instanceof ApiError ? err.describe() : String(err));
-      },
-    );
+    // The latest page first, so the page is not empty until something happens; again after
+    // retention deleted events the stream could not deliver, so the newest are shown.
+    const loadLatest = () =>
+      api<{ items: OverseerEvent[] }>(`/events${query({ limit: 200 })}`, { signal: controller.signal }).then(
+        (page) => setEvents((held) => merge(held, page.items)),
+        (err: unknown) => {
+          if (!isAbort(err)) setError(err instanceof ApiError ? err.describe() : String(err));
+        },
+      );
+    loadLatest();
     const unsubscribe = eventStream.subscribe((batch) => setEvents((held) => merge(held, batch)));
+    const unwatchGaps = eventStream.onGap(loadLatest);
     return () => {
       controller.abort();
       unsubscribe();
+      unwatchGaps();
     };
   }, [paused]);
 

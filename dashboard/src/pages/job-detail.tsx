@@ -9,6 +9,7 @@ import { eventStream } from "../api/event-stream";
 import type { Attempt, Job, OverseerEvent, RetryPreview, Whoami } from "../api/types";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { UnregisteredTaskCallout } from "../components/task-registration";
 import { useLive } from "../hooks";
 import { Link, navigate } from "../router";
 import { deniedReason } from "../session";
@@ -264,6 +265,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <dd>{job.version}</dd>
           </dl>
           {job.state === "awaiting_approval" && <PendingApprovalLink jobId={job.id} />}
+          <UnregisteredTaskCallout job={job} />
           <div className="toolbar" role="toolbar" aria-label="job actions">
             {(["retry", "cancel", "discard"] as const).map((verb) => (
               <ActionButton

@@ -4,6 +4,7 @@ import { JOB_STATES, type Job, type Page, type Whoami } from "../api/types";
 import { ago, ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { Pager, pagePosition } from "../components/pager";
+import { UnregisteredTaskBadge, UnregisteredTasksBanner } from "../components/task-registration";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { type Action, deniedReason } from "../session";
@@ -21,7 +22,14 @@ const columns: Column<Job>[] = [
       </Link>
     ),
   },
-  { header: "Task", cell: (j) => j.task },
+  {
+    header: "Task",
+    cell: (j) => (
+      <>
+        {j.task} <UnregisteredTaskBadge job={j} />
+      </>
+    ),
+  },
   { header: "Queue", cell: (j) => j.queue },
   { header: "State", cell: (j) => <StateBadge state={j.state} /> },
   { header: "Attempts", className: "num", cell: (j) => `${j.attempts}/${j.maxAttempts}` },
@@ -149,6 +157,7 @@ export function JobsPage({ who }: { who: Whoami }) {
       {!data && !error && <Loading what="jobs" />}
       {data && (
         <>
+          <UnregisteredTasksBanner jobs={data.items} />
           <DataTable
             label="jobs"
             rows={data.items}

@@ -19,17 +19,31 @@ export interface NotificationLink {
 export interface Notification {
   /** `bundle` stands for several alerts and approvals sent as one message (see bundler.ts). */
   kind: "alert" | "approval" | "bundle";
-  /** The alert's or approval's id; for a bundle, a key derived from what it holds. */
+  /**
+   * This notification's id: one per alert, escalation step, round and target (`<alert id>-<n>`),
+   * the same on every retry of its delivery, so a receiver drops duplicates by it and keeps each
+   * escalation. For a bundle, a key derived from what it holds. Never contains a "." (the
+   * Standard Webhooks signature joins id, timestamp and body with dots).
+   */
   id: string;
+  /** The alert it is about; absent on a bundle. */
+  alertId?: string;
+  /** The approval an approval request asks about. */
+  approvalId?: string;
+  /** The job the alert is about, when there is one (a dead job, the job waiting for an approval). */
+  jobId?: string;
   /** One line: what a person reads first (the alert's summary, the approval's question). */
   title: string;
   /** More lines of plain text. */
   details?: string;
+  /** Pages of the dashboard about it: the alert's, the approval's, the job's. */
   links?: NotificationLink[];
   /** Buttons wanted: `approve`/`deny` for an approval, `ack` for an alert. Channels without buttons ignore them. */
   actions?: NotificationAction[];
-  /** When it was raised, ISO-8601 UTC. */
+  /** When this notification was due (its escalation step came), ISO-8601 UTC; the same on a retry. A bundle: when it was made. */
   at: string;
+  /** When the alert was raised, ISO-8601 UTC; absent on a bundle. */
+  raisedAt?: string;
   /** Only on a bundle: how many notifications it stands for and their ids. */
   bundle?: { total: number; ids: string[] };
 }

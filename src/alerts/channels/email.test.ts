@@ -23,14 +23,25 @@ function channel(target: Parameters<typeof createEmailChannel>[1]): Channel {
   return c;
 }
 
+const ALERT_ID = "01JALERT000000000000000001";
 const notification: Notification = {
   kind: "alert",
-  id: "01JALERT000000000000000001",
+  id: `${ALERT_ID}-4`,
+  alertId: ALERT_ID,
   title: "Heartbeat nightly-backup missed\r\nBcc: evil@example.com",
   details: "No ping for 26h.",
-  links: [{ label: "Dashboard", url: "http://127.0.0.1:7070/alerts/01JALERT000000000000000001" }],
+  links: [{ label: "Alert", url: `http://127.0.0.1:7070/alerts/${ALERT_ID}` }],
   at: "2026-11-21T12:00:00.000Z",
 };
+
+/** The header block of a received message. */
+function headersOf(raw: string): string {
+  return raw.split(/\r?\n\r?\n/)[0] ?? "";
+}
+
+function header(raw: string, name: string): string | undefined {
+  return new RegExp(`^${name}: (.*?)\r?$`, "im").exec(headersOf(raw))?.[1];
+}
 
 describe("email channel against an SMTP sink on loopback", () => {
   it("delivers one plain-text message to every recipient", async () => {
@@ -46,9 +57,34 @@ describe("email channel against an SMTP sink on loopback", () => {
     const headers = m.raw.split(/\r?\n\r?\n/)[0] ?? "";
     expect(headers).toMatch(/^Subject: \[Overseer\] Heartbeat nightly-backup missed Bcc: evil@example.com\r?$/m);
     expect(headers).not.toMatch(/^Bcc:/im);
-    expect(headers).toMatch(/^X-Overseer-Notification-Id: 01JALERT000000000000000001\r?$/im);
+    expect(headers).toMatch(/^X-Overseer-Notification-Id: 01JALERT000000000000000001-4\r?$/im);
+    expect(headers).toMatch(/^X-Overseer-Alert-Id: 01JALERT000000000000000001\r?$/im);
     expect(m.raw).toContain("No ping for 26h.");
-    expect(m.raw).toContain("Dashboard: http://127.0.0.1:7070/alerts/01JALERT000000000000000001");
+    expect(m.raw).toContain("Alert: http://127.0.0.1:7070/alerts/01JALERT000000000000000001");
+  });
+
+  it("names each notification by a Message-ID of its own, the same on a retry, threaded under its alert", async () => {
+    const smtp = await sink();
+    const mail = channel({ smtp: smtp.url, from: "Overseer <overseer@ops.example.test>", to: ["a@example.test"] });
+    await mail.send(notification);
+    await mail.send(notification); // a retry of the same notification
+    await mail.send({ ...notification, id: `${ALERT_ID}-9`, at: "2026-11-21T12:05:00.000Z" }); // the next step
+    await mail.send({ kind: "bundle", id: `bundle:${ALERT_ID}-9:3`, title: "3 alerts", at: notification.at });
+    const [first, retry, next, bundle] = smtp.mail.map((m) => m.raw) as [string, string, string, string];
+    expect(header(first, "Message-ID")).toBe(`<${ALERT_ID}-4@ops.example.test>`);
+    expect(header(retry, "Message-ID")).toBe(header(first, "Message-ID"));
+    expect(header(next, "Message-ID")).toBe(`<${ALERT_ID}-9@ops.example.test>`);
+    // A bundle's ':' is not allowed in a Message-ID.
+    expect(header(bundle, "Message-ID")).toBe(`<bundle.${ALERT_ID}-9.3@ops.example.test>`);
+    expect(header(bundle, "X-Overseer-Notification-Id")).toBe(`bundle:${ALERT_ID}-9:3`);
+    expect(header(bundle, "X-Overseer-Alert-Id")).toBeUndefined();
+    // Date is when the notification was due, so a retry is the same message.
+    expect(Date.parse(header(first, "Date") ?? "")).toBe(Date.parse(notification.at));
+    expect(Date.parse(header(next, "Date") ?? "")).toBe(Date.parse("2026-11-21T12:05:00.000Z"));
+    for (const raw of [first, next]) {
+      expect(header(raw, "References")).toBe(`<alert-${ALERT_ID}@ops.example.test>`);
+      expect(header(raw, "X-Overseer-Alert-Id")).toBe(ALERT_ID);
+    }
   });
 
   it("logs in with the configured user and password", async () => {

@@ -3,6 +3,8 @@
  * configured recipients. SMTP's own reply codes say what may pass later: 4xx (mailbox busy,
  * greylisted) and connection trouble are retryable; 5xx (no such user, relay refused) and bad
  * credentials are not. One connection per message: alerts are rare, pools would sit idle.
+ * Each message carries its notification's id (Message-ID, X-Overseer-Notification-Id) and its
+ * alert's (X-Overseer-Alert-Id), so a retry is recognisably the same message.
  */
 import type { Transporter } from "nodemailer";
 import { type Channel, ChannelDeliveryError, type Notification, renderText } from "./channel.js";
@@ -44,6 +46,7 @@ export function createEmailChannel(name: string, target: EmailTarget): Channel {
     return transport;
   };
   const prefix = target.subjectPrefix ?? "[Overseer]";
+  const domain = domainOf(target.from);
   return {
     name,
     type: "email",
@@ -54,7 +57,7 @@ export function createEmailChannel(name: string, target: EmailTarget): Channel {
           to: target.to,
           subject: subjectOf(prefix, notification),
           text: renderText(notification),
-          headers: { "X-Overseer-Notification-Id": notification.id },
+          ...identityOf(notification, domain),
         });
       } catch (err) {
         throw toDeliveryError(err, `${url.hostname}:${url.port}`);
@@ -65,6 +68,34 @@ export function createEmailChannel(name: string, target: EmailTarget): Channel {
       transport?.close();
     },
   };
+}
+
+/**
+ * The headers that say which notification a message is, the same on every retry: Message-ID
+ * from the notification's id (mail systems drop a second copy of one Message-ID), Date from when
+ * it was due, and the alert's id, with References to it so that mail clients thread every
+ * notification of one alert together.
+ */
+function identityOf(n: Notification, domain: string) {
+  const alertHeaders = n.alertId === undefined ? {} : { "X-Overseer-Alert-Id": n.alertId };
+  const at = new Date(n.at);
+  return {
+    messageId: `<${messageIdPart(n.id)}@${domain}>`,
+    ...(Number.isNaN(at.getTime()) ? {} : { date: at }),
+    ...(n.alertId === undefined ? {} : { references: `<alert-${messageIdPart(n.alertId)}@${domain}>` }),
+    headers: { "X-Overseer-Notification-Id": n.id, ...alertHeaders },
+  };
+}
+
+/** An id as the left part of a Message-ID (RFC 5322 dot-atom text): a bundle's ':' becomes '.'. */
+function messageIdPart(id: string): string {
+  return id.replace(/[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+/g, ".");
+}
+
+/** The sender's domain (`Overseer <overseer@example.com>` → example.com), for Message-IDs. */
+function domainOf(from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1];
+  return domain ?? "overseer.invalid";
 }
 
 function subjectOf(prefix: string, n: Notification): string {

@@ -1,3 +1,4 @@
+import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAlertChannels, resolveAlertChannels } from "../../config/alert-channels.js";
 import { type FakeTelegram, startFakeTelegram } from "../../test-support/fake-telegram.js";
@@ -16,52 +17,60 @@ afterEach(async () => {
   await smtp?.close();
 });
 
+const APPROVAL_ID = "01JAPPROVAL0000000000000001";
 const approval: Notification = {
   kind: "approval",
-  id: "01JAPPROVAL0000000000000001",
+  id: "01JALERT00000000000000000A-3",
+  alertId: "01JALERT00000000000000000A",
+  approvalId: APPROVAL_ID,
   title: "Approve: rotate the database password?",
   actions: ["approve", "deny"],
   at: "2026-11-21T12:00:00.000Z",
 };
+const WHSEC = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
 describe("createChannels", () => {
   it("builds each type from config and delivers through all four", async () => {
     fake = await startFakeTelegram();
     smtp = await startSmtpSink();
-    const hooks: Array<{ body: string; header: string }> = [];
+    const hooks: Array<{ body: string; headers: Record<string, string> }> = [];
     const logged: Array<{ obj: object; msg?: string }> = [];
     const log = (obj: object, msg?: string) => logged.push({ obj, ...(msg === undefined ? {} : { msg }) });
     const sentTo: string[] = [];
     const config = parseAlertChannels({
       "ops-hook": { type: "webhook", url: "http://127.0.0.1:9/hook", secret: "env:HOOK_SECRET" },
+      "old-hook": { type: "webhook", url: "http://127.0.0.1:9/old", secret: "env:OLD_SECRET", signature: "legacy" },
       "ops-tg": { type: "telegram", chatId: "-100", botToken: "env:TG_TOKEN", approvers: [1], apiBaseUrl: fake.url },
       mail: { type: "email", smtp: smtp.url, from: "overseer@example.test", to: ["ops@example.test"] },
       log: { type: "console" },
     });
-    const resolved = resolveAlertChannels(config, { HOOK_SECRET: "s3cret", TG_TOKEN: fake.token });
+    const resolved = resolveAlertChannels(config, { HOOK_SECRET: WHSEC, OLD_SECRET: "s3cret", TG_TOKEN: fake.token });
     const realFetch = fetch;
     channels = createChannels(resolved, {
       logger: { debug: log, info: log, warn: log, error: log },
-      now: () => 1_790_000_000_000,
-      // The webhook goes to a stand-in receiver; Telegram's calls go through to the fake Bot API.
+      // The webhooks go to a stand-in receiver; Telegram's calls go through to the fake Bot API.
       fetch: async (url, init) => {
         if (url.startsWith("http://127.0.0.1:9/")) {
-          hooks.push({ body: String(init.body), header: (init.headers as Record<string, string>)[SIGNATURE_HEADER]! });
+          hooks.push({ body: String(init.body), headers: init.headers as Record<string, string> });
           return new Response(null, { status: 204 });
         }
         return realFetch(url, init);
       },
       onTelegramSent: (channel, n, m) => sentTo.push(`${channel}:${n.id}:${m.message_id}`),
     });
-    expect([...channels.keys()]).toEqual(["ops-hook", "ops-tg", "mail", "log"]);
-    expect([...channels.values()].map((c) => c.type)).toEqual(["webhook", "telegram", "email", "console"]);
+    expect([...channels.keys()]).toEqual(["ops-hook", "old-hook", "ops-tg", "mail", "log"]);
+    expect([...channels.values()].map((c) => c.type)).toEqual(["webhook", "webhook", "telegram", "email", "console"]);
 
     for (const channel of channels.values()) await channel.send(approval);
 
-    expect(verifyWebhook("s3cret", hooks[0]!.body, hooks[0]!.header, { now: 1_790_000_000_000 }).ok).toBe(true);
+    // Each webhook channel signs in its own scheme.
+    expect(new Webhook(WHSEC).verify(hooks[0]!.body, hooks[0]!.headers)).toMatchObject({ notification: approval });
+    expect(hooks[0]!.headers["webhook-id"]).toBe(approval.id);
+    expect(verifyWebhook("s3cret", hooks[1]!.body, hooks[1]!.headers[SIGNATURE_HEADER]).ok).toBe(true);
+    // The buttons act on the approval, not on the notification.
     expect(fake.sent[0]?.keyboard.flat().map((b) => b.callback_data)).toEqual([
-      `approve:${approval.id}`,
-      `deny:${approval.id}`,
+      `approve:${APPROVAL_ID}`,
+      `deny:${APPROVAL_ID}`,
     ]);
     expect(sentTo).toEqual([`ops-tg:${approval.id}:1`]);
     expect((channels.get("ops-tg") as TelegramChannel).chatId).toBe("-100");

@@ -26,7 +26,7 @@ export function createChannel(config: ResolvedChannelConfig, deps: ChannelDeps):
     case "webhook":
       return createWebhookChannel(
         config.name,
-        { url: config.url, secret: config.secretValue },
+        { url: config.url, secret: config.secretValue, signature: config.signature },
         {
           timeoutMs: config.timeout,
           ...(deps.fetch ? { fetch: deps.fetch } : {}),

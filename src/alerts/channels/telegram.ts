@@ -259,7 +259,19 @@ export function parseCallbackData(data: string | undefined): { action: Notificat
 
 /** The buttons a notification asks for, in one row. */
 export function actionButtons(n: Notification): InlineButton[] {
-  return (n.actions ?? []).map((action) => ({ text: BUTTON_LABELS[action], callbackData: callbackData(action, n.id) }));
+  return (n.actions ?? []).map((action) => ({
+    text: BUTTON_LABELS[action],
+    callbackData: callbackData(action, actionTargetOf(n, action)),
+  }));
+}
+
+/**
+ * What a button acts on: the approval for Approve / Deny, the alert for Acknowledge (never the
+ * notification, which only says when and to whom it went). A notification queued by an earlier
+ * version carries neither id, and its `id` was the approval's or the alert's.
+ */
+function actionTargetOf(n: Notification, action: NotificationAction): string {
+  return (action === "ack" ? n.alertId : n.approvalId) ?? n.id;
 }
 
 /** Only listed user ids may press; an empty list allows no one (secure by default). */

@@ -1,25 +1,47 @@
 /**
- * Webhook channel: a JSON POST signed the way Stripe signs its events, so a receiver can tell
- * a real delivery from a forged or replayed one.
+ * Webhook channel: a JSON POST signed so a receiver can tell a real delivery from a forged or
+ * replayed one, in one of two schemes (the channel's `signature` in the config):
  *
- *   Overseer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>
+ * - `standard` (the default): Standard Webhooks (standardwebhooks.com), which receivers verify
+ *   with the libraries that project publishes for most languages:
+ *     webhook-id: <notification id>
+ *     webhook-timestamp: <unix seconds>
+ *     webhook-signature: v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + raw body)>
+ *   The key is the base64 after `whsec_` when the secret is written that way, else the secret's
+ *   own bytes (a receiver's library then takes it with `{ format: "raw" }`).
+ * - `legacy`: the scheme Overseer had first, the way Stripe signs its events:
+ *     Overseer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>
+ *   A header may carry several `v1=` entries (while a secret is being rotated); one matching is
+ *   enough. `verifyWebhook` below checks it.
  *
- * The timestamp is inside the signed text, so it cannot be changed without the secret, and a
- * receiver refuses timestamps outside its tolerance (replays). A header may carry several
- * `v1=` entries (while a secret is being rotated); one matching is enough. Retries sign again
- * with a fresh timestamp; `Overseer-Notification-Id` stays the same so receivers can dedup.
+ * Either way the timestamp is inside the signed text, so it cannot be changed without the secret,
+ * and a receiver refuses timestamps outside its tolerance (replays). Retries sign again with a
+ * fresh timestamp; the notification's id (`webhook-id`, and `Overseer-Notification-Id` in both
+ * schemes) stays the same, so receivers can drop duplicates. `Overseer-Alert-Id` names the alert.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { type Channel, ChannelDeliveryError, isRetryableStatus, type Notification } from "./channel.js";
 
 export const SIGNATURE_HEADER = "overseer-signature";
 export const NOTIFICATION_ID_HEADER = "overseer-notification-id";
+export const ALERT_ID_HEADER = "overseer-alert-id";
+/** The Standard Webhooks headers. */
+export const STANDARD_ID_HEADER = "webhook-id";
+export const STANDARD_TIMESTAMP_HEADER = "webhook-timestamp";
+export const STANDARD_SIGNATURE_HEADER = "webhook-signature";
+/** How a Standard Webhooks secret is written: `whsec_` and the key in base64. */
+export const STANDARD_SECRET_PREFIX = "whsec_";
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+export const SIGNATURE_SCHEMES = ["standard", "legacy"] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
 export interface WebhookTarget {
   url: string;
   secret: string;
+  /** `standard` (Standard Webhooks) unless said otherwise. */
+  signature?: SignatureScheme;
 }
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -29,17 +51,69 @@ export interface SendWebhookOptions {
   /** Milliseconds since the epoch; the signature's timestamp. */
   now?: () => number;
   timeoutMs?: number;
-  /** Sent as `Overseer-Notification-Id`, unchanged across retries. */
+  /**
+   * The delivery's id, unchanged across retries: `webhook-id` and `Overseer-Notification-Id`.
+   * A delivery without one (a direct call) gets a random id. Must not contain a ".".
+   */
   notificationId?: string;
+  /** Sent as `Overseer-Alert-Id`. */
+  alertId?: string;
 }
 
-/** `t=<timestamp>,v1=<hex>` for this body at this time (`timestamp` in unix seconds). */
+/** `t=<timestamp>,v1=<hex>` for this body at this time (`timestamp` in unix seconds): the legacy scheme. */
 export function signWebhook(secret: string, body: string, timestamp: number): string {
   return `t=${timestamp},v1=${hmacHex(secret, timestamp, body)}`;
 }
 
 function hmacHex(secret: string, timestamp: number, body: string): string {
   return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+}
+
+/**
+ * The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`, else the secret's UTF-8
+ * bytes. A `whsec_` secret that is not base64 of 24 to 64 bytes is refused when the config's
+ * secrets are read (config/channel-secrets.ts), so this never guesses.
+ */
+export function standardWebhookKey(secret: string): Buffer {
+  return secret.startsWith(STANDARD_SECRET_PREFIX)
+    ? Buffer.from(secret.slice(STANDARD_SECRET_PREFIX.length), "base64")
+    : Buffer.from(secret, "utf8");
+}
+
+/** What is wrong with a secret for the standard scheme, or null when it is usable. */
+export function standardSecretProblem(secret: string): string | null {
+  if (!secret.startsWith(STANDARD_SECRET_PREFIX)) return null; // raw bytes: any non-empty value
+  const encoded = secret.slice(STANDARD_SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+    return "a whsec_ secret must be followed by base64 (A-Z, a-z, 0-9, +, /, = padding)";
+  }
+  const bytes = Buffer.from(encoded, "base64").length;
+  if (bytes < 24 || bytes > 64) {
+    return `a whsec_ secret must hold 24 to 64 bytes (Standard Webhooks); this one holds ${bytes}`;
+  }
+  return null;
+}
+
+/** `v1,<base64>`: the Standard Webhooks signature of this body with this id at this time (unix seconds). */
+export function signStandardWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const mac = createHmac("sha256", standardWebhookKey(secret)).update(`${id}.${timestamp}.${body}`).digest("base64");
+  return `v1,${mac}`;
+}
+
+/** The signature headers of one delivery in the chosen scheme. */
+export function signatureHeaders(
+  scheme: SignatureScheme,
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Record<string, string> {
+  if (scheme === "legacy") return { [SIGNATURE_HEADER]: signWebhook(secret, body, timestamp) };
+  return {
+    [STANDARD_ID_HEADER]: id,
+    [STANDARD_TIMESTAMP_HEADER]: String(timestamp),
+    [STANDARD_SIGNATURE_HEADER]: signStandardWebhook(secret, id, timestamp, body),
+  };
 }
 
 export type WebhookVerification =
@@ -54,7 +128,7 @@ export interface VerifyWebhookOptions {
 }
 
 /**
- * Receiver side: checks a delivery against the raw body exactly as received (before any JSON
+ * Receiver side of the legacy scheme: checks a delivery against the raw body exactly as received (before any JSON
  * parsing, which would change whitespace). The comparison is constant-time.
  */
 export function verifyWebhook(
@@ -112,7 +186,7 @@ function parseSignatureHeader(header: string | null | undefined): { timestamp: n
 }
 
 /**
- * Posts `payload` as JSON, signed. Resolves on any 2xx; otherwise rejects with a
+ * Posts `payload` as JSON, signed in the target's scheme. Resolves on any 2xx; otherwise rejects with a
  * ChannelDeliveryError: retryable for 5xx, 408, 429, network errors and timeouts; not for
  * other 4xx or a redirect (redirects are not followed: a signed body goes only where configured).
  */
@@ -125,12 +199,14 @@ export async function sendWebhook(
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const body = JSON.stringify(payload);
+  const id = options.notificationId ?? `msg_${randomUUID()}`;
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "user-agent": "overseer-webhook/1",
-    [SIGNATURE_HEADER]: signWebhook(target.secret, body, Math.floor(now() / 1000)),
+    [NOTIFICATION_ID_HEADER]: id,
+    ...(options.alertId === undefined ? {} : { [ALERT_ID_HEADER]: options.alertId }),
+    ...signatureHeaders(target.signature ?? "standard", target.secret, id, Math.floor(now() / 1000), body),
   };
-  if (options.notificationId !== undefined) headers[NOTIFICATION_ID_HEADER] = options.notificationId;
   const where = describeUrl(target.url);
   let response: Response;
   try {
@@ -199,14 +275,18 @@ export interface WebhookPayload {
 export function createWebhookChannel(
   name: string,
   target: WebhookTarget,
-  options: Omit<SendWebhookOptions, "notificationId"> = {},
+  options: Omit<SendWebhookOptions, "notificationId" | "alertId"> = {},
 ): Channel {
   return {
     name,
     type: "webhook",
     async send(notification) {
       const payload: WebhookPayload = { version: 1, channel: name, notification };
-      await sendWebhook(target, payload, { ...options, notificationId: notification.id });
+      await sendWebhook(target, payload, {
+        ...options,
+        notificationId: notification.id,
+        ...(notification.alertId === undefined ? {} : { alertId: notification.alertId }),
+      });
       return undefined; // a delivered POST cannot be changed: no receipt
     },
   };

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { OverseerError } from "../../core/errors.js";
 import { buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
+import type { EnqueueWarning } from "../../core/known-tasks.js";
 import type { Job } from "../../core/types.js";
 import { BULK, remoteOf, withBackend } from "../backend.js";
 import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
@@ -60,9 +61,11 @@ export function registerEnqueue(program: Command): void {
               { field: "ndjson", max: BULK, count: payloads.length },
             );
           }
-          const jobs = await withBackend(g, (b) =>
+          const results = await withBackend(g, (b) =>
             b.enqueueMany(payloads.map((payload) => ({ task, payload, options }))),
           );
+          printWarnings(results.flatMap((r) => r.warnings));
+          const jobs = results.map((r) => r.job);
           if (g.json) printJson(jobs);
           else
             printLine(`enqueued ${jobs.length} job(s)${jobs.length ? `: ${jobs[0]?.id} .. ${jobs.at(-1)?.id}` : ""}`);
@@ -72,6 +75,7 @@ export function registerEnqueue(program: Command): void {
         // Validate before opening: bad input must not even create the database file, nor reach a server.
         buildNewJob(task, payload, options, undefined);
         const result = await withBackend(g, (b) => b.enqueue(task, payload, options));
+        printWarnings(result.warnings);
         if (g.json) printJson(result.job);
         else printLine(`${result.created ? "enqueued" : "exists (idempotency key)"} ${describeJob(result.job)}`);
       }),
@@ -97,6 +101,15 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   if (flags.maxAttempts !== undefined)
     options.maxAttempts = parseIntOption(flags.maxAttempts, "--max-attempts", 1, 1000);
   return options;
+}
+
+/**
+ * One line on stderr per warning (a bulk enqueue of one task warns once): the jobs were enqueued,
+ * so the exit code stays 0, and stdout stays what a script parses.
+ */
+function printWarnings(warnings: readonly EnqueueWarning[]): void {
+  const lines = new Set(warnings.map((w) => `warning ${w.code}: ${w.message}\n`));
+  for (const line of lines) process.stderr.write(line);
 }
 
 export function describeJob(job: Job): string {

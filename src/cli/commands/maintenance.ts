@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { parseDuration } from "../../core/duration.js";
 import { DEFAULT_RETENTION, pruneWithArchive } from "../../engine/retention.js";
+import { printableDatabase } from "../../store/database-url.js";
 import type { RetentionPolicy, RetentionRule } from "../../store/store.js";
 import { action, databaseOf, globals, parseIntOption, printJson, printLine, withOverseer } from "../context.js";
 
@@ -31,8 +32,8 @@ export function registerMaintenance(program: Command): void {
         const g = globals(command);
         // Opening migrates; a second call reports that nothing was left to do.
         const { applied } = await withOverseer(g, (o) => o.store.migrate());
-        if (g.json) printJson({ database: databaseOf(g), applied });
-        else printLine(`database ${databaseOf(g)} is up to date`);
+        if (g.json) printJson({ database: printableDatabase(databaseOf(g)), applied });
+        else printLine(`database ${printableDatabase(databaseOf(g))} is up to date`);
       }),
     );
 

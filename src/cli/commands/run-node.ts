@@ -12,6 +12,7 @@ import { demoTasks, startDemoProducer } from "../../demo/demo-tasks.js";
 import { EventMirror } from "../../engine/event-mirror.js";
 import { DEFAULT_RETENTION, pruneWithArchive } from "../../engine/retention.js";
 import { SupervisedLoop } from "../../engine/supervised-loop.js";
+import { isPostgresUrl, printableDatabase } from "../../store/database-url.js";
 import {
   databaseOf,
   type GlobalOptions,
@@ -23,7 +24,7 @@ import {
 } from "../context.js";
 import { loadTasksDir } from "../load-tasks.js";
 import { type HttpFlags, parseHttpFlags, type ServingHttp, serveHttp } from "../serve-http.js";
-import { startSummary } from "../summary.js";
+import { showSummary, startSummary } from "../summary.js";
 
 export interface NodeOptions extends HttpFlags {
   tasks?: string;
@@ -42,7 +43,7 @@ export interface NodeOptions extends HttpFlags {
 }
 
 export async function runNode(mode: "start" | "worker", options: NodeOptions, global: GlobalOptions): Promise<void> {
-  const logger = makeLogger(global.logLevel, mode === "start" ? "warn" : "info");
+  const logger = makeLogger(global.logLevel, mode === "start" ? "warn" : "info", global.logFormat);
   // Before the database is opened: a bad config writes nothing.
   const config = global.config === undefined ? null : await loadConfig(global.config);
   // The channels' secrets come from the environment: a missing one stops the node here, naming
@@ -81,7 +82,7 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
   // Before any work starts: a port in use stops the process with nothing begun.
   let server: ServingHttp | null = null;
   try {
-    if (http) server = await serveHttp(overseer, http, logger);
+    if (http) server = await serveHttp(overseer, http, logger, tokensCommand(global));
   } catch (err) {
     await overseer.close();
     throw err;
@@ -138,7 +139,11 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
     stops.push(() => retention.stop());
   }
   if (options.demo) stops.push(startDemoProducer(overseer, reportError("demo producer")));
-  if (mode === "start" && options.summary !== false) stops.push(startSummary(overseer, reportError("summary")));
+  const summary =
+    mode === "start" && showSummary(options.summary, process.stdout.isTTY)
+      ? startSummary(overseer, process.stdout, reportError("summary"))
+      : null;
+  if (summary) stops.push(() => summary.stop());
 
   // Listen for signals before saying we are ready: whoever reads that line may signal at once.
   const stopRequested = new Promise<void>((resolve) => {
@@ -151,13 +156,14 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
         );
         process.exit(130);
       }
+      summary?.stop(); // so that the line below is not written over the status line
       process.stdout.write(`overseer: ${signal} received, draining (up to ${shutdownTimeoutMs} ms)...\n`);
       resolve();
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  const parts = [`database ${databaseOf(global)}`];
+  const parts = [`database ${printableDatabase(databaseOf(global))}`];
   if (worker)
     parts.push(`tasks ${tasks.map((t) => t.name).join(", ")}`, `concurrency ${concurrency}`, `worker ${worker.id}`);
   if (scheduler) parts.push(`schedules ${schedules.map((s) => s.name).join(", ")}`);
@@ -170,4 +176,18 @@ export async function runNode(mode: "start" | "worker", options: NodeOptions, gl
   await mirror?.stop();
   await overseer.close();
   process.stdout.write(`overseer: stopped cleanly (${JSON.stringify(worker?.stats ?? {})})\n`);
+}
+
+/** The command that makes an admin token on this node's database, as the banner suggests it. */
+export function tokensCommand(global: GlobalOptions): string {
+  const create = "tokens create --scope admin --name me";
+  // OVERSEER_DATABASE, if that is where the database came from, reaches it again by itself.
+  if (global.database === undefined) return `overseer ${create}`;
+  // A URL is not repeated: its password would be printed (the user has it at hand).
+  if (isPostgresUrl(global.database)) return `overseer --database <the same URL> ${create}`;
+  return `overseer --database ${shellQuote(global.database)} ${create}`;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

@@ -91,6 +91,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         config: { scope: "viewer" },
         schema: {
           tags: ["alerts"],
+          operationId: "listAlerts",
           summary: "List alerts: open ones first, then closed ones, each newest first",
           querystring: listQuery,
           response: {
@@ -118,6 +119,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         config: { scope: "operator" },
         schema: {
           tags: ["alerts"],
+          operationId: "raiseAlert",
           summary: "Raise a manual alert",
           description:
             "201 with the new alert, or 200 with the open alert of the same dedupKey, bumped (count + 1, the new " +
@@ -163,6 +165,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         config: { scope: "viewer" },
         schema: {
           tags: ["alerts"],
+          operationId: "listAlertPolicies",
           summary: "The escalation policies of the config's alerts.policies, by name",
           description:
             "What a raise with `policy: NAME` would use now. An alert keeps the policy it was raised with (its own " +
@@ -188,6 +191,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         config: { scope: "viewer" },
         schema: {
           tags: ["alerts"],
+          operationId: "getAlert",
           summary: "An alert with its escalation timeline: who was notified when, through which channel",
           params: idParams,
           response: {
@@ -224,6 +228,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["alerts"],
+          operationId: "acknowledgeAlert",
           summary: "Acknowledge a triggered alert as the token's name: escalation stops",
           description: errors,
           params: idParams,
@@ -250,6 +255,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["alerts"],
+          operationId: "escalateAlert",
           summary: "Escalate now: notify the next step at once (the last again when none is left)",
           description: `An acknowledged alert is triggered again. ${errors}`,
           params: idParams,
@@ -290,6 +296,7 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["alerts"],
+          operationId: "closeAlert",
           summary: "Close an open alert for good, with an optional reason",
           description: errors,
           params: idParams,

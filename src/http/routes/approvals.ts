@@ -75,6 +75,7 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
         config: { scope: "viewer" },
         schema: {
           tags: ["approvals"],
+          operationId: "listApprovals",
           summary: "List approval requests: pending first (oldest first), then settled ones (newest first)",
           querystring: listQuery,
           response: {
@@ -102,6 +103,7 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
         config: { scope: "viewer" },
         schema: {
           tags: ["approvals"],
+          operationId: "getApproval",
           summary: "An approval request with its decisions, and its job's id, state and task",
           params: idParams,
           response: {
@@ -128,6 +130,7 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
         config: { scope: "operator" },
         schema: {
           tags: ["approvals"],
+          operationId: "decideApproval",
           summary: "Approve or deny a pending request as the token's name (and its groups)",
           description:
             "403 APPROVAL_FORBIDDEN when this token is not among the approvers or asked for it; 409 APPROVAL_SETTLED " +

@@ -63,6 +63,7 @@ export function claimRoutes(overseer: Overseer) {
         config: { scope: "operator" },
         schema: {
           tags: ["claims"],
+          operationId: "takeClaim",
           summary: "Take a claim: 201 when newly taken (or taken over after its TTL), 200 when its owner took it again",
           description:
             "409 CLAIM_HELD with details {key, owner, expiresAt} while another owner holds it. The holder's retake " +
@@ -87,6 +88,7 @@ export function claimRoutes(overseer: Overseer) {
         config: { scope: "operator" },
         schema: {
           tags: ["claims"],
+          operationId: "refreshClaim",
           summary: "Refresh a claim: its holder extends it to now + ttl",
           description: "409 CLAIM_NOT_HELD (details.owner: the holder, or null) unless owner holds it now.",
           params: keyParams,
@@ -107,6 +109,7 @@ export function claimRoutes(overseer: Overseer) {
         config: { scope: "operator" },
         schema: {
           tags: ["claims"],
+          operationId: "releaseClaim",
           summary: "Release a claim: its holder frees the key at once",
           description: "409 CLAIM_NOT_HELD (details.owner: the holder, or null) unless owner holds it now.",
           params: keyParams,
@@ -126,6 +129,7 @@ export function claimRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["claims"],
+          operationId: "listClaims",
           summary: "The claims held now, by key",
           response: {
             200: { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("Claim") } } },
@@ -142,6 +146,7 @@ export function claimRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["claims"],
+          operationId: "getClaim",
           summary: "The claim on a key: 404 CLAIM_NOT_FOUND when nobody holds it now",
           params: keyParams,
           response: { 200: claimResponse, ...errorResponses(400, 401, 403, 404) },

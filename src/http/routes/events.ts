@@ -55,6 +55,26 @@ const page = {
   },
 } as const;
 
+/**
+ * 200 of the event routes: the live stream, or one JSON page when Accept asks for JSON. Fastify
+ * serialises the page with the application/json schema; the stream is written raw.
+ */
+const streamOk = {
+  description: "The events: a Server-Sent Events stream, or one page of them with Accept: application/json.",
+  content: {
+    "text/event-stream": {
+      schema: { type: "string", description: "Server-Sent Events: `id:` the event's seq, `data:` the event as JSON." },
+    },
+    "application/json": { schema: page },
+  },
+} as const;
+
+/** 204 of a job's or run's events: it had finished and nothing is after the cursor. */
+const finishedNoContent = {
+  description: "It had finished, and no event is after the cursor: nothing more will come.",
+  type: "null",
+} as const;
+
 const STREAM_DESCRIPTION =
   "Server-Sent Events: `id:` is the event's seq, `data:` the event as JSON. Resume with Last-Event-ID or ?since=; " +
   "410 EVENTS_TRIMMED if that position was deleted by retention. Send Accept: application/json for one page instead " +
@@ -68,10 +88,11 @@ export function eventRoutes(deps: StreamDeps) {
         config: { scope: "viewer", streamTokens: true },
         schema: {
           tags: ["events"],
+          operationId: "getEvents",
           summary: "Every event: live from now, or from a cursor",
           description: STREAM_DESCRIPTION,
           querystring: streamQuery,
-          response: { 200: page, ...errorResponses(400, 401, 403, 410) },
+          response: { 200: streamOk, ...errorResponses(400, 401, 403, 410) },
         },
       },
       (request, reply) => serve(deps, request, reply, undefined),
@@ -82,11 +103,12 @@ export function eventRoutes(deps: StreamDeps) {
         config: { scope: "viewer", streamTokens: true },
         schema: {
           tags: ["events"],
+          operationId: "getJobEvents",
           summary: "One job's events: its history, then live; ends after its terminal event",
           description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the job succeeds, dies or is cancelled; 204 when it had finished and nothing is after the cursor.`,
           params: jobIdParams,
           querystring: streamQuery,
-          response: { 200: page, ...errorResponses(400, 401, 403, 404, 410) },
+          response: { 200: streamOk, 204: finishedNoContent, ...errorResponses(400, 401, 403, 404, 410) },
         },
       },
       (request, reply) => serve(deps, request, reply, { jobId: (request.params as { id: string }).id }),
@@ -97,11 +119,12 @@ export function eventRoutes(deps: StreamDeps) {
         config: { scope: "viewer", streamTokens: true },
         schema: {
           tags: ["runs"],
+          operationId: "getRunEvents",
           summary: "One run's events (output, telemetry, turns, state changes): its history, then live",
           description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the run completes, fails or is cancelled; 204 when it had finished and nothing is after the cursor.`,
           params: runIdParams,
           querystring: streamQuery,
-          response: { 200: page, ...errorResponses(400, 401, 403, 404, 410) },
+          response: { 200: streamOk, 204: finishedNoContent, ...errorResponses(400, 401, 403, 404, 410) },
         },
       },
       (request, reply) => serve(deps, request, reply, { runId: (request.params as { id: string }).id }),

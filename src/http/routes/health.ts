@@ -20,7 +20,14 @@ export function healthRoutes(store: Store, logger: Logger) {
       "/healthz",
       {
         config: { scope: "public" },
-        schema: { tags: ["health"], summary: "The process is alive", security: [], response: { 200: status("ok") } },
+        schema: {
+          tags: ["health"],
+          operationId: "checkHealth",
+          summary: "The process is alive",
+          description: "200 while the process answers HTTP at all; it does not touch the database (see /readyz).",
+          security: [],
+          response: { 200: status("ok") },
+        },
       },
       async () => ({ status: "ok" }),
     );
@@ -30,7 +37,9 @@ export function healthRoutes(store: Store, logger: Logger) {
         config: { scope: "public" },
         schema: {
           tags: ["health"],
+          operationId: "checkReadiness",
           summary: "The process and its database answer",
+          description: "200 once a query on the database answers; 503 DATABASE_UNAVAILABLE while it does not.",
           security: [],
           response: { 200: status("ready"), ...errorResponses(503) },
         },

@@ -26,6 +26,7 @@ export function heartbeatRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["heartbeats"],
+          operationId: "listHeartbeats",
           summary: "Every heartbeat monitor, by name: ok or late, its last ping and when the next is due",
           response: {
             200: {
@@ -47,6 +48,7 @@ export function heartbeatRoutes(overseer: Overseer) {
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["heartbeats"],
+          operationId: "pingHeartbeat",
           summary: "Ping a heartbeat: it is ok, owed its next ping an interval from now",
           description:
             "A late heartbeat's open alert is closed (closedBy heartbeat) by the same write, and returned as " +

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { isOverseerError, OverseerError } from "../../core/errors.js";
 import { FINISHED_STATES, type Job, type JobState, type OverseerEvent } from "../../core/types.js";
-import type { EnqueueItem, Overseer } from "../../sdk/overseer.js";
+import type { EnqueueItem, EnqueueOutcome, Overseer } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.js";
 import { type JobFilterInput, jobFilterProperties, parseStates, toJobFilter } from "../job-filter.js";
@@ -104,12 +104,14 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "operator" },
         schema: {
           tags: ["jobs"],
+          operationId: "enqueueJobs",
           summary: "Enqueue one job, or an array of jobs in one transaction",
-          description: "201 when created; 200 when an idempotency key returned the existing job(s).",
+          description:
+            "201 when created; 200 when an idempotency key returned the existing job(s). A job of a task no worker has ever registered is enqueued all the same, with taskRegistered false and a TASK_NOT_REGISTERED warning.",
           body: { anyOf: [enqueueItem, { type: "array", minItems: 1, maxItems: 1000, items: enqueueItem }] },
           response: {
-            200: { anyOf: [ref("Job"), { type: "array", items: ref("Job") }] },
-            201: { anyOf: [ref("Job"), { type: "array", items: ref("Job") }] },
+            200: { anyOf: [ref("EnqueuedJob"), { type: "array", items: ref("EnqueuedJob") }] },
+            201: { anyOf: [ref("EnqueuedJob"), { type: "array", items: ref("EnqueuedJob") }] },
             ...errorResponses(400, 401, 403, 404, 409),
           },
         },
@@ -121,13 +123,18 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           ...item,
           options: { ...item.options, enqueuedBy: request.token?.name },
         });
+        const enqueued = (r: EnqueueOutcome) => ({
+          ...r.job,
+          taskRegistered: r.warnings.length === 0,
+          warnings: r.warnings,
+        });
         if (Array.isArray(body)) {
           const results = await overseer.enqueueManyWithResults(body.map(by));
-          return reply.code(results.some((r) => r.created) ? 201 : 200).send(results.map((r) => r.job));
+          return reply.code(results.some((r) => r.created) ? 201 : 200).send(results.map(enqueued));
         }
         const item = by(body);
         const result = await overseer.enqueueWithResult(item.task, item.payload, item.options);
-        return reply.code(result.created ? 201 : 200).send(result.job);
+        return reply.code(result.created ? 201 : 200).send(enqueued(result));
       },
     );
 
@@ -137,6 +144,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
+          operationId: "listJobs",
           summary: "List jobs, newest (or with order=asc oldest) first, one page at a time",
           querystring: listQuery,
           response: {
@@ -155,7 +163,8 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           if (after !== undefined) filter.afterId = after;
         } else if (after !== undefined) filter.beforeId = after;
         // One more than asked says whether there is a next page.
-        return pageOf(await overseer.listJobs({ ...filter, limit: limit + 1 }), limit);
+        const page = pageOf(await overseer.listJobs({ ...filter, limit: limit + 1 }), limit);
+        return { ...page, items: await withTaskRegistered(overseer, page.items) };
       },
     );
 
@@ -165,6 +174,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
+          operationId: "getJob",
           summary: "A job with its attempts (and their errors), progress and latest events",
           params: jobIdParams,
           response: {
@@ -186,7 +196,8 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         const job = await requireJob(overseer, id);
         const [attempts, events] = await Promise.all([overseer.listAttempts(id), recentEvents(overseer, id)]);
         reply.header("etag", etag(job.version));
-        return { job, attempts, events };
+        const [marked] = await withTaskRegistered(overseer, [job]);
+        return { job: marked, attempts, events };
       },
     );
 
@@ -196,6 +207,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["jobs"],
+          operationId: "previewJobRetry",
           summary: "What the retry policy says about the job now, and what a Retry click would do",
           description:
             "The decision its last failure gets under the current policy (the task's if this server defines the task, else the default; see policy) and whether a manual retry is allowed. Changes nothing.",
@@ -214,6 +226,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           preValidation: emptyBodyIsObject,
           schema: {
             tags: ["jobs"],
+            operationId: `${name}Job`,
             summary,
             description:
               "Send the version you read in If-Match (or as version in the body) to act only if the job has not changed.",
@@ -246,6 +259,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           preValidation: emptyBodyIsObject,
           schema: {
             tags: ["jobs"],
+            operationId: `${name}Jobs`,
             summary: `${name[0]?.toUpperCase()}${name.slice(1)} the jobs a filter matches, up to limit`,
             description: `Applies to ${BULK[name].states.join(", ")} jobs. Each job is changed in its own transaction; jobs that changed meanwhile are skipped.`,
             body: bulkBody,
@@ -381,4 +395,10 @@ async function runBulk(
     }
   }
   return { matched: jobs.length, changed, skipped };
+}
+
+/** The jobs, each saying whether its task is known: from memory, reading the registry only for names not known yet. */
+async function withTaskRegistered(overseer: Overseer, jobs: readonly Job[]): Promise<Job[]> {
+  const unknown = new Set(await overseer.unregisteredTasks(jobs.map((j) => j.task)));
+  return jobs.map((j) => ({ ...j, taskRegistered: !unknown.has(j.task) }));
 }

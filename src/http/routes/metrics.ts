@@ -14,9 +14,17 @@ export function metricsRoutes(metrics: ServerMetrics, isPublic: boolean) {
         config: { scope: isPublic ? "public" : "metrics" },
         schema: {
           tags: ["metrics"],
+          operationId: "getMetrics",
           summary: "Prometheus metrics: jobs, queues, workers, event-stream clients, HTTP, process",
+          description: "Every family, with its type and labels, is listed in docs/http-api.md#metrics.",
           ...(isPublic ? { security: [] } : {}),
-          response: { 200: { type: "string" }, ...errorResponses(401, 403) },
+          response: {
+            200: {
+              description: "The Prometheus text exposition format, version 0.0.4.",
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+            ...errorResponses(401, 403),
+          },
         },
       },
       async (_request, reply) => {

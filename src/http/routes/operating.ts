@@ -40,7 +40,7 @@ const queueParams = {
   type: "object",
   required: ["name"],
   additionalProperties: false,
-  properties: { name: { type: "string", minLength: 1, maxLength: 128 } },
+  properties: { name: { type: "string", minLength: 1, maxLength: 128, description: "The queue's name." } },
 } as const;
 
 export function operatingRoutes(overseer: Overseer) {
@@ -51,6 +51,7 @@ export function operatingRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["queues"],
+          operationId: "listQueues",
           summary: "Every queue: depth by state, the oldest waiting job's age, paused or not",
           response: {
             200: { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("Queue") } } },
@@ -85,6 +86,7 @@ export function operatingRoutes(overseer: Overseer) {
           preValidation: emptyBodyIsObject,
           schema: {
             tags: ["queues"],
+            operationId: `${name}Queue`,
             summary: name === "pause" ? "Stop workers claiming from a queue" : "Let workers claim from a queue again",
             description:
               "Send the version you read in If-Match (or as version in the body) to act only if it has not changed.",
@@ -107,6 +109,7 @@ export function operatingRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["workers"],
+          operationId: "listWorkers",
           summary: "Every registered worker: status, heartbeat age, the jobs it runs",
           response: {
             200: {
@@ -144,6 +147,7 @@ export function operatingRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["stats"],
+          operationId: "getStats",
           summary: "Counts by state and queue; throughput and latency of the jobs finished in the last minutes",
           querystring: {
             type: "object",

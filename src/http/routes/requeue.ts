@@ -61,6 +61,7 @@ export function requeueRoutes(overseer: Overseer) {
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["jobs"],
+          operationId: "requeueDeadJobs",
           summary: "Re-queue dead jobs by the re-queue policy (recent, not re-queued too often, at most max)",
           description:
             "Each re-queue appends a job.requeued event with the reason and the token's name. A job that changed " +

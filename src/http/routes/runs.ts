@@ -18,7 +18,7 @@ const listQuery = {
   additionalProperties: false,
   properties: {
     state: { type: "string", description: "Comma-separated states, e.g. running,paused." },
-    profile: { type: "string", maxLength: 128 },
+    profile: { type: "string", maxLength: 128, description: "Only runs of this profile." },
     limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
     cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
   },
@@ -57,6 +57,19 @@ const outputQuery = {
   properties: { turn: { type: "string", pattern: "^[0-9]{1,9}$", description: "The turn, from 1." } },
 } as const;
 
+/** 200 and 206 of a turn's output: its bytes as text, streamed. */
+function outputResponse(description: string, headers: Record<string, { type: string; description: string }> = {}) {
+  return {
+    description,
+    headers: {
+      "accept-ranges": { type: "string", enum: ["bytes"], description: "Byte ranges may be asked for." },
+      "x-output-size": { type: "string", pattern: "^[0-9]+$", description: "The bytes stored so far for the turn." },
+      ...headers,
+    },
+    content: { "text/plain": { schema: { type: "string", description: "The turn's output, as it was written." } } },
+  };
+}
+
 const RANGE = /^bytes=(\d{0,15})-(\d{0,15})$/;
 
 /** `busy`: the server's one guard, shared with the jobs and approvals routes (see busy.ts). */
@@ -68,6 +81,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["runs"],
+          operationId: "listRunProfiles",
           summary: "The run profiles of the config file: what may be started, with the params each takes",
           response: {
             200: {
@@ -106,6 +120,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "admin" },
         schema: {
           tags: ["runs"],
+          operationId: "startRun",
           summary: "Start a run: 202 with the queued run; a supervisor picks it up at once",
           body: startBody,
           response: {
@@ -129,6 +144,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["runs"],
+          operationId: "listRuns",
           summary: "List runs, newest first, one page at a time",
           querystring: listQuery,
           response: {
@@ -156,6 +172,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["runs"],
+          operationId: "getRun",
           summary: "A run with its turns",
           params: runIdParams,
           response: {
@@ -182,6 +199,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["runs"],
+          operationId: "getRunStatus",
           summary: "A run's state and counters, for polling",
           params: runIdParams,
           response: { 200: ref("RunStatus"), ...errorResponses(400, 401, 403, 404) },
@@ -212,6 +230,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "operator" },
         schema: {
           tags: ["runs"],
+          operationId: "controlRun",
           summary: "Pause (at the end of the turn, or now with immediate), resume or cancel a run",
           description:
             "409 RUN_INVALID_TRANSITION with details.state when the run's state does not allow it. Send the version " +
@@ -248,13 +267,23 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         config: { scope: "viewer" },
         schema: {
           tags: ["runs"],
+          operationId: "getRunOutput",
           summary: "A turn's stored output (telemetry lines excluded), whole or by byte range",
           description:
             "text/plain. Send Range: bytes=START-END (END inclusive; bytes=START- for the rest; bytes=-N for the last N) " +
             "for 206 with Content-Range; 416 RANGE_NOT_SATISFIABLE beyond the end. X-Output-Size is the bytes stored so far.",
           params: runIdParams,
           querystring: outputQuery,
-          response: { ...errorResponses(400, 401, 403, 404, 416) },
+          response: {
+            200: outputResponse("The whole output stored so far."),
+            206: outputResponse("The bytes of the Range asked for.", {
+              "content-range": {
+                type: "string",
+                description: "bytes START-END/SIZE: which bytes these are (END inclusive) of how many.",
+              },
+            }),
+            ...errorResponses(400, 401, 403, 404, 416),
+          },
         },
       },
       async (request, reply) => {

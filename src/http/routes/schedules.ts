@@ -13,7 +13,7 @@ const scheduleParams = {
   type: "object",
   required: ["name"],
   additionalProperties: false,
-  properties: { name: { type: "string", minLength: 1, maxLength: 200 } },
+  properties: { name: { type: "string", minLength: 1, maxLength: 200, description: "The schedule's name." } },
 } as const;
 
 const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;
@@ -44,6 +44,7 @@ export function scheduleRoutes(overseer: Overseer) {
         config: { scope: "viewer" },
         schema: {
           tags: ["schedules"],
+          operationId: "listSchedules",
           summary: "Every registered schedule: cron, timezone, task, enabled, next run, last tick, removed",
           response: {
             200: {
@@ -66,6 +67,7 @@ export function scheduleRoutes(overseer: Overseer) {
           preValidation: emptyBodyIsObject,
           schema: {
             tags: ["schedules"],
+            operationId: `${verb}Schedule`,
             summary:
               verb === "enable"
                 ? "Fire a schedule again, from its next tick (ticks missed while disabled are skipped)"
@@ -89,6 +91,7 @@ export function scheduleRoutes(overseer: Overseer) {
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["schedules"],
+          operationId: "runSchedule",
           summary: "Enqueue one job for the schedule now, outside its ticks (disabled schedules too)",
           params: scheduleParams,
           body: emptyBody,

@@ -49,6 +49,7 @@ export function signalRoutes(overseer: Overseer) {
         config: { scope: "operator" },
         schema: {
           tags: ["jobs"],
+          operationId: "sendSignal",
           summary: "Send a signal to jobs waiting for it (ctx.waitForEvent)",
           description: "202 with the stored signal and the job it woke (null: kept until a wait matches it).",
           body: signalBody,

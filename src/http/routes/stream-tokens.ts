@@ -9,7 +9,15 @@ import { OverseerError } from "../../core/errors.js";
 import { errorResponses } from "../schemas.js";
 import { emptyBodyIsObject } from "../versions.js";
 
-export function streamTokenRoutes() {
+/** `defaultTtlMs`: a token's life when the request does not say (a server option; tests shorten it). */
+export function streamTokenRoutes(defaultTtlMs = STREAM_TOKEN_TTL_MS) {
+  if (!Number.isInteger(defaultTtlMs) || defaultTtlMs < 1 || defaultTtlMs > MAX_STREAM_TOKEN_TTL_MS) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `streamTokenTtlMs must be a whole number of milliseconds from 1 to ${MAX_STREAM_TOKEN_TTL_MS}; got ${defaultTtlMs}`,
+      { field: "streamTokenTtlMs" },
+    );
+  }
   return async (app: FastifyInstance): Promise<void> => {
     app.post(
       "/stream-tokens",
@@ -18,6 +26,7 @@ export function streamTokenRoutes() {
         preValidation: emptyBodyIsObject,
         schema: {
           tags: ["events"],
+          operationId: "createStreamToken",
           summary: "A short-lived token for the event streams (?access_token=), for EventSource and browsers",
           body: {
             type: "object",
@@ -27,7 +36,7 @@ export function streamTokenRoutes() {
                 type: "integer",
                 minimum: 1,
                 maximum: MAX_STREAM_TOKEN_TTL_MS / 1000,
-                description: `How long it is valid; default ${STREAM_TOKEN_TTL_MS / 1000}.`,
+                description: `How long it is valid; default ${defaultTtlMs / 1000}.`,
               },
             },
           },
@@ -45,7 +54,7 @@ export function streamTokenRoutes() {
         const parent = request.token;
         if (!parent) throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
         const ttlSeconds = (request.body as { ttlSeconds?: number }).ttlSeconds;
-        const ttlMs = ttlSeconds === undefined ? STREAM_TOKEN_TTL_MS : ttlSeconds * 1000;
+        const ttlMs = ttlSeconds === undefined ? defaultTtlMs : ttlSeconds * 1000;
         const now = Date.now();
         const token = mintStreamToken(parent, now, ttlMs);
         // Never cached: it is a credential.

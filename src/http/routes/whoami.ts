@@ -15,6 +15,7 @@ export function whoamiRoutes() {
         config: { scope: "viewer" },
         schema: {
           tags: ["auth"],
+          operationId: "whoami",
           summary: "The calling token's name and scope",
           response: {
             200: {

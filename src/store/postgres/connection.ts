@@ -8,6 +8,7 @@
 import pg from "pg";
 import { OverseerError } from "../../core/errors.js";
 import { nulInStore } from "../../core/nul.js";
+import { maskUrl } from "../database-url.js";
 import { insertValues, type Literal, literal } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -480,18 +481,6 @@ function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig 
 /** A schema name as a quoted identifier (it is passed in a startup option, not a bound parameter). */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** The URL without its password (and without query options), fit to print. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const user = u.username === "" ? "" : `${u.username}${u.password === "" ? "" : ":***"}@`;
-    return `${u.protocol}//${user}${u.host}${u.pathname}`;
-  } catch {
-    // Not a URL we can parse: show only its scheme, since the rest may hold a password.
-    return `${url.split("://")[0] ?? "postgres"}://…`;
-  }
 }
 
 /**

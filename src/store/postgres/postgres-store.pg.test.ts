@@ -168,6 +168,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 12, name: "012-enqueued-by" },
         { version: 13, name: "013-cursors" },
         { version: 14, name: "014-notification-receipts" },
+        { version: 16, name: "016-tasks" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {
@@ -176,6 +177,26 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
     await admin.query(`INSERT INTO ${schema}.schema_migrations VALUES (99, '099-future', 0)`);
     await expect(openIn(schema)).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
+  });
+
+  it("016 fills the task registry from the worker rows a schema of version 14 still has", async () => {
+    const schema = await testSchema();
+    await (await openIn(schema)).close();
+    // Back to before 016, with two workers' rows kept.
+    await admin.query(`DROP TABLE ${schema}.tasks`);
+    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 16`);
+    const insert = `INSERT INTO ${schema}.workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at) VALUES ($1, 'w', 'h', 1, NULL, $2, 1, 'stopped', $3, $3)`;
+    await admin.query(insert, ["w1", '["send-email","report"]', 1_000]);
+    await admin.query(insert, ["w2", '["send-email"]', 5_000]);
+    const store = await openIn(schema);
+    try {
+      expect(await store.listTasks()).toEqual([
+        { name: "report", firstSeenAt: new Date(1_000).toISOString(), lastSeenAt: new Date(1_000).toISOString() },
+        { name: "send-email", firstSeenAt: new Date(1_000).toISOString(), lastSeenAt: new Date(5_000).toISOString() },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it("onChange hears another store's enqueue, and times come from the database clock", async () => {

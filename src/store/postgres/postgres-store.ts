@@ -14,6 +14,7 @@ import { assertEventKind } from "../../core/events.js";
 import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
 import { TRANSITIONS } from "../../core/job-state.js";
+import type { TaskRecord } from "../../core/known-tasks.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -77,6 +78,7 @@ import type {
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
+import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
 import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import * as approvals from "./approvals.js";
@@ -341,6 +343,7 @@ export class PostgresStore implements Store {
         w.concurrency,
         tx.now,
       ]);
+      await tx.run(sql.UPSERT_TASKS, [tx.now, registeredTaskNames(w)]);
       tx.event("worker.started", null, w.id, {
         name: w.name,
         host: w.host,
@@ -371,6 +374,10 @@ export class PostgresStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return (await this.conn.rows<WorkerRow>(sql.LIST_WORKERS)).map(toWorker);
+  }
+
+  async listTasks(): Promise<TaskRecord[]> {
+    return (await this.conn.rows<TaskRow>(sql.LIST_TASKS)).map(toTask);
   }
 
   // -- operating ----------------------------------------------------------------------------

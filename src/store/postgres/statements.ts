@@ -362,6 +362,13 @@ UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND he
 
 export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
 
+/** $1 now, $2 task names (sorted, no repeats): each is known from now on (see migration 016). */
+export const UPSERT_TASKS = `
+INSERT INTO tasks (name, first_seen_at, last_seen_at) SELECT name, $1, $1 FROM unnest($2::text[]) AS t(name)
+ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at`;
+
+export const LIST_TASKS = "SELECT * FROM tasks ORDER BY name";
+
 /** $1 cutoff. */
 export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < $1";
 

@@ -211,6 +211,27 @@ describe("SqliteStore (SQLite only)", () => {
       expect((await store.readEvents({ runId: created.id })).map((e) => e.kind)).toEqual(["run.queued"]);
     });
 
+    it("016 fills the task registry from the worker rows a file of version 14 still has", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const old = new Database(file);
+      try {
+        for (const m of MIGRATIONS.filter((m) => m.version <= 14)) old.exec(m.sql);
+        old.pragma("user_version = 14");
+        const worker = old.prepare(
+          "INSERT INTO workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at) VALUES (?, 'w', 'h', 1, NULL, ?, 1, 'stopped', ?, ?)",
+        );
+        worker.run("w1", '["send-email","report"]', 1_000, 2_000);
+        worker.run("w2", '["send-email"]', 5_000, 6_000);
+      } finally {
+        old.close();
+      }
+      const store = await open({ path: file });
+      expect(await store.listTasks()).toEqual([
+        { name: "report", firstSeenAt: new Date(1_000).toISOString(), lastSeenAt: new Date(1_000).toISOString() },
+        { name: "send-email", firstSeenAt: new Date(1_000).toISOString(), lastSeenAt: new Date(5_000).toISOString() },
+      ]);
+    });
+
     it("reopening a migrated file keeps its data", async () => {
       const file = path.join(dir(), "overseer.db");
       const first = await SqliteStore.open({ path: file });

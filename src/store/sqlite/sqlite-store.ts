@@ -14,6 +14,7 @@ import { assertEventKind } from "../../core/events.js";
 import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
 import { TRANSITIONS } from "../../core/job-state.js";
+import type { TaskRecord } from "../../core/known-tasks.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -77,6 +78,7 @@ import type {
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
+import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
 import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import * as approvals from "./approvals.js";
@@ -303,6 +305,7 @@ export class SqliteStore implements Store {
         concurrency: w.concurrency,
         now,
       });
+      this.conn.stmt(sql.UPSERT_TASKS).run(now, JSON.stringify(registeredTaskNames(w)));
       this.conn.event(now, "worker.started", null, w.id, {
         name: w.name,
         host: w.host,
@@ -335,6 +338,10 @@ export class SqliteStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return (this.conn.stmt(sql.LIST_WORKERS).all() as WorkerRow[]).map(toWorker);
+  }
+
+  async listTasks(): Promise<TaskRecord[]> {
+    return (this.conn.stmt(sql.LIST_TASKS).all() as TaskRow[]).map(toTask);
   }
 
   // -- operating ----------------------------------------------------------------------------

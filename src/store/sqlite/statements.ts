@@ -275,6 +275,16 @@ UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND he
 
 export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
 
+/**
+ * ?1 now, ?2 JSON array of task names: each is known from now on (see migration 016). `WHERE true`
+ * tells SQLite's parser the ON CONFLICT belongs to the INSERT, not to a join.
+ */
+export const UPSERT_TASKS = `
+INSERT INTO tasks (name, first_seen_at, last_seen_at) SELECT value, ?1, ?1 FROM json_each(?2) WHERE true
+ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at`;
+
+export const LIST_TASKS = "SELECT * FROM tasks ORDER BY name";
+
 /** ?1 cutoff. */
 export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < ?1";
 
