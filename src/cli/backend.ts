@@ -10,6 +10,7 @@ import type { EnqueueWarning } from "../core/known-tasks.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
 import { encodeCursor } from "../http/cursor.js";
 import { attemptSchema, eventSchema, jobSchema, queueSchema, workerSchema } from "../http/schemas.js";
+import { assertSubjectKnown } from "../sdk/event-subjects.js";
 import type { EnqueueItem, EnqueueOutcome, Overseer } from "../sdk/overseer.js";
 import type { CancelResult } from "../store/store.js";
 import { ApiClient } from "./api-client.js";
@@ -124,7 +125,10 @@ class LocalBackend implements Backend {
   lastEventSeq() {
     return this.o.store.lastEventSeq();
   }
-  readEvents(query: EventSubject & { afterSeq: number; limit: number }) {
+  async readEvents(query: EventSubject & { afterSeq: number; limit: number }) {
+    // An unknown job or run is an error, as the server answers it.
+    if (query.jobId !== undefined) await assertSubjectKnown(this.o.store, { jobId: query.jobId });
+    else if (query.runId !== undefined) await assertSubjectKnown(this.o.store, { runId: query.runId });
     return this.o.readEvents(query);
   }
   /** Tails the log: woken by store changes, with a slow poll as a safety net. */

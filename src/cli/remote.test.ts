@@ -292,10 +292,12 @@ describe("the CLI over HTTP (--url)", () => {
       expect(r, args.join(" ")).toEqual(l);
       expect(r.code, args.join(" ")).toBe(0);
     }
-    // The server answers 404 for a run that never existed, as its stream does.
-    const unknown = await s.remote(["events", "--run", "01NOSUCHRUN000000000000000"], s.viewer);
-    expect(unknown).toMatchObject({ code: 1, stdout: "" });
-    expect(unknown.stderr).toBe('overseer: RUN_NOT_FOUND: no run with id "01NOSUCHRUN000000000000000"\n');
+    // A run that never existed is RUN_NOT_FOUND, from the database as from the server.
+    const unknownArgs = ["events", "--run", "01NOSUCHRUN000000000000000"];
+    const [localUnknown, remoteUnknown] = await Promise.all([s.local(unknownArgs), s.remote(unknownArgs, s.viewer)]);
+    expect(remoteUnknown).toEqual(localUnknown);
+    expect(remoteUnknown).toMatchObject({ code: 1, stdout: "" });
+    expect(remoteUnknown.stderr).toBe('overseer: RUN_NOT_FOUND: no run with id "01NOSUCHRUN000000000000000"\n');
     const json = JSON.parse((await s.remote(["--json", "events", "--run", run.id, "--since", "0"])).stdout);
     expect(json.map((e: { seq: number }) => e.seq)).toEqual(local.map((e) => e.seq));
     const both = ["events", "--run", run.id, "--job", "01NOSUCHJOB000000000000000"];

@@ -14,6 +14,7 @@ import { OverseerError } from "../../core/errors.js";
 import { RUN_TERMINAL_EVENTS } from "../../core/run.js";
 import { isFinishedRunState } from "../../core/run-state.js";
 import { FINISHED_STATES, type OverseerEvent } from "../../core/types.js";
+import type { EventSubject } from "../../sdk/event-subjects.js";
 import type { Store } from "../../store/store.js";
 import type { EventHub, HubEvent } from "./event-hub.js";
 
@@ -21,7 +22,7 @@ import type { EventHub, HubEvent } from "./event-hub.js";
 export const TERMINAL_KINDS: ReadonlySet<string> = new Set(["job.succeeded", "job.dead", "job.cancelled"]);
 
 /** One job's or one run's events; a feed without a subject follows the whole log. */
-export type EventSubject = { jobId: string; runId?: undefined } | { runId: string; jobId?: undefined };
+export type { EventSubject };
 
 function isOfSubject(event: OverseerEvent, subject: EventSubject): boolean {
   return subject.jobId !== undefined ? event.jobId === subject.jobId : event.runId === subject.runId;

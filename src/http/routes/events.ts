@@ -7,8 +7,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OverseerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import { assertSubjectKnown } from "../../sdk/event-subjects.js";
 import type { Overseer } from "../../sdk/overseer.js";
-import type { Store } from "../../store/store.js";
 import { EventFeed, type EventSubject, type FeedSink, resolveStart } from "../events/event-feed.js";
 import type { EventHub, HubEvent } from "../events/event-hub.js";
 import type { StreamClients } from "../events/stream-clients.js";
@@ -182,26 +182,13 @@ async function jsonPage(
     throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 1000; got ${rawLimit}`, { field: "limit" });
   }
   const store = deps.overseer.store;
-  if (subject !== undefined) await assertKnown(store, subject);
+  if (subject !== undefined) await assertSubjectKnown(store, subject);
   const [lastSeq, [oldest]] = await Promise.all([store.lastEventSeq(), store.readEvents({ afterSeq: 0, limit: 1 })]);
   let items: unknown[];
   if (since !== null) items = await store.readEvents({ afterSeq: since, ...subject, limit });
   else if (subject === undefined) items = await store.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
   else items = await latestOf(deps.overseer, subject, limit);
   return { items, lastSeq, oldestSeq: oldest?.seq ?? null };
-}
-
-/**
- * 404 for a job or run that never existed, as the stream answers. A discarded job's record is
- * gone but its events are kept, and they stay readable here: a subject is unknown only when it
- * has neither a record nor an event.
- */
-async function assertKnown(store: Store, subject: EventSubject): Promise<void> {
-  const exists = subject.jobId !== undefined ? await store.getJob(subject.jobId) : await store.getRun(subject.runId);
-  if (exists || (await store.readEvents({ ...subject, afterSeq: 0, limit: 1 })).length > 0) return;
-  if (subject.jobId !== undefined)
-    throw new OverseerError("JOB_NOT_FOUND", `no job with id "${subject.jobId}"`, { id: subject.jobId });
-  throw new OverseerError("RUN_NOT_FOUND", `no run with id "${subject.runId}"`, { id: subject.runId });
 }
 
 async function latestOf(overseer: Overseer, subject: EventSubject, limit: number) {
