@@ -6,7 +6,7 @@
  * advisory lock, held until commit: a second claimer of the same key waits, then counts what
  * the first committed, so together they never exceed the limit. Runs inside the caller's transaction.
  */
-import type { ClaimedJob } from "../../core/types.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
 import { claimedJob } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
@@ -35,12 +35,13 @@ export function openClaim(req: ClaimRequest): Opening {
     req.queues === null ? "NULL" : textArray(req.queues),
     literal(req.workerId),
   ].join(", ");
+  const start = literal(startCount(req));
   return {
     prepared: [sql.PREPARE_CLAIM_FIRST_PAGE],
     statements: (nowSql) => [
       ...sql.CLAIM_PLANNING,
       sql.promoteDue(nowSql),
-      `EXECUTE ${sql.PREPARE_CLAIM_FIRST_PAGE.name}(${args}, ${nowSql} + ${literal(req.leaseMs)}, ${nowSql})`,
+      `EXECUTE ${sql.PREPARE_CLAIM_FIRST_PAGE.name}(${args}, ${nowSql} + ${literal(req.leaseMs)}, ${nowSql}, ${start})`,
     ],
   };
 }
@@ -78,11 +79,15 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
     chosen.push(row);
   };
 
+  // The first `start` jobs in claim order start now; the rest are held (see ClaimRequest.start).
+  const start = startCount(req);
   const first = (tx.opened.at(-1)?.rows ?? []) as FirstPageRow[];
   first.sort((a, b) => a.n - b.n);
   for (const row of first) {
     if (row.claimed) {
-      tx.event("job.started", row.id, req.workerId, { attempt: row.attempts, task: row.task });
+      if (claimed.length < start) {
+        tx.event("job.started", row.id, req.workerId, { attempt: row.attempts, task: row.task });
+      }
       claimed.push(claimedJob(row, row, req.workerId, now, expiresAt));
     } else if (claimed.length + chosen.length < req.limit) {
       await consider(row);
@@ -113,6 +118,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   if (chosen.length === 0) return claimed;
 
   const ids = chosen.map((r) => r.id);
+  const held = chosen.slice(Math.max(0, start - claimed.length)).map((r) => r.id);
   const updated = new Map(
     (
       await tx.rows<{ id: string; lease_token: number; attempts: number; version: number }>(sql.CLAIM_JOBS, [
@@ -120,6 +126,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
         expiresAt,
         now,
         ids,
+        held,
       ])
     ).map((u) => [u.id, u]),
   );
@@ -127,10 +134,38 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   for (const row of chosen) {
     const u = updated.get(row.id);
     if (!u) continue; // cannot happen: the row is locked by this transaction; kept as a guard
-    tx.event("job.started", row.id, req.workerId, { attempt: u.attempts, task: row.task });
+    if (claimed.length < start) tx.event("job.started", row.id, req.workerId, { attempt: u.attempts, task: row.task });
     claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
+}
+
+/** How many claimed jobs start at once (ClaimRequest.start, all by default). */
+function startCount(req: ClaimRequest): number {
+  return Math.max(0, Math.min(req.start ?? req.limit, req.limit));
+}
+
+/**
+ * Held jobs whose handlers start now: their start and attempt are recorded in one statement and
+ * `job.started` appended. Returns the ids of those whose lease still held.
+ */
+export async function startHeldInTransaction(tx: Tx, leases: readonly Lease[]): Promise<string[]> {
+  const rows = await tx.rows<{ id: string; lease_token: number; attempts: number; task: string }>(sql.START_HELD_JOBS, [
+    tx.now,
+    leases.map((l) => l.jobId),
+    leases.map((l) => l.token),
+  ]);
+  const started = new Map(rows.map((r) => [`${r.id}:${r.lease_token}`, r]));
+  // Events in the order the leases were given, as SQLite's json_each order gives them.
+  const out: string[] = [];
+  for (const lease of leases) {
+    const r = started.get(`${lease.jobId}:${lease.token}`);
+    if (!r) continue;
+    started.delete(`${lease.jobId}:${lease.token}`);
+    tx.event("job.started", r.id, lease.workerId, { attempt: r.attempts, task: r.task });
+    out.push(r.id);
+  }
+  return out;
 }
 
 /** The claim-order key before every job. */

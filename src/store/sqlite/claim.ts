@@ -3,7 +3,7 @@
  * queues, saturated concurrency keys and spent rate limits, then taking the chosen jobs with
  * one statement per table. Runs inside the caller's write transaction.
  */
-import type { ClaimedJob } from "../../core/types.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
 import { claimedJob } from "../leases.js";
 import { iso, type JobRow, jobRowFromArray } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
@@ -52,10 +52,13 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
     return [];
   }
   const ids = JSON.stringify(chosen.map((r) => r.id));
+  // The first `start` jobs start now; the rest are held until the worker has slots for them.
+  const start = Math.min(req.start ?? chosen.length, chosen.length);
+  const held = JSON.stringify(chosen.slice(start).map((r) => r.id));
   const expiresAt = now + req.leaseMs;
   const updated = new Map(
     (
-      conn.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids) as Array<{
+      conn.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids, held) as Array<{
         id: string;
         lease_token: number;
         attempts: number;
@@ -64,7 +67,10 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
     ).map((u) => [u.id, u]),
   );
   conn.stmt(sql.INSERT_CLAIMED_ATTEMPTS).run(req.workerId, now, ids);
-  conn.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, ids);
+  if (start > 0) {
+    const started = start === chosen.length ? ids : JSON.stringify(chosen.slice(0, start).map((r) => r.id));
+    conn.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, started);
+  }
   const claimed: ClaimedJob[] = [];
   for (const row of chosen) {
     const u = updated.get(row.id);
@@ -72,6 +78,26 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
     claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
+}
+
+/**
+ * Held jobs whose handlers start now: their start and attempt are recorded and `job.started`
+ * appended, all in one statement per table. Returns the ids of those whose lease still held.
+ */
+export function startHeldInTransaction(conn: SqliteConnection, leases: readonly Lease[], now: number): string[] {
+  if (leases.length === 0) return [];
+  const rows = conn.stmt(sql.START_HELD_JOBS).all(now, JSON.stringify(leases.map((l) => [l.jobId, l.token]))) as Array<{
+    id: string;
+    lease_token: number;
+    attempts: number;
+    task: string;
+  }>;
+  if (rows.length === 0) return [];
+  conn.stmt(sql.START_ATTEMPTS).run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
+  const workerOf = new Map(leases.map((l) => [l.jobId, l.workerId]));
+  const events = rows.map((r) => [r.id, workerOf.get(r.id) ?? null, { attempt: r.attempts, task: r.task }]);
+  conn.stmt(sql.INSERT_EVENTS).run(now, "job.started", JSON.stringify(events));
+  return rows.map((r) => r.id);
 }
 
 function countRunning(conn: SqliteConnection, key: string): number {
