@@ -400,6 +400,11 @@ export class Worker {
     return Math.max(0, this.concurrency - this.active - this.reservedStarts);
   }
 
+  /** A slot that is free and not kept for a job a claim in flight starts (see `startRoom`). */
+  private hasFreeSlot(): boolean {
+    return this.active + this.reservedStarts < this.concurrency;
+  }
+
   private async reserving<T>(slots: number, starts: number, claim: () => Promise<T>): Promise<T> {
     this.reserved += slots;
     this.reservedStarts += starts;
@@ -417,7 +422,7 @@ export class Worker {
    */
   private accept(claimed: ClaimedJob, started: boolean): void {
     this.stats.claimed++;
-    if (this.active < this.concurrency && (started || this.held.size === 0)) {
+    if (this.hasFreeSlot() && (started || this.held.size === 0)) {
       this.execute(claimed, started ? null : this.starter.add(claimed.lease));
     } else {
       this.held.set(claimed.job.id, { claimed, lease: claimed.lease, started });
@@ -427,7 +432,7 @@ export class Worker {
   /** Held jobs take the slots that are free; the starts of those the claim did not start are recorded first. */
   private startHeld(): void {
     for (const [jobId, next] of this.held) {
-      if (this.active >= this.concurrency || this.state !== "running") return;
+      if (!this.hasFreeSlot() || this.state !== "running") return;
       this.held.delete(jobId);
       this.execute({ job: next.claimed.job, lease: next.lease }, next.started ? null : this.starter.add(next.lease));
     }

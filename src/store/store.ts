@@ -105,10 +105,10 @@ export interface ClaimRequest {
   queues: readonly string[] | null;
   leaseMs: number;
   /**
-   * How many of the claimed jobs, in claim order, start at once: their attempt and `job.started`
-   * are recorded by the claim. The rest are held (claimed ahead of a free slot, see the worker's
-   * `prefetch`) until `startHeld` records their start; if their lease expires first, they go back
-   * to the queue without losing an attempt. Default: all of them.
+   * How many of the claimed jobs, in claim order, start at once. The rest are held (claimed ahead
+   * of a free slot, see the worker's `prefetch`) until `startHeld` records their start; if their
+   * lease expires first, they go back to the queue without losing an attempt (like a release at
+   * shutdown: `job.started`, from the claim, then `job.released`). Default: all of them.
    */
   start?: number;
 }
@@ -342,7 +342,7 @@ export interface Store {
     request: ClaimRequest,
   ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }>;
   /**
-   * Records that held jobs' handlers start now (one transaction for all of them): from here on an
+   * Records that held jobs' handlers start now, all in one write, before they run: from here on an
    * expired lease counts as a lost attempt. Returns the ids of the jobs whose lease still held
    * and that were held; a worker runs only those.
    */

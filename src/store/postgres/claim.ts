@@ -10,7 +10,7 @@ import type { ClaimedJob, Lease } from "../../core/types.js";
 import { claimedJob } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
-import { LOCK, type Opening, type Tx } from "./connection.js";
+import { LOCK, type Opening, type PgConnection, type Tx } from "./connection.js";
 import { literal, textArray } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -85,9 +85,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   first.sort((a, b) => a.n - b.n);
   for (const row of first) {
     if (row.claimed) {
-      if (claimed.length < start) {
-        tx.event("job.started", row.id, req.workerId, { attempt: row.attempts, task: row.task });
-      }
+      tx.event("job.started", row.id, req.workerId, { attempt: row.attempts, task: row.task });
       claimed.push(claimedJob(row, row, req.workerId, now, expiresAt));
     } else if (claimed.length + chosen.length < req.limit) {
       await consider(row);
@@ -134,7 +132,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   for (const row of chosen) {
     const u = updated.get(row.id);
     if (!u) continue; // cannot happen: the row is locked by this transaction; kept as a guard
-    if (claimed.length < start) tx.event("job.started", row.id, req.workerId, { attempt: u.attempts, task: row.task });
+    tx.event("job.started", row.id, req.workerId, { attempt: u.attempts, task: row.task });
     claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
@@ -146,26 +144,18 @@ function startCount(req: ClaimRequest): number {
 }
 
 /**
- * Held jobs whose handlers start now: their start and attempt are recorded in one statement and
- * `job.started` appended. Returns the ids of those whose lease still held.
+ * Held jobs whose handlers start now: one statement, outside any transaction (it is one anyway),
+ * so a worker's batch of starts costs one round trip and takes no lock but the rows'. No event:
+ * the claim appended `job.started` already. Returns the ids of those whose lease still held.
  */
-export async function startHeldInTransaction(tx: Tx, leases: readonly Lease[]): Promise<string[]> {
-  const rows = await tx.rows<{ id: string; lease_token: number; attempts: number; task: string }>(sql.START_HELD_JOBS, [
-    tx.now,
+export async function startHeld(conn: PgConnection, leases: readonly Lease[]): Promise<string[]> {
+  const rows = await conn.rows<{ id: string; lease_token: number }>(sql.START_HELD_JOBS, [
+    conn.clock?.() ?? null,
     leases.map((l) => l.jobId),
     leases.map((l) => l.token),
   ]);
-  const started = new Map(rows.map((r) => [`${r.id}:${r.lease_token}`, r]));
-  // Events in the order the leases were given, as SQLite's json_each order gives them.
-  const out: string[] = [];
-  for (const lease of leases) {
-    const r = started.get(`${lease.jobId}:${lease.token}`);
-    if (!r) continue;
-    started.delete(`${lease.jobId}:${lease.token}`);
-    tx.event("job.started", r.id, lease.workerId, { attempt: r.attempts, task: r.task });
-    out.push(r.id);
-  }
-  return out;
+  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
 }
 
 /** The claim-order key before every job. */

@@ -81,7 +81,7 @@ import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import * as approvals from "./approvals.js";
 import { ChangeListener } from "./change-listener.js";
-import { canMatch, claimInTransaction, openClaim, startHeldInTransaction } from "./claim.js";
+import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import * as claims from "./claims.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import * as durable from "./durable.js";
@@ -320,7 +320,8 @@ export class PostgresStore implements Store {
 
   async startHeld(leases: readonly Lease[]): Promise<string[]> {
     if (leases.length === 0) return [];
-    return this.conn.write((tx) => startHeldInTransaction(tx, leases));
+    this.conn.assertOpen();
+    return startHeld(this.conn, leases);
   }
 
   async recoverExpiredLeases(limit = 500): Promise<Job[]> {

@@ -198,21 +198,28 @@ INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
 SELECT id, lease_token, $1, $2, 'running' FROM jobs WHERE id = ANY($3::text[])`;
 
 /**
- * $1 now, $2 job ids, $3 tokens: held jobs whose handlers start now, if their lease still holds,
- * and their attempts, in one statement.
+ * $1 now or NULL for the database's, $2 job ids, $3 tokens: held jobs whose handlers start now,
+ * if their lease still holds, and their attempts, in one statement.
  */
-export const START_HELD_JOBS = `
-WITH started AS (
-  UPDATE jobs SET held = 0, started_at = $1, version = version + 1
-  FROM unnest($2::text[], $3::int[]) AS l(id, token)
-  WHERE jobs.id = l.id AND jobs.lease_token = l.token AND jobs.state = 'running' AND jobs.held = 1
-  RETURNING jobs.id, jobs.lease_token, jobs.attempts, jobs.task
+export const START_HELD_JOBS = {
+  name: "overseer_start_held",
+  text: `
+WITH now AS (
+  SELECT coalesce($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS at
+),
+started AS (
+  UPDATE jobs SET held = 0, started_at = now.at, version = version + 1
+  FROM unnest($2::text[], $3::int[]) AS l(id, token), now
+  WHERE jobs.id = ANY($2::text[]) AND jobs.id = l.id AND jobs.lease_token = l.token
+    AND jobs.state = 'running' AND jobs.held = 1
+  RETURNING jobs.id, jobs.lease_token, now.at
 ),
 attempt AS (
-  UPDATE attempts SET started_at = $1
+  UPDATE attempts SET started_at = started.at
   FROM started WHERE attempts.job_id = started.id AND attempts.number = started.lease_token
 )
-SELECT * FROM started`;
+SELECT id, lease_token FROM started`,
+} as const;
 
 /** $1 run at (start of the next window), $2 job id. */
 export const THROTTLE_JOB = `

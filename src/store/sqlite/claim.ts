@@ -67,10 +67,7 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
     ).map((u) => [u.id, u]),
   );
   conn.stmt(sql.INSERT_CLAIMED_ATTEMPTS).run(req.workerId, now, ids);
-  if (start > 0) {
-    const started = start === chosen.length ? ids : JSON.stringify(chosen.slice(0, start).map((r) => r.id));
-    conn.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, started);
-  }
+  conn.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, ids);
   const claimed: ClaimedJob[] = [];
   for (const row of chosen) {
     const u = updated.get(row.id);
@@ -81,23 +78,17 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
 }
 
 /**
- * Held jobs whose handlers start now: their start and attempt are recorded and `job.started`
- * appended, all in one statement per table. Returns the ids of those whose lease still held.
+ * Held jobs whose handlers start now: their start and attempt are recorded, one statement per
+ * table. No event: the claim appended `job.started` already. Returns the ids of those whose
+ * lease still held.
  */
 export function startHeldInTransaction(conn: SqliteConnection, leases: readonly Lease[], now: number): string[] {
-  if (leases.length === 0) return [];
-  const rows = conn.stmt(sql.START_HELD_JOBS).all(now, JSON.stringify(leases.map((l) => [l.jobId, l.token]))) as Array<{
-    id: string;
-    lease_token: number;
-    attempts: number;
-    task: string;
-  }>;
+  const input = JSON.stringify(leases.map((l) => [l.jobId, l.token]));
+  const rows = conn.stmt(sql.START_HELD_JOBS).all(now, input) as Array<{ id: string; lease_token: number }>;
   if (rows.length === 0) return [];
   conn.stmt(sql.START_ATTEMPTS).run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
-  const workerOf = new Map(leases.map((l) => [l.jobId, l.workerId]));
-  const events = rows.map((r) => [r.id, workerOf.get(r.id) ?? null, { attempt: r.attempts, task: r.task }]);
-  conn.stmt(sql.INSERT_EVENTS).run(now, "job.started", JSON.stringify(events));
-  return rows.map((r) => r.id);
+  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
 }
 
 function countRunning(conn: SqliteConnection, key: string): number {

@@ -108,7 +108,7 @@ export const INSERT_CLAIMED_ATTEMPTS = `
 INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
 SELECT id, lease_token, ?1, ?2, 'running' FROM jobs WHERE id IN (SELECT value FROM json_each(?3))`;
 
-/** ?1 now, ?2 worker id, ?3 ids of the jobs just started (JSON array), in claim order. */
+/** ?1 now, ?2 worker id, ?3 ids of the jobs just claimed (JSON array), in claim order. */
 export const INSERT_STARTED_EVENTS = `
 INSERT INTO events (at, kind, job_id, worker_id, data)
 SELECT ?1, 'job.started', id, ?2, json_object('attempt', attempts, 'task', task)
@@ -124,7 +124,7 @@ UPDATE jobs SET held = 0, started_at = ?1, version = version + 1
 FROM json_each(?2) AS l
 WHERE jobs.id = l.value ->> '$[0]' AND +jobs.lease_token = l.value ->> '$[1]'
   AND +jobs.state = 'running' AND jobs.held = 1
-RETURNING jobs.id, jobs.lease_token, jobs.attempts, jobs.task`;
+RETURNING jobs.id, jobs.lease_token`;
 
 /** ?1 started at, ?2 attempts: a JSON array of [job id, number]. */
 export const START_ATTEMPTS = `
