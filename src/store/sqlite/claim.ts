@@ -54,7 +54,7 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
   const ids = JSON.stringify(chosen.map((r) => r.id));
   // The first `start` jobs start now; the rest are held until the worker has slots for them.
   const start = Math.min(req.start ?? chosen.length, chosen.length);
-  const held = JSON.stringify(chosen.slice(start).map((r) => r.id));
+  const held = start === chosen.length ? null : JSON.stringify(chosen.slice(start).map((r) => r.id));
   const expiresAt = now + req.leaseMs;
   const updated = new Map(
     (

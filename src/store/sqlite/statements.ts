@@ -94,12 +94,13 @@ export const PAUSED_QUEUES = "SELECT name FROM queues WHERE paused = 1";
 
 /**
  * ?1 worker id, ?2 lease expiry, ?3 now, ?4 job ids (JSON array), ?5 those of them held rather
- * than started (JSON array). Returns each job's new fencing token.
+ * than started (JSON array, or NULL for none: the common case reads no list). Returns each job's
+ * new fencing token.
  */
 export const CLAIM_JOBS = `
 UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = ?1,
   lease_token = lease_token + 1, lease_expires_at = ?2, started_at = ?3, cancel_requested = 0,
-  held = id IN (SELECT value FROM json_each(?5)), version = version + 1
+  held = CASE WHEN ?5 IS NULL THEN 0 ELSE id IN (SELECT value FROM json_each(?5)) END, version = version + 1
 WHERE id IN (SELECT value FROM json_each(?4)) AND ${from("claim")}
 RETURNING id, lease_token, attempts, version`;
 
