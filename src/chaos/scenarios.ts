@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Attempt, Job } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { type Fixture, startFixture } from "../test-support/child-processes.js";
-import { count, readLog } from "../test-support/execution-log.js";
+import { type LogLine, readLog } from "../test-support/execution-log.js";
 import { sleep, waitFor } from "../test-support/wait.js";
 import type { ChaosBackend } from "./backends.js";
 import { formatCounts, type Tally, tally, type WorkerLog } from "./tally.js";
@@ -52,7 +52,7 @@ export async function killWorkersMidDrain(backend: ChaosBackend, prefetch: numbe
       log,
       minMs: 5,
       maxMs: 25,
-      stallAfter: i < kills ? 20 * (i + 1) : undefined,
+      stallAfter: i < kills ? stallAfter(i) : undefined,
       worker: { concurrency: CONCURRENCY, prefetch, ...LEASE },
     });
     return { name, log, fixture, workerId: "", diedAt: null };
@@ -63,13 +63,12 @@ export async function killWorkersMidDrain(backend: ChaosBackend, prefetch: numbe
   );
 
   let heldAtKill = 0;
-  for (const w of workers.slice(0, kills)) {
+  for (const [i, w] of workers.slice(0, kills).entries()) {
     // Every slot busy with a stalled handler (so no start is in flight) and the hold full.
     const leased = await waitFor(
       `worker ${w.name} to stall with ${CONCURRENCY} running and ${prefetch} held`,
       async () => {
-        const lines = readLog(w.log);
-        if (count(lines, "start") - count(lines, "end") - count(lines, "abort") < CONCURRENCY) return 0;
+        if (stalledHandlers(readLog(w.log), stallAfter(i)) < CONCURRENCY) return 0;
         const mine = (await place.overseer.listJobs({ states: ["running"], limit: 1_000 })).filter(
           (j) => j.leaseOwner === w.workerId,
         ).length;
@@ -206,6 +205,25 @@ export async function twoSchedulers(
   const line = `chaos | ${backend.name}: two schedulers, one tick a second for ${seconds} s: ${distinct.length} ticks, missing ${missing}, enqueued twice ${twice}, ran twice ${ranTwice}`;
   console.log(line);
   return { line, ticks: distinct.length, missing, twice, problems };
+}
+
+/** After how many finished handlers the i-th worker to be killed stalls. */
+function stallAfter(i: number): number {
+  return 15 * (i + 1);
+}
+
+/**
+ * Handlers that started after the worker fixture's `stallAfter`-th end: they never finish. The
+ * fixture counts an end right after logging it, so every start logged after that line stalls.
+ */
+function stalledHandlers(lines: readonly LogLine[], after: number): number {
+  let ends = 0;
+  let stalled = 0;
+  for (const line of lines) {
+    if (line.what === "end") ends++;
+    else if (line.what === "start" && ends >= after) stalled++;
+  }
+  return stalled;
 }
 
 /** Waits until `n` jobs are finished one way or another, or the deadline passes (the tally then counts the rest as lost). */

@@ -300,8 +300,12 @@ export class Worker {
     const free = this.room();
     if (free <= 0) return this.pollMs; // a finishing job pokes us
     const starts = Math.min(free, this.startRoom());
-    const claimed = await this.reserving(free, starts, () => this.store.claim(this.claimRequest(free, starts)));
-    for (const [i, c] of claimed.entries()) this.accept(c, i < starts);
+    const claimed = await this.claimInto(
+      free,
+      starts,
+      () => this.store.claim(this.claimRequest(free, starts)),
+      (jobs) => jobs,
+    );
     if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
     if (claimed.length > 0) return 0; // maybe more became ready meanwhile
     const next = await this.store.nextScheduledAt();
@@ -377,10 +381,12 @@ export class Worker {
     const free = this.state === "running" ? this.room() : 0;
     if (free <= 0) return this.store.finish(results);
     const starts = Math.min(free, this.startRoom());
-    const { applied, claimed } = await this.reserving(free, starts, () =>
-      this.store.finishAndClaim(results, this.claimRequest(free, starts)),
+    const { applied } = await this.claimInto(
+      free,
+      starts,
+      () => this.store.finishAndClaim(results, this.claimRequest(free, starts)),
+      (out) => out.claimed,
     );
-    for (const [i, c] of claimed.entries()) this.accept(c, i < starts);
     return applied;
   }
 
@@ -405,15 +411,29 @@ export class Worker {
     return this.active + this.reservedStarts < this.concurrency;
   }
 
-  private async reserving<T>(slots: number, starts: number, claim: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a claim with its slots reserved, then accepts what it claimed: the first `starts` jobs
+   * were started by the claim. The reservation ends in the same synchronous step as the accepts,
+   * so no handler finishing in between can take a slot kept for a job the claim started (that
+   * job would then wait, held, charged an attempt it has not begun).
+   */
+  private async claimInto<T>(
+    slots: number,
+    starts: number,
+    claim: () => Promise<T>,
+    claimedOf: (result: T) => readonly ClaimedJob[],
+  ): Promise<T> {
     this.reserved += slots;
     this.reservedStarts += starts;
+    let result: T;
     try {
-      return await claim();
+      result = await claim();
     } finally {
       this.reserved -= slots;
       this.reservedStarts -= starts;
     }
+    for (const [i, c] of claimedOf(result).entries()) this.accept(c, i < starts);
+    return result;
   }
 
   /**
