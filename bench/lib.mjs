@@ -39,6 +39,8 @@ export const config = {
   dashboardJobsPerSec: intEnv("BENCH_DASHBOARD_RATE", 33),
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
   systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
+  // Comma-separated subset of scenario ids, e.g. BENCH_SCENARIOS=drain-c10; BENCHMARKS.md is then left alone.
+  scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim()) : null,
 };
 
 export const now = () => performance.now();

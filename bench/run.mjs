@@ -383,7 +383,7 @@ async function main() {
   const records = [];
   for (let run = 1; run <= config.runs; run++) {
     for (const sys of systems) {
-      for (const scenario of SCENARIOS) {
+      for (const scenario of SCENARIOS.filter((s) => !config.scenarios || config.scenarios.includes(s.id))) {
         if (sys.loadError) {
           records.push({ run, system: sys.id, scenario: scenario.id, ok: false, error: sys.loadError });
           continue;
@@ -477,6 +477,11 @@ async function main() {
     return;
   }
   writeFileSync(new URL("latest.json", resultsDir), `${JSON.stringify(results, null, 2)}\n`);
+  if (config.scenarios) {
+    // A partial run must not replace the full report.
+    log(`wrote bench/results/latest.json (${meta.durationSec} s)`);
+    return;
+  }
   writeFileSync(new URL("BENCHMARKS.md", ROOT), renderMarkdown(results, SCENARIOS));
   log(`wrote BENCHMARKS.md and bench/results/latest.json (${meta.durationSec} s)`);
 }

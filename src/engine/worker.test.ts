@@ -585,6 +585,57 @@ describe("prefetch", () => {
     expect((await overseer.listAttempts(held1)).map((a) => a.outcome)).toEqual(["cancelled"]);
   });
 
+  // A's heartbeats and its record of held starts stall (a long lock wait) past its leases: B
+  // recovers both jobs and runs them, the held one uncounted. When A's slot frees, the start of
+  // its held job finds the lease gone, and A never runs it.
+  it("a held job whose lease expired before its start was recorded goes back uncounted and never runs here", async () => {
+    const db = tempDatabase();
+    const { store, faults } = withFaults(await openStore(db.path));
+    const a = db.track(await createOverseer({ store }));
+    const b = await db.open();
+    const ranInA: number[] = [];
+    const running = deferred();
+    const release = deferred<void>();
+    a.defineTask("job", async (payload: { i: number }) => {
+      ranInA.push(payload.i);
+      running.resolve();
+      await release.promise; // ignores its signal
+    });
+    b.defineTask("job", async (payload: { i: number }) => `B ran ${payload.i}`);
+    const [first, held] = (await a.enqueueMany([0, 1].map((i) => ({ task: "job", payload: { i } })))).map((j) => j.id);
+    const workerA = a.worker({ ...FAST, concurrency: 1, prefetch: 1 });
+    await workerA.start();
+    await running.promise;
+    await waitFor("both jobs claimed by A", async () => (await a.countJobs()).running === 2);
+    const unstallHeartbeat = faults.stall("heartbeat");
+    const unstallStart = faults.stall("startHeld");
+    const workerB = b.worker(FAST);
+    await workerB.start();
+    onTestFinished(() => workerB.stop());
+
+    await waitForState(b, held as string, "succeeded", 8_000);
+    expect(await b.getJob(held as string)).toMatchObject({ attempts: 1, result: "B ran 1" });
+    expect((await b.listAttempts(held as string)).map((x) => [x.workerId, x.outcome])).toEqual([
+      [workerA.id, "released"],
+      [workerB.id, "succeeded"],
+    ]);
+    const released = (await b.readEvents({ jobId: held as string })).find((e) => e.kind === "job.released");
+    expect(released?.data).toEqual({ reason: "lease_expired_before_start", workerId: workerA.id });
+    // The job A had started is charged: its attempt counts, lost.
+    await waitForState(b, first as string, "succeeded", 8_000);
+    expect((await b.listAttempts(first as string)).map((x) => x.outcome)).toEqual(["lost", "succeeded"]);
+
+    // A's handler returns, its slot frees, and the held job's start is attempted: refused.
+    release.resolve();
+    await waitFor("A to try to start the held job", () => faults.stalledCalls("startHeld") === 1);
+    unstallStart();
+    unstallHeartbeat();
+    await waitFor("A to give up both leases", () => workerA.stats.leasesLost === 2);
+    await workerA.stop();
+    expect(ranInA).toEqual([0]);
+    expect(workerA.stats).toMatchObject({ succeeded: 0, claimed: 2 });
+  });
+
   it("rejects a negative or fractional prefetch", async () => {
     const db = tempDatabase();
     const overseer = await db.open();

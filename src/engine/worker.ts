@@ -18,6 +18,7 @@ import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
 import { durableContext } from "./durable-context.js";
 import { FinishBatcher } from "./finish-batcher.js";
+import { StartBatcher } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 
 export interface WorkerOptions {
@@ -27,7 +28,9 @@ export interface WorkerOptions {
    * Jobs claimed ahead of free slots and held here, leased, until a slot frees. Default 0.
    * Many short jobs then cost one claim per batch instead of one per freed slot, which matters
    * on PostgreSQL, where a claim is a few network round trips. A held job counts as running (and
-   * is heartbeated) from its claim, and no other worker can take it meanwhile.
+   * is heartbeated) from its claim, and no other worker can take it meanwhile. Its attempt starts
+   * only when it takes a slot (that start is recorded, batched, before its handler runs): if this
+   * process dies first, its lease expires and it goes back to the queue without losing an attempt.
    */
   prefetch?: number;
   /** Queues to claim from; all queues if omitted. */
@@ -61,6 +64,8 @@ export interface WorkerOptions {
 interface Running {
   claimed: ClaimedJob;
   lease: Lease;
+  /** A held job's start being recorded: its handler waits for it. Null when the claim started it. */
+  starting: Promise<boolean> | null;
   controller: AbortController;
   /** Settles when the handler has settled and its result is recorded (or dropped). */
   done: Promise<void>;
@@ -84,12 +89,17 @@ export class Worker {
   readonly stats: WorkerStats = { claimed: 0, succeeded: 0, failed: 0, leasesLost: 0, loopFailures: 0 };
   private readonly concurrency: number;
   private readonly prefetch: number;
-  /** Claimed with prefetch, waiting for a free slot, by job id, oldest first. */
-  private readonly held = new Map<string, { claimed: ClaimedJob; lease: Lease }>();
+  /**
+   * Claimed with prefetch, waiting for a free slot, by job id, oldest first. `started`: the claim
+   * recorded its start already (it was meant to start at once), so it needs no start of its own.
+   */
+  private readonly held = new Map<string, { claimed: ClaimedJob; lease: Lease; started: boolean }>();
   /** Handlers running now. A slot frees when its handler returns, before its outcome is recorded. */
   private active = 0;
   /** Slots asked for by claims still in flight, so that two claims at once never over-fill. */
   private reserved = 0;
+  /** Of those, the ones whose jobs the claims start at once (see `startRoom`). */
+  private reservedStarts = 0;
   private readonly queues: readonly string[] | null;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -104,6 +114,7 @@ export class Worker {
   private readonly taskNames: string[];
   private readonly running = new Map<string, Running>();
   private readonly finisher: FinishBatcher;
+  private readonly starter: StartBatcher;
   private readonly claimLoop: SupervisedLoop;
   private readonly heartbeatLoop: SupervisedLoop;
   private readonly maintenanceLoop: SupervisedLoop;
@@ -156,6 +167,7 @@ export class Worker {
       logger,
       () => this.claimLoop.poke(),
     );
+    this.starter = new StartBatcher((leases) => this.store.startHeld(leases));
     this.claimLoop = new SupervisedLoop({
       name: "claim",
       body: () => this.claimPass(),
@@ -287,8 +299,13 @@ export class Worker {
     if (this.state !== "running") return this.pollMs;
     const free = this.room();
     if (free <= 0) return this.pollMs; // a finishing job pokes us
-    const claimed = await this.reserving(free, () => this.store.claim(this.claimRequest(free)));
-    for (const c of claimed) this.accept(c);
+    const starts = Math.min(free, this.startRoom());
+    const claimed = await this.claimInto(
+      free,
+      starts,
+      () => this.store.claim(this.claimRequest(free, starts)),
+      (jobs) => jobs,
+    );
     if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
     if (claimed.length > 0) return 0; // maybe more became ready meanwhile
     const next = await this.store.nextScheduledAt();
@@ -363,10 +380,13 @@ export class Worker {
   private async recordAndRefill(results: AttemptResult[]): Promise<boolean[]> {
     const free = this.state === "running" ? this.room() : 0;
     if (free <= 0) return this.store.finish(results);
-    const { applied, claimed } = await this.reserving(free, () =>
-      this.store.finishAndClaim(results, this.claimRequest(free)),
+    const starts = Math.min(free, this.startRoom());
+    const { applied } = await this.claimInto(
+      free,
+      starts,
+      () => this.store.finishAndClaim(results, this.claimRequest(free, starts)),
+      (out) => out.claimed,
     );
-    for (const c of claimed) this.accept(c);
     return applied;
   }
 
@@ -375,28 +395,66 @@ export class Worker {
     return this.concurrency + this.prefetch - this.active - this.held.size - this.reserved;
   }
 
-  private async reserving<T>(slots: number, claim: () => Promise<T>): Promise<T> {
+  /**
+   * How many of a claim's jobs can start at once: the free slots that no claim in flight has
+   * asked for, none if held jobs wait for them. Slots only free up while a claim is in flight,
+   * so each of these finds its slot when the claim returns; the claim records their start with
+   * it, and only the rest, held, need a start of their own.
+   */
+  private startRoom(): number {
+    if (this.held.size > 0) return 0;
+    return Math.max(0, this.concurrency - this.active - this.reservedStarts);
+  }
+
+  /** A slot that is free and not kept for a job a claim in flight starts (see `startRoom`). */
+  private hasFreeSlot(): boolean {
+    return this.active + this.reservedStarts < this.concurrency;
+  }
+
+  /**
+   * Runs a claim with its slots reserved, then accepts what it claimed: the first `starts` jobs
+   * were started by the claim. The reservation ends in the same synchronous step as the accepts,
+   * so no handler finishing in between can take a slot kept for a job the claim started (that
+   * job would then wait, held, charged an attempt it has not begun).
+   */
+  private async claimInto<T>(
+    slots: number,
+    starts: number,
+    claim: () => Promise<T>,
+    claimedOf: (result: T) => readonly ClaimedJob[],
+  ): Promise<T> {
     this.reserved += slots;
+    this.reservedStarts += starts;
+    let result: T;
     try {
-      return await claim();
+      result = await claim();
     } finally {
       this.reserved -= slots;
+      this.reservedStarts -= starts;
+    }
+    for (const [i, c] of claimedOf(result).entries()) this.accept(c, i < starts);
+    return result;
+  }
+
+  /**
+   * A claimed job runs now if a slot is free, or waits, held, for one. `started`: the claim
+   * recorded its start; otherwise its start is recorded (batched) before its handler runs.
+   */
+  private accept(claimed: ClaimedJob, started: boolean): void {
+    this.stats.claimed++;
+    if (this.hasFreeSlot() && (started || this.held.size === 0)) {
+      this.execute(claimed, started ? null : this.starter.add(claimed.lease));
+    } else {
+      this.held.set(claimed.job.id, { claimed, lease: claimed.lease, started });
     }
   }
 
-  /** A claimed job runs now if a slot is free, or waits, held, for one. */
-  private accept(claimed: ClaimedJob): void {
-    this.stats.claimed++;
-    if (this.active < this.concurrency) this.execute(claimed);
-    else this.held.set(claimed.job.id, { claimed, lease: claimed.lease });
-  }
-
-  /** Held jobs take the slots that are free. */
+  /** Held jobs take the slots that are free; the starts of those the claim did not start are recorded first. */
   private startHeld(): void {
     for (const [jobId, next] of this.held) {
-      if (this.active >= this.concurrency || this.state !== "running") return;
+      if (!this.hasFreeSlot() || this.state !== "running") return;
       this.held.delete(jobId);
-      this.execute({ job: next.claimed.job, lease: next.lease });
+      this.execute({ job: next.claimed.job, lease: next.lease }, next.started ? null : this.starter.add(next.lease));
     }
   }
 
@@ -410,17 +468,18 @@ export class Worker {
     }
   }
 
-  private claimRequest(limit: number): ClaimRequest {
-    return { workerId: this.id, limit, tasks: this.taskNames, queues: this.queues, leaseMs: this.leaseMs };
+  private claimRequest(limit: number, start: number): ClaimRequest {
+    return { workerId: this.id, limit, start, tasks: this.taskNames, queues: this.queues, leaseMs: this.leaseMs };
   }
 
   // -- running one job ----------------------------------------------------------------------
 
-  private execute(claimed: ClaimedJob): void {
+  private execute(claimed: ClaimedJob, starting: Promise<boolean> | null): void {
     const controller = new AbortController();
     const entry: Running = {
       claimed,
       lease: claimed.lease,
+      starting,
       controller,
       done: Promise.resolve(),
       detached: false,
@@ -450,8 +509,52 @@ export class Worker {
   }
 
   private async runHandler(entry: Running): Promise<void> {
+    let result: AttemptResult | null;
+    try {
+      result = entry.starting === null || (await this.begin(entry, entry.starting)) ? await this.attempt(entry) : null;
+    } finally {
+      // The slot is free once the handler is done; the outcome is recorded in the next batch,
+      // so a held job can start (and finish) before this one's transaction commits.
+      this.active--;
+      this.startHeld();
+    }
+    if (result === null || entry.detached) return;
+    const applied = await this.finisher.add(result);
+    if (!applied) {
+      this.stats.leasesLost++;
+      this.logger.warn({ workerId: this.id, jobId: entry.claimed.job.id }, "lease lost before the result was recorded");
+    } else if (result.outcome === "succeeded") this.stats.succeeded++;
+    else if (result.outcome !== "released") this.stats.failed++;
+  }
+
+  /** Waits until a held job's start is recorded; false if it must not run here (and nothing more is recorded for it). */
+  private async begin(entry: Running, starting: Promise<boolean>): Promise<boolean> {
+    const jobId = entry.claimed.job.id;
+    try {
+      if (await starting) return true;
+      // Its lease expired and the job was handed back (a stalled heartbeat): it never ran here.
+      if (!entry.detached) this.stats.leasesLost++;
+      entry.detached = true;
+      this.logger.warn({ workerId: this.id, jobId }, "lease lost before a held job started; it did not run here");
+      return false;
+    } catch (err) {
+      // Whether the start committed is unknown, but the handler has not run either way: hand it back uncounted.
+      this.logger.error({ err, jobId }, "recording a held job's start failed; handing the job back");
+      entry.detached = true;
+      await this.recordUnstarted(entry.lease, "released");
+      return false;
+    }
+  }
+
+  /** Runs the handler and returns the outcome to record (null: nothing to record). */
+  private async attempt(entry: Running): Promise<AttemptResult | null> {
     const { job } = entry.claimed;
     const task = this.tasks.get(job.task) as TaskDefinition;
+    // Aborted while its start was being recorded (shutdown, cancel, lost lease): the handler does
+    // not run, and the abort decides the outcome as if the handler had stopped for it at once.
+    if (entry.controller.signal.aborted) {
+      return this.failureResult(entry, task, new Error("aborted before its handler started"));
+    }
     const pending: Promise<unknown>[] = [];
     // The write starts synchronously (so calls are recorded in call order), but a failure, even a
     // value that cannot be serialised, always arrives as a rejection, never as a throw at the call.
@@ -487,28 +590,14 @@ export class Worker {
     };
     let result: AttemptResult | null;
     try {
-      try {
-        const value = await task.handler(job.payload, ctx);
-        result = this.successResult(entry, value);
-      } catch (thrown) {
-        result = this.failureResult(entry, task, thrown);
-      }
-      await Promise.allSettled(pending);
-      // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
-      if (entry.parked) result = null;
-    } finally {
-      // The slot is free once the handler is done; the outcome is recorded in the next batch,
-      // so a held job can start (and finish) before this one's transaction commits.
-      this.active--;
-      this.startHeld();
+      const value = await task.handler(job.payload, ctx);
+      result = this.successResult(entry, value);
+    } catch (thrown) {
+      result = this.failureResult(entry, task, thrown);
     }
-    if (result === null || entry.detached) return;
-    const applied = await this.finisher.add(result);
-    if (!applied) {
-      this.stats.leasesLost++;
-      this.logger.warn({ workerId: this.id, jobId: job.id }, "lease lost before the result was recorded");
-    } else if (result.outcome === "succeeded") this.stats.succeeded++;
-    else if (result.outcome !== "released") this.stats.failed++;
+    await Promise.allSettled(pending);
+    // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
+    return entry.parked ? null : result;
   }
 
   private successResult(entry: Running, value: unknown): AttemptResult {

@@ -15,6 +15,7 @@ import { runApprovalConformance } from "./conformance-approvals.js";
 import { runClaimConformance } from "./conformance-claims.js";
 import { runDurableConformance } from "./conformance-durable.js";
 import { runHeartbeatConformance } from "./conformance-heartbeats.js";
+import { runHeldConformance } from "./conformance-held.js";
 import { runRetentionConformance } from "./conformance-retention.js";
 import { runRunConformance } from "./conformance-runs.js";
 import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "./store.js";
@@ -1897,6 +1898,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
 
     runRunConformance(test);
     runClaimConformance(test);
+    runHeldConformance(test);
     runDurableConformance(test);
     runApprovalConformance(test);
     runAlertConformance(test);

@@ -29,17 +29,32 @@ export function claimedJob(row: JobRow, u: ClaimUpdate, workerId: string, now: n
 }
 
 /**
- * What becomes of a job whose lease expired: it runs again, or is dead if that was its last
- * attempt. A cancel request outlives the worker that should have honoured it: running the job
- * again would ignore it (a new claim clears the flag), so the job is cancelled instead.
+ * What becomes of a job whose lease expired. A held job (claimed ahead of a free slot, its
+ * handler never started) is `released`: back to the queue with its attempt count unchanged, since
+ * nothing ran. A started one runs again, or is dead if that was its last attempt: the attempt
+ * counts, so a job that kills its worker every time still ends. A cancel request outlives the
+ * worker that should have honoured it: running the job again would ignore it (a new claim clears
+ * the flag), so the job is cancelled instead.
  */
-export function afterExpiredLease(row: JobRow, now: number): { next: JobState; errorJson: string } {
+export function afterExpiredLease(
+  row: JobRow,
+  now: number,
+): { next: "released" | Extract<JobState, "queued" | "dead" | "cancelled">; errorJson: string } {
   const error: JobError = {
     code: "LEASE_EXPIRED",
     message: `worker ${row.lease_owner} stopped renewing its lease (expired ${iso(row.lease_expires_at ?? now)})`,
     retryable: true,
   };
-  const next: JobState =
-    row.cancel_requested === 1 ? "cancelled" : row.attempts >= row.max_attempts ? "dead" : "queued";
+  const next =
+    row.cancel_requested === 1
+      ? "cancelled"
+      : Number(row.held ?? 0) === 1
+        ? "released"
+        : row.attempts >= row.max_attempts
+          ? "dead"
+          : "queued";
   return { next, errorJson: JSON.stringify(error) };
 }
+
+/** The `job.released` event's reason when an expired lease hands back a job whose handler never started. */
+export const NOT_STARTED = "lease_expired_before_start";

@@ -41,6 +41,8 @@ export interface JobRow {
   lease_token: number;
   lease_expires_at: number | null;
   cancel_requested: number;
+  /** 1 while a worker holds the job claimed ahead of a free slot, its handler not started (migration 015). */
+  held?: number;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;

@@ -105,6 +105,13 @@ export interface ClaimRequest {
   /** Only these queues; null for every queue. */
   queues: readonly string[] | null;
   leaseMs: number;
+  /**
+   * How many of the claimed jobs, in claim order, start at once. The rest are held (claimed ahead
+   * of a free slot, see the worker's `prefetch`) until `startHeld` records their start; if their
+   * lease expires first, they go back to the queue without losing an attempt (like a release at
+   * shutdown: `job.started`, from the claim, then `job.released`). Default: all of them.
+   */
+  start?: number;
 }
 
 export type AttemptResult =
@@ -335,11 +342,20 @@ export interface Store {
     results: readonly AttemptResult[],
     request: ClaimRequest,
   ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }>;
+  /**
+   * Records that held jobs' handlers start now, all in one write, before they run: from here on an
+   * expired lease counts as a lost attempt. Returns the ids of the jobs whose lease still held
+   * and that were held; a worker runs only those.
+   */
+  startHeld(leases: readonly Lease[]): Promise<string[]>;
   /** Stores a running job's progress and appends `job.progress`. False if the lease is lost. */
   recordProgress(lease: Lease, progressJson: string): Promise<boolean>;
   /** Earliest run time (epoch ms) of a scheduled job, or null. Lets idle workers sleep until then. */
   nextScheduledAt(): Promise<number | null>;
-  /** Jobs whose lease expired go back to run again (or die if out of attempts); the attempt is recorded as lost. */
+  /**
+   * Jobs whose lease expired go back to run again (or die if out of attempts); the attempt is
+   * recorded as lost. A held job (claimed but never started) goes back to the queue uncounted.
+   */
   recoverExpiredLeases(limit?: number): Promise<Job[]>;
 
   // Workers

@@ -6,11 +6,11 @@
  * advisory lock, held until commit: a second claimer of the same key waits, then counts what
  * the first committed, so together they never exceed the limit. Runs inside the caller's transaction.
  */
-import type { ClaimedJob } from "../../core/types.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
 import { claimedJob } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
-import { LOCK, type Opening, type Tx } from "./connection.js";
+import { LOCK, type Opening, type PgConnection, type Tx } from "./connection.js";
 import { literal, textArray } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -35,12 +35,13 @@ export function openClaim(req: ClaimRequest): Opening {
     req.queues === null ? "NULL" : textArray(req.queues),
     literal(req.workerId),
   ].join(", ");
+  const start = literal(startCount(req));
   return {
     prepared: [sql.PREPARE_CLAIM_FIRST_PAGE],
     statements: (nowSql) => [
       ...sql.CLAIM_PLANNING,
       sql.promoteDue(nowSql),
-      `EXECUTE ${sql.PREPARE_CLAIM_FIRST_PAGE.name}(${args}, ${nowSql} + ${literal(req.leaseMs)}, ${nowSql})`,
+      `EXECUTE ${sql.PREPARE_CLAIM_FIRST_PAGE.name}(${args}, ${nowSql} + ${literal(req.leaseMs)}, ${nowSql}, ${start})`,
     ],
   };
 }
@@ -78,6 +79,8 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
     chosen.push(row);
   };
 
+  // The first `start` jobs in claim order start now; the rest are held (see ClaimRequest.start).
+  const start = startCount(req);
   const first = (tx.opened.at(-1)?.rows ?? []) as FirstPageRow[];
   first.sort((a, b) => a.n - b.n);
   for (const row of first) {
@@ -113,6 +116,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   if (chosen.length === 0) return claimed;
 
   const ids = chosen.map((r) => r.id);
+  const held = chosen.slice(Math.max(0, start - claimed.length)).map((r) => r.id);
   const updated = new Map(
     (
       await tx.rows<{ id: string; lease_token: number; attempts: number; version: number }>(sql.CLAIM_JOBS, [
@@ -120,6 +124,7 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
         expiresAt,
         now,
         ids,
+        held,
       ])
     ).map((u) => [u.id, u]),
   );
@@ -131,6 +136,26 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
     claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
+}
+
+/** How many claimed jobs start at once (ClaimRequest.start, all by default). */
+function startCount(req: ClaimRequest): number {
+  return Math.max(0, Math.min(req.start ?? req.limit, req.limit));
+}
+
+/**
+ * Held jobs whose handlers start now: one statement, outside any transaction (it is one anyway),
+ * so a worker's batch of starts costs one round trip and takes no lock but the rows'. No event:
+ * the claim appended `job.started` already. Returns the ids of those whose lease still held.
+ */
+export async function startHeld(conn: PgConnection, leases: readonly Lease[]): Promise<string[]> {
+  const rows = await conn.rows<{ id: string; lease_token: number }>(sql.START_HELD_JOBS, [
+    conn.clock?.() ?? null,
+    leases.map((l) => l.jobId),
+    leases.map((l) => l.token),
+  ]);
+  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
 }
 
 /** The claim-order key before every job. */

@@ -157,11 +157,16 @@ export class PgConnection {
     return row?.now ?? Date.now();
   }
 
-  /** A read outside any transaction. */
-  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+  /**
+   * A read outside any transaction (or a write that is one statement). A `{ name, text }`
+   * statement is parsed once per connection and reused by name: for hot statements whose parse
+   * and plan cost more than their run.
+   */
+  async rows<T>(text: string | { name: string; text: string }, params: readonly unknown[] = []): Promise<T[]> {
     this.assertOpen();
     try {
-      return (await this.pool.query(text, params as unknown[])).rows as T[];
+      const query = typeof text === "string" ? { text } : text;
+      return (await this.pool.query({ ...query, values: params as unknown[] })).rows as T[];
     } catch (err) {
       throw this.mapError(err);
     }

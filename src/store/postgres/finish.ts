@@ -4,7 +4,7 @@
  * that goes back to wait (retry, release, recovery) asks the transaction to notify listeners.
  */
 import type { Job, JobError } from "../../core/types.js";
-import { afterExpiredLease } from "../leases.js";
+import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { Tx } from "./connection.js";
@@ -106,7 +106,8 @@ async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded
 
 /**
  * Jobs whose lease expired (their worker is gone) run again, or die if that was their last
- * attempt, or are cancelled if a cancel was requested; the attempt is recorded as lost.
+ * attempt, or are cancelled if a cancel was requested; the attempt is recorded as lost. Held
+ * jobs, never started, go back to the queue uncounted (see `afterExpiredLease`).
  */
 export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promise<Job[]> {
   const now = tx.now;
@@ -114,6 +115,16 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
   const out: Job[] = [];
   for (const row of rows) {
     const { next, errorJson } = afterExpiredLease(row, now);
+    if (next === "released") {
+      // Never started: nothing ran, so nothing is charged; the attempt is handed back like a shutdown's.
+      if (!(await tx.one(sql.RELEASE_JOB, [row.id, row.lease_token]))) continue;
+      await tx.run(sql.FINISH_ATTEMPT, [now, "released", null, row.id, row.lease_token]);
+      tx.event("job.released", row.id, row.lease_owner, { reason: NOT_STARTED, workerId: row.lease_owner });
+      tx.notify();
+      const after = await tx.one<JobRow>(sql.GET_JOB, [row.id]);
+      if (after) out.push(toJob(after));
+      continue;
+    }
     const changed =
       next === "cancelled"
         ? await tx.run(sql.CANCEL_RUNNING_JOB, [now, errorJson, row.id, row.lease_token])

@@ -168,6 +168,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 12, name: "012-enqueued-by" },
         { version: 13, name: "013-cursors" },
         { version: 14, name: "014-notification-receipts" },
+        { version: 15, name: "015-held-jobs" },
         { version: 16, name: "016-tasks" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });

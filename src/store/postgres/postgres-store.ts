@@ -83,7 +83,7 @@ import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import * as approvals from "./approvals.js";
 import { ChangeListener } from "./change-listener.js";
-import { canMatch, claimInTransaction, openClaim } from "./claim.js";
+import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import * as claims from "./claims.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import * as durable from "./durable.js";
@@ -318,6 +318,12 @@ export class PostgresStore implements Store {
     const applied = await this.conn.write((tx) => finishInTransaction(tx, results));
     if (anyRequeued(results, applied)) this.changes.notify();
     return applied;
+  }
+
+  async startHeld(leases: readonly Lease[]): Promise<string[]> {
+    if (leases.length === 0) return [];
+    this.conn.assertOpen();
+    return startHeld(this.conn, leases);
   }
 
   async recoverExpiredLeases(limit = 500): Promise<Job[]> {

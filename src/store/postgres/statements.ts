@@ -143,7 +143,7 @@ FOR UPDATE SKIP LOCKED`;
 
 /**
  * A claim's first page in one statement: $1-$6 as SELECT_CLAIMABLE, $7 worker id, $8 lease
- * expiry, $9 now. Candidates are claimed in order up to the first one with a concurrency key or
+ * expiry, $9 now, $10 how many start now (the rest are held, see ClaimRequest.start). Candidates are claimed in order up to the first one with a concurrency key or
  * rate limit, which needs the caller's checks under locks. Every candidate comes back with its
  * place `n` in claim order: those claimed as the claim left them (`claimed` true), the rest
  * (still locked) as read, for the caller to go on with. No join matches the two halves up: with
@@ -156,7 +156,7 @@ FOR UPDATE SKIP LOCKED`;
 export const PREPARE_CLAIM_FIRST_PAGE = {
   name: "overseer_claim_first_page",
   sql: `
-PREPARE overseer_claim_first_page (int, int, bigint, text, text[], text[], text, bigint, bigint) AS
+PREPARE overseer_claim_first_page (int, int, bigint, text, text[], text[], text, bigint, bigint, int) AS
 WITH candidates AS MATERIALIZED (${SELECT_CLAIMABLE}),
 numbered AS (
   SELECT c.*, row_number() OVER (ORDER BY c.priority, c.run_at, c.id) AS n FROM candidates c
@@ -167,7 +167,7 @@ cut AS (
 claimed AS (
   UPDATE jobs SET state = ${to("claim")}, attempts = jobs.attempts + 1, lease_owner = $7,
     lease_token = jobs.lease_token + 1, lease_expires_at = $8, started_at = $9, cancel_requested = 0,
-    version = jobs.version + 1
+    held = CASE WHEN numbered.n > $10 THEN 1 ELSE 0 END, version = jobs.version + 1
   FROM numbered, cut
   WHERE jobs.id = numbered.id AND numbered.n < cut.n
   RETURNING jobs.*, numbered.n
@@ -181,11 +181,14 @@ UNION ALL
 SELECT numbered.*, false FROM numbered, cut WHERE numbered.n >= cut.n`,
 } as const;
 
-/** $1 worker id, $2 lease expiry, $3 now, $4 job ids. Returns each job's new fencing token. */
+/**
+ * $1 worker id, $2 lease expiry, $3 now, $4 job ids, $5 those of them held rather than started.
+ * Returns each job's new fencing token.
+ */
 export const CLAIM_JOBS = `
 UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = $1,
   lease_token = lease_token + 1, lease_expires_at = $2, started_at = $3, cancel_requested = 0,
-  version = version + 1
+  held = CASE WHEN id = ANY($5::text[]) THEN 1 ELSE 0 END, version = version + 1
 WHERE id = ANY($4::text[]) AND ${from("claim")}
 RETURNING id, lease_token, attempts, version`;
 
@@ -193,6 +196,30 @@ RETURNING id, lease_token, attempts, version`;
 export const INSERT_CLAIMED_ATTEMPTS = `
 INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
 SELECT id, lease_token, $1, $2, 'running' FROM jobs WHERE id = ANY($3::text[])`;
+
+/**
+ * $1 now or NULL for the database's, $2 job ids, $3 tokens: held jobs whose handlers start now,
+ * if their lease still holds, and their attempts, in one statement.
+ */
+export const START_HELD_JOBS = {
+  name: "overseer_start_held",
+  text: `
+WITH now AS (
+  SELECT coalesce($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS at
+),
+started AS (
+  UPDATE jobs SET held = 0, started_at = now.at, version = version + 1
+  FROM unnest($2::text[], $3::int[]) AS l(id, token), now
+  WHERE jobs.id = ANY($2::text[]) AND jobs.id = l.id AND jobs.lease_token = l.token
+    AND jobs.state = 'running' AND jobs.held = 1
+  RETURNING jobs.id, jobs.lease_token, now.at
+),
+attempt AS (
+  UPDATE attempts SET started_at = started.at
+  FROM started WHERE attempts.job_id = started.id AND attempts.number = started.lease_token
+)
+SELECT id, lease_token FROM started`,
+} as const;
 
 /** $1 run at (start of the next window), $2 job id. */
 export const THROTTLE_JOB = `

@@ -142,8 +142,9 @@ describe("migration 008 on a SQLite file at version 7", () => {
     expect(after.version).toBe(MIGRATIONS.at(-1)?.version);
     expect(after.integrity).toBe("ok");
     expect(after.indexes).toEqual(before.indexes);
-    // Migration 012 adds enqueued_by, null for jobs from before; every other column is as it was.
-    expect(after.jobs).toEqual((before.jobs as object[]).map((j) => ({ ...j, enqueued_by: null })));
+    // Migration 012 adds enqueued_by, null for jobs from before, and 015 held, 0 (started) for
+    // them; every other column is as it was.
+    expect(after.jobs).toEqual((before.jobs as object[]).map((j) => ({ ...j, enqueued_by: null, held: 0 })));
     expect(after.steps).toEqual(before.steps);
     expect((after.tables as Array<{ name: string }>).map((t) => t.name)).toEqual(
       [
@@ -153,9 +154,10 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "alerts",
         "alert_notifications",
         "sqlite_sequence",
-        // 010's, and 013's.
+        // 010's, 013's and 016's.
         "heartbeats",
         "cursors",
+        "tasks",
       ].sort(),
     );
 

@@ -3,7 +3,7 @@
  * queues, saturated concurrency keys and spent rate limits, then taking the chosen jobs with
  * one statement per table. Runs inside the caller's write transaction.
  */
-import type { ClaimedJob } from "../../core/types.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
 import { claimedJob } from "../leases.js";
 import { iso, type JobRow, jobRowFromArray } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
@@ -52,10 +52,13 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
     return [];
   }
   const ids = JSON.stringify(chosen.map((r) => r.id));
+  // The first `start` jobs start now; the rest are held until the worker has slots for them.
+  const start = Math.min(req.start ?? chosen.length, chosen.length);
+  const held = start === chosen.length ? null : JSON.stringify(chosen.slice(start).map((r) => r.id));
   const expiresAt = now + req.leaseMs;
   const updated = new Map(
     (
-      conn.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids) as Array<{
+      conn.stmt(sql.CLAIM_JOBS).all(req.workerId, expiresAt, now, ids, held) as Array<{
         id: string;
         lease_token: number;
         attempts: number;
@@ -72,6 +75,20 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
     claimed.push(claimedJob(row, u, req.workerId, now, expiresAt));
   }
   return claimed;
+}
+
+/**
+ * Held jobs whose handlers start now: their start and attempt are recorded, one statement per
+ * table. No event: the claim appended `job.started` already. Returns the ids of those whose
+ * lease still held.
+ */
+export function startHeldInTransaction(conn: SqliteConnection, leases: readonly Lease[], now: number): string[] {
+  const input = JSON.stringify(leases.map((l) => [l.jobId, l.token]));
+  const rows = conn.stmt(sql.START_HELD_JOBS).all(now, input) as Array<{ id: string; lease_token: number }>;
+  if (rows.length === 0) return [];
+  conn.stmt(sql.START_ATTEMPTS).run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
+  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
 }
 
 function countRunning(conn: SqliteConnection, key: string): number {

@@ -3,7 +3,7 @@
  * a worker that lost its lease changes nothing. Runs inside the caller's write transaction.
  */
 import type { Job, JobError } from "../../core/types.js";
-import { afterExpiredLease } from "../leases.js";
+import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
@@ -104,13 +104,22 @@ function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: 
 
 /**
  * Jobs whose lease expired (their worker is gone) run again, or die if that was their last
- * attempt, or are cancelled if a cancel was requested; the attempt is recorded as lost.
+ * attempt, or are cancelled if a cancel was requested; the attempt is recorded as lost. Held
+ * jobs, never started, go back to the queue uncounted (see `afterExpiredLease`).
  */
 export function recoverExpiredInTransaction(conn: SqliteConnection, limit: number, now: number): Job[] {
   const rows = conn.stmt(sql.SELECT_EXPIRED_LEASES).all(now, limit) as JobRow[];
   const out: Job[] = [];
   for (const row of rows) {
     const { next, errorJson } = afterExpiredLease(row, now);
+    if (next === "released") {
+      // Never started: nothing ran, so nothing is charged; the attempt is handed back like a shutdown's.
+      if (!conn.stmt(sql.RELEASE_JOB).get(row.id, row.lease_token)) continue;
+      conn.stmt(sql.FINISH_ATTEMPT).run(now, "released", null, row.id, row.lease_token);
+      conn.event(now, "job.released", row.id, row.lease_owner, { reason: NOT_STARTED, workerId: row.lease_owner });
+      out.push(jobAfterWrite(conn, row.id));
+      continue;
+    }
     const changed =
       next === "cancelled"
         ? conn.stmt(sql.CANCEL_RUNNING_JOB).run(now, errorJson, row.id, row.lease_token).changes

@@ -83,7 +83,7 @@ import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import * as approvals from "./approvals.js";
 import { ChangeWatcher } from "./change-watcher.js";
-import { canMatch, claimInTransaction } from "./claim.js";
+import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
 import * as claims from "./claims.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
 import * as durable from "./durable.js";
@@ -264,6 +264,11 @@ export class SqliteStore implements Store {
       this.conn.stmt(sql.WORKER_HEARTBEAT).run(now, workerId);
       return result;
     });
+  }
+
+  async startHeld(leases: readonly Lease[]): Promise<string[]> {
+    if (leases.length === 0) return [];
+    return this.conn.write(() => startHeldInTransaction(this.conn, leases, this.conn.clock()));
   }
 
   async recordProgress(lease: Lease, progressJson: string): Promise<boolean> {

@@ -92,11 +92,15 @@ LIMIT ?1`;
 
 export const PAUSED_QUEUES = "SELECT name FROM queues WHERE paused = 1";
 
-/** ?1 worker id, ?2 lease expiry, ?3 now, ?4 job ids (JSON array). Returns each job's new fencing token. */
+/**
+ * ?1 worker id, ?2 lease expiry, ?3 now, ?4 job ids (JSON array), ?5 those of them held rather
+ * than started (JSON array, or NULL for none: the common case reads no list). Returns each job's
+ * new fencing token.
+ */
 export const CLAIM_JOBS = `
 UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = ?1,
   lease_token = lease_token + 1, lease_expires_at = ?2, started_at = ?3, cancel_requested = 0,
-  version = version + 1
+  held = CASE WHEN ?5 IS NULL THEN 0 ELSE id IN (SELECT value FROM json_each(?5)) END, version = version + 1
 WHERE id IN (SELECT value FROM json_each(?4)) AND ${from("claim")}
 RETURNING id, lease_token, attempts, version`;
 
@@ -111,6 +115,23 @@ INSERT INTO events (at, kind, job_id, worker_id, data)
 SELECT ?1, 'job.started', id, ?2, json_object('attempt', attempts, 'task', task)
 FROM jobs WHERE id IN (SELECT value FROM json_each(?3))
 ORDER BY priority, run_at, id`;
+
+/**
+ * ?1 now, ?2 leases: a JSON array of [job id, token]. Held jobs whose handlers start now, if their
+ * lease still holds; their attempts start now too.
+ */
+export const START_HELD_JOBS = `
+UPDATE jobs SET held = 0, started_at = ?1, version = version + 1
+FROM json_each(?2) AS l
+WHERE jobs.id = l.value ->> '$[0]' AND +jobs.lease_token = l.value ->> '$[1]'
+  AND +jobs.state = 'running' AND jobs.held = 1
+RETURNING jobs.id, jobs.lease_token`;
+
+/** ?1 started at, ?2 attempts: a JSON array of [job id, number]. */
+export const START_ATTEMPTS = `
+UPDATE attempts SET started_at = ?1
+FROM json_each(?2) AS r
+WHERE attempts.job_id = r.value ->> '$[0]' AND attempts.number = r.value ->> '$[1]'`;
 
 /** ?1 run at (start of the next window), ?2 job id. */
 export const THROTTLE_JOB = `

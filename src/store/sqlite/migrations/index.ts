@@ -13,6 +13,7 @@ import { sql as retentionIndexes } from "./011-retention-indexes.js";
 import { sql as enqueuedBy } from "./012-enqueued-by.js";
 import { sql as cursors } from "./013-cursors.js";
 import { sql as notificationReceipts } from "./014-notification-receipts.js";
+import { sql as heldJobs } from "./015-held-jobs.js";
 import { sql as tasks } from "./016-tasks.js";
 
 export interface Migration {
@@ -36,5 +37,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: "012-enqueued-by", sql: enqueuedBy },
   { version: 13, name: "013-cursors", sql: cursors },
   { version: 14, name: "014-notification-receipts", sql: notificationReceipts },
+  { version: 15, name: "015-held-jobs", sql: heldJobs },
   { version: 16, name: "016-tasks", sql: tasks },
 ];
