@@ -18,6 +18,6 @@ describe.each(backends)("$name: a producer SIGKILLed mid-enqueue", (backend) => 
     const outcome = await killProducerMidEnqueue(backend);
     expect(outcome.problems, outcome.line).toEqual([]);
     expect(outcome.counts).toMatchObject({ lost: 0, overlapping: 0, chargedNeverRan: 0, ranTwice: 0 });
-    expect(outcome.acknowledged).toBeGreaterThan(200);
+    expect(outcome.acknowledged).toBeGreaterThanOrEqual(200);
   });
 });

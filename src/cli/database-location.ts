@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { OverseerError } from "../core/errors.js";
-import { isPostgresUrl } from "../store/database-url.js";
+import { isPostgresUrl, printableDatabase } from "../store/database-url.js";
 import { DEFAULT_DATABASE } from "../store/open-store.js";
 
 /** The commands that make a database where there is none: they start nodes, add work, or set one up. */
@@ -45,16 +45,16 @@ export function checkDatabaseLocation(
   if (database !== DEFAULT_DATABASE && !exists(folder)) {
     throw new OverseerError(
       "INVALID_ARGUMENT",
-      `the folder of database "${database}" does not exist; create it first (mkdir -p ${folder}) or pass another --database`,
-      { field: "database", path: database },
+      `the folder of database "${printableDatabase(database)}" does not exist; create it first (mkdir -p ${printableDatabase(folder)}) or pass another --database`,
+      { field: "database", path: printableDatabase(database) },
     );
   }
   if (!mayCreate && !exists(database)) {
     throw new OverseerError(
       "DATABASE_NOT_FOUND",
-      `no database at ${database}: this command reads an existing one (start, worker or enqueue make one); ` +
+      `no database at ${printableDatabase(database)}: this command reads an existing one (start, worker or enqueue make one); ` +
         "pass --database PATH (or set OVERSEER_DATABASE) to use another",
-      { path: database },
+      { path: printableDatabase(database) },
     );
   }
 }

@@ -19,9 +19,16 @@ import { action, EXIT_BAD_INPUT, globals } from "./context.js";
 import { createsDatabase } from "./database-location.js";
 import { commandPath, OverseerCommand } from "./unknown-command.js";
 
-// `overseer ... | head -1`: the reader went away, which is no error of ours; end quietly.
+/** Set for the commands that run a node (`start`, `worker`), whose work must outlive their output. */
+let runsNode = false;
+
+// `overseer ... | head -1`: the reader went away, which is no error of ours. A one-shot command
+// ends quietly; a node goes on working (and stops as usual on SIGTERM), printing nothing more.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code === "EPIPE") process.exit(0);
+  if (err.code === "EPIPE") {
+    if (!runsNode) process.exit(0);
+    return;
+  }
   process.stderr.write(`overseer: cannot write to standard output: ${err.message}\n`);
   process.exit(1);
 });
@@ -49,7 +56,9 @@ const program = new OverseerCommand("overseer")
   // Told to each command's own code through its options: whether it may create the database.
   .hook("preAction", (_program, actionCommand) => {
     const { config } = globals(actionCommand);
-    program.setOptionValue("createsDatabase", createsDatabase(commandPath(actionCommand), config !== undefined));
+    const path = commandPath(actionCommand);
+    runsNode = path === "start" || path === "worker";
+    program.setOptionValue("createsDatabase", createsDatabase(path, config !== undefined));
   });
 
 const nodeOptions = (command: Command) =>

@@ -61,6 +61,7 @@ describe("parseHttpFlags", () => {
     [{ requestTimeout: "0" }, "--request-timeout"],
     [{ requestTimeout: "soon" }, "--request-timeout"],
     [{ keepAliveTimeout: "0s" }, "--keep-alive-timeout"],
+    [{ keepAliveTimeout: "30d" }, "--keep-alive-timeout"],
     [{ maxConnections: "0" }, "--max-connections"],
     [{ maxConnections: "many" }, "--max-connections"],
   ])("refuses %o naming the flag", (flags, field) => {

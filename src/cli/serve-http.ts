@@ -4,7 +4,7 @@
  * had one (printed once, with the URL), then listen. The server module (Fastify) is loaded only
  * here, so that `overseer worker` stays small.
  */
-import { parseDuration } from "../core/duration.js";
+import { MAX_TIMER_MS, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
@@ -65,13 +65,20 @@ export function parseHttpFlags(flags: HttpFlags): HttpSettings | null {
   };
 }
 
-/** A duration of at least 1 ms: 0 would mean "no timeout" to Node, which is what these flags exist to prevent. */
+/**
+ * A duration of at least 1 ms (0 would mean "no timeout" to Node, which is what these flags exist
+ * to prevent) and at most what Node's timers hold (longer ones would fire at once).
+ */
 function positiveDuration(value: string, flag: string): number {
   const ms = parseDuration(value, flag);
-  if (ms < 1)
-    throw new OverseerError("INVALID_ARGUMENT", `${flag} must be at least 1ms; got "${value}"`, {
-      field: flag,
-    });
+  if (ms < 1 || ms > MAX_TIMER_MS)
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `${flag} must be from 1ms to 2147483647ms (about 24 days); got "${value}"`,
+      {
+        field: flag,
+      },
+    );
   return ms;
 }
 

@@ -39,3 +39,6 @@ export function formatDuration(ms: number): string {
   if (ms < 86_400_000) return `${+(ms / 3_600_000).toFixed(1)}h`;
   return `${+(ms / 86_400_000).toFixed(1)}d`;
 }
+
+/** The longest delay Node's timers hold (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;

@@ -76,6 +76,16 @@ function expect408(conn: Opened, what: string): void {
   });
 }
 
+describe("the limits' options", () => {
+  it.each([
+    ["requestTimeoutMs", { requestTimeoutMs: 0 }],
+    ["keepAliveTimeoutMs", { keepAliveTimeoutMs: 30 * 86_400_000 }],
+    ["maxConnections", { maxConnections: 1.5 }],
+  ])("refuses a %s that would switch the limit off or that Node cannot keep", async (field, options) => {
+    await expect(testApi(options)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", details: { field } });
+  });
+});
+
 describe("request timeout", () => {
   it("answers a body that trickles in with 408 and closes, long before it is all sent", async () => {
     const api = await testApi({ requestTimeoutMs: REQUEST_TIMEOUT_MS });

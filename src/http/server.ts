@@ -10,6 +10,7 @@ import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
+import { MAX_TIMER_MS } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
@@ -101,15 +102,33 @@ export interface HttpServer {
   readonly routes: readonly RouteInfo[];
 }
 
+/** A connection limit: a whole number from 1 to `max` (0 would switch the limit off), or its default. */
+function limit(name: string, value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new OverseerError("INVALID_ARGUMENT", `${name} must be a whole number from 1 to ${max}; got ${value}`, {
+      field: name,
+    });
+  }
+  return value;
+}
+
 export async function buildHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { overseer } = options;
   const logger = options.logger ?? silentLogger;
   // First, so that a bad option is refused before anything is built.
   const streamTokens = streamTokenRoutes(options.streamTokenTtlMs);
-  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const requestTimeout = limit("requestTimeoutMs", options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, MAX_TIMER_MS);
+  const keepAliveTimeout = limit(
+    "keepAliveTimeoutMs",
+    options.keepAliveTimeoutMs,
+    DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    MAX_TIMER_MS,
+  );
+  const maxConnections = limit("maxConnections", options.maxConnections, DEFAULT_MAX_CONNECTIONS, 1_000_000);
   const app = Fastify({
     requestTimeout,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    keepAliveTimeout,
     http: {
       // Headers are part of the request: the same bound. Node checks for expired requests every
       // connectionsCheckingInterval (30 s by default, longer than the timeout itself).
@@ -136,6 +155,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true },
     },
   });
+  // Node closes connections over the cap as they are accepted, before any byte is read.
+  app.server.maxConnections = maxConnections;
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -247,8 +268,6 @@ export async function startHttpServer(
   options: HttpServerOptions & { host?: string; port?: number },
 ): Promise<StartedHttpServer> {
   const server = await buildHttpServer(options);
-  // Node closes connections over the cap as they are accepted, before any byte is read.
-  server.app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const host = options.host ?? DEFAULT_HOST;
   try {
     await server.app.listen({ host, port: options.port ?? DEFAULT_PORT });

@@ -277,9 +277,19 @@ export class Overseer {
     return this.knownTasks.unknown(tasks);
   }
 
-  /** The results with a warning, and the job marked, where the task is not known. */
+  /**
+   * The results with a warning, and the job marked, where the task is not known. The jobs are
+   * committed already, so this is advice only: if the registry cannot be read, the caller still
+   * gets its jobs, without warnings, and the failure is logged.
+   */
   private async warned(results: readonly EnqueueResult[]): Promise<EnqueueOutcome[]> {
-    const unknown = new Set(await this.unregisteredTasks(results.map((r) => r.job.task)));
+    let unknown: Set<string>;
+    try {
+      unknown = new Set(await this.unregisteredTasks(results.map((r) => r.job.task)));
+    } catch (err) {
+      this.logger.warn({ err }, "reading the task registry failed; the jobs are enqueued, unchecked");
+      return results.map((r) => ({ ...r, warnings: [] }));
+    }
     const known = unknown.size === 0 ? [] : this.knownTasks.names(this.tasks.keys());
     return results.map((r) =>
       unknown.has(r.job.task)

@@ -54,6 +54,19 @@ export function runHeldConformance(test: ConformanceTest): void {
       expect(await ctx.kinds(held.id)).toEqual(["job.enqueued", "job.started", "job.released", "job.started"]);
     });
 
+    test("startHeld does not start a held job whose lease has expired, recovered or not", async (ctx) => {
+      await ctx.add();
+      const held = await ctx.add();
+      const claimed = await ctx.claim({ limit: 2, start: 1, leaseMs: 1_000 });
+      // A lease holds through its expiry millisecond, and not a millisecond longer.
+      ctx.clock.advance(1_001);
+      // Expired, not yet recovered: starting it now would charge an attempt its worker may not keep.
+      expect(await ctx.store.startHeld(claimed.map((c) => c.lease))).toEqual([]);
+      expect(await ctx.job(held.id)).toMatchObject({ state: "running", attempts: 1 });
+      await ctx.store.recoverExpiredLeases();
+      expect(await ctx.job(held.id)).toMatchObject({ state: "queued", attempts: 0 });
+    });
+
     test("startHeld records the start; from then on an expired lease counts the attempt", async (ctx) => {
       await ctx.add({ maxAttempts: 1 });
       const job = await ctx.add({ maxAttempts: 1 });

@@ -14,6 +14,12 @@ describe("printableDatabase", () => {
     expect(maskUrl("postgres://ada:s3cret@[bad/jobs")).toBe("postgres://…");
   });
 
+  it("masks what may be a password in a mistyped URL, which is taken for a file name", () => {
+    expect(printableDatabase("postgres:/ada:s3cret@db/jobs")).toBe("postgres:/***@db/jobs");
+    expect(printableDatabase("postgress://ada:s3cret@db/jobs")).toBe("postgress://***@db/jobs");
+    expect(printableDatabase("postgres:ada:s3cret@db")).toBe("postgres:***@db");
+  });
+
   it("shows a SQLite path as given", () => {
     expect(printableDatabase("./data/overseer.db")).toBe("./data/overseer.db");
     expect(isPostgresUrl("./postgres://x.db")).toBe(false);

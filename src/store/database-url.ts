@@ -21,7 +21,15 @@ export function maskUrl(url: string): string {
   }
 }
 
-/** What to print for a database: a masked URL for PostgreSQL, the path for SQLite. */
+/** A scheme, then credentials up to an `@`: the shape of a URL, even a mistyped one. */
+const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/*)[^@]*@/i;
+
+/**
+ * What to print for a database: a masked URL for PostgreSQL, the path for SQLite. A mistyped URL
+ * (`postgres:/ada:pw@db/jobs`) is taken for a file name, but loses what may be its password all
+ * the same.
+ */
 export function printableDatabase(database: string): string {
-  return isPostgresUrl(database) ? maskUrl(database) : database;
+  if (isPostgresUrl(database)) return maskUrl(database);
+  return database.replace(URL_CREDENTIALS, "$1***@");
 }

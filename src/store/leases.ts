@@ -2,8 +2,9 @@
  * The two ends of a lease that both backends record the same way: a claimed row becoming the
  * job and lease its worker gets, and an expired lease deciding what becomes of its job.
  */
-import type { ClaimedJob, JobError, JobState } from "../core/types.js";
+import type { ClaimedJob, JobError, JobState, Lease } from "../core/types.js";
 import { iso, type JobRow, toJob } from "./rows.js";
+import type { ClaimRequest } from "./store.js";
 
 /** What the claiming UPDATE returned for one job. */
 export interface ClaimUpdate {
@@ -58,3 +59,17 @@ export function afterExpiredLease(
 
 /** The `job.released` event's reason when an expired lease hands back a job whose handler never started. */
 export const NOT_STARTED = "lease_expired_before_start";
+
+/** The ids of those `leases` whose job and fencing token are among the rows a start statement changed. */
+export function startedLeases(
+  leases: readonly Lease[],
+  rows: ReadonlyArray<{ id: string; lease_token: number }>,
+): string[] {
+  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
+}
+
+/** How many of a claim's jobs start at once (see `ClaimRequest.start`): all by default, never fewer than none. */
+export function startCount(req: ClaimRequest): number {
+  return Math.max(0, Math.min(req.start ?? req.limit, req.limit));
+}

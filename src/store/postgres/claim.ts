@@ -7,7 +7,7 @@
  * the first committed, so together they never exceed the limit. Runs inside the caller's transaction.
  */
 import type { ClaimedJob, Lease } from "../../core/types.js";
-import { claimedJob } from "../leases.js";
+import { claimedJob, startCount, startedLeases } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import { LOCK, type Opening, type PgConnection, type Tx } from "./connection.js";
@@ -138,11 +138,6 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
   return claimed;
 }
 
-/** How many claimed jobs start at once (ClaimRequest.start, all by default). */
-function startCount(req: ClaimRequest): number {
-  return Math.max(0, Math.min(req.start ?? req.limit, req.limit));
-}
-
 /**
  * Held jobs whose handlers start now: one statement, outside any transaction (it is one anyway),
  * so a worker's batch of starts costs one round trip and takes no lock but the rows'. No event:
@@ -154,8 +149,7 @@ export async function startHeld(conn: PgConnection, leases: readonly Lease[]): P
     leases.map((l) => l.jobId),
     leases.map((l) => l.token),
   ]);
-  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
-  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
+  return startedLeases(leases, rows);
 }
 
 /** The claim-order key before every job. */

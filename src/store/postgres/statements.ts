@@ -211,7 +211,7 @@ started AS (
   UPDATE jobs SET held = 0, started_at = now.at, version = version + 1
   FROM unnest($2::text[], $3::int[]) AS l(id, token), now
   WHERE jobs.id = ANY($2::text[]) AND jobs.id = l.id AND jobs.lease_token = l.token
-    AND jobs.state = 'running' AND jobs.held = 1
+    AND jobs.state = 'running' AND jobs.held = 1 AND jobs.lease_expires_at >= now.at
   RETURNING jobs.id, jobs.lease_token, now.at
 ),
 attempt AS (

@@ -4,7 +4,7 @@
  * one statement per table. Runs inside the caller's write transaction.
  */
 import type { ClaimedJob, Lease } from "../../core/types.js";
-import { claimedJob } from "../leases.js";
+import { claimedJob, startCount, startedLeases } from "../leases.js";
 import { iso, type JobRow, jobRowFromArray } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import type { SqliteConnection } from "./connection.js";
@@ -53,7 +53,7 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
   }
   const ids = JSON.stringify(chosen.map((r) => r.id));
   // The first `start` jobs start now; the rest are held until the worker has slots for them.
-  const start = Math.min(req.start ?? chosen.length, chosen.length);
+  const start = Math.min(startCount(req), chosen.length);
   const held = start === chosen.length ? null : JSON.stringify(chosen.slice(start).map((r) => r.id));
   const expiresAt = now + req.leaseMs;
   const updated = new Map(
@@ -87,8 +87,7 @@ export function startHeldInTransaction(conn: SqliteConnection, leases: readonly 
   const rows = conn.stmt(sql.START_HELD_JOBS).all(now, input) as Array<{ id: string; lease_token: number }>;
   if (rows.length === 0) return [];
   conn.stmt(sql.START_ATTEMPTS).run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
-  const started = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
-  return leases.filter((l) => started.has(`${l.jobId}:${l.token}`)).map((l) => l.jobId);
+  return startedLeases(leases, rows);
 }
 
 function countRunning(conn: SqliteConnection, key: string): number {

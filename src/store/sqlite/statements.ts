@@ -124,7 +124,7 @@ export const START_HELD_JOBS = `
 UPDATE jobs SET held = 0, started_at = ?1, version = version + 1
 FROM json_each(?2) AS l
 WHERE jobs.id = l.value ->> '$[0]' AND +jobs.lease_token = l.value ->> '$[1]'
-  AND +jobs.state = 'running' AND jobs.held = 1
+  AND +jobs.state = 'running' AND jobs.held = 1 AND jobs.lease_expires_at >= ?1
 RETURNING jobs.id, jobs.lease_token`;
 
 /** ?1 started at, ?2 attempts: a JSON array of [job id, number]. */
