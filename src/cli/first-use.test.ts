@@ -5,12 +5,12 @@
  * in a terminal, no database password in any banner, read-only commands that create nothing,
  * `--version`, unknown commands and `| head`.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { BIN, cliSandbox } from "../test-support/cli.js";
+import { BIN, cliSandbox, type WatchedProcess, watchProcess } from "../test-support/cli.js";
 import { pgSchemas, urlForSchema } from "../test-support/pg-schema.js";
 import { waitFor } from "../test-support/wait.js";
 import { REWRITE_LINE } from "./summary.js";
@@ -23,36 +23,12 @@ const VERSION = (
 ).version;
 const STATUS_LINE = /\d\d:\d\d:\d\d {2}queued \d+ {2}running \d+/;
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  stderr: () => string;
-  stop(): Promise<number | null>;
-}
-
-function watch(child: ChildProcess, stop: () => unknown = () => child.kill("SIGTERM")): Running {
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (err += d));
-  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return {
-    child,
-    output: () => out,
-    stderr: () => err,
-    stop: async () => {
-      stop();
-      return closed;
-    },
-  };
-}
-
-async function ready(node: Running, what = "Ctrl-C to stop"): Promise<void> {
+async function ready(node: WatchedProcess, what = "Ctrl-C to stop"): Promise<void> {
   await waitFor(
     `the node to print "${what}"`,
     () => {
-      if (node.child.exitCode !== null) throw new Error(`exited early:\n${node.output()}\n${node.stderr()}`);
-      return node.output().includes(what);
+      if (node.child.exitCode !== null) throw new Error(`exited early:\n${node.stdout()}\n${node.stderr()}`);
+      return node.stdout().includes(what);
     },
     { timeoutMs: 20_000 },
   );
@@ -62,12 +38,12 @@ async function ready(node: Running, what = "Ctrl-C to stop"): Promise<void> {
  * `overseer ARGS` with stdin, stdout and stderr on a pseudo-terminal, as in an interactive
  * shell; stopped with a Ctrl-C typed into it.
  */
-function inTerminal(args: string[]): Running {
+function inTerminal(args: string[]): WatchedProcess {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const child = cli.track(
     spawn("script", ["-qfec", command, "/dev/null"], { cwd: cli.dir, env: { ...process.env, COLUMNS: "200" } }),
   );
-  return watch(child, () => child.stdin?.write("\x03"));
+  return watchProcess(child, () => child.stdin?.write("\x03"));
 }
 
 function tasksDir(base: string): string {
@@ -82,16 +58,16 @@ describe("overseer start's banner and status line", () => {
     const base = cli.tempDir();
     const db = join(base, "o.db");
     const args = ["--database", db, "start", "--demo", "--port", "0", "--no-retention"];
-    const piped = watch(cli.start(args));
+    const piped = watchProcess(cli.start(args));
     await ready(piped);
     // The same node in a terminal, on its own database, prints status lines meanwhile: two of
     // them mean the piped node has had the time to print two too, were it going to.
     const tty = inTerminal(["--database", join(base, "tty.db"), "start", "--demo", "--port", "0", "--no-retention"]);
-    await waitFor("two status lines in the terminal", () => tty.output().split(STATUS_LINE).length > 2, {
+    await waitFor("two status lines in the terminal", () => tty.stdout().split(STATUS_LINE).length > 2, {
       timeoutMs: 30_000,
     });
     expect(await piped.stop()).toBe(0);
-    const out = piped.output();
+    const out = piped.stdout();
     const url = /dashboard on (http:\/\/127\.0\.0\.1:\d+)\/\n/.exec(out)?.[1];
     expect(url).toBeDefined();
     expect(out).toContain(`HTTP API on ${url}/api/v1`);
@@ -100,7 +76,7 @@ describe("overseer start's banner and status line", () => {
     expect(out).not.toContain("\r");
 
     // In the terminal the status line rewrites itself in place, below the token, which stays.
-    const screen = tty.output();
+    const screen = tty.stdout();
     expect(screen).toMatch(/admin token "admin": ovs_\S+\r?\n/);
     expect(screen).toContain(`${REWRITE_LINE}${STATUS_LINE.exec(screen)?.[0]}`);
     expect(screen.indexOf("admin token")).toBeLessThan(screen.search(STATUS_LINE));
@@ -108,15 +84,15 @@ describe("overseer start's banner and status line", () => {
     const between = screen.slice(screen.search(STATUS_LINE)).split(STATUS_LINE)[1] ?? "";
     expect(between.endsWith(REWRITE_LINE) && !between.includes("\n")).toBe(true);
     expect(await tty.stop()).toBe(0);
-    expect(tty.output()).toContain(`${REWRITE_LINE}overseer: SIGINT received`);
+    expect(tty.stdout()).toContain(`${REWRITE_LINE}overseer: SIGINT received`);
 
     // Started again on a database that has tokens: how to make one, and that command works.
-    const again = watch(cli.start(args));
+    const again = watchProcess(cli.start(args));
     await ready(again);
     expect(await again.stop()).toBe(0);
     const hint = `overseer --database ${db} tokens create --scope admin --name me`;
-    expect(again.output()).toContain(`this database has API tokens already; to make one for yourself: ${hint}\n`);
-    expect(again.output()).not.toContain("admin token");
+    expect(again.stdout()).toContain(`this database has API tokens already; to make one for yourself: ${hint}\n`);
+    expect(again.stdout()).not.toContain("admin token");
     const made = await cli.run(hint.split(" ").slice(1));
     expect(made.code).toBe(0);
     expect(made.stdout).toMatch(/^ovs_\S+\n$/);
@@ -127,15 +103,15 @@ describe("overseer start's banner and status line", () => {
     const { schema: name } = await schema();
     // The test server trusts loopback, so any password gets in: this one must never be printed.
     const url = urlForSchema("postgres://postgres:pw-s3cret@127.0.0.1:5432/test", name);
-    const start = watch(cli.start(["--database", url, "start", "--tasks", tasksDir(base), "--port", "0"]));
+    const start = watchProcess(cli.start(["--database", url, "start", "--tasks", tasksDir(base), "--port", "0"]));
     await ready(start);
     expect(await start.stop()).toBe(0);
-    const worker = watch(cli.start(["--database", url, "worker", "--tasks", tasksDir(base)]));
+    const worker = watchProcess(cli.start(["--database", url, "worker", "--tasks", tasksDir(base)]));
     await ready(worker);
     expect(await worker.stop()).toBe(0);
     for (const node of [start, worker]) {
-      expect(node.output()).toContain("database postgres://postgres:***@127.0.0.1:5432/test,");
-      expect(node.output() + node.stderr()).not.toContain("s3cret");
+      expect(node.stdout()).toContain("database postgres://postgres:***@127.0.0.1:5432/test,");
+      expect(node.stdout() + node.stderr()).not.toContain("s3cret");
     }
   });
 });
@@ -147,10 +123,10 @@ describe("overseer worker's log", () => {
     const tty = inTerminal(args);
     await ready(tty, "worker started");
     expect(await tty.stop()).toBe(0);
-    expect(tty.output()).toMatch(/\d\d:\d\d:\d\d INFO {2}worker started workerId=\S+/);
-    expect(tty.output()).not.toContain('{"level"');
+    expect(tty.stdout()).toMatch(/\d\d:\d\d:\d\d INFO {2}worker started workerId=\S+/);
+    expect(tty.stdout()).not.toContain('{"level"');
 
-    const piped = watch(cli.start(args));
+    const piped = watchProcess(cli.start(args));
     await ready(piped);
     expect(await piped.stop()).toBe(0);
     const lines = piped.stderr().trim().split("\n");
@@ -160,7 +136,7 @@ describe("overseer worker's log", () => {
     const json = inTerminal(["--log-format", "json", ...args]);
     await ready(json, "worker started");
     expect(await json.stop()).toBe(0);
-    expect(json.output()).toMatch(/^\{"level":30,.*"msg":"worker started"\}\r?$/m);
+    expect(json.stdout()).toMatch(/^\{"level":30,.*"msg":"worker started"\}\r?$/m);
   });
 });
 

@@ -4,40 +4,14 @@
  * database, OVERSEER_ADMIN_TOKEN is honoured, `worker` serves nothing, and no token reaches
  * the process's log output.
  */
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSecret } from "../auth/tokens.js";
-import { cliSandbox } from "../test-support/cli.js";
+import { cliSandbox, type WatchedProcess, watchProcess } from "../test-support/cli.js";
 import { waitFor } from "../test-support/wait.js";
 
 const cli = cliSandbox("overseer-http-cli-");
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** SIGTERM, then the exit code once it has drained. */
-  stop(): Promise<number | null>;
-}
-
-function watch(child: ChildProcess): Running {
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (err += d));
-  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return closed;
-    },
-  };
-}
 
 function tasksDir(base: string): string {
   const dir = join(base, "tasks");
@@ -49,7 +23,7 @@ function tasksDir(base: string): string {
 /** Starts `overseer start` on port 0 and waits for the URL it prints. */
 async function startServer(db: string, base: string, env: Record<string, string> = {}, extra: string[] = []) {
   const args = ["--database", db, "--log-level", "trace", "start", "--tasks", tasksDir(base), "--port", "0"];
-  const node = watch(cli.start([...args, "--no-summary", "--no-retention", ...extra], { env }));
+  const node = watchProcess(cli.start([...args, "--no-summary", "--no-retention", ...extra], { env }));
   const match = await waitFor(
     "the HTTP API's URL",
     () =>
@@ -61,7 +35,7 @@ async function startServer(db: string, base: string, env: Record<string, string>
   return { node, url: match[1] as string };
 }
 
-function fail(node: Running): never {
+function fail(node: WatchedProcess): never {
   throw new Error(`overseer start exited early:\n${node.stdout()}\n${node.stderr()}`);
 }
 
@@ -215,7 +189,7 @@ describe("overseer start serves the HTTP API", () => {
     expect(clash.stderr).toBe(`overseer: INVALID_ARGUMENT: cannot listen on 127.0.0.1:${port}: the port is in use\n`);
     expect(await node.stop()).toBe(0);
 
-    const quiet = watch(
+    const quiet = watchProcess(
       cli.start([
         "--database",
         db,
@@ -243,7 +217,7 @@ describe("overseer worker", () => {
     const refused = await cli.run(["--database", db, "worker", "--tasks", tasks, "--port", "0"]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("unknown option '--port'");
-    const worker = watch(cli.start(["--database", db, "worker", "--tasks", tasks]));
+    const worker = watchProcess(cli.start(["--database", db, "worker", "--tasks", tasks]));
     await waitFor("the worker to start", () => worker.stdout().includes("Ctrl-C to stop"), { timeoutMs: 15_000 });
     expect(worker.stdout()).not.toContain("HTTP");
     const code = await worker.stop();

@@ -84,3 +84,29 @@ export function cliSandbox(prefix = "overseer-cli-"): CliSandbox {
     },
   };
 }
+
+/** A long-running CLI process (`start`, `worker`) whose output a test reads as it comes. */
+export interface WatchedProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Stops it (SIGTERM unless told otherwise), then resolves with its exit code once it has drained. */
+  stop(): Promise<number | null>;
+}
+
+export function watchProcess(child: ChildProcess, stop: () => unknown = () => child.kill("SIGTERM")): WatchedProcess {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (err += d));
+  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    stop: async () => {
+      stop();
+      return closed;
+    },
+  };
+}
