@@ -4,6 +4,7 @@
  * a child process against the built package, with a resolve hook that lists what gets loaded.
  */
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
@@ -30,4 +31,12 @@ await import(${JSON.stringify(DIST)});`;
   );
   expect(HEAVY.filter((name) => loaded.has(name))).toEqual([]);
   expect(loaded.size).toBeGreaterThan(0); // the hook saw the SDK's own dependencies
+});
+
+it("the built package ships no test code: no module of it imports vitest", () => {
+  const root = resolve(import.meta.dirname, "../../dist");
+  const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+  expect(files.length).toBeGreaterThan(50);
+  const importers = files.filter((f) => /from\s*"vitest"/.test(readFileSync(resolve(root, f), "utf8")));
+  expect(importers).toEqual([]);
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { PG_URL, pgSchemas } from "../../test-support/pg-schema.js";
-import { raceForClaim } from "../conformance-claims.js";
+import { raceForClaim } from "../conformance/claims.js";
 import { PostgresStore } from "./postgres-store.js";
 
 const newSchema = pgSchemas();

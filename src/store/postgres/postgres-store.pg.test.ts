@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
 import type { ClaimedJob } from "../../core/types.js";
-import { runStoreConformance } from "../conformance.js";
+import { runStoreConformance } from "../conformance/suite.js";
 import { openStore } from "../open-store.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 

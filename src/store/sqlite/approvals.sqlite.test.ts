@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { raceWatchdogs } from "../conformance-approvals.js";
+import { raceWatchdogs } from "../conformance/approvals.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { raceToCheckHeartbeats } from "../conformance-heartbeats.js";
+import { raceToCheckHeartbeats } from "../conformance/heartbeats.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dirs: string[] = [];

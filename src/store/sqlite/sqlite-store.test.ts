@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ErrorCode, OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
-import { runStoreConformance } from "../conformance.js";
+import { runStoreConformance } from "../conformance/suite.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 

@@ -6,19 +6,19 @@
  * Each test opens its own store and cleans it up; a skip must name the test and give a reason.
  */
 import { describe, expect, it } from "vitest";
-import { type ErrorCode, OverseerError } from "../core/errors.js";
-import { defineEventKind } from "../core/events.js";
-import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults } from "../core/job-options.js";
-import type { ClaimedJob, Job, JobError, JobState, Lease, ScheduleDefinition } from "../core/types.js";
-import { newAlert, runAlertConformance } from "./conformance-alerts.js";
-import { runApprovalConformance } from "./conformance-approvals.js";
-import { runClaimConformance } from "./conformance-claims.js";
-import { runDurableConformance } from "./conformance-durable.js";
-import { runHeartbeatConformance } from "./conformance-heartbeats.js";
-import { runHeldConformance } from "./conformance-held.js";
-import { runRetentionConformance } from "./conformance-retention.js";
-import { runRunConformance } from "./conformance-runs.js";
-import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "./store.js";
+import { type ErrorCode, OverseerError } from "../../core/errors.js";
+import { defineEventKind } from "../../core/events.js";
+import { buildNewJob, type EnqueueOptions, type NewJob, type TaskDefaults } from "../../core/job-options.js";
+import type { ClaimedJob, Job, JobError, JobState, Lease, ScheduleDefinition } from "../../core/types.js";
+import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "../store.js";
+import { newAlert, runAlertConformance } from "./alerts.js";
+import { runApprovalConformance } from "./approvals.js";
+import { runClaimConformance } from "./claims.js";
+import { runDurableConformance } from "./durable.js";
+import { runHeartbeatConformance } from "./heartbeats.js";
+import { runHeldConformance } from "./held.js";
+import { runRetentionConformance } from "./retention.js";
+import { runRunConformance } from "./runs.js";
 
 export interface StoreConformanceOptions {
   /** Shown as the suite's name, e.g. `sqlite`. */

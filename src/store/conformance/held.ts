@@ -1,5 +1,5 @@
 /**
- * The held-jobs part of the store conformance suite (see conformance.ts, which calls it with its
+ * The held-jobs part of the store conformance suite (see suite.ts, which calls it with its
  * `test`). A worker with prefetch claims more jobs than it has free slots: the claim starts the
  * first `start` of them and holds the rest (all are leased, and get `job.started`, at the claim).
  * A held job's start is recorded by `startHeld` before its handler runs. If its lease expires
@@ -8,7 +8,7 @@
  * before (a job that kills its worker every time must still end).
  */
 import { describe, expect } from "vitest";
-import type { ConformanceTest } from "./conformance-runs.js";
+import type { ConformanceTest } from "./runs.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

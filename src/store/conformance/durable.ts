@@ -1,15 +1,15 @@
 /**
- * The durable-handler part of the store conformance suite (see conformance.ts, which calls it
+ * The durable-handler part of the store conformance suite (see suite.ts, which calls it
  * with its `test`): steps (first write wins), lease fencing, sleeps that park a job and give its
  * attempt back, signal waits, signals kept until a wait takes them, delivery to parked jobs only,
  * and cleanup when a job is deleted. Only the `Store` interface is used; time is the suite's
  * manual clock, so a parked job is shown claimable exactly at its end, not a millisecond before.
  */
 import { describe, expect } from "vitest";
-import type { NewSignal } from "../core/durable.js";
-import type { ClaimedJob, Lease } from "../core/types.js";
-import type { Ctx } from "./conformance.js";
-import type { ConformanceTest } from "./conformance-runs.js";
+import type { NewSignal } from "../../core/durable.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
+import type { ConformanceTest } from "./runs.js";
+import type { Ctx } from "./suite.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -1,5 +1,5 @@
 /**
- * The claims part of the store conformance suite (see conformance.ts, which calls it with its
+ * The claims part of the store conformance suite (see suite.ts, which calls it with its
  * `test`): taking, retaking, refusing another owner, takeover exactly when the TTL lapses,
  * refresh and release by the holder only, fencing tokens, listing and events. Only the `Store`
  * interface is used; time is the suite's manual clock, so expiry is tested to the millisecond.
@@ -7,10 +7,10 @@
  * opens one store per test.
  */
 import { describe, expect } from "vitest";
-import type { OverseerError } from "../core/errors.js";
-import { type Ctx, rejectsWith } from "./conformance.js";
-import type { ConformanceTest } from "./conformance-runs.js";
-import type { Store } from "./store.js";
+import type { OverseerError } from "../../core/errors.js";
+import type { Store } from "../store.js";
+import type { ConformanceTest } from "./runs.js";
+import { type Ctx, rejectsWith } from "./suite.js";
 
 const TTL = 30_000;
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -1,5 +1,5 @@
 /**
- * The approvals part of the store conformance suite (see conformance.ts, which calls it with its
+ * The approvals part of the store conformance suite (see suite.ts, which calls it with its
  * `test`): a request parks its job in `awaiting_approval` and gives the attempt back; decisions
  * are applied by the rules of core/approval.ts (quorum, no self-approval, the first settle wins);
  * a settle stores the outcome as the job's step and queues the job; the watchdog times requests
@@ -7,12 +7,12 @@
  * Only the `Store` interface is used; time is the suite's manual clock.
  */
 import { describe, expect } from "vitest";
-import type { Decider, NewApproval, OnTimeout } from "../core/approval.js";
-import { buildNewJob } from "../core/job-options.js";
-import type { ClaimedJob, Lease } from "../core/types.js";
-import { type Ctx, rejectsWith } from "./conformance.js";
-import type { ConformanceTest } from "./conformance-runs.js";
-import type { Store } from "./store.js";
+import type { Decider, NewApproval, OnTimeout } from "../../core/approval.js";
+import { buildNewJob } from "../../core/job-options.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
+import type { Store } from "../store.js";
+import type { ConformanceTest } from "./runs.js";
+import { type Ctx, rejectsWith } from "./suite.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const HOUR = 3_600_000;

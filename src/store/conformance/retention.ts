@@ -1,5 +1,5 @@
 /**
- * The retention part of the store conformance suite for runs and alerts (see conformance.ts,
+ * The retention part of the store conformance suite for runs and alerts (see suite.ts,
  * which calls it with its `test`; jobs and events are in its own "retention" block): finished
  * runs go by finish time and count, with their turns and stored output, and runs that have not
  * finished stay whatever their age; closed alerts go by close time and count, with their
@@ -7,11 +7,11 @@
  * failing archive keeps it, and a dry run counts only. Only the `Store` interface is used.
  */
 import { describe, expect } from "vitest";
-import type { EscalationPolicy } from "../core/alert.js";
-import type { NewRun, Run, RunSpec } from "../core/run.js";
-import type { Ctx } from "./conformance.js";
-import type { ConformanceTest } from "./conformance-runs.js";
-import type { PruneBatch, PruneResult } from "./store.js";
+import type { EscalationPolicy } from "../../core/alert.js";
+import type { NewRun, Run, RunSpec } from "../../core/run.js";
+import type { PruneBatch, PruneResult } from "../store.js";
+import type { ConformanceTest } from "./runs.js";
+import type { Ctx } from "./suite.js";
 
 const HOUR = 3_600_000;
 const NOTHING_ELSE = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0 };

@@ -1,5 +1,5 @@
 /**
- * The heartbeats part of the store conformance suite (see conformance.ts, which calls it with its
+ * The heartbeats part of the store conformance suite (see suite.ts, which calls it with its
  * `test`): a sync adds, updates and removes heartbeats; an unpinged heartbeat turns late exactly
  * an interval after its sync (not a millisecond before) and raises one alert; a ping closes that
  * alert and starts the interval again; a second check raises nothing. Only the `Store` interface
@@ -7,11 +7,11 @@
  * database runs per backend (heartbeats.*.test.ts) with `raceToCheckHeartbeats` below.
  */
 import { describe, expect } from "vitest";
-import type { EscalationPolicy } from "../core/alert.js";
-import type { HeartbeatDefinition } from "../core/heartbeat.js";
-import { rejectsWith } from "./conformance.js";
-import type { ConformanceTest } from "./conformance-runs.js";
-import type { LateHeartbeat, Store } from "./store.js";
+import type { EscalationPolicy } from "../../core/alert.js";
+import type { HeartbeatDefinition } from "../../core/heartbeat.js";
+import type { LateHeartbeat, Store } from "../store.js";
+import type { ConformanceTest } from "./runs.js";
+import { rejectsWith } from "./suite.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 /**
- * The alerts part of the store conformance suite (see conformance.ts, which calls it with its
+ * The alerts part of the store conformance suite (see suite.ts, which calls it with its
  * `test`): a raise stores a triggered alert and plans its first step at once; a second raise of
  * an open key bumps it and pages nobody; steps come due exactly at their delay, loop `repeat`
  * times and stop; an acknowledgement stops escalation and its timeout re-triggers; "escalate now"
@@ -9,10 +9,10 @@
  * `raceForEscalations` below, since the suite opens one store per test.
  */
 import { describe, expect } from "vitest";
-import type { AlertSource, EscalationPolicy, NewAlert } from "../core/alert.js";
-import { type Ctx, rejectsWith } from "./conformance.js";
-import type { ConformanceTest } from "./conformance-runs.js";
-import type { AlertEscalation, Store } from "./store.js";
+import type { AlertSource, EscalationPolicy, NewAlert } from "../../core/alert.js";
+import type { AlertEscalation, Store } from "../store.js";
+import type { ConformanceTest } from "./runs.js";
+import { type Ctx, rejectsWith } from "./suite.js";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MIN = 60_000;

@@ -1,11 +1,11 @@
 /**
- * The run part of the store conformance suite (see conformance.ts, which calls it with its `test`):
+ * The run part of the store conformance suite (see suite.ts, which calls it with its `test`):
  * creating and listing runs, control requests in every state, claims, leases and takeovers,
  * supervisors' updates, stored output and run events. Only the `Store` interface is used; time
  * is the suite's manual clock, so lease expiry is tested exactly, without sleeping.
  */
 import { describe, expect } from "vitest";
-import { defineEventKind } from "../core/events.js";
+import { defineEventKind } from "../../core/events.js";
 import {
   type ClaimedRun,
   emptyRunStats,
@@ -15,9 +15,9 @@ import {
   type RunLease,
   type RunSpec,
   type RunStats,
-} from "../core/run.js";
-import { controlAction, RUN_STATES, type RunControlAction, type RunState } from "../core/run-state.js";
-import { type Ctx, rejectsWith } from "./conformance.js";
+} from "../../core/run.js";
+import { controlAction, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
+import { type Ctx, rejectsWith } from "./suite.js";
 
 /** The suite's `test`: a fresh store and clock per test, honouring the backend's skips. */
 export type ConformanceTest = (title: string, body: (ctx: Ctx) => Promise<void>) => void;
