@@ -4,7 +4,7 @@
  * OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
  * gives records the shape the local one does (extra fields the API adds are dropped).
  */
-import { OverseerError } from "../core/errors.js";
+import { jobNotFound } from "../core/errors.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { EnqueueWarning } from "../core/known-tasks.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
@@ -98,7 +98,7 @@ class LocalBackend implements Backend {
   }
   async jobDetail(id: string) {
     const job = await this.o.getJob(id);
-    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    if (!job) throw jobNotFound(id);
     return { job, attempts: await this.o.listAttempts(id), events: await this.o.readEvents({ jobId: id, limit: 200 }) };
   }
   retry(id: string) {

@@ -4,7 +4,7 @@
  * Either way a supervisor (`overseer start`) executes the runs; these commands only start, read
  * and steer them.
  */
-import { OverseerError } from "../core/errors.js";
+import { OverseerError, runNotFound } from "../core/errors.js";
 import type { Run, RunFilter, RunTurn } from "../core/run.js";
 import type { RunControlAction } from "../core/run-state.js";
 import { encodeCursor } from "../http/cursor.js";
@@ -50,7 +50,7 @@ class LocalRuns implements RunBackend {
   }
   async detail(id: string) {
     const run = await this.o.getRun(id);
-    if (!run) throw new OverseerError("RUN_NOT_FOUND", `no run with id "${id}"`, { id });
+    if (!run) throw runNotFound(id);
     return { run, turns: await this.o.listRunTurns(id) };
   }
   control(id: string, action: RunControlAction, immediate: boolean) {

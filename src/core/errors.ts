@@ -140,3 +140,13 @@ export class PermanentError extends Error {
     this.code = options.code ?? "PERMANENT_ERROR";
   }
 }
+
+/** JOB_NOT_FOUND, worded the same wherever a job is looked up. */
+export function jobNotFound(id: string): OverseerError {
+  return new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+}
+
+/** RUN_NOT_FOUND, worded the same wherever a run is looked up. */
+export function runNotFound(id: string): OverseerError {
+  return new OverseerError("RUN_NOT_FOUND", `no run with id "${id}"`, { id });
+}

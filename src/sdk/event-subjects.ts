@@ -3,7 +3,7 @@
  * unknown subject alike. A discarded job's record is gone but its events are kept and stay
  * readable, so a subject is unknown only when it has neither a record nor an event.
  */
-import { OverseerError } from "../core/errors.js";
+import { jobNotFound, runNotFound } from "../core/errors.js";
 import type { Store } from "../store/store.js";
 
 export type EventSubject = { jobId: string; runId?: undefined } | { runId: string; jobId?: undefined };
@@ -12,7 +12,6 @@ export type EventSubject = { jobId: string; runId?: undefined } | { runId: strin
 export async function assertSubjectKnown(store: Store, subject: EventSubject): Promise<void> {
   const exists = subject.jobId !== undefined ? await store.getJob(subject.jobId) : await store.getRun(subject.runId);
   if (exists || (await store.readEvents({ ...subject, afterSeq: 0, limit: 1 })).length > 0) return;
-  if (subject.jobId !== undefined)
-    throw new OverseerError("JOB_NOT_FOUND", `no job with id "${subject.jobId}"`, { id: subject.jobId });
-  throw new OverseerError("RUN_NOT_FOUND", `no run with id "${subject.runId}"`, { id: subject.runId });
+  if (subject.jobId !== undefined) throw jobNotFound(subject.jobId);
+  throw runNotFound(subject.runId);
 }

@@ -20,7 +20,7 @@ import { type Approval, type Decider, type DecisionChannel, identitiesOf } from 
 import { type Claim, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
 import type { SignalRecord } from "../core/durable.js";
 import type { Duration } from "../core/duration.js";
-import { OverseerError } from "../core/errors.js";
+import { jobNotFound, OverseerError } from "../core/errors.js";
 import {
   DEFAULT_GATE_POLICY,
   type GateDecision,
@@ -169,7 +169,7 @@ export class Overseer {
    */
   async retryPreview(id: string): Promise<RetryPreview> {
     const job = await this.store.getJob(id);
-    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    if (!job) throw jobNotFound(id);
     const task = this.tasks.get(job.task);
     return previewRetry(job, resolveRetryPolicy(job, task?.defaults.retry), task ? "task" : "default");
   }

@@ -385,7 +385,3 @@ export function older(a: RunRow | undefined, b: RunRow | undefined): RunRow | un
 export function leaseOf(runId: string, c: RunChanges): RunLease {
   return { runId, workerId: c.lease_owner ?? "", token: c.lease_token, expiresAt: iso(c.lease_expires_at ?? 0) };
 }
-
-export function runNotFound(id: string): OverseerError {
-  return new OverseerError("RUN_NOT_FOUND", `no run with id "${id}"`, { id });
-}

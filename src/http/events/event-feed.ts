@@ -10,7 +10,7 @@
  * seq is above the last one sent. A client that cannot keep up (its transport's buffer, or the
  * queue while it replays, grows past the limit) is cut off and resumes from its cursor.
  */
-import { OverseerError } from "../../core/errors.js";
+import { jobNotFound, OverseerError, runNotFound } from "../../core/errors.js";
 import { RUN_TERMINAL_EVENTS } from "../../core/run.js";
 import { isFinishedRunState } from "../../core/run-state.js";
 import { FINISHED_STATES, type OverseerEvent } from "../../core/types.js";
@@ -76,11 +76,11 @@ export async function resolveStart(
   const { subject } = request;
   if (subject?.jobId !== undefined) {
     const job = await store.getJob(subject.jobId);
-    if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${subject.jobId}"`, { id: subject.jobId });
+    if (!job) throw jobNotFound(subject.jobId);
     finished = (FINISHED_STATES as readonly string[]).includes(job.state);
   } else if (subject?.runId !== undefined) {
     const run = await store.getRun(subject.runId);
-    if (!run) throw new OverseerError("RUN_NOT_FOUND", `no run with id "${subject.runId}"`, { id: subject.runId });
+    if (!run) throw runNotFound(subject.runId);
     finished = isFinishedRunState(run.state);
   }
   if (request.since === null) {

@@ -4,7 +4,7 @@
  * honour `If-Match` / `version` (409 VERSION_CONFLICT when stale).
  */
 import type { FastifyInstance } from "fastify";
-import { isOverseerError, OverseerError } from "../../core/errors.js";
+import { isOverseerError, jobNotFound, OverseerError } from "../../core/errors.js";
 import { FINISHED_STATES, type Job, type JobState, type OverseerEvent } from "../../core/types.js";
 import type { EnqueueItem, EnqueueOutcome, Overseer } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
@@ -334,7 +334,7 @@ const retryPreviewResponse = {
 
 async function requireJob(overseer: Overseer, id: string): Promise<Job> {
   const job = await overseer.getJob(id);
-  if (!job) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+  if (!job) throw jobNotFound(id);
   return job;
 }
 

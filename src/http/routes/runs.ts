@@ -5,7 +5,7 @@
  */
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { OverseerError } from "../../core/errors.js";
+import { OverseerError, runNotFound } from "../../core/errors.js";
 import { RUN_CONTROL_ACTIONS, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
 import type { Overseer, StartRunRequest } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
@@ -348,7 +348,7 @@ function outputStream(overseer: Overseer, id: string, turn: number, start: numbe
 
 async function requireRun(overseer: Overseer, id: string) {
   const run = await overseer.getRun(id);
-  if (!run) throw new OverseerError("RUN_NOT_FOUND", `no run with id "${id}"`, { id });
+  if (!run) throw runNotFound(id);
   return run;
 }
 

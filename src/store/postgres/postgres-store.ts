@@ -9,7 +9,7 @@ import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "..
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import type { Claim, TakeClaimResult } from "../../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
-import { OverseerError } from "../../core/errors.js";
+import { jobNotFound, OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
@@ -866,7 +866,7 @@ export class PostgresStore implements Store {
   /** The job's row, locked until commit, or JOB_NOT_FOUND. */
   private async requireJob(tx: Tx, id: string): Promise<JobRow> {
     const row = await tx.one<JobRow>(sql.GET_JOB_FOR_UPDATE, [id]);
-    if (!row) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    if (!row) throw jobNotFound(id);
     return row;
   }
 

@@ -5,6 +5,7 @@
  * number of nodes never wait for each other nor take the same run. A run's lease is only ever
  * extended, used or given up by its holder (owner + fencing token).
  */
+import { runNotFound } from "../../core/errors.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -31,7 +32,6 @@ import {
   type RunTurnRow,
   releaseWrite,
   runChangeParams,
-  runNotFound,
   runPageSize,
   STARTED_RUN_STATES,
   sliceOutput,

@@ -4,6 +4,7 @@
  * `run-rows.ts` and written back guarded by the version read. A run's lease is only ever
  * extended, used or given up by its holder (owner + fencing token).
  */
+import { runNotFound } from "../../core/errors.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -31,7 +32,6 @@ import {
   type RunTurnRow,
   releaseWrite,
   runChangeParams,
-  runNotFound,
   runPageSize,
   STARTED_RUN_STATES,
   sliceOutput,

@@ -9,7 +9,7 @@ import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "..
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import type { Claim, TakeClaimResult } from "../../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
-import { OverseerError } from "../../core/errors.js";
+import { jobNotFound, OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
@@ -843,7 +843,7 @@ export class SqliteStore implements Store {
 
   private requireJob(id: string): JobRow {
     const row = this.conn.stmt(sql.GET_JOB).get(id) as JobRow | undefined;
-    if (!row) throw new OverseerError("JOB_NOT_FOUND", `no job with id "${id}"`, { id });
+    if (!row) throw jobNotFound(id);
     return row;
   }
 
