@@ -20,6 +20,23 @@
  *   job, however many schedulers run.
  * - **scheduler**: a background loop that fires due ticks; any number may run on one database.
  * - **token**: a bearer secret for the HTTP API with one scope; only its SHA-256 hash is stored.
+ * - **held job**: a job a worker claimed ahead of a free slot (`prefetch`); leased, but its
+ *   attempt starts only when it takes a slot, so a worker that dies holding it costs it nothing.
+ * - **step**: a named piece of a durable handler (`ctx.step`, and its sleeps and waits), run once
+ *   per job however often the handler runs again; its result is stored the first time.
+ * - **approval**: a stored request for a person's decision (approve or deny) that a job waits on,
+ *   parked in `awaiting_approval` without holding a worker, until it is settled or times out.
+ * - **run**: a supervised loop of a command (an agent CLI), started from a profile in the config.
+ * - **turn**: one execution of a run's command, in its own process group; a run is its turns.
+ * - **alert**: something that needs a person (a job dead, a worker lost, an approval waiting...),
+ *   raised once and escalated through a policy's steps until someone acknowledges or closes it.
+ * - **notification**: one message about an alert to one target through one channel; each has its
+ *   own id, the same on every retry of it.
+ * - **claim**: a named lease with a TTL that any program may take, so that at most one owner works
+ *   on a thing at a time; each new holder gets a larger fencing token.
+ * - **heartbeat**: a named check-in that must arrive within its interval, or an alert is raised.
+ * - **node**: one Overseer process (`overseer start` or `overseer worker`): a worker, and whatever
+ *   else its options run (scheduler, run supervisor, HTTP server, alert delivery).
  *
  * Timestamps cross the API as ISO-8601 UTC strings; ids are time-sortable ULIDs.
  */
