@@ -39,7 +39,9 @@ async function ready(node: WatchedProcess, what = "Ctrl-C to stop"): Promise<voi
  * shell; stopped with a Ctrl-C typed into it.
  */
 function inTerminal(args: string[]): WatchedProcess {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  // `script` runs the command through $SHELL; `exec` replaces that shell, which would otherwise
+  // share the terminal's Ctrl-C and, as dash does, exit 130 on it whatever the node did.
+  const command = ["exec", process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const child = cli.track(
     spawn("script", ["-qfec", command, "/dev/null"], { cwd: cli.dir, env: { ...process.env, COLUMNS: "200" } }),
   );
