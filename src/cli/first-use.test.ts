@@ -23,7 +23,9 @@ const VERSION = (
 ).version;
 const STATUS_LINE = /\d\d:\d\d:\d\d {2}queued \d+ {2}running \d+/;
 
-async function ready(node: WatchedProcess, what = "Ctrl-C to stop"): Promise<void> {
+/** Waits for the banner's last line, printed once the node listens for signals. */
+async function ready(node: WatchedProcess): Promise<void> {
+  const what = "Ctrl-C to stop";
   await waitFor(
     `the node to print "${what}"`,
     () => {
@@ -123,7 +125,7 @@ describe("overseer worker's log", () => {
     const base = cli.tempDir();
     const args = ["--database", join(base, "o.db"), "worker", "--tasks", tasksDir(base)];
     const tty = inTerminal(args);
-    await ready(tty, "worker started");
+    await ready(tty);
     expect(await tty.stop()).toBe(0);
     expect(tty.stdout()).toMatch(/\d\d:\d\d:\d\d INFO {2}worker started workerId=\S+/);
     expect(tty.stdout()).not.toContain('{"level"');
@@ -136,7 +138,7 @@ describe("overseer worker's log", () => {
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty("level");
 
     const json = inTerminal(["--log-format", "json", ...args]);
-    await ready(json, "worker started");
+    await ready(json);
     expect(await json.stop()).toBe(0);
     expect(json.stdout()).toMatch(/^\{"level":30,.*"msg":"worker started"\}\r?$/m);
   });
