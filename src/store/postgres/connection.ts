@@ -176,6 +176,16 @@ export class PgConnection {
     return (await this.rows<T>(text, params))[0];
   }
 
+  /** A single-statement write outside any transaction; how many rows it changed. */
+  async run(text: string, params: readonly unknown[] = []): Promise<number> {
+    this.assertOpen();
+    try {
+      return (await this.pool.query({ text, values: params as unknown[] })).rowCount ?? 0;
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
   /**
    * Runs `fn` in a READ COMMITTED transaction and commits, retrying it whole on a deadlock.
    * The clock is read once, in the same round trip as BEGIN, and so are the `opening` statements

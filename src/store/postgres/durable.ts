@@ -9,6 +9,7 @@
 import type { NewSignal, SignalRecord, SignalWait, StepKind, StepRecord } from "../../core/durable.js";
 import { TRANSITIONS } from "../../core/job-state.js";
 import type { Lease } from "../../core/types.js";
+import { deleteJobApprovals } from "../approvals/operations.js";
 import {
   consumed,
   parkedEventData,
@@ -24,8 +25,9 @@ import {
   waitToWake,
 } from "../durable-rows.js";
 import { iso, type JobRow } from "../rows.js";
-import { deleteJobApprovals } from "./approvals.js";
+import { runAsync } from "../tx.js";
 import { LOCK, type PgConnection, type Tx } from "./connection.js";
+import { PgTx } from "./pg-tx.js";
 import * as sql from "./statements.js";
 
 /** $1 job id, $2 token: the job, locked, if this lease still runs it. */
@@ -214,7 +216,7 @@ export async function postSignal(
 
 /** Deletes what a deleted job kept (call inside the transaction that deletes the job). */
 export async function deleteJobDurables(tx: Tx, jobId: string): Promise<void> {
-  await deleteJobApprovals(tx, jobId);
+  await runAsync(deleteJobApprovals(new PgTx(tx), jobId));
   await tx.run(DELETE_JOB_STEPS, [jobId]);
   await tx.run(DELETE_JOB_WAITS, [jobId]);
   await tx.run(DELETE_JOB_SIGNALS, [jobId]);

@@ -40,6 +40,7 @@ import {
   type TokenRecord,
   type WorkerRecord,
 } from "../../core/types.js";
+import * as approvals from "../approvals/operations.js";
 import {
   type AttemptRow,
   type EventRow,
@@ -79,9 +80,9 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
+import { type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
-import * as approvals from "./approvals.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import * as claims from "./claims.js";
@@ -92,6 +93,7 @@ import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
 import * as heartbeats from "./heartbeats.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
+import { PgDb, PgTx } from "./pg-tx.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import * as runs from "./runs.js";
@@ -116,8 +118,11 @@ export class PostgresStore implements Store {
    */
   private workLikely = false;
 
+  private readonly db: PgDb;
+
   private constructor(private readonly conn: PgConnection) {
     this.changes = new ChangeListener(conn);
+    this.db = new PgDb(conn);
   }
 
   /** Connects and migrates. Fails with DATABASE_UNAVAILABLE (password masked) if the database cannot be reached. */
@@ -190,6 +195,27 @@ export class PostgresStore implements Store {
     });
     if (wake(result)) this.changes.notify();
     return result;
+  }
+
+  /**
+   * Runs a store operation (../tx.ts) as one transaction; wakes this process's workers at once if
+   * it made work ready (others by its NOTIFY).
+   */
+  private async transact<T>(body: (tx: StoreTx) => Op<T>): Promise<T> {
+    let woke = false;
+    const result = await this.conn.write(async (pgTx) => {
+      const tx = new PgTx(pgTx);
+      const out = await runAsync(body(tx));
+      woke = tx.notified;
+      return out;
+    });
+    if (woke) this.changes.notify();
+    return result;
+  }
+
+  /** Runs a store operation that only reads. */
+  private read<T>(body: (db: Db) => Op<T>): Promise<T> {
+    return runAsync(body(this.db));
   }
 
   // -- producing ----------------------------------------------------------------------------
@@ -437,7 +463,7 @@ export class PostgresStore implements Store {
       if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
         await tx.run(sql.CANCEL_WAITING_JOB, [tx.now, id]);
         tx.event("job.cancelled", id, null, { while: row.state });
-        if (row.state === "awaiting_approval") await approvals.cancelJobApprovals(tx, id);
+        if (row.state === "awaiting_approval") await runAsync(approvals.cancelJobApprovals(new PgTx(tx), id));
         return { job: await this.jobAfterWrite(tx, id), effect: "cancelled" };
       }
       if (row.state === "running") {
@@ -657,42 +683,33 @@ export class PostgresStore implements Store {
     lease: Lease,
     request: NewApproval,
   ): Promise<{ kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null> {
-    return this.conn.write((tx) => approvals.requestApproval(tx, lease, request));
+    return this.transact((tx) => approvals.requestApproval(tx, lease, request));
   }
 
-  /** Wakes workers on every node when the decision queued the job, so one claims it at once. */
-  async decideApproval(
+  decideApproval(
     id: string,
     decision: { decision: "approve" | "deny"; reason: string | null; channel: DecisionChannel },
     decider: Decider,
     expectedVersion?: number,
   ): Promise<Approval> {
-    const { approval } = await this.writeAndWake(
-      (tx) => approvals.decideApproval(tx, id, decision, decider, expectedVersion),
-      (r) => r.queued,
-    );
-    return approval;
+    return this.transact((tx) => approvals.decideApproval(tx, id, decision, decider, expectedVersion));
   }
 
   async expireApprovals(limit = 100): Promise<Approval[]> {
-    if (!(await approvals.anyExpired(this.conn))) return [];
-    const { settled } = await this.writeAndWake(
-      (tx) => approvals.expireApprovals(tx, limit),
-      (r) => r.queued,
-    );
-    return settled;
+    if (!(await this.read(approvals.anyApprovalDue))) return [];
+    return this.transact((tx) => approvals.expireApprovals(tx, limit));
   }
 
   nextApprovalExpiry(): Promise<number | null> {
-    return approvals.nextApprovalExpiry(this.conn);
+    return this.read(approvals.nextApprovalExpiry);
   }
 
   getApproval(id: string): Promise<Approval | null> {
-    return approvals.getApproval(this.conn, id);
+    return this.read((db) => approvals.getApproval(db, id));
   }
 
   listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
-    return approvals.listApprovals(this.conn, filter);
+    return this.read((db) => approvals.listApprovals(db, filter));
   }
 
   // -- runs ---------------------------------------------------------------------------------

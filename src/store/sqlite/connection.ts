@@ -194,14 +194,14 @@ export interface Preparer {
 }
 
 /**
- * Statements are written with numbered parameters (?1, ?2) so that one value can be used twice
- * and each statement's comment can name them. better-sqlite3 binds `?NNN` only by name, so they
- * are rewritten to plain `?` and the arguments reordered to match, which keeps binding
- * positional (the fastest kind).
+ * Statements are written with numbered parameters (?1, ?2, or $1, $2 in SQL shared with
+ * PostgreSQL) so that one value can be used twice and each statement's comment can name them.
+ * better-sqlite3 binds those only by name, so they are rewritten to plain `?` and the arguments
+ * reordered to match, which keeps binding positional (the fastest kind).
  */
 export function prepare(db: Preparer, text: string, raw = false): Statement {
-  const numbers = [...text.matchAll(/\?(\d+)/g)].map((m) => Number(m[1]) - 1);
-  const stmt = db.prepare(numbers.length === 0 ? text : text.replace(/\?\d+/g, "?"));
+  const numbers = [...text.matchAll(/[?$](\d+)/g)].map((m) => Number(m[1]) - 1);
+  const stmt = db.prepare(numbers.length === 0 ? text : text.replace(/[?$]\d+/g, "?"));
   if (raw) stmt.raw(true);
   if (numbers.length === 0) return stmt;
   if (numbers.every((n, i) => n === i)) return stmt;

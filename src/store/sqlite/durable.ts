@@ -8,6 +8,7 @@
 import type { NewSignal, SignalRecord, SignalWait, StepKind, StepRecord } from "../../core/durable.js";
 import { TRANSITIONS } from "../../core/job-state.js";
 import type { Lease } from "../../core/types.js";
+import { deleteJobApprovals } from "../approvals/operations.js";
 import {
   consumed,
   parkedEventData,
@@ -23,8 +24,9 @@ import {
   waitToWake,
 } from "../durable-rows.js";
 import { iso, type JobRow } from "../rows.js";
-import { deleteJobApprovals } from "./approvals.js";
+import { runSync } from "../tx.js";
 import type { SqliteConnection } from "./connection.js";
+import { SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 
 /** ?1 job id, ?2 token: the job, if this lease still runs it. */
@@ -218,7 +220,7 @@ export function postSignal(
 
 /** Deletes what a deleted job kept (call inside the transaction that deletes the job). */
 export function deleteJobDurables(conn: SqliteConnection, jobId: string): void {
-  deleteJobApprovals(conn, jobId);
+  runSync(deleteJobApprovals(new SqliteTx(conn, conn.clock()), jobId));
   conn.stmt(DELETE_JOB_STEPS).run(jobId);
   conn.stmt(DELETE_JOB_WAITS).run(jobId);
   conn.stmt(DELETE_JOB_SIGNALS).run(jobId);

@@ -40,6 +40,7 @@ import {
   type TokenRecord,
   type WorkerRecord,
 } from "../../core/types.js";
+import * as approvals from "../approvals/operations.js";
 import {
   type AttemptRow,
   type EventRow,
@@ -79,9 +80,9 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
+import { type Db, type Op, runSync, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
-import * as approvals from "./approvals.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
 import * as claims from "./claims.js";
@@ -102,6 +103,7 @@ import {
   setScheduleEnabledInTransaction,
   syncSchedulesInTransaction,
 } from "./schedules.js";
+import { SqliteDb, SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 import * as tokens from "./tokens.js";
 
@@ -176,6 +178,22 @@ export class SqliteStore implements Store {
 
   onChange(listener: () => void): () => void {
     return this.watcher.subscribe(listener);
+  }
+
+  /**
+   * Runs a store operation (../tx.ts) as one write transaction, or as part of the one open; wakes
+   * workers (every process, through the WAL watch) if it made work ready.
+   */
+  private transact<T>(body: (tx: Tx) => Op<T>): T {
+    const tx = new SqliteTx(this.conn, this.conn.clock());
+    const result = this.conn.write(() => runSync(body(tx)));
+    if (tx.notified) this.watcher.notify();
+    return result;
+  }
+
+  /** Runs a store operation that only reads. */
+  private read<T>(body: (db: Db) => Op<T>): T {
+    return runSync(body(new SqliteDb(this.conn)));
   }
 
   // -- producing ----------------------------------------------------------------------------
@@ -420,7 +438,7 @@ export class SqliteStore implements Store {
       if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
         this.conn.stmt(sql.CANCEL_WAITING_JOB).run(now, id);
         this.conn.event(now, "job.cancelled", id, null, { while: row.state });
-        if (row.state === "awaiting_approval") approvals.cancelJobApprovals(this.conn, id, now);
+        if (row.state === "awaiting_approval") this.transact((tx) => approvals.cancelJobApprovals(tx, id));
         return { job: this.jobAfterWrite(id), effect: "cancelled" };
       }
       if (row.state === "running") {
@@ -645,37 +663,33 @@ export class SqliteStore implements Store {
     lease: Lease,
     request: NewApproval,
   ): Promise<{ kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null> {
-    return approvals.requestApproval(this.conn, lease, request);
+    return this.transact((tx) => approvals.requestApproval(tx, lease, request));
   }
 
-  /** Wakes workers (every process, through the WAL watch) when the decision queued the job. */
   async decideApproval(
     id: string,
     decision: { decision: "approve" | "deny"; reason: string | null; channel: DecisionChannel },
     decider: Decider,
     expectedVersion?: number,
   ): Promise<Approval> {
-    const { approval, queued } = approvals.decideApproval(this.conn, id, decision, decider, expectedVersion);
-    if (queued) this.watcher.notify();
-    return approval;
+    return this.transact((tx) => approvals.decideApproval(tx, id, decision, decider, expectedVersion));
   }
 
   async expireApprovals(limit = 100): Promise<Approval[]> {
-    const { settled, queued } = approvals.expireApprovals(this.conn, limit);
-    if (queued) this.watcher.notify();
-    return settled;
+    if (!this.read(approvals.anyApprovalDue)) return [];
+    return this.transact((tx) => approvals.expireApprovals(tx, limit));
   }
 
   async nextApprovalExpiry(): Promise<number | null> {
-    return approvals.nextApprovalExpiry(this.conn);
+    return this.read(approvals.nextApprovalExpiry);
   }
 
   async getApproval(id: string): Promise<Approval | null> {
-    return approvals.getApproval(this.conn, id);
+    return this.read((db) => approvals.getApproval(db, id));
   }
 
   async listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
-    return approvals.listApprovals(this.conn, filter);
+    return this.read((db) => approvals.listApprovals(db, filter));
   }
 
   // -- runs ---------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ import {
   type NewApproval,
   type OnTimeout,
   type Risk,
-} from "../core/approval.js";
-import { OverseerError } from "../core/errors.js";
-import { iso } from "./rows.js";
-import type { ApprovalFilter } from "./store.js";
-import { checkVersion } from "./versions.js";
+} from "../../core/approval.js";
+import { OverseerError } from "../../core/errors.js";
+import { iso } from "../rows.js";
+import type { ApprovalFilter } from "../store.js";
+import { checkVersion } from "../versions.js";
 
 export interface ApprovalRow {
   id: string;

@@ -1,0 +1,81 @@
+/** The SQL of the approvals area (see operations.ts), parameters listed. */
+import { TRANSITIONS } from "../../core/job-state.js";
+import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, inList, sql } from "../tx.js";
+import { APPROVAL_COLUMNS } from "./rows.js";
+
+/** $1 job id, $2 name. */
+export const GET_STEP = "SELECT * FROM job_steps WHERE job_id = $1 AND name = $2";
+
+/** $1 job id, $2 name, $3 result JSON, $4 now. The first write of a name wins. */
+export const INSERT_APPROVAL_STEP = `
+INSERT INTO job_steps (job_id, name, kind, result, created_at) VALUES ($1, $2, 'approval', $3, $4)
+ON CONFLICT (job_id, name) DO NOTHING`;
+
+/** $1 id. */
+export const GET_APPROVAL = "SELECT * FROM approvals WHERE id = $1";
+
+/** $1 id: the request, locked (its job's row must be locked first). */
+export const LOCK_APPROVAL = sql`SELECT * FROM approvals WHERE id = $1 ${FOR_UPDATE}`;
+
+/** $1 job id: lock the job's row, first, before its requests. */
+export const LOCK_JOB = sql`SELECT id FROM jobs WHERE id = $1 ${FOR_UPDATE}`;
+
+/** $1 job id: lock the job's row unless another transaction holds it (then no row). */
+export const TRY_LOCK_JOB = sql`SELECT id FROM jobs WHERE id = $1 ${FOR_UPDATE_SKIP_LOCKED}`;
+
+/** $1 job id, $2 step: the step's request that was not cancelled, if any, locked. */
+export const LIVE_APPROVAL = sql`
+SELECT * FROM approvals WHERE job_id = $1 AND step = $2 AND state <> 'cancelled' ${FOR_UPDATE}`;
+
+/** $1 job id: the job's pending requests, locked (the job's row is locked already). */
+export const PENDING_OF_JOB = sql`SELECT * FROM approvals WHERE job_id = $1 AND state = 'pending' ${FOR_UPDATE}`;
+
+/** $1-$17: an approval row, in APPROVAL_COLUMNS order. */
+export const INSERT_APPROVAL = `
+INSERT INTO approvals (${APPROVAL_COLUMNS.join(", ")})
+VALUES (${APPROVAL_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;
+
+/** $1 state, $2 decisions JSON, $3 outcome JSON, $4 settled at, $5 new version, $6 id, $7 version read. */
+export const UPDATE_APPROVAL = `
+UPDATE approvals SET state = $1, decisions = $2, outcome = $3, settled_at = $4, version = $5
+WHERE id = $6 AND version = $7`;
+
+/** $1 job id, $2 token. The parked attempt is given back: max attempts + 1. */
+export const AWAIT_APPROVAL = `
+UPDATE jobs SET state = '${TRANSITIONS.awaitApproval.to}', lease_owner = NULL, lease_expires_at = NULL,
+  max_attempts = max_attempts + 1, version = version + 1
+WHERE id = $1 AND lease_token = $2 AND state = '${TRANSITIONS.awaitApproval.from[0]}'`;
+
+/** $1 now, $2 job id. The job runs again, in line from now, to read the outcome. */
+export const APPROVAL_SETTLED = `
+UPDATE jobs SET state = '${TRANSITIONS.approvalSettled.to}', run_at = $1, version = version + 1
+WHERE id = $2 AND state = '${TRANSITIONS.approvalSettled.from[0]}'`;
+
+/**
+ * $1 now, $2 limit: pending requests whose time is up, soonest first (read only; each is locked
+ * on its own). `escalate` requests are not the watchdog's: they stay pending and their alert
+ * escalates (alerts/sources.ts).
+ */
+export const EXPIRED = sql`
+SELECT id, job_id FROM approvals ${indexedBy("approvals_pending")}
+WHERE state = 'pending' AND expires_at <= $1 AND on_timeout <> 'escalate'
+ORDER BY expires_at, id LIMIT $2`;
+
+export const NEXT_EXPIRY = sql`
+SELECT min(expires_at) AS at FROM approvals ${indexedBy("approvals_pending")}
+WHERE state = 'pending' AND on_timeout <> 'escalate'`;
+
+/** $1 job id or NULL, $2 cursor created_at or NULL, $3 cursor id, $4 limit. */
+export const LIST_PENDING = `
+SELECT * FROM approvals WHERE state = 'pending' AND (CAST($1 AS TEXT) IS NULL OR job_id = $1)
+  AND (CAST($2 AS BIGINT) IS NULL OR (created_at, id) > ($2, $3))
+ORDER BY created_at, id LIMIT $4`;
+
+/** $1 states (a `Db.list`), $2 job id or NULL, $3 cursor created_at or NULL, $4 cursor id, $5 limit. */
+export const LIST_SETTLED = sql`
+SELECT * FROM approvals WHERE ${inList("state", "$1")} AND (CAST($2 AS TEXT) IS NULL OR job_id = $2)
+  AND (CAST($3 AS BIGINT) IS NULL OR (created_at, id) < ($3, $4))
+ORDER BY created_at DESC, id DESC LIMIT $5`;
+
+/** $1 job id: a deleted job's requests. */
+export const DELETE_JOB_APPROVALS = "DELETE FROM approvals WHERE job_id = $1";
