@@ -12,11 +12,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/config.js";
 import type { ApprovalOutcome } from "../core/approval.js";
 import { defineTask } from "../core/task.js";
-import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
 import { type FakeTelegram, startFakeTelegram } from "../test-support/fake-telegram.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
 import { type SmtpSink, startSmtpSink } from "../test-support/smtp-sink.js";
 import { tempDatabase } from "../test-support/temp-database.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { sleep, waitFor } from "../test-support/wait.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../test-support/webhook-receiver.js";
 import { startTelegramDecisions, type TelegramDecisions } from "./telegram-decisions.js";
@@ -172,29 +171,10 @@ describe("alerting end to end", () => {
   }, 40_000);
 });
 
-const pgSchema = pgSchemas();
-type Open = (options?: Omit<OverseerOptions, "database">) => Promise<Overseer>;
-const BACKENDS: Array<[string, () => Promise<Open>]> = [
-  [
-    "sqlite",
-    async () => {
-      const db = tempDatabase("overseer-alerting-");
-      return (options) => db.open(options);
-    },
-  ],
-  [
-    "postgres",
-    async () => {
-      const schema = await pgSchema();
-      return (options) => schema.open(options);
-    },
-  ],
-];
-
 /** A Standard Webhooks secret: `whsec_` and 32 bytes in base64. */
 const WHSEC = `whsec_${Buffer.alloc(32, 42).toString("base64")}`;
 
-describe.each(BACKENDS)("notification ids and links (%s)", (_name, backend) => {
+describe(`notification ids and links (${TEST_BACKEND})`, () => {
   it("every step and round is a notification of its own; a retried delivery keeps its id", async () => {
     receiver = await startWebhookReceiver(WHSEC);
     sink = await startSmtpSink();
@@ -234,7 +214,7 @@ describe.each(BACKENDS)("notification ids and links (%s)", (_name, backend) => {
       },
       "e2e",
     );
-    const open = await backend();
+    const open = (await testDatabase("overseer-alerting-")).open;
     const overseer = await open({ alerts });
     overseer.defineTask("noop", async () => null);
     const hook = receiver;

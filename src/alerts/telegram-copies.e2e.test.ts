@@ -12,8 +12,7 @@ import { defineTask } from "../core/task.js";
 import { startHttpServer } from "../http/server.js";
 import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
 import { type FakeTelegram, type SentMessage, startFakeTelegram } from "../test-support/fake-telegram.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
-import { tempDatabase } from "../test-support/temp-database.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { waitFor } from "../test-support/wait.js";
 import { SOURCES_CURSOR } from "./sources.js";
 import { startTelegramDecisions, type TelegramDecisions } from "./telegram-decisions.js";
@@ -23,18 +22,7 @@ const GROUP = "-100200300";
 const DIRECT = 555;
 const ANA = 777;
 
-const pgSchema = pgSchemas();
 type Open = (options?: Omit<OverseerOptions, "database">) => Promise<Overseer>;
-const BACKENDS: Array<[string, () => Promise<Open>]> = [
-  ["sqlite", async () => (options) => tempDatabase("overseer-copies-").open(options)],
-  [
-    "postgres",
-    async () => {
-      const schema = await pgSchema();
-      return (options) => schema.open(options);
-    },
-  ],
-];
 
 let telegram: FakeTelegram | null = null;
 let decisions: TelegramDecisions | null = null;
@@ -125,9 +113,9 @@ async function settledAs(tg: FakeTelegram, sent: SentMessage, line: string): Pro
   return now;
 }
 
-describe.each(BACKENDS)("Telegram copies of a settled request (%s)", (_name, backend) => {
+describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
   it("an approval sent to two chats and approved through the HTTP API: both copies lose their buttons and say who", async () => {
-    const { overseer, tg, server, tokens, api } = await setup(await backend());
+    const { overseer, tg, server, tokens, api } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       const job = await overseer.enqueue("deploy", {});
       const [group, direct] = await twoCopies(tg);
@@ -165,7 +153,7 @@ describe.each(BACKENDS)("Telegram copies of a settled request (%s)", (_name, bac
   }, 40_000);
 
   it("an alert acknowledged through the API loses its Acknowledge button everywhere; its close says so after", async () => {
-    const { overseer, tg, server, tokens, api } = await setup(await backend());
+    const { overseer, tg, server, tokens, api } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       const { alert } = await overseer.raiseAlert({ summary: "disk full on db-1", policy: "oncall" });
       const [group, ana] = await twoCopies(tg);
@@ -195,7 +183,7 @@ describe.each(BACKENDS)("Telegram copies of a settled request (%s)", (_name, bac
   }, 40_000);
 
   it("a press in one chat updates the other copy too, and the pressed one is settled once", async () => {
-    const { overseer, tg, server } = await setup(await backend());
+    const { overseer, tg, server } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       decisions = startTelegramDecisions(overseer, { pollTimeoutSeconds: 1, backoffMs: 100 });
       const job = await overseer.enqueue("deploy", {});
@@ -214,7 +202,7 @@ describe.each(BACKENDS)("Telegram copies of a settled request (%s)", (_name, bac
   }, 40_000);
 
   it("an approval alert closed by hand keeps Approve / Deny while the request is pending; the SDK's denial settles them", async () => {
-    const { overseer, tg, server, tokens, api } = await setup(await backend());
+    const { overseer, tg, server, tokens, api } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       const job = await overseer.enqueue("deploy", {});
       const [group, direct] = await twoCopies(tg);
@@ -241,7 +229,7 @@ describe.each(BACKENDS)("Telegram copies of a settled request (%s)", (_name, bac
   }, 40_000);
 
   it("a bundle (several alerts in one message) has no buttons and no receipt; a lone message has both", async () => {
-    const { overseer, tg, server } = await setup(await backend(), { bundle: "1s" });
+    const { overseer, tg, server } = await setup((await testDatabase("overseer-copies-")).open, { bundle: "1s" });
     try {
       const first = await overseer.raiseAlert({ summary: "first", policy: "oncall" });
       const second = await overseer.raiseAlert({ summary: "second", policy: "oncall" });

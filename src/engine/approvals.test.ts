@@ -8,30 +8,9 @@ import { describe, expect, it } from "vitest";
 import type { ApprovalOutcome } from "../core/approval.js";
 import type { GatePolicy } from "../core/gate-policy.js";
 import type { Job } from "../core/types.js";
-import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
-import { tempDatabase } from "../test-support/temp-database.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { waitFor } from "../test-support/wait.js";
-
-const pgSchema = pgSchemas();
-type Open = (options?: Omit<OverseerOptions, "database">) => Promise<Overseer>;
-
-const BACKENDS: Array<[string, () => Promise<Open>]> = [
-  [
-    "sqlite",
-    async () => {
-      const db = tempDatabase("overseer-approvals-");
-      return (options) => db.open(options);
-    },
-  ],
-  [
-    "postgres",
-    async () => {
-      const schema = await pgSchema();
-      return (options) => schema.open(options);
-    },
-  ],
-];
 
 async function stateOf(overseer: Overseer, id: string, states: string[], timeoutMs = 15_000): Promise<Job> {
   return waitFor(
@@ -46,9 +25,9 @@ async function stateOf(overseer: Overseer, id: string, states: string[], timeout
 
 const operator = (name: string) => ({ name, scope: "operator" as const });
 
-describe.each(BACKENDS)("approvals on %s", (_name, backend) => {
+describe(`approvals on ${TEST_BACKEND}`, () => {
   it("frees the worker while it waits, survives every node stopping, and goes on with the decision", async () => {
-    const open = await backend();
+    const open = (await testDatabase("overseer-approvals-")).open;
     let prepared = 0;
     const define = (overseer: Overseer) =>
       overseer.defineTask("deploy", async (release: { version: string }, ctx) => {
@@ -91,7 +70,7 @@ describe.each(BACKENDS)("approvals on %s", (_name, backend) => {
   });
 
   it("applies a timeout exactly once with two nodes watching", async () => {
-    const open = await backend();
+    const open = (await testDatabase("overseer-approvals-")).open;
     const nodes = [await open(), await open()];
     for (const node of nodes) {
       node.defineTask("ask", async (_p, ctx) => {
@@ -115,7 +94,7 @@ describe.each(BACKENDS)("approvals on %s", (_name, backend) => {
       ],
       default: { low: "auto", medium: "notify", high: "approve", critical: "approve" },
     };
-    const open = await backend();
+    const open = (await testDatabase("overseer-approvals-")).open;
     const overseer = await open({ gates });
     overseer.defineTask("change", async (p: { action: string; env: string; risk: "low" | "medium" | "high" }, ctx) => {
       const gate = await ctx.gate(p.action, { risk: p.risk, environment: p.env, timeout: "1h" });

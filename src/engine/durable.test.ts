@@ -6,37 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { Job } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
-import { tempDatabase } from "../test-support/temp-database.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { waitFor } from "../test-support/wait.js";
-
-const pgSchema = pgSchemas();
-
-interface Backend {
-  /** A fresh Overseer on a store that a second `open` of the same backend instance shares. */
-  fresh(): Promise<{ open: () => Promise<Overseer> }>;
-}
-
-const BACKENDS: Array<[string, Backend]> = [
-  [
-    "sqlite",
-    {
-      async fresh() {
-        const db = tempDatabase("overseer-durable-");
-        return { open: () => db.open() };
-      },
-    },
-  ],
-  [
-    "postgres",
-    {
-      async fresh() {
-        const schema = await pgSchema();
-        return { open: () => schema.open() };
-      },
-    },
-  ],
-];
 
 async function finished(overseer: Overseer, id: string, timeoutMs = 15_000): Promise<Job> {
   return waitFor(
@@ -49,9 +20,9 @@ async function finished(overseer: Overseer, id: string, timeoutMs = 15_000): Pro
   );
 }
 
-describe.each(BACKENDS)("durable handlers on %s", (_name, backend) => {
+describe(`durable handlers on ${TEST_BACKEND}`, () => {
   it("runs a step once across a failed attempt, and the retry gets the stored result", async () => {
-    const { open } = await backend.fresh();
+    const { open } = await testDatabase("overseer-durable-");
     const overseer = await open();
     let charges = 0;
     overseer.defineTask(
@@ -71,7 +42,7 @@ describe.each(BACKENDS)("durable handlers on %s", (_name, backend) => {
   });
 
   it("a sleep parks the job and frees the worker's only slot; the attempt is given back", async () => {
-    const { open } = await backend.fresh();
+    const { open } = await testDatabase("overseer-durable-");
     const overseer = await open();
     const order: string[] = [];
     overseer.defineTask("nap", async (_p, ctx) => {
@@ -100,7 +71,7 @@ describe.each(BACKENDS)("durable handlers on %s", (_name, backend) => {
   });
 
   it("waitForEvent takes a signal sent before the wait, and one sent while parked; a mismatch waits", async () => {
-    const { open } = await backend.fresh();
+    const { open } = await testDatabase("overseer-durable-");
     const overseer = await open();
     const early = await overseer.signal("payment.settled", { orderId: "o-1", amount: 42 });
     expect(early.deliveredTo).toBeNull(); // nobody waits yet: kept
@@ -125,7 +96,7 @@ describe.each(BACKENDS)("durable handlers on %s", (_name, backend) => {
   });
 
   it("a wait times out with null", async () => {
-    const { open } = await backend.fresh();
+    const { open } = await testDatabase("overseer-durable-");
     const overseer = await open();
     overseer.defineTask("ask", async (_p, ctx) => ({
       answer: await ctx.waitForEvent("reply", { timeout: 300 }),
@@ -136,7 +107,7 @@ describe.each(BACKENDS)("durable handlers on %s", (_name, backend) => {
   });
 
   it("a parked job survives closing every worker and store; its steps are not run again", async () => {
-    const { open } = await backend.fresh();
+    const { open } = await testDatabase("overseer-durable-");
     let sends = 0;
     const define = (overseer: Overseer) =>
       overseer.defineTask("welcome", async (user: { id: string }, ctx) => {

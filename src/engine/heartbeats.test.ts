@@ -4,34 +4,13 @@
  * SQLite and PostgreSQL.
  */
 import { describe, expect, it } from "vitest";
-import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
-import { tempDatabase } from "../test-support/temp-database.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { sleep, waitFor } from "../test-support/wait.js";
 
-const pgSchema = pgSchemas();
-type Open = (options?: Omit<OverseerOptions, "database">) => Promise<Overseer>;
-
-const BACKENDS: Array<[string, () => Promise<Open>]> = [
-  [
-    "sqlite",
-    async () => {
-      const db = tempDatabase("overseer-heartbeats-");
-      return (options) => db.open(options);
-    },
-  ],
-  [
-    "postgres",
-    async () => {
-      const schema = await pgSchema();
-      return (options) => schema.open(options);
-    },
-  ],
-];
-
-describe.each(BACKENDS)("the heartbeat watchdog (%s)", (_name, backend) => {
+describe(`the heartbeat watchdog (${TEST_BACKEND})`, () => {
   it("raises one alert for a quiet heartbeat with two nodes watching, and a ping closes it", async () => {
-    const open = await backend();
+    const open = (await testDatabase("overseer-heartbeats-")).open;
     const nodes = [await open(), await open()] as [Overseer, Overseer];
     await nodes[0].syncHeartbeats([{ name: "nightly-backup", intervalMs: 1_000, policy: null }]);
     for (const node of nodes) {

@@ -9,26 +9,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../core/errors.js";
-import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
 import { testApi } from "../test-support/http.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
 import { type RawAnswer, rawRequest } from "../test-support/raw-http.js";
+import { TEST_BACKEND } from "../test-support/test-backend.js";
 
 const RUNS_PER_OPERATION = 15;
 const SEED = 7070;
-
-type Open = (options: Omit<OverseerOptions, "database">) => Promise<Overseer>;
-const testSchema = pgSchemas();
-const BACKENDS: ReadonlyArray<[string, () => Promise<Open | undefined>]> = [
-  ["SQLite", async () => undefined],
-  [
-    "PostgreSQL",
-    async () => {
-      const db = await testSchema();
-      return (options) => db.open(options);
-    },
-  ],
-];
 
 interface Operation {
   method: string;
@@ -257,10 +243,9 @@ function expectAnswered(answer: RawAnswer, what: string): void {
   expect(Array.isArray(body.error?.details), what).toBe(false);
 }
 
-describe.each(BACKENDS)("fuzzing every OpenAPI operation on %s", (_name, backend) => {
+describe(`fuzzing every OpenAPI operation on ${TEST_BACKEND}`, () => {
   it("answers every malformed request with a 4xx and the envelope, never a 5xx or a dropped connection", async () => {
-    const open = await backend();
-    const api = await testApi(open ? { open } : {});
+    const api = await testApi();
     const token = api.tokens.admin;
     const job = await api.overseer.enqueue("t", { n: 1 });
     const docRes = await api.request("GET", "/api/v1/openapi.json", { token });

@@ -7,23 +7,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { isOverseerError } from "../core/errors.js";
-import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
 import { testApi } from "../test-support/http.js";
-import { pgSchemas } from "../test-support/pg-schema.js";
-import { tempDatabase } from "../test-support/temp-database.js";
-
-type Open = (options: Omit<OverseerOptions, "database">) => Promise<Overseer>;
-const testSchema = pgSchemas();
-const BACKENDS: ReadonlyArray<[string, () => Promise<Open>]> = [
-  ["SQLite", async () => (options) => tempDatabase("overseer-nul-").open(options)],
-  [
-    "PostgreSQL",
-    async () => {
-      const db = await testSchema();
-      return (options) => db.open(options);
-    },
-  ],
-];
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 
 interface Shape {
   method: string;
@@ -56,9 +41,9 @@ function shapesOf(doc: any): Shape[] {
   return shapes;
 }
 
-describe.each(BACKENDS)("NUL characters on %s", (_name, backend) => {
+describe(`NUL characters on ${TEST_BACKEND}`, () => {
   it("are a 400 INVALID_CHARACTER naming the parameter or field, in every operation", async () => {
-    const api = await testApi({ open: await backend() });
+    const api = await testApi();
     const doc = (await api.request("GET", "/api/v1/openapi.json", { token: api.tokens.admin })).body;
     const shapes: Shape[] = [
       ...shapesOf(doc),
@@ -110,7 +95,7 @@ describe.each(BACKENDS)("NUL characters on %s", (_name, backend) => {
   });
 
   it("is refused by the SDK with INVALID_CHARACTER, not a driver error", async () => {
-    const overseer = await (await backend())({});
+    const overseer = await (await testDatabase("overseer-nul-")).open({});
     const refusals = [
       () => overseer.getJob("a\u0000b"),
       () => overseer.listJobs({ search: "\u0000" }),

@@ -12,7 +12,7 @@ import type { Logger } from "../core/logger.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
 import { type HttpServerOptions, type StartedHttpServer, startHttpServer } from "../http/server.js";
 import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
-import { tempDatabase } from "./temp-database.js";
+import { testDatabase } from "./test-backend.js";
 
 export interface ApiResponse {
   status: number;
@@ -70,7 +70,7 @@ export async function testApi(
   // token may be found in what it logged: every HTTP test doubles as a check on the logs.
   const memory = options.logger ? null : memoryLogger();
   const logger = options.logger ?? memory?.logger;
-  const open = options.open ?? ((o: OverseerOptionsForTest) => tempDatabase("overseer-http-").open(o));
+  const open = options.open ?? (async (o: OverseerOptionsForTest) => (await testDatabase("overseer-http-")).open(o));
   const overseer = await open({ logger, runs: options.runs });
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of TOKEN_SCOPES) tokens[scope] = (await createToken(overseer.store, `test-${scope}`, scope)).secret;

@@ -9,13 +9,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../config/config.js";
-import type { RunsConfig } from "../../config/run-profiles.js";
 import type { Run } from "../../core/run.js";
 import type { RunState } from "../../core/run-state.js";
 import type { OverseerEvent } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
-import { pgSchemas } from "../../test-support/pg-schema.js";
-import { tempDatabase } from "../../test-support/temp-database.js";
+import { TEST_BACKEND, testDatabase } from "../../test-support/test-backend.js";
 import { sleep, waitFor } from "../../test-support/wait.js";
 import { processAlive } from "./process-group.js";
 
@@ -27,12 +25,6 @@ afterEach(() => {
   if (work) rmSync(work, { recursive: true, force: true });
   work = "";
 });
-
-const pgSchema = pgSchemas();
-const BACKENDS: Array<[string, (runs: RunsConfig) => Promise<Overseer>]> = [
-  ["sqlite", (runs) => tempDatabase("overseer-runs-db-").open({ runs })],
-  ["postgres", async (runs) => (await pgSchema()).open({ runs })],
-];
 
 async function until(overseer: Overseer, id: string, states: RunState[], timeoutMs = 15_000): Promise<Run> {
   return waitFor(
@@ -58,12 +50,12 @@ async function output(overseer: Overseer, runId: string, turn: number): Promise<
   return (await overseer.store.readRunOutput(runId, turn, 0))?.data.toString("utf8") ?? "";
 }
 
-describe.each(BACKENDS)("run supervision on %s", (_backend, open) => {
+describe(`run supervision on ${TEST_BACKEND}`, () => {
   /** An Overseer with these profiles (cwd: a fresh folder) and a running supervisor. */
   async function setUp(profiles: Record<string, unknown>): Promise<Overseer> {
     work = mkdtempSync(join(tmpdir(), "overseer-runs-"));
     const runs = parseConfig({ runs: { profiles, lease: "2s" } }, "test", work).runs;
-    const overseer = await open(runs);
+    const overseer = await (await testDatabase("overseer-runs-db-")).open({ runs });
     overseer.runSupervisor({ pollMs: 100 }).start();
     return overseer;
   }

@@ -50,7 +50,9 @@ export function healthRoutes(store: Store, logger: Logger) {
           await store.lastEventSeq();
         } catch (err) {
           logger.warn({ err }, "readiness check: the database does not answer");
-          throw err instanceof OverseerError
+          // One code whatever the backend said (a closed PostgreSQL pool says SHUTTING_DOWN,
+          // a closed SQLite file a driver error): a probe reads only this.
+          throw err instanceof OverseerError && err.code === "DATABASE_UNAVAILABLE"
             ? err
             : new OverseerError("DATABASE_UNAVAILABLE", "the database does not answer; the server log has the details");
         }
