@@ -185,9 +185,12 @@ export class SqliteStore implements Store {
    * workers (every process, through the WAL watch) if it made work ready.
    */
   private transact<T>(body: (tx: Tx) => Op<T>): T {
-    const tx = new SqliteTx(this.conn, this.conn.clock());
-    const result = this.conn.write(() => runSync(body(tx)));
-    if (tx.notified) this.watcher.notify();
+    const [result, notified] = this.conn.write(() => {
+      // The clock is read once the file lock is held, so times follow the order of commits.
+      const tx = new SqliteTx(this.conn, this.conn.clock());
+      return [runSync(body(tx)), tx.notified] as const;
+    });
+    if (notified) this.watcher.notify();
     return result;
   }
 
