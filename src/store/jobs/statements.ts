@@ -1,9 +1,11 @@
 /**
- * Job statements that both backends run as written, for the store areas written once (see
- * ../tx.ts): parameters listed as `$n`. State guards are compiled from `core/job-state.ts`, so
- * the state machine lives in one place.
+ * Job statements that both backends run, for the store areas written once (see ../tx.ts):
+ * parameters listed as `$n`, dialect fragments (row locks, SQLite's index hints) where the two
+ * differ. State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
-import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { DISCARDABLE, TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import type { JobFilter } from "../store.js";
+import { type Dialect, FOR_UPDATE, indexedBy, inList, type Sql, sql, sqlFor } from "../tx.js";
 
 /**
  * The guard for the states a transition may start from. A single state is written `state = 'x'`
@@ -37,3 +39,99 @@ UPDATE jobs SET state = ${to("cancelRunning")}, finished_at = $1, last_error = c
   version = version + 1
 WHERE id = $3 AND lease_token = $4 AND ${from("cancelRunning")}
 RETURNING attempts`;
+
+// -- operating (see operations.ts) --------------------------------------------------------
+
+/** $1 job id. */
+export const GET_JOB = "SELECT * FROM jobs WHERE id = $1";
+
+/** $1 job id: read before a change, locked until commit so that the change sees what was read. */
+export const LOCK_JOB = sql`${GET_JOB} ${FOR_UPDATE}`;
+
+/** $1 job id. */
+export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY number";
+
+export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
+
+/** Earliest scheduled run time. */
+export const NEXT_SCHEDULED = sql`
+SELECT min(run_at) AS at FROM jobs ${indexedBy("jobs_scheduled")} WHERE state = 'scheduled'`;
+
+/** $1 progress JSON, $2 job id, $3 token. */
+export const SET_PROGRESS = `
+UPDATE jobs SET progress = $1, version = version + 1 WHERE id = $2 AND lease_token = $3 AND state = 'running'`;
+
+/** $1 now, $2 job id. */
+export const CANCEL_WAITING_JOB = `
+UPDATE jobs SET state = ${to("cancel")}, finished_at = $1,
+  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE $1 + idempotency_ttl_ms END,
+  version = version + 1
+WHERE id = $2 AND ${from("cancel")}`;
+
+/** $1 job id. */
+export const REQUEST_CANCEL = `
+UPDATE jobs SET cancel_requested = 1, version = version + 1 WHERE id = $1 AND state = 'running'`;
+
+/** $1 now, $2 job id. A fresh set of attempts; history stays in the attempts table. */
+export const RETRY_JOB = `
+UPDATE jobs SET state = ${to("retry")}, attempts = 0, run_at = $1, finished_at = NULL, result = NULL,
+  cancel_requested = 0, idempotency_expires_at = NULL, version = version + 1
+WHERE id = $2 AND ${from("retry")}`;
+
+/** $1 queue or NULL, $2 task or NULL, $3 limit. */
+export const SELECT_DEAD_IDS = `
+SELECT id FROM jobs
+WHERE state = 'dead' AND (CAST($1 AS TEXT) IS NULL OR queue = $1) AND (CAST($2 AS TEXT) IS NULL OR task = $2)
+ORDER BY id LIMIT $3`;
+
+/** $1 job id. */
+export const DELETE_FINISHED_JOB = `
+DELETE FROM jobs WHERE id = $1 AND state IN (${DISCARDABLE.map((s) => `'${s}'`).join(",")})`;
+
+/** $1 job id. */
+export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = $1";
+
+/** $1 job id: a deleted job's steps, waits and undelivered signals. */
+export const DELETE_JOB_STEPS = "DELETE FROM job_steps WHERE job_id = $1";
+export const DELETE_JOB_WAITS = "DELETE FROM job_waits WHERE job_id = $1";
+export const DELETE_JOB_SIGNALS = "DELETE FROM signals WHERE job_id = $1 AND consumed_at IS NULL";
+
+/** A statement built at run time, with its parameters. */
+export interface Statement {
+  sql: Sql;
+  params: unknown[];
+}
+
+/** `instr` (SQLite) and `strpos` (PostgreSQL): where text occurs in text, matched literally (no LIKE wildcards to escape). */
+const POSITION: Sql = { sqlite: "instr", postgres: "strpos" };
+
+/**
+ * The jobs a filter selects (see `JobFilter`), newest first or oldest first, one page: the
+ * statement and its parameters. `list` binds the states as `Db.list` does.
+ */
+export function listJobs(filter: JobFilter, list: (values: readonly string[]) => unknown): Statement {
+  const where: Sql[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filter.states && filter.states.length > 0) where.push(inList("state", param(list(filter.states))));
+  if (filter.queue !== undefined) where.push(`queue = ${param(filter.queue)}`);
+  if (filter.task !== undefined) where.push(`task = ${param(filter.task)}`);
+  if (filter.search !== undefined) {
+    const text = param(filter.search);
+    where.push(sql`(${POSITION}(id, ${text}) > 0 OR ${POSITION}(coalesce(idempotency_key, ''), ${text}) > 0)`);
+  }
+  if (filter.createdAfter !== undefined) where.push(`created_at >= ${param(filter.createdAfter)}`);
+  if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
+  if (filter.finishedAfter !== undefined) where.push(`finished_at >= ${param(filter.finishedAfter)}`);
+  if (filter.finishedBefore !== undefined) where.push(`finished_at < ${param(filter.finishedBefore)}`);
+  if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
+  if (filter.afterId !== undefined && filter.oldestFirst) where.push(`id > ${param(filter.afterId)}`);
+  const limit = param(filter.limit ?? 50);
+  const order = filter.oldestFirst ? "ASC" : "DESC";
+  const text = (dialect: Dialect) =>
+    `SELECT * FROM jobs ${where.length ? `WHERE ${where.map((w) => sqlFor(w, dialect)).join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ${limit}`;
+  return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params };
+}

@@ -9,11 +9,10 @@ import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "..
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import type { Claim, TakeClaimResult } from "../../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
-import { jobNotFound, OverseerError } from "../../core/errors.js";
+import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
-import { TRANSITIONS } from "../../core/job-state.js";
 import type { TaskRecord } from "../../core/known-tasks.js";
 import type {
   ClaimedRun,
@@ -26,32 +25,24 @@ import type {
   RunUpdate,
 } from "../../core/run.js";
 import type { RunState, RunTransitionName } from "../../core/run-state.js";
-import {
-  type Attempt,
-  type ClaimedJob,
-  JOB_STATES,
-  type Job,
-  type JobState,
-  type Lease,
-  type OverseerEvent,
-  type QueueRecord,
-  type ScheduleDefinition,
-  type ScheduleRecord,
-  type TokenRecord,
-  type WorkerRecord,
+import type {
+  Attempt,
+  ClaimedJob,
+  Job,
+  JobState,
+  Lease,
+  OverseerEvent,
+  QueueRecord,
+  ScheduleDefinition,
+  ScheduleRecord,
+  TokenRecord,
+  WorkerRecord,
 } from "../../core/types.js";
 import * as approvals from "../approvals/operations.js";
-import {
-  type AttemptRow,
-  type EventRow,
-  iso,
-  type JobRow,
-  toAttempt,
-  toEvent,
-  toJob,
-  toWorker,
-  type WorkerRow,
-} from "../rows.js";
+import * as events from "../events/operations.js";
+import * as jobs from "../jobs/operations.js";
+import { emptyCounts } from "../jobs/rows.js";
+import { iso, toWorker, type WorkerRow } from "../rows.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -301,7 +292,7 @@ export class PostgresStore implements Store {
   }
 
   async nextScheduledAt(): Promise<number | null> {
-    return (await this.conn.one<{ at: number | null }>(sql.NEXT_SCHEDULED))?.at ?? null;
+    return this.read(jobs.nextScheduledAt);
   }
 
   async heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult> {
@@ -332,11 +323,7 @@ export class PostgresStore implements Store {
   }
 
   async recordProgress(lease: Lease, progressJson: string): Promise<boolean> {
-    return this.conn.write(async (tx) => {
-      const changed = (await tx.run(sql.SET_PROGRESS, [progressJson, lease.jobId, lease.token])) === 1;
-      if (changed) tx.event("job.progress", lease.jobId, lease.workerId, { progress: JSON.parse(progressJson) });
-      return changed;
-    });
+    return this.transact((tx) => jobs.recordProgress(tx, lease, progressJson));
   }
 
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
@@ -414,113 +401,36 @@ export class PostgresStore implements Store {
 
   // -- operating ----------------------------------------------------------------------------
 
-  async getJob(id: string): Promise<Job | null> {
-    const row = await this.conn.one<JobRow>(sql.GET_JOB, [id]);
-    return row ? toJob(row) : null;
+  getJob(id: string): Promise<Job | null> {
+    return this.read((db) => jobs.getJob(db, id));
   }
 
-  async listJobs(filter: JobFilter = {}): Promise<Job[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (filter.states && filter.states.length > 0) where.push(`state = ANY(${param(filter.states)}::text[])`);
-    if (filter.queue !== undefined) where.push(`queue = ${param(filter.queue)}`);
-    if (filter.task !== undefined) where.push(`task = ${param(filter.task)}`);
-    if (filter.search !== undefined) {
-      // strpos, not LIKE: the text is matched literally, with no wildcards to escape.
-      const text = param(filter.search);
-      where.push(`(strpos(id, ${text}) > 0 OR strpos(coalesce(idempotency_key, ''), ${text}) > 0)`);
-    }
-    if (filter.createdAfter !== undefined) where.push(`created_at >= ${param(filter.createdAfter)}`);
-    if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
-    if (filter.finishedAfter !== undefined) where.push(`finished_at >= ${param(filter.finishedAfter)}`);
-    if (filter.finishedBefore !== undefined) where.push(`finished_at < ${param(filter.finishedBefore)}`);
-    if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
-    if (filter.afterId !== undefined && filter.oldestFirst) where.push(`id > ${param(filter.afterId)}`);
-    const limit = param(filter.limit ?? 50);
-    const order = filter.oldestFirst ? "ASC" : "DESC";
-    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ${limit}`;
-    return (await this.conn.rows<JobRow>(text, params)).map(toJob);
+  listJobs(filter: JobFilter = {}): Promise<Job[]> {
+    return this.read((db) => jobs.listJobs(db, filter));
   }
 
-  async listAttempts(jobId: string): Promise<Attempt[]> {
-    return (await this.conn.rows<AttemptRow>(sql.LIST_ATTEMPTS, [jobId])).map(toAttempt);
+  listAttempts(jobId: string): Promise<Attempt[]> {
+    return this.read((db) => jobs.listAttempts(db, jobId));
   }
 
-  async countJobs(): Promise<Record<JobState, number>> {
-    const counts = emptyCounts();
-    for (const r of await this.conn.rows<{ state: JobState; n: number }>(sql.COUNT_BY_STATE)) counts[r.state] = r.n;
-    return counts;
+  countJobs(): Promise<Record<JobState, number>> {
+    return this.read(jobs.countJobs);
   }
 
-  async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
-    return this.conn.write(async (tx) => {
-      const row = await this.requireJob(tx, id);
-      checkVersion("job", id, row.version, expectedVersion);
-      if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
-        await tx.run(sql.CANCEL_WAITING_JOB, [tx.now, id]);
-        tx.event("job.cancelled", id, null, { while: row.state });
-        if (row.state === "awaiting_approval") await runAsync(approvals.cancelJobApprovals(new PgTx(tx), id));
-        return { job: await this.jobAfterWrite(tx, id), effect: "cancelled" };
-      }
-      if (row.state === "running") {
-        await tx.run(sql.REQUEST_CANCEL, [id]);
-        tx.event("job.cancel_requested", id, row.lease_owner, {});
-        return { job: await this.jobAfterWrite(tx, id), effect: "requested" };
-      }
-      throw invalidTransition(row, "cancelled", "scheduled, queued, awaiting_approval or running");
-    });
+  cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
+    return this.transact((tx) => jobs.cancelJob(tx, id, expectedVersion));
   }
 
-  async retryJob(id: string, expectedVersion?: number): Promise<Job> {
-    return this.writeAndWake(
-      async (tx) => {
-        const row = await this.requireJob(tx, id);
-        checkVersion("job", id, row.version, expectedVersion);
-        if ((await tx.run(sql.RETRY_JOB, [tx.now, id])) !== 1) {
-          throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
-        }
-        tx.event("job.retried", id, null, { from: row.state });
-        return this.jobAfterWrite(tx, id);
-      },
-      () => true,
-    );
+  retryJob(id: string, expectedVersion?: number): Promise<Job> {
+    return this.transact((tx) => jobs.retryJob(tx, id, expectedVersion));
   }
 
-  async retryDeadJobs(filter: { queue?: string; task?: string; limit?: number }): Promise<number> {
-    return this.writeAndWake(
-      async (tx) => {
-        const ids = await tx.rows<{ id: string }>(sql.SELECT_DEAD_IDS, [
-          filter.queue ?? null,
-          filter.task ?? null,
-          filter.limit ?? 1_000_000,
-        ]);
-        let n = 0;
-        for (const { id } of ids) {
-          if ((await tx.run(sql.RETRY_JOB, [tx.now, id])) !== 1) continue;
-          tx.event("job.retried", id, null, { from: "dead", bulk: true });
-          n++;
-        }
-        return n;
-      },
-      (n) => n > 0,
-    );
+  retryDeadJobs(filter: { queue?: string; task?: string; limit?: number }): Promise<number> {
+    return this.transact((tx) => jobs.retryDeadJobs(tx, filter));
   }
 
-  async discardJob(id: string, expectedVersion?: number): Promise<void> {
-    await this.conn.write(async (tx) => {
-      const row = await this.requireJob(tx, id);
-      checkVersion("job", id, row.version, expectedVersion);
-      if ((await tx.run(sql.DELETE_FINISHED_JOB, [id])) !== 1) {
-        throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
-      }
-      await tx.run(sql.DELETE_ATTEMPTS, [id]);
-      await durable.deleteJobDurables(tx, id);
-      tx.event("job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
-    });
+  discardJob(id: string, expectedVersion?: number): Promise<void> {
+    return this.transact((tx) => jobs.discardJob(tx, id, expectedVersion));
   }
 
   async setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord> {
@@ -585,29 +495,20 @@ export class PostgresStore implements Store {
     });
   }
 
-  async readEvents(query: EventQuery = {}): Promise<OverseerEvent[]> {
-    const after = query.afterSeq ?? 0;
-    const limit = query.limit ?? 1_000;
-    const rows =
-      query.runId !== undefined
-        ? await this.conn.rows<EventRow>(sql.READ_RUN_EVENTS, [query.runId, after, limit, query.jobId ?? null])
-        : query.jobId !== undefined
-          ? await this.conn.rows<EventRow>(sql.READ_JOB_EVENTS, [query.jobId, after, limit])
-          : await this.conn.rows<EventRow>(sql.READ_EVENTS, [after, limit]);
-    return rows.map(toEvent);
+  readEvents(query: EventQuery = {}): Promise<OverseerEvent[]> {
+    return this.read((db) => events.readEvents(db, query));
   }
 
-  async lastEventSeq(): Promise<number> {
-    return (await this.conn.one<{ seq: number }>(sql.LAST_EVENT_SEQ))?.seq ?? 0;
+  lastEventSeq(): Promise<number> {
+    return this.read(events.lastEventSeq);
   }
 
-  async getCursor(name: string): Promise<number | null> {
-    const row = await this.conn.one<{ seq: string | number }>(sql.GET_CURSOR, [name]);
-    return row === undefined ? null : Number(row.seq);
+  getCursor(name: string): Promise<number | null> {
+    return this.read((db) => events.getCursor(db, name));
   }
 
-  async saveCursor(name: string, seq: number): Promise<void> {
-    await this.conn.write((tx) => tx.run(sql.SAVE_CURSOR, [name, seq, tx.now]));
+  saveCursor(name: string, seq: number): Promise<void> {
+    return this.transact((tx) => events.saveCursor(tx, name, seq));
   }
 
   // -- schedules ----------------------------------------------------------------------------
@@ -877,30 +778,6 @@ export class PostgresStore implements Store {
   async prune(policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
     return prune(this.conn, policy, options);
   }
-
-  // -- plumbing -----------------------------------------------------------------------------
-
-  /** The job's row, locked until commit, or JOB_NOT_FOUND. */
-  private async requireJob(tx: Tx, id: string): Promise<JobRow> {
-    const row = await tx.one<JobRow>(sql.GET_JOB_FOR_UPDATE, [id]);
-    if (!row) throw jobNotFound(id);
-    return row;
-  }
-
-  private async jobAfterWrite(tx: Tx, id: string): Promise<Job> {
-    return toJob(await this.requireJob(tx, id));
-  }
-}
-
-function emptyCounts(): Record<JobState, number> {
-  return Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-}
-
-function invalidTransition(row: JobRow, verb: string, allowed: string): OverseerError {
-  return new OverseerError("INVALID_TRANSITION", `job ${row.id} is ${row.state}; only ${allowed} jobs can be ${verb}`, {
-    id: row.id,
-    state: row.state,
-  });
 }
 
 /** Whether a recorded outcome sent a job back to wait (a retry, or a release at shutdown), so workers should look again. */

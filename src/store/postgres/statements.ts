@@ -239,9 +239,6 @@ ON CONFLICT (key) DO UPDATE
   WHERE w.window_start <> excluded.window_start OR w.count < $3
 RETURNING count`;
 
-/** Earliest scheduled run time. */
-export const NEXT_SCHEDULED = "SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'";
-
 // -- leases -------------------------------------------------------------------------------
 
 /** $1 new expiry, $2 job ids, $3 tokens. Returns the leases still held. */
@@ -250,10 +247,6 @@ UPDATE jobs SET lease_expires_at = $1
 FROM unnest($2::text[], $3::int[]) AS l(id, token)
 WHERE jobs.id = l.id AND jobs.lease_token = l.token AND jobs.state = 'running'
 RETURNING jobs.id, jobs.lease_token, jobs.cancel_requested`;
-
-/** $1 progress JSON, $2 job id, $3 token. */
-export const SET_PROGRESS = `
-UPDATE jobs SET progress = $1, version = version + 1 WHERE id = $2 AND lease_token = $3 AND state = 'running'`;
 
 /** $1 now or NULL for the database's: has any lease expired? (A read, so idle maintenance opens no transaction.) */
 export const ANY_EXPIRED_LEASE = `
@@ -329,29 +322,6 @@ WHERE id = $1 AND lease_token = $2 AND ${from("recoverLost")}`;
 
 /** $1 job id. */
 export const GET_JOB = "SELECT * FROM jobs WHERE id = $1";
-/** $1 job id: read before a change, held until commit so the change sees what was read. */
-export const GET_JOB_FOR_UPDATE = "SELECT * FROM jobs WHERE id = $1 FOR UPDATE";
-
-/** $1 now, $2 job id. */
-export const CANCEL_WAITING_JOB = `
-UPDATE jobs SET state = ${to("cancel")}, finished_at = $1, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY},
-  version = version + 1
-WHERE id = $2 AND ${from("cancel")}`;
-
-/** $1 job id. */
-export const REQUEST_CANCEL = `
-UPDATE jobs SET cancel_requested = 1, version = version + 1 WHERE id = $1 AND state = 'running'`;
-
-/** $1 now, $2 job id. A fresh set of attempts; history stays in the attempts table. */
-export const RETRY_JOB = `
-UPDATE jobs SET state = ${to("retry")}, attempts = 0, run_at = $1, finished_at = NULL, result = NULL,
-  cancel_requested = 0, idempotency_expires_at = NULL, version = version + 1
-WHERE id = $2 AND ${from("retry")}`;
-
-/** $1 queue or NULL, $2 task or NULL, $3 limit. */
-export const SELECT_DEAD_IDS = `
-SELECT id FROM jobs WHERE state = 'dead' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR task = $2)
-ORDER BY id LIMIT $3`;
 
 /** $1 job id. */
 export const DELETE_FINISHED_JOB = `DELETE FROM jobs WHERE id = $1 AND ${FINISHED}`;
@@ -360,7 +330,6 @@ export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = $1";
 /** $1 job id. */
 export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY number";
 
-export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
 export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
 
 // -- workers ------------------------------------------------------------------------------
@@ -401,21 +370,8 @@ export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped
 
 // -- events -------------------------------------------------------------------------------
 
-/** $1 after seq, $2 limit. */
-export const READ_EVENTS = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
-/** $1 job id, $2 after seq, $3 limit. */
-export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
-/** $1 run id, $2 after seq, $3 limit, $4 job id or NULL. */
-export const READ_RUN_EVENTS = `
-SELECT * FROM events WHERE run_id = $1 AND seq > $2 AND ($4::text IS NULL OR job_id = $4) ORDER BY seq LIMIT $3`;
 /** The newest sequence number (never reused: retention keeps the newest event). */
 export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
-/** $1 name. */
-export const GET_CURSOR = "SELECT seq FROM cursors WHERE name = $1";
-/** $1 name, $2 seq, $3 now. */
-export const SAVE_CURSOR = `
-INSERT INTO cursors (name, seq, updated_at) VALUES ($1, $2, $3)
-ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`;
 
 // -- retention ----------------------------------------------------------------------------
 

@@ -9,11 +9,10 @@ import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "..
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import type { Claim, TakeClaimResult } from "../../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../../core/durable.js";
-import { jobNotFound, OverseerError } from "../../core/errors.js";
+import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import type { Heartbeat, HeartbeatDefinition } from "../../core/heartbeat.js";
 import type { NewJob } from "../../core/job-options.js";
-import { TRANSITIONS } from "../../core/job-state.js";
 import type { TaskRecord } from "../../core/known-tasks.js";
 import type {
   ClaimedRun,
@@ -26,32 +25,24 @@ import type {
   RunUpdate,
 } from "../../core/run.js";
 import type { RunState, RunTransitionName } from "../../core/run-state.js";
-import {
-  type Attempt,
-  type ClaimedJob,
-  JOB_STATES,
-  type Job,
-  type JobState,
-  type Lease,
-  type OverseerEvent,
-  type QueueRecord,
-  type ScheduleDefinition,
-  type ScheduleRecord,
-  type TokenRecord,
-  type WorkerRecord,
+import type {
+  Attempt,
+  ClaimedJob,
+  Job,
+  JobState,
+  Lease,
+  OverseerEvent,
+  QueueRecord,
+  ScheduleDefinition,
+  ScheduleRecord,
+  TokenRecord,
+  WorkerRecord,
 } from "../../core/types.js";
 import * as approvals from "../approvals/operations.js";
-import {
-  type AttemptRow,
-  type EventRow,
-  iso,
-  type JobRow,
-  toAttempt,
-  toEvent,
-  toJob,
-  toWorker,
-  type WorkerRow,
-} from "../rows.js";
+import * as events from "../events/operations.js";
+import * as jobs from "../jobs/operations.js";
+import { emptyCounts } from "../jobs/rows.js";
+import { iso, toWorker, type WorkerRow } from "../rows.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -263,7 +254,7 @@ export class SqliteStore implements Store {
   }
 
   async nextScheduledAt(): Promise<number | null> {
-    return (this.conn.stmt(sql.NEXT_SCHEDULED).get() as { at: number | null }).at;
+    return this.read(jobs.nextScheduledAt);
   }
 
   async heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult> {
@@ -293,13 +284,7 @@ export class SqliteStore implements Store {
   }
 
   async recordProgress(lease: Lease, progressJson: string): Promise<boolean> {
-    return this.conn.write(() => {
-      const now = this.conn.clock();
-      const changed = this.conn.stmt(sql.SET_PROGRESS).run(progressJson, lease.jobId, lease.token).changes === 1;
-      if (changed)
-        this.conn.event(now, "job.progress", lease.jobId, lease.workerId, { progress: JSON.parse(progressJson) });
-      return changed;
-    });
+    return this.transact((tx) => jobs.recordProgress(tx, lease, progressJson));
   }
 
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
@@ -373,131 +358,35 @@ export class SqliteStore implements Store {
   // -- operating ----------------------------------------------------------------------------
 
   async getJob(id: string): Promise<Job | null> {
-    const row = this.conn.stmt(sql.GET_JOB).get(id) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return this.read((db) => jobs.getJob(db, id));
   }
 
   async listJobs(filter: JobFilter = {}): Promise<Job[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.states && filter.states.length > 0) {
-      where.push(`state IN (${filter.states.map(() => "?").join(",")})`);
-      params.push(...filter.states);
-    }
-    if (filter.queue !== undefined) {
-      where.push("queue = ?");
-      params.push(filter.queue);
-    }
-    if (filter.task !== undefined) {
-      where.push("task = ?");
-      params.push(filter.task);
-    }
-    if (filter.search !== undefined) {
-      // instr, not LIKE: the text is matched literally, with no wildcards to escape.
-      where.push("(instr(id, ?) > 0 OR instr(coalesce(idempotency_key, ''), ?) > 0)");
-      params.push(filter.search, filter.search);
-    }
-    const ranges = [
-      ["created_at >= ?", filter.createdAfter],
-      ["created_at < ?", filter.createdBefore],
-      ["finished_at >= ?", filter.finishedAfter],
-      ["finished_at < ?", filter.finishedBefore],
-    ] as const;
-    for (const [condition, value] of ranges) {
-      if (value === undefined) continue;
-      where.push(condition);
-      params.push(value);
-    }
-    if (filter.beforeId !== undefined && !filter.oldestFirst) {
-      where.push("id < ?");
-      params.push(filter.beforeId);
-    }
-    if (filter.afterId !== undefined && filter.oldestFirst) {
-      where.push("id > ?");
-      params.push(filter.afterId);
-    }
-    params.push(filter.limit ?? 50);
-    const order = filter.oldestFirst ? "ASC" : "DESC";
-    const text = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ?`;
-    return (this.conn.stmt(text).all(...params) as JobRow[]).map(toJob);
+    return this.read((db) => jobs.listJobs(db, filter));
   }
 
   async listAttempts(jobId: string): Promise<Attempt[]> {
-    return (this.conn.stmt(sql.LIST_ATTEMPTS).all(jobId) as AttemptRow[]).map(toAttempt);
+    return this.read((db) => jobs.listAttempts(db, jobId));
   }
 
   async countJobs(): Promise<Record<JobState, number>> {
-    const counts = emptyCounts();
-    for (const r of this.conn.stmt(sql.COUNT_BY_STATE).all() as Array<{ state: JobState; n: number }>)
-      counts[r.state] = r.n;
-    return counts;
+    return this.read(jobs.countJobs);
   }
 
   async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
-    return this.conn.write(() => {
-      const now = this.conn.clock();
-      const row = this.requireJob(id);
-      checkVersion("job", id, row.version, expectedVersion);
-      if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
-        this.conn.stmt(sql.CANCEL_WAITING_JOB).run(now, id);
-        this.conn.event(now, "job.cancelled", id, null, { while: row.state });
-        if (row.state === "awaiting_approval") this.transact((tx) => approvals.cancelJobApprovals(tx, id));
-        return { job: this.jobAfterWrite(id), effect: "cancelled" };
-      }
-      if (row.state === "running") {
-        this.conn.stmt(sql.REQUEST_CANCEL).run(id);
-        this.conn.event(now, "job.cancel_requested", id, row.lease_owner, {});
-        return { job: this.jobAfterWrite(id), effect: "requested" };
-      }
-      throw invalidTransition(row, "cancelled", "scheduled, queued, awaiting_approval or running");
-    });
+    return this.transact((tx) => jobs.cancelJob(tx, id, expectedVersion));
   }
 
   async retryJob(id: string, expectedVersion?: number): Promise<Job> {
-    const job = this.conn.write(() => {
-      const now = this.conn.clock();
-      const row = this.requireJob(id);
-      checkVersion("job", id, row.version, expectedVersion);
-      if (this.conn.stmt(sql.RETRY_JOB).run(now, id).changes !== 1) {
-        throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
-      }
-      this.conn.event(now, "job.retried", id, null, { from: row.state });
-      return this.jobAfterWrite(id);
-    });
-    this.watcher.notify();
-    return job;
+    return this.transact((tx) => jobs.retryJob(tx, id, expectedVersion));
   }
 
   async retryDeadJobs(filter: { queue?: string; task?: string; limit?: number }): Promise<number> {
-    const count = this.conn.write(() => {
-      const now = this.conn.clock();
-      const ids = this.conn
-        .stmt(sql.SELECT_DEAD_IDS)
-        .all(filter.queue ?? null, filter.task ?? null, filter.limit ?? 1_000_000) as Array<{ id: string }>;
-      let n = 0;
-      for (const { id } of ids) {
-        if (this.conn.stmt(sql.RETRY_JOB).run(now, id).changes !== 1) continue;
-        this.conn.event(now, "job.retried", id, null, { from: "dead", bulk: true });
-        n++;
-      }
-      return n;
-    });
-    if (count > 0) this.watcher.notify();
-    return count;
+    return this.transact((tx) => jobs.retryDeadJobs(tx, filter));
   }
 
   async discardJob(id: string, expectedVersion?: number): Promise<void> {
-    this.conn.write(() => {
-      const now = this.conn.clock();
-      const row = this.requireJob(id);
-      checkVersion("job", id, row.version, expectedVersion);
-      if (this.conn.stmt(sql.DELETE_FINISHED_JOB).run(id).changes !== 1) {
-        throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
-      }
-      this.conn.stmt(sql.DELETE_ATTEMPTS).run(id);
-      durable.deleteJobDurables(this.conn, id);
-      this.conn.event(now, "job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
-    });
+    this.transact((tx) => jobs.discardJob(tx, id, expectedVersion));
   }
 
   async setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord> {
@@ -568,27 +457,19 @@ export class SqliteStore implements Store {
   }
 
   async readEvents(query: EventQuery = {}): Promise<OverseerEvent[]> {
-    const after = query.afterSeq ?? 0;
-    const limit = query.limit ?? 1_000;
-    const rows =
-      query.runId !== undefined
-        ? this.conn.stmt(sql.READ_RUN_EVENTS).all(query.runId, after, limit, query.jobId ?? null)
-        : query.jobId !== undefined
-          ? this.conn.stmt(sql.READ_JOB_EVENTS).all(query.jobId, after, limit)
-          : this.conn.stmt(sql.READ_EVENTS).all(after, limit);
-    return (rows as EventRow[]).map(toEvent);
+    return this.read((db) => events.readEvents(db, query));
   }
 
   async lastEventSeq(): Promise<number> {
-    return (this.conn.stmt(sql.LAST_EVENT_SEQ).get() as { seq: number }).seq;
+    return this.read(events.lastEventSeq);
   }
 
   async getCursor(name: string): Promise<number | null> {
-    return (this.conn.stmt(sql.GET_CURSOR).get(name) as { seq: number } | undefined)?.seq ?? null;
+    return this.read((db) => events.getCursor(db, name));
   }
 
   async saveCursor(name: string, seq: number): Promise<void> {
-    this.conn.write(() => this.conn.stmt(sql.SAVE_CURSOR).run(name, seq, this.conn.clock()));
+    this.transact((tx) => events.saveCursor(tx, name, seq));
   }
 
   // -- schedules ----------------------------------------------------------------------------
@@ -857,25 +738,4 @@ export class SqliteStore implements Store {
     this.lastClaimFoundWork = jobs.length > 0;
     return jobs;
   }
-
-  private requireJob(id: string): JobRow {
-    const row = this.conn.stmt(sql.GET_JOB).get(id) as JobRow | undefined;
-    if (!row) throw jobNotFound(id);
-    return row;
-  }
-
-  private jobAfterWrite(id: string): Job {
-    return toJob(this.requireJob(id));
-  }
-}
-
-function emptyCounts(): Record<JobState, number> {
-  return Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-}
-
-function invalidTransition(row: JobRow, verb: string, allowed: string): OverseerError {
-  return new OverseerError("INVALID_TRANSITION", `job ${row.id} is ${row.state}; only ${allowed} jobs can be ${verb}`, {
-    id: row.id,
-    state: row.state,
-  });
 }

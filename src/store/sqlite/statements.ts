@@ -150,19 +150,12 @@ ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, count = ex
 export const FINISH_ATTEMPT = `
 UPDATE attempts SET finished_at = ?1, outcome = ?2, error = ?3 WHERE job_id = ?4 AND number = ?5`;
 
-/** Earliest scheduled run time. */
-export const NEXT_SCHEDULED = "SELECT min(run_at) AS at FROM jobs INDEXED BY jobs_scheduled WHERE state = 'scheduled'";
-
 // -- leases -----------------------------------------------------------------------------
 
 /** ?1 new expiry, ?2 job id, ?3 token. */
 export const EXTEND_LEASE = `
 UPDATE jobs SET lease_expires_at = ?1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'
 RETURNING cancel_requested`;
-
-/** ?1 progress JSON, ?2 job id, ?3 token. */
-export const SET_PROGRESS = `
-UPDATE jobs SET progress = ?1, version = version + 1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'`;
 
 /** ?1 now: has any lease expired? (A read, so idle workers' maintenance takes no write lock.) */
 export const ANY_EXPIRED_LEASE = `
@@ -241,34 +234,11 @@ WHERE id = ?1 AND lease_token = ?2 AND ${from("recoverLost")}`;
 
 export const GET_JOB = "SELECT * FROM jobs WHERE id = ?1";
 
-/** ?1 now, ?2 job id. */
-export const CANCEL_WAITING_JOB = `
-UPDATE jobs SET state = ${to("cancel")}, finished_at = ?1,
-  idempotency_expires_at = CASE WHEN idempotency_key IS NULL THEN NULL ELSE ?1 + idempotency_ttl_ms END,
-  version = version + 1
-WHERE id = ?2 AND ${from("cancel")}`;
-
-/** ?1 job id. */
-export const REQUEST_CANCEL = `
-UPDATE jobs SET cancel_requested = 1, version = version + 1 WHERE id = ?1 AND state = 'running'`;
-
-/** ?1 now, ?2 job id. A fresh set of attempts; history stays in the attempts table. */
-export const RETRY_JOB = `
-UPDATE jobs SET state = ${to("retry")}, attempts = 0, run_at = ?1, finished_at = NULL, result = NULL,
-  cancel_requested = 0, idempotency_expires_at = NULL, version = version + 1
-WHERE id = ?2 AND ${from("retry")}`;
-
-/** ?1 queue or NULL, ?2 task or NULL, ?3 limit. */
-export const SELECT_DEAD_IDS = `
-SELECT id FROM jobs WHERE state = 'dead' AND (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR task = ?2)
-ORDER BY id LIMIT ?3`;
-
 /** ?1 job id. */
 export const DELETE_FINISHED_JOB = `DELETE FROM jobs WHERE id = ?1 AND ${FINISHED}`;
 export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = ?1";
 export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = ?1 ORDER BY number";
 
-export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
 export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
 
 // -- workers ------------------------------------------------------------------------------
@@ -315,24 +285,11 @@ export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped
 export const INSERT_EVENT =
   "INSERT INTO events (at, kind, job_id, worker_id, data, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-/** ?1 after seq, ?2 limit. */
-export const READ_EVENTS = "SELECT * FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-/** ?1 job id, ?2 after seq, ?3 limit. */
-export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
-/** ?1 run id, ?2 after seq, ?3 limit, ?4 job id or NULL. */
-export const READ_RUN_EVENTS = `
-SELECT * FROM events WHERE run_id = ?1 AND seq > ?2 AND (?4 IS NULL OR job_id = ?4) ORDER BY seq LIMIT ?3`;
 /**
  * The newest sequence number. Sequence numbers are never reused because retention never deletes
  * the newest event (AUTOINCREMENT would guarantee the same by writing one more page per commit).
  */
 export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
-/** ?1 name. */
-export const GET_CURSOR = "SELECT seq FROM cursors WHERE name = ?1";
-/** ?1 name, ?2 seq, ?3 now. */
-export const SAVE_CURSOR = `
-INSERT INTO cursors (name, seq, updated_at) VALUES (?1, ?2, ?3)
-ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`;
 
 // -- retention ----------------------------------------------------------------------------
 

@@ -1,0 +1,128 @@
+/**
+ * The job verbs off the hot path, written once for both backends (see ../tx.ts): reading and
+ * listing jobs, and what people do to them (cancel, retry, discard). Enqueue, claim, finish,
+ * lease extension and lease recovery stay with each backend, tuned to its driver.
+ *
+ * A verb that changes one job reads its row locked (on PostgreSQL; SQLite's one writer excludes
+ * every other anyway), checks the version and the state it read, then writes under the state
+ * guard of its transition. Rows that hang off the job (its approval requests, steps, waits,
+ * signals) are touched after the job's row, the order every other writer takes too, so two
+ * writers never deadlock. Bulk retries lock nothing up front: each UPDATE's state guard skips a
+ * job another transaction changed since the read.
+ */
+import { jobNotFound } from "../../core/errors.js";
+import { TRANSITIONS } from "../../core/job-state.js";
+import type { Attempt, Job, JobState, Lease } from "../../core/types.js";
+import { cancelJobApprovals, deleteJobApprovals } from "../approvals/operations.js";
+import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
+import type { CancelResult, JobFilter } from "../store.js";
+import type { Db, Op, Tx } from "../tx.js";
+import { checkVersion } from "../versions.js";
+import { emptyCounts, invalidTransition } from "./rows.js";
+import * as q from "./statements.js";
+
+export function* getJob(db: Db, id: string): Op<Job | null> {
+  const row = yield* db.one<JobRow>(q.GET_JOB, [id]);
+  return row ? toJob(row) : null;
+}
+
+export function* listJobs(db: Db, filter: JobFilter): Op<Job[]> {
+  const { sql, params } = q.listJobs(filter, (states) => db.list(states));
+  return (yield* db.rows<JobRow>(sql, params)).map(toJob);
+}
+
+export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
+  return (yield* db.rows<AttemptRow>(q.LIST_ATTEMPTS, [jobId])).map(toAttempt);
+}
+
+export function* countJobs(db: Db): Op<Record<JobState, number>> {
+  const counts = emptyCounts();
+  for (const r of yield* db.rows<{ state: JobState; n: number }>(q.COUNT_BY_STATE)) counts[r.state] = r.n;
+  return counts;
+}
+
+/** When the next scheduled job is due, for idle workers to sleep until. */
+export function* nextScheduledAt(db: Db): Op<number | null> {
+  return (yield* db.one<{ at: number | null }>(q.NEXT_SCHEDULED))?.at ?? null;
+}
+
+/** Whether the lease still held the job (only its holder reports progress). */
+export function* recordProgress(tx: Tx, lease: Lease, progressJson: string): Op<boolean> {
+  const changed = (yield* tx.run(q.SET_PROGRESS, [progressJson, lease.jobId, lease.token])) === 1;
+  if (changed) tx.event("job.progress", lease.jobId, lease.workerId, { progress: JSON.parse(progressJson) });
+  return changed;
+}
+
+/** A waiting job is cancelled at once (with its pending approval requests); a running one is asked to stop. */
+export function* cancelJob(tx: Tx, id: string, expectedVersion: number | undefined): Op<CancelResult> {
+  const row = yield* lockJob(tx, id);
+  checkVersion("job", id, row.version, expectedVersion);
+  if ((TRANSITIONS.cancel.from as readonly JobState[]).includes(row.state)) {
+    yield* tx.run(q.CANCEL_WAITING_JOB, [tx.at, id]);
+    tx.event("job.cancelled", id, null, { while: row.state });
+    if (row.state === "awaiting_approval") yield* cancelJobApprovals(tx, id);
+    return { job: toJob(yield* lockJob(tx, id)), effect: "cancelled" };
+  }
+  if (row.state === "running") {
+    yield* tx.run(q.REQUEST_CANCEL, [id]);
+    tx.event("job.cancel_requested", id, row.lease_owner, {});
+    return { job: toJob(yield* lockJob(tx, id)), effect: "requested" };
+  }
+  throw invalidTransition(row, "cancelled", "scheduled, queued, awaiting_approval or running");
+}
+
+/** The job queued again with a fresh set of attempts (workers woken). */
+export function* retryJob(tx: Tx, id: string, expectedVersion: number | undefined): Op<Job> {
+  const row = yield* lockJob(tx, id);
+  checkVersion("job", id, row.version, expectedVersion);
+  if ((yield* tx.run(q.RETRY_JOB, [tx.at, id])) !== 1) {
+    throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
+  }
+  tx.event("job.retried", id, null, { from: row.state });
+  tx.notify();
+  return toJob(yield* lockJob(tx, id));
+}
+
+/** How many dead jobs matching the filter were queued again (workers woken if any). */
+export function* retryDeadJobs(tx: Tx, filter: { queue?: string; task?: string; limit?: number }): Op<number> {
+  const ids = yield* tx.rows<{ id: string }>(q.SELECT_DEAD_IDS, [
+    filter.queue ?? null,
+    filter.task ?? null,
+    filter.limit ?? 1_000_000,
+  ]);
+  let n = 0;
+  for (const { id } of ids) {
+    if ((yield* tx.run(q.RETRY_JOB, [tx.at, id])) !== 1) continue;
+    tx.event("job.retried", id, null, { from: "dead", bulk: true });
+    n++;
+  }
+  if (n > 0) tx.notify();
+  return n;
+}
+
+/** Deletes a finished job, its attempts and everything that hangs off it. */
+export function* discardJob(tx: Tx, id: string, expectedVersion: number | undefined): Op<void> {
+  const row = yield* lockJob(tx, id);
+  checkVersion("job", id, row.version, expectedVersion);
+  if ((yield* tx.run(q.DELETE_FINISHED_JOB, [id])) !== 1) {
+    throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
+  }
+  yield* tx.run(q.DELETE_ATTEMPTS, [id]);
+  yield* deleteJobDurables(tx, id);
+  tx.event("job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
+}
+
+/** The job's row, locked until commit, or JOB_NOT_FOUND. */
+function* lockJob(tx: Tx, id: string): Op<JobRow> {
+  const row = yield* tx.one<JobRow>(q.LOCK_JOB, [id]);
+  if (!row) throw jobNotFound(id);
+  return row;
+}
+
+/** A deleted job's approval requests, steps, waits and undelivered signals. */
+function* deleteJobDurables(tx: Tx, id: string): Op<void> {
+  yield* deleteJobApprovals(tx, id);
+  yield* tx.run(q.DELETE_JOB_STEPS, [id]);
+  yield* tx.run(q.DELETE_JOB_WAITS, [id]);
+  yield* tx.run(q.DELETE_JOB_SIGNALS, [id]);
+}
