@@ -14,7 +14,7 @@ import { timeOut } from "../../core/approval.js";
 import type { StepRecord } from "../../core/durable.js";
 import { OverseerError } from "../../core/errors.js";
 import type { Lease } from "../../core/types.js";
-import { parksOrCancels, type StepRow, toStep } from "../durable-rows.js";
+import { parksOrCancels, type StepRow, toStep } from "../durable/rows.js";
 import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT, LEASED_JOB } from "../jobs/statements.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ApprovalFilter } from "../store.js";

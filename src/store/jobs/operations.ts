@@ -13,7 +13,8 @@
 import { jobNotFound } from "../../core/errors.js";
 import { TRANSITIONS } from "../../core/job-state.js";
 import type { Attempt, Job, JobState, Lease } from "../../core/types.js";
-import { cancelJobApprovals, deleteJobApprovals } from "../approvals/operations.js";
+import { cancelJobApprovals } from "../approvals/operations.js";
+import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
 import type { CancelResult, JobFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
@@ -117,12 +118,4 @@ function* lockJob(tx: Tx, id: string): Op<JobRow> {
   const row = yield* tx.one<JobRow>(q.LOCK_JOB, [id]);
   if (!row) throw jobNotFound(id);
   return row;
-}
-
-/** A deleted job's approval requests, steps, waits and undelivered signals. */
-function* deleteJobDurables(tx: Tx, id: string): Op<void> {
-  yield* deleteJobApprovals(tx, id);
-  yield* tx.run(q.DELETE_JOB_STEPS, [id]);
-  yield* tx.run(q.DELETE_JOB_WAITS, [id]);
-  yield* tx.run(q.DELETE_JOB_SIGNALS, [id]);
 }

@@ -91,11 +91,6 @@ DELETE FROM jobs WHERE id = $1 AND state IN (${DISCARDABLE.map((s) => `'${s}'`).
 /** $1 job id. */
 export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = $1";
 
-/** $1 job id: a deleted job's steps, waits and undelivered signals. */
-export const DELETE_JOB_STEPS = "DELETE FROM job_steps WHERE job_id = $1";
-export const DELETE_JOB_WAITS = "DELETE FROM job_waits WHERE job_id = $1";
-export const DELETE_JOB_SIGNALS = "DELETE FROM signals WHERE job_id = $1 AND consumed_at IS NULL";
-
 /** A statement built at run time, with its parameters. */
 export interface Statement {
   sql: Sql;

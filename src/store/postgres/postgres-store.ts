@@ -39,6 +39,7 @@ import type {
   WorkerRecord,
 } from "../../core/types.js";
 import * as approvals from "../approvals/operations.js";
+import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
@@ -78,7 +79,6 @@ import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import * as claims from "./claims.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
-import * as durable from "./durable.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
 import * as heartbeats from "./heartbeats.js";
@@ -542,40 +542,29 @@ export class PostgresStore implements Store {
   // -- durable handlers ---------------------------------------------------------------------
 
   listJobSteps(jobId: string): Promise<StepRecord[]> {
-    return durable.listJobSteps(this.conn, jobId);
+    return this.read((db) => durable.listJobSteps(db, jobId));
   }
 
   recordStep(lease: Lease, step: { name: string; kind: StepKind; resultJson: string }): Promise<StepRecord | null> {
-    return this.conn.write((tx) => durable.recordStep(tx, lease, step));
+    return this.transact((tx) => durable.recordStep(tx, lease, step));
   }
 
-  /** A park wakes idle workers on every node, so they recompute when the next scheduled job is due. */
   sleepJob(
     lease: Lease,
     sleep: { step: string; delayMs?: number; until?: number },
   ): Promise<{ parked: boolean; until: string } | null> {
-    return this.writeAndWake(
-      (tx) => durable.sleepJob(tx, lease, sleep),
-      (r) => r?.parked === true,
-    );
+    return this.transact((tx) => durable.sleepJob(tx, lease, sleep));
   }
 
   waitForSignal(
     lease: Lease,
     wait: { step: string; name: string; match: Record<string, unknown> | null; timeoutMs: number },
   ): Promise<{ kind: "done"; step: StepRecord } | { kind: "parked"; until: string } | null> {
-    return this.writeAndWake(
-      (tx) => durable.waitForSignal(tx, lease, wait),
-      (r) => r?.kind === "parked",
-    );
+    return this.transact((tx) => durable.waitForSignal(tx, lease, wait));
   }
 
-  /** Wakes workers on every node when a parked job was queued, so one claims it at once. */
   postSignal(signal: NewSignal): Promise<{ signal: SignalRecord; deliveredTo: string | null }> {
-    return this.writeAndWake(
-      (tx) => durable.postSignal(tx, signal),
-      (r) => r.deliveredTo !== null,
-    );
+    return this.transact((tx) => durable.postSignal(tx, signal));
   }
 
   // -- approvals ----------------------------------------------------------------------------

@@ -6,11 +6,13 @@
  * identity would not reuse them anyway; the rule is kept so both backends prune the same events).
  */
 import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alert-rows.js";
+import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../run-rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy, RetentionRule } from "../store.js";
+import { runAsync } from "../tx.js";
 import type { PgConnection, Tx } from "./connection.js";
-import { deleteJobDurables } from "./durable.js";
+import { PgTx } from "./pg-tx.js";
 import * as sql from "./statements.js";
 
 const PRUNE_BATCH = 500;
@@ -55,7 +57,7 @@ export async function prune(
           // The job may have been retried while the archive ran: then it stays, history and all.
           if ((await tx.run(sql.DELETE_FINISHED_JOB, [r.id])) !== 1) continue;
           await tx.run(sql.DELETE_ATTEMPTS, [r.id]);
-          await deleteJobDurables(tx, r.id);
+          await runAsync(deleteJobDurables(new PgTx(tx), r.id));
           n++;
         }
         return n;

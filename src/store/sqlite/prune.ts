@@ -6,11 +6,13 @@
  */
 
 import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alert-rows.js";
+import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../run-rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy, RetentionRule } from "../store.js";
+import { runSync } from "../tx.js";
 import type { SqliteConnection } from "./connection.js";
-import { deleteJobDurables } from "./durable.js";
+import { SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 
 const PRUNE_BATCH = 500;
@@ -54,7 +56,7 @@ export async function prune(
           // The job may have been retried while the archive ran: then it stays, history and all.
           if (conn.stmt(sql.DELETE_FINISHED_JOB).run(r.id).changes !== 1) continue;
           conn.stmt(sql.DELETE_ATTEMPTS).run(r.id);
-          deleteJobDurables(conn, r.id);
+          runSync(deleteJobDurables(new SqliteTx(conn, conn.clock()), r.id));
           n++;
         }
         return n;

@@ -39,6 +39,7 @@ import type {
   WorkerRecord,
 } from "../../core/types.js";
 import * as approvals from "../approvals/operations.js";
+import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
@@ -78,7 +79,6 @@ import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
 import * as claims from "./claims.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
-import * as durable from "./durable.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
 import * as heartbeats from "./heartbeats.js";
@@ -505,40 +505,32 @@ export class SqliteStore implements Store {
   // -- durable handlers ---------------------------------------------------------------------
 
   async listJobSteps(jobId: string): Promise<StepRecord[]> {
-    return durable.listJobSteps(this.conn, jobId);
+    return this.read((db) => durable.listJobSteps(db, jobId));
   }
 
   async recordStep(
     lease: Lease,
     step: { name: string; kind: StepKind; resultJson: string },
   ): Promise<StepRecord | null> {
-    return durable.recordStep(this.conn, lease, step);
+    return this.transact((tx) => durable.recordStep(tx, lease, step));
   }
 
   async sleepJob(
     lease: Lease,
     sleep: { step: string; delayMs?: number; until?: number },
   ): Promise<{ parked: boolean; until: string } | null> {
-    const slept = durable.sleepJob(this.conn, lease, sleep);
-    // Idle workers recompute when the next scheduled job is due, as after a retry.
-    if (slept?.parked) this.watcher.notify();
-    return slept;
+    return this.transact((tx) => durable.sleepJob(tx, lease, sleep));
   }
 
   async waitForSignal(
     lease: Lease,
     wait: { step: string; name: string; match: Record<string, unknown> | null; timeoutMs: number },
   ): Promise<{ kind: "done"; step: StepRecord } | { kind: "parked"; until: string } | null> {
-    const waited = durable.waitForSignal(this.conn, lease, wait);
-    if (waited?.kind === "parked") this.watcher.notify();
-    return waited;
+    return this.transact((tx) => durable.waitForSignal(tx, lease, wait));
   }
 
-  /** Wakes workers (every process, through the WAL watch) when a parked job was queued. */
   async postSignal(signal: NewSignal): Promise<{ signal: SignalRecord; deliveredTo: string | null }> {
-    const posted = durable.postSignal(this.conn, signal);
-    if (posted.deliveredTo !== null) this.watcher.notify();
-    return posted;
+    return this.transact((tx) => durable.postSignal(tx, signal));
   }
 
   // -- approvals ----------------------------------------------------------------------------

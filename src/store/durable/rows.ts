@@ -1,11 +1,11 @@
 /**
  * Durable handlers' steps, waits and signals as both backends store them (same tables and
  * columns, see migration 007), their mapping to domain records, and the decisions every write
- * shares: a sleep's end, what a wait does, which parked job a signal wakes. Pure: the backends
- * read rows in their transaction, call these with the transaction's `now`, and write the result.
+ * shares: a sleep's end, what a wait does, which parked job a signal wakes. Pure: operations.ts
+ * reads rows in its transaction, calls these with the transaction's `now`, and writes the result.
  */
-import { matchesSignal, type SignalRecord, type StepKind, type StepRecord } from "../core/durable.js";
-import { iso, type JobRow } from "./rows.js";
+import { matchesSignal, type SignalRecord, type StepKind, type StepRecord } from "../../core/durable.js";
+import { iso, type JobRow } from "../rows.js";
 
 export interface StepRow {
   job_id: string;
