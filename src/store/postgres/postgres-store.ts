@@ -41,6 +41,7 @@ import type {
 import * as approvals from "../approvals/operations.js";
 import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
+import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
@@ -72,7 +73,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
-import { type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
+import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import { ChangeListener } from "./change-listener.js";
@@ -81,7 +82,6 @@ import * as claims from "./claims.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
-import * as heartbeats from "./heartbeats.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { PgDb, PgTx } from "./pg-tx.js";
@@ -207,6 +207,18 @@ export class PostgresStore implements Store {
   /** Runs a store operation that only reads. */
   private read<T>(body: (db: Db) => Op<T>): Promise<T> {
     return runAsync(body(this.db));
+  }
+
+  /** Runs a heartbeats operation as one transaction, with this backend's alert writes in that transaction. */
+  private heartbeatWrite<T>(body: (tx: StoreTx, alertWrites: heartbeats.AlertWrites) => Op<T>): Promise<T> {
+    return this.conn.write((tx) =>
+      runAsync(
+        body(new PgTx(tx), {
+          raiseAlert: (_tx, input) => answer(alerts.raiseAlert(tx, input)),
+          closeAlert: (_tx, id, by, reason) => answer(alerts.closeAlert(tx, id, by, reason)),
+        }),
+      ),
+    );
   }
 
   // -- producing ----------------------------------------------------------------------------
@@ -742,24 +754,24 @@ export class PostgresStore implements Store {
   // -- heartbeats ---------------------------------------------------------------------------
 
   syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
-    return this.conn.write((tx) => heartbeats.syncHeartbeats(tx, defs));
+    return this.heartbeatWrite((tx, alertWrites) => heartbeats.syncHeartbeats(tx, defs, alertWrites));
   }
 
   pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
-    return this.conn.write((tx) => heartbeats.pingHeartbeat(tx, name));
+    return this.heartbeatWrite((tx, alertWrites) => heartbeats.pingHeartbeat(tx, name, alertWrites));
   }
 
   async checkHeartbeats(limit = 100): Promise<LateHeartbeat[]> {
-    if (!(await heartbeats.anyDue(this.conn))) return [];
-    return this.conn.write((tx) => heartbeats.checkHeartbeats(tx, limit));
+    if (!(await this.read(heartbeats.anyHeartbeatDue))) return [];
+    return this.heartbeatWrite((tx, alertWrites) => heartbeats.checkHeartbeats(tx, limit, alertWrites));
   }
 
   nextHeartbeatDue(): Promise<number | null> {
-    return heartbeats.nextHeartbeatDue(this.conn);
+    return this.read(heartbeats.nextHeartbeatDue);
   }
 
   listHeartbeats(): Promise<Heartbeat[]> {
-    return heartbeats.listHeartbeats(this.conn);
+    return this.read(heartbeats.listHeartbeats);
   }
 
   // -- retention ----------------------------------------------------------------------------

@@ -41,6 +41,7 @@ import type {
 import * as approvals from "../approvals/operations.js";
 import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
+import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
@@ -72,7 +73,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
-import { type Db, type Op, runSync, type Tx } from "../tx.js";
+import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import { ChangeWatcher } from "./change-watcher.js";
@@ -81,7 +82,6 @@ import * as claims from "./claims.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
-import * as heartbeats from "./heartbeats.js";
 import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
@@ -108,6 +108,11 @@ export class SqliteStore implements Store {
   private lastClaimFoundWork = false;
   /** The database file, as SQLite names it; read when first needed. */
   private file: string | undefined;
+  /** This backend's alert writes, for heartbeats: they join the transaction open on the connection. */
+  private readonly alertWrites: heartbeats.AlertWrites = {
+    raiseAlert: (_tx, input) => answer(alerts.raiseAlert(this.conn, input)),
+    closeAlert: (_tx, id, by, reason) => answer(alerts.closeAlert(this.conn, id, by, reason)),
+  };
 
   private constructor(conn: SqliteConnection, options: SqliteStoreOptions) {
     this.conn = conn;
@@ -699,23 +704,24 @@ export class SqliteStore implements Store {
   // -- heartbeats ---------------------------------------------------------------------------
 
   async syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
-    return heartbeats.syncHeartbeats(this.conn, defs);
+    return this.transact((tx) => heartbeats.syncHeartbeats(tx, defs, this.alertWrites));
   }
 
   async pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
-    return heartbeats.pingHeartbeat(this.conn, name);
+    return this.transact((tx) => heartbeats.pingHeartbeat(tx, name, this.alertWrites));
   }
 
   async checkHeartbeats(limit = 100): Promise<LateHeartbeat[]> {
-    return heartbeats.checkHeartbeats(this.conn, limit);
+    if (!this.read(heartbeats.anyHeartbeatDue)) return [];
+    return this.transact((tx) => heartbeats.checkHeartbeats(tx, limit, this.alertWrites));
   }
 
   async nextHeartbeatDue(): Promise<number | null> {
-    return heartbeats.nextHeartbeatDue(this.conn);
+    return this.read(heartbeats.nextHeartbeatDue);
   }
 
   async listHeartbeats(): Promise<Heartbeat[]> {
-    return heartbeats.listHeartbeats(this.conn);
+    return this.read(heartbeats.listHeartbeats);
   }
 
   // -- retention ----------------------------------------------------------------------------

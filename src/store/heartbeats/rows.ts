@@ -1,13 +1,13 @@
 /**
  * Heartbeats as both backends store them (same table and columns, see migration 010), their
  * mapping to domain records, and the sync plan: which rows a config's definitions insert,
- * update or delete. Pure: the backends read rows in their transaction, call these with the
- * transaction's `now`, and write what comes back.
+ * update or delete. Pure: operations.ts reads rows in its transaction, calls these with the
+ * transaction's `now`, and writes what comes back.
  */
-import type { EscalationPolicy } from "../core/alert.js";
-import type { Heartbeat, HeartbeatDefinition, HeartbeatState } from "../core/heartbeat.js";
-import { iso } from "./rows.js";
-import type { SyncHeartbeatsResult } from "./store.js";
+import type { EscalationPolicy } from "../../core/alert.js";
+import type { Heartbeat, HeartbeatDefinition, HeartbeatState } from "../../core/heartbeat.js";
+import { iso } from "../rows.js";
+import type { SyncHeartbeatsResult } from "../store.js";
 
 export interface HeartbeatRow {
   name: string;
