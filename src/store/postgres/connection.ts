@@ -9,6 +9,7 @@ import pg from "pg";
 import { OverseerError } from "../../core/errors.js";
 import { nulInStore } from "../../core/nul.js";
 import { maskUrl } from "../database-url.js";
+import { LOCK } from "../locks.js";
 import { insertValues, type Literal, literal } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -48,18 +49,8 @@ export interface Tx {
   lock(lockClass: number, key: string): Promise<void>;
 }
 
-/** Advisory lock classes (the first of the two int4 keys), so our locks never collide with each other's keys. */
-export const LOCK = {
-  migrate: 0x4f56_0001,
-  events: 0x4f56_0002,
-  concurrencyKey: 0x4f56_0003,
-  idempotencyKey: 0x4f56_0004,
-  schedules: 0x4f56_0005,
-  claims: 0x4f56_0006,
-  signals: 0x4f56_0007,
-  alerts: 0x4f56_0008,
-  heartbeats: 0x4f56_0009,
-} as const;
+/** Re-exported for this backend's modules that take locks outside the shared store areas. */
+export { LOCK };
 
 export const CHANGES_CHANNEL = "overseer_changes";
 
