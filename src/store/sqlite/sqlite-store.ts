@@ -39,6 +39,7 @@ import type {
   WorkerRecord,
 } from "../../core/types.js";
 import * as approvals from "../approvals/operations.js";
+import * as claims from "../claims/operations.js";
 import * as events from "../events/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
@@ -76,7 +77,6 @@ import { checkVersion } from "../versions.js";
 import * as alerts from "./alerts.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
-import * as claims from "./claims.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
 import * as durable from "./durable.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
@@ -634,23 +634,23 @@ export class SqliteStore implements Store {
   // -- claims -------------------------------------------------------------------------------
 
   async takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult> {
-    return claims.takeClaim(this.conn, key, owner, ttlMs);
+    return this.transact((tx) => claims.takeClaim(tx, key, owner, ttlMs));
   }
 
   async refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim> {
-    return claims.refreshClaim(this.conn, key, owner, ttlMs);
+    return this.transact((tx) => claims.refreshClaim(tx, key, owner, ttlMs));
   }
 
   async releaseClaim(key: string, owner: string): Promise<Claim> {
-    return claims.releaseClaim(this.conn, key, owner);
+    return this.transact((tx) => claims.releaseClaim(tx, key, owner));
   }
 
   async getClaim(key: string): Promise<Claim | null> {
-    return claims.getClaim(this.conn, key);
+    return this.read((db) => claims.getClaim(db, key));
   }
 
   async listClaims(): Promise<Claim[]> {
-    return claims.listClaims(this.conn);
+    return this.read(claims.listClaims);
   }
 
   // -- alerts -------------------------------------------------------------------------------
