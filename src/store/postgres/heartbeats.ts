@@ -16,10 +16,12 @@ import {
   lateHeartbeatAlert,
 } from "../../core/heartbeat.js";
 import { newId } from "../../core/ids.js";
+import * as alerts from "../alerts/operations.js";
 import { HEARTBEAT_ACTOR, type HeartbeatRow, planHeartbeatSync, policyOf, toHeartbeat } from "../heartbeat-rows.js";
 import type { LateHeartbeat, PingHeartbeatResult, SyncHeartbeatsResult } from "../store.js";
-import * as alerts from "./alerts.js";
+import { runAsync } from "../tx.js";
 import { LOCK, type PgConnection, type Tx } from "./connection.js";
+import { PgTx } from "./pg-tx.js";
 
 const LIST = "SELECT * FROM heartbeats ORDER BY name";
 
@@ -90,7 +92,9 @@ export async function anyDue(conn: PgConnection): Promise<boolean> {
 export async function checkHeartbeats(tx: Tx, limit: number): Promise<LateHeartbeat[]> {
   const late: LateHeartbeat[] = [];
   for (const row of await tx.rows<HeartbeatRow>(DUE, [tx.now, limit])) {
-    const raised = await alerts.raiseAlert(tx, lateHeartbeatAlert(toHeartbeat(row), policyOf(row), newId()));
+    const raised = await runAsync(
+      alerts.raiseAlert(new PgTx(tx), lateHeartbeatAlert(toHeartbeat(row), policyOf(row), newId())),
+    );
     const marked = await tx.one<HeartbeatRow>(MARK_LATE, [raised.alert.id, tx.now, row.name]);
     if (marked) late.push({ heartbeat: toHeartbeat(marked), raised });
   }
@@ -109,7 +113,7 @@ export async function listHeartbeats(conn: PgConnection): Promise<Heartbeat[]> {
 /** Closes the heartbeat's alert unless a person closed it already (then there is nothing to do). */
 async function closeIfOpen(tx: Tx, alertId: string, reason: string) {
   try {
-    return await alerts.closeAlert(tx, alertId, HEARTBEAT_ACTOR, reason);
+    return await runAsync(alerts.closeAlert(new PgTx(tx), alertId, HEARTBEAT_ACTOR, reason));
   } catch (err) {
     // Refused before any write (the alert is closed or gone), so the transaction goes on: the
     // heartbeat still recovers, and the alert stays as a person left it.

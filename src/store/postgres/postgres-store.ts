@@ -38,6 +38,7 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../../core/types.js";
+import * as alerts from "../alerts/operations.js";
 import * as approvals from "../approvals/operations.js";
 import * as claims from "../claims/operations.js";
 import * as events from "../events/operations.js";
@@ -74,7 +75,6 @@ import type {
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
 import { type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { checkVersion } from "../versions.js";
-import * as alerts from "./alerts.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
@@ -701,32 +701,32 @@ export class PostgresStore implements Store {
   // -- alerts -------------------------------------------------------------------------------
 
   raiseAlert(alert: NewAlert): Promise<RaiseAlertResult> {
-    return this.conn.write((tx) => alerts.raiseAlert(tx, alert));
+    return this.transact((tx) => alerts.raiseAlert(tx, alert));
   }
 
   getAlert(id: string): Promise<Alert | null> {
-    return alerts.getAlert(this.conn, id);
+    return this.read((db) => alerts.getAlert(db, id));
   }
 
   listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
-    return alerts.listAlerts(this.conn, filter);
+    return this.read((db) => alerts.listAlerts(db, filter));
   }
 
   acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
-    return this.conn.write((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
+    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
   }
 
   closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {
-    return this.conn.write((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
+    return this.transact((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
   }
 
   escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation> {
-    return this.conn.write((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
+    return this.transact((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
   }
 
   async claimDueEscalations(limit = 100): Promise<AlertEscalation[]> {
-    if (!(await alerts.anyDue(this.conn))) return [];
-    return this.conn.write((tx) => alerts.claimDueEscalations(tx, limit));
+    if (!(await this.read(alerts.anyEscalationDue))) return [];
+    return this.transact((tx) => alerts.claimDueEscalations(tx, limit));
   }
 
   recordNotification(
@@ -735,19 +735,19 @@ export class PostgresStore implements Store {
     error?: string | null,
     receipt?: NotificationReceipt | null,
   ): Promise<AlertNotification> {
-    return this.conn.write((tx) => alerts.recordNotification(tx, id, status, error, receipt));
+    return this.transact((tx) => alerts.recordNotification(tx, id, status, error, receipt));
   }
 
   nextEscalationAt(): Promise<number | null> {
-    return alerts.nextEscalationAt(this.conn);
+    return this.read(alerts.nextEscalationAt);
   }
 
   listAlertNotifications(alertId: string): Promise<AlertNotification[]> {
-    return alerts.listAlertNotifications(this.conn, alertId);
+    return this.read((db) => alerts.listAlertNotifications(db, alertId));
   }
 
   listPlannedNotifications(limit: number): Promise<AlertNotification[]> {
-    return alerts.listPlannedNotifications(this.conn, limit);
+    return this.read((db) => alerts.listPlannedNotifications(db, limit));
   }
 
   // -- heartbeats ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * ones late and raises their alert. Each write is one transaction, and SQLite has one writer at
  * a time across every process on the file, so a heartbeat turns late (and raises) exactly once
  * however many processes check at the same moment; a ping closes the alert in the same
- * transaction, with the alerts' own close (alerts.ts).
+ * transaction, with the alerts' own close (../alerts/operations.ts).
  */
 import { isOverseerError } from "../../core/errors.js";
 import {
@@ -15,10 +15,12 @@ import {
   lateHeartbeatAlert,
 } from "../../core/heartbeat.js";
 import { newId } from "../../core/ids.js";
+import * as alerts from "../alerts/operations.js";
 import { HEARTBEAT_ACTOR, type HeartbeatRow, planHeartbeatSync, policyOf, toHeartbeat } from "../heartbeat-rows.js";
 import type { LateHeartbeat, PingHeartbeatResult, SyncHeartbeatsResult } from "../store.js";
-import * as alerts from "./alerts.js";
+import { runSync } from "../tx.js";
 import type { SqliteConnection } from "./connection.js";
+import { SqliteTx } from "./sqlite-tx.js";
 
 const LIST = "SELECT * FROM heartbeats ORDER BY name";
 
@@ -63,7 +65,7 @@ export function syncHeartbeats(conn: SqliteConnection, defs: readonly HeartbeatD
     for (const step of steps) {
       conn.stmt(STATEMENTS[step.statement]).run(...step.params);
       if (step.statement === "delete" && step.alertId !== null) {
-        closeIfOpen(conn, step.alertId, "the heartbeat was removed from the config");
+        closeIfOpen(new SqliteTx(conn, now), step.alertId, "the heartbeat was removed from the config");
       }
     }
     return result;
@@ -77,7 +79,9 @@ export function pingHeartbeat(conn: SqliteConnection, name: string): PingHeartbe
     const row = conn.stmt(GET).get(name) as HeartbeatRow | undefined;
     if (!row) throw heartbeatNotFound(name);
     const closedAlert =
-      row.state === "late" && row.alert_id !== null ? closeIfOpen(conn, row.alert_id, "pinged again") : null;
+      row.state === "late" && row.alert_id !== null
+        ? closeIfOpen(new SqliteTx(conn, now), row.alert_id, "pinged again")
+        : null;
     conn.stmt(PING).run(now, name);
     return { heartbeat: toHeartbeat(conn.stmt(GET).get(name) as HeartbeatRow), closedAlert };
   });
@@ -90,9 +94,10 @@ export function checkHeartbeats(conn: SqliteConnection, limit: number): LateHear
   if (next === null || next > conn.clock()) return [];
   return conn.write(() => {
     const now = conn.clock();
+    const tx = new SqliteTx(conn, now);
     const late: LateHeartbeat[] = [];
     for (const row of conn.stmt(DUE).all(now, limit) as HeartbeatRow[]) {
-      const raised = alerts.raiseAlert(conn, lateHeartbeatAlert(toHeartbeat(row), policyOf(row), newId()));
+      const raised = runSync(alerts.raiseAlert(tx, lateHeartbeatAlert(toHeartbeat(row), policyOf(row), newId())));
       if (conn.stmt(MARK_LATE).run(raised.alert.id, now, row.name).changes !== 1) continue;
       late.push({ heartbeat: toHeartbeat(conn.stmt(GET).get(row.name) as HeartbeatRow), raised });
     }
@@ -109,9 +114,9 @@ export function listHeartbeats(conn: SqliteConnection): Heartbeat[] {
 }
 
 /** Closes the heartbeat's alert unless a person closed it already (then there is nothing to do). */
-function closeIfOpen(conn: SqliteConnection, alertId: string, reason: string) {
+function closeIfOpen(tx: SqliteTx, alertId: string, reason: string) {
   try {
-    return alerts.closeAlert(conn, alertId, HEARTBEAT_ACTOR, reason);
+    return runSync(alerts.closeAlert(tx, alertId, HEARTBEAT_ACTOR, reason));
   } catch (err) {
     // Closed by hand (or pruned) while late: the heartbeat still recovers; the alert stays as it is.
     if (isOverseerError(err, "ALERT_INVALID_TRANSITION") || isOverseerError(err, "ALERT_NOT_FOUND")) return null;

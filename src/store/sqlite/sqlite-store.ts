@@ -38,6 +38,7 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../../core/types.js";
+import * as alerts from "../alerts/operations.js";
 import * as approvals from "../approvals/operations.js";
 import * as claims from "../claims/operations.js";
 import * as events from "../events/operations.js";
@@ -74,7 +75,6 @@ import type {
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
 import { type Db, type Op, runSync, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
-import * as alerts from "./alerts.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
@@ -656,31 +656,32 @@ export class SqliteStore implements Store {
   // -- alerts -------------------------------------------------------------------------------
 
   async raiseAlert(alert: NewAlert): Promise<RaiseAlertResult> {
-    return alerts.raiseAlert(this.conn, alert);
+    return this.transact((tx) => alerts.raiseAlert(tx, alert));
   }
 
   async getAlert(id: string): Promise<Alert | null> {
-    return alerts.getAlert(this.conn, id);
+    return this.read((db) => alerts.getAlert(db, id));
   }
 
   async listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
-    return alerts.listAlerts(this.conn, filter);
+    return this.read((db) => alerts.listAlerts(db, filter));
   }
 
   async acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
-    return alerts.acknowledgeAlert(this.conn, id, by, expectedVersion);
+    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
   }
 
   async closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {
-    return alerts.closeAlert(this.conn, id, by, reason, expectedVersion);
+    return this.transact((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
   }
 
   async escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation> {
-    return alerts.escalateAlertNow(this.conn, id, by, expectedVersion);
+    return this.transact((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
   }
 
   async claimDueEscalations(limit = 100): Promise<AlertEscalation[]> {
-    return alerts.claimDueEscalations(this.conn, limit);
+    if (!this.read(alerts.anyEscalationDue)) return [];
+    return this.transact((tx) => alerts.claimDueEscalations(tx, limit));
   }
 
   async recordNotification(
@@ -689,19 +690,19 @@ export class SqliteStore implements Store {
     error?: string | null,
     receipt?: NotificationReceipt | null,
   ): Promise<AlertNotification> {
-    return alerts.recordNotification(this.conn, id, status, error, receipt);
+    return this.transact((tx) => alerts.recordNotification(tx, id, status, error, receipt));
   }
 
   async nextEscalationAt(): Promise<number | null> {
-    return alerts.nextEscalationAt(this.conn);
+    return this.read(alerts.nextEscalationAt);
   }
 
   async listAlertNotifications(alertId: string): Promise<AlertNotification[]> {
-    return alerts.listAlertNotifications(this.conn, alertId);
+    return this.read((db) => alerts.listAlertNotifications(db, alertId));
   }
 
   async listPlannedNotifications(limit: number): Promise<AlertNotification[]> {
-    return alerts.listPlannedNotifications(this.conn, limit);
+    return this.read((db) => alerts.listPlannedNotifications(db, limit));
   }
 
   // -- heartbeats ---------------------------------------------------------------------------
