@@ -9,7 +9,7 @@
  * late, and raises its alert, exactly once. On SQLite those locks are nothing to take: one writer
  * at a time across every process on the file serialises the transactions anyway.
  */
-import type { Alert, NewAlert } from "../../core/alert.js";
+import type { Alert } from "../../core/alert.js";
 import { isOverseerError } from "../../core/errors.js";
 import {
   checkHeartbeatDefinitions,
@@ -20,45 +20,36 @@ import {
   lateHeartbeatAlert,
 } from "../../core/heartbeat.js";
 import { newId } from "../../core/ids.js";
+import * as alerts from "../alerts/operations.js";
 import { LOCK } from "../locks.js";
-import type { LateHeartbeat, PingHeartbeatResult, RaiseAlertResult, SyncHeartbeatsResult } from "../store.js";
+import type { LateHeartbeat, PingHeartbeatResult, SyncHeartbeatsResult } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { HEARTBEAT_ACTOR, type HeartbeatRow, planHeartbeatSync, policyOf, toHeartbeat } from "./rows.js";
 import * as q from "./statements.js";
 
-/** The alert writes a heartbeat makes, each inside the heartbeat's own transaction. */
-export interface AlertWrites {
-  raiseAlert(tx: Tx, input: NewAlert): Op<RaiseAlertResult>;
-  closeAlert(tx: Tx, id: string, by: string, reason: string | null): Op<Alert>;
-}
-
 const STATEMENTS = { insert: q.INSERT, update: q.UPDATE, delete: q.DELETE } as const;
 
 /** Makes the stored heartbeats match `defs`; the alert of a late one removed is closed. */
-export function* syncHeartbeats(
-  tx: Tx,
-  defs: readonly HeartbeatDefinition[],
-  alerts: AlertWrites,
-): Op<SyncHeartbeatsResult> {
+export function* syncHeartbeats(tx: Tx, defs: readonly HeartbeatDefinition[]): Op<SyncHeartbeatsResult> {
   checkHeartbeatDefinitions(defs);
   yield* tx.lock(LOCK.heartbeats, "sync");
   const { steps, result } = planHeartbeatSync(yield* tx.rows<HeartbeatRow>(q.LIST), defs, tx.at);
   for (const step of steps) {
     yield* tx.run(STATEMENTS[step.statement], step.params);
     if (step.statement === "delete" && step.alertId !== null) {
-      yield* closeIfOpen(tx, alerts, step.alertId, "the heartbeat was removed from the config");
+      yield* closeIfOpen(tx, step.alertId, "the heartbeat was removed from the config");
     }
   }
   return result;
 }
 
 /** The heartbeat pinged, owed its next ping an interval from now; a late one's alert is closed. */
-export function* pingHeartbeat(tx: Tx, name: string, alerts: AlertWrites): Op<PingHeartbeatResult> {
+export function* pingHeartbeat(tx: Tx, name: string): Op<PingHeartbeatResult> {
   checkHeartbeatName(name);
   const row = yield* tx.one<HeartbeatRow>(q.LOCK_HEARTBEAT, [name]);
   if (!row) throw heartbeatNotFound(name);
   const closedAlert =
-    row.state === "late" && row.alert_id !== null ? yield* closeIfOpen(tx, alerts, row.alert_id, "pinged again") : null;
+    row.state === "late" && row.alert_id !== null ? yield* closeIfOpen(tx, row.alert_id, "pinged again") : null;
   const pinged = (yield* tx.one<HeartbeatRow>(q.PING, [tx.at, name])) as HeartbeatRow;
   return { heartbeat: toHeartbeat(pinged), closedAlert };
 }
@@ -70,7 +61,7 @@ export function* anyHeartbeatDue(db: Db): Op<boolean> {
 }
 
 /** Each overdue heartbeat turned late, with its alert raised, exactly once across every node (see the module comment). */
-export function* checkHeartbeats(tx: Tx, limit: number, alerts: AlertWrites): Op<LateHeartbeat[]> {
+export function* checkHeartbeats(tx: Tx, limit: number): Op<LateHeartbeat[]> {
   const late: LateHeartbeat[] = [];
   for (const row of yield* tx.rows<HeartbeatRow>(q.DUE, [tx.at, limit])) {
     const raised = yield* alerts.raiseAlert(tx, lateHeartbeatAlert(toHeartbeat(row), policyOf(row), newId()));
@@ -89,7 +80,7 @@ export function* listHeartbeats(db: Db): Op<Heartbeat[]> {
 }
 
 /** Closes the heartbeat's alert unless a person closed it already (then there is nothing to do). */
-function* closeIfOpen(tx: Tx, alerts: AlertWrites, alertId: string, reason: string): Op<Alert | null> {
+function* closeIfOpen(tx: Tx, alertId: string, reason: string): Op<Alert | null> {
   try {
     return yield* alerts.closeAlert(tx, alertId, HEARTBEAT_ACTOR, reason);
   } catch (err) {

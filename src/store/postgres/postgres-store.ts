@@ -38,7 +38,9 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../../core/types.js";
+import * as alerts from "../alerts/operations.js";
 import * as approvals from "../approvals/operations.js";
+import * as claims from "../claims/operations.js";
 import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
 import * as heartbeats from "../heartbeats/operations.js";
@@ -73,12 +75,10 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
-import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
+import { type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { checkVersion } from "../versions.js";
-import * as alerts from "./alerts.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
-import * as claims from "./claims.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
@@ -207,18 +207,6 @@ export class PostgresStore implements Store {
   /** Runs a store operation that only reads. */
   private read<T>(body: (db: Db) => Op<T>): Promise<T> {
     return runAsync(body(this.db));
-  }
-
-  /** Runs a heartbeats operation as one transaction, with this backend's alert writes in that transaction. */
-  private heartbeatWrite<T>(body: (tx: StoreTx, alertWrites: heartbeats.AlertWrites) => Op<T>): Promise<T> {
-    return this.conn.write((tx) =>
-      runAsync(
-        body(new PgTx(tx), {
-          raiseAlert: (_tx, input) => answer(alerts.raiseAlert(tx, input)),
-          closeAlert: (_tx, id, by, reason) => answer(alerts.closeAlert(tx, id, by, reason)),
-        }),
-      ),
-    );
   }
 
   // -- producing ----------------------------------------------------------------------------
@@ -680,54 +668,54 @@ export class PostgresStore implements Store {
   // -- claims -------------------------------------------------------------------------------
 
   async takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult> {
-    return this.conn.write((tx) => claims.takeClaim(tx, key, owner, ttlMs));
+    return this.transact((tx) => claims.takeClaim(tx, key, owner, ttlMs));
   }
 
   async refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim> {
-    return this.conn.write((tx) => claims.refreshClaim(tx, key, owner, ttlMs));
+    return this.transact((tx) => claims.refreshClaim(tx, key, owner, ttlMs));
   }
 
   async releaseClaim(key: string, owner: string): Promise<Claim> {
-    return this.conn.write((tx) => claims.releaseClaim(tx, key, owner));
+    return this.transact((tx) => claims.releaseClaim(tx, key, owner));
   }
 
   async getClaim(key: string): Promise<Claim | null> {
-    return claims.getClaim(this.conn, key);
+    return this.read((db) => claims.getClaim(db, key));
   }
 
   async listClaims(): Promise<Claim[]> {
-    return claims.listClaims(this.conn);
+    return this.read(claims.listClaims);
   }
 
   // -- alerts -------------------------------------------------------------------------------
 
   raiseAlert(alert: NewAlert): Promise<RaiseAlertResult> {
-    return this.conn.write((tx) => alerts.raiseAlert(tx, alert));
+    return this.transact((tx) => alerts.raiseAlert(tx, alert));
   }
 
   getAlert(id: string): Promise<Alert | null> {
-    return alerts.getAlert(this.conn, id);
+    return this.read((db) => alerts.getAlert(db, id));
   }
 
   listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
-    return alerts.listAlerts(this.conn, filter);
+    return this.read((db) => alerts.listAlerts(db, filter));
   }
 
   acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
-    return this.conn.write((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
+    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
   }
 
   closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {
-    return this.conn.write((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
+    return this.transact((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
   }
 
   escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation> {
-    return this.conn.write((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
+    return this.transact((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
   }
 
   async claimDueEscalations(limit = 100): Promise<AlertEscalation[]> {
-    if (!(await alerts.anyDue(this.conn))) return [];
-    return this.conn.write((tx) => alerts.claimDueEscalations(tx, limit));
+    if (!(await this.read(alerts.anyEscalationDue))) return [];
+    return this.transact((tx) => alerts.claimDueEscalations(tx, limit));
   }
 
   recordNotification(
@@ -736,34 +724,34 @@ export class PostgresStore implements Store {
     error?: string | null,
     receipt?: NotificationReceipt | null,
   ): Promise<AlertNotification> {
-    return this.conn.write((tx) => alerts.recordNotification(tx, id, status, error, receipt));
+    return this.transact((tx) => alerts.recordNotification(tx, id, status, error, receipt));
   }
 
   nextEscalationAt(): Promise<number | null> {
-    return alerts.nextEscalationAt(this.conn);
+    return this.read(alerts.nextEscalationAt);
   }
 
   listAlertNotifications(alertId: string): Promise<AlertNotification[]> {
-    return alerts.listAlertNotifications(this.conn, alertId);
+    return this.read((db) => alerts.listAlertNotifications(db, alertId));
   }
 
   listPlannedNotifications(limit: number): Promise<AlertNotification[]> {
-    return alerts.listPlannedNotifications(this.conn, limit);
+    return this.read((db) => alerts.listPlannedNotifications(db, limit));
   }
 
   // -- heartbeats ---------------------------------------------------------------------------
 
   syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
-    return this.heartbeatWrite((tx, alertWrites) => heartbeats.syncHeartbeats(tx, defs, alertWrites));
+    return this.transact((tx) => heartbeats.syncHeartbeats(tx, defs));
   }
 
   pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
-    return this.heartbeatWrite((tx, alertWrites) => heartbeats.pingHeartbeat(tx, name, alertWrites));
+    return this.transact((tx) => heartbeats.pingHeartbeat(tx, name));
   }
 
   async checkHeartbeats(limit = 100): Promise<LateHeartbeat[]> {
     if (!(await this.read(heartbeats.anyHeartbeatDue))) return [];
-    return this.heartbeatWrite((tx, alertWrites) => heartbeats.checkHeartbeats(tx, limit, alertWrites));
+    return this.transact((tx) => heartbeats.checkHeartbeats(tx, limit));
   }
 
   nextHeartbeatDue(): Promise<number | null> {

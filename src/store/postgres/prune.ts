@@ -5,7 +5,8 @@
  * archived stays. The newest event is always kept, so sequence numbers are never reused (an
  * identity would not reuse them anyway; the rule is kept so both backends prune the same events).
  */
-import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alert-rows.js";
+
+import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alerts/rows.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../run-rows.js";

@@ -5,7 +5,7 @@
  * stays. The newest event is always kept, so sequence numbers are never reused.
  */
 
-import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alert-rows.js";
+import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alerts/rows.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../run-rows.js";

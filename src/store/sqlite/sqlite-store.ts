@@ -38,7 +38,9 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../../core/types.js";
+import * as alerts from "../alerts/operations.js";
 import * as approvals from "../approvals/operations.js";
+import * as claims from "../claims/operations.js";
 import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
 import * as heartbeats from "../heartbeats/operations.js";
@@ -73,12 +75,10 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
-import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
+import { type Db, type Op, runSync, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
-import * as alerts from "./alerts.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
-import * as claims from "./claims.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
@@ -108,11 +108,6 @@ export class SqliteStore implements Store {
   private lastClaimFoundWork = false;
   /** The database file, as SQLite names it; read when first needed. */
   private file: string | undefined;
-  /** This backend's alert writes, for heartbeats: they join the transaction open on the connection. */
-  private readonly alertWrites: heartbeats.AlertWrites = {
-    raiseAlert: (_tx, input) => answer(alerts.raiseAlert(this.conn, input)),
-    closeAlert: (_tx, id, by, reason) => answer(alerts.closeAlert(this.conn, id, by, reason)),
-  };
 
   private constructor(conn: SqliteConnection, options: SqliteStoreOptions) {
     this.conn = conn;
@@ -631,53 +626,54 @@ export class SqliteStore implements Store {
   // -- claims -------------------------------------------------------------------------------
 
   async takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult> {
-    return claims.takeClaim(this.conn, key, owner, ttlMs);
+    return this.transact((tx) => claims.takeClaim(tx, key, owner, ttlMs));
   }
 
   async refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim> {
-    return claims.refreshClaim(this.conn, key, owner, ttlMs);
+    return this.transact((tx) => claims.refreshClaim(tx, key, owner, ttlMs));
   }
 
   async releaseClaim(key: string, owner: string): Promise<Claim> {
-    return claims.releaseClaim(this.conn, key, owner);
+    return this.transact((tx) => claims.releaseClaim(tx, key, owner));
   }
 
   async getClaim(key: string): Promise<Claim | null> {
-    return claims.getClaim(this.conn, key);
+    return this.read((db) => claims.getClaim(db, key));
   }
 
   async listClaims(): Promise<Claim[]> {
-    return claims.listClaims(this.conn);
+    return this.read(claims.listClaims);
   }
 
   // -- alerts -------------------------------------------------------------------------------
 
   async raiseAlert(alert: NewAlert): Promise<RaiseAlertResult> {
-    return alerts.raiseAlert(this.conn, alert);
+    return this.transact((tx) => alerts.raiseAlert(tx, alert));
   }
 
   async getAlert(id: string): Promise<Alert | null> {
-    return alerts.getAlert(this.conn, id);
+    return this.read((db) => alerts.getAlert(db, id));
   }
 
   async listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {
-    return alerts.listAlerts(this.conn, filter);
+    return this.read((db) => alerts.listAlerts(db, filter));
   }
 
   async acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
-    return alerts.acknowledgeAlert(this.conn, id, by, expectedVersion);
+    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
   }
 
   async closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {
-    return alerts.closeAlert(this.conn, id, by, reason, expectedVersion);
+    return this.transact((tx) => alerts.closeAlert(tx, id, by, reason, expectedVersion));
   }
 
   async escalateAlertNow(id: string, by: string, expectedVersion?: number): Promise<AlertEscalation> {
-    return alerts.escalateAlertNow(this.conn, id, by, expectedVersion);
+    return this.transact((tx) => alerts.escalateAlertNow(tx, id, by, expectedVersion));
   }
 
   async claimDueEscalations(limit = 100): Promise<AlertEscalation[]> {
-    return alerts.claimDueEscalations(this.conn, limit);
+    if (!this.read(alerts.anyEscalationDue)) return [];
+    return this.transact((tx) => alerts.claimDueEscalations(tx, limit));
   }
 
   async recordNotification(
@@ -686,34 +682,34 @@ export class SqliteStore implements Store {
     error?: string | null,
     receipt?: NotificationReceipt | null,
   ): Promise<AlertNotification> {
-    return alerts.recordNotification(this.conn, id, status, error, receipt);
+    return this.transact((tx) => alerts.recordNotification(tx, id, status, error, receipt));
   }
 
   async nextEscalationAt(): Promise<number | null> {
-    return alerts.nextEscalationAt(this.conn);
+    return this.read(alerts.nextEscalationAt);
   }
 
   async listAlertNotifications(alertId: string): Promise<AlertNotification[]> {
-    return alerts.listAlertNotifications(this.conn, alertId);
+    return this.read((db) => alerts.listAlertNotifications(db, alertId));
   }
 
   async listPlannedNotifications(limit: number): Promise<AlertNotification[]> {
-    return alerts.listPlannedNotifications(this.conn, limit);
+    return this.read((db) => alerts.listPlannedNotifications(db, limit));
   }
 
   // -- heartbeats ---------------------------------------------------------------------------
 
   async syncHeartbeats(defs: readonly HeartbeatDefinition[]): Promise<SyncHeartbeatsResult> {
-    return this.transact((tx) => heartbeats.syncHeartbeats(tx, defs, this.alertWrites));
+    return this.transact((tx) => heartbeats.syncHeartbeats(tx, defs));
   }
 
   async pingHeartbeat(name: string): Promise<PingHeartbeatResult> {
-    return this.transact((tx) => heartbeats.pingHeartbeat(tx, name, this.alertWrites));
+    return this.transact((tx) => heartbeats.pingHeartbeat(tx, name));
   }
 
   async checkHeartbeats(limit = 100): Promise<LateHeartbeat[]> {
     if (!this.read(heartbeats.anyHeartbeatDue)) return [];
-    return this.transact((tx) => heartbeats.checkHeartbeats(tx, limit, this.alertWrites));
+    return this.transact((tx) => heartbeats.checkHeartbeats(tx, limit));
   }
 
   async nextHeartbeatDue(): Promise<number | null> {

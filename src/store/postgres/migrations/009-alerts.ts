@@ -1,7 +1,7 @@
 /**
  * 009: alerts (see core/alert.ts) and their escalation timeline, as in SQLite's 009. The partial
  * unique index on the dedup key among open alerts backs up the advisory lock a raise takes on
- * its key (see postgres/alerts.ts). Ids and keys sort bytewise ("C"), as in SQLite.
+ * its key (see store/alerts/operations.ts). Ids and keys sort bytewise ("C"), as in SQLite.
  */
 export const sql = `
 CREATE TABLE alerts (

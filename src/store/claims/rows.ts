@@ -1,7 +1,7 @@
 /**
  * Claims as both backends store them (times in epoch ms), their mapping to the records the API
  * sees, and the decisions every claim write shares: what a take, a refresh or a release makes of
- * a key's row. Pure: each backend reads the row inside a transaction that no other claim write
+ * a key's row. Pure: operations.ts reads the row inside a transaction that no other claim write
  * on that key can interleave with (SQLite: the one writer; PostgreSQL: a lock on the key), calls
  * these with the transaction's `now`, and writes what comes back.
  */
@@ -11,9 +11,9 @@ import {
   type TakeClaimResult,
   validateClaimKey,
   validateClaimOwner,
-} from "../core/claim.js";
-import { OverseerError } from "../core/errors.js";
-import { iso } from "./rows.js";
+} from "../../core/claim.js";
+import { OverseerError } from "../../core/errors.js";
+import { iso } from "../rows.js";
 
 export interface ClaimRow {
   key: string;
@@ -26,7 +26,7 @@ export interface ClaimRow {
   released_at: number | null;
 }
 
-/** The columns of a claim row a write sets, in the order the backends' statements bind them. */
+/** The columns of a claim row a write sets, in the order PUT_CLAIM binds them. */
 export const CLAIM_COLUMNS = [
   "key",
   "owner",

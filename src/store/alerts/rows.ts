@@ -2,8 +2,8 @@
  * Alerts as both backends store them (same tables and columns, see migration 009), their mapping
  * to domain records, and what every write shares: the row a changed alert writes back (guarded
  * by the version it read), the events to append, the notification rows a step plans, and how a
- * listing page is read. Pure: the backends read rows in their transaction, call these (and the
- * rules of core/alert.ts) with the transaction's `now`, and write what comes back.
+ * listing page is read. Pure: operations.ts reads rows in its transaction, calls these (and the
+ * rules of core/alert.ts) with the transaction's `now`, and writes what comes back.
  */
 import type {
   Alert,
@@ -14,10 +14,10 @@ import type {
   NotificationReceipt,
   NotificationStatus,
   StepNotice,
-} from "../core/alert.js";
-import { OverseerError } from "../core/errors.js";
-import { iso } from "./rows.js";
-import type { AlertFilter } from "./store.js";
+} from "../../core/alert.js";
+import { OverseerError } from "../../core/errors.js";
+import { iso } from "../rows.js";
+import type { AlertFilter } from "../store.js";
 
 export interface AlertRow {
   id: string;

@@ -1,0 +1,188 @@
+/**
+ * Alerts, written once for both backends (see ../tx.ts): raises with dedup, acknowledgements,
+ * closes, escalations and their notifications, each verb one transaction. Decided by
+ * `core/alert.ts` and the pure functions of rows.ts; each write is still guarded by the version
+ * it read.
+ *
+ * A raise with a dedup key first takes the key's lock, then looks for the open alert: raisers of
+ * one key queue on that lock, so two can never both find it missing (the partial unique index
+ * would refuse the second insert anyway). A person's action locks the alert's row. The watchdog
+ * locks the due alerts it reads and skips those another transaction holds, and writes each only
+ * if it is still at the version read: however many nodes run it at the same moment, each due
+ * step is applied exactly once. On SQLite those locks are nothing to take: one writer at a time
+ * across every process on the file gives the same guarantees.
+ */
+import {
+  type Alert,
+  type AlertChange,
+  type AlertNotification,
+  acknowledge,
+  alertChangeError,
+  bump,
+  checkNewAlert,
+  close,
+  dueAction,
+  escalateNow,
+  type NewAlert,
+  type NotificationReceipt,
+  raise,
+  type StepNotice,
+} from "../../core/alert.js";
+import { LOCK } from "../locks.js";
+import type { AlertEscalation, AlertFilter, RaiseAlertResult } from "../store.js";
+import type { Db, Op, Tx } from "../tx.js";
+import { checkVersion } from "../versions.js";
+import {
+  type AlertRow,
+  alertListing,
+  alertNotFound,
+  alertUpdateValues,
+  alertValues,
+  bumpedEventData,
+  escalatedEventData,
+  type NotificationRow,
+  notificationNotFound,
+  notificationOutcome,
+  plannedValues,
+  raisedEventData,
+  toAlert,
+  toNotification,
+} from "./rows.js";
+import * as q from "./statements.js";
+
+/** Stores a new alert, or bumps the open one with its dedup key (see the module comment). */
+export function* raiseAlert(tx: Tx, input: NewAlert): Op<RaiseAlertResult> {
+  checkNewAlert(input);
+  let open: AlertRow | undefined;
+  if (input.dedupKey !== null) {
+    yield* tx.lock(LOCK.alerts, input.dedupKey);
+    open = yield* tx.one<AlertRow>(q.OPEN_BY_KEY, [input.dedupKey]);
+  }
+  if (open) {
+    const bumped = bump(toAlert(open), input, tx.at);
+    yield* write(tx, bumped, open.version);
+    tx.event("alert.bumped", null, null, bumpedEventData(bumped));
+    return { alert: bumped, created: false, notifications: [] };
+  }
+  const { alert, notify } = raise(input, tx.at);
+  yield* tx.run(q.INSERT_ALERT, alertValues(alert));
+  tx.event("alert.raised", null, null, raisedEventData(alert));
+  return { alert, created: true, notifications: yield* notice(tx, alert, notify, "escalator") };
+}
+
+export function* getAlert(db: Db, id: string): Op<Alert | null> {
+  const row = yield* db.one<AlertRow>(q.GET_ALERT, [id]);
+  return row ? toAlert(row) : null;
+}
+
+export function* listAlerts(db: Db, filter: AlertFilter): Op<Alert[]> {
+  const cursor = filter.afterId === undefined ? null : yield* db.one<AlertRow>(q.GET_ALERT, [filter.afterId]);
+  const plan = alertListing(filter, cursor);
+  if (plan === null) return [];
+  const [open, created, id] = plan.after ?? [null, null, ""];
+  const params = [db.list(plan.statuses), plan.source, open, created, id, plan.limit];
+  return (yield* db.rows<AlertRow>(q.LIST, params)).map(toAlert);
+}
+
+export function* acknowledgeAlert(tx: Tx, id: string, by: string, expectedVersion?: number): Op<Alert> {
+  const { alert } = yield* change(tx, id, expectedVersion, (a) => acknowledge(a, by, tx.at));
+  tx.event("alert.acknowledged", null, null, { alertId: alert.id, by });
+  return alert;
+}
+
+export function* closeAlert(
+  tx: Tx,
+  id: string,
+  by: string,
+  reason: string | null,
+  expectedVersion?: number,
+): Op<Alert> {
+  const { alert } = yield* change(tx, id, expectedVersion, (a) => close(a, by, reason, tx.at));
+  tx.event("alert.closed", null, null, { alertId: alert.id, by, reason });
+  return alert;
+}
+
+export function* escalateAlertNow(tx: Tx, id: string, by: string, expectedVersion?: number): Op<AlertEscalation> {
+  const { alert, notify } = yield* change(tx, id, expectedVersion, (a) => escalateNow(a, tx.at));
+  const notifications = yield* notice(tx, alert, notify, by);
+  return { alert, notice: notify, notifications, retriggered: false };
+}
+
+/** Whether any step is due: a read, so idle watchdogs take no write lock just to find nothing due. */
+export function* anyEscalationDue(db: Db): Op<boolean> {
+  const next = yield* nextEscalationAt(db);
+  return next !== null && next <= (yield* db.now());
+}
+
+/** Each due step exactly once across every node (see the module comment). */
+export function* claimDueEscalations(tx: Tx, limit: number): Op<AlertEscalation[]> {
+  const applied: AlertEscalation[] = [];
+  for (const row of yield* tx.rows<AlertRow>(q.DUE, [tx.at, limit])) {
+    const due = dueAction(toAlert(row), tx.at);
+    if (due === null || !(yield* write(tx, due.alert, row.version))) continue;
+    const retriggered = due.transition === "retrigger";
+    if (retriggered) {
+      tx.event("alert.retriggered", null, null, { alertId: row.id, acknowledgedBy: row.acknowledged_by });
+    }
+    const notifications = yield* notice(tx, due.alert, due.notify, "escalator");
+    applied.push({ alert: due.alert, notice: due.notify, notifications, retriggered });
+  }
+  return applied;
+}
+
+export function* recordNotification(
+  tx: Tx,
+  id: number,
+  status: "sent" | "failed",
+  error: string | null | undefined,
+  receipt?: NotificationReceipt | null,
+): Op<AlertNotification> {
+  const [state, message, receiptJson] = notificationOutcome(status, error, receipt);
+  const row = yield* tx.one<NotificationRow>(q.UPDATE_NOTIFICATION, [state, message, tx.at, id, receiptJson]);
+  if (!row) throw notificationNotFound(id);
+  return toNotification(row);
+}
+
+export function* nextEscalationAt(db: Db): Op<number | null> {
+  return (yield* db.one<{ at: number | null }>(q.NEXT_DUE))?.at ?? null;
+}
+
+export function* listAlertNotifications(db: Db, alertId: string): Op<AlertNotification[]> {
+  return (yield* db.rows<NotificationRow>(q.LIST_NOTIFICATIONS, [alertId])).map(toNotification);
+}
+
+export function* listPlannedNotifications(db: Db, limit: number): Op<AlertNotification[]> {
+  return (yield* db.rows<NotificationRow>(q.LIST_PLANNED, [limit])).map(toNotification);
+}
+
+/** Locks and reads the alert, applies `decide` and writes it; refusals and version conflicts throw, writing nothing. */
+function* change(
+  tx: Tx,
+  id: string,
+  expectedVersion: number | undefined,
+  decide: (alert: Alert) => AlertChange,
+): Op<{ alert: Alert; notify: StepNotice | null }> {
+  const row = yield* tx.one<AlertRow>(q.LOCK_ALERT, [id]);
+  if (!row) throw alertNotFound(id);
+  const result = decide(toAlert(row));
+  if (!result.ok) throw alertChangeError(id, result);
+  checkVersion("alert", id, row.version, expectedVersion);
+  yield* write(tx, result.alert, row.version);
+  return { alert: result.alert, notify: result.notify };
+}
+
+/** Records a step's notifications as planned and appends `alert.escalated`; none for no step. */
+function* notice(tx: Tx, alert: Alert, notify: StepNotice | null, by: string): Op<AlertNotification[]> {
+  if (notify === null) return [];
+  const rows: NotificationRow[] = [];
+  for (const values of plannedValues(alert.id, notify, tx.at)) {
+    rows.push((yield* tx.one<NotificationRow>(q.INSERT_NOTIFICATION, values)) as NotificationRow);
+  }
+  tx.event("alert.escalated", null, null, escalatedEventData(alert, notify, by));
+  return rows.map(toNotification);
+}
+
+/** Writes a changed alert if it is still at the version read; whether it was. */
+function* write(tx: Tx, alert: Alert, readVersion: number): Op<boolean> {
+  return (yield* tx.run(q.UPDATE_ALERT, alertUpdateValues(alert, readVersion))) === 1;
+}
