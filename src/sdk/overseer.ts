@@ -68,6 +68,7 @@ import type {
   EnqueueResult,
   EventQuery,
   JobFilter,
+  NewEvent,
   PgTransactionHandle,
   PingHeartbeatResult,
   RaiseAlertResult,
@@ -450,6 +451,14 @@ export class Overseer {
 
   readEvents(query?: EventQuery): Promise<OverseerEvent[]> {
     return this.store.readEvents(query);
+  }
+
+  /**
+   * Appends events to the log in one transaction and returns their sequence numbers. A kind must
+   * be built in or defined with `defineEventKind`; INVALID_ARGUMENT otherwise, and nothing is written.
+   */
+  appendEvents(events: readonly NewEvent[]): Promise<number[]> {
+    return this.store.appendEvents(events);
   }
 
   // Signals (see docs/concepts.md, "Durable handlers")
