@@ -1,6 +1,12 @@
 /** Overseer's public API. Anything not exported here is internal and may change. */
 
 // Config files (loadConfig, parseConfig) are at "overseer/config": their validators are loaded only by those who use them.
+export {
+  startTelegramDecisions,
+  type TelegramDecisionOptions,
+  type TelegramDecisionServices,
+  type TelegramDecisions,
+} from "./alerts/telegram-decisions.js";
 export type { OverseerConfig, ScheduleConfig } from "./config/config.js";
 export type { RunsConfig } from "./config/run-profiles.js";
 export type {
@@ -53,6 +59,7 @@ export type {
 export type { RunSupervisor, RunSupervisorOptions } from "./engine/runs/run-supervisor.js";
 export type { Scheduler, SchedulerOptions } from "./engine/scheduler.js";
 export type { Worker, WorkerOptions } from "./engine/worker.js";
+export { type NodeHttpOptions, type NodeOptions, type RunningNode, startNode } from "./sdk/node.js";
 export {
   createOverseer,
   type EnqueueItem,

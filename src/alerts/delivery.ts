@@ -100,8 +100,21 @@ function describeDetails(details: unknown): string {
   return text.length > 1_500 ? `${text.slice(0, 1_499)}…` : text;
 }
 
+/** What delivery reads and writes: the escalations due, the notifications, and their send jobs. */
+export type DeliveryStore = Pick<
+  Store,
+  | "nextEscalationAt"
+  | "claimDueEscalations"
+  | "recordNotification"
+  | "enqueueMany"
+  | "listPlannedNotifications"
+  | "getAlert"
+  | "getApproval"
+  | "listAlertNotifications"
+>;
+
 export interface AlertDeliveryOptions {
-  store: Store;
+  store: DeliveryStore;
   logger: Logger;
   /** Secrets already read from the environment. */
   channels: readonly ResolvedChannelConfig[];
@@ -122,7 +135,7 @@ export class AlertDelivery {
   readonly task: TaskDefinition<NotifyPayload>;
   readonly channels = new Map<string, Channel>();
   private readonly outboxes = new Map<string, Outbox>();
-  private readonly store: Store;
+  private readonly store: DeliveryStore;
   private readonly logger: Logger;
   private readonly sweepMs: number;
   private readonly dashboardUrl: string;

@@ -28,11 +28,36 @@ import { type AlertDelivery, NOTIFY_TASK } from "./delivery.js";
 
 type Rule<K extends AlertRule["when"]> = Extract<AlertRule, { when: K }>;
 
+/** What the sources read and write: the event log and its cursor, the claim, alerts, and what rules look at. */
+export type SourcesStore = Pick<
+  Store,
+  | "takeClaim"
+  | "releaseClaim"
+  | "getCursor"
+  | "saveCursor"
+  | "lastEventSeq"
+  | "readEvents"
+  | "getJob"
+  | "listJobs"
+  | "listQueues"
+  | "getApproval"
+  | "listApprovals"
+  | "getAlert"
+  | "listAlerts"
+  | "listAlertNotifications"
+  | "raiseAlert"
+  | "escalateAlertNow"
+  | "closeAlert"
+>;
+
+/** What the sources hand to delivery: new notifications to send, and settled requests' copies to edit. */
+export type SourcesDelivery = Pick<AlertDelivery, "enqueue" | "settleCopies">;
+
 export interface AlertSourcesOptions {
-  store: Store;
+  store: SourcesStore;
   rules: readonly AlertRule[];
   /** Null when no channels are configured: alerts are raised and shown, nobody is paged. */
-  delivery: AlertDelivery | null;
+  delivery: SourcesDelivery | null;
   logger: Logger;
   /** How often queue depth and age are checked. Default 5 s. */
   queueCheckMs?: number;
@@ -46,9 +71,9 @@ const SOURCES_CLAIM_TTL_MS = 15_000;
 export const SOURCES_CURSOR = "overseer.alert-sources";
 
 export class AlertSources {
-  private readonly store: Store;
+  private readonly store: SourcesStore;
   private readonly rules: readonly AlertRule[];
-  private readonly delivery: AlertDelivery | null;
+  private readonly delivery: SourcesDelivery | null;
   private readonly logger: Logger;
   private readonly queueCheckMs: number;
   private cursor: number | null = null;

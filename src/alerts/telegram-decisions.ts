@@ -1,15 +1,35 @@
 /**
  * Decisions from Telegram: polls each configured Telegram channel's bot for button presses and
  * applies them through the same paths as the dashboard: Approve / Deny decide the approval with
- * `Overseer.decideApproval` (channel `telegram`, decider `telegram:<user id>`), Acknowledge
+ * `decideApproval` (channel `telegram`, decider `telegram:<user id>`), Acknowledge
  * acknowledges the alert. Only the channel's `approvers` may press; anyone else is answered
  * "not allowed" and an `approval.refused` or `alert.refused` event records who tried.
  */
+import type { ChannelConfig } from "../config/alert-channels.js";
+import type { Approval, Decider, DecisionChannel } from "../core/approval.js";
 import { isOverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import type { Overseer } from "../sdk/overseer.js";
+import type { NewEvent } from "../store/store.js";
+import type { Channel } from "./channels/channel.js";
 import type { ButtonPress, PressOutcome, TelegramChannel, TelegramPoller } from "./channels/telegram.js";
 import { startTelegramPoller } from "./channels/telegram.js";
+
+/** What deciding from Telegram needs of Overseer; the SDK's `Overseer` is one. */
+export interface TelegramDecisionServices {
+  readonly logger: Logger;
+  /** The channels as configured: a Telegram channel's `approvers` may press. */
+  readonly alerts: { readonly channels: readonly ChannelConfig[] };
+  /** The channels that send, each Telegram one with the bot that polls; null without channels. */
+  alertDelivery(): { readonly channels: ReadonlyMap<string, Channel> } | null;
+  acknowledgeAlert(id: string, by: string): Promise<unknown>;
+  decideApproval(
+    id: string,
+    decision: { decision: "approve" | "deny"; reason: string | null; channel: DecisionChannel },
+    who: Decider,
+  ): Promise<Approval>;
+  deciderFor(name: string, mayOperate: boolean): Decider;
+  appendEvents(events: readonly NewEvent[]): Promise<unknown>;
+}
 
 export interface TelegramDecisions {
   /** Stops every poller; resolves once their loops have ended. */
@@ -26,7 +46,7 @@ export interface TelegramDecisionOptions {
 
 /** Starts a poller per Telegram channel of the config; null when there is none. */
 export function startTelegramDecisions(
-  overseer: Overseer,
+  overseer: TelegramDecisionServices,
   options: TelegramDecisionOptions = {},
 ): TelegramDecisions | null {
   const delivery = overseer.alertDelivery();
@@ -59,7 +79,7 @@ export function startTelegramDecisions(
 }
 
 /** A listed approver's press: decided as `telegram:<id>`, the buttons removed once it is settled. */
-export async function applyPress(overseer: Overseer, press: ButtonPress): Promise<PressOutcome> {
+export async function applyPress(overseer: TelegramDecisionServices, press: ButtonPress): Promise<PressOutcome> {
   const who = `telegram:${press.user.id}`;
   try {
     if (press.action === "ack") {
@@ -92,9 +112,9 @@ export async function applyPress(overseer: Overseer, press: ButtonPress): Promis
   }
 }
 
-async function refuse(overseer: Overseer, channel: string, press: ButtonPress): Promise<void> {
+async function refuse(overseer: TelegramDecisionServices, channel: string, press: ButtonPress): Promise<void> {
   const isAck = press.action === "ack";
-  await overseer.store.appendEvents([
+  await overseer.appendEvents([
     {
       kind: isAck ? "alert.refused" : "approval.refused",
       data: {

@@ -30,7 +30,11 @@ export function mintStreamToken(parent: TokenRecord, now: number, ttlMs = STREAM
 }
 
 /** The active parent token of a valid, unexpired stream token; null otherwise. */
-export async function verifyStreamToken(store: Store, value: string, now: number): Promise<TokenRecord | null> {
+export async function verifyStreamToken(
+  store: Pick<Store, "listTokens">,
+  value: string,
+  now: number,
+): Promise<TokenRecord | null> {
   const match = PATTERN.exec(value);
   if (!match) return null;
   const [, id, expiry, given] = match as unknown as [string, string, string, string];

@@ -123,12 +123,12 @@ class LocalBackend implements Backend {
     return this.o.listWorkers();
   }
   lastEventSeq() {
-    return this.o.store.lastEventSeq();
+    return this.o.lastEventSeq();
   }
   async readEvents(query: EventSubject & { afterSeq: number; limit: number }) {
     // An unknown job or run is an error, as the server answers it.
-    if (query.jobId !== undefined) await assertSubjectKnown(this.o.store, { jobId: query.jobId });
-    else if (query.runId !== undefined) await assertSubjectKnown(this.o.store, { runId: query.runId });
+    if (query.jobId !== undefined) await assertSubjectKnown(this.o, { jobId: query.jobId });
+    else if (query.runId !== undefined) await assertSubjectKnown(this.o, { runId: query.runId });
     return this.o.readEvents(query);
   }
   /** Tails the log: woken by store changes, with a slow poll as a safety net. */
@@ -136,7 +136,7 @@ class LocalBackend implements Backend {
     let wake: (() => void) | null = null;
     const onAbort = () => wake?.();
     signal.addEventListener("abort", onAbort);
-    const unsubscribe = this.o.store.onChange(() => wake?.());
+    const unsubscribe = this.o.onChange(() => wake?.());
     try {
       while (!signal.aborted) {
         const events = await this.o.readEvents({ ...subject, afterSeq: after, limit: 1_000 });

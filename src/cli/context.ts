@@ -8,7 +8,7 @@ import pino from "pino";
 import type { OverseerConfig } from "../config/config.js";
 import { OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { createOverseer, type Overseer } from "../sdk/overseer.js";
+import { createOverseer, type Overseer, type OverseerOptions } from "../sdk/overseer.js";
 import { DEFAULT_DATABASE } from "../store/open-store.js";
 import { checkDatabaseLocation } from "./database-location.js";
 import { chooseLogFormat, textDestination } from "./log-format.js";
@@ -66,6 +66,15 @@ export async function openOverseer(
   logger?: Logger,
   config?: Pick<OverseerConfig, "runs" | "gates"> & Partial<Pick<OverseerConfig, "approvals" | "alerts">>,
 ): Promise<Overseer> {
+  return createOverseer(overseerOptions(options, logger, config));
+}
+
+/** What `openOverseer` opens with: INVALID_ARGUMENT for a bad --durability, and the database's location checked. */
+export function overseerOptions(
+  options: GlobalOptions,
+  logger?: Logger,
+  config?: Pick<OverseerConfig, "runs" | "gates"> & Partial<Pick<OverseerConfig, "approvals" | "alerts">>,
+): OverseerOptions {
   const durability = options.durability;
   if (durability !== undefined && durability !== "normal" && durability !== "full") {
     throw new OverseerError("INVALID_ARGUMENT", `--durability must be normal or full; got "${durability}"`, {
@@ -74,7 +83,7 @@ export async function openOverseer(
   }
   const database = databaseOf(options);
   checkDatabaseLocation(database, options.createsDatabase !== false);
-  return createOverseer({
+  return {
     database,
     durability,
     logger,
@@ -83,7 +92,7 @@ export async function openOverseer(
     approvals: config?.approvals,
     alerts: config?.alerts,
     onWarning: (message, err) => logger?.warn({ err }, message),
-  });
+  };
 }
 
 /** Opens Overseer, runs `fn`, and always closes it. */

@@ -11,7 +11,7 @@ import { registerJobs } from "./commands/jobs.js";
 import { registerMaintenance } from "./commands/maintenance.js";
 import { registerQueues } from "./commands/queues.js";
 import { registerRequeue } from "./commands/requeue.js";
-import { type NodeOptions, runNode } from "./commands/run-node.js";
+import { type NodeFlags, runNode } from "./commands/run-node.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerTokens } from "./commands/tokens.js";
@@ -91,11 +91,11 @@ nodeOptions(
   .option("--no-summary", "no status line (there is one only when stdout is a terminal)")
   .option("--no-retention", "do not prune old jobs, runs, alerts and events hourly")
   .option("--no-runs", "do not supervise runs in this process")
-  .action(action(async (flags: NodeOptions, command: Command) => runNode("start", flags, globals(command))));
+  .action(action(async (flags: NodeFlags, command: Command) => runNode("start", flags, globals(command))));
 
 nodeOptions(program.command("worker").description("run a worker for the tasks in --tasks"))
   .option("--runs", "also supervise runs (the profiles come from --config)")
-  .action(action(async (flags: NodeOptions, command: Command) => runNode("worker", flags, globals(command))));
+  .action(action(async (flags: NodeFlags, command: Command) => runNode("worker", flags, globals(command))));
 
 registerEnqueue(program);
 registerJobs(program);

@@ -57,7 +57,7 @@ class LocalRuns implements RunBackend {
     return this.o.controlRun(id, action, immediate ? { immediate } : {});
   }
   output(id: string, turn: number, start: number) {
-    return this.o.store.readRunOutput(id, turn, start);
+    return this.o.readRunOutput(id, turn, start);
   }
   close() {
     return this.o.close();

@@ -1,13 +1,10 @@
 /**
- * The HTTP API of `overseer start`: its options, checked before the database is opened, and
- * starting it: seed OVERSEER_ADMIN_TOKEN, make the first admin token on a database that never
- * had one (printed once, with the URL), then listen. The server module (Fastify) is loaded only
- * here, so that `overseer worker` stays small.
+ * The HTTP API of `overseer start`: its flags, checked before the database is opened, and the
+ * banner printed once it listens (the URLs, and the first admin token of a new database, shown
+ * only then). Starting it is `startNode`'s (sdk/node.ts).
  */
 import { MAX_TIMER_MS, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Overseer } from "../sdk/overseer.js";
 import { parseIntOption, parseList } from "./context.js";
 
 export interface HttpFlags {
@@ -91,11 +88,6 @@ function isOrigin(value: string): boolean {
   }
 }
 
-export interface ServingHttp {
-  url: string;
-  close(): Promise<void>;
-}
-
 /**
  * What `start` prints once it listens: the dashboard and API URLs, then either the one-time
  * admin token of a new database, the token the environment gave, or how to make one.
@@ -119,23 +111,4 @@ export function httpBanner(
     banner += `overseer start: this database has API tokens already; to make one for yourself: ${tokensCommand}\n`;
   }
   return banner;
-}
-
-export async function serveHttp(
-  overseer: Overseer,
-  settings: HttpSettings,
-  logger: Logger,
-  tokensCommand: string,
-): Promise<ServingHttp> {
-  const { createFirstAdminToken, seedAdminToken } = await import("../auth/tokens.js");
-  const { startHttpServer } = await import("../http/server.js");
-  const envToken = process.env.OVERSEER_ADMIN_TOKEN;
-  const fromEnv = envToken !== undefined && envToken !== "";
-  if (fromEnv) await seedAdminToken(overseer.store, envToken);
-  const created = await createFirstAdminToken(overseer.store);
-  const server = await startHttpServer({ overseer, logger, ...settings });
-  // One write, so whoever reads the URL line has the token line with it.
-  const first = created ? { name: created.token.name, secret: created.secret } : null;
-  process.stdout.write(httpBanner(server.url, { first, fromEnv }, tokensCommand));
-  return server;
 }

@@ -20,6 +20,7 @@ import { durableContext } from "./durable-context.js";
 import { FinishBatcher } from "./finish-batcher.js";
 import { StartBatcher } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
+import { watchdogPass } from "./watchdogs.js";
 
 export interface WorkerOptions {
   /** Jobs run at once. Default 10. */
@@ -349,25 +350,7 @@ export class Worker {
     }
     const lost = await this.store.markLostWorkers(this.workerStaleMs);
     for (const id of lost) this.logger.warn({ lostWorkerId: id }, "marked a worker lost: no heartbeat");
-    // The approval watchdog: a read first, so that most passes write nothing. Every worker runs
-    // it; the store settles each request exactly once.
-    const due = await this.store.nextApprovalExpiry();
-    if (due !== null && due <= Date.now()) {
-      for (const a of await this.store.expireApprovals()) {
-        this.logger.info({ approvalId: a.id, jobId: a.jobId, outcome: a.outcome }, "an approval request timed out");
-      }
-    }
-    // The heartbeat watchdog, the same way: a read, and a write only when a heartbeat is overdue;
-    // the store turns each one late (and raises its alert) exactly once.
-    const quiet = await this.store.nextHeartbeatDue();
-    if (quiet !== null && quiet <= Date.now()) {
-      for (const late of await this.store.checkHeartbeats()) {
-        this.logger.warn(
-          { heartbeat: late.heartbeat.name, alertId: late.raised.alert.id, lastPingAt: late.heartbeat.lastPingAt },
-          "a heartbeat is late: raised an alert",
-        );
-      }
-    }
+    await watchdogPass(this.store, this.logger);
     if (this.onMaintenance) await this.onMaintenance();
     // Spread passes so that many workers do not scan in lockstep.
     return Math.round(this.maintenanceMs * (0.75 + Math.random() * 0.5));

@@ -7,10 +7,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { scopeAllows } from "../auth/scopes.js";
 import { STREAM_TOKEN_PREFIX, verifyStreamToken } from "../auth/stream-tokens.js";
-import { authenticate } from "../auth/tokens.js";
 import { OverseerError } from "../core/errors.js";
 import type { TokenRecord, TokenScope } from "../core/types.js";
-import type { Store } from "../store/store.js";
 
 export type RouteScope = TokenScope | "public";
 
@@ -30,7 +28,15 @@ declare module "fastify" {
 // RFC 7235: the scheme is case-insensitive ("bearer", "BEARER") and one or more spaces follow it.
 const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
-export function authHook(store: Store) {
+/** What checking a request's token reads (an Overseer is one). */
+export interface TokenChecks {
+  /** The active token whose secret this is, or null. */
+  authenticate(secret: string): Promise<TokenRecord | null>;
+  /** Every token, for a stream token's parent. */
+  listTokens(): Promise<TokenRecord[]>;
+}
+
+export function authHook(tokens: TokenChecks) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     // Unknown routes reach the not-found handler, which answers 404 to anyone.
     if (request.is404) return;
@@ -42,13 +48,13 @@ export function authHook(store: Store) {
     const header = request.headers.authorization;
     const accessToken = (request.query as { access_token?: unknown } | undefined)?.access_token;
     if (request.routeOptions.config.streamTokens === true && typeof accessToken === "string" && !header) {
-      return streamTokenAuth(store, accessToken, request, scope);
+      return streamTokenAuth(tokens, accessToken, request, scope);
     }
     if (header === undefined || header === "") {
       throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
     }
     const secret = BEARER.exec(header)?.[1];
-    const token = secret === undefined ? null : await authenticate(store, secret);
+    const token = secret === undefined ? null : await tokens.authenticate(secret);
     if (!token) {
       throw new OverseerError("UNAUTHENTICATED", "the bearer token is malformed, unknown or revoked");
     }
@@ -72,7 +78,7 @@ function authorize(request: FastifyRequest, token: TokenRecord, scope: TokenScop
  * up in browser history and proxy logs, so it is refused there even when valid.
  */
 async function streamTokenAuth(
-  store: Store,
+  tokens: TokenChecks,
   value: string,
   request: FastifyRequest,
   scope: TokenScope | undefined,
@@ -83,7 +89,7 @@ async function streamTokenAuth(
       "access_token takes only a stream token (POST /api/v1/stream-tokens); send API tokens as Authorization: Bearer",
     );
   }
-  const token = await verifyStreamToken(store, value, Date.now());
+  const token = await verifyStreamToken(tokens, value, Date.now());
   if (!token) throw new OverseerError("UNAUTHENTICATED", "the stream token is malformed, expired or revoked");
   authorize(request, token, scope);
 }

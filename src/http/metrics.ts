@@ -34,6 +34,12 @@ interface Tracked {
   startedAt: number | null;
 }
 
+/** What the gauges and the job lookups read (an Overseer is one). */
+export type MetricsReads = Pick<
+  Store,
+  "getJob" | "listJobs" | "listQueues" | "listWorkers" | "countRuns" | "lastEventSeq" | "now"
+>;
+
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
@@ -60,7 +66,7 @@ export class ServerMetrics {
   readonly httpRequests: Counter<"method" | "route" | "status">;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: MetricsReads,
     private readonly clients: StreamClients,
     private readonly logger: Logger,
   ) {

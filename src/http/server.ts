@@ -192,12 +192,12 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   }
   // NULs are refused at the boundary, so both backends answer them alike (see nul-guard.ts).
   app.addHook("onRequest", nulInUrlHook);
-  app.addHook("onRequest", authHook(overseer.store));
+  app.addHook("onRequest", authHook(overseer));
   app.addHook("preValidation", nulInBodyHook);
 
-  const events = new EventHub({ store: overseer.store, logger, pollMs: options.eventPollMs });
+  const events = new EventHub({ store: overseer, logger, pollMs: options.eventPollMs });
   const clients = new StreamClients();
-  const metrics = new ServerMetrics(overseer.store, clients, logger);
+  const metrics = new ServerMetrics(overseer, clients, logger);
   events.subscribe(metrics.onEvents);
   // Open streams would hold close() forever: end them first, then stop the reader.
   app.addHook("preClose", async () => clients.closeAll());
@@ -226,7 +226,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
 
   await app.register(swagger, swaggerOptions());
 
-  await app.register(healthRoutes(overseer.store, logger));
+  await app.register(healthRoutes(overseer, logger));
   await app.register(metricsRoutes(metrics, options.metricsPublic === true));
   // One per server: a second control action on the same job, run or approval gets 429 BUSY.
   const busy = new BusyGuard();

@@ -9,6 +9,7 @@
  */
 import { AlertDelivery } from "../alerts/delivery.js";
 import { AlertSources } from "../alerts/sources.js";
+import { authenticate, type CreatedToken, createToken } from "../auth/tokens.js";
 import type { AlertsConfig } from "../config/alerts.js";
 import type { ApprovalsConfig } from "../config/approvals.js";
 import { resolveAlertChannels } from "../config/channel-secrets.js";
@@ -43,7 +44,7 @@ import { type Logger, silentLogger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
 import type { Run, RunFilter, RunTurn } from "../core/run.js";
-import type { RunControlAction } from "../core/run-state.js";
+import type { RunControlAction, RunState } from "../core/run-state.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
 import type {
   Attempt,
@@ -53,9 +54,11 @@ import type {
   QueueRecord,
   ScheduleDefinition,
   ScheduleRecord,
+  TokenRecord,
   TokenScope,
   WorkerRecord,
 } from "../core/types.js";
+import { pruneWithArchive } from "../engine/retention.js";
 import { RunSupervisor, type RunSupervisorOptions } from "../engine/runs/run-supervisor.js";
 import { Scheduler, type SchedulerOptions } from "../engine/scheduler.js";
 import { Worker, type WorkerOptions } from "../engine/worker.js";
@@ -68,9 +71,12 @@ import type {
   EnqueueResult,
   EventQuery,
   JobFilter,
+  NewEvent,
   PgTransactionHandle,
   PingHeartbeatResult,
+  PruneResult,
   RaiseAlertResult,
+  RetentionPolicy,
   SqliteTransactionHandle,
   Store,
   SyncHeartbeatsResult,
@@ -452,6 +458,73 @@ export class Overseer {
     return this.store.readEvents(query);
   }
 
+  /**
+   * Appends events to the log in one transaction and returns their sequence numbers. A kind must
+   * be built in or defined with `defineEventKind`; INVALID_ARGUMENT otherwise, and nothing is written.
+   */
+  appendEvents(events: readonly NewEvent[]): Promise<number[]> {
+    return this.store.appendEvents(events);
+  }
+
+  /** The sequence number of the newest event (0 for an empty log): where following the log from now starts. */
+  lastEventSeq(): Promise<number> {
+    return this.store.lastEventSeq();
+  }
+
+  /**
+   * Calls `listener` after a commit that made work ready or appended events: at once for this
+   * process's writes, and for other processes' too where the store can tell (see
+   * `StoreCapabilities.crossProcessWakeups`); poll as well where it cannot. Returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    return this.store.onChange(listener);
+  }
+
+  /** The store's clock, in epoch ms (the database's on PostgreSQL): compare stored times with it, not Date.now(). */
+  now(): Promise<number> {
+    return this.store.now();
+  }
+
+  // Maintenance (see docs/operations.md)
+
+  /** Creates or upgrades the schema (opening does it too); says which migrations it applied. */
+  migrate(): Promise<{ applied: string[] }> {
+    return this.store.migrate();
+  }
+
+  /**
+   * Deletes finished jobs, finished runs, closed alerts and events the policy no longer keeps
+   * (`DEFAULT_RETENTION` is what `overseer start` applies hourly), appending them first to the
+   * NDJSON file `archivePath` if given; `dryRun` only counts them.
+   */
+  prune(policy: RetentionPolicy, options: { archivePath?: string; dryRun?: boolean } = {}): Promise<PruneResult> {
+    return pruneWithArchive(this.store, policy, options);
+  }
+
+  // API tokens (see auth/tokens.ts and docs/http-api.md)
+
+  /**
+   * Makes a token with a fresh secret, returned only here (only its hash is stored).
+   * INVALID_ARGUMENT for a bad name or a scope not in TOKEN_SCOPES; TOKEN_NAME_TAKEN.
+   */
+  createToken(name: string, scope: string): Promise<CreatedToken> {
+    return createToken(this.store, name, scope);
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.store.listTokens();
+  }
+
+  /** The active token of this name stops working at once. TOKEN_NOT_FOUND. */
+  revokeToken(name: string): Promise<TokenRecord> {
+    return this.store.revokeToken(name);
+  }
+
+  /** The active token whose secret this is, or null. */
+  authenticate(secret: string): Promise<TokenRecord | null> {
+    return authenticate(this.store, secret);
+  }
+
   // Signals (see docs/concepts.md, "Durable handlers")
 
   /**
@@ -684,6 +757,21 @@ export class Overseer {
 
   listRunTurns(runId: string): Promise<RunTurn[]> {
     return this.store.listRunTurns(runId);
+  }
+
+  /** Runs by state. */
+  countRuns(): Promise<Record<RunState, number>> {
+    return this.store.countRuns();
+  }
+
+  /** Bytes [start, end) of a turn's stored output (end clamped to its size) and its size; null without such a turn. */
+  readRunOutput(
+    runId: string,
+    turn: number,
+    start: number,
+    end?: number,
+  ): Promise<{ data: Buffer; size: number } | null> {
+    return this.store.readRunOutput(runId, turn, start, end);
   }
 
   /** Pause (at the end of the turn, or `immediate`), resume or cancel; RUN_INVALID_TRANSITION with the state when refused. */

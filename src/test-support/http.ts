@@ -6,7 +6,6 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { expect, onTestFinished } from "vitest";
-import { createToken } from "../auth/tokens.js";
 import type { RunsConfig } from "../config/run-profiles.js";
 import type { Logger } from "../core/logger.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
@@ -73,7 +72,7 @@ export async function testApi(
   const open = options.open ?? (async (o: OverseerOptionsForTest) => (await testDatabase("overseer-http-")).open(o));
   const overseer = await open({ logger, runs: options.runs });
   const tokens = {} as Record<TokenScope, string>;
-  for (const scope of TOKEN_SCOPES) tokens[scope] = (await createToken(overseer.store, `test-${scope}`, scope)).secret;
+  for (const scope of TOKEN_SCOPES) tokens[scope] = (await overseer.createToken(`test-${scope}`, scope)).secret;
   const server = await startHttpServer({ ...options, logger, overseer, port: 0 });
   // Registered after the database's cleanup, so it runs first: the server stops before the store closes.
   onTestFinished(async () => {

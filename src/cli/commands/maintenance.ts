@@ -1,7 +1,7 @@
 /** `overseer migrate` and `overseer prune`. */
 import type { Command } from "commander";
 import { parseDuration } from "../../core/duration.js";
-import { DEFAULT_RETENTION, pruneWithArchive } from "../../engine/retention.js";
+import { DEFAULT_RETENTION } from "../../engine/retention.js";
 import { printableDatabase } from "../../store/database-url.js";
 import type { RetentionPolicy, RetentionRule } from "../../store/store.js";
 import { action, databaseOf, globals, parseIntOption, printJson, printLine, withOverseer } from "../context.js";
@@ -31,7 +31,7 @@ export function registerMaintenance(program: Command): void {
       action(async (_flags, command: Command) => {
         const g = globals(command);
         // Opening migrates; a second call reports that nothing was left to do.
-        const { applied } = await withOverseer(g, (o) => o.store.migrate());
+        const { applied } = await withOverseer(g, (o) => o.migrate());
         if (g.json) printJson({ database: printableDatabase(databaseOf(g)), applied });
         else printLine(`database ${printableDatabase(databaseOf(g))} is up to date`);
       }),
@@ -77,7 +77,7 @@ export function registerMaintenance(program: Command): void {
         };
         const g = globals(command);
         const result = await withOverseer(g, (o) =>
-          pruneWithArchive(o.store, policy, { archivePath: flags.archive, dryRun: flags.dryRun }),
+          o.prune(policy, { archivePath: flags.archive, dryRun: flags.dryRun }),
         );
         if (g.json) return printJson({ dryRun: flags.dryRun ?? false, ...result });
         const verb = flags.dryRun ? "would delete" : "deleted";

@@ -4,7 +4,6 @@
  * store keeps only its hash, and `list` shows no secret.
  */
 import type { Command } from "commander";
-import { createToken } from "../../auth/tokens.js";
 import { TOKEN_SCOPES, type TokenRecord } from "../../core/types.js";
 import { action, globals, printJson, printLine, printTable, withOverseer } from "../context.js";
 
@@ -24,7 +23,7 @@ export function registerTokens(program: Command): void {
     .action(
       action(async (flags: { scope: string; name: string }, command: Command) => {
         const g = globals(command);
-        const { secret, token } = await withOverseer(g, (o) => createToken(o.store, flags.name, flags.scope));
+        const { secret, token } = await withOverseer(g, (o) => o.createToken(flags.name, flags.scope));
         if (g.json) return printJson({ ...shown(token), token: secret });
         process.stderr.write(`token "${token.name}" (scope ${token.scope}) created; it is shown only this once:\n`);
         printLine(secret);
@@ -36,7 +35,7 @@ export function registerTokens(program: Command): void {
     .action(
       action(async (_flags, command: Command) => {
         const g = globals(command);
-        const list = await withOverseer(g, (o) => o.store.listTokens());
+        const list = await withOverseer(g, (o) => o.listTokens());
         if (g.json) return printJson(list.map(shown));
         if (list.length === 0) return printLine("no tokens yet; make one with `overseer tokens create`");
         printTable(
@@ -52,7 +51,7 @@ export function registerTokens(program: Command): void {
     .action(
       action(async (name: string, _flags, command: Command) => {
         const g = globals(command);
-        const token = await withOverseer(g, (o) => o.store.revokeToken(name));
+        const token = await withOverseer(g, (o) => o.revokeToken(name));
         if (g.json) printJson(shown(token));
         else printLine(`token ${token.name} revoked`);
       }),

@@ -68,7 +68,7 @@ export interface FeedLimits {
  * retention kept. Returns the seq to resume after.
  */
 export async function resolveStart(
-  store: Store,
+  store: Pick<Store, "getJob" | "getRun" | "readEvents">,
   hub: EventHub,
   request: FeedRequest,
 ): Promise<{ since: number; finished: boolean }> {
@@ -108,7 +108,7 @@ export class EventFeed {
   private unsubscribe: (() => void) | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, "readEvents">,
     private readonly hub: EventHub,
     private readonly sink: FeedSink,
     private readonly limits: FeedLimits,

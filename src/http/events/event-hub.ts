@@ -22,8 +22,11 @@ export interface HubEvent {
 
 export type HubListener = (batch: readonly HubEvent[]) => void;
 
+/** What the hub reads: the log, its newest seq, and the wakeups of commits (an Overseer is one). */
+export type EventLog = Pick<Store, "readEvents" | "lastEventSeq" | "onChange">;
+
 export interface EventHubOptions {
-  store: Store;
+  store: EventLog;
   logger: Logger;
   /** How often to look for events when nothing woke the reader. Default 250 ms. */
   pollMs?: number;
@@ -32,7 +35,7 @@ export interface EventHubOptions {
 }
 
 export class EventHub {
-  private readonly store: Store;
+  private readonly store: EventLog;
   private readonly logger: Logger;
   private readonly pollMs: number;
   private readonly batchSize: number;

@@ -160,7 +160,7 @@ async function serve(
 ): Promise<unknown> {
   const since = cursorOf(request);
   if (wantsJson(request)) return jsonPage(deps, request, subject, since);
-  const start = await resolveStart(deps.overseer.store, deps.hub, { since, subject });
+  const start = await resolveStart(deps.overseer, deps.hub, { since, subject });
   if (start.finished && subject !== undefined) {
     const [next] = await deps.overseer.readEvents({ ...subject, afterSeq: start.since, limit: 1 });
     // 204 tells an EventSource to stop reconnecting: the subject is done and the client has it all.
@@ -181,13 +181,16 @@ async function jsonPage(
   if (limit < 1 || limit > 1000) {
     throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 1000; got ${rawLimit}`, { field: "limit" });
   }
-  const store = deps.overseer.store;
-  if (subject !== undefined) await assertSubjectKnown(store, subject);
-  const [lastSeq, [oldest]] = await Promise.all([store.lastEventSeq(), store.readEvents({ afterSeq: 0, limit: 1 })]);
+  const { overseer } = deps;
+  if (subject !== undefined) await assertSubjectKnown(overseer, subject);
+  const [lastSeq, [oldest]] = await Promise.all([
+    overseer.lastEventSeq(),
+    overseer.readEvents({ afterSeq: 0, limit: 1 }),
+  ]);
   let items: unknown[];
-  if (since !== null) items = await store.readEvents({ afterSeq: since, ...subject, limit });
-  else if (subject === undefined) items = await store.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
-  else items = await latestOf(deps.overseer, subject, limit);
+  if (since !== null) items = await overseer.readEvents({ afterSeq: since, ...subject, limit });
+  else if (subject === undefined) items = await overseer.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
+  else items = await latestOf(overseer, subject, limit);
   return { items, lastSeq, oldestSeq: oldest?.seq ?? null };
 }
 
@@ -269,7 +272,7 @@ function openStream(
     overflow: () => raw.destroy(),
   };
   const feed = new EventFeed(
-    deps.overseer.store,
+    deps.overseer,
     deps.hub,
     sink,
     { maxBufferedBytes: settings.maxBufferedBytes },

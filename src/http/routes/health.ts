@@ -14,7 +14,7 @@ const status = (value: string) => ({
   properties: { status: { type: "string", enum: [value] } },
 });
 
-export function healthRoutes(store: Store, logger: Logger) {
+export function healthRoutes(store: Pick<Store, "lastEventSeq">, logger: Logger) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get(
       "/healthz",

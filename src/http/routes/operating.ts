@@ -60,7 +60,7 @@ export function operatingRoutes(overseer: Overseer) {
         },
       },
       async () => {
-        const [queues, now] = await Promise.all([overseer.listQueues(), overseer.store.now()]);
+        const [queues, now] = await Promise.all([overseer.listQueues(), overseer.now()]);
         const items = await Promise.all(
           queues.map(async (q) => {
             if (q.counts.queued === 0) return { ...q, oldestWaitingAgeMs: null };
@@ -125,7 +125,7 @@ export function operatingRoutes(overseer: Overseer) {
         const [workers, running, now] = await Promise.all([
           overseer.listWorkers(),
           overseer.listJobs({ states: ["running"], limit: MAX_RUNNING_READ }),
-          overseer.store.now(),
+          overseer.now(),
         ]);
         const held = new Map<string, string[]>();
         for (const job of running) {
@@ -203,11 +203,7 @@ export function operatingRoutes(overseer: Overseer) {
         if (minutes < 1 || minutes > 60) {
           throw new OverseerError("INVALID_ARGUMENT", `minutes must be from 1 to 60; got ${raw}`, { field: "minutes" });
         }
-        const [counts, queues, now] = await Promise.all([
-          overseer.countJobs(),
-          overseer.listQueues(),
-          overseer.store.now(),
-        ]);
+        const [counts, queues, now] = await Promise.all([overseer.countJobs(), overseer.listQueues(), overseer.now()]);
         const finished = await overseer.listJobs({
           states: FINISHED_STATES,
           finishedAfter: now - minutes * 60_000,

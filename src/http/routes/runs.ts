@@ -290,7 +290,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         const { id } = request.params as { id: string };
         const turn = Number((request.query as { turn: string }).turn);
         const range = parseRange(request.headers.range);
-        const head = await overseer.store.readRunOutput(id, turn, 0, 0);
+        const head = await overseer.readRunOutput(id, turn, 0, 0);
         if (head === null) {
           await requireRun(overseer, id);
           throw new OverseerError("RUN_TURN_NOT_FOUND", `run ${id} has no turn ${turn}`, { id, turn });
@@ -336,7 +336,7 @@ function outputStream(overseer: Overseer, id: string, turn: number, start: numbe
   return Readable.from(
     (async function* () {
       for (let at = start; at < end; ) {
-        const part = await overseer.store.readRunOutput(id, turn, at, Math.min(end, at + OUTPUT_READ_BYTES));
+        const part = await overseer.readRunOutput(id, turn, at, Math.min(end, at + OUTPUT_READ_BYTES));
         if (part === null || part.data.length === 0) return;
         yield part.data;
         at += part.data.length;

@@ -127,7 +127,7 @@ function serveSocket(deps: StreamDeps, socket: WebSocket): void {
 
   async function subscribe(request: Subscribe): Promise<void> {
     const { id } = request;
-    const start = await resolveStart(deps.overseer.store, deps.hub, {
+    const start = await resolveStart(deps.overseer, deps.hub, {
       since: request.since ?? null,
       subject: subjectOf(request),
     });
@@ -150,7 +150,7 @@ function serveSocket(deps: StreamDeps, socket: WebSocket): void {
       },
     };
     const feed = new EventFeed(
-      deps.overseer.store,
+      deps.overseer,
       deps.hub,
       sink,
       { maxBufferedBytes: deps.settings.maxBufferedBytes },
