@@ -47,6 +47,7 @@ import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
+import * as runs from "../runs/operations.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -87,7 +88,6 @@ import { MIGRATIONS } from "./migrations/index.js";
 import { PgDb, PgTx } from "./pg-tx.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
-import * as runs from "./runs.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,
@@ -606,54 +606,46 @@ export class PostgresStore implements Store {
 
   /** Wakes supervisors on every node (NOTIFY), so one claims the run at once. */
   createRun(run: NewRun): Promise<Run> {
-    return this.writeAndWake(
-      (tx) => runs.createRun(tx, run),
-      () => true,
-    );
+    return this.transact((tx) => runs.createRun(tx, run));
   }
 
   getRun(id: string): Promise<Run | null> {
-    return runs.getRun(this.conn, id);
+    return this.read((db) => runs.getRun(db, id));
   }
 
   listRuns(filter: RunFilter = {}): Promise<Run[]> {
-    return runs.listRuns(this.conn, filter);
+    return this.read((db) => runs.listRuns(db, filter));
   }
 
   countRuns(): Promise<Record<RunState, number>> {
-    return runs.countRuns(this.conn);
+    return this.read(runs.countRuns);
   }
 
   /** Wakes every node: the run's supervisor may be on another one. */
   controlRun(id: string, request: RunControlRequest): Promise<{ run: Run; transition: RunTransitionName }> {
-    return this.writeAndWake(
-      (tx) => runs.controlRun(tx, id, request),
-      () => true,
-    );
+    return this.transact((tx) => runs.controlRun(tx, id, request));
   }
 
+  /** No read first, unlike SQLite: a claim here locks one row, never the whole store. */
   claimRun(workerId: string, leaseMs: number): Promise<ClaimedRun | null> {
-    return this.conn.write((tx) => runs.claimRun(tx, workerId, leaseMs));
+    return this.transact((tx) => runs.claimRun(tx, workerId, leaseMs));
   }
 
   heartbeatRun(lease: RunLease, leaseMs: number): Promise<Run | null> {
-    return this.conn.write((tx) => runs.heartbeatRun(tx, lease, leaseMs));
+    return this.transact((tx) => runs.heartbeatRun(tx, lease, leaseMs));
   }
 
   updateRun(lease: RunLease, update: RunUpdate): Promise<Run | null> {
-    return this.conn.write((tx) => runs.updateRun(tx, lease, update));
+    return this.transact((tx) => runs.updateRun(tx, lease, update));
   }
 
   /** Wakes every node, so another supervisor may claim the run at once. */
   async releaseRun(lease: RunLease): Promise<void> {
-    await this.writeAndWake(
-      (tx) => runs.releaseRun(tx, lease),
-      (released) => released,
-    );
+    await this.transact((tx) => runs.releaseRun(tx, lease));
   }
 
   listRunTurns(runId: string): Promise<RunTurn[]> {
-    return runs.listRunTurns(this.conn, runId);
+    return this.read((db) => runs.listRunTurns(db, runId));
   }
 
   readRunOutput(
@@ -662,7 +654,7 @@ export class PostgresStore implements Store {
     start: number,
     end?: number,
   ): Promise<{ data: Buffer; size: number } | null> {
-    return runs.readRunOutput(this.conn, runId, turn, start, end);
+    return this.read((db) => runs.readRunOutput(db, runId, turn, start, end));
   }
 
   // -- claims -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 import { type AlertRow, type NotificationRow, toAlert, toNotification } from "../alerts/rows.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
-import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../run-rows.js";
+import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../runs/rows.js";
 import type { PruneBatch, PruneOptions, PruneResult, RetentionPolicy, RetentionRule } from "../store.js";
 import { runSync } from "../tx.js";
 import type { SqliteConnection } from "./connection.js";

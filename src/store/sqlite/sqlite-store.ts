@@ -47,6 +47,7 @@ import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
+import * as runs from "../runs/operations.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -86,7 +87,6 @@ import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
-import * as runs from "./runs.js";
 import {
   fireTickInTransaction,
   listSchedulesNow,
@@ -571,47 +571,45 @@ export class SqliteStore implements Store {
   // -- runs ---------------------------------------------------------------------------------
 
   async createRun(run: NewRun): Promise<Run> {
-    const created = runs.createRun(this.conn, run);
-    this.watcher.notify();
-    return created;
+    return this.transact((tx) => runs.createRun(tx, run));
   }
 
   async getRun(id: string): Promise<Run | null> {
-    return runs.getRun(this.conn, id);
+    return this.read((db) => runs.getRun(db, id));
   }
 
   async listRuns(filter: RunFilter = {}): Promise<Run[]> {
-    return runs.listRuns(this.conn, filter);
+    return this.read((db) => runs.listRuns(db, filter));
   }
 
   async countRuns(): Promise<Record<RunState, number>> {
-    return runs.countRuns(this.conn);
+    return this.read(runs.countRuns);
   }
 
   async controlRun(id: string, request: RunControlRequest): Promise<{ run: Run; transition: RunTransitionName }> {
-    const result = runs.controlRun(this.conn, id, request);
-    this.watcher.notify();
-    return result;
+    return this.transact((tx) => runs.controlRun(tx, id, request));
   }
 
   async claimRun(workerId: string, leaseMs: number): Promise<ClaimedRun | null> {
-    return runs.claimRun(this.conn, workerId, leaseMs);
+    // A read first: supervisors look often, and most looks find nothing; only a find takes the write lock.
+    if (!this.read(runs.anyRunClaimable)) return null;
+    return this.transact((tx) => runs.claimRun(tx, workerId, leaseMs));
   }
 
   async heartbeatRun(lease: RunLease, leaseMs: number): Promise<Run | null> {
-    return runs.heartbeatRun(this.conn, lease, leaseMs);
+    return this.transact((tx) => runs.heartbeatRun(tx, lease, leaseMs));
   }
 
   async updateRun(lease: RunLease, update: RunUpdate): Promise<Run | null> {
-    return runs.updateRun(this.conn, lease, update);
+    return this.transact((tx) => runs.updateRun(tx, lease, update));
   }
 
   async releaseRun(lease: RunLease): Promise<void> {
-    if (runs.releaseRun(this.conn, lease)) this.watcher.notify();
+    this.transact((tx) => runs.releaseRun(tx, lease));
   }
 
   async listRunTurns(runId: string): Promise<RunTurn[]> {
-    return runs.listRunTurns(this.conn, runId);
+    return this.read((db) => runs.listRunTurns(db, runId));
   }
 
   async readRunOutput(
@@ -620,7 +618,7 @@ export class SqliteStore implements Store {
     start: number,
     end?: number,
   ): Promise<{ data: Buffer; size: number } | null> {
-    return runs.readRunOutput(this.conn, runId, turn, start, end);
+    return this.read((db) => runs.readRunOutput(db, runId, turn, start, end));
   }
 
   // -- claims -------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
  * Runs as both backends store them (same tables and columns; times in epoch ms, JSON as TEXT),
  * their mapping to the records the API sees, and the decisions every run write shares: what a
  * claim, a control request, a supervisor's update or a release makes of a run's row. Pure: the
- * backends read the row in their transaction, call these with the transaction's `now`, and write
- * what comes back, so the two backends cannot drift apart on what a write means.
+ * operations (operations.ts) read the row in their transaction, call these with the
+ * transaction's `now`, and write what comes back.
  */
-import { OverseerError } from "../core/errors.js";
-import { assertEventKind } from "../core/events.js";
+import { OverseerError } from "../../core/errors.js";
+import { assertEventKind } from "../../core/events.js";
 import {
   emptyRunStats,
   type NewRun,
@@ -21,7 +21,7 @@ import {
   type RunTurn,
   type RunTurnOutcome,
   type RunUpdate,
-} from "../core/run.js";
+} from "../../core/run.js";
 import {
   canTransition,
   controlAction,
@@ -31,8 +31,8 @@ import {
   type RunTransitionName,
   runControlError,
   TRANSITIONS,
-} from "../core/run-state.js";
-import { iso } from "./rows.js";
+} from "../../core/run-state.js";
+import { iso } from "../rows.js";
 
 export interface RunRow {
   id: string;
@@ -372,13 +372,6 @@ export function sliceOutput(
     if (hi > lo) parts.push(data.subarray(lo - chunk.offset, hi - chunk.offset));
   }
   return Buffer.concat(parts);
-}
-
-/** The older of two candidate runs for a claim (creation time, then id). */
-export function older(a: RunRow | undefined, b: RunRow | undefined): RunRow | undefined {
-  if (!a || !b) return a ?? b;
-  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? a : b;
-  return a.id < b.id ? a : b;
 }
 
 /** The lease a claim's changes grant. */

@@ -1,0 +1,183 @@
+/**
+ * Runs, written once for both backends (see ../tx.ts): each verb is one transaction that reads
+ * the run's row locked (FOR UPDATE on PostgreSQL; SQLite has one writer at a time, so the row read
+ * at its start is the row it writes), decides with the pure functions of rows.ts and writes the
+ * row back guarded by the version read. Claims skip runs another claimer holds, so two
+ * supervisors never take the same run. A run's lease is only ever extended, used or given up by
+ * its holder (owner + fencing token).
+ */
+import { runNotFound } from "../../core/errors.js";
+import type {
+  ClaimedRun,
+  NewRun,
+  Run,
+  RunControlRequest,
+  RunFilter,
+  RunLease,
+  RunTurn,
+  RunUpdate,
+} from "../../core/run.js";
+import type { RunState, RunTransitionName } from "../../core/run-state.js";
+import { type Db, inList, type Op, type Sql, type Tx } from "../tx.js";
+import { checkVersion } from "../versions.js";
+import {
+  checkOutputOffset,
+  claimWrite,
+  controlWrite,
+  emptyRunCounts,
+  holds,
+  leaseOf,
+  newRunParams,
+  type RunChanges,
+  type RunEvent,
+  type RunRow,
+  type RunTurnRow,
+  releaseWrite,
+  runChangeParams,
+  runPageSize,
+  sliceOutput,
+  toRun,
+  toRunTurn,
+  updateWrite,
+} from "./rows.js";
+import * as q from "./statements.js";
+
+/** Stores a queued run; supervisors are woken to claim it. */
+export function* createRun(tx: Tx, run: NewRun): Op<Run> {
+  const row = yield* tx.one<RunRow>(q.INSERT_RUN, newRunParams(run, tx.at));
+  if (!row) throw new Error("the insert returned no row");
+  tx.event("run.queued", null, null, { profile: run.profile }, run.id);
+  tx.notify();
+  return toRun(row);
+}
+
+export function* getRun(db: Db, id: string): Op<Run | null> {
+  const row = yield* db.one<RunRow>(q.GET_RUN, [id]);
+  return row ? toRun(row) : null;
+}
+
+export function* listRuns(db: Db, filter: RunFilter): Op<Run[]> {
+  const params: unknown[] = [];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conditions: Sql[] = [];
+  if (filter.states && filter.states.length > 0) conditions.push(inList("state", param(db.list(filter.states))));
+  if (filter.profile !== undefined) conditions.push(`profile = ${param(filter.profile)}`);
+  if (filter.beforeId !== undefined) conditions.push(`id < ${param(filter.beforeId)}`);
+  const limit = param(runPageSize(filter.limit));
+  return (yield* db.rows<RunRow>(q.listRuns(conditions, limit), params)).map(toRun);
+}
+
+export function* countRuns(db: Db): Op<Record<RunState, number>> {
+  const counts = emptyRunCounts();
+  for (const r of yield* db.rows<{ state: RunState; n: number }>(q.COUNT_RUNS)) counts[r.state] = r.n;
+  return counts;
+}
+
+/** A person's pause, resume or cancel; every node is woken, as the run's supervisor may be on any. */
+export function* controlRun(
+  tx: Tx,
+  id: string,
+  request: RunControlRequest,
+): Op<{ run: Run; transition: RunTransitionName }> {
+  const row = yield* tx.one<RunRow>(q.LOCK_RUN, [id]);
+  if (!row) throw runNotFound(id);
+  checkVersion("run", id, row.version, request.expectedVersion);
+  const { changes, events, transition } = controlWrite(row, request, tx.at);
+  const run = yield* write(tx, row, changes, events);
+  tx.notify();
+  return { run, transition };
+}
+
+/**
+ * Whether a claim would find a run: a read, so a supervisor's idle looks need not open a write
+ * transaction (on SQLite, take the file's write lock) just to find nothing.
+ */
+export function* anyRunClaimable(db: Db): Op<boolean> {
+  return (yield* db.one(q.NEXT_CLAIMABLE, [yield* db.now()])) !== undefined;
+}
+
+export function* claimRun(tx: Tx, workerId: string, leaseMs: number): Op<ClaimedRun | null> {
+  const row = yield* tx.one<RunRow>(q.NEXT_CLAIMABLE, [tx.at]);
+  if (!row) return null;
+  const lost =
+    row.state === "queued" ? undefined : yield* tx.one<RunTurnRow>(q.LOSE_TURN, [row.id, row.current_turn, tx.at]);
+  const claim = claimWrite(row, workerId, leaseMs, tx.at, lost ? lost.turn : null);
+  const run = yield* write(tx, row, claim.changes, claim.events);
+  return {
+    run,
+    lease: leaseOf(run.id, claim.changes),
+    takeover: claim.takeover ? { previousWorkerId: row.lease_owner, lostTurn: lost ? toRunTurn(lost) : null } : null,
+  };
+}
+
+export function* heartbeatRun(tx: Tx, lease: RunLease, leaseMs: number): Op<Run | null> {
+  const row = yield* tx.one<RunRow>(q.EXTEND_LEASE, [tx.at + leaseMs, lease.runId, lease.workerId, lease.token]);
+  return row ? toRun(row) : null;
+}
+
+export function* updateRun(tx: Tx, lease: RunLease, update: RunUpdate): Op<Run | null> {
+  const row = yield* tx.one<RunRow>(q.LOCK_RUN, [lease.runId]);
+  if (!row || !holds(row, lease)) return null;
+  // Decided before anything is written; a throw below rolls the whole update back anyway.
+  const { changes, events } = updateWrite(row, lease, update, tx.at);
+  if (update.turnStarted) {
+    const t = update.turnStarted;
+    yield* tx.run(q.INSERT_TURN, [row.id, t.turn, t.pid, t.host, lease.workerId, tx.at]);
+  }
+  if (update.output) yield* appendOutput(tx, row.id, update.output);
+  if (update.turnFinished) {
+    const t = update.turnFinished;
+    yield* tx.run(q.FINISH_TURN, [row.id, t.turn, t.outcome, t.exitCode, t.signal, tx.at]);
+  }
+  return yield* write(tx, row, changes, events);
+}
+
+/** Whether the lease was held; given up, the run can be claimed at once, so supervisors are woken. */
+export function* releaseRun(tx: Tx, lease: RunLease): Op<boolean> {
+  const row = yield* tx.one<RunRow>(q.LOCK_RUN, [lease.runId]);
+  if (!row || !holds(row, lease)) return false;
+  const { changes, events } = releaseWrite(row, lease);
+  yield* write(tx, row, changes, events);
+  tx.notify();
+  return true;
+}
+
+export function* listRunTurns(db: Db, runId: string): Op<RunTurn[]> {
+  return (yield* db.rows<RunTurnRow>(q.LIST_TURNS, [runId])).map(toRunTurn);
+}
+
+/** Bytes [start, end) of a turn's stored output; a reader streams a long output one such range at a time. */
+export function* readRunOutput(
+  db: Db,
+  runId: string,
+  turn: number,
+  start: number,
+  end: number | undefined,
+): Op<{ data: Buffer; size: number } | null> {
+  const row = yield* db.one<RunTurnRow>(q.GET_TURN, [runId, turn]);
+  if (!row) return null;
+  const size = row.output_bytes;
+  const to = Math.min(size, end ?? size);
+  if (start >= to) return { data: Buffer.alloc(0), size };
+  const chunks = yield* db.rows<{ offset: number; data: Buffer }>(q.READ_OUTPUT, [runId, turn, start, to]);
+  return { data: sliceOutput(chunks, size, start, to), size };
+}
+
+/** Writes the run's changed row and appends its events, with the run's id. */
+function* write(tx: Tx, row: RunRow, changes: RunChanges, events: readonly RunEvent[]): Op<Run> {
+  const updated = yield* tx.one<RunRow>(q.UPDATE_RUN, [...runChangeParams(changes), tx.at, row.id, row.version]);
+  if (!updated) throw new Error(`run ${row.id} changed under its write transaction`);
+  for (const e of events) tx.event(e.kind, null, e.workerId, e.data, row.id);
+  return toRun(updated);
+}
+
+function* appendOutput(tx: Tx, runId: string, output: NonNullable<RunUpdate["output"]>): Op<void> {
+  const turn = yield* tx.one<RunTurnRow>(q.GET_TURN, [runId, output.turn]);
+  checkOutputOffset(runId, output.turn, turn?.output_bytes, output.offset);
+  if (output.data.length === 0) return;
+  yield* tx.run(q.INSERT_OUTPUT, [runId, output.turn, output.offset, output.data]);
+  yield* tx.run(q.ADD_OUTPUT_BYTES, [runId, output.turn, output.data.length]);
+}
