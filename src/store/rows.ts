@@ -1,5 +1,4 @@
 /** Row shapes shared by both backends (same tables and columns) and their mapping to domain records. */
-import { nextTick } from "../core/schedule.js";
 import type {
   Attempt,
   AttemptOutcome,
@@ -8,7 +7,6 @@ import type {
   JobError,
   JobState,
   OverseerEvent,
-  ScheduleRecord,
   WorkerRecord,
   WorkerStatus,
 } from "../core/types.js";
@@ -248,46 +246,5 @@ export function toWorker(r: WorkerRow): WorkerRecord {
     startedAt: iso(r.started_at),
     heartbeatAt: iso(r.heartbeat_at),
     stoppedAt: isoOrNull(r.stopped_at),
-  };
-}
-
-export interface ScheduleRow {
-  name: string;
-  cron: string;
-  timezone: string;
-  task: string;
-  payload: string;
-  queue: string | null;
-  priority: number | null;
-  catch_up: number;
-  enabled: number;
-  config_enabled: number;
-  removed_at: number | null;
-  last_tick_at: number | null;
-  active_since: number;
-  created_at: number;
-  updated_at: number;
-}
-
-/** `nextRunAt` is the first tick after both now and the last tick, for active schedules only. */
-export function toSchedule(r: ScheduleRow, now: number): ScheduleRecord {
-  const active = r.enabled === 1 && r.removed_at === null;
-  const next = active ? nextTick(r.cron, r.timezone, Math.max(now, r.last_tick_at ?? now)) : null;
-  return {
-    name: r.name,
-    cron: r.cron,
-    timezone: r.timezone,
-    task: r.task,
-    payload: JSON.parse(r.payload),
-    queue: r.queue,
-    priority: r.priority,
-    catchUp: r.catch_up,
-    enabled: r.enabled === 1,
-    removed: r.removed_at !== null,
-    lastTickAt: r.last_tick_at === null ? null : iso(r.last_tick_at),
-    nextRunAt: next === null ? null : iso(next),
-    activeSince: iso(r.active_since),
-    createdAt: iso(r.created_at),
-    updatedAt: iso(r.updated_at),
   };
 }

@@ -48,6 +48,7 @@ import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
 import * as runs from "../runs/operations.js";
+import * as schedules from "../schedules/operations.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -76,7 +77,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
-import { type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
+import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
@@ -88,13 +89,6 @@ import { MIGRATIONS } from "./migrations/index.js";
 import { PgDb, PgTx } from "./pg-tx.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
-import {
-  fireTickInTransaction,
-  listSchedulesNow,
-  runNowInTransaction,
-  setScheduleEnabledInTransaction,
-  syncSchedulesInTransaction,
-} from "./schedules.js";
 import * as sql from "./statements.js";
 import * as tokens from "./tokens.js";
 
@@ -190,13 +184,14 @@ export class PostgresStore implements Store {
 
   /**
    * Runs a store operation (../tx.ts) as one transaction; wakes this process's workers at once if
-   * it made work ready (others by its NOTIFY).
+   * it made work ready (others by its NOTIFY). `pgTx` is the same transaction, for a step of the
+   * hot path (kept per backend) inside the operation.
    */
-  private async transact<T>(body: (tx: StoreTx) => Op<T>): Promise<T> {
+  private async transact<T>(body: (tx: StoreTx, pgTx: Tx) => Op<T>): Promise<T> {
     let woke = false;
     const result = await this.conn.write(async (pgTx) => {
       const tx = new PgTx(pgTx);
-      const out = await runAsync(body(tx));
+      const out = await runAsync(body(tx, pgTx));
       woke = tx.notified;
       return out;
     });
@@ -513,30 +508,29 @@ export class PostgresStore implements Store {
 
   // -- schedules ----------------------------------------------------------------------------
 
-  async syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {
-    return this.conn.write((tx) => syncSchedulesInTransaction(tx, defs));
+  syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {
+    return this.transact((tx) => schedules.syncSchedules(tx, defs));
   }
 
-  async listSchedules(): Promise<ScheduleRecord[]> {
-    return listSchedulesNow(this.conn);
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.read(schedules.listSchedules);
   }
 
-  async setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
-    return this.conn.write((tx) => setScheduleEnabledInTransaction(tx, name, enabled));
+  setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
+    return this.transact((tx) => schedules.setScheduleEnabled(tx, name, enabled));
   }
 
-  async fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult> {
-    return this.writeAndWake(
-      (tx) => fireTickInTransaction(tx, (t, j) => this.insertJob(t, j), name, tickMs, job),
-      (r) => r.fired,
-    );
+  fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult> {
+    return this.transact((tx, pgTx) => schedules.fireScheduleTick(tx, this.enqueueIn(pgTx), name, tickMs, job));
   }
 
-  async runScheduleNow(name: string, job: NewJob): Promise<Job> {
-    return this.writeAndWake(
-      (tx) => runNowInTransaction(tx, (t, j) => this.insertJob(t, j), name, job),
-      () => true,
-    );
+  runScheduleNow(name: string, job: NewJob): Promise<Job> {
+    return this.transact((tx, pgTx) => schedules.runScheduleNow(tx, this.enqueueIn(pgTx), name, job));
+  }
+
+  /** The hot path's insert (insert-job.ts), as a step of an operation running in `pgTx`. */
+  private enqueueIn(pgTx: Tx): schedules.EnqueueJob {
+    return (job) => answer(this.insertJob(pgTx, job));
   }
 
   // -- durable handlers ---------------------------------------------------------------------

@@ -48,6 +48,7 @@ import * as jobs from "../jobs/operations.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
 import * as runs from "../runs/operations.js";
+import * as schedules from "../schedules/operations.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -76,7 +77,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
-import { type Db, type Op, runSync, type Tx } from "../tx.js";
+import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
@@ -87,13 +88,6 @@ import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
-import {
-  fireTickInTransaction,
-  listSchedulesNow,
-  runNowInTransaction,
-  setScheduleEnabledInTransaction,
-  syncSchedulesInTransaction,
-} from "./schedules.js";
 import { SqliteDb, SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 import * as tokens from "./tokens.js";
@@ -475,31 +469,28 @@ export class SqliteStore implements Store {
   // -- schedules ----------------------------------------------------------------------------
 
   async syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult> {
-    return this.conn.write(() => syncSchedulesInTransaction(this.conn, defs, this.conn.clock()));
+    return this.transact((tx) => schedules.syncSchedules(tx, defs));
   }
 
   async listSchedules(): Promise<ScheduleRecord[]> {
-    return listSchedulesNow(this.conn, this.conn.clock());
+    return this.read(schedules.listSchedules);
   }
 
   async setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
-    return this.conn.write(() => setScheduleEnabledInTransaction(this.conn, name, enabled, this.conn.clock()));
+    return this.transact((tx) => schedules.setScheduleEnabled(tx, name, enabled));
   }
 
   async fireScheduleTick(name: string, tickMs: number, job: NewJob): Promise<FireTickResult> {
-    const result = this.conn.write(() =>
-      fireTickInTransaction(this.conn, (j, now) => this.insertJob(j, now), name, tickMs, job, this.conn.clock()),
-    );
-    if (result.fired) this.watcher.notify();
-    return result;
+    return this.transact((tx) => schedules.fireScheduleTick(tx, this.enqueueIn(tx), name, tickMs, job));
   }
 
   async runScheduleNow(name: string, job: NewJob): Promise<Job> {
-    const enqueued = this.conn.write(() =>
-      runNowInTransaction(this.conn, (j, now) => this.insertJob(j, now), name, job, this.conn.clock()),
-    );
-    this.watcher.notify();
-    return enqueued;
+    return this.transact((tx) => schedules.runScheduleNow(tx, this.enqueueIn(tx), name, job));
+  }
+
+  /** The hot path's insert (insert-job.ts), as a step of an operation in the open transaction `tx`. */
+  private enqueueIn(tx: Tx): schedules.EnqueueJob {
+    return (job) => answer(this.insertJob(job, tx.at));
   }
 
   // -- durable handlers ---------------------------------------------------------------------

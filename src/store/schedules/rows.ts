@@ -1,13 +1,57 @@
 /**
- * Syncing the stored schedules with the config's definitions, the same for every backend: what
- * to insert, update or mark removed, and the event each change appends. Each backend runs the
- * plan's steps with its own statements (INSERT_SCHEDULE, UPDATE_SCHEDULE, MARK_SCHEDULE_REMOVED,
- * whose parameters are in the same order in both).
+ * Schedules as both backends store them (same tables and columns, see migration 002), their
+ * mapping to records, and the sync with a config's definitions: what to insert, update or mark
+ * removed, and the event each change appends. Pure: operations.ts runs the plan's steps.
  */
-import { OverseerError } from "../core/errors.js";
-import type { ScheduleDefinition } from "../core/types.js";
-import type { ScheduleRow } from "./rows.js";
-import type { SyncSchedulesResult } from "./store.js";
+import { OverseerError } from "../../core/errors.js";
+import { nextTick } from "../../core/schedule.js";
+import type { ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
+import { iso } from "../rows.js";
+import type { SyncSchedulesResult } from "../store.js";
+
+export interface ScheduleRow {
+  name: string;
+  cron: string;
+  timezone: string;
+  task: string;
+  payload: string;
+  queue: string | null;
+  priority: number | null;
+  catch_up: number;
+  enabled: number;
+  config_enabled: number;
+  removed_at: number | null;
+  last_tick_at: number | null;
+  active_since: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `nextRunAt` is the first tick after both now and the last tick, for active schedules only. */
+export function toSchedule(r: ScheduleRow, now: number): ScheduleRecord {
+  const active = r.enabled === 1 && r.removed_at === null;
+  const next = active ? nextTick(r.cron, r.timezone, Math.max(now, r.last_tick_at ?? now)) : null;
+  return {
+    name: r.name,
+    cron: r.cron,
+    timezone: r.timezone,
+    task: r.task,
+    payload: JSON.parse(r.payload),
+    queue: r.queue,
+    priority: r.priority,
+    catchUp: r.catch_up,
+    enabled: r.enabled === 1,
+    removed: r.removed_at !== null,
+    lastTickAt: r.last_tick_at === null ? null : iso(r.last_tick_at),
+    nextRunAt: next === null ? null : iso(next),
+    activeSince: iso(r.active_since),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+/** Tick rows are only needed while a scheduler could still race for them; a day is ample. */
+export const TICK_RETENTION_MS = 24 * 3_600_000;
 
 export interface ScheduleSyncStep {
   statement: "insert" | "update" | "remove";
