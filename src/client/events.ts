@@ -48,7 +48,7 @@ export class EventsApi {
 
   /** The live stream, resumed after each dropped connection from the last event received. */
   follow(options: EventSubject & FollowOptions = {}): AsyncGenerator<OverseerEvent> {
-    return followEvents(this.t, eventsPath(options), options);
+    return followEvents<OverseerEvent>(this.t, eventsPath(options), options);
   }
 }
 

@@ -7,7 +7,6 @@
 import { OverseerError } from "../core/errors.js";
 import { readEventStream } from "./sse.js";
 import type { Transport } from "./transport.js";
-import type { OverseerEvent } from "./types.js";
 
 export interface FollowOptions {
   /** Resume after this seq. Left out: the whole log from now, or a job's or run's from its start. */
@@ -31,11 +30,12 @@ export interface FollowOptions {
 
 const DEFAULT_RECONNECT_MS = 1_000;
 
-export async function* followEvents(
+/** Events as the stream's `data:` carries them; only their `seq` matters here. */
+export async function* followEvents<E extends { seq: number }>(
   transport: Transport,
   path: string,
   options: FollowOptions = {},
-): AsyncGenerator<OverseerEvent> {
+): AsyncGenerator<E> {
   const { signal } = options;
   const retries = options.retries ?? Number.POSITIVE_INFINITY;
   let since = options.since;
@@ -75,7 +75,7 @@ export async function* followEvents(
           if ("retry" in message) suggested = message.retry;
           else if (message.event === "end") return;
           else if (message.event === "message") {
-            const event = JSON.parse(message.data) as OverseerEvent;
+            const event = JSON.parse(message.data) as E;
             since = event.seq;
             yield event;
           }

@@ -90,15 +90,12 @@ export class Transport {
     throw errorFromAnswer(res.status, await res.text());
   }
 
-  /** SERVER_UNREACHABLE, naming the server and what the network said. */
+  /** SERVER_UNREACHABLE, naming the server and what the network said (also as `details.reason`). */
   private unreachable(err: unknown): OverseerError {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (err as Error).message;
     const where = this.base === "" ? "the server" : this.base;
-    return new OverseerError(
-      "SERVER_UNREACHABLE",
-      `cannot reach ${where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
-      { url: where },
-    );
+    return new OverseerError("SERVER_UNREACHABLE", `cannot reach ${where}: ${reason}`, { url: where, reason });
   }
 }
 
