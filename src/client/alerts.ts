@@ -3,9 +3,8 @@
  * actions people take on them (acknowledge, escalate now, close), raising a manual alert, and
  * the heartbeat monitors with the ping an outside job sends.
  */
-import { type Versioned, write } from "./jobs.js";
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
-import type { Transport } from "./transport.js";
+import type { Transport, Versioned } from "./transport.js";
 import type {
   Alert,
   AlertDetail,
@@ -57,17 +56,18 @@ export class AlertsApi {
 
   /** Acknowledges as the token's name: escalation stops. */
   async acknowledge(id: string, options: Versioned = {}): Promise<Alert> {
-    return (await this.t.json<{ alert: Alert }>("POST", path(id, "/ack"), { body: {}, ...write(options) })).body.alert;
+    return (await this.t.json<{ alert: Alert }>("POST", path(id, "/ack"), { body: {}, ...options })).body.alert;
   }
 
   /** Notifies the next step at once; the notifications it planned come back with the alert. */
   async escalate(id: string, options: Versioned = {}): Promise<AlertDetail> {
-    return (await this.t.json<AlertDetail>("POST", path(id, "/escalate"), { body: {}, ...write(options) })).body;
+    return (await this.t.json<AlertDetail>("POST", path(id, "/escalate"), { body: {}, ...options })).body;
   }
 
   async close(id: string, options: Versioned & { reason?: string } = {}): Promise<Alert> {
-    const body = options.reason === undefined ? {} : { reason: options.reason };
-    return (await this.t.json<{ alert: Alert }>("POST", path(id, "/close"), { body, ...write(options) })).body.alert;
+    const { reason, ...write } = options;
+    const body = reason === undefined ? {} : { reason };
+    return (await this.t.json<{ alert: Alert }>("POST", path(id, "/close"), { body, ...write })).body.alert;
   }
 }
 

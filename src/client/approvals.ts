@@ -2,9 +2,8 @@
  * /api/v1/approvals: the requests jobs made with `ctx.requestApproval`, pending first, and
  * deciding one as the token's name (the server checks the approvers, groups and quorum).
  */
-import { type Versioned, write } from "./jobs.js";
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
-import type { Transport } from "./transport.js";
+import type { Transport, Versioned } from "./transport.js";
 import type { Approval, ApprovalDecision, ApprovalDetail, ApprovalState } from "./types.js";
 
 export interface ApprovalQuery {
@@ -41,12 +40,8 @@ export class ApprovalsApi {
     decision: ApprovalDecision,
     options: Versioned = {},
   ): Promise<{ approval: Approval; settled: boolean }> {
-    const body = { ...decision };
-    return (
-      await this.t.json<{ approval: Approval; settled: boolean }>("POST", path(id, "/decision"), {
-        body,
-        ...write(options),
-      })
-    ).body;
+    const url = path(id, "/decision");
+    return (await this.t.json<{ approval: Approval; settled: boolean }>("POST", url, { body: decision, ...options }))
+      .body;
   }
 }

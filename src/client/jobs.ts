@@ -1,10 +1,10 @@
 /**
  * /api/v1/jobs (and the signals jobs wait for): enqueue, list, read, and act on one job or on
- * the jobs a filter matches. A write given the `version` the caller read sends it as If-Match,
- * so it applies only if the job has not changed since (else 409 VERSION_CONFLICT).
+ * the jobs a filter matches. A write given the `version` the caller read applies only if the
+ * job has not changed since (else 409 VERSION_CONFLICT).
  */
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
-import type { Transport } from "./transport.js";
+import type { Transport, Versioned } from "./transport.js";
 import type {
   BulkResult,
   CancelResult,
@@ -34,12 +34,6 @@ export interface JobQuery {
   finishedBefore?: string;
   /** `desc` (newest first, the default) or `asc`. */
   order?: "desc" | "asc";
-}
-
-export interface Versioned {
-  /** The version read: the write applies only if the record is still at it. */
-  version?: number;
-  signal?: AbortSignal;
 }
 
 export interface Enqueued<T> {
@@ -92,16 +86,16 @@ export class JobsApi {
   }
 
   async retry(id: string, options: Versioned = {}): Promise<Job> {
-    return (await this.t.json<Job>("POST", path(id, "/retry"), write(options))).body;
+    return (await this.t.json<Job>("POST", path(id, "/retry"), options)).body;
   }
 
   async cancel(id: string, options: Versioned = {}): Promise<CancelResult> {
-    return (await this.t.json<CancelResult>("POST", path(id, "/cancel"), write(options))).body;
+    return (await this.t.json<CancelResult>("POST", path(id, "/cancel"), options)).body;
   }
 
   /** Deletes a finished job and its attempts (its events stay). */
   async discard(id: string, options: Versioned = {}): Promise<void> {
-    await this.t.json("POST", path(id, "/discard"), write(options));
+    await this.t.json("POST", path(id, "/discard"), options);
   }
 
   /** Retries the dead or cancelled jobs a filter matches, each in its own transaction. */
@@ -127,9 +121,4 @@ export class JobsApi {
     const body = { name, payload, ...(options.jobId === undefined ? {} : { jobId: options.jobId }) };
     return (await this.t.json<SignalResult>("POST", "/api/v1/signals", { body })).body;
   }
-}
-
-/** A write on one record: its version as If-Match. */
-export function write(options: Versioned): { ifMatch?: number; signal?: AbortSignal } {
-  return { ifMatch: options.version, signal: options.signal };
 }

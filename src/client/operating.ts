@@ -2,9 +2,7 @@
  * What an operator watches and steers: queues (pause, resume), workers, the stats window and
  * the schedules registered from the server's config (enable, disable, run one now).
  */
-import type { Versioned } from "./jobs.js";
-import { write } from "./jobs.js";
-import type { Transport } from "./transport.js";
+import type { Transport, Versioned } from "./transport.js";
 import type { Job, QueueRecord, QueueView, Schedule, Stats, WorkerView } from "./types.js";
 
 export class QueuesApi {
@@ -26,7 +24,7 @@ export class QueuesApi {
 
   private async set(name: string, verb: "pause" | "resume", options: Versioned): Promise<QueueRecord> {
     const url = `/api/v1/queues/${encodeURIComponent(name)}/${verb}`;
-    return (await this.t.json<QueueRecord>("POST", url, write(options))).body;
+    return (await this.t.json<QueueRecord>("POST", url, options)).body;
   }
 }
 

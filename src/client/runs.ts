@@ -3,10 +3,8 @@
  * command on the server), reading and steering them, and a turn's stored output by byte range.
  * A run's events are followed through `events.follow({ runId })`.
  */
-import type { Versioned } from "./jobs.js";
-import { write } from "./jobs.js";
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
-import type { Transport } from "./transport.js";
+import type { Transport, Versioned } from "./transport.js";
 import type {
   Run,
   RunControlAction,
@@ -67,8 +65,9 @@ export class RunsApi {
 
   /** Pause (at the turn's end, or at once with `immediate`), resume or cancel. */
   async control(id: string, action: RunControlAction, options: Versioned & { immediate?: boolean } = {}): Promise<Run> {
-    const body = options.immediate ? { action, immediate: true } : { action };
-    return (await this.t.json<{ run: Run }>("POST", path(id, "/control"), { body, ...write(options) })).body.run;
+    const { immediate, ...write } = options;
+    const body = immediate ? { action, immediate: true } : { action };
+    return (await this.t.json<{ run: Run }>("POST", path(id, "/control"), { body, ...write })).body.run;
   }
 
   /**

@@ -24,13 +24,17 @@ export interface ClientOptions {
 /** A query parameter; lists are sent comma-separated, and undefined or null ones are left out. */
 export type QueryValue = string | number | boolean | readonly string[] | null | undefined;
 
-export interface RequestOptions {
+/** A write on one record, and the version of it the caller read. */
+export interface Versioned {
+  /** Sent as If-Match: a record changed since is refused (409 VERSION_CONFLICT), and nothing is written. */
+  version?: number;
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions extends Versioned {
   query?: Record<string, QueryValue>;
   /** Sent as JSON. */
   body?: unknown;
-  /** The version the caller read, sent as If-Match: a record changed since answers 409 VERSION_CONFLICT. */
-  ifMatch?: number;
-  signal?: AbortSignal;
   accept?: string;
   headers?: Record<string, string>;
 }
@@ -71,7 +75,7 @@ export class Transport {
     const token = this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
-    if (options.ifMatch !== undefined) headers["if-match"] = `"${options.ifMatch}"`;
+    if (options.version !== undefined) headers["if-match"] = `"${options.version}"`;
     const url = `${this.base}${path}${queryString(options.query)}`;
     let res: Response;
     try {

@@ -55,7 +55,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const via = options.token === undefined ? transport : new Transport({ token: options.token });
   const { method = "GET", body, ifMatch, signal } = options;
   const text = await (
-    await send(() => via.send(method, `/api/v1${path}`, { accept: "application/json", body, ifMatch, signal }))
+    await send(() => via.send(method, `/api/v1${path}`, { accept: "application/json", body, version: ifMatch, signal }))
   ).text();
   try {
     return (text ? JSON.parse(text) : null) as T;
