@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createToken } from "../auth/tokens.js";
+import { OverseerClient } from "../client/index.js";
 import { parseConfig } from "../config/config.js";
 import { defineTask } from "../core/task.js";
 import { startHttpServer } from "../http/server.js";
@@ -71,21 +72,12 @@ async function setup(open: Open, options: { bundle?: string } = {}) {
     }),
   );
   await overseer.worker({ maintenanceMs: 50, pollMs: 50 }).start();
-  const tokens = {
-    ana: (await createToken(overseer.store, "ana", "operator")).secret,
-    bo: (await createToken(overseer.store, "bo", "operator")).secret,
-  };
   const server = await startHttpServer({ overseer, port: 0 });
-  const api = async (path: string, token: string, body: unknown = {}) => {
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    expect(res.status, await res.clone().text()).toBe(200);
-    return res.json();
-  };
-  return { overseer, tg: telegram, server, tokens, api };
+  // Ana and Bo act through the API, each with a token of their own.
+  const client = async (name: string) =>
+    new OverseerClient({ url: server.url, token: (await createToken(overseer.store, name, "operator")).secret });
+  const as = { ana: await client("ana"), bo: await client("bo") };
+  return { overseer, tg: telegram, server, as };
 }
 
 /** The two copies, the group's first; each as sent. */
@@ -115,7 +107,7 @@ async function settledAs(tg: FakeTelegram, sent: SentMessage, line: string): Pro
 
 describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
   it("an approval sent to two chats and approved through the HTTP API: both copies lose their buttons and say who", async () => {
-    const { overseer, tg, server, tokens, api } = await setup((await testDatabase("overseer-copies-")).open);
+    const { overseer, tg, server, as } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       const job = await overseer.enqueue("deploy", {});
       const [group, direct] = await twoCopies(tg);
@@ -137,7 +129,7 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
         [`telegram:${DIRECT}`, "sent", { chatId: String(DIRECT), messageId: direct.messageId }],
       ]);
 
-      await api(`/approvals/${id}/decision`, tokens.ana, { decision: "approve" });
+      await as.ana.approvals.decide(id, { decision: "approve" });
       await settledAs(tg, group, "✅ Approved by ana");
       await settledAs(tg, direct, "✅ Approved by ana");
       await waitFor("the job", async () => (await overseer.getJob(job.id))?.state === "succeeded");
@@ -153,14 +145,14 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
   }, 40_000);
 
   it("an alert acknowledged through the API loses its Acknowledge button everywhere; its close says so after", async () => {
-    const { overseer, tg, server, tokens, api } = await setup((await testDatabase("overseer-copies-")).open);
+    const { overseer, tg, server, as } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       const { alert } = await overseer.raiseAlert({ summary: "disk full on db-1", policy: "oncall" });
       const [group, ana] = await twoCopies(tg);
       expect(String(ana.chatId)).toBe(String(ANA));
       for (const m of [group, ana]) expect(m.keyboard.flat().map((b) => b.callback_data)).toEqual([`ack:${alert.id}`]);
 
-      await api(`/alerts/${alert.id}/ack`, tokens.bo);
+      await as.bo.alerts.acknowledge(alert.id);
       await settledAs(tg, group, "👀 Acknowledged by bo");
       await settledAs(tg, ana, "👀 Acknowledged by bo");
 
@@ -174,7 +166,7 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
       await waitFor("two more copies", () => tg.sent.length === 4, { timeoutMs: 10_000 });
       const [lost, kept] = tg.sent.slice(2) as [SentMessage, SentMessage];
       tg.forget(lost.messageId);
-      await api(`/alerts/${again.alert.id}/ack`, tokens.bo);
+      await as.bo.alerts.acknowledge(again.alert.id);
       await settledAs(tg, kept, "👀 Acknowledged by bo");
       await waitFor("the failure to be counted", () => overseer.alertDelivery()?.copies.failed === 1);
     } finally {
@@ -202,12 +194,12 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
   }, 40_000);
 
   it("an approval alert closed by hand keeps Approve / Deny while the request is pending; the SDK's denial settles them", async () => {
-    const { overseer, tg, server, tokens, api } = await setup((await testDatabase("overseer-copies-")).open);
+    const { overseer, tg, server, as } = await setup((await testDatabase("overseer-copies-")).open);
     try {
       const job = await overseer.enqueue("deploy", {});
       const [group, direct] = await twoCopies(tg);
       const [alert] = await overseer.listAlerts({ source: "approval" });
-      await api(`/alerts/${alert?.id}/close`, tokens.bo, { reason: "seen" });
+      await as.bo.alerts.close(alert?.id ?? "", { reason: "seen" });
       // A few passes later the close has been read, and the request can still be decided from Telegram.
       const seq = (await overseer.readEvents()).at(-1)?.seq ?? 0;
       await waitFor("the close to be read", async () => ((await overseer.store.getCursor(SOURCES_CURSOR)) ?? 0) >= seq);

@@ -4,14 +4,14 @@
  * approvals. Locally whoever acts is the local user (`--as NAME`, else `$USER`); remotely it is
  * the token, and the server says who that is.
  */
+import { collect, type OverseerClient } from "../client/index.js";
 import type { Alert, AlertNotification, AlertSource, AlertStatus } from "../core/alert.js";
 import { OverseerError } from "../core/errors.js";
 import type { Overseer } from "../sdk/overseer.js";
 import type { PingHeartbeatResult } from "../store/store.js";
-import { ApiClient } from "./api-client.js";
 import { localUser } from "./approval-backend.js";
-import { remoteOf } from "./backend.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
+import { refuseAsWithUrl, remoteClient } from "./remote.js";
 
 export interface AlertDetail {
   alert: Alert;
@@ -40,16 +40,10 @@ export async function withAlertBackend<T>(
   options: GlobalOptions & { as?: string },
   fn: (backend: AlertBackend) => Promise<T>,
 ): Promise<T> {
-  const remote = remoteOf(options);
-  if (remote && options.as !== undefined) {
-    throw new OverseerError(
-      "INVALID_ARGUMENT",
-      "--as names the local user; with --url the server decides who you are from the token",
-      { field: "as" },
-    );
-  }
-  const backend: AlertBackend = remote
-    ? new RemoteAlerts(new ApiClient(remote.url, remote.token))
+  refuseAsWithUrl(options, "the server decides who you are from the token");
+  const client = remoteClient(options);
+  const backend: AlertBackend = client
+    ? new RemoteAlerts(client)
     : new LocalAlerts(await openOverseer(options), options.as);
   try {
     return await fn(backend);
@@ -88,28 +82,21 @@ class LocalAlerts implements AlertBackend {
 }
 
 class RemoteAlerts implements AlertBackend {
-  constructor(private readonly api: ApiClient) {}
+  constructor(private readonly api: OverseerClient) {}
 
-  async list(query: AlertListQuery) {
-    const params = new URLSearchParams();
-    if (query.statuses) params.set("status", query.statuses.join(","));
-    if (query.source !== undefined) params.set("source", query.source);
-    return this.api.collect<Alert>("/api/v1/alerts", params, query.limit);
+  list(query: AlertListQuery) {
+    return collect(this.api.alerts.all({ status: query.statuses, source: query.source }, { limit: query.limit }));
   }
   detail(id: string) {
-    return this.api.request<AlertDetail>("GET", `/api/v1/alerts/${encodeURIComponent(id)}`);
+    return this.api.alerts.get(id);
   }
   async act(id: string, action: AlertAction, reason: string | null) {
-    const path = `/api/v1/alerts/${encodeURIComponent(id)}/${action}`;
-    const out = await this.api.request<{ alert: Alert; notifications?: AlertNotification[] }>(
-      "POST",
-      path,
-      reason === null ? {} : { reason },
-    );
-    return { alert: out.alert, notifications: out.notifications ?? [] };
+    if (action === "ack") return { alert: await this.api.alerts.acknowledge(id), notifications: [] };
+    if (action === "escalate") return this.api.alerts.escalate(id);
+    return { alert: await this.api.alerts.close(id, reason === null ? {} : { reason }), notifications: [] };
   }
   ping(name: string) {
-    return this.api.request<PingHeartbeatResult>("POST", `/api/v1/heartbeats/${encodeURIComponent(name)}`, {});
+    return this.api.heartbeats.ping(name);
   }
   async close() {
     // Nothing to release: each request is its own fetch.

@@ -5,13 +5,13 @@
  * with the groups the config file (`--config`) lists them in; remotely it is the token, and the
  * server says who that is.
  */
+import { collect, type OverseerClient } from "../client/index.js";
 import type { Approval, ApprovalState } from "../core/approval.js";
 import { OverseerError } from "../core/errors.js";
 import type { JobState } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
-import { ApiClient } from "./api-client.js";
-import { remoteOf } from "./backend.js";
 import { type GlobalOptions, loadConfig, openOverseer } from "./context.js";
+import { refuseAsWithUrl, remoteClient } from "./remote.js";
 
 export interface ApprovalDetail {
   approval: Approval;
@@ -36,16 +36,10 @@ export async function withApprovalBackend<T>(
   options: GlobalOptions & { as?: string },
   fn: (backend: ApprovalBackend) => Promise<T>,
 ): Promise<T> {
-  const remote = remoteOf(options);
-  if (remote && options.as !== undefined) {
-    throw new OverseerError(
-      "INVALID_ARGUMENT",
-      "--as names the local user; with --url the server decides who you are from the token",
-      { field: "as" },
-    );
-  }
+  refuseAsWithUrl(options, "the server decides who you are from the token");
+  const client = remoteClient(options);
   let backend: ApprovalBackend;
-  if (remote) backend = new RemoteApprovals(new ApiClient(remote.url, remote.token));
+  if (client) backend = new RemoteApprovals(client);
   else {
     const config = options.config === undefined ? undefined : await loadConfig(options.config);
     backend = new LocalApprovals(await openOverseer(options, undefined, config), options.as);
@@ -99,21 +93,17 @@ class LocalApprovals implements ApprovalBackend {
 }
 
 class RemoteApprovals implements ApprovalBackend {
-  constructor(private readonly api: ApiClient) {}
+  constructor(private readonly api: OverseerClient) {}
 
-  async list(query: ApprovalListQuery) {
-    const params = new URLSearchParams();
-    if (query.states) params.set("state", query.states.join(","));
-    if (query.jobId !== undefined) params.set("jobId", query.jobId);
-    return this.api.collect<Approval>("/api/v1/approvals", params, query.limit);
+  list(query: ApprovalListQuery) {
+    return collect(this.api.approvals.all({ state: query.states, jobId: query.jobId }, { limit: query.limit }));
   }
   detail(id: string) {
-    return this.api.request<ApprovalDetail>("GET", `/api/v1/approvals/${encodeURIComponent(id)}`);
+    return this.api.approvals.get(id);
   }
   async decide(id: string, decision: "approve" | "deny", reason: string | null) {
-    const body = { decision, channel: "cli", ...(reason === null ? {} : { reason }) };
-    const path = `/api/v1/approvals/${encodeURIComponent(id)}/decision`;
-    return (await this.api.request<{ approval: Approval }>("POST", path, body)).approval;
+    const asked = { decision, channel: "cli" as const, ...(reason === null ? {} : { reason }) };
+    return (await this.api.approvals.decide(id, asked)).approval;
   }
   async close() {
     // Nothing to release: each request is its own fetch.

@@ -1,9 +1,10 @@
 /**
- * What `overseer enqueue|jobs|queues|workers|events` do, behind one interface with two ends: the local
- * database (`--database`), or a server's HTTP API (`--url` and `--token`, or OVERSEER_URL and
- * OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
+ * What `overseer enqueue|jobs|queues|workers|events|requeue` do, behind one interface with two
+ * ends: the local database (`--database`), or a server's HTTP API through the package's client
+ * (`--url` and `--token`, or OVERSEER_URL and OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
  * gives records the shape the local one does (extra fields the API adds are dropped).
  */
+import { collect, type OverseerClient } from "../client/index.js";
 import { jobNotFound } from "../core/errors.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { EnqueueWarning } from "../core/known-tasks.js";
@@ -12,9 +13,10 @@ import { encodeCursor } from "../http/cursor.js";
 import { attemptSchema, eventSchema, jobSchema, queueSchema, workerSchema } from "../http/schemas.js";
 import { assertSubjectKnown } from "../sdk/event-subjects.js";
 import type { EnqueueItem, EnqueueOutcome, Overseer } from "../sdk/overseer.js";
+import type { RequeueDeadInput, RequeueDeadResult } from "../sdk/requeue-dead.js";
 import type { CancelResult } from "../store/store.js";
-import { ApiClient } from "./api-client.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
+import { remoteClient } from "./remote.js";
 
 export interface JobListQuery {
   states?: JobState[];
@@ -51,6 +53,8 @@ export interface Backend {
   discard(id: string): Promise<void>;
   /** Retries dead jobs matching the filter; how many. */
   retryDead(filter: { queue?: string; task?: string; limit?: number }): Promise<number>;
+  /** The re-queue policy over dead jobs; `by` is recorded locally, and a server records the token's name. */
+  requeueDead(input: RequeueDeadInput, by: string): Promise<RequeueDeadResult>;
   listQueues(): Promise<QueueRecord[]>;
   setQueuePaused(name: string, paused: boolean): Promise<QueueRecord>;
   listWorkers(): Promise<WorkerRecord[]>;
@@ -61,16 +65,9 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** The server to talk to, if the command was given one. */
-export function remoteOf(options: GlobalOptions): { url: string; token: string | undefined } | null {
-  const url = options.url ?? process.env.OVERSEER_URL;
-  if (url === undefined || url === "") return null;
-  return { url, token: options.token ?? process.env.OVERSEER_TOKEN };
-}
-
 export async function openBackend(options: GlobalOptions): Promise<Backend> {
-  const remote = remoteOf(options);
-  if (remote) return new RemoteBackend(new ApiClient(remote.url, remote.token));
+  const client = remoteClient(options);
+  if (client) return new RemoteBackend(client);
   return new LocalBackend(await openOverseer(options));
 }
 
@@ -112,6 +109,9 @@ class LocalBackend implements Backend {
   }
   retryDead(filter: { queue?: string; task?: string; limit?: number }) {
     return this.o.retryDead(filter);
+  }
+  requeueDead(input: RequeueDeadInput, by: string) {
+    return this.o.requeueDead({ ...input, by });
   }
   listQueues() {
     return this.o.listQueues();
@@ -190,38 +190,27 @@ const enqueued = (body: EnqueuedJob, created: boolean): EnqueueOutcome =>
 /** The HTTP API allows at most this many per bulk call; larger asks take several. */
 export const BULK = 1_000;
 
-/** The event log's path for a subject: the whole log, a job's or a run's (which end when it finishes). */
-function eventsPath(subject: EventSubject): string {
-  if (subject.jobId !== undefined) return `/api/v1/jobs/${encodeURIComponent(subject.jobId)}/events`;
-  if (subject.runId !== undefined) return `/api/v1/runs/${encodeURIComponent(subject.runId)}/events`;
-  return "/api/v1/events";
-}
-
 class RemoteBackend implements Backend {
-  constructor(private readonly api: ApiClient) {}
+  constructor(private readonly api: OverseerClient) {}
 
   async enqueue(task: string, payload: unknown, options: EnqueueOptions) {
-    const { status, body } = await this.api.exchange<EnqueuedJob>("POST", "/api/v1/jobs", { task, payload, options });
-    // 201: created; 200: the idempotency key matched an existing job, which is the answer.
-    return enqueued(body, status === 201);
+    const { job: body, created } = await this.api.jobs.enqueue(task, payload, options);
+    return enqueued(body, created);
   }
   async enqueueMany(items: EnqueueItem[]) {
     // One request is one transaction; the caller keeps a batch within BULK.
     if (items.length === 0) return [];
-    const { status, body } = await this.api.exchange<EnqueuedJob[]>("POST", "/api/v1/jobs", items);
-    // 201 when any was created; which ones, the API does not say.
-    return body.map((j) => enqueued(j, status === 201));
+    // Created when any was; which ones, the API does not say.
+    const { job: jobs, created } = await this.api.jobs.enqueueMany(items);
+    return jobs.map((j) => enqueued(j, created));
   }
   async listJobs(q: JobListQuery): Promise<Job[]> {
-    const params = new URLSearchParams();
-    if (q.states) params.set("state", q.states.join(","));
-    if (q.queue !== undefined) params.set("queue", q.queue);
-    if (q.task !== undefined) params.set("task", q.task);
     const cursor = q.beforeId === undefined ? undefined : encodeCursor(q.beforeId);
-    return (await this.api.collect<Job>("/api/v1/jobs", params, q.limit, cursor)).map(job);
+    const query = { state: q.states, queue: q.queue, task: q.task };
+    return (await collect(this.api.jobs.all(query, { limit: q.limit, cursor }))).map(job);
   }
   async jobDetail(id: string) {
-    const detail = await this.api.request<JobDetail>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`);
+    const detail = await this.api.jobs.get(id);
     return {
       job: job(detail.job),
       attempts: detail.attempts.map((a) => inOrder(attemptSchema, a)),
@@ -229,62 +218,53 @@ class RemoteBackend implements Backend {
     };
   }
   async retry(id: string) {
-    return job(await this.api.request<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/retry`));
+    return job(await this.api.jobs.retry(id));
   }
   async cancel(id: string) {
-    const result = await this.api.request<CancelResult>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/cancel`);
+    const result = await this.api.jobs.cancel(id);
     return { job: job(result.job), effect: result.effect };
   }
-  async discard(id: string) {
-    await this.api.request("POST", `/api/v1/jobs/${encodeURIComponent(id)}/discard`);
+  discard(id: string) {
+    return this.api.jobs.discard(id);
   }
   async retryDead(filter: { queue?: string; task?: string; limit?: number }) {
     let retried = 0;
     for (;;) {
       const limit = Math.min(BULK, (filter.limit ?? Number.POSITIVE_INFINITY) - retried);
       if (limit <= 0) return retried;
-      const body = { state: ["dead"], queue: filter.queue, task: filter.task, limit };
-      const result = await this.api.request<{ matched: number; changed: number }>("POST", "/api/v1/jobs/retry", body);
+      const result = await this.api.jobs.retryMany({ state: ["dead"], queue: filter.queue, task: filter.task, limit });
       retried += result.changed;
       if (result.matched < limit || result.changed === 0) return retried;
     }
   }
+  requeueDead(input: RequeueDeadInput) {
+    // The server records the token's name as who re-queued.
+    return this.api.jobs.requeueDead(input);
+  }
   async listQueues() {
-    const { items } = await this.api.request<{ items: Array<QueueRecord & { oldestWaitingAgeMs?: unknown }> }>(
-      "GET",
-      "/api/v1/queues",
-    );
-    return items.map(({ oldestWaitingAgeMs: _, ...queue }) => inOrder(queueSchema, queue));
+    return (await this.api.queues.list()).map(({ oldestWaitingAgeMs: _, ...queue }) => inOrder(queueSchema, queue));
   }
   async setQueuePaused(name: string, paused: boolean) {
-    const path = `/api/v1/queues/${encodeURIComponent(name)}/${paused ? "pause" : "resume"}`;
-    return inOrder(queueSchema, await this.api.request<QueueRecord>("POST", path));
+    return inOrder(queueSchema, await (paused ? this.api.queues.pause(name) : this.api.queues.resume(name)));
   }
   async listWorkers() {
-    const { items } = await this.api.request<{
-      items: Array<WorkerRecord & { heartbeatAgeMs?: unknown; runningJobs?: unknown }>;
-    }>("GET", "/api/v1/workers");
-    return items.map(({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }) => inOrder(workerSchema, worker));
+    return (await this.api.workers.list()).map(({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }) =>
+      inOrder(workerSchema, worker),
+    );
   }
   async lastEventSeq() {
-    return (await this.api.request<{ lastSeq: number }>("GET", "/api/v1/events?limit=1")).lastSeq;
+    return (await this.api.events.page({ limit: 1 })).lastSeq;
   }
   async readEvents(query: EventSubject & { afterSeq: number; limit: number }) {
-    const events: OverseerEvent[] = [];
-    let after = query.afterSeq;
-    const path = eventsPath(query);
-    while (events.length < query.limit) {
-      const limit = Math.min(BULK, query.limit - events.length);
-      const page = await this.api.request<{ items: OverseerEvent[] }>("GET", `${path}?since=${after}&limit=${limit}`);
-      events.push(...page.items.map((e) => inOrder(eventSchema, e)));
-      const last = page.items.at(-1);
-      if (!last || page.items.length < limit) break;
-      after = last.seq;
-    }
-    return events;
+    const { jobId, runId, afterSeq, limit } = query;
+    const events = this.api.events.after({ jobId, runId, since: afterSeq, limit });
+    return (await collect(events)).map((e) => inOrder(eventSchema, e));
   }
-  follow(after: number, subject: EventSubject, print: (e: OverseerEvent) => void, signal: AbortSignal) {
-    return this.api.follow(eventsPath(subject), after, (e) => print(inOrder(eventSchema, e)), signal);
+  async follow(after: number, subject: EventSubject, print: (e: OverseerEvent) => void, signal: AbortSignal) {
+    // A dropped stream is resumed; a failed reconnect ends the command, as any failed request does.
+    for await (const e of this.api.events.follow({ ...subject, since: after, signal, retries: 0 })) {
+      print(inOrder(eventSchema, e));
+    }
   }
   async close() {
     // Nothing to release: each request is its own fetch.

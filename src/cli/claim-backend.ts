@@ -3,11 +3,11 @@
  * (`--url`), behind one interface, as `run-backend.ts` does for runs. Either way the store
  * decides; these commands only ask.
  */
+import type { OverseerClient } from "../client/index.js";
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { Overseer } from "../sdk/overseer.js";
-import { ApiClient } from "./api-client.js";
-import { remoteOf } from "./backend.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
+import { remoteClient } from "./remote.js";
 
 export interface ClaimBackend {
   take(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult>;
@@ -21,10 +21,8 @@ export async function withClaimBackend<T>(
   options: GlobalOptions,
   fn: (backend: ClaimBackend) => Promise<T>,
 ): Promise<T> {
-  const remote = remoteOf(options);
-  const backend = remote
-    ? new RemoteClaims(new ApiClient(remote.url, remote.token))
-    : new LocalClaims(await openOverseer(options));
+  const client = remoteClient(options);
+  const backend = client ? new RemoteClaims(client) : new LocalClaims(await openOverseer(options));
   try {
     return await fn(backend);
   } finally {
@@ -53,25 +51,21 @@ class LocalClaims implements ClaimBackend {
 }
 
 class RemoteClaims implements ClaimBackend {
-  constructor(private readonly api: ApiClient) {}
+  constructor(private readonly api: OverseerClient) {}
 
   take(key: string, owner: string, ttlMs: number) {
-    return this.api.request<TakeClaimResult>("POST", path(key), { owner, ttl: ttlMs });
+    return this.api.claims.take(key, owner, ttlMs);
   }
-  async refresh(key: string, owner: string, ttlMs: number) {
-    return (await this.api.request<{ claim: Claim }>("POST", `${path(key)}/refresh`, { owner, ttl: ttlMs })).claim;
+  refresh(key: string, owner: string, ttlMs: number) {
+    return this.api.claims.refresh(key, owner, ttlMs);
   }
-  async release(key: string, owner: string) {
-    return (await this.api.request<{ claim: Claim }>("POST", `${path(key)}/release`, { owner })).claim;
+  release(key: string, owner: string) {
+    return this.api.claims.release(key, owner);
   }
-  async list() {
-    return (await this.api.request<{ items: Claim[] }>("GET", "/api/v1/claims")).items;
+  list() {
+    return this.api.claims.list();
   }
   async close() {
     // Nothing to release: each request is its own fetch.
   }
-}
-
-function path(key: string): string {
-  return `/api/v1/claims/${encodeURIComponent(key)}`;
 }

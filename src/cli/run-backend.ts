@@ -4,14 +4,14 @@
  * Either way a supervisor (`overseer start`) executes the runs; these commands only start, read
  * and steer them.
  */
-import { OverseerError, runNotFound } from "../core/errors.js";
+import { collect, type OverseerClient } from "../client/index.js";
+import { isOverseerError, runNotFound } from "../core/errors.js";
 import type { Run, RunFilter, RunTurn } from "../core/run.js";
 import type { RunControlAction } from "../core/run-state.js";
 import { encodeCursor } from "../http/cursor.js";
 import type { Overseer, StartRunRequest } from "../sdk/overseer.js";
-import { ApiClient } from "./api-client.js";
-import { remoteOf } from "./backend.js";
 import { type GlobalOptions, loadConfig, openOverseer } from "./context.js";
+import { remoteClient } from "./remote.js";
 
 export interface RunBackend {
   start(request: StartRunRequest): Promise<Run>;
@@ -24,8 +24,8 @@ export interface RunBackend {
 }
 
 export async function openRunBackend(options: GlobalOptions): Promise<RunBackend> {
-  const remote = remoteOf(options);
-  if (remote) return new RemoteRuns(new ApiClient(remote.url, remote.token));
+  const client = remoteClient(options);
+  if (client) return new RemoteRuns(client);
   const config = options.config === undefined ? undefined : await loadConfig(options.config);
   return new LocalRuns(await openOverseer(options, undefined, config));
 }
@@ -65,33 +65,30 @@ class LocalRuns implements RunBackend {
 }
 
 class RemoteRuns implements RunBackend {
-  constructor(private readonly api: ApiClient) {}
+  constructor(private readonly api: OverseerClient) {}
 
-  async start(request: StartRunRequest) {
-    return (await this.api.request<{ run: Run }>("POST", "/api/v1/runs", request)).run;
+  start(request: StartRunRequest) {
+    return this.api.runs.start(request);
   }
-  async list(filter: RunFilter & { limit: number }) {
-    const params = new URLSearchParams();
-    if (filter.states) params.set("state", filter.states.join(","));
-    if (filter.profile !== undefined) params.set("profile", filter.profile);
+  list(filter: RunFilter & { limit: number }) {
     const cursor = filter.beforeId === undefined ? undefined : encodeCursor(filter.beforeId);
-    return this.api.collect<Run>("/api/v1/runs", params, filter.limit, cursor);
+    return collect(
+      this.api.runs.all({ state: filter.states, profile: filter.profile }, { limit: filter.limit, cursor }),
+    );
   }
   detail(id: string) {
-    return this.api.request<{ run: Run; turns: RunTurn[] }>("GET", `/api/v1/runs/${encodeURIComponent(id)}`);
+    return this.api.runs.get(id);
   }
-  async control(id: string, action: RunControlAction, immediate: boolean) {
-    const body = immediate ? { action, immediate } : { action };
-    return (await this.api.request<{ run: Run }>("POST", `/api/v1/runs/${encodeURIComponent(id)}/control`, body)).run;
+  control(id: string, action: RunControlAction, immediate: boolean) {
+    return this.api.runs.control(id, action, { immediate });
   }
   async output(id: string, turn: number, start: number) {
-    const path = `/api/v1/runs/${encodeURIComponent(id)}/output?turn=${turn}`;
     try {
-      const { data, size } = await this.api.bytes(path, start === 0 ? undefined : `bytes=${start}-`);
-      return { data, size: size ?? start + data.length };
+      const { data, size } = await this.api.runs.output(id, turn, start === 0 ? {} : { range: { from: start } });
+      return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), size };
     } catch (err) {
-      if (err instanceof OverseerError && err.code === "RUN_TURN_NOT_FOUND") return null;
-      if (err instanceof OverseerError && err.code === "RANGE_NOT_SATISFIABLE") {
+      if (isOverseerError(err, "RUN_TURN_NOT_FOUND")) return null;
+      if (isOverseerError(err, "RANGE_NOT_SATISFIABLE")) {
         return { data: Buffer.alloc(0), size: Number(err.details.size ?? start) };
       }
       throw err;

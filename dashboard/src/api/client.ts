@@ -1,8 +1,13 @@
 /**
- * The one API client: every request of the app goes through `api()`, with the session's token
- * as `Authorization: Bearer`. Failures become an ApiError carrying the server's envelope
- * ({error: {code, message}}) and status, so pages can show exactly what the server said.
+ * The app's requests, through the package's client (src/client): every one goes through `api()`
+ * (or `apiText()`), with the session's token as `Authorization: Bearer`. Failures become an
+ * ApiError carrying the server's envelope ({error: {code, message}}) and status, so pages can
+ * show exactly what the server said.
  */
+
+import { Transport } from "../../../src/client/transport";
+import { isOverseerError, type OverseerError } from "../../../src/core/errors";
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -22,6 +27,9 @@ export class ApiError extends Error {
 let token: string | null = null;
 let onUnauthenticated: (() => void) | null = null;
 
+/** Every request of the app: the session's token, and a 401 tells the app it was signed out. */
+export const transport = new Transport({ token: () => token, onUnauthenticated: () => onUnauthenticated?.() });
+
 export function setApiToken(value: string | null): void {
   token = value;
 }
@@ -31,10 +39,6 @@ export function apiToken(): string | null {
 /** Called when a request is answered 401: the token was revoked while the app was open. */
 export function onSignedOut(handler: () => void): void {
   onUnauthenticated = handler;
-}
-/** For readers that call fetch themselves (the event streams): the session's token was answered 401. */
-export function reportUnauthenticated(): void {
-  onUnauthenticated?.();
 }
 
 export interface RequestOptions {
@@ -47,7 +51,12 @@ export interface RequestOptions {
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const text = await (await send(path, options, "application/json")).text();
+  // A token being tried is not the session's: its 401 signs nobody out.
+  const via = options.token === undefined ? transport : new Transport({ token: options.token });
+  const { method = "GET", body, ifMatch, signal } = options;
+  const text = await (
+    await send(() => via.send(method, `/api/v1${path}`, { accept: "application/json", body, version: ifMatch, signal }))
+  ).text();
   try {
     return (text ? JSON.parse(text) : null) as T;
   } catch {
@@ -64,48 +73,26 @@ export interface TextOptions {
 /** A plain-text resource, such as a run turn's stored output, or a byte range of it. */
 export async function apiText(path: string, options: TextOptions = {}): Promise<string> {
   const headers = options.range ? { range: `bytes=${options.range.from}-${options.range.to}` } : undefined;
-  return (await send(path, { signal: options.signal }, "text/plain", headers)).text();
+  const { signal } = options;
+  return (await send(() => transport.send("GET", `/api/v1${path}`, { accept: "text/plain", headers, signal }))).text();
 }
 
-async function send(
-  path: string,
-  options: RequestOptions,
-  accept: string,
-  extraHeaders: Record<string, string> = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { accept, ...extraHeaders };
-  const bearer = options.token ?? token;
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  if (options.ifMatch !== undefined) headers["if-match"] = `"${options.ifMatch}"`;
-  let response: Response;
+/** The client's OverseerError as the ApiError pages show; an abort is passed on as it is. */
+async function send(request: () => Promise<Response>): Promise<Response> {
   try {
-    response = await fetch(`/api/v1${path}`, {
-      method: options.method ?? "GET",
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
+    return await request();
   } catch (err) {
-    if ((err as Error).name === "AbortError") throw err;
-    throw new ApiError(0, "NETWORK", `the server did not answer (${(err as Error).message})`);
+    throw isOverseerError(err) ? apiError(err) : err;
   }
-  if (response.ok) return response;
-  const text = await response.text();
-  let body: any = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null; // not JSON: reported below from the status alone
+}
+
+function apiError(err: OverseerError): ApiError {
+  if (err.code === "SERVER_UNREACHABLE") {
+    return new ApiError(0, "NETWORK", `the server did not answer (${String(err.details.reason)})`);
   }
-  const error = body?.error;
-  if (response.status === 401 && options.token === undefined) onUnauthenticated?.();
-  throw new ApiError(
-    response.status,
-    error?.code ?? "HTTP_ERROR",
-    error?.message ?? response.statusText,
-    error?.details,
-  );
+  // An answer that was no envelope (a proxy's page) carries its own status.
+  const status = typeof err.details.status === "number" ? err.details.status : err.status;
+  return new ApiError(status, err.code, err.message, err.details);
 }
 
 export function isAbort(err: unknown): boolean {

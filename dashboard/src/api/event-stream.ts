@@ -1,13 +1,16 @@
 /**
- * Event streams read with fetch (so the token travels in the Authorization header, never in a
- * URL, and no short-lived stream token can expire under a reconnect), parsed as SSE and fanned
- * out to subscribers. A stream connects while anyone listens; on a dropped connection it
- * reconnects from the last seq it saw (`?since=`, which the server answers with exactly the
- * events after it), so no event is lost or repeated, waiting longer after each failed attempt.
- * `eventStream` is the one `GET /api/v1/events` every page shares; a run page opens
- * `runEventStream(id)`, which replays the run's history first and ends after its last event.
+ * Event streams followed with the package's client (src/client/follow.ts: fetch, so the token
+ * travels in the Authorization header, never in a URL, and no short-lived stream token can
+ * expire under a reconnect), fanned out to subscribers. A stream connects while anyone listens;
+ * on a dropped connection it reconnects from the last seq it saw (`?since=`, which the server
+ * answers with exactly the events after it), so no event is lost or repeated, waiting longer
+ * after each failed attempt. `eventStream` is the one `GET /api/v1/events` every page shares; a
+ * run page opens `runEventStream(id)`, which replays the run's history first and ends after its
+ * last event.
  */
-import { apiToken, reportUnauthenticated } from "./client";
+import { followEvents } from "../../../src/client/follow";
+import { isOverseerError } from "../../../src/core/errors";
+import { apiToken, transport } from "./client";
 import type { OverseerEvent } from "./types";
 
 export type EventListener = (events: OverseerEvent[]) => void;
@@ -28,11 +31,11 @@ export function reconnectDelay(failures: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, failures - 1), MAX_DELAY_MS);
 }
 
-/** How one connection ended. */
+/** How following ended (the client itself reconnects after drops, network failures and 5xx). */
 type Outcome =
   /** The stream said it is finished (a finite stream's `end`, or 204). */
   | "ended"
-  /** It was open and broke, or an attempt failed (network, 5xx): try again after a delay. */
+  /** Another answer the client does not retry (403, 404): try again after a delay. */
   | "failed"
   /** 410: retention deleted events after our position; go on from now, at once. */
   | "trimmed"
@@ -90,9 +93,13 @@ export class EventStream {
 
   /** Skips the wait before the next attempt (the "retry" button of a lost stream). */
   retryNow(): void {
-    if (!this.timer) return;
-    clearTimeout(this.timer);
-    this.timer = null;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    } else if (this.status === "reconnecting" || this.status === "lost") {
+      // Waiting inside the client between attempts: start over from the same position.
+      this.close();
+    } else return;
     if (this.listeners.size > 0) this.open();
   }
 
@@ -109,11 +116,10 @@ export class EventStream {
   }
 
   private open(): void {
-    const token = apiToken();
-    if (!token || this.controller || this.timer || this.status === "ended") return;
+    if (!apiToken() || this.controller || this.timer || this.status === "ended") return;
     const controller = new AbortController();
     this.controller = controller;
-    this.read(token, controller.signal).then(
+    this.read(controller.signal).then(
       (outcome) => this.after(controller, outcome),
       (err: Error) => {
         // Aborted: closed on purpose (no listeners, sign-out); anything else broke the connection.
@@ -130,9 +136,8 @@ export class EventStream {
       return;
     }
     if (outcome === "unauthenticated") {
-      // The app signs out (which resets this stream); until then, nothing to retry.
+      // The client told the app, which signs out (and resets this stream); nothing to retry.
       this.setStatus("lost");
-      reportUnauthenticated();
       return;
     }
     let delay = 0;
@@ -150,53 +155,30 @@ export class EventStream {
     }, delay);
   }
 
-  /** Reads one connection to its end. */
-  private async read(token: string, signal: AbortSignal): Promise<Outcome> {
-    const since = this.lastSeq === null ? "" : `?since=${this.lastSeq}`;
-    const response = await fetch(`/api/v1${this.path}${since}`, {
-      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+  /** Follows the stream, across reconnects, until it ends or fails in a way the client does not retry. */
+  private async read(signal: AbortSignal): Promise<Outcome> {
+    const events = followEvents<OverseerEvent>(transport, `/api/v1${this.path}`, {
+      since: this.lastSeq ?? undefined,
       signal,
+      reconnectDelay: () => reconnectDelay(this.failures),
+      onStatus: (status) => {
+        if (status === "live") this.failures = 0;
+        else this.failures += 1;
+        this.setStatus(status === "live" ? "live" : this.failures >= LOST_AFTER_FAILURES ? "lost" : "reconnecting");
+      },
     });
-    if (response.status === 401) return "unauthenticated";
-    if (response.status === 410) return "trimmed";
-    // 204: a finished stream with nothing after the cursor.
-    if (response.status === 204 && this.finite) return "ended";
-    if (!response.ok || !response.body) return "failed";
-    this.failures = 0;
-    this.setStatus("live");
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return "failed";
-      buffer += value;
-      const batch: OverseerEvent[] = [];
-      let ended = false;
-      let end = buffer.indexOf("\n\n");
-      while (end !== -1) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf("\n\n");
-        const lines = message.split("\n");
-        // `event: end` closes a finite stream; its data is not an event.
-        if (lines.some((line) => line.startsWith("event:") && line.slice(6).trim() === "end")) {
-          ended = true;
-          continue;
-        }
-        const data = lines
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).trimStart())
-          .join("\n");
-        if (!data) continue;
-        const event = JSON.parse(data) as OverseerEvent;
+    try {
+      for await (const event of events) {
         this.lastSeq = event.seq;
-        batch.push(event);
+        for (const l of this.listeners) l([event]);
       }
-      if (batch.length > 0) for (const l of this.listeners) l(batch);
-      if (ended && this.finite) {
-        await reader.cancel();
-        return "ended";
-      }
+      // Only one run's stream has an end; the whole log's goes on.
+      return this.finite ? "ended" : "failed";
+    } catch (err) {
+      if (isOverseerError(err, "UNAUTHENTICATED")) return "unauthenticated";
+      if (isOverseerError(err, "EVENTS_TRIMMED")) return "trimmed";
+      if (isOverseerError(err)) return "failed";
+      throw err;
     }
   }
 }

@@ -9,8 +9,9 @@ import { OverseerError } from "../../core/errors.js";
 import { buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
 import type { EnqueueWarning } from "../../core/known-tasks.js";
 import type { Job } from "../../core/types.js";
-import { BULK, remoteOf, withBackend } from "../backend.js";
+import { BULK, withBackend } from "../backend.js";
 import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
+import { remoteOf } from "../remote.js";
 
 interface EnqueueFlags {
   payload?: string;

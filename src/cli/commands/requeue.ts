@@ -5,10 +5,10 @@
  */
 import type { Command } from "commander";
 import { OverseerError } from "../../core/errors.js";
-import type { RequeueDeadInput, RequeueDeadResult } from "../../sdk/requeue-dead.js";
-import { ApiClient } from "../api-client.js";
-import { remoteOf } from "../backend.js";
-import { action, globals, openOverseer, parseIntOption, printJson, printLine, printTable } from "../context.js";
+import type { RequeueDeadInput } from "../../sdk/requeue-dead.js";
+import { withBackend } from "../backend.js";
+import { action, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
+import { refuseAsWithUrl } from "../remote.js";
 
 interface Flags {
   dead?: boolean;
@@ -49,29 +49,9 @@ export function registerRequeue(program: Command): void {
           ...(flags.task === undefined ? {} : { task: flags.task }),
           dryRun: flags.dryRun === true,
         };
-        const remote = remoteOf(g);
-        let result: RequeueDeadResult;
-        if (remote) {
-          if (flags.as !== undefined) {
-            throw new OverseerError(
-              "INVALID_ARGUMENT",
-              "--as names the local user; with --url the server records the token's name",
-              { field: "as" },
-            );
-          }
-          result = await new ApiClient(remote.url, remote.token).request<RequeueDeadResult>(
-            "POST",
-            "/api/v1/jobs/requeue-dead",
-            input,
-          );
-        } else {
-          const overseer = await openOverseer(g);
-          try {
-            result = await overseer.requeueDead({ ...input, by: flags.as ?? process.env.USER ?? "cli" });
-          } finally {
-            await overseer.close();
-          }
-        }
+        refuseAsWithUrl({ ...g, as: flags.as }, "the server records the token's name");
+        const by = flags.as ?? process.env.USER ?? "cli";
+        const result = await withBackend(g, (b) => b.requeueDead(input, by));
         if (g.json) return printJson(result);
         if (result.jobs.length === 0) return printLine("no dead jobs within the max age");
         printTable(

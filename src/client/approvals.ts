@@ -1,0 +1,47 @@
+/**
+ * /api/v1/approvals: the requests jobs made with `ctx.requestApproval`, pending first, and
+ * deciding one as the token's name (the server checks the approvers, groups and quorum).
+ */
+import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
+import type { Transport, Versioned } from "./transport.js";
+import type { Approval, ApprovalDecision, ApprovalDetail, ApprovalState } from "./types.js";
+
+export interface ApprovalQuery {
+  /** States to list; `settled` stands for every state but pending. */
+  state?: ReadonlyArray<ApprovalState | "settled">;
+  jobId?: string;
+}
+
+const path = (id: string, rest = "") => `/api/v1/approvals/${encodeURIComponent(id)}${rest}`;
+
+export class ApprovalsApi {
+  constructor(private readonly t: Transport) {}
+
+  /** One page: pending requests first (oldest first), then settled ones (newest first). */
+  async list(query: ApprovalQuery & PageQuery = {}, signal?: AbortSignal): Promise<Page<Approval>> {
+    return (await this.t.json<Page<Approval>>("GET", "/api/v1/approvals", { query: { ...query }, signal })).body;
+  }
+
+  pages(query: ApprovalQuery = {}, walk: WalkOptions = {}): AsyncGenerator<Page<Approval>> {
+    return walkPages((page) => this.list({ ...query, ...page }), walk);
+  }
+
+  all(query: ApprovalQuery = {}, walk: WalkOptions = {}): AsyncGenerator<Approval> {
+    return walkItems((page) => this.list({ ...query, ...page }), walk);
+  }
+
+  async get(id: string, signal?: AbortSignal): Promise<ApprovalDetail> {
+    return (await this.t.json<ApprovalDetail>("GET", path(id), { signal })).body;
+  }
+
+  /** The request after the decision, and whether the decision settled it (a quorum may need more). */
+  async decide(
+    id: string,
+    decision: ApprovalDecision,
+    options: Versioned = {},
+  ): Promise<{ approval: Approval; settled: boolean }> {
+    const url = path(id, "/decision");
+    return (await this.t.json<{ approval: Approval; settled: boolean }>("POST", url, { body: decision, ...options }))
+      .body;
+  }
+}

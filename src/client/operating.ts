@@ -1,0 +1,69 @@
+/**
+ * What an operator watches and steers: queues (pause, resume), workers, the stats window and
+ * the schedules registered from the server's config (enable, disable, run one now).
+ */
+import type { Transport, Versioned } from "./transport.js";
+import type { Job, QueueRecord, QueueView, Schedule, Stats, WorkerView } from "./types.js";
+
+export class QueuesApi {
+  constructor(private readonly t: Transport) {}
+
+  /** Every queue: depth by state, the oldest waiting job's age, paused or not. */
+  async list(signal?: AbortSignal): Promise<QueueView[]> {
+    return (await this.t.json<{ items: QueueView[] }>("GET", "/api/v1/queues", { signal })).body.items;
+  }
+
+  /** Workers stop claiming from it. */
+  pause(name: string, options: Versioned = {}): Promise<QueueRecord> {
+    return this.set(name, "pause", options);
+  }
+
+  resume(name: string, options: Versioned = {}): Promise<QueueRecord> {
+    return this.set(name, "resume", options);
+  }
+
+  private async set(name: string, verb: "pause" | "resume", options: Versioned): Promise<QueueRecord> {
+    const url = `/api/v1/queues/${encodeURIComponent(name)}/${verb}`;
+    return (await this.t.json<QueueRecord>("POST", url, options)).body;
+  }
+}
+
+export class WorkersApi {
+  constructor(private readonly t: Transport) {}
+
+  /** Every registered worker: status, heartbeat age, the jobs it runs. */
+  async list(signal?: AbortSignal): Promise<WorkerView[]> {
+    return (await this.t.json<{ items: WorkerView[] }>("GET", "/api/v1/workers", { signal })).body.items;
+  }
+}
+
+export class SchedulesApi {
+  constructor(private readonly t: Transport) {}
+
+  async list(signal?: AbortSignal): Promise<Schedule[]> {
+    return (await this.t.json<{ items: Schedule[] }>("GET", "/api/v1/schedules", { signal })).body.items;
+  }
+
+  /** Fires again from its next tick (ticks missed while disabled are skipped). */
+  enable(name: string): Promise<Schedule> {
+    return this.post<Schedule>(name, "enable");
+  }
+
+  disable(name: string): Promise<Schedule> {
+    return this.post<Schedule>(name, "disable");
+  }
+
+  /** Enqueues one job for the schedule now, outside its ticks. */
+  run(name: string): Promise<Job> {
+    return this.post<Job>(name, "run");
+  }
+
+  private async post<T>(name: string, verb: string): Promise<T> {
+    return (await this.t.json<T>("POST", `/api/v1/schedules/${encodeURIComponent(name)}/${verb}`)).body;
+  }
+}
+
+/** Counts by state and queue, and throughput and latency over the last `minutes` (1-60; default 5). */
+export async function readStats(t: Transport, minutes?: number, signal?: AbortSignal): Promise<Stats> {
+  return (await t.json<Stats>("GET", "/api/v1/stats", { query: { minutes }, signal })).body;
+}
