@@ -126,7 +126,10 @@ export class EventFeed {
   /** Replays what the client missed, then follows live. `finishedAtStart`: the subject had finished. */
   async run(finishedAtStart: boolean): Promise<void> {
     this.unsubscribe = this.hub.subscribe((batch) => this.onLive(batch));
-    const split = this.hub.cursor;
+    // A subject that had finished has all its history in the store already, some of it perhaps
+    // past the hub's cursor (the hub reads on a wakeup or a timer, after the commit): replay it
+    // all, or the stream would end without its last events.
+    const split = finishedAtStart && this.subject !== undefined ? Number.MAX_SAFE_INTEGER : this.hub.cursor;
     await this.replay(split);
     if (this.closed) return;
     this.replaying = false;
