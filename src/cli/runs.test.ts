@@ -23,6 +23,8 @@ function setUp(sleeps: string, stopAt: number): { db: string; config: string; ar
     cwd: "./work",
     params: { note: { type: "string", required: false } },
     completion: { stopFile: ".stop" },
+    // Enough turns to outlast the CLI calls of a test on a loaded machine: the test ends the run.
+    maxTurns: 1_000,
     grace: "1s",
   };
   writeFileSync(config, JSON.stringify({ runs: { profiles: { slow: profile }, lease: "1s" } }));
