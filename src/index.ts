@@ -77,6 +77,5 @@ export type {
   RetentionPolicy,
   SqliteTransactionHandle,
   Store,
-  StoreCapabilities,
   TransactionHandle,
 } from "./store/store.js";

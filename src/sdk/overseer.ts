@@ -473,8 +473,8 @@ export class Overseer {
 
   /**
    * Calls `listener` after a commit that made work ready or appended events: at once for this
-   * process's writes, and for other processes' too where the store can tell (see
-   * `StoreCapabilities.crossProcessWakeups`); poll as well where it cannot. Returns the unsubscribe.
+   * process's writes, soon after for other processes' (a watch on SQLite's WAL, PostgreSQL's
+   * NOTIFY); poll as well, since a wakeup can be missed. Returns the unsubscribe.
    */
   onChange(listener: () => void): () => void {
     return this.store.onChange(listener);

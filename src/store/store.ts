@@ -59,16 +59,6 @@ import type {
   WorkerRecord,
 } from "../core/types.js";
 
-/** What a backend can do, so callers choose strategies by capability, never by backend name. */
-export interface StoreCapabilities {
-  /** One writer at a time (SQLite): batch writes rather than parallelise them. Default false. */
-  singleWriter: boolean;
-  /** `onChange` reports writes made by other processes too (WAL watch, LISTEN/NOTIFY). Default false: poll. */
-  crossProcessWakeups: boolean;
-  /** Claims can skip rows locked by other claimers (`FOR UPDATE SKIP LOCKED`). Default false. */
-  skipLocked: boolean;
-}
-
 export interface EnqueueResult {
   job: Job;
   /** False when an idempotency key matched an existing job, which is returned instead. */
@@ -301,16 +291,14 @@ export interface FireTickResult {
 }
 
 export interface Store {
-  readonly capabilities: StoreCapabilities;
-
   /** Brings the schema up to date. Safe to call from several processes at once. */
   migrate(): Promise<{ applied: string[] }>;
   /** The store's clock, in epoch milliseconds. */
   now(): Promise<number>;
   close(): Promise<void>;
   /**
-   * Calls `listener` soon after jobs may have become ready (an enqueue, a retry, a resume).
-   * With `crossProcessWakeups` this includes other processes' writes. Returns an unsubscribe.
+   * Calls `listener` soon after jobs may have become ready (an enqueue, a retry, a resume),
+   * by this process or any other on the same database. Returns an unsubscribe.
    */
   onChange(listener: () => void): () => void;
 

@@ -174,12 +174,6 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await store.migrate()).toEqual({ applied: [] });
       });
 
-      test("capabilities are all declared", async ({ store }) => {
-        for (const flag of ["singleWriter", "crossProcessWakeups", "skipLocked"] as const) {
-          expect(typeof store.capabilities[flag]).toBe("boolean");
-        }
-      });
-
       test("a closed store refuses writes with SHUTTING_DOWN, and closing twice is harmless", async (ctx) => {
         await ctx.store.close();
         await ctx.store.close();

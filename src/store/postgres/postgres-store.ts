@@ -70,7 +70,6 @@ import type {
   RaiseAlertResult,
   RetentionPolicy,
   Store,
-  StoreCapabilities,
   SyncHeartbeatsResult,
   SyncSchedulesResult,
   TransactionHandle,
@@ -95,7 +94,6 @@ import * as tokens from "./tokens.js";
 export type PostgresStoreOptions = PgConnectionOptions;
 
 export class PostgresStore implements Store {
-  readonly capabilities: StoreCapabilities = { singleWriter: false, crossProcessWakeups: true, skipLocked: true };
   private readonly changes: ChangeListener;
   /**
    * Whether the next claim may skip its readiness read: while claims keep finding work (a

@@ -271,7 +271,6 @@ describe("SqliteStore (SQLite only)", () => {
       const file = path.join(dir(), "overseer.db");
       const a = await open({ path: file });
       const b = await open({ path: file });
-      expect(b.capabilities.crossProcessWakeups).toBe(true);
       let unsubscribe = (): void => undefined;
       const woke = new Promise<void>((resolve) => {
         unsubscribe = b.onChange(resolve);

@@ -70,7 +70,6 @@ import type {
   RaiseAlertResult,
   RetentionPolicy,
   Store,
-  StoreCapabilities,
   SyncHeartbeatsResult,
   SyncSchedulesResult,
   TransactionHandle,
@@ -95,7 +94,6 @@ import * as tokens from "./tokens.js";
 export type SqliteStoreOptions = ConnectionOptions;
 
 export class SqliteStore implements Store {
-  readonly capabilities: StoreCapabilities = { singleWriter: true, crossProcessWakeups: true, skipLocked: false };
   private readonly conn: SqliteConnection;
   private readonly watcher: ChangeWatcher;
   /** While claims keep finding work (a backlog draining), the readiness check would only cost time. */
