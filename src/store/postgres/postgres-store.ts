@@ -76,6 +76,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
+import * as tokens from "../tokens/operations.js";
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import { ChangeListener } from "./change-listener.js";
@@ -89,7 +90,6 @@ import { PgDb, PgTx } from "./pg-tx.js";
 import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import * as sql from "./statements.js";
-import * as tokens from "./tokens.js";
 
 export type PostgresStoreOptions = PgConnectionOptions;
 
@@ -463,19 +463,19 @@ export class PostgresStore implements Store {
   // -- tokens -------------------------------------------------------------------------------
 
   createToken(token: NewToken): Promise<TokenRecord> {
-    return tokens.createToken(this.conn, token);
+    return this.transact((tx) => tokens.createToken(tx, token));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | null> {
-    return tokens.findTokenByHash(this.conn, hash);
+    return this.read((db) => tokens.findTokenByHash(db, hash));
   }
 
   listTokens(): Promise<TokenRecord[]> {
-    return tokens.listTokens(this.conn);
+    return this.read(tokens.listTokens);
   }
 
   revokeToken(name: string): Promise<TokenRecord> {
-    return tokens.revokeToken(this.conn, name);
+    return this.transact((tx) => tokens.revokeToken(tx, name));
   }
 
   // -- events -------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ import type {
   WorkerRegistration,
 } from "../store.js";
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
+import * as tokens from "../tokens/operations.js";
 import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import { ChangeWatcher } from "./change-watcher.js";
@@ -89,7 +90,6 @@ import { prune } from "./prune.js";
 import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import { SqliteDb, SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
-import * as tokens from "./tokens.js";
 
 export type SqliteStoreOptions = ConnectionOptions;
 
@@ -421,19 +421,19 @@ export class SqliteStore implements Store {
   // -- tokens -------------------------------------------------------------------------------
 
   async createToken(token: NewToken): Promise<TokenRecord> {
-    return tokens.createToken(this.conn, token);
+    return this.transact((tx) => tokens.createToken(tx, token));
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | null> {
-    return tokens.findTokenByHash(this.conn, hash);
+    return this.read((db) => tokens.findTokenByHash(db, hash));
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    return tokens.listTokens(this.conn);
+    return this.read(tokens.listTokens);
   }
 
   async revokeToken(name: string): Promise<TokenRecord> {
-    return tokens.revokeToken(this.conn, name);
+    return this.transact((tx) => tokens.revokeToken(tx, name));
   }
 
   // -- events -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /** Token rows as both backends store them (times in epoch ms), and the record the API sees. */
-import type { TokenRecord, TokenScope } from "../core/types.js";
-import { iso } from "./rows.js";
+import type { TokenRecord, TokenScope } from "../../core/types.js";
+import { iso } from "../rows.js";
 
 export interface TokenRow {
   id: string;
