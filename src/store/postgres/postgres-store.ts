@@ -45,7 +45,7 @@ import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
 import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
-import { emptyCounts } from "../jobs/rows.js";
+import * as queues from "../queues/operations.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
 import * as runs from "../runs/operations.js";
 import * as schedules from "../schedules/operations.js";
@@ -78,7 +78,6 @@ import type {
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
 import * as tokens from "../tokens/operations.js";
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
-import { checkVersion } from "../versions.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
@@ -88,7 +87,6 @@ import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insert
 import { MIGRATIONS } from "./migrations/index.js";
 import { PgDb, PgTx } from "./pg-tx.js";
 import { prune } from "./prune.js";
-import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import * as sql from "./statements.js";
 
 export type PostgresStoreOptions = PgConnectionOptions;
@@ -427,37 +425,12 @@ export class PostgresStore implements Store {
   }
 
   async setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord> {
-    await this.writeAndWake(
-      async (tx) => {
-        checkVersion("queue", name, await queueVersion(tx, name), expectedVersion);
-        await writeQueuePaused(tx, name, paused, expectedVersion);
-        tx.event(paused ? "queue.paused" : "queue.resumed", null, null, { queue: name });
-      },
-      () => !paused,
-    );
-    const queue = (await this.listQueues()).find((q) => q.name === name);
-    return queue ?? { name, paused, counts: emptyCounts(), version: 1 };
+    await this.transact((tx) => queues.setQueuePaused(tx, name, paused, expectedVersion));
+    return this.read((db) => queues.queueAfterWrite(db, name, paused));
   }
 
   async listQueues(): Promise<QueueRecord[]> {
-    const queues = new Map<string, QueueRecord>();
-    const get = (name: string) => {
-      let q = queues.get(name);
-      if (!q) {
-        q = { name, paused: false, counts: emptyCounts(), version: 0 };
-        queues.set(name, q);
-      }
-      return q;
-    };
-    for (const r of await listQueueFlags(this.conn)) {
-      const q = get(r.name);
-      q.paused = r.paused === 1;
-      q.version = r.version;
-    }
-    for (const r of await this.conn.rows<{ queue: string; state: JobState; n: number }>(sql.COUNT_BY_QUEUE_STATE)) {
-      get(r.queue).counts[r.state] = r.n;
-    }
-    return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.read(queues.listQueues);
   }
 
   // -- tokens -------------------------------------------------------------------------------

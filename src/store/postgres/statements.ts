@@ -330,8 +330,6 @@ export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = $1";
 /** $1 job id. */
 export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY number";
 
-export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
-
 // -- workers ------------------------------------------------------------------------------
 
 /** $1 id, $2 name, $3 host, $4 pid, $5 queues JSON, $6 tasks JSON, $7 concurrency, $8 now. */

@@ -45,7 +45,7 @@ import * as durable from "../durable/operations.js";
 import * as events from "../events/operations.js";
 import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
-import { emptyCounts } from "../jobs/rows.js";
+import * as queues from "../queues/operations.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
 import * as runs from "../runs/operations.js";
 import * as schedules from "../schedules/operations.js";
@@ -78,7 +78,6 @@ import type {
 import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
 import * as tokens from "../tokens/operations.js";
 import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
-import { checkVersion } from "../versions.js";
 import { ChangeWatcher } from "./change-watcher.js";
 import { canMatch, claimInTransaction, startHeldInTransaction } from "./claim.js";
 import { type ConnectionOptions, SqliteConnection } from "./connection.js";
@@ -87,7 +86,6 @@ import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
 import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { prune } from "./prune.js";
-import { listQueueFlags, queueVersion, writeQueuePaused } from "./queues.js";
 import { SqliteDb, SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 
@@ -382,40 +380,12 @@ export class SqliteStore implements Store {
   }
 
   async setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord> {
-    this.conn.write(() => {
-      const now = this.conn.clock();
-      checkVersion("queue", name, queueVersion(this.conn, name), expectedVersion);
-      writeQueuePaused(this.conn, name, paused, now);
-      this.conn.event(now, paused ? "queue.paused" : "queue.resumed", null, null, { queue: name });
-    });
-    if (!paused) this.watcher.notify();
-    const queue = (await this.listQueues()).find((q) => q.name === name);
-    return queue ?? { name, paused, counts: emptyCounts(), version: 1 };
+    await this.transact((tx) => queues.setQueuePaused(tx, name, paused, expectedVersion));
+    return this.read((db) => queues.queueAfterWrite(db, name, paused));
   }
 
   async listQueues(): Promise<QueueRecord[]> {
-    const queues = new Map<string, QueueRecord>();
-    const get = (name: string) => {
-      let q = queues.get(name);
-      if (!q) {
-        q = { name, paused: false, counts: emptyCounts(), version: 0 };
-        queues.set(name, q);
-      }
-      return q;
-    };
-    for (const r of listQueueFlags(this.conn)) {
-      const q = get(r.name);
-      q.paused = r.paused === 1;
-      q.version = r.version;
-    }
-    for (const r of this.conn.stmt(sql.COUNT_BY_QUEUE_STATE).all() as Array<{
-      queue: string;
-      state: JobState;
-      n: number;
-    }>) {
-      get(r.queue).counts[r.state] = r.n;
-    }
-    return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.read(queues.listQueues);
   }
 
   // -- tokens -------------------------------------------------------------------------------

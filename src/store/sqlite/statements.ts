@@ -239,8 +239,6 @@ export const DELETE_FINISHED_JOB = `DELETE FROM jobs WHERE id = ?1 AND ${FINISHE
 export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = ?1";
 export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = ?1 ORDER BY number";
 
-export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
-
 // -- workers ------------------------------------------------------------------------------
 
 export const UPSERT_WORKER = `
