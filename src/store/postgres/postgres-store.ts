@@ -75,7 +75,7 @@ import type {
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
-import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
+import * as tasks from "../tasks/operations.js";
 import * as tokens from "../tokens/operations.js";
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { ChangeListener } from "./change-listener.js";
@@ -342,27 +342,7 @@ export class PostgresStore implements Store {
   // -- workers ------------------------------------------------------------------------------
 
   async registerWorker(w: WorkerRegistration): Promise<void> {
-    await this.conn.write(async (tx) => {
-      await tx.run(sql.UPSERT_WORKER, [
-        w.id,
-        w.name,
-        w.host,
-        w.pid,
-        w.queues === null ? null : JSON.stringify(w.queues),
-        JSON.stringify(w.tasks),
-        w.concurrency,
-        tx.now,
-      ]);
-      await tx.run(sql.UPSERT_TASKS, [tx.now, registeredTaskNames(w)]);
-      tx.event("worker.started", null, w.id, {
-        name: w.name,
-        host: w.host,
-        pid: w.pid,
-        queues: w.queues,
-        tasks: w.tasks,
-        concurrency: w.concurrency,
-      });
-    });
+    await this.transact((tx) => tasks.registerWorker(tx, w));
   }
 
   async setWorkerStatus(workerId: string, status: "stopping" | "stopped"): Promise<void> {
@@ -387,7 +367,7 @@ export class PostgresStore implements Store {
   }
 
   async listTasks(): Promise<TaskRecord[]> {
-    return (await this.conn.rows<TaskRow>(sql.LIST_TASKS)).map(toTask);
+    return this.read(tasks.listTasks);
   }
 
   // -- operating ----------------------------------------------------------------------------

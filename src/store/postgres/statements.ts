@@ -332,12 +332,6 @@ export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY 
 
 // -- workers ------------------------------------------------------------------------------
 
-/** $1 id, $2 name, $3 host, $4 pid, $5 queues JSON, $6 tasks JSON, $7 concurrency, $8 now. */
-export const UPSERT_WORKER = `
-INSERT INTO workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8)
-ON CONFLICT (id) DO UPDATE SET status = 'active', heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`;
-
 /** $1 now, $2 worker id. A worker marked lost that heartbeats again is alive after all. */
 export const WORKER_HEARTBEAT = `
 UPDATE workers SET heartbeat_at = $1, status = CASE WHEN status = 'lost' THEN 'active' ELSE status END WHERE id = $2`;
@@ -355,13 +349,6 @@ export const MARK_LOST_WORKERS = `
 UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND heartbeat_at < $1 RETURNING id`;
 
 export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
-
-/** $1 now, $2 task names (sorted, no repeats): each is known from now on (see migration 016). */
-export const UPSERT_TASKS = `
-INSERT INTO tasks (name, first_seen_at, last_seen_at) SELECT name, $1, $1 FROM unnest($2::text[]) AS t(name)
-ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at`;
-
-export const LIST_TASKS = "SELECT * FROM tasks ORDER BY name";
 
 /** $1 cutoff. */
 export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < $1";

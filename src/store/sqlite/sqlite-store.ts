@@ -75,7 +75,7 @@ import type {
   TransactionHandle,
   WorkerRegistration,
 } from "../store.js";
-import { registeredTaskNames, type TaskRow, toTask } from "../task-rows.js";
+import * as tasks from "../tasks/operations.js";
 import * as tokens from "../tokens/operations.js";
 import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
 import { ChangeWatcher } from "./change-watcher.js";
@@ -294,28 +294,7 @@ export class SqliteStore implements Store {
   // -- workers ------------------------------------------------------------------------------
 
   async registerWorker(w: WorkerRegistration): Promise<void> {
-    this.conn.write(() => {
-      const now = this.conn.clock();
-      this.conn.stmt(sql.UPSERT_WORKER).run({
-        id: w.id,
-        name: w.name,
-        host: w.host,
-        pid: w.pid,
-        queues: w.queues === null ? null : JSON.stringify(w.queues),
-        tasks: JSON.stringify(w.tasks),
-        concurrency: w.concurrency,
-        now,
-      });
-      this.conn.stmt(sql.UPSERT_TASKS).run(now, JSON.stringify(registeredTaskNames(w)));
-      this.conn.event(now, "worker.started", null, w.id, {
-        name: w.name,
-        host: w.host,
-        pid: w.pid,
-        queues: w.queues,
-        tasks: w.tasks,
-        concurrency: w.concurrency,
-      });
-    });
+    await this.transact((tx) => tasks.registerWorker(tx, w));
   }
 
   async setWorkerStatus(workerId: string, status: "stopping" | "stopped"): Promise<void> {
@@ -342,7 +321,7 @@ export class SqliteStore implements Store {
   }
 
   async listTasks(): Promise<TaskRecord[]> {
-    return (this.conn.stmt(sql.LIST_TASKS).all() as TaskRow[]).map(toTask);
+    return this.read(tasks.listTasks);
   }
 
   // -- operating ----------------------------------------------------------------------------

@@ -3,9 +3,9 @@
  * and their mapping to records, and the names a worker's registration upserts, sorted and
  * without repeats so concurrent registrations touch shared rows in one order.
  */
-import type { TaskRecord } from "../core/known-tasks.js";
-import { iso } from "./rows.js";
-import type { WorkerRegistration } from "./store.js";
+import type { TaskRecord } from "../../core/known-tasks.js";
+import { iso } from "../rows.js";
+import type { WorkerRegistration } from "../store.js";
 
 export interface TaskRow {
   name: string;
