@@ -1306,6 +1306,30 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await ctx.store.readEvents()).map((e) => e.data)).toEqual([{ n: 4 }, { n: 5 }]);
       });
 
+      test("prune finds the events older than maxAgeMs wherever the cutoff falls, after a gap in sequence numbers", async (ctx) => {
+        for (let i = 0; i < 30; i++) {
+          // Uneven steps, and now and then two events at the same moment.
+          const events = i % 7 === 0 ? [{ kind: "job.log" }, { kind: "job.log" }] : [{ kind: "job.log" }];
+          await ctx.store.appendEvents(events);
+          ctx.clock.advance(1_000 + (i % 3) * 250);
+        }
+        await ctx.store.prune({ jobs: {}, events: { maxCount: 25 } });
+        const events = await ctx.store.readEvents();
+        expect(events).toHaveLength(25);
+        expect(events[0]?.seq).toBeGreaterThan(1);
+        const now = await ctx.store.now();
+        const olderThan = (cutoff: number) => events.filter((e) => Date.parse(e.at) < cutoff).length;
+        const cutoffs = [0, now, ...events.flatMap((e) => [Date.parse(e.at), Date.parse(e.at) + 1])];
+        for (const cutoff of cutoffs) {
+          const dry = await ctx.store.prune({ jobs: {}, events: { maxAgeMs: now - cutoff } }, { dryRun: true });
+          expect(dry.events, `cutoff ${cutoff - now} ms`).toBe(Math.min(olderThan(cutoff), events.length - 1));
+        }
+        const cutoff = Date.parse(events[10]?.at ?? "") + 1;
+        const result = await ctx.store.prune({ jobs: {}, events: { maxAgeMs: now - cutoff } });
+        expect(result.events).toBe(olderThan(cutoff));
+        expect(await ctx.store.readEvents()).toEqual(events.slice(olderThan(cutoff)));
+      });
+
       test("a dry run counts what prune would delete and deletes nothing", async (ctx) => {
         const jobs = [await ctx.addSucceeded(), await ctx.addSucceeded(), await ctx.addDead()];
         const eventsBefore = await ctx.store.readEvents();

@@ -46,6 +46,7 @@ import * as events from "../events/operations.js";
 import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
 import * as queues from "../queues/operations.js";
+import { prune } from "../retention/prune.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
 import * as runs from "../runs/operations.js";
 import * as schedules from "../schedules/operations.js";
@@ -86,7 +87,6 @@ import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { PgDb, PgTx } from "./pg-tx.js";
-import { prune } from "./prune.js";
 import * as sql from "./statements.js";
 
 export type PostgresStoreOptions = PgConnectionOptions;
@@ -702,7 +702,7 @@ export class PostgresStore implements Store {
   // -- retention ----------------------------------------------------------------------------
 
   async prune(policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
-    return prune(this.conn, policy, options);
+    return prune({ read: (body) => this.read(body), transact: (body) => this.transact(body) }, policy, options);
   }
 }
 

@@ -46,6 +46,7 @@ import * as events from "../events/operations.js";
 import * as heartbeats from "../heartbeats/operations.js";
 import * as jobs from "../jobs/operations.js";
 import * as queues from "../queues/operations.js";
+import { prune } from "../retention/prune.js";
 import { iso, toWorker, type WorkerRow } from "../rows.js";
 import * as runs from "../runs/operations.js";
 import * as schedules from "../schedules/operations.js";
@@ -85,7 +86,6 @@ import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
 import { insertJob } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
-import { prune } from "./prune.js";
 import { SqliteDb, SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 
@@ -659,7 +659,7 @@ export class SqliteStore implements Store {
   // -- retention ----------------------------------------------------------------------------
 
   async prune(policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
-    return prune(this.conn, policy, options);
+    return prune({ read: (body) => this.read(body), transact: (body) => this.transact(body) }, policy, options);
   }
 
   // -- plumbing -----------------------------------------------------------------------------

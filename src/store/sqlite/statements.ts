@@ -4,7 +4,6 @@
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
-import { FINISHED_RUN_STATES } from "../../core/run-state.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 import { JOB_COLUMNS } from "../rows.js";
 
@@ -20,7 +19,6 @@ function to(name: TransitionName): string {
   return `'${TRANSITIONS[name].to}'`;
 }
 
-const FINISHED = "state IN ('succeeded','dead','cancelled')";
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
 
 // -- producing --------------------------------------------------------------------------
@@ -234,11 +232,6 @@ WHERE id = ?1 AND lease_token = ?2 AND ${from("recoverLost")}`;
 
 export const GET_JOB = "SELECT * FROM jobs WHERE id = ?1";
 
-/** ?1 job id. */
-export const DELETE_FINISHED_JOB = `DELETE FROM jobs WHERE id = ?1 AND ${FINISHED}`;
-export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = ?1";
-export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = ?1 ORDER BY number";
-
 // -- workers ------------------------------------------------------------------------------
 
 /** ?1 now, ?2 worker id. A worker marked lost that heartbeats again is alive after all. */
@@ -259,77 +252,8 @@ UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND he
 
 export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
 
-/** ?1 cutoff. */
-export const DELETE_OLD_WORKERS = "DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < ?1";
-
 // -- events -------------------------------------------------------------------------------
 
 /** ?1 at, ?2 kind, ?3 job id, ?4 worker id, ?5 data JSON, ?6 run id. */
 export const INSERT_EVENT =
   "INSERT INTO events (at, kind, job_id, worker_id, data, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-
-/**
- * The newest sequence number. Sequence numbers are never reused because retention never deletes
- * the newest event (AUTOINCREMENT would guarantee the same by writing one more page per commit).
- */
-export const LAST_EVENT_SEQ = "SELECT coalesce(max(seq), 0) AS seq FROM events";
-
-// -- retention ----------------------------------------------------------------------------
-
-/** ?1 state, ?2 cutoff (finished before), ?3 keep newest N (or -1 for no count rule), ?4 limit. */
-export const SELECT_PRUNABLE_JOBS = `
-SELECT * FROM jobs WHERE state = ?1 AND (
-  finished_at < ?2
-  OR (?3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = ?1 ORDER BY finished_at DESC, id DESC LIMIT ?3))
-) ORDER BY finished_at LIMIT ?4`;
-
-/**
- * Finished runs, written as migration 011's partial index `runs_finished` is, so that SQLite can
- * prove the index applies (it compares the two expressions, not their meaning).
- */
-const FINISHED_RUN = `state IN (${FINISHED_RUN_STATES.map((s) => `'${s}'`).join(",")})`;
-
-/**
- * ?1 cutoff (finished before), ?2 keep newest N (or -1 for no count rule), ?3 and ?4 the last
- * (finished_at, id) of the previous page (or -1 and ''), ?5 limit. Paged by key, so a run kept
- * because it changed while its batch was archived is not read again.
- */
-export const SELECT_PRUNABLE_RUNS = `
-SELECT * FROM runs INDEXED BY runs_finished WHERE ${FINISHED_RUN} AND (
-  finished_at < ?1
-  OR (?2 >= 0 AND id NOT IN (
-    SELECT id FROM runs INDEXED BY runs_finished WHERE ${FINISHED_RUN} ORDER BY finished_at DESC, id DESC LIMIT ?2))
-) AND (finished_at, id) > (?3, ?4)
-ORDER BY finished_at, id LIMIT ?5`;
-/** ?1 run id. */
-export const LIST_RUN_TURNS = "SELECT * FROM run_turns WHERE run_id = ?1 ORDER BY turn";
-/** ?1 run id, ?2 the version archived: a run that changed since stays. */
-export const DELETE_FINISHED_RUN = `DELETE FROM runs WHERE id = ?1 AND version = ?2 AND ${FINISHED_RUN}`;
-/** ?1 run id. */
-export const DELETE_RUN_TURNS = "DELETE FROM run_turns WHERE run_id = ?1";
-/** ?1 run id. */
-export const DELETE_RUN_OUTPUT = "DELETE FROM run_output WHERE run_id = ?1";
-
-/** As SELECT_PRUNABLE_RUNS, for closed alerts by close time (index `alerts_closed`). */
-export const SELECT_PRUNABLE_ALERTS = `
-SELECT * FROM alerts INDEXED BY alerts_closed WHERE status = 'closed' AND (
-  closed_at < ?1
-  OR (?2 >= 0 AND id NOT IN (
-    SELECT id FROM alerts INDEXED BY alerts_closed WHERE status = 'closed' ORDER BY closed_at DESC, id DESC LIMIT ?2))
-) AND (closed_at, id) > (?3, ?4)
-ORDER BY closed_at, id LIMIT ?5`;
-/** ?1 alert id. */
-export const LIST_ALERT_NOTIFICATIONS_OF = "SELECT * FROM alert_notifications WHERE alert_id = ?1 ORDER BY id";
-/** ?1 alert id, ?2 the version archived. */
-export const DELETE_CLOSED_ALERT = "DELETE FROM alerts WHERE id = ?1 AND version = ?2 AND status = 'closed'";
-/** ?1 alert id. */
-export const DELETE_ALERT_NOTIFICATIONS = "DELETE FROM alert_notifications WHERE alert_id = ?1";
-
-/** ?1 seq: the first event at or after it (retention's binary search by time). */
-export const FIRST_EVENT_FROM = "SELECT seq, at FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1";
-/** ?1 highest seq to delete, ?2 limit. */
-export const SELECT_EVENTS_UP_TO = "SELECT * FROM events WHERE seq <= ?1 ORDER BY seq LIMIT ?2";
-/** ?1 highest seq to delete. */
-export const COUNT_EVENTS_UP_TO = "SELECT count(*) AS n FROM events WHERE seq <= ?1";
-/** ?1 highest seq to delete. */
-export const DELETE_EVENTS_UP_TO = "DELETE FROM events WHERE seq <= ?1";
