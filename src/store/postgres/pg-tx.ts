@@ -38,26 +38,27 @@ export class PgTx implements Tx {
   /** Whether the operation made work ready: this process's workers are woken once it committed (others by NOTIFY). */
   notified = false;
 
-  constructor(private readonly tx: PgTransaction) {}
+  /** @param transaction the connection's transaction, which the hot path's steps take as it is. */
+  constructor(readonly transaction: PgTransaction) {}
 
   get at(): number {
-    return this.tx.now;
+    return this.transaction.now;
   }
 
   rows<T>(sql: Sql, params: readonly unknown[] = []): Op<T[]> {
-    return answer(this.tx.rows<T>(sqlFor(sql, "postgres"), params));
+    return answer(this.transaction.rows<T>(sqlFor(sql, "postgres"), params));
   }
 
   one<T>(sql: Sql, params: readonly unknown[] = []): Op<T | undefined> {
-    return answer(this.tx.one<T>(sqlFor(sql, "postgres"), params));
+    return answer(this.transaction.one<T>(sqlFor(sql, "postgres"), params));
   }
 
   run(sql: Sql, params: readonly unknown[] = []): Op<number> {
-    return answer(this.tx.run(sqlFor(sql, "postgres"), params));
+    return answer(this.transaction.run(sqlFor(sql, "postgres"), params));
   }
 
   now(): Op<number> {
-    return answer(this.tx.now);
+    return answer(this.transaction.now);
   }
 
   list(values: readonly string[]): unknown {
@@ -65,15 +66,15 @@ export class PgTx implements Tx {
   }
 
   event(kind: string, jobId: string | null, workerId: string | null, data: object, runId: string | null = null): void {
-    this.tx.event(kind, jobId, workerId, data, runId);
+    this.transaction.event(kind, jobId, workerId, data, runId);
   }
 
   notify(): void {
     this.notified = true;
-    this.tx.notify();
+    this.transaction.notify();
   }
 
   lock(lockClass: number, key: string): Op<void> {
-    return answer(this.tx.lock(lockClass, key));
+    return answer(this.transaction.lock(lockClass, key));
   }
 }

@@ -3,21 +3,10 @@
  * flags and tokens keep theirs in queues.ts and tokens.ts).
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
-import { TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { TRANSITIONS } from "../../core/job-state.js";
+import { from, to } from "../jobs/statements.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 import { JOB_COLUMNS } from "../rows.js";
-
-/**
- * The guard for the states a transition may start from. A single state is written `state = 'x'`
- * so that SQLite can prove the partial indexes (`WHERE state = 'x'`) apply.
- */
-function from(name: TransitionName): string {
-  const states: readonly string[] = TRANSITIONS[name].from;
-  return states.length === 1 ? `state = '${states[0]}'` : `state IN (${states.map((s) => `'${s}'`).join(",")})`;
-}
-function to(name: TransitionName): string {
-  return `'${TRANSITIONS[name].to}'`;
-}
 
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
 
@@ -237,20 +226,6 @@ export const GET_JOB = "SELECT * FROM jobs WHERE id = ?1";
 /** ?1 now, ?2 worker id. A worker marked lost that heartbeats again is alive after all. */
 export const WORKER_HEARTBEAT = `
 UPDATE workers SET heartbeat_at = ?1, status = CASE WHEN status = 'lost' THEN 'active' ELSE status END WHERE id = ?2`;
-
-/** ?1 status, ?2 now, ?3 worker id. */
-export const SET_WORKER_STATUS = `
-UPDATE workers SET status = ?1, stopped_at = CASE WHEN ?1 = 'stopped' THEN ?2 ELSE stopped_at END WHERE id = ?3`;
-
-/** ?1 cutoff: has any worker stopped heartbeating? */
-export const ANY_STALE_WORKER = `
-SELECT EXISTS (SELECT 1 FROM workers WHERE status IN ('active', 'stopping') AND heartbeat_at < ?1) AS stale`;
-
-/** ?1 cutoff. */
-export const MARK_LOST_WORKERS = `
-UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND heartbeat_at < ?1 RETURNING id`;
-
-export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
 
 // -- events -------------------------------------------------------------------------------
 
