@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { SHARED_SCHEMAS } from "./schemas.js";
+import { SHARED_SCHEMAS } from "./contract/shared-schemas.js";
 
 const TYPES_FILE = new URL("../../dashboard/src/api/types.ts", import.meta.url);
 
