@@ -255,17 +255,24 @@ export const getJob = {
 
 const retryPreview = {
   type: "object",
-  required: ["job", "state", "attempts", "maxAttempts", "policy", "decision", "manualRetry", "summary"],
+  required: [
+    "job",
+    "state",
+    "attempts",
+    "maxAttempts",
+    "policy",
+    "decision",
+    "manualRetry",
+    "summary",
+    "classification",
+    "retryAt",
+  ],
   properties: {
     job: { type: "string" },
     state: { type: "string" },
     attempts: { type: "integer" },
     maxAttempts: { type: "integer" },
     policy: { type: "string", enum: ["task", "default"], description: "Whose retry policy decided." },
-    classification: {
-      type: ["object", "null"],
-      properties: { errorClass: { type: "string", enum: ["transient", "permanent"] }, rule: { type: "string" } },
-    },
     decision: {
       type: ["object", "null"],
       description: "null when there is no failure to decide on (running, succeeded, cancelled, not failed yet).",
@@ -278,7 +285,6 @@ const retryPreview = {
         delayMs: { type: "integer", description: "The backoff before the retry, without jitter." },
       },
     },
-    retryAt: { type: ["string", "null"], description: "When the scheduled retry starts, for auto_retry." },
     manualRetry: {
       type: "object",
       required: ["allowed", "reason", "message"],
@@ -289,6 +295,11 @@ const retryPreview = {
       },
     },
     summary: { type: "string" },
+    classification: {
+      type: ["object", "null"],
+      properties: { errorClass: { type: "string", enum: ["transient", "permanent"] }, rule: { type: "string" } },
+    },
+    retryAt: { type: ["string", "null"], description: "When the scheduled retry starts, for auto_retry." },
   },
 } as const;
 

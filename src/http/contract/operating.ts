@@ -95,6 +95,7 @@ const countsByState = { type: "object", properties: byState({ type: "integer" })
 
 const percentiles = {
   type: "object",
+  required: ["count", "p50", "p95", "p99", "max"],
   properties: {
     count: { type: "integer" },
     p50: { type: ["integer", "null"] },
@@ -106,6 +107,7 @@ const percentiles = {
 
 const byOutcome = {
   type: "object",
+  required: ["succeeded", "dead", "cancelled"],
   properties: { succeeded: { type: "number" }, dead: { type: "number" }, cancelled: { type: "number" } },
 } as const;
 
@@ -142,6 +144,7 @@ export const getStats = {
         queues: { type: "object", additionalProperties: countsByState },
         window: {
           type: "object",
+          required: ["minutes", "finished", "throughputPerMinute", "waitMs", "runMs", "truncated", "perMinute"],
           properties: {
             minutes: { type: "integer" },
             finished: byOutcome,

@@ -4,6 +4,11 @@
  * @fastify/swagger documents them, and json-schema-to-ts reads their literal types, so a record,
  * body or answer is written once. Nothing here may import Node or server code: the dashboard
  * type-checks and bundles the contract.
+ *
+ * A `required` list names fields the server always sends, so clients need not guard them (it is
+ * complete for runs, their turns, the stats and the retry preview; other records list fewer).
+ * The serialiser writes required properties first, then the others, each in `properties` order:
+ * a property made required moves ahead in `properties` too, or its place on the wire changes.
  */
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import type { SharedSchemas } from "./shared-schemas.js";
