@@ -86,6 +86,10 @@ function wantsJson(request: FastifyRequest): boolean {
   return accept.includes("application/json") && !accept.includes("text/event-stream");
 }
 
+/**
+ * The JSON page, or the reply once a stream has taken it over (or a 204 was sent): the reply is
+ * thenable, so the route's answer is then nothing for Fastify to serialise.
+ */
 async function serve(
   deps: StreamDeps,
   request: FastifyRequest,

@@ -8,8 +8,8 @@ import { isOverseerError, jobNotFound, OverseerError } from "../../core/errors.j
 import type { Job, JobState, OverseerEvent } from "../../core/types.js";
 import type { EnqueueItem, EnqueueOutcome, Overseer } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
+import type { BulkOperation, BulkRequest } from "../contract/jobs.js";
 import * as contract from "../contract/jobs.js";
-import { BULK_STATES, type BulkOperation, type BulkRequest, RECENT_EVENTS } from "../contract/jobs.js";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.js";
 import { parseStates, toJobFilter } from "../job-filter.js";
 import { typed } from "../type-provider.js";
@@ -108,7 +108,7 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       },
     );
 
-    for (const name of Object.keys(BULK_STATES) as BulkOperation[]) {
+    for (const name of Object.keys(contract.BULK_STATES) as BulkOperation[]) {
       app.post(
         `/jobs/${name}`,
         {
@@ -133,7 +133,7 @@ async function recentEvents(overseer: Overseer, jobId: string): Promise<Overseer
   let afterSeq = 0;
   for (let scanned = 0; scanned < MAX_EVENTS_SCANNED; ) {
     const page = await overseer.readEvents({ jobId, afterSeq, limit: 1_000 });
-    recent = [...recent, ...page].slice(-RECENT_EVENTS);
+    recent = [...recent, ...page].slice(-contract.RECENT_EVENTS);
     scanned += page.length;
     const last = page.at(-1);
     if (!last || page.length < 1_000) break;
@@ -148,7 +148,7 @@ async function runBulk(
   name: BulkOperation,
   body: BulkRequest,
 ): Promise<{ matched: number; changed: number; skipped: Array<{ id: string; code: string }> }> {
-  const applies: readonly JobState[] = BULK_STATES[name];
+  const applies: readonly JobState[] = contract.BULK_STATES[name];
   const asked = parseStates(body.state);
   const outside = asked?.filter((s) => !applies.includes(s)) ?? [];
   if (outside.length > 0) {

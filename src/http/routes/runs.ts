@@ -38,6 +38,8 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
     });
 
     app.post("/runs", { config: { scope: "admin" }, schema: contract.startRun }, async (request, reply) => {
+      // The schema checks the fields every request has; the SDK checks the rest against the
+      // config's profiles (RUN_PROFILE_NOT_FOUND, INVALID_RUN_PARAMS, AD_HOC_RUNS_DISABLED).
       const run = await overseer.startRun(request.body as StartRunRequest, {
         createdBy: request.token?.name ?? null,
       });
