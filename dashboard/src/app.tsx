@@ -3,9 +3,9 @@
  * alerts) is one row in ROUTES and one entry in the navigation.
  */
 import { type ReactNode, useEffect, useState } from "react";
+import type { Whoami } from "../../src/http/contract";
 import { api, onSignedOut, setApiToken } from "./api/client";
 import { eventStream, type StreamStatus } from "./api/event-stream";
-import type { Whoami } from "./api/types";
 import { AlertDetailPage, AlertsPage } from "./pages/alerts";
 import { ApprovalDetailPage, ApprovalsPage } from "./pages/approvals";
 import { EventsPage } from "./pages/events";

@@ -1,8 +1,8 @@
 /** Loading data from the API and keeping it fresh from the shared event stream. */
 import { useCallback, useEffect, useRef, useState } from "react";
+import type { OverseerEvent } from "../../src/http/contract";
 import { ApiError, isAbort } from "./api/client";
 import { eventStream } from "./api/event-stream";
-import type { OverseerEvent } from "./api/types";
 
 export interface Loaded<T> {
   data: T | null;

@@ -4,7 +4,7 @@
  * page still gets its 409 and shows it); `src/http/dashboard-runs.e2e.test.ts` checks that both
  * agree in every state.
  */
-import { FINISHED_RUN_STATES, type RunState } from "./api/types";
+import { FINISHED_RUN_STATES, type RunState } from "../../src/http/contract";
 
 export type RunControl = "pause" | "pauseNow" | "resume" | "cancel";
 

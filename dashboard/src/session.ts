@@ -2,9 +2,10 @@
  * The signed-in token: kept in sessionStorage (this tab, until it closes), checked with
  * GET /api/v1/whoami, and what its scope allows. Pages ask `allows(...)`, never compare scopes.
  */
+
+import type { Scope, Whoami } from "../../src/http/contract";
 import { ApiError, api, setApiToken } from "./api/client";
 import { eventStream } from "./api/event-stream";
-import type { Scope, Whoami } from "./api/types";
 
 const KEY = "overseer.token";
 

@@ -7,22 +7,24 @@
  * Invariant: a closed alert never changes, and never pages anyone again.
  */
 import { OverseerError } from "./errors.js";
+import {
+  ALERT_SOURCES,
+  ALERT_STATUSES,
+  type AlertSource,
+  type AlertStatus,
+  type NotificationStatus,
+} from "./states.js";
 
-export const ALERT_SOURCES = [
-  "approval",
-  "job.dead",
-  "worker.lost",
-  "queue.depth",
-  "queue.age",
-  "schedule.missed",
-  "heartbeat",
-  "manual",
-] as const;
-export type AlertSource = (typeof ALERT_SOURCES)[number];
+export {
+  ALERT_SOURCES,
+  ALERT_STATUSES,
+  type AlertSource,
+  type AlertStatus,
+  NOTIFICATION_STATUSES,
+  type NotificationStatus,
+} from "./states.js";
 
-/** `triggered` and `acknowledged` are "open": at most one open alert per dedup key. */
-export const ALERT_STATUSES = ["triggered", "acknowledged", "closed"] as const;
-export type AlertStatus = (typeof ALERT_STATUSES)[number];
+/** The open statuses: at most one alert per dedup key is in one of them. */
 export const OPEN_ALERT_STATUSES: readonly AlertStatus[] = ["triggered", "acknowledged"];
 
 /**
@@ -134,9 +136,6 @@ export interface NewAlert {
 }
 
 /** One step's notification of one target: the escalation timeline. */
-export const NOTIFICATION_STATUSES = ["planned", "sent", "failed"] as const;
-export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
-
 export interface AlertNotification {
   id: number;
   alertId: string;

@@ -9,12 +9,10 @@ import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
 import { RISKS, type Risk } from "./gate-policy.js";
 import { serializePayload } from "./job-options.js";
-
-/** `cancelled`: its job was cancelled while it waited; nobody can decide it any more. */
-export const APPROVAL_STATES = ["pending", "approved", "denied", "timed_out", "cancelled"] as const;
-export type ApprovalState = (typeof APPROVAL_STATES)[number];
+import type { ApprovalState } from "./states.js";
 
 export { RISKS, type Risk } from "./gate-policy.js";
+export { APPROVAL_STATES, type ApprovalState } from "./states.js";
 
 /**
  * What happens when nobody decides in time. `escalate`: the request stays pending and its alert

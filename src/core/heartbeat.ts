@@ -8,9 +8,9 @@
 import type { EscalationPolicy, NewAlert } from "./alert.js";
 import { formatDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import type { HeartbeatState } from "./states.js";
 
-export const HEARTBEAT_STATES = ["ok", "late"] as const;
-export type HeartbeatState = (typeof HEARTBEAT_STATES)[number];
+export { HEARTBEAT_STATES, type HeartbeatState } from "./states.js";
 
 /** A heartbeat as the config defines it, its policy already resolved by name. */
 export interface HeartbeatDefinition {

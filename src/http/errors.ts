@@ -1,38 +1,16 @@
 /**
- * The error envelope: every failure on the wire is `{"error": {"code", "message", "details"}}`
- * (`details` an object even when empty, so a client can read `details.field` without checking)
- * with the status of its code in ERROR_CODES (the one table of code to status). Fastify's own
- * errors (schema validation, malformed JSON, oversized bodies, unknown routes) are mapped to
- * codes here, so bad input is a 4xx naming the field, never a 500. An unexpected error is a 500
- * with a fixed message: its stack goes to the log, never to the client.
+ * Every failure on the wire is the error envelope (contract/error-envelope.ts), with the status
+ * of its code in ERROR_CODES (the one table of code to status). Fastify's own errors (schema
+ * validation, malformed JSON, oversized bodies, unknown routes) are mapped to codes here, so bad
+ * input is a 4xx naming the field, never a 500. An unexpected error is a 500 with a fixed
+ * message: its stack goes to the log, never to the client.
  */
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ERROR_CODES, type ErrorCode, OverseerError } from "../core/errors.js";
+import { type ErrorCode, OverseerError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { ErrorEnvelope } from "./contract/error-envelope.js";
 import { RAW_SECURITY_HEADERS } from "./security-headers.js";
-
-export interface ErrorEnvelope {
-  error: { code: string; message: string; details: Record<string, unknown> };
-}
-
-/** The JSON schema of the envelope, for route responses and the OpenAPI document. */
-export const errorEnvelopeSchema = {
-  $id: "ErrorEnvelope",
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: {
-      type: "object",
-      required: ["code", "message", "details"],
-      properties: {
-        code: { type: "string", enum: Object.keys(ERROR_CODES) },
-        message: { type: "string" },
-        details: { type: "object", additionalProperties: true },
-      },
-    },
-  },
-} as const;
 
 /** Fastify's error codes for bad requests, and ours for them. Other 4xx from Fastify are INVALID_ARGUMENT. */
 const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {

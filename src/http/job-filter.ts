@@ -1,34 +1,15 @@
 /**
- * The job filter shared by `GET /jobs` (query string) and the bulk operations (JSON body):
- * its schema, and its translation to the store's JobFilter with times as epoch ms.
+ * The job filter shared by `GET /jobs` (query string) and the bulk operations (JSON body),
+ * whose schemas are the contract's (contract/jobs.ts): its translation to the store's JobFilter,
+ * with times as epoch ms.
  */
 import { OverseerError } from "../core/errors.js";
 import { JOB_STATES, type JobState } from "../core/types.js";
 import type { JobFilter } from "../store/store.js";
+import type { BulkRequest, JobListQuery } from "./contract/jobs.js";
 
-const time = (description: string) => ({ type: "string", format: "date-time", description }) as const;
-
-/** The filter fields, for a querystring or a body schema. */
-export const jobFilterProperties = {
-  queue: { type: "string", minLength: 1, maxLength: 128, description: "Only jobs of this queue." },
-  task: { type: "string", minLength: 1, maxLength: 128, description: "Only jobs of this task." },
-  q: { type: "string", minLength: 1, maxLength: 200, description: "Text the job id or idempotency key contains." },
-  createdAfter: time("Created at or after this time (ISO-8601)."),
-  createdBefore: time("Created before this time."),
-  finishedAfter: time("Finished at or after this time."),
-  finishedBefore: time("Finished before this time."),
-} as const;
-
-export interface JobFilterInput {
-  state?: string | string[];
-  queue?: string;
-  task?: string;
-  q?: string;
-  createdAfter?: string;
-  createdBefore?: string;
-  finishedAfter?: string;
-  finishedBefore?: string;
-}
+/** A listing's query string or a bulk operation's body: both carry the filter's fields. */
+export type JobFilterInput = JobListQuery | BulkRequest;
 
 /** Comma-separated (`queued,running`) or a list; INVALID_STATE_FILTER for a state that does not exist. */
 export function parseStates(value: string | string[] | undefined): JobState[] | undefined {

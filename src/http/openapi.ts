@@ -5,7 +5,7 @@
  * them; and it gives every error status a description, where Fastify's would be "Default Response".
  */
 import type { SwaggerOptions } from "@fastify/swagger";
-import { ref } from "./schemas.js";
+import { ref } from "./contract/schema.js";
 
 /** Each tag the routes use, with what it groups. A test checks that every operation's tags are here. */
 export const OPENAPI_TAGS = [

@@ -16,6 +16,7 @@ import { type Logger, silentLogger } from "../core/logger.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { authHook } from "./auth.js";
 import { BusyGuard } from "./busy.js";
+import { SHARED_SCHEMAS } from "./contract/shared-schemas.js";
 import { dashboardRoutes } from "./dashboard.js";
 import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
 import { EventHub } from "./events/event-hub.js";
@@ -39,7 +40,6 @@ import { signalRoutes } from "./routes/signals.js";
 import { streamTokenRoutes } from "./routes/stream-tokens.js";
 import { websocketRoutes } from "./routes/websocket.js";
 import { whoamiRoutes } from "./routes/whoami.js";
-import { SHARED_SCHEMAS } from "./schemas.js";
 import { FALLBACK_SECURITY_HEADERS, securityHeaders } from "./security-headers.js";
 
 export const API_PREFIX = "/api/v1";

@@ -10,8 +10,8 @@
  */
 import { followEvents } from "../../../src/client/follow";
 import { isOverseerError } from "../../../src/core/errors";
+import type { OverseerEvent } from "../../../src/http/contract";
 import { apiToken, transport } from "./client";
-import type { OverseerEvent } from "./types";
 
 export type EventListener = (events: OverseerEvent[]) => void;
 /**

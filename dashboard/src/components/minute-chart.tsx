@@ -2,7 +2,7 @@
  * Small per-minute charts in plain SVG: stacked bars for counts, lines for latencies, in the
  * shared frame of chart-frame.tsx.
  */
-import type { MinuteBucket } from "../api/types";
+import type { MinuteBucket } from "../../../src/http/contract";
 import { ChartFrame, type LegendEntry, niceMax, StackedBars, scales } from "./chart-frame";
 
 export interface Series extends LegendEntry {

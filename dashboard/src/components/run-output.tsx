@@ -7,8 +7,8 @@
  * held and SHOWN are rendered; every turn's full output stays one click away in the turns table.
  */
 import { type ReactNode, useLayoutEffect, useMemo, useRef, useState } from "react";
+import type { OverseerEvent } from "../../../src/http/contract";
 import { ApiError, apiText } from "../api/client";
-import type { OverseerEvent } from "../api/types";
 import { count } from "./common";
 
 export type OutputLine =

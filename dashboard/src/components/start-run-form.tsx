@@ -5,8 +5,8 @@
  * next to the field it names, so the form never disagrees with the server.
  */
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import type { Run, RunParam, RunProfile } from "../../../src/http/contract";
 import { ApiError, api } from "../api/client";
-import type { Run, RunParamSchema, RunProfile } from "../api/types";
 import { duration } from "./common";
 
 type Draft = Record<string, string | boolean>;
@@ -40,12 +40,12 @@ export function paramsFromDraft(profile: RunProfile, draft: Draft): Record<strin
   return params;
 }
 
-function isRequired(schema: RunParamSchema): boolean {
+function isRequired(schema: RunParam): boolean {
   return schema.required !== false && schema.default === undefined;
 }
 
 /** "integer, 0 to 10", "string matching ^[a-z]+$": the schema's rules in a few words. */
-function rules(schema: RunParamSchema): string {
+function rules(schema: RunParam): string {
   const parts: string[] = [schema.type];
   if (schema.minimum !== undefined && schema.maximum !== undefined)
     parts.push(`${schema.minimum} to ${schema.maximum}`);
@@ -67,7 +67,7 @@ function ParamField({
   onChange,
 }: {
   name: string;
-  schema: RunParamSchema;
+  schema: RunParam;
   value: string | boolean;
   problem: string | null;
   onChange: (value: string | boolean) => void;

@@ -4,7 +4,7 @@
  * usually a typo in the task name or a worker never started. Only waiting jobs wait; a job that
  * finished (say, cancelled) has nothing left to wait for.
  */
-import type { Job } from "../api/types";
+import type { Job } from "../../../src/http/contract";
 
 const WAITING = new Set<Job["state"]>(["queued", "scheduled"]);
 

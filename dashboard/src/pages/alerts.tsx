@@ -7,18 +7,18 @@
  * Kept fresh from the shared stream's `alert.*` events; the server's refusals are shown as given.
  */
 import { useState } from "react";
-import { ApiError, api, query } from "../api/client";
 import {
   ALERT_SOURCES,
   type Alert,
   type AlertDetail,
   type AlertNotification,
+  type AlertPage,
   type AlertSource,
   type EscalationPolicy,
   type Heartbeat,
-  type Page,
   type Whoami,
-} from "../api/types";
+} from "../../../src/http/contract";
+import { ApiError, api, query } from "../api/client";
 import { ago, duration, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
@@ -220,15 +220,15 @@ export function AlertsPage({ who }: { who: Whoami }) {
   const view = search.get("view") === "policies" ? "policies" : "alerts";
   const wanted = search.get("source") ?? "";
   const source = (ALERT_SOURCES as readonly string[]).includes(wanted) ? (wanted as AlertSource) : undefined;
-  const open = useLive<Page<Alert>>(
+  const open = useLive<AlertPage>(
     `open:${source ?? ""}`,
-    (signal) => api<Page<Alert>>(`/alerts${query({ status: "open", source, limit: 200 })}`, { signal }),
+    (signal) => api<AlertPage>(`/alerts${query({ status: "open", source, limit: 200 })}`, { signal }),
     (e) => isAlertEvent(e.kind),
     300,
   );
-  const closed = useLive<Page<Alert>>(
+  const closed = useLive<AlertPage>(
     `closed:${source ?? ""}`,
-    (signal) => api<Page<Alert>>(`/alerts${query({ status: "closed", source, limit: 50 })}`, { signal }),
+    (signal) => api<AlertPage>(`/alerts${query({ status: "closed", source, limit: 50 })}`, { signal }),
     (e) => isAlertEvent(e.kind),
     300,
   );

@@ -6,15 +6,15 @@
  * is the judge of who may decide: its refusals (403, 409) are shown as it gave them.
  */
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
-import { ApiError, api, query } from "../api/client";
 import {
   APPROVAL_STATES,
   type Approval,
   type ApprovalDetail,
+  type ApprovalPage,
   type ApprovalState,
-  type Page,
   type Whoami,
-} from "../api/types";
+} from "../../../src/http/contract";
+import { ApiError, api, query } from "../api/client";
 import { ago, duration, ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
@@ -345,16 +345,16 @@ export function ApprovalsPage({ who }: { who: Whoami }) {
   const view = search.get("view") === "history" ? "history" : "pending";
   const outcome = search.get("state") ?? "";
   const now = useNow();
-  const pending = useLive<Page<Approval>>(
+  const pending = useLive<ApprovalPage>(
     "pending",
-    (signal) => api<Page<Approval>>(`/approvals${query({ state: "pending", limit: 200 })}`, { signal }),
+    (signal) => api<ApprovalPage>(`/approvals${query({ state: "pending", limit: 200 })}`, { signal }),
     (e) => isApprovalEvent(e.kind),
     300,
   );
   const historyState = (SETTLED as readonly string[]).includes(outcome) ? outcome : "settled";
-  const history = useLive<Page<Approval>>(
+  const history = useLive<ApprovalPage>(
     `history:${historyState}`,
-    (signal) => api<Page<Approval>>(`/approvals${query({ state: historyState, limit: 100 })}`, { signal }),
+    (signal) => api<ApprovalPage>(`/approvals${query({ state: historyState, limit: 100 })}`, { signal }),
     (e) => isApprovalEvent(e.kind),
     300,
   );
@@ -468,9 +468,9 @@ export function ApprovalDetailPage({ id, who }: { id: string; who: Whoami }) {
 /** On a job's page while it waits: a link to the request it waits on, with its countdown. */
 export function PendingApprovalLink({ jobId }: { jobId: string }) {
   const now = useNow();
-  const { data } = useLive<Page<Approval>>(
+  const { data } = useLive<ApprovalPage>(
     `job:${jobId}`,
-    (signal) => api<Page<Approval>>(`/approvals${query({ state: "pending", jobId, limit: 5 })}`, { signal }),
+    (signal) => api<ApprovalPage>(`/approvals${query({ state: "pending", jobId, limit: 5 })}`, { signal }),
     (e) => isApprovalEvent(e.kind) && e.jobId === jobId,
     200,
   );

@@ -5,9 +5,9 @@
  * memory nor layout grows with the traffic.
  */
 import { type FormEvent, useEffect, useMemo, useState } from "react";
+import type { OverseerEvent } from "../../../src/http/contract";
 import { ApiError, api, isAbort, query } from "../api/client";
 import { eventStream } from "../api/event-stream";
-import type { OverseerEvent } from "../api/types";
 import { ErrorNote } from "../components/common";
 import { Link, navigate, useLocation } from "../router";
 

@@ -4,9 +4,9 @@
  * timeline sit in fixed-height boxes, so arriving events never move the page.
  */
 import { useEffect, useMemo, useState } from "react";
+import type { Attempt, Job, OverseerEvent, RetryPreview, Whoami } from "../../../src/http/contract";
 import { api, isAbort } from "../api/client";
 import { eventStream } from "../api/event-stream";
-import type { Attempt, Job, OverseerEvent, RetryPreview, Whoami } from "../api/types";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { UnregisteredTaskCallout } from "../components/task-registration";

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from "react";
+import { JOB_STATES, type Job, type JobPage, type Whoami } from "../../../src/http/contract";
 import { ApiError, api, query } from "../api/client";
-import { JOB_STATES, type Job, type Page, type Whoami } from "../api/types";
 import { ago, ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { Pager, pagePosition } from "../components/pager";
@@ -44,9 +44,9 @@ export function JobsPage({ who }: { who: Whoami }) {
   if (filters.order !== "asc") filters.order = "";
   const { cursor } = pagePosition(search);
   const key = query({ ...filters, cursor });
-  const { data, error, reload } = useLive<Page<Job>>(
+  const { data, error, reload } = useLive<JobPage>(
     key,
-    (signal) => api<Page<Job>>(`/jobs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
+    (signal) => api<JobPage>(`/jobs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
     (e) => e.kind.startsWith("job."),
     500,
   );

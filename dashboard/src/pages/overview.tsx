@@ -1,5 +1,5 @@
+import { JOB_STATES, type Queue, type Stats, type Worker } from "../../../src/http/contract";
 import { api, query } from "../api/client";
-import { JOB_STATES, type Queue, type Stats, type Worker } from "../api/types";
 import { duration, ErrorNote, Loading, Section } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { MinuteChart } from "../components/minute-chart";
@@ -24,7 +24,7 @@ async function loadOverview(signal: AbortSignal): Promise<OverviewData> {
 const queueColumns: Column<Queue>[] = [
   { header: "Queue", cell: (q) => <Link href={`/jobs${query({ queue: q.name })}`}>{q.name}</Link> },
   ...JOB_STATES.map((s) => ({ header: s, className: "num", cell: (q: Queue) => q.counts[s] ?? 0 })),
-  { header: "Oldest waiting", className: "num", cell: (q) => duration(q.oldestWaitingAgeMs) },
+  { header: "Oldest waiting", className: "num", cell: (q) => duration(q.oldestWaitingAgeMs ?? null) },
   { header: "Paused", cell: (q) => (q.paused ? "paused" : "") },
 ];
 

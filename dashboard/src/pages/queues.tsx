@@ -1,5 +1,5 @@
+import { JOB_STATES, type Queue, type Whoami } from "../../../src/http/contract";
 import { api } from "../api/client";
-import { JOB_STATES, type Queue, type Whoami } from "../api/types";
 import { ActionButton, duration, ErrorNote, Loading } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
@@ -17,7 +17,7 @@ export function QueuesPage({ who }: { who: Whoami }) {
     { header: "Queue", cell: (q) => <Link href={`/jobs?queue=${encodeURIComponent(q.name)}`}>{q.name}</Link> },
     { header: "Depth", className: "num", cell: (q) => (q.counts.queued ?? 0) + (q.counts.scheduled ?? 0) },
     ...JOB_STATES.map((s) => ({ header: s, className: "num", cell: (q: Queue) => q.counts[s] ?? 0 })),
-    { header: "Oldest waiting", className: "num", cell: (q) => duration(q.oldestWaitingAgeMs) },
+    { header: "Oldest waiting", className: "num", cell: (q) => duration(q.oldestWaitingAgeMs ?? null) },
     { header: "State", cell: (q) => (q.paused ? <strong>paused</strong> : "running") },
     {
       header: "Actions",

@@ -5,9 +5,15 @@
  * history first, so the page shows the same whether opened at the start or in the middle.
  */
 import { useEffect, useMemo, useState } from "react";
+import {
+  FINISHED_RUN_STATES,
+  type OverseerEvent,
+  type Run,
+  type RunTurn,
+  type Whoami,
+} from "../../../src/http/contract";
 import { api } from "../api/client";
 import { runEventStream, type StreamStatus } from "../api/event-stream";
-import { FINISHED_RUN_STATES, type OverseerEvent, type Run, type RunTurn, type Whoami } from "../api/types";
 import { ActionButton, bytes, count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { applyOutput, emptyOutput, fillGap, RunOutput } from "../components/run-output";

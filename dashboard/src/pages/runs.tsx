@@ -2,8 +2,9 @@
  * Runs: the table of runs, newest first, filtered by state and profile (kept in the URL), paged
  * like the jobs table and kept fresh from the shared event stream; and the form that starts one.
  */
+
+import { RUN_STATES, type Run, type RunPage, type RunProfiles } from "../../../src/http/contract";
 import { api, query } from "../api/client";
-import { type Page, RUN_STATES, type Run, type RunProfiles } from "../api/types";
 import { ago, count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { Pager, pagePosition } from "../components/pager";
@@ -52,9 +53,9 @@ export function RunsPage() {
   const { cursor } = pagePosition(search);
   const filters = { state, profile };
   const key = query({ ...filters, cursor });
-  const { data, error } = useLive<Page<Run>>(
+  const { data, error } = useLive<RunPage>(
     key,
-    (signal) => api<Page<Run>>(`/runs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
+    (signal) => api<RunPage>(`/runs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
     (e) => changesRunRow(e.kind),
     500,
   );

@@ -1,6 +1,7 @@
 /** Schedules: the recurring tasks from the config file, when they fire next, and steering them. */
+
+import type { Job, Schedule, Whoami } from "../../../src/http/contract";
 import { api } from "../api/client";
-import type { Job, Schedule, Whoami } from "../api/types";
 import { ActionButton, duration, ErrorNote, Loading } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import type { Whoami } from "../api/types";
+import type { Whoami } from "../../../src/http/contract";
 import { signIn } from "../session";
 
 export function SignInPage({ onSignedIn, notice }: { onSignedIn: (who: Whoami) => void; notice?: string | null }) {

@@ -1,5 +1,5 @@
+import type { Worker } from "../../../src/http/contract";
 import { api } from "../api/client";
-import type { Worker } from "../api/types";
 import { duration, ErrorNote, Loading } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";

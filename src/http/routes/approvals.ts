@@ -11,154 +11,39 @@ import { APPROVAL_STATES, type ApprovalState } from "../../core/approval.js";
 import { OverseerError } from "../../core/errors.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
+import * as contract from "../contract/approvals.js";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.js";
-import { errorResponses, pageSchema, ref } from "../schemas.js";
+import { typed } from "../type-provider.js";
 import { etag, expectedVersion } from "../versions.js";
 
-const idParams = {
-  type: "object",
-  required: ["id"],
-  additionalProperties: false,
-  properties: { id: { type: "string", minLength: 1, maxLength: 64, description: "An approval id (ULID)." } },
-} as const;
-
-const listQuery = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    state: {
-      type: "string",
-      maxLength: 200,
-      description: `Comma-separated states (${APPROVAL_STATES.join(", ")}), or settled for every state but pending.`,
-    },
-    jobId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this job." },
-    limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
-    cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
-  },
-} as const;
-
-/** Channels a person decides through over HTTP; telegram and watchdog are the server's own. */
-const HTTP_CHANNELS = ["api", "dashboard", "cli"] as const;
-
-const decisionBody = {
-  type: "object",
-  required: ["decision"],
-  additionalProperties: false,
-  properties: {
-    decision: { type: "string", enum: ["approve", "deny"] },
-    reason: { type: "string", maxLength: 2_000, description: "Why, for the audit trail and the job." },
-    channel: {
-      type: "string",
-      enum: [...HTTP_CHANNELS],
-      description: "Where the decision was made: api (the default), dashboard or cli.",
-    },
-    version: {
-      type: "integer",
-      minimum: 0,
-      description: "Refuse with 409 if the request is no longer at this version.",
-    },
-  },
-} as const;
-
-const jobSummary = {
-  type: ["object", "null"],
-  description: "The job that asked; null if it was discarded since.",
-  required: ["id", "state", "task"],
-  properties: { id: { type: "string" }, state: { type: "string" }, task: { type: "string" } },
-} as const;
-
 export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard()) {
-  return async (app: FastifyInstance): Promise<void> => {
-    app.get(
-      "/approvals",
-      {
-        config: { scope: "viewer" },
-        schema: {
-          tags: ["approvals"],
-          operationId: "listApprovals",
-          summary: "List approval requests: pending first (oldest first), then settled ones (newest first)",
-          querystring: listQuery,
-          response: {
-            200: pageSchema("Approval"),
-            ...errorResponses(400, 401, 403),
-          },
-        },
-      },
-      async (request) => {
-        const query = request.query as { state?: string; jobId?: string; limit?: string; cursor?: string };
-        const limit = pageLimit(query.limit);
-        const approvals = await overseer.listApprovals({
-          states: query.state === undefined ? undefined : parseApprovalStates(query.state),
-          jobId: query.jobId,
-          afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
-          limit: limit + 1,
-        });
-        return pageOf(approvals, limit);
-      },
-    );
+  return async (fastify: FastifyInstance): Promise<void> => {
+    const app = typed(fastify);
+    app.get("/approvals", { config: { scope: "viewer" }, schema: contract.listApprovals }, async (request) => {
+      const query = request.query;
+      const limit = pageLimit(query.limit);
+      const approvals = await overseer.listApprovals({
+        states: query.state === undefined ? undefined : parseApprovalStates(query.state),
+        jobId: query.jobId,
+        afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+        limit: limit + 1,
+      });
+      return pageOf(approvals, limit);
+    });
 
-    app.get(
-      "/approvals/:id",
-      {
-        config: { scope: "viewer" },
-        schema: {
-          tags: ["approvals"],
-          operationId: "getApproval",
-          summary: "An approval request with its decisions, and its job's id, state and task",
-          params: idParams,
-          response: {
-            200: {
-              type: "object",
-              required: ["approval", "job"],
-              properties: { approval: ref("Approval"), job: jobSummary },
-            },
-            ...errorResponses(400, 401, 403, 404),
-          },
-        },
-      },
-      async (request, reply) => {
-        const approval = await requireApproval(overseer, (request.params as { id: string }).id);
-        const job = await overseer.getJob(approval.jobId);
-        reply.header("etag", etag(approval.version));
-        return { approval, job: job && { id: job.id, state: job.state, task: job.task } };
-      },
-    );
+    app.get("/approvals/:id", { config: { scope: "viewer" }, schema: contract.getApproval }, async (request, reply) => {
+      const approval = await requireApproval(overseer, request.params.id);
+      const job = await overseer.getJob(approval.jobId);
+      reply.header("etag", etag(approval.version));
+      return { approval, job: job && { id: job.id, state: job.state, task: job.task } };
+    });
 
     app.post(
       "/approvals/:id/decision",
-      {
-        config: { scope: "operator" },
-        schema: {
-          tags: ["approvals"],
-          operationId: "decideApproval",
-          summary: "Approve or deny a pending request as the token's name (and its groups)",
-          description:
-            "403 APPROVAL_FORBIDDEN when this token is not among the approvers or asked for it; 409 APPROVAL_SETTLED " +
-            "(details.state) when it was settled already, APPROVAL_ALREADY_DECIDED when this token approved already, " +
-            "VERSION_CONFLICT on a stale If-Match / version; 429 BUSY with Retry-After while another action on the " +
-            "request or its job is being applied.",
-          params: idParams,
-          body: decisionBody,
-          response: {
-            200: {
-              type: "object",
-              required: ["approval", "settled"],
-              properties: {
-                approval: ref("Approval"),
-                settled: { type: "boolean", description: "Whether this decision settled the request." },
-              },
-            },
-            ...errorResponses(400, 401, 403, 404, 409, 429),
-          },
-        },
-      },
+      { config: { scope: "operator" }, schema: contract.decideApproval },
       async (request, reply) => {
-        const { id } = request.params as { id: string };
-        const body = request.body as {
-          decision: "approve" | "deny";
-          reason?: string;
-          channel?: (typeof HTTP_CHANNELS)[number];
-        };
+        const { id } = request.params;
+        const body = request.body;
         const version = expectedVersion(request);
         const token = request.token;
         if (!token) throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");

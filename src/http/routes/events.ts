@@ -7,12 +7,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OverseerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { OverseerEvent } from "../../core/types.js";
 import { assertSubjectKnown } from "../../sdk/event-subjects.js";
 import type { Overseer } from "../../sdk/overseer.js";
+import * as contract from "../contract/events.js";
+import { SEQ } from "../contract/events.js";
 import { EventFeed, type EventSubject, type FeedSink, resolveStart } from "../events/event-feed.js";
 import type { EventHub, HubEvent } from "../events/event-hub.js";
 import type { StreamClients } from "../events/stream-clients.js";
-import { errorResponses, jobIdParams, ref, runIdParams } from "../schemas.js";
+import { typed } from "../type-provider.js";
 
 export interface StreamSettings {
   /** A `:keepalive` comment this often on a quiet stream, so proxies keep it open. */
@@ -33,67 +36,14 @@ export interface StreamDeps {
   countRequest(route: string, status: number): void;
 }
 
-const SEQ = "^[0-9]{1,15}$";
-
-const streamQuery = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    since: { type: "string", pattern: SEQ, description: "Resume after this seq (as Last-Event-ID does)." },
-    limit: { type: "string", pattern: "^[0-9]{1,4}$", description: "JSON pages only: 1-1,000 events; default 100." },
-    access_token: { type: "string", maxLength: 256, description: "A stream token, for clients without headers." },
-  },
-} as const;
-
-const page = {
-  type: "object",
-  required: ["items", "lastSeq", "oldestSeq"],
-  properties: {
-    items: { type: "array", items: ref("Event") },
-    lastSeq: { type: "integer", description: "The newest seq in the log." },
-    oldestSeq: { type: ["integer", "null"], description: "The oldest seq retention kept; null if none." },
-  },
-} as const;
-
-/**
- * 200 of the event routes: the live stream, or one JSON page when Accept asks for JSON. Fastify
- * serialises the page with the application/json schema; the stream is written raw.
- */
-const streamOk = {
-  description: "The events: a Server-Sent Events stream, or one page of them with Accept: application/json.",
-  content: {
-    "text/event-stream": {
-      schema: { type: "string", description: "Server-Sent Events: `id:` the event's seq, `data:` the event as JSON." },
-    },
-    "application/json": { schema: page },
-  },
-} as const;
-
-/** 204 of a job's or run's events: it had finished and nothing is after the cursor. */
-const finishedNoContent = {
-  description: "It had finished, and no event is after the cursor: nothing more will come.",
-  type: "null",
-} as const;
-
-const STREAM_DESCRIPTION =
-  "Server-Sent Events: `id:` is the event's seq, `data:` the event as JSON. Resume with Last-Event-ID or ?since=; " +
-  "410 EVENTS_TRIMMED if that position was deleted by retention. Send Accept: application/json for one page instead " +
-  "({items, lastSeq, oldestSeq}; ?since= and ?limit=).";
-
 export function eventRoutes(deps: StreamDeps) {
-  return async (app: FastifyInstance): Promise<void> => {
+  return async (fastify: FastifyInstance): Promise<void> => {
+    const app = typed(fastify);
     app.get(
       "/events",
       {
         config: { scope: "viewer", streamTokens: true },
-        schema: {
-          tags: ["events"],
-          operationId: "getEvents",
-          summary: "Every event: live from now, or from a cursor",
-          description: STREAM_DESCRIPTION,
-          querystring: streamQuery,
-          response: { 200: streamOk, ...errorResponses(400, 401, 403, 410) },
-        },
+        schema: contract.getEvents,
       },
       (request, reply) => serve(deps, request, reply, undefined),
     );
@@ -101,33 +51,17 @@ export function eventRoutes(deps: StreamDeps) {
       "/jobs/:id/events",
       {
         config: { scope: "viewer", streamTokens: true },
-        schema: {
-          tags: ["events"],
-          operationId: "getJobEvents",
-          summary: "One job's events: its history, then live; ends after its terminal event",
-          description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the job succeeds, dies or is cancelled; 204 when it had finished and nothing is after the cursor.`,
-          params: jobIdParams,
-          querystring: streamQuery,
-          response: { 200: streamOk, 204: finishedNoContent, ...errorResponses(400, 401, 403, 404, 410) },
-        },
+        schema: contract.getJobEvents,
       },
-      (request, reply) => serve(deps, request, reply, { jobId: (request.params as { id: string }).id }),
+      (request, reply) => serve(deps, request, reply, { jobId: request.params.id }),
     );
     app.get(
       "/runs/:id/events",
       {
         config: { scope: "viewer", streamTokens: true },
-        schema: {
-          tags: ["runs"],
-          operationId: "getRunEvents",
-          summary: "One run's events (output, telemetry, turns, state changes): its history, then live",
-          description: `${STREAM_DESCRIPTION} The stream ends (event: end) after the run completes, fails or is cancelled; 204 when it had finished and nothing is after the cursor.`,
-          params: runIdParams,
-          querystring: streamQuery,
-          response: { 200: streamOk, 204: finishedNoContent, ...errorResponses(400, 401, 403, 404, 410) },
-        },
+        schema: contract.getRunEvents,
       },
-      (request, reply) => serve(deps, request, reply, { runId: (request.params as { id: string }).id }),
+      (request, reply) => serve(deps, request, reply, { runId: request.params.id }),
     );
   };
 }
@@ -143,7 +77,7 @@ function cursorOf(request: FastifyRequest): number | null {
     }
     return Number(header);
   }
-  const since = (request.query as { since?: string }).since;
+  const since = (request.query as contract.EventStreamQuery).since;
   return since === undefined ? null : Number(since);
 }
 
@@ -152,12 +86,16 @@ function wantsJson(request: FastifyRequest): boolean {
   return accept.includes("application/json") && !accept.includes("text/event-stream");
 }
 
+/**
+ * The JSON page, or the reply once a stream has taken it over (or a 204 was sent): the reply is
+ * thenable, so the route's answer is then nothing for Fastify to serialise.
+ */
 async function serve(
   deps: StreamDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   subject: EventSubject | undefined,
-): Promise<unknown> {
+) {
   const since = cursorOf(request);
   if (wantsJson(request)) return jsonPage(deps, request, subject, since);
   const start = await resolveStart(deps.overseer, deps.hub, { since, subject });
@@ -176,7 +114,7 @@ async function jsonPage(
   subject: EventSubject | undefined,
   since: number | null,
 ) {
-  const { limit: rawLimit } = request.query as { limit?: string };
+  const { limit: rawLimit } = request.query as contract.EventStreamQuery;
   const limit = rawLimit === undefined ? 100 : Number(rawLimit);
   if (limit < 1 || limit > 1000) {
     throw new OverseerError("INVALID_ARGUMENT", `limit must be from 1 to 1000; got ${rawLimit}`, { field: "limit" });
@@ -187,7 +125,7 @@ async function jsonPage(
     overseer.lastEventSeq(),
     overseer.readEvents({ afterSeq: 0, limit: 1 }),
   ]);
-  let items: unknown[];
+  let items: OverseerEvent[];
   if (since !== null) items = await overseer.readEvents({ afterSeq: since, ...subject, limit });
   else if (subject === undefined) items = await overseer.readEvents({ afterSeq: Math.max(0, lastSeq - limit), limit });
   else items = await latestOf(overseer, subject, limit);

@@ -6,17 +6,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ScheduleRecord } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
-import { errorResponses, ref } from "../schemas.js";
+import * as contract from "../contract/schedules.js";
+import { typed } from "../type-provider.js";
 import { emptyBodyIsObject } from "../versions.js";
-
-const scheduleParams = {
-  type: "object",
-  required: ["name"],
-  additionalProperties: false,
-  properties: { name: { type: "string", minLength: 1, maxLength: 200, description: "The schedule's name." } },
-} as const;
-
-const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;
 
 /** What the API shows of a schedule: everything but the store's bookkeeping of when it became active. */
 function view(s: ScheduleRecord) {
@@ -37,27 +29,11 @@ function view(s: ScheduleRecord) {
 }
 
 export function scheduleRoutes(overseer: Overseer) {
-  return async (app: FastifyInstance): Promise<void> => {
-    app.get(
-      "/schedules",
-      {
-        config: { scope: "viewer" },
-        schema: {
-          tags: ["schedules"],
-          operationId: "listSchedules",
-          summary: "Every registered schedule: cron, timezone, task, enabled, next run, last tick, removed",
-          response: {
-            200: {
-              type: "object",
-              required: ["items"],
-              properties: { items: { type: "array", items: ref("Schedule") } },
-            },
-            ...errorResponses(401, 403),
-          },
-        },
-      },
-      async () => ({ items: (await overseer.listSchedules()).map(view) }),
-    );
+  return async (fastify: FastifyInstance): Promise<void> => {
+    const app = typed(fastify);
+    app.get("/schedules", { config: { scope: "viewer" }, schema: contract.listSchedules }, async () => ({
+      items: (await overseer.listSchedules()).map(view),
+    }));
 
     for (const verb of ["enable", "disable"] as const) {
       app.post(
@@ -65,20 +41,10 @@ export function scheduleRoutes(overseer: Overseer) {
         {
           config: { scope: "operator" },
           preValidation: emptyBodyIsObject,
-          schema: {
-            tags: ["schedules"],
-            operationId: `${verb}Schedule`,
-            summary:
-              verb === "enable"
-                ? "Fire a schedule again, from its next tick (ticks missed while disabled are skipped)"
-                : "Stop a schedule firing; the flag is kept across restarts and config syncs",
-            params: scheduleParams,
-            body: emptyBody,
-            response: { 200: ref("Schedule"), ...errorResponses(400, 401, 403, 404) },
-          },
+          schema: verb === "enable" ? contract.enableSchedule : contract.disableSchedule,
         },
         async (request) => {
-          const { name } = request.params as { name: string };
+          const { name } = request.params;
           return view(verb === "enable" ? await overseer.enableSchedule(name) : await overseer.disableSchedule(name));
         },
       );
@@ -86,21 +52,9 @@ export function scheduleRoutes(overseer: Overseer) {
 
     app.post(
       "/schedules/:name/run",
-      {
-        config: { scope: "operator" },
-        preValidation: emptyBodyIsObject,
-        schema: {
-          tags: ["schedules"],
-          operationId: "runSchedule",
-          summary: "Enqueue one job for the schedule now, outside its ticks (disabled schedules too)",
-          params: scheduleParams,
-          body: emptyBody,
-          response: { 201: ref("Job"), ...errorResponses(400, 401, 403, 404) },
-        },
-      },
+      { config: { scope: "operator" }, preValidation: emptyBodyIsObject, schema: contract.runSchedule },
       async (request, reply) => {
-        const { name } = request.params as { name: string };
-        const job = await overseer.runSchedule(name);
+        const job = await overseer.runSchedule(request.params.name);
         return reply.code(201).send(job);
       },
     );

@@ -6,7 +6,8 @@
 import type { FastifyInstance } from "fastify";
 import { MAX_STREAM_TOKEN_TTL_MS, mintStreamToken, STREAM_TOKEN_TTL_MS } from "../../auth/stream-tokens.js";
 import { OverseerError } from "../../core/errors.js";
-import { errorResponses } from "../schemas.js";
+import { createStreamToken } from "../contract/stream-tokens.js";
+import { typed } from "../type-provider.js";
 import { emptyBodyIsObject } from "../versions.js";
 
 /** `defaultTtlMs`: a token's life when the request does not say (a server option; tests shorten it). */
@@ -18,42 +19,18 @@ export function streamTokenRoutes(defaultTtlMs = STREAM_TOKEN_TTL_MS) {
       { field: "streamTokenTtlMs" },
     );
   }
-  return async (app: FastifyInstance): Promise<void> => {
-    app.post(
+  return async (fastify: FastifyInstance): Promise<void> => {
+    typed(fastify).post(
       "/stream-tokens",
       {
         config: { scope: "viewer" },
         preValidation: emptyBodyIsObject,
-        schema: {
-          tags: ["events"],
-          operationId: "createStreamToken",
-          summary: "A short-lived token for the event streams (?access_token=), for EventSource and browsers",
-          body: {
-            type: "object",
-            additionalProperties: false,
-            properties: {
-              ttlSeconds: {
-                type: "integer",
-                minimum: 1,
-                maximum: MAX_STREAM_TOKEN_TTL_MS / 1000,
-                description: `How long it is valid; default ${defaultTtlMs / 1000}.`,
-              },
-            },
-          },
-          response: {
-            201: {
-              type: "object",
-              required: ["token", "expiresAt"],
-              properties: { token: { type: "string" }, expiresAt: { type: "string", format: "date-time" } },
-            },
-            ...errorResponses(400, 401, 403),
-          },
-        },
+        schema: createStreamToken({ defaultMs: defaultTtlMs, maxMs: MAX_STREAM_TOKEN_TTL_MS }),
       },
       async (request, reply) => {
         const parent = request.token;
         if (!parent) throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
-        const ttlSeconds = (request.body as { ttlSeconds?: number }).ttlSeconds;
+        const { ttlSeconds } = request.body;
         const ttlMs = ttlSeconds === undefined ? defaultTtlMs : ttlSeconds * 1000;
         const now = Date.now();
         const token = mintStreamToken(parent, now, ttlMs);

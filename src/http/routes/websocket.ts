@@ -10,9 +10,9 @@
 import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import { OverseerError } from "../../core/errors.js";
+import { openEventSocket } from "../contract/events.js";
 import { toOverseerError } from "../errors.js";
 import { EventFeed, type EventSubject, type FeedSink, resolveStart } from "../events/event-feed.js";
-import { errorResponses } from "../schemas.js";
 import type { StreamDeps } from "./events.js";
 
 /** Close code for a client that fell too far behind (4000-4999 are the application's). */
@@ -34,26 +34,7 @@ export function websocketRoutes(deps: StreamDeps) {
       method: "GET",
       url: "/ws",
       config: { scope: "viewer", streamTokens: true },
-      schema: {
-        tags: ["events"],
-        operationId: "openEventSocket",
-        summary: "Event streams over a WebSocket (subscribe to all events or one job's, with a since cursor)",
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            access_token: {
-              type: "string",
-              maxLength: 256,
-              description: "A stream token, for clients without headers.",
-            },
-          },
-        },
-        response: {
-          101: { description: "Switching Protocols: the connection is a WebSocket from here on.", type: "null" },
-          ...errorResponses(400, 401, 403),
-        },
-      },
+      schema: openEventSocket,
       handler: async () => {
         throw new OverseerError("INVALID_ARGUMENT", "this route speaks WebSocket: send an Upgrade: websocket request", {
           field: "headers.upgrade",

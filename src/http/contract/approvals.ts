@@ -1,0 +1,193 @@
+/**
+ * /api/v1/approvals: the approval request a job made with `ctx.requestApproval`, with every
+ * decision on it, and the schemas of listing, reading and deciding one. Who may decide is the
+ * store's rule (core/approval.ts), not the contract's.
+ */
+import { RISKS } from "../../core/gate-policy.js";
+import { APPROVAL_STATES } from "../../core/states.js";
+import {
+  type Accepted,
+  errorResponses,
+  idParams,
+  isoTime,
+  nullableString,
+  nullableTime,
+  pageSchema,
+  ref,
+  type Served,
+  string,
+} from "./schema.js";
+
+const decisionChannel = { type: "string", enum: ["api", "cli", "dashboard", "telegram", "watchdog"] } as const;
+
+export const approvalSchema = {
+  $id: "Approval",
+  type: "object",
+  required: [
+    "id",
+    "jobId",
+    "title",
+    "risk",
+    "approvers",
+    "quorum",
+    "requestedBy",
+    "onTimeout",
+    "state",
+    "decisions",
+    "outcome",
+    "createdAt",
+    "expiresAt",
+    "settledAt",
+    "version",
+  ],
+  properties: {
+    id: string,
+    jobId: string,
+    step: { type: "string", description: "The job's step that holds the outcome." },
+    title: string,
+    details: { description: "What the handler gave to show the approvers: any JSON." },
+    risk: { type: "string", enum: [...RISKS] },
+    approvers: {
+      type: "array",
+      items: string,
+      description: "Who may decide: token names, group:<name>, telegram:<id>; empty: any operator.",
+    },
+    quorum: { type: "integer", description: "Distinct approvals needed to approve; one denial denies." },
+    requestedBy: { ...nullableString, description: "Who asked; they may not decide." },
+    onTimeout: { type: "string", enum: ["deny", "approve", "escalate"] },
+    state: { type: "string", enum: [...APPROVAL_STATES] },
+    decisions: {
+      type: "array",
+      description: "Every decision, oldest first: who, through which channel, when and why.",
+      items: {
+        type: "object",
+        required: ["decision", "by", "channel", "reason", "at"],
+        properties: {
+          decision: { type: "string", enum: ["approve", "deny"] },
+          by: string,
+          channel: decisionChannel,
+          reason: nullableString,
+          at: isoTime,
+        },
+      },
+    },
+    outcome: {
+      type: ["object", "null"],
+      description: "What the job's ctx.requestApproval returns; null while pending.",
+      properties: {
+        approved: { type: "boolean" },
+        decidedBy: string,
+        channel: decisionChannel,
+        reason: nullableString,
+        at: isoTime,
+        timedOut: { type: "boolean" },
+      },
+    },
+    createdAt: isoTime,
+    expiresAt: { ...isoTime, description: "When the watchdog applies onTimeout if nobody settled it." },
+    settledAt: nullableTime,
+    version: { type: "integer", description: "Bumped on every decision; send it back in If-Match to decide safely." },
+  },
+} as const;
+
+const approvalIdParams = idParams("An approval id (ULID).");
+
+export const listApprovals = {
+  tags: ["approvals"],
+  operationId: "listApprovals",
+  summary: "List approval requests: pending first (oldest first), then settled ones (newest first)",
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      state: {
+        type: "string",
+        maxLength: 200,
+        description: `Comma-separated states (${APPROVAL_STATES.join(", ")}), or settled for every state but pending.`,
+      },
+      jobId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this job." },
+      limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
+      cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
+    },
+  },
+  response: {
+    200: pageSchema("Approval"),
+    ...errorResponses(400, 401, 403),
+  },
+} as const;
+
+export const getApproval = {
+  tags: ["approvals"],
+  operationId: "getApproval",
+  summary: "An approval request with its decisions, and its job's id, state and task",
+  params: approvalIdParams,
+  response: {
+    200: {
+      type: "object",
+      required: ["approval", "job"],
+      properties: {
+        approval: ref("Approval"),
+        job: {
+          type: ["object", "null"],
+          description: "The job that asked; null if it was discarded since.",
+          required: ["id", "state", "task"],
+          properties: { id: { type: "string" }, state: { type: "string" }, task: { type: "string" } },
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403, 404),
+  },
+} as const;
+
+/** Channels a person decides through over HTTP; telegram and watchdog are the server's own. */
+const HTTP_CHANNELS = ["api", "dashboard", "cli"] as const;
+
+export const decideApproval = {
+  tags: ["approvals"],
+  operationId: "decideApproval",
+  summary: "Approve or deny a pending request as the token's name (and its groups)",
+  description:
+    "403 APPROVAL_FORBIDDEN when this token is not among the approvers or asked for it; 409 APPROVAL_SETTLED " +
+    "(details.state) when it was settled already, APPROVAL_ALREADY_DECIDED when this token approved already, " +
+    "VERSION_CONFLICT on a stale If-Match / version; 429 BUSY with Retry-After while another action on the " +
+    "request or its job is being applied.",
+  params: approvalIdParams,
+  body: {
+    type: "object",
+    required: ["decision"],
+    additionalProperties: false,
+    properties: {
+      decision: { type: "string", enum: ["approve", "deny"] },
+      reason: { type: "string", maxLength: 2_000, description: "Why, for the audit trail and the job." },
+      channel: {
+        type: "string",
+        enum: [...HTTP_CHANNELS],
+        description: "Where the decision was made: api (the default), dashboard or cli.",
+      },
+      version: {
+        type: "integer",
+        minimum: 0,
+        description: "Refuse with 409 if the request is no longer at this version.",
+      },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["approval", "settled"],
+      properties: {
+        approval: ref("Approval"),
+        settled: { type: "boolean", description: "Whether this decision settled the request." },
+      },
+    },
+    ...errorResponses(400, 401, 403, 404, 409, 429),
+  },
+} as const;
+
+export type Approval = Served<typeof approvalSchema>;
+export type ApprovalState = Approval["state"];
+export type ApprovalDecision = Approval["decisions"][number];
+export type ApprovalPage = Served<(typeof listApprovals.response)[200]>;
+export type ApprovalDetail = Served<(typeof getApproval.response)[200]>;
+export type DecisionRequest = Accepted<typeof decideApproval.body>;
+export type DecisionResult = Served<(typeof decideApproval.response)[200]>;

@@ -1,0 +1,173 @@
+/**
+ * /api/v1/queues, /workers and /stats: the queue and worker records, and the schemas of what an
+ * operator watches (depth, workers, throughput and latency) and of pausing or resuming a queue.
+ */
+import { JOB_STATES, type JobState } from "../../core/types.js";
+import { errorResponses, integer, isoTime, nullableTime, ref, type Served, string, versionBody } from "./schema.js";
+
+type ByState<Count> = { readonly [S in JobState]: Count };
+const byState = <const Count>(count: Count) => Object.fromEntries(JOB_STATES.map((s) => [s, count])) as ByState<Count>;
+
+export const queueSchema = {
+  $id: "Queue",
+  type: "object",
+  required: ["name", "paused", "counts", "version"],
+  properties: {
+    name: string,
+    paused: { type: "boolean" },
+    counts: { type: "object", required: [...JOB_STATES], properties: byState(integer) },
+    version: { type: "integer", description: "Bumped by every pause or resume; 0 if never paused or resumed." },
+    oldestWaitingAgeMs: {
+      type: ["integer", "null"],
+      description: "How long the oldest queued job has been due, in ms; null when none is queued.",
+    },
+  },
+} as const;
+
+export const workerSchema = {
+  $id: "Worker",
+  type: "object",
+  required: ["id", "name", "host", "pid", "status", "heartbeatAt", "heartbeatAgeMs", "runningJobs"],
+  properties: {
+    id: string,
+    name: string,
+    host: string,
+    pid: integer,
+    queues: { type: ["array", "null"], items: string },
+    tasks: { type: "array", items: string },
+    concurrency: integer,
+    status: { type: "string", enum: ["active", "stopping", "stopped", "lost"] },
+    startedAt: isoTime,
+    heartbeatAt: isoTime,
+    stoppedAt: nullableTime,
+    heartbeatAgeMs: integer,
+    runningJobs: { type: "array", items: string, description: "Ids of the jobs it holds leases on." },
+  },
+} as const;
+
+export const listQueues = {
+  tags: ["queues"],
+  operationId: "listQueues",
+  summary: "Every queue: depth by state, the oldest waiting job's age, paused or not",
+  response: {
+    200: { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("Queue") } } },
+    ...errorResponses(401, 403),
+  },
+} as const;
+
+const queueParams = {
+  type: "object",
+  required: ["name"],
+  additionalProperties: false,
+  properties: { name: { type: "string", minLength: 1, maxLength: 128, description: "The queue's name." } },
+} as const;
+
+function queueAction<const Name extends "pause" | "resume">(name: Name) {
+  return {
+    tags: ["queues"],
+    operationId: `${name}Queue`,
+    summary: name === "pause" ? "Stop workers claiming from a queue" : "Let workers claim from a queue again",
+    description: "Send the version you read in If-Match (or as version in the body) to act only if it has not changed.",
+    params: queueParams,
+    body: versionBody,
+    response: { 200: ref("Queue"), ...errorResponses(400, 401, 403, 409) },
+  } as const;
+}
+
+export const pauseQueue = queueAction("pause");
+export const resumeQueue = queueAction("resume");
+
+export const listWorkers = {
+  tags: ["workers"],
+  operationId: "listWorkers",
+  summary: "Every registered worker: status, heartbeat age, the jobs it runs",
+  response: {
+    200: {
+      type: "object",
+      required: ["items"],
+      properties: { items: { type: "array", items: ref("Worker") } },
+    },
+    ...errorResponses(401, 403),
+  },
+} as const;
+
+const countsByState = { type: "object", properties: byState({ type: "integer" }) } as const;
+
+const percentiles = {
+  type: "object",
+  required: ["count", "p50", "p95", "p99", "max"],
+  properties: {
+    count: { type: "integer" },
+    p50: { type: ["integer", "null"] },
+    p95: { type: ["integer", "null"] },
+    p99: { type: ["integer", "null"] },
+    max: { type: ["integer", "null"] },
+  },
+} as const;
+
+const byOutcome = {
+  type: "object",
+  required: ["succeeded", "dead", "cancelled"],
+  properties: { succeeded: { type: "number" }, dead: { type: "number" }, cancelled: { type: "number" } },
+} as const;
+
+const minuteBucket = {
+  type: "object",
+  required: ["start", "succeeded", "dead", "cancelled", "runMsP50", "runMsP95"],
+  properties: {
+    start: { type: "string", format: "date-time" },
+    succeeded: { type: "integer" },
+    dead: { type: "integer" },
+    cancelled: { type: "integer" },
+    runMsP50: { type: ["integer", "null"] },
+    runMsP95: { type: ["integer", "null"] },
+  },
+} as const;
+
+export const getStats = {
+  tags: ["stats"],
+  operationId: "getStats",
+  summary: "Counts by state and queue; throughput and latency of the jobs finished in the last minutes",
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      minutes: { type: "string", pattern: "^[0-9]{1,4}$", description: "Window length, 1-60; default 5." },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["counts", "queues", "window"],
+      properties: {
+        counts: countsByState,
+        queues: { type: "object", additionalProperties: countsByState },
+        window: {
+          type: "object",
+          required: ["minutes", "finished", "throughputPerMinute", "waitMs", "runMs", "truncated", "perMinute"],
+          properties: {
+            minutes: { type: "integer" },
+            finished: byOutcome,
+            throughputPerMinute: byOutcome,
+            waitMs: percentiles,
+            runMs: percentiles,
+            truncated: { type: "boolean" },
+            perMinute: {
+              type: "array",
+              description:
+                "The window in whole minutes, oldest first, the last one still filling: jobs finished by outcome and their run time p50/p95 (ms).",
+              items: minuteBucket,
+            },
+          },
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+} as const;
+
+export type Queue = Served<typeof queueSchema>;
+export type Worker = Served<typeof workerSchema>;
+export type Stats = Served<(typeof getStats.response)[200]>;
+export type MinuteBucket = Served<typeof minuteBucket>;
+export type Counts = Stats["counts"];
