@@ -1,27 +1,21 @@
 /**
- * Every type the client speaks in, in one place: the records come from the core modules (as the
- * server serialises them), and the answers that wrap them are declared here once, after the
- * route schemas in src/http/routes. Type-only imports: nothing here reaches the bundle.
+ * Every type the client speaks in, in one place. Answers with no record of their own the CLI
+ * shares with the local mode come from the HTTP contract (src/http/contract), derived from the
+ * schemas the server serialises with; the records the CLI's two modes share still come from the
+ * core modules, with the answers that wrap them. Type-only imports: nothing reaches the bundle.
  */
-import type { Alert, AlertNotification, EscalationPolicy } from "../core/alert.js";
+import type { Alert, AlertNotification } from "../core/alert.js";
 import type { Approval } from "../core/approval.js";
-import type { SignalRecord } from "../core/durable.js";
 import type { Heartbeat } from "../core/heartbeat.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { EnqueueWarning } from "../core/known-tasks.js";
-import type { RequeueDecision } from "../core/requeue-policy.js";
-import type { RunCompletion, RunError, RunStats } from "../core/run.js";
-import type { RunState } from "../core/run-state.js";
-import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, TokenScope, WorkerRecord } from "../core/types.js";
+import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
 
 export type { Alert, AlertNotification, AlertSource, AlertStatus, EscalationPolicy } from "../core/alert.js";
 export type { Approval, ApprovalState } from "../core/approval.js";
-export type { Claim, TakeClaimResult } from "../core/claim.js";
-export type { SignalRecord } from "../core/durable.js";
 export type { Heartbeat } from "../core/heartbeat.js";
 export type { EnqueueOptions } from "../core/job-options.js";
 export type { EnqueueWarning } from "../core/known-tasks.js";
-export type { RetryPreview } from "../core/retry-preview.js";
 export type { Run, RunTurn } from "../core/run.js";
 export type { RunControlAction, RunState } from "../core/run-state.js";
 export type {
@@ -30,10 +24,18 @@ export type {
   JobState,
   OverseerEvent,
   QueueRecord,
-  ScheduleRecord,
-  TokenScope,
   WorkerRecord,
 } from "../core/types.js";
+export type { AlertPolicies } from "../http/contract/alerts.js";
+export type { Whoami } from "../http/contract/auth.js";
+export type { Claim, TakeClaimResult } from "../http/contract/claims.js";
+export type { BulkResult, RetryPreview } from "../http/contract/jobs.js";
+export type { Stats } from "../http/contract/operating.js";
+export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
+export type { RunProfiles, RunStatus } from "../http/contract/runs.js";
+export type { Schedule } from "../http/contract/schedules.js";
+export type { SignalResult } from "../http/contract/signals.js";
+export type { StreamToken } from "../http/contract/stream-tokens.js";
 
 /** One job to enqueue (`POST /jobs` takes one, or an array of up to 1,000 in one transaction). */
 export interface EnqueueItem {
@@ -71,14 +73,6 @@ export interface JobBulkFilter {
   limit?: number;
 }
 
-export interface BulkResult {
-  /** Jobs the filter matched (at most `limit`). */
-  matched: number;
-  changed: number;
-  /** Jobs that changed while the operation ran, left as they were. */
-  skipped: Array<{ id: string; code: string }>;
-}
-
 /** `POST /jobs/requeue-dead`: the re-queue policy's knobs (see docs/alerts.md). */
 export interface RequeueDeadInput {
   maxRequeues?: number;
@@ -89,92 +83,16 @@ export interface RequeueDeadInput {
   dryRun?: boolean;
 }
 
-export interface RequeueDeadResult {
-  dryRun: boolean;
-  requeued: number;
-  jobs: Array<RequeueDecision & { done: boolean }>;
-}
-
-export interface SignalResult {
-  signal: SignalRecord;
-  /** The job it woke, or null: kept for a later wait. */
-  deliveredTo: string | null;
-}
-
 /** A queue with the age of its oldest waiting job. */
 export type QueueView = QueueRecord & { oldestWaitingAgeMs: number | null };
 
 /** A worker with its heartbeat's age and the jobs it runs now. */
 export type WorkerView = WorkerRecord & { heartbeatAgeMs: number; runningJobs: string[] };
 
-export interface Percentiles {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
-
-interface ByOutcome {
-  succeeded: number;
-  dead: number;
-  cancelled: number;
-}
-
-/** `GET /stats`: counts by state and queue, and the jobs finished in the last `minutes`. */
-export interface Stats {
-  counts: Record<JobState, number>;
-  queues: Record<string, Record<JobState, number>>;
-  window: {
-    minutes: number;
-    finished: ByOutcome;
-    throughputPerMinute: ByOutcome;
-    waitMs: Percentiles;
-    runMs: Percentiles;
-    truncated: boolean;
-    perMinute: Array<ByOutcome & { start: string; runMsP50: number | null; runMsP95: number | null }>;
-  };
-}
-
-/** A schedule as the API shows it (the store's bookkeeping left out). */
-export interface Schedule {
-  name: string;
-  cron: string;
-  timezone: string;
-  task: string;
-  queue: string | null;
-  priority: number | null;
-  enabled: boolean;
-  removed: boolean;
-  lastTickAt: string | null;
-  nextRunAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
 /** What to run: a profile of the server's config with its params, or (if allowed) a command of its own. */
 export type StartRunRequest =
   | { profile: string; params?: Record<string, unknown> }
   | ({ profile?: undefined; command: string } & Record<string, unknown>);
-
-export interface RunProfiles {
-  profiles: Array<Record<string, unknown> & { name: string }>;
-  allowAdHoc: boolean;
-}
-
-/** `GET /runs/{id}/status`: what a poller needs. */
-export interface RunStatus {
-  id: string;
-  state: RunState;
-  version: number;
-  currentTurn: number;
-  maxTurns: number;
-  pid: number | null;
-  stats: RunStats;
-  completion: RunCompletion;
-  error: RunError | null;
-  updatedAt: string;
-}
 
 /** A turn's stored output, or the part of it a range asked for. */
 export interface RunOutput {
@@ -217,10 +135,6 @@ export interface PingHeartbeatResult {
   closedAlert: Alert | null;
 }
 
-export interface AlertPolicies {
-  policies: EscalationPolicy[];
-}
-
 /** One JSON page of the event log. */
 export interface EventPage {
   items: OverseerEvent[];
@@ -228,14 +142,4 @@ export interface EventPage {
   lastSeq: number;
   /** The oldest seq retention kept; null if none. */
   oldestSeq: number | null;
-}
-
-export interface Whoami {
-  name: string;
-  scope: TokenScope;
-}
-
-export interface StreamToken {
-  token: string;
-  expiresAt: string;
 }
