@@ -4,9 +4,9 @@
  * Either way a supervisor (`overseer start`) executes the runs; these commands only start, read
  * and steer them.
  */
-import { collect, type OverseerClient } from "../client/index.js";
+import { collect, type OverseerClient, type Run, type RunDetail } from "../client/index.js";
 import { isOverseerError, runNotFound } from "../core/errors.js";
-import type { Run, RunFilter, RunTurn } from "../core/run.js";
+import type { RunFilter } from "../core/run.js";
 import type { RunControlAction } from "../core/run-state.js";
 import { encodeCursor } from "../http/cursor.js";
 import type { Overseer, StartRunRequest } from "../sdk/overseer.js";
@@ -16,7 +16,7 @@ import { remoteClient } from "./remote.js";
 export interface RunBackend {
   start(request: StartRunRequest): Promise<Run>;
   list(filter: RunFilter & { limit: number }): Promise<Run[]>;
-  detail(id: string): Promise<{ run: Run; turns: RunTurn[] }>;
+  detail(id: string): Promise<RunDetail>;
   control(id: string, action: RunControlAction, immediate: boolean): Promise<Run>;
   /** Bytes of a turn's output from `start` on; null when the turn does not exist yet. */
   output(id: string, turn: number, start: number): Promise<{ data: Buffer; size: number } | null>;

@@ -10,14 +10,13 @@ import type { Heartbeat } from "../core/heartbeat.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { EnqueueWarning } from "../core/known-tasks.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
+import type { RunControlRequest } from "../http/contract/runs.js";
 
 export type { Alert, AlertNotification, AlertSource, AlertStatus, EscalationPolicy } from "../core/alert.js";
 export type { Approval, ApprovalState } from "../core/approval.js";
 export type { Heartbeat } from "../core/heartbeat.js";
 export type { EnqueueOptions } from "../core/job-options.js";
 export type { EnqueueWarning } from "../core/known-tasks.js";
-export type { Run, RunTurn } from "../core/run.js";
-export type { RunControlAction, RunState } from "../core/run-state.js";
 export type {
   Attempt,
   Job,
@@ -32,7 +31,15 @@ export type { Claim, TakeClaimResult } from "../http/contract/claims.js";
 export type { BulkResult, RetryPreview } from "../http/contract/jobs.js";
 export type { Stats } from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
-export type { RunProfiles, RunStatus } from "../http/contract/runs.js";
+export type {
+  Run,
+  RunDetail,
+  RunProfiles,
+  RunState,
+  RunStatus,
+  RunTurn,
+  StartRunRequest,
+} from "../http/contract/runs.js";
 export type { Schedule } from "../http/contract/schedules.js";
 export type { SignalResult } from "../http/contract/signals.js";
 export type { StreamToken } from "../http/contract/stream-tokens.js";
@@ -89,10 +96,8 @@ export type QueueView = QueueRecord & { oldestWaitingAgeMs: number | null };
 /** A worker with its heartbeat's age and the jobs it runs now. */
 export type WorkerView = WorkerRecord & { heartbeatAgeMs: number; runningJobs: string[] };
 
-/** What to run: a profile of the server's config with its params, or (if allowed) a command of its own. */
-export type StartRunRequest =
-  | { profile: string; params?: Record<string, unknown> }
-  | ({ profile?: undefined; command: string } & Record<string, unknown>);
+/** What `POST /runs/{id}/control` does: pause, resume or cancel. */
+export type RunControlAction = RunControlRequest["action"];
 
 /** A turn's stored output, or the part of it a range asked for. */
 export interface RunOutput {

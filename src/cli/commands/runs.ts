@@ -1,7 +1,7 @@
 /** `overseer runs start|list|show|pause|resume|cancel|logs`. */
 import type { Command } from "commander";
+import type { Run } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
-import type { Run } from "../../core/run.js";
 import { isFinishedRunState, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 import { type RunBackend, withRunBackend } from "../run-backend.js";
