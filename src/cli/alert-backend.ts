@@ -4,20 +4,20 @@
  * approvals. Locally whoever acts is the local user (`--as NAME`, else `$USER`); remotely it is
  * the token, and the server says who that is.
  */
-import { collect, type OverseerClient } from "../client/index.js";
-import type { Alert, AlertNotification, AlertSource, AlertStatus } from "../core/alert.js";
+import {
+  type Alert,
+  type AlertDetail,
+  type AlertSource,
+  type AlertStatus,
+  collect,
+  type OverseerClient,
+  type PingHeartbeatResult,
+} from "../client/index.js";
 import { OverseerError } from "../core/errors.js";
 import type { Overseer } from "../sdk/overseer.js";
-import type { PingHeartbeatResult } from "../store/store.js";
 import { localUser } from "./approval-backend.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
 import { refuseAsWithUrl, remoteClient } from "./remote.js";
-
-export interface AlertDetail {
-  alert: Alert;
-  /** The escalation timeline, oldest first. */
-  notifications: AlertNotification[];
-}
 
 export interface AlertListQuery {
   statuses?: AlertStatus[];

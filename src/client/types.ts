@@ -4,17 +4,13 @@
  * schemas the server serialises with; the records the CLI's two modes share still come from the
  * core modules, with the answers that wrap them. Type-only imports: nothing reaches the bundle.
  */
-import type { Alert, AlertNotification } from "../core/alert.js";
 import type { Approval } from "../core/approval.js";
-import type { Heartbeat } from "../core/heartbeat.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { EnqueueWarning } from "../core/known-tasks.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
 import type { RunControlRequest } from "../http/contract/runs.js";
 
-export type { Alert, AlertNotification, AlertSource, AlertStatus, EscalationPolicy } from "../core/alert.js";
 export type { Approval, ApprovalState } from "../core/approval.js";
-export type { Heartbeat } from "../core/heartbeat.js";
 export type { EnqueueOptions } from "../core/job-options.js";
 export type { EnqueueWarning } from "../core/known-tasks.js";
 export type {
@@ -25,9 +21,19 @@ export type {
   QueueRecord,
   WorkerRecord,
 } from "../core/types.js";
-export type { AlertPolicies } from "../http/contract/alerts.js";
+export type {
+  Alert,
+  AlertDetail,
+  AlertNotification,
+  AlertPolicies,
+  AlertSource,
+  AlertStatus,
+  EscalationPolicy,
+  RaiseAlertRequest,
+} from "../http/contract/alerts.js";
 export type { Whoami } from "../http/contract/auth.js";
 export type { Claim, TakeClaimResult } from "../http/contract/claims.js";
+export type { Heartbeat, HeartbeatPing as PingHeartbeatResult } from "../http/contract/heartbeats.js";
 export type { BulkResult, RetryPreview } from "../http/contract/jobs.js";
 export type { Stats } from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
@@ -119,25 +125,6 @@ export interface ApprovalDecision {
   reason?: string;
   /** Recorded with the decision; `api` unless told. */
   channel?: "api" | "dashboard" | "cli";
-}
-
-export interface AlertDetail {
-  alert: Alert;
-  /** The escalation timeline, oldest first (for an escalation: the notifications it planned). */
-  notifications: AlertNotification[];
-}
-
-export interface RaiseAlertRequest {
-  summary: string;
-  details?: unknown;
-  dedupKey?: string | null;
-  policy?: string | null;
-}
-
-export interface PingHeartbeatResult {
-  heartbeat: Heartbeat;
-  /** The alert this ping closed (the heartbeat was late), or null. */
-  closedAlert: Alert | null;
 }
 
 /** One JSON page of the event log. */

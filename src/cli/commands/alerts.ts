@@ -3,9 +3,10 @@
  * need a person, acting on them, and pinging a heartbeat monitor (docs/alerts.md).
  */
 import type { Command } from "commander";
+import type { AlertDetail } from "../../client/index.js";
 import { ALERT_SOURCES, ALERT_STATUSES, type AlertSource, parseAlertStatuses } from "../../core/alert.js";
 import { OverseerError } from "../../core/errors.js";
-import { type AlertAction, type AlertDetail, withAlertBackend } from "../alert-backend.js";
+import { type AlertAction, withAlertBackend } from "../alert-backend.js";
 import { action, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
 
 const MAX_REASON = 2_000;
