@@ -5,19 +5,17 @@
  * with the groups the config file (`--config`) lists them in; remotely it is the token, and the
  * server says who that is.
  */
-import { collect, type OverseerClient } from "../client/index.js";
-import type { Approval, ApprovalState } from "../core/approval.js";
+import {
+  type Approval,
+  type ApprovalDetail,
+  type ApprovalState,
+  collect,
+  type OverseerClient,
+} from "../client/index.js";
 import { OverseerError } from "../core/errors.js";
-import type { JobState } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { type GlobalOptions, loadConfig, openOverseer } from "./context.js";
 import { refuseAsWithUrl, remoteClient } from "./remote.js";
-
-export interface ApprovalDetail {
-  approval: Approval;
-  /** The job that asked; null if it was discarded since. */
-  job: { id: string; state: JobState; task: string } | null;
-}
 
 export interface ApprovalListQuery {
   states?: ApprovalState[];

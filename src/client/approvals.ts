@@ -4,7 +4,7 @@
  */
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
 import type { Transport, Versioned } from "./transport.js";
-import type { Approval, ApprovalDecision, ApprovalDetail, ApprovalState } from "./types.js";
+import type { Approval, ApprovalDecision, ApprovalDetail, ApprovalState, DecisionResult } from "./types.js";
 
 export interface ApprovalQuery {
   /** States to list; `settled` stands for every state but pending. */
@@ -35,13 +35,8 @@ export class ApprovalsApi {
   }
 
   /** The request after the decision, and whether the decision settled it (a quorum may need more). */
-  async decide(
-    id: string,
-    decision: ApprovalDecision,
-    options: Versioned = {},
-  ): Promise<{ approval: Approval; settled: boolean }> {
+  async decide(id: string, decision: ApprovalDecision, options: Versioned = {}): Promise<DecisionResult> {
     const url = path(id, "/decision");
-    return (await this.t.json<{ approval: Approval; settled: boolean }>("POST", url, { body: decision, ...options }))
-      .body;
+    return (await this.t.json<DecisionResult>("POST", url, { body: decision, ...options })).body;
   }
 }

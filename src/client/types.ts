@@ -4,13 +4,12 @@
  * schemas the server serialises with; the records the CLI's two modes share still come from the
  * core modules, with the answers that wrap them. Type-only imports: nothing reaches the bundle.
  */
-import type { Approval } from "../core/approval.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { EnqueueWarning } from "../core/known-tasks.js";
 import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
+import type { DecisionRequest } from "../http/contract/approvals.js";
 import type { RunControlRequest } from "../http/contract/runs.js";
 
-export type { Approval, ApprovalState } from "../core/approval.js";
 export type { EnqueueOptions } from "../core/job-options.js";
 export type { EnqueueWarning } from "../core/known-tasks.js";
 export type {
@@ -31,6 +30,7 @@ export type {
   EscalationPolicy,
   RaiseAlertRequest,
 } from "../http/contract/alerts.js";
+export type { Approval, ApprovalDetail, ApprovalState, DecisionResult } from "../http/contract/approvals.js";
 export type { Whoami } from "../http/contract/auth.js";
 export type { Claim, TakeClaimResult } from "../http/contract/claims.js";
 export type { Heartbeat, HeartbeatPing as PingHeartbeatResult } from "../http/contract/heartbeats.js";
@@ -114,18 +114,8 @@ export interface RunOutput {
   partial: boolean;
 }
 
-export interface ApprovalDetail {
-  approval: Approval;
-  /** The job that asked; null if it was discarded since. */
-  job: { id: string; state: JobState; task: string } | null;
-}
-
-export interface ApprovalDecision {
-  decision: "approve" | "deny";
-  reason?: string;
-  /** Recorded with the decision; `api` unless told. */
-  channel?: "api" | "dashboard" | "cli";
-}
+/** A decision on an approval request as a caller sends it (the version goes with the options). */
+export type ApprovalDecision = Omit<DecisionRequest, "version">;
 
 /** One JSON page of the event log. */
 export interface EventPage {

@@ -1,8 +1,9 @@
 /** `overseer approvals list|show|approve|deny`: the requests jobs made, and deciding them (docs/approvals.md). */
 import type { Command } from "commander";
-import { APPROVAL_STATES, type Approval, type ApprovalState } from "../../core/approval.js";
+import type { Approval, ApprovalDetail } from "../../client/index.js";
+import { APPROVAL_STATES, type ApprovalState } from "../../core/approval.js";
 import { OverseerError } from "../../core/errors.js";
-import { type ApprovalDetail, withApprovalBackend } from "../approval-backend.js";
+import { withApprovalBackend } from "../approval-backend.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 
 const MAX_REASON = 2_000;
