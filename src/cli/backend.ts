@@ -4,19 +4,27 @@
  * (`--url` and `--token`, or OVERSEER_URL and OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
  * gives records the shape the local one does (extra fields the API adds are dropped).
  */
-import { collect, type OverseerClient } from "../client/index.js";
+import {
+  type CancelResult,
+  collect,
+  type EnqueuedJob,
+  type Job,
+  type JobDetail,
+  type JobState,
+  type OverseerClient,
+  type OverseerEvent,
+  type Queue,
+  type Worker,
+} from "../client/index.js";
 import { jobNotFound } from "../core/errors.js";
 import type { EnqueueOptions } from "../core/job-options.js";
-import type { EnqueueWarning } from "../core/known-tasks.js";
-import type { Attempt, Job, JobState, OverseerEvent, QueueRecord, WorkerRecord } from "../core/types.js";
 import { eventSchema } from "../http/contract/events.js";
 import { attemptSchema, jobSchema } from "../http/contract/jobs.js";
 import { queueSchema, workerSchema } from "../http/contract/operating.js";
 import { encodeCursor } from "../http/cursor.js";
 import { assertSubjectKnown } from "../sdk/event-subjects.js";
-import type { EnqueueItem, EnqueueOutcome, Overseer } from "../sdk/overseer.js";
+import type { EnqueueItem, Overseer } from "../sdk/overseer.js";
 import type { RequeueDeadInput, RequeueDeadResult } from "../sdk/requeue-dead.js";
-import type { CancelResult } from "../store/store.js";
 import { type GlobalOptions, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
 
@@ -34,11 +42,15 @@ export interface EventSubject {
   runId?: string;
 }
 
-export interface JobDetail {
+/** A job as enqueued, whether it was created (false: an idempotency key found it), and its warnings. */
+interface EnqueueOutcome {
   job: Job;
-  attempts: Attempt[];
-  events: OverseerEvent[];
+  created: boolean;
+  warnings: EnqueuedJob["warnings"];
 }
+
+/** A worker as the store keeps it: the API's heartbeat age and running jobs are the server's view. */
+type StoredWorker = Omit<Worker, "heartbeatAgeMs" | "runningJobs">;
 
 export interface Backend {
   /**
@@ -57,9 +69,9 @@ export interface Backend {
   retryDead(filter: { queue?: string; task?: string; limit?: number }): Promise<number>;
   /** The re-queue policy over dead jobs; `by` is recorded locally, and a server records the token's name. */
   requeueDead(input: RequeueDeadInput, by: string): Promise<RequeueDeadResult>;
-  listQueues(): Promise<QueueRecord[]>;
-  setQueuePaused(name: string, paused: boolean): Promise<QueueRecord>;
-  listWorkers(): Promise<WorkerRecord[]>;
+  listQueues(): Promise<Queue[]>;
+  setQueuePaused(name: string, paused: boolean): Promise<Queue>;
+  listWorkers(): Promise<StoredWorker[]>;
   lastEventSeq(): Promise<number>;
   readEvents(query: EventSubject & { afterSeq: number; limit: number }): Promise<OverseerEvent[]>;
   /** Prints events after `after` as they come, until `signal` aborts (or a job's or run's stream ends). */
@@ -185,7 +197,6 @@ function stored(outcome: EnqueueOutcome): EnqueueOutcome {
   return { ...outcome, job: record };
 }
 
-type EnqueuedJob = Job & { warnings: EnqueueWarning[] };
 const enqueued = (body: EnqueuedJob, created: boolean): EnqueueOutcome =>
   stored({ job: job(body), created, warnings: body.warnings ?? [] });
 

@@ -3,28 +3,28 @@
  * the schedules registered from the server's config (enable, disable, run one now).
  */
 import type { Transport, Versioned } from "./transport.js";
-import type { Job, QueueRecord, QueueView, Schedule, Stats, WorkerView } from "./types.js";
+import type { Job, Queue, Schedule, Stats, Worker } from "./types.js";
 
 export class QueuesApi {
   constructor(private readonly t: Transport) {}
 
   /** Every queue: depth by state, the oldest waiting job's age, paused or not. */
-  async list(signal?: AbortSignal): Promise<QueueView[]> {
-    return (await this.t.json<{ items: QueueView[] }>("GET", "/api/v1/queues", { signal })).body.items;
+  async list(signal?: AbortSignal): Promise<Queue[]> {
+    return (await this.t.json<{ items: Queue[] }>("GET", "/api/v1/queues", { signal })).body.items;
   }
 
   /** Workers stop claiming from it. */
-  pause(name: string, options: Versioned = {}): Promise<QueueRecord> {
+  pause(name: string, options: Versioned = {}): Promise<Queue> {
     return this.set(name, "pause", options);
   }
 
-  resume(name: string, options: Versioned = {}): Promise<QueueRecord> {
+  resume(name: string, options: Versioned = {}): Promise<Queue> {
     return this.set(name, "resume", options);
   }
 
-  private async set(name: string, verb: "pause" | "resume", options: Versioned): Promise<QueueRecord> {
+  private async set(name: string, verb: "pause" | "resume", options: Versioned): Promise<Queue> {
     const url = `/api/v1/queues/${encodeURIComponent(name)}/${verb}`;
-    return (await this.t.json<QueueRecord>("POST", url, options)).body;
+    return (await this.t.json<Queue>("POST", url, options)).body;
   }
 }
 
@@ -32,8 +32,8 @@ export class WorkersApi {
   constructor(private readonly t: Transport) {}
 
   /** Every registered worker: status, heartbeat age, the jobs it runs. */
-  async list(signal?: AbortSignal): Promise<WorkerView[]> {
-    return (await this.t.json<{ items: WorkerView[] }>("GET", "/api/v1/workers", { signal })).body.items;
+  async list(signal?: AbortSignal): Promise<Worker[]> {
+    return (await this.t.json<{ items: Worker[] }>("GET", "/api/v1/workers", { signal })).body.items;
   }
 }
 

@@ -5,10 +5,10 @@
  */
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
+import type { Job } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
 import { buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
 import type { EnqueueWarning } from "../../core/known-tasks.js";
-import type { Job } from "../../core/types.js";
 import { BULK, withBackend } from "../backend.js";
 import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
 import { remoteOf } from "../remote.js";

@@ -4,8 +4,8 @@
  * server (its SSE stream, resumed after a dropped connection).
  */
 import type { Command } from "commander";
+import type { OverseerEvent } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
-import type { OverseerEvent } from "../../core/types.js";
 import { type EventSubject, openBackend } from "../backend.js";
 import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
 

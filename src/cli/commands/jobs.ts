@@ -1,8 +1,9 @@
 /** `overseer jobs list|show|retry|retry-dead|cancel|discard`. */
 import type { Command } from "commander";
+import type { Job } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
 import { validateName } from "../../core/job-options.js";
-import { JOB_STATES, type Job, type JobState } from "../../core/types.js";
+import { JOB_STATES, type JobState } from "../../core/types.js";
 import { type Backend, withBackend } from "../backend.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 import { describeJob } from "./enqueue.js";

@@ -52,7 +52,7 @@ export function registerQueues(program: Command): void {
         if (list.length === 0) return printLine("no workers have registered");
         printTable(
           ["ID", "NAME", "STATUS", "CONCURRENCY", "HEARTBEAT", "TASKS"],
-          list.map((w) => [w.id, w.name, w.status, String(w.concurrency), w.heartbeatAt, w.tasks.join(",")]),
+          list.map((w) => [w.id, w.name, w.status, String(w.concurrency), w.heartbeatAt, (w.tasks ?? []).join(",")]),
         );
       }),
     );
