@@ -6,9 +6,12 @@
  * type-checks and bundles the contract.
  *
  * A `required` list names fields the server always sends, so clients need not guard them (it is
- * complete for runs, their turns, the stats and the retry preview; other records list fewer).
- * The serialiser writes required properties first, then the others, each in `properties` order:
- * a property made required moves ahead in `properties` too, or its place on the wire changes.
+ * complete for runs, their turns, schedules, the stats and the retry preview; other records list
+ * fewer). The serialiser writes required properties first, then the others, each in `properties`
+ * order: a property made required moves ahead in `properties` too, or its place on the wire
+ * changes. Jobs, attempts, events and workers cannot do that: a job's payload, result and
+ * progress are omitted when undefined, so they stay optional between fields it always sends, and
+ * the CLI's remote mode restores the store's field order from those records' `properties`.
  */
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import type { SharedSchemas } from "./shared-schemas.js";
