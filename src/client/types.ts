@@ -6,8 +6,8 @@
  */
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { DecisionRequest } from "../http/contract/approvals.js";
-import type { JobState } from "../http/contract/jobs.js";
 import type { RunControlRequest } from "../http/contract/runs.js";
+import type { JobQuery } from "./jobs.js";
 
 export type { EnqueueOptions } from "../core/job-options.js";
 export type {
@@ -58,16 +58,8 @@ export interface EnqueueItem {
   options?: EnqueueOptions;
 }
 
-/** Which jobs a bulk operation (retry, cancel, discard) applies to, up to `limit` (1-1,000). */
-export interface JobBulkFilter {
-  state?: readonly JobState[];
-  queue?: string;
-  task?: string;
-  q?: string;
-  createdAfter?: string;
-  createdBefore?: string;
-  finishedAfter?: string;
-  finishedBefore?: string;
+/** Which jobs a bulk operation (retry, cancel, discard) applies to: a listing's filters, up to `limit` (1-1,000). */
+export interface JobBulkFilter extends Omit<JobQuery, "order"> {
   limit?: number;
 }
 
