@@ -6,6 +6,7 @@
  */
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { DecisionRequest } from "../http/contract/approvals.js";
+import type { RequeueRequest } from "../http/contract/requeue.js";
 import type { RunControlRequest } from "../http/contract/runs.js";
 import type { JobQuery } from "./jobs.js";
 
@@ -64,14 +65,7 @@ export interface JobBulkFilter extends Omit<JobQuery, "order"> {
 }
 
 /** `POST /jobs/requeue-dead`: the re-queue policy's knobs (see docs/alerts.md). */
-export interface RequeueDeadInput {
-  maxRequeues?: number;
-  maxAge?: string | number;
-  max?: number;
-  queue?: string;
-  task?: string;
-  dryRun?: boolean;
-}
+export type RequeueDeadInput = RequeueRequest;
 
 /** What `POST /runs/{id}/control` does: pause, resume or cancel. */
 export type RunControlAction = RunControlRequest["action"];
