@@ -18,14 +18,46 @@ export function urlForSchema(base: string, schema: string): string {
   return `${base}${base.includes("?") ? "&" : "?"}options=${options}`;
 }
 
-export interface TestSchema {
+/** A schema of its own for one test, and Overseers opened in it. */
+export interface SchemaForTest {
   readonly schema: string;
   /** The database URL that selects this schema. */
   readonly url: string;
   /** An Overseer in this schema, closed when the test ends. */
   open(options?: Omit<OverseerOptions, "database">): Promise<Overseer>;
+}
+
+export interface TestSchema extends SchemaForTest {
   /** A query against this schema (tables unqualified), from the test's own pool. */
   query<T extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * Call inside a test: makes a schema with `admin` (a statement on the database, outside any
+ * schema), and drops it with `admin` when the test passed.
+ */
+export async function schemaForTest(base: string, admin: (text: string) => Promise<unknown>): Promise<SchemaForTest> {
+  const schema = `overseer_t_${randomBytes(6).toString("hex")}`;
+  await admin(`CREATE SCHEMA ${schema}`);
+  const opened: Overseer[] = [];
+  onTestFinished(async ({ task }) => {
+    for (const overseer of opened.reverse()) await overseer.close();
+    if (task.result?.state === "fail") {
+      console.error(`kept schema ${schema} of the failed test "${task.name}" for inspection`);
+      return;
+    }
+    await admin(`DROP SCHEMA ${schema} CASCADE`);
+  });
+  const url = urlForSchema(base, schema);
+  return {
+    schema,
+    url,
+    open: async (options = {}) => {
+      const overseer = await createOverseer({ ...options, database: url });
+      opened.push(overseer);
+      return overseer;
+    },
+  };
 }
 
 /** Call at the top level of a test file: returns the function that makes a schema inside a test. */
@@ -39,30 +71,13 @@ export function pgSchemas(base = PG_URL): () => Promise<TestSchema> {
     await admin?.end();
   });
   return async () => {
-    const schema = `overseer_t_${randomBytes(6).toString("hex")}`;
-    await pool().query(`CREATE SCHEMA ${schema}`);
-    const opened: Overseer[] = [];
-    onTestFinished(async ({ task }) => {
-      for (const overseer of opened.reverse()) await overseer.close();
-      if (task.result?.state === "fail") {
-        console.error(`kept schema ${schema} of the failed test "${task.name}" for inspection`);
-        return;
-      }
-      await pool().query(`DROP SCHEMA ${schema} CASCADE`);
-    });
-    const url = urlForSchema(base, schema);
+    const made = await schemaForTest(base, (text) => pool().query(text));
     return {
-      schema,
-      url,
-      open: async (options = {}) => {
-        const overseer = await createOverseer({ ...options, database: url });
-        opened.push(overseer);
-        return overseer;
-      },
+      ...made,
       query: async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => {
         const client = await pool().connect();
         try {
-          await client.query(`SET search_path = ${schema}`);
+          await client.query(`SET search_path = ${made.schema}`);
           return (await client.query<T>(text, params)).rows;
         } finally {
           await client.query("RESET search_path").catch(() => undefined);

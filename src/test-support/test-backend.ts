@@ -3,11 +3,9 @@
  * (the store's own conformance suite runs on both, always). `npm test` runs the suite on SQLite,
  * then again, on PostgreSQL, every test file that gets its database from here or from `testApi`.
  */
-import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { onTestFinished } from "vitest";
-import { createOverseer, type Overseer, type OverseerOptions } from "../sdk/overseer.js";
-import { PG_URL, urlForSchema } from "./pg-schema.js";
+import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
+import { PG_URL, schemaForTest } from "./pg-schema.js";
 import { tempDatabase } from "./temp-database.js";
 
 export type TestBackend = "sqlite" | "postgres";
@@ -31,27 +29,8 @@ export async function testDatabase(prefix = "overseer-test-"): Promise<TestDatab
     const db = tempDatabase(prefix);
     return { backend: "sqlite", database: db.path, open: (options) => db.open(options) };
   }
-  const schema = `overseer_t_${randomBytes(6).toString("hex")}`;
-  await adminQuery(`CREATE SCHEMA ${schema}`);
-  const opened: Overseer[] = [];
-  onTestFinished(async ({ task }) => {
-    for (const overseer of opened.reverse()) await overseer.close();
-    if (task.result?.state === "fail") {
-      console.error(`kept schema ${schema} of the failed test "${task.name}" for inspection`);
-      return;
-    }
-    await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
-  });
-  const database = urlForSchema(PG_URL, schema);
-  return {
-    backend: "postgres",
-    database,
-    open: async (options = {}) => {
-      const overseer = await createOverseer({ ...options, database });
-      opened.push(overseer);
-      return overseer;
-    },
-  };
+  const made = await schemaForTest(PG_URL, adminQuery);
+  return { backend: "postgres", database: made.url, open: made.open };
 }
 
 /** One statement on a connection of its own, so no pool outlives the test file. */
