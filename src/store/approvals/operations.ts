@@ -15,10 +15,11 @@ import type { StepRecord } from "../../core/durable.js";
 import { OverseerError } from "../../core/errors.js";
 import type { Lease } from "../../core/types.js";
 import { parksOrCancels, type StepRow, toStep } from "../durable/rows.js";
-import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT, LEASED_JOB } from "../jobs/statements.js";
+import { GET_STEP } from "../durable/statements.js";
+import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT, LOCK_LEASED_JOB } from "../jobs/statements.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ApprovalFilter } from "../store.js";
-import { type Db, FOR_UPDATE, type Op, sql, type Tx } from "../tx.js";
+import type { Db, Op, Tx } from "../tx.js";
 import {
   type ApprovalRow,
   applyDecision,
@@ -40,14 +41,12 @@ import * as q from "./statements.js";
 
 export type RequestResult = { kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null;
 
-const LOCK_LEASED_JOB = sql`${LEASED_JOB} ${FOR_UPDATE}`;
-
 /** Stores the request and parks the job on it; or the outcome, if the step was settled before. Null if the lease is lost. */
 export function* requestApproval(tx: Tx, lease: Lease, request: NewApproval): Op<RequestResult> {
   const { jobId, token, workerId } = lease;
   const job = yield* tx.one<JobRow>(LOCK_LEASED_JOB, [jobId, token]);
   if (!job) return null;
-  const stored = yield* tx.one<StepRow>(q.GET_STEP, [jobId, request.step]);
+  const stored = yield* tx.one<StepRow>(GET_STEP, [jobId, request.step]);
   const live = yield* tx.one<ApprovalRow>(q.LIVE_APPROVAL, [jobId, request.step]);
   const decision = requestDecision(stored !== undefined, live);
   if (decision.kind === "stored") return { kind: "settled", step: toStep(stored as StepRow) };

@@ -3,9 +3,6 @@ import { TRANSITIONS } from "../../core/job-state.js";
 import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, inList, sql } from "../tx.js";
 import { APPROVAL_COLUMNS } from "./rows.js";
 
-/** $1 job id, $2 name. */
-export const GET_STEP = "SELECT * FROM job_steps WHERE job_id = $1 AND name = $2";
-
 /** $1 job id, $2 name, $3 result JSON, $4 now. The first write of a name wins. */
 export const INSERT_APPROVAL_STEP = `
 INSERT INTO job_steps (job_id, name, kind, result, created_at) VALUES ($1, $2, 'approval', $3, $4)

@@ -12,7 +12,7 @@
 import type { NewSignal, SignalRecord, SignalWait, StepKind, StepRecord } from "../../core/durable.js";
 import type { Lease } from "../../core/types.js";
 import { deleteJobApprovals } from "../approvals/operations.js";
-import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT } from "../jobs/statements.js";
+import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT, LOCK_LEASED_JOB } from "../jobs/statements.js";
 import { LOCK } from "../locks.js";
 import { iso, type JobRow } from "../rows.js";
 import type { Db, Op, Tx } from "../tx.js";
@@ -168,7 +168,7 @@ export function* deleteJobDurables(tx: Tx, jobId: string): Op<void> {
 }
 
 function* leased(tx: Tx, lease: Lease): Op<JobRow | undefined> {
-  return yield* tx.one<JobRow>(q.LOCK_LEASED_JOB, [lease.jobId, lease.token]);
+  return yield* tx.one<JobRow>(LOCK_LEASED_JOB, [lease.jobId, lease.token]);
 }
 
 function* getStep(tx: Tx, jobId: string, name: string): Op<StepRow | undefined> {

@@ -1,9 +1,5 @@
 /** The SQL of durable steps, sleeps, signal waits and signals (see operations.ts), parameters listed. */
-import { from, LEASED_JOB, to } from "../jobs/statements.js";
-import { FOR_UPDATE, sql } from "../tx.js";
-
-/** $1 job id, $2 token: the job, locked, if this lease still runs it. */
-export const LOCK_LEASED_JOB = sql`${LEASED_JOB} ${FOR_UPDATE}`;
+import { from, to } from "../jobs/statements.js";
 
 /** $1 job id. */
 export const LIST_STEPS = "SELECT * FROM job_steps WHERE job_id = $1 ORDER BY created_at, name";

@@ -21,8 +21,8 @@ export function to(name: TransitionName): string {
   return `'${TRANSITIONS[name].to}'`;
 }
 
-/** $1 job id, $2 token: the job, if this lease still runs it (locked, on PostgreSQL). */
-export const LEASED_JOB = "SELECT * FROM jobs WHERE id = $1 AND lease_token = $2 AND state = 'running'";
+/** $1 job id, $2 token: the job, locked, if this lease still runs it. */
+export const LOCK_LEASED_JOB = sql`SELECT * FROM jobs WHERE id = $1 AND lease_token = $2 AND state = 'running' ${FOR_UPDATE}`;
 
 /** $1 job id: the job's row, to lock it (first, before the rows that hang off it). */
 export const JOB_ID = "SELECT id FROM jobs WHERE id = $1";
