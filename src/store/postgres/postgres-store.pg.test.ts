@@ -134,6 +134,20 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
   });
 
+  it("a held start turns synchronous commits off for its own transaction only", async () => {
+    const store = await openIn(await testSchema(), { poolSize: 1 });
+    try {
+      await store.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
+      const claimed = await store.claim({ workerId: "w", limit: 2, start: 0, tasks: ["t"], queues: null, leaseMs: 60_000 });
+      const conn = (store as unknown as { conn: { one<T>(sql: string): Promise<T | undefined> } }).conn;
+      expect(await store.startHeld(claimed.map((c) => c.lease))).toHaveLength(2);
+      // The one pooled connection ran the start; its own setting is untouched afterwards.
+      expect(await conn.one("SHOW synchronous_commit")).toEqual({ synchronous_commit: "on" });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("an unreachable server gives DATABASE_UNAVAILABLE with the password masked", async () => {
     let thrown: unknown;
     try {
