@@ -16,7 +16,7 @@ import { OverseerError } from "../../core/errors.js";
 import type { Lease } from "../../core/types.js";
 import { parksOrCancels, type StepRow, toStep } from "../durable/rows.js";
 import { GET_STEP } from "../durable/statements.js";
-import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT, LOCK_LEASED_JOB } from "../jobs/statements.js";
+import { CANCEL_RUNNING_JOB, LOCK_LEASED_JOB, RECORD_ATTEMPT } from "../jobs/statements.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ApprovalFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
@@ -61,12 +61,12 @@ export function* requestApproval(tx: Tx, lease: Lease, request: NewApproval): Op
   // The request is stored first; then the job parks on it, or is cancelled with it if a cancel is pending.
   if (parksOrCancels(job) === "cancel") {
     yield* tx.run(CANCEL_RUNNING_JOB, [tx.at, null, jobId, token]);
-    yield* tx.run(FINISH_ATTEMPT, [tx.at, "cancelled", null, jobId, token]);
+    yield* tx.run(RECORD_ATTEMPT, [tx.at, "cancelled", null, jobId, token, workerId]);
     tx.event("job.cancelled", jobId, workerId, { attempt: job.attempts, while: "running" });
     return { kind: "parked", approval: yield* cancelApproval(tx, toApproval(row)) };
   }
   yield* tx.run(q.AWAIT_APPROVAL, [jobId, token]);
-  yield* tx.run(FINISH_ATTEMPT, [tx.at, "parked", null, jobId, token]);
+  yield* tx.run(RECORD_ATTEMPT, [tx.at, "parked", null, jobId, token, workerId]);
   tx.event("job.parked", jobId, workerId, parkedOnApprovalData(row));
   return { kind: "parked", approval: toApproval(row) };
 }

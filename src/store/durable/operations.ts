@@ -12,7 +12,7 @@
 import type { NewSignal, SignalRecord, SignalWait, StepKind, StepRecord } from "../../core/durable.js";
 import type { Lease } from "../../core/types.js";
 import { deleteJobApprovals } from "../approvals/operations.js";
-import { CANCEL_RUNNING_JOB, FINISH_ATTEMPT, LOCK_LEASED_JOB } from "../jobs/statements.js";
+import { CANCEL_RUNNING_JOB, LOCK_LEASED_JOB, RECORD_ATTEMPT } from "../jobs/statements.js";
 import { LOCK } from "../locks.js";
 import { iso, type JobRow } from "../rows.js";
 import type { Db, Op, Tx } from "../tx.js";
@@ -190,11 +190,11 @@ function* park(tx: Tx, job: JobRow, lease: Lease, step: string, kind: "sleep" | 
   tx.notify();
   if (parksOrCancels(job) === "cancel") {
     yield* tx.run(CANCEL_RUNNING_JOB, [tx.at, null, jobId, token]);
-    yield* tx.run(FINISH_ATTEMPT, [tx.at, "cancelled", null, jobId, token]);
+    yield* tx.run(RECORD_ATTEMPT, [tx.at, "cancelled", null, jobId, token, workerId]);
     tx.event("job.cancelled", jobId, workerId, { attempt: job.attempts, while: "running" });
     return;
   }
   yield* tx.run(q.PARK_JOB, [until, jobId, token]);
-  yield* tx.run(FINISH_ATTEMPT, [tx.at, "parked", null, jobId, token]);
+  yield* tx.run(RECORD_ATTEMPT, [tx.at, "parked", null, jobId, token, workerId]);
   tx.event("job.parked", jobId, workerId, parkedEventData(step, kind, until));
 }

@@ -27,9 +27,17 @@ export const LOCK_LEASED_JOB = sql`SELECT * FROM jobs WHERE id = $1 AND lease_to
 /** $1 job id: the job's row, to lock it (first, before the rows that hang off it). */
 export const JOB_ID = "SELECT id FROM jobs WHERE id = $1";
 
-/** $1 finished at, $2 outcome, $3 error JSON, $4 job id, $5 attempt number. */
-export const FINISH_ATTEMPT = `
-UPDATE attempts SET finished_at = $1, outcome = $2, error = $3 WHERE job_id = $4 AND number = $5`;
+/**
+ * $1 finished at, $2 outcome, $3 error JSON, $4 job id, $5 attempt number, $6 worker id. An
+ * attempt's row is written once, when it ends; it started when its job last did. While it runs
+ * it is read from the job's row (see LIST_ATTEMPTS), so a claim and a start write no attempt
+ * rows. A row already there (one written at the claim by an earlier version) is completed.
+ */
+export const RECORD_ATTEMPT = `
+INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome, error)
+VALUES ($4, $5, $6, (SELECT started_at FROM jobs WHERE id = $4), $1, $2, $3)
+ON CONFLICT (job_id, number) DO UPDATE
+  SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = excluded.error`;
 
 /** $1 now, $2 error JSON or NULL, $3 job id, $4 token. */
 export const CANCEL_RUNNING_JOB = `
@@ -48,8 +56,14 @@ export const GET_JOB = "SELECT * FROM jobs WHERE id = $1";
 /** $1 job id: read before a change, locked until commit so that the change sees what was read. */
 export const LOCK_JOB = sql`${GET_JOB} ${FOR_UPDATE}`;
 
-/** $1 job id. */
-export const LIST_ATTEMPTS = "SELECT * FROM attempts WHERE job_id = $1 ORDER BY number";
+/** $1 job id: its ended attempts, and the one running now, read from the job (see RECORD_ATTEMPT). */
+export const LIST_ATTEMPTS = `
+SELECT job_id, number, worker_id, started_at, finished_at, outcome, error FROM attempts WHERE job_id = $1
+UNION ALL
+SELECT id, lease_token, lease_owner, started_at, NULL, 'running', NULL FROM jobs
+WHERE id = $1 AND state = 'running'
+  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.id AND a.number = jobs.lease_token)
+ORDER BY number`;
 
 export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
 

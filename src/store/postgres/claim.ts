@@ -128,7 +128,6 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
       ])
     ).map((u) => [u.id, u]),
   );
-  await tx.run(sql.INSERT_CLAIMED_ATTEMPTS, [req.workerId, now, ids]);
   for (const row of chosen) {
     const u = updated.get(row.id);
     if (!u) continue; // cannot happen: the row is locked by this transaction; kept as a guard

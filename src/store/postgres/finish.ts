@@ -4,6 +4,7 @@
  * that goes back to wait (retry, release, recovery) asks the transaction to notify listeners.
  */
 import type { Job, JobError } from "../../core/types.js";
+import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
@@ -41,6 +42,7 @@ async function succeedMany(tx: Tx, results: readonly AttemptResult[]): Promise<S
       results.map((r) => r.lease.jobId),
       results.map((r) => r.lease.token),
       results.map((r) => (r as { resultJson: string }).resultJson),
+      results.map((r) => r.lease.workerId),
     ],
   );
   if (rows.length === 0) return new Set();
@@ -58,7 +60,7 @@ async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded
   const { jobId, token, workerId } = r.lease;
   const now = tx.now;
   const attemptDone = (outcome: string, error: JobError | null) =>
-    tx.run(sql.FINISH_ATTEMPT, [now, outcome, error === null ? null : JSON.stringify(error), jobId, token]);
+    tx.run(RECORD_ATTEMPT, [now, outcome, error === null ? null : JSON.stringify(error), jobId, token, workerId]);
   switch (r.outcome) {
     case "retry": {
       const runAt = now + r.delayMs;
@@ -118,7 +120,7 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
     if (next === "released") {
       // Never started: nothing ran, so nothing is charged; the attempt is handed back like a shutdown's.
       if (!(await tx.one(sql.RELEASE_JOB, [row.id, row.lease_token]))) continue;
-      await tx.run(sql.FINISH_ATTEMPT, [now, "released", null, row.id, row.lease_token]);
+      await tx.run(RECORD_ATTEMPT, [now, "released", null, row.id, row.lease_token, row.lease_owner]);
       tx.event("job.released", row.id, row.lease_owner, { reason: NOT_STARTED, workerId: row.lease_owner });
       tx.notify();
       const after = await tx.one<JobRow>(sql.GET_JOB, [row.id]);
@@ -132,7 +134,7 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
           ? await tx.run(sql.KILL_JOB, [now, errorJson, row.id, row.lease_token])
           : await tx.run(sql.RECOVER_LOST_JOB, [row.id, row.lease_token, errorJson]);
     if (changed !== 1) continue;
-    await tx.run(sql.FINISH_ATTEMPT, [now, "lost", errorJson, row.id, row.lease_token]);
+    await tx.run(RECORD_ATTEMPT, [now, "lost", errorJson, row.id, row.lease_token, row.lease_owner]);
     tx.event("job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
     if (next === "dead") tx.event("job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });
     if (next === "cancelled") tx.event("job.cancelled", row.id, null, { attempt: row.attempts, while: "running" });

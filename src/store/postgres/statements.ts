@@ -153,10 +153,6 @@ claimed AS (
   FROM numbered, cut
   WHERE jobs.id = numbered.id AND numbered.n < cut.n
   RETURNING jobs.*, numbered.n
-),
-attempt AS (
-  INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
-  SELECT id, lease_token, $7, $9, 'running' FROM claimed
 )
 SELECT *, true AS claimed FROM claimed
 UNION ALL
@@ -174,14 +170,9 @@ UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = $
 WHERE id = ANY($4::text[]) AND ${from("claim")}
 RETURNING id, lease_token, attempts, version`;
 
-/** $1 worker id, $2 now, $3 ids of the jobs just claimed. */
-export const INSERT_CLAIMED_ATTEMPTS = `
-INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
-SELECT id, lease_token, $1, $2, 'running' FROM jobs WHERE id = ANY($3::text[])`;
-
 /**
  * $1 now or NULL for the database's, $2 job ids, $3 tokens: held jobs whose handlers start now,
- * if their lease still holds, and their attempts, in one statement.
+ * if their lease still holds (their attempts start with them, see RECORD_ATTEMPT).
  *
  * Committed without waiting for the WAL flush (`synchronous_commit` off for this statement's
  * own transaction only): the start must be visible before the handler runs, which an
@@ -202,11 +193,7 @@ started AS (
   FROM unnest($2::text[], $3::int[]) AS l(id, token), now
   WHERE jobs.id = ANY($2::text[]) AND jobs.id = l.id AND jobs.lease_token = l.token
     AND jobs.state = 'running' AND jobs.held = 1 AND jobs.lease_expires_at >= now.at
-  RETURNING jobs.id, jobs.lease_token, now.at
-),
-attempt AS (
-  UPDATE attempts SET started_at = started.at
-  FROM started WHERE attempts.job_id = started.id AND attempts.number = started.lease_token
+  RETURNING jobs.id, jobs.lease_token
 )
 SELECT id, lease_token FROM started`,
 } as const;
@@ -252,26 +239,23 @@ FOR UPDATE SKIP LOCKED`;
 // -- finishing (all guarded by job id + fencing token) ------------------------------------
 
 /**
- * $1 now, $2 job ids, $3 tokens, $4 result JSON texts: the jobs and their attempts in one
- * statement. Returns the jobs whose lease still matched.
+ * $1 now, $2 job ids, $3 tokens, $4 result JSON texts, $5 worker ids: the jobs and their attempts
+ * (see RECORD_ATTEMPT) in one statement. Returns the jobs whose lease still matched.
  */
 export const SUCCEED_JOBS = `
 WITH done AS (
   UPDATE jobs SET state = ${to("succeed")}, result = r.result, finished_at = $1, lease_owner = NULL,
     lease_expires_at = NULL, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY}, version = version + 1
-  FROM unnest($2::text[], $3::int[], $4::text[]) AS r(id, token, result)
+  FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(id, token, result, worker)
   WHERE jobs.id = r.id AND jobs.lease_token = r.token AND jobs.${from("succeed")}
-  RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts
+  RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts, r.worker
 ),
 attempt AS (
-  UPDATE attempts SET finished_at = $1, outcome = 'succeeded', error = NULL
-  FROM done WHERE attempts.job_id = done.id AND attempts.number = done.lease_token
+  INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
+  SELECT id, lease_token, worker, started_at, $1, 'succeeded' FROM done
+  ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = NULL
 )
-SELECT * FROM done`;
-
-/** $1 finished at, $2 outcome, $3 error JSON, $4 job id, $5 attempt number. */
-export const FINISH_ATTEMPT = `
-UPDATE attempts SET finished_at = $1, outcome = $2, error = $3 WHERE job_id = $4 AND number = $5`;
+SELECT id, lease_token, started_at, attempts FROM done`;
 
 /** $1 run at, $2 error JSON, $3 job id, $4 token. */
 export const SCHEDULE_RETRY = `

@@ -66,7 +66,6 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
       }>
     ).map((u) => [u.id, u]),
   );
-  conn.stmt(sql.INSERT_CLAIMED_ATTEMPTS).run(req.workerId, now, ids);
   conn.stmt(sql.INSERT_STARTED_EVENTS).run(now, req.workerId, ids);
   const claimed: ClaimedJob[] = [];
   for (const row of chosen) {
@@ -78,15 +77,13 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, no
 }
 
 /**
- * Held jobs whose handlers start now: their start and attempt are recorded, one statement per
- * table. No event: the claim appended `job.started` already. Returns the ids of those whose
- * lease still held.
+ * Held jobs whose handlers start now: their start is recorded (their attempts start with them,
+ * see RECORD_ATTEMPT). No event: the claim appended `job.started` already. Returns the ids of
+ * those whose lease still held.
  */
 export function startHeldInTransaction(conn: SqliteConnection, leases: readonly Lease[], now: number): string[] {
   const input = JSON.stringify(leases.map((l) => [l.jobId, l.token]));
   const rows = conn.stmt(sql.START_HELD_JOBS).all(now, input) as Array<{ id: string; lease_token: number }>;
-  if (rows.length === 0) return [];
-  conn.stmt(sql.START_ATTEMPTS).run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
   return startedLeases(leases, rows);
 }
 

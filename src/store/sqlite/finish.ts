@@ -3,6 +3,7 @@
  * a worker that lost its lease changes nothing. Runs inside the caller's write transaction.
  */
 import type { Job, JobError } from "../../core/types.js";
+import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
@@ -42,7 +43,9 @@ function succeedMany(conn: SqliteConnection, results: readonly AttemptResult[], 
   }>;
   if (rows.length === 0) return new Set();
   const workerOf = new Map(results.map((r) => [r.lease.jobId, r.lease.workerId]));
-  conn.stmt(sql.FINISH_ATTEMPTS).run(now, "succeeded", JSON.stringify(rows.map((r) => [r.id, r.lease_token])));
+  conn
+    .stmt(sql.RECORD_SUCCEEDED_ATTEMPTS)
+    .run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token, workerOf.get(r.id), r.started_at])));
   const events = rows.map((r) => [
     r.id,
     workerOf.get(r.id) ?? null,
@@ -55,7 +58,7 @@ function succeedMany(conn: SqliteConnection, results: readonly AttemptResult[], 
 function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: "succeeded" }>, now: number): boolean {
   const { jobId, token, workerId } = r.lease;
   const attemptDone = (outcome: string, error: JobError | null) =>
-    conn.stmt(sql.FINISH_ATTEMPT).run(now, outcome, error === null ? null : JSON.stringify(error), jobId, token);
+    conn.stmt(RECORD_ATTEMPT).run(now, outcome, error === null ? null : JSON.stringify(error), jobId, token, workerId);
   switch (r.outcome) {
     case "retry": {
       const runAt = now + r.delayMs;
@@ -115,7 +118,7 @@ export function recoverExpiredInTransaction(conn: SqliteConnection, limit: numbe
     if (next === "released") {
       // Never started: nothing ran, so nothing is charged; the attempt is handed back like a shutdown's.
       if (!conn.stmt(sql.RELEASE_JOB).get(row.id, row.lease_token)) continue;
-      conn.stmt(sql.FINISH_ATTEMPT).run(now, "released", null, row.id, row.lease_token);
+      conn.stmt(RECORD_ATTEMPT).run(now, "released", null, row.id, row.lease_token, row.lease_owner);
       conn.event(now, "job.released", row.id, row.lease_owner, { reason: NOT_STARTED, workerId: row.lease_owner });
       out.push(jobAfterWrite(conn, row.id));
       continue;
@@ -127,7 +130,7 @@ export function recoverExpiredInTransaction(conn: SqliteConnection, limit: numbe
           ? conn.stmt(sql.KILL_JOB).run(now, errorJson, row.id, row.lease_token).changes
           : conn.stmt(sql.RECOVER_LOST_JOB).run(row.id, row.lease_token, errorJson).changes;
     if (changed !== 1) continue;
-    conn.stmt(sql.FINISH_ATTEMPT).run(now, "lost", errorJson, row.id, row.lease_token);
+    conn.stmt(RECORD_ATTEMPT).run(now, "lost", errorJson, row.id, row.lease_token, row.lease_owner);
     conn.event(now, "job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
     if (next === "dead") {
       conn.event(now, "job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });

@@ -232,6 +232,40 @@ describe("SqliteStore (SQLite only)", () => {
       ]);
     });
 
+    it("an attempt that an earlier version recorded at its claim is completed, not listed twice", async () => {
+      const file = path.join(dir(), "overseer.db");
+      const store = await open({ path: file });
+      const [job] = await store.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
+      const claimed = await store.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
+      // What a claim wrote before attempts were written once, at their end.
+      const raw = new Database(file);
+      try {
+        for (const c of claimed) {
+          raw
+            .prepare(
+              "INSERT INTO attempts (job_id, number, worker_id, started_at, outcome) VALUES (?, ?, 'w', 0, 'running')",
+            )
+            .run(c.job.id, c.lease.token);
+        }
+      } finally {
+        raw.close();
+      }
+      const [one, two] = claimed.map((c) => c.lease);
+      if (!one || !two || !job) throw new Error("expected two claimed jobs");
+      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "running" }]);
+      await store.finish([
+        { lease: one, outcome: "succeeded", resultJson: "null" },
+        {
+          lease: two,
+          outcome: "dead",
+          error: { code: "E", message: "m", retryable: false },
+          reason: "permanent_error",
+        },
+      ]);
+      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "succeeded" }]);
+      expect(await store.listAttempts(two.jobId)).toMatchObject([{ number: two.token, outcome: "failed" }]);
+    });
+
     it("reopening a migrated file keeps its data", async () => {
       const file = path.join(dir(), "overseer.db");
       const first = await SqliteStore.open({ path: file });

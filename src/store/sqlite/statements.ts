@@ -91,11 +91,6 @@ UPDATE jobs SET state = ${to("claim")}, attempts = attempts + 1, lease_owner = ?
 WHERE id IN (SELECT value FROM json_each(?4)) AND ${from("claim")}
 RETURNING id, lease_token, attempts, version`;
 
-/** ?1 worker id, ?2 now, ?3 ids of the jobs just claimed (JSON array). */
-export const INSERT_CLAIMED_ATTEMPTS = `
-INSERT INTO attempts (job_id, number, worker_id, started_at, outcome)
-SELECT id, lease_token, ?1, ?2, 'running' FROM jobs WHERE id IN (SELECT value FROM json_each(?3))`;
-
 /** ?1 now, ?2 worker id, ?3 ids of the jobs just claimed (JSON array), in claim order. */
 export const INSERT_STARTED_EVENTS = `
 INSERT INTO events (at, kind, job_id, worker_id, data)
@@ -105,7 +100,7 @@ ORDER BY priority, run_at, id`;
 
 /**
  * ?1 now, ?2 leases: a JSON array of [job id, token]. Held jobs whose handlers start now, if their
- * lease still holds; their attempts start now too.
+ * lease still holds.
  */
 export const START_HELD_JOBS = `
 UPDATE jobs SET held = 0, started_at = ?1, version = version + 1
@@ -113,12 +108,6 @@ FROM json_each(?2) AS l
 WHERE jobs.id = l.value ->> '$[0]' AND +jobs.lease_token = l.value ->> '$[1]'
   AND +jobs.state = 'running' AND jobs.held = 1 AND jobs.lease_expires_at >= ?1
 RETURNING jobs.id, jobs.lease_token`;
-
-/** ?1 started at, ?2 attempts: a JSON array of [job id, number]. */
-export const START_ATTEMPTS = `
-UPDATE attempts SET started_at = ?1
-FROM json_each(?2) AS r
-WHERE attempts.job_id = r.value ->> '$[0]' AND attempts.number = r.value ->> '$[1]'`;
 
 /** ?1 run at (start of the next window), ?2 job id. */
 export const THROTTLE_JOB = `
@@ -132,10 +121,6 @@ export const GET_RATE_WINDOW = "SELECT window_start, count FROM rate_windows WHE
 export const PUT_RATE_WINDOW = `
 INSERT INTO rate_windows (key, window_start, count) VALUES (?1, ?2, ?3)
 ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, count = excluded.count`;
-
-/** ?1 finished at, ?2 outcome, ?3 error JSON, ?4 job id, ?5 attempt number. */
-export const FINISH_ATTEMPT = `
-UPDATE attempts SET finished_at = ?1, outcome = ?2, error = ?3 WHERE job_id = ?4 AND number = ?5`;
 
 // -- leases -----------------------------------------------------------------------------
 
@@ -169,11 +154,15 @@ WHERE jobs.id = r.value ->> '$[0]' AND +jobs.lease_token = r.value ->> '$[1]'
   AND +jobs.state = '${TRANSITIONS.succeed.from[0]}' -- unary +: look jobs up by id, not by state
 RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts`;
 
-/** ?1 finished at, ?2 outcome, ?3 attempts: a JSON array of [job id, number]. */
-export const FINISH_ATTEMPTS = `
-UPDATE attempts SET finished_at = ?1, outcome = ?2, error = NULL
-FROM json_each(?3) AS r
-WHERE attempts.job_id = r.value ->> '$[0]' AND attempts.number = r.value ->> '$[1]'`;
+/**
+ * ?1 finished at, ?2 succeeded attempts: a JSON array of [job id, number, worker id, started at].
+ * Their rows, written once (see RECORD_ATTEMPT).
+ */
+export const RECORD_SUCCEEDED_ATTEMPTS = `
+INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
+SELECT r.value ->> '$[0]', r.value ->> '$[1]', r.value ->> '$[2]', r.value ->> '$[3]', ?1, 'succeeded'
+FROM json_each(?2) AS r WHERE true
+ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = NULL`;
 
 /** ?1 at, ?2 kind, ?3 events: a JSON array of [job id, worker id, data object]. */
 export const INSERT_EVENTS = `
