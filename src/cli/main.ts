@@ -65,7 +65,11 @@ const nodeOptions = (command: Command) =>
   command
     .option("--tasks <dir>", "folder of task modules (each default-exports a handler; the file name is the task name)")
     .option("--concurrency <n>", "jobs run at once", "10")
-    .option("--prefetch <n>", "jobs claimed ahead of free slots and held until one frees", "0")
+    .option(
+      "--prefetch <n>",
+      'jobs claimed ahead of free slots and held until one frees; "auto": on PostgreSQL, what the slots finish in about 100 ms',
+      "auto",
+    )
     .option("--queues <names>", "comma-separated queues to work (default: all)")
     .option("--lease <duration>", "lease length, e.g. 30s")
     .option("--shutdown-timeout <duration>", "on SIGTERM, how long running jobs may finish", "10s")

@@ -640,8 +640,43 @@ describe("prefetch", () => {
     const db = tempDatabase();
     const overseer = await db.open();
     overseer.defineTask("work", async () => undefined);
-    expect(() => overseer.worker({ prefetch: -1 })).toThrow(/prefetch must be a non-negative integer/);
-    expect(() => overseer.worker({ prefetch: 1.5 })).toThrow(/prefetch must be a non-negative integer/);
+    expect(() => overseer.worker({ prefetch: -1 })).toThrow(/prefetch must be "auto" or a non-negative integer/);
+    expect(() => overseer.worker({ prefetch: 1.5 })).toThrow(/prefetch must be "auto" or a non-negative integer/);
+  });
+
+  it('"auto" claims only free slots at first, then holds short jobs where claims cross a network, never on SQLite', async () => {
+    const limits = async (remote: boolean): Promise<number[]> => {
+      const db = tempDatabase();
+      const local = await openStore(db.path);
+      const asked: number[] = [];
+      // The SQLite store as a store whose claims would cross a network: only `remote` differs.
+      const store = new Proxy(local, {
+        get(target, prop) {
+          if (prop === "remote") return remote;
+          const value = Reflect.get(target, prop, target);
+          if (prop === "claim" || prop === "finishAndClaim") {
+            return (...args: unknown[]) => {
+              asked.push((args.at(-1) as { limit: number }).limit);
+              return value.apply(target, args);
+            };
+          }
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const overseer = db.track(await createOverseer({ store }));
+      overseer.defineTask("work", async () => undefined);
+      await overseer.enqueueMany(Array.from({ length: 300 }, () => ({ task: "work", payload: {} })));
+      const worker = overseer.worker({ ...FAST, concurrency: 2 });
+      await worker.start();
+      await waitFor("all 300 jobs to succeed", async () => (await overseer.countJobs()).succeeded === 300);
+      await worker.stop();
+      expect(worker.stats).toMatchObject({ claimed: 300, succeeded: 300, leasesLost: 0 });
+      return asked;
+    };
+    const remote = await limits(true);
+    expect(remote[0]).toBe(2);
+    expect(Math.max(...remote)).toBeGreaterThan(2);
+    expect(Math.max(...(await limits(false)))).toBe(2);
   });
 });
 

@@ -18,6 +18,7 @@ import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
 import { durableContext } from "./durable-context.js";
 import { FinishBatcher } from "./finish-batcher.js";
+import { nextMeanRunMs, type Prefetch, prefetchFor } from "./prefetch.js";
 import { StartBatcher } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 import { watchdogPass } from "./watchdogs.js";
@@ -26,14 +27,16 @@ export interface WorkerOptions {
   /** Jobs run at once. Default 10. */
   concurrency?: number;
   /**
-   * Jobs claimed ahead of free slots and held here, leased, until a slot frees. Default 0.
-   * Many short jobs then cost one claim per batch instead of one per freed slot, which matters
-   * on PostgreSQL, where a claim is a few network round trips. A held job counts as running (and
-   * is heartbeated) from its claim, and no other worker can take it meanwhile. Its attempt starts
-   * only when it takes a slot (that start is recorded, batched, before its handler runs): if this
-   * process dies first, its lease expires and it goes back to the queue without losing an attempt.
+   * Jobs claimed ahead of free slots and held here, leased, until a slot frees. Default "auto":
+   * on PostgreSQL, as many as the slots finish in about 100 ms at the handlers' recent pace (none
+   * for long jobs); on SQLite none (see prefetch.ts). Many short jobs then cost one claim per
+   * batch instead of one per freed slot, which matters on PostgreSQL, where a claim is a few
+   * network round trips. A held job counts as running (and is heartbeated) from its claim, and no
+   * other worker can take it meanwhile. Its attempt starts only when it takes a slot (that start
+   * is recorded, batched, before its handler runs): if this process dies first, its lease expires
+   * and it goes back to the queue without losing an attempt.
    */
-  prefetch?: number;
+  prefetch?: Prefetch;
   /** Queues to claim from; all queues if omitted. */
   queues?: readonly string[] | null;
   /** Lease length. Default 30 s. A job whose worker stops heartbeating runs again after this. */
@@ -89,7 +92,9 @@ export class Worker {
   readonly name: string;
   readonly stats: WorkerStats = { claimed: 0, succeeded: 0, failed: 0, leasesLost: 0, loopFailures: 0 };
   private readonly concurrency: number;
-  private readonly prefetch: number;
+  private readonly prefetch: Prefetch;
+  /** Running mean of handler run times (see prefetch.ts); null until one has finished. */
+  private meanRunMs: number | null = null;
   /**
    * Claimed with prefetch, waiting for a free slot, by job id, oldest first. `started`: the claim
    * recorded its start already (it was meant to start at once), so it needs no start of its own.
@@ -133,11 +138,13 @@ export class Worker {
     this.id = newId();
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.concurrency = positive(options.concurrency ?? 10, "concurrency");
-    this.prefetch = options.prefetch ?? 0;
-    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) {
-      throw new OverseerError("INVALID_ARGUMENT", `prefetch must be a non-negative integer, got ${this.prefetch}`, {
-        field: "prefetch",
-      });
+    this.prefetch = options.prefetch ?? "auto";
+    if (this.prefetch !== "auto" && (!Number.isInteger(this.prefetch) || this.prefetch < 0)) {
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `prefetch must be "auto" or a non-negative integer, got ${String(this.prefetch)}`,
+        { field: "prefetch" },
+      );
     }
     this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
     this.leaseMs = positive(options.leaseMs ?? 30_000, "leaseMs");
@@ -375,7 +382,8 @@ export class Worker {
 
   /** How many more jobs this worker may claim: free slots plus room to hold prefetched ones. */
   private room(): number {
-    return this.concurrency + this.prefetch - this.active - this.held.size - this.reserved;
+    const prefetch = prefetchFor(this.prefetch, this.concurrency, this.store.remote, this.meanRunMs);
+    return this.concurrency + prefetch - this.active - this.held.size - this.reserved;
   }
 
   /**
@@ -572,6 +580,7 @@ export class Worker {
       ),
     };
     let result: AttemptResult | null;
+    const began = performance.now();
     try {
       const value = await task.handler(job.payload, ctx);
       result = this.successResult(entry, value);
@@ -579,6 +588,7 @@ export class Worker {
       result = this.failureResult(entry, task, thrown);
     }
     await Promise.allSettled(pending);
+    this.meanRunMs = nextMeanRunMs(this.meanRunMs, performance.now() - began);
     // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
     return entry.parked ? null : result;
   }

@@ -85,6 +85,7 @@ export abstract class SqlStore implements Store {
   /** Runs an operation that only reads. */
   protected abstract read<T>(body: (db: Db) => Op<T>): T | Promise<T>;
 
+  abstract readonly remote: boolean;
   abstract migrate(): Promise<{ applied: string[] }>;
   abstract now(): Promise<number>;
   abstract close(): Promise<void>;

@@ -291,6 +291,12 @@ export interface FireTickResult {
 }
 
 export interface Store {
+  /**
+   * Whether each claim and each held start cross a network (PostgreSQL), so that claiming ahead
+   * of free slots pays (a worker's "auto" prefetch, see engine/prefetch.ts), or are local
+   * transactions (SQLite).
+   */
+  readonly remote: boolean;
   /** Brings the schema up to date. Safe to call from several processes at once. */
   migrate(): Promise<{ applied: string[] }>;
   /** The store's clock, in epoch milliseconds. */

@@ -66,7 +66,7 @@ export async function runNode(mode: "start" | "worker", flags: NodeFlags, global
   }
   const concurrency =
     flags.concurrency === undefined ? 10 : parseIntOption(flags.concurrency, "--concurrency", 1, 10_000);
-  const prefetch = flags.prefetch === undefined ? 0 : parseIntOption(flags.prefetch, "--prefetch", 0, 100_000);
+  const prefetch = parsePrefetch(flags.prefetch);
   const leaseMs = flags.lease === undefined ? undefined : parseDuration(flags.lease, "--lease");
   const shutdownTimeoutMs =
     flags.shutdownTimeout === undefined ? 10_000 : parseDuration(flags.shutdownTimeout, "--shutdown-timeout");
@@ -142,4 +142,17 @@ export function tokensCommand(global: GlobalOptions): string {
 
 function shellQuote(word: string): string {
   return /^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** `--prefetch`: "auto" (the default) or how many jobs to hold. */
+function parsePrefetch(value: string | undefined): number | "auto" {
+  if (value === undefined || value === "auto") return "auto";
+  if (/^\d+$/.test(value) && Number(value) <= 100_000) return Number(value);
+  throw new OverseerError(
+    "INVALID_ARGUMENT",
+    `--prefetch must be "auto" or a whole number from 0 to 100000; got "${value}"`,
+    {
+      field: "--prefetch",
+    },
+  );
 }

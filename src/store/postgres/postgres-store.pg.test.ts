@@ -138,7 +138,14 @@ describe("PostgresStore (PostgreSQL only)", () => {
     const store = await openIn(await testSchema(), { poolSize: 1 });
     try {
       await store.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
-      const claimed = await store.claim({ workerId: "w", limit: 2, start: 0, tasks: ["t"], queues: null, leaseMs: 60_000 });
+      const claimed = await store.claim({
+        workerId: "w",
+        limit: 2,
+        start: 0,
+        tasks: ["t"],
+        queues: null,
+        leaseMs: 60_000,
+      });
       const conn = (store as unknown as { conn: { one<T>(sql: string): Promise<T | undefined> } }).conn;
       expect(await store.startHeld(claimed.map((c) => c.lease))).toHaveLength(2);
       // The one pooled connection ran the start; its own setting is untouched afterwards.

@@ -27,6 +27,7 @@ import * as sql from "./statements.js";
 export type PostgresStoreOptions = PgConnectionOptions;
 
 export class PostgresStore extends SqlStore {
+  readonly remote = true;
   private readonly changes: ChangeListener;
   /**
    * Whether the next claim may skip its readiness read: while claims keep finding work (a

@@ -29,6 +29,7 @@ import * as sql from "./statements.js";
 export type SqliteStoreOptions = ConnectionOptions;
 
 export class SqliteStore extends SqlStore {
+  readonly remote = false;
   private readonly conn: SqliteConnection;
   private readonly watcher: ChangeWatcher;
   /** While claims keep finding work (a backlog draining), the readiness check would only cost time. */

@@ -1,0 +1,38 @@
+/**
+ * How many jobs a worker claims ahead of its free slots when its `prefetch` is "auto" (the
+ * default): as many as its slots would finish within `HOLD_MS`, judged by how long its handlers
+ * have been taking. Many short jobs then cost one claim per batch instead of one per freed slot;
+ * a held job waits about `HOLD_MS` at most, so other workers are not kept from work they could do
+ * now; long jobs are not held at all. Only where a claim crosses a network (PostgreSQL): on
+ * SQLite a claim is a local transaction, and holding costs more than it saves.
+ */
+
+/** How long, on average, a held job may wait for a slot. */
+export const HOLD_MS = 100;
+/** Jobs held per slot at most. */
+export const MAX_HELD_PER_SLOT = 50;
+/** Weight of the newest run time in the running mean. */
+const WEIGHT = 0.1;
+
+export type Prefetch = number | "auto";
+
+/**
+ * Jobs to hold beyond free slots. `meanRunMs` is the running mean of handler run times, null
+ * before any has finished (nothing is held until the worker knows what its jobs take).
+ */
+export function prefetchFor(
+  prefetch: Prefetch,
+  concurrency: number,
+  remote: boolean,
+  meanRunMs: number | null,
+): number {
+  if (prefetch !== "auto") return prefetch;
+  if (!remote || meanRunMs === null) return 0;
+  const finishing = Math.floor((concurrency * HOLD_MS) / Math.max(meanRunMs, 0.001));
+  return Math.min(finishing, concurrency * MAX_HELD_PER_SLOT);
+}
+
+/** The running mean after one more handler run time (exponentially weighted). */
+export function nextMeanRunMs(mean: number | null, runMs: number): number {
+  return mean === null ? runMs : mean + WEIGHT * (runMs - mean);
+}
