@@ -159,10 +159,17 @@ describe("worker processes on one PostgreSQL schema", () => {
     );
     expect(succeeded).toEqual([{ n: jobs.length, jobs: jobs.length }]);
     const notLost = await db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM attempts WHERE outcome <> 'succeeded' AND NOT (outcome = 'lost' AND worker_id = $1)",
+      // A's held jobs (prefetched, never started) went back uncounted: released, not lost.
+      "SELECT count(*)::int AS n FROM attempts WHERE outcome <> 'succeeded' AND NOT (outcome IN ('lost','released') AND worker_id = $1)",
       [aId],
     );
     expect(notLost).toEqual([{ n: 0 }]);
+    const releasedByA = await db.query<{ job_id: string }>(
+      "SELECT job_id FROM attempts WHERE outcome = 'released' AND worker_id = $1",
+      [aId],
+    );
+    const ranInA = new Set(fromA.runs.map((r) => r.jobId));
+    expect(releasedByA.filter((r) => ranInA.has(r.job_id))).toEqual([]);
   });
 });
 

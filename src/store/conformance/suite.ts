@@ -1117,6 +1117,23 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
       });
 
+      test("a long batch of events keeps every character, null and order", async (ctx) => {
+        const job = await ctx.add();
+        const awkward = ['a"b', "back\\slash", "{braces},commas", "NULL", "null", "", " spaced ", "ünï ✓", "'quote'"];
+        const events = Array.from({ length: 40 }, (_, i) => ({
+          kind: "job.log",
+          jobId: i % 2 === 0 ? job.id : null,
+          workerId: i % 3 === 0 ? (awkward[i % awkward.length] as string) : null,
+          data: { message: awkward[i % awkward.length], i },
+        }));
+        const last = await ctx.store.lastEventSeq();
+        const seqs = await ctx.store.appendEvents(events);
+        expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+        const read = await ctx.store.readEvents({ afterSeq: last });
+        expect(read.map((e) => e.seq)).toEqual(seqs);
+        expect(read.map(({ kind, jobId, workerId, data }) => ({ kind, jobId, workerId, data }))).toEqual(events);
+      });
+
       test("appendEvents rejects an unknown kind with UNKNOWN_EVENT_KIND and writes nothing", async (ctx) => {
         await ctx.add();
         const before = await ctx.store.readEvents();

@@ -11,7 +11,7 @@ import { claimedJob, startCount, startedLeases } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import { LOCK, type Opening, type PgConnection, type Tx } from "./connection.js";
-import { literal, textArray } from "./literals.js";
+import { intArray, literal, textArray, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
 /** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */
@@ -143,10 +143,10 @@ export async function claimInTransaction(tx: Tx, req: ClaimRequest): Promise<Cla
  * the claim appended `job.started` already. Returns the ids of those whose lease still held.
  */
 export async function startHeld(conn: PgConnection, leases: readonly Lease[]): Promise<string[]> {
-  const rows = await conn.rows<{ id: string; lease_token: number }>(sql.START_HELD_JOBS, [
-    conn.clock?.() ?? null,
-    leases.map((l) => l.jobId),
-    leases.map((l) => l.token),
+  const rows = await conn.execute<{ id: string; lease_token: number }>(sql.PREPARE_START_HELD, [
+    literal(conn.clock?.() ?? null),
+    textArrayLiteral(leases.map((l) => l.jobId)),
+    intArray(leases.map((l) => l.token)),
   ]);
   return startedLeases(leases, rows);
 }

@@ -10,7 +10,7 @@ import { OverseerError } from "../../core/errors.js";
 import { nulInStore } from "../../core/nul.js";
 import { maskUrl } from "../database-url.js";
 import { LOCK } from "../locks.js";
-import { insertValues, type Literal, literal } from "./literals.js";
+import { insertValues, type Literal, literal, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
 export interface PgConnectionOptions {
@@ -69,25 +69,36 @@ export interface Opening {
   statements: (nowSql: string) => string[];
 }
 
-const UNKNOWN_PREPARED_STATEMENT = "26000";
-
-/** The prepared statements each pooled connection has (a connection is one server session). */
-const preparedOnClient = new WeakMap<pg.PoolClient, Set<string>>();
-
-/**
- * The statements that prepare what `wanted` needs on this client, to send before its BEGIN:
- * none if it has them all. A script that failed part-way may have prepared some of them, so
- * preparing starts from scratch (DEALLOCATE ALL: the store's connections prepare nothing else)
- * and `prepared` records the new set only once the script has gone through.
- */
-function preparing(client: pg.PoolClient, wanted: readonly PreparedStatement[]): string[] {
-  const have = preparedOnClient.get(client);
-  if (wanted.every((p) => have?.has(p.name))) return [];
-  return ["DEALLOCATE ALL", ...wanted.map((p) => p.sql)];
+/** One opening made of several: their statements in order (results in `tx.opened` likewise). */
+export function openings(...parts: ReadonlyArray<Opening | undefined>): Opening | undefined {
+  const present = parts.filter((p) => p !== undefined);
+  if (present.length <= 1) return present[0];
+  return {
+    prepared: present.flatMap((p) => p.prepared ?? []),
+    statements: (nowSql) => present.flatMap((p) => p.statements(nowSql)),
+  };
 }
 
-function prepared(client: pg.PoolClient, wanted: readonly PreparedStatement[], prepare: readonly string[]): void {
-  if (prepare.length > 0) preparedOnClient.set(client, new Set(wanted.map((p) => p.name)));
+const UNKNOWN_PREPARED_STATEMENT = "26000";
+
+/** The prepared statements each pooled connection has (a connection is one server session), by name. */
+const preparedOnClient = new WeakMap<pg.PoolClient, ReadonlyMap<string, PreparedStatement>>();
+
+/**
+ * The statements that prepare what `wanted` needs on this client, to send before the rest of its
+ * script: none if it has them all. A script that failed part-way may have prepared some of them,
+ * so preparing starts from scratch (DEALLOCATE ALL: the store prepares statements only this way,
+ * never through the driver's named queries) with those wanted and those it had; `prepared`
+ * records the new set only once the script has gone through.
+ */
+function preparing(client: pg.PoolClient, wanted: readonly PreparedStatement[]): Map<string, PreparedStatement> | null {
+  const have = preparedOnClient.get(client);
+  if (wanted.every((p) => have?.has(p.name))) return null;
+  return new Map([...(have ?? new Map()), ...wanted.map((p) => [p.name, p] as const)]);
+}
+
+function preparingScript(set: ReadonlyMap<string, PreparedStatement> | null): string[] {
+  return set === null ? [] : ["DEALLOCATE ALL", ...[...set.values()].map((p) => p.sql)];
 }
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Deadlocks (two claims taking concurrency-key locks in opposite orders) are retried this often. */
@@ -224,25 +235,53 @@ export class PgConnection {
       // The transaction's start time: BEGIN is in the same round trip, so this is the moment the
       // statements below run, and it is one value wherever the opening statements use it.
       const nowSql = this.clock ? literal(this.clock()) : sql.TX_CLOCK;
-      const prepare = preparing(client, opening?.prepared ?? []);
-      const statements = [...prepare, "BEGIN", `SELECT ${nowSql} AS now`, ...(opening?.statements(nowSql) ?? [])];
-      let results: pg.QueryResult[];
-      try {
-        results = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult[];
-      } catch (err) {
-        // The session lost what it had prepared (a pooler moved us to another one): forget it,
-        // so the retry prepares again.
-        if ((err as { code?: unknown }).code === UNKNOWN_PREPARED_STATEMENT) preparedOnClient.delete(client);
-        throw err;
-      }
-      prepared(client, opening?.prepared ?? [], prepare);
-      const row = results[prepare.length + 1]?.rows[0] as { now: number } | undefined;
+      const statements = ["BEGIN", `SELECT ${nowSql} AS now`, ...(opening?.statements(nowSql) ?? [])];
+      const results = await this.withPrepared(client, opening?.prepared ?? [], statements);
+      const row = results[1]?.rows[0] as { now: number } | undefined;
       if (!row) throw new Error("the database did not return its clock");
-      const tx = new Transaction(client, Number(row.now), true, results.slice(prepare.length + 2));
+      const tx = new Transaction(client, Number(row.now), true, results.slice(2));
       const result = await fn(tx);
       await tx.commit();
       return result;
     });
+  }
+
+  /**
+   * One statement that EXECUTEs `statement` with these SQL arguments, in one round trip (with
+   * what the connection must prepare first, if anything), as its own transaction.
+   */
+  async execute<T>(statement: PreparedStatement, args: readonly string[]): Promise<T[]> {
+    return this.retryingDeadlocks(() =>
+      this.withClient(async (client) => {
+        const results = await this.withPrepared(client, [statement], [`EXECUTE ${statement.name}(${args.join(", ")})`]);
+        return (results.at(-1)?.rows ?? []) as T[];
+      }),
+    );
+  }
+
+  /**
+   * Runs `statements` as one script, after preparing what `wanted` needs on this client if it
+   * lacks any; returns the results of `statements` only.
+   */
+  private async withPrepared(
+    client: pg.PoolClient,
+    wanted: readonly PreparedStatement[],
+    statements: readonly string[],
+  ): Promise<pg.QueryResult[]> {
+    const set = preparing(client, wanted);
+    const prepare = preparingScript(set);
+    let results: pg.QueryResult[];
+    try {
+      const out = await client.query([...prepare, ...statements].join(";\n"));
+      results = (Array.isArray(out) ? out : [out]) as pg.QueryResult[];
+    } catch (err) {
+      // The session lost what it had prepared (a pooler moved us to another one): forget it,
+      // so the retry prepares again.
+      if ((err as { code?: unknown }).code === UNKNOWN_PREPARED_STATEMENT) preparedOnClient.delete(client);
+      throw err;
+    }
+    if (set !== null) preparedOnClient.set(client, set);
+    return results.slice(prepare.length);
   }
 
   /**
@@ -409,26 +448,6 @@ export class Transaction implements Tx {
    */
   private async runClosing(after: string[]): Promise<void> {
     const statements = this.takeDeferred();
-    if (this.pending.length > MANY_ROWS) {
-      // Bound arrays rather than a long VALUES list: one more round trip, much less parsing.
-      if (!this.locked.has("events")) statements.push(LOCK_EVENTS);
-      this.locked.add("events");
-      if (statements.length > 0) await this.runScript(statements);
-      const batch = this.pending.splice(0);
-      const rows = (
-        await this.client.query(sql.INSERT_EVENTS, [
-          this.now,
-          batch.map((e) => e[1]),
-          batch.map((e) => e[2]),
-          batch.map((e) => e[3]),
-          batch.map((e) => e[4]),
-          batch.map((e) => e[5]),
-        ])
-      ).rows;
-      this.recordSeqs(rows);
-      if (after.length > 0) await this.runScript(after);
-      return;
-    }
     let eventsAt = -1;
     if (this.pending.length > 0) {
       const append = appendEvents(this.pending.splice(0), !this.locked.has("events"));
@@ -467,11 +486,20 @@ const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(curre
 /**
  * The statements that append events (rows of at, kind, job id, worker id, data JSON, run id), the last
  * returning their sequence numbers: the events lock first unless this transaction holds it.
- * A multi-row VALUES list is inserted in list order, so identity values follow it.
+ * A multi-row VALUES list is inserted in list order, so identity values follow it; a long one
+ * is sent as one array literal per column instead, much less for the server to parse.
  */
 export function appendEvents(rows: readonly (readonly Literal[])[], lock = true): string[] {
-  const insert = `${insertValues("events", EVENT_COLUMNS, rows)} RETURNING seq`;
+  const insert = asArrays(rows) ?? `${insertValues("events", EVENT_COLUMNS, rows)} RETURNING seq`;
   return lock ? [LOCK_EVENTS, insert] : [insert];
+}
+
+/** A long list of events of one time as one text[] literal per column, or null to send them as VALUES. */
+function asArrays(rows: readonly (readonly Literal[])[]): string | null {
+  const at = rows[0]?.[0];
+  if (rows.length <= MANY_ROWS || at === undefined || rows.some((r) => r[0] !== at)) return null;
+  const column = (c: number) => textArrayLiteral(rows.map((r) => r[c] as string | null));
+  return sql.insertEvents(literal(at), column(1), column(2), column(3), column(4), column(5));
 }
 
 function clientConfig(options: PgConnectionOptions, max: number): pg.PoolConfig {

@@ -8,15 +8,36 @@ import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
-import type { Tx } from "./connection.js";
+import type { Opening, Tx } from "./connection.js";
+import { intArray, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
-/** Records outcomes; returns, per result, whether its lease still held. */
+/**
+ * Opens a transaction that records these outcomes: the successful ones are recorded in the round
+ * trip of BEGIN (one statement, see `succeedJobs`), before any other opening joined after it.
+ */
+export function openFinish(results: readonly AttemptResult[]): Opening | undefined {
+  const done = results.filter((r): r is Succeeded => r.outcome === "succeeded");
+  if (done.length === 0) return undefined;
+  return {
+    statements: (nowSql) => [
+      sql.succeedJobs(
+        nowSql,
+        textArrayLiteral(done.map((r) => r.lease.jobId)),
+        intArray(done.map((r) => r.lease.token)),
+        textArrayLiteral(done.map((r) => r.resultJson)),
+        textArrayLiteral(done.map((r) => r.lease.workerId)),
+      ),
+    ],
+  };
+}
+
+/**
+ * Records outcomes in a transaction opened by `openFinish(results)` (first, if joined with
+ * others); returns, per result, whether its lease still held.
+ */
 export async function finishInTransaction(tx: Tx, results: readonly AttemptResult[]): Promise<boolean[]> {
-  const succeeded = await succeedMany(
-    tx,
-    results.filter((r) => r.outcome === "succeeded"),
-  );
+  const succeeded = succeededIn(tx, results);
   const applied: boolean[] = [];
   for (const r of results) {
     if (r.outcome === "succeeded") {
@@ -32,20 +53,17 @@ export async function finishInTransaction(tx: Tx, results: readonly AttemptResul
   return applied;
 }
 
-/** Records successful attempts, jobs and attempts, in one statement. Returns "jobId:token" of those whose lease held. */
-async function succeedMany(tx: Tx, results: readonly AttemptResult[]): Promise<Set<string>> {
-  if (results.length === 0) return new Set();
-  const rows = await tx.rows<{ id: string; lease_token: number; started_at: number; attempts: number }>(
-    sql.SUCCEED_JOBS,
-    [
-      tx.now,
-      results.map((r) => r.lease.jobId),
-      results.map((r) => r.lease.token),
-      results.map((r) => (r as { resultJson: string }).resultJson),
-      results.map((r) => r.lease.workerId),
-    ],
-  );
-  if (rows.length === 0) return new Set();
+type Succeeded = Extract<AttemptResult, { outcome: "succeeded" }>;
+
+/** The successes the opening recorded, with their events. Returns "jobId:token" of those whose lease held. */
+function succeededIn(tx: Tx, results: readonly AttemptResult[]): Set<string> {
+  if (!results.some((r) => r.outcome === "succeeded")) return new Set();
+  const rows = (tx.opened[0]?.rows ?? []) as Array<{
+    id: string;
+    lease_token: number;
+    started_at: number;
+    attempts: number;
+  }>;
   // Events in the order the results were given, as SQLite's json_each order gives them.
   const held = new Map(rows.map((r) => [`${r.id}:${r.lease_token}`, r]));
   for (const result of results) {

@@ -35,6 +35,20 @@ export function insertValues(table: string, columns: readonly string[], rows: re
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES\n${values}`;
 }
 
+/**
+ * A text[] as one literal (`'{"a",NULL}'::text[]`): the server reads it with the array parser,
+ * far cheaper than a VALUES list or an ARRAY[...] of as many literals.
+ */
+export function textArrayLiteral(values: readonly (string | null)[]): string {
+  const elements = values.map((v) => (v === null ? "NULL" : `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`));
+  return `${literal(`{${elements.join(",")}}`)}::text[]`;
+}
+
+/** An int[] literal. */
+export function intArray(values: readonly number[]): string {
+  return `'{${values.map(literal).join(",")}}'::int[]`;
+}
+
 /** A text[] literal. */
 export function textArray(values: readonly string[]): string {
   return `ARRAY[${values.map(literal).join(",")}]::text[]`;

@@ -155,6 +155,30 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
   });
 
+  it("starts and claims on one connection, in any order, each find the statements they prepared", async () => {
+    const store = await openIn(await testSchema(), { poolSize: 1 });
+    try {
+      const claimHeld = async () => {
+        await store.enqueueMany([buildNewJob("t", {}, {}, undefined)]);
+        const claimed = await store.claim({
+          workerId: "w",
+          limit: 1,
+          start: 0,
+          tasks: ["t"],
+          queues: null,
+          leaseMs: 60_000,
+        });
+        return claimed.map((c) => c.lease);
+      };
+      // A start first (it prepares its statement), then a claim (it prepares its own), then a
+      // start again: the claim's preparing must not have dropped the start's statement.
+      await store.startHeld([{ jobId: "none", token: 1, workerId: "w", expiresAt: new Date(0).toISOString() }]);
+      for (let i = 0; i < 3; i++) expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("an unreachable server gives DATABASE_UNAVAILABLE with the password masked", async () => {
     let thrown: unknown;
     try {

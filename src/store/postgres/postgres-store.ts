@@ -16,8 +16,8 @@ import type {
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
-import { LOCK, MANY_ROWS, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
-import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
+import { LOCK, MANY_ROWS, openings, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
+import { finishInTransaction, openFinish, recoverExpiredInTransaction } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
@@ -211,7 +211,7 @@ export class PostgresStore extends SqlStore {
         const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
         return { applied, claimed };
       },
-      canMatch(req) ? openClaim(req) : undefined,
+      openings(openFinish(results), canMatch(req) ? openClaim(req) : undefined),
     );
     this.workLikely = out.claimed.length > 0;
     if (requeued) this.changes.notify();
@@ -247,7 +247,7 @@ export class PostgresStore extends SqlStore {
 
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
     if (results.length === 0) return [];
-    const applied = await this.conn.write((tx) => finishInTransaction(tx, results));
+    const applied = await this.conn.write((tx) => finishInTransaction(tx, results), openFinish(results));
     if (anyRequeued(results, applied)) this.changes.notify();
     return applied;
   }

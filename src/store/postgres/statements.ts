@@ -2,7 +2,9 @@ import { from, to } from "../jobs/statements.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
-const IDEMPOTENCY_EXPIRY = "CASE WHEN idempotency_key IS NULL THEN NULL ELSE $1 + idempotency_ttl_ms END";
+/** When a finished job's idempotency key frees up, finished at `now`. */
+const idempotencyExpiry = (now = "$1") =>
+  `CASE WHEN idempotency_key IS NULL THEN NULL ELSE ${now} + idempotency_ttl_ms END`;
 
 // -- plumbing -----------------------------------------------------------------------------
 
@@ -17,17 +19,26 @@ export const LISTEN_CHANGES = "LISTEN overseer_changes";
 export const LOCK_KEY = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))";
 
 /**
- * Many events at once (the events lock already held): $1 at, $2 kinds, $3 job ids, $4 worker
- * ids, $5 data JSON texts, $6 run ids, appended in array order, which ORDER BY fixes for the
- * identity values.
+ * Many events at once (the events lock already held), from text[] expressions of kinds, job
+ * ids, worker ids, data JSON texts and run ids, appended in array order, which ORDER BY fixes
+ * for the identity values.
  */
-export const INSERT_EVENTS = `
+export function insertEvents(
+  at: string,
+  kinds: string,
+  jobIds: string,
+  workerIds: string,
+  data: string,
+  runIds: string,
+): string {
+  return `
 INSERT INTO events (at, kind, job_id, worker_id, data, run_id)
-SELECT $1, e.kind, e.job_id, e.worker_id, e.data, e.run_id
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+SELECT ${at}, e.kind, e.job_id, e.worker_id, e.data, e.run_id
+FROM unnest(${kinds}, ${jobIds}, ${workerIds}, ${data}, ${runIds})
   WITH ORDINALITY AS e(kind, job_id, worker_id, data, run_id, n)
 ORDER BY e.n
 RETURNING seq`;
+}
 
 // -- migrations ---------------------------------------------------------------------------
 
@@ -181,17 +192,18 @@ RETURNING id, lease_token, attempts, version`;
  * running, once: never overlapping, never lost. A worker process dying loses nothing of it.
  * Waiting for the flush was a third of a prefetching worker's drain time.
  */
-export const START_HELD_JOBS = {
+export const PREPARE_START_HELD = {
   name: "overseer_start_held",
-  text: `
+  sql: `
+PREPARE overseer_start_held (bigint, text[], int[]) AS
 WITH now AS (
-  SELECT coalesce($1::bigint, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS at,
+  SELECT coalesce($1, (extract(epoch from clock_timestamp()) * 1000)::bigint) AS at,
     set_config('synchronous_commit', 'off', true) AS asynchronous
 ),
 started AS (
   UPDATE jobs SET held = 0, started_at = now.at, version = version + 1
-  FROM unnest($2::text[], $3::int[]) AS l(id, token), now
-  WHERE jobs.id = ANY($2::text[]) AND jobs.id = l.id AND jobs.lease_token = l.token
+  FROM unnest($2, $3) AS l(id, token), now
+  WHERE jobs.id = ANY($2) AND jobs.id = l.id AND jobs.lease_token = l.token
     AND jobs.state = 'running' AND jobs.held = 1 AND jobs.lease_expires_at >= now.at
   RETURNING jobs.id, jobs.lease_token
 )
@@ -239,23 +251,26 @@ FOR UPDATE SKIP LOCKED`;
 // -- finishing (all guarded by job id + fencing token) ------------------------------------
 
 /**
- * $1 now, $2 job ids, $3 tokens, $4 result JSON texts, $5 worker ids: the jobs and their attempts
- * (see RECORD_ATTEMPT) in one statement. Returns the jobs whose lease still matched.
+ * Successful attempts, from array expressions of job ids (text[]), tokens (int[]), result JSON
+ * texts and worker ids (text[]), at `now`: the jobs and their attempts (see RECORD_ATTEMPT) in
+ * one statement. Returns the jobs whose lease still matched.
  */
-export const SUCCEED_JOBS = `
+export function succeedJobs(now: string, ids: string, tokens: string, results: string, workers: string): string {
+  return `
 WITH done AS (
-  UPDATE jobs SET state = ${to("succeed")}, result = r.result, finished_at = $1, lease_owner = NULL,
-    lease_expires_at = NULL, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY}, version = version + 1
-  FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(id, token, result, worker)
+  UPDATE jobs SET state = ${to("succeed")}, result = r.result, finished_at = ${now}, lease_owner = NULL,
+    lease_expires_at = NULL, idempotency_expires_at = ${idempotencyExpiry(now)}, version = version + 1
+  FROM unnest(${ids}, ${tokens}, ${results}, ${workers}) AS r(id, token, result, worker)
   WHERE jobs.id = r.id AND jobs.lease_token = r.token AND jobs.${from("succeed")}
   RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts, r.worker
 ),
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
-  SELECT id, lease_token, worker, started_at, $1, 'succeeded' FROM done
+  SELECT id, lease_token, worker, started_at, ${now}, 'succeeded' FROM done
   ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = NULL
 )
 SELECT id, lease_token, started_at, attempts FROM done`;
+}
 
 /** $1 run at, $2 error JSON, $3 job id, $4 token. */
 export const SCHEDULE_RETRY = `
@@ -267,14 +282,14 @@ RETURNING attempts`;
 /** $1 now, $2 error JSON, $3 job id, $4 token. */
 export const KILL_JOB = `
 UPDATE jobs SET state = ${to("die")}, finished_at = $1, last_error = $2, lease_owner = NULL, lease_expires_at = NULL,
-  idempotency_expires_at = ${IDEMPOTENCY_EXPIRY}, version = version + 1
+  idempotency_expires_at = ${idempotencyExpiry()}, version = version + 1
 WHERE id = $3 AND lease_token = $4 AND ${from("die")}
 RETURNING attempts`;
 
 /** $1 now, $2 error JSON or NULL, $3 job id, $4 token. */
 export const CANCEL_RUNNING_JOB = `
 UPDATE jobs SET state = ${to("cancelRunning")}, finished_at = $1, last_error = coalesce($2, last_error),
-  lease_owner = NULL, lease_expires_at = NULL, idempotency_expires_at = ${IDEMPOTENCY_EXPIRY},
+  lease_owner = NULL, lease_expires_at = NULL, idempotency_expires_at = ${idempotencyExpiry()},
   version = version + 1
 WHERE id = $3 AND lease_token = $4 AND ${from("cancelRunning")}
 RETURNING attempts`;
