@@ -9,19 +9,22 @@ const PG = "overseer-pg";
  * pass/fail). `peer` set: ratio of medians (Overseer on PostgreSQL ÷ peer, higher is better) against `min`;
  * otherwise an absolute latency in ms against `max`.
  */
-const PG_GOALS = [
-  {
-    scenario: "drain-c10",
-    key: "jobsPerSec",
-    peer: "graphile",
-    min: 1.5,
-    name: "Drain at concurrency 10 vs graphile-worker",
-  },
-  { scenario: "drain-c10", key: "jobsPerSec", peer: "bullmq", min: 2, name: "Drain at concurrency 10 vs BullMQ" },
-  { scenario: "enqueue-one", key: "jobsPerSec", peer: "pgboss", min: 2, name: "Enqueue one at a time vs pg-boss" },
-  { scenario: "enqueue-bulk", key: "jobsPerSec", peer: "graphile", min: 2.5, name: "Bulk enqueue vs graphile-worker" },
-  { scenario: "latency", key: "p50", max: 2.5, name: "Enqueue-to-start latency across processes, p50" },
-  { scenario: "latency", key: "p99", max: 8, name: "Enqueue-to-start latency across processes, p99" },
+/**
+ * The hot path's targets (goals, not pass/fail criteria), for Overseer on SQLite (`system`
+ * "overseer") and on PostgreSQL ("overseer-pg"), with the figures measured before the work on
+ * them began (`before`, medians of 3 interleaved runs on a machine of the same kind), so that
+ * each report shows where the hot path started and where it is.
+ */
+const GOALS = [
+  { system: "overseer-pg", scenario: "drain-c10", key: "jobsPerSec", peer: "graphile", min: 1.0, before: 3_439, name: "PostgreSQL drain at concurrency 10, defaults, vs graphile-worker" },
+  { system: "overseer-pg", scenario: "enqueue-bulk", key: "jobsPerSec", peer: "graphile", min: 1.5, before: 24_597, name: "PostgreSQL bulk enqueue vs graphile-worker" },
+  { system: "overseer-pg", scenario: "enqueue-one", key: "jobsPerSec", peer: "pgboss", min: 2, before: 1_531, name: "PostgreSQL enqueue one at a time vs pg-boss" },
+  { system: "overseer-pg", scenario: "latency", key: "p50", max: 2.5, before: 2.43, name: "PostgreSQL enqueue-to-start latency p50" },
+  { system: "overseer-pg", scenario: "latency", key: "p99", max: 8, before: 11.35, name: "PostgreSQL enqueue-to-start latency p99" },
+  { system: "overseer", scenario: "drain-c10", key: "jobsPerSec", peer: "bullmq", min: 1.5, before: 12_638, name: "SQLite drain at concurrency 10 vs BullMQ" },
+  { system: "overseer", scenario: "drain-c10", key: "jobsPerSec", peer: "graphile", min: 1.0, before: 12_638, name: "SQLite drain at concurrency 10 vs graphile-worker" },
+  { system: "overseer", scenario: "enqueue-one", key: "jobsPerSec", peer: "bullmq", min: 3, name: "SQLite enqueue one at a time vs BullMQ" },
+  { system: "overseer", scenario: "latency", key: "p99", max: 3, before: 5.77, name: "SQLite enqueue-to-start latency p99" },
 ];
 
 const int = (v) => Math.round(v).toLocaleString("en-US");
@@ -132,32 +135,39 @@ export function renderMarkdown(results, scenarios) {
   if (hasPrimary || !hasPg) summaryTable(PRIMARY, "## Summary: Overseer ÷ peer (medians)", "Overseer");
   if (hasPg) {
     summaryTable(PG, "## Summary: Overseer on PostgreSQL ÷ peer (medians)", "Overseer (PostgreSQL)");
+  }
+  if (hasPrimary || hasPg) {
     push(
-      "### Goals for Overseer on PostgreSQL",
+      "## Goals for the hot path",
       "",
-      "Targets set for the PostgreSQL backend, with the figure this run reached (medians). These are goals to",
-      "work towards, not pass/fail criteria of the bench.",
+      "Targets for Overseer on SQLite and on PostgreSQL, with the figure this run reached (medians) and the",
+      "figure measured before the hot path was reworked for them (Overseer alone, medians of 3 interleaved runs on a",
+      "machine of this kind). Goals to work towards, not pass/fail criteria of the bench.",
       "",
-      "| Goal | Target | Reached |",
-      "| --- | ---: | ---: |",
+      "| Goal | Target | Before | Reached |",
+      "| --- | ---: | ---: | ---: |",
     );
-    for (const goal of PG_GOALS) {
-      const value = metric(summary, PG, goal.scenario, goal.key)?.median;
+    for (const goal of GOALS) {
+      const value = metric(summary, goal.system, goal.scenario, goal.key)?.median;
+      const own = label(systems.find((s) => s.id === goal.system) ?? { id: goal.system });
       let target;
       let reached;
+      let before = "";
       if (goal.peer) {
         const peerLabel = label(systems.find((s) => s.id === goal.peer) ?? { id: goal.peer });
         const theirs = metric(summary, goal.peer, goal.scenario, goal.key)?.median;
         target = `≥ ${goal.min}x`;
+        if (goal.before !== undefined) before = `${int(goal.before)} jobs/s`;
         reached =
           Number.isFinite(value) && Number.isFinite(theirs)
             ? `${ratio(value, theirs)} (${int(value)} vs ${int(theirs)} jobs/s)`
-            : `n/a (${!Number.isFinite(value) ? "Overseer (PostgreSQL)" : peerLabel} not measured)`;
+            : `n/a (${!Number.isFinite(value) ? own : peerLabel} not measured)`;
       } else {
         target = `< ${goal.max} ms`;
+        if (goal.before !== undefined) before = `${ms2(goal.before)} ms`;
         reached = Number.isFinite(value) ? `${ms2(value)} ms` : "n/a (not measured)";
       }
-      push(`| ${goal.name} | ${target} | ${reached} |`);
+      push(`| ${goal.name} | ${target} | ${before} | ${reached} |`);
     }
     push("");
   }

@@ -111,8 +111,6 @@ export function overseerSystem(variant = {}) {
 export default overseerSystem();
 
 const PG_SCHEMA = "bench_overseer";
-/** Jobs a PostgreSQL worker claims ahead of its free slots (`BENCH_OVERSEER_PREFETCH`). */
-const PG_PREFETCH = Number(process.env.BENCH_OVERSEER_PREFETCH || 500);
 
 /**
  * The bench PostgreSQL URL with `options=-c search_path=<schema>`: node-postgres passes URL query
@@ -134,7 +132,7 @@ export function overseerPgSystem() {
     version,
     settings: [
       `\`createOverseer({ database: "postgres://…/test?options=-c search_path=${PG_SCHEMA}" })\` (the PostgreSQL backend, chosen by the \`postgres://\` URL; a fresh schema \`${PG_SCHEMA}\` per scenario, created before and dropped after; durability is the server's \`synchronous_commit\`)`,
-      `pool of 10 connections (default) plus one LISTEN connection per process; \`overseer.worker({ concurrency, prefetch: ${PG_PREFETCH} })\` (prefetch holds claimed jobs until a slot frees, as graphile-worker's local queue of ${PG_PREFETCH} does); one-at-a-time enqueue \`enqueue\`, bulk \`enqueueMany(array)\``,
+      `pool of 10 connections (default) plus one LISTEN connection per process; \`overseer.worker({ concurrency })\` with its default \`prefetch: "auto"\` (claimed jobs held until a slot frees, as many as the slots finish in about 100 ms: Overseer's counterpart of graphile-worker's local queue); one-at-a-time enqueue \`enqueue\`, bulk \`enqueueMany(array)\``,
       "completed = `countJobs().succeeded` reaches N (Overseer keeps succeeded jobs)",
     ],
 
@@ -166,7 +164,7 @@ export function overseerPgSystem() {
     },
 
     startWorker({ concurrency, handler, args }) {
-      return startWorker(args.database, null, handler, { concurrency, prefetch: PG_PREFETCH });
+      return startWorker(args.database, null, handler, { concurrency });
     },
 
     /** Run once at the end of the bench: no schema may be left behind, whatever happened. */
