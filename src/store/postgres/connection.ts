@@ -85,11 +85,11 @@ const UNKNOWN_PREPARED_STATEMENT = "26000";
 const preparedOnClient = new WeakMap<pg.PoolClient, ReadonlyMap<string, PreparedStatement>>();
 
 /**
- * The statements that prepare what `wanted` needs on this client, to send before the rest of its
- * script: none if it has them all. A script that failed part-way may have prepared some of them,
- * so preparing starts from scratch (DEALLOCATE ALL: the store prepares statements only this way,
- * never through the driver's named queries) with those wanted and those it had; `prepared`
- * records the new set only once the script has gone through.
+ * The statements this client must have prepared for `wanted`: null if it has them all, else
+ * those wanted and those it had. A script that failed part-way may have prepared some of them,
+ * so preparing starts from scratch (DEALLOCATE ALL, see `preparingScript`: the store prepares
+ * statements only this way, never through the driver's named queries), and `withPrepared`
+ * records the new set only once its script has gone through.
  */
 function preparing(client: pg.PoolClient, wanted: readonly PreparedStatement[]): Map<string, PreparedStatement> | null {
   const have = preparedOnClient.get(client);
@@ -97,6 +97,7 @@ function preparing(client: pg.PoolClient, wanted: readonly PreparedStatement[]):
   return new Map([...(have ?? new Map()), ...wanted.map((p) => [p.name, p] as const)]);
 }
 
+/** The script that prepares `set` from scratch (none for null). */
 function preparingScript(set: ReadonlyMap<string, PreparedStatement> | null): string[] {
   return set === null ? [] : ["DEALLOCATE ALL", ...[...set.values()].map((p) => p.sql)];
 }
