@@ -85,14 +85,14 @@ describe("workers and stats", () => {
     expect(percentiles([])).toEqual({ count: 0, p50: null, p95: null, p99: null, max: null });
     const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
     expect(percentiles(hundred)).toEqual({ count: 100, p50: 50, p95: 95, p99: 99, max: 100 });
-    const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
+    const at = (s: number) => Date.UTC(2030, 0, 1, 0, 0, s);
     const job = { runAt: at(0), startedAt: at(2), finishedAt: at(5) } as const;
     const stats = windowStats(
       [
         { ...job, state: "succeeded" },
         { ...job, state: "dead" },
         { ...job, state: "cancelled", startedAt: null },
-      ] as never,
+      ],
       2,
       false,
     );
@@ -104,9 +104,10 @@ describe("workers and stats", () => {
 
   it("cuts the window into whole minutes, oldest first, empty ones included", () => {
     const now = Date.UTC(2030, 0, 1, 12, 5, 30);
-    const at = (m: number, s: number) => new Date(Date.UTC(2030, 0, 1, 12, m, s)).toISOString();
-    const finished = (state: string, m: number, s: number, runS: number) => ({
+    const at = (m: number, s: number) => Date.UTC(2030, 0, 1, 12, m, s);
+    const finished = (state: "succeeded" | "dead", m: number, s: number, runS: number) => ({
       state,
+      runAt: at(m, s - runS),
       startedAt: at(m, s - runS),
       finishedAt: at(m, s),
     });
@@ -115,13 +116,13 @@ describe("workers and stats", () => {
         finished("succeeded", 5, 10, 1),
         finished("succeeded", 5, 20, 3),
         finished("dead", 3, 59, 2),
-        { state: "cancelled", startedAt: null, finishedAt: at(4, 0) },
+        { state: "cancelled", runAt: at(3, 0), startedAt: null, finishedAt: at(4, 0) },
         finished("succeeded", 1, 0, 1), // before the first bucket (12:03)
-      ] as never,
+      ],
       3,
       now,
     );
-    expect(buckets.map((b) => b.start)).toEqual([at(3, 0), at(4, 0), at(5, 0)]);
+    expect(buckets.map((b) => b.start)).toEqual([at(3, 0), at(4, 0), at(5, 0)].map((t) => new Date(t).toISOString()));
     expect(buckets.map((b) => [b.succeeded, b.dead, b.cancelled])).toEqual([
       [0, 1, 0],
       [0, 0, 1],

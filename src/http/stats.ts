@@ -1,10 +1,11 @@
 /**
  * Throughput and latency over a recent window, computed from the jobs that finished in it.
- * Pure: takes the finished jobs and the window, returns numbers. Wait time is from a job's run
+ * Pure: takes the finished jobs' times (not whole jobs: a busy hour is tens of thousands of
+ * them) and the window, returns numbers. Wait time is from a job's run
  * time (when it became due) to the start of its last attempt; run time is from that start to
  * its finish.
  */
-import type { Job } from "../core/types.js";
+import type { FinishedTimes } from "../store/store.js";
 
 export interface Percentiles {
   count: number;
@@ -25,17 +26,15 @@ export interface WindowStats {
   truncated: boolean;
 }
 
-export function windowStats(jobs: readonly Job[], minutes: number, truncated: boolean): WindowStats {
+export function windowStats(jobs: readonly FinishedTimes[], minutes: number, truncated: boolean): WindowStats {
   const finished = { succeeded: 0, dead: 0, cancelled: 0 };
   const waits: number[] = [];
   const runs: number[] = [];
   for (const job of jobs) {
-    if (job.state === "succeeded" || job.state === "dead" || job.state === "cancelled") finished[job.state]++;
+    finished[job.state]++;
     if (job.startedAt === null) continue;
-    const started = Date.parse(job.startedAt);
-    waits.push(Math.max(0, started - Date.parse(job.runAt)));
-    if (job.finishedAt !== null && job.state !== "cancelled")
-      runs.push(Math.max(0, Date.parse(job.finishedAt) - started));
+    waits.push(Math.max(0, job.startedAt - job.runAt));
+    if (job.state !== "cancelled") runs.push(Math.max(0, job.finishedAt - job.startedAt));
   }
   const perMinute = (n: number) => Math.round((n / minutes) * 100) / 100;
   return {
@@ -77,19 +76,16 @@ export interface MinuteBucket {
  * (so it is still filling). Always `minutes` buckets, empty ones included, so a chart's x axis
  * does not depend on the traffic. Jobs finished before the first bucket are left out.
  */
-export function minuteBuckets(jobs: readonly Job[], minutes: number, now: number): MinuteBucket[] {
+export function minuteBuckets(jobs: readonly FinishedTimes[], minutes: number, now: number): MinuteBucket[] {
   const last = Math.floor(now / 60_000) * 60_000;
   const first = last - (minutes - 1) * 60_000;
   const counts = Array.from({ length: minutes }, () => ({ succeeded: 0, dead: 0, cancelled: 0, runs: [] as number[] }));
   for (const job of jobs) {
-    if (job.finishedAt === null) continue;
-    if (job.state !== "succeeded" && job.state !== "dead" && job.state !== "cancelled") continue;
-    const finished = Date.parse(job.finishedAt);
+    const finished = job.finishedAt;
     const bucket = counts[Math.floor((finished - first) / 60_000)];
     if (finished < first || bucket === undefined) continue;
     bucket[job.state]++;
-    if (job.startedAt !== null && job.state !== "cancelled")
-      bucket.runs.push(Math.max(0, finished - Date.parse(job.startedAt)));
+    if (job.startedAt !== null && job.state !== "cancelled") bucket.runs.push(Math.max(0, finished - job.startedAt));
   }
   return counts.map((c, i) => {
     const runs = percentiles(c.runs);

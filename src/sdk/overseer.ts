@@ -70,6 +70,7 @@ import type {
   CancelResult,
   EnqueueResult,
   EventQuery,
+  FinishedTimes,
   JobFilter,
   NewEvent,
   PgTransactionHandle,
@@ -404,6 +405,11 @@ export class Overseer {
 
   countJobs(): Promise<Record<JobState, number>> {
     return this.store.countJobs();
+  }
+
+  /** The times of the jobs that finished at `since` (epoch ms) or later, the latest first, at most `limit`. */
+  listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]> {
+    return this.store.listFinishedTimes(since, limit);
   }
 
   /**

@@ -56,6 +56,7 @@ import type {
   ClaimRequest,
   EnqueueResult,
   EventQuery,
+  FinishedTimes,
   FireTickResult,
   HeartbeatResult,
   JobFilter,
@@ -152,6 +153,10 @@ export abstract class SqlStore implements Store {
 
   async countJobs(): Promise<Record<JobState, number>> {
     return this.read(jobs.countJobs);
+  }
+
+  async listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]> {
+    return this.read((db) => jobs.listFinishedTimes(db, since, limit));
   }
 
   async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {

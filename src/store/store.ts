@@ -121,6 +121,14 @@ export interface HeartbeatResult {
   cancelRequested: string[];
 }
 
+/** When a finished job became due, started its last attempt and finished, in epoch ms. */
+export interface FinishedTimes {
+  state: Extract<JobState, "succeeded" | "dead" | "cancelled">;
+  runAt: number;
+  startedAt: number | null;
+  finishedAt: number;
+}
+
 export interface JobFilter {
   states?: readonly JobState[];
   queue?: string;
@@ -369,6 +377,11 @@ export interface Store {
   listJobs(filter?: JobFilter): Promise<Job[]>;
   listAttempts(jobId: string): Promise<Attempt[]>;
   countJobs(): Promise<Record<JobState, number>>;
+  /**
+   * The times of the jobs that finished at `since` or later, the latest first, at most `limit`:
+   * what throughput and latency over a window need, without reading whole jobs.
+   */
+  listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]>;
   /**
    * The verbs below that take `expectedVersion` refuse with VERSION_CONFLICT, changing nothing,
    * when the record's `version` is not that number (the check runs in the write's transaction).

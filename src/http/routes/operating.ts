@@ -79,11 +79,7 @@ export function operatingRoutes(overseer: Overseer) {
         throw new OverseerError("INVALID_ARGUMENT", `minutes must be from 1 to 60; got ${raw}`, { field: "minutes" });
       }
       const [counts, queues, now] = await Promise.all([overseer.countJobs(), overseer.listQueues(), overseer.now()]);
-      const finished = await overseer.listJobs({
-        states: FINISHED_STATES,
-        finishedAfter: now - minutes * 60_000,
-        limit: MAX_FINISHED_READ + 1,
-      });
+      const finished = await overseer.listFinishedTimes(now - minutes * 60_000, MAX_FINISHED_READ + 1);
       const truncated = finished.length > MAX_FINISHED_READ;
       const read = finished.slice(0, MAX_FINISHED_READ);
       return {

@@ -1576,6 +1576,38 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ids({ finishedAfter: T0 + 200_000 })).toEqual([]);
       });
 
+      test("listFinishedTimes gives the finished jobs' times since a moment, the latest first, up to a limit", async (ctx) => {
+        const early = await ctx.addSucceeded();
+        ctx.clock.advance(60_000);
+        const late = await ctx.addSucceeded();
+        ctx.clock.advance(1_000);
+        const dead = await ctx.add({ maxAttempts: 1 });
+        const [claimed] = await ctx.claim();
+        ctx.clock.advance(250);
+        await ctx.store.finish([
+          {
+            lease: (claimed as ClaimedJob).lease,
+            outcome: "dead",
+            error: { code: "E", message: "m", retryable: false },
+            reason: "permanent_error",
+          },
+        ]);
+        await ctx.add(); // waiting: not finished
+        const jobs = await Promise.all([early, late, dead].map(async (j) => (await ctx.job(j.id)) as Job));
+        const times = (j: Job) => ({
+          state: j.state,
+          runAt: Date.parse(j.runAt),
+          startedAt: j.startedAt === null ? null : Date.parse(j.startedAt),
+          finishedAt: Date.parse(j.finishedAt as string),
+        });
+        const [e, l, d] = jobs.map(times);
+        expect(d).toMatchObject({ state: "dead", finishedAt: T0 + 61_250, startedAt: T0 + 61_000 });
+        expect(await ctx.store.listFinishedTimes(T0, 10)).toEqual([d, l, e]);
+        expect(await ctx.store.listFinishedTimes(T0 + 1, 10)).toEqual([d, l]);
+        expect(await ctx.store.listFinishedTimes(T0, 1)).toEqual([d]);
+        expect(await ctx.store.listFinishedTimes(T0 + 62_000, 10)).toEqual([]);
+      });
+
       test("listJobs lists oldest first when asked", async (ctx) => {
         const a = await ctx.add();
         const b = await ctx.add();

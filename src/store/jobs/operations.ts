@@ -16,7 +16,7 @@ import type { Attempt, Job, JobState, Lease } from "../../core/types.js";
 import { cancelJobApprovals } from "../approvals/operations.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
-import type { CancelResult, JobFilter } from "../store.js";
+import type { CancelResult, FinishedTimes, JobFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import { emptyCounts, invalidTransition } from "./rows.js";
@@ -40,6 +40,16 @@ export function* countJobs(db: Db): Op<Record<JobState, number>> {
   const counts = emptyCounts();
   for (const r of yield* db.rows<{ state: JobState; n: number }>(q.COUNT_BY_STATE)) counts[r.state] = r.n;
   return counts;
+}
+
+export function* listFinishedTimes(db: Db, since: number, limit: number): Op<FinishedTimes[]> {
+  const rows = yield* db.rows<{
+    state: FinishedTimes["state"];
+    run_at: number;
+    started_at: number | null;
+    finished_at: number;
+  }>(q.LIST_FINISHED_TIMES, [since, limit]);
+  return rows.map((r) => ({ state: r.state, runAt: r.run_at, startedAt: r.started_at, finishedAt: r.finished_at }));
 }
 
 /** When the next scheduled job is due, for idle workers to sleep until. */

@@ -67,6 +67,12 @@ ORDER BY number`;
 
 export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
 
+/** $1 since, $2 limit: finished jobs' times, the latest first, from the finished-jobs index. */
+export const LIST_FINISHED_TIMES = `
+SELECT state, run_at, started_at, finished_at FROM jobs
+WHERE state IN ('succeeded','dead','cancelled') AND finished_at >= $1
+ORDER BY finished_at DESC LIMIT $2`;
+
 /** Earliest scheduled run time. */
 export const NEXT_SCHEDULED = sql`
 SELECT min(run_at) AS at FROM jobs ${indexedBy("jobs_scheduled")} WHERE state = 'scheduled'`;
