@@ -37,6 +37,13 @@ export const config = {
   dashboardReps: intEnv("BENCH_DASHBOARD_REPS", 100),
   dashboardSeconds: intEnv("BENCH_DASHBOARD_SECONDS", 20),
   dashboardJobsPerSec: intEnv("BENCH_DASHBOARD_RATE", 33),
+  // Cost as history grows (history.mjs): "1" (default) runs it after the dashboard, "0" skips it,
+  // "only" runs it alone (and rewrites only its own section of BENCHMARKS.md).
+  history: process.env.BENCH_HISTORY || "1",
+  historyJobs: intEnv("BENCH_HISTORY_JOBS", 1_000_000),
+  historyReps: intEnv("BENCH_HISTORY_REPS", 3),
+  historyOne: intEnv("BENCH_HISTORY_ONE", 2000),
+  historyRequests: intEnv("BENCH_HISTORY_REQUESTS", 20),
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
   systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
   // Comma-separated subset of scenario ids, e.g. BENCH_SCENARIOS=drain-c10; BENCHMARKS.md is then left alone.

@@ -1,30 +1,95 @@
 // Renders the results of bench/run.mjs as BENCHMARKS.md.
+import { renderHistory } from "./history.mjs";
 
 const PRIMARY = "overseer";
 const EXTRA = "overseer-full";
 const PG = "overseer-pg";
 
 /**
- * The issue's goals for Overseer on PostgreSQL, reported as goals with the figure reached (not as
- * pass/fail). `peer` set: ratio of medians (Overseer on PostgreSQL ÷ peer, higher is better) against `min`;
- * otherwise an absolute latency in ms against `max`.
- */
-/**
  * The hot path's targets (goals, not pass/fail criteria), for Overseer on SQLite (`system`
  * "overseer") and on PostgreSQL ("overseer-pg"), with the figures measured before the work on
  * them began (`before`, medians of 3 interleaved runs on a machine of the same kind), so that
- * each report shows where the hot path started and where it is.
+ * each report shows where the hot path started and where it is. `peer` set: ratio of medians
+ * (this system ÷ peer, higher is better) against `min`; otherwise a latency in ms against `max`.
  */
 const GOALS = [
-  { system: "overseer-pg", scenario: "drain-c10", key: "jobsPerSec", peer: "graphile", min: 1.0, before: 3_439, name: "PostgreSQL drain at concurrency 10, defaults, vs graphile-worker" },
-  { system: "overseer-pg", scenario: "enqueue-bulk", key: "jobsPerSec", peer: "graphile", min: 1.5, before: 24_597, name: "PostgreSQL bulk enqueue vs graphile-worker" },
-  { system: "overseer-pg", scenario: "enqueue-one", key: "jobsPerSec", peer: "pgboss", min: 2, before: 1_531, name: "PostgreSQL enqueue one at a time vs pg-boss" },
-  { system: "overseer-pg", scenario: "latency", key: "p50", max: 2.5, before: 2.43, name: "PostgreSQL enqueue-to-start latency p50" },
-  { system: "overseer-pg", scenario: "latency", key: "p99", max: 8, before: 11.35, name: "PostgreSQL enqueue-to-start latency p99" },
-  { system: "overseer", scenario: "drain-c10", key: "jobsPerSec", peer: "bullmq", min: 1.5, before: 12_638, name: "SQLite drain at concurrency 10 vs BullMQ" },
-  { system: "overseer", scenario: "drain-c10", key: "jobsPerSec", peer: "graphile", min: 1.0, before: 12_638, name: "SQLite drain at concurrency 10 vs graphile-worker" },
-  { system: "overseer", scenario: "enqueue-one", key: "jobsPerSec", peer: "bullmq", min: 3, name: "SQLite enqueue one at a time vs BullMQ" },
-  { system: "overseer", scenario: "latency", key: "p99", max: 3, before: 5.77, name: "SQLite enqueue-to-start latency p99" },
+  {
+    system: "overseer-pg",
+    scenario: "drain-c10",
+    key: "jobsPerSec",
+    peer: "graphile",
+    min: 1.0,
+    before: 3_439,
+    name: "PostgreSQL drain at concurrency 10, defaults, vs graphile-worker",
+  },
+  {
+    system: "overseer-pg",
+    scenario: "enqueue-bulk",
+    key: "jobsPerSec",
+    peer: "graphile",
+    min: 1.5,
+    before: 24_597,
+    name: "PostgreSQL bulk enqueue vs graphile-worker",
+  },
+  {
+    system: "overseer-pg",
+    scenario: "enqueue-one",
+    key: "jobsPerSec",
+    peer: "pgboss",
+    min: 2,
+    before: 1_531,
+    name: "PostgreSQL enqueue one at a time vs pg-boss",
+  },
+  {
+    system: "overseer-pg",
+    scenario: "latency",
+    key: "p50",
+    max: 2.5,
+    before: 2.43,
+    name: "PostgreSQL enqueue-to-start latency p50",
+  },
+  {
+    system: "overseer-pg",
+    scenario: "latency",
+    key: "p99",
+    max: 8,
+    before: 11.35,
+    name: "PostgreSQL enqueue-to-start latency p99",
+  },
+  {
+    system: "overseer",
+    scenario: "drain-c10",
+    key: "jobsPerSec",
+    peer: "bullmq",
+    min: 1.5,
+    before: 12_638,
+    name: "SQLite drain at concurrency 10 vs BullMQ",
+  },
+  {
+    system: "overseer",
+    scenario: "drain-c10",
+    key: "jobsPerSec",
+    peer: "graphile",
+    min: 1.0,
+    before: 12_638,
+    name: "SQLite drain at concurrency 10 vs graphile-worker",
+  },
+  {
+    system: "overseer",
+    scenario: "enqueue-one",
+    key: "jobsPerSec",
+    peer: "bullmq",
+    min: 3,
+    name: "SQLite enqueue one at a time vs BullMQ",
+  },
+  {
+    system: "overseer",
+    scenario: "latency",
+    key: "p99",
+    max: 3,
+    before: 5.77,
+    name: "SQLite enqueue-to-start latency p99",
+  },
 ];
 
 const int = (v) => Math.round(v).toLocaleString("en-US");
@@ -295,6 +360,7 @@ export function renderMarkdown(results, scenarios) {
   );
   if (results.sseLoad) push(renderSseLoad(results.sseLoad, meta));
   if (results.dashboard) push(renderDashboardLoad(results.dashboard, meta));
+  if (results.history) push(renderHistory(results.history));
   return lines.join("\n");
 }
 

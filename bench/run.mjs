@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { runDashboardLoad } from "./dashboard-load.mjs";
+import { HISTORY_HEADING, renderHistory, runHistory } from "./history.mjs";
 import { config, errorMessage, median, now, percentile, sleep, wallMs, withTimeout } from "./lib.mjs";
 import { DASHBOARD_HEADING, renderDashboardLoad, renderMarkdown, renderSseLoad } from "./report.mjs";
 import { runSseLoad } from "./sse-load.mjs";
@@ -353,8 +354,9 @@ async function main() {
   const started = new Date();
   const onlySse = config.sseLoad === "only";
   const onlyDashboard = config.dashboard === "only";
-  const selected =
-    onlySse || onlyDashboard ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
+  const onlyHistory = config.history === "only";
+  const alone = onlySse || onlyDashboard || onlyHistory;
+  const selected = alone ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
   log(
     `Overseer benchmark: ${config.runs} run(s), ${config.jobs} jobs per throughput scenario, ` +
       `${config.latencyJobs} latency jobs, systems: ${selected.map((s) => s.id).join(", ")}`,
@@ -377,8 +379,8 @@ async function main() {
     systems.push(info);
   }
 
-  const services = onlySse || onlyDashboard ? {} : await serviceVersions();
-  if (!onlySse && !onlyDashboard) log(`Redis ${services.redis}, PostgreSQL ${services.postgres}`);
+  const services = alone ? {} : await serviceVersions();
+  if (!alone) log(`Redis ${services.redis}, PostgreSQL ${services.postgres}`);
 
   const records = [];
   for (let run = 1; run <= config.runs; run++) {
@@ -412,7 +414,7 @@ async function main() {
   }
 
   let sseLoad = null;
-  if (config.sseLoad !== "0" && !(onlyDashboard && !onlySse)) {
+  if (config.sseLoad !== "0" && (onlySse || !alone)) {
     log(`event streams: ${config.sseClients} SSE clients, ${config.sseJobs} jobs...`);
     try {
       sseLoad = { ok: true, ...(await runSseLoad()) };
@@ -427,7 +429,7 @@ async function main() {
   }
 
   let dashboard = null;
-  if (config.dashboard !== "0" && !(onlySse && !onlyDashboard)) {
+  if (config.dashboard !== "0" && (onlyDashboard || !alone)) {
     log(
       `dashboard under load: ${config.dashboardJobs} jobs, then Chromium for ${config.dashboardSeconds} s per page...`,
     );
@@ -436,6 +438,19 @@ async function main() {
     } catch (err) {
       dashboard = { ok: false, error: errorMessage(err) };
       log(`dashboard under load: FAILED: ${dashboard.error}`);
+    }
+  }
+
+  let history = null;
+  if (config.history !== "0" && (onlyHistory || !alone)) {
+    log(
+      `cost as history grows: ${config.historyJobs.toLocaleString("en-US")} finished jobs on SQLite and PostgreSQL...`,
+    );
+    try {
+      history = { ok: true, ...(await runHistory(log)) };
+    } catch (err) {
+      history = { ok: false, error: errorMessage(err) };
+      log(`history: FAILED: ${history.error}`);
     }
   }
 
@@ -453,10 +468,20 @@ async function main() {
   };
   const publicSystems = systems.map(({ adapter, ...rest }) => rest);
   const summary = summarize(records, publicSystems);
-  const results = { meta, config, systems: publicSystems, records, summary, sseLoad, dashboard };
+  const results = { meta, config, systems: publicSystems, records, summary, sseLoad, dashboard, history };
 
   const resultsDir = new URL("./results/", import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
+  if (onlyHistory) {
+    // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
+    writeFileSync(new URL("history.json", resultsDir), `${JSON.stringify({ meta, history }, null, 2)}\n`);
+    const section = renderHistory(history);
+    const file = new URL("BENCHMARKS.md", ROOT);
+    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", HISTORY_HEADING, section));
+    process.stdout.write(`\n${section}`);
+    log(`wrote its section of BENCHMARKS.md and bench/results/history.json (${meta.durationSec} s)`);
+    return;
+  }
   if (onlyDashboard) {
     // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
     writeFileSync(new URL("dashboard.json", resultsDir), `${JSON.stringify({ meta, dashboard }, null, 2)}\n`);
