@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
-import { FINISHED_STATES } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/operating.js";
 import { minuteBuckets, windowStats } from "../stats.js";
