@@ -18,6 +18,7 @@ import { sql as cursors } from "./013-cursors.js";
 import { sql as notificationReceipts } from "./014-notification-receipts.js";
 import { sql as heldJobs } from "./015-held-jobs.js";
 import { sql as tasks } from "./016-tasks.js";
+import { sql as attemptsAtEnd } from "./017-attempts-at-end.js";
 
 export interface Migration {
   version: number;
@@ -42,4 +43,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: "014-notification-receipts", sql: notificationReceipts },
   { version: 15, name: "015-held-jobs", sql: heldJobs },
   { version: 16, name: "016-tasks", sql: tasks },
+  { version: 17, name: "017-attempts-at-end", sql: attemptsAtEnd },
 ];
