@@ -56,6 +56,7 @@ export type {
   TokenScope,
   WorkerRecord,
 } from "./core/types.js";
+export type { Prefetch } from "./engine/prefetch.js";
 export type { RunSupervisor, RunSupervisorOptions } from "./engine/runs/run-supervisor.js";
 export type { Scheduler, SchedulerOptions } from "./engine/scheduler.js";
 export type { Worker, WorkerOptions } from "./engine/worker.js";
@@ -72,6 +73,7 @@ export {
 } from "./sdk/overseer.js";
 export type {
   EnqueueResult,
+  FinishedTimes,
   JobFilter,
   PgTransactionHandle,
   RetentionPolicy,

@@ -152,7 +152,7 @@ describe("overseer start serves the HTTP API", () => {
     expect(node.stderr()).not.toContain(secret);
   });
 
-  it("refuses bad --port, --host and --cors-origin values before opening the database", async () => {
+  it("refuses bad --port, --host, --cors-origin and --prefetch values before opening the database", async () => {
     const base = cli.tempDir();
     const db = join(base, "o.db");
     const tasks = tasksDir(base);
@@ -161,6 +161,9 @@ describe("overseer start serves the HTTP API", () => {
       [["--port", "70000"], "--port must be a whole number from 0 to 65535"],
       [["--cors-origin", "dash.example.com"], "--cors-origin takes origins"],
       [["--cors-origin", "https://dash.example.com/app"], "--cors-origin takes origins"],
+      [["--prefetch", "lots"], '--prefetch must be "auto" or a whole number from 0 to 100000; got "lots"'],
+      [["--prefetch", "-1"], '--prefetch must be "auto" or a whole number from 0 to 100000; got "-1"'],
+      [["--prefetch", "100001"], '--prefetch must be "auto" or a whole number from 0 to 100000; got "100001"'],
     ] as const) {
       const r = await cli.run(["--database", db, "start", "--tasks", tasks, ...flags]);
       expect(r.code).toBe(2);

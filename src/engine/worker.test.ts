@@ -636,6 +636,42 @@ describe("prefetch", () => {
     expect(workerA.stats).toMatchObject({ succeeded: 0, claimed: 2 });
   });
 
+  it('"auto" hands back the jobs it holds when they turn out long, uncounted, and runs every job once', async () => {
+    const db = tempDatabase();
+    const local = await openStore(db.path);
+    // The SQLite store as a store whose claims would cross a network, so that "auto" holds jobs.
+    const store = new Proxy(local, {
+      get(target, prop) {
+        if (prop === "remote") return true;
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const overseer = db.track(await createOverseer({ store }));
+    const runs = new Map<number, number>();
+    overseer.defineTask("work", async (payload: { i: number; ms: number }) => {
+      runs.set(payload.i, (runs.get(payload.i) ?? 0) + 1);
+      await sleep(payload.ms);
+    });
+    // Quick jobs first, so that the worker learns to hold many; then long ones it should not keep.
+    await overseer.enqueueMany(
+      Array.from({ length: 40 }, (_, i) => ({ task: "work", payload: { i, ms: i < 30 ? 0 : 150 } })),
+    );
+    const worker = overseer.worker({ ...FAST, concurrency: 1 });
+    await worker.start();
+    await waitFor("all 40 jobs to succeed", async () => (await overseer.countJobs()).succeeded === 40, {
+      timeoutMs: 15_000,
+    });
+    await worker.stop();
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(runs.size).toBe(40);
+    const released = (await overseer.readEvents({ limit: 1_000 })).filter((e) => e.kind === "job.released");
+    expect(released.length).toBeGreaterThan(0);
+    expect(released.every((e) => (e.data as { reason: string }).reason === "prefetch_reduced")).toBe(true);
+    // Handed back uncounted: every job took one attempt.
+    for (const job of await overseer.listJobs({ limit: 50 })) expect(job.attempts).toBe(1);
+  });
+
   it("rejects a negative or fractional prefetch", async () => {
     const db = tempDatabase();
     const overseer = await db.open();

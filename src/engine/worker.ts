@@ -77,6 +77,8 @@ interface Running {
   detached: boolean;
   /** The handler parked the job (a sleep or a wait): the park was its outcome. */
   parked: boolean;
+  /** When its handler began, on this process's monotonic clock; null until it has. */
+  began: number | null;
 }
 
 export interface WorkerStats {
@@ -323,6 +325,7 @@ export class Worker {
   }
 
   private async heartbeatPass(): Promise<number> {
+    this.trimHeld();
     const leases = [
       ...[...this.running.values()].filter((r) => !r.detached).map((r) => r.lease),
       ...[...this.held.values()].map((h) => h.lease),
@@ -382,8 +385,35 @@ export class Worker {
 
   /** How many more jobs this worker may claim: free slots plus room to hold prefetched ones. */
   private room(): number {
-    const prefetch = prefetchFor(this.prefetch, this.concurrency, this.store.remote, this.meanRunMs);
-    return this.concurrency + prefetch - this.active - this.held.size - this.reserved;
+    return this.concurrency + this.prefetchNow() - this.active - this.held.size - this.reserved;
+  }
+
+  /**
+   * How many jobs to hold now (see prefetch.ts). A handler running longer than the jobs so far
+   * took counts as that long already, so that a turn to long jobs stops the holding at once
+   * rather than when the first of them ends.
+   */
+  private prefetchNow(): number {
+    let mean = this.meanRunMs;
+    const now = performance.now();
+    for (const r of this.running.values()) {
+      if (r.began !== null && mean !== null && now - r.began > mean) mean = now - r.began;
+    }
+    return prefetchFor(this.prefetch, this.concurrency, this.store.remote, mean);
+  }
+
+  /**
+   * With "auto" prefetch, hands back, uncounted, the held jobs beyond what it holds now, newest
+   * first: its jobs turned out to take longer, and others may run them sooner.
+   */
+  private trimHeld(): void {
+    if (this.prefetch !== "auto" || this.state !== "running") return;
+    const keep = this.prefetchNow();
+    if (this.held.size <= keep) return;
+    for (const h of [...this.held.values()].slice(keep)) {
+      this.held.delete(h.claimed.job.id);
+      void this.recordUnstarted(h.lease, "released", "prefetch_reduced");
+    }
   }
 
   /**
@@ -450,8 +480,12 @@ export class Worker {
   }
 
   /** The outcome of a held job that never started (released at shutdown, or cancelled). */
-  private async recordUnstarted(lease: Lease, outcome: "released" | "cancelled"): Promise<void> {
-    const result: AttemptResult = outcome === "released" ? { lease, outcome } : { lease, outcome, error: null };
+  private async recordUnstarted(
+    lease: Lease,
+    outcome: "released" | "cancelled",
+    reason: "shutdown" | "prefetch_reduced" = "shutdown",
+  ): Promise<void> {
+    const result: AttemptResult = outcome === "released" ? { lease, outcome, reason } : { lease, outcome, error: null };
     try {
       await this.finisher.add(result);
     } catch (err) {
@@ -475,6 +509,7 @@ export class Worker {
       done: Promise.resolve(),
       detached: false,
       parked: false,
+      began: null,
     };
     const previous = this.running.get(claimed.job.id);
     // Claimed again while an earlier execution here still runs: that one's lease expired and was
@@ -581,6 +616,7 @@ export class Worker {
     };
     let result: AttemptResult | null;
     const began = performance.now();
+    entry.began = began;
     try {
       const value = await task.handler(job.payload, ctx);
       result = this.successResult(entry, value);

@@ -109,8 +109,12 @@ export type AttemptResult =
   | { lease: Lease; outcome: "retry"; error: JobError; delayMs: number }
   | { lease: Lease; outcome: "dead"; error: JobError; reason: DeadReason }
   | { lease: Lease; outcome: "cancelled"; error: JobError | null }
-  /** Shutdown hands the job back; the attempt does not count. */
-  | { lease: Lease; outcome: "released" };
+  /**
+   * The worker hands the job back; the attempt does not count. `reason` (in `job.released`):
+   * "shutdown" (the default), or "prefetch_reduced" for a held job its worker no longer means to
+   * run soon (see engine/prefetch.ts).
+   */
+  | { lease: Lease; outcome: "released"; reason?: "shutdown" | "prefetch_reduced" };
 
 export interface HeartbeatResult {
   /** Leases extended, with their new expiry. */

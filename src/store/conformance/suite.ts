@@ -1117,6 +1117,22 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
       });
 
+      test("results keep every character, in a batch of successes", async (ctx) => {
+        const awkward = ['a"b', "back\\slash\\", "{braces},commas", "NULL", "", " spaced ", "ünï ✓ 🚀", "'quote'"];
+        const jobs = await Promise.all(awkward.map(() => ctx.add()));
+        const claimed = await ctx.claim({ limit: awkward.length });
+        const results = claimed.map((c, i) => ({
+          lease: c.lease,
+          outcome: "succeeded" as const,
+          resultJson: JSON.stringify({ s: awkward[i] }),
+        }));
+        expect(await ctx.store.finish(results)).toEqual(awkward.map(() => true));
+        for (const [i, c] of claimed.entries()) {
+          expect((await ctx.job(c.job.id)).result).toEqual({ s: awkward[i] });
+        }
+        expect(jobs).toHaveLength(awkward.length);
+      });
+
       test("a long batch of events keeps every character, null and order", async (ctx) => {
         const job = await ctx.add();
         const awkward = ['a"b', "back\\slash", "{braces},commas", "NULL", "null", "", " spaced ", "ünï ✓", "'quote'"];

@@ -4,6 +4,7 @@
  * differ. State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { DISCARDABLE, TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { FINISHED_STATES } from "../../core/types.js";
 import type { JobFilter } from "../store.js";
 import { type Dialect, FOR_UPDATE, indexedBy, inList, type Sql, sql, sqlFor } from "../tx.js";
 
@@ -27,6 +28,10 @@ export const LOCK_LEASED_JOB = sql`SELECT * FROM jobs WHERE id = $1 AND lease_to
 /** $1 job id: the job's row, to lock it (first, before the rows that hang off it). */
 export const JOB_ID = "SELECT id FROM jobs WHERE id = $1";
 
+/** The end of an attempt insert: a row already there (written at the claim by an earlier version) is completed. */
+export const COMPLETE_ATTEMPT = `ON CONFLICT (job_id, number) DO UPDATE
+  SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = excluded.error`;
+
 /**
  * $1 finished at, $2 outcome, $3 error JSON, $4 job id, $5 attempt number, $6 worker id. An
  * attempt's row is written once, when it ends; it started when its job last did. While it runs
@@ -36,8 +41,7 @@ export const JOB_ID = "SELECT id FROM jobs WHERE id = $1";
 export const RECORD_ATTEMPT = `
 INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome, error)
 VALUES ($4, $5, $6, (SELECT started_at FROM jobs WHERE id = $4), $1, $2, $3)
-ON CONFLICT (job_id, number) DO UPDATE
-  SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = excluded.error`;
+${COMPLETE_ATTEMPT}`;
 
 /** $1 now, $2 error JSON or NULL, $3 job id, $4 token. */
 export const CANCEL_RUNNING_JOB = `
@@ -70,7 +74,7 @@ export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY st
 /** $1 since, $2 limit: finished jobs' times, the latest first, from the finished-jobs index. */
 export const LIST_FINISHED_TIMES = `
 SELECT state, run_at, started_at, finished_at FROM jobs
-WHERE state IN ('succeeded','dead','cancelled') AND finished_at >= $1
+WHERE state IN (${FINISHED_STATES.map((s) => `'${s}'`).join(",")}) AND finished_at >= $1
 ORDER BY finished_at DESC LIMIT $2`;
 
 /** Earliest scheduled run time. */

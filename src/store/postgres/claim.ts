@@ -11,7 +11,7 @@ import { claimedJob, startCount, startedLeases } from "../leases.js";
 import { iso, type JobRow } from "../rows.js";
 import type { ClaimRequest } from "../store.js";
 import { LOCK, type Opening, type PgConnection, type Tx } from "./connection.js";
-import { intArray, literal, textArray, textArrayLiteral } from "./literals.js";
+import { intArrayLiteral, literal, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
 /** Pages of candidates one claim reads at most when concurrency keys or rate limits turn jobs away. */
@@ -31,8 +31,8 @@ export function openClaim(req: ClaimRequest): Opening {
   const args = [
     literal(req.limit),
     ...START.map(literal),
-    textArray(req.tasks),
-    req.queues === null ? "NULL" : textArray(req.queues),
+    textArrayLiteral(req.tasks),
+    req.queues === null ? "NULL" : textArrayLiteral(req.queues),
     literal(req.workerId),
   ].join(", ");
   const start = literal(startCount(req));
@@ -146,7 +146,7 @@ export async function startHeld(conn: PgConnection, leases: readonly Lease[]): P
   const rows = await conn.execute<{ id: string; lease_token: number }>(sql.PREPARE_START_HELD, [
     literal(conn.clock?.() ?? null),
     textArrayLiteral(leases.map((l) => l.jobId)),
-    intArray(leases.map((l) => l.token)),
+    intArrayLiteral(leases.map((l) => l.token)),
   ]);
   return startedLeases(leases, rows);
 }

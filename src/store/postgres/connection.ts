@@ -161,15 +161,14 @@ export class PgConnection {
   }
 
   /**
-   * A read outside any transaction (or a write that is one statement). A `{ name, text }`
-   * statement is parsed once per connection and reused by name: for hot statements whose parse
-   * and plan cost more than their run.
+   * A read outside any transaction (or a write that is one statement). Statements worth
+   * preparing go through `execute` instead: the driver's named queries would not survive the
+   * DEALLOCATE ALL of `preparing`.
    */
-  async rows<T>(text: string | { name: string; text: string }, params: readonly unknown[] = []): Promise<T[]> {
+  async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     this.assertOpen();
     try {
-      const query = typeof text === "string" ? { text } : text;
-      return (await this.pool.query({ ...query, values: params as unknown[] })).rows as T[];
+      return (await this.pool.query({ text, values: params as unknown[] })).rows as T[];
     } catch (err) {
       throw this.mapError(err);
     }
@@ -194,7 +193,7 @@ export class PgConnection {
    * The clock is read once, in the same round trip as BEGIN, and so are the `opening` statements
    * if given (built with the SQL of the clock; their results are `tx.opened`), such as a claim's
    * promotion of due jobs and its first page. Deferred rows, events and COMMIT share the last
-   * round trip (three for large batches of events, see `Transaction.runClosing`).
+   * round trip (see `Transaction.runClosing`).
    */
   async write<T>(fn: (tx: Tx) => Promise<T>, opening?: Opening): Promise<T> {
     return this.retryingDeadlocks(() => this.writeOnce(fn, opening));
@@ -360,7 +359,7 @@ export interface Queryable {
 export class Transaction implements Tx {
   notifies = false;
   /** Events not yet appended: at, kind, job id, worker id, data JSON, run id (EVENT_COLUMNS). */
-  private readonly pending: Literal[][] = [];
+  private readonly pending: EventRow[] = [];
   /** Rows whose insert waits for the next statement or the end (see `insertLater`), grouped by table and columns. */
   private readonly deferred = new Map<string, { table: string; columns: readonly string[]; rows: Literal[][] }>();
   private readonly seqs: number[] = [];
@@ -479,7 +478,20 @@ export class Transaction implements Tx {
 }
 
 const EVENT_COLUMNS = ["at", "kind", "job_id", "worker_id", "data", "run_id"] as const;
-/** Above this many rows, an insert binds arrays instead of sending literals (see INSERT_JOBS). */
+
+/** An event's values in EVENT_COLUMNS order: its time (a number or the clock's SQL), then texts. */
+export type EventRow = readonly [
+  at: Literal,
+  kind: string,
+  jobId: string | null,
+  workerId: string | null,
+  data: string,
+  runId: string | null,
+];
+/**
+ * Above this many rows, an insert sends one array per column instead of a VALUES list: bound
+ * arrays for jobs (see INSERT_JOBS), array literals for events (see `appendEvents`).
+ */
 export const MANY_ROWS = 16;
 /** One event appender per schema at a time (see `Transaction.runClosing`). */
 const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(current_schema()))`;
@@ -490,16 +502,16 @@ const LOCK_EVENTS = `SELECT pg_advisory_xact_lock(${LOCK.events}, hashtext(curre
  * A multi-row VALUES list is inserted in list order, so identity values follow it; a long one
  * is sent as one array literal per column instead, much less for the server to parse.
  */
-export function appendEvents(rows: readonly (readonly Literal[])[], lock = true): string[] {
+export function appendEvents(rows: readonly EventRow[], lock = true): string[] {
   const insert = asArrays(rows) ?? `${insertValues("events", EVENT_COLUMNS, rows)} RETURNING seq`;
   return lock ? [LOCK_EVENTS, insert] : [insert];
 }
 
 /** A long list of events of one time as one text[] literal per column, or null to send them as VALUES. */
-function asArrays(rows: readonly (readonly Literal[])[]): string | null {
+function asArrays(rows: readonly EventRow[]): string | null {
   const at = rows[0]?.[0];
   if (rows.length <= MANY_ROWS || at === undefined || rows.some((r) => r[0] !== at)) return null;
-  const column = (c: number) => textArrayLiteral(rows.map((r) => r[c] as string | null));
+  const column = (c: 1 | 2 | 3 | 4 | 5) => textArrayLiteral(rows.map((r) => r[c]));
   return sql.insertEvents(literal(at), column(1), column(2), column(3), column(4), column(5));
 }
 

@@ -9,7 +9,7 @@ import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import type { Opening, Tx } from "./connection.js";
-import { intArray, textArrayLiteral } from "./literals.js";
+import { intArrayLiteral, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
 /**
@@ -24,7 +24,7 @@ export function openFinish(results: readonly AttemptResult[]): Opening | undefin
       sql.succeedJobs(
         nowSql,
         textArrayLiteral(done.map((r) => r.lease.jobId)),
-        intArray(done.map((r) => r.lease.token)),
+        intArrayLiteral(done.map((r) => r.lease.token)),
         textArrayLiteral(done.map((r) => r.resultJson)),
         textArrayLiteral(done.map((r) => r.lease.workerId)),
       ),
@@ -118,7 +118,7 @@ async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded
       const row = await tx.one<{ attempts: number }>(sql.RELEASE_JOB, [jobId, token]);
       if (!row) return false;
       await attemptDone("released", null);
-      tx.event("job.released", jobId, workerId, { reason: "shutdown" });
+      tx.event("job.released", jobId, workerId, { reason: r.reason ?? "shutdown" });
       return true;
     }
   }

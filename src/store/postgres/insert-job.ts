@@ -15,7 +15,7 @@ import {
 } from "../new-job.js";
 import { type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
-import { appendEvents, LOCK, type Tx } from "./connection.js";
+import { appendEvents, type EventRow, LOCK, type Tx } from "./connection.js";
 import { insertValues, type Literal } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -75,14 +75,16 @@ export async function insertManyAtOnce(tx: Tx, jobs: readonly NewJob[]): Promise
 export function insertAtOnceScript(jobs: readonly NewJob[], nowSql: string): string[] {
   const now: Literal = { sql: nowSql };
   const rows = jobs.map((job) => insertJobParams<Literal>(job, { state: "queued", runAt: now }, now));
-  const events = jobs.map((job) => [
-    now,
-    "job.enqueued",
-    job.id,
-    null,
-    JSON.stringify(enqueuedEventData(job, { state: "queued", runAt: 0 })),
-    null,
-  ]);
+  const events = jobs.map(
+    (job): EventRow => [
+      now,
+      "job.enqueued",
+      job.id,
+      null,
+      JSON.stringify(enqueuedEventData(job, { state: "queued", runAt: 0 })),
+      null,
+    ],
+  );
   return [
     `${insertValues("jobs", NEW_JOB_COLUMNS, rows)} RETURNING created_at`,
     ...appendEvents(events),

@@ -45,11 +45,6 @@ export function textArrayLiteral(values: readonly (string | null)[]): string {
 }
 
 /** An int[] literal. */
-export function intArray(values: readonly number[]): string {
+export function intArrayLiteral(values: readonly number[]): string {
   return `'{${values.map(literal).join(",")}}'::int[]`;
-}
-
-/** A text[] literal. */
-export function textArray(values: readonly string[]): string {
-  return `ARRAY[${values.map(literal).join(",")}]::text[]`;
 }

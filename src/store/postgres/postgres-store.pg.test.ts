@@ -147,9 +147,10 @@ describe("PostgresStore (PostgreSQL only)", () => {
         leaseMs: 60_000,
       });
       const conn = (store as unknown as { conn: { one<T>(sql: string): Promise<T | undefined> } }).conn;
+      const before = await conn.one("SHOW synchronous_commit");
       expect(await store.startHeld(claimed.map((c) => c.lease))).toHaveLength(2);
       // The one pooled connection ran the start; its own setting is untouched afterwards.
-      expect(await conn.one("SHOW synchronous_commit")).toEqual({ synchronous_commit: "on" });
+      expect(await conn.one("SHOW synchronous_commit")).toEqual(before);
     } finally {
       await store.close();
     }
@@ -174,6 +175,67 @@ describe("PostgresStore (PostgreSQL only)", () => {
       // start again: the claim's preparing must not have dropped the start's statement.
       await store.startHeld([{ jobId: "none", token: 1, workerId: "w", expiresAt: new Date(0).toISOString() }]);
       for (let i = 0; i < 3; i++) expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a connection that lost its prepared statements prepares them again, for claims and starts", async () => {
+    const store = await openIn(await testSchema(), { poolSize: 1 });
+    try {
+      const conn = (store as unknown as { conn: { run(sql: string): Promise<number> } }).conn;
+      const claimHeld = async () => {
+        await store.enqueueMany([buildNewJob("t", {}, {}, undefined)]);
+        const claimed = await store.claim({
+          workerId: "w",
+          limit: 1,
+          start: 0,
+          tasks: ["t"],
+          queues: null,
+          leaseMs: 60_000,
+        });
+        return claimed.map((c) => c.lease);
+      };
+      expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+      // As if a pooler had moved the connection to another session.
+      await conn.run("DEALLOCATE ALL");
+      expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+      await conn.run("DEALLOCATE ALL");
+      const lease = await claimHeld();
+      expect(lease).toHaveLength(1);
+      expect(await store.startHeld(lease)).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("an attempt that an earlier version recorded at its claim is completed, not listed twice", async () => {
+    const schema = await testSchema();
+    const store = await openIn(schema);
+    try {
+      await store.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
+      const claimed = await store.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
+      // What a claim wrote before attempts were written once, at their end.
+      for (const c of claimed) {
+        await admin.query(
+          `INSERT INTO ${schema}.attempts (job_id, number, worker_id, started_at, outcome) VALUES ($1, $2, 'w', 0, 'running')`,
+          [c.job.id, c.lease.token],
+        );
+      }
+      const [one, two] = claimed.map((c) => c.lease);
+      if (!one || !two) throw new Error("expected two claimed jobs");
+      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "running" }]);
+      await store.finish([
+        { lease: one, outcome: "succeeded", resultJson: "null" },
+        {
+          lease: two,
+          outcome: "dead",
+          error: { code: "E", message: "m", retryable: false },
+          reason: "permanent_error",
+        },
+      ]);
+      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "succeeded" }]);
+      expect(await store.listAttempts(two.jobId)).toMatchObject([{ number: two.token, outcome: "failed" }]);
     } finally {
       await store.close();
     }
@@ -215,6 +277,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 14, name: "014-notification-receipts" },
         { version: 15, name: "015-held-jobs" },
         { version: 16, name: "016-tasks" },
+        { version: 17, name: "017-attempts-at-end" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {
@@ -230,7 +293,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
     await (await openIn(schema)).close();
     // Back to before 016, with two workers' rows kept.
     await admin.query(`DROP TABLE ${schema}.tasks`);
-    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 16`);
+    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 16`);
     const insert = `INSERT INTO ${schema}.workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at) VALUES ($1, 'w', 'h', 1, NULL, $2, 1, 'stopped', $3, $3)`;
     await admin.query(insert, ["w1", '["send-email","report"]', 1_000]);
     await admin.query(insert, ["w2", '["send-email"]', 5_000]);

@@ -1,4 +1,4 @@
-import { from, to } from "../jobs/statements.js";
+import { COMPLETE_ATTEMPT, from, to } from "../jobs/statements.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
@@ -188,8 +188,9 @@ RETURNING id, lease_token, attempts, version`;
  * Committed without waiting for the WAL flush (`synchronous_commit` off for this statement's
  * own transaction only): the start must be visible before the handler runs, which an
  * asynchronous commit is, but it need not survive the database server crashing, since the claim
- * that leased the job did. Were the server to lose it, the job would be released uncounted after
- * running, once: never overlapping, never lost. A worker process dying loses nothing of it.
+ * that leased the job did. Were the server to lose it, the job would still be leased to its
+ * worker and its outcome recorded as usual; only if the worker died too would it go back
+ * uncounted, though it ran: never overlapping, never lost. A worker process dying loses nothing of it.
  * Waiting for the flush was a third of a prefetching worker's drain time.
  */
 export const PREPARE_START_HELD = {
@@ -267,7 +268,7 @@ WITH done AS (
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
   SELECT id, lease_token, worker, started_at, ${now}, 'succeeded' FROM done
-  ON CONFLICT (job_id, number) DO UPDATE SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = NULL
+  ${COMPLETE_ATTEMPT}
 )
 SELECT id, lease_token, started_at, attempts FROM done`;
 }

@@ -99,7 +99,7 @@ function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: 
       const row = conn.stmt(sql.RELEASE_JOB).get(jobId, token) as { attempts: number } | undefined;
       if (!row) return false;
       attemptDone("released", null);
-      conn.event(now, "job.released", jobId, workerId, { reason: "shutdown" });
+      conn.event(now, "job.released", jobId, workerId, { reason: r.reason ?? "shutdown" });
       return true;
     }
   }
