@@ -44,12 +44,12 @@ function seedStatements(dialect, n, endAt) {
       : `(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${n}) SELECT n FROM s) AS g`;
   const pad = dialect === "postgres" ? "lpad(g.n::text, 24, '0')" : "substr('000000000000000000000000' || g.n, -24)";
   // One job a second of the last n seconds, 20 ms each: the oldest first.
-  const created = `${endAt} - (${n} - g.n) * 1000`;
+  const created = `${endAt} - (${n} - g.n) * CAST(1000 AS BIGINT)`;
   return [
     `INSERT INTO jobs (id, task, queue, state, payload, result, priority, run_at, attempts, max_attempts, backoff,
        lease_token, created_at, started_at, finished_at, version)
      SELECT '00' || ${pad}, 'history', 'default', 'succeeded', '{"i":' || g.n || '}', 'null', 0, ${created}, 1, 3,
-       '{"type":"exponential","baseMs":1000,"maxMs":3600000}', 1, ${created}, ${created} + 5, ${created} + 25, 3
+       '{"type":"exponential","baseMs":1000,"capMs":3600000,"jitter":0.2}', 1, ${created}, ${created} + 5, ${created} + 25, 3
      FROM ${series}`,
     `INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
      SELECT '00' || ${pad}, 1, 'history-worker', ${created} + 5, ${created} + 25, 'succeeded' FROM ${series}`,

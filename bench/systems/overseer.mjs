@@ -131,7 +131,7 @@ export function overseerPgSystem() {
     storage: "PostgreSQL",
     version,
     settings: [
-      `\`createOverseer({ database: "postgres://…/test?options=-c search_path=${PG_SCHEMA}" })\` (the PostgreSQL backend, chosen by the \`postgres://\` URL; a fresh schema \`${PG_SCHEMA}\` per scenario, created before and dropped after; durability is the server's \`synchronous_commit\`)`,
+      `\`createOverseer({ database: "postgres://…/test?options=-c search_path=${PG_SCHEMA}" })\` (the PostgreSQL backend, chosen by the \`postgres://\` URL; a fresh schema \`${PG_SCHEMA}\` per scenario, created before and dropped after; durability is the server's \`synchronous_commit\`, but for a held job's start, which does not wait for the WAL flush)`,
       `pool of 10 connections (default) plus one LISTEN connection per process; \`overseer.worker({ concurrency })\` with its default \`prefetch: "auto"\` (claimed jobs held until a slot frees, as many as the slots finish in about 100 ms: Overseer's counterpart of graphile-worker's local queue); one-at-a-time enqueue \`enqueue\`, bulk \`enqueueMany(array)\``,
       "completed = `countJobs().succeeded` reaches N (Overseer keeps succeeded jobs)",
     ],
