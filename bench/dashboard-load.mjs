@@ -120,10 +120,13 @@ async function shapeStates(database, jobs) {
   }
 }
 
-/** `overseer start` on the seeded file, with one task (`tick`, a no-op) for the producer's jobs. */
-async function startServer(dir, database) {
+/**
+ * `overseer start` (the built binary) on `database`, with one no-op task (`task`) in a tasks
+ * folder made under `dir`, its HTTP API on a free loopback port. Also used by history.mjs.
+ */
+export async function startServer(dir, database, task = "tick") {
   mkdirSync(join(dir, "tasks"));
-  writeFileSync(join(dir, "tasks", "tick.mjs"), "export default async function () { return null; }\n");
+  writeFileSync(join(dir, "tasks", `${task}.mjs`), "export default async function () { return null; }\n");
   const child = spawn(
     process.execPath,
     [
@@ -153,7 +156,7 @@ async function startServer(dir, database) {
   return { child, url: /HTTP API on (\S+)\/api\/v1/.exec(out)[1], output: () => out };
 }
 
-async function stopServer(child) {
+export async function stopServer(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("close", resolve));
   child.kill("SIGTERM");

@@ -8,14 +8,12 @@
 // and, on the kept history, the requests of the dashboard's first load through `overseer start`
 // (loopback, BENCH_HISTORY_REQUESTS (20) each after 3 warm-ups: p50 and max against 300 ms).
 // Goal: every figure on the kept history within 80% of the empty database's (medians).
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { startServer, stopServer } from "./dashboard-load.mjs";
 import { config, now, percentile, sleep } from "./lib.mjs";
 
-const BIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const HISTORY_JOBS = config.historyJobs;
 const REPS = config.historyReps;
 const ONE = config.historyOne;
@@ -152,35 +150,8 @@ async function firstLoad(database, dir) {
   } finally {
     await admin.close();
   }
-  mkdirSync(join(dir, "tasks"), { recursive: true });
-  writeFileSync(join(dir, "tasks", "noop.mjs"), "export default async function () { return null; }\n");
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      "--database",
-      database,
-      "start",
-      "--tasks",
-      join(dir, "tasks"),
-      "--port",
-      "0",
-      "--no-summary",
-      "--no-retention",
-    ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
+  const { child, url } = await startServer(dir, database, "noop");
   try {
-    const started = now();
-    while (!/HTTP API on (\S+)\/api\/v1/.test(output)) {
-      if (child.exitCode !== null) throw new Error(`overseer start exited (${child.exitCode}): ${output.trim()}`);
-      if (now() - started > 30_000) throw new Error(`overseer start printed no URL in 30 s: ${output.trim()}`);
-      await sleep(50);
-    }
-    const url = /HTTP API on (\S+)\/api\/v1/.exec(output)[1];
     const rows = [];
     for (const [name, path] of FIRST_LOAD) {
       const times = [];
@@ -197,10 +168,7 @@ async function firstLoad(database, dir) {
     }
     return rows;
   } finally {
-    const exited = new Promise((resolve) => child.once("close", resolve));
-    child.kill("SIGTERM");
-    await Promise.race([exited, sleep(10_000)]);
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await stopServer(child);
   }
 }
 

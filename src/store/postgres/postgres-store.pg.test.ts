@@ -8,7 +8,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
-import type { ClaimedJob } from "../../core/types.js";
+import type { ClaimedJob, Lease } from "../../core/types.js";
 import { runStoreConformance } from "../conformance/suite.js";
 import { openStore } from "../open-store.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
@@ -48,6 +48,13 @@ runStoreConformance({
     return { store, cleanup: () => store.close() };
   },
 });
+
+/** Enqueues one job and claims it held (ahead of a free slot); its lease. */
+async function claimHeld(store: PostgresStore): Promise<Lease[]> {
+  await store.enqueueMany([buildNewJob("t", {}, {}, undefined)]);
+  const claimed = await store.claim({ workerId: "w", limit: 1, start: 0, tasks: ["t"], queues: null, leaseMs: 60_000 });
+  return claimed.map((c) => c.lease);
+}
 
 describe("PostgresStore (PostgreSQL only)", () => {
   it("two stores claiming at once never take the same job", async () => {
@@ -159,22 +166,10 @@ describe("PostgresStore (PostgreSQL only)", () => {
   it("starts and claims on one connection, in any order, each find the statements they prepared", async () => {
     const store = await openIn(await testSchema(), { poolSize: 1 });
     try {
-      const claimHeld = async () => {
-        await store.enqueueMany([buildNewJob("t", {}, {}, undefined)]);
-        const claimed = await store.claim({
-          workerId: "w",
-          limit: 1,
-          start: 0,
-          tasks: ["t"],
-          queues: null,
-          leaseMs: 60_000,
-        });
-        return claimed.map((c) => c.lease);
-      };
       // A start first (it prepares its statement), then a claim (it prepares its own), then a
       // start again: the claim's preparing must not have dropped the start's statement.
       await store.startHeld([{ jobId: "none", token: 1, workerId: "w", expiresAt: new Date(0).toISOString() }]);
-      for (let i = 0; i < 3; i++) expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+      for (let i = 0; i < 3; i++) expect(await store.startHeld(await claimHeld(store))).toHaveLength(1);
     } finally {
       await store.close();
     }
@@ -184,24 +179,12 @@ describe("PostgresStore (PostgreSQL only)", () => {
     const store = await openIn(await testSchema(), { poolSize: 1 });
     try {
       const conn = (store as unknown as { conn: { run(sql: string): Promise<number> } }).conn;
-      const claimHeld = async () => {
-        await store.enqueueMany([buildNewJob("t", {}, {}, undefined)]);
-        const claimed = await store.claim({
-          workerId: "w",
-          limit: 1,
-          start: 0,
-          tasks: ["t"],
-          queues: null,
-          leaseMs: 60_000,
-        });
-        return claimed.map((c) => c.lease);
-      };
-      expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+      expect(await store.startHeld(await claimHeld(store))).toHaveLength(1);
       // As if a pooler had moved the connection to another session.
       await conn.run("DEALLOCATE ALL");
-      expect(await store.startHeld(await claimHeld())).toHaveLength(1);
+      expect(await store.startHeld(await claimHeld(store))).toHaveLength(1);
       await conn.run("DEALLOCATE ALL");
-      const lease = await claimHeld();
+      const lease = await claimHeld(store);
       expect(lease).toHaveLength(1);
       expect(await store.startHeld(lease)).toHaveLength(1);
     } finally {
