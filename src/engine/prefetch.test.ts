@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HOLD_MS, MAX_HELD_PER_SLOT, nextMeanRunMs, prefetchFor } from "./prefetch.js";
+import { HOLD_MS, MAX_HELD_PER_SLOT, nextMeanRunMs, plannedRunMs, prefetchFor } from "./prefetch.js";
 
 describe("prefetchFor", () => {
   it("takes a number as given, on either kind of store, whatever the run times", () => {
@@ -29,6 +29,27 @@ describe("prefetchFor", () => {
     // A job that takes longer than HOLD_MS on every slot: holding it would keep it from other workers.
     expect(prefetchFor("auto", 1, true, 101)).toBe(0);
     expect(prefetchFor("auto", 10, true, 60_000)).toBe(0);
+  });
+});
+
+describe("plannedRunMs", () => {
+  it("is the mean while nothing runs or nothing has finished yet", () => {
+    expect(plannedRunMs(null, [])).toBeNull();
+    expect(plannedRunMs(null, [5_000])).toBeNull();
+    expect(plannedRunMs(2, [])).toBe(2);
+  });
+
+  it("is the median of the running handlers' times when that is longer than the mean", () => {
+    // One slot: the one running handler is the median.
+    expect(plannedRunMs(2, [500])).toBe(500);
+    // Most handlers have run long: short jobs gave way to long ones.
+    expect(plannedRunMs(2, [300, 1, 400, 350, 0])).toBe(300);
+    // One slow job among quick ones changes nothing.
+    expect(plannedRunMs(2, [5_000, 1, 0, 1, 1])).toBe(2);
+    // Handlers younger than the mean do not lower it.
+    expect(plannedRunMs(50, [1, 2, 3])).toBe(50);
+    // With an even count, the upper of the two middle ones.
+    expect(plannedRunMs(2, [1, 10, 20, 30])).toBe(20);
   });
 });
 

@@ -2,8 +2,9 @@
  * How many jobs a worker claims ahead of its free slots when its `prefetch` is "auto" (the
  * default): as many as its slots would finish within `HOLD_MS`, judged by how long its handlers
  * have been taking. Many short jobs then cost one claim per batch instead of one per freed slot;
- * a held job waits about `HOLD_MS` at most, so other workers are not kept from work they could do
- * now; long jobs are not held at all. Only where a claim crosses a network (PostgreSQL): on
+ * a held job waits about `HOLD_MS`, so other workers are not kept from work they could do now;
+ * long jobs are not held at all, and when jobs turn long the worker hands back what it holds
+ * beyond the new figure (`Worker.trimHeld`). Only where a claim crosses a network (PostgreSQL): on
  * SQLite a claim is a local transaction, and holding costs more than it saves.
  */
 
@@ -30,6 +31,17 @@ export function prefetchFor(
   if (!remote || meanRunMs === null) return 0;
   const finishing = Math.floor((concurrency * HOLD_MS) / Math.max(meanRunMs, 0.001));
   return Math.min(finishing, concurrency * MAX_HELD_PER_SLOT);
+}
+
+/**
+ * The run time to plan with: the running mean, or the median of how long the handlers running
+ * now have run, if that is longer. So a turn to long jobs counts at once, rather than when the
+ * first of them ends, while one slow job among quick ones does not.
+ */
+export function plannedRunMs(meanRunMs: number | null, runningForMs: readonly number[]): number | null {
+  if (meanRunMs === null || runningForMs.length === 0) return meanRunMs;
+  const sorted = [...runningForMs].sort((a, b) => a - b);
+  return Math.max(meanRunMs, sorted[Math.floor(sorted.length / 2)] as number);
 }
 
 /** The running mean after one more handler run time (exponentially weighted). */

@@ -18,7 +18,7 @@ import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
 import { durableContext } from "./durable-context.js";
 import { FinishBatcher } from "./finish-batcher.js";
-import { nextMeanRunMs, type Prefetch, prefetchFor } from "./prefetch.js";
+import { nextMeanRunMs, type Prefetch, plannedRunMs, prefetchFor } from "./prefetch.js";
 import { StartBatcher } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 import { watchdogPass } from "./watchdogs.js";
@@ -388,18 +388,11 @@ export class Worker {
     return this.concurrency + this.prefetchNow() - this.active - this.held.size - this.reserved;
   }
 
-  /**
-   * How many jobs to hold now (see prefetch.ts). A handler running longer than the jobs so far
-   * took counts as that long already, so that a turn to long jobs stops the holding at once
-   * rather than when the first of them ends.
-   */
+  /** How many jobs to hold now (see prefetch.ts), planning with the handlers running now too. */
   private prefetchNow(): number {
-    let mean = this.meanRunMs;
     const now = performance.now();
-    for (const r of this.running.values()) {
-      if (r.began !== null && mean !== null && now - r.began > mean) mean = now - r.began;
-    }
-    return prefetchFor(this.prefetch, this.concurrency, this.store.remote, mean);
+    const runningFor = [...this.running.values()].flatMap((r) => (r.began === null ? [] : [now - r.began]));
+    return prefetchFor(this.prefetch, this.concurrency, this.store.remote, plannedRunMs(this.meanRunMs, runningFor));
   }
 
   /**
