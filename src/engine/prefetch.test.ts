@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HOLD_MS, MAX_HELD_PER_SLOT, nextMeanRunMs, plannedRunMs, prefetchFor } from "./prefetch.js";
+import { HOLD_MS, MAX_HELD, MAX_HELD_PER_SLOT, nextMeanRunMs, plannedRunMs, prefetchFor } from "./prefetch.js";
 
 describe("prefetchFor", () => {
   it("takes a number as given, on either kind of store, whatever the run times", () => {
@@ -16,7 +16,7 @@ describe("prefetchFor", () => {
     expect(prefetchFor("auto", 10, true, null)).toBe(0);
   });
 
-  it('"auto" holds what the slots finish in HOLD_MS, at most MAX_HELD_PER_SLOT per slot, none for long jobs', () => {
+  it('"auto" holds what the slots finish in HOLD_MS, at most MAX_HELD_PER_SLOT per slot and MAX_HELD in all, none for long jobs', () => {
     expect(HOLD_MS).toBe(100);
     // 10 slots of 1 ms jobs finish 1,000 in 100 ms: capped at 50 a slot.
     expect(prefetchFor("auto", 10, true, 1)).toBe(10 * MAX_HELD_PER_SLOT);
@@ -26,6 +26,9 @@ describe("prefetchFor", () => {
     expect(prefetchFor("auto", 10, true, 20)).toBe(50);
     // 4 slots of 30 ms jobs: 13.3, rounded down.
     expect(prefetchFor("auto", 4, true, 30)).toBe(13);
+    // Many slots of quick jobs: at most MAX_HELD in all.
+    expect(prefetchFor("auto", 1_000, true, 0.01)).toBe(MAX_HELD);
+    expect(prefetchFor("auto", 15, true, 1)).toBe(15 * MAX_HELD_PER_SLOT);
     // A job that takes longer than HOLD_MS on every slot: holding it would keep it from other workers.
     expect(prefetchFor("auto", 1, true, 101)).toBe(0);
     expect(prefetchFor("auto", 10, true, 60_000)).toBe(0);

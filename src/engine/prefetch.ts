@@ -12,6 +12,8 @@
 export const HOLD_MS = 100;
 /** Jobs held per slot at most. */
 export const MAX_HELD_PER_SLOT = 50;
+/** Jobs held at most, whatever the concurrency: one claim takes no more than this many rows. */
+export const MAX_HELD = 1_000;
 /** Weight of the newest run time in the running mean. */
 const WEIGHT = 0.1;
 
@@ -30,7 +32,7 @@ export function prefetchFor(
   if (prefetch !== "auto") return prefetch;
   if (!remote || meanRunMs === null) return 0;
   const finishing = Math.floor((concurrency * HOLD_MS) / Math.max(meanRunMs, 0.001));
-  return Math.min(finishing, concurrency * MAX_HELD_PER_SLOT);
+  return Math.min(finishing, concurrency * MAX_HELD_PER_SLOT, MAX_HELD);
 }
 
 /**
