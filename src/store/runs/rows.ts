@@ -155,26 +155,7 @@ export function newRunParams(run: NewRun, now: number): unknown[] {
   ];
 }
 
-/**
- * The columns a write may change, as the row will hold them. Every run write is "read the row,
- * compute this, write it back guarded by the version read", so the version bump, `updated_at`
- * and the finished-run invariants live here once.
- */
-export interface RunChanges {
-  state: RunState;
-  pid: number | null;
-  current_turn: number;
-  stats: string;
-  completion: string;
-  error: string | null;
-  lease_owner: string | null;
-  lease_token: number;
-  lease_expires_at: number | null;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
-/** The order UPDATE_RUN binds them in, after which come `now`, the id and the version read. */
+/** The columns a run write may change, in the order UPDATE_RUN binds them, after which come `now`, the id and the version read. */
 export const RUN_CHANGE_COLUMNS = [
   "state",
   "pid",
@@ -187,7 +168,14 @@ export const RUN_CHANGE_COLUMNS = [
   "lease_expires_at",
   "started_at",
   "finished_at",
-] as const satisfies ReadonlyArray<keyof RunChanges>;
+] as const satisfies ReadonlyArray<keyof RunRow>;
+
+/**
+ * Those columns as the row will hold them. Every run write is "read the row, compute this, write
+ * it back guarded by the version read", so the version bump, `updated_at` and the finished-run
+ * invariants live here once.
+ */
+export type RunChanges = Pick<RunRow, (typeof RUN_CHANGE_COLUMNS)[number]>;
 
 export function unchanged(r: RunRow): RunChanges {
   return {
