@@ -28,20 +28,15 @@ export const LOCK_LEASED_JOB = sql`SELECT * FROM jobs WHERE id = $1 AND lease_to
 /** $1 job id: the job's row, to lock it (first, before the rows that hang off it). */
 export const JOB_ID = "SELECT id FROM jobs WHERE id = $1";
 
-/** The end of an attempt insert: a row already there (written at the claim by an earlier version) is completed. */
-export const COMPLETE_ATTEMPT = `ON CONFLICT (job_id, number) DO UPDATE
-  SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = excluded.error`;
-
 /**
  * $1 finished at, $2 outcome, $3 error JSON, $4 job id, $5 attempt number, $6 worker id. An
  * attempt's row is written once, when it ends; it started when its job last did. While it runs
  * it is read from the job's row (see LIST_ATTEMPTS), so a claim and a start write no attempt
- * rows. A row already there (one written at the claim by an earlier version) is completed.
+ * rows (migration 017 removed those earlier versions wrote).
  */
 export const RECORD_ATTEMPT = `
 INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome, error)
-VALUES ($4, $5, $6, (SELECT started_at FROM jobs WHERE id = $4), $1, $2, $3)
-${COMPLETE_ATTEMPT}`;
+VALUES ($4, $5, $6, (SELECT started_at FROM jobs WHERE id = $4), $1, $2, $3)`;
 
 /** $1 now, $2 error JSON or NULL, $3 job id, $4 token. */
 export const CANCEL_RUNNING_JOB = `
@@ -66,7 +61,6 @@ SELECT job_id, number, worker_id, started_at, finished_at, outcome, error FROM a
 UNION ALL
 SELECT id, lease_token, lease_owner, started_at, NULL, 'running', NULL FROM jobs
 WHERE id = $1 AND state = 'running'
-  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.id AND a.number = jobs.lease_token)
 ORDER BY number`;
 
 export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";

@@ -192,19 +192,22 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
   });
 
-  it("an attempt that an earlier version recorded at its claim is completed, not listed twice", async () => {
+  it("017: an attempt that an earlier version recorded at its claim is listed once, then completed", async () => {
     const schema = await testSchema();
+    const first = await openIn(schema);
+    await first.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
+    const claimed = await first.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
+    await first.close();
+    // What a claim wrote before attempts were written once, at their end, on a schema of version 16.
+    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 17`);
+    for (const c of claimed) {
+      await admin.query(
+        `INSERT INTO ${schema}.attempts (job_id, number, worker_id, started_at, outcome) VALUES ($1, $2, 'w', 0, 'running')`,
+        [c.job.id, c.lease.token],
+      );
+    }
     const store = await openIn(schema);
     try {
-      await store.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
-      const claimed = await store.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
-      // What a claim wrote before attempts were written once, at their end.
-      for (const c of claimed) {
-        await admin.query(
-          `INSERT INTO ${schema}.attempts (job_id, number, worker_id, started_at, outcome) VALUES ($1, $2, 'w', 0, 'running')`,
-          [c.job.id, c.lease.token],
-        );
-      }
       const [one, two] = claimed.map((c) => c.lease);
       if (!one || !two) throw new Error("expected two claimed jobs");
       expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "running" }]);

@@ -1,4 +1,4 @@
-import { COMPLETE_ATTEMPT, from, to } from "../jobs/statements.js";
+import { from, to } from "../jobs/statements.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
@@ -268,7 +268,6 @@ WITH done AS (
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
   SELECT id, lease_token, worker, started_at, ${now}, 'succeeded' FROM done
-  ${COMPLETE_ATTEMPT}
 )
 SELECT id, lease_token, started_at, attempts FROM done`;
 }

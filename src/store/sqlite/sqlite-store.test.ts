@@ -232,14 +232,16 @@ describe("SqliteStore (SQLite only)", () => {
       ]);
     });
 
-    it("an attempt that an earlier version recorded at its claim is completed, not listed twice", async () => {
+    it("017: an attempt that an earlier version recorded at its claim is listed once, then completed", async () => {
       const file = path.join(dir(), "overseer.db");
-      const store = await open({ path: file });
-      const [job] = await store.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
-      const claimed = await store.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
-      // What a claim wrote before attempts were written once, at their end.
+      const first = await open({ path: file });
+      const [job] = await first.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
+      const claimed = await first.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
+      await first.close();
+      // What a claim wrote before attempts were written once, at their end, on a file of version 16.
       const raw = new Database(file);
       try {
+        raw.pragma("user_version = 16");
         for (const c of claimed) {
           raw
             .prepare(
@@ -250,6 +252,7 @@ describe("SqliteStore (SQLite only)", () => {
       } finally {
         raw.close();
       }
+      const store = await open({ path: file });
       const [one, two] = claimed.map((c) => c.lease);
       if (!one || !two || !job) throw new Error("expected two claimed jobs");
       expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "running" }]);

@@ -4,7 +4,7 @@
  * State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { TRANSITIONS } from "../../core/job-state.js";
-import { COMPLETE_ATTEMPT, from, to } from "../jobs/statements.js";
+import { from, to } from "../jobs/statements.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 import { JOB_COLUMNS } from "../rows.js";
 
@@ -161,8 +161,7 @@ RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts`;
 export const RECORD_SUCCEEDED_ATTEMPTS = `
 INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
 SELECT r.value ->> '$[0]', r.value ->> '$[1]', r.value ->> '$[2]', r.value ->> '$[3]', ?1, 'succeeded'
-FROM json_each(?2) AS r WHERE true
-${COMPLETE_ATTEMPT}`;
+FROM json_each(?2) AS r`;
 
 /** ?1 at, ?2 kind, ?3 events: a JSON array of [job id, worker id, data object]. */
 export const INSERT_EVENTS = `
