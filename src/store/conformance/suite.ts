@@ -656,6 +656,45 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.kinds(job.id)).toHaveLength(3);
       });
 
+      test("a batch of successes appends one job.succeeded per job, with its attempt and duration", async (ctx) => {
+        const jobs = [await ctx.add(), await ctx.add(), await ctx.add()];
+        const leases = (await ctx.claim({ limit: 3 })).map((c) => c.lease);
+        ctx.clock.advance(40);
+        const given = [leases[2], leases[0], leases[1]] as Lease[];
+        const results = given.map((lease) => ({ lease, outcome: "succeeded" as const, resultJson: "null" }));
+        expect(await ctx.store.finish(results)).toEqual([true, true, true]);
+        const succeeded = (await ctx.store.readEvents()).filter((e) => e.kind === "job.succeeded");
+        const byJob = (a: { jobId: string | null }, b: { jobId: string | null }) =>
+          String(a.jobId).localeCompare(String(b.jobId));
+        expect(succeeded.map(({ jobId, workerId, data }) => ({ jobId, workerId, data })).sort(byJob)).toEqual(
+          jobs.map((j) => ({ jobId: j.id, workerId: "w1", data: { attempt: 1, durationMs: 40 } })).sort(byJob),
+        );
+
+        // Joined with a claim, the successes' events come first, then the claim's.
+        const [first, second] = [await ctx.add(), await ctx.add()];
+        const { lease } = await ctx.claimOne();
+        expect(lease.jobId).toBe(first.id);
+        ctx.clock.advance(5);
+        const { applied, claimed } = await ctx.store.finishAndClaim(
+          [{ lease, outcome: "succeeded", resultJson: "1" }],
+          {
+            workerId: "w2",
+            limit: 1,
+            tasks: TASKS,
+            queues: null,
+            leaseMs: LEASE_MS,
+          },
+        );
+        expect(applied).toEqual([true]);
+        expect(claimed.map((c) => c.job.id)).toEqual([second.id]);
+        const tail = (await ctx.store.readEvents()).slice(-2);
+        expect(tail.map((e) => [e.kind, e.jobId, e.data])).toEqual([
+          ["job.succeeded", first.id, { attempt: 1, durationMs: 5 }],
+          ["job.started", second.id, expect.objectContaining({ attempt: 1 })],
+        ]);
+        expect((await ctx.job(first.id)).result).toBe(1);
+      });
+
       test("finish with a stale lease token returns false and changes nothing", async (ctx) => {
         const job = await ctx.add({ maxAttempts: 3 });
         const stale = (await ctx.claimOne({ workerId: "w1", leaseMs: 1_000 })).lease;

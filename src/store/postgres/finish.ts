@@ -8,28 +8,28 @@ import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
-import type { Opening, Tx } from "./connection.js";
+import type { Opening, PgConnection, Tx } from "./connection.js";
 import { intArrayLiteral, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
 /**
- * Opens a transaction that records these outcomes: the successful ones are recorded in the round
- * trip of BEGIN (one statement, see `succeedJobs`), before any other opening joined after it.
+ * Opens a transaction that records these outcomes: the successful ones, with their events, are
+ * recorded in the round trip of BEGIN (one statement, see `succeedJobs`), before any other
+ * opening joined after it.
  */
 export function openFinish(results: readonly AttemptResult[]): Opening | undefined {
-  const done = results.filter((r): r is Succeeded => r.outcome === "succeeded");
+  const done = successes(results);
   if (done.length === 0) return undefined;
-  return {
-    statements: (nowSql) => [
-      sql.succeedJobs(
-        nowSql,
-        textArrayLiteral(done.map((r) => r.lease.jobId)),
-        intArrayLiteral(done.map((r) => r.lease.token)),
-        textArrayLiteral(done.map((r) => r.resultJson)),
-        textArrayLiteral(done.map((r) => r.lease.workerId)),
-      ),
-    ],
-  };
+  return { statements: (nowSql) => [succeedStatement(nowSql, done)], locksEvents: true };
+}
+
+/**
+ * Records outcomes that are all successes as one transaction in one round trip; returns, per
+ * result, whether its lease still held. (`finishInTransaction` needs a second one to commit.)
+ */
+export async function succeedAll(conn: PgConnection, results: readonly AttemptResult[]): Promise<boolean[]> {
+  const [succeeded] = await conn.script((nowSql) => [succeedStatement(nowSql, successes(results))]);
+  return applied(results, (succeeded?.rows ?? []) as SucceededRow[]);
 }
 
 /**
@@ -37,41 +37,39 @@ export function openFinish(results: readonly AttemptResult[]): Opening | undefin
  * others); returns, per result, whether its lease still held.
  */
 export async function finishInTransaction(tx: Tx, results: readonly AttemptResult[]): Promise<boolean[]> {
-  const succeeded = succeededIn(tx, results);
-  const applied: boolean[] = [];
-  for (const r of results) {
-    if (r.outcome === "succeeded") {
-      applied.push(succeeded.has(`${r.lease.jobId}:${r.lease.token}`));
-      continue;
-    }
+  const out = applied(results, (tx.opened[0]?.rows ?? []) as SucceededRow[]);
+  for (const [i, r] of results.entries()) {
+    if (r.outcome === "succeeded") continue;
     const ok = await finishOne(tx, r);
     // A retry waits for its backoff; a later claim's promotion picks it up, and the wakeup
     // lets idle workers recompute when that is.
     if (ok && (r.outcome === "released" || r.outcome === "retry")) tx.notify();
-    applied.push(ok);
+    out[i] = ok;
   }
-  return applied;
+  return out;
 }
 
 type Succeeded = Extract<AttemptResult, { outcome: "succeeded" }>;
+type SucceededRow = { id: string; lease_token: number };
 
-/** The successes the opening recorded, with their events. Returns "jobId:token" of those whose lease held. */
-function succeededIn(tx: Tx, results: readonly AttemptResult[]): Set<string> {
-  if (!results.some((r) => r.outcome === "succeeded")) return new Set();
-  const rows = (tx.opened[0]?.rows ?? []) as Array<{
-    id: string;
-    lease_token: number;
-    started_at: number;
-    attempts: number;
-  }>;
-  // Events in the order the results were given, as SQLite's json_each order gives them.
-  const held = new Map(rows.map((r) => [`${r.id}:${r.lease_token}`, r]));
-  for (const result of results) {
-    const r = held.get(`${result.lease.jobId}:${result.lease.token}`);
-    if (!r) continue;
-    tx.event("job.succeeded", r.id, result.lease.workerId, { attempt: r.attempts, durationMs: tx.now - r.started_at });
-  }
-  return new Set(held.keys());
+function successes(results: readonly AttemptResult[]): Succeeded[] {
+  return results.filter((r): r is Succeeded => r.outcome === "succeeded");
+}
+
+function succeedStatement(nowSql: string, done: readonly Succeeded[]): string {
+  return sql.succeedJobs(
+    nowSql,
+    textArrayLiteral(done.map((r) => r.lease.jobId)),
+    intArrayLiteral(done.map((r) => r.lease.token)),
+    textArrayLiteral(done.map((r) => r.resultJson)),
+    textArrayLiteral(done.map((r) => r.lease.workerId)),
+  );
+}
+
+/** Per result, whether it is a success the statement recorded (its lease held); false for the others. */
+function applied(results: readonly AttemptResult[], rows: readonly SucceededRow[]): boolean[] {
+  const held = new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
+  return results.map((r) => r.outcome === "succeeded" && held.has(`${r.lease.jobId}:${r.lease.token}`));
 }
 
 async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded" }>): Promise<boolean> {

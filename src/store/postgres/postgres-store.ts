@@ -17,7 +17,7 @@ import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import { LOCK, MANY_ROWS, openings, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
-import { finishInTransaction, openFinish, recoverExpiredInTransaction } from "./finish.js";
+import { finishInTransaction, openFinish, recoverExpiredInTransaction, succeedAll } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
 import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
@@ -247,6 +247,7 @@ export class PostgresStore extends SqlStore {
 
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
     if (results.length === 0) return [];
+    if (results.every((r) => r.outcome === "succeeded")) return succeedAll(this.conn, results);
     const applied = await this.conn.write((tx) => finishInTransaction(tx, results), openFinish(results));
     if (anyRequeued(results, applied)) this.changes.notify();
     return applied;

@@ -1,4 +1,5 @@
 import { from, to } from "../jobs/statements.js";
+import { LOCK } from "../locks.js";
 import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
@@ -15,6 +16,11 @@ export const DB_NOW = `SELECT ${DB_CLOCK} AS now`;
 export const TX_CLOCK = "(extract(epoch from now()) * 1000)::bigint";
 export const NOTIFY_CHANGES = "SELECT pg_notify('overseer_changes', '')";
 export const LISTEN_CHANGES = "LISTEN overseer_changes";
+/**
+ * One event appender per schema at a time, until commit: events take their sequence numbers in
+ * commit order (see `Transaction.runClosing` in connection.ts).
+ */
+export const EVENTS_LOCK = `pg_advisory_xact_lock(${LOCK.events}, hashtext(current_schema()))`;
 /** $1 lock class, $2 key (hashed to the second int4). */
 export const LOCK_KEY = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))";
 
@@ -253,23 +259,32 @@ FOR UPDATE SKIP LOCKED`;
 
 /**
  * Successful attempts, from array expressions of job ids (text[]), tokens (int[]), result JSON
- * texts and worker ids (text[]), at `now`: the jobs and their attempts (see RECORD_ATTEMPT) in
- * one statement. Returns the jobs whose lease still matched.
+ * texts and worker ids (text[]), at `now`: the jobs, their attempts (see RECORD_ATTEMPT) and their
+ * job.succeeded events, in the order given, in one statement. The events lock is taken once the
+ * jobs are updated (`locked` waits for all of `done`), so it is held for the events' insert and
+ * the commit, as `Transaction.runClosing` holds it. Returns the jobs whose lease still matched.
  */
 export function succeedJobs(now: string, ids: string, tokens: string, results: string, workers: string): string {
   return `
 WITH done AS (
   UPDATE jobs SET state = ${to("succeed")}, result = r.result, finished_at = ${now}, lease_owner = NULL,
     lease_expires_at = NULL, idempotency_expires_at = ${idempotencyExpiry(now)}, version = version + 1
-  FROM unnest(${ids}, ${tokens}, ${results}, ${workers}) AS r(id, token, result, worker)
+  FROM unnest(${ids}, ${tokens}, ${results}, ${workers}) WITH ORDINALITY AS r(id, token, result, worker, n)
   WHERE jobs.id = r.id AND jobs.lease_token = r.token AND jobs.${from("succeed")}
-  RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts, r.worker
+  RETURNING jobs.id, jobs.lease_token, jobs.started_at, jobs.attempts, r.worker, r.n
 ),
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
   SELECT id, lease_token, worker, started_at, ${now}, 'succeeded' FROM done
+),
+locked AS (SELECT ${EVENTS_LOCK} FROM (SELECT count(*) FROM done) AS updated),
+appended AS (
+  INSERT INTO events (at, kind, job_id, worker_id, data)
+  SELECT ${now}, 'job.succeeded', done.id, done.worker,
+    '{"attempt":' || done.attempts || ',"durationMs":' || coalesce(${now} - done.started_at, 0) || '}'
+  FROM done, locked ORDER BY done.n
 )
-SELECT id, lease_token, started_at, attempts FROM done`;
+SELECT id, lease_token FROM done`;
 }
 
 /** $1 run at, $2 error JSON, $3 job id, $4 token. */
