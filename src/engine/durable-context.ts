@@ -25,7 +25,7 @@ export type DurableContext = Pick<
   "step" | "sleep" | "sleepUntil" | "waitForEvent" | "requestApproval" | "gate"
 >;
 
-type DurableStore = Pick<
+export type DurableStore = Pick<
   Store,
   "listJobSteps" | "recordStep" | "sleepJob" | "waitForSignal" | "requestApproval" | "appendEvents"
 >;

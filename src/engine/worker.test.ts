@@ -309,6 +309,48 @@ describe("retries and backoff", () => {
 });
 
 describe("what handlers throw, return and report", () => {
+  it("a handler may take its context's methods off it, and reads its job, attempt and signal", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let seen: unknown = null;
+    overseer.defineTask("unpacked", async (_payload, { job, attempt, signal, step, log, progress }) => {
+      const charged = await step("charge", () => ({ receipt: "r-1" }));
+      await log("charged", { receipt: charged.receipt });
+      await progress({ done: 1 });
+      seen = { task: job.task, attempt, aborted: signal.aborted };
+      return charged;
+    });
+    const job = await overseer.enqueue("unpacked");
+    await overseer.worker(FAST).start();
+    await waitForState(overseer, job.id, "succeeded");
+
+    expect(seen).toEqual({ task: "unpacked", attempt: 1, aborted: false });
+    const done = await overseer.getJob(job.id);
+    expect(done).toMatchObject({ result: { receipt: "r-1" }, progress: { done: 1 } });
+    const events = await overseer.readEvents({ jobId: job.id });
+    expect(events.find((e) => e.kind === "job.log")?.data).toEqual({ message: "charged", receipt: "r-1" });
+  });
+
+  it("a signal first read after the cancel is aborted already, with the reason", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const cancelled = deferred<void>();
+    let reason: unknown = null;
+    overseer.defineTask("late-reader", async (_payload, ctx) => {
+      await cancelled.promise;
+      reason = ctx.signal.aborted ? ctx.signal.reason : "not aborted";
+      throw new Error("stopped");
+    });
+    const job = await overseer.enqueue("late-reader");
+    await overseer.worker(FAST).start();
+    await waitForState(overseer, job.id, "running");
+    // A cancel made through this Overseer aborts its own workers' executions before it returns.
+    expect((await overseer.cancel(job.id)).effect).toBe("requested");
+    cancelled.resolve();
+    await waitForState(overseer, job.id, "cancelled");
+    expect(reason).toBe("cancelled" satisfies AbortReason);
+  });
+
   it.each([
     ["a string", "plain string", "plain string"],
     ["an object", { reason: "quota" }, '{"reason":"quota"}'],

@@ -13,11 +13,12 @@ import { newId } from "../core/ids.js";
 import { serializePayload } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
 import { resolveRetryPolicy, shouldRetry, toJobError } from "../core/retry-policy.js";
-import type { AbortReason, JobContext, TaskDefinition } from "../core/task.js";
+import type { AbortReason, TaskDefinition } from "../core/task.js";
 import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
-import { durableContext } from "./durable-context.js";
+import { ExecutionAbort } from "./execution-abort.js";
 import { FinishBatcher } from "./finish-batcher.js";
+import { HandlerContext, type HandlerServices } from "./handler-context.js";
 import { nextMeanRunMs, type Prefetch, plannedRunMs, prefetchFor } from "./prefetch.js";
 import { StartBatcher } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
@@ -70,7 +71,7 @@ interface Running {
   lease: Lease;
   /** A held job's start being recorded: its handler waits for it. Null when the claim started it. */
   starting: Promise<boolean> | null;
-  controller: AbortController;
+  abort: ExecutionAbort;
   /** Settles when the handler has settled and its result is recorded (or dropped). */
   done: Promise<void>;
   /** Set once its outcome has been decided elsewhere (handed back at shutdown). */
@@ -113,8 +114,8 @@ export class Worker {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly maintenanceMs: number;
-  private readonly gates: GatePolicy;
-  private readonly approvalTimeoutMs: number;
+  /** What every handler's context shares (see handler-context.ts). */
+  private readonly handlerServices: HandlerServices;
   private readonly workerStaleMs: number;
   private readonly shutdownTimeoutMs: number;
   private readonly abortGraceMs: number;
@@ -153,8 +154,13 @@ export class Worker {
     this.heartbeatMs = positive(options.heartbeatMs ?? Math.min(5_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
     this.pollMs = positive(options.pollMs ?? 1_000, "pollMs");
     this.maintenanceMs = positive(options.maintenanceMs ?? 1_000, "maintenanceMs");
-    this.gates = options.gates ?? DEFAULT_GATE_POLICY;
-    this.approvalTimeoutMs = positive(options.approvalTimeoutMs ?? 24 * 3_600_000, "approvalTimeoutMs");
+    this.handlerServices = {
+      store,
+      logger,
+      workerId: this.id,
+      gates: options.gates ?? DEFAULT_GATE_POLICY,
+      approvalTimeoutMs: positive(options.approvalTimeoutMs ?? 24 * 3_600_000, "approvalTimeoutMs"),
+    };
     this.workerStaleMs = positive(options.workerStaleMs ?? Math.max(2 * this.leaseMs, 30_000), "workerStaleMs");
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
     this.abortGraceMs = options.abortGraceMs ?? 1_000;
@@ -240,7 +246,7 @@ export class Worker {
     }
     const r = this.running.get(jobId);
     if (!r) return false;
-    r.controller.abort(reason);
+    r.abort.abort(reason);
     return true;
   }
 
@@ -278,7 +284,7 @@ export class Worker {
         { workerId: this.id, running: this.running.size },
         "aborting jobs still running at the deadline",
       );
-      for (const r of this.running.values()) r.controller.abort("shutdown" satisfies AbortReason);
+      for (const r of this.running.values()) r.abort.abort("shutdown");
       await waitAll(
         [...this.running.values()].map((r) => r.done),
         this.abortGraceMs,
@@ -493,12 +499,11 @@ export class Worker {
   // -- running one job ----------------------------------------------------------------------
 
   private execute(claimed: ClaimedJob, starting: Promise<boolean> | null): void {
-    const controller = new AbortController();
     const entry: Running = {
       claimed,
       lease: claimed.lease,
       starting,
-      controller,
+      abort: new ExecutionAbort(),
       done: Promise.resolve(),
       detached: false,
       parked: false,
@@ -571,42 +576,10 @@ export class Worker {
     const task = this.tasks.get(job.task) as TaskDefinition;
     // Aborted while its start was being recorded (shutdown, cancel, lost lease): the handler does
     // not run, and the abort decides the outcome as if the handler had stopped for it at once.
-    if (entry.controller.signal.aborted) {
+    if (entry.abort.reason !== null) {
       return this.failureResult(entry, task, new Error("aborted before its handler started"));
     }
-    const pending: Promise<unknown>[] = [];
-    // The write starts synchronously (so calls are recorded in call order), but a failure, even a
-    // value that cannot be serialised, always arrives as a rejection, never as a throw at the call.
-    // Handlers often fire and forget these, so a failure is also logged here: left unhandled,
-    // a rejected promise would take the whole worker process down.
-    const track = (what: string, write: () => Promise<unknown>): Promise<void> => {
-      const p = new Promise<unknown>((resolve) => resolve(write())).then(() => undefined);
-      p.catch((err: unknown) => this.logger.warn({ err, jobId: job.id, workerId: this.id }, `ctx.${what} failed`));
-      pending.push(p);
-      return p;
-    };
-    const ctx: JobContext = {
-      job,
-      attempt: job.attempts,
-      signal: entry.controller.signal,
-      log: (message, data) =>
-        track("log", () =>
-          this.store.appendEvents([
-            { kind: "job.log", jobId: job.id, workerId: this.id, data: { message, ...(data ?? {}) } },
-          ]),
-        ),
-      progress: (value) => track("progress", () => this.store.recordProgress(entry.lease, serializePayload(value))),
-      ...durableContext(
-        this.store,
-        job.id,
-        () => entry.lease,
-        () => {
-          entry.parked = true;
-          entry.controller.abort("parked" satisfies AbortReason);
-        },
-        { task: job.task, gates: this.gates, approvalTimeoutMs: this.approvalTimeoutMs, enqueuedBy: job.enqueuedBy },
-      ),
-    };
+    const ctx = new HandlerContext(job, entry, this.handlerServices);
     let result: AttemptResult | null;
     const began = performance.now();
     entry.began = began;
@@ -616,7 +589,7 @@ export class Worker {
     } catch (thrown) {
       result = this.failureResult(entry, task, thrown);
     }
-    await Promise.allSettled(pending);
+    await ctx.settled();
     this.meanRunMs = nextMeanRunMs(this.meanRunMs, performance.now() - began);
     // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
     return entry.parked ? null : result;
@@ -637,9 +610,8 @@ export class Worker {
 
   private failureResult(entry: Running, task: TaskDefinition, thrown: unknown): AttemptResult | null {
     const error = toJobError(thrown);
-    const signal = entry.controller.signal;
-    if (signal.aborted) {
-      const reason = signal.reason as AbortReason;
+    const reason = entry.abort.reason;
+    if (reason !== null) {
       if (reason === "lease_lost") return null;
       if (reason === "shutdown") return { lease: entry.lease, outcome: "released" };
       if (reason === "cancelled") return { lease: entry.lease, outcome: "cancelled", error };
@@ -661,7 +633,7 @@ export class Worker {
       "lease lost; aborting the handler, its result will not be recorded",
     );
     entry.detached = true;
-    entry.controller.abort("lease_lost" satisfies AbortReason);
+    entry.abort.abort("lease_lost");
   }
 
   // -- reporting ----------------------------------------------------------------------------

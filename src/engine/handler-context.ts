@@ -1,0 +1,141 @@
+/**
+ * The `ctx` a handler gets: one small object per execution. A worker keeps one alive for each job
+ * it runs until the outcome is recorded, which outlasts V8's young collections, so whatever an
+ * execution allocates up front is promoted and collected late: in a drain of no-op jobs, a
+ * context of closures and an eager AbortSignal kept the worker's heap three times the size of
+ * what it needed. So the methods live on the prototype, the durable part (steps, sleeps, waits,
+ * approvals) is made on the first call of one of its methods, and the signal on its first read
+ * (see ExecutionAbort).
+ *
+ * Handlers may take methods off the context (`async (payload, { step, log }) => ...`): each
+ * method is a getter that returns it bound, so that works as it does with an object of closures.
+ */
+import type { GatePolicy } from "../core/gate-policy.js";
+import { serializePayload } from "../core/job-options.js";
+import type { Logger } from "../core/logger.js";
+import type { JobContext } from "../core/task.js";
+import type { Job, Lease } from "../core/types.js";
+import type { Store } from "../store/store.js";
+import { type DurableContext, type DurableStore, durableContext } from "./durable-context.js";
+import type { ExecutionAbort } from "./execution-abort.js";
+
+/** What every context of one worker shares. */
+export interface HandlerServices {
+  readonly store: DurableStore & Pick<Store, "recordProgress">;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly gates: GatePolicy;
+  /** An approval request's timeout when the handler gives none. */
+  readonly approvalTimeoutMs: number;
+}
+
+/** The execution a context belongs to, as the worker keeps it. */
+export interface Execution {
+  /** The current lease (a heartbeat replaces it with a later expiry). */
+  readonly lease: Lease;
+  readonly abort: ExecutionAbort;
+  /** Set when the handler parks the job (a sleep, a wait, an approval): the park is its outcome. */
+  parked: boolean;
+}
+
+export class HandlerContext implements JobContext {
+  readonly attempt: number;
+  private pending: Promise<void>[] | null = null;
+  private durable: DurableContext | null = null;
+
+  constructor(
+    readonly job: Job,
+    private readonly execution: Execution,
+    private readonly services: HandlerServices,
+  ) {
+    this.attempt = job.attempts;
+  }
+
+  get signal(): AbortSignal {
+    return this.execution.abort.signal;
+  }
+
+  get log(): JobContext["log"] {
+    return (message, data) =>
+      this.track("log", () =>
+        this.services.store.appendEvents([
+          {
+            kind: "job.log",
+            jobId: this.job.id,
+            workerId: this.services.workerId,
+            data: { message, ...(data ?? {}) },
+          },
+        ]),
+      );
+  }
+
+  get progress(): JobContext["progress"] {
+    return (value) =>
+      this.track("progress", () => this.services.store.recordProgress(this.execution.lease, serializePayload(value)));
+  }
+
+  get step(): JobContext["step"] {
+    return (name, fn) => this.durableContext().step(name, fn);
+  }
+
+  get sleep(): JobContext["sleep"] {
+    return (duration) => this.durableContext().sleep(duration);
+  }
+
+  get sleepUntil(): JobContext["sleepUntil"] {
+    return (at) => this.durableContext().sleepUntil(at);
+  }
+
+  get waitForEvent(): JobContext["waitForEvent"] {
+    return (name, options) => this.durableContext().waitForEvent(name, options);
+  }
+
+  get requestApproval(): JobContext["requestApproval"] {
+    return (request) => this.durableContext().requestApproval(request);
+  }
+
+  get gate(): JobContext["gate"] {
+    return (action, options) => this.durableContext().gate(action, options);
+  }
+
+  /** Settles once every log and progress write the handler started has settled. */
+  async settled(): Promise<void> {
+    if (this.pending !== null) await Promise.allSettled(this.pending);
+  }
+
+  /**
+   * The write starts synchronously (so calls are recorded in call order), but a failure, even a
+   * value that cannot be serialised, always arrives as a rejection, never as a throw at the call.
+   * Handlers often fire and forget these, so a failure is also logged here: left unhandled, a
+   * rejected promise would take the whole worker process down.
+   */
+  private track(what: string, write: () => Promise<unknown>): Promise<void> {
+    const p = new Promise<unknown>((resolve) => resolve(write())).then(() => undefined);
+    p.catch((err: unknown) =>
+      this.services.logger.warn({ err, jobId: this.job.id, workerId: this.services.workerId }, `ctx.${what} failed`),
+    );
+    this.pending ??= [];
+    this.pending.push(p);
+    return p;
+  }
+
+  private durableContext(): DurableContext {
+    const { job, execution, services } = this;
+    this.durable ??= durableContext(
+      services.store,
+      job.id,
+      () => execution.lease,
+      () => {
+        execution.parked = true;
+        execution.abort.abort("parked");
+      },
+      {
+        task: job.task,
+        gates: services.gates,
+        approvalTimeoutMs: services.approvalTimeoutMs,
+        enqueuedBy: job.enqueuedBy,
+      },
+    );
+    return this.durable;
+  }
+}
