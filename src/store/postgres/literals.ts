@@ -5,7 +5,6 @@
  * literals in the simple protocol. Only integers, strings (escaped by the driver) and the
  * store's own expressions get in.
  */
-import pg from "pg";
 import { hasNul, nulInStore } from "../../core/nul.js";
 
 /** SQL written by the store itself (such as the clock's expression), put in as it is. */
@@ -26,7 +25,18 @@ export function literal(value: Literal): string {
   // The simple protocol sends a script as a C string: a NUL would cut it short, so it is refused
   // here with the same error PostgreSQL gives a bound parameter holding one (see connection.ts).
   if (hasNul(value)) throw nulInStore();
-  return pg.escapeLiteral(value);
+  return quoted(value);
+}
+
+/**
+ * A string as a literal, exactly as the driver's `escapeLiteral` writes it (quotes doubled; with
+ * a backslash, an E'' literal with backslashes doubled). That one builds its answer a character
+ * at a time, and on a worker's hot path, whose literals are arrays of a batch's ids and results,
+ * it made a third of all the bytes the worker allocated.
+ */
+export function quoted(value: string): string {
+  const inQuotes = `'${value.replaceAll("'", "''")}'`;
+  return value.includes("\\") ? ` E${inQuotes.replaceAll("\\", "\\\\")}` : inQuotes;
 }
 
 /** `INSERT INTO table (columns) VALUES (...), (...)` for rows of values in column order. */
