@@ -104,6 +104,27 @@ describe("request timeout", () => {
     expect(api.logText(), "the cut-off request is no unexpected failure").not.toContain("HTTP request failed");
   });
 
+  it("closes, without a second answer, a connection whose request was answered before its body came", async () => {
+    const api = await testApi({ requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const conn = await open(api.url);
+    const body = JSON.stringify({ task: "t", payload: "p".repeat(TRICKLE_BYTES) });
+    // No token: the server answers 401 from the headers alone, then the body never completes.
+    conn.socket.write(
+      `POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    );
+    // The client goes on sending its body after the answer, a byte at a time.
+    for (const byte of body) {
+      if (conn.isClosed()) break;
+      conn.socket.write(byte);
+      await new Promise((r) => setTimeout(r, TRICKLE_MS));
+    }
+    await conn.closed;
+    const answers = conn.received().match(/HTTP\/1\.1 \d{3} /g) ?? [];
+    expect(answers).toEqual(["HTTP/1.1 401 "]);
+    expect((await api.request("GET", "/healthz")).status).toBe(200);
+  });
+
   it("answers headers that trickle in with 408 and closes", async () => {
     const api = await testApi({ requestTimeoutMs: REQUEST_TIMEOUT_MS });
     const conn = await open(api.url);

@@ -5,6 +5,7 @@
  * input is a 4xx naming the field, never a 500. An unexpected error is a 500 with a fixed
  * message: its stack goes to the log, never to the client.
  */
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, OverseerError } from "../core/errors.js";
@@ -48,6 +49,21 @@ export function sendError(reply: FastifyReply, err: OverseerError): FastifyReply
     .send(envelope(err.code, err.message, err.details));
 }
 
+const answeredEarly = new WeakSet<Socket>();
+
+/**
+ * Notes a request answered before all its body arrived. Node goes on reading that body on the
+ * connection, and if it never completes, the request timeout ends the connection with no answer
+ * of its own (see `clientErrorHandler`): the client has had its answer.
+ */
+export function noteAnsweredEarly(request: IncomingMessage): void {
+  if (request.complete) return;
+  const { socket } = request;
+  answeredEarly.add(socket);
+  // Should the body come after all, the connection serves its next request as any other.
+  request.once("end", () => answeredEarly.delete(socket));
+}
+
 /**
  * A request Node's HTTP parser refused before Fastify saw it (headers too large, a malformed
  * request line), or one that took longer than the request timeout to arrive: answered with the
@@ -55,8 +71,12 @@ export function sendError(reply: FastifyReply, err: OverseerError): FastifyReply
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) return;
-  // An answer already under way cannot be followed by another on the same socket.
-  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+  // An answer already under way, or already given to the request whose body is still coming
+  // (a 401 read from its headers), cannot be followed by another on the same socket.
+  if (
+    answeredEarly.has(socket) ||
+    (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent
+  ) {
     socket.destroy();
     return;
   }

@@ -18,7 +18,7 @@ import { authHook } from "./auth.js";
 import { BusyGuard } from "./busy.js";
 import { SHARED_SCHEMAS } from "./contract/shared-schemas.js";
 import { dashboardRoutes } from "./dashboard.js";
-import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
+import { clientErrorHandler, errorHandler, noteAnsweredEarly, sendError } from "./errors.js";
 import { EventHub } from "./events/event-hub.js";
 import { StreamClients } from "./events/stream-clients.js";
 import { ServerMetrics } from "./metrics.js";
@@ -203,6 +203,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   app.addHook("preClose", async () => clients.closeAll());
   app.addHook("onClose", async () => events.close());
   app.addHook("onResponse", async (request, reply) => {
+    noteAnsweredEarly(request.raw);
     metrics.httpRequests.inc({
       method: request.method,
       route: request.routeOptions.url ?? "unmatched",
