@@ -146,6 +146,12 @@ export class PgConnection {
       client.release();
     } catch (err) {
       await pool.end().catch((endErr: Error) => conn.warn("closing the pool after a failed connect failed", endErr));
+      // A URL the driver cannot read is bad input, not a database that is down.
+      if ((err as { code?: unknown }).code === "ERR_INVALID_URL") {
+        throw new OverseerError("INVALID_ARGUMENT", `the database URL ${conn.target} cannot be read`, {
+          field: "database",
+        });
+      }
       throw conn.unavailable(err);
     }
     return conn;

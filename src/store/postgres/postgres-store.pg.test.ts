@@ -241,6 +241,17 @@ describe("PostgresStore (PostgreSQL only)", () => {
     expect(JSON.stringify(err.toJSON())).not.toContain("s3cret-pw");
   });
 
+  it("a URL the driver cannot read is INVALID_ARGUMENT naming the database, its password unprinted", async () => {
+    const err = await openStore("postgres://alice:s3cret-pw@127.0.0.1:notaport/overseer").then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OverseerError);
+    expect((err as OverseerError).code).toBe("INVALID_ARGUMENT");
+    expect((err as OverseerError).details).toEqual({ field: "database" });
+    expect(JSON.stringify((err as OverseerError).toJSON())).not.toContain("s3cret-pw");
+  });
+
   it("migrations run once when two stores open at once, and a newer schema is refused", async () => {
     const schema = await testSchema();
     const [a, b] = await Promise.all([openIn(schema), openIn(schema)]);
