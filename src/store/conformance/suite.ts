@@ -304,6 +304,31 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.store.enqueueMany([])).toEqual([]);
       });
 
+      test("a long enqueueMany stores every option of every job as a single enqueue would", async (ctx) => {
+        const options = (i: number): EnqueueOptions => ({
+          queue: `q${i % 3}`,
+          priority: (i % 5) - 2,
+          maxAttempts: 1 + (i % 4),
+          backoff: { type: "fixed", delay: 100 * i },
+          ...(i % 2 === 0 ? { concurrency: { key: `k'${i % 3}`, limit: 1 + (i % 2), onLimit: "wait" } } : {}),
+          ...(i % 3 === 0 ? { rateLimit: { key: `r\\${i}`, limit: 5, period: "1m" } } : {}),
+          ...(i % 4 === 0 ? { enqueuedBy: `user "${i}"` } : {}),
+        });
+        const inputs = Array.from({ length: 40 }, (_, i) =>
+          ctx.newJob(options(i), { task: i % 2 ? "a" : "b", payload: { i, text: `it's {${i}}, "q"` } }),
+        );
+        const many = await ctx.store.enqueueMany(inputs);
+        const one = await ctx.store.enqueue(
+          ctx.newJob(options(6), { task: "b", payload: { i: 6, text: `it's {6}, "q"` } }),
+        );
+        for (const r of many) expect(await ctx.store.getJob(r.job.id)).toEqual(r.job);
+        const { id: _i, createdAt: _c, runAt: _r, ...alike } = one.job;
+        expect(many[6]?.job).toMatchObject(alike);
+        const enqueued = (await ctx.store.readEvents()).filter((e) => e.kind === "job.enqueued");
+        expect(enqueued.map((e) => e.jobId)).toEqual([...inputs.map((j) => j.id), one.job.id]);
+        expect(enqueued[6]?.data).toEqual(enqueued.at(-1)?.data);
+      });
+
       test("enqueueMany is all or nothing", async (ctx) => {
         const reject: EnqueueOptions = { concurrency: { key: "k", limit: 1, onLimit: "reject" } };
         const batch = [ctx.newJob({}, { payload: "first" }), ctx.newJob(reject), ctx.newJob(reject), ctx.newJob()];

@@ -502,8 +502,8 @@ export type EventRow = readonly [
   runId: string | null,
 ];
 /**
- * Above this many rows, an insert sends one array per column instead of a VALUES list: bound
- * arrays for jobs (see INSERT_JOBS), array literals for events (see `appendEvents`).
+ * Above this many rows, an insert sends one array literal per column instead of a VALUES list
+ * (see `appendEvents`, and `insertAtOnceScript` in insert-job.ts).
  */
 export const MANY_ROWS = 16;
 const LOCK_EVENTS = `SELECT ${sql.EVENTS_LOCK}`;

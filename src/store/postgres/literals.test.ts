@@ -17,7 +17,10 @@ describe("quoted", () => {
 
   test("matches the driver's escapeLiteral on any string", () => {
     const awkward = fc.constantFrom("'", "\\", '"', "{", "}", ",", "é", "😀", " ", "\n");
-    const text = fc.oneof(fc.string({ unit: "grapheme" }), fc.array(awkward).map((a) => a.join("")));
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme" }),
+      fc.array(awkward).map((a) => a.join("")),
+    );
     fc.assert(fc.property(text, (value) => quoted(value) === pg.escapeLiteral(value)));
   });
 

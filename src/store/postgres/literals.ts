@@ -54,7 +54,7 @@ export function textArrayLiteral(values: readonly (string | null)[]): string {
   return `${literal(`{${elements.join(",")}}`)}::text[]`;
 }
 
-/** An int[] literal. */
-export function intArrayLiteral(values: readonly number[]): string {
-  return `'{${values.map(literal).join(",")}}'::int[]`;
+/** An int[] literal (or bigint[]), NULL for null. */
+export function intArrayLiteral(values: readonly (number | null)[], type: "int" | "bigint" = "int"): string {
+  return `'{${values.map(literal).join(",")}}'::${type}[]`;
 }

@@ -16,10 +16,10 @@ import type {
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { ChangeListener } from "./change-listener.js";
 import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
-import { LOCK, MANY_ROWS, openings, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
+import { LOCK, openings, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, openFinish, recoverExpiredInTransaction, succeedAll } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
-import { insertAtOnceScript, insertedAtOnce, insertJob, insertManyAtOnce, insertsAtOnce } from "./insert-job.js";
+import { insertAtOnceScript, insertedAtOnce, insertJob, insertsAtOnce } from "./insert-job.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { PgDb, PgTx } from "./pg-tx.js";
 import * as sql from "./statements.js";
@@ -165,17 +165,11 @@ export class PostgresStore extends SqlStore {
     return enqueueWithin(this.conn, handle, job);
   }
 
-  /** Jobs that need nothing read first (see `insertsAtOnce`): a few in one round trip. */
+  /** Jobs that need nothing read first (see `insertsAtOnce`), however many, in one round trip. */
   private async insertAtOnce(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-    if (jobs.length > MANY_ROWS) {
-      return this.writeAndWake(
-        (tx) => insertManyAtOnce(tx, jobs),
-        () => true,
-      );
-    }
-    const [inserted] = await this.conn.script((nowSql) => insertAtOnceScript(jobs, nowSql));
-    const now = (inserted?.rows[0] as { created_at: number } | undefined)?.created_at;
-    if (now === undefined) throw new Error("the insert returned no rows");
+    const [clock] = await this.conn.script((nowSql) => insertAtOnceScript(jobs, nowSql));
+    const now = (clock?.rows[0] as { now: number } | undefined)?.now;
+    if (now === undefined) throw new Error("the database did not return its clock");
     this.changes.notify();
     return insertedAtOnce(jobs, Number(now));
   }

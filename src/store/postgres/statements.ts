@@ -1,6 +1,5 @@
 import { from, to } from "../jobs/statements.js";
 import { LOCK } from "../locks.js";
-import { NEW_JOB_COLUMNS } from "../new-job.js";
 
 const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval')";
 /** When a finished job's idempotency key frees up, finished at `now`. */
@@ -61,16 +60,6 @@ export const CURRENT_VERSION = "SELECT coalesce(max(version), 0) AS version FROM
 export const RECORD_MIGRATION = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
 // -- producing ----------------------------------------------------------------------------
-
-/**
- * Many new jobs at once, one array per column of NEW_JOB_COLUMNS, in that order ($1-$19): for
- * large batches, bound arrays cost the server far less than parsing a VALUES list of literals.
- */
-export const INSERT_JOBS = `
-INSERT INTO jobs (${NEW_JOB_COLUMNS.join(", ")})
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
-  $8::int[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::int[], $14::text[], $15::text[],
-  $16::int[], $17::bigint[], $18::text[], $19::bigint[])`;
 
 /** $1 task, $2 idempotency key, $3 now: the job that still owns the key, if any. */
 export const FIND_BY_IDEMPOTENCY_KEY = `
