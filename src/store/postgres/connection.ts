@@ -67,8 +67,6 @@ export interface Opening {
   prepared?: readonly PreparedStatement[];
   /** The statements after BEGIN and the clock read, built with the SQL of the clock. */
   statements: (nowSql: string) => string[];
-  /** Whether they take the events lock (so the transaction's own events need not take it again). */
-  locksEvents?: boolean;
 }
 
 /** One opening made of several: their statements in order (results in `tx.opened` likewise). */
@@ -78,7 +76,6 @@ export function openings(...parts: ReadonlyArray<Opening | undefined>): Opening 
   return {
     prepared: present.flatMap((p) => p.prepared ?? []),
     statements: (nowSql) => present.flatMap((p) => p.statements(nowSql)),
-    locksEvents: present.some((p) => p.locksEvents),
   };
 }
 
@@ -248,7 +245,7 @@ export class PgConnection {
       const results = await this.withPrepared(client, opening?.prepared ?? [], statements);
       const row = results[1]?.rows[0] as { now: number } | undefined;
       if (!row) throw new Error("the database did not return its clock");
-      const tx = new Transaction(client, Number(row.now), true, results.slice(2), opening?.locksEvents);
+      const tx = new Transaction(client, Number(row.now), true, results.slice(2));
       const result = await fn(tx);
       await tx.commit();
       return result;
@@ -377,17 +374,13 @@ export class Transaction implements Tx {
   /**
    * @param scripts whether the client runs several statements in one query (a pool client does;
    *   a user's client in `enqueueWithin` is sent one statement at a time, whatever it is).
-   * @param eventsLocked whether the statements that opened it took the events lock.
    */
   constructor(
     private readonly client: Queryable,
     readonly now: number,
     private readonly scripts: boolean,
     readonly opened: ReadonlyArray<{ rows: unknown[] }> = [],
-    eventsLocked = false,
-  ) {
-    if (eventsLocked) this.locked.add("events");
-  }
+  ) {}
 
   async rows<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     await this.insertDeferred();

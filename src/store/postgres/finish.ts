@@ -13,22 +13,22 @@ import { intArrayLiteral, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
 /**
- * Opens a transaction that records these outcomes: the successful ones, with their events, are
- * recorded in the round trip of BEGIN (one statement, see `succeedJobs`), before any other
- * opening joined after it.
+ * Opens a transaction that records these outcomes: the successful ones are recorded in the
+ * round trip of BEGIN (one statement, see `succeedJobs`), before any other opening joined after
+ * it; their events are appended at commit, with the transaction's others.
  */
 export function openFinish(results: readonly AttemptResult[]): Opening | undefined {
   const done = successes(results);
   if (done.length === 0) return undefined;
-  return { statements: (nowSql) => [succeedStatement(nowSql, done)], locksEvents: true };
+  return { statements: (nowSql) => [succeedStatement(nowSql, done, false)] };
 }
 
 /**
- * Records outcomes that are all successes as one transaction in one round trip; returns, per
- * result, whether its lease still held. (`finishInTransaction` needs a second one to commit.)
+ * Records outcomes that are all successes, with their events, as one transaction in one round
+ * trip; returns, per result, whether its lease still held.
  */
 export async function succeedAll(conn: PgConnection, results: readonly AttemptResult[]): Promise<boolean[]> {
-  const [succeeded] = await conn.script((nowSql) => [succeedStatement(nowSql, successes(results))]);
+  const [succeeded] = await conn.script((nowSql) => [succeedStatement(nowSql, successes(results), true)]);
   return applied(results, (succeeded?.rows ?? []) as SucceededRow[]);
 }
 
@@ -37,7 +37,15 @@ export async function succeedAll(conn: PgConnection, results: readonly AttemptRe
  * others); returns, per result, whether its lease still held.
  */
 export async function finishInTransaction(tx: Tx, results: readonly AttemptResult[]): Promise<boolean[]> {
-  const out = applied(results, (tx.opened[0]?.rows ?? []) as SucceededRow[]);
+  const rows = (tx.opened[0]?.rows ?? []) as SucceededRow[];
+  const workerOf = new Map(results.map((r) => [`${r.lease.jobId}:${r.lease.token}`, r.lease.workerId]));
+  for (const r of rows) {
+    tx.event("job.succeeded", r.id, workerOf.get(`${r.id}:${r.lease_token}`) ?? null, {
+      attempt: r.attempts,
+      durationMs: tx.now - r.started_at,
+    });
+  }
+  const out = applied(results, rows);
   for (const [i, r] of results.entries()) {
     if (r.outcome === "succeeded") continue;
     const ok = await finishOne(tx, r);
@@ -50,19 +58,20 @@ export async function finishInTransaction(tx: Tx, results: readonly AttemptResul
 }
 
 type Succeeded = Extract<AttemptResult, { outcome: "succeeded" }>;
-type SucceededRow = { id: string; lease_token: number };
+type SucceededRow = { id: string; lease_token: number; started_at: number; attempts: number };
 
 function successes(results: readonly AttemptResult[]): Succeeded[] {
   return results.filter((r): r is Succeeded => r.outcome === "succeeded");
 }
 
-function succeedStatement(nowSql: string, done: readonly Succeeded[]): string {
+function succeedStatement(nowSql: string, done: readonly Succeeded[], appendEvents: boolean): string {
   return sql.succeedJobs(
     nowSql,
     textArrayLiteral(done.map((r) => r.lease.jobId)),
     intArrayLiteral(done.map((r) => r.lease.token)),
     textArrayLiteral(done.map((r) => r.resultJson)),
     textArrayLiteral(done.map((r) => r.lease.workerId)),
+    appendEvents,
   );
 }
 

@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
 import type { ClaimedJob, Lease } from "../../core/types.js";
+import { waitFor } from "../../test-support/wait.js";
 import { runStoreConformance } from "../conformance/suite.js";
+import { LOCK } from "../locks.js";
 import { openStore } from "../open-store.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 
@@ -57,6 +59,55 @@ async function claimHeld(store: PostgresStore): Promise<Lease[]> {
 }
 
 describe("PostgresStore (PostgreSQL only)", () => {
+  it("a finish joined with a claim takes the events lock last: not while it waits for a key", async () => {
+    const schema = await testSchema();
+    const store = await openIn(schema);
+    const holder = await admin.connect();
+    let finishing: Promise<unknown> | undefined;
+    try {
+      const [lease] = await claimHeld(store);
+      const key = `k-${schema}`;
+      await store.enqueue(buildNewJob("t", {}, { concurrency: { key, limit: 1 } }, undefined));
+      // Another transaction holds the key's lock, as a claim of a job with that key does.
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", [LOCK.concurrencyKey, key]);
+      const done = store.finishAndClaim([{ lease: lease as Lease, outcome: "succeeded", resultJson: "1" }], {
+        workerId: "w",
+        limit: 1,
+        tasks: ["t"],
+        queues: null,
+        leaseMs: 60_000,
+      });
+      finishing = done;
+      // Advisory locks (class, hashed name) granted or awaited, in this database.
+      const advisory = async (classid: number, name: string, granted: boolean) =>
+        (
+          await admin.query(
+            `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid::bigint = hashtext($2)::bigint & 4294967295
+               AND l.granted = $3 AND a.datname = current_database()`,
+            [classid, name, granted],
+          )
+        ).rowCount;
+      await waitFor(
+        "the finish to wait for the key",
+        async () => (await advisory(LOCK.concurrencyKey, key, false)) === 1,
+      );
+      // Waiting for the key, it must hold no events lock: the key's holder may want that one next.
+      const eventsLocksHeld = await advisory(LOCK.events, schema, true);
+      await holder.query("COMMIT");
+      const { applied, claimed } = await done;
+      expect(eventsLocksHeld).toBe(0);
+      expect(applied).toEqual([true]);
+      expect(claimed).toHaveLength(1);
+    } finally {
+      await holder.query("ROLLBACK").catch(() => undefined);
+      holder.release();
+      await finishing?.catch(() => undefined);
+      await store.close();
+    }
+  });
+
   it("two stores claiming at once never take the same job", async () => {
     const schema = await testSchema();
     const a = await openIn(schema);

@@ -248,12 +248,33 @@ FOR UPDATE SKIP LOCKED`;
 
 /**
  * Successful attempts, from array expressions of job ids (text[]), tokens (int[]), result JSON
- * texts and worker ids (text[]), at `now`: the jobs, their attempts (see RECORD_ATTEMPT) and their
- * job.succeeded events, in the order given, in one statement. The events lock is taken once the
- * jobs are updated (`locked` waits for all of `done`), so it is held for the events' insert and
- * the commit, as `Transaction.runClosing` holds it. Returns the jobs whose lease still matched.
+ * texts and worker ids (text[]), at `now`: the jobs and their attempts (see RECORD_ATTEMPT) in one
+ * statement. Returns the jobs whose lease still matched, in the order given, with what their
+ * job.succeeded events say.
+ *
+ * With `appendEvents`, the statement appends those events too, for a transaction that commits
+ * in the same round trip (see `succeedAll` in finish.ts): the events lock is taken once the jobs
+ * are updated (`locked` reads all of `done`) and held only to that commit, as
+ * `Transaction.runClosing` holds it. When no lease matched, nothing is appended and no lock taken.
+ * A transaction that goes on after this statement must not append here: it would hold the lock
+ * while it takes others.
  */
-export function succeedJobs(now: string, ids: string, tokens: string, results: string, workers: string): string {
+export function succeedJobs(
+  now: string,
+  ids: string,
+  tokens: string,
+  results: string,
+  workers: string,
+  appendEvents: boolean,
+): string {
+  const events = `,
+locked AS (SELECT ${EVENTS_LOCK} FROM (SELECT count(*) FROM done) AS updated),
+appended AS (
+  INSERT INTO events (at, kind, job_id, worker_id, data)
+  SELECT ${now}, 'job.succeeded', done.id, done.worker,
+    '{"attempt":' || done.attempts || ',"durationMs":' || (${now} - coalesce(done.started_at, 0)) || '}'
+  FROM done, locked ORDER BY done.n
+)`;
   return `
 WITH done AS (
   UPDATE jobs SET state = ${to("succeed")}, result = r.result, finished_at = ${now}, lease_owner = NULL,
@@ -265,15 +286,8 @@ WITH done AS (
 attempt AS (
   INSERT INTO attempts (job_id, number, worker_id, started_at, finished_at, outcome)
   SELECT id, lease_token, worker, started_at, ${now}, 'succeeded' FROM done
-),
-locked AS (SELECT ${EVENTS_LOCK} FROM (SELECT count(*) FROM done) AS updated),
-appended AS (
-  INSERT INTO events (at, kind, job_id, worker_id, data)
-  SELECT ${now}, 'job.succeeded', done.id, done.worker,
-    '{"attempt":' || done.attempts || ',"durationMs":' || coalesce(${now} - done.started_at, 0) || '}'
-  FROM done, locked ORDER BY done.n
-)
-SELECT id, lease_token FROM done`;
+)${appendEvents ? events : ""}
+SELECT id, lease_token, started_at, attempts FROM done ORDER BY n`;
 }
 
 /** $1 run at, $2 error JSON, $3 job id, $4 token. */
