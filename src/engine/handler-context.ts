@@ -8,7 +8,9 @@
  * (see ExecutionAbort).
  *
  * Handlers may take methods off the context (`async (payload, { step, log }) => ...`): each
- * method is a getter that returns it bound, so that works as it does with an object of closures.
+ * method is a getter that returns it bound (the same function each time). Its own enumerable
+ * properties are `job` and `attempt` only: `{ ...ctx }` copies no method, and JSON.stringify
+ * writes those two. Its methods cannot be reassigned.
  */
 import type { GatePolicy } from "../core/gate-policy.js";
 import { serializePayload } from "../core/job-options.js";
@@ -40,67 +42,90 @@ export interface Execution {
 
 export class HandlerContext implements JobContext {
   readonly attempt: number;
-  private pending: Promise<void>[] | null = null;
-  private durable: DurableContext | null = null;
+  readonly #execution: Execution;
+  readonly #services: HandlerServices;
+  #pending: Promise<void>[] | null = null;
+  #durable: DurableContext | null = null;
+  // Each method, bound on its first read and the same function after.
+  #log: JobContext["log"] | null = null;
+  #progress: JobContext["progress"] | null = null;
+  #step: JobContext["step"] | null = null;
+  #sleep: JobContext["sleep"] | null = null;
+  #sleepUntil: JobContext["sleepUntil"] | null = null;
+  #waitForEvent: JobContext["waitForEvent"] | null = null;
+  #requestApproval: JobContext["requestApproval"] | null = null;
+  #gate: JobContext["gate"] | null = null;
 
   constructor(
     readonly job: Job,
-    private readonly execution: Execution,
-    private readonly services: HandlerServices,
+    execution: Execution,
+    services: HandlerServices,
   ) {
     this.attempt = job.attempts;
+    this.#execution = execution;
+    this.#services = services;
   }
 
   get signal(): AbortSignal {
-    return this.execution.abort.signal;
+    return this.#execution.abort.signal;
   }
 
   get log(): JobContext["log"] {
-    return (message, data) =>
-      this.track("log", () =>
-        this.services.store.appendEvents([
+    this.#log ??= (message, data) =>
+      this.#track("log", () =>
+        this.#services.store.appendEvents([
           {
             kind: "job.log",
             jobId: this.job.id,
-            workerId: this.services.workerId,
+            workerId: this.#services.workerId,
             data: { message, ...(data ?? {}) },
           },
         ]),
       );
+    return this.#log;
   }
 
   get progress(): JobContext["progress"] {
-    return (value) =>
-      this.track("progress", () => this.services.store.recordProgress(this.execution.lease, serializePayload(value)));
+    this.#progress ??= (value) =>
+      this.#track("progress", () =>
+        this.#services.store.recordProgress(this.#execution.lease, serializePayload(value)),
+      );
+    return this.#progress;
   }
 
   get step(): JobContext["step"] {
-    return (name, fn) => this.durableContext().step(name, fn);
+    this.#step ??= (name, fn) => this.#durableContext().step(name, fn);
+    return this.#step;
   }
 
   get sleep(): JobContext["sleep"] {
-    return (duration) => this.durableContext().sleep(duration);
+    this.#sleep ??= (duration) => this.#durableContext().sleep(duration);
+    return this.#sleep;
   }
 
   get sleepUntil(): JobContext["sleepUntil"] {
-    return (at) => this.durableContext().sleepUntil(at);
+    this.#sleepUntil ??= (at) => this.#durableContext().sleepUntil(at);
+    return this.#sleepUntil;
   }
 
   get waitForEvent(): JobContext["waitForEvent"] {
-    return (name, options) => this.durableContext().waitForEvent(name, options);
+    this.#waitForEvent ??= (name, options) => this.#durableContext().waitForEvent(name, options);
+    return this.#waitForEvent;
   }
 
   get requestApproval(): JobContext["requestApproval"] {
-    return (request) => this.durableContext().requestApproval(request);
+    this.#requestApproval ??= (request) => this.#durableContext().requestApproval(request);
+    return this.#requestApproval;
   }
 
   get gate(): JobContext["gate"] {
-    return (action, options) => this.durableContext().gate(action, options);
+    this.#gate ??= (action, options) => this.#durableContext().gate(action, options);
+    return this.#gate;
   }
 
-  /** Settles once every log and progress write the handler started has settled. */
+  /** For the worker: settles once every log and progress write the handler started has settled. */
   async settled(): Promise<void> {
-    if (this.pending !== null) await Promise.allSettled(this.pending);
+    if (this.#pending !== null) await Promise.allSettled(this.#pending);
   }
 
   /**
@@ -109,33 +134,34 @@ export class HandlerContext implements JobContext {
    * Handlers often fire and forget these, so a failure is also logged here: left unhandled, a
    * rejected promise would take the whole worker process down.
    */
-  private track(what: string, write: () => Promise<unknown>): Promise<void> {
+  #track(what: string, write: () => Promise<unknown>): Promise<void> {
     const p = new Promise<unknown>((resolve) => resolve(write())).then(() => undefined);
     p.catch((err: unknown) =>
-      this.services.logger.warn({ err, jobId: this.job.id, workerId: this.services.workerId }, `ctx.${what} failed`),
+      this.#services.logger.warn({ err, jobId: this.job.id, workerId: this.#services.workerId }, `ctx.${what} failed`),
     );
-    this.pending ??= [];
-    this.pending.push(p);
+    this.#pending ??= [];
+    this.#pending.push(p);
     return p;
   }
 
-  private durableContext(): DurableContext {
-    const { job, execution, services } = this;
-    this.durable ??= durableContext(
+  #durableContext(): DurableContext {
+    const execution = this.#execution;
+    const services = this.#services;
+    this.#durable ??= durableContext(
       services.store,
-      job.id,
+      this.job.id,
       () => execution.lease,
       () => {
         execution.parked = true;
         execution.abort.abort("parked");
       },
       {
-        task: job.task,
+        task: this.job.task,
         gates: services.gates,
         approvalTimeoutMs: services.approvalTimeoutMs,
-        enqueuedBy: job.enqueuedBy,
+        enqueuedBy: this.job.enqueuedBy,
       },
     );
-    return this.durable;
+    return this.#durable;
   }
 }

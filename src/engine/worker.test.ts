@@ -313,11 +313,15 @@ describe("what handlers throw, return and report", () => {
     const db = tempDatabase();
     const overseer = await db.open();
     let seen: unknown = null;
-    overseer.defineTask("unpacked", async (_payload, { job, attempt, signal, step, log, progress }) => {
+    let shape: unknown = null;
+    overseer.defineTask("unpacked", async (_payload, ctx) => {
+      const { job, attempt, signal, step, log, progress } = ctx;
       const charged = await step("charge", () => ({ receipt: "r-1" }));
       await log("charged", { receipt: charged.receipt });
       await progress({ done: 1 });
       seen = { task: job.task, attempt, aborted: signal.aborted };
+      // Only the job and the attempt are its own properties; a method is one function each read.
+      shape = { keys: Object.keys(ctx), json: JSON.parse(JSON.stringify(ctx)), same: ctx.log === ctx.log };
       return charged;
     });
     const job = await overseer.enqueue("unpacked");
@@ -325,6 +329,11 @@ describe("what handlers throw, return and report", () => {
     await waitForState(overseer, job.id, "succeeded");
 
     expect(seen).toEqual({ task: "unpacked", attempt: 1, aborted: false });
+    expect(shape).toEqual({
+      keys: ["job", "attempt"],
+      json: { attempt: 1, job: expect.objectContaining({ id: job.id, task: "unpacked" }) },
+      same: true,
+    });
     const done = await overseer.getJob(job.id);
     expect(done).toMatchObject({ result: { receipt: "r-1" }, progress: { done: 1 } });
     const events = await overseer.readEvents({ jobId: job.id });

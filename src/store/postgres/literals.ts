@@ -34,7 +34,7 @@ export function literal(value: Literal): string {
  * at a time, and on a worker's hot path, whose literals are arrays of a batch's ids and results,
  * it made a third of all the bytes the worker allocated.
  */
-export function quoted(value: string): string {
+function quoted(value: string): string {
   const inQuotes = `'${value.replaceAll("'", "''")}'`;
   return value.includes("\\") ? ` E${inQuotes.replaceAll("\\", "\\\\")}` : inQuotes;
 }
