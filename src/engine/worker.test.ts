@@ -321,7 +321,8 @@ describe("what handlers throw, return and report", () => {
       await progress({ done: 1 });
       seen = { task: job.task, attempt, aborted: signal.aborted };
       // Only the job and the attempt are its own properties; a method is one function each read.
-      shape = { keys: Object.keys(ctx), json: JSON.parse(JSON.stringify(ctx)), same: ctx.log === ctx.log };
+      const log1 = ctx.log;
+      shape = { keys: Object.keys(ctx), json: JSON.parse(JSON.stringify(ctx)), same: ctx.log === log1 };
       return charged;
     });
     const job = await overseer.enqueue("unpacked");
