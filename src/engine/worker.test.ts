@@ -580,6 +580,42 @@ describe("cancellation", () => {
 });
 
 describe("prefetch", () => {
+  it("jobs a claim holds while another claim keeps the free slot start once that claim comes back empty", async () => {
+    const db = tempDatabase();
+    const { store, faults } = withFaults(await openStore(db.path));
+    const overseer = db.track(await createOverseer({ store }));
+    const firstRunning = deferred();
+    const releaseFirst = deferred<void>();
+    const ran: number[] = [];
+    overseer.defineTask("job", async (payload: { i: number }) => {
+      ran.push(payload.i);
+      if (payload.i === 1) {
+        firstRunning.resolve();
+        await releaseFirst.promise;
+      }
+    });
+    const worker = overseer.worker({ ...FAST, concurrency: 1, prefetch: 2 });
+    await overseer.enqueue("job", { i: 1 });
+    await worker.start();
+    await firstRunning.promise;
+    // With job 1 running, the claim loop's next claim (for two held jobs) waits in the store...
+    const releaseClaim = faults.stall("claim");
+    await overseer.enqueueMany([2, 3].map((i) => ({ task: "job", payload: { i } })));
+    await waitFor("a claim to wait", () => faults.stalledCalls("claim") === 1);
+    // ...and job 1's outcome, with a claim that would start a job in the slot it frees, waits too.
+    const releaseFinish = faults.stall("finishAndClaim");
+    releaseFirst.resolve();
+    await waitFor("job 1's outcome to wait", () => faults.stalledCalls("finishAndClaim") === 1);
+    // The first claim takes jobs 2 and 3 and holds them: the free slot is kept for the second,
+    // which then finds nothing. Nothing runs now, so the held jobs must start all the same.
+    releaseClaim();
+    // Running in the store: job 1, whose outcome waits, and the two held.
+    await waitFor("jobs 2 and 3 claimed", async () => (await overseer.countJobs()).running === 3);
+    releaseFinish();
+    await waitFor("jobs 2 and 3 to run", () => ran.length === 3, { timeoutMs: 3_000 });
+    expect(ran).toEqual([1, 2, 3]);
+  });
+
   it("holds claimed jobs beyond its slots: never more handlers than concurrency, every job once, in claim order", async () => {
     const db = tempDatabase();
     const overseer = await db.open();

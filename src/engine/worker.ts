@@ -453,6 +453,10 @@ export class Worker {
       this.reservedStarts -= starts;
     }
     for (const [i, c] of claimedOf(result).entries()) this.accept(c, i < starts);
+    // The slots this claim kept for its starts are free again, whatever it found: jobs that
+    // another claim held meanwhile, because those slots were kept, take them now. Nothing else
+    // would start them while no handler runs.
+    this.startHeld();
     return result;
   }
 
