@@ -11,6 +11,7 @@ import { buildNewJob } from "../../core/job-options.js";
 import type { ClaimedJob, Lease } from "../../core/types.js";
 import { waitFor } from "../../test-support/wait.js";
 import { runStoreConformance } from "../conformance/suite.js";
+import { expectEarlierAttemptsEnded } from "../conformance/upgrades.js";
 import { LOCK } from "../locks.js";
 import { openStore } from "../open-store.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
@@ -259,20 +260,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
     const store = await openIn(schema);
     try {
-      const [one, two] = claimed.map((c) => c.lease);
-      if (!one || !two) throw new Error("expected two claimed jobs");
-      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "running" }]);
-      await store.finish([
-        { lease: one, outcome: "succeeded", resultJson: "null" },
-        {
-          lease: two,
-          outcome: "dead",
-          error: { code: "E", message: "m", retryable: false },
-          reason: "permanent_error",
-        },
-      ]);
-      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "succeeded" }]);
-      expect(await store.listAttempts(two.jobId)).toMatchObject([{ number: two.token, outcome: "failed" }]);
+      await expectEarlierAttemptsEnded(store, claimed);
     } finally {
       await store.close();
     }

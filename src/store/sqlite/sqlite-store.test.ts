@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ErrorCode, OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
 import { runStoreConformance } from "../conformance/suite.js";
+import { expectEarlierAttemptsEnded } from "../conformance/upgrades.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -235,7 +236,7 @@ describe("SqliteStore (SQLite only)", () => {
     it("017: an attempt that an earlier version recorded at its claim is listed once, then completed", async () => {
       const file = path.join(dir(), "overseer.db");
       const first = await open({ path: file });
-      const [job] = await first.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
+      await first.enqueueMany([buildNewJob("t", {}, {}, undefined), buildNewJob("t", {}, {}, undefined)]);
       const claimed = await first.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
       await first.close();
       // What a claim wrote before attempts were written once, at their end, on a file of version 16.
@@ -253,20 +254,7 @@ describe("SqliteStore (SQLite only)", () => {
         raw.close();
       }
       const store = await open({ path: file });
-      const [one, two] = claimed.map((c) => c.lease);
-      if (!one || !two || !job) throw new Error("expected two claimed jobs");
-      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "running" }]);
-      await store.finish([
-        { lease: one, outcome: "succeeded", resultJson: "null" },
-        {
-          lease: two,
-          outcome: "dead",
-          error: { code: "E", message: "m", retryable: false },
-          reason: "permanent_error",
-        },
-      ]);
-      expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "succeeded" }]);
-      expect(await store.listAttempts(two.jobId)).toMatchObject([{ number: two.token, outcome: "failed" }]);
+      await expectEarlierAttemptsEnded(store, claimed);
     });
 
     it("reopening a migrated file keeps its data", async () => {
