@@ -2,7 +2,7 @@
  * SQL literals, for the statements a transaction sends together in one round trip at its end.
  * node-postgres sends bound parameters one statement at a time (the extended protocol), so a
  * script of several statements (insert, lock, insert, notify, commit) must carry its values as
- * literals in the simple protocol. Only integers, strings (escaped by the driver) and the
+ * literals in the simple protocol. Only integers, strings (quoted here as the driver would) and the
  * store's own expressions get in.
  */
 import { hasNul, nulInStore } from "../../core/nul.js";
