@@ -1,9 +1,11 @@
 /**
- * A subject's stream opened after it finished: every event of its history goes out, up to its
- * terminal one, even those the hub has not read yet (it reads after commits, on a wakeup or a
- * timer; here it is never woken), and then the stream ends.
+ * A job's stream replays its whole history, even the events the hub has not read yet (it reads
+ * after commits, on a wakeup or a timer; here it is woken only when the test says): opened after
+ * the job finished, it ends at the terminal event; opened after a dead job was retried, it goes
+ * on past the old terminal event until the job finishes again.
  */
 import { describe, expect, it } from "vitest";
+import { PermanentError } from "../../core/errors.js";
 import type { OverseerEvent } from "../../core/types.js";
 import { memoryLogger } from "../../test-support/http.js";
 import { TEST_BACKEND, testDatabase } from "../../test-support/test-backend.js";
@@ -30,17 +32,22 @@ function collectingSink(): FeedSink & { events: OverseerEvent[]; ended: boolean 
   return sink;
 }
 
-describe(`a finished job's feed on ${TEST_BACKEND}`, () => {
+async function lazyHub() {
+  const overseer = await (await testDatabase("overseer-feed-")).open();
+  const log = { readEvents: overseer.readEvents.bind(overseer), lastEventSeq: () => overseer.lastEventSeq() };
+  // Never woken by commits, and its next poll is a minute away: its cursor stays put until poked.
+  const hub = new EventHub({
+    store: { ...log, onChange: () => () => undefined },
+    logger: memoryLogger().logger,
+    pollMs: 60_000,
+  });
+  await hub.start();
+  return { overseer, hub };
+}
+
+describe(`a job's feed on ${TEST_BACKEND}`, () => {
   it("replays its events past the hub's cursor, up to the terminal one, and ends", async () => {
-    const overseer = await (await testDatabase("overseer-feed-")).open();
-    const log = { readEvents: overseer.readEvents.bind(overseer), lastEventSeq: () => overseer.lastEventSeq() };
-    // Never woken, and its next poll is a minute away: its cursor stays where it started.
-    const hub = new EventHub({
-      store: { ...log, onChange: () => () => undefined },
-      logger: memoryLogger().logger,
-      pollMs: 60_000,
-    });
-    await hub.start();
+    const { overseer, hub } = await lazyHub();
     try {
       overseer.defineTask("t", async () => "done");
       const worker = overseer.worker({ pollMs: 20 });
@@ -58,6 +65,50 @@ describe(`a finished job's feed on ${TEST_BACKEND}`, () => {
       expect(sink.events.map((e) => e.kind)).toContain("job.succeeded");
       expect(sink.events.at(-1)?.kind).toBe("job.succeeded");
       expect(sink.ended).toBe(true);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it("goes on past a terminal event the job has since left, and ends at its new one", async () => {
+    const { overseer, hub } = await lazyHub();
+    try {
+      let fail = true;
+      overseer.defineTask("t", async () => {
+        if (fail) throw new PermanentError("not yet");
+        return "done";
+      });
+      const job = await overseer.enqueue("t", {});
+      const worker = overseer.worker({ pollMs: 20 });
+      await worker.start();
+      await waitFor("the job to die", async () => (await overseer.getJob(job.id))?.state === "dead");
+      await worker.stop();
+      await overseer.retry(job.id);
+      expect(hub.cursor).toBeLessThan(await overseer.lastEventSeq());
+
+      const request = { since: null, subject: { jobId: job.id } };
+      const start = await resolveStart(overseer, hub, request);
+      expect(start.finished).toBe(false);
+      const sink = collectingSink();
+      await new EventFeed(overseer, hub, sink, { maxBufferedBytes: 1 << 20 }, request.subject, start.since).run(false);
+      expect(sink.events.map((e) => e.kind)).toEqual([
+        "job.enqueued",
+        "job.started",
+        "job.failed",
+        "job.dead",
+        "job.retried",
+      ]);
+      expect(sink.ended).toBe(false);
+      // The hub catches up with the old history (its events are not sent twice), then the new life.
+      hub.poke();
+      fail = false;
+      const again = overseer.worker({ pollMs: 20 });
+      await again.start();
+      await waitFor("the job to succeed", async () => (await overseer.getJob(job.id))?.state === "succeeded");
+      await again.stop();
+      hub.poke();
+      await waitFor("the feed to end", () => sink.ended);
+      expect(sink.events.map((e) => e.kind).slice(5)).toEqual(["job.started", "job.succeeded"]);
     } finally {
       await hub.close();
     }

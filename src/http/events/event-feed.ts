@@ -102,6 +102,8 @@ export async function resolveStart(
 
 export class EventFeed {
   private lastSent: number;
+  /** The last event sent, if any. */
+  private lastEvent: OverseerEvent | undefined;
   private replaying = true;
   private queued: HubEvent[] = [];
   private closed = false;
@@ -126,12 +128,19 @@ export class EventFeed {
   /** Replays what the client missed, then follows live. `finishedAtStart`: the subject had finished. */
   async run(finishedAtStart: boolean): Promise<void> {
     this.unsubscribe = this.hub.subscribe((batch) => this.onLive(batch));
-    // A subject that had finished has all its history in the store already, some of it perhaps
-    // past the hub's cursor (the hub reads on a wakeup or a timer, after the commit): replay it
-    // all, or the stream would end without its last events.
-    const split = finishedAtStart && this.subject !== undefined ? Number.MAX_SAFE_INTEGER : this.hub.cursor;
+    // A subject's history is replayed from the store to its end, not only to the hub's cursor
+    // (the hub reads on a wakeup or a timer, after the commit): past that cursor may lie its last
+    // events, or a terminal event it has since left (a dead job, retried), and only the whole
+    // history tells the two apart. The whole log's stream replays up to the hub's cursor.
+    const split = this.subject !== undefined ? Number.MAX_SAFE_INTEGER : this.hub.cursor;
     await this.replay(split);
     if (this.closed) return;
+    // Finished at the start, or since: its history, read after its state, ends in a terminal event.
+    const finishedSince = this.lastEvent !== undefined && endsSubject(this.lastEvent, this.subject);
+    if (this.subject !== undefined && (finishedAtStart || finishedSince)) {
+      this.finish();
+      return;
+    }
     this.replaying = false;
     const queued = this.queued;
     this.queued = [];
@@ -140,9 +149,7 @@ export class EventFeed {
       upToEnd.push(e);
       if (endsSubject(e.event, this.subject)) break;
     }
-    if (!this.sendAll(upToEnd, true)) return;
-    // A finished subject whose terminal event came before the cursor: nothing more will follow.
-    if (finishedAtStart && this.subject !== undefined) this.finish();
+    this.sendAll(upToEnd, true);
   }
 
   close(): void {
@@ -162,7 +169,7 @@ export class EventFeed {
         upToSplit.push({ event, json: JSON.stringify(event) });
       }
       // History may hold a terminal event the job has since left (dead, then retried): the
-      // replay does not end there; whether the job is finished is known from its state.
+      // replay does not end there; what follows it, or the job's state, tells.
       if (!this.sendAll(upToSplit, false)) return;
       if (upToSplit.length < page.length || page.length < REPLAY_PAGE) return;
       // Replay at the client's pace: wait for its buffer to drain rather than cut it off.
@@ -208,6 +215,7 @@ export class EventFeed {
     this.sink.send(fresh, false);
     const last = fresh[fresh.length - 1] as HubEvent;
     this.lastSent = last.event.seq;
+    this.lastEvent = last.event;
     if (endAtTerminal && endsSubject(last.event, this.subject)) {
       this.finish();
       return false;
