@@ -414,7 +414,7 @@ export class Transaction implements Tx {
 
   /** Appends the buffered events now and returns every sequence number this transaction got, in order. */
   async flushEvents(): Promise<number[]> {
-    await this.runClosing([]);
+    await this.runClosing([], true);
     return [...this.seqs];
   }
 
@@ -446,17 +446,19 @@ export class Transaction implements Tx {
 
   /**
    * Deferred rows, then the buffered events under a transaction-level lock held until commit,
-   * then `after`. Sequence numbers come from an identity column, which hands them out at insert,
-   * not at commit: without the lock, a transaction could take N, another N+1 and commit first,
-   * and a reader tailing by `afterSeq` would pass N before it became visible and never see it.
+   * then `after`; with `returnSeqs`, the events' sequence numbers are recorded for `flushEvents`
+   * (a commit needs none: they would be a row per event to send and parse). Sequence numbers
+   * come from an identity column, which hands them out at insert, not at commit: without the
+   * lock, a transaction could take N, another N+1 and commit first, and a reader tailing by
+   * `afterSeq` would pass N before it became visible and never see it.
    * Under the lock, event writers commit in seq order. The lock is taken in the transaction's
    * last round trip, so what it serialises is only this insert and the commit itself.
    */
-  private async runClosing(after: string[]): Promise<void> {
+  private async runClosing(after: string[], returnSeqs = false): Promise<void> {
     const statements = this.takeDeferred();
     let eventsAt = -1;
     if (this.pending.length > 0) {
-      const append = appendEvents(this.pending.splice(0), !this.locked.has("events"));
+      const append = appendEvents(this.pending.splice(0), !this.locked.has("events"), returnSeqs);
       this.locked.add("events");
       statements.push(...append);
       eventsAt = statements.length - 1;
@@ -503,12 +505,13 @@ const LOCK_EVENTS = `SELECT ${sql.EVENTS_LOCK}`;
 
 /**
  * The statements that append events (rows of at, kind, job id, worker id, data JSON, run id), the last
- * returning their sequence numbers: the events lock first unless this transaction holds it.
+ * returning their sequence numbers if asked: the events lock first unless this transaction holds it.
  * A multi-row VALUES list is inserted in list order, so identity values follow it; a long one
  * is sent as one array literal per column instead, much less for the server to parse.
  */
-export function appendEvents(rows: readonly EventRow[], lock = true): string[] {
-  const insert = asArrays(rows) ?? `${insertValues("events", EVENT_COLUMNS, rows)} RETURNING seq`;
+export function appendEvents(rows: readonly EventRow[], lock = true, returnSeqs = false): string[] {
+  const inserted = asArrays(rows) ?? insertValues("events", EVENT_COLUMNS, rows);
+  const insert = returnSeqs ? `${inserted} RETURNING seq` : inserted;
   return lock ? [LOCK_EVENTS, insert] : [insert];
 }
 

@@ -26,9 +26,14 @@ describe("string literals", () => {
     fc.assert(fc.property(text, (value) => literal(value) === pg.escapeLiteral(value)));
   });
 
-  test("textArrayLiteral quotes its elements and then the whole, and a NUL is refused", () => {
-    expect(literal("o'k")).toBe("'o''k'");
-    expect(textArrayLiteral(['a"b', null, "c\\d"])).toBe(' E\'{"a\\\\"b",NULL,"c\\\\\\\\d"}\'::text[]');
-    expect(() => literal("a\u0000b")).toThrow();
+  test("textArrayLiteral joins texts unescaped, and quotes each of a list it could misread", () => {
+    expect(textArrayLiteral(['{"a":1}', null, "it's"])).toBe(
+      `string_to_array('{"a":1}\u001e\u001eit''s', chr(30), '')`,
+    );
+    expect(textArrayLiteral(['a"b', "", "c\\d"])).toBe(' E\'{"a\\\\"b","","c\\\\\\\\d"}\'::text[]');
+    expect(textArrayLiteral(["only"])).toBe(`'{"only"}'::text[]`);
+    expect(textArrayLiteral(["a\u001eb", "c"])).toBe(`'{"a\u001eb","c"}'::text[]`);
+    expect(textArrayLiteral([])).toBe("'{}'::text[]");
+    expect(() => textArrayLiteral(["a\u0000b", "c"])).toThrow();
   });
 });

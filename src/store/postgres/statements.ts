@@ -41,8 +41,7 @@ INSERT INTO events (at, kind, job_id, worker_id, data, run_id)
 SELECT ${at}, e.kind, e.job_id, e.worker_id, e.data, e.run_id
 FROM unnest(${kinds}, ${jobIds}, ${workerIds}, ${data}, ${runIds})
   WITH ORDINALITY AS e(kind, job_id, worker_id, data, run_id, n)
-ORDER BY e.n
-RETURNING seq`;
+ORDER BY e.n`;
 }
 
 // -- migrations ---------------------------------------------------------------------------
