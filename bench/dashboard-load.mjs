@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { config, now, percentile, sleep, withTimeout } from "./lib.mjs";
+import { config, LAUNCHER_NODE_FLAGS, now, percentile, sleep, withTimeout } from "./lib.mjs";
 
 const BIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
@@ -130,7 +130,7 @@ export async function startServer(dir, database, task = "tick") {
   const child = spawn(
     process.execPath,
     [
-      "--max-semi-space-size=2",
+      ...LAUNCHER_NODE_FLAGS,
       BIN,
       "--database",
       database,

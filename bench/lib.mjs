@@ -1,5 +1,15 @@
 // Shared configuration and helpers for the benchmark harness.
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+
+/**
+ * The Node flags the `overseer` launcher starts with (its `#!` line), which every system's
+ * worker child gets alike, so memory and speed are compared like for like.
+ */
+export const LAUNCHER_NODE_FLAGS = readFileSync(new URL("../src/cli/main.ts", import.meta.url), "utf8")
+  .split("\n", 1)[0]
+  .split(/\s+/)
+  .filter((word) => word.startsWith("--"));
 
 function intEnv(name, fallback) {
   const raw = process.env[name];

@@ -6,13 +6,22 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { runDashboardLoad } from "./dashboard-load.mjs";
 import { HISTORY_HEADING, renderHistory, runHistory } from "./history.mjs";
-import { config, errorMessage, median, now, percentile, sleep, wallMs, withTimeout } from "./lib.mjs";
+import {
+  config,
+  errorMessage,
+  LAUNCHER_NODE_FLAGS,
+  median,
+  now,
+  percentile,
+  sleep,
+  wallMs,
+  withTimeout,
+} from "./lib.mjs";
 import { DASHBOARD_HEADING, renderDashboardLoad, renderMarkdown, renderSseLoad } from "./report.mjs";
 import { runSseLoad } from "./sse-load.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
 
 const CHILD = fileURLToPath(new URL("./worker-child.mjs", import.meta.url));
-export const WORKER_EXEC_ARGV = ["--max-semi-space-size=2"];
 const ROOT = new URL("../", import.meta.url);
 const children = new Set();
 
@@ -48,9 +57,7 @@ process.on("unhandledRejection", (err) => log(`  (unhandled rejection: ${errorMe
 function forkWorker(systemId, options) {
   const proc = fork(CHILD, [systemId, JSON.stringify(options)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    // Every system's worker gets the V8 setting the `overseer` launcher uses (a young generation
-    // of at most 2 MB per semi-space), so memory is compared like for like.
-    execArgv: WORKER_EXEC_ARGV,
+    execArgv: LAUNCHER_NODE_FLAGS,
   });
   children.add(proc);
   const buffered = [];
@@ -456,7 +463,7 @@ async function main() {
 
   const cpus = os.cpus();
   const meta = {
-    workerExecArgv: WORKER_EXEC_ARGV,
+    workerExecArgv: LAUNCHER_NODE_FLAGS,
     date: started.toISOString(),
     durationSec: Math.round((Date.now() - started.getTime()) / 1000),
     node: process.version,

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=50
 /** The `overseer` command. One file per command group under commands/. */
 import { readFileSync } from "node:fs";
 import { type Command, CommanderError } from "commander";
