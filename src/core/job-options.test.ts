@@ -153,8 +153,24 @@ describe("buildNewJob: timing", () => {
   });
 });
 
+describe("buildNewJob: timeout", () => {
+  it.each<[unknown, number | null]>([
+    [undefined, null],
+    [1, 1],
+    ["90s", 90_000],
+    ["24d", 24 * 86_400_000],
+    [2 ** 31 - 1, 2 ** 31 - 1],
+  ])("takes %j as %j ms", (timeout, ms) => {
+    expect(build(timeout === undefined ? {} : { timeout: timeout as number }).timeoutMs).toBe(ms);
+  });
+
+  it.each([0, "0s", -1, 2 ** 31, "25d", "soon", null, {}])("refuses %j naming the field", (timeout) => {
+    expectError(() => build({ timeout: timeout as number }), "INVALID_ARGUMENT", "timeout");
+  });
+});
+
 describe("buildNewJob: options object", () => {
-  it.each(["prio", "Queue", "retries", "timeout", "__proto__x"])("rejects the unknown option %s", (option) => {
+  it.each(["prio", "Queue", "retries", "timeoutMs", "__proto__x"])("rejects the unknown option %s", (option) => {
     const err = expectError(() => build({ [option]: 1 }), "INVALID_ARGUMENT", option);
     expect(err.message).toContain(option);
   });

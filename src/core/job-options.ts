@@ -45,6 +45,12 @@ export interface EnqueueOptions {
    * requests names them as its requester, so they cannot approve it themselves.
    */
   enqueuedBy?: string;
+  /**
+   * How long one attempt may run (milliseconds or `30s`, `5m`...): past it, the handler's signal
+   * fires and the attempt fails with ATTEMPT_TIMEOUT, retried as the retry policy says.
+   * Overrides the task's `timeout`.
+   */
+  timeout?: Duration;
 }
 
 /** Defaults a task gives its jobs; every field may be overridden per enqueue. */
@@ -64,6 +70,11 @@ export interface TaskDefaults {
    * applies the task's current policy when an attempt fails.
    */
   retry?: RetryOptions;
+  /**
+   * How long one attempt of its jobs may run, unless the enqueue gives its own `timeout`. Like
+   * `retry`, not stored on the job: the worker applies the task's current one.
+   */
+  timeout?: Duration;
 }
 
 /** A validated job, ready for a store to insert. */
@@ -83,6 +94,24 @@ export interface NewJob {
   concurrency: ConcurrencyRule | null;
   rateLimit: RateLimitRule | null;
   enqueuedBy: string | null;
+  /** The enqueue's own `timeout`, or null to use the task's. */
+  timeoutMs: number | null;
+}
+
+/** Timers in Node hold at most 2^31 - 1 ms (about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** An attempt timeout: a duration from 1 ms to MAX_TIMEOUT_MS. */
+export function parseTimeout(value: Duration, field = "timeout"): number {
+  const ms = parseDuration(value, field);
+  if (ms < 1 || ms > MAX_TIMEOUT_MS) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `${field} must be from 1ms to ${MAX_TIMEOUT_MS}ms (about 24 days), got ${describe(value)}`,
+      { field },
+    );
+  }
+  return ms;
 }
 
 export function validateName(value: unknown, field: string): string {
@@ -231,6 +260,7 @@ const OPTION_KEYS = new Set([
   "concurrency",
   "rateLimit",
   "enqueuedBy",
+  "timeout",
 ]);
 
 /** Validates one enqueue call and merges it over the task's defaults. Throws OverseerError; never returns half a job. */
@@ -331,6 +361,7 @@ export function buildNewJob(
     concurrency,
     rateLimit,
     enqueuedBy: optionalKey(o.enqueuedBy, "enqueuedBy"),
+    timeoutMs: o.timeout === undefined ? null : parseTimeout(o.timeout),
   };
 }
 

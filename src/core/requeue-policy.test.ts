@@ -22,6 +22,7 @@ function dead(id: string, diedHoursAgo: number, over: Partial<Job> = {}): Job {
     concurrency: null,
     rateLimit: null,
     enqueuedBy: null,
+    timeoutMs: null,
     progress: null,
     lastError: { code: "ETIMEDOUT", message: "slow", retryable: true },
     leaseOwner: null,

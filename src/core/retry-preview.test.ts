@@ -22,6 +22,7 @@ function job(over: Partial<Job>): Job {
     concurrency: null,
     rateLimit: null,
     enqueuedBy: null,
+    timeoutMs: null,
     progress: null,
     lastError: null,
     leaseOwner: null,

@@ -8,7 +8,7 @@ import type { ApprovalOutcome, ApprovalRequest, OnTimeout } from "./approval.js"
 import type { Duration } from "./duration.js";
 import { OverseerError } from "./errors.js";
 import type { GateOutcome, Risk } from "./gate-policy.js";
-import { type TaskDefaults, validateName } from "./job-options.js";
+import { parseTimeout, type TaskDefaults, validateName } from "./job-options.js";
 import { parseRetryOptions } from "./retry-policy.js";
 import type { Job } from "./types.js";
 
@@ -17,7 +17,7 @@ export interface JobContext {
   readonly job: Job;
   /** 1 for the first attempt. */
   readonly attempt: number;
-  /** Aborted on cancel, on graceful-shutdown timeout, and when the lease is lost. `signal.reason` says which. */
+  /** Aborted on cancel, on graceful-shutdown timeout, when the lease is lost, and past the attempt timeout. `signal.reason` says which. */
   readonly signal: AbortSignal;
   /** Appends a `job.log` event. */
   log(message: string, data?: Record<string, unknown>): Promise<void>;
@@ -87,7 +87,7 @@ export interface TaskDefinition<P = any, R = unknown> {
 }
 
 /** Why a handler's signal was aborted. */
-export type AbortReason = "cancelled" | "shutdown" | "lease_lost" | "parked";
+export type AbortReason = "cancelled" | "shutdown" | "lease_lost" | "parked" | "timeout";
 
 export function defineTask<P = any, R = unknown>(
   name: string,
@@ -102,13 +102,12 @@ export function defineTask<P = any, R = unknown>(
     throw new OverseerError("INVALID_ARGUMENT", `defaults of task "${name}" must be an object`, { field: "defaults" });
   }
   const copy: TaskDefaults = { ...defaults };
-  if (defaults.retry !== undefined) {
-    try {
-      copy.retry = parseRetryOptions(defaults.retry);
-    } catch (err) {
-      if (!(err instanceof OverseerError)) throw err;
-      throw new OverseerError(err.code, `task "${name}": ${err.message}`, { ...err.details, task: name });
-    }
+  try {
+    if (defaults.retry !== undefined) copy.retry = parseRetryOptions(defaults.retry);
+    if (defaults.timeout !== undefined) copy.timeout = parseTimeout(defaults.timeout);
+  } catch (err) {
+    if (!(err instanceof OverseerError)) throw err;
+    throw new OverseerError(err.code, `task "${name}": ${err.message}`, { ...err.details, task: name });
   }
   return Object.freeze({ name, handler, defaults: copy });
 }

@@ -108,6 +108,8 @@ export interface Job {
   rateLimit: RateLimitRule | null;
   /** Who enqueued it (an API token's name), if anyone said; they may not approve its requests. */
   enqueuedBy: string | null;
+  /** How long one attempt may run, in ms, if the enqueue said; else the task's default applies (see TaskDefaults.timeout). */
+  timeoutMs: number | null;
   progress: unknown;
   lastError: JobError | null;
   leaseOwner: string | null;

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { OverseerError } from "../core/errors.js";
 import { DEFAULT_GATE_POLICY, type GatePolicy } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
-import { serializePayload } from "../core/job-options.js";
+import { parseTimeout, serializePayload } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
 import { resolveRetryPolicy, shouldRetry, toJobError } from "../core/retry-policy.js";
 import type { AbortReason, TaskDefinition } from "../core/task.js";
@@ -588,7 +588,9 @@ export class Worker {
     const began = performance.now();
     entry.began = began;
     try {
-      const value = await task.handler(job.payload, ctx);
+      const handling = task.handler(job.payload, ctx);
+      const timeoutMs = job.timeoutMs ?? taskTimeoutMs(task);
+      const value = timeoutMs === null ? await handling : await this.within(entry, handling, timeoutMs);
       result = this.successResult(entry, value);
     } catch (thrown) {
       result = this.failureResult(entry, task, thrown);
@@ -597,6 +599,37 @@ export class Worker {
     this.meanRunMs = nextMeanRunMs(this.meanRunMs, performance.now() - began);
     // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
     return entry.parked ? null : result;
+  }
+
+  /**
+   * The handler's outcome, or past `timeoutMs` an ATTEMPT_TIMEOUT failure: its signal fires, and
+   * it gets the abort grace to stop, after which the failure is recorded and its slot freed
+   * whether it stopped or not. One that ignores its signal goes on unrecorded, perhaps alongside
+   * its job's retry: nothing in JavaScript can stop it.
+   */
+  private async within(entry: Running, handling: unknown, timeoutMs: number): Promise<unknown> {
+    const outcome = Promise.resolve(handling);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
+    });
+    try {
+      const first = await Promise.race([outcome, expired]);
+      if (first !== TIMED_OUT) return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    entry.abort.abort("timeout");
+    if (!(await settlesWithin(outcome, this.abortGraceMs))) {
+      this.logger.warn(
+        { workerId: this.id, jobId: entry.claimed.job.id, timeoutMs },
+        "handler ignored its abort signal at its timeout; the attempt is recorded as failed while it goes on",
+      );
+    }
+    const error = new Error(`the attempt ran longer than its timeout of ${timeoutMs} ms and was aborted`);
+    // Where the timer fired says nothing about the handler: no stack.
+    error.stack = undefined;
+    throw Object.assign(error, { code: "ATTEMPT_TIMEOUT" });
   }
 
   private successResult(entry: Running, value: unknown): AttemptResult {
@@ -671,6 +704,24 @@ function positive(value: number, field: string): number {
     throw new OverseerError("INVALID_ARGUMENT", `${field} must be a positive integer, got ${value}`, { field });
   }
   return value;
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/** The task's attempt timeout in ms (defineTask has checked it), or null for none. */
+function taskTimeoutMs(task: TaskDefinition): number | null {
+  const timeout = task.defaults.timeout;
+  return timeout === undefined ? null : parseTimeout(timeout);
+}
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  await waitAll([promise.then(mark, mark)], ms);
+  return settled;
 }
 
 async function waitAll(promises: Promise<void>[], timeoutMs: number): Promise<void> {

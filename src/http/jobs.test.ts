@@ -9,7 +9,7 @@ describe("POST /api/v1/jobs", () => {
     const body = {
       task: "send-email",
       payload: { to: "ada@example.com" },
-      options: { priority: "high", idempotencyKey: "welcome-ada" },
+      options: { priority: "high", idempotencyKey: "welcome-ada", timeout: "2m" },
     };
     const first = await api.request("POST", "/api/v1/jobs", { token, body });
     expect(first.status).toBe(201);
@@ -18,6 +18,7 @@ describe("POST /api/v1/jobs", () => {
       state: "queued",
       priority: -10,
       payload: { to: "ada@example.com" },
+      timeoutMs: 120_000,
       version: 1,
     });
     const again = await api.request("POST", "/api/v1/jobs", { token, body });
@@ -117,6 +118,8 @@ describe("POST /api/v1/jobs", () => {
     ["a missing task", { payload: {} }, "body.task: is required"],
     ["a task of the wrong type", { task: 42 }, "body.task: must be string"],
     ["a bad task name", { task: "no spaces" }, "task must be 1-128 characters"],
+    ["a timeout of nothing", { task: "t", options: { timeout: "0s" } }, "timeout must be from 1ms"],
+    ["a timeout of no duration", { task: "t", options: { timeout: "a while" } }, "timeout must be a duration"],
     [
       "a bad item in an array",
       [{ task: "t" }, { task: "t", options: { queue: 7 } }],

@@ -49,6 +49,7 @@ export const NEW_JOB_COLUMNS = [
   "rate_limit",
   "rate_period_ms",
   "enqueued_by",
+  "timeout_ms",
   "created_at",
 ] as const;
 
@@ -78,6 +79,7 @@ export function insertJobParams<Time = number>(
     job.rateLimit?.limit ?? null,
     job.rateLimit?.periodMs ?? null,
     job.enqueuedBy,
+    job.timeoutMs,
     now,
   ];
 }
@@ -112,6 +114,7 @@ export function enqueuedJob(job: NewJob, placement: Placement, now: number): { j
       concurrency: job.concurrency,
       rateLimit: job.rateLimit,
       enqueuedBy: job.enqueuedBy,
+      timeoutMs: job.timeoutMs,
       progress: null,
       lastError: null,
       leaseOwner: null,

@@ -33,6 +33,8 @@ export interface JobRow {
   rate_limit: number | null;
   rate_period_ms: number | null;
   enqueued_by: string | null;
+  /** The enqueue's own attempt timeout (migration 018). */
+  timeout_ms: number | null;
   progress: string | null;
   last_error: string | null;
   lease_owner: string | null;
@@ -80,6 +82,7 @@ export const JOB_COLUMNS = [
   "finished_at",
   "version",
   "enqueued_by",
+  "timeout_ms",
 ] as const satisfies ReadonlyArray<keyof JobRow>;
 
 /**
@@ -119,6 +122,7 @@ export function jobRowFromArray(v: readonly unknown[]): JobRow {
     finished_at: v[28] as number | null,
     version: v[29] as number,
     enqueued_by: v[30] as string | null,
+    timeout_ms: v[31] as number | null,
   };
 }
 
@@ -212,6 +216,7 @@ export function toJob(r: JobRow): Job {
     rateLimit:
       r.rate_key === null ? null : { key: r.rate_key, limit: r.rate_limit ?? 1, periodMs: r.rate_period_ms ?? 1 },
     enqueuedBy: r.enqueued_by,
+    timeoutMs: r.timeout_ms ?? null,
     progress: jsonOrNull(r.progress),
     lastError: jsonOrNull(r.last_error) as JobError | null,
     leaseOwner: r.lease_owner,

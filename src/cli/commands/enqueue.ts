@@ -21,6 +21,7 @@ interface EnqueueFlags {
   key?: string;
   queue?: string;
   maxAttempts?: string;
+  timeout?: string;
   ndjson?: boolean;
 }
 
@@ -36,6 +37,7 @@ export function registerEnqueue(program: Command): void {
     .option("--key <key>", "idempotency key")
     .option("--queue <name>", "queue", undefined)
     .option("--max-attempts <n>", "attempts before the job is dead")
+    .option("--timeout <duration>", "abort an attempt that runs longer, e.g. 30s, 5m (it fails with ATTEMPT_TIMEOUT)")
     .option("--ndjson", "read one JSON payload per line from standard input and enqueue them all in one transaction")
     .action(
       action(async (task: string, flags: EnqueueFlags, command: Command) => {
@@ -101,6 +103,7 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   if (flags.key !== undefined) options.idempotencyKey = flags.key;
   if (flags.maxAttempts !== undefined)
     options.maxAttempts = parseIntOption(flags.maxAttempts, "--max-attempts", 1, 1000);
+  if (flags.timeout !== undefined) options.timeout = flags.timeout;
   return options;
 }
 

@@ -80,6 +80,10 @@ export const jobSchema = {
       description:
         "The API token that enqueued it (or the SDK caller's enqueuedBy); it may not approve the job's requests.",
     },
+    timeoutMs: {
+      type: ["integer", "null"],
+      description: "The enqueue's own attempt timeout in ms; null when it gave none (the task's, if any, applies).",
+    },
     progress: anyJson,
     lastError: jobError,
     leaseOwner: nullableString,
@@ -187,6 +191,11 @@ const enqueueOptions = {
     concurrencyKey: { type: "string", maxLength: 512 },
     concurrency: { type: "object" },
     rateLimit: { type: "object" },
+    timeout: {
+      ...durationLike,
+      description:
+        "How long one attempt may run (1 ms to about 24 days); past it the attempt fails with ATTEMPT_TIMEOUT and is retried per the retry policy. Overrides the task's timeout.",
+    },
   },
 } as const;
 

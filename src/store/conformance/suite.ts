@@ -271,6 +271,27 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(claimed.find((c) => c.job.id === many[39]?.job.id)?.job.enqueuedBy).toBe("user-39");
       });
 
+      test("every way in keeps a job's own attempt timeout, and a claim hands it on", async (ctx) => {
+        const one = await ctx.add({ timeout: "90s" });
+        const none = await ctx.add();
+        const few = await ctx.store.enqueueMany([ctx.newJob({ timeout: 250 }), ctx.newJob()]);
+        const many = await ctx.store.enqueueMany(
+          Array.from({ length: 40 }, (_, i) => ctx.newJob(i % 2 === 0 ? { timeout: 1_000 + i } : {})),
+        );
+        expect(one.timeoutMs).toBe(90_000);
+        expect(none.timeoutMs).toBeNull();
+        expect(few.map((r) => r.job.timeoutMs)).toEqual([250, null]);
+        expect(many.map((r) => r.job.timeoutMs)).toEqual(
+          Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 1_000 + i : null)),
+        );
+        for (const r of [...few, ...many]) expect(await ctx.store.getJob(r.job.id)).toEqual(r.job);
+        expect(await ctx.store.getJob(one.id)).toEqual(one);
+        const claimed = await ctx.claim({ limit: 100 });
+        expect(claimed.find((c) => c.job.id === one.id)?.job.timeoutMs).toBe(90_000);
+        expect(claimed.find((c) => c.job.id === many[38]?.job.id)?.job.timeoutMs).toBe(1_038);
+        expect(claimed.find((c) => c.job.id === none.id)?.job.timeoutMs).toBeNull();
+      });
+
       test("enqueue with a delay schedules the job by the store's clock", async (ctx) => {
         ctx.clock.advance(1_000);
         const job = await ctx.add({ delay: "5s" });

@@ -98,6 +98,7 @@ const NEW_JOB_TYPES = {
   rate_limit: "int",
   rate_period_ms: "bigint",
   enqueued_by: "text",
+  timeout_ms: "bigint",
   created_at: "now",
 } as const satisfies Record<(typeof NEW_JOB_COLUMNS)[number], "text" | "int" | "bigint" | "now">;
 

@@ -40,6 +40,15 @@ async function testSchema(): Promise<string> {
   return schema;
 }
 
+/**
+ * A migrated schema taken back to `version`, so that opening it runs the later migrations again:
+ * their records go, and what a later migration added that would not add twice (018's column).
+ */
+async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 18) await admin.query(`ALTER TABLE ${schema}.jobs DROP COLUMN timeout_ms`);
+  await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version > $1`, [version]);
+}
+
 async function openIn(schema: string, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
   return PostgresStore.open({ url: URL, schema, poolSize: 4, ...options });
 }
@@ -251,7 +260,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
     const claimed = await first.claim({ workerId: "w", limit: 2, tasks: ["t"], queues: null, leaseMs: 60_000 });
     await first.close();
     // What a claim wrote before attempts were written once, at their end, on a schema of version 16.
-    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 17`);
+    await backTo(schema, 16);
     for (const c of claimed) {
       await admin.query(
         `INSERT INTO ${schema}.attempts (job_id, number, worker_id, started_at, outcome) VALUES ($1, $2, 'w', 0, 'running')`,
@@ -314,6 +323,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 15, name: "015-held-jobs" },
         { version: 16, name: "016-tasks" },
         { version: 17, name: "017-attempts-at-end" },
+        { version: 18, name: "018-attempt-timeouts" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {
@@ -329,7 +339,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
     await (await openIn(schema)).close();
     // Back to before 016, with two workers' rows kept.
     await admin.query(`DROP TABLE ${schema}.tasks`);
-    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 16`);
+    await backTo(schema, 15);
     const insert = `INSERT INTO ${schema}.workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at) VALUES ($1, 'w', 'h', 1, NULL, $2, 1, 'stopped', $3, $3)`;
     await admin.query(insert, ["w1", '["send-email","report"]', 1_000]);
     await admin.query(insert, ["w2", '["send-email"]', 5_000]);

@@ -142,9 +142,11 @@ describe("migration 008 on a SQLite file at version 7", () => {
     expect(after.version).toBe(MIGRATIONS.at(-1)?.version);
     expect(after.integrity).toBe("ok");
     expect(after.indexes).toEqual(before.indexes);
-    // Migration 012 adds enqueued_by, null for jobs from before, and 015 held, 0 (started) for
-    // them; every other column is as it was.
-    expect(after.jobs).toEqual((before.jobs as object[]).map((j) => ({ ...j, enqueued_by: null, held: 0 })));
+    // Migration 012 adds enqueued_by, null for jobs from before, 015 held, 0 (started) for them,
+    // and 018 timeout_ms, null; every other column is as it was.
+    expect(after.jobs).toEqual(
+      (before.jobs as object[]).map((j) => ({ ...j, enqueued_by: null, held: 0, timeout_ms: null })),
+    );
     expect(after.steps).toEqual(before.steps);
     expect((after.tables as Array<{ name: string }>).map((t) => t.name)).toEqual(
       [

@@ -19,6 +19,7 @@ import { sql as notificationReceipts } from "./014-notification-receipts.js";
 import { sql as heldJobs } from "./015-held-jobs.js";
 import { sql as tasks } from "./016-tasks.js";
 import { sql as attemptsAtEnd } from "./017-attempts-at-end.js";
+import { sql as attemptTimeouts } from "./018-attempt-timeouts.js";
 
 export interface Migration {
   version: number;
@@ -44,4 +45,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: "015-held-jobs", sql: heldJobs },
   { version: 16, name: "016-tasks", sql: tasks },
   { version: 17, name: "017-attempts-at-end", sql: attemptsAtEnd },
+  { version: 18, name: "018-attempt-timeouts", sql: attemptTimeouts },
 ];
