@@ -113,4 +113,23 @@ describe(`a job's feed on ${TEST_BACKEND}`, () => {
       await hub.close();
     }
   });
+
+  it("ends when the job finished while it replayed, even with events after the terminal one", async () => {
+    const { overseer, hub } = await lazyHub();
+    try {
+      const job = await overseer.enqueue("t", {});
+      const request = { since: null, subject: { jobId: job.id } };
+      const start = await resolveStart(overseer, hub, request);
+      expect(start.finished).toBe(false);
+      // Between the state read and the replay: the job is cancelled, and a line is logged after.
+      await overseer.cancel(job.id);
+      await overseer.store.appendEvents([{ kind: "job.log", jobId: job.id, data: { message: "late" } }]);
+      const sink = collectingSink();
+      await new EventFeed(overseer, hub, sink, { maxBufferedBytes: 1 << 20 }, request.subject, start.since).run(false);
+      expect(sink.events.map((e) => e.kind)).toEqual(["job.enqueued", "job.cancelled", "job.log"]);
+      expect(sink.ended).toBe(true);
+    } finally {
+      await hub.close();
+    }
+  });
 });

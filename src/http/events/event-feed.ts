@@ -20,6 +20,8 @@ import type { EventHub, HubEvent } from "./event-hub.js";
 
 /** Kinds after which a job's stream ends: it reached a finished state. */
 export const TERMINAL_KINDS: ReadonlySet<string> = new Set(["job.succeeded", "job.dead", "job.cancelled"]);
+/** Kinds that take a finished job back to waiting (a retry of a dead or cancelled job). */
+const REOPENING_KINDS: ReadonlySet<string> = new Set(["job.retried"]);
 
 /** One job's or one run's events; a feed without a subject follows the whole log. */
 export type { EventSubject };
@@ -102,8 +104,10 @@ export async function resolveStart(
 
 export class EventFeed {
   private lastSent: number;
-  /** The last event sent, if any. */
-  private lastEvent: OverseerEvent | undefined;
+  /** The subject's events sent so far end in a finished state (a terminal event, not reopened since). */
+  private finishedInHistory = false;
+  /** A reopening event was sent: whatever the subject's state was at the start, it has left it. */
+  private reopened = false;
   private replaying = true;
   private queued: HubEvent[] = [];
   private closed = false;
@@ -135,9 +139,9 @@ export class EventFeed {
     const split = this.subject !== undefined ? Number.MAX_SAFE_INTEGER : this.hub.cursor;
     await this.replay(split);
     if (this.closed) return;
-    // Finished at the start, or since: its history, read after its state, ends in a terminal event.
-    const finishedSince = this.lastEvent !== undefined && endsSubject(this.lastEvent, this.subject);
-    if (this.subject !== undefined && (finishedAtStart || finishedSince)) {
+    // Finished at the start and not reopened since, or since: its history, read after its state,
+    // holds a terminal event with no reopening after it (events such as a log line may follow one).
+    if (this.subject !== undefined && ((finishedAtStart && !this.reopened) || this.finishedInHistory)) {
       this.finish();
       return;
     }
@@ -215,12 +219,22 @@ export class EventFeed {
     this.sink.send(fresh, false);
     const last = fresh[fresh.length - 1] as HubEvent;
     this.lastSent = last.event.seq;
-    this.lastEvent = last.event;
+    if (this.subject !== undefined) this.followState(fresh);
     if (endAtTerminal && endsSubject(last.event, this.subject)) {
       this.finish();
       return false;
     }
     return true;
+  }
+
+  private followState(events: readonly HubEvent[]): void {
+    for (const { event } of events) {
+      if (endsSubject(event, this.subject)) this.finishedInHistory = true;
+      else if (REOPENING_KINDS.has(event.kind)) {
+        this.finishedInHistory = false;
+        this.reopened = true;
+      }
+    }
   }
 
   private matches(event: OverseerEvent): boolean {
