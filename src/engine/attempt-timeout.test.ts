@@ -75,6 +75,33 @@ describe(`attempt timeouts on ${TEST_BACKEND}`, () => {
     expect((await overseer.listAttempts(stuck.id)).map((a) => a.outcome)).toEqual(["failed"]);
   });
 
+  it("a cancel that comes during the timeout's grace cancels the job rather than retrying it", async () => {
+    const overseer = await (await testDatabase()).open();
+    let cancelled: Promise<unknown> = Promise.resolve();
+    let runs = 0;
+    overseer.defineTask(
+      "cancelled-late",
+      async (_payload, ctx) => {
+        runs++;
+        ctx.signal.addEventListener("abort", () => {
+          cancelled = overseer.cancel(ctx.job.id);
+        });
+        await untilAborted(ctx.signal).catch(async (err) => {
+          await cancelled;
+          throw err;
+        });
+      },
+      { timeout: 100, maxAttempts: 3 },
+    );
+    const job = await overseer.enqueue("cancelled-late");
+    const worker = overseer.worker({ ...FAST, concurrency: 1 });
+    await worker.start();
+    await finished(overseer, job.id, "cancelled");
+    await worker.stop();
+    expect(runs).toBe(1);
+    expect((await overseer.listAttempts(job.id)).map((a) => a.outcome)).toEqual(["cancelled"]);
+  });
+
   it("a job's own timeout wins over its task's, and a handler within it succeeds as usual", async () => {
     const overseer = await (await testDatabase()).open();
     overseer.defineTask(

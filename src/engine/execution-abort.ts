@@ -9,6 +9,7 @@ import type { AbortReason } from "../core/task.js";
 export class ExecutionAbort {
   private controller: AbortController | null = null;
   private why: AbortReason | null = null;
+  private cancelled = false;
 
   /** The handler's signal, made now if it was not yet, and aborted already if the execution is. */
   get signal(): AbortSignal {
@@ -24,7 +25,13 @@ export class ExecutionAbort {
     return this.why;
   }
 
+  /** Whether a cancel came, first or after another reason (during a timeout's grace, say). */
+  get cancelRequested(): boolean {
+    return this.cancelled;
+  }
+
   abort(reason: AbortReason): void {
+    if (reason === "cancelled") this.cancelled = true;
     if (this.why !== null) return;
     this.why = reason;
     this.controller?.abort(reason);

@@ -588,8 +588,8 @@ export class Worker {
     const began = performance.now();
     entry.began = began;
     try {
-      const handling = task.handler(job.payload, ctx);
       const timeoutMs = job.timeoutMs ?? taskTimeoutMs(task);
+      const handling = task.handler(job.payload, ctx);
       const value = timeoutMs === null ? await handling : await this.within(entry, handling, timeoutMs);
       result = this.successResult(entry, value);
     } catch (thrown) {
@@ -611,7 +611,8 @@ export class Worker {
     const outcome = Promise.resolve(handling);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
+      // Unref'd: a handler that outlives a stop (it ignored its abort) must not keep the process up.
+      timer = setTimeout(resolve, timeoutMs, TIMED_OUT).unref();
     });
     try {
       const first = await Promise.race([outcome, expired]);
@@ -650,8 +651,9 @@ export class Worker {
     const reason = entry.abort.reason;
     if (reason !== null) {
       if (reason === "lease_lost") return null;
+      // A cancel wins over the reason that came first: someone asked for this job to stop for good.
+      if (entry.abort.cancelRequested) return { lease: entry.lease, outcome: "cancelled", error };
       if (reason === "shutdown") return { lease: entry.lease, outcome: "released" };
-      if (reason === "cancelled") return { lease: entry.lease, outcome: "cancelled", error };
     }
     const { job } = entry.claimed;
     // The stored job brings the attempt budget and backoff; the task in this process brings the
