@@ -117,6 +117,15 @@ export class OverseerError extends Error {
     return ERROR_CODES[this.code].status;
   }
 
+  /**
+   * Whether trying again could help: not for bad input (status 400), which fails the same way
+   * every time. So a handler that passes `ctx.step` a result JSON cannot hold goes to `dead` at
+   * once (`permanent_error`) instead of failing the same way at every attempt.
+   */
+  get retryable(): boolean {
+    return this.status !== 400;
+  }
+
   toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
     return { code: this.code, message: this.message, details: this.details };
   }

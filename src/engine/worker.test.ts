@@ -279,6 +279,28 @@ describe("retries and backoff", () => {
     expect(events.find((e) => e.kind === "job.dead")?.data).toMatchObject({ reason: "permanent_error", attempt: 1 });
   });
 
+  it("Overseer's own error for bad input, a step result JSON cannot hold, is permanent too", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    let calls = 0;
+    overseer.defineTask("unstorable-step", async (_payload, ctx) => {
+      calls++;
+      await ctx.step("make", () => ({ at: 1n }));
+    });
+    const job = await overseer.enqueue("unstorable-step", null, { maxAttempts: 5 });
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    await waitForState(overseer, job.id, "dead");
+
+    expect(calls).toBe(1);
+    expect(await overseer.getJob(job.id)).toMatchObject({
+      attempts: 1,
+      lastError: { code: "INVALID_PAYLOAD", retryable: false },
+    });
+    const events = await overseer.readEvents({ jobId: job.id });
+    expect(events.find((e) => e.kind === "job.dead")?.data).toMatchObject({ reason: "permanent_error", attempt: 1 });
+  });
+
   it("a plain error retries until maxAttempts, then the job is dead", async () => {
     const db = tempDatabase();
     const overseer = await db.open();
