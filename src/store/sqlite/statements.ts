@@ -12,7 +12,7 @@ const UNFINISHED = "state IN ('scheduled','queued','running','awaiting_approval'
 
 // -- producing --------------------------------------------------------------------------
 
-/** ?1-?19: a new job's values, from `insertJobParams`, in NEW_JOB_COLUMNS order. */
+/** ?1-?N: a new job's values, from `insertJobParams`, in NEW_JOB_COLUMNS order. */
 export const INSERT_JOB = `
 INSERT INTO jobs (${NEW_JOB_COLUMNS.join(", ")})
 VALUES (${NEW_JOB_COLUMNS.map((_, i) => `?${i + 1}`).join(", ")})`;
