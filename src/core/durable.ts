@@ -10,9 +10,10 @@
  * (until its sleep ends, or its wait's timeout) and its worker slot is free.
  */
 import { isDeepStrictEqual } from "node:util";
+import type { StepKind } from "./step-kinds.js";
 
 /** How a step's record was made. `approval`: a settled approval request's outcome (core/approval.ts). */
-export type StepKind = "step" | "sleep" | "wait" | "approval";
+export type { StepKind };
 
 export interface StepRecord {
   name: string;

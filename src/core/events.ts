@@ -29,6 +29,12 @@ const BUILT_IN = [
   "job.requeued",
   "signal.received",
   "gate.notified",
+  /** ctx.gate decided (`data.decision`: auto, notify or approve; `data.reason`, `data.attempt`). */
+  "gate.decided",
+  /** A ctx.step began, completed or failed (`data.name`, `data.attempt`, `data.durationMs`; see core/step-timeline.ts). */
+  "step.started",
+  "step.completed",
+  "step.failed",
   "approval.requested",
   "approval.decided",
   "approval.settled",

@@ -15,6 +15,7 @@ import { OverseerError } from "../core/errors.js";
 import { type GatePolicy, shouldGate } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
 import { serializePayload } from "../core/job-options.js";
+import { toJobError } from "../core/retry-policy.js";
 import type { GateOptions, GateResult, JobContext } from "../core/task.js";
 import type { Lease } from "../core/types.js";
 import type { Store } from "../store/store.js";
@@ -38,9 +39,13 @@ export interface DurableSettings {
   approvalTimeoutMs: number;
   /** Who enqueued the job: a request's requester when the handler names none. */
   enqueuedBy: string | null;
+  /** This execution's attempt number, for the step and gate events. */
+  attempt: number;
 }
 
 const MAX_STEP_NAME = 200;
+
+const since = (began: number) => Math.round(performance.now() - began);
 
 export function durableContext(
   store: DurableStore,
@@ -106,6 +111,21 @@ export function durableContext(
         risk: options?.risk,
         environment: options?.environment,
       });
+      // Every decision is on the job's timeline, `auto` included (each execution decides anew).
+      await store.appendEvents([
+        {
+          kind: "gate.decided",
+          jobId,
+          data: {
+            action,
+            decision: decision.action,
+            reason: decision.reason,
+            risk: options?.risk,
+            environment: options?.environment,
+            attempt: settings.attempt,
+          },
+        },
+      ]);
       if (decision.action === "auto")
         return { action: "auto", reason: decision.reason, approved: true, approval: null };
       if (decision.action === "notify") {
@@ -140,13 +160,26 @@ export function durableContext(
       }
       const done = (await stored()).get(name);
       if (done) return JSON.parse(done.resultJson) as T;
-      const value = await fn();
-      const record = await store.recordStep(lease(), {
-        name,
-        kind: "step",
-        resultJson: serializePayload(value === undefined ? null : value),
-      });
+      // The step's life on the job's timeline (see core/step-timeline.ts): started, then
+      // completed with its result's size, or failed with the error it threw.
+      const { attempt } = settings;
+      await store.appendEvents([{ kind: "step.started", jobId, data: { name, attempt } }]);
+      const began = performance.now();
+      let resultJson: string;
+      try {
+        resultJson = serializePayload((await fn()) ?? null);
+      } catch (err) {
+        const { code, message } = toJobError(err);
+        const data = { name, attempt, durationMs: since(began), error: { code, message } };
+        // The handler's error is what matters here: a failure to log the step's must not replace it.
+        await store.appendEvents([{ kind: "step.failed", jobId, data }]).catch(() => undefined);
+        throw err;
+      }
+      const durationMs = since(began);
+      const record = await store.recordStep(lease(), { name, kind: "step", resultJson });
       if (record === null) throw leaseLost();
+      const resultBytes = Buffer.byteLength(resultJson);
+      await store.appendEvents([{ kind: "step.completed", jobId, data: { name, attempt, durationMs, resultBytes } }]);
       await remember(record);
       return JSON.parse(record.resultJson) as T;
     },

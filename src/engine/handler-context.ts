@@ -160,6 +160,7 @@ export class HandlerContext implements JobContext {
         gates: services.gates,
         approvalTimeoutMs: services.approvalTimeoutMs,
         enqueuedBy: this.job.enqueuedBy,
+        attempt: this.job.attempts,
       },
     );
     return this.#durable;

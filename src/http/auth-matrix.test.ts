@@ -35,6 +35,10 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}/retry-preview` }),
   },
+  "GET /api/v1/jobs/:id/steps": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}/steps` }),
+  },
   "POST /api/v1/jobs/:id/retry": {
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/jobs/${(await cancelled(o)).id}/retry` }),

@@ -55,6 +55,20 @@ export default async function (payload, ctx) {
 }
 `,
     );
+    // Two durable steps; the second fails on the first attempt and passes on the next.
+    writeFileSync(
+      join(dir, "tasks", "durable.mjs"),
+      `export default async function (payload, ctx) {
+  const incident = await ctx.step("intake", () => ({ id: payload.id }));
+  await ctx.step("investigate", () => {
+    if (ctx.attempt === 1) throw Object.assign(new Error("log store timed out"), { code: "LOGS_TIMEOUT" });
+    return { cause: "pool exhausted", incident: incident.id };
+  });
+  return { resolved: incident.id };
+}
+export const defaults = { maxAttempts: 2, backoff: { type: "fixed", delay: 10 } };
+`,
+    );
     // A schedule that never fires during the test (02:00 on 1 January), so only "run now" enqueues.
     writeFileSync(
       join(dir, "overseer.config.json"),
@@ -402,6 +416,27 @@ describe("the dashboard in Chromium", () => {
       "the attempt's outcome",
     );
     await shot("job-timeline");
+  });
+
+  it("shows a durable job's steps: status, attempt, and each result on demand; and its timeout", async () => {
+    const job = await enqueue("durable", { id: "INC-7" }, { timeout: "2m" });
+    await waitFor("the durable job to succeed", async () => (await jobState(job.id)) === "succeeded", {
+      timeoutMs: 15_000,
+    });
+    await page.goto(`${url}/jobs/${job.id}`);
+    const rows = page.locator("table[aria-label=steps] tbody tr");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(2);
+    const cells = async (i: number) => (await rows.nth(i).locator("td").allTextContents()).slice(0, 3);
+    expect(await cells(0)).toEqual(["intake", "completed", "1"]);
+    expect(await cells(1)).toEqual(["investigate", "completed", "2"]);
+    const result = rows.nth(1).locator("details");
+    expect(await result.locator("pre").isVisible()).toBe(false);
+    await result.locator("summary").click();
+    expect(await result.locator("pre").isVisible()).toBe(true);
+    expect(await result.locator("pre").textContent()).toContain('"cause": "pool exhausted"');
+    expect(await text(".facts")).toContain("Timeout");
+    await shot("job-steps");
   });
 
   it("fits every page on a phone-sized screen without sideways page scroll", async () => {

@@ -45,6 +45,7 @@ import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
 import type { Run, RunFilter, RunTurn } from "../core/run.js";
 import type { RunControlAction, RunState } from "../core/run-state.js";
+import { type StepView, stepTimeline } from "../core/step-timeline.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
 import type {
   Attempt,
@@ -86,6 +87,9 @@ import type {
 } from "../store/store.js";
 import { KnownTasks } from "./known-tasks.js";
 import { type RequeueDeadInput, type RequeueDeadResult, requeueDead, requeueDeadTask } from "./requeue-dead.js";
+
+/** Events read per page when a job's step timeline is built. */
+const STEP_EVENTS_PAGE = 1_000;
 
 export interface OverseerOptions extends OpenStoreOptions {
   /** A SQLite file path; `./data/overseer.db` if omitted. */
@@ -179,6 +183,23 @@ export class Overseer {
     if (!job) throw jobNotFound(id);
     const task = this.tasks.get(job.task);
     return previewRetry(job, resolveRetryPolicy(job, task?.defaults.retry), task ? "task" : "default");
+  }
+
+  /**
+   * A durable job's steps as a timeline: name, status, attempt, timing and result (see
+   * core/step-timeline.ts), from its step events and stored steps. JOB_NOT_FOUND if there is no such job.
+   */
+  async jobSteps(id: string): Promise<StepView[]> {
+    const job = await this.store.getJob(id);
+    if (!job) throw jobNotFound(id);
+    const events: OverseerEvent[] = [];
+    for (let afterSeq = 0; ; ) {
+      const page = await this.store.readEvents({ jobId: id, afterSeq, limit: STEP_EVENTS_PAGE });
+      events.push(...page.filter((e) => e.kind.startsWith("step.")));
+      if (page.length < STEP_EVENTS_PAGE) break;
+      afterSeq = page[page.length - 1]?.seq ?? afterSeq;
+    }
+    return stepTimeline(events, await this.store.listJobSteps(id));
   }
 
   /** Defines a task in this process and returns it. */

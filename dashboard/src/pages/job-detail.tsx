@@ -4,7 +4,7 @@
  * timeline sit in fixed-height boxes, so arriving events never move the page.
  */
 import { useEffect, useMemo, useState } from "react";
-import type { Attempt, Job, OverseerEvent, RetryPreview, Whoami } from "../../../src/http/contract";
+import type { Attempt, Job, JobStep, OverseerEvent, RetryPreview, Whoami } from "../../../src/http/contract";
 import { api, isAbort } from "../api/client";
 import { eventStream } from "../api/event-stream";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
@@ -21,6 +21,8 @@ interface JobDetail {
   events: OverseerEvent[];
   /** null if the server could not give one; the page works without it. */
   preview: RetryPreview | null;
+  /** Its durable steps; null if the server could not give them. */
+  steps: JobStep[] | null;
 }
 
 /**
@@ -123,6 +125,32 @@ const attemptColumns: Column<Attempt>[] = [
   },
 ];
 
+const stepColumns: Column<JobStep>[] = [
+  { header: "Step", cell: (s) => <code>{s.name}</code> },
+  { header: "Status", cell: (s) => <StateBadge state={s.status} /> },
+  { header: "Attempt", className: "num", cell: (s) => s.attempt ?? "—" },
+  { header: "Started", cell: (s) => (s.startedAt ? time(s.startedAt) : "—") },
+  { header: "Took", className: "num", cell: (s) => (s.durationMs === null ? "—" : span(s.durationMs)) },
+  {
+    header: "Result",
+    cell: (s) =>
+      s.resultBytes === null ? (
+        s.error ? (
+          <span className="error">
+            {s.error.code}: {s.error.message}
+          </span>
+        ) : (
+          "—"
+        )
+      ) : (
+        <details>
+          <summary>{s.resultBytes} B</summary>
+          <pre>{JSON.stringify(s.result, null, 2)}</pre>
+        </details>
+      ),
+  },
+];
+
 const eventColumns: Column<OverseerEvent>[] = [
   { header: "Seq", className: "num seq", cell: (e) => e.seq },
   { header: "At", className: "at", cell: (e) => e.at.slice(11, 23) },
@@ -181,15 +209,23 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
     async (signal) => {
       const path = `/jobs/${encodeURIComponent(id)}`;
       // Fetched with the job, so the line next to Retry always matches the state shown above it.
-      const [detail, preview] = await Promise.all([
-        api<Omit<JobDetail, "preview">>(path, { signal }),
+      const [detail, preview, steps] = await Promise.all([
+        api<Omit<JobDetail, "preview" | "steps">>(path, { signal }),
         api<RetryPreview>(`${path}/retry-preview`, { signal }).catch((err: unknown) => {
           if (isAbort(err)) throw err;
           console.warn("retry preview unavailable", err);
           return null;
         }),
+        api<{ items: JobStep[] }>(`${path}/steps`, { signal }).then(
+          (page) => page.items,
+          (err: unknown) => {
+            if (isAbort(err)) throw err;
+            console.warn("steps unavailable", err);
+            return null;
+          },
+        ),
       ]);
-      return { ...detail, preview };
+      return { ...detail, preview, steps };
     },
     (e) => e.jobId === id,
     200,
@@ -248,6 +284,12 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             </dd>
             <dt>Priority</dt>
             <dd>{job.priority}</dd>
+            {typeof job.timeoutMs === "number" && (
+              <>
+                <dt>Timeout</dt>
+                <dd>{span(job.timeoutMs)} an attempt</dd>
+              </>
+            )}
             <dt>Created</dt>
             <dd>
               {job.createdAt}
@@ -295,6 +337,11 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
           <Section title="Timeline">
             <Timeline events={events} />
           </Section>
+          {data.steps && data.steps.length > 0 && (
+            <Section title="Steps">
+              <DataTable label="steps" rows={data.steps} columns={stepColumns} rowKey={(s) => s.name} />
+            </Section>
+          )}
           <Section title="Attempts">
             <DataTable
               label="attempts"

@@ -40,6 +40,7 @@ export type {
   JobError,
   JobPage,
   JobState,
+  JobStep,
   RetryPreview,
 } from "./jobs.js";
 export type { Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";

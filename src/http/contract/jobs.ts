@@ -3,6 +3,7 @@
  * filters, a job's detail and retry preview, and retry, cancel or discard one job or, through a
  * filter, many. Writes on one job take the version read (`If-Match` or `version`).
  */
+import { STEP_KINDS } from "../../core/step-kinds.js";
 import { FINISHED_STATES, JOB_STATES } from "../../core/types.js";
 import {
   type Accepted,
@@ -322,6 +323,56 @@ export const previewJobRetry = {
   response: { 200: retryPreview, ...errorResponses(400, 401, 403, 404) },
 } as const;
 
+const stepView = {
+  type: "object",
+  required: [
+    "name",
+    "kind",
+    "status",
+    "attempt",
+    "starts",
+    "startedAt",
+    "finishedAt",
+    "durationMs",
+    "resultBytes",
+    "result",
+    "error",
+  ],
+  properties: {
+    name: string,
+    kind: { type: "string", enum: [...STEP_KINDS] },
+    status: { type: "string", enum: ["running", "completed", "failed"] },
+    attempt: { type: ["integer", "null"], description: "The attempt that ran it last (null when unknown)." },
+    starts: { type: "integer", description: "How many times it began: a failed step begins again on a later attempt." },
+    startedAt: nullableTime,
+    finishedAt: nullableTime,
+    durationMs: { type: ["integer", "null"] },
+    resultBytes: {
+      type: ["integer", "null"],
+      description: "Bytes of its stored result as JSON; null until it completed.",
+    },
+    result: { ...anyJson, description: "Its stored result; null until it completed." },
+    error: {
+      type: ["object", "null"],
+      description: "Why its last start failed, while it has not completed since.",
+      properties: { code: string, message: string },
+    },
+  },
+} as const;
+
+export const listJobSteps = {
+  tags: ["jobs"],
+  operationId: "listJobSteps",
+  summary: "A durable job's steps as a timeline",
+  description:
+    "One entry per ctx.step (and sleep, wait or approval) in the order they began: status, the attempt that ran it, timing, and its stored result. Built from the job's step.* events and stored steps.",
+  params: jobIdParams,
+  response: {
+    200: { type: "object", required: ["items"], properties: { items: { type: "array", items: stepView } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+} as const;
+
 /** Retry, cancel or discard one job; `answer` is what the operation gives back. */
 function jobAction<const Name extends string, const Summary extends string, const Answer>(
   name: Name,
@@ -414,6 +465,7 @@ export type JobListQuery = Accepted<typeof listJobs.querystring>;
 export type JobPage = Served<(typeof listJobs.response)[200]>;
 export type JobDetail = Served<(typeof getJob.response)[200]>;
 export type RetryPreview = Served<typeof retryPreview>;
+export type JobStep = Served<typeof stepView>;
 export type CancelResult = Served<(typeof cancelJob.response)[200]>;
 export type BulkRequest = Accepted<typeof bulkBody>;
 export type BulkResult = Served<typeof bulkResult>;

@@ -76,6 +76,10 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       async (request) => overseer.retryPreview(request.params.id),
     );
 
+    app.get("/jobs/:id/steps", { config: { scope: "viewer" }, schema: contract.listJobSteps }, async (request) => ({
+      items: await overseer.jobSteps(request.params.id),
+    }));
+
     const actions = { retry: contract.retryJob, cancel: contract.cancelJob, discard: contract.discardJob };
     app.post(
       "/jobs/:id/retry",
