@@ -61,7 +61,8 @@ export interface Backend {
   /** Many jobs in one transaction, each with its warnings. */
   enqueueMany(items: EnqueueItem[]): Promise<EnqueueOutcome[]>;
   listJobs(query: JobListQuery): Promise<Job[]>;
-  jobDetail(id: string): Promise<JobDetail>;
+  /** The job, its attempts and latest events (a server also sends their lifecycle, which the CLI does not show). */
+  jobDetail(id: string): Promise<Omit<JobDetail, "lifecycle">>;
   retry(id: string): Promise<Job>;
   cancel(id: string): Promise<CancelResult>;
   discard(id: string): Promise<void>;

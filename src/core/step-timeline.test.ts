@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StepRecord } from "./durable.js";
-import { stepTimeline } from "./step-timeline.js";
+import { type StepTimelineContext, stepTimeline } from "./step-timeline.js";
 import type { OverseerEvent } from "./types.js";
 
 let seq = 0;
@@ -20,19 +20,27 @@ const record = (
   resultJson,
   createdAt,
 });
+/** The job runs its first attempt, at T(100). */
+const RUNNING: StepTimelineContext = { jobState: "running", jobAttempts: 1, now: Date.parse(T(100)) };
+const at = (jobState: StepTimelineContext["jobState"], jobAttempts: number): StepTimelineContext => ({
+  ...RUNNING,
+  jobState,
+  jobAttempts,
+});
 
 describe("stepTimeline", () => {
   it("is empty for a job without steps", () => {
-    expect(stepTimeline([], [])).toEqual([]);
+    expect(stepTimeline([], [], RUNNING)).toEqual([]);
   });
 
-  it("shows a completed step with its attempt, timing and result", () => {
+  it("shows a completed step with its attempt, timing and result size", () => {
     const steps = stepTimeline(
       [
         event("step.started", T(1), { name: "fetch", attempt: 1 }),
         event("step.completed", T(3), { name: "fetch", attempt: 1, durationMs: 2_000, resultBytes: 11 }),
       ],
       [record("fetch", '{"rows":12}', T(3))],
+      RUNNING,
     );
     expect(steps).toEqual([
       {
@@ -45,7 +53,6 @@ describe("stepTimeline", () => {
         finishedAt: T(3),
         durationMs: 2_000,
         resultBytes: 11,
-        result: { rows: 12 },
         error: null,
       },
     ]);
@@ -53,7 +60,7 @@ describe("stepTimeline", () => {
 
   it("shows a step running, then failed with its error, then completed on a later attempt", () => {
     const started = event("step.started", T(1), { name: "apply", attempt: 1 });
-    expect(stepTimeline([started], [])[0]).toMatchObject({ status: "running", attempt: 1, finishedAt: null });
+    expect(stepTimeline([started], [], RUNNING)[0]).toMatchObject({ status: "running", attempt: 1, finishedAt: null });
 
     const failed = event("step.failed", T(2), {
       name: "apply",
@@ -61,13 +68,13 @@ describe("stepTimeline", () => {
       durationMs: 900,
       error: { code: "ECONNRESET", message: "socket hang up" },
     });
-    expect(stepTimeline([started, failed], [])[0]).toMatchObject({
+    expect(stepTimeline([started, failed], [], at("scheduled", 1))[0]).toMatchObject({
       status: "failed",
       attempt: 1,
       starts: 1,
       durationMs: 900,
       error: { code: "ECONNRESET", message: "socket hang up" },
-      result: null,
+      resultBytes: null,
     });
 
     const again = [
@@ -76,7 +83,7 @@ describe("stepTimeline", () => {
       event("step.started", T(10), { name: "apply", attempt: 2 }),
       event("step.completed", T(11), { name: "apply", attempt: 2, durationMs: 1_000 }),
     ];
-    expect(stepTimeline(again, [record("apply", "true", T(11))])[0]).toMatchObject({
+    expect(stepTimeline(again, [record("apply", "true", T(11))], at("succeeded", 2))[0]).toMatchObject({
       status: "completed",
       attempt: 2,
       starts: 2,
@@ -84,41 +91,82 @@ describe("stepTimeline", () => {
       finishedAt: T(11),
       durationMs: 1_000,
       error: null,
-      result: true,
+      resultBytes: 4,
     });
   });
 
-  it("keeps the order the steps began in, and adds sleeps, waits and older steps from their records", () => {
+  it.each<[string, StepTimelineContext, string]>([
+    ["its attempt still runs", RUNNING, "running"],
+    ["a later attempt runs", at("running", 2), "interrupted"],
+    ["the job waits to run again", at("queued", 1), "interrupted"],
+    ["the job is dead", at("dead", 1), "interrupted"],
+  ])("a step begun and never ended is %s → %s", (_, context, status) => {
+    const steps = stepTimeline([event("step.started", T(1), { name: "s", attempt: 1 })], [], context);
+    expect(steps[0]?.status).toBe(status);
+  });
+
+  it("ignores an end from an execution older than the step's last start", () => {
     const steps = stepTimeline(
       [
-        event("step.started", T(5), { name: "b", attempt: 1 }),
-        event("step.completed", T(6), { name: "b", attempt: 1, durationMs: 1_000 }),
-        event("step.started", T(7), { name: "a", attempt: 1 }),
+        event("step.started", T(1), { name: "s", attempt: 1 }),
+        event("step.started", T(5), { name: "s", attempt: 2 }),
+        event("step.failed", T(6), { name: "s", attempt: 1, error: { code: "LATE", message: "old execution" } }),
+      ],
+      [],
+      at("running", 2),
+    );
+    expect(steps[0]).toMatchObject({ status: "running", attempt: 2, starts: 2, error: null });
+  });
+
+  it("orders steps by when they began, records and events together; gate markers are left out", () => {
+    const steps = stepTimeline(
+      [
+        event("step.started", T(1), { name: "a", attempt: 1 }),
+        event("step.completed", T(2), { name: "a", attempt: 1, durationMs: 1_000 }),
+        event("step.started", T(9), { name: "b", attempt: 1 }),
       ],
       [
-        record("b", "2", T(6)),
-        record("wait:approval#1", "null", T(4), "wait"),
-        record("sleep#1", '"2030-01-01T00:00:02.000Z"', T(2), "sleep"),
+        record("a", "1", T(2)),
+        record("sleep#1", JSON.stringify(T(4)), T(3), "sleep"),
+        record("gate:deploy#1", "true", T(5)),
+        record("wait:approval#1", "null", T(6), "wait"),
+        record("old", "0", T(0)),
       ],
+      RUNNING,
     );
     expect(steps.map((s) => [s.name, s.kind, s.status])).toEqual([
-      ["b", "step", "completed"],
-      ["a", "step", "running"],
+      ["old", "step", "completed"],
+      ["a", "step", "completed"],
       ["sleep#1", "sleep", "completed"],
       ["wait:approval#1", "wait", "completed"],
+      ["b", "step", "running"],
     ]);
-    expect(steps[2]).toMatchObject({ finishedAt: T(2), startedAt: null, attempt: null, starts: 0 });
+    expect(steps[2]).toMatchObject({ startedAt: T(3), finishedAt: T(4), attempt: null, starts: 0 });
+  });
+
+  it("shows a sleep whose wake time is ahead as waiting", () => {
+    const sleeping = record("sleep#1", JSON.stringify(T(500)), T(50), "sleep");
+    expect(stepTimeline([], [sleeping], at("scheduled", 1))[0]).toMatchObject({
+      status: "waiting",
+      startedAt: T(50),
+      finishedAt: null,
+    });
   });
 
   it("counts a stored step as completed even when its completed event is missing", () => {
-    const steps = stepTimeline([event("step.started", T(1), { name: "x", attempt: 3 })], [record("x", '"ok"', T(2))]);
-    expect(steps[0]).toMatchObject({ status: "completed", attempt: 3, finishedAt: T(2), result: "ok", resultBytes: 4 });
+    const steps = stepTimeline(
+      [event("step.started", T(1), { name: "x", attempt: 3 })],
+      [record("x", '"ok"', T(2))],
+      at("succeeded", 3),
+    );
+    expect(steps[0]).toMatchObject({ status: "completed", attempt: 3, finishedAt: T(2), resultBytes: 4 });
   });
 
-  it("ignores other events and step events without a name", () => {
+  it("ignores step events without a name and ends without a start", () => {
     const steps = stepTimeline(
-      [event("job.started", T(0), {}), event("step.started", T(1), {}), event("gate.decided", T(1), { name: "n" })],
+      [event("step.started", T(1), {}), event("step.completed", T(2), { name: "never-started" })],
       [],
+      RUNNING,
     );
     expect(steps).toEqual([]);
   });

@@ -47,6 +47,20 @@ const MAX_STEP_NAME = 200;
 
 const since = (began: number) => Math.round(performance.now() - began);
 
+/** A step's value as the JSON stored for it; INVALID_PAYLOAD naming the step if JSON cannot hold it. */
+function stepResultJson(name: string, value: unknown): string {
+  try {
+    return serializePayload(value ?? null);
+  } catch (err) {
+    if (!(err instanceof OverseerError)) throw err;
+    throw new OverseerError(
+      err.code,
+      `the result of step ${JSON.stringify(name)} cannot be stored as JSON: ${err.message}`,
+      { ...err.details, field: "result", step: name },
+    );
+  }
+}
+
 export function durableContext(
   store: DurableStore,
   jobId: string,
@@ -71,10 +85,21 @@ export function durableContext(
     new OverseerError("SHUTTING_DOWN", "the job's lease was lost; this execution's result will not be recorded", {
       jobId,
     });
+  let parked = false;
   const park = (until: string): never => {
+    parked = true;
     onPark(until);
     throw new JobParked(until);
   };
+  /**
+   * Appends one event to the job's timeline. A diagnostic: if the write fails, the step or gate
+   * it describes goes on all the same (a failing store shows itself at the step's own write).
+   */
+  const note = (kind: string, data: Record<string, unknown>) =>
+    store.appendEvents([{ kind, jobId, data }]).then(
+      () => undefined,
+      () => undefined,
+    );
 
   const sleepFor = async (target: { delayMs?: number; until?: number }) => {
     const name = next("sleep");
@@ -112,20 +137,14 @@ export function durableContext(
         environment: options?.environment,
       });
       // Every decision is on the job's timeline, `auto` included (each execution decides anew).
-      await store.appendEvents([
-        {
-          kind: "gate.decided",
-          jobId,
-          data: {
-            action,
-            decision: decision.action,
-            reason: decision.reason,
-            risk: options?.risk,
-            environment: options?.environment,
-            attempt: settings.attempt,
-          },
-        },
-      ]);
+      await note("gate.decided", {
+        action,
+        decision: decision.action,
+        reason: decision.reason,
+        risk: options?.risk,
+        environment: options?.environment,
+        attempt: settings.attempt,
+      });
       if (decision.action === "auto")
         return { action: "auto", reason: decision.reason, approved: true, approval: null };
       if (decision.action === "notify") {
@@ -163,23 +182,25 @@ export function durableContext(
       // The step's life on the job's timeline (see core/step-timeline.ts): started, then
       // completed with its result's size, or failed with the error it threw.
       const { attempt } = settings;
-      await store.appendEvents([{ kind: "step.started", jobId, data: { name, attempt } }]);
+      await note("step.started", { name, attempt });
       const began = performance.now();
       let resultJson: string;
       try {
-        resultJson = serializePayload((await fn()) ?? null);
+        resultJson = stepResultJson(name, await fn());
       } catch (err) {
-        const { code, message } = toJobError(err);
-        const data = { name, attempt, durationMs: since(began), error: { code, message } };
-        // The handler's error is what matters here: a failure to log the step's must not replace it.
-        await store.appendEvents([{ kind: "step.failed", jobId, data }]).catch(() => undefined);
+        // A park inside the step (or one that cut it short) is not its failure: it runs again
+        // when the job wakes, and the timeline shows it interrupted meanwhile.
+        if (!(err instanceof JobParked) && !parked) {
+          const { code, message } = toJobError(err);
+          await note("step.failed", { name, attempt, durationMs: since(began), error: { code, message } });
+        }
         throw err;
       }
       const durationMs = since(began);
       const record = await store.recordStep(lease(), { name, kind: "step", resultJson });
       if (record === null) throw leaseLost();
       const resultBytes = Buffer.byteLength(resultJson);
-      await store.appendEvents([{ kind: "step.completed", jobId, data: { name, attempt, durationMs, resultBytes } }]);
+      await note("step.completed", { name, attempt, durationMs, resultBytes });
       await remember(record);
       return JSON.parse(record.resultJson) as T;
     },

@@ -39,6 +39,17 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}/steps` }),
   },
+  "GET /api/v1/jobs/:id/steps/:name": {
+    scope: "viewer",
+    call: async (o) => {
+      await o.enqueue("stepped");
+      const claim = { workerId: "w", limit: 1, tasks: ["stepped"], queues: null, leaseMs: 60_000 };
+      const [claimed] = await o.store.claim(claim);
+      if (!claimed) throw new Error("the job was not claimed");
+      await o.store.recordStep(claimed.lease, { name: "s", kind: "step", resultJson: "1" });
+      return { path: `/api/v1/jobs/${claimed.job.id}/steps/s` };
+    },
+  },
   "POST /api/v1/jobs/:id/retry": {
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/jobs/${(await cancelled(o)).id}/retry` }),

@@ -1,4 +1,7 @@
-/** GET /api/v1/jobs/:id/steps: a durable job's steps as a timeline, from its step events and stored steps. */
+/**
+ * GET /api/v1/jobs/:id/steps: a durable job's steps as a timeline, from its step events and
+ * stored steps; GET /api/v1/jobs/:id/steps/:name: one step's stored result.
+ */
 import { describe, expect, it } from "vitest";
 import { testApi } from "../test-support/http.js";
 import { waitFor } from "../test-support/wait.js";
@@ -44,7 +47,6 @@ describe("GET /api/v1/jobs/:id/steps", () => {
       status: "completed",
       attempt: 1,
       starts: 1,
-      result: { id: "INC-7", service: "checkout" },
       resultBytes: JSON.stringify({ id: "INC-7", service: "checkout" }).length,
       error: null,
     });
@@ -53,9 +55,15 @@ describe("GET /api/v1/jobs/:id/steps", () => {
       status: "completed",
       attempt: 2,
       starts: 2,
-      result: "checkout: pool exhausted",
+      resultBytes: JSON.stringify("checkout: pool exhausted").length,
       error: null,
     });
+    const result = await api.request("GET", `/api/v1/jobs/${job.id}/steps/investigate`, { token: api.tokens.viewer });
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ name: "investigate", kind: "step", result: "checkout: pool exhausted" });
+    const none = await api.request("GET", `/api/v1/jobs/${job.id}/steps/nope`, { token: api.tokens.viewer });
+    expect(none.status).toBe(404);
+    expect(none.body.error.code).toBe("STEP_NOT_FOUND");
     for (const step of [intake, investigate]) {
       expect(step.durationMs).toBeGreaterThanOrEqual(0);
       expect(Date.parse(step.finishedAt)).toBeGreaterThanOrEqual(Date.parse(step.startedAt));
@@ -84,6 +92,22 @@ describe("GET /api/v1/jobs/:id/steps", () => {
       environment: "staging",
       attempt: 1,
     });
+  });
+
+  it("shows a step its execution left unfinished as interrupted once the job has moved on", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    const job = await o.enqueue("stepped");
+    const claim = { workerId: "w", limit: 1, tasks: ["stepped"], queues: null, leaseMs: 60_000 };
+    const [claimed] = await o.store.claim(claim);
+    if (!claimed) throw new Error("the job was not claimed");
+    // An execution began a step, then its attempt ended without the step's end (its worker went away).
+    await o.store.appendEvents([{ kind: "step.started", jobId: job.id, data: { name: "apply", attempt: 1 } }]);
+    const steps = async () =>
+      (await api.request("GET", `/api/v1/jobs/${job.id}/steps`, { token: api.tokens.viewer })).body.items;
+    expect(await steps()).toMatchObject([{ name: "apply", status: "running", attempt: 1 }]);
+    expect(await o.store.finish([{ lease: claimed.lease, outcome: "released" }])).toEqual([true]);
+    expect(await steps()).toMatchObject([{ name: "apply", status: "interrupted", attempt: 1, starts: 1 }]);
   });
 
   it("is empty for a job without steps, and 404 for an unknown job", async () => {

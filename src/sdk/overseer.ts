@@ -45,6 +45,7 @@ import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
 import type { Run, RunFilter, RunTurn } from "../core/run.js";
 import type { RunControlAction, RunState } from "../core/run-state.js";
+import type { StepKind } from "../core/step-kinds.js";
 import { type StepView, stepTimeline } from "../core/step-timeline.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
 import type {
@@ -186,7 +187,7 @@ export class Overseer {
   }
 
   /**
-   * A durable job's steps as a timeline: name, status, attempt, timing and result (see
+   * A durable job's steps as a timeline: name, status, attempt, timing and result size (see
    * core/step-timeline.ts), from its step events and stored steps. JOB_NOT_FOUND if there is no such job.
    */
   async jobSteps(id: string): Promise<StepView[]> {
@@ -194,12 +195,27 @@ export class Overseer {
     if (!job) throw jobNotFound(id);
     const events: OverseerEvent[] = [];
     for (let afterSeq = 0; ; ) {
-      const page = await this.store.readEvents({ jobId: id, afterSeq, limit: STEP_EVENTS_PAGE });
-      events.push(...page.filter((e) => e.kind.startsWith("step.")));
+      const page = await this.store.readEvents({ jobId: id, kindPrefix: "step.", afterSeq, limit: STEP_EVENTS_PAGE });
+      events.push(...page);
       if (page.length < STEP_EVENTS_PAGE) break;
       afterSeq = page[page.length - 1]?.seq ?? afterSeq;
     }
-    return stepTimeline(events, await this.store.listJobSteps(id));
+    const context = { jobState: job.state, jobAttempts: job.attempts, now: Date.now() };
+    return stepTimeline(events, await this.store.listJobSteps(id), context);
+  }
+
+  /** One stored step's result. JOB_NOT_FOUND, or STEP_NOT_FOUND while the step has stored none. */
+  async jobStepResult(id: string, name: string): Promise<{ name: string; kind: StepKind; result: unknown }> {
+    const job = await this.store.getJob(id);
+    if (!job) throw jobNotFound(id);
+    const record = (await this.store.listJobSteps(id)).find((s) => s.name === name);
+    if (!record) {
+      throw new OverseerError("STEP_NOT_FOUND", `job ${id} has no stored result for step ${JSON.stringify(name)}`, {
+        jobId: id,
+        step: name,
+      });
+    }
+    return { name, kind: record.kind, result: JSON.parse(record.resultJson) as unknown };
   }
 
   /** Defines a task in this process and returns it. */

@@ -235,6 +235,8 @@ export interface EventQuery {
   afterSeq?: number;
   jobId?: string;
   runId?: string;
+  /** With `jobId` (and no `runId`): only the job's events whose kind starts with this (`step.`). */
+  kindPrefix?: string;
   limit?: number;
 }
 

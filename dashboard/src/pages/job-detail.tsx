@@ -19,6 +19,8 @@ interface JobDetail {
   job: Job;
   attempts: Attempt[];
   events: OverseerEvent[];
+  /** Its latest job.* events, which step and log events do not crowd out of the timeline. */
+  lifecycle: OverseerEvent[];
   /** null if the server could not give one; the page works without it. */
   preview: RetryPreview | null;
   /** Its durable steps; null if the server could not give them. */
@@ -125,31 +127,53 @@ const attemptColumns: Column<Attempt>[] = [
   },
 ];
 
-const stepColumns: Column<JobStep>[] = [
-  { header: "Step", cell: (s) => <code>{s.name}</code> },
-  { header: "Status", cell: (s) => <StateBadge state={s.status} /> },
-  { header: "Attempt", className: "num", cell: (s) => s.attempt ?? "—" },
-  { header: "Started", cell: (s) => (s.startedAt ? time(s.startedAt) : "—") },
-  { header: "Took", className: "num", cell: (s) => (s.durationMs === null ? "—" : span(s.durationMs)) },
-  {
-    header: "Result",
-    cell: (s) =>
-      s.resultBytes === null ? (
-        s.error ? (
+/** A step's stored result, read from the server the first time its row is opened. */
+function StepResult({ jobId, step }: { jobId: string; step: JobStep }) {
+  const [shown, setShown] = useState<{ text: string } | { error: string } | null>(null);
+  const open = () => {
+    if (shown) return;
+    const path = `/jobs/${encodeURIComponent(jobId)}/steps/${encodeURIComponent(step.name)}`;
+    api<{ result: unknown }>(path).then(
+      (r) => setShown({ text: JSON.stringify(r.result, null, 2) }),
+      (err: unknown) => setShown({ error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  return (
+    <details onToggle={(e) => e.currentTarget.open && open()}>
+      <summary aria-label={`result of ${step.name}, ${step.resultBytes} bytes`}>{step.resultBytes} B</summary>
+      {shown === null ? (
+        <Loading what="the result" />
+      ) : "text" in shown ? (
+        <pre>{shown.text}</pre>
+      ) : (
+        <ErrorNote error={shown.error} />
+      )}
+    </details>
+  );
+}
+
+function stepColumns(jobId: string): Column<JobStep>[] {
+  return [
+    { header: "Step", cell: (s) => <code>{s.name}</code> },
+    { header: "Status", cell: (s) => <StateBadge state={s.status} /> },
+    { header: "Attempt", className: "num", cell: (s) => s.attempt ?? "—" },
+    { header: "Started", cell: (s) => (s.startedAt ? time(s.startedAt) : "—") },
+    { header: "Took", className: "num", cell: (s) => (s.durationMs === null ? "—" : span(s.durationMs)) },
+    {
+      header: "Result",
+      cell: (s) =>
+        s.resultBytes !== null ? (
+          <StepResult jobId={jobId} step={s} />
+        ) : s.error ? (
           <span className="error">
             {s.error.code}: {s.error.message}
           </span>
         ) : (
           "—"
-        )
-      ) : (
-        <details>
-          <summary>{s.resultBytes} B</summary>
-          <pre>{JSON.stringify(s.result, null, 2)}</pre>
-        </details>
-      ),
-  },
-];
+        ),
+    },
+  ];
+}
 
 const eventColumns: Column<OverseerEvent>[] = [
   { header: "Seq", className: "num seq", cell: (e) => e.seq },
@@ -242,6 +266,14 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
     [id],
   );
   const events = useMemo(() => mergeEvents(data?.events ?? [], live), [data?.events, live]);
+  const lifecycle = useMemo(
+    () =>
+      mergeEvents(
+        data?.lifecycle ?? [],
+        live.filter((e) => e.kind.startsWith("job.")),
+      ),
+    [data?.lifecycle, live],
+  );
   const latestProgress = useMemo(() => {
     const last = events.findLast((e) => e.kind === "job.progress");
     return last ? (last.data as { progress?: unknown } | undefined)?.progress : job?.progress;
@@ -287,7 +319,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             {typeof job.timeoutMs === "number" && (
               <>
                 <dt>Timeout</dt>
-                <dd>{span(job.timeoutMs)} an attempt</dd>
+                <dd>{span(job.timeoutMs)} per attempt</dd>
               </>
             )}
             <dt>Created</dt>
@@ -335,11 +367,11 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <JsonView label="Result" value={job.result} />
           </div>
           <Section title="Timeline">
-            <Timeline events={events} />
+            <Timeline events={lifecycle} />
           </Section>
           {data.steps && data.steps.length > 0 && (
             <Section title="Steps">
-              <DataTable label="steps" rows={data.steps} columns={stepColumns} rowKey={(s) => s.name} />
+              <DataTable label="steps" rows={data.steps} columns={stepColumns(job.id)} rowKey={(s) => s.name} />
             </Section>
           )}
           <Section title="Attempts">

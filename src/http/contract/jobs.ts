@@ -252,11 +252,16 @@ export const getJob = {
   response: {
     200: {
       type: "object",
-      required: ["job", "attempts", "events"],
+      required: ["job", "attempts", "events", "lifecycle"],
       properties: {
         job: ref("Job"),
         attempts: { type: "array", items: ref("Attempt") },
         events: { type: "array", items: ref("Event"), description: `Its latest ${RECENT_EVENTS} events.` },
+        lifecycle: {
+          type: "array",
+          items: ref("Event"),
+          description: `Its latest ${RECENT_EVENTS} job.* events (enqueued, started, failed...), which its steps' and logs' events do not crowd out.`,
+        },
       },
     },
     ...errorResponses(400, 401, 403, 404),
@@ -335,13 +340,17 @@ const stepView = {
     "finishedAt",
     "durationMs",
     "resultBytes",
-    "result",
     "error",
   ],
   properties: {
     name: string,
     kind: { type: "string", enum: [...STEP_KINDS] },
-    status: { type: "string", enum: ["running", "completed", "failed"] },
+    status: {
+      type: "string",
+      enum: ["running", "completed", "failed", "interrupted", "waiting"],
+      description:
+        "interrupted: its execution ended without finishing it (it runs again with the job); waiting: a sleep whose wake time is ahead.",
+    },
     attempt: { type: ["integer", "null"], description: "The attempt that ran it last (null when unknown)." },
     starts: { type: "integer", description: "How many times it began: a failed step begins again on a later attempt." },
     startedAt: nullableTime,
@@ -349,12 +358,12 @@ const stepView = {
     durationMs: { type: ["integer", "null"] },
     resultBytes: {
       type: ["integer", "null"],
-      description: "Bytes of its stored result as JSON; null until it completed.",
+      description: "Bytes of its stored result as JSON (read it at /jobs/:id/steps/:name); null until it completed.",
     },
-    result: { ...anyJson, description: "Its stored result; null until it completed." },
     error: {
       type: ["object", "null"],
       description: "Why its last start failed, while it has not completed since.",
+      required: ["code", "message"],
       properties: { code: string, message: string },
     },
   },
@@ -365,10 +374,35 @@ export const listJobSteps = {
   operationId: "listJobSteps",
   summary: "A durable job's steps as a timeline",
   description:
-    "One entry per ctx.step (and sleep, wait or approval) in the order they began: status, the attempt that ran it, timing, and its stored result. Built from the job's step.* events and stored steps.",
+    "One entry per ctx.step (and sleep, wait or approval) in the order they began: status, the attempt that ran it, timing, and its stored result's size. Built from the job's step.* events and stored steps.",
   params: jobIdParams,
   response: {
     200: { type: "object", required: ["items"], properties: { items: { type: "array", items: stepView } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+} as const;
+
+export const getJobStepResult = {
+  tags: ["jobs"],
+  operationId: "getJobStepResult",
+  summary: "One step's stored result",
+  description:
+    "What the job stored for the step of this name (a ctx.step's value, a sleep's wake time, a wait's signal).",
+  params: {
+    type: "object",
+    required: ["id", "name"],
+    additionalProperties: false,
+    properties: {
+      id: { type: "string", minLength: 1, maxLength: 64, description: "A job id (ULID)." },
+      name: { type: "string", minLength: 1, maxLength: 256, description: "The step's name, as the timeline lists it." },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["name", "kind", "result"],
+      properties: { name: string, kind: { type: "string", enum: [...STEP_KINDS] }, result: anyJson },
+    },
     ...errorResponses(400, 401, 403, 404),
   },
 } as const;

@@ -64,10 +64,14 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
     app.get("/jobs/:id", { config: { scope: "viewer" }, schema: contract.getJob }, async (request, reply) => {
       const { id } = request.params;
       const job = await requireJob(overseer, id);
-      const [attempts, events] = await Promise.all([overseer.listAttempts(id), recentEvents(overseer, id)]);
+      const [attempts, events, lifecycle] = await Promise.all([
+        overseer.listAttempts(id),
+        recentEvents(overseer, id),
+        recentEvents(overseer, id, "job."),
+      ]);
       reply.header("etag", etag(job.version));
       const [marked] = await withTaskRegistered(overseer, [job] as const);
-      return { job: marked, attempts, events };
+      return { job: marked, attempts, events, lifecycle };
     });
 
     app.get(
@@ -79,6 +83,11 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
     app.get("/jobs/:id/steps", { config: { scope: "viewer" }, schema: contract.listJobSteps }, async (request) => ({
       items: await overseer.jobSteps(request.params.id),
     }));
+    app.get(
+      "/jobs/:id/steps/:name",
+      { config: { scope: "viewer" }, schema: contract.getJobStepResult },
+      async (request) => overseer.jobStepResult(request.params.id, request.params.name),
+    );
 
     const actions = { retry: contract.retryJob, cancel: contract.cancelJob, discard: contract.discardJob };
     app.post(
@@ -132,11 +141,11 @@ async function requireJob(overseer: Overseer, id: string): Promise<Job> {
   return job;
 }
 
-async function recentEvents(overseer: Overseer, jobId: string): Promise<OverseerEvent[]> {
+async function recentEvents(overseer: Overseer, jobId: string, kindPrefix?: string): Promise<OverseerEvent[]> {
   let recent: OverseerEvent[] = [];
   let afterSeq = 0;
   for (let scanned = 0; scanned < MAX_EVENTS_SCANNED; ) {
-    const page = await overseer.readEvents({ jobId, afterSeq, limit: 1_000 });
+    const page = await overseer.readEvents({ jobId, afterSeq, limit: 1_000, ...(kindPrefix ? { kindPrefix } : {}) });
     recent = [...recent, ...page].slice(-contract.RECENT_EVENTS);
     scanned += page.length;
     const last = page.at(-1);

@@ -1097,6 +1097,32 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
 
     describe("events", () => {
+      test("a job's events of kinds starting with a prefix, paged by seq", async (ctx) => {
+        const job = await ctx.add();
+        const other = await ctx.add();
+        await ctx.store.appendEvents([
+          { kind: "step.started", jobId: job.id, data: { name: "a" } },
+          { kind: "job.log", jobId: job.id, data: {} },
+          { kind: "step.started", jobId: other.id, data: { name: "a" } },
+          { kind: "step.completed", jobId: job.id, data: { name: "a" } },
+          { kind: "gate.decided", jobId: job.id, data: {} },
+        ]);
+        const steps = await ctx.store.readEvents({ jobId: job.id, kindPrefix: "step." });
+        expect(steps.map((e) => e.kind)).toEqual(["step.started", "step.completed"]);
+        expect((await ctx.store.readEvents({ jobId: job.id, kindPrefix: "job." })).map((e) => e.kind)).toEqual([
+          "job.enqueued",
+          "job.log",
+        ]);
+        const later = await ctx.store.readEvents({
+          jobId: job.id,
+          kindPrefix: "step.",
+          afterSeq: steps[0]?.seq,
+          limit: 1,
+        });
+        expect(later.map((e) => e.seq)).toEqual([steps[1]?.seq]);
+        expect(await ctx.store.readEvents({ jobId: job.id, kindPrefix: "approval." })).toEqual([]);
+      });
+
       test("a cursor is null until saved, then the last position saved under its name", async ({ store }) => {
         expect(await store.getCursor("reader")).toBeNull();
         await store.saveCursor("reader", 41);

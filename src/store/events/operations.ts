@@ -16,7 +16,9 @@ export function* readEvents(db: Db, query: EventQuery): Op<OverseerEvent[]> {
     query.runId !== undefined
       ? yield* db.rows<EventRow>(q.READ_RUN_EVENTS, [query.runId, after, limit, query.jobId ?? null])
       : query.jobId !== undefined
-        ? yield* db.rows<EventRow>(q.READ_JOB_EVENTS, [query.jobId, after, limit])
+        ? query.kindPrefix !== undefined
+          ? yield* db.rows<EventRow>(q.READ_JOB_EVENTS_OF_KIND, [query.jobId, after, limit, query.kindPrefix])
+          : yield* db.rows<EventRow>(q.READ_JOB_EVENTS, [query.jobId, after, limit])
         : yield* db.rows<EventRow>(q.READ_EVENTS, [after, limit]);
   return rows.map(toEvent);
 }

@@ -6,6 +6,12 @@ export const READ_EVENTS = "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIM
 /** $1 job id, $2 after seq, $3 limit. */
 export const READ_JOB_EVENTS = "SELECT * FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 
+/** $1 job id, $2 after seq, $3 limit, $4 kind prefix: the job's events of those kinds. */
+export const READ_JOB_EVENTS_OF_KIND = `
+SELECT * FROM events
+WHERE job_id = $1 AND seq > $2 AND substr(kind, 1, length(CAST($4 AS TEXT))) = $4
+ORDER BY seq LIMIT $3`;
+
 /** $1 run id, $2 after seq, $3 limit, $4 job id or NULL. */
 export const READ_RUN_EVENTS = `
 SELECT * FROM events WHERE run_id = $1 AND seq > $2 AND (CAST($4 AS TEXT) IS NULL OR job_id = $4)
