@@ -78,7 +78,39 @@ describe("gates config", () => {
     });
   });
 
+  it("reads confidence conditions and declared environments", () => {
+    const { gates } = parseConfig(
+      {
+        gates: {
+          environments: ["production", "staging"],
+          rules: [{ name: "unsure", confidence: { below: 0.6 }, environment: "production", outcome: "approve" }],
+        },
+      },
+      "c.json",
+    );
+    expect(gates).toEqual({
+      environments: ["production", "staging"],
+      rules: [{ name: "unsure", confidence: { below: 0.6 }, environment: ["production"], outcome: "approve" }],
+      default: DEFAULT_GATE_POLICY.default,
+    });
+    const request = { action: "restart", risk: "low" as const, environment: "production" };
+    expect(shouldGate(gates, { ...request, confidence: 0.5 }).action).toBe("approve");
+    expect(shouldGate(gates, { ...request, confidence: 0.7 }).action).toBe("auto");
+  });
+
   it.each([
+    [
+      { gates: { rules: [{ confidence: { below: 1.5 }, outcome: "approve" }] } },
+      "c.json: gates.rules.0.confidence.below: must be a number from 0 to 1",
+    ],
+    [
+      { gates: { rules: [{ confidence: {}, outcome: "approve" }] } },
+      "c.json: gates.rules.0.confidence: give below, atLeast or both",
+    ],
+    [
+      { gates: { environments: ["production"], rules: [{ environment: "prod", outcome: "approve" }] } },
+      'c.json: gates.rules.0.environment: "prod" is not among the declared environments (production)',
+    ],
     [
       { gates: { rules: [{ action: "x" }] } },
       "c.json: gates.rules.0.outcome: is required (one of auto, notify, approve)",

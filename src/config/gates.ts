@@ -22,6 +22,15 @@ const oneOrMany = <T extends z.ZodType>(item: T) =>
     z.array(item).min(1, { error: "must list at least one value" }),
   );
 
+const fraction = z
+  .number({ error: "must be a number from 0 to 1" })
+  .min(0, { error: "must be a number from 0 to 1" })
+  .max(1, { error: "must be a number from 0 to 1" });
+
+const confidenceSchema = z
+  .strictObject({ below: fraction.optional(), atLeast: fraction.optional() })
+  .refine((c) => c.below !== undefined || c.atLeast !== undefined, { error: "give below, atLeast or both" });
+
 const ruleSchema = z
   .strictObject({
     name: pattern.optional(),
@@ -30,6 +39,7 @@ const ruleSchema = z
     risk: oneOrMany(risk).optional(),
     riskAtLeast: risk.optional(),
     environment: oneOrMany(pattern).optional(),
+    confidence: confidenceSchema.optional(),
     outcome,
   })
   .superRefine((rule, ctx) => {
@@ -44,9 +54,25 @@ export const gatesConfigSchema = z
     default: z
       .union([outcome, z.strictObject({ low: outcome, medium: outcome, high: outcome, critical: outcome }).partial()])
       .optional(),
+    /** The environments gate requests may name; any other is refused. Unset: any name goes. */
+    environments: oneOrMany(pattern).optional(),
     rules: z.array(ruleSchema).default([]),
   })
   .superRefine((gates, ctx) => {
+    if (gates.environments !== undefined) {
+      const declared = gates.environments;
+      gates.rules.forEach((rule, i) => {
+        for (const name of rule.environment ?? []) {
+          if (!name.includes("*") && !declared.includes(name)) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["rules", i, "environment"],
+              message: `"${name}" is not among the declared environments (${declared.join(", ")})`,
+            });
+          }
+        }
+      });
+    }
     const seen = new Set<string>();
     gates.rules.forEach((rule, i) => {
       if (rule.name === undefined) return;
@@ -69,7 +95,9 @@ export function toGatePolicy(parsed: z.output<typeof gatesConfigSchema>): GatePo
     if (r.risk !== undefined) rule.risk = r.risk as GateRule["risk"];
     if (r.riskAtLeast !== undefined) rule.riskAtLeast = r.riskAtLeast as GateRule["riskAtLeast"];
     if (r.environment !== undefined) rule.environment = r.environment as string[];
+    if (r.confidence !== undefined) rule.confidence = r.confidence;
     return rule;
   });
-  return { rules, default: byRisk as GatePolicy["default"] };
+  const policy: GatePolicy = { rules, default: byRisk as GatePolicy["default"] };
+  return parsed.environments === undefined ? policy : { ...policy, environments: parsed.environments as string[] };
 }

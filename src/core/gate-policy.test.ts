@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  checkGateRequest,
   DEFAULT_GATE_POLICY,
   type GateDecision,
   type GatePolicy,
@@ -132,5 +133,57 @@ describe("shouldGate", () => {
 
   it("ranks risk levels", () => {
     expect(["low", "medium", "high", "critical"].map(riskRank)).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe("confidence", () => {
+  const unsure: GatePolicy = {
+    rules: [
+      { name: "unsure", confidence: { below: 0.6 }, outcome: "approve" },
+      { name: "sure-prod", environment: ["production"], confidence: { atLeast: 0.9 }, outcome: "notify" },
+      { name: "band", confidence: { atLeast: 0.6, below: 0.8 }, risk: ["medium"], outcome: "auto" },
+    ],
+    default: DEFAULT_GATE_POLICY.default,
+  };
+  const withConfidence = (risk: GateRequest["risk"], environment: string, confidence?: number | null) => ({
+    ...req("restart", risk, environment),
+    ...(confidence === undefined ? {} : { confidence }),
+  });
+
+  it.each<[GateRequest["risk"], string, number | null | undefined, GateDecision["action"], string]>([
+    ["low", "staging", 0.59, "approve", "rule:unsure"],
+    ["low", "staging", 0, "approve", "rule:unsure"],
+    ["low", "staging", 0.6, "auto", "default:low"],
+    ["high", "production", 0.9, "notify", "rule:sure-prod"],
+    ["high", "production", 0.89, "approve", "default:high"],
+    ["medium", "staging", 0.7, "auto", "rule:band"],
+    ["medium", "staging", 0.8, "notify", "default:medium"],
+    // No confidence given: no rule about it matches, whatever it says.
+    ["low", "staging", undefined, "auto", "default:low"],
+    ["high", "production", null, "approve", "default:high"],
+  ])("%s risk in %s with confidence %s → %s (%s)", (risk, environment, confidence, action, reason) => {
+    const decision = shouldGate(unsure, withConfidence(risk, environment, confidence));
+    expect([decision.action, decision.reason]).toEqual([action, reason]);
+  });
+
+  it.each([-0.1, 1.01, Number.NaN, Number.POSITIVE_INFINITY])("refuses a confidence of %s", (confidence) => {
+    expect(() => checkGateRequest(unsure, withConfidence("low", "staging", confidence))).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", details: { field: "confidence" } }),
+    );
+  });
+});
+
+describe("declared environments", () => {
+  const declared: GatePolicy = { ...policy, environments: ["production", "staging"] };
+
+  it("refuses an environment the config does not declare, naming those it does", () => {
+    expect(() => checkGateRequest(declared, req("deploy.api", "high", "prod"))).toThrow(
+      'environment "prod" is not one the config declares (production, staging)',
+    );
+    expect(() => checkGateRequest(declared, req("deploy.api", "high", "production"))).not.toThrow();
+  });
+
+  it("takes any environment when the config declares none", () => {
+    expect(() => checkGateRequest(policy, req("deploy.api", "high", "prod"))).not.toThrow();
   });
 });

@@ -7,6 +7,7 @@
  * what a careful operator expects when no rule speaks, and never silent for risky work.
  * A risk level the policy does not know counts as critical, so a typo fails safe.
  */
+import { OverseerError } from "./errors.js";
 import { matchesAny } from "./glob.js";
 
 export type Risk = "low" | "medium" | "high" | "critical";
@@ -30,10 +31,20 @@ export interface GateRule {
   riskAtLeast?: Risk;
   /** Environments (`production`, `prod-*`). */
   environment?: readonly string[];
+  /**
+   * The confidence the request gives (0-1): `below` matches less than it, `atLeast` it or more.
+   * A request that gives no confidence never matches a rule with this condition.
+   */
+  confidence?: { below?: number; atLeast?: number };
   outcome: GateOutcome;
 }
 
 export interface GatePolicy {
+  /**
+   * The environments gate requests may name, when the config declares them: any other is
+   * refused, so that a typo (`prod` for `production`) cannot slip past the rules written for it.
+   */
+  environments?: readonly string[];
   rules: readonly GateRule[];
   /** The outcome by risk level when no rule matches. */
   default: Readonly<Record<Risk, GateOutcome>>;
@@ -44,6 +55,8 @@ export interface GateRequest {
   task?: string | null;
   risk: Risk;
   environment: string;
+  /** How sure the caller (an agent, say) is of the action, 0-1; null or absent when it does not say. */
+  confidence?: number | null;
 }
 
 export interface GateDecision {
@@ -80,7 +93,40 @@ export function ruleMatches(rule: GateRule, request: GateRequest): boolean {
   if (rule.risk !== undefined && !rule.risk.includes(risk)) return false;
   if (rule.riskAtLeast !== undefined && riskRank(risk) < riskRank(rule.riskAtLeast)) return false;
   if (rule.environment !== undefined && !matchesAny(rule.environment, request.environment)) return false;
+  if (rule.confidence !== undefined) {
+    const c = request.confidence;
+    if (typeof c !== "number") return false;
+    if (rule.confidence.below !== undefined && !(c < rule.confidence.below)) return false;
+    if (rule.confidence.atLeast !== undefined && !(c >= rule.confidence.atLeast)) return false;
+  }
   return true;
+}
+
+/**
+ * Refuses a gate request the policy cannot judge as its author meant: a confidence outside 0-1,
+ * or an environment the config does not declare (when it declares them). INVALID_ARGUMENT
+ * naming the field; nothing is decided.
+ */
+export function checkGateRequest(policy: GatePolicy, request: GateRequest): void {
+  const { confidence, environment } = request;
+  if (confidence !== undefined && confidence !== null) {
+    if (typeof confidence !== "number" || !Number.isFinite(confidence) || confidence < 0 || confidence > 1) {
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `confidence must be a number from 0 to 1, got ${String(confidence)}`,
+        {
+          field: "confidence",
+        },
+      );
+    }
+  }
+  if (policy.environments !== undefined && !policy.environments.includes(environment)) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `environment ${JSON.stringify(environment)} is not one the config declares (${policy.environments.join(", ")})`,
+      { field: "environment", environments: policy.environments },
+    );
+  }
 }
 
 export function shouldGate(policy: GatePolicy, request: GateRequest): GateDecision {

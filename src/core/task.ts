@@ -57,6 +57,8 @@ export interface JobContext {
 export interface GateOptions {
   risk: Risk;
   environment: string;
+  /** How sure the caller is of the action (0-1); gate rules may match on it (`confidence: {below: 0.6}`). */
+  confidence?: number;
   /** For the approval request, when one is needed. */
   title?: string;
   details?: unknown;

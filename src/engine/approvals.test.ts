@@ -125,4 +125,29 @@ describe(`approvals on ${TEST_BACKEND}`, () => {
     ) as ApprovalOutcome;
     expect(outcome).toMatchObject({ approved: false, decidedBy: "ada", reason: "freeze week", timedOut: false });
   });
+
+  it("ctx.gate asks when the caller is unsure, and an undeclared environment fails the job at once", async () => {
+    const gates: GatePolicy = {
+      environments: ["production", "staging"],
+      rules: [{ name: "unsure", confidence: { below: 0.6 }, outcome: "approve" }],
+      default: { low: "auto", medium: "notify", high: "approve", critical: "approve" },
+    };
+    const overseer = await (await testDatabase("overseer-approvals-")).open({ gates });
+    overseer.defineTask("fix", async (p: { env: string; confidence: number }, ctx) => {
+      const gate = await ctx.gate("restart pods", { risk: "low", environment: p.env, confidence: p.confidence });
+      return { action: gate.action, reason: gate.reason };
+    });
+    await overseer.worker({ pollMs: 20 }).start();
+    const sure = await overseer.enqueue("fix", { env: "staging", confidence: 0.9 });
+    expect((await stateOf(overseer, sure.id, ["succeeded"])).result).toEqual({ action: "auto", reason: "default:low" });
+    const unsure = await overseer.enqueue("fix", { env: "staging", confidence: 0.4 });
+    await stateOf(overseer, unsure.id, ["awaiting_approval"]);
+    const [request] = await overseer.listApprovals({ states: ["pending"], jobId: unsure.id });
+    expect(request?.details).toMatchObject({ confidence: 0.4, rule: "rule:unsure" });
+    // A typo for "production" is refused, not judged by the rules of some other environment.
+    const typo = await overseer.enqueue("fix", { env: "prod", confidence: 0.9 }, { maxAttempts: 3 });
+    const dead = await stateOf(overseer, typo.id, ["dead"]);
+    expect(dead).toMatchObject({ attempts: 1, lastError: { code: "INVALID_ARGUMENT", retryable: false } });
+    expect(dead.lastError?.message).toContain('environment "prod" is not one the config declares');
+  });
 });

@@ -12,7 +12,7 @@ import { type ApprovalOutcome, type ApprovalRequest, buildNewApproval } from "..
 import { JobParked, type StepRecord } from "../core/durable.js";
 import { type Duration, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
-import { type GatePolicy, shouldGate } from "../core/gate-policy.js";
+import { checkGateRequest, type GatePolicy, shouldGate } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
 import { serializePayload } from "../core/job-options.js";
 import { toJobError } from "../core/retry-policy.js";
@@ -130,12 +130,15 @@ export function durableContext(
     requestApproval,
 
     async gate(action: string, options: GateOptions): Promise<GateResult> {
-      const decision = shouldGate(settings.gates, {
+      const request = {
         action,
         task: settings.task,
         risk: options?.risk,
         environment: options?.environment,
-      });
+        confidence: options?.confidence ?? null,
+      };
+      checkGateRequest(settings.gates, request);
+      const decision = shouldGate(settings.gates, request);
       // Every decision is on the job's timeline, `auto` included (each execution decides anew).
       await note("gate.decided", {
         action,
@@ -143,6 +146,7 @@ export function durableContext(
         reason: decision.reason,
         risk: options?.risk,
         environment: options?.environment,
+        confidence: request.confidence,
         attempt: settings.attempt,
       });
       if (decision.action === "auto")
@@ -159,11 +163,17 @@ export function durableContext(
         }
         return { action: "notify", reason: decision.reason, approved: true, approval: null };
       }
-      const { risk, environment, title, details, ...rest } = options;
+      const { risk, environment, title, details, confidence, ...rest } = options;
       const approval = await requestApproval({
         ...rest,
         title: title ?? `${action} (${environment}, ${risk} risk)`,
-        details: details ?? { action, environment, risk, rule: decision.reason },
+        details: details ?? {
+          action,
+          environment,
+          risk,
+          rule: decision.reason,
+          ...(confidence === undefined ? {} : { confidence }),
+        },
         risk,
       });
       return { action: "approve", reason: decision.reason, approved: approval.approved, approval };

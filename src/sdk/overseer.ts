@@ -23,6 +23,7 @@ import type { SignalRecord } from "../core/durable.js";
 import type { Duration } from "../core/duration.js";
 import { jobNotFound, OverseerError } from "../core/errors.js";
 import {
+  checkGateRequest,
   DEFAULT_GATE_POLICY,
   type GateDecision,
   type GatePolicy,
@@ -169,8 +170,12 @@ export class Overseer {
     return this.approvals.groups;
   }
 
-  /** What the gate policy says for this action: `auto`, `notify` or `approve`, and the rule that said it. */
+  /**
+   * What the gate policy says for this action: `auto`, `notify` or `approve`, and the rule that
+   * said it. INVALID_ARGUMENT for an undeclared environment or a confidence outside 0-1.
+   */
   checkGate(request: GateRequest): GateDecision {
+    checkGateRequest(this.gates, request);
     return shouldGate(this.gates, request);
   }
 
