@@ -259,44 +259,32 @@ describe("retries and backoff", () => {
     expect(retryEvents.map((e) => e.data.delayMs)).toEqual([100, 200, 400]);
   });
 
-  it("a PermanentError sends the job to dead after one attempt", async () => {
+  it.each<[string, string, (ctx: JobContext) => Promise<unknown>]>([
+    [
+      "a PermanentError",
+      "CARD_REFUSED",
+      async () => {
+        throw new PermanentError("card refused", { code: "CARD_REFUSED" });
+      },
+    ],
+    // Overseer's own error for bad input: a step result JSON cannot hold.
+    ["a step result JSON cannot hold", "INVALID_PAYLOAD", (ctx) => ctx.step("make", () => ({ at: 1n }))],
+  ])("%s sends the job to dead after one attempt", async (_, code, fail) => {
     const db = tempDatabase();
     const overseer = await db.open();
     let calls = 0;
-    overseer.defineTask("charge", async () => {
+    overseer.defineTask("permanent", async (_payload, ctx) => {
       calls++;
-      throw new PermanentError("card refused", { code: "CARD_REFUSED" });
+      await fail(ctx);
     });
-    const job = await overseer.enqueue("charge", null, { maxAttempts: 5 });
+    const job = await overseer.enqueue("permanent", null, { maxAttempts: 5 });
     const worker = overseer.worker(FAST);
     await worker.start();
     await waitForState(overseer, job.id, "dead");
 
     expect(calls).toBe(1);
     const dead = await overseer.getJob(job.id);
-    expect(dead).toMatchObject({ attempts: 1, lastError: { code: "CARD_REFUSED", retryable: false } });
-    const events = await overseer.readEvents({ jobId: job.id });
-    expect(events.find((e) => e.kind === "job.dead")?.data).toMatchObject({ reason: "permanent_error", attempt: 1 });
-  });
-
-  it("Overseer's own error for bad input, a step result JSON cannot hold, is permanent too", async () => {
-    const db = tempDatabase();
-    const overseer = await db.open();
-    let calls = 0;
-    overseer.defineTask("unstorable-step", async (_payload, ctx) => {
-      calls++;
-      await ctx.step("make", () => ({ at: 1n }));
-    });
-    const job = await overseer.enqueue("unstorable-step", null, { maxAttempts: 5 });
-    const worker = overseer.worker(FAST);
-    await worker.start();
-    await waitForState(overseer, job.id, "dead");
-
-    expect(calls).toBe(1);
-    expect(await overseer.getJob(job.id)).toMatchObject({
-      attempts: 1,
-      lastError: { code: "INVALID_PAYLOAD", retryable: false },
-    });
+    expect(dead).toMatchObject({ attempts: 1, lastError: { code, retryable: false } });
     const events = await overseer.readEvents({ jobId: job.id });
     expect(events.find((e) => e.kind === "job.dead")?.data).toMatchObject({ reason: "permanent_error", attempt: 1 });
   });

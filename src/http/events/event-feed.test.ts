@@ -32,6 +32,18 @@ function collectingSink(): FeedSink & { events: OverseerEvent[]; ended: boolean 
   return sink;
 }
 
+/** A job's feed from where resolveStart said, run through its replay; what it sent. */
+async function runFeed(
+  overseer: Awaited<ReturnType<typeof lazyHub>>["overseer"],
+  hub: EventHub,
+  subject: { jobId: string },
+  start: { since: number; finished: boolean },
+) {
+  const sink = collectingSink();
+  await new EventFeed(overseer, hub, sink, { maxBufferedBytes: 1 << 20 }, subject, start.since).run(start.finished);
+  return sink;
+}
+
 async function lazyHub() {
   const overseer = await (await testDatabase("overseer-feed-")).open();
   const log = { readEvents: overseer.readEvents.bind(overseer), lastEventSeq: () => overseer.lastEventSeq() };
@@ -60,8 +72,7 @@ describe(`a job's feed on ${TEST_BACKEND}`, () => {
       const request = { since: null, subject: { jobId: job.id } };
       const start = await resolveStart(overseer, hub, request);
       expect(start.finished).toBe(true);
-      const sink = collectingSink();
-      await new EventFeed(overseer, hub, sink, { maxBufferedBytes: 1 << 20 }, request.subject, start.since).run(true);
+      const sink = await runFeed(overseer, hub, request.subject, start);
       expect(sink.events.map((e) => e.kind)).toContain("job.succeeded");
       expect(sink.events.at(-1)?.kind).toBe("job.succeeded");
       expect(sink.ended).toBe(true);
@@ -89,8 +100,7 @@ describe(`a job's feed on ${TEST_BACKEND}`, () => {
       const request = { since: null, subject: { jobId: job.id } };
       const start = await resolveStart(overseer, hub, request);
       expect(start.finished).toBe(false);
-      const sink = collectingSink();
-      await new EventFeed(overseer, hub, sink, { maxBufferedBytes: 1 << 20 }, request.subject, start.since).run(false);
+      const sink = await runFeed(overseer, hub, request.subject, start);
       expect(sink.events.map((e) => e.kind)).toEqual([
         "job.enqueued",
         "job.started",
@@ -124,8 +134,7 @@ describe(`a job's feed on ${TEST_BACKEND}`, () => {
       // Between the state read and the replay: the job is cancelled, and a line is logged after.
       await overseer.cancel(job.id);
       await overseer.store.appendEvents([{ kind: "job.log", jobId: job.id, data: { message: "late" } }]);
-      const sink = collectingSink();
-      await new EventFeed(overseer, hub, sink, { maxBufferedBytes: 1 << 20 }, request.subject, start.since).run(false);
+      const sink = await runFeed(overseer, hub, request.subject, start);
       expect(sink.events.map((e) => e.kind)).toEqual(["job.enqueued", "job.cancelled", "job.log"]);
       expect(sink.ended).toBe(true);
     } finally {
