@@ -234,6 +234,29 @@ describe("GET /api/v1/jobs", () => {
 });
 
 describe("GET /api/v1/jobs/:id", () => {
+  it("gives the job's lifecycle apart from its latest events, which many step events can fill", async () => {
+    const api = await testApi();
+    const job = await api.overseer.enqueue("t");
+    const read = async () =>
+      (await api.request("GET", `/api/v1/jobs/${job.id}`, { token: api.tokens.viewer })).body as {
+        events: { kind: string }[];
+        lifecycle: { kind: string }[];
+      };
+    const few = await read();
+    expect(few.lifecycle.map((e) => e.kind)).toEqual(["job.enqueued"]);
+    await api.overseer.store.appendEvents(
+      Array.from({ length: 150 }, (_, i) => ({
+        kind: "step.started",
+        jobId: job.id,
+        data: { name: `s${i}`, attempt: 1 },
+      })),
+    );
+    const many = await read();
+    expect(many.events).toHaveLength(100);
+    expect(many.events.every((e) => e.kind === "step.started")).toBe(true);
+    expect(many.lifecycle.map((e) => e.kind)).toEqual(["job.enqueued"]);
+  });
+
   it("gives the job with its attempts, errors, progress and events, and its version as ETag", async () => {
     const api = await testApi();
     const o = api.overseer;

@@ -64,11 +64,13 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
     app.get("/jobs/:id", { config: { scope: "viewer" }, schema: contract.getJob }, async (request, reply) => {
       const { id } = request.params;
       const job = await requireJob(overseer, id);
-      const [attempts, events, lifecycle] = await Promise.all([
-        overseer.listAttempts(id),
-        recentEvents(overseer, id),
-        recentEvents(overseer, id, "job."),
-      ]);
+      const [attempts, events] = await Promise.all([overseer.listAttempts(id), recentEvents(overseer, id)]);
+      // A job with fewer events than the window has them all here already; only a longer one
+      // needs its lifecycle read apart, past the step and log events that fill the window.
+      const lifecycle =
+        events.length < contract.RECENT_EVENTS
+          ? events.filter((e) => e.kind.startsWith("job."))
+          : await recentEvents(overseer, id, "job.");
       reply.header("etag", etag(job.version));
       const [marked] = await withTaskRegistered(overseer, [job] as const);
       return { job: marked, attempts, events, lifecycle };
