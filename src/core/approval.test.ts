@@ -7,13 +7,16 @@ import { describe, expect, it } from "vitest";
 import {
   type Approval,
   type ApprovalDecision,
+  type ApprovalRequest,
   type ApprovalState,
+  buildNewApproval,
   type Decider,
   decide,
   mayDecide,
   type OnTimeout,
   timeOut,
 } from "./approval.js";
+import type { Risk } from "./gate-policy.js";
 
 const T0 = "2030-01-01T00:00:00.000Z";
 const T1 = "2030-01-01T00:01:00.000Z";
@@ -240,5 +243,39 @@ describe("timeOut", () => {
 
   it.each(["approved", "denied", "timed_out", "cancelled"] as const)("a %s request does not time out", (state) => {
     expect(timeOut(approval({ state, settledAt: T1 }), T2)).toBeNull();
+  });
+});
+
+describe("buildNewApproval", () => {
+  const ids = { id: "ap1", step: "approval:1", defaultTimeoutMs: 600_000 };
+  const request = (over: Partial<ApprovalRequest> = {}): ApprovalRequest => ({ title: "Restart the api", ...over });
+
+  it.each([
+    ["an empty title", request({ title: " " }), null, "requestApproval: title must be 1-300 characters"],
+    ["an unknown risk", request({ risk: "severe" as Risk }), null, "risk must be one of"],
+    ["approvers not a list", request({ approvers: "ops" as unknown as string[] }), null, "approvers must be a list"],
+    ["a quorum of 0", request({ quorum: 0 }), null, "quorum must be a whole number from 1 to 20"],
+    ["a quorum above the people listed", request({ approvers: ["ada"], quorum: 2 }), null, "only 1 approver(s)"],
+    ["a timeout under 1 s", request({ timeout: 500 }), null, "timeout must be from 1 s to 366 days"],
+    [
+      "a group the config does not define",
+      request({ approvers: ["ada", "group:sres"] }),
+      ["sre"],
+      "approvers names group:sres, a group the config does not define (approvals.groups: sre)",
+    ],
+    [
+      "any group, when the config defines none",
+      request({ approvers: ["group:sre"] }),
+      [],
+      "approvers names group:sre, a group the config does not define (approvals.groups: none)",
+    ],
+  ] as const)("refuses %s", (_label, r, groups, message) => {
+    expect(() => buildNewApproval(r, { ...ids, groups })).toThrow(message);
+  });
+
+  it("accepts defined groups, and any group when it is not told the config's", () => {
+    const known = buildNewApproval(request({ approvers: ["group:sre", "telegram:42"] }), { ...ids, groups: ["sre"] });
+    expect(known).toMatchObject({ approvers: ["group:sre", "telegram:42"], timeoutMs: 600_000, risk: "medium" });
+    expect(buildNewApproval(request({ approvers: ["group:anyone"] }), ids).approvers).toEqual(["group:anyone"]);
   });
 });

@@ -242,10 +242,14 @@ const MAX_TITLE = 300;
 const MAX_DETAILS_BYTES = 64 * 1024;
 const MAX_TIMEOUT_MS = 366 * 86_400_000;
 
-/** Validates a handler's request into what the store keeps. INVALID_ARGUMENT names the field. */
+/**
+ * Validates a handler's request into what the store keeps. INVALID_ARGUMENT names the field.
+ * With `groups` (the config's group names), a `group:` approver naming any other is refused:
+ * nobody could ever decide for it.
+ */
 export function buildNewApproval(
   request: ApprovalRequest,
-  ids: { id: string; step: string; defaultTimeoutMs: number },
+  ids: { id: string; step: string; defaultTimeoutMs: number; groups?: readonly string[] | null },
 ): NewApproval {
   const bad = (field: string, message: string) =>
     new OverseerError("INVALID_ARGUMENT", `requestApproval: ${field} ${message}`, { field });
@@ -257,6 +261,11 @@ export function buildNewApproval(
   if (!(RISKS as readonly string[]).includes(risk)) throw bad("risk", `must be one of ${RISKS.join(", ")}`);
   if (!Array.isArray(approvers) || approvers.some((a) => typeof a !== "string" || a === "")) {
     throw bad("approvers", "must be a list of token names, group:<name> or telegram:<id>");
+  }
+  const unknownGroup = ids.groups ? approvers.find((a) => isUnknownGroup(a, ids.groups ?? [])) : undefined;
+  if (unknownGroup !== undefined) {
+    const known = ids.groups && ids.groups.length > 0 ? ids.groups.join(", ") : "none";
+    throw bad("approvers", `names ${unknownGroup}, a group the config does not define (approvals.groups: ${known})`);
   }
   if (!Number.isInteger(quorum) || quorum < 1 || quorum > 20)
     throw bad("quorum", "must be a whole number from 1 to 20");
@@ -283,4 +292,8 @@ export function buildNewApproval(
     onTimeout,
     timeoutMs,
   };
+}
+
+function isUnknownGroup(approver: string, groups: readonly string[]): boolean {
+  return approver.startsWith("group:") && !groups.includes(approver.slice("group:".length));
 }

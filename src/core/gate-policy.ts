@@ -7,6 +7,7 @@
  * what a careful operator expects when no rule speaks, and never silent for risky work.
  * A risk level the policy does not know counts as critical, so a typo fails safe.
  */
+import { isConfidence } from "./confidence.js";
 import { OverseerError } from "./errors.js";
 import { matchesAny } from "./glob.js";
 
@@ -109,16 +110,10 @@ export function ruleMatches(rule: GateRule, request: GateRequest): boolean {
  */
 export function checkGateRequest(policy: GatePolicy, request: GateRequest): void {
   const { confidence, environment } = request;
-  if (confidence !== undefined && confidence !== null) {
-    if (typeof confidence !== "number" || !Number.isFinite(confidence) || confidence < 0 || confidence > 1) {
-      throw new OverseerError(
-        "INVALID_ARGUMENT",
-        `confidence must be a number from 0 to 1, got ${String(confidence)}`,
-        {
-          field: "confidence",
-        },
-      );
-    }
+  if (confidence !== undefined && confidence !== null && !isConfidence(confidence)) {
+    throw new OverseerError("INVALID_ARGUMENT", `confidence must be a number from 0 to 1, got ${String(confidence)}`, {
+      field: "confidence",
+    });
   }
   if (policy.environments !== undefined && !policy.environments.includes(environment)) {
     throw new OverseerError(

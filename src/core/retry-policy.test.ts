@@ -209,6 +209,13 @@ describe("toJobError", () => {
     expect(toJobError(err).retryable).toBe(true);
   });
 
+  it("keeps the error's confidence when it is one (0-1), and nothing else of that name", () => {
+    expect(toJobError(Object.assign(new Error("unsure"), { confidence: 0.25 })).confidence).toBe(0.25);
+    for (const confidence of [1.5, -0.1, "0.2", Number.NaN, null]) {
+      expect(toJobError(Object.assign(new Error("x"), { confidence }))).not.toHaveProperty("confidence");
+    }
+  });
+
   it("keeps a thrown string as the message", () => {
     expect(toJobError("plain string")).toEqual({ code: "NON_ERROR_THROWN", message: "plain string", retryable: true });
   });
@@ -255,6 +262,7 @@ describe("toJobError", () => {
 describe("shouldRetry", () => {
   const policy = (over: Partial<RetryPolicy> = {}, classification: Partial<ErrorClassification> = {}): RetryPolicy => ({
     enabled: true,
+    minConfidence: null,
     maxAttempts: 3,
     backoff: fixed(30_000),
     ...over,
@@ -266,6 +274,7 @@ describe("shouldRetry", () => {
     retryable,
     ...(type === undefined ? {} : { type }),
   });
+  const unsure = (confidence: number): JobError => ({ ...err("E"), confidence });
 
   // attempt, error, policy, expected decision
   const table: Array<[string, number, JobError, RetryPolicy, RetryDecision]> = [
@@ -388,6 +397,55 @@ describe("shouldRetry", () => {
       policy({ enabled: false }, { transientCodes: ["ETIMEDOUT"] }),
       { retry: false, reason: "retry_disabled" },
     ],
+    [
+      "confidence below the floor",
+      1,
+      unsure(0.4),
+      policy({ minConfidence: 0.6 }),
+      { retry: false, reason: "low_confidence" },
+    ],
+    [
+      "confidence at the floor",
+      1,
+      unsure(0.6),
+      policy({ minConfidence: 0.6 }),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "no confidence reported, with a floor",
+      1,
+      err("E"),
+      policy({ minConfidence: 0.6 }),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "a low confidence without a floor",
+      1,
+      unsure(0),
+      policy(),
+      { retry: true, reason: "auto_retry", delayMs: 30_000 },
+    ],
+    [
+      "low confidence on the last attempt",
+      3,
+      unsure(0.1),
+      policy({ minConfidence: 0.5 }),
+      { retry: false, reason: "low_confidence" },
+    ],
+    [
+      "low confidence and a permanent error",
+      1,
+      { ...unsure(0.1), retryable: false },
+      policy({ minConfidence: 0.5 }),
+      { retry: false, reason: "permanent_error" },
+    ],
+    [
+      "low confidence with retries disabled",
+      1,
+      unsure(0.1),
+      policy({ enabled: false, minConfidence: 0.5 }),
+      { retry: false, reason: "retry_disabled" },
+    ],
   ];
 
   it.each(table)("%s", (_, attempt, error, p, expected) => {
@@ -454,12 +512,16 @@ describe("resolveRetryPolicy", () => {
     const job = { maxAttempts: 7, backoff: fixed(5) };
     expect(resolveRetryPolicy(job, undefined)).toEqual({
       enabled: true,
+      minConfidence: null,
       maxAttempts: 7,
       backoff: fixed(5),
       classification: DEFAULT_CLASSIFICATION,
     });
-    expect(resolveRetryPolicy(job, { enabled: false, permanentCodes: ["P"], defaultClass: "permanent" })).toEqual({
+    expect(
+      resolveRetryPolicy(job, { enabled: false, minConfidence: 0.3, permanentCodes: ["P"], defaultClass: "permanent" }),
+    ).toEqual({
       enabled: false,
+      minConfidence: 0.3,
       maxAttempts: 7,
       backoff: fixed(5),
       classification: { ...DEFAULT_CLASSIFICATION, permanentCodes: ["P"], defaultClass: "permanent" },
@@ -471,6 +533,7 @@ describe("parseRetryOptions", () => {
   it("accepts every field", () => {
     const options = {
       enabled: false,
+      minConfidence: 0.5,
       permanentCodes: ["A"],
       transientCodes: ["B*"],
       permanentTypes: ["C"],
@@ -491,6 +554,9 @@ describe("parseRetryOptions", () => {
     [{ permanentCodes: ["A"], transientCodes: ["A"] }, '"A" is in both permanentCodes and transientCodes'],
     [{ permanentTypes: ["T"], transientTypes: ["T"] }, '"T" is in both permanentTypes and transientTypes'],
     [{ defaultClass: "retry" }, "retry.defaultClass must be transient or permanent"],
+    [{ minConfidence: 1.5 }, "retry.minConfidence must be a number from 0 to 1"],
+    [{ minConfidence: "0.5" }, "retry.minConfidence must be a number from 0 to 1"],
+    [{ minConfidence: Number.NaN }, "retry.minConfidence must be a number from 0 to 1"],
   ])("refuses %o: %s", (value, message) => {
     expect(() => parseRetryOptions(value)).toThrow(message);
   });

@@ -3,6 +3,7 @@
  * randomness inside; `now` and `random` (a number in [0, 1)) are passed in.
  * `shouldRetry` is the one decision; the worker applies it, and the retry preview shows it.
  */
+import { isConfidence } from "./confidence.js";
 import { OverseerError } from "./errors.js";
 import { matchesAny } from "./glob.js";
 import type { BackoffPolicy, JobError } from "./types.js";
@@ -35,6 +36,8 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number, random: num
  * - `auto_retry`: a transient error with attempts left; retried after the backoff delay.
  * - `permanent_error`: the error is classified permanent (`retryable: false`, or the policy's lists).
  * - `retry_disabled`: the task's retry policy has `enabled: false`.
+ * - `low_confidence`: the failed attempt said how sure it was (`confidence` on the error) and
+ *   that is below the policy's `minConfidence`: a person should look before it runs again.
  * - `max_attempts_exceeded`: the failed attempt was the last one allowed.
  * - `lease_expired`: the worker vanished mid-attempt and that was the last attempt. Stores decide
  *   this one themselves when they recover expired leases; `shouldRetry` never returns it.
@@ -43,6 +46,7 @@ export type RetryReason =
   | "auto_retry"
   | "permanent_error"
   | "retry_disabled"
+  | "low_confidence"
   | "max_attempts_exceeded"
   | "lease_expired";
 
@@ -50,6 +54,7 @@ export const RETRY_REASONS: readonly RetryReason[] = [
   "auto_retry",
   "permanent_error",
   "retry_disabled",
+  "low_confidence",
   "max_attempts_exceeded",
   "lease_expired",
 ];
@@ -85,6 +90,8 @@ export interface ErrorClassification {
 export interface RetryPolicy {
   /** false: every failure is final (`retry_disabled`). */
   enabled: boolean;
+  /** A failure whose error carries a `confidence` below this is final (`low_confidence`); null: never. */
+  minConfidence: number | null;
   maxAttempts: number;
   backoff: BackoffPolicy;
   classification: ErrorClassification;
@@ -93,6 +100,8 @@ export interface RetryPolicy {
 /** A task's `retry` option as users write it; every field is optional. */
 export interface RetryOptions {
   enabled?: boolean;
+  /** 0-1: a failed attempt that reports a lower `confidence` on its error is not retried automatically. */
+  minConfidence?: number;
   permanentCodes?: readonly string[];
   transientCodes?: readonly string[];
   permanentTypes?: readonly string[];
@@ -126,12 +135,12 @@ export function classifyError(
 /**
  * The decision after failed attempt number `attempt` (1-based, as counted on the job).
  * Order: a permanent error says so first (it is about this failure, whatever the policy);
- * then a disabled policy; then the attempt budget. `random` in [0, 1) feeds the jitter;
+ * then a disabled policy; then a confidence below the policy's floor; then the attempt budget. `random` in [0, 1) feeds the jitter;
  * 0 gives the full (longest) delay, which is what a preview shows.
  */
 export function shouldRetry(
   attempt: number,
-  error: Pick<JobError, "code" | "retryable" | "type">,
+  error: Pick<JobError, "code" | "retryable" | "type" | "confidence">,
   policy: RetryPolicy,
   random = 0,
 ): RetryDecision {
@@ -139,6 +148,9 @@ export function shouldRetry(
     return { retry: false, reason: "permanent_error" };
   }
   if (!policy.enabled) return { retry: false, reason: "retry_disabled" };
+  if (policy.minConfidence !== null && error.confidence !== undefined && error.confidence < policy.minConfidence) {
+    return { retry: false, reason: "low_confidence" };
+  }
   if (attempt >= policy.maxAttempts) return { retry: false, reason: "max_attempts_exceeded" };
   return { retry: true, reason: "auto_retry", delayMs: backoffDelay(policy.backoff, attempt, random) };
 }
@@ -151,6 +163,7 @@ export function resolveRetryPolicy(
   const o = options ?? {};
   return {
     enabled: o.enabled ?? true,
+    minConfidence: o.minConfidence ?? null,
     maxAttempts: job.maxAttempts,
     backoff: job.backoff,
     classification: {
@@ -165,6 +178,7 @@ export function resolveRetryPolicy(
 
 const RETRY_OPTION_KEYS = [
   "enabled",
+  "minConfidence",
   "permanentCodes",
   "transientCodes",
   "permanentTypes",
@@ -196,6 +210,14 @@ export function parseRetryOptions(value: unknown, field = "retry"): RetryOptions
       });
     }
     out.enabled = v.enabled;
+  }
+  if (v.minConfidence !== undefined) {
+    if (!isConfidence(v.minConfidence)) {
+      throw new OverseerError("INVALID_ARGUMENT", `${field}.minConfidence must be a number from 0 to 1`, {
+        field: `${field}.minConfidence`,
+      });
+    }
+    out.minConfidence = v.minConfidence;
   }
   for (const key of LIST_KEYS) {
     const list = v[key];
@@ -252,13 +274,15 @@ export function decideAfterFailure(input: {
 /** Turns whatever a handler threw into the error record kept on the attempt. */
 export function toJobError(thrown: unknown): JobError {
   if (thrown instanceof Error) {
-    const anyErr = thrown as Error & { code?: unknown; retryable?: unknown };
+    const anyErr = thrown as Error & { code?: unknown; retryable?: unknown; confidence?: unknown };
     const code = typeof anyErr.code === "string" && anyErr.code !== "" ? anyErr.code : thrown.name || "Error";
     const out: JobError = {
       code,
       message: thrown.message || String(thrown),
       retryable: anyErr.retryable !== false,
     };
+    // Kept only when it is one: a stray `confidence` of another meaning must not stop retries.
+    if (isConfidence(anyErr.confidence)) out.confidence = anyErr.confidence;
     // The class name, for retry policies matching on types: only a subclass's name says anything
     // the code does not already say (plain `Error` is every error's type).
     if (thrown.name && thrown.name !== code && thrown.name !== "Error") out.type = thrown.name;

@@ -83,6 +83,7 @@ function summarise(job: Job, decision: RetryDecision | null, retryAt: string | n
   const why: Record<typeof decision.reason, string> = {
     permanent_error: "the last error is permanent",
     retry_disabled: "retries are disabled for this task",
+    low_confidence: `the attempt's confidence was below the task's floor of ${policy.minConfidence}`,
     max_attempts_exceeded: `all ${policy.maxAttempts} attempts are used`,
     lease_expired: "the worker vanished during the last attempt",
   };

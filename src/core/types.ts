@@ -68,6 +68,8 @@ export interface JobError {
   retryable: boolean;
   /** The thrown error's class name (`TimeoutError`), when it differs from `code`. Retry policies match on it. */
   type?: string;
+  /** How sure the failed attempt was (0-1), from the thrown error's `confidence`; see `minConfidence`. */
+  confidence?: number;
   stack?: string;
 }
 

@@ -150,4 +150,24 @@ describe(`approvals on ${TEST_BACKEND}`, () => {
     expect(dead).toMatchObject({ attempts: 1, lastError: { code: "INVALID_ARGUMENT", retryable: false } });
     expect(dead.lastError?.message).toContain('environment "prod" is not one the config declares');
   });
+
+  it("refuses an approver group the config does not define, before anything is stored", async () => {
+    const overseer = await (await testDatabase("overseer-approvals-")).open({
+      approvals: { groups: { sre: ["ada"] }, defaultTimeoutMs: 3_600_000 },
+    });
+    overseer.defineTask("ask", async (p: { group: string }, ctx) => {
+      const decision = await ctx.requestApproval({ title: "Restart the api", approvers: [`group:${p.group}`] });
+      return decision.approved;
+    });
+    await overseer.worker({ pollMs: 20 }).start();
+    const known = await overseer.enqueue("ask", { group: "sre" });
+    await stateOf(overseer, known.id, ["awaiting_approval"]);
+    const typo = await overseer.enqueue("ask", { group: "sres" }, { maxAttempts: 3 });
+    const dead = await stateOf(overseer, typo.id, ["dead"]);
+    expect(dead).toMatchObject({ attempts: 1, lastError: { code: "INVALID_ARGUMENT", retryable: false } });
+    expect(dead.lastError?.message).toBe(
+      "requestApproval: approvers names group:sres, a group the config does not define (approvals.groups: sre)",
+    );
+    expect(await overseer.listApprovals({ jobId: typo.id })).toEqual([]);
+  });
 });

@@ -37,6 +37,8 @@ export interface DurableSettings {
   gates: GatePolicy;
   /** A request's timeout when the handler gives none. */
   approvalTimeoutMs: number;
+  /** The groups a request's `group:` approvers may name; null: not checked. */
+  approvalGroups: readonly string[] | null;
   /** Who enqueued the job: a request's requester when the handler names none. */
   enqueuedBy: string | null;
   /** This execution's attempt number, for the step and gate events. */
@@ -117,7 +119,7 @@ export function durableContext(
     const requestedBy = request.requestedBy ?? settings.enqueuedBy ?? undefined;
     const approval = buildNewApproval(
       { ...request, requestedBy },
-      { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs },
+      { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs, groups: settings.approvalGroups },
     );
     const result = await store.requestApproval(lease(), approval);
     if (result === null) throw leaseLost();

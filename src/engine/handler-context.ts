@@ -29,6 +29,8 @@ export interface HandlerServices {
   readonly gates: GatePolicy;
   /** An approval request's timeout when the handler gives none. */
   readonly approvalTimeoutMs: number;
+  /** The groups a request's `group:` approvers may name; null: not checked. */
+  readonly approvalGroups: readonly string[] | null;
 }
 
 /** The execution a context belongs to, as the worker keeps it. */
@@ -159,6 +161,7 @@ export class HandlerContext implements JobContext {
         task: this.job.task,
         gates: services.gates,
         approvalTimeoutMs: services.approvalTimeoutMs,
+        approvalGroups: services.approvalGroups,
         enqueuedBy: this.job.enqueuedBy,
         attempt: this.job.attempts,
       },

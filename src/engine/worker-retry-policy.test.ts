@@ -89,6 +89,28 @@ describe("the worker with a task's retry policy", () => {
     expect(deadData).toEqual({ attempt: 1, reason: "retry_disabled" });
   });
 
+  it("retries a sure failure and stops at an unsure one (low_confidence), keeping its confidence", async () => {
+    const overseer = await tempDatabase().open();
+    let calls = 0;
+    overseer.defineTask(
+      "investigate",
+      () => {
+        calls++;
+        throw Object.assign(new Error(calls === 1 ? "logs not ready" : "cause unclear"), {
+          confidence: calls === 1 ? 0.9 : 0.3,
+        });
+      },
+      { maxAttempts: 5, backoff: { type: "fixed", delay: 0 }, retry: { minConfidence: 0.5 } },
+    );
+    const job = await overseer.enqueue("investigate");
+    const { job: after, deadData } = await runUntil(overseer, job.id, "dead");
+    expect(after).toMatchObject({ attempts: 2, lastError: { message: "cause unclear", confidence: 0.3 } });
+    expect(deadData).toEqual({ attempt: 2, reason: "low_confidence" });
+    expect((await overseer.retryPreview(job.id)).summary).toBe(
+      "dead: low_confidence (the attempt's confidence was below the task's floor of 0.5)",
+    );
+  });
+
   it("with defaultClass permanent, only listed errors retry", async () => {
     const overseer = await tempDatabase().open();
     let calls = 0;

@@ -60,6 +60,11 @@ export interface WorkerOptions {
   /** An approval request's timeout when its handler gives none. Default 24 h. */
   approvalTimeoutMs?: number;
   /**
+   * The approver groups the config defines (`approvals.groups`): a request naming any other
+   * `group:` is refused. Default: not checked (the SDK always passes its config's groups).
+   */
+  approvalGroups?: readonly string[];
+  /**
    * More work for each maintenance pass (the escalation dispatcher and alert rules, see
    * alerts/delivery.ts); like the rest of the pass it should read first and write only when due.
    */
@@ -160,6 +165,7 @@ export class Worker {
       workerId: this.id,
       gates: options.gates ?? DEFAULT_GATE_POLICY,
       approvalTimeoutMs: positive(options.approvalTimeoutMs ?? 24 * 3_600_000, "approvalTimeoutMs"),
+      approvalGroups: options.approvalGroups ?? null,
     };
     this.workerStaleMs = positive(options.workerStaleMs ?? Math.max(2 * this.leaseMs, 30_000), "workerStaleMs");
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;

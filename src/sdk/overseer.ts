@@ -371,6 +371,7 @@ export class Overseer {
       {
         gates: this.gates,
         approvalTimeoutMs: this.approvals.defaultTimeoutMs,
+        approvalGroups: Object.keys(this.approvals.groups),
         ...(delivery || sources
           ? {
               onMaintenance: async () => {

@@ -28,7 +28,13 @@ import {
 const jobError = {
   type: ["object", "null"],
   required: ["code", "message", "retryable"],
-  properties: { code: string, message: string, retryable: { type: "boolean" }, type: string },
+  properties: {
+    code: string,
+    message: string,
+    retryable: { type: "boolean" },
+    type: string,
+    confidence: { type: "number", minimum: 0, maximum: 1 },
+  },
 } as const;
 
 /**
@@ -39,7 +45,14 @@ const jobError = {
 const attemptError = {
   type: ["object", "null"],
   required: ["code", "message", "retryable"],
-  properties: { code: string, message: string, retryable: { type: "boolean" }, type: string, stack: string },
+  properties: {
+    code: string,
+    message: string,
+    retryable: { type: "boolean" },
+    type: string,
+    confidence: { type: "number", minimum: 0, maximum: 1 },
+    stack: string,
+  },
 } as const;
 
 export const jobSchema = {
@@ -295,7 +308,14 @@ const retryPreview = {
         retry: { type: "boolean" },
         reason: {
           type: "string",
-          enum: ["auto_retry", "permanent_error", "retry_disabled", "max_attempts_exceeded", "lease_expired"],
+          enum: [
+            "auto_retry",
+            "permanent_error",
+            "retry_disabled",
+            "low_confidence",
+            "max_attempts_exceeded",
+            "lease_expired",
+          ],
         },
         delayMs: { type: "integer", description: "The backoff before the retry, without jitter." },
       },
