@@ -368,7 +368,7 @@ describe("worker, queues, events and prune", () => {
     expect(await jobsIn(db)).toHaveLength(1);
     const untouched = await overseer(["--database", db, "prune", "--dry-run"]);
     expect(untouched.stdout).toBe(
-      "would delete 0 succeeded, 0 dead, 0 cancelled job(s), 0 finished run(s), 0 closed alert(s) and 0 event(s)\n",
+      "would delete 0 succeeded, 0 dead, 0 cancelled job(s), 0 finished run(s), 0 closed alert(s), 0 lesson(s) and 0 event(s)\n",
     );
     const bad = await overseer(["--database", db, "prune", "--max-alerts", "lots"]);
     expect(bad.code).not.toBe(0);
@@ -380,7 +380,7 @@ describe("worker, queues, events and prune", () => {
       ...["--archive", archive],
     ]);
     expect(real.stdout).toBe(
-      `deleted 0 succeeded, 0 dead, 1 cancelled job(s), 1 finished run(s), 1 closed alert(s) and 0 event(s); archived to ${archive}\n`,
+      `deleted 0 succeeded, 0 dead, 1 cancelled job(s), 1 finished run(s), 1 closed alert(s), 0 lesson(s) and 0 event(s); archived to ${archive}\n`,
     );
     expect(await jobsIn(db)).toHaveLength(0);
     const lines = readFileSync(archive, "utf8")

@@ -22,6 +22,10 @@ export const ERROR_CODES = {
     summary: "The run's current state does not allow this control action (pause, resume or cancel).",
   },
   RUN_NOT_FOUND: { status: 404, summary: "No run has this id." },
+  LESSON_NOT_FOUND: {
+    status: 404,
+    summary: "No lesson has this id (it may have been deleted, or pruned by retention).",
+  },
   STEP_NOT_FOUND: { status: 404, summary: "The job has stored no result under this step name (yet)." },
   RUN_PROFILE_NOT_FOUND: { status: 400, summary: "No run profile of this name is in the config file." },
   INVALID_RUN_PARAMS: { status: 400, summary: "A run's params do not fit its profile's params schema." },

@@ -67,6 +67,9 @@ const BUILT_IN = [
   "schedule.missed",
   "token.created",
   "token.revoked",
+  /** A lesson was stored (`data.lesson`, `data.title`, `data.tags`), on its job's or run's timeline. */
+  "lesson.recorded",
+  "lesson.deleted",
 ] as const;
 
 export type BuiltInEventKind = (typeof BUILT_IN)[number];

@@ -4,11 +4,13 @@
  * `retryable: false`) sends the job straight to `dead`, and the task's `retry` option can name
  * more permanent (or transient) codes and types: see docs/policies.md.
  */
+
 import type { ApprovalOutcome, ApprovalRequest, OnTimeout } from "./approval.js";
 import type { Duration } from "./duration.js";
 import { OverseerError } from "./errors.js";
 import type { GateOutcome, Risk } from "./gate-policy.js";
 import { parseTimeout, type TaskDefaults, validateName } from "./job-options.js";
+import type { Lesson, LessonInput, SimilarLesson, SimilarQuery } from "./lesson.js";
 import { parseRetryOptions } from "./retry-policy.js";
 import type { Job } from "./types.js";
 
@@ -52,6 +54,16 @@ export interface JobContext {
    * `notify` goes on and appends `gate.notified`, `approve` asks a person (as requestApproval).
    */
   gate(action: string, options: GateOptions): Promise<GateResult>;
+  /**
+   * Stores a lesson from this job (see docs/lessons.md): linked to the job, recorded once however
+   * often the handler runs again (each call's key is this job and the call's position).
+   */
+  recordLesson(lesson: Omit<LessonInput, "jobId" | "runId" | "key">): Promise<Lesson>;
+  /**
+   * Lessons like this session, best first: `"job"` searches with the job's task and payload, a
+   * query with its own text. This job's own lessons are left out.
+   */
+  similarLessons(query: "job" | SimilarQuery): Promise<SimilarLesson[]>;
 }
 
 export interface GateOptions {

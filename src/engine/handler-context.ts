@@ -20,6 +20,7 @@ import type { Job, Lease } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { type DurableContext, type DurableStore, durableContext } from "./durable-context.js";
 import type { ExecutionAbort } from "./execution-abort.js";
+import type { Lessons } from "./lessons.js";
 
 /** What every context of one worker shares. */
 export interface HandlerServices {
@@ -31,6 +32,7 @@ export interface HandlerServices {
   readonly approvalTimeoutMs: number;
   /** The groups a request's `group:` approvers may name; null: not checked. */
   readonly approvalGroups: readonly string[] | null;
+  readonly lessons: Lessons;
 }
 
 /** The execution a context belongs to, as the worker keeps it. */
@@ -57,6 +59,10 @@ export class HandlerContext implements JobContext {
   #waitForEvent: JobContext["waitForEvent"] | null = null;
   #requestApproval: JobContext["requestApproval"] | null = null;
   #gate: JobContext["gate"] | null = null;
+  #recordLesson: JobContext["recordLesson"] | null = null;
+  #similarLessons: JobContext["similarLessons"] | null = null;
+  /** How many lessons this execution recorded: the next one's key, the same on every replay. */
+  #lessonCalls = 0;
 
   constructor(
     readonly job: Job,
@@ -123,6 +129,24 @@ export class HandlerContext implements JobContext {
   get gate(): JobContext["gate"] {
     this.#gate ??= (action, options) => this.#durableContext().gate(action, options);
     return this.#gate;
+  }
+
+  get recordLesson(): JobContext["recordLesson"] {
+    this.#recordLesson ??= (lesson) => {
+      const key = `job:${this.job.id}:lesson:${++this.#lessonCalls}`;
+      return this.#services.lessons
+        .record({ createdBy: this.job.task, ...lesson, jobId: this.job.id, key })
+        .then((r) => r.lesson);
+    };
+    return this.#recordLesson;
+  }
+
+  get similarLessons(): JobContext["similarLessons"] {
+    this.#similarLessons ??= (query) =>
+      this.#services.lessons.similar(
+        typeof query === "string" ? { jobId: this.job.id } : { ...query, excludeJobId: this.job.id },
+      );
+    return this.#similarLessons;
   }
 
   /** For the worker: settles once every log and progress write the handler started has settled. */

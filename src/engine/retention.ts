@@ -16,6 +16,7 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   events: { maxAgeMs: 30 * DAY },
   runs: { maxAgeMs: 30 * DAY },
   alerts: { maxAgeMs: 90 * DAY },
+  lessons: { maxAgeMs: 365 * DAY },
 };
 
 export async function pruneWithArchive(
@@ -34,6 +35,7 @@ export async function pruneWithArchive(
           ...batch.jobs.map(({ job, attempts }) => JSON.stringify({ type: "job", job, attempts })),
           ...batch.runs.map(({ run, turns }) => JSON.stringify({ type: "run", run, turns })),
           ...batch.alerts.map(({ alert, notifications }) => JSON.stringify({ type: "alert", alert, notifications })),
+          ...batch.lessons.map((lesson) => JSON.stringify({ type: "lesson", lesson })),
           ...batch.events.map((event) => JSON.stringify({ type: "event", event })),
         ];
         if (lines.length === 0) return;

@@ -6,6 +6,7 @@
  * - stopping never loses a job: unfinished handlers are aborted and their jobs handed back
  *   uncounted, or, if the process dies first, their leases expire and others take over.
  */
+
 import { hostname } from "node:os";
 import { OverseerError } from "../core/errors.js";
 import { DEFAULT_GATE_POLICY, type GatePolicy } from "../core/gate-policy.js";
@@ -19,6 +20,7 @@ import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
 import { ExecutionAbort } from "./execution-abort.js";
 import { FinishBatcher } from "./finish-batcher.js";
 import { HandlerContext, type HandlerServices } from "./handler-context.js";
+import { Lessons } from "./lessons.js";
 import { nextMeanRunMs, type Prefetch, plannedRunMs, prefetchFor } from "./prefetch.js";
 import { StartBatcher } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
@@ -64,6 +66,8 @@ export interface WorkerOptions {
    * `group:` is refused. Default: not checked (the SDK always passes its config's groups).
    */
   approvalGroups?: readonly string[];
+  /** Where `ctx.recordLesson` stores lessons (with the Overseer's embedder). Default: the store, without one. */
+  lessons?: Lessons;
   /**
    * More work for each maintenance pass (the escalation dispatcher and alert rules, see
    * alerts/delivery.ts); like the rest of the pass it should read first and write only when due.
@@ -166,6 +170,7 @@ export class Worker {
       gates: options.gates ?? DEFAULT_GATE_POLICY,
       approvalTimeoutMs: positive(options.approvalTimeoutMs ?? 24 * 3_600_000, "approvalTimeoutMs"),
       approvalGroups: options.approvalGroups ?? null,
+      lessons: options.lessons ?? new Lessons(store, {}, logger),
     };
     this.workerStaleMs = positive(options.workerStaleMs ?? Math.max(2 * this.leaseMs, 30_000), "workerStaleMs");
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;

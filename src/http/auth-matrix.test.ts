@@ -150,6 +150,27 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/claims/${await heldClaim(o)}` }),
   },
+  "POST /api/v1/lessons": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/lessons", body: { title: "disk full", outcome: "resolved" } }),
+  },
+  "GET /api/v1/lessons": { scope: "viewer", call: async () => ({ path: "/api/v1/lessons" }) },
+  "GET /api/v1/lessons/similar": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/lessons/similar?text=${(await aLesson(o)).title}` }),
+  },
+  "POST /api/v1/lessons/similar": {
+    scope: "viewer",
+    call: async (o) => ({ path: "/api/v1/lessons/similar", body: { text: (await aLesson(o)).title } }),
+  },
+  "GET /api/v1/lessons/:id": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/lessons/${(await aLesson(o)).id}` }),
+  },
+  "DELETE /api/v1/lessons/:id": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/lessons/${(await aLesson(o)).id}` }),
+  },
   "GET /api/v1/approvals": { scope: "viewer", call: async () => ({ path: "/api/v1/approvals?state=pending" }) },
   "GET /api/v1/approvals/:id": {
     scope: "viewer",
@@ -252,6 +273,11 @@ async function heldClaim(o: Overseer): Promise<string> {
   const key = freshKey();
   await o.takeClaim(key, "matrix", "30s");
   return key;
+}
+
+/** A fresh lesson, for the reads, the search and the delete. */
+async function aLesson(o: Overseer): Promise<{ id: string; title: string }> {
+  return (await o.lessons.record({ title: "disk full on the primary", outcome: "resolved", tags: ["disk"] })).lesson;
 }
 
 /** A fresh triggered manual alert's id. */

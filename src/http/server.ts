@@ -31,6 +31,7 @@ import { eventRoutes, type StreamSettings } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { heartbeatRoutes } from "./routes/heartbeats.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { lessonRoutes } from "./routes/lessons.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { operatingRoutes } from "./routes/operating.js";
 import { requeueRoutes } from "./routes/requeue.js";
@@ -244,6 +245,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(requeueRoutes(overseer));
       await api.register(signalRoutes(overseer));
       await api.register(claimRoutes(overseer));
+      await api.register(lessonRoutes(overseer));
       await api.register(eventRoutes(streams));
       await api.register(streamTokens);
       await api.register(websocketRoutes(streams));

@@ -7,6 +7,7 @@
  *   await overseer.worker({ concurrency: 10 }).start();
  *   await overseer.scheduler({ schedules: { nightly: { cron: "0 2 * * *", task: "cleanup" } } }).start();
  */
+
 import { AlertDelivery } from "../alerts/delivery.js";
 import { AlertSources } from "../alerts/sources.js";
 import { authenticate, type CreatedToken, createToken } from "../auth/tokens.js";
@@ -61,6 +62,7 @@ import type {
   TokenScope,
   WorkerRecord,
 } from "../core/types.js";
+import { Lessons, type LessonsOptions } from "../engine/lessons.js";
 import { pruneWithArchive } from "../engine/retention.js";
 import { RunSupervisor, type RunSupervisorOptions } from "../engine/runs/run-supervisor.js";
 import { Scheduler, type SchedulerOptions } from "../engine/scheduler.js";
@@ -108,6 +110,8 @@ export interface OverseerOptions extends OpenStoreOptions {
   approvals?: ApprovalsConfig;
   /** Channels, escalation policies, heartbeats and alert rules (a config file's `alerts`); none if omitted. */
   alerts?: AlertsConfig;
+  /** An optional embedder to rank similar lessons by (see docs/lessons.md); full-text search without one. */
+  lessons?: LessonsOptions;
 }
 
 /** What to run: a profile from the config with its params, or (if allowed) a command of its own. */
@@ -161,6 +165,8 @@ export class Overseer {
     readonly approvals: ApprovalsConfig = DEFAULT_APPROVALS,
     /** Channels, escalation policies, heartbeats and alert rules: see docs/alerts.md. */
     readonly alerts: AlertsConfig = EMPTY_ALERTS,
+    /** What finished sessions taught, and the search for similar ones: see docs/lessons.md. */
+    readonly lessons: Lessons = new Lessons(store, {}, logger),
   ) {
     this.knownTasks = new KnownTasks(store, (name) => this.tasks.has(name));
   }
@@ -372,6 +378,7 @@ export class Overseer {
         gates: this.gates,
         approvalTimeoutMs: this.approvals.defaultTimeoutMs,
         approvalGroups: Object.keys(this.approvals.groups),
+        lessons: this.lessons,
         ...(delivery || sources
           ? {
               onMaintenance: async () => {
@@ -868,6 +875,7 @@ export async function createOverseer(options: OverseerOptions = {}): Promise<Ove
     options.gates,
     options.approvals,
     options.alerts,
+    new Lessons(store, options.lessons, options.logger),
   );
   if (options.tasks) overseer.register(...options.tasks);
   return overseer;

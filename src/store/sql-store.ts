@@ -12,6 +12,7 @@ import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/dura
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
+import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -43,6 +44,7 @@ import * as durable from "./durable/operations.js";
 import * as events from "./events/operations.js";
 import * as heartbeats from "./heartbeats/operations.js";
 import * as jobs from "./jobs/operations.js";
+import * as lessons from "./lessons/operations.js";
 import * as queues from "./queues/operations.js";
 import { prune } from "./retention/prune.js";
 import * as runs from "./runs/operations.js";
@@ -385,6 +387,40 @@ export abstract class SqlStore implements Store {
 
   async listClaims(): Promise<Claim[]> {
     return this.read(claims.listClaims);
+  }
+
+  // -- lessons ------------------------------------------------------------------------------
+
+  async recordLesson(lesson: NewLesson): Promise<Lesson> {
+    return this.transact((tx) => lessons.recordLesson(tx, lesson));
+  }
+
+  async getLesson(id: string): Promise<Lesson | null> {
+    return this.read((db) => lessons.getLesson(db, id));
+  }
+
+  async listLessons(filter: LessonFilter): Promise<Lesson[]> {
+    return this.read((db) => lessons.listLessons(db, filter));
+  }
+
+  async deleteLesson(id: string): Promise<boolean> {
+    return this.transact((tx) => lessons.deleteLesson(tx, id));
+  }
+
+  async similarLessons(query: ParsedSimilarQuery): Promise<SimilarLesson[]> {
+    return this.read((db) => lessons.similarLessons(db, query));
+  }
+
+  async lessonsByEmbedding(
+    query: ParsedSimilarQuery,
+    vector: readonly number[],
+    candidates: number,
+  ): Promise<SimilarLesson[]> {
+    return this.read((db) => lessons.lessonsByEmbedding(db, query, vector, candidates));
+  }
+
+  async lessonEmbeddingDimensions(): Promise<number | null> {
+    return this.read(lessons.embeddingDimensions);
   }
 
   // -- alerts -------------------------------------------------------------------------------

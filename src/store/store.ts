@@ -31,6 +31,7 @@ import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/dura
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
+import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
 import type { DeadReason } from "../core/retry-policy.js";
 import type {
   ClaimedRun,
@@ -265,6 +266,8 @@ export interface RetentionPolicy {
   runs?: RetentionRule;
   /** Closed alerts, with their notifications; triggered and acknowledged ones are kept. */
   alerts?: RetentionRule;
+  /** Lessons, by the time they were recorded (they outlive the jobs they came from). */
+  lessons?: RetentionRule;
 }
 
 /** One batch about to be deleted; each call fills one kind and leaves the others empty. */
@@ -274,6 +277,7 @@ export interface PruneBatch {
   /** Runs with their turns; the turns' stored output is deleted without being handed over. */
   runs: Array<{ run: Run; turns: RunTurn[] }>;
   alerts: Array<{ alert: Alert; notifications: AlertNotification[] }>;
+  lessons: Lesson[];
 }
 
 export interface PruneResult {
@@ -281,6 +285,7 @@ export interface PruneResult {
   events: number;
   runs: number;
   alerts: number;
+  lessons: number;
 }
 
 export interface PruneOptions {
@@ -676,6 +681,28 @@ export interface Store {
   getClaim(key: string): Promise<Claim | null>;
   /** The claims held now, by key. */
   listClaims(): Promise<Claim[]>;
+
+  // Lessons (see core/lesson.ts): what finished sessions taught, found again by full-text search
+  /** Stores a validated lesson with its tags, or returns the lesson already stored under its `key`. */
+  recordLesson(lesson: NewLesson): Promise<Lesson>;
+  getLesson(id: string): Promise<Lesson | null>;
+  /** Newest first. */
+  listLessons(filter: LessonFilter): Promise<Lesson[]>;
+  /** False when no lesson has the id. */
+  deleteLesson(id: string): Promise<boolean>;
+  /**
+   * Lessons ranked by full-text similarity to the query's words, with the words each matched.
+   * INVALID_ARGUMENT when a tag filtered on is one no lesson carries.
+   */
+  similarLessons(query: ParsedSimilarQuery): Promise<SimilarLesson[]>;
+  /** Ranks the newest `candidates` lessons that have a vector by cosine similarity to `vector`. */
+  lessonsByEmbedding(
+    query: ParsedSimilarQuery,
+    vector: readonly number[],
+    candidates: number,
+  ): Promise<SimilarLesson[]>;
+  /** How many numbers the stored lesson vectors have; null when none has one. */
+  lessonEmbeddingDimensions(): Promise<number | null>;
 
   // Retention
   prune(policy: RetentionPolicy, options?: PruneOptions): Promise<PruneResult>;

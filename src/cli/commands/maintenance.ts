@@ -15,12 +15,14 @@ interface PruneFlags {
   events?: string;
   runs?: string;
   alerts?: string;
+  lessons?: string;
   maxSucceeded?: string;
   maxDead?: string;
   maxCancelled?: string;
   maxEvents?: string;
   maxRuns?: string;
   maxAlerts?: string;
+  maxLessons?: string;
 }
 
 export function registerMaintenance(program: Command): void {
@@ -40,7 +42,7 @@ export function registerMaintenance(program: Command): void {
   program
     .command("prune")
     .description(
-      "delete old finished jobs, finished runs, closed alerts and events, optionally archiving them to NDJSON first",
+      "delete old finished jobs, finished runs, closed alerts, lessons and events, optionally archiving them to NDJSON first",
     )
     .option("--archive <file>", "append what is deleted to this NDJSON file first")
     .option("--dry-run", "only count what would be deleted")
@@ -50,12 +52,14 @@ export function registerMaintenance(program: Command): void {
     .option("--events <age>", "keep events this long", "30d")
     .option("--runs <age>", "keep finished runs (with their turns and output) this long", "30d")
     .option("--alerts <age>", "keep closed alerts (with their notifications) this long", "90d")
+    .option("--lessons <age>", "keep lessons this long (they outlive their jobs)", "365d")
     .option("--max-succeeded <n>", "keep at most this many succeeded jobs")
     .option("--max-dead <n>", "keep at most this many dead jobs")
     .option("--max-cancelled <n>", "keep at most this many cancelled jobs")
     .option("--max-events <n>", "keep at most this many events")
     .option("--max-runs <n>", "keep at most this many finished runs")
     .option("--max-alerts <n>", "keep at most this many closed alerts")
+    .option("--max-lessons <n>", "keep at most this many lessons")
     .action(
       action(async (flags: PruneFlags, command: Command) => {
         const rule = (age: string | undefined, max: string | undefined, name: string, fallback?: RetentionRule) => {
@@ -74,6 +78,7 @@ export function registerMaintenance(program: Command): void {
           events: rule(flags.events, flags.maxEvents, "events", DEFAULT_RETENTION.events),
           runs: rule(flags.runs, flags.maxRuns, "runs", DEFAULT_RETENTION.runs),
           alerts: rule(flags.alerts, flags.maxAlerts, "alerts", DEFAULT_RETENTION.alerts),
+          lessons: rule(flags.lessons, flags.maxLessons, "lessons", DEFAULT_RETENTION.lessons),
         };
         const g = globals(command);
         const result = await withOverseer(g, (o) =>
@@ -83,7 +88,7 @@ export function registerMaintenance(program: Command): void {
         const verb = flags.dryRun ? "would delete" : "deleted";
         printLine(
           `${verb} ${result.jobs.succeeded} succeeded, ${result.jobs.dead} dead, ${result.jobs.cancelled} cancelled job(s), ` +
-            `${result.runs} finished run(s), ${result.alerts} closed alert(s) and ${result.events} event(s)` +
+            `${result.runs} finished run(s), ${result.alerts} closed alert(s), ${result.lessons} lesson(s) and ${result.events} event(s)` +
             `${flags.archive && !flags.dryRun ? `; archived to ${flags.archive}` : ""}`,
         );
       }),

@@ -43,6 +43,7 @@ export type {
   JobStep,
   RetryPreview,
 } from "./jobs.js";
+export type { Lesson, RecordLessonRequest, SimilarLesson } from "./lessons.js";
 export type { Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {

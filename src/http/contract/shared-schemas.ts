@@ -10,6 +10,7 @@ import { errorEnvelopeSchema } from "./error-envelope.js";
 import { eventSchema } from "./events.js";
 import { heartbeatSchema } from "./heartbeats.js";
 import { attemptSchema, enqueuedJobSchema, jobSchema } from "./jobs.js";
+import { lessonSchema, similarLessonSchema } from "./lessons.js";
 import { queueSchema, workerSchema } from "./operating.js";
 import { runSchema, runStatusSchema, runTurnSchema } from "./runs.js";
 import { scheduleSchema } from "./schedules.js";
@@ -21,6 +22,8 @@ export const SHARED_SCHEMAS = [
   alertNotificationSchema,
   heartbeatSchema,
   claimSchema,
+  lessonSchema,
+  similarLessonSchema,
   runSchema,
   runStatusSchema,
   runTurnSchema,

@@ -14,7 +14,7 @@ import type { ConformanceTest } from "./runs.js";
 import type { Ctx } from "./suite.js";
 
 const HOUR = 3_600_000;
-const NOTHING_ELSE = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0 };
+const NOTHING_ELSE = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0, lessons: 0 };
 
 const SPEC: RunSpec = {
   command: "agent",

@@ -17,6 +17,7 @@ import { runClaimConformance } from "./claims.js";
 import { runDurableConformance } from "./durable.js";
 import { runHeartbeatConformance } from "./heartbeats.js";
 import { runHeldConformance } from "./held.js";
+import { runLessonConformance } from "./lessons.js";
 import { runRetentionConformance } from "./retention.js";
 import { runRunConformance } from "./runs.js";
 
@@ -1394,7 +1395,13 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const waiting = await ctx.add();
         ctx.clock.set(T0 + 2 * 3_600_000);
         const result = await ctx.store.prune({ jobs: { succeeded: { maxAgeMs: 90 * 60_000 } } });
-        expect(result).toEqual({ jobs: { succeeded: 1, dead: 0, cancelled: 0 }, events: 0, runs: 0, alerts: 0 });
+        expect(result).toEqual({
+          jobs: { succeeded: 1, dead: 0, cancelled: 0 },
+          events: 0,
+          runs: 0,
+          alerts: 0,
+          lessons: 0,
+        });
         expect(await ctx.store.getJob(old.id)).toBeNull();
         expect(await ctx.store.listAttempts(old.id)).toEqual([]);
         expect((await ctx.job(recent.id)).state).toBe("succeeded");
@@ -2098,6 +2105,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runAlertConformance(test);
     runHeartbeatConformance(test);
     runRetentionConformance(test);
+    runLessonConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));

@@ -15,6 +15,7 @@ import { TRANSITIONS } from "../../core/job-state.js";
 import type { Attempt, Job, JobState, Lease } from "../../core/types.js";
 import { cancelJobApprovals } from "../approvals/operations.js";
 import { deleteJobDurables } from "../durable/operations.js";
+import { deleteJobLessons } from "../lessons/operations.js";
 import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
 import type { CancelResult, FinishedTimes, JobFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
@@ -120,6 +121,7 @@ export function* discardJob(tx: Tx, id: string, expectedVersion: number | undefi
   }
   yield* tx.run(q.DELETE_ATTEMPTS, [id]);
   yield* deleteJobDurables(tx, id);
+  yield* deleteJobLessons(tx, id);
   tx.event("job.discarded", id, null, { task: row.task, queue: row.queue, state: row.state });
 }
 

@@ -13,6 +13,8 @@ import { LIST_NOTIFICATIONS } from "../alerts/statements.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { LAST_EVENT_SEQ } from "../events/statements.js";
 import { DELETE_ATTEMPTS, DELETE_FINISHED_JOB, LIST_ATTEMPTS } from "../jobs/statements.js";
+import { type LessonRow, toLesson } from "../lessons/rows.js";
+import { DELETE_LESSON, DELETE_LESSON_TAGS } from "../lessons/statements.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../runs/rows.js";
 import { LIST_TURNS } from "../runs/statements.js";
@@ -21,7 +23,7 @@ import type { Db, Op, Sql, Tx } from "../tx.js";
 import * as q from "./statements.js";
 
 export function emptyBatch(): PruneBatch {
-  return { jobs: [], events: [], runs: [], alerts: [] };
+  return { jobs: [], events: [], runs: [], alerts: [], lessons: [] };
 }
 
 /** A rule's parameters: finished (or closed) before `cutoff`, or null for no age rule; keep the newest `keep`, or -1. */
@@ -111,6 +113,19 @@ export const ALERTS: KeyedKind<AlertRow> = {
     if ((yield* tx.run(q.DELETE_CLOSED_ALERT, [r.id, r.version])) !== 1) return false;
     yield* tx.run(q.DELETE_ALERT_NOTIFICATIONS, [r.id]);
     return true;
+  },
+};
+
+/** Lessons by the time they were recorded; a lesson never changes, so its version is always 0. */
+export const LESSONS: KeyedKind<LessonRow & { version: number }> = {
+  select: q.PRUNABLE_LESSONS,
+  at: (r) => Number(r.created_at),
+  *batch(_db, rows) {
+    return { ...emptyBatch(), lessons: rows.map(toLesson) };
+  },
+  *remove(tx, r) {
+    yield* tx.run(DELETE_LESSON_TAGS, [r.id]);
+    return (yield* tx.run(DELETE_LESSON, [r.id])) === 1;
   },
 };
 

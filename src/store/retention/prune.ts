@@ -1,6 +1,6 @@
 /**
  * The retention pass, for both backends: finished jobs by age and count per state, finished runs
- * (with their turns and output), closed alerts (with their notifications) and events, each batch
+ * (with their turns and output), closed alerts (with their notifications), lessons and events, each batch
  * read, handed to the archive callback, and only then deleted in a transaction of its own (the
  * archive may take long; no transaction is open while it runs). A row that changed while its
  * batch was archived stays (see operations.ts).
@@ -21,7 +21,13 @@ const WORKERS_KEPT_MS = 7 * 86_400_000;
 
 /** Deletes (or, in a dry run, counts) what the policy says is old enough, archiving each batch first. */
 export async function prune(store: Runner, policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
-  const result: PruneResult = { jobs: { succeeded: 0, dead: 0, cancelled: 0 }, events: 0, runs: 0, alerts: 0 };
+  const result: PruneResult = {
+    jobs: { succeeded: 0, dead: 0, cancelled: 0 },
+    events: 0,
+    runs: 0,
+    alerts: 0,
+    lessons: 0,
+  };
   const now = await store.read((db) => db.now());
   for (const state of ["succeeded", "dead", "cancelled"] as const) {
     const rule = policy.jobs[state];
@@ -29,6 +35,7 @@ export async function prune(store: Runner, policy: RetentionPolicy, options: Pru
   }
   if (policy.runs) result.runs = await pruneKeyed(store, ops.RUNS, policy.runs, now, options);
   if (policy.alerts) result.alerts = await pruneKeyed(store, ops.ALERTS, policy.alerts, now, options);
+  if (policy.lessons) result.lessons = await pruneKeyed(store, ops.LESSONS, policy.lessons, now, options);
   if (policy.events) result.events = await pruneEvents(store, policy.events, now, options);
   if (!options.dryRun) {
     const cutoff = now - (policy.events?.maxAgeMs ?? WORKERS_KEPT_MS);
@@ -62,7 +69,7 @@ async function pruneJobs(
   }
 }
 
-/** Runs and alerts, paged by key: a kept row is not read again, and a dry run pages the same way. */
+/** Runs, alerts and lessons, paged by key: a kept row is not read again, and a dry run pages the same way. */
 async function pruneKeyed<R extends { id: string; version: number }>(
   store: Runner,
   kind: ops.KeyedKind<R>,

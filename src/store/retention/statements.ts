@@ -1,5 +1,7 @@
 /** The SQL of retention (see operations.ts), parameters listed. */
+
 import { FINISHED_RUN_STATES } from "../../core/run-state.js";
+import { LESSON_COLUMNS } from "../lessons/rows.js";
 import { indexedBy, sql } from "../tx.js";
 
 /**
@@ -48,6 +50,13 @@ SELECT * FROM alerts ${ALERTS_CLOSED} WHERE status = 'closed' AND (
     SELECT id FROM alerts ${ALERTS_CLOSED} WHERE status = 'closed' ORDER BY closed_at DESC, id DESC LIMIT $2))
 ) AND (closed_at, id) > ($3, $4)
 ORDER BY closed_at, id LIMIT $5`;
+/** As PRUNABLE_RUNS, for lessons by the time they were recorded (index `lessons_by_time`). */
+export const PRUNABLE_LESSONS = `
+SELECT ${LESSON_COLUMNS}, 0 AS version FROM lessons WHERE (
+  created_at < $1
+  OR ($2 >= 0 AND id NOT IN (SELECT id FROM lessons ORDER BY created_at DESC, id DESC LIMIT $2))
+) AND (created_at, id) > ($3, $4)
+ORDER BY created_at, id LIMIT $5`;
 /** $1 alert id, $2 the version archived. */
 export const DELETE_CLOSED_ALERT = "DELETE FROM alerts WHERE id = $1 AND version = $2 AND status = 'closed'";
 /** $1 alert id. */

@@ -20,6 +20,7 @@ import { sql as heldJobs } from "./015-held-jobs.js";
 import { sql as tasks } from "./016-tasks.js";
 import { sql as attemptsAtEnd } from "./017-attempts-at-end.js";
 import { sql as attemptTimeouts } from "./018-attempt-timeouts.js";
+import { sql as lessons } from "./019-lessons.js";
 
 export interface Migration {
   version: number;
@@ -46,4 +47,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: "016-tasks", sql: tasks },
   { version: 17, name: "017-attempts-at-end", sql: attemptsAtEnd },
   { version: 18, name: "018-attempt-timeouts", sql: attemptTimeouts },
+  { version: 19, name: "019-lessons", sql: lessons },
 ];

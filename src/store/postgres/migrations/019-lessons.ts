@@ -1,0 +1,33 @@
+/**
+ * 019: lessons, as in SQLite's 019, with the search vector a generated column (English stemming;
+ * weights A for title and tags, B for the outcome, C for the body) under a GIN index.
+ */
+export const sql = `
+CREATE TABLE lessons (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  key TEXT COLLATE "C" UNIQUE,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  job_id TEXT COLLATE "C",
+  run_id TEXT COLLATE "C",
+  created_by TEXT,
+  created_at BIGINT NOT NULL,
+  embedding TEXT,
+  search tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', tags), 'A') ||
+    setweight(to_tsvector('english', outcome), 'B') || setweight(to_tsvector('english', body), 'C')
+  ) STORED
+);
+CREATE INDEX lessons_by_time ON lessons (created_at, id);
+CREATE INDEX lessons_by_job ON lessons (job_id) WHERE job_id IS NOT NULL;
+CREATE INDEX lessons_by_run ON lessons (run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX lessons_search ON lessons USING gin (search);
+CREATE TABLE lesson_tags (
+  tag TEXT COLLATE "C" NOT NULL,
+  lesson_id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (tag, lesson_id)
+);
+CREATE INDEX lesson_tags_by_lesson ON lesson_tags (lesson_id);
+`;
