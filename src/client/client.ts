@@ -8,6 +8,7 @@ import { ApprovalsApi } from "./approvals.js";
 import { ClaimsApi } from "./claims.js";
 import { EventsApi } from "./events.js";
 import { JobsApi } from "./jobs.js";
+import { LessonsApi } from "./lessons.js";
 import { QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
@@ -23,6 +24,7 @@ export class OverseerClient {
   readonly alerts: AlertsApi;
   readonly heartbeats: HeartbeatsApi;
   readonly claims: ClaimsApi;
+  readonly lessons: LessonsApi;
   readonly events: EventsApi;
   private readonly t: Transport;
 
@@ -37,6 +39,7 @@ export class OverseerClient {
     this.alerts = new AlertsApi(this.t);
     this.heartbeats = new HeartbeatsApi(this.t);
     this.claims = new ClaimsApi(this.t);
+    this.lessons = new LessonsApi(this.t);
     this.events = new EventsApi(this.t);
   }
 

@@ -11,6 +11,7 @@ export { createClient, OverseerClient } from "./client.js";
 export type { EventSubject } from "./events.js";
 export type { FollowOptions } from "./follow.js";
 export type { Enqueued, JobQuery } from "./jobs.js";
+export type { SimilarLessonsQuery } from "./lessons.js";
 export { collect, type Page, type PageQuery, type WalkOptions } from "./paging.js";
 export type { ByteRange, RunQuery } from "./runs.js";
 export type { ClientOptions, Versioned } from "./transport.js";

@@ -37,6 +37,7 @@ export type {
   JobState,
   RetryPreview,
 } from "../http/contract/jobs.js";
+export type { Lesson, RecordLessonRequest, SimilarLesson } from "../http/contract/lessons.js";
 export type { Queue, Stats, Worker } from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
 export type {

@@ -167,9 +167,9 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/lessons/${(await aLesson(o)).id}` }),
   },
-  "DELETE /api/v1/lessons/:id": {
+  "POST /api/v1/lessons/:id/delete": {
     scope: "operator",
-    call: async (o) => ({ path: `/api/v1/lessons/${(await aLesson(o)).id}` }),
+    call: async (o) => ({ path: `/api/v1/lessons/${(await aLesson(o)).id}/delete` }),
   },
   "GET /api/v1/approvals": { scope: "viewer", call: async () => ({ path: "/api/v1/approvals?state=pending" }) },
   "GET /api/v1/approvals/:id": {

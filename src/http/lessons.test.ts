@@ -65,12 +65,12 @@ describe("/api/v1/lessons", () => {
     const next = await t.request("GET", `/api/v1/lessons?limit=2&cursor=${page.body.nextCursor}`, viewer);
     expect(next.body).toEqual({ items: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
 
-    expect((await t.request("DELETE", `/api/v1/lessons/${ids[1]}`, viewer)).status).toBe(403);
-    expect((await t.request("DELETE", `/api/v1/lessons/${ids[1]}`, op)).status).toBe(204);
+    expect((await t.request("POST", `/api/v1/lessons/${ids[1]}/delete`, viewer)).status).toBe(403);
+    expect((await t.request("POST", `/api/v1/lessons/${ids[1]}/delete`, op)).status).toBe(204);
     const gone = await t.request("GET", `/api/v1/lessons/${ids[1]}`, viewer);
     expect(gone.status).toBe(404);
     expect(gone.body.error.code).toBe("LESSON_NOT_FOUND");
-    expect((await t.request("DELETE", `/api/v1/lessons/${ids[1]}`, op)).status).toBe(404);
+    expect((await t.request("POST", `/api/v1/lessons/${ids[1]}/delete`, op)).status).toBe(404);
   });
 
   it("a key makes recording idempotent: the second answers 200 with the first lesson", async () => {

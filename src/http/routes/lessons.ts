@@ -55,8 +55,8 @@ export function lessonRoutes(overseer: Overseer) {
       lesson: await overseer.lessons.get(request.params.id),
     }));
 
-    app.delete(
-      "/lessons/:id",
+    app.post(
+      "/lessons/:id/delete",
       { config: { scope: "operator" }, schema: contract.deleteLesson },
       async (request, reply) => {
         await overseer.lessons.delete(request.params.id);
