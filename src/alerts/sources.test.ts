@@ -42,6 +42,21 @@ describe("alert sources", () => {
     expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "ana" });
   });
 
+  it("an approval alert names the lessons most like its job, for whoever decides it", async () => {
+    const { overseer, sources } = await setup([{ when: "approval.pending", policy: "page" }]);
+    await overseer.lessons.record({ title: "deploy web failed health checks", outcome: "resolved by rolling back" });
+    await overseer.lessons.record({ title: "billing double charge", outcome: "added an idempotency key" });
+    const approval = await pendingApproval(overseer, {}, "deploy-web");
+    const other = await pendingApproval(overseer, {}, "rotate-certificates");
+    await sources.pass();
+    const details = async (id: string) =>
+      (await overseer.listAlerts()).find((a) => a.dedupKey === `approval:${id}`)?.details as Record<string, unknown>;
+    expect((await details(approval.id)).similarLessons).toEqual([
+      "deploy web failed health checks: resolved by rolling back",
+    ]);
+    expect(await details(other.id)).not.toHaveProperty("similarLessons");
+  });
+
   it("onTimeout escalate: the request stays pending and its alert escalates at the timeout, once", async () => {
     const { overseer, sources } = await setup([{ when: "approval.pending", policy: "page" }]);
     const approval = await pendingApproval(overseer, { onTimeout: "escalate", timeout: "1s" });

@@ -15,6 +15,7 @@
  * settled approvals are seen here once, whichever path made them, so this is also where their
  * Telegram copies are told to lose their buttons (delivery.settleCopies).
  */
+
 import { hostname } from "node:os";
 import type { AlertRule } from "../config/alerts.js";
 import type { Alert, AlertSource, EscalationPolicy } from "../core/alert.js";
@@ -23,6 +24,7 @@ import { isOverseerError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { OverseerEvent } from "../core/types.js";
+import type { Lessons } from "../engine/lessons.js";
 import type { Store } from "../store/store.js";
 import { type AlertDelivery, NOTIFY_TASK } from "./delivery.js";
 
@@ -61,6 +63,8 @@ export interface AlertSourcesOptions {
   logger: Logger;
   /** How often queue depth and age are checked. Default 5 s. */
   queueCheckMs?: number;
+  /** Finds the lessons like a job, for the approval alert's details (the first two); none without it. */
+  lessons?: Pick<Lessons, "similar">;
 }
 
 const OPEN = ["triggered", "acknowledged"] as const;
@@ -76,6 +80,7 @@ export class AlertSources {
   private readonly delivery: SourcesDelivery | null;
   private readonly logger: Logger;
   private readonly queueCheckMs: number;
+  private readonly lessons: Pick<Lessons, "similar"> | null;
   private cursor: number | null = null;
   private lastQueueCheck = 0;
   /** Several workers of one process share this: one pass at a time. */
@@ -93,6 +98,7 @@ export class AlertSources {
     this.delivery = options.delivery;
     this.logger = options.logger;
     this.queueCheckMs = options.queueCheckMs ?? 5_000;
+    this.lessons = options.lessons ?? null;
   }
 
   private rule<K extends AlertRule["when"]>(when: K, matches: (r: Rule<K>) => boolean = () => true): Rule<K> | null {
@@ -258,6 +264,7 @@ export class AlertSources {
   private async approvalRequested(approval: Approval): Promise<void> {
     const rule = this.rule("approval.pending");
     if (rule === null) return;
+    const lessons = await this.lessonsLike(approval.jobId);
     await this.raise("approval", `approval:${approval.id}`, rule.policy, {
       summary: `Approval needed: ${approval.title}`,
       details: {
@@ -267,9 +274,25 @@ export class AlertSources {
         approvers: approval.approvers,
         expiresAt: approval.expiresAt,
         onTimeout: approval.onTimeout,
+        ...(lessons.length === 0 ? {} : { similarLessons: lessons }),
       },
     });
     if (approval.onTimeout === "escalate") this.timeouts.set(approval.id, Date.parse(approval.expiresAt));
+  }
+
+  /**
+   * "Incidents like this were resolved by ...": the two lessons most like the job, one line each.
+   * A help for the person deciding, never a reason not to ask: a failed search gives none.
+   */
+  private async lessonsLike(jobId: string): Promise<string[]> {
+    if (this.lessons === null) return [];
+    try {
+      const found = await this.lessons.similar({ jobId, limit: 2 });
+      return found.map(({ lesson }) => `${lesson.title}: ${lesson.outcome}`);
+    } catch (err) {
+      this.logger.debug({ err, jobId }, "no similar lessons for an approval alert");
+      return [];
+    }
   }
 
   /**

@@ -741,6 +741,7 @@ export class Overseer {
         rules: this.alerts.rules,
         delivery: this.alertDelivery(),
         logger: this.logger,
+        lessons: this.lessons,
       });
     }
     return this.sources;

@@ -17,6 +17,7 @@ import {
 import { ApiError, api, query } from "../api/client";
 import { ago, duration, ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { SimilarLessons } from "../components/similar-lessons";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { deniedReason } from "../session";
@@ -293,6 +294,7 @@ export function ApprovalCard({
       <div className="approval-details">
         <DetailsView value={a.details} />
       </div>
+      {a.state === "pending" && <SimilarLessons jobId={a.jobId} limit={2} compact />}
       <Decisions approval={a} />
       {a.outcome && (
         <p className={a.outcome.approved ? "ok" : "error"} data-testid="outcome">

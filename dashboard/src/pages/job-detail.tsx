@@ -9,6 +9,7 @@ import { api, isAbort } from "../api/client";
 import { eventStream } from "../api/event-stream";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { SimilarLessons } from "../components/similar-lessons";
 import { UnregisteredTaskCallout } from "../components/task-registration";
 import { useLive } from "../hooks";
 import { Link, navigate } from "../router";
@@ -47,6 +48,20 @@ export function retryPreviewText(p: RetryPreview, nowMs: number): string {
   return p.manualRetry.allowed
     ? `${capital(p.state)}: ${d.reason}${policy} — ${retryClause(p)}`
     : `${capital(p.summary)}${policy}.`;
+}
+
+/**
+ * The Retry button as the retry policy sees the job: its label says what a click does, and it is
+ * enabled only when a manual retry is allowed (dead or cancelled), with the reason as its title
+ * otherwise. Without a preview (the server could not give one) it is the plain button.
+ */
+export function retryButton(p: RetryPreview | null): { label: string; unavailable: string | null } {
+  if (p === null) return { label: "Retry", unavailable: null };
+  if (p.manualRetry.allowed) {
+    return { label: `Retry (${p.maxAttempts} fresh attempt${p.maxAttempts === 1 ? "" : "s"})`, unavailable: null };
+  }
+  if (p.decision?.retry) return { label: "Retrying automatically", unavailable: p.manualRetry.message };
+  return { label: "Retry", unavailable: p.manualRetry.message };
 }
 
 function retryClause(p: RetryPreview): string {
@@ -341,15 +356,19 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
           {job.state === "awaiting_approval" && <PendingApprovalLink jobId={job.id} />}
           <UnregisteredTaskCallout job={job} />
           <div className="toolbar" role="toolbar" aria-label="job actions">
-            {(["retry", "cancel", "discard"] as const).map((verb) => (
-              <ActionButton
-                key={verb}
-                label={verb[0]?.toUpperCase() + verb.slice(1)}
-                denied={deniedReason(who, verb)}
-                run={write(verb)}
-                onDone={reload}
-              />
-            ))}
+            {(["retry", "cancel", "discard"] as const).map((verb) => {
+              const retry = verb === "retry" ? retryButton(data.preview) : null;
+              return (
+                <ActionButton
+                  key={verb}
+                  label={retry?.label ?? verb[0]?.toUpperCase() + verb.slice(1)}
+                  denied={deniedReason(who, verb)}
+                  unavailable={retry?.unavailable ?? null}
+                  run={write(verb)}
+                  onDone={reload}
+                />
+              );
+            })}
             {data.preview && (
               <span className="retry-preview" data-testid="retry-preview" title={data.preview.summary}>
                 {retryPreviewText(data.preview, Date.now())}
@@ -366,6 +385,9 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <JsonView label="Payload" value={job.payload} />
             <JsonView label="Result" value={job.result} />
           </div>
+          <Section title="Lessons like this">
+            <SimilarLessons jobId={job.id} />
+          </Section>
           <Section title="Timeline">
             <Timeline events={lifecycle} />
           </Section>
