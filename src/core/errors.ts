@@ -56,7 +56,8 @@ export const ERROR_CODES = {
   HEARTBEAT_NOT_FOUND: { status: 404, summary: "No heartbeat monitor has this name in the config." },
   BUSY: {
     status: 429,
-    summary: "Another control action on the same job, run or approval is in progress; retry after Retry-After.",
+    summary:
+      "The job is running, or another control action on the same job, run or approval is in progress; retry after Retry-After.",
   },
   CONCURRENCY_LIMIT_REACHED: {
     status: 409,
@@ -104,6 +105,9 @@ export const ERROR_CODES = {
   CLAIM_NOT_FOUND: { status: 404, summary: "No one holds a claim on this key." },
   INTERNAL_ERROR: { status: 500, summary: "The server failed in a way it did not expect; its log has the details." },
 } as const;
+
+/** Seconds a BUSY answer tells its caller to wait: control actions take milliseconds, and a busy job is read again. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -9,13 +9,10 @@
  * interleaving (a write based on an old version gets 409); this guard turns the common case of
  * a double click or two people clicking at once on one node into a clear answer.
  */
-import { OverseerError } from "../core/errors.js";
+import { BUSY_RETRY_AFTER_SECONDS, OverseerError } from "../core/errors.js";
 
 /** What a guarded action holds: `job:<id>`, `run:<id>`, `approval:<id>`, `alert:<id>`. */
 export type BusyKey = `${"job" | "run" | "approval" | "alert"}:${string}`;
-
-/** Seconds a refused caller is told to wait: control actions take milliseconds. */
-export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 export class BusyGuard {
   /** Key → when it was taken (epoch ms), for the refusal's message. */

@@ -355,6 +355,27 @@ describe("retry, cancel and discard", () => {
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: "INVALID_TRANSITION", details: { state: "queued" } });
   });
+
+  it("retry or discard of a running job is 429 BUSY with Retry-After, whichever node runs it", async () => {
+    const api = await testApi();
+    const job = await api.overseer.enqueue("t");
+    // Claimed as a worker on another node would claim it: the state is the database's.
+    const [claimed] = await api.overseer.store.claim({
+      workerId: "elsewhere",
+      limit: 1,
+      tasks: ["t"],
+      queues: null,
+      leaseMs: 60_000,
+    });
+    expect(claimed?.job.id).toBe(job.id);
+    for (const verb of ["retry", "discard"]) {
+      const res = await api.request("POST", `/api/v1/jobs/${job.id}/${verb}`, { token: api.tokens.admin });
+      expect(res.status).toBe(429);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(res.body.error).toMatchObject({ code: "BUSY", details: { job: job.id, state: "running", retryAfter: 1 } });
+    }
+    expect((await api.overseer.getJob(job.id))?.state).toBe("running");
+  });
 });
 
 describe("bulk operations", () => {

@@ -1018,7 +1018,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await ctx.claimOne()).job.id).toBe(cancelled.id);
       });
 
-      test("retry of a succeeded or unfinished job fails with INVALID_TRANSITION", async (ctx) => {
+      test("retry of a succeeded or waiting job fails with INVALID_TRANSITION, of a running one with BUSY", async (ctx) => {
         const succeeded = await ctx.addSucceeded();
         const scheduled = await ctx.add({ delay: "1h" });
         const running = await ctx.add();
@@ -1026,7 +1026,8 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const queued = await ctx.add();
         for (const id of [succeeded.id, scheduled.id, running.id, queued.id]) {
           const before = await ctx.job(id);
-          const err = await rejectsWith(() => ctx.store.retryJob(id), "INVALID_TRANSITION");
+          const code = before.state === "running" ? "BUSY" : "INVALID_TRANSITION";
+          const err = await rejectsWith(() => ctx.store.retryJob(id), code);
           expect(err.details.state).toBe(before.state);
           expect(await ctx.job(id)).toEqual(before);
         }
@@ -1071,7 +1072,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         }
       });
 
-      test("discard of an unfinished job fails with INVALID_TRANSITION", async (ctx) => {
+      test("discard of an unfinished job fails with INVALID_TRANSITION, or BUSY while it runs", async (ctx) => {
         const running = await ctx.add();
         await ctx.claimOne();
         const queued = await ctx.add();
@@ -1079,7 +1080,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         for (const id of [running.id, queued.id, scheduled.id]) {
           const before = await ctx.job(id);
           const attempts = await ctx.store.listAttempts(id);
-          await rejectsWith(() => ctx.store.discardJob(id), "INVALID_TRANSITION");
+          await rejectsWith(() => ctx.store.discardJob(id), before.state === "running" ? "BUSY" : "INVALID_TRANSITION");
           expect(await ctx.job(id)).toEqual(before);
           expect(await ctx.store.listAttempts(id)).toEqual(attempts);
         }
