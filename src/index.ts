@@ -26,6 +26,7 @@ export type { GateDecision, GatePolicy, GateRequest } from "./core/gate-policy.j
 export type { BackoffOption, EnqueueOptions, PriorityName, TaskDefaults } from "./core/job-options.js";
 export { PRIORITY_NAMES } from "./core/job-options.js";
 export type { EnqueueWarning, TaskRecord } from "./core/known-tasks.js";
+export type { Lesson, LessonFilter, LessonInput, LessonMatch, SimilarLesson, SimilarQuery } from "./core/lesson.js";
 export type { Logger } from "./core/logger.js";
 export type { RetryDecision, RetryPolicy } from "./core/retry-policy.js";
 export type { Run, RunCompletion, RunError, RunSpec, RunStats, RunTurn } from "./core/run.js";
@@ -56,6 +57,7 @@ export type {
   TokenScope,
   WorkerRecord,
 } from "./core/types.js";
+export type { LessonEmbedder, Lessons, LessonsOptions, RecordedLesson, SimilarRequest } from "./engine/lessons.js";
 export type { Prefetch } from "./engine/prefetch.js";
 export type { RunSupervisor, RunSupervisorOptions } from "./engine/runs/run-supervisor.js";
 export type { Scheduler, SchedulerOptions } from "./engine/scheduler.js";

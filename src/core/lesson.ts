@@ -178,7 +178,8 @@ export function parseSimilarQuery(query: SimilarQuery): ParsedSimilarQuery {
     );
   }
   const terms = searchTerms(text);
-  if (terms.length === 0) throw bad("text", "has no words to search for (only common words, digits or punctuation)");
+  if (terms.length === 0)
+    throw bad("text", "has no words to search for (only common words, single characters or punctuation)");
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SIMILAR_LIMIT) {
     throw bad("limit", `must be a whole number from 1 to ${MAX_SIMILAR_LIMIT}`);
   }
@@ -186,15 +187,16 @@ export function parseSimilarQuery(query: SimilarQuery): ParsedSimilarQuery {
 }
 
 /**
- * The words a search looks for: letters and digits, lower-cased, each once, without the common
- * English words that would match every lesson, and without bare numbers. Both databases stem
- * them their own way (FTS5's porter tokenizer, PostgreSQL's `english` configuration).
+ * The words a search looks for: runs of letters and digits of two characters or more (`502`
+ * counts: an HTTP status says a lot about an incident), lower-cased, each once, without the
+ * common English words that would match every lesson. Both databases stem them their own way
+ * (FTS5's porter tokenizer, PostgreSQL's `english` configuration).
  */
 export function searchTerms(text: string): string[] {
   const terms: string[] = [];
   for (const match of text.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) {
     const word = match[0];
-    if (word.length < 2 || STOP_WORDS.has(word) || /^\p{N}+$/u.test(word) || terms.includes(word)) continue;
+    if (word.length < 2 || STOP_WORDS.has(word) || terms.includes(word)) continue;
     terms.push(word);
     if (terms.length === MAX_SEARCH_TERMS) break;
   }

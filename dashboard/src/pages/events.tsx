@@ -96,7 +96,7 @@ export function EventsPage() {
         {paused ? "Paused: " : "Live: "}showing {shown.length} of the newest {events.length} events
         {kind || job ? " that match" : ""} (at most {SHOWN}).
       </p>
-      <div className="event-tail">
+      <div className="event-tail" tabIndex={0} role="region" aria-label="events, live">
         <table className="data-table event-table" aria-label="events">
           <thead>
             <tr>

@@ -155,7 +155,7 @@ function StepResult({ jobId, step }: { jobId: string; step: JobStep }) {
   };
   return (
     <details onToggle={(e) => e.currentTarget.open && open()}>
-      <summary aria-label={`result of ${step.name}, ${step.resultBytes} bytes`}>{step.resultBytes} B</summary>
+      <summary aria-label={`${step.resultBytes} B: the result of ${step.name}`}>{step.resultBytes} B</summary>
       {shown === null ? (
         <Loading what="the result" />
       ) : "text" in shown ? (
@@ -406,7 +406,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             />
           </Section>
           <Section title="Events, live">
-            <div className="event-tail job-tail">
+            <div className="event-tail job-tail" tabIndex={0} role="region" aria-label="events, live">
               <DataTable
                 label="events"
                 className="event-table"

@@ -370,7 +370,7 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
             />
           </Section>
           <Section title="Events">
-            <div className="event-tail job-tail">
+            <div className="event-tail job-tail" tabIndex={0} role="region" aria-label="events, live">
               <DataTable
                 label="run events"
                 className="event-table"

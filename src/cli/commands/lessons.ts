@@ -66,11 +66,11 @@ export function registerLessons(program: Command): void {
           const found = await withLessonBackend(g, (b) => b.similar(query));
           if (g.json) return printJson(found);
           if (found.length === 0) return printLine("no similar lessons");
+          // Best first; the scores only compare within one answer (--json has them).
           printTable(
-            ["ID", "SCORE", "TITLE", "OUTCOME", "MATCHED"],
+            ["ID", "TITLE", "OUTCOME", "MATCHED"],
             found.map((s) => [
               s.lesson.id,
-              s.score.toFixed(3),
               s.lesson.title,
               s.lesson.outcome,
               [...s.reason.terms, ...s.reason.tags.map((t) => `#${t}`)].join(", "),

@@ -160,6 +160,14 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "heartbeats",
         "cursors",
         "tasks",
+        // 019's, with the FTS5 index's own tables.
+        "lessons",
+        "lesson_tags",
+        "lessons_fts",
+        "lessons_fts_config",
+        "lessons_fts_data",
+        "lessons_fts_docsize",
+        "lessons_fts_idx",
       ].sort(),
     );
 
