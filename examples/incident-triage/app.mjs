@@ -19,11 +19,13 @@ const config = await loadConfig(join(import.meta.dirname, "overseer.config.json"
 
 /** Pages (the config's console channel "pager") and trouble, on the terminal; the rest stays quiet. */
 const logger = {
-  debug() {},
+  debug() {
+    // quiet
+  },
   info(fields) {
     if (fields?.channel === "pager") console.log(`page: ${fields.title}${fields.details ? `\n${fields.details}` : ""}`);
   },
-  warn(fields, message) {
+  warn(_fields, message) {
     console.warn(`warning: ${message}`);
   },
   error(fields, message) {

@@ -117,12 +117,13 @@ export const MAX_SEARCH_TERMS = 64;
 
 const TAG = /^[a-z0-9][a-z0-9._:/-]{0,63}$/;
 /** Control characters other than tab and newline: they mean nothing in a lesson, and two of them mark matches. */
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const CONTROL = /(?![\t\n])\p{Cc}/u;
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
 
 /** The marks the databases put around a matched word when they highlight one (STX and ETX). */
 export const MATCH_START = "\u0002";
 export const MATCH_END = "\u0003";
+const MARKED = new RegExp(`${MATCH_START}([^${MATCH_END}]*)${MATCH_END}`, "g");
 
 const bad = (field: string, message: string) => new OverseerError("INVALID_ARGUMENT", `${field} ${message}`, { field });
 
@@ -208,7 +209,7 @@ export function matchedTerms(highlighted: ReadonlyArray<string | null>): string[
   const out: string[] = [];
   for (const text of highlighted) {
     if (!text) continue;
-    for (const m of text.matchAll(/\u0002([^\u0003]*)\u0003/g)) {
+    for (const m of text.matchAll(MARKED)) {
       const word = (m[1] ?? "").trim().toLowerCase();
       if (word !== "" && !out.includes(word)) out.push(word);
     }

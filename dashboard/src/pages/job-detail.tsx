@@ -406,7 +406,8 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             />
           </Section>
           <Section title="Events, live">
-            <div className="event-tail job-tail" tabIndex={0} role="region" aria-label="events, live">
+            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be reachable by keyboard to be scrolled (axe scrollable-region-focusable) */}
+            <section className="event-tail job-tail" tabIndex={0} aria-label="events, live">
               <DataTable
                 label="events"
                 className="event-table"
@@ -414,7 +415,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
                 columns={eventColumns}
                 rowKey={(e) => String(e.seq)}
               />
-            </div>
+            </section>
           </Section>
         </>
       )}

@@ -370,7 +370,8 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
             />
           </Section>
           <Section title="Events">
-            <div className="event-tail job-tail" tabIndex={0} role="region" aria-label="events, live">
+            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be reachable by keyboard to be scrolled (axe scrollable-region-focusable) */}
+            <section className="event-tail job-tail" tabIndex={0} aria-label="events, live">
               <DataTable
                 label="run events"
                 className="event-table"
@@ -378,7 +379,7 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
                 columns={eventColumns}
                 rowKey={(e) => String(e.seq)}
               />
-            </div>
+            </section>
           </Section>
         </>
       )}

@@ -120,6 +120,7 @@ export const ALERTS: KeyedKind<AlertRow> = {
 export const LESSONS: KeyedKind<LessonRow & { version: number }> = {
   select: q.PRUNABLE_LESSONS,
   at: (r) => Number(r.created_at),
+  // biome-ignore lint/correctness/useYield: the rows read hold the whole lesson; there is nothing more to read
   *batch(_db, rows) {
     return { ...emptyBatch(), lessons: rows.map(toLesson) };
   },
