@@ -17,7 +17,7 @@ import { triage } from "./triage.mjs";
 
 const config = await loadConfig(join(import.meta.dirname, "overseer.config.json"));
 
-/** Pages (the config's console channel "pager") and trouble, on the terminal; the rest stays quiet. */
+/** Pages (the config's console channel "pager"), what needs a person, and errors, on the terminal. */
 const logger = {
   debug() {
     // quiet
@@ -26,7 +26,7 @@ const logger = {
     if (fields?.channel === "pager") console.log(`page: ${fields.title}${fields.details ? `\n${fields.details}` : ""}`);
   },
   warn(_fields, message) {
-    console.warn(`warning: ${message}`);
+    console.log(message);
   },
   error(fields, message) {
     console.error(`error: ${message}`, fields?.err ?? "");
