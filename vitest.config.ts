@@ -9,7 +9,7 @@ const INCLUDE = ["src/**/*.test.ts", "examples/**/*.test.ts", "scripts/**/*.test
  * second time, on PostgreSQL. The store's own suite runs on both backends in every run.
  */
 function backendTests(): string[] {
-  const uses = /from "(\.\.\/)+test-support\/(test-backend|http)\.js"/;
+  const uses = /from "(\.\.\/)+(src\/)?test-support\/(test-backend|http)\.js"/;
   return ["src", "examples"].flatMap((root) =>
     readdirSync(root, { recursive: true, encoding: "utf8" })
       .filter((file) => file.endsWith(".test.ts") && !file.includes("node_modules"))

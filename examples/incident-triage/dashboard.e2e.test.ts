@@ -153,14 +153,26 @@ it("an on-call engineer approves a production fix from the dashboard, seeing the
   expect(await violations(page)).toEqual([]);
   await card.getByLabel("Reason").fill("rollback is safe");
   await card.getByRole("button", { name: "Approve" }).click();
-  await card.getByRole("status").or(page.getByText("approved: the job continues")).first().waitFor();
+  await page.getByLabel("decision result").filter({ hasText: "approved: the job continues" }).waitFor();
 
-  // Back on the session's page: it resolved, and every step ran once.
+  // Back on the session's page: it resolved, having gone through every step.
   await page.goto(`${api}/jobs/${id}`);
   await page.locator(".facts .badge", { hasText: "succeeded" }).waitFor({ timeout: 15_000 });
   expect(await page.locator("figure[aria-label=Result] pre").textContent()).toContain('"status": "resolved"');
   await page.locator("table[aria-label=steps] tbody tr", { hasText: "verify" }).waitFor();
-  expect(await steps.locator("td:first-child").allTextContents()).toContain("apply-fix");
+  expect(await steps.locator("td:first-child").allTextContents()).toEqual([
+    "intake",
+    "recall",
+    "triage",
+    "investigate",
+    "propose-fix",
+    "approval#1",
+    "apply-fix",
+    "verify",
+  ]);
+  // Decided by Alice through the dashboard, as the audit trail says.
+  const decided = await call("GET", `${api}/api/v1/approvals?jobId=${id}`);
+  expect(decided.items[0].outcome).toMatchObject({ approved: true, decidedBy: "alice", channel: "dashboard" });
   expect(errors).toEqual([]);
   await page.close();
 });

@@ -274,7 +274,7 @@ describe("incident triage", () => {
     expect(res.body.error).toEqual({
       code: "INVALID_INCIDENT",
       message:
-        "title must be 1-200 characters; service must be a lower-case name such as checkout-api; " +
+        "title must be 1-200 characters; service must be a lower-case name such as checkout-api (at most 55 characters); " +
         "environment must be one of production, staging",
     });
     expect((await call("POST", app.incidents, undefined)).status).toBe(400);

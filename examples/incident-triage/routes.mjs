@@ -39,10 +39,16 @@ async function open(overseer, dashboardUrl, req, res) {
   return send(res, 201, { session: job.id, version: job.version, dashboard: `${dashboardUrl}/jobs/${job.id}` });
 }
 
+/** The session's job, or null for an id that is no triage session. */
+async function sessionJob(overseer, id) {
+  const job = await overseer.getJob(id);
+  return job?.task === "triage" ? job : null;
+}
+
 /** GET /incidents/:id: the session, its steps and its status once it has one. */
 async function show(overseer, id, res) {
-  const job = await overseer.getJob(id);
-  if (job === null || job.task !== "triage") return send(res, 404, error("NOT_FOUND", `no session ${id}`));
+  const job = await sessionJob(overseer, id);
+  if (job === null) return send(res, 404, error("NOT_FOUND", `no session ${id}`));
   const steps = await overseer.jobSteps(id);
   return send(
     res,
@@ -62,8 +68,10 @@ async function show(overseer, id, res) {
 /** POST /incidents/:id/retry with If-Match: a finished session runs again, if nobody changed it since. */
 async function retry(overseer, id, req, res) {
   const version = /^"?(\d+)"?$/.exec(req.headers["if-match"] ?? "")?.[1];
-  if (version === undefined)
+  if (version === undefined) {
     return send(res, 428, error("VERSION_REQUIRED", 'send If-Match: "<version>" as GET gave it'));
+  }
+  if ((await sessionJob(overseer, id)) === null) return send(res, 404, error("NOT_FOUND", `no session ${id}`));
   const job = await overseer.retry(id, { expectedVersion: Number(version) });
   return send(res, 200, { session: job.id, state: job.state, version: job.version });
 }

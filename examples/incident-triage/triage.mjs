@@ -105,8 +105,9 @@ export function incidentProblems(input) {
   if (typeof input.title !== "string" || input.title.trim() === "" || input.title.length > 200) {
     problems.push("title must be 1-200 characters");
   }
-  if (typeof input.service !== "string" || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(input.service)) {
-    problems.push("service must be a lower-case name such as checkout-api");
+  // At most 55 characters, so that its lesson's tag (`service:<name>`) stays within 64.
+  if (typeof input.service !== "string" || !/^[a-z0-9][a-z0-9-]{0,54}$/.test(input.service)) {
+    problems.push("service must be a lower-case name such as checkout-api (at most 55 characters)");
   }
   if (!ENVIRONMENTS.includes(input.environment)) problems.push(`environment must be one of ${ENVIRONMENTS.join(", ")}`);
   if (input.description !== undefined && (typeof input.description !== "string" || input.description.length > 4000)) {

@@ -74,6 +74,9 @@ const SOURCES_CLAIM_TTL_MS = 15_000;
 /** The store's cursor that keeps the leader's position in the event log across leaders. */
 export const SOURCES_CURSOR = "overseer.alert-sources";
 
+/** How long an approval alert waits for the lessons like its job (an embedder may be slow) before it goes without. */
+const LESSONS_WAIT_MS = 2_000;
+
 export class AlertSources {
   private readonly store: SourcesStore;
   private readonly rules: readonly AlertRule[];
@@ -287,8 +290,9 @@ export class AlertSources {
   private async lessonsLike(jobId: string): Promise<string[]> {
     if (this.lessons === null) return [];
     try {
-      const found = await this.lessons.similar({ jobId, limit: 2 });
-      return found.map(({ lesson }) => `${lesson.title}: ${lesson.outcome}`);
+      const found = await withTimeout(this.lessons.similar({ jobId, limit: 2 }), LESSONS_WAIT_MS);
+      // One line each, short enough that a Telegram message keeps its links.
+      return found.map(({ lesson }) => clip(`${lesson.title}: ${lesson.outcome}`, 200));
     } catch (err) {
       this.logger.debug({ err, jobId }, "no similar lessons for an approval alert");
       return [];
@@ -408,4 +412,18 @@ export class AlertSources {
       return null;
     }
   }
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The promise's value, or a rejection once `ms` have passed (the promise itself runs on). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

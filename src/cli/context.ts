@@ -128,7 +128,9 @@ export function printTable(headers: string[], rows: string[][]): void {
 export function fail(err: unknown): never {
   if (err instanceof OverseerError) {
     process.stderr.write(`overseer: ${err.code}: ${err.message}\n`);
-    process.exit(err.status < 500 && err.status !== 404 && err.status !== 409 ? EXIT_BAD_INPUT : EXIT_FAILURE);
+    // Not found, a conflict, or busy (429): the input was fine, the state was not; exit 1, not 2.
+    const stateNotInput = err.status === 404 || err.status === 409 || err.status === 429;
+    process.exit(err.status < 500 && !stateNotInput ? EXIT_BAD_INPUT : EXIT_FAILURE);
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`overseer: unexpected error: ${message}\n`);

@@ -46,7 +46,8 @@ class LocalLessons implements LessonBackend {
     return this.o.lessons.get(id);
   }
   similar(query: LessonQuery) {
-    return this.o.lessons.similar(query);
+    // As the API does: a tag no lesson has is refused, naming the tags in use like it.
+    return this.o.lessons.similar({ ...query, unknownTags: "refuse" });
   }
   delete(id: string) {
     return this.o.lessons.delete(id);

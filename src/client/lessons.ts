@@ -16,9 +16,10 @@ export interface SimilarLessonsQuery {
 export class LessonsApi {
   constructor(private readonly t: Transport) {}
 
-  /** Records a lesson; with a `key` already used, the lesson recorded under it comes back unchanged. */
-  async record(lesson: RecordLessonRequest): Promise<Lesson> {
-    return (await this.t.json<{ lesson: Lesson }>("POST", "/api/v1/lessons", { body: lesson })).body.lesson;
+  /** Records a lesson; with a `key` already used, the lesson recorded under it comes back unchanged (`created: false`). */
+  async record(lesson: RecordLessonRequest): Promise<{ lesson: Lesson; created: boolean }> {
+    const answer = await this.t.json<{ lesson: Lesson }>("POST", "/api/v1/lessons", { body: lesson });
+    return { lesson: answer.body.lesson, created: answer.status === 201 };
   }
 
   /** Newest first. */

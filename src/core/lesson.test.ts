@@ -57,7 +57,7 @@ describe("buildNewLesson", () => {
 
 describe("searchTerms", () => {
   it.each([
-    ["Checkout API returns 502 after the deploy", ["checkout", "api", "returns", "502", "after", "deploy"]],
+    ["Checkout API returns 502 after the deploy", ["checkout", "api", "returns", "502", "deploy"]],
     ["the pods, THE PODS and the pods!", ["pods"]],
     ["a b c 1 2 3", []],
     ["Überlastung der Datenbank", ["überlastung", "der", "datenbank"]],
@@ -89,7 +89,9 @@ describe("parseSimilarQuery", () => {
       tags: [],
       limit: 5,
       excludeJobId: null,
+      refuseUnknownTags: false,
     });
+    expect(parseSimilarQuery({ text: "disk", unknownTags: "refuse" }).refuseUnknownTags).toBe(true);
   });
 
   it.each([
@@ -100,6 +102,7 @@ describe("parseSimilarQuery", () => {
     [{ text: "disk", limit: 0 }, "limit must be a whole number from 1 to 50"],
     [{ text: "disk", limit: 1.5 }, "limit must be a whole number from 1 to 50"],
     [{ text: "disk", tags: ["Not Ok"] }, "tags must hold tags"],
+    [{ text: "disk", unknownTags: "ignore" }, "unknownTags must be match-none or refuse"],
   ])("refuses %j", (query, message) => {
     expect(() => parseSimilarQuery(query as never)).toThrow(message);
   });

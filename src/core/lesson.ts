@@ -78,8 +78,14 @@ export interface LessonMatch {
 
 export interface SimilarQuery {
   text: string;
-  /** Only lessons carrying every one of these tags. Each must be a tag some lesson has. */
+  /** Only lessons carrying every one of these tags. */
   tags?: readonly string[];
+  /**
+   * A tag no lesson carries: `match-none` (the default) finds nothing; `refuse` throws
+   * INVALID_ARGUMENT with the tags in use like it, as the API and the CLI do, where it is
+   * most often a typo.
+   */
+  unknownTags?: "match-none" | "refuse";
   /** How many, 1-50; default 5. */
   limit?: number;
   /** Leave out the lessons of this job (the session asking). */
@@ -93,6 +99,7 @@ export interface ParsedSimilarQuery {
   tags: string[];
   limit: number;
   excludeJobId: string | null;
+  refuseUnknownTags: boolean;
 }
 
 export interface LessonFilter {
@@ -184,7 +191,17 @@ export function parseSimilarQuery(query: SimilarQuery): ParsedSimilarQuery {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SIMILAR_LIMIT) {
     throw bad("limit", `must be a whole number from 1 to ${MAX_SIMILAR_LIMIT}`);
   }
-  return { text, terms, tags: parseTags(query.tags ?? [], "tags"), limit, excludeJobId: query.excludeJobId ?? null };
+  const { unknownTags = "match-none" } = query;
+  if (unknownTags !== "match-none" && unknownTags !== "refuse")
+    throw bad("unknownTags", "must be match-none or refuse");
+  return {
+    text,
+    terms,
+    tags: parseTags(query.tags ?? [], "tags"),
+    limit,
+    excludeJobId: query.excludeJobId ?? null,
+    refuseUnknownTags: unknownTags === "refuse",
+  };
 }
 
 /**
@@ -258,13 +275,14 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 /** Checks what an embedder returned: a non-empty list of finite numbers, of the length the others have. */
 export function checkEmbedding(value: unknown, dimensions: number | null): number[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > 8_192 || !value.every(Number.isFinite)) {
-    throw new OverseerError("INVALID_ARGUMENT", "the lesson embedder must return a list of 1-8192 finite numbers", {
+    throw new OverseerError("INTERNAL_ERROR", "the lesson embedder must return a list of 1-8192 finite numbers", {
       field: "embedding",
     });
   }
   if (dimensions !== null && value.length !== dimensions) {
+    // The server's embedder changed, not the caller's input: a server-side fault.
     throw new OverseerError(
-      "INVALID_ARGUMENT",
+      "INTERNAL_ERROR",
       `the lesson embedder returned ${value.length} numbers, the stored lessons have ${dimensions}`,
       { field: "embedding" },
     );
@@ -297,12 +315,18 @@ function optional(
   return value;
 }
 
-/** Common English words, left out of searches: they would match nearly every lesson. */
+/**
+ * Common English words, left out of searches: they would match nearly every lesson. The list
+ * PostgreSQL's `english` configuration drops (Snowball's), so that both backends search for the
+ * same words.
+ */
 const STOP_WORDS = new Set(
   (
-    "a an and are as at be been being but by can could did do does doing for from had has have having he her " +
-    "here his how i if in into is it its itself me more most my no nor not of off on once only or other our out " +
-    "over own same she should so some such than that the their them then there these they this those through to " +
-    "too under until up very was we were what when where which while who whom why will with would you your"
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers " +
+    "herself it its itself they them their theirs themselves what which who whom this that these those am is are " +
+    "was were be been being have has had having do does did doing a an the and but if or because as until while " +
+    "of at by for with about against between into through during before after above below to from up down in " +
+    "out on off over under again further then once here there when where why how all any both each few more most " +
+    "other some such no nor not only own same so than too very s t can will just don should now"
   ).split(" "),
 );

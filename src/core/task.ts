@@ -55,8 +55,9 @@ export interface JobContext {
    */
   gate(action: string, options: GateOptions): Promise<GateResult>;
   /**
-   * Stores a lesson from this job (see docs/lessons.md): linked to the job, recorded once however
-   * often the handler runs again (each call's key is this job and the call's position).
+   * Stores a lesson from this job (see docs/lessons.md): linked to the job, recorded once per
+   * title however often the handler runs again (a second lesson of the same title from this job
+   * gives back the first).
    */
   recordLesson(lesson: Omit<LessonInput, "jobId" | "runId" | "key">): Promise<Lesson>;
   /**

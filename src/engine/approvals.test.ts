@@ -170,4 +170,16 @@ describe(`approvals on ${TEST_BACKEND}`, () => {
     );
     expect(await overseer.listApprovals({ jobId: typo.id })).toEqual([]);
   });
+
+  it("a worker whose config defines no group does not check them", async () => {
+    const overseer = await (await testDatabase("overseer-approvals-")).open();
+    overseer.defineTask(
+      "ask",
+      async (_p, ctx) => (await ctx.requestApproval({ title: "t", approvers: ["group:sre"] })).approved,
+    );
+    await overseer.worker({ pollMs: 20 }).start();
+    const job = await overseer.enqueue("ask");
+    await stateOf(overseer, job.id, ["awaiting_approval"]);
+    expect((await overseer.listApprovals({ jobId: job.id }))[0]?.approvers).toEqual(["group:sre"]);
+  });
 });

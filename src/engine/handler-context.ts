@@ -12,6 +12,7 @@
  * properties are `job` and `attempt` only: `{ ...ctx }` copies no method, and JSON.stringify
  * writes those two. Its methods cannot be reassigned.
  */
+import { createHash } from "node:crypto";
 import type { GatePolicy } from "../core/gate-policy.js";
 import { serializePayload } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
@@ -61,8 +62,6 @@ export class HandlerContext implements JobContext {
   #gate: JobContext["gate"] | null = null;
   #recordLesson: JobContext["recordLesson"] | null = null;
   #similarLessons: JobContext["similarLessons"] | null = null;
-  /** How many lessons this execution recorded: the next one's key, the same on every replay. */
-  #lessonCalls = 0;
 
   constructor(
     readonly job: Job,
@@ -133,7 +132,10 @@ export class HandlerContext implements JobContext {
 
   get recordLesson(): JobContext["recordLesson"] {
     this.#recordLesson ??= (lesson) => {
-      const key = `job:${this.job.id}:lesson:${++this.#lessonCalls}`;
+      // Keyed by the job and the title, not by the call's position: a call inside a ctx.step
+      // does not run again on a replay, so positions would shift and a lesson be lost.
+      const title = typeof lesson?.title === "string" ? lesson.title.trim() : "";
+      const key = `job:${this.job.id}:lesson:${createHash("sha256").update(title).digest("hex").slice(0, 32)}`;
       return this.#services.lessons
         .record({ createdBy: this.job.task, ...lesson, jobId: this.job.id, key })
         .then((r) => r.lesson);

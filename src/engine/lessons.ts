@@ -16,6 +16,7 @@ import {
   parseTags,
   type SimilarLesson,
   type SimilarQuery,
+  searchTerms,
 } from "../core/lesson.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { Store } from "../store/store.js";
@@ -46,7 +47,7 @@ export interface RecordedLesson {
   created: boolean;
 }
 
-const MAX_LIST_LIMIT = 500;
+const MAX_LIST_LIMIT = 1_000;
 
 export class Lessons {
   constructor(
@@ -60,6 +61,10 @@ export class Lessons {
     let lesson = buildNewLesson(input, newId());
     const { embed } = this.options;
     if (embed !== undefined) {
+      // A key already used needs no vector: the stored lesson comes back (and an embedder
+      // that is down cannot fail a retried handler whose lesson is already kept).
+      const existing = lesson.key === null ? null : await this.store.getLessonByKey(lesson.key);
+      if (existing !== null) return { lesson: existing, created: false };
       const vector = await embed(`${lesson.title}\n${lesson.outcome}\n${lesson.body}`);
       lesson = { ...lesson, embedding: checkEmbedding(vector, await this.store.lessonEmbeddingDimensions()) };
     }
@@ -74,7 +79,7 @@ export class Lessons {
     return lesson;
   }
 
-  /** Newest first; `afterId` pages. */
+  /** Newest first; `afterId` pages; `limit` 1-1,000 (default 50). */
   list(filter: LessonFilter = {}): Promise<Lesson[]> {
     const { limit = 50 } = filter;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
@@ -93,21 +98,27 @@ export class Lessons {
 
   /**
    * The lessons most like the text (or the job), best first, each with why it matched.
-   * INVALID_ARGUMENT for an empty or oversized text, a bad limit, or a tag no lesson has.
+   * INVALID_ARGUMENT for an empty or oversized text, a bad limit, or (with `unknownTags:
+   * "refuse"`) a tag no lesson has. A job with nothing to search for has no lessons like it.
    */
   async similar(request: SimilarRequest): Promise<SimilarLesson[]> {
-    const query = parseSimilarQuery(await this.queryOf(request));
-    const { embed, candidates = 5_000 } = this.options;
-    if (embed !== undefined) {
-      let vector: readonly number[] | null = null;
-      try {
-        vector = checkEmbedding(await embed(query.text), null);
-      } catch (err) {
-        this.logger.warn({ err }, "the lesson embedder failed; ranking similar lessons by full text instead");
-      }
-      if (vector !== null) return this.store.lessonsByEmbedding(query, vector, candidates);
-    }
+    const asked = await this.queryOf(request);
+    if (request?.jobId !== undefined && searchTerms(asked.text).length === 0) return [];
+    const query = parseSimilarQuery(asked);
+    const vector = await this.embedQuery(query.text);
+    if (vector !== null) return this.store.lessonsByEmbedding(query, vector, this.options.candidates ?? 5_000);
     return this.store.similarLessons(query);
+  }
+
+  /** The query's vector, or null to rank by full text: no embedder, or one that failed or changed its length. */
+  private async embedQuery(text: string): Promise<number[] | null> {
+    if (this.options.embed === undefined) return null;
+    try {
+      return checkEmbedding(await this.options.embed(text), await this.store.lessonEmbeddingDimensions());
+    } catch (err) {
+      this.logger.warn({ err }, "the lesson embedder failed; ranking similar lessons by full text instead");
+      return null;
+    }
   }
 
   private async queryOf(request: SimilarRequest): Promise<SimilarQuery> {

@@ -63,9 +63,10 @@ export interface WorkerOptions {
   approvalTimeoutMs?: number;
   /**
    * The approver groups the config defines (`approvals.groups`): a request naming any other
-   * `group:` is refused. Default: not checked (the SDK always passes its config's groups).
+   * `group:` is refused. Null or left out: not checked (the SDK passes its config's groups when
+   * it defines any).
    */
-  approvalGroups?: readonly string[];
+  approvalGroups?: readonly string[] | null;
   /** Where `ctx.recordLesson` stores lessons (with the Overseer's embedder). Default: the store, without one. */
   lessons?: Lessons;
   /**

@@ -40,7 +40,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   413: "The request line, headers or body are larger than the server accepts (REQUEST_TOO_LARGE).",
   415: "The request has a body that is not JSON (UNSUPPORTED_MEDIA_TYPE).",
   416: "The byte range starts beyond the end of the output (RANGE_NOT_SATISFIABLE).",
-  429: "Another control action on the same record is in progress (BUSY): try again.",
+  429: "Another control action on the same record is in progress, or the job is running (BUSY): try again after Retry-After.",
   503: "The database does not answer (DATABASE_UNAVAILABLE), or the server is shutting down.",
 };
 

@@ -377,7 +377,9 @@ export class Overseer {
       {
         gates: this.gates,
         approvalTimeoutMs: this.approvals.defaultTimeoutMs,
-        approvalGroups: Object.keys(this.approvals.groups),
+        // Checked only against a config that defines groups: a worker started without them (its
+        // server has them) must not refuse every group.
+        approvalGroups: Object.keys(this.approvals.groups).length === 0 ? null : Object.keys(this.approvals.groups),
         lessons: this.lessons,
         ...(delivery || sources
           ? {

@@ -399,6 +399,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => lessons.getLesson(db, id));
   }
 
+  async getLessonByKey(key: string): Promise<Lesson | null> {
+    return this.read((db) => lessons.getLessonByKey(db, key));
+  }
+
   async listLessons(filter: LessonFilter): Promise<Lesson[]> {
     return this.read((db) => lessons.listLessons(db, filter));
   }

@@ -686,6 +686,8 @@ export interface Store {
   /** Stores a validated lesson with its tags, or returns the lesson already stored under its `key`. */
   recordLesson(lesson: NewLesson): Promise<Lesson>;
   getLesson(id: string): Promise<Lesson | null>;
+  /** The lesson recorded under an idempotency key, if any. */
+  getLessonByKey(key: string): Promise<Lesson | null>;
   /** Newest first. */
   listLessons(filter: LessonFilter): Promise<Lesson[]>;
   /** False when no lesson has the id. */

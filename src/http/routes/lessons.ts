@@ -37,6 +37,7 @@ export function lessonRoutes(overseer: Overseer) {
       const { text, jobId, tags, limit } = request.query;
       return {
         items: await overseer.lessons.similar({
+          unknownTags: "refuse",
           ...(text === undefined ? {} : { text }),
           ...(jobId === undefined ? {} : { jobId }),
           ...(tags === undefined ? {} : { tags: tags.split(",").filter((t) => t !== "") }),
@@ -48,7 +49,7 @@ export function lessonRoutes(overseer: Overseer) {
     app.post(
       "/lessons/similar",
       { config: { scope: "viewer" }, schema: contract.similarLessonsByBody },
-      async (request) => ({ items: await overseer.lessons.similar(request.body) }),
+      async (request) => ({ items: await overseer.lessons.similar({ ...request.body, unknownTags: "refuse" }) }),
     );
 
     app.get("/lessons/:id", { config: { scope: "viewer" }, schema: contract.getLesson }, async (request) => ({

@@ -57,25 +57,32 @@ export function* listLessons(db: Db, filter: LessonFilter): Op<Lesson[]> {
   return (yield* db.rows<LessonRow>(q.LIST_LESSONS, params)).map(toLesson);
 }
 
-/** Deletes the lesson; false if there was none. */
+/** Deletes the lesson by hand, with `lesson.deleted`; false if there was none. */
 export function* deleteLesson(tx: Tx, id: string): Op<boolean> {
-  yield* tx.run(q.DELETE_LESSON_TAGS, [id]);
-  if ((yield* tx.run(q.DELETE_LESSON, [id])) === 0) return false;
+  if (!(yield* deleteLessonRows(tx, id))) return false;
   tx.event("lesson.deleted", null, null, { lesson: id });
   return true;
 }
 
 /** Deletes the lessons a job recorded (call in the transaction that deletes the job). */
 export function* deleteJobLessons(tx: Tx, jobId: string): Op<void> {
-  for (const { id } of yield* tx.rows<{ id: string }>(q.LESSON_IDS_OF_JOB, [jobId])) {
-    yield* tx.run(q.DELETE_LESSON_TAGS, [id]);
-    yield* tx.run(q.DELETE_LESSON, [id]);
-  }
+  for (const { id } of yield* tx.rows<{ id: string }>(q.LESSON_IDS_OF_JOB, [jobId])) yield* deleteLessonRows(tx, id);
+}
+
+/** A lesson's row and its tags (its search entry goes with the row); false if there was none. */
+export function* deleteLessonRows(tx: Tx, id: string): Op<boolean> {
+  yield* tx.run(q.DELETE_LESSON_TAGS, [id]);
+  return (yield* tx.run(q.DELETE_LESSON, [id])) === 1;
+}
+
+export function* getLessonByKey(db: Db, key: string): Op<Lesson | null> {
+  const row = yield* db.one<LessonRow>(q.GET_LESSON_BY_KEY, [key]);
+  return row ? toLesson(row) : null;
 }
 
 /** Lessons ranked by the database's full-text search, with the words each matched. */
 export function* similarLessons(db: Db, query: ParsedSimilarQuery): Op<SimilarLesson[]> {
-  yield* checkTagsKnown(db, query.tags);
+  if (!(yield* tagsKnown(db, query))) return [];
   const text =
     db.dialect === "sqlite"
       ? query.terms.map((t) => `"${t}"`).join(" OR ")
@@ -107,7 +114,7 @@ export function* lessonsByEmbedding(
   vector: readonly number[],
   candidates: number,
 ): Op<SimilarLesson[]> {
-  yield* checkTagsKnown(db, query.tags);
+  if (!(yield* tagsKnown(db, query))) return [];
   const params = [db.list(query.tags), query.tags.length, query.excludeJobId, candidates];
   const rows = yield* db.rows<LessonRow & { embedding: string }>(q.EMBEDDED_LESSONS, params);
   return rows
@@ -125,14 +132,17 @@ export function* lessonsByEmbedding(
 }
 
 /**
- * A filter naming a tag no lesson carries is a typo far more often than a question whose answer
- * is "none": INVALID_ARGUMENT, with the tags in use that start like it.
+ * Whether some lesson carries each tag of the filter. If not, nothing can match; asked to
+ * refuse (the API, where it is a typo far more often than a question whose answer is "none"),
+ * INVALID_ARGUMENT with the tags in use that start like it.
  */
-function* checkTagsKnown(db: Db, tags: readonly string[]): Op<void> {
-  if (tags.length === 0) return;
+function* tagsKnown(db: Db, query: ParsedSimilarQuery): Op<boolean> {
+  const { tags } = query;
+  if (tags.length === 0) return true;
   const known = new Set((yield* db.rows<{ tag: string }>(q.KNOWN_TAGS, [db.list(tags)])).map((r) => r.tag));
   const unknown = tags.find((t) => !known.has(t));
-  if (unknown === undefined) return;
+  if (unknown === undefined) return true;
+  if (!query.refuseUnknownTags) return false;
   const like = (yield* db.rows<{ tag: string }>(q.TAGS_LIKE, [unknown.slice(0, 1)])).map((r) => r.tag);
   throw new OverseerError(
     "INVALID_ARGUMENT",

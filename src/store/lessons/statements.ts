@@ -11,8 +11,13 @@ ON CONFLICT (key) DO NOTHING`;
 /** $1 lesson id, $2 tag. */
 export const INSERT_LESSON_TAG = "INSERT INTO lesson_tags (tag, lesson_id) VALUES ($2, $1)";
 
-export const JOB_EXISTS = "SELECT 1 AS found FROM jobs WHERE id = $1";
-export const RUN_EXISTS = "SELECT 1 AS found FROM runs WHERE id = $1";
+/**
+ * Whether the source exists, holding it until commit on PostgreSQL (FOR KEY SHARE) so that a
+ * discard cannot delete it between this check and the insert: no lesson outlives its job.
+ */
+const KEY_SHARE: Sql = { sqlite: "", postgres: "FOR KEY SHARE" };
+export const JOB_EXISTS: Sql = sql`SELECT 1 AS found FROM jobs WHERE id = $1 ${KEY_SHARE}`;
+export const RUN_EXISTS: Sql = sql`SELECT 1 AS found FROM runs WHERE id = $1 ${KEY_SHARE}`;
 
 export const GET_LESSON = `SELECT ${LESSON_COLUMNS} FROM lessons WHERE id = $1`;
 export const GET_LESSON_BY_KEY = `SELECT ${LESSON_COLUMNS} FROM lessons WHERE key = $1`;
@@ -84,10 +89,10 @@ top AS (
   LIMIT $5
 )
 SELECT top.*,
-  ts_headline('english', top.title, q.query, q.marks) AS hl_title,
-  ts_headline('english', top.outcome, q.query, q.marks) AS hl_outcome,
-  ts_headline('english', top.body, q.query, q.marks) AS hl_body,
-  ts_headline('english', top.tags, q.query, q.marks) AS hl_tags
+  ts_headline('english', ${plain("top.title")}, q.query, q.marks) AS hl_title,
+  ts_headline('english', ${plain("top.outcome")}, q.query, q.marks) AS hl_outcome,
+  ts_headline('english', ${plain("top.body")}, q.query, q.marks) AS hl_body,
+  ts_headline('english', ${plain("top.tags")}, q.query, q.marks) AS hl_tags
 FROM top, q
 ORDER BY top.score DESC, top.created_at DESC, top.id`,
 };
@@ -111,4 +116,9 @@ function prefixed(table: string): string {
   return LESSON_COLUMNS.split(", ")
     .map((c) => `${table}.${c}`)
     .join(", ");
+}
+
+/** A text as PostgreSQL's search vector reads it (see migration 019): punctuation as spaces. */
+function plain(column: string): string {
+  return `regexp_replace(${column}, '[[:punct:]]+', ' ', 'g')`;
 }

@@ -13,8 +13,8 @@ import { LIST_NOTIFICATIONS } from "../alerts/statements.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { LAST_EVENT_SEQ } from "../events/statements.js";
 import { DELETE_ATTEMPTS, DELETE_FINISHED_JOB, LIST_ATTEMPTS } from "../jobs/statements.js";
+import { deleteLessonRows } from "../lessons/operations.js";
 import { type LessonRow, toLesson } from "../lessons/rows.js";
-import { DELETE_LESSON, DELETE_LESSON_TAGS } from "../lessons/statements.js";
 import { type AttemptRow, type EventRow, type JobRow, toAttempt, toEvent, toJob } from "../rows.js";
 import { type RunRow, type RunTurnRow, toRun, toRunTurn } from "../runs/rows.js";
 import { LIST_TURNS } from "../runs/statements.js";
@@ -125,8 +125,7 @@ export const LESSONS: KeyedKind<LessonRow & { version: number }> = {
     return { ...emptyBatch(), lessons: rows.map(toLesson) };
   },
   *remove(tx, r) {
-    yield* tx.run(DELETE_LESSON_TAGS, [r.id]);
-    return (yield* tx.run(DELETE_LESSON, [r.id])) === 1;
+    return yield* deleteLessonRows(tx, r.id);
   },
 };
 

@@ -1,6 +1,9 @@
 /**
  * 019: lessons, as in SQLite's 019, with the search vector a generated column (English stemming;
  * weights A for title and tags, B for the outcome, C for the body) under a GIN index.
+ * Punctuation becomes spaces before parsing, as SQLite's tokenizer splits on it: PostgreSQL's
+ * parser would keep `deploy.rollback` or `deployment/checkout-api` whole, and a search for
+ * "rollback" would find it on one backend only.
  */
 export const sql = `
 CREATE TABLE lessons (
@@ -16,8 +19,10 @@ CREATE TABLE lessons (
   created_at BIGINT NOT NULL,
   embedding TEXT,
   search tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', tags), 'A') ||
-    setweight(to_tsvector('english', outcome), 'B') || setweight(to_tsvector('english', body), 'C')
+    setweight(to_tsvector('english', regexp_replace(title, '[[:punct:]]+', ' ', 'g')), 'A') ||
+    setweight(to_tsvector('english', regexp_replace(tags, '[[:punct:]]+', ' ', 'g')), 'A') ||
+    setweight(to_tsvector('english', regexp_replace(outcome, '[[:punct:]]+', ' ', 'g')), 'B') ||
+    setweight(to_tsvector('english', regexp_replace(body, '[[:punct:]]+', ' ', 'g')), 'C')
   ) STORED
 );
 CREATE INDEX lessons_by_time ON lessons (created_at, id);
