@@ -153,7 +153,11 @@ it("an on-call engineer approves a production fix from the dashboard, seeing the
   expect(await violations(page)).toEqual([]);
   await card.getByLabel("Reason").fill("rollback is safe");
   await card.getByRole("button", { name: "Approve" }).click();
-  await page.getByLabel("decision result").filter({ hasText: "approved: the job continues" }).waitFor();
+  // The card leaves the pending list once the page reloads it, so the decision is read from the API.
+  await waitFor("the approval to be settled", async () => {
+    const [request] = (await call("GET", `${api}/api/v1/approvals?jobId=${id}`)).items;
+    return request?.state === "approved" ? request : null;
+  });
 
   // Back on the session's page: it resolved, having gone through every step.
   await page.goto(`${api}/jobs/${id}`);
