@@ -3,6 +3,7 @@
  * filters, a job's detail and retry preview, and retry, cancel or discard one job or, through a
  * filter, many. Writes on one job take the version read (`If-Match` or `version`).
  */
+import { RETRY_REASONS } from "../../core/retry-policy.js";
 import { STEP_KINDS } from "../../core/step-kinds.js";
 import { FINISHED_STATES, JOB_STATES } from "../../core/types.js";
 import {
@@ -21,6 +22,14 @@ import {
   versionBody,
 } from "./schema.js";
 
+const errorProperties = {
+  code: string,
+  message: string,
+  retryable: { type: "boolean" },
+  type: string,
+  confidence: { type: "number", minimum: 0, maximum: 1 },
+} as const;
+
 /**
  * A handler's error as job listings show it: code, message, retryable. The stack it recorded is
  * shown only with each attempt (below), where an operator debugging the job looks for it.
@@ -28,13 +37,7 @@ import {
 const jobError = {
   type: ["object", "null"],
   required: ["code", "message", "retryable"],
-  properties: {
-    code: string,
-    message: string,
-    retryable: { type: "boolean" },
-    type: string,
-    confidence: { type: "number", minimum: 0, maximum: 1 },
-  },
+  properties: errorProperties,
 } as const;
 
 /**
@@ -45,14 +48,7 @@ const jobError = {
 const attemptError = {
   type: ["object", "null"],
   required: ["code", "message", "retryable"],
-  properties: {
-    code: string,
-    message: string,
-    retryable: { type: "boolean" },
-    type: string,
-    confidence: { type: "number", minimum: 0, maximum: 1 },
-    stack: string,
-  },
+  properties: { ...errorProperties, stack: string },
 } as const;
 
 export const jobSchema = {
@@ -308,14 +304,7 @@ const retryPreview = {
         retry: { type: "boolean" },
         reason: {
           type: "string",
-          enum: [
-            "auto_retry",
-            "permanent_error",
-            "retry_disabled",
-            "low_confidence",
-            "max_attempts_exceeded",
-            "lease_expired",
-          ],
+          enum: RETRY_REASONS,
         },
         delayMs: { type: "integer", description: "The backoff before the retry, without jitter." },
       },
