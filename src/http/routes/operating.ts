@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
+import { JOB_STATES, type JobState, type QueueRecord } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/operating.js";
 import { minuteBuckets, windowStats } from "../stats.js";
@@ -77,7 +78,10 @@ export function operatingRoutes(overseer: Overseer) {
       if (minutes < 1 || minutes > 60) {
         throw new OverseerError("INVALID_ARGUMENT", `minutes must be from 1 to 60; got ${raw}`, { field: "minutes" });
       }
-      const [counts, queues, now] = await Promise.all([overseer.countJobs(), overseer.listQueues(), overseer.now()]);
+      // The totals are the queues' counts summed: one count of the jobs table, not two (with a
+      // long history kept, each is a walk over every finished job's index entry).
+      const [queues, now] = await Promise.all([overseer.listQueues(), overseer.now()]);
+      const counts = totalCounts(queues);
       const finished = await overseer.listFinishedTimes(now - minutes * 60_000, MAX_FINISHED_READ + 1);
       const truncated = finished.length > MAX_FINISHED_READ;
       const read = finished.slice(0, MAX_FINISHED_READ);
@@ -88,4 +92,11 @@ export function operatingRoutes(overseer: Overseer) {
       };
     });
   };
+}
+
+/** Jobs by state over every queue. */
+function totalCounts(queues: readonly QueueRecord[]): Record<JobState, number> {
+  const total = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+  for (const q of queues) for (const s of JOB_STATES) total[s] += q.counts[s];
+  return total;
 }
