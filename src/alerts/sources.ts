@@ -76,6 +76,7 @@ export const SOURCES_CURSOR = "overseer.alert-sources";
 
 /** How long an approval alert waits for the lessons like its job (an embedder may be slow) before it goes without. */
 const LESSONS_WAIT_MS = 2_000;
+const LESSONS_PAUSE_MS = 60_000;
 
 export class AlertSources {
   private readonly store: SourcesStore;
@@ -84,6 +85,8 @@ export class AlertSources {
   private readonly logger: Logger;
   private readonly queueCheckMs: number;
   private readonly lessons: Pick<Lessons, "similar"> | null;
+  /** After a search that took too long, alerts go without lessons until then (epoch ms): a pass of many must not wait on each. */
+  private lessonsPausedUntil = 0;
   private cursor: number | null = null;
   private lastQueueCheck = 0;
   /** Several workers of one process share this: one pass at a time. */
@@ -288,13 +291,14 @@ export class AlertSources {
    * A help for the person deciding, never a reason not to ask: a failed search gives none.
    */
   private async lessonsLike(jobId: string): Promise<string[]> {
-    if (this.lessons === null) return [];
+    if (this.lessons === null || Date.now() < this.lessonsPausedUntil) return [];
     try {
       const found = await withTimeout(this.lessons.similar({ jobId, limit: 2 }), LESSONS_WAIT_MS);
       // One line each, short enough that a Telegram message keeps its links.
       return found.map(({ lesson }) => clip(`${lesson.title}: ${lesson.outcome}`, 200));
     } catch (err) {
-      this.logger.debug({ err, jobId }, "no similar lessons for an approval alert");
+      this.lessonsPausedUntil = Date.now() + LESSONS_PAUSE_MS;
+      this.logger.warn({ err, jobId }, "no similar lessons for an approval alert; alerts go without them for a minute");
       return [];
     }
   }

@@ -40,7 +40,8 @@ export interface LessonInput {
   runId?: string | null;
   /**
    * Makes the write idempotent: a second lesson with a key already used returns the first one
-   * unchanged. `ctx.recordLesson` sets one per call, so a retried handler records each lesson once.
+   * unchanged. `ctx.recordLesson` sets one from the job and the title, so a retried handler
+   * records each lesson once.
    */
   key?: string | null;
   createdBy?: string | null;
@@ -174,7 +175,11 @@ export function parseTags(value: unknown, field: string): string[] {
   return tags;
 }
 
-export function parseSimilarQuery(query: SimilarQuery): ParsedSimilarQuery {
+/**
+ * Checks a search. `allowNoWords`: a text with no words to search for is not an error (a job's
+ * payload may have none), the caller then finds nothing; everything else is still checked.
+ */
+export function parseSimilarQuery(query: SimilarQuery, allowNoWords = false): ParsedSimilarQuery {
   if (query === null || typeof query !== "object") throw bad("text", "is required");
   const { limit = 5 } = query;
   const text = typeof query.text === "string" ? query.text.trim() : query.text;
@@ -186,8 +191,9 @@ export function parseSimilarQuery(query: SimilarQuery): ParsedSimilarQuery {
     );
   }
   const terms = searchTerms(text);
-  if (terms.length === 0)
+  if (terms.length === 0 && !allowNoWords) {
     throw bad("text", "has no words to search for (only common words, single characters or punctuation)");
+  }
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SIMILAR_LIMIT) {
     throw bad("limit", `must be a whole number from 1 to ${MAX_SIMILAR_LIMIT}`);
   }

@@ -16,7 +16,6 @@ import {
   parseTags,
   type SimilarLesson,
   type SimilarQuery,
-  searchTerms,
 } from "../core/lesson.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { Store } from "../store/store.js";
@@ -102,9 +101,8 @@ export class Lessons {
    * "refuse"`) a tag no lesson has. A job with nothing to search for has no lessons like it.
    */
   async similar(request: SimilarRequest): Promise<SimilarLesson[]> {
-    const asked = await this.queryOf(request);
-    if (request?.jobId !== undefined && searchTerms(asked.text).length === 0) return [];
-    const query = parseSimilarQuery(asked);
+    const query = parseSimilarQuery(await this.queryOf(request), request?.jobId !== undefined);
+    if (query.terms.length === 0) return [];
     const vector = await this.embedQuery(query.text);
     if (vector !== null) return this.store.lessonsByEmbedding(query, vector, this.options.candidates ?? 5_000);
     return this.store.similarLessons(query);

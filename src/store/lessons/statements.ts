@@ -2,6 +2,18 @@
 import { inList, type Sql, sql } from "../tx.js";
 import { LESSON_COLUMNS } from "./rows.js";
 
+/**
+ * What PostgreSQL's search vector turns into spaces before parsing (migration 019 writes the
+ * same text): ASCII punctuation and symbols, and the Unicode punctuation blocks, whatever the
+ * database's locale.
+ */
+export const PUNCTUATION = "[[:punct:]<>|~^$+=`\\u2010-\\u205E\\u3000-\\u303F\\uFF01-\\uFF0F]+";
+
+/** A text as PostgreSQL's search vector reads it (see migration 019): punctuation as spaces. */
+function plain(column: string): string {
+  return `regexp_replace(${column}, '${PUNCTUATION}', ' ', 'g')`;
+}
+
 /** $1-$11: see lessonValues. A key already used inserts nothing. */
 export const INSERT_LESSON = `
 INSERT INTO lessons (id, key, title, body, outcome, tags, job_id, run_id, created_by, created_at, embedding)
@@ -13,7 +25,8 @@ export const INSERT_LESSON_TAG = "INSERT INTO lesson_tags (tag, lesson_id) VALUE
 
 /**
  * Whether the source exists, holding it until commit on PostgreSQL (FOR KEY SHARE) so that a
- * discard cannot delete it between this check and the insert: no lesson outlives its job.
+ * discard cannot delete it between this check and the insert: no lesson outlives its
+ * discarded job.
  */
 const KEY_SHARE: Sql = { sqlite: "", postgres: "FOR KEY SHARE" };
 export const JOB_EXISTS: Sql = sql`SELECT 1 AS found FROM jobs WHERE id = $1 ${KEY_SHARE}`;
@@ -116,9 +129,4 @@ function prefixed(table: string): string {
   return LESSON_COLUMNS.split(", ")
     .map((c) => `${table}.${c}`)
     .join(", ");
-}
-
-/** A text as PostgreSQL's search vector reads it (see migration 019): punctuation as spaces. */
-function plain(column: string): string {
-  return `regexp_replace(${column}, '[[:punct:]]+', ' ', 'g')`;
 }

@@ -3,7 +3,10 @@
  * weights A for title and tags, B for the outcome, C for the body) under a GIN index.
  * Punctuation becomes spaces before parsing, as SQLite's tokenizer splits on it: PostgreSQL's
  * parser would keep `deploy.rollback` or `deployment/checkout-api` whole, and a search for
- * "rollback" would find it on one backend only.
+ * "rollback" would find it on one backend only. The class names the symbols and the Unicode
+ * punctuation blocks itself (quotes, dashes, CJK and full-width marks), so the split does not
+ * depend on the database's locale. statements.ts highlights with the same pattern
+ * (PUNCTUATION, checked equal by a test).
  */
 export const sql = `
 CREATE TABLE lessons (
@@ -19,10 +22,10 @@ CREATE TABLE lessons (
   created_at BIGINT NOT NULL,
   embedding TEXT,
   search tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('english', regexp_replace(title, '[[:punct:]]+', ' ', 'g')), 'A') ||
-    setweight(to_tsvector('english', regexp_replace(tags, '[[:punct:]]+', ' ', 'g')), 'A') ||
-    setweight(to_tsvector('english', regexp_replace(outcome, '[[:punct:]]+', ' ', 'g')), 'B') ||
-    setweight(to_tsvector('english', regexp_replace(body, '[[:punct:]]+', ' ', 'g')), 'C')
+    setweight(to_tsvector('english', regexp_replace(title, '[[:punct:]<>|~^$+=\`\\u2010-\\u205E\\u3000-\\u303F\\uFF01-\\uFF0F]+', ' ', 'g')), 'A') ||
+    setweight(to_tsvector('english', regexp_replace(tags, '[[:punct:]<>|~^$+=\`\\u2010-\\u205E\\u3000-\\u303F\\uFF01-\\uFF0F]+', ' ', 'g')), 'A') ||
+    setweight(to_tsvector('english', regexp_replace(outcome, '[[:punct:]<>|~^$+=\`\\u2010-\\u205E\\u3000-\\u303F\\uFF01-\\uFF0F]+', ' ', 'g')), 'B') ||
+    setweight(to_tsvector('english', regexp_replace(body, '[[:punct:]<>|~^$+=\`\\u2010-\\u205E\\u3000-\\u303F\\uFF01-\\uFF0F]+', ' ', 'g')), 'C')
   ) STORED
 );
 CREATE INDEX lessons_by_time ON lessons (created_at, id);
