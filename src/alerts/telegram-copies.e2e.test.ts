@@ -168,7 +168,9 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
       tg.forget(lost.messageId);
       await as.bo.alerts.acknowledge(again.alert.id);
       await settledAs(tg, kept, "👀 Acknowledged by bo");
-      await waitFor("the failure to be counted", () => overseer.alertDelivery()?.copies.failed === 1);
+      await waitFor("the failure to be counted", () => overseer.alertDelivery()?.copies.failed === 1, {
+        timeoutMs: 15_000,
+      });
     } finally {
       await server.close();
     }

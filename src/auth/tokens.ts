@@ -91,18 +91,9 @@ export async function seedAdminToken(store: Store, secret: string): Promise<void
       { field: "OVERSEER_ADMIN_TOKEN" },
     );
   }
-  try {
-    await store.revokeToken(ENV_TOKEN_NAME);
-  } catch (err) {
-    if (!(err instanceof OverseerError && err.code === "TOKEN_NOT_FOUND")) throw err;
-  }
-  try {
-    await store.createToken({ id: newId(), name: ENV_TOKEN_NAME, scope: "admin", hash });
-  } catch (err) {
-    // Another process seeding the same secret got there first.
-    if (!(err instanceof OverseerError && err.code === "TOKEN_NAME_TAKEN")) throw err;
-    if (!(await store.findTokenByHash(hash))) throw err;
-  }
+  // One transaction, under the name's lock: nodes starting at once with the same secret neither
+  // revoke each other's token nor collide on its hash.
+  await store.seedToken({ id: newId(), name: ENV_TOKEN_NAME, scope: "admin", hash });
 }
 
 /**

@@ -13,4 +13,5 @@ export const LOCK = {
   signals: 0x4f56_0007,
   alerts: 0x4f56_0008,
   heartbeats: 0x4f56_0009,
+  tokens: 0x4f56_000a,
 } as const;

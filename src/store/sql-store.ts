@@ -192,6 +192,10 @@ export abstract class SqlStore implements Store {
     return this.transact((tx) => tokens.createToken(tx, token));
   }
 
+  async seedToken(token: NewToken): Promise<TokenRecord> {
+    return this.transact((tx) => tokens.seedToken(tx, token));
+  }
+
   async findTokenByHash(hash: string): Promise<TokenRecord | null> {
     return this.read((db) => tokens.findTokenByHash(db, hash));
   }

@@ -411,6 +411,12 @@ export interface Store {
   createToken(token: NewToken): Promise<TokenRecord>;
   /** The active (not revoked) token with this hash, or null. */
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  /**
+   * Makes the token the active one of its name in one transaction: returns the active token
+   * with its secret if there is one, else revokes any other active token of the name and
+   * inserts it. Safe with several processes seeding the same secret at once.
+   */
+  seedToken(token: NewToken): Promise<TokenRecord>;
   /** Every token, revoked ones included, oldest first. */
   listTokens(): Promise<TokenRecord[]>;
   /** Revokes the active token of this name and returns it; TOKEN_NOT_FOUND if there is none. */

@@ -2040,6 +2040,23 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
       });
 
+      test("seedToken: eight seeding one secret at once make one token; another secret replaces it; a revoked one is refused", async (ctx) => {
+        const seed = (id: string, secret: string) =>
+          ctx.store.seedToken({ id, name: "env-admin", scope: "admin", hash: hash(secret) });
+        const seeded = await Promise.all(Array.from({ length: 8 }, (_, i) => seed(`tok${i}`, "a")));
+        expect(new Set(seeded.map((t) => t.id)).size).toBe(1);
+        expect((await ctx.store.listTokens()).map((t) => [t.hash, t.revokedAt === null])).toEqual([[hash("a"), true]]);
+        const replaced = await seed("tokB", "b");
+        expect(replaced).toMatchObject({ id: "tokB", revokedAt: null });
+        expect(await ctx.store.findTokenByHash(hash("a"))).toBeNull();
+        await rejectsWith(() => seed("tokA2", "a"), "INVALID_ARGUMENT");
+        expect((await ctx.store.readEvents()).map((e) => e.kind)).toEqual([
+          "token.created",
+          "token.revoked",
+          "token.created",
+        ]);
+      });
+
       test("an active name is unique; a revoked one can be reused", async (ctx) => {
         await ctx.store.createToken({ id: "tok1", name: "ci", scope: "viewer", hash: hash("a") });
         await rejectsWith(

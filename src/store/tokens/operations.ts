@@ -6,6 +6,7 @@
  */
 import { OverseerError } from "../../core/errors.js";
 import type { TokenRecord } from "../../core/types.js";
+import { LOCK } from "../locks.js";
 import type { NewToken } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { type TokenRow, toToken } from "./rows.js";
@@ -22,6 +23,32 @@ export function* createToken(tx: Tx, token: NewToken): Op<TokenRecord> {
   }
   tx.event("token.created", null, null, { name: token.name, scope: token.scope, id: token.id });
   return toToken(row);
+}
+
+/**
+ * Makes `token` the active token of its name, unless it is already: the active token with its
+ * secret is returned as it is; another active token of the name is revoked first; a secret
+ * whose token was revoked is refused (TOKEN_REVOKED_SECRET). Several processes seeding the same
+ * secret at once take the name's lock in turn, so one inserts and the others find it.
+ */
+export function* seedToken(tx: Tx, token: NewToken): Op<TokenRecord> {
+  yield* tx.lock(LOCK.tokens, token.name);
+  const same = yield* tx.one<TokenRow>(q.FIND_BY_HASH, [token.hash]);
+  if (same) {
+    if (same.revoked_at !== null) {
+      throw new OverseerError("INVALID_ARGUMENT", `the secret is that of token "${same.name}", which was revoked`, {
+        name: same.name,
+      });
+    }
+    return toToken(same);
+  }
+  yield* revokeIfActive(tx, token.name);
+  return yield* createToken(tx, token);
+}
+
+function* revokeIfActive(tx: Tx, name: string): Op<void> {
+  const row = yield* tx.one<TokenRow>(q.REVOKE_TOKEN, [name, tx.at]);
+  if (row) tx.event("token.revoked", null, null, { name, scope: row.scope, id: row.id });
 }
 
 export function* findTokenByHash(db: Db, hash: string): Op<TokenRecord | null> {

@@ -8,6 +8,8 @@ RETURNING *`;
 
 /** $1 hash. */
 export const FIND_ACTIVE_BY_HASH = "SELECT * FROM tokens WHERE hash = $1 AND revoked_at IS NULL";
+/** $1 hash: the token with this secret, active or revoked (a hash is unique). */
+export const FIND_BY_HASH = "SELECT * FROM tokens WHERE hash = $1";
 
 export const LIST_TOKENS = "SELECT * FROM tokens ORDER BY created_at, id";
 
