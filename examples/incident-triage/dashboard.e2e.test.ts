@@ -4,21 +4,20 @@
 // sees the same lesson on the approval card, approves, and watches the session resolve. The
 // pages she uses pass axe-core's checks.
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchChromium } from "../../src/test-support/chromium.mjs";
 import { BIN, type WatchedProcess, watchProcess } from "../../src/test-support/cli.js";
+import { accessibilityViolations } from "../../src/test-support/dashboard-harness.js";
 import { waitFor } from "../../src/test-support/wait.js";
 
 const APP = join(import.meta.dirname, "app.mjs");
 const CONFIG = join(import.meta.dirname, "overseer.config.json");
 const TOKEN = "incident-triage-e2e-admin-token-0123456789";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let dir = "";
 let app: WatchedProcess | null = null;
@@ -69,19 +68,6 @@ async function sessionIn(id: string, state: string) {
     const s = await call("GET", `${incidents}/${id}`);
     return s.state === state ? s : null;
   });
-}
-
-/** axe-core's violations on the page as it stands (evaluated over the devtools protocol, so the page's CSP does not apply). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    type Result = { violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> };
-    const axe = (globalThis as unknown as { axe: { run(): Promise<Result> } }).axe;
-    return (await axe.run()).violations.map(
-      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
-    );
-  });
-  return found;
 }
 
 it("an on-call engineer approves a production fix from the dashboard, seeing the steps and the lesson like it", async () => {
@@ -140,7 +126,7 @@ it("an on-call engineer approves a production fix from the dashboard, seeing the
   // A step's result opens on demand: the agent's proposal.
   await page.getByLabel(/the result of propose-fix$/).click();
   await page.getByText("kubectl rollout undo deployment/checkout-api").first().waitFor();
-  expect(await violations(page)).toEqual([]);
+  expect(await accessibilityViolations(page)).toEqual([]);
 
   // The approval card: the request, who may decide, and the same lesson.
   await page.goto(`${api}/approvals`);
@@ -150,7 +136,7 @@ it("an on-call engineer approves a production fix from the dashboard, seeing the
     "checkout api returns 502 after deploy",
   );
   expect(await card.textContent()).toContain("Approvers: group:oncall");
-  expect(await violations(page)).toEqual([]);
+  expect(await accessibilityViolations(page)).toEqual([]);
   await card.getByLabel("Reason").fill("rollback is safe");
   await card.getByRole("button", { name: "Approve" }).click();
   // The card leaves the pending list once the page reloads it, so the decision is read from the API.

@@ -70,6 +70,7 @@ describe("the Alerts page in Chromium", () => {
     // Nobody pings the nightly backup: its monitor goes late and raises an alert of its own.
     await card("nightly-backup").waitFor({ timeout: 20_000 });
     await shot("alerts-open");
+    expect(await e2e.accessibilityViolations(), "alerts-open").toEqual([]);
   });
 
   it("acknowledges one alert, then escalates and closes the other with a reason", async () => {
@@ -105,6 +106,7 @@ describe("the Alerts page in Chromium", () => {
     expect(await timeline.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
     expect(await timeline.textContent()).toContain("log");
     await shot("alerts-timeline");
+    expect(await e2e.accessibilityViolations(), "alerts-timeline").toEqual([]);
   });
 
   it("shows the escalation policies", async () => {

@@ -172,6 +172,7 @@ describe("the approvals inbox in Chromium", () => {
     const webCard = card("Deploy web to production");
     await webCard.getByLabel("Reason").fill("ship it: the change was reviewed");
     await shot("approvals-detail");
+    expect(await e2e.accessibilityViolations(), "approvals-detail").toEqual([]);
     await webCard.getByRole("button", { name: "Approve" }).click();
     expect(await webCard.locator("output[aria-label='decision result']").textContent({ timeout: 10_000 })).toBe(
       "approved: the job continues",
@@ -191,6 +192,7 @@ describe("the approvals inbox in Chromium", () => {
     const dbCard = card("Deploy db to production");
     await dbCard.getByLabel("Reason").fill("not during the freeze");
     await shot("approvals-inbox");
+    expect(await e2e.accessibilityViolations(), "approvals-inbox").toEqual([]);
     await dbCard.getByRole("button", { name: "Deny" }).click();
     // The settled request leaves the list; the page says what became of it.
     expect(await text("output[aria-label='last decision']")).toBe("Deploy db to production: denied: the job continues");
@@ -249,6 +251,7 @@ describe("the approvals inbox in Chromium", () => {
       "dashboard",
     ]);
     await shot("approvals-history");
+    expect(await e2e.accessibilityViolations(), "approvals-history").toEqual([]);
     await page.getByLabel("Outcome").selectOption("denied");
     await eventually(
       async () => rows.count(),

@@ -234,6 +234,7 @@ describe("the runs pages in Chromium", () => {
     expect(await turnRows.count()).toBe(turns);
     expect(await turnRows.first().textContent()).toContain("cancelled");
     await shot("runs-detail");
+    expect(await e2e.accessibilityViolations(), "runs-detail").toEqual([]);
 
     await page.locator("table[aria-label=turns] tr[data-key='1'] a").click();
     await page.waitForURL(new RegExp(`/runs/${runId}/output/1$`));
@@ -241,6 +242,7 @@ describe("the runs pages in Chromium", () => {
     expect(output.startsWith(`${firstLine(1)}\nburst line 000001 `)).toBe(true);
     expect(output).not.toContain("overseer_event");
     await shot("runs-turn-output");
+    expect(await e2e.accessibilityViolations(), "runs-turn-output").toEqual([]);
   });
 
   it("lists the run, filtered by state through the URL", async () => {
@@ -255,6 +257,7 @@ describe("the runs pages in Chromium", () => {
     await page.waitForURL(/\/runs\?state=completed%2Cfailed%2Ccancelled$/);
     await row.waitFor();
     await shot("runs");
+    expect(await e2e.accessibilityViolations(), "runs").toEqual([]);
   });
 
   it("fits the runs pages on a phone-sized screen without sideways page scroll", async () => {

@@ -468,6 +468,24 @@ describe("the dashboard in Chromium", () => {
     }
   });
 
+  it("passes axe-core's checks on every page, wide and phone-sized", async () => {
+    const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
+    const paths = ["/", "/jobs", `/jobs/${dead.id}`, "/queues", "/workers", "/schedules", "/events"];
+    try {
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 844 });
+        for (const path of paths) {
+          await page.goto(`${url}${path}`);
+          await page.locator("main h1").first().waitFor();
+          await page.locator("main .muted", { hasText: /^Loading/ }).waitFor({ state: "detached" });
+          expect(await e2e.accessibilityViolations(), `${path} at ${width} px`).toEqual([]);
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it("works from the keyboard alone: Tab to Jobs, Enter, Tab to a job, Enter opens it", async () => {
     await page.goto(`${url}/`);
     await page.getByRole("heading", { name: "Overview" }).waitFor();

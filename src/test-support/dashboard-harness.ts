@@ -7,7 +7,8 @@
  * Without Chromium every test fails, saying how to install it: it never skips.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -55,6 +56,8 @@ export interface DashboardHarness {
   eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs?: number): Promise<T>;
   /** Saves a screenshot of the page to SHOTS as NAME.png. */
   shot(name: string): Promise<void>;
+  /** axe-core's violations on the page as it stands, one line each (rule, count, first elements). */
+  accessibilityViolations(): Promise<string[]>;
   /**
    * Opens the dashboard, signs out first if a session is open, and signs in with `token`; waits
    * for the overview unless `expectFailure`, in which case it does not wait for the answer.
@@ -218,6 +221,9 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
       }
       throw new Error(`${what}: still ${JSON.stringify(last)}`);
     },
+    async accessibilityViolations() {
+      return accessibilityViolations(page);
+    },
     async shot(name) {
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: options.fullPageShots ?? false });
     },
@@ -233,4 +239,25 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
       if (!expectFailure) await page.getByRole("heading", { name: "Overview" }).waitFor();
     },
   };
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * axe-core's violations on a page, one line each. The script is evaluated over the devtools
+ * protocol, so the page's Content-Security-Policy (which refuses inline scripts) does not apply.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    type Result = { violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> };
+    const axe = (globalThis as unknown as { axe: { run(): Promise<Result> } }).axe;
+    return (await axe.run()).violations.map(
+      (v) =>
+        `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(" "))
+          .join(", ")})`,
+    );
+  });
 }

@@ -40,7 +40,8 @@ export function DataTable<T>({
     onSelect(next);
   };
   return (
-    <div className="table-scroll">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a table wider than a phone scrolls sideways, and a keyboard must reach it to scroll it (axe scrollable-region-focusable)
+    <div className="table-scroll" tabIndex={0}>
       <table className={className ? `data-table ${className}` : "data-table"} aria-label={label}>
         <thead>
           <tr>

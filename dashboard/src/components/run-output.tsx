@@ -253,7 +253,16 @@ export function RunOutput({
           </button>
         )}
       </div>
-      <div className="run-output" ref={box} onScroll={onScroll} role="log" aria-label="live output" aria-live="off">
+      <div
+        className="run-output"
+        ref={box}
+        onScroll={onScroll}
+        role="log"
+        aria-label="live output"
+        aria-live="off"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the output scrolls, and a keyboard must reach it to scroll it (axe scrollable-region-focusable)
+        tabIndex={0}
+      >
         {shown.length === 0 && <p className="muted out-empty">{needle ? "No line matches." : "No output yet."}</p>}
         {shown.map((l) => {
           switch (l.kind) {

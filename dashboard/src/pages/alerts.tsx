@@ -389,6 +389,7 @@ export function AlertDetailPage({ id, who }: { id: string; who: Whoami }) {
       <p>
         <Link href="/alerts">← Alerts</Link>
       </p>
+      <h1>Alert</h1>
       <ErrorNote error={error} />
       {!data && !error && <Loading what="the alert" />}
       {data && (

@@ -443,6 +443,7 @@ export function ApprovalDetailPage({ id, who }: { id: string; who: Whoami }) {
       <p>
         <Link href="/approvals">← Approvals</Link>
       </p>
+      <h1>Approval request</h1>
       <ErrorNote error={error} />
       {!data && !error && <Loading what="the request" />}
       {data && (

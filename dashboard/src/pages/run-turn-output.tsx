@@ -47,7 +47,8 @@ export function RunTurnOutputPage({ id, turn }: { id: string; turn: string }) {
               </a>
             )}
           </div>
-          <pre className="turn-output" data-testid="turn-output">
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a long output scrolls, and a keyboard must reach it to scroll it (axe scrollable-region-focusable) */}
+          <pre className="turn-output" data-testid="turn-output" tabIndex={0}>
             {text === "" ? "(no output)" : text}
           </pre>
         </>
