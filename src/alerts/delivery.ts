@@ -9,6 +9,7 @@
  * A sent Telegram message with buttons is recorded with its receipt; once its alert (or the
  * approval behind it) is settled, `settleCopies` edits every such copy (see settled-copies.ts).
  */
+
 import type { ResolvedChannelConfig } from "../config/alert-channels.js";
 import type { Alert, AlertNotification, NotificationReceipt } from "../core/alert.js";
 import { PermanentError } from "../core/errors.js";
@@ -16,6 +17,7 @@ import { buildNewJob } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
 import { type PersonContacts, parsePersonTarget } from "../core/people.js";
 import { defineTask, type TaskDefinition } from "../core/task.js";
+import { clip } from "../core/text.js";
 import type { Store } from "../store/store.js";
 import { Bundler } from "./channels/bundler.js";
 import { type Channel, ChannelDeliveryError, type Notification } from "./channels/channel.js";
@@ -97,7 +99,7 @@ export function jobIdOf(alert: Alert): string | null {
 
 function describeDetails(details: unknown): string {
   const text = typeof details === "string" ? details : JSON.stringify(details, null, 1);
-  return text.length > 1_500 ? `${text.slice(0, 1_499)}…` : text;
+  return clip(text, 1_500);
 }
 
 /** What delivery reads and writes: the escalations due, the notifications, and their send jobs. */

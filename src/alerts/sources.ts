@@ -23,6 +23,7 @@ import type { Approval } from "../core/approval.js";
 import { isOverseerError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
+import { clip } from "../core/text.js";
 import type { OverseerEvent } from "../core/types.js";
 import type { Lessons } from "../engine/lessons.js";
 import type { Store } from "../store/store.js";
@@ -416,10 +417,6 @@ export class AlertSources {
       return null;
     }
   }
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** The promise's value, or a rejection once `ms` have passed (the promise itself runs on). */

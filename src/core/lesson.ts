@@ -47,17 +47,9 @@ export interface LessonInput {
   createdBy?: string | null;
 }
 
-/** A validated lesson, as the store writes it. */
-export interface NewLesson {
-  id: string;
+/** A validated lesson, as the store writes it (the store sets `createdAt`). */
+export interface NewLesson extends Omit<Lesson, "createdAt"> {
   key: string | null;
-  title: string;
-  body: string;
-  outcome: string;
-  tags: string[];
-  jobId: string | null;
-  runId: string | null;
-  createdBy: string | null;
   /** From the optional embedder: a vector to rank by instead of the full-text score. */
   embedding: number[] | null;
 }

@@ -379,7 +379,7 @@ export class Overseer {
         approvalTimeoutMs: this.approvals.defaultTimeoutMs,
         // Checked only against a config that defines groups: a worker started without them (its
         // server has them) must not refuse every group.
-        approvalGroups: Object.keys(this.approvals.groups).length === 0 ? null : Object.keys(this.approvals.groups),
+        approvalGroups: groupsOrNull(this.approvals.groups),
         lessons: this.lessons,
         ...(delivery || sources
           ? {
@@ -891,4 +891,10 @@ async function toDefinitions(
   if (Array.isArray(schedules)) return schedules;
   const { parseSchedules } = await import("../config/config.js");
   return parseSchedules(schedules as Record<string, ScheduleConfig>);
+}
+
+/** The config's group names, or null when it defines none (then requests are not checked against them). */
+function groupsOrNull(groups: Record<string, string[]>): string[] | null {
+  const names = Object.keys(groups);
+  return names.length === 0 ? null : names;
 }

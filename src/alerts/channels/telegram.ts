@@ -6,7 +6,9 @@
  * anyone else is answered "not allowed" and reported to a hook (the audit trail is written
  * there). The bot token is part of every URL, so no URL ever goes into an error or a log.
  */
+
 import type { Logger } from "../../core/logger.js";
+import { clip } from "../../core/text.js";
 import {
   type Channel,
   ChannelDeliveryError,
@@ -208,7 +210,7 @@ export function isMessageNotModified(err: unknown): boolean {
 }
 
 function truncate(text: string): string {
-  return text.length <= MAX_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+  return clip(text, MAX_MESSAGE_LENGTH);
 }
 
 function toKeyboard(buttons: InlineButton[] | InlineButton[][] | undefined): Array<Array<Record<string, string>>> {

@@ -2,10 +2,12 @@
  * `overseer alerts list|show|ack|escalate|close` and `overseer heartbeat NAME`: the alerts that
  * need a person, acting on them, and pinging a heartbeat monitor (docs/alerts.md).
  */
+
 import type { Command } from "commander";
 import type { AlertDetail } from "../../client/index.js";
 import { ALERT_SOURCES, ALERT_STATUSES, type AlertSource, parseAlertStatuses } from "../../core/alert.js";
 import { OverseerError } from "../../core/errors.js";
+import { clip } from "../../core/text.js";
 import { type AlertAction, withAlertBackend } from "../alert-backend.js";
 import { action, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
 
@@ -144,8 +146,4 @@ function done({ alert: a, notifications }: AlertDetail, verb: AlertAction): stri
   return targets.length === 0
     ? `escalated ${a.id}: it has no policy, nobody to notify`
     : `escalated ${a.id}: notifying ${targets.join(", ")}`;
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -1,8 +1,10 @@
 /** `overseer approvals list|show|approve|deny`: the requests jobs made, and deciding them (docs/approvals.md). */
+
 import type { Command } from "commander";
 import type { Approval, ApprovalDetail } from "../../client/index.js";
 import { APPROVAL_STATES, type ApprovalState } from "../../core/approval.js";
 import { OverseerError } from "../../core/errors.js";
+import { clip } from "../../core/text.js";
 import { withApprovalBackend } from "../approval-backend.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 
@@ -151,10 +153,6 @@ function decided(a: Approval, verb: "approve" | "deny"): string {
   }
   const past = verb === "approve" ? "approved" : "denied";
   return `${past} ${a.id} (${clip(a.title, 60)}); job ${a.jobId} continues`;
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function span(ms: number): string {
