@@ -16,7 +16,7 @@ import {
 import { OverseerError } from "../core/errors.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { localUser } from "./approval-backend.js";
-import { type GlobalOptions, openOverseer } from "./context.js";
+import { closing, type GlobalOptions, openOverseer } from "./context.js";
 import { refuseAsWithUrl, remoteClient } from "./remote.js";
 
 export interface AlertListQuery {
@@ -45,11 +45,7 @@ export async function withAlertBackend<T>(
   const backend: AlertBackend = client
     ? new RemoteAlerts(client)
     : new LocalAlerts(await openOverseer(options), options.as);
-  try {
-    return await fn(backend);
-  } finally {
-    await backend.close();
-  }
+  return closing(backend, fn);
 }
 
 class LocalAlerts implements AlertBackend {

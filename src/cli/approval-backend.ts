@@ -14,7 +14,7 @@ import {
 } from "../client/index.js";
 import { OverseerError } from "../core/errors.js";
 import type { Overseer } from "../sdk/overseer.js";
-import { type GlobalOptions, loadConfig, openOverseer } from "./context.js";
+import { closing, type GlobalOptions, loadConfig, openOverseer } from "./context.js";
 import { refuseAsWithUrl, remoteClient } from "./remote.js";
 
 export interface ApprovalListQuery {
@@ -42,11 +42,7 @@ export async function withApprovalBackend<T>(
     const config = options.config === undefined ? undefined : await loadConfig(options.config);
     backend = new LocalApprovals(await openOverseer(options, undefined, config), options.as);
   }
-  try {
-    return await fn(backend);
-  } finally {
-    await backend.close();
-  }
+  return closing(backend, fn);
 }
 
 /** `--as NAME`, else `$USER`: who decides in local mode. */

@@ -25,7 +25,7 @@ import { encodeCursor } from "../http/cursor.js";
 import { assertSubjectKnown } from "../sdk/event-subjects.js";
 import type { EnqueueItem, Overseer } from "../sdk/overseer.js";
 import type { RequeueDeadInput, RequeueDeadResult } from "../sdk/requeue-dead.js";
-import { type GlobalOptions, openOverseer } from "./context.js";
+import { closing, type GlobalOptions, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
 
 export interface JobListQuery {
@@ -89,11 +89,7 @@ export async function openBackend(options: GlobalOptions): Promise<Backend> {
 /** Opens the backend the options name, runs `fn`, and always closes it. */
 export async function withBackend<T>(options: GlobalOptions, fn: (backend: Backend) => Promise<T>): Promise<T> {
   const backend = await openBackend(options);
-  try {
-    return await fn(backend);
-  } finally {
-    await backend.close();
-  }
+  return closing(backend, fn);
 }
 
 class LocalBackend implements Backend {

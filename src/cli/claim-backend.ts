@@ -6,7 +6,7 @@
 import type { OverseerClient } from "../client/index.js";
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { Overseer } from "../sdk/overseer.js";
-import { type GlobalOptions, openOverseer } from "./context.js";
+import { closing, type GlobalOptions, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
 
 export interface ClaimBackend {
@@ -23,11 +23,7 @@ export async function withClaimBackend<T>(
 ): Promise<T> {
   const client = remoteClient(options);
   const backend = client ? new RemoteClaims(client) : new LocalClaims(await openOverseer(options));
-  try {
-    return await fn(backend);
-  } finally {
-    await backend.close();
-  }
+  return closing(backend, fn);
 }
 
 class LocalClaims implements ClaimBackend {

@@ -178,3 +178,15 @@ export function parseList(value: string | undefined): string[] | undefined {
 export async function loadConfig(path: string): Promise<import("../config/config.js").OverseerConfig> {
   return (await import("../config/config.js")).loadConfig(path);
 }
+
+/** Runs `fn` with a backend (the database's, or a server's through `--url`), and always closes it. */
+export async function closing<B extends { close(): Promise<void> }, T>(
+  backend: B,
+  fn: (backend: B) => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}

@@ -5,7 +5,7 @@
 import type { OverseerClient } from "../client/index.js";
 import type { Lesson, SimilarLesson } from "../core/lesson.js";
 import type { Overseer } from "../sdk/overseer.js";
-import { type GlobalOptions, openOverseer } from "./context.js";
+import { closing, type GlobalOptions, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
 
 export interface LessonQuery {
@@ -29,11 +29,7 @@ export async function withLessonBackend<T>(
 ): Promise<T> {
   const client = remoteClient(options);
   const backend = client ? new RemoteLessons(client) : new LocalLessons(await openOverseer(options));
-  try {
-    return await fn(backend);
-  } finally {
-    await backend.close();
-  }
+  return closing(backend, fn);
 }
 
 class LocalLessons implements LessonBackend {

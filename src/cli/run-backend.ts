@@ -10,7 +10,7 @@ import type { RunFilter } from "../core/run.js";
 import type { RunControlAction } from "../core/run-state.js";
 import { encodeCursor } from "../http/cursor.js";
 import type { Overseer, StartRunRequest } from "../sdk/overseer.js";
-import { type GlobalOptions, loadConfig, openOverseer } from "./context.js";
+import { closing, type GlobalOptions, loadConfig, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
 
 export interface RunBackend {
@@ -32,11 +32,7 @@ export async function openRunBackend(options: GlobalOptions): Promise<RunBackend
 
 export async function withRunBackend<T>(options: GlobalOptions, fn: (backend: RunBackend) => Promise<T>): Promise<T> {
   const backend = await openRunBackend(options);
-  try {
-    return await fn(backend);
-  } finally {
-    await backend.close();
-  }
+  return closing(backend, fn);
 }
 
 class LocalRuns implements RunBackend {
