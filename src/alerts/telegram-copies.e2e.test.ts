@@ -165,12 +165,16 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
       const again = await overseer.raiseAlert({ summary: "disk full on db-2", policy: "oncall" });
       await waitFor("two more copies", () => tg.sent.length === 4, { timeoutMs: 10_000 });
       const [lost, kept] = tg.sent.slice(2) as [SentMessage, SentMessage];
+      // Both receipts stored first: a copy whose receipt is not yet written when the alert is
+      // acknowledged is not among those edited.
+      await waitFor("both receipts of the second alert", async () => {
+        const sent = await overseer.listAlertNotifications(again.alert.id);
+        return sent.length === 2 && sent.every((n) => n.receipt !== null);
+      });
       tg.forget(lost.messageId);
       await as.bo.alerts.acknowledge(again.alert.id);
       await settledAs(tg, kept, "👀 Acknowledged by bo");
-      await waitFor("the failure to be counted", () => overseer.alertDelivery()?.copies.failed === 1, {
-        timeoutMs: 15_000,
-      });
+      await waitFor("the failure to be counted", () => overseer.alertDelivery()?.copies.failed === 1);
     } finally {
       await server.close();
     }
