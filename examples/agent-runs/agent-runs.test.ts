@@ -1,6 +1,8 @@
 // The README's commands, run as written on a copy of this folder: a run of the demo agent, driven
 // by `overseer worker --runs`, completes at the turn it was asked to, with its telemetry counted.
-import { copyFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { cliSandbox, watchProcess } from "../../src/test-support/cli.js";
@@ -37,4 +39,31 @@ it("starts a demo-agent run that a worker drives to completion at turn 2", async
   expect(logs.stdout).toContain('turn 1: working on "make the tests pass"');
   expect(logs.stdout).toContain("all tests pass: ALL TASKS DONE");
   expect(logs.stdout).not.toContain("overseer_event");
+});
+
+it("reports ten tests, none of them negative, whatever turn it is on", () => {
+  const dir = mkdtempSync(join(tmpdir(), "overseer-demo-agent-"));
+  try {
+    for (const [turn, finishAt, failed] of [
+      [1, 50, 10],
+      [45, 50, 5],
+      [50, 50, 0],
+      [60, 50, 0],
+    ] as const) {
+      const out = execFileSync(process.execPath, [join(import.meta.dirname, "demo-agent.mjs"), "g", String(finishAt)], {
+        cwd: dir,
+        env: { ...process.env, OVERSEER_TURN: String(turn) },
+        encoding: "utf8",
+      });
+      const tests = out
+        .split("\n")
+        .filter((line) => line.includes('"test_run_completed"'))
+        .map((line) => JSON.parse(line));
+      expect(tests, `turn ${turn}`).toEqual([
+        { overseer_event: "test_run_completed", passed: 10 - failed, failed, skipped: 1 },
+      ]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -22,7 +22,8 @@ writeFileSync(`attempt-${turn}.txt`, `turn ${turn}: ${goal}\n`);
 report({ kind: "file_written", path: `attempt-${turn}.txt` });
 report({ kind: "test_run_started" });
 await pause(400);
-const failed = turn >= finishAt ? 0 : finishAt - turn;
+// Ten tests, of which the turns left fail (never more than ten, never fewer than none).
+const failed = Math.max(0, Math.min(10, finishAt - turn));
 report({ kind: "test_run_completed", passed: 10 - failed, failed, skipped: 1 });
 report({ kind: "token_usage", input: 1_200 + 100 * turn, output: 300 + 20 * turn });
 if (failed === 0) {
