@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { type ErrorCode, OverseerError } from "../core/errors.js";
 import { parseConfig } from "./config.js";
 import { type RunsConfig, resolveRunRequest } from "./run-profiles.js";
@@ -107,6 +109,59 @@ describe("run profiles in the config file", () => {
       "runs.profiles.p.env.0: must be an environment variable name",
     ],
     [{ allowAdhoc: true }, "runs.allowAdhoc: unknown field"],
+    [
+      { profiles: { p: { command: "x", input: { template: "{{turns}}" }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.input.template: uses {{turns}}, which is neither a param of the profile nor one of turn",
+    ],
+    [
+      { profiles: { p: { command: "x", input: { template: "{{file:../x}}" }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.input.template: {{file:../x}} must name a file inside the working folder",
+    ],
+    [
+      { profiles: { p: { command: "x", input: { template: "t", via: "arg" }, completion: { exitCode: 0 } } } },
+      'runs.profiles.p.input.via: "arg" needs {{input}} in one of args',
+    ],
+    [
+      { profiles: { p: { command: "x", args: ["-p", "{{input}}"], completion: { exitCode: 0 } } } },
+      'runs.profiles.p.args.1: uses {{input}}, which only an input with via: "arg" fills',
+    ],
+    [
+      { profiles: { p: { command: "x", input: { template: "t", file: "in.md" }, completion: { exitCode: 0 } } } },
+      'runs.profiles.p.input.file: is only used with via: "file"',
+    ],
+    [
+      {
+        profiles: {
+          p: { command: "x", input: { template: "t", via: "file", file: "/tmp/in.md" }, completion: { exitCode: 0 } },
+        },
+      },
+      "runs.profiles.p.input.file: must be a path inside the working directory",
+    ],
+    [
+      {
+        profiles: {
+          p: {
+            command: "x",
+            params: { turn: { type: "string" } },
+            input: { template: "{{turn}}" },
+            completion: { exitCode: 0 },
+          },
+        },
+      },
+      "runs.profiles.p.params.turn: has the name of the input template's own {{turn}}",
+    ],
+    [
+      { profiles: { p: { command: "x", budget: { maxCostUsd: 5 }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.budget.maxCostUsd: needs prices",
+    ],
+    [
+      { profiles: { p: { command: "x", budget: { maxTokens: 0 }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.budget.maxTokens",
+    ],
+    [
+      { profiles: { p: { command: "x", budget: { onExceeded: "warn" }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.budget.onExceeded",
+    ],
   ])("refuses %j", (runs, message) => {
     expect(configError(runs)).toContain(`test.json: ${message}`);
   });
@@ -171,6 +226,54 @@ describe("resolveRunRequest", () => {
     refused(() => resolveRunRequest(runs, {}, "R"), "INVALID_ARGUMENT");
   });
 
+  it("keeps a profile's input and budget in the spec, with a run's own lower limits", () => {
+    const withBudget = runsOf({
+      profiles: {
+        agent: {
+          command: "x",
+          args: ["--prompt", "{{input}}", "{{runId}}"],
+          input: { template: "Turn {{turn}}: {{file:log.md}}", via: "arg" },
+          budget: { maxTokens: 1000, deadline: "2h", prices: { input: 3, output: 15 }, maxCostUsd: 2 },
+          completion: { exitCode: 0 },
+        },
+      },
+    });
+    const { spec } = resolveRunRequest(withBudget, { profile: "agent" }, "R1");
+    expect(spec.args).toEqual(["--prompt", "{{input}}", "R1"]);
+    expect(spec.input).toEqual({ template: "Turn {{turn}}: {{file:log.md}}", via: "arg", file: ".overseer/input.md" });
+    expect(spec.budget).toEqual({
+      maxTokens: 1000,
+      maxCostUsd: 2,
+      prices: { input: 3, output: 15 },
+      deadlineMs: 7_200_000,
+      onExceeded: "fail",
+    });
+    const lowered = resolveRunRequest(
+      withBudget,
+      { profile: "agent", budget: { maxTokens: 10, deadline: "5m", onExceeded: "pause" } },
+      "R2",
+    ).spec.budget;
+    expect(lowered).toMatchObject({ maxTokens: 10, deadlineMs: 300_000, onExceeded: "pause", maxCostUsd: 2 });
+    expect(
+      refused(
+        () => resolveRunRequest(withBudget, { profile: "agent", budget: { deadline: "3h" } }, "R"),
+        "INVALID_ARGUMENT",
+      ).message,
+    ).toBe("budget.deadline may only lower the profile's limit of 2h; got 3h");
+    expect(
+      refused(
+        () => resolveRunRequest(withBudget, { profile: "agent", budget: { prices: {} } }, "R"),
+        "INVALID_ARGUMENT",
+      ).message,
+    ).toMatch(/^budget: unknown field prices/);
+    expect(
+      refused(
+        () => resolveRunRequest(withBudget, { profile: "agent", budget: { maxTokens: -1 } }, "R"),
+        "INVALID_ARGUMENT",
+      ).message,
+    ).toMatch(/^budget\.maxTokens: /);
+  });
+
   it("refuses ad-hoc commands unless the config allows them", () => {
     refused(
       () => resolveRunRequest(runs, { command: "sh", args: ["-c", "id"], completion: { exitCode: 0 } }, "R"),
@@ -191,5 +294,24 @@ describe("resolveRunRequest", () => {
       ).message,
     ).toContain("shell");
     refused(() => resolveRunRequest(open, { command: "sh" }, "R"), "INVALID_ARGUMENT");
+  });
+});
+
+describe("docs/runs.md", () => {
+  it("shows an input and a budget the config accepts, as written", () => {
+    const doc = readFileSync(new URL("../../docs/runs.md", import.meta.url), "utf8");
+    const [input, budget] = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const runs = runsOf((parseYaml(`${input}${budget}`) as { runs: unknown }).runs);
+    const { spec } = resolveRunRequest(runs, { profile: "agent", params: { goal: "g" } }, "R");
+    expect(spec.input?.via).toBe("stdin");
+    expect(spec.input?.template).toContain("{{file:decision-log.md}}");
+    expect(spec.budget).toEqual({
+      maxTokens: 2_000_000,
+      maxCostUsd: 20,
+      prices: { input: 3, output: 15 },
+      deadlineMs: 7_200_000,
+      noProgressTurns: 3,
+      onExceeded: "fail",
+    });
   });
 });

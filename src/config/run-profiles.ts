@@ -14,12 +14,20 @@ import { z } from "zod";
 import { OverseerError } from "../core/errors.js";
 import { describe } from "../core/job-options.js";
 import type { RunCompletionRule, RunSpec } from "../core/run.js";
+import { narrowBudget, type RunBudget } from "../core/run-budget.js";
+import {
+  BUILT_IN_INPUT_NAMES,
+  checkInputTemplate,
+  DEFAULT_INPUT_FILE,
+  INPUT_ARG_PLACEHOLDER,
+  type RunInputSpec,
+} from "../core/run-input.js";
 import { durationField as duration } from "./duration-field.js";
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-/** Filled in by Overseer, not by params. */
-const BUILT_IN_PLACEHOLDERS = new Set(["runId"]);
+/** Filled in by Overseer, not by params: the run's id, and in args of an `arg`-input profile, the turn's input. */
+const BUILT_IN_PLACEHOLDERS = new Set(["runId", "input"]);
 const DEFAULT_ENV = ["PATH", "HOME", "LANG"];
 const MAX_TURNS = 100_000;
 const MAX_STRING_PARAM = 64 * 1024;
@@ -79,6 +87,52 @@ const completionSchema = z
     }
   });
 
+const insideCwd = (path: string): boolean => !isAbsolute(path) && !path.split(/[\\/]/).includes("..");
+
+/** Each turn's input: a template rendered before the turn (see core/run-input.ts). */
+const inputSchema = z
+  .strictObject({
+    template: z.string().min(1),
+    via: z.enum(["stdin", "file", "arg"]).default("stdin"),
+    file: z.string().min(1).optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.file !== undefined && input.via !== "file") {
+      ctx.addIssue({ code: "custom", path: ["file"], message: 'is only used with via: "file"' });
+    }
+    if (input.file !== undefined && !insideCwd(input.file)) {
+      ctx.addIssue({ code: "custom", path: ["file"], message: "must be a path inside the working directory" });
+    }
+  });
+
+const budgetLimits = {
+  maxTokens: z.int().min(1).optional(),
+  maxCostUsd: z.number().positive().optional(),
+  deadline: duration.optional(),
+  noProgressTurns: z.int().min(1).max(MAX_TURNS).optional(),
+  onExceeded: z.enum(["fail", "pause"]).optional(),
+};
+
+/** Limits that end (or pause) a run; a run's request may lower them (see narrowBudget). */
+const budgetSchema = z
+  .strictObject({
+    ...budgetLimits,
+    /** US dollars per million tokens, to price `maxCostUsd`. */
+    prices: z.strictObject({ input: z.number().min(0), output: z.number().min(0) }).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.maxCostUsd !== undefined && b.prices === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxCostUsd"],
+        message: "needs prices (US dollars per million input and output tokens)",
+      });
+    }
+  });
+
+/** A run request's own budget: the same limits, prices excepted. */
+export const runBudgetRequestSchema = z.strictObject(budgetLimits);
+
 const profileSchema = z
   .strictObject({
     command: z.string().min(1),
@@ -93,6 +147,8 @@ const profileSchema = z
     grace: duration.default(5_000),
     completion: completionSchema,
     onTurnFailure: z.enum(["fail", "continue"]).default("fail"),
+    input: inputSchema.optional(),
+    budget: budgetSchema.optional(),
     description: z.string().optional(),
   })
   .superRefine((p, ctx) => {
@@ -121,7 +177,45 @@ const profileSchema = z
       }
     }
     if (p.turnTimeout < 1) ctx.addIssue({ code: "custom", path: ["turnTimeout"], message: "must be more than 0" });
+    checkInput(p, ctx);
   });
+
+/** The input template's names, and where an `arg` input goes. */
+function checkInput(
+  p: { args: string[]; params: Record<string, unknown>; input?: { template: string; via: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const usesInputArg = p.args.some((arg) => placeholders(arg).includes("input"));
+  if (p.input === undefined || p.input.via !== "arg") {
+    if (usesInputArg) {
+      const index = p.args.findIndex((arg) => placeholders(arg).includes("input"));
+      ctx.addIssue({
+        code: "custom",
+        path: ["args", index],
+        message: 'uses {{input}}, which only an input with via: "arg" fills',
+      });
+    }
+    if (p.input === undefined) return;
+  } else if (!usesInputArg) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["input", "via"],
+      message: `"arg" needs ${INPUT_ARG_PLACEHOLDER} in one of args`,
+    });
+  }
+  const params = Object.keys(p.params);
+  for (const name of params) {
+    if ((BUILT_IN_INPUT_NAMES as readonly string[]).includes(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["params", name],
+        message: `has the name of the input template's own {{${name}}}`,
+      });
+    }
+  }
+  const problem = checkInputTemplate(p.input.template, params);
+  if (problem !== null) ctx.addIssue({ code: "custom", path: ["input", "template"], message: problem });
+}
 
 export type RunProfileInput = z.input<typeof profileSchema>;
 export type RunProfile = z.output<typeof profileSchema>;
@@ -179,7 +273,7 @@ export function resolveRunRequest(
       `a run request must be an object with a profile; got ${describe(request)}`,
     );
   }
-  const { profile: name, params, ...rest } = request as Record<string, unknown>;
+  const { profile: name, params, budget, ...rest } = request as Record<string, unknown>;
   const baseDir = config?.baseDir ?? process.cwd();
   if (name === undefined) {
     if (!("command" in rest)) {
@@ -202,7 +296,7 @@ export function resolveRunRequest(
         field: "params",
       });
     }
-    const parsed = adHocRunSchema.safeParse(rest);
+    const parsed = adHocRunSchema.safeParse(budget === undefined ? rest : { ...rest, budget });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.join(".") ?? "";
@@ -235,7 +329,30 @@ export function resolveRunRequest(
       { profile: name, profiles: known },
     );
   }
-  return { profile: name, ...resolveRunSpec(profile, params, { runId, baseDir }) };
+  const resolved = resolveRunSpec(profile, params, { runId, baseDir });
+  if (budget !== undefined) resolved.spec.budget = requestBudget(resolved.spec.budget, budget);
+  return { profile: name, ...resolved };
+}
+
+/** A request's `budget` over the profile's: each limit only lowered (INVALID_ARGUMENT otherwise). */
+function requestBudget(profile: RunBudget | undefined, requested: unknown): RunBudget {
+  const parsed = runBudgetRequestSchema.safeParse(requested);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = ["budget", ...(issue?.path ?? [])].join(".");
+    const message =
+      issue?.code === "unrecognized_keys"
+        ? `unknown field ${issue.keys.join(", ")} (a run's budget takes maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded)`
+        : issue?.message;
+    throw new OverseerError("INVALID_ARGUMENT", `${path}: ${message}`, { field: path });
+  }
+  const { deadline, ...limits } = parsed.data;
+  const narrowed = narrowBudget(profile, { ...limits, ...(deadline === undefined ? {} : { deadlineMs: deadline }) });
+  if ("problem" in narrowed) {
+    const field = `budget.${narrowed.field === "deadlineMs" ? "deadline" : narrowed.field}`;
+    throw new OverseerError("INVALID_ARGUMENT", `${field} ${narrowed.problem}`, { field });
+  }
+  return narrowed.budget;
 }
 
 /**
@@ -279,7 +396,12 @@ export function resolveRunSpec(
     values[key] = value;
   }
   const fill = (text: string): string =>
-    text.replace(PLACEHOLDER, (_, name: string) => (name === "runId" ? context.runId : String(values[name] ?? "")));
+    text.replace(PLACEHOLDER, (whole, name: string) => {
+      if (name === "runId") return context.runId;
+      // The turn's input, put in when each turn starts.
+      if (name === "input") return whole;
+      return String(values[name] ?? "");
+    });
   const cwd = resolve(context.baseDir, fill(profile.cwd ?? "."));
   const completion: RunCompletionRule = {};
   if (profile.completion.stopFile !== undefined) completion.stopFile = profile.completion.stopFile;
@@ -297,8 +419,21 @@ export function resolveRunSpec(
       graceMs: profile.grace,
       completion,
       onTurnFailure: profile.onTurnFailure,
+      ...(profile.input === undefined ? {} : { input: toInputSpec(profile.input) }),
+      ...(profile.budget === undefined ? {} : { budget: toBudget(profile.budget) }),
     },
   };
+}
+
+/** A profile's input as a run's spec holds it. */
+export function toInputSpec(input: NonNullable<RunProfile["input"]>): RunInputSpec {
+  return { template: input.template, via: input.via, file: input.file ?? DEFAULT_INPUT_FILE };
+}
+
+/** A profile's budget as a run's spec holds it. */
+export function toBudget(budget: NonNullable<RunProfile["budget"]>): RunBudget {
+  const { deadline, onExceeded, ...rest } = budget;
+  return { ...rest, ...(deadline === undefined ? {} : { deadlineMs: deadline }), onExceeded: onExceeded ?? "fail" };
 }
 
 /** What is wrong with `value` for this param, as a phrase after its name; null when it fits. */

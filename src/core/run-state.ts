@@ -40,6 +40,8 @@ export const TRANSITIONS = {
   pauseNow: { from: ["running", "pausing"], to: "paused" },
   /** The turn during which a pause was asked for has ended; no turn runs until `resume`. */
   pausedAtTurnEnd: { from: ["pausing"], to: "paused" },
+  /** A turn ended with the run's budget spent, and the budget pauses rather than fails the run. */
+  budgetPaused: { from: ["running", "pausing"], to: "paused" },
   /**
    * From `paused`: continue (SIGCONT a frozen group, or start the next turn). From `pausing`:
    * withdraw the pending pause; the current turn never stopped.

@@ -104,4 +104,18 @@ describe("decideAfterTurn", () => {
       expect(kind(d), state).toBe(expected);
     }
   });
+
+  it("a spent budget fails or pauses the run, after completion and the turn's own failure, before max turns", () => {
+    const spent = { code: "RUN_BUDGET_EXCEEDED" as const, message: "spent", retryable: false as const };
+    const failing = { ...SPEC, budget: { maxTokens: 1, onExceeded: "fail" as const } };
+    const pausing = { ...SPEC, budget: { maxTokens: 1, onExceeded: "pause" as const } };
+    expect(decideAfterTurn("running", clean, failing, spent)).toEqual({ transition: "fail", error: spent });
+    expect(decideAfterTurn("pausing", clean, pausing, spent)).toEqual({ transition: "budgetPaused", error: spent });
+    expect(kind(decideAfterTurn("running", { ...clean, turn: 5 }, failing, spent))).toBe("fail RUN_BUDGET_EXCEEDED");
+    expect(kind(decideAfterTurn("running", { ...clean, turn: 5 }, pausing, spent))).toBe("budgetPaused");
+    expect(kind(decideAfterTurn("running", { ...clean, patternLine: "DONE" }, failing, spent))).toBe("complete");
+    expect(kind(decideAfterTurn("running", { ...clean, exitCode: 1 }, failing, spent))).toBe("fail RUN_TURN_FAILED");
+    expect(kind(decideAfterTurn("cancelling", clean, failing, spent))).toBe("cancelled");
+    expect(kind(decideAfterTurn("running", clean, failing, null))).toBe("null");
+  });
 });

@@ -11,11 +11,14 @@
  *   5. the turn timed out → fail RUN_TURN_TIMEOUT (retryable);
  *   6. the turn failed (non-zero exit or a signal) and the profile fails runs on that → fail
  *      RUN_TURN_FAILED (retryable);
- *   7. that was the last turn allowed → fail RUN_MAX_TURNS (not retryable);
- *   8. a pause was asked for during the turn → `pausedAtTurnEnd`;
- *   9. otherwise → no change: the next turn starts.
+ *   7. a budget is spent (tokens, cost, deadline, no progress; see run-budget.ts) → fail with
+ *      its code, or `budgetPaused` when the budget pauses instead;
+ *   8. that was the last turn allowed → fail RUN_MAX_TURNS (not retryable);
+ *   9. a pause was asked for during the turn → `pausedAtTurnEnd`;
+ *  10. otherwise → no change: the next turn starts.
  */
 import type { RunCompletion, RunError, RunSpec } from "./run.js";
+import type { BudgetError } from "./run-budget.js";
 import type { RunState } from "./run-state.js";
 
 export interface TurnEnd {
@@ -34,12 +37,15 @@ export type TurnDecision =
   | { transition: null }
   | { transition: "cancelled" | "pausedAtTurnEnd" }
   | { transition: "complete"; completion: RunCompletion }
-  | { transition: "fail"; error: RunError };
+  | { transition: "fail"; error: RunError }
+  | { transition: "budgetPaused"; error: BudgetError };
 
 export function decideAfterTurn(
   state: RunState,
   end: TurnEnd,
-  spec: Pick<RunSpec, "maxTurns" | "turnTimeoutMs" | "completion" | "onTurnFailure">,
+  spec: Pick<RunSpec, "maxTurns" | "turnTimeoutMs" | "completion" | "onTurnFailure" | "budget">,
+  /** The budget the run has spent by the end of this turn, if any (`spentBudget`). */
+  spent: BudgetError | null = null,
 ): TurnDecision {
   if (state === "cancelling") return { transition: "cancelled" };
   if (state !== "running" && state !== "pausing") return { transition: null };
@@ -59,6 +65,11 @@ export function decideAfterTurn(
   if (failed && spec.onTurnFailure === "fail") {
     const how = end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.exitCode}`;
     return fail("RUN_TURN_FAILED", `turn ${end.turn} ${how}`, true);
+  }
+  if (spent !== null) {
+    return spec.budget?.onExceeded === "pause"
+      ? { transition: "budgetPaused", error: spent }
+      : { transition: "fail", error: spent };
   }
   if (end.turn >= spec.maxTurns) {
     return fail("RUN_MAX_TURNS", `the run used all ${spec.maxTurns} turns without meeting its completion rule`, false);

@@ -5,6 +5,8 @@
  * accepted run does), its stats, completion and error, its turns, and the leases that let one
  * supervisor at a time drive it. The state machine is `run-state.ts`.
  */
+import type { RunBudget } from "./run-budget.js";
+import type { RunInputSpec } from "./run-input.js";
 import type { RunState, RunTransitionName } from "./run-state.js";
 
 /** What a turn runs, resolved from a profile and the run's params when the run was created. */
@@ -23,6 +25,10 @@ export interface RunSpec {
   completion: RunCompletionRule;
   /** What a turn that exits non-zero (and is not the completion exit code) does to the run. */
   onTurnFailure: "fail" | "continue";
+  /** Each turn's input, rendered before the turn (`core/run-input.ts`); absent: no input. */
+  input?: RunInputSpec;
+  /** Limits that fail or pause the run when spent (`core/run-budget.ts`); absent: none. */
+  budget?: RunBudget;
 }
 
 export interface RunCompletionRule {
@@ -55,6 +61,9 @@ export const RUN_FAILURE_CODES = {
   RUN_TURN_TIMEOUT: "A turn ran longer than the profile's turn timeout and was stopped.",
   RUN_TURN_FAILED: "A turn exited with a non-zero code (or a signal) and the profile fails the run on that.",
   RUN_SPAWN_FAILED: "The command could not be started (not found, not executable, bad working directory).",
+  RUN_BUDGET_EXCEEDED: "The run used the tokens or the cost its budget allows.",
+  RUN_DEADLINE_EXCEEDED: "The run was still going at its budget's deadline.",
+  RUN_NO_PROGRESS: "The run had its budget's number of turns in a row that changed no file and passed no more tests.",
 } as const;
 
 export type RunFailureCode = keyof typeof RUN_FAILURE_CODES;
@@ -74,6 +83,8 @@ export interface RunStats {
   };
   /** Output bytes stored over all turns (telemetry lines excluded). */
   outputBytes: number;
+  /** Turns in a row without progress (no file changed, no more tests passed), and the most tests a run passed. */
+  progress: { idleTurns: number; bestPassed: number };
 }
 
 export function emptyRunStats(): RunStats {
@@ -83,6 +94,7 @@ export function emptyRunStats(): RunStats {
     files: { read: 0, written: 0, deleted: 0 },
     tests: { runs: 0, passed: 0, failed: 0, skipped: 0, last: null },
     outputBytes: 0,
+    progress: { idleTurns: 0, bestPassed: 0 },
   };
 }
 
@@ -221,6 +233,7 @@ export const RUN_TRANSITION_EVENTS: Record<RunTransitionName, string> = {
   pause: "run.pause_requested",
   pauseNow: "run.paused",
   pausedAtTurnEnd: "run.paused",
+  budgetPaused: "run.paused",
   resume: "run.resumed",
   cancel: "run.cancel_requested",
   cancelQueued: "run.cancelled",
@@ -245,6 +258,7 @@ export const RUN_EVENT_KINDS = [
   "run.turn_started",
   "run.turn_finished",
   "run.turn_lost",
+  "run.budget_exceeded",
   "run.output",
   "run.warning",
   "run.file_read",

@@ -40,6 +40,14 @@ async function api(options: { supervise?: boolean; allowAdHoc?: boolean } = {}) 
             completion: { pattern: "never printed" },
             maxTurns: 100,
           },
+          budgeted: {
+            command: process.execPath,
+            args: [join(FIXTURES, "prompted.mjs"), "stdin", "--tokens=700", "--writes"],
+            input: { template: "turn {{turn}}: {{previous.summary}}" },
+            budget: { maxTokens: 1000, deadline: "1h" },
+            onTurnFailure: "continue",
+            completion: { stopFile: ".never" },
+          },
         },
       },
     },
@@ -55,7 +63,7 @@ describe("/api/v1/runs", () => {
   it("starts a run from a profile with 202, runs it, and shows it, its status, turns and output", async () => {
     const t = await api({ supervise: true });
     const profiles = await t.request("GET", "/api/v1/runs/profiles", { token: t.tokens.viewer });
-    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual(["agent", "slow"]);
+    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual(["agent", "slow", "budgeted"]);
     expect(profiles.body.profiles[0]).toMatchObject({
       description: "A pretend agent",
       params: { turns: { type: "integer" } },
@@ -145,8 +153,8 @@ describe("/api/v1/runs", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toEqual({
       code: "RUN_PROFILE_NOT_FOUND",
-      message: 'no run profile "deploy"; the profiles are agent, slow',
-      details: { profile: "deploy", profiles: ["agent", "slow"] },
+      message: 'no run profile "deploy"; the profiles are agent, slow, budgeted',
+      details: { profile: "deploy", profiles: ["agent", "slow", "budgeted"] },
     });
     const params = await post({ profile: "agent", params: { turns: 12 } });
     expect(params.status).toBe(400);
@@ -162,6 +170,50 @@ describe("/api/v1/runs", () => {
     const operator = await t.request("POST", "/api/v1/runs", { token: t.tokens.operator, body: { profile: "agent" } });
     expect(operator.status).toBe(403);
     expect((await t.overseer.listRuns()).length).toBe(0);
+  });
+
+  it("takes a run's own lower budget, refuses a higher one, and shows input, budget and progress", async () => {
+    const t = await api({ supervise: true });
+    const post = (body: unknown) => t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body });
+    const higher = await post({ profile: "budgeted", budget: { deadline: "2h" } });
+    expect(higher.status).toBe(400);
+    expect(higher.body.error).toEqual({
+      code: "INVALID_ARGUMENT",
+      message: "budget.deadline may only lower the profile's limit of 1h; got 2h",
+      details: { field: "budget.deadline" },
+    });
+    expect((await post({ profile: "budgeted", budget: { maxTokens: "lots" } })).body.error.message).toMatch(
+      /^budget\.maxTokens: /,
+    );
+    expect((await post({ profile: "budgeted", budget: { prices: { input: 0, output: 0 } } })).status).toBe(400);
+    expect((await post({ profile: "budgeted", budget: [] })).status).toBe(400);
+    expect((await t.overseer.listRuns()).length).toBe(0);
+
+    const started = await post({ profile: "budgeted", budget: { maxTokens: 600 } });
+    expect(started.status).toBe(202);
+    expect(started.body.run.spec).toMatchObject({
+      input: { template: "turn {{turn}}: {{previous.summary}}", via: "stdin", file: ".overseer/input.md" },
+      budget: { maxTokens: 600, deadlineMs: 3_600_000, onExceeded: "fail" },
+    });
+    const id = started.body.run.id as string;
+    const failed = await waitFor(
+      "the run to spend its budget",
+      async () => {
+        const res = await t.request("GET", `/api/v1/runs/${id}`, { token: t.tokens.viewer });
+        return res.body.run.state === "failed" ? res.body.run : null;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(failed).toMatchObject({
+      currentTurn: 1,
+      error: { code: "RUN_BUDGET_EXCEEDED", message: "the run used 700 tokens; its budget is 600" },
+      stats: { progress: { idleTurns: 0, bestPassed: 0 } },
+    });
+    const profiles = await t.request("GET", "/api/v1/runs/profiles", { token: t.tokens.viewer });
+    expect(profiles.body.profiles.find((p: { name: string }) => p.name === "budgeted")).toMatchObject({
+      input: { template: "turn {{turn}}: {{previous.summary}}", via: "stdin" },
+      budget: { maxTokens: 1000, deadlineMs: 3_600_000, onExceeded: "fail" },
+    });
   });
 
   it("streams a turn larger than one store read, whole and by a range across reads", async () => {

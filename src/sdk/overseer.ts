@@ -116,7 +116,18 @@ export interface OverseerOptions extends OpenStoreOptions {
 
 /** What to run: a profile from the config with its params, or (if allowed) a command of its own. */
 export type StartRunRequest =
-  | { profile: string; params?: Record<string, unknown> }
+  | {
+      profile: string;
+      params?: Record<string, unknown>;
+      /** Lowers the profile's budget for this run: its limits, never above the profile's. */
+      budget?: {
+        maxTokens?: number;
+        maxCostUsd?: number;
+        deadline?: string | number;
+        noProgressTurns?: number;
+        onExceeded?: "fail" | "pause";
+      };
+    }
   | ({ profile?: undefined; command: string } & Record<string, unknown>);
 
 export interface EnqueueItem {

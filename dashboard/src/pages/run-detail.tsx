@@ -5,6 +5,7 @@
  * history first, so the page shows the same whether opened at the start or in the middle.
  */
 import { useEffect, useMemo, useState } from "react";
+import { describeBudget } from "../../../src/core/run-budget";
 import {
   FINISHED_RUN_STATES,
   type OverseerEvent,
@@ -265,6 +266,12 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
                 ({count(run.stats.tokens.input)} in, {count(run.stats.tokens.output)} out)
               </span>
             </dd>
+            {run.spec.budget && (
+              <>
+                <dt>Budget</dt>
+                <dd data-testid="run-budget">{describeBudget(run.spec.budget, run.stats)}</dd>
+              </>
+            )}
             <dt>Output</dt>
             <dd>{bytes(run.stats.outputBytes)}</dd>
             <dt>Params</dt>

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { Run } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
+import { describeBudget } from "../../core/run-budget.js";
 import { isFinishedRunState, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 import { type RunBackend, withRunBackend } from "../run-backend.js";
@@ -17,14 +18,23 @@ export function registerRuns(program: Command): void {
     .argument("<profile>", "a profile of the config file's runs.profiles")
     .option("-p, --param <name=value...>", "a string param; repeat for more")
     .option("--params <json>", "params as one JSON object (for numbers and booleans)")
+    .option(
+      "--budget <json>",
+      'lower the profile\'s budget for this run, e.g. \'{"maxTokens":50000,"deadline":"30m"}\' (maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded)',
+    )
     .action(
-      action(async (profile: string, flags: { param?: string[]; params?: string }, command: Command) => {
-        const g = globals(command);
-        const params = parseParams(flags.params, flags.param ?? []);
-        const run = await withRunBackend(g, (b) => b.start({ profile, params }));
-        if (g.json) return printJson(run);
-        printLine(`started run ${run.id} (${run.profile}); it is ${run.state}`);
-      }),
+      action(
+        async (profile: string, flags: { param?: string[]; params?: string; budget?: string }, command: Command) => {
+          const g = globals(command);
+          const params = parseParams(flags.params, flags.param ?? []);
+          const budget = flags.budget === undefined ? undefined : parseJsonObject(flags.budget, "--budget", "budget");
+          const run = await withRunBackend(g, (b) =>
+            b.start({ profile, params, ...(budget === undefined ? {} : { budget }) }),
+          );
+          if (g.json) return printJson(run);
+          printLine(`started run ${run.id} (${run.profile}); it is ${run.state}`);
+        },
+      ),
     );
 
   runs
@@ -73,6 +83,8 @@ export function registerRuns(program: Command): void {
           `  tokens   ${tokens.input} in, ${tokens.output} out  files ${files.read} read, ${files.written} written, ` +
             `${files.deleted} deleted  tests ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`,
         );
+        const { budget } = run.spec;
+        if (budget !== undefined) printLine(`  budget   ${describeBudget(budget, run.stats)}`);
         if (run.completion.detected !== null) {
           printLine(`  complete ${run.completion.detected} in turn ${run.completion.turn}: ${run.completion.line}`);
         }
@@ -163,20 +175,21 @@ async function printLogs(
   }
 }
 
-function parseParams(json: string | undefined, pairs: string[]): Record<string, unknown> {
-  let params: Record<string, unknown> = {};
-  if (json !== undefined) {
-    try {
-      params = JSON.parse(json) as Record<string, unknown>;
-    } catch (err) {
-      throw new OverseerError("INVALID_ARGUMENT", `--params is not valid JSON: ${(err as Error).message}`, {
-        field: "params",
-      });
-    }
-    if (params === null || typeof params !== "object" || Array.isArray(params)) {
-      throw new OverseerError("INVALID_ARGUMENT", "--params must be a JSON object", { field: "params" });
-    }
+function parseJsonObject(json: string, flag: string, field: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new OverseerError("INVALID_ARGUMENT", `${flag} is not valid JSON: ${(err as Error).message}`, { field });
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new OverseerError("INVALID_ARGUMENT", `${flag} must be a JSON object`, { field });
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseParams(json: string | undefined, pairs: string[]): Record<string, unknown> {
+  const params = json === undefined ? {} : parseJsonObject(json, "--params", "params");
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     if (eq < 1) {

@@ -11,14 +11,23 @@
  * A run paused between turns holds no process: the driver hands it back, freeing its slot, and
  * whichever supervisor sees it resumed (or cancelled) takes it again.
  */
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isOverseerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { OutputRateWindow } from "../../core/output-coalescer.js";
 import type { ClaimedRun, Run, RunLease, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
+import { isBudgetCode, progressAfterTurn, spentBudget } from "../../core/run-budget.js";
+import {
+  type InputFile,
+  MAX_INPUT_FILE_BYTES,
+  type PreviousTurn,
+  renderTurnInput,
+  templateFiles,
+} from "../../core/run-input.js";
 import { applyTelemetry } from "../../core/run-stats.js";
 import { decideAfterTurn } from "../../core/run-turn-decision.js";
+import { cutAtOrAfter } from "../../core/utf8-boundary.js";
 import type { Store } from "../../store/store.js";
 import { groupMembers, signalGroup } from "./process-group.js";
 import { startTurn, type TurnHandle, type TurnResult } from "./turn-process.js";
@@ -45,6 +54,8 @@ export class RunDriver {
   private driving: Promise<void> | null = null;
   /** One output budget for all the run's turns on this node. */
   private readonly rate = new OutputRateWindow();
+  /** How the last turn ended, for the next turn's input; undefined until read from the store. */
+  private previous: PreviousTurn | null | undefined = undefined;
 
   constructor(private readonly options: RunDriverOptions) {
     this.run = options.claimed.run;
@@ -121,6 +132,8 @@ export class RunDriver {
     }
     const stopFile = spec.completion.stopFile === undefined ? null : join(spec.cwd, spec.completion.stopFile);
     const stopBefore = await mtimeOf(stopFile);
+    const input = spec.input === undefined ? undefined : await this.renderInput(number);
+    const statsAtStart = this.stats;
     const startedAt = Date.now();
     let started: Promise<boolean> = Promise.resolve(true);
     const handle = startTurn({
@@ -128,6 +141,7 @@ export class RunDriver {
       runId: this.run.id,
       turn: number,
       rate: this.rate,
+      ...(input === undefined ? {} : { input }),
       sourceEnv: this.options.env,
       logger: this.options.logger,
       sink: {
@@ -157,7 +171,36 @@ export class RunDriver {
     if (this.leaseLost) return;
     const stopAfter = await mtimeOf(stopFile);
     const appeared = stopAfter !== null && stopAfter !== stopBefore ? (spec.completion.stopFile ?? null) : null;
-    await this.finishTurn(number, result, appeared, Date.now() - startedAt);
+    await this.finishTurn(number, result, appeared, Date.now() - startedAt, statsAtStart);
+  }
+
+  /** The turn's input from the profile's template, the files it names, and the previous turn. */
+  private async renderInput(turn: number): Promise<string> {
+    const { spec } = this.run;
+    const template = spec.input?.template ?? "";
+    if (this.previous === undefined) {
+      const last = (await this.options.store.listRunTurns(this.run.id)).filter((t) => t.outcome !== "running").at(-1);
+      this.previous =
+        last === undefined
+          ? null
+          : {
+              turn: last.turn,
+              outcome: last.outcome as PreviousTurn["outcome"],
+              exitCode: last.exitCode,
+              signal: last.signal,
+            };
+    }
+    const files: Record<string, InputFile | null> = {};
+    for (const path of templateFiles(template)) files[path] = await readTail(join(spec.cwd, path));
+    return renderTurnInput(template, {
+      runId: this.run.id,
+      turn,
+      maxTurns: spec.maxTurns,
+      params: this.run.params,
+      previous: this.previous,
+      messages: [],
+      files,
+    });
   }
 
   private async finishTurn(
@@ -165,8 +208,13 @@ export class RunDriver {
     result: TurnResult,
     stopFile: string | null,
     durationMs: number,
+    statsAtStart: RunStats,
   ): Promise<void> {
     const outcome = outcomeOf(result);
+    this.previous = { turn, outcome, exitCode: result.exitCode, signal: result.signal };
+    // A turn cut short by its node's shutdown says nothing about the agent's progress.
+    if (outcome !== "interrupted")
+      this.stats = { ...this.stats, progress: progressAfterTurn(statsAtStart, this.stats) };
     const closing: RunUpdate = {
       pid: null,
       stats: this.stats,
@@ -201,6 +249,7 @@ export class RunDriver {
         stopFile,
       },
       this.run.spec,
+      spentBudget(this.run.spec.budget, this.stats, elapsedSince(this.run.startedAt)),
     );
     if (decision.transition === null) {
       await this.apply(closing);
@@ -210,9 +259,16 @@ export class RunDriver {
     if (decision.transition === "complete") {
       update.completion = decision.completion;
       update.transitionData = { ...decision.completion };
-    } else if (decision.transition === "fail") {
-      update.error = decision.error;
+    } else if (decision.transition === "fail" || decision.transition === "budgetPaused") {
+      if (decision.transition === "fail") update.error = decision.error;
       update.transitionData = { ...decision.error };
+      if (isBudgetCode(decision.error.code)) {
+        const action = decision.transition === "fail" ? "failed" : "paused";
+        update.events = [
+          ...(closing.events ?? []),
+          { kind: "run.budget_exceeded", data: { ...decision.error, action } },
+        ];
+      }
     } else {
       update.transitionData = { turn };
     }
@@ -285,6 +341,32 @@ function outcomeOf(result: TurnResult): Exclude<RunTurnOutcome, "running"> {
   if (result.stoppedBy === "shutdown") return "interrupted";
   if (result.timedOut) return "timed_out";
   return "exited";
+}
+
+function elapsedSince(iso: string | null): number | null {
+  return iso === null ? null : Date.now() - Date.parse(iso);
+}
+
+/** The end of a file, at most MAX_INPUT_FILE_BYTES and cut between characters; null when it does not exist. */
+async function readTail(path: string): Promise<InputFile | null> {
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, MAX_INPUT_FILE_BYTES);
+    const bytes = Buffer.alloc(length);
+    await file.read(bytes, 0, length, size - length);
+    const start = size > length ? cutAtOrAfter(bytes, 0) : 0;
+    return { text: bytes.subarray(start).toString("utf8"), omittedBytes: size - length + start };
+  } catch {
+    return null;
+  } finally {
+    await file.close();
+  }
 }
 
 async function mtimeOf(path: string | null): Promise<number | null> {

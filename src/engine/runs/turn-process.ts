@@ -6,8 +6,8 @@
  * with `spawnError` and never throws; nothing the command printed is lost before the sink.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { OutputRateWindow } from "../../core/output-coalescer.js";
@@ -27,6 +27,8 @@ export interface TurnOptions {
   sink: TurnSink;
   /** The run's `run.output` budget, shared by all its turns. */
   rate: OutputRateWindow;
+  /** The turn's rendered input, given as `spec.input.via` says; none without `spec.input`. */
+  input?: string;
   /** Where the names in `spec.env` are read from. Default `process.env`. */
   sourceEnv?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -82,7 +84,14 @@ export function turnEnv(spec: RunSpec, runId: string, turn: number, source: Node
   env.OVERSEER_RUN_ID = runId;
   env.OVERSEER_TURN = String(turn);
   env.OVERSEER_MAX_TURNS = String(spec.maxTurns);
+  if (spec.input?.via === "file") env.OVERSEER_INPUT_FILE = resolve(spec.cwd, spec.input.file);
   return env;
+}
+
+/** The turn's arguments: with an `arg` input, `{{input}}` becomes the rendered input. */
+export function turnArgs(spec: RunSpec, input: string | undefined): string[] {
+  if (spec.input?.via !== "arg") return spec.args;
+  return spec.args.map((arg) => arg.replace(/\{\{\s*input\s*\}\}/g, () => input ?? ""));
 }
 
 /**
@@ -223,13 +232,25 @@ class Turn implements TurnHandle {
     const pattern = this.compilePattern();
     try {
       mkdirParents(spec.cwd);
-      const child = spawn(spec.command, spec.args, {
+      const { input } = this.options;
+      const via = spec.input?.via;
+      if (via === "file" && spec.input !== undefined) {
+        const path = resolve(spec.cwd, spec.input.file);
+        mkdirParents(dirname(path));
+        writeFileSync(path, input ?? "");
+      }
+      const child = spawn(spec.command, turnArgs(spec, input), {
         cwd: spec.cwd,
         // Its own process group, so every signal reaches whatever it starts.
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: [via === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
         env: turnEnv(spec, runId, turn, this.options.sourceEnv ?? process.env),
       });
+      if (via === "stdin" && child.stdin !== null) {
+        // A command that exits without reading all of it closes the pipe: that is its choice.
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(input ?? "");
+      }
       if (child.pid !== undefined) {
         this.pgid = child.pid;
         this.resumeTimeout();

@@ -47,6 +47,43 @@ const runStats = {
       },
     },
     outputBytes: integer,
+    progress: {
+      type: "object",
+      description:
+        "Turns in a row that changed no file and passed no more tests, and the most tests one test run passed.",
+      required: ["idleTurns", "bestPassed"],
+      properties: { idleTurns: integer, bestPassed: integer },
+    },
+  },
+} as const;
+
+/** Each turn's input: the template rendered before the turn, and how the command gets it. */
+const runInput = {
+  type: "object",
+  required: ["template", "via", "file"],
+  properties: {
+    template: string,
+    via: { type: "string", enum: ["stdin", "file", "arg"] },
+    file: { type: "string", description: 'Where a "file" input is written, relative to cwd.' },
+  },
+} as const;
+
+/** Limits that fail or pause a run when spent. */
+const runBudget = {
+  type: "object",
+  required: ["onExceeded"],
+  properties: {
+    maxTokens: integer,
+    maxCostUsd: { type: "number" },
+    prices: {
+      type: "object",
+      description: "US dollars per million tokens.",
+      required: ["input", "output"],
+      properties: { input: { type: "number" }, output: { type: "number" } },
+    },
+    deadlineMs: integer,
+    noProgressTurns: integer,
+    onExceeded: { type: "string", enum: ["fail", "pause"] },
   },
 } as const;
 
@@ -128,6 +165,8 @@ export const runSchema = {
         graceMs: integer,
         completion: completionRule,
         onTurnFailure: string,
+        input: runInput,
+        budget: runBudget,
       },
     },
     pid: nullableInteger,
@@ -238,6 +277,8 @@ const runProfile = {
     graceMs: integer,
     completion: completionRule,
     onTurnFailure: { type: "string", enum: ["fail", "continue"] },
+    input: runInput,
+    budget: runBudget,
   },
 } as const;
 
@@ -266,10 +307,12 @@ export const startRun = {
     type: "object",
     description:
       "{profile, params} for a profile of the config file; or, if the config sets runs.allowAdHoc, {command, args, cwd, " +
-      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure} as a profile would have them.",
+      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget} as a profile would have them. " +
+      "A profile's run may lower its budget's limits with budget: {maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded}.",
     properties: {
       profile: { type: "string", minLength: 1, maxLength: 128 },
       params: { type: "object", additionalProperties: true },
+      budget: { type: "object", additionalProperties: true },
       command: { type: "string", minLength: 1, maxLength: 4_096 },
     },
   },

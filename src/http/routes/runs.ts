@@ -5,6 +5,7 @@
  */
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { toBudget, toInputSpec } from "../../config/run-profiles.js";
 import { OverseerError, runNotFound } from "../../core/errors.js";
 import { RUN_STATES, type RunState } from "../../core/run-state.js";
 import type { Overseer, StartRunRequest } from "../../sdk/overseer.js";
@@ -33,6 +34,8 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         graceMs: p.grace,
         completion: p.completion,
         onTurnFailure: p.onTurnFailure,
+        ...(p.input === undefined ? {} : { input: toInputSpec(p.input) }),
+        ...(p.budget === undefined ? {} : { budget: toBudget(p.budget) }),
       }));
       return { profiles, allowAdHoc: config?.allowAdHoc ?? false };
     });

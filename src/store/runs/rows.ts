@@ -89,7 +89,8 @@ export function toRun(r: RunRow): Run {
     version: r.version,
     pid: r.pid,
     currentTurn: r.current_turn,
-    stats: JSON.parse(r.stats) as RunStats,
+    // Runs stored before progress was tracked have none: they start from no idle turns.
+    stats: { ...emptyRunStats(), ...(JSON.parse(r.stats) as Partial<RunStats>) },
     completion: JSON.parse(r.completion) as RunCompletion,
     error: r.error === null ? null : (JSON.parse(r.error) as RunError),
     workerId: r.lease_owner,

@@ -1,0 +1,210 @@
+/**
+ * A turn's input and a run's budget, end to end: a real store (SQLite, or PostgreSQL by the test
+ * switch), the supervisor and a real subprocess (fixtures/prompted.mjs) that records each input
+ * it was given.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../config/config.js";
+import type { Run } from "../../core/run.js";
+import type { RunState } from "../../core/run-state.js";
+import type { Overseer } from "../../sdk/overseer.js";
+import { TEST_BACKEND, testDatabase } from "../../test-support/test-backend.js";
+import { waitFor } from "../../test-support/wait.js";
+
+const AGENT = resolve(import.meta.dirname, "fixtures", "prompted.mjs");
+const node = process.execPath;
+
+let work = "";
+let overseer: Overseer | null = null;
+afterEach(async () => {
+  await overseer?.close();
+  overseer = null;
+  if (work) rmSync(work, { recursive: true, force: true });
+  work = "";
+});
+
+async function setUp(profiles: Record<string, unknown>): Promise<Overseer> {
+  work = mkdtempSync(join(tmpdir(), "overseer-run-input-"));
+  const runs = parseConfig({ runs: { profiles, lease: "2s" } }, "test", work).runs;
+  overseer = await (await testDatabase("overseer-run-input-db-")).open({ runs });
+  overseer.runSupervisor({ pollMs: 100 }).start();
+  return overseer;
+}
+
+async function until(id: string, states: RunState[]): Promise<Run> {
+  return waitFor(
+    `run ${id} to be ${states.join(" or ")}`,
+    async () => {
+      const run = await overseer?.getRun(id);
+      return run && states.includes(run.state) ? run : null;
+    },
+    { timeoutMs: 20_000, intervalMs: 20 },
+  );
+}
+
+/** The inputs the agent recorded, turn by turn. */
+function inputs(): Array<{ turn: number; input: string }> {
+  return readFileSync(join(work, "inputs.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+}
+
+async function eventKinds(runId: string): Promise<Array<{ kind: string; data: unknown }>> {
+  const events = (await overseer?.readEvents({ runId, limit: 1_000 })) ?? [];
+  return events.map((e) => ({ kind: e.kind, data: e.data }));
+}
+
+const base = { command: node, onTurnFailure: "continue", completion: { stopFile: ".never" } };
+
+describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
+  it("renders each turn's input from the template, the working folder's files and the previous turn, on stdin", async () => {
+    const o = await setUp({
+      agent: {
+        ...base,
+        args: [AGENT, "stdin"],
+        maxTurns: 3,
+        params: { goal: { type: "string" } },
+        input: {
+          template: "Turn {{turn}} of {{maxTurns}}: {{goal}}. {{previous.summary}}\nLog:\n{{file:agent-log.md}}",
+        },
+      },
+    });
+    const run = await o.startRun({ profile: "agent", params: { goal: "fix the parser" } });
+    const done = await until(run.id, ["failed", "completed"]);
+    expect(done.error?.code).toBe("RUN_MAX_TURNS");
+    expect(inputs()).toEqual([
+      { turn: 1, input: "Turn 1 of 3: fix the parser. This is the first turn.\nLog:\n" },
+      { turn: 2, input: "Turn 2 of 3: fix the parser. Turn 1 failed: it exited with code 3.\nLog:\nturn 1 done\n" },
+      {
+        turn: 3,
+        input: "Turn 3 of 3: fix the parser. Turn 2 exited with code 0.\nLog:\nturn 1 done\nturn 2 done\n",
+      },
+    ]);
+  });
+
+  it("writes the input to a file named in OVERSEER_INPUT_FILE, or passes it as an argument", async () => {
+    const o = await setUp({
+      byFile: {
+        ...base,
+        args: [AGENT, "file"],
+        maxTurns: 1,
+        input: { template: "file input for {{runId}}", via: "file", file: "state/prompt.txt" },
+      },
+      byArg: {
+        ...base,
+        args: [AGENT, "arg", "{{input}}"],
+        maxTurns: 1,
+        input: { template: "arg {{turn}}", via: "arg" },
+      },
+    });
+    const byFile = await o.startRun({ profile: "byFile" });
+    await until(byFile.id, ["failed"]);
+    expect(inputs()).toEqual([{ turn: 1, input: `file input for ${byFile.id}` }]);
+    expect(readFileSync(join(work, "state", "prompt.txt"), "utf8")).toBe(`file input for ${byFile.id}`);
+    expect((await o.getRun(byFile.id))?.spec.input).toEqual({
+      template: "file input for {{runId}}",
+      via: "file",
+      file: "state/prompt.txt",
+    });
+
+    rmSync(join(work, "inputs.log"));
+    const byArg = await o.startRun({ profile: "byArg" });
+    await until(byArg.id, ["failed"]);
+    expect(inputs()).toEqual([{ turn: 1, input: "arg 1" }]);
+    // The stored spec keeps the placeholder: each turn fills it anew.
+    expect((await o.getRun(byArg.id))?.spec.args).toEqual([AGENT, "arg", "{{input}}"]);
+  });
+
+  it("leaves out the start of a long file, between characters", async () => {
+    const o = await setUp({
+      agent: { ...base, args: [AGENT, "stdin"], maxTurns: 1, input: { template: "{{file:big.md}}" } },
+    });
+    writeFileSync(join(work, "big.md"), `${"é".repeat(40_000)}END`);
+    const run = await o.startRun({ profile: "agent" });
+    await until(run.id, ["failed"]);
+    const [first] = inputs();
+    expect(first?.input).toMatch(/^\[\.\.\. \d+ earlier bytes left out\]\né+END$/);
+    expect(Buffer.byteLength(first?.input ?? "")).toBeLessThanOrEqual(64 * 1024 + 40);
+    expect(first?.input).not.toContain("\uFFFD");
+  });
+
+  it("fails a run with RUN_BUDGET_EXCEEDED once a turn spends its tokens", async () => {
+    const o = await setUp({
+      agent: { ...base, args: [AGENT, "stdin", "--tokens=600", "--writes"], maxTurns: 10, budget: { maxTokens: 1000 } },
+    });
+    const run = await o.startRun({ profile: "agent" });
+    const done = await until(run.id, ["failed", "paused"]);
+    expect(done).toMatchObject({
+      state: "failed",
+      currentTurn: 2,
+      error: { code: "RUN_BUDGET_EXCEEDED", message: "the run used 1200 tokens; its budget is 1000", retryable: false },
+    });
+    const budget = (await eventKinds(run.id)).filter((e) => e.kind === "run.budget_exceeded");
+    expect(budget).toEqual([
+      { kind: "run.budget_exceeded", data: expect.objectContaining({ code: "RUN_BUDGET_EXCEEDED", action: "failed" }) },
+    ]);
+  });
+
+  it("prices tokens for a cost budget, and a run may only lower its profile's limits", async () => {
+    const o = await setUp({
+      agent: {
+        ...base,
+        args: [AGENT, "stdin", "--tokens=100000", "--writes"],
+        maxTurns: 10,
+        budget: { maxCostUsd: 10, prices: { input: 30, output: 60 } },
+      },
+    });
+    await expect(o.startRun({ profile: "agent", budget: { maxCostUsd: 11 } })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "budget.maxCostUsd may only lower the profile's limit of 10; got 11",
+    });
+    await expect(
+      o.startRun({ profile: "agent", budget: { prices: { input: 0, output: 0 } } } as never),
+    ).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    // 100,000 tokens at $30 a million: $3 a turn, so a $5 budget is spent at the end of turn 2.
+    const run = await o.startRun({ profile: "agent", budget: { maxCostUsd: 5 } });
+    expect(run.spec.budget).toEqual({ maxCostUsd: 5, prices: { input: 30, output: 60 }, onExceeded: "fail" });
+    const done = await until(run.id, ["failed"]);
+    expect(done.currentTurn).toBe(2);
+    expect(done.error).toMatchObject({
+      code: "RUN_BUDGET_EXCEEDED",
+      message: "the run cost $6.0000 in tokens; its budget is $5",
+    });
+  });
+
+  it("ends a run with RUN_NO_PROGRESS after that many turns that change nothing", async () => {
+    const o = await setUp({
+      agent: { ...base, args: [AGENT, "stdin"], maxTurns: 10, budget: { noProgressTurns: 3 } },
+    });
+    const run = await o.startRun({ profile: "agent" });
+    const done = await until(run.id, ["failed"]);
+    expect(done).toMatchObject({
+      currentTurn: 3,
+      error: { code: "RUN_NO_PROGRESS", message: "3 turns in a row changed no file and passed no more tests" },
+      stats: { progress: { idleTurns: 3, bestPassed: 0 } },
+    });
+  });
+
+  it("pauses instead, when the budget says so, and says why", async () => {
+    const o = await setUp({
+      agent: {
+        ...base,
+        args: [AGENT, "stdin", "--tokens=600", "--writes"],
+        maxTurns: 10,
+        budget: { maxTokens: 500, onExceeded: "pause" },
+      },
+    });
+    const run = await o.startRun({ profile: "agent" });
+    const paused = await until(run.id, ["paused", "failed"]);
+    expect(paused).toMatchObject({ state: "paused", currentTurn: 1, error: null });
+    const events = await eventKinds(run.id);
+    expect(events.find((e) => e.kind === "run.paused")?.data).toMatchObject({ code: "RUN_BUDGET_EXCEEDED" });
+    expect(events.find((e) => e.kind === "run.budget_exceeded")?.data).toMatchObject({ action: "paused" });
+  });
+});
