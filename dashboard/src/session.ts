@@ -9,7 +9,16 @@ import { eventStream } from "./api/event-stream";
 
 const KEY = "overseer.token";
 
-export type Action = "retry" | "cancel" | "pause" | "discard" | "schedule" | "controlRun" | "decide" | "alert";
+export type Action =
+  | "retry"
+  | "cancel"
+  | "pause"
+  | "discard"
+  | "schedule"
+  | "controlRun"
+  | "messageRun"
+  | "decide"
+  | "alert";
 
 const NEEDS: Record<Action, Scope> = {
   retry: "operator",
@@ -19,6 +28,8 @@ const NEEDS: Record<Action, Scope> = {
   schedule: "operator",
   /** Pause, resume or cancel a run. (Starting one needs admin; the form lets the server say so.) */
   controlRun: "operator",
+  /** Send a run a message for its next turn. */
+  messageRun: "operator",
   /** Approve or deny a request. (Whether this token is among its approvers, the server says.) */
   decide: "operator",
   /** Acknowledge, escalate or close an alert. */

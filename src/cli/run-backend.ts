@@ -4,7 +4,7 @@
  * Either way a supervisor (`overseer start`) executes the runs; these commands only start, read
  * and steer them.
  */
-import { collect, type OverseerClient, type Run, type RunDetail } from "../client/index.js";
+import { collect, type OverseerClient, type Run, type RunDetail, type RunMessage } from "../client/index.js";
 import { isOverseerError, runNotFound } from "../core/errors.js";
 import type { RunFilter } from "../core/run.js";
 import type { RunControlAction } from "../core/run-state.js";
@@ -18,6 +18,8 @@ export interface RunBackend {
   list(filter: RunFilter & { limit: number }): Promise<Run[]>;
   detail(id: string): Promise<RunDetail>;
   control(id: string, action: RunControlAction, immediate: boolean): Promise<Run>;
+  message(id: string, body: string): Promise<RunMessage>;
+  messages(id: string): Promise<RunMessage[]>;
   /** Bytes of a turn's output from `start` on; null when the turn does not exist yet. */
   output(id: string, turn: number, start: number): Promise<{ data: Buffer; size: number } | null>;
   close(): Promise<void>;
@@ -52,6 +54,13 @@ class LocalRuns implements RunBackend {
   control(id: string, action: RunControlAction, immediate: boolean) {
     return this.o.controlRun(id, action, immediate ? { immediate } : {});
   }
+  message(id: string, body: string) {
+    return this.o.sendRunMessage(id, body);
+  }
+  async messages(id: string) {
+    if ((await this.o.getRun(id)) === null) throw runNotFound(id);
+    return this.o.listRunMessages(id);
+  }
   output(id: string, turn: number, start: number) {
     return this.o.readRunOutput(id, turn, start);
   }
@@ -77,6 +86,12 @@ class RemoteRuns implements RunBackend {
   }
   control(id: string, action: RunControlAction, immediate: boolean) {
     return this.api.runs.control(id, action, { immediate });
+  }
+  message(id: string, body: string) {
+    return this.api.runs.message(id, body);
+  }
+  messages(id: string) {
+    return this.api.runs.messages(id);
   }
   async output(id: string, turn: number, start: number) {
     try {

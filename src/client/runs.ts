@@ -8,6 +8,7 @@ import type { Transport, Versioned } from "./transport.js";
 import type {
   Run,
   RunControlAction,
+  RunMessage,
   RunOutput,
   RunProfiles,
   RunState,
@@ -68,6 +69,16 @@ export class RunsApi {
     const { immediate, ...write } = options;
     const body = immediate ? { action, immediate: true } : { action };
     return (await this.t.json<{ run: Run }>("POST", path(id, "/control"), { body, ...write })).body.run;
+  }
+
+  /** A message for the run's next turn (not the one running now); 409 RUN_TAKES_NO_MESSAGES or RUN_FINISHED. */
+  async message(id: string, body: string): Promise<RunMessage> {
+    return (await this.t.json<{ message: RunMessage }>("POST", path(id, "/messages"), { body: { body } })).body.message;
+  }
+
+  /** The run's messages, oldest first; `turn` is null for those still waiting. */
+  async messages(id: string, signal?: AbortSignal): Promise<RunMessage[]> {
+    return (await this.t.json<{ items: RunMessage[] }>("GET", path(id, "/messages"), { signal })).body.items;
   }
 
   /**

@@ -43,6 +43,7 @@ export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeu
 export type {
   Run,
   RunDetail,
+  RunMessage,
   RunProfiles,
   RunState,
   RunStatus,

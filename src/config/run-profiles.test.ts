@@ -162,6 +162,10 @@ describe("run profiles in the config file", () => {
       { profiles: { p: { command: "x", budget: { onExceeded: "warn" }, completion: { exitCode: 0 } } } },
       "runs.profiles.p.budget.onExceeded",
     ],
+    [
+      { profiles: { p: { command: "x", telemetry: "claude-json", completion: { exitCode: 0 } } } },
+      'runs.profiles.p.telemetry: must be one of "overseer", "claude-stream-json", "codex-exec-json"',
+    ],
   ])("refuses %j", (runs, message) => {
     expect(configError(runs)).toContain(`test.json: ${message}`);
   });
@@ -189,6 +193,26 @@ describe("resolveRunRequest", () => {
       completion: { stopFile: ".stop", pattern: "ALL TASKS DONE" },
       onTurnFailure: "fail",
     });
+  });
+
+  it("copies an agent stream's telemetry mode into the spec, and leaves the default out", () => {
+    const modes = runsOf({
+      allowAdHoc: true,
+      profiles: {
+        claude: { command: "claude", telemetry: "claude-stream-json", completion: { exitCode: 0 } },
+        own: { command: "node", telemetry: "overseer", completion: { exitCode: 0 } },
+      },
+    });
+    expect(modes.profiles.claude?.telemetry).toBe("claude-stream-json");
+    expect(resolveRunRequest(modes, { profile: "claude" }, "R").spec.telemetry).toBe("claude-stream-json");
+    expect(resolveRunRequest(modes, { profile: "own" }, "R").spec).not.toHaveProperty("telemetry");
+    const adHoc = { command: "codex", args: ["exec", "--json"], completion: { exitCode: 0 } };
+    expect(resolveRunRequest(modes, { ...adHoc, telemetry: "codex-exec-json" }, "R").spec.telemetry).toBe(
+      "codex-exec-json",
+    );
+    expect(
+      refused(() => resolveRunRequest(modes, { ...adHoc, telemetry: "gemini" }, "R"), "INVALID_ARGUMENT").message,
+    ).toBe('telemetry: must be one of "overseer", "claude-stream-json", "codex-exec-json"');
   });
 
   it("names the unknown profile and the ones that exist", () => {

@@ -11,6 +11,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { TELEMETRY_MODES } from "../core/agent-streams/modes.js";
 import { OverseerError } from "../core/errors.js";
 import { describe } from "../core/job-options.js";
 import type { RunCompletionRule, RunSpec } from "../core/run.js";
@@ -149,6 +150,10 @@ const profileSchema = z
     onTurnFailure: z.enum(["fail", "continue"]).default("fail"),
     input: inputSchema.optional(),
     budget: budgetSchema.optional(),
+    /** How the command reports telemetry: `overseer_event` lines, or an agent CLI's own stream. */
+    telemetry: z
+      .enum(TELEMETRY_MODES, { error: `must be one of ${TELEMETRY_MODES.map((m) => `"${m}"`).join(", ")}` })
+      .default("overseer"),
     description: z.string().optional(),
   })
   .superRefine((p, ctx) => {
@@ -421,6 +426,8 @@ export function resolveRunSpec(
       onTurnFailure: profile.onTurnFailure,
       ...(profile.input === undefined ? {} : { input: toInputSpec(profile.input) }),
       ...(profile.budget === undefined ? {} : { budget: toBudget(profile.budget) }),
+      // "overseer" is what an absent field means: left out, so such specs stay as they were stored.
+      ...(profile.telemetry === "overseer" ? {} : { telemetry: profile.telemetry }),
     },
   };
 }

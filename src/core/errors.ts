@@ -22,6 +22,11 @@ export const ERROR_CODES = {
     summary: "The run's current state does not allow this control action (pause, resume or cancel).",
   },
   RUN_NOT_FOUND: { status: 404, summary: "No run has this id." },
+  RUN_FINISHED: { status: 409, summary: "The run has finished: it takes no more messages." },
+  RUN_TAKES_NO_MESSAGES: {
+    status: 409,
+    summary: "The run's input template has no {{messages}}, so a message would never reach its turns.",
+  },
   LESSON_NOT_FOUND: {
     status: 404,
     summary: "No lesson has this id (it may have been deleted, or pruned by retention).",

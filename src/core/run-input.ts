@@ -13,7 +13,6 @@
  * - `{{file:agent-log.md}}`: a file of the working folder, its last `MAX_INPUT_FILE_BYTES`
  *   (empty when it does not exist).
  */
-import type { RunTurnOutcome } from "./run.js";
 
 /** How the rendered input reaches the command. */
 export type RunInputVia = "stdin" | "file" | "arg";
@@ -46,7 +45,8 @@ export const BUILT_IN_INPUT_NAMES = [
 
 export interface PreviousTurn {
   turn: number;
-  outcome: Exclude<RunTurnOutcome, "running">;
+  /** A finished turn's `RunTurnOutcome` (run.ts; not imported, so that a browser can use this module). */
+  outcome: "exited" | "timed_out" | "cancelled" | "interrupted" | "lost" | "spawn_failed";
   exitCode: number | null;
   signal: string | null;
 }
@@ -80,6 +80,11 @@ export function templateFiles(template: string): string[] {
   const files = new Set<string>();
   for (const name of names(template)) if (name.startsWith("file:")) files.add(name.slice(5).trim());
   return [...files];
+}
+
+/** Whether turns given this input see operator messages (its template has `{{messages}}`). */
+export function takesMessages(input: RunInputSpec | undefined): boolean {
+  return input !== undefined && names(input.template).includes("messages");
 }
 
 /**

@@ -29,6 +29,11 @@ export interface RunSpec {
   input?: RunInputSpec;
   /** Limits that fail or pause the run when spent (`core/run-budget.ts`); absent: none. */
   budget?: RunBudget;
+  /**
+   * How a turn's output carries telemetry (`core/agent-streams/`): `overseer_event` lines, or an
+   * agent CLI's own JSON Lines read by the adapter of that name. Absent: "overseer".
+   */
+  telemetry?: "overseer" | "claude-stream-json" | "codex-exec-json";
 }
 
 export interface RunCompletionRule {
@@ -156,6 +161,20 @@ export interface RunTurn {
   finishedAt: string | null;
 }
 
+/** A person's message to a run, handed to the first turn that starts after it (`{{messages}}` of its input). */
+export interface RunMessage {
+  id: string;
+  runId: string;
+  body: string;
+  /** The token name that sent it; null from the SDK or a local CLI. */
+  sentBy: string | null;
+  createdAt: string;
+  /** The turn whose input carried it; null while it waits for the next turn. */
+  turn: number | null;
+}
+
+export const MAX_RUN_MESSAGE_CHARS = 8_000;
+
 export interface NewRun {
   id: string;
   profile: string | null;
@@ -203,6 +222,8 @@ export interface RunUpdate {
     exitCode: number | null;
     signal: string | null;
   };
+  /** Marks these waiting messages as given to this turn's input (with `turnStarted`). */
+  messagesDelivered?: { turn: number; ids: string[] };
   /** Appends bytes to a turn's stored output; `offset` must equal the bytes already stored. */
   output?: { turn: number; offset: number; data: Buffer };
   /** Appended with the run's id. */
@@ -258,6 +279,7 @@ export const RUN_EVENT_KINDS = [
   "run.turn_started",
   "run.turn_finished",
   "run.turn_lost",
+  "run.message_sent",
   "run.budget_exceeded",
   "run.output",
   "run.warning",

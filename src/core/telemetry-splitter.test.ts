@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ClaudeStreamJson } from "./agent-streams/claude-stream-json.js";
+import { splitterFor } from "./agent-streams/index.js";
 import { MAX_TELEMETRY_LINE_BYTES, parseTelemetryLine } from "./run-telemetry.js";
-import { type SplitItem, TelemetrySplitter } from "./telemetry-splitter.js";
+import { agentLines, MAX_AGENT_LINE_BYTES, type SplitItem, TelemetrySplitter } from "./telemetry-splitter.js";
 
 const TELEMETRY = '{"overseer_event":"file_read","path":"a.ts"}';
 const INVALID = '{"overseer_event":"token_usage","input":-1,"output":0}';
@@ -22,9 +25,20 @@ function normalise(items: SplitItem[]): unknown[] {
   });
 }
 
-function run(chunks: (string | Uint8Array)[]): SplitItem[] {
-  const s = new TelemetrySplitter();
+function run(chunks: (string | Uint8Array)[], s = new TelemetrySplitter()): SplitItem[] {
   return [...chunks.flatMap((c) => s.push(c)), ...s.end()];
+}
+
+/** Cuts `bytes` at the given points (anywhere, including inside characters). */
+function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (const p of [...points, bytes.length]) {
+    chunks.push(bytes.subarray(at, p));
+    at = p;
+  }
+  return chunks;
 }
 
 const outputOf = (items: SplitItem[]) =>
@@ -182,18 +196,6 @@ describe("TelemetrySplitter", () => {
     );
     const input = fc.array(piece, { maxLength: 25 }).map((parts) => Buffer.from(parts.join(""), "utf8"));
 
-    /** Cuts `bytes` at the given points (anywhere, including inside characters). */
-    const chunked = (bytes: Buffer, cuts: number[]) => {
-      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-      const chunks: Buffer[] = [];
-      let at = 0;
-      for (const p of [...points, bytes.length]) {
-        chunks.push(bytes.subarray(at, p));
-        at = p;
-      }
-      return chunks;
-    };
-
     it("random chunkings give the same items", () => {
       fc.assert(
         fc.property(input, fc.array(fc.nat(), { maxLength: 20 }), (bytes, cuts) => {
@@ -249,5 +251,105 @@ describe("TelemetrySplitter", () => {
         ),
       );
     });
+  });
+});
+
+describe("TelemetrySplitter with an agent stream", () => {
+  const SAMPLE = readFileSync(new URL("./agent-streams/samples/claude-stream-json.jsonl", import.meta.url));
+  const claude = () => new TelemetrySplitter(agentLines(new ClaudeStreamJson()));
+  const READ =
+    '{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"t1","name":"Read","input":{"file_path":"/w/a.ts"}}]}}';
+  const READ_DONE = '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"1 a"}]}}';
+
+  it.each<[string, string[], unknown[]]>([
+    [
+      "a line of the agent's format becomes its events and its text",
+      [`${READ}\n${READ_DONE}\n`],
+      [
+        { type: "output", text: "→ Read /w/a.ts\n" },
+        { type: "telemetry", event: { kind: "file_read", path: "/w/a.ts" }, bytes: READ_DONE.length + 1 },
+      ],
+    ],
+    [
+      "plain output and unknown JSON stay as printed",
+      ["npm WARN x\n", '{"level":"info"}\r\n', "  {not json\n"],
+      [{ type: "output", text: 'npm WARN x\n{"level":"info"}\r\n  {not json\n' }],
+    ],
+    [
+      "an overseer_event line is still telemetry",
+      [`${TELEMETRY}\n`],
+      [{ type: "telemetry", event: { kind: "file_read", path: "a.ts" }, bytes: TELEMETRY.length + 1 }],
+    ],
+    [
+      "an invalid overseer_event line is flagged and kept",
+      [`${INVALID}\n`],
+      [
+        { type: "invalid", reason: "token_usage: input must be a non-negative integer", kind: "token_usage" },
+        { type: "output", text: `${INVALID}\n` },
+      ],
+    ],
+    [
+      "a CRLF line and a last line without a break",
+      [`${READ}\r\n`, '{"type":"system","subtype":"init","session_id":"s","model":"m","tools":[]}'],
+      [{ type: "output", text: "→ Read /w/a.ts\nsession s: m, 0 tools\n" }],
+    ],
+    [
+      "an agent line that only mentions overseer_event is the agent's",
+      [
+        '{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"prints {\\"overseer_event\\": ...}"}]}}\n',
+      ],
+      [{ type: "output", text: 'prints {"overseer_event": ...}\n' }],
+    ],
+  ])("%s", (_label, chunks, expected) => {
+    expect(normalise(run(chunks, claude()))).toEqual(expected);
+  });
+
+  it("keeps a line longer than it reads as printed, with a warning, holding a bounded amount", () => {
+    const long = `{"type":"user","message":{"content":"${"v".repeat(MAX_AGENT_LINE_BYTES)}"}}\n`;
+    const s = claude();
+    const items = [...s.push(long.slice(0, MAX_AGENT_LINE_BYTES / 2))];
+    expect(s.heldBytes).toBe(MAX_AGENT_LINE_BYTES / 2);
+    items.push(...s.push(long.slice(MAX_AGENT_LINE_BYTES / 2)), ...s.end());
+    expect(items[0]).toMatchObject({ type: "invalid", reason: expect.stringContaining("longer than 1048576 bytes") });
+    expect(outputOf(items)).toBe(long);
+    expect(s.heldBytes).toBe(0);
+  });
+
+  it("reads the overseer mode's lines the way the default splitter does", () => {
+    const input = `a\n${TELEMETRY}\n${READ}\n`;
+    expect(run([input], splitterFor("overseer"))).toEqual(run([input]));
+    expect(run([input], splitterFor())).toEqual(run([input]));
+  });
+
+  it("random chunkings of a whole session give the same items", () => {
+    const noise = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 20 }),
+      fc.constantFrom(`${TELEMETRY}\n`, "\n", "{", "\r\n"),
+      fc.uint8Array({ maxLength: 6 }).map((b) => Buffer.from(b).toString("latin1")),
+    );
+    fc.assert(
+      fc.property(fc.array(noise, { maxLength: 5 }), fc.array(fc.nat(), { maxLength: 30 }), (extra, cuts) => {
+        const bytes = Buffer.concat([SAMPLE, Buffer.from(extra.join(""), "utf8")]);
+        expect(normalise(run(chunked(bytes, cuts), claude()))).toEqual(normalise(run([bytes], claude())));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("loses no byte of a stream the adapter does not know", () => {
+    const piece = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 30 }),
+      fc.constantFrom('{"type":"other"}\n', "{", "\n", "[1]\n", '{"type":"assistant"}\n'),
+      fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b).toString("latin1")),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 20 }), (parts, cuts) => {
+        const bytes = Buffer.from(parts.join(""), "utf8");
+        const items = run(chunked(bytes, cuts), claude());
+        const output = Buffer.concat(items.flatMap((i) => (i.type === "output" ? [i.bytes] : [])));
+        expect(output.equals(bytes)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -125,6 +125,14 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/control`, body: { action: "cancel" } }),
   },
+  "POST /api/v1/runs/:id/messages": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/messages`, body: { body: "hello" } }),
+  },
+  "GET /api/v1/runs/:id/messages": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/messages` }),
+  },
   "GET /api/v1/runs/:id/output": {
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/runs/${await runWithOutput(o)}/output?turn=1` }),
@@ -293,7 +301,13 @@ async function cancelled(o: Overseer) {
 
 /** One run profile, for the runs routes; no supervisor runs here, so runs stay queued. */
 const ECHO_PROFILE = parseConfig(
-  { runs: { profiles: { echo: { command: "node", args: ["-e", "1"], completion: { exitCode: 0 } } } } },
+  {
+    runs: {
+      profiles: {
+        echo: { command: "node", args: ["-e", "1"], input: { template: "{{messages}}" }, completion: { exitCode: 0 } },
+      },
+    },
+  },
   "auth matrix",
 ).runs;
 

@@ -6,7 +6,7 @@
  * Chromium this fails, saying how to install it: it never skips. Screenshots go to
  * test-output/screenshots (git-ignored), named runs-*.png and phone-run*.png.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
@@ -16,6 +16,8 @@ import { dashboardHarness, SHOTS } from "../test-support/dashboard-harness.js";
 import { waitFor } from "../test-support/wait.js";
 
 const AGENT = resolve(import.meta.dirname, "../test-support/run-agent.mjs");
+/** A turn that records its input in inputs.log and takes 1.5 s. */
+const PROMPTED = resolve(import.meta.dirname, "../engine/runs/fixtures/prompted.mjs");
 /** The dashboard's copy of the control rules, loaded by path so tsc leaves the browser code alone. */
 const DASHBOARD_RUN_CONTROL = resolve(import.meta.dirname, "../../dashboard/src/run-control.ts");
 /** The first line a turn of the agent prints, for the goal the test gives it. */
@@ -46,6 +48,17 @@ const e2e = dashboardHarness({
               maxTurns: 50,
               turnTimeout: "30s",
               grace: "2s",
+              completion: { stopFile: ".stop" },
+            },
+            chat: {
+              description: "An agent whose turns read the messages sent to it",
+              command: process.execPath,
+              args: [PROMPTED, "stdin", "--sleep=1500", "--tokens=100", "--writes"],
+              cwd: "work/{{runId}}",
+              input: { template: "turn {{turn}}\n{{messages}}" },
+              budget: { maxTokens: 1000 },
+              maxTurns: 3,
+              onTurnFailure: "continue",
               completion: { stopFile: ".stop" },
             },
           },
@@ -308,6 +321,27 @@ describe("the runs pages in Chromium", () => {
     await page.unroute(detail);
     await page.reload();
     await page.locator("[data-testid=run-state] .badge", { hasText: /^cancelled$/ }).waitFor();
+  });
+
+  it("sends a message from the run page that the next turn gets, and shows the budget", async () => {
+    await signIn(admin);
+    const { run } = await request("POST", "/api/v1/runs", { profile: "chat" });
+    await page.goto(`${url}/runs/${run.id}`);
+    await page.locator("[data-testid=run-turn]", { hasText: "1 of 3" }).waitFor();
+    expect(await text("[data-testid=run-budget]")).toMatch(/^\d+\/1000 tokens; fails when spent$/);
+    await page.getByLabel("Message for the next turn").fill("please also update the changelog");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText("sent: the next turn to start gets it").waitFor();
+    await page.locator("[data-testid=message-turn]", { hasText: "waiting for the next turn" }).waitFor();
+    await page.locator("[data-testid=message-turn]", { hasText: /given to turn [23]/ }).waitFor({ timeout: 15_000 });
+    expect(await e2e.accessibilityViolations()).toEqual([]);
+    await shot("runs-message");
+    await waitFor("the run to end", async () => (await runOf(run.id)).state === "failed", { timeoutMs: 20_000 });
+    const inputs = readFileSync(join(e2e.dir, "work", run.id, "inputs.log"), "utf8");
+    expect(inputs.match(/please also update the changelog/g)?.length).toBe(1);
+    await page.locator("[data-testid=run-state] .badge", { hasText: "failed" }).waitFor();
+    expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    expect(await text(".run-message-form")).toContain("Closed: the run is failed");
   });
 
   it("a viewer sees runs but the server refuses its start, and the controls say why they are off", async () => {

@@ -48,6 +48,14 @@ async function api(options: { supervise?: boolean; allowAdHoc?: boolean } = {}) 
             onTurnFailure: "continue",
             completion: { stopFile: ".never" },
           },
+          chat: {
+            command: process.execPath,
+            args: [join(FIXTURES, "prompted.mjs"), "stdin", "--sleep=300"],
+            input: { template: "turn {{turn}}\n{{messages}}" },
+            maxTurns: 2,
+            onTurnFailure: "continue",
+            completion: { stopFile: ".never" },
+          },
         },
       },
     },
@@ -63,7 +71,7 @@ describe("/api/v1/runs", () => {
   it("starts a run from a profile with 202, runs it, and shows it, its status, turns and output", async () => {
     const t = await api({ supervise: true });
     const profiles = await t.request("GET", "/api/v1/runs/profiles", { token: t.tokens.viewer });
-    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual(["agent", "slow", "budgeted"]);
+    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual(["agent", "slow", "budgeted", "chat"]);
     expect(profiles.body.profiles[0]).toMatchObject({
       description: "A pretend agent",
       params: { turns: { type: "integer" } },
@@ -153,8 +161,8 @@ describe("/api/v1/runs", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toEqual({
       code: "RUN_PROFILE_NOT_FOUND",
-      message: 'no run profile "deploy"; the profiles are agent, slow, budgeted',
-      details: { profile: "deploy", profiles: ["agent", "slow", "budgeted"] },
+      message: 'no run profile "deploy"; the profiles are agent, slow, budgeted, chat',
+      details: { profile: "deploy", profiles: ["agent", "slow", "budgeted", "chat"] },
     });
     const params = await post({ profile: "agent", params: { turns: 12 } });
     expect(params.status).toBe(400);
@@ -214,6 +222,42 @@ describe("/api/v1/runs", () => {
       input: { template: "turn {{turn}}: {{previous.summary}}", via: "stdin" },
       budget: { maxTokens: 1000, deadlineMs: 3_600_000, onExceeded: "fail" },
     });
+  });
+
+  it("takes messages for a run's next turn, lists them, and refuses what no turn would read", async () => {
+    const t = await api();
+    const start = async (profile: string) =>
+      (await t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body: { profile } })).body.run.id as string;
+    const send = (id: string, body: unknown, token = t.tokens.operator) =>
+      t.request("POST", `/api/v1/runs/${id}/messages`, { token, body });
+    const chat = await start("chat");
+    const sent = await send(chat, { body: "use the v2 API" });
+    expect(sent.status).toBe(201);
+    expect(sent.body.message).toMatchObject({ runId: chat, body: "use the v2 API", turn: null });
+    expect(typeof sent.body.message.sentBy).toBe("string");
+    const listed = await t.request("GET", `/api/v1/runs/${chat}/messages`, { token: t.tokens.viewer });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toEqual([sent.body.message]);
+
+    expect((await send(chat, { body: "" })).status).toBe(400);
+    expect((await send(chat, { body: "x".repeat(8_001) })).status).toBe(400);
+    expect((await send(chat, { text: "hi" })).body.error.code).toBe("INVALID_ARGUMENT");
+    expect((await send(chat, { body: "hi" }, t.tokens.viewer)).status).toBe(403);
+    expect((await send("01NOSUCHRUN", { body: "hi" })).body.error.code).toBe("RUN_NOT_FOUND");
+    expect((await t.request("GET", "/api/v1/runs/01NOSUCHRUN/messages", { token: t.tokens.viewer })).status).toBe(404);
+    const quiet = await start("budgeted");
+    const refused = await send(quiet, { body: "hi" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      code: "RUN_TAKES_NO_MESSAGES",
+      message: `run ${quiet} cannot take messages: its input template has no {{messages}}`,
+      details: { id: quiet, profile: "budgeted" },
+    });
+    await t.request("POST", `/api/v1/runs/${chat}/control`, { token: t.tokens.operator, body: { action: "cancel" } });
+    const finished = await send(chat, { body: "too late" });
+    expect(finished.status).toBe(409);
+    expect(finished.body.error).toMatchObject({ code: "RUN_FINISHED", details: { state: "cancelled" } });
+    expect((await t.overseer.listRunMessages(chat)).length).toBe(1);
   });
 
   it("streams a turn larger than one store read, whole and by a range across reads", async () => {

@@ -35,6 +35,7 @@ import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import { newId } from "../core/ids.js";
 import {
   buildNewJob,
+  describe,
   type EnqueueOptions,
   type NewJob,
   serializePayload,
@@ -45,7 +46,7 @@ import { type EnqueueWarning, taskNotRegistered } from "../core/known-tasks.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
-import type { Run, RunFilter, RunTurn } from "../core/run.js";
+import { MAX_RUN_MESSAGE_CHARS, type Run, type RunFilter, type RunMessage, type RunTurn } from "../core/run.js";
 import type { RunControlAction, RunState } from "../core/run-state.js";
 import type { StepKind } from "../core/step-kinds.js";
 import { type StepView, stepTimeline } from "../core/step-timeline.js";
@@ -376,7 +377,7 @@ export class Overseer {
     // With channels configured, every worker sends notifications and runs the escalation dispatcher;
     // with rules, every worker applies them (see alerts/sources.ts).
     const own = [...(options.tasks ?? this.tasks.values())];
-    if (own.length === 0 && !delivery) {
+    if (own.length === 0 && !delivery && !sources) {
       throw new OverseerError("TASK_NOT_FOUND", "a worker needs at least one task; define tasks first");
     }
     // Built-in tasks every worker also runs: the re-queue policy (so a config `schedules` entry
@@ -827,6 +828,32 @@ export class Overseer {
 
   listRunTurns(runId: string): Promise<RunTurn[]> {
     return this.store.listRunTurns(runId);
+  }
+
+  /**
+   * A person's message for the run: the first turn that starts after it gets it in its input
+   * (`{{messages}}`); a turn running now does not. INVALID_ARGUMENT for an empty or too long body,
+   * RUN_NOT_FOUND, RUN_FINISHED, RUN_TAKES_NO_MESSAGES.
+   */
+  async sendRunMessage(runId: string, body: unknown, options: { sentBy?: string | null } = {}): Promise<RunMessage> {
+    if (typeof body !== "string" || body.trim() === "") {
+      throw new OverseerError("INVALID_ARGUMENT", `a message must be a non-empty string; got ${describe(body)}`, {
+        field: "body",
+      });
+    }
+    if (body.length > MAX_RUN_MESSAGE_CHARS) {
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `a message is at most ${MAX_RUN_MESSAGE_CHARS} characters; this one has ${body.length}`,
+        { field: "body" },
+      );
+    }
+    return this.store.sendRunMessage({ id: newId(), runId, body, sentBy: options.sentBy ?? null });
+  }
+
+  /** The run's messages, oldest first, each with the turn that got it (null while it waits). */
+  listRunMessages(runId: string): Promise<RunMessage[]> {
+    return this.store.listRunMessages(runId);
   }
 
   /** Runs by state. */

@@ -20,6 +20,7 @@ import type {
   RunControlRequest,
   RunFilter,
   RunLease,
+  RunMessage,
   RunTurn,
   RunUpdate,
 } from "../core/run.js";
@@ -356,6 +357,19 @@ export abstract class SqlStore implements Store {
 
   async releaseRun(lease: RunLease): Promise<void> {
     await this.transact((tx) => runs.releaseRun(tx, lease));
+  }
+
+  async sendRunMessage(message: {
+    id: string;
+    runId: string;
+    body: string;
+    sentBy: string | null;
+  }): Promise<RunMessage> {
+    return this.transact((tx) => runs.sendRunMessage(tx, message));
+  }
+
+  async listRunMessages(runId: string): Promise<RunMessage[]> {
+    return this.read((db) => runs.listRunMessages(db, runId));
   }
 
   async listRunTurns(runId: string): Promise<RunTurn[]> {

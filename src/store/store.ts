@@ -40,6 +40,7 @@ import type {
   RunControlRequest,
   RunFilter,
   RunLease,
+  RunMessage,
   RunTurn,
   RunUpdate,
 } from "../core/run.js";
@@ -658,6 +659,13 @@ export interface Store {
   updateRun(lease: RunLease, update: RunUpdate): Promise<Run | null>;
   /** Gives the lease up (shutdown): the run keeps its state and any node may claim it at once. Appends `run.released`. */
   releaseRun(lease: RunLease): Promise<void>;
+  /**
+   * Stores a person's message for the run's next turn (RUN_NOT_FOUND, RUN_FINISHED,
+   * RUN_TAKES_NO_MESSAGES); `run.message_sent` in the same transaction.
+   */
+  sendRunMessage(message: { id: string; runId: string; body: string; sentBy: string | null }): Promise<RunMessage>;
+  /** A run's messages, oldest first; `turn` is null for those still waiting for a turn. */
+  listRunMessages(runId: string): Promise<RunMessage[]>;
   listRunTurns(runId: string): Promise<RunTurn[]>;
   /**
    * Bytes [start, end) of a turn's stored output (end clamped to its size) and its size.

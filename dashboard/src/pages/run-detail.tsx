@@ -17,6 +17,7 @@ import { api } from "../api/client";
 import { runEventStream, type StreamStatus } from "../api/event-stream";
 import { ActionButton, bytes, count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { RunMessages } from "../components/run-messages";
 import { applyOutput, emptyOutput, fillGap, RunOutput } from "../components/run-output";
 import { TurnChart, type TurnTokens } from "../components/turn-chart";
 import { useLive } from "../hooks";
@@ -339,6 +340,9 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
               output={output}
               onFill={(gapKey, text) => setOutput((held) => fillGap(held, gapKey, text))}
             />
+          </Section>
+          <Section title="Messages">
+            <RunMessages run={run} denied={deniedReason(who, "messageRun")} />
           </Section>
           <div className="two-col">
             <Section title="Tokens per turn">

@@ -1,9 +1,10 @@
-/** `overseer runs start|list|show|pause|resume|cancel|logs`. */
+/** `overseer runs start|list|show|message|pause|resume|cancel|logs`. */
 import type { Command } from "commander";
 import type { Run } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
 import { describeBudget } from "../../core/run-budget.js";
 import { isFinishedRunState, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
+import { clip } from "../../core/text.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
 import { type RunBackend, withRunBackend } from "../run-backend.js";
 
@@ -72,8 +73,11 @@ export function registerRuns(program: Command): void {
     .action(
       action(async (id: string, _flags, command: Command) => {
         const g = globals(command);
-        const detail = await withRunBackend(g, (b) => b.detail(id));
-        if (g.json) return printJson(detail);
+        const [detail, messages] = await withRunBackend(
+          g,
+          async (b) => [await b.detail(id), await b.messages(id)] as const,
+        );
+        if (g.json) return printJson({ ...detail, messages });
         const { run, turns } = detail;
         printLine(describeRun(run));
         printLine(`  command  ${[run.spec.command, ...run.spec.args].join(" ")}  (in ${run.spec.cwd})`);
@@ -94,6 +98,24 @@ export function registerRuns(program: Command): void {
           const exit = t.signal ?? (t.exitCode === null ? "" : `exit ${t.exitCode}`);
           printLine(`  turn ${t.turn} ${t.outcome} ${exit} ${t.outputBytes} bytes, started ${t.startedAt}`.trimEnd());
         }
+        for (const m of messages) {
+          const to = m.turn === null ? "waiting for the next turn" : `given to turn ${m.turn}`;
+          printLine(`  message from ${m.sentBy ?? "an operator"} at ${m.createdAt}, ${to}: ${clip(m.body, 200)}`);
+        }
+      }),
+    );
+
+  runs
+    .command("message")
+    .description("send a message to a run: the next turn to start gets it in its input ({{messages}})")
+    .argument("<id>")
+    .argument("<text...>", "the message; several words are joined with spaces")
+    .action(
+      action(async (id: string, words: string[], _flags, command: Command) => {
+        const g = globals(command);
+        const message = await withRunBackend(g, (b) => b.message(id, words.join(" ")));
+        if (g.json) return printJson(message);
+        printLine(`sent message ${message.id} to run ${id}; the next turn to start gets it`);
       }),
     );
 

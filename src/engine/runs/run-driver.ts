@@ -23,6 +23,7 @@ import {
   MAX_INPUT_FILE_BYTES,
   type PreviousTurn,
   renderTurnInput,
+  takesMessages,
   templateFiles,
 } from "../../core/run-input.js";
 import { applyTelemetry } from "../../core/run-stats.js";
@@ -132,7 +133,8 @@ export class RunDriver {
     }
     const stopFile = spec.completion.stopFile === undefined ? null : join(spec.cwd, spec.completion.stopFile);
     const stopBefore = await mtimeOf(stopFile);
-    const input = spec.input === undefined ? undefined : await this.renderInput(number);
+    const { input, messageIds } =
+      spec.input === undefined ? { input: undefined, messageIds: [] } : await this.renderInput(number);
     const statsAtStart = this.stats;
     const startedAt = Date.now();
     let started: Promise<boolean> = Promise.resolve(true);
@@ -161,7 +163,13 @@ export class RunDriver {
       currentTurn: number,
       pid: handle.pid,
       turnStarted: { turn: number, pid: handle.pid, host: this.options.host },
-      events: [{ kind: "run.turn_started", data: { turn: number, pid: handle.pid } }],
+      events: [
+        {
+          kind: "run.turn_started",
+          data: { turn: number, pid: handle.pid, ...(messageIds.length > 0 ? { messages: messageIds } : {}) },
+        },
+      ],
+      ...(messageIds.length > 0 ? { messagesDelivered: { turn: number, ids: messageIds } } : {}),
     });
     await started;
     this.observe(this.run);
@@ -174,8 +182,12 @@ export class RunDriver {
     await this.finishTurn(number, result, appeared, Date.now() - startedAt, statsAtStart);
   }
 
-  /** The turn's input from the profile's template, the files it names, and the previous turn. */
-  private async renderInput(turn: number): Promise<string> {
+  /**
+   * The turn's input from the profile's template, the files it names, the previous turn and the
+   * messages waiting for it (whose ids the turn's start marks as given to it: a message sent
+   * after this read waits for the next turn).
+   */
+  private async renderInput(turn: number): Promise<{ input: string; messageIds: string[] }> {
     const { spec } = this.run;
     const template = spec.input?.template ?? "";
     if (this.previous === undefined) {
@@ -192,15 +204,19 @@ export class RunDriver {
     }
     const files: Record<string, InputFile | null> = {};
     for (const path of templateFiles(template)) files[path] = await readTail(join(spec.cwd, path));
-    return renderTurnInput(template, {
+    const messages = takesMessages(spec.input)
+      ? (await this.options.store.listRunMessages(this.run.id)).filter((m) => m.turn === null)
+      : [];
+    const input = renderTurnInput(template, {
       runId: this.run.id,
       turn,
       maxTurns: spec.maxTurns,
       params: this.run.params,
       previous: this.previous,
-      messages: [],
+      messages: messages.map((m) => ({ body: m.body, sentBy: m.sentBy, at: m.createdAt })),
       files,
     });
+    return { input, messageIds: messages.map((m) => m.id) };
   }
 
   private async finishTurn(

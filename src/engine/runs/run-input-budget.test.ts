@@ -26,11 +26,12 @@ afterEach(async () => {
   work = "";
 });
 
-async function setUp(profiles: Record<string, unknown>): Promise<Overseer> {
+/** An Overseer with these profiles (cwd: a fresh folder), supervising runs unless told not to yet. */
+async function setUp(profiles: Record<string, unknown>, supervise = true): Promise<Overseer> {
   work = mkdtempSync(join(tmpdir(), "overseer-run-input-"));
   const runs = parseConfig({ runs: { profiles, lease: "2s" } }, "test", work).runs;
   overseer = await (await testDatabase("overseer-run-input-db-")).open({ runs });
-  overseer.runSupervisor({ pollMs: 100 }).start();
+  if (supervise) overseer.runSupervisor({ pollMs: 100 }).start();
   return overseer;
 }
 
@@ -206,5 +207,65 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     const events = await eventKinds(run.id);
     expect(events.find((e) => e.kind === "run.paused")?.data).toMatchObject({ code: "RUN_BUDGET_EXCEEDED" });
     expect(events.find((e) => e.kind === "run.budget_exceeded")?.data).toMatchObject({ action: "paused" });
+  });
+
+  it("gives a message to the next turn that starts, not to the one running when it came", async () => {
+    const o = await setUp(
+      {
+        agent: {
+          ...base,
+          args: [AGENT, "stdin", "--sleep=600"],
+          maxTurns: 3,
+          input: { template: "turn {{turn}}\n{{messages}}" },
+        },
+      },
+      false,
+    );
+    const run = await o.startRun({ profile: "agent" });
+    const before = await o.sendRunMessage(run.id, "read the README first", { sentBy: "alice" });
+    expect(before).toMatchObject({ runId: run.id, body: "read the README first", sentBy: "alice", turn: null });
+    o.runSupervisor({ pollMs: 100 }).start();
+    await waitFor("turn 2 to start", async () => ((await o.getRun(run.id))?.currentTurn === 2 ? true : null), {
+      timeoutMs: 15_000,
+      intervalMs: 10,
+    });
+    const during = await o.sendRunMessage(run.id, "also update the changelog");
+    await until(run.id, ["failed"]);
+    const [one, two, three] = inputs();
+    expect(one?.input).toBe(`turn 1\nMessage from alice at ${before.createdAt}:\nread the README first`);
+    expect(two?.input).toBe("turn 2\n");
+    expect(three?.input).toBe(`turn 3\nMessage from an operator at ${during.createdAt}:\nalso update the changelog`);
+    expect((await o.listRunMessages(run.id)).map((m) => [m.body, m.turn])).toEqual([
+      ["read the README first", 1],
+      ["also update the changelog", 3],
+    ]);
+    const started = (await eventKinds(run.id)).filter((e) => e.kind === "run.turn_started").map((e) => e.data);
+    expect(started).toEqual([
+      expect.objectContaining({ turn: 1, messages: [before.id] }),
+      expect.not.objectContaining({ messages: expect.anything() }),
+      expect.objectContaining({ turn: 3, messages: [during.id] }),
+    ]);
+    // A finished run takes no more.
+    await expect(o.sendRunMessage(run.id, "too late")).rejects.toMatchObject({ code: "RUN_FINISHED" });
+  });
+
+  it("refuses a message no turn would read, an empty one and one for an unknown run, storing none", async () => {
+    const o = await setUp({
+      quiet: { ...base, args: [AGENT, "stdin", "--sleep=5000"], maxTurns: 1, input: { template: "turn {{turn}}" } },
+    });
+    const run = await o.startRun({ profile: "quiet" });
+    await expect(o.sendRunMessage(run.id, "hello")).rejects.toMatchObject({
+      code: "RUN_TAKES_NO_MESSAGES",
+      message: `run ${run.id} cannot take messages: its input template has no {{messages}}`,
+    });
+    await expect(o.sendRunMessage(run.id, "  ")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(o.sendRunMessage(run.id, "x".repeat(8_001))).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "a message is at most 8000 characters; this one has 8001",
+    });
+    await expect(o.sendRunMessage("01NOSUCHRUN", "hello")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+    expect(await o.listRunMessages(run.id)).toEqual([]);
+    await o.controlRun(run.id, "cancel");
+    await until(run.id, ["cancelled"]);
   });
 });

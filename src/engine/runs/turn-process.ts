@@ -9,10 +9,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
+import { splitterFor } from "../../core/agent-streams/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { OutputRateWindow } from "../../core/output-coalescer.js";
 import type { RunSpec } from "../../core/run.js";
-import { TelemetrySplitter } from "../../core/telemetry-splitter.js";
+import type { SplitItem } from "../../core/telemetry-splitter.js";
 import { LineMatcher } from "./line-matcher.js";
 import { groupMembers, signalGroup, waitGroupGone } from "./process-group.js";
 import { TurnOutput, type TurnOutputOptions, type TurnSink } from "./turn-output.js";
@@ -275,14 +276,18 @@ class Turn implements TurnHandle {
     }
   }
 
-  /** Feeds both pipes through their splitters into the one output; resolves when both closed. */
+  /**
+   * Feeds both pipes through their splitters into the one output; resolves when both closed. Each
+   * pipe has its own splitter (and, in an agent stream mode, its own adapter): an agent may print
+   * its JSON Lines on either.
+   */
   private readStreams(child: ChildProcess): Promise<void> {
     const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
     return Promise.all(
       streams.map((stream, i) => {
-        const splitter = new TelemetrySplitter();
+        const splitter = splitterFor(this.spec.telemetry);
         const matcher = () => this.matchers[i];
-        const feed = (items: ReturnType<TelemetrySplitter["push"]>) => {
+        const feed = (items: SplitItem[]) => {
           for (const item of items) {
             if (item.type === "output") {
               this.output.pushOutput(item.bytes);

@@ -49,6 +49,7 @@ export type { RequeueResult } from "./requeue.js";
 export type {
   Run,
   RunDetail,
+  RunMessage,
   RunPage,
   RunParam,
   RunProfile,

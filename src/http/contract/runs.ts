@@ -3,6 +3,7 @@
  * schemas of starting, listing, reading and steering runs and of reading a turn's stored output.
  * A run's live events are in events.ts.
  */
+import { TELEMETRY_MODES } from "../../core/agent-streams/modes.js";
 import { RUN_CONTROL_ACTIONS, RUN_STATES } from "../../core/run-state.js";
 import {
   type Accepted,
@@ -87,6 +88,13 @@ const runBudget = {
   },
 } as const;
 
+/** How a turn's command reports telemetry (docs/agent-streams.md); absent in a spec: "overseer". */
+const telemetryMode = {
+  type: "string",
+  enum: [...TELEMETRY_MODES],
+  description: 'overseer_event lines ("overseer"), or the JSON Lines of the agent CLI named.',
+} as const;
+
 const runCompletion = {
   type: "object",
   required: ["detected", "line", "turn"],
@@ -167,6 +175,7 @@ export const runSchema = {
         onTurnFailure: string,
         input: runInput,
         budget: runBudget,
+        telemetry: telemetryMode,
       },
     },
     pid: nullableInteger,
@@ -194,6 +203,24 @@ export const runStatusSchema = {
     completion: runCompletion,
     error: runError,
     updatedAt: isoTime,
+  },
+} as const;
+
+export const runMessageSchema = {
+  $id: "RunMessage",
+  type: "object",
+  description: "A person's message to a run, given to the first turn that starts after it ({{messages}} of its input).",
+  required: ["id", "runId", "body", "sentBy", "createdAt", "turn"],
+  properties: {
+    id: string,
+    runId: string,
+    body: string,
+    sentBy: nullableString,
+    createdAt: isoTime,
+    turn: {
+      ...nullableInteger,
+      description: "The turn whose input carried it; null while it waits for the next turn.",
+    },
   },
 } as const;
 
@@ -279,6 +306,7 @@ const runProfile = {
     onTurnFailure: { type: "string", enum: ["fail", "continue"] },
     input: runInput,
     budget: runBudget,
+    telemetry: telemetryMode,
   },
 } as const;
 
@@ -307,7 +335,7 @@ export const startRun = {
     type: "object",
     description:
       "{profile, params} for a profile of the config file; or, if the config sets runs.allowAdHoc, {command, args, cwd, " +
-      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget} as a profile would have them. " +
+      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, telemetry} as a profile would have them. " +
       "A profile's run may lower its budget's limits with budget: {maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded}.",
     properties: {
       profile: { type: "string", minLength: 1, maxLength: 128 },
@@ -363,6 +391,36 @@ export const getRunStatus = {
   summary: "A run's state and counters, for polling",
   params: runIdParams,
   response: { 200: ref("RunStatus"), ...errorResponses(400, 401, 403, 404) },
+} as const;
+
+export const sendRunMessage = {
+  tags: ["runs"],
+  operationId: "sendRunMessage",
+  summary: "Send a message to a run: the next turn to start gets it in its input, not the turn running now",
+  description:
+    "409 RUN_FINISHED for a finished run; 409 RUN_TAKES_NO_MESSAGES when the run's input template has no {{messages}}.",
+  params: runIdParams,
+  body: {
+    type: "object",
+    required: ["body"],
+    additionalProperties: false,
+    properties: { body: { type: "string", minLength: 1, maxLength: 8_000 } },
+  },
+  response: {
+    201: { type: "object", required: ["message"], properties: { message: ref("RunMessage") } },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+} as const;
+
+export const listRunMessages = {
+  tags: ["runs"],
+  operationId: "listRunMessages",
+  summary: "A run's messages, oldest first, each with the turn that got it",
+  params: runIdParams,
+  response: {
+    200: { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("RunMessage") } } },
+    ...errorResponses(401, 403, 404),
+  },
 } as const;
 
 export const controlRun = {
@@ -438,6 +496,7 @@ export type Run = Served<typeof runSchema>;
 export type RunState = Run["state"];
 export type RunStatus = Served<typeof runStatusSchema>;
 export type RunTurn = Served<typeof runTurnSchema>;
+export type RunMessage = Served<typeof runMessageSchema>;
 export type RunStats = Run["stats"];
 export type RunPage = Served<(typeof listRuns.response)[200]>;
 export type RunDetail = Served<(typeof getRun.response)[200]>;

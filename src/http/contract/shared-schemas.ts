@@ -12,7 +12,7 @@ import { heartbeatSchema } from "./heartbeats.js";
 import { attemptSchema, enqueuedJobSchema, jobSchema } from "./jobs.js";
 import { lessonSchema, similarLessonSchema } from "./lessons.js";
 import { queueSchema, workerSchema } from "./operating.js";
-import { runSchema, runStatusSchema, runTurnSchema } from "./runs.js";
+import { runMessageSchema, runSchema, runStatusSchema, runTurnSchema } from "./runs.js";
 import { scheduleSchema } from "./schedules.js";
 
 /** The records registered once by `$id` and referenced as `Name#`, in the OpenAPI document's order. */
@@ -27,6 +27,7 @@ export const SHARED_SCHEMAS = [
   runSchema,
   runStatusSchema,
   runTurnSchema,
+  runMessageSchema,
   errorEnvelopeSchema,
   jobSchema,
   enqueuedJobSchema,

@@ -34,6 +34,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         graceMs: p.grace,
         completion: p.completion,
         onTurnFailure: p.onTurnFailure,
+        telemetry: p.telemetry,
         ...(p.input === undefined ? {} : { input: toInputSpec(p.input) }),
         ...(p.budget === undefined ? {} : { budget: toBudget(p.budget) }),
       }));
@@ -107,6 +108,28 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       );
       return { run };
     });
+
+    app.post(
+      "/runs/:id/messages",
+      { config: { scope: "operator" }, schema: contract.sendRunMessage },
+      async (request, reply) => {
+        const message = await overseer.sendRunMessage(request.params.id, request.body.body, {
+          sentBy: request.token?.name ?? null,
+        });
+        reply.code(201);
+        return { message };
+      },
+    );
+
+    app.get(
+      "/runs/:id/messages",
+      { config: { scope: "viewer" }, schema: contract.listRunMessages },
+      async (request) => {
+        const { id } = request.params;
+        if ((await overseer.getRun(id)) === null) throw runNotFound(id);
+        return { items: await overseer.listRunMessages(id) };
+      },
+    );
 
     app.get(
       "/runs/:id/output",

@@ -94,6 +94,7 @@ export const RUNS: KeyedKind<RunRow> = {
     if ((yield* tx.run(q.DELETE_FINISHED_RUN, [r.id, r.version])) !== 1) return false;
     yield* tx.run(q.DELETE_RUN_TURNS, [r.id]);
     yield* tx.run(q.DELETE_RUN_OUTPUT, [r.id]);
+    yield* tx.run(q.DELETE_RUN_MESSAGES, [r.id]);
     return true;
   },
 };

@@ -39,6 +39,8 @@ export const DELETE_FINISHED_RUN = `DELETE FROM runs WHERE id = $1 AND version =
 export const DELETE_RUN_TURNS = "DELETE FROM run_turns WHERE run_id = $1";
 /** $1 run id. */
 export const DELETE_RUN_OUTPUT = "DELETE FROM run_output WHERE run_id = $1";
+/** $1 run id. */
+export const DELETE_RUN_MESSAGES = "DELETE FROM run_messages WHERE run_id = $1";
 
 const ALERTS_CLOSED = indexedBy("alerts_closed");
 

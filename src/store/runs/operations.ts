@@ -6,7 +6,7 @@
  * supervisors never take the same run. A run's lease is only ever extended, used or given up by
  * its holder (owner + fencing token).
  */
-import { runNotFound } from "../../core/errors.js";
+import { OverseerError, runNotFound } from "../../core/errors.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -14,10 +14,12 @@ import type {
   RunControlRequest,
   RunFilter,
   RunLease,
+  RunMessage,
   RunTurn,
   RunUpdate,
 } from "../../core/run.js";
-import type { RunState, RunTransitionName } from "../../core/run-state.js";
+import { takesMessages } from "../../core/run-input.js";
+import { isFinishedRunState, type RunState, type RunTransitionName } from "../../core/run-state.js";
 import { type Db, inList, type Op, type Sql, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import {
@@ -30,6 +32,7 @@ import {
   newRunParams,
   type RunChanges,
   type RunEvent,
+  type RunMessageRow,
   type RunRow,
   type RunTurnRow,
   releaseWrite,
@@ -37,6 +40,7 @@ import {
   runPageSize,
   sliceOutput,
   toRun,
+  toRunMessage,
   toRunTurn,
   updateWrite,
 } from "./rows.js";
@@ -127,6 +131,10 @@ export function* updateRun(tx: Tx, lease: RunLease, update: RunUpdate): Op<Run |
     const t = update.turnStarted;
     yield* tx.run(q.INSERT_TURN, [row.id, t.turn, t.pid, t.host, lease.workerId, tx.at]);
   }
+  if (update.messagesDelivered && update.messagesDelivered.ids.length > 0) {
+    const m = update.messagesDelivered;
+    yield* tx.run(q.DELIVER_MESSAGES, [m.turn, row.id, tx.list(m.ids)]);
+  }
   if (update.output) yield* appendOutput(tx, row.id, update.output);
   if (update.turnFinished) {
     const t = update.turnFinished;
@@ -143,6 +151,48 @@ export function* releaseRun(tx: Tx, lease: RunLease): Op<boolean> {
   yield* write(tx, row, changes, events);
   tx.notify();
   return true;
+}
+
+/**
+ * Stores a person's message for the run's next turn. Refused for a run that has finished
+ * (RUN_FINISHED) and for one whose input never shows messages (RUN_TAKES_NO_MESSAGES): a message
+ * stored there would never reach anyone. The run's row is locked, so a run cannot finish between
+ * the check and the insert.
+ */
+export function* sendRunMessage(
+  tx: Tx,
+  message: { id: string; runId: string; body: string; sentBy: string | null },
+): Op<RunMessage> {
+  const row = yield* tx.one<RunRow>(q.LOCK_RUN, [message.runId]);
+  if (!row) throw runNotFound(message.runId);
+  if (isFinishedRunState(row.state)) {
+    throw new OverseerError("RUN_FINISHED", `run ${row.id} is ${row.state}: no turn will read a message`, {
+      id: row.id,
+      state: row.state,
+    });
+  }
+  if (!takesMessages(toRun(row).spec.input)) {
+    throw new OverseerError(
+      "RUN_TAKES_NO_MESSAGES",
+      `run ${row.id} cannot take messages: its input template has no {{messages}}`,
+      { id: row.id, profile: row.profile },
+    );
+  }
+  const stored = yield* tx.one<RunMessageRow>(q.INSERT_MESSAGE, [
+    message.id,
+    message.runId,
+    message.body,
+    message.sentBy,
+    tx.at,
+  ]);
+  if (!stored) throw new Error("the insert returned no row");
+  tx.event("run.message_sent", null, null, { messageId: message.id, by: message.sentBy }, row.id);
+  return toRunMessage(stored);
+}
+
+/** A run's messages, oldest first, each with the turn that got it (null while waiting). */
+export function* listRunMessages(db: Db, runId: string): Op<RunMessage[]> {
+  return (yield* db.rows<RunMessageRow>(q.LIST_MESSAGES, [runId])).map(toRunMessage);
 }
 
 export function* listRunTurns(db: Db, runId: string): Op<RunTurn[]> {

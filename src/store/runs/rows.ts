@@ -16,6 +16,7 @@ import {
   type RunControlRequest,
   type RunError,
   type RunLease,
+  type RunMessage,
   type RunSpec,
   type RunStats,
   type RunTurn,
@@ -99,6 +100,26 @@ export function toRun(r: RunRow): Run {
     startedAt: isoOrNull(r.started_at),
     finishedAt: isoOrNull(r.finished_at),
     updatedAt: iso(r.updated_at),
+  };
+}
+
+export interface RunMessageRow {
+  id: string;
+  run_id: string;
+  body: string;
+  sent_by: string | null;
+  created_at: number;
+  turn: number | null;
+}
+
+export function toRunMessage(r: RunMessageRow): RunMessage {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    body: r.body,
+    sentBy: r.sent_by,
+    createdAt: iso(Number(r.created_at)),
+    turn: r.turn === null ? null : Number(r.turn),
   };
 }
 

@@ -1,5 +1,5 @@
 /** The SQL of the runs area (see operations.ts), parameters listed. */
-import { type Dialect, FOR_UPDATE, type Sql, sql, sqlFor } from "../tx.js";
+import { type Dialect, FOR_UPDATE, inList, type Sql, sql, sqlFor } from "../tx.js";
 import { NEW_RUN_COLUMNS, STARTED_RUN_STATES } from "./rows.js";
 
 const STARTED = `state IN (${STARTED_RUN_STATES.map((s) => `'${s}'`).join(",")})`;
@@ -109,3 +109,16 @@ export function listRuns(conditions: readonly Sql[], limit: string): Sql {
   };
   return { sqlite: text("sqlite"), postgres: text("postgres") };
 }
+
+// -- messages --------------------------------------------------------------------------------
+
+/** $1 id, $2 run id, $3 body, $4 sent by, $5 now. */
+export const INSERT_MESSAGE = `
+INSERT INTO run_messages (id, run_id, body, sent_by, created_at, turn) VALUES ($1, $2, $3, $4, $5, NULL)
+RETURNING *`;
+
+/** $1 run id: oldest first. */
+export const LIST_MESSAGES = "SELECT * FROM run_messages WHERE run_id = $1 ORDER BY id";
+
+/** $1 turn, $2 run id, $3 message ids: those still waiting are given to the turn. */
+export const DELIVER_MESSAGES = sql`UPDATE run_messages SET turn = $1 WHERE run_id = $2 AND turn IS NULL AND ${inList("id", "$3")}`;

@@ -168,6 +168,8 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "lessons_fts_data",
         "lessons_fts_docsize",
         "lessons_fts_idx",
+        // 020's.
+        "run_messages",
       ].sort(),
     );
 
