@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config/config.js";
+import { newId } from "../core/ids.js";
+import type { RunLease } from "../core/run.js";
+import type { Overseer } from "../sdk/overseer.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { pendingApproval } from "../test-support/approvals.js";
 import { tempDatabase } from "../test-support/temp-database.js";
@@ -170,6 +173,66 @@ describe("alert sources", () => {
     expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "overseer" });
   });
 
+  it("run.failed and run.budget raise an alert per run, for the rule's profile only", async () => {
+    const { overseer, sources } = await setup([
+      { when: "run.failed", profile: "agent", policy: "page" },
+      { when: "run.budget", policy: "page" },
+    ]);
+    const fail = async (profile: string) => {
+      const lease = await runningRun(overseer, profile);
+      const error = {
+        code: "RUN_BUDGET_EXCEEDED" as const,
+        message: "the run used 1200 tokens; its budget is 1000",
+        retryable: false,
+      };
+      await overseer.store.updateRun(lease, {
+        transition: "fail",
+        error,
+        transitionData: { ...error },
+        events: [{ kind: "run.budget_exceeded", data: { ...error, action: "failed" } }],
+      });
+      return lease.runId;
+    };
+    const agent = await fail("agent");
+    const other = await fail("other");
+    await sources.pass();
+    const alerts = (await overseer.listAlerts()).map((a) => [a.source, a.dedupKey, a.summary]);
+    expect(alerts).toEqual(
+      expect.arrayContaining([
+        ["run.failed", `run.failed:${agent}`, `Run failed: agent run ${agent}: RUN_BUDGET_EXCEEDED`],
+        ["run.budget", `run.budget:${agent}`, `Run stopped at its budget: agent run ${agent}: RUN_BUDGET_EXCEEDED`],
+        ["run.budget", `run.budget:${other}`, `Run stopped at its budget: other run ${other}: RUN_BUDGET_EXCEEDED`],
+      ]),
+    );
+    expect(alerts).toHaveLength(3);
+    const failed = (await overseer.listAlerts({ source: "run.failed" }))[0];
+    expect(failed?.details).toEqual({
+      runId: agent,
+      profile: "agent",
+      turn: 0,
+      code: "RUN_BUDGET_EXCEEDED",
+      message: "the run used 1200 tokens; its budget is 1000",
+    });
+  });
+
+  it("run.stalled: a running run quiet for longer than the rule raises, once; it closes when the run stops", async () => {
+    const { overseer, sources } = await setup([{ when: "run.stalled", after: "1m", policy: "page" }]);
+    const lease = await runningRun(overseer, "agent");
+    await sources.pass(Date.now() + 10_000);
+    expect(await overseer.listAlerts()).toEqual([]);
+    await sources.pass(Date.now() + 120_000);
+    const [alert] = await overseer.listAlerts();
+    expect(alert).toMatchObject({ source: "run.stalled", dedupKey: `run.stalled:${lease.runId}`, status: "triggered" });
+    expect(alert?.summary).toMatch(
+      new RegExp(`^Run stalled: agent run ${lease.runId} has written nothing for 1[12]\\d s$`),
+    );
+    await sources.pass(Date.now() + 240_000); // still quiet: no second alert, no bump
+    expect((await overseer.getAlert(alert?.id ?? ""))?.count).toBe(1);
+    await overseer.controlRun(lease.runId, "cancel");
+    await sources.pass(Date.now() + 300_000);
+    expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "overseer" });
+  });
+
   it("queue age over the threshold raises", async () => {
     const { overseer, sources } = await setup([{ when: "queue.age", queue: "calls", above: "1m", policy: "page" }]);
     await overseer.enqueue("call", {}, { queue: "calls" });
@@ -179,3 +242,30 @@ describe("alert sources", () => {
     expect((await overseer.listAlerts())[0]).toMatchObject({ source: "queue.age", dedupKey: "queue.age:calls" });
   });
 });
+
+/** A run of `profile` taken by a supervisor (running, turn 0), and its lease. */
+async function runningRun(overseer: Overseer, profile: string): Promise<RunLease> {
+  const id = newId();
+  await overseer.store.createRun({
+    id,
+    profile,
+    params: {},
+    createdBy: null,
+    spec: {
+      command: "true",
+      args: [],
+      cwd: "/",
+      env: [],
+      maxTurns: 3,
+      turnTimeoutMs: 60_000,
+      graceMs: 1_000,
+      completion: { exitCode: 0 },
+      onTurnFailure: "fail",
+    },
+  });
+  for (;;) {
+    const claimed = await overseer.store.claimRun("supervisor-1", 60_000);
+    if (claimed === null) throw new Error("the run was not claimable");
+    if (claimed.run.id === id) return claimed.lease;
+  }
+}

@@ -45,6 +45,8 @@ export type SourcesStore = Pick<
   | "listQueues"
   | "getApproval"
   | "listApprovals"
+  | "getRun"
+  | "listRuns"
   | "getAlert"
   | "listAlerts"
   | "listAlertNotifications"
@@ -177,6 +179,7 @@ export class AlertSources {
     if (now - this.lastQueueCheck >= this.queueCheckMs) {
       this.lastQueueCheck = now;
       await this.checkQueues(now);
+      await this.checkStalledRuns(now);
     }
   }
 
@@ -244,6 +247,35 @@ export class AlertSources {
         await this.raise("worker.lost", `worker.lost:${e.workerId}`, rule.policy, {
           summary: `Worker lost: ${e.workerId} stopped heartbeating`,
           details: { workerId: e.workerId, staleMs: data.staleMs ?? null },
+        });
+        return;
+      }
+      case "run.failed": {
+        if (e.runId === null) return;
+        const run = await this.store.getRun(e.runId);
+        const rule = this.rule("run.failed", (r) => r.profile === undefined || r.profile === run?.profile);
+        if (rule === null || run === null) return;
+        const error = run.error ?? { code: String(data.code ?? "unknown"), message: String(data.message ?? "") };
+        await this.raise("run.failed", `run.failed:${run.id}`, rule.policy, {
+          summary: `Run failed: ${run.profile ?? "ad hoc"} run ${run.id}: ${error.code}`,
+          details: {
+            runId: run.id,
+            profile: run.profile,
+            turn: run.currentTurn,
+            code: error.code,
+            message: error.message,
+          },
+        });
+        return;
+      }
+      case "run.budget_exceeded": {
+        if (e.runId === null) return;
+        const run = await this.store.getRun(e.runId);
+        const rule = this.rule("run.budget", (r) => r.profile === undefined || r.profile === run?.profile);
+        if (rule === null || run === null) return;
+        await this.raise("run.budget", `run.budget:${run.id}`, rule.policy, {
+          summary: `Run ${data.action === "paused" ? "paused" : "stopped"} at its budget: ${run.profile ?? "ad hoc"} run ${run.id}: ${String(data.code)}`,
+          details: { runId: run.id, profile: run.profile, code: data.code, message: data.message, action: data.action },
         });
         return;
       }
@@ -329,6 +361,34 @@ export class AlertSources {
   }
 
   /** Queue depth (jobs queued) and age (the oldest queued job's wait) against the rules that name a queue. */
+  /**
+   * `run.stalled`: a running run that has written nothing (output, telemetry, a turn's start or
+   * end) for the rule's `after`. Its alert closes once the run writes again or stops running.
+   */
+  private async checkStalledRuns(now: number): Promise<void> {
+    const rules = this.rules.filter((r): r is Rule<"run.stalled"> => r.when === "run.stalled");
+    if (rules.length === 0) return;
+    const running = new Map((await this.store.listRuns({ states: ["running"], limit: 500 })).map((r) => [r.id, r]));
+    const open = await this.store.listAlerts({ statuses: OPEN, source: "run.stalled", limit: 200 });
+    const ids = new Set([...running.keys(), ...open.map((a) => a.dedupKey?.slice("run.stalled:".length) ?? "")]);
+    for (const id of ids) {
+      const run = running.get(id);
+      const rule = rules.find((r) => r.profile === undefined || r.profile === run?.profile) ?? rules[0];
+      if (rule === undefined) continue;
+      const quietMs = run === undefined ? 0 : now - Date.parse(run.updatedAt);
+      await this.threshold("run.stalled", id, run !== undefined && quietMs > rule.after, rule.policy, {
+        summary: `Run stalled: ${run?.profile ?? "ad hoc"} run ${id} has written nothing for ${Math.round(quietMs / 1000)} s`,
+        details: {
+          runId: id,
+          profile: run?.profile ?? null,
+          turn: run?.currentTurn ?? null,
+          quietMs,
+          afterMs: rule.after,
+        },
+      });
+    }
+  }
+
   private async checkQueues(now: number): Promise<void> {
     const depthRules = this.rules.filter((r): r is Rule<"queue.depth"> => r.when === "queue.depth");
     const ageRules = this.rules.filter((r): r is Rule<"queue.age"> => r.when === "queue.age");
@@ -360,19 +420,24 @@ export class AlertSources {
 
   /** Over the threshold: raised (a repeat bumps it). Back under: its open alert is closed. */
   private async threshold(
-    source: "queue.depth" | "queue.age",
-    queue: string,
+    source: "queue.depth" | "queue.age" | "run.stalled",
+    subject: string,
     over: boolean,
     policy: EscalationPolicy,
     alert: { summary: string; details: unknown },
   ): Promise<void> {
-    const key = `${source}:${queue}`;
+    const key = `${source}:${subject}`;
     if (over) {
       const open = await this.findOpen(source, key);
       if (open === null) await this.raise(source, key, policy, alert);
       return;
     }
-    await this.closeOpen(source, key, "overseer", "back under the threshold");
+    await this.closeOpen(
+      source,
+      key,
+      "overseer",
+      source === "run.stalled" ? "the run wrote again or stopped running" : "back under the threshold",
+    );
   }
 
   private async raise(

@@ -45,6 +45,15 @@ const ruleSchema = z.discriminatedUnion(
     }),
     z.strictObject({ when: z.literal("schedule.missed"), schedule: name.optional(), policy: policyName }),
     z.strictObject({ when: z.literal("approval.pending"), policy: policyName }),
+    z.strictObject({ when: z.literal("run.failed"), profile: name.optional(), policy: policyName }),
+    z.strictObject({ when: z.literal("run.budget"), profile: name.optional(), policy: policyName }),
+    z.strictObject({
+      when: z.literal("run.stalled"),
+      /** A running run that has written nothing (no output, no telemetry, no turn) for this long. */
+      after: duration,
+      profile: name.optional(),
+      policy: policyName,
+    }),
   ],
   {
     error: (issue) =>
@@ -61,6 +70,9 @@ export const RULE_KINDS = [
   "queue.age",
   "schedule.missed",
   "approval.pending",
+  "run.failed",
+  "run.budget",
+  "run.stalled",
 ] as const;
 
 /**

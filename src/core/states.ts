@@ -15,6 +15,9 @@ export const ALERT_SOURCES = [
   "queue.depth",
   "queue.age",
   "schedule.missed",
+  "run.failed",
+  "run.stalled",
+  "run.budget",
   "heartbeat",
   "manual",
 ] as const;
