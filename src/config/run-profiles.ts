@@ -23,6 +23,7 @@ import {
   INPUT_ARG_PLACEHOLDER,
   type RunInputSpec,
 } from "../core/run-input.js";
+import { MAX_WATCHED_FILES } from "../core/run-watch.js";
 import { durationField as duration } from "./duration-field.js";
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -150,6 +151,11 @@ const profileSchema = z
     onTurnFailure: z.enum(["fail", "continue"]).default("fail"),
     input: inputSchema.optional(),
     budget: budgetSchema.optional(),
+    /** Files of the working folder whose changes in a turn Overseer reports itself (core/run-watch.ts). */
+    watch: z
+      .array(z.string().min(1).refine(insideCwd, { error: "must be a path inside the working directory" }))
+      .max(MAX_WATCHED_FILES)
+      .default([]),
     /** How the command reports telemetry: `overseer_event` lines, or an agent CLI's own stream. */
     telemetry: z
       .enum(TELEMETRY_MODES, { error: `must be one of ${TELEMETRY_MODES.map((m) => `"${m}"`).join(", ")}` })
@@ -428,6 +434,7 @@ export function resolveRunSpec(
       ...(profile.budget === undefined ? {} : { budget: toBudget(profile.budget) }),
       // "overseer" is what an absent field means: left out, so such specs stay as they were stored.
       ...(profile.telemetry === "overseer" ? {} : { telemetry: profile.telemetry }),
+      ...(profile.watch.length === 0 ? {} : { watch: [...new Set(profile.watch)] }),
     },
   };
 }

@@ -20,7 +20,15 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 export type TelemetryEvent =
   | { kind: "file_read" | "file_written" | "file_deleted"; path: string }
-  | { kind: "log_updated"; path: string; tail?: string; tailTruncated?: true }
+  | {
+      kind: "log_updated";
+      path: string;
+      tail?: string;
+      tailTruncated?: true;
+      /** What changed, as unified diff hunks: only in what Overseer reports of watched files (run-watch.ts). */
+      diff?: string;
+      diffTruncated?: true;
+    }
   | { kind: "test_run_started" }
   | { kind: "test_run_completed"; passed: number; failed: number; skipped: number }
   | { kind: "token_usage"; input: number; output: number }

@@ -34,6 +34,8 @@ export interface RunSpec {
    * agent CLI's own JSON Lines read by the adapter of that name. Absent: "overseer".
    */
   telemetry?: "overseer" | "claude-stream-json" | "codex-exec-json";
+  /** Files of `cwd` Overseer reads before and after each turn, reporting their changes (`core/run-watch.ts`). */
+  watch?: string[];
 }
 
 export interface RunCompletionRule {

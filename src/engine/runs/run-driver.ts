@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { isOverseerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { OutputRateWindow } from "../../core/output-coalescer.js";
-import type { ClaimedRun, Run, RunLease, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
+import type { ClaimedRun, Run, RunLease, RunSpec, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
 import { isBudgetCode, progressAfterTurn, spentBudget } from "../../core/run-budget.js";
 import {
   type InputFile,
@@ -28,9 +28,11 @@ import {
 } from "../../core/run-input.js";
 import { applyTelemetry } from "../../core/run-stats.js";
 import { decideAfterTurn } from "../../core/run-turn-decision.js";
+import { MAX_WATCHED_FILE_BYTES, watchedChanges } from "../../core/run-watch.js";
 import { cutAtOrAfter } from "../../core/utf8-boundary.js";
 import type { Store } from "../../store/store.js";
 import { groupMembers, signalGroup } from "./process-group.js";
+import { telemetryEvent } from "./turn-output.js";
 import { startTurn, type TurnHandle, type TurnResult } from "./turn-process.js";
 
 export interface RunDriverOptions {
@@ -136,6 +138,7 @@ export class RunDriver {
     const { input, messageIds } =
       spec.input === undefined ? { input: undefined, messageIds: [] } : await this.renderInput(number);
     const statsAtStart = this.stats;
+    const watchedBefore = await readWatched(spec);
     const startedAt = Date.now();
     let started: Promise<boolean> = Promise.resolve(true);
     const handle = startTurn({
@@ -179,7 +182,14 @@ export class RunDriver {
     if (this.leaseLost) return;
     const stopAfter = await mtimeOf(stopFile);
     const appeared = stopAfter !== null && stopAfter !== stopBefore ? (spec.completion.stopFile ?? null) : null;
-    await this.finishTurn(number, result, appeared, Date.now() - startedAt, statsAtStart);
+    // What the turn did to the watched files, whether or not the agent said so.
+    const watched = watchedChanges(watchedBefore, await readWatched(spec));
+    for (const event of watched) this.stats = applyTelemetry(this.stats, event);
+    const watchEvents = watched.map((event) => {
+      const { kind, data } = telemetryEvent(number, event);
+      return { kind, data: { ...data, watched: true } };
+    });
+    await this.finishTurn(number, result, appeared, Date.now() - startedAt, statsAtStart, watchEvents);
   }
 
   /**
@@ -225,6 +235,7 @@ export class RunDriver {
     stopFile: string | null,
     durationMs: number,
     statsAtStart: RunStats,
+    watchEvents: NonNullable<RunUpdate["events"]>,
   ): Promise<void> {
     const outcome = outcomeOf(result);
     this.previous = { turn, outcome, exitCode: result.exitCode, signal: result.signal };
@@ -236,6 +247,7 @@ export class RunDriver {
       stats: this.stats,
       turnFinished: { turn, outcome, exitCode: result.exitCode, signal: result.signal },
       events: [
+        ...watchEvents,
         {
           kind: "run.turn_finished",
           data: {
@@ -363,8 +375,17 @@ function elapsedSince(iso: string | null): number | null {
   return iso === null ? null : Date.now() - Date.parse(iso);
 }
 
-/** The end of a file, at most MAX_INPUT_FILE_BYTES and cut between characters; null when it does not exist. */
-async function readTail(path: string): Promise<InputFile | null> {
+/** The watched files of the spec as they are now (their last MAX_WATCHED_FILE_BYTES each). */
+async function readWatched(spec: RunSpec): Promise<Map<string, string | null>> {
+  const reading = new Map<string, string | null>();
+  for (const path of spec.watch ?? []) {
+    reading.set(path, (await readTail(join(spec.cwd, path), MAX_WATCHED_FILE_BYTES))?.text ?? null);
+  }
+  return reading;
+}
+
+/** The end of a file, at most `max` bytes and cut between characters; null when it does not exist. */
+async function readTail(path: string, max = MAX_INPUT_FILE_BYTES): Promise<InputFile | null> {
   let file: Awaited<ReturnType<typeof open>>;
   try {
     file = await open(path, "r");
@@ -373,7 +394,7 @@ async function readTail(path: string): Promise<InputFile | null> {
   }
   try {
     const { size } = await file.stat();
-    const length = Math.min(size, MAX_INPUT_FILE_BYTES);
+    const length = Math.min(size, max);
     const bytes = Buffer.alloc(length);
     await file.read(bytes, 0, length, size - length);
     const start = size > length ? cutAtOrAfter(bytes, 0) : 0;

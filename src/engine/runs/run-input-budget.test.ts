@@ -268,4 +268,34 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     await o.controlRun(run.id, "cancel");
     await until(run.id, ["cancelled"]);
   });
+
+  it("reports what a turn did to the watched files itself: a diff for each change, and deletions", async () => {
+    const o = await setUp({
+      agent: {
+        ...base,
+        args: [AGENT, "stdin", "--delete=gone.md"],
+        maxTurns: 2,
+        input: { template: "turn {{turn}}" },
+        watch: ["agent-log.md", "gone.md", "untouched.md"],
+      },
+    });
+    writeFileSync(join(work, "gone.md"), "remove me\n");
+    writeFileSync(join(work, "untouched.md"), "stays\n");
+    const run = await o.startRun({ profile: "agent" });
+    expect(run.spec.watch).toEqual(["agent-log.md", "gone.md", "untouched.md"]);
+    const done = await until(run.id, ["failed"]);
+    const watched = (await eventKinds(run.id)).filter((e) => (e.data as { watched?: boolean }).watched === true);
+    expect(watched).toEqual([
+      {
+        kind: "run.log_updated",
+        data: { turn: 1, path: "agent-log.md", diff: "@@ -0,0 +1,1 @@\n+turn 1 done", watched: true },
+      },
+      { kind: "run.file_deleted", data: { turn: 1, path: "gone.md", watched: true } },
+      {
+        kind: "run.log_updated",
+        data: { turn: 2, path: "agent-log.md", diff: "@@ -1,1 +1,2 @@\n turn 1 done\n+turn 2 done", watched: true },
+      },
+    ]);
+    expect(done.stats.files).toMatchObject({ deleted: 1 });
+  });
 });

@@ -176,6 +176,7 @@ export const runSchema = {
         input: runInput,
         budget: runBudget,
         telemetry: telemetryMode,
+        watch: { type: "array", items: string, description: "Files of cwd whose changes in a turn Overseer reports." },
       },
     },
     pid: nullableInteger,
@@ -307,6 +308,7 @@ const runProfile = {
     input: runInput,
     budget: runBudget,
     telemetry: telemetryMode,
+    watch: { type: "array", items: string },
   },
 } as const;
 
@@ -335,7 +337,7 @@ export const startRun = {
     type: "object",
     description:
       "{profile, params} for a profile of the config file; or, if the config sets runs.allowAdHoc, {command, args, cwd, " +
-      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, telemetry} as a profile would have them. " +
+      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, telemetry, watch} as a profile would have them. " +
       "A profile's run may lower its budget's limits with budget: {maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded}.",
     properties: {
       profile: { type: "string", minLength: 1, maxLength: 128 },

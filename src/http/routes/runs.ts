@@ -35,6 +35,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         completion: p.completion,
         onTurnFailure: p.onTurnFailure,
         telemetry: p.telemetry,
+        watch: p.watch,
         ...(p.input === undefined ? {} : { input: toInputSpec(p.input) }),
         ...(p.budget === undefined ? {} : { budget: toBudget(p.budget) }),
       }));
