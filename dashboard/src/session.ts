@@ -17,6 +17,7 @@ export type Action =
   | "schedule"
   | "controlRun"
   | "messageRun"
+  | "rerunRun"
   | "decide"
   | "alert";
 
@@ -30,6 +31,8 @@ const NEEDS: Record<Action, Scope> = {
   controlRun: "operator",
   /** Send a run a message for its next turn. */
   messageRun: "operator",
+  /** Start a finished run again: like starting one, it runs a command on the server. */
+  rerunRun: "admin",
   /** Approve or deny a request. (Whether this token is among its approvers, the server says.) */
   decide: "operator",
   /** Acknowledge, escalate or close an alert. */

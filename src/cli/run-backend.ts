@@ -18,6 +18,7 @@ export interface RunBackend {
   list(filter: RunFilter & { limit: number }): Promise<Run[]>;
   detail(id: string): Promise<RunDetail>;
   control(id: string, action: RunControlAction, immediate: boolean): Promise<Run>;
+  rerun(id: string, params?: Record<string, unknown>): Promise<Run>;
   message(id: string, body: string): Promise<RunMessage>;
   messages(id: string): Promise<RunMessage[]>;
   /** Bytes of a turn's output from `start` on; null when the turn does not exist yet. */
@@ -49,7 +50,10 @@ class LocalRuns implements RunBackend {
   async detail(id: string) {
     const run = await this.o.getRun(id);
     if (!run) throw runNotFound(id);
-    return { run, turns: await this.o.listRunTurns(id) };
+    return { run, turns: await this.o.listRunTurns(id), reruns: await this.o.listReruns(id) };
+  }
+  rerun(id: string, params?: Record<string, unknown>) {
+    return this.o.rerunRun(id, params === undefined ? {} : { params });
   }
   control(id: string, action: RunControlAction, immediate: boolean) {
     return this.o.controlRun(id, action, immediate ? { immediate } : {});
@@ -83,6 +87,9 @@ class RemoteRuns implements RunBackend {
   }
   detail(id: string) {
     return this.api.runs.get(id);
+  }
+  rerun(id: string, params?: Record<string, unknown>) {
+    return this.api.runs.rerun(id, params === undefined ? {} : { params });
   }
   control(id: string, action: RunControlAction, immediate: boolean) {
     return this.api.runs.control(id, action, { immediate });

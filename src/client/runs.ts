@@ -8,6 +8,7 @@ import type { Transport, Versioned } from "./transport.js";
 import type {
   Run,
   RunControlAction,
+  RunDetail,
   RunMessage,
   RunOutput,
   RunProfiles,
@@ -55,8 +56,14 @@ export class RunsApi {
     return walkItems((page) => this.list({ ...query, ...page }), walk);
   }
 
-  async get(id: string, signal?: AbortSignal): Promise<{ run: Run; turns: RunTurn[] }> {
-    return (await this.t.json<{ run: Run; turns: RunTurn[] }>("GET", path(id), { signal })).body;
+  /** The run, its turns, and the ids of the runs started again from it. */
+  async get(id: string, signal?: AbortSignal): Promise<RunDetail> {
+    return (await this.t.json<RunDetail>("GET", path(id), { signal })).body;
+  }
+
+  /** Starts a finished run again (admin); with params, its profile is resolved anew with them over the old. */
+  async rerun(id: string, options: { params?: Record<string, unknown> } = {}): Promise<Run> {
+    return (await this.t.json<{ run: Run }>("POST", path(id, "/rerun"), { body: options })).body.run;
   }
 
   /** The run's state and counters, for polling. */

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   },
   RUN_NOT_FOUND: { status: 404, summary: "No run has this id." },
   RUN_FINISHED: { status: 409, summary: "The run has finished: it takes no more messages." },
+  RUN_NOT_FINISHED: { status: 409, summary: "The run has not finished: only a finished run can be rerun." },
   RUN_TAKES_NO_MESSAGES: {
     status: 409,
     summary: "The run's input template has no {{messages}}, so a message would never reach its turns.",

@@ -125,6 +125,8 @@ export interface Run {
   workerId: string | null;
   /** Name of the token that started it (null from the SDK or CLI without a server). */
   createdBy: string | null;
+  /** The finished run this one was started again from (`rerun`), if any. */
+  rerunOf: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -183,6 +185,7 @@ export interface NewRun {
   params: Record<string, unknown>;
   spec: RunSpec;
   createdBy: string | null;
+  rerunOf?: string | null;
 }
 
 export interface RunLease {

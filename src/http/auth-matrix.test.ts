@@ -125,6 +125,14 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/control`, body: { action: "cancel" } }),
   },
+  "POST /api/v1/runs/:id/rerun": {
+    scope: "admin",
+    call: async (o) => {
+      const id = await queuedRun(o);
+      await o.controlRun(id, "cancel");
+      return { path: `/api/v1/runs/${id}/rerun`, body: {} };
+    },
+  },
   "POST /api/v1/runs/:id/messages": {
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}/messages`, body: { body: "hello" } }),

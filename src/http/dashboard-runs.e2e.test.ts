@@ -342,6 +342,16 @@ describe("the runs pages in Chromium", () => {
     await page.locator("[data-testid=run-state] .badge", { hasText: "failed" }).waitFor();
     expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
     expect(await text(".run-message-form")).toContain("Closed: the run is failed");
+
+    // Rerun it: the new run's page opens, linked to the first, which lists it.
+    await page.getByRole("button", { name: "Rerun" }).click();
+    await page.waitForURL((u) => !u.pathname.endsWith(run.id));
+    const rerunId = page.url().split("/").at(-1) ?? "";
+    await page.getByRole("link", { name: run.id }).waitFor();
+    expect((await runOf(rerunId)).rerunOf).toBe(run.id);
+    await page.getByRole("link", { name: run.id }).click();
+    await page.locator("[data-testid=run-reruns]", { hasText: rerunId }).waitFor();
+    await request("POST", `/api/v1/runs/${rerunId}/control`, { action: "cancel" });
   });
 
   it("a viewer sees runs but the server refuses its start, and the controls say why they are off", async () => {

@@ -260,6 +260,40 @@ describe("/api/v1/runs", () => {
     expect((await t.overseer.listRunMessages(chat)).length).toBe(1);
   });
 
+  it("reruns a finished run, linked both ways, with the same spec or with new params", async () => {
+    const t = await api();
+    const post = (path: string, body: unknown, token = t.tokens.admin) => t.request("POST", path, { token, body });
+    const source = (await post("/api/v1/runs", { profile: "agent", params: { turns: 3 } })).body.run;
+    const early = await post(`/api/v1/runs/${source.id}/rerun`, {});
+    expect(early.status).toBe(409);
+    expect(early.body.error).toMatchObject({ code: "RUN_NOT_FINISHED", details: { state: "queued" } });
+    await post(`/api/v1/runs/${source.id}/control`, { action: "cancel" });
+
+    const same = await post(`/api/v1/runs/${source.id}/rerun`, {});
+    expect(same.status).toBe(202);
+    expect(same.body.run).toMatchObject({
+      state: "queued",
+      rerunOf: source.id,
+      params: { turns: 3 },
+      spec: source.spec,
+    });
+    const changed = await post(`/api/v1/runs/${source.id}/rerun`, { params: { turns: 5 } });
+    expect(changed.status).toBe(202);
+    expect(changed.body.run).toMatchObject({ rerunOf: source.id, params: { turns: 5 } });
+    expect(changed.body.run.spec.args).toContain("5");
+    const detail = await t.request("GET", `/api/v1/runs/${source.id}`, { token: t.tokens.viewer });
+    expect(detail.body.reruns).toEqual([same.body.run.id, changed.body.run.id]);
+    expect(detail.body.run.rerunOf).toBeNull();
+
+    expect((await post(`/api/v1/runs/${source.id}/rerun`, { params: { turns: 12 } })).body.error.code).toBe(
+      "INVALID_RUN_PARAMS",
+    );
+    expect((await post(`/api/v1/runs/${source.id}/rerun`, { profile: "slow" })).status).toBe(400);
+    expect((await post(`/api/v1/runs/${source.id}/rerun`, {}, t.tokens.operator)).status).toBe(403);
+    expect((await post("/api/v1/runs/01NOSUCHRUN/rerun", {})).body.error.code).toBe("RUN_NOT_FOUND");
+    expect((await t.overseer.listRuns()).length).toBe(3);
+  });
+
   it("streams a turn larger than one store read, whole and by a range across reads", async () => {
     const t = await api({ supervise: true, allowAdHoc: true });
     // 2.5 MiB of numbered lines: a misplaced or repeated 1 MiB read shows in the comparison.

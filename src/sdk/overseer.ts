@@ -22,7 +22,7 @@ import { type Approval, type Decider, type DecisionChannel, identitiesOf } from 
 import { type Claim, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
 import type { SignalRecord } from "../core/durable.js";
 import type { Duration } from "../core/duration.js";
-import { jobNotFound, OverseerError } from "../core/errors.js";
+import { jobNotFound, OverseerError, runNotFound } from "../core/errors.js";
 import {
   checkGateRequest,
   DEFAULT_GATE_POLICY,
@@ -47,7 +47,7 @@ import { type Logger, silentLogger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
 import { MAX_RUN_MESSAGE_CHARS, type Run, type RunFilter, type RunMessage, type RunTurn } from "../core/run.js";
-import type { RunControlAction, RunState } from "../core/run-state.js";
+import { isFinishedRunState, type RunControlAction, type RunState } from "../core/run-state.js";
 import type { StepKind } from "../core/step-kinds.js";
 import { type StepView, stepTimeline } from "../core/step-timeline.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
@@ -820,6 +820,51 @@ export class Overseer {
 
   getRun(id: string): Promise<Run | null> {
     return this.store.getRun(id);
+  }
+
+  /**
+   * Starts a finished run again, linked to it (`rerunOf`; the source lists it in `listReruns`).
+   * Without params the new run executes the same spec: same command, same working folder, so an
+   * agent picks up where its logs left off. With params, its profile (as the config has it now)
+   * is resolved again with the old params and the new ones over them. RUN_NOT_FOUND,
+   * RUN_NOT_FINISHED, and the refusals of `startRun`.
+   */
+  async rerunRun(
+    id: string,
+    request: { params?: Record<string, unknown> } = {},
+    options: { createdBy?: string | null } = {},
+  ): Promise<Run> {
+    const source = await this.store.getRun(id);
+    if (source === null) throw runNotFound(id);
+    if (!isFinishedRunState(source.state)) {
+      throw new OverseerError("RUN_NOT_FINISHED", `run ${id} is ${source.state}: only a finished run can be rerun`, {
+        id,
+        state: source.state,
+      });
+    }
+    const createdBy = options.createdBy ?? null;
+    const newRunId = newId();
+    if (request.params === undefined) {
+      const { profile, params, spec } = source;
+      return this.store.createRun({ id: newRunId, profile, params, spec, createdBy, rerunOf: id });
+    }
+    if (source.profile === null) {
+      throw new OverseerError("INVALID_ARGUMENT", "params: an ad-hoc run is rerun as it was, without params", {
+        field: "params",
+      });
+    }
+    const { resolveRunRequest } = await import("../config/run-profiles.js");
+    const resolved = resolveRunRequest(
+      this.runs,
+      { profile: source.profile, params: { ...source.params, ...request.params } },
+      newRunId,
+    );
+    return this.store.createRun({ id: newRunId, ...resolved, createdBy, rerunOf: id });
+  }
+
+  /** The ids of the runs started again from this one, oldest first. */
+  listReruns(id: string): Promise<string[]> {
+    return this.store.listReruns(id);
   }
 
   listRuns(filter?: RunFilter): Promise<Run[]> {

@@ -666,6 +666,8 @@ export interface Store {
   sendRunMessage(message: { id: string; runId: string; body: string; sentBy: string | null }): Promise<RunMessage>;
   /** A run's messages, oldest first; `turn` is null for those still waiting for a turn. */
   listRunMessages(runId: string): Promise<RunMessage[]>;
+  /** The ids of the runs started again from this one (`NewRun.rerunOf`), oldest first. */
+  listReruns(runId: string): Promise<string[]>;
   listRunTurns(runId: string): Promise<RunTurn[]>;
   /**
    * Bytes [start, end) of a turn's stored output (end clamped to its size) and its size.

@@ -10,6 +10,7 @@ import {
   FINISHED_RUN_STATES,
   type OverseerEvent,
   type Run,
+  type RunDetail,
   type RunTurn,
   type Whoami,
 } from "../../../src/http/contract";
@@ -21,15 +22,10 @@ import { RunMessages } from "../components/run-messages";
 import { applyOutput, emptyOutput, fillGap, RunOutput } from "../components/run-output";
 import { TurnChart, type TurnTokens } from "../components/turn-chart";
 import { useLive } from "../hooks";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import { controlBody, controlRefusal, RUN_CONTROLS } from "../run-control";
 import { deniedReason } from "../session";
 import { span } from "./job-detail";
-
-interface RunDetail {
-  run: Run;
-  turns: RunTurn[];
-}
 
 interface FileTouch {
   seq: number;
@@ -254,6 +250,28 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
             </dd>
             <dt>Profile</dt>
             <dd>{run.profile ?? <span className="muted">ad hoc</span>}</dd>
+            {run.rerunOf && (
+              <>
+                <dt>Rerun of</dt>
+                <dd>
+                  <Link href={`/runs/${run.rerunOf}`}>
+                    <code>{run.rerunOf}</code>
+                  </Link>
+                </dd>
+              </>
+            )}
+            {data.reruns.length > 0 && (
+              <>
+                <dt>Reruns</dt>
+                <dd data-testid="run-reruns">
+                  {data.reruns.map((r) => (
+                    <Link key={r} href={`/runs/${r}`}>
+                      <code>{r}</code>{" "}
+                    </Link>
+                  ))}
+                </dd>
+              </>
+            )}
             <dt>Turn</dt>
             <dd data-testid="run-turn">
               {run.currentTurn} of {run.spec.maxTurns}
@@ -309,6 +327,19 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
                 onDone={reload}
               />
             ))}
+            <ActionButton
+              label="Rerun"
+              denied={deniedReason(who, "rerunRun")}
+              unavailable={finished ? null : "only a finished run can be rerun"}
+              run={async () => {
+                const answer = await api<{ run: Run }>(`/runs/${encodeURIComponent(id)}/rerun`, {
+                  method: "POST",
+                  body: {},
+                });
+                navigate(`/runs/${answer.run.id}`);
+                return `started ${answer.run.id}`;
+              }}
+            />
             {denied && <span className="muted">Controlling a run {denied}</span>}
           </div>
           {/* One line, always there: what ended the run, or nothing yet. */}

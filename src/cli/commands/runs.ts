@@ -1,4 +1,4 @@
-/** `overseer runs start|list|show|message|pause|resume|cancel|logs`. */
+/** `overseer runs start|list|show|message|rerun|pause|resume|cancel|logs`. */
 import type { Command } from "commander";
 import type { Run } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
@@ -82,6 +82,8 @@ export function registerRuns(program: Command): void {
         printLine(describeRun(run));
         printLine(`  command  ${[run.spec.command, ...run.spec.args].join(" ")}  (in ${run.spec.cwd})`);
         printLine(`  params   ${JSON.stringify(run.params)}`);
+        if (run.rerunOf) printLine(`  rerun of ${run.rerunOf}`);
+        if (detail.reruns.length > 0) printLine(`  reruns   ${detail.reruns.join(", ")}`);
         const { tokens, files, tests } = run.stats;
         printLine(
           `  tokens   ${tokens.input} in, ${tokens.output} out  files ${files.read} read, ${files.written} written, ` +
@@ -102,6 +104,25 @@ export function registerRuns(program: Command): void {
           const to = m.turn === null ? "waiting for the next turn" : `given to turn ${m.turn}`;
           printLine(`  message from ${m.sentBy ?? "an operator"} at ${m.createdAt}, ${to}: ${clip(m.body, 200)}`);
         }
+      }),
+    );
+
+  runs
+    .command("rerun")
+    .description(
+      "start a finished run again, linked to it: the same command and folder, or its profile anew with new params",
+    )
+    .argument("<id>")
+    .option("-p, --param <name=value...>", "a string param over the old ones; repeat for more")
+    .option("--params <json>", "params over the old ones, as one JSON object")
+    .action(
+      action(async (id: string, flags: { param?: string[]; params?: string }, command: Command) => {
+        const g = globals(command);
+        const changed = flags.params !== undefined || (flags.param ?? []).length > 0;
+        const params = changed ? parseParams(flags.params, flags.param ?? []) : undefined;
+        const run = await withRunBackend(g, (b) => b.rerun(id, params));
+        if (g.json) return printJson(run);
+        printLine(`started run ${run.id}, a rerun of ${id}; it is ${run.state}`);
       }),
     );
 

@@ -183,6 +183,7 @@ export const runSchema = {
     error: runError,
     workerId: nullableString,
     createdBy: nullableString,
+    rerunOf: { ...nullableString, description: "The finished run this one was started again from, if any." },
     startedAt: nullableTime,
     finishedAt: nullableTime,
     updatedAt: isoTime,
@@ -375,13 +376,17 @@ export const listRuns = {
 export const getRun = {
   tags: ["runs"],
   operationId: "getRun",
-  summary: "A run with its turns",
+  summary: "A run with its turns, and the ids of the runs started again from it",
   params: runIdParams,
   response: {
     200: {
       type: "object",
-      required: ["run", "turns"],
-      properties: { run: ref("Run"), turns: { type: "array", items: ref("RunTurn") } },
+      required: ["run", "turns", "reruns"],
+      properties: {
+        run: ref("Run"),
+        turns: { type: "array", items: ref("RunTurn") },
+        reruns: { type: "array", items: string, description: "Runs started again from this one, oldest first." },
+      },
     },
     ...errorResponses(400, 401, 403, 404),
   },
@@ -422,6 +427,25 @@ export const listRunMessages = {
   response: {
     200: { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("RunMessage") } } },
     ...errorResponses(401, 403, 404),
+  },
+} as const;
+
+export const rerunRun = {
+  tags: ["runs"],
+  operationId: "rerunRun",
+  summary: "Start a finished run again: 202 with the new run, linked to it",
+  description:
+    "Without params the new run executes the same spec (same command and working folder). With params, the " +
+    "profile is resolved again with the old params and these over them. 409 RUN_NOT_FINISHED for a run that has not finished.",
+  params: runIdParams,
+  body: {
+    type: "object",
+    additionalProperties: false,
+    properties: { params: { type: "object", additionalProperties: true } },
+  },
+  response: {
+    202: { type: "object", required: ["run"], properties: { run: ref("Run") } },
+    ...errorResponses(400, 401, 403, 404, 409),
   },
 } as const;
 

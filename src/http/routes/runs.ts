@@ -66,9 +66,13 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
 
     app.get("/runs/:id", { config: { scope: "viewer" }, schema: contract.getRun }, async (request, reply) => {
       const { id } = request.params;
-      const [run, turns] = await Promise.all([requireRun(overseer, id), overseer.listRunTurns(id)]);
+      const [run, turns, reruns] = await Promise.all([
+        requireRun(overseer, id),
+        overseer.listRunTurns(id),
+        overseer.listReruns(id),
+      ]);
       reply.header("etag", etag(run.version));
-      return { run, turns };
+      return { run, turns, reruns };
     });
 
     app.get(
@@ -107,6 +111,15 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
           by: request.token?.name ?? null,
         }),
       );
+      return { run };
+    });
+
+    app.post("/runs/:id/rerun", { config: { scope: "admin" }, schema: contract.rerunRun }, async (request, reply) => {
+      const body = request.body ?? {};
+      const run = await overseer.rerunRun(request.params.id, body.params === undefined ? {} : { params: body.params }, {
+        createdBy: request.token?.name ?? null,
+      });
+      reply.code(202);
       return { run };
     });
 

@@ -123,6 +123,7 @@ export function runRunConformance(test: ConformanceTest): void {
         error: null,
         workerId: null,
         createdBy: "ci",
+        rerunOf: null,
         createdAt: iso(ctx.clock.now),
         startedAt: null,
         finishedAt: null,

@@ -46,7 +46,10 @@ async function testSchema(): Promise<string> {
  * 019's and 020's tables).
  */
 async function backTo(schema: string, version: number): Promise<void> {
-  if (version < 20) await admin.query(`DROP TABLE ${schema}.run_messages`);
+  if (version < 20) {
+    await admin.query(`DROP TABLE ${schema}.run_messages`);
+    await admin.query(`ALTER TABLE ${schema}.runs DROP COLUMN rerun_of`);
+  }
   if (version < 19) await admin.query(`DROP TABLE ${schema}.lessons, ${schema}.lesson_tags`);
   if (version < 18) await admin.query(`ALTER TABLE ${schema}.jobs DROP COLUMN timeout_ms`);
   await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version > $1`, [version]);
@@ -328,7 +331,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 17, name: "017-attempts-at-end" },
         { version: 18, name: "018-attempt-timeouts" },
         { version: 19, name: "019-lessons" },
-        { version: 20, name: "020-run-messages" },
+        { version: 20, name: "020-run-harness" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -50,7 +50,13 @@ import * as q from "./statements.js";
 export function* createRun(tx: Tx, run: NewRun): Op<Run> {
   const row = yield* tx.one<RunRow>(q.INSERT_RUN, newRunParams(run, tx.at));
   if (!row) throw new Error("the insert returned no row");
-  tx.event("run.queued", null, null, { profile: run.profile }, run.id);
+  tx.event(
+    "run.queued",
+    null,
+    null,
+    { profile: run.profile, ...(run.rerunOf ? { rerunOf: run.rerunOf } : {}) },
+    run.id,
+  );
   tx.notify();
   return toRun(row);
 }
@@ -193,6 +199,11 @@ export function* sendRunMessage(
 /** A run's messages, oldest first, each with the turn that got it (null while waiting). */
 export function* listRunMessages(db: Db, runId: string): Op<RunMessage[]> {
   return (yield* db.rows<RunMessageRow>(q.LIST_MESSAGES, [runId])).map(toRunMessage);
+}
+
+/** The ids of the runs started again from this one, oldest first. */
+export function* listReruns(db: Db, runId: string): Op<string[]> {
+  return (yield* db.rows<{ id: string }>(q.LIST_RERUNS, [runId])).map((r) => r.id);
 }
 
 export function* listRunTurns(db: Db, runId: string): Op<RunTurn[]> {

@@ -51,6 +51,7 @@ export interface RunRow {
   lease_token: number;
   lease_expires_at: number | null;
   created_by: string | null;
+  rerun_of: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -96,6 +97,7 @@ export function toRun(r: RunRow): Run {
     error: r.error === null ? null : (JSON.parse(r.error) as RunError),
     workerId: r.lease_owner,
     createdBy: r.created_by,
+    rerunOf: r.rerun_of,
     createdAt: iso(r.created_at),
     startedAt: isoOrNull(r.started_at),
     finishedAt: isoOrNull(r.finished_at),
@@ -157,6 +159,7 @@ export const NEW_RUN_COLUMNS = [
   "stats",
   "completion",
   "created_by",
+  "rerun_of",
   "created_at",
   "updated_at",
 ] as const;
@@ -172,6 +175,7 @@ export function newRunParams(run: NewRun, now: number): unknown[] {
     JSON.stringify(emptyRunStats()),
     JSON.stringify(completion),
     run.createdBy,
+    run.rerunOf ?? null,
     now,
     now,
   ];

@@ -122,3 +122,6 @@ export const LIST_MESSAGES = "SELECT * FROM run_messages WHERE run_id = $1 ORDER
 
 /** $1 turn, $2 run id, $3 message ids: those still waiting are given to the turn. */
 export const DELIVER_MESSAGES = sql`UPDATE run_messages SET turn = $1 WHERE run_id = $2 AND turn IS NULL AND ${inList("id", "$3")}`;
+
+/** $1 run id: the runs started again from it, oldest first. */
+export const LIST_RERUNS = "SELECT id FROM runs WHERE rerun_of = $1 ORDER BY id";

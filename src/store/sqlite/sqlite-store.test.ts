@@ -242,6 +242,7 @@ describe("SqliteStore (SQLite only)", () => {
       // What a claim wrote before attempts were written once, at their end, on a file of version 16.
       const raw = new Database(file);
       try {
+        raw.exec("DROP TABLE run_messages; DROP INDEX runs_rerun_of; ALTER TABLE runs DROP COLUMN rerun_of");
         raw.exec("DROP TABLE lessons_fts; DROP TABLE lesson_tags; DROP TABLE lessons");
         raw.exec("ALTER TABLE jobs DROP COLUMN timeout_ms");
         raw.pragma("user_version = 16");

@@ -18,7 +18,7 @@ import { sql as tasks } from "./016-tasks.js";
 import { sql as attemptsAtEnd } from "./017-attempts-at-end.js";
 import { sql as attemptTimeouts } from "./018-attempt-timeouts.js";
 import { sql as lessons } from "./019-lessons.js";
-import { sql as runMessages } from "./020-run-messages.js";
+import { sql as runHarness } from "./020-run-harness.js";
 
 export interface Migration {
   version: number;
@@ -46,5 +46,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: "017-attempts-at-end", sql: attemptsAtEnd },
   { version: 18, name: "018-attempt-timeouts", sql: attemptTimeouts },
   { version: 19, name: "019-lessons", sql: lessons },
-  { version: 20, name: "020-run-messages", sql: runMessages },
+  { version: 20, name: "020-run-harness", sql: runHarness },
 ];
