@@ -151,6 +151,8 @@ const profileSchema = z
     onTurnFailure: z.enum(["fail", "continue"]).default("fail"),
     input: inputSchema.optional(),
     budget: budgetSchema.optional(),
+    /** A clean shutdown of the node interrupts the running turn, or lets it finish (drain). */
+    onShutdown: z.enum(["interrupt", "drain"]).default("interrupt"),
     /** Files of the working folder whose changes in a turn Overseer reports itself (core/run-watch.ts). */
     watch: z
       .array(z.string().min(1).refine(insideCwd, { error: "must be a path inside the working directory" }))
@@ -435,6 +437,7 @@ export function resolveRunSpec(
       // "overseer" is what an absent field means: left out, so such specs stay as they were stored.
       ...(profile.telemetry === "overseer" ? {} : { telemetry: profile.telemetry }),
       ...(profile.watch.length === 0 ? {} : { watch: [...new Set(profile.watch)] }),
+      ...(profile.onShutdown === "interrupt" ? {} : { onShutdown: profile.onShutdown }),
     },
   };
 }

@@ -34,6 +34,13 @@ export interface RunSpec {
    * agent CLI's own JSON Lines read by the adapter of that name. Absent: "overseer".
    */
   telemetry?: "overseer" | "claude-stream-json" | "codex-exec-json";
+  /**
+   * What a clean shutdown of the node does to a turn that is running: `interrupt` it (SIGTERM,
+   * SIGKILL after the grace period; the run continues at its next turn on any node), or let it
+   * `drain`: finish (within its turn timeout) and be recorded before the run is handed back.
+   * Absent: interrupt.
+   */
+  onShutdown?: "interrupt" | "drain";
   /** Files of `cwd` Overseer reads before and after each turn, reporting their changes (`core/run-watch.ts`). */
   watch?: string[];
 }

@@ -86,10 +86,14 @@ export class RunDriver {
       });
   }
 
-  /** Shutdown: interrupts the turn (SIGTERM, SIGKILL after grace) and hands the run back. */
+  /**
+   * Shutdown: interrupts the turn (SIGTERM, SIGKILL after grace), or with `onShutdown: drain` lets
+   * it finish (its turn timeout still applies) and records it; no next turn starts either way,
+   * and the run is handed back.
+   */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    await this.turn?.stop("shutdown");
+    if (this.run.spec.onShutdown !== "drain") await this.turn?.stop("shutdown");
     await this.driving;
   }
 

@@ -298,4 +298,30 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     ]);
     expect(done.stats.files).toMatchObject({ deleted: 1 });
   });
+
+  it("on a clean shutdown lets a draining profile's turn finish, and interrupts the others' turns", async () => {
+    const slow = { ...base, args: [AGENT, "stdin", "--sleep=1500"], maxTurns: 5, input: { template: "turn {{turn}}" } };
+    const o = await setUp({ draining: { ...slow, onShutdown: "drain" }, interrupted: slow }, false);
+    const supervisor = o.runSupervisor({ pollMs: 50 });
+    const draining = await o.startRun({ profile: "draining" });
+    const interrupted = await o.startRun({ profile: "interrupted" });
+    expect(draining.spec.onShutdown).toBe("drain");
+    expect(interrupted.spec).not.toHaveProperty("onShutdown");
+    supervisor.start();
+    for (const run of [draining, interrupted]) {
+      await waitFor(`${run.id}'s first turn`, async () => ((await o.getRun(run.id))?.pid ? true : null), {
+        timeoutMs: 15_000,
+        intervalMs: 10,
+      });
+    }
+    await supervisor.stop();
+    const [drained] = await o.listRunTurns(draining.id);
+    expect(drained).toMatchObject({ turn: 1, outcome: "exited", exitCode: 3 });
+    const [cut] = await o.listRunTurns(interrupted.id);
+    expect(cut).toMatchObject({ turn: 1, outcome: "interrupted" });
+    // Both handed back, state intact, no second turn started: any node goes on with them.
+    for (const run of [draining, interrupted]) {
+      expect(await o.getRun(run.id)).toMatchObject({ state: "running", currentTurn: 1, workerId: null, pid: null });
+    }
+  });
 });

@@ -177,6 +177,7 @@ export const runSchema = {
         budget: runBudget,
         telemetry: telemetryMode,
         watch: { type: "array", items: string, description: "Files of cwd whose changes in a turn Overseer reports." },
+        onShutdown: { type: "string", enum: ["interrupt", "drain"] },
       },
     },
     pid: nullableInteger,
@@ -310,6 +311,7 @@ const runProfile = {
     budget: runBudget,
     telemetry: telemetryMode,
     watch: { type: "array", items: string },
+    onShutdown: { type: "string", enum: ["interrupt", "drain"] },
   },
 } as const;
 
@@ -338,7 +340,7 @@ export const startRun = {
     type: "object",
     description:
       "{profile, params} for a profile of the config file; or, if the config sets runs.allowAdHoc, {command, args, cwd, " +
-      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, telemetry, watch} as a profile would have them. " +
+      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, telemetry, watch, onShutdown} as a profile would have them. " +
       "A profile's run may lower its budget's limits with budget: {maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded}.",
     properties: {
       profile: { type: "string", minLength: 1, maxLength: 128 },

@@ -36,6 +36,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
         onTurnFailure: p.onTurnFailure,
         telemetry: p.telemetry,
         watch: p.watch,
+        onShutdown: p.onShutdown,
         ...(p.input === undefined ? {} : { input: toInputSpec(p.input) }),
         ...(p.budget === undefined ? {} : { budget: toBudget(p.budget) }),
       }));
