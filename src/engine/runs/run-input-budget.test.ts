@@ -314,7 +314,15 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
         intervalMs: 10,
       });
     }
+    // The supervisor lists among the workers while it runs...
+    expect((await o.listWorkers()).find((w) => w.id === supervisor.id)).toMatchObject({
+      name: "run supervisor",
+      status: "active",
+      tasks: [],
+    });
     await supervisor.stop();
+    // ...and says it stopped.
+    expect((await o.listWorkers()).find((w) => w.id === supervisor.id)?.status).toBe("stopped");
     const [drained] = await o.listRunTurns(draining.id);
     expect(drained).toMatchObject({ turn: 1, outcome: "exited", exitCode: 3 });
     const [cut] = await o.listRunTurns(interrupted.id);

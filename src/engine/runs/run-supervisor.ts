@@ -4,7 +4,8 @@
  * claim loop wakes on store changes (a new run, a control action, on any node) and polls as a
  * fallback. `stop()` interrupts the turns cleanly (SIGTERM, SIGKILL after the grace period) and
  * hands the runs back with their state intact, so another node, or this one after a restart,
- * continues each at its next turn.
+ * continues each at its next turn. It lists itself among the workers (name "run supervisor", no
+ * tasks), heartbeating like one, so a node that only supervises runs shows, and its loss is seen.
  */
 import { hostname } from "node:os";
 import { newId } from "../../core/ids.js";
@@ -15,6 +16,8 @@ import { RunDriver } from "./run-driver.js";
 
 /** How long a burst of store changes is gathered before the runs are looked at. */
 const CHANGE_GATHER_MS = 50;
+/** How often the supervisor's row in `workers` is touched, so that it lists as alive. */
+const PRESENCE_MS = 5_000;
 
 export interface RunSupervisorOptions {
   store: Store;
@@ -40,6 +43,8 @@ export class RunSupervisor {
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private registered = false;
+  private lastPresence = 0;
 
   constructor(private readonly options: RunSupervisorOptions) {
     this.id = options.id ?? `runs:${hostname()}:${process.pid}:${newId().slice(-6)}`;
@@ -74,9 +79,36 @@ export class RunSupervisor {
     if (this.changed !== null) clearTimeout(this.changed);
     await this.loop.stop();
     await Promise.all([...this.drivers.values()].map((d) => d.shutdown()));
+    if (this.registered) {
+      await this.options.store
+        .setWorkerStatus(this.id, "stopped")
+        .catch((err: unknown) => this.options.logger.warn({ err }, "could not mark the run supervisor stopped"));
+    }
+  }
+
+  /** Registers the supervisor as a worker the first time, then heartbeats it every PRESENCE_MS. */
+  private async presence(): Promise<void> {
+    const now = Date.now();
+    if (this.registered && now - this.lastPresence < PRESENCE_MS) return;
+    this.lastPresence = now;
+    if (!this.registered) {
+      await this.options.store.registerWorker({
+        id: this.id,
+        name: "run supervisor",
+        host: hostname(),
+        pid: process.pid,
+        queues: null,
+        tasks: [],
+        concurrency: this.concurrency,
+      });
+      this.registered = true;
+    } else {
+      await this.options.store.heartbeat(this.id, [], this.leaseMs);
+    }
   }
 
   private async claimPass(): Promise<number> {
+    await this.presence();
     while (!this.stopping && this.drivers.size < this.concurrency) {
       const claimed = await this.options.store.claimRun(this.id, this.leaseMs);
       if (claimed === null) break;
