@@ -105,7 +105,7 @@ it("stops runaway runs with their budget, and pages the webhook when a run fails
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   onTestFinished(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
-  const { json, until } = await example((receiver.address() as AddressInfo).port);
+  const { json, show, until } = await example((receiver.address() as AddressInfo).port);
 
   const spender = await json(
     "runs",
@@ -126,6 +126,10 @@ it("stops runaway runs with their budget, and pages the webhook when a run fails
     error: { code: "RUN_NO_PROGRESS", message: "3 turns in a row changed no file and passed no more tests" },
   });
   await waitFor("both pages", async () => (pages.length >= 2 ? true : null), { timeoutMs: 20_000 });
+  // A failed run started again as it was: the same spec, linked both ways.
+  const again = await json("runs", "rerun", spender.id);
+  expect(again).toMatchObject({ rerunOf: spender.id, state: "queued", spec: spent.run.spec });
+  expect((await show(spender.id)).reruns).toEqual([again.id]);
   expect(pages.map((p) => p.title).sort()).toEqual(
     [
       `Run failed: coding-agent run ${spender.id}: RUN_BUDGET_EXCEEDED`,

@@ -933,6 +933,8 @@ export class Overseer {
       logger: this.logger,
       concurrency: this.runs?.concurrency,
       leaseMs: this.runs?.leaseMs,
+      // Listed among the workers from the start where runs are configured; elsewhere once it drives one.
+      listed: this.runs !== null && (this.runs.allowAdHoc || Object.keys(this.runs.profiles).length > 0),
       ...options,
     });
     this.supervisors.add(supervisor);

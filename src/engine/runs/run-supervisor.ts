@@ -5,7 +5,8 @@
  * fallback. `stop()` interrupts the turns cleanly (SIGTERM, SIGKILL after the grace period) and
  * hands the runs back with their state intact, so another node, or this one after a restart,
  * continues each at its next turn. It lists itself among the workers (name "run supervisor", no
- * tasks), heartbeating like one, so a node that only supervises runs shows, and its loss is seen.
+ * tasks), heartbeating like one, so a node that only supervises runs shows, and its loss is seen:
+ * from its start on a node configured for runs, otherwise from the first run it drives.
  */
 import { hostname } from "node:os";
 import { newId } from "../../core/ids.js";
@@ -28,6 +29,11 @@ export interface RunSupervisorOptions {
   leaseMs?: number;
   /** How often to look for runs when no change was announced. Default 1 s. */
   pollMs?: number;
+  /**
+   * Listed among the workers from its start (true: this node is configured for runs), or only
+   * once it drives a run (false, the default: a node that may take runs over but has no profiles).
+   */
+  listed?: boolean;
   /** The environment the profiles' `env` allowlists pick from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   id?: string;
@@ -88,6 +94,7 @@ export class RunSupervisor {
 
   /** Registers the supervisor as a worker the first time, then heartbeats it every PRESENCE_MS. */
   private async presence(): Promise<void> {
+    if (!this.registered && this.options.listed !== true && this.drivers.size === 0) return;
     const now = Date.now();
     if (this.registered && now - this.lastPresence < PRESENCE_MS) return;
     this.lastPresence = now;
@@ -121,6 +128,7 @@ export class RunSupervisor {
         env: this.options.env ?? process.env,
       });
       this.drivers.set(claimed.run.id, driver);
+      await this.presence();
       void driver.drive().finally(() => {
         this.drivers.delete(claimed.run.id);
         this.loop.poke();
