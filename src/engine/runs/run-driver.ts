@@ -11,7 +11,7 @@
  * A run paused between turns holds no process: the driver hands it back, freeing its slot, and
  * whichever supervisor sees it resumed (or cancelled) takes it again.
  */
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isOverseerError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
@@ -28,10 +28,16 @@ import {
 } from "../../core/run-input.js";
 import { applyTelemetry } from "../../core/run-stats.js";
 import { decideAfterTurn } from "../../core/run-turn-decision.js";
-import { MAX_WATCHED_FILE_BYTES, watchedChanges } from "../../core/run-watch.js";
-import { cutAtOrAfter } from "../../core/utf8-boundary.js";
+import {
+  MAX_GROWTH_BYTES,
+  MAX_WATCHED_FILE_BYTES,
+  type WatchedWindow,
+  type WatchReading,
+  watchedChanges,
+} from "../../core/run-watch.js";
 import type { Store } from "../../store/store.js";
 import { groupMembers, signalGroup } from "./process-group.js";
+import { readInside } from "./run-files.js";
 import { telemetryEvent } from "./turn-output.js";
 import { startTurn, type TurnHandle, type TurnResult } from "./turn-process.js";
 
@@ -142,7 +148,7 @@ export class RunDriver {
     const { input, messageIds } =
       spec.input === undefined ? { input: undefined, messageIds: [] } : await this.renderInput(number);
     const statsAtStart = this.stats;
-    const watchedBefore = await readWatched(spec);
+    const watchedBefore = await readWatched(spec, null);
     const startedAt = Date.now();
     let started: Promise<boolean> = Promise.resolve(true);
     const handle = startTurn({
@@ -186,9 +192,9 @@ export class RunDriver {
     if (this.leaseLost) return;
     const stopAfter = await mtimeOf(stopFile);
     const appeared = stopAfter !== null && stopAfter !== stopBefore ? (spec.completion.stopFile ?? null) : null;
-    // What the turn did to the watched files, whether or not the agent said so.
-    const watched = watchedChanges(watchedBefore, await readWatched(spec));
-    for (const event of watched) this.stats = applyTelemetry(this.stats, event);
+    // What the turn did to the watched files, whether or not the agent said so. Shown, not
+    // counted: the agent may have reported the same change itself.
+    const watched = watchedChanges(watchedBefore, await readWatched(spec, watchedBefore));
     const watchEvents = watched.map((event) => {
       const { kind, data } = telemetryEvent(number, event);
       return { kind, data: { ...data, watched: true } };
@@ -217,7 +223,7 @@ export class RunDriver {
             };
     }
     const files: Record<string, InputFile | null> = {};
-    for (const path of templateFiles(template)) files[path] = await readTail(join(spec.cwd, path));
+    for (const path of templateFiles(template)) files[path] = await readTail(spec.cwd, path);
     const messages = takesMessages(spec.input)
       ? (await this.options.store.listRunMessages(this.run.id)).filter((m) => m.turn === null)
       : [];
@@ -379,35 +385,29 @@ function elapsedSince(iso: string | null): number | null {
   return iso === null ? null : Date.now() - Date.parse(iso);
 }
 
-/** The watched files of the spec as they are now (their last MAX_WATCHED_FILE_BYTES each). */
-async function readWatched(spec: RunSpec): Promise<Map<string, string | null>> {
-  const reading = new Map<string, string | null>();
+/**
+ * The watched files as they are now: before the turn (`earlier` null) each one's last
+ * MAX_WATCHED_FILE_BYTES; after it, the same window on from its offset plus what grew (its
+ * tail instead if it shrank below the earlier window), as run-watch.ts compares them.
+ */
+async function readWatched(spec: RunSpec, earlier: WatchReading | null): Promise<WatchReading> {
+  const reading = new Map<string, WatchedWindow | null>();
   for (const path of spec.watch ?? []) {
-    reading.set(path, (await readTail(join(spec.cwd, path), MAX_WATCHED_FILE_BYTES))?.text ?? null);
+    const was = earlier?.get(path) ?? null;
+    const on =
+      was === null
+        ? null
+        : await readInside(spec.cwd, path, { from: was.start, length: was.size - was.start + MAX_GROWTH_BYTES });
+    const grew = on !== null && was !== null && on.size >= was.size;
+    reading.set(path, grew ? on : await readInside(spec.cwd, path, { length: MAX_WATCHED_FILE_BYTES }));
   }
   return reading;
 }
 
-/** The end of a file, at most `max` bytes and cut between characters; null when it does not exist. */
-async function readTail(path: string, max = MAX_INPUT_FILE_BYTES): Promise<InputFile | null> {
-  let file: Awaited<ReturnType<typeof open>>;
-  try {
-    file = await open(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    const { size } = await file.stat();
-    const length = Math.min(size, max);
-    const bytes = Buffer.alloc(length);
-    await file.read(bytes, 0, length, size - length);
-    const start = size > length ? cutAtOrAfter(bytes, 0) : 0;
-    return { text: bytes.subarray(start).toString("utf8"), omittedBytes: size - length + start };
-  } catch {
-    return null;
-  } finally {
-    await file.close();
-  }
+/** A template's `{{file:...}}`: the file's last MAX_INPUT_FILE_BYTES; null when it is absent (or no regular file inside cwd). */
+async function readTail(cwd: string, path: string): Promise<InputFile | null> {
+  const window = await readInside(cwd, path, { length: MAX_INPUT_FILE_BYTES });
+  return window === null ? null : { text: window.text, omittedBytes: window.start };
 }
 
 async function mtimeOf(path: string | null): Promise<number | null> {

@@ -6,8 +6,7 @@
  * with `spawnError` and never throws; nothing the command printed is lost before the sink.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { splitterFor } from "../../core/agent-streams/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
@@ -16,6 +15,7 @@ import type { RunSpec } from "../../core/run.js";
 import type { SplitItem } from "../../core/telemetry-splitter.js";
 import { LineMatcher } from "./line-matcher.js";
 import { groupMembers, signalGroup, waitGroupGone } from "./process-group.js";
+import { mkdirParents, writeInside } from "./run-files.js";
 import { TurnOutput, type TurnOutputOptions, type TurnSink } from "./turn-output.js";
 
 export type StopReason = "cancel" | "timeout" | "shutdown";
@@ -93,26 +93,6 @@ export function turnEnv(spec: RunSpec, runId: string, turn: number, source: Node
 export function turnArgs(spec: RunSpec, input: string | undefined): string[] {
   if (spec.input?.via !== "arg") return spec.args;
   return spec.args.map((arg) => arg.replace(/\{\{\s*input\s*\}\}/g, () => input ?? ""));
-}
-
-/**
- * `mkdir -p`. Not `mkdirSync(path, { recursive: true })`: on Node 20 that spins forever on a path
- * whose parent refuses new entries with ENOENT (any path under /proc), which would hang the supervisor.
- */
-export function mkdirParents(path: string): void {
-  const parts = resolve(path)
-    .split(sep)
-    .filter((p) => p !== "");
-  let current: string = sep;
-  for (const part of parts) {
-    current = join(current, part);
-    try {
-      mkdirSync(current);
-    } catch (err) {
-      // Exists already (as a directory, or the next step fails with ENOTDIR): go on.
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-  }
 }
 
 export function startTurn(options: TurnOptions): TurnHandle {
@@ -235,11 +215,7 @@ class Turn implements TurnHandle {
       mkdirParents(spec.cwd);
       const { input } = this.options;
       const via = spec.input?.via;
-      if (via === "file" && spec.input !== undefined) {
-        const path = resolve(spec.cwd, spec.input.file);
-        mkdirParents(dirname(path));
-        writeFileSync(path, input ?? "");
-      }
+      if (via === "file" && spec.input !== undefined) writeInside(spec.cwd, spec.input.file, input ?? "");
       const child = spawn(spec.command, turnArgs(spec, input), {
         cwd: spec.cwd,
         // Its own process group, so every signal reaches whatever it starts.
