@@ -1,5 +1,6 @@
-// The README's commands, run as written on a copy of this folder with the built CLI, on the test
-// backend's database (SQLite, or PostgreSQL on npm test's second pass): a run of five turns whose
+// The README's commands, run on a copy of this folder with the built CLI, each given the test
+// backend's database (SQLite, or PostgreSQL on npm test's second pass) and the copy's config: a
+// run of five turns whose
 // prompts follow the agent's logs, a message sent during a turn reaching the next one, budgets
 // stopping runaway runs, and a failed run paging a webhook receiver that checks the signature.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";

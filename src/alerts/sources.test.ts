@@ -233,6 +233,17 @@ describe("alert sources", () => {
     expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "overseer" });
   });
 
+  it("run.stalled for one profile leaves the runs of other profiles alone", async () => {
+    const { overseer, sources } = await setup([
+      { when: "run.stalled", profile: "nightly", after: "1m", policy: "page" },
+    ]);
+    const other = await runningRun(overseer, "agent");
+    const nightly = await runningRun(overseer, "nightly");
+    await sources.pass(Date.now() + 120_000);
+    expect((await overseer.listAlerts()).map((a) => a.dedupKey)).toEqual([`run.stalled:${nightly.runId}`]);
+    expect(other.runId).not.toBe(nightly.runId);
+  });
+
   it("queue age over the threshold raises", async () => {
     const { overseer, sources } = await setup([{ when: "queue.age", queue: "calls", above: "1m", policy: "page" }]);
     await overseer.enqueue("call", {}, { queue: "calls" });

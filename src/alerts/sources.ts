@@ -360,7 +360,6 @@ export class AlertSources {
     }
   }
 
-  /** Queue depth (jobs queued) and age (the oldest queued job's wait) against the rules that name a queue. */
   /**
    * `run.stalled`: a running run that has written nothing (output, telemetry, a turn's start or
    * end) for the rule's `after`. Its alert closes once the run writes again or stops running.
@@ -373,10 +372,13 @@ export class AlertSources {
     const ids = new Set([...running.keys(), ...open.map((a) => a.dedupKey?.slice("run.stalled:".length) ?? "")]);
     for (const id of ids) {
       const run = running.get(id);
-      const rule = rules.find((r) => r.profile === undefined || r.profile === run?.profile) ?? rules[0];
+      // A run no rule covers is never raised; any rule's policy serves to close an alert left open.
+      const matching =
+        run === undefined ? undefined : rules.find((r) => r.profile === undefined || r.profile === run.profile);
+      const rule = matching ?? rules[0];
       if (rule === undefined) continue;
       const quietMs = run === undefined ? 0 : now - Date.parse(run.updatedAt);
-      await this.threshold("run.stalled", id, run !== undefined && quietMs > rule.after, rule.policy, {
+      await this.threshold("run.stalled", id, matching !== undefined && quietMs > matching.after, rule.policy, {
         summary: `Run stalled: ${run?.profile ?? "ad hoc"} run ${id} has written nothing for ${Math.round(quietMs / 1000)} s`,
         details: {
           runId: id,
@@ -389,6 +391,7 @@ export class AlertSources {
     }
   }
 
+  /** Queue depth (jobs queued) and age (the oldest queued job's wait) against the rules that name a queue. */
   private async checkQueues(now: number): Promise<void> {
     const depthRules = this.rules.filter((r): r is Rule<"queue.depth"> => r.when === "queue.depth");
     const ageRules = this.rules.filter((r): r is Rule<"queue.age"> => r.when === "queue.age");

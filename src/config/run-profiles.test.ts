@@ -126,6 +126,34 @@ describe("run profiles in the config file", () => {
       'runs.profiles.p.args.1: uses {{input}}, which only an input with via: "arg" fills',
     ],
     [
+      {
+        profiles: {
+          p: {
+            command: "x",
+            args: ["{{input}}"],
+            cwd: "{{input}}",
+            input: { template: "t", via: "arg" },
+            completion: { exitCode: 0 },
+          },
+        },
+      },
+      'runs.profiles.p.cwd: uses {{input}}, which only args of a via: "arg" input may hold',
+    ],
+    [
+      {
+        profiles: {
+          p: {
+            command: "x",
+            args: ["{{input}}"],
+            params: { input: { type: "string" } },
+            input: { template: "t", via: "arg" },
+            completion: { exitCode: 0 },
+          },
+        },
+      },
+      "runs.profiles.p.params.input: has the name of {{input}}",
+    ],
+    [
       { profiles: { p: { command: "x", input: { template: "t", file: "in.md" }, completion: { exitCode: 0 } } } },
       'runs.profiles.p.input.file: is only used with via: "file"',
     ],
@@ -250,6 +278,23 @@ describe("resolveRunRequest", () => {
     refused(() => resolveRunRequest(runs, {}, "R"), "INVALID_ARGUMENT");
   });
 
+  it("takes {{input}} as a param of that name in a profile without an arg input, as before", () => {
+    const old = runsOf({
+      profiles: {
+        p: {
+          command: "x",
+          args: ["--in", "{{input}}"],
+          params: { input: { type: "string" } },
+          completion: { exitCode: 0 },
+        },
+      },
+    });
+    expect(resolveRunRequest(old, { profile: "p", params: { input: "data.csv" } }, "R").spec.args).toEqual([
+      "--in",
+      "data.csv",
+    ]);
+  });
+
   it("keeps a profile's input and budget in the spec, with a run's own lower limits", () => {
     const withBudget = runsOf({
       profiles: {
@@ -272,12 +317,15 @@ describe("resolveRunRequest", () => {
       deadlineMs: 7_200_000,
       onExceeded: "fail",
     });
-    const lowered = resolveRunRequest(
-      withBudget,
-      { profile: "agent", budget: { maxTokens: 10, deadline: "5m", onExceeded: "pause" } },
-      "R2",
-    ).spec.budget;
-    expect(lowered).toMatchObject({ maxTokens: 10, deadlineMs: 300_000, onExceeded: "pause", maxCostUsd: 2 });
+    const lowered = resolveRunRequest(withBudget, { profile: "agent", budget: { maxTokens: 10, deadline: "5m" } }, "R2")
+      .spec.budget;
+    expect(lowered).toMatchObject({ maxTokens: 10, deadlineMs: 300_000, onExceeded: "fail", maxCostUsd: 2 });
+    expect(
+      refused(
+        () => resolveRunRequest(withBudget, { profile: "agent", budget: { onExceeded: "pause" } }, "R"),
+        "INVALID_ARGUMENT",
+      ).message,
+    ).toBe('budget.onExceeded may not turn the profile\'s "fail" into "pause"');
     expect(
       refused(
         () => resolveRunRequest(withBudget, { profile: "agent", budget: { deadline: "3h" } }, "R"),

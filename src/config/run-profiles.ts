@@ -28,8 +28,8 @@ import { durationField as duration } from "./duration-field.js";
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-/** Filled in by Overseer, not by params: the run's id, and in args of an `arg`-input profile, the turn's input. */
-const BUILT_IN_PLACEHOLDERS = new Set(["runId", "input"]);
+/** Filled in by Overseer, not by params: the run's id (and `{{input}}`, in args of an `arg`-input profile). */
+const BUILT_IN_PLACEHOLDERS = new Set(["runId"]);
 const DEFAULT_ENV = ["PATH", "HOME", "LANG"];
 const MAX_TURNS = 100_000;
 const MAX_STRING_PARAM = 64 * 1024;
@@ -180,6 +180,17 @@ const profileSchema = z
     ];
     for (const [text, field, rest] of fields) {
       for (const name of placeholders(text)) {
+        if (name === "input" && !(name in p.params)) {
+          // The turn's input of a via: "arg" profile, in args only (checkInput says the rest).
+          if (field !== "args") {
+            ctx.addIssue({
+              code: "custom",
+              path: [field, ...rest],
+              message: 'uses {{input}}, which only args of a via: "arg" input may hold',
+            });
+          }
+          continue;
+        }
         if (!(name in p.params) && !BUILT_IN_PLACEHOLDERS.has(name)) {
           ctx.addIssue({
             code: "custom",
@@ -199,8 +210,17 @@ function checkInput(
   ctx: z.RefinementCtx,
 ): void {
   const usesInputArg = p.args.some((arg) => placeholders(arg).includes("input"));
+  const inputParam = "input" in p.params;
+  if (p.input?.via === "arg" && inputParam) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["params", "input"],
+      message: 'has the name of {{input}}, the turn\'s input of a via: "arg" profile; rename the param',
+    });
+  }
   if (p.input === undefined || p.input.via !== "arg") {
-    if (usesInputArg) {
+    // {{input}} is then a param of that name, if the profile has one.
+    if (usesInputArg && !inputParam) {
       const index = p.args.findIndex((arg) => placeholders(arg).includes("input"));
       ctx.addIssue({
         code: "custom",
@@ -412,7 +432,7 @@ export function resolveRunSpec(
     text.replace(PLACEHOLDER, (whole, name: string) => {
       if (name === "runId") return context.runId;
       // The turn's input, put in when each turn starts.
-      if (name === "input") return whole;
+      if (name === "input" && profile.input?.via === "arg") return whole;
       return String(values[name] ?? "");
     });
   const cwd = resolve(context.baseDir, fill(profile.cwd ?? "."));

@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   },
   RUN_NOT_FOUND: { status: 404, summary: "No run has this id." },
   RUN_FINISHED: { status: 409, summary: "The run has finished: it takes no more messages." },
+  RUN_TOO_MANY_MESSAGES: {
+    status: 409,
+    summary: "The run already has as many messages waiting for its next turn as it takes (50).",
+  },
   RUN_NOT_FINISHED: { status: 409, summary: "The run has not finished: only a finished run can be rerun." },
   RUN_TAKES_NO_MESSAGES: {
     status: 409,

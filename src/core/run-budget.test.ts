@@ -82,8 +82,16 @@ describe("run budgets", () => {
 
   it("lets a run lower its profile's limits, never raise them or price tokens itself", () => {
     const profile: RunBudget = { maxTokens: 1000, maxCostUsd: 5, prices: { input: 1, output: 2 }, onExceeded: "fail" };
-    expect(narrowBudget(profile, { maxTokens: 500, deadlineMs: 1000, onExceeded: "pause" })).toEqual({
-      budget: { maxTokens: 500, maxCostUsd: 5, prices: { input: 1, output: 2 }, deadlineMs: 1000, onExceeded: "pause" },
+    expect(narrowBudget(profile, { maxTokens: 500, deadlineMs: 1000 })).toEqual({
+      budget: { maxTokens: 500, maxCostUsd: 5, prices: { input: 1, output: 2 }, deadlineMs: 1000, onExceeded: "fail" },
+    });
+    // Pausing would let each resume spend past the limit: only a profile that pauses lets a run pause.
+    expect(narrowBudget(profile, { onExceeded: "pause" })).toEqual({
+      field: "onExceeded",
+      problem: 'may not turn the profile\'s "fail" into "pause"',
+    });
+    expect(narrowBudget({ ...profile, onExceeded: "pause" }, { onExceeded: "fail" })).toMatchObject({
+      budget: { onExceeded: "fail" },
     });
     expect(narrowBudget(profile, { maxTokens: 1001 })).toEqual({
       field: "maxTokens",

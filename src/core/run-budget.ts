@@ -125,6 +125,10 @@ export function narrowBudget(
   if (requested.maxCostUsd !== undefined && merged.prices === undefined) {
     return { field: "maxCostUsd", problem: "needs token prices, which only the profile can set (budget.prices)" };
   }
+  if (requested.onExceeded === "pause" && profile !== undefined && profile.onExceeded === "fail") {
+    // Each resume of a paused run grants a turn more: that would lift the profile's limits.
+    return { field: "onExceeded", problem: 'may not turn the profile\'s "fail" into "pause"' };
+  }
   if (requested.onExceeded !== undefined) merged.onExceeded = requested.onExceeded;
   return { budget: merged };
 }

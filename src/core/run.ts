@@ -185,6 +185,10 @@ export interface RunMessage {
 }
 
 export const MAX_RUN_MESSAGE_CHARS = 8_000;
+/** Messages that may wait for a run's next turn at once (RUN_TOO_MANY_MESSAGES past it). */
+export const MAX_WAITING_RUN_MESSAGES = 50;
+/** A run's messages listed: its newest ones. */
+export const MAX_LISTED_RUN_MESSAGES = 500;
 
 export interface NewRun {
   id: string;

@@ -372,6 +372,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => runs.listRunMessages(db, runId));
   }
 
+  async waitingRunMessages(runId: string): Promise<RunMessage[]> {
+    return this.read((db) => runs.waitingRunMessages(db, runId));
+  }
+
   async listReruns(runId: string): Promise<string[]> {
     return this.read((db) => runs.listReruns(db, runId));
   }

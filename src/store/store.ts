@@ -664,8 +664,10 @@ export interface Store {
    * RUN_TAKES_NO_MESSAGES); `run.message_sent` in the same transaction.
    */
   sendRunMessage(message: { id: string; runId: string; body: string; sentBy: string | null }): Promise<RunMessage>;
-  /** A run's messages, oldest first; `turn` is null for those still waiting for a turn. */
+  /** A run's last 500 messages, oldest first; `turn` is null for those still waiting for a turn. */
   listRunMessages(runId: string): Promise<RunMessage[]>;
+  /** The messages waiting for the run's next turn (at most 50), oldest first. */
+  waitingRunMessages(runId: string): Promise<RunMessage[]>;
   /** The ids of the runs started again from this one (`NewRun.rerunOf`), oldest first. */
   listReruns(runId: string): Promise<string[]>;
   listRunTurns(runId: string): Promise<RunTurn[]>;

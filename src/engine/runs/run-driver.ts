@@ -224,9 +224,7 @@ export class RunDriver {
     }
     const files: Record<string, InputFile | null> = {};
     for (const path of templateFiles(template)) files[path] = await readTail(spec.cwd, path);
-    const messages = takesMessages(spec.input)
-      ? (await this.options.store.listRunMessages(this.run.id)).filter((m) => m.turn === null)
-      : [];
+    const messages = takesMessages(spec.input) ? await this.options.store.waitingRunMessages(this.run.id) : [];
     const input = renderTurnInput(template, {
       runId: this.run.id,
       turn,

@@ -249,10 +249,14 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     await expect(o.sendRunMessage(run.id, "too late")).rejects.toMatchObject({ code: "RUN_FINISHED" });
   });
 
-  it("refuses a message no turn would read, an empty one and one for an unknown run, storing none", async () => {
-    const o = await setUp({
-      quiet: { ...base, args: [AGENT, "stdin", "--sleep=5000"], maxTurns: 1, input: { template: "turn {{turn}}" } },
-    });
+  it("refuses a message no turn would read, an empty one, one for an unknown run and a 51st waiting, storing none", async () => {
+    const o = await setUp(
+      {
+        quiet: { ...base, args: [AGENT, "stdin", "--sleep=5000"], maxTurns: 1, input: { template: "turn {{turn}}" } },
+        chatty: { ...base, args: [AGENT, "stdin"], maxTurns: 1, input: { template: "{{messages}}" } },
+      },
+      false,
+    );
     const run = await o.startRun({ profile: "quiet" });
     await expect(o.sendRunMessage(run.id, "hello")).rejects.toMatchObject({
       code: "RUN_TAKES_NO_MESSAGES",
@@ -264,9 +268,16 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
       message: "a message is at most 8000 characters; this one has 8001",
     });
     await expect(o.sendRunMessage("01NOSUCHRUN", "hello")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
-    expect(await o.listRunMessages(run.id)).toEqual([]);
     await o.controlRun(run.id, "cancel");
     await until(run.id, ["cancelled"]);
+    const chatty = await o.startRun({ profile: "chatty" });
+    for (let i = 0; i < 50; i++) await o.sendRunMessage(chatty.id, `message ${i}`);
+    await expect(o.sendRunMessage(chatty.id, "one too many")).rejects.toMatchObject({
+      code: "RUN_TOO_MANY_MESSAGES",
+      message: `run ${chatty.id} already has 50 messages waiting for its next turn`,
+    });
+    expect((await o.listRunMessages(chatty.id)).length).toBe(50);
+    expect(await o.listRunMessages(run.id)).toEqual([]);
   });
 
   it("reports what a turn did to the watched files itself: a diff for each change, and deletions", async () => {
@@ -301,13 +312,19 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
   });
 
   it("on a clean shutdown lets a draining profile's turn finish, and interrupts the others' turns", async () => {
-    const slow = { ...base, args: [AGENT, "stdin", "--sleep=1500"], maxTurns: 5, input: { template: "turn {{turn}}" } };
+    const slow = {
+      ...base,
+      args: [AGENT, "stdin", "--sleep=1500"],
+      maxTurns: 5,
+      input: { template: "turn {{turn}}\n{{messages}}" },
+    };
     const o = await setUp({ draining: { ...slow, onShutdown: "drain" }, interrupted: slow }, false);
     const supervisor = o.runSupervisor({ pollMs: 50 });
     const draining = await o.startRun({ profile: "draining" });
     const interrupted = await o.startRun({ profile: "interrupted" });
     expect(draining.spec.onShutdown).toBe("drain");
     expect(interrupted.spec).not.toHaveProperty("onShutdown");
+    for (const run of [draining, interrupted]) await o.sendRunMessage(run.id, `for ${run.id}`);
     supervisor.start();
     for (const run of [draining, interrupted]) {
       await waitFor(`${run.id}'s first turn`, async () => ((await o.getRun(run.id))?.pid ? true : null), {
@@ -328,6 +345,9 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     expect(drained).toMatchObject({ turn: 1, outcome: "exited", exitCode: 3 });
     const [cut] = await o.listRunTurns(interrupted.id);
     expect(cut).toMatchObject({ turn: 1, outcome: "interrupted" });
+    // The message the drained turn read stays its; the interrupted turn's waits for the next turn again.
+    expect((await o.listRunMessages(draining.id)).map((m) => m.turn)).toEqual([1]);
+    expect((await o.listRunMessages(interrupted.id)).map((m) => m.turn)).toEqual([null]);
     // Both handed back, state intact, no second turn started: any node goes on with them.
     for (const run of [draining, interrupted]) {
       expect(await o.getRun(run.id)).toMatchObject({ state: "running", currentTurn: 1, workerId: null, pid: null });

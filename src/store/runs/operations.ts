@@ -7,16 +7,18 @@
  * its holder (owner + fencing token).
  */
 import { OverseerError, runNotFound } from "../../core/errors.js";
-import type {
-  ClaimedRun,
-  NewRun,
-  Run,
-  RunControlRequest,
-  RunFilter,
-  RunLease,
-  RunMessage,
-  RunTurn,
-  RunUpdate,
+import {
+  type ClaimedRun,
+  MAX_LISTED_RUN_MESSAGES,
+  MAX_WAITING_RUN_MESSAGES,
+  type NewRun,
+  type Run,
+  type RunControlRequest,
+  type RunFilter,
+  type RunLease,
+  type RunMessage,
+  type RunTurn,
+  type RunUpdate,
 } from "../../core/run.js";
 import { takesMessages } from "../../core/run-input.js";
 import { isFinishedRunState, type RunState, type RunTransitionName } from "../../core/run-state.js";
@@ -114,6 +116,8 @@ export function* claimRun(tx: Tx, workerId: string, leaseMs: number): Op<Claimed
   if (!row) return null;
   const lost =
     row.state === "queued" ? undefined : yield* tx.one<RunTurnRow>(q.LOSE_TURN, [row.id, row.current_turn, tx.at]);
+  // A lost turn may never have read its messages: they go to the next one too.
+  if (lost) yield* tx.run(q.RETURN_MESSAGES, [row.id, lost.turn]);
   const claim = claimWrite(row, workerId, leaseMs, tx.at, lost ? lost.turn : null);
   const run = yield* write(tx, row, claim.changes, claim.events);
   return {
@@ -145,6 +149,7 @@ export function* updateRun(tx: Tx, lease: RunLease, update: RunUpdate): Op<Run |
   if (update.turnFinished) {
     const t = update.turnFinished;
     yield* tx.run(q.FINISH_TURN, [row.id, t.turn, t.outcome, t.exitCode, t.signal, tx.at]);
+    if (t.outcome === "interrupted" || t.outcome === "spawn_failed") yield* tx.run(q.RETURN_MESSAGES, [row.id, t.turn]);
   }
   return yield* write(tx, row, changes, events);
 }
@@ -184,6 +189,14 @@ export function* sendRunMessage(
       { id: row.id, profile: row.profile },
     );
   }
+  const waiting = yield* tx.rows<RunMessageRow>(q.WAITING_MESSAGES, [row.id, MAX_WAITING_RUN_MESSAGES]);
+  if (waiting.length >= MAX_WAITING_RUN_MESSAGES) {
+    throw new OverseerError(
+      "RUN_TOO_MANY_MESSAGES",
+      `run ${row.id} already has ${MAX_WAITING_RUN_MESSAGES} messages waiting for its next turn`,
+      { id: row.id, waiting: waiting.length },
+    );
+  }
   const stored = yield* tx.one<RunMessageRow>(q.INSERT_MESSAGE, [
     message.id,
     message.runId,
@@ -196,9 +209,14 @@ export function* sendRunMessage(
   return toRunMessage(stored);
 }
 
-/** A run's messages, oldest first, each with the turn that got it (null while waiting). */
+/** A run's last MAX_LISTED_RUN_MESSAGES messages, oldest first, each with the turn that got it (null while waiting). */
 export function* listRunMessages(db: Db, runId: string): Op<RunMessage[]> {
-  return (yield* db.rows<RunMessageRow>(q.LIST_MESSAGES, [runId])).map(toRunMessage);
+  return (yield* db.rows<RunMessageRow>(q.LIST_MESSAGES, [runId, MAX_LISTED_RUN_MESSAGES])).map(toRunMessage).reverse();
+}
+
+/** The messages waiting for the run's next turn, oldest first. */
+export function* waitingRunMessages(db: Db, runId: string): Op<RunMessage[]> {
+  return (yield* db.rows<RunMessageRow>(q.WAITING_MESSAGES, [runId, MAX_WAITING_RUN_MESSAGES])).map(toRunMessage);
 }
 
 /** The ids of the runs started again from this one, oldest first. */

@@ -117,8 +117,14 @@ export const INSERT_MESSAGE = `
 INSERT INTO run_messages (id, run_id, body, sent_by, created_at, turn) VALUES ($1, $2, $3, $4, $5, NULL)
 RETURNING *`;
 
-/** $1 run id: oldest first. */
-export const LIST_MESSAGES = "SELECT * FROM run_messages WHERE run_id = $1 ORDER BY id";
+/** $1 run id, $2 limit: the newest, newest first. */
+export const LIST_MESSAGES = "SELECT * FROM run_messages WHERE run_id = $1 ORDER BY id DESC LIMIT $2";
+
+/** $1 run id, $2 limit: those waiting for a turn, oldest first. */
+export const WAITING_MESSAGES = "SELECT * FROM run_messages WHERE run_id = $1 AND turn IS NULL ORDER BY id LIMIT $2";
+
+/** $1 run id, $2 turn: the messages given to a turn that did not run to its end wait again. */
+export const RETURN_MESSAGES = "UPDATE run_messages SET turn = NULL WHERE run_id = $1 AND turn = $2";
 
 /** $1 turn, $2 run id, $3 message ids: those still waiting are given to the turn. */
 export const DELIVER_MESSAGES = sql`UPDATE run_messages SET turn = $1 WHERE run_id = $2 AND turn IS NULL AND ${inList("id", "$3")}`;
