@@ -9,7 +9,7 @@
  * `{{name}}` in `args` and `cwd` replaced by its value. Arguments are passed to the command as
  * an array, never through a shell, so a param can never inject a second command.
  */
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { TELEMETRY_MODES } from "../core/agent-streams/modes.js";
 import { OverseerError } from "../core/errors.js";
@@ -21,6 +21,7 @@ import {
   checkInputTemplate,
   DEFAULT_INPUT_FILE,
   INPUT_ARG_PLACEHOLDER,
+  isInsideFolder,
   type RunInputSpec,
 } from "../core/run-input.js";
 import { MAX_WATCHED_FILES } from "../core/run-watch.js";
@@ -84,12 +85,10 @@ const completionSchema = z
         message: `is not a valid regular expression: ${describe(c.pattern)}`,
       });
     }
-    if (c.stopFile !== undefined && (isAbsolute(c.stopFile) || c.stopFile.split(/[\\/]/).includes(".."))) {
+    if (c.stopFile !== undefined && !isInsideFolder(c.stopFile)) {
       ctx.addIssue({ code: "custom", path: ["stopFile"], message: "must be a path inside the working directory" });
     }
   });
-
-const insideCwd = (path: string): boolean => !isAbsolute(path) && !path.split(/[\\/]/).includes("..");
 
 /** Each turn's input: a template rendered before the turn (see core/run-input.ts). */
 const inputSchema = z
@@ -102,7 +101,7 @@ const inputSchema = z
     if (input.file !== undefined && input.via !== "file") {
       ctx.addIssue({ code: "custom", path: ["file"], message: 'is only used with via: "file"' });
     }
-    if (input.file !== undefined && !insideCwd(input.file)) {
+    if (input.file !== undefined && !isInsideFolder(input.file)) {
       ctx.addIssue({ code: "custom", path: ["file"], message: "must be a path inside the working directory" });
     }
   });
@@ -155,7 +154,7 @@ const profileSchema = z
     onShutdown: z.enum(["interrupt", "drain"]).default("interrupt"),
     /** Files of the working folder whose changes in a turn Overseer reports itself (core/run-watch.ts). */
     watch: z
-      .array(z.string().min(1).refine(insideCwd, { error: "must be a path inside the working directory" }))
+      .array(z.string().min(1).refine(isInsideFolder, { error: "must be a path inside the working directory" }))
       .max(MAX_WATCHED_FILES)
       .default([]),
     /** How the command reports telemetry: `overseer_event` lines, or an agent CLI's own stream. */

@@ -2,7 +2,7 @@
  * Budgets that stop a runaway run: tokens, cost (from the profile's token prices), a wall-clock
  * deadline from the run's start, and "no progress" (that many turns in a row that changed no
  * file and passed no more tests than the best turn before). Pure: the supervisor asks after each
- * turn, and before starting one, whether a budget is spent; `core/run-turn-decision.ts` turns the
+ * turn whether a budget is spent; `core/run-turn-decision.ts` turns the
  * answer into failing or pausing the run, as the budget says.
  */
 import { formatDuration } from "./duration.js";

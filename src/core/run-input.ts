@@ -82,6 +82,11 @@ export function templateFiles(template: string): string[] {
   return [...files];
 }
 
+/** A relative path that stays inside the working folder as written (no leading `/`, no `..`). */
+export function isInsideFolder(path: string): boolean {
+  return path !== "" && !path.startsWith("/") && !/^[A-Za-z]:/.test(path) && !path.split(/[\\/]/).includes("..");
+}
+
 /** Whether turns given this input see operator messages (its template has `{{messages}}`). */
 export function takesMessages(input: RunInputSpec | undefined): boolean {
   return input !== undefined && names(input.template).includes("messages");
@@ -95,7 +100,7 @@ export function checkInputTemplate(template: string, params: readonly string[]):
   for (const name of names(template)) {
     if (name.startsWith("file:")) {
       const path = name.slice(5).trim();
-      if (path === "" || path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
+      if (!isInsideFolder(path)) {
         return `{{${name}}} must name a file inside the working folder`;
       }
     } else if (!(BUILT_IN_INPUT_NAMES as readonly string[]).includes(name) && !params.includes(name)) {
