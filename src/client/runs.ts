@@ -14,7 +14,6 @@ import type {
   RunProfiles,
   RunState,
   RunStatus,
-  RunTurn,
   StartRunRequest,
 } from "./types.js";
 
