@@ -107,8 +107,8 @@ switch (done) {
     break;
   }
   case 3: {
-    const requests = [...prompt.matchAll(/^- Request from (.+?): (.+)$/gm), ...messages.map((m) => [, m.by, m.text])];
-    const empty = requests.find((r) => /empty/i.test(r[2]));
+    const logged = [...prompt.matchAll(/^- Request from (.+?): (.+)$/gm)].map((m) => ({ by: m[1], text: m[2] }));
+    const empty = [...logged, ...messages].find((r) => /empty/i.test(r.text));
     if (empty) {
       write("project/slug.mjs", SLUG_EMPTY);
       write(
@@ -117,7 +117,7 @@ switch (done) {
       );
       const { passed } = runTests();
       git("-c", "user.name=agent", "-c", "user.email=agent@example.com", "commit", "-qam", "slugify names empty input");
-      log(`- step 4 (follow-up): did what ${empty[1]} asked: empty input becomes "untitled"; ${passed} tests pass`);
+      log(`- step 4 (follow-up): did what ${empty.by} asked: empty input becomes "untitled"; ${passed} tests pass`);
       decide('- Empty input returns "untitled" rather than "": a slug must not be empty.');
     } else {
       const { passed } = runTests();

@@ -62,7 +62,7 @@ export function RunMessages({ run, denied }: { run: Run; denied: string | null }
         </ol>
       )}
       <form className="run-message-form" aria-label="send a message to the run" onSubmit={(e) => void send(e)}>
-        <label>
+        <label className="run-message-label">
           Message for the next turn
           <textarea
             value={text}
