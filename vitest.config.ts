@@ -5,11 +5,11 @@ const INCLUDE = ["src/**/*.test.ts", "examples/**/*.test.ts", "scripts/**/*.test
 
 /**
  * The test files above the store that get their database from the test backend
- * (src/test-support/test-backend.ts, directly or through `testApi`): `npm test` runs them a
- * second time, on PostgreSQL. The store's own suite runs on both backends in every run.
+ * (src/test-support/test-backend.ts, directly or through `testApi` or `runsSandbox`): `npm test`
+ * runs them a second time, on PostgreSQL. The store's own suite runs on both backends in every run.
  */
 function backendTests(): string[] {
-  const uses = /from "(\.\.\/)+(src\/)?test-support\/(test-backend|http)\.js"/;
+  const uses = /from "(\.\.\/)+(src\/)?test-support\/(test-backend|http|runs)\.js"/;
   return ["src", "examples"].flatMap((root) =>
     readdirSync(root, { recursive: true, encoding: "utf8" })
       .filter((file) => file.endsWith(".test.ts") && !file.includes("node_modules"))

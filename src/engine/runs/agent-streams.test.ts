@@ -4,16 +4,12 @@
  * Code or Codex (core/agent-streams/samples/). The run's stats come from the adapter's telemetry,
  * and the turn's stored output is the adapter's readable text, not the JSON.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../config/config.js";
-import type { Run } from "../../core/run.js";
-import type { RunState } from "../../core/run-state.js";
+import { describe, expect, it } from "vitest";
 import type { Overseer } from "../../sdk/overseer.js";
-import { TEST_BACKEND, testDatabase } from "../../test-support/test-backend.js";
-import { waitFor } from "../../test-support/wait.js";
+import { runsSandbox } from "../../test-support/runs.js";
+import { TEST_BACKEND } from "../../test-support/test-backend.js";
 
 const REPLAY = resolve(import.meta.dirname, "fixtures", "replay.mjs");
 const SAMPLES = resolve(import.meta.dirname, "..", "..", "core", "agent-streams", "samples");
@@ -21,33 +17,8 @@ const CLAUDE = join(SAMPLES, "claude-stream-json.jsonl");
 const CODEX = join(SAMPLES, "codex-exec-json.jsonl");
 const node = process.execPath;
 
-let work = "";
-let overseer: Overseer | null = null;
-afterEach(async () => {
-  await overseer?.close();
-  overseer = null;
-  if (work) rmSync(work, { recursive: true, force: true });
-  work = "";
-});
-
-async function setUp(profiles: Record<string, unknown>): Promise<Overseer> {
-  work = mkdtempSync(join(tmpdir(), "overseer-agent-streams-"));
-  const runs = parseConfig({ runs: { profiles, lease: "2s" } }, "test", work).runs;
-  overseer = await (await testDatabase("overseer-agent-streams-db-")).open({ runs });
-  overseer.runSupervisor({ pollMs: 100 }).start();
-  return overseer;
-}
-
-async function until(id: string, states: RunState[]): Promise<Run> {
-  return waitFor(
-    `run ${id} to be ${states.join(" or ")}`,
-    async () => {
-      const run = await overseer?.getRun(id);
-      return run && states.includes(run.state) ? run : null;
-    },
-    { timeoutMs: 20_000, intervalMs: 20 },
-  );
-}
+const runs = runsSandbox("overseer-agent-streams-");
+const { setUp, until } = runs;
 
 /** Runs one turn of `profile` to completion: the run, its first turn's output and its events' kinds. */
 async function oneTurn(o: Overseer, profile: string) {

@@ -3,59 +3,31 @@
  * switch), the supervisor and a real subprocess (fixtures/prompted.mjs) that records each input
  * it was given.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../config/config.js";
-import type { Run } from "../../core/run.js";
-import type { RunState } from "../../core/run-state.js";
+import { describe, expect, it } from "vitest";
 import type { Overseer } from "../../sdk/overseer.js";
-import { TEST_BACKEND, testDatabase } from "../../test-support/test-backend.js";
+import { runsSandbox } from "../../test-support/runs.js";
+import { TEST_BACKEND } from "../../test-support/test-backend.js";
 import { waitFor } from "../../test-support/wait.js";
 
 const AGENT = resolve(import.meta.dirname, "fixtures", "prompted.mjs");
 const node = process.execPath;
 
-let work = "";
-let overseer: Overseer | null = null;
-afterEach(async () => {
-  await overseer?.close();
-  overseer = null;
-  if (work) rmSync(work, { recursive: true, force: true });
-  work = "";
-});
-
-/** An Overseer with these profiles (cwd: a fresh folder), supervising runs unless told not to yet. */
-async function setUp(profiles: Record<string, unknown>, supervise = true): Promise<Overseer> {
-  work = mkdtempSync(join(tmpdir(), "overseer-run-input-"));
-  const runs = parseConfig({ runs: { profiles, lease: "2s" } }, "test", work).runs;
-  overseer = await (await testDatabase("overseer-run-input-db-")).open({ runs });
-  if (supervise) overseer.runSupervisor({ pollMs: 100 }).start();
-  return overseer;
-}
-
-async function until(id: string, states: RunState[]): Promise<Run> {
-  return waitFor(
-    `run ${id} to be ${states.join(" or ")}`,
-    async () => {
-      const run = await overseer?.getRun(id);
-      return run && states.includes(run.state) ? run : null;
-    },
-    { timeoutMs: 20_000, intervalMs: 20 },
-  );
-}
+const runs = runsSandbox("overseer-run-input-");
+const { until } = runs;
+const setUp = (profiles: Record<string, unknown>, supervise = true) => runs.setUp(profiles, { supervise });
 
 /** The inputs the agent recorded, turn by turn. */
 function inputs(): Array<{ turn: number; input: string }> {
-  return readFileSync(join(work, "inputs.log"), "utf8")
+  return readFileSync(join(runs.work, "inputs.log"), "utf8")
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line));
 }
 
-async function eventKinds(runId: string): Promise<Array<{ kind: string; data: unknown }>> {
-  const events = (await overseer?.readEvents({ runId, limit: 1_000 })) ?? [];
+async function eventKinds(o: Overseer, runId: string): Promise<Array<{ kind: string; data: unknown }>> {
+  const events = await o.readEvents({ runId, limit: 1_000 });
   return events.map((e) => ({ kind: e.kind, data: e.data }));
 }
 
@@ -105,14 +77,14 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     const byFile = await o.startRun({ profile: "byFile" });
     await until(byFile.id, ["failed"]);
     expect(inputs()).toEqual([{ turn: 1, input: `file input for ${byFile.id}` }]);
-    expect(readFileSync(join(work, "state", "prompt.txt"), "utf8")).toBe(`file input for ${byFile.id}`);
+    expect(readFileSync(join(runs.work, "state", "prompt.txt"), "utf8")).toBe(`file input for ${byFile.id}`);
     expect((await o.getRun(byFile.id))?.spec.input).toEqual({
       template: "file input for {{runId}}",
       via: "file",
       file: "state/prompt.txt",
     });
 
-    rmSync(join(work, "inputs.log"));
+    rmSync(join(runs.work, "inputs.log"));
     const byArg = await o.startRun({ profile: "byArg" });
     await until(byArg.id, ["failed"]);
     expect(inputs()).toEqual([{ turn: 1, input: "arg 1" }]);
@@ -124,7 +96,7 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     const o = await setUp({
       agent: { ...base, args: [AGENT, "stdin"], maxTurns: 1, input: { template: "{{file:big.md}}" } },
     });
-    writeFileSync(join(work, "big.md"), `${"é".repeat(40_000)}END`);
+    writeFileSync(join(runs.work, "big.md"), `${"é".repeat(40_000)}END`);
     const run = await o.startRun({ profile: "agent" });
     await until(run.id, ["failed"]);
     const [first] = inputs();
@@ -144,7 +116,7 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
       currentTurn: 2,
       error: { code: "RUN_BUDGET_EXCEEDED", message: "the run used 1200 tokens; its budget is 1000", retryable: false },
     });
-    const budget = (await eventKinds(run.id)).filter((e) => e.kind === "run.budget_exceeded");
+    const budget = (await eventKinds(o, run.id)).filter((e) => e.kind === "run.budget_exceeded");
     expect(budget).toEqual([
       { kind: "run.budget_exceeded", data: expect.objectContaining({ code: "RUN_BUDGET_EXCEEDED", action: "failed" }) },
     ]);
@@ -204,7 +176,7 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
     const run = await o.startRun({ profile: "agent" });
     const paused = await until(run.id, ["paused", "failed"]);
     expect(paused).toMatchObject({ state: "paused", currentTurn: 1, error: null });
-    const events = await eventKinds(run.id);
+    const events = await eventKinds(o, run.id);
     expect(events.find((e) => e.kind === "run.paused")?.data).toMatchObject({ code: "RUN_BUDGET_EXCEEDED" });
     expect(events.find((e) => e.kind === "run.budget_exceeded")?.data).toMatchObject({ action: "paused" });
   });
@@ -239,7 +211,7 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
       ["read the README first", 1],
       ["also update the changelog", 3],
     ]);
-    const started = (await eventKinds(run.id)).filter((e) => e.kind === "run.turn_started").map((e) => e.data);
+    const started = (await eventKinds(o, run.id)).filter((e) => e.kind === "run.turn_started").map((e) => e.data);
     expect(started).toEqual([
       expect.objectContaining({ turn: 1, messages: [before.id] }),
       expect.not.objectContaining({ messages: expect.anything() }),
@@ -290,12 +262,12 @@ describe(`a turn's input and a run's budget on ${TEST_BACKEND}`, () => {
         watch: ["agent-log.md", "gone.md", "untouched.md"],
       },
     });
-    writeFileSync(join(work, "gone.md"), "remove me\n");
-    writeFileSync(join(work, "untouched.md"), "stays\n");
+    writeFileSync(join(runs.work, "gone.md"), "remove me\n");
+    writeFileSync(join(runs.work, "untouched.md"), "stays\n");
     const run = await o.startRun({ profile: "agent" });
     expect(run.spec.watch).toEqual(["agent-log.md", "gone.md", "untouched.md"]);
     const done = await until(run.id, ["failed"]);
-    const watched = (await eventKinds(run.id)).filter((e) => (e.data as { watched?: boolean }).watched === true);
+    const watched = (await eventKinds(o, run.id)).filter((e) => (e.data as { watched?: boolean }).watched === true);
     expect(watched).toEqual([
       {
         kind: "run.log_updated",
