@@ -342,6 +342,7 @@ describe("the runs pages in Chromium", () => {
     await page.locator("[data-testid=run-state] .badge", { hasText: "failed" }).waitFor();
     expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
     expect(await text(".run-message-form")).toContain("Closed: the run is failed");
+    expect(await page.getByText("sent: the next turn to start gets it").count()).toBe(0);
 
     // Rerun it: the new run's page opens, linked to the first, which lists it.
     await page.getByRole("button", { name: "Rerun" }).click();

@@ -4,7 +4,7 @@
  * for the next turn" until a turn takes it. The box is closed, with the reason, for a finished
  * run, for a run whose input has no {{messages}}, and for a token that may not send.
  */
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { takesMessages } from "../../../src/core/run-input";
 import { FINISHED_RUN_STATES, type Run, type RunMessage } from "../../../src/http/contract";
 import { api } from "../api/client";
@@ -29,6 +29,10 @@ export function RunMessages({ run, denied }: { run: Run; denied: string | null }
     : !takesMessages(run.spec.input)
       ? "its profile's input has no {{messages}}, so no turn would read a message"
       : denied;
+  // Once the box closes, what the last send said no longer holds.
+  useEffect(() => {
+    if (closed !== null) setOutcome(null);
+  }, [closed]);
   const send = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
