@@ -344,6 +344,51 @@ export function runRunConformance(test: ConformanceTest): void {
       expect(await ctx.store.readEvents()).toEqual(events);
     });
 
+    test("messages given to a turn that is lost or interrupted wait for the next turn again", async (ctx) => {
+      const input = { template: "{{messages}}", via: "stdin" as const, file: ".overseer/input.md" };
+      const created = await ctx.store.createRun(newRun({ spec: { ...SPEC, input } }));
+      const send = (body: string) =>
+        ctx.store.sendRunMessage({ id: `01MSG${body.padStart(8, "0")}`, runId: created.id, body, sentBy: "ana" });
+      const one = await send("1");
+      const first = await claim(ctx, "sup-1");
+      await ctx.store.updateRun(first.lease, {
+        currentTurn: 1,
+        turnStarted: { turn: 1, pid: 4242, host: "node-a" },
+        messagesDelivered: { turn: 1, ids: [one.id] },
+      });
+      expect((await ctx.store.waitingRunMessages(created.id)).map((m) => m.id)).toEqual([]);
+      // The node dies mid-turn: the turn is lost on takeover, and its message waits again.
+      ctx.clock.advance(LEASE_MS + 1);
+      const second = await claim(ctx, "sup-2");
+      expect(second.takeover?.lostTurn?.turn).toBe(1);
+      expect((await ctx.store.waitingRunMessages(created.id)).map((m) => m.id)).toEqual([one.id]);
+      // Turn 2 takes it, and a clean shutdown interrupts turn 2: it waits again too.
+      await ctx.store.updateRun(second.lease, {
+        currentTurn: 2,
+        turnStarted: { turn: 2, pid: 4343, host: "node-b" },
+        messagesDelivered: { turn: 2, ids: [one.id] },
+      });
+      const two = await send("2");
+      await ctx.store.updateRun(second.lease, {
+        turnFinished: { turn: 2, outcome: "interrupted", exitCode: null, signal: "SIGTERM" },
+      });
+      expect((await ctx.store.waitingRunMessages(created.id)).map((m) => [m.id, m.turn])).toEqual([
+        [one.id, null],
+        [two.id, null],
+      ]);
+      // A turn that ran to its end keeps what it got.
+      await ctx.store.updateRun(second.lease, {
+        currentTurn: 3,
+        turnStarted: { turn: 3, pid: 4444, host: "node-b" },
+        messagesDelivered: { turn: 3, ids: [one.id, two.id] },
+      });
+      await ctx.store.updateRun(second.lease, {
+        turnFinished: { turn: 3, outcome: "exited", exitCode: 0, signal: null },
+      });
+      expect((await ctx.store.listRunMessages(created.id)).map((m) => m.turn)).toEqual([3, 3]);
+      expect(await ctx.store.waitingRunMessages(created.id)).toEqual([]);
+    });
+
     test("a takeover after expiry records the running turn as lost, exactly once", async (ctx) => {
       const created = await ctx.store.createRun(newRun());
       const first = await claim(ctx, "sup-1");
