@@ -61,8 +61,7 @@ class LocalRuns implements RunBackend {
   message(id: string, body: string) {
     return this.o.sendRunMessage(id, body);
   }
-  async messages(id: string) {
-    if ((await this.o.getRun(id)) === null) throw runNotFound(id);
+  messages(id: string) {
     return this.o.listRunMessages(id);
   }
   output(id: string, turn: number, start: number) {

@@ -896,8 +896,9 @@ export class Overseer {
     return this.store.sendRunMessage({ id: newId(), runId, body, sentBy: options.sentBy ?? null });
   }
 
-  /** The run's messages, oldest first, each with the turn that got it (null while it waits). */
-  listRunMessages(runId: string): Promise<RunMessage[]> {
+  /** The run's last 500 messages, oldest first, each with the turn that got it (null while it waits). RUN_NOT_FOUND. */
+  async listRunMessages(runId: string): Promise<RunMessage[]> {
+    if ((await this.store.getRun(runId)) === null) throw runNotFound(runId);
     return this.store.listRunMessages(runId);
   }
 

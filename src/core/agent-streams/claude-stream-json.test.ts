@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { replayLines, tokenTotals } from "../../test-support/agent-streams.js";
 import type { TelemetryEvent } from "../run-telemetry.js";
 import { MAX_PATH_CHARS } from "../run-telemetry.js";
 import { ClaudeStreamJson } from "./claude-stream-json.js";
@@ -18,29 +19,8 @@ import { ClaudeStreamJson } from "./claude-stream-json.js";
 const SAMPLE = readFileSync(new URL("./samples/claude-stream-json.jsonl", import.meta.url), "utf8");
 const ROOT = "/workspace/calc";
 
-/** Every line through one adapter: the events, the stored text, and the lines it passed through. */
-function replay(lines: string[]) {
-  const adapter = new ClaudeStreamJson();
-  const events: TelemetryEvent[] = [];
-  const texts: string[] = [];
-  const passed: string[] = [];
-  for (const line of lines) {
-    const parsed = adapter.parseLine(line);
-    if (parsed === null) passed.push(line);
-    else {
-      events.push(...parsed.events);
-      if (parsed.text !== null) texts.push(parsed.text);
-    }
-  }
-  return { events, text: texts.join("\n"), passed };
-}
-
-function tokens(events: TelemetryEvent[]) {
-  return events.reduce(
-    (t, e) => (e.kind === "token_usage" ? { input: t.input + e.input, output: t.output + e.output } : t),
-    { input: 0, output: 0 },
-  );
-}
+const replay = (lines: string[]) => replayLines(new ClaudeStreamJson(), lines);
+const tokens = tokenTotals;
 
 const assistant = (id: string | undefined, usage: unknown, content: unknown[] = [{ type: "text", text: "hi" }]) =>
   JSON.stringify({ type: "assistant", message: { ...(id === undefined ? {} : { id }), content, usage } });

@@ -12,34 +12,15 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { replayLines, tokenTotals } from "../../test-support/agent-streams.js";
 import type { TelemetryEvent } from "../run-telemetry.js";
 import { CodexExecJson } from "./codex-exec-json.js";
 
 const SAMPLE = readFileSync(new URL("./samples/codex-exec-json.jsonl", import.meta.url), "utf8");
 const ROOT = "/workspace/calc";
 
-function replay(lines: string[]) {
-  const adapter = new CodexExecJson();
-  const events: TelemetryEvent[] = [];
-  const texts: string[] = [];
-  const passed: string[] = [];
-  for (const line of lines) {
-    const parsed = adapter.parseLine(line);
-    if (parsed === null) passed.push(line);
-    else {
-      events.push(...parsed.events);
-      if (parsed.text !== null) texts.push(parsed.text);
-    }
-  }
-  return { events, text: texts.join("\n"), passed };
-}
-
-function tokens(events: TelemetryEvent[]) {
-  return events.reduce(
-    (t, e) => (e.kind === "token_usage" ? { input: t.input + e.input, output: t.output + e.output } : t),
-    { input: 0, output: 0 },
-  );
-}
+const replay = (lines: string[]) => replayLines(new CodexExecJson(), lines);
+const tokens = tokenTotals;
 
 const completed = (input: number, output: number, cached = 0) =>
   JSON.stringify({

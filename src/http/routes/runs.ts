@@ -139,11 +139,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
     app.get(
       "/runs/:id/messages",
       { config: { scope: "viewer" }, schema: contract.listRunMessages },
-      async (request) => {
-        const { id } = request.params;
-        if ((await overseer.getRun(id)) === null) throw runNotFound(id);
-        return { items: await overseer.listRunMessages(id) };
-      },
+      async (request) => ({ items: await overseer.listRunMessages(request.params.id) }),
     );
 
     app.get(
