@@ -55,6 +55,7 @@ export function notificationFor(
 ): Notification {
   const approvalId = approvalIdOf(alert);
   const jobId = jobIdOf(alert);
+  const runId = runIdOf(alert);
   const details = alert.details === null || alert.details === undefined ? undefined : describeDetails(alert.details);
   return {
     kind: approvalId === null ? "alert" : "approval",
@@ -68,6 +69,7 @@ export function notificationFor(
       alertId: alert.id,
       ...(approvalId === null ? {} : { approvalId }),
       ...(jobId === null ? {} : { jobId }),
+      ...(runId === null ? {} : { runId }),
     }),
     actions: approvalId === null ? ["ack"] : ["approve", "deny"],
     at: sent.at,
@@ -94,6 +96,12 @@ export function approvalIdOf(alert: Alert): string | null {
 /** The job an alert is about: a dead job, the job waiting for an approval; null for any other alert. */
 export function jobIdOf(alert: Alert): string | null {
   const id = (alert.details as { jobId?: unknown } | null)?.jobId;
+  return typeof id === "string" && id !== "" ? id : null;
+}
+
+/** The run an alert is about: a failed, stalled or budget-stopped run, the run asking a question; null otherwise. */
+export function runIdOf(alert: Alert): string | null {
+  const id = (alert.details as { runId?: unknown } | null)?.runId;
   return typeof id === "string" && id !== "" ? id : null;
 }
 

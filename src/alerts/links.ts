@@ -1,6 +1,6 @@
 /**
- * Links from a notification to the dashboard: the alert's page, and the approval's or the job's
- * when the alert is about one. Built from the dashboard's public base URL (the config's
+ * Links from a notification to the dashboard: the alert's page, and the approval's, the job's or
+ * the run's when the alert is about one. Built from the dashboard's public base URL (the config's
  * `alerts.dashboardUrl`); pure, so every channel and every copy gets the same links.
  */
 import type { NotificationLink } from "./channels/channel.js";
@@ -12,11 +12,12 @@ export interface LinkSubjects {
   alertId: string;
   approvalId?: string | undefined;
   jobId?: string | undefined;
+  runId?: string | undefined;
 }
 
 /**
  * The dashboard pages about an alert: the approval first (where a person decides), then the
- * alert, then the job. `base` may carry a path (a reverse proxy's prefix); a trailing slash is fine.
+ * alert, then the job or the run. `base` may carry a path (a reverse proxy's prefix); a trailing slash is fine.
  */
 export function dashboardLinks(base: string, subjects: LinkSubjects): NotificationLink[] {
   const root = base.replace(/\/+$/, "");
@@ -25,5 +26,6 @@ export function dashboardLinks(base: string, subjects: LinkSubjects): Notificati
   if (subjects.approvalId !== undefined) links.push({ label: "Approval", url: page("approvals", subjects.approvalId) });
   links.push({ label: "Alert", url: page("alerts", subjects.alertId) });
   if (subjects.jobId !== undefined) links.push({ label: "Job", url: page("jobs", subjects.jobId) });
+  if (subjects.runId !== undefined) links.push({ label: "Run", url: page("runs", subjects.runId) });
   return links;
 }

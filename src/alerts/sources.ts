@@ -303,12 +303,12 @@ export class AlertSources {
   private async approvalRequested(approval: Approval): Promise<void> {
     const rule = this.rule("approval.pending");
     if (rule === null) return;
-    const lessons = await this.lessonsLike(approval.jobId);
+    const lessons = approval.jobId === null ? [] : await this.lessonsLike(approval.jobId);
     await this.raise("approval", `approval:${approval.id}`, rule.policy, {
-      summary: `Approval needed: ${approval.title}`,
+      summary: `${approval.kind === "question" ? "Question from a run" : "Approval needed"}: ${approval.title}`,
       details: {
         approvalId: approval.id,
-        jobId: approval.jobId,
+        ...(approval.runId === null ? { jobId: approval.jobId } : { runId: approval.runId, kind: approval.kind }),
         risk: approval.risk,
         approvers: approval.approvers,
         expiresAt: approval.expiresAt,

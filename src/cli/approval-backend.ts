@@ -20,6 +20,7 @@ import { refuseAsWithUrl, remoteClient } from "./remote.js";
 export interface ApprovalListQuery {
   states?: ApprovalState[];
   jobId?: string;
+  runId?: string;
   limit: number;
 }
 
@@ -70,11 +71,8 @@ class LocalApprovals implements ApprovalBackend {
   list(query: ApprovalListQuery) {
     return this.o.listApprovals(query);
   }
-  async detail(id: string) {
-    const approval = await this.o.getApproval(id);
-    if (!approval) throw new OverseerError("APPROVAL_NOT_FOUND", `no approval request with id "${id}"`, { id });
-    const job = await this.o.getJob(approval.jobId);
-    return { approval, job: job && { id: job.id, state: job.state, task: job.task } };
+  detail(id: string) {
+    return this.o.getApprovalDetail(id);
   }
   decide(id: string, decision: "approve" | "deny", reason: string | null) {
     // Whoever can open the database can operate: the local user decides as themselves.
@@ -90,7 +88,9 @@ class RemoteApprovals implements ApprovalBackend {
   constructor(private readonly api: OverseerClient) {}
 
   list(query: ApprovalListQuery) {
-    return collect(this.api.approvals.all({ state: query.states, jobId: query.jobId }, { limit: query.limit }));
+    return collect(
+      this.api.approvals.all({ state: query.states, jobId: query.jobId, runId: query.runId }, { limit: query.limit }),
+    );
   }
   detail(id: string) {
     return this.api.approvals.get(id);

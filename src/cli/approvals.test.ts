@@ -56,7 +56,7 @@ describe("overseer approvals", () => {
       const approved = await run(["approve", deploy.id, "--reason", "ship it", ...as]);
       expect(approved.stderr).toBe("");
       expect(approved.stdout).toBe(`approved ${deploy.id} (Deploy web); job ${deploy.jobId} continues\n`);
-      expect((await s.overseer.getJob(deploy.jobId))?.state).toBe("queued");
+      expect((await s.overseer.getJob(deploy.jobId as string))?.state).toBe("queued");
 
       const denied = await run(["deny", drop.id, "--reason", "too risky", "--json", ...as]);
       expect(JSON.parse(denied.stdout)).toMatchObject({

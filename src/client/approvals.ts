@@ -10,6 +10,7 @@ export interface ApprovalQuery {
   /** States to list; `settled` stands for every state but pending. */
   state?: ReadonlyArray<ApprovalState | "settled">;
   jobId?: string;
+  runId?: string;
 }
 
 const path = (id: string, rest = "") => `/api/v1/approvals/${encodeURIComponent(id)}${rest}`;

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { TELEMETRY_MODES } from "../core/agent-streams/modes.js";
 import { OverseerError } from "../core/errors.js";
 import { describe } from "../core/job-options.js";
-import type { RunCompletionRule, RunSpec } from "../core/run.js";
+import type { RunApprovalSpec, RunCompletionRule, RunSpec } from "../core/run.js";
 import { narrowBudget, type RunBudget } from "../core/run-budget.js";
 import {
   BUILT_IN_INPUT_NAMES,
@@ -131,6 +131,19 @@ const budgetSchema = z
     }
   });
 
+/** Who answers a run's questions and approval requests, and the approval before its first turn. */
+const approvalsSchema = z.strictObject({
+  /** Token names, `group:<name>`, `telegram:<id>`; empty (the default): any operator. */
+  approvers: z.array(z.string().min(1)).default([]),
+  quorum: z.int().min(1).max(20).default(1),
+  timeout: duration
+    .refine((ms) => ms >= 1_000 && ms <= 366 * 86_400_000, { error: "must be from 1 s to 366 days" })
+    .default(24 * 3_600_000),
+  onTimeout: z.enum(["deny", "approve", "escalate"]).default("deny"),
+  /** Ask for an approval before the first turn: `true`, or the request's title. */
+  beforeFirstTurn: z.union([z.literal(true), z.string().min(1).max(300)]).optional(),
+});
+
 /** A run request's own budget: the same limits, prices excepted. */
 export const runBudgetRequestSchema = z.strictObject(budgetLimits);
 
@@ -157,6 +170,7 @@ const profileSchema = z
       .array(z.string().min(1).refine(isInsideFolder, { error: "must be a path inside the working directory" }))
       .max(MAX_WATCHED_FILES)
       .default([]),
+    approvals: approvalsSchema.optional(),
     /** How the command reports telemetry: `overseer_event` lines, or an agent CLI's own stream. */
     telemetry: z
       .enum(TELEMETRY_MODES, { error: `must be one of ${TELEMETRY_MODES.map((m) => `"${m}"`).join(", ")}` })
@@ -361,7 +375,7 @@ export function resolveRunRequest(
       { profile: name, profiles: known },
     );
   }
-  const resolved = resolveRunSpec(profile, params, { runId, baseDir });
+  const resolved = resolveRunSpec(profile, params, { runId, baseDir, profile: name });
   if (budget !== undefined) resolved.spec.budget = requestBudget(resolved.spec.budget, budget);
   return { profile: name, ...resolved };
 }
@@ -394,7 +408,7 @@ function requestBudget(profile: RunBudget | undefined, requested: unknown): RunB
 export function resolveRunSpec(
   profile: RunProfile,
   params: unknown,
-  context: { runId: string; baseDir: string },
+  context: { runId: string; baseDir: string; profile?: string },
 ): { params: Record<string, unknown>; spec: RunSpec } {
   if (params === undefined) params = {};
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
@@ -457,8 +471,20 @@ export function resolveRunSpec(
       ...(profile.telemetry === "overseer" ? {} : { telemetry: profile.telemetry }),
       ...(profile.watch.length === 0 ? {} : { watch: [...new Set(profile.watch)] }),
       ...(profile.onShutdown === "interrupt" ? {} : { onShutdown: profile.onShutdown }),
+      ...(profile.approvals === undefined
+        ? {}
+        : { approvals: toApprovalSpec(profile.approvals, context.profile ?? null) }),
     },
   };
+}
+
+/** A profile's `approvals` as a run's spec holds it; `beforeFirstTurn: true` gets a title naming the profile. */
+function toApprovalSpec(approvals: NonNullable<RunProfile["approvals"]>, profile: string | null): RunApprovalSpec {
+  const { timeout, beforeFirstTurn, ...rest } = approvals;
+  const spec: RunApprovalSpec = { ...rest, timeoutMs: timeout };
+  if (beforeFirstTurn === true) spec.beforeFirstTurn = `Start a ${profile ?? "ad-hoc"} run?`;
+  else if (beforeFirstTurn !== undefined) spec.beforeFirstTurn = beforeFirstTurn;
+  return spec;
 }
 
 /** A profile's input as a run's spec holds it. */

@@ -26,6 +26,8 @@ function approval(overrides: Partial<Approval> = {}): Approval {
   return {
     id: "ap1",
     jobId: "job1",
+    runId: null,
+    kind: "approval",
     step: "approval:deploy#1",
     title: "Deploy to production",
     details: { service: "api" },

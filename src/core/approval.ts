@@ -9,7 +9,9 @@ import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
 import { RISKS, type Risk } from "./gate-policy.js";
 import { serializePayload } from "./job-options.js";
+import type { RunState } from "./run-state.js";
 import type { ApprovalState } from "./states.js";
+import type { JobState } from "./types.js";
 
 export { RISKS, type Risk } from "./gate-policy.js";
 export { APPROVAL_STATES, type ApprovalState } from "./states.js";
@@ -44,10 +46,18 @@ export interface ApprovalOutcome {
   timedOut: boolean;
 }
 
+/** What the request asks: a yes or no (`approval`), or a `question` whose answer is the approval's reason. */
+export type ApprovalKind = "approval" | "question";
+export const APPROVAL_KINDS: readonly ApprovalKind[] = ["approval", "question"];
+
 export interface Approval {
   id: string;
-  jobId: string;
-  /** The job's step that holds the outcome. */
+  /** The job that asked, or null when a run did. */
+  jobId: string | null;
+  /** The run that asked, or null when a job did. */
+  runId: string | null;
+  kind: ApprovalKind;
+  /** The job's step that holds the outcome; for a run, the turn that asked (`turn-3`) or `before-first-turn`. */
   step: string;
   title: string;
   details: unknown;
@@ -68,8 +78,17 @@ export interface Approval {
   version: number;
 }
 
+/** A request with the job or the run that asked (each null where the other asked, or where it is gone). */
+export interface ApprovalDetail {
+  approval: Approval;
+  job: { id: string; state: JobState; task: string } | null;
+  run: { id: string; state: RunState; profile: string | null } | null;
+}
+
 export interface NewApproval {
   id: string;
+  /** Default `approval`. */
+  kind?: ApprovalKind;
   step: string;
   title: string;
   details: unknown;

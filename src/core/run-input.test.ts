@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  answerText,
   checkInputTemplate,
   type PreviousTurn,
   previousSummary,
+  type RunAnswer,
   renderTurnInput,
   type TurnInputContext,
   templateFiles,
@@ -62,6 +64,56 @@ describe("a turn's input template", () => {
   it("leaves text that only looks like a placeholder alone, and does not expand what a value contains", () => {
     expect(renderTurnInput("{{ turn }} {turn} {{}} {{1x}}", context)).toBe("2 {turn} {{}} {{1x}}");
     expect(renderTurnInput("{{goal}}", { ...context, params: { goal: "{{runId}} $& $1" } })).toBe("{{runId}} $& $1");
+  });
+
+  it("hands the previous turn's answer on, and nothing when it asked nothing", () => {
+    const answer: RunAnswer = {
+      kind: "question",
+      asked: "Which database?",
+      approved: true,
+      text: "SQLite",
+      by: "ana",
+      timedOut: false,
+    };
+    expect(renderTurnInput("{{answer}}|{{answer.text}}|{{answer.approved}}", { ...context, answer })).toBe(
+      'You asked: "Which database?". ana answered: "SQLite".|SQLite|true',
+    );
+    expect(renderTurnInput("[{{answer}}|{{answer.text}}|{{answer.approved}}]", context)).toBe("[||]");
+    expect(checkInputTemplate("{{answer}} {{answer.text}} {{answer.approved}}", [])).toBeNull();
+  });
+
+  it("sums up every way a request can be settled", () => {
+    const q = (p: Partial<RunAnswer>): RunAnswer => ({
+      kind: "question",
+      asked: "Which database?",
+      approved: true,
+      text: "SQLite",
+      by: "ana",
+      timedOut: false,
+      ...p,
+    });
+    const a = (p: Partial<RunAnswer>): RunAnswer => q({ kind: "approval", asked: "Deploy", text: null, ...p });
+    expect(
+      [
+        q({}),
+        q({ text: null }),
+        q({ approved: false, text: "not mine to say" }),
+        q({ approved: false, timedOut: true, by: "watchdog", text: "timed out" }),
+        a({}),
+        a({ approved: false, text: "not on a Friday" }),
+        a({ approved: true, timedOut: true, by: "watchdog" }),
+        null,
+      ].map(answerText),
+    ).toEqual([
+      'You asked: "Which database?". ana answered: "SQLite".',
+      'You asked: "Which database?". ana acknowledged it without an answer.',
+      'You asked: "Which database?". ana declined to answer: "not mine to say".',
+      'You asked: "Which database?". Nobody answered in time.',
+      'Your request "Deploy" was approved by ana.',
+      'Your request "Deploy" was denied by ana: "not on a Friday".',
+      'Your request "Deploy" was not decided in time, so it was approved.',
+      "",
+    ]);
   });
 
   it("sums up every way a turn can end", () => {

@@ -10,6 +10,9 @@
  * - `{{previous.turn}}`, `{{previous.outcome}}`, `{{previous.exitCode}}`, `{{previous.signal}}`
  *   (empty before the first turn) and `{{previous.summary}}`, a sentence;
  * - `{{messages}}`: the operator messages not yet given to a turn, one paragraph each;
+ * - `{{answer}}`: what a person answered to the question (or decided on the approval request)
+ *   the previous turn asked, as a sentence; `{{answer.text}}` the answer (or the reason given)
+ *   alone, `{{answer.approved}}` true or false; all empty when the previous turn asked nothing;
  * - `{{file:agent-log.md}}`: a file of the working folder, its last `MAX_INPUT_FILE_BYTES`
  *   (empty when it does not exist).
  */
@@ -36,6 +39,9 @@ export const BUILT_IN_INPUT_NAMES = [
   "maxTurns",
   "runId",
   "messages",
+  "answer",
+  "answer.text",
+  "answer.approved",
   "previous.turn",
   "previous.outcome",
   "previous.exitCode",
@@ -58,6 +64,19 @@ export interface RunMessageInput {
   at: string;
 }
 
+/** The settled request the previous turn made (or the approval asked before the first turn). */
+export interface RunAnswer {
+  kind: "approval" | "question";
+  /** The question's text, or the approval request's title. */
+  asked: string;
+  approved: boolean;
+  /** The answer to a question, or the reason given with a decision; null when none was given. */
+  text: string | null;
+  /** Who settled it (`watchdog` on a timeout). */
+  by: string;
+  timedOut: boolean;
+}
+
 /** A file as the template sees it; null when it does not exist. */
 export interface InputFile {
   text: string;
@@ -73,6 +92,8 @@ export interface TurnInputContext {
   previous: PreviousTurn | null;
   messages: readonly RunMessageInput[];
   files: Readonly<Record<string, InputFile | null>>;
+  /** Absent or null: the previous turn asked nothing. */
+  answer?: RunAnswer | null;
 }
 
 /** The relative paths a template's `{{file:...}}` placeholders name, each once. */
@@ -124,6 +145,12 @@ export function renderTurnInput(template: string, context: TurnInputContext): st
         return context.runId;
       case "messages":
         return context.messages.map(messageText).join("\n\n");
+      case "answer":
+        return answerText(context.answer ?? null);
+      case "answer.text":
+        return context.answer?.text ?? "";
+      case "answer.approved":
+        return context.answer ? String(context.answer.approved) : "";
       case "previous.turn":
         return previous === null ? "" : String(previous.turn);
       case "previous.outcome":
@@ -163,6 +190,23 @@ export function previousSummary(previous: PreviousTurn | null): string {
     case "spawn_failed":
       return `${turn} could not be started.`;
   }
+}
+
+/** A settled request as a sentence for an agent to read; "" when there is none. */
+export function answerText(answer: RunAnswer | null): string {
+  if (answer === null) return "";
+  const asked = JSON.stringify(answer.asked);
+  const said = answer.text === null ? "" : `: ${JSON.stringify(answer.text)}`;
+  if (answer.kind === "question") {
+    if (answer.timedOut) return `You asked: ${asked}. Nobody answered in time.`;
+    if (!answer.approved) return `You asked: ${asked}. ${answer.by} declined to answer${said}.`;
+    return answer.text === null
+      ? `You asked: ${asked}. ${answer.by} acknowledged it without an answer.`
+      : `You asked: ${asked}. ${answer.by} answered${said}.`;
+  }
+  const decided = answer.approved ? "approved" : "denied";
+  if (answer.timedOut) return `Your request ${asked} was not decided in time, so it was ${decided}.`;
+  return `Your request ${asked} was ${decided} by ${answer.by}${said}.`;
 }
 
 function messageText(message: RunMessageInput): string {

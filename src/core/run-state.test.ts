@@ -23,6 +23,12 @@ import {
 
 const EXPECTED_FROM: Record<RunTransitionName, readonly RunState[]> = {
   start: ["queued"],
+  ask: ["running", "pausing"],
+  askFirst: ["queued"],
+  answered: ["waiting"],
+  approvedToStart: ["waiting"],
+  deniedToStart: ["waiting"],
+  cancelWaiting: ["waiting"],
   pause: ["running"],
   pauseNow: ["running", "pausing"],
   pausedAtTurnEnd: ["pausing"],
@@ -37,6 +43,12 @@ const EXPECTED_FROM: Record<RunTransitionName, readonly RunState[]> = {
 
 const EXPECTED_TO: Record<RunTransitionName, RunState> = {
   start: "running",
+  ask: "waiting",
+  askFirst: "waiting",
+  answered: "running",
+  approvedToStart: "queued",
+  deniedToStart: "cancelled",
+  cancelWaiting: "cancelled",
   pause: "pausing",
   pauseNow: "paused",
   pausedAtTurnEnd: "paused",
@@ -53,6 +65,12 @@ const EXPECTED_TO: Record<RunTransitionName, RunState> = {
 const EXPECTED_EDGES: ReadonlyArray<readonly [RunState, RunState]> = [
   ["queued", "running"],
   ["queued", "cancelled"],
+  ["queued", "waiting"],
+  ["running", "waiting"],
+  ["pausing", "waiting"],
+  ["waiting", "running"],
+  ["waiting", "queued"],
+  ["waiting", "cancelled"],
   ["running", "pausing"],
   ["running", "paused"],
   ["running", "cancelling"],
@@ -74,6 +92,7 @@ type ControlColumn = RunControlAction | "pause immediate";
 const EXPECTED_CONTROL: Record<RunState, Record<ControlColumn, Expected>> = {
   queued: { pause: "refused", "pause immediate": "refused", resume: "refused", cancel: "cancelQueued" },
   running: { pause: "pause", "pause immediate": "pauseNow", resume: "refused", cancel: "cancel" },
+  waiting: { pause: "refused", "pause immediate": "refused", resume: "refused", cancel: "cancelWaiting" },
   pausing: { pause: "refused", "pause immediate": "pauseNow", resume: "resume", cancel: "cancel" },
   paused: { pause: "refused", "pause immediate": "refused", resume: "resume", cancel: "cancel" },
   cancelling: { pause: "refused", "pause immediate": "refused", resume: "refused", cancel: "refused" },
@@ -137,9 +156,9 @@ describe("legalEdges: every (from, to) pair", () => {
     expect(edges.filter(([from]) => isFinishedRunState(from))).toEqual([]);
   });
 
-  it("reaches cancelled only through cancelling, except from queued (nothing runs yet)", () => {
+  it("reaches cancelled only through cancelling, except from queued and waiting (no process runs)", () => {
     const into = edges.filter(([, to]) => to === "cancelled").map(([from]) => from);
-    expect(into.sort()).toEqual(["cancelling", "queued"]);
+    expect(into.sort()).toEqual(["cancelling", "queued", "waiting"]);
   });
 
   it("lets cancelling end only in cancelled", () => {
@@ -227,6 +246,7 @@ describe("controlAction: every (state, action) pair", () => {
     expect(message("paused", "pause")).toMatch(/already paused/);
     expect(message("running", "resume")).toMatch(/already running/);
     expect(message("pausing", "pause")).toMatch(/already pausing.*immediate/);
+    expect(message("waiting", "resume")).toMatch(/waiting for an answer.*answer the request, or cancel/);
   });
 });
 

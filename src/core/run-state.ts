@@ -4,6 +4,10 @@
  * transition that is not legal here cannot happen in any backend. `controlAction` maps what a
  * person asks for (pause, resume, cancel) onto those transitions or refuses with the run's state.
  * Pure: no clock, no I/O. Invariant: a finished run (completed, failed, cancelled) never changes.
+ *
+ * `waiting`: the run asked a person something (a question, or an approval) at the end of a turn,
+ * or its profile wants an approval before the first turn. It holds no process and no lease; the
+ * settled request (answered, decided, timed out) makes it claimable again, by any node.
  */
 import { OverseerError } from "./errors.js";
 
@@ -11,6 +15,7 @@ import { OverseerError } from "./errors.js";
 export const RUN_STATES = [
   "queued",
   "running",
+  "waiting",
   "pausing",
   "paused",
   "cancelling",
@@ -31,6 +36,22 @@ export function isFinishedRunState(state: RunState): boolean {
 export const TRANSITIONS = {
   /** A worker takes the queued run under its lease and starts the first turn. */
   start: { from: ["queued"], to: "running" },
+  /**
+   * A turn that asked a person something has ended: the run waits for the answer, holding no
+   * process and no lease. From `pausing` too: a run waiting holds nothing either, and the pause
+   * asked for is dropped (the event says so).
+   */
+  ask: { from: ["running", "pausing"], to: "waiting" },
+  /** Applied as the run is created, when its profile wants an approval before the first turn. */
+  askFirst: { from: ["queued"], to: "waiting" },
+  /** The request a started run waits on was settled: any supervisor takes it up at its next turn. */
+  answered: { from: ["waiting"], to: "running" },
+  /** The approval before the first turn was given: the run is queued like any new run. */
+  approvedToStart: { from: ["waiting"], to: "queued" },
+  /** The approval before the first turn was denied (or timed out as a denial): the run never starts. */
+  deniedToStart: { from: ["waiting"], to: "cancelled" },
+  /** A run waiting for an answer has no process: a cancel ends it at once, with its pending request. */
+  cancelWaiting: { from: ["waiting"], to: "cancelled" },
   /** Ask for a pause: the current turn runs to its end, then `pausedAtTurnEnd`. */
   pause: { from: ["running"], to: "pausing" },
   /**
@@ -132,6 +153,11 @@ function chooseTransition(
           : `cannot ${action} the run: it is being cancelled`,
     };
   }
+  if (state === "waiting" && action !== "cancel") {
+    return {
+      refusal: `cannot ${action} the run: it is waiting for an answer to its request, which holds no process; answer the request, or cancel the run`,
+    };
+  }
   switch (action) {
     case "pause":
       if (state === "queued") return { refusal: "cannot pause the run: it has not started yet; cancel it instead" };
@@ -146,7 +172,8 @@ function chooseTransition(
       if (state === "running") return { refusal: "the run is already running" };
       return "resume";
     case "cancel":
-      return state === "queued" ? "cancelQueued" : "cancel";
+      if (state === "queued") return "cancelQueued";
+      return state === "waiting" ? "cancelWaiting" : "cancel";
   }
 }
 

@@ -4,6 +4,7 @@
  * A line that claims to be telemetry but is malformed is `invalid` and must still be kept as
  * ordinary output by the caller, so a buggy agent never loses a byte of what it printed.
  */
+import { RISKS, type Risk } from "./gate-policy.js";
 
 /** Longest telemetry line, in UTF-8 bytes without its `\n` or `\r\n`; longer lines are output. */
 export const MAX_TELEMETRY_LINE_BYTES = 64 * 1024;
@@ -13,6 +14,9 @@ export const MAX_PATH_CHARS = 4_096;
 export const MAX_MESSAGE_CHARS = 1_000;
 /** Custom kinds are `custom.<name>`; anything else unknown is refused so typos surface. */
 export const CUSTOM_KIND_PREFIX = "custom.";
+/** A question's text, and an approval request's title (as `requestApproval` allows). */
+export const MAX_QUESTION_CHARS = 4_000;
+export const MAX_REQUEST_TITLE_CHARS = 300;
 const CUSTOM_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 const MAX_CUSTOM_NAME_CHARS = 64;
 
@@ -33,6 +37,10 @@ export type TelemetryEvent =
   | { kind: "test_run_completed"; passed: number; failed: number; skipped: number }
   | { kind: "token_usage"; input: number; output: number }
   | { kind: "progress"; value: JsonValue; message?: string }
+  /** The agent asks a person something; the run waits for the answer after this turn. */
+  | { kind: "question"; text: string; details?: JsonValue }
+  /** The agent asks a person to approve something; the run waits for the decision after this turn. */
+  | { kind: "approval_request"; title: string; details?: JsonValue; risk?: Risk }
   | { kind: `custom.${string}`; data: { [key: string]: JsonValue } };
 
 export type TelemetryKind = TelemetryEvent["kind"];
@@ -46,6 +54,8 @@ export const BUILT_IN_TELEMETRY_KINDS = [
   "test_run_completed",
   "token_usage",
   "progress",
+  "question",
+  "approval_request",
 ] as const;
 
 /**
@@ -135,6 +145,23 @@ function validate(kind: string, obj: Record<string, unknown>): TelemetryEvent | 
       }
       return event;
     }
+    case "question": {
+      const text = obj.text;
+      if (typeof text !== "string" || text.trim() === "") return "text must be a non-empty string";
+      if (text.length > MAX_QUESTION_CHARS) return `text is longer than ${MAX_QUESTION_CHARS} characters`;
+      return withDetails({ kind: "question", text: text.trim() }, obj);
+    }
+    case "approval_request": {
+      const title = obj.title;
+      if (typeof title !== "string" || title.trim() === "") return "title must be a non-empty string";
+      if (title.length > MAX_REQUEST_TITLE_CHARS) return `title is longer than ${MAX_REQUEST_TITLE_CHARS} characters`;
+      const event: Extract<TelemetryEvent, { kind: "approval_request" }> = { kind, title: title.trim() };
+      if (obj.risk !== undefined) {
+        if (!(RISKS as readonly unknown[]).includes(obj.risk)) return `risk must be one of ${RISKS.join(", ")}`;
+        event.risk = obj.risk as Risk;
+      }
+      return withDetails(event, obj);
+    }
     default: {
       if (!kind.startsWith(CUSTOM_KIND_PREFIX)) {
         return `unknown overseer_event "${kind}"; use one of ${BUILT_IN_TELEMETRY_KINDS.join(", ")} or "${CUSTOM_KIND_PREFIX}<name>"`;
@@ -147,6 +174,15 @@ function validate(kind: string, obj: Record<string, unknown>): TelemetryEvent | 
       return { kind: `custom.${name}`, data: data as { [key: string]: JsonValue } };
     }
   }
+}
+
+/** Copies an optional `details` (any JSON) onto a request event. */
+function withDetails(
+  event: Extract<TelemetryEvent, { kind: "question" | "approval_request" }>,
+  obj: Record<string, unknown>,
+): TelemetryEvent {
+  if (obj.details !== undefined) event.details = obj.details as JsonValue;
+  return event;
 }
 
 function pathField(obj: Record<string, unknown>): { ok: string } | { error: string } {

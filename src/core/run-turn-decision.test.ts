@@ -54,6 +54,22 @@ describe("decideAfterTurn", () => {
     ["a signal fails the run", { exitCode: null, signal: "SIGSEGV" }, "running", "fail RUN_TURN_FAILED"],
     ["the last turn without completion fails the run", { turn: 5 }, "running", "fail RUN_MAX_TURNS"],
     ["the last turn fails even with a pause pending", { turn: 5 }, "pausing", "fail RUN_MAX_TURNS"],
+    ["a turn that asked waits for the answer", { asked: true }, "running", "ask"],
+    ["asking wins over a pending pause", { asked: true }, "pausing", "ask"],
+    [
+      "asking on a failed turn the profile continues after",
+      { asked: true, exitCode: 1 },
+      "running",
+      "fail RUN_TURN_FAILED",
+    ],
+    ["completion wins over asking", { asked: true, stopFile: ".stop" }, "running", "complete"],
+    [
+      "the last turn fails rather than wait for an answer no turn could use",
+      { asked: true, turn: 5 },
+      "running",
+      "fail RUN_MAX_TURNS",
+    ],
+    ["a cancel wins over asking", { asked: true }, "cancelling", "cancelled"],
   ])("%s", (_name, end, state, expected) => {
     expect(kind(decideAfterTurn(state, { ...clean, ...end }, SPEC))).toBe(expected);
   });
@@ -115,6 +131,9 @@ describe("decideAfterTurn", () => {
     expect(kind(decideAfterTurn("running", { ...clean, turn: 5 }, pausing, spent))).toBe("budgetPaused");
     expect(kind(decideAfterTurn("running", { ...clean, patternLine: "DONE" }, failing, spent))).toBe("complete");
     expect(kind(decideAfterTurn("running", { ...clean, exitCode: 1 }, failing, spent))).toBe("fail RUN_TURN_FAILED");
+    expect(kind(decideAfterTurn("running", { ...clean, asked: true }, failing, spent))).toBe(
+      "fail RUN_BUDGET_EXCEEDED",
+    );
     expect(kind(decideAfterTurn("cancelling", clean, failing, spent))).toBe("cancelled");
     expect(kind(decideAfterTurn("running", clean, failing, null))).toBe("null");
   });

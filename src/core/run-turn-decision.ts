@@ -13,9 +13,12 @@
  *      RUN_TURN_FAILED (retryable);
  *   7. a budget is spent (tokens, cost, deadline, no progress; see run-budget.ts) → fail with
  *      its code, or `budgetPaused` when the budget pauses instead;
- *   8. that was the last turn allowed → fail RUN_MAX_TURNS (not retryable);
- *   9. a pause was asked for during the turn → `pausedAtTurnEnd`;
- *  10. otherwise → no change: the next turn starts.
+ *   8. that was the last turn allowed → fail RUN_MAX_TURNS (not retryable): no turn is left to
+ *      use an answer, so the run does not wait for one;
+ *   9. the turn asked a person something (a question or an approval request) → `ask`: the run
+ *      waits for the answer, even if a pause was asked for (a waiting run holds nothing either);
+ *  10. a pause was asked for during the turn → `pausedAtTurnEnd`;
+ *  11. otherwise → no change: the next turn starts.
  */
 import type { RunCompletion, RunError, RunSpec } from "./run.js";
 import type { BudgetError } from "./run-budget.js";
@@ -31,11 +34,13 @@ export interface TurnEnd {
   patternLine: string | null;
   /** The stop file's path (relative to cwd) if it appeared during the turn. */
   stopFile: string | null;
+  /** Whether the turn asked a person something. */
+  asked?: boolean;
 }
 
 export type TurnDecision =
   | { transition: null }
-  | { transition: "cancelled" | "pausedAtTurnEnd" }
+  | { transition: "cancelled" | "pausedAtTurnEnd" | "ask" }
   | { transition: "complete"; completion: RunCompletion }
   | { transition: "fail"; error: RunError }
   | { transition: "budgetPaused"; error: BudgetError };
@@ -74,6 +79,7 @@ export function decideAfterTurn(
   if (end.turn >= spec.maxTurns) {
     return fail("RUN_MAX_TURNS", `the run used all ${spec.maxTurns} turns without meeting its completion rule`, false);
   }
+  if (end.asked === true) return { transition: "ask" };
   if (state === "pausing") return { transition: "pausedAtTurnEnd" };
   return { transition: null };
 }

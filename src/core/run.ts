@@ -5,6 +5,7 @@
  * accepted run does), its stats, completion and error, its turns, and the leases that let one
  * supervisor at a time drive it. The state machine is `run-state.ts`.
  */
+import type { NewApproval, OnTimeout } from "./approval.js";
 import type { RunBudget } from "./run-budget.js";
 import type { RunInputSpec } from "./run-input.js";
 import type { RunState, RunTransitionName } from "./run-state.js";
@@ -43,6 +44,31 @@ export interface RunSpec {
   onShutdown?: "interrupt" | "drain";
   /** Files of `cwd` Overseer reads before and after each turn, reporting their changes (`core/run-watch.ts`). */
   watch?: string[];
+  /** Who answers the run's questions and approval requests, and when they time out; absent: `DEFAULT_RUN_APPROVALS`. */
+  approvals?: RunApprovalSpec;
+}
+
+/** How the requests a run makes are decided (core/approval.ts has the rules). */
+export interface RunApprovalSpec {
+  /** Token names, `group:<name>`, `telegram:<id>`; empty: any operator. */
+  approvers: string[];
+  quorum: number;
+  timeoutMs: number;
+  onTimeout: OnTimeout;
+  /** The title of an approval asked for before the first turn; absent: the first turn starts at once. */
+  beforeFirstTurn?: string;
+}
+
+export const DEFAULT_RUN_APPROVALS: RunApprovalSpec = {
+  approvers: [],
+  quorum: 1,
+  timeoutMs: 24 * 3_600_000,
+  onTimeout: "deny",
+};
+
+/** The step of a run's request: the turn that asked, or the approval before the first turn. */
+export function runApprovalStep(turn: number | null): string {
+  return turn === null ? "before-first-turn" : `turn-${turn}`;
 }
 
 export interface RunCompletionRule {
@@ -197,6 +223,8 @@ export interface NewRun {
   spec: RunSpec;
   createdBy: string | null;
   rerunOf?: string | null;
+  /** An approval to ask for before the first turn: the run is created `waiting` on it. */
+  approval?: NewApproval;
 }
 
 export interface RunLease {
@@ -246,6 +274,8 @@ export interface RunUpdate {
   events?: Array<{ kind: string; data?: Record<string, unknown> }>;
   /** Data for the event the transition appends (`by`, `reason`...). */
   transitionData?: Record<string, unknown>;
+  /** With `transition: "ask"`: the request the run waits on, stored in the same transaction. */
+  ask?: NewApproval;
 }
 
 export interface RunFilter {
@@ -267,6 +297,12 @@ export interface RunControlRequest {
 /** The event each transition appends, in the same transaction as the state change. */
 export const RUN_TRANSITION_EVENTS: Record<RunTransitionName, string> = {
   start: "run.started",
+  ask: "run.waiting",
+  askFirst: "run.waiting",
+  answered: "run.answered",
+  approvedToStart: "run.answered",
+  deniedToStart: "run.cancelled",
+  cancelWaiting: "run.cancelled",
   pause: "run.pause_requested",
   pauseNow: "run.paused",
   pausedAtTurnEnd: "run.paused",
@@ -283,6 +319,8 @@ export const RUN_TRANSITION_EVENTS: Record<RunTransitionName, string> = {
 export const RUN_EVENT_KINDS = [
   "run.queued",
   "run.started",
+  "run.waiting",
+  "run.answered",
   "run.pause_requested",
   "run.paused",
   "run.resumed",
@@ -307,6 +345,8 @@ export const RUN_EVENT_KINDS = [
   "run.test_run_completed",
   "run.token_usage",
   "run.progress",
+  "run.question",
+  "run.approval_request",
   "run.custom",
 ] as const;
 

@@ -62,7 +62,7 @@ describe("approvals over HTTP", () => {
       decisions: [{ decision: "approve", by: "test-operator", channel: "cli", reason: "looks right" }],
       outcome: { approved: true, decidedBy: "test-operator", channel: "cli", reason: "looks right", timedOut: false },
     });
-    expect((await api.overseer.getJob(newer.jobId))?.state).toBe("queued");
+    expect((await api.overseer.getJob(newer.jobId as string))?.state).toBe("queued");
 
     const late = await api.request("POST", decide(newer.id), { token: api.tokens.admin, body: { decision: "deny" } });
     expect(late.status).toBe(409);

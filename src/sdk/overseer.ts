@@ -18,7 +18,13 @@ import type { ScheduleConfig } from "../config/config.js";
 import { DEFAULT_APPROVALS, EMPTY_ALERTS } from "../config/defaults.js";
 import type { RunsConfig } from "../config/run-profiles.js";
 import type { Alert, AlertNotification, EscalationPolicy } from "../core/alert.js";
-import { type Approval, type Decider, type DecisionChannel, identitiesOf } from "../core/approval.js";
+import {
+  type Approval,
+  type ApprovalDetail,
+  type Decider,
+  type DecisionChannel,
+  identitiesOf,
+} from "../core/approval.js";
 import { type Claim, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
 import type { SignalRecord } from "../core/durable.js";
 import type { Duration } from "../core/duration.js";
@@ -46,7 +52,15 @@ import { type EnqueueWarning, taskNotRegistered } from "../core/known-tasks.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
-import { MAX_RUN_MESSAGE_CHARS, type Run, type RunFilter, type RunMessage, type RunTurn } from "../core/run.js";
+import {
+  MAX_RUN_MESSAGE_CHARS,
+  type NewRun,
+  type Run,
+  type RunFilter,
+  type RunMessage,
+  type RunTurn,
+} from "../core/run.js";
+import { firstTurnRequest } from "../core/run-ask.js";
 import { isFinishedRunState, type RunControlAction, type RunState } from "../core/run-state.js";
 import type { StepKind } from "../core/step-kinds.js";
 import { type StepView, stepTimeline } from "../core/step-timeline.js";
@@ -683,6 +697,22 @@ export class Overseer {
     return this.store.getApproval(id);
   }
 
+  /**
+   * A request with the job or the run that asked (each null where the other asked, or where it
+   * is gone since). APPROVAL_NOT_FOUND.
+   */
+  async getApprovalDetail(id: string): Promise<ApprovalDetail> {
+    const approval = await this.store.getApproval(id);
+    if (!approval) throw new OverseerError("APPROVAL_NOT_FOUND", `no approval request with id "${id}"`, { id });
+    const job = approval.jobId === null ? null : await this.store.getJob(approval.jobId);
+    const run = approval.runId === null ? null : await this.store.getRun(approval.runId);
+    return {
+      approval,
+      job: job && { id: job.id, state: job.state, task: job.task },
+      run: run && { id: run.id, state: run.state, profile: run.profile },
+    };
+  }
+
   /** Pending first (oldest first), then settled ones newest first. */
   listApprovals(filter?: ApprovalFilter): Promise<Approval[]> {
     return this.store.listApprovals(filter);
@@ -815,7 +845,13 @@ export class Overseer {
     const { resolveRunRequest } = await import("../config/run-profiles.js");
     const id = newId();
     const { profile, params, spec } = resolveRunRequest(this.runs, request, id);
-    return this.store.createRun({ id, profile, params, spec, createdBy: options.createdBy ?? null });
+    return this.createRun({ id, profile, params, spec, createdBy: options.createdBy ?? null });
+  }
+
+  /** Stores a new run, `waiting` on the approval its spec asks before the first turn, if any. */
+  private createRun(run: Omit<NewRun, "approval">): Promise<Run> {
+    const approval = firstTurnRequest(run.spec.approvals, { ...run, id: newId() });
+    return this.store.createRun(approval === null ? run : { ...run, approval });
   }
 
   getRun(id: string): Promise<Run | null> {
@@ -846,7 +882,7 @@ export class Overseer {
     const newRunId = newId();
     if (request.params === undefined) {
       const { profile, params, spec } = source;
-      return this.store.createRun({ id: newRunId, profile, params, spec, createdBy, rerunOf: id });
+      return this.createRun({ id: newRunId, profile, params, spec, createdBy, rerunOf: id });
     }
     if (source.profile === null) {
       throw new OverseerError("INVALID_ARGUMENT", "params: an ad-hoc run is rerun as it was, without params", {
@@ -859,7 +895,7 @@ export class Overseer {
       { profile: source.profile, params: { ...source.params, ...request.params } },
       newRunId,
     );
-    return this.store.createRun({ id: newRunId, ...resolved, createdBy, rerunOf: id });
+    return this.createRun({ id: newRunId, ...resolved, createdBy, rerunOf: id });
   }
 
   /** The ids of the runs started again from this one, oldest first. */

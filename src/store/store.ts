@@ -158,6 +158,7 @@ export interface JobFilter {
 export interface ApprovalFilter {
   states?: readonly ApprovalState[];
   jobId?: string;
+  runId?: string;
   /** Paging: requests listed after this id in the order above. */
   afterId?: string;
   limit?: number;

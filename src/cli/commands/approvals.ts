@@ -1,4 +1,7 @@
-/** `overseer approvals list|show|approve|deny`: the requests jobs made, and deciding them (docs/approvals.md). */
+/**
+ * `overseer approvals list|show|approve|deny|answer`: the requests jobs and runs made, and
+ * deciding them (docs/approvals.md).
+ */
 
 import type { Command } from "commander";
 import type { Approval, ApprovalDetail } from "../../client/index.js";
@@ -13,27 +16,28 @@ const MAX_REASON = 2_000;
 export function registerApprovals(program: Command): void {
   const approvals = program
     .command("approvals")
-    .description("list the approval requests jobs made, and approve or deny them");
+    .description("list the approval requests and questions of jobs and runs, and decide or answer them");
 
   approvals
     .command("list")
     .description("list requests: pending first (oldest first), then settled ones (newest first)")
     .option("--state <states>", `comma-separated: ${APPROVAL_STATES.join(", ")}, or settled`)
     .option("--job <id>", "only the requests of this job")
+    .option("--run <id>", "only the requests of this run")
     .option("--limit <n>", "at most this many (1-1000)", "50")
     .action(
-      action(async (flags: { state?: string; job?: string; limit: string }, command: Command) => {
+      action(async (flags: { state?: string; job?: string; run?: string; limit: string }, command: Command) => {
         const g = globals(command);
         const states = parseStates(flags.state);
         const limit = parseIntOption(flags.limit, "--limit", 1, 1000);
-        const list = await withApprovalBackend(g, (b) => b.list({ states, jobId: flags.job, limit }));
+        const list = await withApprovalBackend(g, (b) => b.list({ states, jobId: flags.job, runId: flags.run, limit }));
         if (g.json) return printJson(list);
         if (list.length === 0)
-          return printLine(flags.state || flags.job ? "no requests match" : "no approval requests");
+          return printLine(flags.state || flags.job || flags.run ? "no requests match" : "no approval requests");
         const now = Date.now();
         printTable(
-          ["ID", "STATE", "RISK", "APPROVALS", "WHEN", "JOB", "TITLE"],
-          list.map((a) => [a.id, a.state, a.risk, votes(a), when(a, now), a.jobId, clip(a.title, 60)]),
+          ["ID", "STATE", "RISK", "APPROVALS", "WHEN", "ASKED BY", "TITLE"],
+          list.map((a) => [a.id, a.state, a.risk, votes(a), when(a, now), askerOf(a), clip(titleOf(a), 60)]),
         );
       }),
     );
@@ -74,6 +78,45 @@ export function registerApprovals(program: Command): void {
         }),
       );
   }
+
+  approvals
+    .command("answer")
+    .description("answer a run's pending question: its next turn gets the answer")
+    .argument("<id>")
+    .argument("<answer>", "the answer, at most 2000 characters")
+    .option("--as <name>", "local mode: answer as this name (default $USER); with --url the token decides")
+    .action(
+      action(async (id: string, text: string, flags: { as?: string }, command: Command) => {
+        const g = globals(command);
+        const answer = parseReason(text);
+        if (answer === null) {
+          throw new OverseerError("INVALID_ARGUMENT", "the answer must not be empty", { field: "answer" });
+        }
+        const approval = await withApprovalBackend({ ...g, as: flags.as }, async (b) => {
+          const { approval: asked } = await b.detail(id);
+          if (asked.kind !== "question") {
+            throw new OverseerError(
+              "INVALID_ARGUMENT",
+              `${id} is an approval request, not a question: approve or deny it (with --reason)`,
+              { field: "id", kind: asked.kind },
+            );
+          }
+          return b.decide(id, "approve", answer);
+        });
+        if (g.json) return printJson(approval);
+        printLine(decided(approval, "approve"));
+      }),
+    );
+}
+
+/** "job <id>" or "run <id>". */
+function askerOf(a: Approval): string {
+  return a.runId === null ? `job ${a.jobId}` : `run ${a.runId}`;
+}
+
+/** A question shows as such in lists. */
+function titleOf(a: Approval): string {
+  return a.kind === "question" ? `Question: ${a.title}` : a.title;
 }
 
 function parseStates(text: string | undefined): ApprovalState[] | undefined {
@@ -120,9 +163,15 @@ function when(a: Approval, now: number): string {
   return a.settledAt ?? "";
 }
 
-function describe({ approval: a, job }: ApprovalDetail, now: number): string[] {
-  const lines = [`approval ${a.id}: ${a.state} (risk ${a.risk}): ${a.title}`];
-  lines.push(`  job        ${job ? `${job.id} (${job.task}, ${job.state})` : `${a.jobId} (discarded)`}`);
+function describe({ approval: a, job, run }: ApprovalDetail, now: number): string[] {
+  const lines = [`${a.kind === "question" ? "question" : "approval"} ${a.id}: ${a.state} (risk ${a.risk}): ${a.title}`];
+  if (a.runId !== null) {
+    lines.push(
+      `  run        ${run ? `${run.id} (${run.profile ?? "ad hoc"}, ${run.state}), ${a.step}` : `${a.runId} (deleted)`}`,
+    );
+  } else {
+    lines.push(`  job        ${job ? `${job.id} (${job.task}, ${job.state})` : `${a.jobId} (discarded)`}`);
+  }
   lines.push(`  asked      ${a.createdAt}${a.requestedBy ? ` by ${a.requestedBy}` : ""}`);
   const who = a.approvers.length === 0 ? "any operator" : a.approvers.join(", ");
   lines.push(`  approvers  ${who}; ${votes(a)} approvals${a.requestedBy ? `; ${a.requestedBy} may not decide` : ""}`);
@@ -151,8 +200,15 @@ function decided(a: Approval, verb: "approve" | "deny"): string {
   if (a.state === "pending") {
     return `recorded your approval of ${a.id}: ${votes(a)} approvals; it stays pending until the quorum is reached`;
   }
-  const past = verb === "approve" ? "approved" : "denied";
-  return `${past} ${a.id} (${clip(a.title, 60)}); job ${a.jobId} continues`;
+  const past =
+    a.kind === "question"
+      ? verb === "approve"
+        ? "answered"
+        : "dismissed"
+      : verb === "approve"
+        ? "approved"
+        : "denied";
+  return `${past} ${a.id} (${clip(a.title, 60)}); ${askerOf(a)} continues`;
 }
 
 function span(ms: number): string {

@@ -9,14 +9,28 @@
  *   `running` again (SIGCONT);
  * - `pausing`: the turn runs to its end, then the run is paused.
  * A run paused between turns holds no process: the driver hands it back, freeing its slot, and
- * whichever supervisor sees it resumed (or cancelled) takes it again.
+ * whichever supervisor sees it resumed (or cancelled) takes it again. A turn that asked a person
+ * something (a `question` or `approval_request` line) ends with the run `waiting` on the request,
+ * which gives up the lease in the same write; whichever supervisor claims it once the request is
+ * settled runs the next turn, with the answer in its input.
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isOverseerError } from "../../core/errors.js";
+import { newId } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import { OutputRateWindow } from "../../core/output-coalescer.js";
-import type { ClaimedRun, Run, RunLease, RunSpec, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
+import {
+  type ClaimedRun,
+  type Run,
+  type RunLease,
+  type RunSpec,
+  type RunStats,
+  type RunTurnOutcome,
+  type RunUpdate,
+  runApprovalStep,
+} from "../../core/run.js";
+import { type AskEvent, askRequest, isAsk, toRunAnswer } from "../../core/run-ask.js";
 import { isBudgetCode, progressAfterTurn, spentBudget } from "../../core/run-budget.js";
 import {
   type InputFile,
@@ -110,7 +124,9 @@ export class RunDriver {
     try {
       while (!this.shuttingDown && !this.leaseLost) {
         const { state } = this.run;
+        // A run waiting for an answer gave its lease up as it began to wait.
         if (state === "completed" || state === "failed" || state === "cancelled" || state === "queued") return;
+        if (state === "waiting") return;
         if (state === "cancelling")
           await this.apply({ transition: "cancelled", transitionData: { turn: this.run.currentTurn } });
         else if (state === "pausing") await this.apply({ transition: "pausedAtTurnEnd" });
@@ -150,6 +166,7 @@ export class RunDriver {
     const statsAtStart = this.stats;
     const watchedBefore = await readWatched(spec, null);
     const startedAt = Date.now();
+    const asks: AskEvent[] = [];
     let started: Promise<boolean> = Promise.resolve(true);
     const handle = startTurn({
       spec,
@@ -162,7 +179,10 @@ export class RunDriver {
       sink: {
         write: async ({ offset, output, events, telemetry }) => {
           if (!(await started)) return;
-          for (const t of telemetry) this.stats = applyTelemetry(this.stats, t);
+          for (const t of telemetry) {
+            this.stats = applyTelemetry(this.stats, t);
+            if (isAsk(t)) asks.push(t);
+          }
           this.stats = { ...this.stats, outputBytes: this.stats.outputBytes + output.length };
           const update: RunUpdate = { events, stats: this.stats };
           if (output.length > 0) update.output = { turn: number, offset, data: output };
@@ -199,7 +219,7 @@ export class RunDriver {
       const { kind, data } = telemetryEvent(number, event);
       return { kind, data: { ...data, watched: true } };
     });
-    await this.finishTurn(number, result, appeared, Date.now() - startedAt, statsAtStart, watchEvents);
+    await this.finishTurn(number, result, appeared, Date.now() - startedAt, statsAtStart, watchEvents, asks);
   }
 
   /**
@@ -225,6 +245,7 @@ export class RunDriver {
     const files: Record<string, InputFile | null> = {};
     for (const path of templateFiles(template)) files[path] = await readTail(spec.cwd, path);
     const messages = takesMessages(spec.input) ? await this.options.store.waitingRunMessages(this.run.id) : [];
+    const answer = await this.answerFor(turn);
     const input = renderTurnInput(template, {
       runId: this.run.id,
       turn,
@@ -233,8 +254,20 @@ export class RunDriver {
       previous: this.previous,
       messages: messages.map((m) => ({ body: m.body, sentBy: m.sentBy, at: m.createdAt })),
       files,
+      answer,
     });
     return { input, messageIds: messages.map((m) => m.id) };
+  }
+
+  /** The settled request the previous turn made (the approval before the first turn, for turn 1), as the input shows it. */
+  private async answerFor(turn: number) {
+    const step = runApprovalStep(turn === 1 ? null : turn - 1);
+    const [latest] = await this.options.store.listApprovals({
+      runId: this.run.id,
+      states: ["approved", "denied", "timed_out"],
+      limit: 1,
+    });
+    return latest !== undefined && latest.step === step ? toRunAnswer(latest) : null;
   }
 
   private async finishTurn(
@@ -244,6 +277,7 @@ export class RunDriver {
     durationMs: number,
     statsAtStart: RunStats,
     watchEvents: NonNullable<RunUpdate["events"]>,
+    asks: readonly AskEvent[],
   ): Promise<void> {
     const outcome = outcomeOf(result);
     this.previous = { turn, outcome, exitCode: result.exitCode, signal: result.signal };
@@ -273,6 +307,7 @@ export class RunDriver {
       await this.apply(closing);
       return;
     }
+    const ask = this.requestOf(turn, asks, closing);
     const decision = decideAfterTurn(
       this.run.state,
       {
@@ -283,6 +318,7 @@ export class RunDriver {
         timedOut: result.timedOut,
         patternLine: result.patternLine,
         stopFile,
+        asked: ask !== null,
       },
       this.run.spec,
       spentBudget(this.run.spec.budget, this.stats, elapsedSince(this.run.startedAt)),
@@ -305,12 +341,40 @@ export class RunDriver {
           { kind: "run.budget_exceeded", data: { ...decision.error, action } },
         ];
       }
+    } else if (decision.transition === "ask" && ask !== null) {
+      update.ask = ask;
+      update.transitionData = {
+        turn,
+        approvalId: ask.id,
+        kind: ask.kind,
+        title: ask.title,
+        ...(this.run.state === "pausing" ? { pauseDropped: true } : {}),
+      };
     } else {
       update.transitionData = { turn };
     }
     // A control action may have landed since the state was read: record the turn without the
     // transition, and let the loop decide again from the state as it is now.
     if (!(await this.apply(update))) await this.apply(closing);
+  }
+
+  /**
+   * The request the turn's first question or approval request makes, under the run's policy;
+   * null when it asked nothing. Asking more than once, or a request the policy cannot take,
+   * adds a `run.warning` to `closing`: the turn still ends, and the rest is not asked.
+   */
+  private requestOf(turn: number, asks: readonly AskEvent[], closing: RunUpdate) {
+    const warn = (message: string) => closing.events?.push({ kind: "run.warning", data: { turn, message } });
+    if (asks.length > 1) warn(`turn ${turn} asked ${asks.length} times; only its first request is asked`);
+    const first = asks[0];
+    if (first === undefined) return null;
+    try {
+      return askRequest(first, this.run.spec.approvals, { id: newId(), turn });
+    } catch (err) {
+      if (!isOverseerError(err)) throw err;
+      warn(`turn ${turn}'s ${first.kind} was not asked: ${err.message}`);
+      return null;
+    }
   }
 
   /** One fenced write. False when the transition is no longer legal (the run was re-read) or the lease is lost. */
@@ -333,7 +397,7 @@ export class RunDriver {
   }
 
   private async beat(): Promise<void> {
-    if (this.leaseLost) return;
+    if (this.leaseLost || this.run.state === "waiting") return;
     try {
       const run = await this.options.store.heartbeatRun(this.lease, this.options.leaseMs);
       if (run === null) this.loseLease();

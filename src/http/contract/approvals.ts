@@ -1,5 +1,6 @@
 /**
- * /api/v1/approvals: the approval request a job made with `ctx.requestApproval`, with every
+ * /api/v1/approvals: the approval request a job made with `ctx.requestApproval` (or a run made
+ * with a `question` or `approval_request` telemetry line), with every
  * decision on it, and the schemas of listing, reading and deciding one. Who may decide is the
  * store's rule (core/approval.ts), not the contract's.
  */
@@ -26,6 +27,8 @@ export const approvalSchema = {
   required: [
     "id",
     "jobId",
+    "runId",
+    "kind",
     "title",
     "risk",
     "approvers",
@@ -42,8 +45,18 @@ export const approvalSchema = {
   ],
   properties: {
     id: string,
-    jobId: string,
-    step: { type: "string", description: "The job's step that holds the outcome." },
+    jobId: { ...nullableString, description: "The job that asked; null when a run asked." },
+    runId: { ...nullableString, description: "The run that asked; null when a job asked." },
+    kind: {
+      type: "string",
+      enum: ["approval", "question"],
+      description: "A yes or no, or a question: a question is answered by approving it with the answer as the reason.",
+    },
+    step: {
+      type: "string",
+      description:
+        "The job's step that holds the outcome; for a run, the turn that asked (turn-3) or before-first-turn.",
+    },
     title: string,
     details: { description: "What the handler gave to show the approvers: any JSON." },
     risk: { type: "string", enum: [...RISKS] },
@@ -106,6 +119,7 @@ export const listApprovals = {
         description: `Comma-separated states (${APPROVAL_STATES.join(", ")}), or settled for every state but pending.`,
       },
       jobId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this job." },
+      runId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this run." },
       limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
       cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
     },
@@ -119,19 +133,25 @@ export const listApprovals = {
 export const getApproval = {
   tags: ["approvals"],
   operationId: "getApproval",
-  summary: "An approval request with its decisions, and its job's id, state and task",
+  summary: "An approval request with its decisions, and its job's id, state and task (or its run's)",
   params: approvalIdParams,
   response: {
     200: {
       type: "object",
-      required: ["approval", "job"],
+      required: ["approval", "job", "run"],
       properties: {
         approval: ref("Approval"),
         job: {
           type: ["object", "null"],
-          description: "The job that asked; null if it was discarded since.",
+          description: "The job that asked; null if a run asked, or the job was discarded since.",
           required: ["id", "state", "task"],
           properties: { id: { type: "string" }, state: { type: "string" }, task: { type: "string" } },
+        },
+        run: {
+          type: ["object", "null"],
+          description: "The run that asked; null if a job asked, or the run was deleted since.",
+          required: ["id", "state", "profile"],
+          properties: { id: { type: "string" }, state: { type: "string" }, profile: nullableString },
         },
       },
     },
@@ -150,7 +170,8 @@ export const decideApproval = {
     "403 APPROVAL_FORBIDDEN when this token is not among the approvers or asked for it; 409 APPROVAL_SETTLED " +
     "(details.state) when it was settled already, APPROVAL_ALREADY_DECIDED when this token approved already, " +
     "VERSION_CONFLICT on a stale If-Match / version; 429 BUSY with Retry-After while another action on the " +
-    "request or its job is being applied.",
+    "request or its job (or run) is being applied. A question is answered by approving it with the answer as " +
+    "the reason, or dismissed by denying it.",
   params: approvalIdParams,
   body: {
     type: "object",
@@ -158,7 +179,11 @@ export const decideApproval = {
     additionalProperties: false,
     properties: {
       decision: { type: "string", enum: ["approve", "deny"] },
-      reason: { type: "string", maxLength: 2_000, description: "Why, for the audit trail and the job." },
+      reason: {
+        type: "string",
+        maxLength: 2_000,
+        description: "Why, for the audit trail and the job; for a question, the answer the run's next turn gets.",
+      },
       channel: {
         type: "string",
         enum: [...HTTP_CHANNELS],

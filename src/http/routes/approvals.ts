@@ -25,6 +25,7 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
       const approvals = await overseer.listApprovals({
         states: query.state === undefined ? undefined : parseApprovalStates(query.state),
         jobId: query.jobId,
+        runId: query.runId,
         afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
         limit: limit + 1,
       });
@@ -32,10 +33,9 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
     });
 
     app.get("/approvals/:id", { config: { scope: "viewer" }, schema: contract.getApproval }, async (request, reply) => {
-      const approval = await requireApproval(overseer, request.params.id);
-      const job = await overseer.getJob(approval.jobId);
-      reply.header("etag", etag(approval.version));
-      return { approval, job: job && { id: job.id, state: job.state, task: job.task } };
+      const detail = await overseer.getApprovalDetail(request.params.id);
+      reply.header("etag", etag(detail.approval.version));
+      return detail;
     });
 
     app.post(
@@ -49,9 +49,10 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
         if (!token) throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
         const decider = overseer.deciderFor(token.name, scopeAllows(token.scope, "operator"));
         const reason = body.reason?.trim() ? body.reason.trim() : null;
-        // Its job too: a cancel of the job and a decision that resumes it are one or the other.
-        const { jobId } = await requireApproval(overseer, id);
-        const approval = await busy.run([`approval:${id}`, `job:${jobId}`], () =>
+        // Its job (or run) too: a cancel of it and a decision that resumes it are one or the other.
+        const { jobId, runId } = await requireApproval(overseer, id);
+        const asker = runId === null ? (`job:${jobId}` as const) : (`run:${runId}` as const);
+        const approval = await busy.run([`approval:${id}`, asker], () =>
           overseer.decideApproval(id, { decision: body.decision, reason, channel: body.channel ?? "api" }, decider, {
             expectedVersion: version,
           }),

@@ -3,11 +3,15 @@
  * timeouts and cancels, each verb one transaction. Decided by `core/approval.ts` and the pure
  * functions of rows.ts; each write is still guarded by the version it read.
  *
- * Every write that touches a request locks its job's row first and the request's row second,
- * the order `cancelJob` and `requestApproval` take too, so two of them never deadlock on
- * PostgreSQL; SQLite has one writer at a time, which serialises them anyway. The watchdog skips
- * requests whose job another transaction holds and settles a request only if, once locked, it
- * is still due: however many nodes run it at the same moment, each request times out exactly once.
+ * Every write that touches a request locks its asker's row (its job's, or its run's) first and
+ * the request's row second, the order `cancelJob`, `requestApproval`, `controlRun` and a run's
+ * `ask` take too, so two of them never deadlock on PostgreSQL; SQLite has one writer at a time,
+ * which serialises them anyway. The watchdog skips requests whose asker another transaction
+ * holds and settles a request only if, once locked, it is still due: however many nodes run it
+ * at the same moment, each request times out exactly once.
+ *
+ * A settled request of a job becomes its step and queues the job; one of a run hands the run on
+ * (`answerRun`): it is claimable again, or, denied before its first turn, cancelled.
  */
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core/approval.js";
 import { timeOut } from "../../core/approval.js";
@@ -18,26 +22,24 @@ import { parksOrCancels, type StepRow, toStep } from "../durable/rows.js";
 import { GET_STEP } from "../durable/statements.js";
 import { CANCEL_RUNNING_JOB, LOCK_LEASED_JOB, RECORD_ATTEMPT } from "../jobs/statements.js";
 import { iso, type JobRow } from "../rows.js";
+import { answerRun } from "../runs/operations.js";
+import { LOCK_RUN } from "../runs/statements.js";
 import type { ApprovalFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import {
   type ApprovalRow,
   applyDecision,
-  approvalUpdate,
-  approvalValues,
-  cancelledApproval,
-  cancelledEventData,
   decidedEventData,
   listingPlan,
   newApprovalRow,
   outcomeStepJson,
   parkedOnApprovalData,
   requestDecision,
-  requestedEventData,
   settledEventData,
   toApproval,
 } from "./rows.js";
 import * as q from "./statements.js";
+import { approvalEvent, cancelApproval, insertApproval, writeApproval as write } from "./writes.js";
 
 export type RequestResult = { kind: "settled"; step: StepRecord } | { kind: "parked"; approval: Approval } | null;
 
@@ -54,9 +56,8 @@ export function* requestApproval(tx: Tx, lease: Lease, request: NewApproval): Op
   if (decision.kind === "park_again") {
     row = decision.approval;
   } else {
-    row = newApprovalRow(jobId, request, tx.at);
-    yield* tx.run(q.INSERT_APPROVAL, approvalValues(row));
-    tx.event("approval.requested", jobId, workerId, requestedEventData(row));
+    row = newApprovalRow({ jobId }, request, tx.at);
+    yield* insertApproval(tx, row, workerId);
   }
   // The request is stored first; then the job parks on it, or is cancelled with it if a cancel is pending.
   if (parksOrCancels(job) === "cancel") {
@@ -71,7 +72,7 @@ export function* requestApproval(tx: Tx, lease: Lease, request: NewApproval): Op
   return { kind: "parked", approval: toApproval(row) };
 }
 
-/** The decided request; a settled one queues its job to read the outcome. */
+/** The decided request; a settled one queues its job to read the outcome, or hands its run on. */
 export function* decideApproval(
   tx: Tx,
   id: string,
@@ -81,12 +82,13 @@ export function* decideApproval(
 ): Op<Approval> {
   const found = yield* tx.one<ApprovalRow>(q.GET_APPROVAL, [id]);
   if (!found) throw notFound(id);
-  yield* tx.one(q.LOCK_JOB, [found.job_id]);
+  if (found.run_id !== null) yield* tx.one(LOCK_RUN, [found.run_id]);
+  else yield* tx.one(q.LOCK_JOB, [found.job_id]);
   const row = yield* tx.one<ApprovalRow>(q.LOCK_APPROVAL, [id]);
   if (!row) throw notFound(id);
   const { approval, settled } = applyDecision(row, decision, decider, expectedVersion, tx.at);
   yield* write(tx, approval, row.version);
-  tx.event("approval.decided", approval.jobId, null, decidedEventData(approval));
+  approvalEvent(tx, "approval.decided", approval, decidedEventData(approval));
   if (settled) yield* settle(tx, approval);
   return approval;
 }
@@ -100,9 +102,10 @@ export function* anyApprovalDue(db: Db): Op<boolean> {
 /** The requests it timed out, each exactly once across every node (see the module comment). */
 export function* expireApprovals(tx: Tx, limit: number): Op<Approval[]> {
   const settled: Approval[] = [];
-  for (const due of yield* tx.rows<{ id: string; job_id: string }>(q.EXPIRED, [tx.at, limit])) {
-    // Another node deciding, cancelling or timing out this job's request holds its row: skip it.
-    if ((yield* tx.one(q.TRY_LOCK_JOB, [due.job_id])) === undefined) continue;
+  for (const due of yield* tx.rows<Pick<ApprovalRow, "id" | "job_id" | "run_id">>(q.EXPIRED, [tx.at, limit])) {
+    // Another node deciding, cancelling or timing out this request holds its asker's row: skip it.
+    const asker = due.run_id === null ? tx.one(q.TRY_LOCK_JOB, [due.job_id]) : tx.one(q.TRY_LOCK_RUN, [due.run_id]);
+    if ((yield* asker) === undefined) continue;
     const row = yield* tx.one<ApprovalRow>(q.LOCK_APPROVAL, [due.id]);
     if (!row || row.expires_at > tx.at) continue;
     const timed = timeOut(toApproval(row), iso(tx.at));
@@ -127,16 +130,23 @@ export function* listApprovals(db: Db, filter: ApprovalFilter): Op<Approval[]> {
   const plan = listingPlan(filter, cursor);
   if (plan === null) return [];
   const jobId = filter.jobId ?? null;
+  const runId = filter.runId ?? null;
   const rows: ApprovalRow[] = [];
   if (plan.pendingAfter !== undefined) {
     const after = plan.pendingAfter;
-    rows.push(
-      ...(yield* db.rows<ApprovalRow>(q.LIST_PENDING, [jobId, after?.createdAt ?? null, after?.id ?? "", plan.limit])),
-    );
+    const params = [jobId, runId, after?.createdAt ?? null, after?.id ?? "", plan.limit];
+    rows.push(...(yield* db.rows<ApprovalRow>(q.LIST_PENDING, params)));
   }
   if (plan.settled !== undefined && rows.length < plan.limit) {
     const { states, before } = plan.settled;
-    const params = [db.list(states), jobId, before?.createdAt ?? null, before?.id ?? "", plan.limit - rows.length];
+    const params = [
+      db.list(states),
+      jobId,
+      runId,
+      before?.createdAt ?? null,
+      before?.id ?? "",
+      plan.limit - rows.length,
+    ];
     rows.push(...(yield* db.rows<ApprovalRow>(q.LIST_SETTLED, params)));
   }
   return rows.map(toApproval);
@@ -157,25 +167,26 @@ export function* deleteJobApprovals(tx: Tx, jobId: string): Op<void> {
   yield* tx.run(q.DELETE_JOB_APPROVALS, [jobId]);
 }
 
+/** The run's settled request of this step (the turn that asked, see `runApprovalStep`), if any. */
+export function* settledRunApproval(db: Db, runId: string, step: string): Op<Approval | null> {
+  const row = yield* db.one<ApprovalRow>(q.SETTLED_OF_RUN_STEP, [runId, step]);
+  return row ? toApproval(row) : null;
+}
+
 function notFound(id: string): OverseerError {
   return new OverseerError("APPROVAL_NOT_FOUND", `no approval request with id "${id}"`, { id });
 }
 
-function* cancelApproval(tx: Tx, approval: Approval): Op<Approval> {
-  const cancelled = cancelledApproval(approval, tx.at);
-  yield* write(tx, cancelled, approval.version);
-  tx.event("approval.cancelled", approval.jobId, null, cancelledEventData(cancelled));
-  return cancelled;
-}
-
-/** Writes a changed request if it is still at the version read; whether it was. */
-function* write(tx: Tx, approval: Approval, readVersion: number): Op<boolean> {
-  return (yield* tx.run(q.UPDATE_APPROVAL, approvalUpdate(approval, readVersion))) === 1;
-}
-
-/** A settled request: its outcome becomes the job's step and the job is queued to read it (workers woken). */
+/**
+ * A settled request: a job's outcome becomes its step and the job is queued to read it (workers
+ * woken); a run is handed on (`answerRun`). Its asker's row is locked already.
+ */
 function* settle(tx: Tx, approval: Approval): Op<void> {
+  approvalEvent(tx, "approval.settled", approval, settledEventData(approval));
+  if (approval.runId !== null) {
+    yield* answerRun(tx, approval.runId, approval);
+    return;
+  }
   yield* tx.run(q.INSERT_APPROVAL_STEP, [approval.jobId, approval.step, outcomeStepJson(approval), tx.at]);
   if ((yield* tx.run(q.APPROVAL_SETTLED, [tx.at, approval.jobId])) === 1) tx.notify();
-  tx.event("approval.settled", approval.jobId, null, settledEventData(approval));
 }

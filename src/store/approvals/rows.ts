@@ -8,6 +8,7 @@
 import {
   type Approval,
   type ApprovalDecision,
+  type ApprovalKind,
   type ApprovalOutcome,
   type ApprovalState,
   type Decider,
@@ -24,7 +25,10 @@ import { checkVersion } from "../versions.js";
 
 export interface ApprovalRow {
   id: string;
-  job_id: string;
+  /** The job that asked, or null when a run did (exactly one of the two is set). */
+  job_id: string | null;
+  run_id: string | null;
+  kind: ApprovalKind;
   step: string;
   title: string;
   /** JSON. */
@@ -50,6 +54,8 @@ export interface ApprovalRow {
 export const APPROVAL_COLUMNS = [
   "id",
   "job_id",
+  "run_id",
+  "kind",
   "step",
   "title",
   "details",
@@ -71,6 +77,8 @@ export function toApproval(row: ApprovalRow): Approval {
   return {
     id: row.id,
     jobId: row.job_id,
+    runId: row.run_id,
+    kind: row.kind,
     step: row.step,
     title: row.title,
     details: JSON.parse(row.details) as unknown,
@@ -89,11 +97,16 @@ export function toApproval(row: ApprovalRow): Approval {
   };
 }
 
-/** The row of a new, pending request of `jobId`, expiring `timeoutMs` (whole ms, rounded up) after `now`. */
-export function newApprovalRow(jobId: string, request: NewApproval, now: number): ApprovalRow {
+/** Who asked: a job, or a run. */
+export type ApprovalOwner = { jobId: string } | { runId: string };
+
+/** The row of a new, pending request of its owner, expiring `timeoutMs` (whole ms, rounded up) after `now`. */
+export function newApprovalRow(owner: ApprovalOwner, request: NewApproval, now: number): ApprovalRow {
   return {
     id: request.id,
-    job_id: jobId,
+    job_id: "jobId" in owner ? owner.jobId : null,
+    run_id: "runId" in owner ? owner.runId : null,
+    kind: request.kind ?? "approval",
     step: request.step,
     title: request.title,
     details: JSON.stringify(request.details ?? null),
@@ -184,7 +197,14 @@ export function cancelledApproval(approval: Approval, now: number): Approval {
 // -- events -------------------------------------------------------------------------------
 
 export function requestedEventData(row: ApprovalRow): Record<string, unknown> {
-  return { approvalId: row.id, title: row.title, risk: row.risk, expiresAt: iso(row.expires_at), step: row.step };
+  return {
+    approvalId: row.id,
+    title: row.title,
+    risk: row.risk,
+    expiresAt: iso(row.expires_at),
+    step: row.step,
+    ...(row.kind === "approval" ? {} : { kind: row.kind }),
+  };
 }
 
 /** `approval.decided`: the newest decision of `approval`. */

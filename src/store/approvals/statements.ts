@@ -20,6 +20,9 @@ export const LOCK_JOB = sql`SELECT id FROM jobs WHERE id = $1 ${FOR_UPDATE}`;
 /** $1 job id: lock the job's row unless another transaction holds it (then no row). */
 export const TRY_LOCK_JOB = sql`SELECT id FROM jobs WHERE id = $1 ${FOR_UPDATE_SKIP_LOCKED}`;
 
+/** $1 run id: lock the run's row unless another transaction holds it (then no row). */
+export const TRY_LOCK_RUN = sql`SELECT id FROM runs WHERE id = $1 ${FOR_UPDATE_SKIP_LOCKED}`;
+
 /** $1 job id, $2 step: the step's request that was not cancelled, if any, locked. */
 export const LIVE_APPROVAL = sql`
 SELECT * FROM approvals WHERE job_id = $1 AND step = $2 AND state <> 'cancelled' ${FOR_UPDATE}`;
@@ -27,7 +30,14 @@ SELECT * FROM approvals WHERE job_id = $1 AND step = $2 AND state <> 'cancelled'
 /** $1 job id: the job's pending requests, locked (the job's row is locked already). */
 export const PENDING_OF_JOB = sql`SELECT * FROM approvals WHERE job_id = $1 AND state = 'pending' ${FOR_UPDATE}`;
 
-/** $1-$17: an approval row, in APPROVAL_COLUMNS order. */
+/** $1 run id: the run's pending requests, locked (the run's row is locked already). */
+export const PENDING_OF_RUN = sql`SELECT * FROM approvals WHERE run_id = $1 AND state = 'pending' ${FOR_UPDATE}`;
+
+/** $1 run id, $2 step: the run's settled request of that step (the turn that asked), if any. */
+export const SETTLED_OF_RUN_STEP = `
+SELECT * FROM approvals WHERE run_id = $1 AND step = $2 AND state NOT IN ('pending','cancelled')`;
+
+/** $1-$19: an approval row, in APPROVAL_COLUMNS order. */
 export const INSERT_APPROVAL = `
 INSERT INTO approvals (${APPROVAL_COLUMNS.join(", ")})
 VALUES (${APPROVAL_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;
@@ -54,7 +64,7 @@ WHERE id = $2 AND state = '${TRANSITIONS.approvalSettled.from[0]}'`;
  * escalates (alerts/sources.ts).
  */
 export const EXPIRED = sql`
-SELECT id, job_id FROM approvals ${indexedBy("approvals_pending")}
+SELECT id, job_id, run_id FROM approvals ${indexedBy("approvals_pending")}
 WHERE state = 'pending' AND expires_at <= $1 AND on_timeout <> 'escalate'
 ORDER BY expires_at, id LIMIT $2`;
 
@@ -62,17 +72,19 @@ export const NEXT_EXPIRY = sql`
 SELECT min(expires_at) AS at FROM approvals ${indexedBy("approvals_pending")}
 WHERE state = 'pending' AND on_timeout <> 'escalate'`;
 
-/** $1 job id or NULL, $2 cursor created_at or NULL, $3 cursor id, $4 limit. */
+/** $1 job id or NULL, $2 run id or NULL, $3 cursor created_at or NULL, $4 cursor id, $5 limit. */
 export const LIST_PENDING = `
 SELECT * FROM approvals WHERE state = 'pending' AND (CAST($1 AS TEXT) IS NULL OR job_id = $1)
-  AND (CAST($2 AS BIGINT) IS NULL OR (created_at, id) > ($2, $3))
-ORDER BY created_at, id LIMIT $4`;
+  AND (CAST($2 AS TEXT) IS NULL OR run_id = $2)
+  AND (CAST($3 AS BIGINT) IS NULL OR (created_at, id) > ($3, $4))
+ORDER BY created_at, id LIMIT $5`;
 
-/** $1 states (a `Db.list`), $2 job id or NULL, $3 cursor created_at or NULL, $4 cursor id, $5 limit. */
+/** $1 states (a `Db.list`), $2 job id or NULL, $3 run id or NULL, $4 cursor created_at or NULL, $5 cursor id, $6 limit. */
 export const LIST_SETTLED = sql`
 SELECT * FROM approvals WHERE ${inList("state", "$1")} AND (CAST($2 AS TEXT) IS NULL OR job_id = $2)
-  AND (CAST($3 AS BIGINT) IS NULL OR (created_at, id) < ($3, $4))
-ORDER BY created_at DESC, id DESC LIMIT $5`;
+  AND (CAST($3 AS TEXT) IS NULL OR run_id = $3)
+  AND (CAST($4 AS BIGINT) IS NULL OR (created_at, id) < ($4, $5))
+ORDER BY created_at DESC, id DESC LIMIT $6`;
 
 /** $1 job id: a deleted job's requests. */
 export const DELETE_JOB_APPROVALS = "DELETE FROM approvals WHERE job_id = $1";

@@ -79,6 +79,8 @@ export function runApprovalConformance(test: ConformanceTest): void {
       const stored = {
         id: asked.id,
         jobId: job.id,
+        runId: null,
+        kind: "approval",
         step: "approval:deploy#1",
         title: "Deploy api to production",
         details: { service: "api", version: "1.2.3" },

@@ -5,6 +5,7 @@
  * is the suite's manual clock, so lease expiry is tested exactly, without sleeping.
  */
 import { describe, expect } from "vitest";
+import type { NewApproval } from "../../core/approval.js";
 import { defineEventKind } from "../../core/events.js";
 import {
   type ClaimedRun,
@@ -15,6 +16,7 @@ import {
   type RunLease,
   type RunSpec,
   type RunStats,
+  runApprovalStep,
 } from "../../core/run.js";
 import { controlAction, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
 import { type Ctx, rejectsWith } from "./suite.js";
@@ -39,7 +41,7 @@ const SPEC: RunSpec = {
 
 /** Ids that sort in creation order, as the ULIDs the engine gives them do. */
 let sequence = 0;
-function newRun(overrides: Partial<NewRun> = {}): NewRun {
+export function newRun(overrides: Partial<NewRun> = {}): NewRun {
   sequence++;
   return {
     id: `01RUN${String(sequence).padStart(8, "0")}`,
@@ -51,13 +53,13 @@ function newRun(overrides: Partial<NewRun> = {}): NewRun {
   };
 }
 
-async function claim(ctx: Ctx, workerId = "sup-1"): Promise<ClaimedRun> {
+export async function claim(ctx: Ctx, workerId = "sup-1"): Promise<ClaimedRun> {
   const claimed = await ctx.store.claimRun(workerId, LEASE_MS);
   expect(claimed, "expected to claim a run").not.toBeNull();
   return claimed as ClaimedRun;
 }
 
-async function run(ctx: Ctx, id: string): Promise<Run> {
+export async function run(ctx: Ctx, id: string): Promise<Run> {
   const found = await ctx.store.getRun(id);
   expect(found, `run ${id} should exist`).not.toBeNull();
   return found as Run;
@@ -86,11 +88,34 @@ async function runIn(ctx: Ctx, state: RunState): Promise<{ run: Run; lease: RunL
   };
   const request = control[state];
   if (request) return { run: (await ctx.store.controlRun(created.id, request)).run, lease };
+  if (state === "waiting") {
+    const waiting = await ctx.store.updateRun(lease, { transition: "ask", ask: askedOn(1) });
+    return { run: waiting as Run, lease: null };
+  }
   if (state === "completed" || state === "failed") {
     const done = await ctx.store.updateRun(lease, { transition: state === "completed" ? "complete" : "fail" });
     return { run: done as Run, lease: null };
   }
   return { run: started, lease };
+}
+
+/** The request a run's turn makes: a question, decided by any operator within an hour. */
+export function askedOn(turn: number, overrides: Partial<NewApproval> = {}): NewApproval {
+  sequence++;
+  return {
+    id: `01ASK${String(sequence).padStart(8, "0")}`,
+    kind: "question",
+    step: runApprovalStep(turn),
+    title: "Which database should the cache use?",
+    details: null,
+    risk: "low",
+    approvers: [],
+    quorum: 1,
+    requestedBy: null,
+    onTimeout: "deny",
+    timeoutMs: 3_600_000,
+    ...overrides,
+  };
 }
 
 function stats(turns: number): RunStats {
@@ -225,10 +250,17 @@ export function runRunConformance(test: ConformanceTest): void {
             const appended = (await ctx.store.readEvents({ runId: before.id })).slice(eventsBefore.length);
             const data: Record<string, unknown> = { from: state, to: decision.to, by: "alice" };
             if (request.immediate !== undefined) data.immediate = request.immediate;
+            // A cancelled run's pending request is cancelled with it: nobody can answer it any more.
+            const [asked] = await ctx.store.listApprovals({ runId: before.id });
+            const cancelledRequest =
+              state === "waiting" && asked !== undefined
+                ? [["approval.cancelled", before.id, { approvalId: asked.id, step: asked.step }]]
+                : [];
             expect(
               appended.map((e) => [e.kind, e.runId, e.data]),
               label,
-            ).toEqual([[RUN_TRANSITION_EVENTS[decision.transition], before.id, data]]);
+            ).toEqual([[RUN_TRANSITION_EVENTS[decision.transition], before.id, data], ...cancelledRequest]);
+            if (asked !== undefined) expect(asked.state, label).toBe("cancelled");
           }
           // Leave nothing claimable behind for the next state's claim.
           const now = await run(ctx, before.id);

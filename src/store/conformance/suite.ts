@@ -19,6 +19,7 @@ import { runHeartbeatConformance } from "./heartbeats.js";
 import { runHeldConformance } from "./held.js";
 import { runLessonConformance } from "./lessons.js";
 import { runRetentionConformance } from "./retention.js";
+import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
 
 export interface StoreConformanceOptions {
@@ -2116,6 +2117,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
 
     runRunConformance(test);
+    runRunApprovalConformance(test);
     runClaimConformance(test);
     runHeldConformance(test);
     runDurableConformance(test);

@@ -43,9 +43,14 @@ async function testSchema(): Promise<string> {
 /**
  * A migrated schema taken back to `version`, so that opening it runs the later migrations again:
  * their records go, and what a later migration added that would not add twice (018's column,
- * 019's and 020's tables).
+ * 019's and 020's tables, 021's columns, constraints and indexes).
  */
 async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 21) {
+    await admin.query(`DROP INDEX ${schema}.approvals_run_step, ${schema}.approvals_run`);
+    await admin.query(`ALTER TABLE ${schema}.approvals DROP CONSTRAINT approvals_owner_check`);
+    await admin.query(`ALTER TABLE ${schema}.approvals DROP COLUMN run_id, DROP COLUMN kind`);
+  }
   if (version < 20) {
     await admin.query(`DROP TABLE ${schema}.run_messages`);
     await admin.query(`ALTER TABLE ${schema}.runs DROP COLUMN rerun_of`);
@@ -332,6 +337,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 18, name: "018-attempt-timeouts" },
         { version: 19, name: "019-lessons" },
         { version: 20, name: "020-run-harness" },
+        { version: 21, name: "021-people-in-the-loop" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -6,12 +6,14 @@
  * supervisors never take the same run. A run's lease is only ever extended, used or given up by
  * its holder (owner + fencing token).
  */
+import type { Approval } from "../../core/approval.js";
 import { OverseerError, runNotFound } from "../../core/errors.js";
 import {
   type ClaimedRun,
   MAX_LISTED_RUN_MESSAGES,
   MAX_WAITING_RUN_MESSAGES,
   type NewRun,
+  RUN_TRANSITION_EVENTS,
   type Run,
   type RunControlRequest,
   type RunFilter,
@@ -21,10 +23,14 @@ import {
   type RunUpdate,
 } from "../../core/run.js";
 import { takesMessages } from "../../core/run-input.js";
-import { isFinishedRunState, type RunState, type RunTransitionName } from "../../core/run-state.js";
+import { isFinishedRunState, type RunState, type RunTransitionName, TRANSITIONS } from "../../core/run-state.js";
+import { type ApprovalRow, newApprovalRow, toApproval } from "../approvals/rows.js";
+import { PENDING_OF_RUN } from "../approvals/statements.js";
+import { cancelApproval, insertApproval } from "../approvals/writes.js";
 import { type Db, inList, type Op, type Sql, type Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import {
+  answerWrite,
   checkOutputOffset,
   claimWrite,
   controlWrite,
@@ -48,7 +54,10 @@ import {
 } from "./rows.js";
 import * as q from "./statements.js";
 
-/** Stores a queued run; supervisors are woken to claim it. */
+/**
+ * Stores a queued run; supervisors are woken to claim it. With an approval to ask before the
+ * first turn, the run is stored `waiting` on it instead, and the request with it.
+ */
 export function* createRun(tx: Tx, run: NewRun): Op<Run> {
   const row = yield* tx.one<RunRow>(q.INSERT_RUN, newRunParams(run, tx.at));
   if (!row) throw new Error("the insert returned no row");
@@ -59,6 +68,12 @@ export function* createRun(tx: Tx, run: NewRun): Op<Run> {
     { profile: run.profile, ...(run.rerunOf ? { rerunOf: run.rerunOf } : {}) },
     run.id,
   );
+  if (run.approval !== undefined) {
+    const approval = newApprovalRow({ runId: run.id }, run.approval, tx.at);
+    const { from, to } = TRANSITIONS.askFirst;
+    tx.event(RUN_TRANSITION_EVENTS.askFirst, null, null, { from: from[0], to, approvalId: approval.id }, run.id);
+    yield* insertApproval(tx, approval, null);
+  }
   tx.notify();
   return toRun(row);
 }
@@ -99,8 +114,26 @@ export function* controlRun(
   checkVersion("run", id, row.version, request.expectedVersion);
   const { changes, events, transition } = controlWrite(row, request, tx.at);
   const run = yield* write(tx, row, changes, events);
+  // Nobody can answer for a run that is gone.
+  if (transition === "cancelWaiting") {
+    for (const pending of yield* tx.rows<ApprovalRow>(PENDING_OF_RUN, [id])) {
+      yield* cancelApproval(tx, toApproval(pending));
+    }
+  }
   tx.notify();
   return { run, transition };
+}
+
+/**
+ * Hands on the run waiting on a request that was just settled (call inside the transaction that
+ * settles it, with the run's row locked): see `answerWrite`. Supervisors are woken.
+ */
+export function* answerRun(tx: Tx, runId: string, approval: Approval): Op<void> {
+  const row = yield* tx.one<RunRow>(q.LOCK_RUN, [runId]);
+  const answer = row ? answerWrite(row, approval, tx.at) : null;
+  if (!row || answer === null) return;
+  yield* write(tx, row, answer.changes, answer.events);
+  tx.notify();
 }
 
 /**
@@ -137,6 +170,9 @@ export function* updateRun(tx: Tx, lease: RunLease, update: RunUpdate): Op<Run |
   if (!row || !holds(row, lease)) return null;
   // Decided before anything is written; a throw below rolls the whole update back anyway.
   const { changes, events } = updateWrite(row, lease, update, tx.at);
+  if (update.ask !== undefined && update.transition === "ask") {
+    yield* insertApproval(tx, newApprovalRow({ runId: row.id }, update.ask, tx.at), lease.workerId);
+  }
   if (update.turnStarted) {
     const t = update.turnStarted;
     yield* tx.run(q.INSERT_TURN, [row.id, t.turn, t.pid, t.host, lease.workerId, tx.at]);

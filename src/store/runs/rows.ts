@@ -5,6 +5,7 @@
  * operations (operations.ts) read the row in their transaction, call these with the
  * transaction's `now`, and write what comes back.
  */
+import type { Approval, ApprovalOutcome } from "../../core/approval.js";
 import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import {
@@ -22,6 +23,7 @@ import {
   type RunTurn,
   type RunTurnOutcome,
   type RunUpdate,
+  runApprovalStep,
 } from "../../core/run.js";
 import {
   canTransition,
@@ -164,6 +166,7 @@ export const NEW_RUN_COLUMNS = [
   "updated_at",
 ] as const;
 
+/** A new run's values: `queued`, or `waiting` on the approval its profile asks before the first turn. */
 export function newRunParams(run: NewRun, now: number): unknown[] {
   const completion: RunCompletion = { detected: null, line: null, turn: null };
   return [
@@ -171,7 +174,7 @@ export function newRunParams(run: NewRun, now: number): unknown[] {
     run.profile,
     JSON.stringify(run.params),
     JSON.stringify(run.spec),
-    "queued",
+    run.approval === undefined ? "queued" : TRANSITIONS.askFirst.to,
     JSON.stringify(emptyRunStats()),
     JSON.stringify(completion),
     run.createdBy,
@@ -223,13 +226,16 @@ export function runChangeParams(c: RunChanges): unknown[] {
   return RUN_CHANGE_COLUMNS.map((column) => c[column]);
 }
 
-/** Moves `c` into the transition's state; a finished run has no process and no lease. */
+/**
+ * Moves `c` into the transition's state. A finished run has no process and no lease; nor has a
+ * run waiting for an answer, nor one the answer hands on (whichever supervisor claims it next).
+ */
 function enter(c: RunChanges, transition: RunTransitionName, now: number): RunChanges {
   const to: RunState = TRANSITIONS[transition].to;
   const next = { ...c, state: to };
   if (transition === "start") next.started_at = now;
-  if (isFinishedRunState(to)) {
-    next.finished_at = now;
+  if (isFinishedRunState(to)) next.finished_at = now;
+  if (isFinishedRunState(to) || to === "waiting" || transition === "answered") {
     next.pid = null;
     next.lease_owner = null;
     next.lease_expires_at = null;
@@ -298,6 +304,36 @@ export function claimWrite(
   if (lostTurn !== null) events.push({ kind: "run.turn_lost", workerId, data: { turn: lostTurn, previousWorkerId } });
   events.push({ kind: "run.taken_over", workerId, data: { previousWorkerId, lostTurn } });
   return { takeover: true, changes: { ...leased, pid: null }, events };
+}
+
+/**
+ * What a settled request does to the run waiting on it: an answer hands a started run on (any
+ * supervisor takes it up at its next turn); the approval before the first turn queues the run,
+ * or, denied, cancels it. Null when the run is not waiting (nothing to hand on).
+ */
+export function answerWrite(
+  r: RunRow,
+  approval: Approval,
+  now: number,
+): (RunWrite & { transition: RunTransitionName }) | null {
+  if (r.state !== "waiting") return null;
+  const outcome = approval.outcome as ApprovalOutcome;
+  const transition: RunTransitionName =
+    approval.step !== runApprovalStep(null) ? "answered" : outcome.approved ? "approvedToStart" : "deniedToStart";
+  const data = {
+    from: r.state,
+    to: TRANSITIONS[transition].to,
+    approvalId: approval.id,
+    approved: outcome.approved,
+    by: outcome.decidedBy,
+    reason: outcome.reason,
+    timedOut: outcome.timedOut,
+  };
+  return {
+    transition,
+    changes: enter(unchanged(r), transition, now),
+    events: [{ kind: RUN_TRANSITION_EVENTS[transition], workerId: null, data }],
+  };
 }
 
 /** Whether `lease` is the run's current lease (its holder and fencing token). */

@@ -22,6 +22,7 @@ import { sql as attemptsAtEnd } from "./017-attempts-at-end.js";
 import { sql as attemptTimeouts } from "./018-attempt-timeouts.js";
 import { sql as lessons } from "./019-lessons.js";
 import { sql as runHarness } from "./020-run-harness.js";
+import { sql as peopleInTheLoop } from "./021-people-in-the-loop.js";
 
 export interface Migration {
   version: number;
@@ -50,4 +51,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: "018-attempt-timeouts", sql: attemptTimeouts },
   { version: 19, name: "019-lessons", sql: lessons },
   { version: 20, name: "020-run-harness", sql: runHarness },
+  { version: 21, name: "021-people-in-the-loop", sql: peopleInTheLoop },
 ];
