@@ -3,7 +3,9 @@
 // which step it is on, does the step in a scratch git repository (./project), reports what it did
 // as telemetry lines, appends to its own logs (agent-log.md, decision-log.md), and creates DONE
 // when it has finished. Overseer builds the next prompt from those logs: this file keeps no
-// other state. A real agent (a model behind a CLI) would replace this file and nothing else.
+// other state. Once, it asks a person a question and ends its turn: the run waits, holding no
+// process, and the answer comes in the next prompt. A real agent (a model behind a CLI) would
+// replace this file and nothing else.
 //
 //   node agent.mjs [--pace=MS] [--stuck]
 //     --pace: how long a turn "thinks" (default 1500 ms)
@@ -29,9 +31,10 @@ const log = (line) => {
 const decide = (line) => appendFileSync("decision-log.md", `${line}\n`);
 const git = (...args) => execFileSync("git", ["-C", "project", ...args], { stdio: "pipe" });
 
-// Keep each prompt, to read what the harness gave each turn.
+// Keep each prompt, to read what the harness gave each turn, and each turn's number once per call.
 mkdirSync(".prompts", { recursive: true });
 writeFileSync(`.prompts/turn-${turn}.md`, prompt);
+appendFileSync(".turns.log", `${turn}\n`);
 // "Tokens": what a model would have read and written.
 tell({ kind: "token_usage", input: Math.ceil(prompt.length / 4), output: 150 });
 
@@ -95,11 +98,18 @@ switch (done) {
   case 1: {
     const { failed, passed } = runTests();
     log(`- step 2 (reproduce): ${failed} of ${failed + passed} tests fail; slugify does not lowercase`);
-    decide("- Fix slugify, not the test: the test states the intended behaviour.");
     write("notes.md", "slugify keeps capitals; lowercase it before joining words.\n");
+    // Not the agent's call: ask, and end the turn. The run waits for the answer.
+    tell({
+      kind: "question",
+      text: `slugify keeps capitals, so ${failed} of ${failed + passed} tests fail. Should I fix slugify, or change the tests to expect capitals?`,
+    });
     break;
   }
   case 2: {
+    // The answer to the question the last turn asked, as the prompt's "Answer:" line gives it.
+    const answer = prompt.match(/^Answer: (.+)$/m)?.[1];
+    decide(`- Asked whether to fix slugify or the tests. ${answer ?? "No answer came."} Fixing slugify.`);
     write("project/slug.mjs", SLUG_FIXED);
     const { failed, passed } = runTests();
     git("-c", "user.name=agent", "-c", "user.email=agent@example.com", "commit", "-qam", "slugify lowercases");

@@ -191,6 +191,26 @@ describe("run profiles in the config file", () => {
       "runs.profiles.p.budget.onExceeded",
     ],
     [
+      { profiles: { p: { command: "x", approvals: { quorum: 0 }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.approvals.quorum",
+    ],
+    [
+      { profiles: { p: { command: "x", approvals: { timeout: "100ms" }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.approvals.timeout: must be from 1 s to 366 days",
+    ],
+    [
+      { profiles: { p: { command: "x", approvals: { onTimeout: "ignore" }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.approvals.onTimeout",
+    ],
+    [
+      { profiles: { p: { command: "x", approvals: { beforeFirstTurn: false }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.approvals.beforeFirstTurn",
+    ],
+    [
+      { profiles: { p: { command: "x", approvals: { approver: ["ana"] }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.approvals.approver: unknown field",
+    ],
+    [
       { profiles: { p: { command: "x", telemetry: "claude-json", completion: { exitCode: 0 } } } },
       'runs.profiles.p.telemetry: must be one of "overseer", "claude-stream-json", "codex-exec-json"',
     ],
@@ -241,6 +261,34 @@ describe("resolveRunRequest", () => {
     expect(
       refused(() => resolveRunRequest(modes, { ...adHoc, telemetry: "gemini" }, "R"), "INVALID_ARGUMENT").message,
     ).toBe('telemetry: must be one of "overseer", "claude-stream-json", "codex-exec-json"');
+  });
+
+  it("keeps a profile's approvals in the spec, and names the profile in the approval before the first turn", () => {
+    const runs = runsOf({
+      profiles: {
+        gated: { command: "x", approvals: { beforeFirstTurn: true, timeout: "2h" }, completion: { exitCode: 0 } },
+        asks: {
+          command: "x",
+          approvals: { approvers: ["group:leads"], onTimeout: "escalate" },
+          completion: { exitCode: 0 },
+        },
+        plain: { command: "x", completion: { exitCode: 0 } },
+      },
+    });
+    expect(resolveRunRequest(runs, { profile: "gated" }, "R").spec.approvals).toEqual({
+      approvers: [],
+      quorum: 1,
+      timeoutMs: 7_200_000,
+      onTimeout: "deny",
+      beforeFirstTurn: "Start a gated run?",
+    });
+    expect(resolveRunRequest(runs, { profile: "asks" }, "R").spec.approvals).toEqual({
+      approvers: ["group:leads"],
+      quorum: 1,
+      timeoutMs: 86_400_000,
+      onTimeout: "escalate",
+    });
+    expect(resolveRunRequest(runs, { profile: "plain" }, "R").spec).not.toHaveProperty("approvals");
   });
 
   it("names the unknown profile and the ones that exist", () => {

@@ -46,6 +46,26 @@ describe("parseTelemetryLine: valid events", () => {
       { kind: "custom.deploy", data: { env: "prod", n: 1 } },
     ],
     ["custom dotted name", ev("custom.ci.step_done"), { kind: "custom.ci.step_done", data: {} }],
+    [
+      "a question, trimmed",
+      ev("question", { text: "  Which database? " }),
+      { kind: "question", text: "Which database?" },
+    ],
+    [
+      "a question with details",
+      ev("question", { text: "Which?", details: { options: ["a", "b"] } }),
+      { kind: "question", text: "Which?", details: { options: ["a", "b"] } },
+    ],
+    [
+      "an approval request with risk and details",
+      ev("approval_request", { title: "Deploy to staging", risk: "high", details: { diff: "+1" } }),
+      { kind: "approval_request", title: "Deploy to staging", risk: "high", details: { diff: "+1" } },
+    ],
+    [
+      "an approval request, risk left to the policy",
+      ev("approval_request", { title: "Go" }),
+      { kind: "approval_request", title: "Go" },
+    ],
     ["extra fields are ignored", ev("file_read", { path: "a", extra: 1 }), { kind: "file_read", path: "a" }],
     ["leading and trailing blanks", `  ${ev("test_run_started")}\t`, { kind: "test_run_started" }],
     ["a trailing line break", `${ev("test_run_started")}\n`, { kind: "test_run_started" }],
@@ -85,6 +105,24 @@ describe("parseTelemetryLine: invalid (claims telemetry, is kept as output by th
       `file_read: path is longer than ${MAX_PATH_CHARS} characters`,
     ],
     ["log_updated without path", ev("log_updated", { tail: "x" }), "log_updated: path must be a non-empty string"],
+    ["a question without text", ev("question"), "question: text must be a non-empty string"],
+    ["a blank question", ev("question", { text: "  " }), "question: text must be a non-empty string"],
+    [
+      "an over-long question",
+      ev("question", { text: "q".repeat(4_001) }),
+      "question: text is longer than 4000 characters",
+    ],
+    ["an approval request without title", ev("approval_request"), "approval_request: title must be a non-empty string"],
+    [
+      "an over-long title",
+      ev("approval_request", { title: "t".repeat(301) }),
+      "approval_request: title is longer than 300 characters",
+    ],
+    [
+      "an unknown risk",
+      ev("approval_request", { title: "x", risk: "huge" }),
+      "approval_request: risk must be one of low, medium, high, critical",
+    ],
     ["tail not a string", ev("log_updated", { path: "l", tail: 5 }), "log_updated: tail must be a string"],
     [
       "negative count",

@@ -61,7 +61,7 @@ import {
   type RunTurn,
 } from "../core/run.js";
 import { firstTurnRequest } from "../core/run-ask.js";
-import { isFinishedRunState, type RunControlAction, type RunState } from "../core/run-state.js";
+import { isFinishedRunState, RUN_CONTROL_ACTIONS, type RunControlAction, type RunState } from "../core/run-state.js";
 import type { StepKind } from "../core/step-kinds.js";
 import { type StepView, stepTimeline } from "../core/step-timeline.js";
 import { defineTask, type TaskDefinition, type TaskHandler } from "../core/task.js";
@@ -959,6 +959,13 @@ export class Overseer {
     action: RunControlAction,
     options: { immediate?: boolean; by?: string | null } & VersionCheck = {},
   ): Promise<Run> {
+    if (!(RUN_CONTROL_ACTIONS as readonly unknown[]).includes(action)) {
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `action must be one of ${RUN_CONTROL_ACTIONS.join(", ")}; got ${describe(action)}`,
+        { field: "action" },
+      );
+    }
     const { run } = await this.store.controlRun(id, { action, ...options });
     return run;
   }
