@@ -31,6 +31,10 @@ export function controlRefusal(state: RunState, control: RunControl): string | n
       ? "the run is already being cancelled; it will be cancelled once its processes have stopped"
       : `cannot ${action} the run: it is being cancelled`;
   }
+  // A waiting run has no process to pause or resume; a cancel ends it with its pending request.
+  if (state === "waiting" && action !== "cancel") {
+    return `cannot ${action} the run: it is waiting for an answer to its request, which holds no process; answer the request, or cancel the run`;
+  }
   switch (action) {
     case "pause":
       if (state === "queued") return "cannot pause the run: it has not started yet; cancel it instead";

@@ -5,18 +5,26 @@
  * outcome. Two jobs ask; a viewer sees the buttons disabled with the reason; an operator outside
  * the approvers' group is refused by the server (403, shown readably); the admin approves one
  * from the job's link and denies the other from the inbox, each with a reason; both jobs then
- * finish with `approved: true` / `false`, and the history shows who decided, how and why.
+ * finish with `approved: true` / `false`, and the history shows who decided, how and why. A run
+ * (the `asker` profile: its first turn asks a question) is listed too, linked to its page, and a
+ * dismissed question hands it on to its next turn.
  * Screenshots go to test-output/screenshots (git-ignored), named approvals-*.png.
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BIN } from "../test-support/cli.js";
 import { dashboardHarness } from "../test-support/dashboard-harness.js";
 
+/**
+ * Records each turn's input in inputs.log; its first turn prints the lines it is given (here, a
+ * question), a later turn stops the run.
+ */
+const ASK_LINES = resolve(import.meta.dirname, "../engine/runs/fixtures/ask-lines.mjs");
+const QUESTION = "May I drop the old deploy scripts?";
 const DIFF = "--- a/deploy.yaml\n+++ b/deploy.yaml\n-  replicas: 2\n+  replicas: 4";
 
 const e2e = dashboardHarness({
@@ -44,7 +52,24 @@ const e2e = dashboardHarness({
 `,
     );
     // The admin token is named "admin": the one member of ops. "intern" (an operator) is not.
-    writeFileSync(join(dir, "overseer.config.json"), JSON.stringify({ approvals: { groups: { ops: ["admin"] } } }));
+    writeFileSync(
+      join(dir, "overseer.config.json"),
+      JSON.stringify({
+        approvals: { groups: { ops: ["admin"] } },
+        runs: {
+          profiles: {
+            asker: {
+              command: process.execPath,
+              args: [ASK_LINES, JSON.stringify({ overseer_event: "question", text: QUESTION })],
+              cwd: "work/{{runId}}",
+              input: { template: "turn {{turn}}\n{{answer}}" },
+              maxTurns: 3,
+              completion: { stopFile: ".stop" },
+            },
+          },
+        },
+      }),
+    );
   },
   globalArgs: (dir) => ["--config", join(dir, "overseer.config.json")],
   startArgs: (dir) => ["--tasks", join(dir, "tasks")],
@@ -264,5 +289,52 @@ describe("the approvals inbox in Chromium", () => {
     const events = await request("GET", `/api/v1/jobs/${db.job}`);
     const kinds = (events.events as Array<{ kind: string }>).map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(["approval.requested", "approval.decided", "approval.settled"]));
+  });
+
+  it("lists a run's question with a link to the run, and dismissing it hands the run on", async () => {
+    const { run } = await request("POST", "/api/v1/runs", { profile: "asker" });
+    const [asked] = await eventually(
+      async () => (await request("GET", `/api/v1/approvals?runId=${run.id}`)).items as Array<{ id: string }>,
+      (list) => list.length === 1,
+      "the run's question",
+    );
+    await openInbox();
+    const question = card(QUESTION);
+    await question.waitFor();
+    expect(await question.locator(".badge").first().textContent()).toBe("question");
+    expect(await question.locator(".approval-meta").first().textContent()).toMatch(
+      new RegExp(`^asked \\d+s ago by run ${run.id.slice(-10)} after turn 1`),
+    );
+    expect(await question.locator(".approval-meta").nth(1).textContent()).toBe("Who may answer: any operator");
+    // A question is answered or dismissed, never approved: its answer is what the run is told.
+    expect(await question.getByRole("button", { name: "Approve" }).count()).toBe(0);
+    expect(await question.getByRole("button", { name: "Answer" }).isDisabled()).toBe(true);
+    await shot("approvals-run-question");
+    expect(await e2e.accessibilityViolations(), "approvals-run-question").toEqual([]);
+
+    // Its own page says which run asked and what state that run is in.
+    await question.getByRole("link", { name: QUESTION }).click();
+    await page.waitForURL(`**/approvals/${asked?.id}`);
+    // The page loads the request, then says who asked.
+    await page.locator("main p.muted", { hasText: /^Run / }).waitFor();
+    expect(await text("main p.muted")).toBe(`Run ${run.id} (asker) is waiting`);
+    await card(QUESTION).getByLabel("Answer", { exact: true }).fill("not yet: ask again next week");
+    await card(QUESTION).getByRole("button", { name: "Dismiss" }).click();
+    expect(await text("output[aria-label='decision result']")).toBe("dismissed: the run continues");
+    expect(await text("[data-testid=outcome]")).toBe("Dismissed by admin via dashboard: not yet: ask again next week");
+
+    // The link in the card leads to the run, which went on to the turn that stops it.
+    await card(QUESTION)
+      .getByRole("link", { name: run.id.slice(-10) })
+      .click();
+    await page.waitForURL(`**/runs/${run.id}`);
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^completed$/ }).waitFor({ timeout: 20_000 });
+    const settled = page.locator("table[aria-label='settled requests'] tbody tr");
+    await settled.first().waitFor();
+    expect((await settled.first().locator("td").allTextContents()).slice(2, 5)).toEqual([
+      "dismissed",
+      "admin",
+      "not yet: ask again next week",
+    ]);
   });
 });

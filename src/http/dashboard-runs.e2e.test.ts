@@ -1,8 +1,9 @@
 /**
  * The dashboard's runs pages end to end: Debian's Chromium, driven by playwright-core, against a
- * real `overseer start` (the built binary, a temp SQLite file, a free port) whose config has one
- * run profile: `src/test-support/run-agent.mjs`, a pretend agent that prints lines and telemetry
- * each ~1.5 s turn and stops when asked to. The node supervises the runs itself. Without
+ * real `overseer start` (the built binary, a temp SQLite file, a free port) whose config's main
+ * run profile is `src/test-support/run-agent.mjs`, a pretend agent that prints lines and telemetry
+ * each ~1.5 s turn and stops when asked to; others read messages, or ask a person a question. The
+ * node supervises the runs itself. Without
  * Chromium this fails, saying how to install it: it never skips. Screenshots go to
  * test-output/screenshots (git-ignored), named runs-*.png and phone-run*.png.
  */
@@ -18,6 +19,12 @@ import { waitFor } from "../test-support/wait.js";
 const AGENT = resolve(import.meta.dirname, "../test-support/run-agent.mjs");
 /** A turn that records its input in inputs.log and takes 1.5 s. */
 const PROMPTED = resolve(import.meta.dirname, "../engine/runs/fixtures/prompted.mjs");
+/**
+ * Records each turn's input in inputs.log; its first turn prints the lines it is given (here, a
+ * question), a later turn stops the run.
+ */
+const ASK_LINES = resolve(import.meta.dirname, "../engine/runs/fixtures/ask-lines.mjs");
+const QUESTION = "Which branch should the release notes target?";
 /** The dashboard's copy of the control rules, loaded by path so tsc leaves the browser code alone. */
 const DASHBOARD_RUN_CONTROL = resolve(import.meta.dirname, "../../dashboard/src/run-control.ts");
 /** The first line a turn of the agent prints, for the goal the test gives it. */
@@ -59,6 +66,15 @@ const e2e = dashboardHarness({
               budget: { maxTokens: 1000 },
               maxTurns: 3,
               onTurnFailure: "continue",
+              completion: { stopFile: ".stop" },
+            },
+            asker: {
+              description: "An agent that asks a question, then stops once it has the answer",
+              command: process.execPath,
+              args: [ASK_LINES, JSON.stringify({ overseer_event: "question", text: QUESTION })],
+              cwd: "work/{{runId}}",
+              input: { template: "turn {{turn}}\n{{answer}}" },
+              maxTurns: 3,
               completion: { stopFile: ".stop" },
             },
           },
@@ -377,5 +393,96 @@ describe("the runs pages in Chromium", () => {
       .locator(".out-line", { hasText: firstLine(2) })
       .waitFor();
     await shot("runs-completed-viewer");
+  });
+
+  it("shows a run's question on its page, and the answer given there reaches its next turn", async () => {
+    await signIn(admin);
+    const { run } = await request("POST", "/api/v1/runs", { profile: "asker" });
+    await waitFor("the run to wait for an answer", async () => (await runOf(run.id)).state === "waiting", {
+      timeoutMs: 15_000,
+    });
+
+    // The runs list counts a waiting run as active, and its badge stands apart from a running one's.
+    await page.goto(`${url}/runs`);
+    await page.getByLabel("State").selectOption("active");
+    await page.waitForURL(/\/runs\?state=queued%2Crunning%2Cwaiting%2Cpausing%2Cpaused%2Ccancelling$/);
+    const row = page.locator(`table[aria-label=runs] tr[data-key="${run.id}"]`);
+    const badge = row.locator(".badge", { hasText: /^waiting$/ });
+    await badge.waitFor();
+    expect(await badge.evaluate((el: any) => (globalThis as any).getComputedStyle(el).backgroundColor)).toBe(
+      "rgb(204, 251, 239)",
+    );
+    await row.getByRole("link", { name: run.id }).click();
+
+    // Up front on its page: the question, what asked it, when it times out, and the answer box.
+    await page.waitForURL(new RegExp(`/runs/${run.id}$`));
+    const asks = page.locator("[data-testid=run-pending-requests]");
+    const card = asks.locator("article.approval-card", { hasText: QUESTION });
+    await card.waitFor();
+    expect(await page.locator("main h2").first().textContent()).toBe("Waiting for an answer");
+    expect(await card.locator(".approval-head").textContent()).toBe(`question${QUESTION}pending`);
+    expect(await card.locator(".approval-meta").first().textContent()).toMatch(
+      new RegExp(`^asked \\d+s ago by run ${run.id.slice(-10)} after turn 1(23h 59m|24h 0m) left, then deny$`),
+    );
+    expect(await card.getByRole("link", { name: run.id.slice(-10) }).getAttribute("href")).toBe(`/runs/${run.id}`);
+    expect(await card.locator("[data-testid=quorum]").count(), "one answer needs no quorum bar").toBe(0);
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^waiting$/ }).waitFor();
+    // Nothing runs while it waits: pause and resume are refused as the server would; cancel is not.
+    for (const name of ["Pause", "Pause now", "Resume"]) {
+      const button = page.getByRole("button", { name, exact: true });
+      expect(await button.isDisabled(), `${name} while waiting`).toBe(true);
+      expect(await button.getAttribute("title")).toMatch(/: it is waiting for an answer to its request/);
+    }
+    expect(await page.getByRole("button", { name: "Cancel", exact: true }).isDisabled()).toBe(false);
+    const answer = card.getByRole("button", { name: "Answer" });
+    expect(await answer.isDisabled(), "no answer typed yet").toBe(true);
+    expect(await card.getByRole("button", { name: "Dismiss" }).isDisabled()).toBe(false);
+    await card.getByLabel("Answer", { exact: true }).fill("the release branch, please");
+    await shot("runs-question");
+    expect(await e2e.accessibilityViolations(), "runs-question").toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const size: { scrollWidth: number; innerWidth: number } = await page.evaluate(
+        "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })",
+      );
+      expect(size.scrollWidth, "the question at 390 px wide").toBeLessThanOrEqual(size.innerWidth);
+      await page.screenshot({ path: join(SHOTS, "phone-run-question.png"), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+
+    await answer.click();
+    // The settled request leaves with its card; the page says what became of it.
+    expect(await text("output[aria-label='last decision']")).toBe(`${QUESTION}: answered: the run continues`);
+    // The run takes the answer into its second turn, which stops it.
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^completed$/ }).waitFor({ timeout: 20_000 });
+    await asks.waitFor({ state: "detached" });
+    const settled = page.locator("table[aria-label='settled requests'] tbody tr");
+    await eventually(
+      async () => settled.count(),
+      (n) => n === 1,
+      "the answered question among the settled requests",
+    );
+    expect((await settled.first().locator("td").allTextContents()).slice(0, 5)).toEqual([
+      "after turn 1",
+      `question ${QUESTION}`,
+      "answered",
+      "admin",
+      "the release branch, please",
+    ]);
+    await shot("runs-question-answered");
+    expect(await e2e.accessibilityViolations(), "runs-question-answered").toEqual([]);
+
+    const inputs = readFileSync(join(e2e.dir, "work", run.id, "inputs.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { turn: number; input: string });
+    expect(inputs).toEqual([
+      { turn: 1, input: "turn 1\n" },
+      {
+        turn: 2,
+        input: `turn 2\nYou asked: ${JSON.stringify(QUESTION)}. admin answered: "the release branch, please".`,
+      },
+    ]);
   });
 });

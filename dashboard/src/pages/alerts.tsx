@@ -19,12 +19,12 @@ import {
   type Whoami,
 } from "../../../src/http/contract";
 import { ApiError, api, query } from "../api/client";
+import { DetailsView } from "../components/approval-card";
 import { ago, duration, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { deniedReason } from "../session";
-import { DetailsView } from "./approvals";
 
 const isAlertEvent = (kind: string) => kind.startsWith("alert.") || kind.startsWith("heartbeat.");
 

@@ -1,8 +1,10 @@
 /**
- * A run: its facts (state, params, turn, tokens, completion or error), the control buttons its
- * state allows, its live output, the files it touched, its test results and token use per turn,
- * and its turns. Everything live comes from the run's own event stream, which replays the run's
- * history first, so the page shows the same whether opened at the start or in the middle.
+ * A run: the request it waits on, if any (answered or decided right here), its facts (state,
+ * params, turn, tokens, completion or error), the control buttons its state allows, its live
+ * output, its messages and settled requests, the files it touched, its test results and token
+ * use per turn, and its turns. Everything live comes from the run's own event stream, which
+ * replays the run's history first, so the page shows the same whether opened at the start or in
+ * the middle.
  */
 import { useEffect, useMemo, useState } from "react";
 import { describeBudget } from "../../../src/core/run-budget";
@@ -20,6 +22,7 @@ import { ActionButton, bytes, count, ErrorNote, Loading, Section, StateBadge } f
 import { type Column, DataTable } from "../components/data-table";
 import { RunMessages } from "../components/run-messages";
 import { applyOutput, emptyOutput, fillGap, RunOutput } from "../components/run-output";
+import { RunPendingRequests, RunSettledRequests, useRunRequests } from "../components/run-requests";
 import { TurnChart, type TurnTokens } from "../components/turn-chart";
 import { useLive } from "../hooks";
 import { Link, navigate } from "../router";
@@ -208,6 +211,7 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
     (e) => e.runId === id && e.kind !== "run.output",
     300,
   );
+  const requests = useRunRequests(id);
   const [output, setOutput] = useState(emptyOutput);
   const [activity, setActivity] = useState(emptyActivity);
   const [status, setStatus] = useState<StreamStatus>("connecting");
@@ -243,6 +247,14 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
       {!data && !error && <Loading what="the run" />}
       {run && data && (
         <>
+          <RunPendingRequests
+            requests={requests.data?.items ?? []}
+            who={who}
+            onDone={() => {
+              requests.reload();
+              reload();
+            }}
+          />
           <dl className="facts">
             <dt>State</dt>
             <dd data-testid="run-state">
@@ -374,6 +386,14 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
           </Section>
           <Section title="Messages">
             <RunMessages run={run} denied={deniedReason(who, "messageRun")} />
+          </Section>
+          <Section title="Questions and approvals">
+            <ErrorNote error={requests.error} />
+            {requests.data ? (
+              <RunSettledRequests requests={requests.data.items} />
+            ) : (
+              !requests.error && <Loading what="the run's requests" />
+            )}
           </Section>
           <div className="two-col">
             <Section title="Tokens per turn">

@@ -14,7 +14,7 @@ import { Link, navigate, useLocation } from "../router";
 
 /** State filters beyond single states: the API takes a comma-separated list. */
 const STATE_GROUPS = [
-  { label: "active", value: "queued,running,pausing,paused,cancelling" },
+  { label: "active", value: "queued,running,waiting,pausing,paused,cancelling" },
   { label: "finished", value: "completed,failed,cancelled" },
 ];
 
