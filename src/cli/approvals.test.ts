@@ -42,7 +42,7 @@ describe("overseer approvals", () => {
       const list = await run(["list"]);
       expect(list.stderr).toBe("");
       expect(list.code).toBe(0);
-      expect(list.stdout).toMatch(/^ID\s+STATE\s+RISK\s+APPROVALS\s+WHEN\s+JOB\s+TITLE\n/);
+      expect(list.stdout).toMatch(/^ID\s+STATE\s+RISK\s+APPROVALS\s+WHEN\s+ASKED BY\s+TITLE\n/);
       expect(list.stdout).toContain(`${deploy.id}  pending`);
       expect(list.stdout).toMatch(/0\/1\s+(9m \d+s|10m 0s) left/);
 

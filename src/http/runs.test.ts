@@ -48,6 +48,17 @@ async function api(options: { supervise?: boolean; allowAdHoc?: boolean } = {}) 
             onTurnFailure: "continue",
             completion: { stopFile: ".never" },
           },
+          asks: {
+            command: process.execPath,
+            args: [
+              join(FIXTURES, "ask-lines.mjs"),
+              JSON.stringify({ overseer_event: "question", text: "Which branch?" }),
+            ],
+            input: { template: "turn {{turn}}: {{answer.text}}" },
+            approvals: { approvers: ["test-operator"] },
+            maxTurns: 3,
+            completion: { stopFile: ".stop" },
+          },
           chat: {
             command: process.execPath,
             args: [join(FIXTURES, "prompted.mjs"), "stdin", "--sleep=300"],
@@ -71,7 +82,13 @@ describe("/api/v1/runs", () => {
   it("starts a run from a profile with 202, runs it, and shows it, its status, turns and output", async () => {
     const t = await api({ supervise: true });
     const profiles = await t.request("GET", "/api/v1/runs/profiles", { token: t.tokens.viewer });
-    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual(["agent", "slow", "budgeted", "chat"]);
+    expect(profiles.body.profiles.map((p: { name: string }) => p.name)).toEqual([
+      "agent",
+      "slow",
+      "budgeted",
+      "asks",
+      "chat",
+    ]);
     expect(profiles.body.profiles[0]).toMatchObject({
       description: "A pretend agent",
       params: { turns: { type: "integer" } },
@@ -161,8 +178,8 @@ describe("/api/v1/runs", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toEqual({
       code: "RUN_PROFILE_NOT_FOUND",
-      message: 'no run profile "deploy"; the profiles are agent, slow, budgeted, chat',
-      details: { profile: "deploy", profiles: ["agent", "slow", "budgeted", "chat"] },
+      message: 'no run profile "deploy"; the profiles are agent, slow, budgeted, asks, chat',
+      details: { profile: "deploy", profiles: ["agent", "slow", "budgeted", "asks", "chat"] },
     });
     const params = await post({ profile: "agent", params: { turns: 12 } });
     expect(params.status).toBe(400);
@@ -334,6 +351,48 @@ describe("/api/v1/runs", () => {
     });
     expect(res.status).toBe(202);
     expect(res.body.run).toMatchObject({ profile: null, spec: { args: ["-e", "1"], maxTurns: 1 } });
+  });
+
+  it("lists a waiting run's question, answers it over the approvals API, and refuses pause and resume meanwhile", async () => {
+    const t = await api({ supervise: true });
+    const started = await t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body: { profile: "asks" } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const id = started.body.run.id as string;
+    await waitFor("the run to wait", async () => {
+      const got = await t.request("GET", `/api/v1/runs/${id}`, { token: t.tokens.viewer });
+      return got.body.run.state === "waiting" ? true : null;
+    });
+    const listed = await t.request("GET", `/api/v1/approvals?runId=${id}`, { token: t.tokens.viewer });
+    expect(listed.body.items).toMatchObject([{ runId: id, jobId: null, kind: "question", title: "Which branch?" }]);
+    const question = listed.body.items[0];
+    const detail = await t.request("GET", `/api/v1/approvals/${question.id}`, { token: t.tokens.viewer });
+    expect(detail.body).toMatchObject({ job: null, run: { id, state: "waiting", profile: "asks" } });
+    for (const action of ["pause", "resume"]) {
+      const refused = await t.request("POST", `/api/v1/runs/${id}/control`, {
+        token: t.tokens.operator,
+        body: { action },
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: "RUN_INVALID_TRANSITION",
+        details: { state: "waiting", action },
+      });
+    }
+    // Only the profile's approvers may answer: an admin who is not one is refused.
+    const decide = `/api/v1/approvals/${question.id}/decision`;
+    const body = { decision: "approve", reason: "release-2" };
+    expect((await t.request("POST", decide, { token: t.tokens.admin, body })).status).toBe(403);
+    const answered = await t.request("POST", decide, { token: t.tokens.operator, body });
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatchObject({ settled: true, approval: { state: "approved" } });
+    await waitFor("the run to complete", async () => {
+      const got = await t.request("GET", `/api/v1/runs/${id}`, { token: t.tokens.viewer });
+      return got.body.run.state === "completed" ? got.body : null;
+    });
+    const kinds = (await t.overseer.readEvents({ runId: id })).map((e) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining(["run.waiting", "approval.requested", "approval.settled", "run.answered"]),
+    );
   });
 
   it("answers a control action the state does not allow with 409 and the state", async () => {

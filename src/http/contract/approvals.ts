@@ -29,6 +29,7 @@ export const approvalSchema = {
     "jobId",
     "runId",
     "kind",
+    "step",
     "title",
     "risk",
     "approvers",
@@ -86,7 +87,9 @@ export const approvalSchema = {
     },
     outcome: {
       type: ["object", "null"],
-      description: "What the job's ctx.requestApproval returns; null while pending.",
+      description:
+        "What the job's ctx.requestApproval returns (a run's next turn gets it as {{answer}}); null while pending.",
+      required: ["approved", "decidedBy", "channel", "reason", "at", "timedOut"],
       properties: {
         approved: { type: "boolean" },
         decidedBy: string,
