@@ -122,6 +122,42 @@ export function runRetentionConformance(test: ConformanceTest): void {
       expect((await ctx.store.readRunOutput(recent.id, 1, 0))?.data.toString()).toBe(`output of ${recent.id}\n`);
     });
 
+    test("prune deletes a finished run's questions and approvals with it, and keeps a waiting run's", async (ctx) => {
+      const asked = (id: string) => ({
+        id,
+        step: "before-first-turn",
+        title: "Start?",
+        details: null,
+        risk: "medium" as const,
+        approvers: [],
+        quorum: 1,
+        requestedBy: null,
+        onTimeout: "deny" as const,
+        timeoutMs: 10 * HOUR,
+      });
+      const denied = await ctx.store.createRun({ ...newRun(), approval: asked(nextId("01RETASK")) });
+      const waiting = await ctx.store.createRun({ ...newRun(), approval: asked(nextId("01RETASK")) });
+      const [request] = await ctx.store.listApprovals({ runId: denied.id });
+      await ctx.store.decideApproval(
+        request?.id ?? "",
+        { decision: "deny", reason: null, channel: "api" },
+        {
+          name: "ana",
+          identities: [],
+          mayOperate: true,
+        },
+      );
+      ctx.clock.advance(2 * HOUR);
+      expect(await ctx.store.prune({ jobs: {}, runs: { maxAgeMs: HOUR } })).toEqual({
+        ...NOTHING_ELSE,
+        runs: 1,
+        alerts: 0,
+      });
+      expect(await ctx.store.getRun(denied.id)).toBeNull();
+      expect(await ctx.store.listApprovals({ runId: denied.id })).toEqual([]);
+      expect(await ctx.store.listApprovals({ runId: waiting.id })).toHaveLength(1);
+    });
+
     test("prune keeps runs that have not finished, whatever their age and the count rule", async (ctx) => {
       const running = await runThat(ctx, "running");
       const paused = await runThat(ctx, "paused");

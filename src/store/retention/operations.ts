@@ -95,6 +95,7 @@ export const RUNS: KeyedKind<RunRow> = {
     yield* tx.run(q.DELETE_RUN_TURNS, [r.id]);
     yield* tx.run(q.DELETE_RUN_OUTPUT, [r.id]);
     yield* tx.run(q.DELETE_RUN_MESSAGES, [r.id]);
+    yield* tx.run(q.DELETE_RUN_APPROVALS, [r.id]);
     return true;
   },
 };

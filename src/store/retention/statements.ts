@@ -41,6 +41,8 @@ export const DELETE_RUN_TURNS = "DELETE FROM run_turns WHERE run_id = $1";
 export const DELETE_RUN_OUTPUT = "DELETE FROM run_output WHERE run_id = $1";
 /** $1 run id. */
 export const DELETE_RUN_MESSAGES = "DELETE FROM run_messages WHERE run_id = $1";
+/** $1 run id: the questions and approvals it asked (settled or cancelled: the run has finished). */
+export const DELETE_RUN_APPROVALS = "DELETE FROM approvals WHERE run_id = $1";
 
 const ALERTS_CLOSED = indexedBy("alerts_closed");
 
