@@ -103,10 +103,16 @@ it("runs the agent turn by turn from its own logs, and gives a message sent duri
   const [question] = await json("approvals", "list", "--run", id, "--state", "pending");
   expect(question).toMatchObject({ kind: "question", runId: id, step: "turn-2", jobId: null });
   expect(question.title).toMatch(QUESTION);
+  expect(await overseer("runs", "show", id)).toContain(
+    `  after turn 2, asked ${JSON.stringify(question.title)}: waiting for an answer (overseer approvals answer ${question.id} "...")\n`,
+  );
   expect(await overseer("approvals", "answer", question.id, "Fix slugify.", "--as", "ana")).toBe(
     `answered ${question.id} (${question.title.slice(0, 59)}…); run ${id} continues\n`,
   );
   const { run, messages, turns } = await until(id, ["completed", "failed"]);
+  expect(await overseer("runs", "show", id)).toContain(
+    `  after turn 2, asked ${JSON.stringify(question.title)}: answered by ana: Fix slugify.\n`,
+  );
   expect(run).toMatchObject({
     state: "completed",
     currentTurn: 5,

@@ -4,7 +4,14 @@
  * Either way a supervisor (`overseer start`) executes the runs; these commands only start, read
  * and steer them.
  */
-import { collect, type OverseerClient, type Run, type RunDetail, type RunMessage } from "../client/index.js";
+import {
+  type Approval,
+  collect,
+  type OverseerClient,
+  type Run,
+  type RunDetail,
+  type RunMessage,
+} from "../client/index.js";
 import { isOverseerError, runNotFound } from "../core/errors.js";
 import type { RunFilter } from "../core/run.js";
 import type { RunControlAction } from "../core/run-state.js";
@@ -12,6 +19,9 @@ import { encodeCursor } from "../http/cursor.js";
 import type { Overseer, StartRunRequest } from "../sdk/overseer.js";
 import { closing, type GlobalOptions, loadConfig, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
+
+/** The most requests `runs show` lists: a run asks at most once a turn. */
+const MAX_REQUESTS = 100;
 
 export interface RunBackend {
   start(request: StartRunRequest): Promise<Run>;
@@ -21,6 +31,8 @@ export interface RunBackend {
   rerun(id: string, params?: Record<string, unknown>): Promise<Run>;
   message(id: string, body: string): Promise<RunMessage>;
   messages(id: string): Promise<RunMessage[]>;
+  /** The questions and approvals the run asked: pending first, then settled ones, newest first. */
+  requests(id: string): Promise<Approval[]>;
   /** Bytes of a turn's output from `start` on; null when the turn does not exist yet. */
   output(id: string, turn: number, start: number): Promise<{ data: Buffer; size: number } | null>;
   close(): Promise<void>;
@@ -64,6 +76,9 @@ class LocalRuns implements RunBackend {
   messages(id: string) {
     return this.o.listRunMessages(id);
   }
+  requests(id: string) {
+    return this.o.listApprovals({ runId: id, limit: MAX_REQUESTS });
+  }
   output(id: string, turn: number, start: number) {
     return this.o.readRunOutput(id, turn, start);
   }
@@ -98,6 +113,9 @@ class RemoteRuns implements RunBackend {
   }
   messages(id: string) {
     return this.api.runs.messages(id);
+  }
+  requests(id: string) {
+    return collect(this.api.approvals.all({ runId: id }, { limit: MAX_REQUESTS }));
   }
   async output(id: string, turn: number, start: number) {
     try {

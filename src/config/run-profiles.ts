@@ -147,6 +147,9 @@ const approvalsSchema = z.strictObject({
 /** A run request's own budget: the same limits, prices excepted. */
 export const runBudgetRequestSchema = z.strictObject(budgetLimits);
 
+/** What a run request may give as its `budget` (the SDK's `StartRunRequest`). */
+export type RunBudgetRequest = z.input<typeof runBudgetRequestSchema>;
+
 const profileSchema = z
   .strictObject({
     command: z.string().min(1),

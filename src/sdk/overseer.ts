@@ -16,7 +16,7 @@ import type { ApprovalsConfig } from "../config/approvals.js";
 import { resolveAlertChannels } from "../config/channel-secrets.js";
 import type { ScheduleConfig } from "../config/config.js";
 import { DEFAULT_APPROVALS, EMPTY_ALERTS } from "../config/defaults.js";
-import type { RunsConfig } from "../config/run-profiles.js";
+import type { RunBudgetRequest, RunsConfig } from "../config/run-profiles.js";
 import type { Alert, AlertNotification, EscalationPolicy } from "../core/alert.js";
 import {
   type Approval,
@@ -135,13 +135,7 @@ export type StartRunRequest =
       profile: string;
       params?: Record<string, unknown>;
       /** Lowers the profile's budget for this run: its limits, never above the profile's. */
-      budget?: {
-        maxTokens?: number;
-        maxCostUsd?: number;
-        deadline?: string | number;
-        noProgressTurns?: number;
-        onExceeded?: "fail" | "pause";
-      };
+      budget?: RunBudgetRequest;
     }
   | ({ profile?: undefined; command: string } & Record<string, unknown>);
 

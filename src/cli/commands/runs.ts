@@ -1,6 +1,6 @@
 /** `overseer runs start|list|show|message|rerun|pause|resume|cancel|logs`. */
 import type { Command } from "commander";
-import type { Run } from "../../client/index.js";
+import type { Approval, Run } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
 import { describeBudget } from "../../core/run-budget.js";
 import { isFinishedRunState, RUN_STATES, type RunControlAction, type RunState } from "../../core/run-state.js";
@@ -73,11 +73,11 @@ export function registerRuns(program: Command): void {
     .action(
       action(async (id: string, _flags, command: Command) => {
         const g = globals(command);
-        const [detail, messages] = await withRunBackend(
+        const [detail, messages, requests] = await withRunBackend(
           g,
-          async (b) => [await b.detail(id), await b.messages(id)] as const,
+          async (b) => [await b.detail(id), await b.messages(id), await b.requests(id)] as const,
         );
-        if (g.json) return printJson({ ...detail, messages });
+        if (g.json) return printJson({ ...detail, messages, requests });
         const { run, turns } = detail;
         printLine(describeRun(run));
         printLine(`  command  ${[run.spec.command, ...run.spec.args].join(" ")}  (in ${run.spec.cwd})`);
@@ -104,6 +104,7 @@ export function registerRuns(program: Command): void {
           const to = m.turn === null ? "waiting for the next turn" : `given to turn ${m.turn}`;
           printLine(`  message from ${m.sentBy ?? "an operator"} at ${m.createdAt}, ${to}: ${clip(m.body, 200)}`);
         }
+        for (const a of [...requests].reverse()) printLine(`  ${describeRequest(a)}`);
       }),
     );
 
@@ -176,6 +177,22 @@ export function registerRuns(program: Command): void {
         }
       }),
     );
+}
+
+/** One request of a run, as `runs show` lists it: what it asked, and its answer or how to give one. */
+function describeRequest(a: Approval): string {
+  const when = a.step === "before-first-turn" ? "before turn 1" : `after ${a.step.replace("-", " ")}`;
+  const asked = `${when}, ${a.kind === "question" ? "asked" : "asked to approve"} ${JSON.stringify(clip(a.title, 200))}`;
+  if (a.state === "pending") {
+    const how =
+      a.kind === "question" ? `overseer approvals answer ${a.id} "..."` : `overseer approvals approve|deny ${a.id}`;
+    return `${asked}: waiting for an answer (${how})`;
+  }
+  const o = a.outcome;
+  if (o === null) return `${asked}: ${a.state}`;
+  const said = o.reason === null ? "" : `: ${clip(o.reason, 200)}`;
+  const verb = a.kind === "question" ? (o.approved ? "answered" : "dismissed") : o.approved ? "approved" : "denied";
+  return `${asked}: ${o.timedOut ? `timed out, ${verb}` : `${verb} by ${o.decidedBy}`}${said}`;
 }
 
 export function describeRun(run: Run): string {

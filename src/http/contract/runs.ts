@@ -340,7 +340,8 @@ export const startRun = {
     type: "object",
     description:
       "{profile, params} for a profile of the config file; or, if the config sets runs.allowAdHoc, {command, args, cwd, " +
-      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, telemetry, watch, onShutdown} as a profile would have them. " +
+      "maxTurns, turnTimeout, grace, completion, env, onTurnFailure, input, budget, approvals, telemetry, watch, onShutdown} as a profile " +
+      "would have them. " +
       "A profile's run may lower its budget's limits with budget: {maxTokens, maxCostUsd, deadline, noProgressTurns, onExceeded}.",
     properties: {
       profile: { type: "string", minLength: 1, maxLength: 128 },
