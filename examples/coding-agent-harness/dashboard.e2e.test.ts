@@ -33,8 +33,7 @@ it("starts the example's run, takes a message, answers its question in the dashb
   await page.waitForURL(/\/runs\/[0-9A-Za-z]+$/);
   const id = page.url().split("/").at(-1) ?? "";
 
-  // While it works: a message for its next turn.
-  await page.locator("[data-testid=run-state] .badge", { hasText: /^running$/ }).waitFor({ timeout: 15_000 });
+  // While it works: a message for its next turn (the first, if it has not started yet).
   await page.getByLabel("Message for the next turn").fill("please also handle empty input");
   await page.getByRole("button", { name: "Send" }).click();
   await page.getByText("sent: the next turn to start gets it").waitFor();
@@ -51,7 +50,7 @@ it("starts the example's run, takes a message, answers its question in the dashb
   expect(await text("output[aria-label='last decision']")).toMatch(/: answered: the run continues$/);
 
   await page.locator("[data-testid=run-state] .badge", { hasText: /^completed$/ }).waitFor({ timeout: 30_000 });
-  await page.locator("[data-testid=message-turn]", { hasText: /given to turn [23]/ }).waitFor();
+  await page.locator("[data-testid=message-turn]", { hasText: /given to turn [123]/ }).waitFor();
   await shot("example-coding-agent-completed");
   expect(await e2e.accessibilityViolations()).toEqual([]);
 
@@ -59,7 +58,7 @@ it("starts the example's run, takes a message, answers its question in the dashb
   expect(prompt(3)).toMatch(
     /^Answer: You asked: ".+"\. admin answered: "Fix slugify: the tests say what we want\."\.$/m,
   );
-  expect(`${prompt(2)}${prompt(3)}`).toMatch(/Message from admin at .+:\nplease also handle empty input/);
+  expect([1, 2, 3].map(prompt).join("")).toMatch(/Message from admin at .+:\nplease also handle empty input/);
   const log = readFileSync(join(e2e.dir, "work", id, "agent-log.md"), "utf8");
   expect(log).toContain('empty input becomes "untitled"');
 });

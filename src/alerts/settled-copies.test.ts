@@ -17,8 +17,11 @@ const alert = (overrides: Partial<Alert> = {}): Alert =>
     ...overrides,
   }) as Alert;
 
-const approval = (state: Approval["state"], outcome: Partial<NonNullable<Approval["outcome"]>> | null = null) =>
-  ({ id: "ap1", state, outcome }) as Approval;
+const approval = (
+  state: Approval["state"],
+  outcome: Partial<NonNullable<Approval["outcome"]>> | null = null,
+  asked: Partial<Approval> = {},
+) => ({ id: "ap1", state, outcome, jobId: "j1", runId: null, kind: "approval", ...asked }) as Approval;
 
 describe("settledLine", () => {
   it("an alert: live while triggered; acknowledged and closed say by whom (and why)", () => {
@@ -45,6 +48,20 @@ describe("settledLine", () => {
       "⌛ Timed out: denied by its timeout",
     );
     expect(settledLine(alert(), approval("cancelled"))).toBe("🚫 Cancelled: its job was cancelled");
+  });
+
+  it("a run's question is answered or dismissed, and goes with its run", () => {
+    const question = { jobId: null, runId: "r1", kind: "question" as const };
+    expect(settledLine(alert(), approval("approved", { decidedBy: "ana", reason: "SQLite" }, question))).toBe(
+      "✅ Answered by ana: SQLite",
+    );
+    expect(settledLine(alert(), approval("denied", { decidedBy: "ana", reason: null }, question))).toBe(
+      "❌ Dismissed by ana",
+    );
+    expect(settledLine(alert(), approval("timed_out", { approved: false }, question))).toBe(
+      "⌛ Timed out: nobody answered in time",
+    );
+    expect(settledLine(alert(), approval("cancelled", null, question))).toBe("🚫 Cancelled: its run was cancelled");
   });
 });
 

@@ -34,17 +34,20 @@ export function settledLine(alert: Alert, approval: Approval | null): string | n
 
 function approvalLine(approval: Approval): string | null {
   const outcome = approval.outcome;
+  const question = approval.kind === "question";
   switch (approval.state) {
     case "pending":
       return null;
     case "approved":
-      return `✅ Approved by ${outcome?.decidedBy ?? "someone"}${because(outcome?.reason)}`;
+      return `✅ ${question ? "Answered" : "Approved"} by ${outcome?.decidedBy ?? "someone"}${because(outcome?.reason)}`;
     case "denied":
-      return `❌ Denied by ${outcome?.decidedBy ?? "someone"}${because(outcome?.reason)}`;
+      return `❌ ${question ? "Dismissed" : "Denied"} by ${outcome?.decidedBy ?? "someone"}${because(outcome?.reason)}`;
     case "timed_out":
-      return `⌛ Timed out: ${outcome?.approved ? "approved" : "denied"} by its timeout`;
+      return question
+        ? "⌛ Timed out: nobody answered in time"
+        : `⌛ Timed out: ${outcome?.approved ? "approved" : "denied"} by its timeout`;
     case "cancelled":
-      return "🚫 Cancelled: its job was cancelled";
+      return `🚫 Cancelled: its ${approval.runId === null ? "job" : "run"} was cancelled`;
   }
 }
 

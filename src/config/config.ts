@@ -79,13 +79,30 @@ const schedulesSchema = z.record(z.string(), scheduleSchema).superRefine((record
   }
 });
 
-const configSchema = z.strictObject({
-  schedules: schedulesSchema.default({}),
-  runs: runsConfigSchema.default(runsConfigSchema.parse({})),
-  gates: gatesConfigSchema.default({ rules: [] }),
-  approvals: approvalsConfigSchema.default(approvalsConfigSchema.parse({})),
-  alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
-});
+const configSchema = z
+  .strictObject({
+    schedules: schedulesSchema.default({}),
+    runs: runsConfigSchema.default(runsConfigSchema.parse({})),
+    gates: gatesConfigSchema.default({ rules: [] }),
+    approvals: approvalsConfigSchema.default(approvalsConfigSchema.parse({})),
+    alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
+  })
+  .superRefine((c, ctx) => {
+    // A run's questions go to groups of this file: one it does not define could never answer.
+    for (const [name, profile] of Object.entries(c.runs.profiles)) {
+      for (const [i, approver] of (profile.approvals?.approvers ?? []).entries()) {
+        const group = approver.startsWith("group:") ? approver.slice("group:".length) : null;
+        if (group !== null && !Object.hasOwn(c.approvals.groups, group)) {
+          const known = Object.keys(c.approvals.groups);
+          ctx.addIssue({
+            code: "custom",
+            path: ["runs", "profiles", name, "approvals", "approvers", i],
+            message: `names ${approver}, a group approvals.groups does not define (${known.length === 0 ? "it defines none" : `it defines ${known.join(", ")}`})`,
+          });
+        }
+      }
+    }
+  });
 
 /** What a schedule looks like in a config file or in `overseer.scheduler({ schedules })`. */
 export type ScheduleConfig = z.input<typeof scheduleSchema>;

@@ -207,6 +207,10 @@ describe("run profiles in the config file", () => {
       "runs.profiles.p.approvals.beforeFirstTurn",
     ],
     [
+      { profiles: { p: { command: "x", approvals: { approvers: ["ana"], quorum: 2 }, completion: { exitCode: 0 } } } },
+      "runs.profiles.p.approvals.quorum: is 2 but only 1 approver(s) are listed",
+    ],
+    [
       { profiles: { p: { command: "x", approvals: { approver: ["ana"] }, completion: { exitCode: 0 } } } },
       "runs.profiles.p.approvals.approver: unknown field",
     ],
@@ -263,13 +267,23 @@ describe("resolveRunRequest", () => {
     ).toBe('telemetry: must be one of "overseer", "claude-stream-json", "codex-exec-json"');
   });
 
+  it("refuses a profile's approvers naming a group the config does not define", () => {
+    const profiles = { p: { command: "x", approvals: { approvers: ["group:leads"] }, completion: { exitCode: 0 } } };
+    expect(() => parseConfig({ runs: { profiles }, approvals: { groups: { ops: ["ana"] } } }, "test.json")).toThrow(
+      "test.json: runs.profiles.p.approvals.approvers.0: names group:leads, a group approvals.groups does not define (it defines ops)",
+    );
+    expect(() => parseConfig({ runs: { profiles } }, "test.json")).toThrow("(it defines none)");
+    const ok = parseConfig({ runs: { profiles }, approvals: { groups: { leads: ["ana"] } } }, "test.json");
+    expect(ok.runs.profiles.p?.approvals?.approvers).toEqual(["group:leads"]);
+  });
+
   it("keeps a profile's approvals in the spec, and names the profile in the approval before the first turn", () => {
     const runs = runsOf({
       profiles: {
         gated: { command: "x", approvals: { beforeFirstTurn: true, timeout: "2h" }, completion: { exitCode: 0 } },
         asks: {
           command: "x",
-          approvals: { approvers: ["group:leads"], onTimeout: "escalate" },
+          approvals: { approvers: ["lead"], onTimeout: "escalate" },
           completion: { exitCode: 0 },
         },
         plain: { command: "x", completion: { exitCode: 0 } },
@@ -283,7 +297,7 @@ describe("resolveRunRequest", () => {
       beforeFirstTurn: "Start a gated run?",
     });
     expect(resolveRunRequest(runs, { profile: "asks" }, "R").spec.approvals).toEqual({
-      approvers: ["group:leads"],
+      approvers: ["lead"],
       quorum: 1,
       timeoutMs: 86_400_000,
       onTimeout: "escalate",
@@ -418,9 +432,13 @@ describe("resolveRunRequest", () => {
 });
 
 describe("docs/runs.md", () => {
+  const doc = readFileSync(new URL("../../docs/runs.md", import.meta.url), "utf8");
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  /** The doc's YAML block that has `text` in it. */
+  const block = (text: string) => blocks.find((b) => b.includes(text)) ?? "";
+
   it("shows an input and a budget the config accepts, as written", () => {
-    const doc = readFileSync(new URL("../../docs/runs.md", import.meta.url), "utf8");
-    const [input, budget] = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const [input, budget] = [block("input:"), block("budget:")];
     const runs = runsOf((parseYaml(`${input}${budget}`) as { runs: unknown }).runs);
     const { spec } = resolveRunRequest(runs, { profile: "agent", params: { goal: "g" } }, "R");
     expect(spec.input?.via).toBe("stdin");
@@ -432,6 +450,19 @@ describe("docs/runs.md", () => {
       deadlineMs: 7_200_000,
       noProgressTurns: 3,
       onExceeded: "fail",
+    });
+  });
+
+  it("shows a profile's approvals the config accepts, as written", () => {
+    const config = parseYaml(block("approvals:")) as { runs: unknown };
+    const withGroup = parseConfig({ ...config, approvals: { groups: { leads: ["ana"] } } }, "docs/runs.md");
+    const { spec } = resolveRunRequest(withGroup.runs, { profile: "nightly-refactor" }, "R");
+    expect(spec.approvals).toEqual({
+      approvers: ["group:leads"],
+      quorum: 1,
+      timeoutMs: 4 * 3_600_000,
+      onTimeout: "deny",
+      beforeFirstTurn: "Start a nightly-refactor run?",
     });
   });
 });

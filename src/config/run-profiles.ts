@@ -132,17 +132,29 @@ const budgetSchema = z
   });
 
 /** Who answers a run's questions and approval requests, and the approval before its first turn. */
-const approvalsSchema = z.strictObject({
-  /** Token names, `group:<name>`, `telegram:<id>`; empty (the default): any operator. */
-  approvers: z.array(z.string().min(1)).default([]),
-  quorum: z.int().min(1).max(20).default(1),
-  timeout: duration
-    .refine((ms) => ms >= 1_000 && ms <= 366 * 86_400_000, { error: "must be from 1 s to 366 days" })
-    .default(24 * 3_600_000),
-  onTimeout: z.enum(["deny", "approve", "escalate"]).default("deny"),
-  /** Ask for an approval before the first turn: `true`, or the request's title. */
-  beforeFirstTurn: z.union([z.literal(true), z.string().min(1).max(300)]).optional(),
-});
+const approvalsSchema = z
+  .strictObject({
+    /** Token names, `group:<name>`, `telegram:<id>`; empty (the default): any operator. */
+    approvers: z.array(z.string().min(1)).default([]),
+    quorum: z.int().min(1).max(20).default(1),
+    timeout: duration
+      .refine((ms) => ms >= 1_000 && ms <= 366 * 86_400_000, { error: "must be from 1 s to 366 days" })
+      .default(24 * 3_600_000),
+    onTimeout: z.enum(["deny", "approve", "escalate"]).default("deny"),
+    /** Ask for an approval before the first turn: `true`, or the request's title. */
+    beforeFirstTurn: z.union([z.literal(true), z.string().min(1).max(300)]).optional(),
+  })
+  .superRefine((a, ctx) => {
+    // As `requestApproval` checks it: named people must be enough for the quorum (a group may be).
+    const named = new Set(a.approvers);
+    if (a.approvers.length > 0 && !a.approvers.some((x) => x.startsWith("group:")) && a.quorum > named.size) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["quorum"],
+        message: `is ${a.quorum} but only ${named.size} approver(s) are listed`,
+      });
+    }
+  });
 
 /** A run request's own budget: the same limits, prices excepted. */
 export const runBudgetRequestSchema = z.strictObject(budgetLimits);
@@ -485,7 +497,8 @@ export function resolveRunSpec(
 function toApprovalSpec(approvals: NonNullable<RunProfile["approvals"]>, profile: string | null): RunApprovalSpec {
   const { timeout, beforeFirstTurn, ...rest } = approvals;
   const spec: RunApprovalSpec = { ...rest, timeoutMs: timeout };
-  if (beforeFirstTurn === true) spec.beforeFirstTurn = `Start a ${profile ?? "ad-hoc"} run?`;
+  if (beforeFirstTurn === true)
+    spec.beforeFirstTurn = profile === null ? "Start this ad-hoc run?" : `Start a ${profile} run?`;
   else if (beforeFirstTurn !== undefined) spec.beforeFirstTurn = beforeFirstTurn;
   return spec;
 }

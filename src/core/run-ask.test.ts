@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Approval } from "./approval.js";
 import { DEFAULT_RUN_APPROVALS } from "./run.js";
-import { askRequest, firstTurnRequest, isAsk, toRunAnswer } from "./run-ask.js";
+import { answerStep, askRequest, firstTurnRequest, isAsk, toRunAnswer } from "./run-ask.js";
 
 const POLICY = { approvers: ["group:leads"], quorum: 1, timeoutMs: 60_000, onTimeout: "escalate" as const };
 
@@ -69,6 +69,16 @@ describe("what a run asks", () => {
     expect(
       firstTurnRequest({ ...POLICY, beforeFirstTurn: "Go?" }, { ...ids, createdBy: null })?.requestedBy,
     ).toBeNull();
+  });
+
+  it("gives a turn the answer to the last earlier turn that ran to its end, past turns cut short", () => {
+    const t = (turn: number, outcome: string) => ({ turn, outcome });
+    expect(answerStep([], 1)).toBe("before-first-turn");
+    expect(answerStep([t(1, "exited")], 2)).toBe("turn-1");
+    expect(answerStep([t(1, "exited"), t(2, "interrupted")], 3)).toBe("turn-1");
+    expect(answerStep([t(1, "exited"), t(2, "lost"), t(3, "spawn_failed")], 4)).toBe("turn-1");
+    expect(answerStep([t(1, "interrupted")], 2)).toBe("before-first-turn");
+    expect(answerStep([t(1, "exited"), t(2, "exited"), t(3, "running")], 3)).toBe("turn-2");
   });
 
   it("hands a settled request on as the next turn's answer: the whole question, the reason, no reason on a timeout", () => {

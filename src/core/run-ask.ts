@@ -55,6 +55,20 @@ export function firstTurnRequest(
   );
 }
 
+/** Outcomes of turns that did not run to their end: an answer given before them is still owed. */
+const CUT_SHORT: ReadonlySet<string> = new Set(["interrupted", "lost", "spawn_failed", "running"]);
+
+/**
+ * The step whose answer turn `turn` gets: that of the last earlier turn that ran to its end (a
+ * turn asks only as it ends), or the approval before the first turn when none did. A turn cut
+ * short after an answer (its node stopped or died) leaves the answer to the next one, as with
+ * messages.
+ */
+export function answerStep(turns: ReadonlyArray<{ turn: number; outcome: string }>, turn: number): string {
+  const ran = turns.filter((t) => t.turn < turn && !CUT_SHORT.has(t.outcome)).map((t) => t.turn);
+  return runApprovalStep(ran.length === 0 ? null : Math.max(...ran));
+}
+
 /** A settled request as the next turn's input sees it. */
 export function toRunAnswer(approval: Approval): RunAnswer | null {
   const outcome = approval.outcome;

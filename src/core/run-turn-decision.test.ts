@@ -56,12 +56,7 @@ describe("decideAfterTurn", () => {
     ["the last turn fails even with a pause pending", { turn: 5 }, "pausing", "fail RUN_MAX_TURNS"],
     ["a turn that asked waits for the answer", { asked: true }, "running", "ask"],
     ["asking wins over a pending pause", { asked: true }, "pausing", "ask"],
-    [
-      "asking on a failed turn the profile continues after",
-      { asked: true, exitCode: 1 },
-      "running",
-      "fail RUN_TURN_FAILED",
-    ],
+    ["a failed turn fails the run rather than ask", { asked: true, exitCode: 1 }, "running", "fail RUN_TURN_FAILED"],
     ["completion wins over asking", { asked: true, stopFile: ".stop" }, "running", "complete"],
     [
       "the last turn fails rather than wait for an answer no turn could use",
@@ -119,6 +114,12 @@ describe("decideAfterTurn", () => {
         state === "cancelling" ? "cancelled" : state === "running" || state === "pausing" ? "complete" : "null";
       expect(kind(d), state).toBe(expected);
     }
+  });
+
+  it("asks after a failed turn when the profile continues after failed turns", () => {
+    const continuing = { ...SPEC, onTurnFailure: "continue" as const };
+    expect(kind(decideAfterTurn("running", { ...clean, asked: true, exitCode: 1 }, continuing))).toBe("ask");
+    expect(kind(decideAfterTurn("running", { ...clean, exitCode: 1 }, continuing))).toBe("null");
   });
 
   it("a spent budget fails or pauses the run, after completion and the turn's own failure, before max turns", () => {

@@ -15,7 +15,8 @@ export type WatchdogStore = Pick<Store, "expireApprovals" | "checkHeartbeats">;
 /** One pass of both watchdogs; a failure rejects, for the caller's loop to report. */
 export async function watchdogPass(store: WatchdogStore, logger: Logger): Promise<void> {
   for (const a of await store.expireApprovals()) {
-    logger.info({ approvalId: a.id, jobId: a.jobId, outcome: a.outcome }, "an approval request timed out");
+    const asker = a.runId === null ? { jobId: a.jobId } : { runId: a.runId };
+    logger.info({ approvalId: a.id, ...asker, outcome: a.outcome }, "an approval request timed out");
   }
   for (const late of await store.checkHeartbeats()) {
     logger.warn(

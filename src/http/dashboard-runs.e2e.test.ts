@@ -2,8 +2,8 @@
  * The dashboard's runs pages end to end: Debian's Chromium, driven by playwright-core, against a
  * real `overseer start` (the built binary, a temp SQLite file, a free port) whose config's main
  * run profile is `src/test-support/run-agent.mjs`, a pretend agent that prints lines and telemetry
- * each ~1.5 s turn and stops when asked to; others read messages, or ask a person a question. The
- * node supervises the runs itself. Without
+ * each ~1.5 s turn and stops when asked to; others read messages, ask a person a question, or edit
+ * the files their profile watches. The node supervises the runs itself. Without
  * Chromium this fails, saying how to install it: it never skips. Screenshots go to
  * test-output/screenshots (git-ignored), named runs-*.png and phone-run*.png.
  */
@@ -25,6 +25,8 @@ const PROMPTED = resolve(import.meta.dirname, "../engine/runs/fixtures/prompted.
  */
 const ASK_LINES = resolve(import.meta.dirname, "../engine/runs/fixtures/ask-lines.mjs");
 const QUESTION = "Which branch should the release notes target?";
+/** Edits the files it watches once the test writes `.go-<turn>`: turn 1 creates them, turn 2 changes one and deletes one. */
+const WATCHED_EDITS = resolve(import.meta.dirname, "../engine/runs/fixtures/watched-edits.mjs");
 /** The dashboard's copy of the control rules, loaded by path so tsc leaves the browser code alone. */
 const DASHBOARD_RUN_CONTROL = resolve(import.meta.dirname, "../../dashboard/src/run-control.ts");
 /** The first line a turn of the agent prints, for the goal the test gives it. */
@@ -75,6 +77,16 @@ const e2e = dashboardHarness({
               cwd: "work/{{runId}}",
               input: { template: "turn {{turn}}\n{{answer}}" },
               maxTurns: 3,
+              completion: { stopFile: ".stop" },
+            },
+            editor: {
+              description: "An agent that edits the files it watches, a turn at a time",
+              command: process.execPath,
+              args: [WATCHED_EDITS],
+              cwd: "work/{{runId}}",
+              watch: ["plan.md", "scratch.txt", "build.log"],
+              maxTurns: 3,
+              turnTimeout: "30s",
               completion: { stopFile: ".stop" },
             },
           },
@@ -484,5 +496,110 @@ describe("the runs pages in Chromium", () => {
         input: `turn 2\nYou asked: ${JSON.stringify(QUESTION)}. admin answered: "the release branch, please".`,
       },
     ]);
+  });
+
+  it("shows what each turn changed in the watched files, live, newest turn first", async () => {
+    await signIn(admin);
+    const { run } = await request("POST", "/api/v1/runs", { profile: "editor" });
+    await waitFor("the run's first turn to start", async () => (await runOf(run.id)).currentTurn === 1, {
+      timeoutMs: 10_000,
+    });
+    const cwd = join(e2e.dir, "work", run.id);
+    await page.goto(`${url}/runs/${run.id}`);
+    const panel = page.locator("section.panel", {
+      has: page.getByRole("heading", { name: "Watched files per turn", level: 2 }),
+    });
+    await panel.getByText("No watched file has changed yet.").waitFor();
+    expect(await text("[data-testid=watched-paths]")).toBe(
+      "Compared before and after each turn: plan.md, scratch.txt, build.log.",
+    );
+    /** A file's diff in a turn, line by line with each line's part (added, removed, ...). */
+    const diffOf = (turn: number, path: string) =>
+      panel
+        .locator(`.watch-turn[data-turn='${turn}'] .watch-file[data-path='${path}'] .watch-diff code > span`)
+        .evaluateAll((spans: any[]) => spans.map((s) => `${s.className} ${s.textContent.replace(/\n$/, "")}`));
+    const filesOf = (turn: number) =>
+      panel
+        .locator(`.watch-turn[data-turn='${turn}'] .watch-file`)
+        .evaluateAll((files: any[]) => files.map((f) => f.dataset.path));
+
+    // The page is open before the turn edits anything: what it did arrives on the run's stream.
+    writeFileSync(join(cwd, ".go-1"), "");
+    const turn1 = panel.locator(".watch-turn[data-turn='1']");
+    await turn1.waitFor({ timeout: 15_000 });
+    expect(await turn1.getByRole("heading", { level: 3 }).textContent()).toBe("Turn 1");
+    expect(await filesOf(1), "watched files in the order watched; the agent's own report not among them").toEqual([
+      "plan.md",
+      "scratch.txt",
+      "build.log",
+    ]);
+    expect(await diffOf(1, "plan.md")).toEqual([
+      "diff-hunk @@ -0,0 +1,3 @@",
+      "diff-add +# Plan",
+      "diff-add +- [ ] parse the config",
+      "diff-add +- [ ] write the tests",
+    ]);
+    expect(await text(".watch-turn[data-turn='1'] .watch-file[data-path='plan.md'] h4")).toBe(
+      "plan.md3 added, 0 removed",
+    );
+    // 300 lines appended: more than an event keeps, so cut, said so, and scrolled in a capped box.
+    const log = turn1.locator(".watch-file[data-path='build.log']");
+    expect(await log.locator("h4").textContent(), "no counts of a cut diff").toBe("build.logtruncated");
+    expect(await log.getByText("Truncated: the change is longer than the diff shown.").count()).toBe(1);
+    const logLines = await diffOf(1, "build.log");
+    expect(logLines.slice(0, 2)).toEqual(["diff-hunk @@ -0,0 +1,300 @@", "diff-add +build step 001 ok"]);
+    expect(logLines.length).toBeGreaterThan(100);
+    expect(logLines.length).toBeLessThan(301);
+    const box = page.getByRole("region", { name: "build.log, turn 1: diff" });
+    const size: { client: number; scroll: number } = await box.evaluate((el: any) => ({
+      client: el.clientHeight,
+      scroll: el.scrollHeight,
+    }));
+    expect(size.client, "a long diff is capped in height").toBeLessThan(300);
+    expect(size.scroll).toBeGreaterThan(size.client);
+    // The agent's own reports are files touched, not watched changes; its tail of plan.md stays
+    // on the row Overseer's report of the same change shares.
+    const touched = page.locator("table[aria-label='files touched'] tbody");
+    expect(await touched.textContent()).toContain("notes.md");
+    const planRow = touched.locator("tr", { has: page.locator("code", { hasText: /^plan\.md$/ }) });
+    expect(await planRow.count(), "one row for plan.md in turn 1").toBe(1);
+    expect(await planRow.locator("code").getAttribute("title")).toBe("plan.md\n…write the tests");
+    expect(await panel.locator(".watch-file[data-path='notes.md']").count()).toBe(0);
+    expect(await panel.locator(".watch-turn[data-turn='2']").count(), "turn 2 has not edited anything yet").toBe(0);
+
+    writeFileSync(join(cwd, ".go-2"), "");
+    await panel.locator(".watch-turn[data-turn='2']").waitFor({ timeout: 15_000 });
+    expect(
+      await panel.locator(".watch-turn").evaluateAll((turns: any[]) => turns.map((t) => t.dataset.turn)),
+      "newest turn first",
+    ).toEqual(["2", "1"]);
+    expect(await filesOf(2), "build.log did not change in turn 2").toEqual(["plan.md", "scratch.txt"]);
+    expect(await diffOf(2, "plan.md")).toEqual([
+      "diff-hunk @@ -1,3 +1,4 @@",
+      "diff-context  # Plan",
+      "diff-del -- [ ] parse the config",
+      "diff-add +- [x] parse the config",
+      "diff-context  - [ ] write the tests",
+      "diff-add +- [ ] update the docs",
+    ]);
+    const scratch = panel.locator(".watch-turn[data-turn='2'] .watch-file[data-path='scratch.txt']");
+    expect(await scratch.locator("h4 .badge").textContent()).toBe("deleted");
+    expect(await scratch.getByText("The turn deleted this file.").count()).toBe(1);
+    expect(await scratch.locator(".watch-diff").count()).toBe(0);
+    await page.locator("[data-testid=run-state] .badge", { hasText: /^completed$/ }).waitFor({ timeout: 15_000 });
+
+    await panel.scrollIntoViewIfNeeded();
+    await shot("runs-watched");
+    expect(await e2e.accessibilityViolations(), "runs-watched").toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const width: { scrollWidth: number; innerWidth: number } = await page.evaluate(
+        "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })",
+      );
+      expect(width.scrollWidth, "the watched files at 390 px wide").toBeLessThanOrEqual(width.innerWidth);
+      await page.screenshot({ path: join(SHOTS, "phone-run-watched.png"), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });

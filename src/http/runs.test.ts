@@ -3,7 +3,7 @@
  * refusals, reading output by byte range, and a run's event stream, with a real supervisor
  * running real subprocesses.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -389,10 +389,12 @@ describe("/api/v1/runs", () => {
       const got = await t.request("GET", `/api/v1/runs/${id}`, { token: t.tokens.viewer });
       return got.body.run.state === "completed" ? got.body : null;
     });
+    // In order: the request with the wait, the decision, the run handed on.
     const kinds = (await t.overseer.readEvents({ runId: id })).map((e) => e.kind);
-    expect(kinds).toEqual(
-      expect.arrayContaining(["run.waiting", "approval.requested", "approval.settled", "run.answered"]),
-    );
+    const asked = ["approval.requested", "run.waiting", "approval.decided", "approval.settled", "run.answered"];
+    expect(kinds.filter((k) => asked.includes(k))).toEqual(asked);
+    const inputs = readFileSync(join(work, "inputs.log"), "utf8").trim().split("\n");
+    expect(inputs.map((l) => JSON.parse(l).input)).toEqual(["turn 1: ", "turn 2: release-2"]);
   });
 
   it("answers a control action the state does not allow with 409 and the state", async () => {

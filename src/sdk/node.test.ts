@@ -5,6 +5,7 @@
  * leave out does not run.
  */
 import { afterEach, expect, it } from "vitest";
+import { parseConfig } from "../config/config.js";
 import { EMPTY_ALERTS } from "../config/defaults.js";
 import { defineTask } from "../core/task.js";
 import { tempDatabase } from "../test-support/temp-database.js";
@@ -104,4 +105,33 @@ it("runs only the parts it is asked for; given schedules replace the stored ones
   expect(node.worker?.isRunning).toBe(true);
   expect(await removed(node)).toEqual([["old", true]]);
   expect((await node.overseer.listHeartbeats()).map((h) => h.name)).toEqual(["nightly-backup"]);
+});
+
+it("a node that only supervises runs times out what they ask: a run denied its start by the timeout is cancelled", async () => {
+  const db = tempDatabase("overseer-node-");
+  const runs = parseConfig(
+    {
+      runs: {
+        profiles: {
+          gated: {
+            command: process.execPath,
+            args: ["-e", ""],
+            approvals: { beforeFirstTurn: true, timeout: "1s", onTimeout: "deny" },
+            completion: { exitCode: 0 },
+          },
+        },
+      },
+    },
+    "test",
+  ).runs;
+  const node = await start({ database: db.path, runs, http: false, retention: false });
+  expect(node.worker, "no tasks, no alerting: no worker, and yet the watchdog runs").toBeNull();
+  const run = await node.overseer.startRun({ profile: "gated" });
+  expect(run.state).toBe("waiting");
+  const ended = await waitFor("the timeout to deny the start", async () => {
+    const now = await node.overseer.getRun(run.id);
+    return now?.state === "cancelled" ? now : null;
+  });
+  expect(ended.startedAt).toBeNull();
+  expect((await node.overseer.listApprovals({ runId: run.id }))[0]?.state).toBe("timed_out");
 });

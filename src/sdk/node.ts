@@ -15,12 +15,15 @@ import { DEFAULT_RETENTION, pruneWithArchive } from "../engine/retention.js";
 import type { RunSupervisor } from "../engine/runs/run-supervisor.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import { SupervisedLoop } from "../engine/supervised-loop.js";
+import { watchdogPass } from "../engine/watchdogs.js";
 import type { Worker, WorkerOptions } from "../engine/worker.js";
 import type { HttpServerOptions } from "../http/server.js";
 import { createOverseer, type Overseer, type OverseerOptions, type SchedulerSetup } from "./overseer.js";
 
 /** How often retention prunes. */
 const RETENTION_EVERY_MS = 3_600_000;
+/** As often as a worker's maintenance pass runs them. */
+const WATCHDOGS_EVERY_MS = 1_000;
 
 /** The HTTP API and dashboard: the server's options (see docs/http-api.md), and the admin token to accept. */
 export interface NodeHttpOptions extends Omit<HttpServerOptions, "overseer" | "logger"> {
@@ -128,6 +131,20 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     if (supervisor) {
       supervisor.start();
       stops.push(() => supervisor.stop());
+    }
+    // Without a worker, whose maintenance pass runs them, the watchdogs run on their own: the
+    // questions and approvals runs wait on must time out on a node that only supervises runs.
+    if (supervisor && worker === null && overseer.runsConfigured) {
+      const watchdogs = new SupervisedLoop({
+        name: "watchdogs",
+        logger,
+        body: async () => {
+          await watchdogPass(overseer.store, logger);
+          return WATCHDOGS_EVERY_MS;
+        },
+      });
+      watchdogs.start();
+      stops.push(() => watchdogs.stop());
     }
     const scheduler = !firesSchedules || schedules === undefined ? null : await fire(overseer, schedules);
     if (scheduler) stops.push(() => scheduler.stop());

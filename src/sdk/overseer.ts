@@ -839,6 +839,18 @@ export class Overseer {
     const { resolveRunRequest } = await import("../config/run-profiles.js");
     const id = newId();
     const { profile, params, spec } = resolveRunRequest(this.runs, request, id);
+    // A profile's groups were checked as the config loaded; an ad-hoc command's are checked here.
+    const groups = groupsOrNull(this.approvals.groups);
+    const unknown = spec.approvals?.approvers.find(
+      (a) => groups !== null && a.startsWith("group:") && !groups.includes(a.slice("group:".length)),
+    );
+    if (unknown !== undefined) {
+      throw new OverseerError(
+        "INVALID_ARGUMENT",
+        `approvals.approvers: names ${unknown}, a group the config does not define (approvals.groups: ${groups?.join(", ")})`,
+        { field: "approvals.approvers" },
+      );
+    }
     return this.createRun({ id, profile, params, spec, createdBy: options.createdBy ?? null });
   }
 
@@ -964,6 +976,11 @@ export class Overseer {
     return run;
   }
 
+  /** Whether the config lets this process start runs: it has run profiles, or allows ad-hoc commands. */
+  get runsConfigured(): boolean {
+    return this.runs !== null && (this.runs.allowAdHoc || Object.keys(this.runs.profiles).length > 0);
+  }
+
   /** A supervisor for the runs in the store: `start()` it; `stop()` interrupts its turns and hands the runs back. */
   runSupervisor(options: Omit<RunSupervisorOptions, "store" | "logger"> = {}): RunSupervisor {
     const supervisor = new RunSupervisor({
@@ -972,7 +989,7 @@ export class Overseer {
       concurrency: this.runs?.concurrency,
       leaseMs: this.runs?.leaseMs,
       // Listed among the workers from the start where runs are configured; elsewhere once it drives one.
-      listed: this.runs !== null && (this.runs.allowAdHoc || Object.keys(this.runs.profiles).length > 0),
+      listed: this.runsConfigured,
       ...options,
     });
     this.supervisors.add(supervisor);

@@ -2,9 +2,9 @@
  * A run: the request it waits on, if any (answered or decided right here), its facts (state,
  * params, turn, tokens, completion or error), the control buttons its state allows, its live
  * output, its messages and settled requests, the files it touched, its test results and token
- * use per turn, and its turns. Everything live comes from the run's own event stream, which
- * replays the run's history first, so the page shows the same whether opened at the start or in
- * the middle.
+ * use per turn, what each turn changed in the files it watches, and its turns. Everything live
+ * comes from the run's own event stream, which replays the run's history first, so the page shows
+ * the same whether opened at the start or in the middle.
  */
 import { useEffect, useMemo, useState } from "react";
 import { describeBudget } from "../../../src/core/run-budget";
@@ -24,6 +24,7 @@ import { RunMessages } from "../components/run-messages";
 import { applyOutput, emptyOutput, fillGap, RunOutput } from "../components/run-output";
 import { RunPendingRequests, RunSettledRequests, useRunRequests } from "../components/run-requests";
 import { TurnChart, type TurnTokens } from "../components/turn-chart";
+import { type WatchedChange, WatchedChanges, watchedChange } from "../components/watched-changes";
 import { useLive } from "../hooks";
 import { Link, navigate } from "../router";
 import { controlBody, controlRefusal, RUN_CONTROLS } from "../run-control";
@@ -51,6 +52,8 @@ interface Activity {
   files: FileTouch[];
   tests: TestRun[];
   tokens: TurnTokens[];
+  /** What each turn did to the watched files, oldest first. */
+  watched: WatchedChange[];
   progress: { turn: number; value: unknown; message?: string } | null;
   /** Its events other than output, newest last. */
   events: OverseerEvent[];
@@ -58,8 +61,18 @@ interface Activity {
 
 const KEEP_FILES = 500;
 const KEEP_EVENTS = 300;
+/** Each diff is at most 4,000 characters: these are at most 1.6 million. */
+const KEEP_WATCHED = 400;
 
-const emptyActivity = (): Activity => ({ seq: -1, files: [], tests: [], tokens: [], progress: null, events: [] });
+const emptyActivity = (): Activity => ({
+  seq: -1,
+  files: [],
+  tests: [],
+  tokens: [],
+  watched: [],
+  progress: null,
+  events: [],
+});
 
 const FILE_ACTIONS: Record<string, FileTouch["action"]> = {
   "run.file_read": "read",
@@ -72,15 +85,19 @@ function applyActivity(state: Activity, events: readonly OverseerEvent[]): Activ
   const fresh = events.filter((e) => e.seq > state.seq && e.kind !== "run.output");
   const last = events.at(-1);
   if (fresh.length === 0) return last && last.seq > state.seq ? { ...state, seq: last.seq } : state;
-  let { files, tests, tokens, progress } = state;
+  let { files, tests, tokens, watched, progress } = state;
   for (const e of fresh) {
     const data = (e.data ?? {}) as Record<string, any>;
     const turn = typeof data.turn === "number" ? data.turn : 0;
     const action = FILE_ACTIONS[e.kind];
+    const change = watchedChange(e);
+    if (change) watched = [...watched, change].slice(-KEEP_WATCHED);
     if (action && typeof data.path === "string") {
-      // One row per path, action and turn: an agent rewriting a file ten times is one row.
+      // One row per path, action and turn: an agent rewriting a file ten times is one row. The
+      // agent's tail stays when Overseer's own report of a watched file (no tail) comes after it.
       const same = (f: FileTouch) => f.path === data.path && f.action === action && f.turn === turn;
-      files = [...files.filter((f) => !same(f)), { seq: e.seq, turn, path: data.path, action, tail: data.tail }].slice(
+      const tail = typeof data.tail === "string" ? data.tail : files.find(same)?.tail;
+      files = [...files.filter((f) => !same(f)), { seq: e.seq, turn, path: data.path, action, tail }].slice(
         -KEEP_FILES,
       );
     } else if (e.kind === "run.test_run_started") {
@@ -109,6 +126,7 @@ function applyActivity(state: Activity, events: readonly OverseerEvent[]): Activ
     files,
     tests,
     tokens,
+    watched,
     progress,
     events: [...state.events, ...fresh].slice(-KEEP_EVENTS),
   };
@@ -422,6 +440,11 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
               />
             </div>
           </Section>
+          {((run.spec.watch?.length ?? 0) > 0 || activity.watched.length > 0) && (
+            <Section title="Watched files per turn">
+              <WatchedChanges changes={activity.watched} watch={run.spec.watch ?? []} />
+            </Section>
+          )}
           <Section title="Turns">
             <DataTable
               label="turns"

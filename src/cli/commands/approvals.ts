@@ -88,7 +88,7 @@ export function registerApprovals(program: Command): void {
     .action(
       action(async (id: string, text: string, flags: { as?: string }, command: Command) => {
         const g = globals(command);
-        const answer = parseReason(text);
+        const answer = parseReason(text, "the answer");
         if (answer === null) {
           throw new OverseerError("INVALID_ARGUMENT", "the answer must not be empty", { field: "answer" });
         }
@@ -139,11 +139,12 @@ function parseStates(text: string | undefined): ApprovalState[] | undefined {
   return [...states];
 }
 
-function parseReason(reason: string | undefined): string | null {
+/** A reason (or a question's answer, `what`), trimmed; null when empty. */
+function parseReason(reason: string | undefined, what = "--reason"): string | null {
   if (reason === undefined || reason.trim() === "") return null;
   if (reason.length > MAX_REASON) {
-    throw new OverseerError("INVALID_ARGUMENT", `--reason must be at most ${MAX_REASON} characters`, {
-      field: "reason",
+    throw new OverseerError("INVALID_ARGUMENT", `${what} must be at most ${MAX_REASON} characters`, {
+      field: what === "--reason" ? "reason" : "answer",
     });
   }
   return reason.trim();

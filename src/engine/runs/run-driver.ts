@@ -20,17 +20,8 @@ import { isOverseerError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import { OutputRateWindow } from "../../core/output-coalescer.js";
-import {
-  type ClaimedRun,
-  type Run,
-  type RunLease,
-  type RunSpec,
-  type RunStats,
-  type RunTurnOutcome,
-  type RunUpdate,
-  runApprovalStep,
-} from "../../core/run.js";
-import { type AskEvent, askRequest, isAsk, toRunAnswer } from "../../core/run-ask.js";
+import type { ClaimedRun, Run, RunLease, RunSpec, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
+import { type AskEvent, answerStep, askRequest, isAsk, toRunAnswer } from "../../core/run-ask.js";
 import { isBudgetCode, progressAfterTurn, spentBudget } from "../../core/run-budget.js";
 import {
   type InputFile,
@@ -41,7 +32,7 @@ import {
   templateFiles,
 } from "../../core/run-input.js";
 import { applyTelemetry } from "../../core/run-stats.js";
-import { decideAfterTurn } from "../../core/run-turn-decision.js";
+import { decideAfterTurn, type TurnDecision } from "../../core/run-turn-decision.js";
 import {
   MAX_GROWTH_BYTES,
   MAX_WATCHED_FILE_BYTES,
@@ -259,9 +250,12 @@ export class RunDriver {
     return { input, messageIds: messages.map((m) => m.id) };
   }
 
-  /** The settled request the previous turn made (the approval before the first turn, for turn 1), as the input shows it. */
+  /**
+   * The settled request the last turn that ran to its end made (the approval before the first
+   * turn, before any did), as the input shows it: see `answerStep`.
+   */
   private async answerFor(turn: number) {
-    const step = runApprovalStep(turn === 1 ? null : turn - 1);
+    const step = answerStep(await this.options.store.listRunTurns(this.run.id), turn);
     const [latest] = await this.options.store.listApprovals({
       runId: this.run.id,
       states: ["approved", "denied", "timed_out"],
@@ -323,6 +317,13 @@ export class RunDriver {
       this.run.spec,
       spentBudget(this.run.spec.budget, this.stats, elapsedSince(this.run.startedAt)),
     );
+    // What the run did instead of waiting is said, so that a question is never dropped unseen.
+    const unasked = (why: string) => {
+      if (ask === null) return;
+      const message = `turn ${turn}'s ${ask.kind} was not asked: ${why}`;
+      closing.events?.push({ kind: "run.warning", data: { turn, message } });
+    };
+    if (decision.transition !== "ask") unasked(notAskedBecause(decision, this.run.state));
     if (decision.transition === null) {
       await this.apply(closing);
       return;
@@ -355,7 +356,9 @@ export class RunDriver {
     }
     // A control action may have landed since the state was read: record the turn without the
     // transition, and let the loop decide again from the state as it is now.
-    if (!(await this.apply(update))) await this.apply(closing);
+    if (await this.apply(update)) return;
+    if (decision.transition === "ask") unasked(`the run became ${this.run.state} as the turn ended`);
+    await this.apply(closing);
   }
 
   /**
@@ -400,8 +403,9 @@ export class RunDriver {
     if (this.leaseLost || this.run.state === "waiting") return;
     try {
       const run = await this.options.store.heartbeatRun(this.lease, this.options.leaseMs);
-      if (run === null) this.loseLease();
-      else this.observe(run);
+      if (run !== null) this.observe(run);
+      // A beat racing the write that began a wait finds no lease: given up, not lost.
+      else if ((await this.options.store.getRun(this.run.id))?.state !== "waiting") this.loseLease();
     } catch (err) {
       this.options.logger.warn({ err, runId: this.run.id }, "run heartbeat failed; retrying");
     }
@@ -430,6 +434,22 @@ export class RunDriver {
     this.leaseLost = true;
     this.options.logger.warn({ runId: this.run.id }, "lost the run's lease; stopping its turn");
     void this.turn?.stop("shutdown");
+  }
+}
+
+/** Why a turn's request was not asked, for its `run.warning`: the run ended or stopped instead. */
+function notAskedBecause(decision: TurnDecision, state: Run["state"]): string {
+  switch (decision.transition) {
+    case "complete":
+      return `the run completed (${decision.completion.detected} in the same turn)`;
+    case "fail":
+      return `the run failed (${decision.error.code})`;
+    case "budgetPaused":
+      return `the run was paused at its budget (${decision.error.code})`;
+    case "cancelled":
+      return "the run is being cancelled";
+    default:
+      return `the run is ${state}`;
   }
 }
 

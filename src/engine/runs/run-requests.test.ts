@@ -3,13 +3,14 @@
  * supervisor and a real subprocess (fixtures/ask-lines.mjs) that prints the telemetry it is given
  * on its first turn and records each input it gets.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Decider } from "../../core/approval.js";
 import { rejectsWith } from "../../store/conformance/suite.js";
 import { runsSandbox } from "../../test-support/runs.js";
 import { TEST_BACKEND } from "../../test-support/test-backend.js";
+import { waitFor } from "../../test-support/wait.js";
 
 const AGENT = resolve(import.meta.dirname, "fixtures", "ask-lines.mjs");
 const runs = runsSandbox("overseer-run-requests-");
@@ -85,10 +86,12 @@ describe(`runs that ask people, on ${TEST_BACKEND}`, () => {
   });
 
   it("waits rather than pauses when a pause was asked during the turn that asked, and says so", async () => {
-    const o = await runs.setUp({ slow: profile(["--sleep=1500", line("question", { text: "Go on?" })]) });
+    // Turn 1 asks only once the test has asked for the pause (it waits for .go).
+    const o = await runs.setUp({ slow: profile(["--wait-for=.go", line("question", { text: "Go on?" })]) });
     const run = await o.startRun({ profile: "slow" });
     await until(run.id, ["running"]);
     await o.controlRun(run.id, "pause");
+    writeFileSync(join(runs.work, ".go"), "");
     await until(run.id, ["waiting"]);
     const waited = (await o.readEvents({ runId: run.id })).find((e) => e.kind === "run.waiting");
     expect(waited?.data).toMatchObject({
@@ -98,6 +101,40 @@ describe(`runs that ask people, on ${TEST_BACKEND}`, () => {
       kind: "question",
       pauseDropped: true,
     });
+  });
+
+  it("keeps an answer for the next turn when the turn after it was cut short by its node's shutdown", async () => {
+    const o = await runs.setUp(
+      { slow: profile([line("question", { text: "Which branch?" }), "--later=3000"]) },
+      { supervise: false },
+    );
+    const first = o.runSupervisor({ pollMs: 100 });
+    first.start();
+    const run = await o.startRun({ profile: "slow" });
+    await until(run.id, ["waiting"]);
+    const [asked] = await o.listApprovals({ runId: run.id });
+    await o.decideApproval(asked?.id ?? "", { decision: "approve", reason: "main", channel: "api" }, as("ana"));
+    // Turn 2 has read its input (the answer) when the node stops.
+    await waitFor("turn 2 to read its input", async () => (inputs().length === 2 ? true : null));
+    await first.stop();
+    expect((await o.listRunTurns(run.id)).map((t) => t.outcome)).toEqual(["exited", "interrupted"]);
+    o.runSupervisor({ pollMs: 100 }).start();
+    expect((await until(run.id, ["completed", "failed"])).state).toBe("completed");
+    const answered = 'You asked: "Which branch?". ana answered: "main".';
+    expect(inputs()).toEqual(["turn 1 [] [|]", `turn 2 [${answered}] [main|true]`, `turn 3 [${answered}] [main|true]`]);
+  });
+
+  it("says so when a turn's request is not asked because the same turn completed the run", async () => {
+    const o = await runs.setUp({
+      done: profile([line("question", { text: "Anything else?" })], { completion: { exitCode: 0 } }),
+    });
+    const run = await o.startRun({ profile: "done" });
+    expect((await until(run.id, ["completed", "failed", "waiting"])).state).toBe("completed");
+    expect(await o.listApprovals({ runId: run.id })).toEqual([]);
+    const warnings = (await o.readEvents({ runId: run.id })).filter((e) => e.kind === "run.warning");
+    expect(warnings.map((e) => e.data)).toEqual([
+      { turn: 1, message: "turn 1's question was not asked: the run completed (exit_code in the same turn)" },
+    ]);
   });
 
   it("asks before the first turn: the starter may not approve, another person starts it, and turn 1 gets the answer", async () => {

@@ -111,6 +111,23 @@ const runError = {
   properties: { code: string, message: string, retryable: { type: "boolean" } },
 } as const;
 
+/** Who answers the run's questions and approval requests; absent: any operator, 24 h, then deny. */
+const runApprovals = {
+  type: "object",
+  required: ["approvers", "quorum", "timeoutMs", "onTimeout"],
+  properties: {
+    approvers: {
+      type: "array",
+      items: string,
+      description: "Token names, group:<name>, telegram:<id>; empty: any operator.",
+    },
+    quorum: integer,
+    timeoutMs: integer,
+    onTimeout: { type: "string", enum: ["deny", "approve", "escalate"] },
+    beforeFirstTurn: { type: "string", description: "The title of the approval asked before the first turn." },
+  },
+} as const;
+
 /** What completes a run: a stop file appearing, an output line matching, an exit code. */
 const completionRule = {
   type: "object",
@@ -178,6 +195,7 @@ export const runSchema = {
         telemetry: telemetryMode,
         watch: { type: "array", items: string, description: "Files of cwd whose changes in a turn Overseer reports." },
         onShutdown: { type: "string", enum: ["interrupt", "drain"] },
+        approvals: runApprovals,
       },
     },
     pid: nullableInteger,
