@@ -19,8 +19,13 @@ afterEach(async () => {
 async function setup() {
   telegram = await startFakeTelegram({ maxPollSeconds: 1 });
   process.env.TD_TG_TOKEN = telegram.token;
-  const { alerts } = parseConfig(
+  const { alerts, runs } = parseConfig(
     {
+      runs: {
+        profiles: {
+          gated: { command: "true", approvals: { beforeFirstTurn: "Start it?" }, completion: { exitCode: 0 } },
+        },
+      },
       alerts: {
         channels: {
           tg: { type: "telegram", chatId: 42, botToken: "env:TD_TG_TOKEN", approvers: [7], apiBaseUrl: telegram.url },
@@ -29,7 +34,7 @@ async function setup() {
     },
     "test",
   );
-  const overseer = await tempDatabase().open({ alerts });
+  const overseer = await tempDatabase().open({ alerts, runs });
   decisions = startTelegramDecisions(overseer, { pollTimeoutSeconds: 1, backoffMs: 100 });
   return { overseer, tg: telegram };
 }
@@ -65,6 +70,21 @@ describe("Telegram decisions", () => {
     await waitFor("the denial", async () => (await overseer.getApproval(second.id))?.state === "denied");
     expect((await overseer.getApproval(second.id))?.outcome).toMatchObject({
       approved: false,
+      channel: "telegram",
+      decidedBy: "telegram:7",
+    });
+  });
+
+  it("Approve on a run's request decides it like a job's, and the run starts", async () => {
+    const { overseer, tg } = await setup();
+    const run = await overseer.startRun({ profile: "gated" });
+    const [asked] = await overseer.listApprovals({ runId: run.id });
+    tg.press({ fromId: 7, data: `approve:${asked?.id}` });
+    await waitFor("the run to be queued", async () =>
+      (await overseer.getRun(run.id))?.state === "queued" ? true : null,
+    );
+    expect((await overseer.getApproval(asked?.id ?? ""))?.outcome).toMatchObject({
+      approved: true,
       channel: "telegram",
       decidedBy: "telegram:7",
     });

@@ -209,7 +209,13 @@ function decided(a: Approval, verb: "approve" | "deny"): string {
       : verb === "approve"
         ? "approved"
         : "denied";
-  return `${past} ${a.id} (${clip(a.title, 60)}); ${askerOf(a)} continues`;
+  return `${past} ${a.id} (${clip(a.title, 60)}); ${askerOf(a)} ${nextFor(a)}`;
+}
+
+/** What the asker does now: a job or a run goes on; a run denied its start never starts. */
+function nextFor(a: Approval): string {
+  if (a.step !== "before-first-turn" || a.runId === null) return "continues";
+  return a.outcome?.approved ? "starts" : "will not start: it is cancelled";
 }
 
 function span(ms: number): string {
