@@ -115,8 +115,8 @@ export class RunDriver {
     try {
       while (!this.shuttingDown && !this.leaseLost) {
         const { state } = this.run;
-        // A run waiting for an answer gave its lease up as it began to wait.
         if (state === "completed" || state === "failed" || state === "cancelled" || state === "queued") return;
+        // A run waiting for an answer gave its lease up as it began to wait: nothing to hand back.
         if (state === "waiting") return;
         if (state === "cancelling")
           await this.apply({ transition: "cancelled", transitionData: { turn: this.run.currentTurn } });
