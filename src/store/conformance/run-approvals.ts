@@ -68,6 +68,15 @@ export function runRunApprovalConformance(test: ConformanceTest): void {
       }
     });
 
+    test("the ask transition and its request go together: either alone is refused and changes nothing", async (ctx) => {
+      await ctx.store.createRun(newRun());
+      const { run: started, lease } = await claim(ctx);
+      await rejectsWith(() => ctx.store.updateRun(lease, { transition: "ask" }), "INVALID_ARGUMENT");
+      await rejectsWith(() => ctx.store.updateRun(lease, { ask: askedOn(1) }), "INVALID_ARGUMENT");
+      expect(await run(ctx, started.id)).toEqual(started);
+      expect(await ctx.store.listApprovals({ runId: started.id })).toEqual([]);
+    });
+
     test("an answer hands the run on: any supervisor takes it up at its next turn, with no turn lost", async (ctx) => {
       const { id, asked } = await asking(ctx);
       const before = (await ctx.store.readEvents({ runId: id })).length;

@@ -170,7 +170,7 @@ export function* updateRun(tx: Tx, lease: RunLease, update: RunUpdate): Op<Run |
   if (!row || !holds(row, lease)) return null;
   // Decided before anything is written; a throw below rolls the whole update back anyway.
   const { changes, events } = updateWrite(row, lease, update, tx.at);
-  if (update.ask !== undefined && update.transition === "ask") {
+  if (update.ask !== undefined) {
     yield* insertApproval(tx, newApprovalRow({ runId: row.id }, update.ask, tx.at), lease.workerId);
   }
   if (update.turnStarted) {

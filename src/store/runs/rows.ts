@@ -356,6 +356,13 @@ export function updateWrite(r: RunRow, lease: RunLease, update: RunUpdate, now: 
       { id: r.id, state: r.state, transition },
     );
   }
+  // A run waits on its request: one without the other would wait forever, or ask for nothing.
+  if ((transition === "ask") !== (update.ask !== undefined)) {
+    throw new OverseerError("INVALID_ARGUMENT", `run ${r.id}: the ask transition and its request go together`, {
+      id: r.id,
+      field: "ask",
+    });
+  }
   for (const e of update.events ?? []) assertEventKind(e.kind);
   let c = unchanged(r);
   if (update.pid !== undefined) c.pid = update.pid;
