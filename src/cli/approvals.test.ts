@@ -6,6 +6,7 @@
  */
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
+import { parseConfig } from "../config/config.js";
 import { startHttpServer } from "../http/server.js";
 import { pendingApproval } from "../test-support/approvals.js";
 import { cliSandbox } from "../test-support/cli.js";
@@ -99,5 +100,37 @@ describe("overseer approvals", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^overseer: APPROVAL_NOT_FOUND: /);
     expect((await s.overseer.getApproval(other.id))?.state).toBe("pending");
+  });
+});
+
+describe("overseer approvals, on a run's requests", () => {
+  it("says what the run does next: an approved start starts it, a denied one cancels it; answer takes only questions", async () => {
+    const db = tempDatabase("overseer-approvals-");
+    const { runs } = parseConfig(
+      {
+        runs: {
+          profiles: { gated: { command: "true", approvals: { beforeFirstTurn: true }, completion: { exitCode: 0 } } },
+        },
+      },
+      "test",
+    );
+    const overseer = await db.open({ runs });
+    const local = (args: string[]) => cli.run(["--database", db.path, "approvals", ...args, "--as", "alice"]);
+    const requestOf = async (runId: string) => (await overseer.listApprovals({ runId }))[0]?.id ?? "";
+    const go = await overseer.startRun({ profile: "gated" });
+    const stop = await overseer.startRun({ profile: "gated" });
+    const refused = await local(["answer", await requestOf(go.id), "yes"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("is an approval request, not a question: approve or deny it");
+    expect((await local(["approve", await requestOf(go.id)])).stdout).toBe(
+      `approved ${await requestOf(go.id)} (Start a gated run?); run ${go.id} starts\n`,
+    );
+    expect((await local(["deny", await requestOf(stop.id)])).stdout).toBe(
+      `denied ${await requestOf(stop.id)} (Start a gated run?); run ${stop.id} will not start: it is cancelled\n`,
+    );
+    expect((await overseer.getRun(go.id))?.state).toBe("queued");
+    expect((await overseer.getRun(stop.id))?.state).toBe("cancelled");
+    const listed = await cli.run(["--database", db.path, "approvals", "list", "--run", stop.id]);
+    expect(listed.stdout).toContain(`run ${stop.id}`);
   });
 });
