@@ -57,19 +57,20 @@ const ownCpuSeconds = () => {
 async function drainOnce(createOverseer, noop) {
   const admin = new pg.Client({ connectionString: config.pgUrl });
   let dir = null;
-  let database;
-  if (backend === "postgres") {
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
-    const url = new URL(config.pgUrl);
-    url.searchParams.set("options", `-c search_path=${SCHEMA}`);
-    database = url.toString();
-  } else {
-    dir = mkdtempSync(join(tmpdir(), "overseer-drain-cost-"));
-    database = join(dir, "overseer.db");
-  }
-  const overseer = await createOverseer({ database, tasks: [noop] });
+  let overseer = null;
   try {
+    let database;
+    if (backend === "postgres") {
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
+      const url = new URL(config.pgUrl);
+      url.searchParams.set("options", `-c search_path=${SCHEMA}`);
+      database = url.toString();
+    } else {
+      dir = mkdtempSync(join(tmpdir(), "overseer-drain-cost-"));
+      database = join(dir, "overseer.db");
+    }
+    overseer = await createOverseer({ database, tasks: [noop] });
     for (let i = 0; i < JOBS; i += config.bulkBatch) {
       const n = Math.min(config.bulkBatch, JOBS - i);
       await overseer.enqueueMany(Array.from({ length: n }, (_, k) => ({ task: "noop", payload: { i: i + k } })));
@@ -80,7 +81,10 @@ async function drainOnce(createOverseer, noop) {
     const worker = overseer.worker({ concurrency });
     await worker.start();
     // Polled sparingly: each count is a query of its own, on the database the drain works.
-    while ((await overseer.countJobs()).succeeded < JOBS) await new Promise((r) => setTimeout(r, 100));
+    while ((await overseer.countJobs()).succeeded < JOBS) {
+      if (performance.now() - t0 > config.scenarioTimeoutMs) throw new Error("the drain did not finish in time");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const ms = performance.now() - t0;
     const pgCpu = backend === "postgres" ? postgresCpuSeconds() - cpu0.pg : 0;
     const ownCpu = ownCpuSeconds() - cpu0.own;
@@ -88,12 +92,15 @@ async function drainOnce(createOverseer, noop) {
     const trips = [...sent.values()].reduce((a, b) => a + b, 0);
     return { ms, pgCpu, ownCpu, trips, top: [...sent.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8) };
   } finally {
-    await overseer.close();
-    if (backend === "postgres") {
-      await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-      await admin.end();
+    try {
+      await overseer?.close();
+    } finally {
+      if (backend === "postgres") {
+        await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => undefined);
+        await admin.end().catch(() => undefined);
+      }
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
-    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

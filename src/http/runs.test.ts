@@ -351,6 +351,24 @@ describe("/api/v1/runs", () => {
     });
     expect(res.status).toBe(202);
     expect(res.body.run).toMatchObject({ profile: null, spec: { args: ["-e", "1"], maxTurns: 1 } });
+    // Its approvals are checked as a profile's would be: a group the config does not define could never answer.
+    const refused = await t.request("POST", "/api/v1/runs", {
+      token: t.tokens.admin,
+      body: { command: "true", completion: { exitCode: 0 }, approvals: { approvers: ["group:leads"] } },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "approvals.approvers: names group:leads, a group approvals.groups does not define (it defines none)",
+    });
+    const gated = await t.request("POST", "/api/v1/runs", {
+      token: t.tokens.admin,
+      body: { command: "true", completion: { exitCode: 0 }, approvals: { beforeFirstTurn: true } },
+    });
+    expect(gated.body.run).toMatchObject({
+      state: "waiting",
+      spec: { approvals: { beforeFirstTurn: "Start this ad-hoc run?", approvers: [], quorum: 1 } },
+    });
   });
 
   it("lists a waiting run's question, answers it over the approvals API, and refuses pause and resume meanwhile", async () => {

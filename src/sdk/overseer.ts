@@ -839,15 +839,17 @@ export class Overseer {
     const { resolveRunRequest } = await import("../config/run-profiles.js");
     const id = newId();
     const { profile, params, spec } = resolveRunRequest(this.runs, request, id);
-    // A profile's groups were checked as the config loaded; an ad-hoc command's are checked here.
-    const groups = groupsOrNull(this.approvals.groups);
+    // A profile's groups were checked as the config loaded; an ad-hoc command's are checked here,
+    // as strictly: a group nobody defines could never answer.
+    const groups = Object.keys(this.approvals.groups);
     const unknown = spec.approvals?.approvers.find(
-      (a) => groups !== null && a.startsWith("group:") && !groups.includes(a.slice("group:".length)),
+      (a) => a.startsWith("group:") && !groups.includes(a.slice("group:".length)),
     );
     if (unknown !== undefined) {
+      const known = groups.length === 0 ? "it defines none" : `it defines ${groups.join(", ")}`;
       throw new OverseerError(
         "INVALID_ARGUMENT",
-        `approvals.approvers: names ${unknown}, a group the config does not define (approvals.groups: ${groups?.join(", ")})`,
+        `approvals.approvers: names ${unknown}, a group approvals.groups does not define (${known})`,
         { field: "approvals.approvers" },
       );
     }

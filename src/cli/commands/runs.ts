@@ -192,7 +192,8 @@ function describeRequest(a: Approval): string {
   if (o === null) return `${asked}: ${a.state}`;
   const said = o.reason === null ? "" : `: ${clip(o.reason, 200)}`;
   const verb = a.kind === "question" ? (o.approved ? "answered" : "dismissed") : o.approved ? "approved" : "denied";
-  return `${asked}: ${o.timedOut ? `timed out, ${verb}` : `${verb} by ${o.decidedBy}`}${said}`;
+  if (o.timedOut) return `${asked}: ${a.kind === "question" ? "nobody answered in time" : `timed out, ${verb}`}`;
+  return `${asked}: ${verb} by ${o.decidedBy}${said}`;
 }
 
 export function describeRun(run: Run): string {

@@ -297,11 +297,14 @@ export class RunDriver {
         },
       ],
     };
+    const warn = (message: string) => closing.events?.push({ kind: "run.warning", data: { turn, message } });
     if (outcome === "interrupted") {
+      const first = asks[0];
+      if (first !== undefined) warn(`turn ${turn}'s ${first.kind} was not asked: the turn was interrupted`);
       await this.apply(closing);
       return;
     }
-    const ask = this.requestOf(turn, asks, closing);
+    const ask = this.requestOf(turn, asks, warn);
     const decision = decideAfterTurn(
       this.run.state,
       {
@@ -319,12 +322,10 @@ export class RunDriver {
     );
     // What the run did instead of waiting is said, so that a question is never dropped unseen.
     const unasked = (why: string) => {
-      if (ask === null) return;
-      const message = `turn ${turn}'s ${ask.kind} was not asked: ${why}`;
-      closing.events?.push({ kind: "run.warning", data: { turn, message } });
+      if (ask !== null) warn(`turn ${turn}'s ${ask.kind} was not asked: ${why}`);
     };
-    if (decision.transition !== "ask") unasked(notAskedBecause(decision, this.run.state));
     if (decision.transition === null) {
+      unasked(notAskedBecause(decision, this.run.state));
       await this.apply(closing);
       return;
     }
@@ -354,20 +355,28 @@ export class RunDriver {
     } else {
       update.transitionData = { turn };
     }
-    // A control action may have landed since the state was read: record the turn without the
-    // transition, and let the loop decide again from the state as it is now.
+    // Why a request was not asked, in the write that records the turn: said once that write's
+    // outcome is known, since a control action may have landed since the state was read.
+    const because = decision.transition === "ask" ? null : notAskedBecause(decision, this.run.state);
+    if (because !== null && ask !== null) {
+      update.events = [
+        ...(update.events ?? []),
+        { kind: "run.warning", data: { turn, message: `turn ${turn}'s ${ask.kind} was not asked: ${because}` } },
+      ];
+    }
     if (await this.apply(update)) return;
-    if (decision.transition === "ask") unasked(`the run became ${this.run.state} as the turn ended`);
+    // Refused: record the turn without the transition, and let the loop decide again from the
+    // state as it is now.
+    unasked(`the run became ${this.run.state} as the turn ended`);
     await this.apply(closing);
   }
 
   /**
    * The request the turn's first question or approval request makes, under the run's policy;
    * null when it asked nothing. Asking more than once, or a request the policy cannot take,
-   * adds a `run.warning` to `closing`: the turn still ends, and the rest is not asked.
+   * `warn`s (a `run.warning` in the turn's closing write): the turn still ends, and the rest is not asked.
    */
-  private requestOf(turn: number, asks: readonly AskEvent[], closing: RunUpdate) {
-    const warn = (message: string) => closing.events?.push({ kind: "run.warning", data: { turn, message } });
+  private requestOf(turn: number, asks: readonly AskEvent[], warn: (message: string) => void) {
     if (asks.length > 1) warn(`turn ${turn} asked ${asks.length} times; only its first request is asked`);
     const first = asks[0];
     if (first === undefined) return null;
@@ -404,8 +413,11 @@ export class RunDriver {
     try {
       const run = await this.options.store.heartbeatRun(this.lease, this.options.leaseMs);
       if (run !== null) this.observe(run);
-      // A beat racing the write that began a wait finds no lease: given up, not lost.
-      else if ((await this.options.store.getRun(this.run.id))?.state !== "waiting") this.loseLease();
+      // A beat racing the write that began a wait finds no lease: given up, not lost. Only then:
+      // with a turn still running here, the run waiting means another node took it over.
+      else if (this.turn !== null || (await this.options.store.getRun(this.run.id))?.state !== "waiting") {
+        this.loseLease();
+      }
     } catch (err) {
       this.options.logger.warn({ err, runId: this.run.id }, "run heartbeat failed; retrying");
     }

@@ -124,6 +124,26 @@ describe(`runs that ask people, on ${TEST_BACKEND}`, () => {
     expect(inputs()).toEqual(["turn 1 [] [|]", `turn 2 [${answered}] [main|true]`, `turn 3 [${answered}] [main|true]`]);
   });
 
+  it("says so when a turn that asked is interrupted by its node's shutdown, and asks nothing", async () => {
+    const o = await runs.setUp(
+      { slow: profile([line("question", { text: "Which?" }), "--linger=5000"]) },
+      { supervise: false },
+    );
+    const supervisor = o.runSupervisor({ pollMs: 100 });
+    supervisor.start();
+    const run = await o.startRun({ profile: "slow" });
+    await waitFor("the question's telemetry", async () =>
+      (await o.readEvents({ runId: run.id })).some((e) => e.kind === "run.question") ? true : null,
+    );
+    await supervisor.stop();
+    expect((await o.getRun(run.id))?.state).toBe("running");
+    expect(await o.listApprovals({ runId: run.id })).toEqual([]);
+    const warnings = (await o.readEvents({ runId: run.id })).filter((e) => e.kind === "run.warning");
+    expect(warnings.map((e) => e.data)).toEqual([
+      { turn: 1, message: "turn 1's question was not asked: the turn was interrupted" },
+    ]);
+  });
+
   it("says so when a turn's request is not asked because the same turn completed the run", async () => {
     const o = await runs.setUp({
       done: profile([line("question", { text: "Anything else?" })], { completion: { exitCode: 0 } }),
