@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { undefinedGroup, undefinedGroupMessage } from "../core/approval.js";
 import { OverseerError } from "../core/errors.js";
 import type { GatePolicy } from "../core/gate-policy.js";
 import { describe, parsePriority, serializePayload } from "../core/job-options.js";
@@ -89,17 +90,16 @@ const configSchema = z
   })
   .superRefine((c, ctx) => {
     // A run's questions go to groups of this file: one it does not define could never answer.
+    const groups = Object.keys(c.approvals.groups);
     for (const [name, profile] of Object.entries(c.runs.profiles)) {
-      for (const [i, approver] of (profile.approvals?.approvers ?? []).entries()) {
-        const group = approver.startsWith("group:") ? approver.slice("group:".length) : null;
-        if (group !== null && !Object.hasOwn(c.approvals.groups, group)) {
-          const known = Object.keys(c.approvals.groups);
-          ctx.addIssue({
-            code: "custom",
-            path: ["runs", "profiles", name, "approvals", "approvers", i],
-            message: `names ${approver}, a group approvals.groups does not define (${known.length === 0 ? "it defines none" : `it defines ${known.join(", ")}`})`,
-          });
-        }
+      const approvers = profile.approvals?.approvers ?? [];
+      const unknown = undefinedGroup(approvers, groups);
+      if (unknown !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["runs", "profiles", name, "approvals", "approvers", approvers.indexOf(unknown)],
+          message: undefinedGroupMessage(unknown, groups),
+        });
       }
     }
   });

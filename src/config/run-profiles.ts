@@ -12,6 +12,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { TELEMETRY_MODES } from "../core/agent-streams/modes.js";
+import { quorumShortfall } from "../core/approval.js";
 import { OverseerError } from "../core/errors.js";
 import { describe } from "../core/job-options.js";
 import type { RunApprovalSpec, RunCompletionRule, RunSpec } from "../core/run.js";
@@ -145,15 +146,9 @@ const approvalsSchema = z
     beforeFirstTurn: z.union([z.literal(true), z.string().min(1).max(300)]).optional(),
   })
   .superRefine((a, ctx) => {
-    // As `requestApproval` checks it: named people must be enough for the quorum (a group may be).
-    const named = new Set(a.approvers);
-    if (a.approvers.length > 0 && !a.approvers.some((x) => x.startsWith("group:")) && a.quorum > named.size) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["quorum"],
-        message: `is ${a.quorum} but only ${named.size} approver(s) are listed`,
-      });
-    }
+    // As `requestApproval` checks it, so that no question of the run can fail to be asked.
+    const short = quorumShortfall(a.approvers, a.quorum);
+    if (short !== null) ctx.addIssue({ code: "custom", path: ["quorum"], message: short });
   });
 
 /** A run request's own budget: the same limits, prices excepted. */

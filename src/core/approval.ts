@@ -281,16 +281,15 @@ export function buildNewApproval(
   if (!Array.isArray(approvers) || approvers.some((a) => typeof a !== "string" || a === "")) {
     throw bad("approvers", "must be a list of token names, group:<name> or telegram:<id>");
   }
-  const unknownGroup = ids.groups ? approvers.find((a) => isUnknownGroup(a, ids.groups ?? [])) : undefined;
+  const unknownGroup = ids.groups ? undefinedGroup(approvers, ids.groups) : undefined;
   if (unknownGroup !== undefined) {
     const known = ids.groups && ids.groups.length > 0 ? ids.groups.join(", ") : "none";
     throw bad("approvers", `names ${unknownGroup}, a group the config does not define (approvals.groups: ${known})`);
   }
   if (!Number.isInteger(quorum) || quorum < 1 || quorum > 20)
     throw bad("quorum", "must be a whole number from 1 to 20");
-  if (approvers.length > 0 && !approvers.some((a) => a.startsWith("group:")) && quorum > new Set(approvers).size) {
-    throw bad("quorum", `is ${quorum} but only ${new Set(approvers).size} approver(s) are listed`);
-  }
+  const short = quorumShortfall(approvers, quorum);
+  if (short !== null) throw bad("quorum", short);
   if (!["deny", "approve", "escalate"].includes(onTimeout)) throw bad("onTimeout", "must be deny, approve or escalate");
   if (requestedBy !== null && (typeof requestedBy !== "string" || requestedBy === "")) {
     throw bad("requestedBy", "must be a token name");
@@ -313,6 +312,23 @@ export function buildNewApproval(
   };
 }
 
-function isUnknownGroup(approver: string, groups: readonly string[]): boolean {
-  return approver.startsWith("group:") && !groups.includes(approver.slice("group:".length));
+/** The first `group:<name>` among `approvers` that `groups` (the config's group names) lacks: nobody could decide for it. */
+export function undefinedGroup(approvers: readonly string[], groups: readonly string[]): string | undefined {
+  return approvers.find((a) => a.startsWith("group:") && !groups.includes(a.slice("group:".length)));
+}
+
+/**
+ * Why `quorum` cannot be met by the approvers named, or null: only named people count (a group
+ * may hold any number of them).
+ */
+export function quorumShortfall(approvers: readonly string[], quorum: number): string | null {
+  const named = new Set(approvers).size;
+  if (approvers.length === 0 || approvers.some((a) => a.startsWith("group:")) || quorum <= named) return null;
+  return `is ${quorum} but only ${named} approver(s) are listed`;
+}
+
+/** A run's approver naming a group the config does not define, said the same wherever it is found. */
+export function undefinedGroupMessage(approver: string, groups: readonly string[]): string {
+  const known = groups.length === 0 ? "it defines none" : `it defines ${groups.join(", ")}`;
+  return `names ${approver}, a group approvals.groups does not define (${known})`;
 }

@@ -7,6 +7,7 @@ import {
   type RunAnswer,
   renderTurnInput,
   type TurnInputContext,
+  takesAnswer,
   templateFiles,
 } from "./run-input.js";
 
@@ -80,6 +81,14 @@ describe("a turn's input template", () => {
     );
     expect(renderTurnInput("[{{answer}}|{{answer.text}}|{{answer.approved}}]", context)).toBe("[||]");
     expect(checkInputTemplate("{{answer}} {{answer.text}} {{answer.approved}}", [])).toBeNull();
+    // Only a template that shows an answer has one looked up for it.
+    const input = (template: string) => ({ template, via: "stdin" as const, file: "" });
+    expect(["{{answer}}", "[{{ answer.text }}]", "{{turn}} {{messages}}"].map((t) => takesAnswer(input(t)))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(takesAnswer(undefined)).toBe(false);
   });
 
   it("sums up every way a request can be settled", () => {

@@ -113,6 +113,11 @@ export function takesMessages(input: RunInputSpec | undefined): boolean {
   return input !== undefined && names(input.template).includes("messages");
 }
 
+/** Whether turns given this input see the previous turn's answer (`{{answer}}` or one of its parts). */
+export function takesAnswer(input: RunInputSpec | undefined): boolean {
+  return input !== undefined && names(input.template).some((n) => n === "answer" || n.startsWith("answer."));
+}
+
 /**
  * What is wrong with a template for a profile with these params, as a sentence; null when it is
  * fine. Unknown names are refused so a typo shows when the config loads, not in a prompt.

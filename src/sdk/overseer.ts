@@ -24,6 +24,8 @@ import {
   type Decider,
   type DecisionChannel,
   identitiesOf,
+  undefinedGroup,
+  undefinedGroupMessage,
 } from "../core/approval.js";
 import { type Claim, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
 import type { SignalRecord } from "../core/durable.js";
@@ -842,16 +844,11 @@ export class Overseer {
     // A profile's groups were checked as the config loaded; an ad-hoc command's are checked here,
     // as strictly: a group nobody defines could never answer.
     const groups = Object.keys(this.approvals.groups);
-    const unknown = spec.approvals?.approvers.find(
-      (a) => a.startsWith("group:") && !groups.includes(a.slice("group:".length)),
-    );
+    const unknown = undefinedGroup(spec.approvals?.approvers ?? [], groups);
     if (unknown !== undefined) {
-      const known = groups.length === 0 ? "it defines none" : `it defines ${groups.join(", ")}`;
-      throw new OverseerError(
-        "INVALID_ARGUMENT",
-        `approvals.approvers: names ${unknown}, a group approvals.groups does not define (${known})`,
-        { field: "approvals.approvers" },
-      );
+      throw new OverseerError("INVALID_ARGUMENT", `approvals.approvers: ${undefinedGroupMessage(unknown, groups)}`, {
+        field: "approvals.approvers",
+      });
     }
     return this.createRun({ id, profile, params, spec, createdBy: options.createdBy ?? null });
   }

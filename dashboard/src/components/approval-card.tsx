@@ -9,9 +9,11 @@
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import type { Approval, Whoami } from "../../../src/http/contract";
 import { ApiError, api } from "../api/client";
+import { diffLineKind } from "../diff-lines";
 import { Link } from "../router";
 import { deniedReason } from "../session";
 import { ago, duration, StateBadge } from "./common";
+import type { Column } from "./data-table";
 import { SimilarLessons } from "./similar-lessons";
 
 /** The current time, ticking every `everyMs`, for countdowns. */
@@ -72,6 +74,13 @@ export function AskerLink({ approval: a }: { approval: Approval }) {
   );
 }
 
+/** A settled request's column in a table: how long ago it was settled. */
+export const SETTLED_WHEN: Column<Approval> = {
+  header: "When",
+  className: "num",
+  cell: (a) => (a.settledAt ? <time dateTime={a.settledAt}>{ago(a.settledAt)} ago</time> : "—"),
+};
+
 /** A settled request's outcome in one sentence: who settled it, how, and what they said. */
 export function outcomeText(a: Approval): string {
   const o = a.outcome;
@@ -93,10 +102,10 @@ function looksLikeCode(text: string): boolean {
   );
 }
 
-/** Added and removed lines of a diff; its `---` / `+++` headers stay plain. */
+/** Added and removed lines of a diff stand out; the rest, its file lines included, stay plain. */
 function diffClass(line: string): string | undefined {
-  if (line.startsWith("+++") || line.startsWith("---")) return undefined;
-  return line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : undefined;
+  const kind = diffLineKind(line, true);
+  return kind === "add" || kind === "del" ? kind : undefined;
 }
 
 /** A request's details for a person: objects as definition lists, lists as lists, code as code. */

@@ -15,10 +15,11 @@ import {
   decisionWord,
   QuestionBadge,
   RiskBadge,
+  SETTLED_WHEN,
   stepText,
   useNow,
 } from "./approval-card";
-import { ago, Section } from "./common";
+import { Section } from "./common";
 import { type Column, DataTable } from "./data-table";
 
 /** The newest requests a run page shows: a run asks at most once a turn. */
@@ -114,11 +115,7 @@ const settledColumns: Column<Approval>[] = [
         <span className="muted">none given</span>
       ),
   },
-  {
-    header: "When",
-    className: "num",
-    cell: (a) => (a.settledAt ? <time dateTime={a.settledAt}>{ago(a.settledAt)} ago</time> : "—"),
-  },
+  SETTLED_WHEN,
 ];
 
 /** The run's settled requests, newest first. */

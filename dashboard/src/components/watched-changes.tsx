@@ -6,6 +6,7 @@
  */
 import { useMemo, useState } from "react";
 import type { OverseerEvent } from "../../../src/http/contract";
+import { type DiffLineKind, diffLineKind } from "../diff-lines";
 import { count } from "./common";
 
 export interface WatchedChange {
@@ -31,18 +32,6 @@ export function watchedChange(e: OverseerEvent): WatchedChange | null {
   return { ...base, diff: typeof data.diff === "string" ? data.diff : "", truncated: data.diffTruncated === true };
 }
 
-type LineKind = "hunk" | "add" | "del" | "note" | "context";
-
-/** A diff line's part: its first character says it (the prefix stays in the text). */
-function lineKind(line: string): LineKind {
-  if (line.startsWith("@@")) return "hunk";
-  if (line.startsWith("+")) return "add";
-  if (line.startsWith("-")) return "del";
-  // "\ No newline at end of file"
-  if (line.startsWith("\\")) return "note";
-  return "context";
-}
-
 function DiffBox({ change, lines }: { change: WatchedChange; lines: readonly string[] }) {
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a long diff scrolls, and a keyboard must reach it to scroll it (axe scrollable-region-focusable)
@@ -51,7 +40,7 @@ function DiffBox({ change, lines }: { change: WatchedChange; lines: readonly str
         <code>
           {lines.map((line, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: lines of a fixed text, never reordered
-            <span key={i} className={`diff-${lineKind(line)}`}>
+            <span key={i} className={`diff-${diffLineKind(line)}`}>
               {line}
               {"\n"}
             </span>
@@ -67,7 +56,7 @@ function WatchedFile({ change }: { change: WatchedChange }) {
   // A rewrite too different to diff cheaply comes as one sentence, not hunks.
   const lines = diff?.startsWith("@@") ? diff.split("\n") : null;
   // A cut diff's counts would undercount: the badge and the note say it is cut instead.
-  const tally = (kind: LineKind) => count((lines ?? []).filter((l) => lineKind(l) === kind).length);
+  const tally = (kind: DiffLineKind) => count((lines ?? []).filter((l) => diffLineKind(l) === kind).length);
   const counts = lines && !truncated ? `${tally("add")} added, ${tally("del")} removed` : null;
   return (
     <div className="watch-file" data-path={change.path}>

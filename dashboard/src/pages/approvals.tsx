@@ -21,10 +21,11 @@ import {
   type DecisionResult,
   QuestionBadge,
   RiskBadge,
+  SETTLED_WHEN,
   timeLeft,
   useNow,
 } from "../components/approval-card";
-import { ago, ErrorNote, Loading, StateBadge } from "../components/common";
+import { ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
@@ -53,11 +54,7 @@ const historyColumns: Column<Approval>[] = [
   { header: "Outcome", cell: (a) => <StateBadge state={a.state} /> },
   { header: "Decided by", cell: (a) => a.outcome?.decidedBy ?? "—" },
   { header: "Channel", cell: (a) => a.outcome?.channel ?? "—" },
-  {
-    header: "When",
-    className: "num",
-    cell: (a) => (a.settledAt ? <time dateTime={a.settledAt}>{ago(a.settledAt)} ago</time> : "—"),
-  },
+  SETTLED_WHEN,
   { header: "Why, or the answer", cell: (a) => <span className="clip">{a.outcome?.reason ?? ""}</span> },
   { header: "Asked by", cell: (a) => <AskerLink approval={a} /> },
 ];

@@ -20,7 +20,16 @@ import { isOverseerError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import { OutputRateWindow } from "../../core/output-coalescer.js";
-import type { ClaimedRun, Run, RunLease, RunSpec, RunStats, RunTurnOutcome, RunUpdate } from "../../core/run.js";
+import type {
+  ClaimedRun,
+  Run,
+  RunLease,
+  RunSpec,
+  RunStats,
+  RunTurn,
+  RunTurnOutcome,
+  RunUpdate,
+} from "../../core/run.js";
 import { type AskEvent, answerStep, askRequest, isAsk, toRunAnswer } from "../../core/run-ask.js";
 import { isBudgetCode, progressAfterTurn, spentBudget } from "../../core/run-budget.js";
 import {
@@ -28,6 +37,7 @@ import {
   MAX_INPUT_FILE_BYTES,
   type PreviousTurn,
   renderTurnInput,
+  takesAnswer,
   takesMessages,
   templateFiles,
 } from "../../core/run-input.js";
@@ -221,8 +231,12 @@ export class RunDriver {
   private async renderInput(turn: number): Promise<{ input: string; messageIds: string[] }> {
     const { spec } = this.run;
     const template = spec.input?.template ?? "";
+    // The turns are read once: for the previous turn when this driver has not seen one end, and
+    // for which turn's answer is owed when the template shows answers.
+    const answers = takesAnswer(spec.input);
+    const turns = this.previous === undefined || answers ? await this.options.store.listRunTurns(this.run.id) : [];
     if (this.previous === undefined) {
-      const last = (await this.options.store.listRunTurns(this.run.id)).filter((t) => t.outcome !== "running").at(-1);
+      const last = turns.filter((t) => t.outcome !== "running").at(-1);
       this.previous =
         last === undefined
           ? null
@@ -236,7 +250,7 @@ export class RunDriver {
     const files: Record<string, InputFile | null> = {};
     for (const path of templateFiles(template)) files[path] = await readTail(spec.cwd, path);
     const messages = takesMessages(spec.input) ? await this.options.store.waitingRunMessages(this.run.id) : [];
-    const answer = await this.answerFor(turn);
+    const answer = answers ? await this.answerFor(turns, turn) : null;
     const input = renderTurnInput(template, {
       runId: this.run.id,
       turn,
@@ -254,8 +268,8 @@ export class RunDriver {
    * The settled request the last turn that ran to its end made (the approval before the first
    * turn, before any did), as the input shows it: see `answerStep`.
    */
-  private async answerFor(turn: number) {
-    const step = answerStep(await this.options.store.listRunTurns(this.run.id), turn);
+  private async answerFor(turns: readonly RunTurn[], turn: number) {
+    const step = answerStep(turns, turn);
     const [latest] = await this.options.store.listApprovals({
       runId: this.run.id,
       states: ["approved", "denied", "timed_out"],
