@@ -1,13 +1,46 @@
 /**
- * Records held jobs' starts in batches: every held job that takes a free slot in one turn of the
- * event loop has its start committed in one transaction, before its handler runs. Until that
- * commit an expired lease hands the job back uncounted; from it on, the attempt counts. Batches
- * do not wait for each other: they touch different jobs, and a handler waits for its own only.
+ * Records held jobs' starts, in batches. A held job (claimed ahead of a free slot) is charged an
+ * attempt only once its start is recorded: until then an expired lease hands it back uncounted.
+ *
+ * Most starts are recorded after the handler has begun (`later`): the job runs on the lease its
+ * claim took and its heartbeats keep, exactly as a running job goes on, and its start is written
+ * `delayMs` later with the others of that window, unless the job has ended by then (its outcome
+ * records the attempt). Short jobs so cost no start at all. A job whose start must be committed
+ * before its handler runs (`first`, see `startMode`) waits for its own batch, flushed in the next
+ * turn of the event loop. Batches do not wait for each other: they touch different jobs.
  */
-import type { Lease } from "../core/types.js";
+import type { Job, Lease } from "../core/types.js";
 
 /** Records a batch of starts; resolves with the ids of the jobs whose lease still held. */
 export type RecordStarts = (leases: Lease[]) => Promise<string[]>;
+
+/** How long after its handler began a held job's start is recorded, when it is recorded later. */
+export const START_RECORD_DELAY_MS = 50;
+
+/**
+ * How a held job that takes a slot starts: `first` records its start before the handler runs;
+ * `later` runs the handler at once and records the start `START_RECORD_DELAY_MS` later.
+ *
+ * `later` needs a lease this worker knows to hold for a while yet: confirmed (by the claim or a
+ * heartbeat, timed from before the request was sent) less than half a lease ago. And a job whose
+ * last lease expired (its worker died or stalled while holding or running it) starts `first`:
+ * if its handler was what killed that worker, the next death is charged, so a job that kills its
+ * worker every time still ends, while a job that never ran is never charged.
+ */
+export function startMode(job: Pick<Job, "lastError">, confirmedMsAgo: number, leaseMs: number): "first" | "later" {
+  if (job.lastError?.code === "LEASE_EXPIRED") return "first";
+  return confirmedMsAgo < leaseMs / 2 ? "later" : "first";
+}
+
+export interface StartBatcherOptions {
+  /** Whether the job of a start recorded later still runs here under that lease (if not, it needs no start). */
+  running: (lease: Lease) => boolean;
+  /** A job running here whose start, recorded later, found its lease gone. */
+  lost: (lease: Lease) => void;
+  /** Recording later starts failed (nothing waits for them): those jobs run on, their starts unrecorded. */
+  failed: (err: unknown, leases: readonly Lease[]) => void;
+  delayMs?: number;
+}
 
 interface Pending {
   lease: Lease;
@@ -18,11 +51,19 @@ interface Pending {
 export class StartBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
+  private later_: Lease[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly delayMs: number;
 
-  constructor(private readonly record: RecordStarts) {}
+  constructor(
+    private readonly record: RecordStarts,
+    private readonly options: StartBatcherOptions,
+  ) {
+    this.delayMs = options.delayMs ?? START_RECORD_DELAY_MS;
+  }
 
-  /** Resolves with whether the start was recorded (false: the lease is gone; do not run the job). */
-  add(lease: Lease): Promise<boolean> {
+  /** Records the start before the handler runs: resolves with whether it was recorded (false: the lease is gone; do not run the job). */
+  first(lease: Lease): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ lease, resolve, reject });
       if (!this.scheduled) {
@@ -33,6 +74,30 @@ export class StartBatcher {
         });
       }
     });
+  }
+
+  /** Records the start of a job whose handler runs now, `delayMs` from now if it still runs then. */
+  later(lease: Lease): void {
+    this.later_.push(lease);
+    if (this.timer === null) {
+      this.timer = setTimeout(() => void this.flushLater(), this.delayMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Records the later starts waiting now, at once (a stopping worker, before it closes its store). */
+  async flushLater(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.later_.filter(this.options.running);
+    this.later_ = [];
+    if (batch.length === 0) return;
+    try {
+      const started = new Set(await this.record(batch));
+      for (const lease of batch) if (!started.has(lease.jobId)) this.options.lost(lease);
+    } catch (err) {
+      this.options.failed(err, batch);
+    }
   }
 
   private async flush(): Promise<void> {

@@ -686,6 +686,79 @@ describe("prefetch", () => {
   // A's heartbeats and its record of held starts stall (a long lock wait) past its leases: B
   // recovers both jobs and runs them, the held one uncounted. When A's slot frees, the start of
   // its held job finds the lease gone, and A never runs it.
+  // A's held job runs without waiting for its start's record, which never lands: A "dies" (its
+  // heartbeats, claims and records stall) with the job running. The job goes back uncounted and
+  // marked; B, holding it next, records its start before the handler runs, so B's death is charged.
+  it("a held job runs before its start is recorded; dying before the record is free once, then charged", async () => {
+    const db = tempDatabase();
+    const inA = withFaults(await openStore(db.path));
+    const inB = withFaults(await openStore(db.path));
+    const a = db.track(await createOverseer({ store: inA.store }));
+    const b = db.track(await createOverseer({ store: inB.store }));
+    const ran: string[] = [];
+    const releaseBlockerA = deferred<void>();
+    const releaseBlockerB = deferred<void>();
+    const never = deferred<void>();
+    const unstall: Array<() => void> = [];
+    onTestFinished(() => {
+      never.resolve();
+      for (const f of unstall) f();
+    });
+    for (const [name, overseer] of [
+      ["A", a],
+      ["B", b],
+    ] as const) {
+      overseer.defineTask("job", async (payload: { name: string }) => {
+        ran.push(`${payload.name} in ${name}`);
+        if (payload.name === "blocker-A") await releaseBlockerA.promise;
+        else if (payload.name === "blocker-B") await releaseBlockerB.promise;
+        else await never.promise; // kills its worker: never returns, ignores its signal
+      });
+    }
+    const [, poison] = await a.enqueueMany(
+      ["blocker-A", "poison"].map((name) => ({ task: "job", payload: { name }, options: { maxAttempts: 1 } })),
+    );
+    const poisonId = poison?.id as string;
+    unstall.push(inA.faults.stall("startHeld"));
+    const workerA = a.worker({ ...FAST, concurrency: 1, prefetch: 1 });
+    await workerA.start();
+    await waitFor("A to claim both", async () => (await a.countJobs()).running === 2);
+    releaseBlockerA.resolve();
+    await waitFor("the poison job to run in A", () => ran.includes("poison in A"));
+    // A dies: nothing more from it reaches the database.
+    for (const verb of ["heartbeat", "claim", "finish", "finishAndClaim"] as const)
+      unstall.push(inA.faults.stall(verb));
+
+    await b.enqueue("job", { name: "blocker-B" }, { priority: "high" });
+    const unstallStartsB = inB.faults.stall("startHeld");
+    const workerB = b.worker({ ...FAST, concurrency: 1, prefetch: 1 });
+    await workerB.start();
+    await waitFor("blocker-B to run in B", () => ran.includes("blocker-B in B"));
+    // The expired lease hands the poison job back uncounted, marked, and B holds it.
+    await waitFor("B to hold the poison job", async () => (await b.getJob(poisonId))?.leaseOwner === workerB.id, {
+      timeoutMs: 8_000,
+    });
+    expect(await b.getJob(poisonId)).toMatchObject({ attempts: 1, lastError: { code: "LEASE_EXPIRED" } });
+    expect((await b.listAttempts(poisonId)).map((x) => [x.workerId, x.outcome])).toEqual([
+      [workerA.id, "released"],
+      [workerB.id, "running"],
+    ]);
+
+    // B's slot frees: the poison job's start is recorded first, and it waits for that record.
+    releaseBlockerB.resolve();
+    await waitFor("B to record the poison job's start", () => inB.faults.stalledCalls("startHeld") === 1);
+    expect(ran).not.toContain("poison in B");
+    unstallStartsB();
+    await waitFor("the poison job to run in B", () => ran.includes("poison in B"));
+    // B dies too: this time the attempt counts, and it was the job's only one.
+    unstall.push(inB.faults.stall("heartbeat"));
+    await waitForState(b, poisonId, "dead", 8_000);
+    expect((await b.listAttempts(poisonId)).map((x) => [x.workerId, x.outcome])).toEqual([
+      [workerA.id, "released"],
+      [workerB.id, "lost"],
+    ]);
+  });
+
   it("a held job whose lease expired before its start was recorded goes back uncounted and never runs here", async () => {
     const db = tempDatabase();
     const { store, faults } = withFaults(await openStore(db.path));

@@ -22,7 +22,7 @@ import { FinishBatcher } from "./finish-batcher.js";
 import { HandlerContext, type HandlerServices } from "./handler-context.js";
 import { Lessons } from "./lessons.js";
 import { nextMeanRunMs, type Prefetch, plannedRunMs, prefetchFor } from "./prefetch.js";
-import { StartBatcher } from "./start-batcher.js";
+import { StartBatcher, startMode } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 import { watchdogPass } from "./watchdogs.js";
 
@@ -79,7 +79,7 @@ export interface WorkerOptions {
 interface Running {
   claimed: ClaimedJob;
   lease: Lease;
-  /** A held job's start being recorded: its handler waits for it. Null when the claim started it. */
+  /** A held job's start being recorded first (see `startMode`): its handler waits for it. Null otherwise. */
   starting: Promise<boolean> | null;
   abort: ExecutionAbort;
   /** Settles when the handler has settled and its result is recorded (or dropped). */
@@ -90,6 +90,8 @@ interface Running {
   parked: boolean;
   /** When its handler began, on this process's monotonic clock; null until it has. */
   began: number | null;
+  /** Its handler has returned (or never ran): only its outcome is left to record. */
+  ended: boolean;
 }
 
 export interface WorkerStats {
@@ -111,8 +113,12 @@ export class Worker {
   /**
    * Claimed with prefetch, waiting for a free slot, by job id, oldest first. `started`: the claim
    * recorded its start already (it was meant to start at once), so it needs no start of its own.
+   * `confirmedAt`: when the request that took or last extended its lease was sent (monotonic clock).
    */
-  private readonly held = new Map<string, { claimed: ClaimedJob; lease: Lease; started: boolean }>();
+  private readonly held = new Map<
+    string,
+    { claimed: ClaimedJob; lease: Lease; started: boolean; confirmedAt: number }
+  >();
   /** Handlers running now. A slot frees when its handler returns, before its outcome is recorded. */
   private active = 0;
   /** Slots asked for by claims still in flight, so that two claims at once never over-fill. */
@@ -195,7 +201,18 @@ export class Worker {
       logger,
       () => this.claimLoop.poke(),
     );
-    this.starter = new StartBatcher((leases) => this.store.startHeld(leases));
+    this.starter = new StartBatcher((leases) => this.store.startHeld(leases), {
+      running: (lease) => this.runningUnder(lease) !== null,
+      lost: (lease) => {
+        const entry = this.runningUnder(lease);
+        if (entry && !entry.detached) this.loseLease(entry);
+      },
+      failed: (err, leases) =>
+        this.logger.error(
+          { err, jobIds: leases.map((l) => l.jobId) },
+          "recording held jobs' starts failed; they run on, uncounted should this worker die",
+        ),
+    });
     this.claimLoop = new SupervisedLoop({
       name: "claim",
       body: () => this.claimPass(),
@@ -313,6 +330,8 @@ export class Worker {
         );
       }
     }
+    // Starts still to be recorded (of handlers that ignored their signal, or that began just now).
+    await this.starter.flushLater();
     await this.finisher.drain();
     await this.heartbeatLoop.stop();
     await this.maintenanceLoop.stop();
@@ -349,12 +368,16 @@ export class Worker {
       ...[...this.held.values()].map((h) => h.lease),
     ];
     const sent = new Map(leases.map((l) => [l.jobId, l.token]));
+    const sentAt = performance.now();
     const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
     for (const lease of result.extended) {
       const r = this.running.get(lease.jobId);
       if (r && r.lease.token === lease.token) r.lease = lease;
       const h = this.held.get(lease.jobId);
-      if (h && h.lease.token === lease.token) h.lease = lease;
+      if (h && h.lease.token === lease.token) {
+        h.lease = lease;
+        h.confirmedAt = sentAt;
+      }
     }
     for (const jobId of result.lost) {
       const h = this.held.get(jobId);
@@ -457,6 +480,7 @@ export class Worker {
   ): Promise<T> {
     this.reserved += slots;
     this.reservedStarts += starts;
+    const sentAt = performance.now();
     let result: T;
     try {
       result = await claim();
@@ -464,7 +488,7 @@ export class Worker {
       this.reserved -= slots;
       this.reservedStarts -= starts;
     }
-    for (const [i, c] of claimedOf(result).entries()) this.accept(c, i < starts);
+    for (const [i, c] of claimedOf(result).entries()) this.accept(c, i < starts, sentAt);
     // The slots this claim kept for its starts are free again, whatever it found: jobs that
     // another claim held meanwhile, because those slots were kept, take them now. Nothing else
     // would start them while no handler runs.
@@ -474,24 +498,40 @@ export class Worker {
 
   /**
    * A claimed job runs now if a slot is free, or waits, held, for one. `started`: the claim
-   * recorded its start; otherwise its start is recorded (batched) before its handler runs.
+   * recorded its start; otherwise its start is recorded in a batch (see `startMode`).
    */
-  private accept(claimed: ClaimedJob, started: boolean): void {
+  private accept(claimed: ClaimedJob, started: boolean, confirmedAt: number): void {
     this.stats.claimed++;
     if (this.hasFreeSlot() && (started || this.held.size === 0)) {
-      this.execute(claimed, started ? null : this.starter.add(claimed.lease));
+      this.execute(claimed, started ? null : this.recordStart(claimed, confirmedAt));
     } else {
-      this.held.set(claimed.job.id, { claimed, lease: claimed.lease, started });
+      this.held.set(claimed.job.id, { claimed, lease: claimed.lease, started, confirmedAt });
     }
   }
 
-  /** Held jobs take the slots that are free; the starts of those the claim did not start are recorded first. */
+  /** Held jobs take the slots that are free; the starts of those the claim did not start are recorded in batches. */
   private startHeld(): void {
     for (const [jobId, next] of this.held) {
       if (!this.hasFreeSlot() || this.state !== "running") return;
       this.held.delete(jobId);
-      this.execute({ job: next.claimed.job, lease: next.lease }, next.started ? null : this.starter.add(next.lease));
+      const claimed = { job: next.claimed.job, lease: next.lease };
+      this.execute(claimed, next.started ? null : this.recordStart(claimed, next.confirmedAt));
     }
+  }
+
+  /** Has a held job's start recorded: first (the handler waits for it) or later (null: it runs at once). */
+  private recordStart(claimed: ClaimedJob, confirmedAt: number): Promise<boolean> | null {
+    if (startMode(claimed.job, performance.now() - confirmedAt, this.leaseMs) === "first") {
+      return this.starter.first(claimed.lease);
+    }
+    this.starter.later(claimed.lease);
+    return null;
+  }
+
+  /** The execution running here under this lease whose handler has not returned yet, if any. */
+  private runningUnder(lease: Lease): Running | null {
+    const entry = this.running.get(lease.jobId);
+    return entry && entry.lease.token === lease.token && !entry.ended ? entry : null;
   }
 
   /** The outcome of a held job that never started (released at shutdown, or cancelled). */
@@ -524,6 +564,7 @@ export class Worker {
       detached: false,
       parked: false,
       began: null,
+      ended: false,
     };
     const previous = this.running.get(claimed.job.id);
     // Claimed again while an earlier execution here still runs: that one's lease expired and was
@@ -555,6 +596,7 @@ export class Worker {
     } finally {
       // The slot is free once the handler is done; the outcome is recorded in the next batch,
       // so a held job can start (and finish) before this one's transaction commits.
+      entry.ended = true;
       this.active--;
       this.startHeld();
     }

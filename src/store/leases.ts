@@ -30,10 +30,12 @@ export function claimedJob(row: JobRow, u: ClaimUpdate, workerId: string, now: n
 }
 
 /**
- * What becomes of a job whose lease expired. A held job (claimed ahead of a free slot, its
- * handler never started) is `released`: back to the queue with its attempt count unchanged, since
- * nothing ran. A started one runs again, or is dead if that was its last attempt: the attempt
- * counts, so a job that kills its worker every time still ends. A cancel request outlives the
+ * What becomes of a job whose lease expired. A held job (claimed ahead of a free slot, its start
+ * not recorded: its handler never ran, or began less than a moment before its worker died) is
+ * `released`: back to the queue with its attempt count unchanged, and with the lease's error,
+ * which has its next start recorded before its handler runs (see `startMode` in the engine's
+ * start-batcher.ts). A started one runs again, or is dead if that was its last attempt: the
+ * attempt counts. So a job that kills its worker every time still ends. A cancel request outlives the
  * worker that should have honoured it: running the job again would ignore it (a new claim clears
  * the flag), so the job is cancelled instead.
  */
@@ -57,7 +59,7 @@ export function afterExpiredLease(
   return { next, errorJson: JSON.stringify(error) };
 }
 
-/** The `job.released` event's reason when an expired lease hands back a job whose handler never started. */
+/** The `job.released` event's reason when an expired lease hands back a job whose start was not recorded. */
 export const NOT_STARTED = "lease_expired_before_start";
 
 /** The ids of those `leases` whose job and fencing token are among the rows a start statement changed. */

@@ -358,9 +358,10 @@ export interface Store {
     request: ClaimRequest,
   ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }>;
   /**
-   * Records that held jobs' handlers start now, all in one write, before they run: from here on an
+   * Records that held jobs' handlers have started, or start now, all in one write: from here on an
    * expired lease counts as a lost attempt. Returns the ids of the jobs whose lease still held
-   * and that were held; a worker runs only those.
+   * and that were held (see `startMode` in the engine's start-batcher.ts for when a worker waits
+   * for this record before it runs a job, and when it records the start after).
    */
   startHeld(leases: readonly Lease[]): Promise<string[]>;
   /** Stores a running job's progress and appends `job.progress`. False if the lease is lost. */

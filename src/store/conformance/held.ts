@@ -35,8 +35,14 @@ export function runHeldConformance(test: ConformanceTest): void {
       const recovered = await ctx.store.recoverExpiredLeases();
       const states = Object.fromEntries(recovered.map((j) => [j.id, j.state]));
       expect(states).toEqual({ [started.id]: "dead", [held.id]: "queued" });
-      // The started one was charged its only attempt; the held one was not.
-      expect(await ctx.job(held.id)).toMatchObject({ state: "queued", attempts: 0, lastError: null, leaseOwner: null });
+      // The started one was charged its only attempt; the held one was not, and keeps the
+      // lease's error, which has its next start recorded before its handler runs.
+      expect(await ctx.job(held.id)).toMatchObject({
+        state: "queued",
+        attempts: 0,
+        lastError: { code: "LEASE_EXPIRED", retryable: true },
+        leaseOwner: null,
+      });
       expect(await ctx.store.listAttempts(held.id)).toMatchObject([
         { number: 1, outcome: "released", finishedAt: iso(ctx.clock.now) },
       ]);

@@ -122,7 +122,7 @@ async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded
       return true;
     }
     case "released": {
-      const row = await tx.one<{ attempts: number }>(sql.RELEASE_JOB, [jobId, token]);
+      const row = await tx.one<{ attempts: number }>(sql.RELEASE_JOB, [jobId, token, null]);
       if (!row) return false;
       await attemptDone("released", null);
       tx.event("job.released", jobId, workerId, { reason: r.reason ?? "shutdown" });
@@ -143,8 +143,9 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
   for (const row of rows) {
     const { next, errorJson } = afterExpiredLease(row, now);
     if (next === "released") {
-      // Never started: nothing ran, so nothing is charged; the attempt is handed back like a shutdown's.
-      if (!(await tx.one(sql.RELEASE_JOB, [row.id, row.lease_token]))) continue;
+      // Its start was never recorded: nothing is charged, and the attempt is handed back like a
+      // shutdown's, with the error that makes its next start recorded first (see startMode).
+      if (!(await tx.one(sql.RELEASE_JOB, [row.id, row.lease_token, errorJson]))) continue;
       await tx.run(RECORD_ATTEMPT, [now, "released", null, row.id, row.lease_token, row.lease_owner]);
       tx.event("job.released", row.id, row.lease_owner, { reason: NOT_STARTED, workerId: row.lease_owner });
       tx.notify();

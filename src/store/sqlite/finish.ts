@@ -96,7 +96,7 @@ function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: 
       return true;
     }
     case "released": {
-      const row = conn.stmt(sql.RELEASE_JOB).get(jobId, token) as { attempts: number } | undefined;
+      const row = conn.stmt(sql.RELEASE_JOB).get(jobId, token, null) as { attempts: number } | undefined;
       if (!row) return false;
       attemptDone("released", null);
       conn.event(now, "job.released", jobId, workerId, { reason: r.reason ?? "shutdown" });
@@ -116,8 +116,9 @@ export function recoverExpiredInTransaction(conn: SqliteConnection, limit: numbe
   for (const row of rows) {
     const { next, errorJson } = afterExpiredLease(row, now);
     if (next === "released") {
-      // Never started: nothing ran, so nothing is charged; the attempt is handed back like a shutdown's.
-      if (!conn.stmt(sql.RELEASE_JOB).get(row.id, row.lease_token)) continue;
+      // Its start was never recorded: nothing is charged, and the attempt is handed back like a
+      // shutdown's, with the error that makes its next start recorded first (see startMode).
+      if (!conn.stmt(sql.RELEASE_JOB).get(row.id, row.lease_token, errorJson)) continue;
       conn.stmt(RECORD_ATTEMPT).run(now, "released", null, row.id, row.lease_token, row.lease_owner);
       conn.event(now, "job.released", row.id, row.lease_owner, { reason: NOT_STARTED, workerId: row.lease_owner });
       out.push(jobAfterWrite(conn, row.id));

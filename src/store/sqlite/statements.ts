@@ -192,10 +192,13 @@ UPDATE jobs SET state = ${to("cancelRunning")}, finished_at = ?1, last_error = c
 WHERE id = ?3 AND lease_token = ?4 AND ${from("cancelRunning")}
 RETURNING attempts`;
 
-/** ?1 job id, ?2 token. The attempt is handed back uncounted; the job keeps its place in line. */
+/**
+ * ?1 job id, ?2 token, ?3 error JSON or NULL. The attempt is handed back uncounted; the job keeps
+ * its place in line. An expired lease leaves its error (see `startMode` in start-batcher.ts).
+ */
 export const RELEASE_JOB = `
 UPDATE jobs SET state = ${to("release")}, attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
-  version = version + 1
+  last_error = coalesce(?3, last_error), version = version + 1
 WHERE id = ?1 AND lease_token = ?2 AND ${from("release")}
 RETURNING attempts`;
 
