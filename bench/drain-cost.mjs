@@ -1,9 +1,11 @@
 // Where a drain's time goes, for work on the hot path: Overseer on PostgreSQL (or on SQLite with
 // BENCH_COST_DATABASE=sqlite) enqueues BENCH_JOBS jobs in bulk, then one worker in this process
-// (concurrency BENCH_COST_CONCURRENCY, 10; defaults otherwise) drains them, BENCH_RUNS times. Per
+// (concurrency BENCH_COST_CONCURRENCY, 10; prefetch BENCH_COST_PREFETCH, or the default) drains them, BENCH_RUNS times. Per
 // run it prints jobs/s, the CPU time PostgreSQL's processes and this process spent per job (read
 // from /proc: Linux only), and for PostgreSQL the statements the drain sent (round trips per job,
 // and the most frequent ones by their first words). No peer runs and BENCHMARKS.md is left alone.
+// BENCH_COST_SQL, on PostgreSQL: statements run in the schema once it is migrated, before the
+// enqueue, to try a change to it (an index dropped, a storage parameter) without a migration.
 //
 //   npm run build && node bench/drain-cost.mjs
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -16,9 +18,14 @@ import { config } from "./lib.mjs";
 const SCHEMA = "bench_drain_cost";
 const backend = process.env.BENCH_COST_DATABASE === "sqlite" ? "sqlite" : "postgres";
 const concurrency = Number(process.env.BENCH_COST_CONCURRENCY ?? 10);
+const prefetch = process.env.BENCH_COST_PREFETCH === undefined ? undefined : Number(process.env.BENCH_COST_PREFETCH);
 const JOBS = config.jobs;
 
-/** Every query a pg client sends, counted by its first words (a batch of statements counts once: one round trip). */
+/**
+ * Every query a pg client sends, by its first words (a batch of statements counts once: one round
+ * trip): how many, and the milliseconds from sending each to its answer (the queue of its
+ * connection included).
+ */
 const sent = new Map();
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (text, ...rest) {
@@ -28,8 +35,18 @@ pg.Client.prototype.query = function (text, ...rest) {
     .trim()
     .split(" ", 4)
     .join(" ");
-  sent.set(key, (sent.get(key) ?? 0) + 1);
-  return query.call(this, text, ...rest);
+  const entry = sent.get(key) ?? { n: 0, ms: 0 };
+  sent.set(key, entry);
+  entry.n++;
+  const t0 = performance.now();
+  const out = query.call(this, text, ...rest);
+  if (out && typeof out.then === "function") {
+    const done = () => {
+      entry.ms += performance.now() - t0;
+    };
+    out.then(done, done);
+  }
+  return out;
 };
 
 /** CPU seconds (user and system) of the PostgreSQL server's processes, from /proc. */
@@ -71,6 +88,9 @@ async function drainOnce(createOverseer, noop) {
       database = join(dir, "overseer.db");
     }
     overseer = await createOverseer({ database, tasks: [noop] });
+    if (backend === "postgres" && process.env.BENCH_COST_SQL) {
+      await admin.query(`SET search_path = ${SCHEMA}; ${process.env.BENCH_COST_SQL}`);
+    }
     for (let i = 0; i < JOBS; i += config.bulkBatch) {
       const n = Math.min(config.bulkBatch, JOBS - i);
       await overseer.enqueueMany(Array.from({ length: n }, (_, k) => ({ task: "noop", payload: { i: i + k } })));
@@ -78,7 +98,7 @@ async function drainOnce(createOverseer, noop) {
     sent.clear();
     const cpu0 = { pg: backend === "postgres" ? postgresCpuSeconds() : 0, own: ownCpuSeconds() };
     const t0 = performance.now();
-    const worker = overseer.worker({ concurrency });
+    const worker = overseer.worker({ concurrency, ...(prefetch === undefined ? {} : { prefetch }) });
     await worker.start();
     // Polled sparingly: each count is a query of its own, on the database the drain works.
     while ((await overseer.countJobs()).succeeded < JOBS) {
@@ -89,8 +109,8 @@ async function drainOnce(createOverseer, noop) {
     const pgCpu = backend === "postgres" ? postgresCpuSeconds() - cpu0.pg : 0;
     const ownCpu = ownCpuSeconds() - cpu0.own;
     await worker.stop();
-    const trips = [...sent.values()].reduce((a, b) => a + b, 0);
-    return { ms, pgCpu, ownCpu, trips, top: [...sent.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8) };
+    const trips = [...sent.values()].reduce((a, b) => a + b.n, 0);
+    return { ms, pgCpu, ownCpu, trips, top: [...sent.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 8) };
   } finally {
     try {
       await overseer?.close();
@@ -118,6 +138,8 @@ for (let run = 1; run <= config.runs; run++) {
       (backend === "postgres" ? `; ${(r.trips / JOBS).toFixed(3)} round trips per job` : ""),
   );
   if (backend === "postgres" && run === config.runs) {
-    for (const [key, n] of r.top) console.log(`  ${String(n).padStart(7)}  ${key}`);
+    for (const [key, { n, ms }] of r.top) {
+      console.log(`  ${String(n).padStart(7)} ${`${Math.round(ms)} ms`.padStart(9)}  ${key}`);
+    }
   }
 }

@@ -408,11 +408,15 @@ export class Worker {
   }
 
   /**
-   * Records finished attempts and, while the worker is running, claims jobs for the slots they
-   * free in the same transaction: a busy worker commits once per batch instead of twice.
+   * Records finished attempts and, on SQLite, while the worker is running, claims jobs for the
+   * slots they free in the same transaction: a busy worker commits once per batch instead of
+   * twice. Where claims cross a network (PostgreSQL), outcomes and claims go in transactions of
+   * their own, on two connections at once, so that neither waits for the other (draining no-op
+   * jobs at concurrency 10: 7,519 to 11,071 jobs/s, medians of 3 alternated pairs; on SQLite
+   * the single transaction is faster, one commit being what costs there).
    */
   private async recordAndRefill(results: AttemptResult[]): Promise<boolean[]> {
-    const free = this.state === "running" ? this.room() : 0;
+    const free = this.state === "running" && !this.store.remote ? this.room() : 0;
     if (free <= 0) return this.store.finish(results);
     const starts = Math.min(free, this.startRoom());
     const { applied } = await this.claimInto(
@@ -584,9 +588,9 @@ export class Worker {
   private settle(entry: Running): void {
     // A lost execution settling late must not remove a newer execution of the same job.
     if (this.running.get(entry.claimed.job.id) === entry) this.running.delete(entry.claimed.job.id);
-    // While outcomes are still being recorded, that batch claims for the free slots; a pass of
-    // its own would be one more transaction for nothing. The batcher pokes when it goes idle.
-    if (!this.finisher.busy) this.claimLoop.poke();
+    // On SQLite, while outcomes are still being recorded, that batch claims for the free slots; a
+    // pass of its own would be one more transaction for nothing. The batcher pokes when it goes idle.
+    if (!this.finisher.busy || this.store.remote) this.claimLoop.poke();
   }
 
   private async runHandler(entry: Running): Promise<void> {
