@@ -12,6 +12,7 @@ import { openStore } from "../store/open-store.js";
 import { withFaults } from "../test-support/faulty-store.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { deferred, sleep, untilAborted, waitFor } from "../test-support/wait.js";
+import { START_RECORD_DELAY_MS } from "./start-batcher.js";
 import type { WorkerOptions } from "./worker.js";
 
 /** Short leases and fast loops so that recovery happens in a test's time. */
@@ -757,6 +758,37 @@ describe("prefetch", () => {
       [workerA.id, "released"],
       [workerB.id, "lost"],
     ]);
+  });
+
+  // The park ends the attempt as an outcome would: the start recorded later skips it, even while
+  // the handler, having caught the park, runs on past the moment the start is recorded.
+  it("a held job that parks before its start is recorded parks, and no lease is taken for lost", async () => {
+    const db = tempDatabase();
+    const overseer = await db.open();
+    const releaseBlocker = deferred<void>();
+    const lingered = deferred<void>();
+    overseer.defineTask("job", async (payload: { name: string }, ctx) => {
+      if (payload.name === "blocker") return releaseBlocker.promise;
+      try {
+        await ctx.sleep(60_000);
+      } catch (parked) {
+        await sleep(3 * START_RECORD_DELAY_MS);
+        lingered.resolve();
+        throw parked;
+      }
+    });
+    const [, sleeper] = await overseer.enqueueMany(
+      ["blocker", "sleeper"].map((name) => ({ task: "job", payload: { name } })),
+    );
+    const worker = overseer.worker({ ...FAST, concurrency: 1, prefetch: 1 });
+    await worker.start();
+    await waitFor("both claimed", async () => (await overseer.countJobs()).running === 2);
+    releaseBlocker.resolve();
+    await lingered.promise;
+    await waitForState(overseer, sleeper?.id as string, "scheduled");
+    await worker.stop();
+    expect(worker.stats.leasesLost).toBe(0);
+    expect(await eventKinds(overseer, sleeper?.id as string)).toEqual(["job.enqueued", "job.started", "job.parked"]);
   });
 
   it("a held job whose lease expired before its start was recorded goes back uncounted and never runs here", async () => {

@@ -532,10 +532,13 @@ export class Worker {
     return null;
   }
 
-  /** The execution running here under this lease whose handler has not returned yet, if any. */
+  /**
+   * The execution running here under this lease whose attempt goes on, if any: its handler has
+   * not returned, and has not parked the job (a park ends the attempt as an outcome does).
+   */
   private runningUnder(lease: Lease): Running | null {
     const entry = this.running.get(lease.jobId);
-    return entry && entry.lease.token === lease.token && !entry.ended ? entry : null;
+    return entry && entry.lease.token === lease.token && !entry.ended && !entry.parked ? entry : null;
   }
 
   /** The outcome of a held job that never started (released at shutdown, or cancelled). */
