@@ -97,4 +97,24 @@ describe("FinishBatcher", () => {
     expect(batcher.busy).toBe(false);
     expect(idle).toBe(1);
   });
+
+  // As on SQLite, where a batch is recorded synchronously: what finishes after it, however many
+  // microtasks later within the same turn of the event loop, goes into one batch, not several.
+  it("records what finished while a batch was recorded together, at the end of that turn of the event loop", async () => {
+    const calls: string[][] = [];
+    let batcher: FinishBatcher;
+    const later = (hops: number, id: string) => {
+      let p = Promise.resolve();
+      for (let i = 0; i < hops; i++) p = p.then(() => undefined);
+      void p.then(() => batcher.add(result(id)));
+    };
+    batcher = new FinishBatcher(async (results) => {
+      calls.push(results.map((r) => r.lease.jobId));
+      if (calls.length === 1) for (const [i, id] of ["b", "c", "d", "e"].entries()) later(1 + 3 * i, id);
+      return results.map(() => true);
+    }, silentLogger);
+    await batcher.add(result("a"));
+    await batcher.drain();
+    expect(calls).toEqual([["a"], ["b", "c", "d", "e"]]);
+  });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { JobError, Lease } from "../core/types.js";
-import { START_RECORD_DELAY_MS, StartBatcher, startMode } from "./start-batcher.js";
+import { msSince, START_RECORD_DELAY_MS, StartBatcher, startMode } from "./start-batcher.js";
 
 const lease = (jobId: string, token = 1): Lease => ({
   jobId,
@@ -29,6 +29,15 @@ describe("startMode", () => {
   });
 });
 
+describe("msSince", () => {
+  it("is the longer of what the monotonic clock and the wall clock say: a suspended machine's monotonic clock stands still", () => {
+    expect(msSince({ monotonic: performance.now(), wall: Date.now() - 60_000 })).toBeGreaterThanOrEqual(60_000);
+    expect(msSince({ monotonic: performance.now() - 60_000, wall: Date.now() })).toBeGreaterThanOrEqual(60_000);
+    // A wall clock set back does not make a lease look younger than the monotonic clock says.
+    expect(msSince({ monotonic: performance.now() - 1_000, wall: Date.now() + 60_000 })).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
 describe("StartBatcher", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -36,7 +45,6 @@ describe("StartBatcher", () => {
 
   function batcher(running: (l: Lease) => boolean = () => true, started?: (ls: Lease[]) => string[]) {
     const calls: string[][] = [];
-    const lost: string[] = [];
     const failed: string[][] = [];
     const b = new StartBatcher(
       async (leases) => {
@@ -46,11 +54,10 @@ describe("StartBatcher", () => {
       },
       {
         running,
-        lost: (l) => lost.push(l.jobId),
         failed: (_err, leases) => failed.push(leases.map((l) => l.jobId)),
       },
     );
-    return { b, calls, lost, failed };
+    return { b, calls, failed };
   }
 
   it("first: records the starts added in one turn of the event loop together, and answers each", async () => {
@@ -66,7 +73,7 @@ describe("StartBatcher", () => {
   it("later: records nothing at once, then, after the delay, the starts of the jobs still running", async () => {
     vi.useFakeTimers();
     const ended = new Set(["b"]);
-    const { b, calls, lost } = batcher((l) => !ended.has(l.jobId));
+    const { b, calls } = batcher((l) => !ended.has(l.jobId));
     b.later(lease("a"));
     b.later(lease("b"));
     await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS - 1);
@@ -75,35 +82,49 @@ describe("StartBatcher", () => {
     await vi.advanceTimersByTimeAsync(1);
     // One batch for the window, the job that ended meanwhile left out: its outcome records the attempt.
     expect(calls).toEqual([["a", "c"]]);
-    expect(lost).toEqual([]);
     b.later(lease("d"));
     await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS);
     expect(calls).toEqual([["a", "c"], ["d"]]);
   });
 
-  it("later: a start that finds the lease gone reports the job lost", async () => {
-    vi.useFakeTimers();
-    const { b, lost } = batcher(undefined, (leases) => leases.filter((l) => l.jobId === "kept").map((l) => l.jobId));
-    b.later(lease("kept"));
-    b.later(lease("taken"));
-    await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS);
-    expect(lost).toEqual(["taken"]);
-  });
-
-  it("later: a failed record is reported, and nothing is retried or lost", async () => {
+  it("later: a failed record is reported, and not retried", async () => {
     vi.useFakeTimers();
     const failed: string[][] = [];
-    const lost: string[] = [];
+    let calls = 0;
     const b = new StartBatcher(
       async () => {
+        calls++;
         throw new Error("connection reset");
       },
-      { running: () => true, lost: (l) => lost.push(l.jobId), failed: (_e, ls) => failed.push(ls.map((l) => l.jobId)) },
+      { running: () => true, failed: (_e, ls) => failed.push(ls.map((l) => l.jobId)) },
+    );
+    b.later(lease("a"));
+    await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS * 3);
+    expect(failed).toEqual([["a"]]);
+    expect(calls).toBe(1);
+  });
+
+  it("flushLater waits for the later starts the timer sent already", async () => {
+    vi.useFakeTimers();
+    let answer: () => void = () => undefined;
+    const b = new StartBatcher(
+      (leases) =>
+        new Promise((resolve) => {
+          answer = () => resolve(leases.map((l) => l.jobId));
+        }),
+      { running: () => true, failed: () => undefined },
     );
     b.later(lease("a"));
     await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS);
-    expect(failed).toEqual([["a"]]);
-    expect(lost).toEqual([]);
+    let flushed = false;
+    const flushing = b.flushLater().then(() => {
+      flushed = true;
+    });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(flushed).toBe(false);
+    answer();
+    await flushing;
+    expect(flushed).toBe(true);
   });
 
   it("flushLater records the waiting starts at once, and the timer then records nothing more", async () => {

@@ -3,19 +3,31 @@
  * attempt only once its start is recorded: until then an expired lease hands it back uncounted.
  *
  * Most starts are recorded after the handler has begun (`later`): the job runs on the lease its
- * claim took and its heartbeats keep, exactly as a running job goes on, and its start is written
- * `delayMs` later with the others of that window, unless the job has ended by then (its outcome
- * records the attempt). Short jobs so cost no start at all. A job whose start must be committed
- * before its handler runs (`first`, see `startMode`) waits for its own batch, flushed in the next
- * turn of the event loop. Batches do not wait for each other: they touch different jobs.
+ * claim took and its heartbeats keep, exactly as a running job goes on (a lease found gone is the
+ * heartbeat's to report, as for any running job), and its start is written within `delayMs`, with
+ * the others of that window, unless the job has ended or parked by then (its outcome records the
+ * attempt). Short jobs so cost no start at all. A job whose start must be committed before its
+ * handler runs (`first`, see `startMode`) waits for its own batch, flushed in the next turn of the
+ * event loop. Batches do not wait for each other: they touch different jobs.
  */
 import type { Job, Lease } from "../core/types.js";
 
 /** Records a batch of starts; resolves with the ids of the jobs whose lease still held. */
 export type RecordStarts = (leases: Lease[]) => Promise<string[]>;
 
-/** How long after its handler began a held job's start is recorded, when it is recorded later. */
+/** How long after its handler began, at most, a held job's start is recorded, when it is recorded later. */
 export const START_RECORD_DELAY_MS = 50;
+
+/** A moment on both clocks: the monotonic one, and the wall clock, which goes on while the machine sleeps. */
+export interface Stamp {
+  monotonic: number;
+  wall: number;
+}
+
+export const stamp = (): Stamp => ({ monotonic: performance.now(), wall: Date.now() });
+
+/** Milliseconds since `s`, the longer of what the two clocks say (a suspended machine's monotonic clock stands still). */
+export const msSince = (s: Stamp): number => Math.max(performance.now() - s.monotonic, Date.now() - s.wall);
 
 /**
  * How a held job that takes a slot starts: `first` records its start before the handler runs;
@@ -35,8 +47,6 @@ export function startMode(job: Pick<Job, "lastError">, confirmedMsAgo: number, l
 export interface StartBatcherOptions {
   /** Whether the job of a start recorded later still runs here under that lease (if not, it needs no start). */
   running: (lease: Lease) => boolean;
-  /** A job running here whose start, recorded later, found its lease gone. */
-  lost: (lease: Lease) => void;
   /** Recording later starts failed (nothing waits for them): those jobs run on, their starts unrecorded. */
   failed: (err: unknown, leases: readonly Lease[]) => void;
   delayMs?: number;
@@ -53,6 +63,8 @@ export class StartBatcher {
   private scheduled = false;
   private later_: Lease[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** The later starts being recorded now, if any. */
+  private recording: Promise<void> | null = null;
   private readonly delayMs: number;
 
   constructor(
@@ -85,19 +97,28 @@ export class StartBatcher {
     }
   }
 
-  /** Records the later starts waiting now, at once (a stopping worker, before it closes its store). */
+  /**
+   * Records the later starts waiting now, at once, and waits for those being recorded already (a
+   * stopping worker, before it closes its store).
+   */
   async flushLater(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.later_.filter(this.options.running);
     this.later_ = [];
-    if (batch.length === 0) return;
-    try {
-      const started = new Set(await this.record(batch));
-      for (const lease of batch) if (!started.has(lease.jobId)) this.options.lost(lease);
-    } catch (err) {
-      this.options.failed(err, batch);
+    const before = this.recording;
+    if (batch.length > 0) {
+      const recording = this.record(batch).then(
+        () => undefined,
+        (err: unknown) => this.options.failed(err, batch),
+      );
+      this.recording = recording;
+      void recording.finally(() => {
+        if (this.recording === recording) this.recording = null;
+      });
     }
+    await before;
+    await this.recording;
   }
 
   private async flush(): Promise<void> {

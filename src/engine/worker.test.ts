@@ -3,6 +3,7 @@
  * idempotency, retries and backoff, cancellation, graceful stop and lease loss. Crashes of
  * whole processes are proven in crash-safety.test.ts.
  */
+import Database from "better-sqlite3";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { PermanentError } from "../core/errors.js";
 import type { AbortReason, JobContext } from "../core/task.js";
@@ -684,9 +685,6 @@ describe("prefetch", () => {
     expect((await overseer.listAttempts(held1)).map((a) => a.outcome)).toEqual(["cancelled"]);
   });
 
-  // A's heartbeats and its record of held starts stall (a long lock wait) past its leases: B
-  // recovers both jobs and runs them, the held one uncounted. When A's slot frees, the start of
-  // its held job finds the lease gone, and A never runs it.
   // A's held job runs without waiting for its start's record, which never lands: A "dies" (its
   // heartbeats, claims and records stall) with the job running. The job goes back uncounted and
   // marked; B, holding it next, records its start before the handler runs, so B's death is charged.
@@ -760,6 +758,45 @@ describe("prefetch", () => {
     ]);
   });
 
+  // The start of a held job recorded after its handler began does land: a worker that dies once
+  // the job has run a while is charged the attempt, as for a job its claim started.
+  it("a held job's start recorded after its handler began counts: a death after that is charged", async () => {
+    const db = tempDatabase();
+    const { store, faults } = withFaults(await openStore(db.path));
+    const overseer = db.track(await createOverseer({ store }));
+    const releaseBlocker = deferred<void>();
+    const running = deferred<void>();
+    const never = deferred<void>();
+    const unstall: Array<() => void> = [];
+    onTestFinished(() => {
+      never.resolve();
+      for (const f of unstall) f();
+    });
+    overseer.defineTask("job", async (payload: { name: string }) => {
+      if (payload.name === "blocker") return releaseBlocker.promise;
+      running.resolve();
+      await never.promise; // kills its worker: never returns, ignores its signal
+    });
+    const [, long] = await overseer.enqueueMany(
+      ["blocker", "long"].map((name) => ({ task: "job", payload: { name }, options: { maxAttempts: 1 } })),
+    );
+    const worker = overseer.worker({ ...FAST, concurrency: 1, prefetch: 1 });
+    await worker.start();
+    await waitFor("both claimed", async () => (await overseer.countJobs()).running === 2);
+    releaseBlocker.resolve();
+    await running.promise;
+    const file = new Database(db.path, { readonly: true });
+    onTestFinished(() => {
+      file.close();
+    });
+    const held = () => (file.prepare("SELECT held FROM jobs WHERE id = ?").get(long?.id) as { held: number }).held;
+    await waitFor("the held job's start to be recorded", () => held() === 0);
+    // The worker dies: nothing more from it reaches the database but the recovery of its leases.
+    for (const verb of ["heartbeat", "claim", "finish", "finishAndClaim"] as const) unstall.push(faults.stall(verb));
+    await waitForState(overseer, long?.id as string, "dead", 8_000);
+    expect((await overseer.listAttempts(long?.id as string)).map((x) => x.outcome)).toEqual(["lost"]);
+  });
+
   // The park ends the attempt as an outcome would: the start recorded later skips it, even while
   // the handler, having caught the park, runs on past the moment the start is recorded.
   it("a held job that parks before its start is recorded parks, and no lease is taken for lost", async () => {
@@ -791,6 +828,9 @@ describe("prefetch", () => {
     expect(await eventKinds(overseer, sleeper?.id as string)).toEqual(["job.enqueued", "job.started", "job.parked"]);
   });
 
+  // A's heartbeats and its record of held starts stall (a long lock wait) past its leases: B
+  // recovers both jobs and runs them, the held one uncounted. When A's slot frees, the start of
+  // its held job finds the lease gone, and A never runs it.
   it("a held job whose lease expired before its start was recorded goes back uncounted and never runs here", async () => {
     const db = tempDatabase();
     const { store, faults } = withFaults(await openStore(db.path));

@@ -22,7 +22,7 @@ import { FinishBatcher } from "./finish-batcher.js";
 import { HandlerContext, type HandlerServices } from "./handler-context.js";
 import { Lessons } from "./lessons.js";
 import { nextMeanRunMs, type Prefetch, plannedRunMs, prefetchFor } from "./prefetch.js";
-import { StartBatcher, startMode } from "./start-batcher.js";
+import { msSince, type Stamp, StartBatcher, stamp, startMode } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
 import { watchdogPass } from "./watchdogs.js";
 
@@ -35,9 +35,10 @@ export interface WorkerOptions {
    * for long jobs); on SQLite none (see prefetch.ts). Many short jobs then cost one claim per
    * batch instead of one per freed slot, which matters on PostgreSQL, where a claim is a few
    * network round trips. A held job counts as running (and is heartbeated) from its claim, and no
-   * other worker can take it meanwhile. Its attempt starts only when it takes a slot (that start
-   * is recorded, batched, before its handler runs): if this process dies first, its lease expires
-   * and it goes back to the queue without losing an attempt.
+   * other worker can take it meanwhile. Its attempt starts only when it takes a slot, and counts
+   * once that start is recorded (mostly within 50 ms after its handler began, see
+   * start-batcher.ts): if this process dies first, its lease expires and it goes back to the
+   * queue without losing an attempt.
    */
   prefetch?: Prefetch;
   /** Queues to claim from; all queues if omitted. */
@@ -113,11 +114,11 @@ export class Worker {
   /**
    * Claimed with prefetch, waiting for a free slot, by job id, oldest first. `started`: the claim
    * recorded its start already (it was meant to start at once), so it needs no start of its own.
-   * `confirmedAt`: when the request that took or last extended its lease was sent (monotonic clock).
+   * `confirmedAt`: when the request that took or last extended its lease was sent.
    */
   private readonly held = new Map<
     string,
-    { claimed: ClaimedJob; lease: Lease; started: boolean; confirmedAt: number }
+    { claimed: ClaimedJob; lease: Lease; started: boolean; confirmedAt: Stamp }
   >();
   /** Handlers running now. A slot frees when its handler returns, before its outcome is recorded. */
   private active = 0;
@@ -194,8 +195,8 @@ export class Worker {
       this.stats.loopFailures++;
       this.reportLoopFailure(loop, err);
     };
-    // Each batch of outcomes claims for the slots that are free by then, so a claim pass is
-    // needed only once no batch is pending (or when a claim had no room).
+    // On SQLite each batch of outcomes claims for the slots that are free by then, so a claim pass
+    // is needed only once no batch is pending (or when a claim had no room); see recordAndRefill.
     this.finisher = new FinishBatcher(
       (results) => this.recordAndRefill(results),
       logger,
@@ -203,10 +204,6 @@ export class Worker {
     );
     this.starter = new StartBatcher((leases) => this.store.startHeld(leases), {
       running: (lease) => this.runningUnder(lease) !== null,
-      lost: (lease) => {
-        const entry = this.runningUnder(lease);
-        if (entry && !entry.detached) this.loseLease(entry);
-      },
       failed: (err, leases) =>
         this.logger.error(
           { err, jobIds: leases.map((l) => l.jobId) },
@@ -368,7 +365,7 @@ export class Worker {
       ...[...this.held.values()].map((h) => h.lease),
     ];
     const sent = new Map(leases.map((l) => [l.jobId, l.token]));
-    const sentAt = performance.now();
+    const sentAt = stamp();
     const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
     for (const lease of result.extended) {
       const r = this.running.get(lease.jobId);
@@ -484,7 +481,7 @@ export class Worker {
   ): Promise<T> {
     this.reserved += slots;
     this.reservedStarts += starts;
-    const sentAt = performance.now();
+    const sentAt = stamp();
     let result: T;
     try {
       result = await claim();
@@ -504,7 +501,7 @@ export class Worker {
    * A claimed job runs now if a slot is free, or waits, held, for one. `started`: the claim
    * recorded its start; otherwise its start is recorded in a batch (see `startMode`).
    */
-  private accept(claimed: ClaimedJob, started: boolean, confirmedAt: number): void {
+  private accept(claimed: ClaimedJob, started: boolean, confirmedAt: Stamp): void {
     this.stats.claimed++;
     if (this.hasFreeSlot() && (started || this.held.size === 0)) {
       this.execute(claimed, started ? null : this.recordStart(claimed, confirmedAt));
@@ -524,8 +521,8 @@ export class Worker {
   }
 
   /** Has a held job's start recorded: first (the handler waits for it) or later (null: it runs at once). */
-  private recordStart(claimed: ClaimedJob, confirmedAt: number): Promise<boolean> | null {
-    if (startMode(claimed.job, performance.now() - confirmedAt, this.leaseMs) === "first") {
+  private recordStart(claimed: ClaimedJob, confirmedAt: Stamp): Promise<boolean> | null {
+    if (startMode(claimed.job, msSince(confirmedAt), this.leaseMs) === "first") {
       return this.starter.first(claimed.lease);
     }
     this.starter.later(claimed.lease);

@@ -2,10 +2,11 @@
  * The held-jobs part of the store conformance suite (see suite.ts, which calls it with its
  * `test`). A worker with prefetch claims more jobs than it has free slots: the claim starts the
  * first `start` of them and holds the rest (all are leased, and get `job.started`, at the claim).
- * A held job's start is recorded by `startHeld` before its handler runs. If its lease expires
- * while it is still held, its worker died before running it: it goes back to the queue with its
- * attempt count unchanged, and `job.released` says why; once started, an expired lease counts as
- * before (a job that kills its worker every time must still end).
+ * A held job's start is recorded by `startHeld` (before its handler runs, or soon after it began:
+ * see the engine's start-batcher.ts). If its lease expires before that record, it goes back to
+ * the queue with its attempt count unchanged and the lease's error, and `job.released` says why;
+ * once started, an expired lease counts as before (a job that kills its worker every time must
+ * still end).
  */
 import { describe, expect } from "vitest";
 import type { ConformanceTest } from "./runs.js";
