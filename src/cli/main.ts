@@ -68,7 +68,7 @@ const nodeOptions = (command: Command) =>
     .option("--concurrency <n>", "jobs run at once", "10")
     .option(
       "--prefetch <n>",
-      'jobs claimed ahead of free slots and held until one frees; "auto": on PostgreSQL, what the slots finish in about 100 ms',
+      'jobs claimed ahead of free slots and held until one frees; "auto": what the slots finish in about 100 ms',
       "auto",
     )
     .option("--queues <names>", "comma-separated queues to work (default: all)")

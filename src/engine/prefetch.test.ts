@@ -2,36 +2,33 @@ import { describe, expect, it } from "vitest";
 import { HOLD_MS, MAX_HELD, MAX_HELD_PER_SLOT, nextMeanRunMs, plannedRunMs, prefetchFor } from "./prefetch.js";
 
 describe("prefetchFor", () => {
-  it("takes a number as given, on either kind of store, whatever the run times", () => {
-    for (const remote of [true, false]) {
-      for (const mean of [null, 0.01, 10_000]) {
-        expect(prefetchFor(0, 10, remote, mean)).toBe(0);
-        expect(prefetchFor(37, 10, remote, mean)).toBe(37);
-      }
+  it("takes a number as given, whatever the run times", () => {
+    for (const mean of [null, 0.01, 10_000]) {
+      expect(prefetchFor(0, 10, mean)).toBe(0);
+      expect(prefetchFor(37, 10, mean)).toBe(37);
     }
   });
 
-  it('"auto" holds nothing on a local store, or before any run time is known', () => {
-    expect(prefetchFor("auto", 10, false, 0.05)).toBe(0);
-    expect(prefetchFor("auto", 10, true, null)).toBe(0);
+  it('"auto" holds nothing before any run time is known', () => {
+    expect(prefetchFor("auto", 10, null)).toBe(0);
   });
 
   it('"auto" holds what the slots finish in HOLD_MS, at most MAX_HELD_PER_SLOT per slot and MAX_HELD in all, none for long jobs', () => {
     expect(HOLD_MS).toBe(100);
     // 10 slots of 1 ms jobs finish 1,000 in 100 ms: capped at 50 a slot.
-    expect(prefetchFor("auto", 10, true, 1)).toBe(10 * MAX_HELD_PER_SLOT);
+    expect(prefetchFor("auto", 10, 1)).toBe(10 * MAX_HELD_PER_SLOT);
     // Instant handlers too (no division by zero).
-    expect(prefetchFor("auto", 10, true, 0)).toBe(10 * MAX_HELD_PER_SLOT);
+    expect(prefetchFor("auto", 10, 0)).toBe(10 * MAX_HELD_PER_SLOT);
     // 10 slots of 20 ms jobs: 50 in 100 ms.
-    expect(prefetchFor("auto", 10, true, 20)).toBe(50);
+    expect(prefetchFor("auto", 10, 20)).toBe(50);
     // 4 slots of 30 ms jobs: 13.3, rounded down.
-    expect(prefetchFor("auto", 4, true, 30)).toBe(13);
+    expect(prefetchFor("auto", 4, 30)).toBe(13);
     // Many slots of quick jobs: at most MAX_HELD in all.
-    expect(prefetchFor("auto", 1_000, true, 0.01)).toBe(MAX_HELD);
-    expect(prefetchFor("auto", 15, true, 1)).toBe(15 * MAX_HELD_PER_SLOT);
+    expect(prefetchFor("auto", 1_000, 0.01)).toBe(MAX_HELD);
+    expect(prefetchFor("auto", 15, 1)).toBe(15 * MAX_HELD_PER_SLOT);
     // A job that takes longer than HOLD_MS on every slot: holding it would keep it from other workers.
-    expect(prefetchFor("auto", 1, true, 101)).toBe(0);
-    expect(prefetchFor("auto", 10, true, 60_000)).toBe(0);
+    expect(prefetchFor("auto", 1, 101)).toBe(0);
+    expect(prefetchFor("auto", 10, 60_000)).toBe(0);
   });
 });
 

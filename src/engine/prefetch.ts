@@ -4,8 +4,11 @@
  * have been taking. Many short jobs then cost one claim per batch instead of one per freed slot;
  * a held job waits about `HOLD_MS`, so other workers are not kept from work they could do now;
  * long jobs are not held at all, and when jobs turn long the worker hands back what it holds
- * beyond the new figure (`Worker.trimHeld`). Only where a claim crosses a network (PostgreSQL): on
- * SQLite a claim is a local transaction, and holding costs more than it saves.
+ * beyond the new figure (`Worker.trimHeld`). On SQLite as on PostgreSQL: a held job's start is
+ * recorded after its handler begins (see start-batcher.ts), mostly not at all, so holding costs
+ * little, and the outcomes of the jobs a claim held are committed together rather than one
+ * transaction per freed slot (SQLite drain at concurrency 10: 8,300 to 13,412 jobs/s, medians of
+ * 3 alternated runs).
  */
 
 /** How long, on average, a held job may wait for a slot. */
@@ -23,14 +26,9 @@ export type Prefetch = number | "auto";
  * Jobs to hold beyond free slots. `meanRunMs` is the running mean of handler run times, null
  * before any has finished (nothing is held until the worker knows what its jobs take).
  */
-export function prefetchFor(
-  prefetch: Prefetch,
-  concurrency: number,
-  remote: boolean,
-  meanRunMs: number | null,
-): number {
+export function prefetchFor(prefetch: Prefetch, concurrency: number, meanRunMs: number | null): number {
   if (prefetch !== "auto") return prefetch;
-  if (!remote || meanRunMs === null) return 0;
+  if (meanRunMs === null) return 0;
   const finishing = Math.floor((concurrency * HOLD_MS) / Math.max(meanRunMs, 0.001));
   return Math.min(finishing, concurrency * MAX_HELD_PER_SLOT, MAX_HELD);
 }

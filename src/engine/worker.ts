@@ -31,10 +31,9 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Jobs claimed ahead of free slots and held here, leased, until a slot frees. Default "auto":
-   * on PostgreSQL, as many as the slots finish in about 100 ms at the handlers' recent pace (none
-   * for long jobs); on SQLite none (see prefetch.ts). Many short jobs then cost one claim per
-   * batch instead of one per freed slot, which matters on PostgreSQL, where a claim is a few
-   * network round trips. A held job counts as running (and is heartbeated) from its claim, and no
+   * as many as the slots finish in about 100 ms at the handlers' recent pace (none for long jobs;
+   * see prefetch.ts). Many short jobs then cost one claim per batch instead of one per freed
+   * slot: a few network round trips on PostgreSQL, a transaction on SQLite. A held job counts as running (and is heartbeated) from its claim, and no
    * other worker can take it meanwhile. Its attempt starts only when it takes a slot, and counts
    * once that start is recorded (mostly within 50 ms after its handler began, see
    * start-batcher.ts): if this process dies first, its lease expires and it goes back to the
@@ -434,7 +433,7 @@ export class Worker {
   private prefetchNow(): number {
     const now = performance.now();
     const runningFor = [...this.running.values()].flatMap((r) => (r.began === null ? [] : [now - r.began]));
-    return prefetchFor(this.prefetch, this.concurrency, this.store.remote, plannedRunMs(this.meanRunMs, runningFor));
+    return prefetchFor(this.prefetch, this.concurrency, plannedRunMs(this.meanRunMs, runningFor));
   }
 
   /**
