@@ -95,8 +95,16 @@ describe("crash safety", () => {
           error: { code: "LEASE_EXPIRED" },
         });
       }
-      const succeededEvents = (await overseer.readEvents({ jobId: job.id })).filter((e) => e.kind === "job.succeeded");
-      expect(succeededEvents).toHaveLength(1);
+      const events = await overseer.readEvents({ jobId: job.id });
+      expect(events.filter((e) => e.kind === "job.succeeded")).toHaveLength(1);
+      // Handed back uncounted: by A's expired lease before its start was recorded, or by a worker
+      // that came to hold fewer.
+      for (const released of events.filter((e) => e.kind === "job.released")) {
+        expect([
+          { reason: "lease_expired_before_start", workerId: aId },
+          { reason: "prefetch_reduced", workerId: released.workerId },
+        ]).toContainEqual({ reason: released.data.reason, workerId: released.workerId });
+      }
     }
     for (const jobId of interrupted) {
       const attempts = await overseer.listAttempts(jobId);

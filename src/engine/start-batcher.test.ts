@@ -104,25 +104,29 @@ describe("StartBatcher", () => {
     expect(calls).toBe(1);
   });
 
-  it("flushLater waits for the later starts the timer sent already", async () => {
+  it("flushLater waits for every batch of later starts the timer sent already, whichever answers first", async () => {
     vi.useFakeTimers();
-    let answer: () => void = () => undefined;
+    const answers: Array<() => void> = [];
     const b = new StartBatcher(
       (leases) =>
         new Promise((resolve) => {
-          answer = () => resolve(leases.map((l) => l.jobId));
+          answers.push(() => resolve(leases.map((l) => l.jobId)));
         }),
       { running: () => true, failed: () => undefined },
     );
     b.later(lease("a"));
     await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS);
+    b.later(lease("b"));
+    await vi.advanceTimersByTimeAsync(START_RECORD_DELAY_MS);
+    expect(answers).toHaveLength(2);
     let flushed = false;
     const flushing = b.flushLater().then(() => {
       flushed = true;
     });
+    answers[1]?.();
     await vi.advanceTimersByTimeAsync(1);
     expect(flushed).toBe(false);
-    answer();
+    answers[0]?.();
     await flushing;
     expect(flushed).toBe(true);
   });

@@ -63,8 +63,8 @@ export class StartBatcher {
   private scheduled = false;
   private later_: Lease[] = [];
   private timer: NodeJS.Timeout | null = null;
-  /** The later starts being recorded now, if any. */
-  private recording: Promise<void> | null = null;
+  /** The later starts being recorded now. */
+  private readonly recording = new Set<Promise<void>>();
   private readonly delayMs: number;
 
   constructor(
@@ -106,19 +106,17 @@ export class StartBatcher {
     this.timer = null;
     const batch = this.later_.filter(this.options.running);
     this.later_ = [];
-    const before = this.recording;
     if (batch.length > 0) {
-      const recording = this.record(batch).then(
-        () => undefined,
-        (err: unknown) => this.options.failed(err, batch),
-      );
-      this.recording = recording;
-      void recording.finally(() => {
-        if (this.recording === recording) this.recording = null;
-      });
+      const recording: Promise<void> = this.record(batch)
+        .then(
+          () => undefined,
+          (err: unknown) => this.options.failed(err, batch),
+        )
+        .catch(() => undefined)
+        .finally(() => this.recording.delete(recording));
+      this.recording.add(recording);
     }
-    await before;
-    await this.recording;
+    await Promise.all(this.recording);
   }
 
   private async flush(): Promise<void> {

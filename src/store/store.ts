@@ -313,9 +313,10 @@ export interface FireTickResult {
 
 export interface Store {
   /**
-   * Whether each claim and each held start cross a network (PostgreSQL), so that claiming ahead
-   * of free slots pays (a worker's "auto" prefetch, see engine/prefetch.ts), or are local
-   * transactions (SQLite).
+   * Whether each claim and each write cross a network (PostgreSQL), so that a worker records
+   * outcomes and claims in transactions of their own, at once on two connections, or are local
+   * transactions (SQLite), where one transaction for both is faster (see the worker's
+   * `recordAndRefill`).
    */
   readonly remote: boolean;
   /** Brings the schema up to date. Safe to call from several processes at once. */
