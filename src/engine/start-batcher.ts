@@ -31,7 +31,7 @@ export const msSince = (s: Stamp): number => Math.max(performance.now() - s.mono
 
 /**
  * How a held job that takes a slot starts: `first` records its start before the handler runs;
- * `later` runs the handler at once and records the start `START_RECORD_DELAY_MS` later.
+ * `later` runs the handler at once and records the start within `START_RECORD_DELAY_MS`.
  *
  * `later` needs a lease this worker knows to hold for a while yet: confirmed (by the claim or a
  * heartbeat, timed from before the request was sent) less than half a lease ago. And a job whose
@@ -61,7 +61,7 @@ interface Pending {
 export class StartBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
-  private later_: Lease[] = [];
+  private laterQueue: Lease[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** The later starts being recorded now. */
   private readonly recording = new Set<Promise<void>>();
@@ -88,9 +88,9 @@ export class StartBatcher {
     });
   }
 
-  /** Records the start of a job whose handler runs now, `delayMs` from now if it still runs then. */
+  /** Records the start of a job whose handler runs now, within `delayMs`, if it still runs then. */
   later(lease: Lease): void {
-    this.later_.push(lease);
+    this.laterQueue.push(lease);
     if (this.timer === null) {
       this.timer = setTimeout(() => void this.flushLater(), this.delayMs);
       this.timer.unref();
@@ -104,8 +104,8 @@ export class StartBatcher {
   async flushLater(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.later_.filter(this.options.running);
-    this.later_ = [];
+    const batch = this.laterQueue.filter(this.options.running);
+    this.laterQueue = [];
     if (batch.length > 0) {
       const recording: Promise<void> = this.record(batch)
         .then(

@@ -33,11 +33,11 @@ export interface WorkerOptions {
    * Jobs claimed ahead of free slots and held here, leased, until a slot frees. Default "auto":
    * as many as the slots finish in about 100 ms at the handlers' recent pace (none for long jobs;
    * see prefetch.ts). Many short jobs then cost one claim per batch instead of one per freed
-   * slot: a few network round trips on PostgreSQL, a transaction on SQLite. A held job counts as running (and is heartbeated) from its claim, and no
-   * other worker can take it meanwhile. Its attempt starts only when it takes a slot, and counts
-   * once that start is recorded (mostly within 50 ms after its handler began, see
-   * start-batcher.ts): if this process dies first, its lease expires and it goes back to the
-   * queue without losing an attempt.
+   * slot: a few network round trips on PostgreSQL, a transaction on SQLite. A held job counts as
+   * running (and is heartbeated) from its claim, and no other worker can take it meanwhile. Its
+   * attempt starts only when it takes a slot, and counts once that start is recorded (mostly
+   * within 50 ms after its handler began, see start-batcher.ts): if this process dies first, its
+   * lease expires and it goes back to the queue without losing an attempt.
    */
   prefetch?: Prefetch;
   /** Queues to claim from; all queues if omitted. */
