@@ -30,14 +30,14 @@ export function claimedJob(row: JobRow, u: ClaimUpdate, workerId: string, now: n
 }
 
 /**
- * What becomes of a job whose lease expired. A held job (claimed ahead of a free slot, its start
- * not recorded: its handler never ran, or began less than a moment before its worker died) is
- * `released`: back to the queue with its attempt count unchanged, and with the lease's error,
+ * What becomes of a job whose lease expired. A held job (claimed ahead of a free slot) whose
+ * start was not recorded (its handler never ran, or began at most 50 ms before its worker died)
+ * is `released`: back to the queue with its attempt count unchanged, and with the lease's error,
  * which has its next start recorded before its handler runs (see `startMode` in the engine's
  * start-batcher.ts). A started one runs again, or is dead if that was its last attempt: the
- * attempt counts. So a job that kills its worker every time still ends. A cancel request outlives the
- * worker that should have honoured it: running the job again would ignore it (a new claim clears
- * the flag), so the job is cancelled instead.
+ * attempt counts. So a job that kills its worker every time still ends. A cancel request
+ * outlives the worker that should have honoured it: running the job again would ignore it (a new
+ * claim clears the flag), so the job is cancelled instead.
  */
 export function afterExpiredLease(
   row: JobRow,

@@ -314,7 +314,7 @@ export class RunDriver {
     const warn = (message: string) => closing.events?.push({ kind: "run.warning", data: { turn, message } });
     if (outcome === "interrupted") {
       const first = asks[0];
-      if (first !== undefined) warn(`turn ${turn}'s ${first.kind} was not asked: the turn was interrupted`);
+      if (first !== undefined) warn(notAsked(turn, first.kind, "the turn was interrupted"));
       await this.apply(closing);
       return;
     }
@@ -336,7 +336,7 @@ export class RunDriver {
     );
     // What the run did instead of waiting is said, so that a question is never dropped unseen.
     const unasked = (why: string) => {
-      if (ask !== null) warn(`turn ${turn}'s ${ask.kind} was not asked: ${why}`);
+      if (ask !== null) warn(notAsked(turn, ask.kind, why));
     };
     if (decision.transition === null) {
       unasked(notAskedBecause(decision, this.run.state));
@@ -375,7 +375,7 @@ export class RunDriver {
     if (because !== null && ask !== null) {
       update.events = [
         ...(update.events ?? []),
-        { kind: "run.warning", data: { turn, message: `turn ${turn}'s ${ask.kind} was not asked: ${because}` } },
+        { kind: "run.warning", data: { turn, message: notAsked(turn, ask.kind, because) } },
       ];
     }
     if (await this.apply(update)) return;
@@ -398,7 +398,7 @@ export class RunDriver {
       return askRequest(first, this.run.spec.approvals, { id: newId(), turn });
     } catch (err) {
       if (!isOverseerError(err)) throw err;
-      warn(`turn ${turn}'s ${first.kind} was not asked: ${err.message}`);
+      warn(notAsked(turn, first.kind, err.message));
       return null;
     }
   }
@@ -461,6 +461,11 @@ export class RunDriver {
     this.options.logger.warn({ runId: this.run.id }, "lost the run's lease; stopping its turn");
     void this.turn?.stop("shutdown");
   }
+}
+
+/** A turn's `run.warning` for a request it did not ask, and why. */
+function notAsked(turn: number, kind: string | undefined, why: string): string {
+  return `turn ${turn}'s ${kind} was not asked: ${why}`;
 }
 
 /** Why a turn's request was not asked, for its `run.warning`: the run ended or stopped instead. */
