@@ -112,6 +112,11 @@ export class SqliteConnection {
     this.db.pragma(`user_version = ${Math.trunc(version)}`);
   }
 
+  /** `PRAGMA data_version`: changes when another connection's commit becomes visible here. */
+  dataVersion(): number {
+    return (this.stmt("PRAGMA data_version").get() as { data_version: number }).data_version;
+  }
+
   /** Runs a script of statements (migrations). */
   exec(script: string): void {
     this.db.exec(script);

@@ -40,8 +40,10 @@ export class SqliteStore extends SqlStore {
   private constructor(conn: SqliteConnection, options: SqliteStoreOptions) {
     super();
     this.conn = conn;
-    this.watcher = new ChangeWatcher(options.path, (err) =>
-      conn.warn("database change watch failed; polling only", err),
+    this.watcher = new ChangeWatcher(
+      options.path,
+      () => conn.dataVersion(),
+      (err) => conn.warn("database change watch failed; polling only", err),
     );
   }
 
