@@ -86,6 +86,8 @@ async function latency(system) {
 
 try {
   const system = await loadSystem(systemId);
+  // The library is loaded before any clock starts: the peers' adapters import theirs statically.
+  await system.load?.();
   if (options.mode === "drain") await drain(system);
   else if (options.mode === "latency") await latency(system);
   else throw new Error(`unknown mode "${options.mode}"`);

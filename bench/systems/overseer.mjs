@@ -23,6 +23,11 @@ async function sdk() {
   return sdkPromise;
 }
 
+async function loadWithBackend(store) {
+  await sdk();
+  await import(new URL(`../../dist/store/${store}`, import.meta.url).href);
+}
+
 function version() {
   const pkg = new URL("../../package.json", import.meta.url);
   return JSON.parse(readFileSync(pkg, "utf8")).version;
@@ -102,6 +107,13 @@ export function overseerSystem(variant = {}) {
       }
     },
 
+    /**
+     * Loads the SDK and its SQLite backend in a worker child before its clock starts, as the
+     * peers' adapters import their libraries and drivers statically (the SDK loads a backend
+     * only when a database asks for it).
+     */
+    load: () => loadWithBackend("sqlite/sqlite-store.js"),
+
     startWorker({ concurrency, handler, args }) {
       return startWorker(args.database, durability, handler, { concurrency });
     },
@@ -162,6 +174,8 @@ export function overseerPgSystem() {
         await dropPgSchema();
       }
     },
+
+    load: () => loadWithBackend("postgres/postgres-store.js"),
 
     startWorker({ concurrency, handler, args }) {
       return startWorker(args.database, null, handler, { concurrency });
