@@ -156,10 +156,23 @@ describe("the CLI over HTTP (--url)", () => {
     expect(await s.overseer.getJob(id as string)).toMatchObject({ task: "send-sms", payload: { to: "+1" } });
 
     // --json: the job, field for field (and in order) as the local mode prints it.
-    const created = await s.remote(["--json", "enqueue", "t", "--key", "k1", "--delay", "1h", "--max-attempts", "3"]);
+    const created = await s.remote([
+      "--json",
+      "enqueue",
+      "t",
+      "--key",
+      "k1",
+      "--delay",
+      "1h",
+      "--max-attempts",
+      "3",
+      "--backoff",
+      "1m,5m",
+    ]);
     expect(created).toMatchObject({ code: 0, stderr: "" });
     const job = JSON.parse(created.stdout);
     expect(job).toMatchObject({ task: "t", state: "scheduled", maxAttempts: 3, idempotencyKey: "k1" });
+    expect(job.backoff).toEqual({ type: "schedule", delaysMs: [60_000, 300_000], jitter: 0 });
     const local = JSON.parse((await s.local(["--json", "enqueue", "t", "--key", "k-local"])).stdout);
     expect(Object.keys(job)).toEqual(Object.keys(local));
     expect(created.stdout).toBe(`${JSON.stringify(await s.overseer.getJob(job.id), null, 2)}\n`);
@@ -225,6 +238,9 @@ describe("the CLI over HTTP (--url)", () => {
       [["enqueue", "t", "--delay", "-5s"], "INVALID_ARGUMENT"],
       [["enqueue", "t", "--priority", "urgent"], "INVALID_ARGUMENT"],
       [["enqueue", "t", "--max-attempts", "0"], "INVALID_ARGUMENT"],
+      [["enqueue", "t", "--backoff", "1m,,5m"], "INVALID_ARGUMENT"],
+      [["enqueue", "t", "--backoff", "fixed"], "INVALID_ARGUMENT"],
+      [["enqueue", "t", "--backoff", "exponential:1s:1h:2h"], "INVALID_ARGUMENT"],
       [["enqueue", "t", "--ndjson", "--key", "k"], "INVALID_ARGUMENT", '{"n":1}\n'],
       [["enqueue", "t", "--ndjson"], "INVALID_PAYLOAD", '{"n":1}\nnot json\n'],
       [["enqueue", "t", "--ndjson"], "INVALID_ARGUMENT", '{"n":1}\n'.repeat(1_001)],

@@ -6,6 +6,7 @@ import {
   DEFAULT_QUEUE,
   describe as describeValue,
   type EnqueueOptions,
+  MAX_SCHEDULE_DELAYS,
   PRIORITY_NAMES,
   parseBackoff,
   parsePriority,
@@ -278,6 +279,32 @@ describe("buildNewJob: backoff", () => {
       delayMs: 10,
       jitter: 0.5,
     });
+  });
+
+  it("parses a retry schedule, as a list or as an object, without jitter unless asked", () => {
+    const schedule = { type: "schedule", delaysMs: [60_000, 300_000, 900_000], jitter: 0 };
+    expect(build({ backoff: ["1m", "5m", "15m"] }).backoff).toEqual(schedule);
+    expect(build({ backoff: { type: "schedule", delays: ["1m", 300_000, "15m"] } }).backoff).toEqual(schedule);
+    expect(build({ backoff: { type: "schedule", delays: ["1s"], jitter: 0.1 } }).backoff).toEqual({
+      type: "schedule",
+      delaysMs: [1_000],
+      jitter: 0.1,
+    });
+    expect(build({ backoff: Array(MAX_SCHEDULE_DELAYS).fill("1s") }).backoff).toMatchObject({ type: "schedule" });
+  });
+
+  it.each<[string, unknown, string]>([
+    ["an empty list", [], "backoff"],
+    ["a list too long", Array(MAX_SCHEDULE_DELAYS + 1).fill("1s"), "backoff"],
+    ["a malformed step", ["1m", "soon"], "backoff[1]"],
+    ["a negative step", [-1], "backoff[0]"],
+    ["a schedule without delays", { type: "schedule" }, "backoff.delays"],
+    ["a schedule whose delays are not a list", { type: "schedule", delays: "1m,5m" }, "backoff.delays"],
+    ["a schedule with a malformed step", { type: "schedule", delays: ["1m", null] }, "backoff.delays[1]"],
+    ["a schedule with jitter above 1", { type: "schedule", delays: ["1m"], jitter: 2 }, "backoff.jitter"],
+  ])("rejects a retry schedule with %s, naming the field", (_label, backoff, field) => {
+    expectError(() => build({ backoff }), "INVALID_ARGUMENT", field);
+    expectError(() => parseBackoff(backoff as never), "INVALID_ARGUMENT", field);
   });
 
   it.each<[string, unknown, string]>([

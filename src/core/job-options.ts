@@ -18,9 +18,19 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const DEFAULT_QUEUE = "default";
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
+/**
+ * How long a failed job waits before its next attempt. A list of delays (`["1m", "5m", "15m"]`)
+ * is short for `{ type: "schedule", delays }`: the delay after failed attempt n is the list's
+ * nth, and past its end its last (`maxAttempts` still decides when the job stops).
+ */
 export type BackoffOption =
   | { type: "exponential"; base?: Duration; cap?: Duration; jitter?: number }
-  | { type: "fixed"; delay: Duration; jitter?: number };
+  | { type: "fixed"; delay: Duration; jitter?: number }
+  | { type: "schedule"; delays: readonly Duration[]; jitter?: number }
+  | readonly Duration[];
+
+/** Steps a retry schedule may have at most. */
+export const MAX_SCHEDULE_DELAYS = 100;
 
 export interface EnqueueOptions {
   /** Queue the job waits in; `default` unless the task or this option says otherwise. */
@@ -187,31 +197,51 @@ function fraction(value: unknown, field: string): number {
 
 export function parseBackoff(value: BackoffOption | undefined, field = "backoff"): BackoffPolicy {
   if (value === undefined) return DEFAULT_BACKOFF;
+  if (Array.isArray(value)) return scheduleBackoff(value, undefined, field, field);
   if (value === null || typeof value !== "object") {
-    throw new OverseerError("INVALID_ARGUMENT", `${field} must be an object with a type of exponential or fixed`, {
-      field,
-    });
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `${field} must be a list of delays or an object with a type of exponential, fixed or schedule; got ${describe(value)}`,
+      { field },
+    );
   }
-  if (value.type === "exponential") {
-    const base = value.base === undefined ? DEFAULT_BACKOFF.baseMs : parseDuration(value.base, `${field}.base`);
-    const cap = value.cap === undefined ? DEFAULT_BACKOFF.capMs : parseDuration(value.cap, `${field}.cap`);
+  const option = value as Exclude<BackoffOption, readonly Duration[]>;
+  if (option.type === "exponential") {
+    const base = option.base === undefined ? DEFAULT_BACKOFF.baseMs : parseDuration(option.base, `${field}.base`);
+    const cap = option.cap === undefined ? DEFAULT_BACKOFF.capMs : parseDuration(option.cap, `${field}.cap`);
     if (cap < base) {
       throw new OverseerError("INVALID_ARGUMENT", `${field}.cap must not be smaller than ${field}.base`, { field });
     }
-    return { type: "exponential", baseMs: base, capMs: cap, jitter: fraction(value.jitter, `${field}.jitter`) };
+    return { type: "exponential", baseMs: base, capMs: cap, jitter: fraction(option.jitter, `${field}.jitter`) };
   }
-  if (value.type === "fixed") {
+  if (option.type === "fixed") {
     return {
       type: "fixed",
-      delayMs: parseDuration(value.delay, `${field}.delay`),
-      jitter: value.jitter === undefined ? 0 : fraction(value.jitter, `${field}.jitter`),
+      delayMs: parseDuration(option.delay, `${field}.delay`),
+      jitter: option.jitter === undefined ? 0 : fraction(option.jitter, `${field}.jitter`),
     };
   }
+  if (option.type === "schedule") return scheduleBackoff(option.delays, option.jitter, `${field}.delays`, field);
   throw new OverseerError(
     "INVALID_ARGUMENT",
-    `${field}.type must be exponential or fixed; got ${describe((value as { type?: unknown }).type)}`,
+    `${field}.type must be exponential, fixed or schedule; got ${describe((option as { type?: unknown }).type)}`,
     { field: `${field}.type` },
   );
+}
+
+function scheduleBackoff(delays: unknown, jitter: unknown, field: string, policyField: string): BackoffPolicy {
+  if (!Array.isArray(delays) || delays.length === 0 || delays.length > MAX_SCHEDULE_DELAYS) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `${field} must be a list of 1 to ${MAX_SCHEDULE_DELAYS} delays such as ["1m", "5m", "15m"]; got ${describe(delays)}`,
+      { field },
+    );
+  }
+  return {
+    type: "schedule",
+    delaysMs: delays.map((d, i) => parseDuration(d as Duration, `${field}[${i}]`)),
+    jitter: jitter === undefined ? 0 : fraction(jitter, `${policyField}.jitter`),
+  };
 }
 
 function parseRunAt(value: unknown): number {

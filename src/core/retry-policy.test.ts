@@ -56,6 +56,25 @@ describe("backoffDelay", () => {
     expect(d).toBe(3_600_000);
   });
 
+  it.each([
+    [1, 60_000],
+    [2, 300_000],
+    [3, 900_000],
+    [4, 900_000],
+    [50, 900_000],
+    [0, 60_000],
+  ])("a retry schedule: after attempt %i it waits %i ms (past the list, its last)", (attempt, expected) => {
+    expect(backoffDelay({ type: "schedule", delaysMs: [60_000, 300_000, 900_000], jitter: 0 }, attempt, 0)).toBe(
+      expected,
+    );
+  });
+
+  it("a retry schedule's jitter spreads each step below it", () => {
+    const policy = { type: "schedule", delaysMs: [1_000, 10_000], jitter: 0.5 } as const;
+    expect(backoffDelay({ ...policy, delaysMs: [...policy.delaysMs] }, 2, ALMOST_ONE)).toBe(5_000);
+    expect(backoffDelay({ ...policy, delaysMs: [...policy.delaysMs] }, 2, 0)).toBe(10_000);
+  });
+
   it("grows monotonically until the cap", () => {
     let previous = 0;
     for (let attempt = 1; attempt <= 40; attempt++) {

@@ -19,14 +19,18 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 
 /**
  * Delay before the retry that follows failed attempt number `attempt` (1-based).
- * Exponential: base * 2^(attempt-1), capped. Jitter j spreads the delay uniformly over
- * [d * (1 - j), d], so a burst of failures does not retry in lockstep and the cap is never exceeded.
+ * Exponential: base * 2^(attempt-1), capped. Schedule: the list's entry for the attempt, or its
+ * last. Jitter j spreads the delay uniformly over [d * (1 - j), d], so a burst of failures does
+ * not retry in lockstep and the cap is never exceeded.
  */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: number): number {
+  const step = Math.max(attempt - 1, 0);
   const raw =
     policy.type === "fixed"
       ? policy.delayMs
-      : Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 52));
+      : policy.type === "schedule"
+        ? (policy.delaysMs[Math.min(step, policy.delaysMs.length - 1)] as number)
+        : Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(step, 52));
   const spread = raw * policy.jitter * random;
   return Math.max(0, Math.round(raw - spread));
 }

@@ -40,6 +40,23 @@ const preview = (j: Job, retry?: Parameters<typeof resolveRetryPolicy>[1]) =>
   previewRetry(j, resolveRetryPolicy(j, retry), retry ? "task" : "default");
 
 describe("previewRetry", () => {
+  it("a retry schedule: the decided step, then the steps still ahead should the attempts fail", () => {
+    const schedule = { type: "schedule" as const, delaysMs: [60_000, 300_000, 900_000], jitter: 0 };
+    const failedAttempt = (attempts: number) =>
+      preview(job({ state: "scheduled", attempts, maxAttempts: 4, backoff: schedule, lastError: error("NO_ANSWER") }));
+    expect(failedAttempt(1)).toMatchObject({ decision: { delayMs: 60_000 }, nextDelaysMs: [300_000, 900_000] });
+    expect(failedAttempt(2)).toMatchObject({ decision: { delayMs: 300_000 }, nextDelaysMs: [900_000] });
+    expect(failedAttempt(3)).toMatchObject({ decision: { delayMs: 900_000 }, nextDelaysMs: [] });
+    // Before any attempt: the step after each of attempts 1 to 5, the last repeated past the list.
+    const fresh = preview(job({ maxAttempts: 6, backoff: schedule }));
+    expect(fresh.nextDelaysMs).toEqual([60_000, 300_000, 900_000, 900_000, 900_000]);
+  });
+
+  it("lists at most 100 delays ahead, whatever maxAttempts is", () => {
+    expect(preview(job({ maxAttempts: 1_000 })).nextDelaysMs).toHaveLength(100);
+    expect(preview(job({ maxAttempts: 1 })).nextDelaysMs).toEqual([]);
+  });
+
   it("a job waiting for its automatic retry: auto_retry, when, and no manual retry", () => {
     const p = preview(job({ state: "scheduled", attempts: 1, lastError: error("ETIMEDOUT") }));
     expect(p).toMatchObject({

@@ -4,7 +4,14 @@
  * caller passes the job as stored and the policy (the task's, or the default).
  */
 import { canTransition } from "./job-state.js";
-import { classifyError, type ErrorClass, type RetryDecision, type RetryPolicy, shouldRetry } from "./retry-policy.js";
+import {
+  backoffDelay,
+  classifyError,
+  type ErrorClass,
+  type RetryDecision,
+  type RetryPolicy,
+  shouldRetry,
+} from "./retry-policy.js";
 import type { Job, JobState } from "./types.js";
 
 export interface RetryPreview {
@@ -20,6 +27,12 @@ export interface RetryPreview {
   decision: RetryDecision | null;
   /** When a scheduled retry starts (the job's runAt), if the decision is auto_retry and the job waits for it. */
   retryAt: string | null;
+  /**
+   * The backoff (without jitter) before each retry still possible after the next attempt, should
+   * the attempts fail: after attempt `attempts + 1`, then `+ 2`, up to the last that may retry (at
+   * most MAX_NEXT_DELAYS). A retry schedule's remaining steps, for instance.
+   */
+  nextDelaysMs: number[];
   manualRetry: { allowed: boolean; reason: "fresh_attempts" | "not_finished" | "succeeded"; message: string };
   /** One line for people: "retrying automatically at ... (auto_retry)", "dead: max_attempts_exceeded ...". */
   summary: string;
@@ -43,9 +56,21 @@ export function previewRetry(job: Job, policy: RetryPolicy, source: "task" | "de
     classification,
     decision,
     retryAt,
+    nextDelaysMs: nextDelays(job.attempts, policy),
     manualRetry,
     summary: summarise(job, decision, retryAt, policy),
   };
+}
+
+/** Delays listed in `nextDelaysMs` at most. */
+export const MAX_NEXT_DELAYS = 100;
+
+function nextDelays(attempts: number, policy: RetryPolicy): number[] {
+  const out: number[] = [];
+  for (let n = attempts + 1; n < policy.maxAttempts && out.length < MAX_NEXT_DELAYS; n++) {
+    out.push(backoffDelay(policy.backoff, n, 0));
+  }
+  return out;
 }
 
 function manual(job: Job): RetryPreview["manualRetry"] {

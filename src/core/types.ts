@@ -59,7 +59,9 @@ export const FINISHED_STATES: readonly JobState[] = ["succeeded", "dead", "cance
 
 export type BackoffPolicy =
   | { type: "exponential"; baseMs: number; capMs: number; jitter: number }
-  | { type: "fixed"; delayMs: number; jitter: number };
+  | { type: "fixed"; delayMs: number; jitter: number }
+  /** The delay after failed attempt n is `delaysMs[n - 1]`; past the list, its last. */
+  | { type: "schedule"; delaysMs: number[]; jitter: number };
 
 /** The error kept for every failed attempt. `retryable: false` sends the job straight to `dead`. */
 export interface JobError {

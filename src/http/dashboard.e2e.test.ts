@@ -506,7 +506,7 @@ describe("the dashboard in Chromium", () => {
     // its job waits too, so the only difference between the two is the registration.
     const typo = await enqueue("sned-email", { to: "ada@example.com" });
     expect(typo.warnings.map((w: { code: string }) => w.code)).toEqual(["TASK_NOT_REGISTERED"]);
-    const known = await enqueue("slow", { ms: 10 }, { delay: "1h" });
+    const known = await enqueue("slow", { ms: 10 }, { delay: "1h", backoff: ["1m", "5m", "90m"] });
     expect(known.warnings).toEqual([]);
     const callout = "No worker has registered task sned-email — this job will wait until one does.";
 
@@ -516,6 +516,8 @@ describe("the dashboard in Chromium", () => {
     await page.goto(`${url}/jobs/${known.id}`);
     await page.locator(".facts", { hasText: "slow" }).waitFor();
     expect(await page.locator("[data-testid=task-unregistered]").count()).toBe(0);
+    // Its retry schedule, as the enqueue gave it.
+    expect(await text("[data-testid=backoff]")).toBe("1m, 5m, 1h 30m (then the last again)");
 
     await page.goto(`${url}/jobs?state=queued`);
     const typoRow = page.locator(`tr[data-key="${typo.id}"]`);

@@ -112,6 +112,18 @@ describe("POST /api/v1/jobs", () => {
     expect((await api.overseer.listJobs()).map((j) => j.task).sort()).toEqual(["a", "b"]);
   });
 
+  it("takes a retry schedule as a list of delays and returns it with the job", async () => {
+    const api = await testApi();
+    const body = { task: "call", options: { backoff: ["1m", "5m", "15m"], maxAttempts: 4 } };
+    const res = await api.request("POST", "/api/v1/jobs", { token: api.tokens.operator, body });
+    expect(res.status).toBe(201);
+    expect(res.body.backoff).toEqual({ type: "schedule", delaysMs: [60_000, 300_000, 900_000], jitter: 0 });
+    const preview = await api.request("GET", `/api/v1/jobs/${res.body.id}/retry-preview`, {
+      token: api.tokens.viewer,
+    });
+    expect(preview.body.nextDelaysMs).toEqual([60_000, 300_000, 900_000]);
+  });
+
   it.each([
     ["an unknown field", { task: "t", nope: 1 }, 'body: unknown field "nope"'],
     ["an unknown option", { task: "t", options: { retries: 3 } }, 'body.options: unknown field "retries"'],
@@ -120,6 +132,22 @@ describe("POST /api/v1/jobs", () => {
     ["a bad task name", { task: "no spaces" }, "task must be 1-128 characters"],
     ["a timeout of nothing", { task: "t", options: { timeout: "0s" } }, "timeout must be from 1ms"],
     ["a timeout of no duration", { task: "t", options: { timeout: "a while" } }, "timeout must be a duration"],
+    ["an empty retry schedule", { task: "t", options: { backoff: [] } }, "backoff must be a list of 1 to 100 delays"],
+    [
+      "a bad step of a retry schedule",
+      { task: "t", options: { backoff: ["1m", "later"] } },
+      "backoff[1] must be a duration",
+    ],
+    [
+      "a backoff of no known type",
+      { task: "t", options: { backoff: { type: "linear" } } },
+      "backoff.type must be exponential, fixed or schedule",
+    ],
+    [
+      "a backoff that is a string",
+      { task: "t", options: { backoff: "1m" } },
+      "body.options.backoff: must be object,array",
+    ],
     [
       "a bad item in an array",
       [{ task: "t" }, { task: "t", options: { queue: 7 } }],

@@ -39,6 +39,7 @@ describe("GET /api/v1/jobs/:id/retry-preview", () => {
       classification: { errorClass: "transient", rule: "defaultClass" },
       decision: { retry: true, reason: "auto_retry", delayMs: 30_000 },
       retryAt: runAt,
+      nextDelaysMs: [],
       manualRetry: {
         allowed: false,
         reason: "not_finished",

@@ -42,7 +42,8 @@ export function retryPreviewText(p: RetryPreview, nowMs: number): string {
   if (d.retry) {
     const at = p.retryAt === null ? null : Date.parse(p.retryAt) - nowMs;
     const when = at === null ? `in ${span(d.delayMs ?? 0)}` : at > 0 ? `in ${span(at)}` : "now";
-    return `Will retry automatically ${when} (${d.reason}), attempt ${p.attempts + 1} of ${p.maxAttempts}.`;
+    const then = p.nextDelaysMs.length === 0 ? "" : ` Should it fail: then ${p.nextDelaysMs.map(delay).join(", ")}.`;
+    return `Will retry automatically ${when} (${d.reason}), attempt ${p.attempts + 1} of ${p.maxAttempts}.${then}`;
   }
   const policy = p.policy === "default" ? " (default policy)" : "";
   return p.manualRetry.allowed
@@ -94,6 +95,34 @@ const LIFECYCLE = new Set([
 ]);
 
 /** "1.2 s", "340 ms", "3m 4s": a step's length, finer than `duration` for short jobs. */
+/** A job's backoff in words: "1m, 5m, 15m (then the last again)", "exponential from 1s to 1h, jitter 20%". */
+export function backoffText(b: Job["backoff"]): string {
+  if (b === undefined) return "default";
+  const jitter = b.jitter ? `, jitter ${Math.round(b.jitter * 100)}%` : "";
+  if (b.type === "schedule") return `${(b.delaysMs ?? []).map(delay).join(", ")} (then the last again)${jitter}`;
+  if (b.type === "fixed") return `fixed ${delay(b.delayMs ?? 0)}${jitter}`;
+  return `exponential from ${delay(b.baseMs ?? 0)} to ${delay(b.capMs ?? 0)}${jitter}`;
+}
+
+/** A configured delay as it was likely written: 90000 is "1m 30s", 3600000 "1h", 250 "250ms". */
+function delay(ms: number): string {
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
+  return parts.join(" ");
+}
+
 export function span(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -329,6 +358,8 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
             <dd>
               {job.attempts} of {job.maxAttempts}
             </dd>
+            <dt>Backoff</dt>
+            <dd data-testid="backoff">{backoffText(job.backoff)}</dd>
             <dt>Priority</dt>
             <dd>{job.priority}</dd>
             {typeof job.timeoutMs === "number" && (

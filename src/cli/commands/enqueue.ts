@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { Job } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
-import { buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
+import { type BackoffOption, buildNewJob, type EnqueueOptions } from "../../core/job-options.js";
 import type { EnqueueWarning } from "../../core/known-tasks.js";
 import { BULK, withBackend } from "../backend.js";
 import { action, globals, parseIntOption, printJson, printLine } from "../context.js";
@@ -21,6 +21,7 @@ interface EnqueueFlags {
   key?: string;
   queue?: string;
   maxAttempts?: string;
+  backoff?: string;
   timeout?: string;
   ndjson?: boolean;
 }
@@ -37,6 +38,10 @@ export function registerEnqueue(program: Command): void {
     .option("--key <key>", "idempotency key")
     .option("--queue <name>", "queue", undefined)
     .option("--max-attempts <n>", "attempts before the job is dead")
+    .option(
+      "--backoff <spec>",
+      "wait between attempts: a retry schedule 1m,5m,15m (past its end, its last), fixed:30s, or exponential[:base[:cap]]",
+    )
     .option("--timeout <duration>", "abort an attempt that runs longer, e.g. 30s, 5m (it fails with ATTEMPT_TIMEOUT)")
     .option("--ndjson", "read one JSON payload per line from standard input and enqueue them all in one transaction")
     .action(
@@ -103,8 +108,30 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   if (flags.key !== undefined) options.idempotencyKey = flags.key;
   if (flags.maxAttempts !== undefined)
     options.maxAttempts = parseIntOption(flags.maxAttempts, "--max-attempts", 1, 1000);
+  if (flags.backoff !== undefined) options.backoff = parseBackoffFlag(flags.backoff);
   if (flags.timeout !== undefined) options.timeout = flags.timeout;
   return options;
+}
+
+/**
+ * `--backoff` as an enqueue option, checked by buildNewJob like any other: `1m,5m,15m` (a retry
+ * schedule), `fixed:30s`, or `exponential`, `exponential:1s`, `exponential:1s:1h` (base, cap).
+ */
+export function parseBackoffFlag(spec: string): BackoffOption {
+  const [kind, ...args] = spec.trim().split(":");
+  if (kind === "fixed" && args.length === 1) return { type: "fixed", delay: args[0] as string };
+  if (kind === "exponential" && args.length <= 2) {
+    const [base, cap] = args;
+    return { type: "exponential", ...(base ? { base } : {}), ...(cap ? { cap } : {}) };
+  }
+  if (args.length === 0 && kind !== undefined && kind !== "" && kind !== "fixed" && kind !== "exponential") {
+    return kind.split(",").map((d) => d.trim());
+  }
+  throw new OverseerError(
+    "INVALID_ARGUMENT",
+    `--backoff must be a retry schedule such as 1m,5m,15m, fixed:<delay> or exponential[:<base>[:<cap>]]; got "${spec}"`,
+    { field: "backoff" },
+  );
 }
 
 /**

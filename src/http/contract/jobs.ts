@@ -69,10 +69,15 @@ export const jobSchema = {
     backoff: {
       type: "object",
       properties: {
-        type: { type: "string", enum: ["exponential", "fixed"] },
+        type: { type: "string", enum: ["exponential", "fixed", "schedule"] },
         baseMs: integer,
         capMs: integer,
         delayMs: integer,
+        delaysMs: {
+          type: "array",
+          items: integer,
+          description: "schedule: the delay after failed attempt n is the nth; past the list, its last.",
+        },
         jitter: { type: "number" },
       },
     },
@@ -195,7 +200,11 @@ const enqueueOptions = {
     runAt: { type: ["string", "integer"], description: "ISO-8601 time or epoch ms." },
     delay: durationLike,
     maxAttempts: { type: "integer" },
-    backoff: { type: "object" },
+    backoff: {
+      type: ["object", "array"],
+      description:
+        'An object with a type of exponential (base, cap, jitter), fixed (delay, jitter) or schedule (delays, jitter); or a list of delays, short for a schedule: ["1m", "5m", "15m"].',
+    },
     idempotencyKey: { type: "string", maxLength: 512 },
     idempotencyTtl: durationLike,
     concurrencyKey: { type: "string", maxLength: 512 },
@@ -290,6 +299,7 @@ const retryPreview = {
     "summary",
     "classification",
     "retryAt",
+    "nextDelaysMs",
   ],
   properties: {
     job: { type: "string" },
@@ -324,6 +334,12 @@ const retryPreview = {
       properties: { errorClass: { type: "string", enum: ["transient", "permanent"] }, rule: { type: "string" } },
     },
     retryAt: { type: ["string", "null"], description: "When the scheduled retry starts, for auto_retry." },
+    nextDelaysMs: {
+      type: "array",
+      items: { type: "integer" },
+      description:
+        "Should the coming attempts fail, the backoff (without jitter) before each retry still possible after the next attempt, in order (at most 100): a retry schedule's remaining steps.",
+    },
   },
 } as const;
 
