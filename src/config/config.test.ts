@@ -65,6 +65,16 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads a schedule's attempts and retry schedule for the jobs it fires", () => {
+    const path = file(
+      "overseer.config.json",
+      JSON.stringify({ schedules: { call: { ...nightly, maxAttempts: 4, backoff: ["1m", "5m", "15m"] } } }),
+    );
+    expect(loadConfig(path).schedules[0]).toMatchObject({ maxAttempts: 4, backoffJson: '["1m","5m","15m"]' });
+    const plain = file("plain.config.json", JSON.stringify({ schedules: { n: nightly } }));
+    expect(loadConfig(plain).schedules[0]).toMatchObject({ maxAttempts: null, backoffJson: null });
+  });
+
   it("reads YAML (.yaml and .yml) the same way, with queue, priority names and enabled", () => {
     const yaml = `schedules:\n  report:\n    cron: "0 9 * * 1-5"\n    task: report\n    queue: reports\n    priority: high\n    enabled: false\n    catchUp: 2\n`;
     for (const name of ["c.yaml", "c.yml"]) {
@@ -126,6 +136,24 @@ describe("loadConfig", () => {
       "c.json",
       JSON.stringify({ schedules: { n: { ...nightly, catchUp: "3" } } }),
       'c.json: schedules.n.catchUp: must be a number; got "3"',
+    ],
+    [
+      "a bad step in a retry schedule",
+      "c.json",
+      JSON.stringify({ schedules: { n: { ...nightly, backoff: ["1m", "later"] } } }),
+      'c.json: schedules.n.backoff.1: must be a duration such as 500ms, 30s, 5m, 2h or 7d, got "later"',
+    ],
+    [
+      "a backoff of no known type",
+      "c.json",
+      JSON.stringify({ schedules: { n: { ...nightly, backoff: { type: "linear" } } } }),
+      'c.json: schedules.n.backoff.type: must be exponential, fixed or schedule; got "linear"',
+    ],
+    [
+      "too many attempts",
+      "c.json",
+      JSON.stringify({ schedules: { n: { ...nightly, maxAttempts: 1001 } } }),
+      "c.json: schedules.n.maxAttempts: must be from 1 to 1000",
     ],
     [
       "negative catchUp",

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { undefinedGroup, undefinedGroupMessage } from "../core/approval.js";
 import { OverseerError } from "../core/errors.js";
 import type { GatePolicy } from "../core/gate-policy.js";
-import { describe, parsePriority, serializePayload } from "../core/job-options.js";
+import { type BackoffOption, describe, parseBackoff, parsePriority, serializePayload } from "../core/job-options.js";
 import { isTimeZone, nextTick, parseCron } from "../core/schedule.js";
 import type { ScheduleDefinition } from "../core/types.js";
 import { type AlertsConfig, alertsConfigSchema, toAlertsConfig } from "./alerts.js";
@@ -38,6 +38,12 @@ const scheduleSchema = z
       .default(0),
     queue: name.optional(),
     priority: z.union([z.int(), z.string()]).optional(),
+    maxAttempts: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be from 1 to 1000" })
+      .max(1_000, { error: "must be from 1 to 1000" })
+      .optional(),
+    backoff: z.unknown().optional(),
     enabled: z.boolean().default(true),
   })
   .superRefine((s, ctx) => {
@@ -61,6 +67,15 @@ const scheduleSchema = z
         parsePriority(s.priority);
       } catch (err) {
         ctx.addIssue({ code: "custom", path: ["priority"], message: (err as Error).message.replace(/^priority /, "") });
+      }
+    }
+    if (s.backoff !== undefined) {
+      try {
+        parseBackoff(s.backoff as BackoffOption);
+      } catch (err) {
+        const { field } = (err as OverseerError).details as { field: string };
+        const message = (err as Error).message.replace(`${field} `, "");
+        ctx.addIssue({ code: "custom", path: ["backoff", ...fieldPath(field)], message });
       }
     }
     if (s.payload !== undefined) {
@@ -176,7 +191,18 @@ function toDefinitions(record: z.output<typeof schedulesSchema>): ScheduleDefini
     priority: s.priority === undefined ? null : parsePriority(s.priority),
     catchUp: s.catchUp,
     enabled: s.enabled,
+    maxAttempts: s.maxAttempts ?? null,
+    backoffJson: s.backoff === undefined ? null : JSON.stringify(s.backoff),
   }));
+}
+
+/** A job option's field ("backoff.delays[1]") as a path below it (["delays", 1]). */
+function fieldPath(field: string): Array<string | number> {
+  return field
+    .replace(/^backoff\.?/, "")
+    .split(/[.[\]]+/)
+    .filter((part) => part !== "")
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
 function invalid(source: string, message: string): OverseerError {

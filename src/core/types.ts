@@ -230,6 +230,10 @@ export interface ScheduleDefinition {
   catchUp: number;
   /** The flag a new schedule starts with, and the one applied when this value changes in the config. */
   enabled: boolean;
+  /** The fired jobs' attempts; null or absent: the task's default. */
+  maxAttempts?: number | null;
+  /** The fired jobs' backoff as configured (JSON of a BackoffOption); null or absent: the task's default. */
+  backoffJson?: string | null;
 }
 
 export interface ScheduleRecord {
@@ -241,6 +245,10 @@ export interface ScheduleRecord {
   queue: string | null;
   priority: number | null;
   catchUp: number;
+  /** The fired jobs' attempts, or null for the task's default. */
+  maxAttempts: number | null;
+  /** The fired jobs' backoff as configured (a list of delays or a backoff object), or null for the task's default. */
+  backoff: unknown;
   enabled: boolean;
   /** The last sync did not include it: it no longer fires, and comes back afresh if re-added. */
   removed: boolean;

@@ -83,6 +83,32 @@ describe("Scheduler", () => {
     expect(d).toMatchObject({ priority: 0, payload: {}, maxAttempts: 7 });
   });
 
+  it("jobs take the schedule's attempts and retry schedule, over the task's, when it runs now too", async () => {
+    const { clock, overseer, store } = await setup();
+    overseer.defineTask("call", async () => undefined, { maxAttempts: 7, backoff: { type: "fixed", delay: "1s" } });
+    const scheduler = overseer.scheduler({
+      schedules: {
+        c: { cron: "* * * * * *", task: "call", maxAttempts: 4, backoff: ["1m", "5m", "15m"] },
+        plain: { cron: "0 0 1 1 *", task: "call" },
+      },
+    });
+    await store.syncSchedules([]);
+    await scheduler.start();
+    await scheduler.stop();
+    clock.now = T0 + 1_000;
+    await scheduler.pass();
+    const [fired] = await overseer.listJobs();
+    const schedule = { type: "schedule", delaysMs: [60_000, 300_000, 900_000], jitter: 0 };
+    expect(fired).toMatchObject({ maxAttempts: 4, backoff: schedule });
+    expect(await overseer.runSchedule("c")).toMatchObject({ maxAttempts: 4, backoff: schedule });
+    expect(await overseer.runSchedule("plain")).toMatchObject({
+      maxAttempts: 7,
+      backoff: { type: "fixed", delayMs: 1_000 },
+    });
+    const listed = (await overseer.listSchedules()).find((s) => s.name === "c");
+    expect(listed).toMatchObject({ maxAttempts: 4, backoff: ["1m", "5m", "15m"] });
+  });
+
   it("sleeps until the next tick, at most maxSleepMs", async () => {
     const { clock, overseer, store } = await setup();
     await overseer.syncSchedules({ s: { cron: "*/10 * * * * *", task: "t" } });

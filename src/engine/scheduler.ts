@@ -5,7 +5,7 @@
  * It wakes at the next tick, and at least every `maxSleepMs`, so that schedules enabled or
  * changed by another process are noticed without a restart.
  */
-import { buildNewJob, type TaskDefaults } from "../core/job-options.js";
+import { type BackoffOption, buildNewJob, type EnqueueOptions, type TaskDefaults } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
 import { toJobError } from "../core/retry-policy.js";
 import { dueTicks, nextTick } from "../core/schedule.js";
@@ -100,11 +100,7 @@ export class Scheduler {
       });
       let first = true;
       for (const tick of ticks) {
-        const options = {
-          runAt: tick,
-          ...(s.queue === null ? {} : { queue: s.queue }),
-          ...(s.priority === null ? {} : { priority: s.priority }),
-        };
+        const options = { ...scheduledJobOptions(s), runAt: tick };
         const job = buildNewJob(s.task, s.payload, options, this.options.defaultsFor?.(s.task));
         const { fired } = await this.store.fireScheduleTick(s.name, tick, job);
         if (fired) this.stats.fired++;
@@ -153,4 +149,14 @@ export class Scheduler {
         this.logger.error({ err: appendErr, schedule }, "could not record a scheduler failure in the event log"),
       );
   }
+}
+
+/** The options of the jobs a schedule fires (at its ticks, or run now): what it sets; the task's defaults do the rest. */
+export function scheduledJobOptions(s: ScheduleRecord): EnqueueOptions {
+  return {
+    ...(s.queue === null ? {} : { queue: s.queue }),
+    ...(s.priority === null ? {} : { priority: s.priority }),
+    ...(s.maxAttempts === null ? {} : { maxAttempts: s.maxAttempts }),
+    ...(s.backoff === null ? {} : { backoff: s.backoff as BackoffOption }),
+  };
 }

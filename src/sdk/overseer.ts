@@ -82,7 +82,7 @@ import type {
 import { Lessons, type LessonsOptions } from "../engine/lessons.js";
 import { pruneWithArchive } from "../engine/retention.js";
 import { RunSupervisor, type RunSupervisorOptions } from "../engine/runs/run-supervisor.js";
-import { Scheduler, type SchedulerOptions } from "../engine/scheduler.js";
+import { Scheduler, type SchedulerOptions, scheduledJobOptions } from "../engine/scheduler.js";
 import { Worker, type WorkerOptions } from "../engine/worker.js";
 import { type OpenStoreOptions, openStore } from "../store/open-store.js";
 import type {
@@ -458,11 +458,7 @@ export class Overseer {
   async runSchedule(name: string): Promise<Job> {
     const s = (await this.store.listSchedules()).find((x) => x.name === name);
     if (!s) throw new OverseerError("SCHEDULE_NOT_FOUND", `no schedule named "${name}"`, { name });
-    const options = {
-      ...(s.queue === null ? {} : { queue: s.queue }),
-      ...(s.priority === null ? {} : { priority: s.priority }),
-    };
-    return this.store.runScheduleNow(name, this.newJob(s.task, s.payload, options));
+    return this.store.runScheduleNow(name, this.newJob(s.task, s.payload, scheduledJobOptions(s)));
   }
 
   getJob(id: string): Promise<Job | null> {

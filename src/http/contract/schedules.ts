@@ -18,6 +18,8 @@ export const scheduleSchema = {
     "nextRunAt",
     "queue",
     "priority",
+    "maxAttempts",
+    "backoff",
     "createdAt",
     "updatedAt",
   ],
@@ -38,6 +40,12 @@ export const scheduleSchema = {
     },
     queue: nullableString,
     priority: { type: ["integer", "null"] },
+    maxAttempts: { type: ["integer", "null"], description: "The fired jobs' attempts; null: the task's default." },
+    backoff: {
+      type: ["array", "object", "null"],
+      description:
+        'The fired jobs\' backoff as configured (a list of delays such as ["1m", "5m", "15m"], or a backoff object); null: the task\'s default.',
+    },
     createdAt: isoTime,
     updatedAt: isoTime,
   },

@@ -19,6 +19,8 @@ function view(s: ScheduleRecord) {
     task: s.task,
     queue: s.queue,
     priority: s.priority,
+    maxAttempts: s.maxAttempts,
+    backoff: s.backoff as Record<string, unknown> | unknown[] | null,
     enabled: s.enabled,
     removed: s.removed,
     lastTickAt: s.lastTickAt,

@@ -1831,6 +1831,35 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(kinds).toEqual(["schedule.added", "schedule.added", "schedule.updated", "schedule.removed"]);
       });
 
+      test("syncSchedules keeps a schedule's attempts and backoff, and reports their change", async (ctx) => {
+        await ctx.store.syncSchedules([def("a"), def("b", { maxAttempts: 4, backoffJson: '["1m","5m","15m"]' })]);
+        let s = await byName(ctx.store);
+        expect(s.a).toMatchObject({ maxAttempts: null, backoff: null });
+        expect(s.b).toMatchObject({ maxAttempts: 4, backoff: ["1m", "5m", "15m"] });
+        // Absent and null are the same: no change.
+        expect(
+          await ctx.store.syncSchedules([
+            def("a", { maxAttempts: null }),
+            def("b", { maxAttempts: 4, backoffJson: '["1m","5m","15m"]' }),
+          ]),
+        ).toEqual({ added: [], updated: [], removed: [] });
+        expect(
+          await ctx.store.syncSchedules([def("a", { backoffJson: '{"type":"fixed","delay":"1s"}' }), def("b")]),
+        ).toEqual({
+          added: [],
+          updated: ["a", "b"],
+          removed: [],
+        });
+        s = await byName(ctx.store);
+        expect(s.a).toMatchObject({ maxAttempts: null, backoff: { type: "fixed", delay: "1s" } });
+        expect(s.b).toMatchObject({ maxAttempts: null, backoff: null });
+        const updated = (await ctx.store.readEvents()).filter((e) => e.kind === "schedule.updated").map((e) => e.data);
+        expect(updated).toEqual([
+          { schedule: "a", changed: ["backoff"] },
+          { schedule: "b", changed: ["maxAttempts", "backoff"] },
+        ]);
+      });
+
       test("listSchedules gives the next run after now, and the last tick", async (ctx) => {
         await ctx.store.syncSchedules([def("m"), def("q", { queue: "reports", priority: -10, catchUp: 3 })]);
         ctx.clock.advance(30_000);

@@ -18,6 +18,8 @@ export interface ScheduleRow {
   queue: string | null;
   priority: number | null;
   catch_up: number;
+  max_attempts: number | null;
+  backoff: string | null;
   enabled: number;
   config_enabled: number;
   removed_at: number | null;
@@ -40,6 +42,8 @@ export function toSchedule(r: ScheduleRow, now: number): ScheduleRecord {
     queue: r.queue,
     priority: r.priority,
     catchUp: r.catch_up,
+    maxAttempts: r.max_attempts,
+    backoff: r.backoff === null ? null : JSON.parse(r.backoff),
     enabled: r.enabled === 1,
     removed: r.removed_at !== null,
     lastTickAt: r.last_tick_at === null ? null : iso(r.last_tick_at),
@@ -74,7 +78,18 @@ export function planScheduleSync(
       throw new OverseerError("INVALID_ARGUMENT", `schedule "${d.name}" is defined twice`, { field: d.name });
     }
     seen.add(d.name);
-    const definition = [d.name, d.cron, d.timezone, d.task, d.payloadJson, d.queue, d.priority, d.catchUp];
+    const definition = [
+      d.name,
+      d.cron,
+      d.timezone,
+      d.task,
+      d.payloadJson,
+      d.queue,
+      d.priority,
+      d.catchUp,
+      d.maxAttempts ?? null,
+      d.backoffJson ?? null,
+    ];
     const row = existing.get(d.name);
     if (!row) {
       steps.push({
@@ -130,6 +145,8 @@ function changedFields(row: ScheduleRow, d: ScheduleDefinition): string[] {
     ["queue", row.queue, d.queue],
     ["priority", row.priority, d.priority],
     ["catchUp", row.catch_up, d.catchUp],
+    ["maxAttempts", row.max_attempts, d.maxAttempts ?? null],
+    ["backoff", row.backoff, d.backoffJson ?? null],
   ];
   return pairs.filter(([, a, b]) => a !== b).map(([field]) => field);
 }

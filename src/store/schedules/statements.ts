@@ -9,20 +9,23 @@ export const LOCK_SCHEDULE = sql`SELECT * FROM schedules WHERE name = $1 ${FOR_U
 
 /**
  * $1 name, $2 cron, $3 timezone, $4 task, $5 payload, $6 queue, $7 priority, $8 catch_up,
- * $9 enabled (also the config's value), $10 now (active since, created, updated).
+ * $9 max_attempts, $10 backoff, $11 enabled (also the config's value), $12 now (active since,
+ * created, updated).
  */
 export const INSERT_SCHEDULE = `
-INSERT INTO schedules (name, cron, timezone, task, payload, queue, priority, catch_up, enabled,
-  config_enabled, active_since, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10, $10)`;
+INSERT INTO schedules (name, cron, timezone, task, payload, queue, priority, catch_up, max_attempts, backoff,
+  enabled, config_enabled, active_since, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $12, $12)`;
 
 /**
  * A changed or returning definition. $1 name, $2 cron, $3 timezone, $4 task, $5 payload,
- * $6 queue, $7 priority, $8 catch_up, $9 enabled, $10 config_enabled, $11 active_since, $12 now.
+ * $6 queue, $7 priority, $8 catch_up, $9 max_attempts, $10 backoff, $11 enabled,
+ * $12 config_enabled, $13 active_since, $14 now.
  */
 export const UPDATE_SCHEDULE = `
 UPDATE schedules SET cron = $2, timezone = $3, task = $4, payload = $5, queue = $6, priority = $7,
-  catch_up = $8, enabled = $9, config_enabled = $10, removed_at = NULL, active_since = $11, updated_at = $12
+  catch_up = $8, max_attempts = $9, backoff = $10, enabled = $11, config_enabled = $12, removed_at = NULL,
+  active_since = $13, updated_at = $14
 WHERE name = $1`;
 
 /** $1 now, $2 name. */

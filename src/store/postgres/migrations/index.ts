@@ -23,6 +23,7 @@ import { sql as attemptTimeouts } from "./018-attempt-timeouts.js";
 import { sql as lessons } from "./019-lessons.js";
 import { sql as runHarness } from "./020-run-harness.js";
 import { sql as peopleInTheLoop } from "./021-people-in-the-loop.js";
+import { sql as scheduleRetries } from "./022-schedule-retries.js";
 
 export interface Migration {
   version: number;
@@ -52,4 +53,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 19, name: "019-lessons", sql: lessons },
   { version: 20, name: "020-run-harness", sql: runHarness },
   { version: 21, name: "021-people-in-the-loop", sql: peopleInTheLoop },
+  { version: 22, name: "022-schedule-retries", sql: scheduleRetries },
 ];
