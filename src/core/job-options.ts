@@ -233,7 +233,7 @@ function scheduleBackoff(delays: unknown, jitter: unknown, field: string, policy
   if (!Array.isArray(delays) || delays.length === 0 || delays.length > MAX_SCHEDULE_DELAYS) {
     throw new OverseerError(
       "INVALID_ARGUMENT",
-      `${field} must be a list of 1 to ${MAX_SCHEDULE_DELAYS} delays such as ["1m", "5m", "15m"]; got ${describe(delays)}`,
+      `${field} must be a list of 1 to ${MAX_SCHEDULE_DELAYS} delays such as ["1m", "5m", "15m"]; got ${Array.isArray(delays) ? `a list of ${delays.length}` : describe(delays)}`,
       { field },
     );
   }

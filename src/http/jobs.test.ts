@@ -132,7 +132,11 @@ describe("POST /api/v1/jobs", () => {
     ["a bad task name", { task: "no spaces" }, "task must be 1-128 characters"],
     ["a timeout of nothing", { task: "t", options: { timeout: "0s" } }, "timeout must be from 1ms"],
     ["a timeout of no duration", { task: "t", options: { timeout: "a while" } }, "timeout must be a duration"],
-    ["an empty retry schedule", { task: "t", options: { backoff: [] } }, "backoff must be a list of 1 to 100 delays"],
+    [
+      "an empty retry schedule",
+      { task: "t", options: { backoff: [] } },
+      'backoff must be a list of 1 to 100 delays such as ["1m", "5m", "15m"]; got a list of 0',
+    ],
     [
       "a bad step of a retry schedule",
       { task: "t", options: { backoff: ["1m", "later"] } },
