@@ -6,6 +6,7 @@
  */
 import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import type { FollowUpOption } from "./follow-up.js";
 import { newId } from "./ids.js";
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type RetryOptions } from "./retry-policy.js";
 import type { BackoffPolicy, ConcurrencyRule, RateLimitRule } from "./types.js";
@@ -85,6 +86,14 @@ export interface TaskDefaults {
    * `retry`, not stored on the job: the worker applies the task's current one.
    */
   timeout?: Duration;
+  /**
+   * A job of this task that dies (its last attempt failed, its error is permanent, or its
+   * worker vanished during its last attempt; not a cancel) enqueues a job of this task, in the
+   * same transaction: `{ job, payload, error }` (see core/follow-up.ts).
+   */
+  onDead?: FollowUpOption;
+  /** A job of this task that succeeds enqueues a job of this task, in the same transaction: `{ job, payload, result }`. */
+  onSuccess?: FollowUpOption;
 }
 
 /** A validated job, ready for a store to insert. */

@@ -8,8 +8,9 @@
 import type { ApprovalOutcome, ApprovalRequest, OnTimeout } from "./approval.js";
 import type { Duration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import { parseFollowUp } from "./follow-up.js";
 import type { GateOutcome, Risk } from "./gate-policy.js";
-import { parseTimeout, type TaskDefaults, validateName } from "./job-options.js";
+import { buildNewJob, parseTimeout, type TaskDefaults, validateName } from "./job-options.js";
 import type { Lesson, LessonInput, SimilarLesson, SimilarQuery } from "./lesson.js";
 import { parseRetryOptions } from "./retry-policy.js";
 import type { Job } from "./types.js";
@@ -120,6 +121,11 @@ export function defineTask<P = any, R = unknown>(
   try {
     if (defaults.retry !== undefined) copy.retry = parseRetryOptions(defaults.retry);
     if (defaults.timeout !== undefined) copy.timeout = parseTimeout(defaults.timeout);
+    if (defaults.onDead !== undefined) copy.onDead = parseFollowUp(defaults.onDead, "onDead");
+    if (defaults.onSuccess !== undefined) copy.onSuccess = parseFollowUp(defaults.onSuccess, "onSuccess");
+    // The enqueue defaults as an enqueue would apply them, so a bad one fails here rather than
+    // at each enqueue (or when a follow-up of this task is made).
+    buildNewJob(name, null, undefined, copy);
   } catch (err) {
     if (!(err instanceof OverseerError)) throw err;
     throw new OverseerError(err.code, `task "${name}": ${err.message}`, { ...err.details, task: name });

@@ -9,11 +9,12 @@
 
 import { hostname } from "node:os";
 import { OverseerError } from "../core/errors.js";
+import { deadPayload, type EndedJob, type FollowUpPayload, followUpJob, successPayload } from "../core/follow-up.js";
 import { DEFAULT_GATE_POLICY, type GatePolicy } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
-import { parseTimeout, serializePayload } from "../core/job-options.js";
+import { type NewJob, parseTimeout, serializePayload, type TaskDefaults } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
-import { resolveRetryPolicy, shouldRetry, toJobError } from "../core/retry-policy.js";
+import { type DeadReason, resolveRetryPolicy, shouldRetry, toJobError } from "../core/retry-policy.js";
 import type { AbortReason, TaskDefinition } from "../core/task.js";
 import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
@@ -136,6 +137,11 @@ export class Worker {
   private readonly shutdownTimeoutMs: number;
   private readonly abortGraceMs: number;
   private readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  /**
+   * The task registry's defaults (`Store.taskDefaults`), read at start and at each maintenance
+   * pass: a follow-up of a task this worker does not define takes them.
+   */
+  private registry = new Map<string, TaskDefaults>();
   private readonly taskNames: string[];
   private readonly running = new Map<string, Running>();
   private readonly finisher: FinishBatcher;
@@ -249,7 +255,9 @@ export class Worker {
       queues: this.queues,
       tasks: this.taskNames,
       concurrency: this.concurrency,
+      defaults: Object.fromEntries([...this.tasks].map(([name, task]) => [name, JSON.stringify(task.defaults)])),
     });
+    this.registry = await this.store.taskDefaults();
     this.unsubscribe = this.store.onChange(() => this.claimLoop.poke());
     this.claimLoop.start();
     this.heartbeatLoop.start();
@@ -391,6 +399,7 @@ export class Worker {
   }
 
   private async maintenancePass(): Promise<number> {
+    this.registry = await this.store.taskDefaults();
     const recovered = await this.store.recoverExpiredLeases();
     for (const job of recovered) {
       this.logger.warn({ jobId: job.id, task: job.task, state: job.state }, "recovered a job whose lease expired");
@@ -691,15 +700,50 @@ export class Worker {
   }
 
   private successResult(entry: Running, value: unknown): AttemptResult {
+    let resultJson: string;
     try {
-      return { lease: entry.lease, outcome: "succeeded", resultJson: serializePayload(value ?? null) };
+      resultJson = serializePayload(value ?? null);
     } catch (err) {
       const error: JobError = {
         code: "INVALID_RESULT",
         message: `the handler's return value cannot be stored as JSON: ${(err as Error).message}`,
         retryable: false,
       };
-      return { lease: entry.lease, outcome: "dead", error, reason: "permanent_error" };
+      return this.deadResult(entry, error, "permanent_error");
+    }
+    const followUp = this.followUp(entry, "onSuccess", (ended) => successPayload(ended, JSON.parse(resultJson)));
+    return { lease: entry.lease, outcome: "succeeded", resultJson, ...(followUp ? { followUp } : {}) };
+  }
+
+  private deadResult(entry: Running, error: JobError, reason: DeadReason): AttemptResult {
+    const followUp = this.followUp(entry, "onDead", (ended) => deadPayload(ended, error));
+    return { lease: entry.lease, outcome: "dead", error, reason, ...(followUp ? { followUp } : {}) };
+  }
+
+  /**
+   * The job the task's `onDead` or `onSuccess` asks for, with the follow-up task's defaults as
+   * this worker defines them, or else as the task registry has them; the store inserts it with
+   * the outcome, or not at all.
+   */
+  private followUp(
+    entry: Running,
+    hook: "onDead" | "onSuccess",
+    payload: (ended: EndedJob) => FollowUpPayload,
+  ): NewJob | undefined {
+    const { job } = entry.claimed;
+    const option = this.tasks.get(job.task)?.defaults[hook];
+    if (option === undefined) return undefined;
+    const ended = { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts, payload: job.payload };
+    const target = typeof option === "string" ? option : option.task;
+    try {
+      return followUpJob(option, payload(ended), this.tasks.get(target)?.defaults ?? this.registry.get(target));
+    } catch (err) {
+      // defineTask checked the hook; should building its job fail all the same, the outcome still counts.
+      this.logger.error(
+        { err, jobId: job.id, task: job.task, hook },
+        "could not build the follow-up job; none enqueued",
+      );
+      return undefined;
     }
   }
 
@@ -718,7 +762,7 @@ export class Worker {
     const decision = shouldRetry(job.attempts, error, resolveRetryPolicy(job, task.defaults.retry), Math.random());
     return decision.retry
       ? { lease: entry.lease, outcome: "retry", error, delayMs: decision.delayMs }
-      : { lease: entry.lease, outcome: "dead", error, reason: decision.reason };
+      : this.deadResult(entry, error, decision.reason);
   }
 
   /** Stops an execution whose lease is gone; whatever it returns is not recorded. */

@@ -10,7 +10,7 @@ import type { Approval, Decider, DecisionChannel, NewApproval } from "../core/ap
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
-import type { NewJob } from "../core/job-options.js";
+import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
 import type {
@@ -134,6 +134,10 @@ export abstract class SqlStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return this.read(workers.listWorkers);
+  }
+
+  async taskDefaults(): Promise<Map<string, TaskDefaults>> {
+    return this.read(tasks.taskDefaults);
   }
 
   async listTasks(): Promise<TaskRecord[]> {

@@ -29,7 +29,7 @@ import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } f
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
-import type { NewJob } from "../core/job-options.js";
+import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
 import type { DeadReason } from "../core/retry-policy.js";
@@ -107,9 +107,11 @@ export interface ClaimRequest {
 }
 
 export type AttemptResult =
-  | { lease: Lease; outcome: "succeeded"; resultJson: string }
+  /** `followUp`: the task's `onSuccess` job, inserted with the outcome if the lease held. */
+  | { lease: Lease; outcome: "succeeded"; resultJson: string; followUp?: NewJob }
   | { lease: Lease; outcome: "retry"; error: JobError; delayMs: number }
-  | { lease: Lease; outcome: "dead"; error: JobError; reason: DeadReason }
+  /** `followUp`: the task's `onDead` job, inserted with the outcome if the lease held. */
+  | { lease: Lease; outcome: "dead"; error: JobError; reason: DeadReason; followUp?: NewJob }
   | { lease: Lease; outcome: "cancelled"; error: JobError | null }
   /**
    * The worker hands the job back; the attempt does not count. `reason` (in `job.released`):
@@ -251,6 +253,11 @@ export interface WorkerRegistration {
   queues: readonly string[] | null;
   tasks: readonly string[];
   concurrency: number;
+  /**
+   * Each task's defaults as this worker defines them (JSON, by task name), kept in the task
+   * registry for follow-ups decided where a task is not defined; absent: none recorded.
+   */
+  defaults?: Readonly<Record<string, string>>;
 }
 
 export interface RetentionRule {
@@ -386,6 +393,8 @@ export interface Store {
    * same transaction, first and last time seen), by name. Kept when worker rows are pruned.
    */
   listTasks(): Promise<TaskRecord[]>;
+  /** Each task's defaults as its latest registering worker recorded them (`registerWorker`'s `defaults`), by name. */
+  taskDefaults(): Promise<Map<string, TaskDefaults>>;
 
   // Operating
   getJob(id: string): Promise<Job | null>;

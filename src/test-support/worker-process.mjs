@@ -1,6 +1,7 @@
 /**
  * A worker in a process of its own, for the crash-safety tests. Configured by one JSON argument:
- * { database, log, task, minMs, maxMs, stallAfter, worker: WorkerOptions }. With `stallAfter`,
+ * { database, log, task, defaults, minMs, maxMs, stallAfter, worker: WorkerOptions } (`defaults`: the
+ * task's, as `defineTask` takes them). With `stallAfter`,
  * once that many handlers have ended, every handler that starts runs until it is aborted (or the
  * process dies): the worker fills its slots and stops starting jobs, so a test can kill it at a
  * moment when every job it started has logged its start. Each execution appends
@@ -17,20 +18,24 @@ const overseer = await createOverseer({ database: config.database });
 const log = (what, jobId) => appendFileSync(config.log, `${what} ${jobId} ${Date.now()}\n`);
 
 let ended = 0;
-overseer.defineTask(config.task ?? "work", async (_payload, ctx) => {
-  log("start", ctx.job.id);
-  const stalled = config.stallAfter !== undefined && ended >= config.stallAfter;
-  const ms = stalled ? 2_000_000_000 : config.minMs + Math.floor(Math.random() * (config.maxMs - config.minMs + 1));
-  try {
-    await sleep(ms, undefined, { signal: ctx.signal });
-  } catch (err) {
-    log("abort", ctx.job.id);
-    throw err;
-  }
-  log("end", ctx.job.id);
-  ended++;
-  return { pid: process.pid };
-});
+overseer.defineTask(
+  config.task ?? "work",
+  async (_payload, ctx) => {
+    log("start", ctx.job.id);
+    const stalled = config.stallAfter !== undefined && ended >= config.stallAfter;
+    const ms = stalled ? 2_000_000_000 : config.minMs + Math.floor(Math.random() * (config.maxMs - config.minMs + 1));
+    try {
+      await sleep(ms, undefined, { signal: ctx.signal });
+    } catch (err) {
+      log("abort", ctx.job.id);
+      throw err;
+    }
+    log("end", ctx.job.id);
+    ended++;
+    return { pid: process.pid };
+  },
+  config.defaults ?? {},
+);
 
 const worker = overseer.worker(config.worker ?? {});
 process.once("SIGTERM", () => {

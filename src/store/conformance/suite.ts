@@ -15,6 +15,7 @@ import { newAlert, runAlertConformance } from "./alerts.js";
 import { runApprovalConformance } from "./approvals.js";
 import { runClaimConformance } from "./claims.js";
 import { runDurableConformance } from "./durable.js";
+import { runFollowUpConformance } from "./follow-ups.js";
 import { runHeartbeatConformance } from "./heartbeats.js";
 import { runHeldConformance } from "./held.js";
 import { runLessonConformance } from "./lessons.js";
@@ -2149,6 +2150,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runRunApprovalConformance(test);
     runClaimConformance(test);
     runHeldConformance(test);
+    runFollowUpConformance(test);
     runDurableConformance(test);
     runApprovalConformance(test);
     runAlertConformance(test);

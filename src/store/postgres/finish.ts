@@ -3,12 +3,17 @@
  * so a worker that lost its lease changes nothing. Runs inside the caller's transaction; a job
  * that goes back to wait (retry, release, recovery) asks the transaction to notify listeners.
  */
+import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { Job, JobError } from "../../core/types.js";
 import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
+import { named } from "../new-job.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
+import { deadFollowUp, registryDefaults } from "../tasks/rows.js";
+import { TASK_DEFAULTS } from "../tasks/statements.js";
 import type { Opening, PgConnection, Tx } from "./connection.js";
+import { insertJob } from "./insert-job.js";
 import { intArrayLiteral, textArrayLiteral } from "./literals.js";
 import * as sql from "./statements.js";
 
@@ -38,12 +43,16 @@ export async function succeedAll(conn: PgConnection, results: readonly AttemptRe
  */
 export async function finishInTransaction(tx: Tx, results: readonly AttemptResult[]): Promise<boolean[]> {
   const rows = (tx.opened[0]?.rows ?? []) as SucceededRow[];
-  const workerOf = new Map(results.map((r) => [`${r.lease.jobId}:${r.lease.token}`, r.lease.workerId]));
+  const byLease = new Map(results.map((r) => [`${r.lease.jobId}:${r.lease.token}`, r]));
   for (const r of rows) {
-    tx.event("job.succeeded", r.id, workerOf.get(`${r.id}:${r.lease_token}`) ?? null, {
+    const result = byLease.get(`${r.id}:${r.lease_token}`);
+    const followUp = result?.outcome === "succeeded" ? result.followUp : undefined;
+    tx.event("job.succeeded", r.id, result?.lease.workerId ?? null, {
       attempt: r.attempts,
       durationMs: tx.now - r.started_at,
+      ...named(followUp),
     });
+    await enqueueFollowUp(tx, followUp);
   }
   const out = applied(results, rows);
   for (const [i, r] of results.entries()) {
@@ -110,7 +119,8 @@ async function finishOne(tx: Tx, r: Exclude<AttemptResult, { outcome: "succeeded
       if (!row) return false;
       await attemptDone("failed", r.error);
       tx.event("job.failed", jobId, workerId, { attempt: row.attempts, error: brief(r.error) });
-      tx.event("job.dead", jobId, workerId, { attempt: row.attempts, reason: r.reason });
+      tx.event("job.dead", jobId, workerId, { attempt: row.attempts, reason: r.reason, ...named(r.followUp) });
+      await enqueueFollowUp(tx, r.followUp);
       return true;
     }
     case "cancelled": {
@@ -140,6 +150,7 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
   const now = tx.now;
   const rows = await tx.rows<JobRow>(sql.SELECT_EXPIRED_LEASES, [now, limit]);
   const out: Job[] = [];
+  let registry: Map<string, TaskDefaults> | undefined;
   for (const row of rows) {
     const { next, errorJson } = afterExpiredLease(row, now);
     if (next === "released") {
@@ -162,7 +173,12 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
     if (changed !== 1) continue;
     await tx.run(RECORD_ATTEMPT, [now, "lost", errorJson, row.id, row.lease_token, row.lease_owner]);
     tx.event("job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
-    if (next === "dead") tx.event("job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });
+    if (next === "dead") {
+      registry ??= registryDefaults(await tx.rows<{ name: string; defaults: string }>(TASK_DEFAULTS));
+      const followUp = deadFollowUp(row, errorJson, registry);
+      tx.event("job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired", ...followUp.eventData });
+      await enqueueFollowUp(tx, followUp.job);
+    }
     if (next === "cancelled") tx.event("job.cancelled", row.id, null, { attempt: row.attempts, while: "running" });
     if (next === "queued") tx.notify();
     // Read back rather than patch the row: finish time, lease expiry and version all changed.
@@ -170,6 +186,13 @@ export async function recoverExpiredInTransaction(tx: Tx, limit: number): Promis
     if (after) out.push(toJob(after));
   }
   return out;
+}
+
+/** Inserts a task's follow-up job (see core/follow-up.ts), if any, after the event of the end that made it. */
+async function enqueueFollowUp(tx: Tx, job: NewJob | undefined): Promise<void> {
+  if (job === undefined) return;
+  await insertJob(tx, job);
+  tx.notify();
 }
 
 function brief(error: JobError): Omit<JobError, "stack"> {

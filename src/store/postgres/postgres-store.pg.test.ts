@@ -46,6 +46,8 @@ async function testSchema(): Promise<string> {
  * 019's and 020's tables, 021's columns, constraints and indexes).
  */
 async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 23) await admin.query(`ALTER TABLE IF EXISTS ${schema}.tasks DROP COLUMN defaults`);
+  if (version < 22) await admin.query(`ALTER TABLE ${schema}.schedules DROP COLUMN max_attempts, DROP COLUMN backoff`);
   if (version < 21) {
     await admin.query(`DROP INDEX ${schema}.approvals_run_step, ${schema}.approvals_run`);
     await admin.query(`ALTER TABLE ${schema}.approvals DROP CONSTRAINT approvals_owner_check`);
@@ -338,6 +340,8 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 19, name: "019-lessons" },
         { version: 20, name: "020-run-harness" },
         { version: 21, name: "021-people-in-the-loop" },
+        { version: 22, name: "022-schedule-retries" },
+        { version: 23, name: "023-task-defaults" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -241,7 +241,9 @@ export class PostgresStore extends SqlStore {
 
   async finish(results: readonly AttemptResult[]): Promise<boolean[]> {
     if (results.length === 0) return [];
-    if (results.every((r) => r.outcome === "succeeded")) return succeedAll(this.conn, results);
+    if (results.every((r) => r.outcome === "succeeded" && r.followUp === undefined)) {
+      return succeedAll(this.conn, results);
+    }
     const applied = await this.conn.write((tx) => finishInTransaction(tx, results), openFinish(results));
     if (anyRequeued(results, applied)) this.changes.notify();
     return applied;
@@ -280,5 +282,11 @@ export class PostgresStore extends SqlStore {
 
 /** Whether a recorded outcome sent a job back to wait (a retry, or a release at shutdown), so workers should look again. */
 function anyRequeued(results: readonly AttemptResult[], applied: readonly boolean[]): boolean {
-  return results.some((r, i) => applied[i] && (r.outcome === "retry" || r.outcome === "released"));
+  return results.some(
+    (r, i) =>
+      applied[i] &&
+      (r.outcome === "retry" ||
+        r.outcome === "released" ||
+        ((r.outcome === "succeeded" || r.outcome === "dead") && r.followUp)),
+  );
 }

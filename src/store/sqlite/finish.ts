@@ -2,12 +2,17 @@
  * Recording attempt outcomes for the SQLite store, each guarded by job id and fencing token, so
  * a worker that lost its lease changes nothing. Runs inside the caller's write transaction.
  */
+import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { Job, JobError } from "../../core/types.js";
 import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
+import { named } from "../new-job.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
+import { deadFollowUp, registryDefaults } from "../tasks/rows.js";
+import { TASK_DEFAULTS } from "../tasks/statements.js";
 import type { SqliteConnection } from "./connection.js";
+import { insertJob } from "./insert-job.js";
 import * as sql from "./statements.js";
 
 /** Records outcomes; returns, per result, whether its lease still held, and whether any job went back to wait. */
@@ -25,9 +30,17 @@ export function finishInTransaction(
   const applied = results.map((r) => {
     if (r.outcome === "succeeded") return succeeded.has(`${r.lease.jobId}:${r.lease.token}`);
     const ok = finishOne(conn, r, now);
-    if (ok && (r.outcome === "released" || r.outcome === "retry")) requeued = true;
+    if (ok && (r.outcome === "released" || r.outcome === "retry" || (r.outcome === "dead" && r.followUp))) {
+      requeued = true;
+    }
     return ok;
   });
+  // A follow-up job is work made ready, like a retry.
+  if (
+    results.some((r) => r.outcome === "succeeded" && r.followUp && succeeded.has(`${r.lease.jobId}:${r.lease.token}`))
+  ) {
+    requeued = true;
+  }
   return { applied, requeued };
 }
 
@@ -46,12 +59,16 @@ function succeedMany(conn: SqliteConnection, results: readonly AttemptResult[], 
   conn
     .stmt(sql.RECORD_SUCCEEDED_ATTEMPTS)
     .run(now, JSON.stringify(rows.map((r) => [r.id, r.lease_token, workerOf.get(r.id), r.started_at])));
+  const followUps = new Map(
+    results.flatMap((r) => (r.outcome === "succeeded" && r.followUp ? [[r.lease.jobId, r.followUp]] : [])),
+  );
   const events = rows.map((r) => [
     r.id,
     workerOf.get(r.id) ?? null,
-    { attempt: r.attempts, durationMs: now - r.started_at },
+    { attempt: r.attempts, durationMs: now - r.started_at, ...named(followUps.get(r.id)) },
   ]);
   conn.stmt(sql.INSERT_EVENTS).run(now, "job.succeeded", JSON.stringify(events));
+  for (const r of rows) enqueueFollowUp(conn, followUps.get(r.id), now);
   return new Set(rows.map((r) => `${r.id}:${r.lease_token}`));
 }
 
@@ -82,7 +99,8 @@ function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: 
       if (!row) return false;
       attemptDone("failed", r.error);
       conn.event(now, "job.failed", jobId, workerId, { attempt: row.attempts, error: brief(r.error) });
-      conn.event(now, "job.dead", jobId, workerId, { attempt: row.attempts, reason: r.reason });
+      conn.event(now, "job.dead", jobId, workerId, { attempt: row.attempts, reason: r.reason, ...named(r.followUp) });
+      enqueueFollowUp(conn, r.followUp, now);
       return true;
     }
     case "cancelled": {
@@ -113,6 +131,7 @@ function finishOne(conn: SqliteConnection, r: Exclude<AttemptResult, { outcome: 
 export function recoverExpiredInTransaction(conn: SqliteConnection, limit: number, now: number): Job[] {
   const rows = conn.stmt(sql.SELECT_EXPIRED_LEASES).all(now, limit) as JobRow[];
   const out: Job[] = [];
+  let registry: Map<string, TaskDefaults> | undefined;
   for (const row of rows) {
     const { next, errorJson } = afterExpiredLease(row, now);
     if (next === "released") {
@@ -134,7 +153,14 @@ export function recoverExpiredInTransaction(conn: SqliteConnection, limit: numbe
     conn.stmt(RECORD_ATTEMPT).run(now, "lost", errorJson, row.id, row.lease_token, row.lease_owner);
     conn.event(now, "job.lost", row.id, row.lease_owner, { attempt: row.attempts, workerId: row.lease_owner });
     if (next === "dead") {
-      conn.event(now, "job.dead", row.id, null, { attempt: row.attempts, reason: "lease_expired" });
+      registry ??= registryDefaults(conn.stmt(TASK_DEFAULTS).all() as Array<{ name: string; defaults: string }>);
+      const followUp = deadFollowUp(row, errorJson, registry);
+      conn.event(now, "job.dead", row.id, null, {
+        attempt: row.attempts,
+        reason: "lease_expired",
+        ...followUp.eventData,
+      });
+      enqueueFollowUp(conn, followUp.job, now);
     }
     if (next === "cancelled") {
       conn.event(now, "job.cancelled", row.id, null, { attempt: row.attempts, while: "running" });
@@ -143,6 +169,11 @@ export function recoverExpiredInTransaction(conn: SqliteConnection, limit: numbe
     out.push(jobAfterWrite(conn, row.id));
   }
   return out;
+}
+
+/** Inserts a task's follow-up job (see core/follow-up.ts), if any, after the event of the end that made it. */
+function enqueueFollowUp(conn: SqliteConnection, job: NewJob | undefined, now: number): void {
+  if (job !== undefined) insertJob(conn, job, now);
 }
 
 function brief(error: JobError): Omit<JobError, "stack"> {

@@ -245,6 +245,8 @@ describe("SqliteStore (SQLite only)", () => {
         raw.exec("DROP TABLE run_messages; DROP INDEX runs_rerun_of; ALTER TABLE runs DROP COLUMN rerun_of");
         raw.exec("DROP TABLE lessons_fts; DROP TABLE lesson_tags; DROP TABLE lessons");
         raw.exec("ALTER TABLE jobs DROP COLUMN timeout_ms");
+        raw.exec("ALTER TABLE schedules DROP COLUMN max_attempts; ALTER TABLE schedules DROP COLUMN backoff");
+        raw.exec("ALTER TABLE tasks DROP COLUMN defaults");
         raw.pragma("user_version = 16");
         for (const c of claimed) {
           raw

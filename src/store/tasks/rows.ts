@@ -3,8 +3,11 @@
  * and their mapping to records, and the names a worker's registration upserts, sorted and
  * without repeats so concurrent registrations touch shared rows in one order.
  */
+import { deadPayload, followUpJob } from "../../core/follow-up.js";
+import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { TaskRecord } from "../../core/known-tasks.js";
-import { iso } from "../rows.js";
+import type { JobError } from "../../core/types.js";
+import { iso, type JobRow } from "../rows.js";
 import type { WorkerRegistration } from "../store.js";
 
 export interface TaskRow {
@@ -19,4 +22,46 @@ export function toTask(row: TaskRow): TaskRecord {
 
 export function registeredTaskNames(worker: WorkerRegistration): string[] {
   return [...new Set(worker.tasks)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The registry's defaults by task (migration 023); a value that no longer parses counts as none. */
+export function registryDefaults(rows: ReadonlyArray<{ name: string; defaults: string }>): Map<string, TaskDefaults> {
+  const out = new Map<string, TaskDefaults>();
+  for (const row of rows) {
+    try {
+      out.set(row.name, JSON.parse(row.defaults) as TaskDefaults);
+    } catch {
+      // Written by JSON.stringify; unreadable only if edited by hand.
+    }
+  }
+  return out;
+}
+
+/**
+ * The follow-up the task's `onDead` asks for when a job dies of an expired lease, decided by the
+ * store (the worker that ran it is gone): by the defaults its task's latest worker registered.
+ */
+export function deadFollowUp(
+  job: JobRow,
+  errorJson: string,
+  registry: ReadonlyMap<string, TaskDefaults>,
+): { job?: NewJob; eventData: { followUp?: string; followUpError?: string } } {
+  const option = registry.get(job.task)?.onDead;
+  if (option === undefined) return { eventData: {} };
+  try {
+    const ended = {
+      id: job.id,
+      task: job.task,
+      queue: job.queue,
+      attempts: job.attempts,
+      payload: JSON.parse(job.payload),
+    };
+    const target = typeof option === "string" ? option : option.task;
+    const followUp = followUpJob(option, deadPayload(ended, JSON.parse(errorJson) as JobError), registry.get(target));
+    return { job: followUp, eventData: { followUp: followUp.id } };
+  } catch (err) {
+    // Registered by another version, or defaults no enqueue accepts: the death is recorded all
+    // the same (a recovery that threw would leave every expired lease behind it), and says why.
+    return { eventData: { followUpError: (err as Error).message } };
+  }
 }

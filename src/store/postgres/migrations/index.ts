@@ -24,6 +24,7 @@ import { sql as lessons } from "./019-lessons.js";
 import { sql as runHarness } from "./020-run-harness.js";
 import { sql as peopleInTheLoop } from "./021-people-in-the-loop.js";
 import { sql as scheduleRetries } from "./022-schedule-retries.js";
+import { sql as taskDefaults } from "./023-task-defaults.js";
 
 export interface Migration {
   version: number;
@@ -54,4 +55,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: "020-run-harness", sql: runHarness },
   { version: 21, name: "021-people-in-the-loop", sql: peopleInTheLoop },
   { version: 22, name: "022-schedule-retries", sql: scheduleRetries },
+  { version: 23, name: "023-task-defaults", sql: taskDefaults },
 ];
