@@ -138,8 +138,3 @@ function backoffJson(policy: object): string {
   }
   return text;
 }
-
-/** What the event of a job's end says of the follow-up job it enqueued (see core/follow-up.ts): its id, if any. */
-export function named(followUp: NewJob | undefined): { followUp?: string } {
-  return followUp === undefined ? {} : { followUp: followUp.id };
-}

@@ -7,7 +7,7 @@ import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { Job, JobError } from "../../core/types.js";
 import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
-import { named } from "../new-job.js";
+import { named } from "../outcomes.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import { deadFollowUp, registryDefaults } from "../tasks/rows.js";

@@ -2,6 +2,7 @@ import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { ClaimedJob, Job, Lease } from "../../core/types.js";
+import { madeWorkReady } from "../outcomes.js";
 import { iso } from "../rows.js";
 import type * as schedules from "../schedules/operations.js";
 import { SqlStore } from "../sql-store.js";
@@ -201,7 +202,7 @@ export class PostgresStore extends SqlStore {
     const out = await this.conn.write(
       async (tx) => {
         const applied = await finishInTransaction(tx, results);
-        requeued = anyRequeued(results, applied);
+        requeued = madeWorkReady(results, applied);
         const claimed = canMatch(req) ? await claimInTransaction(tx, req) : [];
         return { applied, claimed };
       },
@@ -245,7 +246,7 @@ export class PostgresStore extends SqlStore {
       return succeedAll(this.conn, results);
     }
     const applied = await this.conn.write((tx) => finishInTransaction(tx, results), openFinish(results));
-    if (anyRequeued(results, applied)) this.changes.notify();
+    if (madeWorkReady(results, applied)) this.changes.notify();
     return applied;
   }
 
@@ -281,12 +282,3 @@ export class PostgresStore extends SqlStore {
 }
 
 /** Whether a recorded outcome sent a job back to wait (a retry, or a release at shutdown), so workers should look again. */
-function anyRequeued(results: readonly AttemptResult[], applied: readonly boolean[]): boolean {
-  return results.some(
-    (r, i) =>
-      applied[i] &&
-      (r.outcome === "retry" ||
-        r.outcome === "released" ||
-        ((r.outcome === "succeeded" || r.outcome === "dead") && r.followUp)),
-  );
-}

@@ -6,7 +6,7 @@ import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { Job, JobError } from "../../core/types.js";
 import { RECORD_ATTEMPT } from "../jobs/statements.js";
 import { afterExpiredLease, NOT_STARTED } from "../leases.js";
-import { named } from "../new-job.js";
+import { madeWorkReady, named } from "../outcomes.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { AttemptResult } from "../store.js";
 import { deadFollowUp, registryDefaults } from "../tasks/rows.js";
@@ -15,33 +15,21 @@ import type { SqliteConnection } from "./connection.js";
 import { insertJob } from "./insert-job.js";
 import * as sql from "./statements.js";
 
-/** Records outcomes; returns, per result, whether its lease still held, and whether any job went back to wait. */
+/** Records outcomes; returns, per result, whether its lease still held, and whether work was made ready (see madeWorkReady). */
 export function finishInTransaction(
   conn: SqliteConnection,
   results: readonly AttemptResult[],
   now: number,
 ): { applied: boolean[]; requeued: boolean } {
-  let requeued = false;
   const succeeded = succeedMany(
     conn,
     results.filter((r) => r.outcome === "succeeded"),
     now,
   );
-  const applied = results.map((r) => {
-    if (r.outcome === "succeeded") return succeeded.has(`${r.lease.jobId}:${r.lease.token}`);
-    const ok = finishOne(conn, r, now);
-    if (ok && (r.outcome === "released" || r.outcome === "retry" || (r.outcome === "dead" && r.followUp))) {
-      requeued = true;
-    }
-    return ok;
-  });
-  // A follow-up job is work made ready, like a retry.
-  if (
-    results.some((r) => r.outcome === "succeeded" && r.followUp && succeeded.has(`${r.lease.jobId}:${r.lease.token}`))
-  ) {
-    requeued = true;
-  }
-  return { applied, requeued };
+  const applied = results.map((r) =>
+    r.outcome === "succeeded" ? succeeded.has(`${r.lease.jobId}:${r.lease.token}`) : finishOne(conn, r, now),
+  );
+  return { applied, requeued: madeWorkReady(results, applied) };
 }
 
 /** Records successful attempts with one statement per table. Returns "jobId:token" of those whose lease held. */
