@@ -44,10 +44,16 @@ export function cliSandbox(prefix = "overseer-cli-"): CliSandbox {
   beforeAll(() => {
     if (!existsSync(BIN)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm test does)");
   });
-  afterEach(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  afterEach(async () => {
+    // Still running (a node, a worker): stopped as a user would, so that they stop what they
+    // started (an agent a run spawned) before the folder goes; killed if they do not stop.
+    const running = children.filter(alive);
+    for (const c of running) c.kill("SIGTERM");
+    await closed(running, 10_000);
+    for (const c of running.filter(alive)) c.kill("SIGKILL");
+    await closed(running, 5_000);
     children = [];
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     dir = "";
   });
   const track = (child: ChildProcess) => {
@@ -109,4 +115,22 @@ export function watchProcess(child: ChildProcess, stop: () => unknown = () => ch
       return closed;
     },
   };
+}
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Resolves once every child has closed, or after `ms`. */
+async function closed(children: readonly ChildProcess[], ms: number): Promise<void> {
+  const pending = children.filter(alive);
+  if (pending.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(pending.map((c) => new Promise((resolve) => c.once("exit", resolve)))),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
