@@ -54,6 +54,11 @@ export const config = {
   historyReps: intEnv("BENCH_HISTORY_REPS", 3),
   historyOne: intEnv("BENCH_HISTORY_ONE", 2000),
   historyRequests: intEnv("BENCH_HISTORY_REQUESTS", 20),
+  // Finding jobs by payload fields (payload-filter.mjs): "1" (default) runs it after the history
+  // scenario, "0" skips it, "only" runs it alone (and rewrites only its own section of BENCHMARKS.md).
+  payloadFilter: process.env.BENCH_PAYLOAD || "1",
+  payloadJobs: intEnv("BENCH_PAYLOAD_JOBS", 100_000),
+  payloadReps: intEnv("BENCH_PAYLOAD_REPS", 50),
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
   systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
   // Comma-separated subset of scenario ids, e.g. BENCH_SCENARIOS=drain-c10; BENCHMARKS.md is then left alone.

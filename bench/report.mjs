@@ -1,5 +1,6 @@
 // Renders the results of bench/run.mjs as BENCHMARKS.md.
 import { renderHistory } from "./history.mjs";
+import { renderPayloadFilter } from "./payload-filter.mjs";
 
 const PRIMARY = "overseer";
 const EXTRA = "overseer-full";
@@ -361,6 +362,7 @@ export function renderMarkdown(results, scenarios) {
   if (results.sseLoad) push(renderSseLoad(results.sseLoad, meta));
   if (results.dashboard) push(renderDashboardLoad(results.dashboard, meta));
   if (results.history) push(renderHistory(results.history));
+  if (results.payloadFilter) push(renderPayloadFilter(results.payloadFilter));
   return lines.join("\n");
 }
 

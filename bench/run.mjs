@@ -17,6 +17,7 @@ import {
   wallMs,
   withTimeout,
 } from "./lib.mjs";
+import { PAYLOAD_HEADING, renderPayloadFilter, runPayloadFilter } from "./payload-filter.mjs";
 import { DASHBOARD_HEADING, renderDashboardLoad, renderMarkdown, renderSseLoad } from "./report.mjs";
 import { runSseLoad } from "./sse-load.mjs";
 import { SYSTEMS } from "./systems/index.mjs";
@@ -362,7 +363,8 @@ async function main() {
   const onlySse = config.sseLoad === "only";
   const onlyDashboard = config.dashboard === "only";
   const onlyHistory = config.history === "only";
-  const alone = onlySse || onlyDashboard || onlyHistory;
+  const onlyPayload = config.payloadFilter === "only";
+  const alone = onlySse || onlyDashboard || onlyHistory || onlyPayload;
   const selected = alone ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
   log(
     `Overseer benchmark: ${config.runs} run(s), ${config.jobs} jobs per throughput scenario, ` +
@@ -461,6 +463,19 @@ async function main() {
     }
   }
 
+  let payloadFilter = null;
+  if (config.payloadFilter !== "0" && (onlyPayload || !alone)) {
+    log(
+      `finding jobs by payload fields: ${config.payloadJobs.toLocaleString("en-US")} jobs on SQLite and PostgreSQL...`,
+    );
+    try {
+      payloadFilter = { ok: true, ...(await runPayloadFilter(log)) };
+    } catch (err) {
+      payloadFilter = { ok: false, error: errorMessage(err) };
+      log(`payload filter: FAILED: ${payloadFilter.error}`);
+    }
+  }
+
   const cpus = os.cpus();
   const meta = {
     workerExecArgv: LAUNCHER_NODE_FLAGS,
@@ -475,10 +490,30 @@ async function main() {
   };
   const publicSystems = systems.map(({ adapter, ...rest }) => rest);
   const summary = summarize(records, publicSystems);
-  const results = { meta, config, systems: publicSystems, records, summary, sseLoad, dashboard, history };
+  const results = {
+    meta,
+    config,
+    systems: publicSystems,
+    records,
+    summary,
+    sseLoad,
+    dashboard,
+    history,
+    payloadFilter,
+  };
 
   const resultsDir = new URL("./results/", import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
+  if (onlyPayload) {
+    // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
+    writeFileSync(new URL("payload-filter.json", resultsDir), `${JSON.stringify({ meta, payloadFilter }, null, 2)}\n`);
+    const section = renderPayloadFilter(payloadFilter);
+    const file = new URL("BENCHMARKS.md", ROOT);
+    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", PAYLOAD_HEADING, section));
+    process.stdout.write(`\n${section}`);
+    log(`wrote its section of BENCHMARKS.md and bench/results/payload-filter.json (${meta.durationSec} s)`);
+    return;
+  }
   if (onlyHistory) {
     // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
     writeFileSync(new URL("history.json", resultsDir), `${JSON.stringify({ meta, history }, null, 2)}\n`);

@@ -4,6 +4,7 @@
  * (`--url` and `--token`, or OVERSEER_URL and OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
  * gives records the shape the local one does (extra fields the API adds are dropped).
  */
+
 import {
   type CancelResult,
   collect,
@@ -18,6 +19,7 @@ import {
 } from "../client/index.js";
 import { jobNotFound } from "../core/errors.js";
 import type { EnqueueOptions } from "../core/job-options.js";
+import type { PayloadMatch } from "../core/payload-filter.js";
 import { eventSchema } from "../http/contract/events.js";
 import { attemptSchema, jobSchema } from "../http/contract/jobs.js";
 import { queueSchema, workerSchema } from "../http/contract/operating.js";
@@ -32,6 +34,8 @@ export interface JobListQuery {
   states?: JobState[];
   queue?: string;
   task?: string;
+  /** Payload fields the jobs hold (core/payload-filter.ts). */
+  payload?: PayloadMatch[];
   limit: number;
   beforeId?: string;
 }
@@ -102,7 +106,14 @@ class LocalBackend implements Backend {
     return (await this.o.enqueueManyWithResults(items)).map(stored);
   }
   listJobs(q: JobListQuery) {
-    return this.o.listJobs({ states: q.states, queue: q.queue, task: q.task, limit: q.limit, beforeId: q.beforeId });
+    return this.o.listJobs({
+      states: q.states,
+      queue: q.queue,
+      task: q.task,
+      ...(q.payload?.length ? { payload: q.payload } : {}),
+      limit: q.limit,
+      beforeId: q.beforeId,
+    });
   }
   async jobDetail(id: string) {
     const job = await this.o.getJob(id);
@@ -216,7 +227,8 @@ class RemoteBackend implements Backend {
   }
   async listJobs(q: JobListQuery): Promise<Job[]> {
     const cursor = q.beforeId === undefined ? undefined : encodeCursor(q.beforeId);
-    const query = { state: q.states, queue: q.queue, task: q.task };
+    const fields = Object.fromEntries((q.payload ?? []).map((m) => [`payload.${m.path.join(".")}`, m.value]));
+    const query = { state: q.states, queue: q.queue, task: q.task, ...fields };
     return (await collect(this.api.jobs.all(query, { limit: q.limit, cursor }))).map(job);
   }
   async jobDetail(id: string) {

@@ -115,6 +115,24 @@ describe("the CLI over HTTP (--url)", () => {
     expect(badUrl.stderr).toMatch(/^overseer: INVALID_ARGUMENT: --url must start with http/);
   });
 
+  it("lists jobs by payload fields, locally and over HTTP alike; a bad --payload is refused before any request", async () => {
+    const s = await setup();
+    const a = await s.overseer.enqueue("call", { phone: "+15550100", customer: { id: 42 } });
+    await s.overseer.enqueue("call", { phone: "+15550101", customer: { id: 42 } });
+    const c = await s.overseer.enqueue("call", { phone: "+15550100", customer: { id: 7 } });
+    for (const run of [s.local, s.remote]) {
+      const ids = async (...flags: string[]) =>
+        JSON.parse((await run(["--json", "jobs", "list", ...flags])).stdout).map((j: { id: string }) => j.id);
+      expect(await ids("--payload", "phone=+15550100")).toEqual([c.id, a.id]);
+      expect(await ids("--payload", "phone=+15550100", "--payload", "customer.id=42")).toEqual([a.id]);
+    }
+    for (const flag of ["phone", "=x", "a..b=x", "a b=x"]) {
+      const r = await s.remote(["jobs", "list", "--payload", flag]);
+      expect(r, flag).toMatchObject({ code: 2, stdout: "" });
+      expect(r.stderr, flag).toMatch(/^overseer: INVALID_ARGUMENT: .*payload/);
+    }
+  });
+
   it("reads OVERSEER_URL and OVERSEER_TOKEN, and follows events over SSE", async () => {
     const s = await setup();
     await s.overseer.enqueue("t", {}, { queue: "before" });

@@ -165,6 +165,21 @@ describe("the dashboard in Chromium", () => {
     const states = await page.locator("table[aria-label=jobs] tbody .badge").allTextContents();
     expect(states).toEqual(["dead"]);
 
+    // By what the job carries, with no other filter: its payload's gate file, among all the jobs.
+    await page.goto(`${url}/jobs`);
+    await page.locator("table[aria-label=jobs] tbody tr").nth(1).waitFor();
+    await page.getByLabel("Payload").fill(`gate=${join(dir, "gate-1")}`);
+    await page.getByLabel("Payload").press("Enter");
+    await page.waitForURL(/\/jobs\?payload=gate/);
+    await eventually(
+      () => page.locator("table[aria-label=jobs] tbody tr").count(),
+      (rows) => rows === 1,
+      "the payload filter to leave one job",
+    );
+    expect(await page.locator(`tr[data-key="${dead.id}"]`).count()).toBe(1);
+    await page.goto(`${url}/jobs?state=dead&task=gated`);
+    await page.locator(`tr[data-key="${dead.id}"]`).waitFor();
+
     // A new job that matches the filters shows up by itself.
     const second = await enqueue("gated", { gate: join(dir, "gate-2") }, { queue: "billing" });
     await page.locator(`tr[data-key="${second.id}"]`).waitFor({ timeout: 15_000 });

@@ -4,6 +4,7 @@
  * with times as epoch ms.
  */
 import { OverseerError } from "../core/errors.js";
+import { parsePayloadMatches } from "../core/payload-filter.js";
 import { JOB_STATES, type JobState } from "../core/types.js";
 import type { JobFilter } from "../store/store.js";
 import type { BulkRequest, JobListQuery } from "./contract/jobs.js";
@@ -33,6 +34,8 @@ export function toJobFilter(input: JobFilterInput): JobFilter {
   if (input.queue !== undefined) filter.queue = input.queue;
   if (input.task !== undefined) filter.task = input.task;
   if (input.q !== undefined) filter.search = input.q;
+  const payload = parsePayloadMatches(Object.entries(input));
+  if (payload.length > 0) filter.payload = payload;
   for (const field of ["createdAfter", "createdBefore", "finishedAfter", "finishedBefore"] as const) {
     const value = input[field];
     if (value !== undefined) filter[field] = parseTime(value, field);

@@ -215,6 +215,49 @@ describe("GET /api/v1/jobs", () => {
     expect(unknown.body.error.message).toBe('querystring: unknown field "sort"');
   });
 
+  it("filters by payload fields, and acts on what they match; bad paths and values are 400s", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    const a = await o.enqueue("call", { phone: "+15550100", customer: { id: 42 } }, { delay: "1h" });
+    const b = await o.enqueue("call", { phone: "+15550101", customer: { id: "42" } }, { delay: "1h" });
+    const c = await o.enqueue("call", { phone: "+15550100", customer: { id: 7 } }, { delay: "1h" });
+    const ids = async (query: string) => {
+      const res = await api.request("GET", `/api/v1/jobs${query}`, { token: api.tokens.viewer });
+      expect(res.status, query).toBe(200);
+      return res.body.items.map((j: { id: string }) => j.id);
+    };
+    expect(await ids(`?payload.phone=${encodeURIComponent("+15550100")}`)).toEqual([c.id, a.id]);
+    expect(await ids("?payload.customer.id=42")).toEqual([b.id, a.id]);
+    expect(await ids(`?payload.customer.id=42&payload.phone=${encodeURIComponent("+15550101")}`)).toEqual([b.id]);
+    expect(await ids("?payload.customer.id=8")).toEqual([]);
+    expect(await ids("?payload.nope=x&state=scheduled")).toEqual([]);
+
+    // The bulk operations take the same filter in their body.
+    const cancelled = await api.request("POST", "/api/v1/jobs/cancel", {
+      token: api.tokens.operator,
+      body: { "payload.phone": "+15550100" },
+    });
+    expect(cancelled.body).toMatchObject({ matched: 2, changed: 2 });
+    expect((await o.getJob(b.id))?.state).toBe("scheduled");
+
+    for (const [query, message] of [
+      ["?payload.=x", "payload.: a payload path is 1 to 5 keys"],
+      ["?payload.a..b=x", "payload.a..b: a payload path is"],
+      [`?payload.${encodeURIComponent("a b")}=x`, "a payload path is"],
+      ["?payload.a.b.c.d.e.f=x", "a payload path is 1 to 5 keys"],
+      [`?payload.a=${"x".repeat(501)}`, "must NOT have more than 500 characters"],
+      [
+        "?payload.a=1&payload.b=1&payload.c=1&payload.d=1&payload.e=1&payload.f=1",
+        "at most 5 payload fields per filter; got 6",
+      ],
+    ] as const) {
+      const res = await api.request("GET", `/api/v1/jobs${query}`, { token: api.tokens.viewer });
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.code).toBe("INVALID_ARGUMENT");
+      expect(res.body.error.message, query).toContain(message);
+    }
+  });
+
   it("pages with an opaque cursor until nextCursor is null", async () => {
     const api = await testApi();
     const created: string[] = [];

@@ -78,11 +78,12 @@ describe("the README", () => {
       .split("\n")
       .filter((l) => l.trim() !== "")
       .map((l) => JSON.parse(l));
-    expect(documents).toHaveLength(3);
-    const [enqueued, listed, retried] = documents;
+    expect(documents).toHaveLength(4);
+    const [enqueued, listed, found, retried] = documents;
     expect(enqueued).toMatchObject({ task: "send-email", priority: -10, payload: { to: "ada@example.com" } });
     expect(listed).toMatchObject({ items: expect.any(Array) });
     expect(listed).toHaveProperty("nextCursor");
+    expect(found.items.map((j: { id: string }) => j.id)).toContain(enqueued.id);
     expect(retried).toMatchObject({ matched: expect.any(Number), changed: expect.any(Number), skipped: [] });
 
     // Streams and metrics, with the token of the first block. `curl | head` ends curl with a

@@ -32,6 +32,7 @@ import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
+import type { PayloadMatch } from "../core/payload-filter.js";
 import type { DeadReason } from "../core/retry-policy.js";
 import type {
   ClaimedRun,
@@ -143,6 +144,11 @@ export interface JobFilter {
   task?: string;
   /** Jobs whose id or idempotency key contains this text. */
   search?: string;
+  /**
+   * Jobs whose payload holds each of these values at its path (see core/payload-filter.ts): a
+   * string equal to it, or a number written as it.
+   */
+  payload?: readonly PayloadMatch[];
   /** Creation and finish time ranges, epoch ms: `after` inclusive, `before` exclusive. */
   createdAfter?: number;
   createdBefore?: number;

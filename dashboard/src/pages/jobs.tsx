@@ -9,9 +9,26 @@ import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { type Action, deniedReason } from "../session";
 
-/** What the URL holds besides the page position; `order` is "asc" or empty (newest first). */
-const FILTERS = ["state", "queue", "task", "q", "order"] as const;
+/**
+ * What the URL holds besides the page position; `order` is "asc" or empty (newest first);
+ * `payload` is one `path=value`, sent to the API as `payload.<path>=<value>`.
+ */
+const FILTERS = ["state", "queue", "task", "q", "payload", "order"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
+
+/**
+ * The API's query string for the filters: the payload field as its `payload.<path>` parameter,
+ * an empty value included (it matches an empty string, as in the API and the CLI); without "=",
+ * the whole text is the path.
+ */
+function apiQuery({ payload, ...rest }: Filters, page: Record<string, string | number | undefined>): string {
+  const base = query({ ...rest, ...page });
+  if (payload.trim() === "") return base;
+  const at = payload.indexOf("=");
+  const [path, value] = at < 0 ? [payload, ""] : [payload.slice(0, at), payload.slice(at + 1)];
+  const field = `${encodeURIComponent(`payload.${path.trim()}`)}=${encodeURIComponent(value)}`;
+  return base === "" ? `?${field}` : `${base}&${field}`;
+}
 
 const columns: Column<Job>[] = [
   {
@@ -39,14 +56,14 @@ const columns: Column<Job>[] = [
 
 export function JobsPage({ who }: { who: Whoami }) {
   const { search } = useLocation();
-  const filters: Filters = { state: "", queue: "", task: "", q: "", order: "" };
+  const filters: Filters = { state: "", queue: "", task: "", q: "", payload: "", order: "" };
   for (const f of FILTERS) filters[f] = search.get(f) ?? "";
   if (filters.order !== "asc") filters.order = "";
   const { cursor } = pagePosition(search);
   const key = query({ ...filters, cursor });
   const { data, error, reload } = useLive<JobPage>(
     key,
-    (signal) => api<JobPage>(`/jobs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
+    (signal) => api<JobPage>(`/jobs${apiQuery(filters, { cursor, limit: 25 })}`, { signal }),
     (e) => e.kind.startsWith("job."),
     500,
   );
@@ -105,12 +122,12 @@ export function JobsPage({ who }: { who: Whoami }) {
             ))}
           </select>
         </label>
-        {(["queue", "task", "q"] as const).map((f) => (
+        {(["queue", "task", "q", "payload"] as const).map((f) => (
           <label key={f}>
             {f === "q" ? "Text" : f[0]?.toUpperCase() + f.slice(1)}
             <input
               value={draft[f]}
-              placeholder={f === "q" ? "id or idempotency key" : ""}
+              placeholder={f === "q" ? "id or idempotency key" : f === "payload" ? "field=value" : ""}
               onChange={(e) => setDraft({ ...draft, [f]: e.target.value })}
             />
           </label>

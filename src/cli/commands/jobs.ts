@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Job } from "../../client/index.js";
 import { OverseerError } from "../../core/errors.js";
 import { validateName } from "../../core/job-options.js";
+import { type PayloadMatch, parsePayloadMatches } from "../../core/payload-filter.js";
 import { JOB_STATES, type JobState } from "../../core/types.js";
 import { type Backend, withBackend } from "../backend.js";
 import { action, globals, parseIntOption, parseList, printJson, printLine, printTable } from "../context.js";
@@ -17,18 +18,27 @@ export function registerJobs(program: Command): void {
     .option("--state <states>", `comma-separated: ${JOB_STATES.join(", ")}`)
     .option("--queue <name>", "only this queue")
     .option("--task <name>", "only this task")
+    .option(
+      "--payload <path=value>",
+      "only jobs whose payload holds this value, e.g. phone=+15550100 or customer.id=42 (repeatable, up to 5)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--limit <n>", "at most this many (1-1000)", "50")
     .option("--before <id>", "jobs older than this id (the next page)")
     .action(
       action(
-        async (flags: { state?: string; queue?: string; task?: string; limit: string; before?: string }, command) => {
+        async (
+          flags: { state?: string; queue?: string; task?: string; payload?: string[]; limit: string; before?: string },
+          command,
+        ) => {
           const states = parseStates(flags.state);
           const limit = parseIntOption(flags.limit, "--limit", 1, 1000);
           if (flags.queue !== undefined) validateName(flags.queue, "queue");
           if (flags.task !== undefined) validateName(flags.task, "task");
+          const payload = parsePayloadFlags(flags.payload ?? []);
           const g = globals(command);
           const list = await withBackend(g, (b) =>
-            b.listJobs({ states, queue: flags.queue, task: flags.task, limit, beforeId: flags.before }),
+            b.listJobs({ states, queue: flags.queue, task: flags.task, payload, limit, beforeId: flags.before }),
           );
           if (g.json) return printJson(list);
           if (list.length === 0) return printLine("no jobs");
@@ -131,4 +141,23 @@ export function parseStates(value: string | undefined): JobState[] | undefined {
     }
   }
   return list as JobState[];
+}
+
+/** `--payload path=value` flags as payload matches: INVALID_ARGUMENT for one without `=` or with a bad path. */
+function parsePayloadFlags(flags: readonly string[]): PayloadMatch[] {
+  return parsePayloadMatches(
+    flags.map((flag): [string, string] => {
+      const at = flag.indexOf("=");
+      if (at <= 0) {
+        throw new OverseerError(
+          "INVALID_ARGUMENT",
+          `--payload must be path=value, e.g. phone=+15550100; got "${flag}"`,
+          {
+            field: "payload",
+          },
+        );
+      }
+      return [`payload.${flag.slice(0, at)}`, flag.slice(at + 1)];
+    }),
+  );
 }

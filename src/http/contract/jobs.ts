@@ -185,6 +185,19 @@ export const jobFilterProperties = {
   finishedBefore: time("Finished before this time."),
 } as const;
 
+/**
+ * `payload.<path>`: jobs whose payload holds this value at the path, e.g. `payload.phone=+15550100`
+ * or `payload.customer.id=42` (a string equal to it, or a number written as it); up to 5.
+ */
+export const payloadFilterProperties = {
+  "^payload\\.": {
+    type: "string",
+    maxLength: 500,
+    description:
+      "payload.<path> (keys of letters, digits, _ or -, joined by dots, up to 5 deep): jobs whose payload holds this value there, a string equal to it or a number written as it.",
+  },
+} as const;
+
 const durationLike = {
   type: ["string", "integer"],
   description: "Milliseconds, or a duration such as 30s, 5m.",
@@ -245,9 +258,12 @@ export const listJobs = {
   tags: ["jobs"],
   operationId: "listJobs",
   summary: "List jobs, newest (or with order=asc oldest) first, one page at a time",
+  description:
+    "Besides the parameters below, `payload.<path>=<value>` (up to 5) keeps the jobs whose payload holds the value at that path: `payload.phone=%2B15550100`, `payload.customer.id=42` (a string equal to it, or a number written as it). Keys are letters, digits, _ or -, joined by dots, up to 5 deep. The bulk operations take the same fields in their body. See docs/operations.md for indexing a field you search often.",
   querystring: {
     type: "object",
     additionalProperties: false,
+    patternProperties: payloadFilterProperties,
     properties: {
       state: { type: "string", description: "Comma-separated states, e.g. queued,running." },
       ...jobFilterProperties,
@@ -474,6 +490,7 @@ export const discardJob = jobAction("discard", "Delete a finished job and its at
 const bulkBody = {
   type: "object",
   additionalProperties: false,
+  patternProperties: payloadFilterProperties,
   properties: {
     state: {
       type: "array",

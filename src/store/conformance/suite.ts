@@ -19,6 +19,7 @@ import { runFollowUpConformance } from "./follow-ups.js";
 import { runHeartbeatConformance } from "./heartbeats.js";
 import { runHeldConformance } from "./held.js";
 import { runLessonConformance } from "./lessons.js";
+import { runPayloadFilterConformance } from "./payload-filter.js";
 import { runRetentionConformance } from "./retention.js";
 import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
@@ -2151,6 +2152,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runClaimConformance(test);
     runHeldConformance(test);
     runFollowUpConformance(test);
+    runPayloadFilterConformance(test);
     runDurableConformance(test);
     runApprovalConformance(test);
     runAlertConformance(test);

@@ -4,6 +4,7 @@
  * differ. State guards are compiled from `core/job-state.ts`, so the state machine lives in one place.
  */
 import { DISCARDABLE, TRANSITIONS, type TransitionName } from "../../core/job-state.js";
+import { checkPayloadMatches, JSON_NUMBER, type PayloadMatch } from "../../core/payload-filter.js";
 import { FINISHED_STATES } from "../../core/types.js";
 import type { JobFilter } from "../store.js";
 import { type Dialect, FOR_UPDATE, indexedBy, inList, type Sql, sql, sqlFor } from "../tx.js";
@@ -119,6 +120,46 @@ export interface Statement {
 const POSITION: Sql = { sqlite: "instr", postgres: "strpos" };
 
 /**
+ * The payload field a match reads, as SQL an expression index can be built on (the path is
+ * written into the text: `checkPayloadMatches` allows only letters, digits, `_` and `-` in its
+ * keys, never only digits). SQLite: the field's SQL value (text for a string, a number for a
+ * number); PostgreSQL: its jsonb, object keys only (a key on an array gives NULL).
+ */
+export function payloadField(path: readonly string[]): { sqlite: string; postgres: string } {
+  return {
+    sqlite: `json_extract(payload, '${jsonPath(path)}')`,
+    postgres: `(payload::jsonb${path.map((key) => ` -> '${key}'`).join("")})`,
+  };
+}
+
+/**
+ * A string field equal to the value, or a number field equal to it as a number (never a
+ * boolean, an object or an array: on SQLite, json_type tells them apart, since json_extract
+ * gives true as 1 and an object as its text). Both dialects read the same parameters, the value
+ * as JSON: a string, and a number if it is one.
+ */
+function payloadCondition(match: PayloadMatch, param: (value: unknown) => string): Sql {
+  const field = payloadField(match.path);
+  const type = `json_type(payload, '${jsonPath(match.path)}')`;
+  const asString = param(JSON.stringify(match.value));
+  const stringMatch = {
+    sqlite: `(${field.sqlite} = json_extract(${asString}, '$') AND ${type} = 'text')`,
+    postgres: `${field.postgres} = ${asString}::jsonb`,
+  };
+  const number = JSON_NUMBER.test(match.value) ? Number(match.value) : Number.NaN;
+  if (!Number.isFinite(number)) return stringMatch;
+  const asNumber = param(JSON.stringify(number));
+  return {
+    sqlite: `(${stringMatch.sqlite} OR (${field.sqlite} = json_extract(${asNumber}, '$') AND ${type} IN ('integer', 'real')))`,
+    postgres: `${field.postgres} IN (${asString}::jsonb, ${asNumber}::jsonb)`,
+  };
+}
+
+function jsonPath(path: readonly string[]): string {
+  return `$.${path.map((key) => `"${key}"`).join(".")}`;
+}
+
+/**
  * The jobs a filter selects (see `JobFilter`), newest first or oldest first, one page: the
  * statement and its parameters. `list` binds the states as `Db.list` does.
  */
@@ -136,6 +177,7 @@ export function listJobs(filter: JobFilter, list: (values: readonly string[]) =>
     const text = param(filter.search);
     where.push(sql`(${POSITION}(id, ${text}) > 0 OR ${POSITION}(coalesce(idempotency_key, ''), ${text}) > 0)`);
   }
+  for (const match of checkPayloadMatches(filter.payload ?? [])) where.push(payloadCondition(match, param));
   if (filter.createdAfter !== undefined) where.push(`created_at >= ${param(filter.createdAfter)}`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
   if (filter.finishedAfter !== undefined) where.push(`finished_at >= ${param(filter.finishedAfter)}`);
