@@ -504,34 +504,24 @@ async function main() {
 
   const resultsDir = new URL("./results/", import.meta.url);
   mkdirSync(resultsDir, { recursive: true });
-  if (onlyPayload) {
-    // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
-    writeFileSync(new URL("payload-filter.json", resultsDir), `${JSON.stringify({ meta, payloadFilter }, null, 2)}\n`);
-    const section = renderPayloadFilter(payloadFilter);
+  /** Alone, a scenario rewrites only its own section of BENCHMARKS.md, every other byte kept. */
+  const writeOwnSection = (name, data, heading, section) => {
+    writeFileSync(new URL(`${name}.json`, resultsDir), `${JSON.stringify({ meta, ...data }, null, 2)}\n`);
     const file = new URL("BENCHMARKS.md", ROOT);
-    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", PAYLOAD_HEADING, section));
+    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", heading, section));
     process.stdout.write(`\n${section}`);
-    log(`wrote its section of BENCHMARKS.md and bench/results/payload-filter.json (${meta.durationSec} s)`);
+    log(`wrote its section of BENCHMARKS.md and bench/results/${name}.json (${meta.durationSec} s)`);
+  };
+  if (onlyPayload) {
+    writeOwnSection("payload-filter", { payloadFilter }, PAYLOAD_HEADING, renderPayloadFilter(payloadFilter));
     return;
   }
   if (onlyHistory) {
-    // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
-    writeFileSync(new URL("history.json", resultsDir), `${JSON.stringify({ meta, history }, null, 2)}\n`);
-    const section = renderHistory(history);
-    const file = new URL("BENCHMARKS.md", ROOT);
-    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", HISTORY_HEADING, section));
-    process.stdout.write(`\n${section}`);
-    log(`wrote its section of BENCHMARKS.md and bench/results/history.json (${meta.durationSec} s)`);
+    writeOwnSection("history", { history }, HISTORY_HEADING, renderHistory(history));
     return;
   }
   if (onlyDashboard) {
-    // Alone, the scenario rewrites only its own section of BENCHMARKS.md, every other byte kept.
-    writeFileSync(new URL("dashboard.json", resultsDir), `${JSON.stringify({ meta, dashboard }, null, 2)}\n`);
-    const section = renderDashboardLoad(dashboard, meta);
-    const file = new URL("BENCHMARKS.md", ROOT);
-    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, "utf8") : "", DASHBOARD_HEADING, section));
-    process.stdout.write(`\n${section}`);
-    log(`wrote its section of BENCHMARKS.md and bench/results/dashboard.json (${meta.durationSec} s)`);
+    writeOwnSection("dashboard", { dashboard }, DASHBOARD_HEADING, renderDashboardLoad(dashboard, meta));
     if (!onlySse) return;
   }
   if (onlySse) {
