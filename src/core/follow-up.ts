@@ -75,6 +75,30 @@ export function followUpJob(
   return job.concurrency === null ? job : { ...job, concurrency: { ...job.concurrency, onLimit: "wait" } };
 }
 
+/** The task a declared follow-up is a job of. */
+export function followUpTask(option: FollowUpOption): string {
+  return typeof option === "string" ? option : option.task;
+}
+
+/**
+ * The follow-up a task's `onDead` or `onSuccess` (in `defaults`) asks for after `ended` ended,
+ * `end()` giving its last error (onDead) or its result (onSuccess), read only if there is one;
+ * the follow-up task's defaults from `defaultsOf`. Undefined when the task declares none; throws
+ * what building the job throws.
+ */
+export function followUpOf(
+  hook: "onDead" | "onSuccess",
+  defaults: TaskDefaults | undefined,
+  ended: EndedJob,
+  end: () => unknown,
+  defaultsOf: (task: string) => TaskDefaults | undefined,
+): NewJob | undefined {
+  const option = defaults?.[hook];
+  if (option === undefined) return undefined;
+  const payload = hook === "onDead" ? deadPayload(ended, end() as JobError) : successPayload(ended, end());
+  return followUpJob(option, payload, defaultsOf(followUpTask(option)));
+}
+
 /** The payload of `onDead`'s follow-up. */
 export function deadPayload(job: EndedJob, error: JobError): FollowUpPayload {
   const { payload, ...ended } = job;

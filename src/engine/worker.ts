@@ -9,7 +9,7 @@
 
 import { hostname } from "node:os";
 import { OverseerError } from "../core/errors.js";
-import { deadPayload, type EndedJob, type FollowUpPayload, followUpJob, successPayload } from "../core/follow-up.js";
+import { followUpOf, followUpTask } from "../core/follow-up.js";
 import { DEFAULT_GATE_POLICY, type GatePolicy } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
 import { type NewJob, parseTimeout, serializePayload, type TaskDefaults } from "../core/job-options.js";
@@ -138,10 +138,12 @@ export class Worker {
   private readonly abortGraceMs: number;
   private readonly tasks: ReadonlyMap<string, TaskDefinition>;
   /**
-   * The task registry's defaults (`Store.taskDefaults`), read at start and at each maintenance
-   * pass: a follow-up of a task this worker does not define takes them.
+   * The task registry's defaults (`Store.taskDefaults`): a follow-up of a task this worker does
+   * not define takes them. Read at start and at each maintenance pass, only by a worker whose
+   * tasks name such a follow-up (`readsRegistry`).
    */
   private registry = new Map<string, TaskDefaults>();
+  private readonly readsRegistry: boolean;
   private readonly taskNames: string[];
   private readonly running = new Map<string, Running>();
   private readonly finisher: FinishBatcher;
@@ -195,6 +197,9 @@ export class Worker {
     const map = new Map<string, TaskDefinition>();
     for (const t of tasks) map.set(t.name, t);
     this.tasks = map;
+    this.readsRegistry = [...map.values()].some((t) =>
+      [t.defaults.onDead, t.defaults.onSuccess].some((o) => o !== undefined && !map.has(followUpTask(o))),
+    );
     this.taskNames = [...map.keys()];
     const reportFailure = (loop: string) => (err: unknown) => {
       this.stats.loopFailures++;
@@ -257,7 +262,7 @@ export class Worker {
       concurrency: this.concurrency,
       defaults: Object.fromEntries([...this.tasks].map(([name, task]) => [name, JSON.stringify(task.defaults)])),
     });
-    this.registry = await this.store.taskDefaults();
+    await this.readRegistry();
     this.unsubscribe = this.store.onChange(() => this.claimLoop.poke());
     this.claimLoop.start();
     this.heartbeatLoop.start();
@@ -398,8 +403,12 @@ export class Worker {
     return this.heartbeatMs;
   }
 
+  private async readRegistry(): Promise<void> {
+    if (this.readsRegistry) this.registry = await this.store.taskDefaults();
+  }
+
   private async maintenancePass(): Promise<number> {
-    this.registry = await this.store.taskDefaults();
+    await this.readRegistry();
     const recovered = await this.store.recoverExpiredLeases();
     for (const job of recovered) {
       this.logger.warn({ jobId: job.id, task: job.task, state: job.state }, "recovered a job whose lease expired");
@@ -711,12 +720,12 @@ export class Worker {
       };
       return this.deadResult(entry, error, "permanent_error");
     }
-    const followUp = this.followUp(entry, "onSuccess", (ended) => successPayload(ended, JSON.parse(resultJson)));
+    const followUp = this.followUp(entry, "onSuccess", () => JSON.parse(resultJson));
     return { lease: entry.lease, outcome: "succeeded", resultJson, ...(followUp ? { followUp } : {}) };
   }
 
   private deadResult(entry: Running, error: JobError, reason: DeadReason): AttemptResult {
-    const followUp = this.followUp(entry, "onDead", (ended) => deadPayload(ended, error));
+    const followUp = this.followUp(entry, "onDead", () => error);
     return { lease: entry.lease, outcome: "dead", error, reason, ...(followUp ? { followUp } : {}) };
   }
 
@@ -725,18 +734,17 @@ export class Worker {
    * this worker defines them, or else as the task registry has them; the store inserts it with
    * the outcome, or not at all.
    */
-  private followUp(
-    entry: Running,
-    hook: "onDead" | "onSuccess",
-    payload: (ended: EndedJob) => FollowUpPayload,
-  ): NewJob | undefined {
+  private followUp(entry: Running, hook: "onDead" | "onSuccess", end: () => unknown): NewJob | undefined {
     const { job } = entry.claimed;
-    const option = this.tasks.get(job.task)?.defaults[hook];
-    if (option === undefined) return undefined;
     const ended = { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts, payload: job.payload };
-    const target = typeof option === "string" ? option : option.task;
     try {
-      return followUpJob(option, payload(ended), this.tasks.get(target)?.defaults ?? this.registry.get(target));
+      return followUpOf(
+        hook,
+        this.tasks.get(job.task)?.defaults,
+        ended,
+        end,
+        (task) => this.tasks.get(task)?.defaults ?? this.registry.get(task),
+      );
     } catch (err) {
       // defineTask checked the hook; should building its job fail all the same, the outcome still counts.
       this.logger.error(

@@ -3,7 +3,7 @@
  * and their mapping to records, and the names a worker's registration upserts, sorted and
  * without repeats so concurrent registrations touch shared rows in one order.
  */
-import { deadPayload, followUpJob } from "../../core/follow-up.js";
+import { followUpOf } from "../../core/follow-up.js";
 import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { TaskRecord } from "../../core/known-tasks.js";
 import type { JobError } from "../../core/types.js";
@@ -46,8 +46,7 @@ export function deadFollowUp(
   errorJson: string,
   registry: ReadonlyMap<string, TaskDefaults>,
 ): { job?: NewJob; eventData: { followUp?: string; followUpError?: string } } {
-  const option = registry.get(job.task)?.onDead;
-  if (option === undefined) return { eventData: {} };
+  if (registry.get(job.task)?.onDead === undefined) return { eventData: {} };
   try {
     const ended = {
       id: job.id,
@@ -56,9 +55,9 @@ export function deadFollowUp(
       attempts: job.attempts,
       payload: JSON.parse(job.payload),
     };
-    const target = typeof option === "string" ? option : option.task;
-    const followUp = followUpJob(option, deadPayload(ended, JSON.parse(errorJson) as JobError), registry.get(target));
-    return { job: followUp, eventData: { followUp: followUp.id } };
+    const end = () => JSON.parse(errorJson) as JobError;
+    const followUp = followUpOf("onDead", registry.get(job.task), ended, end, (task) => registry.get(task));
+    return followUp === undefined ? { eventData: {} } : { job: followUp, eventData: { followUp: followUp.id } };
   } catch (err) {
     // Registered by another version, or defaults no enqueue accepts: the death is recorded all
     // the same (a recovery that threw would leave every expired lease behind it), and says why.
