@@ -159,6 +159,34 @@ describe("alert sources", () => {
     expect(alerts.map((a) => a.dedupKey).sort()).toEqual(["schedule.missed:nightly", "worker.lost:w-1"]);
   });
 
+  it("a queue's breaker raises an alert when it opens, bumps it when a probe fails, and closes it when it closes", async () => {
+    const { overseer, sources } = await setup([{ when: "queue.breaker", queue: "calls", policy: "page" }]);
+    const trip = { attempts: 10, failures: 7, windowMs: 60_000, divertTo: "sms" };
+    await overseer.store.tripBreaker("calls", trip, 30_000);
+    await overseer.store.tripBreaker("mail", trip, 30_000);
+    await sources.pass();
+    const [alert] = await overseer.listAlerts();
+    expect(alert).toMatchObject({
+      source: "queue.breaker",
+      dedupKey: "queue.breaker:calls",
+      status: "triggered",
+      summary: "Circuit breaker of queue calls opened: 7 of 10 attempts failed, its jobs go to sms",
+      details: { queue: "calls", reason: "failure_rate", ...trip },
+    });
+    expect(await overseer.listAlerts()).toHaveLength(1);
+    await overseer.store.appendEvents([
+      { kind: "queue.breaker_opened", data: { queue: "calls", reason: "probe_failed", probeJobId: "j1" } },
+    ]);
+    await sources.pass();
+    expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({
+      count: 2,
+      details: { queue: "calls", reason: "probe_failed", probeJobId: "j1" },
+    });
+    await overseer.resetBreaker("calls", "ada");
+    await sources.pass();
+    expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "ada" });
+  });
+
   it("queue depth over the threshold raises; back under closes", async () => {
     const { overseer, sources } = await setup([{ when: "queue.depth", queue: "calls", above: 2, policy: "page" }]);
     for (let i = 0; i < 3; i++) await overseer.enqueue("call", { i }, { queue: "calls" });

@@ -279,6 +279,28 @@ export class AlertSources {
         });
         return;
       }
+      case "queue.breaker_opened": {
+        const queue = String(data.queue ?? "");
+        const rule = this.rule("queue.breaker", (r) => r.queue === undefined || r.queue === queue);
+        if (rule === null) return;
+        const diverting = typeof data.divertTo === "string" ? `, its jobs go to ${data.divertTo}` : "";
+        await this.raise("queue.breaker", `queue.breaker:${queue}`, rule.policy, {
+          summary:
+            data.reason === "probe_failed"
+              ? `Circuit breaker of queue ${queue} opened again: its probe failed`
+              : `Circuit breaker of queue ${queue} opened: ${String(data.failures)} of ${String(data.attempts)} attempts failed${diverting}`,
+          details: data,
+        });
+        return;
+      }
+      case "queue.breaker_closed": {
+        const queue = String(data.queue ?? "");
+        if (this.rule("queue.breaker") === null) return;
+        const by = typeof data.by === "string" ? data.by : "overseer";
+        const why = data.reason === "reset" ? "reset by a person" : "its probe succeeded";
+        await this.closeOpen("queue.breaker", `queue.breaker:${queue}`, by, `circuit breaker closed: ${why}`);
+        return;
+      }
       case "schedule.missed": {
         const name = String(data.schedule ?? "");
         const rule = this.rule("schedule.missed", (r) => r.schedule === undefined || r.schedule === name);

@@ -76,6 +76,8 @@ export interface Backend {
   requeueDead(input: RequeueDeadInput, by: string): Promise<RequeueDeadResult>;
   listQueues(): Promise<Queue[]>;
   setQueuePaused(name: string, paused: boolean): Promise<Queue>;
+  /** Closes the queue's circuit breaker; `by` is recorded locally, and a server records the token's name. */
+  resetBreaker(name: string, by: string): Promise<Queue>;
   listWorkers(): Promise<StoredWorker[]>;
   lastEventSeq(): Promise<number>;
   readEvents(query: EventSubject & { afterSeq: number; limit: number }): Promise<OverseerEvent[]>;
@@ -140,6 +142,9 @@ class LocalBackend implements Backend {
   }
   setQueuePaused(name: string, paused: boolean) {
     return paused ? this.o.pauseQueue(name) : this.o.resumeQueue(name);
+  }
+  resetBreaker(name: string, by: string) {
+    return this.o.resetBreaker(name, by);
   }
   listWorkers() {
     return this.o.listWorkers();
@@ -268,6 +273,9 @@ class RemoteBackend implements Backend {
   }
   async setQueuePaused(name: string, paused: boolean) {
     return inOrder(queueSchema, await (paused ? this.api.queues.pause(name) : this.api.queues.resume(name)));
+  }
+  async resetBreaker(name: string) {
+    return inOrder(queueSchema, await this.api.queues.resetBreaker(name));
   }
   async listWorkers() {
     return (await this.api.workers.list()).map(({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }) =>

@@ -308,6 +308,29 @@ describe("worker, queues, events and prune", () => {
     expect(resumed.paused).toBe(false);
   });
 
+  it("shows a queue's circuit breaker and resets it", async () => {
+    const db = join(tempDir(), "o.db");
+    await overseer(["--database", db, "enqueue", "t", "--queue", "calls"]);
+    const sdk = await createOverseer({ database: db });
+    await sdk.store.tripBreaker("calls", { attempts: 10, failures: 8, windowMs: 60_000, divertTo: "sms" }, 60_000);
+    await sdk.close();
+    const table = await overseer(["--database", db, "queues", "list"]);
+    expect(table.stdout).toMatch(/^QUEUE +PAUSED +BREAKER +SCHEDULED/);
+    expect(table.stdout).toMatch(/\ncalls +no +open until \S+Z → sms +0 +1 /);
+    const reset = await overseer(["--database", db, "queues", "reset-breaker", "calls"]);
+    expect(reset).toMatchObject({ code: 0, stdout: "queue calls: circuit breaker closed\n" });
+    const list = JSON.parse((await overseer(["--database", db, "queues", "list", "--json"])).stdout);
+    expect(list).toEqual([expect.objectContaining({ name: "calls", breaker: null })]);
+    const again = await overseer(["--database", db, "queues", "reset-breaker", "calls"]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toBe("overseer: BREAKER_NOT_OPEN: queue calls's circuit breaker is closed\n");
+    const events = JSON.parse((await overseer(["--database", db, "--json", "events"])).stdout);
+    expect(events.find((e: { kind: string }) => e.kind === "queue.breaker_closed").data).toMatchObject({
+      queue: "calls",
+      reason: "reset",
+    });
+  });
+
   it("prints events as NDJSON and follows new ones", async () => {
     const db = join(tempDir(), "o.db");
     await overseer(["--database", db, "enqueue", "t"]);

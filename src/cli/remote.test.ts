@@ -55,6 +55,7 @@ describe("the CLI over HTTP (--url)", () => {
     await worker.stop();
     for (let i = 0; i < 3; i++) await s.overseer.enqueue("other", { i }, { priority: i });
     await s.overseer.pauseQueue("mail");
+    await s.overseer.store.tripBreaker("mail", { attempts: 4, failures: 4, windowMs: 60_000, divertTo: "t" }, 60_000);
     const reads = [
       ["jobs", "list"],
       ["--json", "jobs", "list", "--state", "queued", "--limit", "2"],
@@ -85,6 +86,15 @@ describe("the CLI over HTTP (--url)", () => {
     expect((await s.remote(["jobs", "retry", a.id])).stdout).toMatch(/\[queued\]/);
     expect(await s.remote(["queues", "pause", "default"])).toMatchObject({ code: 0, stdout: "queue default paused\n" });
     expect(await s.remote(["--json", "queues", "resume", "default"])).toMatchObject({ code: 0 });
+    await s.overseer.store.tripBreaker(
+      "default",
+      { attempts: 4, failures: 4, windowMs: 60_000, divertTo: null },
+      60_000,
+    );
+    expect(await s.remote(["queues", "reset-breaker", "default"])).toMatchObject({
+      code: 0,
+      stdout: "queue default: circuit breaker closed\n",
+    });
     await s.overseer.cancel(b.id);
     expect(await s.remote(["jobs", "discard", b.id])).toMatchObject({ code: 0, stdout: `discarded ${b.id}\n` });
 
@@ -92,6 +102,7 @@ describe("the CLI over HTTP (--url)", () => {
     for (const args of [
       ["jobs", "show", "01NOSUCHJOB000000000000000"],
       ["jobs", "retry", a.id],
+      ["queues", "reset-breaker", "default"],
     ]) {
       const [local, remote] = await Promise.all([s.local(args), s.remote(args)]);
       expect(remote, args.join(" ")).toEqual(local);

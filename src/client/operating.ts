@@ -1,5 +1,5 @@
 /**
- * What an operator watches and steers: queues (pause, resume), workers, the stats window and
+ * What an operator watches and steers: queues (pause, resume, reset a breaker), workers, the stats window and
  * the schedules registered from the server's config (enable, disable, run one now).
  */
 import type { Transport, Versioned } from "./transport.js";
@@ -20,6 +20,12 @@ export class QueuesApi {
 
   resume(name: string, options: Versioned = {}): Promise<Queue> {
     return this.set(name, "resume", options);
+  }
+
+  /** Closes its circuit breaker by hand: its jobs run again at once. */
+  async resetBreaker(name: string): Promise<Queue> {
+    const url = `/api/v1/queues/${encodeURIComponent(name)}/breaker/reset`;
+    return (await this.t.json<Queue>("POST", url, {})).body;
   }
 
   private async set(name: string, verb: "pause" | "resume", options: Versioned): Promise<Queue> {

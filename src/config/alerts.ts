@@ -44,6 +44,7 @@ const ruleSchema = z.discriminatedUnion(
       policy: policyName,
     }),
     z.strictObject({ when: z.literal("schedule.missed"), schedule: name.optional(), policy: policyName }),
+    z.strictObject({ when: z.literal("queue.breaker"), queue: name.optional(), policy: policyName }),
     z.strictObject({ when: z.literal("approval.pending"), policy: policyName }),
     z.strictObject({ when: z.literal("run.failed"), profile: name.optional(), policy: policyName }),
     z.strictObject({ when: z.literal("run.budget"), profile: name.optional(), policy: policyName }),

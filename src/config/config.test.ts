@@ -75,6 +75,12 @@ describe("loadConfig", () => {
     expect(loadConfig(plain).schedules[0]).toMatchObject({ maxAttempts: null, backoffJson: null });
   });
 
+  it("reads circuit breakers by queue, for the workers the CLI starts", () => {
+    const breakers = { calls: { failureRate: 0.5, minAttempts: 5, cooldown: "30s", divertTo: "sms-fallback" } };
+    expect(loadConfig(file("c.json", JSON.stringify({ breakers }))).breakers).toEqual(breakers);
+    expect(loadConfig(file("d.json", "{}")).breakers).toEqual({});
+  });
+
   it("reads YAML (.yaml and .yml) the same way, with queue, priority names and enabled", () => {
     const yaml = `schedules:\n  report:\n    cron: "0 9 * * 1-5"\n    task: report\n    queue: reports\n    priority: high\n    enabled: false\n    catchUp: 2\n`;
     for (const name of ["c.yaml", "c.yml"]) {
@@ -148,6 +154,24 @@ describe("loadConfig", () => {
       "c.json",
       JSON.stringify({ schedules: { n: { ...nightly, backoff: { type: "linear" } } } }),
       'c.json: schedules.n.backoff.type: must be exponential, fixed or schedule; got "linear"',
+    ],
+    [
+      "a breaker's rate out of range",
+      "c.json",
+      JSON.stringify({ breakers: { calls: { failureRate: 2 } } }),
+      "c.json: breakers.calls.failureRate: must be a number above 0 and at most 1; got 2",
+    ],
+    [
+      "a breaker option that does not exist",
+      "c.json",
+      JSON.stringify({ breakers: { calls: { threshold: 0.5 } } }),
+      "c.json: breakers.calls.threshold: is not a breaker option",
+    ],
+    [
+      "a breaker for a malformed queue name",
+      "c.json",
+      JSON.stringify({ breakers: { "bad queue": {} } }),
+      "c.json: breakers.bad queue: queue names must be 1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
     ],
     [
       "too many attempts",

@@ -9,6 +9,7 @@ import { dirname, extname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { undefinedGroup, undefinedGroupMessage } from "../core/approval.js";
+import { type BreakerOptions, parseBreaker } from "../core/breaker.js";
 import { OverseerError } from "../core/errors.js";
 import type { GatePolicy } from "../core/gate-policy.js";
 import { type BackoffOption, describe, parseBackoff, parsePriority, serializePayload } from "../core/job-options.js";
@@ -95,9 +96,31 @@ const schedulesSchema = z.record(z.string(), scheduleSchema).superRefine((record
   }
 });
 
+/** Circuit breakers by queue name, checked by the same function that parses a worker's `breakers`. */
+const breakersSchema = z.record(z.string(), z.unknown()).superRefine((record, ctx) => {
+  for (const [queue, options] of Object.entries(record)) {
+    if (!NAME_PATTERN.test(queue)) {
+      ctx.addIssue({ code: "custom", path: [queue], message: `queue names must be ${NAME_RULE}` });
+      continue;
+    }
+    try {
+      parseBreaker(options, queue);
+    } catch (err) {
+      const { field } = (err as OverseerError).details as { field: string };
+      const rest = field.length > queue.length ? field.slice(queue.length + 1).split(".") : [];
+      ctx.addIssue({
+        code: "custom",
+        path: [queue, ...rest],
+        message: (err as Error).message.replace(`${field} `, ""),
+      });
+    }
+  }
+});
+
 const configSchema = z
   .strictObject({
     schedules: schedulesSchema.default({}),
+    breakers: breakersSchema.default({}),
     runs: runsConfigSchema.default(runsConfigSchema.parse({})),
     gates: gatesConfigSchema.default({ rules: [] }),
     approvals: approvalsConfigSchema.default(approvalsConfigSchema.parse({})),
@@ -131,6 +154,8 @@ export interface OverseerConfig {
   approvals: ApprovalsConfig;
   /** Channels, escalation policies, heartbeat monitors and alert rules: see docs/alerts.md. */
   alerts: AlertsConfig;
+  /** Circuit breakers by queue name, for the workers the CLI starts: see docs/policies.md. */
+  breakers: Record<string, BreakerOptions>;
 }
 
 /** Reads and validates a config file. Throws INVALID_CONFIG naming the file (and field). */
@@ -170,6 +195,7 @@ export function parseConfig(data: unknown, source: string, baseDir = process.cwd
     gates: toGatePolicy(result.data.gates),
     approvals: toApprovalsConfig(result.data.approvals),
     alerts: toAlertsConfig(result.data.alerts),
+    breakers: result.data.breakers as Record<string, BreakerOptions>,
   };
 }
 

@@ -87,6 +87,7 @@ export const ERROR_CODES = {
     summary: "A config file is missing, unreadable or malformed, or a schedule in it is invalid.",
   },
   SCHEDULE_NOT_FOUND: { status: 404, summary: "No schedule has this name." },
+  BREAKER_NOT_OPEN: { status: 409, summary: "The queue's circuit breaker is closed: there is nothing to reset." },
   VERSION_CONFLICT: {
     status: 409,
     summary: "The record changed since the version the write was based on; nothing was changed.",

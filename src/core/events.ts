@@ -51,6 +51,18 @@ const BUILT_IN = [
   "alert.refused",
   "queue.paused",
   "queue.resumed",
+  /**
+   * A queue's circuit breaker opened (core/breaker.ts): `data.queue`, `data.reason`
+   * (`failure_rate`, with `attempts`, `failures`, `windowMs`, `divertTo`; or `probe_failed`, with
+   * `probeJobId`), `data.probeAt`.
+   */
+  "queue.breaker_opened",
+  /** Its cool-down ended: the next due job runs as its probe. */
+  "queue.breaker_half_open",
+  /** It picked `data.probeJobId` as its probe. */
+  "queue.breaker_probe",
+  /** It closed: `data.reason` `probe_succeeded` (`probeJobId`) or `reset` (`by`). */
+  "queue.breaker_closed",
   "worker.started",
   "worker.stopped",
   "worker.lost",

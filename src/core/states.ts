@@ -15,6 +15,7 @@ export const ALERT_SOURCES = [
   "queue.depth",
   "queue.age",
   "schedule.missed",
+  "queue.breaker",
   "run.failed",
   "run.stalled",
   "run.budget",

@@ -40,6 +40,7 @@
  *
  * Timestamps cross the API as ISO-8601 UTC strings; ids are time-sortable ULIDs.
  */
+import type { QueueBreaker } from "./breaker.js";
 
 /** `awaiting_approval`: parked, leaseless, until a person (or the watchdog) settles its approval request. */
 export type JobState = "scheduled" | "queued" | "running" | "awaiting_approval" | "succeeded" | "dead" | "cancelled";
@@ -182,6 +183,8 @@ export interface QueueRecord {
   counts: Record<JobState, number>;
   /** Bumped by every pause or resume; 0 for a queue that was never paused or resumed. */
   version: number;
+  /** Its circuit breaker when open or half-open (see core/breaker.ts); null when closed. */
+  breaker: QueueBreaker | null;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import { hostname } from "node:os";
+import type { BreakerOptions } from "../core/breaker.js";
 import { OverseerError } from "../core/errors.js";
 import { followUpOf, followUpTask } from "../core/follow-up.js";
 import { DEFAULT_GATE_POLICY, type GatePolicy } from "../core/gate-policy.js";
@@ -18,6 +19,7 @@ import { type DeadReason, resolveRetryPolicy, shouldRetry, toJobError } from "..
 import type { AbortReason, TaskDefinition } from "../core/task.js";
 import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
+import { Breakers, divertTasks, parseBreakers } from "./breakers.js";
 import { ExecutionAbort } from "./execution-abort.js";
 import { FinishBatcher } from "./finish-batcher.js";
 import { HandlerContext, type HandlerServices } from "./handler-context.js";
@@ -75,6 +77,12 @@ export interface WorkerOptions {
    * alerts/delivery.ts); like the rest of the pass it should read first and write only when due.
    */
   onMaintenance?: () => Promise<void>;
+  /**
+   * Circuit breakers by queue name (see core/breaker.ts): this worker counts its attempts' outcomes
+   * in those queues, trips a queue's breaker when too many fail, and moves the breakers on at each
+   * maintenance pass. The config file's `breakers` come here for workers the SDK starts.
+   */
+  breakers?: Readonly<Record<string, BreakerOptions>>;
 }
 
 interface Running {
@@ -152,6 +160,7 @@ export class Worker {
   private readonly heartbeatLoop: SupervisedLoop;
   private readonly maintenanceLoop: SupervisedLoop;
   private readonly onMaintenance: (() => Promise<void>) | null;
+  private readonly breakers: Breakers;
   private unsubscribe: (() => void) | null = null;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | null = null;
@@ -197,8 +206,16 @@ export class Worker {
     const map = new Map<string, TaskDefinition>();
     for (const t of tasks) map.set(t.name, t);
     this.tasks = map;
-    this.readsRegistry = [...map.values()].some((t) =>
-      [t.defaults.onDead, t.defaults.onSuccess].some((o) => o !== undefined && !map.has(followUpTask(o))),
+    const breakerPolicies = parseBreakers(options.breakers);
+    this.readsRegistry =
+      [...map.values()].some((t) =>
+        [t.defaults.onDead, t.defaults.onSuccess].some((o) => o !== undefined && !map.has(followUpTask(o))),
+      ) || divertTasks(breakerPolicies).some((task) => !map.has(task));
+    this.breakers = new Breakers(
+      store,
+      logger,
+      breakerPolicies,
+      (task) => this.tasks.get(task)?.defaults ?? this.registry.get(task),
     );
     this.taskNames = [...map.keys()];
     const reportFailure = (loop: string) => (err: unknown) => {
@@ -416,6 +433,7 @@ export class Worker {
     const lost = await this.store.markLostWorkers(this.workerStaleMs);
     for (const id of lost) this.logger.warn({ lostWorkerId: id }, "marked a worker lost: no heartbeat");
     await watchdogPass(this.store, this.logger);
+    await this.breakers.pass();
     if (this.onMaintenance) await this.onMaintenance();
     // Spread passes so that many workers do not scan in lockstep.
     return Math.round(this.maintenanceMs * (0.75 + Math.random() * 0.5));
@@ -626,8 +644,17 @@ export class Worker {
     if (!applied) {
       this.stats.leasesLost++;
       this.logger.warn({ workerId: this.id, jobId: entry.claimed.job.id }, "lease lost before the result was recorded");
-    } else if (result.outcome === "succeeded") this.stats.succeeded++;
-    else if (result.outcome !== "released") this.stats.failed++;
+    } else if (result.outcome === "succeeded") {
+      this.stats.succeeded++;
+      this.breakers.record(entry.claimed.job.queue, false);
+    } else if (result.outcome !== "released") {
+      this.stats.failed++;
+      // What a breaker counts as a failure: an error worth retrying (a timeout, an outage), not a
+      // permanent one, which says the job is wrong rather than what it calls.
+      if (result.outcome === "retry" || (result.outcome === "dead" && result.reason !== "permanent_error")) {
+        this.breakers.record(entry.claimed.job.queue, true);
+      }
+    }
   }
 
   /** Waits until a held job's start is recorded; false if it must not run here (and nothing more is recorded for it). */

@@ -84,6 +84,13 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "operator",
     call: async () => ({ path: "/api/v1/queues/mail/resume" }),
   },
+  "POST /api/v1/queues/:name/breaker/reset": {
+    scope: "operator",
+    call: async (o) => {
+      await o.store.tripBreaker("calls", { attempts: 10, failures: 10, windowMs: 60_000, divertTo: null }, 60_000);
+      return { path: "/api/v1/queues/calls/breaker/reset" };
+    },
+  },
   "GET /api/v1/schedules": { scope: "viewer", call: async () => ({ path: "/api/v1/schedules" }) },
   "POST /api/v1/schedules/:name/enable": {
     scope: "operator",

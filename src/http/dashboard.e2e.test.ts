@@ -72,7 +72,11 @@ export const defaults = { maxAttempts: 2, backoff: { type: "fixed", delay: 10 } 
     // A schedule that never fires during the test (02:00 on 1 January), so only "run now" enqueues.
     writeFileSync(
       join(dir, "overseer.config.json"),
-      JSON.stringify({ schedules: { "nightly-report": { cron: "0 2 1 1 *", task: "slow", payload: { ms: 50 } } } }),
+      JSON.stringify({
+        schedules: { "nightly-report": { cron: "0 2 1 1 *", task: "slow", payload: { ms: 50 } } },
+        // Two failures in queue flaky open its breaker for an hour; meanwhile its jobs go to `slow`.
+        breakers: { flaky: { minAttempts: 2, failureRate: 1, cooldown: "1h", divertTo: "slow" } },
+      }),
     );
   },
   globalArgs: (dir) => ["--config", join(dir, "overseer.config.json")],
@@ -335,6 +339,26 @@ describe("the dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Workers" }).click();
     await page.locator("table[aria-label=workers] .worker-active").first().waitFor();
     await shot("workers");
+  });
+
+  it("shows a queue's open circuit breaker, and resets it", async () => {
+    const gate = join(dir, "gate-flaky");
+    for (let i = 0; i < 2; i++) {
+      const job = await enqueue("gated", { gate }, { queue: "flaky" });
+      await waitFor("the flaky job to go dead", async () => (await jobState(job.id)) === "dead", { timeoutMs: 10_000 });
+    }
+    await page.getByRole("link", { name: "Queues", exact: true }).click();
+    const row = "table[aria-label=queues] tr[data-key=flaky]";
+    await page.locator(`${row} .breaker`).waitFor();
+    expect(await text(row)).toContain("circuit open");
+    expect(await text(`${row} .breaker`)).toMatch(/^2 of 2 attempts failed; jobs go to slow\. Probe at /);
+    await shot("queues-breaker");
+    await page.getByRole("button", { name: "Reset flaky's breaker" }).click();
+    await page.getByRole("button", { name: "Reset flaky's breaker" }).waitFor({ state: "detached" });
+    expect(await page.locator(`${row} .breaker`).count()).toBe(0);
+    expect(
+      (await request("GET", "/api/v1/queues")).items.find((q: { name: string }) => q.name === "flaky").breaker,
+    ).toBe(null);
   });
 
   it("sorts jobs oldest first and pages forward and back, all kept in the URL", async () => {

@@ -50,6 +50,11 @@ describe("/metrics", () => {
       { timeoutMs: 10_000 },
     );
     await worker.stop();
+    await api.overseer.store.tripBreaker(
+      "slow",
+      { attempts: 4, failures: 4, windowMs: 60_000, divertTo: null },
+      60_000,
+    );
     const text = await scrape();
     expect(seriesValue(text, 'overseer_jobs_enqueued_total{task="ok",queue="mail"}')).toBe(3);
     expect(seriesValue(text, 'overseer_jobs_finished_total{task="ok",queue="mail",outcome="succeeded"}')).toBe(3);
@@ -62,6 +67,8 @@ describe("/metrics", () => {
     expect(seriesValue(text, 'overseer_jobs{queue="mail",state="succeeded"}')).toBe(3);
     expect(seriesValue(text, 'overseer_queue_oldest_waiting_seconds{queue="slow"}')).toBeGreaterThanOrEqual(0);
     expect(seriesValue(text, 'overseer_queue_paused{queue="mail"}')).toBe(0);
+    expect(seriesValue(text, 'overseer_queue_breaker_open{queue="mail"}')).toBe(0);
+    expect(seriesValue(text, 'overseer_queue_breaker_open{queue="slow"}')).toBe(1);
     expect(seriesValue(text, 'overseer_workers{status="stopped"}')).toBe(1);
     expect(seriesValue(text, 'overseer_event_stream_clients{transport="sse"}')).toBe(1);
     expect(

@@ -56,6 +56,7 @@ export class ServerMetrics {
   private readonly depth: Gauge<"queue" | "state">;
   private readonly oldestWaiting: Gauge<"queue">;
   private readonly paused: Gauge<"queue">;
+  private readonly breakerOpen: Gauge<"queue">;
   private readonly workers: Gauge<"status">;
   private readonly streamClients: Gauge<"transport">;
   private readonly lastSeq: Gauge;
@@ -138,6 +139,12 @@ export class ServerMetrics {
     this.paused = new Gauge({
       name: "overseer_queue_paused",
       help: "1 when the queue is paused.",
+      labelNames: ["queue"],
+      registers,
+    });
+    this.breakerOpen = new Gauge({
+      name: "overseer_queue_breaker_open",
+      help: "1 when the queue's circuit breaker is open or half-open (its jobs are held or diverted).",
       labelNames: ["queue"],
       registers,
     });
@@ -330,9 +337,11 @@ export class ServerMetrics {
     this.depth.reset();
     this.oldestWaiting.reset();
     this.paused.reset();
+    this.breakerOpen.reset();
     for (const q of queues) {
       for (const [state, n] of Object.entries(q.counts)) this.depth.set({ queue: q.name, state }, n);
       this.paused.set({ queue: q.name }, q.paused ? 1 : 0);
+      this.breakerOpen.set({ queue: q.name }, q.breaker === null ? 0 : 1);
       let age = 0;
       if (q.counts.queued > 0) {
         // Ids are time-ordered: the oldest queued job by creation, as GET /queues reads it.

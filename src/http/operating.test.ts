@@ -32,6 +32,32 @@ describe("queues", () => {
   });
 });
 
+describe("circuit breakers", () => {
+  it("a queue shows its open breaker, and an operator resets it once", async () => {
+    const api = await testApi();
+    await api.overseer.enqueue("t", {}, { queue: "calls" });
+    const trip = { attempts: 8, failures: 6, windowMs: 60_000, divertTo: "sms" };
+    await api.overseer.store.tripBreaker("calls", trip, 30_000);
+    const token = api.tokens.operator;
+    const [calls] = (await api.request("GET", "/api/v1/queues", { token: api.tokens.viewer })).body.items;
+    expect(calls).toMatchObject({ name: "calls", paused: false, breaker: { state: "open", probeJobId: null, trip } });
+    expect(Date.parse(calls.breaker.probeAt) - Date.parse(calls.breaker.openedAt)).toBe(30_000);
+
+    const reset = await api.request("POST", "/api/v1/queues/calls/breaker/reset", { token });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ name: "calls", breaker: null, counts: { queued: 1 } });
+    const closed = (await api.overseer.readEvents({ limit: 100 })).find((e) => e.kind === "queue.breaker_closed");
+    expect(closed?.data).toEqual({ queue: "calls", reason: "reset", by: "test-operator" });
+
+    const again = await api.request("POST", "/api/v1/queues/calls/breaker/reset", { token });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: "BREAKER_NOT_OPEN", details: { queue: "calls" } });
+    const bad = await api.request("POST", "/api/v1/queues/bad%20name/breaker/reset", { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual({ field: "queue" });
+  });
+});
+
 describe("workers and stats", () => {
   it("shows a worker's heartbeat age and running jobs, and stats over the last minutes", async () => {
     const api = await testApi();

@@ -522,6 +522,14 @@ export class Overseer {
     return this.store.setQueuePaused(validateName(name, "queue"), false, options.expectedVersion);
   }
 
+  /**
+   * Closes the queue's circuit breaker by hand (see docs/policies.md#circuit-breakers): its jobs
+   * run again at once, without waiting for a probe. BREAKER_NOT_OPEN if it is closed.
+   */
+  resetBreaker(name: string, by = "sdk"): Promise<QueueRecord> {
+    return this.store.resetBreaker(validateName(name, "queue"), by);
+  }
+
   listQueues(): Promise<QueueRecord[]> {
     return this.store.listQueues();
   }

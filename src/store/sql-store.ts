@@ -7,6 +7,7 @@
  */
 import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "../core/alert.js";
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../core/approval.js";
+import type { BreakerTrip } from "../core/breaker.js";
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
@@ -55,6 +56,7 @@ import type {
   AlertFilter,
   ApprovalFilter,
   AttemptResult,
+  BreakerPass,
   CancelResult,
   ClaimRequest,
   EnqueueResult,
@@ -189,6 +191,26 @@ export abstract class SqlStore implements Store {
 
   async listQueues(): Promise<QueueRecord[]> {
     return this.read(queues.listQueues);
+  }
+
+  async tripBreaker(queue: string, trip: BreakerTrip, cooldownMs: number): Promise<boolean> {
+    return this.transact((tx) => queues.tripBreaker(tx, queue, trip, cooldownMs));
+  }
+
+  async breakerPass(
+    queue: string,
+    cooldownMs: number,
+    divert: ((job: Job) => NewJob) | null,
+    limit = 100,
+  ): Promise<BreakerPass> {
+    if (!(await this.read((db) => queues.breakerNotClosed(db, queue)))) return { state: "closed", diverted: 0 };
+    return this.transact((tx) => queues.breakerPass(tx, this.enqueueIn(tx), queue, cooldownMs, divert, limit));
+  }
+
+  async resetBreaker(queue: string, by: string): Promise<QueueRecord> {
+    await this.transact((tx) => queues.resetBreaker(tx, queue, by));
+    const record = (await this.listQueues()).find((q) => q.name === queue);
+    return record as QueueRecord;
   }
 
   // -- tokens -------------------------------------------------------------------------------

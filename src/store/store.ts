@@ -26,6 +26,7 @@ import type {
   StepNotice,
 } from "../core/alert.js";
 import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } from "../core/approval.js";
+import type { BreakerState, BreakerTrip } from "../core/breaker.js";
 import type { Claim, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
@@ -318,6 +319,12 @@ export interface SyncSchedulesResult {
   removed: string[];
 }
 
+/** What a breaker pass left: the breaker's state, and how many due jobs it diverted. */
+export interface BreakerPass {
+  state: BreakerState;
+  diverted: number;
+}
+
 export interface FireTickResult {
   /** True when this call enqueued the tick's job; false if it was already fired or is not owed. */
   fired: boolean;
@@ -424,6 +431,24 @@ export interface Store {
   /** A queue nobody paused or resumed yet has version 0. */
   setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord>;
   listQueues(): Promise<QueueRecord[]>;
+  /**
+   * Opens the queue's circuit breaker if it is closed, until `cooldownMs` from now (see
+   * core/breaker.ts); appends `queue.breaker_opened`. True if this call opened it.
+   */
+  tripBreaker(queue: string, trip: BreakerTrip, cooldownMs: number): Promise<boolean>;
+  /**
+   * Moves the queue's breaker on (probe time reached, probe's verdict) and, given `divert`,
+   * diverts up to `limit` of its due jobs (all but the probe) while it is not closed. Reads
+   * first: a closed breaker costs no write transaction.
+   */
+  breakerPass(
+    queue: string,
+    cooldownMs: number,
+    divert: ((job: Job) => NewJob) | null,
+    limit?: number,
+  ): Promise<BreakerPass>;
+  /** A person closes the breaker; BREAKER_NOT_OPEN if it is closed. */
+  resetBreaker(queue: string, by: string): Promise<QueueRecord>;
 
   // Tokens (HTTP API authentication)
   /** TOKEN_NAME_TAKEN when an active token has the name. */

@@ -18,24 +18,52 @@ export function QueuesPage({ who }: { who: Whoami }) {
     { header: "Depth", className: "num", cell: (q) => (q.counts.queued ?? 0) + (q.counts.scheduled ?? 0) },
     ...JOB_STATES.map((s) => ({ header: s, className: "num", cell: (q: Queue) => q.counts[s] ?? 0 })),
     { header: "Oldest waiting", className: "num", cell: (q) => duration(q.oldestWaitingAgeMs ?? null) },
-    { header: "State", cell: (q) => (q.paused ? <strong>paused</strong> : "running") },
+    {
+      header: "State",
+      cell: (q) => (
+        <>
+          {q.paused ? (
+            <strong>paused</strong>
+          ) : q.breaker ? (
+            <strong>{q.breaker.state === "open" ? "circuit open" : "circuit half-open"}</strong>
+          ) : (
+            "running"
+          )}
+          {q.breaker && <BreakerNote breaker={q.breaker} />}
+        </>
+      ),
+    },
     {
       header: "Actions",
       cell: (q) => (
-        <ActionButton
-          key={`${q.name}-${q.paused}`}
-          label={q.paused ? `Resume ${q.name}` : `Pause ${q.name}`}
-          denied={denied}
-          onDone={reload}
-          run={async () => {
-            const verb = q.paused ? "resume" : "pause";
-            const next = await api<Queue>(`/queues/${encodeURIComponent(q.name)}/${verb}`, {
-              method: "POST",
-              body: { version: q.version },
-            });
-            return next.paused ? "paused" : "resumed";
-          }}
-        />
+        <span className="actions">
+          <ActionButton
+            key={`${q.name}-${q.paused}`}
+            label={q.paused ? `Resume ${q.name}` : `Pause ${q.name}`}
+            denied={denied}
+            onDone={reload}
+            run={async () => {
+              const verb = q.paused ? "resume" : "pause";
+              const next = await api<Queue>(`/queues/${encodeURIComponent(q.name)}/${verb}`, {
+                method: "POST",
+                body: { version: q.version },
+              });
+              return next.paused ? "paused" : "resumed";
+            }}
+          />
+          {q.breaker && (
+            <ActionButton
+              key={`${q.name}-breaker-${q.breaker.openedAt}`}
+              label={`Reset ${q.name}'s breaker`}
+              denied={denied}
+              onDone={reload}
+              run={async () => {
+                await api<Queue>(`/queues/${encodeURIComponent(q.name)}/breaker/reset`, { method: "POST", body: {} });
+                return "breaker closed";
+              }}
+            />
+          )}
+        </span>
       ),
     },
   ];
@@ -46,5 +74,24 @@ export function QueuesPage({ who }: { who: Whoami }) {
       {!data && !error && <Loading what="queues" />}
       {data && <DataTable label="queues" rows={data} columns={columns} rowKey={(q) => q.name} empty="No queues yet." />}
     </>
+  );
+}
+
+/** An open or half-open circuit breaker: what it does to the queue's jobs, and until when. */
+function BreakerNote({ breaker }: { breaker: NonNullable<Queue["breaker"]> }) {
+  const diverting = breaker.trip.divertTo ? `jobs go to ${breaker.trip.divertTo}` : "jobs wait";
+  return (
+    <div className="breaker">
+      {breaker.trip.failures} of {breaker.trip.attempts} attempts failed; {diverting}.{" "}
+      {breaker.state === "open" ? (
+        <>Probe at {new Date(breaker.probeAt).toLocaleTimeString()}.</>
+      ) : breaker.probeJobId ? (
+        <>
+          Probe: <Link href={`/jobs/${breaker.probeJobId}`}>{breaker.probeJobId}</Link>.
+        </>
+      ) : (
+        "Probe: the next job that comes."
+      )}
+    </div>
   );
 }

@@ -1,10 +1,11 @@
-/** `overseer queues list|pause|resume` and `overseer workers`. */
+/** `overseer queues list|pause|resume|reset-breaker` and `overseer workers`. */
 import type { Command } from "commander";
+import type { QueueBreaker } from "../../core/breaker.js";
 import { withBackend } from "../backend.js";
 import { action, globals, printJson, printLine, printTable } from "../context.js";
 
 export function registerQueues(program: Command): void {
-  const queues = program.command("queues").description("list, pause and resume queues");
+  const queues = program.command("queues").description("list, pause and resume queues, reset their breakers");
   queues
     .command("list")
     .description("queues with job counts by state")
@@ -15,10 +16,22 @@ export function registerQueues(program: Command): void {
         if (g.json) return printJson(list);
         if (list.length === 0) return printLine("no queues yet");
         printTable(
-          ["QUEUE", "PAUSED", "SCHEDULED", "QUEUED", "RUNNING", "AWAITING APPROVAL", "SUCCEEDED", "DEAD", "CANCELLED"],
+          [
+            "QUEUE",
+            "PAUSED",
+            "BREAKER",
+            "SCHEDULED",
+            "QUEUED",
+            "RUNNING",
+            "AWAITING APPROVAL",
+            "SUCCEEDED",
+            "DEAD",
+            "CANCELLED",
+          ],
           list.map((q) => [
             q.name,
             q.paused ? "yes" : "no",
+            breakerText(q.breaker),
             ...(["scheduled", "queued", "running", "awaiting_approval", "succeeded", "dead", "cancelled"] as const).map(
               (s) => String(q.counts[s]),
             ),
@@ -41,6 +54,19 @@ export function registerQueues(program: Command): void {
       );
   }
 
+  queues
+    .command("reset-breaker")
+    .description("close a queue's circuit breaker: its jobs run again at once, without a probe")
+    .argument("<name>")
+    .action(
+      action(async (name: string, _flags, command: Command) => {
+        const g = globals(command);
+        const q = await withBackend(g, (b) => b.resetBreaker(name, process.env.USER ?? "cli"));
+        if (g.json) printJson(q);
+        else printLine(`queue ${q.name}: circuit breaker closed`);
+      }),
+    );
+
   program
     .command("workers")
     .description("registered workers and their heartbeats")
@@ -56,4 +82,12 @@ export function registerQueues(program: Command): void {
         );
       }),
     );
+}
+
+/** `closed`, `open until 09:12:00Z → sms` or `half-open (probe 01J…)`. */
+function breakerText(breaker: QueueBreaker | null): string {
+  if (breaker === null) return "closed";
+  const divert = breaker.trip.divertTo === null ? "" : ` → ${breaker.trip.divertTo}`;
+  if (breaker.state === "open") return `open until ${breaker.probeAt}${divert}`;
+  return `half-open (probe ${breaker.probeJobId ?? "none due"})${divert}`;
 }

@@ -78,7 +78,14 @@ export async function runNode(mode: "start" | "worker", flags: NodeFlags, global
     ...overseerOptions(global, logger, config ?? undefined),
     tasks,
     http: http === null ? false : { ...http, ...(fromEnv ? { adminToken: envToken } : {}) },
-    worker: { concurrency, prefetch, queues: parseList(flags.queues) ?? null, leaseMs, shutdownTimeoutMs },
+    worker: {
+      concurrency,
+      prefetch,
+      queues: parseList(flags.queues) ?? null,
+      leaseMs,
+      shutdownTimeoutMs,
+      breakers: config?.breakers ?? {},
+    },
     // A config without schedules still says which schedules exist: none.
     schedules: config?.schedules,
     scheduler: flags.scheduler !== false,

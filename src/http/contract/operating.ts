@@ -11,12 +11,36 @@ const byState = <const Count>(count: Count) => Object.fromEntries(JOB_STATES.map
 export const queueSchema = {
   $id: "Queue",
   type: "object",
-  required: ["name", "paused", "counts", "version"],
+  required: ["name", "paused", "counts", "version", "breaker"],
   properties: {
     name: string,
     paused: { type: "boolean" },
     counts: { type: "object", required: [...JOB_STATES], properties: byState(integer) },
     version: { type: "integer", description: "Bumped by every pause or resume; 0 if never paused or resumed." },
+    breaker: {
+      type: ["object", "null"],
+      description: "Its circuit breaker when open or half-open; null when closed.",
+      required: ["state", "openedAt", "probeAt", "probeJobId", "trip"],
+      properties: {
+        state: { type: "string", enum: ["open", "half_open"] },
+        openedAt: isoTime,
+        probeAt: {
+          ...isoTime,
+          description: "When an open breaker lets its probe run; when a half-open one picked it.",
+        },
+        probeJobId: { type: ["string", "null"], description: "The half-open breaker's probe job." },
+        trip: {
+          type: "object",
+          required: ["attempts", "failures", "windowMs", "divertTo"],
+          properties: {
+            attempts: integer,
+            failures: integer,
+            windowMs: integer,
+            divertTo: { type: ["string", "null"], description: "The task its due jobs go to while open." },
+          },
+        },
+      },
+    },
     oldestWaitingAgeMs: {
       type: ["integer", "null"],
       description: "How long the oldest queued job has been due, in ms; null when none is queued.",
@@ -76,6 +100,16 @@ function queueAction<const Name extends "pause" | "resume">(name: Name) {
 
 export const pauseQueue = queueAction("pause");
 export const resumeQueue = queueAction("resume");
+
+export const resetBreaker = {
+  tags: ["queues"],
+  operationId: "resetQueueBreaker",
+  summary: "Close a queue's circuit breaker by hand",
+  description:
+    "Its jobs run again at once, without waiting for a probe. 409 BREAKER_NOT_OPEN when the breaker is closed.",
+  params: queueParams,
+  response: { 200: ref("Queue"), ...errorResponses(400, 401, 403, 409) },
+} as const;
 
 export const listWorkers = {
   tags: ["workers"],

@@ -53,6 +53,12 @@ export function operatingRoutes(overseer: Overseer) {
       );
     }
 
+    app.post(
+      "/queues/:name/breaker/reset",
+      { config: { scope: "operator" }, preValidation: emptyBodyIsObject, schema: contract.resetBreaker },
+      async (request) => overseer.resetBreaker(request.params.name, request.token?.name ?? "api"),
+    );
+
     app.get("/workers", { config: { scope: "viewer" }, schema: contract.listWorkers }, async () => {
       const [workers, running, now] = await Promise.all([
         overseer.listWorkers(),

@@ -13,6 +13,7 @@ import type { ClaimedJob, Job, JobError, JobState, Lease, ScheduleDefinition } f
 import type { AttemptResult, ClaimRequest, PruneBatch, PruneResult, Store, WorkerRegistration } from "../store.js";
 import { newAlert, runAlertConformance } from "./alerts.js";
 import { runApprovalConformance } from "./approvals.js";
+import { runBreakerConformance } from "./breakers.js";
 import { runClaimConformance } from "./claims.js";
 import { runDurableConformance } from "./durable.js";
 import { runFollowUpConformance } from "./follow-ups.js";
@@ -1771,18 +1772,21 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           paused: false,
           counts: { scheduled: 1, queued: 0, running: 1, awaiting_approval: 1, succeeded: 0, dead: 0, cancelled: 1 },
           version: 0,
+          breaker: null,
         });
         expect(byName.q2).toEqual({
           name: "q2",
           paused: false,
           counts: { scheduled: 0, queued: 1, running: 0, awaiting_approval: 0, succeeded: 1, dead: 1, cancelled: 0 },
           version: 0,
+          breaker: null,
         });
         expect(byName.empty).toEqual({
           name: "empty",
           paused: true,
           counts: { scheduled: 0, queued: 0, running: 0, awaiting_approval: 0, succeeded: 0, dead: 0, cancelled: 0 },
           version: 1,
+          breaker: null,
         });
         expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true, version: 1 });
       });
@@ -2152,6 +2156,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runClaimConformance(test);
     runHeldConformance(test);
     runFollowUpConformance(test);
+    runBreakerConformance(test);
     runPayloadFilterConformance(test);
     runDurableConformance(test);
     runApprovalConformance(test);

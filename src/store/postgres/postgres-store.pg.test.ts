@@ -46,6 +46,10 @@ async function testSchema(): Promise<string> {
  * 019's and 020's tables, 021's columns, constraints and indexes).
  */
 async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 24) {
+    const columns = ["state", "opened_at", "probe_at", "probe", "probe_attempts", "trip"];
+    await admin.query(`ALTER TABLE ${schema}.queues ${columns.map((c) => `DROP COLUMN breaker_${c}`).join(", ")}`);
+  }
   if (version < 23) await admin.query(`ALTER TABLE IF EXISTS ${schema}.tasks DROP COLUMN defaults`);
   if (version < 22) await admin.query(`ALTER TABLE ${schema}.schedules DROP COLUMN max_attempts, DROP COLUMN backoff`);
   if (version < 21) {
@@ -342,6 +346,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 21, name: "021-people-in-the-loop" },
         { version: 22, name: "022-schedule-retries" },
         { version: 23, name: "023-task-defaults" },
+        { version: 24, name: "024-queue-breakers" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

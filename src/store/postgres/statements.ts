@@ -111,7 +111,8 @@ SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND task = ANY($1::text
 /**
  * Ready jobs in claim order for these tasks ($5) and queues ($6, or NULL for all), after the
  * claim-order key $2-$4 (priority, run_at, id; a later page starts after the last row read),
- * skipping paused queues and keys that look saturated (rechecked under the key's lock by the
+ * skipping paused queues and those whose circuit breaker is not closed (but for a half-open one's
+ * probe job), and keys that look saturated (rechecked under the key's lock by the
  * caller), locked for this claim and skipping those another claim holds. $1 limit.
  */
 export const SELECT_CLAIMABLE = `
@@ -120,7 +121,8 @@ WHERE ${from("claim")}
   AND (priority, run_at, id) > ($2::int, $3::bigint, $4::text)
   AND task = ANY($5::text[])
   AND ($6::text[] IS NULL OR queue = ANY($6::text[]))
-  AND queue NOT IN (SELECT name FROM queues WHERE paused = 1)
+  AND (queue NOT IN (SELECT name FROM queues WHERE paused = 1 OR breaker_state <> 'closed')
+       OR id IN (SELECT breaker_probe FROM queues WHERE paused = 0 AND breaker_state = 'half_open'))
   AND (concurrency_key IS NULL
        OR (SELECT count(*) FROM jobs r WHERE r.concurrency_key = jobs.concurrency_key AND r.state = 'running')
           < concurrency_limit)

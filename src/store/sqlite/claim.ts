@@ -21,8 +21,8 @@ export function canMatch(req: ClaimRequest): boolean {
 
 /** Claims up to `req.limit` jobs under new leases for `req.workerId`, in claim order. */
 export function claimInTransaction(conn: SqliteConnection, req: ClaimRequest, now: number): ClaimedJob[] {
-  const paused = (conn.stmt(sql.PAUSED_QUEUES, { raw: true }).all() as string[][]).map((row) => row[0] as string);
-  const select = conn.stmt(sql.selectClaimable(req.tasks, req.queues, paused), { raw: true });
+  const skipped = (conn.stmt(sql.HELD_QUEUES, { raw: true }).all() as string[][]).map((row) => row[0] as string);
+  const select = conn.stmt(sql.selectClaimable(req.tasks, req.queues, skipped), { raw: true });
   if ((conn.stmt(sql.ANY_DUE).get(now) as { due: number }).due) conn.stmt(sql.PROMOTE_DUE).run(now, PROMOTE_BATCH);
   // Decide in claim order which candidates to take, then claim them all with one statement
   // per table: the cost of a batch hardly depends on its size. Candidates are read a page at

@@ -53,7 +53,8 @@ const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * Ready jobs in claim order, in JOB_COLUMNS order, for these tasks (and queues, or all), skipping
- * paused queues and saturated concurrency keys. ?1 limit, ?2-?4 the claim-order key
+ * held queues (paused, or their breaker not closed, but for a half-open one's probe job) and
+ * saturated concurrency keys. ?1 limit, ?2-?4 the claim-order key
  * (priority, run_at, id) to start after, for the next page. The lists are written into the text
  * rather than bound as JSON: a worker's tasks rarely change, the statement is cached per text,
  * and literal lists cost a third of what json_each subqueries cost on every claim.
@@ -61,7 +62,7 @@ const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 export function selectClaimable(
   tasks: readonly string[],
   queues: readonly string[] | null,
-  paused: readonly string[],
+  held: readonly string[],
 ): string {
   return `
 SELECT ${JOB_COLUMNS.join(", ")} FROM jobs INDEXED BY jobs_ready
@@ -69,7 +70,7 @@ WHERE ${from("claim")}
   AND (priority, run_at, id) > (?2, ?3, ?4)
   AND task IN (${tasks.map(literal).join(", ")})
   ${queues === null ? "" : `AND queue IN (${queues.map(literal).join(", ")})`}
-  ${paused.length === 0 ? "" : `AND queue NOT IN (${paused.map(literal).join(", ")})`}
+  ${held.length === 0 ? "" : `AND (queue NOT IN (${held.map(literal).join(", ")}) OR id IN (${HALF_OPEN_PROBES}))`}
   AND (concurrency_key IS NULL
        OR (SELECT count(*) FROM jobs r WHERE r.concurrency_key = jobs.concurrency_key AND r.state = 'running')
           < concurrency_limit)
@@ -77,7 +78,11 @@ ORDER BY priority, run_at, id
 LIMIT ?1`;
 }
 
-export const PAUSED_QUEUES = "SELECT name FROM queues WHERE paused = 1";
+/** Queues a claim skips: paused, or their breaker not closed. */
+export const HELD_QUEUES = "SELECT name FROM queues WHERE paused = 1 OR breaker_state <> 'closed'";
+
+/** The probe jobs a claim may take from held queues all the same: half-open breakers', in queues not paused. */
+const HALF_OPEN_PROBES = "SELECT breaker_probe FROM queues WHERE paused = 0 AND breaker_state = 'half_open'";
 
 /**
  * ?1 worker id, ?2 lease expiry, ?3 now, ?4 job ids (JSON array), ?5 those of them held rather

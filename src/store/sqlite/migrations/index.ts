@@ -22,6 +22,7 @@ import { sql as runHarness } from "./020-run-harness.js";
 import { sql as peopleInTheLoop } from "./021-people-in-the-loop.js";
 import { sql as scheduleRetries } from "./022-schedule-retries.js";
 import { sql as taskDefaults } from "./023-task-defaults.js";
+import { sql as queueBreakers } from "./024-queue-breakers.js";
 
 export interface Migration {
   version: number;
@@ -53,4 +54,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 21, name: "021-people-in-the-loop", sql: peopleInTheLoop },
   { version: 22, name: "022-schedule-retries", sql: scheduleRetries },
   { version: 23, name: "023-task-defaults", sql: taskDefaults },
+  { version: 24, name: "024-queue-breakers", sql: queueBreakers },
 ];

@@ -1,0 +1,13 @@
+/**
+ * 024: each queue's circuit breaker (see core/breaker.ts): its state, when it opened and lets its
+ * probe run, the probe job and its counted attempts when picked, and what tripped it (JSON). A
+ * claim skips a queue whose breaker is not closed, except for its probe job.
+ */
+export const sql = `
+ALTER TABLE queues ADD COLUMN breaker_state TEXT NOT NULL DEFAULT 'closed';
+ALTER TABLE queues ADD COLUMN breaker_opened_at INTEGER;
+ALTER TABLE queues ADD COLUMN breaker_probe_at INTEGER;
+ALTER TABLE queues ADD COLUMN breaker_probe TEXT;
+ALTER TABLE queues ADD COLUMN breaker_probe_attempts INTEGER;
+ALTER TABLE queues ADD COLUMN breaker_trip TEXT;
+`;
