@@ -1,0 +1,51 @@
+// Telephony as the rest of the app sees it: two methods, and one rule for failures. A provider
+// returns how a call went (the business may not answer: that is an outcome, not an error) and
+// throws only when it could not do its job: a `TelephonyError` (retryable: the provider is down,
+// slow or unreachable) or the SDK's `PermanentError` (it refused the request: trying again
+// cannot help), so that Overseer retries the first and sends the second straight to `dead`.
+
+/**
+ * How a call went, as far as the provider knows when `call` returns:
+ * - `answered`: someone picked up;
+ * - `ringing`: placed; whether someone takes it comes later, to the ring's answer URL;
+ * - `no-answer`, `busy`, `failed`: nobody will take this one.
+ * @typedef {"answered" | "ringing" | "no-answer" | "busy" | "failed"} CallOutcome
+ */
+export const CALL_OUTCOMES = /** @type {const} */ (["answered", "ringing", "no-answer", "busy", "failed"]);
+
+/**
+ * What a call is about, for the provider to say to whoever picks up, and where to report that
+ * they took it.
+ * @typedef {{
+ *   callbackId: string,
+ *   business: { id: string, name: string },
+ *   label: string,
+ *   ring: string,
+ *   visitor: { phone: string, name: string | null },
+ *   answerUrl: string,
+ * }} CallContext
+ */
+
+/**
+ * @typedef {{
+ *   sendSms(to: string, body: string, signal?: AbortSignal): Promise<void>,
+ *   call(to: string, context: CallContext, signal?: AbortSignal): Promise<CallOutcome>,
+ * }} Telephony
+ */
+
+/** A failure worth retrying: the provider is down, slow or unreachable, or asked us to slow down. */
+export class TelephonyError extends Error {
+  /** Overseer retries errors unless they say `retryable: false`; this one says so explicitly. */
+  retryable = true;
+
+  /**
+   * @param {string} message
+   * @param {{ code: string, status?: number, cause?: unknown }} options
+   */
+  constructor(message, { code, status, cause }) {
+    super(message, { cause });
+    this.name = "TelephonyError";
+    this.code = code;
+    this.status = status ?? null;
+  }
+}
