@@ -95,6 +95,24 @@ describe(`durable handlers on ${TEST_BACKEND}`, () => {
     expect(await finished(overseer, second.id)).toMatchObject({ state: "succeeded", result: { paid: 7 } });
   });
 
+  it("a job resuming from a wait takes no second slot of its rate limit", async () => {
+    const { open } = await testDatabase("overseer-durable-");
+    const overseer = await open();
+    overseer.defineTask("call", async (_payload, ctx) => ctx.waitForEvent("answered", { timeout: "1h" }));
+    const rateLimit = { key: "calls", limit: 1, period: "1d" };
+    const job = await overseer.enqueue("call", {}, { rateLimit });
+    await overseer.worker({ pollMs: 20 }).start();
+    await waitFor("the call to park", async () => (await overseer.getJob(job.id))?.state === "scheduled");
+    await overseer.signal("answered", { ok: true });
+    expect(await finished(overseer, job.id)).toMatchObject({ state: "succeeded", result: { ok: true } });
+    // The day's one slot was the call's: another call waits for tomorrow.
+    const next = await overseer.enqueue("call", {}, { rateLimit });
+    await waitFor("the next call to be throttled", async () => (await overseer.getJob(next.id))?.state === "scheduled");
+    const kinds = (await overseer.readEvents({ jobId: job.id })).map((e) => e.kind);
+    expect(kinds).not.toContain("job.throttled");
+    expect((await overseer.readEvents({ jobId: next.id })).map((e) => e.kind)).toContain("job.throttled");
+  });
+
   it("a wait times out with null", async () => {
     const { open } = await testDatabase("overseer-durable-");
     const overseer = await open();

@@ -212,6 +212,10 @@ export const THROTTLE_JOB = `
 UPDATE jobs SET state = ${to("throttle")}, run_at = $1, version = version + 1
 WHERE id = $2 AND ${from("throttle")}`;
 
+/** $1 job id: whether its last attempt parked (a durable sleep or wait): its next claim is that job resuming. */
+export const LAST_ATTEMPT_PARKED =
+  "SELECT outcome = 'parked' AS parked FROM attempts WHERE job_id = $1 ORDER BY number DESC LIMIT 1";
+
 /**
  * $1 key, $2 window start, $3 limit. Takes one slot of the key's window in one statement (the
  * upsert locks the window's row, so concurrent claims count one after the other). No row back

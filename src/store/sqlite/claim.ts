@@ -91,8 +91,14 @@ function countRunning(conn: SqliteConnection, key: string): number {
   return (conn.stmt(sql.COUNT_RUNNING_BY_CONCURRENCY_KEY).get(key) as { n: number }).n;
 }
 
-/** Fixed windows aligned to the epoch. Over the limit, the job waits for the next window. */
+/**
+ * Fixed windows aligned to the epoch. Over the limit, the job waits for the next window. A job
+ * resuming after a durable sleep or wait took its slot when it started: it takes none again.
+ */
 function takeRateSlot(conn: SqliteConnection, row: JobRow, now: number): boolean {
+  if (row.attempts > 0 && (conn.stmt(sql.LAST_ATTEMPT_PARKED).get(row.id) as { parked: number } | undefined)?.parked) {
+    return true;
+  }
   const key = row.rate_key as string;
   const period = row.rate_period_ms ?? 1;
   const limit = row.rate_limit ?? 1;

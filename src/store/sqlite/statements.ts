@@ -122,6 +122,10 @@ WHERE id = ?2 AND ${from("throttle")}`;
 /** ?1 key. */
 export const GET_RATE_WINDOW = "SELECT window_start, count FROM rate_windows WHERE key = ?1";
 
+/** ?1 job id: whether its last attempt parked (a durable sleep or wait): its next claim is that job resuming. */
+export const LAST_ATTEMPT_PARKED =
+  "SELECT outcome = 'parked' AS parked FROM attempts WHERE job_id = ?1 ORDER BY number DESC LIMIT 1";
+
 /** ?1 key, ?2 window start, ?3 count. */
 export const PUT_RATE_WINDOW = `
 INSERT INTO rate_windows (key, window_start, count) VALUES (?1, ?2, ?3)
