@@ -20,7 +20,7 @@ export interface SchedulerOptions {
    */
   schedules?: readonly ScheduleDefinition[] | (() => Promise<readonly ScheduleDefinition[]>);
   /** Task defaults (queue, priority, retries) for the jobs of a task, when this process knows the task. */
-  defaultsFor?: (task: string) => TaskDefaults | undefined;
+  defaultsFor?: (task: string) => TaskDefaults | undefined | Promise<TaskDefaults | undefined>;
   /** Longest sleep between passes. Default 1 s. */
   maxSleepMs?: number;
 }
@@ -101,7 +101,7 @@ export class Scheduler {
       let first = true;
       for (const tick of ticks) {
         const options = { ...scheduledJobOptions(s), runAt: tick };
-        const job = buildNewJob(s.task, s.payload, options, this.options.defaultsFor?.(s.task));
+        const job = buildNewJob(s.task, s.payload, options, await this.options.defaultsFor?.(s.task));
         const { fired } = await this.store.fireScheduleTick(s.name, tick, job);
         if (fired) this.stats.fired++;
         // Only the scheduler that fired the first due tick reports the ticks skipped before it: once.

@@ -4,6 +4,7 @@ import { isOverseerError } from "../core/errors.js";
 import type { WorkerOptions } from "../engine/worker.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { deferred, sleep, waitFor } from "../test-support/wait.js";
+import { KnownTasks } from "./known-tasks.js";
 import type { Overseer } from "./overseer.js";
 
 const FAST: WorkerOptions = { leaseMs: 1_000, heartbeatMs: 200, maintenanceMs: 100, pollMs: 100 };
@@ -176,6 +177,55 @@ describe("enqueueing a task no worker has registered", () => {
     other.defineTask("later", async () => null);
     await other.worker(FAST).start();
     expect((await overseer.enqueueWithResult("later")).warnings).toEqual([]);
+  });
+});
+
+describe("enqueueing a task defined in another process", () => {
+  it("gets the defaults its workers registered, read again at most every 10 s", async () => {
+    const db = tempDatabase();
+    const workerSide = await db.open();
+    workerSide.defineTask("send-email", async () => null, { queue: "mail", maxAttempts: 7, backoff: ["1m", "5m"] });
+    const worker = workerSide.worker(FAST);
+    await worker.start();
+    await worker.stop();
+
+    // An API server or the CLI: it defines no task.
+    const producer = await db.open();
+    const job = await producer.enqueue("send-email", { to: "a@example.com" });
+    expect(job).toMatchObject({
+      queue: "mail",
+      maxAttempts: 7,
+      backoff: { type: "schedule", delaysMs: [60_000, 300_000] },
+    });
+    // The enqueue's own options still win.
+    expect(await producer.enqueue("send-email", null, { queue: "urgent" })).toMatchObject({
+      queue: "urgent",
+      maxAttempts: 7,
+    });
+    const [bulk] = await producer.enqueueMany([{ task: "send-email" }]);
+    expect(bulk).toMatchObject({ queue: "mail", maxAttempts: 7 });
+    // A task nobody registered gets the built-in defaults.
+    expect(await producer.enqueue("other")).toMatchObject({ queue: "default", maxAttempts: 5 });
+    expect(producer.knownTasks.defaultsReads).toBe(1);
+
+    // A worker's new definition reaches the producer once its cached copy is 10 s old.
+    let now = 0;
+    const known = new KnownTasks(
+      workerSide.store,
+      () => false,
+      () => now,
+    );
+    expect((await known.registeredDefaultsOf("send-email"))?.maxAttempts).toBe(7);
+    await db.open().then(async (o) => {
+      o.defineTask("send-email", async () => null, { queue: "mail", maxAttempts: 3 });
+      await o.worker(FAST).start();
+      await o.close();
+    });
+    now = 9_999;
+    expect((await known.registeredDefaultsOf("send-email"))?.maxAttempts).toBe(7);
+    now = 10_000;
+    expect((await known.registeredDefaultsOf("send-email"))?.maxAttempts).toBe(3);
+    expect(known.defaultsReads).toBe(2);
   });
 });
 

@@ -287,7 +287,8 @@ export class Overseer {
    * the job waits until such a worker starts. The job is then marked `taskRegistered: false`.
    */
   async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueOutcome> {
-    const [result] = await this.warned([await this.store.enqueue(this.newJob(task, payload, options))]);
+    const job = this.newJob(task, payload, options, await this.defaultsFor(task));
+    const [result] = await this.warned([await this.store.enqueue(job)]);
     return result as EnqueueOutcome;
   }
 
@@ -312,7 +313,9 @@ export class Overseer {
       if (!this.store.enqueueWithin) {
         throw new OverseerError("INVALID_ARGUMENT", "this store cannot enqueue within your transaction");
       }
-      const result = this.store.enqueueWithin(handle, this.newJob(task, payload, options));
+      // Synchronous on SQLite: a task defined elsewhere gets its registered defaults as last read.
+      const defaults = this.tasks.get(task)?.defaults ?? this.knownTasks.cachedDefaultsOf(task);
+      const result = this.store.enqueueWithin(handle, this.newJob(task, payload, options, defaults));
       return result instanceof Promise ? result.then((r) => r.job) : result.job;
     } catch (err) {
       if (async) return Promise.reject(err);
@@ -330,12 +333,17 @@ export class Overseer {
     if (!Array.isArray(items)) {
       throw new OverseerError("INVALID_ARGUMENT", "enqueueMany takes an array of { task, payload, options }");
     }
+    const defaults = new Map<string, TaskDefaults | undefined>();
+    for (const item of items) {
+      const task = (item as EnqueueItem | null)?.task;
+      if (typeof task === "string" && !defaults.has(task)) defaults.set(task, await this.defaultsFor(task));
+    }
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object") {
         throw new OverseerError("INVALID_ARGUMENT", `item ${i} must be an object with a task`, { index: i });
       }
       try {
-        return this.newJob(item.task, item.payload, item.options);
+        return this.newJob(item.task, item.payload, item.options, defaults.get(item.task));
       } catch (err) {
         if (err instanceof OverseerError) {
           throw new OverseerError(err.code, `item ${i}: ${err.message}`, { ...err.details, index: i });
@@ -375,9 +383,30 @@ export class Overseer {
     );
   }
 
-  /** A validated job, with the defaults of its task if this process defined it. */
-  private newJob(task: string, payload: unknown, options: EnqueueOptions | undefined): NewJob {
-    return buildNewJob(task, payload, options, this.tasks.get(task)?.defaults);
+  /**
+   * The defaults a job of `task` gets: this process's definition's, or else those its workers
+   * registered (see KnownTasks), so that a job enqueued where the task is not defined (an API
+   * server, the CLI) gets the same queue, attempts and backoff as one enqueued by its workers.
+   */
+  private async defaultsFor(task: string): Promise<TaskDefaults | undefined> {
+    const own = this.tasks.get(task);
+    if (own !== undefined || typeof task !== "string") return own?.defaults;
+    try {
+      return await this.knownTasks.registeredDefaultsOf(task);
+    } catch (err) {
+      this.logger.warn({ err, task }, "reading the task registry failed; the job gets no registered defaults");
+      return undefined;
+    }
+  }
+
+  /** A validated job with its task's defaults. */
+  private newJob(
+    task: string,
+    payload: unknown,
+    options: EnqueueOptions | undefined,
+    defaults: TaskDefaults | undefined,
+  ): NewJob {
+    return buildNewJob(task, payload, options, defaults);
   }
 
   /** A worker for the tasks defined so far. Call `start()` on it; `stop()` drains it. */
@@ -429,7 +458,7 @@ export class Overseer {
     const scheduler = new Scheduler(this.store, this.logger, {
       ...setup,
       schedules: schedules === undefined ? undefined : () => toDefinitions(schedules),
-      defaultsFor: (task) => this.tasks.get(task)?.defaults,
+      defaultsFor: (task) => this.defaultsFor(task),
     });
     this.schedulers.add(scheduler);
     return scheduler;
@@ -458,7 +487,8 @@ export class Overseer {
   async runSchedule(name: string): Promise<Job> {
     const s = (await this.store.listSchedules()).find((x) => x.name === name);
     if (!s) throw new OverseerError("SCHEDULE_NOT_FOUND", `no schedule named "${name}"`, { name });
-    return this.store.runScheduleNow(name, this.newJob(s.task, s.payload, scheduledJobOptions(s)));
+    const defaults = await this.defaultsFor(s.task);
+    return this.store.runScheduleNow(name, this.newJob(s.task, s.payload, scheduledJobOptions(s), defaults));
   }
 
   getJob(id: string): Promise<Job | null> {
