@@ -26,10 +26,27 @@ const refusal = (value: unknown, code = "INVALID_ARGUMENT"): string => {
 
 describe("parseBreaker", () => {
   it("fills in the defaults and reads durations", () => {
-    expect(parseBreaker({}, "b")).toEqual({ ...BREAKER_DEFAULTS, divertTo: null });
+    expect(parseBreaker({}, "b")).toEqual({ ...BREAKER_DEFAULTS, divertTo: null, ignoreErrors: new Set() });
     expect(
-      parseBreaker({ failureRate: 1, minAttempts: 1, window: "5m", cooldown: 2_000, divertTo: "sms" }, "b"),
-    ).toEqual({ failureRate: 1, minAttempts: 1, windowMs: 300_000, cooldownMs: 2_000, divertTo: "sms" });
+      parseBreaker(
+        {
+          failureRate: 1,
+          minAttempts: 1,
+          window: "5m",
+          cooldown: 2_000,
+          divertTo: "sms",
+          ignoreErrors: ["NOT_ANSWERED"],
+        },
+        "b",
+      ),
+    ).toEqual({
+      failureRate: 1,
+      minAttempts: 1,
+      windowMs: 300_000,
+      cooldownMs: 2_000,
+      divertTo: "sms",
+      ignoreErrors: new Set(["NOT_ANSWERED"]),
+    });
     expect(parseBreaker({ divertTo: { task: "sms", queue: "texts", priority: "high" } }, "b").divertTo).toEqual({
       task: "sms",
       queue: "texts",
@@ -55,6 +72,9 @@ describe("parseBreaker", () => {
     expect(refusal({ cooldown: "8d" })).toMatch(/^breakers\.calls\.cooldown: .* from 1s to 7d/);
     expect(refusal({ divertTo: "bad name" }, "INVALID_TASK_NAME")).toMatch(/^breakers\.calls\.divertTo: /);
     expect(refusal({ divertTo: 7 })).toMatch(/^breakers\.calls\.divertTo: /);
+    for (const ignore of ["NOT_ANSWERED", [""], [7], Array(101).fill("E")]) {
+      expect(refusal({ ignoreErrors: ignore })).toMatch(/^breakers\.calls\.ignoreErrors: .* at most 100 error codes/);
+    }
   });
 });
 
@@ -114,27 +134,31 @@ describe("nextBreakerState", () => {
 
 describe("probeVerdict", () => {
   it("reads every job state", () => {
-    // Per state: not run since the pick; run once more and failed; lost; parked.
+    // Per state, the probe picked at token 2: no attempt since; then one that failed, was lost,
+    // parked, or was handed back unrun.
+    const later = (outcome: "failed" | "lost" | "parked" | "released") => ({ number: 3, outcome });
     const verdicts = Object.fromEntries(
       JOB_STATES.map((state) => [
         state,
         [
-          probeVerdict({ state, attempts: 2, lastOutcome: "failed" }, 2),
-          probeVerdict({ state, attempts: 3, lastOutcome: "failed" }, 2),
-          probeVerdict({ state, attempts: 3, lastOutcome: "lost" }, 2),
-          probeVerdict({ state, attempts: 3, lastOutcome: "parked" }, 2),
+          probeVerdict({ state, lastAttempt: { number: 2, outcome: "failed" } }, 2),
+          probeVerdict({ state, lastAttempt: later("failed") }, 2),
+          probeVerdict({ state, lastAttempt: later("lost") }, 2),
+          probeVerdict({ state, lastAttempt: later("parked") }, 2),
+          probeVerdict({ state, lastAttempt: later("released") }, 2),
         ],
       ]),
     );
     expect(verdicts).toEqual({
-      scheduled: ["pending", "failed", "failed", "ok"],
-      queued: ["pending", "failed", "failed", "ok"],
-      running: ["pending", "pending", "pending", "pending"],
-      awaiting_approval: ["gone", "gone", "gone", "gone"],
-      succeeded: ["ok", "ok", "ok", "ok"],
-      dead: ["failed", "failed", "failed", "failed"],
-      cancelled: ["gone", "gone", "gone", "gone"],
+      scheduled: ["pending", "failed", "failed", "ok", "pending"],
+      queued: ["pending", "failed", "failed", "ok", "pending"],
+      running: ["pending", "pending", "pending", "pending", "pending"],
+      awaiting_approval: ["gone", "gone", "gone", "gone", "gone"],
+      succeeded: ["ok", "ok", "ok", "ok", "ok"],
+      dead: ["failed", "failed", "failed", "failed", "failed"],
+      cancelled: ["gone", "gone", "gone", "gone", "gone"],
     });
+    expect(probeVerdict({ state: "queued", lastAttempt: null }, 0)).toBe("pending");
     expect(probeVerdict(null, 0)).toBe("gone");
   });
 });

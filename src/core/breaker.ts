@@ -27,6 +27,11 @@ export interface BreakerOptions {
   /** How long the breaker stays open before a probe runs. Default 30 s. */
   cooldown?: Duration;
   /**
+   * Error codes (or error class names) that say nothing about what the queue's jobs call, such as
+   * a callee that did not answer: attempts failing with them are not counted at all.
+   */
+  ignoreErrors?: readonly string[];
+  /**
    * While open, the queue's due jobs end `cancelled` and each is handed to this task instead (a
    * follow-up job with the same payload shape as `onDead`'s, error code CIRCUIT_OPEN). Left out:
    * the queue is held, its jobs wait.
@@ -40,11 +45,12 @@ export interface BreakerPolicy {
   windowMs: number;
   cooldownMs: number;
   divertTo: FollowUpOption | null;
+  ignoreErrors: ReadonlySet<string>;
 }
 
 export const BREAKER_DEFAULTS = { failureRate: 0.5, minAttempts: 10, windowMs: 60_000, cooldownMs: 30_000 } as const;
 
-const OPTION_KEYS = new Set(["failureRate", "minAttempts", "window", "cooldown", "divertTo"]);
+const OPTION_KEYS = new Set(["failureRate", "minAttempts", "window", "cooldown", "divertTo", "ignoreErrors"]);
 
 /** The policy, or INVALID_ARGUMENT naming the field (`breakers.calls.failureRate`). */
 export function parseBreaker(value: unknown, field: string): BreakerPolicy {
@@ -72,12 +78,21 @@ export function parseBreaker(value: unknown, field: string): BreakerPolicy {
     if (ms < 1_000 || ms > 7 * 86_400_000) throw invalid(`${field}.${key}`, "must be from 1s to 7d");
     return ms;
   };
+  const ignore = options.ignoreErrors ?? [];
+  if (
+    !Array.isArray(ignore) ||
+    ignore.length > 100 ||
+    ignore.some((code) => typeof code !== "string" || code.length === 0 || code.length > 128)
+  ) {
+    throw invalid(`${field}.ignoreErrors`, `must be a list of at most 100 error codes; got ${describe(ignore)}`);
+  }
   return {
     failureRate: rate,
     minAttempts: min,
     windowMs: duration("window", BREAKER_DEFAULTS.windowMs),
     cooldownMs: duration("cooldown", BREAKER_DEFAULTS.cooldownMs),
     divertTo: options.divertTo === undefined ? null : parseFollowUp(options.divertTo, `${field}.divertTo`),
+    ignoreErrors: new Set(ignore as string[]),
   };
 }
 
@@ -190,11 +205,10 @@ export interface BreakerTrip {
   divertTo: string | null;
 }
 
-/** The probe job as the breaker reads it: its state, counted attempts, and its last ended attempt's outcome. */
+/** The probe job as the breaker reads it: its state, and its last ended attempt (numbered by fencing token). */
 export interface ProbeJob {
   state: JobState;
-  attempts: number;
-  lastOutcome: AttemptOutcome | null;
+  lastAttempt: { number: number; outcome: AttemptOutcome } | null;
 }
 
 /**
@@ -206,7 +220,7 @@ export interface ProbeJob {
  */
 export type ProbeVerdict = "pending" | "ok" | "failed" | "gone";
 
-export function probeVerdict(job: ProbeJob | null, attemptsAtPick: number): ProbeVerdict {
+export function probeVerdict(job: ProbeJob | null, tokenAtPick: number): ProbeVerdict {
   if (job === null) return "gone";
   switch (job.state) {
     case "succeeded":
@@ -216,11 +230,13 @@ export function probeVerdict(job: ProbeJob | null, attemptsAtPick: number): Prob
     case "running":
       return "pending";
     case "queued":
-    case "scheduled":
-      // Back in line with one more attempt counted: it failed (or was lost) and waits for its
-      // retry, or it parked. A released attempt is given back, and the same job stays the probe.
-      if (job.attempts <= attemptsAtPick) return "pending";
-      return job.lastOutcome === "parked" ? "ok" : "failed";
+    case "scheduled": {
+      // Back in line after an attempt since the pick: it failed (or was lost) and waits for its
+      // retry, or it parked. One handed back unrun (released) stays the probe.
+      const last = job.lastAttempt;
+      if (last === null || last.number <= tokenAtPick || last.outcome === "released") return "pending";
+      return last.outcome === "parked" ? "ok" : "failed";
+    }
     case "cancelled":
     case "awaiting_approval":
       return "gone";

@@ -128,14 +128,15 @@ describe("circuit breakers", () => {
     }
   });
 
-  it("counts only errors worth retrying; a probe that parks on a sleep has done its work and closes the breaker", async () => {
+  it("counts neither permanent nor ignored errors; a probe that parks on a sleep has done its work and closes it", async () => {
     let now = T0;
     const overseer = await (await testDatabase()).open({ clock: () => now });
     let down = true;
     overseer.defineTask(
       "call",
-      async (payload: { bad?: boolean }, ctx) => {
+      async (payload: { bad?: boolean; busy?: boolean }, ctx) => {
         if (payload.bad) throw new PermanentError("not a phone number");
+        if (payload.busy) throw Object.assign(new Error("nobody picked up"), { code: "NOT_ANSWERED" });
         if (down) throw new Error("provider unreachable");
         await ctx.step("ring", () => "rang");
         await ctx.sleep("1h");
@@ -145,12 +146,17 @@ describe("circuit breakers", () => {
     const worker = overseer.worker({
       ...FAST,
       concurrency: 1,
-      breakers: { calls: { minAttempts: 2, cooldown: "10s" } },
+      breakers: { calls: { minAttempts: 2, cooldown: "10s", ignoreErrors: ["NOT_ANSWERED"] } },
     });
     await worker.start();
     const breaker = async () => (await overseer.listQueues()).find((q) => q.name === "calls")?.breaker ?? null;
     try {
-      const bad = [await overseer.enqueue("call", { bad: true }), await overseer.enqueue("call", { bad: true })];
+      const bad = [
+        await overseer.enqueue("call", { bad: true }),
+        await overseer.enqueue("call", { bad: true }),
+        await overseer.enqueue("call", { busy: true }),
+        await overseer.enqueue("call", { busy: true }),
+      ];
       for (const job of bad)
         await waitFor("the bad call to die", async () => (await overseer.getJob(job.id))?.state === "dead");
       expect(await breaker()).toBeNull();

@@ -10,7 +10,7 @@ import { OverseerError } from "../core/errors.js";
 import { followUpJob, followUpTask } from "../core/follow-up.js";
 import { DEFAULT_QUEUE, describe, type NewJob, type TaskDefaults, validateName } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
-import type { Job } from "../core/types.js";
+import type { Job, JobError } from "../core/types.js";
 import type { Store } from "../store/store.js";
 
 /** Due jobs diverted per transaction, and transactions per pass (the rest wait for the next pass). */
@@ -77,10 +77,21 @@ export class Breakers {
     return this.breakers.size;
   }
 
-  /** Counts one recorded attempt of a job in `queue`; trips its breaker when the window says so. */
-  record(queue: string, failed: boolean): void {
+  /**
+   * Counts one recorded attempt of a job in `queue` (`error`: the failure, or null for a success);
+   * trips its breaker when the window says so. A failure with an ignored code counts as nothing.
+   */
+  record(queue: string, error: JobError | null): void {
     const breaker = this.breakers.get(queue);
     if (breaker === undefined || breaker.tripping) return;
+    const { ignoreErrors } = breaker.policy;
+    if (
+      error !== null &&
+      (ignoreErrors.has(error.code) || (error.type !== undefined && ignoreErrors.has(error.type)))
+    ) {
+      return;
+    }
+    const failed = error !== null;
     const at = this.now();
     breaker.window.record(at, failed);
     const counts = breaker.window.counts(at);

@@ -65,6 +65,46 @@ describe("a task with a retry schedule", () => {
     expect(preview.manualRetry.allowed).toBe(true);
   });
 
+  it("a durable handler that parked keeps its place in the schedule: the park is not a failed attempt", async () => {
+    const t0 = Date.parse("2030-01-01T09:00:00.000Z");
+    let now = t0;
+    const overseer = await (await testDatabase()).open({ clock: () => now });
+    overseer.defineTask(
+      "call",
+      async (_payload, ctx) => {
+        await ctx.sleep("10m"); // ringing; the next executions pass it at once
+        throw new Error("no answer");
+      },
+      { maxAttempts: 3, backoff: ["1m", "5m"] },
+    );
+    const { id } = await overseer.enqueue("call", {});
+    const worker = overseer.worker(FAST);
+    await worker.start();
+    try {
+      const parked = await waitFor("the call to park", async () => {
+        const job = await overseer.getJob(id);
+        return job?.state === "scheduled" && job.attempts === 0 ? job : null;
+      });
+      now = Date.parse(parked.runAt);
+      for (const [i, step] of [1 * MINUTE, 5 * MINUTE].entries()) {
+        const waiting = await waitFor(`attempt ${i + 1} to fail`, async () => {
+          const job = await overseer.getJob(id);
+          return job?.state === "scheduled" && job.attempts === i + 1 ? job : null;
+        });
+        expect(Date.parse(waiting.runAt) - now).toBe(step);
+        now = Date.parse(waiting.runAt);
+      }
+      const dead = await waitFor("the last attempt to die", async () => {
+        const job = await overseer.getJob(id);
+        return job?.state === "dead" ? job : null;
+      });
+      expect(dead).toMatchObject({ attempts: 3, maxAttempts: 3 });
+      expect((await overseer.listAttempts(id)).map((a) => a.outcome)).toEqual(["parked", "failed", "failed", "failed"]);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("an enqueue's own schedule overrides the task's, and is kept with the job", async () => {
     const overseer = await (await testDatabase()).open();
     overseer.defineTask("call", () => undefined, { backoff: { type: "fixed", delay: "1s" } });

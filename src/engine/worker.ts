@@ -646,13 +646,13 @@ export class Worker {
       this.logger.warn({ workerId: this.id, jobId: entry.claimed.job.id }, "lease lost before the result was recorded");
     } else if (result.outcome === "succeeded") {
       this.stats.succeeded++;
-      this.breakers.record(entry.claimed.job.queue, false);
+      this.breakers.record(entry.claimed.job.queue, null);
     } else if (result.outcome !== "released") {
       this.stats.failed++;
       // What a breaker counts as a failure: an error worth retrying (a timeout, an outage), not a
       // permanent one, which says the job is wrong rather than what it calls.
       if (result.outcome === "retry" || (result.outcome === "dead" && result.reason !== "permanent_error")) {
-        this.breakers.record(entry.claimed.job.queue, true);
+        this.breakers.record(entry.claimed.job.queue, result.error);
       }
     }
   }

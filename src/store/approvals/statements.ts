@@ -47,10 +47,10 @@ export const UPDATE_APPROVAL = `
 UPDATE approvals SET state = $1, decisions = $2, outcome = $3, settled_at = $4, version = $5
 WHERE id = $6 AND version = $7`;
 
-/** $1 job id, $2 token. The parked attempt is given back: max attempts + 1. */
+/** $1 job id, $2 token. The parked attempt is given back: it does not count (see PARK_JOB). */
 export const AWAIT_APPROVAL = `
 UPDATE jobs SET state = '${TRANSITIONS.awaitApproval.to}', lease_owner = NULL, lease_expires_at = NULL,
-  max_attempts = max_attempts + 1, version = version + 1
+  attempts = attempts - 1, version = version + 1
 WHERE id = $1 AND lease_token = $2 AND state = '${TRANSITIONS.awaitApproval.from[0]}'`;
 
 /** $1 now, $2 job id. The job runs again, in line from now, to read the outcome. */

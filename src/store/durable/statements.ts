@@ -12,10 +12,14 @@ export const INSERT_STEP = `
 INSERT INTO job_steps (job_id, name, kind, result, created_at) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (job_id, name) DO NOTHING`;
 
-/** $1 until, $2 job id, $3 token. The parked attempt is given back: max attempts + 1. */
+/**
+ * $1 until, $2 job id, $3 token. The parked attempt is given back, as a released one is: the
+ * execution that resumes the job is the same attempt going on, so a failure after it waits the
+ * backoff of that attempt's number, and the budget counts only attempts that ended.
+ */
 export const PARK_JOB = `
 UPDATE jobs SET state = ${to("park")}, run_at = $1, lease_owner = NULL, lease_expires_at = NULL,
-  max_attempts = max_attempts + 1, version = version + 1
+  attempts = attempts - 1, version = version + 1
 WHERE id = $2 AND lease_token = $3 AND ${from("park")}`;
 
 /** $1 now, $2 job id, $3 the wait's deadline: the job is still parked on that wait. */

@@ -159,7 +159,9 @@ const START = [-2_147_483_648, Number.MIN_SAFE_INTEGER, ""] as const;
  * resuming after a durable sleep or wait took its slot when it started: it takes none again.
  */
 async function takeRateSlot(tx: Tx, row: JobRow): Promise<boolean> {
-  if (row.attempts > 0 && (await tx.one<{ parked: boolean }>(sql.LAST_ATTEMPT_PARKED, [row.id]))?.parked) return true;
+  if (row.lease_token > 0 && (await tx.one<{ parked: boolean }>(sql.LAST_ATTEMPT_PARKED, [row.id]))?.parked) {
+    return true;
+  }
   const key = row.rate_key as string;
   const period = row.rate_period_ms ?? 1;
   const limit = row.rate_limit ?? 1;

@@ -47,7 +47,7 @@ async function testSchema(): Promise<string> {
  */
 async function backTo(schema: string, version: number): Promise<void> {
   if (version < 24) {
-    const columns = ["state", "opened_at", "probe_at", "probe", "probe_attempts", "trip"];
+    const columns = ["state", "opened_at", "probe_at", "probe", "probe_token", "trip"];
     await admin.query(`ALTER TABLE ${schema}.queues ${columns.map((c) => `DROP COLUMN breaker_${c}`).join(", ")}`);
   }
   if (version < 23) await admin.query(`ALTER TABLE IF EXISTS ${schema}.tasks DROP COLUMN defaults`);

@@ -20,7 +20,7 @@ import {
 } from "../../core/breaker.js";
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
-import type { Job, JobState, QueueRecord } from "../../core/types.js";
+import type { AttemptOutcome, Job, JobState, QueueRecord } from "../../core/types.js";
 import { emptyCounts } from "../jobs/rows.js";
 import { CANCEL_WAITING_JOB } from "../jobs/statements.js";
 import { iso, type JobRow, toJob } from "../rows.js";
@@ -84,7 +84,7 @@ interface BreakerRow {
   breaker_opened_at: number | string | null;
   breaker_probe_at: number | string | null;
   breaker_probe: string | null;
-  breaker_probe_attempts: number | null;
+  breaker_probe_token: number | null;
   breaker_trip: string | null;
 }
 
@@ -139,8 +139,23 @@ export function* breakerPass(
     tx.event("queue.breaker_half_open", null, null, { queue });
   }
   if (state === "half_open") {
-    const job = probe === null ? null : ((yield* tx.one<ProbeJob>(q.GET_PROBE_JOB, [probe])) ?? null);
-    const verdict = probeVerdict(job, row.breaker_probe_attempts ?? 0);
+    const read =
+      probe === null
+        ? undefined
+        : yield* tx.one<{ state: JobState; number: number | null; outcome: AttemptOutcome | null }>(q.GET_PROBE_JOB, [
+            probe,
+          ]);
+    const job: ProbeJob | null =
+      read === undefined
+        ? null
+        : {
+            state: read.state,
+            lastAttempt:
+              read.number === null || read.outcome === null
+                ? null
+                : { number: Number(read.number), outcome: read.outcome },
+          };
+    const verdict = probeVerdict(job, row.breaker_probe_token ?? 0);
     if (verdict === "ok") {
       yield* tx.run(q.CLOSE_BREAKER, [queue, tx.at]);
       tx.event("queue.breaker_closed", null, null, { queue, reason: "probe_succeeded", probeJobId: probe });
@@ -163,10 +178,10 @@ export function* breakerPass(
       if (verdict === "gone" || (probe !== null && stalled)) {
         const exclude = verdict === "gone" ? null : probe;
         const next =
-          (yield* tx.one<{ id: string; attempts: number }>(q.NEXT_DUE_JOB_OF_QUEUE, [queue, tx.at, exclude])) ??
-          (exclude === null || job === null ? undefined : { id: exclude, attempts: job.attempts });
+          (yield* tx.one<{ id: string; lease_token: number }>(q.NEXT_DUE_JOB_OF_QUEUE, [queue, tx.at, exclude])) ??
+          (exclude === null ? undefined : { id: exclude, lease_token: row.breaker_probe_token ?? 0 });
         probe = next?.id ?? null;
-        yield* tx.run(q.SET_BREAKER_PROBE, [queue, probe, next?.attempts ?? null, tx.at]);
+        yield* tx.run(q.SET_BREAKER_PROBE, [queue, probe, next?.lease_token ?? null, tx.at]);
         if (probe !== null && probe !== row.breaker_probe) {
           tx.event("queue.breaker_probe", null, null, { queue, probeJobId: probe });
           tx.notify();

@@ -19,7 +19,7 @@ export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM job
 
 /** A queue's breaker columns, as LIST_QUEUE_FLAGS and LOCK_BREAKER read them. */
 const BREAKER_COLUMNS =
-  "breaker_state, breaker_opened_at, breaker_probe_at, breaker_probe, breaker_probe_attempts, breaker_trip";
+  "breaker_state, breaker_opened_at, breaker_probe_at, breaker_probe, breaker_probe_token, breaker_trip";
 
 export const LIST_QUEUE_FLAGS = `SELECT name, paused, version, ${BREAKER_COLUMNS} FROM queues`;
 
@@ -38,39 +38,40 @@ export const OPEN_BREAKER = `
 INSERT INTO queues (name, paused, updated_at, version, breaker_state, breaker_opened_at, breaker_probe_at, breaker_trip)
 VALUES ($1, 0, $2, 0, 'open', $2, $3, $4)
 ON CONFLICT (name) DO UPDATE SET breaker_state = 'open', breaker_opened_at = excluded.breaker_opened_at,
-  breaker_probe_at = excluded.breaker_probe_at, breaker_probe = NULL, breaker_probe_attempts = NULL,
+  breaker_probe_at = excluded.breaker_probe_at, breaker_probe = NULL, breaker_probe_token = NULL,
   breaker_trip = excluded.breaker_trip, updated_at = excluded.updated_at
 WHERE queues.breaker_state = 'closed'
 RETURNING name`;
 
 /** $1 name, $2 probe time: open again after a failed probe, until $2. */
 export const REOPEN_BREAKER = `
-UPDATE queues SET breaker_state = 'open', breaker_probe_at = $2, breaker_probe = NULL, breaker_probe_attempts = NULL
+UPDATE queues SET breaker_state = 'open', breaker_probe_at = $2, breaker_probe = NULL, breaker_probe_token = NULL
 WHERE name = $1`;
 
-/** $1 name, $2 probe job id or NULL, $3 its counted attempts, $4 now: half-open, with this probe picked now. */
+/** $1 name, $2 probe job id or NULL, $3 its fencing token, $4 now: half-open, with this probe picked now. */
 export const SET_BREAKER_PROBE = `
-UPDATE queues SET breaker_state = 'half_open', breaker_probe = $2, breaker_probe_attempts = $3, breaker_probe_at = $4
+UPDATE queues SET breaker_state = 'half_open', breaker_probe = $2, breaker_probe_token = $3, breaker_probe_at = $4
 WHERE name = $1`;
 
 /** $1 name, $2 now. */
 export const CLOSE_BREAKER = `
 UPDATE queues SET breaker_state = 'closed', breaker_opened_at = NULL, breaker_probe_at = NULL, breaker_probe = NULL,
-  breaker_probe_attempts = NULL, breaker_trip = NULL, updated_at = $2
+  breaker_probe_token = NULL, breaker_trip = NULL, updated_at = $2
 WHERE name = $1`;
 
-/** $1 job id: what the breaker reads of its probe, with its last ended attempt's outcome. */
+/** $1 job id: what the breaker reads of its probe: its state, and its last ended attempt's number and outcome. */
 export const GET_PROBE_JOB = `
-SELECT state, attempts,
-  (SELECT outcome FROM attempts WHERE job_id = jobs.id ORDER BY number DESC LIMIT 1) AS "lastOutcome"
-FROM jobs WHERE id = $1`;
+SELECT j.state, a.number, a.outcome
+FROM jobs j LEFT JOIN attempts a ON a.job_id = j.id
+  AND a.number = (SELECT max(number) FROM attempts WHERE job_id = j.id)
+WHERE j.id = $1`;
 
 /**
  * $1 queue, $2 now, $3 a job id to leave out or NULL: the queue's first due job in claim order,
  * the probe to pick, skipping one a claim is taking.
  */
 export const NEXT_DUE_JOB_OF_QUEUE = sql`
-SELECT id, attempts FROM jobs
+SELECT id, lease_token FROM jobs
 WHERE queue = $1 AND state IN ('queued', 'scheduled') AND run_at <= $2 AND (CAST($3 AS TEXT) IS NULL OR id <> $3)
 ORDER BY priority, run_at, id
 LIMIT 1 ${FOR_UPDATE_SKIP_LOCKED}`;

@@ -96,7 +96,10 @@ function countRunning(conn: SqliteConnection, key: string): number {
  * resuming after a durable sleep or wait took its slot when it started: it takes none again.
  */
 function takeRateSlot(conn: SqliteConnection, row: JobRow, now: number): boolean {
-  if (row.attempts > 0 && (conn.stmt(sql.LAST_ATTEMPT_PARKED).get(row.id) as { parked: number } | undefined)?.parked) {
+  if (
+    row.lease_token > 0 &&
+    (conn.stmt(sql.LAST_ATTEMPT_PARKED).get(row.id) as { parked: number } | undefined)?.parked
+  ) {
     return true;
   }
   const key = row.rate_key as string;

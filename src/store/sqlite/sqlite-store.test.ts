@@ -247,7 +247,7 @@ describe("SqliteStore (SQLite only)", () => {
         raw.exec("ALTER TABLE jobs DROP COLUMN timeout_ms");
         raw.exec("ALTER TABLE schedules DROP COLUMN max_attempts; ALTER TABLE schedules DROP COLUMN backoff");
         raw.exec("ALTER TABLE tasks DROP COLUMN defaults");
-        for (const column of ["state", "opened_at", "probe_at", "probe", "probe_attempts", "trip"]) {
+        for (const column of ["state", "opened_at", "probe_at", "probe", "probe_token", "trip"]) {
           raw.exec(`ALTER TABLE queues DROP COLUMN breaker_${column}`);
         }
         raw.pragma("user_version = 16");

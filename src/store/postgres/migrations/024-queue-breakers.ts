@@ -1,6 +1,7 @@
 /**
  * 024: each queue's circuit breaker (see core/breaker.ts): its state, when it opened and lets its
- * probe run, the probe job and its counted attempts when picked, and what tripped it (JSON). A
+ * probe run (or picked its probe), the probe job and its fencing token when picked (an attempt
+ * numbered after it tells the probe's verdict), and what tripped it (JSON). A
  * claim skips a queue whose breaker is not closed, except for its probe job.
  */
 export const sql = `
@@ -8,6 +9,6 @@ ALTER TABLE queues ADD COLUMN breaker_state TEXT NOT NULL DEFAULT 'closed';
 ALTER TABLE queues ADD COLUMN breaker_opened_at BIGINT;
 ALTER TABLE queues ADD COLUMN breaker_probe_at BIGINT;
 ALTER TABLE queues ADD COLUMN breaker_probe TEXT;
-ALTER TABLE queues ADD COLUMN breaker_probe_attempts INTEGER;
+ALTER TABLE queues ADD COLUMN breaker_probe_token INTEGER;
 ALTER TABLE queues ADD COLUMN breaker_trip TEXT;
 `;
