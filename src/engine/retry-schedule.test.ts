@@ -3,6 +3,8 @@
  * clock: each failed attempt waits its step of the schedule, and the last attempt dies.
  */
 import { describe, expect, it } from "vitest";
+import type { Job } from "../core/types.js";
+import type { Overseer } from "../sdk/overseer.js";
 import { testDatabase } from "../test-support/test-backend.js";
 import { waitFor } from "../test-support/wait.js";
 import type { WorkerOptions } from "./worker.js";
@@ -15,6 +17,14 @@ const FAST: WorkerOptions = {
   shutdownTimeoutMs: 1_000,
 };
 const MINUTE = 60_000;
+
+/** The job once `test` holds for it. */
+function jobWhen(overseer: Overseer, id: string, what: string, test: (job: Job) => boolean): Promise<Job> {
+  return waitFor(what, async () => {
+    const job = await overseer.getJob(id);
+    return job !== null && test(job) ? job : null;
+  });
+}
 
 describe("a task with a retry schedule", () => {
   it("retries a call that never answers after 1m, 5m and 15m, then it is dead", async () => {
@@ -35,18 +45,14 @@ describe("a task with a retry schedule", () => {
     await worker.start();
     try {
       for (const [i, step] of [1 * MINUTE, 5 * MINUTE, 15 * MINUTE].entries()) {
-        const waiting = await waitFor(`attempt ${i + 1} to fail`, async () => {
-          const job = await overseer.getJob(id);
-          return job?.state === "scheduled" && job.attempts === i + 1 ? job : null;
+        const waiting = await jobWhen(overseer, id, `attempt ${i + 1} to fail`, (job) => {
+          return job.state === "scheduled" && job.attempts === i + 1;
         });
         // The clock stands still: the attempt failed at `now`, and the retry waits one step from it.
         expect(Date.parse(waiting.runAt) - now).toBe(step);
         now = Date.parse(waiting.runAt);
       }
-      const dead = await waitFor("the last attempt to die", async () => {
-        const job = await overseer.getJob(id);
-        return job?.state === "dead" ? job : null;
-      });
+      const dead = await jobWhen(overseer, id, "the last attempt to die", (job) => job.state === "dead");
       expect(dead.attempts).toBe(4);
     } finally {
       await worker.stop();
@@ -81,23 +87,18 @@ describe("a task with a retry schedule", () => {
     const worker = overseer.worker(FAST);
     await worker.start();
     try {
-      const parked = await waitFor("the call to park", async () => {
-        const job = await overseer.getJob(id);
-        return job?.state === "scheduled" && job.attempts === 0 ? job : null;
+      const parked = await jobWhen(overseer, id, "the call to park", (job) => {
+        return job.state === "scheduled" && job.attempts === 0;
       });
       now = Date.parse(parked.runAt);
       for (const [i, step] of [1 * MINUTE, 5 * MINUTE].entries()) {
-        const waiting = await waitFor(`attempt ${i + 1} to fail`, async () => {
-          const job = await overseer.getJob(id);
-          return job?.state === "scheduled" && job.attempts === i + 1 ? job : null;
+        const waiting = await jobWhen(overseer, id, `attempt ${i + 1} to fail`, (job) => {
+          return job.state === "scheduled" && job.attempts === i + 1;
         });
         expect(Date.parse(waiting.runAt) - now).toBe(step);
         now = Date.parse(waiting.runAt);
       }
-      const dead = await waitFor("the last attempt to die", async () => {
-        const job = await overseer.getJob(id);
-        return job?.state === "dead" ? job : null;
-      });
+      const dead = await jobWhen(overseer, id, "the last attempt to die", (job) => job.state === "dead");
       expect(dead).toMatchObject({ attempts: 3, maxAttempts: 3 });
       expect((await overseer.listAttempts(id)).map((a) => a.outcome)).toEqual(["parked", "failed", "failed", "failed"]);
     } finally {
