@@ -193,6 +193,8 @@ describe("circuit breakers", () => {
     );
     expect(refused({ calls: { divertTo: { task: "sms", queue: "texts" } } })).toBeNull();
     expect(refused({ default: { divertTo: "note" } })).toMatch(/back in queue default/);
+    // A task this process does not define: its queue is known only from the registry, at each pass.
+    expect(refused({ default: { divertTo: "defined-elsewhere" } })).toBeNull();
     await overseer.close();
   });
 

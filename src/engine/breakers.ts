@@ -63,7 +63,7 @@ export class Breakers {
     for (const [queue, policy] of policies) {
       this.breakers.set(queue, { policy, window: new OutcomeWindow(policy.windowMs), tripping: false });
       // Known now when the worker defines the divert task (or the option names a queue); else checked at each pass.
-      if (this.divertQueue(policy) === queue) {
+      if (this.knownDivertQueue(policy) === queue) {
         throw new OverseerError(
           "INVALID_ARGUMENT",
           `breakers.${queue}.divertTo would put the diverted jobs back in queue ${queue}; give it another queue`,
@@ -71,10 +71,6 @@ export class Breakers {
         );
       }
     }
-  }
-
-  get size(): number {
-    return this.breakers.size;
   }
 
   /**
@@ -104,12 +100,14 @@ export class Breakers {
 
   /** Moves every breaker on; run at each maintenance pass. One queue's failure does not stop the others'. */
   async pass(): Promise<void> {
-    for (const queue of this.breakers.keys()) {
-      try {
-        await this.passOne(queue);
-      } catch (err) {
-        this.logger.error({ err, queue }, "circuit breaker pass failed; will try at the next pass");
-      }
+    for (const queue of this.breakers.keys()) await this.passSafely(queue);
+  }
+
+  private async passSafely(queue: string): Promise<void> {
+    try {
+      await this.passOne(queue);
+    } catch (err) {
+      this.logger.error({ err, queue }, "circuit breaker pass failed; will try at the next pass");
     }
   }
 
@@ -136,7 +134,7 @@ export class Breakers {
         : `circuit breaker opened: the queue's due jobs go to ${divertTo} until a probe succeeds`,
     );
     // Divert at once rather than at the next maintenance pass.
-    await this.pass().catch(() => undefined);
+    await this.passSafely(queue);
   }
 
   private async passOne(queue: string): Promise<void> {
@@ -145,8 +143,8 @@ export class Breakers {
     const divertTo = policy.divertTo;
     let divert: ((job: Job) => NewJob) | null = null;
     if (divertTo !== null) {
-      if (this.divertQueue(policy) === queue) {
-        // Its task's defaults came from the registry: diverting would feed the queue its own jobs.
+      if ((this.knownDivertQueue(policy) ?? DEFAULT_QUEUE) === queue) {
+        // Its task's defaults came from the registry (or nowhere): diverting would feed the queue its own jobs.
         this.logger.error(
           { queue, divertTo: followUpTask(divertTo) },
           "the breaker's divert task's jobs go to the breaker's own queue; holding the queue instead",
@@ -162,11 +160,15 @@ export class Breakers {
     if (pass.state !== "closed") breaker.window.clear();
   }
 
-  /** The queue the divert task's jobs go to, as far as this worker knows its defaults; null without one. */
-  private divertQueue(policy: BreakerPolicy): string | null {
-    if (policy.divertTo === null) return null;
+  /**
+   * The queue the divert task's jobs go to: the option's, or the task's defaults' as this worker
+   * knows them (the default queue if they name none); undefined while it knows no defaults of the task.
+   */
+  private knownDivertQueue(policy: BreakerPolicy): string | undefined {
+    if (policy.divertTo === null) return undefined;
     if (typeof policy.divertTo !== "string" && policy.divertTo.queue !== undefined) return policy.divertTo.queue;
-    return this.defaultsOf(followUpTask(policy.divertTo))?.queue ?? DEFAULT_QUEUE;
+    const defaults = this.defaultsOf(followUpTask(policy.divertTo));
+    return defaults === undefined ? undefined : (defaults.queue ?? DEFAULT_QUEUE);
   }
 
   private divertJob(divertTo: NonNullable<BreakerPolicy["divertTo"]>, job: Job): NewJob {
