@@ -27,11 +27,15 @@ const businessSchema = z.strictObject({
   answerWithin: duration.default("10m"),
 });
 
-/** When calls keep failing (the provider's voice side is down), new calls become SMS: see service.mjs. */
+/**
+ * When calls keep failing (the provider's voice side is down), new calls become SMS: see
+ * service.mjs. A call the provider placed and nobody took is no failure of the provider's: it
+ * does not count.
+ */
 const smsOnlySchema = z.strictObject({
-  /** Trips when at least this share of a worker's recent calls failed... */
+  /** Trips when at least this share of a worker's recent calls failed at the provider... */
   failureRate: z.number().gt(0).max(1).default(0.5),
-  /** ...and it placed at least this many in the window. */
+  /** ...and at least this many of its calls in the window were taken or failed at the provider. */
   minCalls: z.number().int().min(1).max(10_000).default(5),
   window: duration.default("5m"),
   /** How long SMS-only mode lasts before one call tries the provider again. */
@@ -41,8 +45,13 @@ const smsOnlySchema = z.strictObject({
 const configSchema = z.strictObject({
   /** The time zone the clean-up and the report run in, and the report's days are counted in. */
   timezone: z.string().refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin").default("UTC"),
-  /** SMS per phone number per UTC day (codes and fallbacks); over it, an SMS waits for the next day. */
+  /**
+   * Callback requests, so codes, a phone may ask for per UTC day (past it, POST /callbacks answers
+   * 429), and the fallback SMS a phone gets per UTC day (past it, one waits for the next day).
+   */
   smsPerPhonePerDay: z.number().int().min(1).max(100).default(5),
+  /** Callback requests one client address may make per hour (on each node); past it, 429. */
+  requestsPerIpPerHour: z.number().int().min(1).max(100_000).default(10),
   /** How long a verification code is accepted. */
   codeValidFor: duration.default("15m"),
   smsOnlyMode: smsOnlySchema.default(smsOnlySchema.parse({})),
@@ -59,7 +68,7 @@ const configSchema = z.strictObject({
  *   concurrentCalls: number, answerWithin: string, answerWithinMs: number
  * }} Business
  * @typedef {{
- *   timezone: string, smsPerPhonePerDay: number, codeValidForMs: number,
+ *   timezone: string, smsPerPhonePerDay: number, requestsPerIpPerHour: number, codeValidForMs: number,
  *   smsOnlyMode: { failureRate: number, minCalls: number, window: string, cooldown: string },
  *   businesses: Map<string, Business>
  * }} CallbackConfig
@@ -74,10 +83,11 @@ const configSchema = z.strictObject({
 export function parseConfig(value, source = "config") {
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) throw new Error(`${source}: ${describeIssues(parsed.error.issues)}`);
-  const { timezone, smsPerPhonePerDay, codeValidFor, smsOnlyMode, businesses } = parsed.data;
+  const { timezone, smsPerPhonePerDay, requestsPerIpPerHour, codeValidFor, smsOnlyMode, businesses } = parsed.data;
   return {
     timezone,
     smsPerPhonePerDay,
+    requestsPerIpPerHour,
     codeValidForMs: durationMs(codeValidFor),
     smsOnlyMode,
     businesses: new Map(

@@ -1,9 +1,8 @@
 // An in-memory telephony provider: what the app runs with by default, and what the tests script.
 // It records every SMS and call with the time on the app's clock, counts the calls in progress
-// per business (so a test can check the concurrency limit from the phone's side), and can be
-// told how a number behaves: never answers, is busy, is refused, or that the whole provider is
-// down.
-import { setTimeout as sleep } from "node:timers/promises";
+// per business (so a test can check the concurrency limit from the phone's side), can hold each
+// call in progress until a test releases it, and can be told how a number behaves: never
+// answers, is busy, is refused, or that the whole provider is down.
 import { PermanentError } from "overseer";
 import { TelephonyError } from "./telephony.mjs";
 
@@ -32,9 +31,11 @@ export class FakeTelephony {
   #inProgress = new Map();
   /** @type {Map<string, number>} business id → most calls ever in progress at once */
   #peak = new Map();
+  /** @type {Array<{ business: string, release: () => void }>} calls held in progress, oldest first */
+  #held = [];
   #clock;
   #outcome;
-  #callMs;
+  #holdCalls;
   #onSms;
   #onCall;
 
@@ -42,16 +43,16 @@ export class FakeTelephony {
    * @param {{
    *   clock?: () => number,
    *   outcome?: CallOutcome,
-   *   callMs?: number,
+   *   holdCalls?: boolean,
    *   onSms?: (sms: SentSms) => void,
    *   onCall?: (call: PlacedCall) => void,
    * }} [options] `outcome`: how numbers without a behaviour of their own answer (default
-   *   `answered`); `callMs`: how long each call takes (default 0)
+   *   `answered`); `holdCalls`: each call stays in progress until `release()` (or its signal aborts)
    */
-  constructor({ clock = Date.now, outcome = "answered", callMs = 0, onSms, onCall } = {}) {
+  constructor({ clock = Date.now, outcome = "answered", holdCalls = false, onSms, onCall } = {}) {
     this.#clock = clock;
     this.#outcome = outcome;
-    this.#callMs = callMs;
+    this.#holdCalls = holdCalls;
     this.#onSms = onSms;
     this.#onCall = onCall;
   }
@@ -77,6 +78,21 @@ export class FakeTelephony {
    */
   peakConcurrentCalls(business) {
     return this.#peak.get(business) ?? 0;
+  }
+
+  /**
+   * How many of this business's calls are held in progress now (with `holdCalls`).
+   * @param {string} business
+   */
+  heldCalls(business) {
+    return this.#held.filter((h) => h.business === business).length;
+  }
+
+  /** Lets the oldest held call finish; false if none is held. */
+  release() {
+    const held = this.#held.shift();
+    held?.release();
+    return held !== undefined;
   }
 
   /** @param {string} number */
@@ -123,13 +139,37 @@ export class FakeTelephony {
     this.#inProgress.set(business, now);
     this.#peak.set(business, Math.max(now, this.#peak.get(business) ?? 0));
     try {
-      if (this.#callMs > 0) await sleep(this.#callMs, undefined, { signal });
+      if (this.#holdCalls) await this.#hold(business, signal);
     } finally {
       this.#inProgress.set(business, (this.#inProgress.get(business) ?? 1) - 1);
     }
     call.outcome = behaviour;
     this.#onCall?.(call);
     return behaviour;
+  }
+
+  /**
+   * @param {string} business
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<void>}
+   */
+  #hold(business, signal) {
+    return new Promise((resolve, reject) => {
+      const held = {
+        business,
+        release: () => {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        },
+      };
+      const abort = () => {
+        this.#held = this.#held.filter((h) => h !== held);
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) return abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      this.#held.push(held);
+    });
   }
 
   #checkUp() {

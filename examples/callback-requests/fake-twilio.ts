@@ -2,7 +2,8 @@
  * A small stand-in for Twilio's REST API on 127.0.0.1 (a free port), for the tests: it checks
  * HTTP basic auth as Twilio does, parses the form-encoded bodies, records every request, and
  * answers as a test tells it (a reply, or never: the request hangs until the server closes).
- * Closed when the test that started it ends.
+ * `press` plays the part of the phone: it reads a placed call's TwiML and posts the digit to its
+ * Gather's action as Twilio does. Closed when the test that started it ends.
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -28,7 +29,14 @@ export interface FakeTwilio {
   readonly requests: TwilioRequest[];
   /** How the requests for `resource` are answered from now on. */
   reply(resource: TwilioResource, reply: TwilioReply): void;
+  /**
+   * Whoever picked up call `call` (its index among the Calls requests) presses `digits`: Twilio
+   * posts them, form-encoded, to the TwiML's Gather action; what the app answered.
+   */
+  press(call: number, digits: string): Promise<{ status: number; contentType: string; text: string }>;
 }
+
+const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 export async function startFakeTwilio(): Promise<FakeTwilio> {
   const accountSid = "AC0123456789abcdef0123456789abcdef";
@@ -76,6 +84,18 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     requests,
     reply: (resource, reply) => {
       replies[resource] = reply;
+    },
+    press: async (call, digits) => {
+      const placed = requests.filter((r) => r.resource === "Calls")[call];
+      const action = /<Gather [^>]*action="([^"]*)"/.exec(placed?.form.Twiml ?? "")?.[1];
+      if (action === undefined) throw new Error(`call ${call} has no TwiML with a Gather action`);
+      const url = action.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => XML_ENTITIES[name] ?? "");
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded; charset=UTF-8" },
+        body: new URLSearchParams({ AccountSid: accountSid, CallSid: `CA${call}`, Digits: digits }).toString(),
+      });
+      return { status: res.status, contentType: res.headers.get("content-type") ?? "", text: await res.text() };
     },
   };
 }

@@ -19,6 +19,8 @@ export const MINUTE = 60_000;
 export const TEST_CONFIG = {
   timezone: "Europe/Berlin",
   smsPerPhonePerDay: 5,
+  // Every request of the tests comes from one address (the loopback); the limit has its own test.
+  requestsPerIpPerHour: 1_000,
   businesses: [
     {
       id: "acme-plumbing",
@@ -58,7 +60,8 @@ export async function startService(
     config?: ReturnType<typeof parseConfig>;
     /** Where the clock stands, or "real" for the real one (then `clock.now` means nothing). */
     at?: number | "real";
-    callMs?: number;
+    /** Each call stays in progress until the test releases it (`telephony.release()`). */
+    holdCalls?: boolean;
     outcome?: string;
     /** Where answer URLs point; null: where the routes listen. */
     publicUrl?: string | null;
@@ -67,7 +70,7 @@ export async function startService(
   const clock = new TestClock(typeof options.at === "number" ? options.at : Date.parse("2030-01-07T09:00:00.000Z"));
   const telephony = new FakeTelephony({
     ...(options.at === "real" ? {} : { clock: clock.read }),
-    ...(options.callMs ? { callMs: options.callMs } : {}),
+    ...(options.holdCalls ? { holdCalls: true } : {}),
     ...(options.outcome ? { outcome: options.outcome } : {}),
   });
   const service = await createCallbackService({

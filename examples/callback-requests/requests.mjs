@@ -60,6 +60,9 @@ const SQL = {
     "UPDATE callback_requests SET status = 'queued', verified_at = ? WHERE id = ? AND status = 'unverified'",
   /** ?1 the call's job, ?2 ring, ?3 its label, ?4 id. */
   ringing: "UPDATE callback_requests SET status = 'ringing', call_job = ?, ring = ?, ring_label = ? WHERE id = ?",
+  /** ?1 id: the ring on is over and the call waits for its next round (the answer route refuses it). */
+  roundOver:
+    "UPDATE callback_requests SET status = 'queued', ring = NULL, ring_label = NULL WHERE id = ? AND status = 'ringing'",
   /** ?1 status, ?2 answered by, ?3 error code, ?4 error message, ?5 now, ?6 id. */
   finish:
     "UPDATE callback_requests SET status = ?, answered_by = ?, error_code = ?, error_message = ?, finished_at = ? WHERE id = ?",
@@ -204,6 +207,19 @@ export class CallbackRequests {
     await this.#driver.transaction(
       (function* () {
         yield run(SQL.ringing, [job, ring, label, id]);
+      })(),
+    );
+  }
+
+  /**
+   * A round of the chain ended with nobody taking the call: no ring is on until the next round's
+   * first, so an answer to the last one is refused (409) rather than taken by no one.
+   * @param {string} id
+   */
+  async roundOver(id) {
+    await this.#driver.transaction(
+      (function* () {
+        yield run(SQL.roundOver, [id]);
       })(),
     );
   }

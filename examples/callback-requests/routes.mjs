@@ -2,17 +2,23 @@
 // code texted to them; the business's phone (or the provider, for it) says a ringing call was
 // taken. Bodies are checked at the edge and refused with 400 and one message naming each field;
 // every error has the shape {"error": {"code", "message"}}, and nothing on the wire is a stack.
+// The one exception is Twilio's Gather posting to the answer route: it is answered in TwiML.
+import { parse as parseForm } from "node:querystring";
 import Fastify from "fastify";
 import { z } from "zod";
 import { describeIssues, E164 } from "./config.mjs";
+import { FixedWindowLimiter } from "./fixed-window-limiter.mjs";
 import { answerKey, codeFor, sameSecret } from "./secrets.mjs";
-import { ANSWERED, callJob, smsJob } from "./tasks.mjs";
+import { ANSWERED, callJob, codeSmsJob } from "./tasks.mjs";
+import { sayTwiml, spokenNumber } from "./twilio-telephony.mjs";
 
 /** Wrong codes a request takes before it is locked (the visitor asks for a new callback). */
 export const MAX_TRIES = 5;
 
 const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+const FORM = "application/x-www-form-urlencoded";
 
 const newRequest = z.strictObject({
   business: z.string({ error: "required: the id of the business that calls you back" }).min(1),
@@ -50,15 +56,19 @@ const BODY_ERRORS = /** @type {Record<string, string>} */ ({
  *   secret: string,
  *   now: () => Promise<number>,
  *   logger: import("overseer").Logger,
- * }} RouteDeps
+ *   trustProxy?: import("fastify").FastifyServerOptions["trustProxy"],
+ * }} RouteDeps `trustProxy`: whose X-Forwarded-For gives the client's address (Fastify's
+ *   option); the loopback unless told, since the routes listen on 127.0.0.1 behind a proxy
  */
 
 /**
  * The routes, on a Fastify instance of their own (not listening yet).
  * @param {RouteDeps} deps
  */
-export function callbackRoutes({ overseer, requests, config, secret, now, logger }) {
-  const app = Fastify({ bodyLimit: 16 * 1024, logger: false });
+export function callbackRoutes({ overseer, requests, config, secret, now, logger, trustProxy = "loopback" }) {
+  const app = Fastify({ bodyLimit: 16 * 1024, logger: false, trustProxy });
+  // Each request may text a code: an address gets `requestsPerIpPerHour`, however many phones.
+  const perAddress = new FixedWindowLimiter({ limit: config.requestsPerIpPerHour, windowMs: HOUR_MS });
 
   app.setErrorHandler((/** @type {import("fastify").FastifyError} */ err, req, reply) => {
     const status = typeof err.statusCode === "number" ? err.statusCode : 500;
@@ -74,8 +84,28 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
     reply.code(404).send(error("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`)),
   );
 
+  /**
+   * Counts every POST /callbacks of the client's address, before its body is read: past the
+   * hour's, 429 with Retry-After (the end of the hour).
+   * @type {import("fastify").onRequestAsyncHookHandler}
+   */
+  async function limitPerAddress(req, reply) {
+    const taken = perAddress.take(req.ip, await now());
+    if (taken.allowed) return;
+    const retryAfter = Math.ceil(taken.retryAfterMs / 1_000);
+    return reply
+      .code(429)
+      .header("retry-after", String(retryAfter))
+      .send(
+        error(
+          "TOO_MANY_REQUESTS",
+          `too many callback requests from your address; try again in ${Math.ceil(retryAfter / 60)} minutes`,
+        ),
+      );
+  }
+
   /** POST /callbacks {business, phone, name?}: stores the request and texts its code. */
-  app.post("/callbacks", async (req, reply) => {
+  app.post("/callbacks", { onRequest: limitPerAddress }, async (req, reply) => {
     const parsed = newRequest.safeParse(req.body);
     if (!parsed.success) {
       const hint = "send a JSON object with business, phone and an optional name";
@@ -85,7 +115,8 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
     const business = config.businesses.get(id);
     if (!business) return reply.code(400).send(error("INVALID_REQUEST", `business: no business "${id}"`));
     const at = await now();
-    // A code that arrived tomorrow would be no use: past the day's SMS for this phone, refuse now.
+    // The cap on a phone's codes: its requests this UTC day (each texts one code, however often
+    // that SMS is retried). A code that arrived tomorrow would be no use: past it, refuse now.
     const dayStart = Math.floor(at / DAY_MS) * DAY_MS;
     if ((await requests.countSince(phone, dayStart)) >= config.smsPerPhonePerDay) {
       const retryAfter = Math.ceil((dayStart + DAY_MS - at) / 1_000);
@@ -100,7 +131,7 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
         );
     }
     const { request } = await requests.create({ business: id, phone, name: name ?? null, now: at }, (callbackId) =>
-      smsJob(config, { to: phone, code: { callbackId, business: id } }),
+      codeSmsJob({ to: phone, callbackId, business: id }),
     );
     return reply.code(201).send({ ...view(request), verify: `/callbacks/${request.id}/verify` });
   });
@@ -156,36 +187,70 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
 
   /**
    * POST /callbacks/:id/answered?ring=&key=: the ringing number took the call (its answer URL,
-   * which the call carries). Only the ring now on counts: a late answer to an earlier one is 409.
-   * Twilio posts here form-encoded (the digit pressed), so this route alone reads forms.
+   * which the call carries). Only the ring now on counts: a late answer to an earlier one, or to
+   * a round that ended, is 409. Twilio's Gather posts here form-encoded (the digit pressed), so
+   * this route alone reads forms, and answers a form in TwiML for the caller to hear: always 200,
+   * since Twilio meets any other status with its "application error" message.
    */
   app.register(async (scope) => {
-    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(/** @type {string} */ (body))));
+    scope.addContentTypeParser(FORM, { parseAs: "string" }, (_req, body, done) => {
+      done(null, parseForm(/** @type {string} */ (body)));
     });
-    scope.post("/callbacks/:id/answered", answer);
+    scope.post("/callbacks/:id/answered", async (req, reply) => {
+      const answer = await take(req);
+      if (isForm(req)) return reply.code(200).type("text/xml; charset=utf-8").send(sayTwiml(answer.say));
+      if ("error" in answer) return reply.code(answer.status).send(error(answer.error, answer.message));
+      return answer.taken;
+    });
   });
 
-  /** @type {import("fastify").RouteHandlerMethod} */
-  async function answer(req, reply) {
+  /**
+   * What an answer comes to: taken, or why not; `say` is what the caller hears.
+   * @param {import("fastify").FastifyRequest} req
+   * @returns {Promise<
+   *   | { taken: { id: string, ring: string, taken: true }, say: string }
+   *   | { error: string, status: number, message: string, say: string }
+   * >}
+   */
+  async function take(req) {
+    const noSuchCall = {
+      error: "NOT_FOUND",
+      status: 404,
+      message: "no such call",
+      say: "Sorry, there is no such callback. Goodbye.",
+    };
     const id = idOf(req.params);
     const { ring, key } = /** @type {{ ring?: unknown, key?: unknown }} */ (req.query ?? {});
     if (!id || typeof ring !== "string" || typeof key !== "string" || !sameSecret(key, answerKey(secret, id, ring))) {
-      return reply.code(404).send(error("NOT_FOUND", "no such call"));
+      return noSuchCall;
     }
     const digits = /** @type {{ Digits?: unknown } | undefined} */ (req.body)?.Digits;
     if (digits !== undefined && digits !== "1") {
-      return reply.code(400).send(error("NOT_TAKEN", "press 1 to take the callback"));
+      return {
+        error: "NOT_TAKEN",
+        status: 400,
+        message: "press 1 to take the callback",
+        say: "You did not press 1, so the callback is not yours. Goodbye.",
+      };
     }
     const request = await requests.get(id);
-    if (!request) return reply.code(404).send(error("NOT_FOUND", "no such call"));
+    if (!request) return noSuchCall;
     if (request.status !== "ringing" || request.ring !== ring) {
-      return reply.code(409).send(error("CALL_OVER", "this call is not ringing any more"));
+      return {
+        error: "CALL_OVER",
+        status: 409,
+        message: "this call is not ringing any more",
+        say: "Sorry, this callback is not waiting for you any more. Goodbye.",
+      };
     }
     // Addressed to the call's job: a signal it never takes (it gave up on this ring a moment
     // ago) goes when the job is pruned, instead of waiting forever for a wait that will not come.
     await overseer.signal(ANSWERED, { callbackId: id, ring }, request.callJob ? { jobId: request.callJob } : {});
-    return { id, ring, taken: true };
+    const who = request.name ?? "the visitor";
+    return {
+      taken: { id, ring, taken: true },
+      say: `Thank you: the callback is yours. Please call ${who} back on ${spokenNumber(request.phone)}.`,
+    };
   }
 
   return app;
@@ -203,11 +268,17 @@ function view(r) {
     status: r.status,
     ringing: r.status === "ringing" ? r.ringLabel : null,
     answeredBy: r.answeredBy,
-    error: r.error,
+    // The code alone: a provider's message can name a business's backup numbers.
+    error: r.error ? { code: r.error.code } : null,
     createdAt: iso(r.createdAt),
     verifiedAt: iso(r.verifiedAt),
     finishedAt: iso(r.finishedAt),
   };
+}
+
+/** @param {import("fastify").FastifyRequest} req */
+function isForm(req) {
+  return (req.headers["content-type"] ?? "").toLowerCase().startsWith(FORM);
 }
 
 /** @param {unknown} params */

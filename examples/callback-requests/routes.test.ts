@@ -1,12 +1,27 @@
 // The HTTP routes over real HTTP on loopback, on the test backend: bad input gets a 400 naming
 // each problem (never a stack), a wrong code is refused and too many lock the request, a phone
-// gets at most its day's codes, and the whole flow (ask, confirm, ring, take) runs in-process and
-// as the README runs app.mjs.
+// gets at most its day's codes and an address its hour's requests, a request shows a failure's
+// code and not the provider's message, and the whole flow (ask, confirm, ring, take) runs
+// in-process, through Twilio's API and Gather (a fake Twilio on loopback), and as the README
+// runs app.mjs.
 import { spawn } from "node:child_process";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { watchProcess } from "../../src/test-support/cli.js";
 import { testDatabase } from "../../src/test-support/test-backend.js";
-import { codeSentTo, eventually, FAST, jobWhen, MINUTE, type Started, startService } from "./harness.js";
+import { startFakeTwilio } from "./fake-twilio.js";
+import {
+  codeSentTo,
+  eventually,
+  FAST,
+  jobWhen,
+  MINUTE,
+  type Started,
+  startService,
+  TestClock,
+  testConfig,
+} from "./harness.js";
+import { createCallbackService } from "./service.mjs";
+import { TwilioTelephony } from "./twilio-telephony.mjs";
 
 async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
@@ -16,6 +31,39 @@ async function call(method: string, url: string, body?: unknown, headers: Record
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : null };
+}
+
+/** The service on the Twilio provider, against a fake Twilio, listening on a free loopback port, with a worker. */
+async function onTwilio(config = testConfig()) {
+  const twilio = await startFakeTwilio();
+  const clock = new TestClock(Date.parse("2030-01-07T09:00:00.000Z"));
+  const service = await createCallbackService({
+    database: (await testDatabase("callback-twilio-")).database,
+    config,
+    telephony: new TwilioTelephony({
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      from: "+12025550199",
+      baseUrl: twilio.url,
+    }),
+    clock: clock.read,
+  });
+  onTestFinished(() => service.close());
+  const url = await service.listen({ port: 0 });
+  await service.startWorker(FAST);
+  /** A visitor asks and confirms with the code Twilio was asked to text: the confirmation's body. */
+  const confirmed = async (business: string, phone: string) => {
+    const asked = await call("POST", `${url}/callbacks`, { business, phone, name: "Ada" });
+    expect(asked.status).toBe(201);
+    const sms = await eventually(`the code's SMS to ${phone} at Twilio`, () =>
+      twilio.requests.find((r) => r.resource === "Messages" && r.form.To === phone),
+    );
+    const code = /^(\d{6}) is your code/.exec(sms.form.Body ?? "")?.[1];
+    const verified = await call("POST", `${url}${asked.body.verify}`, { code });
+    expect(verified.status).toBe(200);
+    return verified.body as { id: string; job: string };
+  };
+  return { twilio, service, url, confirmed };
 }
 
 /** The service listening on a free loopback port, with a worker. */
@@ -127,7 +175,7 @@ describe("the callback routes", () => {
     });
   });
 
-  it("runs the whole flow over HTTP: ask, confirm with the texted code, the ring taken as Twilio posts it", async () => {
+  it("runs the whole flow over HTTP: ask, confirm with the texted code, the ring taken", async () => {
     const { service, telephony, url } = await listening({ outcome: "ringing" });
     const asked = await call("POST", `${url}/callbacks`, {
       business: "acme-plumbing",
@@ -155,18 +203,97 @@ describe("the callback routes", () => {
       ringing: "primary",
     });
 
-    // Twilio's Gather posts the digit pressed, form-encoded: 2 is not taking it, 1 is.
-    const form = { "content-type": "application/x-www-form-urlencoded" };
-    const pressed2 = await call("POST", ring.context.answerUrl, "Digits=2&CallSid=CA1", form);
+    // A client other than Twilio posts JSON (or nothing), and is answered in JSON.
+    const pressed2 = await call("POST", ring.context.answerUrl, { Digits: "2" });
     expect([pressed2.status, pressed2.body.error.code]).toEqual([400, "NOT_TAKEN"]);
-    const pressed1 = await call("POST", ring.context.answerUrl, "Digits=1&CallSid=CA1", form);
-    expect(pressed1).toMatchObject({ status: 200, body: { taken: true } });
+    const taken = await call("POST", ring.context.answerUrl);
+    expect(taken).toMatchObject({ status: 200, body: { id: asked.body.id, ring: "1.1", taken: true } });
     await jobWhen(service, confirmed.body.job, "the call to succeed", (j) => j.state === "succeeded");
     expect((await call("GET", `${url}/callbacks/${asked.body.id}`)).body).toMatchObject({
       status: "answered",
       answeredBy: "primary",
       ringing: null,
     });
+    const again = await call("POST", ring.context.answerUrl);
+    expect([again.status, again.body.error.code]).toEqual([409, "CALL_OVER"]);
+  });
+
+  it("rings through Twilio for the business's answerWithin and answers Twilio's Gather in TwiML", async () => {
+    const { twilio, service, url, confirmed } = await onTwilio();
+    const { id, job } = await confirmed("acme-plumbing", "+12025555401");
+    await jobWhen(service, job, "the primary's ring to wait", (j) => j.state === "scheduled");
+    const calls = twilio.requests.filter((r) => r.resource === "Calls");
+    expect(calls.map((r) => [r.form.To, r.form.Timeout])).toEqual([["+12025550100", "600"]]); // answerWithin 10m
+
+    // Whoever picks up presses 2, then 1: Twilio posts each to the Gather's action, and says what it gets back.
+    const twimlSaying = (text: string) => ({
+      status: 200,
+      contentType: "text/xml; charset=utf-8",
+      text: `<Response><Say>${text}</Say></Response>`,
+    });
+    expect(await twilio.press(0, "2")).toEqual(
+      twimlSaying("You did not press 1, so the callback is not yours. Goodbye."),
+    );
+    expect(await twilio.press(0, "1")).toEqual(
+      twimlSaying("Thank you: the callback is yours. Please call Ada back on 1 2 0 2 5 5 5 5 4 0 1."),
+    );
+    await jobWhen(service, job, "the call to succeed", (j) => j.state === "succeeded");
+    expect((await call("GET", `${url}/callbacks/${id}`)).body).toMatchObject({
+      status: "answered",
+      answeredBy: "primary",
+    });
+    // Pressed again once it is over: still TwiML, and a 200, or Twilio would play its own error.
+    expect(await twilio.press(0, "1")).toEqual(
+      twimlSaying("Sorry, this callback is not waiting for you any more. Goodbye."),
+    );
+  });
+
+  it("goes SMS-only when Twilio refuses the calls' credentials, instead of letting each call die", async () => {
+    const { twilio, service, confirmed } = await onTwilio(testConfig({ smsOnlyMode: { minCalls: 2 } }));
+    twilio.reply("Calls", { status: 401, body: { code: 20003, message: "Authenticate", status: 401 } });
+    const first = await confirmed("acme-plumbing", "+12025555501");
+    const second = await confirmed("acme-plumbing", "+12025555502");
+    for (const { job } of [first, second]) {
+      const waiting = await jobWhen(service, job, "the call to fail", (j) => j.attempts === 1 && j.state !== "running");
+      expect(waiting).toMatchObject({ state: "scheduled", lastError: { code: "TELEPHONY_AUTH" } });
+    }
+    await eventually("SMS-only mode", async () => {
+      return (await service.overseer.listQueues()).find((q) => q.name === "calls")?.breaker?.state === "open";
+    });
+  });
+
+  it("gives an address at most its hour's requests, then 429 with Retry-After until the next hour", async () => {
+    const { clock, url } = await listening({ config: testConfig({ requestsPerIpPerHour: 10 }) });
+    // The routes listen on the loopback behind a proxy: they trust its X-Forwarded-For.
+    const ask = (from: string, phone: string) =>
+      call("POST", `${url}/callbacks`, { business: "acme-plumbing", phone }, { "x-forwarded-for": from });
+    for (let i = 0; i < 10; i++) expect((await ask("203.0.113.7", `+120255561${10 + i}`)).status).toBe(201);
+    const refused = await ask("203.0.113.7", "+12025556120");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("3600"); // the clock stands at 09:00:00
+    expect(refused.body.error).toEqual({
+      code: "TOO_MANY_REQUESTS",
+      message: "too many callback requests from your address; try again in 60 minutes",
+    });
+    // Counted before the body is read: a bad body past the limit is refused the same.
+    expect((await ask("203.0.113.7", "not a phone")).status).toBe(429);
+    expect((await ask("203.0.113.8", "+12025556121")).status).toBe(201); // another address
+    clock.now += 60 * MINUTE;
+    expect((await ask("203.0.113.7", "+12025556122")).status).toBe(201);
+  });
+
+  it("shows a failed request's error code, never the provider's message (it can name a backup number)", async () => {
+    const { telephony, url } = await listening();
+    telephony.neverAnswers("+12025550100").script("+12025550101", "reject"); // backup 1: refused
+    const asked = await call("POST", `${url}/callbacks`, { business: "acme-plumbing", phone: "+12025556201" });
+    const code = await codeSentTo(telephony, "+12025556201");
+    expect((await call("POST", `${url}${asked.body.verify}`, { code })).status).toBe(200);
+    const failed = await eventually("the request to fail", async () => {
+      const res = await call("GET", `${url}/callbacks/${asked.body.id}`);
+      return res.body.status === "failed" ? res : null;
+    });
+    expect(failed.body.error).toEqual({ code: "TELEPHONY_REJECTED" });
+    expect(failed.text).not.toContain("+12025550101");
   });
 
   it("runs as the README says: app.mjs with the fake telephony, the code and the answer URL on its terminal", async () => {

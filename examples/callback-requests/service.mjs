@@ -6,7 +6,7 @@ import { createOverseer } from "overseer";
 import { CallbackRequests } from "./requests.mjs";
 import { callbackRoutes } from "./routes.mjs";
 import { answerKey, newSecret } from "./secrets.mjs";
-import { callbackTasks, schedulesOf } from "./tasks.mjs";
+import { callbackTasks, NOT_ANSWERED, schedulesOf } from "./tasks.mjs";
 
 /** Where the answer URLs point when no `publicUrl` is given and the routes do not listen. */
 const DEFAULT_PUBLIC_URL = "http://127.0.0.1:7080";
@@ -24,14 +24,24 @@ const silent = { debug: quiet, info: quiet, warn: quiet, error: quiet };
  *   telephony: import("./telephony.mjs").Telephony,
  *   clock?: () => number,
  *   publicUrl?: string,
+ *   trustProxy?: import("./routes.mjs").RouteDeps["trustProxy"],
  *   logger?: import("overseer").Logger,
  * }} ServiceOptions `database`: a SQLite file or a postgres:// URL; `clock`: Overseer's (tests
  *   move time with it); `publicUrl`: where the telephony provider reaches the answer route (the
- *   address the routes listen on, unless told)
+ *   address the routes listen on, unless told); `trustProxy`: the proxies whose X-Forwarded-For
+ *   names the client (the loopback unless told)
  */
 
 /** @param {ServiceOptions} options */
-export async function createCallbackService({ database, config, telephony, clock, publicUrl, logger = silent }) {
+export async function createCallbackService({
+  database,
+  config,
+  telephony,
+  clock,
+  publicUrl,
+  trustProxy,
+  logger = silent,
+}) {
   const overseer = await createOverseer({ database, logger, ...(clock ? { clock } : {}) });
   /** @type {CallbackRequests | null} */
   let opened = null;
@@ -52,7 +62,15 @@ export async function createCallbackService({ database, config, telephony, clock
   const answerUrl = (id, ring) =>
     `${base ?? DEFAULT_PUBLIC_URL}/callbacks/${id}/answered?ring=${ring}&key=${answerKey(secret, id, ring)}`;
   overseer.register(...callbackTasks({ config, telephony, requests, secret, answerUrl, now }));
-  const app = callbackRoutes({ overseer, requests, config, secret, now, logger });
+  const app = callbackRoutes({
+    overseer,
+    requests,
+    config,
+    secret,
+    now,
+    logger,
+    ...(trustProxy === undefined ? {} : { trustProxy }),
+  });
   let closed = false;
 
   return {
@@ -76,13 +94,23 @@ export async function createCallbackService({ database, config, telephony, clock
      * Starts a worker for the example's tasks (all queues unless told), with the calls queue's
      * circuit breaker: when too many calls fail (the provider's voice side is down), it opens and
      * each new call goes to `sms-fallback` instead (SMS-only mode) until, after the cool-down, one
-     * call gets through.
+     * call gets through. A round nobody took (NOT_ANSWERED) is not counted at all: businesses
+     * that do not pick up say nothing about the provider, and must not turn calls off for all.
      * @param {import("overseer").WorkerOptions} [options]
      */
     async startWorker(options = {}) {
       const { failureRate, minCalls, window, cooldown } = config.smsOnlyMode;
       const worker = overseer.worker({
-        breakers: { calls: { failureRate, minAttempts: minCalls, window, cooldown, divertTo: "sms-fallback" } },
+        breakers: {
+          calls: {
+            failureRate,
+            minAttempts: minCalls,
+            window,
+            cooldown,
+            divertTo: "sms-fallback",
+            ignoreErrors: [NOT_ANSWERED],
+          },
+        },
         ...options,
       });
       await worker.start();

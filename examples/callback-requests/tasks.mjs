@@ -6,8 +6,9 @@
 // last attempt fails the job is dead, and the platform queues `sms-fallback` with it, in the same
 // transaction. `sms-fallback` reads only the dead call's payload and the error's code and message,
 // so the calls queue's circuit breaker (service.mjs), which diverts new calls to it with
-// CIRCUIT_OPEN while calls keep failing, is handled alike. Every SMS goes through `sms`, which
-// caps texts per phone per day.
+// CIRCUIT_OPEN while calls keep failing, is handled alike. Every SMS goes through `sms`; a
+// code's has no rate limit (POST /callbacks caps the codes a phone gets a day), a fallback's has
+// one of its own per phone.
 import { defineTask, PermanentError } from "overseer";
 import { codeFor } from "./secrets.mjs";
 
@@ -35,19 +36,32 @@ const DAY_MS = 86_400_000;
  */
 
 /**
- * The job of an SMS to `to`: at most `smsPerPhonePerDay` start per UTC day for one phone, and
- * over that the SMS waits for the next day (Overseer's rate limit throttles, it never refuses).
+ * The job of a verification code's SMS. No rate limit: POST /callbacks is the cap (a phone's
+ * requests per UTC day, refused with 429 past it), because a platform rate limit counts each
+ * attempt, so a code retried during an outage would use up places and push a later code to the
+ * next day, when it is no use.
+ * @param {{ to: string, callbackId: string, business: string }} code
+ * @returns {JobSpec}
+ */
+export function codeSmsJob({ to, callbackId, business }) {
+  return { task: "sms", payload: { to, code: { callbackId, business } } };
+}
+
+/**
+ * The job of a fallback SMS to `to`: at most `smsPerPhonePerDay` attempts start per UTC day for
+ * one phone (a key of its own, apart from the codes), and over that the SMS waits for the next
+ * day (Overseer's rate limit throttles, it never refuses).
  * @param {CallbackConfig} config
- * @param {SmsPayload} payload
+ * @param {{ to: string, body: string }} payload
  * @param {string} [idempotencyKey]
  * @returns {JobSpec}
  */
-export function smsJob(config, payload, idempotencyKey) {
+export function fallbackSmsJob(config, payload, idempotencyKey) {
   return {
     task: "sms",
     payload,
     options: {
-      rateLimit: { key: `sms:${payload.to}`, limit: config.smsPerPhonePerDay, period: "1d" },
+      rateLimit: { key: `fallback:${payload.to}`, limit: config.smsPerPhonePerDay, period: "1d" },
       ...(idempotencyKey ? { idempotencyKey, idempotencyTtl: "30d" } : {}),
     },
   };
@@ -75,9 +89,12 @@ export function callJob(business, request) {
   };
 }
 
+/** The error code of a round nobody took: a business not picking up, not a provider failing. */
+export const NOT_ANSWERED = "NOT_ANSWERED";
+
 /** A round of the chain in which nobody took the call: retried after the schedule's next delay. */
 class NotAnswered extends Error {
-  code = "NOT_ANSWERED";
+  code = NOT_ANSWERED;
 
   /**
    * @param {Business} business
@@ -147,6 +164,7 @@ export function callbackTasks({ config, telephony, requests, secret, answerUrl, 
                 ring,
                 visitor: { phone: call.phone, name: call.name },
                 answerUrl: answerUrl(call.callbackId, ring),
+                answerWithinMs: business.answerWithinMs,
               },
               ctx.signal,
             );
@@ -165,9 +183,12 @@ export function callbackTasks({ config, telephony, requests, secret, answerUrl, 
           }
         }
         // The round's end is a step too: an execution that replays it knows its attempt already
-        // failed (and was retried), and goes on to the next round instead of failing again.
+        // failed (and was retried), and goes on to the next round instead of failing again. No
+        // ring is on from here to the next round, so a late answer to the last one is refused
+        // (409 CALL_OVER) rather than told it took a call nobody waits for.
         let endedNow = false;
-        await ctx.step(`round ${round} unanswered`, () => {
+        await ctx.step(`round ${round} unanswered`, async () => {
+          await requests.roundOver(call.callbackId);
           endedNow = true;
           return tried;
         });
@@ -189,7 +210,7 @@ export function callbackTasks({ config, telephony, requests, secret, answerUrl, 
     async (/** @type {{ payload: CallPayload, error: { code: string, message: string } }} */ dead, ctx) => {
       const call = dead.payload;
       const business = config.businesses.get(call.business);
-      const status = dead.error.code === "NOT_ANSWERED" ? "unanswered" : "failed";
+      const status = dead.error.code === NOT_ANSWERED ? "unanswered" : "failed";
       const reach = `You can reach them on ${business?.chain[0]?.number}.`;
       const body = !business
         ? "Sorry, we could not call you back just now."
@@ -201,7 +222,7 @@ export function callbackTasks({ config, telephony, requests, secret, answerUrl, 
       const job = await requests.finish(
         call.callbackId,
         { status, error: { code: dead.error.code, message: dead.error.message }, now: await now() },
-        smsJob(config, { to: call.phone, body }, `sms-fallback:${ctx.job.id}`),
+        fallbackSmsJob(config, { to: call.phone, body }, `sms-fallback:${ctx.job.id}`),
       );
       return { status, sms: job?.id ?? null };
     },
@@ -222,23 +243,28 @@ export function callbackTasks({ config, telephony, requests, secret, answerUrl, 
   const dailyReport = defineTask(
     "daily-report",
     async (_payload, ctx) => {
-      // Yesterday as the tick saw it (the job may run late), in the config's time zone.
+      // The days since the previous report as the tick saw them (the job may run late), in the
+      // config's time zone: Monday's covers the weekend and Friday.
       const tick = Date.parse(ctx.job.runAt);
-      const day = localDate(tick - DAY_MS, config.timezone);
-      const ended = (await requests.finishedBetween(tick - 3 * DAY_MS, tick)).filter(
-        (r) => localDate(r.finishedAt, config.timezone) === day,
+      const days = reportDays(tick, config.timezone);
+      const covered = new Set(days);
+      // Wide enough for the earliest day's start, whatever the zone's offset; the dates decide.
+      const ended = (await requests.finishedBetween(tick - (days.length + 2) * DAY_MS, tick)).filter((r) =>
+        covered.has(localDate(r.finishedAt, config.timezone)),
       );
-      const total = { answered: 0, unanswered: 0, failed: 0 };
-      /** @type {Record<string, typeof total>} */
-      const businesses = {};
+      const counts = () => ({ answered: 0, unanswered: 0, failed: 0 });
+      const total = counts();
+      /** @type {Record<string, ReturnType<typeof counts>>} */
+      const businesses = Object.fromEntries([...config.businesses.keys()].map((id) => [id, counts()]));
       for (const { business, status } of ended) {
         if (status !== "answered" && status !== "unanswered" && status !== "failed") continue;
-        businesses[business] ??= { answered: 0, unanswered: 0, failed: 0 };
+        businesses[business] ??= counts();
         businesses[business][status]++;
         total[status]++;
       }
-      await ctx.log(`calls on ${day}`, { ...total });
-      return { day, timezone: config.timezone, total, businesses };
+      const [from, to] = [days[0], days[days.length - 1]];
+      await ctx.log(`calls from ${from} to ${to}`, { ...total });
+      return { from, to, timezone: config.timezone, total, businesses };
     },
     { queue: "maintenance", maxAttempts: 3 },
   );
@@ -261,12 +287,35 @@ export function localDate(ms, timezone) {
 }
 
 /**
- * The recurring tasks, as `overseer.scheduler({ schedules })` takes them.
+ * The local dates (YYYY-MM-DD) a report made at `ms` covers: each day since the previous
+ * report's, through yesterday. Reports come Monday to Friday, so Monday's covers Friday, Saturday
+ * and Sunday, the others yesterday (and one run by hand on a Sunday, Friday and Saturday).
+ * @param {number} ms
+ * @param {string} timezone
+ */
+export function reportDays(ms, timezone) {
+  const today = Date.parse(`${localDate(ms, timezone)}T00:00:00.000Z`);
+  /** @type {string[]} */
+  const days = [];
+  for (let back = 1; back <= 7; back++) {
+    // Calendar arithmetic on the date alone (as UTC), so a daylight-saving change moves nothing.
+    const day = new Date(today - back * DAY_MS);
+    days.unshift(day.toISOString().slice(0, 10));
+    const weekday = day.getUTCDay();
+    if (weekday >= 1 && weekday <= 5) break;
+  }
+  return days;
+}
+
+/**
+ * The recurring tasks, as `overseer.scheduler({ schedules })` takes them. The report catches up
+ * on the ticks of a week it missed (every node down at 09:00), each covering its own days, so no
+ * day goes unreported; a missed clean-up is simply done at the next.
  * @param {CallbackConfig} config
  */
 export function schedulesOf(config) {
   return {
     "nightly-cleanup": { cron: "0 2 * * *", task: "cleanup", timezone: config.timezone },
-    "weekday-report": { cron: "0 9 * * 1-5", task: "daily-report", timezone: config.timezone },
+    "weekday-report": { cron: "0 9 * * 1-5", task: "daily-report", timezone: config.timezone, catchUp: 5 },
   };
 }

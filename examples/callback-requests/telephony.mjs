@@ -1,8 +1,10 @@
 // Telephony as the rest of the app sees it: two methods, and one rule for failures. A provider
 // returns how a call went (the business may not answer: that is an outcome, not an error) and
 // throws only when it could not do its job: a `TelephonyError` (retryable: the provider is down,
-// slow or unreachable) or the SDK's `PermanentError` (it refused the request: trying again
-// cannot help), so that Overseer retries the first and sends the second straight to `dead`.
+// slow or unreachable, or refuses our credentials until an operator fixes them) or the SDK's
+// `PermanentError` (it refused the request itself: trying again cannot help), so that Overseer
+// retries the first (and the calls queue's breaker counts it) and sends the second straight to
+// `dead`.
 
 /**
  * How a call went, as far as the provider knows when `call` returns:
@@ -23,7 +25,9 @@ export const CALL_OUTCOMES = /** @type {const} */ (["answered", "ringing", "no-a
  *   ring: string,
  *   visitor: { phone: string, name: string | null },
  *   answerUrl: string,
- * }} CallContext
+ *   answerWithinMs: number,
+ * }} CallContext `answerWithinMs`: how long the ring has to be taken (the business's
+ *   `answerWithin`); a provider that rings for a set time rings this long
  */
 
 /**
@@ -33,7 +37,11 @@ export const CALL_OUTCOMES = /** @type {const} */ (["answered", "ringing", "no-a
  * }} Telephony
  */
 
-/** A failure worth retrying: the provider is down, slow or unreachable, or asked us to slow down. */
+/**
+ * A failure worth retrying: the provider is down, slow or unreachable, asked us to slow down, or
+ * refused our credentials (`TELEPHONY_AUTH`: an operator fixes them, and meanwhile the calls
+ * queue's breaker turns the service SMS-only rather than every job dying).
+ */
 export class TelephonyError extends Error {
   /** Overseer retries errors unless they say `retryable: false`; this one says so explicitly. */
   retryable = true;

@@ -1,9 +1,12 @@
 // Telephony over Twilio's REST API (or anything that speaks it: the base URL is configurable):
 // form-encoded POSTs to Messages.json and Calls.json with HTTP basic auth. Failures become the
 // two kinds the app knows (telephony.mjs): a 4xx is Twilio refusing the request, permanent
-// (PermanentError), except 429, which asks us to slow down; a 5xx, a timeout or a network error
-// is retryable (TelephonyError). The auth token lives in a private field and never appears in a
-// message, a log line or an inspected object.
+// (PermanentError), except 429, which asks us to slow down, and 401/403, which refuse our
+// credentials (an operator fixes them: retried, and counted by the calls queue's breaker, so the
+// service goes SMS-only instead of every call dying); a 5xx, a timeout or a network error is
+// retryable too (TelephonyError). The auth token lives in a private field and never appears in a
+// message, a log line or an inspected object. The TwiML the answer route says back to Twilio is
+// made here too (`sayTwiml`).
 import { PermanentError } from "overseer";
 import { TelephonyError } from "./telephony.mjs";
 
@@ -12,6 +15,9 @@ import { TelephonyError } from "./telephony.mjs";
  * @typedef {import("./telephony.mjs").CallContext} CallContext
  * @typedef {import("./telephony.mjs").Telephony} Telephony
  */
+
+/** Twilio's most a call may ring unanswered (its `Timeout`, in seconds). */
+const MAX_RING_SECONDS = 600;
 
 /** Call statuses Twilio reports that end the call; any other (queued, ringing...) means it rings. */
 const FINAL = /** @type {Record<string, CallOutcome>} */ ({
@@ -58,7 +64,9 @@ export class TwilioTelephony {
 
   /**
    * Places the call; what Twilio says of it then is its outcome (at first, nearly always that it
-   * rings: whoever picks up presses 1, and Twilio posts that to the ring's answer URL).
+   * rings: whoever picks up presses 1, and Twilio posts that to the ring's answer URL). It rings
+   * for the business's `answerWithin` (Twilio's `Timeout`, at most 10 minutes) rather than
+   * Twilio's default minute, so that the phone still rings while the job waits for the answer.
    * @param {string} to
    * @param {CallContext} context
    * @param {AbortSignal} [signal]
@@ -67,7 +75,7 @@ export class TwilioTelephony {
   async call(to, context, signal) {
     const reply = await this.#post(
       this.#callsUrl,
-      { To: to, From: this.#from, Twiml: twiml(context) },
+      { To: to, From: this.#from, Twiml: twiml(context), Timeout: String(ringSeconds(context.answerWithinMs)) },
       `the call to ${to}`,
       signal,
     );
@@ -125,6 +133,12 @@ export class TwilioTelephony {
         status: 429,
       });
     }
+    if (res.status === 401 || res.status === 403) {
+      throw new TelephonyError(
+        `Twilio refused our credentials (${detail}) for ${what}: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN`,
+        { code: "TELEPHONY_AUTH", status: res.status },
+      );
+    }
     if (res.status >= 400 && res.status < 500) {
       const error = new PermanentError(`Twilio refused ${what}: ${detail}`, { code: "TELEPHONY_REJECTED" });
       throw Object.assign(error, { status: res.status });
@@ -155,20 +169,43 @@ function parseJson(text) {
 }
 
 /**
+ * `Timeout` for a ring of `ms`: whole seconds, at least 1, at most Twilio's 600.
+ * @param {number} ms
+ */
+export function ringSeconds(ms) {
+  return Math.min(MAX_RING_SECONDS, Math.max(1, Math.ceil(ms / 1_000)));
+}
+
+/**
+ * A phone number as a voice reads it out: digit by digit.
+ * @param {string} phone
+ */
+export function spokenNumber(phone) {
+  return phone.replace(/\D/g, "").split("").join(" ");
+}
+
+/**
  * The call's script: say who asks for a callback, and let whoever picks up take it by pressing 1,
  * which posts to the ring's answer URL.
  * @param {CallContext} context
  */
 export function twiml(context) {
   const who = context.visitor.name ?? "a visitor";
-  const digits = context.visitor.phone.replace(/\D/g, "").split("").join(" ");
-  const say = `Callback request for ${context.business.name}: ${who}, at ${digits}. Press 1 to take it.`;
+  const say = `Callback request for ${context.business.name}: ${who}, at ${spokenNumber(context.visitor.phone)}. Press 1 to take it.`;
   return (
     "<Response>" +
     `<Gather numDigits="1" method="POST" action="${xml(context.answerUrl)}"><Say>${xml(say)}</Say></Gather>` +
     "<Say>Nobody took the callback. Goodbye.</Say>" +
     "</Response>"
   );
+}
+
+/**
+ * TwiML that says `text` and hangs up: what the answer route replies to Twilio's Gather.
+ * @param {string} text
+ */
+export function sayTwiml(text) {
+  return `<Response><Say>${xml(text)}</Say></Response>`;
 }
 
 const XML_ESCAPES = /** @type {Record<string, string>} */ ({

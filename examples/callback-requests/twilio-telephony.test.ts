@@ -1,6 +1,7 @@
 // The Twilio provider against a fake Twilio on loopback: the requests it makes (path, basic auth,
-// form fields), what it makes of the replies (a refusal is permanent, an outage, a throttle, a
-// timeout or an unreachable server retryable), and that its auth token shows nowhere.
+// form fields, how long a call rings), what it makes of the replies (a refusal is permanent;
+// refused credentials, an outage, a throttle, a timeout or an unreachable server retryable), and
+// that its auth token shows nowhere.
 import { createServer } from "node:net";
 import { inspect } from "node:util";
 import { PermanentError } from "overseer";
@@ -16,6 +17,7 @@ const CONTEXT = {
   ring: "1.1",
   visitor: { phone: "+12025550123", name: "Ada <Lovelace>" },
   answerUrl: "http://127.0.0.1:7080/callbacks/01KCALLBACK0000000000000000/answered?ring=1.1&key=k1&x=2",
+  answerWithinMs: 10 * 60_000,
 };
 
 async function provider(options: { timeoutMs?: number } = {}) {
@@ -59,7 +61,12 @@ describe("the Twilio provider", () => {
     expect(await telephony.call("+12025550100", CONTEXT)).toBe("ringing"); // "queued"
     const [request] = twilio.requests;
     expect(request).toMatchObject({ resource: "Calls", authorized: true });
-    expect(request?.form).toEqual({ To: "+12025550100", From: "+12025550199", Twiml: twiml(CONTEXT) });
+    expect(request?.form).toEqual({
+      To: "+12025550100",
+      From: "+12025550199",
+      Twiml: twiml(CONTEXT),
+      Timeout: "600", // rings for the business's answerWithin, 10 minutes, not Twilio's default minute
+    });
     // Escaped for XML: the URL's `&`, the names' `&` and `<`.
     expect(request?.form.Twiml).toContain(
       'action="http://127.0.0.1:7080/callbacks/01KCALLBACK0000000000000000/answered?ring=1.1&amp;key=k1&amp;x=2"',
@@ -78,7 +85,15 @@ describe("the Twilio provider", () => {
     }
   });
 
-  it("makes a 4xx a permanent error naming Twilio's code and message; a wrong token too", async () => {
+  it("lets a call ring for the business's answerWithin, in whole seconds, at most Twilio's 600", async () => {
+    const { twilio, telephony } = await provider();
+    for (const answerWithinMs of [5 * 60_000, 1_500, 60 * 60_000]) {
+      await telephony.call("+12025550100", { ...CONTEXT, answerWithinMs });
+    }
+    expect(twilio.requests.map((r) => r.form.Timeout)).toEqual(["300", "2", "600"]);
+  });
+
+  it("makes a 4xx a permanent error naming Twilio's code and message", async () => {
     const { twilio, telephony } = await provider();
     twilio.reply("Messages", {
       status: 400,
@@ -90,7 +105,10 @@ describe("the Twilio provider", () => {
     expect(refused.message).toBe(
       "Twilio refused the SMS to +1202: HTTP 400, error 21211: The 'To' number +1202 is not a valid phone number.",
     );
+  });
 
+  it("makes refused credentials (401, 403) a retryable TELEPHONY_AUTH: an operator fixes them, no job should die of it", async () => {
+    const { twilio } = await provider();
     const wrong = new TwilioTelephony({
       accountSid: twilio.accountSid,
       authToken: "not-the-token",
@@ -98,9 +116,21 @@ describe("the Twilio provider", () => {
       baseUrl: twilio.url,
     });
     const unauthorized = await failure(wrong.call("+12025550100", CONTEXT));
-    expect(unauthorized).toBeInstanceOf(PermanentError);
-    expect(unauthorized.message).toBe("Twilio refused the call to +12025550100: HTTP 401, error 20003: Authenticate");
+    expect(unauthorized).toBeInstanceOf(TelephonyError);
+    expect(unauthorized).toMatchObject({ code: "TELEPHONY_AUTH", retryable: true, status: 401 });
+    expect(unauthorized.message).toBe(
+      "Twilio refused our credentials (HTTP 401, error 20003: Authenticate) for the call to +12025550100: " +
+        "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+    );
     expect(twilio.requests.at(-1)?.authorized).toBe(false);
+
+    const { twilio: suspended, telephony } = await provider();
+    suspended.reply("Messages", { status: 403, body: { code: 20005, message: "Account not active", status: 403 } });
+    expect(await failure(telephony.sendSms("+12025550123", "hi"))).toMatchObject({
+      code: "TELEPHONY_AUTH",
+      retryable: true,
+      status: 403,
+    });
   });
 
   it("makes a 5xx, a 429, a timeout and an unreachable server retryable errors", async () => {
