@@ -55,6 +55,9 @@ describe("circuit breakers", () => {
     const bad = await api.request("POST", "/api/v1/queues/bad%20name/breaker/reset", { token });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toEqual({ field: "queue" });
+    const body = await api.request("POST", "/api/v1/queues/calls/breaker/reset", { token, body: { force: true } });
+    expect(body.status).toBe(400);
+    expect(body.body.error.code).toBe("INVALID_ARGUMENT");
   });
 });
 

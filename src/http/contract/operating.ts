@@ -108,6 +108,7 @@ export const resetBreaker = {
   description:
     "Its jobs run again at once, without waiting for a probe. 409 BREAKER_NOT_OPEN when the breaker is closed.",
   params: queueParams,
+  body: { type: "object", additionalProperties: false, properties: {} },
   response: { 200: ref("Queue"), ...errorResponses(400, 401, 403, 409) },
 } as const;
 
