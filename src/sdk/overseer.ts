@@ -45,7 +45,6 @@ import {
   buildNewJob,
   describe,
   type EnqueueOptions,
-  type NewJob,
   serializePayload,
   type TaskDefaults,
   validateName,
@@ -287,7 +286,7 @@ export class Overseer {
    * the job waits until such a worker starts. The job is then marked `taskRegistered: false`.
    */
   async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueOutcome> {
-    const job = this.newJob(task, payload, options, await this.defaultsFor(task));
+    const job = buildNewJob(task, payload, options, await this.defaultsFor(task));
     const [result] = await this.warned([await this.store.enqueue(job)]);
     return result as EnqueueOutcome;
   }
@@ -315,7 +314,7 @@ export class Overseer {
       }
       // Synchronous on SQLite: a task defined elsewhere gets its registered defaults as last read.
       const defaults = this.tasks.get(task)?.defaults ?? this.knownTasks.cachedDefaultsOf(task);
-      const result = this.store.enqueueWithin(handle, this.newJob(task, payload, options, defaults));
+      const result = this.store.enqueueWithin(handle, buildNewJob(task, payload, options, defaults));
       return result instanceof Promise ? result.then((r) => r.job) : result.job;
     } catch (err) {
       if (async) return Promise.reject(err);
@@ -343,7 +342,7 @@ export class Overseer {
         throw new OverseerError("INVALID_ARGUMENT", `item ${i} must be an object with a task`, { index: i });
       }
       try {
-        return this.newJob(item.task, item.payload, item.options, defaults.get(item.task));
+        return buildNewJob(item.task, item.payload, item.options, defaults.get(item.task));
       } catch (err) {
         if (err instanceof OverseerError) {
           throw new OverseerError(err.code, `item ${i}: ${err.message}`, { ...err.details, index: i });
@@ -397,16 +396,6 @@ export class Overseer {
       this.logger.warn({ err, task }, "reading the task registry failed; the job gets no registered defaults");
       return undefined;
     }
-  }
-
-  /** A validated job with its task's defaults. */
-  private newJob(
-    task: string,
-    payload: unknown,
-    options: EnqueueOptions | undefined,
-    defaults: TaskDefaults | undefined,
-  ): NewJob {
-    return buildNewJob(task, payload, options, defaults);
   }
 
   /** A worker for the tasks defined so far. Call `start()` on it; `stop()` drains it. */
@@ -488,7 +477,7 @@ export class Overseer {
     const s = (await this.store.listSchedules()).find((x) => x.name === name);
     if (!s) throw new OverseerError("SCHEDULE_NOT_FOUND", `no schedule named "${name}"`, { name });
     const defaults = await this.defaultsFor(s.task);
-    return this.store.runScheduleNow(name, this.newJob(s.task, s.payload, scheduledJobOptions(s), defaults));
+    return this.store.runScheduleNow(name, buildNewJob(s.task, s.payload, scheduledJobOptions(s), defaults));
   }
 
   getJob(id: string): Promise<Job | null> {
