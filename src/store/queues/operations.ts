@@ -99,6 +99,22 @@ function toBreaker(r: BreakerRow): QueueBreaker | null {
   };
 }
 
+/** The probe as GET_PROBE_JOB reads it: its state, and its last ended attempt if it has one. */
+interface ProbeRow {
+  state: JobState;
+  number: number | string | null;
+  outcome: AttemptOutcome | null;
+}
+
+function toProbeJob(r: ProbeRow | undefined): ProbeJob | null {
+  if (r === undefined) return null;
+  const ended = r.number !== null && r.outcome !== null;
+  return {
+    state: r.state,
+    lastAttempt: ended ? { number: Number(r.number), outcome: r.outcome as AttemptOutcome } : null,
+  };
+}
+
 /** Opens the queue's breaker if it is closed: true if this call opened it. */
 export function* tripBreaker(tx: Tx, queue: string, trip: BreakerTrip, cooldownMs: number): Op<boolean> {
   const probeAt = tx.at + cooldownMs;
@@ -139,22 +155,7 @@ export function* breakerPass(
     tx.event("queue.breaker_half_open", null, null, { queue });
   }
   if (state === "half_open") {
-    const read =
-      probe === null
-        ? undefined
-        : yield* tx.one<{ state: JobState; number: number | null; outcome: AttemptOutcome | null }>(q.GET_PROBE_JOB, [
-            probe,
-          ]);
-    const job: ProbeJob | null =
-      read === undefined
-        ? null
-        : {
-            state: read.state,
-            lastAttempt:
-              read.number === null || read.outcome === null
-                ? null
-                : { number: Number(read.number), outcome: read.outcome },
-          };
+    const job = probe === null ? null : toProbeJob(yield* tx.one<ProbeRow>(q.GET_PROBE_JOB, [probe]));
     const verdict = probeVerdict(job, row.breaker_probe_token ?? 0);
     if (verdict === "ok") {
       yield* tx.run(q.CLOSE_BREAKER, [queue, tx.at]);
