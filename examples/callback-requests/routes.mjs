@@ -93,15 +93,8 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
     const taken = perAddress.take(req.ip, await now());
     if (taken.allowed) return;
     const retryAfter = Math.ceil(taken.retryAfterMs / 1_000);
-    return reply
-      .code(429)
-      .header("retry-after", String(retryAfter))
-      .send(
-        error(
-          "TOO_MANY_REQUESTS",
-          `too many callback requests from your address; try again in ${Math.ceil(retryAfter / 60)} minutes`,
-        ),
-      );
+    const minutes = Math.ceil(retryAfter / 60);
+    return tooMany(reply, retryAfter, `too many callback requests from your address; try again in ${minutes} minutes`);
   }
 
   /** POST /callbacks {business, phone, name?}: stores the request and texts its code. */
@@ -120,15 +113,11 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
     const dayStart = Math.floor(at / DAY_MS) * DAY_MS;
     if ((await requests.countSince(phone, dayStart)) >= config.smsPerPhonePerDay) {
       const retryAfter = Math.ceil((dayStart + DAY_MS - at) / 1_000);
-      return reply
-        .code(429)
-        .header("retry-after", String(retryAfter))
-        .send(
-          error(
-            "TOO_MANY_REQUESTS",
-            `${phone} has asked for ${config.smsPerPhonePerDay} callbacks today; try tomorrow`,
-          ),
-        );
+      return tooMany(
+        reply,
+        retryAfter,
+        `${phone} has asked for ${config.smsPerPhonePerDay} callbacks today; try tomorrow`,
+      );
     }
     const { request } = await requests.create({ business: id, phone, name: name ?? null, now: at }, (callbackId) =>
       codeSmsJob({ to: phone, callbackId, business: id }),
@@ -294,6 +283,16 @@ function idOf(params) {
  */
 function problems(issues, hint) {
   return issues.some((i) => i.path.length === 0 && i.code === "invalid_type") ? hint : describeIssues(issues);
+}
+
+/**
+ * 429 TOO_MANY_REQUESTS, with Retry-After in seconds.
+ * @param {import("fastify").FastifyReply} reply
+ * @param {number} retryAfter
+ * @param {string} message
+ */
+function tooMany(reply, retryAfter, message) {
+  return reply.code(429).header("retry-after", String(retryAfter)).send(error("TOO_MANY_REQUESTS", message));
 }
 
 /**
