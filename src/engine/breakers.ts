@@ -7,7 +7,7 @@
  */
 import { type BreakerOptions, type BreakerPolicy, OutcomeWindow, parseBreaker, shouldTrip } from "../core/breaker.js";
 import { OverseerError } from "../core/errors.js";
-import { followUpJob, followUpTask } from "../core/follow-up.js";
+import { deadPayload, followUpJob, followUpTask } from "../core/follow-up.js";
 import { DEFAULT_QUEUE, describe, type NewJob, type TaskDefaults, validateName } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
 import type { Job, JobError } from "../core/types.js";
@@ -172,18 +172,12 @@ export class Breakers {
   }
 
   private divertJob(divertTo: NonNullable<BreakerPolicy["divertTo"]>, job: Job): NewJob {
-    return followUpJob(
-      divertTo,
-      {
-        job: { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts },
-        payload: job.payload,
-        error: {
-          code: "CIRCUIT_OPEN",
-          message: `queue ${job.queue}'s circuit breaker is open: diverted without running`,
-          retryable: false,
-        },
-      },
-      this.defaultsOf(followUpTask(divertTo)),
-    );
+    const ended = { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts, payload: job.payload };
+    const error = {
+      code: "CIRCUIT_OPEN",
+      message: `queue ${job.queue}'s circuit breaker is open: diverted without running`,
+      retryable: false,
+    };
+    return followUpJob(divertTo, deadPayload(ended, error), this.defaultsOf(followUpTask(divertTo)));
   }
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect } from "vitest";
 import type { BreakerTrip } from "../../core/breaker.js";
-import { followUpJob } from "../../core/follow-up.js";
+import { deadPayload, followUpJob } from "../../core/follow-up.js";
 import type { Job } from "../../core/types.js";
 import type { ConformanceTest } from "./runs.js";
 import { rejectsWith } from "./suite.js";
@@ -18,11 +18,10 @@ const COOLDOWN = 30_000;
 const toSms = (job: Job) =>
   followUpJob(
     { task: "a", queue: "sms" },
-    {
-      job: { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts },
-      payload: job.payload,
-      error: { code: "CIRCUIT_OPEN", message: "open", retryable: false },
-    },
+    deadPayload(
+      { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts, payload: job.payload },
+      { code: "CIRCUIT_OPEN", message: "open", retryable: false },
+    ),
     undefined,
   );
 
