@@ -76,7 +76,7 @@ export class SqliteConnection {
       // Small pages: every commit writes each page it touched to the WAL, so for small rows the
       // page size, not the row, sets the bytes written per enqueue. Only takes effect on a new file.
       db.pragma("page_size = 2048");
-      db.pragma("journal_mode = WAL");
+      retryWhileBusy(() => db.pragma("journal_mode = WAL"), options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
       db.pragma(`synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
       db.pragma("foreign_keys = OFF");
       // SQLite's own default page cache (2 MiB); the driver's build raises it to 16 MiB, which
@@ -278,6 +278,24 @@ function isDirectory(path: string): boolean {
   } catch {
     // Does not exist yet: SQLite creates it (if its folder exists).
     return false;
+  }
+}
+
+/**
+ * Runs `f` again, after a few milliseconds, while it fails because another connection holds the
+ * file, for up to `timeoutMs`. Switching a new file to WAL needs it alone: when two processes open
+ * the same new file at once, SQLite answers one of them "database is locked" at once rather than
+ * waiting (waiting could deadlock), whatever the busy timeout.
+ */
+export function retryWhileBusy<T>(f: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return f();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
 }
 
