@@ -4,14 +4,15 @@
 // run it prints jobs/s, the CPU time PostgreSQL's processes and this process spent per job (read
 // from /proc: Linux only), and for PostgreSQL the statements the drain sent (round trips per job,
 // and the most frequent ones by their first words). No peer runs and BENCHMARKS.md is left alone.
-// BENCH_COST_SQL, on PostgreSQL: statements run in the schema once it is migrated, before the
-// enqueue, to try a change to it (an index dropped, a storage parameter) without a migration.
+// BENCH_COST_SQL: statements run in the database (on PostgreSQL, in its schema) once it is migrated,
+// before the enqueue, to try a change to it (an index dropped, a storage parameter) without a migration.
 //
 //   npm run build && node bench/drain-cost.mjs
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { config } from "./lib.mjs";
 
@@ -88,8 +89,12 @@ async function drainOnce(createOverseer, noop) {
       database = join(dir, "overseer.db");
     }
     overseer = await createOverseer({ database, tasks: [noop] });
-    if (backend === "postgres" && process.env.BENCH_COST_SQL) {
+    if (process.env.BENCH_COST_SQL && backend === "postgres") {
       await admin.query(`SET search_path = ${SCHEMA}; ${process.env.BENCH_COST_SQL}`);
+    } else if (process.env.BENCH_COST_SQL) {
+      const db = new Database(database);
+      db.exec(process.env.BENCH_COST_SQL);
+      db.close();
     }
     for (let i = 0; i < JOBS; i += config.bulkBatch) {
       const n = Math.min(config.bulkBatch, JOBS - i);

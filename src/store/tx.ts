@@ -41,6 +41,14 @@ export function sql(strings: TemplateStringsArray, ...parts: ReadonlyArray<Sql |
   return { sqlite: build("sqlite"), postgres: build("postgres") };
 }
 
+/** Statements whose rows are read as one, in order. */
+export function unionAll(parts: readonly Sql[]): Sql {
+  const build = (dialect: Dialect) => parts.map((p) => sqlFor(p, dialect)).join("\nUNION ALL\n");
+  return parts.every((p) => typeof p === "string")
+    ? build("sqlite")
+    : { sqlite: build("sqlite"), postgres: build("postgres") };
+}
+
 /**
  * Locks the rows read until the transaction ends, on PostgreSQL. SQLite has one writer at a time
  * for the whole file, so a write transaction already holds every row it reads.

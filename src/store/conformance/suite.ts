@@ -1664,6 +1664,32 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(ids(await ctx.store.listJobs({ states: ["awaiting_approval"] }))).toEqual([jobs.awaiting_approval.id]);
       });
 
+      test("listJobs pages through several states at once, in id order both ways", async (ctx) => {
+        const jobs = await oneOfEach(ctx);
+        const states = Object.keys(jobs) as JobState[];
+        const newestFirst = (await ctx.store.listJobs()).map((j) => j.id);
+        const pageThrough = async (oldestFirst: boolean) => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          // Bounded, so a backend that ignores the cursor fails instead of paging forever.
+          for (let guard = 0; guard < 10; guard++) {
+            const at = cursor === undefined ? {} : oldestFirst ? { afterId: cursor } : { beforeId: cursor };
+            const page = await ctx.store.listJobs({ states, limit: 2, oldestFirst, ...at });
+            if (page.length === 0) break;
+            seen.push(...page.map((j) => j.id));
+            cursor = page.at(-1)?.id;
+          }
+          return seen;
+        };
+        expect(await pageThrough(false)).toEqual(newestFirst);
+        expect(await pageThrough(true)).toEqual([...newestFirst].reverse());
+        // A state the store does not know matches nothing.
+        expect(await ctx.store.listJobs({ states: ["lost" as JobState] })).toEqual([]);
+        expect((await ctx.store.listJobs({ states: ["lost" as JobState, "dead"] })).map((j) => j.id)).toEqual([
+          jobs.dead.id,
+        ]);
+      });
+
       test("listJobs pages with beforeId", async (ctx) => {
         const created: string[] = [];
         for (let i = 0; i < 7; i++) created.push((await ctx.add({}, { task: i % 2 === 0 ? "a" : "b" })).id);

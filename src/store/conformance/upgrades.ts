@@ -3,6 +3,7 @@
  * the same way on both.
  */
 import { expect } from "vitest";
+import { buildNewJob } from "../../core/job-options.js";
 import type { ClaimedJob } from "../../core/types.js";
 import type { Store } from "../store.js";
 
@@ -20,4 +21,31 @@ export async function expectEarlierAttemptsEnded(store: Store, claimed: readonly
   ]);
   expect(await store.listAttempts(one.jobId)).toMatchObject([{ number: one.token, outcome: "succeeded" }]);
   expect(await store.listAttempts(two.jobId)).toMatchObject([{ number: two.token, outcome: "failed" }]);
+}
+
+/**
+ * Runs one job to success, then, with `rewind`, makes the store's schema what it was before
+ * migration 025 and the job's row what an older version could leave: finished without a finish
+ * time. Reopened (so migrated), the store counts it as succeeded, finished when it started.
+ */
+export async function expectFinishTimeFilled(
+  open: () => Promise<Store>,
+  rewind: (jobId: string) => Promise<void>,
+): Promise<void> {
+  const first = await open();
+  const { job } = await first.enqueue(buildNewJob("t", {}, {}, undefined));
+  const [claimed] = await first.claim({ workerId: "w", limit: 1, tasks: ["t"], queues: null, leaseMs: 60_000 });
+  if (!claimed) throw new Error("expected a claimed job");
+  await first.finish([{ lease: claimed.lease, outcome: "succeeded", resultJson: "null" }]);
+  const started = (await first.getJob(job.id))?.startedAt;
+  await first.close();
+  await rewind(job.id);
+  const store = await open();
+  try {
+    expect(await store.countJobs()).toMatchObject({ succeeded: 1, running: 0 });
+    expect((await store.listQueues()).find((q) => q.name === "default")?.counts).toMatchObject({ succeeded: 1 });
+    expect((await store.getJob(job.id))?.finishedAt).toBe(started);
+  } finally {
+    await store.close();
+  }
 }

@@ -29,7 +29,7 @@ export function* getJob(db: Db, id: string): Op<Job | null> {
 }
 
 export function* listJobs(db: Db, filter: JobFilter): Op<Job[]> {
-  const { sql, params } = q.listJobs(filter, (states) => db.list(states));
+  const { sql, params } = q.listJobs(filter);
   return (yield* db.rows<JobRow>(sql, params)).map(toJob);
 }
 
@@ -39,7 +39,7 @@ export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
 
 export function* countJobs(db: Db): Op<Record<JobState, number>> {
   const counts = emptyCounts();
-  for (const r of yield* db.rows<{ state: JobState; n: number }>(q.COUNT_BY_STATE)) counts[r.state] = r.n;
+  for (const r of yield* db.rows<{ state: JobState; n: number }>(q.COUNT_BY_QUEUE_STATE)) counts[r.state] += r.n;
   return counts;
 }
 

@@ -5,9 +5,9 @@
  */
 import { DISCARDABLE, TRANSITIONS, type TransitionName } from "../../core/job-state.js";
 import { checkPayloadMatches, JSON_NUMBER, type PayloadMatch } from "../../core/payload-filter.js";
-import { FINISHED_STATES } from "../../core/types.js";
+import { FINISHED_STATES, JOB_STATES, type JobState } from "../../core/types.js";
 import type { JobFilter } from "../store.js";
-import { type Dialect, FOR_UPDATE, indexedBy, inList, type Sql, sql, sqlFor } from "../tx.js";
+import { type Dialect, FOR_UPDATE, indexedBy, type Sql, sql, sqlFor, unionAll } from "../tx.js";
 
 /**
  * The guard for the states a transition may start from. A single state is written `state = 'x'`
@@ -64,12 +64,48 @@ SELECT id, lease_token, lease_owner, started_at, NULL, 'running', NULL FROM jobs
 WHERE id = $1 AND state = 'running'
 ORDER BY number`;
 
-export const COUNT_BY_STATE = "SELECT state, count(*) AS n FROM jobs GROUP BY state";
+/** The finished states, written as `jobs_ended`'s condition (see COUNT_BY_QUEUE_STATE). */
+const FINISHED = `state IN (${FINISHED_STATES.map((s) => `'${s}'`).join(",")})`;
+
+/** The jobs in one waiting or running state, counted by queue from that state's partial index. */
+function countInState(state: JobState, index: string): Sql {
+  return sql`SELECT queue, '${state}' AS state, count(*) AS n FROM jobs ${indexedBy(index)} WHERE state = '${state}' GROUP BY queue`;
+}
+
+/**
+ * Jobs counted by queue and state, each state from the partial index that holds its jobs: no
+ * index covers every job (see migration 025), since one that did would be written at every
+ * enqueue, claim and finish. Each condition is written as its index's, so neither database
+ * tests it row by row.
+ */
+export const COUNT_BY_QUEUE_STATE = unionAll([
+  countInState("queued", "jobs_ready"),
+  countInState("scheduled", "jobs_scheduled"),
+  countInState("running", "jobs_leases"),
+  countInState("awaiting_approval", "jobs_awaiting"),
+  sql`SELECT queue, state, count(*) AS n FROM jobs ${indexedBy("jobs_ended")} WHERE ${FINISHED} GROUP BY queue, state`,
+]);
+
+/**
+ * Where a page of one state's jobs is read from: the index that holds the state's jobs (named
+ * for SQLite, whose planner would otherwise walk every job kept; PostgreSQL plans alone), with
+ * the condition that lets either database use it. Succeeded jobs, most of those kept, are read
+ * newest first along the primary key, which finds a page at once.
+ */
+const STATE_PAGES: Record<JobState, { index: string | null; where: string }> = {
+  queued: { index: "jobs_ready", where: "state = 'queued'" },
+  scheduled: { index: "jobs_scheduled", where: "state = 'scheduled'" },
+  running: { index: "jobs_leases", where: "state = 'running'" },
+  awaiting_approval: { index: "jobs_awaiting", where: "state = 'awaiting_approval'" },
+  succeeded: { index: null, where: "state = 'succeeded'" },
+  dead: { index: "jobs_finished", where: "state = 'dead' AND finished_at IS NOT NULL" },
+  cancelled: { index: "jobs_finished", where: "state = 'cancelled' AND finished_at IS NOT NULL" },
+};
 
 /** $1 since, $2 limit: finished jobs' times, the latest first, from the finished-jobs index. */
 export const LIST_FINISHED_TIMES = `
 SELECT state, run_at, started_at, finished_at FROM jobs
-WHERE state IN (${FINISHED_STATES.map((s) => `'${s}'`).join(",")}) AND finished_at >= $1
+WHERE ${FINISHED} AND finished_at >= $1
 ORDER BY finished_at DESC LIMIT $2`;
 
 /** Earliest scheduled run time. */
@@ -97,10 +133,10 @@ UPDATE jobs SET state = ${to("retry")}, attempts = 0, run_at = $1, finished_at =
   cancel_requested = 0, idempotency_expires_at = NULL, version = version + 1
 WHERE id = $2 AND ${from("retry")}`;
 
-/** $1 queue or NULL, $2 task or NULL, $3 limit. */
-export const SELECT_DEAD_IDS = `
-SELECT id FROM jobs
-WHERE state = 'dead' AND (CAST($1 AS TEXT) IS NULL OR queue = $1) AND (CAST($2 AS TEXT) IS NULL OR task = $2)
+/** $1 queue or NULL, $2 task or NULL, $3 limit. Read from `jobs_finished` (see STATE_PAGES). */
+export const SELECT_DEAD_IDS = sql`
+SELECT id FROM jobs ${indexedBy("jobs_finished")}
+WHERE ${STATE_PAGES.dead.where} AND (CAST($1 AS TEXT) IS NULL OR queue = $1) AND (CAST($2 AS TEXT) IS NULL OR task = $2)
 ORDER BY id LIMIT $3`;
 
 /** $1 job id. */
@@ -161,16 +197,16 @@ function jsonPath(path: readonly string[]): string {
 
 /**
  * The jobs a filter selects (see `JobFilter`), newest first or oldest first, one page: the
- * statement and its parameters. `list` binds the states as `Db.list` does.
+ * statement and its parameters. With states, each state's page is read from its own index (see
+ * STATE_PAGES) and the pages merged; states the store does not know match nothing.
  */
-export function listJobs(filter: JobFilter, list: (values: readonly string[]) => unknown): Statement {
+export function listJobs(filter: JobFilter): Statement {
   const where: Sql[] = [];
   const params: unknown[] = [];
   const param = (value: unknown): string => {
     params.push(value);
     return `$${params.length}`;
   };
-  if (filter.states && filter.states.length > 0) where.push(inList("state", param(list(filter.states))));
   if (filter.queue !== undefined) where.push(`queue = ${param(filter.queue)}`);
   if (filter.task !== undefined) where.push(`task = ${param(filter.task)}`);
   if (filter.search !== undefined) {
@@ -185,8 +221,21 @@ export function listJobs(filter: JobFilter, list: (values: readonly string[]) =>
   if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
   if (filter.afterId !== undefined && filter.oldestFirst) where.push(`id > ${param(filter.afterId)}`);
   const limit = param(filter.limit ?? 50);
-  const order = filter.oldestFirst ? "ASC" : "DESC";
-  const text = (dialect: Dialect) =>
-    `SELECT * FROM jobs ${where.length ? `WHERE ${where.map((w) => sqlFor(w, dialect)).join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ${limit}`;
+  const order = `ORDER BY id ${filter.oldestFirst ? "ASC" : "DESC"} LIMIT ${limit}`;
+  const conditions = (dialect: Dialect, first: readonly string[] = []) => {
+    const all = [...first, ...where.map((w) => sqlFor(w, dialect))];
+    return all.length > 0 ? `WHERE ${all.join(" AND ")}` : "";
+  };
+  const states = filter.states && filter.states.length > 0 ? filter.states : null;
+  const text = (dialect: Dialect) => {
+    if (states === null) return `SELECT * FROM jobs ${conditions(dialect)} ${order}`;
+    const pages = JOB_STATES.filter((s) => states.includes(s)).map((state, i) => {
+      const { index, where: inState } = STATE_PAGES[state];
+      const from = index === null ? "jobs" : `jobs ${sqlFor(indexedBy(index), dialect)}`;
+      return `SELECT id FROM (SELECT id FROM ${from} ${conditions(dialect, [inState])} ${order}) AS page${i}`;
+    });
+    if (pages.length === 0) return `SELECT * FROM jobs ${conditions(dialect, ["0 = 1"])} ${order}`;
+    return `SELECT * FROM jobs WHERE id IN (${pages.join(" UNION ALL ")}) ${order}`;
+  };
   return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params };
 }

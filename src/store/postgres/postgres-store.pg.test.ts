@@ -11,7 +11,7 @@ import { buildNewJob } from "../../core/job-options.js";
 import type { ClaimedJob, Lease } from "../../core/types.js";
 import { waitFor } from "../../test-support/wait.js";
 import { runStoreConformance } from "../conformance/suite.js";
-import { expectEarlierAttemptsEnded } from "../conformance/upgrades.js";
+import { expectEarlierAttemptsEnded, expectFinishTimeFilled } from "../conformance/upgrades.js";
 import { LOCK } from "../locks.js";
 import { openStore } from "../open-store.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
@@ -46,6 +46,11 @@ async function testSchema(): Promise<string> {
  * 019's and 020's tables, 021's columns, constraints and indexes).
  */
 async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 25) {
+    await admin.query(`DROP INDEX ${schema}.jobs_ended, ${schema}.jobs_awaiting`);
+    await admin.query(`CREATE INDEX jobs_state ON ${schema}.jobs (state, id)`);
+    await admin.query(`CREATE INDEX jobs_queue_state ON ${schema}.jobs (queue, state)`);
+  }
   if (version < 24) {
     const columns = ["state", "opened_at", "probe_at", "probe", "probe_token", "trip"];
     await admin.query(`ALTER TABLE ${schema}.queues ${columns.map((c) => `DROP COLUMN breaker_${c}`).join(", ")}`);
@@ -292,6 +297,17 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
   });
 
+  it("025 gives a finished job an older version left without a finish time one, and counts it", async () => {
+    const schema = await testSchema();
+    await expectFinishTimeFilled(
+      () => openIn(schema),
+      async (jobId) => {
+        await backTo(schema, 24);
+        await admin.query(`UPDATE ${schema}.jobs SET finished_at = NULL WHERE id = $1`, [jobId]);
+      },
+    );
+  });
+
   it("an unreachable server gives DATABASE_UNAVAILABLE with the password masked", async () => {
     let thrown: unknown;
     try {
@@ -347,6 +363,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 22, name: "022-schedule-retries" },
         { version: 23, name: "023-task-defaults" },
         { version: 24, name: "024-queue-breakers" },
+        { version: 25, name: "025-hot-path-indexes" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -1,5 +1,5 @@
 /** The SQL of the queues area (see operations.ts), parameters listed. */
-import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, sql } from "../tx.js";
+import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, sql } from "../tx.js";
 
 /** $1 name: the queue's version, its row locked until the write that follows. */
 export const LOCK_QUEUE_VERSION = sql`SELECT version FROM queues WHERE name = $1 ${FOR_UPDATE}`;
@@ -14,8 +14,6 @@ ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded
   version = queues.version + 1
 WHERE CAST($4 AS INTEGER) IS NULL OR queues.version = CAST($4 AS INTEGER)
 RETURNING version`;
-
-export const COUNT_BY_QUEUE_STATE = "SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state";
 
 /** A queue's breaker columns, as LIST_QUEUE_FLAGS and LOCK_BREAKER read them. */
 const BREAKER_COLUMNS =
@@ -67,12 +65,22 @@ FROM jobs j LEFT JOIN attempts a ON a.job_id = j.id
 WHERE j.id = $1`;
 
 /**
+ * The ids of the due jobs of queue $1 at $2, leaving out $3 (or NULL): its queued and its due
+ * scheduled jobs, each state read from its own partial index.
+ */
+const DUE_OF_QUEUE = sql`
+SELECT id FROM jobs ${indexedBy("jobs_ready")} WHERE state = 'queued' AND queue = $1 AND run_at <= $2
+  AND (CAST($3 AS TEXT) IS NULL OR id <> $3)
+UNION ALL
+SELECT id FROM jobs ${indexedBy("jobs_scheduled")} WHERE state = 'scheduled' AND queue = $1 AND run_at <= $2
+  AND (CAST($3 AS TEXT) IS NULL OR id <> $3)`;
+
+/**
  * $1 queue, $2 now, $3 a job id to leave out or NULL: the queue's first due job in claim order,
  * the probe to pick, skipping one a claim is taking.
  */
 export const NEXT_DUE_JOB_OF_QUEUE = sql`
-SELECT id, lease_token FROM jobs
-WHERE queue = $1 AND state IN ('queued', 'scheduled') AND run_at <= $2 AND (CAST($3 AS TEXT) IS NULL OR id <> $3)
+SELECT id, lease_token FROM jobs WHERE id IN (${DUE_OF_QUEUE})
 ORDER BY priority, run_at, id
 LIMIT 1 ${FOR_UPDATE_SKIP_LOCKED}`;
 
@@ -83,8 +91,7 @@ LIMIT 1 ${FOR_UPDATE_SKIP_LOCKED}`;
  * person decided.
  */
 export const DIVERTIBLE_JOBS_OF_QUEUE = sql`
-SELECT * FROM jobs
-WHERE queue = $1 AND state IN ('queued', 'scheduled') AND run_at <= $2 AND (CAST($3 AS TEXT) IS NULL OR id <> $3)
+SELECT * FROM jobs WHERE id IN (${DUE_OF_QUEUE})
   AND NOT EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = jobs.id)
   AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.job_id = jobs.id)
 ORDER BY priority, run_at, id

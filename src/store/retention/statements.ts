@@ -6,12 +6,16 @@ import { indexedBy, sql } from "../tx.js";
 
 /**
  * $1 state, $2 cutoff (finished before) or NULL for no age rule, $3 keep newest N (or -1 for no
- * count rule), $4 limit.
+ * count rule), $4 limit. Read along `jobs_finished` (state, finish time, id): a finished job
+ * always has its finish time, and saying so lets SQLite use that partial index.
  */
-export const PRUNABLE_JOBS = `
-SELECT * FROM jobs WHERE state = $1 AND (
+const JOBS_FINISHED = indexedBy("jobs_finished");
+export const PRUNABLE_JOBS = sql`
+SELECT * FROM jobs ${JOBS_FINISHED} WHERE state = $1 AND finished_at IS NOT NULL AND (
   finished_at < $2
-  OR ($3 >= 0 AND id NOT IN (SELECT id FROM jobs WHERE state = $1 ORDER BY finished_at DESC, id DESC LIMIT $3))
+  OR ($3 >= 0 AND id NOT IN (
+    SELECT id FROM jobs ${JOBS_FINISHED} WHERE state = $1 AND finished_at IS NOT NULL
+    ORDER BY finished_at DESC, id DESC LIMIT $3))
 ) ORDER BY finished_at LIMIT $4`;
 
 /**

@@ -141,7 +141,11 @@ describe("migration 008 on a SQLite file at version 7", () => {
     const after = snapshot(file);
     expect(after.version).toBe(MIGRATIONS.at(-1)?.version);
     expect(after.integrity).toBe("ok");
-    expect(after.indexes).toEqual(before.indexes);
+    // The same indexes as a new file's: 008 rebuilt the table with all of them, and 025 changed
+    // some, as it does everywhere.
+    const freshFile = tempFile();
+    stores.push(await SqliteStore.open({ path: freshFile }));
+    expect(after.indexes).toEqual(snapshot(freshFile).indexes);
     // Migration 012 adds enqueued_by, null for jobs from before, 015 held, 0 (started) for them,
     // and 018 timeout_ms, null; every other column is as it was.
     expect(after.jobs).toEqual(

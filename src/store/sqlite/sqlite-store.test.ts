@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ErrorCode, OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
 import { runStoreConformance } from "../conformance/suite.js";
-import { expectEarlierAttemptsEnded } from "../conformance/upgrades.js";
+import { expectEarlierAttemptsEnded, expectFinishTimeFilled } from "../conformance/upgrades.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -250,6 +250,8 @@ describe("SqliteStore (SQLite only)", () => {
         for (const column of ["state", "opened_at", "probe_at", "probe", "probe_token", "trip"]) {
           raw.exec(`ALTER TABLE queues DROP COLUMN breaker_${column}`);
         }
+        raw.exec(`DROP INDEX jobs_ended; DROP INDEX jobs_awaiting;
+          CREATE INDEX jobs_state ON jobs (state, id); CREATE INDEX jobs_queue_state ON jobs (queue, state)`);
         raw.pragma("user_version = 16");
         for (const c of claimed) {
           raw
@@ -263,6 +265,24 @@ describe("SqliteStore (SQLite only)", () => {
       }
       const store = await open({ path: file });
       await expectEarlierAttemptsEnded(store, claimed);
+    });
+
+    it("025 gives a finished job an older version left without a finish time one, and counts it", async () => {
+      const file = path.join(dir(), "overseer.db");
+      await expectFinishTimeFilled(
+        () => open({ path: file }),
+        async (jobId) => {
+          const raw = new Database(file);
+          try {
+            raw.exec(`DROP INDEX jobs_ended; DROP INDEX jobs_awaiting;
+              CREATE INDEX jobs_state ON jobs (state, id); CREATE INDEX jobs_queue_state ON jobs (queue, state)`);
+            raw.prepare("UPDATE jobs SET finished_at = NULL WHERE id = ?").run(jobId);
+            raw.pragma("user_version = 24");
+          } finally {
+            raw.close();
+          }
+        },
+      );
     });
 
     it("reopening a migrated file keeps its data", async () => {

@@ -23,6 +23,7 @@ import { sql as peopleInTheLoop } from "./021-people-in-the-loop.js";
 import { sql as scheduleRetries } from "./022-schedule-retries.js";
 import { sql as taskDefaults } from "./023-task-defaults.js";
 import { sql as queueBreakers } from "./024-queue-breakers.js";
+import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
 
 export interface Migration {
   version: number;
@@ -55,4 +56,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 22, name: "022-schedule-retries", sql: scheduleRetries },
   { version: 23, name: "023-task-defaults", sql: taskDefaults },
   { version: 24, name: "024-queue-breakers", sql: queueBreakers },
+  { version: 25, name: "025-hot-path-indexes", sql: hotPathIndexes },
 ];
