@@ -28,6 +28,18 @@ export function runHeldConformance(test: ConformanceTest): void {
       expect(await ctx.store.startHeld(leases)).toEqual([jobs[1]?.id, jobs[2]?.id]);
     });
 
+    test("a claim that meets a concurrency key part-way takes the jobs behind it too, and starts the first `start`", async (ctx) => {
+      const key = { concurrency: { key: "k", limit: 1 } };
+      const jobs = [await ctx.add(), await ctx.add(), await ctx.add(key), await ctx.add(key), await ctx.add()];
+      jobs.push(await ctx.add());
+      const claimed = await ctx.claim({ limit: 10, start: 3 });
+      // The second job of the key waits for the first; the rest go in claim order.
+      const taken = [jobs[0], jobs[1], jobs[2], jobs[4], jobs[5]].map((j) => j?.id);
+      expect(claimed.map((c) => c.job.id)).toEqual(taken);
+      for (const id of taken) expect(await ctx.kinds(id as string)).toEqual(["job.enqueued", "job.started"]);
+      expect(await ctx.store.startHeld(claimed.map((c) => c.lease))).toEqual([jobs[4]?.id, jobs[5]?.id]);
+    });
+
     test("a held job whose lease expires goes back to the queue without losing its attempt", async (ctx) => {
       const started = await ctx.add({ maxAttempts: 1 });
       const held = await ctx.add({ maxAttempts: 1 });

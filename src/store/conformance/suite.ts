@@ -591,7 +591,8 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
         expect(await ctx.kinds(job.id)).toEqual(["job.enqueued", "job.started"]);
         const started = (await ctx.store.readEvents({ jobId: job.id }))[1];
-        expect(started?.workerId).toBe("w-1");
+        expect(started).toMatchObject({ workerId: "w-1", at: iso(T0 + 500), data: { attempt: 1, task: job.task } });
+        expect(Object.keys(started?.data ?? {})).toEqual(["attempt", "task"]);
       });
 
       test("claim takes at most the limit, and never the same job twice", async (ctx) => {

@@ -28,22 +28,46 @@ export function canMatch(req: ClaimRequest): boolean {
  * `claimInTransaction` goes on from that page, the opening's last result.
  */
 export function openClaim(req: ClaimRequest): Opening {
+  return { prepared: [sql.PREPARE_CLAIM_FIRST_PAGE], statements: (nowSql) => firstPage(req, nowSql, false) };
+}
+
+/**
+ * A claim as one transaction in one round trip: its first page, with the claimed jobs'
+ * `job.started` events, committed at once. Returns what it claimed, and whether that page
+ * stopped at a job with a concurrency key or rate limit, which only `claimInTransaction` can
+ * weigh (under its key's lock): the caller goes on with that if it wants more.
+ */
+export async function claimAtOnce(
+  conn: PgConnection,
+  req: ClaimRequest,
+): Promise<{ claimed: ClaimedJob[]; stopped: boolean }> {
+  const results = await conn.script(
+    (nowSql) => [`SELECT ${nowSql} AS now`, ...firstPage(req, nowSql, true)],
+    [sql.PREPARE_CLAIM_AT_ONCE],
+  );
+  const now = Number((results[0]?.rows[0] as { now: number | string } | undefined)?.now);
+  const rows = (results.at(-1)?.rows ?? []) as FirstPageRow[];
+  const claimed = rows
+    .filter((r) => r.claimed)
+    .sort((a, b) => a.n - b.n)
+    .map((row) => claimedJob(row, row, req.workerId, now, now + req.leaseMs));
+  return { claimed, stopped: claimed.length < rows.length };
+}
+
+/** The statements of a claim's first page (see PREPARE_CLAIM_FIRST_PAGE), with its events or without. */
+function firstPage(req: ClaimRequest, nowSql: string, withEvents: boolean): string[] {
+  const statement = withEvents ? sql.PREPARE_CLAIM_AT_ONCE : sql.PREPARE_CLAIM_FIRST_PAGE;
   const args = [
     literal(req.limit),
     ...START.map(literal),
     textArrayLiteral(req.tasks),
     req.queues === null ? "NULL" : textArrayLiteral(req.queues),
     literal(req.workerId),
-  ].join(", ");
-  const start = literal(startCount(req));
-  return {
-    prepared: [sql.PREPARE_CLAIM_FIRST_PAGE],
-    statements: (nowSql) => [
-      ...sql.CLAIM_PLANNING,
-      sql.promoteDue(nowSql),
-      `EXECUTE ${sql.PREPARE_CLAIM_FIRST_PAGE.name}(${args}, ${nowSql} + ${literal(req.leaseMs)}, ${nowSql}, ${start})`,
-    ],
-  };
+    `${nowSql} + ${literal(req.leaseMs)}`,
+    nowSql,
+    literal(startCount(req)),
+  ];
+  return [...sql.CLAIM_PLANNING, sql.promoteDue(nowSql), `EXECUTE ${statement.name}(${args.join(", ")})`];
 }
 
 type FirstPageRow = JobRow & { n: number; claimed: boolean };

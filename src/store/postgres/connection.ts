@@ -220,17 +220,19 @@ export class PgConnection {
 
   /**
    * Runs `build`'s statements as one transaction in one round trip (BEGIN, them, COMMIT), for
-   * writes that need nothing read first. `nowSql` is the clock as SQL, the same value wherever
-   * it appears: the transaction's start time, or the injected clock. Retried whole on a deadlock.
-   * Returns each statement's result, in order.
+   * writes that need nothing read first, after preparing what `prepared` they EXECUTE if this
+   * connection lacks any. `nowSql` is the clock as SQL, the same value wherever it appears: the
+   * transaction's start time, or the injected clock. Retried whole on a deadlock. Returns each
+   * statement's result, in order.
    */
-  async script(build: (nowSql: string) => string[]): Promise<pg.QueryResult[]> {
+  async script(
+    build: (nowSql: string) => string[],
+    prepared: readonly PreparedStatement[] = [],
+  ): Promise<pg.QueryResult[]> {
     return this.retryingDeadlocks(() =>
       this.withClient(async (client) => {
         const nowSql = this.clock ? literal(this.clock()) : sql.TX_CLOCK;
-        const results = (await client.query(
-          ["BEGIN", ...build(nowSql), "COMMIT"].join(";\n"),
-        )) as unknown as pg.QueryResult[];
+        const results = await this.withPrepared(client, prepared, ["BEGIN", ...build(nowSql), "COMMIT"]);
         return results.slice(1, -1);
       }),
     );

@@ -2,6 +2,7 @@ import { OverseerError } from "../../core/errors.js";
 import { assertEventKind } from "../../core/events.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { ClaimedJob, Job, Lease } from "../../core/types.js";
+import { startCount } from "../leases.js";
 import { madeWorkReady } from "../outcomes.js";
 import { iso } from "../rows.js";
 import type * as schedules from "../schedules/operations.js";
@@ -16,7 +17,7 @@ import type {
 } from "../store.js";
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { ChangeListener } from "./change-listener.js";
-import { canMatch, claimInTransaction, openClaim, startHeld } from "./claim.js";
+import { canMatch, claimAtOnce, claimInTransaction, openClaim, startHeld } from "./claim.js";
 import { LOCK, openings, PgConnection, type PgConnectionOptions, type Tx } from "./connection.js";
 import { finishInTransaction, openFinish, recoverExpiredInTransaction, succeedAll } from "./finish.js";
 import { assertPgHandle, enqueueWithin } from "./foreign-transaction.js";
@@ -189,7 +190,14 @@ export class PostgresStore extends SqlStore {
       const ready = await this.conn.one<{ ready: boolean }>(sql.ANY_READY, [req.tasks, this.conn.clock?.() ?? null]);
       if (!ready?.ready) return [];
     }
-    const claimed = await this.conn.write((tx) => claimInTransaction(tx, req), openClaim(req));
+    const first = await claimAtOnce(this.conn, req);
+    let claimed = first.claimed;
+    if (first.stopped && claimed.length < req.limit) {
+      // The page stopped at a job with a concurrency key or rate limit: the rest, in a
+      // transaction that weighs each such job under its key's lock.
+      const rest = { ...req, limit: req.limit - claimed.length, start: Math.max(0, startCount(req) - claimed.length) };
+      claimed = [...claimed, ...(await this.conn.write((tx) => claimInTransaction(tx, rest), openClaim(rest)))];
+    }
     this.workLikely = claimed.length > 0;
     return claimed;
   }
