@@ -31,6 +31,7 @@ const FIRST_LOAD = [
   ["jobs, state=succeeded", "/api/v1/jobs?limit=50&state=succeeded"],
   ["jobs, state=dead", "/api/v1/jobs?limit=50&state=dead"],
   ["jobs, task=history", "/api/v1/jobs?limit=50&task=history"],
+  ["jobs, queue=default", "/api/v1/jobs?limit=50&queue=default"],
   ["events, newest (the Events page)", "/api/v1/events?limit=200"],
 ];
 

@@ -1665,25 +1665,30 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(ids(await ctx.store.listJobs({ states: ["awaiting_approval"] }))).toEqual([jobs.awaiting_approval.id]);
       });
 
-      test("listJobs pages through several states at once, in id order both ways", async (ctx) => {
+      test("listJobs pages through several states, or one queue, in id order both ways", async (ctx) => {
         const jobs = await oneOfEach(ctx);
         const states = Object.keys(jobs) as JobState[];
         const newestFirst = (await ctx.store.listJobs()).map((j) => j.id);
-        const pageThrough = async (oldestFirst: boolean) => {
+        const pageThrough = async (filter: { states?: JobState[]; queue?: string }, oldestFirst: boolean) => {
           const seen: string[] = [];
           let cursor: string | undefined;
           // Bounded, so a backend that ignores the cursor fails instead of paging forever.
           for (let guard = 0; guard < 10; guard++) {
             const at = cursor === undefined ? {} : oldestFirst ? { afterId: cursor } : { beforeId: cursor };
-            const page = await ctx.store.listJobs({ states, limit: 2, oldestFirst, ...at });
+            const page = await ctx.store.listJobs({ ...filter, limit: 2, oldestFirst, ...at });
             if (page.length === 0) break;
             seen.push(...page.map((j) => j.id));
             cursor = page.at(-1)?.id;
           }
           return seen;
         };
-        expect(await pageThrough(false)).toEqual(newestFirst);
-        expect(await pageThrough(true)).toEqual([...newestFirst].reverse());
+        expect(await pageThrough({ states }, false)).toEqual(newestFirst);
+        expect(await pageThrough({ states }, true)).toEqual([...newestFirst].reverse());
+        // One queue's jobs, in every state, are read state by state as well.
+        const inQ1 = (await ctx.store.listJobs()).filter((j) => j.queue === "q1").map((j) => j.id);
+        expect(inQ1.length).toBeGreaterThan(2);
+        expect(await pageThrough({ queue: "q1" }, false)).toEqual(inQ1);
+        expect(await pageThrough({ queue: "q1" }, true)).toEqual([...inQ1].reverse());
         // A state the store does not know matches nothing.
         expect(await ctx.store.listJobs({ states: ["lost" as JobState] })).toEqual([]);
         expect((await ctx.store.listJobs({ states: ["lost" as JobState, "dead"] })).map((j) => j.id)).toEqual([

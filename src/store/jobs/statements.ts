@@ -196,6 +196,18 @@ function jsonPath(path: readonly string[]): string {
 }
 
 /**
+ * Where a page of one state's jobs is read from (see STATE_PAGES); for one queue's, its finished
+ * jobs of that state from `jobs_ended` (queue, state, id), already in id order. The state comes
+ * before the index's condition: SQLite seeks on the first term it meets for a column, and
+ * seeking on the list of finished states would lose the id order (a sort of every finished job
+ * of the queue instead of a page).
+ */
+function statePage(state: JobState, oneQueue: boolean): { index: string | null; where: string } {
+  if (!oneQueue || !FINISHED_STATES.includes(state)) return STATE_PAGES[state];
+  return { index: "jobs_ended", where: `state = '${state}' AND ${FINISHED}` };
+}
+
+/**
  * The jobs a filter selects (see `JobFilter`), newest first or oldest first, one page: the
  * statement and its parameters. With states, each state's page is read from its own index (see
  * STATE_PAGES) and the pages merged; states the store does not know match nothing.
@@ -226,11 +238,14 @@ export function listJobs(filter: JobFilter): Statement {
     const all = [...first, ...where.map((w) => sqlFor(w, dialect))];
     return all.length > 0 ? `WHERE ${all.join(" AND ")}` : "";
   };
-  const states = filter.states && filter.states.length > 0 ? filter.states : null;
+  // A queue's jobs are read state by state too: no index starts with the queue but those of a
+  // state (and `jobs_ended`, the finished ones').
+  const oneQueue = filter.queue !== undefined;
+  const states = filter.states && filter.states.length > 0 ? filter.states : oneQueue ? JOB_STATES : null;
   const text = (dialect: Dialect) => {
     if (states === null) return `SELECT * FROM jobs ${conditions(dialect)} ${order}`;
     const pages = JOB_STATES.filter((s) => states.includes(s)).map((state, i) => {
-      const { index, where: inState } = STATE_PAGES[state];
+      const { index, where: inState } = statePage(state, oneQueue);
       const from = index === null ? "jobs" : `jobs ${sqlFor(indexedBy(index), dialect)}`;
       return `SELECT id FROM (SELECT id FROM ${from} ${conditions(dialect, [inState])} ${order}) AS page${i}`;
     });

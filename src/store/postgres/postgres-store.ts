@@ -196,7 +196,13 @@ export class PostgresStore extends SqlStore {
       // The page stopped at a job with a concurrency key or rate limit: the rest, in a
       // transaction that weighs each such job under its key's lock.
       const rest = { ...req, limit: req.limit - claimed.length, start: Math.max(0, startCount(req) - claimed.length) };
-      claimed = [...claimed, ...(await this.conn.write((tx) => claimInTransaction(tx, rest), openClaim(rest)))];
+      try {
+        claimed = [...claimed, ...(await this.conn.write((tx) => claimInTransaction(tx, rest), openClaim(rest)))];
+      } catch (err) {
+        // The first page is committed: its jobs are this worker's, so they are returned, not
+        // left leased to nobody. The next claim meets the failure again if it lasts.
+        if (claimed.length === 0) throw err;
+      }
     }
     this.workLikely = claimed.length > 0;
     return claimed;

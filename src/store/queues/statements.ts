@@ -76,11 +76,17 @@ SELECT id FROM jobs ${indexedBy("jobs_scheduled")} WHERE state = 'scheduled' AND
   AND (CAST($3 AS TEXT) IS NULL OR id <> $3)`;
 
 /**
+ * The due states again, on the rows themselves: PostgreSQL rechecks a row a concurrent claim
+ * changed against its own conditions only, not against the subquery that found it.
+ */
+const DUE_STATES = "(state = 'queued' OR state = 'scheduled')";
+
+/**
  * $1 queue, $2 now, $3 a job id to leave out or NULL: the queue's first due job in claim order,
  * the probe to pick, skipping one a claim is taking.
  */
 export const NEXT_DUE_JOB_OF_QUEUE = sql`
-SELECT id, lease_token FROM jobs WHERE id IN (${DUE_OF_QUEUE})
+SELECT id, lease_token FROM jobs WHERE id IN (${DUE_OF_QUEUE}) AND ${DUE_STATES}
 ORDER BY priority, run_at, id
 LIMIT 1 ${FOR_UPDATE_SKIP_LOCKED}`;
 
@@ -91,7 +97,7 @@ LIMIT 1 ${FOR_UPDATE_SKIP_LOCKED}`;
  * person decided.
  */
 export const DIVERTIBLE_JOBS_OF_QUEUE = sql`
-SELECT * FROM jobs WHERE id IN (${DUE_OF_QUEUE})
+SELECT * FROM jobs WHERE id IN (${DUE_OF_QUEUE}) AND ${DUE_STATES}
   AND NOT EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = jobs.id)
   AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.job_id = jobs.id)
 ORDER BY priority, run_at, id

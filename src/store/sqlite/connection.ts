@@ -293,8 +293,8 @@ export function retryWhileBusy<T>(f: () => T, timeoutMs: number): T {
     try {
       return f();
     } catch (err) {
-      if ((err as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+      Atomics.wait(SLEEP_CELL, 0, 0, 5);
     }
   }
 }

@@ -5,8 +5,9 @@
  * - each waiting or running state's partial index carries the queue and the id, so per-queue
  *   counts and a page of that state's jobs read the index alone; a new one covers jobs awaiting
  *   an approval;
- * - finished jobs are counted by queue and state from `jobs_ended`, and listed from
- *   `jobs_finished` (by state and finish time, now with the id), both written once, at the end.
+ * - finished jobs are counted and listed by queue from `jobs_ended` (queue, state, id), and
+ *   listed from `jobs_finished` (by state and finish time, now with the id), both written once,
+ *   at the end.
  *
  * A finished job always has its finish time, which `jobs_finished` selects on; the first
  * statement makes sure of it for rows an older version may have left without one.
@@ -25,5 +26,5 @@ CREATE INDEX jobs_scheduled ON jobs (run_at, queue, id) WHERE state = 'scheduled
 CREATE INDEX jobs_leases ON jobs (lease_expires_at, queue, id) WHERE state = 'running';
 CREATE INDEX jobs_awaiting ON jobs (queue, id) WHERE state = 'awaiting_approval';
 CREATE INDEX jobs_finished ON jobs (state, finished_at, id) WHERE finished_at IS NOT NULL;
-CREATE INDEX jobs_ended ON jobs (queue, state) WHERE state IN ('succeeded','dead','cancelled');
+CREATE INDEX jobs_ended ON jobs (queue, state, id) WHERE state IN ('succeeded','dead','cancelled');
 `;
