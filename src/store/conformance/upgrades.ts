@@ -26,7 +26,8 @@ export async function expectEarlierAttemptsEnded(store: Store, claimed: readonly
 /**
  * Runs one job to success, then, with `rewind`, makes the store's schema what it was before
  * migration 025 and the job's row what an older version could leave: finished without a finish
- * time. Reopened (so migrated), the store counts it as succeeded, finished when it started.
+ * time. Reopened (so migrated), the store counts it as succeeded, finished when it started, and
+ * reads its queues (whose breaker columns `rewind` may have named as 024's first version did).
  */
 export async function expectFinishTimeFilled(
   open: () => Promise<Store>,

@@ -297,13 +297,15 @@ describe("PostgresStore (PostgreSQL only)", () => {
     }
   });
 
-  it("025 gives a finished job an older version left without a finish time one, and counts it", async () => {
+  it("025 gives a finished job an older version left without a finish time one, counts it, and renames 024's first probe column", async () => {
     const schema = await testSchema();
     await expectFinishTimeFilled(
       () => openIn(schema),
       async (jobId) => {
         await backTo(schema, 24);
         await admin.query(`UPDATE ${schema}.jobs SET finished_at = NULL WHERE id = $1`, [jobId]);
+        // As 024's first version named the probe column.
+        await admin.query(`ALTER TABLE ${schema}.queues RENAME COLUMN breaker_probe_token TO breaker_probe_attempts`);
       },
     );
   });

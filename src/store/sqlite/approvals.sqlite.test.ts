@@ -10,7 +10,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { raceWatchdogs } from "../conformance/approvals.js";
-import { MIGRATIONS } from "./migrations/index.js";
+import { MIGRATIONS, scriptOf } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dirs: string[] = [];
@@ -49,7 +49,7 @@ describe("migration 008 on a SQLite file at version 7", () => {
     const db = new Database(file);
     try {
       db.pragma("journal_mode = WAL");
-      for (const m of MIGRATIONS.filter((m) => m.version <= 7)) db.exec(m.sql);
+      for (const m of MIGRATIONS.filter((m) => m.version <= 7)) db.exec(scriptOf(m, () => false));
       db.pragma("user_version = 7");
       const insert = db.prepare(`
         INSERT INTO jobs (id, task, queue, state, payload, priority, run_at, attempts, max_attempts, backoff,

@@ -118,6 +118,13 @@ export class SqliteConnection {
   }
 
   /** Runs a script of statements (migrations). */
+  /** Whether `table` has `column` (migrations that must look before they change a table). */
+  hasColumn(table: string, column: string): boolean {
+    return (this.db.pragma(`table_info(${JSON.stringify(table)})`) as Array<{ name: string }>).some(
+      (c) => c.name === column,
+    );
+  }
+
   exec(script: string): void {
     this.db.exec(script);
   }

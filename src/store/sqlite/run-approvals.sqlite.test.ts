@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
-import { MIGRATIONS } from "./migrations/index.js";
+import { MIGRATIONS, scriptOf } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dirs: string[] = [];
@@ -38,7 +38,7 @@ function fileAtVersion20(): string {
   const db = new Database(file);
   try {
     db.pragma("journal_mode = WAL");
-    for (const m of MIGRATIONS.filter((m) => m.version <= 20)) db.exec(m.sql);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 20)) db.exec(scriptOf(m, () => false));
     db.pragma("user_version = 20");
     const run = db.prepare(`
       INSERT INTO runs (id, profile, params, spec, state, version, current_turn, stats, completion, lease_owner,

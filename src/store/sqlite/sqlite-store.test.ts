@@ -9,7 +9,7 @@ import { type ErrorCode, OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
 import { runStoreConformance } from "../conformance/suite.js";
 import { expectEarlierAttemptsEnded, expectFinishTimeFilled } from "../conformance/upgrades.js";
-import { MIGRATIONS } from "./migrations/index.js";
+import { MIGRATIONS, scriptOf } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const require = createRequire(import.meta.url);
@@ -182,7 +182,7 @@ describe("SqliteStore (SQLite only)", () => {
       const file = path.join(dir(), "overseer.db");
       const old = new Database(file);
       try {
-        for (const m of MIGRATIONS.filter((m) => m.version <= 4)) old.exec(m.sql);
+        for (const m of MIGRATIONS.filter((m) => m.version <= 4)) old.exec(scriptOf(m, () => false));
         old.pragma("user_version = 4");
         old
           .prepare("INSERT INTO events (at, kind, job_id, worker_id, data) VALUES (1, 'job.log', 'j1', NULL, '{}')")
@@ -216,7 +216,7 @@ describe("SqliteStore (SQLite only)", () => {
       const file = path.join(dir(), "overseer.db");
       const old = new Database(file);
       try {
-        for (const m of MIGRATIONS.filter((m) => m.version <= 14)) old.exec(m.sql);
+        for (const m of MIGRATIONS.filter((m) => m.version <= 14)) old.exec(scriptOf(m, () => false));
         old.pragma("user_version = 14");
         const worker = old.prepare(
           "INSERT INTO workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at) VALUES (?, 'w', 'h', 1, NULL, ?, 1, 'stopped', ?, ?)",
@@ -267,7 +267,7 @@ describe("SqliteStore (SQLite only)", () => {
       await expectEarlierAttemptsEnded(store, claimed);
     });
 
-    it("025 gives a finished job an older version left without a finish time one, and counts it", async () => {
+    it("025 gives a finished job an older version left without a finish time one, counts it, and renames 024's first probe column", async () => {
       const file = path.join(dir(), "overseer.db");
       await expectFinishTimeFilled(
         () => open({ path: file }),
@@ -277,6 +277,8 @@ describe("SqliteStore (SQLite only)", () => {
             raw.exec(`DROP INDEX jobs_ended; DROP INDEX jobs_awaiting;
               CREATE INDEX jobs_state ON jobs (state, id); CREATE INDEX jobs_queue_state ON jobs (queue, state)`);
             raw.prepare("UPDATE jobs SET finished_at = NULL WHERE id = ?").run(jobId);
+            // As 024's first version named the probe column.
+            raw.exec("ALTER TABLE queues RENAME COLUMN breaker_probe_token TO breaker_probe_attempts");
             raw.pragma("user_version = 24");
           } finally {
             raw.close();

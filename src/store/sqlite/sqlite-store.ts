@@ -22,7 +22,7 @@ import { type ConnectionOptions, SqliteConnection } from "./connection.js";
 import { finishInTransaction, recoverExpiredInTransaction } from "./finish.js";
 import { foreignWriter, MAIN_FILE } from "./foreign-transaction.js";
 import { insertJob } from "./insert-job.js";
-import { MIGRATIONS } from "./migrations/index.js";
+import { MIGRATIONS, scriptOf } from "./migrations/index.js";
 import { SqliteDb, SqliteTx } from "./sqlite-tx.js";
 import * as sql from "./statements.js";
 
@@ -81,7 +81,7 @@ export class SqliteStore extends SqlStore {
       }
       for (const m of MIGRATIONS) {
         if (m.version <= current) continue;
-        this.conn.exec(m.sql);
+        this.conn.exec(scriptOf(m, (table, column) => this.conn.hasColumn(table, column)));
         this.conn.userVersion = m.version;
         applied.push(m.name);
       }

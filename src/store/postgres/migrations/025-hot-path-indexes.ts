@@ -9,10 +9,17 @@
  * with the id). Unlike SQLite's, `jobs_ended` has no id: with it, counting a million finished
  * jobs became a scan of the table (twice as slow), and PostgreSQL's planner, which has
  * statistics, already reads one queue's page of a big state along the primary key and of a
- * small one from this index. The first statement gives a finish time to finished rows an older
- * version may have left without one.
+ * small one from this index. The UPDATE gives a finish time to finished rows an older version
+ * may have left without one. Before it, a schema migrated by 024's first version has its
+ * breaker column `breaker_probe_attempts` renamed to the `breaker_probe_token` 024 now creates.
  */
 export const sql = `
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+             AND table_name = 'queues' AND column_name = 'breaker_probe_attempts') THEN
+    ALTER TABLE queues RENAME COLUMN breaker_probe_attempts TO breaker_probe_token;
+  END IF;
+END $$;
 UPDATE jobs SET finished_at = coalesce(started_at, created_at)
 WHERE state IN ('succeeded','dead','cancelled') AND finished_at IS NULL;
 DROP INDEX jobs_state;

@@ -9,10 +9,18 @@
  *   listed from `jobs_finished` (by state and finish time, now with the id), both written once,
  *   at the end.
  *
- * A finished job always has its finish time, which `jobs_finished` selects on; the first
- * statement makes sure of it for rows an older version may have left without one.
+ * A finished job always has its finish time, which `jobs_finished` selects on; the UPDATE
+ * makes sure of it for rows an older version may have left without one.
+ *
+ * The first version of 024 named the breaker's probe column `breaker_probe_attempts`; a file
+ * migrated by it has its column renamed here to the `breaker_probe_token` 024 now creates (a
+ * value it holds is then read as a fencing token, at worst judging one probe by an attempt
+ * before it).
  */
-export const sql = `
+const RENAME_PROBE_COLUMN = "ALTER TABLE queues RENAME COLUMN breaker_probe_attempts TO breaker_probe_token;";
+
+export const sql = (hasColumn: (table: string, column: string) => boolean): string =>
+  `${hasColumn("queues", "breaker_probe_attempts") ? RENAME_PROBE_COLUMN : ""}
 UPDATE jobs SET finished_at = coalesce(started_at, created_at)
 WHERE state IN ('succeeded','dead','cancelled') AND finished_at IS NULL;
 DROP INDEX jobs_state;

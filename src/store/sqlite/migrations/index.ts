@@ -28,7 +28,12 @@ import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
 export interface Migration {
   version: number;
   name: string;
-  sql: string;
+  /**
+   * The script, or a function of the columns the file has that returns it: SQLite has no
+   * `IF EXISTS` for columns, and a migration that must bring two shapes of one version forward
+   * chooses its statements by what it finds.
+   */
+  sql: string | ((hasColumn: (table: string, column: string) => boolean) => string);
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -58,3 +63,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 24, name: "024-queue-breakers", sql: queueBreakers },
   { version: 25, name: "025-hot-path-indexes", sql: hotPathIndexes },
 ];
+
+/** A migration's script for a file that has the columns `hasColumn` says it has. */
+export function scriptOf(m: Migration, hasColumn: (table: string, column: string) => boolean): string {
+  return typeof m.sql === "string" ? m.sql : m.sql(hasColumn);
+}
