@@ -5,7 +5,7 @@
 //   DATABASE         a SQLite file (default ./callback-requests.db) or a postgres:// URL
 //   APP_PORT         the routes' port (default 7080; 0 picks a free port)
 //   PUBLIC_URL       where the telephony provider reaches this service (default: the address it listens on)
-//   TRUST_PROXY      the proxies whose X-Forwarded-For names the client, for the per-address limit
+//   TRUST_PROXY      more proxies (besides the loopback) whose X-Forwarded-For names the client, for the per-address limit
 //                    (comma-separated addresses or CIDRs; default loopback)
 //   CALLBACK_CONFIG  the businesses and limits (default: config.json next to this file)
 //   TELEPHONY        fake (default: SMS and calls printed here) or twilio
@@ -92,7 +92,8 @@ const service = await createCallbackService({
   telephony: telephonyFromEnv(),
   logger,
   ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
-  ...(env.TRUST_PROXY ? { trustProxy: env.TRUST_PROXY } : {}),
+  // The loopback stays trusted: the routes listen on it, for a proxy there.
+  ...(env.TRUST_PROXY ? { trustProxy: `loopback,${env.TRUST_PROXY}` } : {}),
 });
 const url = await service.listen({ port: Number(env.APP_PORT ?? 7080) });
 await service.startWorker({ leaseMs: lease, heartbeatMs: Math.min(5_000, Math.floor(lease / 3)) });

@@ -55,17 +55,20 @@ const BODY_ERRORS = /** @type {Record<string, string>} */ ({
  *   config: import("./config.mjs").CallbackConfig,
  *   secret: string,
  *   now: () => Promise<number>,
+ *   localNow: () => number,
  *   logger: import("overseer").Logger,
  *   trustProxy?: import("fastify").FastifyServerOptions["trustProxy"],
- * }} RouteDeps `trustProxy`: whose X-Forwarded-For gives the client's address (Fastify's
- *   option); the loopback unless told, since the routes listen on 127.0.0.1 behind a proxy
+ * }} RouteDeps `now`: Overseer's clock (the database's); `localNow`: this process's, for what
+ *   it keeps in memory (the per-address limit, checked before a flood costs a query);
+ *   `trustProxy`: whose X-Forwarded-For gives the client's address (Fastify's option); the
+ *   loopback unless told, since the routes listen on 127.0.0.1 behind a proxy
  */
 
 /**
  * The routes, on a Fastify instance of their own (not listening yet).
  * @param {RouteDeps} deps
  */
-export function callbackRoutes({ overseer, requests, config, secret, now, logger, trustProxy = "loopback" }) {
+export function callbackRoutes({ overseer, requests, config, secret, now, localNow, logger, trustProxy = "loopback" }) {
   const app = Fastify({ bodyLimit: 16 * 1024, logger: false, trustProxy });
   // Each request may text a code: an address gets `requestsPerIpPerHour`, however many phones.
   const perAddress = new FixedWindowLimiter({ limit: config.requestsPerIpPerHour, windowMs: HOUR_MS });
@@ -90,7 +93,7 @@ export function callbackRoutes({ overseer, requests, config, secret, now, logger
    * @type {import("fastify").onRequestAsyncHookHandler}
    */
   async function limitPerAddress(req, reply) {
-    const taken = perAddress.take(req.ip, await now());
+    const taken = perAddress.take(req.ip, localNow());
     if (taken.allowed) return;
     const retryAfter = Math.ceil(taken.retryAfterMs / 1_000);
     const minutes = Math.ceil(retryAfter / 60);

@@ -68,6 +68,7 @@ export async function createCallbackService({
     config,
     secret,
     now,
+    localNow: clock ?? Date.now,
     logger,
     ...(trustProxy === undefined ? {} : { trustProxy }),
   });
