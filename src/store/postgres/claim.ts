@@ -28,7 +28,10 @@ export function canMatch(req: ClaimRequest): boolean {
  * `claimInTransaction` goes on from that page, the opening's last result.
  */
 export function openClaim(req: ClaimRequest): Opening {
-  return { prepared: [sql.PREPARE_CLAIM_FIRST_PAGE], statements: (nowSql) => firstPage(req, nowSql, false) };
+  return {
+    prepared: [sql.PREPARE_PROMOTE_DUE, sql.PREPARE_CLAIM_FIRST_PAGE],
+    statements: (nowSql) => firstPage(req, nowSql, false),
+  };
 }
 
 /**
@@ -43,7 +46,7 @@ export async function claimAtOnce(
 ): Promise<{ claimed: ClaimedJob[]; stopped: boolean }> {
   const results = await conn.script(
     (nowSql) => [`SELECT ${nowSql} AS now`, ...firstPage(req, nowSql, true)],
-    [sql.PREPARE_CLAIM_AT_ONCE],
+    [sql.PREPARE_PROMOTE_DUE, sql.PREPARE_CLAIM_AT_ONCE],
   );
   const now = Number((results[0]?.rows[0] as { now: number | string } | undefined)?.now);
   const rows = (results.at(-1)?.rows ?? []) as FirstPageRow[];
@@ -67,7 +70,11 @@ function firstPage(req: ClaimRequest, nowSql: string, withEvents: boolean): stri
     nowSql,
     literal(startCount(req)),
   ];
-  return [...sql.CLAIM_PLANNING, sql.promoteDue(nowSql), `EXECUTE ${statement.name}(${args.join(", ")})`];
+  return [
+    ...sql.CLAIM_PLANNING,
+    `EXECUTE ${sql.PREPARE_PROMOTE_DUE.name}(${nowSql})`,
+    `EXECUTE ${statement.name}(${args.join(", ")})`,
+  ];
 }
 
 type FirstPageRow = JobRow & { n: number; claimed: boolean };

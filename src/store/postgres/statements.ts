@@ -93,15 +93,18 @@ export const CLAIM_PLANNING = [
 ] as const;
 
 /**
- * Due scheduled jobs become queued, at `nowSql`. Rows another transaction holds are skipped
- * rather than waited for: that transaction is promoting or changing them already.
+ * $1 now: due scheduled jobs become queued. Rows another transaction holds are skipped rather
+ * than waited for: that transaction is promoting or changing them already. Every claim runs it,
+ * so it is prepared: planned afresh, it took 0.2 ms of a claim's 0.5 with nothing due.
  */
-export function promoteDue(nowSql: string): string {
-  return `
+export const PREPARE_PROMOTE_DUE = {
+  name: "overseer_promote_due",
+  sql: `
+PREPARE overseer_promote_due (bigint) AS
 UPDATE jobs SET state = ${to("promote")}, version = version + 1
-WHERE id IN (SELECT id FROM jobs WHERE ${from("promote")} AND run_at <= ${nowSql} ORDER BY run_at LIMIT 1000
-             FOR UPDATE SKIP LOCKED)`;
-}
+WHERE id IN (SELECT id FROM jobs WHERE ${from("promote")} AND run_at <= $1 ORDER BY run_at LIMIT 1000
+             FOR UPDATE SKIP LOCKED)`,
+} as const;
 
 /** $1 tasks, $2 now or NULL for the database's: is anything worth opening a transaction for? */
 export const ANY_READY = `
