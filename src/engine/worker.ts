@@ -380,7 +380,8 @@ export class Worker {
       (jobs) => jobs,
     );
     if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
-    if (claimed.length > 0) return 0; // maybe more became ready meanwhile
+    // Short or empty: nothing more was ready when the claim read. What becomes ready later
+    // wakes this loop (a poke during this pass runs the next at once), or is due at `next`.
     const next = await this.store.nextScheduledAt();
     if (next === null) return this.pollMs;
     const until = next - (await this.store.now());

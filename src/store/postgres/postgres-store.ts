@@ -32,8 +32,9 @@ export class PostgresStore extends SqlStore {
   readonly remote = true;
   private readonly changes: ChangeListener;
   /**
-   * Whether the next claim may skip its readiness read: while claims keep finding work (a
-   * backlog draining), or just after a wakeup (new work is likely), it would only cost a round trip.
+   * Whether the next claim may skip its readiness read: while claims come back full (a backlog
+   * draining), or just after a wakeup (new work is likely), it would only cost a round trip. A
+   * short claim took all there was.
    */
   private workLikely = false;
 
@@ -204,7 +205,7 @@ export class PostgresStore extends SqlStore {
         if (claimed.length === 0) throw err;
       }
     }
-    this.workLikely = claimed.length > 0;
+    this.workLikely = claimed.length === req.limit;
     return claimed;
   }
 
@@ -222,7 +223,7 @@ export class PostgresStore extends SqlStore {
       },
       openings(openFinish(results), canMatch(req) ? openClaim(req) : undefined),
     );
-    this.workLikely = out.claimed.length > 0;
+    this.workLikely = canMatch(req) && out.claimed.length === req.limit;
     if (requeued) this.changes.notify();
     return out;
   }
