@@ -915,6 +915,50 @@ describe("prefetch", () => {
     expect(() => overseer.worker({ prefetch: 1.5 })).toThrow(/prefetch must be "auto" or a non-negative integer/);
   });
 
+  it("a short claim took all that was ready: the next claim waits for a wakeup, not the next turn", async () => {
+    const db = tempDatabase();
+    const local = await openStore(db.path);
+    const claims: number[] = [];
+    const store = new Proxy(local, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (prop === "claim") {
+          return async (...args: unknown[]) => {
+            const claimed = await value.apply(target, args);
+            claims.push(claimed.length);
+            return claimed;
+          };
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const overseer = db.track(await createOverseer({ store }));
+    const release = deferred<void>();
+    const started: number[] = [];
+    overseer.defineTask("work", async (payload: { i: number }) => {
+      started.push(payload.i);
+      await release.promise;
+    });
+    // No poll within the test: every claim after the first is a wakeup's.
+    const worker = overseer.worker({ ...FAST, concurrency: 4, prefetch: 0, pollMs: 60_000 });
+    await worker.start();
+    await waitFor("the idle worker's first claim", () => claims.length === 1);
+    expect(claims).toEqual([0]);
+
+    await overseer.enqueue("work", { i: 1 });
+    await waitFor("job 1 to start", () => started.length === 1);
+    await sleep(100); // a claim again at once (the loop's next turn) would be in by now
+    expect(claims).toEqual([0, 1]);
+
+    // What becomes ready later wakes the loop.
+    await overseer.enqueue("work", { i: 2 });
+    await waitFor("job 2 to start", () => started.length === 2);
+    expect(claims).toEqual([0, 1, 1]);
+    release.resolve();
+    await waitFor("both to succeed", async () => (await overseer.countJobs()).succeeded === 2);
+    await worker.stop();
+  });
+
   it('"auto" claims only free slots at first, then holds short jobs, on SQLite as across a network', async () => {
     const limits = async (remote: boolean): Promise<number[]> => {
       const db = tempDatabase();
