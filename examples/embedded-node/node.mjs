@@ -58,7 +58,9 @@ const job = await api("/jobs", { task: "deploy", payload: { version: "1.4.0" } }
 console.log(`enqueued ${job.task} ${job.id} through the API`);
 
 const message = await bot.nextMessage();
-console.log(`telegram: "${message.text.split("\n")[0]}" with ${message.buttons.map((b) => b.text).join(", ")}`);
+// The message is Telegram HTML (the title in bold): its first line, without the markup.
+const title = message.text.split("\n")[0].replace(/<[^>]+>/g, "");
+console.log(`telegram: "${title}" with ${message.buttons.map((b) => b.text).join(", ")}`);
 bot.press(APPROVER, message, "approve");
 
 let done = (await api(`/jobs/${job.id}`)).job;

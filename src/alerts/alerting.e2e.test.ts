@@ -1,9 +1,10 @@
 /**
- * Issue 8's end-to-end test, in-process on loopback: a job asks for approval → the Telegram chat
- * (a fake Bot API) gets the request with buttons → nobody answers → after the step delay the
- * webhook receiver (verifying every signature) is notified → an unlisted user's press is refused
- * and audited → a listed user presses Approve → the job continues, the alert closes, the buttons
- * go, and escalation stops.
+ * Issue 8's end-to-end test, in-process on loopback: a job asks for approval of a command → the
+ * Telegram chat (a fake Bot API) gets the request, the command shown, with buttons → nobody
+ * answers → after the step delay the webhook receiver (verifying every signature) is notified,
+ * the request's details in the payload → an unlisted user's press and reply are refused and
+ * audited → a listed user presses Approve → the job continues, the alert closes, the buttons go,
+ * and escalation stops. A listed user's reply `deny <id> <reason>` denies with that reason.
  * Then, on SQLite and PostgreSQL: an alert escalating through steps and a repeat reaches a webhook
  * receiver (verifying with the standardwebhooks library) and an SMTP sink with one id per
  * notification, the same id on a retried delivery, and links to the configured dashboard.
@@ -12,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/config.js";
 import type { ApprovalOutcome } from "../core/approval.js";
 import { defineTask } from "../core/task.js";
-import { type FakeTelegram, startFakeTelegram } from "../test-support/fake-telegram.js";
+import { type FakeTelegram, startFakeTelegram, visibleText } from "../test-support/fake-telegram.js";
 import { type SmtpSink, startSmtpSink } from "../test-support/smtp-sink.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
@@ -21,6 +22,7 @@ import { startWebhookReceiver, type WebhookReceiver } from "../test-support/webh
 import { startTelegramDecisions, type TelegramDecisions } from "./telegram-decisions.js";
 
 const APPROVER = 111;
+const REQUEST = { command: ["kubectl", "rollout", "restart", "deploy/api", "--namespace", "prod"], cluster: "eu-1" };
 const STRANGER = 999;
 const HOOK_SECRET = "e2e-hook-secret";
 
@@ -79,7 +81,11 @@ describe("alerting end to end", () => {
     const outcomes: ApprovalOutcome[] = [];
     overseer.register(
       defineTask("deploy", async (_payload, ctx) => {
-        const outcome = await ctx.requestApproval({ title: "Deploy api to production", timeout: "5m" });
+        const outcome = await ctx.requestApproval({
+          title: "Deploy api to production",
+          details: REQUEST,
+          timeout: "5m",
+        });
         outcomes.push(outcome);
         return { deployed: outcome.approved };
       }),
@@ -98,10 +104,16 @@ describe("alerting end to end", () => {
     expect(approval?.state).toBe("pending");
     const id = approval?.id as string;
     expect(message.chatId).toBe("-100200300");
+    // What is being approved: the command as a code block, the rest as a list.
+    expect(message.text).toContain(
+      '<pre><code class="language-shell">kubectl rollout restart deploy/api --namespace prod</code></pre>',
+    );
+    expect(visibleText(message)).toContain("cluster: eu-1");
     expect(message.text).toContain("Deploy api to production");
     // Links to the dashboard (its default address: the config names none), the approval first.
-    expect(message.text).toContain(`Approval: http://127.0.0.1:7070/approvals/${id}`);
-    expect(message.text).toContain(`Job: http://127.0.0.1:7070/jobs/${job.id}`);
+    expect(message.parseMode).toBe("HTML");
+    expect(message.text).toContain(`<a href="http://127.0.0.1:7070/approvals/${id}">Approval</a>`);
+    expect(message.text).toContain(`<a href="http://127.0.0.1:7070/jobs/${job.id}">Job</a>`);
     expect(message.keyboard.flat().map((b) => b.callback_data)).toEqual([`approve:${id}`, `deny:${id}`]);
     expect(hook.accepted).toHaveLength(0);
 
@@ -120,6 +132,7 @@ describe("alerting end to end", () => {
         approvalId: id,
         jobId: job.id,
         title: "Approval needed: Deploy api to production",
+        request: { details: REQUEST },
         links: [
           { label: "Approval", url: `http://127.0.0.1:7070/approvals/${id}` },
           { label: "Alert", url: `http://127.0.0.1:7070/alerts/${alertId}` },
@@ -137,7 +150,16 @@ describe("alerting end to end", () => {
     const refused = await waitFor("the audit event", async () =>
       (await overseer.readEvents()).find((e) => e.kind === "approval.refused"),
     );
-    expect(refused.data).toMatchObject({ approvalId: id, userId: STRANGER, action: "approve" });
+    expect(refused.data).toMatchObject({ approvalId: id, userId: STRANGER, action: "approve", via: "button" });
+    // ...and by a reply: refused in a reply, audited, nothing decided.
+    const said = telegram.say({ fromId: STRANGER, replyTo: message.messageId, text: "approve" });
+    await waitFor("the answer", () => tg.sent.find((m) => m.replyTo === said), { timeoutMs: 5_000 });
+    expect(tg.sent.find((m) => m.replyTo === said)?.text).toBe("Not allowed: you are not an approver here.");
+    const refusals = await waitFor("the second audit event", async () => {
+      const found = (await overseer.readEvents()).filter((e) => e.kind === "approval.refused");
+      return found.length === 2 ? found : undefined;
+    });
+    expect(refusals[1]?.data).toMatchObject({ approvalId: id, userId: STRANGER, action: "approve", via: "reply" });
     expect((await overseer.getApproval(id))?.state).toBe("pending");
 
     // A listed approver presses Approve: the job continues, decided by telegram:<id> over Telegram.
@@ -161,7 +183,7 @@ describe("alerting end to end", () => {
       nextEscalationAt: null,
     });
     await sleep(3_000);
-    expect(tg.sent).toHaveLength(1);
+    expect(tg.sent.filter((m) => m.replyTo === undefined)).toHaveLength(1);
     expect(hook.accepted).toHaveLength(1);
     const timeline = await overseer.listAlertNotifications(alert?.id ?? "");
     expect(timeline.map((n) => [n.target, n.status])).toEqual([
@@ -173,6 +195,84 @@ describe("alerting end to end", () => {
 
 /** A Standard Webhooks secret: `whsec_` and 32 bytes in base64. */
 const WHSEC = `whsec_${Buffer.alloc(32, 42).toString("base64")}`;
+
+describe(`deciding by reply (${TEST_BACKEND})`, () => {
+  it("a listed approver's `deny <id> <reason>` denies with that reason; the e-mail shows the command too", async () => {
+    telegram = await startFakeTelegram({ maxPollSeconds: 1 });
+    sink = await startSmtpSink();
+    process.env.E2E_TG_TOKEN = telegram.token;
+    const { alerts } = parseConfig(
+      {
+        alerts: {
+          channels: {
+            tg: {
+              type: "telegram",
+              chatId: "-100200300",
+              botToken: "env:E2E_TG_TOKEN",
+              approvers: [APPROVER],
+              apiBaseUrl: telegram.url,
+              timeout: "2s",
+            },
+            mail: {
+              type: "email",
+              smtp: sink.url,
+              from: "overseer@example.test",
+              to: ["ops@example.test"],
+              timeout: "2s",
+            },
+          },
+          policies: { approvers: { steps: [{ delay: "0s", notify: ["tg", "mail"] }] } },
+          rules: [{ when: "approval.pending", policy: "approvers" }],
+        },
+      },
+      "e2e",
+    );
+    const overseer = await (await testDatabase("overseer-reply-")).open({ alerts });
+    const outcomes: ApprovalOutcome[] = [];
+    overseer.register(
+      defineTask("deploy", async (_payload, ctx) => {
+        outcomes.push(await ctx.requestApproval({ title: "Restart api", details: REQUEST, timeout: "5m" }));
+        return null;
+      }),
+    );
+    await overseer.worker({ maintenanceMs: 100, pollMs: 50 }).start();
+    decisions = startTelegramDecisions(overseer, { pollTimeoutSeconds: 1, backoffMs: 100 });
+    const tg = telegram;
+    const smtp = sink;
+
+    const job = await overseer.enqueue("deploy", {});
+    await waitFor("the Telegram message", () => tg.sent[0], { timeoutMs: 10_000 });
+    const mail = await waitFor("the e-mail", () => smtp.mail[0], { timeoutMs: 10_000 });
+    expect(mail.raw).toContain("Command:\r\n    kubectl rollout restart deploy/api --namespace prod");
+    expect(mail.raw).toContain("cluster: eu-1");
+    const [approval] = await overseer.listApprovals({ jobId: job.id });
+    const said = tg.say({ fromId: APPROVER, chatId: "-100200300", text: `deny ${approval?.id} not during the freeze` });
+
+    await waitFor("the job to finish", async () => (await overseer.getJob(job.id))?.state === "succeeded", {
+      timeoutMs: 10_000,
+    });
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        approved: false,
+        channel: "telegram",
+        decidedBy: `telegram:${APPROVER}`,
+        reason: "not during the freeze",
+      }),
+    ]);
+    await waitFor("the answer", () => tg.sent.find((m) => m.replyTo === said && m.text === "Denied"), {
+      timeoutMs: 5_000,
+    });
+    // The request's message is edited like any settled copy: its buttons gone, the reason under it.
+    await waitFor("the settled copy", () =>
+      tg.textEdits.find(
+        (e) =>
+          e.messageId === tg.sent[0]?.messageId &&
+          e.keyboard.length === 0 &&
+          e.text.endsWith(`❌ Denied by telegram:${APPROVER}: not during the freeze`),
+      ),
+    );
+  }, 30_000);
+});
 
 describe(`notification ids and links (${TEST_BACKEND})`, () => {
   it("every step and round is a notification of its own; a retried delivery keeps its id", async () => {

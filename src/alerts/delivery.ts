@@ -12,6 +12,7 @@
 
 import type { ResolvedChannelConfig } from "../config/alert-channels.js";
 import type { Alert, AlertNotification, NotificationReceipt } from "../core/alert.js";
+import type { Approval } from "../core/approval.js";
 import { PermanentError } from "../core/errors.js";
 import { buildNewJob } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
@@ -44,7 +45,8 @@ export interface NotifyPayload {
 }
 
 /**
- * One notification of an alert, as every channel gets it: what a person reads, the buttons they
+ * One notification of an alert, as every channel gets it: what a person reads (with, for an
+ * approval, what the request asks: `approval` is the request behind the alert), the buttons they
  * get (Approve / Deny for a pending approval, Acknowledge otherwise), links to the dashboard, and
  * the ids a receiver needs: this notification's own (see `notificationIdOf`) and the alert's.
  */
@@ -52,6 +54,7 @@ export function notificationFor(
   alert: Alert,
   sent: Pick<AlertNotification, "id" | "at">,
   dashboardUrl = DEFAULT_DASHBOARD_URL,
+  approval: Pick<Approval, "details"> | null = null,
 ): Notification {
   const approvalId = approvalIdOf(alert);
   const jobId = jobIdOf(alert);
@@ -64,6 +67,7 @@ export function notificationFor(
     ...(approvalId === null ? {} : { approvalId }),
     ...(jobId === null ? {} : { jobId }),
     title: alert.summary,
+    ...(approvalId === null || approval === null ? {} : { request: { details: approval.details } }),
     ...(details === undefined ? {} : { details }),
     links: dashboardLinks(dashboardUrl, {
       alertId: alert.id,
@@ -210,6 +214,8 @@ export class AlertDelivery {
   async enqueue(alert: Alert, notifications: readonly AlertNotification[]): Promise<void> {
     const planned = notifications.filter((n) => n.status === "planned" && !this.enqueued.has(n.id));
     if (planned.length === 0) return;
+    const approvalId = approvalIdOf(alert);
+    const approval = approvalId === null ? null : await this.store.getApproval(approvalId);
     const jobs = [];
     for (const n of planned) {
       if (this.outboxFor(n.target) === undefined) {
@@ -221,7 +227,7 @@ export class AlertDelivery {
       const payload: NotifyPayload = {
         notificationId: n.id,
         channel: n.target,
-        notification: notificationFor(alert, n, this.dashboardUrl),
+        notification: notificationFor(alert, n, this.dashboardUrl, approval),
       };
       jobs.push(buildNewJob(NOTIFY_TASK, payload, { idempotencyKey: `notify:${n.id}` }, this.task.defaults));
     }
@@ -309,7 +315,7 @@ export class AlertDelivery {
     if (line === null) return;
     for (const n of await this.store.listAlertNotifications(alertId)) {
       if (n.receipt === null || (onlyId !== undefined && n.id !== onlyId) || this.closed) continue;
-      const text = settledText(notificationFor(alert, n, this.dashboardUrl), line);
+      const text = settledText(notificationFor(alert, n, this.dashboardUrl, approval), line);
       const { chatId, messageId } = n.receipt;
       const channel = this.telegramFor(n.target);
       if (channel === undefined) {
@@ -318,7 +324,7 @@ export class AlertDelivery {
         continue;
       }
       try {
-        await channel.client.editMessageText(chatId, messageId, text);
+        await channel.client.editMessageText(chatId, messageId, text, { parseMode: "HTML" });
         this.copies.edited++;
       } catch (err) {
         if (isMessageNotModified(err)) continue; // already says so: another pass or node was first

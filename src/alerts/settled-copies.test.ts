@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Alert } from "../core/alert.js";
 import type { Approval } from "../core/approval.js";
+import { visibleText } from "../test-support/fake-telegram.js";
 import type { Notification } from "./channels/channel.js";
-import { MAX_MESSAGE_LENGTH } from "./channels/telegram.js";
+import { MAX_MESSAGE_LENGTH, telegramHtml } from "./channels/telegram-format.js";
 import { settledLine, settledText } from "./settled-copies.js";
 
 const alert = (overrides: Partial<Alert> = {}): Alert =>
@@ -68,13 +69,21 @@ describe("settledLine", () => {
 describe("settledText", () => {
   const n: Notification = { kind: "alert", id: "a1", title: "disk full", details: "db-1", at: "2030-01-01T00:00:00Z" };
 
-  it("keeps the text and adds the line under it", () => {
-    expect(settledText(n, "👀 Acknowledged by ana")).toBe("disk full\n\ndb-1\n\n👀 Acknowledged by ana");
+  it("keeps the message as sent and adds the line under it", () => {
+    expect(settledText(n, "👀 Acknowledged by ana")).toBe("<b>disk full</b>\n\ndb-1\n\n👀 Acknowledged by ana");
+    expect(settledText(n, "✅ Approved by ana: <fine> & done")).toBe(
+      `${telegramHtml(n)}\n\n✅ Approved by ana: &lt;fine&gt; &amp; done`,
+    );
   });
 
-  it("cuts the text, never the line, to fit Telegram's limit", () => {
-    const text = settledText({ ...n, details: "y".repeat(5_000) }, "✅ Approved by ana");
-    expect(text).toHaveLength(MAX_MESSAGE_LENGTH);
-    expect(text.endsWith("…\n\n✅ Approved by ana")).toBe(true);
+  it("cuts the request, never the line, to fit Telegram's limit", () => {
+    const text = settledText(
+      { ...n, kind: "approval", request: { details: { diff: "+y\n".repeat(3_000) } } },
+      "✅ Approved by ana",
+    );
+    expect(text.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+    expect(text).toContain("cut here: the whole request is on the dashboard");
+    expect(text.endsWith("\n\n✅ Approved by ana")).toBe(true);
+    expect(visibleText({ text, parseMode: "HTML" }).endsWith("✅ Approved by ana")).toBe(true);
   });
 });

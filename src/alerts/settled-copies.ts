@@ -8,8 +8,8 @@
  */
 import type { Alert } from "../core/alert.js";
 import type { Approval } from "../core/approval.js";
-import { type Notification, renderText } from "./channels/channel.js";
-import { MAX_MESSAGE_LENGTH } from "./channels/telegram.js";
+import type { Notification } from "./channels/channel.js";
+import { telegramHtml } from "./channels/telegram-format.js";
 
 /** Reasons longer than this are cut in the settled line. */
 const MAX_REASON = 200;
@@ -57,10 +57,7 @@ function because(reason: string | null | undefined): string {
   return `: ${oneLine.length > MAX_REASON ? `${oneLine.slice(0, MAX_REASON - 1)}…` : oneLine}`;
 }
 
-/** The message's text as sent, then the settled line; the text is cut (not the line) to fit Telegram's limit. */
+/** The message as sent (Telegram HTML), with the settled line last; the request is cut, not the line, to fit. */
 export function settledText(n: Notification, line: string): string {
-  const suffix = `\n\n${line}`;
-  const text = renderText(n);
-  const room = MAX_MESSAGE_LENGTH - suffix.length;
-  return `${text.length <= room ? text : `${text.slice(0, room - 1)}…`}${suffix}`;
+  return telegramHtml(n, line);
 }

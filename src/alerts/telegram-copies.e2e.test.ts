@@ -12,7 +12,7 @@ import { parseConfig } from "../config/config.js";
 import { defineTask } from "../core/task.js";
 import { startHttpServer } from "../http/server.js";
 import type { Overseer, OverseerOptions } from "../sdk/overseer.js";
-import { type FakeTelegram, type SentMessage, startFakeTelegram } from "../test-support/fake-telegram.js";
+import { type FakeTelegram, type SentMessage, startFakeTelegram, visibleText } from "../test-support/fake-telegram.js";
 import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { waitFor } from "../test-support/wait.js";
 import { SOURCES_CURSOR } from "./sources.js";
@@ -242,7 +242,7 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
       await waitFor("every group notification sent", async () => (await sentAll()).every((n) => n.status === "sent"), {
         timeoutMs: 10_000,
       });
-      const bundle = tg.sent.find((m) => String(m.chatId) === GROUP && m.text.startsWith("2 alerts"));
+      const bundle = tg.sent.find((m) => String(m.chatId) === GROUP && visibleText(m).startsWith("2 alerts"));
       expect(bundle?.keyboard).toEqual([]);
       const receipts = new Map((await sentAll()).map((n) => [n.alertId, n.receipt]));
       const lone = tg.sent.find((m) => String(m.chatId) === GROUP && m.text.split("\n")[0] === "first");

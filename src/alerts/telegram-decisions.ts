@@ -1,9 +1,10 @@
 /**
  * Decisions from Telegram: polls each configured Telegram channel's bot for button presses and
- * applies them through the same paths as the dashboard: Approve / Deny decide the approval with
- * `decideApproval` (channel `telegram`, decider `telegram:<user id>`), Acknowledge
- * acknowledges the alert. Only the channel's `approvers` may press; anyone else is answered
- * "not allowed" and an `approval.refused` or `alert.refused` event records who tried.
+ * replies (`approve <id> [reason]`, `deny <id> [reason]`) and applies them through the same paths
+ * as the dashboard: Approve / Deny decide the approval with `decideApproval` (channel `telegram`,
+ * decider `telegram:<user id>`, a reply's reason as the decision's), Acknowledge acknowledges the
+ * alert. Only the channel's `approvers` may decide; anyone else is answered "not allowed" and an
+ * `approval.refused` or `alert.refused` event records who tried, and how.
  */
 import type { ChannelConfig } from "../config/alert-channels.js";
 import type { Approval, Decider, DecisionChannel } from "../core/approval.js";
@@ -88,7 +89,7 @@ export async function applyPress(overseer: TelegramDecisionServices, press: Butt
     }
     const approval = await overseer.decideApproval(
       press.targetId,
-      { decision: press.action, channel: "telegram", reason: null },
+      { decision: press.action, channel: "telegram", reason: press.reason },
       overseer.deciderFor(who, true),
     );
     if (approval.state === "pending") return { answer: "Recorded; more approvals are needed" };
@@ -120,6 +121,7 @@ async function refuse(overseer: TelegramDecisionServices, channel: string, press
       data: {
         [isAck ? "alertId" : "approvalId"]: press.targetId,
         action: press.action,
+        via: press.via,
         userId: press.user.id,
         username: press.user.username ?? null,
         channel,

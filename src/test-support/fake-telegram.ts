@@ -4,8 +4,10 @@
  * and `editMessageText` to drive the Telegram channel as the real API would. It records
  * every call, keeps each message as it stands after edits (`current`), refuses edits as
  * Telegram does (a message it does not have; an edit that changes nothing: "message is not
- * modified"), lets a test press a button (a `callback_query` update served to the next
- * getUpdates), and can be told to fail the next call of a method or to forget a message.
+ * modified"), reads `parse_mode: "HTML"` as Telegram does (unknown or unbalanced tags, bare `<`
+ * or `&`, and text over 4,096 characters once parsed are refused), lets a test press a button
+ * (a `callback_query` update served to the next getUpdates) or write in the chat, and can be
+ * told to fail the next call of a method or to forget a message.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +21,11 @@ export interface FakeInlineButton {
 export interface SentMessage {
   messageId: number;
   chatId: string | number;
+  /** As sent: with its markup in HTML mode (`visibleText` gives what a person sees). */
   text: string;
+  parseMode?: string;
+  /** The message it replies to. */
+  replyTo?: number;
   /** The inline keyboard as sent (rows of buttons); empty when none. */
   keyboard: FakeInlineButton[][];
 }
@@ -54,6 +60,11 @@ export interface FakeTelegram {
   press(options: { fromId: number; data: string; messageId?: number; username?: string }): string;
   /** Queues any raw update (a text message, say); the update_id is filled in. */
   queueUpdate(update: Record<string, unknown>): number;
+  /**
+   * Queues a chat message by `fromId` (in the chat of the message it replies to, or `chatId`);
+   * a reply carries the replied-to message with its buttons, as Telegram's updates do. Returns its message id.
+   */
+  say(options: { fromId: number; text: string; replyTo?: number; chatId?: string | number; username?: string }): number;
   /** The next call of `method` answers with this error instead of working. */
   failNext(method: string, errorCode: number, description: string, retryAfter?: number): void;
   /** Number of getUpdates calls so far, and the offsets they asked from. */
@@ -116,7 +127,19 @@ export async function startFakeTelegram(
             return;
           }
         }
-        const message = { messageId: nextMessageId++, chatId: params.chat_id, text: params.text, keyboard };
+        const refusal = textRefusal(params);
+        if (refusal !== null) {
+          reply(res, 400, { ok: false, error_code: 400, description: refusal });
+          return;
+        }
+        const message: SentMessage = {
+          messageId: nextMessageId++,
+          chatId: params.chat_id,
+          text: params.text,
+          ...(params.parse_mode === undefined ? {} : { parseMode: params.parse_mode }),
+          ...(params.reply_parameters?.message_id === undefined ? {} : { replyTo: params.reply_parameters.message_id }),
+          keyboard,
+        };
         sent.push(message);
         messages.set(message.messageId, { ...message });
         reply(res, 200, {
@@ -142,6 +165,11 @@ export async function startFakeTelegram(
           reply(res, 400, { ok: false, error_code: 400, description: "Bad Request: message text is empty" });
           return;
         }
+        const refusal = method === "editMessageText" ? textRefusal(params) : null;
+        if (refusal !== null) {
+          reply(res, 400, { ok: false, error_code: 400, description: refusal });
+          return;
+        }
         if (text === message.text && JSON.stringify(keyboard) === JSON.stringify(message.keyboard)) {
           reply(res, 400, {
             ok: false,
@@ -153,6 +181,10 @@ export async function startFakeTelegram(
         }
         message.text = text;
         message.keyboard = keyboard;
+        if (method === "editMessageText") {
+          if (params.parse_mode === undefined) delete message.parseMode;
+          else message.parseMode = params.parse_mode;
+        }
         if (method === "editMessageText") {
           textEdits.push({ chatId: params.chat_id, messageId: message.messageId, text, keyboard });
         } else {
@@ -255,6 +287,31 @@ export async function startFakeTelegram(
       return id;
     },
     queueUpdate,
+    say({ fromId, text, replyTo, chatId, username }) {
+      const replied = replyTo === undefined ? undefined : messages.get(replyTo);
+      const messageId = nextMessageId++;
+      queueUpdate({
+        message: {
+          message_id: messageId,
+          from: { id: fromId, is_bot: false, first_name: `user${fromId}`, ...(username ? { username } : {}) },
+          chat: { id: chatId ?? replied?.chatId ?? "-1" },
+          date: 0,
+          text,
+          ...(replied
+            ? {
+                reply_to_message: {
+                  message_id: replied.messageId,
+                  chat: { id: replied.chatId },
+                  date: 0,
+                  text: visibleText(replied),
+                  ...(replied.keyboard.length === 0 ? {} : { reply_markup: { inline_keyboard: replied.keyboard } }),
+                },
+              }
+            : {}),
+        },
+      });
+      return messageId;
+    },
     failNext(method, errorCode, description, retryAfter) {
       failures.set(method, { errorCode, description, ...(retryAfter === undefined ? {} : { retryAfter }) });
     },
@@ -267,4 +324,84 @@ export async function startFakeTelegram(
       });
     },
   };
+}
+
+/** Telegram's length limit, counted on the text a person sees (after parsing HTML). */
+const MAX_TEXT = 4096;
+/** The tags Telegram's HTML mode accepts (https://core.telegram.org/bots/api#html-style). */
+const HTML_TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "span",
+  "tg-spoiler",
+  "a",
+  "code",
+  "pre",
+  "blockquote",
+  "tg-emoji",
+]);
+const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
+
+/** Why Telegram would refuse this text, or null. */
+function textRefusal(params: Record<string, any>): string | null {
+  if (params.parse_mode !== undefined && params.parse_mode !== "HTML") {
+    return `Bad Request: unsupported parse_mode ${params.parse_mode} in this fake`;
+  }
+  let text: string;
+  try {
+    text = params.parse_mode === "HTML" ? parseHtml(params.text) : params.text;
+  } catch (err) {
+    return `Bad Request: can't parse entities: ${(err as Error).message}`;
+  }
+  return text.length > MAX_TEXT ? "Bad Request: message is too long" : null;
+}
+
+/** The text a person sees of a message as it stands. */
+export function visibleText(message: Pick<SentMessage, "text" | "parseMode">): string {
+  return message.parseMode === "HTML" ? parseHtml(message.text) : message.text;
+}
+
+/** HTML-mode text as Telegram reads it: known tags, balanced; `&` only in entities; no bare `<`. */
+function parseHtml(html: string): string {
+  const open: string[] = [];
+  let out = "";
+  const token = /<(\/?)([a-z-]+)((?:\s+[a-z-]+="[^"<>]*")*)\s*>|&(#\d+|[a-z]+);|[<>&]/gy;
+  let at = 0;
+  while (at < html.length) {
+    const next = html.slice(at).search(/[<>&]/);
+    if (next === -1) {
+      out += html.slice(at);
+      break;
+    }
+    out += html.slice(at, at + next);
+    at += next;
+    token.lastIndex = at;
+    const m = token.exec(html);
+    if (m === null || (m[2] === undefined && m[4] === undefined)) {
+      throw new Error(`unexpected "${html[at]}" at byte offset ${at}`);
+    }
+    at = token.lastIndex;
+    if (m[4] !== undefined) {
+      const entity = m[4].startsWith("#") ? String.fromCodePoint(Number(m[4].slice(1))) : ENTITIES[m[4]];
+      if (entity === undefined) throw new Error(`unknown entity &${m[4]};`);
+      out += entity;
+      continue;
+    }
+    const name = m[2] as string;
+    if (!HTML_TAGS.has(name)) throw new Error(`unsupported start tag "${name}"`);
+    if (m[1] === "/") {
+      if (open.pop() !== name) throw new Error(`can't find end tag corresponding to start tag "${name}"`);
+    } else {
+      open.push(name);
+    }
+  }
+  if (open.length > 0) throw new Error(`can't find end tag corresponding to start tag "${open.at(-1)}"`);
+  return out;
 }

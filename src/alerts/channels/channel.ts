@@ -6,6 +6,7 @@
  * always rejects with a `ChannelDeliveryError` that says whether trying again can help.
  */
 import type { NotificationReceipt } from "../../core/alert.js";
+import { requestBlocks, requestText } from "./request-details.js";
 
 /** The actions a person can take from a notification; each becomes a button where the channel has them. */
 export const NOTIFICATION_ACTIONS = ["approve", "deny", "ack"] as const;
@@ -36,6 +37,11 @@ export interface Notification {
   title: string;
   /** More lines of plain text. */
   details?: string;
+  /**
+   * What an approval request asks: its `details` as the requester gave them (a command, a diff,
+   * key/value pairs: see request-details.ts for how channels show them). Only on `approval`.
+   */
+  request?: { details: unknown };
   /** Pages of the dashboard about it: the alert's, the approval's, the job's. */
   links?: NotificationLink[];
   /** Buttons wanted: `approve`/`deny` for an approval, `ack` for an alert. Channels without buttons ignore them. */
@@ -94,9 +100,11 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-/** The message as plain text lines: title, details, links. Shared by the text channels. */
+/** The message as plain text lines: title, what the request asks, details, links. Shared by the text channels. */
 export function renderText(n: Notification): string {
   const lines = [n.title];
+  const request = requestText(requestBlocks(n.request?.details));
+  if (request !== "") lines.push("", request);
   if (n.details) lines.push("", n.details);
   if (n.links && n.links.length > 0) {
     lines.push("");

@@ -16,6 +16,7 @@ export function createConsoleChannel(name: string, logger: Logger): Channel {
           kind: n.kind,
           id: n.id,
           title: n.title,
+          ...(n.request === undefined ? {} : { request: n.request.details }),
           ...(n.details === undefined ? {} : { details: n.details }),
           ...(n.links === undefined ? {} : { links: n.links.map((l) => l.url) }),
           ...(n.actions === undefined ? {} : { actions: n.actions }),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeTelegram, startFakeTelegram } from "../../test-support/fake-telegram.js";
+import { type FakeTelegram, startFakeTelegram, visibleText } from "../../test-support/fake-telegram.js";
 import { waitFor } from "../../test-support/wait.js";
 import { ChannelDeliveryError, type Notification } from "./channel.js";
 import {
@@ -9,6 +9,7 @@ import {
   createTelegramChannel,
   isApprover,
   parseCallbackData,
+  parseDecisionReply,
   startTelegramPoller,
   TelegramClient,
   type TelegramPoller,
@@ -20,6 +21,7 @@ const approval: Notification = {
   id: APPROVAL_ID,
   title: "Approve: deploy payments to production?",
   details: "Requested by agent-7 for run 01JRUN",
+  request: { details: { command: ["gh", "pr", "merge", "42", "--squash"], repo: "acme/api" } },
   links: [{ label: "Dashboard", url: "http://127.0.0.1:7070/approvals/01JAPPROVAL0000000000000001" }],
   actions: ["approve", "deny"],
   at: "2026-11-21T12:00:00.000Z",
@@ -53,6 +55,58 @@ describe("callback data", () => {
     }
   });
 
+  it("reads decisions in chat messages, and nothing else", () => {
+    const id = APPROVAL_ID;
+    const buttons = { inline_keyboard: [[{ callback_data: `approve:${id}` }, { callback_data: `deny:${id}` }]] };
+    const request = { message_id: 5, reply_markup: buttons };
+    expect(parseDecisionReply({ text: `approve ${id}` })).toEqual({
+      action: "approve",
+      id,
+      reason: null,
+      fromButtons: false,
+    });
+    expect(parseDecisionReply({ text: `  Deny ${id}  too risky \n today ` })).toEqual({
+      action: "deny",
+      id,
+      reason: "too risky \n today",
+      fromButtons: false,
+    });
+    expect(parseDecisionReply({ text: `/approve@OverseerBot ${id} ok` })).toMatchObject({
+      action: "approve",
+      id,
+      reason: "ok",
+    });
+    // In reply to the request's message: the id comes from its buttons, typed or not.
+    expect(parseDecisionReply({ text: "approve", reply_to_message: request })).toEqual({
+      action: "approve",
+      id,
+      reason: null,
+      fromButtons: true,
+    });
+    expect(parseDecisionReply({ text: "deny looks wrong", reply_to_message: request })).toMatchObject({
+      id,
+      reason: "looks wrong",
+    });
+    expect(parseDecisionReply({ text: `deny ${id} looks wrong`, reply_to_message: request })).toMatchObject({
+      id,
+      reason: "looks wrong",
+    });
+    for (const text of [
+      undefined,
+      "",
+      "approve",
+      "approved it",
+      "please approve 1",
+      "approve a/b",
+      "ack 1",
+      "/approvex 1",
+    ]) {
+      expect(parseDecisionReply({ text })).toBeNull();
+    }
+    // A reply to a message without a request's buttons needs the id.
+    expect(parseDecisionReply({ text: "approve", reply_to_message: { message_id: 9 } })).toBeNull();
+  });
+
   it("isApprover allows listed ids only; an empty list allows no one", () => {
     expect(isApprover([1, 2], 2)).toBe(true);
     expect(isApprover([1, 2], 3)).toBe(false);
@@ -73,8 +127,14 @@ describe("TelegramClient against a fake Bot API on loopback", () => {
     expect(fake.sent).toHaveLength(1);
     const message = fake.sent[0]!;
     expect(message.chatId).toBe(-100123);
-    expect(message.text).toContain("Approve: deploy payments to production?");
-    expect(message.text).toContain("Dashboard: http://127.0.0.1:7070/approvals/");
+    expect(message.parseMode).toBe("HTML");
+    expect(message.text).toContain("<b>Approve: deploy payments to production?</b>");
+    // The command being approved, as a code block, and what else the request says.
+    expect(message.text).toContain('<pre><code class="language-shell">gh pr merge 42 --squash</code></pre>');
+    expect(visibleText(message)).toContain("repo: acme/api");
+    expect(message.text).toContain(
+      '<a href="http://127.0.0.1:7070/approvals/01JAPPROVAL0000000000000001">Dashboard</a>',
+    );
     expect(message.keyboard).toEqual([
       [
         { text: "✅ Approve", callback_data: `approve:${APPROVAL_ID}` },
@@ -167,9 +227,10 @@ describe("startTelegramPoller", () => {
     await waitFor("the press to be handled", () => fake.markupEdits.length === 1, { timeoutMs: 5_000 });
     expect(presses).toEqual([
       {
-        callbackQueryId: queryId,
+        via: "button",
         action: "approve",
         targetId: APPROVAL_ID,
+        reason: null,
         user: { id: 12345, username: "alice" },
         message: { chatId: 7, messageId: fake.sent[0]!.messageId },
       },
@@ -262,6 +323,82 @@ describe("startTelegramPoller", () => {
     await waitFor("the press after the failure", () => presses.length === 1, { timeoutMs: 5_000 });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ retryable: true, status: 502 });
+  });
+
+  it("takes a listed approver's reply as a decision: by id, as a command, or in reply to the request", async () => {
+    const client = await setup();
+    await createTelegramChannel("ops-tg", { client, chatId: -100 }).send(approval);
+    const request = fake.sent[0]!;
+    const presses: ButtonPress[] = [];
+    pollers.push(
+      startTelegramPoller({
+        client,
+        approvers: [12345],
+        pollTimeoutSeconds: 1,
+        onPress: (press) => {
+          presses.push(press);
+          return { answer: press.action === "approve" ? "Approved" : "Denied", removeButtons: press.action === "deny" };
+        },
+      }),
+    );
+    const byId = fake.say({ fromId: 12345, chatId: -100, text: `approve ${APPROVAL_ID} looks right to me` });
+    fake.say({ fromId: 12345, chatId: -100, text: "lunch at noon?" }); // not for Overseer: no answer
+    const asReply = fake.say({ fromId: 12345, replyTo: request.messageId, text: "/deny@OverseerBot not on a Friday" });
+    await waitFor("two answers", () => fake.sent.length === 3, { timeoutMs: 5_000 });
+    expect(presses).toEqual([
+      { via: "reply", action: "approve", targetId: APPROVAL_ID, reason: "looks right to me", user: { id: 12345 } },
+      {
+        via: "reply",
+        action: "deny",
+        targetId: APPROVAL_ID,
+        reason: "not on a Friday",
+        user: { id: 12345 },
+        message: { chatId: -100, messageId: request.messageId },
+      },
+    ]);
+    // Each is answered in a reply to it; the request replied to loses its buttons once settled.
+    expect(fake.sent.slice(1).map((m) => [m.replyTo, m.text])).toEqual([
+      [byId, "Approved"],
+      [asReply, "Denied"],
+    ]);
+    await waitFor("the buttons to go", () => fake.markupEdits.length === 1, { timeoutMs: 5_000 });
+    expect(fake.markupEdits[0]).toEqual({ chatId: -100, messageId: request.messageId, keyboard: [] });
+  });
+
+  it("answers a reply from someone not listed 'not allowed' and tells the hook how they tried", async () => {
+    const client = await setup();
+    const handled: ButtonPress[] = [];
+    const refused: ButtonPress[] = [];
+    pollers.push(
+      startTelegramPoller({
+        client,
+        approvers: [12345],
+        pollTimeoutSeconds: 1,
+        onPress: (p) => {
+          handled.push(p);
+          return undefined;
+        },
+        onRefused: (p) => {
+          refused.push(p);
+        },
+      }),
+    );
+    const said = fake.say({ fromId: 666, chatId: -100, username: "mallory", text: `approve ${APPROVAL_ID} trust me` });
+    await waitFor("the refusal", () => refused.length === 1, { timeoutMs: 5_000 });
+    expect(handled).toEqual([]);
+    expect(refused[0]).toEqual({
+      via: "reply",
+      action: "approve",
+      targetId: APPROVAL_ID,
+      reason: "trust me",
+      user: { id: 666, username: "mallory" },
+    });
+    await waitFor("the answer", () => fake.sent.length === 1, { timeoutMs: 5_000 });
+    expect(fake.sent[0]).toMatchObject({
+      chatId: -100,
+      replyTo: said,
+      text: "Not allowed: you are not an approver here.",
+    });
   });
 
   it("stops promptly while a long poll is open", async () => {

@@ -1,10 +1,12 @@
 /**
  * Telegram channel over the plain Bot API (HTTPS + JSON through `fetch`; no library). Alerts
- * and approval requests go out with inline buttons whose callback_data is `approve:<id>`,
- * `deny:<id>` or `ack:<id>` (Telegram caps it at 64 bytes). Presses come back through a
- * long-polling `getUpdates` loop that checks the presser against the configured approvers:
- * anyone else is answered "not allowed" and reported to a hook (the audit trail is written
- * there). The bot token is part of every URL, so no URL ever goes into an error or a log.
+ * and approval requests go out as HTML (telegram-format.ts: what a request asks shown as code
+ * blocks and lists) with inline buttons whose callback_data is `approve:<id>`, `deny:<id>` or
+ * `ack:<id>` (Telegram caps it at 64 bytes). Presses, and replies such as `approve <id> [reason]`,
+ * come back through a long-polling `getUpdates` loop that checks the sender against the
+ * configured approvers: anyone else is answered "not allowed" and reported to a hook (the audit
+ * trail is written there). The bot token is part of every URL, so no URL ever goes into an
+ * error or a log.
  */
 
 import type { Logger } from "../../core/logger.js";
@@ -15,14 +17,25 @@ import {
   isRetryableStatus,
   type Notification,
   type NotificationAction,
-  renderText,
 } from "./channel.js";
+import { MAX_MESSAGE_LENGTH, telegramHtml } from "./telegram-format.js";
 import type { FetchLike } from "./webhook.js";
 
+export { MAX_MESSAGE_LENGTH };
 export const DEFAULT_TELEGRAM_API = "https://api.telegram.org";
-/** Telegram's limits: message text and callback_data. */
-export const MAX_MESSAGE_LENGTH = 4096;
+/** Telegram's limit on callback_data. */
 export const MAX_CALLBACK_DATA_BYTES = 64;
+
+/**
+ * How a message's text is read: plain (cut to Telegram's limit here) or Telegram's HTML, which
+ * its maker keeps within the limit (a cut could break the markup).
+ */
+export interface TextOptions {
+  buttons?: InlineButton[] | InlineButton[][];
+  parseMode?: "HTML";
+  /** The message this one answers (a reply to an approver's `approve <id>`). */
+  replyTo?: number;
+}
 
 export interface InlineButton {
   text: string;
@@ -51,9 +64,23 @@ export interface CallbackQuery {
   message?: { message_id: number; chat: { id: number | string } };
 }
 
+/** A chat message, as far as Overseer reads one: an approver's `approve <id> [reason]`, say. */
+export interface ChatMessage {
+  message_id: number;
+  chat: { id: number | string };
+  from?: TelegramUser;
+  text?: string;
+  /** The message it replies to; its buttons name the request a bare `approve` is about. */
+  reply_to_message?: {
+    message_id: number;
+    reply_markup?: { inline_keyboard?: Array<Array<{ callback_data?: string }>> };
+  };
+}
+
 export interface Update {
   update_id: number;
   callback_query?: CallbackQuery;
+  message?: ChatMessage;
 }
 
 export interface SentTelegramMessage {
@@ -75,18 +102,17 @@ export class TelegramClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  async sendMessage(
-    chatId: string | number,
-    text: string,
-    options: { buttons?: InlineButton[] | InlineButton[][] } = {},
-  ): Promise<SentTelegramMessage> {
+  async sendMessage(chatId: string | number, text: string, options: TextOptions = {}): Promise<SentTelegramMessage> {
     const params: Record<string, unknown> = {
       chat_id: chatId,
-      text: truncate(text),
+      ...textParams(text, options),
       link_preview_options: { is_disabled: true },
     };
     const keyboard = toKeyboard(options.buttons);
     if (keyboard.length > 0) params.reply_markup = { inline_keyboard: keyboard };
+    if (options.replyTo !== undefined) {
+      params.reply_parameters = { message_id: options.replyTo, allow_sending_without_reply: true };
+    }
     return this.call<SentTelegramMessage>("sendMessage", params);
   }
 
@@ -120,12 +146,12 @@ export class TelegramClient {
     chatId: string | number,
     messageId: number,
     text: string,
-    options: { buttons?: InlineButton[] | InlineButton[][] } = {},
+    options: Omit<TextOptions, "replyTo"> = {},
   ): Promise<unknown> {
     return this.call("editMessageText", {
       chat_id: chatId,
       message_id: messageId,
-      text: truncate(text),
+      ...textParams(text, options),
       link_preview_options: { is_disabled: true },
       reply_markup: { inline_keyboard: toKeyboard(options.buttons) },
     });
@@ -141,7 +167,7 @@ export class TelegramClient {
         offset: options.offset,
         timeout: timeoutSeconds,
         limit: options.limit ?? 100,
-        allowed_updates: ["callback_query"],
+        allowed_updates: ["callback_query", "message"],
       },
       { timeoutMs: timeoutSeconds * 1000 + this.#timeoutMs, signal: options.signal },
     );
@@ -209,8 +235,10 @@ export function isMessageNotModified(err: unknown): boolean {
   return err instanceof ChannelDeliveryError && err.status === 400 && /message is not modified/i.test(err.message);
 }
 
-function truncate(text: string): string {
-  return clip(text, MAX_MESSAGE_LENGTH);
+function textParams(text: string, options: Pick<TextOptions, "parseMode">): Record<string, string> {
+  return options.parseMode === undefined
+    ? { text: clip(text, MAX_MESSAGE_LENGTH) }
+    : { text, parse_mode: options.parseMode };
 }
 
 function toKeyboard(buttons: InlineButton[] | InlineButton[][] | undefined): Array<Array<Record<string, string>>> {
@@ -276,6 +304,38 @@ function actionTargetOf(n: Notification, action: NotificationAction): string {
   return (action === "ack" ? n.alertId : n.approvalId) ?? n.id;
 }
 
+/**
+ * A chat message that decides a request: `approve <id> [reason]` or `deny <id> [reason]` (also as
+ * the bot commands `/approve` and `/deny`, which reach a bot in a group whatever its privacy
+ * setting, `/approve@BotName` too). In a reply to a request's message the id may be left out: the
+ * message's buttons name the request. Null for anything else.
+ */
+export function parseDecisionReply(
+  message: Pick<ChatMessage, "text" | "reply_to_message">,
+): { action: "approve" | "deny"; id: string; reason: string | null; fromButtons: boolean } | null {
+  const match = /^\/?(approve|deny)(?:@[A-Za-z0-9_]+)?(?:\s+([\s\S]*))?$/i.exec(message.text?.trim() ?? "");
+  if (!match) return null;
+  const action = (match[1] as string).toLowerCase() as "approve" | "deny";
+  const words = (match[2] ?? "").trim();
+  const [first = "", ...rest] = words === "" ? [] : words.split(/\s+/);
+  const buttons = message.reply_to_message?.reply_markup?.inline_keyboard?.flat() ?? [];
+  const fromButtons = buttons
+    .map((b) => parseCallbackData(b.callback_data))
+    .find((p): p is NonNullable<typeof p> => p !== null && p.action !== "ack");
+  const reasonOf = (text: string) => (text.trim() === "" ? null : text.trim());
+  if (fromButtons !== undefined) {
+    // A reply to the request's message: its id is known; one typed as the first word is not the reason.
+    const named = first === fromButtons.id;
+    return { action, id: fromButtons.id, reason: reasonOf(named ? rest.join(" ") : words), fromButtons: true };
+  }
+  if (!/^[A-Za-z0-9._:-]{1,56}$/.test(first)) return null;
+  return { action, id: first, reason: reasonOf(words.slice(first.length)), fromButtons: false };
+}
+
+function userOf(from: TelegramUser): ButtonPress["user"] {
+  return { id: from.id, ...(from.username ? { username: from.username } : {}) };
+}
+
 /** Only listed user ids may press; an empty list allows no one (secure by default). */
 export function isApprover(approvers: readonly number[], userId: number): boolean {
   return approvers.includes(userId);
@@ -303,7 +363,10 @@ export function createTelegramChannel(name: string, options: TelegramChannelOpti
     chatId: options.chatId,
     async send(notification) {
       const buttons = actionButtons(notification);
-      const message = await options.client.sendMessage(options.chatId, renderText(notification), { buttons });
+      const message = await options.client.sendMessage(options.chatId, telegramHtml(notification), {
+        buttons,
+        parseMode: "HTML",
+      });
       options.onSent?.(notification, message);
       // Where a message with buttons went, so it can lose them once settled (see settled-copies.ts).
       return buttons.length === 0 ? undefined : { chatId: message.chat.id, messageId: message.message_id };
@@ -312,13 +375,17 @@ export function createTelegramChannel(name: string, options: TelegramChannelOpti
 }
 
 /** A button press, as the poller hands it on. */
+/** A button press, or a reply that decides (`approve <id> [reason]`), as the poller hands it on. */
 export interface ButtonPress {
-  callbackQueryId: string;
+  /** `button`: an inline button; `reply`: a chat message naming the decision. */
+  via: "button" | "reply";
   action: NotificationAction;
-  /** The approval's or alert's id from the button. */
+  /** The approval's or alert's id from the button, or named in the reply. */
   targetId: string;
+  /** A reply's reason (the words after the id); null for a button. */
+  reason: string | null;
   user: { id: number; username?: string };
-  /** Where the button was, so its buttons can be removed. */
+  /** The message with the request's buttons (pressed, or replied to), so its buttons can be removed. */
   message?: { chatId: number | string; messageId: number };
 }
 
@@ -370,7 +437,7 @@ export function startTelegramPoller(options: TelegramPollerOptions): TelegramPol
     options.onError?.(err);
   };
 
-  const handle = async (query: CallbackQuery) => {
+  const handlePress = async (query: CallbackQuery) => {
     const parsed = parseCallbackData(query.data);
     const answer = (text: string, showAlert = false) =>
       client.answerCallbackQuery(query.id, { text, showAlert }).catch((err: unknown) => {
@@ -381,13 +448,45 @@ export function startTelegramPoller(options: TelegramPollerOptions): TelegramPol
       await answer("This button is no longer valid.");
       return;
     }
-    const press: ButtonPress = {
-      callbackQueryId: query.id,
-      action: parsed.action,
-      targetId: parsed.id,
-      user: { id: query.from.id, ...(query.from.username ? { username: query.from.username } : {}) },
-      ...(query.message ? { message: { chatId: query.message.chat.id, messageId: query.message.message_id } } : {}),
+    await decide(
+      {
+        via: "button",
+        action: parsed.action,
+        targetId: parsed.id,
+        reason: null,
+        user: userOf(query.from),
+        ...(query.message ? { message: { chatId: query.message.chat.id, messageId: query.message.message_id } } : {}),
+      },
+      answer,
+    );
+  };
+
+  /** A chat message: a decision if it reads as one (see parseDecisionReply), else not Overseer's business. */
+  const handleMessage = async (message: ChatMessage) => {
+    const parsed = parseDecisionReply(message);
+    if (parsed === null || message.from === undefined) return;
+    const answer = async (text: string) => {
+      await client
+        .sendMessage(message.chat.id, text, { replyTo: message.message_id })
+        .catch((err: unknown) => report(err, "telegram: answering a reply failed", { messageId: message.message_id }));
     };
+    const replied = message.reply_to_message;
+    await decide(
+      {
+        via: "reply",
+        action: parsed.action,
+        targetId: parsed.id,
+        reason: parsed.reason,
+        user: userOf(message.from),
+        ...(replied && parsed.fromButtons
+          ? { message: { chatId: message.chat.id, messageId: replied.message_id } }
+          : {}),
+      },
+      answer,
+    );
+  };
+
+  const decide = async (press: ButtonPress, answer: (text: string, showAlert?: boolean) => Promise<unknown>) => {
     if (!isApprover(options.approvers, press.user.id)) {
       await answer("Not allowed: you are not an approver here.", true);
       try {
@@ -401,7 +500,7 @@ export function startTelegramPoller(options: TelegramPollerOptions): TelegramPol
     try {
       outcome = await options.onPress(press);
     } catch (err) {
-      report(err, "telegram: handling a button press failed", { action: press.action, targetId: press.targetId });
+      report(err, "telegram: handling a decision failed", { action: press.action, targetId: press.targetId });
       await answer(`Failed: ${(err as Error).message ?? String(err)}`.slice(0, 200), true);
       return;
     }
@@ -445,11 +544,11 @@ export function startTelegramPoller(options: TelegramPollerOptions): TelegramPol
         if (controller.signal.aborted) break;
         // Moving the offset first: a press whose handler throws is not handed over twice.
         offset = Math.max(offset, update.update_id + 1);
-        if (!update.callback_query) continue;
         try {
-          await handle(update.callback_query);
+          if (update.callback_query) await handlePress(update.callback_query);
+          else if (update.message) await handleMessage(update.message);
         } catch (err) {
-          report(err, "telegram: a button press could not be handled", { updateId: update.update_id });
+          report(err, "telegram: an update could not be handled", { updateId: update.update_id });
         }
       }
     }
