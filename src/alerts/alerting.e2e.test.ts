@@ -274,6 +274,84 @@ describe(`deciding by reply (${TEST_BACKEND})`, () => {
   }, 30_000);
 });
 
+describe(`a channel's fallback (${TEST_BACKEND})`, () => {
+  it("a Telegram send that fails for good goes to the fallback channel at once, and the timeline says so", async () => {
+    telegram = await startFakeTelegram({ maxPollSeconds: 1 });
+    receiver = await startWebhookReceiver(HOOK_SECRET);
+    process.env.E2E_TG_TOKEN = telegram.token;
+    process.env.E2E_HOOK_SECRET = HOOK_SECRET;
+    const { alerts } = parseConfig(
+      {
+        alerts: {
+          channels: {
+            tg: {
+              type: "telegram",
+              chatId: "-100200300",
+              botToken: "env:E2E_TG_TOKEN",
+              approvers: [APPROVER],
+              apiBaseUrl: telegram.url,
+              timeout: "2s",
+              fallback: "hook",
+            },
+            hook: { type: "webhook", url: receiver.url, secret: "env:E2E_HOOK_SECRET", timeout: "2s" },
+          },
+          // The webhook's own step is an hour away: only the fallback can reach it sooner.
+          policies: {
+            approvers: {
+              steps: [
+                { delay: "0s", notify: ["tg"] },
+                { delay: "1h", notify: ["hook"] },
+              ],
+            },
+          },
+          rules: [{ when: "approval.pending", policy: "approvers" }],
+        },
+      },
+      "e2e",
+    );
+    const overseer = await (await testDatabase("overseer-fallback-")).open({ alerts });
+    overseer.register(
+      defineTask("deploy", async (_payload, ctx) => {
+        await ctx.requestApproval({ title: "Restart api", details: REQUEST, timeout: "5m" });
+        return null;
+      }),
+    );
+    // The bot was removed from the group: Telegram refuses every send.
+    telegram.failNext("sendMessage", 403, "Forbidden: bot was kicked from the group chat");
+    await overseer.worker({ maintenanceMs: 100, pollMs: 50 }).start();
+    const hook = receiver;
+
+    const job = await overseer.enqueue("deploy", {});
+    const delivered = await waitFor("the fallback's delivery", () => hook.accepted[0], { timeoutMs: 10_000 });
+    const [approval] = await overseer.listApprovals({ jobId: job.id });
+    expect(delivered.notification).toMatchObject({
+      kind: "approval",
+      approvalId: approval?.id,
+      request: { details: REQUEST },
+      actions: ["approve", "deny"],
+    });
+    const [alert] = await overseer.listAlerts({ source: "approval" });
+    const timeline = await waitFor("the timeline", async () => {
+      const all = await overseer.listAlertNotifications(alert?.id ?? "");
+      return all.length === 2 && all[1]?.status === "sent" ? all : undefined;
+    });
+    expect(timeline.map((n) => [n.step, n.target, n.status, n.fallbackFor])).toEqual([
+      [0, "tg", "failed", null],
+      [0, "hook", "sent", timeline[0]?.id],
+    ]);
+    expect(timeline[0]?.error).toContain("403 Forbidden: bot was kicked from the group chat");
+    const event = (await overseer.readEvents()).find((e) => e.kind === "alert.fallback");
+    expect(event?.data).toEqual({
+      alertId: alert?.id,
+      notificationId: timeline[0]?.id,
+      target: "tg",
+      fallback: "hook",
+      fallbackId: timeline[1]?.id,
+    });
+    expect((await overseer.getAlert(alert?.id ?? ""))?.status).toBe("triggered");
+  }, 30_000);
+});
+
 describe(`notification ids and links (${TEST_BACKEND})`, () => {
   it("every step and round is a notification of its own; a retried delivery keeps its id", async () => {
     receiver = await startWebhookReceiver(WHSEC);

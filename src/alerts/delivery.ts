@@ -120,6 +120,7 @@ export type DeliveryStore = Pick<
   | "nextEscalationAt"
   | "claimDueEscalations"
   | "recordNotification"
+  | "planFallback"
   | "enqueueMany"
   | "listPlannedNotifications"
   | "getAlert"
@@ -162,6 +163,8 @@ export class AlertDelivery {
   /** The first e-mail channel's SMTP server writes to a person's e-mail contact. */
   private readonly mailer: Extract<ResolvedChannelConfig, { type: "email" }> | undefined;
   private readonly people: Readonly<Record<string, PersonContacts>>;
+  /** Each channel's `fallback`, by channel name. */
+  private readonly fallbacks: ReadonlyMap<string, string>;
   /** Copy edits run one after another, off the caller's path (a maintenance pass never waits on Telegram). */
   private copyEdits: Promise<void> = Promise.resolve();
   /** Closing: no new copy edits are queued. Closed: queued ones not yet started are dropped. */
@@ -184,6 +187,7 @@ export class AlertDelivery {
       | Extract<ResolvedChannelConfig, { type: "email" }>
       | undefined;
     this.people = options.people ?? {};
+    this.fallbacks = new Map(options.channels.flatMap((c) => (c.fallback === undefined ? [] : [[c.name, c.fallback]])));
     this.task = defineTask<NotifyPayload>(NOTIFY_TASK, (payload, ctx) => this.send(payload, ctx), {
       maxAttempts: NOTIFY_MAX_ATTEMPTS,
     });
@@ -268,8 +272,9 @@ export class AlertDelivery {
     } catch (err) {
       const permanent = err instanceof ChannelDeliveryError && !err.retryable;
       const message = (err as Error).message ?? String(err);
-      // The last attempt: the job goes dead now, and the timeline says so.
+      // The last attempt: the job goes dead now, the timeline says so, and a fallback takes over.
       if (permanent || ctx.attempt >= ctx.job.maxAttempts) {
+        await this.fallBack(payload);
         await this.store.recordNotification(payload.notificationId, "failed", message.slice(0, 500));
       }
       if (permanent) throw new PermanentError(message, { code: (err as ChannelDeliveryError).code, cause: err });
@@ -279,6 +284,29 @@ export class AlertDelivery {
     // Settled while this was being sent: the sources pass may have edited the copies before this
     // receipt was recorded, so this copy is checked once more (an edit that changes nothing is fine).
     if (receipt !== undefined) this.settleCopies(sent.alertId, sent.id);
+  }
+
+  /**
+   * A send that failed for good through a channel with a `fallback`: the same notification goes
+   * there at once, rather than waiting for the alert's next step. Planned before the failure is
+   * recorded, so a crash in between leaves it to the sweep; planned once however often this runs.
+   */
+  private async fallBack(payload: NotifyPayload): Promise<void> {
+    const fallback = this.fallbackOf(payload.channel);
+    if (fallback === undefined) return;
+    const planned = await this.store.planFallback(payload.notificationId, fallback);
+    if (planned === null) return; // the alert is closed: nobody needs paging
+    const alert = await this.store.getAlert(planned.alertId);
+    if (alert !== null) await this.enqueue(alert, [planned]);
+  }
+
+  /** The fallback of the channel a target is reached through: its own, or the bot's or the mailer's for a person. */
+  private fallbackOf(target: string): string | undefined {
+    if (this.fallbacks.has(target)) return this.fallbacks.get(target);
+    if (/^telegram:\d{1,20}$/.test(target)) return this.bot?.fallback;
+    const method = parsePersonTarget(target)?.method;
+    if (method === "telegram") return this.bot?.fallback;
+    return method === "email" ? this.mailer?.fallback : undefined;
   }
 
   /**

@@ -245,7 +245,7 @@ describe(`Telegram copies of a settled request (${TEST_BACKEND})`, () => {
       const bundle = tg.sent.find((m) => String(m.chatId) === GROUP && visibleText(m).startsWith("2 alerts"));
       expect(bundle?.keyboard).toEqual([]);
       const receipts = new Map((await sentAll()).map((n) => [n.alertId, n.receipt]));
-      const lone = tg.sent.find((m) => String(m.chatId) === GROUP && m.text.split("\n")[0] === "first");
+      const lone = tg.sent.find((m) => String(m.chatId) === GROUP && visibleText(m).split("\n")[0] === "first");
       expect(receipts.get(ids[0] as string)).toEqual({ chatId: GROUP, messageId: lone?.messageId });
       expect(receipts.get(ids[1] as string)).toBeNull();
       expect(receipts.get(ids[2] as string)).toBeNull();

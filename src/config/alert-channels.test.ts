@@ -56,7 +56,39 @@ describe("parseAlertChannels", () => {
     expect(tg).toMatchObject({ chatId: 42, apiBaseUrl: "http://127.0.0.1:8081", approvers: [] });
   });
 
+  it("takes a fallback naming another channel, chains included", () => {
+    const channels = parseAlertChannels({
+      tg: { type: "telegram", chatId: "1", botToken: "env:TG", fallback: "hook" },
+      hook: { type: "webhook", url: "https://x.test", secret: "env:S", fallback: "desk" },
+      desk: { type: "console" },
+    });
+    expect(channels.map((c) => [c.name, c.fallback])).toEqual([
+      ["tg", "hook"],
+      ["hook", "desk"],
+      ["desk", undefined],
+    ]);
+  });
+
   it.each([
+    [
+      "a fallback to no channel",
+      { tg: { type: "console", fallback: "ops-consol" }, ops: { type: "console" } },
+      'alerts.channels.tg.fallback: names no channel ("ops-consol"); the channels are tg, ops',
+    ],
+    [
+      "a fallback to itself",
+      { tg: { type: "console", fallback: "tg" } },
+      "alerts.channels.tg.fallback: must name another channel, not this one",
+    ],
+    [
+      "fallbacks in a loop",
+      {
+        a: { type: "console", fallback: "b" },
+        b: { type: "console", fallback: "c" },
+        c: { type: "console", fallback: "a" },
+      },
+      "alerts.channels.a.fallback: makes a loop: a → b → c → a",
+    ],
     [
       "a literal webhook secret",
       { h: { type: "webhook", url: "https://x.test", secret: "hunter2" } },

@@ -69,7 +69,12 @@ const bundleSchema = z
   })
   .default({ window: DEFAULT_BUNDLER_SETTINGS.bundleWindowMs, list: DEFAULT_BUNDLER_SETTINGS.listed });
 
-const common = { rateLimit: rateLimitSchema, bundle: bundleSchema };
+const common = {
+  rateLimit: rateLimitSchema,
+  bundle: bundleSchema,
+  /** Another channel that gets a notification at once when a send through this one fails for good. */
+  fallback: z.string().optional(),
+};
 
 const webhookSchema = z.strictObject({
   type: z.literal("webhook"),
@@ -141,8 +146,30 @@ export const alertChannelsSchema = z.record(z.string(), channelSchema).superRefi
     if (channel.type === "email" && channel.password !== undefined && channel.user === undefined) {
       ctx.addIssue({ code: "custom", path: [key, "user"], message: "is required when a password is given" });
     }
+    const problem = fallbackProblem(record, key);
+    if (problem !== null) ctx.addIssue({ code: "custom", path: [key, "fallback"], message: problem });
   }
 });
+
+/** What is wrong with channel `name`'s fallback: none, another channel, no loop back to it; null if nothing. */
+function fallbackProblem(
+  record: Readonly<Record<string, { fallback?: string | undefined }>>,
+  name: string,
+): string | null {
+  const first = record[name]?.fallback;
+  if (first === undefined) return null;
+  if (first === name) return "must name another channel, not this one";
+  if (!Object.hasOwn(record, first)) {
+    return `names no channel (${JSON.stringify(first)}); the channels are ${Object.keys(record).join(", ")}`;
+  }
+  const path = [name, first];
+  for (let next = record[first]?.fallback; next !== undefined; next = record[next]?.fallback) {
+    path.push(next);
+    if (next === name) return `makes a loop: ${path.join(" → ")}`;
+    if (path.length > Object.keys(record).length + 1) return null; // a loop further on: its own channel says so
+  }
+  return null;
+}
 
 export type AlertChannelsInput = z.input<typeof alertChannelsSchema>;
 type Parsed = z.output<typeof alertChannelsSchema>;

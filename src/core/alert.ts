@@ -152,6 +152,11 @@ export interface AlertNotification {
    * approval is settled (see alerts/settled-copies.ts); null for other messages and channels.
    */
   receipt: NotificationReceipt | null;
+  /**
+   * The notification this one stands in for: it went to a channel's \`fallback\` because that one
+   * failed for good. Null for a notification its step planned.
+   */
+  fallbackFor: number | null;
   updatedAt: string;
 }
 

@@ -47,6 +47,12 @@ const BUILT_IN = [
   "alert.closed",
   "alert.escalated",
   "alert.retriggered",
+  /**
+   * A notification's send failed for good and its channel names a fallback: the same step goes
+   * there at once. \`data.alertId\`, \`data.notificationId\` (the failed one), \`data.target\` (where
+   * it failed), \`data.fallback\` (the channel it goes to), \`data.fallbackId\` (the new notification).
+   */
+  "alert.fallback",
   /** A Telegram user not listed as an approver pressed Acknowledge: `data.userId`, `data.alertId`. */
   "alert.refused",
   "queue.paused",

@@ -3,14 +3,26 @@
  * real `overseer start` whose config has a console channel, an escalation policy paging it, and a
  * heartbeat monitor that nobody pings (so it goes late and raises an alert by itself). Two manual
  * alerts are raised through the API; in the browser one is acknowledged, the other escalated and
- * closed with a reason; the timeline shows who was notified; a viewer sees the buttons disabled.
+ * closed with a reason; the timeline shows who was notified, and the console channel standing in
+ * for a webhook that refuses every delivery (its `fallback`); a viewer sees the buttons disabled.
  * Screenshots go to test-output/screenshots (git-ignored), named alerts-*.png.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardHarness } from "../test-support/dashboard-harness.js";
+
+/** A webhook receiver that is gone: every delivery is refused (410), which fails at once, for good. */
+const gone = createServer((_req, res) => res.writeHead(410).end("gone"));
+await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", resolve));
+process.env.E2E_GONE_SECRET = "e2e-gone-secret";
+afterAll(async () => {
+  delete process.env.E2E_GONE_SECRET;
+  await new Promise<void>((resolve) => gone.close(() => resolve()));
+});
 
 const e2e = dashboardHarness({
   prefix: "overseer-dashboard-alerts-e2e-",
@@ -21,8 +33,18 @@ const e2e = dashboardHarness({
       join(dir, "overseer.config.json"),
       JSON.stringify({
         alerts: {
-          channels: { log: { type: "console" } },
+          channels: {
+            log: { type: "console" },
+            gone: {
+              type: "webhook",
+              url: `http://127.0.0.1:${(gone.address() as AddressInfo).port}/hook`,
+              secret: "env:E2E_GONE_SECRET",
+              fallback: "desk",
+            },
+            desk: { type: "console", bundle: { window: "0s" } },
+          },
           policies: {
+            shaky: { steps: [{ delay: "0s", notify: ["gone"] }] },
             ops: {
               steps: [
                 { delay: "0s", notify: ["log"] },
@@ -107,6 +129,27 @@ describe("the Alerts page in Chromium", () => {
     expect(await timeline.textContent()).toContain("log");
     await shot("alerts-timeline");
     expect(await e2e.accessibilityViolations(), "alerts-timeline").toEqual([]);
+  });
+
+  it("marks the notification a channel's fallback sent when that channel failed for good", async () => {
+    const id = (await request("POST", "/api/v1/alerts", { summary: "queue stuck", policy: "shaky" })).alert.id;
+    const notifications = await eventually(
+      async () => (await request("GET", `/api/v1/alerts/${id}`)).notifications,
+      (all: Array<{ id: number; target: string; status: string; fallbackFor: number | null }>) =>
+        all.length === 2 && all[1]?.status === "sent",
+      "the fallback's notification sent",
+    );
+    expect(notifications.map((n) => [n.target, n.fallbackFor])).toEqual([
+      ["gone", null],
+      ["desk", notifications[0]?.id],
+    ]);
+    await page.goto(`${url}/alerts/${id}`);
+    const rows = page.getByLabel("escalation timeline").locator("tbody tr");
+    await rows.nth(1).waitFor();
+    expect(await rows.nth(0).textContent()).toMatch(/gone.*failed.*410/);
+    expect(await rows.nth(1).textContent()).toMatch(/desk \(fallback\).*sent/);
+    await shot("alerts-fallback");
+    expect(await e2e.accessibilityViolations(), "alerts-fallback").toEqual([]);
   });
 
   it("shows the escalation policies", async () => {

@@ -519,6 +519,10 @@ export abstract class SqlStore implements Store {
     return this.transact((tx) => alerts.recordNotification(tx, id, status, error, receipt));
   }
 
+  async planFallback(id: number, target: string): Promise<AlertNotification | null> {
+    return this.transact((tx) => alerts.planFallback(tx, id, target));
+  }
+
   async nextEscalationAt(): Promise<number | null> {
     return this.read(alerts.nextEscalationAt);
   }

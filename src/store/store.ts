@@ -599,6 +599,13 @@ export interface Store {
     error?: string | null,
     receipt?: NotificationReceipt | null,
   ): Promise<AlertNotification>;
+  /**
+   * Notification `id`'s send failed for good, and its channel names a fallback: plans the same
+   * step and round for `target` at once (`fallbackFor` = `id`) and appends `alert.fallback`. Once
+   * per failed notification: a second call returns the first's. Null when the alert is no longer
+   * open. ALERT_NOT_FOUND for an unknown id.
+   */
+  planFallback(id: number, target: string): Promise<AlertNotification | null>;
   /** Epoch ms when the earliest open alert's next step or ack timeout is due, or null: the watchdog's sleep. */
   nextEscalationAt(): Promise<number | null>;
   /** The alert's escalation timeline, oldest first. */

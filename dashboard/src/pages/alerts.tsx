@@ -371,7 +371,20 @@ const timelineColumns: Column<AlertNotification>[] = [
     ),
   },
   { header: "Step", className: "num", cell: (n) => `${n.step + 1}${n.round > 0 ? ` (round ${n.round + 1})` : ""}` },
-  { header: "Notified", cell: (n) => <code>{n.target}</code> },
+  {
+    header: "Notified",
+    cell: (n) => (
+      <>
+        <code>{n.target}</code>
+        {n.fallbackFor ? (
+          <span className="muted" title="Sent here at once because a send through its channel failed for good">
+            {" "}
+            (fallback)
+          </span>
+        ) : null}
+      </>
+    ),
+  },
   { header: "Status", cell: (n) => <StateBadge state={`notify-${n.status}`} /> },
   { header: "Error", cell: (n) => (n.error ? <span className="error-text">{n.error}</span> : "") },
 ];

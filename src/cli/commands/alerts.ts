@@ -132,7 +132,7 @@ function describe({ alert: a, notifications }: AlertDetail): string[] {
     lines.push("  timeline");
     for (const n of notifications) {
       lines.push(
-        `    ${n.at}  step ${n.step + 1} round ${n.round + 1}  ${n.target}  ${n.status}${n.error ? `: ${n.error}` : ""}`,
+        `    ${n.at}  step ${n.step + 1} round ${n.round + 1}  ${n.target}${n.fallbackFor ? " (fallback)" : ""}  ${n.status}${n.error ? `: ${n.error}` : ""}`,
       );
     }
   }

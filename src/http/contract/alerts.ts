@@ -10,6 +10,7 @@ import {
   idParams,
   integer,
   isoTime,
+  nullableInteger,
   nullableString,
   nullableTime,
   pageSchema,
@@ -88,7 +89,7 @@ export const alertSchema = {
 export const alertNotificationSchema = {
   $id: "AlertNotification",
   type: "object",
-  required: ["id", "alertId", "step", "round", "target", "at", "status", "error", "updatedAt"],
+  required: ["id", "alertId", "step", "round", "target", "at", "status", "error", "fallbackFor", "updatedAt"],
   properties: {
     id: integer,
     alertId: string,
@@ -98,6 +99,11 @@ export const alertNotificationSchema = {
     at: { ...isoTime, description: "When the step was due and claimed." },
     status: { type: "string", enum: [...NOTIFICATION_STATUSES] },
     error: nullableString,
+    fallbackFor: {
+      ...nullableInteger,
+      description:
+        "The notification this one stands in for: its send failed for good and its channel names this one's target as `fallback`.",
+    },
     updatedAt: isoTime,
   },
 } as const;

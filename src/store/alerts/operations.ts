@@ -143,6 +143,36 @@ export function* recordNotification(
   return toNotification(row);
 }
 
+/**
+ * Plans the fallback of notification `id`, whose send failed for good: the same step and round,
+ * to `target`, at once, with `alert.fallback`. Once per failed notification (a second call returns
+ * the first's), under the alert's lock; null when the alert is no longer open.
+ */
+export function* planFallback(tx: Tx, id: number, target: string): Op<AlertNotification | null> {
+  const failed = yield* tx.one<NotificationRow>(q.GET_NOTIFICATION, [id]);
+  if (!failed) throw notificationNotFound(id);
+  const alert = yield* tx.one<AlertRow>(q.LOCK_ALERT, [failed.alert_id]);
+  if (alert?.is_open !== 1) return null;
+  const planned = yield* tx.one<NotificationRow>(q.FALLBACK_OF, [id]);
+  if (planned) return toNotification(planned);
+  const row = (yield* tx.one<NotificationRow>(q.INSERT_FALLBACK, [
+    failed.alert_id,
+    failed.step,
+    failed.round,
+    target,
+    tx.at,
+    id,
+  ])) as NotificationRow;
+  tx.event("alert.fallback", null, null, {
+    alertId: failed.alert_id,
+    notificationId: id,
+    target: failed.target,
+    fallback: target,
+    fallbackId: row.id,
+  });
+  return toNotification(row);
+}
+
 export function* nextEscalationAt(db: Db): Op<number | null> {
   return (yield* db.one<{ at: number | null }>(q.NEXT_DUE))?.at ?? null;
 }

@@ -86,6 +86,8 @@ export interface NotificationRow {
   error: string | null;
   /** JSON NotificationReceipt (migration 014), or null. */
   receipt: string | null;
+  /** Migration 026. */
+  fallback_for: number | null;
   updated_at: number;
 }
 
@@ -168,6 +170,7 @@ export function toNotification(row: NotificationRow): AlertNotification {
     error: row.error,
     receipt:
       row.receipt === null || row.receipt === undefined ? null : (JSON.parse(row.receipt) as NotificationReceipt),
+    fallbackFor: row.fallback_for ?? null,
     updatedAt: iso(row.updated_at),
   };
 }

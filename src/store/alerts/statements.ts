@@ -30,6 +30,17 @@ VALUES ($1, $2, $3, $4, $5, 'planned', NULL, $5) RETURNING *`;
 export const UPDATE_NOTIFICATION = `
 UPDATE alert_notifications SET status = $1, error = $2, updated_at = $3, receipt = $5 WHERE id = $4 RETURNING *`;
 
+/** $1 id. */
+export const GET_NOTIFICATION = "SELECT * FROM alert_notifications WHERE id = $1";
+
+/** $1 notification id: the fallback planned for it, if any. */
+export const FALLBACK_OF = "SELECT * FROM alert_notifications WHERE fallback_for = $1";
+
+/** $1 alert id, $2 step, $3 round, $4 target, $5 now, $6 the failed notification's id. */
+export const INSERT_FALLBACK = `
+INSERT INTO alert_notifications (alert_id, step, round, target, at, status, error, updated_at, fallback_for)
+VALUES ($1, $2, $3, $4, $5, 'planned', NULL, $5, $6) RETURNING *`;
+
 /** $1 alert id. */
 export const LIST_NOTIFICATIONS = "SELECT * FROM alert_notifications WHERE alert_id = $1 ORDER BY id";
 

@@ -107,6 +107,7 @@ export function runAlertConformance(test: ConformanceTest): void {
           status: "planned",
           error: null,
           receipt: null,
+          fallbackFor: null,
           updatedAt: iso(t0),
         },
       ]);
@@ -390,6 +391,53 @@ export function runAlertConformance(test: ConformanceTest): void {
         "failed",
         "planned",
       ]);
+    });
+
+    test("planFallback plans a failed notification's step for its fallback, once, and only while the alert is open", async (ctx) => {
+      const t0 = ctx.clock.now;
+      const { alert, notifications } = await ctx.store.raiseAlert(newAlert());
+      const [failed] = notifications;
+      await ctx.store.recordNotification(failed?.id as number, "failed", "telegram: 403 Forbidden");
+      ctx.clock.set(t0 + 1_000);
+      const fallback = await ctx.store.planFallback(failed?.id as number, "ops-console");
+      expect(fallback).toEqual({
+        id: expect.any(Number),
+        alertId: alert.id,
+        step: failed?.step,
+        round: failed?.round,
+        target: "ops-console",
+        at: iso(t0 + 1_000),
+        status: "planned",
+        error: null,
+        receipt: null,
+        fallbackFor: failed?.id,
+        updatedAt: iso(t0 + 1_000),
+      });
+      // A second call (a retried send job) plans nothing more.
+      expect(await ctx.store.planFallback(failed?.id as number, "ops-console")).toEqual(fallback);
+      expect(
+        (await ctx.store.listAlertNotifications(alert.id)).map((n) => [n.target, n.status, n.fallbackFor]),
+      ).toEqual([
+        [failed?.target, "failed", null],
+        ["ops-console", "planned", failed?.id],
+      ]);
+      expect(await ctx.store.listPlannedNotifications(10)).toEqual([fallback]);
+      const events = (await alertEvents(ctx)).filter((e) => e.kind === "alert.fallback").map((e) => e.data);
+      expect(events).toEqual([
+        {
+          alertId: alert.id,
+          notificationId: failed?.id,
+          target: failed?.target,
+          fallback: "ops-console",
+          fallbackId: fallback?.id,
+        },
+      ]);
+
+      // Closed since: nobody needs paging any more.
+      const other = await ctx.store.raiseAlert(newAlert({ dedupKey: "other" }));
+      await ctx.store.closeAlert(other.alert.id, "ana");
+      expect(await ctx.store.planFallback(other.notifications[0]?.id as number, "ops-console")).toBeNull();
+      await rejectsWith(() => ctx.store.planFallback(999_999, "ops-console"), "ALERT_NOT_FOUND");
     });
 
     test("recordNotification keeps a sent message's receipt; planned and failed ones have none", async (ctx) => {

@@ -366,6 +366,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 23, name: "023-task-defaults" },
         { version: 24, name: "024-queue-breakers" },
         { version: 25, name: "025-hot-path-indexes" },
+        { version: 26, name: "026-notification-fallbacks" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -24,6 +24,7 @@ import { sql as scheduleRetries } from "./022-schedule-retries.js";
 import { sql as taskDefaults } from "./023-task-defaults.js";
 import { sql as queueBreakers } from "./024-queue-breakers.js";
 import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
+import { sql as notificationFallbacks } from "./026-notification-fallbacks.js";
 
 export interface Migration {
   version: number;
@@ -62,6 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 23, name: "023-task-defaults", sql: taskDefaults },
   { version: 24, name: "024-queue-breakers", sql: queueBreakers },
   { version: 25, name: "025-hot-path-indexes", sql: hotPathIndexes },
+  { version: 26, name: "026-notification-fallbacks", sql: notificationFallbacks },
 ];
 
 /** A migration's script for a file that has the columns `hasColumn` says it has. */
