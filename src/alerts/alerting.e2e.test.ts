@@ -112,8 +112,8 @@ describe("alerting end to end", () => {
     expect(message.text).toContain("Deploy api to production");
     // Links to the dashboard (its default address: the config names none), the approval first.
     expect(message.parseMode).toBe("HTML");
-    expect(message.text).toContain(`<a href="http://127.0.0.1:7070/approvals/${id}">Approval</a>`);
-    expect(message.text).toContain(`<a href="http://127.0.0.1:7070/jobs/${job.id}">Job</a>`);
+    expect(message.text).toContain(`Approval: http://127.0.0.1:7070/approvals/${id}`);
+    expect(message.text).toContain(`Job: http://127.0.0.1:7070/jobs/${job.id}`);
     expect(message.keyboard.flat().map((b) => b.callback_data)).toEqual([`approve:${id}`, `deny:${id}`]);
     expect(hook.accepted).toHaveLength(0);
 

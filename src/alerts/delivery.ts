@@ -274,7 +274,12 @@ export class AlertDelivery {
       const message = (err as Error).message ?? String(err);
       // The last attempt: the job goes dead now, the timeline says so, and a fallback takes over.
       if (permanent || ctx.attempt >= ctx.job.maxAttempts) {
-        await this.fallBack(payload);
+        try {
+          await this.fallBack(payload);
+        } catch (fallbackErr) {
+          // The failure is recorded all the same; a fallback planned but not enqueued is the sweep's.
+          this.logger.warn({ err: fallbackErr, notificationId: payload.notificationId }, "planning a fallback failed");
+        }
         await this.store.recordNotification(payload.notificationId, "failed", message.slice(0, 500));
       }
       if (permanent) throw new PermanentError(message, { code: (err as ChannelDeliveryError).code, cause: err });

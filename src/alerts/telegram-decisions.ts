@@ -62,6 +62,7 @@ export function startTelegramDecisions(
       startTelegramPoller({
         client: channel.client,
         approvers: config.approvers,
+        chatId: config.chatId,
         logger,
         ...(options.pollTimeoutSeconds === undefined ? {} : { pollTimeoutSeconds: options.pollTimeoutSeconds }),
         ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),

@@ -14,7 +14,7 @@ import { withFaults } from "../test-support/faulty-store.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { deferred, sleep, untilAborted, waitFor } from "../test-support/wait.js";
 import { START_RECORD_DELAY_MS } from "./start-batcher.js";
-import type { WorkerOptions } from "./worker.js";
+import { SHORT_CLAIM_RECHECK_MS, type WorkerOptions } from "./worker.js";
 
 /** Short leases and fast loops so that recovery happens in a test's time. */
 const FAST: WorkerOptions = {
@@ -915,17 +915,18 @@ describe("prefetch", () => {
     expect(() => overseer.worker({ prefetch: 1.5 })).toThrow(/prefetch must be "auto" or a non-negative integer/);
   });
 
-  it("a short claim took all that was ready: the next claim waits for a wakeup, not the next turn", async () => {
+  it("after a short claim the worker looks again shortly, not at once; a wakeup claims at once", async () => {
     const db = tempDatabase();
     const local = await openStore(db.path);
-    const claims: number[] = [];
+    const claims: Array<{ n: number; at: number }> = [];
     const store = new Proxy(local, {
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (prop === "claim") {
           return async (...args: unknown[]) => {
+            const at = performance.now();
             const claimed = await value.apply(target, args);
-            claims.push(claimed.length);
+            claims.push({ n: claimed.length, at });
             return claimed;
           };
         }
@@ -939,21 +940,25 @@ describe("prefetch", () => {
       started.push(payload.i);
       await release.promise;
     });
-    // No poll within the test: every claim after the first is a wakeup's.
+    // No poll within the test: every claim after the first is a wakeup's or a short claim's look.
     const worker = overseer.worker({ ...FAST, concurrency: 4, prefetch: 0, pollMs: 60_000 });
     await worker.start();
     await waitFor("the idle worker's first claim", () => claims.length === 1);
-    expect(claims).toEqual([0]);
+    expect(claims.map((c) => c.n)).toEqual([0]);
 
     await overseer.enqueue("work", { i: 1 });
     await waitFor("job 1 to start", () => started.length === 1);
-    await sleep(100); // a claim again at once (the loop's next turn) would be in by now
-    expect(claims).toEqual([0, 1]);
+    await waitFor("the look after the short claim", () => claims.length === 3);
+    // Job 1's claim, then one look, not before SHORT_CLAIM_RECHECK_MS; nothing was left to take.
+    expect(claims.map((c) => c.n)).toEqual([0, 1, 0]);
+    expect((claims[2]?.at ?? 0) - (claims[1]?.at ?? 0)).toBeGreaterThanOrEqual(SHORT_CLAIM_RECHECK_MS - 1);
+    await sleep(100); // an empty claim waits for a wakeup: no more claims
+    expect(claims).toHaveLength(3);
 
     // What becomes ready later wakes the loop.
     await overseer.enqueue("work", { i: 2 });
     await waitFor("job 2 to start", () => started.length === 2);
-    expect(claims).toEqual([0, 1, 1]);
+    expect(claims[3]?.n).toBe(1);
     release.resolve();
     await waitFor("both to succeed", async () => (await overseer.countJobs()).succeeded === 2);
     await worker.stop();

@@ -29,6 +29,9 @@ import { msSince, type Stamp, StartBatcher, stamp, startMode } from "./start-bat
 import { SupervisedLoop } from "./supervised-loop.js";
 import { watchdogPass } from "./watchdogs.js";
 
+/** After a claim that took fewer jobs than it asked for, how soon the worker looks again (see `claimPass`). */
+export const SHORT_CLAIM_RECHECK_MS = 25;
+
 export interface WorkerOptions {
   /** Jobs run at once. Default 10. */
   concurrency?: number;
@@ -380,8 +383,12 @@ export class Worker {
       (jobs) => jobs,
     );
     if (claimed.length === free) return this.pollMs; // full: wait for a slot to free
-    // Short or empty: nothing more was ready when the claim read. What becomes ready later
-    // wakes this loop (a poke during this pass runs the next at once), or is due at `next`.
+    // Short: all there was, but for rows another claim held locked then (and may leave), which
+    // nothing announces. A look shortly after (a read, on PostgreSQL) finds those, without a
+    // second claim in flight while this one's jobs start.
+    if (claimed.length > 0) return SHORT_CLAIM_RECHECK_MS;
+    // Empty: what becomes ready later wakes this loop (a poke during a pass runs the next at
+    // once), or is due at `next`.
     const next = await this.store.nextScheduledAt();
     if (next === null) return this.pollMs;
     const until = next - (await this.store.now());

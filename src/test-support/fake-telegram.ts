@@ -148,6 +148,9 @@ export async function startFakeTelegram(
         });
         return;
       }
+      case "getMe":
+        reply(res, 200, { ok: true, result: BOT });
+        return;
       case "answerCallbackQuery":
         answers.push({ callbackQueryId: params.callback_query_id, text: params.text, showAlert: params.show_alert });
         reply(res, 200, { ok: true, result: true });
@@ -301,6 +304,7 @@ export async function startFakeTelegram(
             ? {
                 reply_to_message: {
                   message_id: replied.messageId,
+                  from: BOT,
                   chat: { id: replied.chatId },
                   date: 0,
                   text: visibleText(replied),
@@ -325,6 +329,9 @@ export async function startFakeTelegram(
     },
   };
 }
+
+/** The bot the fake speaks as (getMe); every message it keeps was sent by it. */
+export const BOT = { id: 999_000, is_bot: true, first_name: "Overseer", username: "OverseerTestBot" } as const;
 
 /** Telegram's length limit, counted on the text a person sees (after parsing HTML). */
 const MAX_TEXT = 4096;

@@ -28,8 +28,8 @@ describe("telegramHtml", () => {
         "<b>Approval needed: merge &lt;release&gt; &amp; tag</b>",
         '<b>Command</b>\n<pre><code class="language-shell">test -f a &amp;&amp; cat a &gt; b</code></pre>',
         "<b>repo</b>: acme/&lt;api&gt;",
-        "{&quot;risk&quot;: &quot;high&quot;}",
-        '<a href="http://127.0.0.1:7070/approvals/A1?x=1&amp;y=2">Approval</a>',
+        '{"risk": "high"}',
+        "Approval: http://127.0.0.1:7070/approvals/A1?x=1&amp;y=2",
       ].join("\n\n"),
     );
     expect(shown(html)).toContain("test -f a && cat a > b");
@@ -41,7 +41,7 @@ describe("telegramHtml", () => {
     expect(html.endsWith("\n\n✅ Approved by ana: &lt;ok&gt;")).toBe(true);
   });
 
-  it("cuts a request too long for one message at a block, says so, and keeps the links and the line", () => {
+  it("cuts a request too long for one message, says so, and keeps the links and the line", () => {
     const huge = {
       command: "deploy --all",
       diff: Array.from({ length: 2_000 }, (_, i) => `+line ${i} <tag> & more`).join("\n"),
@@ -56,6 +56,15 @@ describe("telegramHtml", () => {
     expect(text).not.toContain("never shown");
     expect(text).toContain("Approval");
     expect(text.endsWith("✅ Approved by ana")).toBe(true);
+  });
+
+  it("cuts a long list of fields at a line, never inside its markup", () => {
+    const fields = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`key${i}`, `value <${i}> & more`]));
+    const html = telegramHtml({ ...base, request: { details: { command: "x".repeat(2_000), ...fields } } });
+    expect(html.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+    const text = shown(html);
+    expect(text).toMatch(/key\d+: value <\d+> & more\n…\n<i>|key\d+: value <\d+> & more\n…\n… cut here/);
+    expect(text).toContain("… cut here: the whole request is on the dashboard");
   });
 
   it("never cuts inside an entity or a surrogate pair, wherever the limit falls", () => {
@@ -78,6 +87,6 @@ describe("telegramHtml", () => {
 
 describe("escapeHtml", () => {
   it("escapes what Telegram's HTML mode reads as markup", () => {
-    expect(escapeHtml(`<a href="x">&amp;</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&amp;amp;&lt;/a&gt;");
+    expect(escapeHtml(`<a href="x">&amp;</a>`)).toBe('&lt;a href="x"&gt;&amp;amp;&lt;/a&gt;');
   });
 });

@@ -2,7 +2,9 @@
  * A notification as a Telegram message, in the Bot API's HTML parse mode: the title in bold, what
  * a request asks (see request-details.ts) with commands and diffs as code blocks, the details,
  * the dashboard links, and a last line when the request is settled. The whole fits Telegram's
- * 4,096 characters: the request is cut first, at a block, saying so and where the rest is.
+ * 4,096 characters: the request is cut first (a code block within its text, a list at a line),
+ * saying so and where the rest is. Links are written out, `Approval: <url>`, not as `<a>` tags:
+ * Telegram drops a link whose host has no public domain (the default `127.0.0.1`), text and all.
  */
 import type { Notification } from "./channel.js";
 import { type RequestBlock, requestBlocks } from "./request-details.js";
@@ -18,7 +20,7 @@ export function telegramHtml(n: Notification, lastLine?: string): string {
   const tail: string[] = [];
   if (n.details) tail.push(escapeHtml(clipText(n.details, MAX_DETAILS)));
   if (n.links && n.links.length > 0) {
-    tail.push(n.links.map((link) => `<a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a>`).join(" · "));
+    tail.push(n.links.map((link) => `${escapeHtml(link.label)}: ${escapeHtml(link.url)}`).join("\n"));
   }
   if (lastLine !== undefined) tail.push(escapeHtml(lastLine));
   const fixed = [head, ...tail].join("\n\n").length;
@@ -52,8 +54,15 @@ function blockHtml(block: RequestBlock, max?: number): string {
     case "text":
       return withinRoom("", escapeHtml(block.text), "", max);
     case "fields": {
-      const lines = block.fields.map(([key, value]) => `<b>${escapeHtml(key)}</b>: ${escapeHtml(value)}`);
-      return withinRoom("", lines.join("\n"), "", max);
+      // Whole lines only: a cut inside one could break its markup.
+      const lines: string[] = [];
+      for (const [key, value] of block.fields) {
+        const line = `<b>${escapeHtml(key)}</b>: ${escapeHtml(value)}`;
+        const length = lines.reduce((n, l) => n + l.length + 1, 0) + line.length;
+        if (max !== undefined && length > max - 2) return lines.length === 0 ? "" : `${lines.join("\n")}\n…`;
+        lines.push(line);
+      }
+      return lines.join("\n");
     }
     case "code":
       return withinRoom(
@@ -83,7 +92,7 @@ function clipText(text: string, max: number): string {
   return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
-/** Text for Telegram's HTML mode: `<`, `>` and `&` (and `"`, for attributes) as entities. */
+/** Text for Telegram's HTML mode: `<`, `>` and `&` as entities (all it asks of text outside tags). */
 export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }

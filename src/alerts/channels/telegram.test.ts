@@ -15,14 +15,14 @@ import {
   type TelegramPoller,
 } from "./telegram.js";
 
-const APPROVAL_ID = "01JAPPROVAL0000000000000001";
+const APPROVAL_ID = "01JD2W5Z0XQ4B7N8M9K1J2H3G4";
 const approval: Notification = {
   kind: "approval",
   id: APPROVAL_ID,
   title: "Approve: deploy payments to production?",
   details: "Requested by agent-7 for run 01JRUN",
   request: { details: { command: ["gh", "pr", "merge", "42", "--squash"], repo: "acme/api" } },
-  links: [{ label: "Dashboard", url: "http://127.0.0.1:7070/approvals/01JAPPROVAL0000000000000001" }],
+  links: [{ label: "Dashboard", url: "http://127.0.0.1:7070/approvals/01JD2W5Z0XQ4B7N8M9K1J2H3G4" }],
   actions: ["approve", "deny"],
   at: "2026-11-21T12:00:00.000Z",
 };
@@ -57,54 +57,47 @@ describe("callback data", () => {
 
   it("reads decisions in chat messages, and nothing else", () => {
     const id = APPROVAL_ID;
+    const bot = { id: 999_000, username: "OverseerBot" };
     const buttons = { inline_keyboard: [[{ callback_data: `approve:${id}` }, { callback_data: `deny:${id}` }]] };
-    const request = { message_id: 5, reply_markup: buttons };
-    expect(parseDecisionReply({ text: `approve ${id}` })).toEqual({
-      action: "approve",
-      id,
-      reason: null,
-      fromButtons: false,
-    });
-    expect(parseDecisionReply({ text: `  Deny ${id}  too risky \n today ` })).toEqual({
+    const request = { message_id: 5, from: { id: bot.id }, reply_markup: buttons };
+    const read = (text: string | undefined, reply_to_message?: typeof request | { message_id: number }) =>
+      parseDecisionReply({ text, ...(reply_to_message ? { reply_to_message } : {}) }, bot);
+    expect(read(`approve ${id}`)).toEqual({ action: "approve", id, reason: null, fromButtons: false });
+    expect(read(`  Deny ${id.toLowerCase()}  too risky \n today `)).toEqual({
       action: "deny",
       id,
       reason: "too risky \n today",
       fromButtons: false,
     });
-    expect(parseDecisionReply({ text: `/approve@OverseerBot ${id} ok` })).toMatchObject({
+    expect(read(`/approve@overseerbot ${id} ok`)).toMatchObject({ action: "approve", id, reason: "ok" });
+    // In reply to the request's message this bot sent: the id comes from its buttons, typed or not.
+    expect(read("approve", request)).toEqual({ action: "approve", id, reason: null, fromButtons: true });
+    expect(read("deny looks wrong", request)).toMatchObject({ id, reason: "looks wrong", fromButtons: true });
+    expect(read(`deny ${id} looks wrong`, request)).toMatchObject({ id, reason: "looks wrong", fromButtons: true });
+    // An id typed in a reply names its own request, not the replied-to one.
+    const other = "01JD2W6J8Q0Z7T3M4B5C6D7E8F";
+    expect(read(`approve ${other} checked`, request)).toEqual({
       action: "approve",
-      id,
-      reason: "ok",
-    });
-    // In reply to the request's message: the id comes from its buttons, typed or not.
-    expect(parseDecisionReply({ text: "approve", reply_to_message: request })).toEqual({
-      action: "approve",
-      id,
-      reason: null,
-      fromButtons: true,
-    });
-    expect(parseDecisionReply({ text: "deny looks wrong", reply_to_message: request })).toMatchObject({
-      id,
-      reason: "looks wrong",
-    });
-    expect(parseDecisionReply({ text: `deny ${id} looks wrong`, reply_to_message: request })).toMatchObject({
-      id,
-      reason: "looks wrong",
+      id: other,
+      reason: "checked",
+      fromButtons: false,
     });
     for (const text of [
       undefined,
       "",
       "approve",
       "approved it",
+      "approve this PR",
       "please approve 1",
-      "approve a/b",
-      "ack 1",
-      "/approvex 1",
+      `ack ${id}`,
+      `/approvex ${id}`,
+      `/approve@OtherBot ${id}`,
     ]) {
-      expect(parseDecisionReply({ text })).toBeNull();
+      expect(read(text)).toBeNull();
     }
-    // A reply to a message without a request's buttons needs the id.
-    expect(parseDecisionReply({ text: "approve", reply_to_message: { message_id: 9 } })).toBeNull();
+    // A reply needs the id unless it answers a request's message this bot sent (not another bot's copy).
+    expect(read("approve", { message_id: 9 })).toBeNull();
+    expect(read("approve", { ...request, from: { id: 123 } })).toBeNull();
   });
 
   it("isApprover allows listed ids only; an empty list allows no one", () => {
@@ -132,9 +125,7 @@ describe("TelegramClient against a fake Bot API on loopback", () => {
     // The command being approved, as a code block, and what else the request says.
     expect(message.text).toContain('<pre><code class="language-shell">gh pr merge 42 --squash</code></pre>');
     expect(visibleText(message)).toContain("repo: acme/api");
-    expect(message.text).toContain(
-      '<a href="http://127.0.0.1:7070/approvals/01JAPPROVAL0000000000000001">Dashboard</a>',
-    );
+    expect(message.text).toContain("Dashboard: http://127.0.0.1:7070/approvals/01JD2W5Z0XQ4B7N8M9K1J2H3G4");
     expect(message.keyboard).toEqual([
       [
         { text: "✅ Approve", callback_data: `approve:${APPROVAL_ID}` },
@@ -334,6 +325,7 @@ describe("startTelegramPoller", () => {
       startTelegramPoller({
         client,
         approvers: [12345],
+        chatId: -100,
         pollTimeoutSeconds: 1,
         onPress: (press) => {
           presses.push(press);
@@ -343,7 +335,11 @@ describe("startTelegramPoller", () => {
     );
     const byId = fake.say({ fromId: 12345, chatId: -100, text: `approve ${APPROVAL_ID} looks right to me` });
     fake.say({ fromId: 12345, chatId: -100, text: "lunch at noon?" }); // not for Overseer: no answer
-    const asReply = fake.say({ fromId: 12345, replyTo: request.messageId, text: "/deny@OverseerBot not on a Friday" });
+    const asReply = fake.say({
+      fromId: 12345,
+      replyTo: request.messageId,
+      text: "/deny@OverseerTestBot not on a Friday",
+    });
     await waitFor("two answers", () => fake.sent.length === 3, { timeoutMs: 5_000 });
     expect(presses).toEqual([
       { via: "reply", action: "approve", targetId: APPROVAL_ID, reason: "looks right to me", user: { id: 12345 } },
@@ -373,6 +369,7 @@ describe("startTelegramPoller", () => {
       startTelegramPoller({
         client,
         approvers: [12345],
+        chatId: -100,
         pollTimeoutSeconds: 1,
         onPress: (p) => {
           handled.push(p);

@@ -70,9 +70,10 @@ export interface ChatMessage {
   chat: { id: number | string };
   from?: TelegramUser;
   text?: string;
-  /** The message it replies to; its buttons name the request a bare `approve` is about. */
+  /** The message it replies to; its buttons (if this bot sent it) name the request a bare `approve` is about. */
   reply_to_message?: {
     message_id: number;
+    from?: TelegramUser;
     reply_markup?: { inline_keyboard?: Array<Array<{ callback_data?: string }>> };
   };
 }
@@ -155,6 +156,11 @@ export class TelegramClient {
       link_preview_options: { is_disabled: true },
       reply_markup: { inline_keyboard: toKeyboard(options.buttons) },
     });
+  }
+
+  /** The bot itself: its user id and username. */
+  getMe(): Promise<TelegramUser> {
+    return this.call<TelegramUser>("getMe", {});
   }
 
   getUpdates(
@@ -304,32 +310,41 @@ function actionTargetOf(n: Notification, action: NotificationAction): string {
   return (action === "ack" ? n.alertId : n.approvalId) ?? n.id;
 }
 
+/** An approval id as a person would type it: a ULID, in either case. */
+const TYPED_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+
 /**
  * A chat message that decides a request: `approve <id> [reason]` or `deny <id> [reason]` (also as
  * the bot commands `/approve` and `/deny`, which reach a bot in a group whatever its privacy
- * setting, `/approve@BotName` too). In a reply to a request's message the id may be left out: the
- * message's buttons name the request. Null for anything else.
+ * setting; `/approve@BotName` only when it names this bot). In a reply to a request's message
+ * this bot sent, the id may be left out: the message's buttons name the request (an id typed
+ * anyway names the request it names). Null for anything else, such as "approve this PR".
  */
 export function parseDecisionReply(
   message: Pick<ChatMessage, "text" | "reply_to_message">,
+  bot: Pick<TelegramUser, "id" | "username">,
 ): { action: "approve" | "deny"; id: string; reason: string | null; fromButtons: boolean } | null {
-  const match = /^\/?(approve|deny)(?:@[A-Za-z0-9_]+)?(?:\s+([\s\S]*))?$/i.exec(message.text?.trim() ?? "");
+  const match = /^\/?(approve|deny)(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$/i.exec(message.text?.trim() ?? "");
   if (!match) return null;
+  if (match[2] !== undefined && match[2].toLowerCase() !== bot.username?.toLowerCase()) return null;
   const action = (match[1] as string).toLowerCase() as "approve" | "deny";
-  const words = (match[2] ?? "").trim();
-  const [first = "", ...rest] = words === "" ? [] : words.split(/\s+/);
-  const buttons = message.reply_to_message?.reply_markup?.inline_keyboard?.flat() ?? [];
-  const fromButtons = buttons
-    .map((b) => parseCallbackData(b.callback_data))
-    .find((p): p is NonNullable<typeof p> => p !== null && p.action !== "ack");
+  const words = (match[3] ?? "").trim();
+  const first = words.split(/\s+/, 1)[0] ?? "";
   const reasonOf = (text: string) => (text.trim() === "" ? null : text.trim());
-  if (fromButtons !== undefined) {
-    // A reply to the request's message: its id is known; one typed as the first word is not the reason.
-    const named = first === fromButtons.id;
-    return { action, id: fromButtons.id, reason: reasonOf(named ? rest.join(" ") : words), fromButtons: true };
+  const replied = message.reply_to_message;
+  const fromButtons =
+    replied === undefined || replied.from?.id !== bot.id
+      ? undefined
+      : (replied.reply_markup?.inline_keyboard ?? [])
+          .flat()
+          .map((b) => parseCallbackData(b.callback_data))
+          .find((p): p is NonNullable<typeof p> => p !== null && p.action !== "ack");
+  if (TYPED_ID.test(first)) {
+    const id = first.toUpperCase();
+    return { action, id, reason: reasonOf(words.slice(first.length)), fromButtons: fromButtons?.id === id };
   }
-  if (!/^[A-Za-z0-9._:-]{1,56}$/.test(first)) return null;
-  return { action, id: first, reason: reasonOf(words.slice(first.length)), fromButtons: false };
+  if (fromButtons === undefined) return null;
+  return { action, id: fromButtons.id, reason: reasonOf(words), fromButtons: true };
 }
 
 function userOf(from: TelegramUser): ButtonPress["user"] {
@@ -399,6 +414,11 @@ export interface PressOutcome {
 export interface TelegramPollerOptions {
   client: TelegramClient;
   approvers: readonly number[];
+  /**
+   * The channel's chat: a decision typed with a request's id counts only there (a reply to a
+   * request's message this bot sent counts wherever that message is); none without it.
+   */
+  chatId?: string | number;
   /** An allowed press; the decision goes through the same path as the dashboard's. */
   onPress(press: ButtonPress): Promise<PressOutcome | undefined> | PressOutcome | undefined;
   /** A press by someone not listed: already answered "not allowed"; audit it here. */
@@ -462,9 +482,14 @@ export function startTelegramPoller(options: TelegramPollerOptions): TelegramPol
   };
 
   /** A chat message: a decision if it reads as one (see parseDecisionReply), else not Overseer's business. */
+  let bot: TelegramUser | undefined;
   const handleMessage = async (message: ChatMessage) => {
-    const parsed = parseDecisionReply(message);
-    if (parsed === null || message.from === undefined) return;
+    if (message.from === undefined || !/^\/?(approve|deny)\b/i.test(message.text?.trim() ?? "")) return;
+    bot ??= await client.getMe();
+    const parsed = parseDecisionReply(message, bot);
+    if (parsed === null) return;
+    // A typed id decides only in the channel's own chat, where its requests are posted.
+    if (!parsed.fromButtons && String(message.chat.id) !== String(options.chatId)) return;
     const answer = async (text: string) => {
       await client
         .sendMessage(message.chat.id, text, { replyTo: message.message_id })

@@ -153,7 +153,7 @@ export function* planFallback(tx: Tx, id: number, target: string): Op<AlertNotif
   if (!failed) throw notificationNotFound(id);
   const alert = yield* tx.one<AlertRow>(q.LOCK_ALERT, [failed.alert_id]);
   if (alert?.is_open !== 1) return null;
-  const planned = yield* tx.one<NotificationRow>(q.FALLBACK_OF, [id]);
+  const planned = yield* tx.one<NotificationRow>(q.FALLBACK_OF, [failed.alert_id, id]);
   if (planned) return toNotification(planned);
   const row = (yield* tx.one<NotificationRow>(q.INSERT_FALLBACK, [
     failed.alert_id,

@@ -33,8 +33,8 @@ UPDATE alert_notifications SET status = $1, error = $2, updated_at = $3, receipt
 /** $1 id. */
 export const GET_NOTIFICATION = "SELECT * FROM alert_notifications WHERE id = $1";
 
-/** $1 notification id: the fallback planned for it, if any. */
-export const FALLBACK_OF = "SELECT * FROM alert_notifications WHERE fallback_for = $1";
+/** $1 alert id, $2 notification id: the fallback planned for it, if any (read through the alert's notifications). */
+export const FALLBACK_OF = "SELECT * FROM alert_notifications WHERE alert_id = $1 AND fallback_for = $2";
 
 /** $1 alert id, $2 step, $3 round, $4 target, $5 now, $6 the failed notification's id. */
 export const INSERT_FALLBACK = `
