@@ -26,6 +26,16 @@ const REQUEST = { command: ["kubectl", "rollout", "restart", "deploy/api", "--na
 const STRANGER = 999;
 const HOOK_SECRET = "e2e-hook-secret";
 
+/** The Telegram channel of these tests' configs: the group chat, at the fake Bot API, APPROVER listed. */
+const telegramChannel = (fake: FakeTelegram) => ({
+  type: "telegram",
+  chatId: "-100200300",
+  botToken: "env:E2E_TG_TOKEN",
+  approvers: [APPROVER],
+  apiBaseUrl: fake.url,
+  timeout: "2s",
+});
+
 let telegram: FakeTelegram | null = null;
 let receiver: WebhookReceiver | null = null;
 let decisions: TelegramDecisions | null = null;
@@ -51,14 +61,7 @@ describe("alerting end to end", () => {
       {
         alerts: {
           channels: {
-            tg: {
-              type: "telegram",
-              chatId: "-100200300",
-              botToken: "env:E2E_TG_TOKEN",
-              approvers: [APPROVER],
-              apiBaseUrl: telegram.url,
-              timeout: "2s",
-            },
+            tg: telegramChannel(telegram),
             hook: { type: "webhook", url: receiver.url, secret: "env:E2E_HOOK_SECRET", timeout: "2s" },
           },
           policies: {
@@ -205,14 +208,7 @@ describe(`deciding by reply (${TEST_BACKEND})`, () => {
       {
         alerts: {
           channels: {
-            tg: {
-              type: "telegram",
-              chatId: "-100200300",
-              botToken: "env:E2E_TG_TOKEN",
-              approvers: [APPROVER],
-              apiBaseUrl: telegram.url,
-              timeout: "2s",
-            },
+            tg: telegramChannel(telegram),
             mail: {
               type: "email",
               smtp: sink.url,
@@ -284,15 +280,7 @@ describe(`a channel's fallback (${TEST_BACKEND})`, () => {
       {
         alerts: {
           channels: {
-            tg: {
-              type: "telegram",
-              chatId: "-100200300",
-              botToken: "env:E2E_TG_TOKEN",
-              approvers: [APPROVER],
-              apiBaseUrl: telegram.url,
-              timeout: "2s",
-              fallback: "hook",
-            },
+            tg: { ...telegramChannel(telegram), fallback: "hook" },
             hook: { type: "webhook", url: receiver.url, secret: "env:E2E_HOOK_SECRET", timeout: "2s" },
           },
           // The webhook's own step is an hour away: only the fallback can reach it sooner.
