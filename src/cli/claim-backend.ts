@@ -4,13 +4,13 @@
  * decides; these commands only ask.
  */
 import type { OverseerClient } from "../client/index.js";
-import type { Claim, TakeClaimResult } from "../core/claim.js";
+import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { Overseer } from "../sdk/overseer.js";
 import { closing, type GlobalOptions, openOverseer } from "./context.js";
 import { remoteClient } from "./remote.js";
 
 export interface ClaimBackend {
-  take(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult>;
+  take(key: string, owner: string, ttlMs: number, holder: ClaimHolder): Promise<TakeClaimResult>;
   refresh(key: string, owner: string, ttlMs: number): Promise<Claim>;
   release(key: string, owner: string): Promise<Claim>;
   list(): Promise<Claim[]>;
@@ -29,8 +29,8 @@ export async function withClaimBackend<T>(
 class LocalClaims implements ClaimBackend {
   constructor(private readonly o: Overseer) {}
 
-  take(key: string, owner: string, ttlMs: number) {
-    return this.o.takeClaim(key, owner, ttlMs);
+  take(key: string, owner: string, ttlMs: number, holder: ClaimHolder) {
+    return this.o.takeClaim(key, owner, ttlMs, holder);
   }
   refresh(key: string, owner: string, ttlMs: number) {
     return this.o.refreshClaim(key, owner, ttlMs);
@@ -49,8 +49,8 @@ class LocalClaims implements ClaimBackend {
 class RemoteClaims implements ClaimBackend {
   constructor(private readonly api: OverseerClient) {}
 
-  take(key: string, owner: string, ttlMs: number) {
-    return this.api.claims.take(key, owner, ttlMs);
+  take(key: string, owner: string, ttlMs: number, holder: ClaimHolder) {
+    return this.api.claims.take(key, owner, ttlMs, holder);
   }
   refresh(key: string, owner: string, ttlMs: number) {
     return this.api.claims.refresh(key, owner, ttlMs);

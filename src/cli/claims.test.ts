@@ -41,12 +41,22 @@ describe("overseer claims", () => {
       expect(held.stdout).toBe("");
       expect(held.stderr).toMatch(/^overseer: CLAIM_HELD: claim "story:ABC-12" is held by "agent-1" until .+Z\n$/);
 
-      const again = await run(["take", "story:ABC-12", "--owner", "agent-1", "--ttl", "1m", "--json"]);
+      // The holder's retake, saying who it is: recorded on the claim.
+      const who = ["--role", "reviewer", "--agent", "claude-code", "--fingerprint", "host-7:4242"];
+      const again = await run(["take", "story:ABC-12", "--owner", "agent-1", "--ttl", "1m", ...who, "--json"]);
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({
         acquired: false,
         previousOwner: null,
-        claim: { key: "story:ABC-12", owner: "agent-1", token: 1, ttlMs: 60_000 },
+        claim: {
+          key: "story:ABC-12",
+          owner: "agent-1",
+          token: 1,
+          ttlMs: 60_000,
+          role: "reviewer",
+          agent: "claude-code",
+          fingerprint: "host-7:4242",
+        },
       });
 
       const stranger = await run(["refresh", "story:ABC-12", "--owner", "agent-2", "--ttl", "30s"]);
@@ -58,7 +68,9 @@ describe("overseer claims", () => {
       expect(JSON.parse(refreshed.stdout)).toMatchObject({ owner: "agent-1", token: 1, ttlMs: 120_000 });
 
       const list = await run(["list"]);
-      expect(list.stdout).toMatch(/^KEY\s+OWNER\s+TOKEN\s+ACQUIRED\s+EXPIRES\nstory:ABC-12\s+agent-1\s+1\s/);
+      expect(list.stdout).toMatch(
+        /^KEY\s+OWNER\s+ROLE\s+AGENT\s+TOKEN\s+ACQUIRED\s+EXPIRES\nstory:ABC-12\s+agent-1\s+reviewer\s+claude-code\s+1\s/,
+      );
       expect(JSON.parse((await run(["list", "--json"])).stdout)).toHaveLength(1);
 
       expect((await run(["release", "story:ABC-12", "--owner", "agent-2"])).code).toBe(1);
@@ -84,6 +96,10 @@ describe("overseer claims", () => {
       [["take", "k", "--owner", "a", "--ttl", "soon"], /^overseer: INVALID_ARGUMENT: --ttl must be a duration/],
       [["take", "k", "--owner", " a", "--ttl", "30s"], /^overseer: INVALID_ARGUMENT: --owner must be 1-200 characters/],
       [["take", "k", "--ttl", "30s"], /required option '--owner <owner>' not specified/],
+      [
+        ["take", "k", "--owner", "a", "--ttl", "30s", "--role", ""],
+        /^overseer: INVALID_ARGUMENT: --role must be 1-200 characters/,
+      ],
     ];
     for (const [args, message] of cases) {
       const res = await s.local(args);

@@ -13,9 +13,17 @@ const path = (key: string, rest = "") => `/api/v1/claims/${encodeURIComponent(ke
 export class ClaimsApi {
   constructor(private readonly t: Transport) {}
 
-  /** Takes the claim, or refreshes it for its holder; 409 CLAIM_HELD while someone else holds it. */
-  async take(key: string, owner: string, ttl: Ttl): Promise<TakeClaimResult> {
-    return (await this.t.json<TakeClaimResult>("POST", path(key), { body: { owner, ttl } })).body;
+  /**
+   * Takes the claim, or refreshes it for its holder; 409 CLAIM_HELD while someone else holds it.
+   * `holder`: the role, agent and fingerprint the claim records.
+   */
+  async take(
+    key: string,
+    owner: string,
+    ttl: Ttl,
+    holder: { role?: string; agent?: string; fingerprint?: string } = {},
+  ): Promise<TakeClaimResult> {
+    return (await this.t.json<TakeClaimResult>("POST", path(key), { body: { owner, ttl, ...holder } })).body;
   }
 
   /** Its holder extends it to now + ttl. */

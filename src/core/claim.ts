@@ -28,6 +28,36 @@ export interface Claim {
   refreshedAt: string;
   /** The last moment it is held, unless refreshed. */
   expiresAt: string;
+  /** What the holder does here (`reviewer`, `deployer`), as its last take said; null if it did not say. */
+  role: string | null;
+  /** Which agent holds it (`claude-code`, `codex`, `nightly-script`); null if the take did not say. */
+  agent: string | null;
+  /** What tells one session of that agent from another (a host and process, a run id); null if not given. */
+  fingerprint: string | null;
+}
+
+/** Who takes a claim, beyond its owner's name; each optional, recorded as the take gives them. */
+export interface ClaimHolder {
+  role?: string | undefined;
+  agent?: string | undefined;
+  fingerprint?: string | undefined;
+}
+
+export const CLAIM_HOLDER_FIELDS = ["role", "agent", "fingerprint"] as const;
+
+/** A take's holder fields, checked (each as an owner is) and with null for those not given. */
+export function validateClaimHolder(holder: ClaimHolder | undefined): Required<{
+  [K in (typeof CLAIM_HOLDER_FIELDS)[number]]: string | null;
+}> {
+  const out = { role: null, agent: null, fingerprint: null } as Record<
+    (typeof CLAIM_HOLDER_FIELDS)[number],
+    string | null
+  >;
+  for (const field of CLAIM_HOLDER_FIELDS) {
+    const value = holder?.[field];
+    if (value !== undefined) out[field] = validateClaimOwner(value, field);
+  }
+  return out;
 }
 
 export interface TakeClaimResult {

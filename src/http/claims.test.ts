@@ -43,9 +43,11 @@ describe("/api/v1/claims", () => {
     const first = await t.request("POST", "/api/v1/claims/k", { ...op, body: { owner: "a", ttl: 60_000 } });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ acquired: true, previousOwner: null, claim: { owner: "a", ttlMs: 60_000 } });
-    const again = await t.request("POST", "/api/v1/claims/k", { ...op, body: { owner: "a", ttl: "5m" } });
+    expect(first.body.claim).toMatchObject({ role: null, agent: null, fingerprint: null });
+    const who = { role: "reviewer", agent: "claude-code", fingerprint: "host-7:4242" };
+    const again = await t.request("POST", "/api/v1/claims/k", { ...op, body: { owner: "a", ttl: "5m", ...who } });
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ acquired: false, claim: { token: 1, ttlMs: 300_000 } });
+    expect(again.body).toMatchObject({ acquired: false, claim: { token: 1, ttlMs: 300_000, ...who } });
 
     const refreshed = await t.request("POST", "/api/v1/claims/k/refresh", { ...op, body: { owner: "a", ttl: "10s" } });
     expect(refreshed.status).toBe(200);
@@ -90,6 +92,9 @@ describe("/api/v1/claims", () => {
       ["/api/v1/claims/k", { owner: "a", ttl: "25h" }, /^ttl must be between 1s and 24h/],
       ["/api/v1/claims/k", { owner: "a", ttl: -5 }, /^ttl must be a non-negative number of milliseconds/],
       ["/api/v1/claims/k", { owner: "", ttl: "30s" }, /^owner must be 1-200 characters/],
+      ["/api/v1/claims/k", { owner: "a", ttl: "30s", role: " lead" }, /^role must be 1-200 characters/],
+      ["/api/v1/claims/k", { owner: "a", ttl: "30s", agent: 7 }, /^body\.agent: must be string$/],
+      ["/api/v1/claims/k/refresh", { owner: "a", ttl: "30s", role: "x" }, /^body: unknown field "role"$/],
       ["/api/v1/claims/k", { owner: "a", ttl: "30s", extra: 1 }, /^body: unknown field "extra"$/],
       ["/api/v1/claims/bad%20key", { owner: "a", ttl: "30s" }, /^key must be 1-200 characters of letters, digits/],
       [`/api/v1/claims/${"k".repeat(201)}`, { owner: "a", ttl: "30s" }, /^key must be 1-200 characters/],

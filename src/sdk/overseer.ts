@@ -27,7 +27,7 @@ import {
   undefinedGroup,
   undefinedGroupMessage,
 } from "../core/approval.js";
-import { type Claim, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
+import { type Claim, type ClaimHolder, parseClaimTtl, type TakeClaimResult } from "../core/claim.js";
 import type { SignalRecord } from "../core/durable.js";
 import type { Duration } from "../core/duration.js";
 import { jobNotFound, OverseerError, runNotFound } from "../core/errors.js";
@@ -657,8 +657,8 @@ export class Overseer {
    * Takes the claim on `key` for `owner` for `ttl` (`"30s"`, `"5m"` or ms; 1 s to 24 h), or
    * refreshes it if `owner` holds it already. CLAIM_HELD (details: the holder) if someone else does.
    */
-  takeClaim(key: string, owner: string, ttl: Duration): Promise<TakeClaimResult> {
-    return this.store.takeClaim(key, owner, parseClaimTtl(ttl));
+  takeClaim(key: string, owner: string, ttl: Duration, holder?: ClaimHolder): Promise<TakeClaimResult> {
+    return this.store.takeClaim(key, owner, parseClaimTtl(ttl), holder);
   }
 
   /** Extends the holder's claim to now + `ttl`; CLAIM_NOT_HELD if `owner` does not hold it now. */

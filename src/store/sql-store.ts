@@ -8,7 +8,7 @@
 import type { Alert, AlertNotification, NewAlert, NotificationReceipt } from "../core/alert.js";
 import type { Approval, Decider, DecisionChannel, NewApproval } from "../core/approval.js";
 import type { BreakerTrip } from "../core/breaker.js";
-import type { Claim, TakeClaimResult } from "../core/claim.js";
+import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
@@ -421,8 +421,8 @@ export abstract class SqlStore implements Store {
 
   // -- claims -------------------------------------------------------------------------------
 
-  async takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult> {
-    return this.transact((tx) => claims.takeClaim(tx, key, owner, ttlMs));
+  async takeClaim(key: string, owner: string, ttlMs: number, holder?: ClaimHolder): Promise<TakeClaimResult> {
+    return this.transact((tx) => claims.takeClaim(tx, key, owner, ttlMs, holder));
   }
 
   async refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim> {

@@ -27,7 +27,7 @@ import type {
 } from "../core/alert.js";
 import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } from "../core/approval.js";
 import type { BreakerState, BreakerTrip } from "../core/breaker.js";
-import type { Claim, TakeClaimResult } from "../core/claim.js";
+import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
@@ -738,9 +738,10 @@ export interface Store {
    * released, or expired: a takeover) gets a new holder and a larger fencing token, appending
    * `claim.taken`; the holder's own retake refreshes it (`acquired: false`, no event).
    * CLAIM_HELD (details key, owner, expiresAt) when another owner holds it; INVALID_ARGUMENT for a
-   * bad key, owner or TTL.
+   * bad key, owner, TTL or holder field. `holder`: the role, agent and fingerprint the claim records,
+   * as this take gives them (those left out are null, on a retake too).
    */
-  takeClaim(key: string, owner: string, ttlMs: number): Promise<TakeClaimResult>;
+  takeClaim(key: string, owner: string, ttlMs: number, holder?: ClaimHolder): Promise<TakeClaimResult>;
   /** Extends the holder's claim to now + `ttlMs`, same token, no event. CLAIM_NOT_HELD (details: the holder, if any) otherwise. */
   refreshClaim(key: string, owner: string, ttlMs: number): Promise<Claim>;
   /** Frees the key at once and appends `claim.released`; returns the claim as it was. CLAIM_NOT_HELD unless `owner` holds it. */

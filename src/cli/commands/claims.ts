@@ -20,11 +20,15 @@ export function registerClaims(program: Command): void {
     .argument("<key>", "what is claimed, e.g. story:ABC-12")
     .requiredOption("--owner <owner>", "who takes it (an agent, a script, a person)")
     .requiredOption("--ttl <duration>", "how long it is held unless refreshed: 30s, 5m, 2h (1s to 24h)")
+    .option("--role <role>", "what the holder does here, e.g. reviewer")
+    .option("--agent <agent>", "which agent takes it, e.g. claude-code")
+    .option("--fingerprint <fingerprint>", "what tells this session of the agent from another, e.g. host:pid")
     .action(
-      action(async (key: string, flags: OwnerFlags, command: Command) => {
+      action(async (key: string, flags: OwnerFlags & HolderFlags, command: Command) => {
         const g = globals(command);
         const [k, owner, ttlMs] = checked(key, flags.owner, flags.ttl);
-        const result = await withClaimBackend(g, (b) => b.take(k, owner, ttlMs));
+        const holder = holderOf(flags);
+        const result = await withClaimBackend(g, (b) => b.take(k, owner, ttlMs, holder));
         if (g.json) return printJson(result);
         const { claim } = result;
         if (!result.acquired) return printLine(`refreshed ${describe(claim)}`);
@@ -75,8 +79,8 @@ export function registerClaims(program: Command): void {
         if (g.json) return printJson(list);
         if (list.length === 0) return printLine("no claims held");
         printTable(
-          ["KEY", "OWNER", "TOKEN", "ACQUIRED", "EXPIRES"],
-          list.map((c) => [c.key, c.owner, String(c.token), c.acquiredAt, c.expiresAt]),
+          ["KEY", "OWNER", "ROLE", "AGENT", "TOKEN", "ACQUIRED", "EXPIRES"],
+          list.map((c) => [c.key, c.owner, c.role ?? "-", c.agent ?? "-", String(c.token), c.acquiredAt, c.expiresAt]),
         );
       }),
     );
@@ -87,6 +91,23 @@ function checked(key: string, owner: string, ttl: string): [string, string, numb
   return [validateClaimKey(key), validateClaimOwner(owner, "--owner"), parseClaimTtl(ttl, "--ttl")];
 }
 
+interface HolderFlags {
+  role?: string;
+  agent?: string;
+  fingerprint?: string;
+}
+
+/** The holder flags given, checked before anything is opened (messages name the flag). */
+function holderOf(flags: HolderFlags): HolderFlags {
+  const holder: HolderFlags = {};
+  for (const field of ["role", "agent", "fingerprint"] as const) {
+    const value = flags[field];
+    if (value !== undefined) holder[field] = validateClaimOwner(value, `--${field}`);
+  }
+  return holder;
+}
+
 function describe(c: Claim): string {
-  return `claim ${c.key} as ${c.owner} (token ${c.token}) until ${c.expiresAt}`;
+  const who = [c.role, c.agent].filter((v) => v !== null).join(", ");
+  return `claim ${c.key} as ${c.owner}${who === "" ? "" : ` (${who})`} (token ${c.token}) until ${c.expiresAt}`;
 }

@@ -8,7 +8,18 @@ import { type Accepted, errorResponses, integer, isoTime, ref, type Served, stri
 export const claimSchema = {
   $id: "Claim",
   type: "object",
-  required: ["key", "owner", "token", "ttlMs", "acquiredAt", "refreshedAt", "expiresAt"],
+  required: [
+    "key",
+    "owner",
+    "token",
+    "ttlMs",
+    "acquiredAt",
+    "refreshedAt",
+    "expiresAt",
+    "role",
+    "agent",
+    "fingerprint",
+  ],
   properties: {
     key: string,
     owner: string,
@@ -20,6 +31,12 @@ export const claimSchema = {
     acquiredAt: isoTime,
     refreshedAt: isoTime,
     expiresAt: { ...isoTime, description: "Held through this moment; anyone may take it over 1 ms later." },
+    role: { type: ["string", "null"], description: "What the holder does here, as its last take said." },
+    agent: { type: ["string", "null"], description: "Which agent holds it, as its last take said." },
+    fingerprint: {
+      type: ["string", "null"],
+      description: "What tells one session of that agent from another, as its last take said.",
+    },
   },
 } as const;
 
@@ -41,11 +58,27 @@ const ttl = {
   description: 'How long it is held unless refreshed: "30s", "5m", "2h" or milliseconds; 1s to 24h.',
 } as const;
 
-const takeBody = {
+const refreshBody = {
   type: "object",
   required: ["owner", "ttl"],
   additionalProperties: false,
   properties: { owner, ttl },
+} as const;
+
+const holderField = (what: string) =>
+  ({ type: "string", description: `${what}: 1-200 characters, no control characters; optional.` }) as const;
+
+const takeBody = {
+  type: "object",
+  required: ["owner", "ttl"],
+  additionalProperties: false,
+  properties: {
+    owner,
+    ttl,
+    role: holderField("What the holder does here (reviewer, deployer)"),
+    agent: holderField("Which agent takes it (claude-code, nightly-script)"),
+    fingerprint: holderField("What tells this session of the agent from another (a host and process, a run id)"),
+  },
 } as const;
 
 const releaseBody = {
@@ -88,7 +121,7 @@ export const refreshClaim = {
   summary: "Refresh a claim: its holder extends it to now + ttl",
   description: "409 CLAIM_NOT_HELD (details.owner: the holder, or null) unless owner holds it now.",
   params: keyParams,
-  body: takeBody,
+  body: refreshBody,
   response: { 200: claimAnswer, ...errorResponses(400, 401, 403, 409) },
 } as const;
 

@@ -14,8 +14,8 @@ export function claimRoutes(overseer: Overseer) {
     const app = typed(fastify);
     app.post("/claims/:key", { config: { scope: "operator" }, schema: contract.takeClaim }, async (request, reply) => {
       const key = validateClaimKey(request.params.key);
-      const { owner, ttl } = request.body;
-      const result = await overseer.takeClaim(key, owner, ttl);
+      const { owner, ttl, role, agent, fingerprint } = request.body;
+      const result = await overseer.takeClaim(key, owner, ttl, { role, agent, fingerprint });
       if (result.acquired) reply.code(201).header("location", `/api/v1/claims/${encodeURIComponent(key)}`);
       return result;
     });

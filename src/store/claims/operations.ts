@@ -7,7 +7,7 @@
  * cannot; under READ COMMITTED the read after it sees whatever the lock's previous holder
  * committed. SQLite has one writer at a time across every process on the file, which is the same.
  */
-import type { Claim, TakeClaimResult } from "../../core/claim.js";
+import type { Claim, ClaimHolder, TakeClaimResult } from "../../core/claim.js";
 import { LOCK } from "../locks.js";
 import type { Db, Op, Tx } from "../tx.js";
 import {
@@ -22,8 +22,14 @@ import {
 } from "./rows.js";
 import * as q from "./statements.js";
 
-export function* takeClaim(tx: Tx, key: string, owner: string, ttlMs: number): Op<TakeClaimResult> {
-  const write = takeWrite(yield* readLocked(tx, key), key, owner, ttlMs, tx.at);
+export function* takeClaim(
+  tx: Tx,
+  key: string,
+  owner: string,
+  ttlMs: number,
+  holder?: ClaimHolder,
+): Op<TakeClaimResult> {
+  const write = takeWrite(yield* readLocked(tx, key), key, owner, ttlMs, tx.at, holder);
   yield* put(tx, write);
   return { claim: toClaim(write.row), ...write.result };
 }

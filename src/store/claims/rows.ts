@@ -7,8 +7,10 @@
  */
 import {
   type Claim,
+  type ClaimHolder,
   parseClaimTtl,
   type TakeClaimResult,
+  validateClaimHolder,
   validateClaimKey,
   validateClaimOwner,
 } from "../../core/claim.js";
@@ -24,6 +26,10 @@ export interface ClaimRow {
   refreshed_at: number;
   expires_at: number;
   released_at: number | null;
+  /** Migration 027. */
+  role: string | null;
+  agent: string | null;
+  fingerprint: string | null;
 }
 
 /** The columns of a claim row a write sets, in the order PUT_CLAIM binds them. */
@@ -36,6 +42,9 @@ export const CLAIM_COLUMNS = [
   "refreshed_at",
   "expires_at",
   "released_at",
+  "role",
+  "agent",
+  "fingerprint",
 ] as const;
 
 export function toClaim(r: ClaimRow): Claim {
@@ -47,6 +56,9 @@ export function toClaim(r: ClaimRow): Claim {
     acquiredAt: iso(Number(r.acquired_at)),
     refreshedAt: iso(Number(r.refreshed_at)),
     expiresAt: iso(Number(r.expires_at)),
+    role: r.role ?? null,
+    agent: r.agent ?? null,
+    fingerprint: r.fingerprint ?? null,
   };
 }
 
@@ -89,12 +101,14 @@ export function takeWrite(
   owner: string,
   ttlMs: number,
   now: number,
+  holder?: ClaimHolder,
 ): ClaimWrite & { result: Omit<TakeClaimResult, "claim"> } {
   const ttl = checkClaimArgs(key, owner, ttlMs);
+  const who = validateClaimHolder(holder);
   if (current !== undefined && isHeld(current, now)) {
     if (current.owner !== owner) throw held(current);
     return {
-      row: { ...current, ttl_ms: ttl, refreshed_at: now, expires_at: now + ttl },
+      row: { ...current, ttl_ms: ttl, refreshed_at: now, expires_at: now + ttl, ...who },
       event: null,
       result: { acquired: false, previousOwner: null },
     };
@@ -109,8 +123,10 @@ export function takeWrite(
     refreshed_at: now,
     expires_at: now + ttl,
     released_at: null,
+    ...who,
   };
   const data: Record<string, unknown> = { key, owner, token: row.token, ttlMs: ttl, expiresAt: iso(row.expires_at) };
+  for (const [field, value] of Object.entries(who)) if (value !== null) data[field] = value;
   if (takeover) {
     data.takeover = true;
     data.previousOwner = current.owner;

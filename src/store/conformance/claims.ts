@@ -34,6 +34,9 @@ export function runClaimConformance(test: ConformanceTest): void {
         acquiredAt: iso(t0),
         refreshedAt: iso(t0),
         expiresAt: iso(t0 + TTL),
+        role: null,
+        agent: null,
+        fingerprint: null,
       };
       expect(taken).toEqual({ claim, acquired: true, previousOwner: null });
       expect(await ctx.store.getClaim("story:ABC-12")).toEqual(claim);
@@ -45,6 +48,24 @@ export function runClaimConformance(test: ConformanceTest): void {
       ]);
       const event = (await ctx.store.readEvents()).at(-1);
       expect(event).toMatchObject({ jobId: null, runId: null, at: iso(t0) });
+    });
+
+    test("a take records who holds it: role, agent and fingerprint, in the claim, the list and the event", async (ctx) => {
+      const holder = { role: "reviewer", agent: "claude-code", fingerprint: "host-7:4242" };
+      const taken = await ctx.store.takeClaim("story:ABC-12", "agent-1", TTL, holder);
+      expect(taken.claim).toMatchObject(holder);
+      expect(await ctx.store.getClaim("story:ABC-12")).toMatchObject(holder);
+      expect(await ctx.store.listClaims()).toMatchObject([holder]);
+      expect((await claimEvents(ctx))[0]?.data).toMatchObject(holder);
+      // Kept by a refresh; a retake records what it gives (here, the agent only).
+      expect(await ctx.store.refreshClaim("story:ABC-12", "agent-1", TTL)).toMatchObject(holder);
+      const retaken = await ctx.store.takeClaim("story:ABC-12", "agent-1", TTL, { agent: "codex" });
+      expect(retaken.claim).toMatchObject({ role: null, agent: "codex", fingerprint: null });
+      // Checked as an owner is; nothing is written by a refused take.
+      for (const bad of [{ role: "" }, { agent: " padded" }, { fingerprint: "x".repeat(201) }, { role: "a\nb" }]) {
+        await rejectsWith(() => ctx.store.takeClaim("story:other", "agent-2", TTL, bad), "INVALID_ARGUMENT");
+      }
+      expect(await ctx.store.getClaim("story:other")).toBeNull();
     });
 
     test("the holder's retake refreshes it: same token, new expiry and TTL, no event", async (ctx) => {
@@ -61,6 +82,9 @@ export function runClaimConformance(test: ConformanceTest): void {
           acquiredAt: iso(t0),
           refreshedAt: iso(t0 + 10_000),
           expiresAt: iso(t0 + 70_000),
+          role: null,
+          agent: null,
+          fingerprint: null,
         },
         acquired: false,
         previousOwner: null,
@@ -95,6 +119,9 @@ export function runClaimConformance(test: ConformanceTest): void {
           acquiredAt: iso(t0 + TTL + 1),
           refreshedAt: iso(t0 + TTL + 1),
           expiresAt: iso(t0 + TTL + 5_001),
+          role: null,
+          agent: null,
+          fingerprint: null,
         },
         acquired: true,
         previousOwner: "agent-1",
@@ -136,6 +163,9 @@ export function runClaimConformance(test: ConformanceTest): void {
         acquiredAt: iso(t0),
         refreshedAt: iso(t0 + TTL),
         expiresAt: iso(t0 + TTL + 10_000),
+        role: null,
+        agent: null,
+        fingerprint: null,
       });
       const err = await rejectsWith(() => ctx.store.refreshClaim("k", "agent-2", TTL), "CLAIM_NOT_HELD");
       expect(err.details).toEqual({ key: "k", owner: "agent-1", expiresAt: iso(t0 + TTL + 10_000) });

@@ -367,6 +367,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 24, name: "024-queue-breakers" },
         { version: 25, name: "025-hot-path-indexes" },
         { version: 26, name: "026-notification-fallbacks" },
+        { version: 27, name: "027-claim-holders" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

@@ -28,6 +28,7 @@ import { sql as taskDefaults } from "./023-task-defaults.js";
 import { sql as queueBreakers } from "./024-queue-breakers.js";
 import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
 import { sql as notificationFallbacks } from "./026-notification-fallbacks.js";
+import { sql as claimHolders } from "./027-claim-holders.js";
 
 export interface Migration {
   version: number;
@@ -62,4 +63,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 24, name: "024-queue-breakers", sql: queueBreakers },
   { version: 25, name: "025-hot-path-indexes", sql: hotPathIndexes },
   { version: 26, name: "026-notification-fallbacks", sql: notificationFallbacks },
+  { version: 27, name: "027-claim-holders", sql: claimHolders },
 ];

@@ -25,6 +25,7 @@ import { sql as taskDefaults } from "./023-task-defaults.js";
 import { sql as queueBreakers } from "./024-queue-breakers.js";
 import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
 import { sql as notificationFallbacks } from "./026-notification-fallbacks.js";
+import { sql as claimHolders } from "./027-claim-holders.js";
 
 export interface Migration {
   version: number;
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 24, name: "024-queue-breakers", sql: queueBreakers },
   { version: 25, name: "025-hot-path-indexes", sql: hotPathIndexes },
   { version: 26, name: "026-notification-fallbacks", sql: notificationFallbacks },
+  { version: 27, name: "027-claim-holders", sql: claimHolders },
 ];
 
 /** A migration's script for a file that has the columns `hasColumn` says it has. */
