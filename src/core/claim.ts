@@ -44,15 +44,11 @@ export interface ClaimHolder {
 }
 
 export const CLAIM_HOLDER_FIELDS = ["role", "agent", "fingerprint"] as const;
+export type ClaimHolderField = (typeof CLAIM_HOLDER_FIELDS)[number];
 
 /** A take's holder fields, checked (each as an owner is) and with null for those not given. */
-export function validateClaimHolder(holder: ClaimHolder | undefined): Required<{
-  [K in (typeof CLAIM_HOLDER_FIELDS)[number]]: string | null;
-}> {
-  const out = { role: null, agent: null, fingerprint: null } as Record<
-    (typeof CLAIM_HOLDER_FIELDS)[number],
-    string | null
-  >;
+export function validateClaimHolder(holder: ClaimHolder | undefined): Record<ClaimHolderField, string | null> {
+  const out: Record<ClaimHolderField, string | null> = { role: null, agent: null, fingerprint: null };
   for (const field of CLAIM_HOLDER_FIELDS) {
     const value = holder?.[field];
     if (value !== undefined) out[field] = validateClaimOwner(value, field);

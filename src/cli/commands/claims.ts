@@ -1,6 +1,12 @@
 /** `overseer claims take|refresh|release|list`: named leases for agents and scripts (docs/claims.md). */
 import type { Command } from "commander";
-import { type Claim, parseClaimTtl, validateClaimKey, validateClaimOwner } from "../../core/claim.js";
+import {
+  CLAIM_HOLDER_FIELDS,
+  type Claim,
+  parseClaimTtl,
+  validateClaimKey,
+  validateClaimOwner,
+} from "../../core/claim.js";
 import { withClaimBackend } from "../claim-backend.js";
 import { action, globals, printJson, printLine, printTable } from "../context.js";
 
@@ -100,7 +106,7 @@ interface HolderFlags {
 /** The holder flags given, checked before anything is opened (messages name the flag). */
 function holderOf(flags: HolderFlags): HolderFlags {
   const holder: HolderFlags = {};
-  for (const field of ["role", "agent", "fingerprint"] as const) {
+  for (const field of CLAIM_HOLDER_FIELDS) {
     const value = flags[field];
     if (value !== undefined) holder[field] = validateClaimOwner(value, `--${field}`);
   }
