@@ -77,6 +77,13 @@ it("a port in use stops it with nothing begun", async () => {
   });
   const overseer = await db.open();
   expect(await overseer.listWorkers()).toEqual([]);
+
+  // A new database on a port in use gets no token nobody was shown: the next start makes and shows one.
+  const fresh = tempDatabase("overseer-node-");
+  await expect(startNode({ database: fresh.path, http: { port }, retention: false })).rejects.toMatchObject({
+    code: "INVALID_ARGUMENT",
+  });
+  expect(await (await fresh.open()).store.listTokens()).toEqual([]);
 });
 
 it("runs only the parts it is asked for; given schedules replace the stored ones only where it fires them", async () => {

@@ -185,8 +185,9 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
 }
 
 /**
- * Accepts the given admin token, makes the first one on a database that never had a token, then
- * listens. The server module (Fastify) is loaded only here: importing the SDK does not load it.
+ * Accepts the given admin token, listens, then makes the first one on a database that never had
+ * a token: in that order, so a start that cannot listen leaves no token nobody was shown. The
+ * server module (Fastify) is loaded only here: importing the SDK does not load it.
  */
 async function serve(
   overseer: Overseer,
@@ -195,8 +196,14 @@ async function serve(
   const { createFirstAdminToken, seedAdminToken } = await import("../auth/tokens.js");
   const { startHttpServer } = await import("../http/server.js");
   if (adminToken !== undefined) await seedAdminToken(overseer.store, adminToken);
-  const created = await createFirstAdminToken(overseer.store);
   const server = await startHttpServer({ ...settings, overseer, logger: overseer.logger });
+  let created: Awaited<ReturnType<typeof createFirstAdminToken>>;
+  try {
+    created = await createFirstAdminToken(overseer.store);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
   const firstAdminToken = created ? { name: created.token.name, secret: created.secret } : null;
   return { url: server.url, firstAdminToken, close: () => server.close() };
 }
