@@ -36,6 +36,25 @@ const telegramChannel = (fake: FakeTelegram) => ({
   timeout: "2s",
 });
 
+/** The webhook channel of these tests' configs, at the receiver. */
+const hookChannel = (r: WebhookReceiver) => ({
+  type: "webhook",
+  url: r.url,
+  secret: "env:E2E_HOOK_SECRET",
+  timeout: "2s",
+});
+
+/** Starts the fake Bot API and the webhook receiver the tests page (closed after each), their secrets in the environment. */
+async function startTelegramAndHook(): Promise<{ telegram: FakeTelegram; receiver: WebhookReceiver }> {
+  const tg = await startFakeTelegram({ maxPollSeconds: 1 });
+  telegram = tg;
+  const hook = await startWebhookReceiver(HOOK_SECRET);
+  receiver = hook;
+  process.env.E2E_TG_TOKEN = tg.token;
+  process.env.E2E_HOOK_SECRET = HOOK_SECRET;
+  return { telegram: tg, receiver: hook };
+}
+
 let telegram: FakeTelegram | null = null;
 let receiver: WebhookReceiver | null = null;
 let decisions: TelegramDecisions | null = null;
@@ -53,16 +72,13 @@ afterEach(async () => {
 
 describe("alerting end to end", () => {
   it("approval → Telegram → webhook after the step delay → refused stranger → Approve: job continues, escalation stops", async () => {
-    telegram = await startFakeTelegram({ maxPollSeconds: 1 });
-    receiver = await startWebhookReceiver(HOOK_SECRET);
-    process.env.E2E_TG_TOKEN = telegram.token;
-    process.env.E2E_HOOK_SECRET = HOOK_SECRET;
+    ({ telegram, receiver } = await startTelegramAndHook());
     const { alerts } = parseConfig(
       {
         alerts: {
           channels: {
             tg: telegramChannel(telegram),
-            hook: { type: "webhook", url: receiver.url, secret: "env:E2E_HOOK_SECRET", timeout: "2s" },
+            hook: hookChannel(receiver),
           },
           policies: {
             approvers: {
@@ -272,16 +288,13 @@ describe(`deciding by reply (${TEST_BACKEND})`, () => {
 
 describe(`a channel's fallback (${TEST_BACKEND})`, () => {
   it("a Telegram send that fails for good goes to the fallback channel at once, and the timeline says so", async () => {
-    telegram = await startFakeTelegram({ maxPollSeconds: 1 });
-    receiver = await startWebhookReceiver(HOOK_SECRET);
-    process.env.E2E_TG_TOKEN = telegram.token;
-    process.env.E2E_HOOK_SECRET = HOOK_SECRET;
+    ({ telegram, receiver } = await startTelegramAndHook());
     const { alerts } = parseConfig(
       {
         alerts: {
           channels: {
             tg: { ...telegramChannel(telegram), fallback: "hook" },
-            hook: { type: "webhook", url: receiver.url, secret: "env:E2E_HOOK_SECRET", timeout: "2s" },
+            hook: hookChannel(receiver),
           },
           // The webhook's own step is an hour away: only the fallback can reach it sooner.
           policies: {

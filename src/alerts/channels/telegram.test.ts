@@ -39,6 +39,28 @@ async function setup(): Promise<TelegramClient> {
   return new TelegramClient({ botToken: fake.token, apiBaseUrl: fake.url, timeoutMs: 2_000 });
 }
 
+/** A poller for approver 12345 (in chat `chatId`) that records what it hands the handler and the refusal hook. */
+function recordingPoller(client: TelegramClient, chatId?: number): { handled: ButtonPress[]; refused: ButtonPress[] } {
+  const handled: ButtonPress[] = [];
+  const refused: ButtonPress[] = [];
+  pollers.push(
+    startTelegramPoller({
+      client,
+      approvers: [12345],
+      ...(chatId === undefined ? {} : { chatId }),
+      pollTimeoutSeconds: 1,
+      onPress: (p) => {
+        handled.push(p);
+        return undefined;
+      },
+      onRefused: (p) => {
+        refused.push(p);
+      },
+    }),
+  );
+  return { handled, refused };
+}
+
 describe("callback data", () => {
   it("round-trips approve, deny and ack and fits in 64 bytes", () => {
     for (const action of ["approve", "deny", "ack"] as const) {
@@ -233,22 +255,7 @@ describe("startTelegramPoller", () => {
   it("answers someone not listed 'not allowed', tells the hook, and does not call the handler", async () => {
     const client = await setup();
     await createTelegramChannel("ops-tg", { client, chatId: 7 }).send(approval);
-    const handled: ButtonPress[] = [];
-    const refused: ButtonPress[] = [];
-    pollers.push(
-      startTelegramPoller({
-        client,
-        approvers: [12345],
-        pollTimeoutSeconds: 1,
-        onPress: (p) => {
-          handled.push(p);
-          return undefined;
-        },
-        onRefused: (p) => {
-          refused.push(p);
-        },
-      }),
-    );
+    const { handled, refused } = recordingPoller(client);
     const queryId = fake.press({ fromId: 666, data: `approve:${APPROVAL_ID}` });
     await waitFor("the refusal", () => refused.length === 1, { timeoutMs: 5_000 });
     expect(handled).toEqual([]);
@@ -363,23 +370,7 @@ describe("startTelegramPoller", () => {
 
   it("answers a reply from someone not listed 'not allowed' and tells the hook how they tried", async () => {
     const client = await setup();
-    const handled: ButtonPress[] = [];
-    const refused: ButtonPress[] = [];
-    pollers.push(
-      startTelegramPoller({
-        client,
-        approvers: [12345],
-        chatId: -100,
-        pollTimeoutSeconds: 1,
-        onPress: (p) => {
-          handled.push(p);
-          return undefined;
-        },
-        onRefused: (p) => {
-          refused.push(p);
-        },
-      }),
-    );
+    const { handled, refused } = recordingPoller(client, -100);
     const said = fake.say({ fromId: 666, chatId: -100, username: "mallory", text: `approve ${APPROVAL_ID} trust me` });
     await waitFor("the refusal", () => refused.length === 1, { timeoutMs: 5_000 });
     expect(handled).toEqual([]);
