@@ -89,6 +89,7 @@ import type {
   AlertFilter,
   ApprovalFilter,
   CancelResult,
+  ClaimHistoryQuery,
   EnqueueResult,
   EventQuery,
   FinishedTimes,
@@ -678,6 +679,11 @@ export class Overseer {
   /** The claims held now, by key. */
   listClaims(): Promise<Claim[]> {
     return this.store.listClaims();
+  }
+
+  /** Who held claims and when: `claim.taken` and `claim.released`, newest first, of every key or of `query.key`. */
+  claimHistory(query?: ClaimHistoryQuery): Promise<OverseerEvent[]> {
+    return this.store.claimHistory(query);
   }
 
   // Approvals (see core/approval.ts and docs/approvals.md)

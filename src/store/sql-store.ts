@@ -58,6 +58,7 @@ import type {
   AttemptResult,
   BreakerPass,
   CancelResult,
+  ClaimHistoryQuery,
   ClaimRequest,
   EnqueueResult,
   EventQuery,
@@ -439,6 +440,10 @@ export abstract class SqlStore implements Store {
 
   async listClaims(): Promise<Claim[]> {
     return this.read(claims.listClaims);
+  }
+
+  async claimHistory(query: ClaimHistoryQuery = {}): Promise<OverseerEvent[]> {
+    return this.read((db) => claims.claimHistory(db, query));
   }
 
   // -- lessons ------------------------------------------------------------------------------

@@ -252,6 +252,15 @@ export interface EventQuery {
   limit?: number;
 }
 
+export interface ClaimHistoryQuery {
+  /** One key's history; absent: every key's. */
+  key?: string;
+  /** Only events older than this sequence number (the next page); absent: from the newest. */
+  beforeSeq?: number;
+  /** At most this many events; 100 unless given. */
+  limit?: number;
+}
+
 export interface WorkerRegistration {
   id: string;
   name: string;
@@ -750,6 +759,12 @@ export interface Store {
   getClaim(key: string): Promise<Claim | null>;
   /** The claims held now, by key. */
   listClaims(): Promise<Claim[]>;
+  /**
+   * Who held claims and when: the `claim.taken` and `claim.released` events, newest first, of
+   * every key or of `query.key` only, read from an index of those events alone (however many
+   * other events the log holds). Retention deletes them with the rest of the log.
+   */
+  claimHistory(query?: ClaimHistoryQuery): Promise<OverseerEvent[]>;
 
   // Lessons (see core/lesson.ts): what finished sessions taught, found again by full-text search
   /** Stores a validated lesson with its tags, or returns the lesson already stored under its `key`. */

@@ -8,7 +8,10 @@
  * committed. SQLite has one writer at a time across every process on the file, which is the same.
  */
 import type { Claim, ClaimHolder, TakeClaimResult } from "../../core/claim.js";
+import type { OverseerEvent } from "../../core/types.js";
 import { LOCK } from "../locks.js";
+import { type EventRow, toEvent } from "../rows.js";
+import type { ClaimHistoryQuery } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import {
   type ClaimRow,
@@ -53,6 +56,17 @@ export function* getClaim(db: Db, key: string): Op<Claim | null> {
 
 export function* listClaims(db: Db): Op<Claim[]> {
   return (yield* db.rows<ClaimRow>(q.LIST_HELD, [yield* db.now()])).map(toClaim);
+}
+
+/** Claim events, newest first: every key's, or one key's (see Store.claimHistory). */
+export function* claimHistory(db: Db, query: ClaimHistoryQuery): Op<OverseerEvent[]> {
+  const before = query.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+  const limit = query.limit ?? 100;
+  const rows =
+    query.key === undefined
+      ? yield* db.rows<EventRow>(q.CLAIM_HISTORY, [before, limit])
+      : yield* db.rows<EventRow>(q.KEY_CLAIM_HISTORY, [query.key, before, limit]);
+  return rows.map(toEvent);
 }
 
 /** The key's row, read once the key's lock is held (see the module comment). */

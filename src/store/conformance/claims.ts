@@ -268,6 +268,42 @@ export function runClaimConformance(test: ConformanceTest): void {
       expect(await ctx.store.listClaims()).toHaveLength(2);
     });
 
+    test("claimHistory lists takes, releases and takeovers newest first, of every key or of one, in pages", async (ctx) => {
+      const t0 = ctx.clock.now;
+      await ctx.store.takeClaim("story:A", "agent-1", TTL, { role: "reviewer", agent: "claude-code" });
+      await ctx.add();
+      await ctx.store.takeClaim("story:B", "agent-2", TTL);
+      ctx.clock.advance(1_000);
+      await ctx.store.releaseClaim("story:B", "agent-2");
+      await ctx.store.refreshClaim("story:A", "agent-1", TTL);
+      ctx.clock.set(t0 + 1_000 + TTL + 1);
+      await ctx.store.takeClaim("story:A", "agent-3", TTL, { fingerprint: "host-9:1" });
+      await ctx.add();
+
+      const all = await ctx.store.claimHistory();
+      expect(all.map((e) => [e.kind, e.data.key, e.data.owner])).toEqual([
+        ["claim.taken", "story:A", "agent-3"],
+        ["claim.released", "story:B", "agent-2"],
+        ["claim.taken", "story:B", "agent-2"],
+        ["claim.taken", "story:A", "agent-1"],
+      ]);
+      expect(all[0]).toMatchObject({
+        at: iso(t0 + 1_000 + TTL + 1),
+        jobId: null,
+        data: { token: 2, fingerprint: "host-9:1", takeover: true, previousOwner: "agent-1" },
+      });
+      expect(all[3]?.data).toMatchObject({ token: 1, role: "reviewer", agent: "claude-code" });
+
+      const a = await ctx.store.claimHistory({ key: "story:A" });
+      expect(a.map((e) => e.data.owner)).toEqual(["agent-3", "agent-1"]);
+      expect(await ctx.store.claimHistory({ key: "story:none" })).toEqual([]);
+      // Pages: the newest two, then those older than the last of them.
+      const first = await ctx.store.claimHistory({ limit: 2 });
+      expect(first).toEqual(all.slice(0, 2));
+      expect(await ctx.store.claimHistory({ beforeSeq: first.at(-1)?.seq, limit: 10 })).toEqual(all.slice(2));
+      expect(await ctx.store.claimHistory({ key: "story:A", beforeSeq: a[0]?.seq })).toEqual(a.slice(1));
+    });
+
     test("concurrent takes of one key through one store: exactly one acquires it", async (ctx) => {
       const outcomes = await Promise.allSettled(
         Array.from({ length: 20 }, (_, i) => ctx.store.takeClaim("k", `agent-${i}`, TTL)),

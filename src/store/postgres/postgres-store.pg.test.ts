@@ -368,6 +368,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 25, name: "025-hot-path-indexes" },
         { version: 26, name: "026-notification-fallbacks" },
         { version: 27, name: "027-claim-holders" },
+        { version: 28, name: "028-claim-history" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

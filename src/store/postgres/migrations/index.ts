@@ -29,6 +29,7 @@ import { sql as queueBreakers } from "./024-queue-breakers.js";
 import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
 import { sql as notificationFallbacks } from "./026-notification-fallbacks.js";
 import { sql as claimHolders } from "./027-claim-holders.js";
+import { sql as claimHistory } from "./028-claim-history.js";
 
 export interface Migration {
   version: number;
@@ -64,4 +65,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 25, name: "025-hot-path-indexes", sql: hotPathIndexes },
   { version: 26, name: "026-notification-fallbacks", sql: notificationFallbacks },
   { version: 27, name: "027-claim-holders", sql: claimHolders },
+  { version: 28, name: "028-claim-history", sql: claimHistory },
 ];
