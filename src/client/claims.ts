@@ -2,8 +2,14 @@
  * /api/v1/claims: named leases any program may take, so that one owner at a time works on a
  * thing. The owner is named in each call, so one token can serve many owners.
  */
+import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
 import type { Transport } from "./transport.js";
-import type { Claim, TakeClaimResult } from "./types.js";
+import type { Claim, OverseerEvent, TakeClaimResult } from "./types.js";
+
+export interface ClaimHistoryQuery {
+  /** One key's history; absent: every key's. */
+  key?: string;
+}
 
 /** Milliseconds, or a duration such as `30s` or `5m`. */
 export type Ttl = number | string;
@@ -44,5 +50,22 @@ export class ClaimsApi {
   /** The claims held now, by key. */
   async list(signal?: AbortSignal): Promise<Claim[]> {
     return (await this.t.json<{ items: Claim[] }>("GET", "/api/v1/claims", { signal })).body.items;
+  }
+
+  /**
+   * Who held claims and when: one page of `claim.taken` and `claim.released` events, newest
+   * first (a take with `data.takeover` took the key over after its holder's TTL lapsed).
+   */
+  async history(query: ClaimHistoryQuery & PageQuery = {}, signal?: AbortSignal): Promise<Page<OverseerEvent>> {
+    return (await this.t.json<Page<OverseerEvent>>("GET", "/api/v1/claim-history", { query: { ...query }, signal }))
+      .body;
+  }
+
+  historyPages(query: ClaimHistoryQuery = {}, walk: WalkOptions = {}): AsyncGenerator<Page<OverseerEvent>> {
+    return walkPages((page) => this.history({ ...query, ...page }), walk);
+  }
+
+  allHistory(query: ClaimHistoryQuery = {}, walk: WalkOptions = {}): AsyncGenerator<OverseerEvent> {
+    return walkItems((page) => this.history({ ...query, ...page }), walk);
   }
 }

@@ -6,7 +6,7 @@
 export { ERROR_CODES, type ErrorCode, isOverseerError, OverseerError } from "../core/errors.js";
 export type { AlertQuery } from "./alerts.js";
 export type { ApprovalQuery } from "./approvals.js";
-export type { Ttl } from "./claims.js";
+export type { ClaimHistoryQuery, Ttl } from "./claims.js";
 export { createClient, OverseerClient } from "./client.js";
 export type { EventSubject } from "./events.js";
 export type { FollowOptions } from "./follow.js";

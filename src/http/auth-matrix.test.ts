@@ -169,6 +169,7 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     call: async (o) => ({ path: `/api/v1/claims/${await heldClaim(o)}/release`, body: { owner: "matrix" } }),
   },
   "GET /api/v1/claims": { scope: "viewer", call: async () => ({ path: "/api/v1/claims" }) },
+  "GET /api/v1/claim-history": { scope: "viewer", call: async () => ({ path: "/api/v1/claim-history" }) },
   "GET /api/v1/claims/:key": {
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/claims/${await heldClaim(o)}` }),

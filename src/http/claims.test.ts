@@ -1,10 +1,11 @@
 /**
  * /api/v1/claims over real HTTP: 20 concurrent takers get one 201 and 19 × 409 naming the
- * holder; retake, refresh, release by the holder only; reading; and bad input with messages
- * that name the field.
+ * holder; retake, refresh, release by the holder only; reading; the history, paged; and bad
+ * input with messages that name the field.
  */
 import { describe, expect, it } from "vitest";
 import { testApi } from "../test-support/http.js";
+import { testDatabase } from "../test-support/test-backend.js";
 
 describe("/api/v1/claims", () => {
   it("20 concurrent takers of one key: exactly one 201, and 19 × 409 CLAIM_HELD naming the holder", async () => {
@@ -79,6 +80,54 @@ describe("/api/v1/claims", () => {
     const next = await t.request("POST", "/api/v1/claims/k", { ...op, body: { owner: "b", ttl: "1s" } });
     expect(next.status).toBe(201);
     expect(next.body.claim.token).toBe(2);
+  });
+
+  it("GET /claim-history: takes, releases and takeovers newest first, for a viewer, of one key or all, in pages", async () => {
+    let now = Date.parse("2030-01-01T09:00:00.000Z");
+    const t = await testApi({
+      open: async (o) => (await testDatabase("overseer-http-")).open({ ...o, clock: () => now }),
+    });
+    const op = { token: t.tokens.operator };
+    const viewer = { token: t.tokens.viewer };
+    const take = (key: string, body: object) => t.request("POST", `/api/v1/claims/${key}`, { ...op, body });
+    await take("story:A", { owner: "agent-1", ttl: "30s", role: "reviewer", agent: "claude-code" });
+    await take("story:B", { owner: "agent-2", ttl: "30s" });
+    await t.request("POST", "/api/v1/claims/story:B/release", { ...op, body: { owner: "agent-2" } });
+    now += 30_001;
+    expect((await take("story:A", { owner: "agent-3", ttl: "1m", fingerprint: "host-9:1" })).status).toBe(201);
+
+    const all = await t.request("GET", "/api/v1/claim-history", viewer);
+    expect(all.status).toBe(200);
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.items.map((e: { kind: string; data: { owner: string } }) => [e.kind, e.data.owner])).toEqual([
+      ["claim.taken", "agent-3"],
+      ["claim.released", "agent-2"],
+      ["claim.taken", "agent-2"],
+      ["claim.taken", "agent-1"],
+    ]);
+    expect(all.body.items[0]).toMatchObject({
+      at: "2030-01-01T09:00:30.001Z",
+      data: { key: "story:A", token: 2, takeover: true, previousOwner: "agent-1", fingerprint: "host-9:1" },
+    });
+
+    const first = await t.request("GET", "/api/v1/claim-history?key=story:A&limit=1", viewer);
+    expect(first.body.items.map((e: { data: { owner: string } }) => e.data.owner)).toEqual(["agent-3"]);
+    const second = await t.request(
+      "GET",
+      `/api/v1/claim-history?key=story:A&limit=1&cursor=${first.body.nextCursor}`,
+      viewer,
+    );
+    expect(second.body).toEqual({ items: [all.body.items[3]], nextCursor: null });
+
+    for (const [query, field] of [
+      ["key=bad%20key", "key"],
+      ["cursor=nonsense", "cursor"],
+      ["limit=0", "limit"],
+    ]) {
+      const refused = await t.request("GET", `/api/v1/claim-history?${query}`, viewer);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: "INVALID_ARGUMENT", details: { field } });
+    }
   });
 
   it("bad input is 400 INVALID_ARGUMENT with a message naming the field", async () => {

@@ -21,6 +21,17 @@ export function decodeCursor(cursor: string): string {
   return before;
 }
 
+/** A cursor of a listing paged by event seq, newest first (the claim history): the page's last seq. */
+export function encodeSeqCursor(seq: number): string {
+  return encodeCursor(String(seq));
+}
+
+export function decodeSeqCursor(cursor: string): number {
+  const seq = decodeCursor(cursor);
+  if (!/^[0-9]{1,15}$/.test(seq)) throw badCursor();
+  return Number(seq);
+}
+
 function badCursor(): OverseerError {
   return new OverseerError("INVALID_ARGUMENT", "cursor is not one this API returned; pass nextCursor as it came", {
     field: "cursor",

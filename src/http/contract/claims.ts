@@ -3,7 +3,7 @@
  * taking, refreshing, releasing and reading claims. The owner is named in the body, not taken
  * from the token, so one token can serve many agents, each its own owner.
  */
-import { type Accepted, errorResponses, integer, isoTime, ref, type Served, string } from "./schema.js";
+import { type Accepted, errorResponses, integer, isoTime, pageSchema, ref, type Served, string } from "./schema.js";
 
 export const claimSchema = {
   $id: "Claim",
@@ -153,6 +153,26 @@ export const getClaim = {
   response: { 200: claimAnswer, ...errorResponses(400, 401, 403, 404) },
 } as const;
 
+export const getClaimHistory = {
+  tags: ["claims"],
+  operationId: "getClaimHistory",
+  summary: "Who held claims and when: claim.taken and claim.released events, newest first",
+  description:
+    "Every key's, or one key's with ?key=. A claim.taken with data.takeover true took the key over after its " +
+    "holder's TTL lapsed (data.previousOwner, data.previousExpiresAt). Read from an index of claim events alone.",
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      key: { type: "string", maxLength: 200, description: "Only this key's events." },
+      limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
+      cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
+    },
+  },
+  response: { 200: pageSchema("Event"), ...errorResponses(400, 401, 403) },
+} as const;
+
 export type Claim = Served<typeof claimSchema>;
+export type ClaimHistoryPage = Served<(typeof getClaimHistory.response)[200]>;
 export type TakeClaimRequest = Accepted<typeof takeBody>;
 export type TakeClaimResult = Served<typeof takeAnswer>;

@@ -26,7 +26,7 @@ export type {
   DecisionResult,
 } from "./approvals.js";
 export type { Scope, Whoami } from "./auth.js";
-export type { Claim, TakeClaimResult } from "./claims.js";
+export type { Claim, ClaimHistoryPage, TakeClaimResult } from "./claims.js";
 export type { ErrorEnvelope } from "./error-envelope.js";
 export type { EventPage, OverseerEvent } from "./events.js";
 export type { Heartbeat, HeartbeatPing } from "./heartbeats.js";

@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { claimNotFound, validateClaimKey } from "../../core/claim.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/claims.js";
+import { decodeSeqCursor, encodeSeqCursor, pageLimit } from "../cursor.js";
 import { typed } from "../type-provider.js";
 
 export function claimRoutes(overseer: Overseer) {
@@ -42,6 +43,20 @@ export function claimRoutes(overseer: Overseer) {
     app.get("/claims", { config: { scope: "viewer" }, schema: contract.listClaims }, async () => ({
       items: await overseer.listClaims(),
     }));
+
+    // Not under /claims/: a key may be any name, "history" too.
+    app.get("/claim-history", { config: { scope: "viewer" }, schema: contract.getClaimHistory }, async (request) => {
+      const { key, cursor } = request.query;
+      const limit = pageLimit(request.query.limit);
+      const events = await overseer.claimHistory({
+        key: key === undefined ? undefined : validateClaimKey(key),
+        beforeSeq: cursor === undefined ? undefined : decodeSeqCursor(cursor),
+        limit: limit + 1,
+      });
+      const items = events.slice(0, limit);
+      const last = items.at(-1);
+      return { items, nextCursor: events.length > limit && last ? encodeSeqCursor(last.seq) : null };
+    });
 
     app.get("/claims/:key", { config: { scope: "viewer" }, schema: contract.getClaim }, async (request) => {
       const key = validateClaimKey(request.params.key);
