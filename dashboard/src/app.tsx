@@ -8,6 +8,7 @@ import { api, onSignedOut, setApiToken } from "./api/client";
 import { eventStream, type StreamStatus } from "./api/event-stream";
 import { AlertDetailPage, AlertsPage } from "./pages/alerts";
 import { ApprovalDetailPage, ApprovalsPage } from "./pages/approvals";
+import { ClaimsPage } from "./pages/claims";
 import { EventsPage } from "./pages/events";
 import { JobDetailPage } from "./pages/job-detail";
 import { JobsPage } from "./pages/jobs";
@@ -49,6 +50,7 @@ const ROUTES: Route[] = [
   },
   { path: "/alerts", title: "Alerts", nav: true, render: (_p, who) => <AlertsPage who={who} /> },
   { path: "/alerts/:id", title: "Alert", render: (p, who) => <AlertDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
+  { path: "/claims", title: "Claims", nav: true, render: () => <ClaimsPage /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
   { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },

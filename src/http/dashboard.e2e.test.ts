@@ -492,6 +492,7 @@ describe("the dashboard in Chromium", () => {
         ["/queues", "Queues", "queues"],
         ["/workers", "Workers", "workers"],
         ["/schedules", "Schedules", "schedules"],
+        ["/claims", "Claims", "claims"],
         ["/events", "Events", "events"],
       ] as const;
       for (const [path, heading, name] of pages) {
@@ -509,7 +510,7 @@ describe("the dashboard in Chromium", () => {
 
   it("passes axe-core's checks on every page, wide and phone-sized", async () => {
     const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
-    const paths = ["/", "/jobs", `/jobs/${dead.id}`, "/queues", "/workers", "/schedules", "/events"];
+    const paths = ["/", "/jobs", `/jobs/${dead.id}`, "/queues", "/workers", "/schedules", "/claims", "/events"];
     try {
       for (const width of [1280, 390]) {
         await page.setViewportSize({ width, height: 844 });

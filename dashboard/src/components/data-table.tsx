@@ -85,7 +85,8 @@ export function DataTable<T>({
                   </td>
                 )}
                 {columns.map((c) => (
-                  <td key={c.header} className={c.className}>
+                  // The header again, for a table that stacks each row into a card on a phone (stack-narrow).
+                  <td key={c.header} className={c.className} data-label={c.header}>
                     {c.cell(row)}
                   </td>
                 ))}
