@@ -109,6 +109,17 @@ export function App() {
           ))}
         </nav>
         <StreamIndicator status={status} />
+        <span
+          className={`badge execution-${who.execution}`}
+          data-testid="execution-mode"
+          title={
+            who.execution === "enabled"
+              ? "Execution is on: approved actions run"
+              : "Execution is off: approved actions are recorded as dry runs"
+          }
+        >
+          {who.execution === "enabled" ? "execution on" : "DRY RUN"}
+        </span>
         <span className="who">
           {who.name} ({who.scope})
         </span>

@@ -54,7 +54,7 @@ export function notificationFor(
   alert: Alert,
   sent: Pick<AlertNotification, "id" | "at">,
   dashboardUrl = DEFAULT_DASHBOARD_URL,
-  approval: Pick<Approval, "details"> | null = null,
+  approval: Pick<Approval, "details" | "execution" | "test"> | null = null,
 ): Notification {
   const approvalId = approvalIdOf(alert);
   const jobId = jobIdOf(alert);
@@ -67,7 +67,9 @@ export function notificationFor(
     ...(approvalId === null ? {} : { approvalId }),
     ...(jobId === null ? {} : { jobId }),
     title: alert.summary,
-    ...(approvalId === null || approval === null ? {} : { request: { details: approval.details } }),
+    ...(approvalId === null || approval === null
+      ? {}
+      : { request: { details: approval.details, execution: approval.execution, test: approval.test } }),
     ...(details === undefined ? {} : { details }),
     links: dashboardLinks(dashboardUrl, {
       alertId: alert.id,

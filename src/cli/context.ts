@@ -64,7 +64,8 @@ export function makeLogger(level: string | undefined, fallback: string, format?:
 export async function openOverseer(
   options: GlobalOptions,
   logger?: Logger,
-  config?: Pick<OverseerConfig, "runs" | "gates"> & Partial<Pick<OverseerConfig, "approvals" | "alerts">>,
+  config?: Pick<OverseerConfig, "runs" | "gates"> &
+    Partial<Pick<OverseerConfig, "approvals" | "alerts" | "execution" | "commands">>,
 ): Promise<Overseer> {
   return createOverseer(overseerOptions(options, logger, config));
 }
@@ -73,7 +74,8 @@ export async function openOverseer(
 export function overseerOptions(
   options: GlobalOptions,
   logger?: Logger,
-  config?: Pick<OverseerConfig, "runs" | "gates"> & Partial<Pick<OverseerConfig, "approvals" | "alerts">>,
+  config?: Pick<OverseerConfig, "runs" | "gates"> &
+    Partial<Pick<OverseerConfig, "approvals" | "alerts" | "execution" | "commands">>,
 ): OverseerOptions {
   const durability = options.durability;
   if (durability !== undefined && durability !== "normal" && durability !== "full") {
@@ -91,6 +93,8 @@ export function overseerOptions(
     gates: config?.gates,
     approvals: config?.approvals,
     alerts: config?.alerts,
+    execution: config?.execution,
+    commands: config?.commands,
     onWarning: (message, err) => logger?.warn({ err }, message),
   };
 }

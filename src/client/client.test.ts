@@ -171,7 +171,7 @@ describe("the client's errors", () => {
     const session = new OverseerClient({ url: api.url, token: () => token });
     await failure(() => session.whoami());
     token = api.tokens.viewer;
-    expect(await session.whoami()).toEqual({ name: "test-viewer", scope: "viewer" });
+    expect(await session.whoami()).toEqual({ name: "test-viewer", scope: "viewer", execution: "dry-run" });
   });
 
   it("refuse a url that is not an http(s) server's", () => {

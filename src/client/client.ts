@@ -12,7 +12,7 @@ import { LessonsApi } from "./lessons.js";
 import { QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
-import type { Stats, StreamToken, Whoami } from "./types.js";
+import type { ExecutionState, Stats, StreamToken, Whoami } from "./types.js";
 
 export class OverseerClient {
   readonly jobs: JobsApi;
@@ -51,6 +51,22 @@ export class OverseerClient {
   /** Counts by state and queue, and throughput and latency over the last `minutes` (1-60; default 5). */
   stats(minutes?: number, signal?: AbortSignal): Promise<Stats> {
     return readStats(this.t, minutes, signal);
+  }
+
+  /** Whether handlers may do their side effects (enabled) or only record them (dry-run), and who set it. */
+  async execution(signal?: AbortSignal): Promise<ExecutionState> {
+    return (await this.t.json<ExecutionState>("GET", "/api/v1/execution", { signal })).body;
+  }
+
+  /**
+   * Sets the execution switch (turning it on needs an admin token), audited as
+   * `execution.changed`; with `version`, 409 VERSION_CONFLICT if it moved since.
+   */
+  async setExecution(
+    mode: ExecutionState["mode"],
+    options: { reason?: string; version?: number } = {},
+  ): Promise<ExecutionState> {
+    return (await this.t.json<ExecutionState>("PUT", "/api/v1/execution", { body: { mode, ...options } })).body;
   }
 
   /** The calling token's name and scope (401 UNAUTHENTICATED for a token the server does not know). */

@@ -62,14 +62,14 @@ export class Transport {
   }
 
   /** A JSON request; the parsed answer with its status (null for an empty body). */
-  async json<T>(method: "GET" | "POST", path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+  async json<T>(method: "GET" | "POST" | "PUT", path: string, options: RequestOptions = {}): Promise<Answer<T>> {
     const res = await this.send(method, path, { accept: "application/json", ...options });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: (text === "" ? null : JSON.parse(text)) as T };
   }
 
   /** The response of a successful request, its body unread (a stream, bytes); anything else is thrown. */
-  async send(method: "GET" | "POST", path: string, options: RequestOptions = {}): Promise<Response> {
+  async send(method: "GET" | "POST" | "PUT", path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.accept !== undefined) headers.accept = options.accept;
     const token = this.token();

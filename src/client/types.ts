@@ -25,6 +25,7 @@ export type { Approval, ApprovalDetail, ApprovalState, DecisionResult } from "..
 export type { Whoami } from "../http/contract/auth.js";
 export type { Claim, TakeClaimResult } from "../http/contract/claims.js";
 export type { EventPage, OverseerEvent } from "../http/contract/events.js";
+export type { ExecutionState } from "../http/contract/execution.js";
 export type { Heartbeat, HeartbeatPing as PingHeartbeatResult } from "../http/contract/heartbeats.js";
 export type {
   Attempt,

@@ -81,6 +81,35 @@ describe("loadConfig", () => {
     expect(loadConfig(file("d.json", "{}")).breakers).toEqual({});
   });
 
+  it("reads the execution mode (dry-run unless it says enabled) and the built-in command task's settings", () => {
+    const none = loadConfig(file("e.json", "{}"));
+    expect(none).toMatchObject({ execution: "dry-run", commands: null });
+    const dir = mkdtempSync(join(tmpdir(), "overseer-config-"));
+    try {
+      const path = join(dir, "overseer.config.json");
+      writeFileSync(
+        path,
+        JSON.stringify({
+          execution: "enabled",
+          approvals: { groups: { ops: ["ana"] } },
+          commands: { approvers: ["group:ops", "telegram:42"], approvalTimeout: "1h", cwd: "work" },
+        }),
+      );
+      expect(loadConfig(path)).toMatchObject({
+        execution: "enabled",
+        commands: {
+          approvers: ["group:ops", "telegram:42"],
+          risk: "high",
+          approvalTimeoutMs: 3_600_000,
+          timeoutMs: 600_000,
+          cwd: join(dir, "work"),
+        },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads YAML (.yaml and .yml) the same way, with queue, priority names and enabled", () => {
     const yaml = `schedules:\n  report:\n    cron: "0 9 * * 1-5"\n    task: report\n    queue: reports\n    priority: high\n    enabled: false\n    catchUp: 2\n`;
     for (const name of ["c.yaml", "c.yml"]) {
@@ -154,6 +183,24 @@ describe("loadConfig", () => {
       "c.json",
       JSON.stringify({ schedules: { n: { ...nightly, backoff: { type: "linear" } } } }),
       'c.json: schedules.n.backoff.type: must be exponential, fixed or schedule; got "linear"',
+    ],
+    [
+      "an execution mode that does not exist",
+      "c.json",
+      JSON.stringify({ execution: "on" }),
+      'c.json: execution: must be "dry-run" or "enabled"',
+    ],
+    [
+      "a command approver group the file does not define",
+      "c.json",
+      JSON.stringify({ commands: { approvers: ["group:ops"] } }),
+      "c.json: commands.approvers.0: names group:ops, a group approvals.groups does not define (it defines none)",
+    ],
+    [
+      "a command setting that does not exist",
+      "c.json",
+      JSON.stringify({ commands: { shell: "bash" } }),
+      "c.json: commands.shell: unknown field",
     ],
     [
       "a breaker's rate out of range",

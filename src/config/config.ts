@@ -11,12 +11,14 @@ import { z } from "zod";
 import { undefinedGroup, undefinedGroupMessage } from "../core/approval.js";
 import { type BreakerOptions, parseBreaker } from "../core/breaker.js";
 import { OverseerError } from "../core/errors.js";
+import type { ExecutionMode } from "../core/execution.js";
 import type { GatePolicy } from "../core/gate-policy.js";
 import { type BackoffOption, describe, parseBackoff, parsePriority, serializePayload } from "../core/job-options.js";
 import { isTimeZone, nextTick, parseCron } from "../core/schedule.js";
 import type { ScheduleDefinition } from "../core/types.js";
 import { type AlertsConfig, alertsConfigSchema, toAlertsConfig } from "./alerts.js";
 import { type ApprovalsConfig, approvalsConfigSchema, toApprovalsConfig } from "./approvals.js";
+import { type CommandsConfig, commandsConfigSchema, executionConfigSchema, toCommandsConfig } from "./commands.js";
 import { gatesConfigSchema, toGatePolicy } from "./gates.js";
 import { type RunsConfig, runsConfigSchema, toRunsConfig } from "./run-profiles.js";
 
@@ -125,10 +127,21 @@ const configSchema = z
     gates: gatesConfigSchema.default({ rules: [] }),
     approvals: approvalsConfigSchema.default(approvalsConfigSchema.parse({})),
     alerts: alertsConfigSchema.default(alertsConfigSchema.parse({})),
+    execution: executionConfigSchema,
+    commands: commandsConfigSchema,
   })
   .superRefine((c, ctx) => {
     // A run's questions go to groups of this file: one it does not define could never answer.
     const groups = Object.keys(c.approvals.groups);
+    const commandApprovers = c.commands?.approvers ?? [];
+    const unknownCommandGroup = undefinedGroup(commandApprovers, groups);
+    if (unknownCommandGroup !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["commands", "approvers", commandApprovers.indexOf(unknownCommandGroup)],
+        message: undefinedGroupMessage(unknownCommandGroup, groups),
+      });
+    }
     for (const [name, profile] of Object.entries(c.runs.profiles)) {
       const approvers = profile.approvals?.approvers ?? [];
       const unknown = undefinedGroup(approvers, groups);
@@ -156,6 +169,10 @@ export interface OverseerConfig {
   alerts: AlertsConfig;
   /** Circuit breakers by queue name, for the workers the CLI starts: see docs/policies.md. */
   breakers: Record<string, BreakerOptions>;
+  /** The mode this node follows until an admin sets the execution switch: see docs/execution.md. */
+  execution: ExecutionMode;
+  /** The built-in `overseer.command` task's settings; null: the task is off. */
+  commands: CommandsConfig | null;
 }
 
 /** Reads and validates a config file. Throws INVALID_CONFIG naming the file (and field). */
@@ -196,6 +213,8 @@ export function parseConfig(data: unknown, source: string, baseDir = process.cwd
     approvals: toApprovalsConfig(result.data.approvals),
     alerts: toAlertsConfig(result.data.alerts),
     breakers: result.data.breakers as Record<string, BreakerOptions>,
+    execution: result.data.execution,
+    commands: toCommandsConfig(result.data.commands, (dir) => resolve(baseDir, dir ?? ".")),
   };
 }
 

@@ -36,6 +36,8 @@ function approval(overrides: Partial<Approval> = {}): Approval {
     quorum: 1,
     requestedBy: null,
     onTimeout: "deny",
+    execution: null,
+    test: false,
     state: "pending",
     decisions: [],
     outcome: null,

@@ -7,6 +7,7 @@
  */
 import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import type { ExecutionMode } from "./execution.js";
 import { RISKS, type Risk } from "./gate-policy.js";
 import { serializePayload } from "./job-options.js";
 import type { RunState } from "./run-state.js";
@@ -44,6 +45,12 @@ export interface ApprovalOutcome {
   at: string;
   /** True when nobody decided in time and `onTimeout` applied. */
   timedOut: boolean;
+  /**
+   * What the approved action may do (core/execution.ts): `enabled` only if the request was made
+   * in enabled mode, is not a test item, and the job's mode is still enabled when it resumes.
+   * Absent on a run's requests, which the switch does not govern.
+   */
+  execution?: ExecutionMode;
 }
 
 /** What the request asks: a yes or no (`approval`), or a `question` whose answer is the approval's reason. */
@@ -69,6 +76,10 @@ export interface Approval {
   /** Who asked, if known: they may not decide. */
   requestedBy: string | null;
   onTimeout: OnTimeout;
+  /** The asking job's execution mode when it asked (shown as DRY RUN); null for a run's requests. */
+  execution: ExecutionMode | null;
+  /** A test item: shown as such, and its approval never lets a real action run. */
+  test: boolean;
   state: ApprovalState;
   decisions: ApprovalDecision[];
   outcome: ApprovalOutcome | null;
@@ -98,6 +109,10 @@ export interface NewApproval {
   requestedBy: string | null;
   onTimeout: OnTimeout;
   timeoutMs: number;
+  /** Default null: a request the execution switch does not govern (a run's). */
+  execution?: ExecutionMode | null;
+  /** Default false. */
+  test?: boolean;
 }
 
 /** Who is asking to decide: the token's name and scope, plus the identities it also speaks for. */
@@ -227,7 +242,11 @@ function settle(
       ...approval,
       state,
       decisions,
-      outcome: { ...outcome, timedOut: false },
+      outcome: {
+        ...outcome,
+        timedOut: false,
+        ...(approval.execution === null ? {} : { execution: approval.test ? "dry-run" : approval.execution }),
+      },
       settledAt: outcome.at,
       version: approval.version + 1,
     },
@@ -255,6 +274,8 @@ export interface ApprovalRequest {
   onTimeout?: OnTimeout;
   /** Who is asking (a token name): they may not decide. */
   requestedBy?: string;
+  /** A test item: shown as such on every card and message, and its approval never lets a real action run. */
+  test?: boolean;
 }
 
 const MAX_TITLE = 300;
@@ -294,6 +315,7 @@ export function buildNewApproval(
   if (requestedBy !== null && (typeof requestedBy !== "string" || requestedBy === "")) {
     throw bad("requestedBy", "must be a token name");
   }
+  if (request.test !== undefined && typeof request.test !== "boolean") throw bad("test", "must be true or false");
   const timeoutMs = request.timeout === undefined ? ids.defaultTimeoutMs : parseDuration(request.timeout, "timeout");
   if (timeoutMs < 1_000 || timeoutMs > MAX_TIMEOUT_MS) throw bad("timeout", "must be from 1 s to 366 days");
   const detailsJson = serializePayload(request.details ?? null);
@@ -309,6 +331,7 @@ export function buildNewApproval(
     requestedBy,
     onTimeout,
     timeoutMs,
+    ...(request.test ? { test: true } : {}),
   };
 }
 

@@ -55,6 +55,12 @@ const BUILT_IN = [
   "alert.fallback",
   /** A Telegram user not listed as an approver pressed Acknowledge: `data.userId`, `data.alertId`. */
   "alert.refused",
+  /** The execution switch changed (core/execution.ts): `data.from`, `data.to`, `data.by`, `data.reason`. */
+  "execution.changed",
+  /** The built-in `overseer.command` ran an approved command: `data.command`, `data.exitCode`, `data.signal`, `data.output` (its tail). */
+  "command.executed",
+  /** It recorded an approved command as a dry run and ran nothing: `data.command`, `data.why`. */
+  "command.executed.dryrun",
   "queue.paused",
   "queue.resumed",
   /**

@@ -6,6 +6,7 @@
  */
 import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import type { ExecutionMode } from "./execution.js";
 import type { FollowUpOption } from "./follow-up.js";
 import { newId } from "./ids.js";
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type RetryOptions } from "./retry-policy.js";
@@ -94,6 +95,12 @@ export interface TaskDefaults {
   onDead?: FollowUpOption;
   /** A job of this task that succeeds enqueues a job of this task, in the same transaction: `{ job, payload, result }`. */
   onSuccess?: FollowUpOption;
+  /**
+   * This task's execution mode, over the node's switch (core/execution.ts): `dry-run` keeps it dry
+   * when execution is on; `enabled` lets a task whose side effects are harmless do them while the
+   * switch is off. Its handlers read the result as `ctx.execution`. Not stored on the job.
+   */
+  execution?: ExecutionMode;
 }
 
 /** A validated job, ready for a store to insert. */

@@ -8,6 +8,7 @@
 import type { ApprovalOutcome, ApprovalRequest, OnTimeout } from "./approval.js";
 import type { Duration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import { type ExecutionMode, parseExecutionMode } from "./execution.js";
 import { parseFollowUp } from "./follow-up.js";
 import type { GateOutcome, Risk } from "./gate-policy.js";
 import { buildNewJob, parseTimeout, type TaskDefaults, validateName } from "./job-options.js";
@@ -20,6 +21,11 @@ export interface JobContext {
   readonly job: Job;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /**
+   * Whether side effects are on for this execution: the task's own `execution`, or the node's
+   * switch (dry-run unless an admin turned it on). See docs/execution.md.
+   */
+  readonly execution: ExecutionMode;
   /** Aborted on cancel, on graceful-shutdown timeout, when the lease is lost, and past the attempt timeout. `signal.reason` says which. */
   readonly signal: AbortSignal;
   /** Appends a `job.log` event. */
@@ -123,6 +129,7 @@ export function defineTask<P = any, R = unknown>(
     if (defaults.timeout !== undefined) copy.timeout = parseTimeout(defaults.timeout);
     if (defaults.onDead !== undefined) copy.onDead = parseFollowUp(defaults.onDead, "onDead");
     if (defaults.onSuccess !== undefined) copy.onSuccess = parseFollowUp(defaults.onSuccess, "onSuccess");
+    if (defaults.execution !== undefined) copy.execution = parseExecutionMode(defaults.execution, "execution");
     // The enqueue defaults as an enqueue would apply them, so a bad one fails here rather than
     // at each enqueue (or when a follow-up of this task is made).
     buildNewJob(name, null, undefined, copy);

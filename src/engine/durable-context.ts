@@ -12,6 +12,7 @@ import { type ApprovalOutcome, type ApprovalRequest, buildNewApproval } from "..
 import { JobParked, type StepRecord } from "../core/durable.js";
 import { type Duration, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
+import { approvedExecution, type ExecutionMode } from "../core/execution.js";
 import { checkGateRequest, type GatePolicy, shouldGate } from "../core/gate-policy.js";
 import { newId } from "../core/ids.js";
 import { serializePayload } from "../core/job-options.js";
@@ -43,6 +44,8 @@ export interface DurableSettings {
   enqueuedBy: string | null;
   /** This execution's attempt number, for the step and gate events. */
   attempt: number;
+  /** This execution's mode (`ctx.execution`): recorded on its requests, and checked again when one is settled. */
+  execution: ExecutionMode;
 }
 
 const MAX_STEP_NAME = 200;
@@ -112,20 +115,29 @@ export function durableContext(
     if (result.parked) park(result.until);
   };
 
+  /** The outcome as stored, with what the approved action may do now (a request from before the switch existed: the mode now). */
+  const nowAllowed = (outcome: ApprovalOutcome): ApprovalOutcome => ({
+    ...outcome,
+    execution: approvedExecution(
+      { execution: outcome.execution ?? settings.execution, test: false },
+      settings.execution,
+    ),
+  });
+
   const requestApproval = async (request: ApprovalRequest): Promise<ApprovalOutcome> => {
     const step = next("approval");
     const done = (await stored()).get(step);
-    if (done) return JSON.parse(done.resultJson) as ApprovalOutcome;
+    if (done) return nowAllowed(JSON.parse(done.resultJson) as ApprovalOutcome);
     const requestedBy = request.requestedBy ?? settings.enqueuedBy ?? undefined;
     const approval = buildNewApproval(
       { ...request, requestedBy },
       { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs, groups: settings.approvalGroups },
     );
-    const result = await store.requestApproval(lease(), approval);
+    const result = await store.requestApproval(lease(), { ...approval, execution: settings.execution });
     if (result === null) throw leaseLost();
     if (result.kind === "parked") return park(result.approval.expiresAt);
     await remember(result.step);
-    return JSON.parse(result.step.resultJson) as ApprovalOutcome;
+    return nowAllowed(JSON.parse(result.step.resultJson) as ApprovalOutcome);
   };
 
   return {

@@ -13,6 +13,7 @@
  * writes those two. Its methods cannot be reassigned.
  */
 import { createHash } from "node:crypto";
+import type { ExecutionMode } from "../core/execution.js";
 import type { GatePolicy } from "../core/gate-policy.js";
 import { serializePayload } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
@@ -21,6 +22,7 @@ import type { Job, Lease } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { type DurableContext, type DurableStore, durableContext } from "./durable-context.js";
 import type { ExecutionAbort } from "./execution-abort.js";
+import type { ExecutionReader } from "./execution-reader.js";
 import type { Lessons } from "./lessons.js";
 
 /** What every context of one worker shares. */
@@ -34,6 +36,8 @@ export interface HandlerServices {
   /** The groups a request's `group:` approvers may name; null: not checked. */
   readonly approvalGroups: readonly string[] | null;
   readonly lessons: Lessons;
+  /** The node's execution switch (a task's own mode wins over it). */
+  readonly execution: ExecutionReader;
 }
 
 /** The execution a context belongs to, as the worker keeps it. */
@@ -47,6 +51,7 @@ export interface Execution {
 
 export class HandlerContext implements JobContext {
   readonly attempt: number;
+  readonly #mode: ExecutionMode;
   readonly #execution: Execution;
   readonly #services: HandlerServices;
   #pending: Promise<void>[] | null = null;
@@ -67,10 +72,16 @@ export class HandlerContext implements JobContext {
     readonly job: Job,
     execution: Execution,
     services: HandlerServices,
+    mode: ExecutionMode,
   ) {
     this.attempt = job.attempts;
+    this.#mode = mode;
     this.#execution = execution;
     this.#services = services;
+  }
+
+  get execution(): ExecutionMode {
+    return this.#mode;
   }
 
   get signal(): AbortSignal {
@@ -190,6 +201,7 @@ export class HandlerContext implements JobContext {
         approvalGroups: services.approvalGroups,
         enqueuedBy: this.job.enqueuedBy,
         attempt: this.job.attempts,
+        execution: this.#mode,
       },
     );
     return this.#durable;

@@ -21,6 +21,7 @@ import type { ClaimedJob, JobError, Lease } from "../core/types.js";
 import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
 import { Breakers, divertTasks, parseBreakers } from "./breakers.js";
 import { ExecutionAbort } from "./execution-abort.js";
+import { ExecutionReader } from "./execution-reader.js";
 import { FinishBatcher } from "./finish-batcher.js";
 import { HandlerContext, type HandlerServices } from "./handler-context.js";
 import { Lessons } from "./lessons.js";
@@ -75,6 +76,8 @@ export interface WorkerOptions {
   approvalGroups?: readonly string[] | null;
   /** Where `ctx.recordLesson` stores lessons (with the Overseer's embedder). Default: the store, without one. */
   lessons?: Lessons;
+  /** Reads the node's execution switch; the SDK passes its own, which sees its changes at once. */
+  execution?: ExecutionReader;
   /**
    * More work for each maintenance pass (the escalation dispatcher and alert rules, see
    * alerts/delivery.ts); like the rest of the pass it should read first and write only when due.
@@ -198,6 +201,7 @@ export class Worker {
       approvalTimeoutMs: positive(options.approvalTimeoutMs ?? 24 * 3_600_000, "approvalTimeoutMs"),
       approvalGroups: options.approvalGroups ?? null,
       lessons: options.lessons ?? new Lessons(store, {}, logger),
+      execution: options.execution ?? new ExecutionReader(store),
     };
     this.workerStaleMs = positive(options.workerStaleMs ?? Math.max(2 * this.leaseMs, 30_000), "workerStaleMs");
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
@@ -693,7 +697,9 @@ export class Worker {
     if (entry.abort.reason !== null) {
       return this.failureResult(entry, task, new Error("aborted before its handler started"));
     }
-    const ctx = new HandlerContext(job, entry, this.handlerServices);
+    const switchReader = this.handlerServices.execution;
+    const mode = task.defaults.execution ?? switchReader.fresh() ?? (await switchReader.read());
+    const ctx = new HandlerContext(job, entry, this.handlerServices, mode);
     let result: AttemptResult | null;
     const began = performance.now();
     entry.began = began;

@@ -116,6 +116,12 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "POST /api/v1/stream-tokens": { scope: "viewer", call: async () => ({ path: "/api/v1/stream-tokens" }) },
   "GET /api/v1/ws": { scope: "viewer", call: async () => ({ path: "/api/v1/ws", websocket: true }) },
   "GET /api/v1/whoami": { scope: "viewer", call: async () => ({ path: "/api/v1/whoami" }) },
+  "GET /api/v1/execution": { scope: "viewer", call: async () => ({ path: "/api/v1/execution" }) },
+  // Turning it off needs an operator; turning it on, an admin (execution.test.ts).
+  "PUT /api/v1/execution": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/execution", body: { mode: "dry-run" } }),
+  },
   "POST /api/v1/signals": {
     scope: "operator",
     call: async () => ({ path: "/api/v1/signals", body: { name: "payment.settled", payload: { orderId: "o-1" } } }),

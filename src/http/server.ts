@@ -28,6 +28,7 @@ import { alertRoutes } from "./routes/alerts.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { claimRoutes } from "./routes/claims.js";
 import { eventRoutes, type StreamSettings } from "./routes/events.js";
+import { executionRoutes } from "./routes/execution.js";
 import { healthRoutes } from "./routes/health.js";
 import { heartbeatRoutes } from "./routes/heartbeats.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -249,7 +250,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(eventRoutes(streams));
       await api.register(streamTokens);
       await api.register(websocketRoutes(streams));
-      await api.register(whoamiRoutes());
+      await api.register(whoamiRoutes(overseer));
+      await api.register(executionRoutes(overseer));
     },
     { prefix: API_PREFIX },
   );

@@ -14,6 +14,7 @@ import { authenticate, type CreatedToken, createToken } from "../auth/tokens.js"
 import type { AlertsConfig } from "../config/alerts.js";
 import type { ApprovalsConfig } from "../config/approvals.js";
 import { resolveAlertChannels } from "../config/channel-secrets.js";
+import type { CommandsConfig } from "../config/commands.js";
 import type { ScheduleConfig } from "../config/config.js";
 import { DEFAULT_APPROVALS, EMPTY_ALERTS } from "../config/defaults.js";
 import type { RunBudgetRequest, RunsConfig } from "../config/run-profiles.js";
@@ -31,6 +32,13 @@ import { type Claim, type ClaimHolder, parseClaimTtl, type TakeClaimResult } fro
 import type { SignalRecord } from "../core/durable.js";
 import type { Duration } from "../core/duration.js";
 import { jobNotFound, OverseerError, runNotFound } from "../core/errors.js";
+import {
+  DEFAULT_EXECUTION,
+  type ExecutionChange,
+  type ExecutionMode,
+  type ExecutionState,
+  executionState,
+} from "../core/execution.js";
 import {
   checkGateRequest,
   DEFAULT_GATE_POLICY,
@@ -78,6 +86,7 @@ import type {
   TokenScope,
   WorkerRecord,
 } from "../core/types.js";
+import { ExecutionReader } from "../engine/execution-reader.js";
 import { Lessons, type LessonsOptions } from "../engine/lessons.js";
 import { pruneWithArchive } from "../engine/retention.js";
 import { RunSupervisor, type RunSupervisorOptions } from "../engine/runs/run-supervisor.js";
@@ -106,6 +115,7 @@ import type {
   SyncSchedulesResult,
   TransactionHandle,
 } from "../store/store.js";
+import { approvalTask, commandTask } from "./command-task.js";
 import { KnownTasks } from "./known-tasks.js";
 import { type RequeueDeadInput, type RequeueDeadResult, requeueDead, requeueDeadTask } from "./requeue-dead.js";
 
@@ -129,6 +139,10 @@ export interface OverseerOptions extends OpenStoreOptions {
   alerts?: AlertsConfig;
   /** An optional embedder to rank similar lessons by (see docs/lessons.md); full-text search without one. */
   lessons?: LessonsOptions;
+  /** The mode this node follows until an admin sets the execution switch (a config file's `execution`); default dry-run. */
+  execution?: ExecutionMode;
+  /** The built-in `overseer.command` task's settings (a config file's `commands`); the task is off without them. */
+  commands?: CommandsConfig | null;
 }
 
 /** What to run: a profile from the config with its params, or (if allowed) a command of its own. */
@@ -174,6 +188,8 @@ export class Overseer {
   /** Task names known to this database or defined here: enqueue warns about the rest. */
   readonly knownTasks: KnownTasks;
   private delivery: AlertDelivery | null = null;
+  /** The switch as this process's workers read it: changes made here are seen at once. */
+  private readonly executionReader: ExecutionReader;
   private sources: AlertSources | null = null;
 
   constructor(
@@ -189,8 +205,32 @@ export class Overseer {
     readonly alerts: AlertsConfig = EMPTY_ALERTS,
     /** What finished sessions taught, and the search for similar ones: see docs/lessons.md. */
     readonly lessons: Lessons = new Lessons(store, {}, logger),
+    /** The execution mode until an admin sets the switch, and the built-in command task: see docs/execution.md. */
+    readonly settings: { execution: ExecutionMode; commands: CommandsConfig | null } = {
+      execution: DEFAULT_EXECUTION,
+      commands: null,
+    },
   ) {
     this.knownTasks = new KnownTasks(store, (name) => this.tasks.has(name));
+    this.executionReader = new ExecutionReader(store, settings.execution);
+  }
+
+  /** The execution switch as it applies to this node (see core/execution.ts). */
+  async execution(): Promise<ExecutionState> {
+    const state = executionState(await this.store.getExecution(), this.settings.execution);
+    this.executionReader.remember(state.mode);
+    return state;
+  }
+
+  /**
+   * Sets the execution switch, audited as `execution.changed` (from, to, by, reason). Who may:
+   * the caller decides (the HTTP API lets only an admin turn it on). VERSION_CONFLICT when
+   * `expectedVersion` is given and the switch moved since.
+   */
+  async setExecution(change: ExecutionChange): Promise<ExecutionState> {
+    const stored = await this.store.setExecution(change);
+    this.executionReader.remember(stored.mode);
+    return executionState(stored, this.settings.execution);
   }
 
   /** Group name → members, from the config's `approvals.groups`. */
@@ -406,12 +446,20 @@ export class Overseer {
     // With channels configured, every worker sends notifications and runs the escalation dispatcher;
     // with rules, every worker applies them (see alerts/sources.ts).
     const own = [...(options.tasks ?? this.tasks.values())];
-    if (own.length === 0 && !delivery && !sources) {
+    if (own.length === 0 && !delivery && !sources && !this.settings.commands) {
       throw new OverseerError("TASK_NOT_FOUND", "a worker needs at least one task; define tasks first");
     }
     // Built-in tasks every worker also runs: the re-queue policy (so a config `schedules` entry
-    // can run it on a cron) and, with channels configured, the notification sends.
-    const tasks = [...own, requeueDeadTask(this.store), ...(delivery ? [delivery.task] : [])];
+    // can run it on a cron), an agent's approval request, with a config's `commands` the
+    // approval-gated commands, and with channels configured the notification sends.
+    const { commands } = this.settings;
+    const tasks = [
+      ...own,
+      requeueDeadTask(this.store),
+      approvalTask(),
+      ...(commands ? [commandTask(this.store, commands)] : []),
+      ...(delivery ? [delivery.task] : []),
+    ];
     const worker = new Worker(
       this.store,
       tasks,
@@ -422,6 +470,7 @@ export class Overseer {
         // server has them) must not refuse every group.
         approvalGroups: groupsOrNull(this.approvals.groups),
         lessons: this.lessons,
+        execution: this.executionReader,
         ...(delivery || sources
           ? {
               onMaintenance: async () => {
@@ -1047,6 +1096,7 @@ export async function createOverseer(options: OverseerOptions = {}): Promise<Ove
     options.approvals,
     options.alerts,
     new Lessons(store, options.lessons, options.logger),
+    { execution: options.execution ?? DEFAULT_EXECUTION, commands: options.commands ?? null },
   );
   if (options.tasks) overseer.register(...options.tasks);
   return overseer;

@@ -14,4 +14,5 @@ export const LOCK = {
   alerts: 0x4f56_0008,
   heartbeats: 0x4f56_0009,
   tokens: 0x4f56_000a,
+  settings: 0x4f56_000b,
 } as const;

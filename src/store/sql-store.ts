@@ -10,6 +10,7 @@ import type { Approval, Decider, DecisionChannel, NewApproval } from "../core/ap
 import type { BreakerTrip } from "../core/breaker.js";
 import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
+import { checkExecutionChange, type ExecutionChange, type ExecutionSwitch } from "../core/execution.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
@@ -51,6 +52,7 @@ import * as queues from "./queues/operations.js";
 import { prune } from "./retention/prune.js";
 import * as runs from "./runs/operations.js";
 import * as schedules from "./schedules/operations.js";
+import * as settings from "./settings/operations.js";
 import type {
   AlertEscalation,
   AlertFilter,
@@ -444,6 +446,17 @@ export abstract class SqlStore implements Store {
 
   async claimHistory(query: ClaimHistoryQuery = {}): Promise<OverseerEvent[]> {
     return this.read((db) => claims.claimHistory(db, query));
+  }
+
+  // -- settings -----------------------------------------------------------------------------
+
+  async getExecution(): Promise<ExecutionSwitch | null> {
+    return this.read(settings.getExecution);
+  }
+
+  async setExecution(change: ExecutionChange, options: { onlyIfUnset?: boolean } = {}): Promise<ExecutionSwitch> {
+    const checked = checkExecutionChange(change);
+    return this.transact((tx) => settings.setExecution(tx, checked, options.onlyIfUnset ?? false));
   }
 
   // -- lessons ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } f
 import type { BreakerState, BreakerTrip } from "../core/breaker.js";
 import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
+import type { ExecutionChange, ExecutionSwitch } from "../core/execution.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
@@ -765,6 +766,17 @@ export interface Store {
    * other events the log holds). Retention deletes them with the rest of the log.
    */
   claimHistory(query?: ClaimHistoryQuery): Promise<OverseerEvent[]>;
+
+  // The execution switch (see core/execution.ts)
+  /** The node's switch, or null while it was never set (then `dry-run` applies). */
+  getExecution(): Promise<ExecutionSwitch | null>;
+  /**
+   * Sets the switch and appends `execution.changed` (from, to, by, reason) in one transaction; a
+   * change to the mode it has already writes nothing. VERSION_CONFLICT when `expectedVersion`
+   * is given and differs. With `onlyIfUnset`, a switch that was ever set is kept as it is (a
+   * config's `execution` seeds a new database only).
+   */
+  setExecution(change: ExecutionChange, options?: { onlyIfUnset?: boolean }): Promise<ExecutionSwitch>;
 
   // Lessons (see core/lesson.ts): what finished sessions taught, found again by full-text search
   /** Stores a validated lesson with its tags, or returns the lesson already stored under its `key`. */

@@ -6,7 +6,7 @@
 import { OverseerError } from "../core/errors.js";
 
 export function checkVersion(
-  record: "job" | "queue" | "run" | "approval" | "alert",
+  record: "job" | "queue" | "run" | "approval" | "alert" | "setting",
   id: string,
   actual: number,
   expected: number | undefined,

@@ -30,6 +30,27 @@ export function RiskBadge({ risk }: { risk: string }) {
   return <span className={`badge risk risk-${risk}`}>risk {risk}</span>;
 }
 
+/**
+ * What a decider must know first: DRY RUN when approving runs nothing (the job asked in dry-run
+ * mode), TEST for a test item. Nothing for a request the execution switch does not govern.
+ */
+export function ExecutionBadges({ approval }: { approval: Pick<Approval, "execution" | "test"> }) {
+  return (
+    <>
+      {approval.execution === "dry-run" && (
+        <span className="badge dry-run" title="Approving records the action as a dry run: nothing runs">
+          DRY RUN
+        </span>
+      )}
+      {approval.test && (
+        <span className="badge test-item" title="A test item: its approval never lets a real action run">
+          TEST
+        </span>
+      )}
+    </>
+  );
+}
+
 /** Marks a question: its risk is always low, so the kind says more. */
 export function QuestionBadge() {
   return <span className="badge kind-question">question</span>;
@@ -346,6 +367,7 @@ export function ApprovalCard({
     >
       <header className="approval-head">
         {question ? <QuestionBadge /> : <RiskBadge risk={a.risk} />}
+        <ExecutionBadges approval={a} />
         <h2>
           <Link href={`/approvals/${a.id}`}>{a.title}</Link>
         </h2>

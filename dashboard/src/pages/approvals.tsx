@@ -19,6 +19,7 @@ import {
   ApprovalCard,
   AskerLink,
   type DecisionResult,
+  ExecutionBadges,
   QuestionBadge,
   RiskBadge,
   SETTLED_WHEN,
@@ -50,7 +51,14 @@ const historyColumns: Column<Approval>[] = [
       </>
     ),
   },
-  { header: "Risk", cell: (a) => <RiskBadge risk={a.risk} /> },
+  {
+    header: "Risk",
+    cell: (a) => (
+      <>
+        <RiskBadge risk={a.risk} /> <ExecutionBadges approval={a} />
+      </>
+    ),
+  },
   { header: "Outcome", cell: (a) => <StateBadge state={a.state} /> },
   { header: "Decided by", cell: (a) => a.outcome?.decidedBy ?? "—" },
   { header: "Channel", cell: (a) => a.outcome?.channel ?? "—" },

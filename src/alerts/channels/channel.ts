@@ -6,6 +6,7 @@
  * always rejects with a `ChannelDeliveryError` that says whether trying again can help.
  */
 import type { NotificationReceipt } from "../../core/alert.js";
+import type { ExecutionMode } from "../../core/execution.js";
 import { requestBlocks, requestText } from "./request-details.js";
 
 /** The actions a person can take from a notification; each becomes a button where the channel has them. */
@@ -41,7 +42,13 @@ export interface Notification {
    * What an approval request asks: its `details` as the requester gave them (a command, a diff,
    * key/value pairs: see request-details.ts for how channels show them). Only on `approval`.
    */
-  request?: { details: unknown };
+  request?: {
+    details: unknown;
+    /** The asking job's execution mode: `dry-run` shows as DRY RUN (an approval runs nothing). Null for a run's request. */
+    execution?: ExecutionMode | null;
+    /** A test item, shown as TEST. */
+    test?: boolean;
+  };
   /** Pages of the dashboard about it: the alert's, the approval's, the job's. */
   links?: NotificationLink[];
   /** Buttons wanted: `approve`/`deny` for an approval, `ack` for an alert. Channels without buttons ignore them. */
@@ -100,9 +107,18 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
+/**
+ * The title with what a person must know before deciding in front: `[DRY RUN]` when approving
+ * runs nothing (the job asked in dry-run mode), `[TEST]` for a test item.
+ */
+export function markedTitle(n: Pick<Notification, "title" | "request">): string {
+  const marks = [...(n.request?.execution === "dry-run" ? ["[DRY RUN]"] : []), ...(n.request?.test ? ["[TEST]"] : [])];
+  return marks.length === 0 ? n.title : `${marks.join(" ")} ${n.title}`;
+}
+
 /** The message as plain text lines: title, what the request asks, details, links. Shared by the text channels. */
 export function renderText(n: Notification): string {
-  const lines = [n.title];
+  const lines = [markedTitle(n)];
   const request = requestText(requestBlocks(n.request?.details));
   if (request !== "") lines.push("", request);
   if (n.details) lines.push("", n.details);

@@ -3,7 +3,7 @@
  * (pino in a server, so the line is JSON with the fields below). It never fails.
  */
 import type { Logger } from "../../core/logger.js";
-import type { Channel } from "./channel.js";
+import { type Channel, markedTitle } from "./channel.js";
 
 export function createConsoleChannel(name: string, logger: Logger): Channel {
   return {
@@ -15,15 +15,15 @@ export function createConsoleChannel(name: string, logger: Logger): Channel {
           channel: name,
           kind: n.kind,
           id: n.id,
-          title: n.title,
-          ...(n.request === undefined ? {} : { request: n.request.details }),
+          title: markedTitle(n),
+          ...(n.request === undefined ? {} : { request: n.request }),
           ...(n.details === undefined ? {} : { details: n.details }),
           ...(n.links === undefined ? {} : { links: n.links.map((l) => l.url) }),
           ...(n.actions === undefined ? {} : { actions: n.actions }),
           ...(n.bundle === undefined ? {} : { bundled: n.bundle.total }),
           at: n.at,
         },
-        `notification: ${n.title}`,
+        `notification: ${markedTitle(n)}`,
       );
       return undefined; // a log line is never changed later: no receipt
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { visibleText } from "../../test-support/fake-telegram.js";
-import type { Notification } from "./channel.js";
+import { type Notification, renderText } from "./channel.js";
 import { escapeHtml, MAX_MESSAGE_LENGTH, telegramHtml } from "./telegram-format.js";
 
 const base: Notification = {
@@ -33,6 +33,16 @@ describe("telegramHtml", () => {
       ].join("\n\n"),
     );
     expect(shown(html)).toContain("test -f a && cat a > b");
+  });
+
+  it("marks a request whose approval runs nothing as DRY RUN, and a test item as TEST, in front of the title", () => {
+    const dry = telegramHtml({ ...base, request: { details: { command: "ls" }, execution: "dry-run", test: true } });
+    expect(shown(dry).split("\n")[0]).toBe("[DRY RUN] [TEST] Approval needed: merge <release> & tag");
+    const live = telegramHtml({ ...base, request: { details: { command: "ls" }, execution: "enabled", test: false } });
+    expect(shown(live).split("\n")[0]).toBe("Approval needed: merge <release> & tag");
+    expect(renderText({ ...base, request: { details: {}, execution: "dry-run" } }).split("\n")[0]).toBe(
+      "[DRY RUN] Approval needed: merge <release> & tag",
+    );
   });
 
   it("shows a diff as a diff block and ends with the settled line", () => {

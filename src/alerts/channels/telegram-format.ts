@@ -6,7 +6,7 @@
  * saying so and where the rest is. Links are written out, `Approval: <url>`, not as `<a>` tags:
  * Telegram drops a link whose host has no public domain (the default `127.0.0.1`), text and all.
  */
-import type { Notification } from "./channel.js";
+import { markedTitle, type Notification } from "./channel.js";
 import { type RequestBlock, requestBlocks } from "./request-details.js";
 
 /** Telegram's limit on a message's text (counted after parsing: the markup fits with room to spare). */
@@ -16,7 +16,7 @@ const MAX_DETAILS = 1_000;
 const CUT = "<i>… cut here: the whole request is on the dashboard</i>";
 
 export function telegramHtml(n: Notification, lastLine?: string): string {
-  const head = `<b>${escapeHtml(clipText(n.title, MAX_TITLE))}</b>`;
+  const head = `<b>${escapeHtml(clipText(markedTitle(n), MAX_TITLE))}</b>`;
   const tail: string[] = [];
   if (n.details) tail.push(escapeHtml(clipText(n.details, MAX_DETAILS)));
   if (n.links && n.links.length > 0) {

@@ -4,6 +4,7 @@
  * decision on it, and the schemas of listing, reading and deciding one. Who may decide is the
  * store's rule (core/approval.ts), not the contract's.
  */
+import { EXECUTION_MODES } from "../../core/execution.js";
 import { RISKS } from "../../core/gate-policy.js";
 import { APPROVAL_STATES } from "../../core/states.js";
 import {
@@ -36,6 +37,8 @@ export const approvalSchema = {
     "quorum",
     "requestedBy",
     "onTimeout",
+    "execution",
+    "test",
     "state",
     "decisions",
     "outcome",
@@ -69,6 +72,13 @@ export const approvalSchema = {
     quorum: { type: "integer", description: "Distinct approvals needed to approve; one denial denies." },
     requestedBy: { ...nullableString, description: "Who asked; they may not decide." },
     onTimeout: { type: "string", enum: ["deny", "approve", "escalate"] },
+    execution: {
+      type: ["string", "null"],
+      enum: [...EXECUTION_MODES, null],
+      description:
+        "The asking job's execution mode when it asked: dry-run means an approval runs nothing. Null for a run's requests, which the switch does not govern.",
+    },
+    test: { type: "boolean", description: "A test item: its approval never lets a real action run." },
     state: { type: "string", enum: [...APPROVAL_STATES] },
     decisions: {
       type: "array",
@@ -97,6 +107,11 @@ export const approvalSchema = {
         reason: nullableString,
         at: isoTime,
         timedOut: { type: "boolean" },
+        execution: {
+          type: "string",
+          enum: [...EXECUTION_MODES],
+          description: "What the approved action may do: enabled only if asked in enabled mode and not a test item.",
+        },
       },
     },
     createdAt: isoTime,

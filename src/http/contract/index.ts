@@ -29,6 +29,7 @@ export type { Scope, Whoami } from "./auth.js";
 export type { Claim, ClaimHistoryPage, TakeClaimResult } from "./claims.js";
 export type { ErrorEnvelope } from "./error-envelope.js";
 export type { EventPage, OverseerEvent } from "./events.js";
+export type { ExecutionState } from "./execution.js";
 export type { Heartbeat, HeartbeatPing } from "./heartbeats.js";
 export type {
   Attempt,

@@ -2,6 +2,7 @@
  * /api/v1/queues, /workers and /stats: the queue and worker records, and the schemas of what an
  * operator watches (depth, workers, throughput and latency) and of pausing or resuming a queue.
  */
+import { EXECUTION_MODES } from "../../core/execution.js";
 import { JOB_STATES, type JobState } from "../../core/types.js";
 import { errorResponses, integer, isoTime, nullableTime, ref, type Served, string, versionBody } from "./schema.js";
 
@@ -173,8 +174,13 @@ export const getStats = {
   response: {
     200: {
       type: "object",
-      required: ["counts", "queues", "window"],
+      required: ["counts", "queues", "window", "execution"],
       properties: {
+        execution: {
+          type: "string",
+          enum: [...EXECUTION_MODES],
+          description: "Whether handlers may do their side effects now (see GET /execution).",
+        },
         counts: countsByState,
         queues: { type: "object", additionalProperties: countsByState },
         window: {

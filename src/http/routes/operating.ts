@@ -86,12 +86,13 @@ export function operatingRoutes(overseer: Overseer) {
       }
       // The totals are the queues' counts summed: one count of the jobs table, not two (with a
       // long history kept, each is a walk over every finished job's index entry).
-      const [queues, now] = await Promise.all([overseer.listQueues(), overseer.now()]);
+      const [queues, now, execution] = await Promise.all([overseer.listQueues(), overseer.now(), overseer.execution()]);
       const counts = totalCounts(queues);
       const finished = await overseer.listFinishedTimes(now - minutes * 60_000, MAX_FINISHED_READ + 1);
       const truncated = finished.length > MAX_FINISHED_READ;
       const read = finished.slice(0, MAX_FINISHED_READ);
       return {
+        execution: execution.mode,
         counts,
         queues: Object.fromEntries(queues.map((q) => [q.name, q.counts])),
         window: { ...windowStats(read, minutes, truncated), perMinute: minuteBuckets(read, minutes, now) },

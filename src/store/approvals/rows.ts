@@ -19,6 +19,7 @@ import {
   type Risk,
 } from "../../core/approval.js";
 import { OverseerError } from "../../core/errors.js";
+import type { ExecutionMode } from "../../core/execution.js";
 import { iso } from "../rows.js";
 import type { ApprovalFilter } from "../store.js";
 import { checkVersion } from "../versions.js";
@@ -40,6 +41,10 @@ export interface ApprovalRow {
   requested_by: string | null;
   on_timeout: OnTimeout;
   state: ApprovalState;
+  /** The asking job's execution mode when it asked; null for a run's request (migration 029). */
+  execution: ExecutionMode | null;
+  /** 1 for a test item, 0 otherwise. */
+  test: number;
   /** JSON array of ApprovalDecision. */
   decisions: string;
   /** JSON ApprovalOutcome, or null while pending (and when cancelled). */
@@ -71,6 +76,8 @@ export const APPROVAL_COLUMNS = [
   "expires_at",
   "settled_at",
   "version",
+  "execution",
+  "test",
 ] as const satisfies ReadonlyArray<keyof ApprovalRow>;
 
 export function toApproval(row: ApprovalRow): Approval {
@@ -94,6 +101,8 @@ export function toApproval(row: ApprovalRow): Approval {
     expiresAt: iso(row.expires_at),
     settledAt: row.settled_at === null ? null : iso(row.settled_at),
     version: row.version,
+    execution: row.execution,
+    test: Number(row.test) === 1,
   };
 }
 
@@ -122,6 +131,8 @@ export function newApprovalRow(owner: ApprovalOwner, request: NewApproval, now: 
     expires_at: now + Math.max(0, Math.ceil(request.timeoutMs)),
     settled_at: null,
     version: 1,
+    execution: request.execution ?? null,
+    test: request.test === true ? 1 : 0,
   };
 }
 
@@ -204,6 +215,8 @@ export function requestedEventData(row: ApprovalRow): Record<string, unknown> {
     expiresAt: iso(row.expires_at),
     step: row.step,
     ...(row.kind === "approval" ? {} : { kind: row.kind }),
+    ...(row.execution === null ? {} : { execution: row.execution }),
+    ...(Number(row.test) === 1 ? { test: true } : {}),
   };
 }
 

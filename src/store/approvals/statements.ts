@@ -37,7 +37,7 @@ export const PENDING_OF_RUN = sql`SELECT * FROM approvals WHERE run_id = $1 AND 
 export const SETTLED_OF_RUN_STEP = `
 SELECT * FROM approvals WHERE run_id = $1 AND step = $2 AND state NOT IN ('pending','cancelled')`;
 
-/** $1-$19: an approval row, in APPROVAL_COLUMNS order. */
+/** $1-$21: an approval row, in APPROVAL_COLUMNS order. */
 export const INSERT_APPROVAL = `
 INSERT INTO approvals (${APPROVAL_COLUMNS.join(", ")})
 VALUES (${APPROVAL_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;

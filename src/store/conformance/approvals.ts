@@ -89,6 +89,8 @@ export function runApprovalConformance(test: ConformanceTest): void {
         quorum: 2,
         requestedBy: "ci",
         onTimeout: "escalate",
+        execution: null,
+        test: false,
         state: "pending",
         decisions: [],
         outcome: null,
@@ -148,6 +150,27 @@ export function runApprovalConformance(test: ConformanceTest): void {
       await ctx.succeed(lease);
       expect(await ctx.store.requestApproval(lease, request())).toBeNull();
       expect(await ctx.store.listApprovals()).toEqual([]);
+    });
+
+    test("a request keeps the execution mode it was asked under and whether it is a test item", async (ctx) => {
+      const dry = await waiting(ctx, { execution: "dry-run" });
+      const testItem = await waiting(ctx, { execution: "enabled", test: true });
+      const live = await waiting(ctx, { execution: "enabled" });
+      expect(await ctx.store.getApproval(dry.id)).toMatchObject({ execution: "dry-run", test: false });
+      expect(await ctx.store.getApproval(testItem.id)).toMatchObject({ execution: "enabled", test: true });
+      expect((await ctx.store.listApprovals()).map((a) => [a.execution, a.test])).toEqual([
+        ["dry-run", false],
+        ["enabled", true],
+        ["enabled", false],
+      ]);
+      expect(await eventData(ctx, testItem.jobId, "approval.requested")).toMatchObject([
+        { execution: "enabled", test: true },
+      ]);
+      // The outcome says what the approved action may do: a test item's never runs.
+      const outcomes = [];
+      for (const { id } of [dry, testItem, live])
+        outcomes.push((await ctx.store.decideApproval(id, approve(), ANA)).outcome);
+      expect(outcomes.map((o) => o?.execution)).toEqual(["dry-run", "dry-run", "enabled"]);
     });
 
     test("an approval settles the request, stores the outcome as the step and queues the job", async (ctx) => {

@@ -24,6 +24,7 @@ import { runPayloadFilterConformance } from "./payload-filter.js";
 import { runRetentionConformance } from "./retention.js";
 import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
+import { runSettingsConformance } from "./settings.js";
 
 export interface StoreConformanceOptions {
   /** Shown as the suite's name, e.g. `sqlite`. */
@@ -2186,6 +2187,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runRunConformance(test);
     runRunApprovalConformance(test);
     runClaimConformance(test);
+    runSettingsConformance(test);
     runHeldConformance(test);
     runFollowUpConformance(test);
     runBreakerConformance(test);

@@ -369,6 +369,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 26, name: "026-notification-fallbacks" },
         { version: 27, name: "027-claim-holders" },
         { version: 28, name: "028-claim-history" },
+        { version: 29, name: "029-execution-mode" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

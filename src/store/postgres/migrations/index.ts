@@ -30,6 +30,7 @@ import { sql as hotPathIndexes } from "./025-hot-path-indexes.js";
 import { sql as notificationFallbacks } from "./026-notification-fallbacks.js";
 import { sql as claimHolders } from "./027-claim-holders.js";
 import { sql as claimHistory } from "./028-claim-history.js";
+import { sql as executionMode } from "./029-execution-mode.js";
 
 export interface Migration {
   version: number;
@@ -66,4 +67,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 26, name: "026-notification-fallbacks", sql: notificationFallbacks },
   { version: 27, name: "027-claim-holders", sql: claimHolders },
   { version: 28, name: "028-claim-history", sql: claimHistory },
+  { version: 29, name: "029-execution-mode", sql: executionMode },
 ];

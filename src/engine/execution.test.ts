@@ -1,0 +1,147 @@
+/**
+ * The execution switch as handlers see it, with real workers on a real store: `ctx.execution`
+ * follows the node's config until an admin sets the switch, a task's own mode wins, and an
+ * approved action may run only if it was asked in enabled mode, is not a test item, and the
+ * switch is still on when the job resumes.
+ */
+import { describe, expect, it } from "vitest";
+import type { ApprovalOutcome } from "../core/approval.js";
+import type { ExecutionMode } from "../core/execution.js";
+import type { Job } from "../core/types.js";
+import type { Overseer } from "../sdk/overseer.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
+import { waitFor } from "../test-support/wait.js";
+import { ExecutionReader } from "./execution-reader.js";
+
+async function finished(overseer: Overseer, id: string): Promise<Job> {
+  return waitFor(
+    `job ${id} to finish`,
+    async () => {
+      const job = await overseer.getJob(id);
+      return job && (job.state === "succeeded" || job.state === "dead") ? job : null;
+    },
+    { timeoutMs: 15_000, intervalMs: 20 },
+  );
+}
+
+async function pendingOf(overseer: Overseer, jobId: string) {
+  return waitFor(
+    `job ${jobId}'s request`,
+    async () => (await overseer.listApprovals({ jobId, states: ["pending"] }))[0] ?? null,
+    { timeoutMs: 15_000, intervalMs: 20 },
+  );
+}
+
+const admin = { name: "root", identities: [], mayOperate: true };
+
+describe(`execution mode on ${TEST_BACKEND}`, () => {
+  it("ctx.execution: dry-run by default, the config's until the switch is set, a task's own over both", async () => {
+    const db = await testDatabase("overseer-execution-");
+    const overseer = await db.open();
+    overseer.defineTask("mode", async (_p, ctx) => ctx.execution);
+    overseer.defineTask("always-dry", async (_p, ctx) => ctx.execution, { execution: "dry-run" });
+    overseer.defineTask("always-on", async (_p, ctx) => ctx.execution, { execution: "enabled" });
+    await overseer.worker({ pollMs: 20 }).start();
+    const modes = async () => {
+      const results: unknown[] = [];
+      for (const task of ["mode", "always-dry", "always-on"]) {
+        results.push((await finished(overseer, (await overseer.enqueue(task)).id)).result);
+      }
+      return results;
+    };
+    expect(await modes()).toEqual(["dry-run", "dry-run", "enabled"]);
+    expect(await overseer.execution()).toMatchObject({ mode: "dry-run", source: "config", version: 0 });
+    await overseer.setExecution({ mode: "enabled", by: "root", reason: "go" });
+    // A change through this process's SDK reaches its workers at once.
+    expect(await modes()).toEqual(["enabled", "dry-run", "enabled"]);
+    await overseer.close();
+
+    // A node whose config says enabled follows the switch once it was set, not its config.
+    const configured = await db.open({ execution: "enabled" });
+    await configured.setExecution({ mode: "dry-run", by: "ana", reason: "incident" });
+    expect(await configured.execution()).toMatchObject({ mode: "dry-run", source: "switch", changedBy: "ana" });
+    await configured.close();
+    const fresh = await (await testDatabase("overseer-execution-")).open({ execution: "enabled" });
+    expect(await fresh.execution()).toMatchObject({ mode: "enabled", source: "config" });
+    await fresh.close();
+  });
+
+  it("an approved action runs only if asked in enabled mode, not a test item, and execution is still on", async () => {
+    const overseer = await (await testDatabase("overseer-execution-")).open();
+    overseer.defineTask("act", async (p: { test?: boolean }, ctx) => {
+      const outcome: ApprovalOutcome = await ctx.requestApproval({ title: "Act", ...(p.test ? { test: true } : {}) });
+      return { approved: outcome.approved, execution: outcome.execution };
+    });
+    await overseer.worker({ pollMs: 20 }).start();
+    const decideOne = async (payload: object, between?: () => Promise<unknown>) => {
+      const job = await overseer.enqueue("act", payload);
+      const request = await pendingOf(overseer, job.id);
+      await between?.();
+      await overseer.decideApproval(request.id, { decision: "approve" }, admin);
+      return { request, result: (await finished(overseer, job.id)).result };
+    };
+
+    const dry = await decideOne({});
+    expect(dry.request).toMatchObject({ execution: "dry-run", test: false });
+    expect(dry.result).toEqual({ approved: true, execution: "dry-run" });
+    // Turned on after the request was shown as a dry run: approving it still runs nothing.
+    const shownDry = await decideOne({}, () => overseer.setExecution({ mode: "enabled", by: "root", reason: null }));
+    expect(shownDry.result).toEqual({ approved: true, execution: "dry-run" });
+
+    const live = await decideOne({});
+    expect(live.request).toMatchObject({ execution: "enabled", test: false });
+    expect(live.result).toEqual({ approved: true, execution: "enabled" });
+    const testItem = await decideOne({ test: true });
+    expect(testItem.request).toMatchObject({ execution: "enabled", test: true });
+    expect(testItem.result).toEqual({ approved: true, execution: "dry-run" });
+    // Turned off after it was asked in enabled mode: the kill switch stops it still.
+    const stopped = await decideOne({}, () => overseer.setExecution({ mode: "dry-run", by: "ana", reason: "stop" }));
+    expect(stopped.request).toMatchObject({ execution: "enabled" });
+    expect(stopped.result).toEqual({ approved: true, execution: "dry-run" });
+    await overseer.close();
+  });
+});
+
+describe("ExecutionReader", () => {
+  it("reads the switch at most once per max age, and a failed read gives dry-run", async () => {
+    let now = 0;
+    let stored: ExecutionMode | null = "enabled";
+    let reads = 0;
+    const store = {
+      async getExecution() {
+        reads++;
+        if (stored === null) throw new Error("database gone");
+        return { mode: stored, changedBy: "root", changedAt: "", reason: null, version: 1 };
+      },
+    };
+    const reader = new ExecutionReader(store, "dry-run", 1_000, () => now);
+    expect(reader.fresh()).toBeNull();
+    expect(await reader.read()).toBe("enabled");
+    now = 999;
+    expect(reader.fresh()).toBe("enabled");
+    stored = "dry-run";
+    now = 1_000;
+    expect(reader.fresh()).toBeNull();
+    expect(await reader.read()).toBe("dry-run");
+    expect(reads).toBe(2);
+    stored = null;
+    now = 5_000;
+    expect(await reader.read()).toBe("dry-run");
+    expect(reader.fresh()).toBeNull(); // not remembered: the next job reads again
+    reader.remember("enabled");
+    expect(reader.fresh()).toBe("enabled");
+  });
+
+  it("shares one read among callers meanwhile, and follows the config while the switch was never set", async () => {
+    let reads = 0;
+    const store = {
+      async getExecution() {
+        reads++;
+        return null;
+      },
+    };
+    const reader = new ExecutionReader(store, "enabled", 1_000, () => 0);
+    expect(await Promise.all([reader.read(), reader.read(), reader.read()])).toEqual(["enabled", "enabled", "enabled"]);
+    expect(reads).toBe(1);
+  });
+});

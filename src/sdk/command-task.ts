@@ -1,0 +1,203 @@
+/**
+ * Approval-gated commands, as built-in tasks. `overseer.command` takes a shell command an agent
+ * proposes, asks the config's `commands.approvers` with the command shown (`details.command`),
+ * and, once approved, runs it only if the approved action may run (`outcome.execution`: the node
+ * or the task in enabled mode, not a test item); otherwise it records `command.executed.dryrun`
+ * and runs nothing. A run records `command.executed` with its exit code and the tail of its
+ * output. One attempt only: a command is never run twice because a worker died while it ran.
+ * `overseer.approval` asks a person on behalf of an agent with nothing to run (MCP's
+ * `request_approval`) and returns the decision.
+ */
+import { spawn } from "node:child_process";
+import type { CommandsConfig } from "../config/commands.js";
+import type { ApprovalOutcome } from "../core/approval.js";
+import { OverseerError, PermanentError } from "../core/errors.js";
+import { RISKS, type Risk } from "../core/gate-policy.js";
+import { defineTask, type JobContext, type TaskDefinition } from "../core/task.js";
+import type { Store } from "../store/store.js";
+
+export const COMMAND_TASK = "overseer.command";
+export const APPROVAL_TASK = "overseer.approval";
+
+const MAX_COMMAND = 4_000;
+const MAX_TEXT = 2_000;
+/** The output kept from a command (its tail), in the job's result and the event. */
+const MAX_OUTPUT = 16 * 1024;
+
+export interface CommandPayload {
+  /** A shell command line (`/bin/sh -c`). */
+  command: string;
+  /** Default `Run: <command>`. */
+  title?: string;
+  /** Why the agent proposes it: shown to the approvers. */
+  reason?: string;
+  /** Default: the config's `commands.risk`. */
+  risk?: Risk;
+  /** A test item: shown as such, never run. */
+  test?: boolean;
+  /** The agent that proposes it, shown to the approvers. */
+  proposedBy?: string;
+}
+
+export interface CommandResult {
+  decision: "approved" | "denied";
+  decidedBy: string;
+  reason: string | null;
+  /** The command ran. */
+  executed: boolean;
+  /** Approved, but recorded as a dry run and not run. */
+  dryRun: boolean;
+  exitCode?: number | null;
+  /** The tail of what it wrote to stdout and stderr. */
+  output?: string;
+}
+
+export interface ApprovalPayload {
+  title: string;
+  details?: unknown;
+  risk?: Risk;
+  test?: boolean;
+}
+
+export interface ApprovalTaskResult {
+  approved: boolean;
+  decidedBy: string;
+  reason: string | null;
+  timedOut: boolean;
+}
+
+export function commandTask(store: Pick<Store, "appendEvents">, config: CommandsConfig): TaskDefinition {
+  return defineTask<CommandPayload, CommandResult>(
+    COMMAND_TASK,
+    async (payload, ctx) => {
+      const p = checkCommandPayload(payload);
+      const outcome = await ctx.requestApproval({
+        title: p.title ?? `Run: ${oneLine(p.command)}`,
+        details: {
+          command: p.command,
+          cwd: config.cwd,
+          ...(p.reason === undefined ? {} : { reason: p.reason }),
+          ...(p.proposedBy === undefined ? {} : { proposedBy: p.proposedBy }),
+        },
+        risk: p.risk ?? config.risk,
+        approvers: config.approvers,
+        ...(config.approvalTimeoutMs === null ? {} : { timeout: config.approvalTimeoutMs }),
+        ...(p.test ? { test: true } : {}),
+      });
+      const decided = { decidedBy: outcome.decidedBy, reason: outcome.reason };
+      if (!outcome.approved) return { decision: "denied", ...decided, executed: false, dryRun: false };
+      const note = (kind: string, data: Record<string, unknown>) =>
+        store.appendEvents([{ kind, jobId: ctx.job.id, data: { command: p.command, ...data } }]);
+      if (outcome.execution !== "enabled") {
+        await note("command.executed.dryrun", { why: dryRunWhy(p, ctx) });
+        return { decision: "approved", ...decided, executed: false, dryRun: true };
+      }
+      const ran = await runCommand(p.command, config.cwd, ctx.signal);
+      await note("command.executed", { exitCode: ran.exitCode, signal: ran.signal, output: ran.output });
+      if (ran.exitCode !== 0) {
+        const how = ran.exitCode === null ? `was stopped by ${ran.signal}` : `exited with code ${ran.exitCode}`;
+        throw new PermanentError(`the command ${how}: ${lastLine(ran.output)}`, { code: "COMMAND_FAILED" });
+      }
+      return { decision: "approved", ...decided, executed: true, dryRun: false, exitCode: 0, output: ran.output };
+    },
+    { maxAttempts: 1, timeout: config.timeoutMs },
+  );
+}
+
+export function approvalTask(): TaskDefinition {
+  return defineTask<ApprovalPayload, ApprovalTaskResult>(
+    APPROVAL_TASK,
+    async (payload, ctx) => {
+      if (payload === null || typeof payload !== "object") {
+        throw invalidPayload("payload must be an object with a title");
+      }
+      const outcome: ApprovalOutcome = await ctx.requestApproval({
+        title: payload.title,
+        details: payload.details,
+        ...(payload.risk === undefined ? {} : { risk: payload.risk }),
+        ...(payload.test === undefined ? {} : { test: payload.test }),
+      });
+      return {
+        approved: outcome.approved,
+        decidedBy: outcome.decidedBy,
+        reason: outcome.reason,
+        timedOut: outcome.timedOut,
+      };
+    },
+    { maxAttempts: 1 },
+  );
+}
+
+/** Validates a proposal: PermanentError INVALID_PAYLOAD naming the field (a proposal that is wrong stays wrong). */
+export function checkCommandPayload(payload: unknown): CommandPayload {
+  if (payload === null || typeof payload !== "object") throw invalidPayload("payload must be an object with a command");
+  const p = payload as Record<string, unknown>;
+  if (typeof p.command !== "string" || p.command.trim() === "" || p.command.length > MAX_COMMAND) {
+    throw invalidPayload(`command must be a shell command line of 1-${MAX_COMMAND} characters`);
+  }
+  for (const field of ["title", "reason", "proposedBy"] as const) {
+    const value = p[field];
+    if (value !== undefined && (typeof value !== "string" || value.length > MAX_TEXT)) {
+      throw invalidPayload(`${field} must be text of at most ${MAX_TEXT} characters`);
+    }
+  }
+  if (p.risk !== undefined && !(RISKS as readonly unknown[]).includes(p.risk)) {
+    throw invalidPayload(`risk must be one of ${RISKS.join(", ")}`);
+  }
+  if (p.test !== undefined && typeof p.test !== "boolean") throw invalidPayload("test must be true or false");
+  return p as unknown as CommandPayload;
+}
+
+/** The same check for callers that answer at once (MCP, HTTP): OverseerError INVALID_ARGUMENT. */
+export function validateCommandProposal(payload: unknown): CommandPayload {
+  try {
+    return checkCommandPayload(payload);
+  } catch (err) {
+    throw new OverseerError("INVALID_ARGUMENT", (err as Error).message);
+  }
+}
+
+function invalidPayload(message: string): PermanentError {
+  return new PermanentError(message, { code: "INVALID_PAYLOAD" });
+}
+
+function dryRunWhy(p: CommandPayload, ctx: JobContext): string {
+  if (p.test) return "a test item never runs";
+  if (ctx.execution === "dry-run") return "execution is dry-run";
+  return "execution was dry-run when the command was proposed";
+}
+
+interface Ran {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Runs `command` with `/bin/sh -c` in `cwd`; the output's last MAX_OUTPUT bytes are kept. Aborted with the job's signal. */
+function runCommand(command: string, cwd: string, signal: AbortSignal): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/sh", ["-c", command], { cwd, signal, stdio: ["ignore", "pipe", "pipe"] });
+    let output = Buffer.alloc(0);
+    const keep = (chunk: Buffer) => {
+      output = Buffer.concat([output, chunk]);
+      if (output.length > MAX_OUTPUT) output = output.subarray(output.length - MAX_OUTPUT);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", (err) => {
+      if (signal.aborted) return;
+      reject(new PermanentError(`the command could not start: ${err.message}`, { code: "COMMAND_FAILED" }));
+    });
+    child.on("close", (exitCode, killedBy) => resolve({ exitCode, signal: killedBy, output: output.toString("utf8") }));
+  });
+}
+
+function oneLine(text: string): string {
+  const line = text.trim().split("\n")[0] as string;
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+function lastLine(output: string): string {
+  const lines = output.trim().split("\n");
+  return (lines.at(-1) ?? "").slice(0, 300) || "no output";
+}
