@@ -124,7 +124,11 @@ describe(`overseer.command on ${TEST_BACKEND}`, () => {
     expect(failing.job).toMatchObject({
       state: "dead",
       attempts: 1,
-      lastError: { code: "COMMAND_FAILED", message: "the command exited with code 3: no such branch", retryable: false },
+      lastError: {
+        code: "COMMAND_FAILED",
+        message: "the command exited with code 3: no such branch",
+        retryable: false,
+      },
     });
     expect(await kinds(overseer, failing.job.id)).toEqual([
       ["command.executed", { command: expect.any(String), exitCode: 3, signal: null, output: "no such branch\n" }],

@@ -66,7 +66,9 @@ async function withExecution<T>(options: GlobalOptions, fn: (backend: ExecutionB
       {
         get: () => client.execution(),
         set: (mode, reason) => client.setExecution(mode, reason === null ? {} : { reason }),
-        close: async () => {},
+        close: async () => {
+          // Nothing to close: the client holds no connection between requests.
+        },
       },
       fn,
     );
