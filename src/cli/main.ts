@@ -10,6 +10,7 @@ import { registerEvents } from "./commands/events.js";
 import { registerJobs } from "./commands/jobs.js";
 import { registerLessons } from "./commands/lessons.js";
 import { registerMaintenance } from "./commands/maintenance.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerQueues } from "./commands/queues.js";
 import { registerRequeue } from "./commands/requeue.js";
 import { type NodeFlags, runNode } from "./commands/run-node.js";
@@ -114,6 +115,7 @@ registerApprovals(program);
 registerAlerts(program);
 registerTokens(program);
 registerEvents(program);
+registerMcp(program);
 registerMaintenance(program);
 
 try {
