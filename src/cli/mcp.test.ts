@@ -10,17 +10,25 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { describe, expect, it, onTestFinished } from "vitest";
 import { TOOLS } from "../mcp/tools.js";
 import { BIN, cliSandbox } from "../test-support/cli.js";
+import { testApi } from "../test-support/http.js";
 import { answer, defineStandInTasks, pendingRequest, refusal } from "../test-support/mcp.js";
 import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 
 const cli = cliSandbox("overseer-mcp-cli-");
 
-async function agentOn(database: string, as: string): Promise<{ client: Client; stderr: () => string }> {
+async function agentOn(database: string, as: string) {
+  return agent(["--database", database, "mcp", "--as", as]);
+}
+
+async function agent(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, "--database", database, "mcp", "--as", as],
+    args: [BIN, ...args],
     cwd: cli.tempDir(),
-    env: { ...(process.env as Record<string, string>), OVERSEER_LOG_LEVEL: "warn" },
+    env: { ...(process.env as Record<string, string>), OVERSEER_LOG_LEVEL: "warn", ...env },
     stderr: "pipe",
   });
   let stderr = "";
@@ -145,5 +153,27 @@ describe(`overseer mcp on ${TEST_BACKEND}`, () => {
       await reviewer.callTool({ name: "search_lessons", arguments: { text: "rotate keys in a freeze" } }),
     );
     expect(found.lessons.map((l: { lesson: { id: string } }) => l.lesson.id)).toEqual([recorded.lesson.id]);
+  });
+
+  it("through a server (--url) acts as the token: a viewer's writes are refused by the server", async () => {
+    const api = await testApi();
+    await api.overseer.takeClaim("story:ABC-3", "agent-1", "1m");
+    const { client: viewer } = await agent(["mcp", "--url", api.url], { OVERSEER_TOKEN: api.tokens.viewer });
+    expect(answer(await viewer.callTool({ name: "list_claims", arguments: {} })).claims).toMatchObject([
+      { key: "story:ABC-3", owner: "agent-1" },
+    ]);
+    expect(
+      refusal(await viewer.callTool({ name: "take_claim", arguments: { key: "story:ABC-4", owner: "a", ttl: "1m" } })),
+    ).toBe('FORBIDDEN: token "test-viewer" has scope viewer; this needs operator');
+
+    const { client: operator } = await agent(["mcp", "--url", api.url], { OVERSEER_TOKEN: api.tokens.operator });
+    const proposed = answer(
+      await operator.callTool({ name: "propose_command", arguments: { command: "make deploy" } }),
+    );
+    expect(await api.overseer.getJob(proposed.jobId)).toMatchObject({
+      task: "overseer.command",
+      payload: { command: "make deploy" },
+      enqueuedBy: "test-operator",
+    });
   });
 });
