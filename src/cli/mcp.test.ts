@@ -27,7 +27,8 @@ async function agent(
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, ...args],
-    cwd: cli.tempDir(),
+    // One folder per test, however many agents it starts: the sandbox removes it afterwards.
+    cwd: cli.dir || cli.tempDir(),
     env: { ...(process.env as Record<string, string>), OVERSEER_LOG_LEVEL: "warn", ...env },
     stderr: "pipe",
   });
