@@ -11,6 +11,7 @@ import { registerExecution } from "./commands/execution.js";
 import { registerJobs } from "./commands/jobs.js";
 import { registerLessons } from "./commands/lessons.js";
 import { registerMaintenance } from "./commands/maintenance.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerQueues } from "./commands/queues.js";
 import { registerRequeue } from "./commands/requeue.js";
 import { type NodeFlags, runNode } from "./commands/run-node.js";
@@ -116,6 +117,7 @@ registerApprovals(program);
 registerAlerts(program);
 registerTokens(program);
 registerEvents(program);
+registerMcp(program);
 registerMaintenance(program);
 
 try {

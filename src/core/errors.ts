@@ -95,6 +95,10 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, summary: "The request carries no bearer token, or one that is unknown or revoked." },
   FORBIDDEN: { status: 403, summary: "The token's scope does not allow this operation." },
   ROUTE_NOT_FOUND: { status: 404, summary: "No HTTP route has this method and path." },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    summary: "The path exists but does not take this method (GET on the stateless MCP endpoint).",
+  },
   REQUEST_TIMEOUT: {
     status: 408,
     summary: "The client took longer than the server's request timeout to send a request's headers and body.",

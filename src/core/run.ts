@@ -166,6 +166,12 @@ export interface Run {
   updatedAt: string;
 }
 
+/** A run's status at a glance: what `GET /runs/:id/status` answers and agents poll. */
+export function runStatus(run: Run) {
+  const { id, state, version, currentTurn, pid, stats, completion, error, updatedAt } = run;
+  return { id, state, version, currentTurn, maxTurns: run.spec.maxTurns, pid, stats, completion, error, updatedAt };
+}
+
 export type RunTurnOutcome =
   /** Still running (or its supervisor died and nobody has noticed yet). */
   | "running"

@@ -18,10 +18,26 @@ interface Call {
   body?: unknown;
   /** A WebSocket upgrade rather than a plain request. */
   websocket?: boolean;
+  headers?: Record<string, string>;
 }
 
-/** Per route: who may call it, and how to make a request that succeeds (fresh fixtures each time). */
-const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise<Call> }> = {
+/** An MCP client's first message, as the streamable HTTP transport sends it. */
+const MCP_INITIALIZE: Call = {
+  path: "/api/v1/mcp",
+  body: {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "matrix", version: "1" } },
+  },
+  headers: { accept: "application/json, text/event-stream" },
+};
+
+/**
+ * Per route: who may call it, and how to make a request that succeeds (fresh fixtures each
+ * time); `allowed` for a route whose answer to those it lets in is not a 2xx.
+ */
+const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise<Call>; allowed?: number }> = {
   "GET /healthz": { scope: "public", call: async () => ({ path: "/healthz" }) },
   "GET /readyz": { scope: "public", call: async () => ({ path: "/readyz" }) },
   "GET /api/v1/openapi.json": { scope: "viewer", call: async () => ({ path: "/api/v1/openapi.json" }) },
@@ -201,6 +217,9 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     scope: "operator",
     call: async (o) => ({ path: `/api/v1/lessons/${(await aLesson(o)).id}/delete` }),
   },
+  "POST /api/v1/mcp": { scope: "viewer", call: async () => MCP_INITIALIZE },
+  // Stateless: no server-initiated stream, which the protocol answers with 405.
+  "GET /api/v1/mcp": { scope: "viewer", call: async () => ({ path: "/api/v1/mcp" }), allowed: 405 },
   "GET /api/v1/approvals": { scope: "viewer", call: async () => ({ path: "/api/v1/approvals?state=pending" }) },
   "GET /api/v1/approvals/:id": {
     scope: "viewer",
@@ -336,12 +355,12 @@ const ECHO_PROFILE = parseConfig(
 type Caller = "no token" | "malformed token" | "unknown token" | "revoked token" | TokenScope;
 const CALLERS: Caller[] = ["no token", "malformed token", "unknown token", "revoked token", ...TOKEN_SCOPES];
 
-function expected(scope: RouteScope, caller: Caller): "2xx" | 401 | 403 {
-  if (scope === "public") return "2xx";
+function expected(scope: RouteScope, caller: Caller, answer: "2xx" | number = "2xx"): "2xx" | number {
+  if (scope === "public") return answer;
   if (!(TOKEN_SCOPES as readonly string[]).includes(caller)) return 401;
   const held = caller as TokenScope;
   const allowed = held === "admin" || held === scope || (held === "operator" && scope === "viewer");
-  return allowed ? "2xx" : 403;
+  return allowed ? answer : 403;
 }
 
 describe("the auth matrix", () => {
@@ -372,7 +391,7 @@ describe("the auth matrix", () => {
       if (!entry) throw new Error(`no matrix entry for ${key}`);
       for (const caller of CALLERS) {
         const call = await entry.call(api.overseer);
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { ...call.headers };
         const secret = secretOf[caller];
         if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
         const res = call.websocket
@@ -380,7 +399,7 @@ describe("the auth matrix", () => {
           : await api.request(route.method, call.path, { headers, body: call.body });
         const got = res.status >= 200 && res.status < 300 ? "2xx" : res.status;
         results.push(`${key} as ${caller}: ${got}`);
-        wanted.push(`${key} as ${caller}: ${expected(entry.scope, caller)}`);
+        wanted.push(`${key} as ${caller}: ${expected(entry.scope, caller, entry.allowed)}`);
         if (got === 401) {
           expect(res.body.error.code).toBe("UNAUTHENTICATED");
           expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);

@@ -26,6 +26,10 @@ export const OPENAPI_TAGS = [
   { name: "heartbeats", description: "Heartbeat monitors that alert when a ping is late." },
   { name: "claims", description: "Leases on keys with fencing tokens, for work outside Overseer's jobs." },
   { name: "lessons", description: "What finished sessions taught, and the search for lessons like a new one." },
+  {
+    name: "mcp",
+    description: "The Model Context Protocol for agents: enqueue, ask for approval and wait, claim, and learn.",
+  },
   { name: "events", description: "The event log, as Server-Sent Events, one JSON page, or over a WebSocket." },
   { name: "auth", description: "Who the calling token is." },
 ] as const;

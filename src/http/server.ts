@@ -33,6 +33,7 @@ import { healthRoutes } from "./routes/health.js";
 import { heartbeatRoutes } from "./routes/heartbeats.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { lessonRoutes } from "./routes/lessons.js";
+import { mcpRoutes } from "./routes/mcp.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { operatingRoutes } from "./routes/operating.js";
 import { requeueRoutes } from "./routes/requeue.js";
@@ -247,6 +248,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(signalRoutes(overseer));
       await api.register(claimRoutes(overseer));
       await api.register(lessonRoutes(overseer));
+      await api.register(mcpRoutes(overseer, logger));
       await api.register(eventRoutes(streams));
       await api.register(streamTokens);
       await api.register(websocketRoutes(streams));

@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { toBudget, toInputSpec } from "../../config/run-profiles.js";
 import { OverseerError, runNotFound } from "../../core/errors.js";
+import { runStatus } from "../../core/run.js";
 import { RUN_STATES, type RunState } from "../../core/run-state.js";
 import type { Overseer, StartRunRequest } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
@@ -82,19 +83,7 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       async (request, reply) => {
         const run = await requireRun(overseer, request.params.id);
         reply.header("etag", etag(run.version));
-        const { id, state, version, currentTurn, pid, stats, completion, error, updatedAt } = run;
-        return {
-          id,
-          state,
-          version,
-          currentTurn,
-          maxTurns: run.spec.maxTurns,
-          pid,
-          stats,
-          completion,
-          error,
-          updatedAt,
-        };
+        return runStatus(run);
       },
     );
 
