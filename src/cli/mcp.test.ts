@@ -11,7 +11,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { TOOLS } from "../mcp/tools.js";
 import { BIN, cliSandbox } from "../test-support/cli.js";
 import { testApi } from "../test-support/http.js";
-import { answer, defineStandInTasks, pendingRequest, refusal } from "../test-support/mcp.js";
+import { answer, pendingRequest, refusal, TEST_COMMANDS } from "../test-support/mcp.js";
 import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 
 const cli = cliSandbox("overseer-mcp-cli-");
@@ -43,8 +43,7 @@ async function agent(
 describe(`overseer mcp on ${TEST_BACKEND}`, () => {
   it("an agent proposes a command, a person approves it, and wait_for_decision brings the result", async () => {
     const db = await testDatabase("overseer-mcp-");
-    const overseer = await db.open();
-    defineStandInTasks(overseer);
+    const overseer = await db.open({ commands: TEST_COMMANDS });
     await overseer.worker({ pollMs: 20 }).start();
     const { client: agent, stderr } = await agentOn(db.database, "agent-7");
 
@@ -104,8 +103,7 @@ describe(`overseer mcp on ${TEST_BACKEND}`, () => {
 
   it("decides as --as NAME with operator rights, and takes claims and records lessons", async () => {
     const db = await testDatabase("overseer-mcp-");
-    const overseer = await db.open();
-    defineStandInTasks(overseer);
+    const overseer = await db.open({ commands: TEST_COMMANDS });
     await overseer.worker({ pollMs: 20 }).start();
     const asked = await overseer.enqueue("overseer.approval", { title: "Rotate the API key", risk: "medium" });
     const { client: reviewer } = await agentOn(db.database, "bob");

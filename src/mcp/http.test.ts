@@ -9,8 +9,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { describe, expect, it, onTestFinished } from "vitest";
 import { parseConfig } from "../config/config.js";
 import { testApi } from "../test-support/http.js";
-import { answer, defineStandInTasks, pendingRequest, refusal } from "../test-support/mcp.js";
-import { TEST_BACKEND } from "../test-support/test-backend.js";
+import { answer, pendingRequest, refusal, TEST_COMMANDS } from "../test-support/mcp.js";
+import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { TOOLS } from "./tools.js";
 
 /** One run profile, so that a run can be started (no supervisor runs here: it stays queued). */
@@ -30,8 +30,9 @@ async function connect(url: string, token?: string): Promise<Client> {
 
 describe(`the MCP endpoint on ${TEST_BACKEND}`, () => {
   it("lists every tool; an operator's agent asks, a person decides, and wait_for_decision brings the answer", async () => {
-    const api = await testApi();
-    defineStandInTasks(api.overseer);
+    const api = await testApi({
+      open: async (o) => (await testDatabase("overseer-mcp-")).open({ ...o, commands: TEST_COMMANDS }),
+    });
     await api.overseer.worker({ pollMs: 20 }).start();
     const agent = await connect(api.url, api.tokens.operator);
 

@@ -15,13 +15,9 @@ import {
   MAX_SIMILAR_LIMIT,
   MAX_SIMILAR_TEXT,
 } from "../core/lesson.js";
+import { APPROVAL_TASK, COMMAND_TASK } from "../sdk/command-task.js";
 import type { McpBackend } from "./backend.js";
 import { approvalView, jobView, waitForDecision } from "./wait.js";
-
-/** The task `propose_command` enqueues: it asks for approval, then records a dry run or runs the command. */
-export const COMMAND_TASK = "overseer.command";
-/** The task `request_approval` enqueues: it asks a person and ends with their decision. */
-export const APPROVAL_TASK = "overseer.approval";
 
 /** The longest `wait_for_decision` may wait in one call; agents call again to wait longer. */
 export const MAX_WAIT_SECONDS = 600;

@@ -19,8 +19,9 @@ import type { Store } from "../store/store.js";
 export const COMMAND_TASK = "overseer.command";
 export const APPROVAL_TASK = "overseer.approval";
 
-const MAX_COMMAND = 4_000;
-const MAX_TEXT = 2_000;
+const MAX_COMMAND = 10_000;
+/** A request's title is at most 300 characters (core/approval.ts); the others are shown in its details. */
+const MAX_TEXT = { title: 300, reason: 4_000, proposedBy: 200 } as const;
 /** The output kept from a command (its tail), in the job's result and the event. */
 const MAX_OUTPUT = 16 * 1024;
 
@@ -135,10 +136,10 @@ export function checkCommandPayload(payload: unknown): CommandPayload {
   if (typeof p.command !== "string" || p.command.trim() === "" || p.command.length > MAX_COMMAND) {
     throw invalidPayload(`command must be a shell command line of 1-${MAX_COMMAND} characters`);
   }
-  for (const field of ["title", "reason", "proposedBy"] as const) {
+  for (const [field, max] of Object.entries(MAX_TEXT)) {
     const value = p[field];
-    if (value !== undefined && (typeof value !== "string" || value.length > MAX_TEXT)) {
-      throw invalidPayload(`${field} must be text of at most ${MAX_TEXT} characters`);
+    if (value !== undefined && (typeof value !== "string" || value.trim() === "" || value.length > max)) {
+      throw invalidPayload(`${field} must be text of 1-${max} characters`);
     }
   }
   if (p.risk !== undefined && !(RISKS as readonly unknown[]).includes(p.risk)) {

@@ -1,53 +1,25 @@
 /**
- * For the MCP tests: stand-ins for the built-in tasks `overseer.command` and `overseer.approval`
- * (they ask for approval and end with the shapes the real ones return), and reading a tool's
- * answer.
+ * For the MCP tests: the settings that turn on the built-in `overseer.command`, and reading a
+ * tool's answer.
  */
+
+import { tmpdir } from "node:os";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
-import { APPROVAL_TASK, COMMAND_TASK } from "../mcp/tools.js";
-import type { Overseer } from "../sdk/overseer.js";
+import type { CommandsConfig } from "../config/commands.js";
 
-interface CommandPayload {
-  command: string;
-  title?: string;
-  reason?: string;
-  risk?: "low" | "medium" | "high" | "critical";
-}
-
-interface ApprovalPayload {
-  title: string;
-  details?: unknown;
-  risk?: "low" | "medium" | "high" | "critical";
-}
-
-/** Defines the two stand-in tasks on `overseer`; its worker runs them. */
-export function defineStandInTasks(overseer: Overseer): void {
-  overseer.defineTask(COMMAND_TASK, async (p: CommandPayload, ctx) => {
-    const outcome = await ctx.requestApproval({
-      title: p.title ?? `Run: ${p.command}`,
-      details: { command: p.command, reason: p.reason ?? null },
-      risk: p.risk ?? "medium",
-    });
-    return {
-      decision: outcome.approved ? "approved" : "denied",
-      decidedBy: outcome.decidedBy,
-      reason: outcome.reason,
-      executed: false,
-      dryRun: true,
-    };
-  });
-  overseer.defineTask(APPROVAL_TASK, async (p: ApprovalPayload, ctx) => {
-    const outcome = await ctx.requestApproval({ title: p.title, details: p.details ?? null, risk: p.risk ?? "medium" });
-    return {
-      approved: outcome.approved,
-      decidedBy: outcome.decidedBy,
-      reason: outcome.reason,
-      timedOut: outcome.timedOut,
-    };
-  });
-}
+/**
+ * The `commands` config the MCP tests run the built-in `overseer.command` with: execution stays
+ * dry-run, so nothing runs, and the folder is never used.
+ */
+export const TEST_COMMANDS: CommandsConfig = {
+  approvers: [],
+  risk: "high",
+  approvalTimeoutMs: null,
+  timeoutMs: 60_000,
+  cwd: tmpdir(),
+};
 
 /** A tool's successful answer, as its structured content. */
 export function answer(result: unknown): any {
