@@ -7,7 +7,7 @@
  */
 import { type Duration, parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
-import type { ExecutionMode } from "./execution.js";
+import { EXECUTION_MODES, type ExecutionMode } from "./execution.js";
 import { RISKS, type Risk } from "./gate-policy.js";
 import { serializePayload } from "./job-options.js";
 import type { RunState } from "./run-state.js";
@@ -48,7 +48,7 @@ export interface ApprovalOutcome {
   /**
    * What the approved action may do (core/execution.ts): `enabled` only if the request was made
    * in enabled mode, is not a test item, and the job's mode is still enabled when it resumes.
-   * Absent on a run's requests, which the switch does not govern.
+   * Absent on a request the switch does not govern (one made without `execution`, a run's).
    */
   execution?: ExecutionMode;
 }
@@ -76,7 +76,7 @@ export interface Approval {
   /** Who asked, if known: they may not decide. */
   requestedBy: string | null;
   onTimeout: OnTimeout;
-  /** The asking job's execution mode when it asked (shown as DRY RUN); null for a run's requests. */
+  /** The mode of the action it gates when it was asked (`dry-run` shows as DRY RUN); null when the switch does not govern it. */
   execution: ExecutionMode | null;
   /** A test item: shown as such, and its approval never lets a real action run. */
   test: boolean;
@@ -245,7 +245,11 @@ function settle(
       outcome: {
         ...outcome,
         timedOut: false,
-        ...(approval.execution === null ? {} : { execution: approval.test ? "dry-run" : approval.execution }),
+        ...(approval.test
+          ? { execution: "dry-run" as const }
+          : approval.execution === null
+            ? {}
+            : { execution: approval.execution }),
       },
       settledAt: outcome.at,
       version: approval.version + 1,
@@ -276,6 +280,12 @@ export interface ApprovalRequest {
   requestedBy?: string;
   /** A test item: shown as such on every card and message, and its approval never lets a real action run. */
   test?: boolean;
+  /**
+   * The mode the action this request gates runs under: pass `ctx.execution`. The request then
+   * shows DRY RUN when approving runs nothing, and the outcome's `execution` says whether the
+   * approved action may run. Leave it out for a request the execution switch does not govern.
+   */
+  execution?: ExecutionMode;
 }
 
 const MAX_TITLE = 300;
@@ -316,6 +326,9 @@ export function buildNewApproval(
     throw bad("requestedBy", "must be a token name");
   }
   if (request.test !== undefined && typeof request.test !== "boolean") throw bad("test", "must be true or false");
+  if (request.execution !== undefined && !(EXECUTION_MODES as readonly unknown[]).includes(request.execution)) {
+    throw bad("execution", 'must be "dry-run" or "enabled" (pass ctx.execution)');
+  }
   const timeoutMs = request.timeout === undefined ? ids.defaultTimeoutMs : parseDuration(request.timeout, "timeout");
   if (timeoutMs < 1_000 || timeoutMs > MAX_TIMEOUT_MS) throw bad("timeout", "must be from 1 s to 366 days");
   const detailsJson = serializePayload(request.details ?? null);
@@ -332,6 +345,7 @@ export function buildNewApproval(
     onTimeout,
     timeoutMs,
     ...(request.test ? { test: true } : {}),
+    ...(request.execution === undefined ? {} : { execution: request.execution }),
   };
 }
 

@@ -115,14 +115,11 @@ export function durableContext(
     if (result.parked) park(result.until);
   };
 
-  /** The outcome as stored, with what the approved action may do now (a request from before the switch existed: the mode now). */
-  const nowAllowed = (outcome: ApprovalOutcome): ApprovalOutcome => ({
-    ...outcome,
-    execution: approvedExecution(
-      { execution: outcome.execution ?? settings.execution, test: false },
-      settings.execution,
-    ),
-  });
+  /** The outcome as stored, with what the approved action may do now (the switch may have been turned off since). */
+  const nowAllowed = (outcome: ApprovalOutcome): ApprovalOutcome =>
+    outcome.execution === undefined
+      ? outcome
+      : { ...outcome, execution: approvedExecution({ execution: outcome.execution, test: false }, settings.execution) };
 
   const requestApproval = async (request: ApprovalRequest): Promise<ApprovalOutcome> => {
     const step = next("approval");
@@ -133,7 +130,12 @@ export function durableContext(
       { ...request, requestedBy },
       { id: newId(), step, defaultTimeoutMs: settings.approvalTimeoutMs, groups: settings.approvalGroups },
     );
-    const result = await store.requestApproval(lease(), { ...approval, execution: settings.execution });
+    // The action runs in the job's mode at most, whatever the handler passed.
+    const execution =
+      approval.execution === undefined || approval.execution === null
+        ? null
+        : approvedExecution({ execution: approval.execution, test: false }, settings.execution);
+    const result = await store.requestApproval(lease(), { ...approval, execution });
     if (result === null) throw leaseLost();
     if (result.kind === "parked") return park(result.approval.expiresAt);
     await remember(result.step);

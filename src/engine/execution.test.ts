@@ -69,7 +69,11 @@ describe(`execution mode on ${TEST_BACKEND}`, () => {
   it("an approved action runs only if asked in enabled mode, not a test item, and execution is still on", async () => {
     const overseer = await (await testDatabase("overseer-execution-")).open();
     overseer.defineTask("act", async (p: { test?: boolean }, ctx) => {
-      const outcome: ApprovalOutcome = await ctx.requestApproval({ title: "Act", ...(p.test ? { test: true } : {}) });
+      const outcome: ApprovalOutcome = await ctx.requestApproval({
+        title: "Act",
+        execution: ctx.execution,
+        ...(p.test ? { test: true } : {}),
+      });
       return { approved: outcome.approved, execution: outcome.execution };
     });
     await overseer.worker({ pollMs: 20 }).start();
@@ -98,6 +102,21 @@ describe(`execution mode on ${TEST_BACKEND}`, () => {
     const stopped = await decideOne({}, () => overseer.setExecution({ mode: "dry-run", by: "ana", reason: "stop" }));
     expect(stopped.request).toMatchObject({ execution: "enabled" });
     expect(stopped.result).toEqual({ approved: true, execution: "dry-run" });
+    await overseer.close();
+  });
+
+  it("a request made without ctx.execution is not governed: no DRY RUN, no outcome.execution", async () => {
+    const overseer = await (await testDatabase("overseer-execution-")).open();
+    overseer.defineTask("ungoverned", async (_p, ctx) => {
+      const outcome = await ctx.requestApproval({ title: "Deploy" });
+      return { execution: outcome.execution ?? "absent" };
+    });
+    await overseer.worker({ pollMs: 20 }).start();
+    const job = await overseer.enqueue("ungoverned");
+    const request = await pendingOf(overseer, job.id);
+    expect(request).toMatchObject({ execution: null, test: false });
+    await overseer.decideApproval(request.id, { decision: "approve" }, admin);
+    expect((await finished(overseer, job.id)).result).toEqual({ execution: "absent" });
     await overseer.close();
   });
 });

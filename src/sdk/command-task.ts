@@ -84,6 +84,7 @@ export function commandTask(store: Pick<Store, "appendEvents">, config: Commands
         approvers: config.approvers,
         ...(config.approvalTimeoutMs === null ? {} : { timeout: config.approvalTimeoutMs }),
         ...(p.test ? { test: true } : {}),
+        execution: ctx.execution,
       });
       const decided = { decidedBy: outcome.decidedBy, reason: outcome.reason };
       if (!outcome.approved) return { decision: "denied", ...decided, executed: false, dryRun: false };

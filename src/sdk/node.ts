@@ -123,8 +123,10 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   try {
     // A node with no tasks of its own still needs a worker when it has alerting to do: its
     // maintenance pass applies the rules (a run failed) and sends the notifications.
+    // So does one whose config turns on the built-in command task.
     const alerting = overseer.alertSources() !== null || overseer.alertDelivery() !== null;
-    worker = overseer.taskNames.length === 0 && !alerting ? null : overseer.worker(workerOptions);
+    const builtIn = alerting || overseer.settings.commands !== null;
+    worker = overseer.taskNames.length === 0 && !builtIn ? null : overseer.worker(workerOptions);
     await worker?.start();
     // Stopped right after the API: turns are interrupted and the runs handed back, resumable by any node.
     const supervisor = superviseRuns ? overseer.runSupervisor() : null;
