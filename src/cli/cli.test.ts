@@ -293,8 +293,9 @@ describe("worker, queues, events and prune", () => {
 
     const workers = JSON.parse((await overseer(["--database", db, "workers", "--json"])).stdout);
     expect(workers[0]).toMatchObject({ status: "stopped" });
-    // Every Overseer defines the built-in re-queue task, so a schedule can run it (docs/alerts.md).
-    expect([...workers[0].tasks].sort()).toEqual(["double", "overseer.requeue-dead"]);
+    // Every worker runs the built-in re-queue task, so a schedule can run it (docs/alerts.md), and
+    // the approval task agents ask through (docs/mcp.md).
+    expect([...workers[0].tasks].sort()).toEqual(["double", "overseer.approval", "overseer.requeue-dead"]);
   });
 
   it("pauses and resumes a queue", async () => {

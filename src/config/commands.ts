@@ -21,15 +21,28 @@ const approver = z
 
 export const commandsConfigSchema = z
   .strictObject({
-    /** Who may approve a command; none: any operator. */
-    approvers: z.array(approver).default([]),
+    /** Who may approve a command: token names, group:<name>, telegram:<id>. */
+    approvers: z.array(approver).optional(),
     risk: z.enum(RISKS as [Risk, ...Risk[]], { error: `must be one of ${RISKS.join(", ")}` }).default("high"),
     /** How long a request waits for a decision (then it is denied). */
-    approvalTimeout: durationField.optional(),
+    approvalTimeout: durationField
+      .refine((ms) => ms >= 1_000 && ms <= 366 * 86_400_000, { error: "must be from 1s to 366d" })
+      .optional(),
     /** How long an approved command may run. */
-    timeout: durationField.default(10 * 60_000),
+    timeout: durationField
+      .refine((ms) => ms >= 1_000 && ms <= 86_400_000, { error: "must be from 1s to 24h" })
+      .default(10 * 60_000),
     /** Where commands run, relative to the config file's folder; default that folder. */
     cwd: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.approvers === undefined || c.approvers.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["approvers"],
+        message: "must list who may approve commands: agents hold operator tokens, and must not approve each other's",
+      });
+    }
   })
   .optional();
 
@@ -48,7 +61,7 @@ export function toCommandsConfig(
 ): CommandsConfig | null {
   if (parsed === undefined) return null;
   return {
-    approvers: parsed.approvers,
+    approvers: parsed.approvers ?? [],
     risk: parsed.risk,
     approvalTimeoutMs: parsed.approvalTimeout ?? null,
     timeoutMs: parsed.timeout,

@@ -199,8 +199,20 @@ describe("loadConfig", () => {
     [
       "a command setting that does not exist",
       "c.json",
-      JSON.stringify({ commands: { shell: "bash" } }),
+      JSON.stringify({ commands: { approvers: ["ana"], shell: "bash" } }),
       "c.json: commands.shell: unknown field",
+    ],
+    [
+      "commands nobody may approve",
+      "c.json",
+      JSON.stringify({ commands: {} }),
+      "c.json: commands.approvers: must list who may approve commands: agents hold operator tokens, and must not approve each other's",
+    ],
+    [
+      "a command timeout out of range",
+      "c.json",
+      JSON.stringify({ commands: { approvers: ["ana"], timeout: "500ms" } }),
+      "c.json: commands.timeout: must be from 1s to 24h",
     ],
     [
       "a breaker's rate out of range",

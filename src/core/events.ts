@@ -61,6 +61,8 @@ const BUILT_IN = [
   "command.executed",
   /** It recorded an approved command as a dry run and ran nothing: `data.command`, `data.why`. */
   "command.executed.dryrun",
+  /** An execution found the command started by an earlier one that never recorded its outcome, and ran nothing: `data.command`. */
+  "command.interrupted",
   "queue.paused",
   "queue.resumed",
   /**

@@ -1,7 +1,7 @@
 /**
- * Execution mode: whether handlers may do their side effects for real. The node's switch is
- * `dry-run` unless an admin turns it on (or the config of a new database says `enabled`); a task
- * may set its own mode, which wins over the switch. A handler reads the result as `ctx.execution`
+ * Execution mode: whether handlers may do their side effects for real. The switch is `dry-run`
+ * until an admin turns it on (while nobody has set it, each node follows its config's
+ * `execution`); a task may set its own mode, which wins over the switch. A handler reads the result as `ctx.execution`
  * and an approved action as `outcome.execution`: the action runs only if the request was made in
  * `enabled` mode, it is not a test item, and the mode is still `enabled` when the job resumes.
  * Pure rules; the store keeps the switch and audits each change (`execution.changed`).
@@ -14,7 +14,7 @@ export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 /** The node's switch as the store keeps it. */
 export interface ExecutionSwitch {
   mode: ExecutionMode;
-  /** Who set it last: a token name, `config` (a new database's first mode) or `cli`. */
+  /** Who set it last: a token name, or the local user of `overseer execution`. */
   changedBy: string;
   changedAt: string;
   reason: string | null;
@@ -76,7 +76,7 @@ export function approvedExecution(
 /** The switch as it applies to a node: set by an admin, or (never set) the node's config's mode. */
 export interface ExecutionState {
   mode: ExecutionMode;
-  /** `switch`: an admin (or the CLI) set it; `config`: never set, so the node's config (or the default, dry-run) applies. */
+  /** `switch`: someone set it; `config`: never set, so the node's config (or the default, dry-run) applies. */
   source: "switch" | "config";
   changedBy: string | null;
   changedAt: string | null;

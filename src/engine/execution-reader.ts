@@ -12,6 +12,8 @@ export class ExecutionReader {
   #mode: ExecutionMode;
   #readAt = Number.NEGATIVE_INFINITY;
   #reading: Promise<ExecutionMode> | null = null;
+  /** Bumped by `remember`: a read begun before it must not overwrite what this process wrote. */
+  #generation = 0;
 
   constructor(
     private readonly store: Pick<Store, "getExecution">,
@@ -33,11 +35,12 @@ export class ExecutionReader {
    * fails gives `dry-run`, remembered for no time: side effects wait until the switch is known.
    */
   read(): Promise<ExecutionMode> {
+    const generation = this.#generation;
     this.#reading ??= this.store
       .getExecution()
       .then(
         (current) => {
-          this.remember(current?.mode ?? this.configured);
+          if (generation === this.#generation) this.remember(current?.mode ?? this.configured);
           return this.#mode;
         },
         (): ExecutionMode => "dry-run",
@@ -50,6 +53,7 @@ export class ExecutionReader {
 
   /** What this process just wrote. */
   remember(mode: ExecutionMode): void {
+    this.#generation++;
     this.#mode = mode;
     this.#readAt = this.clock();
   }

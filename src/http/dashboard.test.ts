@@ -86,7 +86,7 @@ describe("GET /api/v1/whoami", () => {
     for (const scope of ["viewer", "operator", "admin"] as const) {
       const res = await api.request("GET", "/api/v1/whoami", { token: api.tokens[scope] });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ name: `test-${scope}`, scope });
+      expect(res.body).toEqual({ name: `test-${scope}`, scope, execution: "dry-run" });
     }
     expect((await api.request("GET", "/api/v1/whoami", { token: api.tokens.metrics })).status).toBe(403);
     expect((await api.request("GET", "/api/v1/whoami")).status).toBe(401);

@@ -168,8 +168,9 @@ const proposeCommand = tool({
     test: testFlag.optional(),
   }),
   async run(backend, args) {
-    const { job, created } = await backend.enqueue(COMMAND_TASK, args, {});
-    return { jobId: job.id, state: job.state, created, next: "call wait_for_decision with this jobId" };
+    const { job, created, warnings } = await backend.enqueue(COMMAND_TASK, args, {});
+    // TASK_NOT_REGISTERED: no worker with the task has run yet, so nobody will be asked until one does.
+    return { jobId: job.id, state: job.state, created, warnings, next: "call wait_for_decision with this jobId" };
   },
 });
 
@@ -188,8 +189,9 @@ const requestApproval = tool({
     test: testFlag.optional(),
   }),
   async run(backend, args) {
-    const { job, created } = await backend.enqueue(APPROVAL_TASK, args, {});
-    return { jobId: job.id, state: job.state, created, next: "call wait_for_decision with this jobId" };
+    const { job, created, warnings } = await backend.enqueue(APPROVAL_TASK, args, {});
+    // TASK_NOT_REGISTERED: no worker with the task has run yet, so nobody will be asked until one does.
+    return { jobId: job.id, state: job.state, created, warnings, next: "call wait_for_decision with this jobId" };
   },
 });
 

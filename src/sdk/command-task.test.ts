@@ -70,10 +70,11 @@ describe(`overseer.command on ${TEST_BACKEND}`, () => {
     const cwd = workFolder();
     const overseer = await node(cwd);
     const command = "echo deployed > marker.txt";
-    const dry = await propose(overseer, { command, reason: "ship it", proposedBy: "agent-1" });
+    const dry = await propose(overseer, { command, reason: "ship it", proposedBy: "someone else" });
     expect(dry.request).toMatchObject({
       title: `Run: ${command}`,
-      details: { command, cwd, reason: "ship it", proposedBy: "agent-1" },
+      // Who proposed it is the enqueuing token (none here, through the SDK), never the payload's word.
+      details: { command, cwd, reason: "ship it" },
       risk: "high",
       approvers: ["root"],
       execution: "dry-run",
@@ -148,5 +149,42 @@ describe(`overseer.command on ${TEST_BACKEND}`, () => {
       expect(done.lastError?.message).toMatch(message);
     }
     expect(await overseer.listApprovals()).toEqual([]);
+  });
+});
+
+describe(`overseer.command at most once on ${TEST_BACKEND}`, () => {
+  it("a command cut short by a graceful shutdown is not run again by the next worker: COMMAND_INTERRUPTED", async () => {
+    const cwd = workFolder();
+    const commands: CommandsConfig = {
+      approvers: ["root"],
+      risk: "high",
+      approvalTimeoutMs: null,
+      timeoutMs: 60_000,
+      cwd,
+    };
+    const db = await testDatabase("overseer-commands-");
+    const first = await db.open({ commands });
+    await first.setExecution({ mode: "enabled", by: "root", reason: null });
+    const worker = first.worker({ pollMs: 20, shutdownTimeoutMs: 100, abortGraceMs: 100 });
+    await worker.start();
+    const job = await first.enqueue(COMMAND_TASK, { command: "echo run >> runs.txt; sleep 30" });
+    const request = await waitFor(
+      "the request",
+      async () => (await first.listApprovals({ jobId: job.id }))[0] ?? null,
+      {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+      },
+    );
+    await first.decideApproval(request.id, { decision: "approve" }, root);
+    await waitFor("the command to start", () => existsSync(join(cwd, "runs.txt")) || null, { timeoutMs: 15_000 });
+    await worker.stop(); // the shutdown aborts it and hands the job back
+
+    const second = await db.open({ commands });
+    await second.worker({ pollMs: 20 }).start();
+    const done = await finished(second, job.id);
+    expect(done).toMatchObject({ state: "dead", lastError: { code: "COMMAND_INTERRUPTED" } });
+    expect(readFileSync(join(cwd, "runs.txt"), "utf8")).toBe("run\n");
+    expect((await kinds(second, job.id)).map(([kind]) => kind)).toContain("command.interrupted");
   });
 });

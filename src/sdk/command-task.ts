@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import type { CommandsConfig } from "../config/commands.js";
 import type { ApprovalOutcome } from "../core/approval.js";
-import { OverseerError, PermanentError } from "../core/errors.js";
+import { PermanentError } from "../core/errors.js";
 import { RISKS, type Risk } from "../core/gate-policy.js";
 import { defineTask, type JobContext, type TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
@@ -21,7 +21,7 @@ export const APPROVAL_TASK = "overseer.approval";
 
 const MAX_COMMAND = 10_000;
 /** A request's title is at most 300 characters (core/approval.ts); the others are shown in its details. */
-const MAX_TEXT = { title: 300, reason: 4_000, proposedBy: 200 } as const;
+const MAX_TEXT = { title: 300, reason: 4_000 } as const;
 /** The output kept from a command (its tail), in the job's result and the event. */
 const MAX_OUTPUT = 16 * 1024;
 
@@ -36,8 +36,6 @@ export interface CommandPayload {
   risk?: Risk;
   /** A test item: shown as such, never run. */
   test?: boolean;
-  /** The agent that proposes it, shown to the approvers. */
-  proposedBy?: string;
 }
 
 export interface CommandResult {
@@ -78,7 +76,8 @@ export function commandTask(store: Pick<Store, "appendEvents">, config: Commands
           command: p.command,
           cwd: config.cwd,
           ...(p.reason === undefined ? {} : { reason: p.reason }),
-          ...(p.proposedBy === undefined ? {} : { proposedBy: p.proposedBy }),
+          // Who proposed it is the token that enqueued it, never what the payload says.
+          ...(ctx.job.enqueuedBy === null ? {} : { proposedBy: ctx.job.enqueuedBy }),
         },
         risk: p.risk ?? config.risk,
         approvers: config.approvers,
@@ -93,6 +92,21 @@ export function commandTask(store: Pick<Store, "appendEvents">, config: Commands
       if (outcome.execution !== "enabled") {
         await note("command.executed.dryrun", { why: dryRunWhy(p, ctx) });
         return { decision: "approved", ...decided, executed: false, dryRun: true };
+      }
+      // At most once: the start is stored before the command runs, so any later execution of
+      // this job (a graceful shutdown's hand-back, a lost lease, a retry or a re-queue of it)
+      // finds it and runs nothing. Running the command again takes a new proposal.
+      let first = false;
+      await ctx.step("command-started", () => {
+        first = true;
+        return new Date().toISOString();
+      });
+      if (!first) {
+        await note("command.interrupted", {});
+        throw new PermanentError(
+          "the command was started by an earlier execution of this job, which ended before its outcome was recorded; it is not run twice: propose it again",
+          { code: "COMMAND_INTERRUPTED" },
+        );
       }
       const ran = await runCommand(p.command, config.cwd, ctx.signal);
       await note("command.executed", { exitCode: ran.exitCode, signal: ran.signal, output: ran.output });
@@ -137,6 +151,7 @@ export function checkCommandPayload(payload: unknown): CommandPayload {
   if (typeof p.command !== "string" || p.command.trim() === "" || p.command.length > MAX_COMMAND) {
     throw invalidPayload(`command must be a shell command line of 1-${MAX_COMMAND} characters`);
   }
+  if (p.command.includes("\u0000")) throw invalidPayload("command must not contain a NUL character");
   for (const [field, max] of Object.entries(MAX_TEXT)) {
     const value = p[field];
     if (value !== undefined && (typeof value !== "string" || value.trim() === "" || value.length > max)) {
@@ -148,15 +163,6 @@ export function checkCommandPayload(payload: unknown): CommandPayload {
   }
   if (p.test !== undefined && typeof p.test !== "boolean") throw invalidPayload("test must be true or false");
   return p as unknown as CommandPayload;
-}
-
-/** The same check for callers that answer at once (MCP, HTTP): OverseerError INVALID_ARGUMENT. */
-export function validateCommandProposal(payload: unknown): CommandPayload {
-  try {
-    return checkCommandPayload(payload);
-  } catch (err) {
-    throw new OverseerError("INVALID_ARGUMENT", (err as Error).message);
-  }
 }
 
 function invalidPayload(message: string): PermanentError {
@@ -175,10 +181,39 @@ interface Ran {
   output: string;
 }
 
-/** Runs `command` with `/bin/sh -c` in `cwd`; the output's last MAX_OUTPUT bytes are kept. Aborted with the job's signal. */
+/** The environment a command gets: enough to find programs and write files, none of the node's secrets. */
+const PASSED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
+/** After SIGTERM at an abort, how long a command's process group has before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+/** After the shell exits, how long its output pipes may stay open (a background child holds them) before they are cut. */
+const DRAIN_MS = 1_000;
+
+/**
+ * Runs `command` with `/bin/sh -c` in `cwd`, in a process group of its own, with only
+ * PASSED_ENV of the environment (the node's tokens and channel secrets stay out of commands and
+ * of the output people and agents read). The output's last MAX_OUTPUT bytes are kept. The job's
+ * signal stops the whole group: SIGTERM, then SIGKILL after KILL_GRACE_MS.
+ */
 function runCommand(command: string, cwd: string, signal: AbortSignal): Promise<Ran> {
+  const env = Object.fromEntries(
+    PASSED_ENV.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])),
+  );
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], { cwd, signal, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/bin/sh", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        // The group is gone already.
+      }
+    };
+    let killer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      group("SIGTERM");
+      killer = setTimeout(() => group("SIGKILL"), KILL_GRACE_MS).unref();
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
     let output = Buffer.alloc(0);
     const keep = (chunk: Buffer) => {
       output = Buffer.concat([output, chunk]);
@@ -186,11 +221,25 @@ function runCommand(command: string, cwd: string, signal: AbortSignal): Promise<
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
+    let settled = false;
+    const finish = (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", stop);
+      clearTimeout(killer);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({ exitCode, signal: killedBy, output: output.toString("utf8") });
+    };
     child.on("error", (err) => {
-      if (signal.aborted) return;
-      reject(new PermanentError(`the command could not start: ${err.message}`, { code: "COMMAND_FAILED" }));
+      if (settled) return;
+      settled = true;
+      reject(new PermanentError(`the command could not start in ${cwd}: ${err.message}`, { code: "COMMAND_FAILED" }));
     });
-    child.on("close", (exitCode, killedBy) => resolve({ exitCode, signal: killedBy, output: output.toString("utf8") }));
+    child.on("close", finish);
+    child.on("exit", (exitCode, killedBy) => {
+      setTimeout(() => finish(exitCode, killedBy), DRAIN_MS).unref();
+    });
   });
 }
 

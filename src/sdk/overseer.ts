@@ -228,7 +228,7 @@ export class Overseer {
    * `expectedVersion` is given and the switch moved since.
    */
   async setExecution(change: ExecutionChange): Promise<ExecutionState> {
-    const stored = await this.store.setExecution(change);
+    const stored = await this.store.setExecution(change, this.settings.execution);
     this.executionReader.remember(stored.mode);
     return executionState(stored, this.settings.execution);
   }

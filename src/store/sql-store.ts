@@ -10,7 +10,13 @@ import type { Approval, Decider, DecisionChannel, NewApproval } from "../core/ap
 import type { BreakerTrip } from "../core/breaker.js";
 import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
-import { checkExecutionChange, type ExecutionChange, type ExecutionSwitch } from "../core/execution.js";
+import {
+  checkExecutionChange,
+  DEFAULT_EXECUTION,
+  type ExecutionChange,
+  type ExecutionMode,
+  type ExecutionSwitch,
+} from "../core/execution.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
@@ -454,9 +460,9 @@ export abstract class SqlStore implements Store {
     return this.read(settings.getExecution);
   }
 
-  async setExecution(change: ExecutionChange, options: { onlyIfUnset?: boolean } = {}): Promise<ExecutionSwitch> {
+  async setExecution(change: ExecutionChange, unsetMode: ExecutionMode = DEFAULT_EXECUTION): Promise<ExecutionSwitch> {
     const checked = checkExecutionChange(change);
-    return this.transact((tx) => settings.setExecution(tx, checked, options.onlyIfUnset ?? false));
+    return this.transact((tx) => settings.setExecution(tx, checked, unsetMode));
   }
 
   // -- lessons ------------------------------------------------------------------------------

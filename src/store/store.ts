@@ -29,7 +29,7 @@ import type { Approval, ApprovalState, Decider, DecisionChannel, NewApproval } f
 import type { BreakerState, BreakerTrip } from "../core/breaker.js";
 import type { Claim, ClaimHolder, TakeClaimResult } from "../core/claim.js";
 import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/durable.js";
-import type { ExecutionChange, ExecutionSwitch } from "../core/execution.js";
+import type { ExecutionChange, ExecutionMode, ExecutionSwitch } from "../core/execution.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
@@ -773,10 +773,10 @@ export interface Store {
   /**
    * Sets the switch and appends `execution.changed` (from, to, by, reason) in one transaction; a
    * change to the mode it has already writes nothing. VERSION_CONFLICT when `expectedVersion`
-   * is given and differs. With `onlyIfUnset`, a switch that was ever set is kept as it is (a
-   * config's `execution` seeds a new database only).
+   * is given and differs. `unsetMode`: the mode in force while the switch was never set (the
+   * node's config's; default dry-run), the audit's `from` for a first change.
    */
-  setExecution(change: ExecutionChange, options?: { onlyIfUnset?: boolean }): Promise<ExecutionSwitch>;
+  setExecution(change: ExecutionChange, unsetMode?: ExecutionMode): Promise<ExecutionSwitch>;
 
   // Lessons (see core/lesson.ts): what finished sessions taught, found again by full-text search
   /** Stores a validated lesson with its tags, or returns the lesson already stored under its `key`. */

@@ -43,6 +43,20 @@ export interface TestApi {
 
 type OverseerOptionsForTest = Omit<OverseerOptions, "database">;
 
+/**
+ * A JSON-RPC error, as the MCP endpoint answers a malformed message (the protocol's own errors
+ * are JSON-RPC, not this API's envelope): the fuzz tests accept it there and nowhere else.
+ */
+export function isJsonRpcError(path: string, body: unknown): boolean {
+  const b = body as { jsonrpc?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+  return (
+    /\/api\/v1\/mcp(\?|$)/.test(path) &&
+    b?.jsonrpc === "2.0" &&
+    typeof b.error?.code === "number" &&
+    typeof b.error.message === "string"
+  );
+}
+
 /** A pino logger at the most verbose level, writing to memory. */
 export function memoryLogger(): { logger: Logger; text: () => string } {
   const lines: string[] = [];

@@ -55,7 +55,9 @@ const historyColumns: Column<Approval>[] = [
     header: "Risk",
     cell: (a) => (
       <>
-        <RiskBadge risk={a.risk} /> <ExecutionBadges approval={a} />
+        <RiskBadge risk={a.risk} />
+        {a.execution === "dry-run" || a.test ? " " : null}
+        <ExecutionBadges approval={a} />
       </>
     ),
   },

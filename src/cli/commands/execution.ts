@@ -1,5 +1,5 @@
 /**
- * `overseer execution [enable|dry-run]`: reads or sets the execution switch (docs/execution.md),
+ * `overseer execution [enabled|dry-run]`: reads or sets the execution switch (docs/execution.md),
  * from the local database or through a server (`--url`, where turning it on needs an admin token).
  * Every change is audited as `execution.changed`.
  */

@@ -39,6 +39,9 @@ export const postMcpMessage = {
 } as const;
 
 export const getMcpStream = {
-  hide: true,
+  tags: ["mcp"],
+  operationId: "getMcpStream",
   summary: "Always 405 METHOD_NOT_ALLOWED: the stateless endpoint sends no server-initiated stream",
+  description: "MCP clients may GET the endpoint for a stream of server-initiated messages; this one has none.",
+  response: { ...errorResponses(401, 403, 405) },
 } as const;

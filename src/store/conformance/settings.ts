@@ -1,7 +1,7 @@
 /**
  * The execution switch part of the store conformance suite (see suite.ts, which calls it with
  * its `test`): never set, set with its audit event, a change to the mode it has kept as is,
- * optimistic concurrency, and a config's seed that never overrides an admin's switch.
+ * optimistic concurrency, and what a first change's audit says it changed from.
  */
 import { describe, expect } from "vitest";
 import type { ConformanceTest } from "./runs.js";
@@ -51,15 +51,9 @@ export function runSettingsConformance(test: ConformanceTest): void {
       expect(off.version).toBe(2);
     });
 
-    test("onlyIfUnset seeds a new database and never overrides a switch that was set", async (ctx) => {
-      const seeded = await ctx.store.setExecution(
-        { mode: "enabled", by: "config", reason: null },
-        { onlyIfUnset: true },
-      );
-      expect(seeded).toMatchObject({ mode: "enabled", changedBy: "config" });
-      await ctx.store.setExecution({ mode: "dry-run", by: "ana", reason: "incident" });
-      const kept = await ctx.store.setExecution({ mode: "enabled", by: "config", reason: null }, { onlyIfUnset: true });
-      expect(kept).toMatchObject({ mode: "dry-run", changedBy: "ana", reason: "incident" });
+    test("a first change's audit says the mode in force before it: the caller's while never set", async (ctx) => {
+      await ctx.store.setExecution({ mode: "dry-run", by: "ana", reason: null }, "enabled");
+      expect(await changes(ctx)).toEqual([{ from: "enabled", to: "dry-run", by: "ana", reason: null }]);
     });
 
     test("a bad change is refused with INVALID_ARGUMENT naming the field", async (ctx) => {

@@ -3,12 +3,7 @@
  * (core/execution.ts). A change is one transaction that writes the row and appends
  * `execution.changed`, so the log says who turned execution on or off, when and why.
  */
-import {
-  DEFAULT_EXECUTION,
-  type ExecutionChange,
-  type ExecutionMode,
-  type ExecutionSwitch,
-} from "../../core/execution.js";
+import type { ExecutionChange, ExecutionMode, ExecutionSwitch } from "../../core/execution.js";
 import { LOCK } from "../locks.js";
 import { iso } from "../rows.js";
 import type { Db, Op, Tx } from "../tx.js";
@@ -50,14 +45,13 @@ export function* getExecution(db: Db): Op<ExecutionSwitch | null> {
 
 /**
  * Sets the switch (a change to the mode it has already is kept as is: no event, same version).
- * With `onlyIfUnset`, only a database whose switch was never set takes the mode: what a config's
- * `execution` does, so that a restart never undoes an admin's switch.
+ * The audit's `from` is the mode before: the stored one, or while never set, the caller's
+ * `unsetMode` (its node's config's), else the default.
  */
-export function* setExecution(tx: Tx, change: ExecutionChange, onlyIfUnset = false): Op<ExecutionSwitch> {
+export function* setExecution(tx: Tx, change: ExecutionChange, unsetMode: ExecutionMode): Op<ExecutionSwitch> {
   yield* tx.lock(LOCK.settings, EXECUTION);
   const row = yield* tx.one<SettingRow>(GET_SETTING, [EXECUTION]);
   const current = row === undefined ? null : toSwitch(row);
-  if (current !== null && onlyIfUnset) return current;
   checkVersion("setting", EXECUTION, current?.version ?? 0, change.expectedVersion);
   if (current !== null && current.mode === change.mode) return current;
   const next: ExecutionSwitch = {
@@ -69,7 +63,7 @@ export function* setExecution(tx: Tx, change: ExecutionChange, onlyIfUnset = fal
   };
   yield* tx.run(PUT_SETTING, [EXECUTION, next.mode, next.changedBy, tx.at, next.reason, next.version]);
   tx.event("execution.changed", null, null, {
-    from: current?.mode ?? DEFAULT_EXECUTION,
+    from: current?.mode ?? unsetMode,
     to: next.mode,
     by: next.changedBy,
     reason: next.reason,

@@ -174,6 +174,8 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "lessons_fts_idx",
         // 020's.
         "run_messages",
+        // 029's.
+        "settings",
       ].sort(),
     );
 

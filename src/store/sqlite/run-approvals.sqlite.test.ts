@@ -124,7 +124,8 @@ it("keeps every run and request, every index, and the claim order; a run can wai
   expect(after.integrity).toBe("ok");
   expect(after.runs).toEqual(before.runs);
   expect(after.approvals).toEqual(
-    (before.approvals as object[]).map((a) => ({ ...a, run_id: null, kind: "approval" })),
+    // 029 adds what a request was asked under: none of them said (execution null), none a test item.
+    (before.approvals as object[]).map((a) => ({ ...a, run_id: null, kind: "approval", execution: null, test: 0 })),
   );
   expect(after.indexes).toEqual([...before.indexes, "approvals_run", "approvals_run_step"].sort());
 
