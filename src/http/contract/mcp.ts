@@ -38,10 +38,12 @@ export const postMcpMessage = {
   },
 } as const;
 
+/**
+ * Kept out of the document: it never succeeds (an operation there must), and POST is the
+ * endpoint. MCP clients may GET it for a stream of server-initiated messages; the 405 says there
+ * is none, as the specification asks.
+ */
 export const getMcpStream = {
-  tags: ["mcp"],
-  operationId: "getMcpStream",
+  hide: true,
   summary: "Always 405 METHOD_NOT_ALLOWED: the stateless endpoint sends no server-initiated stream",
-  description: "MCP clients may GET the endpoint for a stream of server-initiated messages; this one has none.",
-  response: { ...errorResponses(401, 403, 405) },
 } as const;
