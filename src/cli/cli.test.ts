@@ -221,7 +221,7 @@ describe("bad input gives one clear line, a non-zero exit and writes nothing", (
     const r = await overseer(["--database", join(base, "o.db"), "worker"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "overseer: INVALID_ARGUMENT: no tasks to run: pass --tasks DIR (a folder of task modules), or --runs with a --config with run profiles\n",
+      "overseer: INVALID_ARGUMENT: no tasks to run: pass --tasks DIR (a folder of task modules), or --runs with a --config with run profiles, or a --config with commands\n",
     );
     expect(existsSync(join(base, "o.db"))).toBe(false);
   });

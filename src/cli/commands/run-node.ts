@@ -9,6 +9,7 @@ import { parseDuration } from "../../core/duration.js";
 import { OverseerError } from "../../core/errors.js";
 import type { TaskDefinition } from "../../core/task.js";
 import { demoTasks, startDemoProducer } from "../../demo/demo-tasks.js";
+import { COMMAND_TASK } from "../../sdk/command-task.js";
 import { startNode } from "../../sdk/node.js";
 import { isPostgresUrl, printableDatabase } from "../../store/database-url.js";
 import {
@@ -54,14 +55,16 @@ export async function runNode(mode: "start" | "worker", flags: NodeFlags, global
   const tasks: TaskDefinition[] = [];
   if (flags.tasks !== undefined) tasks.push(...(await loadTasksDir(flags.tasks)));
   if (flags.demo) tasks.push(...demoTasks);
-  // A node may run only runs: a config with run profiles is work enough.
+  // A node may run only runs, or only the built-in command task: a config with run profiles or
+  // a `commands` section is work enough.
   const hasProfiles = config !== null && Object.keys(config.runs.profiles).length > 0;
-  if (tasks.length === 0 && !(superviseRuns && hasProfiles)) {
+  const hasCommands = config !== null && config.commands !== null;
+  if (tasks.length === 0 && !(superviseRuns && hasProfiles) && !hasCommands) {
     throw new OverseerError(
       "INVALID_ARGUMENT",
       mode === "start"
-        ? "no tasks to run: pass --tasks DIR (a folder of task modules) or --demo, or a --config with run profiles"
-        : "no tasks to run: pass --tasks DIR (a folder of task modules), or --runs with a --config with run profiles",
+        ? "no tasks to run: pass --tasks DIR (a folder of task modules) or --demo, or a --config with run profiles or commands"
+        : "no tasks to run: pass --tasks DIR (a folder of task modules), or --runs with a --config with run profiles, or a --config with commands",
     );
   }
   const concurrency =
@@ -126,8 +129,11 @@ export async function runNode(mode: "start" | "worker", flags: NodeFlags, global
     process.on("SIGINT", onSignal);
   });
   const parts = [`database ${printableDatabase(databaseOf(global))}`];
-  if (worker)
-    parts.push(`tasks ${tasks.map((t) => t.name).join(", ")}`, `concurrency ${concurrency}`, `worker ${worker.id}`);
+  if (worker) {
+    // The built-in command task is the one worth naming: the others run on every worker.
+    const names = [...tasks.map((t) => t.name), ...(config?.commands ? [COMMAND_TASK] : [])];
+    parts.push(`tasks ${names.join(", ")}`, `concurrency ${concurrency}`, `worker ${worker.id}`);
+  }
   if (scheduler) parts.push(`schedules ${(config?.schedules ?? []).map((s) => s.name).join(", ")}`);
   if (supervisor) parts.push(`runs (${Object.keys(config?.runs.profiles ?? {}).length} profiles)`);
   process.stdout.write(`overseer ${mode}: ${parts.join(", ")}. Ctrl-C to stop.\n`);
