@@ -7,30 +7,9 @@
 import { describe, expect, it } from "vitest";
 import type { ApprovalOutcome } from "../core/approval.js";
 import type { ExecutionMode } from "../core/execution.js";
-import type { Job } from "../core/types.js";
-import type { Overseer } from "../sdk/overseer.js";
+import { finishedJob, requestOf } from "../test-support/approvals.js";
 import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
-import { waitFor } from "../test-support/wait.js";
 import { ExecutionReader } from "./execution-reader.js";
-
-async function finished(overseer: Overseer, id: string): Promise<Job> {
-  return waitFor(
-    `job ${id} to finish`,
-    async () => {
-      const job = await overseer.getJob(id);
-      return job && (job.state === "succeeded" || job.state === "dead") ? job : null;
-    },
-    { timeoutMs: 15_000, intervalMs: 20 },
-  );
-}
-
-async function pendingOf(overseer: Overseer, jobId: string) {
-  return waitFor(
-    `job ${jobId}'s request`,
-    async () => (await overseer.listApprovals({ jobId, states: ["pending"] }))[0] ?? null,
-    { timeoutMs: 15_000, intervalMs: 20 },
-  );
-}
 
 const admin = { name: "root", identities: [], mayOperate: true };
 
@@ -45,7 +24,7 @@ describe(`execution mode on ${TEST_BACKEND}`, () => {
     const modes = async () => {
       const results: unknown[] = [];
       for (const task of ["mode", "always-dry", "always-on"]) {
-        results.push((await finished(overseer, (await overseer.enqueue(task)).id)).result);
+        results.push((await finishedJob(overseer, (await overseer.enqueue(task)).id)).result);
       }
       return results;
     };
@@ -79,10 +58,10 @@ describe(`execution mode on ${TEST_BACKEND}`, () => {
     await overseer.worker({ pollMs: 20 }).start();
     const decideOne = async (payload: object, between?: () => Promise<unknown>) => {
       const job = await overseer.enqueue("act", payload);
-      const request = await pendingOf(overseer, job.id);
+      const request = await requestOf(overseer, job.id);
       await between?.();
       await overseer.decideApproval(request.id, { decision: "approve" }, admin);
-      return { request, result: (await finished(overseer, job.id)).result };
+      return { request, result: (await finishedJob(overseer, job.id)).result };
     };
 
     const dry = await decideOne({});
@@ -113,10 +92,10 @@ describe(`execution mode on ${TEST_BACKEND}`, () => {
     });
     await overseer.worker({ pollMs: 20 }).start();
     const job = await overseer.enqueue("ungoverned");
-    const request = await pendingOf(overseer, job.id);
+    const request = await requestOf(overseer, job.id);
     expect(request).toMatchObject({ execution: null, test: false });
     await overseer.decideApproval(request.id, { decision: "approve" }, admin);
-    expect((await finished(overseer, job.id)).result).toEqual({ execution: "absent" });
+    expect((await finishedJob(overseer, job.id)).result).toEqual({ execution: "absent" });
     await overseer.close();
   });
 });

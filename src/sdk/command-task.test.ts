@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { CommandsConfig } from "../config/commands.js";
-import type { Job } from "../core/types.js";
+import { finishedJob, requestOf } from "../test-support/approvals.js";
 import { TEST_BACKEND, testDatabase } from "../test-support/test-backend.js";
 import { waitFor } from "../test-support/wait.js";
 import { COMMAND_TASK } from "./command-task.js";
@@ -36,27 +36,12 @@ async function node(cwd: string): Promise<Overseer> {
   return overseer;
 }
 
-async function finished(overseer: Overseer, id: string): Promise<Job> {
-  return waitFor(
-    `job ${id} to finish`,
-    async () => {
-      const job = await overseer.getJob(id);
-      return job && (job.state === "succeeded" || job.state === "dead") ? job : null;
-    },
-    { timeoutMs: 15_000, intervalMs: 20 },
-  );
-}
-
 /** Proposes a command, decides its request, and returns the request and the finished job. */
 async function propose(overseer: Overseer, payload: object, decision: "approve" | "deny" = "approve") {
   const job = await overseer.enqueue(COMMAND_TASK, payload);
-  const request = await waitFor(
-    "the command's request",
-    async () => (await overseer.listApprovals({ jobId: job.id }))[0] ?? null,
-    { timeoutMs: 15_000, intervalMs: 20 },
-  );
+  const request = await requestOf(overseer, job.id);
   await overseer.decideApproval(request.id, { decision, reason: `${decision}d in a test` }, root);
-  return { request, job: await finished(overseer, job.id) };
+  return { request, job: await finishedJob(overseer, job.id) };
 }
 
 async function kinds(overseer: Overseer, jobId: string): Promise<Array<[string, unknown]>> {
@@ -144,7 +129,7 @@ describe(`overseer.command on ${TEST_BACKEND}`, () => {
       [{ command: "ls", test: "yes" }, /test must be true or false/],
     ] as const) {
       const job = await overseer.enqueue(COMMAND_TASK, payload);
-      const done = await finished(overseer, job.id);
+      const done = await finishedJob(overseer, job.id);
       expect(done).toMatchObject({ state: "dead", lastError: { code: "INVALID_PAYLOAD" } });
       expect(done.lastError?.message).toMatch(message);
     }
@@ -168,21 +153,14 @@ describe(`overseer.command at most once on ${TEST_BACKEND}`, () => {
     const worker = first.worker({ pollMs: 20, shutdownTimeoutMs: 100, abortGraceMs: 100 });
     await worker.start();
     const job = await first.enqueue(COMMAND_TASK, { command: "echo run >> runs.txt; sleep 30" });
-    const request = await waitFor(
-      "the request",
-      async () => (await first.listApprovals({ jobId: job.id }))[0] ?? null,
-      {
-        timeoutMs: 15_000,
-        intervalMs: 20,
-      },
-    );
+    const request = await requestOf(first, job.id);
     await first.decideApproval(request.id, { decision: "approve" }, root);
     await waitFor("the command to start", () => existsSync(join(cwd, "runs.txt")) || null, { timeoutMs: 15_000 });
     await worker.stop(); // the shutdown aborts it and hands the job back
 
     const second = await db.open({ commands });
     await second.worker({ pollMs: 20 }).start();
-    const done = await finished(second, job.id);
+    const done = await finishedJob(second, job.id);
     expect(done).toMatchObject({ state: "dead", lastError: { code: "COMMAND_INTERRUPTED" } });
     expect(readFileSync(join(cwd, "runs.txt"), "utf8")).toBe("run\n");
     expect((await kinds(second, job.id)).map(([kind]) => kind)).toContain("command.interrupted");

@@ -5,7 +5,9 @@
  */
 import { type Approval, type ApprovalRequest, buildNewApproval } from "../core/approval.js";
 import { newId } from "../core/ids.js";
+import type { Job } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
+import { waitFor } from "./wait.js";
 
 let asked = 0;
 
@@ -33,4 +35,24 @@ export async function pendingApproval(
   );
   if (result?.kind !== "parked") throw new Error(`expected the job to park on its request; got ${result?.kind}`);
   return result.approval;
+}
+
+/** The job once it has finished (succeeded or dead), as a worker runs it. */
+export function finishedJob(overseer: Overseer, id: string): Promise<Job> {
+  return waitFor(
+    `job ${id} to finish`,
+    async () => {
+      const job = await overseer.getJob(id);
+      return job && (job.state === "succeeded" || job.state === "dead") ? job : null;
+    },
+    { timeoutMs: 15_000, intervalMs: 20 },
+  );
+}
+
+/** The first request the job made, once its worker has asked. */
+export function requestOf(overseer: Overseer, jobId: string): Promise<Approval> {
+  return waitFor("the job's request", async () => (await overseer.listApprovals({ jobId }))[0] ?? null, {
+    timeoutMs: 15_000,
+    intervalMs: 20,
+  });
 }
