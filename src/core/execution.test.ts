@@ -6,23 +6,10 @@ import {
   EXECUTION_MODES,
   type ExecutionMode,
   executionState,
-  jobExecution,
   parseExecutionMode,
 } from "./execution.js";
 
 describe("execution mode", () => {
-  it("a job follows its task's own mode when set, the node's switch otherwise", () => {
-    const table: Array<[ExecutionMode, ExecutionMode | undefined, ExecutionMode]> = [
-      ["dry-run", undefined, "dry-run"],
-      ["enabled", undefined, "enabled"],
-      ["dry-run", "dry-run", "dry-run"],
-      ["enabled", "dry-run", "dry-run"],
-      ["dry-run", "enabled", "enabled"],
-      ["enabled", "enabled", "enabled"],
-    ];
-    for (const [node, task, expected] of table) expect(jobExecution(node, task), `${node}/${task}`).toBe(expected);
-  });
-
   it("an approved action may run only when asked in enabled mode, not a test item, and enabled now", () => {
     for (const asked of EXECUTION_MODES) {
       for (const test of [false, true]) {

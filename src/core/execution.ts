@@ -56,11 +56,6 @@ export function checkExecutionChange(change: ExecutionChange): ExecutionChange {
   return { ...change, mode, reason: reason === "" ? null : reason };
 }
 
-/** A job's mode: its task's own when the task sets one, the node's switch otherwise. */
-export function jobExecution(node: ExecutionMode, task: ExecutionMode | undefined): ExecutionMode {
-  return task ?? node;
-}
-
 /**
  * What an approved action may do: `enabled` only if the request was made in enabled mode, is not
  * a test item, and the job's mode is enabled now (an admin who turns execution off after the

@@ -697,6 +697,7 @@ export class Worker {
     if (entry.abort.reason !== null) {
       return this.failureResult(entry, task, new Error("aborted before its handler started"));
     }
+    // The task's own mode, else the switch (read at most once a second: see ExecutionReader).
     const switchReader = this.handlerServices.execution;
     const mode = task.defaults.execution ?? switchReader.fresh() ?? (await switchReader.read());
     const ctx = new HandlerContext(job, entry, this.handlerServices, mode);

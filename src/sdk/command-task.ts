@@ -1,10 +1,11 @@
 /**
  * Approval-gated commands, as built-in tasks. `overseer.command` takes a shell command an agent
  * proposes, asks the config's `commands.approvers` with the command shown (`details.command`),
- * and, once approved, runs it only if the approved action may run (`outcome.execution`: the node
- * or the task in enabled mode, not a test item); otherwise it records `command.executed.dryrun`
+ * and, once approved, runs it only if the approved action may run (`outcome.execution`: asked in
+ * enabled mode, not a test item, and still enabled); otherwise it records `command.executed.dryrun`
  * and runs nothing. A run records `command.executed` with its exit code and the tail of its
- * output. One attempt only: a command is never run twice because a worker died while it ran.
+ * output. At most once: its start is stored before it runs, and an execution that finds it runs
+ * nothing (`COMMAND_INTERRUPTED`).
  * `overseer.approval` asks a person on behalf of an agent with nothing to run (MCP's
  * `request_approval`) and returns the decision.
  */
