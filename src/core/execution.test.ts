@@ -4,7 +4,6 @@ import {
   approvedExecution,
   checkExecutionChange,
   EXECUTION_MODES,
-  type ExecutionMode,
   executionState,
   parseExecutionMode,
 } from "./execution.js";
