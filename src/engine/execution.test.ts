@@ -101,7 +101,7 @@ describe(`execution mode on ${TEST_BACKEND}`, () => {
 });
 
 describe("ExecutionReader", () => {
-  it("reads the switch at most once per max age, and a failed read gives dry-run", async () => {
+  it("current() never waits: it gives the last mode and reads a stale one again in the background", async () => {
     let now = 0;
     let stored: ExecutionMode | null = "enabled";
     let reads = 0;
@@ -113,21 +113,45 @@ describe("ExecutionReader", () => {
       },
     };
     const reader = new ExecutionReader(store, "dry-run", 1_000, () => now);
-    expect(reader.fresh()).toBeNull();
-    expect(await reader.read()).toBe("enabled");
+    // Never read: the config's mode, and a read starts for the next caller.
+    expect(reader.current()).toBe("dry-run");
+    expect(reads).toBe(1);
+    await reader.read(); // the one in flight, shared
+    expect(reads).toBe(1);
+    expect(reader.current()).toBe("enabled");
     now = 999;
-    expect(reader.fresh()).toBe("enabled");
     stored = "dry-run";
+    expect(reader.current()).toBe("enabled"); // fresh still: no read
+    expect(reads).toBe(1);
     now = 1_000;
-    expect(reader.fresh()).toBeNull();
+    expect(reader.current()).toBe("enabled"); // stale: the old mode now, a read begins
     expect(await reader.read()).toBe("dry-run");
     expect(reads).toBe(2);
+    // A failed read puts dry-run in force until a read succeeds.
+    reader.remember("enabled");
     stored = null;
     now = 5_000;
+    expect(reader.current()).toBe("enabled");
     expect(await reader.read()).toBe("dry-run");
-    expect(reader.fresh()).toBeNull(); // not remembered: the next job reads again
-    reader.remember("enabled");
-    expect(reader.fresh()).toBe("enabled");
+    expect(reader.current()).toBe("dry-run");
+  });
+
+  it("a read begun before this process set the switch does not overwrite it", async () => {
+    let release: (mode: ExecutionMode) => void = () => undefined;
+    const store = {
+      getExecution: () =>
+        new Promise<{ mode: ExecutionMode; changedBy: string; changedAt: string; reason: null; version: number }>(
+          (resolve) => {
+            release = (mode) => resolve({ mode, changedBy: "x", changedAt: "", reason: null, version: 1 });
+          },
+        ),
+    };
+    const reader = new ExecutionReader(store, "dry-run", 1_000, () => 0);
+    const reading = reader.read();
+    reader.remember("dry-run"); // this process just turned it off
+    release("enabled"); // what the read saw before
+    expect(await reading).toBe("dry-run");
+    expect(reader.current()).toBe("dry-run");
   });
 
   it("shares one read among callers meanwhile, and follows the config while the switch was never set", async () => {

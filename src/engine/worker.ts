@@ -287,6 +287,8 @@ export class Worker {
       defaults: Object.fromEntries([...this.tasks].map(([name, task]) => [name, JSON.stringify(task.defaults)])),
     });
     await this.readRegistry();
+    // Known before the first job starts; kept fresh by each maintenance pass and by `current`.
+    await this.handlerServices.execution.read();
     this.unsubscribe = this.store.onChange(() => this.claimLoop.poke());
     this.claimLoop.start();
     this.heartbeatLoop.start();
@@ -438,6 +440,7 @@ export class Worker {
 
   private async maintenancePass(): Promise<number> {
     await this.readRegistry();
+    await this.handlerServices.execution.read();
     const recovered = await this.store.recoverExpiredLeases();
     for (const job of recovered) {
       this.logger.warn({ jobId: job.id, task: job.task, state: job.state }, "recovered a job whose lease expired");
@@ -697,9 +700,8 @@ export class Worker {
     if (entry.abort.reason !== null) {
       return this.failureResult(entry, task, new Error("aborted before its handler started"));
     }
-    // The task's own mode, else the switch (read at most once a second: see ExecutionReader).
-    const switchReader = this.handlerServices.execution;
-    const mode = task.defaults.execution ?? switchReader.fresh() ?? (await switchReader.read());
+    // The task's own mode, else the switch as last read (never a wait here: see ExecutionReader).
+    const mode = task.defaults.execution ?? this.handlerServices.execution.current();
     const ctx = new HandlerContext(job, entry, this.handlerServices, mode);
     let result: AttemptResult | null;
     const began = performance.now();

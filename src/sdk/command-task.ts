@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import type { CommandsConfig } from "../config/commands.js";
 import type { ApprovalOutcome } from "../core/approval.js";
 import { PermanentError } from "../core/errors.js";
+import type { ExecutionMode } from "../core/execution.js";
 import { RISKS, type Risk } from "../core/gate-policy.js";
 import { defineTask, type JobContext, type TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
@@ -66,7 +67,12 @@ export interface ApprovalTaskResult {
   timedOut: boolean;
 }
 
-export function commandTask(store: Pick<Store, "appendEvents">, config: CommandsConfig): TaskDefinition {
+export function commandTask(
+  store: Pick<Store, "appendEvents">,
+  config: CommandsConfig,
+  /** Reads the switch from the store now: checked once more just before a command runs. */
+  switchNow: () => Promise<ExecutionMode>,
+): TaskDefinition {
   return defineTask<CommandPayload, CommandResult>(
     COMMAND_TASK,
     async (payload, ctx) => {
@@ -90,8 +96,11 @@ export function commandTask(store: Pick<Store, "appendEvents">, config: Commands
       if (!outcome.approved) return { decision: "denied", ...decided, executed: false, dryRun: false };
       const note = (kind: string, data: Record<string, unknown>) =>
         store.appendEvents([{ kind, jobId: ctx.job.id, data: { command: p.command, ...data } }]);
-      if (outcome.execution !== "enabled") {
-        await note("command.executed.dryrun", { why: dryRunWhy(p, ctx) });
+      // The job's mode is the switch as its worker last read it (at most a second old): read it
+      // once more, so that an admin who has just turned execution off stops this command.
+      const allowed = outcome.execution === "enabled" && (await switchNow()) === "enabled";
+      if (!allowed) {
+        await note("command.executed.dryrun", { why: dryRunWhy(p, ctx, outcome.execution) });
         return { decision: "approved", ...decided, executed: false, dryRun: true };
       }
       // At most once: the start is stored before the command runs, so any later execution of
@@ -170,9 +179,10 @@ function invalidPayload(message: string): PermanentError {
   return new PermanentError(message, { code: "INVALID_PAYLOAD" });
 }
 
-function dryRunWhy(p: CommandPayload, ctx: JobContext): string {
+function dryRunWhy(p: CommandPayload, ctx: JobContext, allowed: ExecutionMode | undefined): string {
   if (p.test) return "a test item never runs";
   if (ctx.execution === "dry-run") return "execution is dry-run";
+  if (allowed === "enabled") return "execution was turned off before the command ran";
   return "execution was dry-run when the command was proposed";
 }
 

@@ -457,7 +457,7 @@ export class Overseer {
       ...own,
       requeueDeadTask(this.store),
       approvalTask(),
-      ...(commands ? [commandTask(this.store, commands)] : []),
+      ...(commands ? [commandTask(this.store, commands, () => this.executionReader.read())] : []),
       ...(delivery ? [delivery.task] : []),
     ];
     const worker = new Worker(
