@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -87,6 +87,7 @@ describe("loadConfig", () => {
     const dir = mkdtempSync(join(tmpdir(), "overseer-config-"));
     try {
       const path = join(dir, "overseer.config.json");
+      mkdirSync(join(dir, "work"));
       writeFileSync(
         path,
         JSON.stringify({
@@ -207,6 +208,12 @@ describe("loadConfig", () => {
       "c.json",
       JSON.stringify({ commands: {} }),
       "c.json: commands.approvers: must list who may approve commands: agents hold operator tokens, and must not approve each other's",
+    ],
+    [
+      "a command folder that does not exist",
+      "c.json",
+      JSON.stringify({ commands: { approvers: ["ana"], cwd: "no-such-folder" } }),
+      "c.json: commands.cwd: no folder at ",
     ],
     [
       "a command timeout out of range",

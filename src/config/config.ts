@@ -4,7 +4,7 @@
  * unknown keys are errors at every level, so a typo never passes silently. Nothing is written
  * anywhere until a config has passed.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -206,6 +206,11 @@ export function loadConfig(path: string): OverseerConfig {
 export function parseConfig(data: unknown, source: string, baseDir = process.cwd()): OverseerConfig {
   const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw invalid(source, describeIssue(result.error.issues));
+  const commands = toCommandsConfig(result.data.commands, (dir) => resolve(baseDir, dir ?? "."));
+  // Checked now rather than at the first approved command, which could not start.
+  if (commands !== null && !isFolder(commands.cwd)) {
+    throw invalid(source, `commands.cwd: no folder at ${commands.cwd}`);
+  }
   return {
     schedules: toDefinitions(result.data.schedules),
     runs: toRunsConfig(result.data.runs, baseDir),
@@ -214,7 +219,7 @@ export function parseConfig(data: unknown, source: string, baseDir = process.cwd
     alerts: toAlertsConfig(result.data.alerts),
     breakers: result.data.breakers as Record<string, BreakerOptions>,
     execution: result.data.execution,
-    commands: toCommandsConfig(result.data.commands, (dir) => resolve(baseDir, dir ?? ".")),
+    commands,
   };
 }
 
@@ -248,6 +253,14 @@ function fieldPath(field: string): Array<string | number> {
     .split(/[.[\]]+/)
     .filter((part) => part !== "")
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function invalid(source: string, message: string): OverseerError {

@@ -166,3 +166,27 @@ describe(`overseer.command at most once on ${TEST_BACKEND}`, () => {
     expect((await kinds(second, job.id)).map(([kind]) => kind)).toContain("command.interrupted");
   });
 });
+
+describe(`overseer.command's timeout on ${TEST_BACKEND}`, () => {
+  it("the config's timeout stops a command even when its job was enqueued with a longer one", async () => {
+    const cwd = workFolder();
+    const commands: CommandsConfig = {
+      approvers: ["root"],
+      risk: "high",
+      approvalTimeoutMs: null,
+      timeoutMs: 1_000,
+      cwd,
+    };
+    const overseer = await (await testDatabase("overseer-commands-")).open({ commands });
+    await overseer.setExecution({ mode: "enabled", by: "root", reason: null });
+    await overseer.worker({ pollMs: 20 }).start();
+    const job = await overseer.enqueue(COMMAND_TASK, { command: "sleep 60" }, { timeout: "1h" });
+    const request = await requestOf(overseer, job.id);
+    await overseer.decideApproval(request.id, { decision: "approve" }, root);
+    const done = await finishedJob(overseer, job.id);
+    expect(done).toMatchObject({
+      state: "dead",
+      lastError: { code: "COMMAND_FAILED", message: "the command was stopped by SIGTERM: no output" },
+    });
+  });
+});

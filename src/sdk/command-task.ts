@@ -118,7 +118,7 @@ export function commandTask(
           { code: "COMMAND_INTERRUPTED" },
         );
       }
-      const ran = await runCommand(p.command, config.cwd, ctx.signal);
+      const ran = await runCommand(p.command, config.cwd, ctx.signal, config.timeoutMs);
       await note("command.executed", { exitCode: ran.exitCode, signal: ran.signal, output: ran.output });
       if (ran.exitCode !== 0) {
         const how = ran.exitCode === null ? `was stopped by ${ran.signal}` : `exited with code ${ran.exitCode}`;
@@ -203,9 +203,10 @@ const DRAIN_MS = 1_000;
  * Runs `command` with `/bin/sh -c` in `cwd`, in a process group of its own, with only
  * PASSED_ENV of the environment (the node's tokens and channel secrets stay out of commands and
  * of the output people and agents read). The output's last MAX_OUTPUT bytes are kept. The job's
- * signal stops the whole group: SIGTERM, then SIGKILL after KILL_GRACE_MS.
+ * signal, or `timeoutMs` (the config's, whatever timeout the job was enqueued with), stops the
+ * whole group: SIGTERM, then SIGKILL after KILL_GRACE_MS.
  */
-function runCommand(command: string, cwd: string, signal: AbortSignal): Promise<Ran> {
+function runCommand(command: string, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<Ran> {
   const env = Object.fromEntries(
     PASSED_ENV.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])),
   );
@@ -225,6 +226,8 @@ function runCommand(command: string, cwd: string, signal: AbortSignal): Promise<
     };
     if (signal.aborted) stop();
     else signal.addEventListener("abort", stop, { once: true });
+    // The config's timeout holds whatever timeout the job was enqueued with.
+    const limit = setTimeout(stop, timeoutMs).unref();
     let output = Buffer.alloc(0);
     const keep = (chunk: Buffer) => {
       output = Buffer.concat([output, chunk]);
@@ -237,6 +240,7 @@ function runCommand(command: string, cwd: string, signal: AbortSignal): Promise<
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", stop);
+      clearTimeout(limit);
       clearTimeout(killer);
       child.stdout.destroy();
       child.stderr.destroy();
