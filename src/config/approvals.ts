@@ -6,16 +6,22 @@
 import { z } from "zod";
 import { durationField } from "./duration-field.js";
 
-const member = z.string().regex(/^(telegram:\d{1,20}|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/, {
+const GROUP_NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+const MEMBER = "telegram:\\d{1,20}|[A-Za-z0-9][A-Za-z0-9._:-]{0,127}";
+
+const member = z.string().regex(new RegExp(`^(${MEMBER})$`), {
   error: "must be a token name or telegram:<user id>",
+});
+
+/** Who may decide, where the config names approvers: a member, or `group:<name>`. */
+export const approverSchema = z.string().regex(new RegExp(`^(group:${GROUP_NAME}|${MEMBER})$`), {
+  error: "must be a token name, group:<name> or telegram:<user id>",
 });
 
 export const approvalsConfigSchema = z.strictObject({
   groups: z
     .record(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: "group names are letters, digits, '.', '_' and '-'" }),
+      z.string().regex(new RegExp(`^${GROUP_NAME}$`), { error: "group names are letters, digits, '.', '_' and '-'" }),
       z.array(member).min(1, { error: "must list at least one member" }),
     )
     .default({}),

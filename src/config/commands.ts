@@ -7,22 +7,17 @@
 import { z } from "zod";
 import { DEFAULT_EXECUTION, EXECUTION_MODES } from "../core/execution.js";
 import { RISKS, type Risk } from "../core/gate-policy.js";
+import { approverSchema } from "./approvals.js";
 import { durationField } from "./duration-field.js";
 
 export const executionConfigSchema = z
   .enum(EXECUTION_MODES, { error: 'must be "dry-run" or "enabled"' })
   .default(DEFAULT_EXECUTION);
 
-const approver = z
-  .string()
-  .regex(/^(telegram:\d{1,20}|group:[A-Za-z0-9][A-Za-z0-9._-]{0,63}|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/, {
-    error: "must be a token name, group:<name> or telegram:<user id>",
-  });
-
 export const commandsConfigSchema = z
   .strictObject({
     /** Who may approve a command: token names, group:<name>, telegram:<id>. */
-    approvers: z.array(approver).optional(),
+    approvers: z.array(approverSchema).optional(),
     risk: z.enum(RISKS as [Risk, ...Risk[]], { error: `must be one of ${RISKS.join(", ")}` }).default("high"),
     /** How long a request waits for a decision (then it is denied). */
     approvalTimeout: durationField

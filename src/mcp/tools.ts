@@ -167,11 +167,7 @@ const proposeCommand = tool({
     risk: risk.optional(),
     test: testFlag.optional(),
   }),
-  async run(backend, args) {
-    const { job, created, warnings } = await backend.enqueue(COMMAND_TASK, args, {});
-    // TASK_NOT_REGISTERED: no worker with the task has run yet, so nobody will be asked until one does.
-    return { jobId: job.id, state: job.state, created, warnings, next: "call wait_for_decision with this jobId" };
-  },
+  run: (backend, args) => askThrough(backend, COMMAND_TASK, args),
 });
 
 const requestApproval = tool({
@@ -188,12 +184,17 @@ const requestApproval = tool({
     risk: risk.optional(),
     test: testFlag.optional(),
   }),
-  async run(backend, args) {
-    const { job, created, warnings } = await backend.enqueue(APPROVAL_TASK, args, {});
-    // TASK_NOT_REGISTERED: no worker with the task has run yet, so nobody will be asked until one does.
-    return { jobId: job.id, state: job.state, created, warnings, next: "call wait_for_decision with this jobId" };
-  },
+  run: (backend, args) => askThrough(backend, APPROVAL_TASK, args),
 });
+
+/**
+ * Enqueues the built-in task that asks a person and returns at once with what to wait on. A
+ * TASK_NOT_REGISTERED warning says no worker with the task has run yet: nobody is asked until one does.
+ */
+async function askThrough(backend: McpBackend, task: string, args: object) {
+  const { job, created, warnings } = await backend.enqueue(task, args, {});
+  return { jobId: job.id, state: job.state, created, warnings, next: "call wait_for_decision with this jobId" };
+}
 
 const waitForDecisionTool = tool({
   name: "wait_for_decision",
