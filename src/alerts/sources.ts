@@ -24,6 +24,7 @@ import { isOverseerError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import { clip } from "../core/text.js";
+import { conditionHolds } from "../core/time-window.js";
 import type { OverseerEvent } from "../core/types.js";
 import type { Lessons } from "../engine/lessons.js";
 import type { Store } from "../store/store.js";
@@ -110,8 +111,20 @@ export class AlertSources {
     this.lessons = options.lessons ?? null;
   }
 
-  private rule<K extends AlertRule["when"]>(when: K, matches: (r: Rule<K>) => boolean = () => true): Rule<K> | null {
-    for (const r of this.rules) if (r.when === when && matches(r as Rule<K>)) return r as Rule<K>;
+  /**
+   * The first rule of a kind that matches and, when `at` is given, whose time window (`during` /
+   * `outside`) holds at `at`: a business-hours rule and an after-hours one route the same alert
+   * to different policies. Without `at`: whether any rule of the kind is configured at all.
+   */
+  private rule<K extends AlertRule["when"]>(
+    when: K,
+    matches: (r: Rule<K>) => boolean = () => true,
+    at?: number,
+  ): Rule<K> | null {
+    for (const r of this.rules) {
+      if (r.when !== when || !matches(r as Rule<K>)) continue;
+      if (at === undefined || conditionHolds(r.window, at)) return r as Rule<K>;
+    }
     return null;
   }
 
@@ -185,6 +198,8 @@ export class AlertSources {
 
   private async onEvent(e: OverseerEvent): Promise<void> {
     const data = e.data;
+    /** Rules are routed by when it happened (their time windows), not when this pass reads it. */
+    const at = Date.parse(e.at);
     switch (e.kind) {
       case "alert.raised":
       case "alert.escalated":
@@ -233,6 +248,7 @@ export class AlertSources {
           (r) =>
             (r.queue === undefined || r.queue === job.queue) &&
             (r.task === undefined ? job.task !== NOTIFY_TASK : r.task === job.task),
+          at,
         );
         if (rule === null) return;
         await this.raise("job.dead", `job.dead:${job.queue}:${job.task}`, rule.policy, {
@@ -242,7 +258,7 @@ export class AlertSources {
         return;
       }
       case "worker.lost": {
-        const rule = this.rule("worker.lost");
+        const rule = this.rule("worker.lost", undefined, at);
         if (rule === null || e.workerId === null) return;
         await this.raise("worker.lost", `worker.lost:${e.workerId}`, rule.policy, {
           summary: `Worker lost: ${e.workerId} stopped heartbeating`,
@@ -253,7 +269,7 @@ export class AlertSources {
       case "run.failed": {
         if (e.runId === null) return;
         const run = await this.store.getRun(e.runId);
-        const rule = this.rule("run.failed", (r) => r.profile === undefined || r.profile === run?.profile);
+        const rule = this.rule("run.failed", (r) => r.profile === undefined || r.profile === run?.profile, at);
         if (rule === null || run === null) return;
         const error = run.error ?? { code: String(data.code ?? "unknown"), message: String(data.message ?? "") };
         await this.raise("run.failed", `run.failed:${run.id}`, rule.policy, {
@@ -271,7 +287,7 @@ export class AlertSources {
       case "run.budget_exceeded": {
         if (e.runId === null) return;
         const run = await this.store.getRun(e.runId);
-        const rule = this.rule("run.budget", (r) => r.profile === undefined || r.profile === run?.profile);
+        const rule = this.rule("run.budget", (r) => r.profile === undefined || r.profile === run?.profile, at);
         if (rule === null || run === null) return;
         await this.raise("run.budget", `run.budget:${run.id}`, rule.policy, {
           summary: `Run ${data.action === "paused" ? "paused" : "stopped"} at its budget: ${run.profile ?? "ad hoc"} run ${run.id}: ${String(data.code)}`,
@@ -281,7 +297,7 @@ export class AlertSources {
       }
       case "queue.breaker_opened": {
         const queue = String(data.queue ?? "");
-        const rule = this.rule("queue.breaker", (r) => r.queue === undefined || r.queue === queue);
+        const rule = this.rule("queue.breaker", (r) => r.queue === undefined || r.queue === queue, at);
         if (rule === null) return;
         const diverting = typeof data.divertTo === "string" ? `, its jobs go to ${data.divertTo}` : "";
         await this.raise("queue.breaker", `queue.breaker:${queue}`, rule.policy, {
@@ -303,7 +319,7 @@ export class AlertSources {
       }
       case "schedule.missed": {
         const name = String(data.schedule ?? "");
-        const rule = this.rule("schedule.missed", (r) => r.schedule === undefined || r.schedule === name);
+        const rule = this.rule("schedule.missed", (r) => r.schedule === undefined || r.schedule === name, at);
         if (rule === null) return;
         await this.raise("schedule.missed", `schedule.missed:${name}`, rule.policy, {
           summary: `Schedule ${name} missed ${String(data.missed)} tick(s)`,
@@ -323,7 +339,7 @@ export class AlertSources {
   }
 
   private async approvalRequested(approval: Approval): Promise<void> {
-    const rule = this.rule("approval.pending");
+    const rule = this.rule("approval.pending", undefined, Date.parse(approval.createdAt));
     if (rule === null) return;
     const lessons = approval.jobId === null ? [] : await this.lessonsLike(approval.jobId);
     await this.raise("approval", `approval:${approval.id}`, rule.policy, {
@@ -387,7 +403,10 @@ export class AlertSources {
    * end) for the rule's `after`. Its alert closes once the run writes again or stops running.
    */
   private async checkStalledRuns(now: number): Promise<void> {
-    const rules = this.rules.filter((r): r is Rule<"run.stalled"> => r.when === "run.stalled");
+    // A rule whose time window is shut neither raises nor closes: its alert waits for the window.
+    const rules = this.rules.filter(
+      (r): r is Rule<"run.stalled"> => r.when === "run.stalled" && conditionHolds(r.window, now),
+    );
     if (rules.length === 0) return;
     const running = new Map((await this.store.listRuns({ states: ["running"], limit: 500 })).map((r) => [r.id, r]));
     const open = await this.store.listAlerts({ statuses: OPEN, source: "run.stalled", limit: 200 });
@@ -415,8 +434,13 @@ export class AlertSources {
 
   /** Queue depth (jobs queued) and age (the oldest queued job's wait) against the rules that name a queue. */
   private async checkQueues(now: number): Promise<void> {
-    const depthRules = this.rules.filter((r): r is Rule<"queue.depth"> => r.when === "queue.depth");
-    const ageRules = this.rules.filter((r): r is Rule<"queue.age"> => r.when === "queue.age");
+    // A rule whose time window is shut neither raises nor closes: its alert waits for the window.
+    const depthRules = this.rules.filter(
+      (r): r is Rule<"queue.depth"> => r.when === "queue.depth" && conditionHolds(r.window, now),
+    );
+    const ageRules = this.rules.filter(
+      (r): r is Rule<"queue.age"> => r.when === "queue.age" && conditionHolds(r.window, now),
+    );
     if (depthRules.length === 0 && ageRules.length === 0) return;
     if (depthRules.length > 0) {
       const queues = new Map((await this.store.listQueues()).map((q) => [q.name, q.counts.queued]));

@@ -9,6 +9,7 @@ import { ClaimsApi } from "./claims.js";
 import { EventsApi } from "./events.js";
 import { JobsApi } from "./jobs.js";
 import { LessonsApi } from "./lessons.js";
+import { OncallApi } from "./oncall.js";
 import { QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
@@ -24,6 +25,7 @@ export class OverseerClient {
   readonly alerts: AlertsApi;
   readonly heartbeats: HeartbeatsApi;
   readonly claims: ClaimsApi;
+  readonly oncall: OncallApi;
   readonly lessons: LessonsApi;
   readonly events: EventsApi;
   private readonly t: Transport;
@@ -39,6 +41,7 @@ export class OverseerClient {
     this.alerts = new AlertsApi(this.t);
     this.heartbeats = new HeartbeatsApi(this.t);
     this.claims = new ClaimsApi(this.t);
+    this.oncall = new OncallApi(this.t);
     this.lessons = new LessonsApi(this.t);
     this.events = new EventsApi(this.t);
   }

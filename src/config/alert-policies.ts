@@ -6,7 +6,11 @@
  */
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
-import { type PersonContacts, parsePersonTarget } from "../core/people.js";
+import type { Rotation } from "../core/oncall.js";
+import { parseRotationTarget } from "../core/oncall.js";
+import { CONTACT_METHODS, type PersonContacts, parsePersonTarget } from "../core/people.js";
+import type { TimeWindow } from "../core/time-window.js";
+import { windowCondition, windowRouting } from "./alert-oncall.js";
 import { durationField } from "./duration-field.js";
 
 const MAX_DELAY_MS = 7 * 86_400_000;
@@ -14,14 +18,15 @@ const MAX_DELAY_MS = 7 * 86_400_000;
 /** A step's delay, a repeat's pause or an ack timeout: at most 7 days. */
 const duration = durationField.refine((ms) => ms <= MAX_DELAY_MS, { error: "must be at most 7 days" });
 
-/** A channel name, or a person (`person:<name>`, `telegram:<user id>`). */
+/** A channel name, a person (`person:<name>`, `telegram:<user id>`) or a rotation (`rotation:<name>`). */
 const target = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
-  error: "must be a channel name or a person (letters, digits, '.', '_', ':' and '-')",
+  error: "must be a channel name, a person or a rotation (letters, digits, '.', '_', ':' and '-')",
 });
 
 const stepSchema = z.strictObject({
   delay: duration,
-  notify: z.array(target).min(1, { error: "must name at least one channel or person" }),
+  notify: z.array(target).min(1, { error: "must name at least one channel, person or rotation" }),
+  ...windowRouting,
 });
 
 const policySchema = z
@@ -81,14 +86,24 @@ export const alertPoliciesSchema = z
 
 export type AlertPoliciesInput = z.input<typeof alertPoliciesSchema>;
 
-/** The parsed policies, by name, as the store keeps them with each alert. */
-export function toEscalationPolicies(parsed: z.output<typeof alertPoliciesSchema>): Record<string, EscalationPolicy> {
+/**
+ * The parsed policies, by name, as the store keeps them with each alert; a step's `during` /
+ * `outside` becomes its window (a name that is no window is left out here: `checkStepWindows`
+ * reports it).
+ */
+export function toEscalationPolicies(
+  parsed: z.output<typeof alertPoliciesSchema>,
+  windows: Readonly<Record<string, TimeWindow>> = {},
+): Record<string, EscalationPolicy> {
   return Object.fromEntries(
     Object.entries(parsed).map(([name, p]) => [
       name,
       {
         name,
-        steps: p.steps.map((s) => ({ delayMs: s.delay, notify: [...s.notify] })),
+        steps: p.steps.map((s) => {
+          const { condition } = windowCondition(s, windows);
+          return { delayMs: s.delay, notify: [...s.notify], ...(condition === null ? {} : { window: condition }) };
+        }),
         repeat: p.repeat,
         repeatDelayMs: p.repeatDelay ?? Math.max(...p.steps.map((s) => s.delay)),
         ackTimeoutMs: p.ackTimeout ?? null,
@@ -107,6 +122,7 @@ export function checkPolicyTargets(
   policies: Record<string, EscalationPolicy>,
   channelNames: ReadonlySet<string> | readonly string[],
   people: Readonly<Record<string, PersonContacts>> = {},
+  rotations: Readonly<Record<string, Rotation>> = {},
 ): Array<{ path: string; message: string }> {
   const known = new Set(channelNames);
   const listOf = (names: Iterable<string>, kind: string) => {
@@ -115,6 +131,23 @@ export function checkPolicyTargets(
   };
   const problemOf = (t: string): string | null => {
     if (known.has(t) || /^telegram:\d{1,20}$/.test(t)) return null;
+    const rotationTarget = parseRotationTarget(t);
+    if (rotationTarget !== null) {
+      const rotation = Object.hasOwn(rotations, rotationTarget.rotation)
+        ? rotations[rotationTarget.rotation]
+        : undefined;
+      if (rotation === undefined) return `"${t}" names no rotation (${listOf(Object.keys(rotations), "rotations")})`;
+      if (rotationTarget.method === null) return null;
+      if (!(CONTACT_METHODS as readonly string[]).includes(rotationTarget.method)) {
+        return `"${t}": no contact method "${rotationTarget.method}" (the methods are ${CONTACT_METHODS.join(", ")})`;
+      }
+      // Whoever is on call must be reachable that way: each of its people, as person:<name>:<method>.
+      for (const person of rotation.people) {
+        const problem = problemOf(`person:${person}:${rotationTarget.method}`);
+        if (problem !== null) return `"${t}": ${problem.replace(/^"[^"]*":? ?/, "")}`;
+      }
+      return null;
+    }
     const named = parsePersonTarget(t);
     if (named !== null) {
       const contacts = Object.hasOwn(people, named.person) ? people[named.person] : undefined;
@@ -125,9 +158,9 @@ export function checkPolicyTargets(
       return null;
     }
     if (t.includes(":")) {
-      return `"${t}" is neither a channel nor a person; people are written person:<name> or telegram:<user id>`;
+      return `"${t}" is neither a channel, a person nor a rotation; people are written person:<name> or telegram:<user id>, rotations rotation:<name>`;
     }
-    return `"${t}" names no channel (${listOf(known, "channels")}); people are written person:<name> or telegram:<user id>`;
+    return `"${t}" names no channel (${listOf(known, "channels")}); people are written person:<name> or telegram:<user id>, rotations rotation:<name>`;
   };
   const problems: Array<{ path: string; message: string }> = [];
   for (const [name, policy] of Object.entries(policies)) {

@@ -8,8 +8,18 @@ import { z } from "zod";
 import { DEFAULT_DASHBOARD_URL } from "../alerts/links.js";
 import type { EscalationPolicy } from "../core/alert.js";
 import type { HeartbeatDefinition } from "../core/heartbeat.js";
-import type { PersonContacts } from "../core/people.js";
+import { type Rotation, rotationsNamed } from "../core/oncall.js";
+import { contactTargets, type PersonContacts } from "../core/people.js";
+import type { TimeWindow, WindowCondition } from "../core/time-window.js";
 import { alertChannelsSchema, type ChannelConfig, httpUrl } from "./alert-channels.js";
+import {
+  rotationsSchema,
+  timeWindowsSchema,
+  toRotations,
+  toTimeWindows,
+  windowCondition,
+  windowRouting,
+} from "./alert-oncall.js";
 import { alertPeopleSchema, checkPeopleReachable, expandPeople } from "./alert-people.js";
 import { alertPoliciesSchema, checkPolicyTargets, toEscalationPolicies } from "./alert-policies.js";
 import { durationField as duration } from "./duration-field.js";
@@ -26,34 +36,37 @@ const heartbeatSchema = z.strictObject({
   policy: policyName.optional(),
 });
 
+/** Every rule names its policy, and may apply only during (or outside) a time window. */
+const routed = { policy: policyName, ...windowRouting };
+
 const ruleSchema = z.discriminatedUnion(
   "when",
   [
-    z.strictObject({ when: z.literal("job.dead"), queue: name.optional(), task: name.optional(), policy: policyName }),
-    z.strictObject({ when: z.literal("worker.lost"), policy: policyName }),
+    z.strictObject({ when: z.literal("job.dead"), queue: name.optional(), task: name.optional(), ...routed }),
+    z.strictObject({ when: z.literal("worker.lost"), ...routed }),
     z.strictObject({
       when: z.literal("queue.depth"),
       queue: name,
       above: z.int({ error: "must be a whole number" }).min(0, { error: "must be 0 or more" }),
-      policy: policyName,
+      ...routed,
     }),
     z.strictObject({
       when: z.literal("queue.age"),
       queue: name,
       above: duration.refine((ms) => ms > 0, { error: "must be longer than 0" }),
-      policy: policyName,
+      ...routed,
     }),
-    z.strictObject({ when: z.literal("schedule.missed"), schedule: name.optional(), policy: policyName }),
-    z.strictObject({ when: z.literal("queue.breaker"), queue: name.optional(), policy: policyName }),
-    z.strictObject({ when: z.literal("approval.pending"), policy: policyName }),
-    z.strictObject({ when: z.literal("run.failed"), profile: name.optional(), policy: policyName }),
-    z.strictObject({ when: z.literal("run.budget"), profile: name.optional(), policy: policyName }),
+    z.strictObject({ when: z.literal("schedule.missed"), schedule: name.optional(), ...routed }),
+    z.strictObject({ when: z.literal("queue.breaker"), queue: name.optional(), ...routed }),
+    z.strictObject({ when: z.literal("approval.pending"), ...routed }),
+    z.strictObject({ when: z.literal("run.failed"), profile: name.optional(), ...routed }),
+    z.strictObject({ when: z.literal("run.budget"), profile: name.optional(), ...routed }),
     z.strictObject({
       when: z.literal("run.stalled"),
       /** A running run that has written nothing (no output, no telemetry, no turn) for this long. */
       after: duration,
       profile: name.optional(),
-      policy: policyName,
+      ...routed,
     }),
   ],
   {
@@ -98,18 +111,41 @@ export const alertsConfigSchema = z
     channels: alertChannelsSchema.default({}),
     policies: alertPoliciesSchema,
     people: alertPeopleSchema,
+    timeWindows: timeWindowsSchema,
+    rotations: rotationsSchema,
     heartbeats: z.record(z.string(), heartbeatSchema).default({}),
     rules: z.array(ruleSchema).default([]),
   })
   .superRefine((alerts, ctx) => {
-    const policies = toEscalationPolicies(alerts.policies);
+    const windows = toTimeWindows(alerts.timeWindows);
+    const rotations = toRotations(alerts.rotations);
+    const policies = toEscalationPolicies(alerts.policies, windows);
     const channelTypes = new Set(Object.values(alerts.channels).map((c) => c.type));
     for (const problem of [
-      ...checkPolicyTargets(policies, Object.keys(alerts.channels), alerts.people),
+      ...checkPolicyTargets(policies, Object.keys(alerts.channels), alerts.people, rotations),
       ...checkPeopleReachable(alerts.people, channelTypes),
     ]) {
       ctx.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });
     }
+    for (const [rotationName, rotation] of Object.entries(rotations)) {
+      rotation.people.forEach((person, i) => {
+        if (!Object.hasOwn(alerts.people, person)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["rotations", rotationName, "people", i],
+            message: `names nobody in alerts.people ("${person}"): a rotation pages people by their contacts there`,
+          });
+        }
+      });
+    }
+    const windowProblem = (path: Array<string | number>, routing: { during?: string; outside?: string }) => {
+      const { problem } = windowCondition(routing, windows);
+      if (problem !== null) ctx.addIssue({ code: "custom", path: [...path, problem.field], message: problem.message });
+    };
+    for (const [policyName, policy] of Object.entries(alerts.policies)) {
+      policy.steps.forEach((step, i) => windowProblem(["policies", policyName, "steps", i], step));
+    }
+    alerts.rules.forEach((rule, i) => windowProblem(["rules", i], rule));
     const known = Object.keys(policies);
     const unknown = (p: string) =>
       `names no policy "${p}" (${known.length === 0 ? "no policies are configured" : `configured policies: ${known.sort().join(", ")}`})`;
@@ -135,10 +171,10 @@ export const alertsConfigSchema = z
 export type AlertsConfigInput = z.input<typeof alertsConfigSchema>;
 type ParsedRule = z.output<typeof ruleSchema>;
 
-/** A rule as the engine reads it: the policy resolved. */
+/** A rule as the engine reads it: the policy resolved, `during` / `outside` as its window. */
 export type AlertRule = ParsedRule extends infer R
   ? R extends ParsedRule
-    ? Omit<R, "policy"> & { policy: EscalationPolicy }
+    ? Omit<R, "policy" | "during" | "outside"> & { policy: EscalationPolicy; window?: WindowCondition }
     : never
   : never;
 
@@ -151,6 +187,10 @@ export interface AlertsConfig {
   policies: Record<string, EscalationPolicy>;
   /** How to reach each person a policy may page. */
   people: Record<string, PersonContacts>;
+  /** On-call rotations, by name (policies page them as `rotation:<name>`). */
+  rotations: Record<string, Rotation>;
+  /** Time windows, by name (rules and steps name them with `during` / `outside`). */
+  timeWindows: Record<string, TimeWindow>;
   /** Policies resolved by name, ready for `syncHeartbeats`. */
   heartbeats: HeartbeatDefinition[];
   rules: AlertRule[];
@@ -159,7 +199,13 @@ export interface AlertsConfig {
 export { EMPTY_ALERTS } from "./defaults.js";
 
 export function toAlertsConfig(parsed: z.output<typeof alertsConfigSchema>): AlertsConfig {
-  const policies = expandPeople(toEscalationPolicies(parsed.policies), parsed.people);
+  const timeWindows = toTimeWindows(parsed.timeWindows);
+  const rotations = toRotations(parsed.rotations);
+  const policies = withOncall(
+    expandPeople(toEscalationPolicies(parsed.policies, timeWindows), parsed.people),
+    rotations,
+    parsed.people,
+  );
   const resolve = (p: string) => policies[p] as EscalationPolicy;
   return {
     dashboardUrl: parsed.dashboardUrl,
@@ -175,13 +221,46 @@ export function toAlertsConfig(parsed: z.output<typeof alertsConfigSchema>): Ale
     })),
     policies,
     people: parsed.people,
+    rotations,
+    timeWindows,
     heartbeats: Object.entries(parsed.heartbeats).map(([hb, def]) => ({
       name: hb,
       intervalMs: def.interval,
       policy: def.policy === undefined ? null : resolve(def.policy),
     })),
-    rules: parsed.rules.map((rule) => ({ ...rule, policy: resolve(rule.policy) })),
+    rules: parsed.rules.map(({ during, outside, ...rule }) => {
+      const { condition } = windowCondition({ during, outside }, timeWindows);
+      return {
+        ...rule,
+        policy: resolve(rule.policy),
+        ...(condition === null ? {} : { window: condition }),
+      } as AlertRule;
+    }),
   };
+}
+
+/**
+ * Each policy that pages a rotation carries what paging it takes (core/oncall.ts
+ * `PolicyOncall`): those rotations, and what `person:<name>` stands for, for everyone who may
+ * be on call (any person, since an override may name anyone in alerts.people).
+ */
+function withOncall(
+  policies: Record<string, EscalationPolicy>,
+  rotations: Readonly<Record<string, Rotation>>,
+  people: Readonly<Record<string, PersonContacts>>,
+): Record<string, EscalationPolicy> {
+  const contacts = Object.fromEntries(Object.entries(people).map(([n, c]) => [n, contactTargets(n, c)]));
+  return Object.fromEntries(
+    Object.entries(policies).map(([policyName, policy]) => {
+      const named = rotationsNamed(policy.steps.flatMap((s) => s.notify)).filter((r) => Object.hasOwn(rotations, r));
+      if (named.length === 0) return [policyName, policy];
+      const oncall = {
+        rotations: Object.fromEntries(named.map((r) => [r, rotations[r] as Rotation])),
+        people: contacts,
+      };
+      return [policyName, { ...policy, oncall }];
+    }),
+  );
 }
 
 /** The first rule of a kind that matches, or null. */

@@ -11,6 +11,8 @@ export const EMPTY_ALERTS: AlertsConfig = Object.freeze({
   channels: [],
   policies: {},
   people: {},
+  rotations: {},
+  timeWindows: {},
   heartbeats: [],
   rules: [],
 });

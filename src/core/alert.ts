@@ -7,6 +7,7 @@
  * Invariant: a closed alert never changes, and never pages anyone again.
  */
 import { OverseerError } from "./errors.js";
+import { type OnCallPaged, type OncallOverride, type PolicyOncall, resolveRotationTargets } from "./oncall.js";
 import {
   ALERT_SOURCES,
   ALERT_STATUSES,
@@ -14,6 +15,7 @@ import {
   type AlertStatus,
   type NotificationStatus,
 } from "./states.js";
+import { conditionHolds, describeCondition, type WindowCondition } from "./time-window.js";
 
 export {
   ALERT_SOURCES,
@@ -75,8 +77,13 @@ export function canTransitionAlert(name: AlertTransitionName, from: AlertStatus)
 export interface EscalationStep {
   /** How long after the previous step (or the trigger, for the first) this step is notified. */
   delayMs: number;
-  /** Channel names or people. */
+  /** Channel names, people or rotations. */
   notify: string[];
+  /**
+   * Pages only during (or outside) a time window: a step due while its window is shut pages
+   * nobody, and escalation goes on to the next step as if it had. Absent: always.
+   */
+  window?: WindowCondition;
 }
 
 export interface EscalationPolicy {
@@ -92,6 +99,8 @@ export interface EscalationPolicy {
   repeatDelayMs: number;
   /** An acknowledged alert that is not closed within this is triggered again; null: never. */
   ackTimeoutMs: number | null;
+  /** The rotations its steps page, resolved to whoever is on call when each step is due. */
+  oncall?: PolicyOncall;
 }
 
 /** Where an alert is in its policy: the step last notified (-1: none yet) in round `round` (0-based). */
@@ -179,6 +188,25 @@ export interface EscalationPlan {
   position: EscalationPosition;
   /** Epoch ms when the next step is due, or null when none is left. */
   nextEscalationAt: number | null;
+}
+
+/**
+ * A due step as it is paged at `atMs`: nobody while the step's time window is shut (`skipped`
+ * says which), else its targets with each rotation resolved to whoever is on call then
+ * (`onCall` says who, and through which override). `overrides`: those in force at `atMs`.
+ */
+export function pageStep(
+  policy: EscalationPolicy | null,
+  notice: StepNotice,
+  atMs: number,
+  overrides: readonly OncallOverride[],
+): { notice: StepNotice; skipped: string | null; onCall: OnCallPaged[] } {
+  const window = policy?.steps[notice.step]?.window;
+  if (window !== undefined && !conditionHolds(window, atMs)) {
+    return { notice: { ...notice, targets: [] }, skipped: `only ${describeCondition(window)}`, onCall: [] };
+  }
+  const { targets, paged } = resolveRotationTargets(notice.targets, policy?.oncall, overrides, atMs);
+  return { notice: { ...notice, targets }, skipped: null, onCall: paged };
 }
 
 const BEFORE_FIRST: EscalationPosition = { step: -1, round: 0 };

@@ -118,6 +118,9 @@ export const ERROR_CODES = {
     summary: "The claim is not held by this owner (someone else holds it, or it expired or was released).",
   },
   CLAIM_NOT_FOUND: { status: 404, summary: "No one holds a claim on this key." },
+  ROTATION_NOT_FOUND: { status: 404, summary: "No on-call rotation of this name is in the config's alerts.rotations." },
+  OVERRIDE_NOT_FOUND: { status: 404, summary: "No on-call override has this id." },
+  OVERRIDE_ENDED: { status: 409, summary: "The on-call override has ended or was cancelled already." },
   INTERNAL_ERROR: { status: 500, summary: "The server failed in a way it did not expect; its log has the details." },
 } as const;
 

@@ -55,6 +55,10 @@ const BUILT_IN = [
   "alert.fallback",
   /** A Telegram user not listed as an approver pressed Acknowledge: `data.userId`, `data.alertId`. */
   "alert.refused",
+  /** Someone was put on call in a rotation's place (core/oncall.ts): the override, as stored. */
+  "oncall.override_created",
+  /** An override was cancelled before it ended: the override, with `cancelledBy` and `cancelledAt`. */
+  "oncall.override_cancelled",
   /** The execution switch changed (core/execution.ts): `data.from`, `data.to`, `data.by`, `data.reason`. */
   "execution.changed",
   /** The built-in `overseer.command` ran an approved command: `data.command`, `data.exitCode`, `data.signal`, `data.output` (its tail). */

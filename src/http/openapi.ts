@@ -22,6 +22,10 @@ export const OPENAPI_TAGS = [
   { name: "runs", description: "Agent runs: start, watch, pause, resume or cancel them, and read their output." },
   { name: "approvals", description: "Human approvals jobs asked for: list them and approve or deny." },
   { name: "execution", description: "Whether handlers may do their side effects, or record them as dry runs." },
+  {
+    name: "oncall",
+    description: "Who is on call in each rotation, and overrides: someone on call in another's place.",
+  },
   { name: "alerts", description: "Alerts and their escalation: raise, acknowledge, escalate, close." },
   { name: "heartbeats", description: "Heartbeat monitors that alert when a ping is late." },
   { name: "claims", description: "Leases on keys with fencing tokens, for work outside Overseer's jobs." },

@@ -35,6 +35,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { lessonRoutes } from "./routes/lessons.js";
 import { mcpRoutes } from "./routes/mcp.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { oncallRoutes } from "./routes/oncall.js";
 import { operatingRoutes } from "./routes/operating.js";
 import { requeueRoutes } from "./routes/requeue.js";
 import { runRoutes } from "./routes/runs.js";
@@ -254,6 +255,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(websocketRoutes(streams));
       await api.register(whoamiRoutes(overseer));
       await api.register(executionRoutes(overseer));
+      await api.register(oncallRoutes(overseer));
     },
     { prefix: API_PREFIX },
   );

@@ -59,6 +59,13 @@ import {
 } from "../core/job-options.js";
 import { type EnqueueWarning, taskNotRegistered } from "../core/known-tasks.js";
 import { type Logger, silentLogger } from "../core/logger.js";
+import {
+  type OncallOverride,
+  type OverrideRequest,
+  overrideFrom,
+  type RotationStatus,
+  rotationStatus,
+} from "../core/oncall.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { previewRetry, type RetryPreview } from "../core/retry-preview.js";
 import {
@@ -832,6 +839,41 @@ export class Overseer {
     // The first step's sends at once; should this fail, a worker's sweep enqueues them.
     await this.alertDelivery()?.enqueue(raised.alert, raised.notifications);
     return raised;
+  }
+
+  // On call (see core/oncall.ts and docs/alerts.md)
+
+  /** Each rotation of the config's `alerts.rotations`: who is on call now, who is next and when, and the overrides ahead. */
+  async oncall(): Promise<RotationStatus[]> {
+    const rotations = Object.values(this.alerts.rotations);
+    if (rotations.length === 0) return [];
+    const [overrides, now] = await Promise.all([
+      this.store.currentOncallOverrides(rotations.map((r) => r.name)),
+      this.store.now(),
+    ]);
+    return rotations.map((r) => rotationStatus(r, overrides, now));
+  }
+
+  /**
+   * Puts `person` (anyone in `alerts.people`) on call in `rotation`'s place, from `from` (default
+   * now) until `until` or for `for`; appends `oncall.override_created`. The newest override wins
+   * where two overlap. ROTATION_NOT_FOUND, or INVALID_ARGUMENT naming the field.
+   */
+  async overrideOncall(request: OverrideRequest): Promise<OncallOverride> {
+    const input = overrideFrom(request, await this.store.now(), this.alerts.rotations, Object.keys(this.alerts.people));
+    return this.store.createOncallOverride(input);
+  }
+
+  /** Cancels an override that has not ended (OVERRIDE_NOT_FOUND, OVERRIDE_ENDED); it stays in the history. */
+  cancelOncallOverride(id: number, by: string): Promise<OncallOverride> {
+    return this.store.cancelOncallOverride(id, by);
+  }
+
+  /** The override history, newest first: cancelled and ended ones too. */
+  listOncallOverrides(
+    filter: { rotation?: string; beforeId?: number; limit?: number } = {},
+  ): Promise<OncallOverride[]> {
+    return this.store.listOncallOverrides({ ...filter, limit: filter.limit ?? 50 });
   }
 
   /**

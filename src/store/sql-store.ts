@@ -21,6 +21,7 @@ import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
+import type { NewOncallOverride, OncallOverride } from "../core/oncall.js";
 import type {
   ClaimedRun,
   NewRun,
@@ -54,6 +55,7 @@ import * as events from "./events/operations.js";
 import * as heartbeats from "./heartbeats/operations.js";
 import * as jobs from "./jobs/operations.js";
 import * as lessons from "./lessons/operations.js";
+import * as oncall from "./oncall/operations.js";
 import * as queues from "./queues/operations.js";
 import { prune } from "./retention/prune.js";
 import * as runs from "./runs/operations.js";
@@ -463,6 +465,29 @@ export abstract class SqlStore implements Store {
   async setExecution(change: ExecutionChange, unsetMode: ExecutionMode = DEFAULT_EXECUTION): Promise<ExecutionSwitch> {
     const checked = checkExecutionChange(change);
     return this.transact((tx) => settings.setExecution(tx, checked, unsetMode));
+  }
+
+  // -- on-call overrides --------------------------------------------------------------------
+
+  async createOncallOverride(input: NewOncallOverride): Promise<OncallOverride> {
+    return this.transact((tx) => oncall.createOverride(tx, input));
+  }
+
+  async cancelOncallOverride(id: number, by: string): Promise<OncallOverride> {
+    return this.transact((tx) => oncall.cancelOverride(tx, id, by));
+  }
+
+  async currentOncallOverrides(rotations: readonly string[]): Promise<OncallOverride[]> {
+    const now = await this.now();
+    return this.read((db) => oncall.currentOverrides(db, rotations, now));
+  }
+
+  async listOncallOverrides(filter: {
+    rotation?: string;
+    beforeId?: number;
+    limit: number;
+  }): Promise<OncallOverride[]> {
+    return this.read((db) => oncall.listOverrides(db, filter));
   }
 
   // -- lessons ------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
+import type { NewOncallOverride, OncallOverride } from "../core/oncall.js";
 import type { PayloadMatch } from "../core/payload-filter.js";
 import type { DeadReason } from "../core/retry-policy.js";
 import type {
@@ -777,6 +778,20 @@ export interface Store {
    * node's config's; default dry-run), the audit's `from` for a first change.
    */
   setExecution(change: ExecutionChange, unsetMode?: ExecutionMode): Promise<ExecutionSwitch>;
+
+  // On-call overrides (see core/oncall.ts): who stands in for a rotation's own person
+  /**
+   * Stores an override and appends `oncall.override_created`. INVALID_ARGUMENT unless it ends
+   * after it starts, after now, and within 366 days. Whether the rotation and the person exist
+   * is the config's to say (the SDK checks before calling this).
+   */
+  createOncallOverride(input: NewOncallOverride): Promise<OncallOverride>;
+  /** Cancels one that has not ended (OVERRIDE_NOT_FOUND, OVERRIDE_ENDED) and appends `oncall.override_cancelled`. */
+  cancelOncallOverride(id: number, by: string): Promise<OncallOverride>;
+  /** The overrides of these rotations in force now or later, not cancelled, soonest first. */
+  currentOncallOverrides(rotations: readonly string[]): Promise<OncallOverride[]>;
+  /** Every override, cancelled and ended ones too, newest first (`beforeId`: the next page). */
+  listOncallOverrides(filter: { rotation?: string; beforeId?: number; limit: number }): Promise<OncallOverride[]>;
 
   // Lessons (see core/lesson.ts): what finished sessions taught, found again by full-text search
   /** Stores a validated lesson with its tags, or returns the lesson already stored under its `key`. */

@@ -60,12 +60,70 @@ export const alertSchema = {
           items: {
             type: "object",
             required: ["delayMs", "notify"],
-            properties: { delayMs: integer, notify: { type: "array", items: string } },
+            properties: {
+              delayMs: integer,
+              notify: { type: "array", items: string },
+              window: {
+                type: "object",
+                description:
+                  "The step pages only during (outside: false) or outside (true) this time window; absent: always.",
+                required: ["window", "outside"],
+                properties: {
+                  window: {
+                    type: "object",
+                    required: ["name", "timezone", "ranges"],
+                    properties: {
+                      name: string,
+                      timezone: string,
+                      ranges: {
+                        type: "array",
+                        items: {
+                          type: "object",
+                          required: ["days", "from", "to"],
+                          properties: {
+                            days: { type: "array", items: string },
+                            from: { type: "integer", description: "Local minutes after midnight." },
+                            to: {
+                              type: "integer",
+                              description: "Local minutes after midnight; before from: overnight.",
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                  outside: { type: "boolean" },
+                },
+              },
+            },
           },
         },
         repeat: integer,
         repeatDelayMs: integer,
         ackTimeoutMs: { type: ["integer", "null"] },
+        oncall: {
+          type: "object",
+          required: ["rotations", "people"],
+          properties: {
+            rotations: {
+              type: "object",
+              additionalProperties: {
+                type: "object",
+                required: ["name", "people", "timezone", "start", "shiftMs"],
+                properties: {
+                  name: string,
+                  people: { type: "array", items: string },
+                  timezone: string,
+                  start: string,
+                  shiftMs: integer,
+                },
+              },
+            },
+            people: { type: "object", additionalProperties: { type: "array", items: string } },
+          },
+          description:
+            "The rotations its steps page (as configured when the alert was raised) and the contact targets of each person who may be on call.",
+        },
       },
     },
     escalation: {

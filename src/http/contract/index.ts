@@ -45,6 +45,12 @@ export type {
   RetryPreview,
 } from "./jobs.js";
 export type { Lesson, RecordLessonRequest, SimilarLesson } from "./lessons.js";
+export type {
+  CreateOncallOverrideRequest,
+  OncallOverridePage,
+  OncallOverrideRecord,
+  OncallStatus,
+} from "./oncall.js";
 export type { Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {

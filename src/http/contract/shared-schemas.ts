@@ -11,6 +11,7 @@ import { eventSchema } from "./events.js";
 import { heartbeatSchema } from "./heartbeats.js";
 import { attemptSchema, enqueuedJobSchema, jobSchema } from "./jobs.js";
 import { lessonSchema, similarLessonSchema } from "./lessons.js";
+import { oncallOverrideSchema } from "./oncall.js";
 import { queueSchema, workerSchema } from "./operating.js";
 import { runMessageSchema, runSchema, runStatusSchema, runTurnSchema } from "./runs.js";
 import { scheduleSchema } from "./schedules.js";
@@ -21,6 +22,7 @@ export const SHARED_SCHEMAS = [
   alertSchema,
   alertNotificationSchema,
   heartbeatSchema,
+  oncallOverrideSchema,
   claimSchema,
   lessonSchema,
   similarLessonSchema,

@@ -25,10 +25,13 @@ import {
   escalateNow,
   type NewAlert,
   type NotificationReceipt,
+  pageStep,
   raise,
   type StepNotice,
 } from "../../core/alert.js";
+import { rotationsNamed } from "../../core/oncall.js";
 import { LOCK } from "../locks.js";
+import { currentOverrides } from "../oncall/operations.js";
 import type { AlertEscalation, AlertFilter, RaiseAlertResult } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
@@ -201,14 +204,25 @@ function* change(
   return { alert: result.alert, notify: result.notify };
 }
 
-/** Records a step's notifications as planned and appends `alert.escalated`; none for no step. */
+/**
+ * Records a step's notifications as planned and appends `alert.escalated`; none for no step.
+ * The step is paged as it stands now (core/alert.ts `pageStep`): nobody while its time window
+ * is shut, and each rotation it names through whoever is on call, overrides read here.
+ */
 function* notice(tx: Tx, alert: Alert, notify: StepNotice | null, by: string): Op<AlertNotification[]> {
   if (notify === null) return [];
+  const rotations = alert.policy?.oncall === undefined ? [] : rotationsNamed(notify.targets);
+  const overrides = yield* currentOverrides(tx, rotations, tx.at);
+  const paged = pageStep(alert.policy, notify, tx.at, overrides);
   const rows: NotificationRow[] = [];
-  for (const values of plannedValues(alert.id, notify, tx.at)) {
+  for (const values of plannedValues(alert.id, paged.notice, tx.at)) {
     rows.push((yield* tx.one<NotificationRow>(q.INSERT_NOTIFICATION, values)) as NotificationRow);
   }
-  tx.event("alert.escalated", null, null, escalatedEventData(alert, notify, by));
+  tx.event("alert.escalated", null, null, {
+    ...escalatedEventData(alert, paged.notice, by),
+    ...(paged.skipped === null ? {} : { skipped: paged.skipped }),
+    ...(paged.onCall.length === 0 ? {} : { onCall: paged.onCall }),
+  });
   return rows.map(toNotification);
 }
 

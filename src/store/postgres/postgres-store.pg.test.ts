@@ -370,6 +370,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 27, name: "027-claim-holders" },
         { version: 28, name: "028-claim-history" },
         { version: 29, name: "029-execution-mode" },
+        { version: 31, name: "031-oncall-overrides" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {
