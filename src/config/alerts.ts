@@ -143,9 +143,9 @@ export const alertsConfigSchema = z
       if (problem !== null) ctx.addIssue({ code: "custom", path: [...path, problem.field], message: problem.message });
     };
     for (const [policyName, policy] of Object.entries(alerts.policies)) {
-      policy.steps.forEach((step, i) => windowProblem(["policies", policyName, "steps", i], step));
+      for (const [i, step] of policy.steps.entries()) windowProblem(["policies", policyName, "steps", i], step);
     }
-    alerts.rules.forEach((rule, i) => windowProblem(["rules", i], rule));
+    for (const [i, rule] of alerts.rules.entries()) windowProblem(["rules", i], rule);
     const known = Object.keys(policies);
     const unknown = (p: string) =>
       `names no policy "${p}" (${known.length === 0 ? "no policies are configured" : `configured policies: ${known.sort().join(", ")}`})`;
