@@ -7,7 +7,7 @@ import { DateTime } from "luxon";
 import { z } from "zod";
 import type { Rotation } from "../core/oncall.js";
 import { isTimeZone } from "../core/schedule.js";
-import { parseClockTime, parseWeekdays, type TimeWindow, type WindowCondition } from "../core/time-window.js";
+import { parseClockTime, parseWeekdays, type TimeWindow, WEEKDAYS, type WindowCondition } from "../core/time-window.js";
 import { durationField } from "./duration-field.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -42,16 +42,15 @@ const clock = (allow24: boolean) =>
     return minutes;
   });
 
+const SAME_TIMES = "must differ from `from` (a whole day is 00:00 to 24:00; a later `from` runs overnight)";
+
 const rangeSchema = z
   .strictObject({
     days: days.default(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
     from: clock(false),
     to: clock(true),
   })
-  .refine((r) => r.from !== r.to, {
-    path: ["to"],
-    error: "must differ from `from` (a whole day is 00:00 to 24:00; a later `from` runs overnight)",
-  });
+  .refine((r) => r.from !== r.to, { path: ["to"], error: SAME_TIMES });
 
 /** A window: one range written inline (`days`, `from`, `to`), or several under `ranges`. */
 const windowSchema = z
@@ -69,19 +68,19 @@ const windowSchema = z
       return z.NEVER;
     }
     if (w.ranges !== undefined) return { timezone: w.timezone, ranges: w.ranges };
-    const one = rangeSchema.safeParse({ days: w.days, from: w.from, to: w.to });
-    if (w.from === undefined || w.to === undefined || !one.success) {
+    if (w.from === undefined || w.to === undefined) {
       ctx.addIssue({
         code: "custom",
         path: [w.from === undefined ? "from" : "to"],
-        message:
-          w.from === undefined || w.to === undefined
-            ? "a window needs both from and to (HH:MM)"
-            : "must differ from `from` (a whole day is 00:00 to 24:00; a later `from` runs overnight)",
+        message: "a window needs both from and to (HH:MM)",
       });
       return z.NEVER;
     }
-    return { timezone: w.timezone, ranges: [{ days: w.days ?? one.data.days, from: w.from, to: w.to }] };
+    if (w.from === w.to) {
+      ctx.addIssue({ code: "custom", path: ["to"], message: SAME_TIMES });
+      return z.NEVER;
+    }
+    return { timezone: w.timezone, ranges: [{ days: w.days ?? [...WEEKDAYS], from: w.from, to: w.to }] };
   });
 
 /** `alerts.timeWindows`: window name → window. */

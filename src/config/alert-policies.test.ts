@@ -71,9 +71,9 @@ describe("checkPolicyTargets", () => {
   it.each([
     ["person:cy", "names no person (configured people: ana, bo)"],
     ["person:ana:email", "ana has no email contact"],
-    ["person:ana:pager", "neither a channel nor a person"],
-    ["telegram:ana", "neither a channel nor a person"],
-    ["slack:ops", "neither a channel nor a person"],
+    ["person:ana:pager", "neither a channel, a person nor a rotation"],
+    ["telegram:ana", "neither a channel, a person nor a rotation"],
+    ["slack:ops", "neither a channel, a person nor a rotation"],
   ])("refuses %s: %s", (target, expected) => {
     const policies = parse({ p: { steps: [{ delay: 0, notify: [target] }] } });
     const people = { ana: { telegram: 7 }, bo: { email: "bo@example.test" } };
@@ -96,7 +96,7 @@ describe("checkPolicyTargets", () => {
       {
         path: "policies.default.steps.1.notify.0",
         message:
-          '"ops-hook" names no channel (configured channels: mail, ops-tg); people are written person:<name> or telegram:<user id>',
+          '"ops-hook" names no channel (configured channels: mail, ops-tg); people are written person:<name> or telegram:<user id>, rotations rotation:<name>',
       },
     ]);
     expect(checkPolicyTargets(parse(EXAMPLE), [])[0]?.message).toContain("no channels are configured");

@@ -37,6 +37,8 @@ describe("config: alerts", () => {
       channels: [],
       policies: {},
       people: {},
+      rotations: {},
+      timeWindows: {},
       heartbeats: [],
       rules: [],
     });

@@ -20,6 +20,7 @@ import { runFollowUpConformance } from "./follow-ups.js";
 import { runHeartbeatConformance } from "./heartbeats.js";
 import { runHeldConformance } from "./held.js";
 import { runLessonConformance } from "./lessons.js";
+import { runOncallConformance } from "./oncall.js";
 import { runPayloadFilterConformance } from "./payload-filter.js";
 import { runRetentionConformance } from "./retention.js";
 import { runRunApprovalConformance } from "./run-approvals.js";
@@ -2188,6 +2189,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runRunApprovalConformance(test);
     runClaimConformance(test);
     runSettingsConformance(test);
+    runOncallConformance(test);
     runHeldConformance(test);
     runFollowUpConformance(test);
     runBreakerConformance(test);
