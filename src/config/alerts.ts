@@ -105,7 +105,7 @@ export const alertsConfigSchema = z
     const policies = toEscalationPolicies(alerts.policies);
     const channelTypes = new Set(Object.values(alerts.channels).map((c) => c.type));
     for (const problem of [
-      ...checkPolicyTargets(policies, Object.keys(alerts.channels), alerts.people),
+      ...checkPolicyTargets(policies, alerts.channels, alerts.people),
       ...checkPeopleReachable(alerts.people, channelTypes),
     ]) {
       ctx.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });
