@@ -33,13 +33,15 @@ export function spokenText(n: Notification): string {
     ...(n.request?.execution === "dry-run" ? ["Dry run: approving it runs nothing."] : []),
     ...(n.request?.test ? ["This is a test."] : []),
   ];
-  const title = oneLine(n.title.replace(/\b(?:https?|ftp):\/\/\S+/gi, "a link")).replace(/[.!?\s]+$/, "");
+  const said = oneLine(n.title.replace(/\b(?:https?|ftp):\/\/\S+/gi, "a link")).replace(/[.\s]+$/, "");
+  // A sentence of its own: a question keeps its question mark.
+  const title = /[?!]$/.test(said) ? said : `${said}.`;
   const what =
     n.kind === "approval"
-      ? `A request waits for approval: ${title}. Decide on the dashboard.`
+      ? `A request waits for approval: ${title} Decide on the dashboard.`
       : n.kind === "bundle"
-        ? `${title}. See the dashboard.`
-        : `An alert: ${title}. Acknowledge it on the dashboard.`;
+        ? `${title} See the dashboard.`
+        : `An alert: ${title} Acknowledge it on the dashboard.`;
   return clip(["This is Overseer.", ...marks, what].join(" "), MAX_SPOKEN_LENGTH);
 }
 
