@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isOverseerError } from "../core/errors.js";
 import { parseAlertChannels, resolveAlertChannels } from "./alert-channels.js";
@@ -39,6 +40,23 @@ describe("parseAlertChannels", () => {
     });
     expect(channels[1]).toMatchObject({ apiBaseUrl: "https://api.telegram.org", approvers: [12345] });
     expect(channels[2]).toMatchObject({ requireTls: false, subjectPrefix: "[Overseer]" });
+  });
+
+  it("parses the example in docs/channels.md as documented", () => {
+    const doc = readFileSync(new URL("../../docs/channels.md", import.meta.url), "utf8");
+    const block = /## Configuration[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (block === undefined) throw new Error("no JSON example under ## Configuration in docs/channels.md");
+    const channels = parseAlertChannels(JSON.parse(block).alerts.channels, "docs/channels.md");
+    expect(channels.map((c) => [c.name, c.type])).toEqual([
+      ["ops-hook", "webhook"],
+      ["ops-tg", "telegram"],
+      ["mail", "email"],
+      ["team-sms", "sms"],
+      ["calls", "voice"],
+      ["log", "console"],
+    ]);
+    expect(channels[3]).toMatchObject({ to: "+14155550123", provider: { url: "https://api.twilio.com" } });
+    expect(channels[4]?.limits).toMatchObject({ maxMessages: 5, rateWindowMs: 600_000 });
   });
 
   it("reads per-channel rate limits, bundling and durations", () => {

@@ -180,7 +180,8 @@ describe("config: alerts", () => {
     const { alerts } = parseConfig(JSON.parse(block), "docs/alerts.md");
     expect(alerts.policies.default?.steps.map((s) => s.notify)).toEqual([
       ["person:ana:telegram", "person:ana:email"],
-      ["person:bo:email", "ops-tg"],
+      ["person:bo:email", "person:bo:sms", "ops-tg"],
+      ["person:bo:voice"],
     ]);
   });
 
