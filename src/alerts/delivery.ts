@@ -320,7 +320,10 @@ export class AlertDelivery {
     if (alert !== null) await this.enqueue(alert, [planned]);
   }
 
-  /** The fallback of the channel a target is reached through: its own, or for a person that of the channel reaching them. */
+  /**
+   * The fallback of the channel a target is reached through: its own, or for a person's contact
+   * that of the channel reaching them (the bot, the mailer, the first `sms` or `voice` channel).
+   */
   private fallbackOf(target: string): string | undefined {
     if (this.fallbacks.has(target)) return this.fallbacks.get(target);
     if (/^telegram:\d{1,20}$/.test(target)) return this.bot?.fallback;

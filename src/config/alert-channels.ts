@@ -1,8 +1,8 @@
 /**
  * The `alerts.channels` section of the config file: named notification channels (webhook,
- * Telegram, e-mail, SMS, voice calls, console), each with its rate limit and bundling. Secrets are never
- * written in the file: they are `env:NAME` references, checked for shape when the file is
- * parsed and read from the environment only by `resolveAlertChannels`, which names the
+ * Telegram, e-mail, SMS, voice calls, console), each with its rate limit and bundling. Secrets
+ * are never written in the file: they are `env:NAME` references, checked for shape when the file
+ * is parsed and read from the environment only by `resolveAlertChannels`, which names the
  * missing variable. Not yet part of config.ts: it joins `alerts.policies` there next.
  */
 import { z } from "zod";
