@@ -8,6 +8,8 @@
  * job by a crash between the escalation's commit and the enqueue.
  * A sent Telegram message with buttons is recorded with its receipt; once its alert (or the
  * approval behind it) is settled, `settleCopies` edits every such copy (see settled-copies.ts).
+ * People are reached through the first channel of each kind (`person:<name>:<method>`): the
+ * first Telegram bot, the first e-mail server, the first `sms` and `voice` channels.
  */
 
 import type { ResolvedChannelConfig } from "../config/alert-channels.js";
@@ -16,7 +18,7 @@ import type { Approval } from "../core/approval.js";
 import { PermanentError } from "../core/errors.js";
 import { buildNewJob } from "../core/job-options.js";
 import type { Logger } from "../core/logger.js";
-import { type PersonContacts, parsePersonTarget } from "../core/people.js";
+import { type ContactMethod, type PersonContacts, parsePersonTarget } from "../core/people.js";
 import { defineTask, type TaskDefinition } from "../core/task.js";
 import { clip } from "../core/text.js";
 import type { Store } from "../store/store.js";
@@ -26,6 +28,8 @@ import { type ChannelDeps, createChannel } from "./channels/factory.js";
 import { isMessageNotModified, type TelegramChannel } from "./channels/telegram.js";
 import { DEFAULT_DASHBOARD_URL, dashboardLinks } from "./links.js";
 import { settledLine, settledText } from "./settled-copies.js";
+
+type PhoneChannelConfig = Extract<ResolvedChannelConfig, { type: "sms" | "voice" }>;
 
 /** The built-in task that sends one notification through one channel. */
 export const NOTIFY_TASK = "overseer.notify";
@@ -164,6 +168,9 @@ export class AlertDelivery {
   private readonly bot: Extract<ResolvedChannelConfig, { type: "telegram" }> | undefined;
   /** The first e-mail channel's SMTP server writes to a person's e-mail contact. */
   private readonly mailer: Extract<ResolvedChannelConfig, { type: "email" }> | undefined;
+  /** The first `sms` channel texts a person's phone; the first `voice` channel calls it. */
+  private readonly texter: PhoneChannelConfig | undefined;
+  private readonly caller: PhoneChannelConfig | undefined;
   private readonly people: Readonly<Record<string, PersonContacts>>;
   /** Each channel's `fallback`, by channel name. */
   private readonly fallbacks: ReadonlyMap<string, string>;
@@ -181,7 +188,13 @@ export class AlertDelivery {
     this.sweepMs = options.sweepMs ?? 15_000;
     this.dashboardUrl = options.dashboardUrl ?? DEFAULT_DASHBOARD_URL;
     this.deps = { logger: options.logger, ...options.deps };
-    for (const config of options.channels) this.open(config.name, config);
+    for (const config of options.channels) {
+      // A phone channel without `to` reaches only people: each person's number gets its own outbox.
+      if ((config.type === "sms" || config.type === "voice") && config.to === undefined) continue;
+      this.open(config.name, config);
+    }
+    this.texter = options.channels.find((c): c is PhoneChannelConfig => c.type === "sms");
+    this.caller = options.channels.find((c): c is PhoneChannelConfig => c.type === "voice");
     this.bot = options.channels.find((c) => c.type === "telegram") as
       | Extract<ResolvedChannelConfig, { type: "telegram" }>
       | undefined;
@@ -307,13 +320,30 @@ export class AlertDelivery {
     if (alert !== null) await this.enqueue(alert, [planned]);
   }
 
-  /** The fallback of the channel a target is reached through: its own, or the bot's or the mailer's for a person. */
+  /**
+   * The fallback of the channel a target is reached through: its own, or for a person's contact
+   * that of the channel reaching them (the bot, the mailer, the first `sms` or `voice` channel).
+   */
   private fallbackOf(target: string): string | undefined {
     if (this.fallbacks.has(target)) return this.fallbacks.get(target);
     if (/^telegram:\d{1,20}$/.test(target)) return this.bot?.fallback;
     const method = parsePersonTarget(target)?.method;
-    if (method === "telegram") return this.bot?.fallback;
-    return method === "email" ? this.mailer?.fallback : undefined;
+    if (method === null || method === undefined) return undefined;
+    return this.carrierOf(method)?.fallback;
+  }
+
+  /** The channel that reaches people by `method`: the first of its type. */
+  private carrierOf(method: ContactMethod): ResolvedChannelConfig | undefined {
+    switch (method) {
+      case "telegram":
+        return this.bot;
+      case "email":
+        return this.mailer;
+      case "sms":
+        return this.texter;
+      case "voice":
+        return this.caller;
+    }
   }
 
   /**
@@ -389,8 +419,8 @@ export class AlertDelivery {
 
   /**
    * A configured channel; for `telegram:<user id>` a direct chat through the Telegram bot; for a
-   * person's contact (`person:<name>:telegram|email`) the bot or the SMTP server, addressed to them.
-   * Undefined when nothing configured reaches the target.
+   * person's contact (`person:<name>:telegram|email|sms|voice`) the bot, the SMTP server, or the
+   * first `sms` / `voice` channel, addressed to them. Undefined when nothing configured reaches the target.
    */
   private outboxFor(target: string): Outbox | undefined {
     const existing = this.outboxes.get(target);
@@ -406,6 +436,10 @@ export class AlertDelivery {
     }
     if (named?.method === "email" && contacts?.email !== undefined && this.mailer !== undefined) {
       return this.open(target, { ...this.mailer, name: target, to: [contacts.email] });
+    }
+    const phoneChannel = named?.method === "sms" ? this.texter : named?.method === "voice" ? this.caller : undefined;
+    if (phoneChannel !== undefined && contacts?.phone !== undefined) {
+      return this.open(target, { ...phoneChannel, name: target, to: contacts.phone });
     }
     return undefined;
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isOverseerError } from "../core/errors.js";
 import { parseAlertChannels, resolveAlertChannels } from "./alert-channels.js";
@@ -39,6 +40,23 @@ describe("parseAlertChannels", () => {
     });
     expect(channels[1]).toMatchObject({ apiBaseUrl: "https://api.telegram.org", approvers: [12345] });
     expect(channels[2]).toMatchObject({ requireTls: false, subjectPrefix: "[Overseer]" });
+  });
+
+  it("parses the example in docs/channels.md as documented", () => {
+    const doc = readFileSync(new URL("../../docs/channels.md", import.meta.url), "utf8");
+    const block = /## Configuration[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (block === undefined) throw new Error("no JSON example under ## Configuration in docs/channels.md");
+    const channels = parseAlertChannels(JSON.parse(block).alerts.channels, "docs/channels.md");
+    expect(channels.map((c) => [c.name, c.type])).toEqual([
+      ["ops-hook", "webhook"],
+      ["ops-tg", "telegram"],
+      ["mail", "email"],
+      ["team-sms", "sms"],
+      ["calls", "voice"],
+      ["log", "console"],
+    ]);
+    expect(channels[3]).toMatchObject({ to: "+14155550123", provider: { url: "https://api.twilio.com" } });
+    expect(channels[4]?.limits).toMatchObject({ maxMessages: 5, rateWindowMs: 600_000 });
   });
 
   it("reads per-channel rate limits, bundling and durations", () => {
@@ -122,9 +140,79 @@ describe("parseAlertChannels", () => {
     [
       "an unknown type",
       { x: { type: "pager" } },
-      "alerts.channels.x.type: must be one of webhook, telegram, email, console",
+      "alerts.channels.x.type: must be one of webhook, telegram, email, sms, voice, console",
     ],
-    ["a missing type", { x: {} }, "alerts.channels.x.type: must be one of webhook, telegram, email, console"],
+    [
+      "a missing type",
+      { x: {} },
+      "alerts.channels.x.type: must be one of webhook, telegram, email, sms, voice, console",
+    ],
+    [
+      "a literal auth token",
+      { t: { type: "sms", provider: { accountSid: "AC1", authToken: "tok-3f9a" }, from: "+14155550100" } },
+      "alerts.channels.t.provider.authToken: must be a reference to an environment variable",
+    ],
+    [
+      "a phone channel without a provider",
+      { t: { type: "voice", from: "+14155550100" } },
+      "alerts.channels.t.provider: is required (object)",
+    ],
+    [
+      "a provider without an account SID",
+      { t: { type: "sms", provider: { authToken: "env:T" }, from: "+14155550100" } },
+      "alerts.channels.t.provider.accountSid: is required (string)",
+    ],
+    [
+      "an account SID that would break the URL or basic auth",
+      { t: { type: "sms", provider: { accountSid: "AC1:x", authToken: "env:T" }, from: "+14155550100" } },
+      "alerts.channels.t.provider.accountSid: must be an account SID: 1-64 letters, digits, '_' and '-'",
+    ],
+    [
+      "a provider URL with credentials in it",
+      {
+        t: {
+          type: "sms",
+          provider: { url: "https://AC1:tok@api.twilio.com", accountSid: "AC1", authToken: "env:T" },
+          from: "+14155550100",
+        },
+      },
+      "alerts.channels.t.provider.url: must not carry a user or password",
+    ],
+    [
+      "an unknown provider field",
+      { t: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T", region: "ie1" }, from: "+14155550100" } },
+      "alerts.channels.t.provider.region: unknown field",
+    ],
+    [
+      "a missing from number",
+      { t: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T" } } },
+      "alerts.channels.t.from: is required (string)",
+    ],
+    [
+      "a from number with spaces",
+      { t: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T" }, from: "+1 415 555 0100" } },
+      'alerts.channels.t.from: must be a phone number in E.164 form, "+" then 8 to 15 digits without spaces or dashes (such as "+14155550100"), got "+1 415 555 0100"',
+    ],
+    [
+      "a to number without its +",
+      {
+        t: {
+          type: "voice",
+          provider: { accountSid: "AC1", authToken: "env:T" },
+          from: "+14155550100",
+          to: "004915112345678",
+        },
+      },
+      'alerts.channels.t.to: must be a phone number in E.164 form, "+" then 8 to 15 digits without spaces or dashes (such as "+14155550100"), got "004915112345678"',
+    ],
+    [
+      "a fallback to a phone channel that reaches only people",
+      {
+        tg: { type: "telegram", chatId: "1", botToken: "env:TG", fallback: "texts" },
+        texts: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T" }, from: "+14155550100" },
+      },
+      'alerts.channels.tg.fallback: names "texts", an sms channel without "to", which reaches only people',
+    ],
     ["an unknown field", { log: { type: "console", colour: "red" } }, "alerts.channels.log.colour: unknown field"],
     [
       "a non-http webhook url",
@@ -178,6 +266,51 @@ describe("parseAlertChannels", () => {
     expect(errorOf({ h: { type: "webhook", url: "https://x.test", secret: "hunter2-very-secret" } })).not.toContain(
       "hunter2",
     );
+    expect(
+      errorOf({
+        t: { type: "sms", provider: { accountSid: "AC1", authToken: "hunter2-token" }, from: "+14155550100" },
+      }),
+    ).not.toContain("hunter2");
+  });
+
+  it("parses sms and voice channels: the provider defaulting to Twilio, a team phone's number, limits", () => {
+    const channels = parseAlertChannels({
+      texts: {
+        type: "sms",
+        provider: { accountSid: "AC0123456789abcdef0123456789abcdef", authToken: "env:TWILIO_TOKEN" },
+        from: "+14155550100",
+        fallback: "desk-phone",
+      },
+      "desk-phone": {
+        type: "voice",
+        provider: { url: "http://127.0.0.1:8089/", accountSid: "AC1", authToken: "env:T2" },
+        from: "+14155550100",
+        to: "+4915112345678",
+        timeout: "5s",
+        rateLimit: { max: 3, per: "10m" },
+        bundle: { window: "1m", list: 2 },
+      },
+    });
+    expect(channels[0]).toMatchObject({
+      type: "sms",
+      provider: {
+        url: "https://api.twilio.com",
+        accountSid: "AC0123456789abcdef0123456789abcdef",
+        authToken: "env:TWILIO_TOKEN",
+      },
+      from: "+14155550100",
+      timeout: 10_000,
+      fallback: "desk-phone",
+      limits: { maxMessages: 20, rateWindowMs: 60_000, bundleWindowMs: 15_000, listed: 5 },
+    });
+    expect(channels[0]).not.toHaveProperty("to");
+    expect(channels[1]).toMatchObject({
+      type: "voice",
+      provider: { url: "http://127.0.0.1:8089/" },
+      to: "+4915112345678",
+      timeout: 5_000,
+      limits: { maxMessages: 3, rateWindowMs: 600_000, bundleWindowMs: 60_000, listed: 2 },
+    });
   });
 });
 
@@ -229,6 +362,19 @@ describe("resolveAlertChannels", () => {
       h: { type: "webhook", url: "https://x.test", secret: "env:S", signature: "legacy" },
     });
     expect(resolveAlertChannels(legacy, { S: short })[0]).toMatchObject({ secretValue: short });
+  });
+
+  it("reads a phone provider's auth token, naming its field when the variable is missing", () => {
+    const channels = parseAlertChannels({
+      pager: { type: "voice", provider: { accountSid: "AC1", authToken: "env:PAGER_TOKEN" }, from: "+14155550100" },
+    });
+    expect(resolveAlertChannels(channels, { PAGER_TOKEN: "tok" })[0]).toMatchObject({
+      authTokenValue: "tok",
+      provider: { authToken: "env:PAGER_TOKEN" },
+    });
+    expect(() => resolveAlertChannels(channels, {}, "overseer.config.json")).toThrow(
+      "overseer.config.json: alerts.channels.pager.provider.authToken: environment variable PAGER_TOKEN is not set (referenced as env:PAGER_TOKEN)",
+    );
   });
 
   it("reads an SMTP password only when one is referenced", () => {

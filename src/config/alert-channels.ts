@@ -1,17 +1,19 @@
 /**
  * The `alerts.channels` section of the config file: named notification channels (webhook,
- * Telegram, e-mail, console), each with its rate limit and bundling. Secrets are never
- * written in the file: they are `env:NAME` references, checked for shape when the file is
- * parsed and read from the environment only by `resolveAlertChannels`, which names the
+ * Telegram, e-mail, SMS, voice calls, console), each with its rate limit and bundling. Secrets
+ * are never written in the file: they are `env:NAME` references, checked for shape when the file
+ * is parsed and read from the environment only by `resolveAlertChannels`, which names the
  * missing variable. Not yet part of config.ts: it joins `alerts.policies` there next.
  */
 import { z } from "zod";
 import { type BundlerSettings, DEFAULT_BUNDLER_SETTINGS } from "../alerts/channels/bundler.js";
+import { DEFAULT_TWILIO_URL } from "../alerts/channels/phone/twilio-provider.js";
 import { SIGNATURE_SCHEMES } from "../alerts/channels/webhook.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { OverseerError } from "../core/errors.js";
 import { ENV_REF } from "./channel-secrets.js";
 import { durationField } from "./duration-field.js";
+import { phoneNumberField as phoneNumber } from "./phone-number-field.js";
 
 export { resolveAlertChannels } from "./channel-secrets.js";
 
@@ -121,16 +123,47 @@ const emailSchema = z.strictObject({
   ...common,
 });
 
+/**
+ * The phone provider an `sms` or `voice` channel sends through: Twilio's REST API, or any
+ * service that speaks it (`url`). The account SID is the user part of HTTP basic auth and a
+ * path segment, so it holds no ':' or '/'.
+ */
+const phoneProviderSchema = z.strictObject({
+  url: httpUrl(["http", "https"]).default(DEFAULT_TWILIO_URL),
+  accountSid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
+    error: "must be an account SID: 1-64 letters, digits, '_' and '-' (such as AC0123…)",
+  }),
+  authToken: secretRef,
+});
+
+/**
+ * `sms` and `voice`: texts and calls through a phone provider. With `to` the channel pages that
+ * number (a team phone); without it, it reaches only people (`person:<name>:sms|voice`).
+ */
+const phoneFields = {
+  provider: phoneProviderSchema,
+  from: phoneNumber,
+  to: phoneNumber.optional(),
+  timeout: duration("10s"),
+  ...common,
+};
+const smsSchema = z.strictObject({ type: z.literal("sms"), ...phoneFields });
+const voiceSchema = z.strictObject({ type: z.literal("voice"), ...phoneFields });
+
 const consoleSchema = z.strictObject({ type: z.literal("console"), ...common });
 
-const CHANNEL_TYPES = ["webhook", "telegram", "email", "console"] as const;
+const CHANNEL_TYPES = ["webhook", "telegram", "email", "sms", "voice", "console"] as const;
 
-const channelSchema = z.discriminatedUnion("type", [webhookSchema, telegramSchema, emailSchema, consoleSchema], {
-  error: (issue) =>
-    issue.code === "invalid_union" && issue.note === "No matching discriminator"
-      ? `must be one of ${CHANNEL_TYPES.join(", ")}`
-      : undefined,
-});
+const channelSchema = z.discriminatedUnion(
+  "type",
+  [webhookSchema, telegramSchema, emailSchema, smsSchema, voiceSchema, consoleSchema],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union" && issue.note === "No matching discriminator"
+        ? `must be one of ${CHANNEL_TYPES.join(", ")}`
+        : undefined,
+  },
+);
 
 export const alertChannelsSchema = z.record(z.string(), channelSchema).superRefine((record, ctx) => {
   for (const key of Object.keys(record)) {
@@ -153,7 +186,7 @@ export const alertChannelsSchema = z.record(z.string(), channelSchema).superRefi
 
 /** What is wrong with channel `name`'s fallback: none, another channel, no loop back to it; null if nothing. */
 function fallbackProblem(
-  record: Readonly<Record<string, { fallback?: string | undefined }>>,
+  record: Readonly<Record<string, { type: string; fallback?: string | undefined }>>,
   name: string,
 ): string | null {
   const first = record[name]?.fallback;
@@ -161,6 +194,10 @@ function fallbackProblem(
   if (first === name) return "must name another channel, not this one";
   if (!Object.hasOwn(record, first)) {
     return `names no channel (${JSON.stringify(first)}); the channels are ${Object.keys(record).join(", ")}`;
+  }
+  const target = record[first] as { type: string; to?: unknown };
+  if ((target.type === "sms" || target.type === "voice") && target.to === undefined) {
+    return `names ${JSON.stringify(first)}, ${target.type === "sms" ? "an sms" : "a voice"} channel without "to", which reaches only people`;
   }
   const path = [name, first];
   for (let next = record[first]?.fallback; next !== undefined; next = record[next]?.fallback) {
@@ -183,6 +220,7 @@ export type ResolvedChannelConfig =
   | (Extract<ChannelConfig, { type: "webhook" }> & { secretValue: string })
   | (Extract<ChannelConfig, { type: "telegram" }> & { botTokenValue: string })
   | (Extract<ChannelConfig, { type: "email" }> & { passwordValue?: string })
+  | (Extract<ChannelConfig, { type: "sms" | "voice" }> & { authTokenValue: string })
   | Extract<ChannelConfig, { type: "console" }>;
 
 /**

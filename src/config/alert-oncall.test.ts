@@ -86,7 +86,7 @@ describe("config: time windows", () => {
     ],
     [{ w: { timezone: "UTC", ranges: [] } }, "alerts.timeWindows.w.ranges: must list at least one range"],
     [{ "a b": { timezone: "UTC", from: "09:00", to: "17:00" } }, "time window names are"],
-    [{ w: { timezone: "UTC", from: "09:00", to: "17:00", hours: 3 } }, 'alerts.timeWindows.w.hours: unknown'],
+    [{ w: { timezone: "UTC", from: "09:00", to: "17:00", hours: 3 } }, "alerts.timeWindows.w.hours: unknown"],
   ])("refuses %j, naming the field", (windows, expected) => {
     expect(problem({ timeWindows: windows })).toContain(expected);
   });

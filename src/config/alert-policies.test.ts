@@ -59,39 +59,87 @@ describe("alerts.policies", () => {
   });
 });
 
+/** Channels as the target checks see them. */
+const CHANNELS = {
+  "ops-tg": { type: "telegram" },
+  "ops-hook": { type: "webhook" },
+  mail: { type: "email" },
+  texts: { type: "sms" },
+  "desk-phone": { type: "voice", to: "+14155550100" },
+};
+
 describe("checkPolicyTargets", () => {
   it("accepts targets that name channels, Telegram users and configured people", () => {
     const policies = parse({
-      p: { steps: [{ delay: 0, notify: ["ops-tg", "telegram:12345", "person:ana", "person:bo:email"] }] },
+      p: {
+        steps: [
+          {
+            delay: 0,
+            notify: ["ops-tg", "desk-phone", "telegram:12345", "person:ana", "person:bo:email", "person:cy:voice"],
+          },
+        ],
+      },
     });
-    const people = { ana: { telegram: 7 }, bo: { email: "bo@example.test" } };
-    expect(checkPolicyTargets(policies, ["ops-tg", "ops-hook"], people)).toEqual([]);
+    const people = {
+      ana: { telegram: 7, phone: "+14155550101" },
+      bo: { email: "bo@example.test" },
+      cy: { phone: "+4915112345678" },
+    };
+    expect(checkPolicyTargets(policies, CHANNELS, people)).toEqual([]);
   });
 
   it.each([
     ["person:cy", "names no person (configured people: ana, bo)"],
     ["person:ana:email", "ana has no email contact"],
+    ["person:ana:sms", "ana has no phone contact"],
+    ["person:ana:voice", "ana has no phone contact"],
     ["person:ana:pager", "neither a channel, a person nor a rotation"],
     ["telegram:ana", "neither a channel, a person nor a rotation"],
     ["slack:ops", "neither a channel, a person nor a rotation"],
+    ["texts", '"texts" is an sms channel without "to", which reaches only people: name them as person:<name>:sms'],
   ])("refuses %s: %s", (target, expected) => {
     const policies = parse({ p: { steps: [{ delay: 0, notify: [target] }] } });
     const people = { ana: { telegram: 7 }, bo: { email: "bo@example.test" } };
-    const problems = checkPolicyTargets(policies, ["ops-tg"], people);
+    const problems = checkPolicyTargets(policies, CHANNELS, people);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.path).toBe("policies.p.steps.0.notify.0");
     expect(problems[0]?.message).toContain(expected);
   });
 
+  it.each([
+    ["person:bo:voice", "sms", '"person:bo:voice": no channel of type "voice" is configured in alerts.channels'],
+    ["person:bo:sms", "voice", '"person:bo:sms": no channel of type "sms" is configured in alerts.channels'],
+    [
+      "person:bo",
+      "voice",
+      '"person:bo" pages person:bo:sms, and no channel of type "sms" is configured in alerts.channels; add one, or name the contacts to page one by one',
+    ],
+  ])("refuses %s when the only phone channel is %s", (target, only, expected) => {
+    const policies = parse({ p: { steps: [{ delay: 0, notify: [target] }] } });
+    const people = { bo: { email: "bo@example.test", phone: "+14155550102" } };
+    const channels = { mail: { type: "email" }, phone: { type: only } };
+    expect(checkPolicyTargets(policies, channels, people)).toEqual([
+      { path: "policies.p.steps.0.notify.0", message: expected },
+    ]);
+  });
+
+  it("pages a voice channel with a number of its own by its name", () => {
+    const policies = parse({ p: { steps: [{ delay: 0, notify: ["desk-phone"] }] } });
+    expect(checkPolicyTargets(policies, CHANNELS)).toEqual([]);
+    expect(checkPolicyTargets(policies, { "desk-phone": { type: "voice" } })[0]?.message).toBe(
+      '"desk-phone" is a voice channel without "to", which reaches only people: name them as person:<name>:voice',
+    );
+  });
+
   it("says when no people are configured", () => {
     const policies = parse({ p: { steps: [{ delay: 0, notify: ["person:ana"] }] } });
-    expect(checkPolicyTargets(policies, [])[0]?.message).toBe(
+    expect(checkPolicyTargets(policies, {})[0]?.message).toBe(
       '"person:ana" names no person (no people are configured)',
     );
   });
 
   it("names each unknown target with its path and the configured channels", () => {
-    const problems = checkPolicyTargets(parse(EXAMPLE), new Set(["ops-tg", "mail"]));
+    const problems = checkPolicyTargets(parse(EXAMPLE), { "ops-tg": { type: "telegram" }, mail: { type: "email" } });
     expect(problems).toEqual([
       {
         path: "policies.default.steps.1.notify.0",
@@ -99,6 +147,6 @@ describe("checkPolicyTargets", () => {
           '"ops-hook" names no channel (configured channels: mail, ops-tg); people are written person:<name> or telegram:<user id>, rotations rotation:<name>',
       },
     ]);
-    expect(checkPolicyTargets(parse(EXAMPLE), [])[0]?.message).toContain("no channels are configured");
+    expect(checkPolicyTargets(parse(EXAMPLE), {})[0]?.message).toContain("no channels are configured");
   });
 });

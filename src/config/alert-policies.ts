@@ -6,9 +6,15 @@
  */
 import { z } from "zod";
 import type { EscalationPolicy } from "../core/alert.js";
-import type { Rotation } from "../core/oncall.js";
-import { parseRotationTarget } from "../core/oncall.js";
-import { CONTACT_METHODS, type PersonContacts, parsePersonTarget } from "../core/people.js";
+import { parseRotationTarget, type Rotation } from "../core/oncall.js";
+import {
+  CONTACT_METHODS,
+  type ContactMethod,
+  contactOf,
+  contactTargets,
+  type PersonContacts,
+  parsePersonTarget,
+} from "../core/people.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { windowCondition, windowRouting } from "./alert-oncall.js";
 import { durationField } from "./duration-field.js";
@@ -112,25 +118,46 @@ export function toEscalationPolicies(
   );
 }
 
+/** What the target checks need to know of a configured channel. */
+export interface ChannelOutline {
+  type: string;
+  /** An `sms` or `voice` channel's fixed number; without one it reaches only people. */
+  to?: unknown;
+}
+
+/** The channel types that page a fixed number only when given one (`to`), else only people. */
+const PHONE_TYPES: ReadonlySet<string> = new Set(["sms", "voice"]);
+
 /**
  * The problems with `notify` targets, each with its path (`policies.<name>.steps.<i>.notify.<j>`):
- * a name that is no configured channel, `person:<name>` naming nobody in `alerts.people` (or
- * `person:<name>:<method>` a contact they lack), or a prefix that is neither `telegram:<user id>`
- * nor `person:`. Empty when every target is known.
+ * a name that is no configured channel (or an `sms`/`voice` channel without a number of its
+ * own), `person:<name>` naming nobody in `alerts.people`, `person:<name>:<method>` a contact
+ * they lack or a method no channel carries (`person:ana:voice` without a `voice` channel), a
+ * bare `person:<name>` one of whose contacts no channel carries, or a prefix that is neither
+ * `telegram:<user id>` nor `person:`. Empty when every target is known.
  */
 export function checkPolicyTargets(
   policies: Record<string, EscalationPolicy>,
-  channelNames: ReadonlySet<string> | readonly string[],
+  channels: Readonly<Record<string, ChannelOutline>>,
   people: Readonly<Record<string, PersonContacts>> = {},
   rotations: Readonly<Record<string, Rotation>> = {},
 ): Array<{ path: string; message: string }> {
-  const known = new Set(channelNames);
+  const known = new Set(Object.keys(channels));
+  const types = new Set(Object.values(channels).map((c) => c.type));
   const listOf = (names: Iterable<string>, kind: string) => {
     const sorted = [...names].sort();
     return sorted.length === 0 ? `no ${kind} are configured` : `configured ${kind}: ${sorted.join(", ")}`;
   };
+  const noCarrier = (method: ContactMethod) => `no channel of type "${method}" is configured in alerts.channels`;
   const problemOf = (t: string): string | null => {
-    if (known.has(t) || /^telegram:\d{1,20}$/.test(t)) return null;
+    if (known.has(t)) {
+      const channel = channels[t] as ChannelOutline;
+      if (PHONE_TYPES.has(channel.type) && channel.to === undefined) {
+        return `"${t}" is ${channel.type === "sms" ? "an sms" : "a voice"} channel without "to", which reaches only people: name them as person:<name>:${channel.type}`;
+      }
+      return null;
+    }
+    if (/^telegram:\d{1,20}$/.test(t)) return null;
     const rotationTarget = parseRotationTarget(t);
     if (rotationTarget !== null) {
       const rotation = Object.hasOwn(rotations, rotationTarget.rotation)
@@ -152,8 +179,19 @@ export function checkPolicyTargets(
     if (named !== null) {
       const contacts = Object.hasOwn(people, named.person) ? people[named.person] : undefined;
       if (contacts === undefined) return `"${t}" names no person (${listOf(Object.keys(people), "people")})`;
-      if (named.method !== null && contacts[named.method] === undefined) {
-        return `"${t}": ${named.person} has no ${named.method} contact`;
+      if (named.method !== null) {
+        if (contactOf(contacts, named.method) === undefined) {
+          const field = named.method === "sms" || named.method === "voice" ? "phone" : named.method;
+          return `"${t}": ${named.person} has no ${field} contact`;
+        }
+        return types.has(named.method) ? null : `"${t}": ${noCarrier(named.method)}`;
+      }
+      // A bare person pages each contact (a phone by text): each needs its channel.
+      for (const contact of contactTargets(named.person, contacts)) {
+        const method = parsePersonTarget(contact)?.method as ContactMethod;
+        if (!types.has(method)) {
+          return `"${t}" pages ${contact}, and ${noCarrier(method)}; add one, or name the contacts to page one by one`;
+        }
       }
       return null;
     }

@@ -135,6 +135,46 @@ describe("config: alerts", () => {
     expect(alerts.policies.p?.steps[0]?.notify).toEqual(["ops-hook", "person:ana:telegram"]);
   });
 
+  it("texts a person's phone for person:<name> and calls it only when a step names person:<name>:voice", () => {
+    const texts = { type: "sms", provider: { accountSid: "AC1", authToken: "env:TWILIO_TOKEN" }, from: "+14155550100" };
+    const calls = { ...texts, type: "voice" };
+    const { alerts } = parse({
+      channels: { ...channels, texts, calls },
+      people: { ana: { telegram: 12345, phone: "+4915112345678" } },
+      policies: {
+        p: {
+          steps: [
+            { delay: "0s", notify: ["person:ana"] },
+            { delay: "5m", notify: ["person:ana:voice"] },
+          ],
+        },
+      },
+    });
+    expect(alerts.policies.p?.steps.map((s) => s.notify)).toEqual([
+      ["person:ana:telegram", "person:ana:sms"],
+      ["person:ana:voice"],
+    ]);
+    expect(alerts.channels.map((c) => [c.name, c.type])).toContainEqual(["calls", "voice"]);
+  });
+
+  it("refuses phone targets nothing can reach, naming the field", () => {
+    const texts = { type: "sms", provider: { accountSid: "AC1", authToken: "env:TWILIO_TOKEN" }, from: "+14155550100" };
+    const people = { ana: { phone: "+4915112345678" } };
+    const step = (notify: string) => ({ p: { steps: [{ delay: "0s", notify: [notify] }] } });
+    expect(problem({ channels: { ...channels, texts }, people, policies: step("person:ana:voice") })).toBe(
+      'c.json: alerts.policies.p.steps.0.notify.0: "person:ana:voice": no channel of type "voice" is configured in alerts.channels',
+    );
+    expect(problem({ channels: { ...channels, texts }, people, policies: step("texts") })).toBe(
+      'c.json: alerts.policies.p.steps.0.notify.0: "texts" is an sms channel without "to", which reaches only people: name them as person:<name>:sms',
+    );
+    expect(problem({ channels, people })).toBe(
+      'c.json: alerts.people.ana.phone: needs a channel of type "sms" or "voice" in alerts.channels to send through',
+    );
+    expect(problem({ channels: { ...channels, texts }, people: { ana: { phone: "+49 151 1234 5678" } } })).toBe(
+      'c.json: alerts.people.ana.phone: must be a phone number in E.164 form, "+" then 8 to 15 digits without spaces or dashes (such as "+14155550100"), got "+49 151 1234 5678"',
+    );
+  });
+
   it("parses the people example in docs/alerts.md as documented", () => {
     const doc = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
     const block = /### People[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
@@ -142,7 +182,8 @@ describe("config: alerts", () => {
     const { alerts } = parseConfig(JSON.parse(block), "docs/alerts.md");
     expect(alerts.policies.default?.steps.map((s) => s.notify)).toEqual([
       ["person:ana:telegram", "person:ana:email"],
-      ["person:bo:email", "ops-tg"],
+      ["person:bo:email", "person:bo:sms", "ops-tg"],
+      ["person:bo:voice"],
     ]);
   });
 

@@ -122,7 +122,7 @@ export const alertsConfigSchema = z
     const policies = toEscalationPolicies(alerts.policies, windows);
     const channelTypes = new Set(Object.values(alerts.channels).map((c) => c.type));
     for (const problem of [
-      ...checkPolicyTargets(policies, Object.keys(alerts.channels), alerts.people, rotations),
+      ...checkPolicyTargets(policies, alerts.channels, alerts.people, rotations),
       ...checkPeopleReachable(alerts.people, channelTypes),
     ]) {
       ctx.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });

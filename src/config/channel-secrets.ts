@@ -33,6 +33,9 @@ export function resolveAlertChannels(
       return { ...c, secretValue };
     }
     if (c.type === "telegram") return { ...c, botTokenValue: read(c.botToken, `${at}.botToken`) };
+    if (c.type === "sms" || c.type === "voice") {
+      return { ...c, authTokenValue: read(c.provider.authToken, `${at}.provider.authToken`) };
+    }
     if (c.type === "email" && c.password !== undefined) {
       return { ...c, passwordValue: read(c.password, `${at}.password`) };
     }

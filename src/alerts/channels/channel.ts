@@ -61,7 +61,7 @@ export interface Notification {
   bundle?: { total: number; ids: string[] };
 }
 
-export type ChannelType = "webhook" | "telegram" | "email" | "console";
+export type ChannelType = "webhook" | "telegram" | "email" | "sms" | "voice" | "console";
 
 export interface Channel {
   /** The channel's name in the config file (`ops-hook`). */

@@ -1,7 +1,9 @@
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAlertChannels, resolveAlertChannels } from "../../config/alert-channels.js";
+import { silentLogger } from "../../core/logger.js";
 import { type FakeTelegram, startFakeTelegram } from "../../test-support/fake-telegram.js";
+import { type FakeTwilio, startFakeTwilio } from "../../test-support/fake-twilio.js";
 import { type SmtpSink, startSmtpSink } from "../../test-support/smtp-sink.js";
 import type { Channel, Notification } from "./channel.js";
 import { createChannels } from "./factory.js";
@@ -10,11 +12,14 @@ import { SIGNATURE_HEADER, verifyWebhook } from "./webhook.js";
 
 let fake: FakeTelegram | undefined;
 let smtp: SmtpSink | undefined;
+let twilio: FakeTwilio | undefined;
 let channels: Map<string, Channel> | undefined;
 afterEach(async () => {
   await Promise.all([...(channels?.values() ?? [])].map((c) => c.close?.()));
   await fake?.close();
   await smtp?.close();
+  await twilio?.close();
+  fake = smtp = twilio = channels = undefined;
 });
 
 const APPROVAL_ID = "01JAPPROVAL0000000000000001";
@@ -88,5 +93,52 @@ describe("createChannels", () => {
         msg: "notification: Approve: rotate the database password?",
       },
     ]);
+  });
+
+  it("builds sms and voice channels that text and call their number through the provider, logging no secret", async () => {
+    twilio = await startFakeTwilio();
+    const logged: unknown[] = [];
+    const log = (obj: object, msg?: string) => logged.push({ obj, msg });
+    const provider = { url: twilio.url, accountSid: twilio.accountSid, authToken: "env:TWILIO_TOKEN" };
+    const config = parseAlertChannels({
+      "team-sms": { type: "sms", provider, from: "+14155550100", to: "+14155550111" },
+      "team-phone": { type: "voice", provider, from: "+14155550100", to: "+14155550122" },
+    });
+    channels = createChannels(resolveAlertChannels(config, { TWILIO_TOKEN: twilio.authToken }), {
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    expect([...channels.values()].map((c) => c.type)).toEqual(["sms", "voice"]);
+    for (const channel of channels.values()) await channel.send(approval);
+
+    expect(twilio.messages.map((m) => [m.from, m.to, m.body])).toEqual([
+      ["+14155550100", "+14155550111", "[Overseer] Approve: rotate the database password?"],
+    ]);
+    expect(twilio.calls.map((c) => [c.from, c.to, c.said[0]])).toEqual([
+      [
+        "+14155550100",
+        "+14155550122",
+        "This is Overseer. A request waits for approval: Approve: rotate the database password? Decide on the dashboard.",
+      ],
+    ]);
+    expect(logged).toEqual([
+      {
+        obj: { channel: "team-sms", notificationId: approval.id, providerId: twilio.messages[0]?.sid },
+        msg: "sms sent",
+      },
+      {
+        obj: { channel: "team-phone", notificationId: approval.id, providerId: twilio.calls[0]?.sid },
+        msg: "call placed",
+      },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain(twilio.authToken);
+  });
+
+  it("refuses to build a phone channel without a number of its own: it reaches only people", () => {
+    const config = parseAlertChannels({
+      texts: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T" }, from: "+14155550100" },
+    });
+    expect(() => createChannels(resolveAlertChannels(config, { T: "tok" }), { logger: silentLogger })).toThrow(
+      'channel texts: a sms channel without "to" pages no number of its own',
+    );
   });
 });

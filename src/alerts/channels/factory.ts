@@ -7,13 +7,15 @@ import type { Logger } from "../../core/logger.js";
 import type { Channel, Notification } from "./channel.js";
 import { createConsoleChannel } from "./console.js";
 import { createEmailChannel } from "./email.js";
+import { createSmsChannel, createVoiceChannel } from "./phone/phone-channel.js";
+import { TwilioProvider } from "./phone/twilio-provider.js";
 import { createTelegramChannel, type SentTelegramMessage, TelegramClient } from "./telegram.js";
 import { createWebhookChannel, type FetchLike } from "./webhook.js";
 
 export interface ChannelDeps {
   /** Where the console channel writes. */
   logger: Logger;
-  /** For webhook and Telegram calls (tests inject one; the global fetch otherwise). */
+  /** For webhook, Telegram and phone provider calls (tests inject one; the global fetch otherwise). */
   fetch?: FetchLike;
   /** Milliseconds since the epoch, for webhook signatures. */
   now?: () => number;
@@ -58,6 +60,22 @@ export function createChannel(config: ResolvedChannelConfig, deps: ChannelDeps):
         ...(config.user === undefined ? {} : { user: config.user }),
         ...(config.passwordValue === undefined ? {} : { password: config.passwordValue }),
       });
+    case "sms":
+    case "voice": {
+      // Without `to` a phone channel reaches only people: delivery opens one per person's number.
+      if (config.to === undefined) {
+        throw new Error(`channel ${config.name}: a ${config.type} channel without "to" pages no number of its own`);
+      }
+      const provider = new TwilioProvider({
+        accountSid: config.provider.accountSid,
+        authToken: config.authTokenValue,
+        url: config.provider.url,
+        timeoutMs: config.timeout,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      });
+      const options = { provider, from: config.from, to: config.to, logger: deps.logger };
+      return config.type === "sms" ? createSmsChannel(config.name, options) : createVoiceChannel(config.name, options);
+    }
     case "console":
       return createConsoleChannel(config.name, deps.logger);
   }
