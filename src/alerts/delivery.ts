@@ -123,6 +123,7 @@ function describeDetails(details: unknown): string {
 /** What delivery reads and writes: the escalations due, the notifications, and their send jobs. */
 export type DeliveryStore = Pick<
   Store,
+  | "now"
   | "nextEscalationAt"
   | "claimDueEscalations"
   | "recordNotification"
@@ -212,15 +213,17 @@ export class AlertDelivery {
    * The escalation dispatcher, for a maintenance pass: a read first, a write only when a step is
    * due; then one send job per (notification, channel). Every so often, the sweep.
    */
-  async dispatch(now = Date.now()): Promise<void> {
+  async dispatch(now?: number): Promise<void> {
     const due = await this.store.nextEscalationAt();
-    if (due !== null && due <= now) {
+    // Due by the store's clock, which wrote the due time (an injected one in tests).
+    if (due !== null && due <= (now ?? (await this.store.now()))) {
       for (const escalation of await this.store.claimDueEscalations()) {
         await this.enqueue(escalation.alert, escalation.notifications);
       }
     }
-    if (now - this.lastSweep >= this.sweepMs) {
-      this.lastSweep = now;
+    const wall = Date.now();
+    if (wall - this.lastSweep >= this.sweepMs) {
+      this.lastSweep = wall;
       await this.sweep();
     }
   }
