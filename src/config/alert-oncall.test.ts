@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { conditionHolds } from "../core/time-window.js";
 import { parseConfig } from "./config.js";
 
 const channels = {
@@ -186,5 +188,24 @@ describe("config: rotations", () => {
       window: { window: alerts.timeWindows["business-hours"], outside: false },
     });
     expect(alerts.rules[1]).toEqual({ when: "job.dead", policy: alerts.policies.p });
+  });
+});
+
+describe("docs/alerts.md", () => {
+  it("parses the on-call example as documented, and routes by business hours in Berlin", () => {
+    const doc = readFileSync(new URL("../../docs/alerts.md", import.meta.url), "utf8");
+    const block = /## On call: rotations and business hours[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (block === undefined) throw new Error("no JSON example under ## On call in docs/alerts.md");
+    const alerts = parseConfig(JSON.parse(block), "docs/alerts.md").alerts;
+    expect(alerts.rotations.primary?.people).toEqual(["ana", "bo", "cy"]);
+    expect(alerts.policies["after-hours"]?.oncall?.people).toEqual({
+      ana: ["person:ana:sms"],
+      bo: ["person:bo:sms"],
+      cy: ["person:cy:sms"],
+    });
+    const monday = (time: string) => Date.parse(`2026-12-07T${time}Z`);
+    const [daytime] = alerts.rules;
+    expect(daytime?.window && conditionHolds(daytime.window, monday("08:00:00"))).toBe(true); // 09:00 Berlin
+    expect(daytime?.window && conditionHolds(daytime.window, monday("16:00:00"))).toBe(false); // 17:00 Berlin
   });
 });

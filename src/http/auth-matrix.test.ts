@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createToken } from "../auth/tokens.js";
+import { type AlertsConfig, EMPTY_ALERTS } from "../config/alerts.js";
 import { parseConfig } from "../config/config.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
@@ -137,6 +138,19 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "PUT /api/v1/execution": {
     scope: "operator",
     call: async () => ({ path: "/api/v1/execution", body: { mode: "dry-run" } }),
+  },
+  "GET /api/v1/oncall": { scope: "viewer", call: async () => ({ path: "/api/v1/oncall" }) },
+  "GET /api/v1/oncall/overrides": { scope: "viewer", call: async () => ({ path: "/api/v1/oncall/overrides" }) },
+  "POST /api/v1/oncall/overrides": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/oncall/overrides", body: { rotation: "primary", person: "bo", for: "1h" } }),
+  },
+  "POST /api/v1/oncall/overrides/:id/cancel": {
+    scope: "operator",
+    call: async (o) => {
+      const { id } = await o.overrideOncall({ rotation: "primary", person: "bo", for: "1h", by: "matrix" });
+      return { path: `/api/v1/oncall/overrides/${id}/cancel` };
+    },
   },
   "POST /api/v1/signals": {
     scope: "operator",
@@ -352,6 +366,21 @@ const ECHO_PROFILE = parseConfig(
   "auth matrix",
 ).runs;
 
+/** A rotation to override: people and rotations need no channel until someone is paged. */
+const ONCALL: AlertsConfig = {
+  ...EMPTY_ALERTS,
+  people: { ana: { telegram: 1 }, bo: { telegram: 2 } },
+  rotations: {
+    primary: {
+      name: "primary",
+      people: ["ana", "bo"],
+      timezone: "UTC",
+      start: "2026-01-05T09:00",
+      shiftMs: 604_800_000,
+    },
+  },
+};
+
 type Caller = "no token" | "malformed token" | "unknown token" | "revoked token" | TokenScope;
 const CALLERS: Caller[] = ["no token", "malformed token", "unknown token", "revoked token", ...TOKEN_SCOPES];
 
@@ -373,7 +402,7 @@ describe("the auth matrix", () => {
   });
 
   it("every route × every caller gets exactly the expected status", async () => {
-    const api = await testApi({ runs: ECHO_PROFILE });
+    const api = await testApi({ runs: ECHO_PROFILE, alerts: ONCALL });
     const revoked = (await createToken(api.overseer.store, "gone", "admin")).secret;
     await api.overseer.store.revokeToken("gone");
     const secretOf: Record<Caller, string | undefined> = {

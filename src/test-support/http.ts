@@ -6,6 +6,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { expect, onTestFinished } from "vitest";
+import type { AlertsConfig } from "../config/alerts.js";
 import type { RunsConfig } from "../config/run-profiles.js";
 import type { Logger } from "../core/logger.js";
 import { TOKEN_SCOPES, type TokenScope } from "../core/types.js";
@@ -75,6 +76,8 @@ export async function testApi(
     logger?: Logger;
     corsOrigins?: string[];
     runs?: RunsConfig;
+    /** The Overseer's alerts config (channels, people, rotations...); none if omitted. */
+    alerts?: AlertsConfig;
     /** Opens the Overseer the server serves (a PostgreSQL schema's); default a fresh SQLite file. */
     open?: (options: OverseerOptionsForTest) => Promise<Overseer>;
   } & Partial<Omit<HttpServerOptions, "overseer">> = {},
@@ -84,7 +87,7 @@ export async function testApi(
   const memory = options.logger ? null : memoryLogger();
   const logger = options.logger ?? memory?.logger;
   const open = options.open ?? (async (o: OverseerOptionsForTest) => (await testDatabase("overseer-http-")).open(o));
-  const overseer = await open({ logger, runs: options.runs });
+  const overseer = await open({ logger, runs: options.runs, alerts: options.alerts });
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of TOKEN_SCOPES) tokens[scope] = (await overseer.createToken(`test-${scope}`, scope)).secret;
   const server = await startHttpServer({ ...options, logger, overseer, port: 0 });
