@@ -201,6 +201,33 @@ describe("alert sources", () => {
     expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "overseer" });
   });
 
+  it("a threshold rule with a time window raises and closes only while its window is open", async () => {
+    const { alerts } = parseConfig(
+      {
+        alerts: {
+          policies,
+          timeWindows: { weekend: { timezone: "UTC", days: "sat,sun", from: "00:00", to: "24:00" } },
+          rules: [{ when: "queue.depth", queue: "calls", above: 0, policy: "page", during: "weekend" }],
+        },
+      },
+      "test",
+    );
+    const overseer = await tempDatabase().open({ alerts });
+    const sources = overseer.alertSources();
+    if (sources === null) throw new Error("expected alert sources");
+    const job = await overseer.enqueue("call", {}, { queue: "calls" });
+    await sources.pass(Date.parse("2030-01-02T12:00:00Z")); // a Wednesday: shut
+    expect(await overseer.listAlerts()).toEqual([]);
+    await sources.pass(Date.parse("2030-01-05T12:00:00Z")); // a Saturday: open
+    const [alert] = await overseer.listAlerts();
+    expect(alert).toMatchObject({ source: "queue.depth", status: "triggered" });
+    await overseer.cancel(job.id);
+    await sources.pass(Date.parse("2030-01-09T12:00:00Z")); // back under, but shut: left as it is
+    expect((await overseer.getAlert(alert?.id ?? ""))?.status).toBe("triggered");
+    await sources.pass(Date.parse("2030-01-12T12:00:00Z")); // open again: closed
+    expect((await overseer.getAlert(alert?.id ?? ""))?.status).toBe("closed");
+  });
+
   it("run.failed and run.budget raise an alert per run, for the rule's profile only", async () => {
     const { overseer, sources } = await setup([
       { when: "run.failed", profile: "agent", policy: "page" },
