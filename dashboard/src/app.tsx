@@ -12,6 +12,7 @@ import { ClaimsPage } from "./pages/claims";
 import { EventsPage } from "./pages/events";
 import { JobDetailPage } from "./pages/job-detail";
 import { JobsPage } from "./pages/jobs";
+import { OncallPage } from "./pages/oncall";
 import { OverviewPage } from "./pages/overview";
 import { QueuesPage } from "./pages/queues";
 import { RunDetailPage } from "./pages/run-detail";
@@ -50,6 +51,7 @@ const ROUTES: Route[] = [
   },
   { path: "/alerts", title: "Alerts", nav: true, render: (_p, who) => <AlertsPage who={who} /> },
   { path: "/alerts/:id", title: "Alert", render: (p, who) => <AlertDetailPage key={p.id} id={p.id ?? ""} who={who} /> },
+  { path: "/oncall", title: "On call", nav: true, render: (_p, who) => <OncallPage who={who} /> },
   { path: "/claims", title: "Claims", nav: true, render: () => <ClaimsPage /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },

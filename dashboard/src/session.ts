@@ -19,7 +19,8 @@ export type Action =
   | "messageRun"
   | "rerunRun"
   | "decide"
-  | "alert";
+  | "alert"
+  | "oncall";
 
 const NEEDS: Record<Action, Scope> = {
   retry: "operator",
@@ -37,6 +38,8 @@ const NEEDS: Record<Action, Scope> = {
   decide: "operator",
   /** Acknowledge, escalate or close an alert. */
   alert: "operator",
+  /** Put someone on call in a rotation's place, or cancel an override. */
+  oncall: "operator",
 };
 
 /** Why the token may not do `action`, or null when it may. */

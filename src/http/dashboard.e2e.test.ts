@@ -493,6 +493,7 @@ describe("the dashboard in Chromium", () => {
         ["/workers", "Workers", "workers"],
         ["/schedules", "Schedules", "schedules"],
         ["/claims", "Claims", "claims"],
+        ["/oncall", "On call", "oncall"],
         ["/events", "Events", "events"],
       ] as const;
       for (const [path, heading, name] of pages) {
@@ -510,7 +511,17 @@ describe("the dashboard in Chromium", () => {
 
   it("passes axe-core's checks on every page, wide and phone-sized", async () => {
     const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
-    const paths = ["/", "/jobs", `/jobs/${dead.id}`, "/queues", "/workers", "/schedules", "/claims", "/events"];
+    const paths = [
+      "/",
+      "/jobs",
+      `/jobs/${dead.id}`,
+      "/queues",
+      "/workers",
+      "/schedules",
+      "/claims",
+      "/oncall",
+      "/events",
+    ];
     try {
       for (const width of [1280, 390]) {
         await page.setViewportSize({ width, height: 844 });
