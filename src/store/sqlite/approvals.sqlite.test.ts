@@ -176,6 +176,8 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "run_messages",
         // 029's.
         "settings",
+        // 031's.
+        "oncall_overrides",
       ].sort(),
     );
 
