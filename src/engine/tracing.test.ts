@@ -8,6 +8,8 @@
 import { context, propagation, type SpanContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import type { Job } from "../core/types.js";
 import type { Overseer } from "../sdk/overseer.js";
@@ -271,6 +273,46 @@ describe("tracing with an OpenTelemetry SDK", () => {
     const send = spans.find((s) => s.kind === SpanKind.PRODUCER && s.attributes["messaging.message.id"] === call.id);
     const process = spans.find((s) => s.attributes["messaging.message.id"] === sms.id) as ReadableSpan;
     expect(parentOf(process)).toBe(send && idOf(send));
+  });
+  it("enqueueWithin joins the active span, in the caller's own transaction", async () => {
+    const exporter = installSdk();
+    const db = await testDatabase();
+    const overseer = await db.open();
+    const order = trace.getTracer("shop");
+    let job: Job;
+    if (db.backend === "sqlite") {
+      const raw = new Database(db.database);
+      onTestFinished(() => {
+        raw.close();
+      });
+      // Synchronous on SQLite: the enqueue's span ends before the transaction commits.
+      job = order.startActiveSpan("place order", (span) => {
+        try {
+          return raw.transaction(() => overseer.enqueueWithin(raw, "ship", { order: 1 }))();
+        } finally {
+          span.end();
+        }
+      });
+    } else {
+      const client = new pg.Client({ connectionString: db.database });
+      await client.connect();
+      onTestFinished(() => client.end());
+      job = await order.startActiveSpan("place order", async (span) => {
+        try {
+          await client.query("BEGIN");
+          const enqueued = await overseer.enqueueWithin(client, "ship", { order: 1 });
+          await client.query("COMMIT");
+          return enqueued;
+        } finally {
+          span.end();
+        }
+      });
+    }
+    const [send, placed] = exporter.getFinishedSpans();
+    expect([send?.name, placed?.name]).toEqual(["send default", "place order"]);
+    expect(send && parentOf(send)).toBe(placed && idOf(placed));
+    expect(job.traceContext?.traceparent).toBe(send && traceparentOf(send.spanContext()));
+    expect((await overseer.getJob(job.id))?.traceContext).toEqual(job.traceContext);
   });
 });
 

@@ -100,7 +100,7 @@ export function traceEnqueue<T>(jobs: readonly NewJob[], insert: () => T): T {
   const parent = context.active();
   const span = t.startSpan(queue === null ? "send" : `send ${queue}`, { kind: SpanKind.PRODUCER, attributes }, parent);
   const carried = traceContextOf(span);
-  if (carried !== null) for (const job of jobs) (job as { traceContext: TraceContext | null }).traceContext = carried;
+  if (carried !== null) for (const job of jobs) job.traceContext = carried;
   let out: T;
   try {
     out = context.with(trace.setSpan(parent, span), insert);
