@@ -85,7 +85,8 @@ describe(`on call across a handoff (${TEST_BACKEND})`, () => {
       waitFor(
         "every send job finished",
         async () =>
-          (await overseer.listJobs({ task: "overseer.notify", states: ["scheduled", "queued", "running"] })).length === 0,
+          (await overseer.listJobs({ task: "overseer.notify", states: ["scheduled", "queued", "running"] })).length ===
+          0,
         { timeoutMs: 30_000 },
       );
 

@@ -10,7 +10,7 @@ import type { ExecutionMode } from "./execution.js";
 import type { FollowUpOption } from "./follow-up.js";
 import { newId } from "./ids.js";
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type RetryOptions } from "./retry-policy.js";
-import type { BackoffPolicy, ConcurrencyRule, RateLimitRule } from "./types.js";
+import type { BackoffPolicy, ConcurrencyRule, RateLimitRule, TraceContext } from "./types.js";
 
 export const PRIORITY_NAMES = { high: -10, default: 0, low: 10 } as const;
 export type PriorityName = keyof typeof PRIORITY_NAMES;
@@ -122,6 +122,11 @@ export interface NewJob {
   enqueuedBy: string | null;
   /** The enqueue's own `timeout`, or null to use the task's. */
   timeoutMs: number | null;
+  /**
+   * The trace the job joins: set by whoever enqueues it inside a span (the SDK's enqueue, a
+   * worker's follow-up), never by an option. buildNewJob leaves it null.
+   */
+  traceContext: TraceContext | null;
 }
 
 /** Timers in Node hold at most 2^31 - 1 ms (about 24.8 days); a longer one would fire at once. */
@@ -408,6 +413,7 @@ export function buildNewJob(
     rateLimit,
     enqueuedBy: optionalKey(o.enqueuedBy, "enqueuedBy"),
     timeoutMs: o.timeout === undefined ? null : parseTimeout(o.timeout),
+    traceContext: null,
   };
 }
 

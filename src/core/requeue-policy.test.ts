@@ -23,6 +23,7 @@ function dead(id: string, diedHoursAgo: number, over: Partial<Job> = {}): Job {
     rateLimit: null,
     enqueuedBy: null,
     timeoutMs: null,
+    traceContext: null,
     progress: null,
     lastError: { code: "ETIMEDOUT", message: "slow", retryable: true },
     leaseOwner: null,

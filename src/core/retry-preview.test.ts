@@ -23,6 +23,7 @@ function job(over: Partial<Job>): Job {
     rateLimit: null,
     enqueuedBy: null,
     timeoutMs: null,
+    traceContext: null,
     progress: null,
     lastError: null,
     leaseOwner: null,

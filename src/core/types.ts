@@ -115,6 +115,12 @@ export interface Job {
   enqueuedBy: string | null;
   /** How long one attempt may run, in ms, if the enqueue said; else the task's default applies (see TaskDefaults.timeout). */
   timeoutMs: number | null;
+  /**
+   * The W3C trace context of the span it was enqueued under (see engine/tracing.ts): each
+   * attempt's span is its child. Null when it was enqueued outside a trace, or with no
+   * OpenTelemetry SDK installed.
+   */
+  traceContext: TraceContext | null;
   progress: unknown;
   lastError: JobError | null;
   leaseOwner: string | null;
@@ -131,6 +137,14 @@ export interface Job {
    * and leaves it out otherwise; the HTTP API's job records always carry it.
    */
   taskRegistered?: boolean;
+}
+
+/** A span's W3C trace context, as the `traceparent` and `tracestate` headers carry it. */
+export interface TraceContext {
+  /** `00-<trace id>-<parent span id>-<flags>`. */
+  traceparent: string;
+  /** Vendors' entries, or null when the span had none. */
+  tracestate: string | null;
 }
 
 /** `parked`: a durable handler's sleep or wait ended the execution; like `released`, it does not count. */

@@ -178,6 +178,9 @@ export class Breakers {
       message: `queue ${job.queue}'s circuit breaker is open: diverted without running`,
       retryable: false,
     };
-    return followUpJob(divertTo, deadPayload(ended, error), this.defaultsOf(followUpTask(divertTo)));
+    const diverted = followUpJob(divertTo, deadPayload(ended, error), this.defaultsOf(followUpTask(divertTo)));
+    // In the trace the job was enqueued in, if any: the diverted job is where it went.
+    diverted.traceContext = job.traceContext;
+    return diverted;
   }
 }

@@ -8,6 +8,7 @@
  */
 
 import { hostname } from "node:os";
+import type { Span } from "@opentelemetry/api";
 import type { BreakerOptions } from "../core/breaker.js";
 import { OverseerError } from "../core/errors.js";
 import { followUpOf, followUpTask } from "../core/follow-up.js";
@@ -28,6 +29,7 @@ import { Lessons } from "./lessons.js";
 import { nextMeanRunMs, type Prefetch, plannedRunMs, prefetchFor } from "./prefetch.js";
 import { msSince, type Stamp, StartBatcher, stamp, startMode } from "./start-batcher.js";
 import { SupervisedLoop } from "./supervised-loop.js";
+import { type ClaimMark, endAttemptSpan, inSpan, startAttemptSpan, traceContextOf } from "./tracing.js";
 import { watchdogPass } from "./watchdogs.js";
 
 /** After a claim that took fewer jobs than it asked for, how soon the worker looks again (see `claimPass`). */
@@ -107,6 +109,10 @@ interface Running {
   began: number | null;
   /** Its handler has returned (or never ran): only its outcome is left to record. */
   ended: boolean;
+  /** The claim that took it (its time and size), for its attempt's span. */
+  claim: ClaimMark;
+  /** Its attempt's span while its handler runs, when an OpenTelemetry SDK is installed; else null. */
+  span: Span | null;
 }
 
 export interface WorkerStats {
@@ -128,11 +134,12 @@ export class Worker {
   /**
    * Claimed with prefetch, waiting for a free slot, by job id, oldest first. `started`: the claim
    * recorded its start already (it was meant to start at once), so it needs no start of its own.
-   * `confirmedAt`: when the request that took or last extended its lease was sent.
+   * `confirmedAt`: when the request that took or last extended its lease was sent. `claim`:
+   * the claim that took it.
    */
   private readonly held = new Map<
     string,
-    { claimed: ClaimedJob; lease: Lease; started: boolean; confirmedAt: Stamp }
+    { claimed: ClaimedJob; lease: Lease; started: boolean; confirmedAt: Stamp; claim: ClaimMark }
   >();
   /** Handlers running now. A slot frees when its handler returns, before its outcome is recorded. */
   private active = 0;
@@ -539,7 +546,9 @@ export class Worker {
       this.reserved -= slots;
       this.reservedStarts -= starts;
     }
-    for (const [i, c] of claimedOf(result).entries()) this.accept(c, i < starts, sentAt);
+    const claimed = claimedOf(result);
+    const mark: ClaimMark = { at: performance.now(), jobs: claimed.length };
+    for (const [i, c] of claimed.entries()) this.accept(c, i < starts, sentAt, mark);
     // The slots this claim kept for its starts are free again, whatever it found: jobs that
     // another claim held meanwhile, because those slots were kept, take them now. Nothing else
     // would start them while no handler runs.
@@ -551,12 +560,12 @@ export class Worker {
    * A claimed job runs now if a slot is free, or waits, held, for one. `started`: the claim
    * recorded its start; otherwise its start is recorded in a batch (see `startMode`).
    */
-  private accept(claimed: ClaimedJob, started: boolean, confirmedAt: Stamp): void {
+  private accept(claimed: ClaimedJob, started: boolean, confirmedAt: Stamp, claim: ClaimMark): void {
     this.stats.claimed++;
     if (this.hasFreeSlot() && (started || this.held.size === 0)) {
-      this.execute(claimed, started ? null : this.recordStart(claimed, confirmedAt));
+      this.execute(claimed, started ? null : this.recordStart(claimed, confirmedAt), claim);
     } else {
-      this.held.set(claimed.job.id, { claimed, lease: claimed.lease, started, confirmedAt });
+      this.held.set(claimed.job.id, { claimed, lease: claimed.lease, started, confirmedAt, claim });
     }
   }
 
@@ -566,7 +575,7 @@ export class Worker {
       if (!this.hasFreeSlot() || this.state !== "running") return;
       this.held.delete(jobId);
       const claimed = { job: next.claimed.job, lease: next.lease };
-      this.execute(claimed, next.started ? null : this.recordStart(claimed, next.confirmedAt));
+      this.execute(claimed, next.started ? null : this.recordStart(claimed, next.confirmedAt), next.claim);
     }
   }
 
@@ -608,7 +617,7 @@ export class Worker {
 
   // -- running one job ----------------------------------------------------------------------
 
-  private execute(claimed: ClaimedJob, starting: Promise<boolean> | null): void {
+  private execute(claimed: ClaimedJob, starting: Promise<boolean> | null, claim: ClaimMark): void {
     const entry: Running = {
       claimed,
       lease: claimed.lease,
@@ -619,6 +628,8 @@ export class Worker {
       parked: false,
       began: null,
       ended: false,
+      claim,
+      span: null,
     };
     const previous = this.running.get(claimed.job.id);
     // Claimed again while an earlier execution here still runs: that one's lease expired and was
@@ -703,19 +714,30 @@ export class Worker {
     // The task's own mode, else the switch as last read (never a wait here: see ExecutionReader).
     const mode = task.defaults.execution ?? this.handlerServices.execution.current();
     const ctx = new HandlerContext(job, entry, this.handlerServices, mode);
+    // Null unless an OpenTelemetry SDK is installed: then the handler runs with it active.
+    const span = startAttemptSpan(job, this.id, entry.claim);
+    entry.span = span;
     let result: AttemptResult | null;
+    let failure: unknown = null;
     const began = performance.now();
     entry.began = began;
     try {
       const timeoutMs = job.timeoutMs ?? taskTimeoutMs(task);
-      const handling = task.handler(job.payload, ctx);
+      const handling =
+        span === null ? task.handler(job.payload, ctx) : inSpan(span, () => task.handler(job.payload, ctx));
       const value = timeoutMs === null ? await handling : await this.within(entry, handling, timeoutMs);
       result = this.successResult(entry, value);
     } catch (thrown) {
+      failure = thrown;
       result = this.failureResult(entry, task, thrown);
     }
     await ctx.settled();
     this.meanRunMs = nextMeanRunMs(this.meanRunMs, performance.now() - began);
+    if (span !== null) {
+      const outcome = entry.parked ? "parked" : (result?.outcome ?? "lease_lost");
+      endAttemptSpan(span, outcome, result !== null && "error" in result ? result.error : null, failure);
+      entry.span = null;
+    }
     // Parked: the store already ended the attempt; whatever the handler did after is not recorded.
     return entry.parked ? null : result;
   }
@@ -782,13 +804,18 @@ export class Worker {
     const { job } = entry.claimed;
     const ended = { id: job.id, task: job.task, queue: job.queue, attempts: job.attempts, payload: job.payload };
     try {
-      return followUpOf(
+      const followUp = followUpOf(
         hook,
         this.tasks.get(job.task)?.defaults,
         ended,
         end,
         (task) => this.tasks.get(task)?.defaults ?? this.registry.get(task),
       );
+      // It joins the trace: a child of this attempt's span, or, untraced here, of the job's enqueue.
+      if (followUp !== undefined) {
+        followUp.traceContext = (entry.span === null ? null : traceContextOf(entry.span)) ?? job.traceContext;
+      }
+      return followUp;
     } catch (err) {
       // defineTask checked the hook; should building its job fail all the same, the outcome still counts.
       this.logger.error(

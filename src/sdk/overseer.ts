@@ -98,6 +98,7 @@ import { Lessons, type LessonsOptions } from "../engine/lessons.js";
 import { pruneWithArchive } from "../engine/retention.js";
 import { RunSupervisor, type RunSupervisorOptions } from "../engine/runs/run-supervisor.js";
 import { Scheduler, type SchedulerOptions, scheduledJobOptions } from "../engine/scheduler.js";
+import { traceEnqueue } from "../engine/tracing.js";
 import { Worker, type WorkerOptions } from "../engine/worker.js";
 import { type OpenStoreOptions, openStore } from "../store/open-store.js";
 import type {
@@ -335,7 +336,7 @@ export class Overseer {
    */
   async enqueueWithResult(task: string, payload?: unknown, options?: EnqueueOptions): Promise<EnqueueOutcome> {
     const job = buildNewJob(task, payload, options, await this.defaultsFor(task));
-    const [result] = await this.warned([await this.store.enqueue(job)]);
+    const [result] = await this.warned([await traceEnqueue([job], () => this.store.enqueue(job))]);
     return result as EnqueueOutcome;
   }
 
@@ -362,7 +363,9 @@ export class Overseer {
       }
       // Synchronous on SQLite: a task defined elsewhere gets its registered defaults as last read.
       const defaults = this.tasks.get(task)?.defaults ?? this.knownTasks.cachedDefaultsOf(task);
-      const result = this.store.enqueueWithin(handle, buildNewJob(task, payload, options, defaults));
+      const job = buildNewJob(task, payload, options, defaults);
+      const within = this.store.enqueueWithin.bind(this.store);
+      const result = traceEnqueue([job], () => within(handle, job));
       return result instanceof Promise ? result.then((r) => r.job) : result.job;
     } catch (err) {
       if (async) return Promise.reject(err);
@@ -398,7 +401,7 @@ export class Overseer {
         throw err;
       }
     });
-    return this.warned(await this.store.enqueueMany(jobs));
+    return this.warned(await traceEnqueue(jobs, () => this.store.enqueueMany(jobs)));
   }
 
   /**

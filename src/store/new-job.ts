@@ -6,7 +6,7 @@
  */
 import { OverseerError } from "../core/errors.js";
 import type { NewJob } from "../core/job-options.js";
-import type { ConcurrencyRule, Job, JobState } from "../core/types.js";
+import type { ConcurrencyRule, Job, JobState, TraceContext } from "../core/types.js";
 import { iso } from "./rows.js";
 
 export interface Placement {
@@ -51,16 +51,28 @@ export const NEW_JOB_COLUMNS = [
   "enqueued_by",
   "timeout_ms",
   "created_at",
+  "trace_context",
 ] as const;
 
-/** A new job's column values, in NEW_JOB_COLUMNS order. */
+/**
+ * NEW_JOB_COLUMNS without `trace_context`, last of them: an insert of jobs none of which is
+ * traced (all of them, unless an OpenTelemetry SDK is installed) leaves it to its default, null,
+ * and sends what it sent before jobs had one.
+ */
+export const UNTRACED_JOB_COLUMNS = NEW_JOB_COLUMNS.slice(0, -1) as readonly (typeof NEW_JOB_COLUMNS)[number][];
+
+/**
+ * A new job's column values, in NEW_JOB_COLUMNS order; with `traced` false, in
+ * UNTRACED_JOB_COLUMNS order (the job's trace context left out, to be null).
+ */
 export function insertJobParams<Time = number>(
   job: NewJob,
   { state, runAt }: { state: JobState; runAt: Time },
   now: Time,
+  traced = true,
 ): Array<string | number | null | Time> {
   const c = job.concurrency;
-  return [
+  const params: Array<string | number | null | Time> = [
     job.id,
     job.task,
     job.queue,
@@ -82,6 +94,14 @@ export function insertJobParams<Time = number>(
     job.timeoutMs,
     now,
   ];
+  if (traced) params.push(traceContextJson(job.traceContext));
+  return params;
+}
+
+/** How `trace_context` keeps a trace context: JSON, its `tracestate` left out when it has none. */
+export function traceContextJson(context: TraceContext | null): string | null {
+  if (context === null) return null;
+  return JSON.stringify(context.tracestate === null ? { traceparent: context.traceparent } : context);
 }
 
 /** The data of a new job's `job.enqueued` event. A queued job's does not depend on the time. */
@@ -115,6 +135,7 @@ export function enqueuedJob(job: NewJob, placement: Placement, now: number): { j
       rateLimit: job.rateLimit,
       enqueuedBy: job.enqueuedBy,
       timeoutMs: job.timeoutMs,
+      traceContext: job.traceContext,
       progress: null,
       lastError: null,
       leaseOwner: null,

@@ -7,6 +7,7 @@ import type {
   JobError,
   JobState,
   OverseerEvent,
+  TraceContext,
   WorkerRecord,
   WorkerStatus,
 } from "../core/types.js";
@@ -35,6 +36,8 @@ export interface JobRow {
   enqueued_by: string | null;
   /** The enqueue's own attempt timeout (migration 018). */
   timeout_ms: number | null;
+  /** The W3C trace context it was enqueued under, as JSON (migration 030; see new-job.ts). */
+  trace_context: string | null;
   progress: string | null;
   last_error: string | null;
   lease_owner: string | null;
@@ -83,6 +86,7 @@ export const JOB_COLUMNS = [
   "version",
   "enqueued_by",
   "timeout_ms",
+  "trace_context",
 ] as const satisfies ReadonlyArray<keyof JobRow>;
 
 /**
@@ -123,6 +127,7 @@ export function jobRowFromArray(v: readonly unknown[]): JobRow {
     version: v[29] as number,
     enqueued_by: v[30] as string | null,
     timeout_ms: v[31] as number | null,
+    trace_context: v[32] as string | null,
   };
 }
 
@@ -188,6 +193,12 @@ function parseBackoff(text: string): BackoffPolicy {
   }
   return policy;
 }
+/** A stored `trace_context` (see `traceContextJson` in new-job.ts). */
+export function toTraceContext(text: string | null | undefined): TraceContext | null {
+  if (text == null) return null;
+  const stored = JSON.parse(text) as { traceparent: string; tracestate?: string };
+  return { traceparent: stored.traceparent, tracestate: stored.tracestate ?? null };
+}
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 const jsonOrNull = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
@@ -217,6 +228,7 @@ export function toJob(r: JobRow): Job {
       r.rate_key === null ? null : { key: r.rate_key, limit: r.rate_limit ?? 1, periodMs: r.rate_period_ms ?? 1 },
     enqueuedBy: r.enqueued_by,
     timeoutMs: r.timeout_ms ?? null,
+    traceContext: toTraceContext(r.trace_context),
     progress: jsonOrNull(r.progress),
     lastError: jsonOrNull(r.last_error) as JobError | null,
     leaseOwner: r.lease_owner,

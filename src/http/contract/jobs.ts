@@ -99,6 +99,16 @@ export const jobSchema = {
       type: ["integer", "null"],
       description: "The enqueue's own attempt timeout in ms; null when it gave none (the task's, if any, applies).",
     },
+    traceContext: {
+      type: ["object", "null"],
+      required: ["traceparent", "tracestate"],
+      properties: {
+        traceparent: { type: "string", description: "W3C traceparent: 00-<trace id>-<span id>-<flags>." },
+        tracestate: nullableString,
+      },
+      description:
+        "The W3C trace context of the span it was enqueued under: each attempt's span is its child (see docs/tracing.md). Null when enqueued outside a trace, or with no OpenTelemetry SDK installed.",
+    },
     progress: anyJson,
     lastError: jobError,
     leaseOwner: nullableString,

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { isOverseerError, jobNotFound, OverseerError } from "../../core/errors.js";
 import type { Job, JobState, OverseerEvent } from "../../core/types.js";
+import { traceRoute } from "../../engine/tracing.js";
 import type { EnqueueItem, EnqueueOutcome, Overseer } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
 import type { BulkOperation, BulkRequest } from "../contract/jobs.js";
@@ -25,26 +26,30 @@ const BULK_SCOPES = { retry: "operator", cancel: "operator", discard: "admin" } 
 export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard()) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = typed(fastify);
-    app.post("/jobs", { config: { scope: "operator" }, schema: contract.enqueueJobs }, async (request, reply) => {
-      // The options' inner shapes (backoff, concurrency, rate limit) are the SDK's to check.
-      const body = request.body as EnqueueItem | EnqueueItem[];
-      // Recorded on each job: an approval it requests names this token as the requester.
-      const by = (item: EnqueueItem): EnqueueItem => ({
-        ...item,
-        options: { ...item.options, enqueuedBy: request.token?.name },
+    app.post("/jobs", { config: { scope: "operator" }, schema: contract.enqueueJobs }, (request, reply) => {
+      // With an OpenTelemetry SDK installed, a trace starts here, or goes on from the caller's.
+      const route = { method: request.method, url: request.url, route: request.routeOptions.url ?? "/api/v1/jobs" };
+      return traceRoute({ ...route, headers: request.headers }, reply, async () => {
+        // The options' inner shapes (backoff, concurrency, rate limit) are the SDK's to check.
+        const body = request.body as EnqueueItem | EnqueueItem[];
+        // Recorded on each job: an approval it requests names this token as the requester.
+        const by = (item: EnqueueItem): EnqueueItem => ({
+          ...item,
+          options: { ...item.options, enqueuedBy: request.token?.name },
+        });
+        const enqueued = (r: EnqueueOutcome) => ({
+          ...r.job,
+          taskRegistered: r.warnings.length === 0,
+          warnings: r.warnings,
+        });
+        if (Array.isArray(body)) {
+          const results = await overseer.enqueueManyWithResults(body.map(by));
+          return reply.code(results.some((r) => r.created) ? 201 : 200).send(results.map(enqueued));
+        }
+        const item = by(body);
+        const result = await overseer.enqueueWithResult(item.task, item.payload, item.options);
+        return reply.code(result.created ? 201 : 200).send(enqueued(result));
       });
-      const enqueued = (r: EnqueueOutcome) => ({
-        ...r.job,
-        taskRegistered: r.warnings.length === 0,
-        warnings: r.warnings,
-      });
-      if (Array.isArray(body)) {
-        const results = await overseer.enqueueManyWithResults(body.map(by));
-        return reply.code(results.some((r) => r.created) ? 201 : 200).send(results.map(enqueued));
-      }
-      const item = by(body);
-      const result = await overseer.enqueueWithResult(item.task, item.payload, item.options);
-      return reply.code(result.created ? 201 : 200).send(enqueued(result));
     });
 
     app.get("/jobs", { config: { scope: "viewer" }, schema: contract.listJobs }, async (request) => {

@@ -19,6 +19,8 @@ export function runFollowUpConformance(test: ConformanceTest): void {
       const claimed = await ctx.claimOne();
       const ended = { ...claimed.job, payload: { phone: "+15550100" } };
       const followUp = followUpJob({ task: "a", queue: "sms" }, deadPayload(ended, NO_ANSWER), { maxAttempts: 2 });
+      // As a traced worker's: a child of the attempt's span.
+      followUp.traceContext = { traceparent: `00-${"3".repeat(32)}-${"4".repeat(16)}-01`, tracestate: null };
       const result = {
         lease: claimed.lease,
         outcome: "dead",
@@ -42,6 +44,7 @@ export function runFollowUpConformance(test: ConformanceTest): void {
           payload: { phone: "+15550100" },
           error: NO_ANSWER,
         },
+        traceContext: followUp.traceContext,
       });
       const dead = (await ctx.store.readEvents({ jobId: job.id })).find((e) => e.kind === "job.dead");
       expect(dead?.data).toEqual({ attempt: 1, reason: "max_attempts_exceeded", followUp: followUp.id });
@@ -87,7 +90,12 @@ export function runFollowUpConformance(test: ConformanceTest): void {
         concurrency: 1,
         defaults,
       });
-      const job = await ctx.add({ maxAttempts: 1 }, { payload: { phone: "+15550100" } });
+      // Enqueued in a trace: its follow-up joins it, no attempt's span being left to be its parent.
+      const traceContext = { traceparent: `00-${"1".repeat(32)}-${"2".repeat(16)}-01`, tracestate: "v=1" };
+      const { job } = await ctx.store.enqueue({
+        ...ctx.newJob({ maxAttempts: 1 }, { payload: { phone: "+15550100" } }),
+        traceContext,
+      });
       await ctx.claimOne({ leaseMs: 1_000 });
       ctx.clock.advance(1_001);
       expect((await ctx.store.recoverExpiredLeases()).map((j) => j.state)).toEqual(["dead"]);
@@ -105,6 +113,7 @@ export function runFollowUpConformance(test: ConformanceTest): void {
           payload: { phone: "+15550100" },
           error: { code: "LEASE_EXPIRED" },
         },
+        traceContext,
       });
       // Recovering again finds nothing: one death, one follow-up.
       expect(await ctx.store.recoverExpiredLeases()).toEqual([]);

@@ -278,6 +278,44 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(claimed.find((c) => c.job.id === many[39]?.job.id)?.job.enqueuedBy).toBe("user-39");
       });
 
+      test("every way in keeps a job's trace context, and a claim hands it on", async (ctx) => {
+        // Trace ids as an SDK makes them: one per job here, so a mix-up between rows shows.
+        const traced = (i: number, tracestate: string | null = null) => ({
+          traceparent: `00-${(i + 1).toString(16).padStart(32, "0")}-${"ab".repeat(8)}-01`,
+          tracestate,
+        });
+        const job = (i: number | null, options: EnqueueOptions = {}) => {
+          const built = ctx.newJob(options);
+          return i === null
+            ? built
+            : { ...built, traceContext: traced(i, i % 3 === 0 ? `vendor=v${i},other=x` : null) };
+        };
+        const one = (await ctx.store.enqueue(job(0))).job;
+        const none = (await ctx.store.enqueue(job(null))).job;
+        // Jobs inserted after a read (a key, a delay) take the other way in on PostgreSQL.
+        const keyed = (await ctx.store.enqueue(job(1, { idempotencyKey: "k", delay: "1s" }))).job;
+        const few = await ctx.store.enqueueMany([job(2), job(null)]);
+        // More than a batch bound as literals (PostgreSQL sends arrays then), traced or not.
+        const many = await ctx.store.enqueueMany(Array.from({ length: 40 }, (_, i) => job(i % 2 === 0 ? i : null)));
+        const plain = await ctx.store.enqueueMany(Array.from({ length: 40 }, () => job(null)));
+        expect(one.traceContext).toEqual(traced(0, "vendor=v0,other=x"));
+        expect(none.traceContext).toBeNull();
+        expect(keyed.traceContext).toEqual(traced(1));
+        expect(few.map((r) => r.job.traceContext)).toEqual([traced(2), null]);
+        expect(many.map((r) => r.job.traceContext)).toEqual(
+          Array.from({ length: 40 }, (_, i) =>
+            i % 2 === 0 ? traced(i, i % 3 === 0 ? `vendor=v${i},other=x` : null) : null,
+          ),
+        );
+        expect(plain.every((r) => r.job.traceContext === null)).toBe(true);
+        for (const r of [...few, ...many, ...plain]) expect(await ctx.store.getJob(r.job.id)).toEqual(r.job);
+        for (const j of [one, none, keyed]) expect(await ctx.store.getJob(j.id)).toEqual(j);
+        const claimed = await ctx.claim({ limit: 100 });
+        expect(claimed.find((c) => c.job.id === one.id)?.job.traceContext).toEqual(traced(0, "vendor=v0,other=x"));
+        expect(claimed.find((c) => c.job.id === many[38]?.job.id)?.job.traceContext).toEqual(traced(38));
+        expect(claimed.find((c) => c.job.id === none.id)?.job.traceContext).toBeNull();
+      });
+
       test("every way in keeps a job's own attempt timeout, and a claim hands it on", async (ctx) => {
         const one = await ctx.add({ timeout: "90s" });
         const none = await ctx.add();

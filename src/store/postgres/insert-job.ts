@@ -12,6 +12,7 @@ import {
   insertJobParams,
   NEW_JOB_COLUMNS,
   placeNewJob,
+  UNTRACED_JOB_COLUMNS,
 } from "../new-job.js";
 import { type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
@@ -36,7 +37,8 @@ export async function insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
   }
   const placement = placeNewJob(job, now);
   // Inserted with the next statement or at commit, many jobs in one INSERT (enqueueMany).
-  tx.insertLater("jobs", NEW_JOB_COLUMNS, insertJobParams(job, placement, now));
+  const traced = job.traceContext !== null;
+  tx.insertLater("jobs", traced ? NEW_JOB_COLUMNS : UNTRACED_JOB_COLUMNS, insertJobParams(job, placement, now, traced));
   const { job: inserted, eventData } = enqueuedJob(job, placement, now);
   tx.event("job.enqueued", job.id, null, eventData);
   return { job: inserted, created: true };
@@ -59,7 +61,9 @@ export function insertsAtOnce(job: NewJob): boolean {
  */
 export function insertAtOnceScript(jobs: readonly NewJob[], nowSql: string): string[] {
   const now: Literal = { sql: nowSql };
-  const rows = jobs.map((job) => insertJobParams<Literal>(job, { state: "queued", runAt: now }, now));
+  const traced = jobs.some((job) => job.traceContext !== null);
+  const columns = traced ? NEW_JOB_COLUMNS : UNTRACED_JOB_COLUMNS;
+  const rows = jobs.map((job) => insertJobParams<Literal>(job, { state: "queued", runAt: now }, now, traced));
   const events = jobs.map(
     (job): EventRow => [
       now,
@@ -72,7 +76,7 @@ export function insertAtOnceScript(jobs: readonly NewJob[], nowSql: string): str
   );
   return [
     `SELECT ${nowSql} AS now`,
-    rows.length > MANY_ROWS ? insertJobArrays(rows, nowSql) : insertValues("jobs", NEW_JOB_COLUMNS, rows),
+    rows.length > MANY_ROWS ? insertJobArrays(columns, rows, nowSql) : insertValues("jobs", columns, rows),
     ...appendEvents(events),
     sql.NOTIFY_CHANGES,
   ];
@@ -100,16 +104,22 @@ const NEW_JOB_TYPES = {
   enqueued_by: "text",
   timeout_ms: "bigint",
   created_at: "now",
+  trace_context: "text",
 } as const satisfies Record<(typeof NEW_JOB_COLUMNS)[number], "text" | "int" | "bigint" | "now">;
 
 /**
- * Many jobs' rows (in NEW_JOB_COLUMNS order) as one array literal per column, unnested: the
- * server reads a long list far faster as arrays than as a VALUES list, and the script keeps
- * its one round trip (bound arrays would need a statement of their own).
+ * Many jobs' rows (in the order of `columns`, NEW_JOB_COLUMNS or UNTRACED_JOB_COLUMNS) as one
+ * array literal per column, unnested: the server reads a long list far faster as arrays than as
+ * a VALUES list, and the script keeps its one round trip (bound arrays would need a statement
+ * of their own).
  */
-function insertJobArrays(rows: readonly (readonly Literal[])[], nowSql: string): string {
+function insertJobArrays(
+  columns: readonly (typeof NEW_JOB_COLUMNS)[number][],
+  rows: readonly (readonly Literal[])[],
+  nowSql: string,
+): string {
   const arrays: string[] = [];
-  const select = NEW_JOB_COLUMNS.map((column, i) => {
+  const select = columns.map((column, i) => {
     const type = NEW_JOB_TYPES[column];
     if (type === "now") return nowSql;
     const values = rows.map((row) => row[i] as string | number | null);
@@ -121,7 +131,7 @@ function insertJobArrays(rows: readonly (readonly Literal[])[], nowSql: string):
     return `c${arrays.length}`;
   });
   const names = arrays.map((_, i) => `c${i + 1}`).join(", ");
-  return `INSERT INTO jobs (${NEW_JOB_COLUMNS.join(", ")})
+  return `INSERT INTO jobs (${columns.join(", ")})
 SELECT ${select.join(", ")} FROM unnest(${arrays.join(", ")}) AS u(${names})`;
 }
 

@@ -43,9 +43,10 @@ async function testSchema(): Promise<string> {
 /**
  * A migrated schema taken back to `version`, so that opening it runs the later migrations again:
  * their records go, and what a later migration added that would not add twice (018's column,
- * 019's and 020's tables, 021's columns, constraints and indexes).
+ * 019's and 020's tables, 021's columns, constraints and indexes, 030's column).
  */
 async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 30) await admin.query(`ALTER TABLE ${schema}.jobs DROP COLUMN trace_context`);
   if (version < 25) {
     await admin.query(`DROP INDEX ${schema}.jobs_ended, ${schema}.jobs_awaiting`);
     await admin.query(`CREATE INDEX jobs_state ON ${schema}.jobs (state, id)`);
@@ -370,6 +371,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 27, name: "027-claim-holders" },
         { version: 28, name: "028-claim-history" },
         { version: 29, name: "029-execution-mode" },
+        { version: 30, name: "030-trace-context" },
         { version: 31, name: "031-oncall-overrides" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });

@@ -147,9 +147,15 @@ describe("migration 008 on a SQLite file at version 7", () => {
     stores.push(await SqliteStore.open({ path: freshFile }));
     expect(after.indexes).toEqual(snapshot(freshFile).indexes);
     // Migration 012 adds enqueued_by, null for jobs from before, 015 held, 0 (started) for them,
-    // and 018 timeout_ms, null; every other column is as it was.
+    // 018 timeout_ms, null, and 030 trace_context, null; every other column is as it was.
     expect(after.jobs).toEqual(
-      (before.jobs as object[]).map((j) => ({ ...j, enqueued_by: null, held: 0, timeout_ms: null })),
+      (before.jobs as object[]).map((j) => ({
+        ...j,
+        enqueued_by: null,
+        held: 0,
+        timeout_ms: null,
+        trace_context: null,
+      })),
     );
     expect(after.steps).toEqual(before.steps);
     expect((after.tables as Array<{ name: string }>).map((t) => t.name)).toEqual(

@@ -7,7 +7,7 @@ import { followUpOf } from "../../core/follow-up.js";
 import type { NewJob, TaskDefaults } from "../../core/job-options.js";
 import type { TaskRecord } from "../../core/known-tasks.js";
 import type { JobError } from "../../core/types.js";
-import { iso, type JobRow } from "../rows.js";
+import { iso, type JobRow, toTraceContext } from "../rows.js";
 import type { WorkerRegistration } from "../store.js";
 
 export interface TaskRow {
@@ -57,7 +57,10 @@ export function deadFollowUp(
     };
     const end = () => JSON.parse(errorJson) as JobError;
     const followUp = followUpOf("onDead", registry.get(job.task), ended, end, (task) => registry.get(task));
-    return followUp === undefined ? { eventData: {} } : { job: followUp, eventData: { followUp: followUp.id } };
+    if (followUp === undefined) return { eventData: {} };
+    // In the trace the job was enqueued in, if any: no attempt span is left to be its parent.
+    followUp.traceContext = toTraceContext(job.trace_context);
+    return { job: followUp, eventData: { followUp: followUp.id } };
   } catch (err) {
     // Registered by another version, or defaults no enqueue accepts: the death is recorded all
     // the same (a recovery that threw would leave every expired lease behind it), and says why.

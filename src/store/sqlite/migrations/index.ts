@@ -28,6 +28,7 @@ import { sql as notificationFallbacks } from "./026-notification-fallbacks.js";
 import { sql as claimHolders } from "./027-claim-holders.js";
 import { sql as claimHistory } from "./028-claim-history.js";
 import { sql as executionMode } from "./029-execution-mode.js";
+import { sql as traceContext } from "./030-trace-context.js";
 import { sql as oncallOverrides } from "./031-oncall-overrides.js";
 
 export interface Migration {
@@ -71,6 +72,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 27, name: "027-claim-holders", sql: claimHolders },
   { version: 28, name: "028-claim-history", sql: claimHistory },
   { version: 29, name: "029-execution-mode", sql: executionMode },
+  { version: 30, name: "030-trace-context", sql: traceContext },
   { version: 31, name: "031-oncall-overrides", sql: oncallOverrides },
 ];
 
