@@ -6,16 +6,11 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
 import { testApi } from "../test-support/http.js";
+import { seriesValue } from "../test-support/prometheus-text.js";
 import { openSse } from "../test-support/sse-client.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { waitFor } from "../test-support/wait.js";
 import { startHttpServer } from "./server.js";
-
-/** The value of one series, e.g. `overseer_jobs{queue="default",state="queued"}`. */
-function seriesValue(text: string, series: string): number | null {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? null : Number(line.slice(series.length + 1));
-}
 
 describe("/metrics", () => {
   it("counts jobs by task, queue and outcome, with depth, ages, workers, streams and HTTP", async () => {
