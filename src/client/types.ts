@@ -39,7 +39,7 @@ export type {
   RetryPreview,
 } from "../http/contract/jobs.js";
 export type { Lesson, RecordLessonRequest, SimilarLesson } from "../http/contract/lessons.js";
-export type { Queue, Stats, Worker } from "../http/contract/operating.js";
+export type { ConcurrencyKey, ConcurrencyPage, Queue, Stats, Worker } from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
 export type {
   Run,

@@ -45,7 +45,7 @@ export type {
   RetryPreview,
 } from "./jobs.js";
 export type { Lesson, RecordLessonRequest, SimilarLesson } from "./lessons.js";
-export type { Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
+export type { ConcurrencyKey, ConcurrencyPage, Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {
   Run,

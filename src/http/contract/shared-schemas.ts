@@ -11,7 +11,7 @@ import { eventSchema } from "./events.js";
 import { heartbeatSchema } from "./heartbeats.js";
 import { attemptSchema, enqueuedJobSchema, jobSchema } from "./jobs.js";
 import { lessonSchema, similarLessonSchema } from "./lessons.js";
-import { queueSchema, workerSchema } from "./operating.js";
+import { concurrencyKeySchema, queueSchema, workerSchema } from "./operating.js";
 import { runMessageSchema, runSchema, runStatusSchema, runTurnSchema } from "./runs.js";
 import { scheduleSchema } from "./schedules.js";
 
@@ -35,6 +35,7 @@ export const SHARED_SCHEMAS = [
   eventSchema,
   queueSchema,
   workerSchema,
+  concurrencyKeySchema,
   scheduleSchema,
 ] as const;
 
