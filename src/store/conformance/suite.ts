@@ -25,6 +25,7 @@ import { runRetentionConformance } from "./retention.js";
 import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
 import { runSettingsConformance } from "./settings.js";
+import { runWatchingConformance } from "./watching.js";
 
 export interface StoreConformanceOptions {
   /** Shown as the suite's name, e.g. `sqlite`. */
@@ -2198,6 +2199,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runHeartbeatConformance(test);
     runRetentionConformance(test);
     runLessonConformance(test);
+    runWatchingConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));
