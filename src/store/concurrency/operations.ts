@@ -2,7 +2,9 @@
  * Concurrency keys as an operator watches them, written once for both backends (see ../tx.ts):
  * each key's running and waiting jobs and its limit, read from the jobs themselves (a key has no
  * row of its own: it exists while it has unfinished jobs). Reads only, from the
- * `jobs_concurrency` index; nothing here is on the enqueue or claim path.
+ * `jobs_concurrency` index; nothing here is on the enqueue or claim path. That index holds
+ * finished jobs too, so each read walks every keyed job kept (some 45 ms per 300,000 on SQLite):
+ * retention bounds it, and /metrics reads it once per scrape.
  *
  * A key's limit is carried by each of its jobs (`concurrency.limit` at enqueue); jobs of one key
  * normally share one, and the largest among its unfinished jobs is the key's here. A claim
