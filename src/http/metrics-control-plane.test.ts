@@ -1,13 +1,13 @@
 /**
  * /metrics beyond jobs: approvals, alerts and their notifications, re-queues, idempotency hits,
  * concurrency keys and workers' slots, each driven for real (a request decided, an alert sent
- * through a channel that answers and one that refuses, an enqueue repeated from a second handle
- * on the database, a key at its limit) on the test backend, then scraped over HTTP.
+ * through a channel that answers and one that refuses, an enqueue repeated and a re-queue pass
+ * run by another process, the CLI; a key at its limit) on the test backend, then scraped over HTTP.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/config.js";
-import type { Overseer } from "../sdk/overseer.js";
 import { pendingApproval } from "../test-support/approvals.js";
+import { cliSandbox } from "../test-support/cli.js";
 import { type TestApi, testApi } from "../test-support/http.js";
 import { parseFamilies, seriesValue } from "../test-support/prometheus-text.js";
 import { testDatabase } from "../test-support/test-backend.js";
@@ -16,6 +16,7 @@ import { startWebhookReceiver, type WebhookReceiver } from "../test-support/webh
 import { MAX_KEY_SERIES } from "./metrics.js";
 
 const SECRET = "metrics-hook-secret";
+const cli = cliSandbox("overseer-metrics-cli-");
 const receivers: WebhookReceiver[] = [];
 
 afterEach(async () => {
@@ -139,15 +140,19 @@ describe("/metrics on alerts", () => {
 });
 
 describe("/metrics on jobs beyond their outcomes", () => {
-  it("counts idempotency hits from any handle on the database, and the jobs the re-queue policy put back", async () => {
+  it("counts idempotency hits and re-queues made by another process on the database", async () => {
     const db = await testDatabase("overseer-metrics-");
     const api = await testApi({ open: (o) => db.open(o) });
-    // Another handle on the same database, as another process would have: nothing in memory is shared.
-    const other: Overseer = await db.open();
+    // Other processes on the same database: the CLI's enqueues and its re-queue pass.
+    const cliEnqueue = async (key: string, queue = "default") => {
+      const res = await cli.run(["--database", db.database, "enqueue", "mail", "--key", key, "--queue", queue]);
+      expect(res.code, res.stderr).toBe(0);
+      return res.stdout;
+    };
     const first = await api.overseer.enqueue("mail", { to: "a" }, { idempotencyKey: "welcome-a" });
-    expect((await other.enqueueWithResult("mail", { to: "a" }, { idempotencyKey: "welcome-a" })).created).toBe(false);
-    expect((await other.enqueueWithResult("mail", { to: "a" }, { idempotencyKey: "welcome-a" })).created).toBe(false);
-    await other.enqueue("mail", { to: "b" }, { idempotencyKey: "welcome-b", queue: "bulk" });
+    expect(await cliEnqueue("welcome-a")).toMatch(/^exists \(idempotency key\)/);
+    expect(await cliEnqueue("welcome-a")).toMatch(/^exists \(idempotency key\)/);
+    await cliEnqueue("welcome-b", "bulk");
     expect(
       (await api.overseer.enqueueWithResult("mail", {}, { idempotencyKey: "welcome-b", queue: "bulk" })).job.queue,
     ).toBe("bulk");
@@ -165,8 +170,9 @@ describe("/metrics on jobs beyond their outcomes", () => {
     await worker.start();
     await waitFor("the job to die", async () => (await api.overseer.getJob(dead.id))?.state === "dead");
     await worker.stop();
-    const pass = await other.requeueDead({ maxRequeues: 3, maxAge: "1h", max: 10 });
-    expect(pass.requeued).toBe(1);
+    const pass = await cli.run(["--database", db.database, "--json", "requeue", "--dead", "--max-age", "1h"]);
+    expect(pass.code, pass.stderr).toBe(0);
+    expect(JSON.parse(pass.stdout)).toMatchObject({ requeued: 1 });
 
     const text = await scrapeWhen(
       api,
