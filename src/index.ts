@@ -74,6 +74,9 @@ export {
   type VersionCheck,
 } from "./sdk/overseer.js";
 export type {
+  ConcurrencyKeyFilter,
+  ConcurrencyKeyUsage,
+  ConcurrencyTotals,
   EnqueueResult,
   FinishedTimes,
   JobFilter,

@@ -1,5 +1,5 @@
 /**
- * What `overseer enqueue|jobs|queues|workers|events|requeue` do, behind one interface with two
+ * What `overseer enqueue|jobs|queues|workers|concurrency|events|requeue` do, behind one interface with two
  * ends: the local database (`--database`), or a server's HTTP API through the package's client
  * (`--url` and `--token`, or OVERSEER_URL and OVERSEER_TOKEN). The commands print the same thing whichever end answered; the remote end
  * gives records the shape the local one does (extra fields the API adds are dropped).
@@ -7,6 +7,7 @@
 
 import {
   type CancelResult,
+  type ConcurrencyPage,
   collect,
   type EnqueuedJob,
   type Job,
@@ -79,6 +80,8 @@ export interface Backend {
   /** Closes the queue's circuit breaker; `by` is recorded locally, and a server records the token's name. */
   resetBreaker(name: string, by: string): Promise<Queue>;
   listWorkers(): Promise<StoredWorker[]>;
+  /** Concurrency keys with unfinished jobs: the first `limit` by name, or the busiest; totals over every key. */
+  concurrency(query: { busiest: boolean; limit: number }): Promise<Omit<ConcurrencyPage, "nextCursor">>;
   lastEventSeq(): Promise<number>;
   readEvents(query: EventSubject & { afterSeq: number; limit: number }): Promise<OverseerEvent[]>;
   /** Prints events after `after` as they come, until `signal` aborts (or a job's or run's stream ends). */
@@ -148,6 +151,13 @@ class LocalBackend implements Backend {
   }
   listWorkers() {
     return this.o.listWorkers();
+  }
+  async concurrency(query: { busiest: boolean; limit: number }) {
+    const [items, totals] = await Promise.all([
+      this.o.listConcurrencyKeys({ limit: query.limit, busiestFirst: query.busiest }),
+      this.o.concurrencyTotals(),
+    ]);
+    return { items, ...totals };
   }
   lastEventSeq() {
     return this.o.lastEventSeq();
@@ -281,6 +291,13 @@ class RemoteBackend implements Backend {
     return (await this.api.workers.list()).map(({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }) =>
       inOrder(workerSchema, worker),
     );
+  }
+  async concurrency(query: { busiest: boolean; limit: number }) {
+    const { items, keys, limitedJobs } = await this.api.concurrency.list({
+      order: query.busiest ? "busiest" : "key",
+      limit: query.limit,
+    });
+    return { items, keys, limitedJobs };
   }
   async lastEventSeq() {
     return (await this.api.events.page({ limit: 1 })).lastSeq;

@@ -1,5 +1,5 @@
 /**
- * `overseer enqueue|jobs|queues|workers|events` with `--url` and `--token`, through the built binary
+ * `overseer enqueue|jobs|queues|workers|concurrency|events` with `--url` and `--token`, through the built binary
  * against a real server on loopback: the same output and exit codes as on the database itself,
  * server errors as one `CODE: message` line, and `events --follow` over the SSE stream.
  */
@@ -54,6 +54,8 @@ describe("the CLI over HTTP (--url)", () => {
     await waitFor("the job to finish", async () => (await s.overseer.getJob(done.id))?.state === "succeeded");
     await worker.stop();
     for (let i = 0; i < 3; i++) await s.overseer.enqueue("other", { i }, { priority: i });
+    for (const key of ["acct-1", "acct-2", "acct-2"])
+      await s.overseer.enqueue("call", {}, { concurrency: { key, limit: 2 } });
     await s.overseer.pauseQueue("mail");
     await s.overseer.store.tripBreaker("mail", { attempts: 4, failures: 4, windowMs: 60_000, divertTo: "t" }, 60_000);
     const reads = [
@@ -65,6 +67,8 @@ describe("the CLI over HTTP (--url)", () => {
       ["--json", "queues", "list"],
       ["workers"],
       ["--json", "workers"],
+      ["concurrency"],
+      ["--json", "concurrency", "--busiest", "--limit", "1"],
       ["events", "--limit", "5"],
       ["events", "--since", "3", "--limit", "4", "--ndjson"],
       ["--json", "events", "--job", done.id, "--since", "0"],
@@ -74,6 +78,12 @@ describe("the CLI over HTTP (--url)", () => {
       expect(remote, args.join(" ")).toEqual(local);
       expect(remote.code, args.join(" ")).toBe(0);
     }
+    expect((await s.local(["concurrency", "--busiest", "--limit", "1"])).stdout.split("\n")).toEqual([
+      expect.stringMatching(/^KEY +RUNNING +LIMIT +WAITING$/),
+      expect.stringMatching(/^acct-2 +0 +2 +2$/),
+      "1 of 2 keys shown; 0 queued jobs held back by a full key",
+      "",
+    ]);
   });
 
   it("operates like the local mode, and prints server errors as one line with the same exit code", async () => {

@@ -10,7 +10,7 @@ import { EventsApi } from "./events.js";
 import { JobsApi } from "./jobs.js";
 import { LessonsApi } from "./lessons.js";
 import { OncallApi } from "./oncall.js";
-import { QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
+import { ConcurrencyApi, QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
 import type { ExecutionState, Stats, StreamToken, Whoami } from "./types.js";
@@ -19,6 +19,7 @@ export class OverseerClient {
   readonly jobs: JobsApi;
   readonly queues: QueuesApi;
   readonly workers: WorkersApi;
+  readonly concurrency: ConcurrencyApi;
   readonly schedules: SchedulesApi;
   readonly runs: RunsApi;
   readonly approvals: ApprovalsApi;
@@ -35,6 +36,7 @@ export class OverseerClient {
     this.jobs = new JobsApi(this.t);
     this.queues = new QueuesApi(this.t);
     this.workers = new WorkersApi(this.t);
+    this.concurrency = new ConcurrencyApi(this.t);
     this.schedules = new SchedulesApi(this.t);
     this.runs = new RunsApi(this.t);
     this.approvals = new ApprovalsApi(this.t);

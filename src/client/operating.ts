@@ -1,9 +1,10 @@
 /**
- * What an operator watches and steers: queues (pause, resume, reset a breaker), workers, the stats window and
- * the schedules registered from the server's config (enable, disable, run one now).
+ * What an operator watches and steers: queues (pause, resume, reset a breaker), workers, concurrency keys, the
+ * stats window and the schedules registered from the server's config (enable, disable, run one now).
  */
+import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
 import type { Transport, Versioned } from "./transport.js";
-import type { Job, Queue, Schedule, Stats, Worker } from "./types.js";
+import type { ConcurrencyKey, ConcurrencyPage, Job, Queue, Schedule, Stats, Worker } from "./types.js";
 
 export class QueuesApi {
   constructor(private readonly t: Transport) {}
@@ -40,6 +41,28 @@ export class WorkersApi {
   /** Every registered worker: status, heartbeat age, the jobs it runs. */
   async list(signal?: AbortSignal): Promise<Worker[]> {
     return (await this.t.json<{ items: Worker[] }>("GET", "/api/v1/workers", { signal })).body.items;
+  }
+}
+
+export class ConcurrencyApi {
+  constructor(private readonly t: Transport) {}
+
+  /**
+   * One page of the concurrency keys that have unfinished jobs (running, waiting, limit), by key; with
+   * `order: "busiest"`, the busiest keys (one page, no cursor). `keys` and `limitedJobs` are over every key.
+   */
+  async list(query: { order?: "key" | "busiest" } & PageQuery = {}, signal?: AbortSignal): Promise<ConcurrencyPage> {
+    return (await this.t.json<ConcurrencyPage>("GET", "/api/v1/concurrency", { query: { ...query }, signal })).body;
+  }
+
+  /** The pages by key in turn. */
+  pages(walk: WalkOptions = {}): AsyncGenerator<Page<ConcurrencyKey>> {
+    return walkPages((page) => this.list(page), walk);
+  }
+
+  /** Every key by name. */
+  all(walk: WalkOptions = {}): AsyncGenerator<ConcurrencyKey> {
+    return walkItems((page) => this.list(page), walk);
   }
 }
 

@@ -27,6 +27,11 @@ const BUILT_IN = [
   "job.signalled",
   /** The re-queue policy put a dead job back (`data.reason`, `data.requeue`, `data.by`); counted per job. */
   "job.requeued",
+  /**
+   * An enqueue found this job under its idempotency key and returned it instead of a new one:
+   * `data.task`, `data.queue`, `data.state` (the job's then), `data.enqueuedBy` (the repeat's).
+   */
+  "job.deduplicated",
   "signal.received",
   "gate.notified",
   /** ctx.gate decided (`data.decision`: auto, notify or approve; `data.reason`, `data.attempt`). */
@@ -53,6 +58,13 @@ const BUILT_IN = [
    * it failed), \`data.fallback\` (the channel it goes to), \`data.fallbackId\` (the new notification).
    */
   "alert.fallback",
+  /**
+   * A planned notification's send was recorded: `data.alertId`, `data.notificationId`,
+   * `data.target`; a failed one also `data.error` (failed for good: its last attempt, or a
+   * permanent error).
+   */
+  "alert.notification_sent",
+  "alert.notification_failed",
   /** A Telegram user not listed as an approver pressed Acknowledge: `data.userId`, `data.alertId`. */
   "alert.refused",
   /** Someone was put on call in a rotation's place (core/oncall.ts): the override, as stored. */

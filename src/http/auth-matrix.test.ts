@@ -122,6 +122,13 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     call: async (o) => ({ path: `/api/v1/schedules/${await schedule(o)}/run` }),
   },
   "GET /api/v1/workers": { scope: "viewer", call: async () => ({ path: "/api/v1/workers" }) },
+  "GET /api/v1/concurrency": {
+    scope: "viewer",
+    call: async (o) => {
+      await o.enqueue("t", {}, { concurrency: { key: "business-1", limit: 2 } });
+      return { path: "/api/v1/concurrency?limit=5" };
+    },
+  },
   "GET /api/v1/stats": { scope: "viewer", call: async () => ({ path: "/api/v1/stats" }) },
   "GET /metrics": { scope: "metrics", call: async () => ({ path: "/metrics" }) },
   // Live streams: the status and headers are the answer (the test client stops reading there).

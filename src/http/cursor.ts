@@ -21,6 +21,23 @@ export function decodeCursor(cursor: string): string {
   return before;
 }
 
+/** A cursor of a listing paged by a name of up to 512 characters (concurrency keys): the page's last name. */
+export function encodeKeyCursor(lastKey: string): string {
+  return Buffer.from(JSON.stringify({ k: lastKey }), "utf8").toString("base64url");
+}
+
+export function decodeKeyCursor(cursor: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw badCursor();
+  }
+  const key = (parsed as { k?: unknown } | null)?.k;
+  if (typeof key !== "string" || key.length === 0 || key.length > 512) throw badCursor();
+  return key;
+}
+
 /** A cursor of a listing paged by event seq, newest first (the claim history): the page's last seq. */
 export function encodeSeqCursor(seq: number): string {
   return encodeCursor(String(seq));

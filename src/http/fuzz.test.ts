@@ -119,6 +119,7 @@ const query = fc.dictionary(
     "createdAfter",
     "finishedBefore",
     "minutes",
+    "order",
     "since",
     "access_token",
     "ttlSeconds",

@@ -4,19 +4,28 @@
  * metrics tables of docs/http-api.md, which list no family the server does not expose.
  *
  * promtool is used when there is one: the PROMTOOL environment variable, or `promtool` on the
- * PATH (.ci/run fetches it and sets PROMTOOL, so CI always checks with it). The same rules are
- * also checked in-process (test-support/prometheus-text.ts), so a machine without promtool
- * still checks the scrape rather than passing without looking.
+ * PATH. Where it is required (CI set, as .ci/run runs, or OVERSEER_REQUIRE_PROMTOOL=1), a missing
+ * promtool fails the test; .ci/run fetches it and sets PROMTOOL. The same rules are also checked
+ * in-process (test-support/prometheus-text.ts), so a machine without promtool still checks the
+ * scrape rather than passing without looking.
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { parseConfig } from "../config/config.js";
 import { PermanentError } from "../core/errors.js";
+import { pendingApproval } from "../test-support/approvals.js";
 import { testApi } from "../test-support/http.js";
 import { expositionProblems, parseFamilies } from "../test-support/prometheus-text.js";
+import { testDatabase } from "../test-support/test-backend.js";
 import { deferred, waitFor } from "../test-support/wait.js";
+import { startWebhookReceiver } from "../test-support/webhook-receiver.js";
 
+const HOOK_SECRET = "exposition-hook-secret";
+/** Whether a missing promtool fails the check rather than leaving it to the in-process rules. */
+const PROMTOOL_REQUIRED =
+  process.env.OVERSEER_REQUIRE_PROMTOOL === "1" || !["", "0", "false", undefined].includes(process.env.CI);
 const DOCS = join(import.meta.dirname, "..", "..", "docs", "http-api.md");
 
 /** promtool's path: $PROMTOOL (which must then work), else the first on the PATH, else null. */
@@ -39,30 +48,90 @@ function findPromtool(): string | null {
   return null;
 }
 
-/** A scrape of a real server holding jobs queued, scheduled, running, retried, succeeded, dead and cancelled. */
+/** The families the control plane adds, each of which the busy server below gives samples. */
+const CONTROL_PLANE_FAMILIES = [
+  "overseer_jobs_requeued_total",
+  "overseer_idempotency_hits_total",
+  "overseer_approvals_pending",
+  "overseer_approvals_settled_total",
+  "overseer_approval_decision_seconds",
+  "overseer_alerts_open",
+  "overseer_alert_escalations_total",
+  "overseer_alert_notifications_total",
+  "overseer_concurrency_keys",
+  "overseer_concurrency_limited_jobs",
+  "overseer_concurrency_key_running",
+  "overseer_concurrency_key_waiting",
+  "overseer_concurrency_key_limit",
+  "overseer_worker_busy_slots",
+  "overseer_worker_slots",
+  "overseer_worker_utilization_ratio",
+];
+
+/**
+ * A scrape of a real server holding jobs queued, scheduled, running, retried, succeeded, dead,
+ * cancelled and re-queued, an idempotent repeat, a full concurrency key, approvals pending and
+ * decided, and an alert sent through a webhook.
+ */
 async function scrapeBusyServer(): Promise<string> {
-  const api = await testApi();
+  const hook = await startWebhookReceiver(HOOK_SECRET);
+  onTestFinished(() => hook.close());
+  process.env.EXPOSITION_HOOK_SECRET = HOOK_SECRET;
+  onTestFinished(() => {
+    delete process.env.EXPOSITION_HOOK_SECRET;
+  });
+  const { alerts } = parseConfig(
+    {
+      alerts: {
+        channels: {
+          ops: {
+            type: "webhook",
+            url: hook.url,
+            secret: "env:EXPOSITION_HOOK_SECRET",
+            timeout: "2s",
+            bundle: { window: 0 },
+          },
+        },
+        policies: { page: { steps: [{ delay: "0s", notify: ["ops"] }] } },
+      },
+    },
+    "test",
+  );
+  const api = await testApi({ open: async (o) => (await testDatabase("overseer-http-")).open({ ...o, alerts }) });
   const release = deferred();
   api.overseer.defineTask("ok", async () => "fine");
   api.overseer.defineTask("bad", async () => {
     throw new PermanentError("no");
+  });
+  api.overseer.defineTask("broken", async () => {
+    throw new Error("down");
   });
   api.overseer.defineTask("flaky", async (_p, ctx) => {
     if (ctx.attempt === 1) throw new Error("once");
   });
   api.overseer.defineTask("slow", async () => release.promise);
   await api.overseer.enqueue("ok", {}, { queue: "mail" });
+  await api.overseer.enqueue("ok", {}, { queue: "mail", idempotencyKey: "once" });
+  await api.overseer.enqueue("ok", {}, { queue: "mail", idempotencyKey: "once" });
   await api.overseer.enqueue("bad");
+  const broken = await api.overseer.enqueue("broken", {}, { maxAttempts: 1 });
   await api.overseer.enqueue("flaky", {}, { backoff: { type: "fixed", delay: 1 } });
-  const slow = await api.overseer.enqueue("slow");
+  const slow = await api.overseer.enqueue("slow", {}, { concurrency: { key: "account-1", limit: 1 } });
+  await api.overseer.enqueue("slow", {}, { concurrency: { key: "account-1", limit: 1 } });
   await api.overseer.enqueue("later", {}, { queue: "held" });
   await api.overseer.pauseQueue("held");
   await api.overseer.enqueue("ok", {}, { runAt: Date.now() + 3_600_000 });
   const cancelled = await api.overseer.enqueue("ok", {}, { queue: "void" });
   await api.overseer.cancel(cancelled.id);
-  const worker = api.overseer.worker({ concurrency: 4, queues: ["default", "mail"] });
+  const decided = await pendingApproval(api.overseer);
+  await pendingApproval(api.overseer);
+  await api.overseer.decideApproval(decided.id, { decision: "approve" }, { name: "alice", scope: "operator" });
+  await api.overseer.raiseAlert({ summary: "disk full", policy: "page" });
+  const worker = api.overseer.worker({ concurrency: 4, queues: ["default", "mail"], pollMs: 20 });
   await worker.start();
   try {
+    await waitFor("the broken job to die", async () => (await api.overseer.getJob(broken.id))?.state === "dead");
+    expect((await api.overseer.requeueDead({ task: "broken" })).requeued).toBe(1);
     const scrape = async () => (await api.request("GET", "/metrics", { token: api.tokens.metrics })).text;
     return await waitFor(
       "jobs in every state, counted",
@@ -71,9 +140,10 @@ async function scrapeBusyServer(): Promise<string> {
         await api.server.metrics.settled();
         const text = await scrape();
         const running = (await api.overseer.getJob(slow.id))?.state === "running";
-        const counted = text.includes(
-          'overseer_jobs_finished_total{task="flaky",queue="default",outcome="succeeded"} 1',
-        );
+        const counted =
+          text.includes('overseer_jobs_finished_total{task="flaky",queue="default",outcome="succeeded"} 1') &&
+          text.includes('overseer_alert_notifications_total{channel="ops",status="sent"} 1') &&
+          text.includes('overseer_jobs_requeued_total{task="broken",queue="default"} 1');
         return running && counted && text.includes('outcome="dead"') ? text : null;
       },
       { timeoutMs: 15_000 },
@@ -145,8 +215,16 @@ describe("/metrics, scraped from a server with jobs in every state", () => {
     expect(families.get("overseer_job_run_seconds")?.type).toBe("histogram");
     expect(families.get("overseer_jobs")?.samples.length).toBeGreaterThan(4);
     expect(families.get("nodejs_active_handles")?.type).toBe("gauge");
+    for (const name of CONTROL_PLANE_FAMILIES) {
+      expect(families.get(name)?.samples.length, `${name} has samples`).toBeGreaterThan(0);
+    }
     const promtool = findPromtool();
     if (promtool === null) {
+      if (PROMTOOL_REQUIRED) {
+        throw new Error(
+          "promtool is required here (CI or OVERSEER_REQUIRE_PROMTOOL=1) and was not found: set PROMTOOL or put it on the PATH",
+        );
+      }
       console.warn("promtool not found (set PROMTOOL or put it on the PATH): /metrics checked in-process only");
       return;
     }

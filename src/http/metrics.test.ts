@@ -6,16 +6,12 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createToken } from "../auth/tokens.js";
 import { testApi } from "../test-support/http.js";
+import { seriesValue } from "../test-support/prometheus-text.js";
 import { openSse } from "../test-support/sse-client.js";
 import { tempDatabase } from "../test-support/temp-database.js";
 import { waitFor } from "../test-support/wait.js";
+import { channelLabel } from "./metrics.js";
 import { startHttpServer } from "./server.js";
-
-/** The value of one series, e.g. `overseer_jobs{queue="default",state="queued"}`. */
-function seriesValue(text: string, series: string): number | null {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? null : Number(line.slice(series.length + 1));
-}
 
 describe("/metrics", () => {
   it("counts jobs by task, queue and outcome, with depth, ages, workers, streams and HTTP", async () => {
@@ -110,5 +106,15 @@ describe("/metrics", () => {
     expect((await open.request("GET", "/metrics")).status).toBe(200);
     // Public metrics open nothing else.
     expect((await open.request("GET", "/api/v1/jobs")).status).toBe(401);
+  });
+});
+
+describe("a notification's channel label", () => {
+  it("is the channel's name, a person's contact method, or an address's kind: never a person or a chat", () => {
+    expect(channelLabel("ops-hook")).toBe("ops-hook");
+    expect(channelLabel("person:ana:email")).toBe("person:email");
+    expect(channelLabel("person:ana:telegram")).toBe("person:telegram");
+    expect(channelLabel("person:ana")).toBe("person");
+    expect(channelLabel("telegram:123456789")).toBe("telegram");
   });
 });

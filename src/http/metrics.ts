@@ -3,15 +3,29 @@
  * process, as in tests, do not collide).
  *
  * Where the numbers come from, so that they are right however many processes share the store:
- * - gauges (depth by queue and state, oldest waiting age, workers) are read from the store at
- *   scrape time;
- * - job counters and histograms are counted from the event log as the server's one event reader
- *   sees it, which includes every process's work. They start at zero when the server starts
- *   (Prometheus's `rate()` and `increase()` handle restarts), and every server on the same
- *   store counts the same events: sum them with `max by` rather than `sum` across servers.
+ * - gauges (depth by queue and state, oldest waiting age, workers and their busy slots, pending
+ *   approvals, open alerts, concurrency keys) are read from the store at scrape time;
+ * - counters and histograms are counted from the event log as the server's one event reader
+ *   sees it, which includes every process's work: jobs, re-queues, idempotency hits
+ *   (`job.deduplicated`, appended by the enqueue that found the key), approvals settled
+ *   (`approval.settled` and `approval.cancelled`, which carry when the request was made),
+ *   escalations (`alert.escalated`) and notifications sent or failed
+ *   (`alert.notification_sent` / `_failed`, appended in the transaction that records the
+ *   outcome: a count read from the notifications table at scrape would fall when retention
+ *   deletes closed alerts). They start at zero when the server starts (Prometheus's `rate()` and
+ *   `increase()` handle restarts), and every server on the same store counts the same events:
+ *   sum them with `max by` rather than `sum` across servers.
+ *
+ * Concurrency limits are shown as gauges, not as a count of claims that passed a job over: a
+ * full key turns the same jobs away on every claim of every worker, so such a count would
+ * measure how often workers poll, and counting each job once would put a write on the claim
+ * path. `overseer_concurrency_limited_jobs` is the number of queued jobs their key holds back at
+ * the scrape. The per-key gauges are exported for the busiest keys only (`MAX_KEY_SERIES`, by
+ * running then waiting jobs): key names are users' strings, unbounded in number.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Logger } from "../core/logger.js";
+import { parsePersonTarget } from "../core/people.js";
 import type { OverseerEvent } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import type { HubEvent } from "./events/event-hub.js";
@@ -19,7 +33,13 @@ import type { StreamClients } from "./events/stream-clients.js";
 
 /** Jobs whose task and queue are remembered between their events; older ones are looked up. */
 const MAX_TRACKED_JOBS = 100_000;
+/** Concurrency keys the per-key gauges export at most: the busiest. */
+export const MAX_KEY_SERIES = 50;
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+/** A person's time to decide: seconds to a day. */
+const DECISION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400];
+/** How an approval request ended, by the kind of its last event. */
+const APPROVAL_ENDS = new Set(["approval.settled", "approval.cancelled"]);
 const FINISHED: Record<string, string> = {
   "job.succeeded": "succeeded",
   "job.dead": "dead",
@@ -37,8 +57,32 @@ interface Tracked {
 /** What the gauges and the job lookups read (an Overseer is one). */
 export type MetricsReads = Pick<
   Store,
-  "getJob" | "listJobs" | "listQueues" | "listWorkers" | "countRuns" | "lastEventSeq" | "now"
+  | "getJob"
+  | "listJobs"
+  | "listQueues"
+  | "listWorkers"
+  | "countRuns"
+  | "lastEventSeq"
+  | "now"
+  | "getApproval"
+  | "countPendingApprovals"
+  | "countOpenAlerts"
+  | "listConcurrencyKeys"
+  | "concurrencyTotals"
+  | "busySlots"
 >;
+
+/**
+ * The channel a notification target is counted under, a label of bounded cardinality: a channel
+ * named in the config as it is; a person by contact method (`person:email`, or `person` for all
+ * of theirs); any other `kind:address` (a direct Telegram chat, `telegram:<user id>`) by its kind.
+ */
+export function channelLabel(target: string): string {
+  const person = parsePersonTarget(target);
+  if (person !== null) return person.method === null ? "person" : `person:${person.method}`;
+  const colon = target.indexOf(":");
+  return colon > 0 ? target.slice(0, colon) : target;
+}
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -64,6 +108,22 @@ export class ServerMetrics {
   private readonly runTurns: Counter<"outcome">;
   private readonly runTokens: Counter<"direction">;
   private readonly runsFinished: Counter<"outcome">;
+  private readonly requeued: Counter<"task" | "queue">;
+  private readonly idempotencyHits: Counter<"task" | "queue">;
+  private readonly approvalsPending: Gauge;
+  private readonly approvalsSettled: Counter<"outcome">;
+  private readonly approvalDecision: Histogram<"outcome">;
+  private readonly alertsOpen: Gauge<"status">;
+  private readonly escalations: Counter<"trigger">;
+  private readonly notifications: Counter<"channel" | "status">;
+  private readonly concurrencyKeys: Gauge;
+  private readonly concurrencyLimited: Gauge;
+  private readonly keyRunning: Gauge<"key">;
+  private readonly keyWaiting: Gauge<"key">;
+  private readonly keyLimit: Gauge<"key">;
+  private readonly workerBusy: Gauge<"worker" | "name">;
+  private readonly workerSlots: Gauge<"worker" | "name">;
+  private readonly workerUtilization: Gauge<"worker" | "name">;
   readonly httpRequests: Counter<"method" | "route" | "status">;
 
   constructor(
@@ -189,6 +249,101 @@ export class ServerMetrics {
       labelNames: ["outcome"],
       registers,
     });
+    this.requeued = new Counter({
+      name: "overseer_jobs_requeued_total",
+      help: "Dead jobs the re-queue policy put back in their queue (job.requeued), by task and queue.",
+      labelNames: jobLabels,
+      registers,
+    });
+    this.idempotencyHits = new Counter({
+      name: "overseer_idempotency_hits_total",
+      help: "Enqueues that returned an existing job because of its idempotency key (job.deduplicated).",
+      labelNames: jobLabels,
+      registers,
+    });
+    this.approvalsPending = new Gauge({
+      name: "overseer_approvals_pending",
+      help: "Approval requests waiting for a decision, at scrape time.",
+      registers,
+    });
+    this.approvalsSettled = new Counter({
+      name: "overseer_approvals_settled_total",
+      help: "Approval requests settled, by outcome (approved, denied, timed_out, cancelled).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.approvalDecision = new Histogram({
+      name: "overseer_approval_decision_seconds",
+      help: "From an approval request to its outcome (approved, denied, timed_out).",
+      labelNames: ["outcome"],
+      buckets: DECISION_BUCKETS,
+      registers,
+    });
+    this.alertsOpen = new Gauge({
+      name: "overseer_alerts_open",
+      help: "Open alerts by status (triggered, acknowledged), at scrape time.",
+      labelNames: ["status"],
+      registers,
+    });
+    this.escalations = new Counter({
+      name: "overseer_alert_escalations_total",
+      help: "Escalation steps notified (alert.escalated), by trigger: policy (raise or watchdog) or manual.",
+      labelNames: ["trigger"],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: "overseer_alert_notifications_total",
+      help: "Alert notifications whose send was recorded, by channel and status (sent, or failed for good).",
+      labelNames: ["channel", "status"],
+      registers,
+    });
+    this.concurrencyKeys = new Gauge({
+      name: "overseer_concurrency_keys",
+      help: "Concurrency keys that have unfinished jobs, at scrape time.",
+      registers,
+    });
+    this.concurrencyLimited = new Gauge({
+      name: "overseer_concurrency_limited_jobs",
+      help: "Queued jobs held back now because their concurrency key has as many jobs running as its limit.",
+      registers,
+    });
+    this.keyRunning = new Gauge({
+      name: "overseer_concurrency_key_running",
+      help: `Jobs running per concurrency key (the ${MAX_KEY_SERIES} busiest keys).`,
+      labelNames: ["key"],
+      registers,
+    });
+    this.keyWaiting = new Gauge({
+      name: "overseer_concurrency_key_waiting",
+      help: `Jobs queued per concurrency key (the ${MAX_KEY_SERIES} busiest keys).`,
+      labelNames: ["key"],
+      registers,
+    });
+    this.keyLimit = new Gauge({
+      name: "overseer_concurrency_key_limit",
+      help: `The limit of each concurrency key (the ${MAX_KEY_SERIES} busiest keys).`,
+      labelNames: ["key"],
+      registers,
+    });
+    const workerLabels = ["worker", "name"] as const;
+    this.workerBusy = new Gauge({
+      name: "overseer_worker_busy_slots",
+      help: "Jobs each active worker runs now.",
+      labelNames: workerLabels,
+      registers,
+    });
+    this.workerSlots = new Gauge({
+      name: "overseer_worker_slots",
+      help: "Each active worker's concurrency: the jobs it may run at once.",
+      labelNames: workerLabels,
+      registers,
+    });
+    this.workerUtilization = new Gauge({
+      name: "overseer_worker_utilization_ratio",
+      help: "Each active worker's busy slots over its concurrency, 0 to 1.",
+      labelNames: workerLabels,
+      registers,
+    });
     this.httpRequests = new Counter({
       name: "overseer_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status.",
@@ -217,6 +372,14 @@ export class ServerMetrics {
 
   private async count(batch: readonly HubEvent[]): Promise<void> {
     for (const { event } of batch) {
+      if (APPROVAL_ENDS.has(event.kind)) {
+        await this.countApprovalEnd(event);
+        continue;
+      }
+      if (event.kind.startsWith("alert.")) {
+        this.countAlertEvent(event);
+        continue;
+      }
       if (event.runId !== null) {
         this.countRunEvent(event);
         continue;
@@ -229,6 +392,13 @@ export class ServerMetrics {
         const runAt = typeof event.data.runAt === "string" ? Date.parse(event.data.runAt) : at;
         this.track(event.jobId, { task, queue, dueAt: runAt, startedAt: null });
         this.enqueued.inc({ task, queue });
+        continue;
+      }
+      if (event.kind === "job.deduplicated") {
+        this.idempotencyHits.inc({
+          task: String(event.data.task ?? "unknown"),
+          queue: String(event.data.queue ?? "unknown"),
+        });
         continue;
       }
       const job = await this.lookup(event);
@@ -249,6 +419,9 @@ export class ServerMetrics {
           break;
         case "job.retried":
           job.dueAt = at;
+          break;
+        case "job.requeued":
+          this.requeued.inc(labels);
           break;
         case "job.lost":
           this.leasesLost.inc(labels);
@@ -305,6 +478,36 @@ export class ServerMetrics {
     return tracked;
   }
 
+  /** A request settled or cancelled: its outcome, and for a decision or a timeout, how long it took. */
+  private async countApprovalEnd(event: OverseerEvent): Promise<void> {
+    const outcome = event.kind === "approval.cancelled" ? "cancelled" : String(event.data.state ?? "unknown");
+    this.approvalsSettled.inc({ outcome });
+    if (outcome === "cancelled") return;
+    let requestedAt = typeof event.data.requestedAt === "string" ? Date.parse(event.data.requestedAt) : Number.NaN;
+    if (Number.isNaN(requestedAt) && typeof event.data.approvalId === "string") {
+      // Settled by a version that did not record it: the request says when it was made.
+      const approval = await this.store.getApproval(event.data.approvalId);
+      if (approval) requestedAt = Date.parse(approval.createdAt);
+    }
+    if (Number.isNaN(requestedAt)) return;
+    this.approvalDecision.observe({ outcome }, Math.max(0, Date.parse(event.at) - requestedAt) / 1000);
+  }
+
+  private countAlertEvent(event: OverseerEvent): void {
+    switch (event.kind) {
+      case "alert.escalated":
+        this.escalations.inc({ trigger: event.data.by === "escalator" ? "policy" : "manual" });
+        break;
+      case "alert.notification_sent":
+      case "alert.notification_failed":
+        this.notifications.inc({
+          channel: channelLabel(String(event.data.target ?? "unknown")),
+          status: event.kind === "alert.notification_sent" ? "sent" : "failed",
+        });
+        break;
+    }
+  }
+
   private countRunEvent(event: OverseerEvent): void {
     switch (event.kind) {
       case "run.turn_finished":
@@ -326,13 +529,41 @@ export class ServerMetrics {
   }
 
   private async refreshGauges(): Promise<void> {
-    const [queues, workers, now, last, runs] = await Promise.all([
+    const [queues, workers, now, last, runs, busy, pending, alerts, keys, totals] = await Promise.all([
       this.store.listQueues(),
       this.store.listWorkers(),
       this.store.now(),
       this.store.lastEventSeq(),
       this.store.countRuns(),
+      this.store.busySlots(),
+      this.store.countPendingApprovals(),
+      this.store.countOpenAlerts(),
+      this.store.listConcurrencyKeys({ limit: MAX_KEY_SERIES, busiestFirst: true }),
+      this.store.concurrencyTotals(),
     ]);
+    this.approvalsPending.set(pending);
+    for (const [status, n] of Object.entries(alerts)) this.alertsOpen.set({ status }, n);
+    this.concurrencyKeys.set(totals.keys);
+    this.concurrencyLimited.set(totals.limitedJobs);
+    this.keyRunning.reset();
+    this.keyWaiting.reset();
+    this.keyLimit.reset();
+    for (const k of keys) {
+      this.keyRunning.set({ key: k.key }, k.running);
+      this.keyWaiting.set({ key: k.key }, k.waiting);
+      this.keyLimit.set({ key: k.key }, k.limit);
+    }
+    this.workerBusy.reset();
+    this.workerSlots.reset();
+    this.workerUtilization.reset();
+    for (const w of workers) {
+      if (w.status !== "active") continue;
+      const labels = { worker: w.id, name: w.name };
+      const used = busy[w.id] ?? 0;
+      this.workerBusy.set(labels, used);
+      this.workerSlots.set(labels, w.concurrency);
+      this.workerUtilization.set(labels, w.concurrency > 0 ? Math.min(1, used / w.concurrency) : 0);
+    }
     for (const [state, n] of Object.entries(runs)) this.runs.set({ state }, n);
     this.depth.reset();
     this.oldestWaiting.reset();

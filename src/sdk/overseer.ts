@@ -107,6 +107,9 @@ import type {
   ApprovalFilter,
   CancelResult,
   ClaimHistoryQuery,
+  ConcurrencyKeyFilter,
+  ConcurrencyKeyUsage,
+  ConcurrencyTotals,
   EnqueueResult,
   EventQuery,
   FinishedTimes,
@@ -617,6 +620,24 @@ export class Overseer {
     return this.store.listWorkers();
   }
 
+  /** Each worker's busy slots (the jobs it runs now), by worker id; a worker running none is absent. */
+  busySlots(): Promise<Record<string, number>> {
+    return this.store.busySlots();
+  }
+
+  /**
+   * Concurrency keys that have unfinished jobs, each with its running and waiting (queued) jobs
+   * and its limit: by name after `afterKey`, or the `limit` busiest.
+   */
+  listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]> {
+    return this.store.listConcurrencyKeys(filter);
+  }
+
+  /** How many concurrency keys have unfinished jobs, and how many queued jobs their keys hold back now. */
+  concurrencyTotals(): Promise<ConcurrencyTotals> {
+    return this.store.concurrencyTotals();
+  }
+
   readEvents(query?: EventQuery): Promise<OverseerEvent[]> {
     return this.store.readEvents(query);
   }
@@ -798,6 +819,10 @@ export class Overseer {
   }
 
   /** Pending first (oldest first), then settled ones newest first. */
+  countPendingApprovals(): Promise<number> {
+    return this.store.countPendingApprovals();
+  }
+
   listApprovals(filter?: ApprovalFilter): Promise<Approval[]> {
     return this.store.listApprovals(filter);
   }
@@ -805,6 +830,10 @@ export class Overseer {
   // Alerts and heartbeats (see core/alert.ts, core/heartbeat.ts and docs/alerts.md)
 
   /** Open alerts first, then closed ones, each newest first. */
+  countOpenAlerts(): Promise<Record<"triggered" | "acknowledged", number>> {
+    return this.store.countOpenAlerts();
+  }
+
   listAlerts(filter?: AlertFilter): Promise<Alert[]> {
     return this.store.listAlerts(filter);
   }

@@ -7,7 +7,7 @@
 import { OverseerError } from "../core/errors.js";
 import type { NewJob } from "../core/job-options.js";
 import type { ConcurrencyRule, Job, JobState, TraceContext } from "../core/types.js";
-import { iso } from "./rows.js";
+import { iso, type JobRow } from "./rows.js";
 
 export interface Placement {
   state: JobState;
@@ -109,6 +109,15 @@ export function enqueuedEventData(job: NewJob, { state, runAt }: Placement): obj
   const eventData: Record<string, unknown> = { task: job.task, queue: job.queue, priority: job.priority };
   if (state === "scheduled") eventData.runAt = iso(runAt);
   return eventData;
+}
+
+/**
+ * The data of `job.deduplicated`: an enqueue of `job` found `existing` under its idempotency key
+ * and returned it; the event is on the existing job's timeline, with its state then and who
+ * enqueued again.
+ */
+export function deduplicatedEventData(existing: JobRow, job: NewJob): object {
+  return { task: existing.task, queue: existing.queue, state: existing.state, enqueuedBy: job.enqueuedBy };
 }
 
 /** The inserted job, as `enqueue` returns it, and the data of its `job.enqueued` event. */

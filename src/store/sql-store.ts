@@ -50,6 +50,7 @@ import type {
 import * as alerts from "./alerts/operations.js";
 import * as approvals from "./approvals/operations.js";
 import * as claims from "./claims/operations.js";
+import * as concurrency from "./concurrency/operations.js";
 import * as durable from "./durable/operations.js";
 import * as events from "./events/operations.js";
 import * as heartbeats from "./heartbeats/operations.js";
@@ -70,6 +71,9 @@ import type {
   CancelResult,
   ClaimHistoryQuery,
   ClaimRequest,
+  ConcurrencyKeyFilter,
+  ConcurrencyKeyUsage,
+  ConcurrencyTotals,
   EnqueueResult,
   EventQuery,
   FinishedTimes,
@@ -149,6 +153,10 @@ export abstract class SqlStore implements Store {
     return this.read(workers.listWorkers);
   }
 
+  async busySlots(): Promise<Record<string, number>> {
+    return this.read(workers.busySlots);
+  }
+
   async taskDefaults(): Promise<Map<string, TaskDefaults>> {
     return this.read(tasks.taskDefaults);
   }
@@ -202,6 +210,14 @@ export abstract class SqlStore implements Store {
 
   async listQueues(): Promise<QueueRecord[]> {
     return this.read(queues.listQueues);
+  }
+
+  async listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]> {
+    return this.read((db) => concurrency.listConcurrencyKeys(db, filter));
+  }
+
+  async concurrencyTotals(): Promise<ConcurrencyTotals> {
+    return this.read(concurrency.concurrencyTotals);
   }
 
   async tripBreaker(queue: string, trip: BreakerTrip, cooldownMs: number): Promise<boolean> {
@@ -352,6 +368,10 @@ export abstract class SqlStore implements Store {
 
   async getApproval(id: string): Promise<Approval | null> {
     return this.read((db) => approvals.getApproval(db, id));
+  }
+
+  async countPendingApprovals(): Promise<number> {
+    return this.read(approvals.countPendingApprovals);
   }
 
   async listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
@@ -536,6 +556,10 @@ export abstract class SqlStore implements Store {
 
   async getAlert(id: string): Promise<Alert | null> {
     return this.read((db) => alerts.getAlert(db, id));
+  }
+
+  async countOpenAlerts(): Promise<Record<"triggered" | "acknowledged", number>> {
+    return this.read(alerts.countOpenAlerts);
   }
 
   async listAlerts(filter: AlertFilter = {}): Promise<Alert[]> {

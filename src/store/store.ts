@@ -263,6 +263,33 @@ export interface ClaimHistoryQuery {
   limit?: number;
 }
 
+/** A concurrency key as an operator watches it (see concurrency/operations.ts). */
+export interface ConcurrencyKeyUsage {
+  key: string;
+  /** Its jobs running now (claimed ones included): what its limit is weighed against. */
+  running: number;
+  /** Its queued jobs: due, waiting for a claim (and for a free slot of the key, when it is full). */
+  waiting: number;
+  /** The largest limit its unfinished jobs carry (jobs of one key normally share one). */
+  limit: number;
+}
+
+export interface ConcurrencyKeyFilter {
+  /** Keys by name after this one (the next page). */
+  afterKey?: string;
+  /** At most this many keys. */
+  limit: number;
+  /** The busiest keys instead (running, then waiting, then name); `afterKey` is ignored. */
+  busiestFirst?: boolean;
+}
+
+export interface ConcurrencyTotals {
+  /** Keys that have unfinished jobs. */
+  keys: number;
+  /** Queued jobs whose key has as many jobs running as the job's limit: held back by it now. */
+  limitedJobs: number;
+}
+
 export interface WorkerRegistration {
   id: string;
   name: string;
@@ -413,6 +440,11 @@ export interface Store {
   markLostWorkers(staleMs: number): Promise<string[]>;
   listWorkers(): Promise<WorkerRecord[]>;
   /**
+   * Each worker's busy slots by worker id: the jobs it runs now (a job claimed ahead of a free
+   * slot and not started takes none). A worker running nothing is absent.
+   */
+  busySlots(): Promise<Record<string, number>>;
+  /**
    * Every task name a worker has ever registered here (`registerWorker` records its tasks in the
    * same transaction, first and last time seen), by name. Kept when worker rows are pruned.
    */
@@ -442,6 +474,10 @@ export interface Store {
   /** A queue nobody paused or resumed yet has version 0. */
   setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord>;
   listQueues(): Promise<QueueRecord[]>;
+  /** Concurrency keys that have unfinished jobs, with their usage and limit: by name, or the busiest. */
+  listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]>;
+  /** Over every concurrency key: how many there are, and how many queued jobs they hold back now. */
+  concurrencyTotals(): Promise<ConcurrencyTotals>;
   /**
    * Opens the queue's circuit breaker if it is closed, until `cooldownMs` from now (see
    * core/breaker.ts); appends `queue.breaker_opened`. True if this call opened it.
@@ -551,6 +587,8 @@ export interface Store {
   /** Epoch ms of the earliest pending request's expiry, or null: lets the watchdog sleep until then. */
   nextApprovalExpiry(): Promise<number | null>;
   getApproval(id: string): Promise<Approval | null>;
+  /** How many requests are pending. */
+  countPendingApprovals(): Promise<number>;
   /**
    * Pending first (oldest first), then settled ones newest first, each by (created at, id);
    * filters by state and job; `limit` defaults to 50. Paging is by keyset: pass the last id of a
@@ -571,6 +609,8 @@ export interface Store {
    */
   raiseAlert(alert: NewAlert): Promise<RaiseAlertResult>;
   getAlert(id: string): Promise<Alert | null>;
+  /** Open alerts by status. */
+  countOpenAlerts(): Promise<Record<"triggered" | "acknowledged", number>>;
   /**
    * Open alerts first, then closed ones, each newest first by (created at, id); filters by status
    * and source; `limit` defaults to 50. Keyset paging by `afterId`, as `listApprovals` (an alert

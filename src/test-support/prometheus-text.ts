@@ -120,3 +120,9 @@ export function expositionProblems(text: string): string[] {
   }
   return problems;
 }
+
+/** The value of one series of a scrape, e.g. `overseer_jobs{queue="default",state="queued"}`; null when absent. */
+export function seriesValue(text: string, series: string): number | null {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? null : Number(line.slice(series.length + 1));
+}

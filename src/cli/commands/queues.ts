@@ -1,8 +1,8 @@
-/** `overseer queues list|pause|resume|reset-breaker` and `overseer workers`. */
+/** `overseer queues list|pause|resume|reset-breaker`, `overseer workers` and `overseer concurrency`. */
 import type { Command } from "commander";
 import type { QueueBreaker } from "../../core/breaker.js";
 import { withBackend } from "../backend.js";
-import { action, globals, printJson, printLine, printTable } from "../context.js";
+import { action, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
 
 export function registerQueues(program: Command): void {
   const queues = program.command("queues").description("list, pause and resume queues, reset their breakers");
@@ -80,6 +80,29 @@ export function registerQueues(program: Command): void {
           ["ID", "NAME", "STATUS", "CONCURRENCY", "HEARTBEAT", "TASKS"],
           list.map((w) => [w.id, w.name, w.status, String(w.concurrency), w.heartbeatAt, (w.tasks ?? []).join(",")]),
         );
+      }),
+    );
+
+  program
+    .command("concurrency")
+    .description("concurrency keys with unfinished jobs: running, waiting and the limit")
+    .option("--busiest", "the busiest keys (running, then waiting jobs) instead of the first by name")
+    .option("--limit <n>", "at most this many keys, 1-500", "50")
+    .action(
+      action(async (flags: { busiest?: boolean; limit: string }, command: Command) => {
+        const g = globals(command);
+        const limit = parseIntOption(flags.limit, "--limit", 1, 500);
+        const page = await withBackend(g, (b) => b.concurrency({ busiest: flags.busiest === true, limit }));
+        if (g.json) return printJson(page);
+        if (page.keys === 0) return printLine("no concurrency key has unfinished jobs");
+        printTable(
+          ["KEY", "RUNNING", "LIMIT", "WAITING"],
+          page.items.map((k) => [k.key, String(k.running), String(k.limit), String(k.waiting)]),
+        );
+        const shown =
+          page.items.length < page.keys ? `${page.items.length} of ${page.keys} keys shown` : `${page.keys} keys`;
+        const held = page.limitedJobs === 1 ? "1 queued job" : `${page.limitedJobs} queued jobs`;
+        printLine(`${shown}; ${held} held back by a full key`);
       }),
     );
 }

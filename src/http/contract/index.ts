@@ -51,7 +51,7 @@ export type {
   OncallOverrideRecord,
   OncallStatus,
 } from "./oncall.js";
-export type { Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
+export type { ConcurrencyKey, ConcurrencyPage, Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {
   Run,

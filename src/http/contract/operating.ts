@@ -1,6 +1,7 @@
 /**
- * /api/v1/queues, /workers and /stats: the queue and worker records, and the schemas of what an
- * operator watches (depth, workers, throughput and latency) and of pausing or resuming a queue.
+ * /api/v1/queues, /workers, /concurrency and /stats: the queue, worker and concurrency key
+ * records, and the schemas of what an operator watches (depth, workers, keys at their limit,
+ * throughput and latency) and of pausing or resuming a queue.
  */
 import { EXECUTION_MODES } from "../../core/execution.js";
 import { JOB_STATES, type JobState } from "../../core/types.js";
@@ -67,6 +68,56 @@ export const workerSchema = {
     stoppedAt: nullableTime,
     heartbeatAgeMs: integer,
     runningJobs: { type: "array", items: string, description: "Ids of the jobs it holds leases on." },
+  },
+} as const;
+
+export const concurrencyKeySchema = {
+  $id: "ConcurrencyKey",
+  type: "object",
+  required: ["key", "running", "waiting", "limit"],
+  properties: {
+    key: string,
+    running: {
+      type: "integer",
+      description: "Its jobs running now (claimed ones included): what the limit is weighed against.",
+    },
+    waiting: { type: "integer", description: "Its queued jobs: due, waiting for a claim and a free slot of the key." },
+    limit: {
+      type: "integer",
+      description: "The largest limit its unfinished jobs carry (jobs of one key normally share one).",
+    },
+  },
+} as const;
+
+export const listConcurrencyKeys = {
+  tags: ["queues"],
+  operationId: "listConcurrencyKeys",
+  summary: "Concurrency keys that have unfinished jobs: running and waiting jobs, and the limit",
+  description:
+    "By key name, paged with cursor; or order=busiest for the busiest keys (running, then waiting jobs), one " +
+    "page without a cursor. keys and limitedJobs are over every key: how many there are, and how many queued " +
+    "jobs their key holds back now (it has as many jobs running as their limit).",
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      order: { type: "string", enum: ["key", "busiest"], description: "key (the default) or busiest." },
+      limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
+      cursor: { type: "string", maxLength: 2200, description: "nextCursor of the previous page (order=key)." },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["items", "nextCursor", "keys", "limitedJobs"],
+      properties: {
+        items: { type: "array", items: ref("ConcurrencyKey") },
+        nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page." },
+        keys: { type: "integer", description: "Concurrency keys that have unfinished jobs." },
+        limitedJobs: { type: "integer", description: "Queued jobs their key holds back now." },
+      },
+    },
+    ...errorResponses(400, 401, 403),
   },
 } as const;
 
@@ -209,6 +260,8 @@ export const getStats = {
 
 export type Queue = Served<typeof queueSchema>;
 export type Worker = Served<typeof workerSchema>;
+export type ConcurrencyKey = Served<typeof concurrencyKeySchema>;
+export type ConcurrencyPage = Served<(typeof listConcurrencyKeys.response)[200]>;
 export type Stats = Served<(typeof getStats.response)[200]>;
 export type MinuteBucket = Served<typeof minuteBucket>;
 export type Counts = Stats["counts"];

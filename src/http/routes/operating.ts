@@ -1,12 +1,13 @@
 /**
- * /api/v1/queues, /workers and /stats: what an operator watches, and pausing or resuming a
- * queue (with `If-Match` / `version` like every write).
+ * /api/v1/queues, /workers, /concurrency and /stats: what an operator watches, and pausing or
+ * resuming a queue (with `If-Match` / `version` like every write).
  */
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
 import { JOB_STATES, type JobState, type QueueRecord } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/operating.js";
+import { decodeKeyCursor, encodeKeyCursor, pageLimit } from "../cursor.js";
 import { minuteBuckets, windowStats } from "../stats.js";
 import { typed } from "../type-provider.js";
 import { emptyBodyIsObject, expectedVersion } from "../versions.js";
@@ -76,6 +77,28 @@ export function operatingRoutes(overseer: Overseer) {
         runningJobs: held.get(w.id) ?? [],
       }));
       return { items };
+    });
+
+    app.get("/concurrency", { config: { scope: "viewer" }, schema: contract.listConcurrencyKeys }, async (request) => {
+      const { order = "key", cursor } = request.query;
+      const limit = pageLimit(request.query.limit);
+      if (order === "busiest" && cursor !== undefined) {
+        throw new OverseerError("INVALID_ARGUMENT", "cursor pages order=key only; order=busiest is one page", {
+          field: "cursor",
+        });
+      }
+      const [rows, totals] = await Promise.all([
+        overseer.listConcurrencyKeys({
+          limit: order === "busiest" ? limit : limit + 1,
+          busiestFirst: order === "busiest",
+          ...(cursor === undefined ? {} : { afterKey: decodeKeyCursor(cursor) }),
+        }),
+        overseer.concurrencyTotals(),
+      ]);
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      const nextCursor = order === "key" && rows.length > limit && last ? encodeKeyCursor(last.key) : null;
+      return { items, nextCursor, ...totals };
     });
 
     app.get("/stats", { config: { scope: "viewer" }, schema: contract.getStats }, async (request) => {

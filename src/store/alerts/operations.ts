@@ -87,6 +87,15 @@ export function* listAlerts(db: Db, filter: AlertFilter): Op<Alert[]> {
   return (yield* db.rows<AlertRow>(q.LIST, params)).map(toAlert);
 }
 
+/** Open alerts by status; a status no open alert has counts 0. */
+export function* countOpenAlerts(db: Db): Op<Record<"triggered" | "acknowledged", number>> {
+  const counts = { triggered: 0, acknowledged: 0 };
+  for (const r of yield* db.rows<{ status: string; n: number }>(q.COUNT_OPEN)) {
+    if (r.status === "triggered" || r.status === "acknowledged") counts[r.status] = Number(r.n);
+  }
+  return counts;
+}
+
 export function* acknowledgeAlert(tx: Tx, id: string, by: string, expectedVersion?: number): Op<Alert> {
   const { alert } = yield* change(tx, id, expectedVersion, (a) => acknowledge(a, by, tx.at));
   tx.event("alert.acknowledged", null, null, { alertId: alert.id, by });
@@ -143,6 +152,13 @@ export function* recordNotification(
   const [state, message, receiptJson] = notificationOutcome(status, error, receipt);
   const row = yield* tx.one<NotificationRow>(q.UPDATE_NOTIFICATION, [state, message, tx.at, id, receiptJson]);
   if (!row) throw notificationNotFound(id);
+  // In the same transaction, so every server's event reader counts each send once (see http/metrics.ts).
+  tx.event(`alert.notification_${status}`, null, null, {
+    alertId: row.alert_id,
+    notificationId: row.id,
+    target: row.target,
+    ...(status === "failed" ? { error: message } : {}),
+  });
   return toNotification(row);
 }
 

@@ -67,3 +67,6 @@ export const LIST = sql`
 SELECT * FROM alerts WHERE ${inList("status", "$1")} AND (CAST($2 AS TEXT) IS NULL OR source = $2)
   AND (CAST($3 AS INTEGER) IS NULL OR (is_open, created_at, id) < ($3, CAST($4 AS BIGINT), CAST($5 AS TEXT)))
 ORDER BY is_open DESC, created_at DESC, id DESC LIMIT $6`;
+
+/** Open alerts by status (triggered, acknowledged), from `alerts_listing`. */
+export const COUNT_OPEN = "SELECT status, count(*) AS n FROM alerts WHERE is_open = 1 GROUP BY status";

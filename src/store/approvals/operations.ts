@@ -125,6 +125,10 @@ export function* getApproval(db: Db, id: string): Op<Approval | null> {
   return row ? toApproval(row) : null;
 }
 
+export function* countPendingApprovals(db: Db): Op<number> {
+  return Number((yield* db.one<{ n: number }>(q.COUNT_PENDING))?.n ?? 0);
+}
+
 export function* listApprovals(db: Db, filter: ApprovalFilter): Op<Approval[]> {
   const cursor = filter.afterId === undefined ? null : yield* db.one<ApprovalRow>(q.GET_APPROVAL, [filter.afterId]);
   const plan = listingPlan(filter, cursor);

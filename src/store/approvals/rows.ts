@@ -237,11 +237,13 @@ export function settledEventData(approval: Approval): Record<string, unknown> {
     channel: o.channel,
     timedOut: o.timedOut,
     reason: o.reason,
+    // When it was asked: /metrics measures the time to the decision from this event alone.
+    requestedAt: approval.createdAt,
   };
 }
 
 export function cancelledEventData(approval: Approval): Record<string, unknown> {
-  return { approvalId: approval.id, step: approval.step };
+  return { approvalId: approval.id, step: approval.step, requestedAt: approval.createdAt };
 }
 
 /** The `job.parked` event's data when a job parks on a request. */

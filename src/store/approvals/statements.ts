@@ -88,3 +88,6 @@ ORDER BY created_at DESC, id DESC LIMIT $6`;
 
 /** $1 job id: a deleted job's requests. */
 export const DELETE_JOB_APPROVALS = "DELETE FROM approvals WHERE job_id = $1";
+
+/** Pending requests, from `approvals_pending`. */
+export const COUNT_PENDING = "SELECT count(*) AS n FROM approvals WHERE state = 'pending'";

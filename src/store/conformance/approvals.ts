@@ -211,6 +211,7 @@ export function runApprovalConformance(test: ConformanceTest): void {
           channel: "api",
           timedOut: false,
           reason: "looks right",
+          requestedAt: decided.createdAt,
         },
       ]);
       expect(await ctx.store.nextApprovalExpiry()).toBeNull();
@@ -327,6 +328,7 @@ export function runApprovalConformance(test: ConformanceTest): void {
           channel: "watchdog",
           timedOut: true,
           reason,
+          requestedAt: expired?.createdAt,
         },
       ]);
       expect(await ctx.store.nextApprovalExpiry()).toBeNull();
@@ -385,7 +387,7 @@ export function runApprovalConformance(test: ConformanceTest): void {
         version: 2,
       });
       expect(await eventData(ctx, jobId, "approval.cancelled")).toEqual([
-        { approvalId: id, step: "approval:deploy#1" },
+        { approvalId: id, step: "approval:deploy#1", requestedAt: (await ctx.store.getApproval(id))?.createdAt },
       ]);
       expect(await ctx.kinds(jobId)).toContain("job.cancelled");
       const late = await rejectsWith(() => ctx.store.decideApproval(id, approve(), ANA), "APPROVAL_SETTLED");

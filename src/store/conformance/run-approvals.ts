@@ -101,6 +101,7 @@ export function runRunApprovalConformance(test: ConformanceTest): void {
             channel: "api",
             timedOut: false,
             reason: "SQLite",
+            requestedAt: decided.createdAt,
           },
         ],
         [

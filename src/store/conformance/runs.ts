@@ -254,7 +254,13 @@ export function runRunConformance(test: ConformanceTest): void {
             const [asked] = await ctx.store.listApprovals({ runId: before.id });
             const cancelledRequest =
               state === "waiting" && asked !== undefined
-                ? [["approval.cancelled", before.id, { approvalId: asked.id, step: asked.step }]]
+                ? [
+                    [
+                      "approval.cancelled",
+                      before.id,
+                      { approvalId: asked.id, step: asked.step, requestedAt: asked.createdAt },
+                    ],
+                  ]
                 : [];
             expect(
               appended.map((e) => [e.kind, e.runId, e.data]),

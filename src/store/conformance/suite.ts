@@ -26,6 +26,7 @@ import { runRetentionConformance } from "./retention.js";
 import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
 import { runSettingsConformance } from "./settings.js";
+import { runWatchingConformance } from "./watching.js";
 
 export interface StoreConformanceOptions {
   /** Shown as the suite's name, e.g. `sqlite`. */
@@ -2238,6 +2239,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runHeartbeatConformance(test);
     runRetentionConformance(test);
     runLessonConformance(test);
+    runWatchingConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));

@@ -7,6 +7,7 @@
 import type { NewJob } from "../../core/job-options.js";
 import {
   concurrencyLimitReached,
+  deduplicatedEventData,
   enqueuedEventData,
   enqueuedJob,
   insertJobParams,
@@ -26,7 +27,11 @@ export async function insertJob(tx: Tx, job: NewJob): Promise<EnqueueResult> {
     // Two nodes enqueueing the same key at once: the second waits, then finds the first's job.
     await tx.lock(LOCK.idempotencyKey, `${job.task}\n${job.idempotencyKey}`);
     const existing = await tx.one<JobRow>(sql.FIND_BY_IDEMPOTENCY_KEY, [job.task, job.idempotencyKey, now]);
-    if (existing) return { job: toJob(existing), created: false };
+    if (existing) {
+      // The only write of a repeated enqueue: its job's timeline shows it, and /metrics counts it.
+      tx.event("job.deduplicated", existing.id, null, deduplicatedEventData(existing, job));
+      return { job: toJob(existing), created: false };
+    }
   }
   const c = job.concurrency;
   if (c !== null && c.onLimit === "reject") {

@@ -4,7 +4,13 @@
  * concurrency-reject rules with the same statements. Call inside a write transaction.
  */
 import type { NewJob } from "../../core/job-options.js";
-import { concurrencyLimitReached, enqueuedJob, insertJobParams, placeNewJob } from "../new-job.js";
+import {
+  concurrencyLimitReached,
+  deduplicatedEventData,
+  enqueuedJob,
+  insertJobParams,
+  placeNewJob,
+} from "../new-job.js";
 import { type JobRow, toJob } from "../rows.js";
 import type { EnqueueResult } from "../store.js";
 import type { Statement } from "./connection.js";
@@ -19,7 +25,11 @@ export interface JobWriter {
 export function insertJob(w: JobWriter, job: NewJob, now: number): EnqueueResult {
   if (job.idempotencyKey !== null) {
     const existing = w.stmt(sql.FIND_BY_IDEMPOTENCY_KEY).get(job.task, job.idempotencyKey, now) as JobRow | undefined;
-    if (existing) return { job: toJob(existing), created: false };
+    if (existing) {
+      // The only write of a repeated enqueue: its job's timeline shows it, and /metrics counts it.
+      w.event(now, "job.deduplicated", existing.id, null, deduplicatedEventData(existing, job));
+      return { job: toJob(existing), created: false };
+    }
   }
   const c = job.concurrency;
   if (c !== null && c.onLimit === "reject") {

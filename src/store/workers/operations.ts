@@ -29,3 +29,10 @@ export function* markLostWorkers(tx: Tx, staleMs: number): Op<string[]> {
 export function* listWorkers(db: Db): Op<WorkerRecord[]> {
   return (yield* db.rows<WorkerRow>(q.LIST_WORKERS)).map(toWorker);
 }
+
+/** Each worker's busy slots: the jobs it runs now (see BUSY_SLOTS); a worker running none is absent. */
+export function* busySlots(db: Db): Op<Record<string, number>> {
+  const busy: Record<string, number> = {};
+  for (const r of yield* db.rows<{ worker: string; n: number }>(q.BUSY_SLOTS)) busy[r.worker] = Number(r.n);
+  return busy;
+}

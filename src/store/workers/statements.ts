@@ -13,3 +13,11 @@ export const MARK_LOST_WORKERS = `
 UPDATE workers SET status = 'lost' WHERE status IN ('active', 'stopping') AND heartbeat_at < $1 RETURNING id`;
 
 export const LIST_WORKERS = "SELECT * FROM workers ORDER BY started_at DESC";
+
+/**
+ * The jobs each worker runs now, from `jobs_leases` (running jobs only): a held job, claimed ahead
+ * of a free slot (prefetch), takes no slot until its handler starts.
+ */
+export const BUSY_SLOTS = `
+SELECT lease_owner AS worker, count(*) AS n FROM jobs
+WHERE state = 'running' AND held = 0 AND lease_owner IS NOT NULL GROUP BY lease_owner`;
