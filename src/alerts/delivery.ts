@@ -23,7 +23,7 @@ import { defineTask, type TaskDefinition } from "../core/task.js";
 import { clip } from "../core/text.js";
 import type { Store } from "../store/store.js";
 import { Bundler } from "./channels/bundler.js";
-import { type Channel, ChannelDeliveryError, type Notification } from "./channels/channel.js";
+import { type Channel, ChannelDeliveryError, type Notification, reachesOnlyPeople } from "./channels/channel.js";
 import { type ChannelDeps, createChannel } from "./channels/factory.js";
 import { isMessageNotModified, type TelegramChannel } from "./channels/telegram.js";
 import { DEFAULT_DASHBOARD_URL, dashboardLinks } from "./links.js";
@@ -191,7 +191,7 @@ export class AlertDelivery {
     this.deps = { logger: options.logger, ...options.deps };
     for (const config of options.channels) {
       // A phone channel without `to` reaches only people: each person's number gets its own outbox.
-      if ((config.type === "sms" || config.type === "voice") && config.to === undefined) continue;
+      if (reachesOnlyPeople(config)) continue;
       this.open(config.name, config);
     }
     this.texter = options.channels.find((c): c is PhoneChannelConfig => c.type === "sms");

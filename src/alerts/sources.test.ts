@@ -201,7 +201,36 @@ describe("alert sources", () => {
     expect(await overseer.getAlert(alert?.id ?? "")).toMatchObject({ status: "closed", closedBy: "overseer" });
   });
 
-  it("a threshold rule with a time window raises and closes only while its window is open", async () => {
+  it("threshold rules with time windows: the first whose window is open decides; a shut window raises nothing but still closes", async () => {
+    const { alerts } = parseConfig(
+      {
+        alerts: {
+          policies: { ...policies, day: policies.page },
+          timeWindows: { weekend: { timezone: "UTC", days: "sat,sun", from: "00:00", to: "24:00" } },
+          rules: [
+            { when: "queue.depth", queue: "calls", above: 2, policy: "page", outside: "weekend" },
+            { when: "queue.depth", queue: "calls", above: 0, policy: "day", during: "weekend" },
+          ],
+        },
+      },
+      "test",
+    );
+    const overseer = await tempDatabase().open({ alerts });
+    const sources = overseer.alertSources();
+    if (sources === null) throw new Error("expected alert sources");
+    const job = await overseer.enqueue("call", {}, { queue: "calls" });
+    await sources.pass(Date.parse("2030-01-02T12:00:00Z")); // a Wednesday: the weekday rule, 1 is not over 2
+    expect(await overseer.listAlerts()).toEqual([]);
+    await sources.pass(Date.parse("2030-01-05T12:00:00Z")); // a Saturday: the weekend rule, 1 is over 0
+    const [alert] = await overseer.listAlerts();
+    expect(alert).toMatchObject({ source: "queue.depth", status: "triggered", policy: { name: "day" } });
+    await sources.pass(Date.parse("2030-01-09T12:00:00Z")); // Wednesday again: not over 2, so it closes
+    expect((await overseer.getAlert(alert?.id ?? ""))?.status).toBe("closed");
+    await overseer.cancel(job.id);
+    expect(await overseer.listAlerts({ statuses: ["triggered"] })).toEqual([]);
+  });
+
+  it("a threshold rule whose window is shut raises nothing, and closes its alert once the value is back under", async () => {
     const { alerts } = parseConfig(
       {
         alerts: {
@@ -216,15 +245,15 @@ describe("alert sources", () => {
     const sources = overseer.alertSources();
     if (sources === null) throw new Error("expected alert sources");
     const job = await overseer.enqueue("call", {}, { queue: "calls" });
-    await sources.pass(Date.parse("2030-01-02T12:00:00Z")); // a Wednesday: shut
+    await sources.pass(Date.parse("2030-01-02T12:00:00Z")); // Wednesday: shut
     expect(await overseer.listAlerts()).toEqual([]);
-    await sources.pass(Date.parse("2030-01-05T12:00:00Z")); // a Saturday: open
+    await sources.pass(Date.parse("2030-01-05T12:00:00Z")); // Saturday: raised
     const [alert] = await overseer.listAlerts();
-    expect(alert).toMatchObject({ source: "queue.depth", status: "triggered" });
-    await overseer.cancel(job.id);
-    await sources.pass(Date.parse("2030-01-09T12:00:00Z")); // back under, but shut: left as it is
+    expect(alert?.status).toBe("triggered");
+    await sources.pass(Date.parse("2030-01-09T12:00:00Z")); // shut, still over: left open
     expect((await overseer.getAlert(alert?.id ?? ""))?.status).toBe("triggered");
-    await sources.pass(Date.parse("2030-01-12T12:00:00Z")); // open again: closed
+    await overseer.cancel(job.id);
+    await sources.pass(Date.parse("2030-01-10T12:00:00Z")); // shut, back under: closed
     expect((await overseer.getAlert(alert?.id ?? ""))?.status).toBe("closed");
   });
 

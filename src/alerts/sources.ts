@@ -403,23 +403,16 @@ export class AlertSources {
    * end) for the rule's `after`. Its alert closes once the run writes again or stops running.
    */
   private async checkStalledRuns(now: number): Promise<void> {
-    // A rule whose time window is shut neither raises nor closes: its alert waits for the window.
-    const rules = this.rules.filter(
-      (r): r is Rule<"run.stalled"> => r.when === "run.stalled" && conditionHolds(r.window, now),
-    );
-    if (rules.length === 0) return;
+    const all = this.rules.filter((r): r is Rule<"run.stalled"> => r.when === "run.stalled");
+    const first = all[0];
+    if (first === undefined) return;
     const running = new Map((await this.store.listRuns({ states: ["running"], limit: 500 })).map((r) => [r.id, r]));
     const open = await this.store.listAlerts({ statuses: OPEN, source: "run.stalled", limit: 200 });
     const ids = new Set([...running.keys(), ...open.map((a) => a.dedupKey?.slice("run.stalled:".length) ?? "")]);
     for (const id of ids) {
       const run = running.get(id);
-      // A run no rule covers is never raised; any rule's policy serves to close an alert left open.
-      const matching =
-        run === undefined ? undefined : rules.find((r) => r.profile === undefined || r.profile === run.profile);
-      const rule = matching ?? rules[0];
-      if (rule === undefined) continue;
       const quietMs = run === undefined ? 0 : now - Date.parse(run.updatedAt);
-      await this.threshold("run.stalled", id, matching !== undefined && quietMs > matching.after, rule.policy, {
+      const describe = (rule: Rule<"run.stalled">) => ({
         summary: `Run stalled: ${run?.profile ?? "ad hoc"} run ${id} has written nothing for ${Math.round(quietMs / 1000)} s`,
         details: {
           runId: id,
@@ -429,41 +422,72 @@ export class AlertSources {
           afterMs: rule.after,
         },
       });
+      // A run that stopped, or that no rule covers, is never raised; an alert left open closes.
+      const rules = run === undefined ? [] : all.filter((r) => r.profile === undefined || r.profile === run.profile);
+      if (rules.length === 0) await this.threshold("run.stalled", id, false, first.policy, describe(first));
+      else await this.routedThreshold("run.stalled", id, rules, now, (r) => quietMs > r.after, describe);
     }
   }
 
   /** Queue depth (jobs queued) and age (the oldest queued job's wait) against the rules that name a queue. */
   private async checkQueues(now: number): Promise<void> {
-    // A rule whose time window is shut neither raises nor closes: its alert waits for the window.
-    const depthRules = this.rules.filter(
-      (r): r is Rule<"queue.depth"> => r.when === "queue.depth" && conditionHolds(r.window, now),
-    );
-    const ageRules = this.rules.filter(
-      (r): r is Rule<"queue.age"> => r.when === "queue.age" && conditionHolds(r.window, now),
-    );
-    if (depthRules.length === 0 && ageRules.length === 0) return;
+    const depthRules = this.rules.filter((r): r is Rule<"queue.depth"> => r.when === "queue.depth");
+    const ageRules = this.rules.filter((r): r is Rule<"queue.age"> => r.when === "queue.age");
     if (depthRules.length > 0) {
       const queues = new Map((await this.store.listQueues()).map((q) => [q.name, q.counts.queued]));
-      for (const rule of depthRules) {
-        const depth = queues.get(rule.queue) ?? 0;
-        await this.threshold("queue.depth", rule.queue, depth > rule.above, rule.policy, {
-          summary: `Queue ${rule.queue} has ${depth} jobs waiting (more than ${rule.above})`,
-          details: { queue: rule.queue, depth, above: rule.above },
-        });
+      for (const [queue, rules] of byQueue(depthRules)) {
+        const depth = queues.get(queue) ?? 0;
+        await this.routedThreshold(
+          "queue.depth",
+          queue,
+          rules,
+          now,
+          (r) => depth > r.above,
+          (r) => ({
+            summary: `Queue ${queue} has ${depth} jobs waiting (more than ${r.above})`,
+            details: { queue, depth, above: r.above },
+          }),
+        );
       }
     }
-    for (const rule of ageRules) {
-      const [oldest] = await this.store.listJobs({
-        queue: rule.queue,
-        states: ["queued"],
-        oldestFirst: true,
-        limit: 1,
-      });
+    for (const [queue, rules] of byQueue(ageRules)) {
+      const [oldest] = await this.store.listJobs({ queue, states: ["queued"], oldestFirst: true, limit: 1 });
       const age = oldest === undefined ? 0 : now - Date.parse(oldest.runAt);
-      await this.threshold("queue.age", rule.queue, age > rule.above, rule.policy, {
-        summary: `Queue ${rule.queue}: the oldest job has waited ${Math.round(age / 1000)} s (more than ${Math.round(rule.above / 1000)} s)`,
-        details: { queue: rule.queue, oldestJobId: oldest?.id ?? null, ageMs: age, aboveMs: rule.above },
-      });
+      await this.routedThreshold(
+        "queue.age",
+        queue,
+        rules,
+        now,
+        (r) => age > r.above,
+        (r) => ({
+          summary: `Queue ${queue}: the oldest job has waited ${Math.round(age / 1000)} s (more than ${Math.round(r.above / 1000)} s)`,
+          details: { queue, oldestJobId: oldest?.id ?? null, ageMs: age, aboveMs: r.above },
+        }),
+      );
+    }
+  }
+
+  /**
+   * A threshold with the rules of one subject, in config order: the first whose time window holds
+   * at `now` decides (raise when over, close when back under). While none holds, nothing is
+   * raised, and an open alert still closes once no rule would call the value over.
+   */
+  private async routedThreshold<R extends AlertRule>(
+    source: "queue.depth" | "queue.age" | "run.stalled",
+    subject: string,
+    rules: readonly R[],
+    now: number,
+    isOver: (rule: R) => boolean,
+    describe: (rule: R) => { summary: string; details: unknown },
+  ): Promise<void> {
+    const chosen = rules.find((r) => conditionHolds(r.window, now));
+    if (chosen !== undefined) {
+      await this.threshold(source, subject, isOver(chosen), chosen.policy, describe(chosen));
+      return;
+    }
+    const first = rules[0];
+    if (first !== undefined && !rules.some(isOver)) {
+      await this.threshold(source, subject, false, first.policy, describe(first));
     }
   }
 
@@ -541,4 +565,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Rules grouped by the queue they name, each group in config order. */
+function byQueue<R extends { queue: string }>(rules: readonly R[]): Map<string, R[]> {
+  const groups = new Map<string, R[]>();
+  for (const rule of rules) groups.set(rule.queue, [...(groups.get(rule.queue) ?? []), rule]);
+  return groups;
 }

@@ -179,6 +179,17 @@ describe("parseAlertChannels", () => {
       "alerts.channels.t.provider.url: must not carry a user or password",
     ],
     [
+      "a provider URL in plain http off this machine (the auth token would travel in clear)",
+      {
+        t: {
+          type: "sms",
+          provider: { url: "http://sms-gateway.example.com", accountSid: "AC1", authToken: "env:T" },
+          from: "+14155550100",
+        },
+      },
+      "alerts.channels.t.provider.url: must start with https:// (plain http only on this machine",
+    ],
+    [
       "an unknown provider field",
       { t: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T", region: "ie1" }, from: "+14155550100" } },
       "alerts.channels.t.provider.region: unknown field",

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { type BundlerSettings, DEFAULT_BUNDLER_SETTINGS } from "../alerts/channels/bundler.js";
+import { reachesOnlyPeople } from "../alerts/channels/channel.js";
 import { DEFAULT_TWILIO_URL } from "../alerts/channels/phone/twilio-provider.js";
 import { SIGNATURE_SCHEMES } from "../alerts/channels/webhook.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
@@ -55,6 +56,13 @@ export const httpUrl = (schemes: readonly string[]) =>
       });
     }
   });
+
+/** Whether a URL names this machine: 127.0.0.0/8, ::1 or localhost. */
+function isLoopback(url: URL): boolean {
+  return (
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname) || url.hostname === "[::1]" || url.hostname === "localhost"
+  );
+}
 
 const rateLimitSchema = z
   .strictObject({
@@ -129,7 +137,12 @@ const emailSchema = z.strictObject({
  * path segment, so it holds no ':' or '/'.
  */
 const phoneProviderSchema = z.strictObject({
-  url: httpUrl(["http", "https"]).default(DEFAULT_TWILIO_URL),
+  // The auth token goes in every request's Authorization header: plain http only on loopback.
+  url: httpUrl(["http", "https"])
+    .refine((value) => !URL.canParse(value) || new URL(value).protocol === "https:" || isLoopback(new URL(value)), {
+      error: "must start with https:// (plain http only on this machine: 127.0.0.1, ::1 or localhost)",
+    })
+    .default(DEFAULT_TWILIO_URL),
   accountSid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
     error: "must be an account SID: 1-64 letters, digits, '_' and '-' (such as AC0123…)",
   }),
@@ -196,7 +209,7 @@ function fallbackProblem(
     return `names no channel (${JSON.stringify(first)}); the channels are ${Object.keys(record).join(", ")}`;
   }
   const target = record[first] as { type: string; to?: unknown };
-  if ((target.type === "sms" || target.type === "voice") && target.to === undefined) {
+  if (reachesOnlyPeople(target)) {
     return `names ${JSON.stringify(first)}, ${target.type === "sms" ? "an sms" : "a voice"} channel without "to", which reaches only people`;
   }
   const path = [name, first];

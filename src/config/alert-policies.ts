@@ -5,6 +5,7 @@
  * are parsed elsewhere. Delays are durations (`"0m"`, `"5m"`, or milliseconds).
  */
 import { z } from "zod";
+import { reachesOnlyPeople } from "../alerts/channels/channel.js";
 import type { EscalationPolicy } from "../core/alert.js";
 import { parseRotationTarget, type Rotation } from "../core/oncall.js";
 import {
@@ -125,9 +126,6 @@ export interface ChannelOutline {
   to?: unknown;
 }
 
-/** The channel types that page a fixed number only when given one (`to`), else only people. */
-const PHONE_TYPES: ReadonlySet<string> = new Set(["sms", "voice"]);
-
 /**
  * The problems with `notify` targets, each with its path (`policies.<name>.steps.<i>.notify.<j>`):
  * a name that is no configured channel (or an `sms`/`voice` channel without a number of its
@@ -152,7 +150,7 @@ export function checkPolicyTargets(
   const problemOf = (t: string): string | null => {
     if (known.has(t)) {
       const channel = channels[t] as ChannelOutline;
-      if (PHONE_TYPES.has(channel.type) && channel.to === undefined) {
+      if (reachesOnlyPeople(channel)) {
         return `"${t}" is ${channel.type === "sms" ? "an sms" : "a voice"} channel without "to", which reaches only people: name them as person:<name>:${channel.type}`;
       }
       return null;

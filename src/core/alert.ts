@@ -194,15 +194,17 @@ export interface EscalationPlan {
  * A due step as it is paged at `atMs`: nobody while the step's time window is shut (`skipped`
  * says which), else its targets with each rotation resolved to whoever is on call then
  * (`onCall` says who, and through which override). `overrides`: those in force at `atMs`.
+ * A person's "escalate now" (`byHand`) pages the step whatever its window says.
  */
 export function pageStep(
   policy: EscalationPolicy | null,
   notice: StepNotice,
   atMs: number,
   overrides: readonly OncallOverride[],
+  byHand = false,
 ): { notice: StepNotice; skipped: string | null; onCall: OnCallPaged[] } {
   const window = policy?.steps[notice.step]?.window;
-  if (window !== undefined && !conditionHolds(window, atMs)) {
+  if (!byHand && window !== undefined && !conditionHolds(window, atMs)) {
     return { notice: { ...notice, targets: [] }, skipped: `only ${describeCondition(window)}`, onCall: [] };
   }
   const { targets, paged } = resolveRotationTargets(notice.targets, policy?.oncall, overrides, atMs);

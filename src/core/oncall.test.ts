@@ -82,6 +82,33 @@ describe("shiftAt", () => {
     expect(before.until).toBe(after.from);
   });
 
+  it("hands off once, at the first of a repeated hour, when the clocks go back", () => {
+    // 02:30 happens twice in Berlin on 25 October 2026: 00:30Z (summer time) and 01:30Z (winter).
+    const nightly: Rotation = { ...weekly, people: ["ana", "bo"], shiftMs: DAY, start: "2026-10-20T02:30" };
+    const before = shiftAt(nightly, at("2026-10-25T00:29:00Z"));
+    const after = shiftAt(nightly, at("2026-10-25T01:15:00Z")); // 02:15 winter time, after the handoff
+    expect(before).toMatchObject({ person: "ana", until: at("2026-10-25T00:30:00Z") });
+    expect(after).toEqual({ person: "bo", from: at("2026-10-25T00:30:00Z"), until: at("2026-10-26T01:30:00Z") });
+    expect(shiftAt(nightly, at("2026-10-25T01:45:00Z")).person).toBe("bo");
+  });
+
+  it("keeps the local handoff times of shifts that divide a day across daylight saving", () => {
+    // 09:00 and 21:00 in Berlin; the night of 27 to 28 March 2027 is an hour shorter.
+    const halves: Rotation = { ...weekly, people: ["day", "night"], shiftMs: 12 * HOUR, start: "2027-03-27T09:00" };
+    expect(shiftAt(halves, at("2027-03-27T20:00:00Z"))).toEqual({
+      person: "night",
+      from: at("2027-03-27T20:00:00Z"),
+      until: at("2027-03-28T07:00:00Z"),
+    });
+    expect(shiftAt(halves, at("2027-03-28T07:00:00Z"))).toEqual({
+      person: "day",
+      from: at("2027-03-28T07:00:00Z"),
+      until: at("2027-03-28T19:00:00Z"),
+    });
+    // And back in October: 09:00 winter time is 08:00Z again.
+    expect(shiftAt(halves, at("2027-10-31T08:00:00Z")).from).toBe(at("2027-10-31T08:00:00Z"));
+  });
+
   it("counts shifts of hours as fixed lengths", () => {
     const halfDays: Rotation = {
       ...weekly,
@@ -170,6 +197,24 @@ describe("onCallAt and nextOnCall", () => {
     });
   });
 
+  it("during a long override: until its end, whatever shifts change beneath it, and who is next after it", () => {
+    const daily: Rotation = { ...weekly, people: ["alice", "bob"], shiftMs: DAY };
+    const holiday = override({
+      person: "carol",
+      startsAt: "2026-12-08T00:00:00.000Z",
+      endsAt: "2027-03-01T00:00:00.000Z",
+    });
+    const now = onCallAt(daily, [holiday], tuesday);
+    expect(now).toMatchObject({ person: "carol", until: at("2027-03-01T00:00:00Z") });
+    expect(nextOnCall(daily, [holiday], tuesday)?.at).toBe(at("2027-03-01T00:00:00Z"));
+    expect(rotationStatus(daily, [holiday], tuesday).now.until).toBe("2027-03-01T00:00:00.000Z");
+  });
+
+  it("says until when the person stays on, past a boundary where the same person continues", () => {
+    const own = override({ person: "alice", startsAt: "2026-12-08T10:00:00.000Z", endsAt: "2026-12-08T14:00:00.000Z" });
+    expect(rotationStatus(weekly, [own], tuesday).now.until).toBe("2026-12-14T08:00:00.000Z");
+  });
+
   it("has nobody next in a rotation of one", () => {
     expect(nextOnCall({ ...weekly, people: ["alice"] }, [], tuesday)).toBeNull();
   });
@@ -229,7 +274,12 @@ describe("rotationStatus", () => {
 
 describe("overrideFrom", () => {
   const rotations = { primary: weekly };
-  const people = ["alice", "bob", "carol", "dave"];
+  const people = {
+    alice: { phone: "+4915100000001" },
+    bob: { phone: "+4915100000002" },
+    carol: { email: "c@example.test" },
+    dave: { telegram: 4 },
+  };
   const now = at("2026-12-08T12:00:00Z");
 
   it("reads from (default now), until or for, and a reason", () => {
@@ -258,6 +308,26 @@ describe("overrideFrom", () => {
         people,
       ),
     ).toMatchObject({ startsAt: at("2026-12-09T09:00:00Z"), endsAt: at("2026-12-09T12:00:00Z"), reason: "swap" });
+  });
+
+  it("refuses someone the policies could not page as they page the rotation", () => {
+    const policies = {
+      night: {
+        name: "night",
+        steps: [
+          { delayMs: 0, notify: ["rotation:primary:sms"] },
+          { delayMs: 60_000, notify: ["rotation:primary:voice", "rotation:other:email"] },
+        ],
+        repeat: 0,
+        repeatDelayMs: 0,
+        ackTimeoutMs: null,
+      },
+    };
+    const request = { rotation: "primary", for: "1h", by: "ops" };
+    expect(overrideFrom({ ...request, person: "bob" }, now, rotations, people, policies).person).toBe("bob");
+    expect(() => overrideFrom({ ...request, person: "carol" }, now, rotations, people, policies)).toThrow(
+      "person: carol cannot be paged as rotation primary's steps page it (rotation:primary:sms, rotation:primary:voice): no phone contact",
+    );
   });
 
   it("refuses an unknown rotation or person, a time without its zone, and both or neither end", () => {

@@ -6,13 +6,17 @@
  * override between two steps changes who the next step pages.
  *
  * Pure: the caller passes the instant (the store's clock) and the overrides it read.
- * Shifts of whole days are counted in local calendar days, so the handoff keeps its local hour
- * across daylight-saving changes; shorter shifts (12h, 8h) are fixed lengths from the start.
+ * Shifts of whole days, and shifts that divide a day (12h, 8h), are counted in local calendar
+ * days, so handoffs keep their local times across daylight-saving changes; other lengths are
+ * fixed steps from the start.
  */
 import { DateTime } from "luxon";
+import type { EscalationPolicy } from "./alert.js";
 import { parseDuration } from "./duration.js";
 import { OverseerError } from "./errors.js";
+import { CONTACT_FIELD, CONTACT_METHODS, type ContactMethod, contactOf, type PersonContacts } from "./people.js";
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export interface Rotation {
@@ -61,38 +65,40 @@ export interface OnCall {
   until: number;
 }
 
-/** The local instant the rotation starts, as epoch ms; NaN when `start` or the zone is invalid. */
-export function rotationStartMs(rotation: Pick<Rotation, "start" | "timezone">): number {
-  const start = DateTime.fromISO(rotation.start, { zone: rotation.timezone });
-  return start.isValid ? start.toMillis() : Number.NaN;
+/**
+ * When shift `k` starts (shift 0 at `start`), epoch ms. Shifts of whole days step local calendar
+ * days; shifts that divide a day (12h, 8h...) step local days too, then hours within the day,
+ * so their handoffs keep their local times across daylight saving (the shift spanning a change
+ * is an hour longer or shorter); other lengths are fixed steps from the start.
+ */
+function shiftStart(rotation: Rotation, start: DateTime, k: number): number {
+  const hours = rotation.shiftMs / HOUR_MS;
+  if (rotation.shiftMs % DAY_MS === 0) return start.plus({ days: k * (rotation.shiftMs / DAY_MS) }).toMillis();
+  if (24 % hours === 0) {
+    const perDay = 24 / hours;
+    const day = Math.floor(k / perDay);
+    return start
+      .plus({ days: day })
+      .plus({ hours: (k - day * perDay) * hours })
+      .toMillis();
+  }
+  return start.toMillis() + k * rotation.shiftMs;
 }
 
 /** The rotation's own shift (no overrides) at `atMs`; before `start`, the turns run backwards in order. */
 export function shiftAt(rotation: Rotation, atMs: number): Shift {
+  const start = DateTime.fromISO(rotation.start, { zone: rotation.timezone });
+  // A guess from the fixed length, then corrected both ways against the real local boundaries
+  // (a handoff time repeated or skipped by a daylight-saving change included).
+  let k = Math.floor((atMs - start.toMillis()) / rotation.shiftMs);
+  while (shiftStart(rotation, start, k + 1) <= atMs) k++;
+  while (shiftStart(rotation, start, k) > atMs) k--;
   const n = rotation.people.length;
-  const whole = rotation.shiftMs % DAY_MS === 0;
-  let index: number;
-  let from: number;
-  let until: number;
-  if (whole) {
-    const days = rotation.shiftMs / DAY_MS;
-    const start = DateTime.fromISO(rotation.start, { zone: rotation.timezone });
-    const local = DateTime.fromMillis(atMs, { zone: rotation.timezone });
-    // Local calendar days since the start's day, less one before the day's handoff time.
-    let elapsed = Math.round(local.startOf("day").diff(start.startOf("day"), "days").days);
-    if (local.toFormat("HH:mm:ss.SSS") < start.toFormat("HH:mm:ss.SSS")) elapsed -= 1;
-    index = Math.floor(elapsed / days);
-    // A handoff time that falls in a daylight-saving gap moves forward: until then, the shift before.
-    if (start.plus({ days: index * days }).toMillis() > atMs) index -= 1;
-    from = start.plus({ days: index * days }).toMillis();
-    until = start.plus({ days: (index + 1) * days }).toMillis();
-  } else {
-    const start = rotationStartMs(rotation);
-    index = Math.floor((atMs - start) / rotation.shiftMs);
-    from = start + index * rotation.shiftMs;
-    until = from + rotation.shiftMs;
-  }
-  return { person: rotation.people[((index % n) + n) % n] as string, from, until };
+  return {
+    person: rotation.people[((k % n) + n) % n] as string,
+    from: shiftStart(rotation, start, k),
+    until: shiftStart(rotation, start, k + 1),
+  };
 }
 
 /** Whether an override puts its person on call at `atMs`. */
@@ -109,12 +115,12 @@ export function onCallAt(rotation: Rotation, overrides: readonly OncallOverride[
   const mine = overrides.filter((o) => o.rotation === rotation.name && o.cancelledAt === null);
   let override: OncallOverride | null = null;
   for (const o of mine) if (overrideActive(o, atMs) && (override === null || o.id > override.id)) override = o;
-  // The answer holds until the shift ends, an override ends, or one starts.
-  let until = shift.until;
+  // The answer holds until the override in force ends (the shifts beneath it do not matter) or
+  // the shift ends, or until an override starts that would win.
+  let until = override === null ? shift.until : Date.parse(override.endsAt);
   for (const o of mine) {
     const startsAt = Date.parse(o.startsAt);
-    if (startsAt > atMs) until = Math.min(until, startsAt);
-    if (overrideActive(o, atMs)) until = Math.min(until, Date.parse(o.endsAt));
+    if (startsAt > atMs && (override === null || o.id > override.id)) until = Math.min(until, startsAt);
   }
   return { rotation: rotation.name, person: override?.person ?? shift.person, shift, override, until };
 }
@@ -131,7 +137,7 @@ export function nextOnCall(
   const now = onCallAt(rotation, overrides, atMs);
   let at = now.until;
   // Every step moves to a later boundary; bounded for a rotation of one person, who is always next.
-  for (let i = 0; i < 64; i++) {
+  for (let i = 0; i < 200; i++) {
     const then = onCallAt(rotation, overrides, at);
     if (then.person !== now.person) return { person: then.person, at, override: then.override };
     at = then.until;
@@ -238,7 +244,8 @@ export function rotationStatus(rotation: Rotation, overrides: readonly OncallOve
     now: {
       person: now.person,
       since: new Date(since).toISOString(),
-      until: new Date(now.until).toISOString(),
+      // Until someone else takes over: a boundary where the same person stays on does not count.
+      until: new Date(next?.at ?? now.until).toISOString(),
       override: now.override,
     },
     next: next === null ? null : { person: next.person, at: new Date(next.at).toISOString(), override: next.override },
@@ -274,7 +281,8 @@ export function overrideFrom(
   request: OverrideRequest,
   nowMs: number,
   rotations: Readonly<Record<string, Rotation>>,
-  people: readonly string[],
+  people: Readonly<Record<string, PersonContacts>>,
+  policies: Readonly<Record<string, EscalationPolicy>> = {},
 ): NewOncallOverride {
   if (!Object.hasOwn(rotations, request.rotation)) {
     const known = Object.keys(rotations).sort();
@@ -284,10 +292,20 @@ export function overrideFrom(
       { rotation: request.rotation },
     );
   }
-  if (!people.includes(request.person)) {
+  const contacts = Object.hasOwn(people, request.person) ? people[request.person] : undefined;
+  if (contacts === undefined) {
     throw new OverseerError(
       "INVALID_ARGUMENT",
-      `person: "${request.person}" is nobody in the config's alerts.people (${[...people].sort().join(", ") || "none"})`,
+      `person: "${request.person}" is nobody in the config's alerts.people (${Object.keys(people).sort().join(", ") || "none"})`,
+      { field: "person" },
+    );
+  }
+  // Whoever stands in must be reachable as the policies page the rotation (a call needs a phone).
+  const lacking = methodsPaging(request.rotation, policies).filter((m) => contactOf(contacts, m) === undefined);
+  if (lacking.length > 0) {
+    throw new OverseerError(
+      "INVALID_ARGUMENT",
+      `person: ${request.person} cannot be paged as rotation ${request.rotation}'s steps page it (${lacking.map((m) => `rotation:${request.rotation}:${m}`).join(", ")}): no ${[...new Set(lacking.map((m) => CONTACT_FIELD[m]))].join(" or ")} contact`,
       { field: "person" },
     );
   }
@@ -309,6 +327,20 @@ export function overrideFrom(
     });
   }
   return { rotation: request.rotation, person: request.person, startsAt, endsAt, reason, by: request.by };
+}
+
+/** The contact methods the policies' steps page `rotation` through (`rotation:<name>:<method>`). */
+export function methodsPaging(rotation: string, policies: Readonly<Record<string, EscalationPolicy>>): ContactMethod[] {
+  const methods = new Set<ContactMethod>();
+  for (const policy of Object.values(policies)) {
+    for (const target of policy.steps.flatMap((step) => step.notify)) {
+      const named = parseRotationTarget(target);
+      if (named?.rotation === rotation && (CONTACT_METHODS as readonly string[]).includes(named.method ?? "")) {
+        methods.add(named.method as ContactMethod);
+      }
+    }
+  }
+  return [...methods];
 }
 
 /** An ISO 8601 time with a zone (or epoch ms) as epoch ms; INVALID_ARGUMENT naming `field` otherwise. */

@@ -5,9 +5,8 @@
  * processes and retries apart. The attribute names follow OpenTelemetry's messaging
  * conventions where they fit (`messaging.system` is "overseer"); see docs/tracing.md.
  *
- * With no SDK installed (the API's global tracer provider unset) nothing here allocates: each
- * entry point asks `tracer()` first, which then answers null, and the job's trace context stays
- * null. The job carries W3C `traceparent` and `tracestate` whatever propagator the application
+ * With no SDK installed (the API's global tracer provider unset) no span is made: each entry
+ * point asks `tracer()` first, which then answers null, and the job's trace context stays null. The job carries W3C `traceparent` and `tracestate` whatever propagator the application
  * configured, written and read here; the application's propagator reads only HTTP headers.
  */
 import {

@@ -287,7 +287,7 @@ export class ServerMetrics {
     });
     this.escalations = new Counter({
       name: "overseer_alert_escalations_total",
-      help: "Escalation steps notified (alert.escalated), by trigger: policy (raise or watchdog) or manual.",
+      help: "Escalation steps notified (alert.escalated), by trigger: policy (raise or watchdog), approval_timeout or manual.",
       labelNames: ["trigger"],
       registers,
     });
@@ -496,7 +496,9 @@ export class ServerMetrics {
   private countAlertEvent(event: OverseerEvent): void {
     switch (event.kind) {
       case "alert.escalated":
-        this.escalations.inc({ trigger: event.data.by === "escalator" ? "policy" : "manual" });
+        // A step whose time window was shut paged nobody: not an escalation anyone received.
+        if (event.data.skipped !== undefined) break;
+        this.escalations.inc({ trigger: triggerOf(event.data.by) });
         break;
       case "alert.notification_sent":
       case "alert.notification_failed":
@@ -589,4 +591,10 @@ export class ServerMetrics {
     this.streamClients.set({ transport: "websocket" }, this.clients.count("websocket"));
     this.lastSeq.set(last);
   }
+}
+
+/** Who made an escalation step happen: its policy, an approval's timeout, or a person ("escalate now"). */
+function triggerOf(by: unknown): "policy" | "approval_timeout" | "manual" {
+  if (by === "escalator") return "policy";
+  return by === "approval-timeout" ? "approval_timeout" : "manual";
 }

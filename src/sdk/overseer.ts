@@ -892,7 +892,8 @@ export class Overseer {
    * where two overlap. ROTATION_NOT_FOUND, or INVALID_ARGUMENT naming the field.
    */
   async overrideOncall(request: OverrideRequest): Promise<OncallOverride> {
-    const input = overrideFrom(request, await this.store.now(), this.alerts.rotations, Object.keys(this.alerts.people));
+    const { rotations, people, policies } = this.alerts;
+    const input = overrideFrom(request, await this.store.now(), rotations, people, policies);
     return this.store.createOncallOverride(input);
   }
 

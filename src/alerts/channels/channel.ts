@@ -128,3 +128,8 @@ export function renderText(n: Notification): string {
   }
   return lines.join("\n");
 }
+
+/** An `sms` or `voice` channel without a number of its own (`to`): it reaches only people, through their phones. */
+export function reachesOnlyPeople(channel: { type: string; to?: unknown }): boolean {
+  return (channel.type === "sms" || channel.type === "voice") && channel.to === undefined;
+}

@@ -6,7 +6,7 @@ import { type FakeTelegram, startFakeTelegram } from "../../test-support/fake-te
 import { type FakeTwilio, startFakeTwilio } from "../../test-support/fake-twilio.js";
 import { type SmtpSink, startSmtpSink } from "../../test-support/smtp-sink.js";
 import type { Channel, Notification } from "./channel.js";
-import { createChannels } from "./factory.js";
+import { createChannel, createChannels } from "./factory.js";
 import type { TelegramChannel } from "./telegram.js";
 import { SIGNATURE_HEADER, verifyWebhook } from "./webhook.js";
 
@@ -133,11 +133,19 @@ describe("createChannels", () => {
     expect(JSON.stringify(logged)).not.toContain(twilio.authToken);
   });
 
-  it("refuses to build a phone channel without a number of its own: it reaches only people", () => {
+  it("leaves out a phone channel without a number of its own, which reaches only people; building it alone is refused", () => {
     const config = parseAlertChannels({
       texts: { type: "sms", provider: { accountSid: "AC1", authToken: "env:T" }, from: "+14155550100" },
+      desk: {
+        type: "sms",
+        provider: { accountSid: "AC1", authToken: "env:T" },
+        from: "+14155550100",
+        to: "+14155550199",
+      },
     });
-    expect(() => createChannels(resolveAlertChannels(config, { T: "tok" }), { logger: silentLogger })).toThrow(
+    const resolved = resolveAlertChannels(config, { T: "tok" });
+    expect([...createChannels(resolved, { logger: silentLogger }).keys()]).toEqual(["desk"]);
+    expect(() => createChannel(resolved[0] as (typeof resolved)[number], { logger: silentLogger })).toThrow(
       'channel texts: a sms channel without "to" pages no number of its own',
     );
   });

@@ -4,7 +4,7 @@
  */
 import type { ResolvedChannelConfig } from "../../config/alert-channels.js";
 import type { Logger } from "../../core/logger.js";
-import type { Channel, Notification } from "./channel.js";
+import { type Channel, type Notification, reachesOnlyPeople } from "./channel.js";
 import { createConsoleChannel } from "./console.js";
 import { createEmailChannel } from "./email.js";
 import { createSmsChannel, createVoiceChannel } from "./phone/phone-channel.js";
@@ -81,7 +81,7 @@ export function createChannel(config: ResolvedChannelConfig, deps: ChannelDeps):
   }
 }
 
-/** Every configured channel by name. */
+/** Every configured channel that pages by itself, by name (an `sms`/`voice` channel without `to` reaches only people). */
 export function createChannels(configs: readonly ResolvedChannelConfig[], deps: ChannelDeps): Map<string, Channel> {
-  return new Map(configs.map((c) => [c.name, createChannel(c, deps)]));
+  return new Map(configs.filter((c) => !reachesOnlyPeople(c)).map((c) => [c.name, createChannel(c, deps)]));
 }

@@ -70,7 +70,7 @@ export function* raiseAlert(tx: Tx, input: NewAlert): Op<RaiseAlertResult> {
   const { alert, notify } = raise(input, tx.at);
   yield* tx.run(q.INSERT_ALERT, alertValues(alert));
   tx.event("alert.raised", null, null, raisedEventData(alert));
-  return { alert, created: true, notifications: yield* notice(tx, alert, notify, "escalator") };
+  return { alert, created: true, notifications: (yield* notice(tx, alert, notify, "escalator")).notifications };
 }
 
 export function* getAlert(db: Db, id: string): Op<Alert | null> {
@@ -116,8 +116,8 @@ export function* closeAlert(
 
 export function* escalateAlertNow(tx: Tx, id: string, by: string, expectedVersion?: number): Op<AlertEscalation> {
   const { alert, notify } = yield* change(tx, id, expectedVersion, (a) => escalateNow(a, tx.at));
-  const notifications = yield* notice(tx, alert, notify, by);
-  return { alert, notice: notify, notifications, retriggered: false };
+  const { notice: paged, notifications } = yield* notice(tx, alert, notify, by, true);
+  return { alert, notice: paged, notifications, retriggered: false };
 }
 
 /** Whether any step is due: a read, so idle watchdogs take no write lock just to find nothing due. */
@@ -136,8 +136,8 @@ export function* claimDueEscalations(tx: Tx, limit: number): Op<AlertEscalation[
     if (retriggered) {
       tx.event("alert.retriggered", null, null, { alertId: row.id, acknowledgedBy: row.acknowledged_by });
     }
-    const notifications = yield* notice(tx, due.alert, due.notify, "escalator");
-    applied.push({ alert: due.alert, notice: due.notify, notifications, retriggered });
+    const { notice: paged, notifications } = yield* notice(tx, due.alert, due.notify, "escalator");
+    applied.push({ alert: due.alert, notice: paged, notifications, retriggered });
   }
   return applied;
 }
@@ -223,13 +223,20 @@ function* change(
 /**
  * Records a step's notifications as planned and appends `alert.escalated`; none for no step.
  * The step is paged as it stands now (core/alert.ts `pageStep`): nobody while its time window
- * is shut, and each rotation it names through whoever is on call, overrides read here.
+ * is shut (unless `byHand`: a person's escalate now), and each rotation it names through
+ * whoever is on call, overrides read here. Returns the step as paged, and its notifications.
  */
-function* notice(tx: Tx, alert: Alert, notify: StepNotice | null, by: string): Op<AlertNotification[]> {
-  if (notify === null) return [];
+function* notice(
+  tx: Tx,
+  alert: Alert,
+  notify: StepNotice | null,
+  by: string,
+  byHand = false,
+): Op<{ notice: StepNotice | null; notifications: AlertNotification[] }> {
+  if (notify === null) return { notice: null, notifications: [] };
   const rotations = alert.policy?.oncall === undefined ? [] : rotationsNamed(notify.targets);
   const overrides = yield* currentOverrides(tx, rotations, tx.at);
-  const paged = pageStep(alert.policy, notify, tx.at, overrides);
+  const paged = pageStep(alert.policy, notify, tx.at, overrides, byHand);
   const rows: NotificationRow[] = [];
   for (const values of plannedValues(alert.id, paged.notice, tx.at)) {
     rows.push((yield* tx.one<NotificationRow>(q.INSERT_NOTIFICATION, values)) as NotificationRow);
@@ -239,7 +246,7 @@ function* notice(tx: Tx, alert: Alert, notify: StepNotice | null, by: string): O
     ...(paged.skipped === null ? {} : { skipped: paged.skipped }),
     ...(paged.onCall.length === 0 ? {} : { onCall: paged.onCall }),
   });
-  return rows.map(toNotification);
+  return { notice: paged.notice, notifications: rows.map(toNotification) };
 }
 
 /** Writes a changed alert if it is still at the version read; whether it was. */

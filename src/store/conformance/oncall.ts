@@ -208,6 +208,30 @@ export function runOncallConformance(test: ConformanceTest): void {
       ]);
     });
 
+    test("a step outside its window pages nobody, but a person's escalate now pages the next step whatever its window", async (ctx) => {
+      ctx.clock.set(Date.UTC(2030, 0, 1, 23)); // Tuesday 23:00: outside office hours
+      const office = { window: OFFICE, outside: false };
+      const policy: EscalationPolicy = {
+        name: "office-only",
+        steps: [
+          { delayMs: 0, notify: ["office-line"], window: office },
+          { delayMs: 30 * MIN, notify: ["office-line", "manager"], window: office },
+        ],
+        repeat: 0,
+        repeatDelayMs: 0,
+        ackTimeoutMs: null,
+      };
+      const raised = await ctx.store.raiseAlert(newAlert({ policy, dedupKey: "oncall:3" }));
+      expect(raised.notifications).toEqual([]);
+      const now = await ctx.store.escalateAlertNow(raised.alert.id, "ana");
+      expect(now.notifications.map((n) => n.target)).toEqual(["office-line", "manager"]);
+      expect(now.notice?.targets).toEqual(["office-line", "manager"]);
+      expect((await escalations(ctx)).map((e) => [e.step, e.targets, e.skipped])).toEqual([
+        [0, [], "only during office"],
+        [1, ["office-line", "manager"], undefined],
+      ]);
+    });
+
     test("a step in its time window pages as usual, and the rotation's next person after the handoff", async (ctx) => {
       // Wednesday 08:40 UTC: bob's shift; the third step comes due at 09:40, in office hours.
       ctx.clock.set(Date.UTC(2030, 0, 2, 8, 40));

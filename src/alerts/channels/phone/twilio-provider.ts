@@ -112,8 +112,13 @@ export class TwilioProvider implements PhoneProvider {
     });
   }
 
+  /**
+   * The provider's words without the auth token, and with phone numbers masked to their last
+   * four digits: errors are kept on the alert's timeline, which any viewer may read.
+   */
   #redact(text: string): string {
-    return this.#authToken === "" ? text : text.split(this.#authToken).join("<auth token>");
+    const masked = text.replace(/\+\d{4,11}(\d{4})\b/g, "+…$1");
+    return this.#authToken === "" ? masked : masked.split(this.#authToken).join("<auth token>");
   }
 }
 
