@@ -80,6 +80,8 @@ describe(`on call across a handoff (${TEST_BACKEND})`, () => {
     const failing = (name: string) =>
       defineTask(name, () => Promise.reject(new PermanentError(`${name} failed`)), { maxAttempts: 1 });
     overseer.register(failing("nightly-export"), failing("daily-report"));
+    // The rules read the event log from where they first look: before the first job dies.
+    await overseer.alertSources()?.pass();
     await overseer.worker({ maintenanceMs: 50, pollMs: 20 }).start();
     const sendsDone = () =>
       waitFor(

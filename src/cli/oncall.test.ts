@@ -57,7 +57,9 @@ describe("overseer oncall", () => {
     expect(made.stdout).toMatch(/^override 1: cy is on call in primary from \S+Z until \S+Z\n$/);
     const status = JSON.parse((await s.local(["--json"])).stdout);
     expect(status[0]).toMatchObject({ name: "primary", now: { person: "cy", override: { id: 1, createdBy: "ana" } } });
-    expect(status[0].next.person).toBe("bo");
+    // After the override: bo if it ends today, ana if it runs past midnight into her shift.
+    const endsToday = status[0].now.override.endsAt.slice(0, 10) === new Date().toISOString().slice(0, 10);
+    expect(status[0].next).toMatchObject({ person: endsToday ? "bo" : "ana", at: status[0].now.override.endsAt });
 
     const cancelled = await s.local(["cancel", "1", "--as", "bo"]);
     expect(cancelled.stdout).toBe("cancelled override 1: cy in primary\n");
