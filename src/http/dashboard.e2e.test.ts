@@ -529,9 +529,8 @@ describe("the dashboard in Chromium", () => {
           await page.goto(`${url}${path}`);
           await page.locator("main h1").first().waitFor();
           // A page may load several parts at once (the On call page: rotations and history).
-          await page.waitForFunction(
-            '![...document.querySelectorAll("main .muted")].some((e) => /^Loading/.test(e.textContent))',
-          );
+          const loading = page.locator("main .muted", { hasText: /^Loading/ });
+          await waitFor(`${path} loaded`, async () => (await loading.count()) === 0);
           expect(await e2e.accessibilityViolations(), `${path} at ${width} px`).toEqual([]);
         }
       }
