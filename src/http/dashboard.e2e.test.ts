@@ -499,7 +499,7 @@ describe("the dashboard in Chromium", () => {
       for (const [path, heading, name] of pages) {
         await page.goto(`${url}${path}`);
         await page.getByRole("heading", { name: heading }).first().waitFor();
-        await page.locator("main .muted", { hasText: /^Loading/ }).waitFor({ state: "detached" });
+        await loaded(page, path);
         const size = await widths();
         expect(size.scrollWidth, `${path} at 390 px wide`).toBeLessThanOrEqual(size.innerWidth);
         await page.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
@@ -528,9 +528,7 @@ describe("the dashboard in Chromium", () => {
         for (const path of paths) {
           await page.goto(`${url}${path}`);
           await page.locator("main h1").first().waitFor();
-          // A page may load several parts at once (the On call page: rotations and history).
-          const loading = page.locator("main .muted", { hasText: /^Loading/ });
-          await waitFor(`${path} loaded`, async () => (await loading.count()) === 0);
+          await loaded(page, path);
           expect(await e2e.accessibilityViolations(), `${path} at ${width} px`).toEqual([]);
         }
       }
@@ -616,3 +614,9 @@ describe("the dashboard in Chromium", () => {
     );
   });
 });
+
+/** Until no "Loading…" note is left: a page may load several parts at once (On call: rotations and history). */
+async function loaded(page: Page, path: string): Promise<void> {
+  const loading = page.locator("main .muted", { hasText: /^Loading/ });
+  await waitFor(`${path} loaded`, async () => (await loading.count()) === 0);
+}
