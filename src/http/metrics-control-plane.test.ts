@@ -196,12 +196,19 @@ describe("/metrics on jobs beyond their outcomes", () => {
     const worker = api.overseer.worker({ concurrency: 4, pollMs: 20, name: "caller" });
     await worker.start();
     try {
+      const [record] = (await api.overseer.listWorkers()).filter((w) => w.name === "caller");
+      expect(record).toBeDefined();
+      const labels = `{worker="${record?.id}",name="caller"}`;
       const text = await scrapeWhen(
         api,
         "two calls running",
+        // The gauges come from several queries, each its own snapshot: a scrape racing the
+        // second claim can see it in one and not the other, so wait for the settled state.
         (t) =>
           seriesValue(t, 'overseer_concurrency_key_running{key="business-9"}') === 1 &&
-          seriesValue(t, 'overseer_concurrency_key_running{key="business-7"}') === 1,
+          seriesValue(t, 'overseer_concurrency_key_running{key="business-7"}') === 1 &&
+          seriesValue(t, "overseer_concurrency_limited_jobs") === 2 &&
+          seriesValue(t, `overseer_worker_busy_slots${labels}`) === 2,
       );
       expect(seriesValue(text, 'overseer_concurrency_key_waiting{key="business-7"}')).toBe(2);
       expect(seriesValue(text, 'overseer_concurrency_key_limit{key="business-7"}')).toBe(1);
@@ -210,9 +217,6 @@ describe("/metrics on jobs beyond their outcomes", () => {
       expect(seriesValue(text, "overseer_concurrency_keys")).toBe(2);
       // business-7's two queued calls wait for its one slot; business-9 has a free one.
       expect(seriesValue(text, "overseer_concurrency_limited_jobs")).toBe(2);
-      const [record] = (await api.overseer.listWorkers()).filter((w) => w.name === "caller");
-      const labels = `{worker="${record?.id}",name="caller"}`;
-      expect(seriesValue(text, `overseer_worker_busy_slots${labels}`)).toBe(2);
       expect(seriesValue(text, `overseer_worker_slots${labels}`)).toBe(4);
       expect(seriesValue(text, `overseer_worker_utilization_ratio${labels}`)).toBe(0.5);
     } finally {
