@@ -3,8 +3,11 @@
  * server's own paths) and GET /api/v1/whoami, which the dashboard's sign-in reads.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import Fastify from "fastify";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { silentLogger } from "../core/logger.js";
@@ -77,6 +80,97 @@ describe("the dashboard's files", () => {
     expect(page.text).toContain('<div id="root">');
     expect((await api.request("GET", "/api/v1/jobs")).status).toBe(401);
     expect((await api.request("GET", "/api/v1/nope", { token: api.tokens.admin })).status).toBe(404);
+  });
+});
+
+/** A build whose script and stylesheet have .br and .gz copies, as `npm run build` writes them. */
+function compressedBuild(): { dir: string; script: Buffer; style: Buffer } {
+  const dir = fakeBuild();
+  const script = Buffer.from(`${"export const rows = [];\n".repeat(200)}console.log(rows);\n`);
+  const style = Buffer.from(`${":root { color: var(--text); }\n".repeat(100)}`);
+  for (const [name, bytes] of [
+    ["app-1a2b3c.js", script],
+    ["app-1a2b3c.css", style],
+  ] as const) {
+    writeFileSync(join(dir, "assets", name), bytes);
+    writeFileSync(join(dir, "assets", `${name}.br`), brotliCompressSync(bytes));
+    writeFileSync(join(dir, "assets", `${name}.gz`), gzipSync(bytes));
+  }
+  return { dir, script, style };
+}
+
+/** A GET over a real socket, its body as the bytes sent (node:http does not decode them). */
+function rawGet(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((done, fail) => {
+    const req = httpRequest({ host: "127.0.0.1", port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", fail);
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+describe("the dashboard's files, compressed", () => {
+  async function listening(dir: string): Promise<number> {
+    const app = await appWith(dir);
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    return (app.server.address() as AddressInfo).port;
+  }
+
+  it("sends brotli when accepted, else gzip, else the plain file, each decoding to the same bytes", async () => {
+    const { dir, script, style } = compressedBuild();
+    const port = await listening(dir);
+    for (const [path, bytes, type] of [
+      ["/assets/app-1a2b3c.js", script, /^text\/javascript|^application\/javascript/],
+      ["/assets/app-1a2b3c.css", style, /^text\/css/],
+    ] as const) {
+      const cases = [
+        { accept: "gzip, deflate, br", encoding: "br", decode: brotliDecompressSync },
+        { accept: "br;q=1, gzip;q=0.5", encoding: "br", decode: brotliDecompressSync },
+        { accept: "gzip", encoding: "gzip", decode: gunzipSync },
+        { accept: "identity", encoding: undefined, decode: (b: Buffer) => b },
+        { accept: undefined, encoding: undefined, decode: (b: Buffer) => b },
+      ];
+      for (const { accept, encoding, decode } of cases) {
+        const res = await rawGet(port, path, accept === undefined ? {} : { "accept-encoding": accept });
+        const what = `${path} with Accept-Encoding ${accept ?? "(none)"}`;
+        expect(res.status, what).toBe(200);
+        expect(res.headers["content-encoding"], what).toBe(encoding);
+        expect(res.headers["content-type"], what).toMatch(type);
+        expect(res.headers.vary, what).toMatch(/accept-encoding/i);
+        expect(res.headers["cache-control"], what).toBe("public, max-age=31536000, immutable");
+        if (encoding) expect(res.body.length, what).toBeLessThan(bytes.length);
+        expect(decode(res.body).equals(bytes), what).toBe(true);
+      }
+    }
+  });
+
+  it("keeps index.html uncached, and answers 404 for a missing asset and for escapes", async () => {
+    const { dir } = compressedBuild();
+    const port = await listening(dir);
+    const page = await rawGet(port, "/jobs", { "accept-encoding": "br, gzip" });
+    expect(page.status).toBe(200);
+    expect(page.headers["cache-control"]).toBe("no-cache");
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body.toString()).toContain("<div id=root>");
+    for (const path of [
+      "/assets/missing.js",
+      "/assets/missing.js.br",
+      "/assets/..%2F..%2Foverseer-dashboard-secret.txt",
+      "/assets/%2e%2e/%2e%2e/overseer-dashboard-secret.txt",
+      "/assets/../../overseer-dashboard-secret.txt",
+    ]) {
+      const res = await rawGet(port, path, { "accept-encoding": "br, gzip" });
+      expect(res.status, path).toBe(404);
+      expect(JSON.parse(res.body.toString()).error.code, path).toBe("ROUTE_NOT_FOUND");
+    }
   });
 });
 

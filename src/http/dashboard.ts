@@ -3,6 +3,9 @@
  * into dist/dashboard): the built assets, and index.html for every other path that is not an
  * API route, so that client routes (/jobs/ID) survive a reload. Public like any static page:
  * the app holds no data until a token is pasted, and the API checks that token on each call.
+ * The build writes a .br and a .gz next to each compressible file (dashboard/vite.config.ts);
+ * those are sent to a browser that accepts them (brotli first, then gzip), the plain file to any
+ * other, every answer with `Vary: Accept-Encoding` so a shared cache keeps them apart.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -24,7 +27,7 @@ const SERVER_PATHS = /^\/(api|metrics|healthz|readyz)(\/|$)/;
 
 export function dashboardRoutes(dir: string | null = dashboardDir()) {
   return async (app: FastifyInstance): Promise<void> => {
-    if (dir) await app.register(fastifyStatic, { root: dir, serve: false });
+    if (dir) await app.register(fastifyStatic, { root: dir, serve: false, preCompressed: true });
     app.get("/*", { config: { scope: "public" }, schema: { hide: true } }, async (request, reply) => {
       const path = request.url.split("?")[0] ?? "/";
       if (SERVER_PATHS.test(path)) {
