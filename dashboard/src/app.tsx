@@ -6,6 +6,7 @@ import { type ReactNode, useEffect, useState } from "react";
 import type { Whoami } from "../../src/http/contract";
 import { api, onSignedOut, setApiToken } from "./api/client";
 import { eventStream, type StreamStatus } from "./api/event-stream";
+import { ShortcutsDialog } from "./components/shortcuts-dialog";
 import { AlertDetailPage, AlertsPage } from "./pages/alerts";
 import { ApprovalDetailPage, ApprovalsPage } from "./pages/approvals";
 import { ClaimsPage } from "./pages/claims";
@@ -95,6 +96,8 @@ export function App() {
 
   return (
     <div className="shell">
+      <SkipLink />
+      <ShortcutsDialog />
       <header className="top">
         <strong className="brand">Overseer</strong>
         <nav aria-label="main">
@@ -136,7 +139,7 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main className="content">
+      <main className="content" id="main" tabIndex={-1}>
         {matched?.params ? (
           matched.route.render(matched.params, who)
         ) : (
@@ -149,6 +152,23 @@ export function App() {
         )}
       </main>
     </div>
+  );
+}
+
+/** First on every page: a keyboard goes straight to the page's content, past the navigation. */
+function SkipLink() {
+  return (
+    // biome-ignore lint/a11y/useValidAnchor: a skip link is a link to #main by convention; the click only keeps the URL free of the fragment
+    <a
+      href="#main"
+      className="skip-link"
+      onClick={(event) => {
+        event.preventDefault();
+        document.getElementById("main")?.focus();
+      }}
+    >
+      Skip to content
+    </a>
   );
 }
 

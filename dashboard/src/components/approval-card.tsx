@@ -136,7 +136,8 @@ export function DetailsView({ value, depth = 0 }: { value: unknown; depth?: numb
     if (!looksLikeCode(value)) return <span>{value}</span>;
     const diff = /^(diff --git|--- |\+\+\+ |@@ )/m.test(value);
     return (
-      <pre className={diff ? "code diff" : "code"}>
+      // biome-ignore lint/a11y/noNoninteractiveTabindex lint/a11y/useSemanticElements: long code scrolls inside its pre, and a keyboard must reach it (and hear its name) to scroll it
+      <pre className={diff ? "code diff" : "code"} tabIndex={0} role="region" aria-label={diff ? "diff" : "code"}>
         <code>
           {diff
             ? value.split("\n").map((line, i) => (

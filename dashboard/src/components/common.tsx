@@ -16,7 +16,10 @@ export function JsonView({ value, label }: { value: unknown; label: string }) {
           Copy
         </button>
       </figcaption>
-      <pre>{text}</pre>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex lint/a11y/useSemanticElements: a long value scrolls inside its pre, and a keyboard must reach it (and hear its name) to scroll it */}
+      <pre tabIndex={0} role="region" aria-label={`${label}, as JSON`}>
+        {text}
+      </pre>
     </figure>
   );
 }

@@ -1,4 +1,8 @@
-/** The shared table: columns as data, an optional checkbox column for selecting rows. */
+/**
+ * The shared table: columns as data, an optional checkbox column for selecting rows. On a phone
+ * each row becomes a card, every cell under its header (data-label, styles.css), so a table
+ * never scrolls sideways there; `stack={false}` keeps the rows (a narrow table that fits).
+ */
 import type { ReactNode } from "react";
 
 export interface Column<T> {
@@ -15,6 +19,8 @@ export interface DataTableProps<T> {
   empty?: string;
   /** Extra classes for the table, e.g. fixed-height rows. */
   className?: string;
+  /** One card per row on a phone (the default). */
+  stack?: boolean;
   /** With these, each row gets a checkbox. */
   selected?: ReadonlySet<string>;
   onSelect?: (keys: Set<string>) => void;
@@ -27,6 +33,7 @@ export function DataTable<T>({
   rowKey,
   empty,
   className,
+  stack = true,
   selected,
   onSelect,
 }: DataTableProps<T>) {
@@ -41,8 +48,11 @@ export function DataTable<T>({
   };
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a table wider than a phone scrolls sideways, and a keyboard must reach it to scroll it (axe scrollable-region-focusable)
-    <div className="table-scroll" tabIndex={0}>
-      <table className={className ? `data-table ${className}` : "data-table"} aria-label={label}>
+    <section className="table-scroll" tabIndex={0} aria-label={`${label} table`}>
+      <table
+        className={["data-table", stack && "stack-narrow", className].filter(Boolean).join(" ")}
+        aria-label={label}
+      >
         <thead>
           <tr>
             {selectable && (
@@ -75,7 +85,7 @@ export function DataTable<T>({
             return (
               <tr key={key} data-key={key}>
                 {selectable && (
-                  <td className="select">
+                  <td className="select" data-label="Select">
                     <input
                       type="checkbox"
                       aria-label={`select ${key}`}
@@ -95,6 +105,6 @@ export function DataTable<T>({
           })}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }

@@ -53,7 +53,8 @@ export function RunMessages({ run, denied }: { run: Run; denied: string | null }
       {items.length === 0 ? (
         <p className="muted">No messages.</p>
       ) : (
-        <ol className="run-messages" aria-label="messages">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a long list scrolls, and a keyboard must reach it to scroll it
+        <ol className="run-messages" aria-label="messages" tabIndex={0}>
           {items.map((m) => (
             <li key={m.id}>
               <strong>{m.sentBy ?? "an operator"}</strong> <time dateTime={m.createdAt}>{ago(m.createdAt)} ago</time>{" "}

@@ -161,7 +161,10 @@ const attemptColumns: Column<Attempt>[] = [
           {a.error.stack && (
             <details className="stack">
               <summary>stack</summary>
-              <pre>{a.error.stack}</pre>
+              {/* biome-ignore lint/a11y/noNoninteractiveTabindex lint/a11y/useSemanticElements: a long stack scrolls inside its pre, and a keyboard must reach it (and hear its name) to scroll it */}
+              <pre tabIndex={0} role="region" aria-label="stack trace">
+                {a.error.stack}
+              </pre>
             </details>
           )}
         </>
@@ -230,7 +233,8 @@ function Timeline({ events }: { events: readonly OverseerEvent[] }) {
   const steps = events.filter((e) => LIFECYCLE.has(e.kind));
   const first = steps[0];
   return (
-    <div className="timeline-box">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a long timeline scrolls, and a keyboard must reach it to scroll it
+    <section className="timeline-box" tabIndex={0} aria-label="timeline, scrolls">
       {steps.length === 0 ? (
         <p className="muted">No lifecycle events retained for this job.</p>
       ) : (
@@ -253,7 +257,7 @@ function Timeline({ events }: { events: readonly OverseerEvent[] }) {
           })}
         </ol>
       )}
-    </div>
+    </section>
   );
 }
 

@@ -265,6 +265,49 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
       {!data && !error && <Loading what="the run" />}
       {run && data && (
         <>
+          {/* The controls first, so that a phone shows them without scrolling. */}
+          <div className="toolbar" role="toolbar" aria-label="run actions">
+            {RUN_CONTROLS.map(({ control: c, label }) => (
+              <ActionButton
+                key={c}
+                label={label}
+                denied={null}
+                unavailable={denied ?? controlRefusal(run.state, c)}
+                run={control(controlBody(c))}
+                onDone={reload}
+              />
+            ))}
+            <ActionButton
+              label="Rerun"
+              denied={deniedReason(who, "rerunRun")}
+              unavailable={finished ? null : "only a finished run can be rerun"}
+              run={async () => {
+                const answer = await api<{ run: Run }>(`/runs/${encodeURIComponent(id)}/rerun`, {
+                  method: "POST",
+                  body: {},
+                });
+                navigate(`/runs/${answer.run.id}`);
+                return `started ${answer.run.id}`;
+              }}
+            />
+            {denied && <span className="muted">Controlling a run {denied}</span>}
+          </div>
+          {/* One line, always there: what ended the run, or nothing yet. */}
+          <p className="run-ending" data-testid="run-ending">
+            {run.completion.detected ? (
+              <span className="ok">
+                Completed by {run.completion.detected.replace("_", " ")}
+                {run.completion.line ? `: ${run.completion.line}` : ""}
+                {run.completion.turn !== null ? ` (turn ${run.completion.turn})` : ""}
+              </span>
+            ) : run.error ? (
+              <span className="error">
+                {run.error.code}: {run.error.message} ({run.error.retryable ? "retryable" : "not retryable"})
+              </span>
+            ) : finished ? (
+              <span className="muted">Finished ({run.state}).</span>
+            ) : null}
+          </p>
           <RunPendingRequests
             requests={requests.data?.items ?? []}
             who={who}
@@ -346,48 +389,6 @@ export function RunDetailPage({ id, who }: { id: string; who: Whoami }) {
             <dt>Version</dt>
             <dd>{run.version}</dd>
           </dl>
-          <div className="toolbar" role="toolbar" aria-label="run actions">
-            {RUN_CONTROLS.map(({ control: c, label }) => (
-              <ActionButton
-                key={c}
-                label={label}
-                denied={null}
-                unavailable={denied ?? controlRefusal(run.state, c)}
-                run={control(controlBody(c))}
-                onDone={reload}
-              />
-            ))}
-            <ActionButton
-              label="Rerun"
-              denied={deniedReason(who, "rerunRun")}
-              unavailable={finished ? null : "only a finished run can be rerun"}
-              run={async () => {
-                const answer = await api<{ run: Run }>(`/runs/${encodeURIComponent(id)}/rerun`, {
-                  method: "POST",
-                  body: {},
-                });
-                navigate(`/runs/${answer.run.id}`);
-                return `started ${answer.run.id}`;
-              }}
-            />
-            {denied && <span className="muted">Controlling a run {denied}</span>}
-          </div>
-          {/* One line, always there: what ended the run, or nothing yet. */}
-          <p className="run-ending" data-testid="run-ending">
-            {run.completion.detected ? (
-              <span className="ok">
-                Completed by {run.completion.detected.replace("_", " ")}
-                {run.completion.line ? `: ${run.completion.line}` : ""}
-                {run.completion.turn !== null ? ` (turn ${run.completion.turn})` : ""}
-              </span>
-            ) : run.error ? (
-              <span className="error">
-                {run.error.code}: {run.error.message} ({run.error.retryable ? "retryable" : "not retryable"})
-              </span>
-            ) : finished ? (
-              <span className="muted">Finished ({run.state}).</span>
-            ) : null}
-          </p>
           <Section
             title="Output, live"
             actions={

@@ -47,8 +47,15 @@ export function RunTurnOutputPage({ id, turn }: { id: string; turn: string }) {
               </a>
             )}
           </div>
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a long output scrolls, and a keyboard must reach it to scroll it (axe scrollable-region-focusable) */}
-          <pre className="turn-output" data-testid="turn-output" tabIndex={0}>
+          {/* biome-ignore lint/a11y/useSemanticElements: the output keeps its pre; the region role gives the scrolling box its name */}
+          <pre
+            className="turn-output"
+            data-testid="turn-output"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a long output scrolls, and a keyboard must reach it to scroll it (axe scrollable-region-focusable)
+            tabIndex={0}
+            role="region"
+            aria-label={`turn ${turn} output`}
+          >
             {text === "" ? "(no output)" : text}
           </pre>
         </>

@@ -42,6 +42,7 @@ const columns: Column<Run>[] = [
       </span>
     ),
   },
+  { header: "Error", cell: (r) => (r.error ? <span className="clip error">{r.error.message}</span> : "") },
   { header: "Age", className: "num", cell: (r) => ago(r.createdAt) },
   { header: "Updated", className: "num", cell: (r) => `${ago(r.updatedAt)} ago` },
 ];
