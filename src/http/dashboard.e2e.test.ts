@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dashboardHarness, SHOTS } from "../test-support/dashboard-harness.js";
+import { dashboardHarness } from "../test-support/dashboard-harness.js";
 import { waitFor } from "../test-support/wait.js";
 
 const e2e = dashboardHarness({
@@ -102,11 +102,6 @@ const enqueue = (task: string, payload: unknown, options: object = {}) =>
 
 async function jobState(id: string): Promise<string> {
   return (await request("GET", `/api/v1/jobs/${id}`)).job.state;
-}
-
-/** The page's width and the window's, to tell whether the page scrolls sideways (the test has no DOM types). */
-async function widths(): Promise<{ scrollWidth: number; innerWidth: number }> {
-  return page.evaluate("({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })");
 }
 
 type Focused = { tag: string; text: string; href: string; outline: string };
@@ -481,62 +476,6 @@ describe("the dashboard in Chromium", () => {
     await shot("job-steps");
   });
 
-  it("fits every page on a phone-sized screen without sideways page scroll", async () => {
-    const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
-    await page.setViewportSize({ width: 390, height: 844 });
-    try {
-      const pages = [
-        ["/", "Overview", "overview"],
-        ["/jobs", "Jobs", "jobs"],
-        [`/jobs/${dead.id}`, "Job", "job-detail"],
-        ["/queues", "Queues", "queues"],
-        ["/workers", "Workers", "workers"],
-        ["/schedules", "Schedules", "schedules"],
-        ["/claims", "Claims", "claims"],
-        ["/oncall", "On call", "oncall"],
-        ["/events", "Events", "events"],
-      ] as const;
-      for (const [path, heading, name] of pages) {
-        await page.goto(`${url}${path}`);
-        await page.getByRole("heading", { name: heading }).first().waitFor();
-        await loaded(page, path);
-        const size = await widths();
-        expect(size.scrollWidth, `${path} at 390 px wide`).toBeLessThanOrEqual(size.innerWidth);
-        await page.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
-      }
-    } finally {
-      await page.setViewportSize({ width: 1280, height: 800 });
-    }
-  });
-
-  it("passes axe-core's checks on every page, wide and phone-sized", async () => {
-    const dead = (await request("GET", "/api/v1/jobs?state=dead&task=gated")).items[0];
-    const paths = [
-      "/",
-      "/jobs",
-      `/jobs/${dead.id}`,
-      "/queues",
-      "/workers",
-      "/schedules",
-      "/claims",
-      "/oncall",
-      "/events",
-    ];
-    try {
-      for (const width of [1280, 390]) {
-        await page.setViewportSize({ width, height: 844 });
-        for (const path of paths) {
-          await page.goto(`${url}${path}`);
-          await page.locator("main h1").first().waitFor();
-          await loaded(page, path);
-          expect(await e2e.accessibilityViolations(), `${path} at ${width} px`).toEqual([]);
-        }
-      }
-    } finally {
-      await page.setViewportSize({ width: 1280, height: 800 });
-    }
-  });
-
   it("works from the keyboard alone: Tab to Jobs, Enter, Tab to a job, Enter opens it", async () => {
     await page.goto(`${url}/`);
     await page.getByRole("heading", { name: "Overview" }).waitFor();
@@ -614,9 +553,3 @@ describe("the dashboard in Chromium", () => {
     );
   });
 });
-
-/** Until no "Loading…" note is left: a page may load several parts at once (On call: rotations and history). */
-async function loaded(page: Page, path: string): Promise<void> {
-  const loading = page.locator("main .muted", { hasText: /^Loading/ });
-  await waitFor(`${path} loaded`, async () => (await loading.count()) === 0);
-}

@@ -56,8 +56,8 @@ export interface DashboardHarness {
   eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs?: number): Promise<T>;
   /** Saves a screenshot of the page to SHOTS as NAME.png. */
   shot(name: string): Promise<void>;
-  /** axe-core's violations on the page as it stands, one line each (rule, count, first elements). */
-  accessibilityViolations(): Promise<string[]>;
+  /** axe-core's violations on the page as it stands, one line each (rule, impact, count, first elements). */
+  accessibilityViolations(impacts?: ReadonlyArray<"minor" | "moderate" | "serious" | "critical">): Promise<string[]>;
   /**
    * Opens the dashboard, signs out first if a session is open, and signs in with `token`; waits
    * for the overview unless `expectFailure`, in which case it does not wait for the answer.
@@ -221,8 +221,8 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
       }
       throw new Error(`${what}: still ${JSON.stringify(last)}`);
     },
-    async accessibilityViolations() {
-      return accessibilityViolations(page);
+    async accessibilityViolations(impacts) {
+      return accessibilityViolations(page, impacts);
     },
     async shot(name) {
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: options.fullPageShots ?? false });
@@ -241,23 +241,39 @@ export function dashboardHarness(options: DashboardHarnessOptions): DashboardHar
   };
 }
 
+/**
+ * Until the page has no "Loading…" note left in its main part: a page may load several parts at
+ * once (On call: rotations and history), and its heading shows before they arrive.
+ */
+export async function pageLoaded(page: Page, what: string): Promise<void> {
+  const loading = page.locator("main .muted", { hasText: /^Loading/ });
+  await waitFor(`${what} loaded`, async () => (await loading.count()) === 0);
+}
+
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /**
- * axe-core's violations on a page, one line each. The script is evaluated over the devtools
- * protocol, so the page's Content-Security-Policy (which refuses inline scripts) does not apply.
+ * axe-core's violations on a page, one line each; only those of the given impacts, if named.
+ * The script is evaluated over the devtools protocol, so the page's Content-Security-Policy
+ * (which refuses inline scripts) does not apply.
  */
-export async function accessibilityViolations(page: Page): Promise<string[]> {
+export async function accessibilityViolations(
+  page: Page,
+  impacts?: ReadonlyArray<"minor" | "moderate" | "serious" | "critical">,
+): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    type Result = { violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> };
+  const all = await page.evaluate(async () => {
+    type Result = {
+      violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown[] }> }>;
+    };
     const axe = (globalThis as unknown as { axe: { run(): Promise<Result> } }).axe;
-    return (await axe.run()).violations.map(
-      (v) =>
-        `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes
-          .slice(0, 3)
-          .map((n) => n.target.join(" "))
-          .join(", ")})`,
-    );
+    return (await axe.run()).violations.map((v) => ({
+      impact: v.impact,
+      line: `${v.id} (${v.impact}): ${v.help} (${v.nodes.length}: ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(" "))
+        .join(", ")})`,
+    }));
   });
+  return all.filter((v) => !impacts || impacts.includes(v.impact as never)).map((v) => v.line);
 }
