@@ -76,7 +76,7 @@ try {
     return res.json();
   };
 
-  const { run } = await api("POST", "/api/v1/runs", { profile: "demo-agent", params: { turns: 4 } });
+  const { run } = await api("POST", "/api/v1/runs", { profile: "demo-agent", params: { turns: 8 } });
   await api("POST", "/api/v1/alerts", { summary: "disk almost full on db-1", policy: "ops" });
   await api("POST", "/api/v1/alerts", { summary: "certificate expires in 3 days", policy: "ops" });
   const failed = await until(
