@@ -127,8 +127,7 @@ beforeAll(async () => {
   });
   // Runs: one working on a long first turn (its controls live), one finished after a turn, one
   // that failed to start.
-  const run: string = (await request("POST", "/api/v1/runs", { profile: "agent", params: { turnMs: 600_000 } })).run
-    .id;
+  const run: string = (await request("POST", "/api/v1/runs", { profile: "agent", params: { turnMs: 600_000 } })).run.id;
   const finished: string = (await request("POST", "/api/v1/runs", { profile: "agent", params: { stopAfter: 1 } })).run
     .id;
   const broken: string = (await request("POST", "/api/v1/runs", { profile: "broken" })).run.id;

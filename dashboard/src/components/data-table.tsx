@@ -47,8 +47,10 @@ export function DataTable<T>({
     onSelect(next);
   };
   return (
+    // No name of its own: the table inside is named, and a second name containing it would make
+    // the label ambiguous (getByLabel finds both); a screen reader reads the table on focus.
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a table wider than a phone scrolls sideways, and a keyboard must reach it to scroll it (axe scrollable-region-focusable)
-    <section className="table-scroll" tabIndex={0} aria-label={`${label} table`}>
+    <div className="table-scroll" tabIndex={0}>
       <table
         className={["data-table", stack && "stack-narrow", className].filter(Boolean).join(" ")}
         aria-label={label}
@@ -105,6 +107,6 @@ export function DataTable<T>({
           })}
         </tbody>
       </table>
-    </section>
+    </div>
   );
 }
