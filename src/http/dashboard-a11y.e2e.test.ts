@@ -177,11 +177,50 @@ async function open(path: string): Promise<void> {
   await pageLoaded(page, path);
 }
 
+/**
+ * Each chart legend entry's contrast against its chart: its label's text colour, its swatch's
+ * fill. Run in the page (a string, since the tests have no DOM types).
+ */
+const LEGEND_CONTRAST = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  return [...document.querySelectorAll("figure.chart .legend-item")].map((el) => {
+    const background = getComputedStyle(el.closest("figure")).backgroundColor;
+    return {
+      name: el.textContent,
+      text: ratio(getComputedStyle(el).color, background),
+      swatch: ratio(getComputedStyle(el, "::before").backgroundColor, background),
+    };
+  });
+})()`;
+
 const overflow = (): Promise<{ scrollWidth: number; innerWidth: number }> =>
   page.evaluate("({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })");
 
 describe("the dashboard on a phone and to a keyboard", () => {
-  it("signs in", async () => {
+  it("shows the sign-in page with an h1 and no serious axe violation, then signs in", async () => {
+    await page.goto(`${url}/`);
+    try {
+      for (const colorScheme of ["light", "dark"] as const) {
+        for (const viewport of [WIDE, PHONE]) {
+          await page.emulateMedia({ colorScheme });
+          await page.setViewportSize(viewport);
+          await page.locator("#token").waitFor();
+          expect(await page.locator("h1").count()).toBe(1);
+          expect(
+            await e2e.accessibilityViolations(["serious", "critical"]),
+            `sign-in, ${colorScheme}, ${viewport.width} px`,
+          ).toEqual([]);
+        }
+      }
+    } finally {
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.setViewportSize(WIDE);
+    }
     await signIn(e2e.admin);
   });
 
@@ -211,6 +250,29 @@ describe("the dashboard on a phone and to a keyboard", () => {
         }
       });
     }
+  }
+
+  for (const viewport of [WIDE, PHONE]) {
+    it(`draws chart legends at AA contrast in light and dark at ${viewport.width} px`, async () => {
+      await page.setViewportSize(viewport);
+      try {
+        for (const colorScheme of ["light", "dark"] as const) {
+          await page.emulateMedia({ colorScheme });
+          await open("/");
+          await page.locator("figure.chart .legend-item").first().waitFor();
+          const legends: Array<{ name: string; text: number; swatch: number }> = await page.evaluate(LEGEND_CONTRAST);
+          expect(legends.length).toBeGreaterThanOrEqual(5);
+          for (const l of legends) {
+            expect(l.text, `${colorScheme}: ${l.name}'s label`).toBeGreaterThanOrEqual(4.5);
+            // A swatch is a graphic: WCAG asks 3:1 of it against what surrounds it.
+            expect(l.swatch, `${colorScheme}: ${l.name}'s swatch`).toBeGreaterThanOrEqual(3);
+          }
+        }
+      } finally {
+        await page.emulateMedia({ colorScheme: "light" });
+        await page.setViewportSize(WIDE);
+      }
+    });
   }
 
   it("uses the dark palette when the system asks for it", async () => {
