@@ -56,7 +56,7 @@ const ROUTES: Route[] = [
   { path: "/claims", title: "Claims", nav: true, render: () => <ClaimsPage /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
-  { path: "/metrics", title: "Metrics", nav: true, render: () => <MetricsPage /> },
+  { path: "/stats", title: "Metrics", nav: true, render: () => <MetricsPage /> },
   { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },
   { path: "/events", title: "Events", nav: true, render: () => <EventsPage /> },
 ];

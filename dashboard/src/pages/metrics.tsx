@@ -2,7 +2,8 @@
  * Metrics over time: throughput, failures and wait/run p50/p95 over the last hour, 6 hours, 24
  * hours or 7 days, from GET /stats/series (per-minute rollups), optionally narrowed to a queue
  * and a task, with the busiest queues and tasks of the range. The range and the pickers live in
- * the URL (`/metrics?range=24h&queue=mail`), so a view can be shared.
+ * the URL, so a view can be shared: `/stats?range=24h&queue=mail` (the server's `/metrics` is
+ * Prometheus's).
  */
 import type { SeriesRange, StatsSeries } from "../../../src/http/contract";
 import { api, query } from "../api/client";
@@ -51,7 +52,7 @@ async function loadMetrics(view: View, signal: AbortSignal): Promise<MetricsData
 const ms = (value: number | null) => (value === null ? "—" : value >= 10_000 ? `${value / 1000} s` : `${value} ms`);
 
 function href(view: View): string {
-  return `/metrics${query({ range: view.range, queue: view.queue, task: view.task })}`;
+  return `/stats${query({ range: view.range, queue: view.queue, task: view.task })}`;
 }
 
 function columns(kind: "queue" | "task", view: View): Column<Named>[] {
