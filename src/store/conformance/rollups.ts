@@ -14,6 +14,7 @@ import type { Ctx } from "./suite.js";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const RETRYABLE: JobError = { code: "E_TIMEOUT", message: "timed out", retryable: true };
 const PERMANENT: JobError = { code: "E_REFUSED", message: "card refused", retryable: false };
 
@@ -173,6 +174,11 @@ export function runRollupConformance(test: ConformanceTest): void {
       ctx.clock.set(t0 + 7 * DAY + MIN);
       expect(await ctx.store.rollUpJobs()).toMatchObject({ deleted: 1 });
       expect(await ctx.store.oldestJobRollup()).toBeNull();
+      // The hour's row went with the hour.
+      ctx.clock.set(t0 + 7 * DAY + 2 * HOUR);
+      await ctx.store.rollUpJobs();
+      const week = await ctx.store.readJobRollups({ from: t0, to: t0 + 2 * HOUR, bucketMs: HOUR, top: 5 });
+      expect(week.total.succeeded).toBe(0);
     });
 
     test("bulk rows add to the stored ones; reads narrow to a queue, a task or both, and keep the top N", async (ctx) => {
@@ -209,6 +215,18 @@ export function runRollupConformance(test: ConformanceTest): void {
       const both = await ctx.store.readJobRollups(range(ctx, { from: t0, to: t0 + 2 * MIN, queue: "sms", task: "a" }));
       expect(both.total.succeeded).toBe(7);
       expect(both.byTask).toEqual([{ task: "a", counts: both.total }]);
+      // In whole hours the hourly rows are read: the same sums.
+      const hourly = await ctx.store.readJobRollups({ from: t0, to: t0 + 60 * MIN, bucketMs: 60 * MIN, top: 10 });
+      expect(hourly.buckets).toEqual([all.total]);
+      expect(hourly.byQueue).toEqual(all.byQueue);
+      const hourlySms = await ctx.store.readJobRollups({
+        from: t0,
+        to: t0 + 60 * MIN,
+        bucketMs: 60 * MIN,
+        top: 10,
+        queue: "sms",
+      });
+      expect(hourlySms.total.succeeded).toBe(7);
       const top1 = await ctx.store.readJobRollups(range(ctx, { from: t0, to: t0 + 2 * MIN, top: 1 }));
       expect(top1.byTask.map((t) => t.task)).toEqual(["a"]);
       expect(top1.total.wait[latencyBucket(100)]).toBe(20);

@@ -19,6 +19,7 @@ import type { JobRollupQuery, JobRollupRead } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import * as q from "./statements.js";
 
+const HOUR_MS = 3_600_000;
 /** Rows per INSERT: each binds 3 + 116 parameters, under SQLite's 32,766 and PostgreSQL's 65,535. */
 const INSERT_BATCH = 200;
 /** A range read takes at most this many jobs from the minutes not rolled up yet; more is `truncated`. */
@@ -76,13 +77,31 @@ export function* finishedBetween(db: Db, from: number, to: number, limit: number
   }));
 }
 
-/** Adds the rows to the stored ones. */
+/** Adds the rows to the stored ones, and each to its hour's row. */
 export function* writeRows(tx: Tx, rows: readonly JobRollupRow[]): Op<void> {
+  yield* insert(tx, "minute", rows);
+  yield* insert(tx, "hour", byHour(rows));
+}
+
+function* insert(tx: Tx, grain: q.Grain, rows: readonly JobRollupRow[]): Op<void> {
   for (let i = 0; i < rows.length; i += INSERT_BATCH) {
     const batch = rows.slice(i, i + INSERT_BATCH);
     const params = batch.flatMap((r) => [r.minute, r.queue, r.task, ...countValues(r)]);
-    yield* tx.run(q.insertRows(batch.length), params);
+    yield* tx.run(q.insertRows(grain, batch.length), params);
   }
+}
+
+/** The rows summed per (hour, queue, task), `minute` holding the hour's start. */
+function byHour(rows: readonly JobRollupRow[]): JobRollupRow[] {
+  const hours = new Map<string, JobRollupRow>();
+  for (const r of rows) {
+    const hour = Math.floor(r.minute / HOUR_MS) * HOUR_MS;
+    const key = JSON.stringify([hour, r.queue, r.task]);
+    const sum = hours.get(key);
+    if (sum === undefined) hours.set(key, { ...r, minute: hour, ...addCounts(emptyCounts(), r) });
+    else addCounts(sum, r);
+  }
+  return [...hours.values()];
 }
 
 /**
@@ -95,9 +114,10 @@ export function* commitPass(tx: Tx, read: number, through: number, rows: readonl
   return true;
 }
 
-/** Deletes the rollups of minutes before `cutoff`; how many. */
+/** Deletes the rollups of minutes before `cutoff`, and of hours that began before it; how many minutes. */
 export function* deleteBefore(tx: Tx, cutoff: number): Op<number> {
-  return yield* tx.run(q.DELETE_BEFORE, [cutoff]);
+  yield* tx.run(q.DELETE_BEFORE.hour, [Math.floor(cutoff / HOUR_MS) * HOUR_MS]);
+  return yield* tx.run(q.DELETE_BEFORE.minute, [cutoff]);
 }
 
 function scopeOf(query: JobRollupQuery): { scope: q.RollupScope; filters: string[] } {
@@ -123,14 +143,17 @@ export function* readRange(db: Db, query: JobRollupQuery): Op<JobRollupRead> {
   const tasks = new Map<string, RollupCounts>();
   if (rolledTo > from) {
     const range = [from, rolledTo, ...filters];
-    for (const row of yield* db.rows<SumRow & { bucket: number }>(q.SERIES[scope], [...range, bucketMs])) {
+    // An hour's row holds the minutes rolled up so far, all before the watermark: in whole hours,
+    // the hourly rows up to the watermark's hour hold what the minute rows up to it do.
+    const grain: q.Grain = from % HOUR_MS === 0 && bucketMs % HOUR_MS === 0 ? "hour" : "minute";
+    for (const row of yield* db.rows<SumRow & { bucket: number }>(q.SERIES[grain][scope], [...range, bucketMs])) {
       const b = buckets[Number(row.bucket)];
       if (b) addCounts(b, toCounts(row));
     }
-    for (const row of yield* db.rows<SumRow & { name: string }>(q.BY_QUEUE[scope], [...range, top])) {
+    for (const row of yield* db.rows<SumRow & { name: string }>(q.BY_QUEUE[grain][scope], [...range, top])) {
       queues.set(row.name, toCounts(row));
     }
-    for (const row of yield* db.rows<SumRow & { name: string }>(q.BY_TASK[scope], [...range, top])) {
+    for (const row of yield* db.rows<SumRow & { name: string }>(q.BY_TASK[grain][scope], [...range, top])) {
       tasks.set(row.name, toCounts(row));
     }
   }

@@ -13,6 +13,21 @@ export const HISTOGRAM_COLUMNS: readonly string[] = [
 /** Every number a row holds, in the order INSERT_ROWS binds them after (minute, queue, task). */
 export const COUNT_COLUMNS: readonly string[] = ["succeeded", "dead", "cancelled", "retries", ...HISTOGRAM_COLUMNS];
 
+/**
+ * The two tables: rows per minute (`job_rollups`, by `minute`), and the same sums per hour
+ * (`job_rollups_hourly`, by `hour`), which a range in whole hours reads instead: a week is 168
+ * rows per queue and task there, not 10,080.
+ */
+export type Grain = "minute" | "hour";
+const TABLES: Record<Grain, { table: string; time: string }> = {
+  minute: { table: "job_rollups", time: "minute" },
+  hour: { table: "job_rollups_hourly", time: "hour" },
+};
+
+function byGrain<T>(build: (grain: Grain) => T): Record<Grain, T> {
+  return { minute: build("minute"), hour: build("hour") };
+}
+
 export const READ_WATERMARK = "SELECT through FROM rollup_watermarks WHERE name = 'jobs'";
 
 /** $1 the new watermark, $2 the one the pass read: nothing changes if another pass moved it since. */
@@ -28,25 +43,26 @@ WHERE ${FINISHED} AND finished_at >= $1 AND finished_at < $2
 LIMIT $3`;
 
 /**
- * Rows added to what is stored for their (minute, queue, task), `rows` of them in one statement:
- * (minute, queue, task, then COUNT_COLUMNS) per row. Adding, not replacing, so rows written by
- * `writeJobRollups` and by the pass for the same minute sum up.
+ * Rows added to what is stored for their (time, queue, task), `rows` of them in one statement:
+ * (time, queue, task, then COUNT_COLUMNS) per row. Adding, not replacing, so rows written by
+ * `writeJobRollups` and by the pass for the same minute (or hour) sum up.
  */
-export function insertRows(rows: number): string {
+export function insertRows(grain: Grain, rows: number): string {
+  const { table, time } = TABLES[grain];
   const width = 3 + COUNT_COLUMNS.length;
   const values = Array.from(
     { length: rows },
     (_, i) => `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}`).join(",")})`,
   );
   return `
-INSERT INTO job_rollups (minute, queue, task, ${COUNT_COLUMNS.join(", ")})
+INSERT INTO ${table} (${time}, queue, task, ${COUNT_COLUMNS.join(", ")})
 VALUES ${values.join(",\n")}
-ON CONFLICT (minute, queue, task) DO UPDATE SET
-${COUNT_COLUMNS.map((c) => `${c} = job_rollups.${c} + excluded.${c}`).join(",\n")}`;
+ON CONFLICT (${time}, queue, task) DO UPDATE SET
+${COUNT_COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(",\n")}`;
 }
 
-/** $1 cutoff: rollups of minutes before it go. */
-export const DELETE_BEFORE = "DELETE FROM job_rollups WHERE minute < $1";
+/** $1 cutoff: rollups of minutes (or hours) before it go. */
+export const DELETE_BEFORE = byGrain((g) => `DELETE FROM ${TABLES[g].table} WHERE ${TABLES[g].time} < $1`);
 
 const SUMS = COUNT_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(", ");
 
@@ -54,14 +70,15 @@ const SUMS = COUNT_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(", ");
 export type RollupScope = "all" | "queue" | "task" | "both";
 
 /**
- * The filter after $1 from and $2 to: minute range, then queue ($3) and task ($3, or $4 with a
+ * The filter after $1 from and $2 to: time range, then queue ($3) and task ($3, or $4 with a
  * queue). A narrowed read walks the queue's or task's index from its first minute in range;
  * an unnarrowed one walks the primary key's.
  */
-function where(scope: RollupScope): string {
+function where(grain: Grain, scope: RollupScope): string {
+  const time = TABLES[grain].time;
   const q = scope === "queue" || scope === "both" ? " AND queue = $3" : "";
   const t = scope === "task" ? " AND task = $3" : scope === "both" ? " AND task = $4" : "";
-  return `minute >= $1 AND minute < $2${q}${t}`;
+  return `${time} >= $1 AND ${time} < $2${q}${t}`;
 }
 
 function nextParam(scope: RollupScope): number {
@@ -70,27 +87,33 @@ function nextParam(scope: RollupScope): number {
 
 const SCOPES: readonly RollupScope[] = ["all", "queue", "task", "both"];
 
-function byScope(build: (scope: RollupScope) => string): Record<RollupScope, string> {
-  return Object.fromEntries(SCOPES.map((s) => [s, build(s)])) as Record<RollupScope, string>;
+type Statements = Record<Grain, Record<RollupScope, string>>;
+
+function byScope(build: (grain: Grain, scope: RollupScope) => string): Statements {
+  return byGrain((grain) => Object.fromEntries(SCOPES.map((s) => [s, build(grain, s)])) as Record<RollupScope, string>);
 }
 
 /**
  * Sums per bucket of the range: $1 from, $2 to (excluded), the scope's filters, then the bucket's
- * length in ms. `bucket` is the bucket's number from `from`.
+ * length in ms. `bucket` is the bucket's number from `from`. Summed per minute (or hour) first, in
+ * the index's time order (no sort of the wide rows, which spilled to disk on PostgreSQL at 100,000
+ * rows), then those per bucket.
  */
-export const SERIES = byScope(
-  (scope) => `
-SELECT CAST((minute - $1) / $${nextParam(scope)} AS BIGINT) AS bucket, ${SUMS}
-FROM job_rollups WHERE ${where(scope)}
-GROUP BY CAST((minute - $1) / $${nextParam(scope)} AS BIGINT)`,
-);
+export const SERIES = byScope((grain, scope) => {
+  const { table, time } = TABLES[grain];
+  const bucket = `CAST((${time} - $1) / $${nextParam(scope)} AS BIGINT)`;
+  return `
+SELECT ${bucket} AS bucket, ${SUMS}
+FROM (SELECT ${time}, ${SUMS} FROM ${table} WHERE ${where(grain, scope)} GROUP BY ${time}) AS times
+GROUP BY ${bucket}`;
+});
 
 /** Sums per queue or per task over the range, the most jobs first: the scope's filters, then the limit. */
-function breakdown(column: "queue" | "task"): Record<RollupScope, string> {
+function breakdown(column: "queue" | "task"): Statements {
   return byScope(
-    (scope) => `
+    (grain, scope) => `
 SELECT ${column} AS name, ${SUMS}
-FROM job_rollups WHERE ${where(scope)}
+FROM ${TABLES[grain].table} WHERE ${where(grain, scope)}
 GROUP BY ${column}
 ORDER BY sum(succeeded) + sum(dead) + sum(cancelled) DESC, ${column}
 LIMIT $${nextParam(scope)}`,

@@ -6,6 +6,8 @@
  * watermark says up to which minute the finished jobs have been rolled up; a pass advances it
  * in the transaction that writes its rows, only from the value it read, so two nodes never
  * count a minute twice. Read by minute range, or by queue or task and minute range.
+ * `job_rollups_hourly` holds the same sums per hour (each minute row is added to its hour's row
+ * in the same transaction), for ranges in whole hours: a week is 168 rows per queue and task.
  */
 const HISTOGRAM = Array.from({ length: 56 }, (_, k) => `w${k} INTEGER NOT NULL DEFAULT 0`)
   .concat(Array.from({ length: 56 }, (_, k) => `r${k} INTEGER NOT NULL DEFAULT 0`))
@@ -25,6 +27,19 @@ CREATE TABLE IF NOT EXISTS job_rollups (
 );
 CREATE INDEX IF NOT EXISTS job_rollups_queue ON job_rollups (queue, minute);
 CREATE INDEX IF NOT EXISTS job_rollups_task ON job_rollups (task, minute);
+CREATE TABLE IF NOT EXISTS job_rollups_hourly (
+  hour BIGINT NOT NULL,
+  queue TEXT COLLATE "C" NOT NULL,
+  task TEXT COLLATE "C" NOT NULL,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0,
+  ${HISTOGRAM},
+  PRIMARY KEY (hour, queue, task)
+);
+CREATE INDEX IF NOT EXISTS job_rollups_hourly_queue ON job_rollups_hourly (queue, hour);
+CREATE INDEX IF NOT EXISTS job_rollups_hourly_task ON job_rollups_hourly (task, hour);
 CREATE TABLE IF NOT EXISTS rollup_watermarks (
   name TEXT COLLATE "C" PRIMARY KEY,
   through BIGINT NOT NULL
