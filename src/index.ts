@@ -25,6 +25,14 @@ export { defineEventKind } from "./core/events.js";
 export type { GateDecision, GatePolicy, GateRequest } from "./core/gate-policy.js";
 export type { BackoffOption, EnqueueOptions, PriorityName, TaskDefaults } from "./core/job-options.js";
 export { PRIORITY_NAMES } from "./core/job-options.js";
+export {
+  bucketEstimate,
+  histogramPercentile,
+  type JobRollupRow,
+  LATENCY_BUCKETS,
+  latencyBucket,
+  type RollupCounts,
+} from "./core/job-rollup.js";
 export type { EnqueueWarning, TaskRecord } from "./core/known-tasks.js";
 export type { Lesson, LessonFilter, LessonInput, LessonMatch, SimilarLesson, SimilarQuery } from "./core/lesson.js";
 export type { Logger } from "./core/logger.js";
@@ -80,8 +88,11 @@ export type {
   EnqueueResult,
   FinishedTimes,
   JobFilter,
+  JobRollupQuery,
+  JobRollupRead,
   PgTransactionHandle,
   RetentionPolicy,
+  RollUpResult,
   SqliteTransactionHandle,
   Store,
   TransactionHandle,

@@ -13,6 +13,7 @@ import { ClaimsPage } from "./pages/claims";
 import { EventsPage } from "./pages/events";
 import { JobDetailPage } from "./pages/job-detail";
 import { JobsPage } from "./pages/jobs";
+import { MetricsPage } from "./pages/metrics";
 import { OncallPage } from "./pages/oncall";
 import { OverviewPage } from "./pages/overview";
 import { QueuesPage } from "./pages/queues";
@@ -56,6 +57,7 @@ const ROUTES: Route[] = [
   { path: "/claims", title: "Claims", nav: true, render: () => <ClaimsPage /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
+  { path: "/stats", title: "Metrics", nav: true, render: () => <MetricsPage /> },
   { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },
   { path: "/events", title: "Events", nav: true, render: () => <EventsPage /> },
 ];

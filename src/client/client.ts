@@ -10,10 +10,10 @@ import { EventsApi } from "./events.js";
 import { JobsApi } from "./jobs.js";
 import { LessonsApi } from "./lessons.js";
 import { OncallApi } from "./oncall.js";
-import { ConcurrencyApi, QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
+import { ConcurrencyApi, QueuesApi, readStats, readStatsSeries, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
-import type { ExecutionState, Stats, StreamToken, Whoami } from "./types.js";
+import type { ExecutionState, SeriesRange, Stats, StatsSeries, StreamToken, Whoami } from "./types.js";
 
 export class OverseerClient {
   readonly jobs: JobsApi;
@@ -56,6 +56,17 @@ export class OverseerClient {
   /** Counts by state and queue, and throughput and latency over the last `minutes` (1-60; default 5). */
   stats(minutes?: number, signal?: AbortSignal): Promise<Stats> {
     return readStats(this.t, minutes, signal);
+  }
+
+  /**
+   * Throughput, failures and wait/run p50/p95 over `range` (1h, 6h, 24h or 7d; default 1h), in
+   * buckets sized to it, with totals per queue and per task; narrowed to a queue or task if given.
+   */
+  statsSeries(
+    options: { range?: SeriesRange; queue?: string; task?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<StatsSeries> {
+    return readStatsSeries(this.t, options, signal);
   }
 
   /** Whether handlers may do their side effects (enabled) or only record them (dry-run), and who set it. */

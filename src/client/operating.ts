@@ -4,7 +4,17 @@
  */
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
 import type { Transport, Versioned } from "./transport.js";
-import type { ConcurrencyKey, ConcurrencyPage, Job, Queue, Schedule, Stats, Worker } from "./types.js";
+import type {
+  ConcurrencyKey,
+  ConcurrencyPage,
+  Job,
+  Queue,
+  Schedule,
+  SeriesRange,
+  Stats,
+  StatsSeries,
+  Worker,
+} from "./types.js";
 
 export class QueuesApi {
   constructor(private readonly t: Transport) {}
@@ -95,4 +105,14 @@ export class SchedulesApi {
 /** Counts by state and queue, and throughput and latency over the last `minutes` (1-60; default 5). */
 export async function readStats(t: Transport, minutes?: number, signal?: AbortSignal): Promise<Stats> {
   return (await t.json<Stats>("GET", "/api/v1/stats", { query: { minutes }, signal })).body;
+}
+
+/** Throughput, failures and wait/run p50/p95 over `range` (1h, 6h, 24h or 7d; default 1h), in buckets, per queue and task. */
+export async function readStatsSeries(
+  t: Transport,
+  options: { range?: SeriesRange; queue?: string; task?: string } = {},
+  signal?: AbortSignal,
+): Promise<StatsSeries> {
+  const query = { range: options.range, queue: options.queue, task: options.task };
+  return (await t.json<StatsSeries>("GET", "/api/v1/stats/series", { query, signal })).body;
 }

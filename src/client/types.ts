@@ -44,7 +44,15 @@ export type {
   OncallOverrideRecord as OncallOverride,
   OncallStatus,
 } from "../http/contract/oncall.js";
-export type { ConcurrencyKey, ConcurrencyPage, Queue, Stats, Worker } from "../http/contract/operating.js";
+export type {
+  ConcurrencyKey,
+  ConcurrencyPage,
+  Queue,
+  SeriesRange,
+  Stats,
+  StatsSeries,
+  Worker,
+} from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
 export type {
   Run,

@@ -130,6 +130,7 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     },
   },
   "GET /api/v1/stats": { scope: "viewer", call: async () => ({ path: "/api/v1/stats" }) },
+  "GET /api/v1/stats/series": { scope: "viewer", call: async () => ({ path: "/api/v1/stats/series?range=6h" }) },
   "GET /metrics": { scope: "metrics", call: async () => ({ path: "/metrics" }) },
   // Live streams: the status and headers are the answer (the test client stops reading there).
   "GET /api/v1/events": { scope: "viewer", call: async () => ({ path: "/api/v1/events" }) },

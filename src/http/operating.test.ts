@@ -85,10 +85,15 @@ describe("workers and stats", () => {
     expect(stats.status).toBe(200);
     expect(stats.body.counts).toMatchObject({ running: 1, succeeded: 1 });
     expect(stats.body.queues.default).toMatchObject({ running: 1, succeeded: 1 });
+    // A new database: the window that has data began with its first event, seconds ago, and the
+    // rate divides by that, not by the 10 minutes asked for.
+    const covered = stats.body.window.coveredMs;
+    expect(covered).toBeGreaterThanOrEqual(1_000);
+    expect(covered).toBeLessThan(10 * 60_000);
     expect(stats.body.window).toMatchObject({
       minutes: 10,
       finished: { succeeded: 1, dead: 0, cancelled: 0 },
-      throughputPerMinute: { succeeded: 0.1 },
+      throughputPerMinute: { succeeded: Math.round((1 / (covered / 60_000)) * 100) / 100 },
       waitMs: { count: 1 },
       runMs: { count: 1 },
       truncated: false,
@@ -127,6 +132,9 @@ describe("workers and stats", () => {
     );
     expect(stats.finished).toEqual({ succeeded: 1, dead: 1, cancelled: 1 });
     expect(stats.throughputPerMinute).toEqual({ succeeded: 0.5, dead: 0.5, cancelled: 0.5 });
+    // Half a minute of data in a two-minute window: the rates divide by the half minute.
+    const young = windowStats([{ ...job, state: "succeeded" }], 2, false, 30_000);
+    expect(young).toMatchObject({ coveredMs: 30_000, throughputPerMinute: { succeeded: 2 } });
     expect(stats.waitMs).toMatchObject({ count: 2, p50: 2_000 });
     expect(stats.runMs).toMatchObject({ count: 2, p99: 3_000 });
   });

@@ -17,6 +17,8 @@ export interface Percentiles {
 
 export interface WindowStats {
   minutes: number;
+  /** How much of the window has data (see `windowStats`); the rates divide by it. */
+  coveredMs: number;
   finished: { succeeded: number; dead: number; cancelled: number };
   /** Finished jobs per minute over the window, by outcome. */
   throughputPerMinute: { succeeded: number; dead: number; cancelled: number };
@@ -26,7 +28,17 @@ export interface WindowStats {
   truncated: boolean;
 }
 
-export function windowStats(jobs: readonly FinishedTimes[], minutes: number, truncated: boolean): WindowStats {
+/**
+ * `coveredMs` is how much of the window has data: the whole window, or less when the store's
+ * oldest event is younger (a new database), so that the first minutes' rate is not divided by
+ * an hour nothing ran in.
+ */
+export function windowStats(
+  jobs: readonly FinishedTimes[],
+  minutes: number,
+  truncated: boolean,
+  coveredMs = minutes * 60_000,
+): WindowStats {
   const finished = { succeeded: 0, dead: 0, cancelled: 0 };
   const waits: number[] = [];
   const runs: number[] = [];
@@ -36,9 +48,11 @@ export function windowStats(jobs: readonly FinishedTimes[], minutes: number, tru
     waits.push(Math.max(0, job.startedAt - job.runAt));
     if (job.state !== "cancelled") runs.push(Math.max(0, job.finishedAt - job.startedAt));
   }
-  const perMinute = (n: number) => Math.round((n / minutes) * 100) / 100;
+  const covered = Math.min(minutes * 60_000, Math.max(1_000, coveredMs));
+  const perMinute = (n: number) => Math.round((n / (covered / 60_000)) * 100) / 100;
   return {
     minutes,
+    coveredMs: covered,
     finished,
     throughputPerMinute: {
       succeeded: perMinute(finished.succeeded),

@@ -1,9 +1,9 @@
 /**
  * A whole node in one call, what `overseer start` runs, for any program: the HTTP API and
- * dashboard, a worker, the run supervisor, the scheduler, Telegram decisions, retention and the
- * event mirror, on one Overseer. The API listens before any work starts, so a port in use stops
- * the node with nothing begun; `stop()` closes the API first, so that no request arrives while
- * the worker drains, and the Overseer last.
+ * dashboard, a worker, the run supervisor, the scheduler, Telegram decisions, retention, job
+ * rollups and the event mirror, on one Overseer. The API listens before any work starts, so a
+ * port in use stops the node with nothing begun; `stop()` closes the API first, so that no
+ * request arrives while the worker drains, and the Overseer last.
  *
  *   const node = await startNode({ database: "./app.db", tasks: [sendEmail], http: { port: 0 } });
  *   console.log(node.url); // the dashboard, and the API under /api/v1
@@ -22,6 +22,8 @@ import { createOverseer, type Overseer, type OverseerOptions, type SchedulerSetu
 
 /** How often retention prunes. */
 const RETENTION_EVERY_MS = 3_600_000;
+/** How often finished jobs are rolled up into per-minute rows (see store/rollups). */
+const ROLLUPS_EVERY_MS = 60_000;
 /** As often as a worker's maintenance pass runs them. */
 const WATCHDOGS_EVERY_MS = 1_000;
 
@@ -60,6 +62,11 @@ export interface NodeOptions extends OverseerOptions {
   telegramDecisions?: boolean;
   /** Prune old jobs, runs, alerts and events hourly (`DEFAULT_RETENTION`): default true. */
   retention?: boolean;
+  /**
+   * Roll finished jobs up into the per-minute rows the metrics over time read, every minute:
+   * default true. Any number of nodes may; each minute is counted once.
+   */
+  rollups?: boolean;
   /** Mirror the event log to this append-only NDJSON file (one node per file). */
   eventsNdjson?: string;
 }
@@ -93,6 +100,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     superviseRuns = true,
     telegramDecisions = true,
     retention = true,
+    rollups = true,
     eventsNdjson,
     ...overseerOptions
   } = options;
@@ -157,6 +165,19 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     if (eventsNdjson !== undefined) {
       mirror = new EventMirror(overseer.store, eventsNdjson, logger);
       mirror.start();
+    }
+    if (rollups) {
+      const rolling = new SupervisedLoop({
+        name: "rollups",
+        logger,
+        body: async () => {
+          const result = await overseer.rollUpJobs();
+          if (result.jobs > 0 || result.deleted > 0) logger.debug({ result }, "rollup pass");
+          return ROLLUPS_EVERY_MS;
+        },
+      });
+      rolling.start();
+      stops.push(() => rolling.stop());
     }
     if (retention) {
       const pruning = new SupervisedLoop({

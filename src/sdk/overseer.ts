@@ -114,12 +114,15 @@ import type {
   EventQuery,
   FinishedTimes,
   JobFilter,
+  JobRollupQuery,
+  JobRollupRead,
   NewEvent,
   PgTransactionHandle,
   PingHeartbeatResult,
   PruneResult,
   RaiseAlertResult,
   RetentionPolicy,
+  RollUpResult,
   SqliteTransactionHandle,
   Store,
   SyncHeartbeatsResult,
@@ -562,6 +565,24 @@ export class Overseer {
   /** The times of the jobs that finished at `since` (epoch ms) or later, the latest first, at most `limit`. */
   listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]> {
     return this.store.listFinishedTimes(since, limit);
+  }
+
+  /**
+   * Finished jobs over a range in buckets, from the per-minute rollups and, for the minutes not
+   * rolled up yet, the jobs themselves (see docs/operations.md, "Metrics over time").
+   */
+  readJobRollups(query: JobRollupQuery): Promise<JobRollupRead> {
+    return this.store.readJobRollups(query);
+  }
+
+  /** Rolls up the jobs finished since the last pass (what `overseer start` does every minute). */
+  rollUpJobs(): Promise<RollUpResult> {
+    return this.store.rollUpJobs();
+  }
+
+  /** The first minute that has a rollup (epoch ms), or null. */
+  oldestJobRollup(): Promise<number | null> {
+    return this.store.oldestJobRollup();
   }
 
   /**

@@ -19,6 +19,7 @@ import {
 } from "../core/execution.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
+import type { JobRollupRow } from "../core/job-rollup.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
 import type { NewOncallOverride, OncallOverride } from "../core/oncall.js";
@@ -58,7 +59,9 @@ import * as jobs from "./jobs/operations.js";
 import * as lessons from "./lessons/operations.js";
 import * as oncall from "./oncall/operations.js";
 import * as queues from "./queues/operations.js";
-import { prune } from "./retention/prune.js";
+import { prune, type Runner } from "./retention/prune.js";
+import * as rollups from "./rollups/operations.js";
+import { rollUpJobs } from "./rollups/pass.js";
 import * as runs from "./runs/operations.js";
 import * as schedules from "./schedules/operations.js";
 import * as settings from "./settings/operations.js";
@@ -80,6 +83,8 @@ import type {
   FireTickResult,
   HeartbeatResult,
   JobFilter,
+  JobRollupQuery,
+  JobRollupRead,
   LateHeartbeat,
   NewEvent,
   NewToken,
@@ -88,6 +93,7 @@ import type {
   PruneResult,
   RaiseAlertResult,
   RetentionPolicy,
+  RollUpResult,
   Store,
   SyncHeartbeatsResult,
   SyncSchedulesResult,
@@ -185,6 +191,24 @@ export abstract class SqlStore implements Store {
 
   async listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]> {
     return this.read((db) => jobs.listFinishedTimes(db, since, limit));
+  }
+
+  // -- rollups ------------------------------------------------------------------------------
+
+  async rollUpJobs(graceMs?: number): Promise<RollUpResult> {
+    return rollUpJobs(this.runner(), graceMs);
+  }
+
+  async writeJobRollups(rows: readonly JobRollupRow[]): Promise<void> {
+    await this.transact((tx) => rollups.writeRows(tx, rows));
+  }
+
+  async readJobRollups(query: JobRollupQuery): Promise<JobRollupRead> {
+    return this.read((db) => rollups.readRange(db, query));
+  }
+
+  async oldestJobRollup(): Promise<number | null> {
+    return this.read(rollups.oldestMinute);
   }
 
   async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
@@ -634,6 +658,11 @@ export abstract class SqlStore implements Store {
   // -- retention ----------------------------------------------------------------------------
 
   async prune(policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
-    return prune({ read: (body) => this.read(body), transact: (body) => this.transact(body) }, policy, options);
+    return prune(this.runner(), policy, options);
+  }
+
+  /** The store's reads and write transactions, for the passes that run many of each (retention, rollups). */
+  private runner(): Runner {
+    return { read: (body) => this.read(body), transact: (body) => this.transact(body) };
   }
 }

@@ -32,6 +32,7 @@ import type { NewSignal, SignalRecord, StepKind, StepRecord } from "../core/dura
 import type { ExecutionChange, ExecutionMode, ExecutionSwitch } from "../core/execution.js";
 import type { Heartbeat, HeartbeatDefinition } from "../core/heartbeat.js";
 import type { NewJob, TaskDefaults } from "../core/job-options.js";
+import type { JobRollupRow, RollupCounts } from "../core/job-rollup.js";
 import type { TaskRecord } from "../core/known-tasks.js";
 import type { Lesson, LessonFilter, NewLesson, ParsedSimilarQuery, SimilarLesson } from "../core/lesson.js";
 import type { NewOncallOverride, OncallOverride } from "../core/oncall.js";
@@ -139,6 +140,45 @@ export interface FinishedTimes {
   runAt: number;
   startedAt: number | null;
   finishedAt: number;
+}
+
+/** What a rollup pass did. */
+export interface RollUpResult {
+  /** Minutes the watermark moved over. */
+  minutes: number;
+  /** Rows written. */
+  rows: number;
+  /** Finished jobs counted. */
+  jobs: number;
+  /** Rows deleted for being older than 7 days. */
+  deleted: number;
+  /** Everything finished before this (epoch ms, a whole minute) is rolled up; 0 before the first pass. */
+  through: number;
+}
+
+export interface JobRollupQuery {
+  /** Start (epoch ms, a whole minute), included. */
+  from: number;
+  /** End (epoch ms), excluded. */
+  to: number;
+  /** A bucket's length in ms, a whole number of minutes. */
+  bucketMs: number;
+  queue?: string;
+  task?: string;
+  /** How many queues and tasks the breakdowns keep, the most finished jobs first. */
+  top: number;
+}
+
+export interface JobRollupRead {
+  /** Bucket i covers [from + i × bucketMs, from + (i + 1) × bucketMs); always every bucket of the range. */
+  buckets: RollupCounts[];
+  total: RollupCounts;
+  byQueue: Array<{ queue: string; counts: RollupCounts }>;
+  byTask: Array<{ task: string; counts: RollupCounts }>;
+  /** The watermark: minutes before it came from rollups, the rest from the jobs table. */
+  rolledUpThrough: number;
+  /** True when more jobs finished after the watermark than a read takes: the counts are then lower bounds. */
+  truncated: boolean;
 }
 
 export interface JobFilter {
@@ -462,6 +502,18 @@ export interface Store {
    * what throughput and latency over a window need, without reading whole jobs.
    */
   listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]>;
+  /**
+   * Rolls the jobs finished since the last pass up into per-minute rows (see core/job-rollup.ts),
+   * whole minutes at least `graceMs` old (default two minutes), and deletes rollups older than 7
+   * days. Safe to run on several nodes at once: each minute is counted once.
+   */
+  rollUpJobs(graceMs?: number): Promise<RollUpResult>;
+  /** Adds rows to the stored rollups (summed with any of the same minute, queue and task): for imports and seeding. */
+  writeJobRollups(rows: readonly JobRollupRow[]): Promise<void>;
+  /** Finished jobs over a range, in buckets, with totals per queue and task: rolled-up minutes and the live rest. */
+  readJobRollups(query: JobRollupQuery): Promise<JobRollupRead>;
+  /** The first minute that has a rollup (epoch ms), or null. */
+  oldestJobRollup(): Promise<number | null>;
   /**
    * The verbs below that take `expectedVersion` refuse with VERSION_CONFLICT, changing nothing,
    * when the record's `version` is not that number (the check runs in the write's transaction).

@@ -5,11 +5,16 @@
 import type { MinuteBucket } from "../../../src/http/contract";
 import { ChartFrame, type LegendEntry, niceMax, StackedBars, scales } from "./chart-frame";
 
-export interface Series extends LegendEntry {
-  value: (b: MinuteBucket) => number | null;
+/** A bucket: a minute of /stats, or a longer bucket of /stats/series; `start` is ISO. */
+interface Bucket {
+  start: string;
 }
 
-const time = (iso: string | undefined) => (iso ? iso.slice(11, 16) : "");
+export interface Series<B extends Bucket = MinuteBucket> extends LegendEntry {
+  value: (b: B) => number | null;
+}
+
+const hourMinute = (iso: string | undefined) => (iso ? iso.slice(11, 16) : "");
 
 /** An axis label: "20", "500 ms", "2 s". */
 function tick(value: number, unit: string): string {
@@ -17,18 +22,24 @@ function tick(value: number, unit: string): string {
   return value >= 1000 ? `${value / 1000} s` : `${value} ms`;
 }
 
-export function MinuteChart({
+export function MinuteChart<B extends Bucket = MinuteBucket>({
   label,
   buckets,
   series,
   kind,
   unit,
+  span,
+  time = hourMinute,
 }: {
   label: string;
-  buckets: readonly MinuteBucket[];
-  series: readonly Series[];
+  buckets: readonly B[];
+  series: readonly Series<B>[];
   kind: "bars" | "lines";
   unit: string;
+  /** What the buckets cover, for the summary: "the last 60 minutes" unless given. */
+  span?: string;
+  /** A bucket's start as an axis and tooltip label: "14:05" unless given. */
+  time?: (iso: string | undefined) => string;
 }) {
   const totals = buckets.map((b) =>
     kind === "bars"
@@ -39,7 +50,9 @@ export function MinuteChart({
   const { slot, x, y } = scales(buckets.length, top);
   const sum = buckets.reduce((acc, b) => acc + series.reduce((s2, s) => s2 + (s.value(b) ?? 0), 0), 0);
   const summary =
-    kind === "bars" ? `${sum} in the last ${buckets.length} minutes` : `peak ${Math.max(0, ...totals)} ${unit}`;
+    kind === "bars"
+      ? `${sum} in ${span ?? `the last ${buckets.length} minutes`}`
+      : `peak ${Math.max(0, ...totals)} ${unit}`;
 
   return (
     <ChartFrame

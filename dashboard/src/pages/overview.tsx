@@ -29,6 +29,9 @@ const queueColumns: Column<Queue>[] = [
 ];
 
 const ms = (value: number | null) => (value === null ? "—" : `${value} ms`);
+/** The part of the hour that has data (the store may be younger): the jobs/min divide by it. */
+const since = (coveredMs: number) =>
+  coveredMs >= 3_600_000 ? "Last hour" : `Last ${Math.max(1, Math.round(coveredMs / 60_000))} min`;
 
 export function OverviewPage() {
   const { data, error } = useLive(
@@ -80,9 +83,9 @@ export function OverviewPage() {
             </li>
           </ul>
           <p className="muted">
-            Last hour: {data.stats.window.finished.succeeded} succeeded, {data.stats.window.finished.dead} dead (
-            {data.stats.window.throughputPerMinute.succeeded.toFixed(1)} jobs/min); wait p95{" "}
-            {ms(data.stats.window.waitMs.p95)}, run p95 {ms(data.stats.window.runMs.p95)}.
+            {since(data.stats.window.coveredMs)}: {data.stats.window.finished.succeeded} succeeded,{" "}
+            {data.stats.window.finished.dead} dead ({data.stats.window.throughputPerMinute.succeeded.toFixed(1)}{" "}
+            jobs/min); wait p95 {ms(data.stats.window.waitMs.p95)}, run p95 {ms(data.stats.window.runMs.p95)}.
           </p>
           <div className="charts">
             <MinuteChart

@@ -96,6 +96,7 @@ export async function runNode(mode: "start" | "worker", flags: NodeFlags, global
     // Approve / Deny / Acknowledge pressed in Telegram: one poller per bot, in the node that serves (start).
     telegramDecisions: mode === "start",
     retention: mode === "start" && flags.retention !== false,
+    rollups: mode === "start",
     eventsNdjson: flags.eventsNdjson,
   });
   const { overseer, worker, scheduler, supervisor } = node;

@@ -51,7 +51,17 @@ export type {
   OncallOverrideRecord,
   OncallStatus,
 } from "./oncall.js";
-export type { ConcurrencyKey, ConcurrencyPage, Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
+export type {
+  ConcurrencyKey,
+  ConcurrencyPage,
+  Counts,
+  MinuteBucket,
+  Queue,
+  SeriesRange,
+  Stats,
+  StatsSeries,
+  Worker,
+} from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {
   Run,

@@ -236,9 +236,23 @@ export const getStats = {
         queues: { type: "object", additionalProperties: countsByState },
         window: {
           type: "object",
-          required: ["minutes", "finished", "throughputPerMinute", "waitMs", "runMs", "truncated", "perMinute"],
+          required: [
+            "minutes",
+            "coveredMs",
+            "finished",
+            "throughputPerMinute",
+            "waitMs",
+            "runMs",
+            "truncated",
+            "perMinute",
+          ],
           properties: {
             minutes: { type: "integer" },
+            coveredMs: {
+              type: "integer",
+              description:
+                "How much of the window has data: the window, or less when the oldest event is younger. The rates divide by it.",
+            },
             finished: byOutcome,
             throughputPerMinute: byOutcome,
             waitMs: percentiles,
@@ -258,6 +272,104 @@ export const getStats = {
   },
 } as const;
 
+const nullableMs = { type: ["integer", "null"] } as const;
+const quantiles = {
+  type: "object",
+  required: ["p50", "p95"],
+  description: "Percentiles in ms from log-spaced histograms: within ±19% (see docs/operations.md); null with no jobs.",
+  properties: { p50: nullableMs, p95: nullableMs },
+} as const;
+const seriesSummary = {
+  succeeded: integer,
+  dead: integer,
+  cancelled: integer,
+  retries: { type: "integer", description: "Attempts that failed and were retried (counted when the job finished)." },
+  failures: { type: "integer", description: "dead + retries: every failed attempt." },
+  waitMs: quantiles,
+  runMs: quantiles,
+} as const;
+const SUMMARY_FIELDS = ["succeeded", "dead", "cancelled", "retries", "failures", "waitMs", "runMs"] as const;
+const namedSummary = {
+  type: "object",
+  required: ["name", ...SUMMARY_FIELDS],
+  properties: { name: string, ...seriesSummary },
+} as const;
+
+export const getStatsSeries = {
+  tags: ["stats"],
+  operationId: "getStatsSeries",
+  summary: "Throughput, failures and wait/run p50/p95 over 1h, 6h, 24h or 7d, in buckets, per queue and per task",
+  description:
+    "Read from per-minute rollups kept 7 days (and, for the last minutes not rolled up yet, from the jobs). Buckets: 1 min for 1h, 5 min for 6h, 15 min for 24h, 1 h for 7d; the last one holds now and is still filling.",
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      range: { type: "string", enum: ["1h", "6h", "24h", "7d"], description: "Default 1h." },
+      queue: { type: "string", description: "Only this queue's jobs." },
+      task: { type: "string", description: "Only this task's jobs." },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: [
+        "range",
+        "bucketMs",
+        "from",
+        "to",
+        "queue",
+        "task",
+        "rolledUpThrough",
+        "truncated",
+        "buckets",
+        "total",
+        "byQueue",
+        "byTask",
+      ],
+      properties: {
+        range: { type: "string", enum: ["1h", "6h", "24h", "7d"] },
+        bucketMs: integer,
+        from: isoTime,
+        to: { ...isoTime, description: "The end of the last bucket (after now)." },
+        queue: { type: ["string", "null"] },
+        task: { type: ["string", "null"] },
+        rolledUpThrough: {
+          ...nullableTime,
+          description: "Jobs finished before this were read from rollups, later ones from the jobs table.",
+        },
+        truncated: {
+          type: "boolean",
+          description: "More jobs finished since the last rollup than one read takes: the counts are lower bounds.",
+        },
+        buckets: {
+          type: "array",
+          description: "Every bucket of the range, oldest first.",
+          items: {
+            type: "object",
+            required: ["start", ...SUMMARY_FIELDS],
+            properties: { start: isoTime, ...seriesSummary },
+          },
+        },
+        total: {
+          type: "object",
+          required: [...SUMMARY_FIELDS, "perMinute"],
+          properties: {
+            ...seriesSummary,
+            perMinute: {
+              type: "number",
+              description: "Finished jobs per minute over the part of the range that has data (since the oldest).",
+            },
+          },
+        },
+        byQueue: { type: "array", description: "The 10 queues with the most finished jobs.", items: namedSummary },
+        byTask: { type: "array", description: "The 10 tasks with the most finished jobs.", items: namedSummary },
+      },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+} as const;
+
 export type Queue = Served<typeof queueSchema>;
 export type Worker = Served<typeof workerSchema>;
 export type ConcurrencyKey = Served<typeof concurrencyKeySchema>;
@@ -265,3 +377,5 @@ export type ConcurrencyPage = Served<(typeof listConcurrencyKeys.response)[200]>
 export type Stats = Served<(typeof getStats.response)[200]>;
 export type MinuteBucket = Served<typeof minuteBucket>;
 export type Counts = Stats["counts"];
+export type StatsSeries = Served<(typeof getStatsSeries.response)[200]>;
+export type SeriesRange = StatsSeries["range"];

@@ -1,13 +1,15 @@
 /**
- * /api/v1/queues, /workers, /concurrency and /stats: what an operator watches, and pausing or
+ * /api/v1/queues, /workers, /concurrency, /stats and /stats/series: what an operator watches, and pausing or
  * resuming a queue (with `If-Match` / `version` like every write).
  */
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
+import { validateName } from "../../core/job-options.js";
 import { JOB_STATES, type JobState, type QueueRecord } from "../../core/types.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/operating.js";
 import { decodeKeyCursor, encodeKeyCursor, pageLimit } from "../cursor.js";
+import { buildSeries, coveredMs, SERIES_TOP, seriesWindow } from "../series.js";
 import { minuteBuckets, windowStats } from "../stats.js";
 import { typed } from "../type-provider.js";
 import { emptyBodyIsObject, expectedVersion } from "../versions.js";
@@ -101,6 +103,24 @@ export function operatingRoutes(overseer: Overseer) {
       return { items, nextCursor, ...totals };
     });
 
+    app.get("/stats/series", { config: { scope: "viewer" }, schema: contract.getStatsSeries }, async (request) => {
+      const { range = "1h" } = request.query;
+      const queue = request.query.queue === undefined ? null : validateName(request.query.queue, "queue");
+      const task = request.query.task === undefined ? null : validateName(request.query.task, "task");
+      const now = await overseer.now();
+      const window = seriesWindow(range, now);
+      const [read, dataFrom] = await Promise.all([
+        overseer.readJobRollups({
+          ...window,
+          top: SERIES_TOP,
+          ...(queue === null ? {} : { queue }),
+          ...(task === null ? {} : { task }),
+        }),
+        oldestData(overseer),
+      ]);
+      return buildSeries(range, window, read, { queue, task }, now, dataFrom);
+    });
+
     app.get("/stats", { config: { scope: "viewer" }, schema: contract.getStats }, async (request) => {
       const raw = request.query.minutes;
       const minutes = raw === undefined ? 5 : Number(raw);
@@ -111,17 +131,32 @@ export function operatingRoutes(overseer: Overseer) {
       // long history kept, each is a walk over every finished job's index entry).
       const [queues, now, execution] = await Promise.all([overseer.listQueues(), overseer.now(), overseer.execution()]);
       const counts = totalCounts(queues);
-      const finished = await overseer.listFinishedTimes(now - minutes * 60_000, MAX_FINISHED_READ + 1);
+      const since = now - minutes * 60_000;
+      const [finished, dataFrom] = await Promise.all([
+        overseer.listFinishedTimes(since, MAX_FINISHED_READ + 1),
+        oldestData(overseer),
+      ]);
       const truncated = finished.length > MAX_FINISHED_READ;
       const read = finished.slice(0, MAX_FINISHED_READ);
+      const covered = coveredMs(since, now, dataFrom);
       return {
         execution: execution.mode,
         counts,
         queues: Object.fromEntries(queues.map((q) => [q.name, q.counts])),
-        window: { ...windowStats(read, minutes, truncated), perMinute: minuteBuckets(read, minutes, now) },
+        window: { ...windowStats(read, minutes, truncated, covered), perMinute: minuteBuckets(read, minutes, now) },
       };
     });
   };
+}
+
+/**
+ * When the store's data begins: its oldest event or rollup, whichever is older (events go after
+ * 30 days, rollups after 7); null for a store with neither.
+ */
+async function oldestData(overseer: Overseer): Promise<number | null> {
+  const [[event], rollup] = await Promise.all([overseer.readEvents({ limit: 1 }), overseer.oldestJobRollup()]);
+  const times = [event ? Date.parse(event.at) : null, rollup].filter((t): t is number => t !== null);
+  return times.length === 0 ? null : Math.min(...times);
 }
 
 /** Jobs by state over every queue. */

@@ -23,6 +23,7 @@ import { runLessonConformance } from "./lessons.js";
 import { runOncallConformance } from "./oncall.js";
 import { runPayloadFilterConformance } from "./payload-filter.js";
 import { runRetentionConformance } from "./retention.js";
+import { runRollupConformance } from "./rollups.js";
 import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
 import { runSettingsConformance } from "./settings.js";
@@ -2238,6 +2239,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runAlertConformance(test);
     runHeartbeatConformance(test);
     runRetentionConformance(test);
+    runRollupConformance(test);
     runLessonConformance(test);
     runWatchingConformance(test);
 

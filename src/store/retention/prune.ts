@@ -5,6 +5,8 @@
  * archive may take long; no transaction is open while it runs). A row that changed while its
  * batch was archived stays (see operations.ts).
  */
+
+import { rollUpJobs } from "../rollups/pass.js";
 import type { PruneOptions, PruneResult, RetentionPolicy, RetentionRule } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import * as ops from "./operations.js";
@@ -28,6 +30,8 @@ export async function prune(store: Runner, policy: RetentionPolicy, options: Pru
     alerts: 0,
     lessons: 0,
   };
+  // Finished jobs are counted into the rollups before any is deleted, so the rollups outlive them.
+  if (!options.dryRun) await rollUpJobs(store);
   const now = await store.read((db) => db.now());
   for (const state of ["succeeded", "dead", "cancelled"] as const) {
     const rule = policy.jobs[state];

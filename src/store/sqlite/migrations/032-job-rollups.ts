@@ -1,0 +1,49 @@
+/**
+ * 032: job rollups. Each row sums the jobs of one queue and task that finished in one minute:
+ * counts by outcome, retries, and wait- and run-time histograms in 56 fixed log-spaced buckets
+ * each (`w0`..`w55`, `r0`..`r55`, see core/job-rollup.ts), so a range's percentiles come from
+ * adding rows. Rows are written by the rollup pass, kept 7 days, and outlive job retention. The
+ * watermark says up to which minute the finished jobs have been rolled up; a pass advances it
+ * in the transaction that writes its rows, only from the value it read, so two nodes never
+ * count a minute twice. Read by minute range, or by queue or task and minute range. WITHOUT
+ * ROWID: the rows are stored in primary key order, so a range of minutes is one walk of the table.
+ * `job_rollups_hourly` holds the same sums per hour (each minute row is added to its hour's row
+ * in the same transaction), for ranges in whole hours: a week is 168 rows per queue and task.
+ */
+const HISTOGRAM = Array.from({ length: 56 }, (_, k) => `w${k} INTEGER NOT NULL DEFAULT 0`)
+  .concat(Array.from({ length: 56 }, (_, k) => `r${k} INTEGER NOT NULL DEFAULT 0`))
+  .join(",\n  ");
+
+export const sql = `
+CREATE TABLE IF NOT EXISTS job_rollups (
+  minute INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  task TEXT NOT NULL,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0,
+  ${HISTOGRAM},
+  PRIMARY KEY (minute, queue, task)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS job_rollups_queue ON job_rollups (queue, minute);
+CREATE INDEX IF NOT EXISTS job_rollups_task ON job_rollups (task, minute);
+CREATE TABLE IF NOT EXISTS job_rollups_hourly (
+  hour INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  task TEXT NOT NULL,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0,
+  ${HISTOGRAM},
+  PRIMARY KEY (hour, queue, task)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS job_rollups_hourly_queue ON job_rollups_hourly (queue, hour);
+CREATE INDEX IF NOT EXISTS job_rollups_hourly_task ON job_rollups_hourly (task, hour);
+CREATE TABLE IF NOT EXISTS rollup_watermarks (
+  name TEXT PRIMARY KEY,
+  through INTEGER NOT NULL
+);
+INSERT INTO rollup_watermarks (name, through) VALUES ('jobs', 0) ON CONFLICT (name) DO NOTHING;
+`;
