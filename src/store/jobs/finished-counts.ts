@@ -8,7 +8,7 @@
  * before the transaction that finished it has committed (it finished at that transaction's time).
  */
 import type { JobState } from "../../core/types.js";
-import type { Op, Tx } from "../tx.js";
+import type { Db, Op, Tx } from "../tx.js";
 import * as q from "./statements.js";
 
 /** How far behind the store's clock the mark stays: more than any finishing transaction lasts. */
@@ -54,4 +54,34 @@ export function* advanceFinishedMark(tx: Tx): Op<boolean> {
   for (const r of passed) yield* tx.run(q.ADD_FINISHED_COUNT, [r.queue, r.state, Number(r.n)]);
   yield* tx.run(q.SET_FINISHED_MARK, [to]);
   return true;
+}
+
+/** A row of COUNT_BY_QUEUE_STATE. */
+export interface QueueStateCount {
+  queue: string;
+  state: JobState;
+  n: number;
+}
+
+/**
+ * Jobs by queue and state (COUNT_BY_QUEUE_STATE), read with the mark the statement itself sees:
+ * the mark is read first, and if it moved before the count ran, the count is read again with the
+ * new one. Whatever the database's isolation, every row of one answer comes from one snapshot.
+ */
+export function* countByQueueState(db: Db): Op<QueueStateCount[]> {
+  const first = yield* db.one<{ counted_through: number | string }>(q.READ_FINISHED_MARK);
+  let mark = Number(first?.counted_through ?? -1);
+  for (let read = 1; ; read++) {
+    const rows = yield* db.rows<{ queue: string | null; state: string; n: number | string }>(q.COUNT_BY_QUEUE_STATE, [
+      mark,
+    ]);
+    const seen = Number(rows.find((r) => r.queue === null)?.n ?? mark);
+    // The mark moves at most every few seconds: a third read in a row finding it moved is not expected.
+    if (seen === mark || read === 3) {
+      return rows.flatMap((r) =>
+        r.queue === null ? [] : [{ queue: r.queue, state: r.state as JobState, n: Number(r.n) }],
+      );
+    }
+    mark = seen;
+  }
 }

@@ -20,7 +20,7 @@ import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
 import type { CancelResult, FinishedTimes, JobFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
-import { type FinishedRow, forgetFinished } from "./finished-counts.js";
+import { countByQueueState, type FinishedRow, forgetFinished } from "./finished-counts.js";
 import { emptyCounts, invalidTransition } from "./rows.js";
 import * as q from "./statements.js";
 
@@ -40,7 +40,7 @@ export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
 
 export function* countJobs(db: Db): Op<Record<JobState, number>> {
   const counts = emptyCounts();
-  for (const r of yield* db.rows<{ state: JobState; n: number }>(q.COUNT_BY_QUEUE_STATE)) counts[r.state] += r.n;
+  for (const r of yield* countByQueueState(db)) counts[r.state] += r.n;
   return counts;
 }
 

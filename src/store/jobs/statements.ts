@@ -72,15 +72,16 @@ function countInState(state: JobState, index: string): Sql {
   return sql`SELECT queue, '${state}' AS state, count(*) AS n FROM jobs ${indexedBy(index)} WHERE state = '${state}' GROUP BY queue`;
 }
 
-/** The finished jobs that finished after `finished_counts_mark` (see migration 036), from `jobs_finished`. */
+/** $1 the mark: the finished jobs that finished after it (see migration 036), from `jobs_finished`. */
 const FINISHED_AFTER_MARK = sql`SELECT queue, state, count(*) AS n FROM jobs ${indexedBy("jobs_finished")}
-  WHERE ${FINISHED} AND finished_at IS NOT NULL AND finished_at > (SELECT counted_through FROM finished_counts_mark)
+  WHERE ${FINISHED} AND finished_at IS NOT NULL AND finished_at > $1
   GROUP BY queue, state`;
 
 /**
- * Finished jobs by queue and state, in one statement (one snapshot): those counted through the
- * mark, kept in `finished_counts`, plus those that finished after it. A long history is not
- * walked; only the jobs finished since the mark last moved are read.
+ * $1 the mark as last read: finished jobs by queue and state, those counted through the mark, kept
+ * in `finished_counts`, plus those that finished after it. A long history is not walked; only the
+ * jobs finished since the mark last moved are read. The mark is given, not read by a subquery, so
+ * that PostgreSQL plans the range on `jobs_finished` knowing how short it is.
  */
 const COUNT_FINISHED = sql`SELECT queue, state, CAST(sum(n) AS BIGINT) AS n FROM (
   SELECT queue, state, n FROM finished_counts
@@ -89,10 +90,12 @@ const COUNT_FINISHED = sql`SELECT queue, state, CAST(sum(n) AS BIGINT) AS n FROM
 ) AS finished GROUP BY queue, state HAVING sum(n) <> 0`;
 
 /**
- * Jobs counted by queue and state, each waiting or running state from the partial index that
- * holds its jobs: no index covers every job (see migration 025), since one that did would be
- * written at every enqueue, claim and finish. Each condition is written as its index's, so
- * neither database tests it row by row. Finished jobs are counted as COUNT_FINISHED says.
+ * $1 the mark as last read: jobs counted by queue and state, each waiting or running state from
+ * the partial index that holds its jobs: no index covers every job (see migration 025), since one
+ * that did would be written at every enqueue, claim and finish. Each condition is written as its
+ * index's, so neither database tests it row by row. Finished jobs are counted as COUNT_FINISHED
+ * says, and one more row (queue NULL, state 'mark') gives the mark the statement saw: counts
+ * read with another mark than $1 are read again (see finished-counts.ts).
  */
 export const COUNT_BY_QUEUE_STATE = unionAll([
   countInState("queued", "jobs_ready"),
@@ -100,7 +103,11 @@ export const COUNT_BY_QUEUE_STATE = unionAll([
   countInState("running", "jobs_leases"),
   countInState("awaiting_approval", "jobs_awaiting"),
   COUNT_FINISHED,
+  "SELECT NULL, 'mark', counted_through FROM finished_counts_mark WHERE id = 1",
 ]);
+
+/** The mark finished jobs are counted through (see finished-counts.ts). */
+export const READ_FINISHED_MARK = "SELECT counted_through FROM finished_counts_mark WHERE id = 1";
 
 /** The mark finished jobs are counted through, locked until commit: moving it and subtracting from its counts take turns. */
 export const LOCK_FINISHED_MARK = sql`SELECT counted_through FROM finished_counts_mark WHERE id = 1 ${FOR_UPDATE}`;

@@ -12,17 +12,17 @@
  * the store's own times (no clock is read here); a store with no finished job starts with none.
  */
 export const sql = `
-CREATE TABLE finished_counts (
+CREATE TABLE IF NOT EXISTS finished_counts (
   queue TEXT NOT NULL,
   state TEXT NOT NULL,
   n INTEGER NOT NULL,
   PRIMARY KEY (queue, state)
 ) WITHOUT ROWID;
-CREATE TABLE finished_counts_mark (
+CREATE TABLE IF NOT EXISTS finished_counts_mark (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   counted_through INTEGER NOT NULL
 );
-INSERT INTO finished_counts_mark (id, counted_through)
+INSERT OR IGNORE INTO finished_counts_mark (id, counted_through)
 SELECT 1, coalesce(max(latest) - 60000, -1) FROM (
   SELECT max(finished_at) AS latest FROM jobs INDEXED BY jobs_finished WHERE state = 'succeeded' AND finished_at IS NOT NULL
   UNION ALL
@@ -30,7 +30,7 @@ SELECT 1, coalesce(max(latest) - 60000, -1) FROM (
   UNION ALL
   SELECT max(finished_at) FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at IS NOT NULL
 );
-INSERT INTO finished_counts (queue, state, n)
+INSERT OR IGNORE INTO finished_counts (queue, state, n)
 SELECT queue, state, count(*) FROM jobs INDEXED BY jobs_finished
 WHERE state IN ('succeeded','dead','cancelled') AND finished_at IS NOT NULL
   AND finished_at <= (SELECT counted_through FROM finished_counts_mark)
