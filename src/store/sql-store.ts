@@ -179,6 +179,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => jobs.listJobs(db, filter));
   }
 
+  async listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>> {
+    return this.read((db) => jobs.listRunningHolders(db, limit));
+  }
+
   async listAttempts(jobId: string): Promise<Attempt[]> {
     return this.read((db) => jobs.listAttempts(db, jobId));
   }

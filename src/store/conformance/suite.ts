@@ -1864,6 +1864,19 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true, version: 1 });
       });
 
+      test("listRunningHolders gives the running jobs' ids and holders, newest first, up to the limit", async (ctx) => {
+        await ctx.addSucceeded();
+        const [a, b, c] = [await ctx.add(), await ctx.add(), await ctx.add()];
+        await ctx.claim({ workerId: "w1", limit: 2 });
+        await ctx.claim({ workerId: "w2", limit: 1 });
+        expect(await ctx.store.listRunningHolders(10)).toEqual([
+          { jobId: c.id, workerId: "w2" },
+          { jobId: b.id, workerId: "w1" },
+          { jobId: a.id, workerId: "w1" },
+        ]);
+        expect((await ctx.store.listRunningHolders(1)).map((r) => r.jobId)).toEqual([c.id]);
+      });
+
       test("finished jobs stay counted exactly once counted through the mark: retry, discard and retention take theirs out", async (ctx) => {
         const counts = async () =>
           Object.fromEntries(

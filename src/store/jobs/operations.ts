@@ -34,6 +34,11 @@ export function* listJobs(db: Db, filter: JobFilter): Op<Job[]> {
   return (yield* db.rows<JobRow>(sql, params)).map(toJob);
 }
 
+export function* listRunningHolders(db: Db, limit: number): Op<Array<{ jobId: string; workerId: string }>> {
+  const rows = yield* db.rows<{ id: string; lease_owner: string }>(q.LIST_RUNNING_HOLDERS, [limit]);
+  return rows.map((r) => ({ jobId: r.id, workerId: r.lease_owner }));
+}
+
 export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
   return (yield* db.rows<AttemptRow>(q.LIST_ATTEMPTS, [jobId])).map(toAttempt);
 }
