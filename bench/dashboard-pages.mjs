@@ -473,7 +473,8 @@ export function renderDashboardPages(pages, meta) {
   lines.push(
     "",
     over === 0 ? `Every request under ${BUDGET_MS} ms.` : `${over} request(s) over ${BUDGET_MS} ms (marked).`,
-    `Measured ${meta.date.slice(0, 10)} on ${meta.cores} cores, the server, the database and the bench sharing them.`,
+    `Measured ${meta.date.slice(0, 10)} on ${meta.cores} cores, the server, the database and the bench sharing them;`,
+    `a load average above ${meta.cores} means other work shared them too, and every figure grows with it.`,
     "",
   );
   return lines.join("\n");
