@@ -59,6 +59,13 @@ export const config = {
   payloadFilter: process.env.BENCH_PAYLOAD || "1",
   payloadJobs: intEnv("BENCH_PAYLOAD_JOBS", 100_000),
   payloadReps: intEnv("BENCH_PAYLOAD_REPS", 50),
+  // The dashboard's first load at scale (dashboard-pages.mjs): "1" (default) runs it last, "0" skips
+  // it, "only" runs it alone (and rewrites only its own section of BENCHMARKS.md).
+  pages: process.env.BENCH_PAGES || "1",
+  pagesJobs: intEnv("BENCH_PAGES_JOBS", 1_000_000),
+  pagesReps: intEnv("BENCH_PAGES_REPS", 10),
+  // Comma-separated backends to measure it on, e.g. BENCH_PAGES_BACKENDS=sqlite
+  pagesBackends: (process.env.BENCH_PAGES_BACKENDS || "sqlite,postgres").split(",").map((s) => s.trim()),
   // Comma-separated subset of system ids, e.g. BENCH_SYSTEMS=overseer,bullmq
   systems: process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(",").map((s) => s.trim()) : null,
   // Comma-separated subset of scenario ids, e.g. BENCH_SCENARIOS=drain-c10; BENCHMARKS.md is then left alone.

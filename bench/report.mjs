@@ -1,4 +1,5 @@
 // Renders the results of bench/run.mjs as BENCHMARKS.md.
+import { renderDashboardPages } from "./dashboard-pages.mjs";
 import { renderHistory } from "./history.mjs";
 import { renderPayloadFilter } from "./payload-filter.mjs";
 
@@ -363,6 +364,7 @@ export function renderMarkdown(results, scenarios) {
   if (results.dashboard) push(renderDashboardLoad(results.dashboard, meta));
   if (results.history) push(renderHistory(results.history));
   if (results.payloadFilter) push(renderPayloadFilter(results.payloadFilter));
+  if (results.dashboardPages) push(renderDashboardPages(results.dashboardPages, meta));
   return lines.join("\n");
 }
 

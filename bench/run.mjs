@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { runDashboardLoad } from "./dashboard-load.mjs";
+import { PAGES_HEADING, renderDashboardPages, runDashboardPages } from "./dashboard-pages.mjs";
 import { HISTORY_HEADING, renderHistory, runHistory } from "./history.mjs";
 import {
   config,
@@ -364,7 +365,8 @@ async function main() {
   const onlyDashboard = config.dashboard === "only";
   const onlyHistory = config.history === "only";
   const onlyPayload = config.payloadFilter === "only";
-  const alone = onlySse || onlyDashboard || onlyHistory || onlyPayload;
+  const onlyPages = config.pages === "only";
+  const alone = onlySse || onlyDashboard || onlyHistory || onlyPayload || onlyPages;
   const selected = alone ? [] : SYSTEMS.filter((s) => !config.systems || config.systems.includes(s.id));
   log(
     `Overseer benchmark: ${config.runs} run(s), ${config.jobs} jobs per throughput scenario, ` +
@@ -476,6 +478,19 @@ async function main() {
     }
   }
 
+  let dashboardPages = null;
+  if (config.pages !== "0" && (onlyPages || !alone)) {
+    log(
+      `dashboard first load at scale: ${config.pagesJobs.toLocaleString("en-US")} jobs on ${config.pagesBackends.join(", ")}...`,
+    );
+    try {
+      dashboardPages = { ok: true, ...(await runDashboardPages(log)) };
+    } catch (err) {
+      dashboardPages = { ok: false, error: errorMessage(err) };
+      log(`dashboard pages: FAILED: ${dashboardPages.error}`);
+    }
+  }
+
   const cpus = os.cpus();
   const meta = {
     workerExecArgv: LAUNCHER_NODE_FLAGS,
@@ -500,6 +515,7 @@ async function main() {
     dashboard,
     history,
     payloadFilter,
+    dashboardPages,
   };
 
   const resultsDir = new URL("./results/", import.meta.url);
@@ -512,6 +528,10 @@ async function main() {
     process.stdout.write(`\n${section}`);
     log(`wrote its section of BENCHMARKS.md and bench/results/${name}.json (${meta.durationSec} s)`);
   };
+  if (onlyPages) {
+    writeOwnSection("dashboard-pages", { dashboardPages }, PAGES_HEADING, renderDashboardPages(dashboardPages, meta));
+    return;
+  }
   if (onlyPayload) {
     writeOwnSection("payload-filter", { payloadFilter }, PAYLOAD_HEADING, renderPayloadFilter(payloadFilter));
     return;

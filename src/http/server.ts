@@ -206,6 +206,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
   // Open streams would hold close() forever: end them first, then stop the reader.
   app.addHook("preClose", async () => clients.closeAll());
   app.addHook("onClose", async () => events.close());
+  // The server's time on each answer, from the request's arrival to its serialized body, so a
+  // browser's network panel (and the bench) can tell the server's share of a slow page from the
+  // network's. Streams answered by hand (SSE) send their own headers and carry none.
+  app.addHook("onSend", async (_request, reply, payload) => {
+    reply.header("server-timing", `app;dur=${reply.elapsedTime.toFixed(1)}`);
+    return payload;
+  });
   app.addHook("onResponse", async (request, reply) => {
     noteAnsweredEarly(request.raw);
     metrics.httpRequests.inc({

@@ -554,6 +554,11 @@ export class Overseer {
     return this.store.listJobs(filter);
   }
 
+  /** The running jobs' ids and the workers holding them, newest first, at most `limit`. */
+  listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>> {
+    return this.store.listRunningHolders(limit);
+  }
+
   listAttempts(jobId: string): Promise<Attempt[]> {
     return this.store.listAttempts(jobId);
   }

@@ -55,6 +55,7 @@ import * as concurrency from "./concurrency/operations.js";
 import * as durable from "./durable/operations.js";
 import * as events from "./events/operations.js";
 import * as heartbeats from "./heartbeats/operations.js";
+import { advanceFinishedMark } from "./jobs/finished-counts.js";
 import * as jobs from "./jobs/operations.js";
 import * as lessons from "./lessons/operations.js";
 import * as oncall from "./oncall/operations.js";
@@ -104,6 +105,9 @@ import * as tasks from "./tasks/operations.js";
 import * as tokens from "./tokens/operations.js";
 import type { Db, Op, Tx } from "./tx.js";
 import * as workers from "./workers/operations.js";
+
+/** How often a process moves the finished counts' mark forward, at most (see moveFinishedMark). */
+const FINISHED_MARK_EVERY_MS = 10_000;
 
 export abstract class SqlStore implements Store {
   /** Runs an operation as one write transaction; wakes workers if it called `tx.notify()`. */
@@ -181,12 +185,32 @@ export abstract class SqlStore implements Store {
     return this.read((db) => jobs.listJobs(db, filter));
   }
 
+  async listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>> {
+    return this.read((db) => jobs.listRunningHolders(db, limit));
+  }
+
   async listAttempts(jobId: string): Promise<Attempt[]> {
     return this.read((db) => jobs.listAttempts(db, jobId));
   }
 
   async countJobs(): Promise<Record<JobState, number>> {
+    await this.moveFinishedMark();
     return this.read(jobs.countJobs);
+  }
+
+  /** When this process last moved the finished counts' mark (performance.now()). */
+  private finishedMarkMovedAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Before a read that counts the finished jobs: moves the mark they are counted through forward
+   * (see jobs/finished-counts.ts), at most every FINISHED_MARK_EVERY_MS in this process, so that
+   * the count reads only the jobs finished in the last minute or so, however many are kept.
+   */
+  private async moveFinishedMark(): Promise<void> {
+    const at = performance.now();
+    if (at - this.finishedMarkMovedAt < FINISHED_MARK_EVERY_MS) return;
+    this.finishedMarkMovedAt = at;
+    await this.transact(advanceFinishedMark);
   }
 
   async listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]> {
@@ -233,6 +257,7 @@ export abstract class SqlStore implements Store {
   }
 
   async listQueues(): Promise<QueueRecord[]> {
+    await this.moveFinishedMark();
     return this.read(queues.listQueues);
   }
 

@@ -495,6 +495,11 @@ export interface Store {
   // Operating
   getJob(id: string): Promise<Job | null>;
   listJobs(filter?: JobFilter): Promise<Job[]>;
+  /**
+   * The running jobs' ids and the workers holding them, newest first, at most `limit`: what a
+   * list of workers shows of their jobs, without reading the jobs themselves.
+   */
+  listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>>;
   listAttempts(jobId: string): Promise<Attempt[]>;
   countJobs(): Promise<Record<JobState, number>>;
   /**

@@ -63,15 +63,17 @@ export function operatingRoutes(overseer: Overseer) {
     );
 
     app.get("/workers", { config: { scope: "viewer" }, schema: contract.listWorkers }, async () => {
+      // Ids and holders only: reading the running jobs whole cost a million-job store a third of a second.
       const [workers, running, now] = await Promise.all([
         overseer.listWorkers(),
-        overseer.listJobs({ states: ["running"], limit: MAX_RUNNING_READ }),
+        overseer.listRunningHolders(MAX_RUNNING_READ),
         overseer.now(),
       ]);
       const held = new Map<string, string[]>();
-      for (const job of running) {
-        if (job.leaseOwner === null) continue;
-        held.set(job.leaseOwner, [...(held.get(job.leaseOwner) ?? []), job.id]);
+      for (const { jobId, workerId } of running) {
+        const jobs = held.get(workerId);
+        if (jobs) jobs.push(jobId);
+        else held.set(workerId, [jobId]);
       }
       const items = workers.map((w) => ({
         ...w,

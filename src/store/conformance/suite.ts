@@ -1864,6 +1864,59 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         });
         expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true, version: 1 });
       });
+
+      test("listRunningHolders gives the running jobs' ids and holders, newest first, up to the limit", async (ctx) => {
+        await ctx.addSucceeded();
+        const [a, b, c] = [await ctx.add(), await ctx.add(), await ctx.add()];
+        await ctx.claim({ workerId: "w1", limit: 2 });
+        await ctx.claim({ workerId: "w2", limit: 1 });
+        expect(await ctx.store.listRunningHolders(10)).toEqual([
+          { jobId: c.id, workerId: "w2" },
+          { jobId: b.id, workerId: "w1" },
+          { jobId: a.id, workerId: "w1" },
+        ]);
+        expect((await ctx.store.listRunningHolders(1)).map((r) => r.jobId)).toEqual([c.id]);
+      });
+
+      test("finished jobs stay counted exactly once counted through the mark: retry, discard and retention take theirs out", async (ctx) => {
+        const counts = async () =>
+          Object.fromEntries(
+            (await ctx.store.listQueues()).map((q) => [
+              q.name,
+              Object.fromEntries(Object.entries(q.counts).filter(([, n]) => n !== 0)),
+            ]),
+          );
+        const oldest = await ctx.addSucceeded({ queue: "q1" });
+        await ctx.addSucceeded({ queue: "q1" });
+        const retried = await ctx.addDead({ queue: "q1" });
+        const discarded = await ctx.addDead({ queue: "q2" });
+        const cancelled = await ctx.add({ queue: "q2" });
+        await ctx.store.cancelJob(cancelled.id);
+        // The first count moves the mark to a minute before the clock: past all five.
+        ctx.clock.advance(10 * 60_000);
+        expect(await counts()).toEqual({ q1: { succeeded: 2, dead: 1 }, q2: { dead: 1, cancelled: 1 } });
+        // Finished after the mark: counted from the jobs themselves until the mark passes them.
+        const late = await ctx.addSucceeded({ queue: "q2" });
+        const lateDead = await ctx.addDead({ queue: "q2" });
+        expect(await counts()).toEqual({ q1: { succeeded: 2, dead: 1 }, q2: { succeeded: 1, dead: 2, cancelled: 1 } });
+        await ctx.store.retryJob(retried.id);
+        await ctx.store.retryJob(lateDead.id);
+        await ctx.store.discardJob(discarded.id);
+        expect((await ctx.store.prune({ jobs: { succeeded: { maxCount: 2 } } })).jobs.succeeded).toBe(1);
+        expect(await ctx.store.getJob(oldest.id)).toBeNull();
+        expect((await ctx.job(late.id)).state).toBe("succeeded");
+        expect(await counts()).toEqual({
+          q1: { succeeded: 1, queued: 1 },
+          q2: { succeeded: 1, queued: 1, cancelled: 1 },
+        });
+        expect(await ctx.store.countJobs()).toMatchObject({ succeeded: 2, dead: 0, cancelled: 1, queued: 2 });
+        // Dead again and retried in bulk, after the mark: counted, then taken out once each.
+        const { lease } = await ctx.claimOne();
+        expect(await ctx.finishOne({ lease, outcome: "dead", error: PERMANENT, reason: "permanent_error" })).toBe(true);
+        expect((await ctx.store.countJobs()).dead).toBe(1);
+        expect(await ctx.store.retryDeadJobs({})).toBe(1);
+        expect(await ctx.store.countJobs()).toMatchObject({ succeeded: 2, dead: 0, cancelled: 1, queued: 2 });
+      });
     });
 
     describe("schedules", () => {

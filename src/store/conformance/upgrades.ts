@@ -50,3 +50,46 @@ export async function expectFinishTimeFilled(
     await store.close();
   }
 }
+
+/**
+ * Three jobs of queue `q` run to their end (two succeeded, one dead); then, with `rewind`, the
+ * schema is made what it was before migration 034 (no finished counts) and two of the jobs
+ * (`old`: one succeeded, the dead one) finished an hour earlier. Reopened (so migrated), the store
+ * counts all three, and retrying the old dead job takes it out of the counts 034 made.
+ */
+export async function expectFinishedCountedByMigration(
+  open: () => Promise<Store>,
+  rewind: (old: readonly string[]) => Promise<void>,
+): Promise<void> {
+  const first = await open();
+  const ids: string[] = [];
+  for (const outcome of ["succeeded", "succeeded", "dead"] as const) {
+    const { job } = await first.enqueue(buildNewJob("t", {}, { queue: "q" }, undefined));
+    const [claimed] = await first.claim({ workerId: "w", limit: 1, tasks: ["t"], queues: ["q"], leaseMs: 60_000 });
+    if (!claimed) throw new Error("expected a claimed job");
+    await first.finish([
+      outcome === "succeeded"
+        ? { lease: claimed.lease, outcome, resultJson: "null" }
+        : {
+            lease: claimed.lease,
+            outcome,
+            error: { code: "E", message: "m", retryable: false },
+            reason: "permanent_error",
+          },
+    ]);
+    ids.push(job.id);
+  }
+  await first.close();
+  const [, oldSucceeded, dead] = ids as [string, string, string];
+  await rewind([oldSucceeded, dead]);
+  const store = await open();
+  try {
+    const counts = async () => (await store.listQueues()).find((q) => q.name === "q")?.counts;
+    expect(await counts()).toMatchObject({ succeeded: 2, dead: 1, queued: 0 });
+    await store.retryJob(dead);
+    expect(await counts()).toMatchObject({ succeeded: 2, dead: 0, queued: 1 });
+    expect(await store.countJobs()).toMatchObject({ succeeded: 2, dead: 0, queued: 1 });
+  } finally {
+    await store.close();
+  }
+}

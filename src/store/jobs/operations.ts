@@ -20,6 +20,7 @@ import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
 import type { CancelResult, FinishedTimes, JobFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
+import { countByQueueState, type FinishedRow, forgetFinished } from "./finished-counts.js";
 import { emptyCounts, invalidTransition } from "./rows.js";
 import * as q from "./statements.js";
 
@@ -33,13 +34,18 @@ export function* listJobs(db: Db, filter: JobFilter): Op<Job[]> {
   return (yield* db.rows<JobRow>(sql, params)).map(toJob);
 }
 
+export function* listRunningHolders(db: Db, limit: number): Op<Array<{ jobId: string; workerId: string }>> {
+  const rows = yield* db.rows<{ id: string; lease_owner: string }>(q.LIST_RUNNING_HOLDERS, [limit]);
+  return rows.map((r) => ({ jobId: r.id, workerId: r.lease_owner }));
+}
+
 export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
   return (yield* db.rows<AttemptRow>(q.LIST_ATTEMPTS, [jobId])).map(toAttempt);
 }
 
 export function* countJobs(db: Db): Op<Record<JobState, number>> {
   const counts = emptyCounts();
-  for (const r of yield* db.rows<{ state: JobState; n: number }>(q.COUNT_BY_QUEUE_STATE)) counts[r.state] += r.n;
+  for (const r of yield* countByQueueState(db)) counts[r.state] += r.n;
   return counts;
 }
 
@@ -90,6 +96,7 @@ export function* retryJob(tx: Tx, id: string, expectedVersion: number | undefine
   if ((yield* tx.run(q.RETRY_JOB, [tx.at, id])) !== 1) {
     throw invalidTransition(row, "retried", TRANSITIONS.retry.from.join(" or "));
   }
+  yield* forgetFinished(tx, [row]);
   tx.event("job.retried", id, null, { from: row.state });
   tx.notify();
   return toJob(yield* lockJob(tx, id));
@@ -102,12 +109,16 @@ export function* retryDeadJobs(tx: Tx, filter: { queue?: string; task?: string; 
     filter.task ?? null,
     filter.limit ?? 1_000_000,
   ]);
-  let n = 0;
+  const retried: JobRow[] = [];
   for (const { id } of ids) {
-    if ((yield* tx.run(q.RETRY_JOB, [tx.at, id])) !== 1) continue;
+    // Locked and read first: the finished counts need its finish time, which the retry clears.
+    const row = yield* tx.one<JobRow>(q.LOCK_JOB, [id]);
+    if (row === undefined || (yield* tx.run(q.RETRY_JOB, [tx.at, id])) !== 1) continue;
     tx.event("job.retried", id, null, { from: "dead", bulk: true });
-    n++;
+    retried.push(row);
   }
+  yield* forgetFinished(tx, retried);
+  const n = retried.length;
   if (n > 0) tx.notify();
   return n;
 }
@@ -116,9 +127,11 @@ export function* retryDeadJobs(tx: Tx, filter: { queue?: string; task?: string; 
 export function* discardJob(tx: Tx, id: string, expectedVersion: number | undefined): Op<void> {
   const row = yield* lockJob(tx, id);
   checkVersion("job", id, row.version, expectedVersion);
-  if ((yield* tx.run(q.DELETE_FINISHED_JOB, [id])) !== 1) {
+  const gone = yield* tx.one<FinishedRow>(q.DELETE_FINISHED_JOB, [id]);
+  if (gone === undefined) {
     throw invalidTransition(row, "discarded", "succeeded, dead or cancelled");
   }
+  yield* forgetFinished(tx, [gone]);
   yield* tx.run(q.DELETE_ATTEMPTS, [id]);
   yield* deleteJobDurables(tx, id);
   yield* deleteJobLessons(tx, id);

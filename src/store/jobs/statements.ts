@@ -72,19 +72,58 @@ function countInState(state: JobState, index: string): Sql {
   return sql`SELECT queue, '${state}' AS state, count(*) AS n FROM jobs ${indexedBy(index)} WHERE state = '${state}' GROUP BY queue`;
 }
 
+/** $1 the mark: the finished jobs that finished after it (see migration 034), from `jobs_finished`. */
+const FINISHED_AFTER_MARK = sql`SELECT queue, state, count(*) AS n FROM jobs ${indexedBy("jobs_finished")}
+  WHERE ${FINISHED} AND finished_at IS NOT NULL AND finished_at > $1
+  GROUP BY queue, state`;
+
 /**
- * Jobs counted by queue and state, each state from the partial index that holds its jobs: no
- * index covers every job (see migration 025), since one that did would be written at every
- * enqueue, claim and finish. Each condition is written as its index's, so neither database
- * tests it row by row.
+ * $1 the mark as last read: finished jobs by queue and state, those counted through the mark, kept
+ * in `finished_counts`, plus those that finished after it. A long history is not walked; only the
+ * jobs finished since the mark last moved are read. The mark is given, not read by a subquery, so
+ * that PostgreSQL plans the range on `jobs_finished` knowing how short it is.
+ */
+const COUNT_FINISHED = sql`SELECT queue, state, CAST(sum(n) AS BIGINT) AS n FROM (
+  SELECT queue, state, n FROM finished_counts
+  UNION ALL
+  ${FINISHED_AFTER_MARK}
+) AS finished GROUP BY queue, state HAVING sum(n) <> 0`;
+
+/**
+ * $1 the mark as last read: jobs counted by queue and state, each waiting or running state from
+ * the partial index that holds its jobs: no index covers every job (see migration 025), since one
+ * that did would be written at every enqueue, claim and finish. Each condition is written as its
+ * index's, so neither database tests it row by row. Finished jobs are counted as COUNT_FINISHED
+ * says, and one more row (queue NULL, state 'mark') gives the mark the statement saw: counts
+ * read with another mark than $1 are read again (see finished-counts.ts).
  */
 export const COUNT_BY_QUEUE_STATE = unionAll([
   countInState("queued", "jobs_ready"),
   countInState("scheduled", "jobs_scheduled"),
   countInState("running", "jobs_leases"),
   countInState("awaiting_approval", "jobs_awaiting"),
-  sql`SELECT queue, state, count(*) AS n FROM jobs ${indexedBy("jobs_ended")} WHERE ${FINISHED} GROUP BY queue, state`,
+  COUNT_FINISHED,
+  "SELECT NULL, 'mark', counted_through FROM finished_counts_mark WHERE id = 1",
 ]);
+
+/** The mark finished jobs are counted through (see finished-counts.ts). */
+export const READ_FINISHED_MARK = "SELECT counted_through FROM finished_counts_mark WHERE id = 1";
+
+/** The mark finished jobs are counted through, locked until commit: moving it and subtracting from its counts take turns. */
+export const LOCK_FINISHED_MARK = sql`SELECT counted_through FROM finished_counts_mark WHERE id = 1 ${FOR_UPDATE}`;
+
+/** $1 queue, $2 state, $3 how many: added to the counted finished jobs (negative to subtract). */
+export const ADD_FINISHED_COUNT = `
+INSERT INTO finished_counts (queue, state, n) VALUES ($1, $2, $3)
+ON CONFLICT (queue, state) DO UPDATE SET n = finished_counts.n + excluded.n`;
+
+/** $1 old mark, $2 new mark: the jobs that finished between them, by queue and state, from `jobs_finished`. */
+export const FINISHED_BETWEEN = sql`SELECT queue, state, count(*) AS n FROM jobs ${indexedBy("jobs_finished")}
+  WHERE ${FINISHED} AND finished_at IS NOT NULL AND finished_at > $1 AND finished_at <= $2
+  GROUP BY queue, state`;
+
+/** $1 new mark. */
+export const SET_FINISHED_MARK = "UPDATE finished_counts_mark SET counted_through = $1 WHERE id = 1";
 
 /**
  * Where a page of one state's jobs is read from: the index that holds the state's jobs (named
@@ -101,6 +140,12 @@ const STATE_PAGES: Record<JobState, { index: string | null; where: string }> = {
   dead: { index: "jobs_finished", where: "state = 'dead' AND finished_at IS NOT NULL" },
   cancelled: { index: "jobs_finished", where: "state = 'cancelled' AND finished_at IS NOT NULL" },
 };
+
+/** $1 limit: running jobs' ids and holders, newest first, from `jobs_leases` and the rows' owners only. */
+export const LIST_RUNNING_HOLDERS = sql`
+SELECT id, lease_owner FROM jobs ${indexedBy("jobs_leases")}
+WHERE state = 'running' AND lease_owner IS NOT NULL
+ORDER BY id DESC LIMIT $1`;
 
 /** $1 since, $2 limit: finished jobs' times, the latest first, from the finished-jobs index. */
 export const LIST_FINISHED_TIMES = `
@@ -139,9 +184,10 @@ SELECT id FROM jobs ${indexedBy("jobs_finished")}
 WHERE ${STATE_PAGES.dead.where} AND (CAST($1 AS TEXT) IS NULL OR queue = $1) AND (CAST($2 AS TEXT) IS NULL OR task = $2)
 ORDER BY id LIMIT $3`;
 
-/** $1 job id. */
+/** $1 job id: the job deleted if it is finished, with what the finished counts need of it (see finished-counts.ts). */
 export const DELETE_FINISHED_JOB = `
-DELETE FROM jobs WHERE id = $1 AND state IN (${DISCARDABLE.map((s) => `'${s}'`).join(",")})`;
+DELETE FROM jobs WHERE id = $1 AND state IN (${DISCARDABLE.map((s) => `'${s}'`).join(",")})
+RETURNING queue, state, finished_at`;
 
 /** $1 job id. */
 export const DELETE_ATTEMPTS = "DELETE FROM attempts WHERE job_id = $1";

@@ -11,7 +11,11 @@ import { buildNewJob } from "../../core/job-options.js";
 import type { ClaimedJob, Lease } from "../../core/types.js";
 import { waitFor } from "../../test-support/wait.js";
 import { runStoreConformance } from "../conformance/suite.js";
-import { expectEarlierAttemptsEnded, expectFinishTimeFilled } from "../conformance/upgrades.js";
+import {
+  expectEarlierAttemptsEnded,
+  expectFinishedCountedByMigration,
+  expectFinishTimeFilled,
+} from "../conformance/upgrades.js";
 import { LOCK } from "../locks.js";
 import { openStore } from "../open-store.js";
 import { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
@@ -43,9 +47,11 @@ async function testSchema(): Promise<string> {
 /**
  * A migrated schema taken back to `version`, so that opening it runs the later migrations again:
  * their records go, and what a later migration added that would not add twice (018's column,
- * 019's and 020's tables, 021's columns, constraints and indexes, 030's column).
+ * 019's and 020's tables, 021's columns, constraints and indexes, 030's column), and 034's tables,
+ * whose counts it makes from the jobs it finds.
  */
 async function backTo(schema: string, version: number): Promise<void> {
+  if (version < 34) await admin.query(`DROP TABLE ${schema}.finished_counts, ${schema}.finished_counts_mark`);
   if (version < 30) await admin.query(`ALTER TABLE ${schema}.jobs DROP COLUMN trace_context`);
   if (version < 25) {
     await admin.query(`DROP INDEX ${schema}.jobs_ended, ${schema}.jobs_awaiting`);
@@ -311,6 +317,17 @@ describe("PostgresStore (PostgreSQL only)", () => {
     );
   });
 
+  it("034 counts the finished jobs a schema already keeps, and a retry takes its job out of those counts", async () => {
+    const schema = await testSchema();
+    await expectFinishedCountedByMigration(
+      () => openIn(schema),
+      async (old) => {
+        await backTo(schema, 31);
+        await admin.query(`UPDATE ${schema}.jobs SET finished_at = finished_at - 3600000 WHERE id = ANY($1)`, [old]);
+      },
+    );
+  });
+
   it("an unreachable server gives DATABASE_UNAVAILABLE with the password masked", async () => {
     let thrown: unknown;
     try {
@@ -374,6 +391,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 30, name: "030-trace-context" },
         { version: 31, name: "031-oncall-overrides" },
         { version: 32, name: "032-job-rollups" },
+        { version: 34, name: "034-finished-counts" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

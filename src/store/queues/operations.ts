@@ -21,8 +21,9 @@ import {
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
 import type { AttemptOutcome, Job, JobState, QueueRecord } from "../../core/types.js";
+import { countByQueueState } from "../jobs/finished-counts.js";
 import { emptyCounts } from "../jobs/rows.js";
-import { CANCEL_WAITING_JOB, COUNT_BY_QUEUE_STATE } from "../jobs/statements.js";
+import { CANCEL_WAITING_JOB } from "../jobs/statements.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { EnqueueJob } from "../schedules/operations.js";
 import type { BreakerPass } from "../store.js";
@@ -71,9 +72,7 @@ export function* listQueues(db: Db): Op<QueueRecord[]> {
     queue.version = r.version;
     queue.breaker = toBreaker(r);
   }
-  for (const r of yield* db.rows<{ queue: string; state: JobState; n: number }>(COUNT_BY_QUEUE_STATE)) {
-    get(r.queue).counts[r.state] = r.n;
-  }
+  for (const r of yield* countByQueueState(db)) get(r.queue).counts[r.state] = r.n;
   return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -12,6 +12,7 @@ import { type AlertRow, type NotificationRow, toAlert, toNotification } from "..
 import { LIST_NOTIFICATIONS } from "../alerts/statements.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { LAST_EVENT_SEQ } from "../events/statements.js";
+import { type FinishedRow, forgetFinished } from "../jobs/finished-counts.js";
 import { DELETE_ATTEMPTS, DELETE_FINISHED_JOB, LIST_ATTEMPTS } from "../jobs/statements.js";
 import { deleteLessonRows } from "../lessons/operations.js";
 import { type LessonRow, toLesson } from "../lessons/rows.js";
@@ -55,14 +56,17 @@ export function* jobsBatch(db: Db, rows: readonly JobRow[]): Op<PruneBatch> {
 
 /** Deletes the jobs still finished, with their attempts, requests, steps, waits and signals; how many. */
 export function* deleteJobs(tx: Tx, rows: readonly JobRow[]): Op<number> {
-  let n = 0;
+  const gone: FinishedRow[] = [];
   for (const r of rows) {
-    if ((yield* tx.run(DELETE_FINISHED_JOB, [r.id])) !== 1) continue;
+    const deleted = yield* tx.one<FinishedRow>(DELETE_FINISHED_JOB, [r.id]);
+    if (deleted === undefined) continue;
     yield* tx.run(DELETE_ATTEMPTS, [r.id]);
     yield* deleteJobDurables(tx, r.id);
-    n++;
+    gone.push(deleted);
   }
-  return n;
+  // Last, once the batch's rows are locked: the mark's lock is always taken after the jobs' (see finished-counts.ts).
+  yield* forgetFinished(tx, gone);
+  return gone.length;
 }
 
 // -- runs and alerts: paged by key --------------------------------------------------------

@@ -184,6 +184,9 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "settings",
         // 031's.
         "oncall_overrides",
+        // 034's.
+        "finished_counts",
+        "finished_counts_mark",
       ].sort(),
     );
 

@@ -8,7 +8,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ErrorCode, OverseerError } from "../../core/errors.js";
 import { buildNewJob } from "../../core/job-options.js";
 import { runStoreConformance } from "../conformance/suite.js";
-import { expectEarlierAttemptsEnded, expectFinishTimeFilled } from "../conformance/upgrades.js";
+import {
+  expectEarlierAttemptsEnded,
+  expectFinishedCountedByMigration,
+  expectFinishTimeFilled,
+} from "../conformance/upgrades.js";
 import { MIGRATIONS, scriptOf } from "./migrations/index.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -280,6 +284,24 @@ describe("SqliteStore (SQLite only)", () => {
             // As 024's first version named the probe column.
             raw.exec("ALTER TABLE queues RENAME COLUMN breaker_probe_token TO breaker_probe_attempts");
             raw.pragma("user_version = 24");
+          } finally {
+            raw.close();
+          }
+        },
+      );
+    });
+
+    it("034 counts the finished jobs a file already keeps, and a retry takes its job out of those counts", async () => {
+      const file = path.join(dir(), "overseer.db");
+      await expectFinishedCountedByMigration(
+        () => open({ path: file }),
+        async (old) => {
+          const raw = new Database(file);
+          try {
+            raw.exec("DROP TABLE finished_counts; DROP TABLE finished_counts_mark");
+            const earlier = raw.prepare("UPDATE jobs SET finished_at = finished_at - 3600000 WHERE id = ?");
+            for (const id of old) earlier.run(id);
+            raw.pragma("user_version = 31");
           } finally {
             raw.close();
           }
