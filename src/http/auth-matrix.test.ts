@@ -44,6 +44,8 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "GET /api/v1/openapi.json": { scope: "viewer", call: async () => ({ path: "/api/v1/openapi.json" }) },
   "POST /api/v1/jobs": { scope: "operator", call: async () => ({ path: "/api/v1/jobs", body: { task: "t" } }) },
   "GET /api/v1/jobs": { scope: "viewer", call: async () => ({ path: "/api/v1/jobs?state=queued&limit=5" }) },
+  "GET /api/v1/jobs/count": { scope: "viewer", call: async () => ({ path: "/api/v1/jobs/count?state=queued" }) },
+  "GET /api/v1/tasks": { scope: "viewer", call: async () => ({ path: "/api/v1/tasks" }) },
   "GET /api/v1/jobs/:id": {
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}` }),

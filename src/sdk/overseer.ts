@@ -551,6 +551,11 @@ export class Overseer {
     return this.store.listJobs(filter);
   }
 
+  /** How many jobs the filter matches, counting no further than `cap` (see `Store.countMatchingJobs`). */
+  countMatchingJobs(filter: JobFilter, cap: number): Promise<number> {
+    return this.store.countMatchingJobs(filter, cap);
+  }
+
   listAttempts(jobId: string): Promise<Attempt[]> {
     return this.store.listAttempts(jobId);
   }

@@ -175,6 +175,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => jobs.listJobs(db, filter));
   }
 
+  async countMatchingJobs(filter: JobFilter, cap: number): Promise<number> {
+    return this.read((db) => jobs.countMatchingJobs(db, filter, cap));
+  }
+
   async listAttempts(jobId: string): Promise<Attempt[]> {
     return this.read((db) => jobs.listAttempts(db, jobId));
   }

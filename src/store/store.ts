@@ -455,6 +455,11 @@ export interface Store {
   // Operating
   getJob(id: string): Promise<Job | null>;
   listJobs(filter?: JobFilter): Promise<Job[]>;
+  /**
+   * How many jobs the filter matches (its paging fields and limit ignored), counting no further
+   * than `cap`: a result equal to `cap` means "at least cap". Reads at most `cap` index entries.
+   */
+  countMatchingJobs(filter: JobFilter, cap: number): Promise<number>;
   listAttempts(jobId: string): Promise<Attempt[]>;
   countJobs(): Promise<Record<JobState, number>>;
   /**

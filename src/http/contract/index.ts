@@ -7,6 +7,7 @@
 export { FINISHED_RUN_STATES, RUN_STATES } from "../../core/run-state.js";
 export { ALERT_SOURCES, ALERT_STATUSES, APPROVAL_STATES } from "../../core/states.js";
 export { JOB_STATES } from "../../core/types.js";
+export { BULK_STATES, COUNT_CAP } from "./jobs.js";
 export type {
   Alert,
   AlertDetail,
@@ -33,11 +34,13 @@ export type { ExecutionState } from "./execution.js";
 export type { Heartbeat, HeartbeatPing } from "./heartbeats.js";
 export type {
   Attempt,
+  BulkOperation,
   BulkResult,
   CancelResult,
   EnqueuedJob,
   Job,
   JobDetail,
+  JobCount,
   JobError,
   JobPage,
   JobState,

@@ -33,6 +33,12 @@ export function* listJobs(db: Db, filter: JobFilter): Op<Job[]> {
   return (yield* db.rows<JobRow>(sql, params)).map(toJob);
 }
 
+/** How many jobs the filter matches, up to `cap` (see statements.ts). */
+export function* countMatchingJobs(db: Db, filter: JobFilter, cap: number): Op<number> {
+  const { sql, params } = q.countMatchingJobs(filter, cap);
+  return Number((yield* db.one<{ n: number | string }>(sql, params))?.n ?? 0);
+}
+
 export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
   return (yield* db.rows<AttemptRow>(q.LIST_ATTEMPTS, [jobId])).map(toAttempt);
 }

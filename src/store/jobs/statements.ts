@@ -213,6 +213,22 @@ function statePage(state: JobState, oneQueue: boolean): { index: string | null; 
  * STATE_PAGES) and the pages merged; states the store does not know match nothing.
  */
 export function listJobs(filter: JobFilter): Statement {
+  return selectJobs(filter, "*");
+}
+
+/**
+ * How many jobs the filter matches, counting no further than `cap` (its `limit` and paging
+ * fields are ignored): the listing's own query, reading ids only, under a LIMIT of `cap`, so a
+ * count costs at most `cap` index entries however many jobs there are.
+ */
+export function countMatchingJobs(filter: JobFilter, cap: number): Statement {
+  const { beforeId: _before, afterId: _after, oldestFirst: _order, ...rest } = filter;
+  const inner = selectJobs({ ...rest, limit: cap }, "id");
+  const text = (dialect: Dialect) => `SELECT count(*) AS n FROM (${sqlFor(inner.sql, dialect)}) AS matched`;
+  return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params: inner.params };
+}
+
+function selectJobs(filter: JobFilter, columns: "*" | "id"): Statement {
   const where: Sql[] = [];
   const params: unknown[] = [];
   const param = (value: unknown): string => {
@@ -243,14 +259,14 @@ export function listJobs(filter: JobFilter): Statement {
   const oneQueue = filter.queue !== undefined;
   const states = filter.states && filter.states.length > 0 ? filter.states : oneQueue ? JOB_STATES : null;
   const text = (dialect: Dialect) => {
-    if (states === null) return `SELECT * FROM jobs ${conditions(dialect)} ${order}`;
+    if (states === null) return `SELECT ${columns} FROM jobs ${conditions(dialect)} ${order}`;
     const pages = JOB_STATES.filter((s) => states.includes(s)).map((state, i) => {
       const { index, where: inState } = statePage(state, oneQueue);
       const from = index === null ? "jobs" : `jobs ${sqlFor(indexedBy(index), dialect)}`;
       return `SELECT id FROM (SELECT id FROM ${from} ${conditions(dialect, [inState])} ${order}) AS page${i}`;
     });
-    if (pages.length === 0) return `SELECT * FROM jobs ${conditions(dialect, ["0 = 1"])} ${order}`;
-    return `SELECT * FROM jobs WHERE id IN (${pages.join(" UNION ALL ")}) ${order}`;
+    if (pages.length === 0) return `SELECT ${columns} FROM jobs ${conditions(dialect, ["0 = 1"])} ${order}`;
+    return `SELECT ${columns} FROM jobs WHERE id IN (${pages.join(" UNION ALL ")}) ${order}`;
   };
   return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params };
 }
