@@ -1,6 +1,7 @@
 /** Small shared pieces: state badges, JSON blocks, errors, and action buttons that explain themselves. */
-import { type ReactNode, useState } from "react";
+import { type ReactNode, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api/client";
+import { ConfirmDialog } from "./confirm-dialog";
 
 export function StateBadge({ state }: { state: string }) {
   return <span className={`badge state-${state}`}>{state}</span>;
@@ -55,10 +56,16 @@ export function describeOutcome(err: unknown): Outcome {
   return { ok: false, text: err instanceof ApiError ? err.describe() : String(err) };
 }
 
+/** What a write answered: the line shown, and (optionally) the `resetKey` the write led to. */
+export type ActionAnswer = string | { text: string; settled: string };
+
 /**
  * A button for a write: disabled with its reason shown when the token may not do it; disabled
- * with the reason as its tooltip when `unavailable` (not possible in the current state); shows
- * the server's answer (including 409s) next to it after a click.
+ * with the reason as its tooltip when `unavailable` (not possible in the current state); asks
+ * first when given `confirm`; shows the server's answer (including 409s) next to it after a
+ * click. With `resetKey` (the state of what it acts on), the answer is cleared when that state
+ * changes to anything but the one the write itself led to (`settled`), so an old answer never
+ * sits next to a newer state.
  */
 export function ActionButton({
   label,
@@ -66,21 +73,34 @@ export function ActionButton({
   unavailable = null,
   run,
   onDone,
+  confirm,
+  resetKey,
 }: {
   label: string;
   denied: string | null;
   unavailable?: string | null;
-  run: () => Promise<string>;
+  run: () => Promise<ActionAnswer>;
   onDone?: () => void;
+  confirm?: { title: string; message: ReactNode; confirmLabel: string };
+  resetKey?: string;
 }) {
   const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [asking, setAsking] = useState(false);
+  const [outcome, setOutcome] = useState<(Outcome & { settled?: string }) | null>(null);
+  const seenKey = useRef(resetKey);
+  useEffect(() => {
+    if (resetKey === seenKey.current) return;
+    seenKey.current = resetKey;
+    setOutcome((o) => (o && o.settled !== resetKey ? null : o));
+  }, [resetKey]);
   const click = async () => {
+    setAsking(false);
     setBusy(true);
     try {
-      setOutcome({ ok: true, text: await run() });
+      const answer = await run();
+      setOutcome(typeof answer === "string" ? { ok: true, text: answer } : { ok: true, ...answer });
     } catch (err) {
-      setOutcome(describeOutcome(err));
+      setOutcome({ ...describeOutcome(err), settled: resetKey });
     } finally {
       setBusy(false);
       onDone?.();
@@ -92,11 +112,21 @@ export function ActionButton({
         type="button"
         disabled={busy || denied !== null || unavailable !== null}
         title={denied ?? unavailable ?? undefined}
-        onClick={click}
+        onClick={confirm ? () => setAsking(true) : click}
       >
         {label}
       </button>
       {denied && <span className="muted small-text">{denied}</span>}
+      {asking && confirm && (
+        <ConfirmDialog
+          title={confirm.title}
+          confirmLabel={confirm.confirmLabel}
+          onConfirm={() => void click()}
+          onCancel={() => setAsking(false)}
+        >
+          {confirm.message}
+        </ConfirmDialog>
+      )}
       {outcome && (
         <output className={outcome.ok ? "ok" : "error"} aria-label={`${label} result`}>
           {outcome.text}
