@@ -3,7 +3,7 @@
  * text fields on Enter or Filter. Each page declares its fields; the bar holds the draft of the
  * text fields until they are applied, and follows the URL when it changes (back, a link).
  */
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useId, useState } from "react";
 
 export interface FilterOption {
   value: string;
@@ -84,45 +84,49 @@ export function FilterBar({
         const value = draft[f.name] ?? "";
         if (f.kind === "text") {
           return (
-            <label key={f.name}>
-              {f.label}
-              <input
-                value={value}
-                placeholder={f.placeholder}
-                onChange={(e) => setDraft({ ...draft, [f.name]: e.target.value })}
-              />
-            </label>
+            <Field key={f.name} label={f.label}>
+              {(id) => (
+                <input
+                  id={id}
+                  value={value}
+                  placeholder={f.placeholder}
+                  onChange={(e) => setDraft({ ...draft, [f.name]: e.target.value })}
+                />
+              )}
+            </Field>
           );
         }
         if (f.kind === "page-size") {
           return (
-            <label key={f.name}>
-              {f.label}
-              <select value={value || String(f.sizes[0])} onChange={(e) => now(f.name, e.target.value)}>
-                {f.sizes.map((n) => (
-                  <option key={n} value={String(n)}>
-                    {n}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Field key={f.name} label={f.label}>
+              {(id) => (
+                <select id={id} value={value || String(f.sizes[0])} onChange={(e) => now(f.name, e.target.value)}>
+                  {f.sizes.map((n) => (
+                    <option key={n} value={String(n)}>
+                      {n}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
           );
         }
         const options = f.kind === "within" ? WITHIN : f.options;
         // A value the URL holds but the options lack (a queue gone since) stays choosable.
         const all = value && !options.some((o) => o.value === value) ? [...options, { value, label: value }] : options;
         return (
-          <label key={f.name}>
-            {f.label}
-            <select value={value} onChange={(e) => now(f.name, e.target.value)}>
-              <option value="">{f.kind === "within" ? "any time" : (f.anyLabel ?? "any")}</option>
-              {all.map((o) => (
-                <option key={o.value} value={o.value}>
-                  {o.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Field key={f.name} label={f.label}>
+            {(id) => (
+              <select id={id} value={value} onChange={(e) => now(f.name, e.target.value)}>
+                <option value="">{f.kind === "within" ? "any time" : (f.anyLabel ?? "any")}</option>
+                {all.map((o) => (
+                  <option key={o.value} value={o.value}>
+                    {o.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         );
       })}
       <button type="submit">Filter</button>
@@ -130,5 +134,16 @@ export function FilterBar({
         Clear
       </button>
     </form>
+  );
+}
+
+/** A field and its label, tied by id, so the field's name is the label's words alone. */
+function Field({ label, children }: { label: string; children: (id: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <span className="filter-field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+    </span>
   );
 }

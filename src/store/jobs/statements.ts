@@ -218,17 +218,17 @@ export function listJobs(filter: JobFilter): Statement {
 
 /**
  * How many jobs the filter matches, counting no further than `cap` (its `limit` and paging
- * fields are ignored): the listing's own query, reading ids only, under a LIMIT of `cap`, so a
- * count costs at most `cap` index entries however many jobs there are.
+ * fields are ignored): the listing's own query, reading ids only, in no order, under a LIMIT of
+ * `cap`, so the reading stops after `cap` matches (with no sort of every match first).
  */
 export function countMatchingJobs(filter: JobFilter, cap: number): Statement {
   const { beforeId: _before, afterId: _after, oldestFirst: _order, ...rest } = filter;
-  const inner = selectJobs({ ...rest, limit: cap }, "id");
+  const inner = selectJobs({ ...rest, limit: cap }, "id", false);
   const text = (dialect: Dialect) => `SELECT count(*) AS n FROM (${sqlFor(inner.sql, dialect)}) AS matched`;
   return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params: inner.params };
 }
 
-function selectJobs(filter: JobFilter, columns: "*" | "id"): Statement {
+function selectJobs(filter: JobFilter, columns: "*" | "id", ordered = true): Statement {
   const where: Sql[] = [];
   const params: unknown[] = [];
   const param = (value: unknown): string => {
@@ -249,7 +249,7 @@ function selectJobs(filter: JobFilter, columns: "*" | "id"): Statement {
   if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
   if (filter.afterId !== undefined && filter.oldestFirst) where.push(`id > ${param(filter.afterId)}`);
   const limit = param(filter.limit ?? 50);
-  const order = `ORDER BY id ${filter.oldestFirst ? "ASC" : "DESC"} LIMIT ${limit}`;
+  const order = `${ordered ? `ORDER BY id ${filter.oldestFirst ? "ASC" : "DESC"} ` : ""}LIMIT ${limit}`;
   const conditions = (dialect: Dialect, first: readonly string[] = []) => {
     const all = [...first, ...where.map((w) => sqlFor(w, dialect))];
     return all.length > 0 ? `WHERE ${all.join(" AND ")}` : "";
