@@ -56,15 +56,12 @@ export function describeOutcome(err: unknown): Outcome {
   return { ok: false, text: err instanceof ApiError ? err.describe() : String(err) };
 }
 
-/** What a write answered: the line shown, and (optionally) the `resetKey` the write led to. */
-export type ActionAnswer = string | { text: string; settled: string };
-
 /**
  * A button for a write: disabled with its reason shown when the token may not do it; disabled
  * with the reason as its tooltip when `unavailable` (not possible in the current state); asks
  * first when given `confirm`; shows the server's answer (including 409s) next to it after a
  * click. With `resetKey` (the state of what it acts on), the answer is cleared when that state
- * changes to anything but the one the write itself led to (`settled`), so an old answer never
+ * changes, except for the one change a successful write itself makes, so an old answer never
  * sits next to a newer state.
  */
 export function ActionButton({
@@ -79,28 +76,33 @@ export function ActionButton({
   label: string;
   denied: string | null;
   unavailable?: string | null;
-  run: () => Promise<ActionAnswer>;
+  run: () => Promise<string>;
   onDone?: () => void;
   confirm?: { title: string; message: ReactNode; confirmLabel: string };
   resetKey?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const [asking, setAsking] = useState(false);
-  const [outcome, setOutcome] = useState<(Outcome & { settled?: string }) | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const seenKey = useRef(resetKey);
+  /** A write succeeded: the next change of state is its own, not news that makes its answer old. */
+  const ownChange = useRef(false);
   useEffect(() => {
     if (resetKey === seenKey.current) return;
     seenKey.current = resetKey;
-    setOutcome((o) => (o && o.settled !== resetKey ? null : o));
+    if (ownChange.current) ownChange.current = false;
+    else setOutcome(null);
   }, [resetKey]);
   const click = async () => {
     setAsking(false);
     setBusy(true);
     try {
-      const answer = await run();
-      setOutcome(typeof answer === "string" ? { ok: true, text: answer } : { ok: true, ...answer });
+      const text = await run();
+      ownChange.current = resetKey !== undefined;
+      setOutcome({ ok: true, text });
     } catch (err) {
-      setOutcome({ ...describeOutcome(err), settled: resetKey });
+      ownChange.current = false;
+      setOutcome(describeOutcome(err));
     } finally {
       setBusy(false);
       onDone?.();

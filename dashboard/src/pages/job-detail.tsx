@@ -15,15 +15,7 @@ import {
 } from "../../../src/http/contract";
 import { api, isAbort } from "../api/client";
 import { eventStream } from "../api/event-stream";
-import {
-  type ActionAnswer,
-  ActionButton,
-  ErrorNote,
-  JsonView,
-  Loading,
-  Section,
-  StateBadge,
-} from "../components/common";
+import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useNow } from "../components/relative-time";
 import { SimilarLessons } from "../components/similar-lessons";
@@ -340,7 +332,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
     const last = events.findLast((e) => e.kind === "job.progress");
     return last ? (last.data as { progress?: unknown } | undefined)?.progress : job?.progress;
   }, [events, job?.progress]);
-  const write = (verb: "retry" | "cancel" | "discard") => async (): Promise<ActionAnswer> => {
+  const write = (verb: "retry" | "cancel" | "discard") => async (): Promise<string> => {
     if (!job) return "";
     const answer = await api<any>(`/jobs/${job.id}/${verb}`, { method: "POST", ifMatch: job.version });
     if (verb === "discard") {
@@ -348,8 +340,7 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
       return "discarded";
     }
     const after: Job = answer.job ?? answer;
-    const text = verb === "cancel" ? `${answer.effect}: now ${after.state}` : `retried: now ${after.state}`;
-    return { text, settled: actionState(after) };
+    return verb === "cancel" ? `${answer.effect}: now ${after.state}` : `retried: now ${after.state}`;
   };
   return (
     <>

@@ -234,7 +234,7 @@ export function JobsPage({ who }: { who: Whoami }) {
     <>
       <h1>Jobs</h1>
       <FilterBar fields={fields} values={filters} onApply={apply} onClear={() => navigate("/jobs")} />
-      <div className="toolbar">
+      <div className="match-bar">
         <output className="match-count" aria-label="matching jobs" data-testid="job-count">
           {matched ? `${matchedText} matching` : "counting…"}
         </output>
