@@ -168,6 +168,7 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "GET /api/v1/runs/profiles": { scope: "viewer", call: async () => ({ path: "/api/v1/runs/profiles" }) },
   "POST /api/v1/runs": { scope: "admin", call: async () => ({ path: "/api/v1/runs", body: { profile: "echo" } }) },
   "GET /api/v1/runs": { scope: "viewer", call: async () => ({ path: "/api/v1/runs?state=queued" }) },
+  "GET /api/v1/runs/count": { scope: "viewer", call: async () => ({ path: "/api/v1/runs/count?state=queued" }) },
   "GET /api/v1/runs/:id": { scope: "viewer", call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}` }) },
   "GET /api/v1/runs/:id/status": {
     scope: "viewer",

@@ -290,7 +290,7 @@ for (const vp of VIEWPORTS) {
 }
 
 describe("the Runs page", () => {
-  it("keeps its filters and page size in the URL, with ticking times", async () => {
+  it("keeps its filters, time range and page size in the URL, with the count of matches", async () => {
     const { page, url } = e2e;
     for (const vp of VIEWPORTS) {
       await page.setViewportSize(vp.size);
@@ -300,6 +300,14 @@ describe("the Runs page", () => {
       expect(await page.getByLabel("Per page").inputValue()).toBe("50");
       await page.getByLabel("Per page").selectOption("100");
       await page.waitForURL(/limit=100/);
+      await e2e.eventually(
+        () => e2e.text("[data-testid=run-count]"),
+        (t) => t === "0 matching",
+        "no finished run",
+      );
+      await page.getByLabel("Created").selectOption("24h");
+      await page.waitForURL(/created=24h/);
+      expect(await page.getByLabel("Created").inputValue()).toBe("24h");
       await page.getByRole("button", { name: "Pause updates" }).waitFor();
       expect(await e2e.accessibilityViolations(), `runs at ${vp.name} width`).toEqual([]);
     }

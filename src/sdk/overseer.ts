@@ -1102,6 +1102,11 @@ export class Overseer {
   }
 
   /** Runs by state. */
+  /** How many runs the filter matches, counting no further than `cap`. */
+  countMatchingRuns(filter: RunFilter, cap: number): Promise<number> {
+    return this.store.countMatchingRuns(filter, cap);
+  }
+
   countRuns(): Promise<Record<RunState, number>> {
     return this.store.countRuns();
   }

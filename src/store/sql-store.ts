@@ -396,6 +396,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => runs.listRuns(db, filter));
   }
 
+  async countMatchingRuns(filter: RunFilter, cap: number): Promise<number> {
+    return this.read((db) => runs.countMatchingRuns(db, filter, cap));
+  }
+
   async countRuns(): Promise<Record<RunState, number>> {
     return this.read(runs.countRuns);
   }

@@ -740,6 +740,8 @@ export interface Store {
   getRun(id: string): Promise<Run | null>;
   /** Newest first. */
   listRuns(filter?: RunFilter): Promise<Run[]>;
+  /** How many runs the filter matches (paging fields ignored), counting no further than `cap`. */
+  countMatchingRuns(filter: RunFilter, cap: number): Promise<number>;
   countRuns(): Promise<Record<RunState, number>>;
   /**
    * A person's pause, resume or cancel, decided by `controlAction` on the state read inside the

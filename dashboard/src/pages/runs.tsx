@@ -1,15 +1,15 @@
 /**
- * Runs: the table of runs, newest first, filtered by state and profile with a page size (kept in
- * the URL), paged like the jobs table and kept fresh from the shared event stream, holding still
+ * Runs: the table of runs, newest first, filtered by state, profile and creation time with a
+ * page size (kept in the URL) and the number of matches, paged like the jobs table and kept fresh from the shared event stream, holding still
  * while the pointer or focus is in it; and the form that starts one.
  */
 
 import { useState } from "react";
-import { RUN_STATES, type Run, type RunPage, type RunProfiles } from "../../../src/http/contract";
+import { RUN_STATES, type Run, type RunCount, type RunPage, type RunProfiles } from "../../../src/http/contract";
 import { api, query } from "../api/client";
 import { count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
-import { FilterBar, type FilterField } from "../components/filter-bar";
+import { FilterBar, type FilterField, withinStart } from "../components/filter-bar";
 import { useHeldRows } from "../components/held-rows";
 import { Pager, pagePosition } from "../components/pager";
 import { RelativeTime } from "../components/relative-time";
@@ -61,13 +61,21 @@ export function RunsPage() {
   const pageSize = PAGE_SIZES.find((n) => String(n) === search.get("limit")) ?? PAGE_SIZES[0];
   const limit = pageSize === PAGE_SIZES[0] ? "" : String(pageSize);
   const { cursor } = pagePosition(search);
-  const filters = { state, profile, limit };
+  const created = search.get("created") ?? "";
+  const filters = { state, profile, created, limit };
   const key = query({ ...filters, cursor });
+  const apiFilter = () => ({ state, profile, createdAfter: withinStart(created, Date.now()) });
   const { data, error } = useLive<RunPage>(
     key,
-    (signal) => api<RunPage>(`/runs${query({ state, profile, cursor, limit: pageSize })}`, { signal }),
+    (signal) => api<RunPage>(`/runs${query({ ...apiFilter(), cursor, limit: pageSize })}`, { signal }),
     (e) => changesRunRow(e.kind),
     500,
+  );
+  const total = useLive<RunCount>(
+    query({ state, profile, created }),
+    (signal) => api<RunCount>(`/runs/count${query(apiFilter())}`, { signal }),
+    (e) => changesRunRow(e.kind),
+    2000,
   );
   const profiles = useLive<RunProfiles>(
     "profiles",
@@ -87,6 +95,7 @@ export function RunsPage() {
       label: "Profile",
       options: (profiles.data?.profiles ?? []).map((p) => ({ value: p.name, label: p.name })),
     },
+    { kind: "within", name: "created", label: "Created" },
     { kind: "page-size", name: "limit", label: "Per page", sizes: PAGE_SIZES },
   ];
   const apply = (next: Record<string, string>) =>
@@ -104,6 +113,9 @@ export function RunsPage() {
       </Section>
       <FilterBar fields={fields} values={filters} onApply={apply} onClear={() => navigate("/runs")} />
       <div className="toolbar">
+        <output className="match-count" aria-label="matching runs" data-testid="run-count">
+          {total.data ? `${count(total.data.count)}${total.data.capped ? "+" : ""} matching` : "counting…"}
+        </output>
         <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
           {paused ? "Resume updates" : "Pause updates"}
         </button>
@@ -113,7 +125,7 @@ export function RunsPage() {
           </button>
         )}
       </div>
-      <ErrorNote error={error} />
+      <ErrorNote error={error ?? total.error} />
       {!data && !error && <Loading what="runs" />}
       {data && rows.shown && (
         <>
@@ -131,7 +143,7 @@ export function RunsPage() {
               rows={rows.shown}
               columns={columns}
               rowKey={(r) => r.id}
-              empty={state || profile ? "No runs match these filters." : "No runs yet: start one above."}
+              empty={state || profile || created ? "No runs match these filters." : "No runs yet: start one above."}
             />
           </div>
           <Pager path="/runs" filters={filters} search={search} nextCursor={data.nextCursor} />

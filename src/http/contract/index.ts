@@ -7,7 +7,6 @@
 export { FINISHED_RUN_STATES, RUN_STATES } from "../../core/run-state.js";
 export { ALERT_SOURCES, ALERT_STATUSES, APPROVAL_STATES } from "../../core/states.js";
 export { JOB_STATES } from "../../core/types.js";
-export { BULK_STATES, COUNT_CAP } from "./jobs.js";
 export type {
   Alert,
   AlertDetail,
@@ -39,14 +38,15 @@ export type {
   CancelResult,
   EnqueuedJob,
   Job,
-  JobDetail,
   JobCount,
+  JobDetail,
   JobError,
   JobPage,
   JobState,
   JobStep,
   RetryPreview,
 } from "./jobs.js";
+export { BULK_STATES, COUNT_CAP } from "./jobs.js";
 export type { Lesson, RecordLessonRequest, SimilarLesson } from "./lessons.js";
 export type {
   CreateOncallOverrideRequest,
@@ -58,6 +58,7 @@ export type { ConcurrencyKey, ConcurrencyPage, Counts, MinuteBucket, Queue, Stat
 export type { RequeueResult } from "./requeue.js";
 export type {
   Run,
+  RunCount,
   RunDetail,
   RunMessage,
   RunPage,
