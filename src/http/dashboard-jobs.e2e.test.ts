@@ -147,6 +147,7 @@ for (const vp of VIEWPORTS) {
         const dialog = page.getByRole("dialog", { name: "Retry 1,000 jobs?" });
         expect(await dialog.textContent()).toContain("1,000 jobs matching this filter will be retried");
         expect(await dialog.textContent()).toContain(`state dead, queue ${queue}`);
+        await e2e.shot(`jobs-bulk-confirm-${vp.name}`);
         expect(await e2e.accessibilityViolations(), "bulk confirmation").toEqual([]);
         await dialog.getByRole("button", { name: "Retry 1,000 jobs" }).click();
         expect(await e2e.text("output[aria-label='bulk result']")).toBe("Retry: 1,000 of 1,000 matched retried");
@@ -248,6 +249,7 @@ for (const vp of VIEWPORTS) {
       const [second] = await enqueue("noop", queue, [{ n: 2 }]);
       const show = page.getByRole("button", { name: "1 new — show" });
       await show.waitFor({ timeout: 15_000 });
+      await e2e.shot(`jobs-new-rows-${vp.name}`);
       expect(await page.locator(`tr[data-key="${second?.id}"]`).count()).toBe(0);
       await show.click();
       await page.locator(`tr[data-key="${second?.id}"]`).waitFor();
