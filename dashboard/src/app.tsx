@@ -174,7 +174,7 @@ function SkipLink() {
   );
 }
 
-/** The shared event stream's state in the top bar; a lost stream offers to try again at once. */
+/** The shared event stream's state in the top bar; a dropped or lost stream offers to try again at once. */
 function StreamIndicator({ status }: { status: StreamStatus }) {
   const text: Record<StreamStatus, string> = {
     connecting: "connecting…",
@@ -186,7 +186,7 @@ function StreamIndicator({ status }: { status: StreamStatus }) {
   return (
     <span className={`stream stream-${status}`} title="the live event stream" role="status" data-testid="stream-status">
       {text[status]}
-      {status === "lost" && (
+      {(status === "lost" || status === "reconnecting") && (
         <button type="button" className="small stream-retry" onClick={() => eventStream.retryNow()}>
           Retry
         </button>

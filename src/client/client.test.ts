@@ -39,6 +39,11 @@ describe("the client's listings", () => {
     const second = await client.jobs.list({ limit: 3, cursor: first.nextCursor ?? undefined });
     expect(second.items.map((j) => j.id)).toEqual(newestFirst.slice(3, 6));
 
+    // The count of a filter's matches, and the task names for pickers.
+    expect(await client.jobs.count({ task: "t" })).toEqual({ count: 7, capped: false });
+    expect(await client.jobs.count({ state: ["dead"] })).toEqual({ count: 0, capped: false });
+    expect(await client.jobs.taskNames()).toEqual(expect.any(Array));
+
     const pages = await collect(client.jobs.pages({}, { pageSize: 3 }));
     expect(pages.map((p) => p.items.length)).toEqual([3, 3, 1]);
     expect(pages.at(-1)?.nextCursor).toBeNull();

@@ -66,6 +66,21 @@ export class JobsApi {
     return (await this.t.json<Page<Job>>("GET", "/api/v1/jobs", { query: { ...query }, signal })).body;
   }
 
+  /** How many jobs a listing's filter matches, counted up to 10,000 (`capped`: at least that many). */
+  async count(query: Omit<JobQuery, "order"> = {}, signal?: AbortSignal): Promise<{ count: number; capped: boolean }> {
+    return (
+      await this.t.json<{ count: number; capped: boolean }>("GET", "/api/v1/jobs/count", {
+        query: { ...query },
+        signal,
+      })
+    ).body;
+  }
+
+  /** The task names known here (registered by a worker, or defined by the server), sorted. */
+  async taskNames(signal?: AbortSignal): Promise<string[]> {
+    return (await this.t.json<{ items: string[] }>("GET", "/api/v1/tasks", { signal })).body.items;
+  }
+
   /** Every page of a listing in turn. */
   pages(query: JobQuery = {}, walk: WalkOptions = {}): AsyncGenerator<Page<Job>> {
     return walkPages((page) => this.list({ ...query, ...page }), walk);

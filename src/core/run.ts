@@ -287,6 +287,9 @@ export interface RunUpdate {
 export interface RunFilter {
   states?: readonly RunState[];
   profile?: string;
+  /** Created at or after / before this time, epoch ms (`after` inclusive, `before` exclusive). */
+  createdAfter?: number;
+  createdBefore?: number;
   /** Newest first; pass the last id of a page to get the next. */
   beforeId?: string;
   limit?: number;

@@ -44,6 +44,8 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "GET /api/v1/openapi.json": { scope: "viewer", call: async () => ({ path: "/api/v1/openapi.json" }) },
   "POST /api/v1/jobs": { scope: "operator", call: async () => ({ path: "/api/v1/jobs", body: { task: "t" } }) },
   "GET /api/v1/jobs": { scope: "viewer", call: async () => ({ path: "/api/v1/jobs?state=queued&limit=5" }) },
+  "GET /api/v1/jobs/count": { scope: "viewer", call: async () => ({ path: "/api/v1/jobs/count?state=queued" }) },
+  "GET /api/v1/tasks": { scope: "viewer", call: async () => ({ path: "/api/v1/tasks" }) },
   "GET /api/v1/jobs/:id": {
     scope: "viewer",
     call: async (o) => ({ path: `/api/v1/jobs/${(await o.enqueue("t")).id}` }),
@@ -167,6 +169,7 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
   "GET /api/v1/runs/profiles": { scope: "viewer", call: async () => ({ path: "/api/v1/runs/profiles" }) },
   "POST /api/v1/runs": { scope: "admin", call: async () => ({ path: "/api/v1/runs", body: { profile: "echo" } }) },
   "GET /api/v1/runs": { scope: "viewer", call: async () => ({ path: "/api/v1/runs?state=queued" }) },
+  "GET /api/v1/runs/count": { scope: "viewer", call: async () => ({ path: "/api/v1/runs/count?state=queued" }) },
   "GET /api/v1/runs/:id": { scope: "viewer", call: async (o) => ({ path: `/api/v1/runs/${await queuedRun(o)}` }) },
   "GET /api/v1/runs/:id/status": {
     scope: "viewer",

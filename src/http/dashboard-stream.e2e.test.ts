@@ -1,7 +1,7 @@
 /**
  * The dashboard's live view across a dropped event stream, end to end: Debian's Chromium against
  * a real `overseer start`, through a proxy that cuts every connection and then refuses new ones.
- * The top bar says "reconnecting…", then "stream lost" with a Retry button; once the server is
+ * The top bar says "reconnecting…", then "stream lost", with a Retry button; once the server is
  * reachable again the stream resumes from the last event it had, and the Events page holds every
  * event of the log exactly once. The dashboard reads its stream with fetch and its bearer token,
  * so no short-lived stream token is involved that could have expired in the meantime.
@@ -83,7 +83,8 @@ it("resumes the live view after the stream is cut, with no event missed or shown
   await enqueue(10, "while down");
   await e2e.eventually(
     () => status.textContent(),
-    (t) => t === "reconnecting…",
+    // With a Retry button already, for whoever does not want to wait for the next attempt.
+    (t) => t === "reconnecting…Retry",
     "the top bar says reconnecting",
   );
   // After three failed attempts in a row it says so, and offers to try at once.

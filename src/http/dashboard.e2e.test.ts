@@ -157,8 +157,7 @@ describe("the dashboard in Chromium", () => {
     await page.getByRole("heading", { name: "Jobs" }).waitFor();
     await page.getByLabel("State").selectOption("dead");
     await page.waitForURL(/\/jobs\?state=dead$/);
-    await page.getByLabel("Task").fill("gated");
-    await page.getByLabel("Task").press("Enter");
+    await page.getByLabel("Task").selectOption("gated");
     await page.waitForURL(/\/jobs\?state=dead&task=gated$/);
     await page.locator(`tr[data-key="${dead.id}"]`).waitFor();
     const states = await page.locator("table[aria-label=jobs] tbody .badge").allTextContents();
@@ -220,6 +219,7 @@ describe("the dashboard in Chromium", () => {
     await page.goto(`${url}/jobs/${running.id}`);
     await page.locator(".facts .badge", { hasText: "running" }).waitFor();
     await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel the job" }).click();
     expect(await text("output[aria-label='Cancel result']")).toMatch(/^(requested|cancelled): now/);
     await waitFor("the job to be cancelled", async () => (await jobState(running.id)) === "cancelled", {
       timeoutMs: 10_000,
@@ -326,6 +326,7 @@ describe("the dashboard in Chromium", () => {
   it("pauses and resumes a queue", async () => {
     await page.getByRole("link", { name: "Queues", exact: true }).click();
     await page.getByRole("button", { name: "Pause billing" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Yes, pause billing" }).click();
     await page.getByRole("button", { name: "Resume billing" }).waitFor();
     expect(await text("table[aria-label=queues] tr[data-key=billing]")).toContain("paused");
     await shot("queues");

@@ -1,6 +1,7 @@
 /** /api/v1/jobs over real HTTP: enqueue, list and page, read, operate with versions, bulk. */
 import { describe, expect, it } from "vitest";
 import { testApi } from "../test-support/http.js";
+import { waitFor } from "../test-support/wait.js";
 
 describe("POST /api/v1/jobs", () => {
   it("enqueues one job with the SDK's options: 201 with the job; the same idempotency key again: 200 with it", async () => {
@@ -481,7 +482,119 @@ describe("bulk operations", () => {
     const outside = await api.request("POST", "/api/v1/jobs/retry", { token, body: { state: ["queued"] } });
     expect(outside.status).toBe(400);
     expect(outside.body.error.message).toBe("retry applies only to dead, cancelled jobs; not queued");
-    const tooMany = await api.request("POST", "/api/v1/jobs/cancel", { token, body: { limit: 1001 } });
+    const tooMany = await api.request("POST", "/api/v1/jobs/cancel", { token, body: { limit: 10_001 } });
     expect(tooMany.status).toBe(400);
+  });
+});
+
+describe("acting on everything a filter matches", () => {
+  it("retries 1,000 dead jobs of one task in one request, leaving the other task's dead job alone", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    o.defineTask("flaky", async () => {
+      throw new Error("the service is down");
+    });
+    o.defineTask("other", async () => {
+      throw new Error("down too");
+    });
+    const items = Array.from({ length: 1_000 }, (_, i) => ({
+      task: "flaky",
+      payload: { i },
+      options: { maxAttempts: 1 },
+    }));
+    await o.enqueueMany([...items, { task: "other", payload: null, options: { maxAttempts: 1 } }]);
+    const worker = o.worker({ concurrency: 50, pollMs: 10 });
+    await worker.start();
+    try {
+      await waitFor("1,001 dead jobs", async () => (await o.countJobs()).dead === 1_001, { timeoutMs: 60_000 });
+    } finally {
+      await worker.stop();
+    }
+    const token = api.tokens.operator;
+    const counted = await api.request("GET", "/api/v1/jobs/count?state=dead&task=flaky", { token });
+    expect(counted.body).toEqual({ count: 1_000, capped: false });
+
+    const retried = await api.request("POST", "/api/v1/jobs/retry", { token, body: { task: "flaky", limit: 1_000 } });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual({ matched: 1_000, changed: 1_000, skipped: [] });
+    expect(await o.countJobs()).toMatchObject({ dead: 1, queued: 1_000 });
+    const left = await api.request("GET", "/api/v1/jobs/count?state=dead", { token });
+    expect(left.body).toEqual({ count: 1, capped: false });
+  });
+
+  it("reads past 1,000 jobs a page at a time inside one request, each job once", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    await o.enqueueMany(Array.from({ length: 1_100 }, (_, i) => ({ task: "send", payload: { i } })));
+    const token = api.tokens.operator;
+    const cancelled = await api.request("POST", "/api/v1/jobs/cancel", { token, body: { task: "send", limit: 5_000 } });
+    expect(cancelled.body).toEqual({ matched: 1_100, changed: 1_100, skipped: [] });
+    expect((await o.countJobs()).cancelled).toBe(1_100);
+    const tooMany = await api.request("POST", "/api/v1/jobs/retry", { token, body: { limit: 10_001 } });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.code).toBe("INVALID_ARGUMENT");
+  });
+});
+
+describe("GET /api/v1/jobs/count", () => {
+  it("counts what the listing's filter matches, and stops counting at the cap", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    for (let i = 0; i < 3; i++) await o.enqueue("send", { to: `p${i}` }, { queue: "mail" });
+    await o.enqueue("send", { to: "p9" }, { queue: "sms" });
+    await o.enqueue("bill", { to: "p0" }, { queue: "mail" });
+    const token = api.tokens.viewer;
+    const count = async (q: string) => (await api.request("GET", `/api/v1/jobs/count${q}`, { token })).body;
+    expect(await count("")).toEqual({ count: 5, capped: false });
+    expect(await count("?queue=mail")).toEqual({ count: 4, capped: false });
+    expect(await count("?queue=mail&task=send&state=queued,running")).toEqual({ count: 3, capped: false });
+    expect(await count("?payload.to=p0")).toEqual({ count: 2, capped: false });
+    expect(await count("?state=dead")).toEqual({ count: 0, capped: false });
+    expect(await count(`?createdAfter=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual({
+      count: 0,
+      capped: false,
+    });
+    // The store's count reads no further than its cap, whatever the filter.
+    expect(await o.countMatchingJobs({}, 2)).toBe(2);
+    expect(await o.countMatchingJobs({ queue: "mail", states: ["queued"] }, 3)).toBe(3);
+  });
+
+  it("refuses bad filters with 400 and a code", async () => {
+    const api = await testApi();
+    const token = api.tokens.viewer;
+    const bad = async (q: string) => {
+      const res = await api.request("GET", `/api/v1/jobs/count${q}`, { token });
+      expect(res.status, q).toBe(400);
+      return res.body.error.code;
+    };
+    expect(await bad("?state=sleeping")).toBe("INVALID_STATE_FILTER");
+    expect(await bad("?createdAfter=yesterday")).toBe("INVALID_ARGUMENT");
+    expect(await bad("?limit=5")).toBe("INVALID_ARGUMENT");
+    expect(await bad("?payload.a..b=1")).toBeTypeOf("string");
+  });
+});
+
+describe("GET /api/v1/tasks", () => {
+  it("lists the registered tasks and the server's own, sorted, once each", async () => {
+    const api = await testApi();
+    await api.overseer.store.registerWorker({
+      id: "w-1",
+      name: "mailer",
+      host: "h",
+      pid: 1,
+      queues: null,
+      tasks: ["send-email", "report"],
+      concurrency: 1,
+    });
+    api.overseer.defineTask("archive", async () => null);
+    api.overseer.defineTask("report", async () => null);
+    const res = await api.request("GET", "/api/v1/tasks", { token: api.tokens.viewer });
+    expect(res.status).toBe(200);
+    expect(res.body.items.filter((n: string) => !n.startsWith("overseer."))).toEqual([
+      "archive",
+      "report",
+      "send-email",
+    ]);
+    expect((await api.request("GET", "/api/v1/tasks")).status).toBe(401);
   });
 });

@@ -473,6 +473,36 @@ describe("/api/v1/runs", () => {
     expect(bad.body.error.code).toBe("INVALID_STATE_FILTER");
   });
 
+  it("counts the runs a filter matches, up to a cap, and filters by creation time; bad filters are 400s", async () => {
+    const t = await api();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await t.overseer.startRun({ profile: "slow" })).id);
+    await t.overseer.controlRun(ids[1] as string, "cancel");
+    const token = t.tokens.viewer;
+    const get = async (path: string) => (await t.request("GET", path, { token })).body;
+    expect(await get("/api/v1/runs/count")).toEqual({ count: 3, capped: false });
+    expect(await get("/api/v1/runs/count?state=queued&profile=slow")).toEqual({ count: 2, capped: false });
+    expect(await get("/api/v1/runs/count?profile=other")).toEqual({ count: 0, capped: false });
+    const hourAgo = encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+    const ahead = encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString());
+    expect(await get(`/api/v1/runs/count?createdAfter=${hourAgo}`)).toEqual({ count: 3, capped: false });
+    expect(await get(`/api/v1/runs/count?createdAfter=${ahead}`)).toEqual({ count: 0, capped: false });
+    expect((await get(`/api/v1/runs?createdBefore=${hourAgo}`)).items).toEqual([]);
+    expect((await get(`/api/v1/runs?createdAfter=${hourAgo}&limit=1`)).items.map((r: { id: string }) => r.id)).toEqual([
+      ids[2],
+    ]);
+    expect(await t.overseer.countMatchingRuns({}, 2)).toBe(2);
+    for (const [query, code] of [
+      ["state=sleeping", "INVALID_STATE_FILTER"],
+      ["createdAfter=yesterday", "INVALID_ARGUMENT"],
+      ["limit=5", "INVALID_ARGUMENT"],
+    ] as const) {
+      const res = await t.request("GET", `/api/v1/runs/count?${query}`, { token });
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.code, query).toBe(code);
+    }
+  });
+
   it("pauses, resumes and cancels a live run, and the metrics count its turns and tokens", async () => {
     const t = await api({ supervise: true });
     const { run } = (await t.request("POST", "/api/v1/runs", { token: t.tokens.admin, body: { profile: "slow" } }))

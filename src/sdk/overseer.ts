@@ -559,6 +559,11 @@ export class Overseer {
     return this.store.listRunningHolders(limit);
   }
 
+  /** How many jobs the filter matches, counting no further than `cap` (see `Store.countMatchingJobs`). */
+  countMatchingJobs(filter: JobFilter, cap: number): Promise<number> {
+    return this.store.countMatchingJobs(filter, cap);
+  }
+
   listAttempts(jobId: string): Promise<Attempt[]> {
     return this.store.listAttempts(jobId);
   }
@@ -1123,6 +1128,11 @@ export class Overseer {
   }
 
   /** Runs by state. */
+  /** How many runs the filter matches, counting no further than `cap`. */
+  countMatchingRuns(filter: RunFilter, cap: number): Promise<number> {
+    return this.store.countMatchingRuns(filter, cap);
+  }
+
   countRuns(): Promise<Record<RunState, number>> {
     return this.store.countRuns();
   }

@@ -189,6 +189,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => jobs.listRunningHolders(db, limit));
   }
 
+  async countMatchingJobs(filter: JobFilter, cap: number): Promise<number> {
+    return this.read((db) => jobs.countMatchingJobs(db, filter, cap));
+  }
+
   async listAttempts(jobId: string): Promise<Attempt[]> {
     return this.read((db) => jobs.listAttempts(db, jobId));
   }
@@ -439,6 +443,10 @@ export abstract class SqlStore implements Store {
 
   async listRuns(filter: RunFilter = {}): Promise<Run[]> {
     return this.read((db) => runs.listRuns(db, filter));
+  }
+
+  async countMatchingRuns(filter: RunFilter, cap: number): Promise<number> {
+    return this.read((db) => runs.countMatchingRuns(db, filter, cap));
   }
 
   async countRuns(): Promise<Record<RunState, number>> {

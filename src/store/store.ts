@@ -500,6 +500,11 @@ export interface Store {
    * list of workers shows of their jobs, without reading the jobs themselves.
    */
   listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>>;
+  /**
+   * How many jobs the filter matches (its paging fields and limit ignored), counting no further
+   * than `cap`: a result equal to `cap` means "at least cap". Reads at most `cap` index entries.
+   */
+  countMatchingJobs(filter: JobFilter, cap: number): Promise<number>;
   listAttempts(jobId: string): Promise<Attempt[]>;
   countJobs(): Promise<Record<JobState, number>>;
   /**
@@ -792,6 +797,8 @@ export interface Store {
   getRun(id: string): Promise<Run | null>;
   /** Newest first. */
   listRuns(filter?: RunFilter): Promise<Run[]>;
+  /** How many runs the filter matches (paging fields ignored), counting no further than `cap`. */
+  countMatchingRuns(filter: RunFilter, cap: number): Promise<number>;
   countRuns(): Promise<Record<RunState, number>>;
   /**
    * A person's pause, resume or cancel, decided by `controlAction` on the state read inside the

@@ -1,6 +1,7 @@
 /** Small shared pieces: state badges, JSON blocks, errors, and action buttons that explain themselves. */
-import { type ReactNode, useState } from "react";
+import { type ReactNode, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api/client";
+import { ConfirmDialog } from "./confirm-dialog";
 
 export function StateBadge({ state }: { state: string }) {
   return <span className={`badge state-${state}`}>{state}</span>;
@@ -60,8 +61,11 @@ export function describeOutcome(err: unknown): Outcome {
 
 /**
  * A button for a write: disabled with its reason shown when the token may not do it; disabled
- * with the reason as its tooltip when `unavailable` (not possible in the current state); shows
- * the server's answer (including 409s) next to it after a click.
+ * with the reason as its tooltip when `unavailable` (not possible in the current state); asks
+ * first when given `confirm`; shows the server's answer (including 409s) next to it after a
+ * click. With `resetKey` (the state of what it acts on), the answer is cleared when that state
+ * changes, except for the one change a successful write itself makes, so an old answer never
+ * sits next to a newer state.
  */
 export function ActionButton({
   label,
@@ -69,20 +73,38 @@ export function ActionButton({
   unavailable = null,
   run,
   onDone,
+  confirm,
+  resetKey,
 }: {
   label: string;
   denied: string | null;
   unavailable?: string | null;
   run: () => Promise<string>;
   onDone?: () => void;
+  confirm?: { title: string; message: ReactNode; confirmLabel: string };
+  resetKey?: string;
 }) {
   const [busy, setBusy] = useState(false);
+  const [asking, setAsking] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const seenKey = useRef(resetKey);
+  /** A write succeeded: the next change of state is its own, not news that makes its answer old. */
+  const ownChange = useRef(false);
+  useEffect(() => {
+    if (resetKey === seenKey.current) return;
+    seenKey.current = resetKey;
+    if (ownChange.current) ownChange.current = false;
+    else setOutcome(null);
+  }, [resetKey]);
   const click = async () => {
+    setAsking(false);
     setBusy(true);
     try {
-      setOutcome({ ok: true, text: await run() });
+      const text = await run();
+      ownChange.current = resetKey !== undefined;
+      setOutcome({ ok: true, text });
     } catch (err) {
+      ownChange.current = false;
       setOutcome(describeOutcome(err));
     } finally {
       setBusy(false);
@@ -95,11 +117,21 @@ export function ActionButton({
         type="button"
         disabled={busy || denied !== null || unavailable !== null}
         title={denied ?? unavailable ?? undefined}
-        onClick={click}
+        onClick={confirm ? () => setAsking(true) : click}
       >
         {label}
       </button>
       {denied && <span className="muted small-text">{denied}</span>}
+      {asking && confirm && (
+        <ConfirmDialog
+          title={confirm.title}
+          confirmLabel={confirm.confirmLabel}
+          onConfirm={() => void click()}
+          onCancel={() => setAsking(false)}
+        >
+          {confirm.message}
+        </ConfirmDialog>
+      )}
       {outcome && (
         <output className={outcome.ok ? "ok" : "error"} aria-label={`${label} result`}>
           {outcome.text}

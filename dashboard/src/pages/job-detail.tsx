@@ -4,11 +4,20 @@
  * timeline sit in fixed-height boxes, so arriving events never move the page.
  */
 import { useEffect, useMemo, useState } from "react";
-import type { Attempt, Job, JobStep, OverseerEvent, RetryPreview, Whoami } from "../../../src/http/contract";
+import {
+  type Attempt,
+  BULK_STATES,
+  type Job,
+  type JobStep,
+  type OverseerEvent,
+  type RetryPreview,
+  type Whoami,
+} from "../../../src/http/contract";
 import { api, isAbort } from "../api/client";
 import { eventStream } from "../api/event-stream";
 import { ActionButton, ErrorNote, JsonView, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { useNow } from "../components/relative-time";
 import { SimilarLessons } from "../components/similar-lessons";
 import { UnregisteredTaskCallout } from "../components/task-registration";
 import { useLive } from "../hooks";
@@ -326,15 +335,15 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
     const last = events.findLast((e) => e.kind === "job.progress");
     return last ? (last.data as { progress?: unknown } | undefined)?.progress : job?.progress;
   }, [events, job?.progress]);
-  const write = (verb: "retry" | "cancel" | "discard") => async () => {
+  const write = (verb: "retry" | "cancel" | "discard") => async (): Promise<string> => {
     if (!job) return "";
     const answer = await api<any>(`/jobs/${job.id}/${verb}`, { method: "POST", ifMatch: job.version });
     if (verb === "discard") {
       navigate("/jobs");
       return "discarded";
     }
-    const state = answer.job?.state ?? answer.state;
-    return verb === "cancel" ? `${answer.effect}: now ${state}` : `retried: now ${state}`;
+    const after: Job = answer.job ?? answer;
+    return verb === "cancel" ? `${answer.effect}: now ${after.state}` : `retried: now ${after.state}`;
   };
   return (
     <>
@@ -398,15 +407,17 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
                   key={verb}
                   label={retry?.label ?? verb[0]?.toUpperCase() + verb.slice(1)}
                   denied={deniedReason(who, verb)}
-                  unavailable={retry?.unavailable ?? null}
+                  unavailable={retry?.unavailable ?? (verb === "retry" ? null : notAllowed(verb, job))}
                   run={write(verb)}
                   onDone={reload}
+                  resetKey={actionState(job)}
+                  confirm={verb === "retry" ? undefined : confirmation(verb, job)}
                 />
               );
             })}
             {data.preview && (
               <span className="retry-preview" data-testid="retry-preview" title={data.preview.summary}>
-                {retryPreviewText(data.preview, Date.now())}
+                <RetryCountdown preview={data.preview} />
               </span>
             )}
           </div>
@@ -456,4 +467,41 @@ export function JobDetailPage({ id, who }: { id: string; who: Whoami }) {
       )}
     </>
   );
+}
+
+/** The job's state as its actions see it: a running job asked to stop is a state of its own. */
+function actionState(job: Job): string {
+  return job.cancelRequested ? `${job.state} (cancel requested)` : job.state;
+}
+
+/** Why cancel or discard cannot apply to the job now (the button's title), or null when it can. */
+export function notAllowed(verb: "cancel" | "discard", job: Job): string | null {
+  if (verb === "cancel") {
+    if (!(BULK_STATES.cancel as readonly string[]).includes(job.state)) return `a ${job.state} job cannot be cancelled`;
+    return job.cancelRequested ? "cancel already requested; the handler has not stopped yet" : null;
+  }
+  return (BULK_STATES.discard as readonly string[]).includes(job.state)
+    ? null
+    : `only a finished job (succeeded, dead or cancelled) can be discarded; this one is ${job.state}`;
+}
+
+function confirmation(verb: "cancel" | "discard", job: Job) {
+  return verb === "cancel"
+    ? {
+        title: "Cancel this job?",
+        message: `The ${job.task} job ${job.id} is ${job.state}; ${
+          job.state === "running" ? "its handler is asked to stop" : "it will not run"
+        }. A cancelled job can be retried later.`,
+        confirmLabel: "Cancel the job",
+      }
+    : {
+        title: "Discard this job?",
+        message: `The ${job.task} job ${job.id} and its attempts are deleted for good; its events stay.`,
+        confirmLabel: "Discard the job",
+      };
+}
+
+/** The retry policy's line, its countdown ticking with the shared clock. */
+function RetryCountdown({ preview }: { preview: RetryPreview }) {
+  return <>{retryPreviewText(preview, useNow())}</>;
 }

@@ -42,6 +42,17 @@ export function QueuesPage({ who }: { who: Whoami }) {
             label={q.paused ? `Resume ${q.name}` : `Pause ${q.name}`}
             denied={denied}
             onDone={reload}
+            confirm={
+              q.paused
+                ? undefined
+                : {
+                    title: `Pause queue ${q.name}?`,
+                    message: `Workers stop claiming ${q.name}'s jobs until it is resumed; ${
+                      (q.counts.queued ?? 0) + (q.counts.scheduled ?? 0)
+                    } waiting jobs wait on. Running jobs finish.`,
+                    confirmLabel: `Yes, pause ${q.name}`,
+                  }
+            }
             run={async () => {
               const verb = q.paused ? "resume" : "pause";
               const next = await api<Queue>(`/queues/${encodeURIComponent(q.name)}/${verb}`, {

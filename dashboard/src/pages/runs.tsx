@@ -1,13 +1,18 @@
 /**
- * Runs: the table of runs, newest first, filtered by state and profile (kept in the URL), paged
- * like the jobs table and kept fresh from the shared event stream; and the form that starts one.
+ * Runs: the table of runs, newest first, filtered by state, profile and creation time with a
+ * page size (kept in the URL) and the number of matches, paged like the jobs table and kept fresh from the shared event stream, holding still
+ * while the pointer or focus is in it; and the form that starts one.
  */
 
-import { RUN_STATES, type Run, type RunPage, type RunProfiles } from "../../../src/http/contract";
+import { useState } from "react";
+import { RUN_STATES, type Run, type RunCount, type RunPage, type RunProfiles } from "../../../src/http/contract";
 import { api, query } from "../api/client";
-import { ago, count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
+import { count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { FilterBar, type FilterField, withinStart } from "../components/filter-bar";
+import { useHeldRows } from "../components/held-rows";
 import { Pager, pagePosition } from "../components/pager";
+import { RelativeTime } from "../components/relative-time";
 import { StartRunForm } from "../components/start-run-form";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
@@ -43,33 +48,59 @@ const columns: Column<Run>[] = [
     ),
   },
   { header: "Error", cell: (r) => (r.error ? <span className="clip error">{r.error.message}</span> : "") },
-  { header: "Age", className: "num", cell: (r) => ago(r.createdAt) },
-  { header: "Updated", className: "num", cell: (r) => `${ago(r.updatedAt)} ago` },
+  { header: "Age", className: "num", cell: (r) => <RelativeTime at={r.createdAt} bare /> },
+  { header: "Updated", className: "num", cell: (r) => <RelativeTime at={r.updatedAt} /> },
 ];
+
+/** Page sizes offered; the first is the default. */
+const PAGE_SIZES = [25, 50, 100, 200] as const;
 
 export function RunsPage() {
   const { search } = useLocation();
   const state = search.get("state") ?? "";
   const profile = search.get("profile") ?? "";
+  const pageSize = PAGE_SIZES.find((n) => String(n) === search.get("limit")) ?? PAGE_SIZES[0];
+  const limit = pageSize === PAGE_SIZES[0] ? "" : String(pageSize);
   const { cursor } = pagePosition(search);
-  const filters = { state, profile };
+  const created = search.get("created") ?? "";
+  const filters = { state, profile, created, limit };
   const key = query({ ...filters, cursor });
+  const apiFilter = () => ({ state, profile, createdAfter: withinStart(created, Date.now()) });
   const { data, error } = useLive<RunPage>(
     key,
-    (signal) => api<RunPage>(`/runs${query({ ...filters, cursor, limit: 25 })}`, { signal }),
+    (signal) => api<RunPage>(`/runs${query({ ...apiFilter(), cursor, limit: pageSize })}`, { signal }),
     (e) => changesRunRow(e.kind),
     500,
+  );
+  const total = useLive<RunCount>(
+    query({ state, profile, created }),
+    (signal) => api<RunCount>(`/runs/count${query(apiFilter())}`, { signal }),
+    (e) => changesRunRow(e.kind),
+    2000,
   );
   const profiles = useLive<RunProfiles>(
     "profiles",
     (signal) => api<RunProfiles>("/runs/profiles", { signal }),
     () => false,
   );
+  const [paused, setPaused] = useState(false);
+  const [pointerIn, setPointerIn] = useState(false);
+  const rows = useHeldRows(data?.items ?? null, (r) => r.id, paused || pointerIn);
 
-  const setFilter = (name: "state" | "profile", value: string) =>
-    navigate(`/runs${query({ ...filters, [name]: value })}`);
   const stateOptions = [...STATE_GROUPS, ...RUN_STATES.map((s) => ({ label: s, value: s }))];
-  if (state && !stateOptions.some((o) => o.value === state)) stateOptions.push({ label: state, value: state });
+  const fields: FilterField[] = [
+    { kind: "select", name: "state", label: "State", options: stateOptions },
+    {
+      kind: "select",
+      name: "profile",
+      label: "Profile",
+      options: (profiles.data?.profiles ?? []).map((p) => ({ value: p.name, label: p.name })),
+    },
+    { kind: "within", name: "created", label: "Created" },
+    { kind: "page-size", name: "limit", label: "Per page", sizes: PAGE_SIZES },
+  ];
+  const apply = (next: Record<string, string>) =>
+    navigate(`/runs${query({ ...next, limit: next.limit === String(PAGE_SIZES[0]) ? "" : next.limit })}`);
 
   return (
     <>
@@ -81,46 +112,41 @@ export function RunsPage() {
           <StartRunForm profiles={profiles.data.profiles} onStarted={(run) => navigate(`/runs/${run.id}`)} />
         )}
       </Section>
-      <form className="filters" aria-label="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          State
-          <select value={state} onChange={(e) => setFilter("state", e.target.value)}>
-            <option value="">any</option>
-            {stateOptions.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Profile
-          <select value={profile} onChange={(e) => setFilter("profile", e.target.value)}>
-            <option value="">any</option>
-            {[...new Set([...(profiles.data?.profiles.map((p) => p.name) ?? []), ...(profile ? [profile] : [])])].map(
-              (name) => (
-                <option key={name} value={name}>
-                  {name}
-                </option>
-              ),
-            )}
-          </select>
-        </label>
-        <button type="button" onClick={() => navigate("/runs")}>
-          Clear
+      <FilterBar fields={fields} values={filters} onApply={apply} onClear={() => navigate("/runs")} />
+      <div className="toolbar">
+        <output className="match-count" aria-label="matching runs" data-testid="run-count">
+          {total.data ? `${count(total.data.count)}${total.data.capped ? "+" : ""} matching` : "counting…"}
+        </output>
+        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
+          {paused ? "Resume updates" : "Pause updates"}
         </button>
-      </form>
-      <ErrorNote error={error} />
+        {rows.fresh > 0 && (
+          <button type="button" className="fresh-rows" onClick={rows.apply}>
+            {rows.fresh} new — show
+          </button>
+        )}
+      </div>
+      <ErrorNote error={error ?? total.error} />
       {!data && !error && <Loading what="runs" />}
-      {data && (
+      {data && rows.shown && (
         <>
-          <DataTable
-            label="runs"
-            rows={data.items}
-            columns={columns}
-            rowKey={(r) => r.id}
-            empty={state || profile ? "No runs match these filters." : "No runs yet: start one above."}
-          />
+          {/* biome-ignore lint/a11y/noStaticElementInteractions: it only watches where the pointer and focus are, to hold the rows still */}
+          <div
+            onPointerEnter={() => setPointerIn(true)}
+            onPointerLeave={() => setPointerIn(false)}
+            onFocus={() => setPointerIn(true)}
+            onBlur={(e) => {
+              if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setPointerIn(false);
+            }}
+          >
+            <DataTable
+              label="runs"
+              rows={rows.shown}
+              columns={columns}
+              rowKey={(r) => r.id}
+              empty={state || profile || created ? "No runs match these filters." : "No runs yet: start one above."}
+            />
+          </div>
           <Pager path="/runs" filters={filters} search={search} nextCursor={data.nextCursor} />
         </>
       )}

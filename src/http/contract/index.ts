@@ -33,10 +33,12 @@ export type { ExecutionState } from "./execution.js";
 export type { Heartbeat, HeartbeatPing } from "./heartbeats.js";
 export type {
   Attempt,
+  BulkOperation,
   BulkResult,
   CancelResult,
   EnqueuedJob,
   Job,
+  JobCount,
   JobDetail,
   JobError,
   JobPage,
@@ -44,6 +46,7 @@ export type {
   JobStep,
   RetryPreview,
 } from "./jobs.js";
+export { BULK_STATES, COUNT_CAP } from "./jobs.js";
 export type { Lesson, RecordLessonRequest, SimilarLesson } from "./lessons.js";
 export type {
   CreateOncallOverrideRequest,
@@ -65,6 +68,7 @@ export type {
 export type { RequeueResult } from "./requeue.js";
 export type {
   Run,
+  RunCount,
   RunDetail,
   RunMessage,
   RunPage,

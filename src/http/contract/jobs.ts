@@ -288,6 +288,51 @@ export const listJobs = {
   },
 } as const;
 
+/** Counting stops here: past it a count says "at least this many" (capped), and stays cheap at any size. */
+export const COUNT_CAP = 10_000;
+
+export const countJobs = {
+  tags: ["jobs"],
+  operationId: "countJobs",
+  summary: `How many jobs a filter matches, counted up to ${COUNT_CAP}`,
+  description: `The same filter as the listing (payload.<path> included). Counting stops at ${COUNT_CAP} (capped true: at least that many), so a count costs at most that many index entries whatever the table's size.`,
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    patternProperties: payloadFilterProperties,
+    properties: {
+      state: { type: "string", description: "Comma-separated states, e.g. queued,running." },
+      ...jobFilterProperties,
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["count", "capped"],
+      properties: {
+        count: { type: "integer", description: `Jobs matched, at most ${COUNT_CAP}.` },
+        capped: {
+          type: "boolean",
+          description: `True when counting stopped at ${COUNT_CAP}: at least that many match.`,
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+} as const;
+
+export const listTaskNames = {
+  tags: ["jobs"],
+  operationId: "listTaskNames",
+  summary: "The task names known here, for pickers",
+  description:
+    "Every task a worker has registered on this database, and those this server defines, sorted. A job of a task never registered is not among them.",
+  response: {
+    200: { type: "object", required: ["items"], properties: { items: { type: "array", items: string } } },
+    ...errorResponses(401, 403),
+  },
+} as const;
+
 export const getJob = {
   tags: ["jobs"],
   operationId: "getJob",
@@ -509,7 +554,13 @@ const bulkBody = {
       description: "States to match; default: every state the operation applies to.",
     },
     ...jobFilterProperties,
-    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100, description: "At most this many jobs." },
+    limit: {
+      type: "integer",
+      minimum: 1,
+      maximum: 10_000,
+      default: 100,
+      description: "At most this many jobs (up to 10,000, as many as a count reaches), read 1,000 at a time.",
+    },
   },
 } as const;
 
@@ -533,7 +584,7 @@ function bulkAction<const Name extends BulkOperation>(name: Name) {
     tags: ["jobs"],
     operationId: `${name}Jobs`,
     summary: `${name[0]?.toUpperCase()}${name.slice(1)} the jobs a filter matches, up to limit`,
-    description: `Applies to ${BULK_STATES[name].join(", ")} jobs. Each job is changed in its own transaction; jobs that changed meanwhile are skipped.`,
+    description: `Applies to ${BULK_STATES[name].join(", ")} jobs. Each job is changed in its own transaction, all in this one request (up to limit, 10,000 at most); jobs that changed meanwhile are skipped and listed with why.`,
     body: bulkBody,
     response: { 200: bulkResult, ...errorResponses(400, 401, 403) },
   } as const;
@@ -548,6 +599,8 @@ export type Attempt = Served<typeof attemptSchema>;
 export type JobError = NonNullable<Job["lastError"]>;
 export type EnqueueRequest = Accepted<typeof enqueueJobs.body>;
 export type JobListQuery = Accepted<typeof listJobs.querystring>;
+export type JobCountQuery = Accepted<typeof countJobs.querystring>;
+export type JobCount = Served<(typeof countJobs.response)[200]>;
 export type JobPage = Served<(typeof listJobs.response)[200]>;
 export type JobDetail = Served<(typeof getJob.response)[200]>;
 export type RetryPreview = Served<typeof retryPreview>;

@@ -374,6 +374,36 @@ export const startRun = {
   },
 } as const;
 
+/** The run filter's fields, in the query string of a listing and of a count. */
+const runFilterProperties = {
+  state: { type: "string", description: "Comma-separated states, e.g. running,paused." },
+  profile: { type: "string", maxLength: 128, description: "Only runs of this profile." },
+  createdAfter: { type: "string", format: "date-time", description: "Created at or after this time (ISO-8601)." },
+  createdBefore: { type: "string", format: "date-time", description: "Created before this time." },
+} as const;
+
+/** Counting runs stops here: past it a count says "at least this many" (capped). */
+export const RUN_COUNT_CAP = 10_000;
+
+export const countRuns = {
+  tags: ["runs"],
+  operationId: "countRuns",
+  summary: `How many runs a filter matches, counted up to ${RUN_COUNT_CAP}`,
+  description: `The same filter as the listing. Counting stops at ${RUN_COUNT_CAP} (capped true: at least that many).`,
+  querystring: { type: "object", additionalProperties: false, properties: runFilterProperties },
+  response: {
+    200: {
+      type: "object",
+      required: ["count", "capped"],
+      properties: {
+        count: { type: "integer", description: `Runs matched, at most ${RUN_COUNT_CAP}.` },
+        capped: { type: "boolean", description: `True when counting stopped at ${RUN_COUNT_CAP}.` },
+      },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+} as const;
+
 export const listRuns = {
   tags: ["runs"],
   operationId: "listRuns",
@@ -382,8 +412,7 @@ export const listRuns = {
     type: "object",
     additionalProperties: false,
     properties: {
-      state: { type: "string", description: "Comma-separated states, e.g. running,paused." },
-      profile: { type: "string", maxLength: 128, description: "Only runs of this profile." },
+      ...runFilterProperties,
       limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
       cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
     },
@@ -546,6 +575,7 @@ export type RunTurn = Served<typeof runTurnSchema>;
 export type RunMessage = Served<typeof runMessageSchema>;
 export type RunStats = Run["stats"];
 export type RunPage = Served<(typeof listRuns.response)[200]>;
+export type RunCount = Served<(typeof countRuns.response)[200]>;
 export type RunDetail = Served<(typeof getRun.response)[200]>;
 export type RunProfiles = Served<(typeof listRunProfiles.response)[200]>;
 export type RunProfile = Served<typeof runProfile>;

@@ -19,6 +19,9 @@ import { emptyBodyIsObject, etag, expectedVersion } from "../versions.js";
 /** How far back a job's detail looks for its latest events. */
 const MAX_EVENTS_SCANNED = 10_000;
 
+/** How many jobs a bulk operation reads at a time. */
+const BULK_PAGE = 1_000;
+
 /** Who may run each bulk operation; the states each applies to are in the contract. */
 const BULK_SCOPES = { retry: "operator", cancel: "operator", discard: "admin" } as const;
 
@@ -64,6 +67,17 @@ export function jobRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       // One more than asked says whether there is a next page.
       const page = pageOf(await overseer.listJobs({ ...filter, limit: limit + 1 }), limit);
       return { ...page, items: await withTaskRegistered(overseer, page.items) };
+    });
+
+    app.get("/jobs/count", { config: { scope: "viewer" }, schema: contract.countJobs }, async (request) => {
+      // One more than the cap tells "exactly the cap" from "more than it".
+      const n = await overseer.countMatchingJobs(toJobFilter(request.query), contract.COUNT_CAP + 1);
+      return { count: Math.min(n, contract.COUNT_CAP), capped: n > contract.COUNT_CAP };
+    });
+
+    app.get("/tasks", { config: { scope: "viewer" }, schema: contract.listTaskNames }, async () => {
+      const registered = (await overseer.knownTasks.list()).map((t) => t.name);
+      return { items: [...new Set([...registered, ...overseer.taskNames])].sort() };
     });
 
     app.get("/jobs/:id", { config: { scope: "viewer" }, schema: contract.getJob }, async (request, reply) => {
@@ -180,31 +194,42 @@ async function runBulk(
       },
     );
   }
-  const jobs = await overseer.listJobs({ ...toJobFilter(body), states: asked ?? applies, limit: body.limit });
+  const filter = { ...toJobFilter(body), states: asked ?? applies };
+  const limit = body.limit ?? 100;
+  let matched = 0;
   let changed = 0;
   const skipped: Array<{ id: string; code: string }> = [];
-  for (const job of jobs) {
-    // The version matched now: a job someone changed since it was listed is left alone.
-    const check = { expectedVersion: job.version };
-    try {
-      // A job someone is acting on right now is skipped (BUSY), as one that changed is.
-      await busy.run([`job:${job.id}`], async () => {
-        if (name === "retry") await overseer.retry(job.id, check);
-        else if (name === "cancel") await overseer.cancel(job.id, check);
-        else await overseer.discard(job.id, check);
-      });
-      changed++;
-    } catch (err) {
-      if (
-        !isOverseerError(err) ||
-        !["INVALID_TRANSITION", "JOB_NOT_FOUND", "VERSION_CONFLICT", "BUSY"].includes(err.code)
-      ) {
-        throw err;
+  // Read a page at a time, newest first, each after the last id seen: a job changed here leaves
+  // the filter or not, and either way is never read twice.
+  let beforeId: string | undefined;
+  while (matched < limit) {
+    const jobs = await overseer.listJobs({ ...filter, beforeId, limit: Math.min(BULK_PAGE, limit - matched) });
+    if (jobs.length === 0) break;
+    matched += jobs.length;
+    beforeId = jobs.at(-1)?.id;
+    for (const job of jobs) {
+      // The version matched now: a job someone changed since it was listed is left alone.
+      const check = { expectedVersion: job.version };
+      try {
+        // A job someone is acting on right now is skipped (BUSY), as one that changed is.
+        await busy.run([`job:${job.id}`], async () => {
+          if (name === "retry") await overseer.retry(job.id, check);
+          else if (name === "cancel") await overseer.cancel(job.id, check);
+          else await overseer.discard(job.id, check);
+        });
+        changed++;
+      } catch (err) {
+        if (
+          !isOverseerError(err) ||
+          !["INVALID_TRANSITION", "JOB_NOT_FOUND", "VERSION_CONFLICT", "BUSY"].includes(err.code)
+        ) {
+          throw err;
+        }
+        skipped.push({ id: job.id, code: err.code });
       }
-      skipped.push({ id: job.id, code: err.code });
     }
   }
-  return { matched: jobs.length, changed, skipped };
+  return { matched, changed, skipped };
 }
 
 /** The jobs, each saying whether its task is known: from memory, reading the registry only for names not known yet. */

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { toBudget, toInputSpec } from "../../config/run-profiles.js";
 import { OverseerError, runNotFound } from "../../core/errors.js";
-import { runStatus } from "../../core/run.js";
+import { type RunFilter, runStatus } from "../../core/run.js";
 import { RUN_STATES, type RunState } from "../../core/run-state.js";
 import type { Overseer, StartRunRequest } from "../../sdk/overseer.js";
 import { BusyGuard } from "../busy.js";
@@ -58,12 +58,17 @@ export function runRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard())
       const query = request.query;
       const limit = pageLimit(query.limit);
       const runs = await overseer.listRuns({
-        states: query.state === undefined ? undefined : parseRunStates(query.state),
-        profile: query.profile,
+        ...toRunFilter(query),
         beforeId: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
         limit: limit + 1,
       });
       return pageOf(runs, limit);
+    });
+
+    app.get("/runs/count", { config: { scope: "viewer" }, schema: contract.countRuns }, async (request) => {
+      // One more than the cap tells "exactly the cap" from "more than it".
+      const n = await overseer.countMatchingRuns(toRunFilter(request.query), contract.RUN_COUNT_CAP + 1);
+      return { count: Math.min(n, contract.RUN_COUNT_CAP), capped: n > contract.RUN_COUNT_CAP };
     });
 
     app.get("/runs/:id", { config: { scope: "viewer" }, schema: contract.getRun }, async (request, reply) => {
@@ -206,6 +211,28 @@ async function requireRun(overseer: Overseer, id: string) {
   const run = await overseer.getRun(id);
   if (!run) throw runNotFound(id);
   return run;
+}
+
+/** A listing's or a count's query string as the store's filter, times as epoch ms. */
+function toRunFilter(query: {
+  state?: string;
+  profile?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}): RunFilter {
+  const filter: RunFilter = {};
+  if (query.state !== undefined) filter.states = parseRunStates(query.state);
+  if (query.profile !== undefined) filter.profile = query.profile;
+  for (const field of ["createdAfter", "createdBefore"] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const ms = Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      throw new OverseerError("INVALID_ARGUMENT", `${field} must be an ISO-8601 time; got "${value}"`, { field });
+    }
+    filter[field] = ms;
+  }
+  return filter;
 }
 
 function parseRunStates(text: string): RunState[] {

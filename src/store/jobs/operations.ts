@@ -39,6 +39,12 @@ export function* listRunningHolders(db: Db, limit: number): Op<Array<{ jobId: st
   return rows.map((r) => ({ jobId: r.id, workerId: r.lease_owner }));
 }
 
+/** How many jobs the filter matches, up to `cap` (see statements.ts). */
+export function* countMatchingJobs(db: Db, filter: JobFilter, cap: number): Op<number> {
+  const { sql, params } = q.countMatchingJobs(filter, cap);
+  return Number((yield* db.one<{ n: number | string }>(sql, params))?.n ?? 0);
+}
+
 export function* listAttempts(db: Db, jobId: string): Op<Attempt[]> {
   return (yield* db.rows<AttemptRow>(q.LIST_ATTEMPTS, [jobId])).map(toAttempt);
 }

@@ -259,6 +259,22 @@ function statePage(state: JobState, oneQueue: boolean): { index: string | null; 
  * STATE_PAGES) and the pages merged; states the store does not know match nothing.
  */
 export function listJobs(filter: JobFilter): Statement {
+  return selectJobs(filter, "*");
+}
+
+/**
+ * How many jobs the filter matches, counting no further than `cap` (its `limit` and paging
+ * fields are ignored): the listing's own query, reading ids only, in no order, under a LIMIT of
+ * `cap`, so the reading stops after `cap` matches (with no sort of every match first).
+ */
+export function countMatchingJobs(filter: JobFilter, cap: number): Statement {
+  const { beforeId: _before, afterId: _after, oldestFirst: _order, ...rest } = filter;
+  const inner = selectJobs({ ...rest, limit: cap }, "id", false);
+  const text = (dialect: Dialect) => `SELECT count(*) AS n FROM (${sqlFor(inner.sql, dialect)}) AS matched`;
+  return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params: inner.params };
+}
+
+function selectJobs(filter: JobFilter, columns: "*" | "id", ordered = true): Statement {
   const where: Sql[] = [];
   const params: unknown[] = [];
   const param = (value: unknown): string => {
@@ -279,7 +295,7 @@ export function listJobs(filter: JobFilter): Statement {
   if (filter.beforeId !== undefined && !filter.oldestFirst) where.push(`id < ${param(filter.beforeId)}`);
   if (filter.afterId !== undefined && filter.oldestFirst) where.push(`id > ${param(filter.afterId)}`);
   const limit = param(filter.limit ?? 50);
-  const order = `ORDER BY id ${filter.oldestFirst ? "ASC" : "DESC"} LIMIT ${limit}`;
+  const order = `${ordered ? `ORDER BY id ${filter.oldestFirst ? "ASC" : "DESC"} ` : ""}LIMIT ${limit}`;
   const conditions = (dialect: Dialect, first: readonly string[] = []) => {
     const all = [...first, ...where.map((w) => sqlFor(w, dialect))];
     return all.length > 0 ? `WHERE ${all.join(" AND ")}` : "";
@@ -289,14 +305,14 @@ export function listJobs(filter: JobFilter): Statement {
   const oneQueue = filter.queue !== undefined;
   const states = filter.states && filter.states.length > 0 ? filter.states : oneQueue ? JOB_STATES : null;
   const text = (dialect: Dialect) => {
-    if (states === null) return `SELECT * FROM jobs ${conditions(dialect)} ${order}`;
+    if (states === null) return `SELECT ${columns} FROM jobs ${conditions(dialect)} ${order}`;
     const pages = JOB_STATES.filter((s) => states.includes(s)).map((state, i) => {
       const { index, where: inState } = statePage(state, oneQueue);
       const from = index === null ? "jobs" : `jobs ${sqlFor(indexedBy(index), dialect)}`;
       return `SELECT id FROM (SELECT id FROM ${from} ${conditions(dialect, [inState])} ${order}) AS page${i}`;
     });
-    if (pages.length === 0) return `SELECT * FROM jobs ${conditions(dialect, ["0 = 1"])} ${order}`;
-    return `SELECT * FROM jobs WHERE id IN (${pages.join(" UNION ALL ")}) ${order}`;
+    if (pages.length === 0) return `SELECT ${columns} FROM jobs ${conditions(dialect, ["0 = 1"])} ${order}`;
+    return `SELECT ${columns} FROM jobs WHERE id IN (${pages.join(" UNION ALL ")}) ${order}`;
   };
   return { sql: { sqlite: text("sqlite"), postgres: text("postgres") }, params };
 }

@@ -84,6 +84,21 @@ export function* getRun(db: Db, id: string): Op<Run | null> {
 }
 
 export function* listRuns(db: Db, filter: RunFilter): Op<Run[]> {
+  const { conditions, params, param } = runConditions(db, filter);
+  if (filter.beforeId !== undefined) conditions.push(`id < ${param(filter.beforeId)}`);
+  const limit = param(runPageSize(filter.limit));
+  return (yield* db.rows<RunRow>(q.listRuns(conditions, limit), params)).map(toRun);
+}
+
+/** How many runs the filter matches (paging fields ignored), counting no further than `cap`. */
+export function* countMatchingRuns(db: Db, filter: RunFilter, cap: number): Op<number> {
+  const { conditions, params, param } = runConditions(db, filter);
+  const limit = param(cap);
+  return Number((yield* db.one<{ n: number | string }>(q.countMatchingRuns(conditions, limit), params))?.n ?? 0);
+}
+
+/** The filter's conditions, with their parameters so far and the function that adds one. */
+function runConditions(db: Db, filter: RunFilter) {
   const params: unknown[] = [];
   const param = (value: unknown): string => {
     params.push(value);
@@ -92,9 +107,9 @@ export function* listRuns(db: Db, filter: RunFilter): Op<Run[]> {
   const conditions: Sql[] = [];
   if (filter.states && filter.states.length > 0) conditions.push(inList("state", param(db.list(filter.states))));
   if (filter.profile !== undefined) conditions.push(`profile = ${param(filter.profile)}`);
-  if (filter.beforeId !== undefined) conditions.push(`id < ${param(filter.beforeId)}`);
-  const limit = param(runPageSize(filter.limit));
-  return (yield* db.rows<RunRow>(q.listRuns(conditions, limit), params)).map(toRun);
+  if (filter.createdAfter !== undefined) conditions.push(`created_at >= ${param(filter.createdAfter)}`);
+  if (filter.createdBefore !== undefined) conditions.push(`created_at < ${param(filter.createdBefore)}`);
+  return { conditions, params, param };
 }
 
 export function* countRuns(db: Db): Op<Record<RunState, number>> {

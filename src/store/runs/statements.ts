@@ -110,6 +110,18 @@ export function listRuns(conditions: readonly Sql[], limit: string): Sql {
   return { sqlite: text("sqlite"), postgres: text("postgres") };
 }
 
+/**
+ * How many runs the conditions match, counting no further than the `limit` parameter (`$n`):
+ * ids only, in no order, so the reading stops at the cap.
+ */
+export function countMatchingRuns(conditions: readonly Sql[], limit: string): Sql {
+  const text = (dialect: Dialect) => {
+    const where = conditions.map((c) => sqlFor(c, dialect)).join(" AND ");
+    return `SELECT count(*) AS n FROM (SELECT id FROM runs ${where ? `WHERE ${where}` : ""} LIMIT ${limit}) AS matched`;
+  };
+  return { sqlite: text("sqlite"), postgres: text("postgres") };
+}
+
 // -- messages --------------------------------------------------------------------------------
 
 /** $1 id, $2 run id, $3 body, $4 sent by, $5 now. */
