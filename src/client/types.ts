@@ -44,7 +44,7 @@ export type {
   OncallOverrideRecord as OncallOverride,
   OncallStatus,
 } from "../http/contract/oncall.js";
-export type { ConcurrencyKey, ConcurrencyPage, Queue, Stats, Worker } from "../http/contract/operating.js";
+export type { ConcurrencyKey, ConcurrencyPage, Queue, Stats, Worker, WorkerJob } from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
 export type {
   Run,

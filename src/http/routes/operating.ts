@@ -1,10 +1,12 @@
 /**
- * /api/v1/queues, /workers, /concurrency and /stats: what an operator watches, and pausing or
- * resuming a queue (with `If-Match` / `version` like every write).
+ * /api/v1/queues, /workers, /concurrency and /stats: what an operator watches, pausing or
+ * resuming a queue (with `If-Match` / `version` like every write), and quieting, stopping or
+ * resuming a worker.
  */
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
-import { JOB_STATES, type JobState, type QueueRecord } from "../../core/types.js";
+import { JOB_STATES, type JobState, type QueueRecord, type WorkerJob, type WorkerRecord } from "../../core/types.js";
+import { jobsByWorker, workerLoad } from "../../core/worker-load.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/operating.js";
 import { decodeKeyCursor, encodeKeyCursor, pageLimit } from "../cursor.js";
@@ -12,8 +14,6 @@ import { minuteBuckets, windowStats } from "../stats.js";
 import { typed } from "../type-provider.js";
 import { emptyBodyIsObject, expectedVersion } from "../versions.js";
 
-/** At most this many running jobs are read to tell which worker holds which. */
-const MAX_RUNNING_READ = 10_000;
 /** At most this many finished jobs are read for the stats window. */
 const MAX_FINISHED_READ = 20_000;
 
@@ -61,23 +61,39 @@ export function operatingRoutes(overseer: Overseer) {
     );
 
     app.get("/workers", { config: { scope: "viewer" }, schema: contract.listWorkers }, async () => {
-      const [workers, running, now] = await Promise.all([
+      const [workers, jobs, now] = await Promise.all([
         overseer.listWorkers(),
-        overseer.listJobs({ states: ["running"], limit: MAX_RUNNING_READ }),
+        overseer.listWorkerJobs(null),
         overseer.now(),
       ]);
-      const held = new Map<string, string[]>();
-      for (const job of running) {
-        if (job.leaseOwner === null) continue;
-        held.set(job.leaseOwner, [...(held.get(job.leaseOwner) ?? []), job.id]);
-      }
-      const items = workers.map((w) => ({
-        ...w,
-        heartbeatAgeMs: Math.max(0, now - Date.parse(w.heartbeatAt)),
-        runningJobs: held.get(w.id) ?? [],
-      }));
-      return { items };
+      const byWorker = jobsByWorker(jobs);
+      return { items: workers.map((w) => served(w, byWorker.get(w.id) ?? [], now)) };
     });
+
+    app.get("/workers/:id", { config: { scope: "viewer" }, schema: contract.getWorker }, async (request) => {
+      const { id } = request.params;
+      const [worker, jobs, now] = await Promise.all([
+        overseer.getWorker(id),
+        overseer.listWorkerJobs(id),
+        overseer.now(),
+      ]);
+      if (worker === null) throw new OverseerError("WORKER_NOT_FOUND", `no worker has id "${id}"`, { workerId: id });
+      return served(worker, jobs, now);
+    });
+
+    for (const command of ["quiet", "stop", "resume"] as const) {
+      const schema = { quiet: contract.quietWorker, stop: contract.stopWorker, resume: contract.resumeWorker }[command];
+      app.post(
+        `/workers/:id/${command}`,
+        { config: { scope: "operator" }, preValidation: emptyBodyIsObject, schema },
+        async (request) => {
+          const { id } = request.params;
+          const worker = await overseer.commandWorker(id, command, request.token?.name ?? "api");
+          const [jobs, now] = await Promise.all([overseer.listWorkerJobs(id), overseer.now()]);
+          return served(worker, jobs, now);
+        },
+      );
+    }
 
     app.get("/concurrency", { config: { scope: "viewer" }, schema: contract.listConcurrencyKeys }, async (request) => {
       const { order = "key", cursor } = request.query;
@@ -122,6 +138,11 @@ export function operatingRoutes(overseer: Overseer) {
       };
     });
   };
+}
+
+/** A worker as the API serves it: its heartbeat age, busy slots, utilization and jobs. */
+function served(w: WorkerRecord, jobs: readonly WorkerJob[], now: number) {
+  return { ...w, heartbeatAgeMs: Math.max(0, now - Date.parse(w.heartbeatAt)), ...workerLoad(w, jobs) };
 }
 
 /** Jobs by state over every queue. */
