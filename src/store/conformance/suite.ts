@@ -27,6 +27,7 @@ import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
 import { runSettingsConformance } from "./settings.js";
 import { runWatchingConformance } from "./watching.js";
+import { runWorkerControlConformance } from "./workers.js";
 
 export interface StoreConformanceOptions {
   /** Shown as the suite's name, e.g. `sqlite`. */
@@ -1363,6 +1364,10 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           startedAt: iso(T0),
           heartbeatAt: iso(T0),
           stoppedAt: null,
+          command: null,
+          commandAt: null,
+          processed: 0,
+          failed: 0,
         });
         expect(workers.find((w) => w.id === "w-2")?.queues).toBeNull();
         const started = (await ctx.store.readEvents()).filter((e) => e.kind === "worker.started");
@@ -2240,6 +2245,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runRetentionConformance(test);
     runLessonConformance(test);
     runWatchingConformance(test);
+    runWorkerControlConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));

@@ -42,4 +42,4 @@ WHERE state = 'running' AND held = 0 AND lease_owner IS NOT NULL GROUP BY lease_
 export const WORKER_JOBS: Sql = sql`
 SELECT id, task, queue, lease_owner, started_at, held FROM jobs ${indexedBy("jobs_leases")}
 WHERE state = 'running' AND lease_owner IS NOT NULL AND (CAST($1 AS TEXT) IS NULL OR lease_owner = $1)
-ORDER BY started_at, id`;
+ORDER BY held, COALESCE(started_at, 0), id`;
