@@ -20,6 +20,7 @@ import { RunTurnOutputPage } from "./pages/run-turn-output";
 import { RunsPage } from "./pages/runs";
 import { SchedulesPage } from "./pages/schedules";
 import { SignInPage } from "./pages/sign-in";
+import { WorkerDetailPage } from "./pages/worker-detail";
 import { WorkersPage } from "./pages/workers";
 import { Link, matchPath, useLocation } from "./router";
 import { signOut, storedToken } from "./session";
@@ -55,6 +56,11 @@ const ROUTES: Route[] = [
   { path: "/claims", title: "Claims", nav: true, render: () => <ClaimsPage /> },
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
+  {
+    path: "/workers/:id",
+    title: "Worker",
+    render: (p, who) => <WorkerDetailPage key={p.id} id={p.id ?? ""} who={who} />,
+  },
   { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },
   { path: "/events", title: "Events", nav: true, render: () => <EventsPage /> },
 ];

@@ -51,7 +51,16 @@ export type {
   OncallOverrideRecord,
   OncallStatus,
 } from "./oncall.js";
-export type { ConcurrencyKey, ConcurrencyPage, Counts, MinuteBucket, Queue, Stats, Worker } from "./operating.js";
+export type {
+  ConcurrencyKey,
+  ConcurrencyPage,
+  Counts,
+  MinuteBucket,
+  Queue,
+  Stats,
+  Worker,
+  WorkerJob,
+} from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {
   Run,

@@ -4,7 +4,6 @@
  * the counts its heartbeats write, and the jobs it holds leases on, read by worker.
  */
 import { describe, expect } from "vitest";
-import { buildNewJob } from "../../core/job-options.js";
 import type { WorkerRegistration } from "../store.js";
 import type { ConformanceTest } from "./runs.js";
 import { type Ctx, rejectsWith } from "./suite.js";
@@ -129,7 +128,7 @@ export function runWorkerControlConformance(test: ConformanceTest): void {
       const a = await ctx.add({}, { task: "a" });
       const b = await ctx.add({}, { task: "b" });
       const c = await ctx.add({}, { task: "t" });
-      await ctx.store.enqueue(buildNewJob("t", {}, {}));
+      await ctx.add({}, { task: "t" });
       const ca = await ctx.claimOne({ workerId: "w-1", tasks: ["a"] });
       ctx.clock.advance(100);
       // Claimed ahead of a free slot: held, not started.
