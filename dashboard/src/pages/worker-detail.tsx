@@ -2,7 +2,8 @@
  * One worker: its facts, counts and utilization, the jobs it runs (task linked to the job), and
  * Quiet, Resume and Stop, each asked for again before it is sent. A button is disabled, with
  * why, in a state that does not allow it and for a token that may not steer workers. The worker
- * reads the command at its next heartbeat; the page follows its events.
+ * reads the command at its next heartbeat; the page follows its events, and reads again every
+ * few seconds for the counts its heartbeats write.
  */
 import { useState } from "react";
 import type { Whoami, Worker, WorkerJob } from "../../../src/http/contract";
@@ -12,7 +13,7 @@ import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
 import { Link } from "../router";
 import { deniedReason } from "../session";
-import { utilizationText, WorkerJobLink, WorkerStatus, workerEvent } from "./workers";
+import { usePolling, utilizationText, WorkerJobLink, WorkerStatus, workerEvent } from "./workers";
 
 type Command = "quiet" | "resume" | "stop";
 
@@ -135,6 +136,7 @@ export function WorkerDetailPage({ id, who }: { id: string; who: Whoami }) {
     (e) => workerEvent(e.kind),
     500,
   );
+  usePolling(reload);
   // The scope that pauses queues (operator) steers workers.
   const denied = deniedReason(who, "pause");
   return (

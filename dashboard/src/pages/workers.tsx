@@ -3,6 +3,7 @@
  * processed and failed counts and the jobs it runs, by task, linked to the job; the name links to
  * the worker's page, where an operator quiets or stops it. On a phone each worker is a card.
  */
+import { useEffect } from "react";
 import type { Worker, WorkerJob } from "../../../src/http/contract";
 import { api } from "../api/client";
 import { count, duration, ErrorNote, Loading } from "../components/common";
@@ -47,6 +48,17 @@ export function WorkerJobLink({ job }: { job: WorkerJob }) {
 
 const SHOWN_JOBS = 5;
 
+/** Heartbeats append no event: counts and heartbeat ages are read again this often. */
+export const HEARTBEAT_POLL_MS = 5_000;
+
+/** Calls `reload` every HEARTBEAT_POLL_MS while the page is open. */
+export function usePolling(reload: () => void): void {
+  useEffect(() => {
+    const timer = setInterval(reload, HEARTBEAT_POLL_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
+}
+
 const columns: Column<Worker>[] = [
   {
     header: "Worker",
@@ -80,12 +92,13 @@ const columns: Column<Worker>[] = [
 ];
 
 export function WorkersPage() {
-  const { data, error } = useLive(
+  const { data, error, reload } = useLive(
     "workers",
     async (signal) => (await api<{ items: Worker[] }>("/workers", { signal })).items,
     (e) => workerEvent(e.kind),
     1000,
   );
+  usePolling(reload);
   return (
     <>
       <h1>Workers</h1>
