@@ -830,7 +830,12 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const { lease } = await ctx.claimOne({ leaseMs: 10_000 });
         ctx.clock.set(T0 + 8_000);
         const beat = await ctx.store.heartbeat("w1", [lease], 10_000);
-        expect(beat).toEqual({ extended: [{ ...lease, expiresAt: iso(T0 + 18_000) }], lost: [], cancelRequested: [] });
+        expect(beat).toEqual({
+          extended: [{ ...lease, expiresAt: iso(T0 + 18_000) }],
+          lost: [],
+          cancelRequested: [],
+          command: null,
+        });
         expect((await ctx.job(job.id)).leaseExpiresAt).toBe(iso(T0 + 18_000));
 
         ctx.clock.set(T0 + 15_000);
