@@ -5,7 +5,7 @@
  * utilization, counts, its running job by task) and finds its Quiet and Stop disabled. At
  * desktop width an operator quiets the worker from its page: it finishes its job and claims
  * nothing more over the next heartbeats; the job's attempt links back to the worker; then Stop
- * stops it. Screenshots go to test-output/screenshots (git-ignored), named workers-*.png.
+ * stops it, and on a phone the attempt still leads to the stopped worker's page. Screenshots go to test-output/screenshots (git-ignored), named workers-*.png.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -193,5 +193,21 @@ describe("workers", () => {
     const detail = await request("GET", `/api/v1/jobs/${second.id}`);
     expect([detail.job.state, detail.attempts.length]).toEqual(["queued", 0]);
     expect(existsSync(first.gate)).toBe(true);
+
+    // On a phone too, the attempt leads to the worker, whose page shows it stopped.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${e2e.url}/jobs/${first.id}`);
+      await page
+        .getByRole("table", { name: "attempts" })
+        .getByRole("link", { name: `worker ${worker.id}` })
+        .click();
+      await eventually(statusOnPage, (s) => s.startsWith("stopped"), "the phone page to show the worker stopped");
+      await noSidewaysScroll("a stopped worker's page");
+      await shot("workers-stopped-phone");
+      expect(await e2e.accessibilityViolations(), "workers-stopped-phone").toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 });
