@@ -22,6 +22,7 @@ import { RunTurnOutputPage } from "./pages/run-turn-output";
 import { RunsPage } from "./pages/runs";
 import { SchedulesPage } from "./pages/schedules";
 import { SignInPage } from "./pages/sign-in";
+import { WorkerDetailPage } from "./pages/worker-detail";
 import { WorkersPage } from "./pages/workers";
 import { Link, matchPath, useLocation } from "./router";
 import { signOut, storedToken } from "./session";
@@ -58,6 +59,11 @@ const ROUTES: Route[] = [
   { path: "/queues", title: "Queues", nav: true, render: (_p, who) => <QueuesPage who={who} /> },
   { path: "/workers", title: "Workers", nav: true, render: () => <WorkersPage /> },
   { path: "/stats", title: "Metrics", nav: true, render: () => <MetricsPage /> },
+  {
+    path: "/workers/:id",
+    title: "Worker",
+    render: (p, who) => <WorkerDetailPage key={p.id} id={p.id ?? ""} who={who} />,
+  },
   { path: "/schedules", title: "Schedules", nav: true, render: (_p, who) => <SchedulesPage who={who} /> },
   { path: "/events", title: "Events", nav: true, render: () => <EventsPage /> },
 ];

@@ -18,9 +18,11 @@ import {
   type Queue,
   type Worker,
 } from "../client/index.js";
-import { jobNotFound } from "../core/errors.js";
+import { jobNotFound, OverseerError } from "../core/errors.js";
 import type { EnqueueOptions } from "../core/job-options.js";
 import type { PayloadMatch } from "../core/payload-filter.js";
+import type { WorkerCommand, WorkerJob, WorkerRecord } from "../core/types.js";
+import { jobsByWorker, workerLoad } from "../core/worker-load.js";
 import { eventSchema } from "../http/contract/events.js";
 import { attemptSchema, jobSchema } from "../http/contract/jobs.js";
 import { queueSchema, workerSchema } from "../http/contract/operating.js";
@@ -54,8 +56,11 @@ interface EnqueueOutcome {
   warnings: EnqueuedJob["warnings"];
 }
 
-/** A worker as the store keeps it: the API's heartbeat age and running jobs are the server's view. */
-type StoredWorker = Omit<Worker, "heartbeatAgeMs" | "runningJobs">;
+/**
+ * A worker as the store keeps it, with its load (see core/worker-load.ts): the API's heartbeat
+ * age and job ids are the server's view.
+ */
+export type WorkerView = Omit<Worker, "heartbeatAgeMs" | "runningJobs">;
 
 export interface Backend {
   /**
@@ -79,7 +84,11 @@ export interface Backend {
   setQueuePaused(name: string, paused: boolean): Promise<Queue>;
   /** Closes the queue's circuit breaker; `by` is recorded locally, and a server records the token's name. */
   resetBreaker(name: string, by: string): Promise<Queue>;
-  listWorkers(): Promise<StoredWorker[]>;
+  listWorkers(): Promise<WorkerView[]>;
+  /** WORKER_NOT_FOUND when no worker has the id. */
+  getWorker(id: string): Promise<WorkerView>;
+  /** Leaves the command for the worker (see `Store.commandWorker`); `by` is recorded locally, a server records the token's name. */
+  commandWorker(id: string, command: WorkerCommand, by: string): Promise<WorkerView>;
   /** Concurrency keys with unfinished jobs: the first `limit` by name, or the busiest; totals over every key. */
   concurrency(query: { busiest: boolean; limit: number }): Promise<Omit<ConcurrencyPage, "nextCursor">>;
   lastEventSeq(): Promise<number>;
@@ -149,8 +158,19 @@ class LocalBackend implements Backend {
   resetBreaker(name: string, by: string) {
     return this.o.resetBreaker(name, by);
   }
-  listWorkers() {
-    return this.o.listWorkers();
+  async listWorkers() {
+    const [workers, jobs] = await Promise.all([this.o.listWorkers(), this.o.listWorkerJobs(null)]);
+    const byWorker = jobsByWorker(jobs);
+    return workers.map((w) => localWorker(w, byWorker.get(w.id) ?? []));
+  }
+  async getWorker(id: string) {
+    const [worker, jobs] = await Promise.all([this.o.getWorker(id), this.o.listWorkerJobs(id)]);
+    if (worker === null) throw new OverseerError("WORKER_NOT_FOUND", `no worker has id "${id}"`, { workerId: id });
+    return localWorker(worker, jobs);
+  }
+  async commandWorker(id: string, command: WorkerCommand, by: string) {
+    const worker = await this.o.commandWorker(id, command, by);
+    return localWorker(worker, await this.o.listWorkerJobs(id));
   }
   async concurrency(query: { busiest: boolean; limit: number }) {
     const [items, totals] = await Promise.all([
@@ -208,6 +228,15 @@ function inOrder<T>(schema: { properties: object }, record: T): T {
   for (const key of Object.keys(value)) if (!(key in out)) out[key] = value[key];
   return out as T;
 }
+/** A worker with its load, as the API orders its fields, without the API's heartbeat age and job ids. */
+function localWorker(worker: WorkerRecord, jobs: readonly WorkerJob[]): WorkerView {
+  const { runningJobs: _, ...load } = workerLoad(worker, jobs);
+  return inOrder(workerSchema, { ...worker, ...load });
+}
+
+const remoteWorker = ({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }: Worker): WorkerView =>
+  inOrder(workerSchema, worker);
+
 /** A job from the API as the store keeps it: `taskRegistered` is the API's, and the local mode has none. */
 const job = (j: Job) => {
   const { taskRegistered: _, ...record } = inOrder(jobSchema, j);
@@ -288,9 +317,13 @@ class RemoteBackend implements Backend {
     return inOrder(queueSchema, await this.api.queues.resetBreaker(name));
   }
   async listWorkers() {
-    return (await this.api.workers.list()).map(({ heartbeatAgeMs: _a, runningJobs: _r, ...worker }) =>
-      inOrder(workerSchema, worker),
-    );
+    return (await this.api.workers.list()).map(remoteWorker);
+  }
+  async getWorker(id: string) {
+    return remoteWorker(await this.api.workers.get(id));
+  }
+  async commandWorker(id: string, command: WorkerCommand) {
+    return remoteWorker(await this.api.workers[command](id));
   }
   async concurrency(query: { busiest: boolean; limit: number }) {
     const { items, keys, limitedJobs } = await this.api.concurrency.list({

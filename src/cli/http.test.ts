@@ -226,4 +226,18 @@ describe("overseer worker", () => {
     const code = await worker.stop();
     expect(code, worker.stdout() + worker.stderr()).toBe(0);
   });
+  it("exits 0 once an operator stops its worker: `workers stop` from another process, read at a heartbeat", async () => {
+    const base = cli.tempDir();
+    const db = join(base, "o.db");
+    // Not stopped by a signal: the process is left to end by itself.
+    const worker = watchProcess(cli.start(["--database", db, "worker", "--tasks", tasksDir(base)]), () => undefined);
+    await waitFor("the worker to start", () => worker.stdout().includes("Ctrl-C to stop"), { timeoutMs: 15_000 });
+    const id = /worker (\S+)\. Ctrl-C/.exec(worker.stdout())?.[1] ?? "";
+    const asked = await cli.run(["--database", db, "workers", "stop", id]);
+    expect(asked.stdout, asked.stderr).toContain(`worker ${id}`);
+    expect(await worker.stop(), worker.stdout() + worker.stderr()).toBe(0);
+    expect(worker.stdout()).toContain("the worker was stopped by an operator");
+    const shown = JSON.parse((await cli.run(["--database", db, "--json", "workers", "show", id])).stdout);
+    expect(shown).toMatchObject({ id, status: "stopped", command: "stop", jobs: [] });
+  });
 });

@@ -45,6 +45,58 @@ async function registerWorker(overseer: Overseer, tasks: string[]): Promise<void
 }
 
 describe("the CLI over HTTP (--url)", () => {
+  it("shows, quiets, resumes and stops a worker as the database does; refusals are the same line", async () => {
+    const s = await setup();
+    await registerWorker(s.overseer, ["t"]);
+    await s.overseer.store.registerWorker({
+      id: "w-2",
+      name: "w2",
+      host: "h",
+      pid: 2,
+      queues: null,
+      tasks: ["t"],
+      concurrency: 4,
+    });
+    for (const args of [
+      ["workers", "show", "w-1"],
+      ["--json", "workers", "show", "w-1"],
+      ["workers", "list"],
+    ]) {
+      const [local, remote] = await Promise.all([s.local(args), s.remote(args, s.viewer)]);
+      expect(remote, args.join(" ")).toEqual(local);
+      expect(remote.code, args.join(" ")).toBe(0);
+    }
+    // A viewer may read, not steer.
+    const refused = await s.remote(["workers", "quiet", "w-1"], s.viewer);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining("FORBIDDEN")]);
+    const quiet = await s.remote(["workers", "quiet", "w-1"]);
+    expect(quiet).toMatchObject({ code: 0, stdout: "worker w-1 (w) asked to go quiet; status active\n" });
+    expect(JSON.parse((await s.local(["--json", "workers", "show", "w-1"])).stdout)).toMatchObject({
+      command: "quiet",
+    });
+    expect((await s.local(["workers", "list"])).stdout).toContain("active (quiet asked)");
+    expect((await s.local(["workers", "resume", "w-1"])).code).toBe(0);
+    const [localStop, remoteStop] = await Promise.all([
+      s.local(["--json", "workers", "stop", "w-1"]),
+      s.remote(["--json", "workers", "stop", "w-2"]),
+    ]);
+    expect(JSON.parse(localStop.stdout)).toMatchObject({ id: "w-1", command: "stop" });
+    expect(JSON.parse(remoteStop.stdout)).toMatchObject({ id: "w-2", command: "stop" });
+    // Quiet after a stop, and an unknown worker: the same refusal from both ends.
+    for (const args of [
+      ["workers", "quiet", "w-1"],
+      ["workers", "show", "nope"],
+    ]) {
+      const [local, remote] = await Promise.all([s.local(args), s.remote(args)]);
+      expect(remote, args.join(" ")).toEqual(local);
+      expect(remote.code, args.join(" ")).toBe(1);
+    }
+    expect((await s.local(["workers", "quiet", "w-1"])).stderr).toContain("WORKER_INVALID_TRANSITION");
+    expect((await s.local(["workers", "show", "nope"])).stderr).toBe(
+      'overseer: WORKER_NOT_FOUND: no worker has id "nope"\n',
+    );
+  });
+
   it("prints what the local mode prints for reads", async () => {
     const s = await setup();
     s.overseer.defineTask("t", async () => ({ ok: true }));

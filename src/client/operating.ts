@@ -52,6 +52,30 @@ export class WorkersApi {
   async list(signal?: AbortSignal): Promise<Worker[]> {
     return (await this.t.json<{ items: Worker[] }>("GET", "/api/v1/workers", { signal })).body.items;
   }
+
+  /** One worker with the jobs it runs (task names included). */
+  async get(id: string, signal?: AbortSignal): Promise<Worker> {
+    return (await this.t.json<Worker>("GET", `/api/v1/workers/${encodeURIComponent(id)}`, { signal })).body;
+  }
+
+  /** It claims nothing more and finishes what it runs; it reads this at its next heartbeat. */
+  quiet(id: string): Promise<Worker> {
+    return this.command(id, "quiet");
+  }
+
+  /** It goes quiet, then stops gracefully once its jobs finish (or its shutdown timeout passes). */
+  stop(id: string): Promise<Worker> {
+    return this.command(id, "stop");
+  }
+
+  /** A quiet worker claims again. */
+  resume(id: string): Promise<Worker> {
+    return this.command(id, "resume");
+  }
+
+  private async command(id: string, verb: "quiet" | "stop" | "resume"): Promise<Worker> {
+    return (await this.t.json<Worker>("POST", `/api/v1/workers/${encodeURIComponent(id)}/${verb}`, {})).body;
+  }
 }
 
 export class ConcurrencyApi {

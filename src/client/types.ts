@@ -52,6 +52,7 @@ export type {
   Stats,
   StatsSeries,
   Worker,
+  WorkerJob,
 } from "../http/contract/operating.js";
 export type { RequeueResult as RequeueDeadResult } from "../http/contract/requeue.js";
 export type {

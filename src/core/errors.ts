@@ -121,6 +121,12 @@ export const ERROR_CODES = {
   ROTATION_NOT_FOUND: { status: 404, summary: "No on-call rotation of this name is in the config's alerts.rotations." },
   OVERRIDE_NOT_FOUND: { status: 404, summary: "No on-call override has this id." },
   OVERRIDE_ENDED: { status: 409, summary: "The on-call override has ended or was cancelled already." },
+  WORKER_NOT_FOUND: { status: 404, summary: "No worker has this id (it may have been pruned)." },
+  WORKER_INVALID_TRANSITION: {
+    status: 409,
+    summary:
+      "The worker's status does not allow this control action (quiet, stop or resume): it has stopped or is lost, a stop was asked for already, or it runs no jobs (a run supervisor).",
+  },
   INTERNAL_ERROR: { status: 500, summary: "The server failed in a way it did not expect; its log has the details." },
 } as const;
 

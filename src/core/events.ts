@@ -97,6 +97,16 @@ const BUILT_IN = [
   "worker.stopped",
   "worker.lost",
   "worker.loop_failed",
+  /** An operator asked the worker to quiet (claim nothing more): `data.by`. */
+  "worker.quiet_requested",
+  /** An operator asked the worker to stop (quiet, then stop gracefully): `data.by`. */
+  "worker.stop_requested",
+  /** An operator asked a quiet worker to claim again: `data.by`. */
+  "worker.resume_requested",
+  /** The worker went quiet: it claims nothing more and handed back `data.released` jobs it had not started. */
+  "worker.quieted",
+  /** A quiet worker claims again. */
+  "worker.resumed",
   "schedule.added",
   "schedule.updated",
   "schedule.removed",

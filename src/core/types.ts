@@ -175,7 +175,29 @@ export interface Lease {
   expiresAt: string;
 }
 
-export type WorkerStatus = "active" | "stopping" | "stopped" | "lost";
+/**
+ * `quiet`: it claims nothing more and finishes the jobs it runs (an operator asked, see
+ * `WorkerCommand`); `stopping`: it is finishing them to stop.
+ */
+export type WorkerStatus = "active" | "quiet" | "stopping" | "stopped" | "lost";
+
+/**
+ * What an operator asks of a worker, which it reads at its next heartbeat: `quiet` (claim
+ * nothing more, finish what it runs), `stop` (quiet, then stop gracefully) or `resume` (a quiet
+ * worker claims again). Stored as the worker's pending command, `resume` clearing it.
+ */
+export type WorkerCommand = "quiet" | "stop" | "resume";
+
+/** A job a worker holds a lease on now (see `Store.listWorkerJobs`). */
+export interface WorkerJob {
+  id: string;
+  task: string;
+  queue: string;
+  workerId: string;
+  /** When its attempt started; null while it is held (claimed ahead of a free slot, not started). */
+  startedAt: string | null;
+  held: boolean;
+}
 
 export interface WorkerRecord {
   id: string;
@@ -189,6 +211,12 @@ export interface WorkerRecord {
   startedAt: string;
   heartbeatAt: string;
   stoppedAt: string | null;
+  /** The command it has been asked to follow and not taken back (`resume` clears it), and when. */
+  command: "quiet" | "stop" | null;
+  commandAt: string | null;
+  /** Attempts it ran to an outcome (succeeded or failed), and of those the failed ones, as of its last heartbeat. */
+  processed: number;
+  failed: number;
 }
 
 export interface QueueRecord {

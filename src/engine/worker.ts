@@ -4,7 +4,10 @@
  * - a job's result is recorded only with the lease it was claimed under (fencing token);
  * - a worker that loses a lease aborts that handler and records nothing for it;
  * - stopping never loses a job: unfinished handlers are aborted and their jobs handed back
- *   uncounted, or, if the process dies first, their leases expire and others take over.
+ *   uncounted, or, if the process dies first, their leases expire and others take over;
+ * - a quiet worker (an operator's command, read with each heartbeat) starts no job: it hands
+ *   back, uncounted, the jobs it holds unstarted and any a claim in flight brings, and lets the
+ *   ones it runs finish.
  */
 
 import { hostname } from "node:os";
@@ -19,7 +22,7 @@ import type { Logger } from "../core/logger.js";
 import { type DeadReason, resolveRetryPolicy, shouldRetry, toJobError } from "../core/retry-policy.js";
 import type { AbortReason, TaskDefinition } from "../core/task.js";
 import type { ClaimedJob, JobError, Lease } from "../core/types.js";
-import type { AttemptResult, ClaimRequest, Store } from "../store/store.js";
+import type { AttemptResult, ClaimRequest, Store, WorkerCounts } from "../store/store.js";
 import { Breakers, divertTasks, parseBreakers } from "./breakers.js";
 import { ExecutionAbort } from "./execution-abort.js";
 import { ExecutionReader } from "./execution-reader.js";
@@ -175,8 +178,19 @@ export class Worker {
   private readonly onMaintenance: (() => Promise<void>) | null;
   private readonly breakers: Breakers;
   private unsubscribe: (() => void) | null = null;
-  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  /** `quiet`: running, claiming nothing (see `obey`). */
+  private state: "new" | "running" | "quiet" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | null = null;
+  /** The quiet and resume status writes, in the order they happened; a stop waits for them. */
+  private statusWrites: Promise<void> = Promise.resolve();
+  private stoppedByCommand: () => void = () => undefined;
+  /**
+   * Settles once this worker has stopped because an operator asked it to (`stop` command): what
+   * a process that runs nothing else waits for to exit. Never settles otherwise.
+   */
+  readonly commandedStop: Promise<void> = new Promise<void>((resolve) => {
+    this.stoppedByCommand = resolve;
+  });
 
   constructor(
     private readonly store: Store,
@@ -276,8 +290,22 @@ export class Worker {
     return this.active;
   }
 
+  /** Started and not stopping: running jobs, or quiet. */
   get isRunning(): boolean {
-    return this.state === "running";
+    return this.state === "running" || this.state === "quiet";
+  }
+
+  /** Quiet: an operator asked it to claim nothing more; it finishes the jobs it runs. */
+  get isQuiet(): boolean {
+    return this.state === "quiet";
+  }
+
+  /**
+   * Reads the command an operator left for it now rather than at its next heartbeat (the SDK
+   * calls it after a command made in this process).
+   */
+  checkCommands(): void {
+    if (this.isRunning) this.heartbeatLoop.poke();
   }
 
   async start(): Promise<void> {
@@ -338,6 +366,7 @@ export class Worker {
     this.state = "stopping";
     this.unsubscribe?.();
     await this.claimLoop.stop();
+    await this.statusWrites;
     // Held jobs never started: back to the queue at once, uncounted.
     const held = [...this.held.values()];
     this.held.clear();
@@ -377,6 +406,9 @@ export class Worker {
     await this.finisher.drain();
     await this.heartbeatLoop.stop();
     await this.maintenanceLoop.stop();
+    await this.safely("record the worker's final counts", () =>
+      this.store.heartbeat(this.id, [], this.leaseMs, this.counts()),
+    );
     await this.safely("mark worker stopped", () => this.store.setWorkerStatus(this.id, "stopped"));
     this.state = "stopped";
     this.logger.info({ workerId: this.id, stats: this.stats }, "worker stopped");
@@ -416,7 +448,7 @@ export class Worker {
     ];
     const sent = new Map(leases.map((l) => [l.jobId, l.token]));
     const sentAt = stamp();
-    const result = await this.store.heartbeat(this.id, leases, this.leaseMs);
+    const result = await this.store.heartbeat(this.id, leases, this.leaseMs, this.counts());
     for (const lease of result.extended) {
       const r = this.running.get(lease.jobId);
       if (r && r.lease.token === lease.token) r.lease = lease;
@@ -438,7 +470,53 @@ export class Worker {
       if (r && !r.detached && r.lease.token === sent.get(jobId)) this.loseLease(r);
     }
     for (const jobId of result.cancelRequested) this.abortJob(jobId, "cancelled");
+    this.obey(result.command);
     return this.heartbeatMs;
+  }
+
+  /** Attempts run to an outcome, and the failed (or cancelled) ones among them, as the store keeps them. */
+  private counts(): WorkerCounts {
+    return { processed: this.stats.succeeded + this.stats.failed, failed: this.stats.failed };
+  }
+
+  /**
+   * Follows the command an operator left (see `Store.commandWorker`): `quiet` and `stop` quiet a
+   * running worker; `stop` then stops it as `stop()` does (its jobs get the shutdown timeout to
+   * finish); none wakes a quiet worker (a resume). Not awaited here: a stop waits for this loop.
+   */
+  private obey(command: "quiet" | "stop" | null): void {
+    if (this.state === "running" && command !== null) this.quietDown();
+    else if (this.state === "quiet" && command === null) this.wakeUp();
+    if (command === "stop" && this.state === "quiet") {
+      this.logger.info({ workerId: this.id, running: this.running.size }, "stopping: an operator asked");
+      void this.stop().then(() => this.stoppedByCommand());
+    }
+  }
+
+  /**
+   * Claims nothing more. The held jobs, which have not started, go back to the queue uncounted
+   * at once rather than wait here for a slot: others can run them now, and none starts after
+   * the worker went quiet. The jobs it runs go on to their outcome.
+   */
+  private quietDown(): void {
+    this.state = "quiet";
+    const held = [...this.held.values()];
+    this.held.clear();
+    this.logger.info({ workerId: this.id, running: this.running.size, released: held.length }, "worker quiet");
+    this.statusWrites = this.statusWrites.then(async () => {
+      await Promise.all(held.map((h) => this.recordUnstarted(h.lease, "released", "quiet")));
+      await this.safely("mark worker quiet", () => this.store.setWorkerStatus(this.id, "quiet", held.length));
+    });
+  }
+
+  /** A quiet worker claims again (the operator took the quiet back). */
+  private wakeUp(): void {
+    this.state = "running";
+    this.logger.info({ workerId: this.id }, "worker resumed claiming");
+    this.statusWrites = this.statusWrites.then(() =>
+      this.safely("mark worker active", () => this.store.setWorkerStatus(this.id, "active")),
+    );
+    this.claimLoop.poke();
   }
 
   private async readRegistry(): Promise<void> {
@@ -562,6 +640,11 @@ export class Worker {
    */
   private accept(claimed: ClaimedJob, started: boolean, confirmedAt: Stamp, claim: ClaimMark): void {
     this.stats.claimed++;
+    // A claim that was in flight when the worker went quiet: its jobs go back unstarted.
+    if (this.state === "quiet") {
+      void this.recordUnstarted(claimed.lease, "released", "quiet");
+      return;
+    }
     if (this.hasFreeSlot() && (started || this.held.size === 0)) {
       this.execute(claimed, started ? null : this.recordStart(claimed, confirmedAt), claim);
     } else {
@@ -601,7 +684,7 @@ export class Worker {
   private async recordUnstarted(
     lease: Lease,
     outcome: "released" | "cancelled",
-    reason: "shutdown" | "prefetch_reduced" = "shutdown",
+    reason: "shutdown" | "prefetch_reduced" | "quiet" = "shutdown",
   ): Promise<void> {
     const result: AttemptResult = outcome === "released" ? { lease, outcome, reason } : { lease, outcome, error: null };
     try {

@@ -34,6 +34,13 @@ const MCP_INITIALIZE: Call = {
   headers: { accept: "application/json, text/event-stream" },
 };
 
+/** A worker row of its own (no process behind it: the command is only recorded); its id. */
+async function registeredWorker(o: Overseer): Promise<string> {
+  const id = `w-${randomBytes(6).toString("hex")}`;
+  await o.store.registerWorker({ id, name: id, host: "h", pid: 1, queues: null, tasks: ["t"], concurrency: 2 });
+  return id;
+}
+
 /**
  * Per route: who may call it, and how to make a request that succeeds (fresh fixtures each
  * time); `allowed` for a route whose answer to those it lets in is not a 2xx.
@@ -124,6 +131,22 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
     call: async (o) => ({ path: `/api/v1/schedules/${await schedule(o)}/run` }),
   },
   "GET /api/v1/workers": { scope: "viewer", call: async () => ({ path: "/api/v1/workers" }) },
+  "GET /api/v1/workers/:id": {
+    scope: "viewer",
+    call: async (o) => ({ path: `/api/v1/workers/${await registeredWorker(o)}` }),
+  },
+  "POST /api/v1/workers/:id/quiet": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/workers/${await registeredWorker(o)}/quiet` }),
+  },
+  "POST /api/v1/workers/:id/stop": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/workers/${await registeredWorker(o)}/stop` }),
+  },
+  "POST /api/v1/workers/:id/resume": {
+    scope: "operator",
+    call: async (o) => ({ path: `/api/v1/workers/${await registeredWorker(o)}/resume` }),
+  },
   "GET /api/v1/concurrency": {
     scope: "viewer",
     call: async (o) => {

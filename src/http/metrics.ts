@@ -559,7 +559,8 @@ export class ServerMetrics {
     this.workerSlots.reset();
     this.workerUtilization.reset();
     for (const w of workers) {
-      if (w.status !== "active") continue;
+      // A quiet worker is alive and finishing its jobs: its slots still count.
+      if (w.status !== "active" && w.status !== "quiet") continue;
       const labels = { worker: w.id, name: w.name };
       const used = busy[w.id] ?? 0;
       this.workerBusy.set(labels, used);
@@ -584,7 +585,7 @@ export class ServerMetrics {
       this.oldestWaiting.set({ queue: q.name }, age);
     }
     this.workers.reset();
-    for (const status of ["active", "stopping", "stopped", "lost"]) {
+    for (const status of ["active", "quiet", "stopping", "stopped", "lost"]) {
       this.workers.set({ status }, workers.filter((w) => w.status === status).length);
     }
     this.streamClients.set({ transport: "sse" }, this.clients.count("sse"));

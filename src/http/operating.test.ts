@@ -115,6 +115,61 @@ describe("workers and stats", () => {
     await worker.stop();
   });
 
+  it("shows one worker with its jobs' tasks, and quiets, resumes and stops it; 404 and 409 as documented", async () => {
+    const api = await testApi();
+    const o = api.overseer;
+    const held = deferred();
+    o.defineTask("hold", async () => held.promise);
+    const worker = o.worker({ concurrency: 4, prefetch: 0, heartbeatMs: 100, leaseMs: 3_000 });
+    await worker.start();
+    const hold = await o.enqueue("hold");
+    await waitFor("the job to run", async () => (await o.getJob(hold.id))?.state === "running");
+
+    const one = await api.request("GET", `/api/v1/workers/${worker.id}`, { token: api.tokens.viewer });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: worker.id,
+      status: "active",
+      command: null,
+      busy: 1,
+      utilization: 0.25,
+      runningJobs: [hold.id],
+      jobs: [{ id: hold.id, task: "hold", queue: "default", workerId: worker.id, held: false }],
+    });
+    expect((await api.request("GET", "/api/v1/workers", { token: api.tokens.viewer })).body.items[0].jobs).toEqual(
+      one.body.jobs,
+    );
+    const missing = await api.request("GET", "/api/v1/workers/nope", { token: api.tokens.viewer });
+    expect([missing.status, missing.body.error.code]).toEqual([404, "WORKER_NOT_FOUND"]);
+    const viewer = await api.request("POST", `/api/v1/workers/${worker.id}/quiet`, { token: api.tokens.viewer });
+    expect(viewer.status).toBe(403);
+
+    const quiet = await api.request("POST", `/api/v1/workers/${worker.id}/quiet`, { token: api.tokens.operator });
+    expect(quiet.status).toBe(200);
+    expect(quiet.body).toMatchObject({ id: worker.id, command: "quiet" });
+    await waitFor("the worker to be quiet", async () => (await o.getWorker(worker.id))?.status === "quiet");
+    const resumed = await api.request("POST", `/api/v1/workers/${worker.id}/resume`, { token: api.tokens.operator });
+    expect(resumed.body).toMatchObject({ command: null });
+    await waitFor("the worker to be active", async () => (await o.getWorker(worker.id))?.status === "active");
+
+    const stop = await api.request("POST", `/api/v1/workers/${worker.id}/stop`, { token: api.tokens.operator });
+    expect(stop.body).toMatchObject({ command: "stop" });
+    const late = await api.request("POST", `/api/v1/workers/${worker.id}/quiet`, { token: api.tokens.operator });
+    expect([late.status, late.body.error.code]).toEqual([409, "WORKER_INVALID_TRANSITION"]);
+    held.resolve();
+    await worker.commandedStop;
+    const stopped = await api.request("GET", `/api/v1/workers/${worker.id}`, { token: api.tokens.viewer });
+    expect(stopped.body).toMatchObject({ status: "stopped", processed: 1, failed: 0, busy: 0, jobs: [] });
+    const again = await api.request("POST", `/api/v1/workers/${worker.id}/stop`, { token: api.tokens.operator });
+    expect([again.status, again.body.error.code]).toEqual([409, "WORKER_INVALID_TRANSITION"]);
+    const events = (await o.readEvents()).filter((e) => e.kind.endsWith("_requested"));
+    expect(events.map((e) => [e.kind, e.data])).toEqual([
+      ["worker.quiet_requested", { by: "test-operator" }],
+      ["worker.resume_requested", { by: "test-operator" }],
+      ["worker.stop_requested", { by: "test-operator" }],
+    ]);
+  });
+
   it("computes percentiles by nearest rank, and throughput per minute", () => {
     expect(percentiles([])).toEqual({ count: 0, p50: null, p95: null, p99: null, max: null });
     const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);

@@ -91,6 +91,8 @@ import type {
   ScheduleRecord,
   TokenRecord,
   TokenScope,
+  WorkerCommand,
+  WorkerJob,
   WorkerRecord,
 } from "../core/types.js";
 import { ExecutionReader } from "../engine/execution-reader.js";
@@ -554,11 +556,6 @@ export class Overseer {
     return this.store.listJobs(filter);
   }
 
-  /** The running jobs' ids and the workers holding them, newest first, at most `limit`. */
-  listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>> {
-    return this.store.listRunningHolders(limit);
-  }
-
   /** How many jobs the filter matches, counting no further than `cap` (see `Store.countMatchingJobs`). */
   countMatchingJobs(filter: JobFilter, cap: number): Promise<number> {
     return this.store.countMatchingJobs(filter, cap);
@@ -649,6 +646,27 @@ export class Overseer {
 
   listWorkers(): Promise<WorkerRecord[]> {
     return this.store.listWorkers();
+  }
+
+  getWorker(id: string): Promise<WorkerRecord | null> {
+    return this.store.getWorker(id);
+  }
+
+  /** The running jobs workers hold leases on, with their tasks: one worker's, or every worker's with null. */
+  listWorkerJobs(workerId: string | null = null): Promise<WorkerJob[]> {
+    return this.store.listWorkerJobs(workerId);
+  }
+
+  /**
+   * Asks a worker to go quiet (claim nothing more and finish what it runs), to stop (quiet, then
+   * stop gracefully), or to resume claiming after a quiet; see `Store.commandWorker` for what is
+   * refused. A worker reads it at its next heartbeat (every 5 s by default); one in this process
+   * reads it at once.
+   */
+  async commandWorker(id: string, command: WorkerCommand, by = "sdk"): Promise<WorkerRecord> {
+    const worker = await this.store.commandWorker(id, command, by);
+    for (const w of this.workers) if (w.id === id) w.checkCommands();
+    return worker;
   }
 
   /** Each worker's busy slots (the jobs it runs now), by worker id; a worker running none is absent. */

@@ -164,6 +164,10 @@ export interface WorkerRow {
   started_at: number;
   heartbeat_at: number;
   stopped_at: number | null;
+  command: "quiet" | "stop" | null;
+  command_at: number | null;
+  processed: number;
+  failed: number;
 }
 
 /**
@@ -199,7 +203,7 @@ export function toTraceContext(text: string | null | undefined): TraceContext | 
   const stored = JSON.parse(text) as { traceparent: string; tracestate?: string };
   return { traceparent: stored.traceparent, tracestate: stored.tracestate ?? null };
 }
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 const jsonOrNull = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
 export function toJob(r: JobRow): Job {
@@ -278,5 +282,9 @@ export function toWorker(r: WorkerRow): WorkerRecord {
     startedAt: iso(r.started_at),
     heartbeatAt: iso(r.heartbeat_at),
     stoppedAt: isoOrNull(r.stopped_at),
+    command: r.command,
+    commandAt: isoOrNull(r.command_at),
+    processed: Number(r.processed),
+    failed: Number(r.failed),
   };
 }

@@ -46,6 +46,8 @@ import type {
   ScheduleDefinition,
   ScheduleRecord,
   TokenRecord,
+  WorkerCommand,
+  WorkerJob,
   WorkerRecord,
 } from "../core/types.js";
 import * as alerts from "./alerts/operations.js";
@@ -99,6 +101,7 @@ import type {
   SyncHeartbeatsResult,
   SyncSchedulesResult,
   TransactionHandle,
+  WorkerCounts,
   WorkerRegistration,
 } from "./store.js";
 import * as tasks from "./tasks/operations.js";
@@ -129,7 +132,12 @@ export abstract class SqlStore implements Store {
     results: readonly AttemptResult[],
     req: ClaimRequest,
   ): Promise<{ applied: boolean[]; claimed: ClaimedJob[] }>;
-  abstract heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult>;
+  abstract heartbeat(
+    workerId: string,
+    leases: readonly Lease[],
+    leaseMs: number,
+    counts?: WorkerCounts,
+  ): Promise<HeartbeatResult>;
   abstract startHeld(leases: readonly Lease[]): Promise<string[]>;
   abstract finish(results: readonly AttemptResult[]): Promise<boolean[]>;
   abstract recoverExpiredLeases(limit?: number): Promise<Job[]>;
@@ -150,8 +158,24 @@ export abstract class SqlStore implements Store {
     await this.transact((tx) => tasks.registerWorker(tx, w));
   }
 
-  async setWorkerStatus(workerId: string, status: "stopping" | "stopped"): Promise<void> {
-    await this.transact((tx) => workers.setWorkerStatus(tx, workerId, status));
+  async setWorkerStatus(
+    workerId: string,
+    status: "active" | "quiet" | "stopping" | "stopped",
+    released = 0,
+  ): Promise<void> {
+    await this.transact((tx) => workers.setWorkerStatus(tx, workerId, status, released));
+  }
+
+  async commandWorker(workerId: string, command: WorkerCommand, by: string): Promise<WorkerRecord> {
+    return this.transact((tx) => workers.commandWorker(tx, workerId, command, by));
+  }
+
+  async getWorker(workerId: string): Promise<WorkerRecord | null> {
+    return this.read((db) => workers.getWorker(db, workerId));
+  }
+
+  async listWorkerJobs(workerId: string | null): Promise<WorkerJob[]> {
+    return this.read((db) => workers.listWorkerJobs(db, workerId));
   }
 
   async markLostWorkers(staleMs: number): Promise<string[]> {
@@ -183,10 +207,6 @@ export abstract class SqlStore implements Store {
 
   async listJobs(filter: JobFilter = {}): Promise<Job[]> {
     return this.read((db) => jobs.listJobs(db, filter));
-  }
-
-  async listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>> {
-    return this.read((db) => jobs.listRunningHolders(db, limit));
   }
 
   async countMatchingJobs(filter: JobFilter, cap: number): Promise<number> {

@@ -63,6 +63,8 @@ import type {
   ScheduleRecord,
   TokenRecord,
   TokenScope,
+  WorkerCommand,
+  WorkerJob,
   WorkerRecord,
 } from "../core/types.js";
 
@@ -123,7 +125,7 @@ export type AttemptResult =
    * "shutdown" (the default), or "prefetch_reduced" for a held job its worker no longer means to
    * run soon (see engine/prefetch.ts).
    */
-  | { lease: Lease; outcome: "released"; reason?: "shutdown" | "prefetch_reduced" };
+  | { lease: Lease; outcome: "released"; reason?: "shutdown" | "prefetch_reduced" | "quiet" };
 
 export interface HeartbeatResult {
   /** Leases extended, with their new expiry. */
@@ -132,6 +134,14 @@ export interface HeartbeatResult {
   lost: string[];
   /** Jobs a person asked to cancel: abort their handlers. */
   cancelRequested: string[];
+  /** The command an operator left for this worker (see `commandWorker`), or null for none. */
+  command: "quiet" | "stop" | null;
+}
+
+/** What a worker counted since it started (see `WorkerRecord`), written with its heartbeats. */
+export interface WorkerCounts {
+  processed: number;
+  failed: number;
 }
 
 /** When a finished job became due, started its last attempt and finished, in epoch ms. */
@@ -445,7 +455,16 @@ export interface Store {
   // Working
   /** Due jobs by priority, then run time, then id; respects paused queues, concurrency keys and rate limits. */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
-  heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult>;
+  /**
+   * Extends the leases and records that the worker is alive, with its counts when given; the
+   * answer carries the command an operator left for it.
+   */
+  heartbeat(
+    workerId: string,
+    leases: readonly Lease[],
+    leaseMs: number,
+    counts?: WorkerCounts,
+  ): Promise<HeartbeatResult>;
   /** Records attempt outcomes in one transaction; returns, per result, whether its lease was still held. */
   finish(results: readonly AttemptResult[]): Promise<boolean[]>;
   /**
@@ -475,7 +494,30 @@ export interface Store {
 
   // Workers
   registerWorker(worker: WorkerRegistration): Promise<void>;
-  setWorkerStatus(workerId: string, status: "stopping" | "stopped"): Promise<void>;
+  /**
+   * What a worker says it does now: `quiet` (appends `worker.quieted` with `released`, the jobs it
+   * handed back unstarted) and `active` (after a resume, `worker.resumed`) answer an operator's
+   * command; `stopped` appends `worker.stopped`. A stopped worker's status changes no more.
+   */
+  setWorkerStatus(
+    workerId: string,
+    status: "active" | "quiet" | "stopping" | "stopped",
+    released?: number,
+  ): Promise<void>;
+  /**
+   * Leaves a command for the worker to read at its next heartbeat (`quiet`, `stop`, or `resume`
+   * to take a quiet back), appending `worker.<command>_requested` with `by`; returns the worker.
+   * WORKER_NOT_FOUND; WORKER_INVALID_TRANSITION for a worker stopped or lost, for `quiet` or
+   * `resume` after a stop, and for a worker with no tasks (a run supervisor). Asking for what is
+   * pending already changes nothing.
+   */
+  commandWorker(workerId: string, command: WorkerCommand, by: string): Promise<WorkerRecord>;
+  getWorker(workerId: string): Promise<WorkerRecord | null>;
+  /**
+   * The running jobs workers hold leases on (held ones too), with their tasks, oldest start first:
+   * one worker's, or every worker's with null. Read through the running-jobs index.
+   */
+  listWorkerJobs(workerId: string | null): Promise<WorkerJob[]>;
   /** Marks workers that have not heartbeated within `staleMs` as lost; returns their ids. */
   markLostWorkers(staleMs: number): Promise<string[]>;
   listWorkers(): Promise<WorkerRecord[]>;
@@ -495,11 +537,6 @@ export interface Store {
   // Operating
   getJob(id: string): Promise<Job | null>;
   listJobs(filter?: JobFilter): Promise<Job[]>;
-  /**
-   * The running jobs' ids and the workers holding them, newest first, at most `limit`: what a
-   * list of workers shows of their jobs, without reading the jobs themselves.
-   */
-  listRunningHolders(limit: number): Promise<Array<{ jobId: string; workerId: string }>>;
   /**
    * How many jobs the filter matches (its paging fields and limit ignored), counting no further
    * than `cap`: a result equal to `cap` means "at least cap". Reads at most `cap` index entries.

@@ -160,7 +160,14 @@ const attemptColumns: Column<Attempt>[] = [
     className: "num",
     cell: (a) => (a.finishedAt ? span(Date.parse(a.finishedAt) - Date.parse(a.startedAt)) : "running"),
   },
-  { header: "Worker", cell: (a) => <code>{a.workerId.slice(-8)}</code> },
+  {
+    header: "Worker",
+    cell: (a) => (
+      <Link href={`/workers/${encodeURIComponent(a.workerId)}`} aria-label={`worker ${a.workerId}`}>
+        <code>{a.workerId.slice(-8)}</code>
+      </Link>
+    ),
+  },
   {
     header: "Error",
     cell: (a) =>

@@ -1,8 +1,11 @@
-/** `overseer queues list|pause|resume|reset-breaker`, `overseer workers` and `overseer concurrency`. */
+/**
+ * `overseer queues list|pause|resume|reset-breaker`, `overseer workers [list|show|quiet|stop|resume]`
+ * and `overseer concurrency`.
+ */
 import type { Command } from "commander";
 import type { QueueBreaker } from "../../core/breaker.js";
-import { withBackend } from "../backend.js";
-import { action, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
+import { type WorkerView, withBackend } from "../backend.js";
+import { action, type GlobalOptions, globals, parseIntOption, printJson, printLine, printTable } from "../context.js";
 
 export function registerQueues(program: Command): void {
   const queues = program.command("queues").description("list, pause and resume queues, reset their breakers");
@@ -67,21 +70,54 @@ export function registerQueues(program: Command): void {
       }),
     );
 
-  program
+  const workers = program
     .command("workers")
-    .description("registered workers and their heartbeats")
+    .description("registered workers (list by default); show one, quiet, stop or resume it")
     .action(
       action(async (_flags, command: Command) => {
-        const g = globals(command);
-        const list = await withBackend(g, (b) => b.listWorkers());
-        if (g.json) return printJson(list);
-        if (list.length === 0) return printLine("no workers have registered");
-        printTable(
-          ["ID", "NAME", "STATUS", "CONCURRENCY", "HEARTBEAT", "TASKS"],
-          list.map((w) => [w.id, w.name, w.status, String(w.concurrency), w.heartbeatAt, (w.tasks ?? []).join(",")]),
-        );
+        await listWorkers(globals(command));
       }),
     );
+  workers
+    .command("list")
+    .description("workers: status, utilization, processed and failed counts, heartbeats")
+    .action(
+      action(async (_flags, command: Command) => {
+        await listWorkers(globals(command));
+      }),
+    );
+  workers
+    .command("show")
+    .description("one worker and the jobs it runs")
+    .argument("<id>")
+    .action(
+      action(async (id: string, _flags, command: Command) => {
+        const g = globals(command);
+        const w = await withBackend(g, (b) => b.getWorker(id));
+        if (g.json) return printJson(w);
+        printWorker(w);
+      }),
+    );
+  const verbs = {
+    quiet: "claim nothing more and finish the jobs it runs (read at its next heartbeat)",
+    stop: "go quiet, then stop gracefully once its jobs finish",
+    resume: "let a quiet worker claim again",
+  } as const;
+  for (const verb of ["quiet", "stop", "resume"] as const) {
+    workers
+      .command(verb)
+      .description(verbs[verb])
+      .argument("<id>")
+      .action(
+        action(async (id: string, _flags, command: Command) => {
+          const g = globals(command);
+          const w = await withBackend(g, (b) => b.commandWorker(id, verb, process.env.USER ?? "cli"));
+          if (g.json) return printJson(w);
+          const asked = { quiet: "asked to go quiet", stop: "asked to stop", resume: "asked to resume claiming" }[verb];
+          printLine(`worker ${w.id} (${w.name}) ${asked}; status ${w.status}`);
+        }),
+      );
+  }
 
   program
     .command("concurrency")
@@ -113,4 +149,52 @@ function breakerText(breaker: QueueBreaker | null): string {
   const divert = breaker.trip.divertTo === null ? "" : ` → ${breaker.trip.divertTo}`;
   if (breaker.state === "open") return `open until ${breaker.probeAt}${divert}`;
   return `half-open (probe ${breaker.probeJobId ?? "none due"})${divert}`;
+}
+
+async function listWorkers(g: GlobalOptions): Promise<void> {
+  const list = await withBackend(g, (b) => b.listWorkers());
+  if (g.json) {
+    printJson(list);
+    return;
+  }
+  if (list.length === 0) {
+    printLine("no workers have registered");
+    return;
+  }
+  printTable(
+    ["ID", "NAME", "STATUS", "BUSY", "PROCESSED", "FAILED", "HEARTBEAT", "TASKS"],
+    list.map((w) => [
+      w.id,
+      w.name,
+      statusText(w),
+      `${w.busy}/${w.concurrency ?? 0}`,
+      String(w.processed),
+      String(w.failed),
+      w.heartbeatAt,
+      (w.tasks ?? []).join(","),
+    ]),
+  );
+}
+
+/** The status, and a command it has not acted on yet. */
+function statusText(w: WorkerView): string {
+  const pending = w.command !== null && !(w.command === "quiet" && w.status === "quiet");
+  return pending && (w.status === "active" || w.status === "quiet") ? `${w.status} (${w.command} asked)` : w.status;
+}
+
+function printWorker(w: WorkerView): void {
+  printLine(`worker ${w.id} (${w.name}) on ${w.host}, pid ${w.pid}`);
+  printLine(`  status ${statusText(w)}, heartbeat ${w.heartbeatAt}`);
+  printLine(
+    `  busy ${w.busy}/${w.concurrency ?? 0} (${Math.round(w.utilization * 100)}%), processed ${w.processed}, failed ${w.failed}`,
+  );
+  printLine(`  queues ${w.queues === null || w.queues === undefined ? "all" : w.queues.join(",")}`);
+  if (w.jobs.length === 0) {
+    printLine("  running no jobs");
+    return;
+  }
+  printTable(
+    ["JOB", "TASK", "QUEUE", "STARTED"],
+    w.jobs.map((j) => [j.id, j.task, j.queue, j.held ? "held (not started)" : (j.startedAt ?? "")]),
+  );
 }

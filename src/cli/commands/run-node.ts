@@ -3,7 +3,8 @@
  * what only a terminal needs around it: the banner, the status line, the demo producer and the
  * signals. On SIGTERM/SIGINT the node shuts down gracefully: it stops claiming, lets running
  * jobs finish up to the deadline, aborts and hands back the rest. A second signal exits at once;
- * nothing is lost, leases simply expire.
+ * nothing is lost, leases simply expire. An `overseer worker` whose worker an operator stopped
+ * exits the same way, with status 0.
  */
 import { parseDuration } from "../../core/duration.js";
 import { OverseerError } from "../../core/errors.js";
@@ -138,7 +139,15 @@ export async function runNode(mode: "start" | "worker", flags: NodeFlags, global
   if (scheduler) parts.push(`schedules ${(config?.schedules ?? []).map((s) => s.name).join(", ")}`);
   if (supervisor) parts.push(`runs (${Object.keys(config?.runs.profiles ?? {}).length} profiles)`);
   process.stdout.write(`overseer ${mode}: ${parts.join(", ")}. Ctrl-C to stop.\n`);
-  await stopRequested;
+  // A worker stopped by an operator (`overseer workers stop`, the API, the dashboard) ends an
+  // `overseer worker` process that runs nothing else, with status 0; elsewhere the rest goes on.
+  const commanded =
+    mode === "worker" && worker !== null && supervisor === null && scheduler === null
+      ? worker.commandedStop.then(() => {
+          process.stdout.write("overseer: the worker was stopped by an operator\n");
+        })
+      : new Promise<void>(() => undefined);
+  await Promise.race([stopRequested, commanded]);
   stopDemo?.();
   await node.stop();
   process.stdout.write(`overseer: stopped cleanly (${JSON.stringify(worker?.stats ?? {})})\n`);

@@ -64,6 +64,7 @@ export type {
   Stats,
   StatsSeries,
   Worker,
+  WorkerJob,
 } from "./operating.js";
 export type { RequeueResult } from "./requeue.js";
 export type {

@@ -50,10 +50,43 @@ export const queueSchema = {
   },
 } as const;
 
+export const workerJobSchema = {
+  $id: "WorkerJob",
+  type: "object",
+  required: ["id", "task", "queue", "workerId", "startedAt", "held"],
+  properties: {
+    id: string,
+    task: string,
+    queue: string,
+    workerId: string,
+    startedAt: { ...nullableTime, description: "When its attempt started; null while it is held." },
+    held: {
+      type: "boolean",
+      description: "Claimed ahead of a free slot (prefetch) and not started: it takes no slot.",
+    },
+  },
+} as const;
+
 export const workerSchema = {
   $id: "Worker",
   type: "object",
-  required: ["id", "name", "host", "pid", "status", "heartbeatAt", "heartbeatAgeMs", "runningJobs"],
+  required: [
+    "id",
+    "name",
+    "host",
+    "pid",
+    "status",
+    "heartbeatAt",
+    "heartbeatAgeMs",
+    "runningJobs",
+    "command",
+    "commandAt",
+    "processed",
+    "failed",
+    "busy",
+    "utilization",
+    "jobs",
+  ],
   properties: {
     id: string,
     name: string,
@@ -62,12 +95,27 @@ export const workerSchema = {
     queues: { type: ["array", "null"], items: string },
     tasks: { type: "array", items: string },
     concurrency: integer,
-    status: { type: "string", enum: ["active", "stopping", "stopped", "lost"] },
+    status: {
+      type: "string",
+      enum: ["active", "quiet", "stopping", "stopped", "lost"],
+      description: "quiet: it claims nothing more and finishes what it runs; stopping: it finishes them to stop.",
+    },
     startedAt: isoTime,
     heartbeatAt: isoTime,
     stoppedAt: nullableTime,
     heartbeatAgeMs: integer,
     runningJobs: { type: "array", items: string, description: "Ids of the jobs it holds leases on." },
+    command: {
+      type: ["string", "null"],
+      enum: ["quiet", "stop", null],
+      description: "What an operator asked of it and it reads at its next heartbeat; null for nothing.",
+    },
+    commandAt: nullableTime,
+    processed: { type: "integer", description: "Attempts it ran to an outcome, as of its last heartbeat." },
+    failed: { type: "integer", description: "Of those, the ones that failed or were cancelled." },
+    busy: { type: "integer", description: "Its busy slots: the jobs it runs now (held ones take none)." },
+    utilization: { type: "number", description: "busy / concurrency, from 0 to 1." },
+    jobs: { type: "array", items: ref("WorkerJob"), description: "The jobs it holds leases on, oldest start first." },
   },
 } as const;
 
@@ -177,6 +225,56 @@ export const listWorkers = {
     ...errorResponses(401, 403),
   },
 } as const;
+
+const workerParams = {
+  type: "object",
+  required: ["id"],
+  additionalProperties: false,
+  properties: { id: { type: "string", minLength: 1, maxLength: 128, description: "The worker's id." } },
+} as const;
+
+export const getWorker = {
+  tags: ["workers"],
+  operationId: "getWorker",
+  summary: "One worker: status, counts, utilization and the jobs it runs",
+  params: workerParams,
+  response: { 200: ref("Worker"), ...errorResponses(401, 403, 404) },
+} as const;
+
+const WORKER_ACTIONS = {
+  quiet: {
+    summary: "Quiet a worker: it claims nothing more and finishes what it runs",
+    description:
+      "The worker reads the command at its next heartbeat (at once if it runs in the server's process), hands " +
+      "back the jobs it holds unstarted and shows as quiet. 409 WORKER_INVALID_TRANSITION when it has stopped " +
+      "or is lost, or a stop was asked for.",
+  },
+  stop: {
+    summary: "Stop a worker gracefully: it goes quiet, then stops once its jobs finish",
+    description:
+      "Its jobs get the worker's shutdown timeout to finish; an `overseer worker` process that runs nothing " +
+      "else then exits 0. 409 WORKER_INVALID_TRANSITION when it has stopped or is lost.",
+  },
+  resume: {
+    summary: "Let a quiet worker claim again",
+    description: "409 WORKER_INVALID_TRANSITION when it has stopped or is lost, or a stop was asked for.",
+  },
+} as const;
+
+function workerAction<const Name extends keyof typeof WORKER_ACTIONS>(name: Name) {
+  return {
+    tags: ["workers"],
+    operationId: `${name}Worker`,
+    ...WORKER_ACTIONS[name],
+    params: workerParams,
+    body: { type: "object", additionalProperties: false, properties: {} },
+    response: { 200: ref("Worker"), ...errorResponses(400, 401, 403, 404, 409) },
+  } as const;
+}
+
+export const quietWorker = workerAction("quiet");
+export const stopWorker = workerAction("stop");
+export const resumeWorker = workerAction("resume");
 
 const countsByState = { type: "object", properties: byState({ type: "integer" }) } as const;
 
@@ -372,6 +470,7 @@ export const getStatsSeries = {
 
 export type Queue = Served<typeof queueSchema>;
 export type Worker = Served<typeof workerSchema>;
+export type WorkerJob = Served<typeof workerJobSchema>;
 export type ConcurrencyKey = Served<typeof concurrencyKeySchema>;
 export type ConcurrencyPage = Served<(typeof listConcurrencyKeys.response)[200]>;
 export type Stats = Served<(typeof getStats.response)[200]>;

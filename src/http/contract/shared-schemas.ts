@@ -12,7 +12,7 @@ import { heartbeatSchema } from "./heartbeats.js";
 import { attemptSchema, enqueuedJobSchema, jobSchema } from "./jobs.js";
 import { lessonSchema, similarLessonSchema } from "./lessons.js";
 import { oncallOverrideSchema } from "./oncall.js";
-import { concurrencyKeySchema, queueSchema, workerSchema } from "./operating.js";
+import { concurrencyKeySchema, queueSchema, workerJobSchema, workerSchema } from "./operating.js";
 import { runMessageSchema, runSchema, runStatusSchema, runTurnSchema } from "./runs.js";
 import { scheduleSchema } from "./schedules.js";
 
@@ -36,6 +36,7 @@ export const SHARED_SCHEMAS = [
   attemptSchema,
   eventSchema,
   queueSchema,
+  workerJobSchema,
   workerSchema,
   concurrencyKeySchema,
   scheduleSchema,

@@ -1,11 +1,13 @@
 /**
- * /api/v1/queues, /workers, /concurrency, /stats and /stats/series: what an operator watches, and pausing or
- * resuming a queue (with `If-Match` / `version` like every write).
+ * /api/v1/queues, /workers, /concurrency, /stats and /stats/series: what an operator watches,
+ * pausing or resuming a queue (with `If-Match` / `version` like every write), and quieting,
+ * stopping or resuming a worker.
  */
 import type { FastifyInstance } from "fastify";
 import { OverseerError } from "../../core/errors.js";
 import { validateName } from "../../core/job-options.js";
-import { JOB_STATES, type JobState, type QueueRecord } from "../../core/types.js";
+import { JOB_STATES, type JobState, type QueueRecord, type WorkerJob, type WorkerRecord } from "../../core/types.js";
+import { jobsByWorker, workerLoad } from "../../core/worker-load.js";
 import type { Overseer } from "../../sdk/overseer.js";
 import * as contract from "../contract/operating.js";
 import { decodeKeyCursor, encodeKeyCursor, pageLimit } from "../cursor.js";
@@ -14,8 +16,6 @@ import { minuteBuckets, windowStats } from "../stats.js";
 import { typed } from "../type-provider.js";
 import { emptyBodyIsObject, expectedVersion } from "../versions.js";
 
-/** At most this many running jobs are read to tell which worker holds which. */
-const MAX_RUNNING_READ = 10_000;
 /** At most this many finished jobs are read for the stats window. */
 const MAX_FINISHED_READ = 20_000;
 
@@ -63,25 +63,39 @@ export function operatingRoutes(overseer: Overseer) {
     );
 
     app.get("/workers", { config: { scope: "viewer" }, schema: contract.listWorkers }, async () => {
-      // Ids and holders only: reading the running jobs whole cost a million-job store a third of a second.
-      const [workers, running, now] = await Promise.all([
+      const [workers, jobs, now] = await Promise.all([
         overseer.listWorkers(),
-        overseer.listRunningHolders(MAX_RUNNING_READ),
+        overseer.listWorkerJobs(null),
         overseer.now(),
       ]);
-      const held = new Map<string, string[]>();
-      for (const { jobId, workerId } of running) {
-        const jobs = held.get(workerId);
-        if (jobs) jobs.push(jobId);
-        else held.set(workerId, [jobId]);
-      }
-      const items = workers.map((w) => ({
-        ...w,
-        heartbeatAgeMs: Math.max(0, now - Date.parse(w.heartbeatAt)),
-        runningJobs: held.get(w.id) ?? [],
-      }));
-      return { items };
+      const byWorker = jobsByWorker(jobs);
+      return { items: workers.map((w) => served(w, byWorker.get(w.id) ?? [], now)) };
     });
+
+    app.get("/workers/:id", { config: { scope: "viewer" }, schema: contract.getWorker }, async (request) => {
+      const { id } = request.params;
+      const [worker, jobs, now] = await Promise.all([
+        overseer.getWorker(id),
+        overseer.listWorkerJobs(id),
+        overseer.now(),
+      ]);
+      if (worker === null) throw new OverseerError("WORKER_NOT_FOUND", `no worker has id "${id}"`, { workerId: id });
+      return served(worker, jobs, now);
+    });
+
+    for (const command of ["quiet", "stop", "resume"] as const) {
+      const schema = { quiet: contract.quietWorker, stop: contract.stopWorker, resume: contract.resumeWorker }[command];
+      app.post(
+        `/workers/:id/${command}`,
+        { config: { scope: "operator" }, preValidation: emptyBodyIsObject, schema },
+        async (request) => {
+          const { id } = request.params;
+          const worker = await overseer.commandWorker(id, command, request.token?.name ?? "api");
+          const [jobs, now] = await Promise.all([overseer.listWorkerJobs(id), overseer.now()]);
+          return served(worker, jobs, now);
+        },
+      );
+    }
 
     app.get("/concurrency", { config: { scope: "viewer" }, schema: contract.listConcurrencyKeys }, async (request) => {
       const { order = "key", cursor } = request.query;
@@ -159,6 +173,11 @@ async function oldestData(overseer: Overseer): Promise<number | null> {
   const [[event], rollup] = await Promise.all([overseer.readEvents({ limit: 1 }), overseer.oldestJobRollup()]);
   const times = [event ? Date.parse(event.at) : null, rollup].filter((t): t is number => t !== null);
   return times.length === 0 ? null : Math.min(...times);
+}
+
+/** A worker as the API serves it: its heartbeat age, busy slots, utilization and jobs. */
+function served(w: WorkerRecord, jobs: readonly WorkerJob[], now: number) {
+  return { ...w, heartbeatAgeMs: Math.max(0, now - Date.parse(w.heartbeatAt)), ...workerLoad(w, jobs) };
 }
 
 /** Jobs by state over every queue. */

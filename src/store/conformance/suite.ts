@@ -28,6 +28,7 @@ import { runRunApprovalConformance } from "./run-approvals.js";
 import { runRunConformance } from "./runs.js";
 import { runSettingsConformance } from "./settings.js";
 import { runWatchingConformance } from "./watching.js";
+import { runWorkerControlConformance } from "./workers.js";
 
 export interface StoreConformanceOptions {
   /** Shown as the suite's name, e.g. `sqlite`. */
@@ -830,7 +831,12 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         const { lease } = await ctx.claimOne({ leaseMs: 10_000 });
         ctx.clock.set(T0 + 8_000);
         const beat = await ctx.store.heartbeat("w1", [lease], 10_000);
-        expect(beat).toEqual({ extended: [{ ...lease, expiresAt: iso(T0 + 18_000) }], lost: [], cancelRequested: [] });
+        expect(beat).toEqual({
+          extended: [{ ...lease, expiresAt: iso(T0 + 18_000) }],
+          lost: [],
+          cancelRequested: [],
+          command: null,
+        });
         expect((await ctx.job(job.id)).leaseExpiresAt).toBe(iso(T0 + 18_000));
 
         ctx.clock.set(T0 + 15_000);
@@ -1364,6 +1370,10 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           startedAt: iso(T0),
           heartbeatAt: iso(T0),
           stoppedAt: null,
+          command: null,
+          commandAt: null,
+          processed: 0,
+          failed: 0,
         });
         expect(workers.find((w) => w.id === "w-2")?.queues).toBeNull();
         const started = (await ctx.store.readEvents()).filter((e) => e.kind === "worker.started");
@@ -1865,19 +1875,6 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await ctx.store.setQueuePaused("q2", true)).toEqual({ ...byName.q2, paused: true, version: 1 });
       });
 
-      test("listRunningHolders gives the running jobs' ids and holders, newest first, up to the limit", async (ctx) => {
-        await ctx.addSucceeded();
-        const [a, b, c] = [await ctx.add(), await ctx.add(), await ctx.add()];
-        await ctx.claim({ workerId: "w1", limit: 2 });
-        await ctx.claim({ workerId: "w2", limit: 1 });
-        expect(await ctx.store.listRunningHolders(10)).toEqual([
-          { jobId: c.id, workerId: "w2" },
-          { jobId: b.id, workerId: "w1" },
-          { jobId: a.id, workerId: "w1" },
-        ]);
-        expect((await ctx.store.listRunningHolders(1)).map((r) => r.jobId)).toEqual([c.id]);
-      });
-
       test("finished jobs stay counted exactly once counted through the mark: retry, discard and retention take theirs out", async (ctx) => {
         const counts = async () =>
           Object.fromEntries(
@@ -2295,6 +2292,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     runRollupConformance(test);
     runLessonConformance(test);
     runWatchingConformance(test);
+    runWorkerControlConformance(test);
 
     it("skips only tests that exist", () => {
       const unknown = Object.keys(skip).filter((name) => !registered.has(name));

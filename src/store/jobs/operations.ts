@@ -34,11 +34,6 @@ export function* listJobs(db: Db, filter: JobFilter): Op<Job[]> {
   return (yield* db.rows<JobRow>(sql, params)).map(toJob);
 }
 
-export function* listRunningHolders(db: Db, limit: number): Op<Array<{ jobId: string; workerId: string }>> {
-  const rows = yield* db.rows<{ id: string; lease_owner: string }>(q.LIST_RUNNING_HOLDERS, [limit]);
-  return rows.map((r) => ({ jobId: r.id, workerId: r.lease_owner }));
-}
-
 /** How many jobs the filter matches, up to `cap` (see statements.ts). */
 export function* countMatchingJobs(db: Db, filter: JobFilter, cap: number): Op<number> {
   const { sql, params } = q.countMatchingJobs(filter, cap);

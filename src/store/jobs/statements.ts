@@ -141,12 +141,6 @@ const STATE_PAGES: Record<JobState, { index: string | null; where: string }> = {
   cancelled: { index: "jobs_finished", where: "state = 'cancelled' AND finished_at IS NOT NULL" },
 };
 
-/** $1 limit: running jobs' ids and holders, newest first, from `jobs_leases` and the rows' owners only. */
-export const LIST_RUNNING_HOLDERS = sql`
-SELECT id, lease_owner FROM jobs ${indexedBy("jobs_leases")}
-WHERE state = 'running' AND lease_owner IS NOT NULL
-ORDER BY id DESC LIMIT $1`;
-
 /** $1 since, $2 limit: finished jobs' times, the latest first, from the finished-jobs index. */
 export const LIST_FINISHED_TIMES = `
 SELECT state, run_at, started_at, finished_at FROM jobs

@@ -391,6 +391,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 30, name: "030-trace-context" },
         { version: 31, name: "031-oncall-overrides" },
         { version: 32, name: "032-job-rollups" },
+        { version: 33, name: "033-worker-control" },
         { version: 34, name: "034-finished-counts" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });

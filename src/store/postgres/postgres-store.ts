@@ -14,6 +14,7 @@ import type {
   HeartbeatResult,
   NewEvent,
   TransactionHandle,
+  WorkerCounts,
 } from "../store.js";
 import { answer, type Db, type Op, runAsync, type Tx as StoreTx } from "../tx.js";
 import { ChangeListener } from "./change-listener.js";
@@ -228,9 +229,14 @@ export class PostgresStore extends SqlStore {
     return out;
   }
 
-  async heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult> {
+  async heartbeat(
+    workerId: string,
+    leases: readonly Lease[],
+    leaseMs: number,
+    counts?: WorkerCounts,
+  ): Promise<HeartbeatResult> {
     return this.conn.write(async (tx) => {
-      const result: HeartbeatResult = { extended: [], lost: [], cancelRequested: [] };
+      const result: HeartbeatResult = { extended: [], lost: [], cancelRequested: [], command: null };
       const expiresAt = tx.now + leaseMs;
       const held = new Map(
         (
@@ -250,7 +256,13 @@ export class PostgresStore extends SqlStore {
         result.extended.push({ ...lease, expiresAt: iso(expiresAt) });
         if (cancel === 1) result.cancelRequested.push(lease.jobId);
       }
-      await tx.run(sql.WORKER_HEARTBEAT, [tx.now, workerId]);
+      const [worker] = await tx.rows<{ command: "quiet" | "stop" | null }>(sql.WORKER_HEARTBEAT, [
+        tx.now,
+        workerId,
+        counts?.processed ?? null,
+        counts?.failed ?? null,
+      ]);
+      result.command = worker?.command ?? null;
       return result;
     });
   }

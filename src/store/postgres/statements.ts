@@ -362,6 +362,12 @@ export const GET_JOB = "SELECT * FROM jobs WHERE id = $1";
 
 // -- workers ------------------------------------------------------------------------------
 
-/** $1 now, $2 worker id. A worker marked lost that heartbeats again is alive after all. */
+/**
+ * $1 now, $2 worker id, $3 processed and $4 failed (NULL: unchanged). A worker marked lost that
+ * heartbeats again is alive after all (quiet if it was told to be). Returns the command left for it.
+ */
 export const WORKER_HEARTBEAT = `
-UPDATE workers SET heartbeat_at = $1, status = CASE WHEN status = 'lost' THEN 'active' ELSE status END WHERE id = $2`;
+UPDATE workers SET heartbeat_at = $1,
+  status = CASE WHEN status <> 'lost' THEN status WHEN command IS NULL THEN 'active' ELSE 'quiet' END,
+  processed = COALESCE($3::bigint, processed), failed = COALESCE($4::bigint, failed)
+WHERE id = $2 RETURNING command`;

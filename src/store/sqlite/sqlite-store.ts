@@ -14,6 +14,7 @@ import type {
   HeartbeatResult,
   NewEvent,
   TransactionHandle,
+  WorkerCounts,
 } from "../store.js";
 import { answer, type Db, type Op, runSync, type Tx } from "../tx.js";
 import { ChangeWatcher } from "./change-watcher.js";
@@ -184,10 +185,15 @@ export class SqliteStore extends SqlStore {
     return out;
   }
 
-  async heartbeat(workerId: string, leases: readonly Lease[], leaseMs: number): Promise<HeartbeatResult> {
+  async heartbeat(
+    workerId: string,
+    leases: readonly Lease[],
+    leaseMs: number,
+    counts?: WorkerCounts,
+  ): Promise<HeartbeatResult> {
     return this.conn.write(() => {
       const now = this.conn.clock();
-      const result: HeartbeatResult = { extended: [], lost: [], cancelRequested: [] };
+      const result: HeartbeatResult = { extended: [], lost: [], cancelRequested: [], command: null };
       const expiresAt = now + leaseMs;
       for (const lease of leases) {
         const row = this.conn.stmt(sql.EXTEND_LEASE).get(expiresAt, lease.jobId, lease.token) as
@@ -200,7 +206,12 @@ export class SqliteStore extends SqlStore {
         result.extended.push({ ...lease, expiresAt: iso(expiresAt) });
         if (row.cancel_requested === 1) result.cancelRequested.push(lease.jobId);
       }
-      this.conn.stmt(sql.WORKER_HEARTBEAT).run(now, workerId);
+      const worker = this.conn
+        .stmt(sql.WORKER_HEARTBEAT)
+        .get(now, workerId, counts?.processed ?? null, counts?.failed ?? null) as
+        | { command: "quiet" | "stop" | null }
+        | undefined;
+      result.command = worker?.command ?? null;
       return result;
     });
   }

@@ -4,7 +4,8 @@
 export const UPSERT_WORKER = `
 INSERT INTO workers (id, name, host, pid, queues, tasks, concurrency, status, started_at, heartbeat_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8)
-ON CONFLICT (id) DO UPDATE SET status = 'active', heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`;
+ON CONFLICT (id) DO UPDATE SET status = 'active', heartbeat_at = excluded.heartbeat_at, stopped_at = NULL,
+  command = NULL, command_at = NULL`;
 
 /**
  * $1 now, $2 task names (a `Db.list`, sorted, no repeats), $3 their defaults JSON in the same

@@ -34,6 +34,7 @@ import { sql as executionMode } from "./029-execution-mode.js";
 import { sql as traceContext } from "./030-trace-context.js";
 import { sql as oncallOverrides } from "./031-oncall-overrides.js";
 import { sql as jobRollups } from "./032-job-rollups.js";
+import { sql as workerControl } from "./033-worker-control.js";
 import { sql as finishedCounts } from "./034-finished-counts.js";
 
 export interface Migration {
@@ -75,5 +76,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 30, name: "030-trace-context", sql: traceContext },
   { version: 31, name: "031-oncall-overrides", sql: oncallOverrides },
   { version: 32, name: "032-job-rollups", sql: jobRollups },
+  { version: 33, name: "033-worker-control", sql: workerControl },
   { version: 34, name: "034-finished-counts", sql: finishedCounts },
 ];
