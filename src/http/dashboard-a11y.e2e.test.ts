@@ -148,6 +148,10 @@ beforeAll(async () => {
   ids.alert = (
     await request("POST", "/api/v1/alerts", { summary: "disk almost full on db-1", policy: "ops" })
   ).alert.id;
+  // The worker holding the "hold" job.
+  ids.worker = (await request("GET", "/api/v1/workers")).items.find(
+    (w: { runningJobs: string[] }) => w.runningJobs.length > 0,
+  )?.id;
 }, 60_000);
 
 /** Every route of the dashboard's routing table, with its parameters filled from the seeded ids. */
