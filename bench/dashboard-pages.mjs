@@ -82,17 +82,25 @@ const PAGES = [
       ["queues", "/queues"],
       ["workers", "/workers"],
       ["attention", "/attention", { optional: true }],
-      ["metrics series, 7 days", "/metrics/series?range=7d", { optional: true }],
     ],
   },
-  { page: "Jobs `/jobs`", requests: [["jobs", "/jobs?limit=25"]] },
+  {
+    page: "Jobs `/jobs`",
+    requests: [
+      ["jobs", "/jobs?limit=25"],
+      ["count", "/jobs/count"],
+      ["queues (picker)", "/queues"],
+      ["tasks (picker)", "/tasks"],
+    ],
+  },
   {
     page: "Jobs, state=dead",
     requests: [
       ["jobs", "/jobs?state=dead&limit=25"],
-      ["filter counts", "/jobs/counts?state=dead", { optional: true }],
+      ["count", "/jobs/count?state=dead"],
     ],
   },
+  { page: "Jobs, state=succeeded, count", requests: [["count", "/jobs/count?state=succeeded"]] },
   { page: "Jobs, state=succeeded", requests: [["jobs", "/jobs?state=succeeded&limit=25"]] },
   { page: "Jobs, state=queued", requests: [["jobs", "/jobs?state=queued&limit=25"]] },
   { page: `Jobs, queue=${SOME_QUEUE}`, requests: [["jobs", `/jobs?queue=${SOME_QUEUE}&limit=25`]] },
@@ -116,8 +124,19 @@ const PAGES = [
     page: "Runs `/runs`",
     requests: [
       ["runs", "/runs?limit=25"],
+      ["count", "/runs/count"],
       ["profiles", "/runs/profiles"],
     ],
+  },
+  {
+    page: "Metrics `/stats`, 7 days",
+    requests: [["series, every queue and task", "/stats/series?range=7d"]],
+  },
+  { page: "Metrics, 24 hours", requests: [["series", "/stats/series?range=24h"]] },
+  { page: "Metrics, 1 hour", requests: [["series", "/stats/series?range=1h"]] },
+  {
+    page: `Metrics, 7 days, queue=${SOME_QUEUE}`,
+    requests: [["series", `/stats/series?range=7d&queue=${SOME_QUEUE}`]],
   },
   {
     page: "Approvals `/approvals`",
@@ -153,7 +172,7 @@ const PAGES = [
   { page: "Workers `/workers`", requests: [["workers", "/workers"]] },
   {
     page: "Worker detail `/workers/:id`",
-    requests: [["worker", (c) => `/workers/${c.worker}`, { optional: true }]],
+    requests: [["worker", (c) => `/workers/${c.worker}`]],
   },
   { page: "Schedules `/schedules`", requests: [["schedules", "/schedules"]] },
   { page: "Events `/events`", requests: [["events", "/events?limit=200"]] },
@@ -233,20 +252,10 @@ function seedStatements(dialect, n, endAt) {
   };
 }
 
-/**
- * Seven days of per-minute rollups (per minute, queue and task) for the seeded jobs, written by
- * `run` (one statement at a time, inside the seeding transaction on SQLite). A store without a
- * rollup table keeps none: nothing is written and 0 is returned. Returns the rows written.
- */
-async function seedRollups(_run, _dialect, _window) {
-  return 0;
-}
-
 /** Seeds the migrated store; returns the seconds each part took. */
 async function seed(backend, n) {
   const endAt = Date.now() - 60_000;
   const statements = seedStatements(backend.dialect, n, endAt);
-  const window = { from: endAt - SPAN_MS, to: endAt, queues: QUEUES.map((q) => q[0]), tasks: TASKS.map((t) => t[0]) };
   const secs = {};
   const timed = async (name, fn) => {
     const t0 = now();
@@ -260,7 +269,6 @@ async function seed(backend, n) {
       await c.query(`SET search_path = "${PG_SCHEMA}"`);
       const run = (text) => c.query(text);
       for (const part of ["jobs", "attempts", "events"]) await timed(part, () => run(statements[part]));
-      secs.rollupRows = await timed("rollups", () => seedRollups(run, "postgres", window));
       // What autovacuum does to tables that grew this much; a store that grew slowly has had it done.
       await timed("vacuum", async () => {
         for (const table of ["jobs", "attempts", "events"]) await run(`VACUUM ANALYZE ${table}`);
@@ -274,7 +282,6 @@ async function seed(backend, n) {
       db.exec("BEGIN");
       const run = async (text) => db.prepare(text).run();
       for (const part of ["jobs", "attempts", "events"]) await timed(part, () => run(statements[part]));
-      secs.rollupRows = await timed("rollups", () => seedRollups(run, "sqlite", window));
       await timed("commit", async () => db.exec("COMMIT"));
     } finally {
       if (db.inTransaction) db.exec("ROLLBACK");
@@ -384,15 +391,20 @@ export async function runDashboardPages(log) {
       const t0 = now();
       const seedSecs = await seed(backend, config.pagesJobs);
       // The store's own bookkeeping of what was written, as it keeps it while jobs finish one by one
-      // (the finished jobs' counts, migration 034): done once here by the store's code, through a count.
+      // (the finished jobs' counts, migration 034, and the per-minute rollups of the week, migration
+      // 032, as a node running all week would have written them): done once here by the store's code.
       const t1 = now();
       const store = await createOverseer({ database: backend.database });
       try {
         await store.countJobs();
+        seedSecs.settle = (now() - t1) / 1000;
+        const t2 = now();
+        const rolled = await store.rollUpJobs();
+        seedSecs.rollups = (now() - t2) / 1000;
+        seedSecs.rollupRows = rolled.rows;
       } finally {
         await store.close();
       }
-      seedSecs.settle = (now() - t1) / 1000;
       const seedSec = (now() - t0) / 1000;
       log(
         `dashboard pages: ${backend.label} seeded in ${seedSec.toFixed(0)} s (${Object.entries(seedSecs)
