@@ -13,7 +13,7 @@ import { OncallApi } from "./oncall.js";
 import { ConcurrencyApi, QueuesApi, readStats, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
-import type { ExecutionState, Stats, StreamToken, Whoami } from "./types.js";
+import type { Attention, ExecutionState, Stats, StreamToken, Whoami } from "./types.js";
 
 export class OverseerClient {
   readonly jobs: JobsApi;
@@ -56,6 +56,15 @@ export class OverseerClient {
   /** Counts by state and queue, and throughput and latency over the last `minutes` (1-60; default 5). */
   stats(minutes?: number, signal?: AbortSignal): Promise<Stats> {
     return readStats(this.t, minutes, signal);
+  }
+
+  /**
+   * What needs a person now, counted, with the first few of each: pending approvals (oldest
+   * first, with their deadline), triggered and escalation-exhausted alerts, failed and stalled
+   * runs, lost workers, dead jobs by task and queue, paused queues.
+   */
+  async attention(signal?: AbortSignal): Promise<Attention> {
+    return (await this.t.json<Attention>("GET", "/api/v1/attention", { signal })).body;
   }
 
   /** Whether handlers may do their side effects (enabled) or only record them (dry-run), and who set it. */

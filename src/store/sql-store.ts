@@ -74,6 +74,7 @@ import type {
   ConcurrencyKeyFilter,
   ConcurrencyKeyUsage,
   ConcurrencyTotals,
+  DeadJobSummary,
   EnqueueResult,
   EventQuery,
   FinishedTimes,
@@ -83,11 +84,13 @@ import type {
   LateHeartbeat,
   NewEvent,
   NewToken,
+  PausedQueue,
   PingHeartbeatResult,
   PruneOptions,
   PruneResult,
   RaiseAlertResult,
   RetentionPolicy,
+  ScheduleRun,
   Store,
   SyncHeartbeatsResult,
   SyncSchedulesResult,
@@ -187,6 +190,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => jobs.listFinishedTimes(db, since, limit));
   }
 
+  async summarizeDeadJobs(sample: number): Promise<DeadJobSummary> {
+    return this.read((db) => jobs.summarizeDeadJobs(db, sample));
+  }
+
   async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
     return this.transact((tx) => jobs.cancelJob(tx, id, expectedVersion));
   }
@@ -210,6 +217,10 @@ export abstract class SqlStore implements Store {
 
   async listQueues(): Promise<QueueRecord[]> {
     return this.read(queues.listQueues);
+  }
+
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    return this.read(queues.listPausedQueues);
   }
 
   async listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]> {
@@ -293,6 +304,10 @@ export abstract class SqlStore implements Store {
     return this.read(schedules.listSchedules);
   }
 
+  async recentScheduleRuns(names: readonly string[], limit: number): Promise<Map<string, ScheduleRun[]>> {
+    return this.read((db) => schedules.recentScheduleRuns(db, names, limit));
+  }
+
   async setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
     return this.transact((tx) => schedules.setScheduleEnabled(tx, name, enabled));
   }
@@ -372,6 +387,10 @@ export abstract class SqlStore implements Store {
 
   async countPendingApprovals(): Promise<number> {
     return this.read(approvals.countPendingApprovals);
+  }
+
+  async countApprovals(filter: ApprovalFilter = {}): Promise<number> {
+    return this.read((db) => approvals.countApprovals(db, filter));
   }
 
   async listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
@@ -566,8 +585,12 @@ export abstract class SqlStore implements Store {
     return this.read((db) => alerts.listAlerts(db, filter));
   }
 
-  async acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
-    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
+  async countAlerts(filter: AlertFilter = {}): Promise<number> {
+    return this.read((db) => alerts.countAlerts(db, filter));
+  }
+
+  async acknowledgeAlert(id: string, by: string, expectedVersion?: number, note?: string | null): Promise<Alert> {
+    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion, note ?? null));
   }
 
   async closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {

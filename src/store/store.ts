@@ -141,6 +141,29 @@ export interface FinishedTimes {
   finishedAt: number;
 }
 
+/** The dead jobs at a glance: what the attention summary shows (see `summarizeDeadJobs`). */
+export interface DeadJobSummary {
+  /** Every dead job kept. */
+  total: number;
+  /** How many of the newest dead jobs `groups` describes: all of them when `sampled === total`. */
+  sampled: number;
+  /** Those jobs by task and queue, most first, each with its newest finish time. */
+  groups: Array<{ task: string; queue: string; count: number; newestAt: string }>;
+}
+
+/** A paused queue and when it was paused. */
+export interface PausedQueue {
+  name: string;
+  pausedAt: string;
+}
+
+/** One fired tick of a schedule and the job it enqueued (`state` null: the job was discarded since). */
+export interface ScheduleRun {
+  tick: string;
+  jobId: string;
+  state: JobState | null;
+}
+
 export interface JobFilter {
   states?: readonly JobState[];
   queue?: string;
@@ -170,6 +193,11 @@ export interface ApprovalFilter {
   states?: readonly ApprovalState[];
   jobId?: string;
   runId?: string;
+  /** A yes or no (`approval`) or a `question`. */
+  kind?: "approval" | "question";
+  /** Creation time range, epoch ms: `after` inclusive, `before` exclusive. */
+  createdAfter?: number;
+  createdBefore?: number;
   /** Paging: requests listed after this id in the order above. */
   afterId?: string;
   limit?: number;
@@ -178,6 +206,9 @@ export interface ApprovalFilter {
 export interface AlertFilter {
   statuses?: readonly AlertStatus[];
   source?: AlertSource;
+  /** Creation time range, epoch ms: `after` inclusive, `before` exclusive. */
+  createdAfter?: number;
+  createdBefore?: number;
   /** Paging: alerts listed after this id in the order of `listAlerts`. */
   afterId?: string;
   limit?: number;
@@ -462,6 +493,8 @@ export interface Store {
    * what throughput and latency over a window need, without reading whole jobs.
    */
   listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]>;
+  /** The dead jobs counted, and the newest `sample` of them by task and queue: index reads only. */
+  summarizeDeadJobs(sample: number): Promise<DeadJobSummary>;
   /**
    * The verbs below that take `expectedVersion` refuse with VERSION_CONFLICT, changing nothing,
    * when the record's `version` is not that number (the check runs in the write's transaction).
@@ -474,6 +507,8 @@ export interface Store {
   /** A queue nobody paused or resumed yet has version 0. */
   setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord>;
   listQueues(): Promise<QueueRecord[]>;
+  /** The paused queues by name: the queues table alone, no job counted. */
+  listPausedQueues(): Promise<PausedQueue[]>;
   /** Concurrency keys that have unfinished jobs, with their usage and limit: by name, or the busiest. */
   listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]>;
   /** Over every concurrency key: how many there are, and how many queued jobs they hold back now. */
@@ -535,6 +570,8 @@ export interface Store {
   syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult>;
   /** Every stored schedule by name, removed ones included, with `lastTickAt` and `nextRunAt` (store's now). */
   listSchedules(): Promise<ScheduleRecord[]>;
+  /** Each named schedule's latest fired ticks (kept a day) and their jobs, newest first, at most `limit` each. */
+  recentScheduleRuns(names: readonly string[], limit: number): Promise<Map<string, ScheduleRun[]>>;
   /**
    * Enables or disables a schedule; SCHEDULE_NOT_FOUND for an unknown name. Enabling makes it
    * active from now: ticks missed while it was disabled are not owed, whatever its catchUp.
@@ -589,6 +626,8 @@ export interface Store {
   getApproval(id: string): Promise<Approval | null>;
   /** How many requests are pending. */
   countPendingApprovals(): Promise<number>;
+  /** How many requests the filter matches (its paging fields ignored). */
+  countApprovals(filter?: ApprovalFilter): Promise<number>;
   /**
    * Pending first (oldest first), then settled ones newest first, each by (created at, id);
    * filters by state and job; `limit` defaults to 50. Paging is by keyset: pass the last id of a
@@ -617,12 +656,14 @@ export interface Store {
    * closed between two pages moves to the closed part).
    */
   listAlerts(filter?: AlertFilter): Promise<Alert[]>;
+  /** How many alerts the filter matches (its paging fields ignored). */
+  countAlerts(filter?: AlertFilter): Promise<number>;
   /**
    * Stops escalation; with the policy's ack timeout the alert re-triggers if not closed by then.
    * ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION (details.status) unless triggered; VERSION_CONFLICT
-   * on an `expectedVersion` mismatch. Appends `alert.acknowledged`.
+   * on an `expectedVersion` mismatch. Appends `alert.acknowledged` (with `note`, if given).
    */
-  acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert>;
+  acknowledgeAlert(id: string, by: string, expectedVersion?: number, note?: string | null): Promise<Alert>;
   /** Final. ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION when closed already; VERSION_CONFLICT. Appends `alert.closed`. */
   closeAlert(id: string, by: string, reason?: string | null, expectedVersion?: number): Promise<Alert>;
   /**

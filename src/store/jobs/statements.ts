@@ -87,6 +87,23 @@ export const COUNT_BY_QUEUE_STATE = unionAll([
 ]);
 
 /**
+ * Dead jobs, counted from `jobs_finished` (state, finished_at, id), whose dead entries sit side
+ * by side: the count reads those index entries alone, never the rows.
+ */
+export const COUNT_DEAD = sql`
+SELECT count(*) AS n FROM jobs ${indexedBy("jobs_finished")} WHERE state = 'dead' AND finished_at IS NOT NULL`;
+
+/**
+ * $1 sample size: the newest $1 dead jobs (by finish time, from `jobs_finished`) grouped by task
+ * and queue, most first. A bounded read: with many dead jobs the groups describe the newest only.
+ */
+export const DEAD_GROUPS = sql`
+SELECT task, queue, count(*) AS n, max(finished_at) AS newest FROM (
+  SELECT task, queue, finished_at FROM jobs ${indexedBy("jobs_finished")}
+  WHERE state = 'dead' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT $1
+) newest_dead GROUP BY task, queue ORDER BY n DESC, task, queue`;
+
+/**
  * Where a page of one state's jobs is read from: the index that holds the state's jobs (named
  * for SQLite, whose planner would otherwise walk every job kept; PostgreSQL plans alone), with
  * the condition that lets either database use it. Succeeded jobs, most of those kept, are read
