@@ -861,6 +861,11 @@ export class Overseer {
     return this.store.listAlerts(filter);
   }
 
+  /** The alert's events, oldest first: its lifecycle. */
+  alertEvents(id: string, limit: number): Promise<OverseerEvent[]> {
+    return this.store.alertEvents(id, limit);
+  }
+
   /** How many alerts the filter matches. */
   countAlerts(filter?: AlertFilter): Promise<number> {
     return this.store.countAlerts(filter);

@@ -585,6 +585,10 @@ export abstract class SqlStore implements Store {
     return this.read((db) => alerts.listAlerts(db, filter));
   }
 
+  async alertEvents(id: string, limit: number): Promise<OverseerEvent[]> {
+    return this.read((db) => alerts.alertEvents(db, id, limit));
+  }
+
   async countAlerts(filter: AlertFilter = {}): Promise<number> {
     return this.read((db) => alerts.countAlerts(db, filter));
   }

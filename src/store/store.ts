@@ -658,6 +658,8 @@ export interface Store {
   listAlerts(filter?: AlertFilter): Promise<Alert[]>;
   /** How many alerts the filter matches (its paging fields ignored). */
   countAlerts(filter?: AlertFilter): Promise<number>;
+  /** The alert's events (raised, bumped, notified, acknowledged, escalated, closed...), oldest first, at most `limit`. */
+  alertEvents(id: string, limit: number): Promise<OverseerEvent[]>;
   /**
    * Stops escalation; with the policy's ack timeout the alert re-triggers if not closed by then.
    * ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION (details.status) unless triggered; VERSION_CONFLICT

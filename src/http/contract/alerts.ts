@@ -277,13 +277,32 @@ const withTimeline = (description: string) =>
     },
   }) as const;
 
+/** An alert's events shown with it, oldest first. */
+export const ALERT_EVENTS_SHOWN = 500;
+
 export const getAlert = {
   tags: ["alerts"],
   operationId: "getAlert",
-  summary: "An alert with its escalation timeline: who was notified when, through which channel",
+  summary: "An alert with its escalation timeline and its lifecycle events",
+  description:
+    "notifications: who was notified when, through which channel. events: the alert's alert.* events, oldest " +
+    "first (at most 500): raised, bumped, escalated, notification_sent / notification_failed, fallback, " +
+    "acknowledged (with the acknowledger's note), retriggered, closed.",
   params: alertIdParams,
   response: {
-    200: withTimeline("Oldest first."),
+    200: {
+      type: "object",
+      required: ["alert", "notifications"],
+      properties: {
+        alert: ref("Alert"),
+        notifications: { type: "array", items: ref("AlertNotification"), description: "Oldest first." },
+        events: {
+          type: "array",
+          items: ref("Event"),
+          description: "The alert's lifecycle, oldest first (always sent by GET /alerts/{id}).",
+        },
+      },
+    },
     ...errorResponses(400, 401, 403, 404),
   },
 } as const;

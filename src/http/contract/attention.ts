@@ -55,7 +55,9 @@ export const getAttention = {
           properties: {
             total: count("The sum of the categories below but acknowledgedAlerts (each item counted once)."),
             approvals: count("Pending approval requests."),
-            alerts: count("Triggered alerts (exhausted ones included)."),
+            alerts: count(
+              "Triggered alerts (exhausted ones included), but those of approvals: a pending request is counted once, under approvals.",
+            ),
             acknowledgedAlerts: count("Acknowledged alerts, still open: somebody has them."),
             exhaustedAlerts: count("Triggered alerts whose escalation policy has nobody left to page."),
             failedRuns: count("Runs that finished failed in the last 24 hours (at most 100 are counted)."),
@@ -66,7 +68,11 @@ export const getAttention = {
           },
         },
         approvals: { type: "array", items: ref("Approval"), description: "Pending, oldest first." },
-        alerts: { type: "array", items: ref("Alert"), description: "Triggered, newest first." },
+        alerts: {
+          type: "array",
+          items: ref("Alert"),
+          description: "Triggered, newest first; an approval's alert is not listed (its request is).",
+        },
         exhaustedAlerts: { type: "array", items: ref("Alert"), description: "Triggered, nobody left to page." },
         failedRuns: {
           type: "array",

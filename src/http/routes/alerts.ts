@@ -85,7 +85,11 @@ export function alertRoutes(overseer: Overseer, busy: BusyGuard = new BusyGuard(
       const alert = await overseer.getAlert(id);
       if (!alert) throw new OverseerError("ALERT_NOT_FOUND", `no alert with id "${id}"`, { id });
       reply.header("etag", etag(alert.version));
-      return { alert, notifications: await overseer.listAlertNotifications(id) };
+      const [notifications, events] = await Promise.all([
+        overseer.listAlertNotifications(id),
+        overseer.alertEvents(id, contract.ALERT_EVENTS_SHOWN),
+      ]);
+      return { alert, notifications, events };
     });
 
     app.post(

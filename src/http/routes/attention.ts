@@ -31,14 +31,17 @@ export function attentionRoutes(overseer: Overseer) {
         overseer.summarizeDeadJobs(DEAD_SAMPLE),
         overseer.listPausedQueues(),
       ]);
-      const triggered = open.filter((a) => a.status === "triggered");
+      // An approval's alert pages people about a request listed under approvals already: it is
+      // left out here, so one request is one entry (and one count), not two.
+      const approvalAlerts = open.filter((a) => a.status === "triggered" && a.source === "approval").length;
+      const triggered = open.filter((a) => a.status === "triggered" && a.source !== "approval");
       const exhausted = triggered.filter(escalationExhausted);
       const stalled = open.filter((a) => a.source === "run.stalled");
       const recentFailed = failed.filter((r) => r.finishedAt !== null && Date.parse(r.finishedAt) >= now - DAY_MS);
       const lost = workers.filter((w) => w.status === "lost");
       const counts = {
         approvals: pendingCount,
-        alerts: alertCounts.triggered,
+        alerts: alertCounts.triggered - approvalAlerts,
         acknowledgedAlerts: alertCounts.acknowledged,
         exhaustedAlerts: exhausted.length,
         failedRuns: recentFailed.length,

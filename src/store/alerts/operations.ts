@@ -30,8 +30,10 @@ import {
   type StepNotice,
 } from "../../core/alert.js";
 import { rotationsNamed } from "../../core/oncall.js";
+import type { OverseerEvent } from "../../core/types.js";
 import { LOCK } from "../locks.js";
 import { currentOverrides } from "../oncall/operations.js";
+import { type EventRow, toEvent } from "../rows.js";
 import type { AlertEscalation, AlertFilter, RaiseAlertResult } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
@@ -86,6 +88,11 @@ export function* listAlerts(db: Db, filter: AlertFilter): Op<Alert[]> {
   const range = [filter.createdAfter ?? null, filter.createdBefore ?? null];
   const params = [db.list(plan.statuses), plan.source, open, created, id, plan.limit, ...range];
   return (yield* db.rows<AlertRow>(q.LIST, params)).map(toAlert);
+}
+
+/** The alert's events (its lifecycle), oldest first, at most `limit`. */
+export function* alertEvents(db: Db, id: string, limit: number): Op<OverseerEvent[]> {
+  return (yield* db.rows<EventRow>(q.ALERT_EVENTS, [id, limit])).map(toEvent);
 }
 
 export function* countAlerts(db: Db, filter: AlertFilter): Op<number> {

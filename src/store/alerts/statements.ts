@@ -1,5 +1,5 @@
 /** The SQL of the alerts area (see operations.ts), parameters listed. */
-import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, inList, sql } from "../tx.js";
+import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, inList, type Sql, sql } from "../tx.js";
 import { ALERT_COLUMNS, ALERT_UPDATE_COLUMNS } from "./rows.js";
 
 /** $1 id. */
@@ -79,3 +79,10 @@ SELECT count(*) AS n FROM alerts WHERE ${inList("status", "$1")} AND (CAST($2 AS
 
 /** Open alerts by status (triggered, acknowledged), from `alerts_listing`. */
 export const COUNT_OPEN = "SELECT status, count(*) AS n FROM alerts WHERE is_open = 1 GROUP BY status";
+
+/** An alert event's alert id, as migration 032's `events_alert` indexes it. */
+const EVENT_ALERT: Sql = { sqlite: "json_extract(data, '$.alertId')", postgres: "(data::json ->> 'alertId')" };
+
+/** $1 alert id, $2 limit: the alert's events, oldest first (index `events_alert`). */
+export const ALERT_EVENTS = sql`
+SELECT * FROM events WHERE kind LIKE 'alert.%' AND ${EVENT_ALERT} = $1 ORDER BY seq LIMIT $2`;

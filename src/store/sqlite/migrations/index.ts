@@ -30,6 +30,7 @@ import { sql as claimHistory } from "./028-claim-history.js";
 import { sql as executionMode } from "./029-execution-mode.js";
 import { sql as traceContext } from "./030-trace-context.js";
 import { sql as oncallOverrides } from "./031-oncall-overrides.js";
+import { sql as alertEvents } from "./032-alert-events.js";
 
 export interface Migration {
   version: number;
@@ -74,6 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 29, name: "029-execution-mode", sql: executionMode },
   { version: 30, name: "030-trace-context", sql: traceContext },
   { version: 31, name: "031-oncall-overrides", sql: oncallOverrides },
+  { version: 32, name: "032-alert-events", sql: alertEvents },
 ];
 
 /** A migration's script for a file that has the columns `hasColumn` says it has. */
