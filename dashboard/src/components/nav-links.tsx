@@ -1,7 +1,8 @@
 /**
  * The main navigation, with live count badges on the pages where something waits for a person:
  * pending approvals, triggered alerts, dead jobs (from `GET /attention`, reloaded on the stream's
- * events). Each badge is part of its link's accessible name: "Approvals, 19 pending".
+ * events). Each badge is part of its link's accessible name: "Approvals, 19 pending" (the number
+ * is shown, the words are read).
  */
 import { Link } from "../router";
 import { useAttention } from "./attention";
@@ -31,17 +32,15 @@ export function NavLinks({ links }: { links: NavLink[] }) {
         const b = badge(l.path);
         const shown = b !== null && b.count > 0;
         return (
-          <Link
-            key={l.path}
-            href={l.path}
-            aria-current={l.current ? "page" : undefined}
-            aria-label={shown ? `${l.title}, ${b.count} ${b.what}` : undefined}
-          >
+          <Link key={l.path} href={l.path} aria-current={l.current ? "page" : undefined}>
             {l.title}
             {shown && (
-              <span className="nav-badge" aria-hidden="true" data-testid={`nav-badge-${l.path.slice(1)}`}>
-                {b.count > 999 ? "999+" : b.count}
-              </span>
+              <>
+                <span className="nav-badge" aria-hidden="true" data-testid={`nav-badge-${l.path.slice(1)}`}>
+                  {b.count > 999 ? "999+" : b.count}
+                </span>
+                <span className="visually-hidden">{`, ${b.count} ${b.what}`}</span>
+              </>
             )}
           </Link>
         );
