@@ -100,6 +100,7 @@ describe("GET /api/v1/attention", () => {
     expect(res.body.exhaustedAlerts.map((a: { id: string }) => a.id)).toEqual([exhausted.id]);
     expect(res.body.deadJobs).toMatchObject({
       total: 3,
+      capped: false,
       sampled: 3,
       groups: [
         { task: "charge", queue: "payments", count: 2 },

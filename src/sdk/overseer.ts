@@ -629,9 +629,9 @@ export class Overseer {
     return this.store.listPausedQueues();
   }
 
-  /** Dead jobs counted, and the newest `sample` by task and queue. */
-  summarizeDeadJobs(sample: number): Promise<DeadJobSummary> {
-    return this.store.summarizeDeadJobs(sample);
+  /** Dead jobs counted up to `cap`, and the newest `sample` by task and queue. */
+  summarizeDeadJobs(sample: number, cap: number): Promise<DeadJobSummary> {
+    return this.store.summarizeDeadJobs(sample, cap);
   }
 
   listWorkers(): Promise<WorkerRecord[]> {

@@ -190,8 +190,8 @@ export abstract class SqlStore implements Store {
     return this.read((db) => jobs.listFinishedTimes(db, since, limit));
   }
 
-  async summarizeDeadJobs(sample: number): Promise<DeadJobSummary> {
-    return this.read((db) => jobs.summarizeDeadJobs(db, sample));
+  async summarizeDeadJobs(sample: number, cap: number): Promise<DeadJobSummary> {
+    return this.read((db) => jobs.summarizeDeadJobs(db, sample, cap));
   }
 
   async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {

@@ -143,8 +143,10 @@ export interface FinishedTimes {
 
 /** The dead jobs at a glance: what the attention summary shows (see `summarizeDeadJobs`). */
 export interface DeadJobSummary {
-  /** Every dead job kept. */
+  /** The dead jobs kept, counted up to the cap asked for. */
   total: number;
+  /** More dead jobs than the cap are kept: `total` is the cap. */
+  capped: boolean;
   /** How many of the newest dead jobs `groups` describes: all of them when `sampled === total`. */
   sampled: number;
   /** Those jobs by task and queue, most first, each with its newest finish time. */
@@ -493,8 +495,8 @@ export interface Store {
    * what throughput and latency over a window need, without reading whole jobs.
    */
   listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]>;
-  /** The dead jobs counted, and the newest `sample` of them by task and queue: index reads only. */
-  summarizeDeadJobs(sample: number): Promise<DeadJobSummary>;
+  /** The dead jobs counted (up to `cap`), and the newest `sample` of them by task and queue: index reads only. */
+  summarizeDeadJobs(sample: number, cap: number): Promise<DeadJobSummary>;
   /**
    * The verbs below that take `expectedVersion` refuse with VERSION_CONFLICT, changing nothing,
    * when the record's `version` is not that number (the check runs in the write's transaction).

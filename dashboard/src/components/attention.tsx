@@ -116,7 +116,9 @@ export function AttentionList({ data }: { data: Attention }) {
         )}
         {c.deadJobs > 0 && (
           <li data-testid="attention-dead-jobs">
-            <Link href="/jobs?state=dead">{plural(c.deadJobs, "dead job")}</Link>
+            <Link href="/jobs?state=dead">
+              {data.deadJobs.capped ? `${c.deadJobs}+ dead jobs` : plural(c.deadJobs, "dead job")}
+            </Link>
             <ul>
               {data.deadJobs.groups.map((g) => (
                 <li key={`${g.queue}/${g.task}`}>

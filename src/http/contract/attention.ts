@@ -63,7 +63,7 @@ export const getAttention = {
             failedRuns: count("Runs that finished failed in the last 24 hours (at most 100 are counted)."),
             stalledRuns: count("Open run.stalled alerts."),
             lostWorkers: count("Workers marked lost."),
-            deadJobs: count("Dead jobs kept."),
+            deadJobs: count("Dead jobs kept, counted up to 10,000 (deadJobs.capped: more)."),
             pausedQueues: count("Paused queues."),
           },
         },
@@ -99,9 +99,10 @@ export const getAttention = {
         },
         deadJobs: {
           type: "object",
-          required: ["total", "sampled", "groups"],
+          required: ["total", "capped", "sampled", "groups"],
           properties: {
-            total: integer,
+            total: { type: "integer", description: "Dead jobs kept, counted up to 10,000." },
+            capped: { type: "boolean", description: "More than 10,000 dead jobs are kept: total is 10,000." },
             sampled: { type: "integer", description: "How many of the newest dead jobs the groups describe." },
             groups: {
               type: "array",

@@ -15,6 +15,8 @@ const FAILED_RUNS_READ = 100;
 const DAY_MS = 24 * 3_600_000;
 /** The newest dead jobs grouped by task and queue. */
 const DEAD_SAMPLE = 1_000;
+/** Dead jobs counted at most: past it the summary says "10,000+" (see COUNT_DEAD). */
+const DEAD_COUNT_CAP = 10_000;
 
 export function attentionRoutes(overseer: Overseer) {
   return async (fastify: FastifyInstance): Promise<void> => {
@@ -28,7 +30,7 @@ export function attentionRoutes(overseer: Overseer) {
         overseer.listAlerts({ statuses: ["triggered", "acknowledged"], limit: OPEN_ALERTS_READ }),
         overseer.listRuns({ states: ["failed"], limit: FAILED_RUNS_READ }),
         overseer.listWorkers(),
-        overseer.summarizeDeadJobs(DEAD_SAMPLE),
+        overseer.summarizeDeadJobs(DEAD_SAMPLE, DEAD_COUNT_CAP),
         overseer.listPausedQueues(),
       ]);
       // An approval's alert pages people about a request listed under approvals already: it is

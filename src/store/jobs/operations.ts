@@ -43,10 +43,12 @@ export function* countJobs(db: Db): Op<Record<JobState, number>> {
   return counts;
 }
 
-/** The dead jobs: how many in all, and the newest `sample` of them by task and queue. */
-export function* summarizeDeadJobs(db: Db, sample: number): Op<DeadJobSummary> {
-  const total = Number((yield* db.one<{ n: number | string }>(q.COUNT_DEAD))?.n ?? 0);
-  if (total === 0) return { total, sampled: 0, groups: [] };
+/** The dead jobs: how many (up to `cap`), and the newest `sample` of them by task and queue. */
+export function* summarizeDeadJobs(db: Db, sample: number, cap: number): Op<DeadJobSummary> {
+  const counted = Number((yield* db.one<{ n: number | string }>(q.COUNT_DEAD, [cap + 1]))?.n ?? 0);
+  const capped = counted > cap;
+  const total = Math.min(counted, cap);
+  if (total === 0) return { total, capped, sampled: 0, groups: [] };
   const rows = yield* db.rows<{ task: string; queue: string; n: number | string; newest: number | string }>(
     q.DEAD_GROUPS,
     [sample],
@@ -57,7 +59,7 @@ export function* summarizeDeadJobs(db: Db, sample: number): Op<DeadJobSummary> {
     count: Number(r.n),
     newestAt: iso(Number(r.newest)),
   }));
-  return { total, sampled: Math.min(total, sample), groups };
+  return { total, capped, sampled: Math.min(total, sample), groups };
 }
 
 export function* listFinishedTimes(db: Db, since: number, limit: number): Op<FinishedTimes[]> {

@@ -373,6 +373,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 29, name: "029-execution-mode" },
         { version: 30, name: "030-trace-context" },
         { version: 31, name: "031-oncall-overrides" },
+        { version: 32, name: "032-alert-events" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {
