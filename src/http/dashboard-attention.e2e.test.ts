@@ -133,7 +133,7 @@ describe("what needs attention, in Chromium", () => {
       const approvalsLink = nav.getByRole("link", { name: /^Approvals/ });
       await eventually(
         () => approvalsLink.evaluate((a) => a.textContent),
-        (t) => t !== null && t.includes("3 pending"),
+        (t) => t?.includes("3 pending") === true,
         "the approvals badge",
         10_000,
       );
