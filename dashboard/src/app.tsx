@@ -6,6 +6,7 @@ import { type ReactNode, useEffect, useState } from "react";
 import type { Whoami } from "../../src/http/contract";
 import { api, onSignedOut, setApiToken } from "./api/client";
 import { eventStream, type StreamStatus } from "./api/event-stream";
+import { NavLinks } from "./components/nav-links";
 import { ShortcutsDialog } from "./components/shortcuts-dialog";
 import { AlertDetailPage, AlertsPage } from "./pages/alerts";
 import { ApprovalDetailPage, ApprovalsPage } from "./pages/approvals";
@@ -108,19 +109,13 @@ export function App() {
       <ShortcutsDialog />
       <header className="top">
         <strong className="brand">Overseer</strong>
-        <nav aria-label="main">
-          {ROUTES.filter((r) => r.nav).map((r) => (
-            <Link
-              key={r.path}
-              href={r.path}
-              aria-current={
-                matched?.route.path === r.path || (r.path !== "/" && path.startsWith(`${r.path}/`)) ? "page" : undefined
-              }
-            >
-              {r.title}
-            </Link>
-          ))}
-        </nav>
+        <NavLinks
+          links={ROUTES.filter((r) => r.nav).map((r) => ({
+            path: r.path,
+            title: r.title,
+            current: matched?.route.path === r.path || (r.path !== "/" && path.startsWith(`${r.path}/`)),
+          }))}
+        />
         <StreamIndicator status={status} />
         <span
           className={`badge execution-${who.execution}`}

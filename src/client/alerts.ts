@@ -7,10 +7,12 @@ import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } fro
 import type { Transport, Versioned } from "./transport.js";
 import type {
   Alert,
+  AlertBulkFilter,
   AlertDetail,
   AlertPolicies,
   AlertSource,
   AlertStatus,
+  BulkAlertResult,
   Heartbeat,
   PingHeartbeatResult,
   RaiseAlertRequest,
@@ -20,6 +22,9 @@ export interface AlertQuery {
   /** Statuses to list; `open` stands for triggered and acknowledged. */
   status?: ReadonlyArray<AlertStatus | "open">;
   source?: AlertSource;
+  /** Raised at or after / before these times (ISO-8601). */
+  createdAfter?: string;
+  createdBefore?: string;
 }
 
 const path = (id: string, rest = "") => `/api/v1/alerts/${encodeURIComponent(id)}${rest}`;
@@ -27,9 +32,10 @@ const path = (id: string, rest = "") => `/api/v1/alerts/${encodeURIComponent(id)
 export class AlertsApi {
   constructor(private readonly t: Transport) {}
 
-  /** One page: open alerts first, then closed ones, each newest first. */
-  async list(query: AlertQuery & PageQuery = {}, signal?: AbortSignal): Promise<Page<Alert>> {
-    return (await this.t.json<Page<Alert>>("GET", "/api/v1/alerts", { query: { ...query }, signal })).body;
+  /** One page: open alerts first, then closed ones, each newest first; `total` counts every page. */
+  async list(query: AlertQuery & PageQuery = {}, signal?: AbortSignal): Promise<Page<Alert> & { total: number }> {
+    const url = "/api/v1/alerts";
+    return (await this.t.json<Page<Alert> & { total: number }>("GET", url, { query: { ...query }, signal })).body;
   }
 
   pages(query: AlertQuery = {}, walk: WalkOptions = {}): AsyncGenerator<Page<Alert>> {
@@ -54,9 +60,23 @@ export class AlertsApi {
     return (await this.t.json<AlertPolicies>("GET", "/api/v1/alerts/policies", { signal })).body;
   }
 
-  /** Acknowledges as the token's name: escalation stops. */
-  async acknowledge(id: string, options: Versioned = {}): Promise<Alert> {
-    return (await this.t.json<{ alert: Alert }>("POST", path(id, "/ack"), { body: {}, ...options })).body.alert;
+  /** Acknowledges as the token's name: escalation stops; `note` goes on its timeline. */
+  async acknowledge(id: string, options: Versioned & { note?: string } = {}): Promise<Alert> {
+    const { note, ...write } = options;
+    const body = note === undefined ? {} : { note };
+    return (await this.t.json<{ alert: Alert }>("POST", path(id, "/ack"), { body, ...write })).body.alert;
+  }
+
+  /** Acknowledges every triggered alert the filter matches (up to `limit`), each with `note`. */
+  async acknowledgeMany(filter: AlertBulkFilter = {}, note?: string): Promise<BulkAlertResult> {
+    const body = note === undefined ? filter : { ...filter, note };
+    return (await this.t.json<BulkAlertResult>("POST", "/api/v1/alerts/acknowledge", { body })).body;
+  }
+
+  /** Closes every open alert the filter matches (up to `limit`), each with `reason`. */
+  async closeMany(filter: AlertBulkFilter = {}, reason?: string): Promise<BulkAlertResult> {
+    const body = reason === undefined ? filter : { ...filter, reason };
+    return (await this.t.json<BulkAlertResult>("POST", "/api/v1/alerts/close", { body })).body;
   }
 
   /** Notifies the next step at once; the notifications it planned come back with the alert. */

@@ -4,13 +4,25 @@
  */
 import { type Page, type PageQuery, type WalkOptions, walkItems, walkPages } from "./paging.js";
 import type { Transport, Versioned } from "./transport.js";
-import type { Approval, ApprovalDecision, ApprovalDetail, ApprovalState, DecisionResult } from "./types.js";
+import type {
+  Approval,
+  ApprovalDecision,
+  ApprovalDetail,
+  ApprovalState,
+  BulkDecisionInput,
+  BulkDecisionResult,
+  DecisionResult,
+} from "./types.js";
 
 export interface ApprovalQuery {
   /** States to list; `settled` stands for every state but pending. */
   state?: ReadonlyArray<ApprovalState | "settled">;
   jobId?: string;
   runId?: string;
+  kind?: "approval" | "question";
+  /** Asked at or after / before these times (ISO-8601). */
+  createdAfter?: string;
+  createdBefore?: string;
 }
 
 const path = (id: string, rest = "") => `/api/v1/approvals/${encodeURIComponent(id)}${rest}`;
@@ -18,9 +30,10 @@ const path = (id: string, rest = "") => `/api/v1/approvals/${encodeURIComponent(
 export class ApprovalsApi {
   constructor(private readonly t: Transport) {}
 
-  /** One page: pending requests first (oldest first), then settled ones (newest first). */
-  async list(query: ApprovalQuery & PageQuery = {}, signal?: AbortSignal): Promise<Page<Approval>> {
-    return (await this.t.json<Page<Approval>>("GET", "/api/v1/approvals", { query: { ...query }, signal })).body;
+  /** One page: pending requests first (oldest first), then settled ones (newest first); `total` counts every page. */
+  async list(query: ApprovalQuery & PageQuery = {}, signal?: AbortSignal): Promise<Page<Approval> & { total: number }> {
+    const url = "/api/v1/approvals";
+    return (await this.t.json<Page<Approval> & { total: number }>("GET", url, { query: { ...query }, signal })).body;
   }
 
   pages(query: ApprovalQuery = {}, walk: WalkOptions = {}): AsyncGenerator<Page<Approval>> {
@@ -39,5 +52,10 @@ export class ApprovalsApi {
   async decide(id: string, decision: ApprovalDecision, options: Versioned = {}): Promise<DecisionResult> {
     const url = path(id, "/decision");
     return (await this.t.json<DecisionResult>("POST", url, { body: decision, ...options })).body;
+  }
+
+  /** One decision (and reason) on every pending request the filter matches, oldest first, up to `limit`. */
+  async decideMany(input: BulkDecisionInput): Promise<BulkDecisionResult> {
+    return (await this.t.json<BulkDecisionResult>("POST", "/api/v1/approvals/decide", { body: input })).body;
   }
 }

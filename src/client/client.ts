@@ -13,7 +13,7 @@ import { OncallApi } from "./oncall.js";
 import { ConcurrencyApi, QueuesApi, readStats, readStatsSeries, SchedulesApi, WorkersApi } from "./operating.js";
 import { RunsApi } from "./runs.js";
 import { type ClientOptions, Transport } from "./transport.js";
-import type { ExecutionState, SeriesRange, Stats, StatsSeries, StreamToken, Whoami } from "./types.js";
+import type { Attention, ExecutionState, SeriesRange, Stats, StatsSeries, StreamToken, Whoami } from "./types.js";
 
 export class OverseerClient {
   readonly jobs: JobsApi;
@@ -67,6 +67,15 @@ export class OverseerClient {
     signal?: AbortSignal,
   ): Promise<StatsSeries> {
     return readStatsSeries(this.t, options, signal);
+  }
+
+  /**
+   * What needs a person now, counted, with the first few of each: pending approvals (oldest
+   * first, with their deadline), triggered and escalation-exhausted alerts, failed and stalled
+   * runs, lost workers, dead jobs by task and queue, paused queues.
+   */
+  async attention(signal?: AbortSignal): Promise<Attention> {
+    return (await this.t.json<Attention>("GET", "/api/v1/attention", { signal })).body;
   }
 
   /** Whether handlers may do their side effects (enabled) or only record them (dry-run), and who set it. */

@@ -5,7 +5,8 @@
  * (the server's schemas validate it), and a run's output is raw bytes. Type-only imports.
  */
 import type { EnqueueOptions } from "../core/job-options.js";
-import type { DecisionRequest } from "../http/contract/approvals.js";
+import type { BulkAcknowledgeAlertsRequest } from "../http/contract/alerts.js";
+import type { BulkDecisionRequest, DecisionRequest } from "../http/contract/approvals.js";
 import type { RequeueRequest } from "../http/contract/requeue.js";
 import type { RunControlRequest } from "../http/contract/runs.js";
 import type { JobQuery } from "./jobs.js";
@@ -18,10 +19,18 @@ export type {
   AlertPolicies,
   AlertSource,
   AlertStatus,
+  BulkAlertResult,
   EscalationPolicy,
   RaiseAlertRequest,
 } from "../http/contract/alerts.js";
-export type { Approval, ApprovalDetail, ApprovalState, DecisionResult } from "../http/contract/approvals.js";
+export type {
+  Approval,
+  ApprovalDetail,
+  ApprovalState,
+  BulkDecisionResult,
+  DecisionResult,
+} from "../http/contract/approvals.js";
+export type { Attention } from "../http/contract/attention.js";
 export type { Whoami } from "../http/contract/auth.js";
 export type { Claim, TakeClaimResult } from "../http/contract/claims.js";
 export type { EventPage, OverseerEvent } from "../http/contract/events.js";
@@ -98,3 +107,9 @@ export interface RunOutput {
 
 /** A decision on an approval request as a caller sends it (the version goes with the options). */
 export type ApprovalDecision = Omit<DecisionRequest, "version">;
+
+/** Which alerts a bulk acknowledge or close applies to: a listing's filters, up to `limit` (1-500). */
+export type AlertBulkFilter = Omit<BulkAcknowledgeAlertsRequest, "note" | "limit"> & { limit?: number };
+
+/** A decision on every pending request a filter matches, up to `limit` (1-500), with one reason. */
+export type BulkDecisionInput = Omit<BulkDecisionRequest, "limit"> & { limit?: number };

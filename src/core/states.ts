@@ -34,3 +34,21 @@ export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 export const HEARTBEAT_STATES = ["ok", "late"] as const;
 export type HeartbeatState = (typeof HEARTBEAT_STATES)[number];
+
+/**
+ * A triggered alert whose escalation policy has nobody left to page: every step (and repeat)
+ * was notified and nothing more is due. Nobody is woken again unless someone escalates it.
+ */
+export function escalationExhausted(alert: {
+  status: AlertStatus;
+  policy: unknown;
+  escalation: { step: number };
+  nextEscalationAt: string | null;
+}): boolean {
+  return (
+    alert.status === "triggered" &&
+    alert.policy !== null &&
+    alert.escalation.step >= 0 &&
+    alert.nextEscalationAt === null
+  );
+}

@@ -75,7 +75,7 @@ describe("alerts over HTTP", () => {
     const page2 = await api.request("GET", `/api/v1/alerts?limit=2&cursor=${page1.body.nextCursor}`, {
       token: viewer,
     });
-    expect(page2.body).toEqual({ items: [expect.objectContaining({ id: older.id })], nextCursor: null });
+    expect(page2.body).toEqual({ items: [expect.objectContaining({ id: older.id })], nextCursor: null, total: 3 });
 
     const badStatus = await api.request("GET", "/api/v1/alerts?status=resolved", { token: viewer });
     expect(badStatus.status).toBe(400);

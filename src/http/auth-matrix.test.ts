@@ -280,7 +280,20 @@ const MATRIX: Record<string, { scope: RouteScope; call: (o: Overseer) => Promise
       body: { decision: "deny", reason: "auth matrix" },
     }),
   },
+  "POST /api/v1/approvals/decide": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/approvals/decide", body: { decision: "deny", limit: 1 } }),
+  },
+  "GET /api/v1/attention": { scope: "viewer", call: async () => ({ path: "/api/v1/attention" }) },
   "GET /api/v1/alerts": { scope: "viewer", call: async () => ({ path: "/api/v1/alerts?status=open" }) },
+  "POST /api/v1/alerts/acknowledge": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/alerts/acknowledge", body: { note: "auth matrix", limit: 1 } }),
+  },
+  "POST /api/v1/alerts/close": {
+    scope: "operator",
+    call: async () => ({ path: "/api/v1/alerts/close", body: { limit: 1 } }),
+  },
   "POST /api/v1/alerts": {
     scope: "operator",
     call: async () => ({ path: "/api/v1/alerts", body: { summary: "auth matrix" } }),

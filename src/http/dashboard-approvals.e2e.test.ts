@@ -101,7 +101,7 @@ beforeAll(async () => {
 });
 
 async function openInbox(): Promise<void> {
-  await page.getByRole("link", { name: "Approvals", exact: true }).click();
+  await page.getByRole("link", { name: /^Approvals(\s*, \d+ pending)?$/ }).click();
   await page.getByRole("heading", { name: "Approvals" }).waitFor();
 }
 

@@ -43,7 +43,7 @@ export function toJobFilter(input: JobFilterInput): JobFilter {
   return filter;
 }
 
-function parseTime(value: string, field: string): number {
+export function parseTime(value: string, field: string): number {
   const ms = Date.parse(value);
   if (!Number.isFinite(ms)) {
     throw new OverseerError("INVALID_ARGUMENT", `${field} must be an ISO-8601 time; got "${value}"`, { field });

@@ -9,6 +9,7 @@ import { ref } from "./contract/schema.js";
 
 /** Each tag the routes use, with what it groups. A test checks that every operation's tags are here. */
 export const OPENAPI_TAGS = [
+  { name: "attention", description: "Everything that needs a person now, counted, with the first few of each." },
   { name: "health", description: "Liveness and readiness, for load balancers and supervisors; no token needed." },
   { name: "metrics", description: "Prometheus metrics of the jobs, queues, workers, runs, streams and the process." },
   {

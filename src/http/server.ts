@@ -26,6 +26,7 @@ import { nulInBodyHook, nulInUrlHook } from "./nul-guard.js";
 import { swaggerOptions } from "./openapi.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { approvalRoutes } from "./routes/approvals.js";
+import { attentionRoutes } from "./routes/attention.js";
 import { claimRoutes } from "./routes/claims.js";
 import { eventRoutes, type StreamSettings } from "./routes/events.js";
 import { executionRoutes } from "./routes/execution.js";
@@ -263,6 +264,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<HttpS
       await api.register(whoamiRoutes(overseer));
       await api.register(executionRoutes(overseer));
       await api.register(oncallRoutes(overseer));
+      await api.register(attentionRoutes(overseer));
     },
     { prefix: API_PREFIX },
   );

@@ -112,6 +112,7 @@ import type {
   ConcurrencyKeyFilter,
   ConcurrencyKeyUsage,
   ConcurrencyTotals,
+  DeadJobSummary,
   EnqueueResult,
   EventQuery,
   FinishedTimes,
@@ -119,12 +120,14 @@ import type {
   JobRollupQuery,
   JobRollupRead,
   NewEvent,
+  PausedQueue,
   PgTransactionHandle,
   PingHeartbeatResult,
   PruneResult,
   RaiseAlertResult,
   RetentionPolicy,
   RollUpResult,
+  ScheduleRun,
   SqliteTransactionHandle,
   Store,
   SyncHeartbeatsResult,
@@ -532,6 +535,11 @@ export class Overseer {
     return this.store.listSchedules();
   }
 
+  /** Each named schedule's latest fired ticks and their jobs, newest first. */
+  recentScheduleRuns(names: readonly string[], limit: number): Promise<Map<string, ScheduleRun[]>> {
+    return this.store.recentScheduleRuns(names, limit);
+  }
+
   enableSchedule(name: string): Promise<ScheduleRecord> {
     return this.store.setScheduleEnabled(name, true);
   }
@@ -642,6 +650,16 @@ export class Overseer {
 
   listQueues(): Promise<QueueRecord[]> {
     return this.store.listQueues();
+  }
+
+  /** The paused queues, without counting their jobs. */
+  listPausedQueues(): Promise<PausedQueue[]> {
+    return this.store.listPausedQueues();
+  }
+
+  /** Dead jobs counted up to `cap`, and the newest `sample` by task and queue. */
+  summarizeDeadJobs(sample: number, cap: number): Promise<DeadJobSummary> {
+    return this.store.summarizeDeadJobs(sample, cap);
   }
 
   listWorkers(): Promise<WorkerRecord[]> {
@@ -872,6 +890,11 @@ export class Overseer {
     return this.store.countPendingApprovals();
   }
 
+  /** How many requests the filter matches. */
+  countApprovals(filter?: ApprovalFilter): Promise<number> {
+    return this.store.countApprovals(filter);
+  }
+
   listApprovals(filter?: ApprovalFilter): Promise<Approval[]> {
     return this.store.listApprovals(filter);
   }
@@ -885,6 +908,16 @@ export class Overseer {
 
   listAlerts(filter?: AlertFilter): Promise<Alert[]> {
     return this.store.listAlerts(filter);
+  }
+
+  /** The alert's events, oldest first: its lifecycle. */
+  alertEvents(id: string, limit: number): Promise<OverseerEvent[]> {
+    return this.store.alertEvents(id, limit);
+  }
+
+  /** How many alerts the filter matches. */
+  countAlerts(filter?: AlertFilter): Promise<number> {
+    return this.store.countAlerts(filter);
   }
 
   getAlert(id: string): Promise<Alert | null> {
@@ -1003,9 +1036,9 @@ export class Overseer {
     return policy;
   }
 
-  /** Stops escalation. ALERT_NOT_FOUND, ALERT_INVALID_TRANSITION, VERSION_CONFLICT. */
-  acknowledgeAlert(id: string, by: string, options: VersionCheck = {}): Promise<Alert> {
-    return this.store.acknowledgeAlert(id, by, options.expectedVersion);
+  /** Stops escalation; `note` is kept on the alert.acknowledged event. ALERT_NOT_FOUND, ALERT_INVALID_TRANSITION, VERSION_CONFLICT. */
+  acknowledgeAlert(id: string, by: string, options: VersionCheck & { note?: string | null } = {}): Promise<Alert> {
+    return this.store.acknowledgeAlert(id, by, options.expectedVersion, options.note ?? null);
   }
 
   /** Notifies the next step now. ALERT_NOT_FOUND, ALERT_INVALID_TRANSITION (closed), VERSION_CONFLICT. */

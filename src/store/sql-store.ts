@@ -80,6 +80,7 @@ import type {
   ConcurrencyKeyFilter,
   ConcurrencyKeyUsage,
   ConcurrencyTotals,
+  DeadJobSummary,
   EnqueueResult,
   EventQuery,
   FinishedTimes,
@@ -91,12 +92,14 @@ import type {
   LateHeartbeat,
   NewEvent,
   NewToken,
+  PausedQueue,
   PingHeartbeatResult,
   PruneOptions,
   PruneResult,
   RaiseAlertResult,
   RetentionPolicy,
   RollUpResult,
+  ScheduleRun,
   Store,
   SyncHeartbeatsResult,
   SyncSchedulesResult,
@@ -259,6 +262,10 @@ export abstract class SqlStore implements Store {
     return this.read(rollups.oldestMinute);
   }
 
+  async summarizeDeadJobs(sample: number, cap: number): Promise<DeadJobSummary> {
+    return this.read((db) => jobs.summarizeDeadJobs(db, sample, cap));
+  }
+
   async cancelJob(id: string, expectedVersion?: number): Promise<CancelResult> {
     return this.transact((tx) => jobs.cancelJob(tx, id, expectedVersion));
   }
@@ -283,6 +290,10 @@ export abstract class SqlStore implements Store {
   async listQueues(): Promise<QueueRecord[]> {
     await this.moveFinishedMark();
     return this.read(queues.listQueues);
+  }
+
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    return this.read(queues.listPausedQueues);
   }
 
   async listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]> {
@@ -366,6 +377,10 @@ export abstract class SqlStore implements Store {
     return this.read(schedules.listSchedules);
   }
 
+  async recentScheduleRuns(names: readonly string[], limit: number): Promise<Map<string, ScheduleRun[]>> {
+    return this.read((db) => schedules.recentScheduleRuns(db, names, limit));
+  }
+
   async setScheduleEnabled(name: string, enabled: boolean): Promise<ScheduleRecord> {
     return this.transact((tx) => schedules.setScheduleEnabled(tx, name, enabled));
   }
@@ -445,6 +460,10 @@ export abstract class SqlStore implements Store {
 
   async countPendingApprovals(): Promise<number> {
     return this.read(approvals.countPendingApprovals);
+  }
+
+  async countApprovals(filter: ApprovalFilter = {}): Promise<number> {
+    return this.read((db) => approvals.countApprovals(db, filter));
   }
 
   async listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
@@ -643,8 +662,16 @@ export abstract class SqlStore implements Store {
     return this.read((db) => alerts.listAlerts(db, filter));
   }
 
-  async acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert> {
-    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion));
+  async alertEvents(id: string, limit: number): Promise<OverseerEvent[]> {
+    return this.read((db) => alerts.alertEvents(db, id, limit));
+  }
+
+  async countAlerts(filter: AlertFilter = {}): Promise<number> {
+    return this.read((db) => alerts.countAlerts(db, filter));
+  }
+
+  async acknowledgeAlert(id: string, by: string, expectedVersion?: number, note?: string | null): Promise<Alert> {
+    return this.transact((tx) => alerts.acknowledgeAlert(tx, id, by, expectedVersion, note ?? null));
   }
 
   async closeAlert(id: string, by: string, reason: string | null = null, expectedVersion?: number): Promise<Alert> {

@@ -191,6 +191,31 @@ export interface JobRollupRead {
   truncated: boolean;
 }
 
+/** The dead jobs at a glance: what the attention summary shows (see `summarizeDeadJobs`). */
+export interface DeadJobSummary {
+  /** The dead jobs kept, counted up to the cap asked for. */
+  total: number;
+  /** More dead jobs than the cap are kept: `total` is the cap. */
+  capped: boolean;
+  /** How many of the newest dead jobs `groups` describes: all of them when `sampled === total`. */
+  sampled: number;
+  /** Those jobs by task and queue, most first, each with its newest finish time. */
+  groups: Array<{ task: string; queue: string; count: number; newestAt: string }>;
+}
+
+/** A paused queue and when it was paused. */
+export interface PausedQueue {
+  name: string;
+  pausedAt: string;
+}
+
+/** One fired tick of a schedule and the job it enqueued (`state` null: the job was discarded since). */
+export interface ScheduleRun {
+  tick: string;
+  jobId: string;
+  state: JobState | null;
+}
+
 export interface JobFilter {
   states?: readonly JobState[];
   queue?: string;
@@ -220,6 +245,11 @@ export interface ApprovalFilter {
   states?: readonly ApprovalState[];
   jobId?: string;
   runId?: string;
+  /** A yes or no (`approval`) or a `question`. */
+  kind?: "approval" | "question";
+  /** Creation time range, epoch ms: `after` inclusive, `before` exclusive. */
+  createdAfter?: number;
+  createdBefore?: number;
   /** Paging: requests listed after this id in the order above. */
   afterId?: string;
   limit?: number;
@@ -228,6 +258,9 @@ export interface ApprovalFilter {
 export interface AlertFilter {
   statuses?: readonly AlertStatus[];
   source?: AlertSource;
+  /** Creation time range, epoch ms: `after` inclusive, `before` exclusive. */
+  createdAfter?: number;
+  createdBefore?: number;
   /** Paging: alerts listed after this id in the order of `listAlerts`. */
   afterId?: string;
   limit?: number;
@@ -549,6 +582,8 @@ export interface Store {
    * what throughput and latency over a window need, without reading whole jobs.
    */
   listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]>;
+  /** The dead jobs counted (up to `cap`), and the newest `sample` of them by task and queue: index reads only. */
+  summarizeDeadJobs(sample: number, cap: number): Promise<DeadJobSummary>;
   /**
    * Rolls the jobs finished since the last pass up into per-minute rows (see core/job-rollup.ts),
    * whole minutes at least `graceMs` old (default two minutes), and deletes rollups older than 7
@@ -573,6 +608,8 @@ export interface Store {
   /** A queue nobody paused or resumed yet has version 0. */
   setQueuePaused(name: string, paused: boolean, expectedVersion?: number): Promise<QueueRecord>;
   listQueues(): Promise<QueueRecord[]>;
+  /** The paused queues by name: the queues table alone, no job counted. */
+  listPausedQueues(): Promise<PausedQueue[]>;
   /** Concurrency keys that have unfinished jobs, with their usage and limit: by name, or the busiest. */
   listConcurrencyKeys(filter: ConcurrencyKeyFilter): Promise<ConcurrencyKeyUsage[]>;
   /** Over every concurrency key: how many there are, and how many queued jobs they hold back now. */
@@ -634,6 +671,8 @@ export interface Store {
   syncSchedules(defs: readonly ScheduleDefinition[]): Promise<SyncSchedulesResult>;
   /** Every stored schedule by name, removed ones included, with `lastTickAt` and `nextRunAt` (store's now). */
   listSchedules(): Promise<ScheduleRecord[]>;
+  /** Each named schedule's latest fired ticks (kept a day) and their jobs, newest first, at most `limit` each. */
+  recentScheduleRuns(names: readonly string[], limit: number): Promise<Map<string, ScheduleRun[]>>;
   /**
    * Enables or disables a schedule; SCHEDULE_NOT_FOUND for an unknown name. Enabling makes it
    * active from now: ticks missed while it was disabled are not owed, whatever its catchUp.
@@ -688,6 +727,8 @@ export interface Store {
   getApproval(id: string): Promise<Approval | null>;
   /** How many requests are pending. */
   countPendingApprovals(): Promise<number>;
+  /** How many requests the filter matches (its paging fields ignored). */
+  countApprovals(filter?: ApprovalFilter): Promise<number>;
   /**
    * Pending first (oldest first), then settled ones newest first, each by (created at, id);
    * filters by state and job; `limit` defaults to 50. Paging is by keyset: pass the last id of a
@@ -716,12 +757,16 @@ export interface Store {
    * closed between two pages moves to the closed part).
    */
   listAlerts(filter?: AlertFilter): Promise<Alert[]>;
+  /** How many alerts the filter matches (its paging fields ignored). */
+  countAlerts(filter?: AlertFilter): Promise<number>;
+  /** The alert's events (raised, bumped, notified, acknowledged, escalated, closed...), oldest first, at most `limit`. */
+  alertEvents(id: string, limit: number): Promise<OverseerEvent[]>;
   /**
    * Stops escalation; with the policy's ack timeout the alert re-triggers if not closed by then.
    * ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION (details.status) unless triggered; VERSION_CONFLICT
-   * on an `expectedVersion` mismatch. Appends `alert.acknowledged`.
+   * on an `expectedVersion` mismatch. Appends `alert.acknowledged` (with `note`, if given).
    */
-  acknowledgeAlert(id: string, by: string, expectedVersion?: number): Promise<Alert>;
+  acknowledgeAlert(id: string, by: string, expectedVersion?: number, note?: string | null): Promise<Alert>;
   /** Final. ALERT_NOT_FOUND; ALERT_INVALID_TRANSITION when closed already; VERSION_CONFLICT. Appends `alert.closed`. */
   closeAlert(id: string, by: string, reason?: string | null, expectedVersion?: number): Promise<Alert>;
   /**

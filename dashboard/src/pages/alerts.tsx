@@ -15,11 +15,14 @@ import {
   type AlertPage,
   type AlertSource,
   type EscalationPolicy,
+  escalationExhausted,
   type Heartbeat,
+  type OverseerEvent,
   type Whoami,
 } from "../../../src/http/contract";
 import { ApiError, api, query } from "../api/client";
 import { DetailsView } from "../components/approval-card";
+import { BulkActions, type BulkOutcome } from "../components/bulk-actions";
 import { ago, duration, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
@@ -61,7 +64,9 @@ function AlertActions({ alert: a, who, onDone }: { alert: Alert; who: Whoami; on
   const send = async (verb: AlertVerb) => {
     setBusy(true);
     try {
-      const body = verb === "close" && reason.trim() ? { reason: reason.trim() } : {};
+      // One field: the note an acknowledgement keeps on its event, or why it is closed.
+      const text = reason.trim();
+      const body = text === "" || verb === "escalate" ? {} : verb === "close" ? { reason: text } : { note: text };
       const answer = await api<{ alert: Alert; notifications?: AlertNotification[] }>(
         `/alerts/${encodeURIComponent(a.id)}/${verb}`,
         { method: "POST", ifMatch: a.version, body },
@@ -103,11 +108,11 @@ function AlertActions({ alert: a, who, onDone }: { alert: Alert; who: Whoami; on
       {button("ack")}
       {button("escalate")}
       <label className="decision-reason">
-        Reason
+        Note or reason
         <input
           value={reason}
           maxLength={2000}
-          placeholder="why it is closed (kept on the alert)"
+          placeholder="a note to acknowledge with, or why it is closed"
           disabled={denied !== null || a.status === "closed"}
           onChange={(e) => setReason(e.target.value)}
         />
@@ -121,6 +126,30 @@ function AlertActions({ alert: a, who, onDone }: { alert: Alert; who: Whoami; on
       )}
     </form>
   );
+}
+
+/** Where the alert's cause is: a job.dead alert's matching jobs, an approval alert's request. */
+export function AlertLinks({ alert: a }: { alert: Alert }) {
+  const d = (a.details ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  if (a.source === "job.dead" && str(d.task)) {
+    return (
+      <p className="approval-meta">
+        <Link href={`/jobs${query({ state: "dead", task: str(d.task), queue: str(d.queue) })}`}>
+          the dead jobs of {str(d.task)}
+          {str(d.queue) ? ` in ${str(d.queue)}` : ""}
+        </Link>
+      </p>
+    );
+  }
+  if (a.source === "approval" && str(d.approvalId)) {
+    return (
+      <p className="approval-meta">
+        <Link href={`/approvals/${str(d.approvalId)}`}>decide the approval request</Link>
+      </p>
+    );
+  }
+  return null;
 }
 
 function PolicyName({ policy }: { policy: EscalationPolicy | null }) {
@@ -146,6 +175,7 @@ export function AlertCard({ alert: a, who, onDone }: { alert: Alert; who: Whoami
         </h2>
         <span className="badge">{a.source}</span>
       </header>
+      <AlertLinks alert={a} />
       <p className="approval-meta">
         <span>
           raised <time dateTime={a.createdAt}>{ago(a.createdAt)} ago</time>
@@ -215,17 +245,39 @@ const heartbeatColumns: Column<Heartbeat>[] = [
   { header: "Alert", cell: (h) => (h.alertId ? <Link href={`/alerts/${h.alertId}`}>open alert</Link> : "—") },
 ];
 
+/** The time ranges the filter offers, as how far back. */
+const SINCE: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
+const PAGE_SIZES = [50, 100, 200];
+const OPEN_STATUSES = ["open", "triggered", "acknowledged"] as const;
+
 export function AlertsPage({ who }: { who: Whoami }) {
   const { search } = useLocation();
   const view = search.get("view") === "policies" ? "policies" : "alerts";
   const wanted = search.get("source") ?? "";
   const source = (ALERT_SOURCES as readonly string[]).includes(wanted) ? (wanted as AlertSource) : undefined;
+  const statusParam = search.get("status") ?? "";
+  const status = (OPEN_STATUSES as readonly string[]).includes(statusParam) ? statusParam : "open";
+  const since = search.get("since") ?? "";
+  const sizeParam = Number(search.get("size"));
+  const size = PAGE_SIZES.includes(sizeParam) ? sizeParam : 200;
+  // Rounded to the minute, so that the key (and the request) only moves once a minute.
+  const createdAfter =
+    SINCE[since] === undefined
+      ? undefined
+      : new Date(Math.floor((Date.now() - (SINCE[since] ?? 0)) / 60_000) * 60_000).toISOString();
+  const filter = { status, source, createdAfter };
+  const go = (change: Record<string, string>) =>
+    navigate(
+      `/alerts${query({ status: statusParam, source: wanted, since, size: search.get("size") ?? "", ...change })}`,
+    );
   const open = useLive<AlertPage>(
-    `open:${source ?? ""}`,
-    (signal) => api<AlertPage>(`/alerts${query({ status: "open", source, limit: 200 })}`, { signal }),
+    `open:${status}:${source ?? ""}:${createdAfter ?? ""}:${size}`,
+    (signal) => api<AlertPage>(`/alerts${query({ ...filter, limit: size })}`, { signal }),
     (e) => isAlertEvent(e.kind),
     300,
   );
+  const bulkFilter = { source, createdAfter };
+  const denied = deniedReason(who, "alert");
   const closed = useLive<AlertPage>(
     `closed:${source ?? ""}`,
     (signal) => api<AlertPage>(`/alerts${query({ status: "closed", source, limit: 50 })}`, { signal }),
@@ -244,7 +296,7 @@ export function AlertsPage({ who }: { who: Whoami }) {
   };
   const groups = new Map<AlertSource, Alert[]>();
   for (const a of open.data?.items ?? []) groups.set(a.source, [...(groups.get(a.source) ?? []), a]);
-  const count = open.data?.items.length;
+  const count = open.data?.total;
   return (
     <>
       <h1>Alerts</h1>
@@ -262,8 +314,18 @@ export function AlertsPage({ who }: { who: Whoami }) {
         <>
           <form className="filters" aria-label="filters" onSubmit={(e) => e.preventDefault()}>
             <label>
+              Status
+              <select value={status} onChange={(e) => go({ status: e.target.value === "open" ? "" : e.target.value })}>
+                {OPEN_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
               Source
-              <select value={source ?? ""} onChange={(e) => navigate(`/alerts${query({ source: e.target.value })}`)}>
+              <select value={source ?? ""} onChange={(e) => go({ source: e.target.value })}>
                 <option value="">any</option>
                 {ALERT_SOURCES.map((s) => (
                   <option key={s} value={s}>
@@ -272,7 +334,71 @@ export function AlertsPage({ who }: { who: Whoami }) {
                 ))}
               </select>
             </label>
+            <label>
+              Raised
+              <select value={since} onChange={(e) => go({ since: e.target.value })}>
+                <option value="">any time</option>
+                <option value="1h">in the last hour</option>
+                <option value="24h">in the last day</option>
+                <option value="7d">in the last week</option>
+              </select>
+            </label>
+            <label>
+              Page size
+              <select value={String(size)} onChange={(e) => go({ size: e.target.value })}>
+                {PAGE_SIZES.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
           </form>
+          {open.data && (
+            <p className="muted" data-testid="alerts-total">
+              {open.data.total} {status === "open" ? "open" : status} alert{open.data.total === 1 ? "" : "s"}
+              {open.data.items.length < open.data.total ? `, the newest ${open.data.items.length} shown` : ""}
+            </p>
+          )}
+          {open.data && (
+            <BulkActions
+              matched={open.data.total}
+              what="alerts"
+              textLabel="Note or reason for all"
+              placeholder="kept on each alert"
+              denied={denied}
+              onDone={reload}
+              verbs={[
+                {
+                  label: "Acknowledge all",
+                  question: (n) => `Acknowledge the ${n} triggered alerts among these?`,
+                  run: (text, limit) =>
+                    api<BulkOutcome>("/alerts/acknowledge", {
+                      method: "POST",
+                      body: {
+                        ...bulkFilter,
+                        ...(text ? { note: text } : {}),
+                        limit,
+                      },
+                    }),
+                },
+                {
+                  label: "Close all",
+                  question: (n) => `Close all ${n} matching alerts?`,
+                  run: (text, limit) =>
+                    api<BulkOutcome>("/alerts/close", {
+                      method: "POST",
+                      body: {
+                        ...bulkFilter,
+                        ...(status === "open" ? {} : { status }),
+                        ...(text ? { reason: text } : {}),
+                        limit,
+                      },
+                    }),
+                },
+              ]}
+            />
+          )}
           <ErrorNote error={open.error} />
           {!open.data && !open.error && <Loading what="open alerts" />}
           {open.data?.items.length === 0 && <p className="muted">No open alerts{source ? ` from ${source}` : ""}.</p>}
@@ -389,6 +515,62 @@ const timelineColumns: Column<AlertNotification>[] = [
   { header: "Error", cell: (n) => (n.error ? <span className="error-text">{n.error}</span> : "") },
 ];
 
+/** One lifecycle step in words, from the alert's event. */
+function stepText(e: OverseerEvent): string {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  const by = typeof d.by === "string" ? ` by ${d.by}` : "";
+  switch (e.kind) {
+    case "alert.raised":
+      return `raised${typeof d.policy === "string" ? ` (policy ${d.policy})` : " (no policy: nobody paged)"}`;
+    case "alert.bumped":
+      return `raised again: ×${String(d.count ?? "")}`;
+    case "alert.escalated": {
+      const targets = Array.isArray(d.targets) ? d.targets.join(", ") : "";
+      return `escalated${by}: step ${Number(d.step ?? 0) + 1}${Number(d.round ?? 0) > 0 ? ` (round ${Number(d.round) + 1})` : ""}${targets ? ` → ${targets}` : ""}`;
+    }
+    case "alert.notification_sent":
+      return `notified ${String(d.target ?? "")}`;
+    case "alert.notification_failed":
+      return `notifying ${String(d.target ?? "")} failed: ${String(d.error ?? "")}`;
+    case "alert.fallback":
+      return `sent to ${String(d.fallback ?? "")} instead of ${String(d.target ?? "")}`;
+    case "alert.acknowledged":
+      return `acknowledged${by}${typeof d.note === "string" ? `: “${d.note}”` : ""}`;
+    case "alert.retriggered":
+      return "triggered again: not closed within the acknowledgement timeout";
+    case "alert.closed":
+      return `closed${by}${typeof d.reason === "string" && d.reason ? `: ${d.reason}` : ""}`;
+    case "alert.refused":
+      return `a press of Acknowledge by an unlisted Telegram user was refused`;
+    default:
+      return e.kind;
+  }
+}
+
+/** Every step of the alert's life, oldest first, from its events; its end when nobody is left to page. */
+function Lifecycle({ detail }: { detail: AlertDetail }) {
+  const events = detail.events ?? [];
+  const exhausted = escalationExhausted(detail.alert);
+  return (
+    <ol className="lifecycle" aria-label="lifecycle">
+      {events.map((e) => (
+        <li key={e.seq} data-kind={e.kind}>
+          <time dateTime={e.at} title={e.at}>
+            {ago(e.at)} ago
+          </time>{" "}
+          {stepText(e)}
+        </li>
+      ))}
+      {exhausted && (
+        <li data-kind="exhausted">
+          <strong>escalation exhausted</strong>: every step was notified and nobody is left to page; escalate it or
+          close it
+        </li>
+      )}
+    </ol>
+  );
+}
+
 /** One alert on its own page, with its escalation timeline. */
 export function AlertDetailPage({ id, who }: { id: string; who: Whoami }) {
   const { data, error, reload } = useLive<AlertDetail>(
@@ -408,6 +590,9 @@ export function AlertDetailPage({ id, who }: { id: string; who: Whoami }) {
       {data && (
         <>
           <AlertCard alert={data.alert} who={who} onDone={reload} />
+          <Section title="Lifecycle">
+            <Lifecycle detail={data} />
+          </Section>
           <Section title="Escalation timeline">
             <DataTable
               label="escalation timeline"

@@ -26,10 +26,12 @@ import {
   timeLeft,
   useNow,
 } from "../components/approval-card";
+import { BulkActions, type BulkOutcome } from "../components/bulk-actions";
 import { ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
+import { deniedReason } from "../session";
 
 const isApprovalEvent = (kind: string) => kind.startsWith("approval.");
 const SETTLED = APPROVAL_STATES.filter((s) => s !== "pending");
@@ -69,14 +71,31 @@ const historyColumns: Column<Approval>[] = [
   { header: "Asked by", cell: (a) => <AskerLink approval={a} /> },
 ];
 
+/** The time ranges the filter offers, as how far back. */
+const SINCE: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
+const PAGE_SIZES = [50, 100, 200];
+
 export function ApprovalsPage({ who }: { who: Whoami }) {
   const { search } = useLocation();
   const view = search.get("view") === "history" ? "history" : "pending";
   const outcome = search.get("state") ?? "";
+  const kindParam = search.get("kind") ?? "";
+  const kind = kindParam === "approval" || kindParam === "question" ? kindParam : undefined;
+  const since = search.get("since") ?? "";
+  const sizeParam = Number(search.get("size"));
+  const size = PAGE_SIZES.includes(sizeParam) ? sizeParam : 200;
+  // Rounded to the minute, so that the key (and the request) only moves once a minute.
+  const createdAfter =
+    SINCE[since] === undefined
+      ? undefined
+      : new Date(Math.floor((Date.now() - (SINCE[since] ?? 0)) / 60_000) * 60_000).toISOString();
+  const go = (change: Record<string, string>) =>
+    navigate(`/approvals${query({ kind: kindParam, since, size: search.get("size") ?? "", ...change })}`);
   const now = useNow();
   const pending = useLive<ApprovalPage>(
-    "pending",
-    (signal) => api<ApprovalPage>(`/approvals${query({ state: "pending", limit: 200 })}`, { signal }),
+    `pending:${kind ?? ""}:${createdAfter ?? ""}:${size}`,
+    (signal) =>
+      api<ApprovalPage>(`/approvals${query({ state: "pending", kind, createdAfter, limit: size })}`, { signal }),
     (e) => isApprovalEvent(e.kind),
     300,
   );
@@ -87,7 +106,7 @@ export function ApprovalsPage({ who }: { who: Whoami }) {
     (e) => isApprovalEvent(e.kind),
     300,
   );
-  const count = pending.data?.items.length;
+  const count = pending.data?.total;
   // A request this person settled leaves the list at once: say what happened to it up here.
   const [notice, setNotice] = useState<string | null>(null);
   const decided = (r: DecisionResult, a: Approval) => {
@@ -113,6 +132,67 @@ export function ApprovalsPage({ who }: { who: Whoami }) {
             <output className="ok notice" aria-label="last decision">
               {notice}
             </output>
+          )}
+          <form className="filters" aria-label="filters" onSubmit={(e) => e.preventDefault()}>
+            <label>
+              Kind
+              <select value={kind ?? ""} onChange={(e) => go({ kind: e.target.value })}>
+                <option value="">any</option>
+                <option value="approval">approval</option>
+                <option value="question">question</option>
+              </select>
+            </label>
+            <label>
+              Asked
+              <select value={since} onChange={(e) => go({ since: e.target.value })}>
+                <option value="">any time</option>
+                <option value="1h">in the last hour</option>
+                <option value="24h">in the last day</option>
+                <option value="7d">in the last week</option>
+              </select>
+            </label>
+            <label>
+              Page size
+              <select value={String(size)} onChange={(e) => go({ size: e.target.value })}>
+                {PAGE_SIZES.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </form>
+          {pending.data && (
+            <p className="muted" data-testid="approvals-total">
+              {pending.data.total} pending
+              {pending.data.items.length < pending.data.total ? `, the oldest ${pending.data.items.length} shown` : ""}
+            </p>
+          )}
+          {pending.data && (
+            <BulkActions
+              matched={pending.data.total}
+              what="pending requests"
+              textLabel="Reason for all"
+              placeholder="why: kept on every decision"
+              denied={deniedReason(who, "decide")}
+              onDone={pending.reload}
+              verbs={(["approve", "deny"] as const).map((decision) => ({
+                label: decision === "approve" ? "Approve all" : "Deny all",
+                question: (n: number) => `${decision === "approve" ? "Approve" : "Deny"} all ${n} matching requests?`,
+                run: (text: string, limit: number) =>
+                  api<BulkOutcome>("/approvals/decide", {
+                    method: "POST",
+                    body: {
+                      decision,
+                      kind,
+                      createdAfter,
+                      channel: "dashboard",
+                      limit,
+                      ...(text ? { reason: text } : {}),
+                    },
+                  }),
+              }))}
+            />
           )}
           {pending.data?.items.length === 0 && <p className="muted">Nothing waits for a decision.</p>}
           <section className="approval-list" aria-label="pending requests">

@@ -1,5 +1,6 @@
 import { JOB_STATES, type Queue, type Stats, type Worker } from "../../../src/http/contract";
 import { api, query } from "../api/client";
+import { AttentionList, useAttention } from "../components/attention";
 import { duration, ErrorNote, Loading, Section } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { MinuteChart } from "../components/minute-chart";
@@ -40,28 +41,19 @@ export function OverviewPage() {
     (e) => e.kind.startsWith("job.") || e.kind.startsWith("worker.") || e.kind.startsWith("queue."),
     500,
   );
+  // What needs a person comes first, in its own read: it shows before the counts and charts.
+  const attention = useAttention();
   const alive = data?.workers.filter((w) => w.status === "active").length ?? 0;
-  const lost = data?.workers.filter((w) => w.status === "lost").length ?? 0;
-  const paused = data?.queues.filter((q) => q.paused).map((q) => q.name) ?? [];
-  const dead = data?.stats.counts.dead ?? 0;
   return (
     <>
       <h1>Overview</h1>
+      <ErrorNote error={attention.error} />
+      {!attention.data && !attention.error && <Loading what="what needs attention" />}
+      {attention.data && <AttentionList data={attention.data} />}
       <ErrorNote error={error} />
       {!data && !error && <Loading what="counts" />}
       {data && (
         <>
-          {(dead > 0 || lost > 0 || paused.length > 0) && (
-            <ul className="callouts" aria-label="needs attention">
-              {dead > 0 && (
-                <li>
-                  <Link href="/jobs?state=dead">{dead} dead jobs</Link>
-                </li>
-              )}
-              {lost > 0 && <li>{lost} workers lost</li>}
-              {paused.length > 0 && <li>paused: {paused.join(", ")}</li>}
-            </ul>
-          )}
           <ul className="counts" aria-label="jobs by state">
             {JOB_STATES.map((s) => (
               <li key={s} className={`count state-${s}`}>

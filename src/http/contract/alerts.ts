@@ -168,6 +168,20 @@ export const alertNotificationSchema = {
 
 const alertIdParams = idParams("An alert id (ULID).");
 
+const time = (description: string) => ({ type: "string", format: "date-time", description }) as const;
+
+/** The filter of a listing (query string) and of a bulk action (body). */
+const alertFilterProperties = {
+  status: {
+    type: "string",
+    maxLength: 200,
+    description: `Comma-separated statuses (${ALERT_STATUSES.join(", ")}), or open for triggered and acknowledged.`,
+  },
+  source: { type: "string", enum: [...ALERT_SOURCES], description: "Only alerts from this source." },
+  createdAfter: time("Raised at or after this time (ISO-8601)."),
+  createdBefore: time("Raised before this time."),
+} as const;
+
 export const listAlerts = {
   tags: ["alerts"],
   operationId: "listAlerts",
@@ -176,18 +190,20 @@ export const listAlerts = {
     type: "object",
     additionalProperties: false,
     properties: {
-      status: {
-        type: "string",
-        maxLength: 200,
-        description: `Comma-separated statuses (${ALERT_STATUSES.join(", ")}), or open for triggered and acknowledged.`,
-      },
-      source: { type: "string", enum: [...ALERT_SOURCES], description: "Only alerts from this source." },
+      ...alertFilterProperties,
       limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
       cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
     },
   },
   response: {
-    200: pageSchema("Alert"),
+    200: {
+      ...pageSchema("Alert"),
+      required: ["items", "nextCursor", "total"],
+      properties: {
+        ...pageSchema("Alert").properties,
+        total: { type: "integer", description: "How many alerts the filter matches, over every page." },
+      },
+    },
     ...errorResponses(400, 401, 403),
   },
 } as const;
@@ -261,13 +277,32 @@ const withTimeline = (description: string) =>
     },
   }) as const;
 
+/** An alert's events shown with it, oldest first. */
+export const ALERT_EVENTS_SHOWN = 500;
+
 export const getAlert = {
   tags: ["alerts"],
   operationId: "getAlert",
-  summary: "An alert with its escalation timeline: who was notified when, through which channel",
+  summary: "An alert with its escalation timeline and its lifecycle events",
+  description:
+    "notifications: who was notified when, through which channel. events: the alert's alert.* events, oldest " +
+    "first (at most 500): raised, bumped, escalated, notification_sent / notification_failed, fallback, " +
+    "acknowledged (with the acknowledger's note), retriggered, closed.",
   params: alertIdParams,
   response: {
-    200: withTimeline("Oldest first."),
+    200: {
+      type: "object",
+      required: ["alert", "notifications"],
+      properties: {
+        alert: ref("Alert"),
+        notifications: { type: "array", items: ref("AlertNotification"), description: "Oldest first." },
+        events: {
+          type: "array",
+          items: ref("Event"),
+          description: "The alert's lifecycle, oldest first (always sent by GET /alerts/{id}).",
+        },
+      },
+    },
     ...errorResponses(400, 401, 403, 404),
   },
 } as const;
@@ -292,13 +327,24 @@ const ACTION_ERRORS =
   "it, VERSION_CONFLICT on a stale If-Match / version; 429 BUSY with Retry-After while another action on the " +
   "alert is being applied.";
 
+const note = {
+  type: "string",
+  maxLength: 2_000,
+  description: "What the acknowledger knows or does, kept on the alert.acknowledged event (its timeline).",
+} as const;
+
+const acknowledgeBody = {
+  ...actionBody,
+  properties: { note, version: actionBody.properties.version },
+} as const;
+
 export const acknowledgeAlert = {
   tags: ["alerts"],
   operationId: "acknowledgeAlert",
-  summary: "Acknowledge a triggered alert as the token's name: escalation stops",
+  summary: "Acknowledge a triggered alert as the token's name, with an optional note: escalation stops",
   description: ACTION_ERRORS,
   params: alertIdParams,
-  body: actionBody,
+  body: acknowledgeBody,
   response: { 200: alertAnswer, ...errorResponses(400, 401, 403, 404, 409, 429) },
 } as const;
 
@@ -325,6 +371,71 @@ export const closeAlert = {
   response: { 200: alertAnswer, ...errorResponses(400, 401, 403, 404, 409, 429) },
 } as const;
 
+/** Alerts a bulk action changes at most, and its default. */
+export const BULK_ALERTS_MAX = 500;
+
+const bulkAlertResult = {
+  type: "object",
+  required: ["matched", "changed", "skipped"],
+  properties: {
+    matched: { type: "integer", description: "Alerts the filter matched (at most limit)." },
+    changed: { type: "integer" },
+    skipped: {
+      type: "array",
+      description: "Alerts that changed status or version while the action ran, left as they were.",
+      items: {
+        type: "object",
+        required: ["id", "code"],
+        properties: { id: string, code: string },
+      },
+    },
+  },
+} as const;
+
+function bulkAlertBody<const Extra extends Record<string, unknown>>(extra: Extra, statuses: string) {
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      ...alertFilterProperties,
+      status: { ...alertFilterProperties.status, description: `Statuses to match, among ${statuses}; default: those.` },
+      ...extra,
+      limit: {
+        type: "integer",
+        minimum: 1,
+        maximum: BULK_ALERTS_MAX,
+        default: 100,
+        description: `At most this many alerts (newest first), up to ${BULK_ALERTS_MAX}.`,
+      },
+    },
+  } as const;
+}
+
+export const acknowledgeAlerts = {
+  tags: ["alerts"],
+  operationId: "acknowledgeAlerts",
+  summary: "Acknowledge the triggered alerts a filter matches, up to limit, with one note",
+  description:
+    "Each alert is acknowledged in its own transaction as the token's name; alerts that changed meanwhile are " +
+    "skipped (ALERT_INVALID_TRANSITION, VERSION_CONFLICT, BUSY). 400 INVALID_ARGUMENT for a status other than triggered.",
+  body: bulkAlertBody({ note }, "triggered"),
+  response: { 200: bulkAlertResult, ...errorResponses(400, 401, 403) },
+} as const;
+
+export const closeAlerts = {
+  tags: ["alerts"],
+  operationId: "closeAlerts",
+  summary: "Close the open alerts a filter matches, up to limit, with one reason",
+  description:
+    "Each alert is closed in its own transaction as the token's name; alerts that changed meanwhile are skipped. " +
+    "400 INVALID_ARGUMENT for status closed.",
+  body: bulkAlertBody(
+    { reason: { type: "string", maxLength: 2_000, description: "Why, kept on each alert." } },
+    "triggered, acknowledged",
+  ),
+  response: { 200: bulkAlertResult, ...errorResponses(400, 401, 403) },
+} as const;
+
 export type Alert = Served<typeof alertSchema>;
 export type AlertSource = Alert["source"];
 export type AlertStatus = Alert["status"];
@@ -335,3 +446,7 @@ export type AlertDetail = Served<(typeof getAlert.response)[200]>;
 export type AlertPolicies = Served<(typeof listAlertPolicies.response)[200]>;
 export type RaiseAlertRequest = Accepted<typeof raiseAlert.body>;
 export type AlertActionRequest = Accepted<typeof actionBody>;
+export type AcknowledgeAlertRequest = Accepted<typeof acknowledgeBody>;
+export type BulkAcknowledgeAlertsRequest = Accepted<typeof acknowledgeAlerts.body>;
+export type BulkCloseAlertsRequest = Accepted<typeof closeAlerts.body>;
+export type BulkAlertResult = Served<typeof bulkAlertResult>;

@@ -123,6 +123,17 @@ export const approvalSchema = {
 
 const approvalIdParams = idParams("An approval id (ULID).");
 
+const time = (description: string) => ({ type: "string", format: "date-time", description }) as const;
+
+/** The filter of a listing (query string) and of a bulk decision (body), but for the states. */
+const approvalFilterProperties = {
+  kind: { type: "string", enum: ["approval", "question"], description: "Only yes-or-no requests, or only questions." },
+  jobId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this job." },
+  runId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this run." },
+  createdAfter: time("Asked at or after this time (ISO-8601)."),
+  createdBefore: time("Asked before this time."),
+} as const;
+
 export const listApprovals = {
   tags: ["approvals"],
   operationId: "listApprovals",
@@ -136,14 +147,20 @@ export const listApprovals = {
         maxLength: 200,
         description: `Comma-separated states (${APPROVAL_STATES.join(", ")}), or settled for every state but pending.`,
       },
-      jobId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this job." },
-      runId: { type: "string", minLength: 1, maxLength: 64, description: "Only the requests of this run." },
+      ...approvalFilterProperties,
       limit: { type: "string", pattern: "^[0-9]{1,6}$", description: "Page size, 1-500; default 50." },
       cursor: { type: "string", maxLength: 200, description: "nextCursor of the previous page." },
     },
   },
   response: {
-    200: pageSchema("Approval"),
+    200: {
+      ...pageSchema("Approval"),
+      required: ["items", "nextCursor", "total"],
+      properties: {
+        ...pageSchema("Approval").properties,
+        total: { type: "integer", description: "How many requests the filter matches, over every page." },
+      },
+    },
     ...errorResponses(400, 401, 403),
   },
 } as const;
@@ -227,6 +244,53 @@ export const decideApproval = {
   },
 } as const;
 
+/** Requests a bulk decision decides at most. */
+export const BULK_APPROVALS_MAX = 500;
+
+export const decideApprovals = {
+  tags: ["approvals"],
+  operationId: "decideApprovals",
+  summary: "Approve or deny the pending requests a filter matches, up to limit, with one reason",
+  description:
+    "Oldest first; each request is decided in its own transaction as the token's name, as POST " +
+    "/approvals/{id}/decision would. Requests this token may not decide or that changed meanwhile are skipped " +
+    "with their code (APPROVAL_FORBIDDEN, APPROVAL_SETTLED, APPROVAL_ALREADY_DECIDED, VERSION_CONFLICT, BUSY).",
+  body: {
+    type: "object",
+    required: ["decision"],
+    additionalProperties: false,
+    properties: {
+      ...approvalFilterProperties,
+      decision: { type: "string", enum: ["approve", "deny"] },
+      reason: { type: "string", maxLength: 2_000, description: "Why: kept on every decision." },
+      channel: { type: "string", enum: [...HTTP_CHANNELS], description: "Where the decisions were made; default api." },
+      limit: {
+        type: "integer",
+        minimum: 1,
+        maximum: BULK_APPROVALS_MAX,
+        default: 100,
+        description: `At most this many requests (oldest first), up to ${BULK_APPROVALS_MAX}.`,
+      },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["matched", "changed", "settled", "skipped"],
+      properties: {
+        matched: { type: "integer", description: "Pending requests the filter matched (at most limit)." },
+        changed: { type: "integer", description: "Requests this decision was recorded on." },
+        settled: { type: "integer", description: "Of those, how many it settled (a quorum may need more)." },
+        skipped: {
+          type: "array",
+          items: { type: "object", required: ["id", "code"], properties: { id: string, code: string } },
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+} as const;
+
 export type Approval = Served<typeof approvalSchema>;
 export type ApprovalState = Approval["state"];
 export type ApprovalDecision = Approval["decisions"][number];
@@ -234,3 +298,5 @@ export type ApprovalPage = Served<(typeof listApprovals.response)[200]>;
 export type ApprovalDetail = Served<(typeof getApproval.response)[200]>;
 export type DecisionRequest = Accepted<typeof decideApproval.body>;
 export type DecisionResult = Served<(typeof decideApproval.response)[200]>;
+export type BulkDecisionRequest = Accepted<typeof decideApprovals.body>;
+export type BulkDecisionResult = Served<(typeof decideApprovals.response)[200]>;

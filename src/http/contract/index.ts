@@ -5,7 +5,7 @@
  * for those lists: a browser bundle that imports this takes none of the schemas along.
  */
 export { FINISHED_RUN_STATES, RUN_STATES } from "../../core/run-state.js";
-export { ALERT_SOURCES, ALERT_STATUSES, APPROVAL_STATES } from "../../core/states.js";
+export { ALERT_SOURCES, ALERT_STATUSES, APPROVAL_STATES, escalationExhausted } from "../../core/states.js";
 export { JOB_STATES } from "../../core/types.js";
 export type {
   Alert,
@@ -25,6 +25,7 @@ export type {
   ApprovalState,
   DecisionResult,
 } from "./approvals.js";
+export type { Attention } from "./attention.js";
 export type { Scope, Whoami } from "./auth.js";
 export type { Claim, ClaimHistoryPage, TakeClaimResult } from "./claims.js";
 export type { ErrorEnvelope } from "./error-envelope.js";

@@ -2,6 +2,7 @@
  * /api/v1/schedules: the schedule record, and the schemas of listing schedules and of enabling,
  * disabling or running one now. Schedules are defined in config; the API only steers them.
  */
+import { JOB_STATES } from "../../core/types.js";
 import { errorResponses, isoTime, nullableString, nullableTime, ref, type Served, string } from "./schema.js";
 
 export const scheduleSchema = {
@@ -48,6 +49,20 @@ export const scheduleSchema = {
     },
     createdAt: isoTime,
     updatedAt: isoTime,
+    recentRuns: {
+      type: "array",
+      description:
+        "In the listing: the jobs its latest ticks enqueued (ticks of the last day), newest first, at most 5; a job's state is null once it was discarded. Runs started by hand are not ticks and are not listed.",
+      items: {
+        type: "object",
+        required: ["tick", "jobId", "state"],
+        properties: {
+          tick: { ...isoTime, description: "The tick that fired." },
+          jobId: string,
+          state: { type: ["string", "null"], enum: [...JOB_STATES, null] },
+        },
+      },
+    },
   },
 } as const;
 

@@ -8,11 +8,13 @@
 import type { FastifyInstance } from "fastify";
 import { scopeAllows } from "../../auth/scopes.js";
 import { APPROVAL_STATES, type ApprovalState } from "../../core/approval.js";
-import { OverseerError } from "../../core/errors.js";
+import { isOverseerError, OverseerError } from "../../core/errors.js";
 import type { Overseer } from "../../sdk/overseer.js";
+import type { ApprovalFilter } from "../../store/store.js";
 import { BusyGuard } from "../busy.js";
 import * as contract from "../contract/approvals.js";
 import { decodeCursor, pageLimit, pageOf } from "../cursor.js";
+import { parseTime } from "../job-filter.js";
 import { typed } from "../type-provider.js";
 import { etag, expectedVersion } from "../versions.js";
 
@@ -22,15 +24,59 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
     app.get("/approvals", { config: { scope: "viewer" }, schema: contract.listApprovals }, async (request) => {
       const query = request.query;
       const limit = pageLimit(query.limit);
-      const approvals = await overseer.listApprovals({
-        states: query.state === undefined ? undefined : parseApprovalStates(query.state),
-        jobId: query.jobId,
-        runId: query.runId,
-        afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
-        limit: limit + 1,
-      });
-      return pageOf(approvals, limit);
+      const filter: ApprovalFilter = {
+        ...approvalFilter(query),
+        ...(query.state === undefined ? {} : { states: parseApprovalStates(query.state) }),
+      };
+      const [approvals, total] = await Promise.all([
+        overseer.listApprovals({
+          ...filter,
+          afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+          limit: limit + 1,
+        }),
+        overseer.countApprovals(filter),
+      ]);
+      return { ...pageOf(approvals, limit), total };
     });
+
+    app.post(
+      "/approvals/decide",
+      { config: { scope: "operator" }, schema: contract.decideApprovals },
+      async (request) => {
+        const body = request.body;
+        const token = request.token;
+        if (!token) throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
+        const decider = overseer.deciderFor(token.name, scopeAllows(token.scope, "operator"));
+        const reason = body.reason?.trim() ? body.reason.trim() : null;
+        const pending = await overseer.listApprovals({
+          ...approvalFilter(body),
+          states: ["pending"],
+          limit: body.limit ?? 100,
+        });
+        let changed = 0;
+        let settled = 0;
+        const skipped: Array<{ id: string; code: string }> = [];
+        for (const request of pending) {
+          const asker = request.runId === null ? (`job:${request.jobId}` as const) : (`run:${request.runId}` as const);
+          try {
+            const approval = await busy.run([`approval:${request.id}`, asker], () =>
+              overseer.decideApproval(
+                request.id,
+                { decision: body.decision, reason, channel: body.channel ?? "api" },
+                decider,
+                { expectedVersion: request.version },
+              ),
+            );
+            changed++;
+            if (approval.state !== "pending") settled++;
+          } catch (err) {
+            if (!isOverseerError(err) || !SKIPPABLE.includes(err.code)) throw err;
+            skipped.push({ id: request.id, code: err.code });
+          }
+        }
+        return { matched: pending.length, changed, settled, skipped };
+      },
+    );
 
     app.get("/approvals/:id", { config: { scope: "viewer" }, schema: contract.getApproval }, async (request, reply) => {
       const detail = await overseer.getApprovalDetail(request.params.id);
@@ -62,6 +108,33 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
       },
     );
   };
+}
+
+/** What a bulk decision skips: a request this token may not decide, or one that moved on since it was listed. */
+const SKIPPABLE: readonly string[] = [
+  "APPROVAL_FORBIDDEN",
+  "APPROVAL_SETTLED",
+  "APPROVAL_ALREADY_DECIDED",
+  "APPROVAL_NOT_FOUND",
+  "VERSION_CONFLICT",
+  "BUSY",
+];
+
+/** A listing's or a bulk decision's filter (but the states), as the store takes it. */
+function approvalFilter(input: {
+  kind?: "approval" | "question";
+  jobId?: string;
+  runId?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}): ApprovalFilter {
+  const filter: ApprovalFilter = {};
+  if (input.kind !== undefined) filter.kind = input.kind;
+  if (input.jobId !== undefined) filter.jobId = input.jobId;
+  if (input.runId !== undefined) filter.runId = input.runId;
+  if (input.createdAfter !== undefined) filter.createdAfter = parseTime(input.createdAfter, "createdAfter");
+  if (input.createdBefore !== undefined) filter.createdBefore = parseTime(input.createdBefore, "createdBefore");
+  return filter;
 }
 
 async function requireApproval(overseer: Overseer, id: string) {

@@ -10,6 +10,9 @@ import * as contract from "../contract/schedules.js";
 import { typed } from "../type-provider.js";
 import { emptyBodyIsObject } from "../versions.js";
 
+/** Latest fired ticks listed per schedule. */
+const RECENT_RUNS = 5;
+
 /** What the API shows of a schedule: everything but the store's bookkeeping of when it became active. */
 function view(s: ScheduleRecord) {
   return {
@@ -33,9 +36,14 @@ function view(s: ScheduleRecord) {
 export function scheduleRoutes(overseer: Overseer) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = typed(fastify);
-    app.get("/schedules", { config: { scope: "viewer" }, schema: contract.listSchedules }, async () => ({
-      items: (await overseer.listSchedules()).map(view),
-    }));
+    app.get("/schedules", { config: { scope: "viewer" }, schema: contract.listSchedules }, async () => {
+      const schedules = await overseer.listSchedules();
+      const runs = await overseer.recentScheduleRuns(
+        schedules.map((s) => s.name),
+        RECENT_RUNS,
+      );
+      return { items: schedules.map((s) => ({ ...view(s), recentRuns: runs.get(s.name) ?? [] })) };
+    });
 
     for (const verb of ["enable", "disable"] as const) {
       app.post(

@@ -30,8 +30,10 @@ import {
   type StepNotice,
 } from "../../core/alert.js";
 import { rotationsNamed } from "../../core/oncall.js";
+import type { OverseerEvent } from "../../core/types.js";
 import { LOCK } from "../locks.js";
 import { currentOverrides } from "../oncall/operations.js";
+import { type EventRow, toEvent } from "../rows.js";
 import type { AlertEscalation, AlertFilter, RaiseAlertResult } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
@@ -83,8 +85,20 @@ export function* listAlerts(db: Db, filter: AlertFilter): Op<Alert[]> {
   const plan = alertListing(filter, cursor);
   if (plan === null) return [];
   const [open, created, id] = plan.after ?? [null, null, ""];
-  const params = [db.list(plan.statuses), plan.source, open, created, id, plan.limit];
+  const range = [filter.createdAfter ?? null, filter.createdBefore ?? null];
+  const params = [db.list(plan.statuses), plan.source, open, created, id, plan.limit, ...range];
   return (yield* db.rows<AlertRow>(q.LIST, params)).map(toAlert);
+}
+
+/** The alert's events (its lifecycle), oldest first, at most `limit`. */
+export function* alertEvents(db: Db, id: string, limit: number): Op<OverseerEvent[]> {
+  return (yield* db.rows<EventRow>(q.ALERT_EVENTS, [id, limit])).map(toEvent);
+}
+
+export function* countAlerts(db: Db, filter: AlertFilter): Op<number> {
+  const { statuses, source } = alertListing({ ...filter, afterId: undefined }, null) ?? { statuses: [], source: null };
+  const params = [db.list(statuses), source, filter.createdAfter ?? null, filter.createdBefore ?? null];
+  return Number((yield* db.one<{ n: number | string }>(q.COUNT_MATCHING, params))?.n ?? 0);
 }
 
 /** Open alerts by status; a status no open alert has counts 0. */
@@ -96,9 +110,21 @@ export function* countOpenAlerts(db: Db): Op<Record<"triggered" | "acknowledged"
   return counts;
 }
 
-export function* acknowledgeAlert(tx: Tx, id: string, by: string, expectedVersion?: number): Op<Alert> {
+export function* acknowledgeAlert(
+  tx: Tx,
+  id: string,
+  by: string,
+  expectedVersion?: number,
+  note: string | null = null,
+): Op<Alert> {
   const { alert } = yield* change(tx, id, expectedVersion, (a) => acknowledge(a, by, tx.at));
-  tx.event("alert.acknowledged", null, null, { alertId: alert.id, by });
+  // The note lives on the event only: the alert keeps who and when, its timeline says why.
+  tx.event(
+    "alert.acknowledged",
+    null,
+    null,
+    note === null ? { alertId: alert.id, by } : { alertId: alert.id, by, note },
+  );
   return alert;
 }
 

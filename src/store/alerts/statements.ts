@@ -1,5 +1,5 @@
 /** The SQL of the alerts area (see operations.ts), parameters listed. */
-import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, inList, sql } from "../tx.js";
+import { FOR_UPDATE, FOR_UPDATE_SKIP_LOCKED, indexedBy, inList, type Sql, sql } from "../tx.js";
 import { ALERT_COLUMNS, ALERT_UPDATE_COLUMNS } from "./rows.js";
 
 /** $1 id. */
@@ -66,7 +66,23 @@ WHERE is_open = 1 AND next_escalation_at IS NOT NULL`;
 export const LIST = sql`
 SELECT * FROM alerts WHERE ${inList("status", "$1")} AND (CAST($2 AS TEXT) IS NULL OR source = $2)
   AND (CAST($3 AS INTEGER) IS NULL OR (is_open, created_at, id) < ($3, CAST($4 AS BIGINT), CAST($5 AS TEXT)))
+  AND (CAST($7 AS BIGINT) IS NULL OR created_at >= $7) AND (CAST($8 AS BIGINT) IS NULL OR created_at < $8)
 ORDER BY is_open DESC, created_at DESC, id DESC LIMIT $6`;
+
+/**
+ * $1 statuses (a `Db.list`), $2 source or NULL, $3 created at or after or NULL, $4 created
+ * before or NULL: how many alerts match, along `alerts_listing` (is_open, created_at, id).
+ */
+export const COUNT_MATCHING = sql`
+SELECT count(*) AS n FROM alerts WHERE ${inList("status", "$1")} AND (CAST($2 AS TEXT) IS NULL OR source = $2)
+  AND (CAST($3 AS BIGINT) IS NULL OR created_at >= $3) AND (CAST($4 AS BIGINT) IS NULL OR created_at < $4)`;
 
 /** Open alerts by status (triggered, acknowledged), from `alerts_listing`. */
 export const COUNT_OPEN = "SELECT status, count(*) AS n FROM alerts WHERE is_open = 1 GROUP BY status";
+
+/** An alert event's alert id, as migration 035's `events_alert` indexes it. */
+const EVENT_ALERT: Sql = { sqlite: "json_extract(data, '$.alertId')", postgres: "(data::json ->> 'alertId')" };
+
+/** $1 alert id, $2 limit: the alert's events, oldest first (index `events_alert`). */
+export const ALERT_EVENTS = sql`
+SELECT * FROM events WHERE kind LIKE 'alert.%' AND ${EVENT_ALERT} = $1 ORDER BY seq LIMIT $2`;

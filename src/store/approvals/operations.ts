@@ -17,6 +17,7 @@ import type { Approval, Decider, DecisionChannel, NewApproval } from "../../core
 import { timeOut } from "../../core/approval.js";
 import type { StepRecord } from "../../core/durable.js";
 import { OverseerError } from "../../core/errors.js";
+import { APPROVAL_STATES } from "../../core/states.js";
 import type { Lease } from "../../core/types.js";
 import { parksOrCancels, type StepRow, toStep } from "../durable/rows.js";
 import { GET_STEP } from "../durable/statements.js";
@@ -129,16 +130,30 @@ export function* countPendingApprovals(db: Db): Op<number> {
   return Number((yield* db.one<{ n: number }>(q.COUNT_PENDING))?.n ?? 0);
 }
 
+export function* countApprovals(db: Db, filter: ApprovalFilter): Op<number> {
+  const states = filter.states && filter.states.length > 0 ? filter.states : APPROVAL_STATES;
+  const params = [
+    db.list(states),
+    filter.jobId ?? null,
+    filter.runId ?? null,
+    filter.kind ?? null,
+    filter.createdAfter ?? null,
+    filter.createdBefore ?? null,
+  ];
+  return Number((yield* db.one<{ n: number | string }>(q.COUNT_MATCHING, params))?.n ?? 0);
+}
+
 export function* listApprovals(db: Db, filter: ApprovalFilter): Op<Approval[]> {
   const cursor = filter.afterId === undefined ? null : yield* db.one<ApprovalRow>(q.GET_APPROVAL, [filter.afterId]);
   const plan = listingPlan(filter, cursor);
   if (plan === null) return [];
   const jobId = filter.jobId ?? null;
   const runId = filter.runId ?? null;
+  const range = [filter.kind ?? null, filter.createdAfter ?? null, filter.createdBefore ?? null];
   const rows: ApprovalRow[] = [];
   if (plan.pendingAfter !== undefined) {
     const after = plan.pendingAfter;
-    const params = [jobId, runId, after?.createdAt ?? null, after?.id ?? "", plan.limit];
+    const params = [jobId, runId, after?.createdAt ?? null, after?.id ?? "", plan.limit, ...range];
     rows.push(...(yield* db.rows<ApprovalRow>(q.LIST_PENDING, params)));
   }
   if (plan.settled !== undefined && rows.length < plan.limit) {
@@ -150,6 +165,7 @@ export function* listApprovals(db: Db, filter: ApprovalFilter): Op<Approval[]> {
       before?.createdAt ?? null,
       before?.id ?? "",
       plan.limit - rows.length,
+      ...range,
     ];
     rows.push(...(yield* db.rows<ApprovalRow>(q.LIST_SETTLED, params)));
   }

@@ -72,19 +72,34 @@ export const NEXT_EXPIRY = sql`
 SELECT min(expires_at) AS at FROM approvals ${indexedBy("approvals_pending")}
 WHERE state = 'pending' AND on_timeout <> 'escalate'`;
 
-/** $1 job id or NULL, $2 run id or NULL, $3 cursor created_at or NULL, $4 cursor id, $5 limit. */
+/** $1 job id or NULL, $2 run id or NULL, $3 cursor created_at or NULL, $4 cursor id, $5 limit, $6 kind or NULL, $7 created at or after or NULL, $8 created before or NULL. */
 export const LIST_PENDING = `
 SELECT * FROM approvals WHERE state = 'pending' AND (CAST($1 AS TEXT) IS NULL OR job_id = $1)
   AND (CAST($2 AS TEXT) IS NULL OR run_id = $2)
   AND (CAST($3 AS BIGINT) IS NULL OR (created_at, id) > ($3, $4))
+  AND (CAST($6 AS TEXT) IS NULL OR kind = $6) AND (CAST($7 AS BIGINT) IS NULL OR created_at >= $7)
+  AND (CAST($8 AS BIGINT) IS NULL OR created_at < $8)
 ORDER BY created_at, id LIMIT $5`;
 
-/** $1 states (a `Db.list`), $2 job id or NULL, $3 run id or NULL, $4 cursor created_at or NULL, $5 cursor id, $6 limit. */
+/** $1 states (a `Db.list`), $2 job id or NULL, $3 run id or NULL, $4 cursor created_at or NULL, $5 cursor id, $6 limit, $7 kind or NULL, $8 created at or after or NULL, $9 created before or NULL. */
 export const LIST_SETTLED = sql`
 SELECT * FROM approvals WHERE ${inList("state", "$1")} AND (CAST($2 AS TEXT) IS NULL OR job_id = $2)
   AND (CAST($3 AS TEXT) IS NULL OR run_id = $3)
   AND (CAST($4 AS BIGINT) IS NULL OR (created_at, id) < ($4, $5))
+  AND (CAST($7 AS TEXT) IS NULL OR kind = $7) AND (CAST($8 AS BIGINT) IS NULL OR created_at >= $8)
+  AND (CAST($9 AS BIGINT) IS NULL OR created_at < $9)
 ORDER BY created_at DESC, id DESC LIMIT $6`;
+
+/**
+ * $1 states (a `Db.list`), $2 job id or NULL, $3 run id or NULL, $4 kind or NULL, $5 created at
+ * or after or NULL, $6 created before or NULL: how many requests match, from `approvals_listing`
+ * (state, created_at, id).
+ */
+export const COUNT_MATCHING = sql`
+SELECT count(*) AS n FROM approvals WHERE ${inList("state", "$1")} AND (CAST($2 AS TEXT) IS NULL OR job_id = $2)
+  AND (CAST($3 AS TEXT) IS NULL OR run_id = $3)
+  AND (CAST($4 AS TEXT) IS NULL OR kind = $4) AND (CAST($5 AS BIGINT) IS NULL OR created_at >= $5)
+  AND (CAST($6 AS BIGINT) IS NULL OR created_at < $6)`;
 
 /** $1 job id: a deleted job's requests. */
 export const DELETE_JOB_APPROVALS = "DELETE FROM approvals WHERE job_id = $1";

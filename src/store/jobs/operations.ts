@@ -16,8 +16,8 @@ import type { Attempt, Job, JobState, Lease } from "../../core/types.js";
 import { cancelJobApprovals } from "../approvals/operations.js";
 import { deleteJobDurables } from "../durable/operations.js";
 import { deleteJobLessons } from "../lessons/operations.js";
-import { type AttemptRow, type JobRow, toAttempt, toJob } from "../rows.js";
-import type { CancelResult, FinishedTimes, JobFilter } from "../store.js";
+import { type AttemptRow, iso, type JobRow, toAttempt, toJob } from "../rows.js";
+import type { CancelResult, DeadJobSummary, FinishedTimes, JobFilter } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import { countByQueueState, type FinishedRow, forgetFinished } from "./finished-counts.js";
@@ -48,6 +48,25 @@ export function* countJobs(db: Db): Op<Record<JobState, number>> {
   const counts = emptyCounts();
   for (const r of yield* countByQueueState(db)) counts[r.state] += r.n;
   return counts;
+}
+
+/** The dead jobs: how many (up to `cap`), and the newest `sample` of them by task and queue. */
+export function* summarizeDeadJobs(db: Db, sample: number, cap: number): Op<DeadJobSummary> {
+  const counted = Number((yield* db.one<{ n: number | string }>(q.COUNT_DEAD, [cap + 1]))?.n ?? 0);
+  const capped = counted > cap;
+  const total = Math.min(counted, cap);
+  if (total === 0) return { total, capped, sampled: 0, groups: [] };
+  const rows = yield* db.rows<{ task: string; queue: string; n: number | string; newest: number | string }>(
+    q.DEAD_GROUPS,
+    [sample],
+  );
+  const groups = rows.map((r) => ({
+    task: r.task,
+    queue: r.queue,
+    count: Number(r.n),
+    newestAt: iso(Number(r.newest)),
+  }));
+  return { total, capped, sampled: Math.min(total, sample), groups };
 }
 
 export function* listFinishedTimes(db: Db, since: number, limit: number): Op<FinishedTimes[]> {

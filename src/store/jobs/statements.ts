@@ -126,6 +126,26 @@ export const FINISHED_BETWEEN = sql`SELECT queue, state, count(*) AS n FROM jobs
 export const SET_FINISHED_MARK = "UPDATE finished_counts_mark SET counted_through = $1 WHERE id = 1";
 
 /**
+ * $1 cap: dead jobs counted from `jobs_finished` (state, finished_at, id), whose dead entries sit
+ * side by side, up to $1: PostgreSQL may visit each counted row's page (a bitmap heap scan), so a
+ * count past the cap would cost a read of every dead job; capped, it stays a few milliseconds.
+ */
+export const COUNT_DEAD = sql`
+SELECT count(*) AS n FROM (
+  SELECT 1 AS one FROM jobs ${indexedBy("jobs_finished")} WHERE state = 'dead' AND finished_at IS NOT NULL LIMIT $1
+) capped`;
+
+/**
+ * $1 sample size: the newest $1 dead jobs (by finish time, from `jobs_finished`) grouped by task
+ * and queue, most first. A bounded read: with many dead jobs the groups describe the newest only.
+ */
+export const DEAD_GROUPS = sql`
+SELECT task, queue, count(*) AS n, max(finished_at) AS newest FROM (
+  SELECT task, queue, finished_at FROM jobs ${indexedBy("jobs_finished")}
+  WHERE state = 'dead' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT $1
+) newest_dead GROUP BY task, queue ORDER BY n DESC, task, queue`;
+
+/**
  * Where a page of one state's jobs is read from: the index that holds the state's jobs (named
  * for SQLite, whose planner would otherwise walk every job kept; PostgreSQL plans alone), with
  * the condition that lets either database use it. Succeeded jobs, most of those kept, are read

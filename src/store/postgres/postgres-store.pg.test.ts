@@ -393,6 +393,7 @@ describe("PostgresStore (PostgreSQL only)", () => {
         { version: 32, name: "032-job-rollups" },
         { version: 33, name: "033-worker-control" },
         { version: 34, name: "034-finished-counts" },
+        { version: 35, name: "035-alert-events" },
       ]);
       expect(await a.migrate()).toEqual({ applied: [] });
     } finally {

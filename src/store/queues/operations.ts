@@ -26,7 +26,7 @@ import { emptyCounts } from "../jobs/rows.js";
 import { CANCEL_WAITING_JOB } from "../jobs/statements.js";
 import { iso, type JobRow, toJob } from "../rows.js";
 import type { EnqueueJob } from "../schedules/operations.js";
-import type { BreakerPass } from "../store.js";
+import type { BreakerPass, PausedQueue } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { checkVersion } from "../versions.js";
 import * as q from "./statements.js";
@@ -74,6 +74,12 @@ export function* listQueues(db: Db): Op<QueueRecord[]> {
   }
   for (const r of yield* countByQueueState(db)) get(r.queue).counts[r.state] = r.n;
   return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The paused queues by name, with when each was paused (its row's last change). */
+export function* listPausedQueues(db: Db): Op<PausedQueue[]> {
+  const rows = yield* db.rows<{ name: string; updated_at: number | string }>(q.PAUSED_QUEUES);
+  return rows.map((r) => ({ name: r.name, pausedAt: iso(Number(r.updated_at)) }));
 }
 
 // -- circuit breakers ------------------------------------------------------------------------

@@ -19,6 +19,9 @@ RETURNING version`;
 const BREAKER_COLUMNS =
   "breaker_state, breaker_opened_at, breaker_probe_at, breaker_probe, breaker_probe_token, breaker_trip";
 
+/** The paused queues, by name (the queues table holds a row per queue ever paused or tripped). */
+export const PAUSED_QUEUES = "SELECT name, updated_at FROM queues WHERE paused = 1 ORDER BY name";
+
 export const LIST_QUEUE_FLAGS = `SELECT name, paused, version, ${BREAKER_COLUMNS} FROM queues`;
 
 /** $1 name: whether its breaker is open or half-open; a pass finding it closed writes nothing. */

@@ -10,10 +10,10 @@
  */
 import { OverseerError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job-options.js";
-import type { Job, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
+import type { Job, JobState, ScheduleDefinition, ScheduleRecord } from "../../core/types.js";
 import { LOCK } from "../locks.js";
 import { iso } from "../rows.js";
-import type { EnqueueResult, FireTickResult, SyncSchedulesResult } from "../store.js";
+import type { EnqueueResult, FireTickResult, ScheduleRun, SyncSchedulesResult } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import { planScheduleSync, type ScheduleRow, TICK_RETENTION_MS, toSchedule } from "./rows.js";
 import * as q from "./statements.js";
@@ -40,6 +40,22 @@ export function* syncSchedules(tx: Tx, defs: readonly ScheduleDefinition[]): Op<
 export function* listSchedules(db: Db): Op<ScheduleRecord[]> {
   const now = yield* db.now();
   return (yield* db.rows<ScheduleRow>(q.LIST_SCHEDULES)).map((r) => toSchedule(r, now));
+}
+
+/** Each named schedule's latest fired ticks and their jobs, newest first, at most `limit` each. */
+export function* recentScheduleRuns(db: Db, names: readonly string[], limit: number): Op<Map<string, ScheduleRun[]>> {
+  const runs = new Map<string, ScheduleRun[]>();
+  for (const name of names) {
+    const rows = yield* db.rows<{ tick: number | string; job_id: string; state: JobState | null }>(q.RECENT_TICKS, [
+      name,
+      limit,
+    ]);
+    runs.set(
+      name,
+      rows.map((r) => ({ tick: iso(Number(r.tick)), jobId: r.job_id, state: r.state })),
+    );
+  }
+  return runs;
 }
 
 export function* setScheduleEnabled(tx: Tx, name: string, enabled: boolean): Op<ScheduleRecord> {

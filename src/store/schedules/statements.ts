@@ -46,3 +46,11 @@ UPDATE schedules SET last_tick_at = $1 WHERE name = $2 AND (last_tick_at IS NULL
 
 /** $1 schedule, $2 cutoff: tick rows older than the cutoff are no longer needed. */
 export const PRUNE_SCHEDULE_TICKS = "DELETE FROM schedule_ticks WHERE schedule = $1 AND tick < $2";
+
+/**
+ * $1 schedule, $2 limit: its latest fired ticks (kept TICK_RETENTION_MS) with each tick's job,
+ * newest first, along the primary key (schedule, tick); a job discarded since has a null state.
+ */
+export const RECENT_TICKS = `
+SELECT t.tick, t.job_id, j.state FROM schedule_ticks t LEFT JOIN jobs j ON j.id = t.job_id
+WHERE t.schedule = $1 ORDER BY t.tick DESC LIMIT $2`;

@@ -36,6 +36,7 @@ import { sql as oncallOverrides } from "./031-oncall-overrides.js";
 import { sql as jobRollups } from "./032-job-rollups.js";
 import { sql as workerControl } from "./033-worker-control.js";
 import { sql as finishedCounts } from "./034-finished-counts.js";
+import { sql as alertEvents } from "./035-alert-events.js";
 
 export interface Migration {
   version: number;
@@ -78,4 +79,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 32, name: "032-job-rollups", sql: jobRollups },
   { version: 33, name: "033-worker-control", sql: workerControl },
   { version: 34, name: "034-finished-counts", sql: finishedCounts },
+  { version: 35, name: "035-alert-events", sql: alertEvents },
 ];
