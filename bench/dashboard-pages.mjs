@@ -69,19 +69,24 @@ const STATE_SQL = `CASE
 /**
  * Each page of the dashboard with the API requests its first load sends (together, as the page
  * does), taken from dashboard/src/pages and app.tsx; `ctx` holds ids read from the seeded store.
- * An entry marked `optional` is an endpoint a build may not have yet: one answered 404 is
- * reported as not present rather than failing the run. Every page also sends `/whoami` (the
- * app shell, its own row here) and opens the event stream, which is not timed.
+ * Every page also sends `/whoami` and `/attention` (the app shell and its navigation's badges,
+ * their own row here) and opens the event stream, which is not timed.
  */
 const PAGES = [
-  { page: "App shell (every page)", requests: [["whoami", "/whoami"]] },
+  {
+    page: "App shell (every page)",
+    requests: [
+      ["whoami", "/whoami"],
+      ["nav badges", "/attention"],
+    ],
+  },
   {
     page: "Overview `/`",
     requests: [
       ["stats, the hour", "/stats?minutes=60"],
       ["queues", "/queues"],
       ["workers", "/workers"],
-      ["attention", "/attention", { optional: true }],
+      ["attention", "/attention"],
     ],
   },
   {
@@ -322,20 +327,15 @@ async function loadPages(url, token) {
     const paths = requests.map(([, path]) => (typeof path === "function" ? path(ctx) : path));
     // As the report shows them: the ids and the cursor read from the store as placeholders.
     const shown = requests.map(([, path]) => (typeof path === "function" ? path(PLACEHOLDERS) : path));
-    const samples = requests.map(() => ({ server: [], client: [], status: null }));
+    const samples = requests.map(() => ({ server: [], client: [] }));
     const walls = [];
     for (let i = 0; i < WARMUPS + config.pagesReps; i++) {
       const t0 = now();
       const answers = await Promise.all(paths.map((p) => timedGet(url, p, headers)));
       const wall = now() - t0;
       for (const [j, a] of answers.entries()) {
-        const [name, , options] = requests[j];
-        if (a.status === 404 && options?.optional) {
-          samples[j].status = "not present";
-          continue;
-        }
+        const [name] = requests[j];
         if (a.status !== 200) throw new Error(`${page}, ${name}: GET ${paths[j]}: ${a.status} ${a.body.slice(0, 200)}`);
-        samples[j].status = "ok";
         if (i < WARMUPS) continue;
         samples[j].server.push(a.server ?? a.client);
         samples[j].client.push(a.client);
@@ -348,11 +348,9 @@ async function loadPages(url, token) {
       wallMax: Math.max(...walls),
       requests: requests.map(([name], j) => {
         const s = samples[j];
-        if (s.status !== "ok") return { name, path: shown[j], present: false };
         return {
           name,
           path: shown[j],
-          present: true,
           serverP50: percentile(s.server, 50),
           serverMax: Math.max(...s.server),
           clientP50: percentile(s.client, 50),
@@ -419,7 +417,7 @@ export async function runDashboardPages(log) {
         const load = [loadBefore, loadavg()[0]];
         results.push({ backend: backend.label, seedSec, seedSecs, pages, load });
         for (const p of pages) {
-          const worst = Math.max(0, ...p.requests.filter((r) => r.present).map((r) => r.serverMax));
+          const worst = Math.max(0, ...p.requests.map((r) => r.serverMax));
           log(`  ${backend.label} ${p.page}: server max ${worst.toFixed(1)} ms${worst < BUDGET_MS ? "" : " OVER"}`);
         }
       } finally {
@@ -473,14 +471,13 @@ export function renderDashboardPages(pages, meta) {
       const any = results[0].pages[i].requests[j];
       const cells = results.map((r) => {
         const q = r.pages[i].requests[j];
-        if (!q.present) return "not present | —";
         return `${ms(q.serverP50)} | ${ms(q.serverMax)}${q.serverMax < BUDGET_MS ? "" : " (over budget)"}`;
       });
       lines.push(`| ${j === 0 ? page : ""} | ${any.name} (\`${any.path}\`) | ${cells.join(" | ")} |`);
     }
   }
   const over = results.flatMap((r) =>
-    r.pages.flatMap((p) => p.requests.filter((q) => q.present && q.serverMax >= BUDGET_MS).map(() => 1)),
+    r.pages.flatMap((p) => p.requests.filter((q) => q.serverMax >= BUDGET_MS).map(() => 1)),
   ).length;
   lines.push(
     "",

@@ -49,7 +49,7 @@ export function startSummary(overseer: Overseer, out: NodeJS.WriteStream, onErro
   let stopped = false;
   const tick = async () => {
     const counts = await overseer.countJobs();
-    const workers = (await overseer.listWorkers()).filter((w) => w.status === "active").length;
+    const workers = (await overseer.listWorkers()).filter((w) => w.status === "active" || w.status === "quiet").length;
     if (stopped) return;
     const now = Date.now();
     const rate = lastSucceeded === null ? 0 : ((counts.succeeded - lastSucceeded) * 1000) / (now - lastAt);

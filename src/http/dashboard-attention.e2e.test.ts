@@ -192,7 +192,7 @@ describe("what needs attention, in Chromium", () => {
     await page.getByRole("button", { name: "Acknowledge all" }).click();
     const dialog = page.locator("dialog.confirm-dialog");
     await dialog.waitFor();
-    expect(await dialog.textContent()).toContain(`Acknowledge the ${triggered} triggered alerts among these?`);
+    expect(await dialog.textContent()).toContain(`Acknowledge all ${triggered} matching alerts?`);
     await shot("attention-bulk-confirm");
     expect((await e2e.accessibilityViolations()).join("\n"), "bulk confirm").toBe("");
     await dialog.getByRole("button", { name: "Confirm" }).click();

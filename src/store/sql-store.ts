@@ -237,7 +237,13 @@ export abstract class SqlStore implements Store {
     const at = performance.now();
     if (at - this.finishedMarkMovedAt < FINISHED_MARK_EVERY_MS) return;
     this.finishedMarkMovedAt = at;
-    await this.transact(advanceFinishedMark);
+    try {
+      await this.transact(advanceFinishedMark);
+    } catch {
+      // The counts are right wherever the mark stands (only slower to read the further behind it
+      // is), so a read is not failed for it: a busy database or a read-only standby tries again
+      // at the next read after FINISHED_MARK_EVERY_MS.
+    }
   }
 
   async listFinishedTimes(since: number, limit: number): Promise<FinishedTimes[]> {

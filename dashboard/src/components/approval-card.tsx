@@ -6,26 +6,18 @@
  * required, and dismissing the question denies it. The server is the judge of who may decide:
  * its refusals (403, 409) are shown as it gave them.
  */
-import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import type { Approval, Whoami } from "../../../src/http/contract";
 import { ApiError, api } from "../api/client";
 import { diffLineKind } from "../diff-lines";
 import { Link } from "../router";
 import { deniedReason } from "../session";
-import { ago, duration, StateBadge } from "./common";
+import { duration, StateBadge } from "./common";
 import type { Column } from "./data-table";
+import { RelativeTime } from "./relative-time";
 import { SimilarLessons } from "./similar-lessons";
 
 /** The current time, ticking every `everyMs`, for countdowns. */
-export function useNow(everyMs = 1000): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(timer);
-  }, [everyMs]);
-  return now;
-}
-
 export function RiskBadge({ risk }: { risk: string }) {
   return <span className={`badge risk risk-${risk}`}>risk {risk}</span>;
 }
@@ -99,7 +91,7 @@ export function AskerLink({ approval: a }: { approval: Approval }) {
 export const SETTLED_WHEN: Column<Approval> = {
   header: "When",
   className: "num",
-  cell: (a) => (a.settledAt ? <time dateTime={a.settledAt}>{ago(a.settledAt)} ago</time> : "—"),
+  cell: (a) => (a.settledAt ? <RelativeTime at={a.settledAt} /> : "—"),
 };
 
 /** A settled request's outcome in one sentence: who settled it, how, and what they said. */
@@ -331,7 +323,7 @@ function Decisions({ approval }: { approval: Approval }) {
             <span className={`badge state-${approved ? "approved" : "denied"}`}>
               {decisionWord(approval, approved)}
             </span>{" "}
-            by <strong>{d.by}</strong> via {d.channel} <time dateTime={d.at}>{ago(d.at)} ago</time>
+            by <strong>{d.by}</strong> via {d.channel} <RelativeTime at={d.at} />
             {d.reason && <q>{d.reason}</q>}
           </li>
         );
@@ -376,7 +368,7 @@ export function ApprovalCard({
       </header>
       <p className="approval-meta">
         <span>
-          asked <time dateTime={a.createdAt}>{ago(a.createdAt)} ago</time>
+          asked <RelativeTime at={a.createdAt} />
           {a.requestedBy ? ` by ${a.requestedBy} for` : " by"} <AskerLink approval={a} />
           {a.runId !== null && ` ${stepText(a)}`}
         </span>
@@ -389,7 +381,7 @@ export function ApprovalCard({
             {timeLeft(a, now)}, then {a.onTimeout}
           </span>
         ) : (
-          <span>settled {a.settledAt ? `${ago(a.settledAt)} ago` : ""}</span>
+          <span>settled {a.settledAt ? <RelativeTime at={a.settledAt} /> : ""}</span>
         )}
       </p>
       <p className="approval-meta">

@@ -7,8 +7,8 @@ import type { Attention, OverseerEvent } from "../../../src/http/contract";
 import { api, query } from "../api/client";
 import { useLive } from "../hooks";
 import { Link } from "../router";
-import { timeLeft, useNow } from "./approval-card";
-import { ago } from "./common";
+import { timeLeft } from "./approval-card";
+import { RelativeTime, useNow } from "./relative-time";
 
 const COUNTED = ["approval.", "alert.", "job.dead", "job.retried", "job.discarded", "worker.", "queue.", "run."];
 
@@ -53,7 +53,7 @@ export function AttentionList({ data }: { data: Attention }) {
                 <li key={a.id}>
                   <Link href={`/approvals/${a.id}`}>{a.title}</Link>{" "}
                   <span className="muted" data-testid="time-left">
-                    asked {ago(a.createdAt)} ago · {timeLeft(a, now)}
+                    asked <RelativeTime at={a.createdAt} /> · {timeLeft(a, now)}
                   </span>
                 </li>
               ))}
@@ -74,7 +74,7 @@ export function AttentionList({ data }: { data: Attention }) {
                 <li key={a.id}>
                   <Link href={`/alerts/${a.id}`}>{a.summary}</Link>{" "}
                   <span className="muted">
-                    {a.source} · ×{a.count} · {ago(a.createdAt)} ago
+                    {a.source} · ×{a.count} · <RelativeTime at={a.createdAt} />
                     {data.exhaustedAlerts.some((x) => x.id === a.id) ? " · escalation exhausted" : ""}
                   </span>
                 </li>
@@ -107,7 +107,7 @@ export function AttentionList({ data }: { data: Attention }) {
                 <li key={w.id}>
                   {w.name}{" "}
                   <span className="muted">
-                    on {w.host}, last heartbeat {ago(w.heartbeatAt)} ago
+                    on {w.host}, last heartbeat <RelativeTime at={w.heartbeatAt} />
                   </span>
                 </li>
               ))}
@@ -128,7 +128,7 @@ export function AttentionList({ data }: { data: Attention }) {
                   <span className="muted">
                     {g.count}
                     {data.deadJobs.sampled < data.deadJobs.total ? ` of the newest ${data.deadJobs.sampled}` : ""}, last{" "}
-                    {ago(g.newestAt)} ago
+                    <RelativeTime at={g.newestAt} />
                   </span>
                 </li>
               ))}
@@ -142,7 +142,9 @@ export function AttentionList({ data }: { data: Attention }) {
               <span key={q.name}>
                 {i > 0 ? ", " : ""}
                 <Link href={`/jobs${query({ queue: q.name })}`}>{q.name}</Link>{" "}
-                <span className="muted">(since {ago(q.pausedAt)} ago)</span>
+                <span className="muted">
+                  (since <RelativeTime at={q.pausedAt} />)
+                </span>
               </span>
             ))}
           </li>

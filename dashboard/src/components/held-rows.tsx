@@ -3,7 +3,7 @@
  * `hold` is on (the pointer or focus is in the table, rows are selected, updates are paused),
  * the rows shown keep their order and number: each is replaced by its newest copy (its state
  * stays current), rows that arrived meanwhile are only counted ("3 new — show"), and `apply`
- * shows the list as it is now.
+ * shows the list as it is now. Another list (`listKey`: a new filter or page) starts afresh.
  */
 import { useReducer, useRef } from "react";
 
@@ -14,11 +14,26 @@ export interface HeldRows<T> {
   apply: () => void;
 }
 
-export function useHeldRows<T>(rows: readonly T[] | null, rowKey: (row: T) => string, hold: boolean): HeldRows<T> {
+export function useHeldRows<T>(
+  rows: readonly T[] | null,
+  rowKey: (row: T) => string,
+  hold: boolean,
+  listKey: string,
+): HeldRows<T> {
   const snapshot = useRef<readonly T[] | null>(null);
   const lastShown = useRef<readonly T[] | null>(null);
+  const heldKey = useRef(listKey);
+  /** The previous list's rows, still loaded while the new list's are on their way: never held. */
+  const stale = useRef<readonly T[] | null>(null);
   const [, rerender] = useReducer((n: number) => n + 1, 0);
-  if (!hold || rows === null) snapshot.current = null;
+  if (heldKey.current !== listKey) {
+    heldKey.current = listKey;
+    snapshot.current = null;
+    lastShown.current = null;
+    stale.current = rows;
+  }
+  if (stale.current !== null && rows !== stale.current) stale.current = null;
+  if (!hold || rows === null || rows === stale.current) snapshot.current = null;
   else if (snapshot.current === null) snapshot.current = lastShown.current ?? rows;
   let shown = rows;
   let fresh = 0;

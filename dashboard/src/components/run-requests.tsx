@@ -17,10 +17,10 @@ import {
   RiskBadge,
   SETTLED_WHEN,
   stepText,
-  useNow,
 } from "./approval-card";
 import { Section } from "./common";
 import { type Column, DataTable } from "./data-table";
+import { useNow } from "./relative-time";
 
 /** The newest requests a run page shows: a run asks at most once a turn. */
 const SHOWN = 100;

@@ -23,8 +23,9 @@ import {
 import { ApiError, api, query } from "../api/client";
 import { DetailsView } from "../components/approval-card";
 import { BulkActions, type BulkOutcome } from "../components/bulk-actions";
-import { ago, duration, ErrorNote, Loading, Section, StateBadge } from "../components/common";
+import { duration, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { RelativeTime } from "../components/relative-time";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { deniedReason } from "../session";
@@ -178,7 +179,7 @@ export function AlertCard({ alert: a, who, onDone }: { alert: Alert; who: Whoami
       <AlertLinks alert={a} />
       <p className="approval-meta">
         <span>
-          raised <time dateTime={a.createdAt}>{ago(a.createdAt)} ago</time>
+          raised <RelativeTime at={a.createdAt} />
         </span>
         <span data-testid="count" title="raises of the same dedup key while open">
           ×{a.count}
@@ -196,12 +197,13 @@ export function AlertCard({ alert: a, who, onDone }: { alert: Alert; who: Whoami
         )}
         {a.acknowledgedBy && (
           <span>
-            acknowledged by <strong>{a.acknowledgedBy}</strong> {ago(a.acknowledgedAt)} ago
+            acknowledged by <strong>{a.acknowledgedBy}</strong> <RelativeTime at={a.acknowledgedAt} />
           </span>
         )}
         {a.closedBy && (
           <span data-testid="closed">
-            closed by <strong>{a.closedBy}</strong> {ago(a.closedAt)} ago{a.closeReason ? `: ${a.closeReason}` : ""}
+            closed by <strong>{a.closedBy}</strong> <RelativeTime at={a.closedAt} />
+            {a.closeReason ? `: ${a.closeReason}` : ""}
           </span>
         )}
       </p>
@@ -225,7 +227,7 @@ const closedColumns: Column<Alert>[] = [
   {
     header: "When",
     className: "num",
-    cell: (a) => (a.closedAt ? <time dateTime={a.closedAt}>{ago(a.closedAt)} ago</time> : "—"),
+    cell: (a) => (a.closedAt ? <RelativeTime at={a.closedAt} /> : "—"),
   },
   { header: "Why", cell: (a) => <span className="clip">{a.closeReason ?? ""}</span> },
 ];
@@ -234,12 +236,15 @@ const heartbeatColumns: Column<Heartbeat>[] = [
   { header: "Heartbeat", cell: (h) => <code>{h.name}</code> },
   { header: "State", cell: (h) => <StateBadge state={h.state} /> },
   { header: "Interval", className: "num", cell: (h) => duration(h.intervalMs) },
-  { header: "Last ping", className: "num", cell: (h) => (h.lastPingAt ? `${ago(h.lastPingAt)} ago` : "never") },
+  {
+    header: "Last ping",
+    className: "num",
+    cell: (h) => (h.lastPingAt ? <RelativeTime at={h.lastPingAt} /> : "never"),
+  },
   {
     header: "Due",
     className: "num",
-    cell: (h) =>
-      Date.parse(h.dueAt) > Date.now() ? `in ${duration(Date.parse(h.dueAt) - Date.now())}` : `${ago(h.dueAt)} ago`,
+    cell: (h) => <RelativeTime at={h.dueAt} />,
   },
   { header: "Policy", cell: (h) => h.policyName ?? "—" },
   { header: "Alert", cell: (h) => (h.alertId ? <Link href={`/alerts/${h.alertId}`}>open alert</Link> : "—") },
@@ -369,19 +374,28 @@ export function AlertsPage({ who }: { who: Whoami }) {
               denied={denied}
               onDone={reload}
               verbs={[
-                {
-                  label: "Acknowledge all",
-                  question: (n) => `Acknowledge the ${n} triggered alerts among these?`,
-                  run: (text, limit) =>
-                    api<BulkOutcome>("/alerts/acknowledge", {
-                      method: "POST",
-                      body: {
-                        ...bulkFilter,
-                        ...(text ? { note: text } : {}),
-                        limit,
+                // Only triggered alerts can be acknowledged: none are listed under "acknowledged".
+                ...(status === "acknowledged"
+                  ? []
+                  : [
+                      {
+                        label: "Acknowledge all",
+                        question: (n: number) =>
+                          status === "triggered"
+                            ? `Acknowledge all ${n} matching alerts?`
+                            : `Acknowledge the triggered alerts among these ${n}?`,
+                        run: (text: string, limit: number) =>
+                          api<BulkOutcome>("/alerts/acknowledge", {
+                            method: "POST",
+                            body: {
+                              ...bulkFilter,
+                              status: "triggered",
+                              ...(text ? { note: text } : {}),
+                              limit,
+                            },
+                          }),
                       },
-                    }),
-                },
+                    ]),
                 {
                   label: "Close all",
                   question: (n) => `Close all ${n} matching alerts?`,
@@ -492,7 +506,7 @@ const timelineColumns: Column<AlertNotification>[] = [
     className: "num",
     cell: (n) => (
       <time dateTime={n.at} title={n.at}>
-        {ago(n.at)} ago
+        <RelativeTime at={n.at} />
       </time>
     ),
   },
@@ -556,7 +570,7 @@ function Lifecycle({ detail }: { detail: AlertDetail }) {
       {events.map((e) => (
         <li key={e.seq} data-kind={e.kind}>
           <time dateTime={e.at} title={e.at}>
-            {ago(e.at)} ago
+            <RelativeTime at={e.at} />
           </time>{" "}
           {stepText(e)}
         </li>

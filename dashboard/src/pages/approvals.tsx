@@ -24,11 +24,11 @@ import {
   RiskBadge,
   SETTLED_WHEN,
   timeLeft,
-  useNow,
 } from "../components/approval-card";
 import { BulkActions, type BulkOutcome } from "../components/bulk-actions";
 import { ErrorNote, Loading, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
+import { useNow } from "../components/relative-time";
 import { useLive } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { deniedReason } from "../session";
@@ -168,7 +168,14 @@ export function ApprovalsPage({ who }: { who: Whoami }) {
               {pending.data.items.length < pending.data.total ? `, the oldest ${pending.data.items.length} shown` : ""}
             </p>
           )}
-          {pending.data && (
+          {pending.data && kind !== "approval" && pending.data.total > 0 && (
+            <p className="muted">
+              Questions are answered one at a time.{" "}
+              <Link href={`/approvals${query({ kind: "approval", since })}`}>Show approval requests only</Link> to
+              approve or deny all that match at once.
+            </p>
+          )}
+          {pending.data && kind === "approval" && (
             <BulkActions
               matched={pending.data.total}
               what="pending requests"
@@ -184,7 +191,7 @@ export function ApprovalsPage({ who }: { who: Whoami }) {
                     method: "POST",
                     body: {
                       decision,
-                      kind,
+                      kind: "approval",
                       createdAfter,
                       channel: "dashboard",
                       limit,

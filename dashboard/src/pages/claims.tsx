@@ -11,10 +11,10 @@
 import { useEffect, useRef } from "react";
 import type { Claim, ClaimHistoryPage, OverseerEvent } from "../../../src/http/contract";
 import { api, query } from "../api/client";
-import { useNow } from "../components/approval-card";
 import { duration, ErrorNote, Loading, Section } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { Pager, pagePosition } from "../components/pager";
+import { useNow } from "../components/relative-time";
 import { useLive } from "../hooks";
 import { Link, useLocation } from "../router";
 

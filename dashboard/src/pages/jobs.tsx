@@ -151,7 +151,7 @@ export function JobsPage({ who }: { who: Whoami }) {
     setBulkResult(null);
   }, [key]);
   const hold = paused || pointerIn || selected.size > 0 || asking !== null;
-  const rows = useHeldRows(data?.items ?? null, (j) => j.id, hold);
+  const rows = useHeldRows(data?.items ?? null, (j) => j.id, hold, key);
 
   const fields: FilterField[] = [
     { kind: "select", name: "state", label: "State", options: JOB_STATES.map((s) => ({ value: s, label: s })) },

@@ -13,10 +13,10 @@
 import { type FormEvent, type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import type { OncallOverridePage, OncallOverrideRecord, OncallStatus, Whoami } from "../../../src/http/contract";
 import { ApiError, api, query } from "../api/client";
-import { useNow } from "../components/approval-card";
 import { ErrorNote, Loading, Section } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { Pager, pagePosition } from "../components/pager";
+import { useNow } from "../components/relative-time";
 import { useLive } from "../hooks";
 import { navigate, useLocation } from "../router";
 import { deniedReason } from "../session";

@@ -43,7 +43,7 @@ export function OverviewPage() {
   );
   // What needs a person comes first, in its own read: it shows before the counts and charts.
   const attention = useAttention();
-  const alive = data?.workers.filter((w) => w.status === "active").length ?? 0;
+  const alive = data?.workers.filter((w) => w.status === "active" || w.status === "quiet").length ?? 0;
   return (
     <>
       <h1>Overview</h1>

@@ -85,7 +85,7 @@ export function RunsPage() {
   );
   const [paused, setPaused] = useState(false);
   const [pointerIn, setPointerIn] = useState(false);
-  const rows = useHeldRows(data?.items ?? null, (r) => r.id, paused || pointerIn);
+  const rows = useHeldRows(data?.items ?? null, (r) => r.id, paused || pointerIn, key);
 
   const stateOptions = [...STATE_GROUPS, ...RUN_STATES.map((s) => ({ label: s, value: s }))];
   const fields: FilterField[] = [

@@ -48,8 +48,19 @@ export function approvalRoutes(overseer: Overseer, busy: BusyGuard = new BusyGua
         if (!token) throw new OverseerError("UNAUTHENTICATED", "send a token: Authorization: Bearer <token>");
         const decider = overseer.deciderFor(token.name, scopeAllows(token.scope, "operator"));
         const reason = body.reason?.trim() ? body.reason.trim() : null;
+        // A question needs its own answer: one reason for many is a decision, so only approvals.
+        if (body.kind === "question") {
+          throw new OverseerError(
+            "INVALID_ARGUMENT",
+            "questions are answered one at a time; bulk decisions take approvals only",
+            {
+              field: "kind",
+            },
+          );
+        }
         const pending = await overseer.listApprovals({
           ...approvalFilter(body),
+          kind: "approval",
           states: ["pending"],
           limit: body.limit ?? 100,
         });

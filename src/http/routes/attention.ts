@@ -22,20 +22,21 @@ export function attentionRoutes(overseer: Overseer) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = typed(fastify);
     app.get("/attention", { config: { scope: "viewer" }, schema: getAttention }, async () => {
-      const [now, pendingCount, pending, alertCounts, open, failed, workers, dead, paused] = await Promise.all([
-        overseer.now(),
-        overseer.countPendingApprovals(),
-        overseer.listApprovals({ states: ["pending"], limit: ATTENTION_ITEMS }),
-        overseer.countOpenAlerts(),
-        overseer.listAlerts({ statuses: ["triggered", "acknowledged"], limit: OPEN_ALERTS_READ }),
-        overseer.listRuns({ states: ["failed"], limit: FAILED_RUNS_READ }),
-        overseer.listWorkers(),
-        overseer.summarizeDeadJobs(DEAD_SAMPLE, DEAD_COUNT_CAP),
-        overseer.listPausedQueues(),
-      ]);
+      const [now, pendingCount, pending, alertCounts, approvalAlerts, open, failed, workers, dead, paused] =
+        await Promise.all([
+          overseer.now(),
+          overseer.countPendingApprovals(),
+          overseer.listApprovals({ states: ["pending"], limit: ATTENTION_ITEMS }),
+          overseer.countOpenAlerts(),
+          overseer.countAlerts({ statuses: ["triggered"], source: "approval" }),
+          overseer.listAlerts({ statuses: ["triggered", "acknowledged"], limit: OPEN_ALERTS_READ }),
+          overseer.listRuns({ states: ["failed"], limit: FAILED_RUNS_READ }),
+          overseer.listWorkers(),
+          overseer.summarizeDeadJobs(DEAD_SAMPLE, DEAD_COUNT_CAP),
+          overseer.listPausedQueues(),
+        ]);
       // An approval's alert pages people about a request listed under approvals already: it is
       // left out here, so one request is one entry (and one count), not two.
-      const approvalAlerts = open.filter((a) => a.status === "triggered" && a.source === "approval").length;
       const triggered = open.filter((a) => a.status === "triggered" && a.source !== "approval");
       const exhausted = triggered.filter(escalationExhausted);
       const stalled = open.filter((a) => a.source === "run.stalled");
@@ -43,7 +44,8 @@ export function attentionRoutes(overseer: Overseer) {
       const lost = workers.filter((w) => w.status === "lost");
       const counts = {
         approvals: pendingCount,
-        alerts: alertCounts.triggered - approvalAlerts,
+        // Two reads: an alert raised between them must not make the count negative.
+        alerts: Math.max(0, alertCounts.triggered - approvalAlerts),
         acknowledgedAlerts: alertCounts.acknowledged,
         exhaustedAlerts: exhausted.length,
         failedRuns: recentFailed.length,

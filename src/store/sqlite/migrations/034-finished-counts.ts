@@ -6,7 +6,7 @@
  * finished after it (a short range of `jobs_finished`). Finishing a job writes nothing here, so
  * the hot path is unchanged; the rare changes that take a counted job out of the finished states
  * (retry, discard, retention) subtract it in their transaction, and the mark is moved forward
- * now and then, the jobs it passes added (see store/queues/finished-counts.ts).
+ * now and then, the jobs it passes added (see store/jobs/finished-counts.ts).
  *
  * Counted here: the jobs finished more than a minute before the latest finish the store holds, in
  * the store's own times (no clock is read here); a store with no finished job starts with none.
