@@ -247,7 +247,7 @@ describe("bulk approval decisions", () => {
     expect(still.body).toMatchObject({ total: 1, items: [{ id: adminOnly.id }] });
   });
 
-  it("refuses a missing or unknown decision, a bad time, a limit past 500, and a viewer", async () => {
+  it("refuses a missing or unknown decision, a bad time, a limit past 500, questions, and a viewer", async () => {
     const api = await testApi();
     const { operator, viewer } = api.tokens;
     const missing = await api.request("POST", "/api/v1/approvals/decide", { token: operator, body: {} });
@@ -268,6 +268,13 @@ describe("bulk approval decisions", () => {
       body: { decision: "deny", limit: 10_000 },
     });
     expect(tooMany.status).toBe(400);
+    // A question needs its own answer: one reason for many is not one.
+    const questions = await api.request("POST", "/api/v1/approvals/decide", {
+      token: operator,
+      body: { decision: "approve", kind: "question", reason: "yes" },
+    });
+    expect(questions.status).toBe(400);
+    expect(questions.body.error).toMatchObject({ code: "INVALID_ARGUMENT", details: { field: "kind" } });
     const forbidden = await api.request("POST", "/api/v1/approvals/decide", {
       token: viewer,
       body: { decision: "deny" },
