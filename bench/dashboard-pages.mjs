@@ -138,7 +138,12 @@ const PAGES = [
     requests: [["series, every queue and task", "/stats/series?range=7d"]],
   },
   { page: "Metrics, 24 hours", requests: [["series", "/stats/series?range=24h"]] },
+  { page: "Metrics, 6 hours", requests: [["series", "/stats/series?range=6h"]] },
   { page: "Metrics, 1 hour", requests: [["series", "/stats/series?range=1h"]] },
+  {
+    page: `Metrics, 24 hours, queue=${SOME_QUEUE}`,
+    requests: [["series", `/stats/series?range=24h&queue=${SOME_QUEUE}`]],
+  },
   {
     page: `Metrics, 7 days, queue=${SOME_QUEUE}`,
     requests: [["series", `/stats/series?range=7d&queue=${SOME_QUEUE}`]],

@@ -179,6 +179,9 @@ export function runRollupConformance(test: ConformanceTest): void {
       await ctx.store.rollUpJobs();
       const week = await ctx.store.readJobRollups({ from: t0, to: t0 + 2 * HOUR, bucketMs: HOUR, top: 5 });
       expect(week.total.succeeded).toBe(0);
+      // And the quarter hour's row with the quarter hour.
+      const day = await ctx.store.readJobRollups({ from: t0, to: t0 + 2 * HOUR, bucketMs: 15 * MIN, top: 5 });
+      expect(day.total.succeeded).toBe(0);
     });
 
     test("bulk rows add to the stored ones; reads narrow to a queue, a task or both, and keep the top N", async (ctx) => {
@@ -227,6 +230,23 @@ export function runRollupConformance(test: ConformanceTest): void {
         queue: "sms",
       });
       expect(hourlySms.total.succeeded).toBe(7);
+      // In whole quarter hours, whether or not on the hour, the quarter-hourly rows: the same sums.
+      for (const from of [t0, t0 - 15 * MIN]) {
+        const quarters = await ctx.store.readJobRollups({ from, to: from + 30 * MIN, bucketMs: 15 * MIN, top: 10 });
+        expect(quarters.total).toEqual(all.total);
+        expect(quarters.buckets[(t0 - from) / (15 * MIN)]).toEqual(all.total);
+        expect(quarters.byQueue).toEqual(all.byQueue);
+        expect(quarters.byTask).toEqual(all.byTask);
+        const quartersMailB = await ctx.store.readJobRollups({
+          from,
+          to: from + 30 * MIN,
+          bucketMs: 15 * MIN,
+          top: 10,
+          queue: "mail",
+          task: "b",
+        });
+        expect(quartersMailB.total.succeeded).toBe(5);
+      }
       const top1 = await ctx.store.readJobRollups(range(ctx, { from: t0, to: t0 + 2 * MIN, top: 1 }));
       expect(top1.byTask.map((t) => t.task)).toEqual(["a"]);
       expect(top1.total.wait[latencyBucket(100)]).toBe(20);

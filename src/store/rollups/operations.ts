@@ -19,7 +19,6 @@ import type { JobRollupQuery, JobRollupRead } from "../store.js";
 import type { Db, Op, Tx } from "../tx.js";
 import * as q from "./statements.js";
 
-const HOUR_MS = 3_600_000;
 /** Rows per INSERT: each binds 3 + 116 parameters, under SQLite's 32,766 and PostgreSQL's 65,535. */
 const INSERT_BATCH = 200;
 /** A range read takes at most this many jobs from the minutes not rolled up yet; more is `truncated`. */
@@ -77,10 +76,11 @@ export function* finishedBetween(db: Db, from: number, to: number, limit: number
   }));
 }
 
-/** Adds the rows to the stored ones, and each to its hour's row. */
+/** Adds the rows to the stored ones, and each to its quarter hour's row and its hour's row. */
 export function* writeRows(tx: Tx, rows: readonly JobRollupRow[]): Op<void> {
   yield* insert(tx, "minute", rows);
-  yield* insert(tx, "hour", byHour(rows));
+  yield* insert(tx, "quarterHour", summedPer(q.GRAIN_MS.quarterHour, rows));
+  yield* insert(tx, "hour", summedPer(q.GRAIN_MS.hour, rows));
 }
 
 function* insert(tx: Tx, grain: q.Grain, rows: readonly JobRollupRow[]): Op<void> {
@@ -91,17 +91,17 @@ function* insert(tx: Tx, grain: q.Grain, rows: readonly JobRollupRow[]): Op<void
   }
 }
 
-/** The rows summed per (hour, queue, task), `minute` holding the hour's start. */
-function byHour(rows: readonly JobRollupRow[]): JobRollupRow[] {
-  const hours = new Map<string, JobRollupRow>();
+/** The rows summed per (quarter hour or hour, queue, task), `minute` holding its start. */
+function summedPer(grainMs: number, rows: readonly JobRollupRow[]): JobRollupRow[] {
+  const sums = new Map<string, JobRollupRow>();
   for (const r of rows) {
-    const hour = Math.floor(r.minute / HOUR_MS) * HOUR_MS;
-    const key = JSON.stringify([hour, r.queue, r.task]);
-    const sum = hours.get(key);
-    if (sum === undefined) hours.set(key, { ...r, minute: hour, ...addCounts(emptyCounts(), r) });
+    const start = Math.floor(r.minute / grainMs) * grainMs;
+    const key = JSON.stringify([start, r.queue, r.task]);
+    const sum = sums.get(key);
+    if (sum === undefined) sums.set(key, { ...r, minute: start, ...addCounts(emptyCounts(), r) });
     else addCounts(sum, r);
   }
-  return [...hours.values()];
+  return [...sums.values()];
 }
 
 /**
@@ -114,9 +114,15 @@ export function* commitPass(tx: Tx, read: number, through: number, rows: readonl
   return true;
 }
 
-/** Deletes the rollups of minutes before `cutoff`, and of hours that began before it; how many minutes. */
+/**
+ * Deletes the rollups of minutes before `cutoff`, and of the quarter hours and hours that ended
+ * by it; how many minutes.
+ */
 export function* deleteBefore(tx: Tx, cutoff: number): Op<number> {
-  yield* tx.run(q.DELETE_BEFORE.hour, [Math.floor(cutoff / HOUR_MS) * HOUR_MS]);
+  for (const grain of ["quarterHour", "hour"] as const) {
+    const ms = q.GRAIN_MS[grain];
+    yield* tx.run(q.DELETE_BEFORE[grain], [Math.floor(cutoff / ms) * ms]);
+  }
   return yield* tx.run(q.DELETE_BEFORE.minute, [cutoff]);
 }
 
@@ -142,10 +148,13 @@ export function* readRange(db: Db, query: JobRollupQuery): Op<JobRollupRead> {
   const queues = new Map<string, RollupCounts>();
   const tasks = new Map<string, RollupCounts>();
   if (rolledTo > from) {
+    // A quarter hour's or an hour's row holds the minutes rolled up so far, all before the
+    // watermark: in whole quarter hours (or hours), their rows up to the watermark's hold what
+    // the minute rows up to it do.
+    const grain: q.Grain =
+      (["hour", "quarterHour"] as const).find((g) => from % q.GRAIN_MS[g] === 0 && bucketMs % q.GRAIN_MS[g] === 0) ??
+      "minute";
     const range = [from, rolledTo, ...filters];
-    // An hour's row holds the minutes rolled up so far, all before the watermark: in whole hours,
-    // the hourly rows up to the watermark's hour hold what the minute rows up to it do.
-    const grain: q.Grain = from % HOUR_MS === 0 && bucketMs % HOUR_MS === 0 ? "hour" : "minute";
     for (const row of yield* db.rows<SumRow & { bucket: number }>(q.SERIES[grain][scope], [...range, bucketMs])) {
       const b = buckets[Number(row.bucket)];
       if (b) addCounts(b, toCounts(row));

@@ -7,8 +7,10 @@
  * in the transaction that writes its rows, only from the value it read, so two nodes never
  * count a minute twice. Read by minute range, or by queue or task and minute range. WITHOUT
  * ROWID: the rows are stored in primary key order, so a range of minutes is one walk of the table.
- * `job_rollups_hourly` holds the same sums per hour (each minute row is added to its hour's row
- * in the same transaction), for ranges in whole hours: a week is 168 rows per queue and task.
+ * `job_rollups_quarter_hourly` and `job_rollups_hourly` hold the same sums per quarter hour and
+ * per hour (each minute row is added to its quarter hour's and hour's rows in the same
+ * transaction), for ranges in whole quarter hours or hours: a day is 96 rows per queue and task,
+ * a week 168.
  */
 const HISTOGRAM = Array.from({ length: 56 }, (_, k) => `w${k} INTEGER NOT NULL DEFAULT 0`)
   .concat(Array.from({ length: 56 }, (_, k) => `r${k} INTEGER NOT NULL DEFAULT 0`))
@@ -28,6 +30,19 @@ CREATE TABLE IF NOT EXISTS job_rollups (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS job_rollups_queue ON job_rollups (queue, minute);
 CREATE INDEX IF NOT EXISTS job_rollups_task ON job_rollups (task, minute);
+CREATE TABLE IF NOT EXISTS job_rollups_quarter_hourly (
+  quarter_hour INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  task TEXT NOT NULL,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0,
+  ${HISTOGRAM},
+  PRIMARY KEY (quarter_hour, queue, task)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS job_rollups_quarter_hourly_queue ON job_rollups_quarter_hourly (queue, quarter_hour);
+CREATE INDEX IF NOT EXISTS job_rollups_quarter_hourly_task ON job_rollups_quarter_hourly (task, quarter_hour);
 CREATE TABLE IF NOT EXISTS job_rollups_hourly (
   hour INTEGER NOT NULL,
   queue TEXT NOT NULL,
