@@ -36,7 +36,9 @@ export async function rollUpJobs(store: Runner, graceMs = ROLLUP_GRACE_MS): Prom
     // A stretch with no finished jobs is passed over in one step.
     const first = await store.read((db) => ops.firstFinishedSince(db, from));
     if (first === null || first >= end) {
-      if (!(await store.transact((tx) => ops.commitPass(tx, read, end, [])))) break;
+      // Another node moved the watermark meanwhile: read it again (retention relies on a pass
+      // that returns having rolled up to `end`).
+      if (!(await store.transact((tx) => ops.commitPass(tx, read, end, [])))) continue;
       result.minutes += (end - start) / MINUTE_MS;
       result.through = end;
       break;
@@ -45,8 +47,8 @@ export async function rollUpJobs(store: Runner, graceMs = ROLLUP_GRACE_MS): Prom
     let to = Math.min(end, from + STRETCH_MINUTES * MINUTE_MS);
     let jobs = await store.read((db) => ops.finishedBetween(db, from, to, STRETCH_JOBS + 1));
     if (jobs.length > STRETCH_JOBS) {
-      // Cut at the last whole minute read, keeping at least the first minute whole.
-      const lastMinute = floorMinute(Math.max(...jobs.map((j) => j.finishedAt)));
+      // Cut at the last whole minute read (they come earliest first), keeping at least the first minute whole.
+      const lastMinute = floorMinute(jobs[jobs.length - 1]?.finishedAt ?? from);
       to = Math.max(from + MINUTE_MS, lastMinute);
       jobs =
         to === from + MINUTE_MS
@@ -54,7 +56,7 @@ export async function rollUpJobs(store: Runner, graceMs = ROLLUP_GRACE_MS): Prom
           : jobs.filter((j) => j.finishedAt < to);
     }
     const rows = rollUp(jobs);
-    if (!(await store.transact((tx) => ops.commitPass(tx, read, to, rows)))) break;
+    if (!(await store.transact((tx) => ops.commitPass(tx, read, to, rows)))) continue;
     result.minutes += (to - start) / MINUTE_MS;
     result.rows += rows.length;
     result.jobs += jobs.length;

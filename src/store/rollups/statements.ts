@@ -39,10 +39,16 @@ export const ADVANCE_WATERMARK = "UPDATE rollup_watermarks SET through = $1 WHER
 /** $1 since: the first finish time at or after it (along `jobs_finished`, one probe per state). */
 export const FIRST_FINISHED_SINCE = `SELECT min(finished_at) AS at FROM jobs WHERE ${FINISHED} AND finished_at >= $1`;
 
-/** $1 from, $2 to (excluded), $3 limit: what a rollup needs of the jobs that finished between, along `jobs_finished`. */
+/**
+ * $1 from, $2 to (excluded), $3 limit: what a rollup needs of the jobs that finished between, along
+ * `jobs_finished`, the earliest first: a read cut by the limit is then whole up to its last
+ * minute whatever the state (the index is by state first, so without the order one state's
+ * jobs would come before the others' and a cut would skip those of the other states).
+ */
 export const FINISHED_BETWEEN = `
 SELECT queue, task, state, attempts, run_at, started_at, finished_at FROM jobs
 WHERE ${FINISHED} AND finished_at >= $1 AND finished_at < $2
+ORDER BY finished_at
 LIMIT $3`;
 
 /**
