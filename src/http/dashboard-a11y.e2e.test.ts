@@ -396,11 +396,12 @@ describe("the dashboard on a phone and to a keyboard", () => {
         await page.evaluate("document.activeElement.blur()");
 
         // In a text field, g and a letter are text.
-        await page.getByLabel("Task").focus();
+        const text = page.getByLabel("Text", { exact: true });
+        await text.focus();
         await page.keyboard.type("gr");
         expect(page.url()).toMatch(/\/jobs$/);
-        expect(await page.getByLabel("Task").inputValue()).toBe("gr");
-        await page.getByLabel("Task").fill("");
+        expect(await text.inputValue()).toBe("gr");
+        await text.fill("");
 
         // A scrolling box (a job's payload) is reached by Tab and named.
         await open(`/jobs/${ids.job}`);

@@ -164,7 +164,7 @@ const attemptColumns: Column<Attempt>[] = [
     header: "Worker",
     cell: (a) => (
       <Link href={`/workers/${encodeURIComponent(a.workerId)}`} aria-label={`worker ${a.workerId}`}>
-        <code>{a.workerId.slice(-8)}</code>
+        <code>{a.workerId}</code>
       </Link>
     ),
   },

@@ -184,6 +184,11 @@ describe("migration 008 on a SQLite file at version 7", () => {
         "settings",
         // 031's.
         "oncall_overrides",
+        // 032's.
+        "job_rollups",
+        "job_rollups_quarter_hourly",
+        "job_rollups_hourly",
+        "rollup_watermarks",
         // 034's.
         "finished_counts",
         "finished_counts_mark",
