@@ -115,6 +115,7 @@ try {
   await shoot("approvals", "/approvals");
   await shoot("alerts", "/alerts");
   await shoot("workers", "/workers");
+  await shoot("metrics", "/stats");
   await page.setViewportSize(PHONE);
   await shoot("phone-jobs", "/jobs");
   await page.setViewportSize(WIDE);
