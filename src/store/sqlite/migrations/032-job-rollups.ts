@@ -16,9 +16,11 @@ const HISTOGRAM = Array.from({ length: 56 }, (_, k) => `w${k} INTEGER NOT NULL D
   .concat(Array.from({ length: 56 }, (_, k) => `r${k} INTEGER NOT NULL DEFAULT 0`))
   .join(",\n  ");
 
-export const sql = `
-CREATE TABLE IF NOT EXISTS job_rollups (
-  minute INTEGER NOT NULL,
+/** One rollup table: the sums of one queue and task per `time` (a minute, quarter hour or hour). */
+function rollupTable(table: string, time: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${table} (
+  ${time} INTEGER NOT NULL,
   queue TEXT NOT NULL,
   task TEXT NOT NULL,
   succeeded INTEGER NOT NULL DEFAULT 0,
@@ -26,36 +28,13 @@ CREATE TABLE IF NOT EXISTS job_rollups (
   cancelled INTEGER NOT NULL DEFAULT 0,
   retries INTEGER NOT NULL DEFAULT 0,
   ${HISTOGRAM},
-  PRIMARY KEY (minute, queue, task)
+  PRIMARY KEY (${time}, queue, task)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS job_rollups_queue ON job_rollups (queue, minute);
-CREATE INDEX IF NOT EXISTS job_rollups_task ON job_rollups (task, minute);
-CREATE TABLE IF NOT EXISTS job_rollups_quarter_hourly (
-  quarter_hour INTEGER NOT NULL,
-  queue TEXT NOT NULL,
-  task TEXT NOT NULL,
-  succeeded INTEGER NOT NULL DEFAULT 0,
-  dead INTEGER NOT NULL DEFAULT 0,
-  cancelled INTEGER NOT NULL DEFAULT 0,
-  retries INTEGER NOT NULL DEFAULT 0,
-  ${HISTOGRAM},
-  PRIMARY KEY (quarter_hour, queue, task)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS job_rollups_quarter_hourly_queue ON job_rollups_quarter_hourly (queue, quarter_hour);
-CREATE INDEX IF NOT EXISTS job_rollups_quarter_hourly_task ON job_rollups_quarter_hourly (task, quarter_hour);
-CREATE TABLE IF NOT EXISTS job_rollups_hourly (
-  hour INTEGER NOT NULL,
-  queue TEXT NOT NULL,
-  task TEXT NOT NULL,
-  succeeded INTEGER NOT NULL DEFAULT 0,
-  dead INTEGER NOT NULL DEFAULT 0,
-  cancelled INTEGER NOT NULL DEFAULT 0,
-  retries INTEGER NOT NULL DEFAULT 0,
-  ${HISTOGRAM},
-  PRIMARY KEY (hour, queue, task)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS job_rollups_hourly_queue ON job_rollups_hourly (queue, hour);
-CREATE INDEX IF NOT EXISTS job_rollups_hourly_task ON job_rollups_hourly (task, hour);
+CREATE INDEX IF NOT EXISTS ${table}_queue ON ${table} (queue, ${time});
+CREATE INDEX IF NOT EXISTS ${table}_task ON ${table} (task, ${time});`;
+}
+
+export const sql = `${rollupTable("job_rollups", "minute")}${rollupTable("job_rollups_quarter_hourly", "quarter_hour")}${rollupTable("job_rollups_hourly", "hour")}
 CREATE TABLE IF NOT EXISTS rollup_watermarks (
   name TEXT PRIMARY KEY,
   through INTEGER NOT NULL
