@@ -74,7 +74,7 @@ describe("an MCP agent's proposal decided in the dashboard", () => {
 
     // The admin decides in the dashboard: the card shows the command and DRY RUN.
     await e2e.signIn(e2e.admin);
-    await e2e.page.getByRole("link", { name: "Approvals", exact: true }).click();
+    await e2e.page.getByRole("link", { name: /^Approvals/ }).click();
     const card = e2e.page.locator("article.approval-card", { hasText: "Merge PR 7" });
     await card.waitFor();
     expect(await card.textContent()).toContain("gh pr merge 7 --squash");

@@ -5,7 +5,7 @@
  * stays current), rows that arrived meanwhile are only counted ("3 new — show"), and `apply`
  * shows the list as it is now. Another list (`listKey`: a new filter or page) starts afresh.
  */
-import { useReducer, useRef } from "react";
+import { type FocusEvent, useEffect, useReducer, useRef, useState } from "react";
 
 export interface HeldRows<T> {
   shown: readonly T[] | null;
@@ -49,4 +49,56 @@ export function useHeldRows<T>(
     rerender();
   };
   return { shown, fresh, apply };
+}
+
+/** How long rows stay held after the pointer leaves them: time to reach the "N new — show" button. */
+const RELEASE_MS = 1500;
+
+/**
+ * Whether the pointer or the focus is in a list, with the handlers for the element around it.
+ * Leaving with the pointer releases the hold only after RELEASE_MS, so that a list does not
+ * change while the pointer travels from it to the controls above it.
+ */
+export function usePointerHold(): {
+  held: boolean;
+  handlers: {
+    onPointerEnter: () => void;
+    onPointerLeave: () => void;
+    onFocus: () => void;
+    onBlur: (e: FocusEvent<HTMLElement>) => void;
+  };
+} {
+  const [held, setHeld] = useState(false);
+  const release = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const cancelRelease = () => {
+    if (release.current !== null) clearTimeout(release.current);
+    release.current = null;
+  };
+  // A pending release must not fire after the list is gone.
+  useEffect(
+    () => () => {
+      if (release.current !== null) clearTimeout(release.current);
+    },
+    [],
+  );
+  return {
+    held,
+    handlers: {
+      onPointerEnter: () => {
+        cancelRelease();
+        setHeld(true);
+      },
+      onPointerLeave: () => {
+        cancelRelease();
+        release.current = setTimeout(() => setHeld(false), RELEASE_MS);
+      },
+      onFocus: () => {
+        cancelRelease();
+        setHeld(true);
+      },
+      onBlur: (e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setHeld(false);
+      },
+    },
+  };
 }

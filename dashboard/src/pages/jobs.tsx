@@ -21,7 +21,7 @@ import { count, ErrorNote, Loading, StateBadge } from "../components/common";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { type Column, DataTable } from "../components/data-table";
 import { describeFilters, FilterBar, type FilterField, withinStart } from "../components/filter-bar";
-import { useHeldRows } from "../components/held-rows";
+import { useHeldRows, usePointerHold } from "../components/held-rows";
 import { Pager, pagePosition } from "../components/pager";
 import { RelativeTime } from "../components/relative-time";
 import { UnregisteredTaskBadge, UnregisteredTasksBanner } from "../components/task-registration";
@@ -143,7 +143,7 @@ export function JobsPage({ who }: { who: Whoami }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkResult, setBulkResult] = useState<string | null>(null);
   const [paused, setPaused] = useState(false);
-  const [pointerIn, setPointerIn] = useState(false);
+  const { held: pointerIn, handlers: holdHandlers } = usePointerHold();
   const [asking, setAsking] = useState<BulkOperation | null>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new filter or page starts afresh
   useEffect(() => {
@@ -306,15 +306,7 @@ export function JobsPage({ who }: { who: Whoami }) {
       {data && rows.shown && (
         <>
           <UnregisteredTasksBanner jobs={rows.shown} />
-          {/* biome-ignore lint/a11y/noStaticElementInteractions: it only watches where the pointer and focus are, to hold the rows still */}
-          <div
-            onPointerEnter={() => setPointerIn(true)}
-            onPointerLeave={() => setPointerIn(false)}
-            onFocus={() => setPointerIn(true)}
-            onBlur={(e) => {
-              if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setPointerIn(false);
-            }}
-          >
+          <div {...holdHandlers}>
             <DataTable
               label="jobs"
               rows={rows.shown}

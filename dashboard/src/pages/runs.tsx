@@ -10,7 +10,7 @@ import { api, query } from "../api/client";
 import { count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { FilterBar, type FilterField, withinStart } from "../components/filter-bar";
-import { useHeldRows } from "../components/held-rows";
+import { useHeldRows, usePointerHold } from "../components/held-rows";
 import { Pager, pagePosition } from "../components/pager";
 import { RelativeTime } from "../components/relative-time";
 import { StartRunForm } from "../components/start-run-form";
@@ -84,7 +84,7 @@ export function RunsPage() {
     () => false,
   );
   const [paused, setPaused] = useState(false);
-  const [pointerIn, setPointerIn] = useState(false);
+  const { held: pointerIn, handlers: holdHandlers } = usePointerHold();
   const rows = useHeldRows(data?.items ?? null, (r) => r.id, paused || pointerIn, key);
 
   const stateOptions = [...STATE_GROUPS, ...RUN_STATES.map((s) => ({ label: s, value: s }))];
@@ -130,15 +130,7 @@ export function RunsPage() {
       {!data && !error && <Loading what="runs" />}
       {data && rows.shown && (
         <>
-          {/* biome-ignore lint/a11y/noStaticElementInteractions: it only watches where the pointer and focus are, to hold the rows still */}
-          <div
-            onPointerEnter={() => setPointerIn(true)}
-            onPointerLeave={() => setPointerIn(false)}
-            onFocus={() => setPointerIn(true)}
-            onBlur={(e) => {
-              if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setPointerIn(false);
-            }}
-          >
+          <div {...holdHandlers}>
             <DataTable
               label="runs"
               rows={rows.shown}
