@@ -102,3 +102,29 @@ export function usePointerHold(): {
     },
   };
 }
+
+/** A held list's controls: pause its updates, and show the rows that arrived meanwhile. */
+export function HoldControls({
+  paused,
+  onPause,
+  fresh,
+  onShow,
+}: {
+  paused: boolean;
+  onPause: (paused: boolean) => void;
+  fresh: number;
+  onShow: () => void;
+}) {
+  return (
+    <>
+      <button type="button" aria-pressed={paused} onClick={() => onPause(!paused)}>
+        {paused ? "Resume updates" : "Pause updates"}
+      </button>
+      {fresh > 0 && (
+        <button type="button" className="fresh-rows" onClick={onShow}>
+          {fresh} new — show
+        </button>
+      )}
+    </>
+  );
+}

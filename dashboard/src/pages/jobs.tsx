@@ -21,7 +21,7 @@ import { count, ErrorNote, Loading, StateBadge } from "../components/common";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { type Column, DataTable } from "../components/data-table";
 import { describeFilters, FilterBar, type FilterField, withinStart } from "../components/filter-bar";
-import { useHeldRows, usePointerHold } from "../components/held-rows";
+import { HoldControls, useHeldRows, usePointerHold } from "../components/held-rows";
 import { Pager, pagePosition } from "../components/pager";
 import { RelativeTime } from "../components/relative-time";
 import { UnregisteredTaskBadge, UnregisteredTasksBanner } from "../components/task-registration";
@@ -270,14 +270,7 @@ export function JobsPage({ who }: { who: Whoami }) {
             </button>
           );
         })}
-        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
-          {paused ? "Resume updates" : "Pause updates"}
-        </button>
-        {rows.fresh > 0 && (
-          <button type="button" className="fresh-rows" onClick={rows.apply}>
-            {rows.fresh} new — show
-          </button>
-        )}
+        <HoldControls paused={paused} onPause={setPaused} fresh={rows.fresh} onShow={rows.apply} />
         {deniedReason(who, "retry") && <span className="muted">Retry and cancel {deniedReason(who, "retry")}</span>}
         {deniedReason(who, "discard") && <span className="muted">Discard {deniedReason(who, "discard")}</span>}
         {bulkResult && <output aria-label="bulk result">{bulkResult}</output>}

@@ -10,7 +10,7 @@ import { api, query } from "../api/client";
 import { count, ErrorNote, Loading, Section, StateBadge } from "../components/common";
 import { type Column, DataTable } from "../components/data-table";
 import { FilterBar, type FilterField, withinStart } from "../components/filter-bar";
-import { useHeldRows, usePointerHold } from "../components/held-rows";
+import { HoldControls, useHeldRows, usePointerHold } from "../components/held-rows";
 import { Pager, pagePosition } from "../components/pager";
 import { RelativeTime } from "../components/relative-time";
 import { StartRunForm } from "../components/start-run-form";
@@ -117,14 +117,7 @@ export function RunsPage() {
         <output className="match-count" aria-label="matching runs" data-testid="run-count">
           {total.data ? `${count(total.data.count)}${total.data.capped ? "+" : ""} matching` : "counting…"}
         </output>
-        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
-          {paused ? "Resume updates" : "Pause updates"}
-        </button>
-        {rows.fresh > 0 && (
-          <button type="button" className="fresh-rows" onClick={rows.apply}>
-            {rows.fresh} new — show
-          </button>
-        )}
+        <HoldControls paused={paused} onPause={setPaused} fresh={rows.fresh} onShow={rows.apply} />
       </div>
       <ErrorNote error={error ?? total.error} />
       {!data && !error && <Loading what="runs" />}
